@@ -1,0 +1,17 @@
+// The 16550 UART on COM1: the kernel console.
+#pragma once
+
+#include <stddef.h>
+
+namespace keel::arch {
+
+inline constexpr unsigned kSerialIrq = 4;   // ISA IRQ of COM1
+
+void serial_init();
+void serial_write(const char* text, size_t length);
+// A received byte, or -1 when the receive buffer is empty.
+int serial_try_read();
+// Raise an interrupt on received data (after the interrupt controllers are up).
+void serial_enable_rx_interrupt();
+
+} // namespace keel::arch

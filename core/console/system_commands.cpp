@@ -1,0 +1,78 @@
+// help, uptime, cmdline, poweroff, reboot.
+#include "arch/power.h"
+#include "boot/params.h"
+#include "console/console.h"
+#include "lib/cmdline.h"
+#include "lib/format.h"
+#include "lib/string.h"
+#include "log/log.h"
+#include "time/clock.h"
+
+namespace keel {
+
+namespace {
+
+int help_command(int argc, char** argv)
+{
+    if (argc > 1) {
+        const ConsoleCommand* command = find_console_command(argv[1]);
+        if (!command) {
+            console_print("help: no command '%s'\n", argv[1]);
+            return 1;
+        }
+        console_print("%s %s\n    %s\n", command->name, command->usage, command->help);
+        return 0;
+    }
+    for (const ConsoleCommand* command = console_commands_begin(); command != console_commands_end(); command++) {
+        char left[48];
+        size_t length = format(left, sizeof(left), "%s %s", command->name, command->usage);
+        console_print("  %s%*s %s\n", left, int(length < 28 ? 28 - length : 0), "", command->help);
+    }
+    return 0;
+}
+KEEL_CONSOLE_COMMAND(help, "help", "[command]", "list commands, or describe one", help_command);
+
+int uptime_command(int, char**)
+{
+    uint64_t ns = time::monotonic_ns();
+    uint64_t seconds = ns / 1000000000;
+    console_print("up %llu.%03llu s (%llu:%02llu:%02llu)\n", (unsigned long long)seconds,
+        (unsigned long long)(ns / 1000000 % 1000), (unsigned long long)(seconds / 3600),
+        (unsigned long long)(seconds / 60 % 60), (unsigned long long)(seconds % 60));
+    return 0;
+}
+KEEL_CONSOLE_COMMAND(uptime, "uptime", "", "time since boot", uptime_command);
+
+int cmdline_command(int, char**)
+{
+    console_print("%s\n", saved_command_line());
+    return 0;
+}
+KEEL_CONSOLE_COMMAND(cmdline, "cmdline", "", "the kernel command line (/proc/cmdline)", cmdline_command);
+
+int poweroff_command(int argc, char** argv)
+{
+    int64_t code = 0;
+    if (argc > 1) {
+        auto parsed = parse_int(argv[1], strlen(argv[1]));
+        if (parsed.is_error() || parsed.value() < 0 || parsed.value() > 127) {
+            console_print("poweroff: exit code must be 0..127, not '%s'\n", argv[1]);
+            return 1;
+        }
+        code = parsed.value();
+    }
+    log_notice("reboot: Power down (code %lld)", (long long)code);
+    arch::poweroff(int(code));
+}
+KEEL_CONSOLE_COMMAND(poweroff, "poweroff", "[code]", "power off; under QEMU the exit status is code", poweroff_command);
+
+int reboot_command(int, char**)
+{
+    log_notice("reboot: Restarting system");
+    arch::reboot();
+}
+KEEL_CONSOLE_COMMAND(reboot, "reboot", "", "restart the machine", reboot_command);
+
+} // namespace
+
+} // namespace keel

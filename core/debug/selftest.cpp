@@ -1,0 +1,202 @@
+#include "debug/selftest.h"
+
+#include "arch/memory_layout.h"
+#include "boot/params.h"
+#include "console/console.h"
+#include "debug/taint.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "mm/pmm.h"
+#include "sched/thread.h"
+#include "time/clock.h"
+
+namespace keel {
+
+namespace {
+
+// Each fault lives in its own named, never-inlined function, so the boot
+// test can check that the backtrace names it.
+[[gnu::noinline]] void selftest_fault_null_dereference()
+{
+    volatile int* pointer = nullptr;
+    *pointer = 42;
+}
+
+[[gnu::noinline]] void selftest_fault_write_rodata()
+{
+    static const int constant = 1;
+    *const_cast<volatile int*>(&constant) = 2;
+}
+
+[[gnu::noinline]] void selftest_fault_invalid_opcode() { __builtin_trap(); }
+
+[[gnu::noinline]] int selftest_fault_divide(int divisor)
+{
+    volatile int hidden = divisor;   // keep the compiler from folding the division
+    return 100 / hidden;
+}
+
+[[gnu::noinline]] uint64_t selftest_fault_stack_overflow(uint64_t depth)
+{
+    volatile char frame[512];
+    frame[0] = char(depth);
+    if (depth == ~0ull)   // never: only here so the recursion is not provably endless
+        return 0;
+    return selftest_fault_stack_overflow(depth + 1) + frame[0];
+}
+
+bool trigger_fault(const char* kind)
+{
+    add_taint(Taint::Test);
+    if (strcmp(kind, "null") == 0)
+        selftest_fault_null_dereference();
+    else if (strcmp(kind, "write") == 0)
+        selftest_fault_write_rodata();
+    else if (strcmp(kind, "ud") == 0)
+        selftest_fault_invalid_opcode();
+    else if (strcmp(kind, "divide") == 0)
+        selftest_fault_divide(0);
+    else if (strcmp(kind, "stack") == 0)
+        selftest_fault_stack_overflow(0);
+    else
+        return false;
+    return true;
+}
+
+int worker(void* argument) { return int(reinterpret_cast<uintptr_t>(argument) & 0xffff); }
+
+// Create `count` threads, then join them all, checking each exit code.
+int selftest_threads(uint64_t count)
+{
+    constexpr uint64_t kMaxThreads = 4096;
+    if (count == 0 || count > kMaxThreads) {
+        console_print("selftest threads: count must be 1..%llu\n", (unsigned long long)kMaxThreads);
+        return 1;
+    }
+    auto** threads = static_cast<Thread**>(kzalloc(sizeof(Thread*) * count));
+    if (!threads) {
+        console_print("selftest threads: out of memory\n");
+        return 1;
+    }
+    size_t baseline = thread_count();
+    uint64_t start = time::monotonic_ns();
+    uint64_t created = 0;
+    for (; created < count; created++) {
+        auto thread = thread_create("selftest", worker, reinterpret_cast<void*>(uintptr_t(created)));
+        if (thread.is_error()) {
+            console_print("selftest threads: create #%llu failed: %s\n", (unsigned long long)created,
+                error_name(thread.error()));
+            break;
+        }
+        threads[created] = thread.value();
+    }
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < created; i++) {
+        if (thread_join(threads[i]) != int(i & 0xffff))
+            bad++;
+    }
+    kfree(threads);
+    uint64_t elapsed_us = (time::monotonic_ns() - start) / 1000;
+    bool ok = created == count && bad == 0 && thread_count() == baseline;
+    console_print("selftest threads: created %llu joined %llu bad-exit %llu leftover %zu in %llu us: %s\n",
+        (unsigned long long)created, (unsigned long long)created, (unsigned long long)bad,
+        thread_count() - baseline, (unsigned long long)elapsed_us, ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+int selftest_sleep(uint64_t ms)
+{
+    if (ms == 0 || ms > 60000) {
+        console_print("selftest sleep: duration must be 1..60000 ms\n");
+        return 1;
+    }
+    uint64_t start = time::monotonic_ns();
+    thread_sleep_ms(ms);
+    uint64_t slept_us = (time::monotonic_ns() - start) / 1000;
+    console_print("selftest sleep: requested %llu us slept %llu us\n", (unsigned long long)(ms * 1000),
+        (unsigned long long)slept_us);
+    return 0;
+}
+
+// Allocate every free page (largest blocks first), then free them all: the
+// free page count must come back exactly.
+int selftest_exhaust()
+{
+    struct Block {
+        Block* next;
+    };
+    size_t before = pmm_stats().free_pages;
+    Block* blocks = nullptr;
+    size_t pages = 0;
+    for (int order = 10; order >= 0; order--) {
+        for (;;) {
+            auto phys = alloc_pages(unsigned(order));
+            if (phys.is_error())
+                break;
+            auto* block = static_cast<Block*>(arch::phys_to_virt(phys.value()));
+            block->next = blocks;
+            blocks = block;
+            pages += size_t(1) << order;
+        }
+    }
+    size_t at_exhaustion = pmm_stats().free_pages;
+    bool exhausted = alloc_pages(0).is_error();
+    while (blocks) {
+        Block* next = blocks->next;
+        free_pages(arch::virt_to_phys_direct(blocks));
+        blocks = next;
+    }
+    size_t after = pmm_stats().free_pages;
+    bool ok = exhausted && at_exhaustion == 0 && after == before && pages == before;
+    console_print("selftest exhaust: free before %zu allocated %zu free at exhaustion %zu free after %zu: %s\n",
+        before, pages, at_exhaustion, after, ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+int selftest_command(int argc, char** argv)
+{
+    if (argc < 2) {
+        console_print("usage: selftest threads N | sleep MS | exhaust | fault null|write|ud|divide|stack\n");
+        return 1;
+    }
+    const char* what = argv[1];
+    if (strcmp(what, "exhaust") == 0)
+        return selftest_exhaust();
+    if (strcmp(what, "fault") == 0 && argc > 2) {
+        if (!trigger_fault(argv[2]))
+            console_print("selftest fault: unknown kind '%s'\n", argv[2]);
+        return 1;
+    }
+    if (argc > 2) {
+        auto number = parse_uint(argv[2], strlen(argv[2]));
+        if (number.is_error()) {
+            console_print("selftest %s: '%s' is not a number\n", what, argv[2]);
+            return 1;
+        }
+        if (strcmp(what, "threads") == 0)
+            return selftest_threads(number.value());
+        if (strcmp(what, "sleep") == 0)
+            return selftest_sleep(number.value());
+    }
+    console_print("selftest: unknown test '%s'\n", what);
+    return 1;
+}
+
+} // namespace
+
+void run_boot_test_hooks()
+{
+    const char* kind = kernel_params().test_fault;
+    if (!kind)
+        return;
+    log_warn("test_fault=%s: faulting deliberately", kind);
+    if (!trigger_fault(kind))
+        log_err("test_fault=%s: unknown kind (null, write, ud, divide, stack); ignored", kind);
+}
+
+KEEL_CONSOLE_COMMAND(selftest, "selftest", "threads N|sleep MS|exhaust|fault KIND", "in-kernel self tests",
+    selftest_command);
+
+} // namespace keel

@@ -1,0 +1,280 @@
+// A round-robin scheduler for one CPU. The boot thread becomes the idle
+// thread; every other thread is created by thread_create. The timer tick
+// wakes sleepers and ends time slices; a preempted thread is switched away
+// on the way out of the timer interrupt.
+#include "arch/cpu.h"
+#include "lib/string.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "mm/vmalloc.h"
+#include "arch/paging.h"
+#include "sched/thread.h"
+#include "time/clock.h"
+
+namespace keel {
+
+namespace {
+
+constexpr unsigned kSliceTicks = 10;
+
+using ThreadQueue = IntrusiveList<Thread, &Thread::queue_node>;
+using ThreadList = IntrusiveList<Thread, &Thread::all_node>;
+
+Thread g_idle_thread;
+Thread* g_current = &g_idle_thread;
+ThreadQueue g_run_queue;
+ThreadQueue g_sleepers;        // sorted by wake time
+ThreadQueue g_zombies;         // exited detached threads, freed by the next thread
+ThreadList g_all_threads;
+uint64_t g_next_id = 1;
+bool g_need_resched = false;
+unsigned g_slice_used = 0;
+uint64_t g_switched_in_at = 0;
+
+void free_thread(Thread* thread)
+{
+    g_all_threads.remove(*thread);
+    vfree(thread->stack);
+    destroy(thread);
+}
+
+// Runs in the thread that was switched to, on its own stack.
+void finish_switch()
+{
+    while (Thread* zombie = g_zombies.pop_front())
+        free_thread(zombie);
+    arch::fpu_restore(g_current->fpu);
+}
+
+// Interrupts are off.
+void schedule()
+{
+    Thread* previous = g_current;
+    bool previous_can_run = previous->state == ThreadState::Running;
+    if (previous_can_run) {
+        previous->state = ThreadState::Runnable;
+        if (previous != &g_idle_thread)   // idle runs only when nothing else can
+            g_run_queue.push_back(*previous);
+    }
+    Thread* next = g_run_queue.pop_front();
+    if (!next)
+        next = previous_can_run ? previous : &g_idle_thread;
+    g_need_resched = false;
+    g_slice_used = 0;
+    next->state = ThreadState::Running;
+    if (next == previous)
+        return;
+
+    uint64_t now = time::monotonic_ns();
+    previous->runtime_ns += now - g_switched_in_at;
+    g_switched_in_at = now;
+    next->switches++;
+    arch::fpu_save(previous->fpu);
+    g_current = next;
+    arch::context_switch(previous->context, next->context);
+    finish_switch();
+}
+
+void thread_start(void* argument)
+{
+    auto* thread = static_cast<Thread*>(argument);
+    finish_switch();
+    arch::irq_enable();
+    thread_exit(thread->entry(thread->argument));
+}
+
+void copy_name(char* destination, const char* name)
+{
+    size_t i = 0;
+    for (; name && name[i] && i < Thread::kNameLength - 1; i++)
+        destination[i] = name[i];
+    destination[i] = '\0';
+}
+
+} // namespace
+
+const char* thread_state_name(ThreadState state)
+{
+    switch (state) {
+    case ThreadState::Runnable:
+        return "runnable";
+    case ThreadState::Running:
+        return "running";
+    case ThreadState::Blocked:
+        return "blocked";
+    case ThreadState::Sleeping:
+        return "sleeping";
+    case ThreadState::Dead:
+        return "dead";
+    }
+    return "?";
+}
+
+void scheduler_init()
+{
+    copy_name(g_idle_thread.name, "idle");
+    g_idle_thread.id = 0;
+    g_idle_thread.state = ThreadState::Running;
+    arch::fpu_init_state(g_idle_thread.fpu);
+    g_all_threads.push_back(g_idle_thread);
+}
+
+Thread* current_thread() { return g_current; }
+
+Result<Thread*> thread_create(const char* name, ThreadEntry entry, void* argument)
+{
+    Thread* thread = TRY(make<Thread>());
+    auto stack = vmalloc(Thread::kStackSize, arch::kPageWrite);
+    if (stack.is_error()) {
+        destroy(thread);
+        return Err(stack.error());
+    }
+    thread->stack = stack.value();
+    copy_name(thread->name, name);
+    thread->entry = entry;
+    thread->argument = argument;
+    arch::fpu_init_state(thread->fpu);
+    arch::context_init(thread->context, static_cast<char*>(thread->stack) + Thread::kStackSize, thread_start, thread);
+
+    bool irq = arch::irq_save();
+    thread->id = g_next_id++;
+    thread->state = ThreadState::Runnable;
+    g_all_threads.push_back(*thread);
+    g_run_queue.push_back(*thread);
+    arch::irq_restore(irq);
+    return thread;
+}
+
+void thread_detach(Thread* thread)
+{
+    bool irq = arch::irq_save();
+    if (thread->state == ThreadState::Dead)
+        free_thread(thread);
+    else
+        thread->detached = true;
+    arch::irq_restore(irq);
+}
+
+int thread_join(Thread* thread)
+{
+    wait_event(thread->exit_waiters, thread->state == ThreadState::Dead);
+    int code = thread->exit_code;
+    bool irq = arch::irq_save();
+    free_thread(thread);
+    arch::irq_restore(irq);
+    return code;
+}
+
+void thread_exit(int code)
+{
+    arch::irq_disable();
+    Thread* self = g_current;
+    self->exit_code = code;
+    self->state = ThreadState::Dead;
+    if (self->detached)
+        g_zombies.push_back(*self);
+    else
+        self->exit_waiters.wake_all();
+    schedule();
+    __builtin_unreachable();
+}
+
+void thread_yield()
+{
+    bool irq = arch::irq_save();
+    schedule();
+    arch::irq_restore(irq);
+}
+
+void thread_block()
+{
+    bool irq = arch::irq_save();
+    g_current->state = ThreadState::Blocked;
+    schedule();
+    arch::irq_restore(irq);
+}
+
+void thread_wake(Thread* thread)
+{
+    bool irq = arch::irq_save();
+    if (thread->state == ThreadState::Blocked || thread->state == ThreadState::Sleeping) {
+        if (thread->state == ThreadState::Sleeping)
+            g_sleepers.remove(*thread);
+        thread->state = ThreadState::Runnable;
+        g_run_queue.push_back(*thread);
+        if (g_current == &g_idle_thread)
+            g_need_resched = true;
+    }
+    arch::irq_restore(irq);
+}
+
+void thread_sleep_ns(uint64_t duration_ns)
+{
+    bool irq = arch::irq_save();
+    Thread* self = g_current;
+    self->wake_time_ns = time::monotonic_ns() + duration_ns;
+    Thread* position = nullptr;
+    for (Thread& sleeper : g_sleepers) {
+        if (sleeper.wake_time_ns > self->wake_time_ns) {
+            position = &sleeper;
+            break;
+        }
+    }
+    if (position)
+        g_sleepers.insert_before(*position, *self);
+    else
+        g_sleepers.push_back(*self);
+    self->state = ThreadState::Sleeping;
+    schedule();
+    arch::irq_restore(irq);
+}
+
+void scheduler_tick(uint64_t now_ns)
+{
+    while (Thread* sleeper = g_sleepers.first()) {
+        if (sleeper->wake_time_ns > now_ns)
+            break;
+        g_sleepers.remove(*sleeper);
+        sleeper->state = ThreadState::Runnable;
+        g_run_queue.push_back(*sleeper);
+        if (g_current == &g_idle_thread)
+            g_need_resched = true;
+    }
+    if (g_current != &g_idle_thread && ++g_slice_used >= kSliceTicks && !g_run_queue.is_empty())
+        g_need_resched = true;
+}
+
+void preempt_if_needed()
+{
+    if (g_need_resched)
+        schedule();
+}
+
+size_t thread_list(ThreadInfo* out, size_t capacity)
+{
+    bool irq = arch::irq_save();
+    size_t count = 0;
+    for (Thread& thread : g_all_threads) {
+        if (count < capacity) {
+            ThreadInfo& info = out[count];
+            info.id = thread.id;
+            memcpy(info.name, thread.name, sizeof(info.name));
+            info.state = thread.state;
+            info.switches = thread.switches;
+            info.runtime_ns = thread.runtime_ns + (&thread == g_current ? time::monotonic_ns() - g_switched_in_at : 0);
+        }
+        count++;
+    }
+    arch::irq_restore(irq);
+    return count;
+}
+
+size_t thread_count()
+{
+    bool irq = arch::irq_save();
+    size_t count = g_all_threads.size();
+    arch::irq_restore(irq);
+    return count;
+}
+
+} // namespace keel

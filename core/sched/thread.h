@@ -1,0 +1,86 @@
+// Kernel threads: preemptive, round-robin, one CPU.
+//
+// The scheduler state is protected by disabling interrupts (there is one
+// CPU); every entry point below is safe to call with interrupts on or off.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/context.h"
+#include "lib/intrusive_list.h"
+#include "lib/result.h"
+#include "sync/wait_queue.h"
+
+namespace keel {
+
+enum class ThreadState : uint8_t {
+    Runnable,
+    Running,
+    Blocked,
+    Sleeping,
+    Dead,
+};
+
+const char* thread_state_name(ThreadState state);
+
+using ThreadEntry = int (*)(void* argument);
+
+struct Thread {
+    static constexpr size_t kNameLength = 24;
+    static constexpr size_t kStackSize = 16384;
+
+    uint64_t id;
+    char name[kNameLength];
+    ThreadState state;
+    bool detached;
+    int exit_code;
+    ThreadEntry entry;
+    void* argument;
+
+    arch::Context context;
+    arch::FpuState fpu;
+    void* stack;               // vmalloc'd, with a guard page below
+    uint64_t wake_time_ns;     // while Sleeping
+    uint64_t switches;         // times switched in
+    uint64_t runtime_ns;
+
+    WaitQueue exit_waiters;
+    IntrusiveListNode queue_node;   // run queue, sleep list or a wait queue
+    IntrusiveListNode all_node;
+};
+
+void scheduler_init();
+// Called from the timer interrupt every tick.
+void scheduler_tick(uint64_t now_ns);
+// Preempt if the tick said so; called on the way out of interrupts.
+void preempt_if_needed();
+
+Result<Thread*> thread_create(const char* name, ThreadEntry entry, void* argument);
+// The thread's resources go away when it exits; it cannot be joined.
+void thread_detach(Thread* thread);
+// Waits for `thread` to exit, frees it and returns its exit code.
+int thread_join(Thread* thread);
+[[noreturn]] void thread_exit(int code);
+void thread_yield();
+void thread_sleep_ns(uint64_t duration_ns);
+inline void thread_sleep_ms(uint64_t ms) { thread_sleep_ns(ms * 1000000); }
+Thread* current_thread();
+
+// Block the current thread (already queued somewhere by the caller, with
+// interrupts off) until someone calls thread_wake on it.
+void thread_block();
+void thread_wake(Thread* thread);
+
+struct ThreadInfo {
+    uint64_t id;
+    char name[Thread::kNameLength];
+    ThreadState state;
+    uint64_t switches;
+    uint64_t runtime_ns;
+};
+// Snapshot of up to `capacity` threads; returns how many exist.
+size_t thread_list(ThreadInfo* out, size_t capacity);
+size_t thread_count();
+
+} // namespace keel

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Generate the kernel's embedded symbol table (core/lib/ksyms.h format).
+
+Usage:
+    gen-ksyms.py INPUT.elf OUTPUT.S   symbols of a linked ELF64 little-endian file
+    gen-ksyms.py --empty OUTPUT.S     a valid table with no symbols (first link)
+
+The output is a GNU assembler file that places the blob in section .ksyms
+between the global labels __ksyms_start and __ksyms_end. Taken symbols:
+FUNC and OBJECT symbols, plus NOTYPE symbols defined in a .text section
+(assembly labels), with a nonzero address and a name. Several names at one
+address keep the best one (function/object over label, global over weak
+over local, then the one with a size, then the alphabetically first), so
+lookups are deterministic. Standard library only; the ELF is parsed here.
+
+The blob's size depends on the symbol count, so link .ksyms after
+everything else (or link twice, as Linux does for kallsyms) to keep the
+addresses it records valid.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from typing import NamedTuple
+
+KSYM_MAGIC = 0x4D59534B  # "KSYM" in memory order
+KSYM_VERSION = 1
+
+SHT_SYMTAB = 2
+SHN_UNDEF = 0
+SHN_LORESERVE = 0xFF00
+SHN_ABS = 0xFFF1
+SHN_XINDEX = 0xFFFF
+STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
+STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
+
+
+class ElfError(Exception):
+    pass
+
+
+class Section(NamedTuple):
+    name_offset: int
+    type: int
+    flags: int
+    offset: int
+    size: int
+    link: int
+    entsize: int
+
+
+class Symbol(NamedTuple):
+    address: int
+    size: int
+    name: str
+    type: int
+    bind: int
+
+
+def _unpack(fmt: str, data: bytes, offset: int) -> tuple:
+    end = offset + struct.calcsize(fmt)
+    if offset < 0 or end > len(data):
+        raise ElfError(f"truncated ELF: need bytes {offset}..{end}, file has {len(data)}")
+    return struct.unpack_from(fmt, data, offset)
+
+
+def _c_string(data: bytes, start: int, end: int) -> str:
+    if start >= end:
+        raise ElfError("string offset outside its table")
+    stop = data.find(b"\0", start, end)
+    if stop < 0:
+        raise ElfError("unterminated string in string table")
+    return data[start:stop].decode("utf-8", errors="replace")
+
+
+def read_sections(data: bytes) -> tuple[list[Section], int]:
+    if data[:4] != b"\x7fELF":
+        raise ElfError("not an ELF file")
+    if len(data) < 64 or data[4] != 2 or data[5] != 1:
+        raise ElfError("only ELF64 little-endian is supported")
+    (e_shoff,) = _unpack("<Q", data, 0x28)
+    e_shentsize, e_shnum, e_shstrndx = _unpack("<HHH", data, 0x3A)
+    if e_shoff == 0:
+        raise ElfError("no section headers")
+    if e_shentsize < 64:
+        raise ElfError(f"bad section header size {e_shentsize}")
+
+    def header(index: int) -> Section:
+        fields = _unpack("<IIQQQQIIQQ", data, e_shoff + index * e_shentsize)
+        name, type_, flags, _addr, offset, size, link, _info, _align, entsize = fields
+        return Section(name, type_, flags, offset, size, link, entsize)
+
+    # Extended numbering: counts that do not fit live in section 0.
+    first = header(0)
+    count = e_shnum or first.size
+    shstrndx = first.link if e_shstrndx == SHN_XINDEX else e_shstrndx
+    sections = [header(i) for i in range(count)]
+    if shstrndx >= count:
+        raise ElfError("bad section name table index")
+    return sections, shstrndx
+
+
+def section_name(data: bytes, sections: list[Section], shstrndx: int, index: int) -> str:
+    table = sections[shstrndx]
+    return _c_string(data, table.offset + sections[index].name_offset, table.offset + table.size)
+
+
+def read_symbols(data: bytes) -> list[Symbol]:
+    sections, shstrndx = read_sections(data)
+    names = [section_name(data, sections, shstrndx, i) for i in range(len(sections))]
+    text_sections = {i for i, name in enumerate(names) if name == ".text" or name.startswith(".text.")}
+
+    symtabs = [s for s in sections if s.type == SHT_SYMTAB]
+    if not symtabs:
+        raise ElfError("no .symtab (was the kernel stripped?)")
+    symtab = symtabs[0]
+    if symtab.link >= len(sections):
+        raise ElfError("bad .symtab string table link")
+    strtab = sections[symtab.link]
+    if symtab.offset + symtab.size > len(data) or strtab.offset + strtab.size > len(data):
+        raise ElfError("symbol or string table outside the file")
+    entsize = symtab.entsize or 24
+    if entsize < 24:
+        raise ElfError(f"bad symbol entry size {entsize}")
+
+    symbols = []
+    for offset in range(symtab.offset, symtab.offset + symtab.size - 23, entsize):
+        st_name, st_info, _st_other, st_shndx, st_value, st_size = _unpack("<IBBHQQ", data, offset)
+        type_, bind = st_info & 0xF, st_info >> 4
+        if st_value == 0 or st_name == 0 or st_shndx == SHN_UNDEF:
+            continue
+        if type_ in (STT_FUNC, STT_OBJECT):
+            pass
+        elif type_ == STT_NOTYPE and st_shndx < SHN_LORESERVE and st_shndx in text_sections:
+            pass
+        else:
+            continue
+        name = _c_string(data, strtab.offset + st_name, strtab.offset + strtab.size)
+        if not name or name.startswith(".L") or name.startswith("$"):
+            continue
+        symbols.append(Symbol(st_value, st_size, name, type_, bind))
+    return symbols
+
+
+def _preference(symbol: Symbol) -> tuple:
+    bind_rank = {STB_GLOBAL: 0, STB_WEAK: 1}.get(symbol.bind, 2)
+    return (symbol.type == STT_NOTYPE, bind_rank, symbol.size == 0, symbol.name)
+
+
+def select_symbols(symbols: list[Symbol]) -> list[Symbol]:
+    best: dict[int, Symbol] = {}
+    for symbol in symbols:
+        current = best.get(symbol.address)
+        if current is None or _preference(symbol) < _preference(current):
+            best[symbol.address] = symbol
+    return [best[address] for address in sorted(best)]
+
+
+def build_blob(symbols: list[Symbol]) -> bytes:
+    strings = bytearray()
+    offsets: dict[str, int] = {}
+    entries = bytearray()
+    for symbol in symbols:
+        if symbol.name not in offsets:
+            offsets[symbol.name] = len(strings)
+            strings += symbol.name.encode("utf-8") + b"\0"
+        size = min(symbol.size, 0xFFFFFFFF)
+        entries += struct.pack("<QII", symbol.address, size, offsets[symbol.name])
+    if len(strings) > 0xFFFFFFFF or len(symbols) > 0xFFFFFFFF:
+        raise ElfError("symbol table too large")
+    header = struct.pack("<IIII", KSYM_MAGIC, KSYM_VERSION, len(symbols), len(strings))
+    return header + bytes(entries) + bytes(strings)
+
+
+def assembly(blob: bytes, source: str) -> str:
+    lines = [
+        f"/* Generated by scripts/gen-ksyms.py from {source}; do not edit. */",
+        "/* Format: core/lib/ksyms.h. */",
+        '\t.section .ksyms,"a"',
+        "\t.balign 8",
+        "\t.globl __ksyms_start",
+        "\t.type __ksyms_start, @object",
+        "__ksyms_start:",
+    ]
+    header_size = 16
+    count = struct.unpack_from("<I", blob, 8)[0]
+    lines.append("\t.long " + ", ".join(f"0x{v:08x}" for v in struct.unpack_from("<IIII", blob, 0)))
+    for i in range(count):
+        address, size, name_offset = struct.unpack_from("<QII", blob, header_size + 16 * i)
+        lines.append(f"\t.quad 0x{address:016x}")
+        lines.append(f"\t.long 0x{size:08x}, {name_offset}")
+    strings = blob[header_size + 16 * count:]
+    for start in range(0, len(strings), 16):
+        chunk = strings[start:start + 16]
+        lines.append("\t.byte " + ", ".join(str(b) for b in chunk))
+    lines += [
+        "\t.globl __ksyms_end",
+        "\t.type __ksyms_end, @object",
+        "__ksyms_end:",
+        "\t.size __ksyms_start, __ksyms_end - __ksyms_start",
+        '\t.section .note.GNU-stack,"",@progbits',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_atomically(path: str, text: str) -> None:
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "--empty":
+        write_atomically(argv[2], assembly(build_blob([]), "nothing (--empty)"))
+        return 0
+    if len(argv) != 3 or argv[1].startswith("-"):
+        print("usage: gen-ksyms.py INPUT.elf OUTPUT.S | gen-ksyms.py --empty OUTPUT.S", file=sys.stderr)
+        return 2
+    input_path, output_path = argv[1], argv[2]
+    try:
+        with open(input_path, "rb") as elf:
+            data = elf.read()
+        symbols = select_symbols(read_symbols(data))
+    except (OSError, ElfError) as error:
+        print(f"gen-ksyms.py: {input_path}: {error}", file=sys.stderr)
+        return 1
+    write_atomically(output_path, assembly(build_blob(symbols), os.path.basename(input_path)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

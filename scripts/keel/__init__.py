@@ -1,0 +1,1 @@
+"""Python helpers shared by scripts/run, scripts/bench and the boot tests."""

@@ -1,0 +1,35 @@
+# Shared by scripts/*: install what is missing, configure and build.
+# Sourced, not run.
+
+KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
+
+# Debian packages the build, the tests and the tools need.
+KEEL_PACKAGES=(
+  clang lld llvm meson ninja-build python3 qemu-system-x86 libelf-dev catch2
+  libssl-dev libclang-rt-14-dev clang-format openssl
+)
+
+keel_install_packages() {
+  local missing=()
+  local package
+  for package in "${KEEL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "keel: installing ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+keel_build() {
+  keel_install_packages || { echo "keel: package installation failed" >&2; return 1; }
+  if [ ! -f "$KEEL_BUILD/build.ninja" ]; then
+    meson setup "$KEEL_BUILD" "$KEEL_ROOT" \
+      --cross-file "$KEEL_ROOT/arch/x86_64/cross.ini" \
+      --native-file "$KEEL_ROOT/scripts/native.ini" >&2 || return 1
+  fi
+  ninja -C "$KEEL_BUILD" >&2
+}

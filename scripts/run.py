@@ -1,0 +1,78 @@
+"""scripts/run's driver: boot Keel, forward the console, decode the exit status."""
+
+import argparse
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keel import machine  # noqa: E402
+
+
+def parse_arguments(argv):
+    kernel_args = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, kernel_args = argv[:split], argv[split + 1:]
+    parser = argparse.ArgumentParser(prog="scripts/run", description="Boot Keel in QEMU.")
+    parser.add_argument("--initrd", help="initramfs to pass to the kernel (default: none yet)")
+    parser.add_argument("--memory", default="256M", help="guest memory (default 256M)")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="scripted mode: give up after this many seconds (default 600)")
+    parser.add_argument("--kernel", default=machine.KERNEL, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    return options, kernel_args
+
+
+def interactive(options, cmdline):
+    command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True)
+    print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
+    process = subprocess.run(command)
+    # No captured output here: trust the debug-exit encoding alone.
+    code = process.returncode
+    return code >> 1 if code & 1 else (0 if code == 0 else machine.EXIT_QEMU_FAILED)
+
+
+def scripted(options, cmdline):
+    def echo(text):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    lines = sys.stdin.read().splitlines()
+    vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
+                         kernel=options.kernel, echo=echo)
+    vm.start()
+    try:
+        deadline_left = options.timeout
+        for line in lines + ["poweroff 0"]:
+            vm.expect(machine.PROMPT, timeout=deadline_left)
+            vm.send(line)
+        return vm.wait_exit(timeout=options.timeout)
+    except machine.Timeout as error:
+        # The kernel may have powered off (or panicked) before every line was
+        # sent: then QEMU has closed its output and is exiting.
+        try:
+            vm.process.wait(timeout=5)
+            return vm.wait_exit(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        print(f"\nkeel: {error}".splitlines()[0], file=sys.stderr)
+        vm.kill()
+        return machine.EXIT_TIMEOUT
+    finally:
+        vm.kill()
+
+
+def main():
+    options, kernel_args = parse_arguments(sys.argv[1:])
+    if not os.path.exists(options.kernel):
+        print(f"keel: no kernel at {options.kernel}; build first (scripts/build)", file=sys.stderr)
+        return machine.EXIT_QEMU_FAILED
+    if sys.stdin.isatty():
+        return interactive(options, " ".join(kernel_args))
+    # A script must not hang on a panic: power off at once unless told otherwise.
+    return scripted(options, " ".join(["panic=-1"] + kernel_args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "lib/buddy.h"
+
+using keel::BuddyAllocator;
+using keel::Error;
+
+namespace {
+
+struct Fixture {
+    Fixture(uint64_t base, size_t count) : pages(count) { buddy.init(base, count, pages.data()); }
+    std::vector<BuddyAllocator::PageInfo> pages;
+    BuddyAllocator buddy;
+};
+
+} // namespace
+
+TEST_CASE("buddy: starts reserved", "[buddy]")
+{
+    Fixture f(0x100, 64);
+    CHECK(f.buddy.free_pages() == 0);
+    CHECK(f.buddy.total_pages() == 0);
+    auto result = f.buddy.alloc(0);
+    REQUIRE(result.is_error());
+    CHECK(result.error() == Error::ENOMEM);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: free_range builds the largest aligned blocks", "[buddy]")
+{
+    Fixture f(0, 4096);
+    CHECK(f.buddy.free_range(0, 4096) == 4096);
+    CHECK(f.buddy.free_pages() == 4096);
+    CHECK(f.buddy.total_pages() == 4096);
+    CHECK(f.buddy.free_blocks(BuddyAllocator::kMaxOrder) == 4);
+    for (unsigned order = 0; order < BuddyAllocator::kMaxOrder; ++order)
+        CHECK(f.buddy.free_blocks(order) == 0);
+
+    // An unaligned range: 3..12 becomes 3, 4-7, 8-11, 12.
+    Fixture g(0, 64);
+    CHECK(g.buddy.free_range(3, 10) == 10);
+    CHECK(g.buddy.free_blocks(0) == 2);
+    CHECK(g.buddy.free_blocks(2) == 2);
+    CHECK(g.buddy.check_invariants());
+
+    // Adjacent ranges handed over separately still merge.
+    Fixture h(0, 64);
+    h.buddy.free_range(0, 5);
+    h.buddy.free_range(5, 27);
+    CHECK(h.buddy.free_blocks(5) == 1);
+    CHECK(h.buddy.free_pages() == 32);
+    CHECK(h.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: ranges are clipped and never added twice", "[buddy]")
+{
+    Fixture f(100, 100);
+    CHECK(f.buddy.free_range(0, 110) == 10);
+    CHECK(f.buddy.free_range(190, 1000) == 10);
+    CHECK(f.buddy.free_range(105, 10) == 5); // 105..109 were already in
+    CHECK(f.buddy.free_range(UINT64_MAX - 4, 100) == 0);
+    CHECK(f.buddy.free_range(300, 10) == 0);
+    CHECK(f.buddy.total_pages() == 25);
+    CHECK(f.buddy.free_pages() == 25);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: alignment is absolute with an unaligned base", "[buddy]")
+{
+    Fixture f(1000, 3000); // 1000 is not a multiple of 1024
+    f.buddy.free_range(1000, 3000);
+    for (unsigned order = 0; order <= BuddyAllocator::kMaxOrder; ++order) {
+        auto block = f.buddy.alloc(order);
+        if (block.is_error())
+            continue;
+        CHECK(block.value() % (uint64_t(1) << order) == 0);
+        CHECK(block.value() >= 1000);
+        CHECK(block.value() + (uint64_t(1) << order) <= 4000);
+    }
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: split and coalesce", "[buddy]")
+{
+    Fixture f(0, 1024);
+    f.buddy.free_range(0, 1024);
+    auto a = f.buddy.alloc(0);
+    REQUIRE(a.is_ok());
+    CHECK(a.value() == 0);
+    for (unsigned order = 0; order < BuddyAllocator::kMaxOrder; ++order)
+        CHECK(f.buddy.free_blocks(order) == 1);
+    CHECK(f.buddy.free_pages() == 1023);
+    CHECK(f.buddy.allocated_order(0).value() == 0);
+    REQUIRE(f.buddy.free(0).is_ok());
+    CHECK(f.buddy.free_blocks(BuddyAllocator::kMaxOrder) == 1);
+    CHECK(f.buddy.free_pages() == 1024);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: bad frees are rejected without damage", "[buddy]")
+{
+    Fixture f(0, 64);
+    f.buddy.free_range(0, 64);
+    auto block = f.buddy.alloc(2);
+    REQUIRE(block.is_ok());
+    uint64_t pfn = block.value();
+
+    CHECK(f.buddy.free(pfn + 1).error() == Error::EINVAL); // interior page
+    CHECK(f.buddy.free(1000).error() == Error::EINVAL);    // outside span
+    CHECK(f.buddy.allocated_order(pfn + 1).is_error());
+    CHECK(f.buddy.check_invariants());
+    CHECK(f.buddy.free_pages() == 60);
+
+    REQUIRE(f.buddy.free(pfn).is_ok());
+    CHECK(f.buddy.free(pfn).error() == Error::EINVAL); // double free
+    CHECK(f.buddy.free(pfn + 4).error() == Error::EINVAL); // free, never allocated
+    CHECK(f.buddy.free_pages() == 64);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: order limits and exhaustion", "[buddy]")
+{
+    Fixture f(0, 2048);
+    f.buddy.free_range(0, 2048);
+    CHECK(f.buddy.alloc(BuddyAllocator::kMaxOrder + 1).error() == Error::EINVAL);
+    CHECK(f.buddy.alloc(1000).error() == Error::EINVAL);
+
+    std::vector<uint64_t> blocks;
+    for (;;) {
+        auto block = f.buddy.alloc(3);
+        if (block.is_error()) {
+            CHECK(block.error() == Error::ENOMEM);
+            break;
+        }
+        blocks.push_back(block.value());
+    }
+    CHECK(blocks.size() == 2048 / 8);
+    CHECK(f.buddy.free_pages() == 0);
+    CHECK(f.buddy.alloc(0).error() == Error::ENOMEM);
+    for (uint64_t pfn : blocks)
+        REQUIRE(f.buddy.free(pfn).is_ok());
+    CHECK(f.buddy.free_pages() == 2048);
+    CHECK(f.buddy.free_blocks(BuddyAllocator::kMaxOrder) == 2);
+}
+
+TEST_CASE("buddy: randomised against a model", "[buddy]")
+{
+    // Holes in the span (reserved ranges) and an unaligned base exercise
+    // the clipping and alignment paths.
+    uint64_t seed = GENERATE(1u, 2u, 3u, 4u, 5u);
+    std::mt19937_64 rng(seed);
+    const uint64_t base = 4096 + (rng() % 3) * 7;
+    const size_t count = 6000 + rng() % 3000;
+    Fixture f(base, count);
+
+    std::vector<bool> usable(count, false);
+    size_t handed = 0;
+    for (int i = 0; i < 12; ++i) {
+        uint64_t start = base + rng() % count;
+        size_t length = rng() % 1500;
+        handed += f.buddy.free_range(start, length);
+        for (uint64_t p = start; p < start + length && p < base + count; ++p)
+            usable[p - base] = true;
+    }
+    size_t usable_count = 0;
+    for (bool u : usable)
+        usable_count += u;
+    REQUIRE(handed == usable_count);
+    REQUIRE(f.buddy.total_pages() == usable_count);
+    REQUIRE(f.buddy.free_pages() == usable_count);
+    REQUIRE(f.buddy.check_invariants());
+
+    std::map<uint64_t, unsigned> live;     // pfn -> order
+    std::vector<int> owner(count, -1);     // model: which page is taken
+    size_t allocated_pages = 0;
+
+    for (int step = 0; step < 6000; ++step) {
+        bool do_alloc = live.empty() || rng() % 100 < 55;
+        if (do_alloc) {
+            unsigned order = static_cast<unsigned>(rng() % 6 == 0 ? rng() % 11 : rng() % 3);
+            auto block = f.buddy.alloc(order);
+            if (block.is_error()) {
+                REQUIRE(block.error() == Error::ENOMEM);
+                // ENOMEM must be honest: no free block of that order or above.
+                for (unsigned o = order; o <= BuddyAllocator::kMaxOrder; ++o)
+                    REQUIRE(f.buddy.free_blocks(o) == 0);
+                continue;
+            }
+            uint64_t pfn = block.value();
+            uint64_t size = uint64_t(1) << order;
+            REQUIRE(pfn % size == 0);
+            REQUIRE(pfn >= base);
+            REQUIRE(pfn + size <= base + count);
+            for (uint64_t p = pfn; p < pfn + size; ++p) {
+                REQUIRE(usable[p - base]);
+                REQUIRE(owner[p - base] == -1); // no overlap
+                owner[p - base] = step;
+            }
+            live[pfn] = order;
+            allocated_pages += size;
+        } else {
+            auto it = live.begin();
+            std::advance(it, rng() % live.size());
+            uint64_t pfn = it->first;
+            uint64_t size = uint64_t(1) << it->second;
+            REQUIRE(f.buddy.allocated_order(pfn).value() == it->second);
+            REQUIRE(f.buddy.free(pfn).is_ok());
+            if (rng() % 10 == 0)
+                REQUIRE(f.buddy.free(pfn).error() == Error::EINVAL);
+            for (uint64_t p = pfn; p < pfn + size; ++p)
+                owner[p - base] = -1;
+            live.erase(it);
+            allocated_pages -= size;
+        }
+        REQUIRE(f.buddy.free_pages() == usable_count - allocated_pages);
+        if (step % 500 == 0)
+            REQUIRE(f.buddy.check_invariants());
+    }
+    for (auto& [pfn, order] : live)
+        REQUIRE(f.buddy.free(pfn).is_ok());
+    CHECK(f.buddy.free_pages() == usable_count);
+    CHECK(f.buddy.total_pages() == usable_count);
+    CHECK(f.buddy.check_invariants());
+
+    // Fully coalesced again: as many max-order blocks as handing the same
+    // ranges to a fresh allocator gives.
+    Fixture fresh(base, count);
+    size_t start = 0;
+    while (start < count) {
+        if (!usable[start]) {
+            ++start;
+            continue;
+        }
+        size_t end = start;
+        while (end < count && usable[end])
+            ++end;
+        fresh.buddy.free_range(base + start, end - start);
+        start = end;
+    }
+    for (unsigned order = 0; order <= BuddyAllocator::kMaxOrder; ++order)
+        CHECK(f.buddy.free_blocks(order) == fresh.buddy.free_blocks(order));
+}

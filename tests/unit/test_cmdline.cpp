@@ -1,0 +1,319 @@
+#include <catch2/catch.hpp>
+
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "lib/cmdline.h"
+
+using keel::CmdlineIssue;
+using keel::CmdlineParam;
+using keel::CmdlineParser;
+using keel::Error;
+using keel::KernelParamSpec;
+
+namespace {
+
+struct Parsed {
+    std::string key;
+    std::string value;
+    bool has_value;
+    bool unterminated;
+};
+
+struct ParseResult {
+    std::vector<Parsed> params;
+    bool has_init_args = false;
+    std::string init_args;
+};
+
+ParseResult parse(const std::string& line)
+{
+    std::vector<char> buffer(line.begin(), line.end());
+    buffer.push_back('\0');
+    CmdlineParser parser(buffer.data());
+    ParseResult result;
+    CmdlineParam param;
+    while (parser.next(param)) {
+        REQUIRE(strlen(param.key) == param.key_len);
+        if (param.has_value)
+            REQUIRE(strlen(param.value) == param.value_len);
+        else
+            REQUIRE(param.value == nullptr);
+        result.params.push_back({param.key, param.has_value ? param.value : "", param.has_value, param.unterminated_quote});
+    }
+    if (parser.init_args()) {
+        result.has_init_args = true;
+        result.init_args = parser.init_args();
+    }
+    return result;
+}
+
+} // namespace
+
+TEST_CASE("cmdline: flags and values", "[cmdline]")
+{
+    auto r = parse("  quiet loglevel=7\tinit=/sbin/init   empty= a=b=c \n");
+    REQUIRE(r.params.size() == 5);
+    CHECK(r.params[0].key == "quiet");
+    CHECK(!r.params[0].has_value);
+    CHECK(r.params[1].key == "loglevel");
+    CHECK(r.params[1].value == "7");
+    CHECK(r.params[2].key == "init");
+    CHECK(r.params[2].value == "/sbin/init");
+    CHECK(r.params[3].key == "empty");
+    CHECK(r.params[3].has_value);
+    CHECK(r.params[3].value == "");
+    CHECK(r.params[4].key == "a");
+    CHECK(r.params[4].value == "b=c");
+    CHECK(!r.has_init_args);
+}
+
+TEST_CASE("cmdline: empty and blank lines", "[cmdline]")
+{
+    CHECK(parse("").params.empty());
+    CHECK(parse("   \t\n ").params.empty());
+    CmdlineParser null_parser(nullptr);
+    CmdlineParam param;
+    CHECK(!null_parser.next(param));
+}
+
+TEST_CASE("cmdline: quotes", "[cmdline]")
+{
+    auto r = parse("key=\"a b\" \"key2=c d\" k3=x\"y z\"w \"\" \"flag with space\"");
+    REQUIRE(r.params.size() == 5);
+    CHECK(r.params[0].key == "key");
+    CHECK(r.params[0].value == "a b");
+    CHECK(r.params[1].key == "key2");
+    CHECK(r.params[1].value == "c d");
+    CHECK(r.params[2].key == "k3");
+    CHECK(r.params[2].value == "xy zw");
+    CHECK(r.params[3].key == "");
+    CHECK(!r.params[3].has_value);
+    CHECK(r.params[4].key == "flag with space");
+    for (auto& p : r.params)
+        CHECK(!p.unterminated);
+}
+
+TEST_CASE("cmdline: unterminated quote takes the rest", "[cmdline]")
+{
+    std::string line = "a=1 b=\"x y  z";
+    std::vector<char> buffer(line.begin(), line.end());
+    buffer.push_back('\0');
+    CmdlineParser parser(buffer.data());
+    CmdlineParam param;
+    REQUIRE(parser.next(param));
+    CHECK(!param.unterminated_quote);
+    REQUIRE(parser.next(param));
+    CHECK(std::string(param.key) == "b");
+    CHECK(std::string(param.value) == "x y  z");
+    CHECK(param.unterminated_quote);
+    CHECK(!parser.next(param));
+    CHECK(parser.saw_unterminated_quote());
+}
+
+TEST_CASE("cmdline: -- separates init's arguments", "[cmdline]")
+{
+    auto r = parse("ro root=/dev/sda1 -- single  \"x y\" --");
+    REQUIRE(r.params.size() == 2);
+    REQUIRE(r.has_init_args);
+    CHECK(r.init_args == "single  \"x y\" --");
+
+    auto quoted = parse("a \"--\" b");
+    REQUIRE(quoted.params.size() == 3); // a quoted -- is an ordinary parameter
+    CHECK(quoted.params[1].key == "--");
+    CHECK(!quoted.has_init_args);
+
+    auto trailing = parse("a --");
+    CHECK(trailing.params.size() == 1);
+    CHECK(trailing.has_init_args);
+    CHECK(trailing.init_args.empty());
+
+    auto not_dashes = parse("--- --x=1");
+    CHECK(not_dashes.params.size() == 2);
+}
+
+TEST_CASE("cmdline: split_init_args", "[cmdline]")
+{
+    char line[] = "  single  \"hello world\" a=b  -- ";
+    const char* words[3];
+    CHECK(keel::split_init_args(line, words, 3) == 4);
+    CHECK(std::string(words[0]) == "single");
+    CHECK(std::string(words[1]) == "hello world");
+    CHECK(std::string(words[2]) == "a=b");
+    CHECK(keel::split_init_args(nullptr, words, 3) == 0);
+}
+
+TEST_CASE("cmdline: param_name_equal", "[cmdline]")
+{
+    CHECK(keel::param_name_equal("sig_enforce", "sig-enforce"));
+    CHECK(keel::param_name_equal("module.sig_enforce", "module.sig-enforce"));
+    CHECK(keel::param_name_equal("a-b_c", "a_b-c"));
+    CHECK(!keel::param_name_equal("abc", "abcd"));
+    CHECK(!keel::param_name_equal("abcd", "abc"));
+    CHECK(!keel::param_name_equal("a.b", "a_b"));
+    CHECK(keel::param_name_equal("", ""));
+    CHECK(keel::param_name_equal("rd-init", 5, "rd_init", 7) == false);
+    CHECK(keel::param_name_equal("rd-init", 7, "rd_init", 7));
+}
+
+TEST_CASE("cmdline: parse_int", "[cmdline]")
+{
+    auto ok = [](const char* text, int64_t expected) {
+        auto result = keel::parse_int(text, strlen(text));
+        INFO(text);
+        REQUIRE(result.is_ok());
+        CHECK(result.value() == expected);
+    };
+    auto fails = [](const char* text, Error error) {
+        auto result = keel::parse_int(text, strlen(text));
+        INFO(text);
+        REQUIRE(result.is_error());
+        CHECK(result.error() == error);
+    };
+    ok("0", 0);
+    ok("42", 42);
+    ok("-42", -42);
+    ok("+42", 42);
+    ok("010", 10);
+    ok("0x1f", 31);
+    ok("0XFF", 255);
+    ok("-0x10", -16);
+    ok("9223372036854775807", INT64_MAX);
+    ok("-9223372036854775808", INT64_MIN);
+    ok("0x7fffffffffffffff", INT64_MAX);
+    fails("9223372036854775808", Error::ERANGE);
+    fails("-9223372036854775809", Error::ERANGE);
+    fails("99999999999999999999999", Error::ERANGE);
+    fails("0x8000000000000000", Error::ERANGE);
+    fails("", Error::EINVAL);
+    fails("-", Error::EINVAL);
+    fails("+", Error::EINVAL);
+    fails("0x", Error::EINVAL);
+    fails("12a", Error::EINVAL);
+    fails("0x1g", Error::EINVAL);
+    fails(" 1", Error::EINVAL);
+    fails("1 ", Error::EINVAL);
+    fails("--1", Error::EINVAL);
+    fails("99999999999999999999999x", Error::EINVAL);
+
+    // The length bounds the text: no NUL needed.
+    CHECK(keel::parse_int("123456", 3).value() == 123);
+}
+
+TEST_CASE("cmdline: parse_uint", "[cmdline]")
+{
+    CHECK(keel::parse_uint("18446744073709551615", 20).value() == UINT64_MAX);
+    CHECK(keel::parse_uint("0xffffffffffffffff", 18).value() == UINT64_MAX);
+    CHECK(keel::parse_uint("+7", 2).value() == 7);
+    CHECK(keel::parse_uint("18446744073709551616", 20).error() == Error::ERANGE);
+    CHECK(keel::parse_uint("-1", 2).error() == Error::EINVAL);
+    CHECK(keel::parse_uint("", 0).error() == Error::EINVAL);
+}
+
+TEST_CASE("cmdline: parse_bool", "[cmdline]")
+{
+    for (const char* text : {"1", "y", "Y", "yes", "YES", "on", "On", "true", "TRUE"}) {
+        INFO(text);
+        CHECK(keel::parse_bool(text, strlen(text)).value() == true);
+    }
+    for (const char* text : {"0", "n", "N", "no", "off", "OFF", "false", "False"}) {
+        INFO(text);
+        CHECK(keel::parse_bool(text, strlen(text)).value() == false);
+    }
+    for (const char* text : {"", "2", "o", "yess", "onn", "tru", "nope", " y", "enable"}) {
+        INFO(text);
+        CHECK(keel::parse_bool(text, strlen(text)).error() == Error::EINVAL);
+    }
+}
+
+namespace {
+
+struct Issue {
+    CmdlineIssue issue;
+    std::string key;
+    std::string value;
+};
+
+void record_issue(void* ctx, CmdlineIssue issue, const char* key, const char* value, const char* message)
+{
+    REQUIRE(message != nullptr);
+    static_cast<std::vector<Issue>*>(ctx)->push_back({issue, key, value ? value : "<none>"});
+}
+
+struct KernelParams {
+    int64_t loglevel = 4;
+    int64_t panic = 0;
+    bool nullfs_rootfs = false;
+    const char* rdinit = "/init";
+    const char* init = nullptr;
+    bool sig_enforce = false;
+    uint64_t mem = 0;
+    KernelParamSpec specs[7] = {
+        {"loglevel", KernelParamSpec::Int, &loglevel, "console log level"},
+        {"panic", KernelParamSpec::Int, &panic, "seconds before reboot on panic"},
+        {"nullfs_rootfs", KernelParamSpec::Flag, &nullfs_rootfs, "empty root filesystem"},
+        {"rdinit", KernelParamSpec::String, &rdinit, "init in the initramfs"},
+        {"init", KernelParamSpec::String, &init, "init on the root filesystem"},
+        {"module.sig_enforce", KernelParamSpec::Bool, &sig_enforce, "require signed modules"},
+        {"mem", KernelParamSpec::UInt, &mem, "memory limit"},
+    };
+};
+
+} // namespace
+
+TEST_CASE("cmdline: apply_cmdline sets targets and reports problems", "[cmdline]")
+{
+    KernelParams params;
+    std::vector<Issue> issues;
+    keel::CmdlineReporter reporter {record_issue, &issues};
+
+    char line[] = "loglevel=7 panic=-1 nullfs-rootfs rdinit=\"/bin/my init\" module.sig-enforce "
+                  "bogus=1 loglevel=8 panic=x nullfs_rootfs=1 init mem=0x1000 "
+                  "module.sig_enforce=maybe =v -- single x=y";
+    char* init_args = keel::apply_cmdline(line, params.specs, 7, &reporter);
+
+    CHECK(params.loglevel == 8); // last wins
+    CHECK(params.panic == -1);   // the bad later value leaves it alone
+    CHECK(params.nullfs_rootfs);
+    CHECK(std::string(params.rdinit) == "/bin/my init");
+    CHECK(params.init == nullptr);
+    CHECK(params.sig_enforce);
+    CHECK(params.mem == 0x1000);
+    REQUIRE(init_args != nullptr);
+    CHECK(std::string(init_args) == "single x=y");
+
+    REQUIRE(issues.size() == 6);
+    CHECK(issues[0].issue == CmdlineIssue::UnknownParameter);
+    CHECK(issues[0].key == "bogus");
+    CHECK(issues[1].issue == CmdlineIssue::InvalidValue);
+    CHECK(issues[1].key == "panic");
+    CHECK(issues[1].value == "x");
+    CHECK(issues[2].issue == CmdlineIssue::InvalidValue); // Flag with a value
+    CHECK(issues[2].key == "nullfs_rootfs");
+    CHECK(issues[3].issue == CmdlineIssue::InvalidValue); // String without a value
+    CHECK(issues[3].key == "init");
+    CHECK(issues[3].value == "<none>");
+    CHECK(issues[4].issue == CmdlineIssue::InvalidValue);
+    CHECK(issues[4].key == "module.sig_enforce");
+    CHECK(issues[5].issue == CmdlineIssue::UnknownParameter); // empty name
+    CHECK(issues[5].key == "");
+}
+
+TEST_CASE("cmdline: apply_cmdline without reporter or specs", "[cmdline]")
+{
+    char line[] = "a b=\"c";
+    CHECK(keel::apply_cmdline(line, nullptr, 0, nullptr) == nullptr);
+
+    KernelParams params;
+    std::vector<Issue> issues;
+    keel::CmdlineReporter reporter {record_issue, &issues};
+    char line2[] = "loglevel=99999999999999999999 rdinit=\"/x y";
+    keel::apply_cmdline(line2, params.specs, 7, &reporter);
+    CHECK(params.loglevel == 4);
+    CHECK(std::string(params.rdinit) == "/x y");
+    REQUIRE(issues.size() == 2);
+    CHECK(issues[0].issue == CmdlineIssue::InvalidValue);
+    CHECK(issues[1].issue == CmdlineIssue::UnterminatedQuote);
+}
