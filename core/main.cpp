@@ -95,12 +95,14 @@ extern "C" [[noreturn]] void kernel_main(uint64_t start_info_phys)
     time::record_boot_cycles();
     arch::serial_init();
     run_constructors();
-    log_info("Keel 0.1.0 (x86_64) booting");
 
+    // The command line first, so that loglevel= governs every message.
     const char* problem = nullptr;
-    if (!arch::parse_pvh_start_info(start_info_phys, g_boot_info, problem))
-        panic("boot: unusable PVH start info: %s", problem);
+    bool boot_info_ok = arch::parse_pvh_start_info(start_info_phys, g_boot_info, problem);
     parse_kernel_params(g_boot_info.cmdline);
+    log_info("Keel 0.1.0 (x86_64) booting");
+    if (!boot_info_ok)
+        panic("boot: unusable PVH start info: %s", problem);
     set_panic_timeout(kernel_params().panic);
     log_info("Command line: %s", saved_command_line());
     if (g_boot_info.cmdline_truncated)

@@ -4,6 +4,12 @@
 Usage:
     gen-ksyms.py INPUT.elf OUTPUT.S   symbols of a linked ELF64 little-endian file
     gen-ksyms.py --empty OUTPUT.S     a valid table with no symbols (first link)
+    gen-ksyms.py --check STAGE1.elf FINAL.elf STAMP
+                                      verify the two-pass link: FINAL has the
+                                      same symbols at the same addresses as
+                                      STAGE1, and its .ksyms section holds
+                                      exactly the table made from STAGE1;
+                                      writes STAMP on success
 
 The output is a GNU assembler file that places the blob in section .ksyms
 between the global labels __ksyms_start and __ksyms_end. Taken symbols:
@@ -11,7 +17,9 @@ FUNC and OBJECT symbols, plus NOTYPE symbols defined in a .text section
 (assembly labels), with a nonzero address and a name. Several names at one
 address keep the best one (function/object over label, global over weak
 over local, then the one with a size, then the alphabetically first), so
-lookups are deterministic. Standard library only; the ELF is parsed here.
+lookups are deterministic. Symbols of the .ksyms section itself
+(__ksyms_start, __ksyms_end) are left out: they are the only ones that move
+between the two links. Standard library only; the ELF is parsed here.
 
 The blob's size depends on the symbol count, so link .ksyms after
 everything else (or link twice, as Linux does for kallsyms) to keep the
@@ -107,10 +115,21 @@ def section_name(data: bytes, sections: list[Section], shstrndx: int, index: int
     return _c_string(data, table.offset + sections[index].name_offset, table.offset + table.size)
 
 
+def read_section(data: bytes, name: str) -> bytes | None:
+    sections, shstrndx = read_sections(data)
+    for index, section in enumerate(sections):
+        if section_name(data, sections, shstrndx, index) == name:
+            if section.offset + section.size > len(data):
+                raise ElfError(f"section {name} outside the file")
+            return data[section.offset:section.offset + section.size]
+    return None
+
+
 def read_symbols(data: bytes) -> list[Symbol]:
     sections, shstrndx = read_sections(data)
     names = [section_name(data, sections, shstrndx, i) for i in range(len(sections))]
     text_sections = {i for i, name in enumerate(names) if name == ".text" or name.startswith(".text.")}
+    ksyms_sections = {i for i, name in enumerate(names) if name == ".ksyms"}
 
     symtabs = [s for s in sections if s.type == SHT_SYMTAB]
     if not symtabs:
@@ -129,7 +148,7 @@ def read_symbols(data: bytes) -> list[Symbol]:
     for offset in range(symtab.offset, symtab.offset + symtab.size - 23, entsize):
         st_name, st_info, _st_other, st_shndx, st_value, st_size = _unpack("<IBBHQQ", data, offset)
         type_, bind = st_info & 0xF, st_info >> 4
-        if st_value == 0 or st_name == 0 or st_shndx == SHN_UNDEF:
+        if st_value == 0 or st_name == 0 or st_shndx == SHN_UNDEF or st_shndx in ksyms_sections:
             continue
         if type_ in (STT_FUNC, STT_OBJECT):
             pass
@@ -138,7 +157,7 @@ def read_symbols(data: bytes) -> list[Symbol]:
         else:
             continue
         name = _c_string(data, strtab.offset + st_name, strtab.offset + strtab.size)
-        if not name or name.startswith(".L") or name.startswith("$"):
+        if not name or name.startswith(".L") or name.startswith("$") or name.startswith("__ksyms_"):
             continue
         symbols.append(Symbol(st_value, st_size, name, type_, bind))
     return symbols
@@ -213,12 +232,49 @@ def write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
+def check(stage1_path: str, final_path: str, stamp_path: str) -> int:
+    try:
+        with open(stage1_path, "rb") as elf:
+            stage1 = elf.read()
+        with open(final_path, "rb") as elf:
+            final = elf.read()
+        expected = select_symbols(read_symbols(stage1))
+        actual = select_symbols(read_symbols(final))
+        embedded = read_section(final, ".ksyms")
+    except (OSError, ElfError) as error:
+        print(f"gen-ksyms.py --check: {error}", file=sys.stderr)
+        return 1
+    problems = []
+    if expected != actual:
+        before = {(s.name, s.address) for s in expected}
+        after = {(s.name, s.address) for s in actual}
+        moved = sorted(before ^ after, key=lambda pair: pair[1])
+        problems.append(f"{len(moved)} symbol(s) differ between the links, e.g. "
+                        + ", ".join(f"{name}@0x{address:x}" for name, address in moved[:5])
+                        + " (is .ksyms still the last section?)")
+    blob = build_blob(expected)
+    if embedded is None:
+        problems.append(f"{final_path} has no .ksyms section")
+    elif embedded[:len(blob)] != blob or any(embedded[len(blob):]):
+        problems.append(f"the .ksyms section of {final_path} is not the table generated from {stage1_path}")
+    if problems:
+        for problem in problems:
+            print(f"gen-ksyms.py --check: {problem}", file=sys.stderr)
+        return 1
+    write_atomically(stamp_path, f"{len(expected)} symbols verified\n")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 5 and argv[1] == "--check":
+        return check(argv[2], argv[3], argv[4])
     if len(argv) == 3 and argv[1] == "--empty":
         write_atomically(argv[2], assembly(build_blob([]), "nothing (--empty)"))
         return 0
     if len(argv) != 3 or argv[1].startswith("-"):
-        print("usage: gen-ksyms.py INPUT.elf OUTPUT.S | gen-ksyms.py --empty OUTPUT.S", file=sys.stderr)
+        print("usage: gen-ksyms.py INPUT.elf OUTPUT.S\n"
+              "       gen-ksyms.py --empty OUTPUT.S\n"
+              "       gen-ksyms.py --check STAGE1.elf FINAL.elf STAMP", file=sys.stderr)
         return 2
     input_path, output_path = argv[1], argv[2]
     try:

@@ -70,6 +70,11 @@ void handle_exception(InterruptFrame& frame)
     unsigned vector = unsigned(frame.vector);
     if (vector == kPageFault)
         print_page_fault(frame, fault_address);
+    // A double fault right at a page boundary below the stack pointer is a
+    // kernel stack running into its guard page.
+    constexpr unsigned kDoubleFault = 8;
+    if (vector == kDoubleFault && fault_address < frame.rsp && frame.rsp - fault_address <= 4096)
+        console_print("BUG: kernel stack overflow (guard page hit at %016llx)\n", (unsigned long long)fault_address);
     console_print("Oops: %s [#%u] error code 0x%llx\n", kExceptionNames[vector & 31], vector,
         (unsigned long long)frame.error_code);
     print_registers(frame);

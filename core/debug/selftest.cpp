@@ -34,8 +34,12 @@ namespace {
 
 [[gnu::noinline]] int selftest_fault_divide(int divisor)
 {
-    volatile int hidden = divisor;   // keep the compiler from folding the division
-    return 100 / hidden;
+    // Volatile on both sides: the compiler may neither fold the division
+    // nor drop it as unused.
+    volatile int hidden = divisor;
+    static volatile int quotient;
+    quotient = 100 / hidden;
+    return quotient;
 }
 
 [[gnu::noinline]] uint64_t selftest_fault_stack_overflow(uint64_t depth)

@@ -29,16 +29,6 @@ struct SlabCache::SlabHeader {
     bool on_partial_list;
 };
 
-SlabCache::SlabCache(size_t object_size, PageSource source)
-    : m_source(source)
-    , m_object_size(align_up(max(object_size, kMinObjectSize), kAlignment))
-    , m_first_offset(align_up(sizeof(SlabHeader), kAlignment))
-{
-    m_objects_per_slab = m_object_size <= kPageSize - m_first_offset
-        ? (kPageSize - m_first_offset) / m_object_size
-        : 0;
-}
-
 SlabCache* SlabCache::cache_of(const void* object)
 {
     auto* slab = reinterpret_cast<SlabHeader*>(page_of(object));
@@ -52,8 +42,8 @@ bool SlabCache::owns(const void* object) const
     if (!object || cache_of(object) != this)
         return false;
     uintptr_t offset = reinterpret_cast<uintptr_t>(object) - page_of(object);
-    return offset >= m_first_offset && (offset - m_first_offset) % m_object_size == 0
-        && (offset - m_first_offset) / m_object_size < m_objects_per_slab;
+    return offset >= kFirstObjectOffset && (offset - kFirstObjectOffset) % m_object_size == 0
+        && (offset - kFirstObjectOffset) / m_object_size < m_objects_per_slab;
 }
 
 void SlabCache::push_partial(SlabHeader* slab)
@@ -80,6 +70,8 @@ void SlabCache::unlink_partial(SlabHeader* slab)
 
 Result<SlabCache::SlabHeader*> SlabCache::grow()
 {
+    static_assert(sizeof(SlabHeader) <= kFirstObjectOffset);
+    static_assert(kFirstObjectOffset % kAlignment == 0);
     if (m_objects_per_slab == 0)
         return Err(Error::EINVAL);
     void* page = TRY(m_source.alloc_pages(m_source.ctx, 0));
@@ -95,7 +87,7 @@ Result<SlabCache::SlabHeader*> SlabCache::grow()
     slab->cache = this;
     slab->free_list = nullptr;
     // Thread the free list so that allocation goes upwards through the page.
-    auto* base = static_cast<char*>(page) + m_first_offset;
+    auto* base = static_cast<char*>(page) + kFirstObjectOffset;
     for (size_t i = m_objects_per_slab; i > 0; --i) {
         auto* object = reinterpret_cast<FreeObject*>(base + (i - 1) * m_object_size);
         object->magic = kFreeMagic;
@@ -155,21 +147,6 @@ Result<void> SlabCache::free(void* ptr)
         push_partial(slab);
     }
     return {};
-}
-
-Heap::Heap(PageSource source)
-    : m_source(source)
-    , m_caches {
-        {kClassSizes[0], source},
-        {kClassSizes[1], source},
-        {kClassSizes[2], source},
-        {kClassSizes[3], source},
-        {kClassSizes[4], source},
-        {kClassSizes[5], source},
-        {kClassSizes[6], source},
-        {kClassSizes[7], source},
-    }
-{
 }
 
 int Heap::class_index(size_t size)

@@ -43,9 +43,21 @@ public:
     static constexpr size_t kMinObjectSize = 16;
     static constexpr size_t kAlignment = 16;
 
+    // Objects start this far into the slab page, after the SlabHeader.
+    static constexpr size_t kFirstObjectOffset = 48;
+
     // `object_size` is rounded up to a multiple of 16 and must leave room
-    // for at least one object in a page (<= 2048 in practice).
-    SlabCache(size_t object_size, PageSource source);
+    // for at least one object in a page (<= 2048 in practice; alloc() fails
+    // with EINVAL otherwise). constexpr so that a global heap is constant-
+    // initialised and needs no constructor call at boot.
+    constexpr SlabCache(size_t object_size, PageSource source)
+        : m_source(source)
+        , m_object_size(align_up(max(object_size, kMinObjectSize), kAlignment))
+        , m_objects_per_slab(m_object_size <= kPageSize - kFirstObjectOffset
+                  ? (kPageSize - kFirstObjectOffset) / m_object_size
+                  : 0)
+    {
+    }
     SlabCache(const SlabCache&) = delete;
     SlabCache& operator=(const SlabCache&) = delete;
 
@@ -75,7 +87,6 @@ private:
     PageSource m_source;
     size_t m_object_size;
     size_t m_objects_per_slab;
-    size_t m_first_offset;
     SlabHeader* m_partial = nullptr; // slabs with at least one free object
     size_t m_objects_in_use = 0;
     size_t m_slab_count = 0;
@@ -96,7 +107,20 @@ public:
         size_t class_slabs[kClassCount];
     };
 
-    explicit Heap(PageSource source);
+    constexpr explicit Heap(PageSource source)
+        : m_source(source)
+        , m_caches {
+            {kClassSizes[0], source},
+            {kClassSizes[1], source},
+            {kClassSizes[2], source},
+            {kClassSizes[3], source},
+            {kClassSizes[4], source},
+            {kClassSizes[5], source},
+            {kClassSizes[6], source},
+            {kClassSizes[7], source},
+        }
+    {
+    }
     Heap(const Heap&) = delete;
     Heap& operator=(const Heap&) = delete;
 
@@ -104,7 +128,10 @@ public:
     // aligned). Size 0 returns a unique minimal (16-byte) allocation, as
     // malloc(0) may, so callers need no special case. ENOMEM on exhaustion.
     Result<void*> alloc(size_t size);
-    // nullptr is accepted. EINVAL for double frees and foreign pointers.
+    // nullptr is accepted. EINVAL for double frees and foreign pointers
+    // (which must still be readable: the slab header at the start of their
+    // page is inspected). A double free of the last live object of a slab is
+    // not caught, because that slab's page has already gone back.
     Result<void> free(void* ptr);
     // Usable size of a live allocation (its size class or its pages);
     // 0 for nullptr or a pointer the heap does not recognise.

@@ -81,7 +81,8 @@ class Machine:
         self.started_at = None
 
     def __enter__(self):
-        self.start()
+        if self.process is None:
+            self.start()
         return self
 
     def __exit__(self, *exc):

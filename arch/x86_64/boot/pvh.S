@@ -132,7 +132,10 @@ boot_pdpt_high:
     .skip 4096
 boot_pd:
     .skip 4096
-    .globl boot_stack_bottom, boot_stack_top
+    /* Left unmapped by paging_init: an overflow of the boot stack faults. */
+    .globl boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+    .skip 4096
 boot_stack_bottom:
     .skip 16384
 boot_stack_top:
