@@ -50,8 +50,8 @@ uint64_t physical_end(const BootInfo& boot)
     uint64_t end = 0;
     for (size_t i = 0; i < boot.region_count; i++) {
         const MemoryRegion& region = boot.regions[i];
-        bool ram = region.type == MemoryType::Usable || region.type == MemoryType::AcpiReclaimable ||
-                   region.type == MemoryType::AcpiNvs;
+        bool ram = region.type == MemoryType::Usable || region.type == MemoryType::AcpiReclaimable
+            || region.type == MemoryType::AcpiNvs;
         if (ram && region.base + region.size > end)
             end = region.base + region.size;
     }

@@ -16,7 +16,7 @@ struct [[gnu::packed]] Rsdp {
     char oem_id[6];
     uint8_t revision;
     uint32_t rsdt_address;
-    uint32_t length;          // revision >= 2
+    uint32_t length; // revision >= 2
     uint64_t xsdt_address;
     uint8_t extended_checksum;
     uint8_t reserved[3];
@@ -98,13 +98,13 @@ void parse_madt(const SdtHeader* madt)
             uint32_t address, gsi_base;
             memcpy(&address, entry + 4, 4);
             memcpy(&gsi_base, entry + 8, 4);
-            ioapic = {entry[2], address, gsi_base};
+            ioapic = { entry[2], address, gsi_base };
         } else if (type == 2 && length >= 10 && g_info.override_count < 16) {
             uint32_t gsi;
             uint16_t flags;
             memcpy(&gsi, entry + 4, 4);
             memcpy(&flags, entry + 8, 2);
-            g_info.overrides[g_info.override_count++] = {entry[3], gsi, (flags & 3) == 3, ((flags >> 2) & 3) == 3};
+            g_info.overrides[g_info.override_count++] = { entry[3], gsi, (flags & 3) == 3, ((flags >> 2) & 3) == 3 };
         } else if (type == 5 && length >= 12) {
             uint64_t address;
             memcpy(&address, entry + 4, 8);
@@ -124,23 +124,23 @@ bool find_s5(const SdtHeader* dsdt, uint16_t& slp_typ_a, uint16_t& slp_typ_b)
         if (memcmp(aml + i, "_S5_", 4) != 0)
             continue;
         size_t p = i + 4;
-        if (p >= length || aml[p] != 0x12)   // PackageOp
+        if (p >= length || aml[p] != 0x12) // PackageOp
             continue;
         p++;
         if (p >= length)
             return false;
-        p += size_t((aml[p] >> 6) & 3) + 1;  // PkgLength bytes
-        p++;                                 // NumElements
+        p += size_t((aml[p] >> 6) & 3) + 1; // PkgLength bytes
+        p++;                                // NumElements
         uint16_t values[2];
         for (uint16_t& value : values) {
             if (p >= length)
                 return false;
-            if (aml[p] == 0x0a) {            // BytePrefix
+            if (aml[p] == 0x0a) { // BytePrefix
                 if (p + 1 >= length)
                     return false;
                 value = aml[p + 1];
                 p += 2;
-            } else {                         // ZeroOp / OneOp
+            } else { // ZeroOp / OneOp
                 value = aml[p] == 0x01 ? 1 : 0;
                 p++;
             }
@@ -190,8 +190,8 @@ void parse_fadt(const SdtHeader* fadt)
 const Rsdp* find_rsdp(uint64_t rsdp_phys)
 {
     auto valid = [](const Rsdp* rsdp) {
-        return rsdp && memcmp(rsdp->signature, "RSD PTR ", 8) == 0 &&
-               checksum_ok(reinterpret_cast<const uint8_t*>(rsdp), 20);
+        return rsdp && memcmp(rsdp->signature, "RSD PTR ", 8) == 0
+            && checksum_ok(reinterpret_cast<const uint8_t*>(rsdp), 20);
     };
     if (rsdp_phys) {
         auto* rsdp = reinterpret_cast<const Rsdp*>(map_physical(rsdp_phys, sizeof(Rsdp)));

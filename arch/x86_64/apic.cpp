@@ -49,7 +49,7 @@ void pic_disable()
     outb(0xa1, 0xff);
 }
 
-void spurious(InterruptFrame&) {}
+void spurious(InterruptFrame&) { }
 
 } // namespace
 
@@ -64,7 +64,7 @@ void interrupt_controllers_init()
         return;
     }
     g_lapic = static_cast<volatile uint32_t*>(lapic.value());
-    wrmsr(0x1b, rdmsr(0x1b) | (1 << 11));   // APIC global enable
+    wrmsr(0x1b, rdmsr(0x1b) | (1 << 11)); // APIC global enable
     set_interrupt_handler(kSpuriousVector, spurious);
     lapic_write(kLapicSpurious, 0x100 | kSpuriousVector);
 
@@ -113,16 +113,16 @@ void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler)
         return;
     set_interrupt_handler(kTimerVector, handler);
     // Measure the APIC timer's rate against the (calibrated) TSC.
-    lapic_write(kLapicTimerDivide, 0x3);                // divide by 16
-    lapic_write(kLapicTimerLvt, 1 << 16);               // masked, one-shot
+    lapic_write(kLapicTimerDivide, 0x3);  // divide by 16
+    lapic_write(kLapicTimerLvt, 1 << 16); // masked, one-shot
     lapic_write(kLapicTimerInitial, 0xffffffff);
     uint64_t start = rdtsc();
-    uint64_t window = tsc_hz / 1000;                    // 1 ms
+    uint64_t window = tsc_hz / 1000; // 1 ms
     while (rdtsc() - start < window)
         cpu_relax();
     uint32_t elapsed = 0xffffffff - lapic_read(kLapicTimerCurrent);
     uint64_t apic_hz = uint64_t(elapsed) * tsc_hz / (rdtsc() - start);
-    lapic_write(kLapicTimerLvt, kTimerVector | (1 << 17));   // periodic
+    lapic_write(kLapicTimerLvt, kTimerVector | (1 << 17)); // periodic
     lapic_write(kLapicTimerInitial, uint32_t(apic_hz / hz));
 }
 

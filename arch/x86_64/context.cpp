@@ -13,12 +13,12 @@ void context_init(Context& context, void* stack_top, void (*entry)(void*), void*
     // entry function with the ABI's alignment.
     auto* stack = static_cast<uint64_t*>(stack_top);
     *--stack = reinterpret_cast<uint64_t>(context_entry_trampoline);
-    *--stack = 0;                                                // rbp
-    *--stack = 0;                                                // rbx
-    *--stack = reinterpret_cast<uint64_t>(entry);                // r12
-    *--stack = reinterpret_cast<uint64_t>(argument);             // r13
-    *--stack = 0;                                                // r14
-    *--stack = 0;                                                // r15
+    *--stack = 0;                                    // rbp
+    *--stack = 0;                                    // rbx
+    *--stack = reinterpret_cast<uint64_t>(entry);    // r12
+    *--stack = reinterpret_cast<uint64_t>(argument); // r13
+    *--stack = 0;                                    // r14
+    *--stack = 0;                                    // r15
     context.rsp = reinterpret_cast<uint64_t>(stack);
 }
 

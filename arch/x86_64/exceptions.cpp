@@ -12,14 +12,38 @@ namespace keel::arch {
 namespace {
 
 constexpr const char* kExceptionNames[32] = {
-    "divide error", "debug", "non-maskable interrupt", "breakpoint", "overflow",
-    "bound range exceeded", "invalid opcode", "device not available", "double fault",
-    "coprocessor segment overrun", "invalid TSS", "segment not present", "stack-segment fault",
-    "general protection fault", "page fault", "reserved", "x87 floating-point exception",
-    "alignment check", "machine check", "SIMD floating-point exception", "virtualization exception",
-    "control protection exception", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "reserved", "hypervisor injection exception", "VMM communication exception",
-    "security exception", "reserved",
+    "divide error",
+    "debug",
+    "non-maskable interrupt",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 floating-point exception",
+    "alignment check",
+    "machine check",
+    "SIMD floating-point exception",
+    "virtualization exception",
+    "control protection exception",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "hypervisor injection exception",
+    "VMM communication exception",
+    "security exception",
+    "reserved",
 };
 
 constexpr unsigned kPageFault = 14;
@@ -30,8 +54,7 @@ void print_page_fault(const InterruptFrame& frame, uint64_t address)
     const char* access = (error & 0x10) ? "instruction fetch" : (error & 0x2) ? "write" : "read";
     const char* cause = (error & 0x1) ? "protection violation" : "page not present";
     console_print("BUG: unable to handle page fault for address: %016llx\n", (unsigned long long)address);
-    console_print("#PF: supervisor %s access, %s%s\n", access, cause,
-        (error & 0x8) ? " (reserved bit set)" : "");
+    console_print("#PF: supervisor %s access, %s%s\n", access, cause, (error & 0x8) ? " (reserved bit set)" : "");
     if (address < 4096)
         console_print("#PF: NULL pointer dereference\n");
 }
@@ -42,8 +65,8 @@ void print_registers(const InterruptFrame& frame)
     if (!symbolize(frame.rip, where, sizeof(where)))
         where[0] = '?', where[1] = '\0';
     console_print("RIP: %04llx:%016llx %s\n", (unsigned long long)frame.cs, (unsigned long long)frame.rip, where);
-    console_print("RSP: %04llx:%016llx EFLAGS: %08llx\n", (unsigned long long)frame.ss,
-        (unsigned long long)frame.rsp, (unsigned long long)frame.rflags);
+    console_print("RSP: %04llx:%016llx EFLAGS: %08llx\n", (unsigned long long)frame.ss, (unsigned long long)frame.rsp,
+        (unsigned long long)frame.rflags);
     console_print("RAX: %016llx RBX: %016llx RCX: %016llx\n", (unsigned long long)frame.rax,
         (unsigned long long)frame.rbx, (unsigned long long)frame.rcx);
     console_print("RDX: %016llx RSI: %016llx RDI: %016llx\n", (unsigned long long)frame.rdx,

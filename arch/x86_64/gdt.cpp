@@ -57,26 +57,25 @@ void gdt_init()
 
     uint64_t base = reinterpret_cast<uint64_t>(&g_tss);
     uint64_t limit = sizeof(Tss) - 1;
-    g_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xf) << 48) |
-               (((base >> 24) & 0xff) << 56);
+    g_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xf) << 48)
+        | (((base >> 24) & 0xff) << 56);
     g_gdt[6] = base >> 32;
 
-    DescriptorPointer pointer {sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
-    asm volatile(
-        "lgdt %0\n"
-        "pushq %1\n"
-        "leaq 1f(%%rip), %%rax\n"
-        "pushq %%rax\n"
-        "lretq\n"
-        "1:\n"
-        "movw %2, %%ax\n"
-        "movw %%ax, %%ds\n"
-        "movw %%ax, %%es\n"
-        "movw %%ax, %%ss\n"
-        "ltr %3\n"
-        :
-        : "m"(pointer), "i"(uint64_t(kKernelCode)), "i"(kKernelData), "r"(kTssSelector)
-        : "rax", "memory");
+    DescriptorPointer pointer { sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt) };
+    asm volatile("lgdt %0\n"
+                 "pushq %1\n"
+                 "leaq 1f(%%rip), %%rax\n"
+                 "pushq %%rax\n"
+                 "lretq\n"
+                 "1:\n"
+                 "movw %2, %%ax\n"
+                 "movw %%ax, %%ds\n"
+                 "movw %%ax, %%es\n"
+                 "movw %%ax, %%ss\n"
+                 "ltr %3\n"
+                 :
+                 : "m"(pointer), "i"(uint64_t(kKernelCode)), "i"(kKernelData), "r"(kTssSelector)
+                 : "rax", "memory");
 }
 
 } // namespace keel::arch

@@ -29,13 +29,18 @@ struct [[gnu::packed]] IdtPointer {
 alignas(16) IdtEntry g_idt[256];
 InterruptHandler g_handlers[256];
 
-constexpr uint8_t kInterruptGate = 0x8e;   // present, ring 0, 64-bit interrupt gate
+constexpr uint8_t kInterruptGate = 0x8e; // present, ring 0, 64-bit interrupt gate
 
 void set_gate(unsigned vector, uint64_t address, uint8_t ist)
 {
     g_idt[vector] = IdtEntry {
-        uint16_t(address & 0xffff), 0x08, ist, kInterruptGate,
-        uint16_t((address >> 16) & 0xffff), uint32_t(address >> 32), 0,
+        uint16_t(address & 0xffff),
+        0x08,
+        ist,
+        kInterruptGate,
+        uint16_t((address >> 16) & 0xffff),
+        uint32_t(address >> 32),
+        0,
     };
 }
 
@@ -49,7 +54,7 @@ void idt_init()
         set_gate(vector, isr_stub_table[vector], 0);
     set_gate(2, isr_stub_table[2], kIstNmi);
     set_gate(8, isr_stub_table[8], kIstDoubleFault);
-    IdtPointer pointer {sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
+    IdtPointer pointer { sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt) };
     asm volatile("lidt %0" ::"m"(pointer));
 }
 

@@ -144,8 +144,8 @@ bool translate(uint64_t virt, uint64_t& phys, unsigned& flags)
         if (level == 0 || (entry & kHuge)) {
             uint64_t page_size = 1ull << (12 + 9 * level);
             phys = (entry & kAddressMask & ~(page_size - 1)) | (virt & (page_size - 1));
-            flags = ((entry & kWritable) ? kPageWrite : 0) | ((entry & kNoExecute) ? 0 : kPageExecute) |
-                    ((entry & kCacheDisable) ? kPageUncached : 0);
+            flags = ((entry & kWritable) ? kPageWrite : 0) | ((entry & kNoExecute) ? 0 : kPageExecute)
+                | ((entry & kCacheDisable) ? kPageUncached : 0);
             return true;
         }
         table = table_at(entry);

@@ -42,7 +42,7 @@ void reboot()
     struct [[gnu::packed]] {
         uint16_t limit;
         uint64_t base;
-    } empty_idt {0, 0};
+    } empty_idt { 0, 0 };
     asm volatile("lidt %0; int3" ::"m"(empty_idt));
     halt_forever();
 }

@@ -49,7 +49,7 @@ bool readable(uint64_t phys, uint64_t size)
 void note_boot_data(BootInfo& info, uint64_t base, uint64_t size)
 {
     if (info.boot_data_count < BootInfo::kMaxBootData)
-        info.boot_data[info.boot_data_count++] = {base, size};
+        info.boot_data[info.boot_data_count++] = { base, size };
 }
 
 } // namespace
@@ -94,14 +94,13 @@ bool parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info, const char*&
         for (uint32_t i = 0; i < start->memmap_entries; i++) {
             const HvmMemmapEntry& entry = entries[i];
             uint64_t end;
-            bool bad = entry.size == 0 || __builtin_add_overflow(entry.addr, entry.size, &end) ||
-                       end > (1ull << 52);
+            bool bad = entry.size == 0 || __builtin_add_overflow(entry.addr, entry.size, &end) || end > (1ull << 52);
             if (bad || info.region_count == BootInfo::kMaxRegions) {
                 info.regions_dropped++;
                 continue;
             }
             MemoryType type = entry.type >= 1 && entry.type <= 5 ? MemoryType(entry.type) : MemoryType::Reserved;
-            info.regions[info.region_count++] = {entry.addr, entry.size, type};
+            info.regions[info.region_count++] = { entry.addr, entry.size, type };
         }
     }
     if (info.region_count == 0) {

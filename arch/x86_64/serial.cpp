@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint16_t kCom1 = 0x3f8;
 enum : uint16_t {
-    kData = 0,          // DLAB=0: RBR/THR; DLAB=1: divisor low
+    kData = 0, // DLAB=0: RBR/THR; DLAB=1: divisor low
     kInterruptEnable = 1,
     kFifoControl = 2,
     kLineControl = 3,
@@ -35,14 +35,14 @@ void put_byte(char c)
 void serial_init()
 {
     outb(kCom1 + kInterruptEnable, 0x00);
-    outb(kCom1 + kLineControl, 0x80);          // DLAB on
-    outb(kCom1 + kData, 0x01);                 // divisor 1: 115200 baud
+    outb(kCom1 + kLineControl, 0x80); // DLAB on
+    outb(kCom1 + kData, 0x01);        // divisor 1: 115200 baud
     outb(kCom1 + kInterruptEnable, 0x00);
-    outb(kCom1 + kLineControl, 0x03);          // 8N1, DLAB off
+    outb(kCom1 + kLineControl, 0x03); // 8N1, DLAB off
     // FIFOs on, but not cleared: input that arrived before the kernel
     // started (a script typing ahead) stays queued.
     outb(kCom1 + kFifoControl, 0x01);
-    outb(kCom1 + kModemControl, 0x0b);         // DTR, RTS, OUT2 (IRQ line enabled)
+    outb(kCom1 + kModemControl, 0x0b); // DTR, RTS, OUT2 (IRQ line enabled)
 }
 
 void serial_write(const char* text, size_t length)
@@ -63,7 +63,7 @@ int serial_try_read()
 
 void serial_enable_rx_interrupt()
 {
-    outb(kCom1 + kInterruptEnable, 0x01);      // received data available
+    outb(kCom1 + kInterruptEnable, 0x01); // received data available
 }
 
 } // namespace keel::arch

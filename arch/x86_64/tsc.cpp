@@ -19,10 +19,10 @@ uint64_t calibrate_with_hpet(uint64_t hpet_phys)
         return 0;
     auto* hpet = static_cast<volatile uint64_t*>(mapping.value());
     uint64_t capabilities = hpet[0];
-    uint64_t period_fs = capabilities >> 32;            // femtoseconds per tick
-    if (period_fs == 0 || period_fs > 100000000)        // the spec caps it at 100 ns
+    uint64_t period_fs = capabilities >> 32;     // femtoseconds per tick
+    if (period_fs == 0 || period_fs > 100000000) // the spec caps it at 100 ns
         return 0;
-    hpet[2] = hpet[2] | 1;                              // general configuration: enable
+    hpet[2] = hpet[2] | 1; // general configuration: enable
     uint64_t ticks = kCalibrationWindowUs * 1000000000ull / period_fs;
     uint64_t counter_start = hpet[30];
     uint64_t tsc_start = rdtsc();

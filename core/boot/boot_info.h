@@ -34,7 +34,7 @@ struct BootInfo {
 
     MemoryRegion regions[kMaxRegions];
     size_t region_count;
-    size_t regions_dropped;   // entries past kMaxRegions or malformed ones
+    size_t regions_dropped; // entries past kMaxRegions or malformed ones
 
     uint64_t initrd_phys;
     uint64_t initrd_size;
@@ -42,7 +42,9 @@ struct BootInfo {
 
     uint64_t rsdp_phys;
 
-    struct { uint64_t base, size; } boot_data[kMaxBootData];
+    struct {
+        uint64_t base, size;
+    } boot_data[kMaxBootData];
     size_t boot_data_count;
 };
 

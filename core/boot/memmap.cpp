@@ -29,10 +29,26 @@ bool parse_size(const char*& cursor, uint64_t& value)
     value = number.value();
     unsigned shift = 0;
     switch (*end) {
-    case 'K': case 'k': shift = 10; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'G': case 'g': shift = 30; end++; break;
-    case 'T': case 't': shift = 40; end++; break;
+    case 'K':
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+    case 't':
+        shift = 40;
+        end++;
+        break;
     default: break;
     }
     if (shift && value > (~0ull >> shift))
@@ -55,7 +71,7 @@ void carve_out(BootInfo& boot, uint64_t base, uint64_t end)
                 log_err("memmap=: memory map full; reservation dropped");
                 return;
             }
-            boot.regions[boot.region_count++] = {end, region_end - end, MemoryType::Usable};
+            boot.regions[boot.region_count++] = { end, region_end - end, MemoryType::Usable };
             region.size = base - region.base;
         } else if (region.base < base) {
             region.size = base - region.base;
@@ -67,7 +83,7 @@ void carve_out(BootInfo& boot, uint64_t base, uint64_t end)
         }
     }
     if (boot.region_count < BootInfo::kMaxRegions)
-        boot.regions[boot.region_count++] = {base, end - base, MemoryType::Reserved};
+        boot.regions[boot.region_count++] = { base, end - base, MemoryType::Reserved };
 }
 
 } // namespace
@@ -75,16 +91,11 @@ void carve_out(BootInfo& boot, uint64_t base, uint64_t end)
 const char* memory_type_name(MemoryType type)
 {
     switch (type) {
-    case MemoryType::Usable:
-        return "usable";
-    case MemoryType::Reserved:
-        return "reserved";
-    case MemoryType::AcpiReclaimable:
-        return "ACPI data";
-    case MemoryType::AcpiNvs:
-        return "ACPI NVS";
-    case MemoryType::Unusable:
-        return "unusable";
+    case MemoryType::Usable: return "usable";
+    case MemoryType::Reserved: return "reserved";
+    case MemoryType::AcpiReclaimable: return "ACPI data";
+    case MemoryType::AcpiNvs: return "ACPI NVS";
+    case MemoryType::Unusable: return "unusable";
     }
     return "unknown";
 }
@@ -106,8 +117,8 @@ void apply_memmap_parameter(BootInfo& boot)
         return;
     }
     if (size == 0 || __builtin_add_overflow(base, size, &end) || end > kMaxPhysical) {
-        log_err("memmap=%s: range %#llx+%#llx is outside physical memory; ignored", text,
-            (unsigned long long)base, (unsigned long long)size);
+        log_err("memmap=%s: range %#llx+%#llx is outside physical memory; ignored", text, (unsigned long long)base,
+            (unsigned long long)size);
         return;
     }
     carve_out(boot, base, end);

@@ -15,27 +15,25 @@ char g_working[kMaxCmdline];
 KernelParams g_params;
 
 const KernelParamSpec kSpecs[] = {
-    {"loglevel", KernelParamSpec::Int, &g_params.loglevel, "console loglevel: messages below it are printed"},
-    {"panic", KernelParamSpec::Int, &g_params.panic, "on panic: 0 halt, N>0 power off after N s, N<0 at once"},
-    {"nullfs_rootfs", KernelParamSpec::Flag, &g_params.nullfs_rootfs, "the root mount is the immutable nullfs"},
-    {"rdinit", KernelParamSpec::String, &g_params.rdinit, "program run from the initramfs"},
-    {"init", KernelParamSpec::String, &g_params.init, "program run from the real root"},
-    {"module.sig_enforce", KernelParamSpec::Bool, &g_params.module_sig_enforce, "refuse unsigned modules"},
-    {"memmap", KernelParamSpec::String, &g_params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory"},
-    {"test_fault", KernelParamSpec::String, &g_params.test_fault, "test hook: null|write|ud|divide|stack"},
-    {"quiet", KernelParamSpec::Flag, &g_params.quiet, "console loglevel 4 (warnings and worse)"},
+    { "loglevel", KernelParamSpec::Int, &g_params.loglevel, "console loglevel: messages below it are printed" },
+    { "panic", KernelParamSpec::Int, &g_params.panic, "on panic: 0 halt, N>0 power off after N s, N<0 at once" },
+    { "nullfs_rootfs", KernelParamSpec::Flag, &g_params.nullfs_rootfs, "the root mount is the immutable nullfs" },
+    { "rdinit", KernelParamSpec::String, &g_params.rdinit, "program run from the initramfs" },
+    { "init", KernelParamSpec::String, &g_params.init, "program run from the real root" },
+    { "module.sig_enforce", KernelParamSpec::Bool, &g_params.module_sig_enforce, "refuse unsigned modules" },
+    { "memmap", KernelParamSpec::String, &g_params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory" },
+    { "test_fault", KernelParamSpec::String, &g_params.test_fault, "test hook: null|write|ud|divide|stack" },
+    { "quiet", KernelParamSpec::Flag, &g_params.quiet, "console loglevel 4 (warnings and worse)" },
 };
 
 void report(void*, CmdlineIssue issue, const char* key, const char* value, const char* message)
 {
     switch (issue) {
     case CmdlineIssue::UnknownParameter:
-        log_notice("Unknown kernel command line parameters \"%s%s%s\", ignored", key, value ? "=" : "",
-            value ? value : "");
+        log_notice(
+            "Unknown kernel command line parameters \"%s%s%s\", ignored", key, value ? "=" : "", value ? value : "");
         break;
-    case CmdlineIssue::InvalidValue:
-        log_warn("cmdline: %s=%s: %s; ignored", key, value ? value : "", message);
-        break;
+    case CmdlineIssue::InvalidValue: log_warn("cmdline: %s=%s: %s; ignored", key, value ? value : "", message); break;
     case CmdlineIssue::UnterminatedQuote:
         log_warn("cmdline: unterminated quote in \"%s\"; taken to the end of the line", key);
         break;
@@ -56,7 +54,7 @@ void parse_kernel_params(const char* cmdline)
     memcpy(g_working, cmdline, length);
     g_working[length] = '\0';
 
-    CmdlineReporter reporter {report, nullptr};
+    CmdlineReporter reporter { report, nullptr };
     g_params.init_args = apply_cmdline(g_working, kSpecs, array_size(kSpecs), &reporter);
 
     if (g_params.quiet && g_params.loglevel < 0)

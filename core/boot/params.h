@@ -7,8 +7,8 @@
 namespace keel {
 
 struct KernelParams {
-    int64_t loglevel = -1;            // console loglevel; -1: default
-    int64_t panic = 0;                // see set_panic_timeout
+    int64_t loglevel = -1; // console loglevel; -1: default
+    int64_t panic = 0;     // see set_panic_timeout
     bool nullfs_rootfs = false;
     const char* rdinit = nullptr;
     const char* init = nullptr;

@@ -14,14 +14,15 @@ namespace keel {
 
 struct ConsoleCommand {
     const char* name;
-    const char* usage;      // arguments, e.g. "[code]"
-    const char* help;       // one line
-    int (*run)(int argc, char** argv);   // 0 on success
+    const char* usage;                 // arguments, e.g. "[code]"
+    const char* help;                  // one line
+    int (*run)(int argc, char** argv); // 0 on success
 };
 
-#define KEEL_CONSOLE_COMMAND(ident, name_, usage_, help_, function_)                              \
-    [[gnu::used, gnu::section(".console_commands." #ident)]] static const ::keel::ConsoleCommand \
-        keel_console_command_##ident = {name_, usage_, help_, function_}
+#define KEEL_CONSOLE_COMMAND(ident, name_, usage_, help_, function_)                                                   \
+    [[gnu::used,                                                                                                       \
+        gnu::section(".console_commands." #ident)]] static const ::keel::ConsoleCommand keel_console_command_##ident   \
+        = { name_, usage_, help_, function_ }
 
 // Start the monitor thread (after the scheduler and interrupts are up).
 void console_start();

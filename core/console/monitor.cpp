@@ -34,7 +34,7 @@ void drain_serial_input()
     int byte;
     while ((byte = arch::serial_try_read()) >= 0) {
         size_t next = (g_input_head + 1) % kInputSize;
-        if (next != g_input_tail) {     // full: drop, the sender types too fast
+        if (next != g_input_tail) { // full: drop, the sender types too fast
             g_input[g_input_head] = uint8_t(byte);
             g_input_head = next;
         }
@@ -54,7 +54,7 @@ size_t complete_command(void*, const char* prefix, size_t length, char* out, siz
 {
     for (size_t i = 0; i < length; i++) {
         if (prefix[i] == ' ')
-            return 0;   // only command names complete
+            return 0; // only command names complete
     }
     size_t matches = 0;
     size_t common = 0;
@@ -92,11 +92,8 @@ int monitor_thread(void*)
             editor.print_prompt();
             break;
         }
-        case LineEditor::Event::Cancel:
-            editor.print_prompt();
-            break;
-        case LineEditor::Event::None:
-            break;
+        case LineEditor::Event::Cancel: editor.print_prompt(); break;
+        case LineEditor::Event::None: break;
         }
     }
 }

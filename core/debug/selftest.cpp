@@ -46,7 +46,7 @@ namespace {
 {
     volatile char frame[512];
     frame[0] = char(depth);
-    if (depth == ~0ull)   // never: only here so the recursion is not provably endless
+    if (depth == ~0ull) // never: only here so the recursion is not provably endless
         return 0;
     return selftest_fault_stack_overflow(depth + 1) + frame[0];
 }
@@ -90,8 +90,8 @@ int selftest_threads(uint64_t count)
     for (; created < count; created++) {
         auto thread = thread_create("selftest", worker, reinterpret_cast<void*>(uintptr_t(created)));
         if (thread.is_error()) {
-            console_print("selftest threads: create #%llu failed: %s\n", (unsigned long long)created,
-                error_name(thread.error()));
+            console_print(
+                "selftest threads: create #%llu failed: %s\n", (unsigned long long)created, error_name(thread.error()));
             break;
         }
         threads[created] = thread.value();
@@ -105,8 +105,8 @@ int selftest_threads(uint64_t count)
     uint64_t elapsed_us = (time::monotonic_ns() - start) / 1000;
     bool ok = created == count && bad == 0 && thread_count() == baseline;
     console_print("selftest threads: created %llu joined %llu bad-exit %llu leftover %zu in %llu us: %s\n",
-        (unsigned long long)created, (unsigned long long)created, (unsigned long long)bad,
-        thread_count() - baseline, (unsigned long long)elapsed_us, ok ? "PASS" : "FAIL");
+        (unsigned long long)created, (unsigned long long)created, (unsigned long long)bad, thread_count() - baseline,
+        (unsigned long long)elapsed_us, ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
 
@@ -154,8 +154,8 @@ int selftest_exhaust()
     }
     size_t after = pmm_stats().free_pages;
     bool ok = exhausted && at_exhaustion == 0 && after == before && pages == before;
-    console_print("selftest exhaust: free before %zu allocated %zu free at exhaustion %zu free after %zu: %s\n",
-        before, pages, at_exhaustion, after, ok ? "PASS" : "FAIL");
+    console_print("selftest exhaust: free before %zu allocated %zu free at exhaustion %zu free after %zu: %s\n", before,
+        pages, at_exhaustion, after, ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
 
@@ -200,7 +200,7 @@ void run_boot_test_hooks()
         log_err("test_fault=%s: unknown kind (null, write, ud, divide, stack); ignored", kind);
 }
 
-KEEL_CONSOLE_COMMAND(selftest, "selftest", "threads N|sleep MS|exhaust|fault KIND", "in-kernel self tests",
-    selftest_command);
+KEEL_CONSOLE_COMMAND(
+    selftest, "selftest", "threads N|sleep MS|exhaust|fault KIND", "in-kernel self tests", selftest_command);
 
 } // namespace keel

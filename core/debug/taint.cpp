@@ -13,11 +13,11 @@ struct TaintLetter {
     char letter;
 };
 constexpr TaintLetter kLetters[] = {
-    {Taint::ForcedModule, 'F'},
-    {Taint::Warning, 'W'},
-    {Taint::OutOfTree, 'O'},
-    {Taint::UnsignedModule, 'E'},
-    {Taint::Test, 'T'},
+    { Taint::ForcedModule, 'F' },
+    { Taint::Warning, 'W' },
+    { Taint::OutOfTree, 'O' },
+    { Taint::UnsignedModule, 'E' },
+    { Taint::Test, 'T' },
 };
 
 } // namespace

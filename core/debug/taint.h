@@ -7,11 +7,11 @@
 namespace keel {
 
 enum class Taint : unsigned {
-    ForcedModule = 1,      // 'F': a module was force-loaded
-    Warning = 9,           // 'W': a kernel warning happened
-    OutOfTree = 12,        // 'O': an out-of-tree module was loaded
-    UnsignedModule = 13,   // 'E': an unsigned (or unverifiable) module was loaded
-    Test = 17,             // 'T': a test hook was used
+    ForcedModule = 1,    // 'F': a module was force-loaded
+    Warning = 9,         // 'W': a kernel warning happened
+    OutOfTree = 12,      // 'O': an out-of-tree module was loaded
+    UnsignedModule = 13, // 'E': an unsigned (or unverifiable) module was loaded
+    Test = 17,           // 'T': a test hook was used
 };
 
 void add_taint(Taint taint);

@@ -8,7 +8,7 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
     m_page_count = min(page_count, kMaxPages);
     m_pages = pages;
     for (size_t i = 0; i < m_page_count; ++i)
-        m_pages[i] = PageInfo{kNoPage, kNoPage, 0, 0, 0};
+        m_pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
         m_free_counts[order] = 0;
@@ -148,10 +148,7 @@ Result<unsigned> BuddyAllocator::allocated_order(uint64_t pfn) const
     return unsigned(info(pfn).order);
 }
 
-size_t BuddyAllocator::free_blocks(unsigned order) const
-{
-    return order < kOrderCount ? m_free_counts[order] : 0;
-}
+size_t BuddyAllocator::free_blocks(unsigned order) const { return order < kOrderCount ? m_free_counts[order] : 0; }
 
 bool BuddyAllocator::check_invariants() const
 {
@@ -166,8 +163,8 @@ bool BuddyAllocator::check_invariants() const
             const PageInfo& page = m_pages[index];
             uint64_t pfn = m_base_pfn + index;
             uint64_t size = uint64_t(1) << order;
-            if (page.prev != prev || page.order != order || (page.flags & kAllocHead)
-                || !(page.flags & kFreeHead) || (pfn & (size - 1)) != 0 || index + size > m_page_count)
+            if (page.prev != prev || page.order != order || (page.flags & kAllocHead) || !(page.flags & kFreeHead)
+                || (pfn & (size - 1)) != 0 || index + size > m_page_count)
                 return false;
             for (uint64_t i = 0; i < size; ++i) {
                 const PageInfo& member = m_pages[index + i];

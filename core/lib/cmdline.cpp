@@ -106,8 +106,8 @@ Result<uint64_t> parse_magnitude(const char* text, size_t length, uint64_t limit
         if (digit >= static_cast<int>(base))
             return Err(Error::EINVAL);
         // Keep scanning after an overflow: junk later on is still EINVAL.
-        if (overflow || mul_overflows(value, uint64_t(base), &value)
-            || add_overflows(value, uint64_t(digit), &value) || value > limit)
+        if (overflow || mul_overflows(value, uint64_t(base), &value) || add_overflows(value, uint64_t(digit), &value)
+            || value > limit)
             overflow = true;
     }
     if (overflow)
@@ -170,7 +170,10 @@ void apply_one(const KernelParamSpec& spec, const CmdlineParam& param, const Cmd
 
 } // namespace
 
-CmdlineParser::CmdlineParser(char* cmdline) : m_cursor(cmdline ? skip_spaces(cmdline) : nullptr) {}
+CmdlineParser::CmdlineParser(char* cmdline)
+    : m_cursor(cmdline ? skip_spaces(cmdline) : nullptr)
+{
+}
 
 bool CmdlineParser::next(CmdlineParam& out)
 {
@@ -260,8 +263,8 @@ Result<uint64_t> parse_uint(const char* text, size_t length)
 
 Result<bool> parse_bool(const char* text, size_t length)
 {
-    static constexpr const char* kTrue[] = {"1", "y", "yes", "on", "true"};
-    static constexpr const char* kFalse[] = {"0", "n", "no", "off", "false"};
+    static constexpr const char* kTrue[] = { "1", "y", "yes", "on", "true" };
+    static constexpr const char* kFalse[] = { "0", "n", "no", "off", "false" };
     for (const char* word : kTrue) {
         if (equal_ignoring_case(text, length, word))
             return true;
@@ -279,7 +282,8 @@ char* apply_cmdline(char* cmdline, const KernelParamSpec* specs, size_t count, c
     CmdlineParam param;
     while (parser.next(param)) {
         if (param.unterminated_quote)
-            report(reporter, CmdlineIssue::UnterminatedQuote, param, "unterminated quote; value runs to the end of the line");
+            report(reporter, CmdlineIssue::UnterminatedQuote, param,
+                "unterminated quote; value runs to the end of the line");
         if (param.key_len == 0) {
             report(reporter, CmdlineIssue::UnknownParameter, param, "empty parameter name");
             continue;

@@ -5,9 +5,8 @@ namespace keel {
 const char* error_name(Error error)
 {
     switch (error) {
-#define KEEL_ERROR_NAME(name) \
-    case Error::name:         \
-        return #name;
+#define KEEL_ERROR_NAME(name)                                                                                          \
+    case Error::name: return #name;
         KEEL_ERROR_NAME(EPERM)
         KEEL_ERROR_NAME(ENOENT)
         KEEL_ERROR_NAME(ESRCH)

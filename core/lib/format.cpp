@@ -25,7 +25,11 @@ struct Spec {
 
 class Writer {
 public:
-    Writer(FormatEmit emit, void* ctx) : m_emit(emit), m_ctx(ctx) {}
+    Writer(FormatEmit emit, void* ctx)
+        : m_emit(emit)
+        , m_ctx(ctx)
+    {
+    }
 
     void write(const char* text, size_t length)
     {
@@ -57,8 +61,8 @@ private:
 
 // Emits `body` padded to the spec's width. `prefix` (sign, "0x") goes before
 // zero padding, `zeros` are precision zeros that belong to the number.
-void write_padded(Writer& out, const Spec& spec, const char* prefix, size_t prefix_length,
-    size_t zeros, const char* body, size_t body_length, bool allow_zero_pad)
+void write_padded(Writer& out, const Spec& spec, const char* prefix, size_t prefix_length, size_t zeros,
+    const char* body, size_t body_length, bool allow_zero_pad)
 {
     size_t content = prefix_length + zeros + body_length;
     size_t padding = spec.width > content ? spec.width - content : 0;
@@ -79,8 +83,8 @@ void write_padded(Writer& out, const Spec& spec, const char* prefix, size_t pref
     }
 }
 
-void write_integer(Writer& out, const Spec& spec, uint64_t magnitude, bool negative,
-    bool is_signed, unsigned base, bool upper)
+void write_integer(
+    Writer& out, const Spec& spec, uint64_t magnitude, bool negative, bool is_signed, unsigned base, bool upper)
 {
     const char* digits_set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char digits[24]; // 22 octal digits cover 64 bits
@@ -119,23 +123,16 @@ void write_integer(Writer& out, const Spec& spec, uint64_t magnitude, bool negat
 int64_t read_signed(va_list& args, Length length)
 {
     switch (length) {
-    case Length::Char:
-        return static_cast<signed char>(va_arg(args, int));
-    case Length::Short:
-        return static_cast<short>(va_arg(args, int));
-    case Length::Long:
-        return va_arg(args, long);
-    case Length::LongLong:
-        return va_arg(args, long long);
+    case Length::Char: return static_cast<signed char>(va_arg(args, int));
+    case Length::Short: return static_cast<short>(va_arg(args, int));
+    case Length::Long: return va_arg(args, long);
+    case Length::LongLong: return va_arg(args, long long);
     case Length::Size:
         // The signed counterpart of size_t (ssize_t) has the same width.
         return static_cast<int64_t>(va_arg(args, size_t));
-    case Length::Max:
-        return va_arg(args, intmax_t);
-    case Length::PtrDiff:
-        return va_arg(args, ptrdiff_t);
-    case Length::Default:
-        break;
+    case Length::Max: return va_arg(args, intmax_t);
+    case Length::PtrDiff: return va_arg(args, ptrdiff_t);
+    case Length::Default: break;
     }
     return va_arg(args, int);
 }
@@ -143,22 +140,14 @@ int64_t read_signed(va_list& args, Length length)
 uint64_t read_unsigned(va_list& args, Length length)
 {
     switch (length) {
-    case Length::Char:
-        return static_cast<unsigned char>(va_arg(args, unsigned int));
-    case Length::Short:
-        return static_cast<unsigned short>(va_arg(args, unsigned int));
-    case Length::Long:
-        return va_arg(args, unsigned long);
-    case Length::LongLong:
-        return va_arg(args, unsigned long long);
-    case Length::Size:
-        return va_arg(args, size_t);
-    case Length::Max:
-        return va_arg(args, uintmax_t);
-    case Length::PtrDiff:
-        return static_cast<uint64_t>(va_arg(args, ptrdiff_t));
-    case Length::Default:
-        break;
+    case Length::Char: return static_cast<unsigned char>(va_arg(args, unsigned int));
+    case Length::Short: return static_cast<unsigned short>(va_arg(args, unsigned int));
+    case Length::Long: return va_arg(args, unsigned long);
+    case Length::LongLong: return va_arg(args, unsigned long long);
+    case Length::Size: return va_arg(args, size_t);
+    case Length::Max: return va_arg(args, uintmax_t);
+    case Length::PtrDiff: return static_cast<uint64_t>(va_arg(args, ptrdiff_t));
+    case Length::Default: break;
     }
     return va_arg(args, unsigned int);
 }
@@ -198,11 +187,26 @@ size_t format_impl(Writer& out, const char* fmt, va_list& args)
 
         for (bool more = true; more;) {
             switch (*p) {
-            case '-': spec.left_align = true; ++p; break;
-            case '0': spec.zero_pad = true; ++p; break;
-            case '+': spec.plus_sign = true; ++p; break;
-            case ' ': spec.space_sign = true; ++p; break;
-            case '#': spec.alternate = true; ++p; break;
+            case '-':
+                spec.left_align = true;
+                ++p;
+                break;
+            case '0':
+                spec.zero_pad = true;
+                ++p;
+                break;
+            case '+':
+                spec.plus_sign = true;
+                ++p;
+                break;
+            case ' ':
+                spec.space_sign = true;
+                ++p;
+                break;
+            case '#':
+                spec.alternate = true;
+                ++p;
+                break;
             default: more = false; break;
             }
         }
@@ -251,9 +255,18 @@ size_t format_impl(Writer& out, const char* fmt, va_list& args)
                 spec.length = Length::LongLong;
             }
             break;
-        case 'z': ++p; spec.length = Length::Size; break;
-        case 'j': ++p; spec.length = Length::Max; break;
-        case 't': ++p; spec.length = Length::PtrDiff; break;
+        case 'z':
+            ++p;
+            spec.length = Length::Size;
+            break;
+        case 'j':
+            ++p;
+            spec.length = Length::Max;
+            break;
+        case 't':
+            ++p;
+            spec.length = Length::PtrDiff;
+            break;
         default: break;
         }
 
@@ -275,16 +288,12 @@ size_t format_impl(Writer& out, const char* fmt, va_list& args)
             write_integer(out, spec, magnitude, negative, true, 10, false);
             break;
         }
-        case 'u':
-            write_integer(out, spec, read_unsigned(args, spec.length), false, false, 10, false);
-            break;
+        case 'u': write_integer(out, spec, read_unsigned(args, spec.length), false, false, 10, false); break;
         case 'x':
         case 'X':
             write_integer(out, spec, read_unsigned(args, spec.length), false, false, 16, conversion == 'X');
             break;
-        case 'o':
-            write_integer(out, spec, read_unsigned(args, spec.length), false, false, 8, false);
-            break;
+        case 'o': write_integer(out, spec, read_unsigned(args, spec.length), false, false, 8, false); break;
         case 'c': {
             char c = static_cast<char>(va_arg(args, int));
             write_padded(out, spec, nullptr, 0, 0, &c, 1, false);
@@ -306,7 +315,7 @@ size_t format_impl(Writer& out, const char* fmt, va_list& args)
             pointer_spec.width = spec.width;
             pointer_spec.has_precision = true;
             pointer_spec.precision = 16;
-            char prefix[2] = {'0', 'x'};
+            char prefix[2] = { '0', 'x' };
             char digits[16];
             for (int i = 15; i >= 0; --i) {
                 digits[i] = "0123456789abcdef"[value & 0xf];
@@ -315,12 +324,8 @@ size_t format_impl(Writer& out, const char* fmt, va_list& args)
             write_padded(out, pointer_spec, prefix, 2, 0, digits, 16, false);
             break;
         }
-        case '%':
-            out.write("%", 1);
-            break;
-        default:
-            out.write(spec_start, static_cast<size_t>(p - spec_start));
-            break;
+        case '%': out.write("%", 1); break;
+        default: out.write(spec_start, static_cast<size_t>(p - spec_start)); break;
         }
     }
     return out.total();
@@ -366,7 +371,7 @@ size_t format_to(FormatEmit emit, void* ctx, const char* fmt, ...)
 
 size_t vformat(char* buffer, size_t size, const char* fmt, va_list args)
 {
-    BufferSink sink{buffer, size, 0};
+    BufferSink sink { buffer, size, 0 };
     size_t total = vformat_to(emit_to_buffer, &sink, fmt, args);
     if (size > 0)
         buffer[sink.position] = '\0';

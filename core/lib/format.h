@@ -21,14 +21,12 @@ using FormatEmit = void (*)(void* ctx, const char* text, size_t length);
 
 // Streams the formatted text to `emit` and returns its total length.
 size_t vformat_to(FormatEmit emit, void* ctx, const char* fmt, va_list args);
-size_t format_to(FormatEmit emit, void* ctx, const char* fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+size_t format_to(FormatEmit emit, void* ctx, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 // snprintf semantics: writes at most size-1 characters plus a NUL when
 // size > 0 and returns the length the full output would have had, so
 // `result >= size` means it was truncated.
 size_t vformat(char* buffer, size_t size, const char* fmt, va_list args);
-size_t format(char* buffer, size_t size, const char* fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+size_t format(char* buffer, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 } // namespace keel

@@ -25,7 +25,7 @@ public:
     constexpr IntrusiveListNode() = default;
     // A node's address is its identity; copying an object does not copy its
     // list membership.
-    IntrusiveListNode(const IntrusiveListNode&) {}
+    IntrusiveListNode(const IntrusiveListNode&) { }
     IntrusiveListNode& operator=(const IntrusiveListNode&) { return *this; }
 
     bool is_linked() const { return m_next != nullptr; }
@@ -55,12 +55,14 @@ private:
     IntrusiveListNode* m_next = nullptr;
 };
 
-template<typename T, IntrusiveListNode T::*Member>
-class IntrusiveList {
+template<typename T, IntrusiveListNode T::*Member> class IntrusiveList {
 public:
     class Iterator {
     public:
-        Iterator(IntrusiveListNode* node) : m_node(node) {}
+        Iterator(IntrusiveListNode* node)
+            : m_node(node)
+        {
+        }
         T& operator*() const { return *IntrusiveList::owner(m_node); }
         T* operator->() const { return IntrusiveList::owner(m_node); }
         Iterator& operator++()
@@ -163,8 +165,7 @@ public:
     Iterator begin() const { return Iterator(m_sentinel.m_next); }
     Iterator end() const { return Iterator(const_cast<IntrusiveListNode*>(&m_sentinel)); }
 
-    template<typename Predicate>
-    size_t remove_if(Predicate predicate)
+    template<typename Predicate> size_t remove_if(Predicate predicate)
     {
         size_t removed = 0;
         IntrusiveListNode* node = m_sentinel.m_next;
@@ -200,10 +201,7 @@ private:
     }
     static T* owner(const IntrusiveListNode* node) { return owner(const_cast<IntrusiveListNode*>(node)); }
 
-    T* checked_owner(IntrusiveListNode* node) const
-    {
-        return !node || node == &m_sentinel ? nullptr : owner(node);
-    }
+    T* checked_owner(IntrusiveListNode* node) const { return !node || node == &m_sentinel ? nullptr : owner(node); }
 
     static void insert_node(IntrusiveListNode& node, IntrusiveListNode& position)
     {

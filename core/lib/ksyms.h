@@ -65,7 +65,9 @@ public:
 
 private:
     SymbolTable(const unsigned char* entries, size_t count, const char* strings)
-        : m_entries(entries), m_count(count), m_strings(strings)
+        : m_entries(entries)
+        , m_count(count)
+        , m_strings(strings)
     {
     }
 

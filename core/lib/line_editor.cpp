@@ -5,7 +5,9 @@
 namespace keel {
 
 LineEditor::LineEditor(Output output, void* context, const char* prompt)
-    : m_output(output), m_context(context), m_prompt(prompt)
+    : m_output(output)
+    , m_context(context)
+    , m_prompt(prompt)
 {
 }
 
@@ -153,16 +155,20 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
         return Event::None;
 
     switch (m_escape) {
-    case Escape::Esc:
-        m_escape = (byte == '[' || byte == 'O') ? Escape::Bracket : Escape::None;
-        return Event::None;
+    case Escape::Esc: m_escape = (byte == '[' || byte == 'O') ? Escape::Bracket : Escape::None; return Event::None;
     case Escape::Bracket:
         m_escape = Escape::None;
         switch (byte) {
         case 'A': history_step(+1); break;
         case 'B': history_step(-1); break;
-        case 'C': if (m_cursor < m_length) move_cursor_to(m_cursor + 1); break;
-        case 'D': if (m_cursor > 0) move_cursor_to(m_cursor - 1); break;
+        case 'C':
+            if (m_cursor < m_length)
+                move_cursor_to(m_cursor + 1);
+            break;
+        case 'D':
+            if (m_cursor > 0)
+                move_cursor_to(m_cursor - 1);
+            break;
         case 'H': move_cursor_to(0); break;
         case 'F': move_cursor_to(m_length); break;
         default:
@@ -186,27 +192,27 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
             }
         }
         return Event::None;
-    case Escape::None:
-        break;
+    case Escape::None: break;
     }
 
     switch (byte) {
     case '\r':
-    case '\n':
-        return finish();
-    case 0x1b:
-        m_escape = Escape::Esc;
-        return Event::None;
+    case '\n': return finish();
+    case 0x1b: m_escape = Escape::Esc; return Event::None;
     case 0x7f:
-    case '\b':
-        erase_before_cursor(1);
-        return Event::None;
-    case 0x01: move_cursor_to(0); return Event::None;                       // Ctrl-A
-    case 0x05: move_cursor_to(m_length); return Event::None;                // Ctrl-E
-    case 0x02: if (m_cursor > 0) move_cursor_to(m_cursor - 1); return Event::None;       // Ctrl-B
-    case 0x06: if (m_cursor < m_length) move_cursor_to(m_cursor + 1); return Event::None; // Ctrl-F
-    case 0x15: erase_before_cursor(m_cursor); return Event::None;           // Ctrl-U
-    case 0x17: {                                                            // Ctrl-W
+    case '\b': erase_before_cursor(1); return Event::None;
+    case 0x01: move_cursor_to(0); return Event::None;        // Ctrl-A
+    case 0x05: move_cursor_to(m_length); return Event::None; // Ctrl-E
+    case 0x02:
+        if (m_cursor > 0)
+            move_cursor_to(m_cursor - 1);
+        return Event::None; // Ctrl-B
+    case 0x06:
+        if (m_cursor < m_length)
+            move_cursor_to(m_cursor + 1);
+        return Event::None;                                       // Ctrl-F
+    case 0x15: erase_before_cursor(m_cursor); return Event::None; // Ctrl-U
+    case 0x17: {                                                  // Ctrl-W
         size_t start = m_cursor;
         while (start > 0 && m_buffer[start - 1] == ' ')
             start--;
@@ -215,24 +221,22 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
         erase_before_cursor(m_cursor - start);
         return Event::None;
     }
-    case 0x03:                                                              // Ctrl-C
+    case 0x03: // Ctrl-C
         emit("^C\r\n", 4);
         m_length = m_cursor = 0;
         m_buffer[0] = '\0';
         m_history_browse = 0;
         return Event::Cancel;
-    case 0x0c:                                                              // Ctrl-L
+    case 0x0c: // Ctrl-L
         emit("\r\n", 2);
         print_prompt();
         emit(m_buffer, m_length);
         for (size_t i = m_length; i > m_cursor; i--)
             emit("\b", 1);
         return Event::None;
-    case '\t':
-        complete();
-        return Event::None;
-    case 0x10: history_step(+1); return Event::None;                        // Ctrl-P
-    case 0x0e: history_step(-1); return Event::None;                        // Ctrl-N
+    case '\t': complete(); return Event::None;
+    case 0x10: history_step(+1); return Event::None; // Ctrl-P
+    case 0x0e: history_step(-1); return Event::None; // Ctrl-N
     default:
         if (byte >= 0x20 && byte < 0x7f)
             insert(char(byte));

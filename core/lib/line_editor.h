@@ -55,9 +55,9 @@ private:
     char m_done[kMaxLine + 1] = {};
 
     char m_history[kHistory][kMaxLine + 1] = {};
-    size_t m_history_count = 0;     // entries stored (<= kHistory)
-    size_t m_history_next = 0;      // slot the next entry goes to
-    size_t m_history_browse = 0;    // 0 = editing a new line, k = k-th most recent
+    size_t m_history_count = 0;  // entries stored (<= kHistory)
+    size_t m_history_next = 0;   // slot the next entry goes to
+    size_t m_history_browse = 0; // 0 = editing a new line, k = k-th most recent
     char m_saved[kMaxLine + 1] = {};
 
     enum class Escape { None, Esc, Bracket, Tilde } m_escape = Escape::None;

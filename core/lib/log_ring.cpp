@@ -41,10 +41,7 @@ LogRing::Header LogRing::header_at(uint64_t position) const
     return header;
 }
 
-uint64_t LogRing::next_wrap(uint64_t position) const
-{
-    return (position / m_capacity + 1) * m_capacity;
-}
+uint64_t LogRing::next_wrap(uint64_t position) const { return (position / m_capacity + 1) * m_capacity; }
 
 void LogRing::drop_oldest()
 {

@@ -14,19 +14,38 @@ namespace keel {
 // Wraps an Error so that Result<Error>-like ambiguities cannot arise and
 // `return Err(Error::EINVAL);` reads clearly.
 struct Err {
-    constexpr explicit Err(Error error) : error(error) {}
+    constexpr explicit Err(Error error)
+        : error(error)
+    {
+    }
     Error error;
 };
 
-template<typename T>
-class [[nodiscard]] Result {
+template<typename T> class [[nodiscard]] Result {
 public:
-    Result(const T& value) : m_ok(true) { new (&m_value) T(value); }
-    Result(T&& value) : m_ok(true) { new (&m_value) T(move(value)); }
-    Result(Err err) : m_error(err.error), m_ok(false) {}
-    Result(Error error) : m_error(error), m_ok(false) {}
+    Result(const T& value)
+        : m_ok(true)
+    {
+        new (&m_value) T(value);
+    }
+    Result(T&& value)
+        : m_ok(true)
+    {
+        new (&m_value) T(move(value));
+    }
+    Result(Err err)
+        : m_error(err.error)
+        , m_ok(false)
+    {
+    }
+    Result(Error error)
+        : m_error(error)
+        , m_ok(false)
+    {
+    }
 
-    Result(Result&& other) : m_ok(other.m_ok)
+    Result(Result&& other)
+        : m_ok(other.m_ok)
     {
         if (m_ok)
             new (&m_value) T(move(other.m_value));
@@ -64,18 +83,26 @@ private:
     bool m_ok;
 };
 
-template<>
-class [[nodiscard]] Result<void> {
+template<> class [[nodiscard]] Result<void> {
 public:
-    Result() : m_error(Error(0)) {}
-    Result(Err err) : m_error(err.error) {}
-    Result(Error error) : m_error(error) {}
+    Result()
+        : m_error(Error(0))
+    {
+    }
+    Result(Err err)
+        : m_error(err.error)
+    {
+    }
+    Result(Error error)
+        : m_error(error)
+    {
+    }
 
     bool is_ok() const { return m_error == Error(0); }
     bool is_error() const { return !is_ok(); }
     explicit operator bool() const { return is_ok(); }
     Error error() const { return m_error; }
-    void release_value() {}
+    void release_value() { }
 
 private:
     Error m_error;
@@ -85,10 +112,10 @@ private:
 
 // Evaluate a Result; on error return it from the enclosing function,
 // otherwise the expression's value is the contained value.
-#define TRY(expr)                                      \
-    ({                                                 \
-        auto _keel_try_result = (expr);                \
-        if (_keel_try_result.is_error())               \
-            return ::keel::Err(_keel_try_result.error()); \
-        _keel_try_result.release_value();              \
+#define TRY(expr)                                                                                                      \
+    ({                                                                                                                 \
+        auto _keel_try_result = (expr);                                                                                \
+        if (_keel_try_result.is_error())                                                                               \
+            return ::keel::Err(_keel_try_result.error());                                                              \
+        _keel_try_result.release_value();                                                                              \
     })

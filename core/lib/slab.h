@@ -53,9 +53,8 @@ public:
     constexpr SlabCache(size_t object_size, PageSource source)
         : m_source(source)
         , m_object_size(align_up(max(object_size, kMinObjectSize), kAlignment))
-        , m_objects_per_slab(m_object_size <= kPageSize - kFirstObjectOffset
-                  ? (kPageSize - kFirstObjectOffset) / m_object_size
-                  : 0)
+        , m_objects_per_slab(
+              m_object_size <= kPageSize - kFirstObjectOffset ? (kPageSize - kFirstObjectOffset) / m_object_size : 0)
     {
     }
     SlabCache(const SlabCache&) = delete;
@@ -95,14 +94,14 @@ private:
 class Heap {
 public:
     static constexpr size_t kClassCount = 8;
-    static constexpr size_t kClassSizes[kClassCount] = {16, 32, 64, 128, 256, 512, 1024, 2048};
+    static constexpr size_t kClassSizes[kClassCount] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
     static constexpr size_t kMaxSlabSize = 2048;
     static constexpr unsigned kMaxLargeOrder = 30;
 
     struct Stats {
-        size_t bytes_in_use;         // sum of allocation_size() over live allocations
-        size_t large_allocations;    // live page-backed allocations
-        size_t large_pages;          // pages they occupy
+        size_t bytes_in_use;      // sum of allocation_size() over live allocations
+        size_t large_allocations; // live page-backed allocations
+        size_t large_pages;       // pages they occupy
         size_t class_objects[kClassCount];
         size_t class_slabs[kClassCount];
     };
@@ -110,14 +109,14 @@ public:
     constexpr explicit Heap(PageSource source)
         : m_source(source)
         , m_caches {
-            {kClassSizes[0], source},
-            {kClassSizes[1], source},
-            {kClassSizes[2], source},
-            {kClassSizes[3], source},
-            {kClassSizes[4], source},
-            {kClassSizes[5], source},
-            {kClassSizes[6], source},
-            {kClassSizes[7], source},
+            { kClassSizes[0], source },
+            { kClassSizes[1], source },
+            { kClassSizes[2], source },
+            { kClassSizes[3], source },
+            { kClassSizes[4], source },
+            { kClassSizes[5], source },
+            { kClassSizes[6], source },
+            { kClassSizes[7], source },
         }
     {
     }

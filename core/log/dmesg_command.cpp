@@ -22,7 +22,7 @@ void print_record(const LogRecordView& record, void* context)
 
 int dmesg_command(int argc, char** argv)
 {
-    DmesgOptions options {kLogDebug};
+    DmesgOptions options { kLogDebug };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
             auto level = parse_int(argv[i + 1], strlen(argv[i + 1]));

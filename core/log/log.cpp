@@ -156,7 +156,7 @@ uint64_t log_for_each(void (*visit)(const LogRecordView& record, void* context),
             lost = record.seq - seq;
         first = false;
         size_t shown = record.text_length < sizeof(text) ? record.text_length : sizeof(text);
-        LogRecordView view {record.seq, record.ts_us, record.level, text, shown};
+        LogRecordView view { record.seq, record.ts_us, record.level, text, shown };
         visit(view, context);
         seq = record.seq + 1;
     }

@@ -27,12 +27,12 @@ Result<void> heap_free_pages(void*, void* pages)
 
 Result<unsigned> heap_block_order(void*, void* pages) { return allocated_order(arch::virt_to_phys_direct(pages)); }
 
-Heap g_heap(PageSource {heap_alloc_pages, heap_free_pages, heap_block_order, nullptr});
+Heap g_heap(PageSource { heap_alloc_pages, heap_free_pages, heap_block_order, nullptr });
 Spinlock g_lock;
 
 } // namespace
 
-void heap_init() {}
+void heap_init() { }
 
 void* kmalloc(size_t size)
 {
@@ -65,7 +65,7 @@ HeapStats heap_stats()
     size_t allocations = stats.large_allocations;
     for (size_t objects : stats.class_objects)
         allocations += objects;
-    return {stats.bytes_in_use, allocations};
+    return { stats.bytes_in_use, allocations };
 }
 
 } // namespace keel

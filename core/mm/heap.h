@@ -11,7 +11,7 @@
 namespace keel {
 
 void heap_init();
-void* kmalloc(size_t size);          // nullptr when out of memory
+void* kmalloc(size_t size); // nullptr when out of memory
 void* kzalloc(size_t size);
 void kfree(void* pointer);
 
@@ -22,8 +22,7 @@ struct HeapStats {
 HeapStats heap_stats();
 
 // Fallible construction: `Own<Thread> t = TRY(make<Thread>(...));`
-template<typename T, typename... Args>
-Result<T*> make(Args&&... args)
+template<typename T, typename... Args> Result<T*> make(Args&&... args)
 {
     void* memory = kmalloc(sizeof(T));
     if (!memory)
@@ -31,8 +30,7 @@ Result<T*> make(Args&&... args)
     return new (memory) T(forward<Args>(args)...);
 }
 
-template<typename T>
-void destroy(T* object)
+template<typename T> void destroy(T* object)
 {
     if (!object)
         return;

@@ -28,7 +28,8 @@ struct Reservations {
     {
         if (size == 0 || count == kMaxReserved)
             return;
-        ranges[count++] = {align_down(base, kPageSize), align_up(base + size, kPageSize) - align_down(base, kPageSize)};
+        ranges[count++]
+            = { align_down(base, kPageSize), align_up(base + size, kPageSize) - align_down(base, kPageSize) };
     }
 
     bool overlaps(uint64_t base, uint64_t size) const

@@ -22,7 +22,7 @@ struct PhysicalRange {
 Result<void> pmm_init(const BootInfo& boot, uint64_t limit);
 void pmm_add_high_memory();
 
-Result<uint64_t> alloc_pages(unsigned order);   // physical address
+Result<uint64_t> alloc_pages(unsigned order); // physical address
 void free_pages(uint64_t phys);
 // The order of the allocated block starting at `phys` (EINVAL otherwise).
 Result<unsigned> allocated_order(uint64_t phys);
@@ -34,9 +34,9 @@ void free_page_virt(void* page);
 void pmm_release(uint64_t phys, uint64_t size);
 
 struct MemoryStats {
-    size_t total_pages;     // pages the allocator manages
+    size_t total_pages; // pages the allocator manages
     size_t free_pages;
-    size_t reserved_pages;  // usable RAM kept back (kernel, initramfs, metadata)
+    size_t reserved_pages; // usable RAM kept back (kernel, initramfs, metadata)
 };
 MemoryStats pmm_stats();
 

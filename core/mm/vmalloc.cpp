@@ -15,9 +15,9 @@ namespace {
 using arch::kPageSize;
 
 struct VmArea {
-    uint64_t start;        // first byte, guard page included
-    uint64_t size;         // bytes, guard page included
-    bool owns_pages;       // false for device mappings
+    uint64_t start;  // first byte, guard page included
+    uint64_t size;   // bytes, guard page included
+    bool owns_pages; // false for device mappings
     IntrusiveListNode node;
 };
 
@@ -32,7 +32,7 @@ Result<VmArea*> reserve(uint64_t size)
     VmArea* area = static_cast<VmArea*>(kmalloc(sizeof(VmArea)));
     if (!area)
         return Err(Error::ENOMEM);
-    new (area) VmArea {0, size, true, {}};
+    new (area) VmArea { 0, size, true, {} };
 
     SpinlockGuard guard(g_lock);
     uint64_t candidate = arch::kVmallocBase;
@@ -136,8 +136,8 @@ Result<void*> map_mmio(uint64_t phys, size_t size)
     VmArea* area = TRY(reserve(mapped + kPageSize));
     area->owns_pages = false;
     for (uint64_t offset = 0; offset < mapped; offset += kPageSize) {
-        auto mapping = arch::map_page(area->start + kPageSize + offset, base + offset,
-            arch::kPageWrite | arch::kPageUncached);
+        auto mapping
+            = arch::map_page(area->start + kPageSize + offset, base + offset, arch::kPageWrite | arch::kPageUncached);
         if (mapping.is_error()) {
             release(area);
             return Err(mapping.error());

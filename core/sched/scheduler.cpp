@@ -3,11 +3,11 @@
 // wakes sleepers and ends time slices; a preempted thread is switched away
 // on the way out of the timer interrupt.
 #include "arch/cpu.h"
+#include "arch/paging.h"
 #include "lib/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/vmalloc.h"
-#include "arch/paging.h"
 #include "sched/thread.h"
 #include "time/clock.h"
 
@@ -23,8 +23,8 @@ using ThreadList = IntrusiveList<Thread, &Thread::all_node>;
 Thread g_idle_thread;
 Thread* g_current = &g_idle_thread;
 ThreadQueue g_run_queue;
-ThreadQueue g_sleepers;        // sorted by wake time
-ThreadQueue g_zombies;         // exited detached threads, freed by the next thread
+ThreadQueue g_sleepers; // sorted by wake time
+ThreadQueue g_zombies;  // exited detached threads, freed by the next thread
 ThreadList g_all_threads;
 uint64_t g_next_id = 1;
 bool g_need_resched = false;
@@ -53,7 +53,7 @@ void schedule()
     bool previous_can_run = previous->state == ThreadState::Running;
     if (previous_can_run) {
         previous->state = ThreadState::Runnable;
-        if (previous != &g_idle_thread)   // idle runs only when nothing else can
+        if (previous != &g_idle_thread) // idle runs only when nothing else can
             g_run_queue.push_back(*previous);
     }
     Thread* next = g_run_queue.pop_front();
@@ -96,16 +96,11 @@ void copy_name(char* destination, const char* name)
 const char* thread_state_name(ThreadState state)
 {
     switch (state) {
-    case ThreadState::Runnable:
-        return "runnable";
-    case ThreadState::Running:
-        return "running";
-    case ThreadState::Blocked:
-        return "blocked";
-    case ThreadState::Sleeping:
-        return "sleeping";
-    case ThreadState::Dead:
-        return "dead";
+    case ThreadState::Runnable: return "runnable";
+    case ThreadState::Running: return "running";
+    case ThreadState::Blocked: return "blocked";
+    case ThreadState::Sleeping: return "sleeping";
+    case ThreadState::Dead: return "dead";
     }
     return "?";
 }

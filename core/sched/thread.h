@@ -40,13 +40,13 @@ struct Thread {
 
     arch::Context context;
     arch::FpuState fpu;
-    void* stack;               // vmalloc'd, with a guard page below
-    uint64_t wake_time_ns;     // while Sleeping
-    uint64_t switches;         // times switched in
+    void* stack;           // vmalloc'd, with a guard page below
+    uint64_t wake_time_ns; // while Sleeping
+    uint64_t switches;     // times switched in
     uint64_t runtime_ns;
 
     WaitQueue exit_waiters;
-    IntrusiveListNode queue_node;   // run queue, sleep list or a wait queue
+    IntrusiveListNode queue_node; // run queue, sleep list or a wait queue
     IntrusiveListNode all_node;
 };
 

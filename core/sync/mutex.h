@@ -23,7 +23,11 @@ private:
 
 class MutexGuard {
 public:
-    explicit MutexGuard(Mutex& mutex) : m_mutex(mutex) { m_mutex.lock(); }
+    explicit MutexGuard(Mutex& mutex)
+        : m_mutex(mutex)
+    {
+        m_mutex.lock();
+    }
     ~MutexGuard() { m_mutex.unlock(); }
     MutexGuard(const MutexGuard&) = delete;
     MutexGuard& operator=(const MutexGuard&) = delete;

@@ -38,7 +38,11 @@ private:
 
 class SpinlockGuard {
 public:
-    explicit SpinlockGuard(Spinlock& lock) : m_lock(lock), m_irq_state(lock.lock()) {}
+    explicit SpinlockGuard(Spinlock& lock)
+        : m_lock(lock)
+        , m_irq_state(lock.lock())
+    {
+    }
     ~SpinlockGuard() { m_lock.unlock(m_irq_state); }
     SpinlockGuard(const SpinlockGuard&) = delete;
     SpinlockGuard& operator=(const SpinlockGuard&) = delete;
@@ -51,11 +55,9 @@ private:
 // Data that may only be touched with its lock held:
 //     SpinlockProtected<Queue> queue;
 //     queue.with([](Queue& q) { q.push(...); });
-template<typename T>
-class SpinlockProtected {
+template<typename T> class SpinlockProtected {
 public:
-    template<typename F>
-    decltype(auto) with(F&& function)
+    template<typename F> decltype(auto) with(F&& function)
     {
         SpinlockGuard guard(m_lock);
         return function(m_value);

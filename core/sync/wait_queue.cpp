@@ -6,7 +6,7 @@ namespace keel {
 
 void WaitQueue::sleep_locked()
 {
-    WaitQueueEntry entry {current_thread(), {}};
+    WaitQueueEntry entry { current_thread(), {} };
     m_entries.push_back(entry);
     thread_block();
     // A waker unlinks the entry before waking us; a spurious return (none

@@ -34,12 +34,12 @@ private:
 };
 
 // Block until `condition` holds; it is re-evaluated after every wake-up.
-#define wait_event(queue, condition)                 \
-    do {                                             \
-        bool _keel_irq = ::keel::arch::irq_save();   \
-        while (!(condition))                         \
-            (queue).sleep_locked();                  \
-        ::keel::arch::irq_restore(_keel_irq);        \
+#define wait_event(queue, condition)                                                                                   \
+    do {                                                                                                               \
+        bool _keel_irq = ::keel::arch::irq_save();                                                                     \
+        while (!(condition))                                                                                           \
+            (queue).sleep_locked();                                                                                    \
+        ::keel::arch::irq_restore(_keel_irq);                                                                          \
     } while (0)
 
 } // namespace keel

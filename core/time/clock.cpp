@@ -43,7 +43,7 @@ void clock_init()
         source = "assumed";
     }
     g_tsc_hz = hz;
-    g_mult = (1000000000ull << 32) / hz;   // fits: 1e9 * 2^32 < 2^64
+    g_mult = (1000000000ull << 32) / hz; // fits: 1e9 * 2^32 < 2^64
     log_info("clock: TSC %llu.%03llu MHz (calibrated against the %s)", (unsigned long long)(hz / 1000000),
         (unsigned long long)(hz / 1000 % 1000), source);
 }

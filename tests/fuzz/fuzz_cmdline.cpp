@@ -64,15 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     bool sig = false;
     const char* rdinit = nullptr;
     const KernelParamSpec specs[] = {
-        {"loglevel", KernelParamSpec::Int, &loglevel, ""},
-        {"panic", KernelParamSpec::Int, &panic, ""},
-        {"mem", KernelParamSpec::UInt, &mem, ""},
-        {"nullfs_rootfs", KernelParamSpec::Flag, &nullfs, ""},
-        {"module.sig_enforce", KernelParamSpec::Bool, &sig, ""},
-        {"rdinit", KernelParamSpec::String, &rdinit, ""},
+        { "loglevel", KernelParamSpec::Int, &loglevel, "" },
+        { "panic", KernelParamSpec::Int, &panic, "" },
+        { "mem", KernelParamSpec::UInt, &mem, "" },
+        { "nullfs_rootfs", KernelParamSpec::Flag, &nullfs, "" },
+        { "module.sig_enforce", KernelParamSpec::Bool, &sig, "" },
+        { "rdinit", KernelParamSpec::String, &rdinit, "" },
     };
     size_t total = 0;
-    CmdlineReporter reporter {ignore_issue, &total};
+    CmdlineReporter reporter { ignore_issue, &total };
     apply_cmdline(original.data(), specs, sizeof(specs) / sizeof(specs[0]), &reporter);
     if (rdinit)
         (void)strlen(rdinit);

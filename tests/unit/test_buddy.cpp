@@ -12,7 +12,11 @@ using keel::Error;
 namespace {
 
 struct Fixture {
-    Fixture(uint64_t base, size_t count) : pages(count) { buddy.init(base, count, pages.data()); }
+    Fixture(uint64_t base, size_t count)
+        : pages(count)
+    {
+        buddy.init(base, count, pages.data());
+    }
     std::vector<BuddyAllocator::PageInfo> pages;
     BuddyAllocator buddy;
 };
@@ -116,7 +120,7 @@ TEST_CASE("buddy: bad frees are rejected without damage", "[buddy]")
     CHECK(f.buddy.free_pages() == 60);
 
     REQUIRE(f.buddy.free(pfn).is_ok());
-    CHECK(f.buddy.free(pfn).error() == Error::EINVAL); // double free
+    CHECK(f.buddy.free(pfn).error() == Error::EINVAL);     // double free
     CHECK(f.buddy.free(pfn + 4).error() == Error::EINVAL); // free, never allocated
     CHECK(f.buddy.free_pages() == 64);
     CHECK(f.buddy.check_invariants());
@@ -174,8 +178,8 @@ TEST_CASE("buddy: randomised against a model", "[buddy]")
     REQUIRE(f.buddy.free_pages() == usable_count);
     REQUIRE(f.buddy.check_invariants());
 
-    std::map<uint64_t, unsigned> live;     // pfn -> order
-    std::vector<int> owner(count, -1);     // model: which page is taken
+    std::map<uint64_t, unsigned> live; // pfn -> order
+    std::vector<int> owner(count, -1); // model: which page is taken
     size_t allocated_pages = 0;
 
     for (int step = 0; step < 6000; ++step) {

@@ -41,7 +41,8 @@ ParseResult parse(const std::string& line)
             REQUIRE(strlen(param.value) == param.value_len);
         else
             REQUIRE(param.value == nullptr);
-        result.params.push_back({param.key, param.has_value ? param.value : "", param.has_value, param.unterminated_quote});
+        result.params.push_back(
+            { param.key, param.has_value ? param.value : "", param.has_value, param.unterminated_quote });
     }
     if (parser.init_args()) {
         result.has_init_args = true;
@@ -214,15 +215,15 @@ TEST_CASE("cmdline: parse_uint", "[cmdline]")
 
 TEST_CASE("cmdline: parse_bool", "[cmdline]")
 {
-    for (const char* text : {"1", "y", "Y", "yes", "YES", "on", "On", "true", "TRUE"}) {
+    for (const char* text : { "1", "y", "Y", "yes", "YES", "on", "On", "true", "TRUE" }) {
         INFO(text);
         CHECK(keel::parse_bool(text, strlen(text)).value() == true);
     }
-    for (const char* text : {"0", "n", "N", "no", "off", "OFF", "false", "False"}) {
+    for (const char* text : { "0", "n", "N", "no", "off", "OFF", "false", "False" }) {
         INFO(text);
         CHECK(keel::parse_bool(text, strlen(text)).value() == false);
     }
-    for (const char* text : {"", "2", "o", "yess", "onn", "tru", "nope", " y", "enable"}) {
+    for (const char* text : { "", "2", "o", "yess", "onn", "tru", "nope", " y", "enable" }) {
         INFO(text);
         CHECK(keel::parse_bool(text, strlen(text)).error() == Error::EINVAL);
     }
@@ -239,7 +240,7 @@ struct Issue {
 void record_issue(void* ctx, CmdlineIssue issue, const char* key, const char* value, const char* message)
 {
     REQUIRE(message != nullptr);
-    static_cast<std::vector<Issue>*>(ctx)->push_back({issue, key, value ? value : "<none>"});
+    static_cast<std::vector<Issue>*>(ctx)->push_back({ issue, key, value ? value : "<none>" });
 }
 
 struct KernelParams {
@@ -251,13 +252,13 @@ struct KernelParams {
     bool sig_enforce = false;
     uint64_t mem = 0;
     KernelParamSpec specs[7] = {
-        {"loglevel", KernelParamSpec::Int, &loglevel, "console log level"},
-        {"panic", KernelParamSpec::Int, &panic, "seconds before reboot on panic"},
-        {"nullfs_rootfs", KernelParamSpec::Flag, &nullfs_rootfs, "empty root filesystem"},
-        {"rdinit", KernelParamSpec::String, &rdinit, "init in the initramfs"},
-        {"init", KernelParamSpec::String, &init, "init on the root filesystem"},
-        {"module.sig_enforce", KernelParamSpec::Bool, &sig_enforce, "require signed modules"},
-        {"mem", KernelParamSpec::UInt, &mem, "memory limit"},
+        { "loglevel", KernelParamSpec::Int, &loglevel, "console log level" },
+        { "panic", KernelParamSpec::Int, &panic, "seconds before reboot on panic" },
+        { "nullfs_rootfs", KernelParamSpec::Flag, &nullfs_rootfs, "empty root filesystem" },
+        { "rdinit", KernelParamSpec::String, &rdinit, "init in the initramfs" },
+        { "init", KernelParamSpec::String, &init, "init on the root filesystem" },
+        { "module.sig_enforce", KernelParamSpec::Bool, &sig_enforce, "require signed modules" },
+        { "mem", KernelParamSpec::UInt, &mem, "memory limit" },
     };
 };
 
@@ -267,7 +268,7 @@ TEST_CASE("cmdline: apply_cmdline sets targets and reports problems", "[cmdline]
 {
     KernelParams params;
     std::vector<Issue> issues;
-    keel::CmdlineReporter reporter {record_issue, &issues};
+    keel::CmdlineReporter reporter { record_issue, &issues };
 
     char line[] = "loglevel=7 panic=-1 nullfs-rootfs rdinit=\"/bin/my init\" module.sig-enforce "
                   "bogus=1 loglevel=8 panic=x nullfs_rootfs=1 init mem=0x1000 "
@@ -308,7 +309,7 @@ TEST_CASE("cmdline: apply_cmdline without reporter or specs", "[cmdline]")
 
     KernelParams params;
     std::vector<Issue> issues;
-    keel::CmdlineReporter reporter {record_issue, &issues};
+    keel::CmdlineReporter reporter { record_issue, &issues };
     char line2[] = "loglevel=99999999999999999999 rdinit=\"/x y";
     keel::apply_cmdline(line2, params.specs, 7, &reporter);
     CHECK(params.loglevel == 4);

@@ -14,8 +14,7 @@ namespace {
 
 // Formats with keel::format and with the C library, for formats whose
 // output the C standard defines.
-template<typename... Args>
-void check_like_printf(const char* fmt, Args... args)
+template<typename... Args> void check_like_printf(const char* fmt, Args... args)
 {
     char ours[256];
     char theirs[256];
@@ -97,8 +96,8 @@ TEST_CASE("format: width, flags and precision match printf", "[format]")
 TEST_CASE("format: randomised integers against printf", "[format]")
 {
     std::mt19937_64 rng(12345);
-    const char* conversions[] = {"d", "u", "x", "X", "o", "i"};
-    const char* lengths[] = {"", "l", "ll", "h", "hh", "z"};
+    const char* conversions[] = { "d", "u", "x", "X", "o", "i" };
+    const char* lengths[] = { "", "l", "ll", "h", "hh", "z" };
     for (int i = 0; i < 4000; ++i) {
         std::string fmt = "%";
         if (rng() % 4 == 0)
@@ -154,7 +153,7 @@ TEST_CASE("format: %s null, %p", "[format]")
 
 TEST_CASE("format: %.Ns reads no further than N bytes", "[format]")
 {
-    char unterminated[3] = {'x', 'y', 'z'};
+    char unterminated[3] = { 'x', 'y', 'z' };
     CHECK(fmt_string("%.3s", unterminated) == "xyz");
     CHECK(fmt_string("%.*s", 2, unterminated) == "xy");
 }

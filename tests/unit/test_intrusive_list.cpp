@@ -15,14 +15,16 @@ struct Thread {
     int padding[3] = {};
     IntrusiveListNode wait_node; // a second list, at a non-zero offset
 
-    explicit Thread(int id) : id(id) {}
+    explicit Thread(int id)
+        : id(id)
+    {
+    }
 };
 
 using RunQueue = IntrusiveList<Thread, &Thread::run_node>;
 using WaitQueue = IntrusiveList<Thread, &Thread::wait_node>;
 
-template<typename List>
-std::vector<int> ids(const List& list)
+template<typename List> std::vector<int> ids(const List& list)
 {
     std::vector<int> result;
     for (Thread& thread : list)
@@ -52,7 +54,7 @@ TEST_CASE("intrusive list: push, pop, order", "[intrusive_list]")
     queue.push_back(a);
     queue.push_back(b);
     queue.push_front(c);
-    CHECK(ids(queue) == std::vector<int> {3, 1, 2});
+    CHECK(ids(queue) == std::vector<int> { 3, 1, 2 });
     CHECK(queue.size() == 3);
     CHECK(queue.first() == &c);
     CHECK(queue.last() == &b);
@@ -77,26 +79,26 @@ TEST_CASE("intrusive list: insert and remove in the middle", "[intrusive_list]")
     queue.push_back(c);
     queue.insert_before(c, b);
     queue.insert_after(c, d);
-    CHECK(ids(queue) == std::vector<int> {1, 2, 3, 4});
+    CHECK(ids(queue) == std::vector<int> { 1, 2, 3, 4 });
     queue.remove(b);
-    CHECK(ids(queue) == std::vector<int> {1, 3, 4});
+    CHECK(ids(queue) == std::vector<int> { 1, 3, 4 });
     queue.remove(b); // unlinked: no-op
     CHECK(queue.contains(a));
     CHECK(!queue.contains(b));
     d.run_node.unlink();
-    CHECK(ids(queue) == std::vector<int> {1, 3});
+    CHECK(ids(queue) == std::vector<int> { 1, 3 });
 
     // Re-inserting a linked element moves it instead of corrupting.
     queue.push_back(a);
-    CHECK(ids(queue) == std::vector<int> {3, 1});
+    CHECK(ids(queue) == std::vector<int> { 3, 1 });
     queue.push_back(a);
-    CHECK(ids(queue) == std::vector<int> {3, 1});
+    CHECK(ids(queue) == std::vector<int> { 3, 1 });
     queue.push_front(c);
-    CHECK(ids(queue) == std::vector<int> {3, 1});
+    CHECK(ids(queue) == std::vector<int> { 3, 1 });
     queue.insert_after(c, a);
-    CHECK(ids(queue) == std::vector<int> {3, 1});
+    CHECK(ids(queue) == std::vector<int> { 3, 1 });
     queue.insert_before(a, a);
-    CHECK(ids(queue) == std::vector<int> {3, 1});
+    CHECK(ids(queue) == std::vector<int> { 3, 1 });
     queue.clear();
     CHECK(queue.is_empty());
     CHECK(!a.run_node.is_linked());
@@ -112,11 +114,11 @@ TEST_CASE("intrusive list: one object on two lists", "[intrusive_list]")
     run.push_back(b);
     wait.push_back(b);
     wait.push_back(a);
-    CHECK(ids(run) == std::vector<int> {1, 2});
-    CHECK(ids(wait) == std::vector<int> {2, 1});
+    CHECK(ids(run) == std::vector<int> { 1, 2 });
+    CHECK(ids(wait) == std::vector<int> { 2, 1 });
     CHECK(wait.first() == &b);
     run.remove(a);
-    CHECK(ids(wait) == std::vector<int> {2, 1});
+    CHECK(ids(wait) == std::vector<int> { 2, 1 });
     wait.clear();
     run.clear();
 }
@@ -133,14 +135,14 @@ TEST_CASE("intrusive list: splice and remove_if", "[intrusive_list]")
     for (int i = 0; i < 3; ++i)
         run.push_back(threads[i]);
     CHECK(waiters.remove_if([](Thread& t) { return t.id % 2 == 1; }) == 5);
-    CHECK(ids(waiters) == std::vector<int> {0, 2, 4, 6, 8});
+    CHECK(ids(waiters) == std::vector<int> { 0, 2, 4, 6, 8 });
 
     WaitQueue woken;
     Thread extra(42);
     woken.push_back(extra);
     woken.splice_back(waiters);
     CHECK(waiters.is_empty());
-    CHECK(ids(woken) == std::vector<int> {42, 0, 2, 4, 6, 8});
+    CHECK(ids(woken) == std::vector<int> { 42, 0, 2, 4, 6, 8 });
     woken.splice_back(waiters); // empty: no-op
     woken.splice_back(woken);   // self: no-op
     CHECK(woken.size() == 6);

@@ -59,11 +59,11 @@ BlobBuilder sample()
 {
     BlobBuilder builder;
     builder.symbols = {
-        {0xffffffff80000000, 0x100, "_start"},
-        {0xffffffff80000100, 0, "asm_label"},    // size 0: reaches to the next symbol
-        {0xffffffff80000180, 0x40, "kmain"},
-        {0xffffffff80000200, 0x10, "gap_after"}, // 0x1c0..0x200 belongs to nobody
-        {0xffffffff80001000, 0, "last_label"},
+        { 0xffffffff80000000, 0x100, "_start" },
+        { 0xffffffff80000100, 0, "asm_label" }, // size 0: reaches to the next symbol
+        { 0xffffffff80000180, 0x40, "kmain" },
+        { 0xffffffff80000200, 0x10, "gap_after" }, // 0x1c0..0x200 belongs to nobody
+        { 0xffffffff80001000, 0, "last_label" },
     };
     return builder;
 }

@@ -161,8 +161,8 @@ TEST_CASE("log ring: randomised against a model", "[log_ring]")
             uint64_t ts = rng();
             int level = static_cast<int>(rng() % 8);
             uint64_t seq = ring.push(ts, level, text.data(), text.size());
-            size_t stored = std::min({text.size(), LogRing::kMaxTextLength, capacity - LogRing::kHeaderSize});
-            model.push_back({seq, ts, level, text.substr(0, stored)});
+            size_t stored = std::min({ text.size(), LogRing::kMaxTextLength, capacity - LogRing::kHeaderSize });
+            model.push_back({ seq, ts, level, text.substr(0, stored) });
             // Invariants: the ring holds a suffix of the records, always
             // including the newest one, within its capacity.
             REQUIRE(ring.next_seq() == seq + 1);

@@ -27,7 +27,7 @@ struct FakePages {
     size_t limit = SIZE_MAX;
     size_t bad_frees = 0;
 
-    PageSource source() { return PageSource {alloc_pages, free_pages, block_order, this}; }
+    PageSource source() { return PageSource { alloc_pages, free_pages, block_order, this }; }
 
     static Result<void*> alloc_pages(void* ctx, unsigned order)
     {
@@ -130,8 +130,8 @@ TEST_CASE("heap: size classes, large allocations and allocation_size", "[slab]")
     struct Case {
         size_t request;
         size_t expected;
-    } cases[] = {{0, 16}, {1, 16}, {16, 16}, {17, 32}, {100, 128}, {512, 512}, {513, 1024}, {2048, 2048},
-        {2049, 4096}, {4096, 4096}, {4097, 8192}, {20000, 32768}};
+    } cases[] = { { 0, 16 }, { 1, 16 }, { 16, 16 }, { 17, 32 }, { 100, 128 }, { 512, 512 }, { 513, 1024 },
+        { 2048, 2048 }, { 2049, 4096 }, { 4096, 4096 }, { 4097, 8192 }, { 20000, 32768 } };
     std::vector<void*> live;
     size_t expected_bytes = 0;
     for (auto [request, expected] : cases) {
@@ -267,7 +267,7 @@ TEST_CASE("heap: randomised against a model", "[slab]")
             check_no_overlap(start, usable);
             auto fill = static_cast<unsigned char>(rng());
             memset(ptr.value(), fill, usable); // all of it is usable
-            live[start] = Live {size, fill};
+            live[start] = Live { size, fill };
             expected_bytes += usable;
         } else {
             auto it = live.begin();

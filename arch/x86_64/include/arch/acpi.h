@@ -27,7 +27,7 @@ struct AcpiInfo {
     size_t ioapic_count;
     IsaOverride overrides[16];
     size_t override_count;
-    uint64_t hpet_phys;       // 0: none
+    uint64_t hpet_phys; // 0: none
     size_t cpu_count;
 };
 

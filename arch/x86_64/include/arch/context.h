@@ -11,7 +11,7 @@ namespace keel::arch {
 struct Context;
 
 struct alignas(16) FpuState {
-    uint8_t bytes[512];   // FXSAVE area
+    uint8_t bytes[512]; // FXSAVE area
 };
 
 struct Context {

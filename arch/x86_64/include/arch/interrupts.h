@@ -14,7 +14,7 @@ struct InterruptFrame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-inline constexpr unsigned kIrqBaseVector = 32;      // ISA IRQ n -> vector 32 + n
+inline constexpr unsigned kIrqBaseVector = 32; // ISA IRQ n -> vector 32 + n
 inline constexpr unsigned kTimerVector = 0x40;
 inline constexpr unsigned kSpuriousVector = 0xff;
 

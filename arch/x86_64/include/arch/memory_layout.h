@@ -13,18 +13,15 @@ namespace keel::arch {
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr unsigned kPageShift = 12;
 inline constexpr uint64_t kDirectMapBase = 0xffff888000000000;
-inline constexpr uint64_t kDirectMapMax = 64ull << 40;   // 64 TiB of RAM
+inline constexpr uint64_t kDirectMapMax = 64ull << 40; // 64 TiB of RAM
 inline constexpr uint64_t kVmallocBase = 0xffffc90000000000;
-inline constexpr uint64_t kVmallocSize = 1ull << 40;     // 1 TiB
+inline constexpr uint64_t kVmallocSize = 1ull << 40; // 1 TiB
 inline constexpr uint64_t kKernelVirtBase = 0xffffffff80000000;
 // The boot page tables map this much of physical memory (see boot/pvh.S).
 inline constexpr uint64_t kBootMappedPhys = 1ull << 30;
 
 inline void* phys_to_virt(uint64_t phys) { return reinterpret_cast<void*>(kDirectMapBase + phys); }
-inline uint64_t virt_to_phys_direct(const void* virt)
-{
-    return reinterpret_cast<uint64_t>(virt) - kDirectMapBase;
-}
+inline uint64_t virt_to_phys_direct(const void* virt) { return reinterpret_cast<uint64_t>(virt) - kDirectMapBase; }
 inline uint64_t kernel_image_virt_to_phys(uint64_t virt) { return virt - kKernelVirtBase; }
 
 } // namespace keel::arch

@@ -9,10 +9,10 @@
 namespace keel::arch {
 
 enum PageFlags : unsigned {
-    kPageRead = 0,             // every mapping is readable
+    kPageRead = 0, // every mapping is readable
     kPageWrite = 1 << 0,
     kPageExecute = 1 << 1,
-    kPageUncached = 1 << 2,    // device memory
+    kPageUncached = 1 << 2, // device memory
 };
 
 // Build the kernel address space: the direct map of [0, phys_end), the

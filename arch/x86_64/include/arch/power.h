@@ -20,7 +20,7 @@ struct AcpiPowerInfo {
     uint16_t slp_typ_b;
     bool s5_valid;
     bool reset_valid;
-    uint8_t reset_space;     // 1 = system I/O
+    uint8_t reset_space; // 1 = system I/O
     uint64_t reset_address;
     uint8_t reset_value;
 };

@@ -5,7 +5,7 @@
 
 namespace keel::arch {
 
-inline constexpr unsigned kSerialIrq = 4;   // ISA IRQ of COM1
+inline constexpr unsigned kSerialIrq = 4; // ISA IRQ of COM1
 
 void serial_init();
 void serial_write(const char* text, size_t length);
