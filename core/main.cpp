@@ -12,6 +12,7 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "debug/selftest.h"
+#include "lib/format.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
@@ -31,6 +32,38 @@ namespace {
 
 constexpr unsigned kTickHz = 1000;
 BootInfo g_boot_info;
+
+// Boot stages timed with the raw TSC (the clock is calibrated only midway),
+// reported once it is: "boot: stages ..." in dmesg, read by scripts/bench.
+struct StageMark {
+    const char* name;
+    uint64_t cycles;
+};
+StageMark g_stage_marks[16];
+size_t g_stage_count = 0;
+
+void mark_stage(const char* name)
+{
+    if (g_stage_count < 16)
+        g_stage_marks[g_stage_count++] = { name, time::cycles() };
+}
+
+void log_stage_times()
+{
+    uint64_t rate = time::cycles_per_second();
+    if (rate == 0)
+        return;
+    char line[256];
+    size_t length = format(line, sizeof(line), "boot: stages (us):");
+    uint64_t previous = time::boot_cycles();
+    for (size_t i = 0; i < g_stage_count && length < sizeof(line); i++) {
+        uint64_t us = (g_stage_marks[i].cycles - previous) * 1000 / (rate / 1000);
+        length
+            += format(line + length, sizeof(line) - length, " %s %llu", g_stage_marks[i].name, (unsigned long long)us);
+        previous = g_stage_marks[i].cycles;
+    }
+    log_info("%s", line);
+}
 
 void run_constructors()
 {
@@ -112,23 +145,30 @@ extern "C" [[noreturn]] void kernel_main(uint64_t start_info_phys)
 
     arch::gdt_init();
     arch::idt_init();
+    mark_stage("early");
 
     if (auto result = pmm_init(g_boot_info, arch::kBootMappedPhys); result.is_error())
         panic("pmm: cannot set up physical memory (%s)", error_name(result.error()));
+    mark_stage("pmm");
     if (auto result = arch::paging_init(physical_end(g_boot_info)); result.is_error())
         panic("paging: cannot build the kernel page tables (%s)", error_name(result.error()));
     pmm_add_high_memory();
     heap_init();
+    mark_stage("paging");
 
     arch::acpi_init(g_boot_info.rsdp_phys);
     arch::interrupt_controllers_init();
+    mark_stage("acpi+apic");
     time::clock_init();
+    mark_stage("clock");
     scheduler_init();
     arch::timer_start(kTickHz, time::cycles_per_second(), timer_tick);
     arch::irq_enable();
+    mark_stage("timer");
 
     report_initramfs(g_boot_info);
     run_boot_test_hooks();
+    log_stage_times();
     print_boot_time();
     console_start();
 

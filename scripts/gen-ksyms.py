@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
 import sys
 from typing import NamedTuple
 
@@ -177,7 +178,47 @@ def select_symbols(symbols: list[Symbol]) -> list[Symbol]:
     return [best[address] for address in sorted(best)]
 
 
+def _short_name(demangled: str) -> str:
+    """keel::(anonymous namespace)::f(int)::counter -> keel::f::counter."""
+    name = demangled.replace("(anonymous namespace)::", "")
+    out = []
+    angle = paren = 0
+    for index, char in enumerate(name):
+        if char == "(" and angle == 0 and not name[:index].endswith("operator"):
+            paren += 1
+            continue
+        if char == ")" and paren > 0:
+            paren -= 1
+            continue
+        if paren > 0:
+            continue
+        if char == "<":
+            angle += 1
+        elif char == ">" and angle > 0:
+            angle -= 1
+        out.append(char)
+    return "".join(out).strip()
+
+
+def readable_names(names: list[str]) -> dict[str, str]:
+    """Demangle C++ names with llvm-cxxfilt (C names pass through unchanged)."""
+    mangled = [name for name in names if name.startswith("_Z")]
+    if not mangled:
+        return {}
+    try:
+        result = subprocess.run(["llvm-cxxfilt"], input="\n".join(mangled), capture_output=True, text=True,
+                                check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    lines = result.stdout.splitlines()
+    if len(lines) != len(mangled):
+        return {}
+    return {name: _short_name(pretty) for name, pretty in zip(mangled, lines)}
+
+
 def build_blob(symbols: list[Symbol]) -> bytes:
+    pretty = readable_names([symbol.name for symbol in symbols])
+    symbols = [symbol._replace(name=pretty.get(symbol.name, symbol.name)) for symbol in symbols]
     strings = bytearray()
     offsets: dict[str, int] = {}
     entries = bytearray()

@@ -34,3 +34,30 @@ void fpu_init_state(FpuState& state)
 }
 
 } // namespace keel::arch
+
+namespace keel::arch {
+
+#define KEEL_FOR_EACH_XMM(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+void fpu_test_load(uint64_t pattern)
+{
+#define KEEL_LOAD_XMM(n) asm volatile("movq %0, %%xmm" #n ::"r"(pattern + n));
+    KEEL_FOR_EACH_XMM(KEEL_LOAD_XMM)
+#undef KEEL_LOAD_XMM
+}
+
+bool fpu_test_check(uint64_t pattern)
+{
+    bool intact = true;
+    uint64_t value;
+#define KEEL_CHECK_XMM(n)                                                                                              \
+    asm volatile("movq %%xmm" #n ", %0" : "=r"(value));                                                                \
+    intact = intact && value == pattern + n;
+    KEEL_FOR_EACH_XMM(KEEL_CHECK_XMM)
+#undef KEEL_CHECK_XMM
+    return intact;
+}
+
+#undef KEEL_FOR_EACH_XMM
+
+} // namespace keel::arch

@@ -1,5 +1,6 @@
 #include "debug/selftest.h"
 
+#include "arch/context.h"
 #include "arch/memory_layout.h"
 #include "boot/params.h"
 #include "console/console.h"
@@ -10,6 +11,7 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "sched/thread.h"
+#include "sync/mutex.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -51,6 +53,15 @@ namespace {
     return selftest_fault_stack_overflow(depth + 1) + frame[0];
 }
 
+// Code placed in a data page: calling it must fault (data is NX).
+[[gnu::noinline]] void selftest_fault_execute_data()
+{
+    static uint8_t code[16] = { 0xc3 }; // ret
+    auto function = reinterpret_cast<void (*)()>(reinterpret_cast<uintptr_t>(code));
+    asm volatile("" : : "r"(function) : "memory"); // hide the cast's origin from the optimiser
+    function();
+}
+
 bool trigger_fault(const char* kind)
 {
     add_taint(Taint::Test);
@@ -64,6 +75,8 @@ bool trigger_fault(const char* kind)
         selftest_fault_divide(0);
     else if (strcmp(kind, "stack") == 0)
         selftest_fault_stack_overflow(0);
+    else if (strcmp(kind, "nx") == 0)
+        selftest_fault_execute_data();
     else
         return false;
     return true;
@@ -107,6 +120,93 @@ int selftest_threads(uint64_t count)
     console_print("selftest threads: created %llu joined %llu bad-exit %llu leftover %zu in %llu us: %s\n",
         (unsigned long long)created, (unsigned long long)created, (unsigned long long)bad, thread_count() - baseline,
         (unsigned long long)elapsed_us, ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+struct MutexTest {
+    Mutex mutex;
+    uint64_t counter = 0;
+    uint64_t inside = 0;     // threads inside the critical section
+    uint64_t violations = 0; // times two were inside at once
+    uint64_t rounds = 0;
+};
+
+int mutex_worker(void* argument)
+{
+    auto* test = static_cast<MutexTest*>(argument);
+    for (uint64_t i = 0; i < test->rounds; i++) {
+        MutexGuard guard(test->mutex);
+        if (++test->inside != 1)
+            test->violations++;
+        uint64_t value = test->counter;
+        if (i % 8 == 0)
+            thread_yield(); // invite contention inside the critical section
+        test->counter = value + 1;
+        test->inside--;
+    }
+    return 0;
+}
+
+// Several threads increment a counter under a mutex, yielding inside the
+// critical section: no increment may be lost and no two may overlap.
+int selftest_mutex()
+{
+    constexpr int kThreads = 8;
+    static MutexTest test;
+    test.counter = test.inside = test.violations = 0;
+    test.rounds = 500;
+    Thread* threads[kThreads];
+    int created = 0;
+    for (; created < kThreads; created++) {
+        auto thread = thread_create("mutex-test", mutex_worker, &test);
+        if (thread.is_error())
+            break;
+        threads[created] = thread.value();
+    }
+    for (int i = 0; i < created; i++)
+        thread_join(threads[i]);
+    bool ok = created == kThreads && test.counter == kThreads * test.rounds && test.violations == 0;
+    console_print("selftest mutex: %d threads counter %llu (expected %llu) overlaps %llu: %s\n", created,
+        (unsigned long long)test.counter, (unsigned long long)(kThreads * test.rounds),
+        (unsigned long long)test.violations, ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+int fpu_worker(void* argument)
+{
+    uint64_t pattern = reinterpret_cast<uintptr_t>(argument);
+    arch::fpu_test_load(pattern);
+    for (int i = 0; i < 200; i++) {
+        if (i % 2)
+            thread_yield();
+        else
+            thread_sleep_ns(100000);
+        if (!arch::fpu_test_check(pattern))
+            return 1;
+    }
+    return 0;
+}
+
+// Threads fill the SSE registers with their own patterns and check them
+// across yields, sleeps and preemption.
+int selftest_fpu()
+{
+    constexpr int kThreads = 4;
+    Thread* threads[kThreads];
+    int created = 0;
+    for (; created < kThreads; created++) {
+        uint64_t pattern = 0x1111111111111111ull * uint64_t(created + 1);
+        auto thread = thread_create("fpu-test", fpu_worker, reinterpret_cast<void*>(uintptr_t(pattern)));
+        if (thread.is_error())
+            break;
+        threads[created] = thread.value();
+    }
+    int corrupted = 0;
+    for (int i = 0; i < created; i++)
+        corrupted += thread_join(threads[i]);
+    bool ok = created == kThreads && corrupted == 0;
+    console_print(
+        "selftest fpu: %d threads, %d saw their SSE registers change: %s\n", created, corrupted, ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
 
@@ -162,12 +262,17 @@ int selftest_exhaust()
 int selftest_command(int argc, char** argv)
 {
     if (argc < 2) {
-        console_print("usage: selftest threads N | sleep MS | exhaust | fault null|write|ud|divide|stack\n");
+        console_print(
+            "usage: selftest threads N | sleep MS | exhaust | mutex | fpu | fault null|write|ud|divide|stack|nx\n");
         return 1;
     }
     const char* what = argv[1];
     if (strcmp(what, "exhaust") == 0)
         return selftest_exhaust();
+    if (strcmp(what, "mutex") == 0)
+        return selftest_mutex();
+    if (strcmp(what, "fpu") == 0)
+        return selftest_fpu();
     if (strcmp(what, "fault") == 0 && argc > 2) {
         if (!trigger_fault(argv[2]))
             console_print("selftest fault: unknown kind '%s'\n", argv[2]);
@@ -201,6 +306,6 @@ void run_boot_test_hooks()
 }
 
 KEEL_CONSOLE_COMMAND(
-    selftest, "selftest", "threads N|sleep MS|exhaust|fault KIND", "in-kernel self tests", selftest_command);
+    selftest, "selftest", "threads N|sleep MS|exhaust|mutex|fpu|fault KIND", "in-kernel self tests", selftest_command);
 
 } // namespace keel

@@ -98,6 +98,22 @@ def invalid_opcode_and_divide_fault():
 
 
 @case
+def execute_from_data_faults():
+    with boot() as vm:
+        vm.send("selftest fault nx")
+        expect_fault(vm, "selftest_fault_execute_data::code", "instruction fetch access, protection violation")
+
+
+@case
+def mutex_and_fpu_state():
+    with boot() as vm:
+        out = vm.command_output("selftest mutex", timeout=120)
+        check("overlaps 0: PASS" in out, f"mutex: {out}", vm)
+        out = vm.command_output("selftest fpu", timeout=120)
+        check("PASS" in out, f"fpu: {out}", vm)
+
+
+@case
 def stack_overflow_hits_guard_page():
     with boot() as vm:
         vm.send("selftest fault stack")

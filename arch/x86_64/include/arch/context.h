@@ -31,3 +31,13 @@ inline void fpu_save(FpuState& state) { asm volatile("fxsave64 %0" : "=m"(state)
 inline void fpu_restore(const FpuState& state) { asm volatile("fxrstor64 %0" ::"m"(state)); }
 
 } // namespace keel::arch
+
+namespace keel::arch {
+
+// Self-test support: fill all 16 SSE registers with `pattern`, and check
+// that they still hold it. The kernel never touches these registers, so
+// only a broken context switch could change them in between.
+void fpu_test_load(uint64_t pattern);
+bool fpu_test_check(uint64_t pattern);
+
+} // namespace keel::arch

@@ -1,0 +1,87 @@
+"""scripts/bench's driver. Wall times come from the host clock; guest times
+from the kernel's TSC. Every figure is a median over --runs boots, and the
+reference (QEMU's floor) is measured in the same run, interleaved."""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keel import machine  # noqa: E402
+
+NULL_KERNEL = os.path.join(machine.BUILD, "arch", "x86_64", "null-pvh.elf")
+
+
+def time_floor():
+    """QEMU start to exit for a PVH kernel that powers off at once."""
+    command = machine.qemu_command(kernel=NULL_KERNEL)
+    start = time.monotonic()
+    subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def time_boot():
+    """QEMU start to the console prompt; and the guest's own TSC figure."""
+    vm = machine.Machine(cmdline="loglevel=4")
+    start = time.monotonic()
+    vm.start()
+    try:
+        vm.expect(machine.PROMPT, timeout=60)
+        wall = time.monotonic() - start
+        dmesg = vm.command_output("dmesg")
+        match = re.search(r"boot: core up in (\d+) us", dmesg)
+        guest_us = int(match.group(1)) if match else None
+    finally:
+        vm.kill()
+    return wall, guest_us
+
+
+def image_size(path):
+    with tempfile.TemporaryDirectory() as scratch:
+        stripped = os.path.join(scratch, "keel.stripped")
+        subprocess.run(["llvm-strip", "-o", stripped, path], check=True)
+        return os.path.getsize(path), os.path.getsize(stripped)
+
+
+def ms(seconds):
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("--runs", type=int, default=7, help="boots per figure (at least 5)")
+    options = parser.parse_args()
+    runs = max(5, options.runs)
+
+    floors, boots, guests = [], [], []
+    for _ in range(runs):
+        floors.append(time_floor())
+        wall, guest = time_boot()
+        boots.append(wall)
+        if guest is not None:
+            guests.append(guest)
+
+    floor = statistics.median(floors)
+    boot = statistics.median(boots)
+    print(f"Boot (median of {runs}, QEMU q35 + TCG, 256 MiB)")
+    print(f"  QEMU floor (do-nothing PVH kernel)  {ms(floor)}")
+    print(f"  Keel boot to prompt                 {ms(boot)}")
+    print(f"  Keel minus floor                    {ms(boot - floor)}   (target: within 40 ms)")
+    print(f"  Keel / floor                        {boot / floor:8.2f} x")
+    if guests:
+        print(f"  guest: kernel entry to console      {statistics.median(guests) / 1000:8.1f} ms   (TSC)")
+    full, stripped = image_size(machine.KERNEL)
+    print("Image")
+    print(f"  keel.elf                            {full / 1024:8.1f} KiB")
+    print(f"  keel.elf stripped                   {stripped / 1024:8.1f} KiB   (target: under 256 KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
