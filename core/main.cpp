@@ -8,11 +8,14 @@
 #include "arch/paging.h"
 #include "arch/serial.h"
 #include "boot/boot_info.h"
+#include "boot/initramfs.h"
 #include "boot/params.h"
 #include "console/console.h"
 #include "debug/panic.h"
 #include "debug/selftest.h"
 #include "lib/format.h"
+#include "loader/keyring.h"
+#include "loader/loader.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
@@ -108,9 +111,12 @@ void report_initramfs(const BootInfo& boot)
         log_warn("initramfs: none given (no -initrd); only built-in features are available");
     else if (boot.initrd_size == 0)
         log_err("initramfs: the archive is empty (zero length); ignored");
-    else
+    else {
         log_info("initramfs: %llu bytes at %#llx", (unsigned long long)boot.initrd_size,
             (unsigned long long)boot.initrd_phys);
+        set_initramfs_image(
+            { static_cast<const uint8_t*>(arch::phys_to_virt(boot.initrd_phys)), size_t(boot.initrd_size) });
+    }
 }
 
 void print_boot_time()
@@ -167,6 +173,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t start_info_phys)
     mark_stage("timer");
 
     report_initramfs(g_boot_info);
+    keyring_init();
+    loader_init();
     run_boot_test_hooks();
     log_stage_times();
     print_boot_time();

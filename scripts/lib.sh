@@ -7,8 +7,13 @@ KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
 # Debian packages the build, the tests and the tools need.
 KEEL_PACKAGES=(
   clang lld llvm meson ninja-build python3 qemu-system-x86 libelf-dev catch2
-  libssl-dev libclang-rt-14-dev clang-format openssl
+  libssl-dev libclang-rt-14-dev clang-format openssl cpio
 )
+
+# Rust: the machine's rustup toolchain when there is one, else Debian's.
+[ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH"
+command -v rustc >/dev/null 2>&1 || KEEL_PACKAGES+=(rustc)
+export PATH
 
 keel_install_packages() {
   local missing=()

@@ -15,7 +15,10 @@ def parse_arguments(argv):
         split = argv.index("--")
         argv, kernel_args = argv[:split], argv[split + 1:]
     parser = argparse.ArgumentParser(prog="scripts/run", description="Boot Keel in QEMU.")
-    parser.add_argument("--initrd", help="initramfs to pass to the kernel (default: none yet)")
+    parser.add_argument("--initrd", default=machine.DEFAULT,
+                        help="initramfs to pass to the kernel (default: the build's initramfs.cpio)")
+    parser.add_argument("--no-initrd", dest="initrd", action="store_const", const=None,
+                        help="boot without an initramfs")
     parser.add_argument("--memory", default="256M", help="guest memory (default 256M)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="scripted mode: give up after this many seconds (default 600)")

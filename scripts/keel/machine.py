@@ -15,6 +15,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("KEEL_BUILD", os.path.join(ROOT, "build"))
 KERNEL = os.path.join(BUILD, "core", "keel.elf")
+# The default initramfs: in-tree modules under /lib/modules and a demo tree.
+INITRAMFS = os.path.join(BUILD, "initramfs", "initramfs.cpio")
+DEFAULT = object()      # "the default initramfs", as opposed to None (none at all)
 PROMPT = "keel> "
 
 # scripts/run's own statuses, beside the kernel's poweroff codes (0..127).
@@ -30,7 +33,7 @@ class Timeout(Exception):
     pass
 
 
-def qemu_command(kernel=KERNEL, initrd=None, cmdline="", memory="256M", interactive=False, extra=()):
+def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=()):
     command = [
         "qemu-system-x86_64",
         "-machine", "q35",
@@ -42,6 +45,8 @@ def qemu_command(kernel=KERNEL, initrd=None, cmdline="", memory="256M", interact
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-no-reboot",
     ]
+    if initrd is DEFAULT:
+        initrd = INITRAMFS if os.path.exists(INITRAMFS) else None
     if initrd is not None:
         command += ["-initrd", initrd]
     if interactive:
@@ -72,7 +77,7 @@ def decode_status(returncode, output):
 class Machine:
     """A booted kernel with its console on pipes."""
 
-    def __init__(self, cmdline="", initrd=None, memory="256M", kernel=KERNEL, echo=None, extra=()):
+    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=()):
         self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far

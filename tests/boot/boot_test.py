@@ -205,7 +205,7 @@ def absurd_memory_map_entry_is_ignored():
 
 @case
 def initramfs_missing_or_empty():
-    with boot() as vm:
+    with boot(initrd=None) as vm:
         check("initramfs: none given" in vm.command_output("dmesg"), "missing initramfs not logged", vm)
     with tempfile.NamedTemporaryFile() as empty:
         with boot(initrd=empty.name) as vm:

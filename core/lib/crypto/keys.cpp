@@ -1,0 +1,59 @@
+#include "lib/crypto/keys.h"
+
+#include <stdarg.h>
+
+#include "lib/crypto/sha512.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+namespace keel {
+
+bool KeyId::operator==(const KeyId& other) const { return memcmp(bytes, other.bytes, size) == 0; }
+
+KeyId key_id_of(const uint8_t* public_key)
+{
+    Sha512Digest digest = Sha512::hash(public_key, ed25519_public_key_size);
+    KeyId id;
+    memcpy(id.bytes, digest.bytes, KeyId::size);
+    return id;
+}
+
+void format_key_id(const KeyId& id, char* text)
+{
+    constexpr char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < KeyId::size; ++i) {
+        text[2 * i] = digits[id.bytes[i] >> 4];
+        text[2 * i + 1] = digits[id.bytes[i] & 15];
+    }
+    text[2 * KeyId::size] = '\0';
+}
+
+TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag)
+{
+    TrustedKey key;
+    key.id = key_id_of(public_key);
+    memcpy(key.public_key, public_key, ed25519_public_key_size);
+    key.tag = tag;
+    return key;
+}
+
+const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const KeyId& id)
+{
+    for (size_t i = 0; i < count; ++i) {
+        if (keys[i].id == id)
+            return &keys[i];
+    }
+    return nullptr;
+}
+
+void diagnose(CryptoDiagnostic* diagnostic, const char* fmt, ...)
+{
+    if (!diagnostic)
+        return;
+    va_list args;
+    va_start(args, fmt);
+    vformat(diagnostic->text, sizeof(diagnostic->text), fmt, args);
+    va_end(args);
+}
+
+} // namespace keel

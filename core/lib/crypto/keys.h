@@ -1,0 +1,53 @@
+// Public keys as the module-signing formats name them, and the diagnostic
+// buffer their parsers explain refusals in.
+//
+// A key id is the first 16 bytes of SHA-512 over the 32-byte Ed25519
+// public key. 128 bits make an accidental collision between keys
+// impossible in practice; a deliberate one gains nothing, because the
+// signature is still checked against the full public key the id selects.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/crypto/ed25519.h"
+
+namespace keel {
+
+struct KeyId {
+    static constexpr size_t size = 16;
+    uint8_t bytes[size];
+
+    bool operator==(const KeyId& other) const;
+};
+
+KeyId key_id_of(const uint8_t* public_key);
+
+// Lower-case hex, 32 digits and a NUL.
+constexpr size_t key_id_text_size = 2 * KeyId::size + 1;
+void format_key_id(const KeyId& id, char* text);
+
+// A key a verifier may accept signatures from. `tag` is the caller's: a
+// keyring stores its own entry there and gets it back from a verification.
+struct TrustedKey {
+    KeyId id;
+    uint8_t public_key[ed25519_public_key_size];
+    const void* tag;
+};
+
+// Computes the id; the caller should check the key with
+// ed25519_check_public_key before trusting it.
+TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag);
+
+const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const KeyId& id);
+
+// Where a parser or verifier says what it refused and why, naming the field
+// and value. Always NUL-terminated (truncated if need be). Callers pass a
+// null pointer when they only want the Error.
+struct CryptoDiagnostic {
+    char text[192];
+};
+
+void diagnose(CryptoDiagnostic* diagnostic, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+} // namespace keel

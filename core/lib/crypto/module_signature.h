@@ -1,0 +1,106 @@
+// The signature trailer appended to a module (docs/module-signing.md):
+//
+//   ELF image | record 0 | ... | record n-1 | footer (magic at the very end)
+//
+// Each record signs a 104-byte header naming the key, the image length and
+// the image's SHA-512 digest, so verifying hashes the image once and runs
+// one Ed25519 verification over 104 bytes per record, whatever the size.
+// ELF tools ignore bytes past the last section, so signed modules still
+// read as ordinary ELF files.
+//
+// The loader calls verify_module_signature() on the raw file before it
+// parses any ELF structure, then parses only the first image_length bytes.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/crypto/keys.h"
+#include "lib/crypto/sha512.h"
+#include "lib/result.h"
+
+namespace keel {
+
+namespace module_signature {
+
+// Footer: u16 version, u16 record count, u32 trailer length, magic.
+constexpr char footer_magic[] = "~Keel module signature~\n";
+constexpr size_t footer_magic_size = sizeof(footer_magic) - 1; // 24
+constexpr size_t footer_size = 8 + footer_magic_size;          // 32
+constexpr uint16_t footer_version = 1;
+
+// Record: the signed header, then the signature.
+constexpr char record_magic[8] = { 'K', 'e', 'e', 'l', 'M', 'S', 'i', 'g' };
+constexpr uint16_t record_version = 1;
+constexpr size_t record_prefix_size = 16; // magic, length, version, algorithm: every record has them
+constexpr size_t signed_header_size = 104;
+constexpr size_t ed25519_record_size = signed_header_size + ed25519_signature_size; // 168
+
+constexpr size_t max_records = 8;
+
+} // namespace module_signature
+
+enum class SignatureAlgorithm : uint16_t {
+    // Ed25519 (RFC 8032) over the signed header; image digest SHA-512.
+    Ed25519Sha512 = 1,
+};
+
+// One record, as views into the file. Fields after `supported` are only
+// meaningful when `supported` is true (format version 1, a known algorithm).
+struct SignatureRecord {
+    const uint8_t* bytes; // the whole record
+    size_t size;
+    uint16_t version;
+    uint16_t algorithm;
+    bool supported;
+    KeyId key_id;
+    uint64_t image_length;
+    const uint8_t* image_digest;  // Sha512Digest::size bytes
+    const uint8_t* signed_header; // module_signature::signed_header_size bytes
+    const uint8_t* signature;     // ed25519_signature_size bytes
+};
+
+struct SignatureTrailer {
+    size_t image_length; // bytes before the trailer: what the signatures cover
+    size_t trailer_length;
+    size_t record_count;
+    SignatureRecord records[module_signature::max_records];
+};
+
+// Checks the trailer's framing and every record's fields (not the
+// signatures). ENODATA when the file does not end with the magic (an
+// unsigned module), EBADMSG for anything malformed; `diagnostic` says
+// which field held what.
+Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, CryptoDiagnostic* diagnostic);
+
+struct ModuleSignatureCheck {
+    size_t image_length; // parse the ELF image from these bytes only
+    Sha512Digest image_digest;
+    const TrustedKey* key; // the key whose signature verified
+    size_t record_index;   // which record it was
+    size_t record_count;
+};
+
+// Verifies the module against `keys`; one valid signature by one of them
+// suffices. Keys the caller has blocklisted must not be passed; digests
+// the caller blocklists are checked against the returned image_digest.
+// Errors (each with a diagnostic naming the record and key id):
+//   ENODATA       not signed
+//   EBADMSG       malformed trailer
+//   ENOTSUP       no record uses an algorithm this kernel knows
+//   ENOKEY        no record names a key in `keys`
+//   EKEYREJECTED  a record names a key in `keys` but its signature or image
+//                 digest does not match (tampered, or pasted from another
+//                 module)
+Result<ModuleSignatureCheck> verify_module_signature(
+    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, CryptoDiagnostic* diagnostic);
+
+// For signing tools: the header a new record signs, written to `out`
+// (module_signature::signed_header_size bytes).
+void make_signed_header(const KeyId& key_id, uint64_t image_length, const Sha512Digest& image_digest, uint8_t* out);
+
+// For signing tools: the footer for `record_count` records taking
+// `records_size` bytes (module_signature::footer_size bytes to `out`).
+void make_signature_footer(size_t record_count, size_t records_size, uint8_t* out);
+
+} // namespace keel

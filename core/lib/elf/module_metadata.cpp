@@ -1,0 +1,352 @@
+// ModuleImage: what the module says about itself rather than how it links:
+// the `Keel` modinfo notes, the section headers and the `.keel_kabi`
+// import hashes (docs/module-format.md describes both formats).
+#include "lib/elf/module_image.h"
+
+#include "lib/string.h"
+#include "lib/utility.h"
+
+namespace keel {
+
+using namespace elf;
+
+namespace {
+
+constexpr char kNoteName[] = "Keel"; // n_namesz 5, with its NUL
+constexpr size_t kMaxNameLength = 55;
+constexpr char kParamPrefix[] = "keel_param_";
+
+// One note of a PT_NOTE segment [start, end). Offsets are file offsets.
+struct NoteView {
+    Nhdr header;
+    uint64_t name;
+    uint64_t desc;
+    uint64_t next;
+};
+
+// Notes are padded to the segment's alignment: 4 bytes, or 8 for the
+// 8-byte-aligned notes some toolchains emit (.note.gnu.property).
+uint64_t note_alignment(uint64_t p_align) { return p_align == 8 ? 8 : 4; }
+
+bool valid_note_alignment(uint64_t p_align) { return p_align <= 1 || p_align == 4 || p_align == 8; }
+
+bool decode_note(
+    const uint8_t* file, uint64_t start, uint64_t end, uint64_t alignment, uint64_t position, NoteView& out)
+{
+    if (end - position < sizeof(Nhdr))
+        return false;
+    __builtin_memcpy(&out.header, file + position, sizeof(Nhdr));
+    // 32-bit sizes on top of an in-file position cannot overflow 64 bits.
+    out.name = position + sizeof(Nhdr);
+    out.desc = out.name + align_up(uint64_t(out.header.n_namesz), alignment);
+    uint64_t desc_end = out.desc + out.header.n_descsz;
+    if (desc_end > end)
+        return false;
+    out.next = min(start + align_up(desc_end - start, alignment), end);
+    return true;
+}
+
+bool is_modinfo(const uint8_t* file, const NoteView& note)
+{
+    return note.header.n_type == ModuleImage::kModinfoNoteType && note.header.n_namesz == sizeof(kNoteName)
+        && memcmp(file + note.name, kNoteName, sizeof(kNoteName)) == 0;
+}
+
+bool is_name_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// Length of the [a-z0-9_] run at `text` that ends at `terminator`, or 0
+// if the run is empty, longer than kMaxNameLength or ends elsewhere.
+size_t name_length(const char* text, char terminator)
+{
+    size_t length = 0;
+    while (is_name_character(text[length]) && length <= kMaxNameLength)
+        ++length;
+    if (length == 0 || length > kMaxNameLength || text[length] != terminator)
+        return 0;
+    return length;
+}
+
+bool key_is(const ModuleImage::ModinfoEntry& entry, const char* key)
+{
+    return entry.key_length == strlen(key) && memcmp(entry.key, key, entry.key_length) == 0;
+}
+
+} // namespace
+
+Result<void> ModuleImage::parse_notes(Diagnostic& diagnostic)
+{
+    size_t modinfo_count = 0;
+    for (size_t i = 0; i < m_phnum; ++i) {
+        Phdr header = program_header(i);
+        if (header.p_type != PT_NOTE)
+            continue;
+        if (!valid_note_alignment(header.p_align))
+            return reject(diagnostic, "program header %zu (PT_NOTE): p_align 0x%lx: notes are aligned to 4 or 8", i,
+                header.p_align);
+        if (!file_range(header.p_offset, header.p_filesz))
+            return reject(diagnostic,
+                "program header %zu (PT_NOTE): p_offset 0x%lx + p_filesz 0x%lx exceeds file size 0x%zx", i,
+                header.p_offset, header.p_filesz, m_size);
+        uint64_t end = header.p_offset + header.p_filesz;
+        uint64_t alignment = note_alignment(header.p_align);
+        for (uint64_t position = header.p_offset; position < end;) {
+            NoteView note;
+            if (!decode_note(m_file, header.p_offset, end, alignment, position, note))
+                return reject(diagnostic,
+                    "program header %zu (PT_NOTE): note at offset 0x%lx does not fit in the segment (n_namesz 0x%x, "
+                    "n_descsz 0x%x)",
+                    i, position, end - position >= sizeof(Nhdr) ? read<Nhdr>(position).n_namesz : 0,
+                    end - position >= sizeof(Nhdr) ? read<Nhdr>(position).n_descsz : 0);
+            if (is_modinfo(m_file, note)) {
+                if (++modinfo_count > kMaxModinfoEntries)
+                    return reject(diagnostic, "modinfo: more than %zu entries", kMaxModinfoEntries);
+                const char* text = reinterpret_cast<const char*>(m_file + note.desc);
+                size_t length = strnlen(text, note.header.n_descsz);
+                if (length == note.header.n_descsz)
+                    return reject(diagnostic,
+                        "modinfo note at offset 0x%lx: n_descsz %u: the string is not NUL-terminated", position,
+                        note.header.n_descsz);
+                size_t key_length = 0;
+                while (key_length < length && is_name_character(text[key_length]))
+                    ++key_length;
+                if (key_length == 0 || text[key_length] != '=')
+                    return reject(diagnostic,
+                        "modinfo note at offset 0x%lx: '%s' is not key=value with a [a-z0-9_] key", position, text);
+            }
+            position = note.next;
+        }
+    }
+    return {};
+}
+
+bool ModuleImage::next_modinfo(NoteCursor& cursor, ModinfoEntry& entry) const
+{
+    for (;;) {
+        if (cursor.offset >= cursor.end) {
+            for (; cursor.phdr < m_phnum && program_header(cursor.phdr).p_type != PT_NOTE; ++cursor.phdr) { }
+            if (cursor.phdr == m_phnum)
+                return false;
+            Phdr header = program_header(cursor.phdr++);
+            cursor.offset = header.p_offset;
+            cursor.end = header.p_offset + header.p_filesz;
+            cursor.start = header.p_offset;
+            cursor.alignment = note_alignment(header.p_align);
+            continue;
+        }
+        NoteView note;
+        if (!decode_note(m_file, cursor.start, cursor.end, cursor.alignment, cursor.offset, note)) {
+            cursor.offset = cursor.end; // unreachable: parse_notes() walked the same notes
+            continue;
+        }
+        cursor.offset = note.next;
+        if (!is_modinfo(m_file, note))
+            continue;
+        const char* text = reinterpret_cast<const char*>(m_file + note.desc);
+        const char* equals = strchr(text, '=');
+        entry = { text, size_t(equals - text), equals + 1 };
+        return true;
+    }
+}
+
+const char* ModuleImage::modinfo(const char* key) const
+{
+    NoteCursor cursor;
+    ModinfoEntry entry;
+    while (next_modinfo(cursor, entry)) {
+        if (key_is(entry, key))
+            return entry.value;
+    }
+    return nullptr;
+}
+
+Result<void> ModuleImage::parse_modinfo(Diagnostic& diagnostic)
+{
+    size_t names = 0;
+    size_t licenses = 0;
+    NoteCursor cursor;
+    ModinfoEntry entry;
+    while (next_modinfo(cursor, entry)) {
+        if (key_is(entry, "name")) {
+            if (++names > 1)
+                return reject(diagnostic, "modinfo: name= appears more than once");
+            if (name_length(entry.value, '\0') == 0)
+                return reject(
+                    diagnostic, "modinfo name='%s': a module name is 1 to 55 characters of [a-z0-9_]", entry.value);
+        } else if (key_is(entry, "license")) {
+            ++licenses;
+        } else if (key_is(entry, "modinfo_version")) {
+            if (strcmp(entry.value, "1") != 0)
+                return reject(diagnostic, "modinfo modinfo_version='%s': only version 1 is supported", entry.value);
+        } else if (key_is(entry, "intree")) {
+            if (strcmp(entry.value, "Y") != 0)
+                return reject(diagnostic, "modinfo intree='%s': expected Y", entry.value);
+        } else if (key_is(entry, "parm")) {
+            TRY(check_parameter(entry.value, diagnostic));
+        }
+        // Other keys (version, author, description, future ones) are free text.
+    }
+    if (names == 0)
+        return reject(diagnostic, "modinfo: no name= entry (a Keel note of type 1 \"name=...\" is required)");
+    if (licenses == 0)
+        return reject(diagnostic, "modinfo: no license= entry (required)");
+    return {};
+}
+
+// "NAME:TYPE:DESCRIPTION", stored in the exported data symbol keel_param_NAME.
+Result<void> ModuleImage::check_parameter(const char* value, Diagnostic& diagnostic) const
+{
+    size_t length = name_length(value, ':');
+    if (length == 0)
+        return reject(diagnostic, "modinfo parm='%s': expected NAME:TYPE:DESCRIPTION with a [a-z0-9_] NAME", value);
+    const char* type = value + length + 1;
+    uint64_t size = 0; // required st_size; 0 = at least 1 (string capacity)
+    if (strncmp(type, "bool:", 5) == 0)
+        size = 1;
+    else if (strncmp(type, "int:", 4) == 0 || strncmp(type, "uint:", 5) == 0)
+        size = 8;
+    else if (strncmp(type, "string:", 7) != 0)
+        return reject(diagnostic, "modinfo parm='%s': TYPE must be bool, int, uint or string", value);
+
+    char symbol_name[sizeof(kParamPrefix) + kMaxNameLength];
+    memcpy(symbol_name, kParamPrefix, sizeof(kParamPrefix) - 1);
+    memcpy(symbol_name + sizeof(kParamPrefix) - 1, value, length);
+    symbol_name[sizeof(kParamPrefix) - 1 + length] = '\0';
+    auto index = find_defined_symbol(symbol_name);
+    if (index.is_error())
+        return reject(diagnostic, "modinfo parm='%s': the module exports no symbol %s", value, symbol_name);
+    Symbol storage = symbol(index.value());
+    LoadSegment segment;
+    if (storage.type != STT_OBJECT || !find_segment(storage.value, storage.size, segment) || !segment.writable())
+        return reject(
+            diagnostic, "modinfo parm='%s': %s is not a data object in a writable segment", value, symbol_name);
+    if (size ? storage.size != size : storage.size == 0)
+        return reject(diagnostic, "modinfo parm='%s': %s has st_size %lu, expected %s", value, symbol_name,
+            storage.size,
+            size == 1       ? "1"
+                : size == 8 ? "8"
+                            : "at least 1");
+    return {};
+}
+
+Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
+{
+    Ehdr header = read<Ehdr>(0);
+    if (header.e_shoff == 0) {
+        if (header.e_shnum != 0)
+            return reject(diagnostic, "e_shnum %u with e_shoff 0", header.e_shnum);
+        return {};
+    }
+    if (header.e_shentsize != sizeof(Shdr))
+        return reject(diagnostic, "e_shentsize %u: expected 64", header.e_shentsize);
+    if (header.e_shnum == 0)
+        return reject(
+            diagnostic, "e_shnum 0 with e_shoff 0x%lx: extended section numbering is not supported", header.e_shoff);
+    if (!file_range(header.e_shoff, uint64_t(header.e_shnum) * sizeof(Shdr)))
+        return reject(diagnostic, "e_shoff 0x%lx + e_shnum %u * 64 exceeds file size 0x%zx", header.e_shoff,
+            header.e_shnum, m_size);
+    auto section = [&](uint32_t index) { return read<Shdr>(header.e_shoff + uint64_t(index) * sizeof(Shdr)); };
+
+    // Without section names nothing can be looked up by name; that is allowed.
+    uint64_t names_offset = 0;
+    uint64_t names_size = 0;
+    if (header.e_shstrndx != SHN_UNDEF) {
+        if (header.e_shstrndx >= header.e_shnum)
+            return reject(diagnostic, "e_shstrndx %u is not below e_shnum %u", header.e_shstrndx, header.e_shnum);
+        Shdr names = section(header.e_shstrndx);
+        if (names.sh_type != SHT_STRTAB || names.sh_size == 0 || !file_range(names.sh_offset, names.sh_size))
+            return reject(diagnostic,
+                "section %u (e_shstrndx): sh_type %u, sh_offset 0x%lx + sh_size 0x%lx is not a string table in the "
+                "file",
+                header.e_shstrndx, names.sh_type, names.sh_offset, names.sh_size);
+        // A final NUL means every name starting inside the table ends inside it.
+        if (m_file[names.sh_offset + names.sh_size - 1] != '\0')
+            return reject(
+                diagnostic, "section %u (e_shstrndx): the string table does not end with a NUL", header.e_shstrndx);
+        names_offset = names.sh_offset;
+        names_size = names.sh_size;
+    }
+
+    for (uint32_t i = 0; i < header.e_shnum; ++i) {
+        Shdr entry = section(i);
+        const char* name = "";
+        if (names_size > 0) {
+            if (entry.sh_name >= names_size)
+                return reject(diagnostic, "section %u: sh_name 0x%x is outside the section name table (size 0x%lx)", i,
+                    entry.sh_name, names_size);
+            name = reinterpret_cast<const char*>(m_file + names_offset + entry.sh_name);
+        }
+        if (entry.sh_type != SHT_NOBITS && entry.sh_type != SHT_NULL && !file_range(entry.sh_offset, entry.sh_size))
+            return reject(diagnostic, "section %u (%s): sh_offset 0x%lx + sh_size 0x%lx exceeds file size 0x%zx", i,
+                name, entry.sh_offset, entry.sh_size, m_size);
+        if (strcmp(name, ".keel_kabi") == 0)
+            TRY(parse_kabi(diagnostic, entry, i));
+    }
+    return {};
+}
+
+Result<void> ModuleImage::parse_kabi(Diagnostic& diagnostic, const Shdr& section, uint32_t index)
+{
+    if (m_has_kabi)
+        return reject(diagnostic, "section %u (.keel_kabi): a second .keel_kabi section", index);
+    if (section.sh_flags & SHF_ALLOC)
+        return reject(diagnostic, "section %u (.keel_kabi): sh_flags 0x%lx: the section must not be allocated", index,
+            section.sh_flags);
+    if (section.sh_type == SHT_NOBITS || section.sh_size < 8)
+        return reject(diagnostic, "section %u (.keel_kabi): sh_size 0x%lx is smaller than its 8-byte header", index,
+            section.sh_size);
+    uint32_t version = read<uint32_t>(section.sh_offset);
+    uint32_t count = read<uint32_t>(section.sh_offset + 4);
+    if (version != kKabiVersion)
+        return reject(diagnostic, "section %u (.keel_kabi): version %u, expected %u", index, version, kKabiVersion);
+    if (count > kMaxKabiEntries)
+        return reject(
+            diagnostic, "section %u (.keel_kabi): count %u exceeds the limit of %zu", index, count, kMaxKabiEntries);
+    uint64_t entries_end = 8 + uint64_t(count) * 16;
+    if (entries_end > section.sh_size)
+        return reject(diagnostic, "section %u (.keel_kabi): count %u entries exceed sh_size 0x%lx", index, count,
+            section.sh_size);
+    uint64_t strings = section.sh_offset + entries_end;
+    uint64_t strings_size = section.sh_size - entries_end;
+    if (count > 0 && (strings_size == 0 || m_file[strings + strings_size - 1] != '\0'))
+        return reject(
+            diagnostic, "section %u (.keel_kabi): the string table is empty or does not end with a NUL", index);
+    for (uint32_t i = 0; i < count; ++i) {
+        uint64_t entry = section.sh_offset + 8 + uint64_t(i) * 16;
+        uint32_t name = read<uint32_t>(entry + 8);
+        uint32_t node = read<uint32_t>(entry + 12);
+        if (name >= strings_size || node >= strings_size)
+            return reject(diagnostic,
+                "section %u (.keel_kabi): entry %u: name_offset 0x%x or node_offset 0x%x is outside the strings (size "
+                "0x%lx)",
+                index, i, name, node, strings_size);
+        if (m_file[strings + name] == '\0')
+            return reject(diagnostic, "section %u (.keel_kabi): entry %u has an empty name", index, i);
+    }
+    m_has_kabi = true;
+    m_kabi_offset = section.sh_offset + 8;
+    m_kabi_count = count;
+    m_kabi_strings = strings;
+    m_kabi_strings_size = strings_size;
+    return {};
+}
+
+ModuleImage::KabiEntry ModuleImage::kabi_entry(size_t index) const
+{
+    uint64_t entry = m_kabi_offset + uint64_t(index) * 16;
+    const auto* strings = reinterpret_cast<const char*>(m_file + m_kabi_strings);
+    return { read<uint64_t>(entry), strings + read<uint32_t>(entry + 8), strings + read<uint32_t>(entry + 12) };
+}
+
+bool ModuleImage::find_kabi_entry(const char* name, const char* node, KabiEntry& out) const
+{
+    for (size_t i = 0; i < m_kabi_count; ++i) {
+        KabiEntry entry = kabi_entry(i);
+        if (strcmp(entry.name, name) == 0 && strcmp(entry.node, node ? node : "") == 0) {
+            out = entry;
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace keel

@@ -1,0 +1,46 @@
+// Shared by the loader's files; not for the rest of the kernel.
+#pragma once
+
+#include "lib/format.h"
+#include "loader/loader.h"
+#include "sync/mutex.h"
+
+namespace keel {
+
+// Serialises loading, unloading and every walk of the module list.
+Mutex& module_mutex();
+IntrusiveList<Module, &Module::node>& module_list();
+
+// "NAME" -> "/lib/modules/NAME.kmod"; a path stays as it is.
+void module_path_for(const char* name_or_path, char* path, size_t size);
+
+// The module's bytes, in a buffer the caller frees with kfree.
+struct ModuleFile {
+    uint8_t* data;
+    size_t size;
+};
+Result<ModuleFile> read_module_file(const char* path, LoadError& error);
+
+// Symbol resolution for relocations: the core's export table and the
+// exports of already-loaded modules.
+struct ResolveContext {
+    Module* module;
+    LoadError* error;
+    bool force;
+    bool forced_something; // a mismatch was overridden: taint 'F'
+};
+Result<uint64_t> resolve_import(
+    void* context, const ModuleImage::Symbol& symbol, uint32_t index, Diagnostic& diagnostic);
+
+// Exported symbol of a live module, by name and version node (nullptr: any).
+Result<uint64_t> module_export_address(const Module& module, const char* name, const char* node);
+
+// Typed parameters: parse "key=value ..." into the module's storage.
+Result<void> apply_module_parameters(Module& module, const char* parameters, LoadError& error);
+
+// Formatting helper for LoadError.
+void load_error(LoadError& error, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+uint64_t elapsed_us(uint64_t start_cycles);
+
+} // namespace keel

@@ -1,0 +1,183 @@
+#include "loader/keyring.h"
+
+#include "lib/crypto/endorsement.h"
+#include "lib/format.h"
+#include "lib/string.h"
+#include "log/log.h"
+#include "sync/spinlock.h"
+
+namespace keel {
+
+namespace {
+
+constexpr size_t kMaxKeys = 32;
+constexpr size_t kMaxBlockedKeys = 64;
+constexpr size_t kMaxBlockedDigests = 64;
+
+Spinlock g_lock;
+KeyringEntry g_keys[kMaxKeys];
+size_t g_key_count = 0;
+KeyId g_blocked_keys[kMaxBlockedKeys];
+size_t g_blocked_key_count = 0;
+Sha512Digest g_blocked_digests[kMaxBlockedDigests];
+size_t g_blocked_digest_count = 0;
+
+bool key_blocked_locked(const KeyId& id)
+{
+    for (size_t i = 0; i < g_blocked_key_count; i++) {
+        if (g_blocked_keys[i] == id)
+            return true;
+    }
+    return false;
+}
+
+KeyringEntry* find_locked(const KeyId& id)
+{
+    for (size_t i = 0; i < g_key_count; i++) {
+        if (g_keys[i].key.id == id)
+            return &g_keys[i];
+    }
+    return nullptr;
+}
+
+void add_locked(const uint8_t* public_key, KeyOrigin origin, const char* description, const char* endorsed_by)
+{
+    KeyringEntry& entry = g_keys[g_key_count++];
+    entry.key = make_trusted_key(public_key, &entry);
+    entry.origin = origin;
+    entry.blocked = key_blocked_locked(entry.key.id);
+    format(entry.description, sizeof(entry.description), "%s", description);
+    format(entry.endorsed_by, sizeof(entry.endorsed_by), "%s", endorsed_by ? endorsed_by : "");
+}
+
+} // namespace
+
+void keyring_init()
+{
+    SpinlockGuard guard(g_lock);
+    for (size_t i = 0; i < g_builtin_blocked_key_id_count && g_blocked_key_count < kMaxBlockedKeys; i++)
+        memcpy(g_blocked_keys[g_blocked_key_count++].bytes, g_builtin_blocked_key_ids[i], KeyId::size);
+    for (size_t i = 0; i < g_builtin_blocked_digest_count && g_blocked_digest_count < kMaxBlockedDigests; i++)
+        memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Sha512Digest::size);
+    for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
+        if (ed25519_check_public_key(g_builtin_keys[i].public_key) != Ed25519Status::Valid) {
+            log_err("keyring: built-in key '%s' is not a valid Ed25519 key; ignored", g_builtin_keys[i].description);
+            continue;
+        }
+        add_locked(g_builtin_keys[i].public_key, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
+    }
+    log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
+        g_blocked_key_count, g_blocked_digest_count);
+}
+
+size_t keyring_trusted_keys(TrustedKey* out, size_t capacity, bool builtin_only)
+{
+    SpinlockGuard guard(g_lock);
+    size_t count = 0;
+    for (size_t i = 0; i < g_key_count && count < capacity; i++) {
+        if (g_keys[i].blocked || (builtin_only && g_keys[i].origin != KeyOrigin::Builtin))
+            continue;
+        out[count++] = g_keys[i].key;
+    }
+    return count;
+}
+
+const KeyringEntry* keyring_entry_for(const TrustedKey& key) { return static_cast<const KeyringEntry*>(key.tag); }
+
+bool keyring_key_blocked(const KeyId& id)
+{
+    SpinlockGuard guard(g_lock);
+    return key_blocked_locked(id);
+}
+
+bool keyring_digest_blocked(const Sha512Digest& digest)
+{
+    SpinlockGuard guard(g_lock);
+    for (size_t i = 0; i < g_blocked_digest_count; i++) {
+        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Sha512Digest::size) == 0)
+            return true;
+    }
+    return false;
+}
+
+Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, char* message, size_t message_size)
+{
+    TrustedKey builtin[kMaxKeys];
+    size_t count = keyring_trusted_keys(builtin, kMaxKeys, true);
+    CryptoDiagnostic diagnostic {};
+    auto check = verify_endorsement(data, size, builtin, count, &diagnostic);
+    if (check.is_error()) {
+        format(message, message_size, "endorsement rejected: %s", diagnostic.text);
+        return Err(check.error());
+    }
+    const Endorsement& endorsement = check.value().endorsement;
+    SpinlockGuard guard(g_lock);
+    if (key_blocked_locked(endorsement.vendor_key_id)) {
+        format(message, message_size, "the vendor key is blocked");
+        return Err(Error::EKEYREJECTED);
+    }
+    if (KeyringEntry* existing = find_locked(endorsement.vendor_key_id)) {
+        format(message, message_size, "the key is already in the keyring");
+        return Err(Error::EEXIST);
+    }
+    if (g_key_count == kMaxKeys) {
+        format(message, message_size, "the keyring is full (%zu keys)", kMaxKeys);
+        return Err(Error::ENOSPC);
+    }
+    char description[64];
+    size_t length = endorsement.description_size < sizeof(description) - 1 ? endorsement.description_size
+                                                                           : sizeof(description) - 1;
+    memcpy(description, endorsement.description, length);
+    description[length] = '\0';
+    char endorser[key_id_text_size];
+    format_key_id(check.value().endorser->id, endorser);
+    add_locked(endorsement.vendor_public_key, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    return &g_keys[g_key_count - 1];
+}
+
+Result<void> keyring_block_key(const KeyId& id)
+{
+    SpinlockGuard guard(g_lock);
+    if (key_blocked_locked(id))
+        return {};
+    if (g_blocked_key_count == kMaxBlockedKeys)
+        return Err(Error::ENOSPC);
+    g_blocked_keys[g_blocked_key_count++] = id;
+    if (KeyringEntry* entry = find_locked(id))
+        entry->blocked = true;
+    return {};
+}
+
+Result<void> keyring_block_digest(const Sha512Digest& digest)
+{
+    SpinlockGuard guard(g_lock);
+    for (size_t i = 0; i < g_blocked_digest_count; i++) {
+        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Sha512Digest::size) == 0)
+            return {};
+    }
+    if (g_blocked_digest_count == kMaxBlockedDigests)
+        return Err(Error::ENOSPC);
+    g_blocked_digests[g_blocked_digest_count++] = digest;
+    return {};
+}
+
+void keyring_for_each(void (*visit)(const KeyringEntry& entry, void* context), void* context)
+{
+    // Entries are only ever appended, and fields other than `blocked` never
+    // change: a snapshot of the count is enough to walk them safely.
+    size_t count;
+    {
+        SpinlockGuard guard(g_lock);
+        count = g_key_count;
+    }
+    for (size_t i = 0; i < count; i++)
+        visit(g_keys[i], context);
+}
+
+size_t keyring_blocked_digest_count()
+{
+    SpinlockGuard guard(g_lock);
+    return g_blocked_digest_count;
+}
+
+} // namespace keel

@@ -1,0 +1,61 @@
+// Keys the kernel trusts for module signatures.
+//
+//  * built-in keys: compiled into the core (the build's signing key and any
+//    extra trusted keys named at configure time);
+//  * the secondary keyring: vendor keys added at run time (`keyctl add`),
+//    accepted only with an endorsement signed by a built-in key;
+//  * the blocklist: key ids and module digests, built in and appendable at
+//    run time, never shrinkable. Keys are never removed, only blocked.
+#pragma once
+
+#include <stddef.h>
+
+#include "lib/crypto/keys.h"
+#include "lib/crypto/sha512.h"
+#include "lib/result.h"
+
+namespace keel {
+
+enum class KeyOrigin : uint8_t { Builtin, Secondary };
+
+struct KeyringEntry {
+    TrustedKey key;
+    KeyOrigin origin;
+    bool blocked;
+    char description[64];
+    char endorsed_by[key_id_text_size]; // secondary keys: the endorsing key's id
+};
+
+void keyring_init();
+
+// The usable (unblocked) keys, copied for one verification. `builtin_only`
+// restricts to the built-in keyring (endorsements are checked against it).
+size_t keyring_trusted_keys(TrustedKey* out, size_t capacity, bool builtin_only);
+const KeyringEntry* keyring_entry_for(const TrustedKey& key);
+bool keyring_key_blocked(const KeyId& id);
+bool keyring_digest_blocked(const Sha512Digest& digest);
+
+// Adds the vendor key an endorsement names; the message says why not.
+Result<const KeyringEntry*> keyring_add_endorsed(
+    const uint8_t* endorsement, size_t size, char* message, size_t message_size);
+Result<void> keyring_block_key(const KeyId& id);
+Result<void> keyring_block_digest(const Sha512Digest& digest);
+
+void keyring_for_each(void (*visit)(const KeyringEntry& entry, void* context), void* context);
+size_t keyring_blocked_digest_count();
+
+// Built into the core by the build (loader/meson.build generates them).
+struct BuiltinKey {
+    const char* description;
+    uint8_t public_key[32];
+};
+extern const BuiltinKey g_builtin_keys[];
+extern const size_t g_builtin_key_count;
+extern const uint8_t g_builtin_blocked_key_ids[][16];
+extern const size_t g_builtin_blocked_key_id_count;
+extern const uint8_t g_builtin_blocked_digests[][64];
+extern const size_t g_builtin_blocked_digest_count;
+// The `sig_enforce` build option: the command line cannot turn it off.
+extern const bool g_builtin_sig_enforce;
+
+} // namespace keel

@@ -1,0 +1,373 @@
+// load_module: the pipeline, as a sequence of steps that each either
+// succeed or leave the module exactly as the previous step did; the
+// rollback guard undoes whatever had been done when a step fails.
+#include "arch/paging.h"
+#include "debug/taint.h"
+#include "lib/elf/relocate.h"
+#include "lib/string.h"
+#include "loader/internal.h"
+#include "loader/signature.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "mm/vmalloc.h"
+#include "time/clock.h"
+
+namespace keel {
+
+namespace {
+
+constexpr size_t kMaxDependencyDepth = 8;
+constexpr uint64_t kPageSize = 4096;
+
+// The chain of modules being loaded, to detect dependency cycles.
+struct LoadChain {
+    const char* names[kMaxDependencyDepth];
+    size_t depth = 0;
+};
+
+void release_dependencies(Module& module)
+{
+    for (size_t i = 0; i < module.dependency_count; i++)
+        module.dependencies[i]->users--;
+    module.dependency_count = 0;
+}
+
+// Frees everything a (not yet registered, or just unregistered) module holds.
+void free_module(Module* module)
+{
+    release_dependencies(*module);
+    if (module->base)
+        vfree(module->base);
+    kfree(module->file);
+    destroy(module);
+}
+
+class ModuleRollback {
+public:
+    explicit ModuleRollback(Module* module)
+        : m_module(module)
+    {
+    }
+    ~ModuleRollback()
+    {
+        if (m_module)
+            free_module(m_module);
+    }
+    void commit() { m_module = nullptr; }
+
+private:
+    Module* m_module;
+};
+
+unsigned page_flags(uint32_t segment_flags)
+{
+    unsigned flags = arch::kPageRead;
+    if (segment_flags & elf::PF_W)
+        flags |= arch::kPageWrite;
+    if (segment_flags & elf::PF_X)
+        flags |= arch::kPageExecute;
+    return flags;
+}
+
+// Two segments with different permissions may not share a page: the page
+// can only have one set. lld's -z separate-loadable-segments pads them.
+Result<void> check_segment_pages(const ModuleImage& image, LoadError& error, const char* name)
+{
+    for (size_t i = 0; i < image.load_segment_count(); i++) {
+        for (size_t j = i + 1; j < image.load_segment_count(); j++) {
+            ModuleImage::LoadSegment a = image.load_segment(i);
+            ModuleImage::LoadSegment b = image.load_segment(j);
+            uint64_t a_first = a.vaddr / kPageSize, a_last = (a.vaddr + a.memsz - 1) / kPageSize;
+            uint64_t b_first = b.vaddr / kPageSize, b_last = (b.vaddr + b.memsz - 1) / kPageSize;
+            if (a.flags != b.flags && a_first <= b_last && b_first <= a_last) {
+                load_error(error,
+                    "%s: segments %zu and %zu share a page with different permissions "
+                    "(link with -z separate-loadable-segments)",
+                    name, i, j);
+                return Err(Error::ENOEXEC);
+            }
+        }
+    }
+    return {};
+}
+
+Result<void> protect_segments(Module& module, LoadError& error)
+{
+    const ModuleImage& image = module.image;
+    for (size_t i = 0; i < image.load_segment_count(); i++) {
+        ModuleImage::LoadSegment segment = image.load_segment(i);
+        uint64_t start = segment.vaddr & ~(kPageSize - 1);
+        uint64_t end = (segment.vaddr + segment.memsz + kPageSize - 1) & ~(kPageSize - 1);
+        auto result = vprotect(module.base + start, end - start, page_flags(segment.flags));
+        if (result.is_error()) {
+            load_error(
+                error, "%s: cannot set permissions of segment %zu: %s", module.name, i, error_name(result.error()));
+            return result;
+        }
+    }
+    ModuleImage::Range relro = image.relro();
+    if (!relro.empty()) {
+        // Whole pages inside the RELRO range only (the linker aligns its end).
+        uint64_t start = (relro.start + kPageSize - 1) & ~(kPageSize - 1);
+        uint64_t end = relro.end & ~(kPageSize - 1);
+        if (end > start)
+            TRY(vprotect(module.base + start, end - start, arch::kPageRead));
+    }
+    return {};
+}
+
+using ArrayFunction = void (*)();
+
+void run_function_array(Module& module, ModuleImage::PointerArray array, bool reverse)
+{
+    auto* functions = reinterpret_cast<ArrayFunction*>(module.base + array.vaddr);
+    size_t count = array.count;
+    for (size_t k = 0; k < count; k++) {
+        ArrayFunction function = functions[reverse ? count - 1 - k : k];
+        // 0 and -1 are placeholders some toolchains leave in the arrays.
+        if (function && reinterpret_cast<intptr_t>(function) != -1)
+            function();
+    }
+}
+
+Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain);
+
+Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadError& error, LoadChain& chain)
+{
+    const char* needed_names[Module::kMaxDependencies + 1];
+    size_t needed_count = 0;
+    bool too_many = false;
+    module.image.for_each_needed([&](const char* needed) {
+        if (strcmp(needed, "libkeel.so") == 0)
+            return; // the core itself
+        if (needed_count == Module::kMaxDependencies)
+            too_many = true;
+        else
+            needed_names[needed_count++] = needed;
+    });
+    if (too_many) {
+        load_error(error, "%s: more than %zu dependencies", module.name, Module::kMaxDependencies);
+        return Err(Error::E2BIG);
+    }
+    for (size_t i = 0; i < needed_count; i++) {
+        const char* needed = needed_names[i];
+        // A module's soname is NAME.kmod.
+        char name[Module::kNameLength];
+        size_t length = strnlen(needed, sizeof(name) - 1);
+        if (length > 5 && strcmp(needed + length - 5, ".kmod") == 0)
+            length -= 5;
+        memcpy(name, needed, length);
+        name[length] = '\0';
+        for (size_t k = 0; k < chain.depth; k++) {
+            if (strcmp(chain.names[k], name) == 0) {
+                load_error(error, "%s: dependency cycle: %s needs %s, which is already being loaded", module.name,
+                    module.name, name);
+                return Err(Error::ELOOP);
+            }
+        }
+        Module* dependency = find_module(name);
+        if (!dependency) {
+            LoadOptions dependency_options;
+            dependency_options.force = options.force;
+            dependency = TRY(load_locked(name, dependency_options, error, chain));
+        } else if (dependency->state != ModuleState::Live) {
+            load_error(error, "%s: dependency %s is %s", module.name, name, module_state_name(dependency->state));
+            return Err(Error::EBUSY);
+        }
+        dependency->users++;
+        module.dependencies[module.dependency_count++] = dependency;
+    }
+    return {};
+}
+
+bool valid_module_name(const char* name)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length >= Module::kNameLength)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
+{
+    if (chain.depth == kMaxDependencyDepth) {
+        load_error(error, "%s: dependencies nest deeper than %zu", name_or_path, kMaxDependencyDepth);
+        return Err(Error::ELOOP);
+    }
+    uint64_t start = time::cycles();
+    char path[256];
+    module_path_for(name_or_path, path, sizeof(path));
+
+    Module* module = TRY(make<Module>());
+    ModuleRollback rollback(module);
+
+    // Read.
+    uint64_t step = time::cycles();
+    ModuleFile file = TRY(read_module_file(path, error));
+    module->file = file.data;
+    module->file_size = file.size;
+    module->timings.read_us = elapsed_us(step);
+
+    // Verify the signature before looking at any ELF structure.
+    step = time::cycles();
+    TRY(verify_module(*module, path, options, error));
+    module->timings.verify_us = elapsed_us(step);
+
+    // Parse and validate every ELF structure.
+    step = time::cycles();
+    Diagnostic diagnostic;
+    auto image = ModuleImage::parse(module->file, module->image_size, diagnostic);
+    if (image.is_error()) {
+        load_error(error, "%s: invalid module: %s", path, diagnostic.message);
+        return Err(image.error());
+    }
+    module->image = image.release_value();
+    const char* name = module->image.modinfo("name");
+    if (!name || !valid_module_name(name)) {
+        load_error(error, "%s: modinfo 'name' is %s%s%s (want [a-z0-9_], at most %zu characters)", path,
+            name ? "'" : "missing", name ? name : "", name ? "'" : "", Module::kNameLength - 1);
+        return Err(Error::ENOEXEC);
+    }
+    format(module->name, sizeof(module->name), "%s", name);
+    if (!module->image.modinfo("license")) {
+        load_error(error, "%s: modinfo has no 'license'", module->name);
+        return Err(Error::ENOEXEC);
+    }
+    if (find_module(module->name)) {
+        load_error(error, "%s: a module of that name is already loaded", module->name);
+        return Err(Error::EEXIST);
+    }
+    TRY(check_segment_pages(module->image, error, module->name));
+    module->timings.parse_us = elapsed_us(step);
+
+    // Dependencies (their own timings are their own).
+    chain.names[chain.depth++] = module->name;
+    auto dependencies = load_dependencies(*module, options, error, chain);
+    chain.depth--;
+    TRY(dependencies);
+
+    // Map: one writable area for the whole span, segments copied in.
+    step = time::cycles();
+    module->span = module->image.load_span();
+    auto mapping = vmalloc(module->span, arch::kPageWrite);
+    if (mapping.is_error()) {
+        load_error(error, "%s: cannot map %zu bytes: %s", module->name, module->span, error_name(mapping.error()));
+        return Err(mapping.error());
+    }
+    module->base = static_cast<uint8_t*>(mapping.value());
+    copy_segments(module->image, module->file, module->base);
+    module->timings.map_us = elapsed_us(step);
+
+    // Relocate, resolving imports by name and version node.
+    step = time::cycles();
+    ResolveContext resolve { module, &error, options.force, false };
+    SymbolResolver resolver { resolve_import, &resolve };
+    auto relocated = apply_relocations(
+        module->image, module->base, reinterpret_cast<uint64_t>(module->base), resolver, diagnostic);
+    if (relocated.is_error()) {
+        if (!error.message[0])
+            load_error(error, "%s: %s", module->name, diagnostic.message);
+        return Err(relocated.error());
+    }
+    if (resolve.forced_something) {
+        module->taint_letters |= 1u << unsigned(Taint::ForcedModule);
+        add_taint(Taint::ForcedModule);
+    }
+    TRY(apply_module_parameters(*module, options.parameters, error));
+    TRY(protect_segments(*module, error));
+    module->timings.relocate_us = elapsed_us(step);
+
+    // Entry points.
+    auto init = module->image.find_defined_symbol("keel_module_init");
+    auto exit = module->image.find_defined_symbol("keel_module_exit");
+    module->init
+        = init.is_ok() ? reinterpret_cast<int (*)()>(module->base + module->image.symbol(init.value()).value) : nullptr;
+    module->exit = exit.is_ok() ? reinterpret_cast<void (*)()>(module->base + module->image.symbol(exit.value()).value)
+                                : nullptr;
+
+    // Registered (as Loading) before init runs, so that a fault inside init
+    // is symbolized and the module's exports can't be used yet.
+    module->state = ModuleState::Loading;
+    module_list().push_back(*module);
+
+    step = time::cycles();
+    run_function_array(*module, module->image.init_array(), false);
+    int status = module->init ? module->init() : 0;
+    module->timings.init_us = elapsed_us(step);
+    if (status != 0) {
+        run_function_array(*module, module->image.fini_array(), true);
+        module_list().remove(*module);
+        Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
+        load_error(error, "%s: keel_module_init failed with %d (%s)", module->name, status, error_name(code));
+        return Err(code);
+    }
+
+    const char* intree = module->image.modinfo("intree");
+    if (!intree || strcmp(intree, "Y") != 0) {
+        module->taint_letters |= 1u << unsigned(Taint::OutOfTree);
+        add_taint(Taint::OutOfTree);
+    }
+    module->state = ModuleState::Live;
+    module->timings.total_us = elapsed_us(start);
+    rollback.commit();
+    log_info("%s: loaded at %p (%zu KiB) in %llu us", module->name, module->base, module->span / 1024,
+        (unsigned long long)module->timings.total_us);
+    return module;
+}
+
+} // namespace
+
+Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error)
+{
+    error.message[0] = '\0';
+    MutexGuard guard(module_mutex());
+    LoadChain chain;
+    return load_locked(name_or_path, options, error, chain);
+}
+
+Result<void> unload_module(const char* name, LoadError& error)
+{
+    error.message[0] = '\0';
+    MutexGuard guard(module_mutex());
+    Module* module = find_module(name);
+    if (!module) {
+        load_error(error, "%s: not loaded", name);
+        return Err(Error::ENOENT);
+    }
+    if (module->state != ModuleState::Live) {
+        load_error(error, "%s: is %s", name, module_state_name(module->state));
+        return Err(Error::EBUSY);
+    }
+    if (module->users > 0) {
+        char users[160] = "";
+        size_t length = 0;
+        for (Module& other : module_list()) {
+            for (size_t i = 0; i < other.dependency_count; i++) {
+                if (other.dependencies[i] == module)
+                    length += format(users + length, length < sizeof(users) ? sizeof(users) - length : 0, "%s%s",
+                        length ? ", " : "", other.name);
+            }
+        }
+        load_error(error, "%s: in use by %s", name, users);
+        return Err(Error::EBUSY);
+    }
+    if (module->symbol_refs > 0) {
+        load_error(error, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
+        return Err(Error::EBUSY);
+    }
+    module->state = ModuleState::Unloading;
+    if (module->exit)
+        module->exit();
+    run_function_array(*module, module->image.fini_array(), true);
+    module_list().remove(*module);
+    log_info("%s: unloaded", module->name);
+    free_module(module);
+    return {};
+}
+
+} // namespace keel

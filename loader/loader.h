@@ -1,0 +1,44 @@
+// The module loader: a small dynamic linker for signed ELF modules.
+//
+//   read (initramfs / path) -> verify signature -> parse + validate ELF ->
+//   load DT_NEEDED dependencies -> map -> relocate (imports resolved by name
+//   and version node, hashes compared) -> protect (W^X, RELRO) ->
+//   parameters -> DT_INIT_ARRAY -> keel_module_init -> registry
+//
+// A failure at any step undoes every earlier one (see load.cpp).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/result.h"
+#include "loader/module.h"
+
+namespace keel {
+
+struct LoadOptions {
+    const char* parameters = nullptr; // "key=value key2=value2", Linux syntax
+    bool force = false;               // load despite version/hash mismatch: taints 'F'
+};
+
+// Where the diagnostics of a failed load go: one line naming the module,
+// the step and the reason.
+struct LoadError {
+    char message[320];
+};
+
+// `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a
+// path is used as given. Dependencies are loaded on the way.
+Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error);
+Result<void> unload_module(const char* name, LoadError& error);
+
+// Called by the module list readers (lsmod) with the registry locked.
+void for_each_module(void (*visit)(const Module& module, void* context), void* context);
+Module* find_module(const char* name);
+
+// The directory modules live in.
+inline constexpr const char* kModuleDirectory = "/lib/modules";
+
+void loader_init();
+
+} // namespace keel

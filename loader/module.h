@@ -1,0 +1,65 @@
+// A loaded module, as the registry keeps it.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/elf/module_image.h"
+#include "lib/intrusive_list.h"
+
+namespace keel {
+
+enum class ModuleState : uint8_t {
+    Loading, // mapped, being linked or initialised: not usable by others
+    Live,
+    Unloading,
+};
+
+const char* module_state_name(ModuleState state);
+
+// Load stage timings in microseconds (`modinfo`, `lsmod -t`, scripts/bench).
+struct ModuleTimings {
+    uint64_t read_us;
+    uint64_t verify_us;
+    uint64_t parse_us;
+    uint64_t map_us;
+    uint64_t relocate_us;
+    uint64_t init_us;
+    uint64_t total_us;
+};
+
+struct Module {
+    static constexpr size_t kNameLength = 56;
+    static constexpr size_t kMaxDependencies = 16;
+
+    char name[kNameLength];
+    ModuleState state;
+
+    // The file as loaded (kept: exports, modinfo and symbols for
+    // backtraces are read from it) and the image parsed from it.
+    uint8_t* file;
+    size_t file_size;
+    size_t image_size; // bytes covered by the signature(s), or the whole file
+    ModuleImage image;
+
+    uint8_t* base; // the mapping (vmalloc), image vaddr 0
+    size_t span;
+
+    Module* dependencies[kMaxDependencies];
+    size_t dependency_count;
+    // Modules that depend on this one plus symbol references (keel_symbol_get).
+    uint32_t users;
+    uint32_t symbol_refs;
+
+    unsigned taint_letters; // bit per flag: see loader/taint
+    bool signature_valid;
+    char signer[64]; // key description, when signed
+
+    int (*init)();
+    void (*exit)();
+
+    ModuleTimings timings;
+    IntrusiveListNode node;
+};
+
+} // namespace keel

@@ -1,0 +1,81 @@
+// keel_symbol_get / keel_symbol_put (KABI_CORE_1.0): symbol lookup for
+// modules, as Linux's symbol_get/symbol_put. A symbol from a module pins
+// that module (it cannot unload) until the reference is put back.
+#include "kabi/exports.h"
+#include "kabi_impl.h"
+#include "lib/string.h"
+#include "loader/internal.h"
+#include "sched/thread.h"
+
+namespace keel {
+
+namespace {
+
+// A module's init may call these while its own load holds the module
+// mutex: take it only when this thread does not already hold it.
+class ModuleListAccess {
+public:
+    ModuleListAccess()
+        : m_take(module_mutex().owner() != current_thread())
+    {
+        if (m_take)
+            module_mutex().lock();
+    }
+    ~ModuleListAccess()
+    {
+        if (m_take)
+            module_mutex().unlock();
+    }
+
+private:
+    bool m_take;
+};
+
+} // namespace
+
+} // namespace keel
+
+extern "C" void* keel_symbol_get(const char* name, const char* node)
+{
+    using namespace keel;
+    if (!name)
+        return nullptr;
+    if (node) {
+        if (const KabiExport* entry = kabi_find(name, node))
+            return const_cast<void*>(entry->address);
+    } else {
+        // No node: the newest the core has (exports are listed oldest first).
+        const KabiExport* newest = nullptr;
+        for (size_t i = 0; i < kabi_export_count(); i++) {
+            if (strcmp(kabi_export_at(i).name, name) == 0)
+                newest = &kabi_export_at(i);
+        }
+        if (newest)
+            return const_cast<void*>(newest->address);
+    }
+    ModuleListAccess access;
+    for (Module& module : module_list()) {
+        if (module.state != ModuleState::Live)
+            continue;
+        auto address = module_export_address(module, name, node);
+        if (address.is_ok()) {
+            module.symbol_refs++;
+            return reinterpret_cast<void*>(address.value());
+        }
+    }
+    return nullptr;
+}
+
+extern "C" void keel_symbol_put(const char* name)
+{
+    using namespace keel;
+    if (!name)
+        return;
+    ModuleListAccess access;
+    for (Module& module : module_list()) {
+        if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()) {
+            module.symbol_refs--;
+            return;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// The list of loaded modules, and the symbolizer that names module
+// addresses in backtraces.
+#include "debug/backtrace.h"
+#include "lib/string.h"
+#include "loader/internal.h"
+#include "time/clock.h"
+
+namespace keel {
+
+namespace {
+
+Mutex g_module_mutex;
+IntrusiveList<Module, &Module::node> g_modules;
+
+// Runs in panic context: no locks (the list may be mid-update; a module
+// being linked in or out is skipped by its state).
+bool symbolize_module_address(uint64_t address, char* buffer, size_t size)
+{
+    for (Module& module : g_modules) {
+        uint64_t base = reinterpret_cast<uint64_t>(module.base);
+        if (!module.base || address < base || address >= base + module.span)
+            continue;
+        uint64_t offset = address - base;
+        const char* best = nullptr;
+        uint64_t best_value = 0, best_size = 0;
+        for (uint32_t i = 1; i < module.image.symbol_count(); i++) {
+            ModuleImage::Symbol symbol = module.image.symbol(i);
+            if (!symbol.defined || symbol.value > offset || symbol.type != elf::STT_FUNC)
+                continue;
+            if (!best || symbol.value > best_value) {
+                best = symbol.name;
+                best_value = symbol.value;
+                best_size = symbol.size;
+            }
+        }
+        if (best && (best_size == 0 || offset < best_value + best_size))
+            format(buffer, size, "%s+0x%llx/0x%llx [%s]", best, (unsigned long long)(offset - best_value),
+                (unsigned long long)best_size, module.name);
+        else
+            format(buffer, size, "%s+0x%llx", module.name, (unsigned long long)offset);
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
+Mutex& module_mutex() { return g_module_mutex; }
+
+IntrusiveList<Module, &Module::node>& module_list() { return g_modules; }
+
+const char* module_state_name(ModuleState state)
+{
+    switch (state) {
+    case ModuleState::Loading: return "Loading";
+    case ModuleState::Live: return "Live";
+    case ModuleState::Unloading: return "Unloading";
+    }
+    return "?";
+}
+
+Module* find_module(const char* name)
+{
+    for (Module& module : g_modules) {
+        if (strcmp(module.name, name) == 0)
+            return &module;
+    }
+    return nullptr;
+}
+
+void for_each_module(void (*visit)(const Module& module, void* context), void* context)
+{
+    MutexGuard guard(g_module_mutex);
+    for (Module& module : g_modules)
+        visit(module, context);
+}
+
+void loader_init() { set_module_symbolizer(symbolize_module_address); }
+
+void load_error(LoadError& error, const char* format_string, ...)
+{
+    va_list args;
+    va_start(args, format_string);
+    vformat(error.message, sizeof(error.message), format_string, args);
+    va_end(args);
+}
+
+uint64_t elapsed_us(uint64_t start_cycles)
+{
+    uint64_t rate = time::cycles_per_second();
+    if (rate < 1000000)
+        return 0;
+    return (time::cycles() - start_cycles) / (rate / 1000000);
+}
+
+} // namespace keel

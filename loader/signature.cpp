@@ -1,0 +1,131 @@
+#include "loader/signature.h"
+
+#include "boot/params.h"
+#include "debug/taint.h"
+#include "lib/crypto/module_signature.h"
+#include "lib/string.h"
+#include "loader/internal.h"
+#include "loader/keyring.h"
+#include "log/log.h"
+
+namespace keel {
+
+namespace {
+
+constexpr size_t kMaxTrusted = 32;
+
+bool signed_by_blocked_key(const uint8_t* file, size_t size, char* key_text)
+{
+    auto trailer = parse_signature_trailer(file, size, nullptr);
+    if (trailer.is_error())
+        return false;
+    for (size_t i = 0; i < trailer.value().record_count; i++) {
+        const SignatureRecord& record = trailer.value().records[i];
+        if (record.supported && keyring_key_blocked(record.key_id)) {
+            format_key_id(record.key_id, key_text);
+            return true;
+        }
+    }
+    return false;
+}
+
+void describe_signer(const TrustedKey& key, char* out, size_t size)
+{
+    const KeyringEntry* entry = keyring_entry_for(key);
+    char id[key_id_text_size];
+    format_key_id(key.id, id);
+    format(out, size, "%s (%s, key %s)", entry ? entry->description : "?",
+        entry && entry->origin == KeyOrigin::Secondary ? "secondary" : "built-in", id);
+}
+
+} // namespace
+
+bool signature_enforced() { return g_builtin_sig_enforce || kernel_params().module_sig_enforce; }
+
+Result<void> verify_module(Module& module, const char* path, const LoadOptions&, LoadError& error)
+{
+    TrustedKey keys[kMaxTrusted];
+    size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
+    CryptoDiagnostic diagnostic {};
+    auto check = verify_module_signature(module.file, module.file_size, keys, key_count, &diagnostic);
+    bool enforce = signature_enforced();
+
+    if (check.is_ok()) {
+        if (keyring_digest_blocked(check.value().image_digest)) {
+            load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
+            return Err(Error::EKEYREJECTED);
+        }
+        module.image_size = check.value().image_length;
+        module.signature_valid = true;
+        describe_signer(*check.value().key, module.signer, sizeof(module.signer));
+        return {};
+    }
+
+    char blocked_key[key_id_text_size];
+    switch (check.error()) {
+    case Error::EBADMSG:
+    case Error::EKEYREJECTED:
+        load_error(error, "%s: module verification failed: %s", path, diagnostic.text);
+        return Err(check.error());
+    case Error::ENOKEY:
+        if (signed_by_blocked_key(module.file, module.file_size, blocked_key)) {
+            load_error(error, "%s: module verification failed: signed by blocked key %s", path, blocked_key);
+            return Err(Error::EKEYREJECTED);
+        }
+        break;
+    case Error::ENODATA:
+    case Error::ENOTSUP: break;
+    default: load_error(error, "%s: module verification failed: %s", path, diagnostic.text); return Err(check.error());
+    }
+
+    // Unsigned, unknown key or unknown algorithm: a matter of policy.
+    Sha512Digest digest = Sha512::hash(module.file, module.file_size);
+    if (keyring_digest_blocked(digest)) {
+        load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
+        return Err(Error::EKEYREJECTED);
+    }
+    if (enforce) {
+        load_error(error, "%s: module verification failed: %s (module.sig_enforce is on)", path,
+            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.text);
+        return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
+    }
+    log_warn("%s: module verification failed: %s - tainting kernel", path,
+        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text);
+    add_taint(Taint::UnsignedModule);
+    module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);
+    auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
+    module.image_size = trailer.is_ok() ? trailer.value().image_length : module.file_size;
+    return {};
+}
+
+SignatureInfo describe_signature(const uint8_t* file, size_t size)
+{
+    SignatureInfo info {};
+    info.image_length = size;
+    CryptoDiagnostic diagnostic {};
+    auto trailer = parse_signature_trailer(file, size, &diagnostic);
+    if (trailer.is_error()) {
+        format(
+            info.status, sizeof(info.status), "%s", trailer.error() == Error::ENODATA ? "unsigned" : diagnostic.text);
+        return info;
+    }
+    info.image_length = trailer.value().image_length;
+    TrustedKey keys[kMaxTrusted];
+    size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
+    auto check = verify_module_signature(file, size, keys, key_count, &diagnostic);
+    if (check.is_ok()) {
+        bool blocked = keyring_digest_blocked(check.value().image_digest);
+        format(info.status, sizeof(info.status), "%s (%zu signature(s))", blocked ? "valid, but blocklisted" : "valid",
+            trailer.value().record_count);
+        describe_signer(*check.value().key, info.signer, sizeof(info.signer));
+    } else {
+        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.text);
+        const SignatureRecord& first = trailer.value().records[0];
+        char id[key_id_text_size];
+        format_key_id(first.key_id, id);
+        format(info.signer, sizeof(info.signer), "key %s", id);
+    }
+    return info;
+}
+
+} // namespace keel

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Generate Keel's ABI artefacts from the description (abi/keel.toml).
+
+Usage:
+    keel-abi.py KIND --description abi/keel.toml --output FILE [--node-limit NODE ...]
+
+KIND is one of:
+    header          keel/keel.h, the C header modules include
+    impl-header     kabi_impl.h, kernel-only prototypes of every implementation
+    rust-sys        lib.rs of the keel_sys crate
+    version-script  keel.map, the GNU version script of the core's nodes
+    stub-c          C source of the stub libkeel.so
+    symvers         keel.symvers: "0x<hash> <name> <node>" per export
+    exports         C++ export table compiled into the kernel
+    exports-host    the same with null addresses, for host unit tests
+    baseline        golden-file dump of nodes, symbols, hashes and layouts
+    canonical       "<hash> <name>@<node> <canonical declaration>" per export
+    check           validate only (--output is touched)
+
+--node-limit NODE keeps NODE's interface only up to NODE: the SDK as it was
+when NODE was the newest (e.g. the KABI_CORE_1.0 SDK). docs/abi.md explains
+the description format and the hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from keelabi import gen_c, gen_kernel, gen_link, gen_rust  # noqa: E402
+from keelabi.model import AbiError, load  # noqa: E402
+
+GENERATORS = {
+    "header": gen_c.generate_header,
+    "impl-header": gen_c.generate_impl_header,
+    "rust-sys": gen_rust.generate_sys,
+    "version-script": gen_link.generate_version_script,
+    "stub-c": gen_link.generate_stub,
+    "symvers": gen_link.generate_symvers,
+    "exports": gen_kernel.generate_exports,
+    "exports-host": lambda abi: gen_kernel.generate_exports(abi, host_test=True),
+    "baseline": gen_kernel.generate_baseline,
+    "canonical": lambda abi: "".join(f"0x{f.hash:016x} {f.versioned_name} {f.canonical}\n" for f in abi.exports_sorted()),
+    "check": lambda abi: "",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=sorted(GENERATORS))
+    parser.add_argument("--description", required=True, help="the ABI description (abi/keel.toml)")
+    parser.add_argument("--output", required=True, help="file to write ('-' for stdout)")
+    parser.add_argument("--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface")
+    args = parser.parse_args()
+    try:
+        abi = load(args.description, args.node_limit)
+        text = GENERATORS[args.kind](abi)
+    except AbiError as error:
+        print(f"keel-abi: {error}", file=sys.stderr)
+        return 1
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    # Write through a temporary file so an interrupted run never leaves a
+    # half-written output that looks up to date.
+    temporary = args.output + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(temporary, args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Rust bindings: the `keel_sys` crate (#![no_std], #[repr(C)] types and
+extern "C" declarations). The safe layer on top is hand-written in
+abi/rust/keel/."""
+
+from __future__ import annotations
+
+from .model import PRIMITIVES, Abi, TypeRef
+from .gen_c import GENERATED
+
+
+def rust_type(ref: TypeRef, count: int = 0) -> str:
+    if ref.is_pointer:
+        pointee = ref.pointee
+        qualifier = "*const" if pointee.const else "*mut"
+        text = f"{qualifier} {rust_type(TypeRef(pointee.name, False, pointee.pointee))}"
+    elif ref.name in PRIMITIVES:
+        text = PRIMITIVES[ref.name][2]
+    else:
+        text = ref.name
+    return f"[{text}; {count}]" if count else text
+
+
+def doc_lines(text: str, indent: str = "") -> list[str]:
+    return [f"{indent}/// {line}".rstrip() for line in text.splitlines() or [""]]
+
+
+def generate_sys(abi: Abi) -> str:
+    out = [
+        f"//! keel_sys: raw bindings to the Keel kernel module ABI ({', '.join(node.name for node in abi.nodes)}).",
+        f"//! {GENERATED}",
+        "//! Leaf modules should use the safe `keel` crate instead.",
+        "#![no_std]",
+        "#![allow(non_camel_case_types, non_upper_case_globals, clippy::missing_safety_doc)]",
+        "",
+        "#[allow(unused_imports)]",
+        "use core::ffi::{c_char, c_void};",
+        "",
+    ]
+    for node in abi.nodes:
+        const = "KEEL_NODE_" + node.name[len("KABI_") :].replace(".", "_")
+        out += doc_lines(f"The version node {node.name} (for keel_symbol_get).")
+        out.append(f'pub const {const}: &core::ffi::CStr = c"{node.name}";')
+    out.append("")
+    for constant in abi.constants:
+        out += doc_lines(constant.doc)
+        out.append(f"pub const {constant.name}: {PRIMITIVES[constant.type][2]} = {constant.value};")
+    out.append("")
+    for typedef in abi.types.values():
+        out += doc_lines(typedef.doc)
+        if typedef.kind == "enum":
+            out.append(f"pub type {typedef.name} = {PRIMITIVES[typedef.underlying][2]};")
+            for value in typedef.values:
+                out += doc_lines(value.doc)
+                out.append(f"pub const {value.name}: {typedef.name} = {value.value};")
+        elif typedef.kind == "opaque":
+            # Rust's recommended opaque FFI type: unsized-like, !Send,
+            # !Sync, !Unpin; only ever used behind a raw pointer.
+            out += [
+                "#[repr(C)]",
+                f"pub struct {typedef.name} {{",
+                "    _opaque: [u8; 0],",
+                "    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,",
+                "}",
+            ]
+        elif typedef.kind == "funcptr":
+            params = ", ".join(f"{param.name}: {rust_type(param.type)}" for param in typedef.params)
+            returns = "" if typedef.returns.c() == "void" else f" -> {rust_type(typedef.returns)}"
+            out.append(f'pub type {typedef.name} = Option<unsafe extern "C" fn({params}){returns}>;')
+        else:
+            out += ["#[repr(C)]", f"pub struct {typedef.name} {{"]
+            for item in typedef.fields:
+                out += doc_lines(item.doc, "    ")
+                out.append(f"    pub {item.name}: {rust_type(item.type, item.count)},")
+            out.append("}")
+            out.append(f"const _: () = assert!(core::mem::size_of::<{typedef.name}>() == {typedef.size});")
+            out.append(f"const _: () = assert!(core::mem::align_of::<{typedef.name}>() == {typedef.align});")
+            for item in typedef.fields:
+                out.append(f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});")
+        out.append("")
+
+    out += ['#[link(name = "keel")]', 'extern "C" {']
+    for group in abi.groups:
+        functions = [f for f in abi.default_functions() if f.group == group.name and not f.libc]
+        if not functions:
+            continue
+        out.append(f"    // {group.name}: {group.doc}")
+        for function in functions:
+            out += doc_lines(f"{function.doc} [{function.node}]", "    ")
+            params = [f"{param.name}: {rust_type(param.type)}" for param in function.params]
+            if function.variadic:
+                params.append("...")
+            if function.noreturn:
+                returns = " -> !"
+            elif function.returns.c() == "void":
+                returns = ""
+            else:
+                returns = f" -> {rust_type(function.returns)}"
+            out.append(f"    pub fn {function.name}({', '.join(params)}){returns};")
+        out.append("")
+    if out[-1] == "":
+        out.pop()
+    out += ["}", ""]
+    return "\n".join(out)

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Build one module: compile, link against the stub libkeel.so, record the
+import hashes (kmodpost) and sign it. In-tree modules are built with this
+(modules/meson.build), and so can out-of-tree ones with the SDK.
+
+  build-module.py --name NAME --output OUT.kmod --include DIR --stub libkeel.so
+      --symvers keel.symvers --kmodpost PATH [--kmod-sign PATH --key KEY.pem]
+      [--version-script MAP] [--needs DEP.kmod ...] [--intree]
+      [--rust-crates DIR] SOURCES...
+
+Sources are .c, .cpp or (one) .rs file. Alongside OUT.kmod it writes
+OUT.symvers: the module's own versioned exports, for modules that link
+against it.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TARGET = "--target=x86_64-unknown-none-elf"
+# Modules run in kernel mode: interrupts use the same stack, so no red zone.
+COMMON = [TARGET, "-O2", "-g", "-ffreestanding", "-fno-stack-protector", "-fPIC", "-fvisibility=hidden",
+          "-mno-red-zone", "-fno-omit-frame-pointer", "-Wall", "-Wextra", "-Werror"]
+C_FLAGS = ["-std=c11"]
+CXX_FLAGS = ["-std=c++20", "-fno-exceptions", "-fno-rtti", "-nostdinc++", "-fno-use-cxa-atexit",
+             "-fno-threadsafe-statics"]
+LINK_FLAGS = ["-shared", "-nostdlib", "-fuse-ld=lld", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-z,separate-code",
+              "-Wl,-z,separate-loadable-segments", "-Wl,-z,noexecstack", "-Wl,--hash-style=gnu",
+              "-Wl,--no-undefined-version"]
+
+
+def run(command):
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write("build-module: " + " ".join(command) + "\n" + result.stdout + result.stderr)
+        sys.exit(1)
+    return result.stdout
+
+
+def exports(kmod):
+    """Versioned symbols the module defines: NAME@@NODE from llvm-nm -D."""
+    lines = run(["llvm-nm", "-D", "--defined-only", kmod]).splitlines()
+    found = []
+    for line in lines:
+        match = re.search(r"\s([A-Za-z_][\w]*)@@?([\w.]+)$", line)
+        if match and not match.group(1).startswith(("keel_module_", "keel_param_")):
+            found.append((match.group(1), match.group(2)))
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--include", required=True)
+    parser.add_argument("--stub", required=True)
+    parser.add_argument("--symvers", required=True)
+    parser.add_argument("--kmodpost", required=True)
+    parser.add_argument("--kmod-sign")
+    parser.add_argument("--key")
+    parser.add_argument("--version-script")
+    parser.add_argument("--needs", action="append", default=[])
+    parser.add_argument("--intree", action="store_true")
+    parser.add_argument("--rust-crates", help="directory with libkeel.rlib and libkeel_sys.rlib")
+    parser.add_argument("--rustc", default="rustc")
+    parser.add_argument("--cc", default="clang")
+    parser.add_argument("--cxx", default="clang++")
+    parser.add_argument("sources", nargs="+")
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        link_extra = [f"-Wl,-soname,{options.name}.kmod"]
+        if options.version_script:
+            link_extra.append(f"-Wl,--version-script={options.version_script}")
+        inputs = [options.stub] + options.needs
+        linked = os.path.join(scratch, options.name + ".linked")
+        defines = ["-DKEEL_INTREE_MODULE"] if options.intree else []
+        rust = [s for s in options.sources if s.endswith(".rs")]
+        if rust:
+            crates = options.rust_crates
+            command = [options.rustc, "--edition", "2021", "--crate-type", "cdylib", "--crate-name", options.name,
+                       "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes", "-C", "strip=debuginfo",
+                       "-C", "relocation-model=pic", "-C", "force-frame-pointers=yes", "-D", "warnings",
+                       "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
+                       "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
+                       "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
+            if options.intree:
+                command += ["--cfg", "keel_intree"]
+            for flag in LINK_FLAGS[1:] + link_extra:
+                command += ["-C", f"link-arg={flag}"]
+            for extra in options.needs:
+                command += ["-C", f"link-arg={extra}"]
+            run(command + [rust[0], "-o", linked])
+        else:
+            objects = []
+            for source in options.sources:
+                obj = os.path.join(scratch, os.path.basename(source) + ".o")
+                if source.endswith((".cpp", ".cc")):
+                    run([options.cxx] + COMMON + CXX_FLAGS + defines + ["-I", options.include, "-c", source, "-o", obj])
+                else:
+                    run([options.cc] + COMMON + C_FLAGS + defines + ["-I", options.include, "-c", source, "-o", obj])
+                objects.append(obj)
+            run([options.cc, TARGET] + LINK_FLAGS + link_extra + objects + inputs + ["-o", linked])
+
+        symvers = [options.symvers] + [os.path.splitext(dep)[0] + ".symvers" for dep in options.needs]
+        posted = os.path.join(scratch, options.name + ".posted")
+        command = [options.kmodpost]
+        for path in symvers:
+            command += ["--symvers", path]
+        run(command + ["-o", posted, linked])
+
+        with open(os.path.splitext(options.output)[0] + ".symvers", "w") as f:
+            # Module-to-module imports are matched by name and version node;
+            # their hash is recorded as 0 (the ABI description covers the core).
+            for name, node in exports(posted):
+                f.write(f"0x{0:016x} {name} {node}\n")
+
+        if options.kmod_sign and options.key:
+            run([options.kmod_sign, "sign", options.key, posted, "-o", options.output])
+        else:
+            os.replace(posted, options.output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include <set>
+
+#include "crypto_test_support.h"
+
+#include "lib/crypto/module_signature.h"
+
+using keel::CryptoDiagnostic;
+using keel::Error;
+using keel::TrustedKey;
+namespace format = keel::module_signature;
+
+namespace {
+
+// A fake module: the verifier does not look inside the image.
+Bytes make_image(std::mt19937_64& rng, size_t size)
+{
+    Bytes image = random_bytes(rng, size);
+    const uint8_t elf[] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+    std::copy(elf, elf + sizeof(elf), image.begin());
+    return image;
+}
+
+// Appends one record per key, as kmod-sign does.
+Bytes sign_image(const Bytes& image, const std::vector<const OpensslKey*>& signers)
+{
+    auto digest = keel::Sha512::hash(image.data(), image.size());
+    Bytes file = image;
+    for (const OpensslKey* key : signers) {
+        uint8_t header[format::signed_header_size];
+        keel::make_signed_header(keel::key_id_of(key->public_key()), image.size(), digest, header);
+        Bytes signature = key->sign(header, sizeof(header));
+        file.insert(file.end(), header, header + sizeof(header));
+        file.insert(file.end(), signature.begin(), signature.end());
+    }
+    uint8_t footer[format::footer_size];
+    keel::make_signature_footer(signers.size(), file.size() - image.size(), footer);
+    file.insert(file.end(), footer, footer + sizeof(footer));
+    return file;
+}
+
+struct Outcome {
+    bool ok;
+    Error error;
+    std::string message;
+    keel::ModuleSignatureCheck check;
+    std::unique_ptr<uint8_t[]> storage;
+};
+
+Outcome verify(const Bytes& file, const std::vector<TrustedKey>& keys)
+{
+    CryptoDiagnostic diagnostic = {};
+    // Exactly the bytes on the heap, so ASan sees any overread; the
+    // outcome keeps them, since results are views into them.
+    std::unique_ptr<uint8_t[]> copy(new uint8_t[file.size() + 1]);
+    std::copy(file.begin(), file.end(), copy.get());
+    auto result = keel::verify_module_signature(copy.get(), file.size(), keys.data(), keys.size(), &diagnostic);
+    Outcome outcome { result.is_ok(), result.is_ok() ? Error(0) : result.error(), diagnostic.text, {}, {} };
+    if (result.is_ok())
+        outcome.check = result.value();
+    outcome.storage = std::move(copy);
+    return outcome;
+}
+
+struct Fixture {
+    std::mt19937_64 rng { 4242 };
+    OpensslKey vendor { random_bytes(rng, 32) };
+    OpensslKey distro { random_bytes(rng, 32) };
+    OpensslKey stranger { random_bytes(rng, 32) };
+    int vendor_tag = 1, distro_tag = 2;
+    std::vector<TrustedKey> trusted { keel::make_trusted_key(vendor.public_key(), &vendor_tag),
+        keel::make_trusted_key(distro.public_key(), &distro_tag) };
+};
+
+uint16_t le16(const Bytes& b, size_t at) { return uint16_t(b[at] | b[at + 1] << 8); }
+uint32_t le32(const Bytes& b, size_t at) { return uint32_t(le16(b, at)) | uint32_t(le16(b, at + 2)) << 16; }
+uint64_t le64(const Bytes& b, size_t at) { return uint64_t(le32(b, at)) | uint64_t(le32(b, at + 4)) << 32; }
+void put_le16(Bytes& b, size_t at, uint16_t v)
+{
+    b[at] = uint8_t(v);
+    b[at + 1] = uint8_t(v >> 8);
+}
+void put_le32(Bytes& b, size_t at, uint32_t v)
+{
+    put_le16(b, at, uint16_t(v));
+    put_le16(b, at + 2, uint16_t(v >> 16));
+}
+
+} // namespace
+
+TEST_CASE("module signature: the documented layout", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 1000);
+    Bytes file = sign_image(image, { &f.vendor });
+    REQUIRE(file.size() == 1000 + 168 + 32);
+
+    // Footer: u16 version, u16 count, u32 trailer length, magic at the very end.
+    size_t footer = file.size() - 32;
+    CHECK(le16(file, footer) == 1);
+    CHECK(le16(file, footer + 2) == 1);
+    CHECK(le32(file, footer + 4) == 200);
+    CHECK(std::string(file.end() - 24, file.end()) == "~Keel module signature~\n");
+
+    // Record: magic, length, version, algorithm, key id, image length, digest, signature.
+    size_t record = 1000;
+    CHECK(std::string(file.begin() + record, file.begin() + record + 8) == "KeelMSig");
+    CHECK(le32(file, record + 8) == 168);
+    CHECK(le16(file, record + 12) == 1);
+    CHECK(le16(file, record + 14) == 1);
+    auto id = keel::key_id_of(f.vendor.public_key());
+    CHECK(Bytes(file.begin() + record + 16, file.begin() + record + 32) == Bytes(id.bytes, id.bytes + 16));
+    CHECK(le64(file, record + 32) == 1000);
+    CHECK(Bytes(file.begin() + record + 40, file.begin() + record + 104)
+        == openssl_digest(EVP_sha512(), image.data(), image.size()));
+    // The signature covers exactly the 104-byte header.
+    CHECK(openssl_verify(file.data() + record + 104, f.vendor.public_key(), file.data() + record, 104));
+
+    CryptoDiagnostic diagnostic = {};
+    auto trailer = keel::parse_signature_trailer(file.data(), file.size(), &diagnostic);
+    REQUIRE(trailer.is_ok());
+    CHECK(trailer.value().image_length == 1000);
+    CHECK(trailer.value().trailer_length == 200);
+    CHECK(trailer.value().record_count == 1);
+    const auto& parsed = trailer.value().records[0];
+    CHECK(parsed.supported);
+    CHECK(parsed.key_id == id);
+    CHECK(parsed.image_length == 1000);
+    CHECK(parsed.signature == file.data() + record + 104);
+}
+
+TEST_CASE("module signature: a valid signature verifies", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 6000);
+    Bytes file = sign_image(image, { &f.distro });
+    Outcome outcome = verify(file, f.trusted);
+    REQUIRE(outcome.ok);
+    CHECK(outcome.message.empty());
+    CHECK(outcome.check.image_length == 6000);
+    CHECK(outcome.check.key == &f.trusted[1]);
+    CHECK(outcome.check.key->tag == &f.distro_tag);
+    CHECK(outcome.check.record_index == 0);
+    CHECK(outcome.check.record_count == 1);
+    CHECK(Bytes(outcome.check.image_digest.bytes, outcome.check.image_digest.bytes + 64)
+        == openssl_digest(EVP_sha512(), image.data(), image.size()));
+}
+
+TEST_CASE("module signature: every single-byte change is refused", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 400);
+    Bytes file = sign_image(image, { &f.vendor });
+    const std::set<Error> refusals { Error::EKEYREJECTED, Error::EBADMSG, Error::ENOKEY, Error::ENODATA,
+        Error::ENOTSUP };
+    for (size_t at = 0; at < file.size(); ++at) {
+        for (uint8_t flip : { 0x01, 0x80, 0xff }) {
+            Bytes tampered = file;
+            tampered[at] ^= flip;
+            Outcome outcome = verify(tampered, f.trusted);
+            INFO("byte " << at << " ^ " << int(flip) << ": " << outcome.message);
+            REQUIRE_FALSE(outcome.ok);
+            REQUIRE(refusals.count(outcome.error) == 1);
+            REQUIRE_FALSE(outcome.message.empty());
+            // The image, the signed header and the signature are all bound.
+            if (at < 400 || (at >= 400 + 40 && at < 400 + 168))
+                REQUIRE(outcome.error == Error::EKEYREJECTED);
+        }
+    }
+}
+
+TEST_CASE("module signature: unsigned and truncated modules", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 500);
+    Outcome unsigned_module = verify(image, f.trusted);
+    CHECK(unsigned_module.error == Error::ENODATA);
+    CHECK(unsigned_module.message.find("not signed") != std::string::npos);
+    CHECK(verify(Bytes(), f.trusted).error == Error::ENODATA);
+
+    Bytes file = sign_image(image, { &f.vendor });
+    SECTION("cut from the end: the magic is gone, so it reads as unsigned")
+    {
+        for (size_t cut = 1; cut < file.size(); ++cut) {
+            Bytes truncated(file.begin(), file.end() - long(cut));
+            Outcome outcome = verify(truncated, f.trusted);
+            REQUIRE_FALSE(outcome.ok);
+            REQUIRE((outcome.error == Error::ENODATA || outcome.error == Error::EBADMSG));
+        }
+    }
+    SECTION("bytes missing inside the trailer: EBADMSG")
+    {
+        for (size_t missing = 1; missing <= 168; ++missing) {
+            for (size_t at : { size_t(500), size_t(500 + 168 - missing) }) {
+                Bytes truncated = file;
+                truncated.erase(truncated.begin() + long(at), truncated.begin() + long(at + missing));
+                Outcome outcome = verify(truncated, f.trusted);
+                INFO("missing " << missing << " at " << at << ": " << outcome.message);
+                REQUIRE(outcome.error == Error::EBADMSG);
+            }
+        }
+    }
+    SECTION("only a footer")
+    {
+        Bytes footer(file.end() - 32, file.end());
+        CHECK(verify(footer, f.trusted).error == Error::EBADMSG);
+    }
+}
+
+TEST_CASE("module signature: unknown key, wrong key, pasted signatures", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 3000);
+
+    SECTION("signed by a key nobody trusts: ENOKEY naming the key id")
+    {
+        Outcome outcome = verify(sign_image(image, { &f.stranger }), f.trusted);
+        CHECK(outcome.error == Error::ENOKEY);
+        char id[keel::key_id_text_size];
+        keel::format_key_id(keel::key_id_of(f.stranger.public_key()), id);
+        CHECK(outcome.message.find(id) != std::string::npos);
+        CHECK(verify(sign_image(image, { &f.vendor }), {}).error == Error::ENOKEY);
+    }
+    SECTION("a trusted key id with a different public key: EKEYREJECTED")
+    {
+        std::vector<TrustedKey> impostor { keel::make_trusted_key(f.stranger.public_key(), nullptr) };
+        impostor[0].id = keel::key_id_of(f.vendor.public_key());
+        CHECK(verify(sign_image(image, { &f.vendor }), impostor).error == Error::EKEYREJECTED);
+    }
+    SECTION("a signature pasted from another module of the same size: EKEYREJECTED")
+    {
+        Bytes other = make_image(f.rng, 3000);
+        Bytes signed_other = sign_image(other, { &f.vendor });
+        Bytes pasted = image;
+        pasted.insert(pasted.end(), signed_other.begin() + 3000, signed_other.end());
+        Outcome outcome = verify(pasted, f.trusted);
+        CHECK(outcome.error == Error::EKEYREJECTED);
+        CHECK(outcome.message.find("image digest") != std::string::npos);
+    }
+    SECTION("a signature pasted from a module of another size: EBADMSG")
+    {
+        Bytes other = make_image(f.rng, 2000);
+        Bytes signed_other = sign_image(other, { &f.vendor });
+        Bytes pasted = image;
+        pasted.insert(pasted.end(), signed_other.begin() + 2000, signed_other.end());
+        Outcome outcome = verify(pasted, f.trusted);
+        CHECK(outcome.error == Error::EBADMSG);
+        CHECK(outcome.message.find("image_length 2000") != std::string::npos);
+    }
+}
+
+TEST_CASE("module signature: several signatures", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 2500);
+
+    SECTION("one unknown, one trusted: accepted by the trusted one")
+    {
+        Outcome outcome = verify(sign_image(image, { &f.stranger, &f.distro }), f.trusted);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.record_index == 1);
+        CHECK(outcome.check.record_count == 2);
+        CHECK(outcome.check.key->tag == &f.distro_tag);
+        outcome = verify(sign_image(image, { &f.vendor, &f.stranger }), f.trusted);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.record_index == 0);
+    }
+    SECTION("two unknown: ENOKEY")
+    {
+        CHECK(verify(sign_image(image, { &f.stranger, &f.stranger }), f.trusted).error == Error::ENOKEY);
+    }
+    SECTION("a broken trusted signature does not hide a good one")
+    {
+        Bytes file = sign_image(image, { &f.vendor, &f.distro });
+        file[2500 + 104] ^= 1; // the vendor's signature
+        Outcome outcome = verify(file, f.trusted);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.record_index == 1);
+        // Without the distribution key, the broken one is the verdict.
+        outcome = verify(file, { f.trusted[0] });
+        CHECK(outcome.error == Error::EKEYREJECTED);
+    }
+    SECTION("the maximum number of records")
+    {
+        std::vector<const OpensslKey*> signers(format::max_records, &f.stranger);
+        signers.back() = &f.vendor;
+        Outcome outcome = verify(sign_image(image, signers), f.trusted);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.record_index == format::max_records - 1);
+        signers.push_back(&f.vendor);
+        outcome = verify(sign_image(image, signers), f.trusted);
+        CHECK(outcome.error == Error::EBADMSG);
+        CHECK(outcome.message.find("record count 9") != std::string::npos);
+    }
+}
+
+TEST_CASE("module signature: unknown versions and algorithms", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 800);
+    Bytes file = sign_image(image, { &f.vendor });
+
+    SECTION("unknown footer version: EBADMSG")
+    {
+        put_le16(file, file.size() - 32, 2);
+        Outcome outcome = verify(file, f.trusted);
+        CHECK(outcome.error == Error::EBADMSG);
+        CHECK(outcome.message.find("version 2") != std::string::npos);
+    }
+    SECTION("a record with an algorithm this kernel does not know: ENOTSUP")
+    {
+        put_le16(file, 800 + 14, 7);
+        Outcome outcome = verify(file, f.trusted);
+        CHECK(outcome.error == Error::ENOTSUP);
+        CHECK(outcome.message.find("algorithm 7") != std::string::npos);
+    }
+    SECTION("an unknown record next to a good one is skipped")
+    {
+        // A made-up version-9 record of 40 bytes, before the real one.
+        Bytes future(40, 0xaa);
+        std::copy(format::record_magic, format::record_magic + 8, future.begin());
+        put_le32(future, 8, 40);
+        put_le16(future, 12, 9);
+        put_le16(future, 14, 1);
+        Bytes combined = image;
+        combined.insert(combined.end(), future.begin(), future.end());
+        combined.insert(combined.end(), file.begin() + 800, file.end() - 32);
+        uint8_t footer[format::footer_size];
+        keel::make_signature_footer(2, 40 + 168, footer);
+        combined.insert(combined.end(), footer, footer + sizeof(footer));
+        Outcome outcome = verify(combined, f.trusted);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.record_index == 1);
+
+        CryptoDiagnostic diagnostic = {};
+        auto trailer = keel::parse_signature_trailer(combined.data(), combined.size(), &diagnostic);
+        REQUIRE(trailer.is_ok());
+        CHECK_FALSE(trailer.value().records[0].supported);
+        CHECK(trailer.value().records[0].version == 9);
+        CHECK(trailer.value().records[0].size == 40);
+    }
+    SECTION("record_length that disagrees with the footer: EBADMSG")
+    {
+        put_le32(file, 800 + 8, 167);
+        CHECK(verify(file, f.trusted).error == Error::EBADMSG);
+        put_le32(file, 800 + 8, 0xffffffff);
+        CHECK(verify(file, f.trusted).error == Error::EBADMSG);
+    }
+    SECTION("trailer_length pointing outside the file: EBADMSG")
+    {
+        for (uint32_t length : { 0u, 31u, 47u, 199u, 201u, uint32_t(file.size()), 0xffffffffu }) {
+            Bytes bad = file;
+            put_le32(bad, bad.size() - 28, length);
+            Outcome outcome = verify(bad, f.trusted);
+            INFO("trailer_length " << length << ": " << outcome.message);
+            CHECK(outcome.error == Error::EBADMSG);
+        }
+    }
+    SECTION("the diagnostic is optional")
+    {
+        auto result = keel::verify_module_signature(file.data(), file.size() - 1, f.trusted.data(), 2, nullptr);
+        CHECK(result.error() == Error::ENODATA);
+    }
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""The ABI description model and generators: what changes a symbol's hash
+and what does not, validation messages, --node-limit, and the glibc-style
+compatibility scheme end to end (compat.toml: a stub with sym@NODE and
+sym@@NODE, and a module that binds to the default).
+
+Usage: test_generators.py DESCRIPTION COMPAT_DESCRIPTION CLANG
+"""
+
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts", "abi"))
+from keelabi import elf, gen_c, gen_kernel, gen_link, gen_rust, model  # noqa: E402
+
+DESCRIPTION, COMPAT, CLANG = sys.argv[1:4]
+TOOL = os.path.join(HERE, "..", "..", "..", "scripts", "abi", "keel-abi.py")
+
+
+def raw(path):
+    with open(path, "rb") as file:
+        return tomllib.load(file)
+
+
+def hashes(data):
+    return {f.versioned_name: f.hash for f in model.build(copy.deepcopy(data)).functions}
+
+
+def function(data, name):
+    return next(f for f in data["functions"] if f["name"] == name)
+
+
+def typedef(data, name):
+    return next(t for t in data["types"] if t["name"] == name)
+
+
+class HashTest(unittest.TestCase):
+    def setUp(self):
+        self.data = raw(DESCRIPTION)
+        self.base = hashes(self.data)
+
+    def changed(self):
+        after = hashes(self.data)
+        return {name for name in self.base if after.get(name) != self.base[name]}
+
+    def test_stable(self):
+        self.assertEqual(hashes(self.data), self.base)
+        # Golden value: the canonical string and its hash are part of the
+        # ABI contract (docs/abi.md); this catches an accidental change to
+        # the hash definition itself.
+        free = next(f for f in model.build(self.data).functions if f.name == "keel_free")
+        self.assertEqual(free.canonical, "function keel_free(ptr(void))->void")
+        self.assertEqual(free.hash, int.from_bytes(__import__("hashlib").sha256(free.canonical.encode()).digest()[:8], "big"))
+
+    def test_parameter_type_changes_the_hash(self):
+        function(self.data, "keel_sleep_ns")["params"][0]["type"] = "uint32_t"
+        self.assertEqual(self.changed(), {"keel_sleep_ns@KABI_CORE_1.0"})
+
+    def test_return_type_changes_the_hash(self):
+        function(self.data, "keel_monotonic_ns")["returns"] = "int64_t"
+        self.assertEqual(self.changed(), {"keel_monotonic_ns@KABI_CORE_1.0"})
+
+    def test_parameter_name_and_docs_do_not(self):
+        function(self.data, "keel_sleep_ns")["params"][0]["name"] = "nanoseconds"
+        function(self.data, "keel_sleep_ns")["doc"] = "Reworded."
+        typedef(self.data, "keel_spinlock")["doc"] = "Reworded."
+        typedef(self.data, "keel_spinlock")["fields"][0]["doc"] = "Reworded."
+        self.assertEqual(self.changed(), set())
+
+    def test_struct_field_order_reaches_every_user(self):
+        fields = typedef(self.data, "keel_spinlock")["fields"]
+        fields.reverse()
+        self.assertEqual(self.changed(), {"keel_spin_lock@KABI_CORE_1.0", "keel_spin_unlock@KABI_CORE_1.0"})
+
+    def test_struct_field_type_changes_layout_and_hash(self):
+        typedef(self.data, "keel_spinlock")["fields"][1]["type"] = "uint64_t"
+        abi = model.build(copy.deepcopy(self.data))
+        self.assertEqual(abi.types["keel_spinlock"].size, 16)
+        self.assertEqual(self.changed(), {"keel_spin_lock@KABI_CORE_1.0", "keel_spin_unlock@KABI_CORE_1.0"})
+
+    def test_enum_value_changes_the_hash(self):
+        typedef(self.data, "keel_log_level")["values"][3]["value"] = 30
+        self.assertEqual(self.changed(), {"keel_log@KABI_CORE_1.0", "keel_logf@KABI_CORE_1.0"})
+
+    def test_function_pointer_signature_changes_the_hash(self):
+        typedef(self.data, "keel_thread_fn")["returns"] = "int64_t"
+        self.assertEqual(self.changed(), {"keel_thread_create@KABI_CORE_1.0"})
+
+    def test_pointer_depth_and_constness_change_the_hash(self):
+        function(self.data, "keel_log")["params"][1]["type"] = "char*"
+        function(self.data, "keel_mutex_create")["params"][0]["type"] = "keel_mutex*"
+        self.assertEqual(self.changed(), {"keel_log@KABI_CORE_1.0", "keel_mutex_create@KABI_CORE_1.0"})
+
+    def test_variadic_changes_the_hash(self):
+        function(self.data, "keel_logf")["variadic"] = False
+        function(self.data, "keel_logf").pop("printf_format")
+        self.assertEqual(self.changed(), {"keel_logf@KABI_CORE_1.0"})
+
+
+class ValidationTest(unittest.TestCase):
+    def error(self, mutate):
+        data = raw(DESCRIPTION)
+        mutate(data)
+        with self.assertRaises(model.AbiError) as context:
+            model.build(data, "keel.toml")
+        return str(context.exception)
+
+    def test_messages_name_the_field_and_value(self):
+        cases = [
+            (lambda d: function(d, "keel_log")["params"][0].update(type="keel_nothing"), "unknown type 'keel_nothing'"),
+            (lambda d: function(d, "keel_log").update(node="KABI_CORE_9.0"), "unknown node 'KABI_CORE_9.0'"),
+            (lambda d: function(d, "keel_log").pop("doc"), "missing field 'doc'"),
+            (lambda d: function(d, "keel_log").update(doc=" "), "'doc' must not be empty"),
+            (lambda d: function(d, "keel_log").update(colour="red"), "unknown field 'colour'"),
+            (lambda d: function(d, "keel_log").update(name="log"), "must match keel_"),
+            (lambda d: d["functions"].append(copy.deepcopy(function(d, "keel_log"))), "keel_log@KABI_CORE_1.0 is defined twice"),
+            (lambda d: typedef(d, "keel_spinlock")["fields"][0].update(type="keel_mutex"), "opaque type 'keel_mutex'"),
+            (lambda d: typedef(d, "keel_spinlock")["fields"][0].update(type="keel_spinlock"), "contains itself"),
+            (lambda d: typedef(d, "keel_log_level")["values"][1].update(value=0), "value 0 of KEEL_LOG_ALERT is used twice"),
+            (lambda d: typedef(d, "keel_taint_flag")["values"][0].update(value=-1), "does not fit uint32_t"),
+            (lambda d: function(d, "keel_log")["params"][1].update(type="const char**const*x"), "cannot parse type"),
+            (lambda d: function(d, "keel_log")["params"][0].update(type="char"), "plain 'char'"),
+            (lambda d: d["nodes"].append({"name": "KABI_CORE_0.9", "interface": "core", "doc": "x"}), "higher version"),
+            (lambda d: d["abi"].update(format=2), "format = 2 is not supported"),
+            (lambda d: function(d, "memcpy").update(name="strcpy"), "libc = true is only for"),
+            (lambda d: function(d, "keel_log").update(printf_format=1), "printf_format = 1"),
+        ]
+        for mutate, message in cases:
+            with self.subTest(message=message):
+                self.assertIn(message, self.error(mutate))
+
+    def test_bad_toml(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".toml") as file:
+            file.write("[abi\n")
+            file.flush()
+            result = subprocess.run([sys.executable, TOOL, "check", "--description", file.name, "--output", "-"], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("not valid TOML", result.stderr)
+
+
+class CompatTest(unittest.TestCase):
+    def setUp(self):
+        self.abi = model.load(COMPAT)
+        self.directory = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.directory.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.directory.name, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as file:
+            file.write(text)
+        return self.path(name)
+
+    def test_default_and_compat_entries(self):
+        entries = {f.versioned_name: f for f in self.abi.functions}
+        self.assertFalse(entries["keel_test_get@KABI_TEST_1.0"].is_default)
+        self.assertTrue(entries["keel_test_get@KABI_TEST_1.1"].is_default)
+        self.assertNotEqual(entries["keel_test_get@KABI_TEST_1.0"].hash, entries["keel_test_get@KABI_TEST_1.1"].hash)
+        header = gen_c.generate_header(self.abi)
+        self.assertIn("int32_t keel_test_get(keel_test_pair* pair, size_t size);", header)
+        self.assertEqual(header.count("keel_test_get("), 1)
+        self.assertIn("int32_t keel_test_get_v1_0(keel_test_pair* pair);", gen_c.generate_impl_header(self.abi))
+        self.assertIn("} KABI_TEST_1.0;", gen_link.generate_version_script(self.abi))
+        exports = gen_kernel.generate_exports(self.abi)
+        self.assertIn('{ "keel_test_get", "KABI_TEST_1.0"', exports)
+        self.assertIn("&keel_test_get_v1_0", exports)
+        self.assertIn("pub fn keel_test_get(pair: *mut keel_test_pair, size: usize) -> i32;", gen_rust.generate_sys(self.abi))
+
+    def test_node_limit_gives_the_old_sdk(self):
+        old = model.load(COMPAT, ["KABI_TEST_1.0"])
+        self.assertEqual([n.name for n in old.nodes], ["KABI_TEST_1.0", "KABI_OTHER_1.0"])
+        get = [f for f in old.functions if f.name == "keel_test_get"]
+        self.assertEqual(len(get), 1)
+        self.assertTrue(get[0].is_default)
+        self.assertIn("int32_t keel_test_get(keel_test_pair* pair);", gen_c.generate_header(old))
+        with self.assertRaises(model.AbiError):
+            model.load(COMPAT, ["KABI_TEST_7.0"])
+
+    def test_headers_compile_as_c_and_cxx(self):
+        include = self.path("include")
+        os.makedirs(os.path.join(include, "keel"))
+        with open(os.path.join(include, "keel", "keel.h"), "w") as file:
+            file.write(gen_c.generate_header(self.abi))
+        source = self.write("use.c", "#include <keel/keel.h>\nint f(keel_test_pair* p) { return keel_test_get(p, sizeof *p); }\n")
+        for language, standard in (("c", "-std=c11"), ("c++", "-std=c++20")):
+            with self.subTest(language=language):
+                result = subprocess.run(
+                    [CLANG, "-x", language, standard, "-pedantic", "-Wall", "-Wextra", "-Werror", "-ffreestanding", "-I", include, "-c", source, "-o", self.path("use.o")],
+                    capture_output=True, text=True,
+                )
+                self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_stub_versions_and_module_binding(self):
+        stub_c = self.write("stub.c", gen_link.generate_stub(self.abi))
+        script = self.write("keel.map", gen_link.generate_version_script(self.abi))
+        stub = self.path("libkeel.so")
+        link = [CLANG, "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld", "-Wall", "-Wextra", "-Werror"]
+        result = subprocess.run(link + [f"-Wl,--version-script={script}", "-Wl,-soname,libkeel.so", "-o", stub, stub_c], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        symbols = {(s.name, s.version): s.default for s in elf.read(stub).dynamic_symbols() if s.defined}
+        self.assertEqual(
+            symbols,
+            {
+                ("keel_test_get", "KABI_TEST_1.0"): False,  # keel_test_get@KABI_TEST_1.0
+                ("keel_test_get", "KABI_TEST_1.1"): True,  # keel_test_get@@KABI_TEST_1.1
+                ("keel_test_plain", "KABI_TEST_1.0"): True,
+                ("keel_other_call", "KABI_OTHER_1.0"): True,
+            },
+        )
+        # A module linked now binds to the default (newest) version.
+        module_c = self.write("m.c", "void keel_test_get(void); void keel_other_call(void);\n"
+                                     "__attribute__((visibility(\"default\"))) void go(void) { keel_test_get(); keel_other_call(); }\n")
+        module = self.path("m.kmod")
+        result = subprocess.run(link + ["-fvisibility=hidden", "-o", module, module_c, stub], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        imports = {(s.name, s.version) for s in elf.read(module).dynamic_symbols() if not s.defined}
+        self.assertEqual(imports, {("keel_test_get", "KABI_TEST_1.1"), ("keel_other_call", "KABI_OTHER_1.0")})
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
