@@ -14,6 +14,19 @@ namespace {
 
 constexpr size_t kMaxTrusted = 32;
 
+// A trailer whose footer was cut off or damaged leaves its records behind
+// the ELF image; such a file is not "unsigned", its signature is broken.
+bool has_orphaned_signature_record(const uint8_t* file, size_t size)
+{
+    constexpr size_t kSearch = 4096;
+    size_t start = size > kSearch ? size - kSearch : 0;
+    for (size_t i = start; i + sizeof(module_signature::record_magic) <= size; i++) {
+        if (memcmp(file + i, module_signature::record_magic, sizeof(module_signature::record_magic)) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool signed_by_blocked_key(const uint8_t* file, size_t size, char* key_text)
 {
     auto trailer = parse_signature_trailer(file, size, nullptr);
@@ -74,6 +87,14 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
         }
         break;
     case Error::ENODATA:
+        if (has_orphaned_signature_record(module.file, module.file_size)) {
+            load_error(error,
+                "%s: module verification failed: the signature trailer is damaged or truncated "
+                "(a signature record without its footer)",
+                path);
+            return Err(Error::EBADMSG);
+        }
+        break;
     case Error::ENOTSUP: break;
     default: load_error(error, "%s: module verification failed: %s", path, diagnostic.text); return Err(check.error());
     }

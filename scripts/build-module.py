@@ -27,9 +27,10 @@ COMMON = [TARGET, "-O2", "-g", "-ffreestanding", "-fno-stack-protector", "-fPIC"
 C_FLAGS = ["-std=c11"]
 CXX_FLAGS = ["-std=c++20", "-fno-exceptions", "-fno-rtti", "-nostdinc++", "-fno-use-cxa-atexit",
              "-fno-threadsafe-statics"]
-LINK_FLAGS = ["-shared", "-nostdlib", "-fuse-ld=lld", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-z,separate-code",
-              "-Wl,-z,separate-loadable-segments", "-Wl,-z,noexecstack", "-Wl,--hash-style=gnu",
-              "-Wl,--no-undefined-version"]
+# ld.lld directly: the same command works for every language and needs no
+# compiler driver's idea of a default C library.
+LINK_FLAGS = ["-shared", "-nostdlib", "-z", "now", "-z", "relro", "-z", "separate-code",
+              "-z", "separate-loadable-segments", "-z", "noexecstack", "--hash-style=gnu"]
 
 
 def run(command):
@@ -64,20 +65,22 @@ def main():
     parser.add_argument("--version-script")
     parser.add_argument("--needs", action="append", default=[])
     parser.add_argument("--intree", action="store_true")
+    parser.add_argument("--define", action="append", default=[], help="a -D for C/C++ sources")
     parser.add_argument("--rust-crates", help="directory with libkeel.rlib and libkeel_sys.rlib")
     parser.add_argument("--rustc", default="rustc")
     parser.add_argument("--cc", default="clang")
     parser.add_argument("--cxx", default="clang++")
+    parser.add_argument("--ld", default="ld.lld")
     parser.add_argument("sources", nargs="+")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        link_extra = [f"-Wl,-soname,{options.name}.kmod"]
+        link_extra = ["-soname", f"{options.name}.kmod"]
         if options.version_script:
-            link_extra.append(f"-Wl,--version-script={options.version_script}")
+            link_extra.append(f"--version-script={options.version_script}")
         inputs = [options.stub] + options.needs
         linked = os.path.join(scratch, options.name + ".linked")
-        defines = ["-DKEEL_INTREE_MODULE"] if options.intree else []
+        defines = (["-DKEEL_INTREE_MODULE"] if options.intree else []) + ["-D" + d for d in options.define]
         rust = [s for s in options.sources if s.endswith(".rs")]
         if rust:
             crates = options.rust_crates
@@ -89,8 +92,9 @@ def main():
                        "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
             if options.intree:
                 command += ["--cfg", "keel_intree"]
-            for flag in LINK_FLAGS[1:] + link_extra:
-                command += ["-C", f"link-arg={flag}"]
+            command += ["-C", "link-arg=-fuse-ld=lld", "-C", "link-arg=-nostdlib"]
+            for flag in LINK_FLAGS[2:] + link_extra:
+                command += ["-C", f"link-arg=-Wl,{flag}"]
             for extra in options.needs:
                 command += ["-C", f"link-arg={extra}"]
             run(command + [rust[0], "-o", linked])
@@ -103,7 +107,7 @@ def main():
                 else:
                     run([options.cc] + COMMON + C_FLAGS + defines + ["-I", options.include, "-c", source, "-o", obj])
                 objects.append(obj)
-            run([options.cc, TARGET] + LINK_FLAGS + link_extra + objects + inputs + ["-o", linked])
+            run([options.ld] + LINK_FLAGS + link_extra + objects + inputs + ["-o", linked])
 
         symvers = [options.symvers] + [os.path.splitext(dep)[0] + ".symvers" for dep in options.needs]
         posted = os.path.join(scratch, options.name + ".posted")

@@ -1,0 +1,205 @@
+"""Core scenarios: boot, console, faults, threads, time, memory, bad input."""
+
+import re
+import tempfile
+
+from harness import Failure, Machine, PROMPT, boot, case, check, free_pages  # noqa: F401
+
+
+@case
+def prompt_and_poweroff_code():
+    with boot() as vm:
+        help_text = vm.command_output("help")
+        for command in ["help", "dmesg", "mem", "threads", "uptime", "poweroff", "reboot"]:
+            check(re.search(rf"^\s+{command}\b", help_text, re.M), f"help does not list {command}", vm)
+        vm.send("poweroff 42")
+        status = vm.wait_exit(30)
+        check(status == 42, f"poweroff 42 gave exit status {status}", vm)
+
+
+@case
+def reboot_exits_cleanly():
+    with boot() as vm:
+        vm.send("reboot")
+        status = vm.wait_exit(30)
+        check(status == 0, f"reboot gave status {status}", vm)
+        check("reboot: Restarting system" in vm.output, "no restart message", vm)
+
+
+def expect_fault(vm, function, banner):
+    status = vm.wait_exit(60)
+    check(status == 101, f"a panic gave status {status}, not 101", vm)
+    check(banner in vm.output, f"no '{banner}' in the oops", vm)
+    trace = vm.output[vm.output.find("Call Trace:"):]
+    check("Call Trace:" in vm.output, "no backtrace", vm)
+    check(function in trace.splitlines()[1], f"the backtrace does not start in {function}", vm)
+    check("RIP: 0008:" in vm.output and "CR2:" in vm.output, "registers not printed", vm)
+    check("Tainted: T" in vm.output, "panic output lacks the taint flags", vm)
+
+
+@case
+def fault_at_boot_is_symbolized():
+    with Machine(cmdline="panic=-1 test_fault=null") as vm:
+        expect_fault(vm, "selftest_fault_null_dereference", "NULL pointer dereference")
+        trace = vm.output[vm.output.find("Call Trace:"):]
+        check("kernel_main" in trace, "the backtrace does not reach kernel_main", vm)
+
+
+@case
+def write_to_rodata_faults():
+    with boot() as vm:
+        vm.send("selftest fault write")
+        expect_fault(vm, "selftest_fault_write_rodata", "protection violation")
+
+
+@case
+def invalid_opcode_and_divide_fault():
+    for kind, function, banner in [("ud", "selftest_fault_invalid_opcode", "invalid opcode"),
+                                   ("divide", "selftest_fault_divide", "divide error")]:
+        with boot() as vm:
+            vm.send(f"selftest fault {kind}")
+            expect_fault(vm, function, banner)
+
+
+@case
+def execute_from_data_faults():
+    with boot() as vm:
+        vm.send("selftest fault nx")
+        expect_fault(vm, "selftest_fault_execute_data::code", "instruction fetch access, protection violation")
+
+
+@case
+def mutex_and_fpu_state():
+    with boot() as vm:
+        out = vm.command_output("selftest mutex", timeout=120)
+        check("overlaps 0: PASS" in out, f"mutex: {out}", vm)
+        out = vm.command_output("selftest fpu", timeout=120)
+        check("PASS" in out, f"fpu: {out}", vm)
+
+
+@case
+def stack_overflow_hits_guard_page():
+    with boot() as vm:
+        vm.send("selftest fault stack")
+        status = vm.wait_exit(60)
+        check(status == 101, f"status {status}", vm)
+        check("double fault" in vm.output, "no double fault on the IST stack", vm)
+        check("kernel stack overflow" in vm.output, "guard page hit not reported", vm)
+
+
+@case
+def panic_timeout_powers_off():
+    with Machine(cmdline="panic=1 test_fault=ud") as vm:
+        status = vm.wait_exit(60)
+        check(status == 101, f"status {status}", vm)
+        check("Powering off in 1 seconds" in vm.output, "panic=1 not honoured", vm)
+
+
+@case
+def thousand_threads():
+    with boot() as vm:
+        before = vm.command_output("threads")
+        out = vm.command_output("selftest threads 1000", timeout=120)
+        check("created 1000 joined 1000 bad-exit 0 leftover 0" in out and "PASS" in out, f"threads: {out}", vm)
+        after = vm.command_output("threads")
+        check(len(before.splitlines()) == len(after.splitlines()), "thread list changed", vm)
+        check(re.search(r"^\s+0 idle\s", after, re.M) and re.search(r"^\s+1 monitor\s+running", after, re.M),
+              f"threads does not show idle and the running monitor: {after}", vm)
+
+
+@case
+def sleep_accuracy():
+    with boot() as vm:
+        for ms in (5, 20, 100):
+            out = vm.command_output(f"selftest sleep {ms}")
+            match = re.search(r"requested (\d+) us slept (\d+) us", out)
+            check(match, f"no sleep result: {out}", vm)
+            requested, slept = int(match.group(1)), int(match.group(2))
+            # Never early; late by at most a couple of ticks plus emulator jitter.
+            check(slept >= requested, f"woke early: {slept} < {requested} us", vm)
+            check(slept - requested < 25000, f"woke {slept - requested} us late for {ms} ms", vm)
+
+
+@case
+def exhaustion_returns_every_page():
+    with boot() as vm:
+        baseline = free_pages(vm)
+        out = vm.command_output("selftest exhaust", timeout=120)
+        check("PASS" in out and "free at exhaustion 0" in out, f"exhaust: {out}", vm)
+        check(free_pages(vm) == baseline, "free pages differ from the baseline", vm)
+        # Thread stacks and structures come back too. The first run may
+        # leave page-table pages for the vmalloc region (kept for reuse), so
+        # compare two later runs.
+        vm.command_output("selftest threads 200", timeout=120)
+        warm = free_pages(vm)
+        vm.command_output("selftest threads 200", timeout=120)
+        check(free_pages(vm) == warm, "threads leaked pages", vm)
+
+
+@case
+def malformed_command_line_is_logged():
+    cmdline = 'panic=-1 loglevel=abc panic=1x foo=bar "unterminated rdinit=/x -- init arg'
+    with boot(cmdline) as vm:
+        log = vm.command_output("dmesg")
+        check('Unknown kernel command line parameters "foo=bar"' in log, "unknown parameter not logged", vm)
+        check("loglevel=abc" in log and "expects an integer" in log, "bad integer not logged", vm)
+        check("panic=1x" in log, "bad panic value not logged", vm)
+        check("unterminated quote" in log, "unterminated quote not logged", vm)
+
+
+@case
+def absurd_memory_map_entry_is_ignored():
+    with boot("panic=-1 memmap=16E$0x1000") as vm:
+        log = vm.command_output("dmesg")
+        check("memmap=16E$0x1000" in log and "ignored" in log, "absurd memmap= not reported", vm)
+        check(free_pages(vm) > 60000, "memory lost to an ignored entry", vm)
+    with boot() as vm:
+        normal = free_pages(vm)
+    with boot("panic=-1 memmap=4M$0x2000000") as vm:
+        log = vm.command_output("dmesg")
+        check("memmap: reserved [mem 0x0000000002000000-0x00000000023fffff]" in log, "memmap= not applied", vm)
+        check(normal - free_pages(vm) == 1024, "reservation did not take exactly 1024 pages", vm)
+
+
+@case
+def initramfs_missing_or_empty():
+    with boot(initrd=None) as vm:
+        check("initramfs: none given" in vm.command_output("dmesg"), "missing initramfs not logged", vm)
+    with tempfile.NamedTemporaryFile() as empty:
+        with boot(initrd=empty.name) as vm:
+            log = vm.command_output("dmesg")
+            # QEMU passes no module at all for an empty file; either way the
+            # kernel must say so and carry on.
+            check("initramfs: the archive is empty" in log or "initramfs: none given" in log,
+                  "empty initramfs not logged", vm)
+
+
+@case
+def dmesg_has_levels_and_timestamps():
+    with boot("panic=-1 loglevel=4") as vm:
+        check("Keel 0.1.0" not in vm.output, "loglevel=4 still printed info messages", vm)
+        log = vm.command_output("dmesg")
+        lines = [line for line in log.splitlines() if line.startswith("[")]
+        check(any("Keel 0.1.0" in line for line in lines), "boot banner missing from dmesg", vm)
+        stamps = [float(re.match(r"\[\s*(\d+\.\d+)\]", line).group(1)) for line in lines]
+        check(stamps == sorted(stamps), "timestamps not monotonic", vm)
+        errors = vm.command_output("dmesg -l 3")
+        check("Keel 0.1.0" not in errors, "dmesg -l 3 showed info messages", vm)
+
+
+@case
+def line_editing():
+    with boot() as vm:
+        # Backspace fixes a typo; Ctrl-U kills a line; arrows move the cursor.
+        out = vm.command_output("uptimx\x7fe")
+        check(out.startswith("up "), f"backspace: {out!r}", vm)
+        out = vm.command_output("garbage\x15uptime")
+        check(out.startswith("up "), f"Ctrl-U: {out!r}", vm)
+        out = vm.command_output("uptim\x1b[D\x1b[Ce")
+        check(out.startswith("up "), f"arrow keys: {out!r}", vm)
+        # Up arrow recalls the previous line.
+        vm.command_output("cmdline")
+        out = vm.command_output("\x1b[A")
+        check("panic=-1" in out, f"history: {out!r}", vm)
+        out = vm.command_output("nosuchcommand")
+        check("command not found" in out, f"unknown command: {out!r}", vm)

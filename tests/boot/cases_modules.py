@@ -1,0 +1,145 @@
+"""Module loader scenarios: insmod/rmmod/lsmod/modinfo of the in-tree C, C++
+and Rust modules, parameters, dependencies, refusals and rollback."""
+
+import re
+
+from harness import TEST_INITRAMFS, boot, case, check, free_pages
+
+
+def boot_modules(cmdline="panic=-1"):
+    return boot(cmdline, initrd=TEST_INITRAMFS)
+
+
+def insmod(vm, arguments, timeout=60):
+    return vm.command_output("insmod " + arguments, timeout)
+
+
+def refused(vm, arguments, *words):
+    out = insmod(vm, arguments)
+    check("insmod: ERROR: could not insert" in out, f"insmod {arguments} was not refused: {out}", vm)
+    for word in words:
+        check(word in out, f"insmod {arguments}: the refusal does not say '{word}': {out}", vm)
+    return out
+
+
+def lsmod_names(vm):
+    return [line.split()[0] for line in vm.command_output("lsmod").splitlines() if line and not line.startswith("kernel:")]
+
+
+@case
+def modules_in_c_cpp_and_rust_load_and_unload():
+    with boot_modules() as vm:
+        baseline = free_pages(vm)
+        out = insmod(vm, "hello")
+        check("hello, world (mask 0)" in out and "hello: loaded at" in out, f"hello: {out}", vm)
+        out = insmod(vm, "greeter")
+        check("constructor ran, thread said 7, 1 greeting(s)" in out, f"greeter (C++): {out}", vm)
+        out = insmod(vm, "hello_rust count=4")
+        check("the first 4 squares add up to 30" in out, f"hello_rust: {out}", vm)
+        check(lsmod_names(vm) == ["hello", "greeter", "hello_rust"], "lsmod does not list the three modules", vm)
+        lsmod = vm.command_output("lsmod")
+        line = re.search(r"^hello (\d+) 0 - Live 0x(ffffc9[0-9a-f]{10})$", lsmod, re.M)
+        check(line, f"lsmod line for hello is not in /proc/modules form: {lsmod}", vm)
+        check("kernel: Not tainted" in lsmod, "signed in-tree modules tainted the kernel", vm)
+        out = vm.command_output("rmmod greeter")
+        check("greeter: exit" in out and "static destructor ran" in out and "unloaded" in out,
+              f"greeter's exit and static destructor: {out}", vm)
+        for name in ("hello", "hello_rust"):
+            out = vm.command_output("rmmod " + name)
+            check(f"{name}: unloaded" in out, f"rmmod {name}: {out}", vm)
+        check(lsmod_names(vm) == [], "modules left after rmmod", vm)
+        # Load and unload again: nothing may leak.
+        for _ in range(3):
+            insmod(vm, "hello")
+            insmod(vm, "greeter")
+            vm.command_output("rmmod greeter")
+            vm.command_output("rmmod hello")
+        after = free_pages(vm)
+        # Page-table pages for the vmalloc region stay once made; allow those.
+        check(baseline - after <= 4, f"insmod/rmmod cycles lost {baseline - after} pages", vm)
+
+
+@case
+def module_parameters_are_typed():
+    with boot_modules() as vm:
+        out = insmod(vm, 'hello repeat=2 shout=1 mask=0x10 who="big world"')
+        check(out.count("HELLO, big world! (mask 16)") == 2, f"parameters not applied: {out}", vm)
+        vm.command_output("rmmod hello")
+        refused(vm, "hello repeat=many", "invalid value 'many' for parameter repeat (int)", "EINVAL")
+        refused(vm, "hello mask=-1", "parameter mask (uint)", "EINVAL")
+        refused(vm, "hello shout=maybe", "parameter shout (bool)", "EINVAL")
+        refused(vm, "hello who=" + "x" * 40, "longer than the module's buffer", "EINVAL")
+        refused(vm, "hello volume=11", "unknown parameter 'volume'", "ENOENT")
+        check(lsmod_names(vm) == [], "a refused module stayed loaded", vm)
+
+
+@case
+def modinfo_shows_metadata_signature_and_imports():
+    with boot_modules() as vm:
+        out = vm.command_output("modinfo hello")
+        for expected in ["filename:       /lib/modules/hello.kmod", "name:           hello",
+                         "license:        MIT", "description:    Says hello, in C",
+                         "parm:           repeat:how many greetings (int)",
+                         "parm:           who:whom to greet (string)",
+                         "signature:      valid", "signer:         build signing key",
+                         "requires:       KABI_CORE_1.0"]:
+            check(expected in out, f"modinfo lacks '{expected}': {out}", vm)
+        check(re.search(r"import:\s+keel_logf@KABI_CORE_1.0 0x[0-9a-f]{16}", out), f"imports with hashes: {out}", vm)
+        out = vm.command_output("modinfo /lib/test/hello-unsigned.kmod")
+        check("signature:      unsigned" in out, f"unsigned module's modinfo: {out}", vm)
+        out = vm.command_output("modinfo nosuchmodule")
+        check("modinfo: ERROR: /lib/modules/nosuchmodule.kmod: no such file" in out, out, vm)
+
+
+@case
+def dependencies_load_first_and_pin():
+    with boot_modules() as vm:
+        out = insmod(vm, "consumer")
+        check(out.find("provider: loaded") < out.find("consumer: provider_add(40, 2) = 42"),
+              f"provider was not loaded before consumer: {out}", vm)
+        lsmod = vm.command_output("lsmod")
+        check(re.search(r"^provider \d+ 1 consumer, Live", lsmod, re.M), f"provider's users: {lsmod}", vm)
+        out = vm.command_output("rmmod provider")
+        check("in use by consumer" in out and "EBUSY" in out, f"rmmod provider while used: {out}", vm)
+        vm.command_output("rmmod consumer")
+        out = vm.command_output("rmmod provider")
+        check("provider: 1 call(s)" in out and "provider: unloaded" in out, f"rmmod provider: {out}", vm)
+        refused(vm, "cycle_a", "dependency cycle", "ELOOP")
+        check(lsmod_names(vm) == [], "the refused cycle left modules behind", vm)
+
+
+@case
+def malformed_modules_are_refused_precisely():
+    with boot_modules() as vm:
+        baseline = free_pages(vm)
+        refused(vm, "/lib/test/bad-relocation.kmod", "unsupported type R_X86_64_PC32", "ENOEXEC")
+        refused(vm, "/lib/test/bad-wx-segment.kmod", "writable and executable", "ENOEXEC")
+        refused(vm, "/lib/test/bad-interpreter.kmod", "PT_INTERP", "ENOEXEC")
+        refused(vm, "/lib/test/bad-truncated.kmod", "exceeds file size", "ENOEXEC")
+        refused(vm, "/lib/test/bad-not-elf.kmod", "not an ELF file", "ENOEXEC")
+        refused(vm, "/lib/test/bad-unknown-symbol.kmod", "unknown symbol keel_logz@KABI_CORE_1.0", "ENOENT")
+        refused(vm, "/lib/test/bad-newer-node.kmod", "needs keel_logf@KABI_CORE_1.7", "KABI_CORE_1.0")
+        out = refused(vm, "/lib/test/bad-hash.kmod", "disagrees about the version of symbol keel_logf@KABI_CORE_1.0")
+        check(re.search(r"module has hash 0x[0-9a-f]{16}, core has 0x[0-9a-f]{16}", out), f"both hashes: {out}", vm)
+        refused(vm, "/no/such/file.kmod", "no such file", "ENOENT")
+        refused(vm, "greeter fail=1", "keel_module_init failed with -19", "ENODEV")
+        check(lsmod_names(vm) == [], "a refused module stayed loaded", vm)
+        check(baseline - free_pages(vm) <= 4, "refused loads leaked memory", vm)
+        # Force: a hash mismatch loads, tainted 'F'.
+        out = insmod(vm, "-f /lib/test/bad-hash.kmod")
+        check("hello: loaded" in out, f"insmod -f: {out}", vm)
+        lsmod = vm.command_output("lsmod")
+        check(re.search(r"^hello .*\(F\)$", lsmod, re.M) and "Tainted: F" in lsmod, f"forced taint: {lsmod}", vm)
+
+
+@case
+def fault_in_module_names_module_and_symbol():
+    with boot_modules() as vm:
+        vm.send("insmod crashy crash=1")
+        status = vm.wait_exit(60)
+        check(status == 101, f"status {status}", vm)
+        trace = vm.output[vm.output.find("Call Trace:"):]
+        check(re.search(r"crashy_fault\+0x[0-9a-f]+/0x[0-9a-f]+ \[crashy\]", trace.splitlines()[1]),
+              "the backtrace does not start at crashy_fault [crashy]", vm)
+        check("RIP: 0008:" in vm.output and "[crashy]" in vm.output.split("RIP: 0008:")[1].splitlines()[0],
+              "RIP is not symbolized in the module", vm)

@@ -1,0 +1,93 @@
+"""Module signing scenarios: tampering, unknown and blocked keys, blocked
+digests, enforcement, vendor keys with and without endorsement."""
+
+import json
+import re
+
+from harness import TEST_INITRAMFS, TEST_METADATA, boot, case, check
+from cases_modules import insmod, lsmod_names, refused
+
+
+def metadata():
+    with open(TEST_METADATA) as f:
+        return json.load(f)
+
+
+TAMPERED = ["hello-tampered-header", "hello-tampered-code", "hello-tampered-trailer", "hello-tampered-footer",
+            "hello-truncated-trailer", "greeter-pasted-signature"]
+
+
+@case
+def tampered_modules_are_refused():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        for name in TAMPERED:
+            out = refused(vm, f"/lib/test/{name}.kmod", "module verification failed")
+            check("EKEYREJECTED" in out or "EBADMSG" in out, f"{name}: {out}", vm)
+        check(lsmod_names(vm) == [], "a tampered module loaded", vm)
+        check("Not tainted" in vm.command_output("lsmod"), "refusals tainted the kernel", vm)
+
+
+@case
+def unsigned_and_unknown_key_permissive():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        out = insmod(vm, "/lib/test/hello-unsigned.kmod")
+        check("signature and/or required key missing - tainting kernel" in out and "hello: loaded" in out, out, vm)
+        lsmod = vm.command_output("lsmod")
+        check(re.search(r"^hello .*\(E\)$", lsmod, re.M) and "Tainted: E" in lsmod, f"taint E: {lsmod}", vm)
+        vm.command_output("rmmod hello")
+        out = insmod(vm, "/lib/test/hello-unknown-key.kmod")
+        check(f"signed by key {metadata()['unknown_key_id']}, which is not trusted" in out, out, vm)
+
+
+@case
+def enforcement_refuses_unsigned_and_unknown():
+    with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
+        refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module (module.sig_enforce is on)", "EKEYREJECTED")
+        refused(vm, "/lib/test/hello-unknown-key.kmod", "not trusted", "ENOKEY")
+        refused(vm, "/lib/test/hello-vendor.kmod", "not trusted", "ENOKEY")
+        for name in TAMPERED:
+            refused(vm, f"/lib/test/{name}.kmod", "module verification failed")
+        out = insmod(vm, "hello")
+        check("hello: loaded" in out, f"a signed module under enforcement: {out}", vm)
+        # Two signatures, one by an unknown vendor: one trusted signature suffices.
+        vm.command_output("rmmod hello")
+        out = insmod(vm, "/lib/test/hello-two-signatures.kmod")
+        check("hello: loaded" in out, f"two signatures: {out}", vm)
+        check("Not tainted" in vm.command_output("lsmod"), "enforced loads tainted the kernel", vm)
+
+
+@case
+def vendor_key_needs_endorsement():
+    meta = metadata()
+    with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
+        refused(vm, "/lib/test/hello-vendor.kmod", "ENOKEY")
+        out = vm.command_output("keyctl add /lib/test/vendor-bad.endorsement")
+        check("endorsement rejected" in out, f"an endorsement by an untrusted key: {out}", vm)
+        out = vm.command_output("keyctl add /lib/test/vendor.endorsement")
+        check(f"added key {meta['vendor_key_id']}" in out, f"keyctl add: {out}", vm)
+        keys = vm.command_output("keyctl list")
+        check(re.search(rf"^{meta['build_key_id']}\s+built-in\s+trusted", keys, re.M), f"built-in key: {keys}", vm)
+        check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+trusted\s+{meta['build_key_id']}\s+Example Vendor",
+                        keys, re.M), f"the vendor key and who endorsed it: {keys}", vm)
+        out = insmod(vm, "/lib/test/hello-vendor.kmod")
+        check("hello: loaded" in out, f"vendor-signed module after endorsement: {out}", vm)
+        check("Example Vendor" in vm.command_output("modinfo hello"), "modinfo does not name the vendor signer", vm)
+        vm.command_output("rmmod hello")
+        # Blocking the vendor key: its modules are refused again; the key stays listed.
+        vm.command_output(f"keyctl block {meta['vendor_key_id']}")
+        refused(vm, "/lib/test/hello-vendor.kmod", f"signed by blocked key {meta['vendor_key_id']}", "EKEYREJECTED")
+        keys = vm.command_output("keyctl list")
+        check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+blocked", keys, re.M), f"blocked key: {keys}", vm)
+
+
+@case
+def blocked_module_digest_is_refused():
+    meta = metadata()
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        vm.command_output(f"keyctl block-module {meta['hello_digest']}")
+        refused(vm, "hello", "digest is blocklisted", "EKEYREJECTED")
+        refused(vm, "/lib/test/hello-unsigned.kmod", "digest is blocklisted", "EKEYREJECTED")
+        out = insmod(vm, "greeter")
+        check("greeter: loaded" in out, f"another module is unaffected: {out}", vm)
+        out = vm.command_output("keyctl block-module 1234")
+        check("128 hex digits" in out, f"bad digest: {out}", vm)

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Build the boot tests' initramfs: the default one plus /lib/test/ with
+modules that must be refused (or accepted) for a precise reason, made from
+the in-tree modules by editing single fields and re-signing, and a vendor
+key with and without an endorsement by the build key.
+
+  make_test_initramfs.py --spec DEFAULT.spec --gen-init-cpio TOOL
+      --kmod-sign TOOL --key BUILD_KEY.pem --modules DIR --extra NAME=FILE...
+      --workdir DIR --output test.cpio --metadata test.json
+
+test.json records what the tests need to know (key ids, digests).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit("make_test_initramfs: " + " ".join(command) + "\n" + result.stdout + result.stderr)
+    return result.stdout
+
+
+class Elf:
+    """Just enough ELF64 to find sections and program headers to corrupt."""
+
+    def __init__(self, data):
+        self.data = bytearray(data)
+        self.phoff, = struct.unpack_from("<Q", data, 0x20)
+        self.shoff, = struct.unpack_from("<Q", data, 0x28)
+        self.phentsize, self.phnum, self.shentsize, self.shnum, self.shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
+
+    def section(self, wanted):
+        strtab_offset = struct.unpack_from("<Q", self.data, self.shoff + self.shstrndx * self.shentsize + 0x18)[0]
+        for i in range(self.shnum):
+            base = self.shoff + i * self.shentsize
+            name, = struct.unpack_from("<I", self.data, base)
+            end = self.data.index(b"\0", strtab_offset + name)
+            if self.data[strtab_offset + name:end].decode() == wanted:
+                offset, size = struct.unpack_from("<QQ", self.data, base + 0x18)
+                return offset, size
+        raise KeyError(wanted)
+
+    def phdr(self, index):
+        return self.phoff + index * self.phentsize
+
+    def phdrs(self):
+        for i in range(self.phnum):
+            base = self.phdr(i)
+            p_type, p_flags = struct.unpack_from("<II", self.data, base)
+            yield i, base, p_type, p_flags
+
+    def replace_string(self, section, old, new):
+        assert len(old) == len(new)
+        offset, size = self.section(section)
+        chunk = bytes(self.data[offset:offset + size])
+        position = chunk.find(old + b"\0")
+        if position < 0:
+            raise KeyError(old)
+        self.data[offset + position:offset + position + len(new)] = new
+
+
+def unsigned(kmod_sign, path, out):
+    run([kmod_sign, "strip", path, "-o", out])
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def signed(kmod_sign, key, image, out):
+    temporary = out + ".unsigned"
+    write(temporary, image)
+    run([kmod_sign, "sign", key, temporary, "-o", out])
+    os.remove(temporary)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("spec", "gen-init-cpio", "kmod-sign", "key", "modules", "workdir", "output", "metadata"):
+        parser.add_argument("--" + name, required=True)
+    parser.add_argument("--extra", action="append", default=[])
+    options = parser.parse_args()
+    sign_tool, key = options.kmod_sign, options.key
+    work = options.workdir
+    os.makedirs(work, exist_ok=True)
+    files = {}       # name in /lib/test -> path on the host
+    meta = {}
+
+    def module(name):
+        return os.path.join(options.modules, name + ".kmod")
+
+    def out(name):
+        path = os.path.join(work, name)
+        files[name] = path
+        return path
+
+    hello = module("hello")
+    hello_image = unsigned(sign_tool, hello, os.path.join(work, "hello.image"))
+
+    # Signatures.
+    write(out("hello-unsigned.kmod"), hello_image)
+    with open(hello, "rb") as f:
+        signed_hello = f.read()
+    trailer_start = len(hello_image)
+    for label, position in [("header", 0x12), ("code", None), ("trailer", trailer_start + 60),
+                            ("footer", len(signed_hello) - 3)]:
+        data = bytearray(signed_hello)
+        if position is None:
+            elf = Elf(hello_image)
+            offset, size = elf.section(".text")
+            position = offset + size // 2
+        data[position] ^= 0x01
+        write(out(f"hello-tampered-{label}.kmod"), data)
+    write(out("hello-truncated-trailer.kmod"), signed_hello[:-40])
+    # A valid signature cut from hello and pasted onto greeter's image.
+    greeter_image = unsigned(sign_tool, module("greeter"), os.path.join(work, "greeter.image"))
+    write(out("greeter-pasted-signature.kmod"), greeter_image + signed_hello[trailer_start:])
+
+    # Keys: an unknown one, and a vendor key endorsed by the build key.
+    for name in ("unknown", "vendor"):
+        pem = os.path.join(work, name + ".pem")
+        if not os.path.exists(pem):
+            run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", pem])
+        run(["openssl", "pkey", "-in", pem, "-pubout", "-out", os.path.join(work, name + ".pub.pem")])
+        meta[name + "_key_id"] = run([sign_tool, "keyid", os.path.join(work, name + ".pub.pem")]).split()[0]
+    meta["build_key_id"] = run([sign_tool, "keyid", key]).split()[0]
+    signed(sign_tool, os.path.join(work, "unknown.pem"), hello_image, out("hello-unknown-key.kmod"))
+    signed(sign_tool, os.path.join(work, "vendor.pem"), hello_image, out("hello-vendor.kmod"))
+    # Two signatures: the vendor's (unknown until endorsed) and the build key's.
+    run([sign_tool, "sign", key, files["hello-vendor.kmod"], "-o", out("hello-two-signatures.kmod"), "--append"])
+    run([sign_tool, "endorse", key, os.path.join(work, "vendor.pub.pem"), "-o", out("vendor.endorsement"),
+         "--description", "Example Vendor"])
+    # An endorsement signed by a key the kernel does not trust.
+    run([sign_tool, "endorse", os.path.join(work, "unknown.pem"), os.path.join(work, "vendor.pub.pem"),
+         "-o", out("vendor-bad.endorsement")])
+    meta["hello_digest"] = hashlib.sha512(hello_image).hexdigest()
+
+    # ELF problems, each re-signed with the build key so that validation,
+    # not the signature check, is what refuses them.
+    def corrupted(name, edit):
+        elf = Elf(hello_image)
+        edit(elf)
+        signed(sign_tool, key, bytes(elf.data), out(name))
+
+    def relocation_type(elf):
+        offset, _ = elf.section(".rela.dyn")
+        struct.pack_into("<I", elf.data, offset + 8, 2)      # R_X86_64_PC32
+
+    def writable_code(elf):
+        for _, base, p_type, p_flags in elf.phdrs():
+            if p_type == 1 and p_flags & 1:
+                struct.pack_into("<I", elf.data, base + 4, 7)
+                return
+
+    def interpreter(elf):
+        for _, base, p_type, _ in elf.phdrs():
+            if p_type == 0x6474E551:                          # PT_GNU_STACK -> PT_INTERP
+                struct.pack_into("<I", elf.data, base, 3)
+                return
+
+    def hash_mismatch(elf):
+        offset, _ = elf.section(".keel_kabi")
+        elf.data[offset + 8] ^= 0xFF                          # the first entry's hash
+
+    def newer_node(elf):
+        elf.replace_string(".dynstr", b"KABI_CORE_1.0", b"KABI_CORE_1.7")
+        offset, size = elf.section(".keel_kabi")
+        chunk = bytes(elf.data[offset:offset + size])
+        position = chunk.find(b"KABI_CORE_1.0\0")
+        elf.data[offset + position:offset + position + 13] = b"KABI_CORE_1.7"
+
+    def unknown_symbol(elf):
+        elf.replace_string(".dynstr", b"keel_logf", b"keel_logz")
+
+    corrupted("bad-relocation.kmod", relocation_type)
+    corrupted("bad-wx-segment.kmod", writable_code)
+    corrupted("bad-interpreter.kmod", interpreter)
+    corrupted("bad-hash.kmod", hash_mismatch)
+    corrupted("bad-newer-node.kmod", newer_node)
+    corrupted("bad-unknown-symbol.kmod", unknown_symbol)
+    signed(sign_tool, key, hello_image[:1000], out("bad-truncated.kmod"))
+    write(out("bad-not-elf.kmod"), b"this is not an ELF module, just text\n" * 8)
+
+    for item in options.extra:
+        name, _, path = item.partition("=")
+        files[name] = path
+
+    spec = os.path.join(work, "test.spec")
+    with open(options.spec) as f:
+        text = f.read()
+    lines = [text.rstrip("\n"), "dir /lib/test 0755 0 0"]
+    for name, path in sorted(files.items()):
+        target = f"/lib/modules/{name}" if name.startswith("cycle_") else f"/lib/test/{name}"
+        lines.append(f"file {target} {os.path.abspath(path)} 0644 0 0")
+    with open(spec, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    run([options.gen_init_cpio, "-o", options.output, spec])
+    with open(options.metadata, "w") as f:
+        json.dump(meta, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
