@@ -175,6 +175,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t start_info_phys)
     report_initramfs(g_boot_info);
     keyring_init();
     loader_init();
+    load_boot_modules(kernel_params().modules_load);
     run_boot_test_hooks();
     log_stage_times();
     print_boot_time();

@@ -25,21 +25,35 @@ struct LoadChain {
     size_t depth = 0;
 };
 
-void release_dependencies(Module& module)
-{
-    for (size_t i = 0; i < module.dependency_count; i++)
-        module.dependencies[i]->users--;
-    module.dependency_count = 0;
-}
+Result<void> unload_locked(Module* module, LoadError& error);
 
 // Frees everything a (not yet registered, or just unregistered) module holds.
 void free_module(Module* module)
 {
-    release_dependencies(*module);
+    for (size_t i = 0; i < module->dependency_count; i++)
+        module->dependencies[i]->users--;
     if (module->base)
         vfree(module->base);
     kfree(module->file);
     destroy(module);
+}
+
+// A failed load also unloads the dependencies it loaded itself (and that
+// nothing else started using meanwhile): a failure leaves nothing behind.
+void abandon_module(Module* module)
+{
+    Module* autoloaded[Module::kMaxDependencies];
+    size_t count = 0;
+    for (size_t i = 0; i < module->dependency_count; i++) {
+        if (module->autoloaded_mask & (1u << i))
+            autoloaded[count++] = module->dependencies[i];
+    }
+    free_module(module);
+    for (size_t i = count; i-- > 0;) {
+        LoadError ignored;
+        if (autoloaded[i]->users == 0 && autoloaded[i]->symbol_refs == 0)
+            (void)unload_locked(autoloaded[i], ignored);
+    }
 }
 
 class ModuleRollback {
@@ -51,7 +65,7 @@ public:
     ~ModuleRollback()
     {
         if (m_module)
-            free_module(m_module);
+            abandon_module(m_module);
     }
     void commit() { m_module = nullptr; }
 
@@ -132,6 +146,25 @@ void run_function_array(Module& module, ModuleImage::PointerArray array, bool re
 
 Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain);
 
+// After relocation every DT_INIT_ARRAY/DT_FINI_ARRAY entry must point into
+// the module's own code: calling anything else would be calling data.
+Result<void> check_function_array(Module& module, ModuleImage::PointerArray array, const char* what, LoadError& error)
+{
+    auto* functions = reinterpret_cast<const uint64_t*>(module.base + array.vaddr);
+    uint64_t base = reinterpret_cast<uint64_t>(module.base);
+    for (size_t i = 0; i < array.count; i++) {
+        uint64_t entry = functions[i];
+        if (entry == 0 || entry == ~0ull)
+            continue;
+        if (entry < base || !module.image.is_executable(entry - base)) {
+            load_error(error, "%s: %s[%zu] = 0x%llx is not inside the module's code", module.name, what, i,
+                (unsigned long long)entry);
+            return Err(Error::ENOEXEC);
+        }
+    }
+    return {};
+}
+
 Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadError& error, LoadChain& chain)
 {
     const char* needed_names[Module::kMaxDependencies + 1];
@@ -170,6 +203,7 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
             LoadOptions dependency_options;
             dependency_options.force = options.force;
             dependency = TRY(load_locked(name, dependency_options, error, chain));
+            module.autoloaded_mask |= 1u << module.dependency_count;
         } else if (dependency->state != ModuleState::Live) {
             load_error(error, "%s: dependency %s is %s", module.name, name, module_state_name(dependency->state));
             return Err(Error::EBUSY);
@@ -279,6 +313,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         add_taint(Taint::ForcedModule);
     }
     TRY(apply_module_parameters(*module, options.parameters, error));
+    TRY(check_function_array(*module, module->image.init_array(), "DT_INIT_ARRAY", error));
+    TRY(check_function_array(*module, module->image.fini_array(), "DT_FINI_ARRAY", error));
     TRY(protect_segments(*module, error));
     module->timings.relocate_us = elapsed_us(step);
 
@@ -339,6 +375,14 @@ Result<void> unload_module(const char* name, LoadError& error)
         load_error(error, "%s: not loaded", name);
         return Err(Error::ENOENT);
     }
+    return unload_locked(module, error);
+}
+
+namespace {
+
+Result<void> unload_locked(Module* module, LoadError& error)
+{
+    const char* name = module->name;
     if (module->state != ModuleState::Live) {
         load_error(error, "%s: is %s", name, module_state_name(module->state));
         return Err(Error::EBUSY);
@@ -348,9 +392,8 @@ Result<void> unload_module(const char* name, LoadError& error)
         size_t length = 0;
         for (Module& other : module_list()) {
             for (size_t i = 0; i < other.dependency_count; i++) {
-                if (other.dependencies[i] == module)
-                    length += format(users + length, length < sizeof(users) ? sizeof(users) - length : 0, "%s%s",
-                        length ? ", " : "", other.name);
+                if (other.dependencies[i] == module && length < sizeof(users))
+                    length += format(users + length, sizeof(users) - length, "%s%s", length ? ", " : "", other.name);
             }
         }
         load_error(error, "%s: in use by %s", name, users);
@@ -365,9 +408,11 @@ Result<void> unload_module(const char* name, LoadError& error)
         module->exit();
     run_function_array(*module, module->image.fini_array(), true);
     module_list().remove(*module);
-    log_info("%s: unloaded", module->name);
+    log_info("%s: unloaded", name);
     free_module(module);
     return {};
 }
+
+} // namespace
 
 } // namespace keel

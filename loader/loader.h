@@ -40,5 +40,7 @@ Module* find_module(const char* name);
 inline constexpr const char* kModuleDirectory = "/lib/modules";
 
 void loader_init();
+// modules_load=a,b: load each at boot, logging failures.
+void load_boot_modules(const char* list);
 
 } // namespace keel

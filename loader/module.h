@@ -47,6 +47,7 @@ struct Module {
 
     Module* dependencies[kMaxDependencies];
     size_t dependency_count;
+    uint32_t autoloaded_mask; // bit i: dependencies[i] was loaded for this module
     // Modules that depend on this one plus symbol references (keel_symbol_get).
     uint32_t users;
     uint32_t symbol_refs;

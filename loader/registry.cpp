@@ -1,8 +1,10 @@
 // The list of loaded modules, and the symbolizer that names module
 // addresses in backtraces.
 #include "debug/backtrace.h"
+#include "kabi/exports.h"
 #include "lib/string.h"
 #include "loader/internal.h"
+#include "log/log.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -75,7 +77,38 @@ void for_each_module(void (*visit)(const Module& module, void* context), void* c
         visit(module, context);
 }
 
-void loader_init() { set_module_symbolizer(symbolize_module_address); }
+void loader_init()
+{
+    set_module_symbolizer(symbolize_module_address);
+    // The generated export table is checked once: a broken one is a build bug.
+    if (auto valid = kabi_validate(); valid.is_error())
+        log_err("loader: the core's export table is inconsistent (%s); imports may fail", error_name(valid.error()));
+}
+
+void load_boot_modules(const char* list)
+{
+    // "a,b,c": each loaded in order (with its dependencies); a failure is
+    // logged and the next one is tried.
+    char name[Module::kNameLength];
+    while (list && *list) {
+        size_t length = 0;
+        while (list[length] && list[length] != ',')
+            length++;
+        if (length > 0 && length < sizeof(name)) {
+            memcpy(name, list, length);
+            name[length] = '\0';
+            LoadError error;
+            LoadOptions options;
+            if (load_module(name, options, error).is_error())
+                log_err("modules_load: %s", error.message);
+        } else if (length > 0) {
+            log_err("modules_load: module name too long");
+        }
+        list += length;
+        if (*list == ',')
+            list++;
+    }
+}
 
 void load_error(LoadError& error, const char* format_string, ...)
 {

@@ -197,7 +197,13 @@ def _short_name(demangled: str) -> str:
         elif char == ">" and angle > 0:
             angle -= 1
         out.append(char)
-    return "".join(out).strip()
+    # Method qualifiers that followed an argument list: "lookup const" -> "lookup".
+    name = "".join(out).strip()
+    for qualifier in (" const", " volatile", " &&", " &"):
+        name = name.replace(qualifier + "::", "::")
+        if name.endswith(qualifier):
+            name = name[: -len(qualifier)]
+    return name
 
 
 def readable_names(names: list[str]) -> dict[str, str]:

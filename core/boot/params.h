@@ -13,9 +13,10 @@ struct KernelParams {
     const char* rdinit = nullptr;
     const char* init = nullptr;
     bool module_sig_enforce = false;
-    const char* memmap = nullptr;     // memmap=nn[KMG]$ss[KMG]: reserve a range
-    const char* test_fault = nullptr; // test hook: fault deliberately at boot
-    const char* init_args = nullptr;  // everything after `--`
+    const char* memmap = nullptr;       // memmap=nn[KMG]$ss[KMG]: reserve a range
+    const char* test_fault = nullptr;   // test hook: fault deliberately at boot
+    const char* modules_load = nullptr; // comma-separated modules to load at boot
+    const char* init_args = nullptr;    // everything after `--`
     bool quiet = false;
 };
 

@@ -60,6 +60,15 @@ def modules_in_c_cpp_and_rust_load_and_unload():
 
 
 @case
+def modules_load_at_boot():
+    with boot_modules("panic=-1 modules_load=hello,nosuch,consumer") as vm:
+        check("hello, world" in vm.output and "consumer: provider_add(40, 2) = 42" in vm.output,
+              "modules_load= did not load hello and consumer", vm)
+        check("modules_load: /lib/modules/nosuch.kmod: no such file" in vm.output, "the failure is not logged", vm)
+        check(lsmod_names(vm) == ["hello", "provider", "consumer"], "lsmod after modules_load=", vm)
+
+
+@case
 def module_parameters_are_typed():
     with boot_modules() as vm:
         out = insmod(vm, 'hello repeat=2 shout=1 mask=0x10 who="big world"')
@@ -104,6 +113,10 @@ def dependencies_load_first_and_pin():
         vm.command_output("rmmod consumer")
         out = vm.command_output("rmmod provider")
         check("provider: 1 call(s)" in out and "provider: unloaded" in out, f"rmmod provider: {out}", vm)
+        # A failed load unloads the dependencies it loaded itself.
+        out = refused(vm, "consumer fail=1", "keel_module_init failed with -19")
+        check("provider: unloaded" in out, f"provider stayed after consumer failed: {out}", vm)
+        check(lsmod_names(vm) == [], "the failed load left modules behind", vm)
         refused(vm, "cycle_a", "dependency cycle", "ELOOP")
         check(lsmod_names(vm) == [], "the refused cycle left modules behind", vm)
 
