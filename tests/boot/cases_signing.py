@@ -2,9 +2,10 @@
 digests, enforcement, vendor keys with and without endorsement."""
 
 import json
+import os
 import re
 
-from harness import TEST_INITRAMFS, TEST_METADATA, boot, case, check
+from harness import BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check
 from cases_modules import insmod, lsmod_names, refused
 
 
@@ -91,3 +92,13 @@ def blocked_module_digest_is_refused():
         check("greeter: loaded" in out, f"another module is unaffected: {out}", vm)
         out = vm.command_output("keyctl block-module 1234")
         check("128 hex digits" in out, f"bad digest: {out}", vm)
+
+
+@case
+def build_option_enforcement_cannot_be_turned_off():
+    # keel-enforce.elf: the same core built with sig_enforce=true.
+    kernel = os.path.join(BUILD, "core", "keel-enforce.elf")
+    with boot("panic=-1 module.sig_enforce=0", initrd=TEST_INITRAMFS, kernel=kernel) as vm:
+        refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module", "EKEYREJECTED")
+        out = insmod(vm, "hello")
+        check("hello: loaded" in out, f"a signed module: {out}", vm)
