@@ -1,6 +1,7 @@
 // The list of loaded modules, and the symbolizer that names module
 // addresses in backtraces.
 #include "debug/backtrace.h"
+#include "debug/taint.h"
 #include "kabi/exports.h"
 #include "lib/string.h"
 #include "loader/internal.h"
@@ -45,6 +46,26 @@ bool symbolize_module_address(uint64_t address, char* buffer, size_t size)
     return false;
 }
 
+// "Modules linked in: hello(E) greeter", as Linux's oopses say. Panic
+// context again: no locks.
+void print_modules_for_oops()
+{
+    console_print("Modules linked in:");
+    for (Module& module : g_modules) {
+        char letters[4];
+        size_t n = 0;
+        if (module.taint_letters & (1u << unsigned(Taint::ForcedModule)))
+            letters[n++] = 'F';
+        if (module.taint_letters & (1u << unsigned(Taint::OutOfTree)))
+            letters[n++] = 'O';
+        if (module.taint_letters & (1u << unsigned(Taint::UnsignedModule)))
+            letters[n++] = 'E';
+        letters[n] = '\0';
+        console_print(" %s%s%s%s", module.name, n ? "(" : "", letters, n ? ")" : "");
+    }
+    console_print("\n");
+}
+
 } // namespace
 
 Mutex& module_mutex() { return g_module_mutex; }
@@ -80,6 +101,7 @@ void for_each_module(void (*visit)(const Module& module, void* context), void* c
 void loader_init()
 {
     set_module_symbolizer(symbolize_module_address);
+    set_module_lister(print_modules_for_oops);
     // The generated export table is checked once: a broken one is a build bug.
     if (auto valid = kabi_validate(); valid.is_error())
         log_err("loader: the core's export table is inconsistent (%s); imports may fail", error_name(valid.error()));

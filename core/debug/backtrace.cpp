@@ -92,6 +92,18 @@ void print_backtrace(uint64_t rip, uint64_t rbp)
 
 void set_module_symbolizer(Symbolizer symbolizer) { g_module_symbolizer = symbolizer; }
 
+namespace {
+ModuleLister g_module_lister = nullptr;
+}
+
+void set_module_lister(ModuleLister lister) { g_module_lister = lister; }
+
+void print_loaded_modules()
+{
+    if (g_module_lister)
+        g_module_lister();
+}
+
 bool kernel_symbol_address(const char* name, uint64_t& address)
 {
     const SymbolTable* table = kernel_symbols();

@@ -20,6 +20,11 @@ bool symbolize(uint64_t address, char* buffer, size_t size);
 using Symbolizer = bool (*)(uint64_t address, char* buffer, size_t size);
 void set_module_symbolizer(Symbolizer symbolizer);
 
+// The loader registers a printer for "Modules linked in: ..." in oopses.
+using ModuleLister = void (*)();
+void set_module_lister(ModuleLister lister);
+void print_loaded_modules();
+
 // The kernel's own symbol table (embedded at link time).
 bool kernel_symbol_address(const char* name, uint64_t& address);
 

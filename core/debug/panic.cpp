@@ -16,6 +16,7 @@ int g_panic_depth = 0;
 
 [[noreturn]] void finish_panic()
 {
+    print_loaded_modules();
     char taint[48];
     console_print("---[ end Kernel panic (%s) ]---\n", taint_description(taint, sizeof(taint)));
     if (g_panic_timeout_seconds < 0)

@@ -9,6 +9,7 @@ Scenarios live in cases_*.py; harness.py has what they share.
 
 import sys
 
+import cases_abi  # noqa: F401
 import cases_core  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_signing  # noqa: F401

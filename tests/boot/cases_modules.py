@@ -148,6 +148,7 @@ def malformed_modules_are_refused_precisely():
 @case
 def fault_in_module_names_module_and_symbol():
     with boot_modules() as vm:
+        insmod(vm, "/lib/test/hello-unsigned.kmod")
         vm.send("insmod crashy crash=1")
         status = vm.wait_exit(60)
         check(status == 101, f"status {status}", vm)
@@ -156,3 +157,5 @@ def fault_in_module_names_module_and_symbol():
               "the backtrace does not start at crashy_fault [crashy]", vm)
         check("RIP: 0008:" in vm.output and "[crashy]" in vm.output.split("RIP: 0008:")[1].splitlines()[0],
               "RIP is not symbolized in the module", vm)
+        check("Modules linked in: hello(E) crashy" in vm.output, "the oops does not list the modules", vm)
+        check("Tainted: E" in vm.output, "the oops does not show the unsigned-module taint", vm)

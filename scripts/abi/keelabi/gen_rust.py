@@ -8,6 +8,21 @@ from .model import PRIMITIVES, Abi, TypeRef
 from .gen_c import GENERATED
 
 
+# Rust keywords a C parameter name may collide with. `super`, `self` and
+# `crate` cannot even be raw identifiers, so every keyword gets a trailing
+# underscore instead (parameter names are not part of the ABI).
+RUST_KEYWORDS = {
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "static", "struct", "super", "trait", "true", "try", "type", "unsafe", "use", "where", "while", "yield",
+    "abstract", "become", "do", "final", "gen", "macro", "override", "priv", "typeof", "unsized", "virtual",
+}
+
+
+def rust_name(name: str) -> str:
+    return name + "_" if name in RUST_KEYWORDS else name
+
+
 def rust_type(ref: TypeRef, count: int = 0) -> str:
     if ref.is_pointer:
         pointee = ref.pointee
@@ -63,7 +78,7 @@ def generate_sys(abi: Abi) -> str:
                 "}",
             ]
         elif typedef.kind == "funcptr":
-            params = ", ".join(f"{param.name}: {rust_type(param.type)}" for param in typedef.params)
+            params = ", ".join(f"{rust_name(param.name)}: {rust_type(param.type)}" for param in typedef.params)
             returns = "" if typedef.returns.c() == "void" else f" -> {rust_type(typedef.returns)}"
             out.append(f'pub type {typedef.name} = Option<unsafe extern "C" fn({params}){returns}>;')
         else:
@@ -86,7 +101,7 @@ def generate_sys(abi: Abi) -> str:
         out.append(f"    // {group.name}: {group.doc}")
         for function in functions:
             out += doc_lines(f"{function.doc} [{function.node}]", "    ")
-            params = [f"{param.name}: {rust_type(param.type)}" for param in function.params]
+            params = [f"{rust_name(param.name)}: {rust_type(param.type)}" for param in function.params]
             if function.variadic:
                 params.append("...")
             if function.noreturn:

@@ -204,7 +204,11 @@ TEST_CASE("the generated core table is valid and matches the description")
         CHECK(entry->hash != 0);
         CHECK(table.find(name, "KABI_CORE_0.9") == nullptr);
     }
-    CHECK(table.export_count() == sizeof(expected) / sizeof(expected[0]));
+    // Later nodes only add (KABI_CORE_1.1 re-exports keel_add_taint, other
+    // interfaces add their own): every 1.0 export is still there, and more.
+    CHECK(table.export_count() >= sizeof(expected) / sizeof(expected[0]));
+    REQUIRE(table.find("keel_add_taint", "KABI_CORE_1.1") != nullptr);
+    CHECK(table.find("keel_add_taint", "KABI_CORE_1.1")->address != table.find("keel_add_taint", "KABI_CORE_1.0")->address);
     // Hashes differ between declarations.
     CHECK(table.find("keel_alloc", "KABI_CORE_1.0")->hash != table.find("keel_zalloc", "KABI_CORE_1.0")->hash);
 }

@@ -1,0 +1,488 @@
+"""ABI compatibility checking: released baselines (abi/baseline/NODE.abi,
+the `baseline` generator's dump limited to NODE) against the current
+description and against a built core's export table.
+
+docs/abi-policy.md says what a released node promises; this module is its
+executable form. Every finding names the symbol or type, the node and what
+changed, in words a reviewer can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+
+from .gen_kernel import generate_baseline
+from .model import NODE_NAME, AbiError, load
+
+
+@dataclass
+class Dump:
+    """A parsed `keel.abi` dump."""
+
+    soname: str = ""
+    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (interface, parent)
+    constants: dict[str, str] = field(default_factory=dict)  # name -> "type value"
+    types: dict[str, list[str]] = field(default_factory=dict)  # name -> [header, member lines...]
+    symbols: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)  # (name, node) -> (hash, role, decl)
+
+
+def parse_dump(text: str, where: str) -> Dump:
+    dump = Dump()
+    current_type = None
+    current_symbol = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        words = line.split()
+        try:
+            if line.startswith("  "):
+                if words[0] == "decl" and current_symbol:
+                    hash_, role, _ = dump.symbols[current_symbol]
+                    dump.symbols[current_symbol] = (hash_, role, line.strip()[5:])
+                elif current_type:
+                    dump.types[current_type].append(line.strip())
+                else:
+                    raise ValueError("an indented line outside a type or symbol")
+                continue
+            current_type = current_symbol = None
+            if words[0] == "soname":
+                dump.soname = words[1]
+            elif words[0] == "node":
+                attributes = dict(word.split("=", 1) for word in words[2:])
+                dump.nodes[words[1]] = (attributes["interface"], attributes["parent"])
+            elif words[0] == "constant":
+                dump.constants[words[1]] = " ".join(words[2:])
+            elif words[0] == "type":
+                current_type = words[1]
+                dump.types[current_type] = [" ".join(words[2:])]
+            elif words[0] == "symbol":
+                current_symbol = (words[1], words[2])
+                dump.symbols[current_symbol] = (int(words[3], 16), words[4], "")
+            else:
+                raise ValueError(f"unknown record {words[0]!r}")
+        except (ValueError, IndexError, KeyError) as error:
+            raise AbiError(f"{where}:{number}: cannot parse {line!r}: {error}") from None
+    return dump
+
+
+def node_order(name: str) -> tuple[str, int, int]:
+    match = NODE_NAME.match(name)
+    if not match:
+        raise AbiError(f"{name!r} is not a version node name (KABI_<INTERFACE>_<major>.<minor>)")
+    return match.group(1), int(match.group(2)), int(match.group(3))
+
+
+def released_nodes(baseline_dir: str) -> list[str]:
+    if not os.path.isdir(baseline_dir):
+        raise AbiError(f"{baseline_dir}: no such baseline directory")
+    names = [entry[:-4] for entry in os.listdir(baseline_dir) if entry.endswith(".abi")]
+    for name in names:
+        node_order(name)
+    return sorted(names, key=node_order)
+
+
+def split_declaration(decl: str) -> tuple[str, list[str], str] | None:
+    """`function NAME(A,B,...)->R` into (NAME, [A, B, ...], R), splitting
+    only at top-level commas (struct bodies and funcptrs nest)."""
+    match = re.match(r"^function ([A-Za-z_]\w*)\((.*)\)->(.*)$", decl)
+    if not match:
+        return None
+    params, depth, start, text = [], 0, 0, match.group(2)
+    for index, char in enumerate(text):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            params.append(text[start:index])
+            start = index + 1
+    if text:
+        params.append(text[start:])
+    # The return type may itself contain "->" (a funcptr); the regex's greedy
+    # group took the parameter list up to the last ")->", which is right
+    # for returns without one. Good enough for a diagnosis.
+    return match.group(1), params, match.group(3)
+
+
+def explain_declaration(old: str, new: str) -> list[str]:
+    """What differs between two canonical declarations, parameter by parameter."""
+    a, b = split_declaration(old), split_declaration(new)
+    if not a or not b:
+        return [f"declaration {old} -> {new}"]
+    reasons = []
+    if a[2] != b[2]:
+        reasons.append(f"return type {a[2]} -> {b[2]}")
+    if len(a[1]) != len(b[1]):
+        reasons.append(f"parameter count {len(a[1])} -> {len(b[1])} ({', '.join(a[1]) or 'none'} -> {', '.join(b[1]) or 'none'})")
+    else:
+        for index, (x, y) in enumerate(zip(a[1], b[1]), 1):
+            if x != y:
+                reasons.append(f"parameter {index} type {x} -> {y}")
+    return reasons or [f"declaration {old} -> {new}"]
+
+
+def explain_type(name: str, old: list[str], new: list[str]) -> list[str]:
+    if old[0] != new[0]:
+        return [f"type {name}: {old[0]} -> {new[0]}"]
+    reasons = []
+    old_members, new_members = old[1:], new[1:]
+    names_old = [line.split()[1] for line in old_members]
+    names_new = [line.split()[1] for line in new_members]
+    if sorted(names_old) == sorted(names_new) and names_old != names_new:
+        reasons.append(f"type {name}: members reordered: {', '.join(names_old)} -> {', '.join(names_new)}")
+    for member in names_old:
+        if member not in names_new:
+            reasons.append(f"type {name}: member {member} removed")
+    for member in names_new:
+        if member not in names_old:
+            reasons.append(f"type {name}: member {member} added")
+    if not reasons:
+        for x, y in zip(old_members, new_members):
+            if x != y:
+                reasons.append(f"type {name}: {x} -> {y}")
+    return reasons or [f"type {name} changed"]
+
+
+@dataclass
+class Report:
+    breaks: list[str] = field(default_factory=list)
+    additions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def add_break(self, message: str) -> None:
+        """Each released node's dump repeats its ancestors' promises; a
+        break is reported once, for the first (oldest) node carrying it."""
+        if message not in self.seen:
+            self.seen.add(message)
+            self.breaks.append(message)
+
+
+def reaches(decl: str, type_name: str) -> bool:
+    return re.search(rf"(struct|enum|opaque|funcptr) {re.escape(type_name)}\b", decl) is not None
+
+
+def compare_dumps(node: str, old: Dump, new: Dump, report: Report) -> None:
+    """Everything `old` (the released NODE) promised must hold in `new`
+    (the current description limited to NODE)."""
+    if old.soname != new.soname:
+        report.add_break(f"{node}: soname {old.soname} -> {new.soname}")
+    for name, (interface, parent) in old.nodes.items():
+        if name not in new.nodes:
+            report.add_break(f"node {name}: removed")
+        elif new.nodes[name] != (interface, parent):
+            report.add_break(f"node {name}: interface/parent {interface}/{parent} -> {'/'.join(new.nodes[name])}")
+    for name, value in old.constants.items():
+        if name not in new.constants:
+            report.add_break(f"constant {name}: removed")
+        elif new.constants[name] != value:
+            report.add_break(f"constant {name}: {value} -> {new.constants[name]}")
+    changed_types = {}
+    for name, lines in old.types.items():
+        if name not in new.types:
+            report.add_break(f"type {name}: removed")
+            changed_types[name] = [f"type {name} removed"]
+        elif new.types[name] != lines:
+            changed_types[name] = explain_type(name, lines, new.types[name])
+    for name, reasons in changed_types.items():
+        users = [f"{s}@{n}" for (s, n), (_, _, decl) in old.symbols.items() if reaches(decl, name)]
+        suffix = f" (reached by {', '.join(users)})" if users else ""
+        for reason in reasons:
+            report.add_break(f"{reason}{suffix}")
+    for (name, symbol_node), (hash_, _role, decl) in old.symbols.items():
+        current = new.symbols.get((name, symbol_node))
+        if current is None:
+            report.add_break(f"symbol {name}@{symbol_node}: removed")
+        elif current[0] != hash_:
+            why = "; ".join(explain_declaration(decl, current[2]))
+            report.add_break(f"symbol {name}@{symbol_node}: hash 0x{hash_:016x} -> 0x{current[0]:016x}: {why}")
+    released = set(old.nodes)
+    for (name, symbol_node) in new.symbols:
+        if symbol_node in released and (name, symbol_node) not in old.symbols:
+            report.add_break(f"symbol {name}@{symbol_node}: added to released node {symbol_node} (new symbols go in a new node)")
+
+
+def node_dump(description: str, node: str) -> str:
+    """The `keel.abi` dump of what NODE promises: its interface's nodes up to
+    NODE, their symbols, the types those reach and the constants of the
+    groups they use. Other interfaces are left out: they are released (and
+    checked) on their own."""
+    abi = load(description, [node])
+    interface = abi.node(node).interface
+    chain = [n for n in abi.nodes if n.interface == interface]
+    names = {n.name for n in chain}
+    functions = [f for f in abi.functions if f.node in names]
+    types = {name: t for name, t in abi.types.items() if any(reaches(f.canonical, name) for f in functions)}
+    groups = {f.group for f in functions} | {t.group for t in types.values()}
+    constants = [c for c in abi.constants if c.group in groups]
+    limited = dataclasses.replace(abi, nodes=chain, functions=functions, types=types, constants=constants)
+    return generate_baseline(limited)
+
+
+def current_dump(description: str, node: str) -> Dump:
+    return parse_dump(node_dump(description, node), f"{description} (limited to {node})")
+
+
+def check_description(description: str, baseline_dir: str, report: Report) -> list[str]:
+    """Compares every released node with the description; returns the
+    released node names."""
+    nodes = released_nodes(baseline_dir)
+    full = load(description)
+    known = {n.name for n in full.nodes}
+    released_symbols = set()
+    for node in nodes:
+        path = os.path.join(baseline_dir, node + ".abi")
+        with open(path, encoding="utf-8") as file:
+            old = parse_dump(file.read(), path)
+        released_symbols.update(old.symbols)
+        if node not in known:
+            report.breaks.append(f"node {node}: removed (released; abi/baseline/{node}.abi)")
+            continue
+        compare_dumps(node, old, current_dump(description, node), report)
+    released_set = set(nodes)
+    for node in full.nodes:
+        if node.name not in released_set:
+            report.additions.append(f"node {node.name} (interface {node.interface}, unreleased)")
+    for function in full.exports_sorted():
+        if (function.name, function.node) not in released_symbols:
+            report.additions.append(f"symbol {function.name}@{function.node} 0x{function.hash:016x}")
+    return nodes
+
+
+def released_nodes(baseline_dir: str) -> list[str]:
+    if not os.path.isdir(baseline_dir):
+        raise AbiError(f"{baseline_dir}: no such baseline directory")
+    names = [entry[:-4] for entry in os.listdir(baseline_dir) if entry.endswith(".abi")]
+    for name in names:
+        node_order(name)
+    return sorted(names, key=node_order)
+
+
+def split_declaration(decl: str) -> tuple[str, list[str], str] | None:
+    """`function NAME(A,B,...)->R` into (NAME, [A, B, ...], R), splitting
+    only at top-level commas (struct bodies and funcptrs nest)."""
+    match = re.match(r"^function ([A-Za-z_]\w*)\((.*)\)->(.*)$", decl)
+    if not match:
+        return None
+    params, depth, start, text = [], 0, 0, match.group(2)
+    for index, char in enumerate(text):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            params.append(text[start:index])
+            start = index + 1
+    if text:
+        params.append(text[start:])
+    # The return type may itself contain "->" (a funcptr); the regex's greedy
+    # group took the parameter list up to the last ")->", which is right
+    # for returns without one. Good enough for a diagnosis.
+    return match.group(1), params, match.group(3)
+
+
+def explain_declaration(old: str, new: str) -> list[str]:
+    """What differs between two canonical declarations, parameter by parameter."""
+    a, b = split_declaration(old), split_declaration(new)
+    if not a or not b:
+        return [f"declaration {old} -> {new}"]
+    reasons = []
+    if a[2] != b[2]:
+        reasons.append(f"return type {a[2]} -> {b[2]}")
+    if len(a[1]) != len(b[1]):
+        reasons.append(f"parameter count {len(a[1])} -> {len(b[1])} ({', '.join(a[1]) or 'none'} -> {', '.join(b[1]) or 'none'})")
+    else:
+        for index, (x, y) in enumerate(zip(a[1], b[1]), 1):
+            if x != y:
+                reasons.append(f"parameter {index} type {x} -> {y}")
+    return reasons or [f"declaration {old} -> {new}"]
+
+
+def explain_type(name: str, old: list[str], new: list[str]) -> list[str]:
+    if old[0] != new[0]:
+        return [f"type {name}: {old[0]} -> {new[0]}"]
+    reasons = []
+    old_members, new_members = old[1:], new[1:]
+    names_old = [line.split()[1] for line in old_members]
+    names_new = [line.split()[1] for line in new_members]
+    if sorted(names_old) == sorted(names_new) and names_old != names_new:
+        reasons.append(f"type {name}: members reordered: {', '.join(names_old)} -> {', '.join(names_new)}")
+    for member in names_old:
+        if member not in names_new:
+            reasons.append(f"type {name}: member {member} removed")
+    for member in names_new:
+        if member not in names_old:
+            reasons.append(f"type {name}: member {member} added")
+    if not reasons:
+        for x, y in zip(old_members, new_members):
+            if x != y:
+                reasons.append(f"type {name}: {x} -> {y}")
+    return reasons or [f"type {name} changed"]
+
+
+@dataclass
+class Report:
+    breaks: list[str] = field(default_factory=list)
+    additions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def add_break(self, message: str) -> None:
+        """Each released node's dump repeats its ancestors' promises; a
+        break is reported once, for the first (oldest) node carrying it."""
+        if message not in self.seen:
+            self.seen.add(message)
+            self.breaks.append(message)
+
+
+def reaches(decl: str, type_name: str) -> bool:
+    return re.search(rf"(struct|enum|opaque|funcptr) {re.escape(type_name)}\b", decl) is not None
+
+
+def compare_dumps(node: str, old: Dump, new: Dump, report: Report) -> None:
+    """Everything `old` (the released NODE) promised must hold in `new`
+    (the current description limited to NODE)."""
+    if old.soname != new.soname:
+        report.add_break(f"{node}: soname {old.soname} -> {new.soname}")
+    for name, (interface, parent) in old.nodes.items():
+        if name not in new.nodes:
+            report.add_break(f"node {name}: removed")
+        elif new.nodes[name] != (interface, parent):
+            report.add_break(f"node {name}: interface/parent {interface}/{parent} -> {'/'.join(new.nodes[name])}")
+    for name, value in old.constants.items():
+        if name not in new.constants:
+            report.add_break(f"constant {name}: removed")
+        elif new.constants[name] != value:
+            report.add_break(f"constant {name}: {value} -> {new.constants[name]}")
+    changed_types = {}
+    for name, lines in old.types.items():
+        if name not in new.types:
+            report.add_break(f"type {name}: removed")
+            changed_types[name] = [f"type {name} removed"]
+        elif new.types[name] != lines:
+            changed_types[name] = explain_type(name, lines, new.types[name])
+    for name, reasons in changed_types.items():
+        users = [f"{s}@{n}" for (s, n), (_, _, decl) in old.symbols.items() if reaches(decl, name)]
+        suffix = f" (reached by {', '.join(users)})" if users else ""
+        for reason in reasons:
+            report.add_break(f"{reason}{suffix}")
+    for (name, symbol_node), (hash_, _role, decl) in old.symbols.items():
+        current = new.symbols.get((name, symbol_node))
+        if current is None:
+            report.add_break(f"symbol {name}@{symbol_node}: removed")
+        elif current[0] != hash_:
+            why = "; ".join(explain_declaration(decl, current[2]))
+            report.add_break(f"symbol {name}@{symbol_node}: hash 0x{hash_:016x} -> 0x{current[0]:016x}: {why}")
+    released = set(old.nodes)
+    for (name, symbol_node) in new.symbols:
+        if symbol_node in released and (name, symbol_node) not in old.symbols:
+            report.add_break(f"symbol {name}@{symbol_node}: added to released node {symbol_node} (new symbols go in a new node)")
+
+
+def node_dump(description: str, node: str) -> str:
+    """The `keel.abi` dump of what NODE promises: its interface's nodes up to
+    NODE, their symbols, the types those reach and the constants of the
+    groups they use. Other interfaces are left out: they are released (and
+    checked) on their own."""
+    abi = load(description, [node])
+    interface = abi.node(node).interface
+    chain = [n for n in abi.nodes if n.interface == interface]
+    names = {n.name for n in chain}
+    functions = [f for f in abi.functions if f.node in names]
+    types = {name: t for name, t in abi.types.items() if any(reaches(f.canonical, name) for f in functions)}
+    groups = {f.group for f in functions} | {t.group for t in types.values()}
+    constants = [c for c in abi.constants if c.group in groups]
+    limited = dataclasses.replace(abi, nodes=chain, functions=functions, types=types, constants=constants)
+    return generate_baseline(limited)
+
+
+def current_dump(description: str, node: str) -> Dump:
+    return parse_dump(node_dump(description, node), f"{description} (limited to {node})")
+
+
+def check_description(description: str, baseline_dir: str, report: Report) -> list[str]:
+    """Compares every released node with the description; returns the
+    released node names."""
+    nodes = released_nodes(baseline_dir)
+    full = load(description)
+    known = {n.name for n in full.nodes}
+    released_symbols = set()
+    for node in nodes:
+        path = os.path.join(baseline_dir, node + ".abi")
+        with open(path, encoding="utf-8") as file:
+            old = parse_dump(file.read(), path)
+        released_symbols.update(old.symbols)
+        if node not in known:
+            report.breaks.append(f"node {node}: removed (released; abi/baseline/{node}.abi)")
+            continue
+        compare_dumps(node, old, current_dump(description, node), report)
+    released_set = set(nodes)
+    for node in full.nodes:
+        if node.name not in released_set:
+            report.additions.append(f"node {node.name} (interface {node.interface}, unreleased)")
+    for function in full.exports_sorted():
+        if (function.name, function.node) not in released_symbols:
+            report.additions.append(f"symbol {function.name}@{function.node} 0x{function.hash:016x}")
+    return nodes
+
+
+def check_core(core_path: str, description: str, baseline_dir: str, report: Report) -> None:
+    """The built core must export every released (name, node) with the
+    released hash, and agree with the description it was built from."""
+    from .core_image import read_core_table
+
+    table = read_core_table(core_path)
+    core_nodes = {name for name, _, _ in table.nodes}
+    label = os.path.basename(core_path)
+    for node in released_nodes(baseline_dir):
+        path = os.path.join(baseline_dir, node + ".abi")
+        with open(path, encoding="utf-8") as file:
+            old = parse_dump(file.read(), path)
+        for name in old.nodes:
+            if name not in core_nodes:
+                report.breaks.append(f"core {label}: lacks released node {name}")
+        for (name, symbol_node), (hash_, _role, _decl) in old.symbols.items():
+            entry = table.find(name, symbol_node)
+            if entry is None:
+                offered = ", ".join(table.nodes_of(name)) or "no node"
+                report.breaks.append(f"core {label}: does not export {name}@{symbol_node} (released; it offers {offered})")
+            elif entry.hash != hash_:
+                report.breaks.append(
+                    f"core {label}: {name}@{symbol_node} has hash 0x{entry.hash:016x}, released 0x{hash_:016x}")
+    current = load(description)
+    for function in current.exports_sorted():
+        entry = table.find(function.name, function.node)
+        if entry is None or entry.hash != function.hash:
+            report.notes.append(
+                f"core {label}: {function.name}@{function.node} differs from {os.path.basename(description)} (rebuild the core?)")
+
+
+def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
+    """Writes NODE.abi (the dump) and NODE.toml (the description as
+    released, from which the tests regenerate that node's SDK)."""
+    full = load(description)
+    known = [n.name for n in full.nodes]
+    already = set(released_nodes(baseline_dir)) if os.path.isdir(baseline_dir) else set()
+    if not nodes:
+        nodes = [n for n in known if n not in already]
+    written = []
+    for node in nodes:
+        if node not in known:
+            raise AbiError(f"--release {node}: no such node in {description}")
+        if node in already:
+            raise AbiError(f"--release {node}: already released (abi/baseline/{node}.abi); a released node never changes")
+    os.makedirs(baseline_dir, exist_ok=True)
+    with open(description, encoding="utf-8") as file:
+        source = file.read()
+    for node in nodes:
+        dump = node_dump(description, node)
+        for suffix, text in ((".abi", dump), (".toml", source)):
+            path = os.path.join(baseline_dir, node + suffix)
+            with open(path + ".tmp", "w", encoding="utf-8") as file:
+                file.write(text)
+            os.replace(path + ".tmp", path)
+        written.append(node)
+    return written

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Build the ABI compatibility suite's modules and their initramfs.
+
+For each SDK variant (tests/abi/README in docs/abi-policy.md):
+  1.0, 1.1   regenerated from the released descriptions in abi/baseline/
+             (NODE.toml, --node-limit NODE): old SDKs, as vendors had them
+  current    abi/keel.toml
+  newer      one node ahead of this core (descriptions.newer)
+  changed-parameter, reordered-field
+             deliberate breaks (descriptions.BREAKS)
+it generates keel.h, the stub libkeel.so and keel.symvers, builds the
+modules below with scripts/build-module.py, signs them with the build key,
+and packs them under /lib/abi/ into a copy of the default initramfs.
+manifest.json says what each module must do on the current core.
+
+  build_abi_modules.py --root SRC --build BUILD --workdir DIR
+      --kmodpost P --kmod-sign P --key KEY --gen-init-cpio P
+      --spec initramfs.spec --output abi-initramfs.cpio --manifest manifest.json
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import descriptions  # noqa: E402
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit("build_abi_modules: " + " ".join(command) + "\n" + result.stdout + result.stderr)
+    return result.stdout
+
+
+def make_sdk(options, name, description, node_limit=None):
+    """keel.h (+ module.h, keel.hpp), libkeel.so and keel.symvers of one
+    description in WORK/sdk-NAME."""
+    root = os.path.join(options.workdir, "sdk-" + name)
+    include = os.path.join(root, "include", "keel")
+    os.makedirs(include, exist_ok=True)
+    tool = [sys.executable, os.path.join(options.root, "scripts", "abi", "keel-abi.py")]
+    limit = ["--node-limit", node_limit] if node_limit else []
+    outputs = {"header": os.path.join(include, "keel.h"), "stub-c": os.path.join(root, "libkeel-stub.c"),
+               "version-script": os.path.join(root, "keel.map"), "symvers": os.path.join(root, "keel.symvers")}
+    for kind, path in outputs.items():
+        run(tool + [kind, "--description", description, "--output", path] + limit)
+    for header in ("module.h", "keel.hpp"):
+        shutil.copy(os.path.join(options.root, "abi", "include", "keel", header), include)
+    run(["clang", "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
+         f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",
+         "-o", os.path.join(root, "libkeel.so"), outputs["stub-c"]])
+    return root
+
+
+def build(options, sdk, name, output, sources, defines=(), rust=False):
+    command = [sys.executable, os.path.join(options.root, "scripts", "build-module.py"),
+               "--name", name, "--output", output,
+               "--include", os.path.join(sdk, "include"), "--stub", os.path.join(sdk, "libkeel.so"),
+               "--symvers", os.path.join(sdk, "keel.symvers"), "--kmodpost", options.kmodpost,
+               "--kmod-sign", options.kmod_sign, "--key", options.key]
+    if rust:
+        command += ["--rust-crates", os.path.join(options.build, "modules")]
+    for define in defines:
+        command += ["--define", define]
+    run(command + sources)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("root", "build", "workdir", "kmodpost", "kmod-sign", "key", "gen-init-cpio", "spec", "output",
+                 "manifest"):
+        parser.add_argument("--" + name, required=True)
+    options = parser.parse_args()
+    os.makedirs(options.workdir, exist_ok=True)
+    modules_dir = os.path.join(options.workdir, "modules")
+    os.makedirs(modules_dir, exist_ok=True)
+    description = os.path.join(options.root, "abi", "keel.toml")
+    baseline = os.path.join(options.root, "abi", "baseline")
+    with open(description, encoding="utf-8") as f:
+        text = f.read()
+
+    sdks = {}
+    for entry in sorted(os.listdir(baseline)):
+        if entry.endswith(".toml"):
+            node = entry[:-5]
+            sdks[node] = make_sdk(options, node, os.path.join(baseline, entry), node)
+    sdks["current"] = make_sdk(options, "current", description)
+    variants = {"newer": descriptions.newer(text)}
+    variants.update({name: edit(text) for name, edit in descriptions.BREAKS.items()})
+    for name, altered in variants.items():
+        path = os.path.join(options.workdir, name + ".toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(altered)
+        sdks[name] = make_sdk(options, name, path)
+
+    probe = os.path.join(HERE, "abi_probe.c")
+    breaker = os.path.join(HERE, "abi_break.c")
+    manifest = {}
+
+    def module(file, sdk, sources, expect, defines=(), words=(), row="baseline", rust=False, name=None):
+        output = os.path.join(modules_dir, file)
+        build(options, sdks[sdk], name or file.split("-")[0].replace(".kmod", ""), output, sources, defines, rust)
+        manifest[file] = {"sdk": sdk, "expect": expect, "words": list(words), "row": row}
+
+    for node in [n for n in sdks if n.startswith("KABI_")]:
+        short = node.replace("KABI_CORE_", "")
+        module(f"abi_probe-{short}.kmod", node, [probe], "loads", [f'ABI_PROBE_SDK="{short}"'],
+               [f"abi_probe: sdk {short} ok: thread 5 counted 3 clock monotonic"], name="abi_probe")
+    module("abi_probe-current.kmod", "current", [probe], "loads", ['ABI_PROBE_SDK="current"'],
+           ["abi_probe: sdk current ok: thread 5 counted 3 clock monotonic"], row="current", name="abi_probe")
+    module("abi_break-future-call.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_CALL"],
+           [f"unknown symbol keel_future_call@{descriptions.NEWER_NODE}"], row="test", name="abi_break")
+    module("abi_break-future-node.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_NODE"],
+           [f"needs keel_monotonic_ns@{descriptions.NEWER_NODE}, but this core provides it only at KABI_CORE_1.0"],
+           row="test", name="abi_break")
+    module("abi_break-changed-parameter.kmod", "changed-parameter", [breaker], "refused", ["ABI_BREAK_SLEEP"],
+           ["disagrees about the version of symbol keel_sleep_ns@KABI_CORE_1.0"], row="test", name="abi_break")
+    module("abi_break-reordered-field.kmod", "reordered-field", [breaker], "refused", ["ABI_BREAK_SPINLOCK"],
+           ["disagrees about the version of symbol keel_spin_lock@KABI_CORE_1.0"], row="test", name="abi_break")
+    # The out-of-tree examples, built as a vendor would against this SDK
+    # (tests/oot/ builds them from the installed SDK too).
+    for example, source in (("vendor_c", "vendor_c.c"), ("vendor_cpp", "vendor_cpp.cpp"),
+                            ("vendor_rust", "vendor_rust.rs")):
+        module(f"{example}.kmod", "current", [os.path.join(options.root, "tests", "oot", example, source)], "loads",
+               row="oot", rust=source.endswith(".rs"), name=example)
+
+    spec = os.path.join(options.workdir, "abi.spec")
+    with open(options.spec) as f:
+        lines = [f.read().rstrip("\n"), "dir /lib/abi 0755 0 0"]
+    for file in sorted(manifest):
+        lines.append(f"file /lib/abi/{file} {os.path.join(modules_dir, file)} 0644 0 0")
+    with open(spec, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    run([options.gen_init_cpio, "-o", options.output, spec],
+        env=dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(options.root, "initramfs")))
+    with open(options.manifest, "w") as f:
+        json.dump({"modules_dir": modules_dir, "sdks": sdks, "modules": manifest}, f, indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
