@@ -208,7 +208,7 @@ TEST_CASE("the generated core table is valid and matches the description")
     // interfaces add their own): every 1.0 export is still there, and more.
     CHECK(table.export_count() >= sizeof(expected) / sizeof(expected[0]));
     REQUIRE(table.find("keel_add_taint", "KABI_CORE_1.1") != nullptr);
-    CHECK(table.find("keel_add_taint", "KABI_CORE_1.1")->address != table.find("keel_add_taint", "KABI_CORE_1.0")->address);
+    CHECK(table.find("keel_add_taint", "KABI_CORE_1.1")->hash != table.find("keel_add_taint", "KABI_CORE_1.0")->hash);
     // Hashes differ between declarations.
     CHECK(table.find("keel_alloc", "KABI_CORE_1.0")->hash != table.find("keel_zalloc", "KABI_CORE_1.0")->hash);
 }
