@@ -4,6 +4,7 @@
 // -algorithm ed25519` (or scripts/genkey) writes. Parsing and verification
 // use the kernel's own code (core/lib/crypto), so `kmod-sign verify`
 // accepts exactly what the loader accepts.
+#include "host_file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,17 +25,13 @@
 #include "lib/crypto/module_signature.h"
 
 using namespace keel;
+using keel::host::fail;
+using keel::host::Failure;
+using keel::host::read_file;
 
 namespace {
 
 const char* program = "kmod-sign";
-
-// Every failure ends up here: one line naming the file and what is wrong.
-struct Failure {
-    std::string message;
-};
-
-[[noreturn]] void fail(const std::string& message) { throw Failure { message }; }
 
 std::string openssl_reason()
 {
@@ -45,23 +42,6 @@ std::string openssl_reason()
     char text[256];
     ERR_error_string_n(code, text, sizeof(text));
     return std::string(" (") + text + ")";
-}
-
-std::vector<uint8_t> read_file(const std::string& path)
-{
-    FILE* file = fopen(path.c_str(), "rb");
-    if (!file)
-        fail(path + ": cannot open: " + strerror(errno));
-    std::vector<uint8_t> data;
-    uint8_t chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), file)) > 0)
-        data.insert(data.end(), chunk, chunk + got);
-    bool failed = ferror(file);
-    fclose(file);
-    if (failed)
-        fail(path + ": read error");
-    return data;
 }
 
 // Writes through a temporary file in the same directory and renames it

@@ -10,6 +10,7 @@
 // object keel::g_kabi_core_table in the core's ELF (core/lib/kabi/
 // kabi_table.h): found through .symtab, its pointers followed through the
 // PT_LOAD segments (docs/sdk.md, "Checking a module against a core").
+#include "host_file.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,39 +27,19 @@
 #include "lib/crypto/module_signature.h"
 
 using namespace keel;
+using keel::host::fail;
+using keel::host::Failure;
+using keel::host::read_file;
 
 namespace {
 
 const char* program = "kmodinfo";
-
-struct Failure {
-    std::string message;
-};
-
-[[noreturn]] void fail(const std::string& message) { throw Failure { message }; }
 
 std::string hex64(uint64_t value)
 {
     char text[24];
     snprintf(text, sizeof(text), "0x%016llx", static_cast<unsigned long long>(value));
     return text;
-}
-
-std::vector<uint8_t> read_file(const std::string& path)
-{
-    FILE* file = fopen(path.c_str(), "rb");
-    if (!file)
-        fail(path + ": cannot open: " + strerror(errno));
-    std::vector<uint8_t> data;
-    uint8_t chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), file)) > 0)
-        data.insert(data.end(), chunk, chunk + got);
-    bool failed = ferror(file);
-    fclose(file);
-    if (failed)
-        fail(path + ": read error");
-    return data;
 }
 
 // An ELF file in memory, opened with libelf; closes itself.
