@@ -21,6 +21,7 @@
 #include "mm/pmm.h"
 #include "sched/thread.h"
 #include "time/clock.h"
+#include "vfs/boot.h"
 
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
@@ -175,6 +176,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t start_info_phys)
     report_initramfs(g_boot_info);
     keyring_init();
     loader_init();
+    vfs_boot(g_boot_info);
     load_boot_modules(kernel_params().modules_load);
     run_boot_test_hooks();
     log_stage_times();

@@ -107,8 +107,9 @@ void print_module_line(const Module& module, void* context)
     }
     char letters[8];
     taint_letters(module, letters);
-    console_print("%s %zu %u %s %s 0x%016llx", module.name, module.span, module.users + module.symbol_refs,
-        length ? users : "-", module_state_name(module.state), (unsigned long long)(uintptr_t)module.base);
+    console_print("%s %zu %u %s %s 0x%016llx", module.name, module.span,
+        module.users + module.symbol_refs + module.pins, length ? users : "-", module_state_name(module.state),
+        (unsigned long long)(uintptr_t)module.base);
     if (letters[0])
         console_print(" (%s)", letters);
     if (options->timings) {

@@ -51,7 +51,7 @@ void abandon_module(Module* module)
     free_module(module);
     for (size_t i = count; i-- > 0;) {
         LoadError ignored;
-        if (autoloaded[i]->users == 0 && autoloaded[i]->symbol_refs == 0)
+        if (autoloaded[i]->users == 0 && autoloaded[i]->symbol_refs == 0 && autoloaded[i]->pins == 0)
             (void)unload_locked(autoloaded[i], ignored);
     }
 }
@@ -401,6 +401,10 @@ Result<void> unload_locked(Module* module, LoadError& error)
     }
     if (module->symbol_refs > 0) {
         load_error(error, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
+        return Err(Error::EBUSY);
+    }
+    if (uint32_t pins = __atomic_load_n(&module->pins, __ATOMIC_SEQ_CST); pins > 0) {
+        load_error(error, "%s: in use by %u mount(s)", name, pins);
         return Err(Error::EBUSY);
     }
     module->state = ModuleState::Unloading;

@@ -36,6 +36,15 @@ Result<void> unload_module(const char* name, LoadError& error);
 void for_each_module(void (*visit)(const Module& module, void* context), void* context);
 Module* find_module(const char* name);
 
+// The module whose image contains `address` (a table a module hands the
+// core, say), or nullptr for the core's own. Callers hold a reference that
+// keeps the module loaded (they are running its code, or it is pinned).
+Module* module_containing(const void* address);
+// Pins keep a module loaded (rmmod says "in use by N mount(s)"); atomic,
+// so a subsystem may pin under its own lock without the module mutex.
+void module_pin(Module* module);
+void module_unpin(Module* module);
+
 // The directory modules live in.
 inline constexpr const char* kModuleDirectory = "/lib/modules";
 

@@ -51,6 +51,7 @@ struct Module {
     // Modules that depend on this one plus symbol references (keel_symbol_get).
     uint32_t users;
     uint32_t symbol_refs;
+    uint32_t pins; // mounts and the like (module_pin), atomic
 
     unsigned taint_letters; // bit per flag: see loader/taint
     bool signature_valid;

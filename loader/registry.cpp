@@ -82,6 +82,29 @@ const char* module_state_name(ModuleState state)
     return "?";
 }
 
+Module* module_containing(const void* address)
+{
+    auto value = reinterpret_cast<uintptr_t>(address);
+    for (Module& module : g_modules) {
+        auto base = reinterpret_cast<uintptr_t>(module.base);
+        if (module.base && value >= base && value < base + module.span)
+            return &module;
+    }
+    return nullptr;
+}
+
+void module_pin(Module* module)
+{
+    if (module)
+        __atomic_add_fetch(&module->pins, 1, __ATOMIC_SEQ_CST);
+}
+
+void module_unpin(Module* module)
+{
+    if (module)
+        __atomic_sub_fetch(&module->pins, 1, __ATOMIC_SEQ_CST);
+}
+
 Module* find_module(const char* name)
 {
     for (Module& module : g_modules) {

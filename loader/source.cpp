@@ -4,7 +4,9 @@
 #include "lib/cpio/cpio.h"
 #include "lib/string.h"
 #include "loader/internal.h"
+#include "log/log.h"
 #include "mm/heap.h"
+#include "vfs/vfs.h"
 
 namespace keel {
 
@@ -23,27 +25,10 @@ void module_path_for(const char* name_or_path, char* path, size_t size)
         format(path, size, "%s/%s.kmod", kModuleDirectory, name_or_path);
 }
 
-Result<ModuleFile> read_module_file(const char* path, LoadError& error)
+namespace {
+
+Result<ModuleFile> copy_out(const char* path, const uint8_t* bytes, size_t size, LoadError& error)
 {
-    InitramfsImage initramfs = initramfs_image();
-    if (!initramfs.data) {
-        load_error(error, "%s: no initramfs to read modules from", path);
-        return Err(Error::ENOENT);
-    }
-    char message[192] = "";
-    auto entry = cpio_find(initramfs.data, initramfs.size, path, message, sizeof(message));
-    if (entry.is_error()) {
-        if (entry.error() == Error::ENOENT)
-            load_error(error, "%s: no such file", path);
-        else
-            load_error(error, "%s: the initramfs is malformed: %s", path, message);
-        return Err(entry.error());
-    }
-    if (!entry.value().is_regular()) {
-        load_error(error, "%s: not a regular file", path);
-        return Err(Error::EINVAL);
-    }
-    size_t size = entry.value().data_size;
     if (size == 0 || size > kMaxModuleFile) {
         load_error(error, "%s: size %zu is not that of a module (1 byte .. 4 MiB)", path, size);
         return Err(Error::EFBIG);
@@ -53,8 +38,68 @@ Result<ModuleFile> read_module_file(const char* path, LoadError& error)
         load_error(error, "%s: out of memory for %zu bytes", path, size);
         return Err(Error::ENOMEM);
     }
-    memcpy(data, entry.value().data, size);
+    memcpy(data, bytes, size);
     return ModuleFile { data, size };
+}
+
+// Before the root filesystem exists (early modules) the archive itself is
+// the filesystem. An archive damaged after the wanted entry still yields
+// it: the entries before the damage are intact, and the unpacker reports
+// the damage precisely anyway.
+Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramfs, LoadError& error)
+{
+    char message[192] = "";
+    CpioReader reader(initramfs.data, initramfs.size, message, sizeof(message));
+    reader.disable_links();
+    const char* wanted = path;
+    while (*wanted == '/')
+        wanted++;
+    CpioEntry found {};
+    bool have = false;
+    while (true) {
+        auto entry = reader.next();
+        if (entry.is_error())
+            break;
+        if (!entry.value().is_trailer && strcmp(entry.value().name, wanted) == 0) {
+            found = entry.value();
+            have = true;
+        }
+    }
+    bool damaged = reader.failed();
+    if (!have) {
+        if (damaged)
+            load_error(error, "%s: not found before the initramfs damage: %s", path, message);
+        else
+            load_error(error, "%s: no such file", path);
+        return Err(damaged ? Error::EBADMSG : Error::ENOENT);
+    }
+    if (damaged)
+        log_warn("%s: read from a damaged initramfs (%s)", path, message);
+    if (!found.is_regular()) {
+        load_error(error, "%s: not a regular file", path);
+        return Err(Error::EINVAL);
+    }
+    return copy_out(path, found.data, found.data_size, error);
+}
+
+} // namespace
+
+Result<ModuleFile> read_module_file(const char* path, LoadError& error)
+{
+    // Once there is a root filesystem, files come from it.
+    auto file = vfs_read_whole_file(*vfs_kernel_context(), path, kMaxModuleFile);
+    if (file.is_ok())
+        return ModuleFile { file.value().data, file.value().size };
+    InitramfsImage initramfs = initramfs_image();
+    if (initramfs.data)
+        return read_from_initramfs(path, initramfs, error);
+    if (file.error() == Error::ENOENT)
+        load_error(error, "%s: no such file", path);
+    else if (file.error() == Error::EFBIG)
+        load_error(error, "%s: larger than a module can be (4 MiB)", path);
+    else
+        load_error(error, "%s: cannot read: %s", path, error_name(file.error()));
+    return Err(file.error());
 }
 
 } // namespace keel

@@ -183,10 +183,18 @@ void free_page_virt(void* page) { free_pages(arch::virt_to_phys_direct(page)); }
 void pmm_release(uint64_t phys, uint64_t size)
 {
     SpinlockGuard guard(g_lock);
-    uint64_t base = align_up(phys, kPageSize);
-    uint64_t end = align_down(phys + size, kPageSize);
-    if (end > base)
-        g_buddy.free_range(base >> arch::kPageShift, (end - base) >> arch::kPageShift);
+    // Drop the reservation (it covered whole pages, partial ones at the
+    // edges included), then free the usable RAM under it, minus whatever
+    // else is still reserved there (boot data sharing an edge page).
+    uint64_t base = align_down(phys, kPageSize);
+    uint64_t end = align_up(phys + size, kPageSize);
+    for (size_t i = 0; i < g_reserved.count; i++) {
+        if (g_reserved.ranges[i].base == base && g_reserved.ranges[i].size == end - base) {
+            g_reserved.ranges[i] = g_reserved.ranges[--g_reserved.count];
+            break;
+        }
+    }
+    free_regions(base, end);
 }
 
 MemoryStats pmm_stats()

@@ -13,6 +13,7 @@ import cases_abi  # noqa: F401
 import cases_core  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_signing  # noqa: F401
+import cases_vfs  # noqa: F401
 from harness import CASES, Failure
 
 

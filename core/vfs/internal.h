@@ -1,0 +1,241 @@
+// The VFS's own objects, shared by its files; not for the rest of the
+// kernel. Everything here is guarded by the VFS lock (platform.h); the
+// functions below expect it held.
+//
+//   FsType      a registered filesystem type (the module's ops table)
+//   Superblock  one instance of a filesystem; lives while a mount uses it
+//   Dentry      a name in a directory with the filesystem's node behind
+//               it; stays cached while its name exists, freed once
+//               unreachable and unused
+//   Mount       where a superblock's subtree is attached in a namespace;
+//               detached mounts live on while paths use them
+//   Path        (mount, dentry): a location, holding references on both
+#pragma once
+
+#include "lib/intrusive_list.h"
+#include "lib/string.h"
+#include "vfs/platform.h"
+#include "vfs/vfs.h"
+
+namespace keel::vfs {
+
+// Mounts alive at once (Linux's fs.mount-max is 100000 per namespace):
+// recursive bind mounts double the tree each time, so there must be a cap.
+inline constexpr size_t kVfsMaxMounts = 10000;
+
+struct Dentry;
+struct Mount;
+struct Namespace;
+
+struct FsType {
+    keel_fs_type_ops ops; // the module's table, zero-extended to the current size
+    const keel_fs_type_ops* registered;
+    char name[KEEL_FS_TYPE_NAME_MAX + 1];
+    void* owner;          // the module that registered it (platform_pin_owner)
+    uint32_t superblocks; // alive: unregistering refuses while nonzero
+    IntrusiveListNode node;
+};
+
+struct Superblock {
+    FsType* type;
+    void* data; // the filesystem's handle
+    Dentry* root;
+    uint32_t dev;
+    uint32_t mounts; // Mount objects using it
+    bool readonly;
+    char source[64];
+    char options[160];
+};
+
+struct Dentry {
+    Superblock* sb;
+    Dentry* parent; // itself for a superblock's root
+    void* node;     // a reference on the filesystem's node
+    uint32_t mode;  // the node's type bits (a node's type never changes)
+    // Holders: paths, open files, child dentries, mounts on it or rooted
+    // at it. A hashed dentry without holders stays cached; an unhashed
+    // one (its name was removed) is freed with its last holder.
+    uint32_t refs = 0;
+    uint32_t mounted = 0; // mounts whose mountpoint this is
+    bool hashed = true;   // reachable by name from its parent
+    size_t name_length;
+    size_t name_capacity;
+    char* name;                  // right after the object, or its own buffer after a rename
+    bool name_allocated = false; // the latter
+    IntrusiveListNode child_node;
+    IntrusiveList<Dentry, &Dentry::child_node> children;
+
+    bool is_directory() const { return mode_is_directory(mode); }
+    bool is_symlink() const { return mode_is_symlink(mode); }
+    bool is_root() const { return parent == this; }
+    bool name_is(const char* other, size_t length) const
+    {
+        return name_length == length && memcmp(name, other, length) == 0;
+    }
+};
+
+struct Mount {
+    uint32_t id;
+    uint32_t flags = 0; // kMountReadOnly
+    Superblock* sb;
+    Dentry* root;
+    Mount* parent = nullptr;      // null: a namespace's root, or detached
+    Dentry* mountpoint = nullptr; // in parent
+    Namespace* ns = nullptr;      // null once detached
+    uint32_t refs = 0;            // paths (open files, roots, working directories)
+    Mount* copy = nullptr;        // scratch while a namespace or subtree is copied
+    IntrusiveListNode child_node; // in parent->children
+    IntrusiveListNode ns_node;    // in ns->mounts, in mount order
+    IntrusiveList<Mount, &Mount::child_node> children;
+};
+
+struct Namespace {
+    Mount* root = nullptr;
+    uint32_t refs = 0; // contexts
+    IntrusiveList<Mount, &Mount::ns_node> mounts;
+};
+
+struct Path {
+    Mount* mount = nullptr;
+    Dentry* dentry = nullptr;
+    bool operator==(const Path& other) const { return mount == other.mount && dentry == other.dentry; }
+};
+
+} // namespace keel::vfs
+
+namespace keel {
+
+struct VfsContext {
+    vfs::Namespace* ns = nullptr;
+    vfs::Path root;
+    vfs::Path cwd;
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    IntrusiveListNode node; // every context, so pivot_root can move roots
+};
+
+struct File {
+    vfs::Path path;
+    uint32_t flags;
+    uint64_t position = 0;   // regular files; directories: "." and ".." emitted so far
+    uint64_t dir_cookie = 0; // the filesystem's readdir position
+};
+
+} // namespace keel
+
+namespace keel::vfs {
+
+// ---- objects and references (objects.cpp)
+Dentry* dentry_get(Dentry* dentry);
+void dentry_put(Dentry* dentry);
+// A new hashed child of `parent` for `node` (whose reference it takes
+// over), or nullptr when out of memory (the node reference is put then).
+Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, uint32_t mode);
+Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length);
+// The name was removed: no lookup finds the dentry any more.
+void dentry_unhash(Dentry* dentry);
+void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length);
+
+Mount* mount_get(Mount* mount);
+void mount_put(Mount* mount);
+Path path_get(const Path& path);
+void path_put(Path& path);
+bool path_is_mount_root(const Path& path);
+
+// Superblocks: create (calls the filesystem's mount) and the last-mount
+// teardown (prunes the dentries, calls kill_super, unpins the owner).
+Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t flags, const char* data);
+// Tears down a superblock whose last mount is gone (or that never had one).
+void superblock_destroy(Superblock* sb);
+Result<Mount*> mount_create(Superblock* sb, Dentry* root, uint32_t flags);
+// Frees a mount that has no references and is attached nowhere.
+void mount_release_if_unused(Mount* mount);
+
+FsType* find_fs_type(const char* name);
+// Checks a module's table; `problem` names the field and its value.
+Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, size_t size);
+uint32_t next_mount_id();
+
+// ---- attributes and permissions (attr.cpp)
+Result<keel_vfs_attr> get_attr(const Dentry* dentry);
+// mask: 4 read, 2 write, 1 execute/search.
+Result<void> check_access(const VfsContext& context, const Dentry* dentry, unsigned mask);
+Result<void> check_writable_mount(const Mount* mount);
+Error fs_error(int32_t result);
+
+// ---- path walk (walk.cpp)
+enum WalkFlags : uint32_t {
+    kWalkFollow = 1,     // follow a symlink in the last component
+    kWalkDirectory = 2,  // the result must be a directory
+    kWalkMountpoint = 4, // go to the topmost mount on the result (umount, pivot_root)
+};
+Result<Path> walk(VfsContext& context, const char* path, uint32_t flags);
+// All but the last component: the parent directory and the last name
+// (pointing into `path`). A path ending in "/" still names its last
+// component ("a/b/" -> "b"), with `trailing_slash` set; "." and ".." are
+// returned as such for the caller to refuse.
+struct ParentWalk {
+    Path parent;
+    const char* name;
+    size_t name_length;
+    bool trailing_slash;
+    bool is_dot_or_dotdot() const
+    {
+        return (name_length == 1 && name[0] == '.') || (name_length == 2 && name[0] == '.' && name[1] == '.');
+    }
+};
+Result<ParentWalk> walk_parent(VfsContext& context, const char* path);
+// The child `name` of directory `parent` (cache, then the filesystem), or ENOENT.
+Result<Dentry*> lookup_child(Dentry* parent, const char* name, size_t length);
+// The mount on top of `path`, repeatedly (a path inside the mounted root).
+void follow_mounts(Path& path);
+Mount* mount_on(const Path& path);
+
+// ---- names (names.cpp), shared with file.cpp
+// Creates a regular file `at.name` (which must not exist); returns it held.
+Result<Dentry*> create_file(VfsContext& context, const ParentWalk& at, uint32_t mode);
+Result<void> truncate_dentry(VfsContext& context, const Path& path, uint64_t size);
+Result<VfsStat> stat_path(const Path& path);
+
+// ---- contexts (context.cpp)
+IntrusiveList<VfsContext, &VfsContext::node>& all_contexts();
+// `path` as seen from `root`: "/a/b", "/" for the root itself,
+// "(unreachable)/x" when it is not below `root` (Linux's getcwd and d_path).
+Result<size_t> path_to_string(const Path& root, const Path& path, char* buffer, size_t size);
+
+// ---- namespaces (namespace.cpp)
+void namespace_put(Namespace* ns);
+// Attaches `mount` at `mountpoint` (or as the namespace's root), taking the
+// references the tree holds, and adds it to the namespace's list.
+void attach_mount(Namespace* ns, Mount* mount, const Path* mountpoint);
+// The reverse; the mount keeps its own references (the caller releases it
+// with mount_release_if_unused once done with it).
+void detach_mount(Mount* mount);
+// Detaches every mount on the list (taken off their namespace's list
+// already) from the tree and frees those no one uses, except `keep`.
+void dissolve(IntrusiveList<Mount, &Mount::ns_node>& doomed, Mount* keep);
+// Is `dentry` `ancestor` or below it (same superblock)?
+bool is_subdir(const Dentry* dentry, const Dentry* ancestor);
+// Is (mount, dentry) at or below `root`, going up through mountpoints?
+bool is_path_reachable(Mount* mount, const Dentry* dentry, const Path& root);
+// A copy of `source` (its superblock, rooted at `root`) and, with
+// `recursive`, of every mount below `root`, attached to one another but to
+// no namespace; nullptr when out of memory or past kVfsMaxMounts (nothing
+// is left behind). Each copied mount's `copy` points at its copy until
+// clear_copies(source).
+Mount* copy_tree(Mount* source, Dentry* root, bool recursive);
+void clear_copies(Mount* source);
+// `top` and every mount below it, pre-order, onto `out` (off their
+// namespace's list).
+void collect_subtree(Mount* top, IntrusiveList<Mount, &Mount::ns_node>& out);
+// Attaches a copied tree into `ns` at `mountpoint` (null: as its root).
+void attach_tree(Namespace* ns, Mount* top, const Path* mountpoint);
+
+// ---- the global state
+Namespace*& initial_namespace();
+uint32_t& live_dentries();
+uint32_t& live_mounts();
+uint32_t& live_superblocks();
+uint32_t& live_files();
+
+} // namespace keel::vfs

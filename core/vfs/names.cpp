@@ -1,0 +1,392 @@
+// Operations on names: mkdir, mknod, unlink, rmdir, rename, link, symlink,
+// readlink, truncate, stat, setattr, statfs. Each resolves its path(s),
+// checks what Linux checks (types, permissions, read-only mounts, busy
+// mountpoints) and only then calls the filesystem.
+#include "vfs/internal.h"
+
+namespace keel::vfs {
+
+namespace {
+
+struct HeldPath {
+    Path path;
+    ~HeldPath() { path_put(path); }
+};
+
+struct HeldParent {
+    ParentWalk walk;
+    ~HeldParent() { path_put(walk.parent); }
+};
+
+struct HeldDentry {
+    Dentry* dentry = nullptr;
+    ~HeldDentry() { dentry_put(dentry); }
+};
+
+#define OP_OR(sb, name, missing)                                                                                       \
+    if (!(sb)->type->ops.name)                                                                                         \
+    return Err(missing)
+
+// Checks for creating a name in the parent: a live, writable, searchable
+// directory on a writable mount.
+Result<void> may_create(VfsContext& context, const ParentWalk& at)
+{
+    Dentry* dir = at.parent.dentry;
+    if (!dir->hashed && !dir->is_root())
+        return Err(Error::ENOENT);
+    TRY(check_writable_mount(at.parent.mount));
+    TRY(check_access(context, dir, 3));
+    return {};
+}
+
+// The existing child for unlink/rmdir/rename, with the sticky-bit rule.
+Result<Dentry*> existing_child(VfsContext& context, const ParentWalk& at)
+{
+    Dentry* child = TRY(lookup_child(at.parent.dentry, at.name, at.name_length));
+    if (context.uid != 0) {
+        auto dir_attr = get_attr(at.parent.dentry);
+        auto child_attr = get_attr(child);
+        if (dir_attr.is_ok() && child_attr.is_ok() && (dir_attr.value().mode & 01000)
+            && context.uid != dir_attr.value().uid && context.uid != child_attr.value().uid) {
+            dentry_put(child);
+            return Err(Error::EPERM);
+        }
+    }
+    return child;
+}
+
+Result<void> create_node(VfsContext& context, const char* path, uint32_t mode, uint32_t rdev, bool is_mkdir)
+{
+    HeldParent at { TRY(walk_parent(context, path)) };
+    if (at.walk.is_dot_or_dotdot())
+        return Err(Error::EEXIST);
+    if (at.walk.trailing_slash && !is_mkdir)
+        return Err(Error::ENOENT);
+    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    if (existing.is_ok()) {
+        dentry_put(existing.value());
+        return Err(Error::EEXIST);
+    }
+    if (existing.error() != Error::ENOENT)
+        return Err(existing.error());
+    TRY(may_create(context, at.walk));
+    Superblock* sb = at.walk.parent.dentry->sb;
+    OP_OR(sb, create, Error::EPERM);
+    void* node = nullptr;
+    int32_t result = sb->type->ops.create(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length,
+        mode, context.uid, context.gid, rdev, &node);
+    if (result != 0)
+        return Err(fs_error(result));
+    if (!dentry_add(at.walk.parent.dentry, at.walk.name, at.walk.name_length, node, mode))
+        return Err(Error::ENOMEM);
+    return {};
+}
+
+} // namespace
+
+Result<Dentry*> create_file(VfsContext& context, const ParentWalk& at, uint32_t mode)
+{
+    TRY(may_create(context, at));
+    Superblock* sb = at.parent.dentry->sb;
+    OP_OR(sb, create, Error::EPERM);
+    void* node = nullptr;
+    uint32_t full_mode = kModeRegular | (mode & 07777);
+    int32_t result = sb->type->ops.create(
+        sb->data, at.parent.dentry->node, at.name, at.name_length, full_mode, context.uid, context.gid, 0, &node);
+    if (result != 0)
+        return Err(fs_error(result));
+    Dentry* dentry = dentry_add(at.parent.dentry, at.name, at.name_length, node, full_mode);
+    if (!dentry)
+        return Err(Error::ENOMEM);
+    return dentry_get(dentry);
+}
+
+Result<void> truncate_dentry(VfsContext& context, const Path& path, uint64_t size)
+{
+    if (path.dentry->is_directory())
+        return Err(Error::EISDIR);
+    if (!mode_is_regular(path.dentry->mode))
+        return Err(Error::EINVAL);
+    TRY(check_writable_mount(path.mount));
+    TRY(check_access(context, path.dentry, 2));
+    Superblock* sb = path.dentry->sb;
+    OP_OR(sb, setattr, Error::EPERM);
+    keel_vfs_attr attr {};
+    attr.size = size;
+    int32_t result = sb->type->ops.setattr(sb->data, path.dentry->node, &attr, KEEL_VFS_ATTR_SIZE);
+    if (result != 0)
+        return Err(fs_error(result));
+    return {};
+}
+
+Result<VfsStat> stat_path(const Path& path)
+{
+    VfsStat stat {};
+    stat.attr = TRY(get_attr(path.dentry));
+    stat.dev = path.dentry->sb->dev;
+    stat.mount_id = path.mount->id;
+    return stat;
+}
+
+} // namespace keel::vfs
+
+namespace keel {
+
+using namespace vfs;
+
+Result<void> vfs_mkdir(VfsContext& context, const char* path, uint32_t mode)
+{
+    LockGuard guard;
+    return create_node(context, path, kModeDirectory | (mode & 07777), 0, true);
+}
+
+Result<void> vfs_mknod(VfsContext& context, const char* path, uint32_t mode, uint32_t rdev)
+{
+    uint32_t type = mode & kModeTypeMask;
+    if (type == 0)
+        mode |= kModeRegular;
+    else if (type == kModeDirectory || type == kModeSymlink)
+        return Err(Error::EINVAL);
+    else if ((type == KEEL_S_IFCHR || type == KEEL_S_IFBLK) && context.uid != 0)
+        return Err(Error::EPERM);
+    else if (type != kModeRegular && type != KEEL_S_IFCHR && type != KEEL_S_IFBLK && type != KEEL_S_IFIFO
+        && type != KEEL_S_IFSOCK)
+        return Err(Error::EINVAL);
+    LockGuard guard;
+    return create_node(context, path, mode, rdev, false);
+}
+
+Result<void> vfs_unlink(VfsContext& context, const char* path)
+{
+    LockGuard guard;
+    HeldParent at { TRY(walk_parent(context, path)) };
+    if (at.walk.is_dot_or_dotdot())
+        return Err(Error::EISDIR);
+    HeldDentry child { TRY(existing_child(context, at.walk)) };
+    if (child.dentry->is_directory())
+        return Err(Error::EISDIR);
+    if (at.walk.trailing_slash)
+        return Err(Error::ENOTDIR);
+    TRY(may_create(context, at.walk));
+    if (child.dentry->mounted)
+        return Err(Error::EBUSY);
+    Superblock* sb = child.dentry->sb;
+    OP_OR(sb, unlink, Error::EPERM);
+    int32_t result = sb->type->ops.unlink(
+        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child.dentry->node);
+    if (result != 0)
+        return Err(fs_error(result));
+    dentry_unhash(child.dentry);
+    return {};
+}
+
+Result<void> vfs_rmdir(VfsContext& context, const char* path)
+{
+    LockGuard guard;
+    HeldParent at { TRY(walk_parent(context, path)) };
+    if (at.walk.name_length == 1 && at.walk.name[0] == '.')
+        return Err(Error::EINVAL);
+    if (at.walk.is_dot_or_dotdot())
+        return Err(Error::ENOTEMPTY);
+    HeldDentry child { TRY(existing_child(context, at.walk)) };
+    if (!child.dentry->is_directory())
+        return Err(Error::ENOTDIR);
+    TRY(may_create(context, at.walk));
+    if (child.dentry->mounted)
+        return Err(Error::EBUSY);
+    Superblock* sb = child.dentry->sb;
+    OP_OR(sb, rmdir, Error::EPERM);
+    int32_t result = sb->type->ops.rmdir(
+        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child.dentry->node);
+    if (result != 0)
+        return Err(fs_error(result));
+    dentry_unhash(child.dentry);
+    return {};
+}
+
+Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* new_path)
+{
+    LockGuard guard;
+    HeldParent from { TRY(walk_parent(context, old_path)) };
+    HeldParent to { TRY(walk_parent(context, new_path)) };
+    if (from.walk.is_dot_or_dotdot() || to.walk.is_dot_or_dotdot())
+        return Err(Error::EBUSY);
+    if (from.walk.parent.mount != to.walk.parent.mount)
+        return Err(Error::EXDEV);
+    HeldDentry source { TRY(existing_child(context, from.walk)) };
+    if ((from.walk.trailing_slash || to.walk.trailing_slash) && !source.dentry->is_directory())
+        return Err(Error::ENOTDIR);
+    TRY(may_create(context, from.walk));
+    TRY(may_create(context, to.walk));
+    HeldDentry target;
+    auto existing = lookup_child(to.walk.parent.dentry, to.walk.name, to.walk.name_length);
+    if (existing.is_ok())
+        target.dentry = existing.value();
+    else if (existing.error() != Error::ENOENT)
+        return Err(existing.error());
+    if (target.dentry && target.dentry->node == source.dentry->node)
+        return {}; // the same name, or two hard links to one file: nothing to do
+    if (source.dentry->is_directory()) {
+        // A directory cannot move below itself.
+        if (is_subdir(to.walk.parent.dentry, source.dentry))
+            return Err(Error::EINVAL);
+        if (target.dentry && !target.dentry->is_directory())
+            return Err(Error::ENOTDIR);
+    } else if (target.dentry && target.dentry->is_directory()) {
+        return Err(Error::EISDIR);
+    }
+    if (target.dentry && is_subdir(from.walk.parent.dentry, target.dentry))
+        return Err(Error::ENOTEMPTY);
+    if (source.dentry->mounted || (target.dentry && target.dentry->mounted))
+        return Err(Error::EBUSY);
+    Superblock* sb = source.dentry->sb;
+    OP_OR(sb, rename, Error::EPERM);
+    int32_t result = sb->type->ops.rename(sb->data, from.walk.parent.dentry->node, from.walk.name,
+        from.walk.name_length, to.walk.parent.dentry->node, to.walk.name, to.walk.name_length);
+    if (result != 0)
+        return Err(fs_error(result));
+    if (target.dentry)
+        dentry_unhash(target.dentry);
+    dentry_move(source.dentry, to.walk.parent.dentry, to.walk.name, to.walk.name_length);
+    return {};
+}
+
+Result<void> vfs_link(VfsContext& context, const char* old_path, const char* new_path)
+{
+    LockGuard guard;
+    HeldPath old { TRY(walk(context, old_path, 0)) };
+    if (old.path.dentry->is_directory())
+        return Err(Error::EPERM);
+    HeldParent at { TRY(walk_parent(context, new_path)) };
+    if (at.walk.is_dot_or_dotdot())
+        return Err(Error::EEXIST);
+    if (at.walk.parent.mount != old.path.mount)
+        return Err(Error::EXDEV);
+    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    if (existing.is_ok()) {
+        dentry_put(existing.value());
+        return Err(Error::EEXIST);
+    }
+    if (existing.error() != Error::ENOENT)
+        return Err(existing.error());
+    if (at.walk.trailing_slash)
+        return Err(Error::ENOENT);
+    TRY(may_create(context, at.walk));
+    Superblock* sb = old.path.dentry->sb;
+    OP_OR(sb, link, Error::EPERM);
+    int32_t result = sb->type->ops.link(
+        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, old.path.dentry->node);
+    if (result != 0)
+        return Err(fs_error(result));
+    // The next lookup of the new name finds the node through the filesystem.
+    return {};
+}
+
+Result<void> vfs_symlink(VfsContext& context, const char* target, const char* link_path)
+{
+    if (!target)
+        return Err(Error::EFAULT);
+    size_t target_length = strnlen(target, kVfsPathMax);
+    if (target_length == 0)
+        return Err(Error::ENOENT);
+    if (target_length >= kVfsPathMax)
+        return Err(Error::ENAMETOOLONG);
+    LockGuard guard;
+    HeldParent at { TRY(walk_parent(context, link_path)) };
+    if (at.walk.is_dot_or_dotdot())
+        return Err(Error::EEXIST);
+    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    if (existing.is_ok()) {
+        dentry_put(existing.value());
+        return Err(Error::EEXIST);
+    }
+    if (existing.error() != Error::ENOENT)
+        return Err(existing.error());
+    if (at.walk.trailing_slash)
+        return Err(Error::ENOENT);
+    TRY(may_create(context, at.walk));
+    Superblock* sb = at.walk.parent.dentry->sb;
+    OP_OR(sb, symlink, Error::EPERM);
+    void* node = nullptr;
+    int32_t result = sb->type->ops.symlink(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length,
+        target, target_length, context.uid, context.gid, &node);
+    if (result != 0)
+        return Err(fs_error(result));
+    if (!dentry_add(at.walk.parent.dentry, at.walk.name, at.walk.name_length, node, kModeSymlink | 0777))
+        return Err(Error::ENOMEM);
+    return {};
+}
+
+Result<size_t> vfs_readlink(VfsContext& context, const char* path, char* buffer, size_t size)
+{
+    LockGuard guard;
+    HeldPath at { TRY(walk(context, path, 0)) };
+    if (!at.path.dentry->is_symlink())
+        return Err(Error::EINVAL);
+    Superblock* sb = at.path.dentry->sb;
+    OP_OR(sb, readlink, Error::EINVAL);
+    size_t length = 0;
+    int32_t result = sb->type->ops.readlink(sb->data, at.path.dentry->node, buffer, size, &length);
+    if (result != 0)
+        return Err(fs_error(result));
+    return min(length, size);
+}
+
+Result<void> vfs_truncate(VfsContext& context, const char* path, uint64_t size)
+{
+    LockGuard guard;
+    HeldPath at { TRY(walk(context, path, kWalkFollow)) };
+    return truncate_dentry(context, at.path, size);
+}
+
+Result<VfsStat> vfs_stat(VfsContext& context, const char* path, bool follow_last_symlink)
+{
+    LockGuard guard;
+    HeldPath at { TRY(walk(context, path, follow_last_symlink ? kWalkFollow : 0)) };
+    return stat_path(at.path);
+}
+
+Result<void> vfs_setattr(VfsContext& context, const char* path, const keel_vfs_attr& attr, uint32_t mask)
+{
+    constexpr uint32_t kKnown = KEEL_VFS_ATTR_MODE | KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID | KEEL_VFS_ATTR_SIZE
+        | KEEL_VFS_ATTR_ATIME | KEEL_VFS_ATTR_MTIME;
+    if (mask & ~kKnown)
+        return Err(Error::EINVAL);
+    LockGuard guard;
+    HeldPath at { TRY(walk(context, path, kWalkFollow)) };
+    if (mask & KEEL_VFS_ATTR_SIZE)
+        TRY(truncate_dentry(context, at.path, attr.size));
+    mask &= ~KEEL_VFS_ATTR_SIZE;
+    if (!mask)
+        return {};
+    TRY(check_writable_mount(at.path.mount));
+    keel_vfs_attr current = TRY(get_attr(at.path.dentry));
+    // chown is for root; chmod and times for the owner too.
+    if ((mask & (KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID)) && context.uid != 0)
+        return Err(Error::EPERM);
+    if (context.uid != 0 && context.uid != current.uid)
+        return Err(Error::EPERM);
+    Superblock* sb = at.path.dentry->sb;
+    OP_OR(sb, setattr, Error::EPERM);
+    keel_vfs_attr change = attr;
+    change.mode = (current.mode & kModeTypeMask) | (attr.mode & 07777);
+    int32_t result = sb->type->ops.setattr(sb->data, at.path.dentry->node, &change, mask);
+    if (result != 0)
+        return Err(fs_error(result));
+    return {};
+}
+
+Result<keel_vfs_statfs> vfs_statfs(VfsContext& context, const char* path)
+{
+    LockGuard guard;
+    HeldPath at { TRY(walk(context, path, kWalkFollow)) };
+    Superblock* sb = at.path.dentry->sb;
+    OP_OR(sb, statfs, Error::ENOSYS);
+    keel_vfs_statfs stats {};
+    int32_t result = sb->type->ops.statfs(sb->data, &stats);
+    if (result != 0)
+        return Err(fs_error(result));
+    return stats;
+}
+
+} // namespace keel

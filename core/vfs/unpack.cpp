@@ -1,0 +1,218 @@
+#include "vfs/unpack.h"
+
+#include "lib/cpio/cpio.h"
+#include "lib/format.h"
+#include "lib/string.h"
+#include "vfs/platform.h"
+
+namespace keel {
+
+namespace {
+
+struct Unpacker {
+    VfsContext& context;
+    const UnpackOptions& options;
+    UnpackReport& report;
+    char path[kVfsPathMax + 16];
+    char other[kVfsPathMax + 16];
+    char target[kVfsPathMax];
+    size_t prefix_length;
+
+    // destination + "/" + name; false when too long.
+    bool compose(char* buffer, const char* name)
+    {
+        size_t length = format(buffer, kVfsPathMax + 16, "%.*s/%s", int(prefix_length), path, name);
+        return length < kVfsPathMax;
+    }
+
+    void skip(const CpioEntry& entry, const char* what, Error error)
+    {
+        report.skipped++;
+        if (!options.skip)
+            return;
+        char message[320];
+        format(message, sizeof(message), "entry %zu (\"%.200s\"): %s: %s", entry.index, entry.name, what,
+            error_name(error));
+        options.skip(options.skip_context, message);
+    }
+
+    // Linux's maybe_unlink: whatever is in the way goes (errors ignored).
+    void clear(const char* at)
+    {
+        auto stat = vfs_stat(context, at, false);
+        if (stat.is_error())
+            return;
+        if (mode_is_directory(stat.value().attr.mode))
+            (void)vfs_rmdir(context, at);
+        else
+            (void)vfs_unlink(context, at);
+    }
+
+    void apply_attributes(const CpioEntry& entry, const char* at)
+    {
+        keel_vfs_attr attr {};
+        attr.mode = entry.permissions();
+        attr.uid = entry.uid;
+        attr.gid = entry.gid;
+        attr.mtime_ns = uint64_t(entry.mtime) * 1000000000ull;
+        (void)vfs_setattr(
+            context, at, attr, KEEL_VFS_ATTR_MODE | KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID | KEEL_VFS_ATTR_MTIME);
+    }
+
+    Result<void> write_data(const char* at, const CpioEntry& entry, uint32_t flags)
+    {
+        File* file = TRY(vfs_open(context, at, flags, entry.permissions()));
+        size_t written = 0;
+        while (written < entry.data_size) {
+            auto done = vfs_write(*file, entry.data + written, entry.data_size - written);
+            if (done.is_error() || done.value() == 0) {
+                vfs_close(file);
+                return Err(done.is_error() ? done.error() : Error::ENOSPC);
+            }
+            written += done.value();
+        }
+        vfs_close(file);
+        report.bytes += written;
+        return {};
+    }
+
+    void unpack(const CpioEntry& entry)
+    {
+        report.entries++;
+        if (!compose(other, entry.name)) {
+            skip(entry, "path too long", Error::ENAMETOOLONG);
+            return;
+        }
+        const char* at = other;
+        switch (entry.type()) {
+        case CpioFileType::Directory: {
+            auto made = entry.name_length == 0 ? Result<void>(Error::EEXIST) : vfs_mkdir(context, at, 0700);
+            if (made.is_error()) {
+                auto stat = vfs_stat(context, at, true);
+                if (made.error() != Error::EEXIST || stat.is_error() || !mode_is_directory(stat.value().attr.mode)) {
+                    skip(entry, "cannot create directory", made.error());
+                    return;
+                }
+            }
+            report.directories++;
+            apply_attributes(entry, at);
+            return;
+        }
+        case CpioFileType::Regular: {
+            if (entry.link_target) {
+                char* source = path + prefix_length + 1;
+                size_t room = sizeof(path) - prefix_length - 1;
+                if (format(source, room, "%s", entry.link_target) >= room) {
+                    skip(entry, "link target path too long", Error::ENAMETOOLONG);
+                    return;
+                }
+                path[prefix_length] = '/';
+                clear(at);
+                auto linked = vfs_link(context, path, at);
+                path[prefix_length] = '\0';
+                if (linked.is_error()) {
+                    skip(entry, "cannot create hard link", linked.error());
+                    return;
+                }
+                report.hard_links++;
+                if (entry.data_size > 0) {
+                    // Data in a later link goes into the shared inode from offset 0, untruncated.
+                    if (auto wrote = write_data(at, entry, kOpenWriteOnly); wrote.is_error())
+                        skip(entry, "cannot write", wrote.error());
+                }
+                return;
+            }
+            clear(at);
+            if (auto wrote = write_data(at, entry, kOpenWriteOnly | kOpenCreate | kOpenTruncate); wrote.is_error()) {
+                skip(entry, "cannot write file", wrote.error());
+                return;
+            }
+            report.files++;
+            apply_attributes(entry, at);
+            return;
+        }
+        case CpioFileType::Symlink: {
+            memcpy(target, entry.data, entry.data_size);
+            target[entry.data_size] = '\0';
+            clear(at);
+            if (auto made = vfs_symlink(context, target, at); made.is_error()) {
+                skip(entry, "cannot create symlink", made.error());
+                return;
+            }
+            report.symlinks++;
+            return;
+        }
+        default: {
+            if (entry.link_target) {
+                path[prefix_length] = '/';
+                format(path + prefix_length + 1, sizeof(path) - prefix_length - 1, "%s", entry.link_target);
+                clear(at);
+                auto linked = vfs_link(context, path, at);
+                path[prefix_length] = '\0';
+                if (linked.is_error())
+                    skip(entry, "cannot create hard link", linked.error());
+                else
+                    report.hard_links++;
+                return;
+            }
+            clear(at);
+            uint32_t rdev = entry.is_device() ? (entry.rdev_major << 20 | (entry.rdev_minor & 0xfffff)) : 0;
+            if (auto made = vfs_mknod(context, at, entry.mode, rdev); made.is_error()) {
+                skip(entry, "cannot create node", made.error());
+                return;
+            }
+            report.special++;
+            apply_attributes(entry, at);
+            return;
+        }
+        }
+    }
+};
+
+} // namespace
+
+Result<void> unpack_cpio(VfsContext& context, const char* destination, const void* data, size_t size,
+    const UnpackOptions& options, UnpackReport& report, char* message, size_t message_size)
+{
+    report = {};
+    if (message && message_size)
+        message[0] = '\0';
+    size_t destination_length = strnlen(destination, kVfsPathMax);
+    // "/" becomes "": names are joined as destination + "/" + name.
+    while (destination_length > 0 && destination[destination_length - 1] == '/')
+        destination_length--;
+    if (destination_length >= kVfsPathMax - 2)
+        return Err(Error::ENAMETOOLONG);
+
+    auto* unpacker = static_cast<Unpacker*>(vfs::platform_alloc(sizeof(Unpacker)));
+    size_t slots = options.link_table_slots;
+    auto* links = slots ? static_cast<CpioLinkSlot*>(vfs::platform_alloc(slots * sizeof(CpioLinkSlot))) : nullptr;
+    if (!unpacker || (slots && !links)) {
+        vfs::platform_free(unpacker);
+        vfs::platform_free(links);
+        return Err(Error::ENOMEM);
+    }
+    new (unpacker) Unpacker { context, options, report, {}, {}, {}, destination_length };
+    memcpy(unpacker->path, destination, destination_length);
+    unpacker->path[destination_length] = '\0';
+
+    CpioReader reader(data, size, message, message_size);
+    if (links)
+        reader.set_link_table(links, slots);
+    for (;;) {
+        auto entry = reader.next();
+        if (entry.is_error())
+            break;
+        if (entry.value().is_trailer) {
+            report.archives++;
+            continue;
+        }
+        unpacker->unpack(entry.value());
+    }
+    vfs::platform_free(links);
+    unpacker->~Unpacker();
+    vfs::platform_free(unpacker);
+    return reader.status();
+}
+
+} // namespace keel

@@ -1,0 +1,239 @@
+"""VFS scenarios: nullfs as the immutable root with a tmpfs on top, the
+init idiom (pivot_root . . and a lazy umount), tmpfs limits and memory,
+busy and lazy unmounts, module pinning, and malformed initramfs images."""
+
+import os
+import re
+import struct
+import tempfile
+
+from keel.machine import INITRAMFS
+from harness import boot, case, check, free_pages
+
+
+def out_of(vm, command, timeout=60):
+    return vm.command_output(command, timeout)
+
+
+def mountinfo(vm):
+    """[(id, parent, mountpoint, fstype, source)] from the mountinfo command."""
+    lines = []
+    for line in out_of(vm, "mountinfo").splitlines():
+        match = re.match(r"^(\d+) (\d+) \S+ \S+ (\S+) \S+ - (\S+) (\S+)", line)
+        if match:
+            lines.append((int(match.group(1)), int(match.group(2)), match.group(3), match.group(4), match.group(5)))
+    return lines
+
+
+def prepare_new_root(vm):
+    for command in ("mkdir /newroot", "mount -t tmpfs -o size=2m newroot /newroot", "write /newroot/marker new root",
+                    "mkdir /newroot/initramfs"):
+        out = out_of(vm, command)
+        check(out.strip() == "", f"{command}: {out}", vm)
+
+
+@case
+def vfs_nullfs_root_and_the_init_idiom():
+    with boot("panic=-1 nullfs_rootfs") as vm:
+        mounts = mountinfo(vm)
+        check(mounts[:2] == [(1, 1, "/", "nullfs", "none"), (2, 1, "/", "tmpfs", "rootfs")],
+              f"nullfs is not mount 1 with the tmpfs as mount 2 on it: {mounts}", vm)
+        check("keel" in out_of(vm, "cat /etc/hostname"), "the initramfs was not unpacked into the tmpfs", vm)
+        prepare_new_root(vm)
+        before = free_pages(vm)
+        check(out_of(vm, "cd /newroot").strip() == "", "cd /newroot failed", vm)
+        out = out_of(vm, "pivot_root . .")
+        check(out.strip() == "", f"pivot_root . . failed: {out}", vm)
+        out = out_of(vm, "umount -l .")
+        check(out.strip() == "", f"umount -l . failed: {out}", vm)
+        listing = out_of(vm, "ls /")
+        check("marker" in listing and "etc" not in listing, f"/ is not the new root: {listing}", vm)
+        check("new root" in out_of(vm, "cat /marker"), "the new root's file is not readable", vm)
+        check(out_of(vm, "pwd").strip() == "/", "the working directory is not /", vm)
+        mounts = mountinfo(vm)
+        check([m[3:] for m in mounts] == [("nullfs", "none"), ("tmpfs", "newroot")],
+              f"after the lazy umount the old root is still listed: {mounts}", vm)
+        after = free_pages(vm)
+        # The old root held the unpacked initramfs (modules included).
+        check(after - before >= 30, f"the old root's pages were not returned ({before} -> {after} free)", vm)
+
+
+@case
+def vfs_pivot_root_keeps_the_initramfs():
+    with boot("panic=-1 nullfs_rootfs") as vm:
+        prepare_new_root(vm)
+        out_of(vm, "cd /newroot")
+        out = out_of(vm, "pivot_root . initramfs")
+        check(out.strip() == "", f"pivot_root . initramfs failed: {out}", vm)
+        check("keel" in out_of(vm, "cat /initramfs/etc/hostname"), "the old root is not at /initramfs", vm)
+        check("new root" in out_of(vm, "cat /marker"), "/ is not the new root", vm)
+        out = out_of(vm, "mounts")
+        check(re.search(r"^rootfs /initramfs tmpfs", out, re.M), f"mounts does not show the old root: {out}", vm)
+
+
+@case
+def vfs_pivot_root_on_the_tmpfs_root_fails():
+    with boot("panic=-1") as vm:
+        mounts = mountinfo(vm)
+        check(mounts and mounts[0][3:] == ("tmpfs", "rootfs") and mounts[0][0] == mounts[0][1],
+              f"without nullfs_rootfs the tmpfs is not the root mount: {mounts}", vm)
+        prepare_new_root(vm)
+        out_of(vm, "cd /newroot")
+        out = out_of(vm, "pivot_root . .")
+        check("Invalid argument (EINVAL)" in out, f"pivot_root on the absolute root did not fail with EINVAL: {out}", vm)
+
+
+@case
+def vfs_nullfs_refuses_every_change():
+    with boot("panic=-1 nullfs_rootfs") as vm:
+        out_of(vm, "mkdir /n")
+        check(out_of(vm, "mount -t nullfs none /n").strip() == "", "mounting nullfs failed", vm)
+        for command in ("mkdir /n/x", "write /n/f text", "ln -s target /n/l", "mv /n /n2"):
+            out = out_of(vm, command)
+            expected = "Operation not permitted (EPERM)" if command != "mv /n /n2" else "Device or resource busy (EBUSY)"
+            check(expected in out, f"{command} on nullfs: {out}", vm)
+        check(out_of(vm, "ls /n").split() == [".", ".."], "nullfs is not empty", vm)
+        out = out_of(vm, "rmmod nullfs")
+        check("could not remove 'nullfs'" in out, f"rmmod nullfs while mounted was not refused: {out}", vm)
+
+
+@case
+def vfs_tmpfs_limits_and_memory_returned():
+    with boot("panic=-1") as vm:
+        out_of(vm, "mkdir /s /i")
+        check(out_of(vm, "mount -t tmpfs -o size=16k small /s").strip() == "", "mount size=16k failed", vm)
+        baseline = free_pages(vm)
+        for number in range(4):
+            out = out_of(vm, f"write /s/f{number} page {number}")
+            check(out.strip() == "", f"write /s/f{number}: {out}", vm)
+        out = out_of(vm, "write /s/f4 one too many")
+        check("No space left on device (ENOSPC)" in out, f"the fifth page did not fail with ENOSPC: {out}", vm)
+        used = free_pages(vm)
+        check(baseline - used >= 4, f"four files did not take four pages ({baseline} -> {used})", vm)
+        out_of(vm, "rm /s/f0 /s/f1 /s/f2 /s/f3 /s/f4")
+        returned = free_pages(vm)
+        check(returned >= baseline - 1, f"rm did not return the pages ({baseline} -> {used} -> {returned})", vm)
+        out = out_of(vm, "mount -t tmpfs -o nr_inodes=3,mode=700,uid=5 inodes /i")
+        check(out.strip() == "", f"mount nr_inodes=3: {out}", vm)
+        out_of(vm, "mkdir /i/a /i/b")
+        check("(ENOSPC)" in out_of(vm, "mkdir /i/c"), "nr_inodes=3 allowed a fourth inode", vm)
+        check("Access: (0700/drwx------)  Uid: 5" in out_of(vm, "stat /i"), "mode=/uid= not applied", vm)
+        out = out_of(vm, "mount -t tmpfs -o size=lots bad /i")
+        check("bad value 'lots' for mount option 'size'" in out and "(EINVAL)" in out,
+              f"a bad option was not reported with its value: {out}", vm)
+
+
+@case
+def vfs_busy_umount_and_lazy_umount():
+    with boot("panic=-1") as vm:
+        out_of(vm, "mkdir /mnt")
+        out_of(vm, "mount -t tmpfs scratch /mnt")
+        out_of(vm, "write /mnt/file still readable")
+        out_of(vm, "cd /mnt")
+        out = out_of(vm, "umount /mnt")
+        check("target is busy (EBUSY)" in out, f"umount of the working directory's mount: {out}", vm)
+        out = out_of(vm, "umount -l /mnt")
+        check(out.strip() == "", f"umount -l failed: {out}", vm)
+        check("still readable" in out_of(vm, "cat file"), "the detached tree is not usable from its cwd", vm)
+        check("scratch" not in out_of(vm, "mounts"), "the detached mount is still listed", vm)
+        out_of(vm, "cd /")
+        check(out_of(vm, "ls /mnt").split() == [".", ".."], "/mnt is not the empty directory again", vm)
+
+
+@case
+def vfs_rmmod_tmpfs_refused_while_mounted():
+    with boot("panic=-1") as vm:
+        out = out_of(vm, "rmmod tmpfs")
+        check("could not remove 'tmpfs'" in out and "EBUSY" in out, f"rmmod tmpfs was not refused: {out}", vm)
+        check("tmpfs" in out_of(vm, "lsmod"), "tmpfs is gone", vm)
+        check(out_of(vm, "filesystems").count("superblock") >= 1, "filesystems lists nothing", vm)
+
+
+def newc_entries(data):
+    """(header fields, name, payload) of every entry of a newc archive."""
+    entries, offset = [], 0
+    while offset + 110 <= len(data) and data[offset:offset + 6] in (b"070701", b"070702"):
+        fields = [int(data[offset + 6 + 8 * i:offset + 14 + 8 * i], 16) for i in range(13)]
+        name_size, file_size = fields[11], fields[6]
+        name = data[offset + 110:offset + 110 + name_size - 1]
+        data_start = (offset + 110 + name_size + 3) & ~3
+        entries.append((fields, name, data[data_start:data_start + file_size]))
+        offset = (data_start + file_size + 3) & ~3
+        if name == b"TRAILER!!!":
+            break
+    return entries
+
+
+def newc_archive(entries, magic=b"070702", corrupt_check=None, offsets=None):
+    out = bytearray()
+    for fields, name, payload in entries:
+        if offsets is not None:
+            offsets.append(len(out))
+        fields = list(fields)
+        fields[6], fields[11] = len(payload), len(name) + 1
+        if magic == b"070702":
+            fields[12] = sum(payload) & 0xFFFFFFFF if fields[1] & 0o170000 == 0o100000 else 0
+            if name == corrupt_check:
+                fields[12] ^= 1
+        out += magic + b"".join(b"%08X" % value for value in fields) + name + b"\0"
+        out += b"\0" * (-len(out) % 4)
+        out += payload
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
+def boot_with_image(image):
+    handle = tempfile.NamedTemporaryFile(suffix=".cpio", delete=False)
+    handle.write(image)
+    handle.close()
+    try:
+        return boot("panic=-1", initrd=handle.name), handle.name
+    except Exception:
+        os.unlink(handle.name)
+        raise
+
+
+@case
+def vfs_malformed_initramfs_is_reported_and_boot_continues():
+    with open(INITRAMFS, "rb") as source:
+        original = source.read()
+    entries = newc_entries(original)
+    check(len(entries) > 5, "cannot parse the default initramfs")
+    middle = len(entries) // 2
+    offsets = []
+    bad_magic = bytearray(newc_archive(entries, magic=b"070701", offsets=offsets))
+    bad_magic[offsets[middle]:offsets[middle] + 6] = b"07070X"
+    target = next(name for fields, name, payload in entries if payload and fields[1] & 0o170000 == 0o100000)
+    variants = {
+        "bad magic": (bytes(bad_magic), rf"entry {middle + 1} at offset 0x{offsets[middle]:x}: bad magic \"07070X\""),
+        "truncated": (original[:len(original) // 3], r"entry \d+ .*(truncated|exceeds the archive)"),
+        "crc": (newc_archive(entries, corrupt_check=target), rf"entry \d+ \(\"{target.decode()}\"\).*checksum mismatch"),
+    }
+    for what, (image, expected) in variants.items():
+        vm, path = boot_with_image(image)
+        try:
+            with vm:
+                log = vm.output
+                check(re.search(expected, log), f"{what}: the boot log does not say '{expected}'", vm)
+                out = out_of(vm, "ls /")
+                check("ls:" in out or "." in out, f"{what}: the console does not work: {out}", vm)
+        finally:
+            os.unlink(path)
+
+
+@case
+def initramfs_memory_is_freed_after_unpacking():
+    def reserved_pages(vm):
+        match = re.search(r"reserved (\d+)", vm.command_output("mem"))
+        check(match, "mem printed no reserved count", vm)
+        return int(match.group(1))
+
+    with boot(initrd=None) as vm:
+        without = reserved_pages(vm)
+    with boot() as vm:
+        log = vm.command_output("dmesg")
+        check(re.search(r"Freeing initrd memory: \d+K", log), "the initramfs memory was not freed", vm)
+        # Once unpacked, the archive holds no pages: as many are reserved as
+        # when there was no archive at all.
+        check(reserved_pages(vm) == without, "pages of the initramfs are still reserved", vm)
+        check("hello, world" in vm.command_output("insmod hello"), "insmod through the VFS failed", vm)

@@ -1,0 +1,310 @@
+// The mount tree: new mounts, stacking, bind (with MS_REC), move, remount
+// read-only, umount with EBUSY and MNT_DETACH, pivot_root (with Linux's
+// checks and the pivot_root(".", ".") idiom over nullfs), namespaces.
+#include "fixture.h"
+
+using namespace vfs_test;
+
+TEST_CASE("mount: new mounts, crossing, '..' and busy umount")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/mnt", 0755).is_ok());
+    f.write("/mnt/under", "hidden");
+    REQUIRE(vfs_mount(f.ctx, "scratch", "/mnt", "tmpfs", 0, "size=64k").is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/mnt/under", true)) == Error::ENOENT);
+    f.write("/mnt/over", "on top");
+    auto over = vfs_stat(f.ctx, "/mnt/over", true);
+    auto root = vfs_stat(f.ctx, "/", true);
+    REQUIRE(over.is_ok());
+    CHECK(over.value().mount_id != root.value().mount_id);
+    CHECK(f.read("/mnt/../mnt/over") == "on top"); // ".." at a mount root goes to the parent mount
+    REQUIRE(vfs_chdir(f.ctx, "/mnt").is_ok());
+    CHECK(f.cwd() == "/mnt");
+    REQUIRE(vfs_chdir(f.ctx, "..").is_ok());
+    CHECK(f.cwd() == "/");
+
+    CHECK(err(vfs_mount(f.ctx, "x", "/mnt", "nosuchfs", 0, nullptr)) == Error::ENODEV);
+    CHECK(err(vfs_mount(f.ctx, "x", "/mnt/over", "tmpfs", 0, nullptr)) == Error::ENOTDIR);
+    CHECK(err(vfs_mount(f.ctx, "x", "/mnt", "tmpfs", 0, "size=lots")) == Error::EINVAL);
+    CHECK(std::string(host_last_log()).find("'lots'") != std::string::npos);
+    CHECK(err(vfs_mount(f.ctx, "x", "/mnt", "tmpfs", 0, "colour=blue")) == Error::EINVAL);
+    CHECK(std::string(host_last_log()).find("colour=blue") != std::string::npos);
+
+    // Busy: an open file, a working directory, a submount.
+    auto file = vfs_open(f.ctx, "/mnt/over", kOpenReadOnly, 0);
+    REQUIRE(file.is_ok());
+    CHECK(err(vfs_umount(f.ctx, "/mnt", 0)) == Error::EBUSY);
+    vfs_close(file.value());
+    REQUIRE(vfs_chdir(f.ctx, "/mnt").is_ok());
+    CHECK(err(vfs_umount(f.ctx, "/mnt", 0)) == Error::EBUSY);
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    CHECK(err(vfs_rmdir(f.ctx, "/mnt")) == Error::EBUSY);
+    CHECK(err(vfs_umount(f.ctx, "/mnt/over", 0)) == Error::EINVAL); // not a mount point
+    CHECK(err(vfs_umount(f.ctx, "/", 0)) == Error::EINVAL);         // the namespace's root
+    REQUIRE(vfs_umount(f.ctx, "/mnt", 0).is_ok());
+    CHECK(f.read("/mnt/under") == "hidden");
+    CHECK(err(vfs_umount(f.ctx, "/mnt", 0)) == Error::EINVAL);
+    CHECK(vfs_counters().superblocks == 1);
+}
+
+TEST_CASE("mount: stacked mounts come off top first")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/m", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "one", "/m", "tmpfs", 0, nullptr).is_ok());
+    f.write("/m/which", "one");
+    REQUIRE(vfs_mount(f.ctx, "two", "/m", "tmpfs", 0, nullptr).is_ok());
+    f.write("/m/which", "two");
+    CHECK(f.mounts().size() == 3);
+    REQUIRE(vfs_umount(f.ctx, "/m", 0).is_ok());
+    CHECK(f.read("/m/which") == "one");
+    REQUIRE(vfs_umount(f.ctx, "/m", 0).is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/m/which", true)) == Error::ENOENT);
+}
+
+TEST_CASE("mount: lazy umount keeps the tree usable until its last user goes")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/mnt", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "lazy", "/mnt", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/mnt/sub", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "inner", "/mnt/sub", "tmpfs", 0, nullptr).is_ok());
+    f.write("/mnt/sub/deep", "deep");
+    f.write("/mnt/file", "still here");
+    auto file = vfs_open(f.ctx, "/mnt/sub/deep", kOpenReadOnly, 0);
+    REQUIRE(file.is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/mnt").is_ok());
+    CHECK(err(vfs_umount(f.ctx, "/mnt", 0)) == Error::EBUSY);
+    REQUIRE(vfs_umount(f.ctx, "/mnt", kUmountDetach).is_ok());
+    CHECK(f.mounts().size() == 1);
+    CHECK(vfs_counters().superblocks == 3);
+    // The working directory still works, relative paths too; the submount
+    // was disconnected, so "sub" is the plain directory again.
+    CHECK(f.read("file") == "still here");
+    CHECK(err(vfs_stat(f.ctx, "sub/deep", true)) == Error::ENOENT);
+    char buffer[8];
+    auto done = vfs_read(*file.value(), buffer, sizeof(buffer));
+    REQUIRE(done.is_ok());
+    CHECK(std::string(buffer, done.value()) == "deep");
+    CHECK(f.cwd().rfind("(unreachable)", 0) == 0);
+    REQUIRE(vfs_chdir(f.ctx, "..").is_ok()); // ".." at a detached root stays
+    f.write("made-after", "x");
+    vfs_close(file.value());
+    CHECK(vfs_counters().superblocks == 2); // the inner tmpfs went with the file
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    CHECK(vfs_counters().superblocks == 1); // and the lazy one with the cwd
+    CHECK(vfs_counters().mounts == 1);
+}
+
+TEST_CASE("mount: bind, recursive bind, move and read-only")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/src", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/src/inner", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "sub", "/src/inner", "tmpfs", 0, nullptr).is_ok());
+    f.write("/src/inner/x", "x");
+    f.write("/src/file", "f");
+    REQUIRE(vfs_mkdir(f.ctx, "/plain", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/rec", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "/src", "/plain", nullptr, kMountBind, nullptr).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "/src", "/rec", nullptr, kMountBind | kMountRecursive, nullptr).is_ok());
+    CHECK(f.read("/plain/file") == "f");
+    CHECK(err(vfs_stat(f.ctx, "/plain/inner/x", true)) == Error::ENOENT);
+    CHECK(f.read("/rec/inner/x") == "x");
+    f.write("/plain/new", "shared");
+    CHECK(f.read("/src/new") == "shared"); // the same filesystem
+
+    auto lines = f.mounts();
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[2].mountpoint == "/plain");
+    CHECK(lines[2].root == "/src");
+
+    // Bind a file onto a file; type mismatch fails.
+    f.write("/target-file", "t");
+    REQUIRE(vfs_mount(f.ctx, "/src/file", "/target-file", nullptr, kMountBind, nullptr).is_ok());
+    CHECK(f.read("/target-file") == "f");
+    CHECK(err(vfs_mount(f.ctx, "/src/file", "/rec", nullptr, kMountBind, nullptr)) == Error::ENOTDIR);
+
+    // Read-only bind remount.
+    REQUIRE(vfs_mount(f.ctx, nullptr, "/plain", nullptr, kMountRemount | kMountBind | kMountReadOnly, nullptr).is_ok());
+    CHECK(err(vfs_mkdir(f.ctx, "/plain/no", 0755)) == Error::EROFS);
+    CHECK(err(vfs_open(f.ctx, "/plain/file", kOpenWriteOnly, 0)) == Error::EROFS);
+    CHECK(vfs_mkdir(f.ctx, "/src/yes", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, nullptr, "/plain", nullptr, kMountRemount | kMountBind, nullptr).is_ok());
+    CHECK(vfs_mkdir(f.ctx, "/plain/no", 0755).is_ok());
+
+    // Move: the inner mount from /src/inner to /moved.
+    REQUIRE(vfs_mkdir(f.ctx, "/moved", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "/src/inner", "/moved", nullptr, kMountMove, nullptr).is_ok());
+    CHECK(f.read("/moved/x") == "x");
+    CHECK(err(vfs_stat(f.ctx, "/src/inner/x", true)) == Error::ENOENT);
+    CHECK(err(vfs_mount(f.ctx, "/src", "/moved", nullptr, kMountMove, nullptr)) == Error::EINVAL); // not a mount
+    REQUIRE(vfs_mkdir(f.ctx, "/moved/below", 0755).is_ok());
+    CHECK(err(vfs_mount(f.ctx, "/moved", "/moved/below", nullptr, kMountMove, nullptr)) == Error::ELOOP);
+
+    // Superblock remount read-only, then back.
+    REQUIRE(vfs_mount(f.ctx, nullptr, "/moved", nullptr, kMountRemount | kMountReadOnly, nullptr).is_ok());
+    CHECK(err(vfs_unlink(f.ctx, "/moved/x")) == Error::EROFS);
+    REQUIRE(vfs_mount(f.ctx, nullptr, "/moved", nullptr, kMountRemount, "size=1m").is_ok());
+    CHECK(vfs_unlink(f.ctx, "/moved/x").is_ok());
+}
+
+TEST_CASE("mount: pivot_root over nullfs, then lazily unmount the old root")
+{
+    Fixture f(true);
+    auto lines = f.mounts();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].fstype == "nullfs");
+    CHECK(lines[0].mountpoint == "/");
+    CHECK(lines[1].fstype == "tmpfs");
+    CHECK(lines[1].mountpoint == "/");
+    CHECK(lines[1].parent == lines[0].id);
+
+    f.write("/old-file", "old");
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "new", "/newroot", "tmpfs", 0, nullptr).is_ok());
+    f.write("/newroot/new-file", "new");
+    REQUIRE(vfs_chdir(f.ctx, "/newroot").is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, "/old-file", ".")) == Error::ENOTDIR);
+    REQUIRE(vfs_mkdir(f.ctx, "/plain", 0755).is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, "/plain", "/plain")) == Error::EBUSY); // same mount as the root
+    REQUIRE(vfs_pivot_root(f.ctx, ".", ".").is_ok());
+    CHECK(f.read("/new-file") == "new");
+    CHECK(f.cwd() == "/");
+    REQUIRE(vfs_umount(f.ctx, ".", kUmountDetach).is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/old-file", true)) == Error::ENOENT);
+    lines = f.mounts();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].source == "new");
+    CHECK(vfs_counters().superblocks == 2); // the old root's tmpfs is gone
+    CHECK(f.read("/../new-file") == "new");
+}
+
+TEST_CASE("mount: pivot_root keeping the old root at put_old")
+{
+    Fixture f(true);
+    f.write("/old-file", "old");
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "new", "/newroot", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot/initramfs", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/elsewhere", 0755).is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, "/newroot", "/elsewhere")) == Error::EBUSY); // put_old on the root mount
+    REQUIRE(vfs_mount(f.ctx, "other", "/elsewhere", "tmpfs", 0, nullptr).is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, "/newroot", "/elsewhere")) == Error::EINVAL); // put_old not under new_root
+    CHECK(err(vfs_pivot_root(f.ctx, "/elsewhere", "/newroot")) == Error::EINVAL); // put_old not under new_root
+    REQUIRE(vfs_umount(f.ctx, "/elsewhere", 0).is_ok());
+    REQUIRE(vfs_pivot_root(f.ctx, "/newroot", "/newroot/initramfs").is_ok());
+    CHECK(f.read("/initramfs/old-file") == "old");
+    CHECK(f.cwd() == "/"); // the working directory was the old root: moved to the new one
+    // Linux's order: the list is not reordered, only the tree.
+    auto lines = f.mounts();
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[1].source == "rootfs");
+    CHECK(lines[1].mountpoint == "/initramfs");
+    CHECK(lines[2].source == "new");
+    CHECK(lines[2].mountpoint == "/");
+    REQUIRE(vfs_umount(f.ctx, "/initramfs", 0).is_ok());
+}
+
+TEST_CASE("mount: pivot_root on the absolute root fails with EINVAL")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "new", "/newroot", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/newroot").is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, ".", ".")) == Error::EINVAL);
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+}
+
+TEST_CASE("mount: unshare copies the tree; later mounts stay private")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/shared", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "before", "/shared", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/shared").is_ok());
+    auto clone = vfs_context_clone(f.ctx);
+    REQUIRE(clone.is_ok());
+    VfsContext& other = *clone.value();
+    REQUIRE(vfs_unshare(other, kCloneNewNamespace).is_ok());
+    CHECK(f.mounts(&other).size() == 2);
+    char cwd[64];
+    auto length = vfs_getcwd(other, cwd, sizeof(cwd));
+    REQUIRE(length.is_ok());
+    CHECK(std::string(cwd, length.value()) == "/shared");
+
+    REQUIRE(vfs_mkdir(f.ctx, "/private", 0755).is_ok());
+    REQUIRE(vfs_mount(other, "mine", "/private", "tmpfs", 0, nullptr).is_ok());
+    f.write("/private/file", "host view");
+    CHECK(err(vfs_stat(other, "/private/file", true)) == Error::ENOENT);
+    CHECK(f.mounts(&other).size() == 3);
+    CHECK(f.mounts().size() == 2);
+    REQUIRE(vfs_chdir(other, "/").is_ok());
+    REQUIRE(vfs_umount(other, "/shared", 0).is_ok()); // only in the copy
+    CHECK(f.mounts().size() == 2);
+    CHECK(f.mounts(&other).size() == 2);
+    // A mount of the other namespace cannot be unmounted from this one.
+    vfs_context_release(clone.value());
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    CHECK(vfs_counters().superblocks == 2);
+}
+
+TEST_CASE("mount: filesystem types and module pins")
+{
+    Fixture f;
+    CHECK(host_platform_stats().pins == 1); // the root tmpfs
+    REQUIRE(vfs_mkdir(f.ctx, "/n", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/n", "nullfs", 0, nullptr).is_ok());
+    CHECK(host_platform_stats().pins == 2);
+    CHECK(err(vfs_unregister_filesystem(&nullfs_type_ops)) == Error::EBUSY);
+    CHECK(err(vfs_register_filesystem(&tmpfs_type_ops, nullptr)) == Error::EEXIST);
+    // nullfs refuses every change.
+    CHECK(err(vfs_mkdir(f.ctx, "/n/x", 0755)) == Error::EPERM);
+    CHECK(err(vfs_open(f.ctx, "/n/f", kOpenWriteOnly | kOpenCreate, 0644)) == Error::EPERM);
+    CHECK(err(vfs_symlink(f.ctx, "x", "/n/l")) == Error::EPERM);
+    CHECK(err(vfs_mknod(f.ctx, "/n/p", 0010644, 0)) == Error::EPERM);
+    keel_vfs_attr attr {};
+    CHECK(err(vfs_setattr(f.ctx, "/n", attr, KEEL_VFS_ATTR_MODE)) == Error::EPERM);
+    CHECK(err(vfs_rmdir(f.ctx, "/n/x")) == Error::ENOENT);
+    CHECK(f.list("/n") == std::vector<std::string> { ".", ".." });
+    auto stats = vfs_statfs(f.ctx, "/n");
+    REQUIRE(stats.is_ok());
+    CHECK(stats.value().magic == 0x4e554c4c);
+    REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
+    CHECK(host_platform_stats().pins == 1);
+
+    // Tables from modules are checked field by field.
+    keel_fs_type_ops bad = tmpfs_type_ops;
+    char problem[160];
+    bad.name = "Bad Name";
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
+    CHECK(std::string(problem).find("\"Bad Name\"") != std::string::npos);
+    bad = tmpfs_type_ops;
+    bad.version = 99;
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
+    CHECK(std::string(problem).find("version 99") != std::string::npos);
+    bad = tmpfs_type_ops;
+    bad.lookup = nullptr;
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
+    CHECK(std::string(problem).find("lookup") != std::string::npos);
+    bad = tmpfs_type_ops;
+    bad.size = 12;
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
+    CHECK(std::string(problem).find("size 12") != std::string::npos);
+
+    // An older, smaller table (no readdir and later): accepted, and what
+    // it lacks is absent.
+    keel_fs_type_ops old = tmpfs_type_ops;
+    old.name = "oldfs";
+    old.size = offsetof(keel_fs_type_ops, readdir);
+    old.readdir = reinterpret_cast<keel_fs_readdir_fn>(0x1); // past `size`: never read
+    REQUIRE(vfs_register_filesystem(&old, nullptr).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/o", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "o", "/o", "oldfs", 0, nullptr).is_ok());
+    auto dir = vfs_open(f.ctx, "/o", kOpenReadOnly | kOpenDirectory, 0);
+    REQUIRE(dir.is_ok());
+    auto visit = [](void*, const char*, size_t, uint64_t, uint32_t) { return 0; };
+    CHECK(err(vfs_readdir(*dir.value(), visit, nullptr)) == Error::ENOSYS);
+    vfs_close(dir.value());
+    REQUIRE(vfs_umount(f.ctx, "/o", 0).is_ok());
+    REQUIRE(vfs_unregister_filesystem(&old).is_ok());
+}

@@ -1,0 +1,154 @@
+// The initramfs unpacker: every file type, hard links with data in the
+// last link, concatenated archives, checksums, and malformed archives
+// reported precisely, with what came before kept.
+#include "../cpio/newc_writer.h"
+#include "fixture.h"
+#include "vfs/unpack.h"
+
+using namespace vfs_test;
+using cpio_test::TestEntry;
+
+namespace {
+
+struct Unpacked {
+    Result<void> result = Result<void>();
+    UnpackReport report {};
+    std::string message;
+    std::vector<std::string> skipped;
+};
+
+Unpacked unpack(Fixture& f, const std::string& archive, const char* destination = "/")
+{
+    Unpacked out;
+    UnpackOptions options;
+    options.skip = [](void* context, const char* message) {
+        static_cast<std::vector<std::string>*>(context)->push_back(message);
+    };
+    options.skip_context = &out.skipped;
+    char message[256];
+    auto result = unpack_cpio(
+        f.ctx, destination, archive.data(), archive.size(), options, out.report, message, sizeof(message));
+    out.result = result.is_ok() ? Result<void>() : Result<void>(result.error());
+    out.message = message;
+    return out;
+}
+
+TestEntry entry(const char* name, uint32_t mode, std::string data = "", uint32_t ino = 1)
+{
+    TestEntry e;
+    e.name = name;
+    e.mode = mode;
+    e.data = data;
+    e.ino = ino;
+    return e;
+}
+
+} // namespace
+
+TEST_CASE("unpack: every type, attributes and hard links")
+{
+    Fixture f;
+    TestEntry link1 = entry("bin/sh", 0100755, "", 7);
+    link1.nlink = 2;
+    TestEntry link2 = entry("bin/busybox", 0100755, "#!binary", 7);
+    link2.nlink = 2;
+    TestEntry owned = entry("etc/owned", 0100600, "secret", 8);
+    owned.uid = 1000;
+    owned.gid = 50;
+    owned.mtime = 1700000000;
+    TestEntry device = entry("dev/console", 0020600, "", 9);
+    device.rdev_major = 5;
+    device.rdev_minor = 1;
+    std::string archive = cpio_test::build({ entry(".", 040755, "", 2), entry("bin", 040755, "", 3),
+        entry("etc", 040755, "", 4), entry("dev", 040755, "", 5), link1, link2, owned, device,
+        entry("etc/name", 0120777, "owned", 10), entry("run", 040700, "", 11), entry("run/fifo", 010644, "", 12) });
+    auto out = unpack(f, archive);
+    REQUIRE(out.result.is_ok());
+    CHECK(out.report.files == 2);
+    CHECK(out.report.hard_links == 1);
+    CHECK(out.report.directories == 5);
+    CHECK(out.report.symlinks == 1);
+    CHECK(out.report.special == 2);
+    CHECK(out.skipped.empty());
+    CHECK(f.read("/bin/sh") == "#!binary");
+    CHECK(vfs_stat(f.ctx, "/bin/sh", true).value().attr.nlink == 2);
+    auto stat = vfs_stat(f.ctx, "/etc/owned", true).value().attr;
+    CHECK(stat.uid == 1000);
+    CHECK(stat.gid == 50);
+    CHECK((stat.mode & 07777) == 0600);
+    CHECK(stat.mtime_ns == 1700000000ull * 1000000000ull);
+    CHECK(f.read("/etc/name") == "secret");
+    CHECK(vfs_stat(f.ctx, "/dev/console", true).value().attr.rdev == ((5u << 20) | 1));
+    CHECK((vfs_stat(f.ctx, "/run", true).value().attr.mode & 07777) == 0700);
+}
+
+TEST_CASE("unpack: concatenated archives override, CRC archives verify")
+{
+    Fixture f;
+    TestEntry crc = entry("file", 0100644, "second");
+    crc.with_checksum = true;
+    std::string archive = cpio_test::build({ entry("file", 0100644, "first"), entry("dir", 040755) });
+    archive += std::string(512, '\0');
+    archive += cpio_test::build({ crc });
+    auto out = unpack(f, archive);
+    REQUIRE(out.result.is_ok());
+    CHECK(out.report.archives == 2);
+    CHECK(f.read("/file") == "second");
+
+    TestEntry bad = entry("bad", 0100644, "data");
+    bad.with_checksum = true;
+    bad.check = 1;
+    out = unpack(f, cpio_test::build({ entry("good", 0100644, "ok"), bad }));
+    CHECK(err(out.result) == Error::EBADMSG);
+    CHECK(out.message.find("entry 2 (\"bad\")") != std::string::npos);
+    CHECK(out.message.find("checksum mismatch") != std::string::npos);
+    CHECK(f.read("/good") == "ok");
+}
+
+TEST_CASE("unpack: malformed archives are reported with the entry and the field")
+{
+    Fixture f;
+    // Bad magic in the middle.
+    TestEntry broken = entry("second", 0100644, "x");
+    broken.magic = "07070X";
+    auto out = unpack(f, cpio_test::build({ entry("first", 0100644, "1"), broken }));
+    CHECK(err(out.result) == Error::EINVAL);
+    CHECK(out.message.find("entry 2") != std::string::npos);
+    CHECK(out.message.find("bad magic") != std::string::npos);
+    CHECK(f.read("/first") == "1");
+
+    // Truncated.
+    std::string archive = cpio_test::build({ entry("whole", 0100644, std::string(100, 'w')) });
+    out = unpack(f, archive.substr(0, 150));
+    CHECK(err(out.result) == Error::EINVAL);
+    CHECK(out.message.find("entry 1 (\"whole\")") != std::string::npos);
+
+    // An entry the VFS refuses is skipped and named; the rest goes on.
+    out = unpack(f, cpio_test::build({ entry("no/such/dir/file", 0100644, "x"), entry("after", 0100644, "a") }));
+    REQUIRE(out.result.is_ok());
+    REQUIRE(out.skipped.size() == 1);
+    CHECK(out.skipped[0] == "entry 1 (\"no/such/dir/file\"): cannot write file: ENOENT");
+    CHECK(f.read("/after") == "a");
+}
+
+TEST_CASE("unpack: into a subdirectory, and out of memory at every step")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/initramfs", 0755).is_ok());
+    std::string archive = cpio_test::build(
+        { entry("d", 040755, "", 2), entry("d/f", 0100644, "content", 3), entry("d/l", 0120777, "f", 4) });
+    auto out = unpack(f, archive, "/initramfs/");
+    REQUIRE(out.result.is_ok());
+    CHECK(f.read("/initramfs/d/l") == "content");
+    // Every allocation failing in turn: errors, never leaks or crashes.
+    for (long budget = 0; budget < 60; budget++) {
+        host_platform_stats().fail_allocations_after = budget;
+        UnpackReport report {};
+        UnpackOptions options;
+        char message[128];
+        (void)unpack_cpio(
+            f.ctx, "/initramfs", archive.data(), archive.size(), options, report, message, sizeof(message));
+        host_platform_stats().fail_allocations_after = -1;
+    }
+    CHECK(f.read("/initramfs/d/f") == "content");
+}

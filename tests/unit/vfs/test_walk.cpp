@@ -1,0 +1,140 @@
+// Path walk: ".", "..", symlinks (relative, absolute, loops, the 40-link
+// limit), trailing slashes, name and path limits, permissions.
+#include "fixture.h"
+
+using namespace vfs_test;
+
+TEST_CASE("walk: dots, slashes and symlinks")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/a", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/b", 0755).is_ok());
+    f.write("/a/b/file", "data");
+    CHECK(f.read("//a/./b/../b///file") == "data");
+    CHECK(f.read("/../../a/b/file") == "data"); // ".." at the root stays there
+    REQUIRE(vfs_symlink(f.ctx, "b/file", "/a/rel").is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "/a/b", "/abs").is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "../a/b/", "/a/up").is_ok());
+    CHECK(f.read("/a/rel") == "data");
+    CHECK(f.read("/abs/file") == "data");
+    CHECK(f.read("/a/up/file") == "data");
+    CHECK(f.read("/abs/../b/file") == "data"); // ".." after a symlink is the target's parent
+
+    auto link_stat = vfs_stat(f.ctx, "/abs", false);
+    REQUIRE(link_stat.is_ok());
+    CHECK(mode_is_symlink(link_stat.value().attr.mode));
+    auto dir_stat = vfs_stat(f.ctx, "/abs", true);
+    REQUIRE(dir_stat.is_ok());
+    CHECK(mode_is_directory(dir_stat.value().attr.mode));
+
+    char target[64];
+    auto length = vfs_readlink(f.ctx, "/a/rel", target, sizeof(target));
+    REQUIRE(length.is_ok());
+    CHECK(std::string(target, length.value()) == "b/file");
+    CHECK(err(vfs_readlink(f.ctx, "/a", target, sizeof(target))) == Error::EINVAL);
+
+    CHECK(err(vfs_stat(f.ctx, "/a/b/file/", true)) == Error::ENOTDIR);
+    CHECK(err(vfs_stat(f.ctx, "/a/b/file/x", true)) == Error::ENOTDIR);
+    CHECK(err(vfs_stat(f.ctx, "/a/missing/x", true)) == Error::ENOENT);
+    CHECK(err(vfs_stat(f.ctx, "", true)) == Error::ENOENT);
+    CHECK(vfs_stat(f.ctx, "/a/b/", true).is_ok());
+}
+
+TEST_CASE("walk: symlink loops and the 40-link limit")
+{
+    Fixture f;
+    REQUIRE(vfs_symlink(f.ctx, "loop2", "/loop1").is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "loop1", "/loop2").is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/loop1", true)) == Error::ELOOP);
+    CHECK(vfs_stat(f.ctx, "/loop1", false).is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "/self/x", "/self").is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/self", true)) == Error::ELOOP);
+
+    // A chain of exactly 40 links resolves; 41 does not.
+    f.write("/end", "end");
+    std::string previous = "/end";
+    for (int i = 1; i <= 41; i++) {
+        std::string name = "/l" + std::to_string(i);
+        REQUIRE(vfs_symlink(f.ctx, previous.c_str(), name.c_str()).is_ok());
+        previous = name;
+    }
+    CHECK(f.read("/l40") == "end");
+    CHECK(err(vfs_stat(f.ctx, "/l41", true)) == Error::ELOOP);
+    CHECK(err(vfs_open(f.ctx, "/l1", kOpenReadOnly | kOpenNoFollow, 0)) == Error::ELOOP);
+}
+
+TEST_CASE("walk: name and path limits")
+{
+    Fixture f;
+    std::string name255(255, 'n'), name256(256, 'n');
+    REQUIRE(vfs_mkdir(f.ctx, ("/" + name255).c_str(), 0755).is_ok());
+    CHECK(err(vfs_mkdir(f.ctx, ("/" + name256).c_str(), 0755)) == Error::ENAMETOOLONG);
+    CHECK(err(vfs_stat(f.ctx, ("/" + name256 + "/x").c_str(), true)) == Error::ENAMETOOLONG);
+
+    std::string long_path;
+    while (long_path.size() < 4095)
+        long_path += "/.";
+    long_path.resize(4095);
+    CHECK(vfs_stat(f.ctx, long_path.c_str(), true).is_ok()); // 4095 bytes + NUL fits
+    long_path += "/";
+    CHECK(err(vfs_stat(f.ctx, long_path.c_str(), true)) == Error::ENAMETOOLONG);
+
+    // A symlink expansion that grows the path past the limit.
+    std::string target(3000, '/');
+    target += "x";
+    REQUIRE(vfs_symlink(f.ctx, target.c_str(), "/big").is_ok());
+    std::string through = "/big" + std::string(1200, '/') + "y";
+    CHECK(err(vfs_stat(f.ctx, through.c_str(), true)) == Error::ENAMETOOLONG);
+}
+
+TEST_CASE("walk: working directory, removed directories and getcwd")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/d/e", 0755).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/d/e").is_ok());
+    CHECK(f.cwd() == "/d/e");
+    f.write("here", "x");
+    CHECK(f.read("/d/e/here") == "x");
+    REQUIRE(vfs_chdir(f.ctx, "..").is_ok());
+    CHECK(f.cwd() == "/d");
+    CHECK(err(vfs_chdir(f.ctx, "e/here")) == Error::ENOTDIR);
+    REQUIRE(vfs_mkdir(f.ctx, "gone", 0755).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "gone").is_ok());
+    REQUIRE(vfs_rmdir(f.ctx, "/d/gone").is_ok());
+    CHECK(f.cwd() == "error:ENOENT");
+    CHECK(err(vfs_mkdir(f.ctx, "x", 0755)) == Error::ENOENT); // nothing is created in a removed directory
+    CHECK(f.list(".") == std::vector<std::string> { ".", ".." });
+    REQUIRE(vfs_chdir(f.ctx, "..").is_ok());
+    CHECK(f.cwd() == "/d");
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+}
+
+TEST_CASE("walk: permissions for other users")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/private", 0700).is_ok());
+    f.write("/private/secret", "s");
+    REQUIRE(vfs_mkdir(f.ctx, "/open", 0777).is_ok());
+    f.write("/readonly", "r");
+    keel_vfs_attr attr {};
+    attr.mode = 0444;
+    REQUIRE(vfs_setattr(f.ctx, "/readonly", attr, KEEL_VFS_ATTR_MODE).is_ok());
+
+    auto user = vfs_context_clone(f.ctx);
+    REQUIRE(user.is_ok());
+    VfsContext& u = *user.value();
+    vfs_set_credentials(u, 1000, 1000);
+    CHECK(err(vfs_stat(u, "/private/secret", true)) == Error::EACCES);
+    CHECK(err(vfs_chdir(u, "/private")) == Error::EACCES);
+    CHECK(err(vfs_open(u, "/readonly", kOpenWriteOnly, 0)) == Error::EACCES);
+    auto readable = vfs_open(u, "/readonly", kOpenReadOnly, 0);
+    REQUIRE(readable.is_ok());
+    vfs_close(readable.value());
+    CHECK(vfs_mkdir(u, "/open/mine", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/rootonly", 0755).is_ok());
+    CHECK(err(vfs_mkdir(u, "/rootonly/not-mine", 0755)) == Error::EACCES);
+    CHECK(err(vfs_mount(u, "none", "/open", "tmpfs", 0, nullptr)) == Error::EPERM);
+    CHECK(err(vfs_setattr(u, "/readonly", attr, KEEL_VFS_ATTR_MODE)) == Error::EPERM);
+    vfs_context_release(user.value());
+}
