@@ -99,8 +99,13 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     default: load_error(error, "%s: module verification failed: %s", path, diagnostic.text); return Err(check.error());
     }
 
-    // Unsigned, unknown key or unknown algorithm: a matter of policy.
-    Sha512Digest digest = Sha512::hash(module.file, module.file_size);
+    // Unsigned, unknown key or unknown algorithm: a matter of policy. The
+    // blocklist holds digests of module images (what signatures cover), so
+    // hash the image without its trailer: re-signing a blocked module with
+    // some other key must not get it past the blocklist.
+    auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
+    size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
+    Sha512Digest digest = Sha512::hash(module.file, image_length);
     if (keyring_digest_blocked(digest)) {
         load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
         return Err(Error::EKEYREJECTED);
@@ -114,8 +119,7 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
         check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text);
     add_taint(Taint::UnsignedModule);
     module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);
-    auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
-    module.image_size = trailer.is_ok() ? trailer.value().image_length : module.file_size;
+    module.image_size = image_length;
     return {};
 }
 

@@ -41,9 +41,11 @@ def time_boot():
         dmesg = vm.command_output("dmesg")
         match = re.search(r"boot: core up in (\d+) us", dmesg)
         guest_us = int(match.group(1)) if match else None
+        unpack = re.search(r"initramfs: unpacked (\d+) entries .*?, (\d+) bytes in (\d+) us", dmesg)
+        unpack = tuple(int(value) for value in unpack.groups()) if unpack else None
     finally:
         vm.kill()
-    return wall, guest_us
+    return wall, guest_us, unpack
 
 
 def image_size(path):
@@ -89,13 +91,15 @@ def main():
     options = parser.parse_args()
     runs = max(5, options.runs)
 
-    floors, boots, guests = [], [], []
+    floors, boots, guests, unpacks = [], [], [], []
     for _ in range(runs):
         floors.append(time_floor())
-        wall, guest = time_boot()
+        wall, guest, unpack = time_boot()
         boots.append(wall)
         if guest is not None:
             guests.append(guest)
+        if unpack:
+            unpacks.append(unpack)
 
     floor = statistics.median(floors)
     boot = statistics.median(boots)
@@ -106,6 +110,11 @@ def main():
     print(f"  Keel / floor                        {boot / floor:8.2f} x")
     if guests:
         print(f"  guest: kernel entry to console      {statistics.median(guests) / 1000:8.1f} ms   (TSC)")
+    if unpacks:
+        entries, size, _ = unpacks[0]
+        us = statistics.median(u[2] for u in unpacks)
+        print(f"  initramfs unpack into tmpfs         {us / 1000:8.1f} ms   ({entries} entries, {size / 1024:.0f} KiB: "
+              f"{size / us:.1f} MB/s)")
     loads = module_loads(runs)
     if loads["signed"]:
         print(f"insmod of hello.kmod (median of {runs} loads in one boot, kernel TSC, microseconds)")

@@ -88,6 +88,9 @@ def blocked_module_digest_is_refused():
         vm.command_output(f"keyctl block-module {meta['hello_digest']}")
         refused(vm, "hello", "digest is blocklisted", "EKEYREJECTED")
         refused(vm, "/lib/test/hello-unsigned.kmod", "digest is blocklisted", "EKEYREJECTED")
+        # The same image signed by another (untrusted) key is still the blocked module.
+        refused(vm, "/lib/test/hello-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")
+        refused(vm, "/lib/test/hello-vendor.kmod", "digest is blocklisted", "EKEYREJECTED")
         out = insmod(vm, "greeter")
         check("greeter: loaded" in out, f"another module is unaffected: {out}", vm)
         out = vm.command_output("keyctl block-module 1234")
