@@ -38,6 +38,11 @@ Result<uint64_t> module_export_address(const Module& module, const char* name, c
 // Typed parameters: parse "key=value ..." into the module's storage.
 Result<void> apply_module_parameters(Module& module, const char* parameters, LoadError& error);
 
+// keel_symbol_get/put bookkeeping: `holder` took (+1) or gave back (-1) a
+// reference on `provider`; release_held_references drops what is left.
+void note_symbol_reference(Module* holder, Module* provider, int delta);
+void release_held_references(Module& holder);
+
 // Formatting helper for LoadError.
 void load_error(LoadError& error, const char* format, ...) __attribute__((format(printf, 2, 3)));
 

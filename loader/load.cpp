@@ -30,6 +30,7 @@ Result<void> unload_locked(Module* module, LoadError& error);
 // Frees everything a (not yet registered, or just unregistered) module holds.
 void free_module(Module* module)
 {
+    release_held_references(*module);
     for (size_t i = 0; i < module->dependency_count; i++)
         module->dependencies[i]->users--;
     if (module->base)
@@ -339,7 +340,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         run_function_array(*module, module->image.fini_array(), true);
         module_list().remove(*module);
         Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
-        load_error(error, "%s: keel_module_init failed with %d (%s)", module->name, status, error_name(code));
+        load_error(error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
     }
 

@@ -53,6 +53,15 @@ struct Module {
     uint32_t symbol_refs;
     uint32_t pins; // mounts and the like (module_pin), atomic
 
+    // References this module took on others with keel_symbol_get.
+    static constexpr size_t kMaxHeldRefs = 8;
+    struct HeldRef {
+        Module* provider;
+        uint32_t count;
+    };
+    HeldRef held_refs[kMaxHeldRefs];
+    size_t held_ref_count;
+
     unsigned taint_letters; // bit per flag: see loader/taint
     bool signature_valid;
     char signer[64]; // key description, when signed

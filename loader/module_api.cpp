@@ -5,6 +5,7 @@
 #include "kabi_impl.h"
 #include "lib/string.h"
 #include "loader/internal.h"
+#include "log/log.h"
 #include "sched/thread.h"
 
 namespace keel {
@@ -33,6 +34,35 @@ private:
 
 } // namespace
 
+// The references a module took are its to give back; whatever it still
+// holds when it goes (a failed init, a careless exit) the loader releases.
+void note_symbol_reference(Module* holder, Module* provider, int delta)
+{
+    if (!holder)
+        return; // the core itself, or a call the loader cannot attribute
+    for (size_t i = 0; i < holder->held_ref_count; i++) {
+        if (holder->held_refs[i].provider == provider) {
+            holder->held_refs[i].count += delta;
+            return;
+        }
+    }
+    if (delta > 0 && holder->held_ref_count < Module::kMaxHeldRefs)
+        holder->held_refs[holder->held_ref_count++] = { provider, uint32_t(delta) };
+}
+
+void release_held_references(Module& holder)
+{
+    for (size_t i = 0; i < holder.held_ref_count; i++) {
+        Module::HeldRef& held = holder.held_refs[i];
+        if (held.count == 0)
+            continue;
+        log_warn("%s: releasing %u reference(s) it still held on %s", holder.name, held.count, held.provider->name);
+        held.provider->symbol_refs -= held.count;
+        held.count = 0;
+    }
+    holder.held_ref_count = 0;
+}
+
 } // namespace keel
 
 extern "C" void* keel_symbol_get(const char* name, const char* node)
@@ -54,12 +84,14 @@ extern "C" void* keel_symbol_get(const char* name, const char* node)
             return const_cast<void*>(newest->address);
     }
     ModuleListAccess access;
+    Module* caller = module_containing(__builtin_return_address(0));
     for (Module& module : module_list()) {
         if (module.state != ModuleState::Live)
             continue;
         auto address = module_export_address(module, name, node);
         if (address.is_ok()) {
             module.symbol_refs++;
+            note_symbol_reference(caller, &module, +1);
             return reinterpret_cast<void*>(address.value());
         }
     }
@@ -72,9 +104,11 @@ extern "C" void keel_symbol_put(const char* name)
     if (!name)
         return;
     ModuleListAccess access;
+    Module* caller = module_containing(__builtin_return_address(0));
     for (Module& module : module_list()) {
         if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()) {
             module.symbol_refs--;
+            note_symbol_reference(caller, &module, -1);
             return;
         }
     }

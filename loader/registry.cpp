@@ -46,7 +46,7 @@ bool symbolize_module_address(uint64_t address, char* buffer, size_t size)
     return false;
 }
 
-// "Modules linked in: hello(E) greeter", as Linux's oopses say. Panic
+// "Modules linked in: hello(E) hello_cpp", as Linux's oopses say. Panic
 // context again: no locks.
 void print_modules_for_oops()
 {

@@ -15,7 +15,7 @@ def metadata():
 
 
 TAMPERED = ["hello-tampered-header", "hello-tampered-code", "hello-tampered-trailer", "hello-tampered-footer",
-            "hello-truncated-trailer", "greeter-pasted-signature"]
+            "hello-truncated-trailer", "hello_cpp-pasted-signature"]
 
 
 @case
@@ -91,8 +91,8 @@ def blocked_module_digest_is_refused():
         # The same image signed by another (untrusted) key is still the blocked module.
         refused(vm, "/lib/test/hello-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")
         refused(vm, "/lib/test/hello-vendor.kmod", "digest is blocklisted", "EKEYREJECTED")
-        out = insmod(vm, "greeter")
-        check("greeter: loaded" in out, f"another module is unaffected: {out}", vm)
+        out = insmod(vm, "hello_cpp")
+        check("hello_cpp: loaded" in out, f"another module is unaffected: {out}", vm)
         out = vm.command_output("keyctl block-module 1234")
         check("128 hex digits" in out, f"bad digest: {out}", vm)
 

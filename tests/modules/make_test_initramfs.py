@@ -122,9 +122,9 @@ def main():
         data[position] ^= 0x01
         write(out(f"hello-tampered-{label}.kmod"), data)
     write(out("hello-truncated-trailer.kmod"), signed_hello[:-40])
-    # A valid signature cut from hello and pasted onto greeter's image.
-    greeter_image = unsigned(sign_tool, module("greeter"), os.path.join(work, "greeter.image"))
-    write(out("greeter-pasted-signature.kmod"), greeter_image + signed_hello[trailer_start:])
+    # A valid signature cut from hello and pasted onto hello_cpp's image.
+    hello_cpp_image = unsigned(sign_tool, module("hello_cpp"), os.path.join(work, "hello_cpp.image"))
+    write(out("hello_cpp-pasted-signature.kmod"), hello_cpp_image + signed_hello[trailer_start:])
 
     # Keys: an unknown one, and a vendor key endorsed by the build key.
     for name in ("unknown", "vendor"):

@@ -1,4 +1,4 @@
-//! hello_rust: a module in Rust, written against the safe `keel` crate only
+//! hello_rs: a module in Rust, written against the safe `keel` crate only
 //! (no `unsafe` here): a parameter, a heap allocation, a mutex.
 #![no_std]
 
@@ -7,7 +7,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 keel::module! {
-    name: "hello_rust",
+    name: "hello_rs",
     license: "MIT",
     author: "The Keel developers",
     description: "Says hello, in Rust",

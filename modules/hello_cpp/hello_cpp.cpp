@@ -1,4 +1,4 @@
-// greeter: a C++ module. A static object's constructor runs from
+// hello_cpp: a C++ module. A static object's constructor runs from
 // DT_INIT_ARRAY before keel_module_init, its destructor from DT_FINI_ARRAY
 // after keel_module_exit; the RAII layer manages a mutex and a thread.
 #include <keel/keel.hpp>
@@ -6,7 +6,7 @@
 
 KEEL_CXX_RUNTIME();
 
-KEEL_MODULE_NAME("greeter");
+KEEL_MODULE_NAME("hello_cpp");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
 KEEL_MODULE_DESCRIPTION("Greets from a C++ thread, with static constructors");
@@ -17,7 +17,7 @@ namespace {
 
 struct Registry {
     Registry() { constructed = 0x600d; }
-    ~Registry() { keel_log(KEEL_LOG_INFO, "greeter: static destructor ran"); }
+    ~Registry() { keel_log(KEEL_LOG_INFO, "hello_cpp: static destructor ran"); }
     int constructed = 0;
 };
 
@@ -32,10 +32,10 @@ int32_t greet(void*)
     return 7;
 }
 
-int greeter_init()
+int hello_cpp_init()
 {
     if (registry.constructed != 0x600d) {
-        keel_log(KEEL_LOG_ERR, "greeter: static constructor did not run");
+        keel_log(KEEL_LOG_ERR, "hello_cpp: static constructor did not run");
         return -22;
     }
     if (keel_param_fail)
@@ -43,18 +43,18 @@ int greeter_init()
     if (int32_t error = keel::sdk::Mutex::create(mutex))
         return error;
     keel_thread* thread = nullptr;
-    if (int32_t error = keel_thread_create("greeter", greet, nullptr, &thread))
+    if (int32_t error = keel_thread_create("hello_cpp", greet, nullptr, &thread))
         return error;
     int32_t code = 0;
     if (int32_t error = keel_thread_join(thread, &code))
         return error;
-    keel_logf(KEEL_LOG_INFO, "greeter: constructor ran, thread said %d, %d greeting(s)", code, greetings);
+    keel_logf(KEEL_LOG_INFO, "hello_cpp: constructor ran, thread said %d, %d greeting(s)", code, greetings);
     return code == 7 && greetings == 1 ? 0 : -22;
 }
 
-void greeter_exit() { keel_log(KEEL_LOG_INFO, "greeter: exit"); }
+void hello_cpp_exit() { keel_log(KEEL_LOG_INFO, "hello_cpp: exit"); }
 
 } // namespace
 
-KEEL_MODULE_INIT(greeter_init);
-KEEL_MODULE_EXIT(greeter_exit);
+KEEL_MODULE_INIT(hello_cpp_init);
+KEEL_MODULE_EXIT(hello_cpp_exit);
