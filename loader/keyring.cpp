@@ -59,11 +59,11 @@ void keyring_init()
         memcpy(g_blocked_keys[g_blocked_key_count++].bytes, g_builtin_blocked_key_ids[i], KeyId::size);
     for (size_t i = 0; i < g_builtin_blocked_digest_count && g_blocked_digest_count < kMaxBlockedDigests; i++)
         memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Sha512Digest::size);
+    // Built-in keys were checked when the build embedded them (OpenSSL read
+    // each as an Ed25519 key, scripts/gen-builtin-keys.py): decoding them
+    // again here would only cost boot time. Keys added at run time are
+    // checked (verify_endorsement), and a bad key can only fail to verify.
     for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
-        if (ed25519_check_public_key(g_builtin_keys[i].public_key) != Ed25519Status::Valid) {
-            log_err("keyring: built-in key '%s' is not a valid Ed25519 key; ignored", g_builtin_keys[i].description);
-            continue;
-        }
         add_locked(g_builtin_keys[i].public_key, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
     }
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,

@@ -16,6 +16,36 @@ namespace keel {
 
 namespace {
 
+constexpr size_t kMaxSamples = 1000;
+constexpr size_t kStages = 7;
+// Stage timings of each measured load, for medians.
+uint64_t g_samples[kStages][kMaxSamples];
+size_t g_sample_count = 0;
+
+void record(const ModuleTimings& t)
+{
+    if (g_sample_count == kMaxSamples)
+        return;
+    const uint64_t values[kStages]
+        = { t.read_us, t.verify_us, t.parse_us, t.map_us, t.relocate_us, t.init_us, t.total_us };
+    for (size_t stage = 0; stage < kStages; stage++)
+        g_samples[stage][g_sample_count] = values[stage];
+    g_sample_count++;
+}
+
+uint64_t median(uint64_t* values, size_t count)
+{
+    // Insertion sort: at most a thousand samples, once per run.
+    for (size_t i = 1; i < count; i++) {
+        uint64_t value = values[i];
+        size_t j = i;
+        for (; j > 0 && values[j - 1] > value; j--)
+            values[j] = values[j - 1];
+        values[j] = value;
+    }
+    return count ? values[count / 2] : 0;
+}
+
 Result<void> cycle_once(const char* name, const char* parameters, uint64_t& load_us)
 {
     LoadError error;
@@ -31,6 +61,7 @@ Result<void> cycle_once(const char* name, const char* parameters, uint64_t& load
     // unload_module wants the name; the module's own name may differ from a path.
     char loaded[Module::kNameLength];
     format(loaded, sizeof(loaded), "%s", module.value()->name);
+    record(module.value()->timings);
     auto unloaded = unload_module(loaded, error);
     if (unloaded.is_error())
         console_print("modtest: %s\n", error.message);
@@ -70,6 +101,7 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
     uint64_t load_us = 0;
     if (cycle_once(name, parameters, load_us).is_error()) // warm-up: first-use allocations
         return 1;
+    g_sample_count = 0;
     size_t pages_before = pmm_stats().free_pages;
     size_t heap_before = heap_stats().bytes_in_use;
     uint64_t start = time::cycles();
@@ -86,6 +118,12 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
                   "%zu: %s\n",
         (unsigned long long)done, name, (unsigned long long)total_us, (unsigned long long)(done ? total_us / done : 0),
         pages_before, pages_after, heap_before, heap_after, ok ? "PASS" : "FAIL");
+    size_t samples = g_sample_count;
+    console_print("modtest: median us: read %llu verify %llu parse %llu map %llu relocate %llu init %llu total %llu\n",
+        (unsigned long long)median(g_samples[0], samples), (unsigned long long)median(g_samples[1], samples),
+        (unsigned long long)median(g_samples[2], samples), (unsigned long long)median(g_samples[3], samples),
+        (unsigned long long)median(g_samples[4], samples), (unsigned long long)median(g_samples[5], samples),
+        (unsigned long long)median(g_samples[6], samples));
     return ok ? 0 : 1;
 }
 

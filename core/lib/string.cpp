@@ -1,8 +1,8 @@
-// Kernel implementations of the C memory and string functions (host builds
-// use libc). Plain byte loops: no_builtin stops Clang from recognising a
-// loop as "memcpy" and compiling memcpy into a call to itself, and keeps the
-// file arch-neutral. Speed is not the point yet; a tuned x86 version can
-// replace this file behind the same header.
+// Kernel implementations of the C string functions (host builds use libc).
+// Plain loops: no_builtin stops Clang from recognising a loop as a libc
+// call and compiling the function into a call to itself. memcpy, memmove
+// and memset are the architecture's (arch/x86_64/string.cpp): they are the
+// hot ones.
 #include "lib/string.h"
 
 #include <stdint.h>
@@ -10,39 +10,6 @@
 #define KEEL_NO_BUILTIN __attribute__((no_builtin))
 
 extern "C" {
-
-KEEL_NO_BUILTIN void* memcpy(void* dest, const void* src, size_t n)
-{
-    auto* d = static_cast<unsigned char*>(dest);
-    const auto* s = static_cast<const unsigned char*>(src);
-    for (size_t i = 0; i < n; ++i)
-        d[i] = s[i];
-    return dest;
-}
-
-KEEL_NO_BUILTIN void* memmove(void* dest, const void* src, size_t n)
-{
-    auto* d = static_cast<unsigned char*>(dest);
-    const auto* s = static_cast<const unsigned char*>(src);
-    // Compare as integers: relational comparison of unrelated pointers is
-    // unspecified in C++.
-    if (reinterpret_cast<uintptr_t>(d) <= reinterpret_cast<uintptr_t>(s)) {
-        for (size_t i = 0; i < n; ++i)
-            d[i] = s[i];
-    } else {
-        for (size_t i = n; i > 0; --i)
-            d[i - 1] = s[i - 1];
-    }
-    return dest;
-}
-
-KEEL_NO_BUILTIN void* memset(void* dest, int c, size_t n)
-{
-    auto* d = static_cast<unsigned char*>(dest);
-    for (size_t i = 0; i < n; ++i)
-        d[i] = static_cast<unsigned char>(c);
-    return dest;
-}
 
 KEEL_NO_BUILTIN int memcmp(const void* a, const void* b, size_t n)
 {
