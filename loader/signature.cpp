@@ -21,7 +21,8 @@ bool has_orphaned_signature_record(const uint8_t* file, size_t size)
     constexpr size_t kSearch = 4096;
     size_t start = size > kSearch ? size - kSearch : 0;
     for (size_t i = start; i + sizeof(module_signature::record_magic) <= size; i++) {
-        if (memcmp(file + i, module_signature::record_magic, sizeof(module_signature::record_magic)) == 0)
+        if (file[i] == uint8_t(module_signature::record_magic[0])
+            && memcmp(file + i, module_signature::record_magic, sizeof(module_signature::record_magic)) == 0)
             return true;
     }
     return false;
@@ -105,8 +106,8 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     // some other key must not get it past the blocklist.
     auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
     size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
-    Sha512Digest digest = Sha512::hash(module.file, image_length);
-    if (keyring_digest_blocked(digest)) {
+    // Hashing is the cost of an unsigned load: skip it when nothing is blocked.
+    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Sha512::hash(module.file, image_length))) {
         load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
         return Err(Error::EKEYREJECTED);
     }
@@ -115,8 +116,14 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
             check.error() == Error::ENODATA ? "unsigned module" : diagnostic.text);
         return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
     }
-    log_warn("%s: module verification failed: %s - tainting kernel", path,
-        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text);
+    // As Linux: the warning goes to the console once, when the kernel
+    // becomes tainted; later ones only to the log (every line on the serial
+    // console costs as much as the rest of the load).
+    const char* reason = check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text;
+    if (is_tainted(Taint::UnsignedModule))
+        log_info("%s: module verification failed: %s", path, reason);
+    else
+        log_warn("%s: module verification failed: %s - tainting kernel", path, reason);
     add_taint(Taint::UnsignedModule);
     module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);
     module.image_size = image_length;
