@@ -103,5 +103,9 @@ def build_option_enforcement_cannot_be_turned_off():
     kernel = os.path.join(BUILD, "core", "keel-enforce.elf")
     with boot("panic=-1 module.sig_enforce=0", initrd=TEST_INITRAMFS, kernel=kernel) as vm:
         refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module", "EKEYREJECTED")
+        # Its built-in blocklist holds the test key.
+        refused(vm, "/lib/test/hello-blocked-key.kmod", f"signed by blocked key {metadata()['blocked_test_key_id']}",
+                "EKEYREJECTED")
+        check("1 blocked key id(s)" in vm.command_output("dmesg"), "the built-in blocklist is not reported", vm)
         out = insmod(vm, "hello")
         check("hello: loaded" in out, f"a signed module: {out}", vm)

@@ -135,6 +135,10 @@ def main():
         meta[name + "_key_id"] = run([sign_tool, "keyid", os.path.join(work, name + ".pub.pem")]).split()[0]
     meta["build_key_id"] = run([sign_tool, "keyid", key]).split()[0]
     signed(sign_tool, os.path.join(work, "unknown.pem"), hello_image, out("hello-unknown-key.kmod"))
+    # Signed with the test key keel-enforce.elf has on its built-in blocklist.
+    blocked_pem = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys", "blocked-test.pem")
+    signed(sign_tool, blocked_pem, hello_image, out("hello-blocked-key.kmod"))
+    meta["blocked_test_key_id"] = run([sign_tool, "keyid", blocked_pem]).split()[0]
     signed(sign_tool, os.path.join(work, "vendor.pem"), hello_image, out("hello-vendor.kmod"))
     # Two signatures: the vendor's (unknown until endorsed) and the build key's.
     run([sign_tool, "sign", key, files["hello-vendor.kmod"], "-o", out("hello-two-signatures.kmod"), "--append"])
