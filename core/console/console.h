@@ -5,7 +5,7 @@
 // .console_commands section, sorted by name.
 //
 //     static int uptime_command(int argc, char** argv) { ... return 0; }
-//     KEEL_CONSOLE_COMMAND(uptime, "uptime", "show time since boot", uptime_command);
+//     KEEL_CONSOLE_COMMAND(uptime, "uptime", "", "show time since boot", uptime_command);
 #pragma once
 
 #include <stddef.h>

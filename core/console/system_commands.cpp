@@ -24,9 +24,14 @@ int help_command(int argc, char** argv)
         return 0;
     }
     for (const ConsoleCommand* command = console_commands_begin(); command != console_commands_end(); command++) {
-        char left[48];
+        // Name and usage in a column; a long usage gets its own line.
+        constexpr int kColumn = 28;
+        char left[160];
         size_t length = format(left, sizeof(left), "%s %s", command->name, command->usage);
-        console_print("  %s%*s %s\n", left, int(length < 28 ? 28 - length : 0), "", command->help);
+        if (length <= size_t(kColumn))
+            console_print("  %s%*s %s\n", left, int(kColumn - length), "", command->help);
+        else
+            console_print("  %s\n  %*s %s\n", left, kColumn, "", command->help);
     }
     return 0;
 }
