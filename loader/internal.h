@@ -43,6 +43,11 @@ Result<void> apply_module_parameters(Module& module, const char* parameters, Loa
 void note_symbol_reference(Module* holder, Module* provider, int delta);
 void release_held_references(Module& holder);
 
+// Called whenever the module list changes (after a module is linked in,
+// before its init runs; after one is unlinked, before it is freed):
+// scripts/keel/gdb_modules.py breaks here to keep GDB's symbols in step.
+extern "C" void keel_gdb_modules_changed();
+
 // Formatting helper for LoadError.
 void load_error(LoadError& error, const char* format, ...) __attribute__((format(printf, 2, 3)));
 

@@ -331,6 +331,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     // is symbolized and the module's exports can't be used yet.
     module->state = ModuleState::Loading;
     module_list().push_back(*module);
+    keel_gdb_modules_changed();
 
     step = time::cycles();
     run_function_array(*module, module->image.init_array(), false);
@@ -339,6 +340,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     if (status != 0) {
         run_function_array(*module, module->image.fini_array(), true);
         module_list().remove(*module);
+        keel_gdb_modules_changed();
         Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
         load_error(error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
@@ -413,6 +415,7 @@ Result<void> unload_locked(Module* module, LoadError& error)
         module->exit();
     run_function_array(*module, module->image.fini_array(), true);
     module_list().remove(*module);
+    keel_gdb_modules_changed();
     log_info("%s: unloaded", name);
     free_module(module);
     return {};

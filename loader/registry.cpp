@@ -68,6 +68,21 @@ void print_modules_for_oops()
 
 } // namespace
 
+// The debugger interface (scripts/keel/gdb_modules.py, docs/debugging.md).
+// GDB keeps a breakpoint on keel_gdb_modules_changed and, each time it is
+// reached, walks keel_gdb_modules to add the symbols of the modules that
+// appeared and drop those of the modules that went. Both are extern "C" so
+// that the debugger finds them under names that neither C++ mangling nor
+// the anonymous namespace change. Nothing in the kernel reads the pointer:
+// `retain` keeps --gc-sections from dropping it.
+extern "C" [[gnu::used, gnu::retain]] IntrusiveList<Module, &Module::node>* const keel_gdb_modules = &g_modules;
+
+// Called with the module mutex held, after a module was linked into the
+// list (before its init runs, so that breakpoints in init work) and after
+// one was unlinked (before its memory is freed). noinline and the asm keep
+// it a real call at a stable address for the breakpoint.
+extern "C" [[gnu::noinline]] void keel_gdb_modules_changed() { asm volatile("" ::: "memory"); }
+
 Mutex& module_mutex() { return g_module_mutex; }
 
 IntrusiveList<Module, &Module::node>& module_list() { return g_modules; }

@@ -22,13 +22,31 @@ def parse_arguments(argv):
     parser.add_argument("--memory", default="256M", help="guest memory (default 256M)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="scripted mode: give up after this many seconds (default 600)")
+    parser.add_argument("--gdb", action="store_true",
+                        help="start with the CPU stopped and wait for GDB (attach with scripts/gdb)")
+    parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
+                        help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
     parser.add_argument("--kernel", default=machine.KERNEL, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if not 0 < options.gdb_port < 65536:
+        parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
 
 
+def qemu_extra(options):
+    """QEMU options beyond the machine: the GDB stub."""
+    if not options.gdb:
+        return []
+    port = options.gdb_port
+    attach = "scripts/gdb" + ("" if port == 1234 else f" --port {port}")
+    print(f"keel: QEMU waits for GDB on 127.0.0.1:{port}; attach with `{attach}` from another terminal",
+          file=sys.stderr)
+    return machine.gdb_options(port)
+
+
 def interactive(options, cmdline):
-    command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True)
+    command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
+                                   extra=qemu_extra(options))
     print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
     process = subprocess.run(command)
     # No captured output here: trust the debug-exit encoding alone.
@@ -43,7 +61,7 @@ def scripted(options, cmdline):
 
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
-                         kernel=options.kernel, echo=echo)
+                         kernel=options.kernel, echo=echo, extra=qemu_extra(options))
     vm.start()
     try:
         deadline_left = options.timeout

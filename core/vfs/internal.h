@@ -27,14 +27,7 @@ struct Dentry;
 struct Mount;
 struct Namespace;
 
-struct FsType {
-    keel_fs_type_ops ops; // the module's table, zero-extended to the current size
-    const keel_fs_type_ops* registered;
-    char name[KEEL_FS_TYPE_NAME_MAX + 1];
-    void* owner;          // the module that registered it (platform_pin_owner)
-    uint32_t superblocks; // alive: unregistering refuses while nonzero
-    IntrusiveListNode node;
-};
+struct FsType;
 
 struct Superblock {
     FsType* type;
@@ -45,6 +38,19 @@ struct Superblock {
     bool readonly;
     char source[64];
     char options[160];
+    IntrusiveListNode type_node; // in type->instances
+};
+
+struct FsType {
+    keel_fs_type_ops ops; // the module's table, zero-extended to the current size
+    const keel_fs_type_ops* registered;
+    char name[KEEL_FS_TYPE_NAME_MAX + 1];
+    void* owner;          // the module that registered it (platform_pin_owner)
+    uint32_t superblocks; // alive: unregistering refuses while nonzero
+    // The live superblocks, so that a filesystem handing out one handle
+    // for every mount (nullfs) gets one superblock (superblock_create).
+    IntrusiveList<Superblock, &Superblock::type_node> instances;
+    IntrusiveListNode node;
 };
 
 struct Dentry {
@@ -144,9 +150,16 @@ bool path_is_mount_root(const Path& path);
 
 // Superblocks: create (calls the filesystem's mount) and the last-mount
 // teardown (prunes the dentries, calls kill_super, unpins the owner).
+// When the filesystem's mount returns the handle of a live superblock of
+// the type, that superblock is returned instead of a new one (Linux's
+// get_tree_single): single-instance filesystems such as nullfs then show
+// one device and one root directory however often they are mounted.
 Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t flags, const char* data);
 // Tears down a superblock whose last mount is gone (or that never had one).
 void superblock_destroy(Superblock* sb);
+// After superblock_create when the mount could not be made: destroys the
+// superblock unless it is a shared one that other mounts still use.
+void superblock_abandon(Superblock* sb);
 Result<Mount*> mount_create(Superblock* sb, Dentry* root, uint32_t flags);
 // Frees a mount that has no references and is attached nowhere.
 void mount_release_if_unused(Mount* mount);

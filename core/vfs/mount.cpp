@@ -40,7 +40,7 @@ Result<void> new_mount(
     Superblock* sb = TRY(superblock_create(type, source, flags, data));
     auto mount = mount_create(sb, sb->root, flags);
     if (mount.is_error()) {
-        superblock_destroy(sb);
+        superblock_abandon(sb);
         return Err(mount.error());
     }
     attach_mount(context.ns, mount.value(), &target);

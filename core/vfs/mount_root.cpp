@@ -46,7 +46,7 @@ Result<void> vfs_mount_root(const char* fstype, const char* source, const char* 
     Superblock* sb = TRY(superblock_create(type, source, 0, data));
     auto mount = mount_create(sb, sb->root, 0);
     if (mount.is_error()) {
-        superblock_destroy(sb);
+        superblock_abandon(sb);
         return Err(mount.error());
     }
     Namespace*& ns = initial_namespace();

@@ -346,14 +346,15 @@ Result<VfsStat> vfs_stat(VfsContext& context, const char* path, bool follow_last
     return stat_path(at.path);
 }
 
-Result<void> vfs_setattr(VfsContext& context, const char* path, const keel_vfs_attr& attr, uint32_t mask)
+Result<void> vfs_setattr(
+    VfsContext& context, const char* path, const keel_vfs_attr& attr, uint32_t mask, bool follow_last_symlink)
 {
     constexpr uint32_t kKnown = KEEL_VFS_ATTR_MODE | KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID | KEEL_VFS_ATTR_SIZE
         | KEEL_VFS_ATTR_ATIME | KEEL_VFS_ATTR_MTIME;
     if (mask & ~kKnown)
         return Err(Error::EINVAL);
     LockGuard guard;
-    HeldPath at { TRY(walk(context, path, kWalkFollow)) };
+    HeldPath at { TRY(walk(context, path, follow_last_symlink ? kWalkFollow : 0)) };
     if (mask & KEEL_VFS_ATTR_SIZE)
         TRY(truncate_dentry(context, at.path, attr.size));
     mask &= ~KEEL_VFS_ATTR_SIZE;

@@ -72,11 +72,18 @@ void superblock_destroy(Superblock* sb)
         g_live_dentries--;
     }
     FsType* type = sb->type;
+    type->instances.remove(*sb);
     type->ops.kill_super(sb->data);
     type->superblocks--;
     platform_unpin_owner(type->owner);
     destroy(sb);
     g_live_superblocks--;
+}
+
+void superblock_abandon(Superblock* sb)
+{
+    if (sb->mounts == 0)
+        superblock_destroy(sb);
 }
 
 uint32_t& live_dentries() { return g_live_dentries; }
@@ -216,6 +223,16 @@ Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t
         destroy(sb);
         return Err(result != 0 ? fs_error(result) : Error::EIO);
     }
+    for (Superblock& existing : type->instances) {
+        if (existing.data == handle) {
+            // The filesystem has one instance: this mount shares it. The
+            // root reference it handed out is not needed (the superblock
+            // holds its own), and kill_super stays for the last mount.
+            type->ops.put_node(handle, root_node);
+            destroy(sb);
+            return &existing;
+        }
+    }
     sb->type = type;
     sb->data = handle;
     sb->dev = g_next_dev++;
@@ -250,6 +267,7 @@ Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t
     g_live_dentries++;
     g_live_superblocks++;
     type->superblocks++;
+    type->instances.push_back(*sb);
     platform_pin_owner(type->owner);
     return sb;
 }

@@ -9,6 +9,14 @@ namespace keel {
 
 namespace {
 
+// A directory's mtime from the archive, applied once everything is
+// unpacked: creating entries inside it changes it (Linux's dir_add and
+// dir_utime).
+struct DirectoryTime {
+    const char* name; // the entry's name, inside the archive
+    uint32_t mtime;
+};
+
 struct Unpacker {
     VfsContext& context;
     const UnpackOptions& options;
@@ -17,6 +25,9 @@ struct Unpacker {
     char other[kVfsPathMax + 16];
     char target[kVfsPathMax];
     size_t prefix_length;
+    DirectoryTime* directory_times = nullptr;
+    size_t directory_time_count = 0;
+    size_t directory_time_capacity = 0;
 
     // destination + "/" + name; false when too long.
     bool compose(char* buffer, const char* name)
@@ -48,6 +59,8 @@ struct Unpacker {
             (void)vfs_unlink(context, at);
     }
 
+    // Owner, mode and mtime, as Linux sets them (a symlink: no mode, and
+    // the link itself rather than its target).
     void apply_attributes(const CpioEntry& entry, const char* at)
     {
         keel_vfs_attr attr {};
@@ -55,8 +68,42 @@ struct Unpacker {
         attr.uid = entry.uid;
         attr.gid = entry.gid;
         attr.mtime_ns = uint64_t(entry.mtime) * 1000000000ull;
-        (void)vfs_setattr(
-            context, at, attr, KEEL_VFS_ATTR_MODE | KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID | KEEL_VFS_ATTR_MTIME);
+        bool symlink = entry.type() == CpioFileType::Symlink;
+        uint32_t mask = KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID | KEEL_VFS_ATTR_MTIME;
+        (void)vfs_setattr(context, at, attr, symlink ? mask : mask | KEEL_VFS_ATTR_MODE, false);
+    }
+
+    // Without memory for the list a directory keeps the mtime it was
+    // given at creation, until entries are made in it: a wrong time is
+    // no reason to stop unpacking (Linux panics here).
+    void defer_directory_time(const CpioEntry& entry)
+    {
+        if (directory_time_count == directory_time_capacity) {
+            size_t capacity = directory_time_capacity ? directory_time_capacity * 2 : 64;
+            auto* grown = static_cast<DirectoryTime*>(vfs::platform_alloc(capacity * sizeof(DirectoryTime)));
+            if (!grown)
+                return;
+            if (directory_time_count)
+                memcpy(grown, directory_times, directory_time_count * sizeof(DirectoryTime));
+            vfs::platform_free(directory_times);
+            directory_times = grown;
+            directory_time_capacity = capacity;
+        }
+        directory_times[directory_time_count++] = { entry.name, entry.mtime };
+    }
+
+    void apply_directory_times()
+    {
+        for (size_t i = 0; i < directory_time_count; i++) {
+            if (!compose(other, directory_times[i].name))
+                continue;
+            keel_vfs_attr attr {};
+            attr.mtime_ns = uint64_t(directory_times[i].mtime) * 1000000000ull;
+            (void)vfs_setattr(context, other, attr, KEEL_VFS_ATTR_MTIME, false);
+        }
+        vfs::platform_free(directory_times);
+        directory_times = nullptr;
+        directory_time_count = directory_time_capacity = 0;
     }
 
     Result<void> write_data(const char* at, const CpioEntry& entry, uint32_t flags)
@@ -96,6 +143,7 @@ struct Unpacker {
             }
             report.directories++;
             apply_attributes(entry, at);
+            defer_directory_time(entry);
             return;
         }
         case CpioFileType::Regular: {
@@ -117,9 +165,13 @@ struct Unpacker {
                 report.hard_links++;
                 if (entry.data_size > 0) {
                     // Data in a later link goes into the shared inode from offset 0, untruncated.
-                    if (auto wrote = write_data(at, entry, kOpenWriteOnly); wrote.is_error())
+                    if (auto wrote = write_data(at, entry, kOpenWriteOnly); wrote.is_error()) {
                         skip(entry, "cannot write", wrote.error());
+                        return;
+                    }
                 }
+                // Linux opens every link as a file and sets its attributes.
+                apply_attributes(entry, at);
                 return;
             }
             clear(at);
@@ -140,6 +192,7 @@ struct Unpacker {
                 return;
             }
             report.symlinks++;
+            apply_attributes(entry, at);
             return;
         }
         default: {
@@ -209,6 +262,8 @@ Result<void> unpack_cpio(VfsContext& context, const char* destination, const voi
         }
         unpacker->unpack(entry.value());
     }
+    // Also after a malformed entry: what was unpacked keeps its times.
+    unpacker->apply_directory_times();
     vfs::platform_free(links);
     unpacker->~Unpacker();
     vfs::platform_free(unpacker);

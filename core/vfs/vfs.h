@@ -124,7 +124,10 @@ Result<size_t> vfs_readlink(VfsContext& context, const char* path, char* buffer,
 Result<void> vfs_truncate(VfsContext& context, const char* path, uint64_t size);
 Result<VfsStat> vfs_stat(VfsContext& context, const char* path, bool follow_last_symlink = true);
 // chmod/chown/utimes: the KEEL_VFS_ATTR_* bits of `mask` select fields.
-Result<void> vfs_setattr(VfsContext& context, const char* path, const keel_vfs_attr& attr, uint32_t mask);
+// Without `follow_last_symlink` a symlink itself changes (lchown, and
+// utimensat with AT_SYMLINK_NOFOLLOW).
+Result<void> vfs_setattr(
+    VfsContext& context, const char* path, const keel_vfs_attr& attr, uint32_t mask, bool follow_last_symlink = true);
 Result<keel_vfs_statfs> vfs_statfs(VfsContext& context, const char* path);
 
 // A whole regular file in a buffer from platform memory (kmalloc in the

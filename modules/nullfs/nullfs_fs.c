@@ -1,9 +1,11 @@
 /*
  * nullfs: permanently empty and immutable, as Linux's immutable rootfs
  * ("fs: add immutable rootfs"). There is one instance: every mount gets
- * the same superblock handle and root directory, which is mode 0755, owned
- * by root, has no entries, and refuses every change with -EPERM. Other
- * filesystems can be mounted on it; nothing can be written to it.
+ * the same superblock handle and root directory, and the VFS, seeing a
+ * handle it already has, gives the mount that superblock (one device for
+ * every nullfs mount, as Linux's get_tree_single). The root is mode 0755,
+ * owned by root, has no entries, and refuses every change with -EPERM.
+ * Other filesystems can be mounted on it; nothing can be written to it.
  */
 #include "nullfs_fs.h"
 

@@ -56,6 +56,12 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
     return command + list(extra)
 
 
+def gdb_options(port=1234):
+    """QEMU's -s -S with a chosen port: a GDB stub on 127.0.0.1:PORT and the
+    CPU stopped until GDB continues it (docs/debugging.md)."""
+    return ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
+
+
 def decode_status(returncode, output):
     """Map QEMU's exit status (and what the kernel said last) to ours."""
     if returncode is None:
@@ -77,7 +83,9 @@ def decode_status(returncode, output):
 class Machine:
     """A booted kernel with its console on pipes."""
 
-    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=()):
+    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None):
+        # gdb_port: wait for GDB on that port before running (gdb_options).
+        extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
         self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far

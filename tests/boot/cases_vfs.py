@@ -5,9 +5,10 @@ busy and lazy unmounts, module pinning, and malformed initramfs images."""
 import os
 import re
 import struct
+import subprocess
 import tempfile
 
-from keel.machine import INITRAMFS
+from keel.machine import BUILD, INITRAMFS, ROOT
 from harness import boot, case, check, free_pages
 
 
@@ -83,18 +84,118 @@ def vfs_pivot_root_on_the_tmpfs_root_fails():
         check("Invalid argument (EINVAL)" in out, f"pivot_root on the absolute root did not fail with EINVAL: {out}", vm)
 
 
+def mount_devices(vm):
+    """[(id, device, mountpoint, fstype)] from the mountinfo command."""
+    return [(int(m.group(1)), m.group(2), m.group(3), m.group(4))
+            for m in re.finditer(r"^(\d+) \d+ (\d+:\d+) \S+ (\S+) \S+ - (\S+)", out_of(vm, "mountinfo"), re.M)]
+
+
+EPERM = "Operation not permitted (EPERM)"
+
+
 @case
 def vfs_nullfs_refuses_every_change():
+    """Every mutation the console offers, on the root nullfs's superblock
+    (mount 1 is under the tmpfs and cannot be named from the console; a
+    nullfs mount shares its superblock and root directory, so /n is it)."""
     with boot("panic=-1 nullfs_rootfs") as vm:
         out_of(vm, "mkdir /n")
         check(out_of(vm, "mount -t nullfs none /n").strip() == "", "mounting nullfs failed", vm)
-        for command in ("mkdir /n/x", "write /n/f text", "ln -s target /n/l", "mv /n /n2"):
+        devices = mount_devices(vm)
+        root_dev = next(dev for id_, dev, _, fstype in devices if id_ == 1 and fstype == "nullfs")
+        check(any(dev == root_dev and point == "/n" for _, dev, point, fstype in devices if fstype == "nullfs"),
+              f"/n is not the root nullfs's superblock: {devices}", vm)
+        stat = out_of(vm, "stat /n")
+        check(f"Device: {root_dev.split(':')[1]}\t" in stat and "Inode: 1\t" in stat,
+              f"stat /n is not the root nullfs's root directory: {stat}", vm)
+        refused = {
+            "mkdir /n/x": "mkdir: cannot create directory '/n/x': ",
+            "mkdir -p /n/x/y": "mkdir: cannot create directory '/n/x/y': ",
+            "write /n/f text": "write: cannot open '/n/f': ",
+            "ln -s target /n/l": "ln: failed to create link '/n/l': ",
+            "ln /n /n/h": "ln: failed to create link '/n/h': ",        # a hard link of its root
+            "chmod 0700 /n": "chmod: changing permissions of '/n': ",
+            "chown 1:1 /n": "chown: changing ownership of '/n': ",
+            "touch /n": "touch: cannot touch '/n': ",                  # setattr of the times
+            "touch /n/f": "touch: cannot touch '/n/f': ",              # create
+            "truncate -s 0 /n/f": "truncate: cannot open '/n/f': ",    # create
+        }
+        for command, prefix in refused.items():
             out = out_of(vm, command)
-            expected = "Operation not permitted (EPERM)" if command != "mv /n /n2" else "Device or resource busy (EBUSY)"
-            check(expected in out, f"{command} on nullfs: {out}", vm)
+            check(out.strip() == prefix + EPERM, f"{command} on nullfs: {out!r}", vm)
+        # nullfs has no names: removing or renaming one finds nothing, as
+        # on Linux; its root is a mount point; nothing links in from another
+        # mount.
+        other = {
+            "rm /n/f": "rm: cannot remove '/n/f': No such file or directory (ENOENT)",
+            "rmdir /n/x": "rmdir: failed to remove '/n/x': No such file or directory (ENOENT)",
+            "mv /n/a /n/b": "mv: cannot move '/n/a': No such file or directory (ENOENT)",
+            "rmdir /n": "rmdir: failed to remove '/n': Device or resource busy (EBUSY)",
+            "mv /n /n2": "mv: cannot move '/n': Device or resource busy (EBUSY)",
+            "ln /etc/hostname /n/h": "ln: failed to create link '/n/h': Invalid cross-device link (EXDEV)",
+            "mv /etc/hostname /n/h": "mv: cannot move '/etc/hostname': Invalid cross-device link (EXDEV)",
+            "truncate -s 0 /n": "truncate: cannot open '/n': Is a directory (EISDIR)",
+        }
+        for command, expected in other.items():
+            out = out_of(vm, command)
+            check(out.strip() == expected, f"{command} on nullfs: {out!r} (expected {expected!r})", vm)
         check(out_of(vm, "ls /n").split() == [".", ".."], "nullfs is not empty", vm)
+        check("Access: (0755/drwxr-xr-x)  Uid: 0  Gid: 0" in out_of(vm, "stat /n"), "nullfs's root changed", vm)
+        # Mount 1 itself: under the root tmpfs, which cannot go while in use.
+        check(out_of(vm, "umount /").strip() == "umount: /: target is busy (EBUSY)", "umount / was not EBUSY", vm)
+        check(mount_devices(vm)[0] == (1, root_dev, "/", "nullfs"), "mount 1 is no longer the nullfs", vm)
         out = out_of(vm, "rmmod nullfs")
         check("could not remove 'nullfs'" in out, f"rmmod nullfs while mounted was not refused: {out}", vm)
+
+
+@case
+def vfs_nullfs_is_one_instance():
+    with boot("panic=-1 nullfs_rootfs") as vm:
+        for command in ("mkdir /a /b", "mount -t nullfs none /a", "mount -t nullfs -o ro none /b",
+                        "mount -t nullfs none /a"):
+            out = out_of(vm, command)
+            check(out.strip() == "", f"{command}: {out}", vm)
+        nullfs = [(id_, dev, point) for id_, dev, point, fstype in mount_devices(vm) if fstype == "nullfs"]
+        check(len(nullfs) == 4 and len({dev for _, dev, _ in nullfs}) == 1 and nullfs[0][0] == 1,
+              f"the nullfs mounts do not share mount 1's device: {nullfs}", vm)
+        check(re.search(r"^nullfs +1 superblock\(s\)$", out_of(vm, "filesystems"), re.M),
+              "filesystems does not count one nullfs superblock", vm)
+        check(re.search(r"^none /b nullfs ro 0 0$", out_of(vm, "mounts"), re.M), "/b is not read-only", vm)
+        check(re.search(r"^none /a nullfs rw 0 0$", out_of(vm, "mounts"), re.M), "/a is not read-write", vm)
+        out = out_of(vm, "mount -t nullfs -o size=1 none /a")
+        check("nullfs: takes no mount options, got 'size=1'" in out and "(EINVAL)" in out,
+              f"options on a further nullfs mount were not refused: {out}", vm)
+        for command in ("umount /a", "umount /a", "umount /b"):
+            out = out_of(vm, command)
+            check(out.strip() == "", f"{command}: {out}", vm)
+        check(re.search(r"^nullfs +1 superblock\(s\)$", out_of(vm, "filesystems"), re.M),
+              "the root nullfs's superblock went with the other mounts", vm)
+        check([m[3] for m in mount_devices(vm)] == ["nullfs", "tmpfs"], "mounts are left over", vm)
+
+
+def archive_with_timestamp(timestamp, directory):
+    """The default initramfs rebuilt with every entry's mtime set."""
+    path = os.path.join(directory, "stamped.cpio")
+    subprocess.run([os.path.join(BUILD, "initramfs", "gen_init_cpio"), "-t", str(timestamp), "-o", path,
+                    os.path.join(BUILD, "initramfs", "initramfs.spec")],
+                   check=True, env=dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(ROOT, "initramfs")))
+    return path
+
+
+@case
+def vfs_unpacked_files_keep_the_archive_mtime():
+    stamp = 1700000000
+    with tempfile.TemporaryDirectory() as scratch:
+        with boot("panic=-1", initrd=archive_with_timestamp(stamp, scratch)) as vm:
+            # Directories with entries made in them after them, a file, a
+            # symlink (stat does not follow it), a device, a fifo.
+            for path in ("/etc", "/lib", "/lib/modules", "/etc/hostname", "/etc/name", "/dev/console", "/run/initctl"):
+                out = out_of(vm, f"stat {path}")
+                check(f"Modify: {stamp}000000000 ns" in out, f"{path} lost the archive's mtime: {out}", vm)
+            check("symbolic link" in out_of(vm, "stat /etc/name"), "stat followed the symlink", vm)
+            # Made after boot: the clock's time, not the archive's.
+            out_of(vm, "touch /etc/hostname")
+            check(f"Modify: {stamp}000000000 ns" not in out_of(vm, "stat /etc/hostname"), "touch did nothing", vm)
 
 
 @case
@@ -198,25 +299,49 @@ def vfs_malformed_initramfs_is_reported_and_boot_continues():
     with open(INITRAMFS, "rb") as source:
         original = source.read()
     entries = newc_entries(original)
-    check(len(entries) > 5, "cannot parse the default initramfs")
+    check(len(entries) > 5 and entries[-1][1] == b"TRAILER!!!", "cannot parse the default initramfs")
+    check(entries[-2][1] == b"lib/modules/tmpfs.kmod", "tmpfs.kmod is not the default archive's last entry")
     middle = len(entries) // 2
     offsets = []
     bad_magic = bytearray(newc_archive(entries, magic=b"070701", offsets=offsets))
     bad_magic[offsets[middle]:offsets[middle] + 6] = b"07070X"
+    # Damage after the early modules: one more file, its header broken.
+    late_fields = list(entries[-2][0])
+    late_entries = entries[:-1] + [(late_fields, b"etc/late", b"late\n"), entries[-1]]
+    late_offsets = []
+    late = bytearray(newc_archive(late_entries, magic=b"070701", offsets=late_offsets))
+    late[late_offsets[-2]:late_offsets[-2] + 6] = b"07070X"
     target = next(name for fields, name, payload in entries if payload and fields[1] & 0o170000 == 0o100000)
+    no_root = "ls: no root filesystem (see dmesg)"
+    unpacked_root = [".", "..", "dev", "etc", "lib", "run", "tmp"]
+    # (image, what the log says, what `ls /` prints): damage before
+    # tmpfs.kmod leaves the boot without a root filesystem; damage after it
+    # leaves everything before the damage unpacked.
     variants = {
-        "bad magic": (bytes(bad_magic), rf"entry {middle + 1} at offset 0x{offsets[middle]:x}: bad magic \"07070X\""),
-        "truncated": (original[:len(original) // 3], r"entry \d+ .*(truncated|exceeds the archive)"),
-        "crc": (newc_archive(entries, corrupt_check=target), rf"entry \d+ \(\"{target.decode()}\"\).*checksum mismatch"),
+        "bad magic": (bytes(bad_magic), rf"entry {middle + 1} at offset 0x{offsets[middle]:x}: bad magic \"07070X\"",
+                      no_root),
+        "truncated": (original[:len(original) // 3], r"entry \d+ .*(truncated|exceeds the archive)", no_root),
+        "crc": (newc_archive(entries, corrupt_check=target), rf"entry \d+ \(\"{target.decode()}\"\).*checksum mismatch",
+                no_root),
+        "bad magic after the modules": (
+            bytes(late), rf"initramfs: unpacking stopped: entry {len(entries)} at offset 0x{late_offsets[-2]:x}: "
+            rf"bad magic \"07070X\".*; {len(entries) - 1} entries before it were unpacked", unpacked_root),
     }
-    for what, (image, expected) in variants.items():
+    for what, (image, expected, listing) in variants.items():
         vm, path = boot_with_image(image)
         try:
             with vm:
-                log = vm.output
-                check(re.search(expected, log), f"{what}: the boot log does not say '{expected}'", vm)
+                check(re.search(expected, vm.output), f"{what}: the boot log does not say '{expected}'", vm)
                 out = out_of(vm, "ls /")
-                check("ls:" in out or "." in out, f"{what}: the console does not work: {out}", vm)
+                if listing == no_root:
+                    check(re.search(r"lib/modules/tmpfs\.kmod: not found before the initramfs damage", vm.output),
+                          f"{what}: the log does not say why tmpfs did not load", vm)
+                    check(out.strip() == no_root, f"{what}: ls / printed {out!r}, not {no_root!r}", vm)
+                else:
+                    check(sorted(out.split()) == sorted(listing), f"{what}: ls / printed {out!r}", vm)
+                    check(out_of(vm, "cat /etc/hostname").strip() == "keel", f"{what}: /etc/hostname is wrong", vm)
+                    check("No such file or directory (ENOENT)" in out_of(vm, "cat /etc/late"),
+                          f"{what}: the damaged entry was unpacked", vm)
         finally:
             os.unlink(path)
 

@@ -308,3 +308,61 @@ TEST_CASE("mount: filesystem types and module pins")
     REQUIRE(vfs_umount(f.ctx, "/o", 0).is_ok());
     REQUIRE(vfs_unregister_filesystem(&old).is_ok());
 }
+
+TEST_CASE("mount: every nullfs mount shares the one superblock")
+{
+    Fixture f(true); // nullfs is mount 1, under the root tmpfs
+    CHECK(vfs_counters().superblocks == 2);
+    REQUIRE(vfs_mkdir(f.ctx, "/a", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/b", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/a", "nullfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/b", "nullfs", kMountReadOnly, nullptr).is_ok());
+    CHECK(vfs_counters().superblocks == 2);
+    CHECK(host_platform_stats().pins == 2); // one per superblock
+    auto a = vfs_stat(f.ctx, "/a", true).value();
+    auto b = vfs_stat(f.ctx, "/b", true).value();
+    CHECK(a.dev == b.dev);
+    CHECK(a.mount_id != b.mount_id);
+    std::vector<uint32_t> devs;
+    auto visit = [](const VfsMountInfo& info, void* arg) {
+        if (std::string(info.fstype) == "nullfs")
+            static_cast<std::vector<uint32_t>*>(arg)->push_back(info.dev);
+    };
+    REQUIRE(vfs_for_each_mount(f.ctx, visit, &devs).is_ok());
+    CHECK(devs == std::vector<uint32_t> { a.dev, a.dev, a.dev });
+    // The read-only flag is the mount's, not the shared superblock's.
+    auto lines = f.mounts();
+    REQUIRE(lines.size() == 4);
+    CHECK(!lines[2].readonly);
+    CHECK(lines[3].readonly);
+    // Options are refused on every mount, the first or a later one.
+    REQUIRE(vfs_mkdir(f.ctx, "/c", 0755).is_ok());
+    CHECK(err(vfs_mount(f.ctx, "none", "/c", "nullfs", 0, "size=1")) == Error::EINVAL);
+    // Still every change refused, through any of the mounts.
+    CHECK(err(vfs_mkdir(f.ctx, "/a/x", 0755)) == Error::EPERM);
+    CHECK(err(vfs_mkdir(f.ctx, "/b/x", 0755)) == Error::EROFS);
+    // Unmounting one leaves the others (and mount 1) on the superblock.
+    REQUIRE(vfs_umount(f.ctx, "/a", 0).is_ok());
+    CHECK(vfs_counters().superblocks == 2);
+    CHECK(vfs_stat(f.ctx, "/b", true).value().dev == b.dev);
+    REQUIRE(vfs_umount(f.ctx, "/b", 0).is_ok());
+    CHECK(f.list("/") == std::vector<std::string> { ".", "..", "a", "b", "c" });
+}
+
+TEST_CASE("mount: a lone nullfs mount takes its superblock with it")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/n", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/n", "nullfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/n", "nullfs", 0, nullptr).is_ok()); // stacked on itself
+    CHECK(vfs_counters().superblocks == 2);
+    REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
+    CHECK(vfs_counters().superblocks == 2);
+    REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
+    CHECK(vfs_counters().superblocks == 1);
+    CHECK(host_platform_stats().pins == 1);
+    // Mounted again after the last one went: a fresh superblock.
+    REQUIRE(vfs_mount(f.ctx, "none", "/n", "nullfs", 0, nullptr).is_ok());
+    CHECK(vfs_counters().superblocks == 2);
+    REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
+}

@@ -152,3 +152,51 @@ TEST_CASE("unpack: into a subdirectory, and out of memory at every step")
     }
     CHECK(f.read("/initramfs/d/f") == "content");
 }
+
+TEST_CASE("unpack: every entry keeps the archive's mtime, directories too")
+{
+    Fixture f;
+    auto stamped = [](const char* name, uint32_t mode, uint32_t mtime, std::string data = "", uint32_t ino = 1) {
+        TestEntry e = entry(name, mode, data, ino);
+        e.mtime = mtime;
+        e.uid = 7;
+        e.gid = 8;
+        return e;
+    };
+    TestEntry first_link = stamped("d/sub/hard1", 0100644, 1500000005, "", 20);
+    first_link.nlink = 2;
+    TestEntry last_link = stamped("d/sub/hard2", 0100644, 1500000006, "shared", 20);
+    last_link.nlink = 2;
+    // Directories come before their contents, which would change their
+    // mtime if it were set at creation only.
+    std::string archive = cpio_test::build({ stamped("d", 040755, 1500000001, "", 2),
+        stamped("d/sub", 040700, 1500000002, "", 3), stamped("d/sub/file", 0100644, 1500000003, "data", 4),
+        stamped("d/link", 0120777, 1500000004, "sub/file", 5), first_link, last_link,
+        stamped("d/fifo", 010644, 1500000007, "", 6) });
+    auto out = unpack(f, archive);
+    REQUIRE(out.result.is_ok());
+    REQUIRE(out.skipped.empty());
+    auto mtime_of = [&](const char* path) {
+        auto stat = vfs_stat(f.ctx, path, false);
+        REQUIRE(stat.is_ok());
+        return stat.value().attr.mtime_ns / 1000000000ull;
+    };
+    CHECK(mtime_of("/d") == 1500000001);
+    CHECK(mtime_of("/d/sub") == 1500000002);
+    CHECK(mtime_of("/d/sub/file") == 1500000003);
+    CHECK(mtime_of("/d/link") == 1500000004);      // the link itself, not its target
+    CHECK(mtime_of("/d/sub/hard1") == 1500000006); // one inode: the last link's entry wins
+    CHECK(mtime_of("/d/fifo") == 1500000007);
+    auto link = vfs_stat(f.ctx, "/d/link", false).value().attr;
+    CHECK(link.uid == 7);
+    CHECK(link.gid == 8);
+    CHECK((link.mode & 0777) == 0777);
+
+    // A malformed entry stops the unpacking; what came before keeps its times.
+    TestEntry broken = entry("e/broken", 0100644, "x");
+    broken.magic = "07070X";
+    out = unpack(
+        f, cpio_test::build({ stamped("e", 040755, 1600000000, "", 2), stamped("e/f", 0100644, 1, "x", 3), broken }));
+    CHECK(err(out.result) == Error::EINVAL);
+    CHECK(mtime_of("/e") == 1600000000);
+}
