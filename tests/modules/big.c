@@ -7,24 +7,26 @@ KEEL_MODULE_NAME("big");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("A large module for the benchmarks");
 
-#define ONE(n)                                                                                                         \
-    static int64_t f##n(int64_t x) { return x * (n + 1) + (n); }
+/* 1,200 small functions and a table pointing at each of them, written as
+ * macros so the file stays short. */
+/* clang-format off */
+#define ONE(n) static int64_t f##n(int64_t x) { return x * (n + 1) + (n); }
 #define TEN(n) ONE(n##0) ONE(n##1) ONE(n##2) ONE(n##3) ONE(n##4) ONE(n##5) ONE(n##6) ONE(n##7) ONE(n##8) ONE(n##9)
 #define HUNDRED(n) TEN(n##0) TEN(n##1) TEN(n##2) TEN(n##3) TEN(n##4) TEN(n##5) TEN(n##6) TEN(n##7) TEN(n##8) TEN(n##9)
-HUNDRED(1)
-HUNDRED(2) HUNDRED(3) HUNDRED(4) HUNDRED(5) HUNDRED(6) HUNDRED(7) HUNDRED(8) HUNDRED(9) HUNDRED(10) HUNDRED(11)
-    HUNDRED(12)
+HUNDRED(1) HUNDRED(2) HUNDRED(3) HUNDRED(4) HUNDRED(5) HUNDRED(6)
+HUNDRED(7) HUNDRED(8) HUNDRED(9) HUNDRED(10) HUNDRED(11) HUNDRED(12)
 
 #define REF(n) f##n,
 #define REF10(n) REF(n##0) REF(n##1) REF(n##2) REF(n##3) REF(n##4) REF(n##5) REF(n##6) REF(n##7) REF(n##8) REF(n##9)
-#define REF100(n)                                                                                                      \
-    REF10(n##0)                                                                                                        \
-    REF10(n##1) REF10(n##2) REF10(n##3) REF10(n##4) REF10(n##5) REF10(n##6) REF10(n##7) REF10(n##8) REF10(n##9)
+#define REF100(n) REF10(n##0) REF10(n##1) REF10(n##2) REF10(n##3) REF10(n##4) \
+    REF10(n##5) REF10(n##6) REF10(n##7) REF10(n##8) REF10(n##9)
 
-    /* A pointer per function in writable data: one R_X86_64_RELATIVE each. */
-    static int64_t (*table[])(int64_t)
-    = { REF100(1) REF100(2) REF100(3) REF100(4) REF100(5) REF100(6) REF100(7) REF100(8) REF100(9) REF100(10) REF100(11)
-              REF100(12) };
+/* A pointer per function in writable data: one R_X86_64_RELATIVE each. */
+static int64_t (*table[])(int64_t) = {
+    REF100(1) REF100(2) REF100(3) REF100(4) REF100(5) REF100(6)
+    REF100(7) REF100(8) REF100(9) REF100(10) REF100(11) REF100(12)
+};
+/* clang-format on */
 
 /* Bulk read-only data, as drivers carry tables and firmware. */
 static const uint8_t blob[96 * 1024] = { 1, 2, 3, 4 };
