@@ -5,12 +5,17 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <openssl/evp.h>
+
+#include "lib/crypto/keys.h"
+#include "lib/errno.h"
 
 using Bytes = std::vector<uint8_t>;
 
@@ -111,4 +116,30 @@ inline Bytes openssl_digest(const EVP_MD* md, const uint8_t* data, size_t size)
     if (EVP_Digest(data, size, out.data(), &out_size, md, nullptr) != 1)
         throw std::runtime_error("EVP_Digest failed");
     return out;
+}
+
+// Runs a verifier (verify_module_signature, verify_endorsement) on exactly
+// `bytes` copied to the heap, so ASan sees any overread; the outcome keeps
+// the copy alive, since what the verifier returns are views into it.
+template<typename Check> struct VerifyOutcome {
+    bool ok;
+    keel::Error error;
+    std::string message;
+    Check check;
+    std::unique_ptr<uint8_t[]> storage;
+};
+
+template<typename Check, typename Verifier>
+VerifyOutcome<Check> verify_copy(const Bytes& bytes, const std::vector<keel::TrustedKey>& keys, Verifier verifier)
+{
+    keel::CryptoDiagnostic diagnostic = {};
+    std::unique_ptr<uint8_t[]> copy(new uint8_t[bytes.size() + 1]);
+    std::copy(bytes.begin(), bytes.end(), copy.get());
+    auto result = verifier(copy.get(), bytes.size(), keys.data(), keys.size(), &diagnostic);
+    VerifyOutcome<Check> outcome { result.is_ok(), result.is_ok() ? keel::Error(0) : result.error(), diagnostic.text,
+        {}, {} };
+    if (result.is_ok())
+        outcome.check = result.value();
+    outcome.storage = std::move(copy);
+    return outcome;
 }

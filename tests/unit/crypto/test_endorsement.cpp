@@ -22,27 +22,11 @@ Bytes make_endorsement(const OpensslKey& endorser, const uint8_t* vendor_public_
     return record;
 }
 
-struct Outcome {
-    bool ok;
-    Error error;
-    std::string message;
-    keel::EndorsementCheck check;
-    std::unique_ptr<uint8_t[]> storage;
-};
+using Outcome = VerifyOutcome<keel::EndorsementCheck>;
 
 Outcome verify(const Bytes& record, const std::vector<TrustedKey>& keys)
 {
-    CryptoDiagnostic diagnostic = {};
-    // Exactly the bytes on the heap, so ASan sees any overread; the
-    // outcome keeps them, since results are views into them.
-    std::unique_ptr<uint8_t[]> copy(new uint8_t[record.size() + 1]);
-    std::copy(record.begin(), record.end(), copy.get());
-    auto result = keel::verify_endorsement(copy.get(), record.size(), keys.data(), keys.size(), &diagnostic);
-    Outcome outcome { result.is_ok(), result.is_ok() ? Error(0) : result.error(), diagnostic.text, {}, {} };
-    if (result.is_ok())
-        outcome.check = result.value();
-    outcome.storage = std::move(copy);
-    return outcome;
+    return verify_copy<keel::EndorsementCheck>(record, keys, keel::verify_endorsement);
 }
 
 struct Fixture {

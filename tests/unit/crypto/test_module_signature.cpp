@@ -42,27 +42,11 @@ Bytes sign_image(const Bytes& image, const std::vector<const OpensslKey*>& signe
     return file;
 }
 
-struct Outcome {
-    bool ok;
-    Error error;
-    std::string message;
-    keel::ModuleSignatureCheck check;
-    std::unique_ptr<uint8_t[]> storage;
-};
+using Outcome = VerifyOutcome<keel::ModuleSignatureCheck>;
 
 Outcome verify(const Bytes& file, const std::vector<TrustedKey>& keys)
 {
-    CryptoDiagnostic diagnostic = {};
-    // Exactly the bytes on the heap, so ASan sees any overread; the
-    // outcome keeps them, since results are views into them.
-    std::unique_ptr<uint8_t[]> copy(new uint8_t[file.size() + 1]);
-    std::copy(file.begin(), file.end(), copy.get());
-    auto result = keel::verify_module_signature(copy.get(), file.size(), keys.data(), keys.size(), &diagnostic);
-    Outcome outcome { result.is_ok(), result.is_ok() ? Error(0) : result.error(), diagnostic.text, {}, {} };
-    if (result.is_ok())
-        outcome.check = result.value();
-    outcome.storage = std::move(copy);
-    return outcome;
+    return verify_copy<keel::ModuleSignatureCheck>(file, keys, keel::verify_module_signature);
 }
 
 struct Fixture {
