@@ -11,6 +11,7 @@
 #include "mm/heap.h"
 #include "mm/vmalloc.h"
 #include "time/clock.h"
+#include "vfs/vfs.h"
 
 namespace keel {
 
@@ -27,10 +28,20 @@ struct LoadChain {
 
 Result<void> unload_locked(Module* module, LoadError& error);
 
+void report_left_registered(const char* type_name, bool mounted, void* arg)
+{
+    auto* module = static_cast<Module*>(arg);
+    if (mounted)
+        log_err("%s: filesystem type %s is still mounted as the module goes", module->name, type_name);
+    else
+        log_warn("%s: removing filesystem type %s it left registered", module->name, type_name);
+}
+
 // Frees everything a (not yet registered, or just unregistered) module holds.
 void free_module(Module* module)
 {
     release_held_references(*module);
+    vfs_forget_owner(module, report_left_registered, module);
     for (size_t i = 0; i < module->dependency_count; i++)
         module->dependencies[i]->users--;
     if (module->base)

@@ -131,6 +131,32 @@ Result<void> vfs_unregister_filesystem(const keel_fs_type_ops* ops)
     return Err(Error::ENOENT);
 }
 
+size_t vfs_forget_owner(void* owner, void (*report)(const char* type_name, bool mounted, void* arg), void* arg)
+{
+    if (!owner)
+        return 0;
+    LockGuard guard;
+    size_t forgotten = 0;
+    for (FsType* type = g_types.first(); type;) {
+        FsType* next = g_types.next(*type);
+        if (type->owner == owner) {
+            bool mounted = type->superblocks > 0;
+            report(type->name, mounted, arg);
+            // A mounted type pins its module, so a module cannot go while
+            // one is mounted; only a type left behind by a failed init or a
+            // careless exit gets here, and it is dropped before its table's
+            // memory goes away.
+            if (!mounted) {
+                g_types.remove(*type);
+                destroy(type);
+                forgotten++;
+            }
+        }
+        type = next;
+    }
+    return forgotten;
+}
+
 bool vfs_filesystem_registered(const char* name)
 {
     LockGuard guard;

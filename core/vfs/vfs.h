@@ -183,6 +183,9 @@ Result<void> vfs_for_each_mount(VfsContext& context, void (*visit)(const VfsMoun
 Result<void> vfs_register_filesystem(
     const keel_fs_type_ops* ops, void* owner, char* problem = nullptr, size_t problem_size = 0);
 Result<void> vfs_unregister_filesystem(const keel_fs_type_ops* ops);
+// A module is going (unloaded, or its init failed): drop the filesystem
+// types it left registered, calling `report` for each. Returns how many.
+size_t vfs_forget_owner(void* owner, void (*report)(const char* type_name, bool mounted, void* arg), void* arg);
 bool vfs_filesystem_registered(const char* name);
 void vfs_for_each_filesystem(void (*visit)(const char* name, uint32_t superblocks, void* arg), void* arg);
 
