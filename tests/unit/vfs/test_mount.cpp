@@ -366,3 +366,37 @@ TEST_CASE("mount: a lone nullfs mount takes its superblock with it")
     CHECK(vfs_counters().superblocks == 2);
     REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
 }
+
+TEST_CASE("mount: a going module's filesystem types are forgotten unless mounted")
+{
+    Fixture f;
+    static int owner;
+    keel_fs_type_ops left = tmpfs_type_ops;
+    left.name = "leftfs";
+    REQUIRE(vfs_register_filesystem(&left, &owner).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/l", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "l", "/l", "leftfs", 0, nullptr).is_ok());
+
+    struct Seen {
+        std::vector<std::string> names;
+        std::vector<bool> mounted;
+    } seen;
+    auto report = [](const char* name, bool mounted, void* arg) {
+        auto* s = static_cast<Seen*>(arg);
+        s->names.push_back(name);
+        s->mounted.push_back(mounted);
+    };
+    // Mounted: reported, kept (its module is pinned and cannot really go).
+    CHECK(vfs_forget_owner(&owner, report, &seen) == 0);
+    CHECK(seen.names == std::vector<std::string> { "leftfs" });
+    CHECK(seen.mounted == std::vector<bool> { true });
+    CHECK(vfs_filesystem_registered("leftfs"));
+
+    REQUIRE(vfs_umount(f.ctx, "/l", 0).is_ok());
+    // Unmounted: dropped; other owners' types stay.
+    CHECK(vfs_forget_owner(&owner, report, &seen) == 1);
+    CHECK(!vfs_filesystem_registered("leftfs"));
+    CHECK(vfs_filesystem_registered("tmpfs"));
+    CHECK(err(vfs_mount(f.ctx, "l", "/l", "leftfs", 0, nullptr)) == Error::ENODEV);
+    CHECK(vfs_forget_owner(nullptr, report, &seen) == 0);
+}
