@@ -156,6 +156,25 @@ Result<void> vfs_mknod(VfsContext& context, const char* path, uint32_t mode, uin
     return create_node(context, path, mode, rdev, false);
 }
 
+// The end of unlink and rmdir: permission, not a mount point, then the
+// filesystem's operation (`op`: unlink or rmdir) and the name's removal.
+Result<void> remove_child(
+    VfsContext& context, const HeldParent& at, Dentry* child, keel_fs_unlink_fn keel_fs_type_ops::*op)
+{
+    TRY(may_create(context, at.walk));
+    if (child->mounted)
+        return Err(Error::EBUSY);
+    Superblock* sb = child->sb;
+    keel_fs_unlink_fn remove = sb->type->ops.*op;
+    if (!remove)
+        return Err(Error::EPERM);
+    int32_t result = remove(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child->node);
+    if (result != 0)
+        return Err(fs_error(result));
+    dentry_unhash(child);
+    return {};
+}
+
 Result<void> vfs_unlink(VfsContext& context, const char* path)
 {
     LockGuard guard;
@@ -167,17 +186,7 @@ Result<void> vfs_unlink(VfsContext& context, const char* path)
         return Err(Error::EISDIR);
     if (at.walk.trailing_slash)
         return Err(Error::ENOTDIR);
-    TRY(may_create(context, at.walk));
-    if (child.dentry->mounted)
-        return Err(Error::EBUSY);
-    Superblock* sb = child.dentry->sb;
-    OP_OR(sb, unlink, Error::EPERM);
-    int32_t result = sb->type->ops.unlink(
-        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child.dentry->node);
-    if (result != 0)
-        return Err(fs_error(result));
-    dentry_unhash(child.dentry);
-    return {};
+    return remove_child(context, at, child.dentry, &keel_fs_type_ops::unlink);
 }
 
 Result<void> vfs_rmdir(VfsContext& context, const char* path)
@@ -191,17 +200,7 @@ Result<void> vfs_rmdir(VfsContext& context, const char* path)
     HeldDentry child { TRY(existing_child(context, at.walk)) };
     if (!child.dentry->is_directory())
         return Err(Error::ENOTDIR);
-    TRY(may_create(context, at.walk));
-    if (child.dentry->mounted)
-        return Err(Error::EBUSY);
-    Superblock* sb = child.dentry->sb;
-    OP_OR(sb, rmdir, Error::EPERM);
-    int32_t result = sb->type->ops.rmdir(
-        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child.dentry->node);
-    if (result != 0)
-        return Err(fs_error(result));
-    dentry_unhash(child.dentry);
-    return {};
+    return remove_child(context, at, child.dentry, &keel_fs_type_ops::rmdir);
 }
 
 Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* new_path)
