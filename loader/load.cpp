@@ -95,28 +95,6 @@ unsigned page_flags(uint32_t segment_flags)
     return flags;
 }
 
-// Two segments with different permissions may not share a page: the page
-// can only have one set. lld's -z separate-loadable-segments pads them.
-Result<void> check_segment_pages(const ModuleImage& image, LoadError& error, const char* name)
-{
-    for (size_t i = 0; i < image.load_segment_count(); i++) {
-        for (size_t j = i + 1; j < image.load_segment_count(); j++) {
-            ModuleImage::LoadSegment a = image.load_segment(i);
-            ModuleImage::LoadSegment b = image.load_segment(j);
-            uint64_t a_first = a.vaddr / kPageSize, a_last = (a.vaddr + a.memsz - 1) / kPageSize;
-            uint64_t b_first = b.vaddr / kPageSize, b_last = (b.vaddr + b.memsz - 1) / kPageSize;
-            if (a.flags != b.flags && a_first <= b_last && b_first <= a_last) {
-                load_error(error,
-                    "%s: segments %zu and %zu share a page with different permissions "
-                    "(link with -z separate-loadable-segments)",
-                    name, i, j);
-                return Err(Error::ENOEXEC);
-            }
-        }
-    }
-    return {};
-}
-
 Result<void> protect_segments(Module& module, LoadError& error)
 {
     const ModuleImage& image = module.image;
@@ -288,7 +266,6 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         load_error(error, "%s: a module of that name is already loaded", module->name);
         return Err(Error::EEXIST);
     }
-    TRY(check_segment_pages(module->image, error, module->name));
     module->timings.parse_us = elapsed_us(step);
 
     // Dependencies (their own timings are their own).
@@ -300,7 +277,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     // Map: one writable area for the whole span, segments copied in.
     step = time::cycles();
     module->span = module->image.load_span();
-    auto mapping = vmalloc(module->span, arch::kPageWrite);
+    auto mapping = vmalloc_uninitialized(module->span, arch::kPageWrite);
     if (mapping.is_error()) {
         load_error(error, "%s: cannot map %zu bytes: %s", module->name, module->span, error_name(mapping.error()));
         return Err(mapping.error());

@@ -29,8 +29,7 @@ CXX_FLAGS = ["-std=c++20", "-fno-exceptions", "-fno-rtti", "-nostdinc++", "-fno-
              "-fno-threadsafe-statics"]
 # ld.lld directly: the same command works for every language and needs no
 # compiler driver's idea of a default C library.
-LINK_FLAGS = ["-shared", "-nostdlib", "-z", "now", "-z", "relro", "-z", "separate-code",
-              "-z", "separate-loadable-segments", "-z", "noexecstack", "--hash-style=gnu"]
+LINK_FLAGS = ["-shared", "-nostdlib", "-z", "now", "-z", "relro", "-z", "noexecstack", "--hash-style=gnu"]
 
 
 def run(command):

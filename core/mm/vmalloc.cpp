@@ -3,6 +3,7 @@
 #include "arch/memory_layout.h"
 #include "arch/paging.h"
 #include "lib/intrusive_list.h"
+#include "lib/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
@@ -81,28 +82,33 @@ void release(VmArea* area)
     kfree(area);
 }
 
-} // namespace
-
-Result<void*> vmalloc(size_t size, unsigned flags)
+Result<void*> allocate(size_t size, unsigned flags, bool zeroed)
 {
     if (size == 0)
         return Err(Error::EINVAL);
     uint64_t mapped = align_up<uint64_t>(size, kPageSize);
     VmArea* area = TRY(reserve(mapped + kPageSize));
     for (uint64_t offset = 0; offset < mapped; offset += kPageSize) {
-        auto page = alloc_zeroed_page();
-        Result<void> mapping = page.is_ok()
-            ? arch::map_page(area->start + kPageSize + offset, arch::virt_to_phys_direct(page.value()), flags)
-            : Result<void>(page.error());
+        auto page = alloc_pages(0);
+        Result<void> mapping = page.is_ok() ? arch::map_page(area->start + kPageSize + offset, page.value(), flags)
+                                            : Result<void>(page.error());
         if (mapping.is_error()) {
             if (page.is_ok())
-                free_page_virt(page.value());
+                free_pages(page.value());
             release(area);
             return Err(mapping.error());
         }
+        if (zeroed)
+            memset(arch::phys_to_virt(page.value()), 0, kPageSize);
     }
     return reinterpret_cast<void*>(area->start + kPageSize);
 }
+
+} // namespace
+
+Result<void*> vmalloc(size_t size, unsigned flags) { return allocate(size, flags, true); }
+
+Result<void*> vmalloc_uninitialized(size_t size, unsigned flags) { return allocate(size, flags, false); }
 
 void vfree(void* address)
 {

@@ -14,6 +14,9 @@ namespace keel {
 
 // Fresh zeroed pages mapped with `flags` (arch::PageFlags).
 Result<void*> vmalloc(size_t size, unsigned flags);
+// The same without zeroing, for a caller that writes every byte before
+// anything reads it (the module loader): one pass over the memory, not two.
+Result<void*> vmalloc_uninitialized(size_t size, unsigned flags);
 void vfree(void* address);
 // Change the permissions of a whole vmalloc area (module W^X after relocation).
 Result<void> vprotect(void* address, size_t size, unsigned flags);

@@ -46,9 +46,9 @@ bool ModuleImage::translate(uint64_t vaddr, uint64_t size, uint64_t& offset) con
     if (add_overflows(vaddr, size, &end))
         return false;
     for (size_t i = 0; i < m_load_count; ++i) {
-        Phdr segment = program_header(m_load_phdr[i]);
-        if (vaddr >= segment.p_vaddr && end <= segment.p_vaddr + segment.p_filesz) {
-            offset = segment.p_offset + (vaddr - segment.p_vaddr);
+        const LoadSegment& segment = m_load[i];
+        if (vaddr >= segment.vaddr && end <= segment.vaddr + segment.filesz) {
+            offset = segment.offset + (vaddr - segment.vaddr);
             return true;
         }
     }
@@ -167,7 +167,8 @@ Result<void> ModuleImage::parse_program_headers(Diagnostic& diagnostic)
                     "0x%lx) or is out of order",
                     i, header.p_vaddr, previous_end);
             previous_end = align_up(memory_end, kPageSize);
-            m_load_phdr[m_load_count++] = uint8_t(i);
+            m_load[m_load_count++]
+                = { header.p_vaddr, header.p_memsz, header.p_offset, header.p_filesz, header.p_flags };
             m_load_span = previous_end;
             m_load_alignment = max(m_load_alignment, header.p_align);
             break;
@@ -537,11 +538,7 @@ const char* ModuleImage::string_at(uint64_t offset) const
     return reinterpret_cast<const char*>(m_file + m_strtab_offset + offset);
 }
 
-ModuleImage::LoadSegment ModuleImage::load_segment(size_t index) const
-{
-    Phdr header = program_header(m_load_phdr[index]);
-    return { header.p_vaddr, header.p_memsz, header.p_offset, header.p_filesz, header.p_flags };
-}
+ModuleImage::LoadSegment ModuleImage::load_segment(size_t index) const { return m_load[index]; }
 
 bool ModuleImage::find_segment(uint64_t vaddr, uint64_t size, LoadSegment& out) const
 {
@@ -549,7 +546,7 @@ bool ModuleImage::find_segment(uint64_t vaddr, uint64_t size, LoadSegment& out) 
     if (add_overflows(vaddr, size, &end))
         return false;
     for (size_t i = 0; i < m_load_count; ++i) {
-        LoadSegment segment = load_segment(i);
+        const LoadSegment& segment = m_load[i];
         if (vaddr >= segment.vaddr && end <= segment.vaddr + segment.memsz) {
             out = segment;
             return true;

@@ -285,7 +285,7 @@ private:
 
     uint64_t m_phoff = 0;
     size_t m_phnum = 0;
-    uint8_t m_load_phdr[kMaxLoadSegments] = {};
+    LoadSegment m_load[kMaxLoadSegments] = {}; // decoded once: relocation checks ask often
     size_t m_load_count = 0;
     uint64_t m_load_span = 0;
     uint64_t m_load_alignment = 0;

@@ -8,11 +8,23 @@ using namespace elf;
 
 void copy_segments(const ModuleImage& image, const uint8_t* file, uint8_t* mapped)
 {
-    memset(mapped, 0, image.load_span());
+    // Segments are sorted by address and do not overlap (parse checked), so
+    // every byte of the span is written exactly once: file data where a
+    // segment has it, then zeros in the gaps and in .bss. Data goes first:
+    // under QEMU's TCG, stores to a page that still holds translated code
+    // (a freed module's text) are slow until one of them overwrites that
+    // code, and a module loaded again lands its text where it was.
     for (size_t i = 0; i < image.load_segment_count(); ++i) {
         ModuleImage::LoadSegment segment = image.load_segment(i);
         memcpy(mapped + segment.vaddr, file + segment.offset, segment.filesz);
     }
+    uint64_t written = 0;
+    for (size_t i = 0; i < image.load_segment_count(); ++i) {
+        ModuleImage::LoadSegment segment = image.load_segment(i);
+        memset(mapped + written, 0, segment.vaddr - written);
+        written = segment.vaddr + segment.filesz;
+    }
+    memset(mapped + written, 0, image.load_span() - written);
 }
 
 namespace {

@@ -98,7 +98,11 @@ const std::vector<Mutation>& mutations()
             [](ElfEditor& e) { e.put<uint64_t>(PHDR_FIELD(e, e.find_phdr(PT_LOAD, 0), p_align), 0x1001); },
             { "p_align 0x1001" } },
         { "PT_LOAD out of order", "test.kmod",
-            [](ElfEditor& e) { e.put<uint64_t>(PHDR_FIELD(e, e.find_phdr(PT_LOAD, 2), p_vaddr), 0x1000); },
+            [](ElfEditor& e) {
+                // A page lower keeps p_offset and p_vaddr congruent but lands on the previous segment's page.
+                size_t vaddr = PHDR_FIELD(e, e.find_phdr(PT_LOAD, 2), p_vaddr);
+                e.put<uint64_t>(vaddr, e.get<uint64_t>(vaddr) - 0x1000);
+            },
             { "overlaps the previous PT_LOAD" } },
         { "PT_INTERP", "test.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(PHDR_FIELD(e, e.find_phdr(PT_GNU_STACK), p_type), PT_INTERP); },

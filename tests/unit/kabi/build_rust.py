@@ -30,7 +30,7 @@ run(
     common
     + ["--crate-type", "cdylib", "--crate-name", "sample_rs", "-C", "strip=debuginfo"]
     + ["-C", f"linker={clang}", "-C", "link-arg=-fuse-ld=lld", "-C", "link-arg=-nostdlib"]
-    + ["-C", "link-arg=-Wl,-z,now", "-C", "link-arg=-Wl,-z,relro", "-C", "link-arg=-Wl,-z,separate-code"]
+    + ["-C", "link-arg=-Wl,-z,now", "-C", "link-arg=-Wl,-z,relro"]
     + ["-L", os.path.dirname(os.path.abspath(libkeel)), "-L", directory]
     + ["--extern", f"keel={keel_rlib}", "--extern", f"keel_sys={sys_rlib}", module_rs, "-o", output]
 )
