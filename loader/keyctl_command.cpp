@@ -85,10 +85,11 @@ int keyctl_command(int argc, char** argv)
         return 0;
     }
     if (argc == 3 && strcmp(argv[1], "block-module") == 0) {
-        Sha512Digest digest;
-        if (!parse_hex(argv[2], digest.bytes, Sha512Digest::size)) {
+        Blake2bDigest digest;
+        if (!parse_hex(argv[2], digest.bytes, Blake2bDigest::size)) {
             console_print(
-                "keyctl: a module digest is %zu hex digits (SHA-512 of the signed image)\n", Sha512Digest::size * 2);
+                "keyctl: a module digest is %zu hex digits (BLAKE2b-512 of the image without its signature)\n",
+                Blake2bDigest::size * 2);
             return 1;
         }
         if (keyring_block_digest(digest).is_error()) {

@@ -19,7 +19,7 @@ KeyringEntry g_keys[kMaxKeys];
 size_t g_key_count = 0;
 KeyId g_blocked_keys[kMaxBlockedKeys];
 size_t g_blocked_key_count = 0;
-Sha512Digest g_blocked_digests[kMaxBlockedDigests];
+Blake2bDigest g_blocked_digests[kMaxBlockedDigests];
 size_t g_blocked_digest_count = 0;
 
 bool key_blocked_locked(const KeyId& id)
@@ -58,7 +58,7 @@ void keyring_init()
     for (size_t i = 0; i < g_builtin_blocked_key_id_count && g_blocked_key_count < kMaxBlockedKeys; i++)
         memcpy(g_blocked_keys[g_blocked_key_count++].bytes, g_builtin_blocked_key_ids[i], KeyId::size);
     for (size_t i = 0; i < g_builtin_blocked_digest_count && g_blocked_digest_count < kMaxBlockedDigests; i++)
-        memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Sha512Digest::size);
+        memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Blake2bDigest::size);
     // Built-in keys were checked when the build embedded them (OpenSSL read
     // each as an Ed25519 key, scripts/gen-builtin-keys.py): decoding them
     // again here would only cost boot time. Keys added at run time are
@@ -90,11 +90,11 @@ bool keyring_key_blocked(const KeyId& id)
     return key_blocked_locked(id);
 }
 
-bool keyring_digest_blocked(const Sha512Digest& digest)
+bool keyring_digest_blocked(const Blake2bDigest& digest)
 {
     SpinlockGuard guard(g_lock);
     for (size_t i = 0; i < g_blocked_digest_count; i++) {
-        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Sha512Digest::size) == 0)
+        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Blake2bDigest::size) == 0)
             return true;
     }
     return false;
@@ -148,11 +148,11 @@ Result<void> keyring_block_key(const KeyId& id)
     return {};
 }
 
-Result<void> keyring_block_digest(const Sha512Digest& digest)
+Result<void> keyring_block_digest(const Blake2bDigest& digest)
 {
     SpinlockGuard guard(g_lock);
     for (size_t i = 0; i < g_blocked_digest_count; i++) {
-        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Sha512Digest::size) == 0)
+        if (memcmp(g_blocked_digests[i].bytes, digest.bytes, Blake2bDigest::size) == 0)
             return {};
     }
     if (g_blocked_digest_count == kMaxBlockedDigests)

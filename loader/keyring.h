@@ -5,13 +5,17 @@
 //  * the secondary keyring: vendor keys added at run time (`keyctl add`),
 //    accepted only with an endorsement signed by a built-in key;
 //  * the blocklist: key ids and module digests, built in and appendable at
-//    run time, never shrinkable. Keys are never removed, only blocked.
+//    run time, never shrinkable. Keys are never removed, only blocked. A
+//    module digest is the BLAKE2b-512 of the module's image (the file
+//    without its signature trailer), whatever digest its signatures use:
+//    re-signing a blocked module with another key or algorithm does not
+//    get it past the blocklist.
 #pragma once
 
 #include <stddef.h>
 
+#include "lib/crypto/blake2b.h"
 #include "lib/crypto/keys.h"
-#include "lib/crypto/sha512.h"
 #include "lib/result.h"
 
 namespace keel {
@@ -33,13 +37,13 @@ void keyring_init();
 size_t keyring_trusted_keys(TrustedKey* out, size_t capacity, bool builtin_only);
 const KeyringEntry* keyring_entry_for(const TrustedKey& key);
 bool keyring_key_blocked(const KeyId& id);
-bool keyring_digest_blocked(const Sha512Digest& digest);
+bool keyring_digest_blocked(const Blake2bDigest& digest);
 
 // Adds the vendor key an endorsement names; the message says why not.
 Result<const KeyringEntry*> keyring_add_endorsed(
     const uint8_t* endorsement, size_t size, char* message, size_t message_size);
 Result<void> keyring_block_key(const KeyId& id);
-Result<void> keyring_block_digest(const Sha512Digest& digest);
+Result<void> keyring_block_digest(const Blake2bDigest& digest);
 
 void keyring_for_each(void (*visit)(const KeyringEntry& entry, void* context), void* context);
 size_t keyring_blocked_digest_count();

@@ -43,6 +43,20 @@ bool signed_by_blocked_key(const uint8_t* file, size_t size, char* key_text)
     return false;
 }
 
+// The digest blocklist holds BLAKE2b-512 digests of module images
+// (loader/keyring.h). A BLAKE2b-signed module brings that digest from its
+// verification; a SHA-512-signed one is hashed again, but only when there
+// is a blocklist to check.
+bool image_digest_blocked(const uint8_t* file, const ModuleSignatureCheck& check)
+{
+    if (check.image_digest.algorithm == ImageDigestAlgorithm::Blake2b) {
+        Blake2bDigest digest;
+        memcpy(digest.bytes, check.image_digest.bytes, Blake2bDigest::size);
+        return keyring_digest_blocked(digest);
+    }
+    return keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(file, check.image_length));
+}
+
 void describe_signer(const TrustedKey& key, char* out, size_t size)
 {
     const KeyringEntry* entry = keyring_entry_for(key);
@@ -65,7 +79,7 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     bool enforce = signature_enforced();
 
     if (check.is_ok()) {
-        if (keyring_digest_blocked(check.value().image_digest)) {
+        if (image_digest_blocked(module.file, check.value())) {
             load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
             return Err(Error::EKEYREJECTED);
         }
@@ -103,11 +117,11 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     // Unsigned, unknown key or unknown algorithm: a matter of policy. The
     // blocklist holds digests of module images (what signatures cover), so
     // hash the image without its trailer: re-signing a blocked module with
-    // some other key must not get it past the blocklist.
+    // some other key or digest must not get it past the blocklist.
     auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
     size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
     // Hashing is the cost of an unsigned load: skip it when nothing is blocked.
-    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Sha512::hash(module.file, image_length))) {
+    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(module.file, image_length))) {
         load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
         return Err(Error::EKEYREJECTED);
     }
@@ -146,16 +160,21 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
     size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
     auto check = verify_module_signature(file, size, keys, key_count, &diagnostic);
     if (check.is_ok()) {
-        bool blocked = keyring_digest_blocked(check.value().image_digest);
-        format(info.status, sizeof(info.status), "%s (%zu signature(s))", blocked ? "valid, but blocklisted" : "valid",
-            trailer.value().record_count);
+        bool blocked = image_digest_blocked(file, check.value());
+        format(info.status, sizeof(info.status), "%s (%zu signature(s); Ed25519, %s image digest)",
+            blocked ? "valid, but blocklisted" : "valid", trailer.value().record_count,
+            image_digest_name(check.value().image_digest.algorithm));
         describe_signer(*check.value().key, info.signer, sizeof(info.signer));
     } else {
         format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.text);
         const SignatureRecord& first = trailer.value().records[0];
         char id[key_id_text_size];
         format_key_id(first.key_id, id);
-        format(info.signer, sizeof(info.signer), "key %s", id);
+        if (first.supported)
+            format(info.signer, sizeof(info.signer), "key %s (Ed25519, %s image digest)", id,
+                image_digest_name(first.digest_algorithm));
+        else
+            format(info.signer, sizeof(info.signer), "key %s", id);
     }
     return info;
 }

@@ -6,6 +6,10 @@
         [--blocked-key HEX ...] [--blocked-digest HEX ...]
         [--blocked-key-pem FILE.pem ...]      block this key (its id computed here)
         [--blocked-module FILE.kmod ...]      block this module's image digest
+
+A blocked module digest is the BLAKE2b-512 of the module's image (the file
+without its signature trailer), whatever digest the module is signed with
+(docs/module-signing.md).
 """
 
 import argparse
@@ -40,14 +44,14 @@ def key_id(public_key):
 
 
 def image_digest(path):
-    """SHA-512 of a module's image: the file without its signature trailer."""
+    """BLAKE2b-512 of a module's image: the file without its signature trailer."""
     with open(path, "rb") as f:
         data = f.read()
     if data.endswith(FOOTER_MAGIC) and len(data) >= 32:
         _, _, trailer_length = struct.unpack_from("<HHI", data, len(data) - 32)
         if trailer_length <= len(data):
             data = data[:len(data) - trailer_length]
-    return hashlib.sha512(data).digest()
+    return hashlib.blake2b(data, digest_size=64).digest()
 
 
 def hex_bytes(text, size, what):

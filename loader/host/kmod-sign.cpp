@@ -1,9 +1,11 @@
 // kmod-sign: signs Keel modules and endorses vendor keys (docs/module-signing.md).
 //
 // Signing uses OpenSSL 3's EVP interface with the PEM keys `openssl genpkey
-// -algorithm ed25519` (or scripts/genkey) writes. Parsing and verification
-// use the kernel's own code (core/lib/crypto), so `kmod-sign verify`
-// accepts exactly what the loader accepts.
+// -algorithm ed25519` (or scripts/genkey) writes, and OpenSSL's BLAKE2b-512
+// or SHA-512 for the image digest. Parsing and verification use the
+// kernel's own code (core/lib/crypto), so `kmod-sign verify` accepts
+// exactly what the loader accepts, and every signature written is checked
+// by the kernel's hash against OpenSSL's.
 #include "host_file.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +160,17 @@ std::vector<uint8_t> ed25519_sign(const Pkey& key, const uint8_t* message, size_
     return signature;
 }
 
+ImageDigest openssl_image_digest(ImageDigestAlgorithm algorithm, const uint8_t* image, size_t size)
+{
+    ImageDigest digest;
+    digest.algorithm = algorithm;
+    const EVP_MD* md = algorithm == ImageDigestAlgorithm::Sha512 ? EVP_sha512() : EVP_blake2b512();
+    unsigned int digest_size = 0;
+    if (EVP_Digest(image, size, digest.bytes, &digest_size, md, nullptr) != 1 || digest_size != ImageDigest::size)
+        fail(std::string("cannot compute the ") + image_digest_name(algorithm) + " digest" + openssl_reason());
+    return digest;
+}
+
 std::string hex(const uint8_t* bytes, size_t size)
 {
     static const char digits[] = "0123456789abcdef";
@@ -212,6 +225,7 @@ struct Arguments {
     bool has_description = false;
     bool append = false;
     bool c_array = false;
+    ImageDigestAlgorithm digest = ImageDigestAlgorithm::Blake2b;
 };
 
 Arguments parse_arguments(int argc, char** argv, int first)
@@ -229,6 +243,14 @@ Arguments parse_arguments(int argc, char** argv, int first)
         } else if (arg == "--description") {
             arguments.description = value();
             arguments.has_description = true;
+        } else if (arg == "--digest") {
+            std::string name = value();
+            if (name == "blake2b")
+                arguments.digest = ImageDigestAlgorithm::Blake2b;
+            else if (name == "sha512")
+                arguments.digest = ImageDigestAlgorithm::Sha512;
+            else
+                fail("--digest is blake2b (the default) or sha512, not '" + name + "'");
         } else if (arg == "--append") {
             arguments.append = true;
         } else if (arg == "--c-array") {
@@ -250,7 +272,7 @@ void expect_positional(const Arguments& arguments, size_t count, const char* usa
 
 int command_sign(const Arguments& arguments)
 {
-    expect_positional(arguments, 2, "sign KEY.pem MODULE [-o OUT] [--append]");
+    expect_positional(arguments, 2, "sign KEY.pem MODULE [-o OUT] [--append] [--digest blake2b|sha512]");
     const std::string& key_path = arguments.positional[0];
     const std::string& module_path = arguments.positional[1];
     Pkey key = load_key(key_path, KeyKind::Private);
@@ -275,7 +297,7 @@ int command_sign(const Arguments& arguments)
     }
 
     size_t image_length = trailer.image_length;
-    Sha512Digest digest = Sha512::hash(data.data(), image_length);
+    ImageDigest digest = openssl_image_digest(arguments.digest, data.data(), image_length);
     uint8_t header[module_signature::signed_header_size];
     make_signed_header(key_id, image_length, digest, header);
     std::vector<uint8_t> signature = ed25519_sign(key, header, sizeof(header), key_path);
@@ -321,8 +343,9 @@ int command_verify(const Arguments& arguments)
     if (check.is_error())
         fail(module_path + ": " + error_name(check.error()) + ": " + diagnostic.text);
     require_elf64(data, check.value().image_length, module_path);
-    printf("%s: valid signature by key %s (record %zu of %zu)\n", module_path.c_str(), key_id_hex(trusted.id).c_str(),
-        check.value().record_index, check.value().record_count);
+    printf("%s: valid signature by key %s (record %zu of %zu; Ed25519, %s image digest)\n", module_path.c_str(),
+        key_id_hex(trusted.id).c_str(), check.value().record_index, check.value().record_count,
+        image_digest_name(check.value().image_digest.algorithm));
     return 0;
 }
 
@@ -345,10 +368,12 @@ int command_show(const Arguments& arguments)
             printf(" (unknown to this tool), %zu bytes\n", record.size);
             continue;
         }
-        printf(" (Ed25519, SHA-512)\n");
+        printf(" (Ed25519, %s)\n", image_digest_name(record.digest_algorithm));
         printf("  key id:       %s\n", key_id_hex(record.key_id).c_str());
         printf("  image length: %llu\n", static_cast<unsigned long long>(record.image_length));
-        printf("  digest:       sha512:%s\n", hex(record.image_digest, Sha512Digest::size).c_str());
+        printf("  digest:       %s:%s\n",
+            record.digest_algorithm == ImageDigestAlgorithm::Sha512 ? "sha512" : "blake2b512",
+            hex(record.image_digest, ImageDigest::size).c_str());
         printf("  signature:    %s\n", hex(record.signature, ed25519_signature_size).c_str());
     }
     return 0;
@@ -438,7 +463,9 @@ void usage(FILE* stream)
 {
     fprintf(stream,
         "usage: kmod-sign COMMAND ARGS\n"
-        "  sign KEY.pem MODULE [-o OUT] [--append]   append a signature (--append: add to an existing one)\n"
+        "  sign KEY.pem MODULE [-o OUT] [--append] [--digest blake2b|sha512]\n"
+        "                                             append a signature (--append: add to an existing one;\n"
+        "                                             --digest: the image digest, BLAKE2b-512 by default)\n"
         "  verify PUBKEY.pem MODULE                   exit 0 when a signature by this key is valid\n"
         "  show MODULE                                print the signature trailer (exit 1: not signed)\n"
         "  strip MODULE [-o OUT]                      remove the signature trailer\n"

@@ -355,9 +355,12 @@ size_t describe_signature(const std::vector<uint8_t>& file, std::string& status,
     // can only say who signed (kmod-sign verify checks against a key).
     status = std::to_string(trailer.value().record_count) + " signature(s), not verified here";
     for (size_t i = 0; i < trailer.value().record_count; i++) {
+        const SignatureRecord& record = trailer.value().records[i];
         char id[key_id_text_size];
-        format_key_id(trailer.value().records[i].key_id, id);
+        format_key_id(record.key_id, id);
         signer += std::string(signer.empty() ? "key " : ", key ") + id;
+        if (record.supported)
+            signer += std::string(" (Ed25519, ") + image_digest_name(record.digest_algorithm) + " image digest)";
     }
     return trailer.value().image_length;
 }

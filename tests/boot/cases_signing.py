@@ -58,6 +58,20 @@ def enforcement_refuses_unsigned_and_unknown():
 
 
 @case
+def sha512_signed_module_loads_under_enforcement():
+    # Modules signed before BLAKE2b (record algorithm 1, SHA-512 image
+    # digest; kmod-sign --digest sha512) keep loading.
+    with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
+        out = vm.command_output("modinfo /lib/test/hello-sha512.kmod")
+        check("valid (1 signature(s); Ed25519, SHA-512 image digest)" in out, f"modinfo: {out}", vm)
+        out = vm.command_output("modinfo hello")
+        check("valid (1 signature(s); Ed25519, BLAKE2b-512 image digest)" in out, f"modinfo: {out}", vm)
+        out = insmod(vm, "/lib/test/hello-sha512.kmod")
+        check("hello: loaded" in out, f"a SHA-512-signed module under enforcement: {out}", vm)
+        check("Not tainted" in vm.command_output("lsmod"), "a SHA-512-signed module tainted the kernel", vm)
+
+
+@case
 def vendor_key_needs_endorsement():
     meta = metadata()
     with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
@@ -91,6 +105,11 @@ def blocked_module_digest_is_refused():
         # The same image signed by another (untrusted) key is still the blocked module.
         refused(vm, "/lib/test/hello-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")
         refused(vm, "/lib/test/hello-vendor.kmod", "digest is blocklisted", "EKEYREJECTED")
+        # Blocklist entries are BLAKE2b-512 digests: the same image signed by
+        # a trusted key with a SHA-512 digest is hashed again and refused.
+        refused(vm, "/lib/test/hello-sha512.kmod", "digest is blocklisted", "EKEYREJECTED")
+        check("valid, but blocklisted" in vm.command_output("modinfo /lib/test/hello-sha512.kmod"),
+              "modinfo does not report the blocklisted SHA-512-signed module", vm)
         out = insmod(vm, "hello_cpp")
         check("hello_cpp: loaded" in out, f"another module is unaffected: {out}", vm)
         out = vm.command_output("keyctl block-module 1234")

@@ -18,7 +18,50 @@ constexpr size_t record_key_id_offset = 16;
 constexpr size_t record_image_length_offset = 32;
 constexpr size_t record_digest_offset = 40;
 
-static_assert(record_digest_offset + Sha512Digest::size == signed_header_size);
+static_assert(record_digest_offset + ImageDigest::size == signed_header_size);
+
+// The digest algorithm of a signature algorithm this code knows.
+bool known_digest_algorithm(uint16_t algorithm, ImageDigestAlgorithm& digest)
+{
+    switch (static_cast<SignatureAlgorithm>(algorithm)) {
+    case SignatureAlgorithm::Ed25519Sha512: digest = ImageDigestAlgorithm::Sha512; return true;
+    case SignatureAlgorithm::Ed25519Blake2b: digest = ImageDigestAlgorithm::Blake2b; return true;
+    }
+    return false;
+}
+
+SignatureAlgorithm signature_algorithm_for(ImageDigestAlgorithm digest)
+{
+    return digest == ImageDigestAlgorithm::Sha512 ? SignatureAlgorithm::Ed25519Sha512
+                                                  : SignatureAlgorithm::Ed25519Blake2b;
+}
+
+// The image's digests, each computed the first time a record needs it: a
+// module signed with one algorithm is hashed once.
+class ImageDigests {
+public:
+    ImageDigests(const uint8_t* image, size_t length)
+        : m_image(image)
+        , m_length(length)
+    {
+    }
+
+    const ImageDigest& get(ImageDigestAlgorithm algorithm)
+    {
+        size_t index = static_cast<size_t>(algorithm);
+        if (!m_computed[index]) {
+            m_digests[index] = hash_module_image(algorithm, m_image, m_length);
+            m_computed[index] = true;
+        }
+        return m_digests[index];
+    }
+
+private:
+    const uint8_t* m_image;
+    size_t m_length;
+    ImageDigest m_digests[2];
+    bool m_computed[2] = {};
+};
 
 Result<void> parse_record(const uint8_t* bytes, size_t available, size_t index, size_t image_length,
     SignatureRecord& record, CryptoDiagnostic* diagnostic)
@@ -65,7 +108,7 @@ Result<void> parse_record(const uint8_t* bytes, size_t available, size_t index, 
             static_cast<unsigned long long>(record.image_length), image_length);
         return Err(Error::EBADMSG);
     }
-    if (record.algorithm != static_cast<uint16_t>(SignatureAlgorithm::Ed25519Sha512))
+    if (!known_digest_algorithm(record.algorithm, record.digest_algorithm))
         return {};
     if (length != ed25519_record_size) {
         diagnose(diagnostic, "signature record %zu: record_length %u, an Ed25519 record is %zu bytes", index, length,
@@ -78,6 +121,28 @@ Result<void> parse_record(const uint8_t* bytes, size_t available, size_t index, 
 }
 
 } // namespace
+
+ImageDigest hash_module_image(ImageDigestAlgorithm algorithm, const uint8_t* image, size_t length)
+{
+    ImageDigest digest;
+    digest.algorithm = algorithm;
+    if (algorithm == ImageDigestAlgorithm::Sha512)
+        memcpy(digest.bytes, Sha512::hash(image, length).bytes, ImageDigest::size);
+    else
+        memcpy(digest.bytes, Blake2b::hash(image, length).bytes, ImageDigest::size);
+    return digest;
+}
+
+const char* image_digest_name(ImageDigestAlgorithm algorithm)
+{
+    return algorithm == ImageDigestAlgorithm::Sha512 ? "SHA-512" : "BLAKE2b-512";
+}
+
+ImageDigestAlgorithm image_digest_algorithm(SignatureAlgorithm algorithm)
+{
+    return algorithm == SignatureAlgorithm::Ed25519Sha512 ? ImageDigestAlgorithm::Sha512
+                                                          : ImageDigestAlgorithm::Blake2b;
+}
 
 Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, CryptoDiagnostic* diagnostic)
 {
@@ -133,7 +198,7 @@ Result<ModuleSignatureCheck> verify_module_signature(
     ModuleSignatureCheck check = {};
     check.image_length = trailer.image_length;
     check.record_count = trailer.record_count;
-    check.image_digest = Sha512::hash(file, trailer.image_length);
+    ImageDigests digests(file, trailer.image_length);
 
     bool any_supported = false;
     bool rejected = false;
@@ -157,7 +222,8 @@ Result<ModuleSignatureCheck> verify_module_signature(
             rejected = true;
             continue;
         }
-        if (memcmp(record.image_digest, check.image_digest.bytes, Sha512Digest::size) != 0) {
+        const ImageDigest& digest = digests.get(record.digest_algorithm);
+        if (memcmp(record.image_digest, digest.bytes, ImageDigest::size) != 0) {
             if (!rejected)
                 diagnose(diagnostic,
                     "signature record %zu by key %s: image digest differs (module modified, or the signature belongs "
@@ -166,6 +232,7 @@ Result<ModuleSignatureCheck> verify_module_signature(
             rejected = true;
             continue;
         }
+        check.image_digest = digest;
         check.key = key;
         check.record_index = i;
         if (diagnostic)
@@ -198,15 +265,15 @@ Result<ModuleSignatureCheck> verify_module_signature(
     return Err(Error::ENOKEY);
 }
 
-void make_signed_header(const KeyId& key_id, uint64_t image_length, const Sha512Digest& image_digest, uint8_t* out)
+void make_signed_header(const KeyId& key_id, uint64_t image_length, const ImageDigest& image_digest, uint8_t* out)
 {
     memcpy(out + record_magic_offset, record_magic, sizeof(record_magic));
     store_le32(out + record_length_offset, ed25519_record_size);
     store_le16(out + record_version_offset, record_version);
-    store_le16(out + record_algorithm_offset, static_cast<uint16_t>(SignatureAlgorithm::Ed25519Sha512));
+    store_le16(out + record_algorithm_offset, static_cast<uint16_t>(signature_algorithm_for(image_digest.algorithm)));
     memcpy(out + record_key_id_offset, key_id.bytes, KeyId::size);
     store_le64(out + record_image_length_offset, image_length);
-    memcpy(out + record_digest_offset, image_digest.bytes, Sha512Digest::size);
+    memcpy(out + record_digest_offset, image_digest.bytes, ImageDigest::size);
 }
 
 void make_signature_footer(size_t record_count, size_t records_size, uint8_t* out)

@@ -50,6 +50,8 @@ std::vector<uint8_t> shape_input(const uint8_t* data, size_t size)
     for (size_t i = 0; i < image_length; ++i)
         file.push_back(next());
     KeyId id = key_id_of(test_public_key);
+    // Both algorithm ids: 1 (SHA-512 image digest) and 2 (BLAKE2b-512).
+    ImageDigestAlgorithm digest_algorithm = flags & 32 ? ImageDigestAlgorithm::Blake2b : ImageDigestAlgorithm::Sha512;
     for (size_t r = 0; r < count; ++r) {
         std::vector<uint8_t> record(module_signature::ed25519_record_size);
         for (auto& byte : record)
@@ -58,15 +60,15 @@ std::vector<uint8_t> shape_input(const uint8_t* data, size_t size)
         if (flags & 1) {
             store_le32(record.data() + 8, module_signature::ed25519_record_size);
             store_le16(record.data() + 12, module_signature::record_version);
-            store_le16(record.data() + 14, 1);
+            store_le16(record.data() + 14, flags & 32 ? 2 : 1);
         }
         if (flags & 2)
             memcpy(record.data() + 16, id.bytes, KeyId::size);
         if (flags & 4)
             store_le64(record.data() + 32, image_length);
         if (flags & 8) {
-            Sha512Digest digest = Sha512::hash(file.data(), image_length);
-            memcpy(record.data() + 40, digest.bytes, Sha512Digest::size);
+            ImageDigest digest = hash_module_image(digest_algorithm, file.data(), image_length);
+            memcpy(record.data() + 40, digest.bytes, ImageDigest::size);
         }
         file.insert(file.end(), record.begin(), record.end());
     }
@@ -102,7 +104,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             require_inside(bytes, size, record.bytes, record.size);
             if (record.supported) {
                 require_inside(bytes, size, record.signed_header, module_signature::signed_header_size);
-                require_inside(bytes, size, record.image_digest, Sha512Digest::size);
+                require_inside(bytes, size, record.image_digest, ImageDigest::size);
+                if (record.digest_algorithm != image_digest_algorithm(SignatureAlgorithm(record.algorithm)))
+                    abort();
                 require_inside(bytes, size, record.signature, ed25519_signature_size);
                 if (record.image_length != parsed.image_length)
                     abort();
@@ -123,5 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         abort(); // verification cannot accept what parsing refuses
     if (check.is_ok() && check.value().key != &keys[0] && check.value().key != &keys[1])
         abort();
+    // An accepted module's digest is the one its verifying record names.
+    if (check.is_ok()) {
+        const SignatureRecord& record = trailer.value().records[check.value().record_index];
+        const ImageDigest& digest = check.value().image_digest;
+        if (digest.algorithm != record.digest_algorithm
+            || memcmp(digest.bytes, record.image_digest, ImageDigest::size) != 0
+            || memcmp(digest.bytes, hash_module_image(digest.algorithm, bytes, trailer.value().image_length).bytes,
+                   ImageDigest::size)
+                != 0)
+            abort();
+    }
     return 0;
 }

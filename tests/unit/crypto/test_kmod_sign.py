@@ -78,16 +78,22 @@ with tempfile.TemporaryDirectory() as tmp:
     c_array = run("pubkey-raw", vendor_pub, "--c-array")
     check(c_array.count("0x") == 32 and key_id in c_array, f"--c-array output:\n{c_array}")
 
-    # Sign in place, verify, show.
+    # Sign in place, verify, show. The default record is algorithm 2: Ed25519
+    # with a BLAKE2b-512 image digest.
     run("sign", vendor, module)
     signed = read(module)
     check(signed.startswith(image) and signed.endswith(MAGIC), "signed module layout")
     check(len(signed) == len(image) + 168 + 32, f"signed size {len(signed)}")
+    check(signed[len(image) + 14:len(image) + 16] == b"\x02\x00", "the default record is not algorithm 2")
+    blake2b = hashlib.blake2b(image, digest_size=64).digest()
+    check(signed[len(image) + 40:len(image) + 104] == blake2b, "the record does not hold the image's BLAKE2b-512")
     check(os.stat(module).st_mode & 0o777 == 0o640, "sign changed the file mode")
     run("verify", vendor_pub, module, contains="valid signature by key " + key_id)
+    run("verify", vendor_pub, module, contains="BLAKE2b-512 image digest")
     run("verify", vendor, module)  # a private PEM holds the public key too
     show = run("show", module, contains="1 signature")
-    check(key_id in show and hashlib.sha512(image).hexdigest() in show, f"show output:\n{show}")
+    check(key_id in show and "algorithm 2 (Ed25519, BLAKE2b-512)" in show
+          and "blake2b512:" + blake2b.hex() in show, f"show output:\n{show}")
     run("verify", distro_pub, module, expect="nonzero", contains="ENOKEY")
 
     # A second signature only with --append, never twice by the same key.
@@ -98,6 +104,25 @@ with tempfile.TemporaryDirectory() as tmp:
     run("show", module, contains="2 signature")
     run("verify", vendor_pub, module, contains="record 0 of 2")
     run("verify", distro_pub, module, contains="record 1 of 2")
+
+    # --digest sha512: the algorithm-1 record older kernels and tools wrote.
+    old_style = os.path.join(tmp, "sha512.kmod")
+    run("sign", vendor, module, "-o", old_style, "--digest", "sha512", expect="nonzero", contains="already signed")
+    run("strip", module, "-o", old_style)
+    run("sign", vendor, old_style, "--digest", "sha512")
+    sha512_signed = read(old_style)
+    check(sha512_signed[len(image) + 14:len(image) + 16] == b"\x01\x00", "--digest sha512 is not algorithm 1")
+    check(sha512_signed[len(image) + 40:len(image) + 104] == hashlib.sha512(image).digest(),
+          "the record does not hold the image's SHA-512")
+    run("verify", vendor_pub, old_style, contains="SHA-512 image digest")
+    show = run("show", old_style)
+    check("algorithm 1 (Ed25519, SHA-512)" in show and "sha512:" + hashlib.sha512(image).hexdigest() in show,
+          f"show output:\n{show}")
+    # Records of both algorithms side by side, each verifying.
+    run("sign", distro, old_style, "--append", "--digest", "blake2b")
+    run("verify", vendor_pub, old_style, contains="record 0 of 2; Ed25519, SHA-512")
+    run("verify", distro_pub, old_style, contains="record 1 of 2; Ed25519, BLAKE2b-512")
+    run("sign", vendor, module, "--digest", "md5", expect="nonzero", contains="--digest is blake2b")
 
     # Strip to a new file, then in place: both give back the image.
     stripped = os.path.join(tmp, "stripped.kmod")

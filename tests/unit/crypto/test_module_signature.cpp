@@ -10,6 +10,7 @@
 
 using keel::CryptoDiagnostic;
 using keel::Error;
+using keel::ImageDigestAlgorithm;
 using keel::TrustedKey;
 namespace format = keel::module_signature;
 
@@ -24,10 +25,28 @@ Bytes make_image(std::mt19937_64& rng, size_t size)
     return image;
 }
 
-// Appends one record per key, as kmod-sign does.
-Bytes sign_image(const Bytes& image, const std::vector<const OpensslKey*>& signers)
+const EVP_MD* openssl_md(ImageDigestAlgorithm algorithm)
 {
-    auto digest = keel::Sha512::hash(image.data(), image.size());
+    return algorithm == ImageDigestAlgorithm::Sha512 ? EVP_sha512() : EVP_blake2b512();
+}
+
+// The image digest as OpenSSL computes it: the verifier's own hashes are
+// checked against it.
+keel::ImageDigest reference_digest(ImageDigestAlgorithm algorithm, const Bytes& image)
+{
+    Bytes bytes = openssl_digest(openssl_md(algorithm), image.data(), image.size());
+    keel::ImageDigest digest;
+    digest.algorithm = algorithm;
+    std::copy(bytes.begin(), bytes.end(), digest.bytes);
+    return digest;
+}
+
+// Appends one record per key, as kmod-sign does (BLAKE2b-512 digests
+// unless told otherwise).
+Bytes sign_image(const Bytes& image, const std::vector<const OpensslKey*>& signers,
+    ImageDigestAlgorithm algorithm = ImageDigestAlgorithm::Blake2b)
+{
+    keel::ImageDigest digest = reference_digest(algorithm, image);
     Bytes file = image;
     for (const OpensslKey* key : signers) {
         uint8_t header[format::signed_header_size];
@@ -79,7 +98,11 @@ TEST_CASE("module signature: the documented layout", "[crypto][modsig]")
 {
     Fixture f;
     Bytes image = make_image(f.rng, 1000);
-    Bytes file = sign_image(image, { &f.vendor });
+    // Algorithm 2 (the default): BLAKE2b-512 image digest; 1: SHA-512.
+    auto [algorithm, algorithm_id]
+        = GENERATE(std::make_pair(ImageDigestAlgorithm::Blake2b, 2), std::make_pair(ImageDigestAlgorithm::Sha512, 1));
+    INFO("algorithm " << algorithm_id);
+    Bytes file = sign_image(image, { &f.vendor }, algorithm);
     REQUIRE(file.size() == 1000 + 168 + 32);
 
     // Footer: u16 version, u16 count, u32 trailer length, magic at the very end.
@@ -94,12 +117,12 @@ TEST_CASE("module signature: the documented layout", "[crypto][modsig]")
     CHECK(std::string(file.begin() + record, file.begin() + record + 8) == "KeelMSig");
     CHECK(le32(file, record + 8) == 168);
     CHECK(le16(file, record + 12) == 1);
-    CHECK(le16(file, record + 14) == 1);
+    CHECK(le16(file, record + 14) == algorithm_id);
     auto id = keel::key_id_of(f.vendor.public_key());
     CHECK(Bytes(file.begin() + record + 16, file.begin() + record + 32) == Bytes(id.bytes, id.bytes + 16));
     CHECK(le64(file, record + 32) == 1000);
     CHECK(Bytes(file.begin() + record + 40, file.begin() + record + 104)
-        == openssl_digest(EVP_sha512(), image.data(), image.size()));
+        == openssl_digest(openssl_md(algorithm), image.data(), image.size()));
     // The signature covers exactly the 104-byte header.
     CHECK(openssl_verify(file.data() + record + 104, f.vendor.public_key(), file.data() + record, 104));
 
@@ -111,6 +134,8 @@ TEST_CASE("module signature: the documented layout", "[crypto][modsig]")
     CHECK(trailer.value().record_count == 1);
     const auto& parsed = trailer.value().records[0];
     CHECK(parsed.supported);
+    CHECK(parsed.algorithm == algorithm_id);
+    CHECK(parsed.digest_algorithm == algorithm);
     CHECK(parsed.key_id == id);
     CHECK(parsed.image_length == 1000);
     CHECK(parsed.signature == file.data() + record + 104);
@@ -120,7 +145,8 @@ TEST_CASE("module signature: a valid signature verifies", "[crypto][modsig]")
 {
     Fixture f;
     Bytes image = make_image(f.rng, 6000);
-    Bytes file = sign_image(image, { &f.distro });
+    auto algorithm = GENERATE(ImageDigestAlgorithm::Blake2b, ImageDigestAlgorithm::Sha512);
+    Bytes file = sign_image(image, { &f.distro }, algorithm);
     Outcome outcome = verify(file, f.trusted);
     REQUIRE(outcome.ok);
     CHECK(outcome.message.empty());
@@ -129,15 +155,91 @@ TEST_CASE("module signature: a valid signature verifies", "[crypto][modsig]")
     CHECK(outcome.check.key->tag == &f.distro_tag);
     CHECK(outcome.check.record_index == 0);
     CHECK(outcome.check.record_count == 1);
+    CHECK(outcome.check.image_digest.algorithm == algorithm);
     CHECK(Bytes(outcome.check.image_digest.bytes, outcome.check.image_digest.bytes + 64)
-        == openssl_digest(EVP_sha512(), image.data(), image.size()));
+        == openssl_digest(openssl_md(algorithm), image.data(), image.size()));
+}
+
+TEST_CASE("module signature: the algorithm id binds the digest algorithm", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 700);
+    // A record claiming one algorithm but holding the other's digest, with a
+    // valid signature over that header: the digest check refuses it.
+    for (auto [claimed, held] : { std::make_pair(ImageDigestAlgorithm::Sha512, ImageDigestAlgorithm::Blake2b),
+             std::make_pair(ImageDigestAlgorithm::Blake2b, ImageDigestAlgorithm::Sha512) }) {
+        keel::ImageDigest digest = reference_digest(claimed, image);
+        keel::ImageDigest other = reference_digest(held, image);
+        std::copy(other.bytes, other.bytes + 64, digest.bytes);
+        uint8_t header[format::signed_header_size];
+        keel::make_signed_header(keel::key_id_of(f.vendor.public_key()), image.size(), digest, header);
+        Bytes signature = f.vendor.sign(header, sizeof(header));
+        Bytes file = image;
+        file.insert(file.end(), header, header + sizeof(header));
+        file.insert(file.end(), signature.begin(), signature.end());
+        uint8_t footer[format::footer_size];
+        keel::make_signature_footer(1, 168, footer);
+        file.insert(file.end(), footer, footer + sizeof(footer));
+        Outcome outcome = verify(file, f.trusted);
+        CHECK(outcome.error == Error::EKEYREJECTED);
+        CHECK(outcome.message.find("image digest differs") != std::string::npos);
+    }
+}
+
+TEST_CASE("module signature: SHA-512 and BLAKE2b records side by side", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 5000);
+    // A vendor's SHA-512 record, then a distribution's BLAKE2b one, as
+    // --append writes them.
+    Bytes old_record = sign_image(image, { &f.vendor }, ImageDigestAlgorithm::Sha512);
+    Bytes new_record = sign_image(image, { &f.distro }, ImageDigestAlgorithm::Blake2b);
+    Bytes file = image;
+    file.insert(file.end(), old_record.begin() + 5000, old_record.end() - 32);
+    file.insert(file.end(), new_record.begin() + 5000, new_record.end() - 32);
+    uint8_t footer[format::footer_size];
+    keel::make_signature_footer(2, 2 * 168, footer);
+    file.insert(file.end(), footer, footer + sizeof(footer));
+
+    Outcome by_vendor = verify(file, { f.trusted[0] });
+    REQUIRE(by_vendor.ok);
+    CHECK(by_vendor.check.record_index == 0);
+    CHECK(by_vendor.check.image_digest.algorithm == ImageDigestAlgorithm::Sha512);
+    Outcome by_distro = verify(file, { f.trusted[1] });
+    REQUIRE(by_distro.ok);
+    CHECK(by_distro.check.record_index == 1);
+    CHECK(by_distro.check.image_digest.algorithm == ImageDigestAlgorithm::Blake2b);
+    CHECK(Bytes(by_distro.check.image_digest.bytes, by_distro.check.image_digest.bytes + 64)
+        == openssl_digest(EVP_blake2b512(), image.data(), image.size()));
+
+    // A broken SHA-512 record does not hide the good BLAKE2b one.
+    file[5000 + 104] ^= 1;
+    Outcome outcome = verify(file, f.trusted);
+    REQUIRE(outcome.ok);
+    CHECK(outcome.check.record_index == 1);
+    CHECK(verify(file, { f.trusted[0] }).error == Error::EKEYREJECTED);
+}
+
+TEST_CASE("module signature: image digests by name", "[crypto][modsig]")
+{
+    Bytes data = { 'a', 'b', 'c' };
+    for (auto algorithm : { ImageDigestAlgorithm::Blake2b, ImageDigestAlgorithm::Sha512 }) {
+        keel::ImageDigest digest = keel::hash_module_image(algorithm, data.data(), data.size());
+        CHECK(digest.algorithm == algorithm);
+        CHECK(Bytes(digest.bytes, digest.bytes + 64) == openssl_digest(openssl_md(algorithm), data.data(), 3));
+    }
+    CHECK(std::string(keel::image_digest_name(ImageDigestAlgorithm::Blake2b)) == "BLAKE2b-512");
+    CHECK(std::string(keel::image_digest_name(ImageDigestAlgorithm::Sha512)) == "SHA-512");
+    CHECK(keel::image_digest_algorithm(keel::SignatureAlgorithm::Ed25519Blake2b) == ImageDigestAlgorithm::Blake2b);
+    CHECK(keel::image_digest_algorithm(keel::SignatureAlgorithm::Ed25519Sha512) == ImageDigestAlgorithm::Sha512);
 }
 
 TEST_CASE("module signature: every single-byte change is refused", "[crypto][modsig]")
 {
     Fixture f;
     Bytes image = make_image(f.rng, 400);
-    Bytes file = sign_image(image, { &f.vendor });
+    auto algorithm = GENERATE(ImageDigestAlgorithm::Blake2b, ImageDigestAlgorithm::Sha512);
+    Bytes file = sign_image(image, { &f.vendor }, algorithm);
     const std::set<Error> refusals { Error::EKEYREJECTED, Error::EBADMSG, Error::ENOKEY, Error::ENODATA,
         Error::ENOTSUP };
     for (size_t at = 0; at < file.size(); ++at) {
