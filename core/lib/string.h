@@ -20,4 +20,9 @@ int strcmp(const char* a, const char* b);
 int strncmp(const char* a, const char* b, size_t n);
 char* strchr(const char* s, int c);
 }
+// -ffreestanding makes every memcpy and memset a call, even for eight
+// bytes (a relocation, a struct field): through the builtins a small
+// constant size becomes plain moves, anything else still calls ours.
+#define memcpy(dest, src, n) __builtin_memcpy(dest, src, n)
+#define memset(dest, c, n) __builtin_memset(dest, c, n)
 #endif

@@ -540,25 +540,22 @@ const char* ModuleImage::string_at(uint64_t offset) const
 
 ModuleImage::LoadSegment ModuleImage::load_segment(size_t index) const { return m_load[index]; }
 
-bool ModuleImage::find_segment(uint64_t vaddr, uint64_t size, LoadSegment& out) const
+const ModuleImage::LoadSegment* ModuleImage::find_segment(uint64_t vaddr, uint64_t size) const
 {
     uint64_t end;
     if (add_overflows(vaddr, size, &end))
-        return false;
+        return nullptr;
     for (size_t i = 0; i < m_load_count; ++i) {
-        const LoadSegment& segment = m_load[i];
-        if (vaddr >= segment.vaddr && end <= segment.vaddr + segment.memsz) {
-            out = segment;
-            return true;
-        }
+        if (vaddr >= m_load[i].vaddr && end <= m_load[i].vaddr + m_load[i].memsz)
+            return &m_load[i];
     }
-    return false;
+    return nullptr;
 }
 
 bool ModuleImage::is_executable(uint64_t vaddr) const
 {
-    LoadSegment segment;
-    return find_segment(vaddr, 1, segment) && segment.executable();
+    const LoadSegment* segment = find_segment(vaddr, 1);
+    return segment && segment->executable();
 }
 
 const char* ModuleImage::soname() const { return m_has_soname ? string_at(m_soname) : nullptr; }

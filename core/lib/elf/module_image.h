@@ -149,8 +149,8 @@ public:
     // Pages to make read-only after relocation (PT_GNU_RELRO rounded to
     // whole pages as glibc does: start down, end down); may be empty.
     Range relro() const { return m_relro; }
-    // The load segment containing [vaddr, vaddr + size), if any.
-    bool find_segment(uint64_t vaddr, uint64_t size, LoadSegment& out) const;
+    // The load segment containing [vaddr, vaddr + size), or null.
+    const LoadSegment* find_segment(uint64_t vaddr, uint64_t size) const;
     // True if vaddr lies in an executable segment (entry points, init_array
     // entries after relocation).
     bool is_executable(uint64_t vaddr) const;

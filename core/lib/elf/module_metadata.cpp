@@ -215,8 +215,8 @@ Result<void> ModuleImage::check_parameter(const char* value, Diagnostic& diagnos
     if (index.is_error())
         return reject(diagnostic, "modinfo parm='%s': the module exports no symbol %s", value, symbol_name);
     Symbol storage = symbol(index.value());
-    LoadSegment segment;
-    if (storage.type != STT_OBJECT || !find_segment(storage.value, storage.size, segment) || !segment.writable())
+    const LoadSegment* segment = find_segment(storage.value, storage.size);
+    if (storage.type != STT_OBJECT || !segment || !segment->writable())
         return reject(
             diagnostic, "modinfo parm='%s': %s is not a data object in a writable segment", value, symbol_name);
     if (size ? storage.size != size : storage.size == 0)

@@ -250,8 +250,7 @@ Result<void> ModuleImage::parse_symbols(Diagnostic& diagnostic)
             return reject(diagnostic,
                 "symbol %u '%s': st_shndx 0x%x (absolute or common) is not supported: symbols live in a PT_LOAD", i,
                 name, raw.st_shndx);
-        LoadSegment segment;
-        if (defined && !marker && !find_segment(raw.st_value, raw.st_size, segment))
+        if (defined && !marker && !find_segment(raw.st_value, raw.st_size))
             return reject(diagnostic, "symbol %u '%s': st_value 0x%lx + st_size 0x%lx is not inside a PT_LOAD", i, name,
                 raw.st_value, raw.st_size);
         if (!m_has_versym)
@@ -316,8 +315,8 @@ Result<void> ModuleImage::check_relocation_table(
             return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", i, table,
                 relocation_type_name(type), type);
         }
-        LoadSegment segment;
-        if (!find_segment(rela.r_offset, 8, segment) || !segment.writable())
+        const LoadSegment* segment = find_segment(rela.r_offset, 8);
+        if (!segment || !segment->writable())
             return reject(diagnostic, "relocation %lu in %s: r_offset 0x%lx (8 bytes) is not inside a writable PT_LOAD",
                 i, table, rela.r_offset);
     }
@@ -333,11 +332,10 @@ Result<void> ModuleImage::parse_relocations(Diagnostic& diagnostic)
 
 Result<void> ModuleImage::parse_arrays(Diagnostic& diagnostic)
 {
-    LoadSegment segment;
-    if (m_init_array.count > 0 && !find_segment(m_init_array.vaddr, m_init_array.count * 8, segment))
+    if (m_init_array.count > 0 && !find_segment(m_init_array.vaddr, m_init_array.count * 8))
         return reject(diagnostic, "DT_INIT_ARRAY 0x%lx + DT_INIT_ARRAYSZ 0x%lx is not inside a PT_LOAD",
             m_init_array.vaddr, m_init_array.count * 8);
-    if (m_fini_array.count > 0 && !find_segment(m_fini_array.vaddr, m_fini_array.count * 8, segment))
+    if (m_fini_array.count > 0 && !find_segment(m_fini_array.vaddr, m_fini_array.count * 8))
         return reject(diagnostic, "DT_FINI_ARRAY 0x%lx + DT_FINI_ARRAYSZ 0x%lx is not inside a PT_LOAD",
             m_fini_array.vaddr, m_fini_array.count * 8);
     return {};
