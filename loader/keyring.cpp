@@ -40,10 +40,11 @@ KeyringEntry* find_locked(const KeyId& id)
     return nullptr;
 }
 
-void add_locked(const uint8_t* public_key, KeyOrigin origin, const char* description, const char* endorsed_by)
+void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by)
 {
     KeyringEntry& entry = g_keys[g_key_count++];
-    entry.key = make_trusted_key(public_key, &entry);
+    entry.prepared = prepared;
+    entry.key = make_trusted_key(prepared.bytes, &entry, &entry.prepared);
     entry.origin = origin;
     entry.blocked = key_blocked_locked(entry.key.id);
     format(entry.description, sizeof(entry.description), "%s", description);
@@ -60,11 +61,14 @@ void keyring_init()
     for (size_t i = 0; i < g_builtin_blocked_digest_count && g_blocked_digest_count < kMaxBlockedDigests; i++)
         memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Blake2bDigest::size);
     // Built-in keys were checked when the build embedded them (OpenSSL read
-    // each as an Ed25519 key, scripts/gen-builtin-keys.py): decoding them
-    // again here would only cost boot time. Keys added at run time are
-    // checked (verify_endorsement), and a bad key can only fail to verify.
+    // each as an Ed25519 key, scripts/gen-builtin-keys.py), and a bad key
+    // can only fail to verify. Each is prepared here, once: about one
+    // verification's work at boot instead of a decoding on every load.
+    // Nothing else contends for the lock this early.
+    Ed25519PublicKey prepared;
     for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
-        add_locked(g_builtin_keys[i].public_key, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
+        ed25519_prepare_key(g_builtin_keys[i].public_key, prepared);
+        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
     }
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
         g_blocked_key_count, g_blocked_digest_count);
@@ -111,6 +115,9 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
         return Err(check.error());
     }
     const Endorsement& endorsement = check.value().endorsement;
+    // Outside the lock: preparing costs about as much as a verification.
+    Ed25519PublicKey prepared;
+    ed25519_prepare_key(endorsement.vendor_public_key, prepared);
     SpinlockGuard guard(g_lock);
     if (key_blocked_locked(endorsement.vendor_key_id)) {
         format(message, message_size, "the vendor key is blocked");
@@ -131,7 +138,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(endorsement.vendor_public_key, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    add_locked(prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
     return &g_keys[g_key_count - 1];
 }
 

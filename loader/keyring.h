@@ -23,7 +23,8 @@ namespace keel {
 enum class KeyOrigin : uint8_t { Builtin, Secondary };
 
 struct KeyringEntry {
-    TrustedKey key;
+    TrustedKey key; // key.prepared points at `prepared`
+    Ed25519PublicKey prepared;
     KeyOrigin origin;
     bool blocked;
     char description[64];

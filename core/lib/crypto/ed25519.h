@@ -6,12 +6,18 @@
 // valid for many messages. Verification is cofactorless: [S]B - [k]A is
 // encoded and compared byte for byte with R, as libsodium and OpenSSL do.
 //
+// A key that verifies many signatures is prepared once (ed25519_prepare_key):
+// decoded, checked, its odd multiples precomputed, and whether it has a
+// torsion component recorded. Keyrings prepare each key when it enters.
+//
 // Only verification lives in the kernel; signing happens in host tools with
 // OpenSSL. Nothing here is constant time: every input is public.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/crypto/curve25519.h"
 
 namespace keel {
 
@@ -46,5 +52,34 @@ inline bool ed25519_verify(
 // on the curve, not of small order. Valid, NonCanonicalKey, KeyNotOnCurve
 // or SmallOrderKey. Keyrings call it before accepting a key.
 Ed25519Status ed25519_check_public_key(const uint8_t* public_key);
+
+// A public key decoded for verification (about 2 KiB).
+struct Ed25519PublicKey {
+    static constexpr size_t table_size = 16;
+
+    uint8_t bytes[ed25519_public_key_size];
+    // What ed25519_check_public_key says; a key that is not Valid verifies
+    // nothing, and its other fields are unset.
+    Ed25519Status status;
+    // [L]A is the identity: A lies in the prime-order subgroup, as every
+    // honestly generated key does. Only such keys may take the half-size
+    // path (ed25519.cpp explains); others take the full-length one.
+    bool torsion_free;
+    // (2i + 1) A, affine.
+    curve25519::Niels odd_multiples[table_size];
+};
+
+// Fills `key` and returns its status. Costs about as much as a verification.
+Ed25519Status ed25519_prepare_key(const uint8_t* public_key, Ed25519PublicKey& key);
+
+// The same verdict as ed25519_verify_detailed with key.bytes.
+Ed25519Status ed25519_verify_prepared(
+    const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size);
+
+// The full-length check, [S]B - [k]A encoded and compared with R, which
+// ed25519_verify_prepared uses for keys with a torsion component. Any key
+// gets the same verdict either way; tests compare the two.
+Ed25519Status ed25519_verify_full_length(
+    const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size);
 
 } // namespace keel

@@ -103,8 +103,8 @@ Result<EndorsementCheck> verify_endorsement(
         diagnose(diagnostic, "endorsement: endorsing key %s is not trusted to endorse", id_text);
         return Err(Error::ENOKEY);
     }
-    Ed25519Status status = ed25519_verify_detailed(
-        endorsement.signature, check.endorser->public_key, endorsement.signed_bytes, endorsement.signed_size);
+    Ed25519Status status = verify_with_trusted_key(
+        *check.endorser, endorsement.signature, endorsement.signed_bytes, endorsement.signed_size);
     if (status != Ed25519Status::Valid) {
         diagnose(diagnostic, "endorsement by key %s: %s", id_text, ed25519_status_text(status));
         return Err(Error::EKEYREJECTED);

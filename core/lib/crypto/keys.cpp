@@ -28,13 +28,22 @@ void format_key_id(const KeyId& id, char* text)
     text[2 * KeyId::size] = '\0';
 }
 
-TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag)
+TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared)
 {
     TrustedKey key;
     key.id = key_id_of(public_key);
     memcpy(key.public_key, public_key, ed25519_public_key_size);
+    key.prepared = prepared;
     key.tag = tag;
     return key;
+}
+
+Ed25519Status verify_with_trusted_key(
+    const TrustedKey& key, const uint8_t* signature, const void* message, size_t message_size)
+{
+    if (key.prepared)
+        return ed25519_verify_prepared(signature, *key.prepared, message, message_size);
+    return ed25519_verify_detailed(signature, key.public_key, message, message_size);
 }
 
 const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const KeyId& id)

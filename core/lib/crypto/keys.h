@@ -32,12 +32,21 @@ void format_key_id(const KeyId& id, char* text);
 struct TrustedKey {
     KeyId id;
     uint8_t public_key[ed25519_public_key_size];
+    // The key prepared for verification, owned by whoever made this entry
+    // (a keyring prepares each key once, when it enters). Without one,
+    // every verification prepares the key again.
+    const Ed25519PublicKey* prepared;
     const void* tag;
 };
 
 // Computes the id; the caller should check the key with
-// ed25519_check_public_key before trusting it.
-TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag);
+// ed25519_check_public_key before trusting it. `prepared`, if given, must
+// be `public_key` prepared and outlive the TrustedKey.
+TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared = nullptr);
+
+// Verifies with the prepared key when there is one.
+Ed25519Status verify_with_trusted_key(
+    const TrustedKey& key, const uint8_t* signature, const void* message, size_t message_size);
 
 const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const KeyId& id);
 

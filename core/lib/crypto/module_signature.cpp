@@ -215,7 +215,7 @@ Result<ModuleSignatureCheck> verify_module_signature(
         // The signature first: until it verifies, the header's digest is
         // just bytes anyone could have written.
         Ed25519Status status
-            = ed25519_verify_detailed(record.signature, key->public_key, record.signed_header, signed_header_size);
+            = verify_with_trusted_key(*key, record.signature, record.signed_header, signed_header_size);
         if (status != Ed25519Status::Valid) {
             if (!rejected)
                 diagnose(diagnostic, "signature record %zu by key %s: %s", i, id_text, ed25519_status_text(status));

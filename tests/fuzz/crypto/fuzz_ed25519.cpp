@@ -1,5 +1,6 @@
 // Fuzzes Ed25519 verification: the signature and public key come straight
-// from module files. Input: 64-byte signature, 32-byte key, message.
+// from module files. Input: 64-byte signature, 32-byte key, message. The
+// prepared-key, full-length and byte-key paths must give one verdict.
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -23,6 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     Ed25519Status key_status = ed25519_check_public_key(input.data() + 64);
     if (key_status != Ed25519Status::Valid && key_status != Ed25519Status::NonCanonicalKey
         && key_status != Ed25519Status::KeyNotOnCurve && key_status != Ed25519Status::SmallOrderKey)
+        abort();
+    Ed25519PublicKey key;
+    if (ed25519_prepare_key(input.data() + 64, key) != key_status)
+        abort();
+    if (ed25519_verify_prepared(input.data(), key, input.data() + 96, size - 96) != status
+        || ed25519_verify_full_length(input.data(), key, input.data() + 96, size - 96) != status)
         abort();
     return 0;
 }

@@ -1,0 +1,303 @@
+// The half-size Ed25519 check (ed25519.cpp) gives the full-length check's
+// verdict on every input: random valid and corrupted signatures, keys with
+// a torsion component, R with a small-order component, and challenges for
+// which the first lattice candidate c is even. Also: the scalar reduction
+// behind it, the precomputed base-point tables and prepared keys.
+#include <catch2/catch.hpp>
+
+#include "crypto_test_support.h"
+#include "ed25519_vectors.h"
+
+#include "lib/crypto/curve25519.h"
+#include "lib/crypto/ed25519.h"
+#include "lib/crypto/ed25519_scalar.h"
+#include "lib/crypto/keys.h"
+
+using keel::Ed25519PublicKey;
+using keel::Ed25519Status;
+using namespace keel::curve25519;
+using namespace keel::ed25519_scalar;
+
+namespace {
+
+Bytes fe_bytes(const Fe& a)
+{
+    Bytes out(32);
+    fe_to_bytes(out.data(), a);
+    return out;
+}
+
+Scalar scalar_of(const Bytes& bytes) { return scalar_from_bytes(bytes.data()); }
+
+Scalar random_scalar_below_l(std::mt19937_64& rng)
+{
+    Bytes wide = random_bytes(rng, 64);
+    return reduce_wide(wide.data());
+}
+
+bool equal(const Scalar& a, const Scalar& b) { return !scalar_less(a, b) && !scalar_less(b, a); }
+
+constexpr Scalar one = { { 1, 0, 0, 0 } };
+
+// a + b mod L for a, b < L.
+Scalar add_mod_l(const Scalar& a, const Scalar& b)
+{
+    Scalar total;
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) {
+        unsigned __int128 sum = (unsigned __int128)a.v[i] + b.v[i] + carry;
+        total.v[i] = uint64_t(sum);
+        carry = uint64_t(sum >> 64);
+    }
+    return mul_mod_l(total, one);
+}
+
+// Every verification path on one input; they must agree.
+struct Verdicts {
+    Ed25519Status prepared;
+    Ed25519Status full_length;
+    Ed25519Status from_bytes;
+};
+
+Verdicts verify_all_ways(const uint8_t* signature, const uint8_t* public_key, const Bytes& message)
+{
+    Ed25519PublicKey key;
+    keel::ed25519_prepare_key(public_key, key);
+    return { keel::ed25519_verify_prepared(signature, key, message.data(), message.size()),
+        keel::ed25519_verify_full_length(signature, key, message.data(), message.size()),
+        keel::ed25519_verify_detailed(signature, public_key, message.data(), message.size()) };
+}
+
+// What half_size_pair promises for k. The pair is rarely longer than 128
+// bits (when c had to be replaced and the Euclidean quotient there was
+// large), which costs only a few more doublings.
+void check_half_size_pair(const Scalar& k, int& longer_than_128)
+{
+    HalfSizePair pair = half_size_pair(k);
+    REQUIRE((pair.c.v[0] & 1) == 1);
+    Scalar c_mod_l = pair.c_negative ? negate_mod_l(pair.c) : pair.c;
+    REQUIRE(scalar_less(pair.c, order_l));
+    REQUIRE(equal(mul_mod_l(c_mod_l, k), pair.d));
+    int length = std::max(scalar_bit_length(pair.c), scalar_bit_length(pair.d));
+    REQUIRE(length <= 140);
+    longer_than_128 += length > 128;
+}
+
+} // namespace
+
+TEST_CASE("ed25519 tables: the checked-in base tables are (2i+1)B and (2i+1)[2^128]B", "[crypto][ed25519]")
+{
+    Point bases[2] = { base_point(), base_point() };
+    for (int i = 0; i < 128; ++i)
+        bases[1] = to_extended(point_double(bases[1]));
+    for (int table = 0; table < 2; ++table) {
+        Cached twice = to_cached(to_extended(point_double(bases[table])));
+        Point multiple = bases[table];
+        for (size_t i = 0; i < base_table_size; ++i) {
+            INFO("table " << table << ", entry " << i);
+            Niels expected = to_niels(multiple);
+            CHECK(fe_bytes(base_table[table][i].y_plus_x) == fe_bytes(expected.y_plus_x));
+            CHECK(fe_bytes(base_table[table][i].y_minus_x) == fe_bytes(expected.y_minus_x));
+            CHECK(fe_bytes(base_table[table][i].xy2d) == fe_bytes(expected.xy2d));
+            multiple = to_extended(point_add(multiple, twice));
+        }
+    }
+}
+
+TEST_CASE("ed25519 scalars: half_size_pair gives an odd c and d = c k mod L, both short", "[crypto][ed25519]")
+{
+    int longer_than_128 = 0;
+    std::mt19937_64 rng(1252);
+    for (int i = 0; i < 20000; ++i)
+        check_half_size_pair(random_scalar_below_l(rng), longer_than_128);
+    CHECK(longer_than_128 < 1000);
+
+    Scalar l_minus_1 = order_l;
+    l_minus_1.v[0] -= 1;
+    const Scalar edges[] = {
+        { { 0, 0, 0, 0 } },
+        { { 1, 0, 0, 0 } },
+        { { 2, 0, 0, 0 } },
+        { { 0, 0x4000000000000000, 0, 0 } },     // 2^126
+        { { ~0ull, 0x3fffffffffffffff, 0, 0 } }, // 2^126 - 1
+        { { 0, 0, 1, 0 } },                      // 2^128
+        { { 0, 0, 0, 0x0800000000000000 } },     // 2^251
+        l_minus_1,
+    };
+    for (const Scalar& k : edges)
+        check_half_size_pair(k, longer_than_128);
+    // k = 0 needs no reduction: c = 1, d = 0.
+    HalfSizePair zero = half_size_pair(edges[0]);
+    CHECK(equal(zero.c, Scalar { { 1, 0, 0, 0 } }));
+    CHECK_FALSE(zero.c_negative);
+    CHECK(scalar_bit_length(zero.d) == 0);
+}
+
+TEST_CASE("ed25519 scalars: an even first candidate c is replaced by an odd one", "[crypto][ed25519]")
+{
+    int longer_than_128 = 0;
+    size_t count = 0;
+    for (const char* hex : even_first_candidate_challenges) {
+        INFO("k = " << hex);
+        check_half_size_pair(scalar_of(from_hex(hex)), longer_than_128);
+        ++count;
+    }
+    CHECK(count >= 10);
+}
+
+TEST_CASE("ed25519 scalars: wNAF digits add up to the scalar", "[crypto][ed25519]")
+{
+    std::mt19937_64 rng(8);
+    for (int width : { 5, 7 }) {
+        for (int round = 0; round < 500; ++round) {
+            Scalar k = round == 0 ? order_l : random_scalar_below_l(rng);
+            INFO("width " << width << ", round " << round);
+            int8_t digits[wnaf_digits];
+            size_t used = scalar_to_wnaf(k, width, digits);
+            // Horner's rule from the top digit, mod L.
+            Scalar sum = { { 0, 0, 0, 0 } };
+            int previous = -1;
+            for (size_t i = wnaf_digits; i-- > 0;) {
+                sum = add_mod_l(sum, sum);
+                int digit = digits[i];
+                if (digit == 0)
+                    continue;
+                REQUIRE(i < used);
+                REQUIRE((digit & 1) == 1);
+                REQUIRE(std::abs(digit) < (1 << (width - 1)));
+                if (previous >= 0)
+                    REQUIRE(previous - int(i) >= width);
+                previous = int(i);
+                Scalar magnitude = { { uint64_t(std::abs(digit)), 0, 0, 0 } };
+                sum = add_mod_l(sum, digit < 0 ? negate_mod_l(magnitude) : magnitude);
+            }
+            REQUIRE(equal(sum, mul_mod_l(k, one)));
+        }
+    }
+}
+
+TEST_CASE("ed25519: half-size and full-length paths agree on random valid and invalid inputs", "[crypto][ed25519]")
+{
+    std::mt19937_64 rng(2020);
+    int valid = 0, invalid = 0;
+    for (int round = 0; round < 2000; ++round) {
+        OpensslKey key(random_bytes(rng, 32));
+        Bytes message = random_bytes(rng, rng() % 120);
+        Bytes signature = key.sign(message);
+        INFO("round " << round);
+
+        Ed25519PublicKey prepared;
+        REQUIRE(keel::ed25519_prepare_key(key.public_key(), prepared) == Ed25519Status::Valid);
+        REQUIRE(prepared.torsion_free);
+
+        std::vector<Bytes> candidates { signature };
+        Bytes flipped = signature;
+        size_t bit = rng() % 512;
+        flipped[bit / 8] ^= uint8_t(1 << (bit % 8));
+        candidates.push_back(flipped);
+        // R replaced by a random point, S by a random canonical scalar.
+        Bytes forged = signature;
+        Bytes random_s = random_bytes(rng, 64);
+        Scalar s = reduce_wide(random_s.data());
+        for (int i = 0; i < 4; ++i) {
+            for (int j = 0; j < 8; ++j)
+                forged[32 + 8 * i + j] = uint8_t(s.v[i] >> (8 * j));
+        }
+        if (round % 2)
+            std::copy(key.public_key(), key.public_key() + 32, forged.begin());
+        candidates.push_back(forged);
+
+        for (const Bytes& candidate : candidates) {
+            Verdicts verdicts = verify_all_ways(candidate.data(), key.public_key(), message);
+            REQUIRE(verdicts.prepared == verdicts.full_length);
+            REQUIRE(verdicts.prepared == verdicts.from_bytes);
+            bool openssl = openssl_verify(candidate.data(), key.public_key(), message.data(), message.size());
+            REQUIRE((verdicts.prepared == Ed25519Status::Valid) == openssl);
+            (openssl ? valid : invalid)++;
+        }
+    }
+    CHECK(valid == 2000);
+    CHECK(invalid == 4000);
+}
+
+TEST_CASE("ed25519: generated signatures with torsion components get the cofactorless verdict", "[crypto][ed25519]")
+{
+    int torsion_keys = 0, valid_with_torsion_key = 0, small_order_r = 0, even_c = 0;
+    for (const GeneratedVector& vector : generated_vectors) {
+        std::string what = vector.what;
+        INFO(what);
+        Bytes public_key = from_hex(vector.public_key);
+        Bytes message = from_hex(vector.message);
+        Bytes signature = from_hex(vector.signature);
+
+        Ed25519PublicKey prepared;
+        REQUIRE(keel::ed25519_prepare_key(public_key.data(), prepared) == Ed25519Status::Valid);
+        bool torsion_key = what.rfind("key + point of order", 0) == 0;
+        CHECK(prepared.torsion_free == !torsion_key);
+
+        Ed25519Status expected = vector.valid ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
+        Verdicts verdicts = verify_all_ways(signature.data(), public_key.data(), message);
+        CHECK(verdicts.prepared == expected);
+        CHECK(verdicts.full_length == expected);
+        CHECK(verdicts.from_bytes == expected);
+
+        torsion_keys += torsion_key;
+        valid_with_torsion_key += torsion_key && vector.valid;
+        small_order_r += what.rfind("R + point of order", 0) == 0;
+        even_c += what.rfind("first candidate c even", 0) == 0;
+    }
+    CHECK(torsion_keys == 18);
+    CHECK(valid_with_torsion_key == 9);
+    CHECK(small_order_r == 7);
+    CHECK(even_c == 12);
+}
+
+TEST_CASE("ed25519: a prepared key that cannot verify keeps its status, after the signature's", "[crypto][ed25519]")
+{
+    OpensslKey signer(Bytes(32, 7));
+    Bytes message = { 1, 2, 3 };
+    Bytes signature = signer.sign(message);
+    Bytes bad_s = signature;
+    bad_s[63] |= 0x80;
+
+    const char* keys[] = {
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p
+        "0200000000000000000000000000000000000000000000000000000000000000", // y = 2: no x
+        "0100000000000000000000000000000000000000000000000000000000000000", // identity
+    };
+    for (const char* hex : keys) {
+        Bytes public_key = from_hex(hex);
+        INFO("key " << hex);
+        Ed25519PublicKey prepared;
+        Ed25519Status status = keel::ed25519_prepare_key(public_key.data(), prepared);
+        CHECK(status == keel::ed25519_check_public_key(public_key.data()));
+        CHECK(status != Ed25519Status::Valid);
+        CHECK(prepared.status == status);
+        CHECK(keel::ed25519_verify_prepared(signature.data(), prepared, message.data(), message.size()) == status);
+        CHECK(keel::ed25519_verify_prepared(bad_s.data(), prepared, message.data(), message.size())
+            == Ed25519Status::NonCanonicalS);
+        CHECK(keel::ed25519_verify_detailed(signature.data(), public_key.data(), message.data(), message.size())
+            == status);
+    }
+}
+
+TEST_CASE("ed25519: trusted keys verify with or without a prepared key", "[crypto][ed25519][keys]")
+{
+    OpensslKey signer(Bytes(32, 9));
+    Bytes message = { 'k', 'e', 'e', 'l' };
+    Bytes signature = signer.sign(message);
+    Ed25519PublicKey prepared;
+    REQUIRE(keel::ed25519_prepare_key(signer.public_key(), prepared) == Ed25519Status::Valid);
+    keel::TrustedKey with = keel::make_trusted_key(signer.public_key(), nullptr, &prepared);
+    keel::TrustedKey without = keel::make_trusted_key(signer.public_key(), nullptr);
+    CHECK(with.prepared == &prepared);
+    CHECK(without.prepared == nullptr);
+    for (const keel::TrustedKey* key : { &with, &without }) {
+        CHECK(keel::verify_with_trusted_key(*key, signature.data(), message.data(), message.size())
+            == Ed25519Status::Valid);
+        Bytes other = message;
+        other[0] ^= 1;
+        CHECK(keel::verify_with_trusted_key(*key, signature.data(), other.data(), other.size())
+            == Ed25519Status::EquationMismatch);
+    }
+}
