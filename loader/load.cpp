@@ -251,17 +251,14 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         return Err(image.error());
     }
     module->image = image.release_value();
-    const char* name = module->image.modinfo("name");
+    // parse() insists on one valid name= and a license=.
+    const char* name = module->image.name();
     if (!name || !valid_module_name(name)) {
         load_error(error, "%s: modinfo 'name' is %s%s%s (want [a-z0-9_], at most %zu characters)", path,
             name ? "'" : "missing", name ? name : "", name ? "'" : "", Module::kNameLength - 1);
         return Err(Error::ENOEXEC);
     }
     format(module->name, sizeof(module->name), "%s", name);
-    if (!module->image.modinfo("license")) {
-        load_error(error, "%s: modinfo has no 'license'", module->name);
-        return Err(Error::ENOEXEC);
-    }
     if (find_module(module->name)) {
         load_error(error, "%s: a module of that name is already loaded", module->name);
         return Err(Error::EEXIST);
@@ -334,8 +331,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         return Err(code);
     }
 
-    const char* intree = module->image.modinfo("intree");
-    if (!intree || strcmp(intree, "Y") != 0) {
+    if (!module->image.in_tree()) {
         module->taint_letters |= 1u << unsigned(Taint::OutOfTree);
         add_taint(Taint::OutOfTree);
     }

@@ -522,6 +522,13 @@ Result<void> ModuleImage::parse_dynamic_section(Diagnostic& diagnostic)
     return {};
 }
 
+bool ModuleImage::valid_string(uint64_t offset) const
+{
+    return offset < m_strtab_size
+        && strnlen(reinterpret_cast<const char*>(m_file + m_strtab_offset + offset), m_strtab_size - offset)
+        < m_strtab_size - offset;
+}
+
 Result<void> ModuleImage::check_string(uint64_t offset, const char* what, Diagnostic& diagnostic) const
 {
     if (offset >= m_strtab_size)

@@ -221,6 +221,10 @@ public:
     }
     // The value of the first entry with this key, or nullptr.
     const char* modinfo(const char* key) const;
+    // What parse() found, kept so the loader need not walk the notes again:
+    // the module's name (present and valid once parsed) and intree=Y.
+    const char* name() const { return m_name; }
+    bool in_tree() const { return m_in_tree; }
 
     // Import hashes from `.keel_kabi` (none if the section is absent).
     bool has_kabi() const { return m_has_kabi; }
@@ -263,6 +267,7 @@ private:
     bool file_range(uint64_t offset, uint64_t size) const;
     bool translate(uint64_t vaddr, uint64_t size, uint64_t& offset) const;
     Result<void> check_string(uint64_t offset, const char* what, Diagnostic&) const;
+    bool valid_string(uint64_t offset) const;
     Result<void> check_relocation_table(const char* table, uint64_t offset, uint64_t count, Diagnostic&);
 
     template<typename T> T read(uint64_t offset) const
@@ -290,6 +295,8 @@ private:
     uint64_t m_load_span = 0;
     uint64_t m_load_alignment = 0;
     Range m_relro = { 0, 0 };
+    const char* m_name = nullptr;
+    bool m_in_tree = false;
     size_t m_dynamic_phdr = 0;
 
     uint64_t m_dynamic_offset = 0;

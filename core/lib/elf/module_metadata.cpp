@@ -172,6 +172,7 @@ Result<void> ModuleImage::parse_modinfo(Diagnostic& diagnostic)
             if (name_length(entry.value, '\0') == 0)
                 return reject(
                     diagnostic, "modinfo name='%s': a module name is 1 to 55 characters of [a-z0-9_]", entry.value);
+            m_name = entry.value;
         } else if (key_is(entry, "license")) {
             ++licenses;
         } else if (key_is(entry, "modinfo_version")) {
@@ -180,6 +181,7 @@ Result<void> ModuleImage::parse_modinfo(Diagnostic& diagnostic)
         } else if (key_is(entry, "intree")) {
             if (strcmp(entry.value, "Y") != 0)
                 return reject(diagnostic, "modinfo intree='%s': expected Y", entry.value);
+            m_in_tree = true;
         } else if (key_is(entry, "parm")) {
             TRY(check_parameter(entry.value, diagnostic));
         }

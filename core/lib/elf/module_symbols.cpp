@@ -228,9 +228,11 @@ Result<void> ModuleImage::parse_symbols(Diagnostic& diagnostic)
     }
     for (uint32_t i = 1; i < m_symbol_count; ++i) {
         Sym raw = raw_symbol(i);
-        char what[32];
-        format(what, sizeof(what), "symbol %u", i);
-        TRY(check_string(raw.st_name, what, diagnostic));
+        if (!valid_string(raw.st_name)) {
+            char what[32]; // formatted only for the message: this loop is hot
+            format(what, sizeof(what), "symbol %u", i);
+            return check_string(raw.st_name, what, diagnostic);
+        }
         const char* name = string_at(raw.st_name);
         uint8_t type = symbol_type(raw.st_info);
         uint8_t bind = symbol_bind(raw.st_info);

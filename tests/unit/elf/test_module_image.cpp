@@ -176,12 +176,14 @@ TEST_CASE("C module: modinfo notes")
 {
     Parsed image("test.kmod");
     CHECK(std::string(image->modinfo("name")) == "test");
+    CHECK(image->name() == image->modinfo("name")); // kept from parse()
     CHECK(std::string(image->modinfo("license")) == "MIT");
     CHECK(std::string(image->modinfo("modinfo_version")) == "1");
     CHECK(std::string(image->modinfo("description")) == "ELF loader test module");
     CHECK(image->modinfo("nam") == nullptr);
     CHECK(image->modinfo("names") == nullptr);
     CHECK(image->modinfo("intree") == nullptr);
+    CHECK_FALSE(image->in_tree());
     std::vector<std::string> entries;
     std::vector<std::string> parms;
     image->for_each_modinfo([&](const ModuleImage::ModinfoEntry& entry) {
@@ -247,6 +249,7 @@ TEST_CASE("C++ module: init/fini arrays and an import from another module")
     CHECK(definitions == 0);
 
     CHECK(std::string(image->modinfo("intree")) == "Y");
+    CHECK(image->in_tree());
     CHECK_FALSE(image->has_kabi());
 }
 
