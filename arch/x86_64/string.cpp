@@ -1,21 +1,31 @@
-// memcpy, memmove and memset for the kernel with the x86 string
-// instructions: `rep movsq`/`rep stosq` instead of a loop per byte (fast-string microcode on hardware, a single helper
-// under QEMU's TCG). The other C string functions are arch-neutral (core/lib/string.cpp).
+// memcpy, memmove and memset for the kernel. The other C string functions
+// are arch-neutral (core/lib/string.cpp).
 #include <stddef.h>
 #include <stdint.h>
 
 extern "C" {
 
-// Eight bytes at a time, then the tail: under QEMU's TCG every store to a
-// page that once held executed code (a freed module's text, say) takes the
-// emulator's slow path, so fewer, wider stores matter there.
-void* memcpy(void* dest, const void* src, size_t n)
+using Word = uint64_t __attribute__((may_alias, aligned(1)));
+
+// Eight bytes per store, eight stores per iteration, then the tail. Under
+// QEMU's TCG every store to a page that once held executed code (a freed
+// module's text) takes the emulator's slow path, so wide stores matter; a
+// byte loop took 87 ms to map a large module where `rep movsq` took 7, and
+// this unrolled loop beats `rep movsq`/`rep stosq` again (mapping the
+// 190 KB bench module: 52 -> 45 us).
+__attribute__((no_builtin)) void* memcpy(void* dest, const void* src, size_t n)
 {
-    void* d = dest;
-    size_t quads = n / 8;
-    size_t tail = n % 8;
-    asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(quads) : : "memory");
-    asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail) : : "memory");
+    auto* d = static_cast<unsigned char*>(dest);
+    const auto* s = static_cast<const unsigned char*>(src);
+    for (; n >= 64; n -= 64, d += 64, s += 64) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; ++i)
+            reinterpret_cast<Word*>(d)[i] = reinterpret_cast<const Word*>(s)[i];
+    }
+    for (; n >= 8; n -= 8, d += 8, s += 8)
+        *reinterpret_cast<Word*>(d) = *reinterpret_cast<const Word*>(s);
+    for (; n > 0; --n)
+        *d++ = *s++;
     return dest;
 }
 
@@ -32,14 +42,19 @@ void* memmove(void* dest, const void* src, size_t n)
     return dest;
 }
 
-void* memset(void* dest, int c, size_t n)
+__attribute__((no_builtin)) void* memset(void* dest, int c, size_t n)
 {
-    void* d = dest;
+    auto* d = static_cast<unsigned char*>(dest);
     uint64_t pattern = 0x0101010101010101ull * uint8_t(c);
-    size_t quads = n / 8;
-    size_t tail = n % 8;
-    asm volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
-    asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
+    for (; n >= 64; n -= 64, d += 64) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; ++i)
+            reinterpret_cast<Word*>(d)[i] = pattern;
+    }
+    for (; n >= 8; n -= 8, d += 8)
+        *reinterpret_cast<Word*>(d) = pattern;
+    for (; n > 0; --n)
+        *d++ = uint8_t(c);
     return dest;
 }
 
