@@ -137,14 +137,17 @@ void euclid_step(Scalar& r_prev, Scalar& r, Scalar& u_prev, Scalar& u)
     int prev_length = scalar_bit_length(r_prev);
     int length_difference = prev_length - scalar_bit_length(r);
     if (length_difference < 32) {
-        // Dividing the top 64 bits of r_prev by one more than the same bits
-        // of r (at least 33 of them) underestimates q by at most a few
-        // units; subtracting r while r_prev >= r makes up for them.
-        int shift = prev_length > 64 ? prev_length - 64 : 0;
-        uint64_t divisor = bits_at(r, shift);
-        uint64_t estimate = divisor == ~uint64_t(0) ? 0 : bits_at(r_prev, shift) / (divisor + 1);
-        sub_multiple(r_prev, r, estimate);
-        add_multiple(u_prev, u, estimate);
+        // Lengths one apart or equal mean q < 4, found by subtracting
+        // alone. Otherwise dividing the top 64 bits of r_prev by one more
+        // than the same bits of r (at least 33 of them) underestimates q by
+        // at most a few units, which the subtraction makes up for.
+        if (length_difference > 1) {
+            int shift = prev_length > 64 ? prev_length - 64 : 0;
+            uint64_t divisor = bits_at(r, shift);
+            uint64_t estimate = divisor == ~uint64_t(0) ? 0 : bits_at(r_prev, shift) / (divisor + 1);
+            sub_multiple(r_prev, r, estimate);
+            add_multiple(u_prev, u, estimate);
+        }
         while (!scalar_less(r_prev, r)) {
             limbs_sub(r_prev.v, r_prev.v, r.v);
             limbs_add(u_prev.v, u_prev.v, u.v);
