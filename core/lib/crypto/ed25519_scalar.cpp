@@ -296,7 +296,9 @@ HalfSizePair half_size_pair(const Scalar& k)
     // other sign. Take the shorter pair.
     Scalar r_before = r_prev, r_next = r, u_before = u_prev, u_next = u;
     euclid_step(r_before, r_next, u_before, u_next); // (r_i, r_(i+1)), (u_i, u_(i+1))
-    if (max_bit_length(u_prev, r_prev) <= max_bit_length(u_next, r_next))
+    // r_(i+1) = 0 (when r_i = 1) comes with |t_(i+1)| = L: c = L would
+    // accept any T of order L, so that pair is never taken.
+    if (scalar_bit_length(r_next) == 0 || max_bit_length(u_prev, r_prev) <= max_bit_length(u_next, r_next))
         return { u_prev, !negative, r_prev };
     return { u_next, !negative, r_next };
 }

@@ -68,17 +68,23 @@ Verdicts verify_all_ways(const uint8_t* signature, const uint8_t* public_key, co
         keel::ed25519_verify_detailed(signature, public_key, message.data(), message.size()) };
 }
 
-// What half_size_pair promises for k. The pair is rarely longer than 128
-// bits (when c had to be replaced and the Euclidean quotient there was
-// large), which costs only a few more doublings.
-void check_half_size_pair(const Scalar& k, int& longer_than_128)
+// What half_size_pair promises for k: c odd and not a multiple of L, and
+// d = c k (mod L). The pair is rarely longer than 128 bits (when c had to
+// be replaced and the Euclidean quotient there was large), which costs only
+// a few more doublings.
+int check_half_size_pair(const Scalar& k)
 {
     HalfSizePair pair = half_size_pair(k);
     REQUIRE((pair.c.v[0] & 1) == 1);
-    Scalar c_mod_l = pair.c_negative ? negate_mod_l(pair.c) : pair.c;
     REQUIRE(scalar_less(pair.c, order_l));
+    Scalar c_mod_l = pair.c_negative ? negate_mod_l(pair.c) : pair.c;
     REQUIRE(equal(mul_mod_l(c_mod_l, k), pair.d));
-    int length = std::max(scalar_bit_length(pair.c), scalar_bit_length(pair.d));
+    return std::max(scalar_bit_length(pair.c), scalar_bit_length(pair.d));
+}
+
+void check_short_half_size_pair(const Scalar& k, int& longer_than_128)
+{
+    int length = check_half_size_pair(k);
     REQUIRE(length <= 140);
     longer_than_128 += length > 128;
 }
@@ -109,7 +115,7 @@ TEST_CASE("ed25519 scalars: half_size_pair gives an odd c and d = c k mod L, bot
     int longer_than_128 = 0;
     std::mt19937_64 rng(1252);
     for (int i = 0; i < 20000; ++i)
-        check_half_size_pair(random_scalar_below_l(rng), longer_than_128);
+        check_short_half_size_pair(random_scalar_below_l(rng), longer_than_128);
     CHECK(longer_than_128 < 1000);
 
     Scalar l_minus_1 = order_l;
@@ -125,7 +131,17 @@ TEST_CASE("ed25519 scalars: half_size_pair gives an odd c and d = c k mod L, bot
         l_minus_1,
     };
     for (const Scalar& k : edges)
-        check_half_size_pair(k, longer_than_128);
+        check_short_half_size_pair(k, longer_than_128);
+    // k = (L - 1) / 2: L = 2k + 1, so the first remainder below 2^126 is 1,
+    // its cofactor -2 is even, and the one after is 0 with cofactor L, a c
+    // that would accept anything. The pair (1, k) is long but right.
+    Scalar half_l_minus_1
+        = { { (l_minus_1.v[0] >> 1) | (l_minus_1.v[1] << 63), (l_minus_1.v[1] >> 1) | (l_minus_1.v[2] << 63),
+            (l_minus_1.v[2] >> 1) | (l_minus_1.v[3] << 63), l_minus_1.v[3] >> 1 } };
+    check_half_size_pair(half_l_minus_1);
+    HalfSizePair degenerate = half_size_pair(half_l_minus_1);
+    CHECK(equal(degenerate.c, one));
+    CHECK(equal(degenerate.d, half_l_minus_1));
     // k = 0 needs no reduction: c = 1, d = 0.
     HalfSizePair zero = half_size_pair(edges[0]);
     CHECK(equal(zero.c, Scalar { { 1, 0, 0, 0 } }));
@@ -139,7 +155,7 @@ TEST_CASE("ed25519 scalars: an even first candidate c is replaced by an odd one"
     size_t count = 0;
     for (const char* hex : even_first_candidate_challenges) {
         INFO("k = " << hex);
-        check_half_size_pair(scalar_of(from_hex(hex)), longer_than_128);
+        check_short_half_size_pair(scalar_of(from_hex(hex)), longer_than_128);
         ++count;
     }
     CHECK(count >= 10);
