@@ -25,7 +25,8 @@ using ModuleLister = void (*)();
 void set_module_lister(ModuleLister lister);
 void print_loaded_modules();
 
-// The kernel's own symbol table (embedded at link time).
+// The kernel's own symbol table (embedded at link time). `name` as the table
+// stores it: without the keel:: namespace ("vfs::walk", "kernel_main").
 bool kernel_symbol_address(const char* name, uint64_t& address);
 
 } // namespace keel

@@ -15,11 +15,23 @@ uint32_t read_u32(const unsigned char* p)
     return value;
 }
 
+uint16_t read_u16(const unsigned char* p)
+{
+    uint16_t value;
+    memcpy(&value, p, sizeof(value));
+    return value;
+}
+
 uint64_t read_u64(const unsigned char* p)
 {
     uint64_t value;
     memcpy(&value, p, sizeof(value));
     return value;
+}
+
+uint32_t read_name_offset(const unsigned char* entry, size_t entry_size)
+{
+    return entry_size == SymbolTable::kShortEntrySize ? read_u16(entry + 8) : read_u32(entry + 8);
 }
 
 } // namespace
@@ -29,16 +41,20 @@ Result<SymbolTable> SymbolTable::parse(const void* blob, size_t size)
     const auto* bytes = static_cast<const unsigned char*>(blob);
     if (!blob || size < kHeaderSize)
         return Err(Error::EINVAL);
+    // Any other version, 1 included, is a table this kernel was not built
+    // with.
     if (read_u32(bytes) != kMagic || read_u32(bytes + 4) != kVersion)
         return Err(Error::EINVAL);
     size_t count = read_u32(bytes + 8);
     size_t strings_size = read_u32(bytes + 12);
+    uint64_t base = read_u64(bytes + 16);
 
     // count and strings_size are 32-bit, so this cannot overflow a 64-bit
     // size_t; checked anyway to stay correct on narrower hosts.
+    size_t entry_bytes = entry_size(strings_size);
     size_t entries_size;
     size_t needed;
-    if (mul_overflows(count, kEntrySize, &entries_size) || add_overflows(kHeaderSize, entries_size, &needed)
+    if (mul_overflows(count, entry_bytes, &entries_size) || add_overflows(kHeaderSize, entries_size, &needed)
         || add_overflows(needed, strings_size, &needed) || needed > size)
         return Err(Error::EINVAL);
 
@@ -50,29 +66,32 @@ Result<SymbolTable> SymbolTable::parse(const void* blob, size_t size)
     if (count > 0 && strings_size == 0)
         return Err(Error::EINVAL);
 
-    uint64_t previous = 0;
+    uint32_t previous = 0;
     for (size_t i = 0; i < count; ++i) {
-        const unsigned char* entry = entries + i * kEntrySize;
-        uint64_t address = read_u64(entry);
-        uint32_t symbol_size = read_u32(entry + 8);
-        uint32_t name_offset = read_u32(entry + 12);
+        const unsigned char* entry = entries + i * entry_bytes;
+        uint32_t offset = read_u32(entry);
+        uint32_t symbol_size = read_u32(entry + 4);
+        uint32_t name_offset = read_name_offset(entry, entry_bytes);
+        // Every address and end a lookup computes fits in 64 bits.
+        uint64_t address;
         uint64_t end;
-        if (name_offset >= strings_size || add_overflows(address, uint64_t(symbol_size), &end))
+        if (name_offset >= strings_size || add_overflows(base, uint64_t(offset), &address)
+            || add_overflows(address, uint64_t(symbol_size), &end))
             return Err(Error::EINVAL);
-        if (i > 0 && address <= previous)
+        if (i > 0 && offset <= previous)
             return Err(Error::EINVAL);
-        previous = address;
+        previous = offset;
     }
-    return SymbolTable(entries, count, strings);
+    return SymbolTable(base, entries, entry_bytes, count, strings);
 }
 
-uint64_t SymbolTable::address_at(size_t index) const { return read_u64(m_entries + index * kEntrySize); }
+uint64_t SymbolTable::address_at(size_t index) const { return m_base + read_u32(m_entries + index * m_entry_size); }
 
-uint64_t SymbolTable::size_at(size_t index) const { return read_u32(m_entries + index * kEntrySize + 8); }
+uint64_t SymbolTable::size_at(size_t index) const { return read_u32(m_entries + index * m_entry_size + 4); }
 
 const char* SymbolTable::name_at(size_t index) const
 {
-    return m_strings + read_u32(m_entries + index * kEntrySize + 12);
+    return m_strings + read_name_offset(m_entries + index * m_entry_size, m_entry_size);
 }
 
 bool SymbolTable::lookup(uint64_t address, SymbolInfo& out) const
