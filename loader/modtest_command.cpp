@@ -17,17 +17,17 @@ namespace keel {
 namespace {
 
 constexpr size_t kMaxSamples = 1000;
-constexpr size_t kStages = 7;
-// Stage timings of each measured load, for medians.
+constexpr size_t kStages = 8;
+// Stage timings of each measured load, and its unload's, for medians.
 uint64_t g_samples[kStages][kMaxSamples];
 size_t g_sample_count = 0;
 
-void record(const ModuleTimings& t)
+void record(const ModuleTimings& t, uint64_t unload_us)
 {
     if (g_sample_count == kMaxSamples)
         return;
     const uint64_t values[kStages]
-        = { t.read_us, t.verify_us, t.parse_us, t.map_us, t.relocate_us, t.init_us, t.total_us };
+        = { t.read_us, t.verify_us, t.parse_us, t.map_us, t.relocate_us, t.init_us, t.total_us, unload_us };
     for (size_t stage = 0; stage < kStages; stage++)
         g_samples[stage][g_sample_count] = values[stage];
     g_sample_count++;
@@ -61,8 +61,10 @@ Result<void> cycle_once(const char* name, const char* parameters, uint64_t& load
     // unload_module wants the name; the module's own name may differ from a path.
     char loaded[Module::kNameLength];
     format(loaded, sizeof(loaded), "%s", module.value()->name);
-    record(module.value()->timings);
+    ModuleTimings timings = module.value()->timings;
+    start = time::cycles();
     auto unloaded = unload_module(loaded, error);
+    record(timings, elapsed_us(start));
     if (unloaded.is_error())
         console_print("modtest: %s\n", error.message);
     return unloaded;
@@ -119,11 +121,12 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
         (unsigned long long)done, name, (unsigned long long)total_us, (unsigned long long)(done ? total_us / done : 0),
         pages_before, pages_after, heap_before, heap_after, ok ? "PASS" : "FAIL");
     size_t samples = g_sample_count;
-    console_print("modtest: median us: read %llu verify %llu parse %llu map %llu relocate %llu init %llu total %llu\n",
+    console_print("modtest: median us: read %llu verify %llu parse %llu map %llu relocate %llu init %llu total %llu "
+                  "unload %llu\n",
         (unsigned long long)median(g_samples[0], samples), (unsigned long long)median(g_samples[1], samples),
         (unsigned long long)median(g_samples[2], samples), (unsigned long long)median(g_samples[3], samples),
         (unsigned long long)median(g_samples[4], samples), (unsigned long long)median(g_samples[5], samples),
-        (unsigned long long)median(g_samples[6], samples));
+        (unsigned long long)median(g_samples[6], samples), (unsigned long long)median(g_samples[7], samples));
     return ok ? 0 : 1;
 }
 
