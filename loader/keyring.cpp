@@ -4,6 +4,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 #include "log/log.h"
+#include "mm/heap.h"
 #include "sync/spinlock.h"
 
 namespace keel {
@@ -116,8 +117,18 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     }
     const Endorsement& endorsement = check.value().endorsement;
     // Outside the lock: preparing costs about as much as a verification.
-    Ed25519PublicKey prepared;
-    ed25519_prepare_key(endorsement.vendor_public_key, prepared);
+    // On the heap: the prepared key is 2 KiB and `keyctl add` is the
+    // deepest call chain in the kernel already.
+    auto made = make<Ed25519PublicKey>();
+    if (made.is_error()) {
+        format(message, message_size, "out of memory");
+        return Err(made.error());
+    }
+    struct Owner {
+        Ed25519PublicKey* key;
+        ~Owner() { destroy(key); }
+    } prepared { made.value() };
+    ed25519_prepare_key(endorsement.vendor_public_key, *prepared.key);
     SpinlockGuard guard(g_lock);
     if (key_blocked_locked(endorsement.vendor_key_id)) {
         format(message, message_size, "the vendor key is blocked");
@@ -138,7 +149,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    add_locked(*prepared.key, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
     return &g_keys[g_key_count - 1];
 }
 
