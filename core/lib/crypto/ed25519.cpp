@@ -237,8 +237,12 @@ Ed25519Status ed25519_prepare_key(const uint8_t* public_key, Ed25519PublicKey& k
     return key.status;
 }
 
-Ed25519Status ed25519_verify_prepared(
-    const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size)
+namespace {
+
+// The half-size check needs a torsion-free key (see check_half_size); the
+// full-length one is exact for every key, and tests compare the two.
+Ed25519Status verify_prepared(const uint8_t* signature, const Ed25519PublicKey& key, const void* message,
+    size_t message_size, bool half_size_allowed)
 {
     Scalar s;
     Ed25519Status status = check_signature_encoding(signature, s);
@@ -247,19 +251,22 @@ Ed25519Status ed25519_verify_prepared(
     if (key.status != Ed25519Status::Valid)
         return key.status;
     Scalar k = challenge(signature, key, message, message_size);
-    return key.torsion_free ? check_half_size(signature, s, k, key) : check_full_length(signature, s, k, key);
+    return half_size_allowed && key.torsion_free ? check_half_size(signature, s, k, key)
+                                                 : check_full_length(signature, s, k, key);
+}
+
+} // namespace
+
+Ed25519Status ed25519_verify_prepared(
+    const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size)
+{
+    return verify_prepared(signature, key, message, message_size, true);
 }
 
 Ed25519Status ed25519_verify_full_length(
     const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size)
 {
-    Scalar s;
-    Ed25519Status status = check_signature_encoding(signature, s);
-    if (status != Ed25519Status::Valid)
-        return status;
-    if (key.status != Ed25519Status::Valid)
-        return key.status;
-    return check_full_length(signature, s, challenge(signature, key, message, message_size), key);
+    return verify_prepared(signature, key, message, message_size, false);
 }
 
 Ed25519Status ed25519_verify_detailed(
