@@ -16,23 +16,21 @@ constexpr size_t kMaxTrusted = 32;
 
 // A trailer whose footer was cut off or damaged leaves its records behind
 // the ELF image; such a file is not "unsigned", its signature is broken.
-// The records sit within the largest trailer's length of the end. Every
-// 8-byte occurrence of the record magic covers exactly one of the positions
-// looked at (one in eight), so unsigned modules, the common case, cost an
-// eighth of a byte-by-byte scan.
+// The records sit within the largest trailer's length of the end; memchr
+// finds candidates for the magic's first byte a word at a time, so
+// unsigned modules, the common case, pay little for the search.
 bool has_orphaned_signature_record(const uint8_t* file, size_t size)
 {
     constexpr size_t kMagic = sizeof(module_signature::record_magic);
     constexpr size_t kSearch
         = module_signature::max_records * module_signature::ed25519_record_size + module_signature::footer_size;
-    size_t start = size > kSearch ? size - kSearch : 0;
-    for (size_t probe = start + kMagic - 1; probe < size; probe += kMagic) {
-        for (size_t j = 0; j < kMagic; j++) {
-            size_t candidate = probe - j;
-            if (file[probe] == uint8_t(module_signature::record_magic[j]) && candidate >= start
-                && candidate + kMagic <= size && memcmp(file + candidate, module_signature::record_magic, kMagic) == 0)
-                return true;
-        }
+    const uint8_t* end = file + size;
+    for (const uint8_t* p = size > kSearch ? end - kSearch : file; size_t(end - p) >= kMagic; ++p) {
+        p = static_cast<const uint8_t*>(memchr(p, module_signature::record_magic[0], size_t(end - p) - kMagic + 1));
+        if (!p)
+            return false;
+        if (memcmp(p, module_signature::record_magic, kMagic) == 0)
+            return true;
     }
     return false;
 }

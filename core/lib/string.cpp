@@ -4,7 +4,7 @@
 // into a call to itself. memcpy, memmove and memset are the architecture's
 // (arch/x86_64/string.cpp).
 //
-// memcmp, strlen and strnlen look at eight bytes at a time: module loading
+// memcmp, memchr, strlen and strnlen look at eight bytes at a time: module loading
 // compares digests and measures every string of a module, and under QEMU's
 // TCG each loop iteration costs far more than the work in it.
 #include "lib/string.h"
@@ -48,6 +48,25 @@ KEEL_NO_BUILTIN int memcmp(const void* a, const void* b, size_t n)
             return x[i] < y[i] ? -1 : 1;
     }
     return 0;
+}
+
+KEEL_NO_BUILTIN void* memchr(const void* s, int c, size_t n)
+{
+    const auto* p = static_cast<const unsigned char*>(s);
+    const auto wanted = static_cast<unsigned char>(c);
+    const uint64_t pattern = kLowBits * wanted;
+    size_t i = 0;
+    // A word XORed with the byte in every lane has a zero byte where the byte is.
+    for (; n - i >= 8; i += 8) {
+        uint64_t marks = zero_bytes(*reinterpret_cast<const UnalignedWord*>(p + i) ^ pattern);
+        if (marks)
+            return const_cast<unsigned char*>(p + i + first_marked_byte(marks));
+    }
+    for (; i < n; ++i) {
+        if (p[i] == wanted)
+            return const_cast<unsigned char*>(p + i);
+    }
+    return nullptr;
 }
 
 KEEL_NO_BUILTIN size_t strlen(const char* s)

@@ -13,6 +13,7 @@
 
 extern "C" {
 int kernel_memcmp(const void* a, const void* b, size_t n);
+void* kernel_memchr(const void* s, int c, size_t n);
 size_t kernel_strlen(const char* s);
 size_t kernel_strnlen(const char* s, size_t max);
 int kernel_strcmp(const char* a, const char* b);
@@ -71,6 +72,34 @@ TEST_CASE("memcmp agrees with libc at every length, alignment and first differen
     CHECK(kernel_memcmp(y, x, 8) > 0);
 }
 
+TEST_CASE("memchr finds the first occurrence at every length, alignment and position")
+{
+    std::vector<unsigned char> buffer(160);
+    for (size_t offset = 0; offset < 8; ++offset) {
+        for (size_t length = 0; length <= 80; ++length) {
+            for (size_t i = 0; i < buffer.size(); ++i)
+                buffer[i] = static_cast<unsigned char>(0x80 | i); // never 'K' (0x4b) nor 0
+            const unsigned char* s = buffer.data() + offset;
+            CHECK(kernel_memchr(s, 'K', length) == nullptr);
+            for (size_t at = 0; at < length; ++at) {
+                buffer[offset + at] = 'K';
+                if (at + 3 < length)
+                    buffer[offset + at + 3] = 'K'; // a later one must not win
+                CHECK(kernel_memchr(s, 'K', length) == s + at);
+                CHECK(kernel_memchr(s, 'K' + 256, length) == s + at); // c is converted to unsigned char
+                buffer[offset + at] = static_cast<unsigned char>(0x80 | (offset + at));
+                if (at + 3 < length)
+                    buffer[offset + at + 3] = static_cast<unsigned char>(0x80 | (offset + at + 3));
+            }
+            // A match just past the length is not found.
+            buffer[offset + length] = 'K';
+            CHECK(kernel_memchr(s, 'K', length) == nullptr);
+        }
+    }
+    const unsigned char zeros[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+    CHECK(kernel_memchr(zeros, 0, 9) == zeros + 8);
+}
+
 TEST_CASE("strlen and strnlen agree with libc at every length and alignment")
 {
     std::vector<char> buffer(256);
@@ -101,6 +130,7 @@ TEST_CASE("strlen and strnlen stop at a string that ends before an unmapped page
         char* unterminated = page.tail(length);
         memset(unterminated, 'k', length);
         CHECK(kernel_strnlen(unterminated, length) == length);
+        CHECK(kernel_memchr(unterminated, 'x', length) == nullptr);
         CHECK(kernel_memcmp(unterminated, unterminated, length) == 0);
     }
 }
