@@ -7,7 +7,8 @@
 //
 // Field elements are five 51-bit limbs; products use unsigned __int128,
 // which x86_64 multiplies natively (only 128-bit *division* would need
-// compiler-rt, and nothing here divides).
+// compiler-rt, and nothing here divides). On x86_64, multiplication and
+// squaring are inline assembly (curve25519.cpp says why).
 #pragma once
 
 #include <stddef.h>
@@ -107,6 +108,11 @@ inline Fe fe_sub_lazy(const Fe& a, const Fe& b)
 // percent of speed. Doubling and exponentiation inline the squaring.
 [[gnu::noinline]] Fe fe_mul(const Fe& a, const Fe& b);
 [[gnu::noinline]] Fe fe_sq(const Fe& a);
+// The same in plain C++: what fe_mul and fe_sq are on hosts other than
+// x86_64, where they are written in assembly (curve25519.cpp says why) and
+// the tests check them against these.
+Fe fe_mul_portable(const Fe& a, const Fe& b);
+Fe fe_sq_portable(const Fe& a);
 Fe fe_invert(const Fe& z);
 // Reads 255 bits; bit 255 (the sign of x in point encodings) is ignored.
 Fe fe_from_bytes(const uint8_t* s);

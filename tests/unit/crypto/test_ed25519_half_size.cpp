@@ -2,7 +2,8 @@
 // verdict on every input: random valid and corrupted signatures, keys with
 // a torsion component, R with a small-order component, and challenges for
 // which the first lattice candidate c is even. Also: the scalar reduction
-// behind it, the precomputed base-point tables and prepared keys.
+// behind it, the precomputed base-point tables and prepared keys, and the
+// field multiplication against its portable form.
 #include <catch2/catch.hpp>
 
 #include "crypto_test_support.h"
@@ -90,6 +91,48 @@ void check_short_half_size_pair(const Scalar& k, int& longer_than_128)
 }
 
 } // namespace
+
+bool same_limbs(const Fe& a, const Fe& b)
+{
+    for (int i = 0; i < 5; ++i)
+        if (a.v[i] != b.v[i])
+            return false;
+    return true;
+}
+
+TEST_CASE(
+    "curve25519: fe_mul and fe_sq give the portable code's limbs, up to the largest lazy limbs", "[crypto][ed25519]")
+{
+    // Multiplication accepts limbs below 2^59 (curve25519.h): the extremes
+    // carry the most out of each column and out of the top one.
+    constexpr uint64_t largest = (uint64_t(1) << 59) - 1;
+    std::vector<Fe> inputs = { fe_zero, fe_one, { { mask51, mask51, mask51, mask51, mask51 } },
+        { { largest, largest, largest, largest, largest } }, { { largest, 0, largest, 0, largest } },
+        { { 0, largest, 0, largest, 0 } }, { { mask51 - 18, mask51, mask51, mask51, mask51 } } }; // p
+    std::mt19937_64 rng(25519);
+    for (int i = 0; i < 2000; ++i) {
+        // Limbs of 51 to 59 bits, as carried and lazy values have.
+        uint64_t bound = uint64_t(1) << (51 + rng() % 9);
+        Fe random;
+        for (uint64_t& limb : random.v)
+            limb = rng() % bound;
+        inputs.push_back(random);
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const Fe& a = inputs[i];
+        const Fe& b = inputs[(i * 7 + 3) % inputs.size()];
+        INFO("input " << i);
+        REQUIRE(same_limbs(fe_mul(a, b), fe_mul_portable(a, b)));
+        REQUIRE(same_limbs(fe_sq(a), fe_sq_portable(a)));
+        REQUIRE(fe_bytes(fe_sq(a)) == fe_bytes(fe_mul(a, a)));
+        for (uint64_t limb : fe_mul(a, b).v)
+            REQUIRE(limb < (uint64_t(1) << 52));
+    }
+    // (p - 1)^2 = 1, where p's limbs are 2^51 - 19 and four of 2^51 - 1.
+    Fe minus_one = { { mask51 - 19, mask51, mask51, mask51, mask51 } };
+    REQUIRE(fe_bytes(fe_sq(minus_one)) == fe_bytes(fe_one));
+    REQUIRE(fe_bytes(fe_mul(minus_one, minus_one)) == fe_bytes(fe_one));
+}
 
 TEST_CASE("ed25519 tables: the checked-in base tables are (2i+1)B and (2i+1)[2^128]B", "[crypto][ed25519]")
 {
