@@ -3,7 +3,9 @@
 // Carter and Dawson that the RFC quotes.
 #include "lib/crypto/curve25519.h"
 
+#include "arch/field51.h"
 #include "lib/crypto/bytes.h"
+#include "lib/crypto/field51_portable.h"
 
 namespace keel::curve25519 {
 
@@ -18,172 +20,41 @@ void fold_top(Fe& h, u128 top)
     h.v[1] += uint64_t(low >> 51);
 }
 
-// Folds five 128-bit column sums back into 51-bit limbs.
-Fe fe_carry_wide(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
-{
-    r1 += r0 >> 51;
-    r2 += r1 >> 51;
-    r3 += r2 >> 51;
-    r4 += r3 >> 51;
-    Fe h;
-    h.v[0] = uint64_t(r0) & mask51;
-    h.v[1] = uint64_t(r1) & mask51;
-    h.v[2] = uint64_t(r2) & mask51;
-    h.v[3] = uint64_t(r3) & mask51;
-    h.v[4] = uint64_t(r4) & mask51;
-    fold_top(h, r4 >> 51);
-    return h;
-}
-
-// Limb i * limb j lands at 2^(51(i+j)); past limb 4 it wraps around
-// multiplied by 19.
-[[gnu::always_inline]] inline Fe square_portable(const Fe& a)
-{
-    uint64_t a0_2 = a.v[0] * 2, a1_2 = a.v[1] * 2;
-    uint64_t a3_19 = a.v[3] * 19, a4_19 = a.v[4] * 19;
-    u128 r0 = u128(a.v[0]) * a.v[0] + u128(a1_2) * a4_19 + u128(a.v[2] * 2) * a3_19;
-    u128 r1 = u128(a0_2) * a.v[1] + u128(a.v[2] * 2) * a4_19 + u128(a.v[3]) * a3_19;
-    u128 r2 = u128(a0_2) * a.v[2] + u128(a.v[1]) * a.v[1] + u128(a.v[3] * 2) * a4_19;
-    u128 r3 = u128(a0_2) * a.v[3] + u128(a1_2) * a.v[2] + u128(a.v[4]) * a4_19;
-    u128 r4 = u128(a0_2) * a.v[4] + u128(a1_2) * a.v[3] + u128(a.v[2]) * a.v[2];
-    return fe_carry_wide(r0, r1, r2, r3, r4);
-}
-
-#if defined(__x86_64__)
-
-// On x86_64, multiplication and squaring are written out in assembly,
-// because the kernel runs under QEMU's TCG, where they are about half of a
-// signature check. Compiled, the five 128-bit column sums stay live
-// together and the registers spill: some 45 stack accesses per
-// multiplication, each an emulated memory access with a software TLB
-// lookup. Here the columns are summed one at a time into hi:lo, each limb
-// leaving as soon as its column is complete, and the operands stay in
-// registers (but for two of a multiplication's a limbs, read from memory by
-// each product: no register is left for them). A verification got about a
-// fifth faster in the guest and about 11% slower natively. The sums are those of
-// fe_mul_portable and fe_sq_portable, which the tests compare these with.
-
-// hi:lo += x * y, with x in a register and y in a register or memory.
-#define FE_MULADD(x, y)                                                                                                \
-    "mov %[" #x "], %%rax\n\t"                                                                                         \
-    "mulq %[" #y "]\n\t"                                                                                               \
-    "add %%rax, %[lo]\n\t"                                                                                             \
-    "adc %%rdx, %[hi]\n\t"
-// hi:lo += 19 x * y, 19 x computed as x + 2 (9 x).
-#define FE_MULADD_19(x, y)                                                                                             \
-    "lea (%[" #x "],%[" #x "],8), %%rax\n\t"                                                                           \
-    "lea (%[" #x "],%%rax,2), %%rax\n\t"                                                                               \
-    "mulq %[" #y "]\n\t"                                                                                               \
-    "add %%rax, %[lo]\n\t"                                                                                             \
-    "adc %%rdx, %[hi]\n\t"
-// hi:lo += 2 x * y.
-#define FE_MULADD_2(x, y)                                                                                              \
-    "lea (%[" #x "],%[" #x "]), %%rax\n\t"                                                                             \
-    "mulq %[" #y "]\n\t"                                                                                               \
-    "add %%rax, %[lo]\n\t"                                                                                             \
-    "adc %%rdx, %[hi]\n\t"
-// Limb k is the column sum's low 51 bits; the rest carries into the next
-// column (below 2^74, while a column sums to less than 2^125).
-#define FE_END_COLUMN(k)                                                                                               \
-    "mov %[lo], %%rax\n\t"                                                                                             \
-    "shl $13, %%rax\n\t"                                                                                               \
-    "shr $13, %%rax\n\t"                                                                                               \
-    "mov %%rax, %[h" #k "]\n\t"                                                                                        \
-    "shrd $51, %[hi], %[lo]\n\t"                                                                                       \
-    "shr $51, %[hi]\n\t"
-
+// Multiplication and squaring come from arch/field51.h: assembly on
+// x86_64 (the header says why), field51_portable.h elsewhere.
 // Inlined into doubling and into the runs of squarings in exponentiation:
 // under QEMU the calls would cost about 6% of a verification.
 [[gnu::always_inline]] inline Fe square(const Fe& a)
 {
-    uint64_t a0 = a.v[0], a1 = a.v[1], a2 = a.v[2], a3 = a.v[3], a4 = a.v[4];
-    uint64_t a3_19 = a3 * 19, a4_19 = a4 * 19;
-    uint64_t lo = 0, hi = 0, rax, rdx;
     Fe h;
-    // clang-format off
-    asm(FE_MULADD(a0, a0)   FE_MULADD_2(a1, a4_19) FE_MULADD_2(a2, a3_19) FE_END_COLUMN(0)
-        FE_MULADD_2(a0, a1) FE_MULADD_2(a2, a4_19) FE_MULADD(a3, a3_19)   FE_END_COLUMN(1)
-        FE_MULADD_2(a0, a2) FE_MULADD(a1, a1)      FE_MULADD_2(a3, a4_19) FE_END_COLUMN(2)
-        FE_MULADD_2(a0, a3) FE_MULADD_2(a1, a2)    FE_MULADD(a4, a4_19)   FE_END_COLUMN(3)
-        FE_MULADD_2(a0, a4) FE_MULADD_2(a1, a3)    FE_MULADD(a2, a2)      FE_END_COLUMN(4)
-        : [lo] "+r"(lo), [hi] "+r"(hi), "=&a"(rax), "=&d"(rdx),
-          [h0] "=m"(h.v[0]), [h1] "=m"(h.v[1]), [h2] "=m"(h.v[2]), [h3] "=m"(h.v[3]), [h4] "=m"(h.v[4])
-        : [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [a3] "r"(a3), [a4] "r"(a4),
-          [a3_19] "r"(a3_19), [a4_19] "r"(a4_19)
-        : "cc");
-    // clang-format on
-    fold_top(h, (u128(hi) << 64) | lo);
+    fold_top(h, arch::field51_square(h.v, a.v));
     return h;
 }
-
-#else
-
-[[gnu::always_inline]] inline Fe square(const Fe& a) { return square_portable(a); }
-
-#endif
 
 } // namespace
 
-Fe fe_mul_portable(const Fe& a, const Fe& b)
-{
-    // The pre-multiplied b * 19 serves the products that wrap around.
-    uint64_t b1_19 = b.v[1] * 19, b2_19 = b.v[2] * 19, b3_19 = b.v[3] * 19, b4_19 = b.v[4] * 19;
-    u128 r0 = u128(a.v[0]) * b.v[0] + u128(a.v[1]) * b4_19 + u128(a.v[2]) * b3_19 + u128(a.v[3]) * b2_19
-        + u128(a.v[4]) * b1_19;
-    u128 r1 = u128(a.v[0]) * b.v[1] + u128(a.v[1]) * b.v[0] + u128(a.v[2]) * b4_19 + u128(a.v[3]) * b3_19
-        + u128(a.v[4]) * b2_19;
-    u128 r2 = u128(a.v[0]) * b.v[2] + u128(a.v[1]) * b.v[1] + u128(a.v[2]) * b.v[0] + u128(a.v[3]) * b4_19
-        + u128(a.v[4]) * b3_19;
-    u128 r3 = u128(a.v[0]) * b.v[3] + u128(a.v[1]) * b.v[2] + u128(a.v[2]) * b.v[1] + u128(a.v[3]) * b.v[0]
-        + u128(a.v[4]) * b4_19;
-    u128 r4 = u128(a.v[0]) * b.v[4] + u128(a.v[1]) * b.v[3] + u128(a.v[2]) * b.v[2] + u128(a.v[3]) * b.v[1]
-        + u128(a.v[4]) * b.v[0];
-    return fe_carry_wide(r0, r1, r2, r3, r4);
-}
-
-Fe fe_sq_portable(const Fe& a) { return square_portable(a); }
-
-#if defined(__x86_64__)
-
 Fe fe_mul(const Fe& a, const Fe& b)
 {
-    uint64_t a0 = a.v[0], a1 = a.v[1], a2 = a.v[2];
-    uint64_t b0 = b.v[0], b1 = b.v[1], b2 = b.v[2], b3 = b.v[3], b4 = b.v[4];
-    uint64_t lo = 0, hi = 0, rax, rdx;
     Fe h;
-    // clang-format off
-    asm(FE_MULADD(b0, a0)    FE_MULADD_19(b4, a1) FE_MULADD_19(b3, a2) FE_MULADD_19(b2, a3) FE_MULADD_19(b1, a4)
-        FE_END_COLUMN(0)
-        FE_MULADD(b1, a0)    FE_MULADD(b0, a1)    FE_MULADD_19(b4, a2) FE_MULADD_19(b3, a3) FE_MULADD_19(b2, a4)
-        FE_END_COLUMN(1)
-        FE_MULADD(b2, a0)    FE_MULADD(b1, a1)    FE_MULADD(b0, a2)    FE_MULADD_19(b4, a3) FE_MULADD_19(b3, a4)
-        FE_END_COLUMN(2)
-        FE_MULADD(b3, a0)    FE_MULADD(b2, a1)    FE_MULADD(b1, a2)    FE_MULADD(b0, a3)    FE_MULADD_19(b4, a4)
-        FE_END_COLUMN(3)
-        FE_MULADD(b4, a0)    FE_MULADD(b3, a1)    FE_MULADD(b2, a2)    FE_MULADD(b1, a3)    FE_MULADD(b0, a4)
-        FE_END_COLUMN(4)
-        : [lo] "+r"(lo), [hi] "+r"(hi), "=&a"(rax), "=&d"(rdx),
-          [h0] "=m"(h.v[0]), [h1] "=m"(h.v[1]), [h2] "=m"(h.v[2]), [h3] "=m"(h.v[3]), [h4] "=m"(h.v[4])
-        : [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [a3] "m"(a.v[3]), [a4] "m"(a.v[4]),
-          [b0] "r"(b0), [b1] "r"(b1), [b2] "r"(b2), [b3] "r"(b3), [b4] "r"(b4)
-        : "cc");
-    // clang-format on
-    fold_top(h, (u128(hi) << 64) | lo);
+    fold_top(h, arch::field51_mul(h.v, a.v, b.v));
     return h;
 }
 
-#undef FE_MULADD
-#undef FE_MULADD_19
-#undef FE_MULADD_2
-#undef FE_END_COLUMN
-
-#else
-
-Fe fe_mul(const Fe& a, const Fe& b) { return fe_mul_portable(a, b); }
-
-#endif
-
 Fe fe_sq(const Fe& a) { return square(a); }
+
+Fe fe_mul_portable(const Fe& a, const Fe& b)
+{
+    Fe h;
+    fold_top(h, field51_portable::mul(h.v, a.v, b.v));
+    return h;
+}
+
+Fe fe_sq_portable(const Fe& a)
+{
+    Fe h;
+    fold_top(h, field51_portable::square(h.v, a.v));
+    return h;
+}
 
 namespace {
 
