@@ -198,44 +198,42 @@ CompletedPoint point_double(const ProjectivePoint& p)
     return { e, h, g, f };
 }
 
-// Section 5.1.4 addition (a = -1), with q's factors precomputed; the same
-// E, F, G, H as doubling.
-CompletedPoint point_add(const Point& p, const Cached& q)
+namespace {
+
+// Section 5.1.4 addition (a = -1) from q's precomputed factors, giving the
+// same E, F, G, H as doubling: c = T1 2d T2 and d = 2 Z1 Z2 are the caller's.
+// Subtracting q adds -q = (-x, y): y+x and y-x swap, and t (so c) negates.
+[[gnu::always_inline]] inline CompletedPoint add_or_subtract(
+    const Point& p, const Fe& y_plus_x, const Fe& y_minus_x, const Fe& c, const Fe& d, bool subtract)
 {
-    Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.y_minus_x);
-    Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.y_plus_x);
-    Fe c = fe_mul(p.T, q.t2d);
-    Fe d = fe_mul(p.Z, q.z2);
-    return { fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c) };
+    Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), subtract ? y_plus_x : y_minus_x);
+    Fe b = fe_mul(fe_add_lazy(p.Y, p.X), subtract ? y_minus_x : y_plus_x);
+    Fe g = subtract ? fe_sub_lazy(d, c) : fe_add_lazy(d, c);
+    Fe h = subtract ? fe_add_lazy(d, c) : fe_sub_lazy(d, c);
+    return { fe_sub_lazy(b, a), fe_add_lazy(b, a), g, h };
 }
 
-// p - q: -q = (-x, y) swaps y+x with y-x and negates t.
+} // namespace
+
+CompletedPoint point_add(const Point& p, const Cached& q)
+{
+    return add_or_subtract(p, q.y_plus_x, q.y_minus_x, fe_mul(p.T, q.t2d), fe_mul(p.Z, q.z2), false);
+}
+
 CompletedPoint point_sub(const Point& p, const Cached& q)
 {
-    Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.y_plus_x);
-    Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.y_minus_x);
-    Fe c = fe_mul(p.T, q.t2d);
-    Fe d = fe_mul(p.Z, q.z2);
-    return { fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_sub_lazy(d, c), fe_add_lazy(d, c) };
+    return add_or_subtract(p, q.y_plus_x, q.y_minus_x, fe_mul(p.T, q.t2d), fe_mul(p.Z, q.z2), true);
 }
 
 // As with Cached, where Z = 1 saves the multiplication by 2Z.
 CompletedPoint point_add(const Point& p, const Niels& q)
 {
-    Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.y_minus_x);
-    Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.y_plus_x);
-    Fe c = fe_mul(p.T, q.xy2d);
-    Fe d = fe_add_lazy(p.Z, p.Z);
-    return { fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c) };
+    return add_or_subtract(p, q.y_plus_x, q.y_minus_x, fe_mul(p.T, q.xy2d), fe_add_lazy(p.Z, p.Z), false);
 }
 
 CompletedPoint point_sub(const Point& p, const Niels& q)
 {
-    Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.y_plus_x);
-    Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.y_minus_x);
-    Fe c = fe_mul(p.T, q.xy2d);
-    Fe d = fe_add_lazy(p.Z, p.Z);
-    return { fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_sub_lazy(d, c), fe_add_lazy(d, c) };
+    return add_or_subtract(p, q.y_plus_x, q.y_minus_x, fe_mul(p.T, q.xy2d), fe_add_lazy(p.Z, p.Z), true);
 }
 
 bool point_decode(Point& out, const uint8_t* s)
