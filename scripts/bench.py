@@ -140,6 +140,7 @@ def main():
         by_name = {label.split(" (")[0] + (" unsigned" if "unsigned" in label else ""): m for label, m in loads}
         print("  against Linux 6.1 finit_module in the same QEMU (kernel side):")
         for ours, theirs, linux_label in (("hello unsigned", "unsigned 6 KB", "unsigned 6 KB"),
+                                          ("hello", "signed 6 KB", "signed 6 KB"),
                                           ("provider", "signed 6 KB", "signed 6 KB"),
                                           ("big", "signed 190 KB", "signed 190 KB")):
             if ours in by_name:
