@@ -204,19 +204,6 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
     return {};
 }
 
-bool valid_module_name(const char* name)
-{
-    size_t length = strlen(name);
-    if (length == 0 || length >= Module::kNameLength)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
-
 Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
 {
     if (chain.depth == kMaxDependencyDepth) {
@@ -251,14 +238,9 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         return Err(image.error());
     }
     module->image = image.release_value();
-    // parse() insists on one valid name= and a license=.
-    const char* name = module->image.name();
-    if (!name || !valid_module_name(name)) {
-        load_error(error, "%s: modinfo 'name' is %s%s%s (want [a-z0-9_], at most %zu characters)", path,
-            name ? "'" : "missing", name ? name : "", name ? "'" : "", Module::kNameLength - 1);
-        return Err(Error::ENOEXEC);
-    }
-    format(module->name, sizeof(module->name), "%s", name);
+    // parse() insists on one name= of [a-z0-9_] that fits, and a license=.
+    static_assert(ModuleImage::kMaxNameLength < Module::kNameLength);
+    format(module->name, sizeof(module->name), "%s", module->image.name());
     if (find_module(module->name)) {
         load_error(error, "%s: a module of that name is already loaded", module->name);
         return Err(Error::EEXIST);

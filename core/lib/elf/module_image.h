@@ -41,6 +41,8 @@ public:
     static constexpr uint64_t kMaxRelocations = 1024 * 1024;
     static constexpr uint32_t kMaxVersions = 256; // version definitions + version needs
     static constexpr size_t kMaxModinfoEntries = 256;
+    // A module name (and a parameter name): 1 to 55 characters of [a-z0-9_].
+    static constexpr size_t kMaxNameLength = 55;
     static constexpr size_t kMaxKabiEntries = 65536;
 
     static constexpr uint32_t kModinfoNoteType = 1;

@@ -13,7 +13,7 @@ using namespace elf;
 namespace {
 
 constexpr char kNoteName[] = "Keel"; // n_namesz 5, with its NUL
-constexpr size_t kMaxNameLength = 55;
+constexpr size_t kMaxNameLength = ModuleImage::kMaxNameLength;
 constexpr char kParamPrefix[] = "keel_param_";
 
 // One note of a PT_NOTE segment [start, end). Offsets are file offsets.
