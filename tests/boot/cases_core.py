@@ -78,6 +78,19 @@ def mutex_and_fpu_state():
 
 
 @case
+def vmalloc_from_many_threads_keeps_every_mapping():
+    # Stress points preempt each thread between allocating a page table and
+    # installing it: unlocked page-table updates lose mappings here.
+    with boot() as vm:
+        vm.command_output("selftest race vmalloc 8", timeout=120)  # page tables stay: make them first
+        before = free_pages(vm)
+        for threads in (2, 4, 8):
+            out = vm.command_output(f"selftest race vmalloc {threads}", timeout=120)
+            check("lost 0 wrong 0 failed 0" in out and "PASS" in out, f"race vmalloc {threads}: {out}", vm)
+        check(free_pages(vm) == before, "pages leaked by the vmalloc race test", vm)
+
+
+@case
 def stack_overflow_hits_guard_page():
     with boot() as vm:
         vm.send("selftest fault stack")
