@@ -1,7 +1,7 @@
 // Console commands: insmod, rmmod, lsmod, modinfo.
 #include "console/console.h"
 #include "debug/taint.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"

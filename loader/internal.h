@@ -1,7 +1,7 @@
 // Shared by the loader's files; not for the rest of the kernel.
 #pragma once
 
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "loader/loader.h"
 #include "sync/mutex.h"
 

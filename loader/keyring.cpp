@@ -1,8 +1,8 @@
 #include "loader/keyring.h"
 
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/crypto/endorsement.h"
-#include "lib/format.h"
-#include "lib/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "sync/spinlock.h"

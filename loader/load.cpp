@@ -3,8 +3,8 @@
 // rollback guard undoes whatever had been done when a step fails.
 #include "arch/paging.h"
 #include "debug/taint.h"
+#include "lib/base/string.h"
 #include "lib/elf/relocate.h"
-#include "lib/string.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"

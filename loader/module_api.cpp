@@ -3,7 +3,7 @@
 // that module (it cannot unload) until the reference is put back.
 #include "kabi/exports.h"
 #include "kabi_impl.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "sched/thread.h"

@@ -3,7 +3,7 @@
 #include "debug/backtrace.h"
 #include "debug/taint.h"
 #include "kabi/exports.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "time/clock.h"

@@ -4,7 +4,7 @@
 // soname come from that module's exports. The hash the module's SDK had
 // for the symbol (its .keel_kabi table) must equal the core's.
 #include "kabi/exports.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "log/log.h"
 

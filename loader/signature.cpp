@@ -2,8 +2,8 @@
 
 #include "boot/params.h"
 #include "debug/taint.h"
+#include "lib/base/string.h"
 #include "lib/crypto/module_signature.h"
-#include "lib/string.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
 #include "log/log.h"

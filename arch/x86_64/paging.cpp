@@ -3,7 +3,7 @@
 #include "arch/cpu.h"
 #include "arch/memory_layout.h"
 #include "debug/stress.h"
-#include "lib/utility.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
 #include "mm/pmm.h"
 #include "sync/spinlock.h"

@@ -4,7 +4,7 @@
 // dropped, never followed.
 #include "arch/memory_layout.h"
 #include "boot/boot_info.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel::arch {
 

@@ -1,6 +1,6 @@
 #include "console/console.h"
-#include "lib/cmdline.h"
-#include "lib/string.h"
+#include "init/cmdline.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 
 namespace keel {

@@ -1,8 +1,8 @@
 #include "log/log.h"
 
 #include "arch/serial.h"
-#include "lib/format.h"
-#include "lib/log_ring.h"
+#include "lib/base/format.h"
+#include "log/log_ring.h"
 #include "sync/spinlock.h"
 #include "time/clock.h"
 

@@ -1,10 +1,10 @@
 #include "mm/heap.h"
 
 #include "arch/memory_layout.h"
-#include "lib/slab.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/pmm.h"
+#include "mm/slab.h"
 #include "sync/spinlock.h"
 
 namespace keel {

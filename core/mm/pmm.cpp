@@ -1,10 +1,10 @@
 #include "mm/pmm.h"
 
 #include "arch/memory_layout.h"
-#include "lib/buddy.h"
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
+#include "mm/buddy.h"
 #include "sync/spinlock.h"
 
 extern "C" char __kernel_phys_start[];

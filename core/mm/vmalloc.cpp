@@ -2,8 +2,8 @@
 
 #include "arch/memory_layout.h"
 #include "arch/paging.h"
-#include "lib/intrusive_list.h"
-#include "lib/string.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"

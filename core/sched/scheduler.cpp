@@ -4,7 +4,7 @@
 // on the way out of the timer interrupt.
 #include "arch/cpu.h"
 #include "arch/paging.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/vmalloc.h"

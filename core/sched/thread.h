@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "arch/context.h"
-#include "lib/intrusive_list.h"
-#include "lib/result.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/result.h"
 #include "sync/wait_queue.h"
 
 namespace keel {

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "arch/cpu.h"
-#include "lib/intrusive_list.h"
+#include "lib/base/intrusive_list.h"
 
 namespace keel {
 

@@ -3,7 +3,7 @@
 // module is shorter, and what it lacks counts as absent (zero). Every
 // field is checked before the type is accepted, since the table comes from
 // a module.
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "vfs/internal.h"
 
 namespace keel::vfs {

@@ -12,8 +12,8 @@
 //   Path        (mount, dentry): a location, holding references on both
 #pragma once
 
-#include "lib/intrusive_list.h"
-#include "lib/string.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/string.h"
 #include "vfs/platform.h"
 #include "vfs/vfs.h"
 

@@ -1,6 +1,6 @@
 // The initial namespace and its root mount (boot), unshare(CLONE_NEWNS),
 // and the mount listing (/proc/self/mountinfo).
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "vfs/internal.h"
 
 namespace keel::vfs {

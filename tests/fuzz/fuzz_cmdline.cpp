@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "lib/cmdline.h"
+#include "init/cmdline.h"
 
 using namespace keel;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/cmdline.h"
+#include "init/cmdline.h"
 
 using keel::CmdlineIssue;
 using keel::CmdlineParam;
