@@ -49,6 +49,9 @@ void module_unpin(Module* module);
 inline constexpr const char* kModuleDirectory = "/lib/modules";
 
 void loader_init();
+// module.sig_enforce=1 from the command line: refuse unsigned modules. The
+// build option (sig_enforce) enforces whatever this says.
+void set_signature_enforcement(bool enforce);
 // modules_load=a,b: load each at boot, logging failures.
 void load_boot_modules(const char* list);
 

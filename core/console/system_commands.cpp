@@ -1,8 +1,8 @@
 // help, uptime, cmdline, poweroff, reboot.
 #include "arch/power.h"
-#include "boot/params.h"
 #include "console/console.h"
 #include "init/cmdline.h"
+#include "init/params.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "log/log.h"

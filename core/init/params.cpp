@@ -1,4 +1,4 @@
-#include "boot/params.h"
+#include "init/params.h"
 
 #include "init/cmdline.h"
 #include "lib/base/string.h"

@@ -7,28 +7,34 @@ namespace keel {
 namespace {
 
 VfsContext* g_console_context = nullptr;
+bool g_clone_failed = false; // said so once; there is no root to retry with
 
 } // namespace
 
-void console_vfs_context_init()
+// Made on first use, from the kernel's context once the boot has mounted
+// the root.
+VfsContext* console_vfs_context()
 {
-    if (g_console_context)
-        return;
+    if (g_console_context || g_clone_failed)
+        return g_console_context;
     auto context = vfs_context_clone(*vfs_kernel_context());
     if (context.is_error()) {
-        log_warn("vfs: the console has no filesystem context (%s)", error_name(context.error()));
-        return;
+        // ENOENT: the boot mounted no root, which it has said already.
+        if (context.error() != Error::ENOENT)
+            log_warn("vfs: the console has no filesystem context (%s)", error_name(context.error()));
+        g_clone_failed = true;
+        return nullptr;
     }
     g_console_context = context.value();
+    return g_console_context;
 }
-
-VfsContext* console_vfs_context() { return g_console_context; }
 
 VfsContext* console_vfs_context_or_complain(const char* command)
 {
-    if (!g_console_context)
+    VfsContext* context = console_vfs_context();
+    if (!context)
         console_print("%s: no root filesystem (see dmesg)\n", command);
-    return g_console_context;
+    return context;
 }
 
 const char* vfs_error_text(Error error)

@@ -9,7 +9,6 @@
 
 namespace keel {
 
-void console_vfs_context_init();
 // nullptr when there is no root filesystem.
 VfsContext* console_vfs_context();
 

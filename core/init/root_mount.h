@@ -14,6 +14,6 @@
 
 namespace keel {
 
-void vfs_boot(const BootInfo& boot);
+void mount_root_filesystem(const BootInfo& boot);
 
 } // namespace keel

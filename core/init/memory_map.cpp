@@ -1,8 +1,9 @@
-// Boot memory map helpers, and Linux's `memmap=nn[KMG]$ss[KMG]`, which
+// The boot memory map: logging it, its end, and Linux's `memmap=nn[KMG]$ss[KMG]`, which
 // marks a physical range reserved so the kernel never allocates it.
+#include "init/memory_map.h"
 #include "boot/boot_info.h"
-#include "boot/params.h"
 #include "init/cmdline.h"
+#include "init/params.h"
 #include "lib/base/string.h"
 #include "log/log.h"
 
@@ -123,6 +124,30 @@ void apply_memmap_parameter(BootInfo& boot)
     }
     carve_out(boot, base, end);
     log_info("memmap: reserved [mem 0x%016llx-0x%016llx]", (unsigned long long)base, (unsigned long long)(end - 1));
+}
+
+void log_memory_map(const BootInfo& boot)
+{
+    for (size_t i = 0; i < boot.region_count; i++) {
+        const MemoryRegion& region = boot.regions[i];
+        log_info("memory: [mem 0x%016llx-0x%016llx] %s", (unsigned long long)region.base,
+            (unsigned long long)(region.base + region.size - 1), memory_type_name(region.type));
+    }
+    if (boot.regions_dropped)
+        log_err("boot: %zu malformed or excess memory map entries ignored", boot.regions_dropped);
+}
+
+uint64_t physical_end(const BootInfo& boot)
+{
+    uint64_t end = 0;
+    for (size_t i = 0; i < boot.region_count; i++) {
+        const MemoryRegion& region = boot.regions[i];
+        bool ram = region.type == MemoryType::Usable || region.type == MemoryType::AcpiReclaimable
+            || region.type == MemoryType::AcpiNvs;
+        if (ram && region.base + region.size > end)
+            end = region.base + region.size;
+    }
+    return end;
 }
 
 } // namespace keel

@@ -1,8 +1,7 @@
-#include "init/root.h"
+#include "init/root_mount.h"
 
 #include "boot/initramfs.h"
-#include "boot/params.h"
-#include "console/shell/console_context.h"
+#include "init/params.h"
 #include "lib/cpio/cpio.h"
 #include "loader/loader.h"
 #include "log/log.h"
@@ -61,7 +60,7 @@ void unpack_initramfs(const BootInfo& boot)
 
 } // namespace
 
-void vfs_boot(const BootInfo& boot)
+void mount_root_filesystem(const BootInfo& boot)
 {
     bool nullfs_root = kernel_params().nullfs_rootfs || kNullfsRootAlways;
     if (nullfs_root && !load_early_module("nullfs"))
@@ -83,7 +82,6 @@ void vfs_boot(const BootInfo& boot)
         log_info("vfs: root is %s", nullfs_root ? (have_tmpfs ? "tmpfs over nullfs" : "nullfs") : "tmpfs");
     if (have_tmpfs)
         unpack_initramfs(boot);
-    console_vfs_context_init();
 }
 
 } // namespace keel
