@@ -45,6 +45,12 @@ Module* module_containing(const void* address);
 void module_pin(Module* module);
 void module_unpin(Module* module);
 
+// keel_symbol_get/keel_symbol_put: the address of `name` (at `node`, or
+// the newest) among the core's exports and the live modules'; a module's
+// symbol pins it until put back. `caller_address` names the module asking.
+void* symbol_get(const char* name, const char* node, const void* caller_address);
+void symbol_put(const char* name, const void* caller_address);
+
 // The directory modules live in.
 inline constexpr const char* kModuleDirectory = "/lib/modules";
 

@@ -2,8 +2,8 @@
 // addresses in backtraces.
 #include "debug/backtrace.h"
 #include "debug/taint.h"
-#include "kabi/exports.h"
 #include "lib/base/string.h"
+#include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "time/clock.h"

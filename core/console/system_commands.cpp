@@ -1,10 +1,10 @@
 // help, uptime, cmdline, poweroff, reboot.
 #include "arch/power.h"
+#include "boot/params.h"
 #include "console/console.h"
-#include "init/cmdline.h"
-#include "init/params.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "time/clock.h"
 

@@ -42,7 +42,8 @@ void log_boot_stages()
         previous = g_stage_marks[i].cycles;
     }
     log_info("%s", line);
-    log_info("boot: core up in %llu us (TSC)", (unsigned long long)cycles_to_us(time::cycles() - time::boot_cycles(), rate));
+    log_info(
+        "boot: core up in %llu us (TSC)", (unsigned long long)cycles_to_us(time::cycles() - time::boot_cycles(), rate));
 }
 
 } // namespace keel

@@ -2,9 +2,9 @@
 // marks a physical range reserved so the kernel never allocates it.
 #include "init/memory_map.h"
 #include "boot/boot_info.h"
-#include "init/cmdline.h"
-#include "init/params.h"
+#include "boot/params.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 
 namespace keel {

@@ -1,8 +1,8 @@
-#include "init/params.h"
+#include "boot/params.h"
 
-#include "init/cmdline.h"
 #include "lib/base/string.h"
 #include "lib/base/utility.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 
 namespace keel {

@@ -1,7 +1,7 @@
 #include "init/root_mount.h"
 
 #include "boot/initramfs.h"
-#include "init/params.h"
+#include "boot/params.h"
 #include "lib/cpio/cpio.h"
 #include "loader/loader.h"
 #include "log/log.h"

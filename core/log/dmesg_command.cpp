@@ -1,6 +1,6 @@
 #include "console/console.h"
-#include "init/cmdline.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 
 namespace keel {

@@ -4,8 +4,8 @@
 // EPERM).
 #include "console/console.h"
 #include "console/shell/console_context.h"
-#include "init/cmdline.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "time/clock.h"
 

@@ -5,8 +5,8 @@
 //     vfsbench: 100000 lookups of '/a/b/c' (3 components) in 81234 us: 1231013 lookups/s, 812 ns each
 #include "console/console.h"
 #include "console/shell/console_context.h"
-#include "init/cmdline.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "time/clock.h"
 

@@ -1,4 +1,4 @@
-#include "kabi/exports.h"
+#include "loader/core_exports.h"
 
 namespace keel {
 

@@ -1,4 +1,4 @@
-#include "init/cmdline.h"
+#include "lib/cmdline/cmdline.h"
 
 namespace keel {
 

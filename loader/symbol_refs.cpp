@@ -1,9 +1,8 @@
-// keel_symbol_get / keel_symbol_put (KABI_CORE_1.0): symbol lookup for
-// modules, as Linux's symbol_get/symbol_put. A symbol from a module pins
-// that module (it cannot unload) until the reference is put back.
-#include "kabi/exports.h"
-#include "kabi_impl.h"
+// Symbol lookup for modules (keel_symbol_get / keel_symbol_put, as Linux's
+// symbol_get/symbol_put). A symbol from a module pins that module (it
+// cannot unload) until the reference is put back.
 #include "lib/base/string.h"
+#include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "sched/thread.h"
@@ -63,11 +62,8 @@ void release_held_references(Module& holder)
     holder.held_ref_count = 0;
 }
 
-} // namespace keel
-
-extern "C" void* keel_symbol_get(const char* name, const char* node)
+void* symbol_get(const char* name, const char* node, const void* caller_address)
 {
-    using namespace keel;
     if (!name)
         return nullptr;
     if (node) {
@@ -84,7 +80,7 @@ extern "C" void* keel_symbol_get(const char* name, const char* node)
             return const_cast<void*>(newest->address);
     }
     ModuleListAccess access;
-    Module* caller = module_containing(__builtin_return_address(0));
+    Module* caller = module_containing(caller_address);
     for (Module& module : module_list()) {
         if (module.state != ModuleState::Live)
             continue;
@@ -98,13 +94,12 @@ extern "C" void* keel_symbol_get(const char* name, const char* node)
     return nullptr;
 }
 
-extern "C" void keel_symbol_put(const char* name)
+void symbol_put(const char* name, const void* caller_address)
 {
-    using namespace keel;
     if (!name)
         return;
     ModuleListAccess access;
-    Module* caller = module_containing(__builtin_return_address(0));
+    Module* caller = module_containing(caller_address);
     for (Module& module : module_list()) {
         if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()) {
             module.symbol_refs--;
@@ -113,3 +108,5 @@ extern "C" void keel_symbol_put(const char* name)
         }
     }
 }
+
+} // namespace keel
