@@ -13,8 +13,12 @@
 
 #include "lib/base/result.h"
 #include "loader/module.h"
+#include "sync/mutex.h"
 
 namespace keel {
+
+// Serialises loading, unloading and every walk of the module list.
+extern Mutex g_module_registry_lock;
 
 struct LoadOptions {
     const char* parameters = nullptr; // "key=value key2=value2", Linux syntax
@@ -34,7 +38,7 @@ Result<void> unload_module(const char* name, LoadError& error);
 
 // Called by the module list readers (lsmod) with the registry locked.
 void for_each_module(void (*visit)(const Module& module, void* context), void* context);
-Module* find_module(const char* name);
+Module* find_module(const char* name) REQUIRES(g_module_registry_lock);
 
 // The module whose image contains `address` (a table a module hands the
 // core, say), or nullptr for the core's own. Callers hold a reference that

@@ -11,20 +11,21 @@ namespace keel {
 
 namespace {
 
-// A module's init may call these while its own load holds the module
-// mutex: take it only when this thread does not already hold it.
-class ModuleListAccess {
+// A module's init may call these while its own load holds the registry
+// lock: take it only when this thread does not already hold it. Either way
+// the lock is held for the scope, which is what the analysis is told.
+class SCOPED_CAPABILITY ModuleListAccess {
 public:
-    ModuleListAccess()
-        : m_take(module_mutex().owner() != current_thread())
+    ModuleListAccess() ACQUIRE(g_module_registry_lock) NO_THREAD_SAFETY_ANALYSIS
+        : m_take(g_module_registry_lock.owner() != current_thread())
     {
         if (m_take)
-            module_mutex().lock();
+            g_module_registry_lock.lock();
     }
-    ~ModuleListAccess()
+    ~ModuleListAccess() RELEASE() NO_THREAD_SAFETY_ANALYSIS
     {
         if (m_take)
-            module_mutex().unlock();
+            g_module_registry_lock.unlock();
     }
 
 private:

@@ -33,7 +33,8 @@ uint64_t* g_pml4 = nullptr;
 // allocates and then writes it: without this lock, two threads mapping into
 // the same 2 MiB region could each install a table, and the mappings made
 // through the one that was overwritten would be lost.
-Spinlock g_kernel_tables_lock;
+constexpr LockClass kPageTablesLockClass { "page tables", LockRank::PageTables, false };
+Spinlock g_kernel_tables_lock { kPageTablesLockClass };
 
 uint64_t* table_at(uint64_t entry) { return static_cast<uint64_t*>(phys_to_virt(entry & kAddressMask)); }
 

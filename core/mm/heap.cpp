@@ -27,8 +27,9 @@ Result<void> heap_free_pages(void*, void* pages)
 
 Result<unsigned> heap_block_order(void*, void* pages) { return allocated_order(arch::virt_to_phys_direct(pages)); }
 
-Heap g_heap(PageSource { heap_alloc_pages, heap_free_pages, heap_block_order, nullptr });
-Spinlock g_lock;
+constexpr LockClass kHeapLockClass { "heap", LockRank::Heap, false };
+Spinlock g_lock { kHeapLockClass };
+Heap g_heap GUARDED_BY(g_lock) { PageSource { heap_alloc_pages, heap_free_pages, heap_block_order, nullptr } };
 
 } // namespace
 

@@ -10,7 +10,7 @@ namespace keel::vfs {
 
 namespace {
 
-IntrusiveList<FsType, &FsType::node> g_types;
+IntrusiveList<FsType, &FsType::node> g_types GUARDED_BY(g_vfs_lock);
 
 // The operations a filesystem cannot do without; the table must be at
 // least large enough to hold them.

@@ -7,7 +7,7 @@ namespace keel::vfs {
 
 namespace {
 
-void move_context_paths(VfsContext& context, const Path& from, const Path& to)
+void move_context_paths(VfsContext& context, const Path& from, const Path& to) REQUIRES(g_vfs_lock)
 {
     if (context.root == from) {
         path_put(context.root);

@@ -91,6 +91,18 @@ def vmalloc_from_many_threads_keeps_every_mapping():
 
 
 @case
+def lock_order_inversion_panics_with_both_sites():
+    with boot() as vm:
+        vm.send("selftest lockorder")
+        status = vm.wait_exit(60)
+        check(status == 101, f"a lock-order inversion gave status {status}, not a panic", vm)
+        check(re.search(r"lock order: inversion\n\s+taking selftest outer \(rank 200\) at "
+                        r"selftest_lock_order_take_inner\+0x[0-9a-f]+/0x[0-9a-f]+\n\s+while holding selftest inner "
+                        r"\(rank 210\), taken at selftest_lock_order_take_inner\+0x[0-9a-f]+", vm.output),
+              "the panic does not name both locks and both acquisition sites", vm)
+
+
+@case
 def stack_overflow_hits_guard_page():
     with boot() as vm:
         vm.send("selftest fault stack")
