@@ -198,7 +198,7 @@ def build_blob(symbols: list[Symbol], base: int | None = None) -> bytes:
     for symbol, name in zip(symbols, names):
         if symbol.address - base > 0xFFFFFFFF:
             raise TableError(f"symbol {name} at 0x{symbol.address:x} is 4 GiB or more above the table's base "
-                           f"0x{base:x}; the table stores 32-bit offsets from the base")
+                             f"0x{base:x}; the table stores 32-bit offsets from the base")
     strings, offsets = string_table(names)
     if len(strings) > 0xFFFFFFFF or len(symbols) > 0xFFFFFFFF:
         raise TableError("symbol table too large")

@@ -210,8 +210,8 @@ class Elf:
         self.contents(strings)
         result = []
         for index in range(table.size // entsize):
-            name, info, _other, shndx, value, size = self.unpack(SYMBOL, table.offset + index * entsize,
-                                                                  f"{table.name} entry {index}")
+            at = table.offset + index * entsize
+            name, info, _other, shndx, value, size = self.unpack(SYMBOL, at, f"{table.name} entry {index}")
             text = self.string(strings, name, f"{table.name} entry {index} st_name") if name else ""
             result.append(Symbol(text, value, size, info & 0xF, info >> 4, shndx))
         return result

@@ -68,7 +68,8 @@ def export_table(image: Elf) -> CoreTable:
     exports = []
     for index in range(export_count):
         name, node, hash_, _key, _address = struct.unpack_from("<QQQQQ", raw, index * EXPORT_SIZE)
-        exports.append(CoreExport(string(image, name, f"export {index} name"), string(image, node, f"export {index} node"), hash_))
+        exports.append(CoreExport(string(image, name, f"export {index} name"),
+                                  string(image, node, f"export {index} node"), hash_))
     raw = image.read_address(nodes_at, node_count * NODE_SIZE, "the node array")
     nodes = []
     for index in range(node_count):
@@ -81,4 +82,3 @@ def export_table(image: Elf) -> CoreTable:
 
 def read_core_table(path: str) -> CoreTable:
     return export_table(read_elf(path))
-
