@@ -26,7 +26,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keel import machine  # noqa: E402
 
-GEN_INIT_CPIO = os.path.join(machine.BUILD, "initramfs", "gen_init_cpio")
+GEN_INIT_CPIO = os.path.join(machine.BUILD, "scripts", "tools", "gen_init_cpio")
 DEFAULT_SPEC = os.path.join(machine.BUILD, "initramfs", "initramfs.spec")
 HOST_BENCH = os.path.join(machine.BUILD, "tests", "unit", "vfs", "bench-vfs-lookup")
 INITRAMFS_DIR = os.path.join(machine.ROOT, "initramfs")

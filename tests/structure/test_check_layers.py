@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/check-layers on small made-up trees: it must see an include that
-runs up, an #if on the architecture outside arch/, a module that reaches
-into the core, a file in no layer, and a stale allow entry; and it must pass
+runs up, an #if on the architecture outside arch/, a module or a host tool that
+reaches into the core, a file in no layer, and a stale allow entry; and it must pass
 a tree that has none of them."""
 
 import os
@@ -28,6 +28,11 @@ paths = ["core/mm/**"]
 name = "console"
 doc = "top"
 paths = ["core/console/**", "**/*_command.cpp"]
+
+[[outside]]
+name = "host tools"
+paths = ["scripts/tools/**"]
+may_include = ["base"]
 """
 
 GOOD = {
@@ -38,6 +43,7 @@ GOOD = {
     "arch/x86_64/include/arch/cpu.h": "#if defined(__x86_64__)\n#endif\n",
     "modules/hello/hello.c": '#include "keel/keel.h"\n#include "hello.h"\n',
     "modules/hello/hello.h": "#pragma once\n",
+    "scripts/tools/tool.cpp": '#include "lib/base/result.h"\n',
 }
 
 
@@ -79,6 +85,8 @@ def main():
                  "core/mm/heap.cpp:1: #if on the architecture outside arch/")
     ok &= expect("module into the core", dict(GOOD, **{"modules/hello/bad.c": '#include "mm/heap.h"\n'}),
                  'modules/hello/bad.c:1: a module includes "mm/heap.h"')
+    ok &= expect("host tool into the kernel", dict(GOOD, **{"scripts/tools/bad.cpp": '#include "mm/heap.h"\n'}),
+                 'scripts/tools/bad.cpp:1: the host tools include "mm/heap.h" of layer mm')
     ok &= expect("no layer", dict(GOOD, **{"core/vfs/walk.cpp": "\n"}), "core/vfs/walk.cpp: in no layer")
     ok &= expect("unresolvable", dict(GOOD, **{"core/mm/heap.cpp": '#include "nowhere.h"\n'}),
                  'cannot resolve "nowhere.h"')

@@ -6,13 +6,9 @@
 // kernel's own code (core/lib/crypto), so `kmod-sign verify` accepts
 // exactly what the loader accepts, and every signature written is checked
 // by the kernel's hash against OpenSSL's.
-#include "host_file.h"
-#include <errno.h>
-#include <fcntl.h>
+#include "tool.h"
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -27,13 +23,22 @@
 #include "lib/crypto/module_signature.h"
 
 using namespace keel;
-using keel::host::fail;
-using keel::host::Failure;
-using keel::host::read_file;
+using namespace keel::tools;
 
 namespace {
 
-const char* program = "kmod-sign";
+const char* const kUsage
+    = "usage: kmod-sign COMMAND ARGS\n"
+      "  sign KEY.pem MODULE [-o OUT] [--append] [--digest blake2b|sha512]\n"
+      "                                             append a signature (--append: add to an existing one;\n"
+      "                                             --digest: the image digest, BLAKE2b-512 by default)\n"
+      "  verify PUBKEY.pem MODULE                   exit 0 when a signature by this key is valid\n"
+      "  show MODULE                                print the signature trailer (exit 1: not signed)\n"
+      "  strip MODULE [-o OUT]                      remove the signature trailer\n"
+      "  endorse ENDORSER_KEY.pem VENDOR_PUB.pem -o OUT.endorsement [--description TEXT]\n"
+      "  keyid KEY.pem                              print the key id (public or private PEM)\n"
+      "  pubkey-raw KEY.pem [--c-array]             print the raw public key as hex or C bytes\n"
+      "Keys are PEM Ed25519 keys as scripts/genkey or `openssl genpkey -algorithm ed25519` write them.\n";
 
 std::string openssl_reason()
 {
@@ -44,49 +49,6 @@ std::string openssl_reason()
     char text[256];
     ERR_error_string_n(code, text, sizeof(text));
     return std::string(" (") + text + ")";
-}
-
-// Writes through a temporary file in the same directory and renames it
-// over the target, so a crash or a full disk never leaves half a module.
-void write_file_atomically(const std::string& path, const std::vector<uint8_t>& data, mode_t mode)
-{
-    std::string temp = path + ".XXXXXX";
-    std::vector<char> name(temp.begin(), temp.end());
-    name.push_back('\0');
-    int fd = mkstemp(name.data());
-    if (fd < 0)
-        fail(path + ": cannot create a temporary file next to it: " + strerror(errno));
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t wrote = write(fd, data.data() + done, data.size() - done);
-        if (wrote < 0 && errno == static_cast<int>(Error::EINTR))
-            continue;
-        if (wrote <= 0) {
-            std::string reason = strerror(errno);
-            close(fd);
-            unlink(name.data());
-            fail(path + ": write error: " + reason);
-        }
-        done += size_t(wrote);
-    }
-    if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-        std::string reason = strerror(errno);
-        unlink(name.data());
-        fail(path + ": cannot finish writing: " + reason);
-    }
-    if (rename(name.data(), path.c_str()) != 0) {
-        std::string reason = strerror(errno);
-        unlink(name.data());
-        fail(path + ": cannot replace: " + reason);
-    }
-}
-
-mode_t mode_of(const std::string& path)
-{
-    struct stat info;
-    if (stat(path.c_str(), &info) != 0)
-        return 0644;
-    return info.st_mode & 07777;
 }
 
 struct PkeyDeleter {
@@ -171,7 +133,7 @@ ImageDigest openssl_image_digest(ImageDigestAlgorithm algorithm, const uint8_t* 
     return digest;
 }
 
-std::string hex(const uint8_t* bytes, size_t size)
+std::string hex_bytes(const uint8_t* bytes, size_t size)
 {
     static const char digits[] = "0123456789abcdef";
     std::string text;
@@ -182,7 +144,7 @@ std::string hex(const uint8_t* bytes, size_t size)
     return text;
 }
 
-std::string key_id_hex(const KeyId& id) { return hex(id.bytes, KeyId::size); }
+std::string key_id_hex(const KeyId& id) { return hex_bytes(id.bytes, KeyId::size); }
 
 // A module's image must at least look like what the loader will parse.
 void require_elf64(const std::vector<uint8_t>& data, size_t image_size, const std::string& path)
@@ -321,7 +283,7 @@ int command_sign(const Arguments& arguments)
         fail(module_path + ": internal error, the new signature does not verify: " + diagnostic.text);
 
     std::string output = arguments.output.empty() ? module_path : arguments.output;
-    write_file_atomically(output, out, mode_of(module_path));
+    write_file_atomically(output, out, file_mode(module_path, 0644));
     return 0;
 }
 
@@ -373,8 +335,8 @@ int command_show(const Arguments& arguments)
         printf("  image length: %llu\n", static_cast<unsigned long long>(record.image_length));
         printf("  digest:       %s:%s\n",
             record.digest_algorithm == ImageDigestAlgorithm::Sha512 ? "sha512" : "blake2b512",
-            hex(record.image_digest, ImageDigest::size).c_str());
-        printf("  signature:    %s\n", hex(record.signature, ed25519_signature_size).c_str());
+            hex_bytes(record.image_digest, ImageDigest::size).c_str());
+        printf("  signature:    %s\n", hex_bytes(record.signature, ed25519_signature_size).c_str());
     }
     return 0;
 }
@@ -389,7 +351,7 @@ int command_strip(const Arguments& arguments)
         fail(module_path + ": not signed, nothing to strip");
     data.resize(trailer.image_length);
     std::string output = arguments.output.empty() ? module_path : arguments.output;
-    write_file_atomically(output, data, mode_of(module_path));
+    write_file_atomically(output, data, file_mode(module_path, 0644));
     return 0;
 }
 
@@ -449,7 +411,7 @@ int command_pubkey_raw(const Arguments& arguments)
     Pkey key = load_key(arguments.positional[0], KeyKind::PublicOrPrivate);
     std::vector<uint8_t> public_key = raw_public_key(key, arguments.positional[0]);
     if (!arguments.c_array) {
-        printf("%s\n", hex(public_key.data(), public_key.size()).c_str());
+        printf("%s\n", hex_bytes(public_key.data(), public_key.size()).c_str());
         return 0;
     }
     // An initializer list the build can #include into a key table.
@@ -459,36 +421,16 @@ int command_pubkey_raw(const Arguments& arguments)
     return 0;
 }
 
-void usage(FILE* stream)
-{
-    fprintf(stream,
-        "usage: kmod-sign COMMAND ARGS\n"
-        "  sign KEY.pem MODULE [-o OUT] [--append] [--digest blake2b|sha512]\n"
-        "                                             append a signature (--append: add to an existing one;\n"
-        "                                             --digest: the image digest, BLAKE2b-512 by default)\n"
-        "  verify PUBKEY.pem MODULE                   exit 0 when a signature by this key is valid\n"
-        "  show MODULE                                print the signature trailer (exit 1: not signed)\n"
-        "  strip MODULE [-o OUT]                      remove the signature trailer\n"
-        "  endorse ENDORSER_KEY.pem VENDOR_PUB.pem -o OUT.endorsement [--description TEXT]\n"
-        "  keyid KEY.pem                              print the key id (public or private PEM)\n"
-        "  pubkey-raw KEY.pem [--c-array]             print the raw public key as hex or C bytes\n"
-        "Keys are PEM Ed25519 keys as scripts/genkey or `openssl genpkey -algorithm ed25519` write them.\n");
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    std::string command = argv[1];
-    if (command == "-h" || command == "--help" || command == "help") {
-        usage(stdout);
-        return 0;
-    }
-    try {
+    return run_tool("kmod-sign", kUsage, [&] {
+        if (argc < 2)
+            usage_error();
+        std::string command = argv[1];
+        if (command == "-h" || command == "--help" || command == "help")
+            show_help();
         Arguments arguments = parse_arguments(argc, argv, 2);
         if (command == "sign")
             return command_sign(arguments);
@@ -504,11 +446,6 @@ int main(int argc, char** argv)
             return command_keyid(arguments);
         if (command == "pubkey-raw")
             return command_pubkey_raw(arguments);
-        fprintf(stderr, "%s: unknown command '%s'\n", program, command.c_str());
-        usage(stderr);
-        return 2;
-    } catch (const Failure& failure) {
-        fprintf(stderr, "%s: %s\n", program, failure.message.c_str());
-        return 1;
-    }
+        usage_error("unknown command '" + command + "'");
+    });
 }

@@ -15,19 +15,32 @@
 // (reproducible builds); -t sets another. The archive is written only if
 // the whole spec is valid, so a failed build leaves no half-written image.
 // docs/initramfs.md describes the format and the checks.
-#include <sys/stat.h>
-
-#include <errno.h>
+#include "tool.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <string>
 #include <vector>
 
+using namespace keel::tools;
+
 namespace {
+
+const char* const kUsage = "usage: gen_init_cpio [-o OUTPUT] [-t TIMESTAMP] [-c] [--depfile FILE] SPEC\n"
+                           "  SPEC             the entry list ('-' for standard input), one entry per line:\n"
+                           "                     file <name> <location> <mode> <uid> <gid> [<hard links>...]\n"
+                           "                     dir <name> <mode> <uid> <gid>\n"
+                           "                     nod <name> <mode> <uid> <gid> <dev_type> <maj> <min>\n"
+                           "                     slink <name> <target> <mode> <uid> <gid>\n"
+                           "                     pipe <name> <mode> <uid> <gid>\n"
+                           "                     sock <name> <mode> <uid> <gid>\n"
+                           "                   <location> expands ${VAR}; <mode> is octal; <dev_type> is b or c\n"
+                           "  -o OUTPUT        write the archive there (default: standard output)\n"
+                           "  -t TIMESTAMP     mtime of every entry, seconds since 1970 (default: 0)\n"
+                           "  -c               newc with checksums (magic 070702)\n"
+                           "  --depfile FILE   write a Makefile dependency line for OUTPUT\n";
 
 // Values Linux's tool writes too, so archives compare easily: inode
 // numbers count up from 721 and every entry claims device 3:1.
@@ -110,9 +123,9 @@ private:
 };
 
 struct Options {
-    const char* output = nullptr;
-    const char* depfile = nullptr;
-    const char* spec = nullptr;
+    std::string output; // empty: standard output
+    std::string depfile;
+    std::string spec;
     uint32_t mtime = 0;
     bool with_checksum = false;
 };
@@ -126,24 +139,18 @@ public:
     }
 
     // Reads every line, reporting each bad one; true if all were good.
-    bool read(FILE* spec)
+    bool read(const std::vector<uint8_t>& spec)
     {
         std::string line;
-        int c;
-        do {
-            c = fgetc(spec);
-            if (c == '\n' || c == EOF) {
-                ++m_line;
-                if (c == '\n' || !line.empty())
-                    handle(line);
-                line.clear();
-            } else {
-                line += char(c);
+        for (size_t i = 0; i <= spec.size(); ++i) {
+            if (i < spec.size() && spec[i] != '\n') {
+                line += char(spec[i]);
+                continue;
             }
-        } while (c != EOF);
-        if (ferror(spec)) {
-            fprintf(stderr, "gen_init_cpio: %s: read error: %s\n", m_options.spec, strerror(errno));
-            return false;
+            ++m_line;
+            if (i < spec.size() || !line.empty())
+                handle(line);
+            line.clear();
         }
         return m_errors == 0;
     }
@@ -153,7 +160,7 @@ public:
 private:
     void error(const char* fmt, ...) __attribute__((format(printf, 2, 3)))
     {
-        fprintf(stderr, "%s:%u: error: ", m_options.spec, m_line);
+        fprintf(stderr, "%s:%u: error: ", m_options.spec.c_str(), m_line);
         va_list args;
         va_start(args, fmt);
         vfprintf(stderr, fmt, args);
@@ -356,33 +363,12 @@ private:
 
     bool read_file(const std::string& location, std::string& data)
     {
-        struct stat info;
-        if (stat(location.c_str(), &info) != 0) {
-            error("cannot read \"%s\": %s", location.c_str(), strerror(errno));
-            return false;
-        }
-        if (!S_ISREG(info.st_mode)) {
-            error("\"%s\" is not a regular file", location.c_str());
-            return false;
-        }
-        if (uint64_t(info.st_size) > 0xffffffffu) {
-            error("\"%s\" is larger than the 4 GiB a newc entry can hold", location.c_str());
-            return false;
-        }
-        FILE* file = fopen(location.c_str(), "rb");
-        if (!file) {
-            error("cannot open \"%s\": %s", location.c_str(), strerror(errno));
-            return false;
-        }
-        data.clear();
-        char buffer[65536];
-        size_t got;
-        while ((got = fread(buffer, 1, sizeof(buffer), file)) > 0)
-            data.append(buffer, got);
-        bool failed = ferror(file);
-        fclose(file);
-        if (failed) {
-            error("cannot read \"%s\": %s", location.c_str(), strerror(errno));
+        // A newc entry holds at most 4 GiB - 1.
+        try {
+            std::vector<uint8_t> bytes = keel::tools::read_file(location, 0xffffffffu);
+            data.assign(bytes.begin(), bytes.end());
+        } catch (const Failure& failure) {
+            error("%s", failure.message.c_str());
             return false;
         }
         m_inputs.push_back(location);
@@ -425,29 +411,6 @@ private:
     std::vector<std::string> m_inputs;
 };
 
-void usage(FILE* out)
-{
-    fprintf(out,
-        "usage: gen_init_cpio [-o OUTPUT] [-t TIMESTAMP] [-c] [--depfile FILE] SPEC\n"
-        "  SPEC             the entry list ('-' for standard input), one entry per line:\n"
-        "                     file <name> <location> <mode> <uid> <gid> [<hard links>...]\n"
-        "                     dir <name> <mode> <uid> <gid>\n"
-        "                     nod <name> <mode> <uid> <gid> <dev_type> <maj> <min>\n"
-        "                     slink <name> <target> <mode> <uid> <gid>\n"
-        "                     pipe <name> <mode> <uid> <gid>\n"
-        "                     sock <name> <mode> <uid> <gid>\n"
-        "                   <location> expands ${VAR}; <mode> is octal; <dev_type> is b or c\n"
-        "  -o OUTPUT        write the archive there (default: standard output)\n"
-        "  -t TIMESTAMP     mtime of every entry, seconds since 1970 (default: 0)\n"
-        "  -c               newc with checksums (magic 070702)\n"
-        "  --depfile FILE   write a Makefile dependency line for OUTPUT\n");
-}
-
-bool write_all(FILE* out, const std::string& bytes)
-{
-    return fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
-}
-
 std::string escape_make(const std::string& path)
 {
     std::string out;
@@ -461,103 +424,63 @@ std::string escape_make(const std::string& path)
     return out;
 }
 
-bool write_output(const Options& options, const std::string& bytes)
+std::string depfile_line(const Options& options, const std::vector<std::string>& inputs)
 {
-    if (!options.output) {
-        if (!write_all(stdout, bytes) || fflush(stdout) != 0) {
-            fprintf(stderr, "gen_init_cpio: writing standard output: %s\n", strerror(errno));
-            return false;
-        }
-        return true;
-    }
-    // Write aside and rename, so OUTPUT is either the old or the new archive.
-    std::string temporary = std::string(options.output) + ".tmp";
-    FILE* out = fopen(temporary.c_str(), "wb");
-    if (!out) {
-        fprintf(stderr, "gen_init_cpio: cannot create %s: %s\n", temporary.c_str(), strerror(errno));
-        return false;
-    }
-    bool ok = write_all(out, bytes);
-    ok = fclose(out) == 0 && ok;
-    if (!ok || rename(temporary.c_str(), options.output) != 0) {
-        fprintf(stderr, "gen_init_cpio: writing %s: %s\n", options.output, strerror(errno));
-        remove(temporary.c_str());
-        return false;
-    }
-    return true;
-}
-
-bool write_depfile(const Options& options, const std::vector<std::string>& inputs)
-{
-    std::string text = escape_make(options.output ? options.output : "-") + ":";
-    if (strcmp(options.spec, "-") != 0)
+    std::string text = escape_make(options.output.empty() ? "-" : options.output) + ":";
+    if (options.spec != "-")
         text += " " + escape_make(options.spec);
     for (const std::string& input : inputs)
         text += " " + escape_make(input);
-    text += "\n";
-    FILE* out = fopen(options.depfile, "w");
-    bool ok = out && write_all(out, text);
-    if (out)
-        ok = fclose(out) == 0 && ok;
-    if (!ok)
-        fprintf(stderr, "gen_init_cpio: writing %s: %s\n", options.depfile, strerror(errno));
-    return ok;
+    return text + "\n";
+}
+
+uint32_t parse_timestamp(const std::string& value)
+{
+    if (value.empty() || value.size() > 10 || value.find_first_not_of("0123456789") != std::string::npos
+        || strtoull(value.c_str(), nullptr, 10) > 0xffffffffu)
+        usage_error("-t " + value + ": not a timestamp (seconds, 0 to 4294967295)");
+    return uint32_t(strtoull(value.c_str(), nullptr, 10));
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    Options options;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (arg == "-h" || arg == "--help") {
-            usage(stdout);
-            return 0;
-        } else if (arg == "-c") {
-            options.with_checksum = true;
-        } else if (arg == "-o" && has_value) {
-            options.output = argv[++i];
-        } else if (arg == "--depfile" && has_value) {
-            options.depfile = argv[++i];
-        } else if (arg == "-t" && has_value) {
-            std::string value = argv[++i];
-            if (value.empty() || value.size() > 10 || value.find_first_not_of("0123456789") != std::string::npos
-                || strtoull(value.c_str(), nullptr, 10) > 0xffffffffu) {
-                fprintf(stderr, "gen_init_cpio: -t %s: not a timestamp (seconds, 0 to 4294967295)\n", value.c_str());
-                return 2;
-            }
-            options.mtime = uint32_t(strtoull(value.c_str(), nullptr, 10));
-        } else if ((arg.size() > 1 && arg[0] == '-') || options.spec) {
-            fprintf(stderr, "gen_init_cpio: unexpected argument \"%s\"\n", arg.c_str());
-            usage(stderr);
-            return 2;
-        } else {
-            options.spec = argv[i];
+    return run_tool("gen_init_cpio", kUsage, [&] {
+        Options options;
+        for (int i = 1; i < argc; ++i) {
+            std::string arg = argv[i];
+            bool has_value = i + 1 < argc;
+            if (arg == "-h" || arg == "--help")
+                show_help();
+            else if (arg == "-c")
+                options.with_checksum = true;
+            else if (arg == "-o" && has_value)
+                options.output = argv[++i];
+            else if (arg == "--depfile" && has_value)
+                options.depfile = argv[++i];
+            else if (arg == "-t" && has_value)
+                options.mtime = parse_timestamp(argv[++i]);
+            else if ((arg.size() > 1 && arg[0] == '-') || !options.spec.empty())
+                usage_error("unexpected argument \"" + arg + "\"");
+            else
+                options.spec = arg;
         }
-    }
-    if (!options.spec) {
-        usage(stderr);
-        return 2;
-    }
+        if (options.spec.empty())
+            usage_error();
 
-    FILE* spec = strcmp(options.spec, "-") == 0 ? stdin : fopen(options.spec, "r");
-    if (!spec) {
-        fprintf(stderr, "gen_init_cpio: cannot open %s: %s\n", options.spec, strerror(errno));
-        return 1;
-    }
-    Archive archive(options.with_checksum);
-    SpecReader reader(options, archive);
-    bool ok = reader.read(spec);
-    if (spec != stdin)
-        fclose(spec);
-    if (!ok)
-        return 1;
-    archive.finish();
-    if (!write_output(options, archive.bytes()))
-        return 1;
-    if (options.depfile && !write_depfile(options, reader.inputs()))
-        return 1;
-    return 0;
+        std::vector<uint8_t> spec = options.spec == "-" ? read_standard_input() : read_file(options.spec);
+        Archive archive(options.with_checksum);
+        SpecReader reader(options, archive);
+        if (!reader.read(spec))
+            return 1;
+        archive.finish();
+        if (options.output.empty())
+            write_standard_output(archive.bytes());
+        else
+            write_file_atomically(options.output, archive.bytes());
+        if (!options.depfile.empty())
+            write_file_atomically(options.depfile, depfile_line(options, reader.inputs()));
+        return 0;
+    });
 }
