@@ -100,6 +100,13 @@ void handle_exception(InterruptFrame& frame)
         console_print("BUG: kernel stack overflow (guard page hit at %016llx)\n", (unsigned long long)fault_address);
     console_print("Oops: %s [#%u] error code 0x%llx\n", kExceptionNames[vector & 31], vector,
         (unsigned long long)frame.error_code);
+    // ud2 is what __builtin_trap() compiles to: the kernel's own checks
+    // (the value of a Result that holds an error) end here.
+    constexpr unsigned kInvalidOpcode = 6;
+    auto* code = reinterpret_cast<const uint8_t*>(frame.rip);
+    if (vector == kInvalidOpcode && code[0] == 0x0f && code[1] == 0x0b)
+        console_print("BUG: a trap in the kernel's code: a failed check, such as the value of a Result that holds an "
+                      "error, in the function below\n");
     print_registers(frame);
     panic_end(frame.rip, frame.rbp);
 }

@@ -66,6 +66,21 @@ namespace {
     function();
 }
 
+// The value of a Result that holds an error: a trap, never a wrong value.
+[[gnu::noinline]] int selftest_fault_result_of_error()
+{
+    volatile bool fail = true;
+    Result<int> result = fail ? Result<int>(Error::EIO) : Result<int>(1);
+    return result.value();
+}
+
+// MUST() of an error panics, naming the expression.
+[[gnu::noinline]] int selftest_fault_must()
+{
+    volatile bool fail = true;
+    return MUST(fail ? Result<int>(Error::ENOSPC) : Result<int>(1));
+}
+
 bool trigger_fault(const char* kind)
 {
     add_taint(Taint::Test);
@@ -81,6 +96,10 @@ bool trigger_fault(const char* kind)
         selftest_fault_stack_overflow(0);
     else if (strcmp(kind, "nx") == 0)
         selftest_fault_execute_data();
+    else if (strcmp(kind, "result") == 0)
+        selftest_fault_result_of_error();
+    else if (strcmp(kind, "must") == 0)
+        selftest_fault_must();
     else
         return false;
     return true;
@@ -391,7 +410,7 @@ int selftest_command(int argc, char** argv)
     if (argc < 2) {
         console_print(
             "usage: selftest threads N | sleep MS | exhaust | mutex | fpu | lockorder | race vmalloc [THREADS] | "
-            "fault null|write|ud|divide|stack|nx\n");
+            "fault null|write|ud|divide|stack|nx|result|must\n");
         return 1;
     }
     const char* what = argv[1];

@@ -91,6 +91,21 @@ def vmalloc_from_many_threads_keeps_every_mapping():
 
 
 @case
+def result_of_error_and_must_panic():
+    with boot() as vm:
+        vm.send("selftest fault result")
+        expect_fault(vm, "selftest_fault_result_of_error", "invalid opcode")
+        check("BUG: a trap in the kernel's code" in vm.output, "the trap is not explained", vm)
+    with boot() as vm:
+        vm.send("selftest fault must")
+        status = vm.wait_exit(60)
+        check(status == 101, f"MUST of an error gave status {status}", vm)
+        check(re.search(r"MUST\(.*\) failed with ENOSPC at selftest\.cpp:\d+", vm.output), "no MUST message", vm)
+        trace = vm.output[vm.output.find("Call Trace:"):]
+        check("selftest_fault_must" in trace, "the backtrace does not name the caller", vm)
+
+
+@case
 def lock_order_inversion_panics_with_both_sites():
     with boot() as vm:
         vm.send("selftest lockorder")

@@ -5,6 +5,7 @@
 //     Result<void> map(...) { Page* page = TRY(alloc_page()); ... return {}; }
 #pragma once
 
+#include "lib/base/assert.h"
 #include "lib/base/errno.h"
 #include "lib/base/new.h"
 #include "lib/base/utility.h"
@@ -68,14 +69,37 @@ public:
 
     Error error() const { return m_error; }
 
-    T& value() & { return m_value; }
-    const T& value() const& { return m_value; }
-    T&& value() && { return move(m_value); }
-    T release_value() { return move(m_value); }
+    // The value; asking for it when there is an error panics.
+    T& value() &
+    {
+        check_value();
+        return m_value;
+    }
+    const T& value() const&
+    {
+        check_value();
+        return m_value;
+    }
+    T&& value() &&
+    {
+        check_value();
+        return move(m_value);
+    }
+    T release_value()
+    {
+        check_value();
+        return move(m_value);
+    }
 
     T value_or(T fallback) const { return m_ok ? m_value : fallback; }
 
 private:
+    void check_value() const
+    {
+        if (__builtin_expect(!m_ok, 0))
+            __builtin_trap();
+    }
+
     union {
         T m_value;
         Error m_error;
@@ -102,7 +126,11 @@ public:
     bool is_error() const { return !is_ok(); }
     explicit operator bool() const { return is_ok(); }
     Error error() const { return m_error; }
-    void release_value() { }
+    void release_value() const
+    {
+        if (__builtin_expect(is_error(), 0))
+            __builtin_trap();
+    }
 
 private:
     Error m_error;

@@ -1,0 +1,18 @@
+// The kernel's assertion failures (lib/base/assert.h) are panics, with the
+// backtrace that names the caller.
+#include "debug/panic.h"
+#include "lib/base/assert.h"
+
+namespace keel {
+
+void assertion_failed(const char* expression, const char* file, unsigned line)
+{
+    panic("ASSERTION FAILED: %s at %s:%u", expression, file, line);
+}
+
+void must_failed(const char* expression, Error error, const char* file, unsigned line)
+{
+    panic("MUST(%s) failed with %s at %s:%u", expression, error_name(error), file, line);
+}
+
+} // namespace keel
