@@ -3,14 +3,23 @@
 //! the module's state, and unloading drops that state (`Drop` is the exit).
 //!
 //! ```ignore
-//! struct Hello { greeting: KVec<u8> }
+//! use keel::prelude::*;
 //!
-//! impl keel::Module for Hello {
-//!     fn init(module: &'static keel::ThisModule) -> keel::Result<Self> { ... }
+//! struct Hello {
+//!     started_ns: u64,
+//! }
+//!
+//! impl Module for Hello {
+//!     fn init(module: &'static ThisModule) -> Result<Self> {
+//!         pr_info!("{}: {} greeting(s)\n", module.name(), module_parameters::count.get());
+//!         Ok(Hello { started_ns: keel::time::monotonic_ns() })
+//!     }
 //! }
 //!
 //! impl Drop for Hello {
-//!     fn drop(&mut self) { keel::pr_info!("goodbye\n"); }
+//!     fn drop(&mut self) {
+//!         pr_info!("goodbye after {} ns\n", keel::time::monotonic_ns() - self.started_ns);
+//!     }
 //! }
 //!
 //! keel::module! {
