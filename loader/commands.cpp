@@ -1,7 +1,7 @@
 // Console commands: insmod, rmmod, lsmod, modinfo.
 #include "console/console.h"
 #include "debug/taint.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -93,7 +93,8 @@ struct ListOptions {
     bool timings;
 };
 
-void print_module_line(const Module& module, void* context)
+// Called by for_each_module, which holds the registry lock.
+void print_module_line(const Module& module, void* context) REQUIRES(g_module_registry_lock)
 {
     auto* options = static_cast<ListOptions*>(context);
     // /proc/modules: name size refcount users state address (taint)
@@ -206,7 +207,7 @@ int modinfo_command(int argc, char** argv)
     }
     char path[256];
     module_path_for(argv[1], path, sizeof(path));
-    MutexGuard guard(module_mutex());
+    MutexGuard guard(g_module_registry_lock);
     if (Module* loaded = strchr(argv[1], '/') ? nullptr : find_module(argv[1])) {
         SignatureInfo signature = describe_signature(loaded->file, loaded->file_size);
         print_modinfo(loaded->image, path, signature);

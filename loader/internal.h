@@ -1,15 +1,13 @@
 // Shared by the loader's files; not for the rest of the kernel.
 #pragma once
 
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "loader/loader.h"
 #include "sync/mutex.h"
 
 namespace keel {
 
-// Serialises loading, unloading and every walk of the module list.
-Mutex& module_mutex();
-IntrusiveList<Module, &Module::node>& module_list();
+IntrusiveList<Module, &Module::node>& module_list() REQUIRES(g_module_registry_lock);
 
 // "NAME" -> "/lib/modules/NAME.kmod"; a path stays as it is.
 void module_path_for(const char* name_or_path, char* path, size_t size);

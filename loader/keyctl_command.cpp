@@ -1,6 +1,6 @@
 // keyctl list | add FILE | block KEYID | block-module DIGEST
 #include "console/console.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
 #include "log/log.h"

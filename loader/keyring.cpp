@@ -1,8 +1,8 @@
 #include "loader/keyring.h"
 
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/crypto/endorsement.h"
-#include "lib/format.h"
-#include "lib/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "sync/spinlock.h"
@@ -15,15 +15,16 @@ constexpr size_t kMaxKeys = 32;
 constexpr size_t kMaxBlockedKeys = 64;
 constexpr size_t kMaxBlockedDigests = 64;
 
-Spinlock g_lock;
-KeyringEntry g_keys[kMaxKeys];
-size_t g_key_count = 0;
-KeyId g_blocked_keys[kMaxBlockedKeys];
-size_t g_blocked_key_count = 0;
-Blake2bDigest g_blocked_digests[kMaxBlockedDigests];
-size_t g_blocked_digest_count = 0;
+constexpr LockClass kKeyringLockClass { "keyring", LockRank::Keyring, false };
+Spinlock g_lock { kKeyringLockClass };
+KeyringEntry g_keys[kMaxKeys] GUARDED_BY(g_lock);
+size_t g_key_count GUARDED_BY(g_lock) = 0;
+KeyId g_blocked_keys[kMaxBlockedKeys] GUARDED_BY(g_lock);
+size_t g_blocked_key_count GUARDED_BY(g_lock) = 0;
+Blake2bDigest g_blocked_digests[kMaxBlockedDigests] GUARDED_BY(g_lock);
+size_t g_blocked_digest_count GUARDED_BY(g_lock) = 0;
 
-bool key_blocked_locked(const KeyId& id)
+bool key_blocked_locked(const KeyId& id) REQUIRES(g_lock)
 {
     for (size_t i = 0; i < g_blocked_key_count; i++) {
         if (g_blocked_keys[i] == id)
@@ -32,7 +33,7 @@ bool key_blocked_locked(const KeyId& id)
     return false;
 }
 
-KeyringEntry* find_locked(const KeyId& id)
+KeyringEntry* find_locked(const KeyId& id) REQUIRES(g_lock)
 {
     for (size_t i = 0; i < g_key_count; i++) {
         if (g_keys[i].key.id == id)
@@ -42,6 +43,7 @@ KeyringEntry* find_locked(const KeyId& id)
 }
 
 void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by)
+    REQUIRES(g_lock)
 {
     KeyringEntry& entry = g_keys[g_key_count++];
     entry.prepared = prepared;

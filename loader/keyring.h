@@ -14,9 +14,9 @@
 
 #include <stddef.h>
 
+#include "lib/base/result.h"
 #include "lib/crypto/blake2b.h"
 #include "lib/crypto/keys.h"
-#include "lib/result.h"
 
 namespace keel {
 

@@ -3,8 +3,8 @@
 // rollback guard undoes whatever had been done when a step fails.
 #include "arch/paging.h"
 #include "debug/taint.h"
+#include "lib/base/string.h"
 #include "lib/elf/relocate.h"
-#include "lib/string.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -26,7 +26,7 @@ struct LoadChain {
     size_t depth = 0;
 };
 
-Result<void> unload_locked(Module* module, LoadError& error);
+Result<void> unload_locked(Module* module, LoadError& error) REQUIRES(g_module_registry_lock);
 
 void report_left_registered(const char* type_name, bool mounted, void* arg)
 {
@@ -52,7 +52,7 @@ void free_module(Module* module)
 
 // A failed load also unloads the dependencies it loaded itself (and that
 // nothing else started using meanwhile): a failure leaves nothing behind.
-void abandon_module(Module* module)
+void abandon_module(Module* module) REQUIRES(g_module_registry_lock)
 {
     Module* autoloaded[Module::kMaxDependencies];
     size_t count = 0;
@@ -74,7 +74,8 @@ public:
         : m_module(module)
     {
     }
-    ~ModuleRollback()
+    // Only made inside load_locked, which holds the registry lock.
+    ~ModuleRollback() NO_THREAD_SAFETY_ANALYSIS
     {
         if (m_module)
             abandon_module(m_module);
@@ -134,7 +135,8 @@ void run_function_array(Module& module, ModuleImage::PointerArray array, bool re
     }
 }
 
-Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain);
+Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
+    REQUIRES(g_module_registry_lock);
 
 // After relocation every DT_INIT_ARRAY/DT_FINI_ARRAY entry must point into
 // the module's own code: calling anything else would be calling data.
@@ -156,6 +158,7 @@ Result<void> check_function_array(Module& module, ModuleImage::PointerArray arra
 }
 
 Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadError& error, LoadChain& chain)
+    REQUIRES(g_module_registry_lock)
 {
     const char* needed_names[Module::kMaxDependencies + 1];
     size_t needed_count = 0;
@@ -205,6 +208,7 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
 }
 
 Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
+    REQUIRES(g_module_registry_lock)
 {
     if (chain.depth == kMaxDependencyDepth) {
         load_error(error, "%s: dependencies nest deeper than %zu", name_or_path, kMaxDependencyDepth);
@@ -330,7 +334,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
 Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error)
 {
     error.message[0] = '\0';
-    MutexGuard guard(module_mutex());
+    MutexGuard guard(g_module_registry_lock);
     LoadChain chain;
     return load_locked(name_or_path, options, error, chain);
 }
@@ -338,7 +342,7 @@ Result<Module*> load_module(const char* name_or_path, const LoadOptions& options
 Result<void> unload_module(const char* name, LoadError& error)
 {
     error.message[0] = '\0';
-    MutexGuard guard(module_mutex());
+    MutexGuard guard(g_module_registry_lock);
     Module* module = find_module(name);
     if (!module) {
         load_error(error, "%s: not loaded", name);
@@ -349,7 +353,7 @@ Result<void> unload_module(const char* name, LoadError& error)
 
 namespace {
 
-Result<void> unload_locked(Module* module, LoadError& error)
+Result<void> unload_locked(Module* module, LoadError& error) REQUIRES(g_module_registry_lock)
 {
     const char* name = module->name;
     if (module->state != ModuleState::Live) {

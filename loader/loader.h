@@ -11,10 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/result.h"
+#include "lib/base/result.h"
 #include "loader/module.h"
+#include "sync/mutex.h"
 
 namespace keel {
+
+// Serialises loading, unloading and every walk of the module list.
+extern Mutex g_module_registry_lock;
 
 struct LoadOptions {
     const char* parameters = nullptr; // "key=value key2=value2", Linux syntax
@@ -34,7 +38,7 @@ Result<void> unload_module(const char* name, LoadError& error);
 
 // Called by the module list readers (lsmod) with the registry locked.
 void for_each_module(void (*visit)(const Module& module, void* context), void* context);
-Module* find_module(const char* name);
+Module* find_module(const char* name) REQUIRES(g_module_registry_lock);
 
 // The module whose image contains `address` (a table a module hands the
 // core, say), or nullptr for the core's own. Callers hold a reference that
@@ -45,10 +49,19 @@ Module* module_containing(const void* address);
 void module_pin(Module* module);
 void module_unpin(Module* module);
 
+// keel_symbol_get/keel_symbol_put: the address of `name` (at `node`, or
+// the newest) among the core's exports and the live modules'; a module's
+// symbol pins it until put back. `caller_address` names the module asking.
+void* symbol_get(const char* name, const char* node, const void* caller_address);
+void symbol_put(const char* name, const void* caller_address);
+
 // The directory modules live in.
 inline constexpr const char* kModuleDirectory = "/lib/modules";
 
 void loader_init();
+// module.sig_enforce=1 from the command line: refuse unsigned modules. The
+// build option (sig_enforce) enforces whatever this says.
+void set_signature_enforcement(bool enforce);
 // modules_load=a,b: load each at boot, logging failures.
 void load_boot_modules(const char* list);
 

@@ -4,8 +4,8 @@
 // tests use it for "1,000 load/unload cycles leave free pages exactly at
 // the baseline"; scripts/bench for load latency.
 #include "console/console.h"
-#include "lib/cmdline.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "mm/heap.h"

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/intrusive_list.h"
 #include "lib/elf/module_image.h"
-#include "lib/intrusive_list.h"
 
 namespace keel {
 

@@ -1,8 +1,8 @@
 // Typed module parameters: `insmod foo bar=1 name="a b"`. Each parameter is
 // declared in modinfo as `parm=NAME:TYPE:DESCRIPTION` and stored in the
 // module's exported data symbol `keel_param_NAME` (docs/module-format.md).
-#include "lib/cmdline.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "loader/internal.h"
 
 namespace keel {

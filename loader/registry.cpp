@@ -2,8 +2,8 @@
 // addresses in backtraces.
 #include "debug/backtrace.h"
 #include "debug/taint.h"
-#include "kabi/exports.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "time/clock.h"
@@ -12,12 +12,12 @@ namespace keel {
 
 namespace {
 
-Mutex g_module_mutex;
-IntrusiveList<Module, &Module::node> g_modules;
+constexpr LockClass kModuleRegistryClass { "module registry", LockRank::ModuleRegistry, true };
+IntrusiveList<Module, &Module::node> g_modules GUARDED_BY(g_module_registry_lock);
 
 // Runs in panic context: no locks (the list may be mid-update; a module
 // being linked in or out is skipped by its state).
-bool symbolize_module_address(uint64_t address, char* buffer, size_t size)
+bool symbolize_module_address(uint64_t address, char* buffer, size_t size) NO_THREAD_SAFETY_ANALYSIS
 {
     for (Module& module : g_modules) {
         uint64_t base = reinterpret_cast<uint64_t>(module.base);
@@ -48,7 +48,7 @@ bool symbolize_module_address(uint64_t address, char* buffer, size_t size)
 
 // "Modules linked in: hello(E) hello_cpp", as Linux's oopses say. Panic
 // context again: no locks.
-void print_modules_for_oops()
+void print_modules_for_oops() NO_THREAD_SAFETY_ANALYSIS
 {
     console_print("Modules linked in:");
     for (Module& module : g_modules) {
@@ -68,6 +68,8 @@ void print_modules_for_oops()
 
 } // namespace
 
+Mutex g_module_registry_lock { kModuleRegistryClass };
+
 // The debugger interface (scripts/keel/gdb_modules.py, docs/debugging.md).
 // GDB keeps a breakpoint on keel_gdb_modules_changed and, each time it is
 // reached, walks keel_gdb_modules to add the symbols of the modules that
@@ -83,8 +85,6 @@ extern "C" [[gnu::used, gnu::retain]] IntrusiveList<Module, &Module::node>* cons
 // it a real call at a stable address for the breakpoint.
 extern "C" [[gnu::noinline]] void keel_gdb_modules_changed() { asm volatile("" ::: "memory"); }
 
-Mutex& module_mutex() { return g_module_mutex; }
-
 IntrusiveList<Module, &Module::node>& module_list() { return g_modules; }
 
 const char* module_state_name(ModuleState state)
@@ -97,7 +97,9 @@ const char* module_state_name(ModuleState state)
     return "?";
 }
 
-Module* module_containing(const void* address)
+// Without the lock: callers are running code of the module they look for
+// (it cannot unload under them) or hold the registry lock.
+Module* module_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
 {
     auto value = reinterpret_cast<uintptr_t>(address);
     for (Module& module : g_modules) {
@@ -131,7 +133,7 @@ Module* find_module(const char* name)
 
 void for_each_module(void (*visit)(const Module& module, void* context), void* context)
 {
-    MutexGuard guard(g_module_mutex);
+    MutexGuard guard(g_module_registry_lock);
     for (Module& module : g_modules)
         visit(module, context);
 }

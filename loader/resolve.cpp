@@ -3,8 +3,8 @@
 // core's export table, looked up by hash; imports from another module's
 // soname come from that module's exports. The hash the module's SDK had
 // for the symbol (its .keel_kabi table) must equal the core's.
-#include "kabi/exports.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
 

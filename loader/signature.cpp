@@ -1,9 +1,8 @@
 #include "loader/signature.h"
 
-#include "boot/params.h"
 #include "debug/taint.h"
+#include "lib/base/string.h"
 #include "lib/crypto/module_signature.h"
-#include "lib/string.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
 #include "log/log.h"
@@ -75,7 +74,13 @@ void describe_signer(const TrustedKey& key, char* out, size_t size)
 
 } // namespace
 
-bool signature_enforced() { return g_builtin_sig_enforce || kernel_params().module_sig_enforce; }
+namespace {
+bool g_cmdline_sig_enforce = false;
+}
+
+void set_signature_enforcement(bool enforce) { g_cmdline_sig_enforce = enforce; }
+
+bool signature_enforced() { return g_builtin_sig_enforce || g_cmdline_sig_enforce; }
 
 Result<void> verify_module(Module& module, const char* path, const LoadOptions&, LoadError& error)
 {

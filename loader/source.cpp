@@ -1,8 +1,8 @@
 // Where module files come from. Before any filesystem exists (early boot),
 // paths are looked up straight in the in-memory initramfs.
 #include "boot/initramfs.h"
+#include "lib/base/string.h"
 #include "lib/cpio/cpio.h"
-#include "lib/string.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "mm/heap.h"

@@ -5,7 +5,7 @@
   files in nested directories (plus the default initramfs, so the early
   modules load), generated here at bench time with the build's
   gen_init_cpio; the kernel times the unpacking with the TSC and logs
-  "initramfs: unpacked ... N bytes in U us" (core/vfs/boot.cpp);
+  "initramfs: unpacked ... N bytes in U us" (core/init/root.cpp);
 - path lookups per second on a deep tree: in the guest with the console's
   `vfsbench lookups N PATH` (TSC), on the host with bench-vfs-lookup (the
   same VFS and tmpfs sources built natively without sanitizers).
@@ -26,7 +26,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keel import machine  # noqa: E402
 
-GEN_INIT_CPIO = os.path.join(machine.BUILD, "initramfs", "gen_init_cpio")
+GEN_INIT_CPIO = os.path.join(machine.BUILD, "scripts", "tools", "gen_init_cpio")
 DEFAULT_SPEC = os.path.join(machine.BUILD, "initramfs", "initramfs.spec")
 HOST_BENCH = os.path.join(machine.BUILD, "tests", "unit", "vfs", "bench-vfs-lookup")
 INITRAMFS_DIR = os.path.join(machine.ROOT, "initramfs")

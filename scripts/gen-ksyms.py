@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the kernel's embedded symbol table (core/lib/ksyms.h format).
+"""Generate the kernel's embedded symbol table (core/debug/ksyms.h format).
 
 Usage:
     gen-ksyms.py [--base SYMBOL] INPUT.elf OUTPUT.S
@@ -29,7 +29,7 @@ lookups are deterministic. Symbols of the .ksyms section itself
 (__ksyms_start, __ksyms_end) are left out: they are the only ones that move
 between the two links. Names are demangled, shortened (no argument lists)
 and written without the keel:: namespace. Standard library only; the ELF is
-parsed here.
+read with scripts/keel/elf.py.
 
 The blob's size depends on the symbol count, so link .ksyms after
 everything else (or link twice, as Linux does for kallsyms) to keep the
@@ -44,6 +44,10 @@ import subprocess
 import sys
 from typing import NamedTuple
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keel import elf  # noqa: E402
+from keel.elf import ElfError  # noqa: E402
+
 KSYM_MAGIC = 0x4D59534B  # "KSYM" in memory order
 KSYM_VERSION = 2
 KSYM_HEADER = struct.Struct("<IIIIQ")  # magic, version, count, strings_size, base
@@ -54,28 +58,6 @@ KSYM_LONG_ENTRY = struct.Struct("<III")
 KSYM_SHORT_NAMES_MAX_STRINGS = 0x10000
 KSYM_NAMESPACE = "keel::"
 
-SHT_SYMTAB = 2
-SHN_UNDEF = 0
-SHN_LORESERVE = 0xFF00
-SHN_ABS = 0xFFF1
-SHN_XINDEX = 0xFFFF
-STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
-STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
-
-
-class ElfError(Exception):
-    pass
-
-
-class Section(NamedTuple):
-    name_offset: int
-    type: int
-    flags: int
-    offset: int
-    size: int
-    link: int
-    entsize: int
-
 
 class Symbol(NamedTuple):
     address: int
@@ -85,121 +67,36 @@ class Symbol(NamedTuple):
     bind: int
 
 
-def _unpack(fmt: str, data: bytes, offset: int) -> tuple:
-    end = offset + struct.calcsize(fmt)
-    if offset < 0 or end > len(data):
-        raise ElfError(f"truncated ELF: need bytes {offset}..{end}, file has {len(data)}")
-    return struct.unpack_from(fmt, data, offset)
+class TableError(Exception):
+    pass
 
 
-def _c_string(data: bytes, start: int, end: int) -> str:
-    if start >= end:
-        raise ElfError("string offset outside its table")
-    stop = data.find(b"\0", start, end)
-    if stop < 0:
-        raise ElfError("unterminated string in string table")
-    return data[start:stop].decode("utf-8", errors="replace")
-
-
-def read_sections(data: bytes) -> tuple[list[Section], int]:
-    if data[:4] != b"\x7fELF":
-        raise ElfError("not an ELF file")
-    if len(data) < 64 or data[4] != 2 or data[5] != 1:
-        raise ElfError("only ELF64 little-endian is supported")
-    (e_shoff,) = _unpack("<Q", data, 0x28)
-    e_shentsize, e_shnum, e_shstrndx = _unpack("<HHH", data, 0x3A)
-    if e_shoff == 0:
-        raise ElfError("no section headers")
-    if e_shentsize < 64:
-        raise ElfError(f"bad section header size {e_shentsize}")
-
-    def header(index: int) -> Section:
-        fields = _unpack("<IIQQQQIIQQ", data, e_shoff + index * e_shentsize)
-        name, type_, flags, _addr, offset, size, link, _info, _align, entsize = fields
-        return Section(name, type_, flags, offset, size, link, entsize)
-
-    # Extended numbering: counts that do not fit live in section 0.
-    first = header(0)
-    count = e_shnum or first.size
-    shstrndx = first.link if e_shstrndx == SHN_XINDEX else e_shstrndx
-    sections = [header(i) for i in range(count)]
-    if shstrndx >= count:
-        raise ElfError("bad section name table index")
-    return sections, shstrndx
-
-
-def section_name(data: bytes, sections: list[Section], shstrndx: int, index: int) -> str:
-    table = sections[shstrndx]
-    return _c_string(data, table.offset + sections[index].name_offset, table.offset + table.size)
-
-
-def read_section(data: bytes, name: str) -> bytes | None:
-    sections, shstrndx = read_sections(data)
-    for index, section in enumerate(sections):
-        if section_name(data, sections, shstrndx, index) == name:
-            if section.offset + section.size > len(data):
-                raise ElfError(f"section {name} outside the file")
-            return data[section.offset:section.offset + section.size]
-    return None
-
-
-def _symbol_table(data: bytes) -> tuple[list[Section], list[str], Section, Section, int]:
-    sections, shstrndx = read_sections(data)
-    names = [section_name(data, sections, shstrndx, i) for i in range(len(sections))]
-    symtabs = [s for s in sections if s.type == SHT_SYMTAB]
-    if not symtabs:
-        raise ElfError("no .symtab (was the kernel stripped?)")
-    symtab = symtabs[0]
-    if symtab.link >= len(sections):
-        raise ElfError("bad .symtab string table link")
-    strtab = sections[symtab.link]
-    if symtab.offset + symtab.size > len(data) or strtab.offset + strtab.size > len(data):
-        raise ElfError("symbol or string table outside the file")
-    entsize = symtab.entsize or 24
-    if entsize < 24:
-        raise ElfError(f"bad symbol entry size {entsize}")
-    return sections, names, symtab, strtab, entsize
-
-
-def symbol_value(data: bytes, wanted: str) -> int:
-    """The value of the symbol named `wanted` (any type, absolute ones too)."""
-    _sections, _names, symtab, strtab, entsize = _symbol_table(data)
-    for offset in range(symtab.offset, symtab.offset + symtab.size - 23, entsize):
-        st_name, _st_info, _st_other, st_shndx, st_value, _st_size = _unpack("<IBBHQQ", data, offset)
-        if st_name == 0 or st_shndx == SHN_UNDEF:
-            continue
-        if _c_string(data, strtab.offset + st_name, strtab.offset + strtab.size) == wanted:
-            return st_value
-    raise ElfError(f"no symbol {wanted} for the table's base")
-
-
-def read_symbols(data: bytes) -> list[Symbol]:
-    _sections, names, symtab, strtab, entsize = _symbol_table(data)
-    text_sections = {i for i, name in enumerate(names) if name == ".text" or name.startswith(".text.")}
-    ksyms_sections = {i for i, name in enumerate(names) if name == ".ksyms"}
-
+def read_symbols(image: elf.Elf) -> list[Symbol]:
+    """The .symtab symbols a backtrace may name (see the top of this file)."""
+    text_sections = {s.index for s in image.sections if s.name == ".text" or s.name.startswith(".text.")}
+    ksyms_sections = {s.index for s in image.sections if s.name == ".ksyms"}
+    symtab = image.section_of_type(elf.SHT_SYMTAB)
+    if symtab is None:
+        raise image.error("no .symtab (was the kernel stripped?)")
     symbols = []
-    for offset in range(symtab.offset, symtab.offset + symtab.size - 23, entsize):
-        st_name, st_info, _st_other, st_shndx, st_value, st_size = _unpack("<IBBHQQ", data, offset)
-        type_, bind = st_info & 0xF, st_info >> 4
-        if st_value == 0 or st_name == 0 or st_shndx == SHN_UNDEF or st_shndx in ksyms_sections:
+    for symbol in image.symbols(symtab):
+        if symbol.value == 0 or not symbol.name or not symbol.defined or symbol.shndx in ksyms_sections:
             continue
-        if type_ in (STT_FUNC, STT_OBJECT):
+        if symbol.type in (elf.STT_FUNC, elf.STT_OBJECT):
             pass
-        elif type_ == STT_NOTYPE and st_shndx < SHN_LORESERVE and st_shndx in text_sections:
+        elif symbol.type == elf.STT_NOTYPE and symbol.shndx < elf.SHN_LORESERVE and symbol.shndx in text_sections:
             pass
         else:
             continue
-        name = _c_string(data, strtab.offset + st_name, strtab.offset + strtab.size)
-        if not name or name.startswith(".L") or name.startswith("$") or name.startswith("__ksyms_"):
+        if symbol.name.startswith(".L") or symbol.name.startswith("$") or symbol.name.startswith("__ksyms_"):
             continue
-        symbols.append(Symbol(st_value, st_size, name, type_, bind))
+        symbols.append(Symbol(symbol.value, symbol.size, symbol.name, symbol.type, symbol.bind))
     return symbols
 
 
 def _preference(symbol: Symbol) -> tuple:
-    bind_rank = {STB_GLOBAL: 0, STB_WEAK: 1}.get(symbol.bind, 2)
-    return (symbol.type == STT_NOTYPE, bind_rank, symbol.size == 0, symbol.name)
+    bind_rank = {elf.STB_GLOBAL: 0, elf.STB_WEAK: 1}.get(symbol.bind, 2)
+    return (symbol.type == elf.STT_NOTYPE, bind_rank, symbol.size == 0, symbol.name)
 
 
 def select_symbols(symbols: list[Symbol]) -> list[Symbol]:
@@ -300,11 +197,11 @@ def build_blob(symbols: list[Symbol], base: int | None = None) -> bytes:
     names = [pretty.get(symbol.name, symbol.name) for symbol in symbols]
     for symbol, name in zip(symbols, names):
         if symbol.address - base > 0xFFFFFFFF:
-            raise ElfError(f"symbol {name} at 0x{symbol.address:x} is 4 GiB or more above the table's base "
-                           f"0x{base:x}; the table stores 32-bit offsets from the base")
+            raise TableError(f"symbol {name} at 0x{symbol.address:x} is 4 GiB or more above the table's base "
+                             f"0x{base:x}; the table stores 32-bit offsets from the base")
     strings, offsets = string_table(names)
     if len(strings) > 0xFFFFFFFF or len(symbols) > 0xFFFFFFFF:
-        raise ElfError("symbol table too large")
+        raise TableError("symbol table too large")
     entry = entry_format(len(strings))
     entries = bytearray()
     for symbol, name in zip(symbols, names):
@@ -317,7 +214,7 @@ def build_blob(symbols: list[Symbol], base: int | None = None) -> bytes:
 def assembly(blob: bytes, source: str) -> str:
     lines = [
         f"/* Generated by scripts/gen-ksyms.py from {source}; do not edit. */",
-        "/* Format: core/lib/ksyms.h. */",
+        "/* Format: core/debug/ksyms.h. */",
         '\t.section .ksyms,"a"',
         "\t.balign 8",
         "\t.globl __ksyms_start",
@@ -354,21 +251,19 @@ def write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
-def table_base(data: bytes, base_symbol: str | None) -> int | None:
-    return symbol_value(data, base_symbol) if base_symbol is not None else None
+def table_base(image: elf.Elf, base_symbol: str | None) -> int | None:
+    return image.symbol_value(base_symbol) if base_symbol is not None else None
 
 
 def check(stage1_path: str, final_path: str, stamp_path: str, base_symbol: str | None) -> int:
     try:
-        with open(stage1_path, "rb") as elf:
-            stage1 = elf.read()
-        with open(final_path, "rb") as elf:
-            final = elf.read()
+        stage1 = elf.read(stage1_path)
+        final = elf.read(final_path)
         expected = select_symbols(read_symbols(stage1))
         actual = select_symbols(read_symbols(final))
-        embedded = read_section(final, ".ksyms")
+        embedded = final.section_bytes(".ksyms")
         blob = build_blob(expected, table_base(stage1, base_symbol))
-    except (OSError, ElfError) as error:
+    except (OSError, ElfError, TableError) as error:
         print(f"gen-ksyms.py --check: {error}", file=sys.stderr)
         return 1
     problems = []
@@ -417,11 +312,13 @@ def main(argv: list[str]) -> int:
         return check(args[0], args[1], args[2], base_symbol)
     input_path, output_path = args
     try:
-        with open(input_path, "rb") as elf:
-            data = elf.read()
-        symbols = select_symbols(read_symbols(data))
-        blob = build_blob(symbols, table_base(data, base_symbol))
+        image = elf.read(input_path)
+        symbols = select_symbols(read_symbols(image))
+        blob = build_blob(symbols, table_base(image, base_symbol))
     except (OSError, ElfError) as error:
+        print(f"gen-ksyms.py: {error}", file=sys.stderr)
+        return 1
+    except TableError as error:
         print(f"gen-ksyms.py: {input_path}: {error}", file=sys.stderr)
         return 1
     write_atomically(output_path, assembly(blob, os.path.basename(input_path)))

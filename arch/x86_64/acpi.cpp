@@ -2,7 +2,7 @@
 
 #include "arch/memory_layout.h"
 #include "arch/power.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/vmalloc.h"
 

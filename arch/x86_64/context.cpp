@@ -1,6 +1,6 @@
 #include "arch/context.h"
 
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 extern "C" void context_entry_trampoline();
 

@@ -2,6 +2,7 @@
 #include "arch/interrupts.h"
 
 #include "arch/cpu.h"
+#include "sync/lock_order.h"
 
 namespace keel::arch {
 
@@ -74,6 +75,10 @@ extern "C" void interrupt_dispatch(keel::arch::InterruptFrame* frame)
         return;
     }
     InterruptHandler handler = __atomic_load_n(&g_handlers[vector], __ATOMIC_ACQUIRE);
-    if (handler)
+    if (handler) {
+        // Locks the handler takes are ordered afresh (sync/lock_order.h).
+        keel::lock_order::note_enter_interrupt();
         handler(*frame);
+        keel::lock_order::note_leave_interrupt();
+    }
 }

@@ -2,9 +2,11 @@
 
 #include "arch/cpu.h"
 #include "arch/memory_layout.h"
-#include "lib/utility.h"
+#include "debug/stress.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
 #include "mm/pmm.h"
+#include "sync/spinlock.h"
 
 extern "C" char __text_start[], __text_end[];
 extern "C" char __rodata_start[], __rodata_end[];
@@ -27,6 +29,12 @@ constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
 constexpr uint64_t kTableFlags = kPresent | kWritable;
 
 uint64_t* g_pml4 = nullptr;
+// The kernel page tables. A walk that installs a table checks the entry,
+// allocates and then writes it: without this lock, two threads mapping into
+// the same 2 MiB region could each install a table, and the mappings made
+// through the one that was overwritten would be lost.
+constexpr LockClass kPageTablesLockClass { "page tables", LockRank::PageTables, false };
+Spinlock g_kernel_tables_lock { kPageTablesLockClass };
 
 uint64_t* table_at(uint64_t entry) { return static_cast<uint64_t*>(phys_to_virt(entry & kAddressMask)); }
 
@@ -55,6 +63,7 @@ Result<uint64_t*> walk(uint64_t virt, unsigned level, bool create)
             if (!create)
                 return Err(Error::ENOENT);
             void* page = TRY(alloc_zeroed_page());
+            debug::stress_point();
             entry = virt_to_phys_direct(page) | kTableFlags;
         } else if (entry & kHuge) {
             return Err(Error::EEXIST);
@@ -106,6 +115,7 @@ Result<void> paging_init(uint64_t phys_end)
 
 Result<void> map_page(uint64_t virt, uint64_t phys, unsigned flags)
 {
+    SpinlockGuard guard(g_kernel_tables_lock);
     uint64_t* entry = TRY(walk(virt, 0, true));
     if (*entry & kPresent)
         return Err(Error::EEXIST);
@@ -115,6 +125,7 @@ Result<void> map_page(uint64_t virt, uint64_t phys, unsigned flags)
 
 Result<uint64_t> unmap_page(uint64_t virt)
 {
+    SpinlockGuard guard(g_kernel_tables_lock);
     uint64_t* entry = TRY(walk(virt, 0, false));
     if (!(*entry & kPresent))
         return Err(Error::ENOENT);
@@ -126,6 +137,7 @@ Result<uint64_t> unmap_page(uint64_t virt)
 
 Result<void> protect_page(uint64_t virt, unsigned flags)
 {
+    SpinlockGuard guard(g_kernel_tables_lock);
     uint64_t* entry = TRY(walk(virt, 0, false));
     if (!(*entry & kPresent))
         return Err(Error::ENOENT);

@@ -2,9 +2,10 @@
 // arch-x86/hvm/start_info.h layout) into the core's BootInfo. Everything the
 // loader hands us is checked: a bogus pointer or count is logged and
 // dropped, never followed.
+#include "arch/boot.h"
 #include "arch/memory_layout.h"
 #include "boot/boot_info.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel::arch {
 
@@ -52,23 +53,14 @@ void note_boot_data(BootInfo& info, uint64_t base, uint64_t size)
         info.boot_data[info.boot_data_count++] = { base, size };
 }
 
-} // namespace
-
-// Returns false (and leaves a description in `problem`) when the structure
-// itself is unusable; individual bad entries are dropped and counted.
-bool parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info, const char*& problem)
+// nullptr, or why the start info is unusable.
+const char* parse(uint64_t start_info_phys, BootInfo& info)
 {
-    memset(&info, 0, sizeof(info));
-    problem = nullptr;
-    if (!readable(start_info_phys, sizeof(HvmStartInfo))) {
-        problem = "start_info address outside the boot mapping";
-        return false;
-    }
+    if (!readable(start_info_phys, sizeof(HvmStartInfo)))
+        return "PVH start_info address outside the boot mapping";
     auto* start = static_cast<const HvmStartInfo*>(phys_to_virt(start_info_phys));
-    if (start->magic != kStartInfoMagic) {
-        problem = "start_info magic mismatch";
-        return false;
-    }
+    if (start->magic != kStartInfoMagic)
+        return "PVH start_info magic mismatch";
     note_boot_data(info, start_info_phys, sizeof(HvmStartInfo));
 
     if (start->cmdline_paddr && readable(start->cmdline_paddr, 1)) {
@@ -81,14 +73,12 @@ bool parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info, const char*&
         info.cmdline_truncated = i == BootInfo::kMaxCmdline - 1 && i < limit && cmdline[i];
     }
 
-    info.rsdp_phys = start->rsdp_paddr;
+    info.acpi_rsdp_phys = start->rsdp_paddr;
 
     if (start->version >= 1 && start->memmap_entries > 0) {
         uint64_t bytes = uint64_t(start->memmap_entries) * sizeof(HvmMemmapEntry);
-        if (!readable(start->memmap_paddr, bytes)) {
-            problem = "memory map outside the boot mapping";
-            return false;
-        }
+        if (!readable(start->memmap_paddr, bytes))
+            return "PVH memory map outside the boot mapping";
         note_boot_data(info, start->memmap_paddr, bytes);
         auto* entries = static_cast<const HvmMemmapEntry*>(phys_to_virt(start->memmap_paddr));
         for (uint32_t i = 0; i < start->memmap_entries; i++) {
@@ -103,10 +93,8 @@ bool parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info, const char*&
             info.regions[info.region_count++] = { entry.addr, entry.size, type };
         }
     }
-    if (info.region_count == 0) {
-        problem = "no memory map";
-        return false;
-    }
+    if (info.region_count == 0)
+        return "no memory map";
 
     if (start->nr_modules > 0 && readable(start->modlist_paddr, sizeof(HvmModlistEntry))) {
         note_boot_data(info, start->modlist_paddr, sizeof(HvmModlistEntry) * start->nr_modules);
@@ -118,7 +106,15 @@ bool parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info, const char*&
             info.initrd_size = module->size;
         }
     }
-    return true;
+    return nullptr;
+}
+
+} // namespace
+
+void parse_pvh_start_info(uint64_t start_info_phys, BootInfo& info)
+{
+    memset(&info, 0, sizeof(info));
+    info.problem = parse(start_info_phys, info);
 }
 
 } // namespace keel::arch

@@ -1,5 +1,5 @@
 // memcpy, memmove and memset for the kernel. The other C string functions
-// are arch-neutral (core/lib/string.cpp).
+// are arch-neutral (core/lib/base/string.cpp).
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
-// What the boot protocol told us, in the core's own terms. The arch code
-// fills it in from its boot protocol (PVH on x86_64) before memory
-// management exists, so it is a plain fixed-size structure.
+// What the boot loader told us, in the core's own terms. The architecture's
+// entry fills it in from its boot protocol before memory management exists,
+// so it is a plain fixed-size structure; the core never sees the protocol.
 #pragma once
 
 #include <stddef.h>
@@ -40,16 +40,21 @@ struct BootInfo {
     uint64_t initrd_size;
     bool has_initrd;
 
-    uint64_t rsdp_phys;
+    // Firmware tables: the ACPI root pointer, or a flattened device tree
+    // (0 when there is none).
+    uint64_t acpi_rsdp_phys;
+    uint64_t device_tree_phys;
 
     struct {
         uint64_t base, size;
     } boot_data[kMaxBootData];
     size_t boot_data_count;
+
+    // nullptr, or why what the boot loader handed over is unusable (the
+    // core panics with it once the command line has set the log level).
+    const char* problem;
 };
 
 const char* memory_type_name(MemoryType type);
-// Apply `memmap=` from the command line to the memory map.
-void apply_memmap_parameter(BootInfo& boot);
 
 } // namespace keel

@@ -3,11 +3,12 @@
 #include "arch/irq.h"
 #include "arch/serial.h"
 #include "console/console.h"
-#include "lib/cmdline.h"
-#include "lib/line_editor.h"
-#include "lib/string.h"
+#include "console/line_editor.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "sched/thread.h"
+#include "sync/interrupts.h"
 #include "sync/wait_queue.h"
 
 extern "C" const keel::ConsoleCommand __console_commands_start[];
@@ -114,12 +115,11 @@ const ConsoleCommand* find_console_command(const char* name)
 
 int console_read_byte()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     while (g_input_head == g_input_tail)
         g_input_waiters.sleep_locked();
     uint8_t byte = g_input[g_input_tail];
     g_input_tail = (g_input_tail + 1) % kInputSize;
-    arch::irq_restore(irq);
     return byte;
 }
 
@@ -144,9 +144,10 @@ void console_start()
     arch::irq_attach_isa(arch::kSerialIrq, serial_interrupt);
     arch::serial_enable_rx_interrupt();
     // Bytes that arrived before the interrupt was enabled.
-    bool irq = arch::irq_save();
-    drain_serial_input();
-    arch::irq_restore(irq);
+    {
+        InterruptDisabler no_interrupts;
+        drain_serial_input();
+    }
     auto thread = thread_create("monitor", monitor_thread, nullptr);
     if (thread.is_error()) {
         log_err("console: cannot start the monitor (%s)", error_name(thread.error()));

@@ -2,9 +2,9 @@
 #include "arch/power.h"
 #include "boot/params.h"
 #include "console/console.h"
-#include "lib/cmdline.h"
-#include "lib/format.h"
-#include "lib/string.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "time/clock.h"
 

@@ -1,8 +1,8 @@
 #include "debug/backtrace.h"
 
 #include "arch/memory_layout.h"
-#include "lib/format.h"
-#include "lib/ksyms.h"
+#include "debug/ksyms.h"
+#include "lib/base/format.h"
 #include "log/log.h"
 
 extern "C" const char __ksyms_start[];

@@ -2,16 +2,20 @@
 
 #include "arch/context.h"
 #include "arch/memory_layout.h"
+#include "arch/paging.h"
 #include "boot/params.h"
 #include "console/console.h"
+#include "debug/stress.h"
 #include "debug/taint.h"
-#include "lib/cmdline.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
+#include "mm/vmalloc.h"
 #include "sched/thread.h"
 #include "sync/mutex.h"
+#include "sync/spinlock.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -123,8 +127,10 @@ int selftest_threads(uint64_t count)
     return ok ? 0 : 1;
 }
 
+constexpr LockClass kSelfTestMutexClass { "selftest mutex", LockRank::SelfTestMutex, true };
+
 struct MutexTest {
-    Mutex mutex;
+    Mutex mutex { kSelfTestMutexClass };
     uint64_t counter = 0;
     uint64_t inside = 0;     // threads inside the critical section
     uint64_t violations = 0; // times two were inside at once
@@ -259,11 +265,133 @@ int selftest_exhaust()
     return ok ? 0 : 1;
 }
 
+struct RaceTest {
+    uint64_t areas; // per thread and round
+    uint64_t rounds;
+    uint64_t lost;   // areas whose page was not mapped when checked
+    uint64_t wrong;  // areas that did not read back what was written
+    uint64_t failed; // vmalloc failures
+};
+
+bool is_mapped(const void* address)
+{
+    uint64_t phys;
+    unsigned flags;
+    return arch::translate(reinterpret_cast<uint64_t>(address), phys, flags);
+}
+
+// One thread of `selftest race vmalloc`: allocate many one-page areas (so
+// the threads' areas interleave and keep entering 2 MiB regions that need a
+// new page table), check that every page is mapped, write and read a
+// pattern through each, free them all; repeat.
+int vmalloc_race_worker(void* argument)
+{
+    auto* test = static_cast<RaceTest*>(argument);
+    auto** areas = static_cast<uint64_t**>(kzalloc(sizeof(uint64_t*) * test->areas));
+    if (!areas) {
+        __atomic_add_fetch(&test->failed, 1, __ATOMIC_RELAXED);
+        return 1;
+    }
+    uint64_t tag = uint64_t(current_thread()->id) << 32;
+    for (uint64_t round = 0; round < test->rounds; round++) {
+        uint64_t count = 0;
+        for (; count < test->areas; count++) {
+            auto area = vmalloc(arch::kPageSize, arch::kPageWrite);
+            if (area.is_error()) {
+                __atomic_add_fetch(&test->failed, 1, __ATOMIC_RELAXED);
+                break;
+            }
+            areas[count] = static_cast<uint64_t*>(area.value());
+        }
+        for (uint64_t i = 0; i < count; i++) {
+            if (is_mapped(areas[i]))
+                *areas[i] = tag | i;
+        }
+        thread_yield();
+        for (uint64_t i = 0; i < count; i++) {
+            // A lost mapping would fault: check it is there before reading.
+            if (!is_mapped(areas[i]))
+                __atomic_add_fetch(&test->lost, 1, __ATOMIC_RELAXED);
+            else if (*areas[i] != (tag | i))
+                __atomic_add_fetch(&test->wrong, 1, __ATOMIC_RELAXED);
+            vfree(areas[i]);
+        }
+    }
+    kfree(areas);
+    return 0;
+}
+
+// Threads map and unmap kernel pages at once with the stress points armed:
+// a page-table update that is not atomic with respect to other threads
+// loses mappings here. Pages and vmalloc areas must return to the baseline.
+int selftest_vmalloc_race(uint64_t threads_wanted)
+{
+    constexpr uint64_t kMaxThreads = 16;
+    if (threads_wanted < 2 || threads_wanted > kMaxThreads) {
+        console_print("selftest race vmalloc: threads must be 2..%llu\n", (unsigned long long)kMaxThreads);
+        return 1;
+    }
+    static RaceTest test;
+    test = { 200, 3, 0, 0, 0 };
+    size_t areas_before = vmalloc_area_count();
+    Thread* threads[kMaxThreads];
+    uint64_t created = 0;
+    debug::arm_stress_points(true);
+    for (; created < threads_wanted; created++) {
+        auto thread = thread_create("vmalloc-race", vmalloc_race_worker, &test);
+        if (thread.is_error())
+            break;
+        threads[created] = thread.value();
+    }
+    for (uint64_t i = 0; i < created; i++)
+        thread_join(threads[i]);
+    debug::arm_stress_points(false);
+    size_t areas_after = vmalloc_area_count();
+    bool ok = created == threads_wanted && test.lost == 0 && test.wrong == 0 && test.failed == 0
+        && areas_after == areas_before;
+    console_print("selftest race vmalloc: %llu threads x %llu areas x %llu rounds: lost %llu wrong %llu failed %llu "
+                  "areas %zu -> %zu: %s\n",
+        (unsigned long long)created, (unsigned long long)test.areas, (unsigned long long)test.rounds,
+        (unsigned long long)test.lost, (unsigned long long)test.wrong, (unsigned long long)test.failed, areas_before,
+        areas_after, ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+// Take two ranked spinlocks in the wrong order: the lock-order checker must
+// panic, naming both locks and where each was taken.
+[[gnu::noinline]] void selftest_lock_order_take_inner(Spinlock& inner, Spinlock& outer)
+{
+    SpinlockGuard inner_guard(inner);
+    SpinlockGuard outer_guard(outer);
+}
+
+int selftest_lock_order()
+{
+    static constexpr LockClass outer_class { "selftest outer", LockRank::SelfTestOuter, false };
+    static constexpr LockClass inner_class { "selftest inner", LockRank::SelfTestInner, false };
+    static Spinlock outer { outer_class };
+    static Spinlock inner { inner_class };
+    {
+        // The right order first: no complaint.
+        SpinlockGuard outer_guard(outer);
+        SpinlockGuard inner_guard(inner);
+    }
+    if (!kLockOrderChecks) {
+        console_print("selftest lockorder: the lock_order_checks build option is off\n");
+        return 1;
+    }
+    add_taint(Taint::Test);
+    selftest_lock_order_take_inner(inner, outer);
+    console_print("selftest lockorder: the inversion went unnoticed: FAIL\n");
+    return 1;
+}
+
 int selftest_command(int argc, char** argv)
 {
     if (argc < 2) {
         console_print(
-            "usage: selftest threads N | sleep MS | exhaust | mutex | fpu | fault null|write|ud|divide|stack|nx\n");
+            "usage: selftest threads N | sleep MS | exhaust | mutex | fpu | lockorder | race vmalloc [THREADS] | "
+            "fault null|write|ud|divide|stack|nx\n");
         return 1;
     }
     const char* what = argv[1];
@@ -273,6 +401,20 @@ int selftest_command(int argc, char** argv)
         return selftest_mutex();
     if (strcmp(what, "fpu") == 0)
         return selftest_fpu();
+    if (strcmp(what, "lockorder") == 0)
+        return selftest_lock_order();
+    if (strcmp(what, "race") == 0 && argc > 2 && strcmp(argv[2], "vmalloc") == 0) {
+        uint64_t threads = 4;
+        if (argc > 3) {
+            auto number = parse_uint(argv[3], strlen(argv[3]));
+            if (number.is_error()) {
+                console_print("selftest race vmalloc: '%s' is not a number\n", argv[3]);
+                return 1;
+            }
+            threads = number.value();
+        }
+        return selftest_vmalloc_race(threads);
+    }
     if (strcmp(what, "fault") == 0 && argc > 2) {
         if (!trigger_fault(argv[2]))
             console_print("selftest fault: unknown kind '%s'\n", argv[2]);
@@ -305,7 +447,7 @@ void run_boot_test_hooks()
         log_err("test_fault=%s: unknown kind (null, write, ud, divide, stack); ignored", kind);
 }
 
-KEEL_CONSOLE_COMMAND(
-    selftest, "selftest", "threads N|sleep MS|exhaust|mutex|fpu|fault KIND", "in-kernel self tests", selftest_command);
+KEEL_CONSOLE_COMMAND(selftest, "selftest", "threads N|sleep MS|exhaust|mutex|fpu|lockorder|race vmalloc [N]|fault KIND",
+    "in-kernel self tests", selftest_command);
 
 } // namespace keel

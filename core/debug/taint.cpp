@@ -1,6 +1,6 @@
 #include "debug/taint.h"
 
-#include "lib/format.h"
+#include "lib/base/format.h"
 
 namespace keel {
 

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "lib/errno.h"
+#include "lib/base/errno.h"
 
 namespace keel {
 

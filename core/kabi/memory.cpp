@@ -2,7 +2,7 @@
 #include "kabi_impl.h"
 #include "mm/heap.h"
 
-static_assert(KEEL_ALLOC_ALIGN == 16, "the heap guarantees 16-byte alignment (core/lib/slab.h)");
+static_assert(KEEL_ALLOC_ALIGN == 16, "the heap guarantees 16-byte alignment (core/mm/slab.h)");
 
 extern "C" void* keel_alloc(size_t size) { return keel::kmalloc(size); }
 

@@ -1,10 +1,11 @@
 // The module API of KABI_CORE: taint flags and symbol lookup.
 //
-// Symbol lookup (keel_symbol_get/put) is the loader's: loader/module_api.cpp.
+// Symbol lookup is the loader's (loader/symbol_refs.cpp); the caller's
+// return address tells it which module asks.
 #include "debug/taint.h"
 #include "kabi/errno.h"
-#include "kabi/exports.h"
 #include "kabi_impl.h"
+#include "loader/loader.h"
 
 static_assert(KEEL_TAINT_FORCED_MODULE == unsigned(keel::Taint::ForcedModule));
 static_assert(KEEL_TAINT_WARNING == unsigned(keel::Taint::Warning));
@@ -56,3 +57,10 @@ extern "C" int32_t keel_add_taint(uint32_t flag)
 
 // keel_symbol_get and keel_symbol_put live in loader/module_api.cpp: they
 // take references on the modules that provide the symbols.
+
+extern "C" void* keel_symbol_get(const char* name, const char* node)
+{
+    return keel::symbol_get(name, node, __builtin_return_address(0));
+}
+
+extern "C" void keel_symbol_put(const char* name) { keel::symbol_put(name, __builtin_return_address(0)); }

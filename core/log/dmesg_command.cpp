@@ -1,6 +1,6 @@
 #include "console/console.h"
-#include "lib/cmdline.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 
 namespace keel {

@@ -1,8 +1,8 @@
 #include "log/log.h"
 
 #include "arch/serial.h"
-#include "lib/format.h"
-#include "lib/log_ring.h"
+#include "lib/base/format.h"
+#include "log/log_ring.h"
 #include "sync/spinlock.h"
 #include "time/clock.h"
 
@@ -14,10 +14,13 @@ constexpr size_t kLogBufferSize = 128 * 1024;
 constexpr size_t kMaxMessage = 1024;
 
 alignas(16) char g_log_buffer[kLogBufferSize];
-LogRing g_ring;
-bool g_ring_ready = false;
-Spinlock g_log_lock;
-Spinlock g_console_lock;
+constexpr LockClass kLogLockClass { "log", LockRank::Log, false };
+constexpr LockClass kConsoleLockClass { "console", LockRank::Console, false };
+constexpr LockClass kLogReaderLockClass { "log reader", LockRank::LogReader, false };
+Spinlock g_log_lock { kLogLockClass };
+Spinlock g_console_lock { kConsoleLockClass };
+LogRing g_ring GUARDED_BY(g_log_lock);
+bool g_ring_ready GUARDED_BY(g_log_lock) = false;
 int g_console_level = kLogInfo + 1;
 bool g_panic_mode = false;
 
@@ -50,6 +53,17 @@ void print_record_to_console(uint64_t timestamp_us, const char* text, size_t len
     console_write_unlocked("\n", 1);
 }
 
+// After a panic the log is written without its lock: whoever held it will
+// never run again, and the message must get out.
+void push_during_panic(uint64_t timestamp_us, int level, const char* text, size_t length) NO_THREAD_SAFETY_ANALYSIS
+{
+    if (!g_ring_ready) {
+        g_ring.init(g_log_buffer, sizeof(g_log_buffer));
+        g_ring_ready = true;
+    }
+    g_ring.push(timestamp_us, level, text, length);
+}
+
 } // namespace
 
 void vlog(int level, const char* format_string, va_list args)
@@ -64,11 +78,7 @@ void vlog(int level, const char* format_string, va_list args)
     uint64_t timestamp_us = time::monotonic_us();
 
     if (g_panic_mode) {
-        if (!g_ring_ready) {
-            g_ring.init(g_log_buffer, sizeof(g_log_buffer));
-            g_ring_ready = true;
-        }
-        g_ring.push(timestamp_us, level, buffer.text, buffer.length);
+        push_during_panic(timestamp_us, level, buffer.text, buffer.length);
         print_record_to_console(timestamp_us, buffer.text, buffer.length);
         return;
     }
@@ -130,7 +140,7 @@ uint64_t log_for_each(void (*visit)(const LogRecordView& record, void* context),
     // Copy records out one at a time so the lock is never held while the
     // visitor writes to the (slow) console.
     static char text[kMaxMessage];
-    static Spinlock reader_lock;
+    static Spinlock reader_lock { kLogReaderLockClass };
     SpinlockGuard reader_guard(reader_lock);
     uint64_t seq;
     uint64_t end;

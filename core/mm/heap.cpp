@@ -1,10 +1,10 @@
 #include "mm/heap.h"
 
 #include "arch/memory_layout.h"
-#include "lib/slab.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/pmm.h"
+#include "mm/slab.h"
 #include "sync/spinlock.h"
 
 namespace keel {
@@ -27,8 +27,9 @@ Result<void> heap_free_pages(void*, void* pages)
 
 Result<unsigned> heap_block_order(void*, void* pages) { return allocated_order(arch::virt_to_phys_direct(pages)); }
 
-Heap g_heap(PageSource { heap_alloc_pages, heap_free_pages, heap_block_order, nullptr });
-Spinlock g_lock;
+constexpr LockClass kHeapLockClass { "heap", LockRank::Heap, false };
+Spinlock g_lock { kHeapLockClass };
+Heap g_heap GUARDED_BY(g_lock) { PageSource { heap_alloc_pages, heap_free_pages, heap_block_order, nullptr } };
 
 } // namespace
 

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#include "lib/new.h"
-#include "lib/result.h"
-#include "lib/utility.h"
+#include "lib/base/new.h"
+#include "lib/base/result.h"
+#include "lib/base/utility.h"
 
 namespace keel {
 

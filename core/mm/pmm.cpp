@@ -1,10 +1,10 @@
 #include "mm/pmm.h"
 
 #include "arch/memory_layout.h"
-#include "lib/buddy.h"
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
+#include "mm/buddy.h"
 #include "sync/spinlock.h"
 
 extern "C" char __kernel_phys_start[];
@@ -42,15 +42,16 @@ struct Reservations {
     }
 };
 
-Spinlock g_lock;
-BuddyAllocator g_buddy;
+constexpr LockClass kPmmLockClass { "pmm", LockRank::Pmm, false };
+Spinlock g_lock { kPmmLockClass };
+BuddyAllocator g_buddy GUARDED_BY(g_lock);
 const BootInfo* g_boot = nullptr;
-Reservations g_reserved;
+Reservations g_reserved GUARDED_BY(g_lock);
 uint64_t g_limit = 0;
 size_t g_usable_pages = 0;
 
 // Free [base, end) minus the reserved ranges, restricted to [low, high).
-void free_usable(uint64_t base, uint64_t end, uint64_t low, uint64_t high)
+void free_usable(uint64_t base, uint64_t end, uint64_t low, uint64_t high) REQUIRES(g_lock)
 {
     base = max(align_up(base, kPageSize), low);
     end = min(align_down(end, kPageSize), high);
@@ -71,7 +72,7 @@ void free_usable(uint64_t base, uint64_t end, uint64_t low, uint64_t high)
     }
 }
 
-void free_regions(uint64_t low, uint64_t high)
+void free_regions(uint64_t low, uint64_t high) REQUIRES(g_lock)
 {
     for (size_t i = 0; i < g_boot->region_count; i++) {
         const MemoryRegion& region = g_boot->regions[i];
@@ -84,6 +85,7 @@ void free_regions(uint64_t low, uint64_t high)
 
 Result<void> pmm_init(const BootInfo& boot, uint64_t limit)
 {
+    SpinlockGuard guard(g_lock);
     g_boot = &boot;
     g_limit = limit;
 

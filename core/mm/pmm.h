@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "boot/boot_info.h"
-#include "lib/result.h"
+#include "lib/base/result.h"
 
 namespace keel {
 

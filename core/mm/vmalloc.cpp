@@ -2,8 +2,8 @@
 
 #include "arch/memory_layout.h"
 #include "arch/paging.h"
-#include "lib/intrusive_list.h"
-#include "lib/string.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
@@ -24,9 +24,10 @@ struct VmArea {
 
 // Areas sorted by address; first fit. Module loads and thread creation are
 // rare enough that a list is the right tool.
-Spinlock g_lock;
-IntrusiveList<VmArea, &VmArea::node> g_areas;
-size_t g_area_count = 0;
+constexpr LockClass kVmallocLockClass { "vmalloc", LockRank::Vmalloc, false };
+Spinlock g_lock { kVmallocLockClass };
+IntrusiveList<VmArea, &VmArea::node> g_areas GUARDED_BY(g_lock);
+size_t g_area_count GUARDED_BY(g_lock) = 0;
 
 Result<VmArea*> reserve(uint64_t size)
 {
@@ -58,7 +59,7 @@ Result<VmArea*> reserve(uint64_t size)
     return area;
 }
 
-VmArea* find_area(uint64_t address)
+VmArea* find_area(uint64_t address) REQUIRES(g_lock)
 {
     for (VmArea& area : g_areas) {
         if (address >= area.start + kPageSize && address < area.start + area.size)

@@ -4,11 +4,12 @@
 // on the way out of the timer interrupt.
 #include "arch/cpu.h"
 #include "arch/paging.h"
-#include "lib/string.h"
+#include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/vmalloc.h"
 #include "sched/thread.h"
+#include "sync/interrupts.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -131,32 +132,31 @@ Result<Thread*> thread_create(const char* name, ThreadEntry entry, void* argumen
     arch::fpu_init_state(thread->fpu);
     arch::context_init(thread->context, static_cast<char*>(thread->stack) + Thread::kStackSize, thread_start, thread);
 
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     thread->id = g_next_id++;
     thread->state = ThreadState::Runnable;
     g_all_threads.push_back(*thread);
     g_run_queue.push_back(*thread);
-    arch::irq_restore(irq);
     return thread;
 }
 
 void thread_detach(Thread* thread)
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     if (thread->state == ThreadState::Dead)
         free_thread(thread);
     else
         thread->detached = true;
-    arch::irq_restore(irq);
 }
 
 int thread_join(Thread* thread)
 {
     wait_event(thread->exit_waiters, thread->state == ThreadState::Dead);
     int code = thread->exit_code;
-    bool irq = arch::irq_save();
-    free_thread(thread);
-    arch::irq_restore(irq);
+    {
+        InterruptDisabler no_interrupts;
+        free_thread(thread);
+    }
     return code;
 }
 
@@ -176,22 +176,20 @@ void thread_exit(int code)
 
 void thread_yield()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     schedule();
-    arch::irq_restore(irq);
 }
 
 void thread_block()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     g_current->state = ThreadState::Blocked;
     schedule();
-    arch::irq_restore(irq);
 }
 
 void thread_wake(Thread* thread)
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     if (thread->state == ThreadState::Blocked || thread->state == ThreadState::Sleeping) {
         if (thread->state == ThreadState::Sleeping)
             g_sleepers.remove(*thread);
@@ -200,12 +198,11 @@ void thread_wake(Thread* thread)
         if (g_current == &g_idle_thread)
             g_need_resched = true;
     }
-    arch::irq_restore(irq);
 }
 
 void thread_sleep_ns(uint64_t duration_ns)
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     Thread* self = g_current;
     self->wake_time_ns = time::monotonic_ns() + duration_ns;
     Thread* position = nullptr;
@@ -221,7 +218,6 @@ void thread_sleep_ns(uint64_t duration_ns)
         g_sleepers.push_back(*self);
     self->state = ThreadState::Sleeping;
     schedule();
-    arch::irq_restore(irq);
 }
 
 void scheduler_tick(uint64_t now_ns)
@@ -247,7 +243,7 @@ void preempt_if_needed()
 
 size_t thread_list(ThreadInfo* out, size_t capacity)
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     size_t count = 0;
     for (Thread& thread : g_all_threads) {
         if (count < capacity) {
@@ -260,15 +256,13 @@ size_t thread_list(ThreadInfo* out, size_t capacity)
         }
         count++;
     }
-    arch::irq_restore(irq);
     return count;
 }
 
 size_t thread_count()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     size_t count = g_all_threads.size();
-    arch::irq_restore(irq);
     return count;
 }
 

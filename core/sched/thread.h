@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "arch/context.h"
-#include "lib/intrusive_list.h"
-#include "lib/result.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/result.h"
+#include "sync/lock_order.h"
 #include "sync/wait_queue.h"
 
 namespace keel {
@@ -44,6 +45,8 @@ struct Thread {
     uint64_t wake_time_ns; // while Sleeping
     uint64_t switches;     // times switched in
     uint64_t runtime_ns;
+
+    LockOrderState lock_order; // the locks it holds (sync/lock_order.h)
 
     WaitQueue exit_waiters;
     IntrusiveListNode queue_node; // run queue, sleep list or a wait queue

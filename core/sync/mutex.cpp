@@ -1,34 +1,35 @@
 #include "sync/mutex.h"
 
 #include "sched/thread.h"
+#include "sync/interrupts.h"
 
 namespace keel {
 
 void Mutex::lock()
 {
-    bool irq = arch::irq_save();
+    lock_order::note_acquire(this, *m_class, false, __builtin_return_address(0));
+    InterruptDisabler no_interrupts;
     while (m_owner != nullptr)
         m_waiters.sleep_locked();
     m_owner = current_thread();
-    arch::irq_restore(irq);
 }
 
 bool Mutex::try_lock()
 {
-    bool irq = arch::irq_save();
-    bool acquired = m_owner == nullptr;
-    if (acquired)
-        m_owner = current_thread();
-    arch::irq_restore(irq);
-    return acquired;
+    InterruptDisabler no_interrupts;
+    if (m_owner != nullptr)
+        return false;
+    m_owner = current_thread();
+    lock_order::note_acquire(this, *m_class, true, __builtin_return_address(0));
+    return true;
 }
 
 void Mutex::unlock()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     m_owner = nullptr;
+    lock_order::note_release(this, *m_class);
     m_waiters.wake_one();
-    arch::irq_restore(irq);
 }
 
 } // namespace keel

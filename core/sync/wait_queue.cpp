@@ -1,6 +1,7 @@
 #include "sync/wait_queue.h"
 
 #include "sched/thread.h"
+#include "sync/interrupts.h"
 
 namespace keel {
 
@@ -16,18 +17,16 @@ void WaitQueue::sleep_locked()
 
 void WaitQueue::wake_one()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     if (WaitQueueEntry* entry = m_entries.pop_front())
         thread_wake(entry->thread);
-    arch::irq_restore(irq);
 }
 
 void WaitQueue::wake_all()
 {
-    bool irq = arch::irq_save();
+    InterruptDisabler no_interrupts;
     while (WaitQueueEntry* entry = m_entries.pop_front())
         thread_wake(entry->thread);
-    arch::irq_restore(irq);
 }
 
 } // namespace keel

@@ -9,7 +9,8 @@
 #pragma once
 
 #include "arch/cpu.h"
-#include "lib/intrusive_list.h"
+#include "lib/base/intrusive_list.h"
+#include "sync/interrupts.h"
 
 namespace keel {
 
@@ -36,10 +37,9 @@ private:
 // Block until `condition` holds; it is re-evaluated after every wake-up.
 #define wait_event(queue, condition)                                                                                   \
     do {                                                                                                               \
-        bool _keel_irq = ::keel::arch::irq_save();                                                                     \
+        ::keel::InterruptDisabler _keel_no_interrupts;                                                                 \
         while (!(condition))                                                                                           \
             (queue).sleep_locked();                                                                                    \
-        ::keel::arch::irq_restore(_keel_irq);                                                                          \
     } while (0)
 
 } // namespace keel

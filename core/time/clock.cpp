@@ -8,7 +8,7 @@ namespace keel::time {
 
 namespace {
 
-// Captured on the first call, which kernel_main makes before anything else.
+// Captured on the first call, which the architecture's entry makes first.
 uint64_t g_boot_tsc = 0;
 uint64_t g_tsc_hz = 0;
 // ns = (cycles * g_mult) >> 32: a multiplication on the hot path, no division.

@@ -6,9 +6,9 @@ namespace keel::vfs {
 
 namespace {
 
-IntrusiveList<VfsContext, &VfsContext::node> g_contexts;
+IntrusiveList<VfsContext, &VfsContext::node> g_contexts GUARDED_BY(g_vfs_lock);
 VfsContext g_kernel_context;
-Namespace* g_initial_namespace = nullptr;
+Namespace* g_initial_namespace GUARDED_BY(g_vfs_lock) = nullptr;
 
 // Writes `text` in front of what is already at the end of the buffer.
 bool prepend(char* buffer, size_t& start, const char* text, size_t length)
@@ -20,7 +20,7 @@ bool prepend(char* buffer, size_t& start, const char* text, size_t length)
     return true;
 }
 
-Result<void> set_location(VfsContext& context, Path& slot, const char* path)
+Result<void> set_location(VfsContext& context, Path& slot, const char* path) REQUIRES(g_vfs_lock)
 {
     Path found = TRY(walk(context, path, kWalkFollow | kWalkDirectory));
     if (auto access = check_access(context, found.dentry, 1); access.is_error()) {

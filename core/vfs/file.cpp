@@ -11,7 +11,7 @@ struct HeldPath {
     ~HeldPath() { path_put(path); }
 };
 
-Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode)
+Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode) REQUIRES(g_vfs_lock)
 {
     uint32_t walk_flags = (flags & kOpenNoFollow) ? 0 : kWalkFollow;
     auto found = walk(context, path, walk_flags);
@@ -40,7 +40,7 @@ Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flag
     return result;
 }
 
-Result<void> check_open(VfsContext& context, const Path& path, uint32_t flags)
+Result<void> check_open(VfsContext& context, const Path& path, uint32_t flags) REQUIRES(g_vfs_lock)
 {
     Dentry* dentry = path.dentry;
     uint32_t access = flags & kOpenAccessMode;
@@ -80,7 +80,7 @@ Result<size_t> read_at(File& file, uint64_t offset, void* buffer, size_t size)
     return min(done, size);
 }
 
-Result<size_t> write_at(File& file, uint64_t offset, const void* buffer, size_t size)
+Result<size_t> write_at(File& file, uint64_t offset, const void* buffer, size_t size) REQUIRES(g_vfs_lock)
 {
     if ((file.flags & kOpenAccessMode) == kOpenReadOnly)
         return Err(Error::EBADF);

@@ -3,14 +3,14 @@
 // module is shorter, and what it lacks counts as absent (zero). Every
 // field is checked before the type is accepted, since the table comes from
 // a module.
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "vfs/internal.h"
 
 namespace keel::vfs {
 
 namespace {
 
-IntrusiveList<FsType, &FsType::node> g_types;
+IntrusiveList<FsType, &FsType::node> g_types GUARDED_BY(g_vfs_lock);
 
 // The operations a filesystem cannot do without; the table must be at
 // least large enough to hold them.

@@ -12,8 +12,8 @@
 //   Path        (mount, dentry): a location, holding references on both
 #pragma once
 
-#include "lib/intrusive_list.h"
-#include "lib/string.h"
+#include "lib/base/intrusive_list.h"
+#include "lib/base/string.h"
 #include "vfs/platform.h"
 #include "vfs/vfs.h"
 
@@ -132,21 +132,21 @@ struct File {
 namespace keel::vfs {
 
 // ---- objects and references (objects.cpp)
-Dentry* dentry_get(Dentry* dentry);
-void dentry_put(Dentry* dentry);
+Dentry* dentry_get(Dentry* dentry) REQUIRES(g_vfs_lock);
+void dentry_put(Dentry* dentry) REQUIRES(g_vfs_lock);
 // A new hashed child of `parent` for `node` (whose reference it takes
 // over), or nullptr when out of memory (the node reference is put then).
-Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, uint32_t mode);
-Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length);
+Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, uint32_t mode) REQUIRES(g_vfs_lock);
+Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The name was removed: no lookup finds the dentry any more.
-void dentry_unhash(Dentry* dentry);
-void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length);
+void dentry_unhash(Dentry* dentry) REQUIRES(g_vfs_lock);
+void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 
-Mount* mount_get(Mount* mount);
-void mount_put(Mount* mount);
-Path path_get(const Path& path);
-void path_put(Path& path);
-bool path_is_mount_root(const Path& path);
+Mount* mount_get(Mount* mount) REQUIRES(g_vfs_lock);
+void mount_put(Mount* mount) REQUIRES(g_vfs_lock);
+Path path_get(const Path& path) REQUIRES(g_vfs_lock);
+void path_put(Path& path) REQUIRES(g_vfs_lock);
+bool path_is_mount_root(const Path& path) REQUIRES(g_vfs_lock);
 
 // Superblocks: create (calls the filesystem's mount) and the last-mount
 // teardown (prunes the dentries, calls kill_super, unpins the owner).
@@ -154,26 +154,27 @@ bool path_is_mount_root(const Path& path);
 // the type, that superblock is returned instead of a new one (Linux's
 // get_tree_single): single-instance filesystems such as nullfs then show
 // one device and one root directory however often they are mounted.
-Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t flags, const char* data);
+Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t flags, const char* data)
+    REQUIRES(g_vfs_lock);
 // Tears down a superblock whose last mount is gone (or that never had one).
-void superblock_destroy(Superblock* sb);
+void superblock_destroy(Superblock* sb) REQUIRES(g_vfs_lock);
 // After superblock_create when the mount could not be made: destroys the
 // superblock unless it is a shared one that other mounts still use.
-void superblock_abandon(Superblock* sb);
-Result<Mount*> mount_create(Superblock* sb, Dentry* root, uint32_t flags);
+void superblock_abandon(Superblock* sb) REQUIRES(g_vfs_lock);
+Result<Mount*> mount_create(Superblock* sb, Dentry* root, uint32_t flags) REQUIRES(g_vfs_lock);
 // Frees a mount that has no references and is attached nowhere.
-void mount_release_if_unused(Mount* mount);
+void mount_release_if_unused(Mount* mount) REQUIRES(g_vfs_lock);
 
-FsType* find_fs_type(const char* name);
+FsType* find_fs_type(const char* name) REQUIRES(g_vfs_lock);
 // Checks a module's table; `problem` names the field and its value.
 Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, size_t size);
-uint32_t next_mount_id();
+uint32_t next_mount_id() REQUIRES(g_vfs_lock);
 
 // ---- attributes and permissions (attr.cpp)
-Result<keel_vfs_attr> get_attr(const Dentry* dentry);
+Result<keel_vfs_attr> get_attr(const Dentry* dentry) REQUIRES(g_vfs_lock);
 // mask: 4 read, 2 write, 1 execute/search.
-Result<void> check_access(const VfsContext& context, const Dentry* dentry, unsigned mask);
-Result<void> check_writable_mount(const Mount* mount);
+Result<void> check_access(const VfsContext& context, const Dentry* dentry, unsigned mask) REQUIRES(g_vfs_lock);
+Result<void> check_writable_mount(const Mount* mount) REQUIRES(g_vfs_lock);
 Error fs_error(int32_t result);
 
 // ---- path walk (walk.cpp)
@@ -182,7 +183,7 @@ enum WalkFlags : uint32_t {
     kWalkDirectory = 2,  // the result must be a directory
     kWalkMountpoint = 4, // go to the topmost mount on the result (umount, pivot_root)
 };
-Result<Path> walk(VfsContext& context, const char* path, uint32_t flags);
+Result<Path> walk(VfsContext& context, const char* path, uint32_t flags) REQUIRES(g_vfs_lock);
 // All but the last component: the parent directory and the last name
 // (pointing into `path`). A path ending in "/" still names its last
 // component ("a/b/" -> "b"), with `trailing_slash` set; "." and ".." are
@@ -197,58 +198,58 @@ struct ParentWalk {
         return (name_length == 1 && name[0] == '.') || (name_length == 2 && name[0] == '.' && name[1] == '.');
     }
 };
-Result<ParentWalk> walk_parent(VfsContext& context, const char* path);
+Result<ParentWalk> walk_parent(VfsContext& context, const char* path) REQUIRES(g_vfs_lock);
 // The child `name` of directory `parent` (cache, then the filesystem), or ENOENT.
-Result<Dentry*> lookup_child(Dentry* parent, const char* name, size_t length);
+Result<Dentry*> lookup_child(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The mount on top of `path`, repeatedly (a path inside the mounted root).
-void follow_mounts(Path& path);
-Mount* mount_on(const Path& path);
+void follow_mounts(Path& path) REQUIRES(g_vfs_lock);
+Mount* mount_on(const Path& path) REQUIRES(g_vfs_lock);
 
 // ---- names (names.cpp), shared with file.cpp
 // Creates a regular file `at.name` (which must not exist); returns it held.
-Result<Dentry*> create_file(VfsContext& context, const ParentWalk& at, uint32_t mode);
-Result<void> truncate_dentry(VfsContext& context, const Path& path, uint64_t size);
-Result<VfsStat> stat_path(const Path& path);
+Result<Dentry*> create_file(VfsContext& context, const ParentWalk& at, uint32_t mode) REQUIRES(g_vfs_lock);
+Result<void> truncate_dentry(VfsContext& context, const Path& path, uint64_t size) REQUIRES(g_vfs_lock);
+Result<VfsStat> stat_path(const Path& path) REQUIRES(g_vfs_lock);
 
 // ---- contexts (context.cpp)
-IntrusiveList<VfsContext, &VfsContext::node>& all_contexts();
+IntrusiveList<VfsContext, &VfsContext::node>& all_contexts() REQUIRES(g_vfs_lock);
 // `path` as seen from `root`: "/a/b", "/" for the root itself,
 // "(unreachable)/x" when it is not below `root` (Linux's getcwd and d_path).
-Result<size_t> path_to_string(const Path& root, const Path& path, char* buffer, size_t size);
+Result<size_t> path_to_string(const Path& root, const Path& path, char* buffer, size_t size) REQUIRES(g_vfs_lock);
 
 // ---- namespaces (namespace.cpp)
-void namespace_put(Namespace* ns);
+void namespace_put(Namespace* ns) REQUIRES(g_vfs_lock);
 // Attaches `mount` at `mountpoint` (or as the namespace's root), taking the
 // references the tree holds, and adds it to the namespace's list.
-void attach_mount(Namespace* ns, Mount* mount, const Path* mountpoint);
+void attach_mount(Namespace* ns, Mount* mount, const Path* mountpoint) REQUIRES(g_vfs_lock);
 // The reverse; the mount keeps its own references (the caller releases it
 // with mount_release_if_unused once done with it).
-void detach_mount(Mount* mount);
+void detach_mount(Mount* mount) REQUIRES(g_vfs_lock);
 // Detaches every mount on the list (taken off their namespace's list
 // already) from the tree and frees those no one uses, except `keep`.
-void dissolve(IntrusiveList<Mount, &Mount::ns_node>& doomed, Mount* keep);
+void dissolve(IntrusiveList<Mount, &Mount::ns_node>& doomed, Mount* keep) REQUIRES(g_vfs_lock);
 // Is `dentry` `ancestor` or below it (same superblock)?
-bool is_subdir(const Dentry* dentry, const Dentry* ancestor);
+bool is_subdir(const Dentry* dentry, const Dentry* ancestor) REQUIRES(g_vfs_lock);
 // Is (mount, dentry) at or below `root`, going up through mountpoints?
-bool is_path_reachable(Mount* mount, const Dentry* dentry, const Path& root);
+bool is_path_reachable(Mount* mount, const Dentry* dentry, const Path& root) REQUIRES(g_vfs_lock);
 // A copy of `source` (its superblock, rooted at `root`) and, with
 // `recursive`, of every mount below `root`, attached to one another but to
 // no namespace; nullptr when out of memory or past kVfsMaxMounts (nothing
 // is left behind). Each copied mount's `copy` points at its copy until
 // clear_copies(source).
-Mount* copy_tree(Mount* source, Dentry* root, bool recursive);
-void clear_copies(Mount* source);
+Mount* copy_tree(Mount* source, Dentry* root, bool recursive) REQUIRES(g_vfs_lock);
+void clear_copies(Mount* source) REQUIRES(g_vfs_lock);
 // `top` and every mount below it, pre-order, onto `out` (off their
 // namespace's list).
-void collect_subtree(Mount* top, IntrusiveList<Mount, &Mount::ns_node>& out);
+void collect_subtree(Mount* top, IntrusiveList<Mount, &Mount::ns_node>& out) REQUIRES(g_vfs_lock);
 // Attaches a copied tree into `ns` at `mountpoint` (null: as its root).
-void attach_tree(Namespace* ns, Mount* top, const Path* mountpoint);
+void attach_tree(Namespace* ns, Mount* top, const Path* mountpoint) REQUIRES(g_vfs_lock);
 
 // ---- the global state
-Namespace*& initial_namespace();
-uint32_t& live_dentries();
-uint32_t& live_mounts();
-uint32_t& live_superblocks();
-uint32_t& live_files();
+Namespace*& initial_namespace() REQUIRES(g_vfs_lock);
+uint32_t& live_dentries() REQUIRES(g_vfs_lock);
+uint32_t& live_mounts() REQUIRES(g_vfs_lock);
+uint32_t& live_superblocks() REQUIRES(g_vfs_lock);
+uint32_t& live_files() REQUIRES(g_vfs_lock);
 
 } // namespace keel::vfs

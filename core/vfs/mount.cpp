@@ -27,8 +27,8 @@ Result<void> check_live(const Path& path)
     return {};
 }
 
-Result<void> new_mount(
-    VfsContext& context, const Path& target, const char* source, const char* fstype, uint32_t flags, const char* data)
+Result<void> new_mount(VfsContext& context, const Path& target, const char* source, const char* fstype, uint32_t flags,
+    const char* data) REQUIRES(g_vfs_lock)
 {
     if (!fstype)
         return Err(Error::EINVAL);
@@ -48,6 +48,7 @@ Result<void> new_mount(
 }
 
 Result<void> bind_mount(VfsContext& context, const Path& target, const char* source, uint32_t flags)
+    REQUIRES(g_vfs_lock)
 {
     HeldPath from { TRY(walk(context, source, kWalkFollow)) };
     TRY(check_in_namespace(context, from.path.mount));
@@ -61,7 +62,7 @@ Result<void> bind_mount(VfsContext& context, const Path& target, const char* sou
     return {};
 }
 
-Result<void> move_mount(VfsContext& context, const Path& target, const char* source)
+Result<void> move_mount(VfsContext& context, const Path& target, const char* source) REQUIRES(g_vfs_lock)
 {
     HeldPath from { TRY(walk(context, source, kWalkFollow | kWalkMountpoint)) };
     Mount* mount = from.path.mount;
@@ -81,7 +82,7 @@ Result<void> move_mount(VfsContext& context, const Path& target, const char* sou
     return {};
 }
 
-Result<void> remount(VfsContext& context, const Path& target, uint32_t flags, const char* data)
+Result<void> remount(VfsContext& context, const Path& target, uint32_t flags, const char* data) REQUIRES(g_vfs_lock)
 {
     Mount* mount = target.mount;
     if (!path_is_mount_root(target))
@@ -216,7 +217,7 @@ Result<void> vfs_pivot_root(VfsContext& context, const char* new_root, const cha
 
     // Every context whose root or working directory was the old root now
     // uses the new one (Linux's chroot_fs_refs).
-    auto retarget = [&](VfsContext& each) {
+    auto retarget = [&](VfsContext& each) REQUIRES(g_vfs_lock) {
         if (each.root == root.path) {
             path_put(each.root);
             each.root = path_get(fresh.path);

@@ -1,13 +1,13 @@
 // The initial namespace and its root mount (boot), unshare(CLONE_NEWNS),
 // and the mount listing (/proc/self/mountinfo).
-#include "lib/format.h"
+#include "lib/base/format.h"
 #include "vfs/internal.h"
 
 namespace keel::vfs {
 
 namespace {
 
-void move_context_paths(VfsContext& context, const Path& from, const Path& to)
+void move_context_paths(VfsContext& context, const Path& from, const Path& to) REQUIRES(g_vfs_lock)
 {
     if (context.root == from) {
         path_put(context.root);

@@ -29,7 +29,7 @@ struct HeldDentry {
 
 // Checks for creating a name in the parent: a live, writable, searchable
 // directory on a writable mount.
-Result<void> may_create(VfsContext& context, const ParentWalk& at)
+Result<void> may_create(VfsContext& context, const ParentWalk& at) REQUIRES(g_vfs_lock)
 {
     Dentry* dir = at.parent.dentry;
     if (!dir->hashed && !dir->is_root())
@@ -40,7 +40,7 @@ Result<void> may_create(VfsContext& context, const ParentWalk& at)
 }
 
 // The existing child for unlink/rmdir/rename, with the sticky-bit rule.
-Result<Dentry*> existing_child(VfsContext& context, const ParentWalk& at)
+Result<Dentry*> existing_child(VfsContext& context, const ParentWalk& at) REQUIRES(g_vfs_lock)
 {
     Dentry* child = TRY(lookup_child(at.parent.dentry, at.name, at.name_length));
     if (context.uid != 0) {
@@ -56,6 +56,7 @@ Result<Dentry*> existing_child(VfsContext& context, const ParentWalk& at)
 }
 
 Result<void> create_node(VfsContext& context, const char* path, uint32_t mode, uint32_t rdev, bool is_mkdir)
+    REQUIRES(g_vfs_lock)
 {
     HeldParent at { TRY(walk_parent(context, path)) };
     if (at.walk.is_dot_or_dotdot())
@@ -158,8 +159,8 @@ Result<void> vfs_mknod(VfsContext& context, const char* path, uint32_t mode, uin
 
 // The end of unlink and rmdir: permission, not a mount point, then the
 // filesystem's operation (`op`: unlink or rmdir) and the name's removal.
-Result<void> remove_child(
-    VfsContext& context, const HeldParent& at, Dentry* child, keel_fs_unlink_fn keel_fs_type_ops::*op)
+Result<void> remove_child(VfsContext& context, const HeldParent& at, Dentry* child,
+    keel_fs_unlink_fn keel_fs_type_ops::*op) REQUIRES(g_vfs_lock)
 {
     TRY(may_create(context, at.walk));
     if (child->mounted)

@@ -7,14 +7,14 @@ namespace keel::vfs {
 
 namespace {
 
-uint32_t g_live_dentries = 0;
-uint32_t g_live_mounts = 0;
-uint32_t g_live_superblocks = 0;
-uint32_t g_live_files = 0;
-uint32_t g_next_mount_id = 1;
-uint32_t g_next_dev = 1;
+uint32_t g_live_dentries GUARDED_BY(g_vfs_lock) = 0;
+uint32_t g_live_mounts GUARDED_BY(g_vfs_lock) = 0;
+uint32_t g_live_superblocks GUARDED_BY(g_vfs_lock) = 0;
+uint32_t g_live_files GUARDED_BY(g_vfs_lock) = 0;
+uint32_t g_next_mount_id GUARDED_BY(g_vfs_lock) = 1;
+uint32_t g_next_dev GUARDED_BY(g_vfs_lock) = 1;
 
-void free_dentry(Dentry* dentry)
+void free_dentry(Dentry* dentry) REQUIRES(g_vfs_lock)
 {
     Superblock* sb = dentry->sb;
     if (dentry->node)
@@ -36,7 +36,7 @@ void free_dentry(Dentry* dentry)
 // deeper than a kernel stack allows recursion. Nothing below may be in use
 // (the superblock's last mount is gone); if something is, it is left alone
 // and leaks rather than being freed under its user.
-void prune_children(Dentry* top)
+void prune_children(Dentry* top) REQUIRES(g_vfs_lock)
 {
     Dentry* node = top;
     for (;;) {

@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/new.h"
-#include "lib/result.h"
-#include "lib/utility.h"
+#include "lib/base/new.h"
+#include "lib/base/result.h"
+#include "lib/base/utility.h"
+#include "sync/thread_safety.h"
 
 namespace keel::vfs {
 
@@ -22,8 +23,12 @@ uint64_t platform_now_ns();
 // open files' positions and every filesystem operation). Filesystems then
 // need no locks of their own, at the price of no parallelism inside the
 // VFS, which a two-core kernel with one console can afford for now.
-void platform_lock();
-void platform_unlock();
+// To the thread-safety analysis the lock is g_vfs_lock: the VFS's state is
+// GUARDED_BY it and its internal functions REQUIRE it (internal.h).
+class CAPABILITY("vfs lock") VfsLock { };
+extern VfsLock g_vfs_lock;
+void platform_lock() ACQUIRE(g_vfs_lock);
+void platform_unlock() RELEASE(g_vfs_lock);
 
 // Keeps the module that registered a filesystem type (`owner`, what the
 // registration recorded) loaded while a superblock of that type exists.
@@ -32,10 +37,10 @@ void platform_unlock();
 void platform_pin_owner(void* owner);
 void platform_unpin_owner(void* owner);
 
-class LockGuard {
+class SCOPED_CAPABILITY LockGuard {
 public:
-    LockGuard() { platform_lock(); }
-    ~LockGuard() { platform_unlock(); }
+    LockGuard() ACQUIRE(g_vfs_lock) { platform_lock(); }
+    ~LockGuard() RELEASE() { platform_unlock(); }
     LockGuard(const LockGuard&) = delete;
     LockGuard& operator=(const LockGuard&) = delete;
 };

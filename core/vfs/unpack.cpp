@@ -1,8 +1,8 @@
 #include "vfs/unpack.h"
 
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/cpio/cpio.h"
-#include "lib/format.h"
-#include "lib/string.h"
 #include "vfs/platform.h"
 
 namespace keel {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/result.h"
+#include "lib/base/result.h"
 #include "vfs/vfs.h"
 
 namespace keel {

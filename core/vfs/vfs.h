@@ -17,7 +17,7 @@
 
 #include <keel/keel.h>
 
-#include "lib/result.h"
+#include "lib/base/result.h"
 
 namespace keel {
 

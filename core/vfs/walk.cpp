@@ -18,14 +18,14 @@ struct WalkBuffers {
     char spliced[kVfsPathMax];
 };
 
-void set_path(Path& path, const Path& value)
+void set_path(Path& path, const Path& value) REQUIRES(g_vfs_lock)
 {
     Path old = path;
     path = path_get(value);
     path_put(old);
 }
 
-void step_up(VfsContext& context, Path& current)
+void step_up(VfsContext& context, Path& current) REQUIRES(g_vfs_lock)
 {
     Path at = path_get(current);
     for (;;) {
@@ -48,7 +48,7 @@ void step_up(VfsContext& context, Path& current)
     path_put(at);
 }
 
-Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uint32_t flags)
+Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uint32_t flags) REQUIRES(g_vfs_lock)
 {
     if (length == 0)
         return Err(Error::ENOENT);

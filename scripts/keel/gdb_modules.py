@@ -28,10 +28,14 @@ stopped in the middle of a continue. See docs/debugging.md.
 
 import contextlib
 import os
-import struct
+import sys
 import tempfile
 
 import gdb
+
+# GDB sources this file as a script: make its package (scripts/keel) importable.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from keel import elf  # noqa: E402
 
 KERNEL_BASE = 0xFFFFFFFF80000000  # the kernel runs in the higher half (arch/x86_64)
 HOOK = "keel_gdb_modules_changed"
@@ -53,36 +57,18 @@ def info(message):
 def modinfo_name(path):
     """The `name=` entry of a .kmod's Keel modinfo notes, or None.
 
-    Only what is needed is parsed (ELF64 little-endian program headers and
-    PT_NOTE contents); anything out of bounds just means "no name".
+    The notes are read through the program headers (PT_NOTE), as the loader
+    reads them; a file that is not a readable module just has no name.
     """
     try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError:
+        notes = elf.read(path).segment_notes()
+    except (OSError, elf.ElfError):
         return None
-    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        return None
-    phoff, = struct.unpack_from("<Q", data, 32)
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    if phentsize < 56 or phoff + phentsize * phnum > len(data):
-        return None
-    for index in range(phnum):
-        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + index * phentsize)
-        if p_type != 4 or p_offset + p_filesz > len(data):  # PT_NOTE
-            continue
-        position, end = p_offset, p_offset + p_filesz
-        while position + 12 <= end:
-            namesz, descsz, note_type = struct.unpack_from("<III", data, position)
-            name_start = position + 12
-            desc_start = name_start + ((namesz + 3) & ~3)
-            position = desc_start + ((descsz + 3) & ~3)
-            if position > end:
-                break
-            if note_type == 1 and data[name_start:name_start + namesz] == b"Keel\0":
-                text = data[desc_start:desc_start + descsz].split(b"\0")[0]
-                if text.startswith(b"name="):
-                    return text[5:].decode("ascii", "replace")
+    for name, note_type, text in notes:
+        if note_type == 1 and name == b"Keel\0":
+            text = text.split(b"\0")[0]
+            if text.startswith(b"name="):
+                return text[5:].decode("ascii", "replace")
     return None
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, HERE)
 import descriptions  # noqa: E402
 
 BUILD = os.environ["KEEL_BUILD"]
-KMODINFO = os.environ.get("KMODINFO", os.path.join(BUILD, "loader", "host", "kmodinfo"))
+KMODINFO = os.environ.get("KMODINFO", os.path.join(BUILD, "scripts", "tools", "kmodinfo"))
 CORE = os.path.join(BUILD, "core", "keel.elf")
 ABI_CHECK = os.path.join(ROOT, "scripts", "abi-check")
 failures = []

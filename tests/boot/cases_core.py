@@ -78,6 +78,31 @@ def mutex_and_fpu_state():
 
 
 @case
+def vmalloc_from_many_threads_keeps_every_mapping():
+    # Stress points preempt each thread between allocating a page table and
+    # installing it: unlocked page-table updates lose mappings here.
+    with boot() as vm:
+        vm.command_output("selftest race vmalloc 8", timeout=120)  # page tables stay: make them first
+        before = free_pages(vm)
+        for threads in (2, 4, 8):
+            out = vm.command_output(f"selftest race vmalloc {threads}", timeout=120)
+            check("lost 0 wrong 0 failed 0" in out and "PASS" in out, f"race vmalloc {threads}: {out}", vm)
+        check(free_pages(vm) == before, "pages leaked by the vmalloc race test", vm)
+
+
+@case
+def lock_order_inversion_panics_with_both_sites():
+    with boot() as vm:
+        vm.send("selftest lockorder")
+        status = vm.wait_exit(60)
+        check(status == 101, f"a lock-order inversion gave status {status}, not a panic", vm)
+        check(re.search(r"lock order: inversion\n\s+taking selftest outer \(rank 200\) at "
+                        r"selftest_lock_order_take_inner\+0x[0-9a-f]+/0x[0-9a-f]+\n\s+while holding selftest inner "
+                        r"\(rank 210\), taken at selftest_lock_order_take_inner\+0x[0-9a-f]+", vm.output),
+              "the panic does not name both locks and both acquisition sites", vm)
+
+
+@case
 def stack_overflow_hits_guard_page():
     with boot() as vm:
         vm.send("selftest fault stack")

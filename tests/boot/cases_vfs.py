@@ -176,7 +176,7 @@ def vfs_nullfs_is_one_instance():
 def archive_with_timestamp(timestamp, directory):
     """The default initramfs rebuilt with every entry's mtime set."""
     path = os.path.join(directory, "stamped.cpio")
-    subprocess.run([os.path.join(BUILD, "initramfs", "gen_init_cpio"), "-t", str(timestamp), "-o", path,
+    subprocess.run([os.path.join(BUILD, "scripts", "tools", "gen_init_cpio"), "-t", str(timestamp), "-o", path,
                     os.path.join(BUILD, "initramfs", "initramfs.spec")],
                    check=True, env=dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(ROOT, "initramfs")))
     return path

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "lib/cmdline.h"
+#include "lib/cmdline/cmdline.h"
 
 using namespace keel;
 

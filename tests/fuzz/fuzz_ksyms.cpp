@@ -11,7 +11,7 @@
 
 #include <vector>
 
-#include "lib/ksyms.h"
+#include "debug/ksyms.h"
 
 using namespace keel;
 

@@ -19,6 +19,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from keel import elf  # noqa: E402
+
 
 def run(command, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
@@ -27,34 +30,22 @@ def run(command, **kwargs):
     return result.stdout
 
 
-class Elf:
-    """Just enough ELF64 to find sections and program headers to corrupt."""
+class Patch:
+    """A module image being edited in place; its layout comes from
+    scripts/keel/elf.py, read before any edit."""
 
     def __init__(self, data):
+        self.layout = elf.Elf(bytes(data))
         self.data = bytearray(data)
-        self.phoff, = struct.unpack_from("<Q", data, 0x20)
-        self.shoff, = struct.unpack_from("<Q", data, 0x28)
-        self.phentsize, self.phnum, self.shentsize, self.shnum, self.shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
 
     def section(self, wanted):
-        strtab_offset = struct.unpack_from("<Q", self.data, self.shoff + self.shstrndx * self.shentsize + 0x18)[0]
-        for i in range(self.shnum):
-            base = self.shoff + i * self.shentsize
-            name, = struct.unpack_from("<I", self.data, base)
-            end = self.data.index(b"\0", strtab_offset + name)
-            if self.data[strtab_offset + name:end].decode() == wanted:
-                offset, size = struct.unpack_from("<QQ", self.data, base + 0x18)
-                return offset, size
-        raise KeyError(wanted)
+        section = self.layout.section(wanted)
+        if section is None:
+            raise KeyError(wanted)
+        return section.offset, section.size
 
-    def phdr(self, index):
-        return self.phoff + index * self.phentsize
-
-    def phdrs(self):
-        for i in range(self.phnum):
-            base = self.phdr(i)
-            p_type, p_flags = struct.unpack_from("<II", self.data, base)
-            yield i, base, p_type, p_flags
+    def segments(self):
+        return self.layout.segments
 
     def replace_string(self, section, old, new):
         assert len(old) == len(new)
@@ -116,8 +107,7 @@ def main():
                             ("footer", len(signed_hello) - 3)]:
         data = bytearray(signed_hello)
         if position is None:
-            elf = Elf(hello_image)
-            offset, size = elf.section(".text")
+            offset, size = Patch(hello_image).section(".text")
             position = offset + size // 2
         data[position] ^= 0x01
         write(out(f"hello-tampered-{label}.kmod"), data)
@@ -160,39 +150,36 @@ def main():
     # ELF problems, each re-signed with the build key so that validation,
     # not the signature check, is what refuses them.
     def corrupted(name, edit):
-        elf = Elf(hello_image)
-        edit(elf)
-        signed(sign_tool, key, bytes(elf.data), out(name))
+        patch = Patch(hello_image)
+        edit(patch)
+        signed(sign_tool, key, bytes(patch.data), out(name))
 
-    def relocation_type(elf):
-        offset, _ = elf.section(".rela.dyn")
-        struct.pack_into("<I", elf.data, offset + 8, 2)      # R_X86_64_PC32
+    def relocation_type(patch):
+        offset, _ = patch.section(".rela.dyn")
+        struct.pack_into("<I", patch.data, offset + 8, 2)    # R_X86_64_PC32
 
-    def writable_code(elf):
-        for _, base, p_type, p_flags in elf.phdrs():
-            if p_type == 1 and p_flags & 1:
-                struct.pack_into("<I", elf.data, base + 4, 7)
+    def writable_code(patch):
+        for segment in patch.segments():
+            if segment.type == elf.PT_LOAD and segment.flags & elf.PF_X:
+                struct.pack_into("<I", patch.data, segment.header_offset + 4, 7)
                 return
 
-    def interpreter(elf):
-        for _, base, p_type, _ in elf.phdrs():
-            if p_type == 0x6474E551:                          # PT_GNU_STACK -> PT_INTERP
-                struct.pack_into("<I", elf.data, base, 3)
+    def interpreter(patch):
+        for segment in patch.segments():
+            if segment.type == elf.PT_GNU_STACK:
+                struct.pack_into("<I", patch.data, segment.header_offset, elf.PT_INTERP)
                 return
 
-    def hash_mismatch(elf):
-        offset, _ = elf.section(".keel_kabi")
-        elf.data[offset + 8] ^= 0xFF                          # the first entry's hash
+    def hash_mismatch(patch):
+        offset, _ = patch.section(".keel_kabi")
+        patch.data[offset + 8] ^= 0xFF                        # the first entry's hash
 
-    def newer_node(elf):
-        elf.replace_string(".dynstr", b"KABI_CORE_1.0", b"KABI_CORE_1.7")
-        offset, size = elf.section(".keel_kabi")
-        chunk = bytes(elf.data[offset:offset + size])
-        position = chunk.find(b"KABI_CORE_1.0\0")
-        elf.data[offset + position:offset + position + 13] = b"KABI_CORE_1.7"
+    def newer_node(patch):
+        patch.replace_string(".dynstr", b"KABI_CORE_1.0", b"KABI_CORE_1.7")
+        patch.replace_string(".keel_kabi", b"KABI_CORE_1.0", b"KABI_CORE_1.7")
 
-    def unknown_symbol(elf):
-        elf.replace_string(".dynstr", b"keel_logf", b"keel_logz")
+    def unknown_symbol(patch):
+        patch.replace_string(".dynstr", b"keel_logf", b"keel_logz")
 
     corrupted("bad-relocation.kmod", relocation_type)
     corrupted("bad-wx-segment.kmod", writable_code)

@@ -74,7 +74,7 @@ def make_initramfs(scratch, files):
         f.write("\n".join(lines) + "\n")
     image = os.path.join(scratch, "vendor.cpio")
     env = dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(ROOT, "initramfs"))
-    run([os.path.join(BUILD, "initramfs", "gen_init_cpio"), "-o", image, spec], env=env)
+    run([os.path.join(BUILD, "scripts", "tools", "gen_init_cpio"), "-o", image, spec], env=env)
     return image
 
 

@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/buddy.h"
+#include "mm/buddy.h"
 
 using keel::BuddyAllocator;
 using keel::Error;

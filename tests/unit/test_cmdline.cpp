@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/cmdline.h"
+#include "lib/cmdline/cmdline.h"
 
 using keel::CmdlineIssue;
 using keel::CmdlineParam;

@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "lib/format.h"
+#include "lib/base/format.h"
 
 using keel::format;
 

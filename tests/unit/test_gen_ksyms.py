@@ -99,11 +99,11 @@ def main():
         stage1 = os.path.join(scratch, "stage1.elf")
         with open(stage1, "wb") as out:
             out.write(elf(KERNEL_SYMBOLS))
-        data = open(stage1, "rb").read()
+        image = gen_ksyms.elf.read(stage1)
 
         # The table with --base: version 2, offsets from the base, short names.
-        symbols = gen_ksyms.select_symbols(gen_ksyms.read_symbols(data))
-        blob = gen_ksyms.build_blob(symbols, gen_ksyms.symbol_value(data, "KERNEL_VIRT_BASE"))
+        symbols = gen_ksyms.select_symbols(gen_ksyms.read_symbols(image))
+        blob = gen_ksyms.build_blob(symbols, image.symbol_value("KERNEL_VIRT_BASE"))
         magic, version, base, entries, strings = decode(blob)
         check(magic == 0x4D59534B and version == 2, f"header {magic:#x} version {version}")
         check(base == BASE, f"base {base:#x}")

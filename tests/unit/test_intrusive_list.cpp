@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "lib/intrusive_list.h"
+#include "lib/base/intrusive_list.h"
 
 using keel::IntrusiveList;
 using keel::IntrusiveListNode;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/ksyms.h"
+#include "debug/ksyms.h"
 
 using keel::Error;
 using keel::SymbolInfo;

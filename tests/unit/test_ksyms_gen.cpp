@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "lib/ksyms.h"
+#include "debug/ksyms.h"
 
 extern "C" const unsigned char __ksyms_start[];
 extern "C" const unsigned char __ksyms_end[];

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/log_ring.h"
+#include "log/log_ring.h"
 
 using keel::LogRing;
 

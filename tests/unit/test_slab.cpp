@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/slab.h"
+#include "mm/slab.h"
 
 using keel::Error;
 using keel::Heap;

@@ -1,4 +1,4 @@
-// The kernel's string functions (core/lib/string.cpp), built here under
+// The kernel's string functions (core/lib/base/string.cpp), built here under
 // other names beside libc's and checked against libc's: every length and
 // alignment, and strings that end at the last byte before an unmapped page
 // (the word-at-a-time loops must not read into it).

@@ -6,7 +6,7 @@
  * protected mode, paging off, with %ebx holding the physical address of the
  * hvm_start_info structure. We build just enough page tables to reach the
  * higher half (identity + top-2-GiB views of the first GiB), switch to long
- * mode and call kernel_main(start_info_phys). The real page tables are built
+ * mode and call pvh_entry(start_info_phys) (arch/x86_64/entry.cpp). The real page tables are built
  * in C++ (arch/x86_64/paging.cpp).
  */
 
@@ -105,7 +105,7 @@ long_mode_entry:
 
     movabsq $boot_stack_top, %rsp
     movl %ebx, %edi                 /* zero-extends: start_info physical address */
-    movabsq $kernel_main, %rax
+    movabsq $pvh_entry, %rax
     xorl %ebp, %ebp                 /* terminates backtraces */
     pushq $0                        /* fake return address, keeps the ABI alignment */
     jmp *%rax

@@ -2,8 +2,8 @@
 
 #include <stdarg.h>
 
-#include "lib/format.h"
-#include "lib/string.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 
 namespace keel {
 

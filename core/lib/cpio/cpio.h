@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/result.h"
+#include "lib/base/result.h"
 
 namespace keel {
 

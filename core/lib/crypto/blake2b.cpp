@@ -9,8 +9,8 @@
 // shifts (see rotr) for the guest's sake.
 #include "lib/crypto/blake2b.h"
 
+#include "lib/base/string.h"
 #include "lib/crypto/bytes.h"
-#include "lib/string.h"
 
 namespace keel {
 

@@ -3,7 +3,7 @@
 // Carter and Dawson that the RFC quotes.
 #include "lib/crypto/curve25519.h"
 
-#include "arch/field51.h"
+#include "crypto_arch/field51.h"
 #include "lib/crypto/bytes.h"
 #include "lib/crypto/field51_portable.h"
 
@@ -20,14 +20,14 @@ void fold_top(Fe& h, u128 top)
     h.v[1] += uint64_t(low >> 51);
 }
 
-// Multiplication and squaring come from arch/field51.h: assembly on
+// Multiplication and squaring come from crypto_arch/field51.h: assembly on
 // x86_64 (the header says why), field51_portable.h elsewhere.
 // Inlined into doubling and into the runs of squarings in exponentiation:
 // under QEMU the calls would cost about 6% of a verification.
 [[gnu::always_inline]] inline Fe square(const Fe& a)
 {
     Fe h;
-    fold_top(h, arch::field51_square(h.v, a.v));
+    fold_top(h, crypto_arch::field51_square(h.v, a.v));
     return h;
 }
 
@@ -36,7 +36,7 @@ void fold_top(Fe& h, u128 top)
 Fe fe_mul(const Fe& a, const Fe& b)
 {
     Fe h;
-    fold_top(h, arch::field51_mul(h.v, a.v, b.v));
+    fold_top(h, crypto_arch::field51_mul(h.v, a.v, b.v));
     return h;
 }
 

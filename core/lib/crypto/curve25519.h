@@ -8,7 +8,7 @@
 // Field elements are five 51-bit limbs; products use unsigned __int128,
 // which x86_64 multiplies natively (only 128-bit *division* would need
 // compiler-rt, and nothing here divides). Multiplication and squaring come
-// from arch/field51.h (on x86_64 in assembly, which that header explains).
+// from crypto_arch/field51.h (on x86_64 in assembly, which that header explains).
 #pragma once
 
 #include <stddef.h>
@@ -109,7 +109,7 @@ inline Fe fe_sub_lazy(const Fe& a, const Fe& b)
 [[gnu::noinline]] Fe fe_mul(const Fe& a, const Fe& b);
 [[gnu::noinline]] Fe fe_sq(const Fe& a);
 // The same through field51_portable.h, which is what fe_mul and fe_sq are
-// where arch/field51.h has nothing faster; the tests compare the two.
+// where crypto_arch/field51.h has nothing faster; the tests compare the two.
 Fe fe_mul_portable(const Fe& a, const Fe& b);
 Fe fe_sq_portable(const Fe& a);
 Fe fe_invert(const Fe& z);

@@ -24,10 +24,10 @@
 // (b); keys without it take the full-length path.
 #include "lib/crypto/ed25519.h"
 
+#include "lib/base/string.h"
 #include "lib/crypto/bytes.h"
 #include "lib/crypto/ed25519_scalar.h"
 #include "lib/crypto/sha512.h"
-#include "lib/string.h"
 
 namespace keel {
 

@@ -1,7 +1,7 @@
 #include "lib/crypto/endorsement.h"
 
+#include "lib/base/string.h"
 #include "lib/crypto/bytes.h"
-#include "lib/string.h"
 
 namespace keel {
 

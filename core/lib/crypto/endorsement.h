@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/result.h"
 #include "lib/crypto/keys.h"
-#include "lib/result.h"
 
 namespace keel {
 

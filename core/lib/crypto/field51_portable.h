@@ -1,6 +1,6 @@
 // Multiplication and squaring of field elements mod p = 2^255 - 19 held as
 // five 51-bit limbs, in plain C++ with 128-bit products: the reference for
-// every architecture's arch/field51.h (x86_64's is assembly, and the tests
+// every architecture's crypto_arch/field51.h (x86_64's is assembly, and the tests
 // compare it with this), and the implementation where there is no other.
 //
 // Both write the five 51-bit limbs of the result's columns, each column's

@@ -2,9 +2,9 @@
 
 #include <stdarg.h>
 
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/crypto/sha512.h"
-#include "lib/format.h"
-#include "lib/string.h"
 
 namespace keel {
 

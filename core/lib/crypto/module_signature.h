@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/result.h"
 #include "lib/crypto/blake2b.h"
 #include "lib/crypto/keys.h"
 #include "lib/crypto/sha512.h"
-#include "lib/result.h"
 
 namespace keel {
 

@@ -1,7 +1,7 @@
 // SHA-256 as FIPS 180-4 sections 5.1.1, 5.3.3 and 6.2 describe it.
 #include "lib/crypto/sha256.h"
 
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel {
 

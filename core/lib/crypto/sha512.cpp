@@ -1,7 +1,7 @@
 // SHA-512 as FIPS 180-4 sections 5.1.2, 5.3.5 and 6.4 describe it.
 #include "lib/crypto/sha512.h"
 
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel {
 

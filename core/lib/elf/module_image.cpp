@@ -4,8 +4,8 @@
 // module_metadata.cpp.
 #include "lib/elf/module_image.h"
 
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 
 namespace keel {
 

@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/elf/diagnostic.h"
+#include "lib/base/diagnostic.h"
+#include "lib/base/result.h"
 #include "lib/elf/elf.h"
-#include "lib/result.h"
 
 namespace keel {
 

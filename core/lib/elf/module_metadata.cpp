@@ -3,8 +3,8 @@
 // import hashes (docs/module-format.md describes both formats).
 #include "lib/elf/module_image.h"
 
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 
 namespace keel {
 

@@ -2,9 +2,9 @@
 // init/fini arrays, with their accessors.
 #include "lib/elf/module_image.h"
 
-#include "lib/format.h"
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 
 namespace keel {
 

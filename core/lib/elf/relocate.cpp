@@ -1,6 +1,6 @@
 #include "lib/elf/relocate.h"
 
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel {
 

@@ -1,7 +1,7 @@
 #include "lib/kabi/kabi_table.h"
 
-#include "lib/string.h"
-#include "lib/utility.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 
 namespace keel {
 

@@ -226,14 +226,14 @@ def generate_impl_header(abi: Abi) -> str:
         "",
         "#include <keel/keel.h>",
         "",
-        "#include \"lib/string.h\"",
+        "#include \"lib/base/string.h\"",
         "",
         '#ifdef __cplusplus\nextern "C" {\n#endif',
         "",
     ]
     for function in abi.exports_sorted():
         if function.impl == function.name and function.is_default:
-            continue  # declared by keel.h, or the kernel's lib/string.h for libc names
+            continue  # declared by keel.h, or the kernel's lib/base/string.h for libc names
         out += comment(f"Implements {function.versioned_name}.")
         out.append(function_declaration(function, function.impl))
     out += ["", "#ifdef __cplusplus\n}\n#endif", ""]

@@ -52,14 +52,14 @@ def generate_exports(abi: Abi, host_test: bool = False) -> str:
 
 
 def generate_kernel_errno(abi: Abi) -> str:
-    """The core's keel::Error (lib/errno_table.h, included by lib/errno.h):
+    """The core's keel::Error (lib/errno_table.h, included by lib/base/errno.h):
     the description's errno table as an enum class, the list of names for
-    lib/errno.h to take away from a hosted C library, and an X-macro for
+    lib/base/errno.h to take away from a hosted C library, and an X-macro for
     error_name() and error_description()."""
     out = [
         "// lib/errno_table.h: keel::Error, the ABI description's errno table.",
         f"// {GENERATED}",
-        "// Include lib/errno.h, which includes this after <errno.h> on hosted builds.",
+        "// Include lib/base/errno.h, which includes this after <errno.h> on hosted builds.",
         "#pragma once",
         "",
         "// The C library's errno macros would turn Error::ENOMEM into Error::12.",

@@ -14,8 +14,8 @@
 
 #include <openssl/evp.h>
 
+#include "lib/base/errno.h"
 #include "lib/crypto/keys.h"
-#include "lib/errno.h"
 
 using Bytes = std::vector<uint8_t>;
 

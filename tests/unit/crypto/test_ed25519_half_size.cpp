@@ -13,9 +13,9 @@
 #include "lib/crypto/ed25519.h"
 #include "lib/crypto/ed25519_scalar.h"
 #include "lib/crypto/keys.h"
-// The fallback arch/field51.h, for architectures without their own; built
+// The fallback crypto_arch/field51.h, for architectures without their own; built
 // here so that it keeps compiling where this machine has an assembly one.
-#include "lib/crypto/portable/arch/field51.h"
+#include "lib/crypto/portable/crypto_arch/field51.h"
 
 using keel::Ed25519PublicKey;
 using keel::Ed25519Status;
@@ -135,11 +135,11 @@ TEST_CASE(
     for (size_t i = 0; i < inputs.size(); i += 97) {
         Fe h;
         uint64_t b[5] = { 3, 1, 4, 1, 5 };
-        unsigned __int128 top = keel::arch::field51_mul(h.v, inputs[i].v, b);
+        unsigned __int128 top = keel::crypto_arch::field51_mul(h.v, inputs[i].v, b);
         Fe expected;
         REQUIRE(top == keel::field51_portable::mul(expected.v, inputs[i].v, b));
         REQUIRE(same_limbs(h, expected));
-        top = keel::arch::field51_square(h.v, inputs[i].v);
+        top = keel::crypto_arch::field51_square(h.v, inputs[i].v);
         REQUIRE(top == keel::field51_portable::square(expected.v, inputs[i].v));
         REQUIRE(same_limbs(h, expected));
     }

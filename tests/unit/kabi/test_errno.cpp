@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "lib/errno.h"
+#include "lib/base/errno.h"
 
 using keel::Error;
 

@@ -16,8 +16,10 @@ import tomllib
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts", "abi"))
-from keelabi import elf, gen_c, gen_kernel, gen_link, gen_rust, model  # noqa: E402
+SCRIPTS = os.path.join(HERE, "..", "..", "..", "scripts")
+sys.path[:0] = [os.path.join(SCRIPTS, "abi"), SCRIPTS]
+from keel import elf  # noqa: E402
+from keelabi import gen_c, gen_kernel, gen_link, gen_rust, model  # noqa: E402
 
 DESCRIPTION, COMPAT, CLANG = sys.argv[1:4]
 TOOL = os.path.join(HERE, "..", "..", "..", "scripts", "abi", "keel-abi.py")

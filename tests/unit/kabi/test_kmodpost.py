@@ -13,8 +13,8 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "abi"))
-from keelabi import elf  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from keel import elf  # noqa: E402
 
 KMODPOST, SYMVERS, MODULES = sys.argv[1], sys.argv[2], sys.argv[3:]
 
@@ -35,10 +35,10 @@ def run(*args):
 def allocated_bytes(image):
     """Program headers and every allocated section's bytes: what the loader
     maps, which kmodpost must not change."""
-    result = [image.data[64 : 64 + 56 * int.from_bytes(image.data[56:58], "little")]]
+    result = [image.segments]
     for section in image.sections:
-        if section.flags & 2 and section.type != 8:  # SHF_ALLOC, not NOBITS
-            result.append((section.name, image.data[section.offset : section.offset + section.size]))
+        if section.flags & elf.SHF_ALLOC and section.type != elf.SHT_NOBITS:
+            result.append((section.name, image.contents(section)))
     return result
 
 

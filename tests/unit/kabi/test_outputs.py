@@ -9,12 +9,11 @@ Usage: test_outputs.py LIBKEEL_SO SYMVERS MODULE...
 """
 
 import os
-import struct
 import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "abi"))
-from keelabi import elf  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from keel import elf  # noqa: E402
 
 STUB, SYMVERS, MODULES = sys.argv[1], sys.argv[2], sys.argv[3:]
 PARAM_SIZES = {"bool": 1, "int": 8, "uint": 8}
@@ -27,15 +26,7 @@ def symvers():
 
 def notes(image):
     """(name, type, descriptor) of every note in .note.keel."""
-    data = image.section_bytes(".note.keel")
-    result, at = [], 0
-    while at < len(data):
-        namesz, descsz, type_ = struct.unpack_from("<III", data, at)
-        name = data[at + 12 : at + 12 + namesz]
-        desc_at = at + 12 + (namesz + 3) // 4 * 4
-        result.append((name, type_, data[desc_at : desc_at + descsz]))
-        at = desc_at + (descsz + 3) // 4 * 4
-    return result
+    return elf.notes(image.section_bytes(".note.keel"))
 
 
 class StubTest(unittest.TestCase):
@@ -94,13 +85,7 @@ class ModuleTest(unittest.TestCase):
                 self.assertEqual(info["license"], "MIT")
                 exported = {s.name: s for s in image.dynamic_symbols() if s.defined}
                 self.assertIn("keel_module_init", exported)
-                symbols_by_name = {}
-                dynsym = next(s for s in image.sections if s.type == elf.SHT_DYNSYM)
-                strtab = image.sections[dynsym.link]
-                for index in range(1, dynsym.size // 24):
-                    name_offset, _info, _other, _shndx, _value, size = struct.unpack_from("<IBBHQQ", image.data, dynsym.offset + 24 * index)
-                    end = image.data.index(b"\0", strtab.offset + name_offset)
-                    symbols_by_name[image.data[strtab.offset + name_offset : end].decode()] = size
+                symbols_by_name = {s.name: s.size for s in image.dynamic_symbols()}
                 self.assertTrue(parms)
                 for parm in parms:
                     name, type_, description = parm.split(":", 2)

@@ -49,14 +49,17 @@ void platform_free(void* pointer)
 
 uint64_t platform_now_ns() { return g_clock++; }
 
-void platform_lock()
+VfsLock g_vfs_lock;
+
+// The capability is modelled by g_locked.
+void platform_lock() NO_THREAD_SAFETY_ANALYSIS
 {
     if (g_locked)
         abort(); // a VFS entry point called from inside another
     g_locked = true;
 }
 
-void platform_unlock() { g_locked = false; }
+void platform_unlock() NO_THREAD_SAFETY_ANALYSIS { g_locked = false; }
 
 void platform_pin_owner(void* owner)
 {

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "lib/result.h"
+#include "lib/base/result.h"
 
 namespace keel::arch {
 

@@ -1,0 +1,22 @@
+// The console's own process context: its working directory, root and
+// mount namespace, which the file and mount commands use (cd in one
+// command is seen by the next, unshare -m gives the console a private
+// mount tree).
+#pragma once
+
+#include "lib/base/errno.h"
+#include "vfs/vfs.h"
+
+namespace keel {
+
+// nullptr when there is no root filesystem.
+VfsContext* console_vfs_context();
+
+// strerror(): "No such file or directory" for ENOENT.
+const char* vfs_error_text(Error error);
+// Prints "COMMAND: WHAT 'PATH': TEXT (ENAME)" and returns 1.
+int console_vfs_failure(const char* command, const char* what, const char* path, Error error);
+// The console context, or a message and nullptr.
+VfsContext* console_vfs_context_or_complain(const char* command);
+
+} // namespace keel

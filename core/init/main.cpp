@@ -1,0 +1,121 @@
+// kernel_main: bring the core up in dependency order, then become the idle
+// thread while the console runs.
+#include "arch/boot.h"
+#include "arch/cpu.h"
+#include "arch/irq.h"
+#include "arch/memory_layout.h"
+#include "arch/paging.h"
+#include "boot/boot_info.h"
+#include "boot/initramfs.h"
+#include "boot/params.h"
+#include "console/console.h"
+#include "debug/panic.h"
+#include "debug/selftest.h"
+#include "init/boot_stages.h"
+#include "init/kernel_main.h"
+#include "init/memory_map.h"
+#include "init/root_mount.h"
+#include "loader/keyring.h"
+#include "loader/loader.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "mm/pmm.h"
+#include "sched/thread.h"
+#include "time/clock.h"
+
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+namespace keel {
+
+namespace {
+
+constexpr unsigned kTickHz = 1000;
+// A copy the core may change (memmap= reserves ranges in it).
+BootInfo g_boot_info;
+
+void run_constructors()
+{
+    for (auto* constructor = __init_array_start; constructor != __init_array_end; constructor++)
+        (*constructor)();
+}
+
+void timer_tick(arch::InterruptFrame&)
+{
+    scheduler_tick(time::monotonic_ns());
+    arch::end_of_interrupt();
+    preempt_if_needed();
+}
+
+void report_initramfs(const BootInfo& boot)
+{
+    if (!boot.has_initrd)
+        log_warn("initramfs: none given (no -initrd); only built-in features are available");
+    else if (boot.initrd_size == 0)
+        log_err("initramfs: the archive is empty (zero length); ignored");
+    else {
+        log_info("initramfs: %llu bytes at %#llx", (unsigned long long)boot.initrd_size,
+            (unsigned long long)boot.initrd_phys);
+        set_initramfs_image(
+            { static_cast<const uint8_t*>(arch::phys_to_virt(boot.initrd_phys)), size_t(boot.initrd_size) });
+    }
+}
+
+} // namespace
+
+[[noreturn]] void kernel_main(const BootInfo& boot)
+{
+    run_constructors();
+    g_boot_info = boot;
+
+    // The command line first, so that loglevel= governs every message.
+    parse_kernel_params(g_boot_info.cmdline);
+    log_info("Keel 0.1.0 (%s) booting", arch::kName);
+    if (g_boot_info.problem)
+        panic("boot: unusable boot information: %s", g_boot_info.problem);
+    set_panic_timeout(kernel_params().panic);
+    log_info("Command line: %s", saved_command_line());
+    if (g_boot_info.cmdline_truncated)
+        log_err("cmdline: longer than %zu bytes; truncated", BootInfo::kMaxCmdline - 1);
+    apply_memmap_parameter(g_boot_info);
+    log_memory_map(g_boot_info);
+
+    arch::cpu_init();
+    mark_boot_stage("early");
+
+    if (auto result = pmm_init(g_boot_info, arch::kBootMappedPhys); result.is_error())
+        panic("pmm: cannot set up physical memory (%s)", error_name(result.error()));
+    mark_boot_stage("pmm");
+    if (auto result = arch::paging_init(physical_end(g_boot_info)); result.is_error())
+        panic("paging: cannot build the kernel page tables (%s)", error_name(result.error()));
+    pmm_add_high_memory();
+    heap_init();
+    mark_boot_stage("paging");
+
+    arch::platform_init(g_boot_info);
+    mark_boot_stage("acpi+apic");
+    time::clock_init();
+    mark_boot_stage("clock");
+    scheduler_init();
+    arch::timer_start(kTickHz, time::cycles_per_second(), timer_tick);
+    arch::irq_enable();
+    mark_boot_stage("timer");
+
+    report_initramfs(g_boot_info);
+    keyring_init();
+    set_signature_enforcement(kernel_params().module_sig_enforce);
+    loader_init();
+    mount_root_filesystem(g_boot_info);
+    load_boot_modules(kernel_params().modules_load);
+    run_boot_test_hooks();
+    log_boot_stages();
+    console_start();
+
+    // The boot thread is now the idle thread.
+    for (;;) {
+        arch::enable_irqs_and_halt();
+        thread_yield();
+    }
+}
+
+} // namespace keel

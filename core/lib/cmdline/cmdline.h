@@ -1,0 +1,106 @@
+// The kernel command line, in Linux's syntax (lib/cmdline.c next_arg and
+// kernel/params.c parse_args):
+//
+//   * parameters are separated by whitespace; `key` is a bare flag,
+//     `key=value` has a value (split at the first '=');
+//   * double quotes group: `key="a b"` and `"key=a b"` both give key `key`
+//     and value `a b`. Every quote character in a token is removed, so
+//     quotes may also sit in the middle (`key=a" "b` gives `a b`);
+//   * a bare `--` ends the kernel's parameters; the rest belongs to init;
+//   * in names, '-' and '_' are the same character (param_name_equal);
+//   * an unterminated quote runs to the end of the line; the parameter is
+//     still returned, with a warning flag, never an error.
+//
+// The parser works in place, like Linux: it writes NULs and removes quotes
+// inside the caller's buffer, so every key and value it returns is a
+// NUL-terminated string that lives as long as the buffer (String parameters
+// point into it). Copy the boot loader's line into a kernel buffer first.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/result.h"
+
+namespace keel {
+
+struct CmdlineParam {
+    const char* key;
+    size_t key_len;
+    const char* value; // nullptr for a bare flag
+    size_t value_len;
+    bool has_value;
+    bool unterminated_quote;
+};
+
+class CmdlineParser {
+public:
+    explicit CmdlineParser(char* cmdline);
+
+    // The next kernel parameter; false at the end of the line or at `--`.
+    bool next(CmdlineParam& out);
+
+    // After next() returned false: what followed `--` (leading spaces
+    // skipped, otherwise untouched), or nullptr when there was no `--`.
+    char* init_args() const { return m_init_args; }
+    bool saw_unterminated_quote() const { return m_saw_unterminated_quote; }
+
+private:
+    char* m_cursor;
+    char* m_init_args = nullptr;
+    bool m_saw_unterminated_quote = false;
+};
+
+// Splits init's arguments (what followed `--`) into words in place, with the
+// same quoting rules but no '=' splitting. Stores at most `max_words`
+// pointers and returns how many words there were.
+size_t split_init_args(char* args, const char** words, size_t max_words);
+
+// Linux's parameq: equal names, where '-' and '_' match each other.
+bool param_name_equal(const char* a, const char* b);
+bool param_name_equal(const char* a, size_t a_len, const char* b, size_t b_len);
+
+// Decimal or 0x-prefixed hexadecimal with an optional sign. The whole text
+// must be a number (EINVAL otherwise); ERANGE when it does not fit. Unlike
+// Linux's base-0 kstrto*, a leading 0 does not mean octal ("010" is 10).
+Result<int64_t> parse_int(const char* text, size_t length);
+Result<uint64_t> parse_uint(const char* text, size_t length); // '+' allowed, '-' is EINVAL
+// 1/0, y/n, yes/no, on/off, true/false in any case: the words Linux's
+// kstrtobool accepts, matched exactly rather than by first letter.
+Result<bool> parse_bool(const char* text, size_t length);
+
+// A parameter the kernel understands. `target` points at:
+//   Flag   bool         set to true by the bare name (a value is an error)
+//   Bool   bool         parse_bool of the value; the bare name means true
+//   Int    int64_t      parse_int, value required
+//   UInt   uint64_t     parse_uint, value required
+//   String const char*  the value (pointing into the command line buffer),
+//                       which may be empty; value required
+struct KernelParamSpec {
+    enum Kind { Flag, Bool, Int, UInt, String };
+    const char* name;
+    Kind kind;
+    void* target;
+    const char* description;
+};
+
+enum class CmdlineIssue {
+    UnknownParameter,
+    InvalidValue,      // message says why
+    UnterminatedQuote, // the parameter was still applied
+};
+
+// Receives every problem apply_cmdline meets; none of them is fatal.
+// `value` is nullptr when the parameter had none.
+struct CmdlineReporter {
+    void (*report)(void* ctx, CmdlineIssue issue, const char* key, const char* value, const char* message);
+    void* ctx;
+};
+
+// Parses `cmdline` in place and sets the target of every matching spec
+// (the last occurrence wins, as in Linux). Unknown parameters and bad
+// values go to `reporter` (may be null) and are otherwise skipped. Returns
+// init's arguments (after `--`), or nullptr when there were none.
+char* apply_cmdline(char* cmdline, const KernelParamSpec* specs, size_t count, const CmdlineReporter* reporter);
+
+} // namespace keel

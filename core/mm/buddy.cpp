@@ -1,0 +1,190 @@
+#include "mm/buddy.h"
+
+namespace keel {
+
+void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
+{
+    m_base_pfn = base_pfn;
+    m_page_count = min(page_count, kMaxPages);
+    m_pages = pages;
+    for (size_t i = 0; i < m_page_count; ++i)
+        m_pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        m_free_heads[order] = kNoPage;
+        m_free_counts[order] = 0;
+    }
+    m_free_pages = 0;
+    m_total_pages = 0;
+}
+
+void BuddyAllocator::push_free(uint64_t pfn, unsigned order)
+{
+    auto index = static_cast<uint32_t>(pfn - m_base_pfn);
+    PageInfo& page = m_pages[index];
+    page.order = static_cast<uint8_t>(order);
+    page.flags = static_cast<uint8_t>((page.flags & ~kAllocHead) | kFreeHead);
+    page.prev = kNoPage;
+    page.next = m_free_heads[order];
+    if (page.next != kNoPage)
+        m_pages[page.next].prev = index;
+    m_free_heads[order] = index;
+    ++m_free_counts[order];
+}
+
+void BuddyAllocator::remove_free(uint64_t pfn, unsigned order)
+{
+    auto index = static_cast<uint32_t>(pfn - m_base_pfn);
+    PageInfo& page = m_pages[index];
+    if (page.prev != kNoPage)
+        m_pages[page.prev].next = page.next;
+    else
+        m_free_heads[order] = page.next;
+    if (page.next != kNoPage)
+        m_pages[page.next].prev = page.prev;
+    page.next = page.prev = kNoPage;
+    page.flags = static_cast<uint8_t>(page.flags & ~kFreeHead);
+    --m_free_counts[order];
+}
+
+// Puts a block on the free lists, merging it with its buddy for as long as
+// the buddy is a whole free block of the same order.
+void BuddyAllocator::free_block(uint64_t pfn, unsigned order)
+{
+    while (order < kMaxOrder) {
+        uint64_t buddy = pfn ^ (uint64_t(1) << order);
+        if (!contains(buddy))
+            break;
+        const PageInfo& buddy_info = info(buddy);
+        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order)
+            break;
+        remove_free(buddy, order);
+        pfn = min(pfn, buddy);
+        ++order;
+    }
+    push_free(pfn, order);
+}
+
+size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
+{
+    // Clip to the span first (carefully: pfn + count may overflow).
+    uint64_t span_end = m_base_pfn + m_page_count;
+    uint64_t end = pfn + count < pfn ? UINT64_MAX : pfn + count;
+    uint64_t begin = max(pfn, m_base_pfn);
+    end = min(end, span_end);
+
+    size_t added = 0;
+    uint64_t cursor = begin;
+    while (cursor < end) {
+        // Frames handed over before are skipped, so overlapping calls (a
+        // sloppy memory map) cannot put a frame on a free list twice.
+        if (info(cursor).flags & kUsable) {
+            ++cursor;
+            continue;
+        }
+        uint64_t run_end = cursor;
+        while (run_end < end && !(info(run_end).flags & kUsable)) {
+            info(run_end).flags = kUsable;
+            ++run_end;
+        }
+        added += run_end - cursor;
+        m_free_pages += run_end - cursor;
+
+        while (cursor < run_end) {
+            unsigned order = 0;
+            while (order < kMaxOrder) {
+                uint64_t size = uint64_t(1) << (order + 1);
+                if ((cursor & (size - 1)) != 0 || run_end - cursor < size)
+                    break;
+                ++order;
+            }
+            free_block(cursor, order);
+            cursor += uint64_t(1) << order;
+        }
+    }
+    m_total_pages += added;
+    return added;
+}
+
+Result<uint64_t> BuddyAllocator::alloc(unsigned order)
+{
+    if (order > kMaxOrder)
+        return Err(Error::EINVAL);
+    unsigned found = order;
+    while (found < kOrderCount && m_free_heads[found] == kNoPage)
+        ++found;
+    if (found == kOrderCount)
+        return Err(Error::ENOMEM);
+
+    uint64_t pfn = m_base_pfn + m_free_heads[found];
+    remove_free(pfn, found);
+    // Split: keep the lower half, return the upper half to the free lists.
+    while (found > order) {
+        --found;
+        push_free(pfn + (uint64_t(1) << found), found);
+    }
+    PageInfo& head = info(pfn);
+    head.order = static_cast<uint8_t>(order);
+    head.flags = static_cast<uint8_t>(head.flags | kAllocHead);
+    m_free_pages -= size_t(1) << order;
+    return pfn;
+}
+
+Result<void> BuddyAllocator::free(uint64_t pfn)
+{
+    if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
+        return Err(Error::EINVAL);
+    PageInfo& head = info(pfn);
+    unsigned order = head.order;
+    head.flags = static_cast<uint8_t>(head.flags & ~kAllocHead);
+    m_free_pages += size_t(1) << order;
+    free_block(pfn, order);
+    return {};
+}
+
+Result<unsigned> BuddyAllocator::allocated_order(uint64_t pfn) const
+{
+    if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
+        return Err(Error::EINVAL);
+    return unsigned(info(pfn).order);
+}
+
+size_t BuddyAllocator::free_blocks(unsigned order) const { return order < kOrderCount ? m_free_counts[order] : 0; }
+
+bool BuddyAllocator::check_invariants() const
+{
+    size_t free_heads_seen = 0;
+    size_t free_pages = 0;
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        size_t count = 0;
+        uint32_t prev = kNoPage;
+        for (uint32_t index = m_free_heads[order]; index != kNoPage; index = m_pages[index].next) {
+            if (index >= m_page_count || ++count > m_page_count)
+                return false;
+            const PageInfo& page = m_pages[index];
+            uint64_t pfn = m_base_pfn + index;
+            uint64_t size = uint64_t(1) << order;
+            if (page.prev != prev || page.order != order || (page.flags & kAllocHead) || !(page.flags & kFreeHead)
+                || (pfn & (size - 1)) != 0 || index + size > m_page_count)
+                return false;
+            for (uint64_t i = 0; i < size; ++i) {
+                const PageInfo& member = m_pages[index + i];
+                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead))))
+                    return false;
+            }
+            prev = index;
+        }
+        if (count != m_free_counts[order])
+            return false;
+        free_heads_seen += count;
+        free_pages += count << order;
+    }
+    size_t heads = 0;
+    size_t usable = 0;
+    for (size_t i = 0; i < m_page_count; ++i) {
+        heads += (m_pages[i].flags & kFreeHead) ? 1 : 0;
+        usable += (m_pages[i].flags & kUsable) ? 1 : 0;
+    }
+    return heads == free_heads_seen && free_pages == m_free_pages && usable == m_total_pages;
+}
+
+} // namespace keel

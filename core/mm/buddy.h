@@ -1,0 +1,105 @@
+// Physical page allocator: a binary buddy system over a span of page frame
+// numbers.
+//
+// The allocator keeps all of its state in a caller-provided PageInfo array
+// (one entry per page, like Linux's struct page) and never reads or writes
+// the pages it manages. That keeps it usable before anything is mapped
+// (boot hands it the firmware memory map and a metadata array carved out
+// of usable RAM), makes it independent of how physical memory is mapped,
+// and lets host tests drive it with made-up frame numbers.
+//
+// Blocks are aligned to their size in *absolute* frame numbers, so an
+// order-9 block is a 2 MiB-aligned physical range even when the span's base
+// is not aligned. The buddy of block `pfn` of order `k` is `pfn ^ (1 << k)`.
+// The head page of every block records the block's order and whether it is
+// free or allocated; that is how free() finds the size and rejects frames
+// that are not the head of an allocated block.
+//
+// Thread safety is the caller's (the kernel wraps it in a spinlock).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/result.h"
+
+namespace keel {
+
+class BuddyAllocator {
+public:
+    static constexpr unsigned kMaxOrder = 10; // 2^10 pages = 4 MiB blocks
+    static constexpr unsigned kOrderCount = kMaxOrder + 1;
+    // Index-based links keep PageInfo at 12 bytes; this limits one allocator
+    // to 2^32 - 1 pages (16 TiB), beyond which init() ignores the excess.
+    static constexpr uint32_t kNoPage = 0xffffffff;
+    static constexpr size_t kMaxPages = kNoPage;
+
+    struct PageInfo {
+        uint32_t next;
+        uint32_t prev;
+        uint8_t order;
+        uint8_t flags;
+        uint16_t reserved;
+    };
+
+    BuddyAllocator() = default;
+    BuddyAllocator(const BuddyAllocator&) = delete;
+    BuddyAllocator& operator=(const BuddyAllocator&) = delete;
+
+    // Manages frames [base_pfn, base_pfn + page_count) with `pages` (an
+    // array of page_count entries, owned by the caller). Every frame starts
+    // reserved: only free_range makes memory allocatable.
+    void init(uint64_t base_pfn, size_t page_count, PageInfo* pages);
+
+    // Hands usable RAM to the allocator, merging it into the largest aligned
+    // blocks. Frames outside the span, or handed over before, are ignored;
+    // returns how many frames were added.
+    size_t free_range(uint64_t pfn, size_t count);
+
+    // A free block of 2^order frames aligned to its size; ENOMEM when there
+    // is none, EINVAL when order > kMaxOrder.
+    Result<uint64_t> alloc(unsigned order);
+
+    // Returns a block from alloc(). EINVAL, with nothing changed, when `pfn`
+    // is not the head of an allocated block (double free, interior frame,
+    // frame outside the span).
+    Result<void> free(uint64_t pfn);
+
+    // The order of the allocated block whose head is `pfn` (EINVAL if none).
+    Result<unsigned> allocated_order(uint64_t pfn) const;
+
+    size_t free_pages() const { return m_free_pages; }
+    size_t total_pages() const { return m_total_pages; }
+    size_t free_blocks(unsigned order) const;
+    uint64_t base_pfn() const { return m_base_pfn; }
+    size_t page_count() const { return m_page_count; }
+
+    // Walks every free list and cross-checks it against the page metadata
+    // and counters. O(pages); for tests and debug assertions.
+    bool check_invariants() const;
+
+private:
+    enum Flags : uint8_t {
+        kUsable = 1 << 0,    // handed over by free_range
+        kFreeHead = 1 << 1,  // head of a block on a free list
+        kAllocHead = 1 << 2, // head of an allocated block
+    };
+
+    bool contains(uint64_t pfn) const { return pfn >= m_base_pfn && pfn - m_base_pfn < m_page_count; }
+    PageInfo& info(uint64_t pfn) { return m_pages[pfn - m_base_pfn]; }
+    const PageInfo& info(uint64_t pfn) const { return m_pages[pfn - m_base_pfn]; }
+
+    void push_free(uint64_t pfn, unsigned order);
+    void remove_free(uint64_t pfn, unsigned order);
+    void free_block(uint64_t pfn, unsigned order);
+
+    uint64_t m_base_pfn = 0;
+    size_t m_page_count = 0;
+    PageInfo* m_pages = nullptr;
+    uint32_t m_free_heads[kOrderCount] = {};
+    size_t m_free_counts[kOrderCount] = {};
+    size_t m_free_pages = 0;
+    size_t m_total_pages = 0;
+};
+
+} // namespace keel

@@ -1,0 +1,105 @@
+// Lock order: every core lock has a class with a rank, and a thread may only
+// take a lock whose rank is higher than that of every lock it already holds
+// (in the same context: an interrupt handler starts afresh). Taking them the
+// other way round is how two CPUs, or a thread and an interrupt, deadlock;
+// the checker (the lock_order_checks build option, on by default) panics at
+// the first inversion with both acquisition sites, long before the deadlock
+// would ever happen. It also refuses a sleeping lock taken with a spinlock
+// held or in an interrupt handler. docs/architecture.md lists the ranks.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync/lock_order_config.h"
+
+namespace keel {
+
+// Outermost first. Sleeping locks (mutexes) come before every spinlock.
+enum class LockRank : uint16_t {
+    Unordered = 0, // module locks: the core cannot know their order
+    // Mutexes
+    ModuleRegistry = 10, // the loader's module list; held while a module loads
+    Vfs = 20,            // the VFS: mounts, dentries, open files
+    SelfTestMutex = 30,
+    // Spinlocks
+    Keyring = 100,
+    Vmalloc = 110,
+    PageTables = 120,
+    Heap = 130,
+    Pmm = 140,
+    LogReader = 150,
+    Log = 160,
+    Console = 170,
+    // The lock-order self test takes these in the wrong order on purpose.
+    SelfTestOuter = 200,
+    SelfTestInner = 210,
+};
+
+struct LockClass {
+    const char* name;
+    LockRank rank;
+    bool sleeping; // a mutex
+};
+
+// What one thread holds, innermost last (part of every Thread).
+struct HeldLock {
+    const void* lock;
+    const LockClass* lock_class;
+    const void* site; // return address in the function that took it
+    uint8_t irq_depth;
+};
+
+struct LockOrderState {
+    static constexpr size_t kMaxHeld = 16;
+    HeldLock held[kMaxHeld];
+    uint8_t count;
+    uint8_t irq_depth;
+};
+
+namespace lock_order {
+
+// Called by the lock types before they take (`try_only`: a trylock, which
+// cannot deadlock and is recorded without a check) and after they release a
+// lock. `site` is the code that takes the lock; nullptr means the caller of
+// acquire() (the lock types inline their lock functions into it).
+void acquire(const void* lock, const LockClass& lock_class, bool try_only, const void* site);
+void release(const void* lock);
+// The architecture's interrupt entry and exit.
+void enter_interrupt();
+void leave_interrupt();
+// Start over after a panic or for a test.
+void disable();
+
+[[gnu::always_inline]] inline void note_acquire(
+    const void* lock, const LockClass& lock_class, bool try_only = false, const void* site = nullptr)
+{
+    if constexpr (kLockOrderChecks) {
+        if (lock_class.rank != LockRank::Unordered)
+            acquire(lock, lock_class, try_only, site);
+    }
+}
+
+inline void note_release(const void* lock, const LockClass& lock_class)
+{
+    if constexpr (kLockOrderChecks) {
+        if (lock_class.rank != LockRank::Unordered)
+            release(lock);
+    }
+}
+
+inline void note_enter_interrupt()
+{
+    if constexpr (kLockOrderChecks)
+        enter_interrupt();
+}
+
+inline void note_leave_interrupt()
+{
+    if constexpr (kLockOrderChecks)
+        leave_interrupt();
+}
+
+} // namespace lock_order
+
+} // namespace keel
