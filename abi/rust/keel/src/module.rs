@@ -33,6 +33,7 @@
 //! ```
 
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 
 use crate::error::Result;
 
@@ -62,9 +63,12 @@ impl ThisModule {
     }
 }
 
-/// Where `module!` keeps the module's state between init and exit.
+/// Where `module!` keeps the module's state between init and exit. No
+/// "initialised" flag: the loader runs keel_module_exit only for a module
+/// whose keel_module_init succeeded (docs/module-format.md), so the slot
+/// is zero bytes for a zero-sized state.
 #[doc(hidden)]
-pub struct ModuleSlot<T>(UnsafeCell<Option<T>>);
+pub struct ModuleSlot<T>(UnsafeCell<MaybeUninit<T>>);
 
 // SAFETY: only `init` and `exit` touch the slot, and the loader calls them
 // one after the other, never at the same time (see their contracts); the
@@ -73,7 +77,7 @@ unsafe impl<T: Send> Sync for ModuleSlot<T> {}
 
 impl<T: Module> ModuleSlot<T> {
     pub const fn new() -> Self {
-        ModuleSlot(UnsafeCell::new(None))
+        ModuleSlot(UnsafeCell::new(MaybeUninit::uninit()))
     }
 
     /// `keel_module_init`: makes the state; 0 or a negative errno.
@@ -85,8 +89,10 @@ impl<T: Module> ModuleSlot<T> {
     pub unsafe fn init(&self, module: &'static ThisModule) -> i32 {
         match T::init(module) {
             Ok(state) => {
-                // SAFETY: the caller guarantees exclusive access.
-                unsafe { *self.0.get() = Some(state) };
+                // SAFETY: the caller guarantees exclusive access; the slot
+                // is empty (this is the load's one init), so nothing is
+                // overwritten without being dropped.
+                unsafe { (*self.0.get()).write(state) };
                 0
             }
             Err(error) => error.to_errno(),
@@ -100,8 +106,9 @@ impl<T: Module> ModuleSlot<T> {
     /// Called by the loader only, once, after a successful `init`, with no
     /// other access to the slot at the same time.
     pub unsafe fn exit(&self) {
-        // SAFETY: the caller guarantees exclusive access.
-        drop(unsafe { (*self.0.get()).take() });
+        // SAFETY: the caller guarantees exclusive access, and that `init`
+        // stored the state and no exit dropped it yet.
+        unsafe { (*self.0.get()).assume_init_drop() };
     }
 }
 
@@ -155,9 +162,9 @@ macro_rules! module {
 
             #[unsafe(no_mangle)]
             pub extern "C" fn keel_module_exit() {
-                // SAFETY: the loader calls keel_module_exit once, after
-                // keel_module_init succeeded, when nothing else of the
-                // module runs any more.
+                // SAFETY: the loader calls keel_module_exit once, only
+                // after keel_module_init succeeded, when nothing else of
+                // the module runs any more.
                 unsafe { STATE.exit() }
             }
 
