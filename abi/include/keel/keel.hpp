@@ -52,8 +52,12 @@ template<typename T> constexpr typename RemoveReference<T>::Type&& move(T&& valu
 // ---------------------------------------------------------------- errors
 
 // The errno vocabulary of the ABI description (keel.h's KEEL_ERRNO_TABLE):
-// Error::EINVAL is KEEL_EINVAL. A file that uses these names must not also
-// include the C library's <errno.h>, whose macros would replace them.
+// Error::EINVAL is KEEL_EINVAL. The C library's <errno.h> defines the same
+// names as macros, which would replace them: modules are freestanding and
+// do not include it.
+#if defined(EINVAL) || defined(ENOMEM)
+#error "keel/keel.hpp: the C library's errno macros (EINVAL, ...) would replace keel::sdk::Error's names"
+#endif
 enum class Error : int32_t {
 #define KEEL_SDK_ERROR_(name, number, description) name = number,
     KEEL_ERRNO_TABLE(KEEL_SDK_ERROR_)
@@ -149,6 +153,7 @@ public:
     bool is_ok() const { return m_ok; }
     bool is_error() const { return !m_ok; }
     explicit operator bool() const { return m_ok; }
+    // The error; EINVAL for a value (there is none: check is_error() first).
     Error error() const { return m_ok ? Error::EINVAL : m_error; }
 
     T& value() &
