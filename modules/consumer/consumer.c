@@ -14,8 +14,8 @@ static int consumer_init(void)
     int64_t sum = provider_add(40, 2);
     keel_logf(KEEL_LOG_INFO, "consumer: provider_add(40, 2) = %lld", (long long)sum);
     if (keel_param_fail)
-        return -19;
-    return sum == 42 ? 0 : -22;
+        return -KEEL_ENODEV;
+    return sum == 42 ? 0 : -KEEL_EINVAL;
 }
 
 KEEL_MODULE_INIT(consumer_init);

@@ -8,7 +8,7 @@
 KEEL_MODULE_NAME("failinit");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Fails its init on purpose");
-KEEL_MODULE_PARAM(int, error, -19, "the negative errno init returns (default -ENODEV)");
+KEEL_MODULE_PARAM(int, error, -KEEL_ENODEV, "the negative errno init returns (default -ENODEV)");
 KEEL_MODULE_PARAM(bool, register_fs, 0, "register a filesystem type first and leave it registered");
 
 /* A filesystem type whose table lives in this module: left registered by
@@ -17,19 +17,19 @@ KEEL_MODULE_PARAM(bool, register_fs, 0, "register a filesystem type first and le
 static int32_t failfs_mount(const char* source, uint32_t flags, const char* data, void** super_out, void** root_out)
 {
     (void)source, (void)flags, (void)data, (void)super_out, (void)root_out;
-    return -19;
+    return -KEEL_ENODEV;
 }
 static void failfs_kill_super(void* super) { (void)super; }
 static int32_t failfs_lookup(void* super, void* dir, const char* name, size_t name_length, void** node_out)
 {
     (void)super, (void)dir, (void)name, (void)name_length, (void)node_out;
-    return -2;
+    return -KEEL_ENOENT;
 }
 static void failfs_put_node(void* super, void* node) { (void)super, (void)node; }
 static int32_t failfs_getattr(void* super, void* node, keel_vfs_attr* out)
 {
     (void)super, (void)node, (void)out;
-    return -5;
+    return -KEEL_EIO;
 }
 
 static const keel_fs_type_ops failfs_ops = {
@@ -49,7 +49,7 @@ static int failinit_init(void)
      * load fails, as it would at rmmod. */
     void* add = keel_symbol_get("provider_add", "KABI_PROVIDER_1.0");
     if (keel_param_register_fs && keel_register_filesystem(&failfs_ops) != 0)
-        return -22;
+        return -KEEL_EINVAL;
     keel_logf(KEEL_LOG_INFO, "failinit: provider_add %s; failing with %lld", add ? "referenced" : "not loaded",
         (long long)keel_param_error);
     return (int)keel_param_error;

@@ -1,6 +1,7 @@
 // hello_cpp: a C++ module. A static object's constructor runs from
 // DT_INIT_ARRAY before keel_module_init, its destructor from DT_FINI_ARRAY
-// after keel_module_exit; the RAII layer manages a mutex and a thread.
+// after keel_module_exit; the SDK's layer (keel/keel.hpp) carries errors in
+// Result<T>, keeps the greeting count inside its mutex and joins the thread.
 #include <keel/keel.hpp>
 #include <keel/module.h>
 
@@ -15,6 +16,9 @@ KEEL_MODULE_PARAM(bool, fail, 0, "make init fail with -ENODEV (tests the rollbac
 
 namespace {
 
+using keel::sdk::Error;
+using keel::sdk::Result;
+
 struct Registry {
     Registry() { constructed = 0x600d; }
     ~Registry() { keel_log(KEEL_LOG_INFO, "hello_cpp: static destructor ran"); }
@@ -22,35 +26,37 @@ struct Registry {
 };
 
 Registry registry;
-keel::sdk::Mutex mutex;
-int greetings = 0;
+// How many times the thread greeted; only reachable with the mutex held.
+keel::sdk::Mutex<int> greetings;
 
-int32_t greet(void*)
+// Greets once from a new thread; returns the thread's exit code.
+Result<int32_t> greet_from_a_thread()
 {
-    keel::sdk::LockGuard guard(mutex);
-    greetings++;
-    return 7;
+    greetings = TRY(keel::sdk::Mutex<int>::create(0));
+    keel::sdk::Thread thread = TRY(keel::sdk::Thread::spawn("hello_cpp", [] {
+        *greetings.lock() += 1;
+        return 7;
+    }));
+    return thread.join();
 }
 
-int hello_cpp_init()
+Result<void> hello_cpp_start()
 {
     if (registry.constructed != 0x600d) {
         keel_log(KEEL_LOG_ERR, "hello_cpp: static constructor did not run");
-        return -22;
+        return Error::EINVAL;
     }
     if (keel_param_fail)
-        return -19;
-    if (int32_t error = keel::sdk::Mutex::create(mutex))
-        return error;
-    keel_thread* thread = nullptr;
-    if (int32_t error = keel_thread_create("hello_cpp", greet, nullptr, &thread))
-        return error;
-    int32_t code = 0;
-    if (int32_t error = keel_thread_join(thread, &code))
-        return error;
-    keel_logf(KEEL_LOG_INFO, "hello_cpp: constructor ran, thread said %d, %d greeting(s)", code, greetings);
-    return code == 7 && greetings == 1 ? 0 : -22;
+        return Error::ENODEV;
+    int32_t code = TRY(greet_from_a_thread());
+    int count = *greetings.lock();
+    keel_logf(KEEL_LOG_INFO, "hello_cpp: constructor ran, thread said %d, %d greeting(s)", code, count);
+    if (code != 7 || count != 1)
+        return Error::EINVAL;
+    return {};
 }
+
+int hello_cpp_init() { return keel::sdk::return_code(hello_cpp_start()); }
 
 void hello_cpp_exit() { keel_log(KEEL_LOG_INFO, "hello_cpp: exit"); }
 

@@ -10,9 +10,6 @@
 #include "nullfs_fs.h"
 
 #define NULLFS_MAGIC 0x4e554c4cu /* "NULL" */
-#define E_PERM 1
-#define E_NOENT 2
-#define E_INVAL 22
 
 /* The one instance; never freed. */
 static struct {
@@ -26,7 +23,7 @@ static int32_t nullfs_mount(const char* source, uint32_t flags, const char* data
     (void)flags;
     if (data && *data) {
         keel_logf(KEEL_LOG_ERR, "nullfs: takes no mount options, got '%s'", data);
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     }
     if (!g_instance.mounted_at_ns)
         g_instance.mounted_at_ns = keel_monotonic_ns();
@@ -41,7 +38,7 @@ static int32_t nullfs_remount(void* super, uint32_t flags, const char* data)
 {
     (void)super;
     (void)flags;
-    return data && *data ? -E_INVAL : 0;
+    return data && *data ? -KEEL_EINVAL : 0;
 }
 
 static int32_t nullfs_statfs(void* super, keel_vfs_statfs* out)
@@ -64,7 +61,7 @@ static int32_t nullfs_lookup(void* super, void* dir, const char* name, size_t le
     (void)name;
     (void)length;
     (void)node_out;
-    return -E_NOENT;
+    return -KEEL_ENOENT;
 }
 
 static void nullfs_put_node(void* super, void* node)
@@ -96,14 +93,14 @@ static int32_t nullfs_setattr(void* super, void* node, const keel_vfs_attr* attr
     (void)node;
     (void)attr;
     (void)mask;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_create(void* super, void* dir, const char* name, size_t length, uint32_t mode, uint32_t uid,
     uint32_t gid, uint32_t rdev, void** node_out)
 {
     (void)super, (void)dir, (void)name, (void)length, (void)mode, (void)uid, (void)gid, (void)rdev, (void)node_out;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_symlink(void* super, void* dir, const char* name, size_t length, const char* target,
@@ -111,26 +108,26 @@ static int32_t nullfs_symlink(void* super, void* dir, const char* name, size_t l
 {
     (void)super, (void)dir, (void)name, (void)length, (void)target, (void)target_length, (void)uid, (void)gid;
     (void)node_out;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_link(void* super, void* dir, const char* name, size_t length, void* node)
 {
     (void)super, (void)dir, (void)name, (void)length, (void)node;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_unlink(void* super, void* dir, const char* name, size_t length, void* node)
 {
     (void)super, (void)dir, (void)name, (void)length, (void)node;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_rename(void* super, void* old_dir, const char* old_name, size_t old_length, void* new_dir,
     const char* new_name, size_t new_length)
 {
     (void)super, (void)old_dir, (void)old_name, (void)old_length, (void)new_dir, (void)new_name, (void)new_length;
-    return -E_PERM;
+    return -KEEL_EPERM;
 }
 
 static int32_t nullfs_readdir(void* super, void* dir, uint64_t* cookie, keel_fs_dirent_fn emit, void* context)

@@ -17,17 +17,6 @@
 #define PAGE_SIZE 4096u
 #define NAME_MAX 255u
 
-#define E_NOENT 2
-#define E_NOMEM 12
-#define E_EXIST 17
-#define E_NOTDIR 20
-#define E_ISDIR 21
-#define E_INVAL 22
-#define E_FBIG 27
-#define E_NOSPC 28
-#define E_NAMETOOLONG 36
-#define E_NOTEMPTY 39
-
 struct tmpfs_super;
 
 struct tmpfs_dirent {
@@ -116,7 +105,7 @@ static int ensure_slots(struct tmpfs_node* node, size_t slots)
         capacity *= 2;
     uint8_t** grown = (uint8_t**)keel_zalloc(capacity * sizeof(uint8_t*));
     if (!grown)
-        return -E_NOMEM;
+        return -KEEL_ENOMEM;
     if (node->pages) {
         copy_bytes(grown, node->pages, node->page_slots * sizeof(uint8_t*));
         keel_free(node->pages);
@@ -132,12 +121,12 @@ static uint8_t* page_for_write(struct tmpfs_node* node, size_t index, int32_t* e
         return node->pages[index];
     struct tmpfs_super* sb = node->sb;
     if (sb->max_pages && sb->used_pages >= sb->max_pages) {
-        *error = -E_NOSPC;
+        *error = -KEEL_ENOSPC;
         return NULL;
     }
     uint8_t* page = (uint8_t*)keel_zalloc(PAGE_SIZE);
     if (!page) {
-        *error = -E_NOMEM;
+        *error = -KEEL_ENOMEM;
         return NULL;
     }
     node->pages[index] = page;
@@ -152,12 +141,12 @@ static uint8_t* page_for_write(struct tmpfs_node* node, size_t index, int32_t* e
 static struct tmpfs_node* new_node(struct tmpfs_super* sb, uint32_t mode, uint32_t uid, uint32_t gid, int32_t* error)
 {
     if (sb->max_nodes && sb->used_nodes >= sb->max_nodes) {
-        *error = -E_NOSPC;
+        *error = -KEEL_ENOSPC;
         return NULL;
     }
     struct tmpfs_node* node = (struct tmpfs_node*)keel_zalloc(sizeof(struct tmpfs_node));
     if (!node) {
-        *error = -E_NOMEM;
+        *error = -KEEL_ENOMEM;
         return NULL;
     }
     uint64_t now = keel_monotonic_ns();
@@ -359,28 +348,28 @@ static int32_t parse_options(const char* data, struct tmpfs_options* options)
             if (!parse_number(cursor + 5, length - 5, &value, 1, 10)) {
                 keel_logf(KEEL_LOG_ERR, "tmpfs: bad value '%.*s' for mount option 'size' (bytes, with k/m/g)",
                     (int)(length - 5), cursor + 5);
-                return -E_INVAL;
+                return -KEEL_EINVAL;
             }
             options->max_pages = value / PAGE_SIZE + (value % PAGE_SIZE != 0);
         } else if (starts_with(cursor, length, "nr_inodes=", 10)) {
             if (!parse_number(cursor + 10, length - 10, &value, 1, 10)) {
                 keel_logf(KEEL_LOG_ERR, "tmpfs: bad value '%.*s' for mount option 'nr_inodes'", (int)(length - 10),
                     cursor + 10);
-                return -E_INVAL;
+                return -KEEL_EINVAL;
             }
             options->max_nodes = value;
         } else if (starts_with(cursor, length, "mode=", 5)) {
             if (!parse_number(cursor + 5, length - 5, &value, 0, 8) || value > 07777) {
                 keel_logf(KEEL_LOG_ERR, "tmpfs: bad value '%.*s' for mount option 'mode' (octal, at most 7777)",
                     (int)(length - 5), cursor + 5);
-                return -E_INVAL;
+                return -KEEL_EINVAL;
             }
             options->mode = (uint32_t)value;
         } else if (starts_with(cursor, length, "uid=", 4) || starts_with(cursor, length, "gid=", 4)) {
             if (!parse_number(cursor + 4, length - 4, &value, 0, 10) || value > 0xffffffffu) {
                 keel_logf(KEEL_LOG_ERR, "tmpfs: bad value '%.*s' for mount option '%.3s'", (int)(length - 4),
                     cursor + 4, cursor);
-                return -E_INVAL;
+                return -KEEL_EINVAL;
             }
             if (cursor[0] == 'u')
                 options->uid = (uint32_t)value;
@@ -388,7 +377,7 @@ static int32_t parse_options(const char* data, struct tmpfs_options* options)
                 options->gid = (uint32_t)value;
         } else {
             keel_logf(KEEL_LOG_ERR, "tmpfs: unknown mount option '%.*s'", (int)length, cursor);
-            return -E_INVAL;
+            return -KEEL_EINVAL;
         }
         cursor = *end ? end + 1 : end;
     }
@@ -407,7 +396,7 @@ static int32_t tmpfs_mount(const char* source, uint32_t flags, const char* data,
         return error;
     struct tmpfs_super* sb = (struct tmpfs_super*)keel_zalloc(sizeof(struct tmpfs_super));
     if (!sb)
-        return -E_NOMEM;
+        return -KEEL_ENOMEM;
     sb->max_pages = options.max_pages;
     sb->max_nodes = options.max_nodes;
     sb->next_ino = 1;
@@ -443,7 +432,7 @@ static int32_t tmpfs_remount(void* super, uint32_t flags, const char* data)
         || (options.max_nodes && options.max_nodes < sb->used_nodes)) {
         keel_logf(KEEL_LOG_ERR, "tmpfs: remount: new limits are below what is in use (%llu pages, %llu inodes)",
             (unsigned long long)sb->used_pages, (unsigned long long)sb->used_nodes);
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     }
     sb->max_pages = options.max_pages;
     sb->max_nodes = options.max_nodes;
@@ -468,10 +457,10 @@ static int32_t tmpfs_lookup(void* super, void* dir, const char* name, size_t len
     (void)super;
     struct tmpfs_node* parent = (struct tmpfs_node*)dir;
     if (!is_dir(parent))
-        return -E_NOTDIR;
+        return -KEEL_ENOTDIR;
     struct tmpfs_dirent* entry = find_entry(parent, name, length, NULL);
     if (!entry)
-        return -E_NOENT;
+        return -KEEL_ENOENT;
     entry->node->refs++;
     *node_out = entry->node;
     return 0;
@@ -507,7 +496,7 @@ static int32_t tmpfs_getattr(void* super, void* node, keel_vfs_attr* out)
 static int32_t truncate_node(struct tmpfs_node* node, uint64_t size)
 {
     if (size > (uint64_t)INT64_MAX)
-        return -E_FBIG;
+        return -KEEL_EFBIG;
     if (size < node->size) {
         uint64_t keep_pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
         free_pages_from(node, (size_t)keep_pages);
@@ -526,7 +515,7 @@ static int32_t tmpfs_setattr(void* super, void* node, const keel_vfs_attr* attr,
     struct tmpfs_node* n = (struct tmpfs_node*)node;
     if (mask & KEEL_VFS_ATTR_SIZE) {
         if (!is_reg(n))
-            return -E_INVAL;
+            return -KEEL_EINVAL;
         int32_t error = truncate_node(n, attr->size);
         if (error)
             return error;
@@ -548,12 +537,12 @@ static int32_t tmpfs_setattr(void* super, void* node, const keel_vfs_attr* attr,
 static int32_t add_node(struct tmpfs_node* parent, const char* name, size_t length, struct tmpfs_node* node)
 {
     if (length == 0 || length > NAME_MAX)
-        return -E_NAMETOOLONG;
+        return -KEEL_ENAMETOOLONG;
     if (find_entry(parent, name, length, NULL))
-        return -E_EXIST;
+        return -KEEL_EEXIST;
     struct tmpfs_dirent* entry = new_entry(name, length);
     if (!entry)
-        return -E_NOMEM;
+        return -KEEL_ENOMEM;
     append_entry(parent, entry, node);
     return 0;
 }
@@ -563,10 +552,10 @@ static int32_t tmpfs_create(void* super, void* dir, const char* name, size_t len
 {
     struct tmpfs_node* parent = (struct tmpfs_node*)dir;
     if (!is_dir(parent))
-        return -E_NOTDIR;
+        return -KEEL_ENOTDIR;
     uint32_t type = mode & KEEL_S_IFMT;
     if (type == KEEL_S_IFLNK || type == 0)
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     int32_t error = 0;
     struct tmpfs_node* node = new_node((struct tmpfs_super*)super, mode, uid, gid, &error);
     if (!node)
@@ -594,9 +583,9 @@ static int32_t tmpfs_symlink(void* super, void* dir, const char* name, size_t le
 {
     struct tmpfs_node* parent = (struct tmpfs_node*)dir;
     if (!is_dir(parent))
-        return -E_NOTDIR;
+        return -KEEL_ENOTDIR;
     if (target_length == 0 || target_length >= 4096)
-        return -E_NAMETOOLONG;
+        return -KEEL_ENAMETOOLONG;
     int32_t error = 0;
     struct tmpfs_node* node = new_node((struct tmpfs_super*)super, KEEL_S_IFLNK | 0777, uid, gid, &error);
     if (!node)
@@ -604,7 +593,7 @@ static int32_t tmpfs_symlink(void* super, void* dir, const char* name, size_t le
     node->target = (char*)keel_alloc(target_length);
     if (!node->target) {
         free_node(node);
-        return -E_NOMEM;
+        return -KEEL_ENOMEM;
     }
     copy_bytes(node->target, target, target_length);
     node->size = target_length;
@@ -625,7 +614,7 @@ static int32_t tmpfs_link(void* super, void* dir, const char* name, size_t lengt
     struct tmpfs_node* parent = (struct tmpfs_node*)dir;
     struct tmpfs_node* target = (struct tmpfs_node*)node;
     if (is_dir(target))
-        return -E_ISDIR;
+        return -KEEL_EISDIR;
     int32_t error = add_node(parent, name, length, target);
     if (error)
         return error;
@@ -642,10 +631,10 @@ static int32_t tmpfs_unlink(void* super, void* dir, const char* name, size_t len
     struct tmpfs_dirent* previous = NULL;
     struct tmpfs_dirent* entry = find_entry(parent, name, length, &previous);
     if (!entry)
-        return -E_NOENT;
+        return -KEEL_ENOENT;
     struct tmpfs_node* victim = entry->node;
     if (is_dir(victim))
-        return -E_ISDIR;
+        return -KEEL_EISDIR;
     remove_entry(parent, entry, previous);
     keel_free(entry);
     victim->nlink--;
@@ -662,12 +651,12 @@ static int32_t tmpfs_rmdir(void* super, void* dir, const char* name, size_t leng
     struct tmpfs_dirent* previous = NULL;
     struct tmpfs_dirent* entry = find_entry(parent, name, length, &previous);
     if (!entry)
-        return -E_NOENT;
+        return -KEEL_ENOENT;
     struct tmpfs_node* victim = entry->node;
     if (!is_dir(victim))
-        return -E_NOTDIR;
+        return -KEEL_ENOTDIR;
     if (victim->first)
-        return -E_NOTEMPTY;
+        return -KEEL_ENOTEMPTY;
     remove_entry(parent, entry, previous);
     keel_free(entry);
     parent->nlink--;
@@ -683,11 +672,11 @@ static int32_t tmpfs_rename(void* super, void* old_dir, const char* old_name, si
     struct tmpfs_node* from = (struct tmpfs_node*)old_dir;
     struct tmpfs_node* to = (struct tmpfs_node*)new_dir;
     if (new_length == 0 || new_length > NAME_MAX)
-        return -E_NAMETOOLONG;
+        return -KEEL_ENAMETOOLONG;
     struct tmpfs_dirent* previous = NULL;
     struct tmpfs_dirent* entry = find_entry(from, old_name, old_length, &previous);
     if (!entry)
-        return -E_NOENT;
+        return -KEEL_ENOENT;
     struct tmpfs_node* moving = entry->node;
     struct tmpfs_dirent* target_previous = NULL;
     struct tmpfs_dirent* target = find_entry(to, new_name, new_length, &target_previous);
@@ -695,14 +684,14 @@ static int32_t tmpfs_rename(void* super, void* old_dir, const char* old_name, si
         return 0;
     if (target) {
         if (is_dir(moving) != is_dir(target->node))
-            return is_dir(moving) ? -E_NOTDIR : -E_ISDIR;
+            return is_dir(moving) ? -KEEL_ENOTDIR : -KEEL_EISDIR;
         if (is_dir(target->node) && target->node->first)
-            return -E_NOTEMPTY;
+            return -KEEL_ENOTEMPTY;
     }
     /* Everything that can fail comes first: the new entry. */
     struct tmpfs_dirent* renamed = new_entry(new_name, new_length);
     if (!renamed)
-        return -E_NOMEM;
+        return -KEEL_ENOMEM;
     if (target) {
         struct tmpfs_node* replaced = target->node;
         /* The entry list may shift when `entry` precedes `target`; look again after. */
@@ -733,7 +722,7 @@ static int32_t tmpfs_readlink(void* super, void* node, char* buffer, size_t size
     (void)super;
     struct tmpfs_node* n = (struct tmpfs_node*)node;
     if ((n->mode & KEEL_S_IFMT) != KEEL_S_IFLNK)
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     size_t count = n->size < size ? (size_t)n->size : size;
     copy_bytes(buffer, n->target, count);
     *length_out = (size_t)n->size;
@@ -745,7 +734,7 @@ static int32_t tmpfs_read(void* super, void* node, uint64_t offset, void* buffer
     (void)super;
     struct tmpfs_node* n = (struct tmpfs_node*)node;
     if (!is_reg(n))
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     *done_out = 0;
     if (offset >= n->size)
         return 0;
@@ -777,16 +766,16 @@ static int32_t tmpfs_write(void* super, void* node, uint64_t offset, const void*
     struct tmpfs_node* n = (struct tmpfs_node*)node;
     *done_out = 0;
     if (!is_reg(n))
-        return -E_INVAL;
+        return -KEEL_EINVAL;
     if (size == 0)
         return 0;
     uint64_t end = offset + size;
     if (end < offset || end > (uint64_t)INT64_MAX)
-        return -E_FBIG;
+        return -KEEL_EFBIG;
     /* The page array is indexed with size_t; refuse what it cannot hold. */
     uint64_t last_page = (end - 1) / PAGE_SIZE;
     if (last_page >= ((uint64_t)1 << 40) / sizeof(void*))
-        return -E_FBIG;
+        return -KEEL_EFBIG;
     int32_t error = ensure_slots(n, (size_t)last_page + 1);
     if (error)
         return error;
@@ -819,7 +808,7 @@ static int32_t tmpfs_readdir(void* super, void* dir, uint64_t* cookie, keel_fs_d
     (void)super;
     struct tmpfs_node* d = (struct tmpfs_node*)dir;
     if (!is_dir(d))
-        return -E_NOTDIR;
+        return -KEEL_ENOTDIR;
     for (struct tmpfs_dirent* entry = d->first; entry; entry = entry->next) {
         if (entry->cookie < *cookie)
             continue;

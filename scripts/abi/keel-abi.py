@@ -8,12 +8,13 @@ KIND is one of:
     header          keel/keel.h, the C header modules include
     impl-header     kabi_impl.h, kernel-only prototypes of every implementation
     rust-sys        lib.rs of the keel_sys crate
+    kernel-errno    lib/errno_table.h, the core's keel::Error from the errno table
     version-script  keel.map, the GNU version script of the core's nodes
     stub-c          C source of the stub libkeel.so
     symvers         keel.symvers: "0x<hash> <name> <node>" per export
     exports         C++ export table compiled into the kernel
     exports-host    the same with null addresses, for host unit tests
-    baseline        golden-file dump of nodes, symbols, hashes and layouts
+    baseline        golden-file dump of nodes, constants, errnos, symbols, hashes and layouts
     canonical       "<hash> <name>@<node> <canonical declaration>" per export
     check           validate only (--output is touched)
 
@@ -37,6 +38,7 @@ GENERATORS = {
     "header": gen_c.generate_header,
     "impl-header": gen_c.generate_impl_header,
     "rust-sys": gen_rust.generate_sys,
+    "kernel-errno": gen_kernel.generate_kernel_errno,
     "version-script": gen_link.generate_version_script,
     "stub-c": gen_link.generate_stub,
     "symvers": gen_link.generate_symvers,

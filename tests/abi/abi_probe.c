@@ -5,6 +5,14 @@
  * and then 1 ("already set"). */
 #include <keel/module.h>
 
+/* The SDKs of KABI_CORE_1.0 and 1.1 predate the errno table in keel.h. Its
+ * numbers are Linux's and were promised from 1.0 on (abi/baseline/errno.abi
+ * fixes them), so a module built with an old SDK spells them itself. */
+#ifndef KEEL_EINVAL
+#define KEEL_EINVAL 22
+#define KEEL_ENOMEM 12
+#endif
+
 KEEL_MODULE_NAME("abi_probe");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("ABI compatibility probe");
@@ -27,19 +35,19 @@ static int abi_probe_init(void)
 {
     keel_mutex* mutex = NULL;
     if (keel_mutex_create(&mutex) || keel_mutex_trylock(mutex))
-        return -22;
+        return -KEEL_EINVAL;
     keel_mutex_unlock(mutex);
     keel_mutex_destroy(mutex);
     if (keel_completion_create(&done))
-        return -12;
+        return -KEEL_ENOMEM;
     char* buffer = keel_zalloc(64);
     if (!buffer)
-        return -12;
+        return -KEEL_ENOMEM;
     int32_t amount = 3;
     keel_thread* thread = NULL;
     int32_t code = 0;
     if (keel_thread_create("abi_probe", worker, &amount, &thread) || keel_thread_join(thread, &code))
-        return -22;
+        return -KEEL_EINVAL;
     keel_completion_wait(done);
     keel_completion_destroy(done);
     uint64_t before = keel_monotonic_ns();

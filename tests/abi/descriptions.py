@@ -1,11 +1,12 @@
 """Test-only ABI descriptions derived from the real one (abi/keel.toml), so
-they follow it as it grows: a newer SDK with a node this core lacks, and
-three deliberate breaks. Each edit checks that it changed something, so a
+they follow it as it grows: a newer SDK with a node this core lacks (and an
+errno not yet released), and deliberate breaks of symbols, types and errnos. Each edit checks that it changed something, so a
 reworded description fails loudly here instead of testing nothing."""
 
 import re
 
 NEWER_NODE = "KABI_CORE_1.9"
+NEWER_ERRNO = ("EHWPOISON", 133)
 
 
 def _replace(text, old, new, what):
@@ -23,7 +24,8 @@ def _function_entry(text, name, node="KABI_CORE_1.0"):
 
 def newer(text):
     """A core ABI one node ahead: KABI_CORE_1.9 adds keel_future_call and
-    re-declares keel_monotonic_ns (the 1.0 entry becomes a compat one)."""
+    re-declares keel_monotonic_ns (the 1.0 entry becomes a compat one); the
+    errno table gains an entry."""
     entry = _function_entry(text, "keel_monotonic_ns")
     text = text[:entry.end()] + '\nimpl = "keel_monotonic_ns_v1_0"' + text[entry.end():]
     return text + f'''
@@ -47,6 +49,11 @@ group = "time"
 returns = "uint64_t"
 params = []
 doc = "Test only: the same clock at a newer node."
+
+[[errors]]
+name = "{NEWER_ERRNO[0]}"
+value = {NEWER_ERRNO[1]}
+doc = "Test only: an errno no core has released."
 '''
 
 
@@ -66,8 +73,22 @@ def removed_symbol(text):
     return _replace(text, entry, "", "removed symbol")
 
 
+def changed_errno(text):
+    """A released errno with another number: every module built so far
+    returns -22 for EINVAL."""
+    return _replace(text, 'name = "EINVAL"\nvalue = 22\n', 'name = "EINVAL"\nvalue = 222\n', "changed errno")
+
+
+def renamed_errno(text):
+    """A released number under another name: modules using the old name no
+    longer compile against the new SDK."""
+    return _replace(text, 'name = "ENOTSUP"\nvalue = 95\n', 'name = "EOPNOTSUPP"\nvalue = 95\n', "renamed errno")
+
+
 BREAKS = {
     "changed-parameter": changed_parameter,
     "reordered-field": reordered_field,
     "removed-symbol": removed_symbol,
+    "changed-errno": changed_errno,
+    "renamed-errno": renamed_errno,
 }

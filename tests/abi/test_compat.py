@@ -2,9 +2,10 @@
 """The compatibility suite's host half (docs/abi-policy.md):
 
 1. every deliberate break (descriptions.BREAKS) is caught by scripts/abi-check
-   with the right diagnosis (symbol, node, what changed), and the newer
-   description only adds;
-2. --release writes a new node's baseline and refuses to touch a released one;
+   with the right diagnosis (symbol, node or errno, what changed), and the
+   newer description only adds;
+2. --release writes a new node's baseline and the new errnos, and refuses to
+   touch a released node;
 3. kmodinfo --check-against the built core predicts every suite module's
    fate exactly as the manifest (and the boot test) expects it;
 4. the compatibility shim: the 1.0-SDK probe imports keel_add_taint@KABI_CORE_1.0,
@@ -48,6 +49,8 @@ DIAGNOSES = {
                         "reached by keel_spin_lock@KABI_CORE_1.0, keel_spin_unlock@KABI_CORE_1.0",
                         "BREAK: symbol keel_spin_lock@KABI_CORE_1.0: hash 0x"],
     "removed-symbol": ["BREAK: symbol keel_thread_yield@KABI_CORE_1.0: removed"],
+    "changed-errno": ["BREAK: errno EINVAL: number 22 -> 222 (released in errno.abi)"],
+    "renamed-errno": ["BREAK: errno ENOTSUP (95): removed; 95 is now EOPNOTSUPP"],
 }
 
 
@@ -70,7 +73,8 @@ def main():
         status, out = run([ABI_CHECK, "--description", newer])
         expect(status == 0, f"abi-check refused a compatible addition:\n{out}")
         for needle in [f"added: node {descriptions.NEWER_NODE}", f"added: symbol keel_future_call@{descriptions.NEWER_NODE}",
-                       f"added: symbol keel_monotonic_ns@{descriptions.NEWER_NODE}"]:
+                       f"added: symbol keel_monotonic_ns@{descriptions.NEWER_NODE}",
+                       "added: errno {} {} (unreleased)".format(*descriptions.NEWER_ERRNO)]:
             expect(needle in out, f"abi-check does not report '{needle}':\n{out}")
 
         # 2. Releasing, into a copy of the baseline.
@@ -79,11 +83,17 @@ def main():
         status, out = run([ABI_CHECK, "--description", newer, "--baseline", baseline, "--release", descriptions.NEWER_NODE])
         expect(status == 0 and os.path.exists(os.path.join(baseline, descriptions.NEWER_NODE + ".abi")),
                f"--release {descriptions.NEWER_NODE}:\n{out}")
+        with open(os.path.join(baseline, "errno.abi"), encoding="utf-8") as f:
+            errnos = f.read()
+        expect("error {} {}\n".format(*descriptions.NEWER_ERRNO) in errnos and "error EINVAL 22\n" in errnos,
+               f"--release did not record the new errno after the released ones:\n{errnos}")
         status, out = run([ABI_CHECK, "--description", newer, "--baseline", baseline, "--release", "KABI_CORE_1.0"])
         expect(status == 1 and "already released" in out, f"re-releasing KABI_CORE_1.0 was not refused:\n{out}")
         status, out = run([ABI_CHECK, "--description", os.path.join(ROOT, "abi", "keel.toml"), "--baseline", baseline])
         expect(status == 1 and f"node {descriptions.NEWER_NODE}: removed" in out,
                f"dropping a released node was not caught:\n{out}")
+        expect("BREAK: errno {} ({}): removed".format(*descriptions.NEWER_ERRNO) in out,
+               f"dropping a released errno was not caught:\n{out}")
         broken = os.path.join(scratch, "changed-parameter.toml")
         status, out = run([ABI_CHECK, "--description", broken, "--release"])
         expect(status == 1 and "refusing to release" in out, f"--release over a break:\n{out}")

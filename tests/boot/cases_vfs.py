@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 
 from keel.machine import BUILD, INITRAMFS, ROOT
-from harness import boot, case, check, free_pages
+from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 
 def out_of(vm, command, timeout=60):
@@ -362,3 +362,42 @@ def initramfs_memory_is_freed_after_unpacking():
         # when there was no archive at all.
         check(reserved_pages(vm) == without, "pages of the initramfs are still reserved", vm)
         check("hello, world" in vm.command_output("insmod hello"), "insmod through the VFS failed", vm)
+
+
+@case
+def vfs_rust_filesystem_registers_mounts_and_unregisters():
+    # tests/modules/rustfs.rs: a filesystem type written against keel::fs
+    # only (no keel::sys, no unsafe).
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        check(out_of(vm, "mkdir /rust").strip() == "", "mkdir /rust failed", vm)
+        before = free_pages(vm)
+        out = out_of(vm, "insmod /lib/test/rustfs.kmod")
+        check("filesystem type rustfs registered by rustfs" in out and "rustfs: ready" in out,
+              f"insmod rustfs: {out}", vm)
+        check(re.search(r"^rustfs +0 superblock\(s\)$", out_of(vm, "filesystems"), re.M),
+              "filesystems does not list rustfs", vm)
+        out = out_of(vm, "mount -t rustfs -o size=1 none /rust")
+        check("rustfs: takes no mount options, got 'size=1'" in out and "EINVAL" in out,
+              f"a bad mount option was not refused with EINVAL: {out}", vm)
+        out = out_of(vm, "mount -t rustfs none /rust")
+        check(out.strip() == "", f"mount -t rustfs: {out}", vm)
+        listing = out_of(vm, "ls -l /rust")
+        check(re.search(r"^dr-xr-xr-x +2 +0 +0 +0 \.$", listing, re.M)
+              and re.search(r"^-r--r--r-- +1 +0 +0 +29 greeting$", listing, re.M)
+              and re.search(r"^lrwxrwxrwx +1 +0 +0 +8 link -> greeting$", listing, re.M),
+              f"ls -l /rust (readdir, getattr, readlink): {listing}", vm)
+        for path in ("/rust/greeting", "/rust/link"):
+            out = out_of(vm, "cat " + path)
+            check("hello from a Rust filesystem" in out, f"cat {path}: {out}", vm)
+        out = out_of(vm, "cat /rust/missing")
+        check("No such file or directory (ENOENT)" in out, f"cat /rust/missing: {out}", vm)
+        # Mutations are not wrapped by keel::fs: the core refuses them.
+        out = out_of(vm, "write /rust/new text")
+        check(out.strip() == "write: cannot open '/rust/new': " + EPERM, f"rustfs accepted a new file: {out}", vm)
+        out = out_of(vm, "rmmod rustfs")
+        check("in use by 1 mount(s)" in out and "EBUSY" in out, f"rmmod rustfs while mounted: {out}", vm)
+        check(out_of(vm, "umount /rust").strip() == "", "umount /rust failed", vm)
+        out = out_of(vm, "rmmod rustfs")
+        check("rustfs: unregistering" in out and "rustfs: unloaded" in out, f"rmmod rustfs: {out}", vm)
+        check("rustfs" not in out_of(vm, "filesystems"), "rustfs is still registered after rmmod", vm)
+        check(free_pages(vm) == before, f"rustfs left pages behind ({before} -> {free_pages(vm)})", vm)

@@ -37,34 +37,7 @@ VfsContext* console_vfs_context_or_complain(const char* command)
     return context;
 }
 
-const char* vfs_error_text(Error error)
-{
-    switch (error) {
-    case Error::EPERM: return "Operation not permitted";
-    case Error::ENOENT: return "No such file or directory";
-    case Error::EIO: return "Input/output error";
-    case Error::ENXIO: return "No such device or address";
-    case Error::EBADF: return "Bad file descriptor";
-    case Error::ENOMEM: return "Cannot allocate memory";
-    case Error::EACCES: return "Permission denied";
-    case Error::EBUSY: return "Device or resource busy";
-    case Error::EEXIST: return "File exists";
-    case Error::EXDEV: return "Invalid cross-device link";
-    case Error::ENODEV: return "No such device";
-    case Error::ENOTDIR: return "Not a directory";
-    case Error::EISDIR: return "Is a directory";
-    case Error::EINVAL: return "Invalid argument";
-    case Error::EFBIG: return "File too large";
-    case Error::ENOSPC: return "No space left on device";
-    case Error::EROFS: return "Read-only file system";
-    case Error::ENAMETOOLONG: return "File name too long";
-    case Error::ENOSYS: return "Function not implemented";
-    case Error::ENOTEMPTY: return "Directory not empty";
-    case Error::ELOOP: return "Too many levels of symbolic links";
-    case Error::EOVERFLOW: return "Value too large for defined data type";
-    default: return "Error";
-    }
-}
+const char* vfs_error_text(Error error) { return error_description(error); }
 
 int console_vfs_failure(const char* command, const char* what, const char* path, Error error)
 {

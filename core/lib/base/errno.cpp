@@ -5,55 +5,23 @@ namespace keel {
 const char* error_name(Error error)
 {
     switch (error) {
-#define KEEL_ERROR_NAME(name)                                                                                          \
+#define KEEL_ERROR_NAME(name, description)                                                                             \
     case Error::name: return #name;
-        KEEL_ERROR_NAME(EPERM)
-        KEEL_ERROR_NAME(ENOENT)
-        KEEL_ERROR_NAME(ESRCH)
-        KEEL_ERROR_NAME(EINTR)
-        KEEL_ERROR_NAME(EIO)
-        KEEL_ERROR_NAME(ENXIO)
-        KEEL_ERROR_NAME(E2BIG)
-        KEEL_ERROR_NAME(ENOEXEC)
-        KEEL_ERROR_NAME(EBADF)
-        KEEL_ERROR_NAME(EAGAIN)
-        KEEL_ERROR_NAME(ENOMEM)
-        KEEL_ERROR_NAME(EACCES)
-        KEEL_ERROR_NAME(EFAULT)
-        KEEL_ERROR_NAME(EBUSY)
-        KEEL_ERROR_NAME(EEXIST)
-        KEEL_ERROR_NAME(EXDEV)
-        KEEL_ERROR_NAME(ENODEV)
-        KEEL_ERROR_NAME(ENOTDIR)
-        KEEL_ERROR_NAME(EISDIR)
-        KEEL_ERROR_NAME(EINVAL)
-        KEEL_ERROR_NAME(ENFILE)
-        KEEL_ERROR_NAME(EMFILE)
-        KEEL_ERROR_NAME(EFBIG)
-        KEEL_ERROR_NAME(ENOSPC)
-        KEEL_ERROR_NAME(ESPIPE)
-        KEEL_ERROR_NAME(EROFS)
-        KEEL_ERROR_NAME(EMLINK)
-        KEEL_ERROR_NAME(ERANGE)
-        KEEL_ERROR_NAME(EDEADLK)
-        KEEL_ERROR_NAME(ENAMETOOLONG)
-        KEEL_ERROR_NAME(ENOSYS)
-        KEEL_ERROR_NAME(ENOTEMPTY)
-        KEEL_ERROR_NAME(ELOOP)
-        KEEL_ERROR_NAME(ENOKEY)
-        KEEL_ERROR_NAME(EKEYEXPIRED)
-        KEEL_ERROR_NAME(EKEYREVOKED)
-        KEEL_ERROR_NAME(EKEYREJECTED)
-        KEEL_ERROR_NAME(ENODATA)
-        KEEL_ERROR_NAME(ETIME)
-        KEEL_ERROR_NAME(EBADMSG)
-        KEEL_ERROR_NAME(EOVERFLOW)
-        KEEL_ERROR_NAME(EILSEQ)
-        KEEL_ERROR_NAME(ENOTSUP)
-        KEEL_ERROR_NAME(ETIMEDOUT)
+        KEEL_ERROR_TABLE(KEEL_ERROR_NAME)
 #undef KEEL_ERROR_NAME
     }
     return "E?";
+}
+
+const char* error_description(Error error)
+{
+    switch (error) {
+#define KEEL_ERROR_DESCRIPTION(name, description)                                                                      \
+    case Error::name: return description;
+        KEEL_ERROR_TABLE(KEEL_ERROR_DESCRIPTION)
+#undef KEEL_ERROR_DESCRIPTION
+    }
+    return "Unknown error";
 }
 
 } // namespace keel

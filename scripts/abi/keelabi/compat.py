@@ -27,6 +27,7 @@ class Dump:
     constants: dict[str, str] = field(default_factory=dict)  # name -> "type value"
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> [header, member lines...]
     symbols: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)  # (name, node) -> (hash, role, decl)
+    errors: dict[str, int] = field(default_factory=dict)  # errno name -> number, in file order
 
 
 def parse_dump(text: str, where: str) -> Dump:
@@ -55,6 +56,8 @@ def parse_dump(text: str, where: str) -> Dump:
                 dump.nodes[words[1]] = (attributes["interface"], attributes["parent"])
             elif words[0] == "constant":
                 dump.constants[words[1]] = " ".join(words[2:])
+            elif words[0] == "error":
+                dump.errors[words[1]] = int(words[2])
             elif words[0] == "type":
                 current_type = words[1]
                 dump.types[current_type] = [" ".join(words[2:])]
@@ -75,10 +78,17 @@ def node_order(name: str) -> tuple[str, int, int]:
     return match.group(1), int(match.group(2)), int(match.group(3))
 
 
+# The released errno numbers. The errno table belongs to no node (every
+# module may return or see every errno), so it has one golden file of its
+# own, which only ever grows: every release records the description's
+# errnos in it, since the SDK of a released node carries all of them.
+ERRNO_BASELINE = "errno.abi"
+
+
 def released_nodes(baseline_dir: str) -> list[str]:
     if not os.path.isdir(baseline_dir):
         raise AbiError(f"{baseline_dir}: no such baseline directory")
-    names = [entry[:-4] for entry in os.listdir(baseline_dir) if entry.endswith(".abi")]
+    names = [entry[:-4] for entry in os.listdir(baseline_dir) if entry.endswith(".abi") and entry != ERRNO_BASELINE]
     for name in names:
         node_order(name)
     return sorted(names, key=node_order)
@@ -218,7 +228,8 @@ def node_dump(description: str, node: str) -> str:
     types = {name: t for name, t in abi.types.items() if any(reaches(f.canonical, name) for f in functions)}
     groups = {f.group for f in functions} | {t.group for t in types.values()}
     constants = [c for c in abi.constants if c.group in groups]
-    limited = dataclasses.replace(abi, nodes=chain, functions=functions, types=types, constants=constants)
+    # The errno table is released on its own (ERRNO_BASELINE), not per node.
+    limited = dataclasses.replace(abi, nodes=chain, functions=functions, types=types, constants=constants, errors=[])
     return generate_baseline(limited)
 
 
@@ -249,7 +260,33 @@ def check_description(description: str, baseline_dir: str, report: Report) -> li
     for function in full.exports_sorted():
         if (function.name, function.node) not in released_symbols:
             report.additions.append(f"symbol {function.name}@{function.node} 0x{function.hash:016x}")
+    check_errors(description, baseline_dir, report)
     return nodes
+
+
+def released_errors(baseline_dir: str) -> dict[str, int]:
+    path = os.path.join(baseline_dir, ERRNO_BASELINE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as file:
+        return parse_dump(file.read(), path).errors
+
+
+def check_errors(description: str, baseline_dir: str, report: Report) -> None:
+    """A released errno keeps its name and number: modules compiled against
+    any released SDK return and compare these numbers."""
+    released = released_errors(baseline_dir)
+    current = {error.name: error.value for error in load(description).errors}
+    names_by_number = {value: name for name, value in current.items()}
+    for name, value in released.items():
+        if name not in current:
+            now = names_by_number.get(value)
+            report.add_break(f"errno {name} ({value}): removed" + (f"; {value} is now {now}" if now else ""))
+        elif current[name] != value:
+            report.add_break(f"errno {name}: number {value} -> {current[name]} (released in {ERRNO_BASELINE})")
+    for name, value in current.items():
+        if name not in released:
+            report.additions.append(f"errno {name} {value} (unreleased)")
 
 
 def check_core(core_path: str, description: str, baseline_dir: str, report: Report) -> None:
@@ -309,3 +346,27 @@ def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
             os.replace(path + ".tmp", path)
         written.append(node)
     return written
+
+
+def release_errors(description: str, baseline_dir: str) -> list[str]:
+    """Adds the description's unreleased errnos to ERRNO_BASELINE (after the
+    released ones, which a checked description keeps unchanged); returns
+    their names."""
+    released = released_errors(baseline_dir)
+    errors = load(description).errors
+    new = [error for error in errors if error.name not in released]
+    if not new:
+        return []
+    numbers = dict(released)
+    for error in new:
+        numbers[error.name] = error.value
+    lines = ["# Keel errno numbers as released (scripts/abi-check --release): a released",
+             "# errno keeps its name and number forever; new ones are appended.",
+             "# Generated by scripts/abi-check from abi/keel.toml; do not edit."]
+    lines += [f"error {name} {value}" for name, value in numbers.items()]
+    os.makedirs(baseline_dir, exist_ok=True)
+    path = os.path.join(baseline_dir, ERRNO_BASELINE)
+    with open(path + ".tmp", "w", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+    return [error.name for error in new]

@@ -102,6 +102,8 @@ def generate_header(abi: Abi) -> str:
         out.append(f'#define {macro} "{node.name}"')
     out.append("")
 
+    out += errno_section(abi)
+
     for group in abi.groups:
         constants = [constant for constant in abi.constants if constant.group == group.name]
         if not constants:
@@ -182,6 +184,34 @@ def generate_header(abi: Abi) -> str:
 
     out += ["#ifdef __cplusplus", '} /* extern "C" */', "#endif", "", "#endif /* KEEL_KEEL_H */", ""]
     return "\n".join(out)
+
+
+def errno_section(abi: Abi) -> list[str]:
+    """KEEL_EPERM ... as plain int constants (usable in #if, and in
+    `return -KEEL_EINVAL;`), and KEEL_ERRNO_TABLE for code that wants every
+    name, number and description at once (keel.hpp's keel::sdk::Error)."""
+    if not abi.errors:
+        return []
+    out = comment(
+        "Errors: Linux's errno numbers. A function returning int32_t returns 0 or the negation of one of "
+        "these, and so does a module's init function (return -KEEL_EINVAL)."
+    )
+    width = max(len(error.name) for error in abi.errors) + len("KEEL_")
+    digits = max(len(str(error.value)) for error in abi.errors)
+    for error in abi.errors:
+        out.append(f"#define {'KEEL_' + error.name:<{width}} {error.value:<{digits}} /* {error.doc} */")
+    out.append("")
+    out += comment(
+        "KEEL_ERRNO_TABLE(X) expands X(NAME, number, \"description\") for every error above, in this order. "
+        "NAME is the bare Linux name (EINVAL): a file that also includes the C library's <errno.h> must not "
+        "expand X's NAME argument unquoted."
+    )
+    out.append("#define KEEL_ERRNO_TABLE(X) \\")
+    for index, error in enumerate(abi.errors):
+        end = " \\" if index + 1 < len(abi.errors) else ""
+        out.append(f'    X({error.name}, {error.value}, "{error.message}"){end}')
+    out.append("")
+    return out
 
 
 def generate_impl_header(abi: Abi) -> str:

@@ -51,6 +51,46 @@ def generate_exports(abi: Abi, host_test: bool = False) -> str:
     return "\n".join(out)
 
 
+def generate_kernel_errno(abi: Abi) -> str:
+    """The core's keel::Error (lib/errno_table.h, included by lib/base/errno.h):
+    the description's errno table as an enum class, the list of names for
+    lib/base/errno.h to take away from a hosted C library, and an X-macro for
+    error_name() and error_description()."""
+    out = [
+        "// lib/errno_table.h: keel::Error, the ABI description's errno table.",
+        f"// {GENERATED}",
+        "// Include lib/base/errno.h, which includes this after <errno.h> on hosted builds.",
+        "#pragma once",
+        "",
+        "// The C library's errno macros would turn Error::ENOMEM into Error::12.",
+        "#if __STDC_HOSTED__",
+    ]
+    out += [f"#undef {error.name}" for error in abi.errors]
+    out += [
+        "#endif",
+        "",
+        "namespace keel {",
+        "",
+        "// Linux's errno numbers, so they map straight onto the Linux-compatible",
+        "// syscall layer and match what modules return (-KEEL_EINVAL is -22).",
+        "enum class Error : int {",
+    ]
+    out += [f"    {error.name} = {error.value}, // {error.doc}" for error in abi.errors]
+    out += [
+        "};",
+        "",
+        "} // namespace keel",
+        "",
+        "// KEEL_ERROR_TABLE(X) expands X(NAME, \"description\") for every error.",
+        "#define KEEL_ERROR_TABLE(X) \\",
+    ]
+    for index, error in enumerate(abi.errors):
+        end = " \\" if index + 1 < len(abi.errors) else ""
+        out.append(f'    X({error.name}, "{error.message}"){end}')
+    out.append("")
+    return "\n".join(out)
+
+
 def generate_baseline(abi: Abi) -> str:
     """A line-oriented, diff-friendly dump of everything a released node
     promises: nodes, every export with its hash and canonical declaration,
@@ -60,6 +100,8 @@ def generate_baseline(abi: Abi) -> str:
         out.append(f"node {node.name} interface={node.interface} parent={node.parent or '-'}")
     for constant in abi.constants:
         out.append(f"constant {constant.name} {constant.type} {constant.value}")
+    for error in abi.errors:
+        out.append(f"error {error.name} {error.value}")
     for typedef in abi.types.values():
         if typedef.kind == "struct":
             out.append(f"type {typedef.name} struct size={typedef.size} align={typedef.align}")

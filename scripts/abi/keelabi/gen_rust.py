@@ -39,6 +39,30 @@ def doc_lines(text: str, indent: str = "") -> list[str]:
     return [f"{indent}/// {line}".rstrip() for line in text.splitlines() or [""]]
 
 
+def errno_items(abi: Abi) -> list[str]:
+    """KEEL_EPERM ... as i32 constants (positive, as in C), and the macro
+    the safe crate builds `keel::Error`'s constants from."""
+    if not abi.errors:
+        return []
+    out = ["// Errors: Linux's errno numbers; functions returning i32 return 0 or the negation of one."]
+    for error in abi.errors:
+        out += doc_lines(error.doc)
+        out.append(f"pub const KEEL_{error.name}: i32 = {error.value};")
+    out += [
+        "",
+        "/// Expands `$callback! { (NAME, number, \"description\"), ... }` with every",
+        "/// errno above, in order (the safe crate's `keel::Error` constants).",
+        "#[macro_export]",
+        "macro_rules! keel_errno_table {",
+        "    ($callback:ident) => {",
+        "        $callback! {",
+    ]
+    for error in abi.errors:
+        out.append(f'            ({error.name}, {error.value}, "{error.message}"),')
+    out += ["        }", "    };", "}", ""]
+    return out
+
+
 def generate_sys(abi: Abi) -> str:
     out = [
         f"//! keel_sys: raw bindings to the Keel kernel module ABI ({', '.join(node.name for node in abi.nodes)}).",
@@ -60,6 +84,7 @@ def generate_sys(abi: Abi) -> str:
         out += doc_lines(constant.doc)
         out.append(f"pub const {constant.name}: {PRIMITIVES[constant.type][2]} = {constant.value};")
     out.append("")
+    out += errno_items(abi)
     for typedef in abi.types.values():
         out += doc_lines(typedef.doc)
         if typedef.kind == "enum":

@@ -145,6 +145,20 @@ class Constant:
 
 
 @dataclass
+class ErrorCode:
+    """One errno of the shared error vocabulary: Linux's name and number."""
+
+    name: str  # EINVAL; C spells it KEEL_EINVAL
+    value: int  # the positive number; the ABI returns its negation
+    doc: str  # a one-line description ending in a full stop
+
+    @property
+    def message(self) -> str:
+        """The description as message text: "Invalid argument"."""
+        return self.doc.rstrip(".")
+
+
+@dataclass
 class Node:
     name: str
     interface: str
@@ -198,6 +212,7 @@ class Abi:
     constants: list[Constant]
     types: dict[str, TypeDef]  # in description order
     functions: list[Function]  # in description order
+    errors: list[ErrorCode] = field(default_factory=list)  # in description order
 
     def node(self, name: str) -> Node:
         return next(node for node in self.nodes if node.name == name)
@@ -258,7 +273,7 @@ def load(path: str, node_limits: list[str] | None = None) -> Abi:
 
 
 def build(data: dict, path: str = "<description>", node_limits: list[str] | None = None) -> Abi:
-    _check_keys(data, {"abi", "interfaces", "nodes", "groups", "constants", "types", "functions"}, path)
+    _check_keys(data, {"abi", "interfaces", "nodes", "groups", "constants", "types", "functions", "errors"}, path)
     header = data.get("abi")
     if not isinstance(header, dict):
         raise AbiError(f"{path}: missing table [abi]")
@@ -357,6 +372,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         value = _get(table, "value", where, int)
         _check_range(value, type_name, f"{where}: constant {name!r}")
         constants.append(Constant(name, type_name, value, _doc(table, where), check_group(table, where)))
+
+    errors = _errors(data, path, claim)
 
     types: dict[str, TypeDef] = {}
     raw_types = _list(data, "types", path)
@@ -539,7 +556,43 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         function.canonical = canonical_declaration(function, types)
         function.hash = declaration_hash(function.canonical)
 
-    return Abi(soname, abi_doc, list(interfaces.values()), nodes, groups, constants, types, functions)
+    return Abi(soname, abi_doc, list(interfaces.values()), nodes, groups, constants, types, functions, errors)
+
+
+# Linux's MAX_ERRNO: a return value in -MAX_ERRNO..-1 is an error.
+MAX_ERRNO = 4095
+ERROR_NAME = re.compile(r"^E[A-Z0-9]+$")
+# Descriptions become C and Rust string literals and one-line comments.
+ERROR_DOC = re.compile(r"^[A-Za-z0-9 ,.;:'/()+-]+$")
+
+
+def _errors(data: dict, path: str, claim) -> list[ErrorCode]:
+    """The errno table: `[[errors]] name = "EINVAL", value = 22, doc = ...`.
+    Names and numbers are Linux's and each appears once, so a number has
+    exactly one name (no aliases such as EWOULDBLOCK). The table is shared by
+    every interface: errno numbers are not versioned per node, and a released
+    number never changes (abi/baseline/errno.abi, docs/abi-policy.md)."""
+    errors: list[ErrorCode] = []
+    numbers: dict[int, str] = {}
+    for index, table in enumerate(_list(data, "errors", path)):
+        where = f"{path}: errors[{index}]"
+        _check_keys(table, {"name", "value", "doc"}, where)
+        name = _get(table, "name", where, str)
+        if not ERROR_NAME.match(name):
+            raise AbiError(f"{where}: errno name {name!r} must be E and upper case, as Linux spells it")
+        where = f"{where} ({name})"
+        claim("KEEL_" + name, where)
+        value = _get(table, "value", where, int)
+        if not 1 <= value <= MAX_ERRNO:
+            raise AbiError(f"{where}: value {value} is not an errno number (1..{MAX_ERRNO})")
+        if value in numbers:
+            raise AbiError(f"{where}: value {value} is already {numbers[value]}")
+        numbers[value] = name
+        doc = _doc(table, where)
+        if not ERROR_DOC.match(doc):
+            raise AbiError(f"{where}: doc {doc!r} must be one line of letters, digits, spaces and ,.;:'/()+-")
+        errors.append(ErrorCode(name, value, doc))
+    return errors
 
 
 def _check_range(value: int, type_name: str, where: str) -> None:

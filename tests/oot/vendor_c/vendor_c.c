@@ -15,7 +15,7 @@ static int vendor_c_init(void)
 {
     table = keel_zalloc(keel_param_blocks * sizeof(*table));
     if (!table)
-        return -12;
+        return -KEEL_ENOMEM;
     uint64_t sum = 0;
     for (uint64_t i = 0; i < keel_param_blocks; i++) {
         table[i] = (i + 1) * 10;

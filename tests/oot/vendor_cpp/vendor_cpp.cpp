@@ -1,6 +1,7 @@
 // vendor_cpp: an out-of-tree module in C++, built with Meson from the
 // installed SDK alone (meson.build: pkg-config keel-sdk, keel-build-module).
-// A static object, the RAII layer over the C ABI, a kernel thread.
+// A static object, the SDK's C++ layer (Result and TRY, a mutex that owns
+// its counter), a kernel thread.
 #include <keel/keel.hpp>
 #include <keel/module.h>
 
@@ -14,43 +15,43 @@ KEEL_MODULE_VERSION("2.3");
 
 namespace {
 
+using keel::sdk::Result;
+
 class Counter {
 public:
-    Counter() { m_value = 100; }
     ~Counter() { keel_log(KEEL_LOG_INFO, "vendor_cpp: static destructor ran"); }
-    void add(int32_t amount)
+
+    // The mutex is made once the kernel heap can be used (in init, not in
+    // the static constructor, which cannot fail).
+    Result<void> create()
     {
-        keel::sdk::LockGuard guard(m_mutex);
-        m_value += amount;
+        m_value = TRY(keel::sdk::Mutex<int32_t>::create(100));
+        return {};
     }
-    int32_t create() { return keel::sdk::Mutex::create(m_mutex); }
-    int32_t value() const { return m_value; }
+    void add(int32_t amount) { *m_value.lock() += amount; }
+    int32_t value() { return *m_value.lock(); }
 
 private:
-    keel::sdk::Mutex m_mutex;
-    int32_t m_value = 0;
+    keel::sdk::Mutex<int32_t> m_value;
 };
 
 Counter counter;
 
-int32_t worker(void*)
+Result<void> vendor_cpp_start()
 {
-    counter.add(23);
-    return 0;
+    TRY(counter.create());
+    keel::sdk::Thread worker = TRY(keel::sdk::Thread::spawn("vendor_cpp", [] {
+        counter.add(23);
+        return 0;
+    }));
+    worker.join();
+    keel_logf(KEEL_LOG_INFO, "vendor_cpp: counter is %d", counter.value());
+    if (counter.value() != 123)
+        return keel::sdk::Error::EINVAL;
+    return {};
 }
 
-int vendor_cpp_init()
-{
-    if (int32_t error = counter.create())
-        return error;
-    keel_thread* thread = nullptr;
-    if (int32_t error = keel_thread_create("vendor_cpp", worker, nullptr, &thread))
-        return error;
-    if (int32_t error = keel_thread_join(thread, nullptr))
-        return error;
-    keel_logf(KEEL_LOG_INFO, "vendor_cpp: counter is %d", counter.value());
-    return counter.value() == 123 ? 0 : -22;
-}
+int vendor_cpp_init() { return keel::sdk::return_code(vendor_cpp_start()); }
 
 void vendor_cpp_exit() { keel_log(KEEL_LOG_INFO, "vendor_cpp: exit"); }
 

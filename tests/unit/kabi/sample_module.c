@@ -39,12 +39,12 @@ static int sample_init(void)
     int32_t code = 0;
     uint64_t irq;
     if (!b)
-        return -12;
+        return -KEEL_ENOMEM;
     *b = a; /* a struct copy: the compiler may call memcpy */
     irq = keel_spin_lock(&lock);
     keel_spin_unlock(&lock, irq);
     if (keel_mutex_create(&mutex) != 0)
-        return -12;
+        return -KEEL_ENOMEM;
     keel_mutex_lock(mutex);
     keel_mutex_unlock(mutex);
     if (keel_thread_create("sample", worker, b, &thread) == 0)

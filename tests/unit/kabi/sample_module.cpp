@@ -26,33 +26,37 @@ struct Greeter {
 };
 Greeter greeter;
 
-keel::sdk::SpinLock g_lock;
+keel::sdk::SpinLock<int> g_spun;
 
 int32_t thread_main(void* arg) { return *static_cast<int*>(arg); }
 
-int sample_init()
+keel::sdk::Result<int> count_sides()
 {
-    keel::sdk::Mutex mutex;
-    if (int32_t error = keel::sdk::Mutex::create(mutex))
-        return error;
+    auto mutex = TRY(keel::sdk::Mutex<int>::create(0));
     {
-        keel::sdk::LockGuard guard(mutex);
-        keel::sdk::SpinLockGuard spin(g_lock);
+        auto guard = mutex.lock();
+        *g_spun.lock() += 1;
+        *guard = 4;
     }
-    keel::sdk::Own<Shape> shape(keel::sdk::make<Square>());
-    if (!shape)
-        return -12;
+    keel::sdk::Own<Shape> shape = TRY(keel::sdk::try_make<Square>());
     Shape* heap_shape = new Square;
     int sides = shape->sides() + heap_shape->sides();
     delete heap_shape;
+    return sides + *mutex.lock() - 4;
+}
 
+int sample_init()
+{
+    auto sides = count_sides();
+    if (sides.is_error())
+        return keel::sdk::return_code(sides.error());
     int value = 7;
-    keel::sdk::Thread thread;
-    if (int32_t error = keel::sdk::Thread::create(thread, "sample_cpp", thread_main, &value))
-        return error;
-    int32_t code = thread.join();
-    keel_logf(
-        KEEL_LOG_INFO, "sides %d, thread %d, count %lld\n", sides, code, static_cast<long long>(keel_param_count));
+    auto thread = keel::sdk::Thread::create("sample_cpp", thread_main, &value);
+    if (thread.is_error())
+        return keel::sdk::return_code(thread.error());
+    int32_t code = thread.value().join();
+    keel_logf(KEEL_LOG_INFO, "sides %d, thread %d, count %lld\n", sides.value(), code,
+        static_cast<long long>(keel_param_count));
     return 0;
 }
 

@@ -5,25 +5,53 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use keel::prelude::*;
 
-keel::module! { name: "sample_rs", license: "MIT", author: "The Keel authors", description: "ABI test module" }
-keel::module_param!(repeat: int = 1, "how many greetings");
-keel::module_param!(verbose: bool = false, "log more");
-keel::module_init!(init);
-keel::module_exit!(exit);
-keel::global_allocator!();
-keel::panic_handler!();
+static COUNTER: SpinLock<u32> = SpinLock::new(0);
 
-static COUNTER: keel::SpinLock<u32> = keel::SpinLock::new(0);
-
-fn init() -> keel::Result<()> {
-    let mutex = keel::Mutex::new(Vec::<u64>::new())?;
-    mutex.lock().push(keel::monotonic_ns());
-    *COUNTER.lock() += 1;
-    keel::pr_info!("hello from Rust, {} time(s), verbose {}\n", repeat.get(), verbose.get());
-    Ok(())
+struct Sample {
+    done: Arc<Completion>,
 }
 
-fn exit() {
-    keel::pr_info!("goodbye after {} init(s)\n", *COUNTER.lock());
+impl Module for Sample {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let mutex = Mutex::new(Vec::<u64>::new())?;
+        mutex.lock().push(keel::time::monotonic_ns());
+        *COUNTER.lock() += 1;
+        let done = Arc::new(Completion::new()?);
+        let signal = done.clone();
+        let worker = Thread::spawn(c"sample_rs", move || {
+            signal.complete();
+            7
+        })?;
+        done.wait();
+        let code = worker.join();
+        pr_info!(
+            "{}: hello from Rust, {} time(s), verbose {}, thread {}\n",
+            module.name(),
+            module_parameters::repeat.get(),
+            module_parameters::verbose.get(),
+            code
+        );
+        Ok(Sample { done })
+    }
+}
+
+impl Drop for Sample {
+    fn drop(&mut self) {
+        self.done.wait();
+        pr_info!("goodbye after {} init(s)\n", *COUNTER.lock());
+    }
+}
+
+keel::module! {
+    type: Sample,
+    name: "sample_rs",
+    author: "The Keel authors",
+    description: "ABI test module",
+    license: "MIT",
+    params: {
+        repeat: i64 { default: 1, description: "how many greetings" },
+        verbose: bool { default: false, description: "log more" },
+    },
 }

@@ -38,6 +38,10 @@ def function(data, name):
     return next(f for f in data["functions"] if f["name"] == name)
 
 
+def errno(data, name):
+    return next(e for e in data["errors"] if e["name"] == name)
+
+
 def typedef(data, name):
     return next(t for t in data["types"] if t["name"] == name)
 
@@ -132,6 +136,12 @@ class ValidationTest(unittest.TestCase):
             (lambda d: d["abi"].update(format=2), "format = 2 is not supported"),
             (lambda d: function(d, "memcpy").update(name="strcpy"), "libc = true is only for"),
             (lambda d: function(d, "keel_log").update(printf_format=1), "printf_format = 1"),
+            (lambda d: errno(d, "EINVAL").update(value=23), "errors[20] (ENFILE): value 23 is already EINVAL"),
+            (lambda d: errno(d, "EINVAL").update(value=0), "value 0 is not an errno number (1..4095)"),
+            (lambda d: errno(d, "EINVAL").update(name="Einval"), "errno name 'Einval' must be E and upper case"),
+            (lambda d: errno(d, "EINVAL").update(doc='Invalid "argument".'), "must be one line"),
+            (lambda d: d["constants"].append({"name": "KEEL_EIO", "type": "int32_t", "value": 5, "group": "log", "doc": "x"}),
+             "(EIO): name 'KEEL_EIO' is already used"),
         ]
         for mutate, message in cases:
             with self.subTest(message=message):
@@ -144,6 +154,40 @@ class ValidationTest(unittest.TestCase):
             result = subprocess.run([sys.executable, TOOL, "check", "--description", file.name, "--output", "-"], capture_output=True, text=True)
             self.assertEqual(result.returncode, 1)
             self.assertIn("not valid TOML", result.stderr)
+
+
+class ErrnoTest(unittest.TestCase):
+    """One table, every language: the kernel's keel::Error, keel.h, keel_sys."""
+
+    def test_every_output_has_every_errno(self):
+        abi = model.load(DESCRIPTION)
+        self.assertIn(("EINVAL", 22), [(e.name, e.value) for e in abi.errors])
+        kernel = gen_kernel.generate_kernel_errno(abi)
+        header = gen_c.generate_header(abi)
+        rust = gen_rust.generate_sys(abi)
+        for error in abi.errors:
+            with self.subTest(errno=error.name):
+                self.assertIn(f"    {error.name} = {error.value}, //", kernel)
+                self.assertIn(f"#undef {error.name}\n", kernel)
+                self.assertIn(f'X({error.name}, "{error.message}")', kernel)
+                self.assertRegex(header, rf"#define KEEL_{error.name} +{error.value} +/\* ")
+                self.assertIn(f'X({error.name}, {error.value}, "{error.message}")', header)
+                self.assertIn(f"pub const KEEL_{error.name}: i32 = {error.value};", rust)
+                self.assertIn(f'({error.name}, {error.value}, "{error.message}"),', rust)
+
+    def test_errnos_change_no_hash(self):
+        data = raw(DESCRIPTION)
+        before = hashes(data)
+        data["errors"].append({"name": "EHWPOISON", "value": 133, "doc": "Memory page has a hardware error."})
+        errno(data, "EINVAL")["doc"] = "Another description."
+        self.assertEqual(hashes(data), before)
+
+    def test_old_descriptions_have_no_table(self):
+        data = raw(DESCRIPTION)
+        del data["errors"]
+        abi = model.build(data)
+        self.assertEqual(abi.errors, [])
+        self.assertNotIn("KEEL_ERRNO_TABLE", gen_c.generate_header(abi))
 
 
 class CompatTest(unittest.TestCase):
