@@ -1,7 +1,7 @@
 // The kernel's assertion failures (lib/base/assert.h) are panics, with the
 // backtrace that names the caller.
-#include "debug/panic.h"
 #include "lib/base/assert.h"
+#include "debug/panic.h"
 
 namespace keel {
 
