@@ -132,7 +132,7 @@ def print_boot(runs, figures, linux_name):
     print(side_by_side("  minus QEMU's floor (Keel: within 40 ms)", keel_wall - floor,
                        linux_wall - floor if with_linux else None, "s"))
     if keel_guest is not None:
-        print(side_by_side("guest clock there (Keel TSC, Linux uptime)", keel_guest, linux_guest, "s"))
+        print(side_by_side("guest clock there (Keel TSC, Linux monotonic)", keel_guest, linux_guest, "s"))
     print(f"  {'Keel / floor':<52}{keel_wall / floor:8.2f} x")
     unpacks = [boot[2] for boot in figures["keel boot"] if boot[2]]
     if unpacks:

@@ -163,6 +163,10 @@ def _fetch_package(package, version, log):
         os.rename(scratch, directory)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    # Older versions of the same package are of no further use.
+    for name in os.listdir(os.path.dirname(directory)):
+        if name.startswith(package + "_") and name != os.path.basename(directory):
+            shutil.rmtree(os.path.join(os.path.dirname(directory), name), ignore_errors=True)
     return directory
 
 
