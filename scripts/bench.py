@@ -128,11 +128,12 @@ def print_boot(runs, figures, linux_name):
     print(f"  {'QEMU floor (do-nothing PVH kernel)':<52}{ms(floor)}")
     if with_linux:
         print(f"  {'':52}{'Keel':>13}{linux_name:>14}  Linux/Keel")
-    print(side_by_side("QEMU start to prompt / first /init line", keel_wall, linux_wall, "s"))
+    print(side_by_side("QEMU start to prompt" + " / first /init line" * with_linux, keel_wall, linux_wall, "s"))
     print(side_by_side("  minus QEMU's floor (Keel: within 40 ms)", keel_wall - floor,
                        linux_wall - floor if with_linux else None, "s"))
     if keel_guest is not None:
-        print(side_by_side("guest clock there (Keel TSC, Linux monotonic)", keel_guest, linux_guest, "s"))
+        print(side_by_side("guest clock there (Keel TSC" + ", Linux monotonic" * with_linux + ")", keel_guest,
+                           linux_guest, "s"))
     print(f"  {'Keel / floor':<52}{keel_wall / floor:8.2f} x")
     unpacks = [boot[2] for boot in figures["keel boot"] if boot[2]]
     if unpacks:
@@ -200,7 +201,7 @@ def main():
             if assets.kernel_config("FUNCTION_GRAPH_TRACER") != "y":
                 raise peer.PeerError(f"{assets.package} is built without CONFIG_FUNCTION_GRAPH_TRACER")
         figures = measure(runs, loads, assets, progress)
-    except (peer.PeerError, machine.Timeout) as error:
+    except (peer.PeerError, machine.Timeout, OSError) as error:
         print(f"scripts/bench: FAILED, no figures printed: {error}", file=sys.stderr)
         if options.peer == "linux":
             print("scripts/bench: (--peer none measures Keel alone)", file=sys.stderr)
