@@ -21,6 +21,7 @@ BENCH_CRYPTO = os.path.join(machine.BUILD, "tests", "unit", "crypto", "bench-cry
 UNPACK = re.compile(r"initramfs: unpacked (\d+) entries .*?, (\d+) bytes in (\d+) us")
 INSMOD_TARGET = 10      # Linux's insmod time over Keel's, at least
 SIG_CHECK_TARGET = 6    # Linux's module_sig_check over Keel's verify stage, at least
+BUSY_HOST = 0.10        # QEMU waiting for a host CPU more than this is worth a warning
 
 
 def time_floor():
@@ -36,14 +37,14 @@ def keel_boot():
     with peer.KeelGuest() as guest:
         guest.start()
         unpack = UNPACK.search(guest.boot_log)
-        return guest.boot_wall, guest.boot_guest, tuple(int(value) for value in unpack.groups()) if unpack else None
+    return guest.boot_wall, guest.boot_guest, tuple(int(value) for value in unpack.groups()) if unpack else None
 
 
 def linux_boot(assets):
     """(host wall to the first /init line, guest monotonic clock there)."""
     with peer.LinuxGuest(assets) as guest:
         guest.start()
-        return guest.boot_wall, guest.boot_guest
+    return guest.boot_wall, guest.boot_guest
 
 
 def image_size(path):
@@ -179,6 +180,22 @@ def print_loads(runs, loads, figures, assets):
         label = f"{what}: {ours.split()[0]} {kib(modloads.keel_size(ours))} / {theirs.split()[0]} " \
                 f"{kib(linux[theirs]['size'])}"
         print(side_by_side(label, keel[ours][stage], linux[theirs][function], "us", target))
+    print_host_wait(figures)
+
+
+def print_host_wait(figures):
+    """How long QEMU waited for a host CPU in the load boots: guest clocks
+    follow the host's, so a busy host inflates Linux's millisecond intervals
+    far more than Keel's sub-millisecond ones (peer.host_wait_share)."""
+    keel = median(loads.host_wait for loads in figures["keel loads"])
+    linux = median(loads.host_wait for loads in figures["linux loads"])
+    if keel is None or linux is None:
+        return
+    print(f"  host: QEMU waited for a CPU {keel:.0%} of its runnable time in Keel's load boots, {linux:.0%} in "
+          f"Linux's ({os.cpu_count()} CPUs)")
+    if max(keel, linux) > BUSY_HOST:
+        print("  BUSY HOST: an interval longer than a host time slice (a few ms, as Linux's loads) grows with that "
+              "wait,\n  a sub-millisecond one (Keel's) much less: these ratios flatter Keel. Run on an idle machine.")
 
 
 def main():

@@ -22,6 +22,14 @@ import struct
 from . import machine
 from .peer import KeelGuest, LinuxGuest, PeerError
 
+
+class Figures(dict):
+    """{key: {figure: value}} from one boot, with host_wait: the share of
+    QEMU's runnable time it spent waiting for a host CPU in that boot."""
+
+    host_wait = None
+
+
 # ---- Keel -------------------------------------------------------------------
 
 TEST_INITRAMFS = os.path.join(machine.BUILD, "tests", "modules", "test-initramfs.cpio")
@@ -44,7 +52,7 @@ def keel_size(key):
 def keel_module_loads(loads):
     """{key: {stage: median us}} over `loads` insmod+rmmod cycles of each
     module of KEEL_MODULES, all in one boot."""
-    results = {}
+    results = Figures()
     with KeelGuest(initrd=TEST_INITRAMFS, memory="512M") as guest:
         guest.start()
         for key, (argument, _, _) in KEEL_MODULES.items():
@@ -53,6 +61,7 @@ def keel_module_loads(loads):
             if not match:
                 raise PeerError(f"Keel: modtest cycles {loads} {argument} printed no medians:\n{out[-2000:]}")
             results[key] = dict(zip(STAGES, (int(value) for value in match.groups())))
+    results.host_wait = guest.host_wait
     return results
 
 
@@ -120,7 +129,7 @@ def linux_module_loads(assets, loads, memory="512M"):
     cycles of each module of LINUX_MODULES, all in one boot. Dependencies
     are loaded before, outside the timed loops."""
     files, dependencies = linux_module_files(assets)
-    results = {}
+    results = Figures()
     with LinuxGuest(assets, files, memory=memory) as guest:
         guest.start()
         if _tainted(guest) & TAINT_UNSIGNED_MODULE:
@@ -145,4 +154,5 @@ def linux_module_loads(assets, loads, memory="512M"):
             results[key] = {function: statistics.median(durations[function]) for function in TRACED}
             size = files[path]
             results[key]["size"] = len(size) if isinstance(size, bytes) else os.path.getsize(size)
+    results.host_wait = guest.host_wait
     return results

@@ -350,11 +350,30 @@ def parse_funcgraph(text):
     return durations
 
 
+def host_wait_share(pid):
+    """The share of its runnable time process `pid` (all its threads) has
+    spent waiting for a host CPU so far, from the scheduler's statistics; or
+    None. Guest clocks under TCG follow the host's clock, so a guest interval
+    longer than a host time slice (a few ms) grows with this wait, while a
+    much shorter one is mostly measured between two waits."""
+    run = wait = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stats:
+                fields = stats.read().split()
+            run, wait = run + int(fields[0]), wait + int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return wait / (run + wait) if run + wait else None
+
+
 class Guest:
     """One boot of a kernel under machine.qemu_command. After start():
     boot_wall is the host's time from QEMU's start to the kernel being ready
     (Keel's prompt, Linux's first /init line) and boot_guest the guest's own
-    clock at that point (seconds, or None)."""
+    clock at that point (seconds, or None). After stop(): host_wait, the
+    share of QEMU's runnable time spent waiting for a host CPU (a busy host
+    inflates long guest intervals most: host_wait_share)."""
 
     name = "guest"
 
@@ -362,6 +381,7 @@ class Guest:
         self.vm = None
         self.boot_wall = None
         self.boot_guest = None
+        self.host_wait = None
 
     def __enter__(self):
         return self
@@ -377,6 +397,9 @@ class Guest:
         raise NotImplementedError
 
     def stop(self):
+        """Power off (kill QEMU). Sets host_wait first."""
+        if self.vm and self.vm.process and self.vm.process.poll() is None:
+            self.host_wait = host_wait_share(self.vm.process.pid)
         if self.vm:
             self.vm.kill()
 
