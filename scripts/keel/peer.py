@@ -23,6 +23,8 @@ benchmark adds a guest command and a parser, not a harness
 (or machine.Timeout): a figure is never made up.
 """
 
+import gzip
+import lzma
 import os
 import re
 import shutil
@@ -123,8 +125,8 @@ def _resolve(find, what, log):
 def _download(package, version, directory, log):
     """apt-get download into `directory`; returns the .deb's path."""
     def attempt():
-        # As root, apt would hand the download to its _apt user, who cannot
-        # write to a root-owned cache.
+        # As root, apt drops to its _apt user for downloads, finds it cannot
+        # write to the root-owned cache and warns before downloading as root.
         sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
         result = subprocess.run(["apt-get", "download", "-q"] + sandbox + [f"{package}={version}"],
                                 cwd=directory, capture_output=True, text=True)
@@ -191,11 +193,9 @@ def _decompress(path):
     would decompress them in the kernel and Keel's modules are not
     compressed, so the initramfs gets them decompressed on the host."""
     if path.endswith(".xz"):
-        import lzma
         with lzma.open(path) as source:
             return source.read()
     if path.endswith(".gz"):
-        import gzip
         with gzip.open(path) as source:
             return source.read()
     if path.endswith(".zst"):
@@ -250,13 +250,16 @@ class LinuxAssets:
         return path
 
     def module(self, name):
-        """Host path of module `name` (file name without .ko, e.g.
-        'crc-itu-t'), decompressed when the package ships it compressed."""
+        """Host path of module `name` ('crc-itu-t' or 'crc_itu_t'),
+        decompressed when the package ships it compressed."""
+        name = self.module_file_name(name)
         pattern = re.compile(rf"^\./lib/modules/{re.escape(self.release)}/kernel/.*/{re.escape(name)}"
                              r"\.ko(\.xz|\.gz|\.zst)?$")
         members = [member for member in self.contents if pattern.match(member)]
         if len(members) != 1:
             raise PeerError(f"{self.package} holds {len(members)} modules named {name}")
+        if members[0].endswith(".ko"):
+            return self._file(self.kernel_dir, members[0], f"modules/{name}.ko")
         target = os.path.join(self.kernel_dir, "files", "modules", name + ".ko")
         if not os.path.exists(target):
             data = _decompress(self._file(self.kernel_dir, members[0], "packed/" + os.path.basename(members[0])))
@@ -285,10 +288,10 @@ class LinuxAssets:
 
     def module_file_name(self, module_name):
         """A module's file name (crc_itu_t -> crc-itu-t): Linux treats - and _ alike."""
+        wanted = module_name.replace("-", "_")
         for member in self.contents:
-            base = os.path.basename(member).split(".ko")[0]
-            if member.startswith(f"./lib/modules/{self.release}/") and ".ko" in member and \
-                    base.replace("-", "_") == module_name.replace("-", "_"):
+            base, dot_ko, _ = os.path.basename(member).partition(".ko")
+            if dot_ko and member.startswith(f"./lib/modules/{self.release}/") and base.replace("-", "_") == wanted:
                 return base
         raise PeerError(f"{self.package} has no module {module_name}")
 
