@@ -1,11 +1,12 @@
 """scripts/bench's driver. Wall times come from the host clock; guest times
-from the kernel's TSC. Every figure is a median over --runs boots, and the
-reference (QEMU's floor) is measured in the same run, interleaved."""
+from each kernel's own clock. Every figure is a median over --runs boots,
+and its references (QEMU's floor, Linux with --peer linux) are measured in
+the same run: each run boots QEMU's floor, Keel and Linux in turn, so drift
+on a shared machine touches both sides alike."""
 
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -13,13 +14,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine  # noqa: E402
+from keel import machine, modloads, peer  # noqa: E402
 
 NULL_KERNEL = os.path.join(machine.BUILD, "arch", "x86_64", "null-pvh.elf")
-TEST_INITRAMFS = os.path.join(machine.BUILD, "tests", "modules", "test-initramfs.cpio")
 BENCH_CRYPTO = os.path.join(machine.BUILD, "tests", "unit", "crypto", "bench-crypto")
-TIMING = re.compile(r"read (\d+) verify (\d+) parse (\d+) map (\d+) relocate (\d+) init (\d+) total (\d+) us")
-STAGES = ("read", "verify", "parse", "map", "relocate", "init", "total", "unload")
+UNPACK = re.compile(r"initramfs: unpacked (\d+) entries .*?, (\d+) bytes in (\d+) us")
+INSMOD_TARGET = 10      # Linux's insmod time over Keel's, at least
+SIG_CHECK_TARGET = 6    # Linux's module_sig_check over Keel's verify stage, at least
+BUSY_HOST = 0.10        # QEMU waiting for a host CPU more than this is worth a warning
 
 
 def time_floor():
@@ -30,22 +32,19 @@ def time_floor():
     return time.monotonic() - start
 
 
-def time_boot():
-    """QEMU start to the console prompt; and the guest's own TSC figure."""
-    vm = machine.Machine(cmdline="loglevel=4")
-    start = time.monotonic()
-    vm.start()
-    try:
-        vm.expect(machine.PROMPT, timeout=60)
-        wall = time.monotonic() - start
-        dmesg = vm.command_output("dmesg")
-        match = re.search(r"boot: core up in (\d+) us", dmesg)
-        guest_us = int(match.group(1)) if match else None
-        unpack = re.search(r"initramfs: unpacked (\d+) entries .*?, (\d+) bytes in (\d+) us", dmesg)
-        unpack = tuple(int(value) for value in unpack.groups()) if unpack else None
-    finally:
-        vm.kill()
-    return wall, guest_us, unpack
+def keel_boot():
+    """(host wall to the prompt, guest TSC figure, initramfs unpack figures)."""
+    with peer.KeelGuest() as guest:
+        guest.start()
+        unpack = UNPACK.search(guest.boot_log)
+    return guest.boot_wall, guest.boot_guest, tuple(int(value) for value in unpack.groups()) if unpack else None
+
+
+def linux_boot(assets):
+    """(host wall to the first /init line, guest monotonic clock there)."""
+    with peer.LinuxGuest(assets) as guest:
+        guest.start()
+    return guest.boot_wall, guest.boot_guest
 
 
 def image_size(path):
@@ -53,36 +52,6 @@ def image_size(path):
         stripped = os.path.join(scratch, "keel.stripped")
         subprocess.run(["llvm-strip", "-o", stripped, path], check=True)
         return os.path.getsize(path), os.path.getsize(stripped)
-
-
-MODTEST = re.compile(r"median us: read (\d+) verify (\d+) parse (\d+) map (\d+) relocate (\d+) init (\d+) total (\d+) "
-                     r"unload (\d+)")
-# Linux 6.1 under the same QEMU (TCG), kernel side, from the issues.
-LINUX = {"unsigned 6 KB": 1200, "signed 6 KB": 3750, "signed 190 KB": 18000}
-LINUX_SIG_CHECK = {"6 KB": 2270, "190 KB": 9400}
-
-
-def module_loads(loads):
-    """Per-stage medians over `loads` insmod+rmmod cycles done inside the
-    kernel (modtest), for each module, all in one boot."""
-    cases = [("hello (signed, %d KiB)", "hello"), ("hello (unsigned, %d KiB)", "/lib/test/hello-unsigned.kmod"),
-             ("provider (signed, %d KiB)", "provider"), ("big (signed, %d KiB)", "/lib/test/big.kmod")]
-    sizes = {"hello": "modules/hello.kmod", "/lib/test/hello-unsigned.kmod": "tests/modules/work/hello-unsigned.kmod",
-             "provider": "modules/provider.kmod", "/lib/test/big.kmod": "tests/modules/big.kmod"}
-    results = []
-    vm = machine.Machine(cmdline="loglevel=4", initrd=TEST_INITRAMFS, memory="512M")
-    vm.start()
-    try:
-        vm.expect(machine.PROMPT, timeout=60)
-        for label, path in cases:
-            out = vm.command_output(f"modtest cycles {loads} {path}", timeout=600)
-            match = MODTEST.search(out)
-            if match:
-                size = os.path.getsize(os.path.join(machine.BUILD, sizes[path])) // 1024
-                results.append((label % size, [int(value) for value in match.groups()]))
-    finally:
-        vm.kill()
-    return results
 
 
 def kabi_lookups():
@@ -96,63 +65,167 @@ def crypto_figures():
     return subprocess.run([BENCH_CRYPTO, "5"], capture_output=True, text=True).stdout
 
 
+def median(values):
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def medians(per_run):
+    """[{key: {figure: value}}, ...] (one dict per boot) -> {key: {figure: median}}."""
+    return {key: {figure: median(run[key][figure] for run in per_run) for figure in per_run[0][key]}
+            for key in per_run[0]}
+
+
+def measure(runs, loads, assets, progress):
+    """Every boot of the run, the kernels interleaved (and their order
+    alternated); returns the lists of per-boot figures."""
+    figures = {"floor": [], "keel boot": [], "linux boot": [], "keel loads": [], "linux loads": []}
+
+    def keel():
+        figures["keel boot"].append(keel_boot())
+        figures["keel loads"].append(modloads.keel_module_loads(loads))
+
+    def linux():
+        if assets:
+            figures["linux boot"].append(linux_boot(assets))
+            figures["linux loads"].append(modloads.linux_module_loads(assets, loads))
+
+    for run in range(runs):
+        progress(f"bench: run {run + 1} of {runs}")
+        figures["floor"].append(time_floor())
+        for side in ((keel, linux) if run % 2 == 0 else (linux, keel)):
+            side()
+    return figures
+
+
+def kib(size):
+    return f"{size / 1024:.0f} KiB"
+
+
 def ms(seconds):
     return f"{seconds * 1000:8.1f} ms"
+
+
+def side_by_side(label, keel, linux, unit, target=None):
+    """One row: Keel's figure, Linux's, Linux/Keel and the target it should meet."""
+    scale, name = (1000, "ms") if unit == "s" else (1, "us")
+    row = f"  {label:<52}{keel * scale:10.1f} {name}"
+    if linux is not None:
+        ratio = linux / keel
+        row += f" {linux * scale:10.1f} {name} {ratio:8.1f} x"
+        if target:
+            row += f"   target {target} x: {'met' if ratio >= target else 'NOT MET'}"
+    return row
+
+
+def print_boot(runs, figures, linux_name):
+    floor = statistics.median(figures["floor"])
+    keel_wall = median(boot[0] for boot in figures["keel boot"])
+    keel_guest = median(boot[1] for boot in figures["keel boot"])
+    linux_wall = median(boot[0] for boot in figures["linux boot"])
+    linux_guest = median(boot[1] for boot in figures["linux boot"])
+    with_linux = linux_wall is not None
+    print(f"Boot (median of {runs} boots each, QEMU q35 + TCG, 256 MiB{'; Keel and Linux interleaved' * with_linux})")
+    print(f"  {'QEMU floor (do-nothing PVH kernel)':<52}{ms(floor)}")
+    if with_linux:
+        print(f"  {'':52}{'Keel':>13}{linux_name:>14}  Linux/Keel")
+    print(side_by_side("QEMU start to prompt" + " / first /init line" * with_linux, keel_wall, linux_wall, "s"))
+    print(side_by_side("  minus QEMU's floor (Keel: within 40 ms)", keel_wall - floor,
+                       linux_wall - floor if with_linux else None, "s"))
+    if keel_guest is not None:
+        print(side_by_side("guest clock there (Keel TSC" + ", Linux monotonic" * with_linux + ")", keel_guest,
+                           linux_guest, "s"))
+    print(f"  {'Keel / floor':<52}{keel_wall / floor:8.2f} x")
+    unpacks = [boot[2] for boot in figures["keel boot"] if boot[2]]
+    if unpacks:
+        entries, size, _ = unpacks[0]
+        us = statistics.median(u[2] for u in unpacks)
+        print(f"  {'Keel initramfs unpack into tmpfs':<52}{us / 1000:8.1f} ms   ({entries} entries, "
+              f"{size / 1024:.0f} KiB: {size / us:.1f} MB/s)")
+
+
+def print_loads(runs, loads, figures, assets):
+    keel = medians(figures["keel loads"])
+    print(f"insmod latency (median over {runs} boots of each boot's median of {loads} loads per module, "
+          "in-kernel stage timings, microseconds)")
+    print("  " + " " * 28 + " ".join(f"{stage:>8}" for stage in modloads.STAGES))
+    for key, (_, _, kind) in modloads.KEEL_MODULES.items():
+        label = f"{key.split()[0]} ({kind}, {kib(modloads.keel_size(key))})"
+        print(f"  {label:<28}" + " ".join(f"{keel[key][stage]:8.0f}" for stage in modloads.STAGES))
+    if not assets:
+        print("  Linux: not measured (--peer none)")
+        return
+    linux = medians(figures["linux loads"])
+    print(f"Linux {assets.release} ({assets.package} {assets.version}), kernel side: function_graph durations "
+          f"(median over {runs} boots of each boot's median of {loads} loads, microseconds)")
+    print(f"  {'':28}{'finit_module':>14}{'module_sig_check':>18}{'delete_module':>15}")
+    for key, (_, signed) in modloads.LINUX_MODULES.items():
+        label = f"{key.split()[0]} ({'signed' if signed else 'unsigned'}, {kib(linux[key]['size'])})"
+        print(f"  {label:<28}{linux[key][modloads.LOAD]:14.0f}{linux[key][modloads.SIG_CHECK]:18.0f}"
+              f"{linux[key][modloads.UNLOAD]:15.0f}")
+
+    print(f"Keel against Linux, measured in this run (Linux's time over Keel's; {runs} boots each, interleaved)")
+    print(f"  {'':52}{'Keel':>13}{'Linux':>14}  Linux/Keel")
+    rows = (
+        ("insmod unsigned", "hello unsigned", "total", "crc_itu_t unsigned", modloads.LOAD, INSMOD_TARGET),
+        ("insmod signed", "hello", "total", "crc_itu_t", modloads.LOAD, INSMOD_TARGET),
+        ("insmod signed", "provider", "total", "crc_itu_t", modloads.LOAD, INSMOD_TARGET),
+        ("insmod signed", "big", "total", "fat", modloads.LOAD, INSMOD_TARGET),
+        ("signature check", "provider", "verify", "crc_itu_t", modloads.SIG_CHECK, SIG_CHECK_TARGET),
+        ("signature check", "big", "verify", "fat", modloads.SIG_CHECK, SIG_CHECK_TARGET),
+        ("unload", "hello", "unload", "crc_itu_t", modloads.UNLOAD, None),
+        ("unload", "big", "unload", "fat", modloads.UNLOAD, None),
+    )
+    for what, ours, stage, theirs, function, target in rows:
+        label = f"{what}: {ours.split()[0]} {kib(modloads.keel_size(ours))} / {theirs.split()[0]} " \
+                f"{kib(linux[theirs]['size'])}"
+        print(side_by_side(label, keel[ours][stage], linux[theirs][function], "us", target))
+    print_host_wait(figures)
+
+
+def print_host_wait(figures):
+    """How long QEMU waited for a host CPU in the load boots: guest clocks
+    follow the host's, so a busy host inflates Linux's millisecond intervals
+    far more than Keel's sub-millisecond ones (peer.host_wait_share)."""
+    keel = median(loads.host_wait for loads in figures["keel loads"])
+    linux = median(loads.host_wait for loads in figures["linux loads"])
+    if keel is None or linux is None:
+        return
+    print(f"  host: QEMU waited for a CPU {keel:.0%} of its runnable time in Keel's load boots, {linux:.0%} in "
+          f"Linux's ({os.cpu_count()} CPUs)")
+    if max(keel, linux) > BUSY_HOST:
+        print("  BUSY HOST: an interval longer than a host time slice (a few ms, as Linux's loads) grows with that "
+              "wait,\n  a sub-millisecond one (Keel's) much less: these ratios flatter Keel. Run on an idle machine.")
 
 
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench")
     parser.add_argument("--runs", type=int, default=7, help="boots per figure (at least 5)")
     parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module (at least 100)")
+    parser.add_argument("--peer", choices=("linux", "none"), default="linux",
+                        help="measure Debian's Linux cloud kernel beside Keel in the same run (default), or not")
     options = parser.parse_args()
     runs = max(5, options.runs)
+    loads = options.loads
 
-    floors, boots, guests, unpacks = [], [], [], []
-    for _ in range(runs):
-        floors.append(time_floor())
-        wall, guest, unpack = time_boot()
-        boots.append(wall)
-        if guest is not None:
-            guests.append(guest)
-        if unpack:
-            unpacks.append(unpack)
+    def progress(message):
+        print(message, file=sys.stderr, flush=True)
 
-    floor = statistics.median(floors)
-    boot = statistics.median(boots)
-    print(f"Boot (median of {runs}, QEMU q35 + TCG, 256 MiB)")
-    print(f"  QEMU floor (do-nothing PVH kernel)  {ms(floor)}")
-    print(f"  Keel boot to prompt                 {ms(boot)}")
-    print(f"  Keel minus floor                    {ms(boot - floor)}   (target: within 40 ms)")
-    print(f"  Keel / floor                        {boot / floor:8.2f} x")
-    if guests:
-        print(f"  guest: kernel entry to console      {statistics.median(guests) / 1000:8.1f} ms   (TSC)")
-    if unpacks:
-        entries, size, _ = unpacks[0]
-        us = statistics.median(u[2] for u in unpacks)
-        print(f"  initramfs unpack into tmpfs         {us / 1000:8.1f} ms   ({entries} entries, {size / 1024:.0f} KiB: "
-              f"{size / us:.1f} MB/s)")
-    loads = module_loads(options.loads)
-    if loads:
-        print(f"insmod latency (median of {options.loads} loads per module, in-kernel stage timings, microseconds)")
-        print("  " + " " * 28 + " ".join(f"{stage:>8}" for stage in STAGES))
-        for label, medians in loads:
-            print(f"  {label:<28}" + " ".join(f"{value:8d}" for value in medians))
-        by_name = {label.split(" (")[0] + (" unsigned" if "unsigned" in label else ""): m for label, m in loads}
-        print("  against Linux 6.1 finit_module in the same QEMU (kernel side):")
-        for ours, theirs, linux_label in (("hello unsigned", "unsigned 6 KB", "unsigned 6 KB"),
-                                          ("hello", "signed 6 KB", "signed 6 KB"),
-                                          ("provider", "signed 6 KB", "signed 6 KB"),
-                                          ("big", "signed 190 KB", "signed 190 KB")):
-            if ours in by_name:
-                total = by_name[ours][STAGES.index("total")]
-                print(f"    {ours:<16} {total:6d} us vs Linux {linux_label:<14} {LINUX[theirs]:6d} us: "
-                      f"{LINUX[theirs] / total:5.1f} x faster (target 10 x)")
-        print("  signature check (verify stage) against Linux module_sig_check (RSA-2048 + SHA-256):")
-        for ours, size in (("provider", "6 KB"), ("big", "190 KB")):
-            if ours in by_name:
-                verify = by_name[ours][1]
-                print(f"    {ours:<16} {verify:6d} us vs Linux {size:<6} {LINUX_SIG_CHECK[size]:6d} us: "
-                      f"{LINUX_SIG_CHECK[size] / verify:5.1f} x less (target 5 x)")
+    try:
+        assets = None
+        if options.peer == "linux":
+            assets = peer.LinuxAssets.fetch(log=progress)
+            if assets.kernel_config("FUNCTION_GRAPH_TRACER") != "y":
+                raise peer.PeerError(f"{assets.package} is built without CONFIG_FUNCTION_GRAPH_TRACER")
+        figures = measure(runs, loads, assets, progress)
+    except (peer.PeerError, machine.Timeout, OSError) as error:
+        print(f"scripts/bench: FAILED, no figures printed: {error}", file=sys.stderr)
+        if options.peer == "linux":
+            print("scripts/bench: (--peer none measures Keel alone)", file=sys.stderr)
+        return 1
+
+    print_boot(runs, figures, f"Linux {assets.release.split('-')[0]}" if assets else "")
+    print_loads(runs, loads, figures, assets)
     lookups = kabi_lookups()
     if lookups:
         print("Export table lookups (host, core/lib/kabi)")
