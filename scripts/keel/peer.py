@@ -38,7 +38,7 @@ CACHE = os.environ.get("KEEL_CACHE") or os.path.join(os.path.expanduser("~"), ".
 METAPACKAGE = "linux-image-cloud-amd64"
 KERNEL_PACKAGE = re.compile(r"^linux-image-\d\S*-cloud-amd64$")
 BUSYBOX_PACKAGE = "busybox-static"
-GEN_INIT_CPIO = os.path.join(machine.BUILD, "initramfs", "gen_init_cpio")
+GEN_INIT_CPIO = os.path.join(machine.BUILD, "scripts", "tools", "gen_init_cpio")
 
 # The console's line discipline echoes and maps CR to NL (machine.Machine
 # sends CR); `quiet` is Linux's loglevel=4, as Keel boots with loglevel=4.
