@@ -51,17 +51,17 @@ int keyctl_command(int argc, char** argv)
         return 0;
     }
     if (argc == 3 && strcmp(argv[1], "add") == 0) {
-        LoadError error;
+        Diagnostic error;
         auto file = read_module_file(argv[2], error);
         if (file.is_error()) {
             console_print("keyctl: %s\n", error.message);
             return 1;
         }
-        char message[192];
-        auto added = keyring_add_endorsed(file.value().data, file.value().size, message, sizeof(message));
+        Diagnostic why;
+        auto added = keyring_add_endorsed(file.value().data, file.value().size, why);
         kfree(file.value().data);
         if (added.is_error()) {
-            console_print("keyctl: %s: %s (%s)\n", argv[2], message, error_name(added.error()));
+            console_print("keyctl: %s: %s (%s)\n", argv[2], why.message, error_name(added.error()));
             return 1;
         }
         char id[key_id_text_size];

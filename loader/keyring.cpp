@@ -107,14 +107,14 @@ bool keyring_digest_blocked(const Blake2bDigest& digest)
     return false;
 }
 
-Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, char* message, size_t message_size)
+Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, Diagnostic& why)
 {
     TrustedKey builtin[kMaxKeys];
     size_t count = keyring_trusted_keys(builtin, kMaxKeys, true);
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto check = verify_endorsement(data, size, builtin, count, &diagnostic);
     if (check.is_error()) {
-        format(message, message_size, "endorsement rejected: %s", diagnostic.text);
+        diagnose(&why, "endorsement rejected: %s", diagnostic.message);
         return Err(check.error());
     }
     const Endorsement& endorsement = check.value().endorsement;
@@ -123,7 +123,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     // deepest call chain in the kernel already.
     auto made = make<Ed25519PublicKey>();
     if (made.is_error()) {
-        format(message, message_size, "out of memory");
+        diagnose(&why, "out of memory");
         return Err(made.error());
     }
     struct Owner {
@@ -133,16 +133,13 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     ed25519_prepare_key(endorsement.vendor_public_key, *prepared.key);
     SpinlockGuard guard(g_lock);
     if (key_blocked_locked(endorsement.vendor_key_id)) {
-        format(message, message_size, "the vendor key is blocked");
-        return Err(Error::EKEYREJECTED);
+        return why.fail(Error::EKEYREJECTED, "the vendor key is blocked");
     }
     if (KeyringEntry* existing = find_locked(endorsement.vendor_key_id)) {
-        format(message, message_size, "the key is already in the keyring");
-        return Err(Error::EEXIST);
+        return why.fail(Error::EEXIST, "the key is already in the keyring");
     }
     if (g_key_count == kMaxKeys) {
-        format(message, message_size, "the keyring is full (%zu keys)", kMaxKeys);
-        return Err(Error::ENOSPC);
+        return why.fail(Error::ENOSPC, "the keyring is full (%zu keys)", kMaxKeys);
     }
     char description[64];
     size_t length = endorsement.description_size < sizeof(description) - 1 ? endorsement.description_size

@@ -40,9 +40,8 @@ const KeyringEntry* keyring_entry_for(const TrustedKey& key);
 bool keyring_key_blocked(const KeyId& id);
 bool keyring_digest_blocked(const Blake2bDigest& digest);
 
-// Adds the vendor key an endorsement names; the message says why not.
-Result<const KeyringEntry*> keyring_add_endorsed(
-    const uint8_t* endorsement, size_t size, char* message, size_t message_size);
+// Adds the vendor key an endorsement names; the diagnostic says why not.
+Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* endorsement, size_t size, Diagnostic& diagnostic);
 Result<void> keyring_block_key(const KeyId& id);
 Result<void> keyring_block_digest(const Blake2bDigest& digest);
 

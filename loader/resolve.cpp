@@ -41,23 +41,23 @@ Result<uint64_t> resolve_from_core(ResolveContext& context, const ModuleImage::S
         char offered[96];
         nodes_offering(symbol.name, offered, sizeof(offered));
         if (offered[0])
-            load_error(*context.error, "%s: needs %s@%s, but this core provides it only at %s", module.name,
-                symbol.name, symbol.version, offered);
+            diagnose(context.error, "%s: needs %s@%s, but this core provides it only at %s", module.name, symbol.name,
+                symbol.version, offered);
         else
-            load_error(*context.error, "%s: unknown symbol %s@%s (the core has no such export)", module.name,
-                symbol.name, symbol.version);
+            diagnose(context.error, "%s: unknown symbol %s@%s (the core has no such export)", module.name, symbol.name,
+                symbol.version);
         format(diagnostic.message, sizeof(diagnostic.message), "%s", context.error->message);
         return Err(Error::ENOENT);
     }
     uint64_t hash = 0;
     if (!recorded_hash(module.image, symbol.name, symbol.version, hash)) {
-        load_error(*context.error, "%s: no hash recorded for %s@%s (was the module processed by kmodpost?)",
-            module.name, symbol.name, symbol.version);
+        diagnose(context.error, "%s: no hash recorded for %s@%s (was the module processed by kmodpost?)", module.name,
+            symbol.name, symbol.version);
         if (!context.force)
             return Err(Error::ENOEXEC);
         context.forced_something = true;
     } else if (hash != entry->hash) {
-        load_error(*context.error,
+        diagnose(context.error,
             "%s: disagrees about the version of symbol %s@%s: module has hash 0x%016llx, core has 0x%016llx",
             module.name, symbol.name, symbol.version, (unsigned long long)hash, (unsigned long long)entry->hash);
         if (!context.force)
@@ -80,11 +80,11 @@ Result<uint64_t> resolve_from_module(ResolveContext& context, const ModuleImage:
         auto address = module_export_address(*dependency, symbol.name, symbol.version);
         if (address.is_ok())
             return address;
-        load_error(
-            *context.error, "%s: %s does not export %s@%s", module.name, dependency->name, symbol.name, symbol.version);
+        diagnose(
+            context.error, "%s: %s does not export %s@%s", module.name, dependency->name, symbol.name, symbol.version);
         return Err(Error::ENOENT);
     }
-    load_error(*context.error, "%s: %s@%s comes from %s, which is not among its dependencies", module.name, symbol.name,
+    diagnose(context.error, "%s: %s@%s comes from %s, which is not among its dependencies", module.name, symbol.name,
         symbol.version, symbol.version_file);
     return Err(Error::ENOENT);
 }
@@ -112,7 +112,7 @@ Result<uint64_t> resolve_import(void* opaque, const ModuleImage::Symbol& symbol,
     if (!symbol.version || !symbol.version_file) {
         if (symbol.bind == elf::STB_WEAK)
             return uint64_t(0); // an unversioned weak reference stays null
-        load_error(*context.error, "%s: import %s has no version node (link against the SDK's libkeel.so)",
+        diagnose(context.error, "%s: import %s has no version node (link against the SDK's libkeel.so)",
             context.module->name, symbol.name);
         format(diagnostic.message, sizeof(diagnostic.message), "%s", context.error->message);
         return Err(Error::ENOEXEC);

@@ -82,18 +82,18 @@ void set_signature_enforcement(bool enforce) { g_cmdline_sig_enforce = enforce; 
 
 bool signature_enforced() { return g_builtin_sig_enforce || g_cmdline_sig_enforce; }
 
-Result<void> verify_module(Module& module, const char* path, const LoadOptions&, LoadError& error)
+Result<void> verify_module(Module& module, const char* path, const LoadOptions&, Diagnostic& error)
 {
     TrustedKey keys[kMaxTrusted];
     size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto check = verify_module_signature(module.file, module.file_size, keys, key_count, &diagnostic);
     bool enforce = signature_enforced();
 
     if (check.is_ok()) {
         if (image_digest_blocked(module.file, check.value())) {
-            load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
-            return Err(Error::EKEYREJECTED);
+            return error.fail(
+                Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
         }
         module.image_size = check.value().image_length;
         module.signature_valid = true;
@@ -105,17 +105,17 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     switch (check.error()) {
     case Error::EBADMSG:
     case Error::EKEYREJECTED:
-        load_error(error, "%s: module verification failed: %s", path, diagnostic.text);
+        diagnose(&error, "%s: module verification failed: %s", path, diagnostic.message);
         return Err(check.error());
     case Error::ENOKEY:
         if (signed_by_blocked_key(module.file, module.file_size, blocked_key)) {
-            load_error(error, "%s: module verification failed: signed by blocked key %s", path, blocked_key);
-            return Err(Error::EKEYREJECTED);
+            return error.fail(
+                Error::EKEYREJECTED, "%s: module verification failed: signed by blocked key %s", path, blocked_key);
         }
         break;
     case Error::ENODATA:
         if (has_orphaned_signature_record(module.file, module.file_size)) {
-            load_error(error,
+            diagnose(&error,
                 "%s: module verification failed: the signature trailer is damaged or truncated "
                 "(a signature record without its footer)",
                 path);
@@ -123,7 +123,9 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
         }
         break;
     case Error::ENOTSUP: break;
-    default: load_error(error, "%s: module verification failed: %s", path, diagnostic.text); return Err(check.error());
+    default:
+        diagnose(&error, "%s: module verification failed: %s", path, diagnostic.message);
+        return Err(check.error());
     }
 
     // Unsigned, unknown key or unknown algorithm: a matter of policy. The
@@ -134,18 +136,18 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
     // Hashing is the cost of an unsigned load: skip it when nothing is blocked.
     if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(module.file, image_length))) {
-        load_error(error, "%s: module verification failed: the module's digest is blocklisted", path);
-        return Err(Error::EKEYREJECTED);
+        return error.fail(
+            Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
     }
     if (enforce) {
-        load_error(error, "%s: module verification failed: %s (module.sig_enforce is on)", path,
-            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.text);
+        diagnose(&error, "%s: module verification failed: %s (module.sig_enforce is on)", path,
+            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.message);
         return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
     }
     // As Linux: the warning goes to the console once, when the kernel
     // becomes tainted; later ones only to the log (every line on the serial
     // console costs as much as the rest of the load).
-    const char* reason = check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text;
+    const char* reason = check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message;
     if (is_tainted(Taint::UnsignedModule))
         log_info("%s: module verification failed: %s", path, reason);
     else
@@ -160,11 +162,11 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
 {
     SignatureInfo info {};
     info.image_length = size;
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto trailer = parse_signature_trailer(file, size, &diagnostic);
     if (trailer.is_error()) {
-        format(
-            info.status, sizeof(info.status), "%s", trailer.error() == Error::ENODATA ? "unsigned" : diagnostic.text);
+        format(info.status, sizeof(info.status), "%s",
+            trailer.error() == Error::ENODATA ? "unsigned" : diagnostic.message);
         return info;
     }
     info.image_length = trailer.value().image_length;
@@ -178,7 +180,7 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
             image_digest_name(check.value().image_digest.algorithm));
         describe_signer(*check.value().key, info.signer, sizeof(info.signer));
     } else {
-        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.text);
+        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.message);
         const SignatureRecord& first = trailer.value().records[0];
         char id[key_id_text_size];
         format_key_id(first.key_id, id);

@@ -167,7 +167,7 @@ void mount_release_if_unused(Mount* mount) REQUIRES(g_vfs_lock);
 
 FsType* find_fs_type(const char* name) REQUIRES(g_vfs_lock);
 // Checks a module's table; `problem` names the field and its value.
-Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, size_t size);
+Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, Diagnostic& diagnostic);
 uint32_t next_mount_id() REQUIRES(g_vfs_lock);
 
 // ---- attributes and permissions (attr.cpp)

@@ -97,11 +97,11 @@ ModuleInfo read_module(const std::string& path, const uint8_t* image, size_t siz
 // the ELF image before it.
 size_t describe_signature(const std::vector<uint8_t>& file, std::string& status, std::string& signer)
 {
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto trailer = parse_signature_trailer(file.data(), file.size(), &diagnostic);
     if (trailer.is_error()) {
         if (trailer.error() != Error::ENODATA)
-            fail(std::string("damaged signature trailer: ") + diagnostic.text);
+            fail(std::string("damaged signature trailer: ") + diagnostic.message);
         status = "unsigned";
         return file.size();
     }
