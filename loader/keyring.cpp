@@ -122,15 +122,10 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     // On the heap: the prepared key is 2 KiB and `keyctl add` is the
     // deepest call chain in the kernel already.
     auto made = make<Ed25519PublicKey>();
-    if (made.is_error()) {
-        diagnose(&why, "out of memory");
-        return Err(made.error());
-    }
-    struct Owner {
-        Ed25519PublicKey* key;
-        ~Owner() { destroy(key); }
-    } prepared { made.value() };
-    ed25519_prepare_key(endorsement.vendor_public_key, *prepared.key);
+    if (made.is_error())
+        return why.fail(made.error(), "out of memory");
+    Own<Ed25519PublicKey> prepared = made.release_value();
+    ed25519_prepare_key(endorsement.vendor_public_key, *prepared);
     SpinlockGuard guard(g_lock);
     if (key_blocked_locked(endorsement.vendor_key_id)) {
         return why.fail(Error::EKEYREJECTED, "the vendor key is blocked");
@@ -148,7 +143,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(*prepared.key, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    add_locked(*prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
     return &g_keys[g_key_count - 1];
 }
 

@@ -214,7 +214,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     char path[256];
     module_path_for(name_or_path, path, sizeof(path));
 
-    Module* module = TRY(make<Module>());
+    // The rollback owns the module until the load commits.
+    Module* module = TRY(make<Module>()).leak();
     ModuleRollback rollback(module);
 
     // Read.
