@@ -77,8 +77,8 @@ Result<DecompressResult> run(CompressionFormat format, const void* input, size_t
         return format == CompressionFormat::Gzip ? gzip_decompress(context) : zstd_decompress(context);
     }
     static uint8_t no_output;
-    OutputWindow out(target.buffer ? target.buffer : &no_output, target.buffer ? target.size : 0, options.max_output,
-        reporter);
+    OutputWindow out(
+        target.buffer ? target.buffer : &no_output, target.buffer ? target.size : 0, options.max_output, reporter);
     DecoderContext context { bytes, input_size, out, reporter, tables, options.max_window_log,
         options.stop_at_unknown_data, options.counters };
     return format == CompressionFormat::Gzip ? gzip_decompress(context) : zstd_decompress(context);

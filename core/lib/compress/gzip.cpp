@@ -35,8 +35,8 @@ struct Member {
 
     Err truncated_header(size_t at, const char* field) const
     {
-        return reporter.fail(Error::EINVAL, "truncated gzip header at offset %zu (member %zu): the input ends in the %s",
-            at, number, field);
+        return reporter.fail(Error::EINVAL,
+            "truncated gzip header at offset %zu (member %zu): the input ends in the %s", at, number, field);
     }
 };
 
@@ -59,8 +59,8 @@ Result<size_t> parse_header(const Member& member)
     if (member.size - at < kFixedHeaderSize)
         return member.truncated_header(member.size, "fixed 10-byte header");
     if (input[at] != kId1 || input[at + 1] != kId2) {
-        return member.reporter.fail(Error::EINVAL, "no gzip magic at offset %zu (member %zu): bytes 0x%02x 0x%02x",
-            at, member.number, input[at], input[at + 1]);
+        return member.reporter.fail(Error::EINVAL, "no gzip magic at offset %zu (member %zu): bytes 0x%02x 0x%02x", at,
+            member.number, input[at], input[at + 1]);
     }
     if (input[at + 2] != kMethodDeflate) {
         return member.reporter.fail(Error::ENOTSUP,
@@ -103,8 +103,8 @@ Result<size_t> parse_header(const Member& member)
         unsigned computed = crc32_update(0, input + member.start, at - member.start) & 0xffff;
         if (stored != computed) {
             return member.reporter.fail(Error::EBADMSG,
-                "header CRC-16 mismatch at offset %zu (member %zu): stored 0x%04x, computed 0x%04x", at,
-                member.number, stored, computed);
+                "header CRC-16 mismatch at offset %zu (member %zu): stored 0x%04x, computed 0x%04x", at, member.number,
+                stored, computed);
         }
         at += 2;
         if (counters)

@@ -7,16 +7,16 @@ namespace {
 // RFC 1951 3.2.5: lengths 257..285 and distances 0..29, as base + extra bits.
 constexpr uint16_t kLengthBase[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83,
     99, 115, 131, 163, 195, 227, 258 };
-constexpr uint8_t kLengthExtra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5,
-    5, 0 };
+constexpr uint8_t kLengthExtra[29]
+    = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
 constexpr uint16_t kDistanceBase[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
     1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577 };
-constexpr uint8_t kDistanceExtra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11,
-    11, 12, 12, 13, 13 };
+constexpr uint8_t kDistanceExtra[30]
+    = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
 
 // The order code length code lengths are sent in (RFC 1951 3.2.7).
-constexpr uint8_t kCodeLengthOrder[kCodeLengthSymbols] = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14,
-    1, 15 };
+constexpr uint8_t kCodeLengthOrder[kCodeLengthSymbols]
+    = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15 };
 
 constexpr size_t kStoredChunk = 16384;
 
@@ -43,7 +43,10 @@ HuffmanEntry symbol_entry(Alphabet alphabet, unsigned symbol)
     return { 0, kInvalid, 0 };
 }
 
-inline unsigned reverse_bits(unsigned code, unsigned length) { return __builtin_bitreverse16(uint16_t(code)) >> (16 - length); }
+inline unsigned reverse_bits(unsigned code, unsigned length)
+{
+    return __builtin_bitreverse16(uint16_t(code)) >> (16 - length);
+}
 
 struct TableSpec {
     HuffmanEntry* table;
@@ -377,9 +380,8 @@ Result<void> Inflater::load_fixed_tables()
     for (size_t s = 0; s < kDistanceSymbols; ++s)
         lengths[s] = 5;
     if (!problem) {
-        problem = build_table(
-            { m_tables.distance, kDistanceTableSize, kDistanceRootBits, Alphabet::Distance, false }, lengths,
-            kDistanceSymbols, m_tables.sorted);
+        problem = build_table({ m_tables.distance, kDistanceTableSize, kDistanceRootBits, Alphabet::Distance, false },
+            lengths, kDistanceSymbols, m_tables.sorted);
     }
     if (problem) // the fixed codes are complete and small: never
         return m_context.reporter.fail(Error::EINVAL, "internal error: fixed Huffman code %s", problem);
@@ -408,8 +410,8 @@ Result<void> Inflater::load_dynamic_tables()
             return truncated();
         code_lengths[kCodeLengthOrder[i]] = uint8_t(m_bits.take(3));
     }
-    if (const char* problem = build_table(
-            { m_tables.code_lengths, size_t(1) << kCodeLengthRootBits, kCodeLengthRootBits, Alphabet::CodeLength, false },
+    if (const char* problem = build_table({ m_tables.code_lengths, size_t(1) << kCodeLengthRootBits,
+                                              kCodeLengthRootBits, Alphabet::CodeLength, false },
             code_lengths, kCodeLengthSymbols, m_tables.sorted)) {
         if (m_bits.overran())
             return truncated();
@@ -465,11 +467,11 @@ Result<void> Inflater::load_dynamic_tables()
         return m_context.reporter.fail(Error::EINVAL, "literal/length code is %s at offset %zu (member %zu)", problem,
             offset_back(0), m_context.member);
     }
-    if (const char* problem = build_table(
-            { m_tables.distance, kDistanceTableSize, kDistanceRootBits, Alphabet::Distance, true },
+    if (const char* problem
+        = build_table({ m_tables.distance, kDistanceTableSize, kDistanceRootBits, Alphabet::Distance, true },
             lengths + litlen_count, distance_count, m_tables.sorted)) {
-        return m_context.reporter.fail(Error::EINVAL, "distance code is %s at offset %zu (member %zu)", problem,
-            offset_back(0), m_context.member);
+        return m_context.reporter.fail(
+            Error::EINVAL, "distance code is %s at offset %zu (member %zu)", problem, offset_back(0), m_context.member);
     }
     return {};
 }
@@ -541,8 +543,7 @@ Result<void> Inflater::huffman_block()
             return m_context.reporter.fail(Error::EINVAL,
                 "distance %zu at offset %zu (member %zu) reaches before the start of the member (%llu bytes "
                 "decoded)",
-                distance, offset_back(used), m_context.member,
-                static_cast<unsigned long long>(m_out.unit_produced()));
+                distance, offset_back(used), m_context.member, static_cast<unsigned long long>(m_out.unit_produced()));
         }
         if (length > size_t(end - pos)) {
             m_out.pos = pos;

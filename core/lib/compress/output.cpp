@@ -44,8 +44,8 @@ OutputWindow::OutputWindow(uint8_t* buffer, size_t capacity, size_t max_output, 
     set_end();
 }
 
-OutputWindow::OutputWindow(uint8_t* buffer, size_t capacity, size_t max_output, DecompressSink sink,
-    void* sink_context, Reporter& reporter)
+OutputWindow::OutputWindow(
+    uint8_t* buffer, size_t capacity, size_t max_output, DecompressSink sink, void* sink_context, Reporter& reporter)
     : OutputWindow(buffer, capacity, max_output, reporter)
 {
     m_sink = sink;

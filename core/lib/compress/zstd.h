@@ -27,7 +27,7 @@ constexpr unsigned kMaxOffsetCode = 31;
 struct SequenceEntry {
     uint32_t base;
     uint8_t extra_bits;
-    uint8_t state_bits; // bits to read for the next state
+    uint8_t state_bits;  // bits to read for the next state
     uint16_t next_state; // added to those bits
 };
 

@@ -153,8 +153,8 @@ Result<size_t> read_literals(ZstdFrame& frame, const uint8_t* p, const uint8_t* 
     size_t available = size_t(end - p);
     auto truncated_header = [&](size_t need) {
         return frame.reporter.fail(Error::EINVAL,
-            "truncated literals section header at offset %zu (frame %zu): %zu of %zu bytes present",
-            frame.offset_of(p), frame.number, available, need);
+            "truncated literals section header at offset %zu (frame %zu): %zu of %zu bytes present", frame.offset_of(p),
+            frame.number, available, need);
     };
     if (available < 1)
         return truncated_header(1);
@@ -327,8 +327,7 @@ inline Result<void> SequenceDecoder::execute(size_t literal_length, size_t match
     if (literal_length > size_t(m_literals_end - m_literals)) {
         return m_frame.reporter.fail(Error::EINVAL,
             "literal length %zu of sequence %zu in the block at offset %zu (frame %zu) exceeds the %zu literals left",
-            literal_length, index + 1, m_frame.offset_of(m_block), m_frame.number,
-            size_t(m_literals_end - m_literals));
+            literal_length, index + 1, m_frame.offset_of(m_block), m_frame.number, size_t(m_literals_end - m_literals));
     }
     size_t total = literal_length + match_length;
     if (total > m_frame.block_maximum - m_produced) {

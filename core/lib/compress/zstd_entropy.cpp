@@ -25,8 +25,8 @@ constexpr unsigned kDefaultLiteralLengthLog = 6;
 constexpr int16_t kDefaultMatchLengths[53] = { 1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1 };
 constexpr unsigned kDefaultMatchLengthLog = 6;
-constexpr int16_t kDefaultOffsets[29] = { 1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1,
-    -1, -1, -1, -1 };
+constexpr int16_t kDefaultOffsets[29]
+    = { 1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1 };
 constexpr unsigned kDefaultOffsetLog = 5;
 
 struct KindInfo {
@@ -193,8 +193,8 @@ inline void next_state(ZstdTables& tables, unsigned cell, unsigned log, uint8_t&
     base = uint16_t((next << bits) - (1u << log));
 }
 
-bool build_sequence_table(
-    ZstdTables& tables, SequenceTable& table, SequenceKind kind, const int16_t* normalized, unsigned symbols, unsigned log)
+bool build_sequence_table(ZstdTables& tables, SequenceTable& table, SequenceKind kind, const int16_t* normalized,
+    unsigned symbols, unsigned log)
 {
     if (!spread(tables, normalized, symbols, log))
         return false;
@@ -222,7 +222,8 @@ Result<size_t> zstd_read_sequence_table(
             ++counters->sequence_tables_predefined;
         bool built = false;
         if (kind == SequenceKind::LiteralLength)
-            built = build_sequence_table(frame.tables, table, kind, kDefaultLiteralLengths, 36, kDefaultLiteralLengthLog);
+            built
+                = build_sequence_table(frame.tables, table, kind, kDefaultLiteralLengths, 36, kDefaultLiteralLengthLog);
         else if (kind == SequenceKind::MatchLength)
             built = build_sequence_table(frame.tables, table, kind, kDefaultMatchLengths, 53, kDefaultMatchLengthLog);
         else
@@ -281,8 +282,8 @@ Result<size_t> zstd_read_huffman_table(ZstdFrame& frame, const uint8_t* p, const
     ZstdTables& tables = frame.tables;
     uint8_t* weights = tables.weights;
     if (p >= end) {
-        return frame.reporter.fail(Error::EINVAL,
-            "truncated Huffman tree description at offset %zu (frame %zu)", frame.offset_of(p), frame.number);
+        return frame.reporter.fail(Error::EINVAL, "truncated Huffman tree description at offset %zu (frame %zu)",
+            frame.offset_of(p), frame.number);
     }
     unsigned header = p[0];
     size_t used;
@@ -373,8 +374,8 @@ Result<size_t> zstd_read_huffman_table(ZstdFrame& frame, const uint8_t* p, const
         ++ranks[weights[i]];
     }
     if (total == 0) {
-        return frame.reporter.fail(Error::EINVAL, "Huffman weights at offset %zu (frame %zu) are all zero",
-            frame.offset_of(p), frame.number);
+        return frame.reporter.fail(
+            Error::EINVAL, "Huffman weights at offset %zu (frame %zu) are all zero", frame.offset_of(p), frame.number);
     }
     unsigned max_bits = highest_bit(total) + 1;
     uint32_t rest = (1u << max_bits) - total;

@@ -37,8 +37,8 @@ Result<FrameHeader> parse_frame_header(Decoder& decoder, size_t at, size_t numbe
     const uint8_t* input = decoder.input();
     size_t left = decoder.size() - at;
     if (left < 1) {
-        return decoder.reporter().fail(Error::EINVAL,
-            "truncated frame header at offset %zu (frame %zu): no Frame_Header_Descriptor", at, number);
+        return decoder.reporter().fail(
+            Error::EINVAL, "truncated frame header at offset %zu (frame %zu): no Frame_Header_Descriptor", at, number);
     }
     uint8_t descriptor = input[at];
     unsigned content_size_flag = descriptor >> 6;
@@ -144,8 +144,10 @@ Result<void> decode_frame(Decoder& decoder, size_t& at, size_t number)
         if (block_size > frame.block_maximum) {
             return reporter.fail(Error::EINVAL,
                 "%s block of %zu bytes at offset %zu (frame %zu) exceeds the block maximum of %zu",
-                type == kRawBlock ? "raw" : type == kRleBlock ? "RLE" : "compressed", block_size, block_at, number,
-                frame.block_maximum);
+                type == kRawBlock       ? "raw"
+                    : type == kRleBlock ? "RLE"
+                                        : "compressed",
+                block_size, block_at, number, frame.block_maximum);
         }
         size_t content_size = type == kRleBlock ? 1 : block_size;
         if (left < content_size) {
@@ -184,16 +186,15 @@ Result<void> decode_frame(Decoder& decoder, size_t& at, size_t number)
         uint32_t computed = uint32_t(out.xxh64());
         if (stored != computed) {
             return reporter.fail(Error::EBADMSG,
-                "XXH64 content checksum mismatch at offset %zu (frame %zu): stored 0x%08x, computed 0x%08x", at,
-                number, stored, computed);
+                "XXH64 content checksum mismatch at offset %zu (frame %zu): stored 0x%08x, computed 0x%08x", at, number,
+                stored, computed);
         }
         at += 4;
     }
     if (header.has_content_size && out.unit_produced() != header.content_size) {
         return reporter.fail(Error::EBADMSG,
             "frame %zu at offset %zu declares %llu bytes of content but decodes to %llu", number, frame_start,
-            static_cast<unsigned long long>(header.content_size),
-            static_cast<unsigned long long>(out.unit_produced()));
+            static_cast<unsigned long long>(header.content_size), static_cast<unsigned long long>(out.unit_produced()));
     }
     return {};
 }
@@ -224,8 +225,8 @@ Result<DecompressResult> zstd_decompress(DecoderContext& context)
             if (result.frames > 0 && context.stop_at_unknown_data)
                 break;
             if (left < 4) {
-                return reporter.fail(Error::EINVAL, "truncated frame magic at offset %zu: %zu of 4 bytes present", at,
-                    left);
+                return reporter.fail(
+                    Error::EINVAL, "truncated frame magic at offset %zu: %zu of 4 bytes present", at, left);
             }
             if (result.frames == 0)
                 return reporter.fail(Error::EINVAL, "no zstd frame at offset %zu: magic 0x%08x", at, magic);
@@ -243,8 +244,8 @@ Result<DecompressResult> zstd_decompress(DecoderContext& context)
             uint32_t frame_size = load32(input + at + 4);
             if (left - 8 < frame_size) {
                 return reporter.fail(Error::EINVAL,
-                    "truncated skippable frame at offset %zu (frame %zu): %u bytes declared, %zu present", at,
-                    number, frame_size, left - 8);
+                    "truncated skippable frame at offset %zu (frame %zu): %u bytes declared, %zu present", at, number,
+                    frame_size, left - 8);
             }
             at += 8 + size_t(frame_size);
             if (context.counters)

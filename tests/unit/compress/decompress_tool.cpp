@@ -117,8 +117,9 @@ int main(int argc, char** argv)
         if (!sink)
             output.resize(capacity);
         double start = now();
-        auto decoded = sink ? decompress_to_sink(format, input.data(), input.size(), append, &output, options)
-                            : decompress_to_buffer(format, input.data(), input.size(), output.data(), capacity, options);
+        auto decoded = sink
+            ? decompress_to_sink(format, input.data(), input.size(), append, &output, options)
+            : decompress_to_buffer(format, input.data(), input.size(), output.data(), capacity, options);
         double elapsed = now() - start;
         if (decoded.is_error()) {
             fprintf(stderr, "%s: %s (%s)\n", input_path, message, error_name(decoded.error()));
@@ -130,8 +131,8 @@ int main(int argc, char** argv)
     }
     output.resize(result.produced);
     fprintf(stderr, "%s: %s, %zu -> %zu bytes, %zu frames, workspace %zu bytes, best of %d: %.1f ms, %.1f MB/s\n",
-        input_path, compression_format_name(format), result.consumed, result.produced, result.frames,
-        workspace.size(), repeat, best * 1e3, double(result.produced) / best / 1e6);
+        input_path, compression_format_name(format), result.consumed, result.produced, result.frames, workspace.size(),
+        repeat, best * 1e3, double(result.produced) / best / 1e6);
     if (expect && output != reference) {
         fprintf(stderr, "%s: output differs from %s\n", input_path, expect);
         return 1;
