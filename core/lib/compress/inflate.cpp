@@ -419,6 +419,8 @@ Result<void> Inflater::load_dynamic_tables()
             offset_back(3 * code_length_count), m_context.member);
     }
 
+    // Messages about the codes name where their lengths begin.
+    size_t lengths_at = m_bits.byte_position();
     uint8_t* lengths = m_tables.lengths;
     unsigned total = litlen_count + distance_count;
     unsigned n = 0;
@@ -435,43 +437,50 @@ Result<void> Inflater::load_dynamic_tables()
             continue;
         }
         unsigned repeat;
+        unsigned extra;
         uint8_t value = 0;
         if (symbol == 16) {
             if (n == 0)
                 return malformed(entry.length, "code length repeat (16) with no previous length");
             value = lengths[n - 1];
-            repeat = 3 + m_bits.take(2);
+            extra = 2;
+            repeat = 3 + m_bits.take(extra);
         } else if (symbol == 17) {
-            repeat = 3 + m_bits.take(3);
+            extra = 3;
+            repeat = 3 + m_bits.take(extra);
         } else {
-            repeat = 11 + m_bits.take(7);
+            extra = 7;
+            repeat = 11 + m_bits.take(extra);
         }
         if (repeat > total - n) {
             if (m_bits.overran())
                 return truncated();
             return m_context.reporter.fail(Error::EINVAL,
                 "code length repeat of %u at offset %zu (member %zu) runs past the %u lengths declared", repeat,
-                offset_back(entry.length), m_context.member, total);
+                offset_back(entry.length + extra), m_context.member, total);
         }
         memset(lengths + n, value, repeat);
         n += repeat;
     }
     if (m_bits.overran())
         return truncated();
-    if (lengths[256] == 0)
-        return malformed(0, "dynamic block has no end-of-block code");
+    if (lengths[256] == 0) {
+        return m_context.reporter.fail(Error::EINVAL,
+            "literal/length code lengths at offset %zu (member %zu) give no end-of-block code", lengths_at,
+            m_context.member);
+    }
 
     if (const char* problem
         = build_table({ m_tables.litlen, kLitlenTableSize, kLitlenRootBits, Alphabet::Litlen, true }, lengths,
             litlen_count, m_tables.sorted)) {
         return m_context.reporter.fail(Error::EINVAL, "literal/length code is %s at offset %zu (member %zu)", problem,
-            offset_back(0), m_context.member);
+            lengths_at, m_context.member);
     }
     if (const char* problem
         = build_table({ m_tables.distance, kDistanceTableSize, kDistanceRootBits, Alphabet::Distance, true },
             lengths + litlen_count, distance_count, m_tables.sorted)) {
         return m_context.reporter.fail(
-            Error::EINVAL, "distance code is %s at offset %zu (member %zu)", problem, offset_back(0), m_context.member);
+            Error::EINVAL, "distance code is %s at offset %zu (member %zu)", problem, lengths_at, m_context.member);
     }
     return {};
 }
@@ -497,6 +506,10 @@ Result<void> Inflater::huffman_block()
             m_bits.consume(entry.length);
             if (pos == end) {
                 m_out.pos = pos;
+                // Past the end of the input the bits read as zeros: that is
+                // what is wrong, not the output that would follow.
+                if (m_bits.overran())
+                    return truncated();
                 TRY(m_out.make_room(1, m_bits.byte_position()));
                 pos = m_out.pos;
                 end = m_out.end;
@@ -547,6 +560,8 @@ Result<void> Inflater::huffman_block()
         }
         if (length > size_t(end - pos)) {
             m_out.pos = pos;
+            if (m_bits.overran())
+                return truncated();
             TRY(m_out.make_room(length, offset_back(used)));
             pos = m_out.pos;
             end = m_out.end;

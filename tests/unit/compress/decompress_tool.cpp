@@ -1,10 +1,11 @@
 // keel-decompress: runs core/lib/compress on a file, outside the test
 // suite, for measuring speed and for trying inputs by hand.
 //
-//   keel-decompress [--sink] [--window-log N] [--repeat N] [--expect FILE] [-o OUT] INPUT
+//   keel-decompress [--sink] [--window-log N] [--repeat N] [--stats] [--expect FILE] [-o OUT] INPUT
 //
 // Prints the format, sizes and the best decode speed of --repeat runs (in
-// MB/s of output) to stderr; with --expect compares the output with FILE.
+// MB/s of output) to stderr; with --expect compares the output with FILE;
+// --stats adds what the decoder met (DecompressCounters).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ Result<void> append(void* context, const uint8_t* data, size_t size)
 
 [[noreturn]] void usage()
 {
-    fprintf(stderr, "usage: keel-decompress [--sink] [--window-log N] [--repeat N] [--expect FILE] [-o OUT] INPUT\n");
+    fprintf(stderr,
+        "usage: keel-decompress [--sink] [--window-log N] [--repeat N] [--stats] [--expect FILE] [-o OUT] INPUT\n");
     exit(2);
 }
 
@@ -60,6 +62,7 @@ Result<void> append(void* context, const uint8_t* data, size_t size)
 int main(int argc, char** argv)
 {
     bool sink = false;
+    bool stats = false;
     uint32_t window_log = kZstdDefaultMaxWindowLog;
     int repeat = 1;
     const char* expect = nullptr;
@@ -69,6 +72,8 @@ int main(int argc, char** argv)
         std::string arg = argv[i];
         if (arg == "--sink")
             sink = true;
+        else if (arg == "--stats")
+            stats = true;
         else if (arg == "--window-log" && i + 1 < argc)
             window_log = uint32_t(atoi(argv[++i]));
         else if (arg == "--repeat" && i + 1 < argc)
@@ -105,6 +110,9 @@ int main(int argc, char** argv)
     options.max_window_log = window_log;
     options.message = message;
     options.message_size = sizeof(message);
+    DecompressCounters counters;
+    if (stats)
+        options.counters = &counters;
 
     // Buffer mode needs the output size up front: the expected file's, or
     // a generous guess.
@@ -133,6 +141,22 @@ int main(int argc, char** argv)
     fprintf(stderr, "%s: %s, %zu -> %zu bytes, %zu frames, workspace %zu bytes, best of %d: %.1f ms, %.1f MB/s\n",
         input_path, compression_format_name(format), result.consumed, result.produced, result.frames, workspace.size(),
         repeat, best * 1e3, double(result.produced) / best / 1e6);
+    if (stats) {
+        // DecompressCounters is all size_t fields, in declaration order.
+        static const char* const kNames[] = { "gzip_members", "deflate_stored_blocks", "deflate_fixed_blocks",
+            "deflate_dynamic_blocks", "gzip_extra_fields", "gzip_names", "gzip_comments", "gzip_header_crcs",
+            "zstd_frames", "zstd_skippable_frames", "zstd_frames_with_content_size", "zstd_frames_with_checksum",
+            "zstd_single_segment_frames", "zstd_raw_blocks", "zstd_rle_blocks", "zstd_compressed_blocks",
+            "literals_raw", "literals_rle", "literals_huffman_1_stream", "literals_huffman_4_streams",
+            "literals_treeless", "huffman_weights_direct", "huffman_weights_fse", "sequence_tables_predefined",
+            "sequence_tables_rle", "sequence_tables_fse", "sequence_tables_repeat", "sequences", "repeat_offsets" };
+        static_assert(sizeof(kNames) / sizeof(kNames[0]) * sizeof(size_t) == sizeof(DecompressCounters));
+        const auto* values = reinterpret_cast<const size_t*>(&counters);
+        for (size_t i = 0; i < sizeof(kNames) / sizeof(kNames[0]); ++i) {
+            if (values[i])
+                fprintf(stderr, "  %s: %zu\n", kNames[i], values[i] / size_t(repeat));
+        }
+    }
     if (expect && output != reference) {
         fprintf(stderr, "%s: output differs from %s\n", input_path, expect);
         return 1;
