@@ -261,8 +261,7 @@ struct CodeLengthCode {
 // `sequence`, a list of code length symbols with their extra bits, for
 // `litlen_count` + `distance_count` lengths.
 inline void put_dynamic_header(BitWriter& w, unsigned litlen_count, unsigned distance_count,
-    const std::vector<std::pair<unsigned, unsigned>>& sequence,
-    const CodeLengthCode& code_lengths = CodeLengthCode())
+    const std::vector<std::pair<unsigned, unsigned>>& sequence, const CodeLengthCode& code_lengths = CodeLengthCode())
 {
     static const unsigned kOrder[19] = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15 };
     w.put(litlen_count - 257, 5);

@@ -24,7 +24,10 @@ const std::vector<Fixture>& fixtures()
 
 Bytes bytes_of(const std::string& text) { return Bytes(text.begin(), text.end()); }
 
-Decoded gunzip(const Bytes& input, size_t capacity = 4096) { return decode_buffer(CompressionFormat::Gzip, input, capacity); }
+Decoded gunzip(const Bytes& input, size_t capacity = 4096)
+{
+    return decode_buffer(CompressionFormat::Gzip, input, capacity);
+}
 Decoded unzstd(const Bytes& input, size_t capacity = 4096, const DecodeSettings& settings = {})
 {
     return decode_buffer(CompressionFormat::Zstd, input, capacity, settings);
@@ -246,8 +249,8 @@ TEST_CASE("gzip trailers: CRC-32 and ISIZE are checked per member")
     isize[second_member - 1] ^= 0x01;
     decoded = decode_buffer(CompressionFormat::Gzip, isize, read_file(f.expected_path).size());
     CHECK(decoded.error == Error::EBADMSG);
-    CHECK(contains(decoded.message, "gzip: ISIZE mismatch at offset " + std::to_string(second_member - 4)
-            + " (member 1): stored "));
+    CHECK(contains(decoded.message,
+        "gzip: ISIZE mismatch at offset " + std::to_string(second_member - 4) + " (member 1): stored "));
 }
 
 // --- DEFLATE blocks -------------------------------------------------------
@@ -273,7 +276,8 @@ TEST_CASE("deflate: a distance before the start of the member")
     put_fixed(w, 257); // length 3
     w.put_code(1, 5);  // distance 2
     put_fixed(w, 256);
-    check_gzip_error(w.data(), "gzip: distance 2 at offset 11 (member 1) reaches before the start of the member (1 bytes decoded)");
+    check_gzip_error(
+        w.data(), "gzip: distance 2 at offset 11 (member 1) reaches before the start of the member (1 bytes decoded)");
 }
 
 TEST_CASE("deflate: a member cannot reach into the previous member's output")
@@ -321,8 +325,8 @@ TEST_CASE("deflate: reserved block type and stored block lengths")
     stored.put(1, 1);
     stored.put(0, 2);
     stored.bytes({ 0x05, 0x00, 0xfa, 0xfe, 'h', 'e', 'l', 'l', 'o' });
-    check_gzip_error(stored.data(),
-        "gzip: stored block length 0x0005 does not match its complement 0xfefa at offset 11 (member 1)");
+    check_gzip_error(
+        stored.data(), "gzip: stored block length 0x0005 does not match its complement 0xfefa at offset 11 (member 1)");
 
     BitWriter good;
     good.put(0, 1);
@@ -355,8 +359,8 @@ TEST_CASE("deflate: dynamic headers with too many codes")
     distance.put(0, 5);
     distance.put(30, 5); // 31 distance codes
     distance.put(0, 4);
-    check_gzip_error(distance.data(),
-        "gzip: dynamic block header declares too many distance codes: 31 at offset 11 (member 1)");
+    check_gzip_error(
+        distance.data(), "gzip: dynamic block header declares too many distance codes: 31 at offset 11 (member 1)");
 }
 
 TEST_CASE("deflate: over-subscribed and incomplete code length codes")
@@ -389,15 +393,16 @@ TEST_CASE("deflate: code length repeats")
 
     BitWriter past = dynamic_block();
     put_dynamic_header(past, 257, 1, { { 18, 127 }, { 18, 127 } });
-    check_gzip_error(past.data(), "gzip: code length repeat of 138 at offset 20 (member 1) runs past the 258 lengths declared");
+    check_gzip_error(
+        past.data(), "gzip: code length repeat of 138 at offset 20 (member 1) runs past the 258 lengths declared");
 
     // Repeats may cross from literal/length into distance lengths.
     BitWriter across = dynamic_block();
     std::vector<std::pair<unsigned, unsigned>> sequence = { { 18, 127 }, { 18, 127 - 20 } }; // 256 zeros
-    sequence.push_back({ 1, 0 });                                                             // 256: 1 bit
-    sequence.push_back({ 1, 0 });                                                             // 257: 1 bit
-    sequence.push_back({ 1, 0 });                                                             // distance 0
-    sequence.push_back({ 16, 0 });                                                            // 3 more: 1 1 1
+    sequence.push_back({ 1, 0 });                                                            // 256: 1 bit
+    sequence.push_back({ 1, 0 });                                                            // 257: 1 bit
+    sequence.push_back({ 1, 0 });                                                            // distance 0
+    sequence.push_back({ 16, 0 });                                                           // 3 more: 1 1 1
     put_dynamic_header(across, 258, 4, sequence);
     // The distance code is now four 1-bit codes: over-subscribed.
     check_gzip_error(across.data(), "gzip: distance code is over-subscribed at offset 19 (member 1)");
@@ -479,10 +484,10 @@ TEST_CASE("deflate: codes of up to 15 bits go through subtables")
     literal('Z');
     for (int i = 0; i < 200; ++i)
         literal('A' + i % 13);
-    match(0, 1, 0, 0);     // distance 1, a 1-bit code
-    match(15, 193, 6, 0);  // distance 193, a 15-bit code
-    match(14, 129, 6, 5);  // distance 134, the other 15-bit code
-    match(13, 97, 5, 31);  // distance 128, 14 bits
+    match(0, 1, 0, 0);    // distance 1, a 1-bit code
+    match(15, 193, 6, 0); // distance 193, a 15-bit code
+    match(14, 129, 6, 5); // distance 134, the other 15-bit code
+    match(13, 97, 5, 31); // distance 128, 14 bits
     w.put_code(literal_codes[256], litlen[256]);
 
     Decoded decoded = gunzip(gzip_wrap(w.data(), expected));
@@ -589,7 +594,8 @@ TEST_CASE("zstd: offsets before the frame, beyond the window, and repeat offset 
     BackwardBitWriter far;
     far.put(1503 - 1024, 10);
     Bytes thousand(1000, 'x');
-    check_zstd_error(frame_with_blocks({ { 0, thousand }, { 0, thousand }, { 2, rle_sequences_block({}, 1, 0, 10, 0, far) } }),
+    check_zstd_error(
+        frame_with_blocks({ { 0, thousand }, { 0, thousand }, { 2, rle_sequences_block({}, 1, 0, 10, 0, far) } }),
         "zstd: offset 1500 of sequence 1 in the block at offset 2012 (frame 1) exceeds the window of 1024 bytes");
 
     // No literals before the match and Offset_Value 3: the first repeat
@@ -769,13 +775,12 @@ TEST_CASE("zstd: frame headers")
 {
     Bytes reserved = raw_block_frame({}, 0x08);
     put_block_header(reserved, true, 0, 0);
-    check_zstd_error(reserved,
-        "zstd: reserved bit set in the frame header descriptor 0x08 at offset 4 (frame 1)");
+    check_zstd_error(reserved, "zstd: reserved bit set in the frame header descriptor 0x08 at offset 4 (frame 1)");
 
     Bytes dictionary = { 0x28, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x05 };
     put_block_header(dictionary, true, 0, 0);
-    check_zstd_error(dictionary, "zstd: frame 1 at offset 0 needs dictionary 5; dictionaries are not supported",
-        Error::ENOTSUP);
+    check_zstd_error(
+        dictionary, "zstd: frame 1 at offset 0 needs dictionary 5; dictionaries are not supported", Error::ENOTSUP);
 
     // A dictionary ID of 0 means none.
     Bytes no_dictionary = { 0x28, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x00 };
