@@ -163,9 +163,10 @@ struct WorkspaceSize {
 
 // The workspace `format` needs for `target`, with zstd windows of up to
 // 2^max_window_log bytes (ignored for gzip, whose window is 32 KiB).
-// Buffer: gzip ~8 KiB, zstd ~147 KiB (tables and a literals block).
-// Sink: gzip ~72 KiB; zstd adds 2^max_window_log + 128 KiB (minimum) or
-// 2 * 2^max_window_log + 128 KiB (recommended).
+// Buffer: gzip 17 KiB (Huffman and CRC-32 tables), zstd 146 KiB (FSE and
+// Huffman tables, a block's literals). Sink: gzip adds the 32 KiB window
+// and 16 KiB (minimum) or 64 KiB (recommended); zstd adds the window and
+// 128 KiB (minimum) or twice the window and 128 KiB (recommended).
 WorkspaceSize decompress_workspace_size(
     CompressionFormat format, DecompressTarget target, uint32_t max_window_log = kZstdDefaultMaxWindowLog);
 

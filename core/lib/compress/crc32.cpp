@@ -8,36 +8,27 @@ namespace {
 
 constexpr uint32_t kPolynomial = 0xedb88320;
 
-struct Crc32Tables {
-    // table[k][b]: the CRC of byte b followed by k zero bytes, so eight
-    // bytes can be folded in with eight independent lookups.
-    uint32_t table[8][256];
-};
+} // namespace
 
-constexpr Crc32Tables make_tables()
+void crc32_make_tables(Crc32Tables& tables)
 {
-    Crc32Tables t {};
+    auto& t = tables.table;
     for (uint32_t b = 0; b < 256; ++b) {
         uint32_t crc = b;
         for (int bit = 0; bit < 8; ++bit)
             crc = (crc >> 1) ^ ((crc & 1) ? kPolynomial : 0);
-        t.table[0][b] = crc;
+        t[0][b] = crc;
     }
     for (uint32_t b = 0; b < 256; ++b) {
         for (int k = 1; k < 8; ++k)
-            t.table[k][b] = (t.table[k - 1][b] >> 8) ^ t.table[0][t.table[k - 1][b] & 0xff];
+            t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xff];
     }
-    return t;
 }
 
-constexpr Crc32Tables kTables = make_tables();
-
-} // namespace
-
-uint32_t crc32_update(uint32_t crc, const void* data, size_t size)
+uint32_t crc32_update(const Crc32Tables& tables, uint32_t crc, const void* data, size_t size)
 {
     const auto* p = static_cast<const uint8_t*>(data);
-    const auto& t = kTables.table;
+    const auto& t = tables.table;
     crc = ~crc;
     while (size >= 8) {
         uint32_t low;

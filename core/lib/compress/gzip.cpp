@@ -31,6 +31,7 @@ struct Member {
     size_t number; // 1-based
     size_t start;
     Reporter& reporter;
+    const Crc32Tables& crc32_tables;
     DecompressCounters* counters;
 
     Err truncated_header(size_t at, const char* field) const
@@ -100,7 +101,7 @@ Result<size_t> parse_header(const Member& member)
         if (member.size - at < 2)
             return member.truncated_header(member.size, "header CRC-16 (FHCRC)");
         unsigned stored = load16(input + at);
-        unsigned computed = crc32_update(0, input + member.start, at - member.start) & 0xffff;
+        unsigned computed = crc32_update(member.crc32_tables, 0, input + member.start, at - member.start) & 0xffff;
         if (stored != computed) {
             return member.reporter.fail(Error::EBADMSG,
                 "header CRC-16 mismatch at offset %zu (member %zu): stored 0x%04x, computed 0x%04x", at, member.number,
@@ -123,13 +124,16 @@ Result<DecompressResult> gzip_decompress(DecoderContext& context)
     OutputWindow& out = context.out;
     auto* tables = static_cast<InflateTables*>(context.tables);
     tables->fixed_loaded = false;
+    crc32_make_tables(tables->crc32);
+    out.set_crc32_tables(&tables->crc32);
 
     DecompressResult result;
     size_t offset = 0;
     if (context.input_size == 0)
         return reporter.fail(Error::EINVAL, "empty input: no gzip member at offset 0");
     for (;;) {
-        Member member { context.input, context.input_size, result.frames + 1, offset, reporter, context.counters };
+        Member member { context.input, context.input_size, result.frames + 1, offset, reporter, tables->crc32,
+            context.counters };
         size_t data_start = TRY(parse_header(member));
 
         out.begin_unit(kWindow, Checksum::Crc32);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/compress/crc32.h"
 #include "lib/compress/internal.h"
 
 namespace keel::compress {
@@ -51,6 +52,7 @@ struct InflateTables {
     uint8_t lengths[kLitlenSymbols + kDistanceSymbols];
     uint16_t sorted[kLitlenSymbols]; // symbols ordered by code length
     bool fixed_loaded;               // litlen/distance hold the fixed codes
+    Crc32Tables crc32;
 };
 
 struct InflateContext {

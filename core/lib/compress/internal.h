@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "lib/compress/compress.h"
+#include "lib/compress/crc32.h"
 #include "lib/compress/xxhash64.h"
 #include "lib/result.h"
 #include "lib/string.h"
@@ -81,7 +82,9 @@ public:
     size_t capacity() const { return m_capacity; }
 
     // Starts a unit whose matches reach at most `window` bytes back.
+    // Checksum::Crc32 needs set_crc32_tables() first.
     void begin_unit(size_t window, Checksum checksum);
+    void set_crc32_tables(const Crc32Tables* tables) { m_crc32_tables = tables; }
     // Matches may not reach below floor() (the unit's start, or the
     // oldest byte still in the window) nor further back than window().
     // Between calls to make_room() the floor stays put.
@@ -125,6 +128,7 @@ private:
     Checksum m_checksum = Checksum::None;
     uint8_t* m_hashed; // the checksum covers bytes up to here
     uint32_t m_crc32 = 0;
+    const Crc32Tables* m_crc32_tables = nullptr;
     Xxh64 m_xxh64;
 };
 

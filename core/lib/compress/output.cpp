@@ -1,6 +1,5 @@
 #include <stdarg.h>
 
-#include "lib/compress/crc32.h"
 #include "lib/compress/internal.h"
 #include "lib/format.h"
 
@@ -77,7 +76,7 @@ void OutputWindow::update_checksum()
     if (size == 0)
         return;
     if (m_checksum == Checksum::Crc32)
-        m_crc32 = crc32_update(m_crc32, m_hashed, size);
+        m_crc32 = crc32_update(*m_crc32_tables, m_crc32, m_hashed, size);
     else if (m_checksum == Checksum::Xxh64)
         m_xxh64.update(m_hashed, size);
     m_hashed = pos;

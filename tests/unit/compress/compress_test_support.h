@@ -294,7 +294,12 @@ inline Bytes gzip_wrap(const Bytes& deflate, const Bytes& data)
 {
     Bytes member = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
     member.insert(member.end(), deflate.begin(), deflate.end());
-    uint32_t crc = keel::crc32_update(0, data.data(), data.size());
+    static keel::Crc32Tables tables = [] {
+        keel::Crc32Tables t;
+        keel::crc32_make_tables(t);
+        return t;
+    }();
+    uint32_t crc = keel::crc32_update(tables, 0, data.data(), data.size());
     uint32_t size = uint32_t(data.size());
     for (int i = 0; i < 4; ++i)
         member.push_back(uint8_t(crc >> (8 * i)));

@@ -97,9 +97,26 @@ void check_gzip_error(const Bytes& deflate, const std::string& expected_message,
 TEST_CASE("CRC-32 and XXH64 match their published check values, in any number of pieces")
 {
     const char* check = "123456789";
-    CHECK(keel::crc32_update(0, check, 9) == 0xcbf43926);
-    CHECK(keel::crc32_update(keel::crc32_update(0, check, 4), check + 4, 5) == 0xcbf43926);
-    CHECK(keel::crc32_update(0, "", 0) == 0);
+    keel::Crc32Tables tables;
+    keel::crc32_make_tables(tables);
+    CHECK(keel::crc32_update(tables, 0, check, 9) == 0xcbf43926);
+    CHECK(keel::crc32_update(tables, keel::crc32_update(tables, 0, check, 4), check + 4, 5) == 0xcbf43926);
+    CHECK(keel::crc32_update(tables, 0, "", 0) == 0);
+    // Every length and alignment against a bit-at-a-time CRC.
+    Bytes bytes(300);
+    for (size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = uint8_t(i * 131 + 7);
+    for (size_t start = 0; start < 9; ++start) {
+        for (size_t length = 0; start + length <= bytes.size(); length += 1 + length / 8) {
+            uint32_t crc = 0xffffffff;
+            for (size_t i = start; i < start + length; ++i) {
+                crc ^= bytes[i];
+                for (int bit = 0; bit < 8; ++bit)
+                    crc = (crc >> 1) ^ ((crc & 1) ? 0xedb88320 : 0);
+            }
+            CHECK(keel::crc32_update(tables, 0, bytes.data() + start, length) == ~crc);
+        }
+    }
 
     keel::Xxh64 empty;
     CHECK(empty.digest() == 0xef46db3751d8e999ull);
@@ -137,7 +154,7 @@ TEST_CASE("the workspace must be as large as stated")
 {
     Bytes input = read_file(fixture_named(fixtures(), "small.gzip-9").compressed_path);
     auto need = keel::decompress_workspace_size(CompressionFormat::Gzip, keel::DecompressTarget::Buffer);
-    CHECK(need.minimum < 16 * 1024);
+    CHECK(need.minimum < 20 * 1024);
     auto zstd_sink = keel::decompress_workspace_size(CompressionFormat::Zstd, keel::DecompressTarget::Sink, 20);
     CHECK(zstd_sink.minimum >= (1u << 20) + 128 * 1024);
     CHECK(zstd_sink.recommended >= 2 * (1u << 20) + 128 * 1024);
