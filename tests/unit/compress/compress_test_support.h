@@ -69,6 +69,15 @@ inline std::vector<Fixture> load_fixtures()
     return fixtures;
 }
 
+// Loaded once per test program.
+inline const std::vector<Fixture>& fixtures()
+{
+    static const std::vector<Fixture> all = load_fixtures();
+    return all;
+}
+
+inline Bytes bytes_of(const std::string& text) { return Bytes(text.begin(), text.end()); }
+
 inline const Fixture& fixture_named(const std::vector<Fixture>& fixtures, const std::string& name)
 {
     for (const Fixture& f : fixtures) {

@@ -13,12 +13,6 @@ using keel::Error;
 
 namespace {
 
-const std::vector<Fixture>& fixtures()
-{
-    static const std::vector<Fixture> all = load_fixtures();
-    return all;
-}
-
 DecodeSettings settings_for(const Fixture& f)
 {
     DecodeSettings settings;
