@@ -178,7 +178,7 @@ Result<DecompressResult> gzip_decompress(DecoderContext& context)
             "%zu bytes of trailing data at offset %zu after member %zu do not start a gzip member (0x%02x)", left,
             offset, result.frames, context.input[offset]);
     }
-    TRY(out.finish());
+    TRY(out.finish(offset));
     result.consumed = offset;
     result.produced = size_t(out.produced());
     return result;

@@ -104,12 +104,13 @@ public:
     uint32_t crc32() const { return m_crc32; }
     uint64_t xxh64() const { return m_xxh64.digest(); }
 
-    // Hands everything not yet given to the sink (sink mode).
-    Result<void> finish();
+    // Hands everything not yet given to the sink (sink mode); the input
+    // ended at `input_offset`.
+    Result<void> finish(size_t input_offset);
 
 private:
     void set_end();
-    Result<void> flush();
+    Result<void> flush(size_t input_offset);
 
     uint8_t* m_base;
     size_t m_capacity;

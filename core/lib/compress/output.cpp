@@ -82,14 +82,14 @@ void OutputWindow::update_checksum()
     m_hashed = pos;
 }
 
-Result<void> OutputWindow::flush()
+Result<void> OutputWindow::flush(size_t input_offset)
 {
     if (pos > m_flushed) {
         Result<void> result = m_sink(m_sink_context, m_flushed, size_t(pos - m_flushed));
         m_flushed = pos;
         if (result.is_error())
-            return m_reporter.fail(result.error(), "the output sink failed with %s after %llu bytes",
-                error_name(result.error()), static_cast<unsigned long long>(produced()));
+            return m_reporter.fail(result.error(), "the output sink failed with %s at offset %zu, after %llu bytes",
+                error_name(result.error()), input_offset, static_cast<unsigned long long>(produced()));
     }
     return {};
 }
@@ -108,7 +108,7 @@ Result<void> OutputWindow::make_room(size_t needed, size_t input_offset)
     }
 
     update_checksum();
-    TRY(flush());
+    TRY(flush(input_offset));
     size_t used = size_t(pos - m_base);
     size_t keep = min(used, m_window);
     size_t shift = used - keep;
@@ -129,11 +129,11 @@ Result<void> OutputWindow::make_room(size_t needed, size_t input_offset)
     return {};
 }
 
-Result<void> OutputWindow::finish()
+Result<void> OutputWindow::finish(size_t input_offset)
 {
     update_checksum();
     if (m_sink)
-        TRY(flush());
+        TRY(flush(input_offset));
     return {};
 }
 

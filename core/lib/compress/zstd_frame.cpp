@@ -255,7 +255,7 @@ Result<DecompressResult> zstd_decompress(DecoderContext& context)
         }
         ++result.frames;
     }
-    TRY(context.out.finish());
+    TRY(context.out.finish(at));
     result.consumed = at;
     result.produced = size_t(context.out.produced());
     return result;

@@ -228,6 +228,6 @@ TEST_CASE("a failing sink stops decoding with its error")
     state.fail_after = 100000;
     Decoded decoded = decode_sink(f.format, input, {}, &state);
     CHECK(decoded.error == Error::EIO);
-    CHECK(contains(decoded.message, "gzip: the output sink failed with EIO after "));
+    CHECK(contains(decoded.message, "gzip: the output sink failed with EIO at offset "));
     CHECK(state.output.size() <= 100000);
 }

@@ -80,7 +80,6 @@ void check_gzip_error(const Bytes& deflate, const std::string& expected_message,
 
 } // namespace
 
-
 // --- gzip containers ---------------------------------------------------
 
 TEST_CASE("gzip headers: magic, method, reserved flags, header CRC")
@@ -377,4 +376,3 @@ TEST_CASE("deflate: codes of up to 15 bits go through subtables")
     REQUIRE(decoded.ok);
     CHECK(decoded.output == expected);
 }
-

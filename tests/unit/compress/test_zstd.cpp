@@ -395,4 +395,3 @@ TEST_CASE("zstd: content checksums and skippable frames")
     REQUIRE(decoded.ok);
     CHECK(decoded.result.consumed == frame.size());
 }
-
