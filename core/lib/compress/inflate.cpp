@@ -253,7 +253,6 @@ private:
     Err truncated();
     // A malformation found `bits_back` bits after the start of the field at fault.
     Err malformed(size_t bits_back, const char* what);
-    Err malformed_value(size_t bits_back, const char* what, unsigned value);
 
     size_t offset_back(size_t bits_back) const
     {
@@ -280,14 +279,6 @@ Err Inflater::malformed(size_t bits_back, const char* what)
         return truncated();
     return m_context.reporter.fail(
         Error::EINVAL, "%s at offset %zu (member %zu)", what, offset_back(bits_back), m_context.member);
-}
-
-Err Inflater::malformed_value(size_t bits_back, const char* what, unsigned value)
-{
-    if (m_bits.overran())
-        return truncated();
-    return m_context.reporter.fail(
-        Error::EINVAL, "%s %u at offset %zu (member %zu)", what, value, offset_back(bits_back), m_context.member);
 }
 
 Result<void> Inflater::run(size_t& offset)
@@ -399,10 +390,15 @@ Result<void> Inflater::load_dynamic_tables()
     unsigned code_length_count = m_bits.take(4) + 4;
     // HLIT and HDIST can say 288 and 32; the codes past 285 and 29 never
     // occur, and zlib refuses such headers, as this decoder does.
-    if (litlen_count > 286)
-        return malformed_value(14, "dynamic block header declares too many literal/length codes:", litlen_count);
-    if (distance_count > 30)
-        return malformed_value(9, "dynamic block header declares too many distance codes:", distance_count);
+    if (litlen_count > 286 || distance_count > 30) {
+        if (m_bits.overran())
+            return truncated();
+        bool litlen = litlen_count > 286;
+        return m_context.reporter.fail(Error::EINVAL,
+            "dynamic block header at offset %zu (member %zu) declares %u %s codes (at most %u)",
+            offset_back(litlen ? 14 : 9), m_context.member, litlen ? litlen_count : distance_count,
+            litlen ? "literal/length" : "distance", litlen ? 286 : 30);
+    }
 
     uint8_t code_lengths[kCodeLengthSymbols] = {};
     for (unsigned i = 0; i < code_length_count; ++i) {

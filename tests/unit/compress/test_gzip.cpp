@@ -234,14 +234,14 @@ TEST_CASE("deflate: dynamic headers with too many codes")
     litlen.put(0, 5);
     litlen.put(0, 4);
     check_gzip_error(litlen.data(),
-        "gzip: dynamic block header declares too many literal/length codes: 287 at offset 10 (member 1)");
+        "gzip: dynamic block header at offset 10 (member 1) declares 287 literal/length codes (at most 286)");
 
     BitWriter distance = dynamic_block();
     distance.put(0, 5);
     distance.put(30, 5); // 31 distance codes
     distance.put(0, 4);
     check_gzip_error(
-        distance.data(), "gzip: dynamic block header declares too many distance codes: 31 at offset 11 (member 1)");
+        distance.data(), "gzip: dynamic block header at offset 11 (member 1) declares 31 distance codes (at most 30)");
 }
 
 TEST_CASE("deflate: over-subscribed and incomplete code length codes")
