@@ -106,12 +106,15 @@ struct DecompressOptions {
     size_t workspace_size = 0;
 
     // Fail with ENOSPC rather than produce more bytes than this. With a
-    // buffer the bound is the smaller of this and the buffer's size.
+    // buffer the bound is the smaller of this and the buffer's size; with
+    // a sink, set it: a few bytes of input can stand for far more output.
     size_t max_output = SIZE_MAX;
 
     // Zstandard frames whose window exceeds 2^max_window_log bytes are
     // refused with ENOMEM (a single-segment frame's window is its content
-    // size). kZstdMinWindowLog..kZstdMaxWindowLog.
+    // size). kZstdMinWindowLog..kZstdMaxWindowLog. A sink needs the window
+    // in the workspace; into a buffer it costs nothing, so raising the
+    // limit there only lets frames claim more.
     uint32_t max_window_log = kZstdDefaultMaxWindowLog;
 
     // After the first complete gzip member or zstd frame, bytes that do
