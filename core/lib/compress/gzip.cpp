@@ -137,8 +137,8 @@ Result<DecompressResult> gzip_decompress(DecoderContext& context)
         size_t data_start = TRY(parse_header(member));
 
         out.begin_unit(kWindow, Checksum::Crc32);
-        InflateContext inflate_context { context.input, context.input_size, member.number, member.start, out, *tables,
-            reporter, context.counters };
+        InflateContext inflate_context { context.input, context.input_size, member.number, out, *tables, reporter,
+            context.counters };
         size_t at = data_start;
         TRY(inflate(inflate_context, at));
         out.update_checksum();

@@ -58,8 +58,7 @@ struct InflateTables {
 struct InflateContext {
     const uint8_t* input;
     size_t input_size;
-    size_t member;       // 1-based, for messages
-    size_t member_start; // offset, for messages
+    size_t member; // 1-based, for messages
     OutputWindow& out;
     InflateTables& tables;
     Reporter& reporter;

@@ -79,7 +79,6 @@ public:
     uint8_t* end;
 
     bool has_sink() const { return m_sink != nullptr; }
-    size_t capacity() const { return m_capacity; }
 
     // Starts a unit whose matches reach at most `window` bytes back.
     // Checksum::Crc32 needs set_crc32_tables() first.
