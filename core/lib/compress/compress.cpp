@@ -45,7 +45,7 @@ struct Target {
 Result<DecompressResult> run(CompressionFormat format, const void* input, size_t input_size, const Target& target,
     const DecompressOptions& options)
 {
-    Reporter reporter(prefix_of(format), options.message, options.message_size);
+    Reporter reporter(prefix_of(format), options.diagnostic);
     if (format != CompressionFormat::Gzip && format != CompressionFormat::Zstd)
         return reporter.fail(Error::EINVAL, "no decoder for format %u", unsigned(format));
     if (!input && input_size > 0)
@@ -134,7 +134,7 @@ Result<DecompressResult> decompress_to_sink(CompressionFormat format, const void
     DecompressSink sink, void* sink_context, const DecompressOptions& options)
 {
     if (!sink) {
-        compress::Reporter reporter(prefix_of(format), options.message, options.message_size);
+        compress::Reporter reporter(prefix_of(format), options.diagnostic);
         return reporter.fail(Error::EINVAL, "no sink");
     }
     return run(format, input, input_size, { nullptr, 0, sink, sink_context }, options);

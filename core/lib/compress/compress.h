@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/result.h"
+#include "lib/base/diagnostic.h"
+#include "lib/base/result.h"
 
 namespace keel {
 
@@ -123,10 +124,9 @@ struct DecompressOptions {
     // initramfs may continue with an uncompressed archive there).
     bool stop_at_unknown_data = false;
 
-    // Receives a NUL-terminated description of the failure ("gzip: ..." or
-    // "zstd: ..."); cleared at the start.
-    char* message = nullptr;
-    size_t message_size = 0;
+    // Receives a description of the failure ("gzip: ..." or "zstd: ...");
+    // cleared at the start.
+    Diagnostic* diagnostic = nullptr;
 
     DecompressCounters* counters = nullptr;
 };

@@ -1,6 +1,6 @@
 #include "lib/compress/crc32.h"
 
-#include "lib/string.h"
+#include "lib/base/string.h"
 
 namespace keel {
 

@@ -5,12 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/result.h"
+#include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "lib/compress/compress.h"
 #include "lib/compress/crc32.h"
 #include "lib/compress/xxhash64.h"
-#include "lib/result.h"
-#include "lib/string.h"
-#include "lib/utility.h"
 
 namespace keel::compress {
 
@@ -48,7 +48,7 @@ inline uint64_t low_bits(uint64_t value, unsigned count) { return value & ((uint
 // format's name: "gzip: " or "zstd: ".
 class Reporter {
 public:
-    Reporter(const char* prefix, char* message, size_t message_size);
+    Reporter(const char* prefix, Diagnostic* diagnostic);
 
     Err fail(Error error, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,14 +1,14 @@
 #include <stdarg.h>
 
+#include "lib/base/format.h"
 #include "lib/compress/internal.h"
-#include "lib/format.h"
 
 namespace keel::compress {
 
-Reporter::Reporter(const char* prefix, char* message, size_t message_size)
+Reporter::Reporter(const char* prefix, Diagnostic* diagnostic)
     : m_prefix(prefix)
-    , m_message(message)
-    , m_message_size(message_size)
+    , m_message(diagnostic ? diagnostic->message : nullptr)
+    , m_message_size(diagnostic ? sizeof(diagnostic->message) : 0)
 {
     if (m_message && m_message_size > 0)
         m_message[0] = '\0';

@@ -71,17 +71,17 @@ inline Outcome decode_buffer(keel::CompressionFormat format, const uint8_t* data
     // One byte more than the bound, as a canary.
     static std::vector<uint8_t> output(kOutputBound + 1);
     output[kOutputBound] = 0xa5;
-    char message[256];
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
     keel::DecompressOptions options;
     options.workspace = workspace.data();
     options.workspace_size = workspace.size();
     options.max_window_log = kWindowLog;
-    options.message = message;
-    options.message_size = sizeof(message);
+    options.diagnostic = &diagnostic;
     auto result = keel::decompress_to_buffer(format, data, size, output.data(), kOutputBound, options);
     check(output[kOutputBound] == 0xa5);
     Outcome outcome;
-    finish(outcome, result, message, sizeof(message), size);
+    finish(outcome, result, message, sizeof(diagnostic.message), size);
     if (outcome.ok)
         outcome.output.assign(output.begin(), output.begin() + long(outcome.result.produced));
     return outcome;
@@ -91,18 +91,18 @@ inline Outcome decode_sink(keel::CompressionFormat format, const uint8_t* data, 
 {
     static std::vector<uint8_t> workspace(
         keel::decompress_workspace_size(format, keel::DecompressTarget::Sink, kWindowLog).minimum);
-    char message[256];
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
     keel::DecompressOptions options;
     options.workspace = workspace.data();
     options.workspace_size = workspace.size();
     options.max_window_log = kWindowLog;
     options.max_output = kOutputBound;
-    options.message = message;
-    options.message_size = sizeof(message);
+    options.diagnostic = &diagnostic;
     Sink sink;
     auto result = keel::decompress_to_sink(format, data, size, collect, &sink, options);
     Outcome outcome;
-    finish(outcome, result, message, sizeof(message), size);
+    finish(outcome, result, message, sizeof(diagnostic.message), size);
     outcome.output = std::move(sink.output);
     if (outcome.ok)
         check(outcome.output.size() == outcome.result.produced);

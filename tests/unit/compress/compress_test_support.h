@@ -117,7 +117,7 @@ struct Exact {
 };
 
 inline keel::DecompressOptions make_options(keel::CompressionFormat format, keel::DecompressTarget target,
-    const DecodeSettings& settings, std::unique_ptr<uint8_t[]>& workspace, char* message, size_t message_size)
+    const DecodeSettings& settings, std::unique_ptr<uint8_t[]>& workspace, keel::Diagnostic* diagnostic)
 {
     keel::WorkspaceSize need = keel::decompress_workspace_size(format, target, settings.max_window_log);
     size_t size = settings.minimum_workspace ? need.minimum : need.recommended;
@@ -128,8 +128,7 @@ inline keel::DecompressOptions make_options(keel::CompressionFormat format, keel
     options.max_window_log = settings.max_window_log;
     options.max_output = settings.max_output;
     options.stop_at_unknown_data = settings.stop_at_unknown_data;
-    options.message = message;
-    options.message_size = message_size;
+    options.diagnostic = diagnostic;
     options.counters = settings.counters;
     return options;
 }
@@ -151,9 +150,10 @@ inline Decoded decode_buffer(
     Exact in(input);
     std::unique_ptr<uint8_t[]> out(new uint8_t[capacity ? capacity : 1]);
     std::unique_ptr<uint8_t[]> workspace;
-    char message[256];
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
     keel::DecompressOptions options
-        = make_options(format, keel::DecompressTarget::Buffer, settings, workspace, message, sizeof(message));
+        = make_options(format, keel::DecompressTarget::Buffer, settings, workspace, &diagnostic);
     auto result = keel::decompress_to_buffer(format, in.data.get(), in.size, out.get(), capacity, options);
     Decoded decoded;
     record(decoded, result, message);
@@ -185,9 +185,10 @@ inline Decoded decode_sink(keel::CompressionFormat format, const Bytes& input, c
 {
     Exact in(input);
     std::unique_ptr<uint8_t[]> workspace;
-    char message[256];
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
     keel::DecompressOptions options
-        = make_options(format, keel::DecompressTarget::Sink, settings, workspace, message, sizeof(message));
+        = make_options(format, keel::DecompressTarget::Sink, settings, workspace, &diagnostic);
     SinkState local;
     SinkState& state = state_out ? *state_out : local;
     auto result = keel::decompress_to_sink(format, in.data.get(), in.size, collect, &state, options);

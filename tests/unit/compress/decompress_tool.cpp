@@ -104,13 +104,13 @@ int main(int argc, char** argv)
     WorkspaceSize need
         = decompress_workspace_size(format, sink ? DecompressTarget::Sink : DecompressTarget::Buffer, window_log);
     std::vector<uint8_t> workspace(need.recommended);
-    char message[256];
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
     DecompressOptions options;
     options.workspace = workspace.data();
     options.workspace_size = workspace.size();
     options.max_window_log = window_log;
-    options.message = message;
-    options.message_size = sizeof(message);
+    options.diagnostic = &diagnostic;
     DecompressCounters counters;
     if (stats)
         options.counters = &counters;

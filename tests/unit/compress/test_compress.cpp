@@ -81,16 +81,15 @@ TEST_CASE("the workspace must be as large as stated")
 
     std::vector<uint8_t> workspace(need.minimum - 1);
     std::vector<uint8_t> out(8192);
-    char message[128];
+    keel::Diagnostic diagnostic;
     keel::DecompressOptions options;
     options.workspace = workspace.data();
     options.workspace_size = workspace.size();
-    options.message = message;
-    options.message_size = sizeof(message);
+    options.diagnostic = &diagnostic;
     auto result = keel::decompress_to_buffer(
         CompressionFormat::Gzip, input.data(), input.size(), out.data(), out.size(), options);
     CHECK(result.error() == Error::ENOMEM);
-    CHECK(contains(message, "gzip: the workspace has"));
+    CHECK(contains(diagnostic.message, "gzip: the workspace has"));
 
     options.max_window_log = 32;
     workspace.resize(need.minimum);
@@ -99,7 +98,7 @@ TEST_CASE("the workspace must be as large as stated")
     auto window = keel::decompress_to_buffer(
         CompressionFormat::Gzip, input.data(), input.size(), out.data(), out.size(), options);
     CHECK(window.error() == Error::EINVAL);
-    CHECK(std::string(message) == "gzip: max_window_log 32 is outside 10..31");
+    CHECK(std::string(diagnostic.message) == "gzip: max_window_log 32 is outside 10..31");
 
     // A format that is not gzip or zstd, and data that is not the format.
     options.max_window_log = keel::kZstdDefaultMaxWindowLog;
@@ -110,27 +109,28 @@ TEST_CASE("the workspace must be as large as stated")
     auto mismatch = keel::decompress_to_buffer(
         CompressionFormat::Zstd, input.data(), input.size(), out.data(), out.size(), options);
     CHECK(mismatch.error() == Error::EINVAL);
-    CHECK(contains(message, "zstd: no zstd frame at offset 0: magic 0x"));
+    CHECK(contains(diagnostic.message, "zstd: no zstd frame at offset 0: magic 0x"));
 }
 
-TEST_CASE("messages are cut to the caller's buffer and always terminated")
+TEST_CASE("messages are cut to the diagnostic's capacity and always terminated")
 {
     Bytes input = read_file(fixture_named(fixtures(), "small.gzip-9").compressed_path);
     input.resize(input.size() / 2);
     std::vector<uint8_t> workspace(
         keel::decompress_workspace_size(CompressionFormat::Gzip, keel::DecompressTarget::Buffer).recommended);
     std::vector<uint8_t> out(8192);
-    char message[12];
-    memset(message, 'x', sizeof(message));
+    keel::Diagnostic diagnostic;
+    memset(diagnostic.message, 'x', sizeof(diagnostic.message));
     keel::DecompressOptions options;
     options.workspace = workspace.data();
     options.workspace_size = workspace.size();
-    options.message = message;
-    options.message_size = sizeof(message);
+    options.diagnostic = &diagnostic;
     auto result = keel::decompress_to_buffer(
         CompressionFormat::Gzip, input.data(), input.size(), out.data(), out.size(), options);
     CHECK(result.is_error());
-    CHECK(std::string(message) == "gzip: trunc");
+    size_t length = strnlen(diagnostic.message, sizeof(diagnostic.message));
+    CHECK(length < sizeof(diagnostic.message));
+    CHECK(std::string(diagnostic.message).rfind("gzip: truncated", 0) == 0);
 }
 
 // --- every truncation, every bit flip, every bound ---------------------------
