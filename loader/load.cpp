@@ -3,6 +3,7 @@
 // rollback guard undoes whatever had been done when a step fails.
 #include "arch/paging.h"
 #include "debug/taint.h"
+#include "device/device.h"
 #include "lib/base/string.h"
 #include "lib/elf/relocate.h"
 #include "loader/internal.h"
@@ -42,6 +43,11 @@ void free_module(Module* module)
 {
     release_held_references(*module);
     vfs_forget_owner(module, report_left_registered, module);
+    // Drivers it left registered are unbound before its code goes, and
+    // holds that raced with the unload are cut loose (their records stay
+    // with their holders, unlinked).
+    driver_forget_owner(module);
+    module_drop_holders(*module);
     for (size_t i = 0; i < module->dependency_count; i++)
         module->dependencies[i]->users--;
     if (module->base)
@@ -370,6 +376,10 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
     }
     if (uint32_t pins = __atomic_load_n(&module->pins, __ATOMIC_SEQ_CST); pins > 0) {
         return error.fail(Error::EBUSY, "%s: in use by %u mount(s)", name, pins);
+    }
+    char holders[200];
+    if (module_describe_holders(*module, holders, sizeof(holders)) > 0) {
+        return error.fail(Error::EBUSY, "%s: in use by %s", name, holders);
     }
     module->state = ModuleState::Unloading;
     if (module->exit)

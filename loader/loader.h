@@ -45,6 +45,14 @@ Module* module_containing(const void* address);
 // so a subsystem may pin under its own lock without the module mutex.
 void module_pin(Module* module);
 void module_unpin(Module* module);
+// Named holds (a pinned device holds the modules of its drivers): the
+// caller's record, linked under a spinlock, so holding cannot fail and may
+// happen with the device state lock held. rmmod prints each holder.
+void module_hold(Module* module, OwnerHold& hold);
+void module_release(OwnerHold& hold);
+// "HOLDER (device D), ..." for rmmod's message; the count of holds.
+size_t module_describe_holders(Module& module, char* out, size_t size);
+void module_drop_holders(Module& module);
 
 // keel_symbol_get/keel_symbol_put: the address of `name` (at `node`, or
 // the newest) among the core's exports and the live modules'; a module's

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device/platform.h"
 #include "lib/base/intrusive_list.h"
 #include "lib/elf/module_image.h"
 
@@ -52,6 +53,9 @@ struct Module {
     uint32_t users;
     uint32_t symbol_refs;
     uint32_t pins; // mounts and the like (module_pin), atomic
+    // Named holds (a pinned device's holder): rmmod names them. Guarded by
+    // the holders' spinlock (registry.cpp).
+    IntrusiveList<OwnerHold, &OwnerHold::node> holders;
 
     // References this module took on others with keel_symbol_get.
     static constexpr size_t kMaxHeldRefs = 8;

@@ -6,6 +6,7 @@
 #include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
+#include "sync/spinlock.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -13,6 +14,8 @@ namespace keel {
 namespace {
 
 constexpr LockClass kModuleRegistryClass { "module registry", LockRank::ModuleRegistry, true };
+constexpr LockClass kModuleHoldersClass { "module holders", LockRank::ModuleHolders, false };
+Spinlock g_holders_lock { kModuleHoldersClass };
 IntrusiveList<Module, &Module::node> g_modules GUARDED_BY(g_module_registry_lock);
 
 // Runs in panic context: no locks (the list may be mid-update; a module
@@ -120,6 +123,45 @@ void module_unpin(Module* module)
 {
     if (module)
         __atomic_sub_fetch(&module->pins, 1, __ATOMIC_SEQ_CST);
+}
+
+void module_hold(Module* module, OwnerHold& hold)
+{
+    if (!module)
+        return;
+    SpinlockGuard guard(g_holders_lock);
+    hold.owner = module;
+    module->holders.push_back(hold);
+}
+
+void module_release(OwnerHold& hold)
+{
+    SpinlockGuard guard(g_holders_lock);
+    hold.node.unlink();
+    hold.owner = nullptr;
+}
+
+size_t module_describe_holders(Module& module, char* out, size_t size)
+{
+    SpinlockGuard guard(g_holders_lock);
+    size_t count = 0, length = 0;
+    out[0] = '\0';
+    for (OwnerHold& hold : module.holders) {
+        if (length < size)
+            length += format(out + length, size - length, "%s%s (device %s)", count ? ", " : "", hold.holder,
+                hold.device ? hold.device : "?");
+        count++;
+    }
+    return count;
+}
+
+void module_drop_holders(Module& module)
+{
+    SpinlockGuard guard(g_holders_lock);
+    while (OwnerHold* hold = module.holders.pop_front()) {
+        log_warn("%s: goes while %s still holds it", module.name, hold->holder);
+        hold->owner = nullptr;
+    }
 }
 
 Module* find_module(const char* name)

@@ -82,23 +82,24 @@ void set_signature_enforcement(bool enforce) { g_cmdline_sig_enforce = enforce; 
 
 bool signature_enforced() { return g_builtin_sig_enforce || g_cmdline_sig_enforce; }
 
-Result<void> verify_module(Module& module, const char* path, const LoadOptions&, Diagnostic& error)
+Result<SignatureVerdict> check_module_signature(const uint8_t* file, size_t size, const char* path, Diagnostic& error)
 {
     TrustedKey keys[kMaxTrusted];
     size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
     Diagnostic diagnostic {};
-    auto check = verify_module_signature(module.file, module.file_size, keys, key_count, &diagnostic);
+    auto check = verify_module_signature(file, size, keys, key_count, &diagnostic);
     bool enforce = signature_enforced();
+    SignatureVerdict verdict {};
 
     if (check.is_ok()) {
-        if (image_digest_blocked(module.file, check.value())) {
+        if (image_digest_blocked(file, check.value())) {
             return error.fail(
                 Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
         }
-        module.image_size = check.value().image_length;
-        module.signature_valid = true;
-        describe_signer(*check.value().key, module.signer, sizeof(module.signer));
-        return {};
+        verdict.trusted = true;
+        verdict.image_length = check.value().image_length;
+        describe_signer(*check.value().key, verdict.signer, sizeof(verdict.signer));
+        return verdict;
     }
 
     char blocked_key[key_id_text_size];
@@ -108,13 +109,13 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
         diagnose(&error, "%s: module verification failed: %s", path, diagnostic.message);
         return Err(check.error());
     case Error::ENOKEY:
-        if (signed_by_blocked_key(module.file, module.file_size, blocked_key)) {
+        if (signed_by_blocked_key(file, size, blocked_key)) {
             return error.fail(
                 Error::EKEYREJECTED, "%s: module verification failed: signed by blocked key %s", path, blocked_key);
         }
         break;
     case Error::ENODATA:
-        if (has_orphaned_signature_record(module.file, module.file_size)) {
+        if (has_orphaned_signature_record(file, size)) {
             diagnose(&error,
                 "%s: module verification failed: the signature trailer is damaged or truncated "
                 "(a signature record without its footer)",
@@ -132,10 +133,10 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     // blocklist holds digests of module images (what signatures cover), so
     // hash the image without its trailer: re-signing a blocked module with
     // some other key or digest must not get it past the blocklist.
-    auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
-    size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
+    auto trailer = parse_signature_trailer(file, size, nullptr);
+    size_t image_length = trailer.is_ok() ? trailer.value().image_length : size;
     // Hashing is the cost of an unsigned load: skip it when nothing is blocked.
-    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(module.file, image_length))) {
+    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(file, image_length))) {
         return error.fail(
             Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
     }
@@ -144,17 +145,30 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
             check.error() == Error::ENODATA ? "unsigned module" : diagnostic.message);
         return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
     }
+    format(verdict.reason, sizeof(verdict.reason), "%s",
+        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message);
+    verdict.image_length = image_length;
+    return verdict;
+}
+
+Result<void> verify_module(Module& module, const char* path, const LoadOptions&, Diagnostic& error)
+{
+    SignatureVerdict verdict = TRY(check_module_signature(module.file, module.file_size, path, error));
+    module.image_size = verdict.image_length;
+    if (verdict.trusted) {
+        module.signature_valid = true;
+        format(module.signer, sizeof(module.signer), "%s", verdict.signer);
+        return {};
+    }
     // As Linux: the warning goes to the console once, when the kernel
     // becomes tainted; later ones only to the log (every line on the serial
     // console costs as much as the rest of the load).
-    const char* reason = check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message;
     if (is_tainted(Taint::UnsignedModule))
-        log_info("%s: module verification failed: %s", path, reason);
+        log_info("%s: module verification failed: %s", path, verdict.reason);
     else
-        log_warn("%s: module verification failed: %s - tainting kernel", path, reason);
+        log_warn("%s: module verification failed: %s - tainting kernel", path, verdict.reason);
     add_taint(Taint::UnsignedModule);
     module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);
-    module.image_size = image_length;
     return {};
 }
 

@@ -114,6 +114,31 @@ void parse_madt(const SdtHeader* madt)
     }
 }
 
+// MCFG: 8 reserved bytes after the header, then 16-byte entries: base
+// address (of bus 0), segment, first and last bus. A window whose bus range
+// is backwards, or that lies outside the 52-bit physical space, is dropped.
+void parse_mcfg(const SdtHeader* mcfg)
+{
+    auto* bytes = reinterpret_cast<const uint8_t*>(mcfg);
+    for (size_t offset = sizeof(SdtHeader) + 8; offset + 16 <= mcfg->length; offset += 16) {
+        uint64_t base;
+        uint16_t segment;
+        memcpy(&base, bytes + offset, 8);
+        memcpy(&segment, bytes + offset + 8, 2);
+        uint8_t start = bytes[offset + 10], end = bytes[offset + 11];
+        if (end < start || base == 0 || base >= (1ull << 52) || (base & 0xfffff) != 0) {
+            log_warn("acpi: MCFG entry for segment %u (buses %u-%u at %#llx) is unusable; ignored", segment, start, end,
+                (unsigned long long)base);
+            continue;
+        }
+        if (g_info.ecam_count == sizeof(g_info.ecam) / sizeof(g_info.ecam[0])) {
+            log_warn("acpi: MCFG has more than %zu windows; the rest are ignored", g_info.ecam_count);
+            return;
+        }
+        g_info.ecam[g_info.ecam_count++] = { base, segment, start, end };
+    }
+}
+
 // \_S5_ is a package in the DSDT's AML: NameOp '_S5_' PackageOp PkgLength
 // NumElements then SLP_TYPa, SLP_TYPb as byte constants (or Zero/One).
 bool find_s5(const SdtHeader* dsdt, uint16_t& slp_typ_a, uint16_t& slp_typ_b)
@@ -238,6 +263,8 @@ void acpi_init(uint64_t rsdp_phys)
                 g_info.hpet_phys = address.address;
         } else if (memcmp(table->signature, "FACP", 4) == 0) {
             parse_fadt(table);
+        } else if (memcmp(table->signature, "MCFG", 4) == 0) {
+            parse_mcfg(table);
         }
     }
     g_info.valid = g_info.lapic_phys != 0;

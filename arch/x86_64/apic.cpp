@@ -5,6 +5,7 @@
 #include "arch/irq.h"
 #include "log/log.h"
 #include "mm/vmalloc.h"
+#include "sync/spinlock.h"
 
 namespace keel::arch {
 
@@ -21,16 +22,53 @@ enum LapicRegister : uint32_t {
 };
 
 volatile uint32_t* g_lapic = nullptr;
-volatile uint32_t* g_ioapic = nullptr;
-uint32_t g_ioapic_gsi_base = 0;
+
+// Every I/O APIC the MADT lists: registers are reached through an index
+// and a data window, so each access pair is done under one lock.
+struct IoApic {
+    volatile uint32_t* registers;
+    uint32_t gsi_base;
+    uint32_t inputs;
+};
+IoApic g_ioapics[4];
+size_t g_ioapic_count = 0;
+constexpr LockClass kIoApicLockClass { "ioapic", LockRank::IoApic, false };
+Spinlock g_ioapic_lock { kIoApicLockClass };
 
 uint32_t lapic_read(uint32_t reg) { return g_lapic[reg / 4]; }
 void lapic_write(uint32_t reg, uint32_t value) { g_lapic[reg / 4] = value; }
 
-void ioapic_write(uint32_t reg, uint32_t value)
+void ioapic_write(const IoApic& ioapic, uint32_t reg, uint32_t value) REQUIRES(g_ioapic_lock)
 {
-    g_ioapic[0] = reg;
-    g_ioapic[4] = value;
+    ioapic.registers[0] = reg;
+    ioapic.registers[4] = value;
+}
+
+uint32_t ioapic_read(const IoApic& ioapic, uint32_t reg) REQUIRES(g_ioapic_lock)
+{
+    ioapic.registers[0] = reg;
+    return ioapic.registers[4];
+}
+
+const IoApic* ioapic_for(uint32_t gsi)
+{
+    for (size_t i = 0; i < g_ioapic_count; i++) {
+        const IoApic& ioapic = g_ioapics[i];
+        if (gsi >= ioapic.gsi_base && gsi - ioapic.gsi_base < ioapic.inputs)
+            return &ioapic;
+    }
+    return nullptr;
+}
+
+// Redirection entry of `gsi`: vector, polarity (bit 13), trigger (bit 15),
+// mask (bit 16); the destination (this CPU's APIC id) in the high word.
+void ioapic_program(const IoApic& ioapic, uint32_t gsi, uint32_t low)
+{
+    uint32_t pin = gsi - ioapic.gsi_base;
+    uint32_t apic_id = lapic_read(kLapicId) >> 24;
+    SpinlockGuard guard(g_ioapic_lock);
+    ioapic_write(ioapic, 0x10 + 2 * pin + 1, apic_id << 24);
+    ioapic_write(ioapic, 0x10 + 2 * pin, low);
 }
 
 void pic_disable()
@@ -68,14 +106,21 @@ void interrupt_controllers_init()
     set_interrupt_handler(kSpuriousVector, spurious);
     lapic_write(kLapicSpurious, 0x100 | kSpuriousVector);
 
-    uint64_t ioapic_phys = acpi.ioapic_count ? acpi.ioapics[0].phys : 0xfec00000;
-    g_ioapic_gsi_base = acpi.ioapic_count ? acpi.ioapics[0].gsi_base : 0;
-    auto ioapic = map_mmio(ioapic_phys, 4096);
-    if (ioapic.is_error()) {
-        log_err("apic: cannot map the I/O APIC");
-        return;
+    size_t listed = acpi.ioapic_count ? acpi.ioapic_count : 1;
+    for (size_t i = 0; i < listed && i < 4; i++) {
+        uint64_t phys = acpi.ioapic_count ? acpi.ioapics[i].phys : 0xfec00000;
+        auto mapping = map_mmio(phys, 4096);
+        if (mapping.is_error()) {
+            log_err("apic: cannot map the I/O APIC at %#llx", (unsigned long long)phys);
+            continue;
+        }
+        IoApic& ioapic = g_ioapics[g_ioapic_count++];
+        ioapic.registers = static_cast<volatile uint32_t*>(mapping.value());
+        ioapic.gsi_base = acpi.ioapic_count ? acpi.ioapics[i].gsi_base : 0;
+        SpinlockGuard guard(g_ioapic_lock);
+        // Version register: bits 16..23 hold the highest redirection entry.
+        ioapic.inputs = ((ioapic_read(ioapic, 1) >> 16) & 0xff) + 1;
     }
-    g_ioapic = static_cast<volatile uint32_t*>(ioapic.value());
 }
 
 void irq_attach_isa(unsigned isa_irq, InterruptHandler handler)
@@ -92,13 +137,36 @@ void irq_attach_isa(unsigned isa_irq, InterruptHandler handler)
     }
     unsigned vector = kIrqBaseVector + isa_irq;
     set_interrupt_handler(vector, handler);
-    if (!g_ioapic)
+    if (const IoApic* ioapic = ioapic_for(gsi))
+        ioapic_program(*ioapic, gsi, vector | (active_low ? 1u << 13 : 0) | (level ? 1u << 15 : 0));
+}
+
+bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool active_low)
+{
+    const IoApic* ioapic = ioapic_for(gsi);
+    if (!ioapic || !g_lapic)
+        return false;
+    ioapic_program(*ioapic, gsi, vector | (active_low ? 1u << 13 : 0) | (level_triggered ? 1u << 15 : 0) | (1u << 16));
+    return true;
+}
+
+void irq_mask_gsi(uint32_t gsi, bool masked)
+{
+    const IoApic* ioapic = ioapic_for(gsi);
+    if (!ioapic)
         return;
-    uint32_t pin = gsi - g_ioapic_gsi_base;
-    uint32_t low = vector | (active_low ? 1u << 13 : 0) | (level ? 1u << 15 : 0);
-    uint32_t apic_id = lapic_read(kLapicId) >> 24;
-    ioapic_write(0x10 + 2 * pin + 1, apic_id << 24);
-    ioapic_write(0x10 + 2 * pin, low);
+    uint32_t reg = 0x10 + 2 * (gsi - ioapic->gsi_base);
+    SpinlockGuard guard(g_ioapic_lock);
+    uint32_t low = ioapic_read(*ioapic, reg);
+    ioapic_write(*ioapic, reg, masked ? low | (1u << 16) : low & ~(1u << 16));
+}
+
+// Fixed delivery, physical destination: address 0xFEE00000 with the APIC
+// id in bits 12..19, data the vector (edge-triggered).
+MsiMessage msi_message(unsigned vector)
+{
+    uint32_t apic_id = g_lapic ? lapic_read(kLapicId) >> 24 : 0;
+    return { 0xfee00000ull | (uint64_t(apic_id & 0xff) << 12), vector & 0xff };
 }
 
 void end_of_interrupt()

@@ -2,6 +2,7 @@
 #include "arch/power.h"
 #include "boot/params.h"
 #include "console/console.h"
+#include "device/device.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
@@ -66,6 +67,7 @@ int poweroff_command(int argc, char** argv)
         }
         code = parsed.value();
     }
+    device_shutdown_all();
     log_notice("reboot: Power down (code %lld)", (long long)code);
     arch::poweroff(int(code));
 }
@@ -73,6 +75,7 @@ KEEL_CONSOLE_COMMAND(poweroff, "poweroff", "[code]", "power off; under QEMU the 
 
 int reboot_command(int, char**)
 {
+    device_shutdown_all();
     log_notice("reboot: Restarting system");
     arch::reboot();
 }

@@ -11,10 +11,13 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "debug/selftest.h"
+#include "device/pci/pci.h"
+#include "device/resources.h"
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
 #include "init/root_mount.h"
+#include "loader/autoload.h"
 #include "loader/keyring.h"
 #include "loader/loader.h"
 #include "log/log.h"
@@ -105,7 +108,15 @@ void report_initramfs(const BootInfo& boot)
     keyring_init();
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
+    // Devices: the worker thread, then every bus. A device no driver
+    // claims waits in the autoload queue until the root is mounted and
+    // the module index can be built.
+    autoload_init();
+    work_init();
+    pci_init();
+    mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
+    autoload_start();
     load_boot_modules(kernel_params().modules_load);
     run_boot_test_hooks();
     log_boot_stages();

@@ -115,9 +115,30 @@ Result<uint64_t> BuddyAllocator::alloc(unsigned order)
     if (found == kOrderCount)
         return Err(Error::ENOMEM);
 
-    uint64_t pfn = m_base_pfn + m_free_heads[found];
+    return take_block(m_base_pfn + m_free_heads[found], found, order);
+}
+
+Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
+{
+    if (order > kMaxOrder)
+        return Err(Error::EINVAL);
+    // The lower part of a block is what take_block keeps, so a block of
+    // any larger order starting low enough serves.
+    for (unsigned found = order; found < kOrderCount; ++found) {
+        for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
+            uint64_t pfn = m_base_pfn + index;
+            if (pfn + (uint64_t(1) << order) <= limit_pfn)
+                return take_block(pfn, found, order);
+        }
+    }
+    return Err(Error::ENOMEM);
+}
+
+// Takes the free block `pfn` of order `found` off its list, splitting it
+// down to `order`: the lower half is kept, the upper halves go back.
+uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order)
+{
     remove_free(pfn, found);
-    // Split: keep the lower half, return the upper half to the free lists.
     while (found > order) {
         --found;
         push_free(pfn + (uint64_t(1) << found), found);

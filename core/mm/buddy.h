@@ -59,6 +59,10 @@ public:
     // A free block of 2^order frames aligned to its size; ENOMEM when there
     // is none, EINVAL when order > kMaxOrder.
     Result<uint64_t> alloc(unsigned order);
+    // The same, lying wholly below frame `limit_pfn` (for devices that
+    // cannot reach every address); the lists are searched, so this costs
+    // more than alloc().
+    Result<uint64_t> alloc_below(unsigned order, uint64_t limit_pfn);
 
     // Returns a block from alloc(). EINVAL, with nothing changed, when `pfn`
     // is not the head of an allocated block (double free, interior frame,
@@ -92,6 +96,7 @@ private:
     void push_free(uint64_t pfn, unsigned order);
     void remove_free(uint64_t pfn, unsigned order);
     void free_block(uint64_t pfn, unsigned order);
+    uint64_t take_block(uint64_t pfn, unsigned found, unsigned order);
 
     uint64_t m_base_pfn = 0;
     size_t m_page_count = 0;

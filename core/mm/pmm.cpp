@@ -158,6 +158,13 @@ Result<uint64_t> alloc_pages(unsigned order)
     return pfn << arch::kPageShift;
 }
 
+Result<uint64_t> alloc_pages_below(unsigned order, uint64_t limit)
+{
+    SpinlockGuard guard(g_lock);
+    uint64_t pfn = TRY(g_buddy.alloc_below(order, limit >> arch::kPageShift));
+    return pfn << arch::kPageShift;
+}
+
 void free_pages(uint64_t phys)
 {
     SpinlockGuard guard(g_lock);

@@ -23,6 +23,8 @@ Result<void> pmm_init(const BootInfo& boot, uint64_t limit);
 void pmm_add_high_memory();
 
 Result<uint64_t> alloc_pages(unsigned order); // physical address
+// The same, wholly below physical address `limit` (a device's DMA reach).
+Result<uint64_t> alloc_pages_below(unsigned order, uint64_t limit);
 void free_pages(uint64_t phys);
 // The order of the allocated block starting at `phys` (EINVAL otherwise).
 Result<unsigned> allocated_order(uint64_t phys);

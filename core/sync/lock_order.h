@@ -20,10 +20,18 @@ enum class LockRank : uint16_t {
     Unordered = 0, // module locks: the core cannot know their order
     // Mutexes
     ModuleRegistry = 10, // the loader's module list; held while a module loads
+    DeviceModel = 15,    // the device tree, drivers, bindings; held across probe and remove
     Vfs = 20,            // the VFS: mounts, dentries, open files
     SelfTestMutex = 30,
     // Spinlocks
+    Autoload = 92, // devices waiting for a driver module
     Keyring = 100,
+    DeviceIrq = 102,     // interrupt lines and their handlers; held while handlers run
+    DeviceWork = 103,    // the deferred-work queue
+    DeviceState = 104,   // device states, the resources and pins of bindings
+    PciConfig = 105,     // the 0xCF8/0xCFC configuration mechanism
+    IoApic = 106,        // I/O APIC registers (index/data pairs)
+    ModuleHolders = 107, // who holds a module (named holders), taken under DeviceState
     Vmalloc = 110,
     PageTables = 120,
     Heap = 130,

@@ -234,6 +234,11 @@ public:
     KabiEntry kabi_entry(size_t index) const;
     bool find_kabi_entry(const char* name, const char* node, KabiEntry& out) const;
 
+    // The `.keel_device_table` section (driver match tables, checked by
+    // parse() with lib/devtable): its bytes in the file, or null and 0.
+    const uint8_t* device_table() const { return m_device_table_size ? m_file + m_device_table_offset : nullptr; }
+    size_t device_table_size() const { return m_device_table_size; }
+
     const uint8_t* file() const { return m_file; }
     size_t file_size() const { return m_size; }
 
@@ -263,6 +268,7 @@ private:
     Result<void> parse_modinfo(Diagnostic&);
     Result<void> parse_section_headers(Diagnostic&);
     Result<void> parse_kabi(Diagnostic&, const elf::Shdr&, uint32_t section);
+    Result<void> parse_device_table(Diagnostic&, const elf::Shdr&, uint32_t section);
     Result<void> check_parameter(const char* value, Diagnostic&) const;
 
     // Parse helpers.
@@ -332,6 +338,8 @@ private:
     PointerArray m_init_array = { 0, 0 };
     PointerArray m_fini_array = { 0, 0 };
 
+    uint64_t m_device_table_offset = 0;
+    size_t m_device_table_size = 0;
     bool m_has_kabi = false;
     uint64_t m_kabi_offset = 0; // first entry
     size_t m_kabi_count = 0;

@@ -1,6 +1,7 @@
 // ModuleImage: what the module says about itself rather than how it links:
 // the `Keel` modinfo notes, the section headers and the `.keel_kabi`
 // import hashes (docs/module-format.md describes both formats).
+#include "lib/devtable/device_table.h"
 #include "lib/elf/module_image.h"
 
 #include "lib/base/string.h"
@@ -282,7 +283,28 @@ Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
                 name, entry.sh_offset, entry.sh_size, m_size);
         if (strcmp(name, ".keel_kabi") == 0)
             TRY(parse_kabi(diagnostic, entry, i));
+        if (strcmp(name, devtable::kSectionName) == 0)
+            TRY(parse_device_table(diagnostic, entry, i));
     }
+    return {};
+}
+
+// Driver match tables: read without running the module (the loader's
+// autoload index), so they are checked as carefully as everything else.
+Result<void> ModuleImage::parse_device_table(Diagnostic& diagnostic, const Shdr& section, uint32_t index)
+{
+    if (m_device_table_size)
+        return reject(diagnostic, "section %u (%s): a second device table section", index, devtable::kSectionName);
+    if (section.sh_type != SHT_PROGBITS || section.sh_size == 0)
+        return reject(diagnostic, "section %u (%s): sh_type %u, sh_size 0x%lx: expected PROGBITS data", index,
+            devtable::kSectionName, section.sh_type, section.sh_size);
+    Diagnostic problem;
+    auto tables = devtable::for_each_table(
+        m_file + section.sh_offset, size_t(section.sh_size), problem, [](const devtable::Table&) { return true; });
+    if (tables.is_error())
+        return reject(diagnostic, "section %u (%s): %s", index, devtable::kSectionName, problem.message);
+    m_device_table_offset = section.sh_offset;
+    m_device_table_size = size_t(section.sh_size);
     return {};
 }
 

@@ -1,5 +1,6 @@
 // The ACPI tables the core needs: interrupt controllers (MADT), the HPET,
-// and power control (FADT, the \_S5 sleep type in the DSDT). Every table is
+// PCI configuration windows (MCFG) and power control (FADT, the \_S5 sleep
+// type in the DSDT). Every table is
 // checksummed and bounds-checked before use; a broken table is logged and
 // ignored, never fatal.
 #pragma once
@@ -29,6 +30,14 @@ struct AcpiInfo {
     size_t override_count;
     uint64_t hpet_phys; // 0: none
     size_t cpu_count;
+    // MCFG: memory-mapped PCI configuration space (ECAM), 1 MiB per bus.
+    struct {
+        uint64_t phys; // of bus 0 of the segment, as MCFG gives it
+        uint16_t segment;
+        uint8_t bus_start;
+        uint8_t bus_end;
+    } ecam[4];
+    size_t ecam_count;
 };
 
 // `rsdp_phys` from the boot protocol (0: search the BIOS areas).

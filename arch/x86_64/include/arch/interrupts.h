@@ -16,6 +16,9 @@ struct InterruptFrame {
 
 inline constexpr unsigned kIrqBaseVector = 32; // ISA IRQ n -> vector 32 + n
 inline constexpr unsigned kTimerVector = 0x40;
+// Vectors the core hands to device interrupts (MSI, MSI-X, I/O APIC lines).
+inline constexpr unsigned kDeviceVectorFirst = 0x50;
+inline constexpr unsigned kDeviceVectorLast = 0xef;
 inline constexpr unsigned kSpuriousVector = 0xff;
 
 using InterruptHandler = void (*)(InterruptFrame& frame);

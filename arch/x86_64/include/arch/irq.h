@@ -13,6 +13,19 @@ void interrupt_controllers_init();
 void irq_attach_isa(unsigned isa_irq, InterruptHandler handler);
 void end_of_interrupt();
 
+// Interrupt controller inputs (GSIs) for devices: route `gsi` to `vector`
+// on this CPU, masked until unmasked. False when no I/O APIC has that input.
+bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool active_low);
+void irq_mask_gsi(uint32_t gsi, bool masked);
+
+// A message-signalled interrupt (PCI MSI and MSI-X): what the device
+// writes, and where, to raise `vector` on this CPU.
+struct MsiMessage {
+    uint64_t address;
+    uint32_t data;
+};
+MsiMessage msi_message(unsigned vector);
+
 // TSC frequency in Hz measured against the HPET (or the PIT when there is
 // no HPET); `source` names which.
 uint64_t calibrate_tsc(const char*& source);

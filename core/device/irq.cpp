@@ -1,0 +1,280 @@
+// Device interrupts: vectors from the architecture's device range, lines
+// (an MSI/MSI-X vector, or a shared interrupt-controller input) and the
+// handlers drivers request on them.
+//
+// One spinlock guards every line's handler list and is held while the
+// handlers of a line run, so removing a handler waits for a running call
+// of it to return (on one CPU trivially: the handler runs with interrupts
+// off; with more CPUs, free spins on the lock until the call is done).
+#include "arch/interrupts.h"
+#include "arch/irq.h"
+#include "device/resources.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "sched/thread.h"
+#include "sync/spinlock.h"
+
+namespace keel {
+
+namespace {
+
+// Unclaimed interrupts in a row after which a line is masked. A level
+// line nobody acknowledges fires again as soon as it is unmasked, so a
+// storm reaches this in a millisecond or so; a device that merely shares a
+// line with a quiet one never comes close.
+constexpr uint32_t kStormThreshold = 1000;
+
+constexpr LockClass kIrqLockClass { "device irq", LockRank::DeviceIrq, false };
+Spinlock g_irq_lock { kIrqLockClass };
+IrqLine* g_lines_by_vector[256] GUARDED_BY(g_irq_lock);
+IntrusiveList<IrqLine, &IrqLine::node> g_gsi_lines GUARDED_BY(g_irq_lock);
+size_t g_vectors_in_use GUARDED_BY(g_irq_lock) = 0;
+size_t g_handlers GUARDED_BY(g_irq_lock) = 0;
+
+void dispatch(arch::InterruptFrame& frame);
+
+Result<unsigned> allocate_vector(IrqLine* line) REQUIRES(g_irq_lock)
+{
+    for (unsigned vector = arch::kDeviceVectorFirst; vector <= arch::kDeviceVectorLast; vector++) {
+        if (!g_lines_by_vector[vector]) {
+            g_lines_by_vector[vector] = line;
+            g_vectors_in_use++;
+            line->vector = vector;
+            return vector;
+        }
+    }
+    return Err(Error::ENOSPC);
+}
+
+void free_vector(IrqLine* line) REQUIRES(g_irq_lock)
+{
+    if (line->vector && g_lines_by_vector[line->vector] == line) {
+        g_lines_by_vector[line->vector] = nullptr;
+        g_vectors_in_use--;
+    }
+    line->vector = 0;
+}
+
+void mask_line(IrqLine& line, bool masked)
+{
+    if (line.mask)
+        line.mask(line, masked);
+}
+
+void mask_gsi(IrqLine& line, bool masked) { arch::irq_mask_gsi(line.gsi, masked); }
+
+void release_action(Devres& resource)
+{
+    auto* action = reinterpret_cast<IrqAction*>(reinterpret_cast<char*>(&resource) - offsetof(IrqAction, devres));
+    IrqLine* line = action->line;
+    {
+        SpinlockGuard guard(g_irq_lock);
+        line->actions.remove(*action);
+        g_handlers--;
+        if (line->actions.is_empty())
+            mask_line(*line, true);
+    }
+    destroy(action);
+}
+
+void dispatch(arch::InterruptFrame& frame)
+{
+    {
+        SpinlockGuard guard(g_irq_lock);
+        IrqLine* line = g_lines_by_vector[frame.vector & 0xff];
+        if (line) {
+            line->count++;
+            bool handled = false;
+            for (IrqAction& action : line->actions) {
+                if (action.handler(action.arg) == KEEL_IRQ_HANDLED) {
+                    handled = true;
+                    if (line->kind != IrqKind::Intx)
+                        break;
+                }
+            }
+            if (handled) {
+                line->unhandled_in_a_row = 0;
+            } else {
+                line->unhandled++;
+                if (++line->unhandled_in_a_row >= kStormThreshold && !line->storm_masked) {
+                    mask_line(*line, true);
+                    line->storm_masked = true;
+                    log_err("irq: %s (vector %#x): %u interrupts in a row that no handler claimed; line masked", line->name,
+                        line->vector, line->unhandled_in_a_row);
+                }
+            }
+        }
+    }
+    arch::end_of_interrupt();
+    // A handler may have woken a thread (a completion): let it run now
+    // rather than at the next tick.
+    preempt_if_needed();
+}
+
+} // namespace
+
+Result<IrqLine*> irq_line_create(IrqKind kind, const char* name, void (*mask)(IrqLine&, bool), void* context,
+    uint32_t index)
+{
+    IrqLine* line = TRY(make<IrqLine>()).leak();
+    line->kind = kind;
+    line->mask = mask;
+    line->mask_context = context;
+    line->mask_index = index;
+    format(line->name, sizeof(line->name), "%s", name);
+    line->users = 1;
+    bool allocated;
+    {
+        SpinlockGuard guard(g_irq_lock);
+        allocated = allocate_vector(line).is_ok();
+    }
+    if (!allocated) {
+        destroy(line);
+        return Err(Error::ENOSPC);
+    }
+    arch::set_interrupt_handler(line->vector, dispatch);
+    return line;
+}
+
+Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool active_low)
+{
+    {
+        SpinlockGuard guard(g_irq_lock);
+        for (IrqLine& line : g_gsi_lines) {
+            if (line.gsi == gsi) {
+                line.users++;
+                return &line;
+            }
+        }
+    }
+    IrqLine* line = TRY(make<IrqLine>()).leak();
+    line->kind = IrqKind::Intx;
+    line->gsi = gsi;
+    line->mask = mask_gsi;
+    line->users = 1;
+    format(line->name, sizeof(line->name), "GSI %u", gsi);
+    bool allocated;
+    {
+        SpinlockGuard guard(g_irq_lock);
+        allocated = allocate_vector(line).is_ok();
+    }
+    if (!allocated) {
+        destroy(line);
+        return Err(Error::ENOSPC);
+    }
+    arch::set_interrupt_handler(line->vector, dispatch);
+    if (!arch::irq_route_gsi(gsi, line->vector, level_triggered, active_low)) {
+        {
+            SpinlockGuard guard(g_irq_lock);
+            free_vector(line);
+        }
+        destroy(line);
+        return Err(Error::ENXIO);
+    }
+    SpinlockGuard guard(g_irq_lock);
+    g_gsi_lines.push_back(*line);
+    return line;
+}
+
+void irq_line_put(IrqLine* line)
+{
+    if (!line)
+        return;
+    {
+        SpinlockGuard guard(g_irq_lock);
+        VERIFY(line->actions.is_empty());
+        if (--line->users > 0)
+            return;
+        mask_line(*line, true);
+        free_vector(line);
+        if (line->kind == IrqKind::Intx)
+            g_gsi_lines.remove(*line);
+    }
+    destroy(line);
+}
+
+bool irq_line_has_handlers(const IrqLine& line)
+{
+    SpinlockGuard guard(g_irq_lock);
+    return !line.actions.is_empty();
+}
+
+Result<IrqAction*> irq_request(Device& device, uint32_t index, keel_irq_handler_fn handler, void* arg)
+{
+    if (!handler)
+        return Err(Error::EINVAL);
+    if (index >= device.irq_count || !device.irq_lines || !device.irq_lines[index])
+        return Err(Error::ENOENT);
+    IrqLine* line = device.irq_lines[index];
+    IrqAction* action = TRY(make<IrqAction>()).leak();
+    action->line = line;
+    action->handler = handler;
+    action->arg = arg;
+    action->device = &device;
+    bool taken;
+    {
+        SpinlockGuard guard(g_irq_lock);
+        // A message-signalled vector belongs to one handler.
+        taken = line->kind != IrqKind::Intx && !line->actions.is_empty();
+    }
+    if (taken) {
+        destroy(action);
+        return Err(Error::EBUSY);
+    }
+    if (auto added = devres_add(device, action->devres, release_action, "irq"); added.is_error()) {
+        destroy(action);
+        return Err(added.error());
+    }
+    SpinlockGuard guard(g_irq_lock);
+    line->actions.push_back(*action);
+    g_handlers++;
+    if (line->storm_masked) {
+        log_info("irq: %s: unmasked again for a new handler (%s)", line->name, device.name);
+        line->storm_masked = false;
+    }
+    line->unhandled_in_a_row = 0;
+    mask_line(*line, false);
+    return action;
+}
+
+void irq_free(IrqAction* action)
+{
+    if (action && devres_take(action->devres))
+        release_action(action->devres);
+}
+
+void irq_report(void (*print)(const char* line, void* context), void* context)
+{
+    char text[128];
+    for (unsigned vector = arch::kDeviceVectorFirst; vector <= arch::kDeviceVectorLast; vector++) {
+        {
+            SpinlockGuard guard(g_irq_lock);
+            IrqLine* line = g_lines_by_vector[vector];
+            if (!line)
+                continue;
+            size_t n = format(text, sizeof(text), "  %#04x %-5s %-18s %8llu irqs %6llu unclaimed%s:", vector,
+                line->kind == IrqKind::Intx ? "INTx" : line->kind == IrqKind::Msi ? "MSI" : "MSI-X", line->name,
+                (unsigned long long)line->count, (unsigned long long)line->unhandled,
+                line->storm_masked ? " MASKED" : "");
+            for (IrqAction& action : line->actions)
+                n += format(text + min(n, sizeof(text)), n < sizeof(text) ? sizeof(text) - n : 0, " %s",
+                    action.device->name);
+        }
+        print(text, context);
+    }
+}
+
+} // namespace keel
+
+namespace keel {
+
+void irq_stats(ResourceStats& stats)
+{
+    SpinlockGuard guard(g_irq_lock);
+    stats.irq_vectors = g_vectors_in_use;
+    stats.irq_handlers = g_handlers;
+}
+
+} // namespace keel

@@ -1,0 +1,324 @@
+// Autoload: the index of driver modules' match tables, and the thread
+// that loads a driver module for a device nobody claimed (autoload.h).
+#include "loader/autoload.h"
+
+#include "device/device.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
+#include "lib/crypto/module_signature.h"
+#include "lib/devtable/alias_glob.h"
+#include "lib/devtable/device_table.h"
+#include "loader/internal.h"
+#include "loader/signature.h"
+#include "log/log.h"
+#include "mm/heap.h"
+#include "sched/thread.h"
+#include "sync/spinlock.h"
+#include "vfs/vfs.h"
+
+namespace keel {
+
+namespace {
+
+using Alias = char[devtable::kAliasCapacity];
+
+struct IndexedModule {
+    char name[Module::kNameLength];
+    bool refused;
+    char reason[200];
+    size_t alias_count;
+    Alias* aliases;
+    IntrusiveListNode node;
+};
+
+struct Request {
+    char device[Device::kNameSize];
+    char modalias[devtable::kAliasCapacity];
+    IntrusiveListNode node;
+};
+
+constexpr LockClass kQueueLockClass { "autoload queue", LockRank::Autoload, false };
+// The index is built once, by the thread, before `g_ready`; after that it
+// is only read, so readers need no lock (the flag is released after the
+// last write and acquired before the first read).
+IntrusiveList<IndexedModule, &IndexedModule::node> g_index;
+bool g_ready = false;
+WaitQueue g_ready_waiters;
+Spinlock g_queue_lock { kQueueLockClass };
+IntrusiveList<Request, &Request::node> g_queue GUARDED_BY(g_queue_lock);
+WaitQueue g_queue_waiters;
+Thread* g_thread = nullptr;
+
+// Under the device lock: queue, never load.
+void device_unclaimed(const Device& device)
+{
+    auto* request = static_cast<Request*>(kzalloc(sizeof(Request)));
+    if (!request) {
+        log_err("autoload: %s: out of memory; no driver will be looked for", device.name);
+        return;
+    }
+    format(request->device, sizeof(request->device), "%s", device.name);
+    format(request->modalias, sizeof(request->modalias), "%s", device.modalias);
+    {
+        SpinlockGuard guard(g_queue_lock);
+        g_queue.push_back(*request);
+    }
+    g_queue_waiters.wake_all();
+}
+
+// ---- the index
+
+struct Names {
+    static constexpr size_t kMax = 128;
+    char names[kMax][Module::kNameLength];
+    size_t count;
+    bool truncated;
+};
+
+int collect_name(void* context, const char* name, size_t length, uint64_t, uint32_t)
+{
+    auto* names = static_cast<Names*>(context);
+    // NAME.kmod, with NAME a module name.
+    if (length <= 5 || length - 5 >= Module::kNameLength || memcmp(name + length - 5, ".kmod", 5) != 0)
+        return 0;
+    if (names->count == Names::kMax) {
+        names->truncated = true;
+        return 1;
+    }
+    memcpy(names->names[names->count], name, length - 5);
+    names->names[names->count][length - 5] = '\0';
+    names->count++;
+    return 0;
+}
+
+void add_entry(IndexedModule* entry) { g_index.push_back(*entry); }
+
+// One module file: parsed (the file is hostile: ModuleImage checks it,
+// and the device table with it), and when it has match tables, its
+// signature checked against the policy.
+void index_module(const char* name)
+{
+    char path[128];
+    format(path, sizeof(path), "%s/%s.kmod", kModuleDirectory, name);
+    Diagnostic error;
+    auto file = read_module_file(path, error);
+    if (file.is_error()) {
+        log_warn("autoload: %s", error.message);
+        return;
+    }
+    const uint8_t* bytes = file.value().data;
+    size_t size = file.value().size;
+    // The ELF image ends where a signature trailer begins.
+    auto trailer = parse_signature_trailer(bytes, size, nullptr);
+    size_t image_length = trailer.is_ok() ? trailer.value().image_length : size;
+    Diagnostic problem;
+    auto image = ModuleImage::parse(bytes, image_length, problem);
+    if (image.is_error() || !image.value().device_table()) {
+        if (image.is_error())
+            log_warn("autoload: %s: not indexed: %s", path, problem.message);
+        kfree(file.value().data);
+        return;
+    }
+    auto* entry = static_cast<IndexedModule*>(kzalloc(sizeof(IndexedModule)));
+    if (!entry) {
+        kfree(file.value().data);
+        return;
+    }
+    format(entry->name, sizeof(entry->name), "%s", image.value().name());
+    // A module the policy refuses keeps its entry, never to be loaded: when
+    // a device it matches appears, the log can say why it stays unbound.
+    auto verdict = check_module_signature(bytes, size, path, error);
+    if (verdict.is_error()) {
+        entry->refused = true;
+        format(entry->reason, sizeof(entry->reason), "%s", error.message);
+    }
+    const ModuleImage& module = image.value();
+    size_t count = 0;
+    Diagnostic ignored;
+    (void)devtable::for_each_table(module.device_table(), module.device_table_size(), ignored,
+        [&](const devtable::Table& table) {
+            count += table.entry_count;
+            return true;
+        });
+    entry->aliases = static_cast<Alias*>(kmalloc(sizeof(Alias) * (count ? count : 1)));
+    if (entry->aliases) {
+        (void)devtable::for_each_table(module.device_table(), module.device_table_size(), ignored,
+            [&](const devtable::Table& table) {
+                for (uint32_t i = 0; i < table.entry_count; i++)
+                    devtable::entry_alias(table, i, entry->aliases[entry->alias_count++], sizeof(Alias));
+                return true;
+            });
+    }
+    kfree(file.value().data);
+    add_entry(entry);
+}
+
+void build_index()
+{
+    auto* names = static_cast<Names*>(kzalloc(sizeof(Names)));
+    if (!names)
+        return;
+    auto directory = vfs_open(*vfs_kernel_context(), kModuleDirectory, kOpenDirectory, 0);
+    if (directory.is_ok()) {
+        (void)vfs_readdir(*directory.value(), collect_name, names);
+        vfs_close(directory.value());
+    } else {
+        log_warn("autoload: %s: cannot list: %s; no driver modules indexed", kModuleDirectory,
+            error_name(directory.error()));
+    }
+    if (names->truncated)
+        log_warn("autoload: more than %zu modules in %s; the rest are not indexed", Names::kMax, kModuleDirectory);
+    for (size_t i = 0; i < names->count; i++)
+        index_module(names->names[i]);
+    kfree(names);
+    AutoloadStats stats = autoload_stats();
+    log_info("autoload: %zu driver module(s) indexed, %zu alias(es), %zu refused", stats.modules, stats.aliases,
+        stats.refused);
+}
+
+void wait_for_index()
+{
+    wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE));
+}
+
+// ---- loading
+
+struct Match {
+    const IndexedModule* module;
+};
+
+// The modules whose patterns match `modalias` (at most `capacity`).
+size_t find_matches(const char* modalias, Match* matches, size_t capacity)
+{
+    size_t count = 0;
+    for (const IndexedModule& module : g_index) {
+        bool matched = false;
+        for (size_t i = 0; i < module.alias_count && !matched; i++)
+            matched = devtable::alias_glob_match(module.aliases[i], modalias);
+        if (matched && count < capacity)
+            matches[count++] = { &module };
+    }
+    return count;
+}
+
+bool is_loaded(const char* name)
+{
+    MutexGuard guard(g_module_registry_lock);
+    return find_module(name) != nullptr;
+}
+
+// Loads every matching module that is not loaded; `who` names the device
+// in messages ("" for modprobe). Returns how many loaded.
+Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& error)
+{
+    Match matches[8];
+    size_t count = find_matches(modalias, matches, 8);
+    if (count == 0)
+        return error.fail(Error::ENOENT, "%s: no module matches", modalias);
+    size_t loaded = 0;
+    bool failed = false;
+    Error first_error = Error::ENOENT;
+    for (size_t i = 0; i < count; i++) {
+        const IndexedModule& candidate = *matches[i].module;
+        const char* name = candidate.name;
+        if (candidate.refused) {
+            log_err("autoload: %s%s%s: driver module %s refused: %s%s", who, who[0] ? " " : "", modalias, name,
+                candidate.reason, who[0] ? "; the device stays unbound" : "");
+            if (!failed) {
+                diagnose(&error, "%s", candidate.reason);
+                failed = true;
+                first_error = Error::EKEYREJECTED;
+            }
+            continue;
+        }
+        if (is_loaded(name))
+            continue;
+        Diagnostic problem;
+        LoadOptions options;
+        auto module = load_module(name, options, problem);
+        if (module.is_error()) {
+            log_err("autoload: %s%s%s: driver module %s: %s%s", who, who[0] ? " " : "", modalias, name,
+                problem.message, who[0] ? "; the device stays unbound" : "");
+            if (!failed) {
+                diagnose(&error, "%s", problem.message);
+                failed = true;
+                first_error = module.error();
+            }
+            continue;
+        }
+        log_info("autoload: %s%s%s: loaded %s", who, who[0] ? " " : "", modalias, name);
+        loaded++;
+    }
+    if (loaded == 0 && failed)
+        return Err(first_error);
+    return loaded;
+}
+
+Request* next_request()
+{
+    SpinlockGuard guard(g_queue_lock);
+    return g_queue.pop_front();
+}
+
+int autoload_main(void*)
+{
+    build_index();
+    __atomic_store_n(&g_ready, true, __ATOMIC_RELEASE);
+    g_ready_waiters.wake_all();
+    for (;;) {
+        Request* request = nullptr;
+        wait_event(g_queue_waiters, (request = next_request()) != nullptr);
+        Diagnostic error;
+        (void)load_matches(request->modalias, request->device, error);
+        kfree(request);
+    }
+}
+
+} // namespace
+
+void autoload_init() { device_set_unclaimed_hook(device_unclaimed); }
+
+void autoload_start()
+{
+    auto thread = thread_create("kmodprobe", autoload_main, nullptr);
+    if (thread.is_error()) {
+        log_err("autoload: cannot start its thread (%s); drivers load only with insmod", error_name(thread.error()));
+        return;
+    }
+    g_thread = thread.value();
+    thread_detach(g_thread);
+}
+
+Result<void> modprobe(const char* alias_or_name, Diagnostic& error)
+{
+    error.clear();
+    if (!strchr(alias_or_name, ':')) {
+        if (is_loaded(alias_or_name))
+            return {};
+        LoadOptions options;
+        TRY(load_module(alias_or_name, options, error));
+        return {};
+    }
+    if (!g_thread)
+        return error.fail(Error::ENOENT, "%s: no module index (no root filesystem)", alias_or_name);
+    wait_for_index();
+    TRY(load_matches(alias_or_name, "", error));
+    return {};
+}
+
+AutoloadStats autoload_stats()
+{
+    AutoloadStats stats {};
+    stats.ready = __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE);
+    // Only the thread writes the index, and only before it is ready.
+    if (!stats.ready && current_thread() != g_thread)
+        return stats;
+    for (const IndexedModule& module : g_index) {
+        stats.modules++;
+        stats.aliases += module.alias_count;
+        stats.refused += module.refused ? 1 : 0;
+    }
+    return stats;
+}
+
+} // namespace keel

@@ -1,0 +1,38 @@
+// Loading driver modules for devices (modprobe by modalias).
+//
+// At boot, once the root is mounted, a thread ("kmodprobe") indexes the
+// match tables of /lib/modules/*.kmod — read from the files, never run —
+// keeping those whose signature the policy accepts (trusted, or any when
+// enforcement is off) and remembering why the others were refused. When a
+// bus registers a device no loaded driver claims, the device model's
+// unclaimed hook queues its modalias; the thread loads every module whose
+// alias patterns match, through the normal signed path, and the module's
+// driver binds as it registers. Loading never happens with the device lock
+// held: the hook only queues.
+#pragma once
+
+#include "lib/base/diagnostic.h"
+#include "lib/base/result.h"
+
+namespace keel {
+
+// Installs the unclaimed hook (before any bus enumerates).
+void autoload_init();
+// Starts the thread (after the root is mounted).
+void autoload_start();
+
+// modprobe ALIAS|NAME: an argument with a ':' is a modalias, matched
+// against the index (waiting for it to be built); anything else is a
+// module name, loaded as insmod would. Loads what matches and is not
+// loaded yet; ENOENT when nothing matches, else the first load error.
+Result<void> modprobe(const char* alias_or_name, Diagnostic& error);
+
+// For lsdev and tests: modules indexed, their aliases, those refused.
+struct AutoloadStats {
+    bool ready;
+    size_t modules;
+    size_t aliases;
+    size_t refused;
+};
+AutoloadStats autoload_stats();
+} // namespace keel
