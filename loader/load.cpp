@@ -5,6 +5,7 @@
 #include "debug/taint.h"
 #include "lib/base/string.h"
 #include "lib/elf/relocate.h"
+#include "lib/kabi/module_check.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -195,7 +196,16 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
         if (!dependency) {
             LoadOptions dependency_options;
             dependency_options.force = options.force;
-            dependency = TRY(load_locked(name, dependency_options, error, chain));
+            auto loaded = load_locked(name, dependency_options, error, chain);
+            if (loaded.is_error()) {
+                // Say which module needed it: the dependency's own message
+                // names only the dependency.
+                char reason[sizeof(error.message)];
+                format(reason, sizeof(reason), "%s", error.message);
+                load_error(error, "%s: needs %s (DT_NEEDED %s): %s", module.name, name, needed, reason);
+                return Err(loaded.error());
+            }
+            dependency = loaded.value();
             module.autoloaded_mask |= 1u << module.dependency_count;
         } else if (dependency->state != ModuleState::Live) {
             load_error(error, "%s: dependency %s is %s", module.name, name, module_state_name(dependency->state));
@@ -216,14 +226,13 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     }
     uint64_t start = time::cycles();
     char path[256];
-    module_path_for(name_or_path, path, sizeof(path));
 
     Module* module = TRY(make<Module>());
     ModuleRollback rollback(module);
 
     // Read.
     uint64_t step = time::cycles();
-    ModuleFile file = TRY(read_module_file(path, error));
+    ModuleFile file = TRY(read_module(name_or_path, path, sizeof(path), error));
     module->file = file.data;
     module->file_size = file.size;
     module->timings.read_us = elapsed_us(step);
@@ -249,6 +258,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         load_error(error, "%s: a module of that name is already loaded", module->name);
         return Err(Error::EEXIST);
     }
+    // Shared with kmodinfo --check-against (lib/kabi/module_check.h).
+    TRY(check_entry_points(module->image, { error.message, sizeof(error.message) }));
     module->timings.parse_us = elapsed_us(step);
 
     // Dependencies (their own timings are their own).

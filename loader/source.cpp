@@ -84,6 +84,24 @@ Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramf
 
 } // namespace
 
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, LoadError& error)
+{
+    if (strchr(name_or_path, '/')) {
+        format(path, path_size, "%s", name_or_path);
+        return read_module_file(path, error);
+    }
+    for (const char* directory : kModuleSearchPath) {
+        format(path, path_size, "%s/%s.kmod", directory, name_or_path);
+        auto file = read_module_file(path, error);
+        if (file.is_ok() || file.error() != Error::ENOENT)
+            return file;
+    }
+    format(path, path_size, "%s/%s.kmod", kModuleDirectory, name_or_path);
+    load_error(
+        error, "%s: no %s.kmod in %s or %s", name_or_path, name_or_path, kModuleDirectory, kVendorModuleDirectory);
+    return Err(Error::ENOENT);
+}
+
 Result<ModuleFile> read_module_file(const char* path, LoadError& error)
 {
     // Once there is a root filesystem, files come from it.
