@@ -106,6 +106,8 @@ void report_initramfs(const BootInfo& boot)
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
     mount_root_filesystem(g_boot_info);
+    // Vendor keys first: modules_load= may name modules they signed.
+    load_boot_keys(kernel_params().module_keys);
     load_boot_modules(kernel_params().modules_load);
     run_boot_test_hooks();
     log_boot_stages();
