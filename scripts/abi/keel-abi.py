@@ -31,7 +31,11 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# In the source tree keelabi/ sits beside this file; in the SDK (bin/keel-abi)
+# it is in share/keel-sdk/abi/.
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(os.path.dirname(HERE), "share", "keel-sdk", "abi"))
 
 from keelabi import gen_c, gen_kernel, gen_link, gen_manifest, gen_rust  # noqa: E402
 from keelabi.model import AbiError, load  # noqa: E402
