@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 
 PC = """# Keel SDK limited to {node} (docs/sdk.md, "Building for older cores").
 prefix=${{pcfiledir}}/../..
@@ -53,11 +54,22 @@ def main():
     common += "\nrustlinkflags=" + next(line.split("=", 1)[1] for line in main_pc.splitlines()
                                        if line.startswith("rustlinkflags="))
     version = next(line.split(":", 1)[1].strip() for line in main_pc.splitlines() if line.startswith("Version:"))
-    for description in sorted(glob.glob(os.path.join(root, "abi", "baseline", "*.toml"))):
-        node = os.path.basename(description)[: -len(".toml")]
+    # The errno table belongs to no node: every released node's SDK carries
+    # all of it (docs/abi-policy.md), as keel.hpp expects.
+    with open(os.path.join(root, "abi", "keel.toml"), "rb") as f:
+        errors = tomllib.load(f).get("errors", [])
+    errors_text = "".join(f'\n[[errors]]\nname = "{e["name"]}"\nvalue = {e["value"]}\ndoc = "{e["doc"]}"\n'
+                          for e in errors)
+    for released in sorted(glob.glob(os.path.join(root, "abi", "baseline", "*.toml"))):
+        node = os.path.basename(released)[: -len(".toml")]
         out = os.path.join(prefix, "lib", "keel", "nodes", node)
         include = os.path.join(out, "include", "keel")
         os.makedirs(include, exist_ok=True)
+        with open(released, "rb") as f:
+            has_errors = "errors" in tomllib.load(f)
+        description = os.path.join(out, "description.toml")
+        with open(released) as f, open(description, "w") as copy:
+            copy.write(f.read() + ("" if has_errors else errors_text))
         outputs = {"header": os.path.join(include, "keel.h"), "stub-c": os.path.join(out, "libkeel-stub.c"),
                    "version-script": os.path.join(out, "keel.map"), "symvers": os.path.join(out, "keel.symvers"),
                    "rust-sys": os.path.join(out, "keel_sys.rs")}
@@ -69,6 +81,7 @@ def main():
              f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",
              "-o", os.path.join(out, "libkeel.so"), outputs["stub-c"]])
         os.unlink(outputs["stub-c"])
+        os.unlink(description)
         with open(os.path.join(prefix, "lib", "pkgconfig", f"keel-sdk-{node}.pc"), "w") as f:
             f.write(PC.format(node=node, common=common, version=version))
 
