@@ -33,9 +33,12 @@ void add_key(const uint8_t* data, size_t size, const char* source, const char* p
         added.value()->endorsed_by, source);
 }
 
-// The initramfs's /etc/keel/keys.d/*: walked in the archive itself, so the
-// keys are there whatever the root filesystem is. A name that appears twice
-// (an archive concatenated after another) counts once, with its last data.
+} // namespace
+
+// The initramfs's /etc/keel/keys.d/*: walked in the archive itself, before
+// it is unpacked (and released), so the keys are there whatever the root
+// filesystem is. A name that appears twice (an archive concatenated after
+// another) counts once, with its last data.
 void load_initramfs_keys()
 {
     InitramfsImage initramfs = initramfs_image();
@@ -69,11 +72,8 @@ void load_initramfs_keys()
         log_warn("keyring: %s: stopped at damage in the initramfs: %s", kBootKeyDirectory, message);
 }
 
-} // namespace
-
 void load_boot_keys(const char* paths)
 {
-    load_initramfs_keys();
     // module.keys=/path/a.endorsement,/path/b.endorsement
     char path[160];
     while (paths && *paths) {

@@ -47,8 +47,7 @@ bool parse_hex(const char* text, uint8_t* out, size_t size)
 int keyctl_command(int argc, char** argv)
 {
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
-        console_print(
-            "%-32s  %-9s %-8s %-33s %s\n", "KEY ID", "ORIGIN", "STATE", "ENDORSED BY", "DESCRIPTION  (FROM)");
+        console_print("%-32s  %-9s %-8s %-33s %s\n", "KEY ID", "ORIGIN", "STATE", "ENDORSED BY", "DESCRIPTION  (FROM)");
         keyring_for_each(print_key, nullptr);
         console_print("blocked module digests: %zu\n", keyring_blocked_digest_count());
         return 0;

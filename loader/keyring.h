@@ -51,10 +51,12 @@ Result<const KeyringEntry*> keyring_add_endorsed(
     const uint8_t* endorsement, size_t size, const char* source, char* message, size_t message_size);
 
 // Endorsements supplied at boot, before any modules_load=: every regular
-// file in the initramfs under kBootKeyDirectory, then each path of the
-// module.keys= list (comma-separated). Each success and failure is logged;
-// none stops the boot.
+// file in the initramfs under kBootKeyDirectory (read from the archive
+// before it is unpacked), then each path of the module.keys= list
+// (comma-separated, read once the root filesystem is mounted). Each
+// success and failure is logged; none stops the boot.
 inline constexpr const char* kBootKeyDirectory = "/etc/keel/keys.d";
+void load_initramfs_keys();
 void load_boot_keys(const char* paths);
 Result<void> keyring_block_key(const KeyId& id);
 Result<void> keyring_block_digest(const Blake2bDigest& digest);

@@ -105,6 +105,8 @@ void report_initramfs(const BootInfo& boot)
     keyring_init();
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
+    // Vendor keys from the initramfs, before unpacking it releases the archive.
+    load_initramfs_keys();
     mount_root_filesystem(g_boot_info);
     // Vendor keys first: modules_load= may name modules they signed.
     load_boot_keys(kernel_params().module_keys);

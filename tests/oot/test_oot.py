@@ -139,7 +139,10 @@ def main():
                 fail(f"docs/sdk.md commands did not print '{needle}':\n{log[-4000:]}")
 
         # The files the page shows are the SDK's examples.
-        sdk = glob.glob(os.path.join(work, "keel-sdk-*"))[0]
+        sdk = next(path for path in glob.glob(os.path.join(work, "keel-sdk-*")) if os.path.isdir(path))
+        # What the page's first block exported, for the commands below.
+        env["PATH"] = os.path.join(sdk, "bin") + ":" + env["PATH"]
+        env["PKG_CONFIG_PATH"] = os.path.join(sdk, "lib", "pkgconfig")
         for path, text in file_blocks().items():
             with open(os.path.join(sdk, "share", "keel-sdk", "examples", path), encoding="utf-8") as f:
                 if f.read() != text:

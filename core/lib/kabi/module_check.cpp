@@ -210,9 +210,8 @@ Result<const KabiExport*> check_core_import(const ModuleImage& image, const Modu
         if (!core.find_node(symbol.version)) {
             char nodes[160];
             size_t node = 0;
-            join(nodes, sizeof(nodes), [&]() -> const char* {
-                return node < core.node_count() ? core.node_at(node++).name : nullptr;
-            });
+            join(nodes, sizeof(nodes),
+                [&]() -> const char* { return node < core.node_count() ? core.node_at(node++).name : nullptr; });
             format(newer, sizeof(newer), "; version node %s is newer than this core, which offers %s", symbol.version,
                 nodes);
         }
@@ -233,7 +232,8 @@ Result<const KabiExport*> check_core_import(const ModuleImage& image, const Modu
     }
     if (recorded.hash != entry->hash) {
         const char* declaration = image.declaration(symbol.name, symbol.version);
-        say(message, "%s: disagrees about the version of symbol %s@%s: module has hash 0x%016llx%s%s%s, core has 0x%016llx",
+        say(message,
+            "%s: disagrees about the version of symbol %s@%s: module has hash 0x%016llx%s%s%s, core has 0x%016llx",
             image.name(), symbol.name, symbol.version, (unsigned long long)recorded.hash, declaration ? " (" : "",
             declaration ? declaration : "", declaration ? ")" : "", (unsigned long long)entry->hash);
         forcible = true;
@@ -285,7 +285,8 @@ Result<uint64_t> check_module_import(const ModuleImage& image, const ModuleImage
     if (!have_import || !have_export) {
         // Modules built before interface descriptions export and import
         // without hashes: they keep loading, unchecked.
-        say(message, "%s: %s@%s from %s is not hash-checked: %s recorded no hash (build %s from an interface description)",
+        say(message,
+            "%s: %s@%s from %s is not hash-checked: %s recorded no hash (build %s from an interface description)",
             image.name(), symbol.name, symbol.version, provider.name(), have_export ? image.name() : provider.name(),
             have_export ? image.name() : provider.name());
         warning = true;
