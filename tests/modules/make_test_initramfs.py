@@ -181,6 +181,19 @@ def main():
     def unknown_symbol(patch):
         patch.replace_string(".dynstr", b"keel_logf", b"keel_logz")
 
+    def no_license(patch):
+        # The note's key, same length: "licenze=MIT" is free text, so
+        # the module has no license= at all.
+        position = patch.data.find(b"license=")
+        patch.data[position:position + 8] = b"licenze="
+
+    def hidden_init(patch):
+        # What a version script's `local: *;` does: keel_module_init is no
+        # longer among the exports, though modinfo still announces it.
+        patch.replace_string(".dynstr", b"keel_module_init", b"keel_module_inix")
+
+    corrupted("bad-no-license.kmod", no_license)
+    corrupted("bad-hidden-init.kmod", hidden_init)
     corrupted("bad-relocation.kmod", relocation_type)
     corrupted("bad-wx-segment.kmod", writable_code)
     corrupted("bad-interpreter.kmod", interpreter)
