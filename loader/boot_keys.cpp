@@ -18,8 +18,9 @@ namespace {
 
 void add_key(const uint8_t* data, size_t size, const char* source, const char* path)
 {
-    char message[256];
-    auto added = keyring_add_endorsed(data, size, source, message, sizeof(message));
+    Diagnostic why;
+    const char* message = why.message;
+    auto added = keyring_add_endorsed(data, size, source, why);
     if (added.is_error()) {
         if (added.error() == Error::EEXIST)
             log_info("keyring: %s: %s", path, message);
@@ -44,8 +45,8 @@ void load_initramfs_keys()
     InitramfsImage initramfs = initramfs_image();
     if (!initramfs.data)
         return;
-    char message[192] = "";
-    CpioReader reader(initramfs.data, initramfs.size, message, sizeof(message));
+    Diagnostic damage;
+    CpioReader reader(initramfs.data, initramfs.size, &damage);
     reader.disable_links();
     const char* directory = kBootKeyDirectory + 1; // archive names have no leading '/'
     size_t directory_length = strlen(directory);
@@ -60,8 +61,7 @@ void load_initramfs_keys()
         char path[160];
         format(path, sizeof(path), "/%s", file.name);
         // Only the last entry of a name is the file the unpacked tree shows.
-        char find_message[64];
-        auto last = cpio_find(initramfs.data, initramfs.size, path, find_message, sizeof(find_message));
+        auto last = cpio_find(initramfs.data, initramfs.size, path);
         if (last.is_ok() && last.value().offset != file.offset)
             continue;
         char source[96];
@@ -69,7 +69,7 @@ void load_initramfs_keys()
         add_key(file.data, file.data_size, source, path);
     }
     if (reader.failed())
-        log_warn("keyring: %s: stopped at damage in the initramfs: %s", kBootKeyDirectory, message);
+        log_warn("keyring: %s: stopped at damage in the initramfs: %s", kBootKeyDirectory, damage.message);
 }
 
 void load_boot_keys(const char* paths)
@@ -85,7 +85,7 @@ void load_boot_keys(const char* paths)
         } else if (length > 0) {
             memcpy(path, paths, length);
             path[length] = '\0';
-            LoadError error;
+            Diagnostic error;
             auto file = read_module_file(path, error);
             if (file.is_error()) {
                 log_err("module.keys: %s", error.message);

@@ -53,19 +53,19 @@ int keyctl_command(int argc, char** argv)
         return 0;
     }
     if (argc == 3 && strcmp(argv[1], "add") == 0) {
-        LoadError error;
+        Diagnostic error;
         auto file = read_module_file(argv[2], error);
         if (file.is_error()) {
             console_print("keyctl: %s\n", error.message);
             return 1;
         }
-        char message[256];
+        Diagnostic why;
         char source[96];
         format(source, sizeof(source), "keyctl add %s", argv[2]);
-        auto added = keyring_add_endorsed(file.value().data, file.value().size, source, message, sizeof(message));
+        auto added = keyring_add_endorsed(file.value().data, file.value().size, source, why);
         kfree(file.value().data);
         if (added.is_error()) {
-            console_print("keyctl: %s: %s (%s)\n", argv[2], message, error_name(added.error()));
+            console_print("keyctl: %s: %s (%s)\n", argv[2], why.message, error_name(added.error()));
             return 1;
         }
         char id[key_id_text_size];

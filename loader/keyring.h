@@ -46,9 +46,9 @@ bool keyring_key_blocked(const KeyId& id);
 bool keyring_digest_blocked(const Blake2bDigest& digest);
 
 // Adds the vendor key an endorsement names, remembering `source` (where
-// it came from, for keyctl list); the message says why not.
+// it came from, for keyctl list); the diagnostic says why not.
 Result<const KeyringEntry*> keyring_add_endorsed(
-    const uint8_t* endorsement, size_t size, const char* source, char* message, size_t message_size);
+    const uint8_t* endorsement, size_t size, const char* source, Diagnostic& diagnostic);
 
 // Endorsements supplied at boot, before any modules_load=: every regular
 // file in the initramfs under kBootKeyDirectory (read from the archive

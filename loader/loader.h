@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 #include "loader/module.h"
 #include "sync/mutex.h"
@@ -25,16 +26,12 @@ struct LoadOptions {
     bool force = false;               // load despite version/hash mismatch: taints 'F'
 };
 
-// Where the diagnostics of a failed load go: one line naming the module,
-// the step and the reason.
-struct LoadError {
-    char message[320];
-};
-
 // `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a
 // path is used as given. Dependencies are loaded on the way.
-Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error);
-Result<void> unload_module(const char* name, LoadError& error);
+// A failure says why in `error`: one line naming the module, the step and
+// the reason.
+Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, Diagnostic& error);
+Result<void> unload_module(const char* name, Diagnostic& error);
 
 // Called by the module list readers (lsmod) with the registry locked.
 void for_each_module(void (*visit)(const Module& module, void* context), void* context);

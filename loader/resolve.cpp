@@ -58,7 +58,7 @@ Result<uint64_t> resolve_from_module(ResolveContext& context, const ModuleImage:
         context.error->message[0] = '\0';
         return reinterpret_cast<uint64_t>(dependency->base) + offset.value();
     }
-    load_error(*context.error, "%s: %s@%s comes from %s, which is not among its dependencies", module.name, symbol.name,
+    diagnose(context.error, "%s: %s@%s comes from %s, which is not among its dependencies", module.name, symbol.name,
         symbol.version, symbol.version_file);
     return Err(Error::ENOENT);
 }
@@ -77,7 +77,7 @@ Result<uint64_t> resolve_import(void* opaque, const ModuleImage::Symbol& symbol,
     if (!symbol.version || !symbol.version_file) {
         if (symbol.bind == elf::STB_WEAK)
             return uint64_t(0); // an unversioned weak reference stays null
-        load_error(*context.error, "%s: import %s has no version node (link against the SDK's libkeel.so)",
+        diagnose(context.error, "%s: import %s has no version node (link against the SDK's libkeel.so)",
             context.module->name, symbol.name);
         format(diagnostic.message, sizeof(diagnostic.message), "%s", context.error->message);
         return Err(Error::ENOEXEC);

@@ -49,7 +49,7 @@ void set_signature_enforcement(bool enforce) { g_cmdline_sig_enforce = enforce; 
 
 bool signature_enforced() { return g_builtin_sig_enforce || g_cmdline_sig_enforce; }
 
-Result<void> verify_module(Module& module, const char* path, const LoadOptions&, LoadError& error)
+Result<void> verify_module(Module& module, const char* path, const LoadOptions&, Diagnostic& error)
 {
     // The policy itself is shared with kmodinfo --check-against
     // (lib/kabi/module_check.h): same checks, same words.
@@ -88,11 +88,11 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
 {
     SignatureInfo info {};
     info.image_length = size;
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto trailer = parse_signature_trailer(file, size, &diagnostic);
     if (trailer.is_error()) {
-        format(
-            info.status, sizeof(info.status), "%s", trailer.error() == Error::ENODATA ? "unsigned" : diagnostic.text);
+        format(info.status, sizeof(info.status), "%s",
+            trailer.error() == Error::ENODATA ? "unsigned" : diagnostic.message);
         return info;
     }
     info.image_length = trailer.value().image_length;
@@ -106,7 +106,7 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
             image_digest_name(check.value().image_digest.algorithm));
         describe_signer(*check.value().key, info.signer, sizeof(info.signer));
     } else {
-        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.text);
+        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.message);
         const SignatureRecord& first = trailer.value().records[0];
         char id[key_id_text_size];
         format_key_id(first.key_id, id);

@@ -119,11 +119,11 @@ ModuleInfo read_module(const std::string& path, const uint8_t* image, size_t siz
 // the ELF image before it.
 size_t describe_signature(const std::vector<uint8_t>& file, std::string& status, std::string& signer)
 {
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto trailer = parse_signature_trailer(file.data(), file.size(), &diagnostic);
     if (trailer.is_error()) {
         if (trailer.error() != Error::ENODATA)
-            fail(std::string("damaged signature trailer: ") + diagnostic.text);
+            fail(std::string("damaged signature trailer: ") + diagnostic.message);
         status = "unsigned";
         return file.size();
     }
@@ -435,10 +435,10 @@ HostKeyring make_keyring(const Core& core, const std::vector<std::string>& endor
     size_t builtin = keyring.keys.size();
     for (const std::string& path : endorsements) {
         std::vector<uint8_t> data = read_file(path);
-        CryptoDiagnostic diagnostic {};
+        Diagnostic diagnostic {};
         auto check = verify_endorsement(data.data(), data.size(), keyring.keys.data(), builtin, &diagnostic);
         if (check.is_error())
-            fail(path + ": endorsement rejected: " + diagnostic.text);
+            fail(path + ": endorsement rejected: " + diagnostic.message);
         TrustedKey key = make_trusted_key(check.value().endorsement.vendor_public_key, nullptr);
         if (host_key_blocked(key.id, &core))
             fail(path + ": the vendor key is blocked");
@@ -503,7 +503,7 @@ int check_module(const std::string& path, const Core& core, const HostKeyring& k
             }());
         module.file.resize(verdict.value().image_length);
     } else {
-        CryptoDiagnostic diagnostic {};
+        Diagnostic diagnostic {};
         auto trailer = parse_signature_trailer(module.file.data(), module.file.size(), &diagnostic);
         if (trailer.is_ok())
             module.file.resize(trailer.value().image_length);

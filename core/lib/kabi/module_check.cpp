@@ -78,7 +78,7 @@ bool image_digest_blocked(const uint8_t* file, const ModuleSignatureCheck& check
 Result<SignatureVerdict> check_module_signature(
     const uint8_t* file, size_t size, const char* path, const SignaturePolicy& policy, CheckMessage message)
 {
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto check = verify_module_signature(file, size, policy.keys, policy.key_count, &diagnostic);
     SignatureVerdict verdict {};
 
@@ -97,7 +97,7 @@ Result<SignatureVerdict> check_module_signature(
     switch (check.error()) {
     case Error::EBADMSG:
     case Error::EKEYREJECTED:
-        say(message, "%s: module verification failed: %s", path, diagnostic.text);
+        say(message, "%s: module verification failed: %s", path, diagnostic.message);
         return Err(check.error());
     case Error::ENOKEY:
         if (signed_by_blocked_key(file, size, policy, blocked_key)) {
@@ -115,7 +115,7 @@ Result<SignatureVerdict> check_module_signature(
         }
         break;
     case Error::ENOTSUP: break;
-    default: say(message, "%s: module verification failed: %s", path, diagnostic.text); return Err(check.error());
+    default: say(message, "%s: module verification failed: %s", path, diagnostic.message); return Err(check.error());
     }
 
     // Unsigned, unknown key or unknown algorithm: a matter of policy. The
@@ -131,13 +131,13 @@ Result<SignatureVerdict> check_module_signature(
     }
     if (policy.enforce) {
         say(message, "%s: module verification failed: %s (module.sig_enforce is on)", path,
-            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.text);
+            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.message);
         return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
     }
     verdict.image_length = image_length;
     verdict.unverified = true;
     format(verdict.reason, sizeof(verdict.reason), "%s",
-        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.text);
+        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message);
     say(message, "%s: module verification failed: %s - tainting kernel", path, verdict.reason);
     return verdict;
 }

@@ -56,8 +56,9 @@ Walk walk(const std::string& bytes, Options options = {})
 {
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes.size()]);
     memcpy(buffer.get(), bytes.data(), bytes.size());
-    char message[256];
-    CpioReader reader(buffer.get(), bytes.size(), message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    CpioReader reader(buffer.get(), bytes.size(), &diagnostic);
     if (options.table)
         reader.set_link_table(options.table, options.table_size);
     if (!options.links)
@@ -666,8 +667,9 @@ TEST_CASE("random corruption never crashes the reader")
         Walk w = walk(bytes, options);
         if (!w.ok)
             CHECK(w.message.size() < 255);
-        char message[128];
-        auto found = cpio_find(bytes.data(), bytes.size(), "d/f", message, sizeof(message));
+        keel::Diagnostic diagnostic;
+        char* const message = diagnostic.message;
+        auto found = cpio_find(bytes.data(), bytes.size(), "d/f", &diagnostic);
         if (found.is_error())
             CHECK(strlen(message) > 0);
     }
@@ -684,8 +686,9 @@ TEST_CASE("cpio_find returns a file as the unpacked initramfs would hold it")
     std::string second = build({ file("/etc/hostname", "new", 9) });
     std::string bytes = first + std::string(12, '\0') + second;
 
-    char message[256];
-    auto found = cpio_find(bytes.data(), bytes.size(), "lib/modules/nullfs.kmod", message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    auto found = cpio_find(bytes.data(), bytes.size(), "lib/modules/nullfs.kmod", &diagnostic);
     REQUIRE(found.is_ok());
     CHECK(std::string(found.value().name) == "lib/modules/nullfs.kmod");
     CHECK(std::string(reinterpret_cast<const char*>(found.value().data), found.value().data_size)
@@ -707,14 +710,14 @@ TEST_CASE("cpio_find returns a file as the unpacked initramfs would hold it")
     REQUIRE(dir2.is_ok());
     CHECK(dir2.value().is_directory());
 
-    auto missing = cpio_find(bytes.data(), bytes.size(), "/lib/modules/tmpfs.kmod", message, sizeof(message));
+    auto missing = cpio_find(bytes.data(), bytes.size(), "/lib/modules/tmpfs.kmod", &diagnostic);
     CHECK(missing.error() == Error::ENOENT);
     CHECK(std::string(message) == "\"lib/modules/tmpfs.kmod\" not found in the initramfs (7 entries)");
     CHECK(cpio_find(bytes.data(), bytes.size(), nullptr).error() == Error::EINVAL);
 
     // A malformed archive is an error even after the file was seen.
     std::string broken = first + "070701 broken";
-    auto bad = cpio_find(broken.data(), broken.size(), "lib/modules/nullfs.kmod", message, sizeof(message));
+    auto bad = cpio_find(broken.data(), broken.size(), "lib/modules/nullfs.kmod", &diagnostic);
     CHECK(bad.error() == Error::EINVAL);
     CHECK(contains(message, "entry 6 at offset"));
 }
