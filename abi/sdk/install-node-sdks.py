@@ -51,8 +51,8 @@ def main():
                            "mkinitramfs", "manifest", "initramfs", "target", "cc", "cxx", "ld", "rustc", "cxxflags",
                            "rustflags", "ldflags", "examples"))
     common += "\nsymvers=${libdir}/keel.symvers\nversion_script=${libdir}/keel.map"
-    common += "\nrustlinkflags=" + next(line.split("=", 1)[1] for line in main_pc.splitlines()
-                                       if line.startswith("rustlinkflags="))
+    link_flags = next(line.split("=", 1)[1] for line in main_pc.splitlines() if line.startswith("rustlinkflags="))
+    common += "\nrustlinkflags=" + link_flags
     version = next(line.split(":", 1)[1].strip() for line in main_pc.splitlines() if line.startswith("Version:"))
     # The errno table belongs to no node: every released node's SDK carries
     # all of it (docs/abi-policy.md), as keel.hpp expects.

@@ -65,7 +65,8 @@ def main() -> int:
     parser.add_argument("--description", required=True, help="the ABI description (abi/keel.toml)")
     parser.add_argument("--output", required=True, help="file to write ('-' for stdout)")
     parser.add_argument("--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface")
-    parser.add_argument("--released-dir", metavar="DIR", help="manifest: the baseline directory (NODE.abi per released node)")
+    parser.add_argument("--released-dir", metavar="DIR",
+                        help="manifest: the baseline directory (NODE.abi per released node)")
     args = parser.parse_args()
     try:
         abi = load(args.description, args.node_limit)

@@ -157,7 +157,8 @@ def main():
         # An older node's SDK: a newer function is a build error.
         with open(os.path.join(work, "newer.c"), "w") as f:
             f.write('#include <keel/module.h>\nKEEL_MODULE_NAME("newer");\nKEEL_MODULE_LICENSE("MIT");\n'
-                    'static int newer_init(void) { return keel_register_filesystem(0); }\nKEEL_MODULE_INIT(newer_init);\n')
+                    'static int newer_init(void) { return keel_register_filesystem(0); }\n'
+                    'KEEL_MODULE_INIT(newer_init);\n')
         status, out = shell("keel-build-module --abi KABI_CORE_1.0 -o newer.kmod newer.c", work, env)
         if status == 0 or "keel_register_filesystem" not in out:
             fail(f"a KABI_VFS_1.0 call built against the KABI_CORE_1.0 SDK:\n{out[-2000:]}")

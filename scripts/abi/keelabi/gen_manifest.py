@@ -16,7 +16,8 @@ FORMAT = 1
 def generate_manifest(abi: Abi, released_dir: str | None) -> str:
     released = set()
     if released_dir:
-        released = {name[: -len(".abi")] for name in os.listdir(released_dir) if name.endswith(".abi") and name != "errno.abi"}
+        released = {name[: -len(".abi")] for name in os.listdir(released_dir)
+                    if name.endswith(".abi") and name != "errno.abi"}
     out = [
         f"keel-manifest {FORMAT}",
         "# Generated from abi/keel.toml and abi/baseline/; read by kmodinfo --check-against and --list-nodes.",

@@ -209,7 +209,8 @@ class ModuleInterfaceTest(unittest.TestCase):
     def generate(self, param):
         with open(self.path("exporter.toml"), "w") as f:
             f.write(INTERFACE.replace("PARAM", param))
-        for kind, name in (("header", "exporter.h"), ("version-script", "exporter.map"), ("symvers", "exporter.symvers")):
+        outputs = (("header", "exporter.h"), ("version-script", "exporter.map"), ("symvers", "exporter.symvers"))
+        for kind, name in outputs:
             subprocess.run([sys.executable, KEEL_ABI, kind, "--description", self.path("exporter.toml"),
                             "--output", self.path(name)], check=True)
 
@@ -255,8 +256,9 @@ class ModuleInterfaceTest(unittest.TestCase):
 
     def test_an_export_the_module_lacks_is_refused(self):
         self.generate("uint64_t")
-        linked = self.link(EXPORTER.replace("PARAM", "uint64_t").replace("KEEL_EXPORT int64_t acme_count_add", "KEEL_EXPORT int64_t acme_count_other"),
-                           "exporter", None)
+        source = EXPORTER.replace("PARAM", "uint64_t")
+        source = source.replace("KEEL_EXPORT int64_t acme_count_add", "KEEL_EXPORT int64_t acme_count_other")
+        linked = self.link(source, "exporter", None)
         result = run("--symvers", SYMVERS, "--exports", self.path("exporter.symvers"), "-o", self.path("o"), linked)
         self.assertEqual(result.returncode, 1)
         self.assertIn("acme_count_add@ACME_COUNT_1.0 is in", result.stderr)
