@@ -553,10 +553,12 @@ int check_module(const std::string& path, const Core& core, const HostKeyring& k
             }
         }
         if (found.empty()) {
-            printf("note     %s needs %s, not found beside it or in a -L directory: its imports from it are not "
-                   "checked\n",
-                printable(image.name()).c_str(), printable(soname).c_str());
-            continue;
+            // The loader's words, with the host's places to look.
+            snprintf(text, sizeof(text), "%s: needs %s (DT_NEEDED %s): %s: no %s in %s", image.name(), name,
+                soname.c_str(), name, soname.c_str(),
+                options.directories.empty() ? "the module's directory (give -L DIR)"
+                                            : "the module's directory or a -L directory");
+            return refuse(text);
         }
         if (!quiet)
             printf("needs    %s (%s)\n", printable(name).c_str(), printable(found).c_str());

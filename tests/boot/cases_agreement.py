@@ -69,6 +69,9 @@ def kmodinfo_agrees_with_the_loader():
                 check(not error, f"{guest}: kmodinfo says it loads, the loader refused: {out}", vm)
             else:
                 check(error, f"{guest}: kmodinfo refused ({expected}), the loader loaded it: {out}", vm)
+                # A missing module is looked for in different places on
+                # each side: the words agree up to where they list them.
+                expected = re.sub(r"(: no \w+\.kmod in ).*", r"\1", expected)
                 check(expected in error.group(1),
                       f"{guest}: different words:\n  host:  {expected}\n  guest: {error.group(1)}", vm)
             compared += 1
