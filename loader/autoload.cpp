@@ -127,23 +127,22 @@ void index_module(const char* name)
     format(entry->name, sizeof(entry->name), "%s", image.value().name());
     // A module the policy refuses keeps its entry, never to be loaded: when
     // a device it matches appears, the log can say why it stays unbound.
-    auto verdict = check_module_signature(bytes, size, path, error);
-    if (verdict.is_error()) {
+    if (module_signature_acceptable(bytes, size, path, error).is_error()) {
         entry->refused = true;
         format(entry->reason, sizeof(entry->reason), "%s", error.message);
     }
     const ModuleImage& module = image.value();
     size_t count = 0;
     Diagnostic ignored;
-    (void)devtable::for_each_table(module.device_table(), module.device_table_size(), ignored,
-        [&](const devtable::Table& table) {
+    (void)devtable::for_each_table(
+        module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
             count += table.entry_count;
             return true;
         });
     entry->aliases = static_cast<Alias*>(kmalloc(sizeof(Alias) * (count ? count : 1)));
     if (entry->aliases) {
-        (void)devtable::for_each_table(module.device_table(), module.device_table_size(), ignored,
-            [&](const devtable::Table& table) {
+        (void)devtable::for_each_table(
+            module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
                 for (uint32_t i = 0; i < table.entry_count; i++)
                     devtable::entry_alias(table, i, entry->aliases[entry->alias_count++], sizeof(Alias));
                 return true;
@@ -176,10 +175,7 @@ void build_index()
         stats.refused);
 }
 
-void wait_for_index()
-{
-    wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE));
-}
+void wait_for_index() { wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE)); }
 
 // ---- loading
 
@@ -237,8 +233,8 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
         LoadOptions options;
         auto module = load_module(name, options, problem);
         if (module.is_error()) {
-            log_err("autoload: %s%s%s: driver module %s: %s%s", who, who[0] ? " " : "", modalias, name,
-                problem.message, who[0] ? "; the device stays unbound" : "");
+            log_err("autoload: %s%s%s: driver module %s: %s%s", who, who[0] ? " " : "", modalias, name, problem.message,
+                who[0] ? "; the device stays unbound" : "");
             if (!failed) {
                 diagnose(&error, "%s", problem.message);
                 failed = true;

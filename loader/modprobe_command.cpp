@@ -25,7 +25,7 @@ int modprobe_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(modprobe, "modprobe", "ALIAS|NAME", "load the driver modules for a modalias, or a module",
-    modprobe_command);
+KEEL_CONSOLE_COMMAND(
+    modprobe, "modprobe", "ALIAS|NAME", "load the driver modules for a modalias, or a module", modprobe_command);
 
 } // namespace keel

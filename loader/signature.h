@@ -20,17 +20,10 @@ namespace keel {
 
 bool signature_enforced();
 
-// What the policy says about a module file, without loading it or
-// tainting anything: trusted (signed by a trusted key), allowed untrusted
-// (enforcement off; `reason` says what is wrong), or an error saying why
-// it is refused. verify_module and the autoload index both ask this.
-struct SignatureVerdict {
-    bool trusted;
-    size_t image_length; // bytes before the signature trailer
-    char signer[64];
-    char reason[160];
-};
-Result<SignatureVerdict> check_module_signature(const uint8_t* file, size_t size, const char* path, Diagnostic& error);
+// Whether the policy would load this file (trusted, or any when enforcement
+// is off), without loading it or tainting anything; the autoload index asks.
+// A refusal says why in `error`, in the loader's words.
+Result<void> module_signature_acceptable(const uint8_t* file, size_t size, const char* path, Diagnostic& error);
 
 // Fills module.image_size (the bytes to parse), signature_valid, signer and
 // the taint letters.

@@ -81,6 +81,23 @@ Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramf
 
 } // namespace
 
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, Diagnostic& error)
+{
+    if (strchr(name_or_path, '/')) {
+        format(path, path_size, "%s", name_or_path);
+        return read_module_file(path, error);
+    }
+    for (const char* directory : kModuleSearchPath) {
+        format(path, path_size, "%s/%s.kmod", directory, name_or_path);
+        auto file = read_module_file(path, error);
+        if (file.is_ok() || file.error() != Error::ENOENT)
+            return file;
+    }
+    format(path, path_size, "%s/%s.kmod", kModuleDirectory, name_or_path);
+    return error.fail(Error::ENOENT, "%s: no %s.kmod in %s or %s", name_or_path, name_or_path, kModuleDirectory,
+        kVendorModuleDirectory);
+}
+
 Result<ModuleFile> read_module_file(const char* path, Diagnostic& error)
 {
     // Once there is a root filesystem, files come from it.

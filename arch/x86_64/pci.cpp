@@ -65,8 +65,8 @@ void pci_legacy_config_write(
 // GSI link devices declare): slots 0..0x17 rotate over E..H starting at
 // E + (slot & 3); slots 0x18 and 0x1e start at E; 0x19..0x1d and 0x1f
 // start at A. Checked with the edu device's INTx in tests/boot.
-bool pci_intx_route(uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route,
-    const char*& why)
+bool pci_intx_route(
+    uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route, const char*& why)
 {
     if (host_vendor != 0x8086 || host_device != 0x29c0) {
         why = "INTx routing is known only for the q35 chipset (host bridge 8086:29c0)";

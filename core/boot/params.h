@@ -16,6 +16,7 @@ struct KernelParams {
     const char* memmap = nullptr;       // memmap=nn[KMG]$ss[KMG]: reserve a range
     const char* test_fault = nullptr;   // test hook: fault deliberately at boot
     const char* modules_load = nullptr; // comma-separated modules to load at boot
+    const char* module_keys = nullptr;  // comma-separated endorsement files, added before modules_load
     const char* init_args = nullptr;    // everything after `--`
     bool quiet = false;
 };

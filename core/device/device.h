@@ -98,7 +98,7 @@ struct Device {
     // Added by the parent's driver (a transport's child): removed when that
     // binding ends. Devices a bus enumerates stay.
     bool added_by_parent_driver = false;
-    Driver* driver = nullptr;        // while Probing, Bound or Going
+    Driver* driver = nullptr;         // while Probing, Bound or Going
     const void* matched_id = nullptr; // the driver's table entry that matched
     void* drvdata = nullptr;
     void* bus_data = nullptr; // the bus's own object (PciFunction)
@@ -120,7 +120,7 @@ struct Device {
 struct Driver {
     static constexpr size_t kNameSize = KEEL_DRIVER_NAME_MAX + 1;
 
-    keel_driver_ops ops {};                    // the module's table, copied
+    keel_driver_ops ops {};                      // the module's table, copied
     const keel_driver_ops* registered = nullptr; // the module's own table
     char name[kNameSize] = {};
     const BusType* bus = nullptr;
@@ -161,8 +161,8 @@ void device_set_unclaimed_hook(UnclaimedHook hook);
 // Checks a module's table as keel_fs_type_ops is checked: every field
 // before anything trusts it, the message naming the field and value.
 // `readable(address, size)` says whether memory lies in the owner's image.
-Result<void> validate_driver_ops(const keel_driver_ops* ops, bool (*readable)(const void* address, size_t size, void* owner),
-    void* owner, Diagnostic& diagnostic);
+Result<void> validate_driver_ops(const keel_driver_ops* ops,
+    bool (*readable)(const void* address, size_t size, void* owner), void* owner, Diagnostic& diagnostic);
 // Validates, registers and binds to every matching unbound device.
 Result<Driver*> driver_register(const keel_driver_ops* ops, void* owner,
     bool (*readable)(const void* address, size_t size, void* owner), Diagnostic& diagnostic);

@@ -21,8 +21,7 @@ void print_counters()
     console_print("irq vectors %zu handlers %zu; mmio %zu; dma buffers %zu bytes %llu mappings %zu bounced %zu; "
                   "work %zu\n",
         resources.irq_vectors, resources.irq_handlers, resources.mmio_mappings, resources.dma_buffers,
-        (unsigned long long)resources.dma_bytes, resources.dma_mappings, resources.dma_bounced,
-        resources.work_items);
+        (unsigned long long)resources.dma_bytes, resources.dma_mappings, resources.dma_bounced, resources.work_items);
 }
 
 void print_device(const Device& device) REQUIRES(g_device_lock)

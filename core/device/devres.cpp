@@ -81,7 +81,7 @@ Result<DevicePin*> device_pin(Device& device, const char* holder, Diagnostic& di
     // The driver of the device and of every ancestor stays: removing any of
     // them would take the device away.
     for (Device* holder_of = &device; holder_of && pin->hold_count < DevicePin::kMaxDepth;
-        holder_of = holder_of->parent) {
+         holder_of = holder_of->parent) {
         if (holder_of->state != DeviceState::Bound || !holder_of->driver || !holder_of->driver->owner)
             continue;
         OwnerHold& hold = pin->holds[pin->hold_count++];

@@ -78,8 +78,8 @@ Result<void> probe(Device& device, Driver& driver, uint32_t entry, Diagnostic& d
         if (error != Error::ENODEV && error != Error::ENXIO)
             device_log(kDeviceLogErr, "%s: probe of %s failed with %d (%s)", driver.name, device.name, int(status),
                 error_name(error));
-        return diagnostic.fail(error, "%s: probe of %s failed with %d (%s)", driver.name, device.name, int(status),
-            error_name(error));
+        return diagnostic.fail(
+            error, "%s: probe of %s failed with %d (%s)", driver.name, device.name, int(status), error_name(error));
     }
     set_state(device, DeviceState::Bound);
     device.bindings++;
@@ -118,7 +118,8 @@ Result<void> validate_driver_ops(const keel_driver_ops* ops,
     if (!ops->name)
         return diagnostic.fail(Error::EINVAL, "name is NULL");
     if (!readable(ops->name, 1, owner))
-        return diagnostic.fail(Error::EINVAL, "name %p does not lie in the module", static_cast<const void*>(ops->name));
+        return diagnostic.fail(
+            Error::EINVAL, "name %p does not lie in the module", static_cast<const void*>(ops->name));
     size_t length = 0;
     while (length <= KEEL_DRIVER_NAME_MAX && readable(ops->name + length, 1, owner) && ops->name[length])
         length++;
@@ -222,8 +223,8 @@ size_t driver_forget_owner(void* owner)
     for (Driver* driver = g_drivers.first(); driver;) {
         Driver* next = g_drivers.next(*driver);
         if (driver->owner == owner) {
-            device_log(kDeviceLogWarn, "%s: removing driver %s it left registered", device_owner_name(owner),
-                driver->name);
+            device_log(
+                kDeviceLogWarn, "%s: removing driver %s it left registered", device_owner_name(owner), driver->name);
             for (Device& device : all_devices()) {
                 if (device.driver == driver && device.state == DeviceState::Bound) {
                     DeviceStateGuard guard;
@@ -247,8 +248,8 @@ Result<void> device_bind(Device& device, Driver& driver, Diagnostic& diagnostic)
             device.driver ? device.driver->name : "none");
     int64_t entry = matching_entry(device, driver);
     if (entry < 0)
-        return diagnostic.fail(Error::ENODEV, "%s does not match %s's table %s", device.name, driver.name,
-            driver.table.name);
+        return diagnostic.fail(
+            Error::ENODEV, "%s does not match %s's table %s", device.name, driver.name, driver.table.name);
     return probe(device, driver, uint32_t(entry), diagnostic);
 }
 

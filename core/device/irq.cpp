@@ -6,8 +6,8 @@
 // handlers of a line run, so removing a handler waits for a running call
 // of it to return (on one CPU trivially: the handler runs with interrupts
 // off; with more CPUs, free spins on the lock until the call is done).
-#include "arch/interrupts.h"
 #include "arch/irq.h"
+#include "arch/interrupts.h"
 #include "device/resources.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
@@ -101,8 +101,8 @@ void dispatch(arch::InterruptFrame& frame)
                 if (++line->unhandled_in_a_row >= kStormThreshold && !line->storm_masked) {
                     mask_line(*line, true);
                     line->storm_masked = true;
-                    log_err("irq: %s (vector %#x): %u interrupts in a row that no handler claimed; line masked", line->name,
-                        line->vector, line->unhandled_in_a_row);
+                    log_err("irq: %s (vector %#x): %u interrupts in a row that no handler claimed; line masked",
+                        line->name, line->vector, line->unhandled_in_a_row);
                 }
             }
         }
@@ -115,8 +115,8 @@ void dispatch(arch::InterruptFrame& frame)
 
 } // namespace
 
-Result<IrqLine*> irq_line_create(IrqKind kind, const char* name, void (*mask)(IrqLine&, bool), void* context,
-    uint32_t index)
+Result<IrqLine*> irq_line_create(
+    IrqKind kind, const char* name, void (*mask)(IrqLine&, bool), void* context, uint32_t index)
 {
     IrqLine* line = TRY(make<IrqLine>()).leak();
     line->kind = kind;
@@ -255,12 +255,14 @@ void irq_report(void (*print)(const char* line, void* context), void* context)
             if (!line)
                 continue;
             size_t n = format(text, sizeof(text), "  %#04x %-5s %-18s %8llu irqs %6llu unclaimed%s:", vector,
-                line->kind == IrqKind::Intx ? "INTx" : line->kind == IrqKind::Msi ? "MSI" : "MSI-X", line->name,
-                (unsigned long long)line->count, (unsigned long long)line->unhandled,
+                line->kind == IrqKind::Intx      ? "INTx"
+                    : line->kind == IrqKind::Msi ? "MSI"
+                                                 : "MSI-X",
+                line->name, (unsigned long long)line->count, (unsigned long long)line->unhandled,
                 line->storm_masked ? " MASKED" : "");
             for (IrqAction& action : line->actions)
-                n += format(text + min(n, sizeof(text)), n < sizeof(text) ? sizeof(text) - n : 0, " %s",
-                    action.device->name);
+                n += format(
+                    text + min(n, sizeof(text)), n < sizeof(text) ? sizeof(text) - n : 0, " %s", action.device->name);
         }
         print(text, context);
     }

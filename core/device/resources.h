@@ -58,8 +58,8 @@ struct IrqLine {
 };
 
 // A line for an MSI or MSI-X vector of `device` (its own vector), masked.
-Result<IrqLine*> irq_line_create(IrqKind kind, const char* name, void (*mask)(IrqLine&, bool), void* context,
-    uint32_t index);
+Result<IrqLine*> irq_line_create(
+    IrqKind kind, const char* name, void (*mask)(IrqLine&, bool), void* context, uint32_t index);
 // The shared line of an interrupt controller input; created on first use.
 Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool active_low);
 // Drops a line (an Intx line when its last user goes); it must have no handlers.

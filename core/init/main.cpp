@@ -108,14 +108,18 @@ void report_initramfs(const BootInfo& boot)
     keyring_init();
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
+    // Vendor keys from the initramfs, before unpacking it releases the archive.
+    load_initramfs_keys();
     // Devices: the worker thread, then every bus. A device no driver
-    // claims waits in the autoload queue until the root is mounted and
-    // the module index can be built.
+    // claims waits in the autoload queue until the root is mounted, the
+    // vendor keys are in and the module index can be built.
     autoload_init();
     work_init();
     pci_init();
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
+    // Vendor keys first: modules_load= may name modules they signed.
+    load_boot_keys(kernel_params().module_keys);
     autoload_start();
     load_boot_modules(kernel_params().modules_load);
     run_boot_test_hooks();

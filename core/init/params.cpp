@@ -23,6 +23,8 @@ const KernelParamSpec kSpecs[] = {
     { "module.sig_enforce", KernelParamSpec::Bool, &g_params.module_sig_enforce, "refuse unsigned modules" },
     { "memmap", KernelParamSpec::String, &g_params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory" },
     { "modules_load", KernelParamSpec::String, &g_params.modules_load, "modules to load at boot: NAME,NAME,..." },
+    { "module.keys", KernelParamSpec::String, &g_params.module_keys,
+        "endorsed vendor keys to trust at boot: PATH,PATH,... (after /etc/keel/keys.d)" },
     { "test_fault", KernelParamSpec::String, &g_params.test_fault, "test hook: null|write|ud|divide|stack" },
     { "quiet", KernelParamSpec::Flag, &g_params.quiet, "console loglevel 4 (warnings and worse)" },
 };

@@ -103,7 +103,8 @@ extern "C" int32_t keel_device_get_region(const keel_device* device, uint32_t in
     return 0;
 }
 
-extern "C" int32_t keel_mmio_map(keel_device* device, uint32_t region, uint64_t offset, uint64_t length, keel_mmio** out)
+extern "C" int32_t keel_mmio_map(
+    keel_device* device, uint32_t region, uint64_t offset, uint64_t length, keel_mmio** out)
 {
     if (!device || !out)
         return kabi_error(Error::EINVAL);
@@ -168,7 +169,8 @@ extern "C" void keel_dma_free_coherent(keel_dma_buffer* buffer)
     dma_free_coherent(reinterpret_cast<DmaBuffer*>(buffer));
 }
 
-extern "C" int32_t keel_dma_map(keel_device* device, void* cpu, uint64_t size, uint32_t direction, keel_dma_mapping** out)
+extern "C" int32_t keel_dma_map(
+    keel_device* device, void* cpu, uint64_t size, uint32_t direction, keel_dma_mapping** out)
 {
     if (!device || !out)
         return kabi_error(Error::EINVAL);

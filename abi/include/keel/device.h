@@ -48,11 +48,22 @@
 #define KEEL_DEVICE_TABLE_OF(name) (&(name).header)
 
 /* pci entries (Linux's PCI_DEVICE, PCI_DEVICE_SUB, PCI_DEVICE_CLASS). */
-#define KEEL_PCI_DEVICE(vendor, device) { (vendor), (device), KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, 0, 0, 0 }
-#define KEEL_PCI_DEVICE_DATA(vendor, device, data) { (vendor), (device), KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, 0, 0, (data) }
-#define KEEL_PCI_DEVICE_SUB(vendor, device, subvendor, subdevice) { (vendor), (device), (subvendor), (subdevice), 0, 0, 0 }
+#define KEEL_PCI_DEVICE(vendor, device)                                                                                \
+    {                                                                                                                  \
+        (vendor), (device), KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, 0, 0, 0                                                  \
+    }
+#define KEEL_PCI_DEVICE_DATA(vendor, device, data)                                                                     \
+    {                                                                                                                  \
+        (vendor), (device), KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, 0, 0, (data)                                             \
+    }
+#define KEEL_PCI_DEVICE_SUB(vendor, device, subvendor, subdevice)                                                      \
+    {                                                                                                                  \
+        (vendor), (device), (subvendor), (subdevice), 0, 0, 0                                                          \
+    }
 #define KEEL_PCI_DEVICE_CLASS(class_code, class_mask)                                                                  \
-    { KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, (class_code), (class_mask), 0 }
+    {                                                                                                                  \
+        KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, KEEL_PCI_ANY_ID, (class_code), (class_mask), 0              \
+    }
 
 /* 0 when [offset, offset + width) lies inside the mapping. */
 static inline int keel_mmio_check(const keel_mmio* mmio, uint64_t offset, uint32_t width)
@@ -61,15 +72,15 @@ static inline int keel_mmio_check(const keel_mmio* mmio, uint64_t offset, uint32
 }
 
 #define KEEL_MMIO_ACCESSORS_(bits)                                                                                     \
-    static inline uint##bits##_t keel_mmio_read##bits(const keel_mmio* mmio, uint64_t offset)                        \
+    static inline uint##bits##_t keel_mmio_read##bits(const keel_mmio* mmio, uint64_t offset)                          \
     {                                                                                                                  \
         if (__builtin_expect(keel_mmio_check(mmio, offset, (bits) / 8) != 0, 0)) {                                     \
             keel_mmio_bad_access(mmio, offset, (bits) / 8);                                                            \
-            return (uint##bits##_t)~(uint##bits##_t)0;                                                                 \
+            return (uint##bits##_t) ~(uint##bits##_t)0;                                                                \
         }                                                                                                              \
         return *(volatile const uint##bits##_t*)(mmio->base + offset);                                                 \
     }                                                                                                                  \
-    static inline void keel_mmio_write##bits(const keel_mmio* mmio, uint64_t offset, uint##bits##_t value)           \
+    static inline void keel_mmio_write##bits(const keel_mmio* mmio, uint64_t offset, uint##bits##_t value)             \
     {                                                                                                                  \
         if (__builtin_expect(keel_mmio_check(mmio, offset, (bits) / 8) != 0, 0)) {                                     \
             keel_mmio_bad_access(mmio, offset, (bits) / 8);                                                            \

@@ -10,7 +10,7 @@ namespace keel {
 
 namespace {
 
-constexpr uint16_t kStandardCapabilityLimit = 48; // (256 - 64) / 4 entries at most
+constexpr uint16_t kStandardCapabilityLimit = 48;  // (256 - 64) / 4 entries at most
 constexpr uint16_t kExtendedCapabilityLimit = 480; // (4096 - 256) / 8
 
 void problem(const PciFunction& function, const char* what)
@@ -22,8 +22,8 @@ void problem(const PciFunction& function, const char* what)
 // One BAR (or two for a 64-bit one): its size is what the function does not
 // let us set when all ones are written. Decoding is off meanwhile (the
 // caller), so the probe addresses are never decoded.
-size_t size_bar(const PciFunction& function, unsigned index, unsigned count, DeviceRegion& region, char* why,
-    size_t why_size)
+size_t size_bar(
+    const PciFunction& function, unsigned index, unsigned count, DeviceRegion& region, char* why, size_t why_size)
 {
     uint16_t offset = uint16_t(kPciBar0 + 4 * index);
     uint32_t original = pci_read(function, offset, 4);
@@ -70,8 +70,8 @@ size_t size_bar(const PciFunction& function, unsigned index, unsigned count, Dev
     uint64_t mask = (high << 32) | low;
     uint64_t size = ~mask + 1;
     if ((size & (size - 1)) != 0 || mask != (~(size - 1) & ~0xfull)) {
-        format(why, why_size, "BAR %u: size mask 0x%016llx is not contiguous; ignored", index,
-            (unsigned long long)mask);
+        format(
+            why, why_size, "BAR %u: size mask 0x%016llx is not contiguous; ignored", index, (unsigned long long)mask);
         return used;
     }
     uint64_t base = (uint64_t(original_high) << 32) | (original & 0xfffffff0u);
@@ -136,8 +136,7 @@ template<typename F> bool walk_extended(const PciFunction& function, F&& visit, 
     return true;
 }
 
-template<typename Walk>
-Result<uint16_t> find_in(const PciFunction& function, uint32_t id, uint16_t after, Walk walk)
+template<typename Walk> Result<uint16_t> find_in(const PciFunction& function, uint32_t id, uint16_t after, Walk walk)
 {
     bool passed = after == 0;
     uint16_t found = 0;
@@ -170,8 +169,8 @@ void read_msix(PciFunction& function, const DeviceRegion* regions, size_t region
     if (bar >= region_count || !(regions[bar].flags & KEEL_REGION_MEMORY) || regions[bar].length == 0) {
         format(why, sizeof(why), "MSI-X table in BAR %u, which is not a memory BAR; MSI-X unused", bar);
     } else if (uint64_t(offset) + uint64_t(entries) * 16 > regions[bar].length) {
-        format(why, sizeof(why), "MSI-X table (%u entries at %#x) overruns BAR %u (%#llx bytes); MSI-X unused",
-            entries, offset, bar, (unsigned long long)regions[bar].length);
+        format(why, sizeof(why), "MSI-X table (%u entries at %#x) overruns BAR %u (%#llx bytes); MSI-X unused", entries,
+            offset, bar, (unsigned long long)regions[bar].length);
     } else {
         function.msix_bar = bar;
         function.msix_offset = offset;
@@ -278,7 +277,8 @@ Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, siz
         if (function.msix)
             read_msix(function, regions, region_count);
         if (function.config_size == 4096 && function.express) {
-            walk_extended(function, [](uint16_t, uint32_t) { return false; }, why);
+            walk_extended(
+                function, [](uint16_t, uint32_t) { return false; }, why);
             if (why)
                 problem(function, why);
         }
@@ -290,16 +290,14 @@ Result<uint16_t> pci_find_capability(const PciFunction& function, uint32_t id, u
 {
     if (function.header_type > 1)
         return Err(Error::ENOENT);
-    return find_in(function, id, after, [](const PciFunction& f, auto&& visit, const char*& why) {
-        return walk_standard(f, visit, why);
-    });
+    return find_in(function, id, after,
+        [](const PciFunction& f, auto&& visit, const char*& why) { return walk_standard(f, visit, why); });
 }
 
 Result<uint16_t> pci_find_ext_capability(const PciFunction& function, uint32_t id, uint16_t after)
 {
-    return find_in(function, id, after, [](const PciFunction& f, auto&& visit, const char*& why) {
-        return walk_extended(f, visit, why);
-    });
+    return find_in(function, id, after,
+        [](const PciFunction& f, auto&& visit, const char*& why) { return walk_extended(f, visit, why); });
 }
 
 const char* pci_class_name(uint32_t class_code)

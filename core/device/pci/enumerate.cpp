@@ -111,8 +111,8 @@ void scan_bus(Scan& scan, uint8_t number, Device* parent, const PciFunction* bri
 
 } // namespace
 
-size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
-    uint8_t bus_end)
+size_t pci_enumerate(
+    const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start, uint8_t bus_end)
 {
     Scan scan {};
     scan.bus = bus;

@@ -98,7 +98,8 @@ uint16_t legacy_size(void*, PciAddress) { return 256; }
 
 bool pci_match(const Device& device, const devtable::Table& table, uint32_t index)
 {
-    return is_pci_device(device) && devtable::pci_id_matches(devtable::pci_entry(table, index), pci_function(device).identity);
+    return is_pci_device(device)
+        && devtable::pci_id_matches(devtable::pci_entry(table, index), pci_function(device).identity);
 }
 
 BusType g_pci_bus {

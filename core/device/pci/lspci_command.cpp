@@ -56,8 +56,8 @@ void print_function(const Device& device, bool verbose) REQUIRES(g_device_lock)
         console_print("\n");
     }
     if (verbose && function.msi)
-        console_print("\tCapabilities: [%02x] MSI: Enable%c\n", function.msi,
-            function.irq_type == KEEL_PCI_IRQ_MSI ? '+' : '-');
+        console_print(
+            "\tCapabilities: [%02x] MSI: Enable%c\n", function.msi, function.irq_type == KEEL_PCI_IRQ_MSI ? '+' : '-');
     if (verbose && function.msix)
         console_print("\tCapabilities: [%02x] MSI-X: Enable%c Count=%u\n", function.msix,
             function.irq_type == KEEL_PCI_IRQ_MSIX ? '+' : '-', function.msix_entries);

@@ -16,7 +16,10 @@ namespace {
 
 // MSI capability: control at +2; 64-bit (bit 7) and per-vector masking
 // (bit 8) decide where the data and mask registers are.
-uint16_t msi_control(const PciFunction& function) { return uint16_t(pci_read(function, uint16_t(function.msi + 2), 2)); }
+uint16_t msi_control(const PciFunction& function)
+{
+    return uint16_t(pci_read(function, uint16_t(function.msi + 2), 2));
+}
 uint16_t msi_data_offset(uint16_t control) { return (control & (1 << 7)) ? 0x0c : 0x08; }
 uint16_t msi_mask_offset(uint16_t control) { return (control & (1 << 7)) ? 0x10 : 0x0c; }
 
@@ -127,8 +130,8 @@ Result<uint32_t> setup_intx(PciFunction& function)
         return Err(Error::ENOENT);
     arch::IntxRoute route;
     const char* why = "";
-    if (!arch::pci_intx_route(function.host_vendor, function.host_device, function.root_slot, function.root_pin, route,
-            why)) {
+    if (!arch::pci_intx_route(
+            function.host_vendor, function.host_device, function.root_slot, function.root_pin, route, why)) {
         log_warn("pci %s: INTx%c: %s", function.device->name, 'A' + function.irq_pin - 1, why);
         return Err(Error::ENXIO);
     }
@@ -194,7 +197,9 @@ Result<uint32_t> pci_alloc_irq_vectors(Device& device, uint32_t min, uint32_t ma
     device.irq_lines = function.lines;
     device.irq_count = function.irq_count;
     log_info("pci %s: %u %s interrupt(s)", device.name, function.irq_count,
-        type == KEEL_PCI_IRQ_MSIX ? "MSI-X" : type == KEEL_PCI_IRQ_MSI ? "MSI" : "INTx");
+        type == KEEL_PCI_IRQ_MSIX      ? "MSI-X"
+            : type == KEEL_PCI_IRQ_MSI ? "MSI"
+                                       : "INTx");
     return function.irq_count;
 }
 

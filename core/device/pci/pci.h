@@ -131,7 +131,8 @@ size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t se
 // Finds the configuration windows and enumerates every segment.
 void pci_init();
 // keel_pci_alloc_irq_vectors / keel_pci_free_irq_vectors.
-Result<uint32_t> pci_alloc_irq_vectors(Device& device, uint32_t min, uint32_t max, uint32_t types) REQUIRES(g_device_lock);
+Result<uint32_t> pci_alloc_irq_vectors(Device& device, uint32_t min, uint32_t max, uint32_t types)
+    REQUIRES(g_device_lock);
 Result<void> pci_free_irq_vectors(Device& device) REQUIRES(g_device_lock);
 
 // The PCI bus's release callback: frees the device's PciFunction.

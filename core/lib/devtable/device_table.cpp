@@ -60,12 +60,12 @@ Result<Table> parse_table(const uint8_t* bytes, size_t size, size_t offset, size
     if (offset % 8 != 0)
         return diagnostic.fail(Error::EINVAL, "table at offset %zu is not 8-byte aligned", offset);
     if (size < kHeaderSize)
-        return diagnostic.fail(
-            Error::EINVAL, "table at offset %zu: %zu bytes left, less than a %zu-byte header", offset, size, kHeaderSize);
+        return diagnostic.fail(Error::EINVAL, "table at offset %zu: %zu bytes left, less than a %zu-byte header",
+            offset, size, kHeaderSize);
     uint32_t magic = read_le<uint32_t>(bytes);
     if (magic != kMagic)
-        return diagnostic.fail(Error::EINVAL, "table at offset %zu: magic 0x%08x is not \"KDEV\" (0x%08x)", offset, magic,
-            kMagic);
+        return diagnostic.fail(
+            Error::EINVAL, "table at offset %zu: magic 0x%08x is not \"KDEV\" (0x%08x)", offset, magic, kMagic);
     uint16_t version = read_le<uint16_t>(bytes + 4);
     uint16_t header_size = read_le<uint16_t>(bytes + 6);
     uint32_t entry_size = read_le<uint32_t>(bytes + 8);
@@ -73,8 +73,9 @@ Result<Table> parse_table(const uint8_t* bytes, size_t size, size_t offset, size
     const uint8_t* bus = bytes + 16;
     const uint8_t* name = bytes + 32;
     if (!valid_name_field(name, kTableNameSize))
-        return diagnostic.fail(Error::EINVAL, "table at offset %zu: name \"%.*s\" is not 1 to %zu of [a-z0-9_], NUL-padded",
-            offset, printable_length(name, kTableNameSize), name, kTableNameSize - 1);
+        return diagnostic.fail(Error::EINVAL,
+            "table at offset %zu: name \"%.*s\" is not 1 to %zu of [a-z0-9_], NUL-padded", offset,
+            printable_length(name, kTableNameSize), name, kTableNameSize - 1);
     auto table_name = reinterpret_cast<const char*>(name);
     if (version != kFormatVersion)
         return diagnostic.fail(
@@ -94,7 +95,8 @@ Result<Table> parse_table(const uint8_t* bytes, size_t size, size_t offset, size
         return diagnostic.fail(Error::EINVAL, "table %s: entry size %u is not the %s bus's %u", table_name, entry_size,
             bus_name, expected_size);
     if (count == 0 || count > kMaxEntries)
-        return diagnostic.fail(Error::EINVAL, "table %s: entry count %u is not 1 to %u", table_name, count, kMaxEntries);
+        return diagnostic.fail(
+            Error::EINVAL, "table %s: entry count %u is not 1 to %u", table_name, count, kMaxEntries);
     uint64_t length = kHeaderSize + uint64_t(entry_size) * count;
     if (length > size)
         return diagnostic.fail(Error::EINVAL, "table %s: %u entries of %u bytes run %llu bytes past the section's end",

@@ -44,7 +44,8 @@ size_t pci_alias_pattern(const PciDeviceId& entry, char* out, size_t size)
     n += id_field(text + n, sizeof(text) - n, "d", entry.device);
     n += id_field(text + n, sizeof(text) - n, "sv", entry.subvendor);
     n += id_field(text + n, sizeof(text) - n, "sd", entry.subdevice);
-    n += class_field(text + n, sizeof(text) - n, "bc", (entry.class_code >> 16) & 0xff, (entry.class_mask >> 16) & 0xff);
+    n += class_field(
+        text + n, sizeof(text) - n, "bc", (entry.class_code >> 16) & 0xff, (entry.class_mask >> 16) & 0xff);
     n += class_field(text + n, sizeof(text) - n, "sc", (entry.class_code >> 8) & 0xff, (entry.class_mask >> 8) & 0xff);
     n += class_field(text + n, sizeof(text) - n, "i", entry.class_code & 0xff, entry.class_mask & 0xff);
     // As Linux's file2alias: a pattern that does not end in '*' gets one.
@@ -81,8 +82,8 @@ Result<void> pci_check_entry(const PciDeviceId& entry, const char* table, uint32
             : bad[0] == 'd'            ? entry.device
             : bad[3] == 'v'            ? entry.subvendor
                                        : entry.subdevice;
-        return diagnostic.fail(Error::EINVAL, "table %s, entry %u: %s 0x%x is neither 16 bits nor PCI_ANY_ID", table,
-            index, bad, value);
+        return diagnostic.fail(
+            Error::EINVAL, "table %s, entry %u: %s 0x%x is neither 16 bits nor PCI_ANY_ID", table, index, bad, value);
     }
     if (entry.class_mask > 0xffffff || entry.class_code > 0xffffff)
         return diagnostic.fail(Error::EINVAL, "table %s, entry %u: class 0x%x / class_mask 0x%x exceed 24 bits", table,
@@ -97,8 +98,8 @@ Result<void> pci_check_entry(const PciDeviceId& entry, const char* table, uint32
     if (entry.class_code & ~entry.class_mask)
         return diagnostic.fail(Error::EINVAL, "table %s, entry %u: class 0x%06x has bits outside class_mask 0x%06x",
             table, index, entry.class_code, entry.class_mask);
-    if (entry.vendor == 0 && entry.device == 0 && entry.subvendor == 0 && entry.subdevice == 0
-        && entry.class_mask == 0 && entry.driver_data == 0)
+    if (entry.vendor == 0 && entry.device == 0 && entry.subvendor == 0 && entry.subdevice == 0 && entry.class_mask == 0
+        && entry.driver_data == 0)
         return diagnostic.fail(Error::EINVAL,
             "table %s, entry %u: all zero (a table's count ends it; there is no terminating entry)", table, index);
     if (entry.vendor == kPciAnyId && entry.device == kPciAnyId && entry.subvendor == kPciAnyId

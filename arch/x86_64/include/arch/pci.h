@@ -38,7 +38,7 @@ struct IntxRoute {
     bool level_triggered;
     bool active_low;
 };
-bool pci_intx_route(uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route,
-    const char*& why);
+bool pci_intx_route(
+    uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route, const char*& why);
 
 } // namespace keel::arch
