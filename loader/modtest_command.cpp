@@ -4,6 +4,7 @@
 // tests use it for "1,000 load/unload cycles leave free pages exactly at
 // the baseline"; scripts/bench for load latency.
 #include "console/console.h"
+#include "device/resources.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "loader/internal.h"
@@ -104,8 +105,9 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
     if (cycle_once(name, parameters, load_us).is_error()) // warm-up: first-use allocations
         return 1;
     g_sample_count = 0;
-    size_t pages_before = pmm_stats().free_pages;
-    size_t heap_before = heap_stats().bytes_in_use;
+    LeakCounters before = leak_counters();
+    size_t pages_before = before.free_pages;
+    size_t heap_before = before.heap_bytes;
     uint64_t start = time::cycles();
     uint64_t done = 0;
     for (; done < count; done++) {
@@ -113,13 +115,18 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
             break;
     }
     uint64_t total_us = elapsed_us(start);
-    size_t pages_after = pmm_stats().free_pages;
-    size_t heap_after = heap_stats().bytes_in_use;
-    bool ok = done == count && pages_after == pages_before && heap_after == heap_before;
+    LeakCounters after = leak_counters();
+    size_t pages_after = after.free_pages;
+    size_t heap_after = after.heap_bytes;
+    // Everything else a module could leave behind: vmalloc areas, devices,
+    // drivers, bindings' resources, interrupt vectors, DMA memory, work.
+    char leaks[400];
+    bool others_equal = describe_leaks(before, after, leaks, sizeof(leaks));
+    bool ok = done == count && pages_after == pages_before && heap_after == heap_before && others_equal;
     console_print("modtest: %llu cycles of %s in %llu us (%llu us each): free pages %zu -> %zu, heap bytes %zu -> "
-                  "%zu: %s\n",
+                  "%zu: %s%s%s\n",
         (unsigned long long)done, name, (unsigned long long)total_us, (unsigned long long)(done ? total_us / done : 0),
-        pages_before, pages_after, heap_before, heap_after, ok ? "PASS" : "FAIL");
+        pages_before, pages_after, heap_before, heap_after, ok ? "PASS" : "FAIL", others_equal ? "" : ": ", leaks);
     size_t samples = g_sample_count;
     console_print("modtest: median us: read %llu verify %llu parse %llu map %llu relocate %llu init %llu total %llu "
                   "unload %llu\n",

@@ -26,8 +26,16 @@ def parse_arguments(argv):
                         help="start with the CPU stopped and wait for GDB (attach with scripts/gdb)")
     parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
                         help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
+    parser.add_argument("--disk", action="append", default=[], metavar="IMAGE[,ro]",
+                        help="a raw disk image as a virtio-blk-pci disk (',ro': read-only); repeatable")
+    parser.add_argument("--device", action="append", default=[], metavar="QEMU-DEVICE",
+                        help="a QEMU device, e.g. edu or virtio-rng-pci (passed to -device); repeatable")
     parser.add_argument("--kernel", default=machine.KERNEL, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    try:
+        machine.hardware_options(options.disk, options.device)
+    except ValueError as error:
+        parser.error(str(error))
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
@@ -46,7 +54,7 @@ def qemu_extra(options):
 
 def interactive(options, cmdline):
     command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
-                                   extra=qemu_extra(options))
+                                   extra=qemu_extra(options), disks=options.disk, devices=options.device)
     print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
     process = subprocess.run(command)
     # No captured output here: trust the debug-exit encoding alone.
@@ -61,7 +69,8 @@ def scripted(options, cmdline):
 
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
-                         kernel=options.kernel, echo=echo, extra=qemu_extra(options))
+                         kernel=options.kernel, echo=echo, extra=qemu_extra(options), disks=options.disk,
+                         devices=options.device)
     vm.start()
     try:
         deadline_left = options.timeout

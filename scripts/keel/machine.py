@@ -33,7 +33,29 @@ class Timeout(Exception):
     pass
 
 
-def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=()):
+def hardware_options(disks=(), devices=()):
+    """QEMU options for extra hardware: each disk "IMAGE[,ro]" a raw
+    virtio-blk-pci disk (read-only with ",ro"), each device a QEMU -device
+    specification ("edu", "virtio-rng-pci", "edu,dma_mask=0xffffffff")."""
+    options = []
+    for index, disk in enumerate(disks):
+        image, _, flags = disk.partition(",")
+        if flags not in ("", "ro"):
+            raise ValueError(f"--disk {disk}: the only flag is ',ro'")
+        if not os.path.isfile(image):
+            raise ValueError(f"--disk {disk}: no such file")
+        readonly = ",readonly=on" if flags == "ro" else ""
+        options += ["-drive", f"file={image},if=none,id=disk{index},format=raw{readonly}",
+                    "-device", f"virtio-blk-pci,drive=disk{index}"]
+    for device in devices:
+        if not device or device.startswith("-"):
+            raise ValueError(f"--device {device!r}: expected a QEMU device such as edu or virtio-rng-pci")
+        options += ["-device", device]
+    return options
+
+
+def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=(), disks=(),
+                 devices=()):
     command = [
         "qemu-system-x86_64",
         "-machine", "q35",
@@ -49,6 +71,7 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
         initrd = INITRAMFS if os.path.exists(INITRAMFS) else None
     if initrd is not None:
         command += ["-initrd", initrd]
+    command += hardware_options(disks, devices)
     if interactive:
         command += ["-nographic"]
     else:
@@ -83,10 +106,12 @@ def decode_status(returncode, output):
 class Machine:
     """A booted kernel with its console on pipes."""
 
-    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None):
+    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
+                 disks=(), devices=()):
         # gdb_port: wait for GDB on that port before running (gdb_options).
+        # disks, devices: extra hardware (hardware_options).
         extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
-        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra)
+        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, disks, devices)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far
         self.cursor = 0                 # expect() matches after this offset

@@ -33,6 +33,7 @@
 // After the C and C++ library headers: lib/errno.h takes the E* macros away.
 #include "lib/crypto/endorsement.h"
 #include "lib/crypto/module_signature.h"
+#include "lib/devtable/device_table.h"
 #include "lib/elf/module_image.h"
 #include "lib/kabi/module_check.h"
 
@@ -75,6 +76,7 @@ struct ModuleInfo {
     std::vector<std::string> needed;
     std::vector<Import> imports;
     std::vector<std::string> exports; // "name@node 0xHASH" from .keel_exports
+    std::vector<std::string> aliases; // one per entry of the match tables (Linux's format)
 };
 
 ModuleInfo read_module(const std::string& path, const uint8_t* image, size_t size)
@@ -90,6 +92,18 @@ ModuleInfo read_module(const std::string& path, const uint8_t* image, size_t siz
         info.modinfo.emplace_back(std::string(entry.key, entry.key_length), entry.value);
     });
     module.for_each_needed([&](const char* needed) { info.needed.push_back(needed); });
+    if (module.device_table()) {
+        Diagnostic ignored;
+        (void)devtable::for_each_table(
+            module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
+                for (uint32_t i = 0; i < table.entry_count; i++) {
+                    char alias[devtable::kAliasCapacity];
+                    devtable::entry_alias(table, i, alias, sizeof(alias));
+                    info.aliases.push_back(alias);
+                }
+                return true;
+            });
+    }
     for (size_t i = 0; i < module.export_hash_count(); i++) {
         ModuleImage::KabiEntry entry = module.export_hash_entry(i);
         info.exports.push_back(std::string(entry.name) + "@" + entry.node + " " + hex64(entry.hash));
@@ -165,6 +179,8 @@ void print_modinfo(
         }
         print_field(key + ":", value);
     }
+    for (const std::string& alias : info.aliases)
+        print_field("alias:", alias);
     std::string depends;
     for (const std::string& needed : info.needed)
         if (needed != "libkeel.so")

@@ -49,6 +49,9 @@
 #include "tool.h"
 
 // After the C and C++ library headers: lib/errno.h takes the E* macros away.
+#include "lib/devtable/device_table.h"
+
+// After the C and C++ library headers: lib/errno.h takes the E* macros away.
 #include "lib/elf/module_image.h"
 
 using namespace keel::tools;
@@ -193,6 +196,32 @@ public:
             + " (local: *;) and the loader would not find " + (hidden.size() == 1 ? "it" : "them")
             + ". List keel_module_init; keel_module_exit; keel_param_*; under global: in the first node of the "
               "version script (keel-abi version-script writes them)");
+    }
+
+    // The driver match tables (KEEL_DEVICE_TABLE), checked with the parser
+    // the loader and the core use: a malformed table fails the build here
+    // rather than the autoload at boot. The driver points at the tables, so
+    // they must be loaded and read-only.
+    void check_device_table() const
+    {
+        const std::vector<Shdr>& sections = m_elf.sections();
+        for (size_t index = 0; index < sections.size(); ++index) {
+            if (sections[index].sh_type == SHT_NULL || m_elf.section_name(index) != keel::devtable::kSectionName)
+                continue;
+            const Shdr& section = sections[index];
+            std::string where
+                = m_elf.path() + ": section " + std::to_string(index) + " (" + m_elf.section_name(index) + ")";
+            if (section.sh_type != SHT_PROGBITS || !(section.sh_flags & SHF_ALLOC) || (section.sh_flags & SHF_WRITE))
+                fail(where + ": sh_type " + std::to_string(section.sh_type) + ", sh_flags " + hex(section.sh_flags)
+                    + ": expected read-only allocated PROGBITS (declare tables with KEEL_DEVICE_TABLE)");
+            if (section.sh_offset > m_elf.size() || section.sh_size > m_elf.size() - section.sh_offset)
+                fail(where + ": lies outside the file");
+            keel::Diagnostic problem;
+            auto tables = keel::devtable::for_each_table(m_elf.data() + section.sh_offset, size_t(section.sh_size),
+                problem, [](const keel::devtable::Table&) { return true; });
+            if (tables.is_error())
+                fail(where + ": " + problem.message);
+        }
     }
 
     // name@node of every imported symbol, with the node its version names.
@@ -464,6 +493,7 @@ int main(int argc, char** argv)
         std::vector<uint8_t> bytes = read_file(input);
         Module module(input, bytes);
         module.check_entry_points();
+        module.check_device_table();
         auto imports = module.imports();
         std::vector<uint64_t> hashes;
         std::map<std::string, std::string> declarations;

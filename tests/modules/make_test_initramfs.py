@@ -80,6 +80,9 @@ def main():
     for name in ("spec", "gen-init-cpio", "kmod-sign", "key", "modules", "workdir", "output", "metadata"):
         parser.add_argument("--" + name, required=True)
     parser.add_argument("--extra", action="append", default=[])
+    # Driver modules: in /lib/modules (autoload indexes it), plus an
+    # unsigned copy in the work directory for the enforcement test.
+    parser.add_argument("--driver", action="append", default=[])
     options = parser.parse_args()
     sign_tool, key = options.kmod_sign, options.key
     work = options.workdir
@@ -216,6 +219,14 @@ def main():
     for item in options.extra:
         name, _, path = item.partition("=")
         files[name] = path
+    drivers = {}
+    meta["unsigned_drivers"] = {}
+    for item in options.driver:
+        name, _, path = item.partition("=")
+        drivers[name] = path
+        stripped = out(name.replace(".kmod", "-unsigned.kmod"))
+        unsigned(sign_tool, path, stripped)
+        meta["unsigned_drivers"][name] = os.path.abspath(stripped)
 
     spec = os.path.join(work, "test.spec")
     with open(options.spec) as f:
@@ -224,6 +235,8 @@ def main():
     for name, path in sorted(files.items()):
         target = f"/lib/modules/{name}" if name.startswith("cycle_") else f"/lib/test/{name}"
         lines.append(f"file {target} {os.path.abspath(path)} 0644 0 0")
+    for name, path in sorted(drivers.items()):
+        lines.append(f"file /lib/modules/{name} {os.path.abspath(path)} 0644 0 0")
     with open(spec, "w") as f:
         f.write("\n".join(lines) + "\n")
     run([options.gen_init_cpio, "-o", options.output, spec])
