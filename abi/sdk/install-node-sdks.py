@@ -75,7 +75,7 @@ def main():
                    "rust-sys": os.path.join(out, "keel_sys.rs")}
         for kind, path in outputs.items():
             run([sys.executable, keel_abi, kind, "--description", description, "--node-limit", node, "--output", path])
-        for header in ("module.h", "keel.hpp"):
+        for header in ("module.h", "device.h", "keel.hpp"):
             shutil.copy(os.path.join(root, "abi", "include", "keel", header), include)
         run([clang, "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
              f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",

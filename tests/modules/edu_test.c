@@ -66,9 +66,9 @@ KEEL_DEVICE_TABLE(pci, edu_ids, KEEL_PCI_DEVICE(0x1234, 0x11e8));
 struct edu {
     keel_device* device;
     keel_mmio* registers;
-    uint32_t interrupts;      /* claimed, counted by the handler */
-    uint32_t pending;         /* interrupt status bits seen, not yet consumed */
-    keel_spinlock lock;       /* pending */
+    uint32_t interrupts; /* claimed, counted by the handler */
+    uint32_t pending;    /* interrupt status bits seen, not yet consumed */
+    keel_spinlock lock;  /* pending */
     volatile int timer_fired;
 };
 
@@ -241,8 +241,8 @@ static int edu_probe(keel_device* device, const void* id)
 #else
     const char* kind = keel_pci_irq_type(device) == KEEL_PCI_IRQ_MSI ? "MSI" : "INTx";
     keel_logf(KEEL_LOG_INFO, EDU_NAME ": %s: id %#x, 10! = %u, DMA round trip %s, %u %s interrupt(s), timer ok",
-        keel_device_name(device), identification, factorial, keel_param_transfers ? "ok" : "skipped",
-        edu->interrupts, kind);
+        keel_device_name(device), identification, factorial, keel_param_transfers ? "ok" : "skipped", edu->interrupts,
+        kind);
     return 0;
 #endif
 }

@@ -370,6 +370,122 @@ protected:
     Handle* m_handle = nullptr;
 };
 
+// ---------------------------------------------------------------- devices
+//
+// With an SDK that has KABI_DEVICE_1.0 (an older node's SDK has not).
+// Owners of a binding's resources (docs/devices.md). The core releases
+// whatever a binding still holds once remove() returns or probe fails, so
+// these must be gone by then: keep them in the per-device state that
+// remove() destroys, or on probe's stack.
+
+// Device registers: the bounded accessors of keel/device.h.
+} // namespace keel::sdk
+
+#ifdef KEEL_NODE_DEVICE_1_0
+#include <keel/device.h>
+
+namespace keel::sdk {
+
+class Mmio : public UniqueHandle<keel_mmio, keel_mmio_unmap> {
+public:
+    Mmio() = default;
+    // `length` 0: to the end of the region.
+    static Result<Mmio> map(keel_device* device, uint32_t region, uint64_t offset = 0, uint64_t length = 0)
+    {
+        keel_mmio* handle = nullptr;
+        TRY(check(keel_mmio_map(device, region, offset, length, &handle)));
+        return Mmio(handle);
+    }
+    uint64_t length() const { return m_handle->length; }
+    uint8_t read8(uint64_t offset) const { return keel_mmio_read8(m_handle, offset); }
+    uint16_t read16(uint64_t offset) const { return keel_mmio_read16(m_handle, offset); }
+    uint32_t read32(uint64_t offset) const { return keel_mmio_read32(m_handle, offset); }
+    uint64_t read64(uint64_t offset) const { return keel_mmio_read64(m_handle, offset); }
+    void write8(uint64_t offset, uint8_t value) const { keel_mmio_write8(m_handle, offset, value); }
+    void write16(uint64_t offset, uint16_t value) const { keel_mmio_write16(m_handle, offset, value); }
+    void write32(uint64_t offset, uint32_t value) const { keel_mmio_write32(m_handle, offset, value); }
+    void write64(uint64_t offset, uint64_t value) const { keel_mmio_write64(m_handle, offset, value); }
+
+private:
+    explicit Mmio(keel_mmio* handle)
+        : UniqueHandle(handle)
+    {
+    }
+};
+
+// An interrupt handler; freeing it waits for a running call to return.
+class Irq : public UniqueHandle<keel_irq, keel_irq_free> {
+public:
+    Irq() = default;
+    static Result<Irq> request(keel_device* device, uint32_t index, keel_irq_handler_fn handler, void* arg)
+    {
+        keel_irq* handle = nullptr;
+        TRY(check(keel_irq_request(device, index, handler, arg, 0, &handle)));
+        return Irq(handle);
+    }
+    // `object.handle_irq()` returns whether the interrupt was its device's.
+    template<typename T> static Result<Irq> request(keel_device* device, uint32_t index, T& object)
+    {
+        return request(device, index, [](void* arg) -> int32_t {
+            return static_cast<T*>(arg)->handle_irq() ? KEEL_IRQ_HANDLED : KEEL_IRQ_NONE;
+        }, &object);
+    }
+
+private:
+    explicit Irq(keel_irq* handle)
+        : UniqueHandle(handle)
+    {
+    }
+};
+
+// Coherent DMA memory: contiguous, zeroed, within the device's mask.
+class DmaBuffer : public UniqueHandle<keel_dma_buffer, keel_dma_free_coherent> {
+public:
+    DmaBuffer() = default;
+    static Result<DmaBuffer> allocate(keel_device* device, uint64_t size)
+    {
+        keel_dma_buffer* handle = nullptr;
+        TRY(check(keel_dma_alloc_coherent(device, size, &handle)));
+        return DmaBuffer(handle);
+    }
+    template<typename T = uint8_t> T* cpu() const { return static_cast<T*>(m_handle->cpu); }
+    uint64_t dma() const { return m_handle->dma; }
+    uint64_t size() const { return m_handle->size; }
+
+private:
+    explicit DmaBuffer(keel_dma_buffer* handle)
+        : UniqueHandle(handle)
+    {
+    }
+};
+
+// A streaming mapping of driver memory for one transfer; unmapping makes
+// what the device wrote visible at the CPU address.
+class DmaMapping : public UniqueHandle<keel_dma_mapping, keel_dma_unmap> {
+public:
+    DmaMapping() = default;
+    static Result<DmaMapping> map(keel_device* device, void* cpu, uint64_t size, uint32_t direction)
+    {
+        keel_dma_mapping* handle = nullptr;
+        TRY(check(keel_dma_map(device, cpu, size, direction, &handle)));
+        return DmaMapping(handle);
+    }
+    uint64_t dma() const { return m_handle->dma; }
+    void sync_for_cpu() const { keel_dma_sync_for_cpu(m_handle); }
+    void sync_for_device() const { keel_dma_sync_for_device(m_handle); }
+
+private:
+    explicit DmaMapping(keel_dma_mapping* handle)
+        : UniqueHandle(handle)
+    {
+    }
+};
+
+} // namespace keel::sdk
+#endif // KEEL_NODE_DEVICE_1_0
+
+namespace keel::sdk {
+
 // ---------------------------------------------------------------- sync
 
 // A keel_mutex and nothing else; Mutex<T> below is what module code uses.
