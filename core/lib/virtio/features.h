@@ -29,6 +29,7 @@
 
 #include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
+#include "lib/base/utility.h"
 #include "lib/virtio/virtio.h"
 
 namespace keel::virtio {
@@ -137,8 +138,9 @@ template<typename ReadFields>
 Result<void> read_config(const DeviceAccess& access, ReadFields&& read_fields, Diagnostic* diagnostic,
     unsigned attempts = kConfigReadAttempts)
 {
+    using Callable = RemoveReferenceT<ReadFields>;
     return read_config(
-        access, [](void* context) { (*static_cast<ReadFields*>(context))(); }, &read_fields, diagnostic, attempts);
+        access, [](void* context) { (*static_cast<Callable*>(context))(); }, &read_fields, diagnostic, attempts);
 }
 
 } // namespace keel::virtio
