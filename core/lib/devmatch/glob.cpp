@@ -1,0 +1,91 @@
+#include "lib/devmatch/glob.h"
+
+namespace keel::devmatch {
+
+namespace {
+
+// Whether the one-character element of the pattern at `p` matches `c`;
+// sets `next` to the element after it. `p` is not '*' and not at the end.
+bool element_matches(const char* p, char c, const char*& next)
+{
+    if (*p == '?') {
+        next = p + 1;
+        return true;
+    }
+    if (*p == '\\') {
+        // A "\" ending the pattern matches nothing, as in glibc.
+        next = p[1] ? p + 2 : p + 1;
+        return p[1] != '\0' && p[1] == c;
+    }
+    if (*p == '[') {
+        const char* q = p + 1;
+        bool negate = *q == '!' || *q == '^';
+        if (negate)
+            ++q;
+        bool matched = false;
+        bool first = true;
+        while (*q != '\0' && (*q != ']' || first)) {
+            first = false;
+            char low = *q;
+            if (low == '\\' && q[1] != '\0')
+                low = *++q;
+            ++q;
+            char high = low;
+            if (*q == '-' && q[1] != '\0' && q[1] != ']') {
+                high = q[1];
+                if (high == '\\' && q[2] != '\0') {
+                    high = q[2];
+                    ++q;
+                }
+                q += 2;
+            }
+            auto u = static_cast<unsigned char>(c);
+            if (static_cast<unsigned char>(low) <= u && u <= static_cast<unsigned char>(high))
+                matched = true;
+        }
+        if (*q == ']') {
+            next = q + 1;
+            return matched != negate;
+        }
+        // No closing bracket: the "[" is an ordinary character.
+    }
+    next = p + 1;
+    return *p == c;
+}
+
+} // namespace
+
+bool glob_match(const char* pattern, const char* text)
+{
+    const char* p = pattern;
+    const char* t = text;
+    // Where to resume after the last "*": the pattern after it, and the
+    // text position it has swallowed up to.
+    const char* star_pattern = nullptr;
+    const char* star_text = nullptr;
+    while (*t != '\0') {
+        if (*p == '*') {
+            while (*p == '*')
+                ++p;
+            star_pattern = p;
+            star_text = t;
+            continue;
+        }
+        const char* next;
+        if (*p != '\0' && element_matches(p, *t, next)) {
+            p = next;
+            ++t;
+            continue;
+        }
+        if (!star_pattern)
+            return false;
+        // Let the last "*" swallow one more character and retry.
+        p = star_pattern;
+        t = ++star_text;
+    }
+    while (*p == '*')
+        ++p;
+    return *p == '\0';
+}
+
+} // namespace keel::devmatch
