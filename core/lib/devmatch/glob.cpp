@@ -22,32 +22,41 @@ bool element_matches(const char* p, char c, const char*& next)
         bool negate = *q == '!' || *q == '^';
         if (negate)
             ++q;
+        auto u = static_cast<unsigned char>(c);
         bool matched = false;
-        bool first = true;
-        while (*q != '\0' && (*q != ']' || first)) {
-            first = false;
+        for (bool first = true;; first = false) {
             char low = *q;
-            if (low == '\\' && q[1] != '\0')
-                low = *++q;
-            ++q;
-            char high = low;
-            if (*q == '-' && q[1] != '\0' && q[1] != ']') {
-                high = q[1];
-                if (high == '\\' && q[2] != '\0') {
-                    high = q[2];
-                    ++q;
-                }
-                q += 2;
+            if (low == '\0')
+                break; // no closing bracket: the "[" is an ordinary character
+            if (low == ']' && !first) {
+                next = q + 1;
+                return matched != negate;
             }
-            auto u = static_cast<unsigned char>(c);
+            ++q;
+            if (low == '\\') {
+                // glibc: a "\" with nothing after it inside a set matches nothing.
+                if (*q == '\0') {
+                    next = q;
+                    return false;
+                }
+                low = *q++;
+            }
+            char high = low;
+            if (*q == '-' && q[1] != ']') {
+                const char* end = q + 1;
+                if (*end == '\\')
+                    ++end;
+                // glibc: a range without its end matches nothing.
+                if (*end == '\0') {
+                    next = end;
+                    return false;
+                }
+                high = *end;
+                q = end + 1;
+            }
             if (static_cast<unsigned char>(low) <= u && u <= static_cast<unsigned char>(high))
                 matched = true;
         }
-        if (*q == ']') {
-            next = q + 1;
-            return matched != negate;
-        }
-        // No closing bracket: the "[" is an ordinary character.
     }
     next = p + 1;
     return *p == c;

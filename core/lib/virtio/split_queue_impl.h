@@ -401,6 +401,8 @@ template<typename Barriers> Result<void*> SplitQueueT<Barriers>::detach_unused()
             return token;
         }
     }
+    // The next round starts from the beginning again.
+    m_detach_cursor = 0;
     return Err(Error::ENODATA);
 }
 
