@@ -49,6 +49,7 @@ void LineEditor::insert(char c)
 {
     if (m_length == kMaxLine) {
         emit("\a", 1);
+        m_overflow = true;
         return;
     }
     memmove(m_buffer + m_cursor + 1, m_buffer + m_cursor, m_length - m_cursor);
@@ -71,6 +72,8 @@ void LineEditor::erase_before_cursor(size_t count)
     memmove(m_buffer + start, m_buffer + start + count, m_length - start - count);
     m_length -= count;
     m_buffer[m_length] = '\0';
+    if (m_length == 0)
+        m_overflow = false;
     redraw_from(start, count);
 }
 
@@ -83,6 +86,7 @@ void LineEditor::replace_line(const char* text)
     m_buffer[length] = '\0';
     m_length = length;
     m_cursor = length;
+    m_overflow = false;
     emit(m_buffer, length);
     size_t extra = old_length > length ? old_length - length : 0;
     for (size_t i = 0; i < extra; i++)
@@ -94,6 +98,14 @@ void LineEditor::replace_line(const char* text)
 LineEditor::Event LineEditor::finish()
 {
     emit("\r\n", 2);
+    if (m_overflow) {
+        m_overflow = false;
+        m_length = m_cursor = 0;
+        m_buffer[0] = '\0';
+        m_done[0] = '\0';
+        m_history_browse = 0;
+        return Event::TooLong;
+    }
     memcpy(m_done, m_buffer, m_length + 1);
     if (m_length > 0) {
         size_t newest = (m_history_next + kHistory - 1) % kHistory;
@@ -120,12 +132,15 @@ void LineEditor::history_step(int direction)
         target--;
     else
         return;
-    if (m_history_browse == 0)
+    if (m_history_browse == 0) {
         memcpy(m_saved, m_buffer, m_length + 1);
+        m_saved_overflow = m_overflow;
+    }
     m_history_browse = target;
-    if (target == 0)
+    if (target == 0) {
         replace_line(m_saved);
-    else
+        m_overflow = m_saved_overflow; // the line being typed is still cut
+    } else
         replace_line(m_history[(m_history_next + kHistory - target) % kHistory]);
 }
 
@@ -223,6 +238,7 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
     }
     case 0x03: // Ctrl-C
         emit("^C\r\n", 4);
+        m_overflow = false;
         m_length = m_cursor = 0;
         m_buffer[0] = '\0';
         m_history_browse = 0;

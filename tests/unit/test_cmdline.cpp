@@ -135,15 +135,54 @@ TEST_CASE("cmdline: -- separates init's arguments", "[cmdline]")
     CHECK(not_dashes.params.size() == 2);
 }
 
-TEST_CASE("cmdline: split_init_args", "[cmdline]")
+TEST_CASE("cmdline: split_words", "[cmdline]")
 {
     char line[] = "  single  \"hello world\" a=b  -- ";
-    const char* words[3];
-    CHECK(keel::split_init_args(line, words, 3) == 4);
+    const char* words[5] = { "x", "x", "x", "x", "x" };
+    auto count = keel::split_words(line, words, 5);
+    REQUIRE(count.is_ok());
+    CHECK(count.value() == 4);
     CHECK(std::string(words[0]) == "single");
     CHECK(std::string(words[1]) == "hello world");
     CHECK(std::string(words[2]) == "a=b");
-    CHECK(keel::split_init_args(nullptr, words, 3) == 0);
+    CHECK(std::string(words[3]) == "--");
+    CHECK(words[4] == nullptr);
+
+    auto none = keel::split_words(nullptr, words, 5);
+    REQUIRE(none.is_ok());
+    CHECK(none.value() == 0);
+    CHECK(words[0] == nullptr);
+    char blank[] = "   ";
+    CHECK(keel::split_words(blank, words, 1).value() == 0);
+}
+
+TEST_CASE("cmdline: split_words refuses more words than fit, writing nothing past them", "[cmdline]")
+{
+    // The console once took the word count of a 34-word line as the
+    // number of arguments it had stored in an array of 33.
+    for (size_t words_in_line = 0; words_in_line < 40; ++words_in_line) {
+        std::string text;
+        for (size_t i = 0; i < words_in_line; ++i)
+            text += " a";
+        for (size_t capacity = 0; capacity < 40; ++capacity) {
+            std::vector<char> line(text.begin(), text.end());
+            line.push_back('\0');
+            const char* sentinel = "sentinel";
+            std::vector<const char*> words(capacity + 2, sentinel);
+            auto count = keel::split_words(line.data(), words.data(), capacity);
+            if (words_in_line + 1 <= capacity) {
+                REQUIRE(count.is_ok());
+                CHECK(count.value() == words_in_line);
+                CHECK(words[words_in_line] == nullptr);
+            } else {
+                REQUIRE(count.is_error());
+                CHECK(count.error() == keel::Error::E2BIG);
+            }
+            // Nothing past `capacity` is written.
+            CHECK(words[capacity] == sentinel);
+            CHECK(words[capacity + 1] == sentinel);
+        }
+    }
 }
 
 TEST_CASE("cmdline: param_name_equal", "[cmdline]")

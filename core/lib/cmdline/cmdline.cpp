@@ -197,19 +197,20 @@ bool CmdlineParser::next(CmdlineParam& out)
     return true;
 }
 
-size_t split_init_args(char* args, const char** words, size_t max_words)
+Result<size_t> split_words(char* line, const char** words, size_t capacity)
 {
-    if (!args)
-        return 0;
-    char* cursor = skip_spaces(args);
+    if (capacity == 0)
+        return Err(Error::E2BIG);
     size_t count = 0;
-    while (*cursor) {
+    char* cursor = line ? skip_spaces(line) : nullptr;
+    while (cursor && *cursor) {
+        if (count == capacity - 1)
+            return Err(Error::E2BIG);
         Token token;
         next_token(cursor, token, false);
-        if (count < max_words)
-            words[count] = token.key;
-        ++count;
+        words[count++] = token.key;
     }
+    words[count] = nullptr;
     return count;
 }
 

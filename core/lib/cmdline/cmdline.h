@@ -51,10 +51,13 @@ private:
     bool m_saw_unterminated_quote = false;
 };
 
-// Splits init's arguments (what followed `--`) into words in place, with the
-// same quoting rules but no '=' splitting. Stores at most `max_words`
-// pointers and returns how many words there were.
-size_t split_init_args(char* args, const char** words, size_t max_words);
+// Splits a line into words in place, argv-style, with the command line's
+// quoting rules but no '=' splitting: init's arguments (what followed `--`)
+// and console lines. `words` has room for `capacity` pointers: the words
+// and a terminating nullptr. Returns the number of words, or E2BIG when
+// they do not all fit with the terminator (nothing past `capacity` is
+// written, and the caller must not use the words then).
+Result<size_t> split_words(char* line, const char** words, size_t capacity);
 
 // Linux's parameq: equal names, where '-' and '_' match each other.
 bool param_name_equal(const char* a, const char* b);
