@@ -194,6 +194,10 @@ def malformed_modules_are_refused_precisely():
         out = refused(vm, "/lib/test/bad-hash.kmod", "disagrees about the version of symbol keel_logf@KABI_CORE_1.0")
         check(re.search(r"module has hash 0x[0-9a-f]{16}, core has 0x[0-9a-f]{16}", out), f"both hashes: {out}", vm)
         refused(vm, "/no/such/file.kmod", "no such file", "ENOENT")
+        # DT_NEEDED "/lib/test/dep", and a module there: refused by name,
+        # that file never loaded.
+        out = refused(vm, "/lib/test/bad-needed-path.kmod", "DT_NEEDED '/lib/test/dep'", "module name", "ENOEXEC")
+        check("hello: loaded" not in out, f"a dependency path was loaded: {out}", vm)
         refused(vm, "hello_cpp fail=1", "keel_module_init failed with -19", "ENODEV")
         check(lsmod_names(vm) == [], "a refused module stayed loaded", vm)
         check(free_pages(vm) == baseline, "refused loads leaked memory", vm)
