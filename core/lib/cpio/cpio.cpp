@@ -505,7 +505,12 @@ Result<CpioEntry> CpioReader::next()
     return entry;
 }
 
-Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, char* message, size_t message_size)
+namespace {
+
+// cpio_find and cpio_find_before_damage: with `damaged` null, damage
+// anywhere fails the search; otherwise the entries before it count.
+Result<CpioEntry> find_entry(
+    const void* data, size_t size, const char* path, bool* damaged, char* message, size_t message_size)
 {
     if (!path)
         return Err(Error::EINVAL);
@@ -525,7 +530,10 @@ Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, cha
             have = true;
         }
     }
-    TRY(reader.status());
+    if (damaged)
+        *damaged = reader.failed();
+    if (!damaged || !have)
+        TRY(reader.status());
     if (!have) {
         if (message_size > 0)
             format(message, message_size, "%s not found in the initramfs (%zu entries)", Quoted(path, length).text,
@@ -533,7 +541,9 @@ Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, cha
         return Err(Error::ENOENT);
     }
 
-    // A hard link's contents usually travel with the last link of its group.
+    // A hard link's contents usually travel with the last link of its
+    // group (gen_init_cpio gives the others c_filesize 0). In a damaged
+    // archive, only the links before the damage are seen.
     if (found.is_regular() && found.nlink >= 2) {
         CpioReader group(data, size);
         group.disable_links();
@@ -549,6 +559,19 @@ Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, cha
         }
     }
     return found;
+}
+
+} // namespace
+
+Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, char* message, size_t message_size)
+{
+    return find_entry(data, size, path, nullptr, message, message_size);
+}
+
+Result<CpioEntry> cpio_find_before_damage(
+    const void* data, size_t size, const char* path, bool& damaged, char* message, size_t message_size)
+{
+    return find_entry(data, size, path, &damaged, message, message_size);
 }
 
 } // namespace keel
