@@ -106,7 +106,8 @@ void report_initramfs(const BootInfo& boot)
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
     mount_root_filesystem(g_boot_info);
-    load_boot_modules(kernel_params().modules_load);
+    for (size_t i = 0; i < kernel_params().modules_load.count; i++)
+        load_boot_modules(kernel_params().modules_load.values[i]);
     run_boot_test_hooks();
     log_boot_stages();
     console_start();

@@ -2,6 +2,8 @@
 
 #include "boot/initramfs.h"
 #include "boot/params.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/cpio/cpio.h"
 #include "loader/loader.h"
 #include "log/log.h"
@@ -29,6 +31,43 @@ bool load_early_module(const char* name)
 }
 
 void report_skipped(void*, const char* message) { log_warn("initramfs: %s; skipped", message); }
+
+bool has_size_option(const char* options)
+{
+    for (const char* item = options; item;) {
+        if (strncmp(item, "size=", 5) == 0)
+            return true;
+        item = strchr(item, ',');
+        if (item)
+            item++;
+    }
+    return false;
+}
+
+// The root tmpfs is limited as Linux limits every tmpfs, to half of RAM,
+// so that what users write there cannot take the memory the kernel needs
+// to run (and to let them remove it again). initramfs_options= (Linux's
+// name) gives the mount options, size= included.
+Result<void> mount_root_tmpfs()
+{
+    static char options[256];
+    uint64_t half = uint64_t(pmm_stats().total_pages) / 2 * 4096;
+    const char* given = kernel_params().initramfs_options;
+    if (given && has_size_option(given)) {
+        format(options, sizeof(options), "%s", given);
+    } else if (given) {
+        format(options, sizeof(options), "size=%llu,%s", (unsigned long long)half, given);
+    } else {
+        format(options, sizeof(options), "size=%llu", (unsigned long long)half);
+    }
+    auto result = vfs_mount_root("tmpfs", "rootfs", options);
+    if (result.is_ok() || !given)
+        return result;
+    log_err("vfs: the root tmpfs refused initramfs_options=%s (%s); mounted with the default size", given,
+        error_name(result.error()));
+    format(options, sizeof(options), "size=%llu", (unsigned long long)half);
+    return vfs_mount_root("tmpfs", "rootfs", options);
+}
 
 void unpack_initramfs(const BootInfo& boot)
 {
@@ -74,7 +113,7 @@ void mount_root_filesystem(const BootInfo& boot)
     }
     if (!have_tmpfs) {
         log_err("vfs: no tmpfs: %s", nullfs_root ? "the root stays the empty nullfs" : "no root filesystem");
-    } else if (auto result = vfs_mount_root("tmpfs", "rootfs", nullptr); result.is_error()) {
+    } else if (auto result = mount_root_tmpfs(); result.is_error()) {
         log_err("vfs: cannot mount the root tmpfs: %s", error_name(result.error()));
         have_tmpfs = false;
     }
