@@ -44,6 +44,7 @@ private:
     Event finish();
     void history_step(int direction);
     void complete();
+    void run_escape_sequence(char final, unsigned parameter);
 
     Output m_output;
     void* m_context;
@@ -66,8 +67,9 @@ private:
     char m_saved[kMaxLine + 1] = {}; // the new line while browsing the history
     bool m_saved_overflow = false;
 
-    enum class Escape { None, Esc, Bracket, Tilde } m_escape = Escape::None;
-    char m_escape_digit = 0;
+    enum class Escape { None, Esc, Sequence } m_escape = Escape::None;
+    unsigned m_escape_parameter = 0;
+    unsigned m_escape_parameter_digits = 0;
     bool m_last_was_cr = false;
 };
 
