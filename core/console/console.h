@@ -60,4 +60,9 @@ int console_execute(char* line);
 // Wait for a byte from the console input (the serial IRQ feeds it).
 int console_read_byte();
 
+// Has Ctrl-C been typed since the command started? Consumes the input up
+// to and including it. Commands that can run for long (cat of a large
+// file, vfsbench) check it and stop.
+bool console_interrupted();
+
 } // namespace keel

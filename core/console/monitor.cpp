@@ -116,6 +116,18 @@ int console_read_byte()
     return byte;
 }
 
+bool console_interrupted()
+{
+    InterruptDisabler no_interrupts;
+    for (size_t at = g_input_tail; at != g_input_head; at = (at + 1) % kInputSize) {
+        if (g_input[at] == 0x03) {
+            g_input_tail = (at + 1) % kInputSize;
+            return true;
+        }
+    }
+    return false;
+}
+
 void console_start()
 {
     arch::irq_attach_isa(arch::kSerialIrq, serial_interrupt);

@@ -29,6 +29,14 @@ VfsContext* console_vfs_context()
     return g_console_context;
 }
 
+void console_vfs_context_reset()
+{
+    if (g_console_context)
+        vfs_context_release(g_console_context);
+    g_console_context = nullptr;
+    g_clone_failed = false;
+}
+
 VfsContext* console_vfs_context_or_complain(const char* command)
 {
     VfsContext* context = console_vfs_context();

@@ -11,6 +11,9 @@ namespace keel {
 
 // nullptr when there is no root filesystem.
 VfsContext* console_vfs_context();
+// Drops the console's context: the next command clones the kernel's
+// afresh. For tests that take the VFS down and build it again.
+void console_vfs_context_reset();
 
 // strerror(): "No such file or directory" for ENOENT.
 const char* vfs_error_text(Error error);

@@ -186,6 +186,11 @@ int cat_command(int argc, char** argv)
             continue;
         }
         for (;;) {
+            if (console_interrupted()) {
+                console_print("cat: interrupted\n");
+                vfs_close(file.value());
+                return 130; // a shell's status for Ctrl-C
+            }
             auto done = vfs_read(*file.value(), buffer, sizeof(buffer));
             if (done.is_error()) {
                 status = console_vfs_failure("cat", "cannot read", argv[i], done.error());
