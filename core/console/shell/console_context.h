@@ -22,4 +22,8 @@ int console_vfs_failure(const char* command, const char* what, const char* path,
 // The console context, or a message and nullptr.
 VfsContext* console_vfs_context_or_complain(const char* command);
 
+// SIZE as coreutils reads it: a number with an optional K, M, G, T
+// (powers of 1024, also KiB...) or KB, MB, GB, TB (powers of 1000).
+bool parse_console_size(const char* text, uint64_t& size);
+
 } // namespace keel
