@@ -32,10 +32,11 @@ bool load_early_module(const char* name)
 
 void report_skipped(void*, const char* message) { log_warn("initramfs: %s; skipped", message); }
 
-bool has_size_option(const char* options)
+bool has_option(const char* options, const char* key)
 {
+    size_t length = strlen(key);
     for (const char* item = options; item;) {
-        if (strncmp(item, "size=", 5) == 0)
+        if (strncmp(item, key, length) == 0 && item[length] == '=')
             return true;
         item = strchr(item, ',');
         if (item)
@@ -44,28 +45,36 @@ bool has_size_option(const char* options)
     return false;
 }
 
-// The root tmpfs is limited as Linux limits every tmpfs, to half of RAM,
-// so that what users write there cannot take the memory the kernel needs
-// to run (and to let them remove it again). initramfs_options= (Linux's
-// name) gives the mount options, size= included.
+// The root tmpfs is limited as Linux limits every tmpfs: its data to half
+// of RAM and its inodes to half as many as RAM has pages, so that what
+// users put there cannot take the memory the kernel needs to run (or to
+// let them remove it again). initramfs_options= (Linux's name) gives the
+// mount options; the limits it does not set keep these defaults.
 Result<void> mount_root_tmpfs()
 {
-    static char options[256];
-    uint64_t half = uint64_t(pmm_stats().total_pages) / 2 * 4096;
+    static char options[320];
+    uint64_t pages = pmm_stats().total_pages;
     const char* given = kernel_params().initramfs_options;
-    if (given && has_size_option(given)) {
-        format(options, sizeof(options), "%s", given);
-    } else if (given) {
-        format(options, sizeof(options), "size=%llu,%s", (unsigned long long)half, given);
-    } else {
-        format(options, sizeof(options), "size=%llu", (unsigned long long)half);
-    }
+    auto compose = [&](const char* extra) {
+        size_t length = 0;
+        if (!extra || !has_option(extra, "size"))
+            length += format(
+                options + length, sizeof(options) - length, "size=%llu,", (unsigned long long)(pages / 2 * 4096));
+        if (!extra || !has_option(extra, "nr_inodes"))
+            length += format(
+                options + length, sizeof(options) - length, "nr_inodes=%llu,", (unsigned long long)(pages / 2));
+        if (extra)
+            format(options + length, sizeof(options) - length, "%s", extra);
+        else if (length > 0)
+            options[length - 1] = '\0'; // the last comma
+    };
+    compose(given);
     auto result = vfs_mount_root("tmpfs", "rootfs", options);
     if (result.is_ok() || !given)
         return result;
-    log_err("vfs: the root tmpfs refused initramfs_options=%s (%s); mounted with the default size", given,
+    log_err("vfs: the root tmpfs refused initramfs_options=%s (%s); mounted with the default limits", given,
         error_name(result.error()));
-    format(options, sizeof(options), "size=%llu", (unsigned long long)half);
+    compose(nullptr);
     return vfs_mount_root("tmpfs", "rootfs", options);
 }
 

@@ -118,18 +118,21 @@ def exhaustion_root_tmpfs_keeps_half_of_memory():
     # it ends with ENOSPC while the kernel keeps the other half.
     with boot("panic=-1", memory=MEMORY) as vm:
         total = int(re.search(r"pages: total (\d+)", vm.command_output("mem")).group(1))
-        size = re.search(r"rootfs / tmpfs rw,size=(\d+) ", vm.command_output("mounts"))
+        limits = re.search(r"rootfs / tmpfs rw,size=(\d+),nr_inodes=(\d+) ", vm.command_output("mounts"))
         # Half of what the allocator had when the root was mounted (before
-        # the initramfs's own pages were given back).
-        check(size and 0.45 * total * 4096 < int(size.group(1)) <= 0.5 * total * 4096,
+        # the initramfs's own pages were given back); as many inodes as
+        # half the pages, as Linux's tmpfs.
+        check(limits and 0.45 * total * 4096 < int(limits.group(1)) <= 0.5 * total * 4096,
               "the root tmpfs has no half-of-RAM size", vm)
+        check(0.45 * total < int(limits.group(2)) <= 0.5 * total, "the root tmpfs has no inode limit", vm)
         out = vm.command_output("fill /big 1G", timeout=300)
         check("No space left on device (ENOSPC)" in out, f"filling the root: {out}", vm)
         check(free_pages(vm) > total * 4 // 10, "filling the root took more than half of memory", vm)
         check(vm.command_output("rm /big").strip() == "", "rm /big", vm)
     # initramfs_options= sets it (and the rest of the root's options).
     with boot("panic=-1 initramfs_options=size=4m,mode=0755", memory=MEMORY) as vm:
-        check("rootfs / tmpfs rw,size=4m,mode=0755" in vm.command_output("mounts"), "initramfs_options=", vm)
+        check(re.search(r"rootfs / tmpfs rw,nr_inodes=\d+,size=4m,mode=0755 ", vm.command_output("mounts")),
+              "initramfs_options=", vm)
         out = vm.command_output("fill /big 1G", timeout=300)
         check(re.search(r"fill: /big: \d+ of \d+ bytes: No space left on device \(ENOSPC\)", out), out, vm)
         size = int(re.search(r"Size: (\d+)", vm.command_output("stat /big")).group(1))
