@@ -47,7 +47,7 @@ int insmod_command(int argc, char** argv)
     char parameters[512];
     join_parameters(argc, argv, first + 1, parameters, sizeof(parameters));
     options.parameters = parameters;
-    LoadError error;
+    Diagnostic error;
     auto module = load_module(argv[first], options, error);
     if (module.is_error()) {
         console_print(
@@ -66,7 +66,7 @@ int rmmod_command(int argc, char** argv)
         console_print("usage: rmmod NAME\n");
         return 1;
     }
-    LoadError error;
+    Diagnostic error;
     auto result = unload_module(argv[1], error);
     if (result.is_error()) {
         console_print(
@@ -213,8 +213,8 @@ int modinfo_command(int argc, char** argv)
         print_modinfo(loaded->image, path, signature);
         return 0;
     }
-    LoadError error;
-    auto file = read_module_file(path, error);
+    Diagnostic error;
+    auto file = read_module(argv[1], path, sizeof(path), error);
     if (file.is_error()) {
         console_print("modinfo: ERROR: %s\n", error.message);
         return 1;

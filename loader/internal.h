@@ -17,13 +17,16 @@ struct ModuleFile {
     uint8_t* data;
     size_t size;
 };
-Result<ModuleFile> read_module_file(const char* path, LoadError& error);
+Result<ModuleFile> read_module_file(const char* path, Diagnostic& error);
+// A path is read as it is; a bare NAME as NAME.kmod from the first
+// directory of kModuleSearchPath that has it. `path` receives the file read.
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, Diagnostic& error);
 
 // Symbol resolution for relocations: the core's export table and the
 // exports of already-loaded modules.
 struct ResolveContext {
     Module* module;
-    LoadError* error;
+    Diagnostic* error;
     bool force;
     bool forced_something; // a mismatch was overridden: taint 'F'
 };
@@ -34,7 +37,7 @@ Result<uint64_t> resolve_import(
 Result<uint64_t> module_export_address(const Module& module, const char* name, const char* node);
 
 // Typed parameters: parse "key=value ..." into the module's storage.
-Result<void> apply_module_parameters(Module& module, const char* parameters, LoadError& error);
+Result<void> apply_module_parameters(Module& module, const char* parameters, Diagnostic& error);
 
 // keel_symbol_get/put bookkeeping: `holder` took (+1) or gave back (-1) a
 // reference on `provider`; release_held_references drops what is left.
@@ -45,9 +48,6 @@ void release_held_references(Module& holder);
 // before its init runs; after one is unlinked, before it is freed):
 // scripts/keel/gdb_modules.py breaks here to keep GDB's symbols in step.
 extern "C" void keel_gdb_modules_changed();
-
-// Formatting helper for LoadError.
-void load_error(LoadError& error, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
 uint64_t elapsed_us(uint64_t start_cycles);
 

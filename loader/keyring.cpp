@@ -42,8 +42,8 @@ KeyringEntry* find_locked(const KeyId& id) REQUIRES(g_lock)
     return nullptr;
 }
 
-void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by)
-    REQUIRES(g_lock)
+void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by,
+    const char* source) REQUIRES(g_lock)
 {
     KeyringEntry& entry = g_keys[g_key_count++];
     entry.prepared = prepared;
@@ -52,6 +52,14 @@ void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* 
     entry.blocked = key_blocked_locked(entry.key.id);
     format(entry.description, sizeof(entry.description), "%s", description);
     format(entry.endorsed_by, sizeof(entry.endorsed_by), "%s", endorsed_by ? endorsed_by : "");
+    format(entry.source, sizeof(entry.source), "%s", source);
+}
+
+// A PEM file starts with this; an endorsement with "KeelEndo".
+bool looks_like_pem(const uint8_t* data, size_t size)
+{
+    static constexpr char kPem[] = "-----BEGIN ";
+    return size >= sizeof(kPem) - 1 && memcmp(data, kPem, sizeof(kPem) - 1) == 0;
 }
 
 } // namespace
@@ -71,7 +79,7 @@ void keyring_init()
     Ed25519PublicKey prepared;
     for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
         ed25519_prepare_key(g_builtin_keys[i].public_key, prepared);
-        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
+        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr, "built in");
     }
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
         g_blocked_key_count, g_blocked_digest_count);
@@ -107,14 +115,18 @@ bool keyring_digest_blocked(const Blake2bDigest& digest)
     return false;
 }
 
-Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, char* message, size_t message_size)
+Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, const char* source, Diagnostic& why)
 {
+    if (looks_like_pem(data, size))
+        return why.fail(Error::EBADMSG,
+            "this is a PEM key, not an endorsement: give the .endorsement file that `kmod-sign endorse` makes "
+            "from the vendor's public key (a built-in key's holder signs it; 144 bytes plus its description)");
     TrustedKey builtin[kMaxKeys];
     size_t count = keyring_trusted_keys(builtin, kMaxKeys, true);
-    CryptoDiagnostic diagnostic {};
+    Diagnostic diagnostic {};
     auto check = verify_endorsement(data, size, builtin, count, &diagnostic);
     if (check.is_error()) {
-        format(message, message_size, "endorsement rejected: %s", diagnostic.text);
+        diagnose(&why, "endorsement rejected: %s", diagnostic.message);
         return Err(check.error());
     }
     const Endorsement& endorsement = check.value().endorsement;
@@ -122,27 +134,19 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     // On the heap: the prepared key is 2 KiB and `keyctl add` is the
     // deepest call chain in the kernel already.
     auto made = make<Ed25519PublicKey>();
-    if (made.is_error()) {
-        format(message, message_size, "out of memory");
-        return Err(made.error());
-    }
-    struct Owner {
-        Ed25519PublicKey* key;
-        ~Owner() { destroy(key); }
-    } prepared { made.value() };
-    ed25519_prepare_key(endorsement.vendor_public_key, *prepared.key);
+    if (made.is_error())
+        return why.fail(made.error(), "out of memory");
+    Own<Ed25519PublicKey> prepared = made.release_value();
+    ed25519_prepare_key(endorsement.vendor_public_key, *prepared);
     SpinlockGuard guard(g_lock);
     if (key_blocked_locked(endorsement.vendor_key_id)) {
-        format(message, message_size, "the vendor key is blocked");
-        return Err(Error::EKEYREJECTED);
+        return why.fail(Error::EKEYREJECTED, "the vendor key is blocked");
     }
     if (KeyringEntry* existing = find_locked(endorsement.vendor_key_id)) {
-        format(message, message_size, "the key is already in the keyring");
-        return Err(Error::EEXIST);
+        return why.fail(Error::EEXIST, "the key is already in the keyring");
     }
     if (g_key_count == kMaxKeys) {
-        format(message, message_size, "the keyring is full (%zu keys)", kMaxKeys);
-        return Err(Error::ENOSPC);
+        return why.fail(Error::ENOSPC, "the keyring is full (%zu keys)", kMaxKeys);
     }
     char description[64];
     size_t length = endorsement.description_size < sizeof(description) - 1 ? endorsement.description_size
@@ -151,7 +155,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(*prepared.key, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    add_locked(*prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser, source);
     return &g_keys[g_key_count - 1];
 }
 

@@ -5,6 +5,7 @@
 #include "debug/taint.h"
 #include "lib/base/string.h"
 #include "lib/elf/relocate.h"
+#include "lib/kabi/module_check.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -26,7 +27,7 @@ struct LoadChain {
     size_t depth = 0;
 };
 
-Result<void> unload_locked(Module* module, LoadError& error) REQUIRES(g_module_registry_lock);
+Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_registry_lock);
 
 void report_left_registered(const char* type_name, bool mounted, void* arg)
 {
@@ -62,7 +63,7 @@ void abandon_module(Module* module) REQUIRES(g_module_registry_lock)
     }
     free_module(module);
     for (size_t i = count; i-- > 0;) {
-        LoadError ignored;
+        Diagnostic ignored;
         if (autoloaded[i]->users == 0 && autoloaded[i]->symbol_refs == 0 && autoloaded[i]->pins == 0)
             (void)unload_locked(autoloaded[i], ignored);
     }
@@ -96,7 +97,7 @@ unsigned page_flags(uint32_t segment_flags)
     return flags;
 }
 
-Result<void> protect_segments(Module& module, LoadError& error)
+Result<void> protect_segments(Module& module, Diagnostic& error)
 {
     const ModuleImage& image = module.image;
     for (size_t i = 0; i < image.load_segment_count(); i++) {
@@ -105,8 +106,8 @@ Result<void> protect_segments(Module& module, LoadError& error)
         uint64_t end = (segment.vaddr + segment.memsz + kPageSize - 1) & ~(kPageSize - 1);
         auto result = vprotect(module.base + start, end - start, page_flags(segment.flags));
         if (result.is_error()) {
-            load_error(
-                error, "%s: cannot set permissions of segment %zu: %s", module.name, i, error_name(result.error()));
+            diagnose(
+                &error, "%s: cannot set permissions of segment %zu: %s", module.name, i, error_name(result.error()));
             return result;
         }
     }
@@ -135,12 +136,12 @@ void run_function_array(Module& module, ModuleImage::PointerArray array, bool re
     }
 }
 
-Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
+Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, Diagnostic& error, LoadChain& chain)
     REQUIRES(g_module_registry_lock);
 
 // After relocation every DT_INIT_ARRAY/DT_FINI_ARRAY entry must point into
 // the module's own code: calling anything else would be calling data.
-Result<void> check_function_array(Module& module, ModuleImage::PointerArray array, const char* what, LoadError& error)
+Result<void> check_function_array(Module& module, ModuleImage::PointerArray array, const char* what, Diagnostic& error)
 {
     auto* functions = reinterpret_cast<const uint64_t*>(module.base + array.vaddr);
     uint64_t base = reinterpret_cast<uint64_t>(module.base);
@@ -149,15 +150,14 @@ Result<void> check_function_array(Module& module, ModuleImage::PointerArray arra
         if (entry == 0 || entry == ~0ull)
             continue;
         if (entry < base || !module.image.is_executable(entry - base)) {
-            load_error(error, "%s: %s[%zu] = 0x%llx is not inside the module's code", module.name, what, i,
-                (unsigned long long)entry);
-            return Err(Error::ENOEXEC);
+            return error.fail(Error::ENOEXEC, "%s: %s[%zu] = 0x%llx is not inside the module's code", module.name, what,
+                i, (unsigned long long)entry);
         }
     }
     return {};
 }
 
-Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadError& error, LoadChain& chain)
+Result<void> load_dependencies(Module& module, const LoadOptions& options, Diagnostic& error, LoadChain& chain)
     REQUIRES(g_module_registry_lock)
 {
     const char* needed_names[Module::kMaxDependencies + 1];
@@ -172,8 +172,7 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
             needed_names[needed_count++] = needed;
     });
     if (too_many) {
-        load_error(error, "%s: more than %zu dependencies", module.name, Module::kMaxDependencies);
-        return Err(Error::E2BIG);
+        return error.fail(Error::E2BIG, "%s: more than %zu dependencies", module.name, Module::kMaxDependencies);
     }
     for (size_t i = 0; i < needed_count; i++) {
         const char* needed = needed_names[i];
@@ -186,20 +185,26 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
         name[length] = '\0';
         for (size_t k = 0; k < chain.depth; k++) {
             if (strcmp(chain.names[k], name) == 0) {
-                load_error(error, "%s: dependency cycle: %s needs %s, which is already being loaded", module.name,
-                    module.name, name);
-                return Err(Error::ELOOP);
+                return error.fail(Error::ELOOP, "%s: dependency cycle: %s needs %s, which is already being loaded",
+                    module.name, module.name, name);
             }
         }
         Module* dependency = find_module(name);
         if (!dependency) {
             LoadOptions dependency_options;
             dependency_options.force = options.force;
-            dependency = TRY(load_locked(name, dependency_options, error, chain));
+            auto loaded = load_locked(name, dependency_options, error, chain);
+            if (loaded.is_error()) {
+                // Say which module needed it: the dependency's own message
+                // names only the dependency.
+                error.prefix("%s: needs %s (DT_NEEDED %s): ", module.name, name, needed);
+                return Err(loaded.error());
+            }
+            dependency = loaded.value();
             module.autoloaded_mask |= 1u << module.dependency_count;
         } else if (dependency->state != ModuleState::Live) {
-            load_error(error, "%s: dependency %s is %s", module.name, name, module_state_name(dependency->state));
-            return Err(Error::EBUSY);
+            return error.fail(
+                Error::EBUSY, "%s: dependency %s is %s", module.name, name, module_state_name(dependency->state));
         }
         dependency->users++;
         module.dependencies[module.dependency_count++] = dependency;
@@ -207,23 +212,22 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, LoadE
     return {};
 }
 
-Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, LoadError& error, LoadChain& chain)
+Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options, Diagnostic& error, LoadChain& chain)
     REQUIRES(g_module_registry_lock)
 {
     if (chain.depth == kMaxDependencyDepth) {
-        load_error(error, "%s: dependencies nest deeper than %zu", name_or_path, kMaxDependencyDepth);
-        return Err(Error::ELOOP);
+        return error.fail(Error::ELOOP, "%s: dependencies nest deeper than %zu", name_or_path, kMaxDependencyDepth);
     }
     uint64_t start = time::cycles();
     char path[256];
-    module_path_for(name_or_path, path, sizeof(path));
 
-    Module* module = TRY(make<Module>());
+    // The rollback owns the module until the load commits.
+    Module* module = TRY(make<Module>()).leak();
     ModuleRollback rollback(module);
 
     // Read.
     uint64_t step = time::cycles();
-    ModuleFile file = TRY(read_module_file(path, error));
+    ModuleFile file = TRY(read_module(name_or_path, path, sizeof(path), error));
     module->file = file.data;
     module->file_size = file.size;
     module->timings.read_us = elapsed_us(step);
@@ -238,7 +242,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     Diagnostic diagnostic;
     auto image = ModuleImage::parse(module->file, module->image_size, diagnostic);
     if (image.is_error()) {
-        load_error(error, "%s: invalid module: %s", path, diagnostic.message);
+        diagnose(&error, "%s: invalid module: %s", path, diagnostic.message);
         return Err(image.error());
     }
     module->image = image.release_value();
@@ -246,9 +250,10 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     static_assert(ModuleImage::kMaxNameLength < Module::kNameLength);
     format(module->name, sizeof(module->name), "%s", module->image.name());
     if (find_module(module->name)) {
-        load_error(error, "%s: a module of that name is already loaded", module->name);
-        return Err(Error::EEXIST);
+        return error.fail(Error::EEXIST, "%s: a module of that name is already loaded", module->name);
     }
+    // Shared with kmodinfo --check-against (lib/kabi/module_check.h).
+    TRY(check_entry_points(module->image, { error.message, sizeof(error.message) }));
     module->timings.parse_us = elapsed_us(step);
 
     // Dependencies (their own timings are their own).
@@ -262,7 +267,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     module->span = module->image.load_span();
     auto mapping = vmalloc_uninitialized(module->span, arch::kPageWrite);
     if (mapping.is_error()) {
-        load_error(error, "%s: cannot map %zu bytes: %s", module->name, module->span, error_name(mapping.error()));
+        diagnose(&error, "%s: cannot map %zu bytes: %s", module->name, module->span, error_name(mapping.error()));
         return Err(mapping.error());
     }
     module->base = static_cast<uint8_t*>(mapping.value());
@@ -277,7 +282,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         module->image, module->base, reinterpret_cast<uint64_t>(module->base), resolver, diagnostic);
     if (relocated.is_error()) {
         if (!error.message[0])
-            load_error(error, "%s: %s", module->name, diagnostic.message);
+            diagnose(&error, "%s: %s", module->name, diagnostic.message);
         return Err(relocated.error());
     }
     if (resolve.forced_something) {
@@ -313,7 +318,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         module_list().remove(*module);
         keel_gdb_modules_changed();
         Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
-        load_error(error, "%s: keel_module_init failed with %d", module->name, status);
+        diagnose(&error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
     }
 
@@ -331,7 +336,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
 
 } // namespace
 
-Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error)
+Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, Diagnostic& error)
 {
     error.message[0] = '\0';
     MutexGuard guard(g_module_registry_lock);
@@ -339,26 +344,24 @@ Result<Module*> load_module(const char* name_or_path, const LoadOptions& options
     return load_locked(name_or_path, options, error, chain);
 }
 
-Result<void> unload_module(const char* name, LoadError& error)
+Result<void> unload_module(const char* name, Diagnostic& error)
 {
     error.message[0] = '\0';
     MutexGuard guard(g_module_registry_lock);
     Module* module = find_module(name);
     if (!module) {
-        load_error(error, "%s: not loaded", name);
-        return Err(Error::ENOENT);
+        return error.fail(Error::ENOENT, "%s: not loaded", name);
     }
     return unload_locked(module, error);
 }
 
 namespace {
 
-Result<void> unload_locked(Module* module, LoadError& error) REQUIRES(g_module_registry_lock)
+Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_registry_lock)
 {
     const char* name = module->name;
     if (module->state != ModuleState::Live) {
-        load_error(error, "%s: is %s", name, module_state_name(module->state));
-        return Err(Error::EBUSY);
+        return error.fail(Error::EBUSY, "%s: is %s", name, module_state_name(module->state));
     }
     if (module->users > 0) {
         char users[160] = "";
@@ -369,16 +372,13 @@ Result<void> unload_locked(Module* module, LoadError& error) REQUIRES(g_module_r
                     length += format(users + length, sizeof(users) - length, "%s%s", length ? ", " : "", other.name);
             }
         }
-        load_error(error, "%s: in use by %s", name, users);
-        return Err(Error::EBUSY);
+        return error.fail(Error::EBUSY, "%s: in use by %s", name, users);
     }
     if (module->symbol_refs > 0) {
-        load_error(error, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
-        return Err(Error::EBUSY);
+        return error.fail(Error::EBUSY, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
     }
     if (uint32_t pins = __atomic_load_n(&module->pins, __ATOMIC_SEQ_CST); pins > 0) {
-        load_error(error, "%s: in use by %u mount(s)", name, pins);
-        return Err(Error::EBUSY);
+        return error.fail(Error::EBUSY, "%s: in use by %u mount(s)", name, pins);
     }
     module->state = ModuleState::Unloading;
     if (module->exit)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 #include "loader/module.h"
 #include "sync/mutex.h"
@@ -25,16 +26,12 @@ struct LoadOptions {
     bool force = false;               // load despite version/hash mismatch: taints 'F'
 };
 
-// Where the diagnostics of a failed load go: one line naming the module,
-// the step and the reason.
-struct LoadError {
-    char message[320];
-};
-
 // `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a
 // path is used as given. Dependencies are loaded on the way.
-Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, LoadError& error);
-Result<void> unload_module(const char* name, LoadError& error);
+// A failure says why in `error`: one line naming the module, the step and
+// the reason.
+Result<Module*> load_module(const char* name_or_path, const LoadOptions& options, Diagnostic& error);
+Result<void> unload_module(const char* name, Diagnostic& error);
 
 // Called by the module list readers (lsmod) with the registry locked.
 void for_each_module(void (*visit)(const Module& module, void* context), void* context);
@@ -55,8 +52,11 @@ void module_unpin(Module* module);
 void* symbol_get(const char* name, const char* node, const void* caller_address);
 void symbol_put(const char* name, const void* caller_address);
 
-// The directory modules live in.
+// Where a bare module NAME is looked for, in order: the core's and in-tree
+// modules, then vendors' (docs/sdk.md). Dependencies are found the same way.
 inline constexpr const char* kModuleDirectory = "/lib/modules";
+inline constexpr const char* kVendorModuleDirectory = "/lib/vendor";
+inline constexpr const char* kModuleSearchPath[] = { kModuleDirectory, kVendorModuleDirectory };
 
 void loader_init();
 // module.sig_enforce=1 from the command line: refuse unsigned modules. The

@@ -48,7 +48,7 @@ uint64_t median(uint64_t* values, size_t count)
 
 Result<void> cycle_once(const char* name, const char* parameters, uint64_t& load_us)
 {
-    LoadError error;
+    Diagnostic error;
     LoadOptions options;
     options.parameters = parameters;
     uint64_t start = time::cycles();

@@ -38,14 +38,14 @@ ParamDeclaration find_declaration(const ModuleImage& image, const char* name)
     return declaration;
 }
 
-Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclaration& declaration, LoadError& error)
+Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclaration& declaration, Diagnostic& error)
 {
     char symbol_name[96];
     format(symbol_name, sizeof(symbol_name), "keel_param_%s", param.key);
     auto index = module.image.find_defined_symbol(symbol_name);
     if (index.is_error()) {
-        load_error(error, "%s: parameter %s is declared but has no storage (%s)", module.name, param.key, symbol_name);
-        return Err(Error::ENOEXEC);
+        return error.fail(Error::ENOEXEC, "%s: parameter %s is declared but has no storage (%s)", module.name,
+            param.key, symbol_name);
     }
     ModuleImage::Symbol symbol = module.image.symbol(index.value());
     uint8_t* storage = module.base + symbol.value;
@@ -53,9 +53,8 @@ Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclara
     size_t length = param.has_value ? param.value_len : 0;
 
     auto invalid = [&](const char* why) {
-        load_error(error, "%s: invalid value '%s' for parameter %s (%s): %s", module.name, value, param.key,
-            declaration.type, why);
-        return Err(Error::EINVAL);
+        return error.fail(Error::EINVAL, "%s: invalid value '%s' for parameter %s (%s): %s", module.name, value,
+            param.key, declaration.type, why);
     };
     if (strcmp(declaration.type, "bool") == 0) {
         // A bare flag means true, as for Linux's bool parameters.
@@ -95,22 +94,21 @@ Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclara
         memcpy(storage, value, length);
         storage[length] = '\0';
     } else {
-        load_error(error, "%s: parameter %s has unknown type '%s'", module.name, param.key, declaration.type);
-        return Err(Error::ENOEXEC);
+        return error.fail(
+            Error::ENOEXEC, "%s: parameter %s has unknown type '%s'", module.name, param.key, declaration.type);
     }
     return {};
 }
 
 } // namespace
 
-Result<void> apply_module_parameters(Module& module, const char* parameters, LoadError& error)
+Result<void> apply_module_parameters(Module& module, const char* parameters, Diagnostic& error)
 {
     if (!parameters || !parameters[0])
         return {};
     char buffer[512];
     if (strlen(parameters) >= sizeof(buffer)) {
-        load_error(error, "%s: parameters longer than %zu bytes", module.name, sizeof(buffer) - 1);
-        return Err(Error::E2BIG);
+        return error.fail(Error::E2BIG, "%s: parameters longer than %zu bytes", module.name, sizeof(buffer) - 1);
     }
     format(buffer, sizeof(buffer), "%s", parameters);
     CmdlineParser parser(buffer);
@@ -118,8 +116,7 @@ Result<void> apply_module_parameters(Module& module, const char* parameters, Loa
     while (parser.next(param)) {
         ParamDeclaration declaration = find_declaration(module.image, param.key);
         if (!declaration.found) {
-            load_error(error, "%s: unknown parameter '%s'", module.name, param.key);
-            return Err(Error::ENOENT);
+            return error.fail(Error::ENOENT, "%s: unknown parameter '%s'", module.name, param.key);
         }
         TRY(store(module, param, declaration, error));
     }

@@ -159,7 +159,7 @@ void load_boot_modules(const char* list)
         if (length > 0 && length < sizeof(name)) {
             memcpy(name, list, length);
             name[length] = '\0';
-            LoadError error;
+            Diagnostic error;
             LoadOptions options;
             if (load_module(name, options, error).is_error())
                 log_err("modules_load: %s", error.message);
@@ -170,14 +170,6 @@ void load_boot_modules(const char* list)
         if (*list == ',')
             list++;
     }
-}
-
-void load_error(LoadError& error, const char* format_string, ...)
-{
-    va_list args;
-    va_start(args, format_string);
-    vformat(error.message, sizeof(error.message), format_string, args);
-    va_end(args);
 }
 
 uint64_t elapsed_us(uint64_t start_cycles)

@@ -22,7 +22,7 @@ bool signature_enforced();
 
 // Fills module.image_size (the bytes to parse), signature_valid, signer and
 // the taint letters.
-Result<void> verify_module(Module& module, const char* path, const LoadOptions& options, LoadError& error);
+Result<void> verify_module(Module& module, const char* path, const LoadOptions& options, Diagnostic& error);
 
 // For modinfo: what the trailer says and whether the kernel trusts it.
 struct SignatureInfo {

@@ -27,16 +27,14 @@ void module_path_for(const char* name_or_path, char* path, size_t size)
 
 namespace {
 
-Result<ModuleFile> copy_out(const char* path, const uint8_t* bytes, size_t size, LoadError& error)
+Result<ModuleFile> copy_out(const char* path, const uint8_t* bytes, size_t size, Diagnostic& error)
 {
     if (size == 0 || size > kMaxModuleFile) {
-        load_error(error, "%s: size %zu is not that of a module (1 byte .. 4 MiB)", path, size);
-        return Err(Error::EFBIG);
+        return error.fail(Error::EFBIG, "%s: size %zu is not that of a module (1 byte .. 4 MiB)", path, size);
     }
     auto* data = static_cast<uint8_t*>(kmalloc(size));
     if (!data) {
-        load_error(error, "%s: out of memory for %zu bytes", path, size);
-        return Err(Error::ENOMEM);
+        return error.fail(Error::ENOMEM, "%s: out of memory for %zu bytes", path, size);
     }
     memcpy(data, bytes, size);
     return ModuleFile { data, size };
@@ -48,30 +46,46 @@ Result<ModuleFile> copy_out(const char* path, const uint8_t* bytes, size_t size,
 // carries it). An archive damaged after the wanted entry still yields it:
 // the entries before the damage are intact, and the unpacker reports the
 // damage precisely anyway.
-Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramfs, LoadError& error)
+Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramfs, Diagnostic& error)
 {
-    char message[192] = "";
+    Diagnostic damage;
     bool damaged = false;
-    auto found = cpio_find_before_damage(initramfs.data, initramfs.size, path, damaged, message, sizeof(message));
+    auto found = cpio_find_before_damage(initramfs.data, initramfs.size, path, damaged, &damage);
     if (found.is_error()) {
         if (damaged)
-            load_error(error, "%s: not found before the initramfs damage: %s", path, message);
+            diagnose(&error, "%s: not found before the initramfs damage: %s", path, damage.message);
         else
-            load_error(error, "%s: no such file", path);
+            diagnose(&error, "%s: no such file", path);
         return Err(damaged ? Error::EBADMSG : Error::ENOENT);
     }
     if (damaged)
-        log_warn("%s: read from a damaged initramfs (%s)", path, message);
+        log_warn("%s: read from a damaged initramfs (%s)", path, damage.message);
     if (!found.value().is_regular()) {
-        load_error(error, "%s: not a regular file", path);
-        return Err(Error::EINVAL);
+        return error.fail(Error::EINVAL, "%s: not a regular file", path);
     }
     return copy_out(path, found.value().data, found.value().data_size, error);
 }
 
 } // namespace
 
-Result<ModuleFile> read_module_file(const char* path, LoadError& error)
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, Diagnostic& error)
+{
+    if (strchr(name_or_path, '/')) {
+        format(path, path_size, "%s", name_or_path);
+        return read_module_file(path, error);
+    }
+    for (const char* directory : kModuleSearchPath) {
+        format(path, path_size, "%s/%s.kmod", directory, name_or_path);
+        auto file = read_module_file(path, error);
+        if (file.is_ok() || file.error() != Error::ENOENT)
+            return file;
+    }
+    format(path, path_size, "%s/%s.kmod", kModuleDirectory, name_or_path);
+    return error.fail(Error::ENOENT, "%s: no %s.kmod in %s or %s", name_or_path, name_or_path, kModuleDirectory,
+        kVendorModuleDirectory);
+}
+
+Result<ModuleFile> read_module_file(const char* path, Diagnostic& error)
 {
     // Once there is a root filesystem, files come from it.
     auto file = vfs_read_whole_file(*vfs_kernel_context(), path, kMaxModuleFile);
@@ -81,11 +95,11 @@ Result<ModuleFile> read_module_file(const char* path, LoadError& error)
     if (initramfs.data)
         return read_from_initramfs(path, initramfs, error);
     if (file.error() == Error::ENOENT)
-        load_error(error, "%s: no such file", path);
+        diagnose(&error, "%s: no such file", path);
     else if (file.error() == Error::EFBIG)
-        load_error(error, "%s: larger than a module can be (4 MiB)", path);
+        diagnose(&error, "%s: larger than a module can be (4 MiB)", path);
     else
-        load_error(error, "%s: cannot read: %s", path, error_name(file.error()));
+        diagnose(&error, "%s: cannot read: %s", path, error_name(file.error()));
     return Err(file.error());
 }
 

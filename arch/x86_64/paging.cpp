@@ -11,7 +11,7 @@
 extern "C" char __text_start[], __text_end[];
 extern "C" char __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[];
-extern "C" char __ksyms_start[], __kernel_end[];
+extern "C" char __kernel_end[];
 extern "C" char boot_stack_guard[];
 
 namespace keel::arch {
@@ -102,11 +102,11 @@ Result<void> paging_init(uint64_t phys_end)
         *entry = phys | kPresent | kWritable | kGlobal | kNoExecute | kHuge;
     }
 
-    // The kernel image, W^X: text RX, rodata R, data and bss RW, ksyms R.
+    // The kernel image, W^X: text RX, data and bss RW, rodata and ksyms R.
     TRY(map_kernel_section(__text_start, __text_end, kPageExecute));
-    TRY(map_kernel_section(__rodata_start, __rodata_end, kPageRead));
     TRY(map_kernel_section(__data_start, __data_end, kPageWrite));
-    TRY(map_kernel_section(__ksyms_start, __kernel_end, kPageRead));
+    // Read-only data and then the symbol table, in one segment.
+    TRY(map_kernel_section(__rodata_start, __kernel_end, kPageRead));
     TRY(unmap_page(reinterpret_cast<uint64_t>(boot_stack_guard)));
 
     write_cr3(virt_to_phys_direct(g_pml4));

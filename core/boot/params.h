@@ -19,6 +19,7 @@ struct KernelParams {
     CmdlineValues memmap;                    // each memmap=nn[KMG]$ss[KMG] reserves a range
     const char* test_fault = nullptr;        // test hook: fault deliberately at boot
     CmdlineValues modules_load;              // each a comma-separated list of modules to load at boot
+    CmdlineValues module_keys;               // each PATH,...: endorsement files, added before modules_load
     const char* initramfs_options = nullptr; // mount options of the root tmpfs (size=, nr_inodes=, mode=)
     const char* init_args = nullptr;         // everything after `--`
     bool quiet = false;

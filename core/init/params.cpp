@@ -45,6 +45,26 @@ const char* check_module_list(const char* value)
     }
 }
 
+// PATH,PATH,...: endorsement files for load_boot_keys, which takes paths
+// of up to 159 bytes.
+const char* check_path_list(const char* value)
+{
+    size_t length = 0;
+    for (const char* p = value;; ++p) {
+        if (*p == ',' || *p == '\0') {
+            if (length == 0)
+                return "an empty path";
+            if (length > 159)
+                return "a path longer than 159 bytes";
+            if (*p == '\0')
+                return nullptr;
+            length = 0;
+            continue;
+        }
+        ++length;
+    }
+}
+
 void report(void*, CmdlineIssue issue, const char* key, const char* value, const char* message)
 {
     switch (issue) {
@@ -77,6 +97,8 @@ char* read_kernel_params(char* line, KernelParams& params)
         { "memmap", Spec::List, &params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory" },
         { "modules_load", Spec::List, &params.modules_load, "modules to load at boot: NAME,NAME,...", 0, 0,
             check_module_list },
+        { "module.keys", Spec::List, &params.module_keys,
+            "endorsed vendor keys to trust at boot: PATH,PATH,... (after /etc/keel/keys.d)", 0, 0, check_path_list },
         { "test_fault", Spec::String, &params.test_fault, "test hook: null|write|ud|divide|stack" },
         { "initramfs_options", Spec::String, &params.initramfs_options, "mount options of the root tmpfs" },
         { "quiet", Spec::Flag, &params.quiet, "console loglevel 4 (warnings and worse)" },

@@ -21,7 +21,7 @@ bool load_early_module(const char* name)
 {
     if (vfs_filesystem_registered(name))
         return true;
-    LoadError error;
+    Diagnostic error;
     auto module = load_module(name, LoadOptions {}, error);
     if (module.is_error()) {
         log_err("vfs: early module %s did not load: %s", name, error.message);
@@ -87,12 +87,11 @@ void unpack_initramfs(const BootInfo& boot)
     UnpackOptions options;
     options.skip = report_skipped;
     UnpackReport report {};
-    char message[256];
-    auto result
-        = unpack_cpio(*vfs_kernel_context(), "/", image.data, image.size, options, report, message, sizeof(message));
+    Diagnostic diagnostic;
+    auto result = unpack_cpio(*vfs_kernel_context(), "/", image.data, image.size, options, report, diagnostic);
     uint64_t us = (time::monotonic_ns() - start) / 1000;
     if (result.is_error())
-        log_err("initramfs: unpacking stopped: %s (%s); %zu entries before it were unpacked", message,
+        log_err("initramfs: unpacking stopped: %s (%s); %zu entries before it were unpacked", diagnostic.message,
             error_name(result.error()), report.entries);
     log_info("initramfs: unpacked %zu entries (%zu files, %zu directories, %zu symlinks, %zu hard links, %zu "
              "special, %zu skipped), %llu bytes in %llu us",

@@ -44,7 +44,7 @@ template<typename T> int32_t create(T** out)
     auto object = keel::make<T>();
     if (object.is_error())
         return keel::kabi_error(object.error());
-    *out = object.value();
+    *out = object.value().leak(); // the module's handle owns it now
     return 0;
 }
 

@@ -27,12 +27,12 @@ extern "C" int32_t keel_register_filesystem(const keel_fs_type_ops* ops)
     // address would not do: `return keel_register_filesystem(&ops);` is a
     // tail call from the loader's point of view).
     Module* owner = module_containing(ops);
-    char problem[160] = "";
-    auto result = vfs_register_filesystem(ops, owner, problem, sizeof(problem));
+    keel::Diagnostic problem;
+    auto result = vfs_register_filesystem(ops, owner, &problem);
     if (result.is_error()) {
         const char* who = owner ? owner->name : "the core";
         if (result.error() == Error::EINVAL)
-            log_err("vfs: %s: filesystem type refused: %s", who, problem);
+            log_err("vfs: %s: filesystem type refused: %s", who, problem.message);
         else if (result.error() == Error::EEXIST)
             log_err("vfs: %s: filesystem type \"%s\" is already registered", who, ops->name);
         return kabi_error(result.error());

@@ -119,13 +119,10 @@ Thread* current_thread() { return g_current; }
 
 Result<Thread*> thread_create(const char* name, ThreadEntry entry, void* argument)
 {
-    Thread* thread = TRY(make<Thread>());
-    auto stack = vmalloc(Thread::kStackSize, arch::kPageWrite);
-    if (stack.is_error()) {
-        destroy(thread);
-        return Err(stack.error());
-    }
-    thread->stack = stack.value();
+    Own<Thread> owned = TRY(make<Thread>());
+    owned->stack = TRY(vmalloc(Thread::kStackSize, arch::kPageWrite));
+    // From here the scheduler's lists own it; free_thread releases it.
+    Thread* thread = owned.leak();
     copy_name(thread->name, name);
     thread->entry = entry;
     thread->argument = argument;

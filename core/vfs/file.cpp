@@ -6,11 +6,6 @@ namespace keel::vfs {
 
 namespace {
 
-struct HeldPath {
-    Path path;
-    ~HeldPath() { path_put(path); }
-};
-
 Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode) REQUIRES(g_vfs_lock)
 {
     uint32_t walk_flags = (flags & kOpenNoFollow) ? 0 : kWalkFollow;
@@ -123,14 +118,14 @@ Result<File*> vfs_open(VfsContext& context, const char* path, uint32_t flags, ui
 {
     LockGuard guard;
     HeldPath at { TRY(open_or_create(context, path, flags, mode)) };
-    TRY(check_open(context, at.path, flags));
-    if ((flags & kOpenTruncate) && mode_is_regular(at.path.dentry->mode))
-        TRY(truncate_dentry(context, at.path, 0));
+    TRY(check_open(context, at.get(), flags));
+    if ((flags & kOpenTruncate) && mode_is_regular(at.get().dentry->mode))
+        TRY(truncate_dentry(context, at.get(), 0));
     File* file = create<File>();
     if (!file)
         return Err(Error::ENOMEM);
-    file->path = at.path;
-    at.path = {};
+    file->path = at.get();
+    at.get() = {};
     file->flags = flags;
     live_files()++;
     return file;

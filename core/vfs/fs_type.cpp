@@ -41,34 +41,29 @@ FsType* find_fs_type(const char* name)
     return nullptr;
 }
 
-Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, size_t size)
+Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, Diagnostic& diagnostic)
 {
     if (!ops) {
-        format(problem, size, "ops is NULL");
-        return Err(Error::EINVAL);
+        return diagnostic.fail(Error::EINVAL, "ops is NULL");
     }
     if (ops->version == 0 || ops->version > KEEL_FS_TYPE_OPS_VERSION) {
-        format(problem, size, "version %u is not supported (1..%u)", ops->version, KEEL_FS_TYPE_OPS_VERSION);
-        return Err(Error::EINVAL);
+        return diagnostic.fail(
+            Error::EINVAL, "version %u is not supported (1..%u)", ops->version, KEEL_FS_TYPE_OPS_VERSION);
     }
     if (ops->size < kMinimumOpsSize || ops->size % sizeof(void*) != 0) {
-        format(problem, size, "size %u is too small or misaligned (at least %zu, a multiple of %zu)", ops->size,
-            kMinimumOpsSize, sizeof(void*));
-        return Err(Error::EINVAL);
+        return diagnostic.fail(Error::EINVAL, "size %u is too small or misaligned (at least %zu, a multiple of %zu)",
+            ops->size, kMinimumOpsSize, sizeof(void*));
     }
     if (!ops->name) {
-        format(problem, size, "name is NULL");
-        return Err(Error::EINVAL);
+        return diagnostic.fail(Error::EINVAL, "name is NULL");
     }
     size_t length = strnlen(ops->name, KEEL_FS_TYPE_NAME_MAX + 1);
     if (!valid_type_name(ops->name, length)) {
-        format(problem, size, "name \"%.*s\" is not 1 to %zu of [a-z0-9_]", int(length), ops->name,
+        return diagnostic.fail(Error::EINVAL, "name \"%.*s\" is not 1 to %zu of [a-z0-9_]", int(length), ops->name,
             size_t(KEEL_FS_TYPE_NAME_MAX));
-        return Err(Error::EINVAL);
     }
     if (ops->flags != 0) {
-        format(problem, size, "flags 0x%llx: no flags are defined", (unsigned long long)ops->flags);
-        return Err(Error::EINVAL);
+        return diagnostic.fail(Error::EINVAL, "flags 0x%llx: no flags are defined", (unsigned long long)ops->flags);
     }
     const char* missing = !ops->mount ? "mount"
         : !ops->kill_super            ? "kill_super"
@@ -77,8 +72,7 @@ Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, si
         : !ops->getattr               ? "getattr"
                                       : nullptr;
     if (missing) {
-        format(problem, size, "required operation %s is NULL", missing);
-        return Err(Error::EINVAL);
+        return diagnostic.fail(Error::EINVAL, "required operation %s is NULL", missing);
     }
     return {};
 }
@@ -89,15 +83,12 @@ namespace keel {
 
 using namespace vfs;
 
-Result<void> vfs_register_filesystem(const keel_fs_type_ops* ops, void* owner, char* problem, size_t problem_size)
+Result<void> vfs_register_filesystem(const keel_fs_type_ops* ops, void* owner, Diagnostic* diagnostic)
 {
-    char scratch[8];
-    if (!problem) {
-        problem = scratch;
-        problem_size = sizeof(scratch);
-    }
-    problem[0] = '\0';
-    TRY(validate_fs_type_ops(ops, problem, problem_size));
+    Diagnostic scratch;
+    Diagnostic& problem = diagnostic ? *diagnostic : scratch;
+    problem.clear();
+    TRY(validate_fs_type_ops(ops, problem));
     LockGuard guard;
     if (find_fs_type(ops->name))
         return Err(Error::EEXIST);

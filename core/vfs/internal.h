@@ -148,6 +148,52 @@ Path path_get(const Path& path) REQUIRES(g_vfs_lock);
 void path_put(Path& path) REQUIRES(g_vfs_lock);
 bool path_is_mount_root(const Path& path) REQUIRES(g_vfs_lock);
 
+// Owned references, released when they go out of scope. Move-only: a copy
+// would release the same reference twice.
+template<typename T, void (*Release)(T&)> class Held {
+public:
+    Held() = default;
+    // Adopts a reference the caller took (walk, path_get, lookup_child...).
+    Held(T value)
+        : m_value(value)
+    {
+    }
+    Held(Held&& other)
+        : m_value(exchange(other.m_value, T {}))
+    {
+    }
+    Held& operator=(Held&& other) REQUIRES(g_vfs_lock)
+    {
+        if (this != &other) {
+            Release(m_value);
+            m_value = exchange(other.m_value, T {});
+        }
+        return *this;
+    }
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+    ~Held() REQUIRES(g_vfs_lock) { Release(m_value); }
+
+    T& get() { return m_value; }
+    const T& get() const { return m_value; }
+    T* operator->() { return &m_value; }
+    const T* operator->() const { return &m_value; }
+    // Gives the reference to the caller, who now releases it.
+    T release() { return exchange(m_value, T {}); }
+
+private:
+    T m_value {};
+};
+
+inline void release_path(Path& path) REQUIRES(g_vfs_lock) { path_put(path); }
+inline void release_dentry(Dentry*& dentry) REQUIRES(g_vfs_lock)
+{
+    dentry_put(dentry);
+    dentry = nullptr;
+}
+using HeldPath = Held<Path, release_path>;
+using HeldDentry = Held<Dentry*, release_dentry>;
+
 // Superblocks: create (calls the filesystem's mount) and the last-mount
 // teardown (prunes the dentries, calls kill_super, unpins the owner).
 // When the filesystem's mount returns the handle of a live superblock of
@@ -167,7 +213,7 @@ void mount_release_if_unused(Mount* mount) REQUIRES(g_vfs_lock);
 
 FsType* find_fs_type(const char* name) REQUIRES(g_vfs_lock);
 // Checks a module's table; `problem` names the field and its value.
-Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, char* problem, size_t size);
+Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, Diagnostic& diagnostic);
 uint32_t next_mount_id() REQUIRES(g_vfs_lock);
 
 // ---- attributes and permissions (attr.cpp)
@@ -199,6 +245,8 @@ struct ParentWalk {
     }
 };
 Result<ParentWalk> walk_parent(VfsContext& context, const char* path) REQUIRES(g_vfs_lock);
+inline void release_parent(ParentWalk& at) REQUIRES(g_vfs_lock) { path_put(at.parent); }
+using HeldParent = Held<ParentWalk, release_parent>;
 // The child `name` of directory `parent` (cache, then the filesystem), or ENOENT.
 Result<Dentry*> lookup_child(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The mount on top of `path`, repeatedly (a path inside the mounted root).

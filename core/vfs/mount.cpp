@@ -7,12 +7,6 @@ namespace keel::vfs {
 
 namespace {
 
-// RAII for a Path taken in a function body.
-struct HeldPath {
-    Path path;
-    ~HeldPath() { path_put(path); }
-};
-
 Result<void> check_in_namespace(const VfsContext& context, const Mount* mount)
 {
     if (mount->ns != context.ns)
@@ -51,13 +45,13 @@ Result<void> bind_mount(VfsContext& context, const Path& target, const char* sou
     REQUIRES(g_vfs_lock)
 {
     HeldPath from { TRY(walk(context, source, kWalkFollow)) };
-    TRY(check_in_namespace(context, from.path.mount));
-    if (from.path.dentry->is_directory() != target.dentry->is_directory())
+    TRY(check_in_namespace(context, from.get().mount));
+    if (from.get().dentry->is_directory() != target.dentry->is_directory())
         return Err(Error::ENOTDIR);
-    Mount* copy = copy_tree(from.path.mount, from.path.dentry, flags & kMountRecursive);
+    Mount* copy = copy_tree(from.get().mount, from.get().dentry, flags & kMountRecursive);
     if (!copy)
         return Err(live_mounts() >= kVfsMaxMounts ? Error::ENOSPC : Error::ENOMEM);
-    clear_copies(from.path.mount);
+    clear_copies(from.get().mount);
     attach_tree(context.ns, copy, &target);
     return {};
 }
@@ -65,14 +59,14 @@ Result<void> bind_mount(VfsContext& context, const Path& target, const char* sou
 Result<void> move_mount(VfsContext& context, const Path& target, const char* source) REQUIRES(g_vfs_lock)
 {
     HeldPath from { TRY(walk(context, source, kWalkFollow | kWalkMountpoint)) };
-    Mount* mount = from.path.mount;
+    Mount* mount = from.get().mount;
     TRY(check_in_namespace(context, mount));
-    if (!path_is_mount_root(from.path) || !mount->parent)
+    if (!path_is_mount_root(from.get()) || !mount->parent)
         return Err(Error::EINVAL);
     // Into its own subtree would cut the tree loose from the namespace.
-    if (is_path_reachable(target.mount, target.dentry, from.path))
+    if (is_path_reachable(target.mount, target.dentry, from.get()))
         return Err(Error::ELOOP);
-    if (from.path.dentry->is_directory() != target.dentry->is_directory())
+    if (from.get().dentry->is_directory() != target.dentry->is_directory())
         return Err(Error::ENOTDIR);
     Namespace* ns = mount->ns;
     // detach_mount leaves the subtree's own links alone, and the mounts
@@ -132,17 +126,17 @@ Result<void> vfs_mount(
     // MS_MOVE and MS_REMOUNT act on what is mounted there; a new mount goes
     // on top of what is there.
     HeldPath at { TRY(walk(context, target, kWalkFollow | kWalkMountpoint)) };
-    TRY(check_in_namespace(context, at.path.mount));
-    TRY(check_live(at.path));
+    TRY(check_in_namespace(context, at.get().mount));
+    TRY(check_live(at.get()));
     if (flags & kMountRemount)
-        return remount(context, at.path, flags, data);
+        return remount(context, at.get(), flags, data);
     if (flags & kMountBind)
-        return bind_mount(context, at.path, source, flags);
+        return bind_mount(context, at.get(), source, flags);
     if (flags & kMountMove)
-        return move_mount(context, at.path, source);
+        return move_mount(context, at.get(), source);
     if ((flags & kMountPrivate) && !fstype)
         return {}; // the only propagation type there is
-    return new_mount(context, at.path, source, fstype, flags, data);
+    return new_mount(context, at.get(), source, fstype, flags, data);
 }
 
 Result<void> vfs_umount(VfsContext& context, const char* target, uint32_t flags)
@@ -186,22 +180,22 @@ Result<void> vfs_pivot_root(VfsContext& context, const char* new_root, const cha
     HeldPath fresh { TRY(walk(context, new_root, kWalkFollow | kWalkDirectory)) };
     HeldPath old { TRY(walk(context, put_old, kWalkFollow | kWalkDirectory | kWalkMountpoint)) };
     HeldPath root { path_get(context.root) };
-    Mount* new_mount = fresh.path.mount;
-    Mount* root_mount = root.path.mount;
-    Mount* old_mount = old.path.mount;
+    Mount* new_mount = fresh.get().mount;
+    Mount* root_mount = root.get().mount;
+    Mount* old_mount = old.get().mount;
 
     if (root_mount->ns != context.ns || new_mount->ns != context.ns)
         return Err(Error::EINVAL);
-    TRY(check_live(fresh.path));
+    TRY(check_live(fresh.get()));
     if (new_mount == root_mount || old_mount == root_mount)
         return Err(Error::EBUSY); // on the same filesystem as the root
-    if (!path_is_mount_root(root.path) || !root_mount->parent)
+    if (!path_is_mount_root(root.get()) || !root_mount->parent)
         return Err(Error::EINVAL); // the root is not a mount point, or is the absolute root
-    if (!path_is_mount_root(fresh.path) || !new_mount->parent)
+    if (!path_is_mount_root(fresh.get()) || !new_mount->parent)
         return Err(Error::EINVAL);
-    if (!is_path_reachable(old_mount, old.path.dentry, fresh.path))
+    if (!is_path_reachable(old_mount, old.get().dentry, fresh.get()))
         return Err(Error::EINVAL); // put_old is not under new_root
-    if (!is_path_reachable(new_mount, fresh.path.dentry, root.path))
+    if (!is_path_reachable(new_mount, fresh.get().dentry, root.get()))
         return Err(Error::EINVAL); // new_root is not under the root
 
     Mount* root_parent = root_mount->parent;
@@ -209,7 +203,7 @@ Result<void> vfs_pivot_root(VfsContext& context, const char* new_root, const cha
     Namespace* ns = context.ns;
     detach_mount(new_mount);
     detach_mount(root_mount);
-    Path old_place { old_mount, old.path.dentry };
+    Path old_place { old_mount, old.get().dentry };
     attach_mount(ns, root_mount, &old_place);
     Path root_place { root_parent, root_mountpoint };
     attach_mount(ns, new_mount, &root_place);
@@ -218,13 +212,13 @@ Result<void> vfs_pivot_root(VfsContext& context, const char* new_root, const cha
     // Every context whose root or working directory was the old root now
     // uses the new one (Linux's chroot_fs_refs).
     auto retarget = [&](VfsContext& each) REQUIRES(g_vfs_lock) {
-        if (each.root == root.path) {
+        if (each.root == root.get()) {
             path_put(each.root);
-            each.root = path_get(fresh.path);
+            each.root = path_get(fresh.get());
         }
-        if (each.cwd == root.path) {
+        if (each.cwd == root.get()) {
             path_put(each.cwd);
-            each.cwd = path_get(fresh.path);
+            each.cwd = path_get(fresh.get());
         }
     };
     for (VfsContext& each : all_contexts())

@@ -8,21 +8,6 @@ namespace keel::vfs {
 
 namespace {
 
-struct HeldPath {
-    Path path;
-    ~HeldPath() { path_put(path); }
-};
-
-struct HeldParent {
-    ParentWalk walk;
-    ~HeldParent() { path_put(walk.parent); }
-};
-
-struct HeldDentry {
-    Dentry* dentry = nullptr;
-    ~HeldDentry() { dentry_put(dentry); }
-};
-
 #define OP_OR(sb, name, missing)                                                                                       \
     if (!(sb)->type->ops.name)                                                                                         \
     return Err(missing)
@@ -59,26 +44,26 @@ Result<void> create_node(VfsContext& context, const char* path, uint32_t mode, u
     REQUIRES(g_vfs_lock)
 {
     HeldParent at { TRY(walk_parent(context, path)) };
-    if (at.walk.is_dot_or_dotdot())
+    if (at.get().is_dot_or_dotdot())
         return Err(Error::EEXIST);
-    if (at.walk.trailing_slash && !is_mkdir)
+    if (at.get().trailing_slash && !is_mkdir)
         return Err(Error::ENOENT);
-    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    auto existing = lookup_child(at.get().parent.dentry, at.get().name, at.get().name_length);
     if (existing.is_ok()) {
         dentry_put(existing.value());
         return Err(Error::EEXIST);
     }
     if (existing.error() != Error::ENOENT)
         return Err(existing.error());
-    TRY(may_create(context, at.walk));
-    Superblock* sb = at.walk.parent.dentry->sb;
+    TRY(may_create(context, at.get()));
+    Superblock* sb = at.get().parent.dentry->sb;
     OP_OR(sb, create, Error::EPERM);
     void* node = nullptr;
-    int32_t result = sb->type->ops.create(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length,
+    int32_t result = sb->type->ops.create(sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length,
         mode, context.uid, context.gid, rdev, &node);
     if (result != 0)
         return Err(fs_error(result));
-    if (!dentry_add(at.walk.parent.dentry, at.walk.name, at.walk.name_length, node, mode))
+    if (!dentry_add(at.get().parent.dentry, at.get().name, at.get().name_length, node, mode))
         return Err(Error::ENOMEM);
     return {};
 }
@@ -162,14 +147,14 @@ Result<void> vfs_mknod(VfsContext& context, const char* path, uint32_t mode, uin
 Result<void> remove_child(VfsContext& context, const HeldParent& at, Dentry* child,
     keel_fs_unlink_fn keel_fs_type_ops::*op) REQUIRES(g_vfs_lock)
 {
-    TRY(may_create(context, at.walk));
+    TRY(may_create(context, at.get()));
     if (child->mounted)
         return Err(Error::EBUSY);
     Superblock* sb = child->sb;
     keel_fs_unlink_fn remove = sb->type->ops.*op;
     if (!remove)
         return Err(Error::EPERM);
-    int32_t result = remove(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, child->node);
+    int32_t result = remove(sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length, child->node);
     if (result != 0)
         return Err(fs_error(result));
     dentry_unhash(child);
@@ -180,28 +165,28 @@ Result<void> vfs_unlink(VfsContext& context, const char* path)
 {
     LockGuard guard;
     HeldParent at { TRY(walk_parent(context, path)) };
-    if (at.walk.is_dot_or_dotdot())
+    if (at.get().is_dot_or_dotdot())
         return Err(Error::EISDIR);
-    HeldDentry child { TRY(existing_child(context, at.walk)) };
-    if (child.dentry->is_directory())
+    HeldDentry child { TRY(existing_child(context, at.get())) };
+    if (child.get()->is_directory())
         return Err(Error::EISDIR);
-    if (at.walk.trailing_slash)
+    if (at.get().trailing_slash)
         return Err(Error::ENOTDIR);
-    return remove_child(context, at, child.dentry, &keel_fs_type_ops::unlink);
+    return remove_child(context, at, child.get(), &keel_fs_type_ops::unlink);
 }
 
 Result<void> vfs_rmdir(VfsContext& context, const char* path)
 {
     LockGuard guard;
     HeldParent at { TRY(walk_parent(context, path)) };
-    if (at.walk.name_length == 1 && at.walk.name[0] == '.')
+    if (at.get().name_length == 1 && at.get().name[0] == '.')
         return Err(Error::EINVAL);
-    if (at.walk.is_dot_or_dotdot())
+    if (at.get().is_dot_or_dotdot())
         return Err(Error::ENOTEMPTY);
-    HeldDentry child { TRY(existing_child(context, at.walk)) };
-    if (!child.dentry->is_directory())
+    HeldDentry child { TRY(existing_child(context, at.get())) };
+    if (!child.get()->is_directory())
         return Err(Error::ENOTDIR);
-    return remove_child(context, at, child.dentry, &keel_fs_type_ops::rmdir);
+    return remove_child(context, at, child.get(), &keel_fs_type_ops::rmdir);
 }
 
 Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* new_path)
@@ -209,45 +194,45 @@ Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* n
     LockGuard guard;
     HeldParent from { TRY(walk_parent(context, old_path)) };
     HeldParent to { TRY(walk_parent(context, new_path)) };
-    if (from.walk.is_dot_or_dotdot() || to.walk.is_dot_or_dotdot())
+    if (from.get().is_dot_or_dotdot() || to.get().is_dot_or_dotdot())
         return Err(Error::EBUSY);
-    if (from.walk.parent.mount != to.walk.parent.mount)
+    if (from.get().parent.mount != to.get().parent.mount)
         return Err(Error::EXDEV);
-    HeldDentry source { TRY(existing_child(context, from.walk)) };
-    if ((from.walk.trailing_slash || to.walk.trailing_slash) && !source.dentry->is_directory())
+    HeldDentry source { TRY(existing_child(context, from.get())) };
+    if ((from.get().trailing_slash || to.get().trailing_slash) && !source.get()->is_directory())
         return Err(Error::ENOTDIR);
-    TRY(may_create(context, from.walk));
-    TRY(may_create(context, to.walk));
+    TRY(may_create(context, from.get()));
+    TRY(may_create(context, to.get()));
     HeldDentry target;
-    auto existing = lookup_child(to.walk.parent.dentry, to.walk.name, to.walk.name_length);
+    auto existing = lookup_child(to.get().parent.dentry, to.get().name, to.get().name_length);
     if (existing.is_ok())
-        target.dentry = existing.value();
+        target.get() = existing.value();
     else if (existing.error() != Error::ENOENT)
         return Err(existing.error());
-    if (target.dentry && target.dentry->node == source.dentry->node)
+    if (target.get() && target.get()->node == source.get()->node)
         return {}; // the same name, or two hard links to one file: nothing to do
-    if (source.dentry->is_directory()) {
+    if (source.get()->is_directory()) {
         // A directory cannot move below itself.
-        if (is_subdir(to.walk.parent.dentry, source.dentry))
+        if (is_subdir(to.get().parent.dentry, source.get()))
             return Err(Error::EINVAL);
-        if (target.dentry && !target.dentry->is_directory())
+        if (target.get() && !target.get()->is_directory())
             return Err(Error::ENOTDIR);
-    } else if (target.dentry && target.dentry->is_directory()) {
+    } else if (target.get() && target.get()->is_directory()) {
         return Err(Error::EISDIR);
     }
-    if (target.dentry && is_subdir(from.walk.parent.dentry, target.dentry))
+    if (target.get() && is_subdir(from.get().parent.dentry, target.get()))
         return Err(Error::ENOTEMPTY);
-    if (source.dentry->mounted || (target.dentry && target.dentry->mounted))
+    if (source.get()->mounted || (target.get() && target.get()->mounted))
         return Err(Error::EBUSY);
-    Superblock* sb = source.dentry->sb;
+    Superblock* sb = source.get()->sb;
     OP_OR(sb, rename, Error::EPERM);
-    int32_t result = sb->type->ops.rename(sb->data, from.walk.parent.dentry->node, from.walk.name,
-        from.walk.name_length, to.walk.parent.dentry->node, to.walk.name, to.walk.name_length);
+    int32_t result = sb->type->ops.rename(sb->data, from.get().parent.dentry->node, from.get().name,
+        from.get().name_length, to.get().parent.dentry->node, to.get().name, to.get().name_length);
     if (result != 0)
         return Err(fs_error(result));
-    if (target.dentry)
-        dentry_unhash(target.dentry);
-    dentry_move(source.dentry, to.walk.parent.dentry, to.walk.name, to.walk.name_length);
+    if (target.get())
+        dentry_unhash(target.get());
+    dentry_move(source.get(), to.get().parent.dentry, to.get().name, to.get().name_length);
     return {};
 }
 
@@ -255,27 +240,27 @@ Result<void> vfs_link(VfsContext& context, const char* old_path, const char* new
 {
     LockGuard guard;
     HeldPath old { TRY(walk(context, old_path, 0)) };
-    if (old.path.dentry->is_directory())
+    if (old.get().dentry->is_directory())
         return Err(Error::EPERM);
     HeldParent at { TRY(walk_parent(context, new_path)) };
-    if (at.walk.is_dot_or_dotdot())
+    if (at.get().is_dot_or_dotdot())
         return Err(Error::EEXIST);
-    if (at.walk.parent.mount != old.path.mount)
+    if (at.get().parent.mount != old.get().mount)
         return Err(Error::EXDEV);
-    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    auto existing = lookup_child(at.get().parent.dentry, at.get().name, at.get().name_length);
     if (existing.is_ok()) {
         dentry_put(existing.value());
         return Err(Error::EEXIST);
     }
     if (existing.error() != Error::ENOENT)
         return Err(existing.error());
-    if (at.walk.trailing_slash)
+    if (at.get().trailing_slash)
         return Err(Error::ENOENT);
-    TRY(may_create(context, at.walk));
-    Superblock* sb = old.path.dentry->sb;
+    TRY(may_create(context, at.get()));
+    Superblock* sb = old.get().dentry->sb;
     OP_OR(sb, link, Error::EPERM);
     int32_t result = sb->type->ops.link(
-        sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length, old.path.dentry->node);
+        sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length, old.get().dentry->node);
     if (result != 0)
         return Err(fs_error(result));
     // The next lookup of the new name finds the node through the filesystem.
@@ -293,26 +278,26 @@ Result<void> vfs_symlink(VfsContext& context, const char* target, const char* li
         return Err(Error::ENAMETOOLONG);
     LockGuard guard;
     HeldParent at { TRY(walk_parent(context, link_path)) };
-    if (at.walk.is_dot_or_dotdot())
+    if (at.get().is_dot_or_dotdot())
         return Err(Error::EEXIST);
-    auto existing = lookup_child(at.walk.parent.dentry, at.walk.name, at.walk.name_length);
+    auto existing = lookup_child(at.get().parent.dentry, at.get().name, at.get().name_length);
     if (existing.is_ok()) {
         dentry_put(existing.value());
         return Err(Error::EEXIST);
     }
     if (existing.error() != Error::ENOENT)
         return Err(existing.error());
-    if (at.walk.trailing_slash)
+    if (at.get().trailing_slash)
         return Err(Error::ENOENT);
-    TRY(may_create(context, at.walk));
-    Superblock* sb = at.walk.parent.dentry->sb;
+    TRY(may_create(context, at.get()));
+    Superblock* sb = at.get().parent.dentry->sb;
     OP_OR(sb, symlink, Error::EPERM);
     void* node = nullptr;
-    int32_t result = sb->type->ops.symlink(sb->data, at.walk.parent.dentry->node, at.walk.name, at.walk.name_length,
+    int32_t result = sb->type->ops.symlink(sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length,
         target, target_length, context.uid, context.gid, &node);
     if (result != 0)
         return Err(fs_error(result));
-    if (!dentry_add(at.walk.parent.dentry, at.walk.name, at.walk.name_length, node, kModeSymlink | 0777))
+    if (!dentry_add(at.get().parent.dentry, at.get().name, at.get().name_length, node, kModeSymlink | 0777))
         return Err(Error::ENOMEM);
     return {};
 }
@@ -321,12 +306,12 @@ Result<size_t> vfs_readlink(VfsContext& context, const char* path, char* buffer,
 {
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, 0)) };
-    if (!at.path.dentry->is_symlink())
+    if (!at.get().dentry->is_symlink())
         return Err(Error::EINVAL);
-    Superblock* sb = at.path.dentry->sb;
+    Superblock* sb = at.get().dentry->sb;
     OP_OR(sb, readlink, Error::EINVAL);
     size_t length = 0;
-    int32_t result = sb->type->ops.readlink(sb->data, at.path.dentry->node, buffer, size, &length);
+    int32_t result = sb->type->ops.readlink(sb->data, at.get().dentry->node, buffer, size, &length);
     if (result != 0)
         return Err(fs_error(result));
     return min(length, size);
@@ -336,14 +321,14 @@ Result<void> vfs_truncate(VfsContext& context, const char* path, uint64_t size)
 {
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, kWalkFollow)) };
-    return truncate_dentry(context, at.path, size);
+    return truncate_dentry(context, at.get(), size);
 }
 
 Result<VfsStat> vfs_stat(VfsContext& context, const char* path, bool follow_last_symlink)
 {
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, follow_last_symlink ? kWalkFollow : 0)) };
-    return stat_path(at.path);
+    return stat_path(at.get());
 }
 
 Result<void> vfs_setattr(
@@ -356,22 +341,22 @@ Result<void> vfs_setattr(
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, follow_last_symlink ? kWalkFollow : 0)) };
     if (mask & KEEL_VFS_ATTR_SIZE)
-        TRY(truncate_dentry(context, at.path, attr.size));
+        TRY(truncate_dentry(context, at.get(), attr.size));
     mask &= ~KEEL_VFS_ATTR_SIZE;
     if (!mask)
         return {};
-    TRY(check_writable_mount(at.path.mount));
-    keel_vfs_attr current = TRY(get_attr(at.path.dentry));
+    TRY(check_writable_mount(at.get().mount));
+    keel_vfs_attr current = TRY(get_attr(at.get().dentry));
     // chown is for root; chmod and times for the owner too.
     if ((mask & (KEEL_VFS_ATTR_UID | KEEL_VFS_ATTR_GID)) && context.uid != 0)
         return Err(Error::EPERM);
     if (context.uid != 0 && context.uid != current.uid)
         return Err(Error::EPERM);
-    Superblock* sb = at.path.dentry->sb;
+    Superblock* sb = at.get().dentry->sb;
     OP_OR(sb, setattr, Error::EPERM);
     keel_vfs_attr change = attr;
     change.mode = (current.mode & kModeTypeMask) | (attr.mode & 07777);
-    int32_t result = sb->type->ops.setattr(sb->data, at.path.dentry->node, &change, mask);
+    int32_t result = sb->type->ops.setattr(sb->data, at.get().dentry->node, &change, mask);
     if (result != 0)
         return Err(fs_error(result));
     return {};
@@ -381,7 +366,7 @@ Result<keel_vfs_statfs> vfs_statfs(VfsContext& context, const char* path)
 {
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, kWalkFollow)) };
-    Superblock* sb = at.path.dentry->sb;
+    Superblock* sb = at.get().dentry->sb;
     OP_OR(sb, statfs, Error::ENOSYS);
     keel_vfs_statfs stats {};
     int32_t result = sb->type->ops.statfs(sb->data, &stats);

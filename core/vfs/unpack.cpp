@@ -235,11 +235,10 @@ struct Unpacker {
 } // namespace
 
 Result<void> unpack_cpio(VfsContext& context, const char* destination, const void* data, size_t size,
-    const UnpackOptions& options, UnpackReport& report, char* message, size_t message_size)
+    const UnpackOptions& options, UnpackReport& report, Diagnostic& diagnostic)
 {
     report = {};
-    if (message && message_size)
-        message[0] = '\0';
+    diagnostic.clear();
     size_t destination_length = strnlen(destination, kVfsPathMax);
     // "/" becomes "": names are joined as destination + "/" + name.
     while (destination_length > 0 && destination[destination_length - 1] == '/')
@@ -259,7 +258,7 @@ Result<void> unpack_cpio(VfsContext& context, const char* destination, const voi
     memcpy(unpacker->path, destination, destination_length);
     unpacker->path[destination_length] = '\0';
 
-    CpioReader reader(data, size, message, message_size);
+    CpioReader reader(data, size, &diagnostic);
     if (links)
         reader.set_link_table(links, slots);
     for (;;) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 #include "vfs/vfs.h"
 
@@ -37,8 +38,8 @@ struct UnpackOptions {
 };
 
 // Fails with the reader's error (EINVAL, EBADMSG, ENOTSUP, ENOSPC) and
-// `message` describing it; `report` counts what was done either way.
+// `diagnostic` describing it; `report` counts what was done either way.
 Result<void> unpack_cpio(VfsContext& context, const char* destination, const void* data, size_t size,
-    const UnpackOptions& options, UnpackReport& report, char* message, size_t message_size);
+    const UnpackOptions& options, UnpackReport& report, Diagnostic& diagnostic);
 
 } // namespace keel

@@ -17,6 +17,7 @@
 
 #include <keel/keel.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 
 namespace keel {
@@ -179,9 +180,8 @@ Result<void> vfs_for_each_mount(VfsContext& context, void (*visit)(const VfsMoun
 
 // `owner`: what platform_pin_owner gets while a superblock of the type
 // exists (the registering module). A refused table is described in
-// `problem` (field and value).
-Result<void> vfs_register_filesystem(
-    const keel_fs_type_ops* ops, void* owner, char* problem = nullptr, size_t problem_size = 0);
+// `diagnostic` (field and value).
+Result<void> vfs_register_filesystem(const keel_fs_type_ops* ops, void* owner, Diagnostic* diagnostic = nullptr);
 Result<void> vfs_unregister_filesystem(const keel_fs_type_ops* ops);
 // A module is going (unloaded, or its init failed): drop the filesystem
 // types it left registered, calling `report` for each. Returns how many.

@@ -166,7 +166,7 @@ enum class TrailerState { Unsigned, Signed };
 // on top of it, or strip something that might not be a trailer).
 TrailerState read_trailer(const std::vector<uint8_t>& data, const std::string& path, SignatureTrailer& trailer)
 {
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto parsed = parse_signature_trailer(data.data(), data.size(), &diagnostic);
     if (parsed.is_ok()) {
         trailer = parsed.release_value();
@@ -177,7 +177,7 @@ TrailerState read_trailer(const std::vector<uint8_t>& data, const std::string& p
         trailer.image_length = data.size();
         return TrailerState::Unsigned;
     }
-    fail(path + ": damaged or truncated signature trailer: " + diagnostic.text);
+    fail(path + ": damaged or truncated signature trailer: " + diagnostic.message);
 }
 
 struct Arguments {
@@ -277,10 +277,10 @@ int command_sign(const Arguments& arguments)
 
     // Check our own output with the kernel's verifier before writing it.
     TrustedKey trusted = make_trusted_key(public_key.data(), nullptr);
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto check = verify_module_signature(out.data(), out.size(), &trusted, 1, &diagnostic);
     if (check.is_error())
-        fail(module_path + ": internal error, the new signature does not verify: " + diagnostic.text);
+        fail(module_path + ": internal error, the new signature does not verify: " + diagnostic.message);
 
     std::string output = arguments.output.empty() ? module_path : arguments.output;
     write_file_atomically(output, out, file_mode(module_path, 0644));
@@ -300,10 +300,10 @@ int command_verify(const Arguments& arguments)
     TrustedKey trusted = make_trusted_key(public_key.data(), nullptr);
 
     std::vector<uint8_t> data = read_file(module_path);
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto check = verify_module_signature(data.data(), data.size(), &trusted, 1, &diagnostic);
     if (check.is_error())
-        fail(module_path + ": " + error_name(check.error()) + ": " + diagnostic.text);
+        fail(module_path + ": " + error_name(check.error()) + ": " + diagnostic.message);
     require_elf64(data, check.value().image_length, module_path);
     printf("%s: valid signature by key %s (record %zu of %zu; Ed25519, %s image digest)\n", module_path.c_str(),
         key_id_hex(trusted.id).c_str(), check.value().record_index, check.value().record_count,
@@ -386,10 +386,10 @@ int command_endorse(const Arguments& arguments)
     out.insert(out.end(), signature.begin(), signature.end());
 
     TrustedKey trusted = make_trusted_key(endorser_public.data(), nullptr);
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto check = verify_endorsement(out.data(), out.size(), &trusted, 1, &diagnostic);
     if (check.is_error())
-        fail(std::string("internal error, the endorsement does not verify: ") + diagnostic.text);
+        fail(std::string("internal error, the endorsement does not verify: ") + diagnostic.message);
     write_file_atomically(arguments.output, out, 0644);
     printf("%s: key %s endorsed by key %s\n", arguments.output.c_str(),
         key_id_hex(key_id_of(vendor_public.data())).c_str(), key_id_hex(endorser_id).c_str());

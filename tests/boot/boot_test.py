@@ -10,6 +10,7 @@ Scenarios live in cases_*.py; harness.py has what they share.
 import sys
 
 import cases_abi  # noqa: F401
+import cases_agreement  # noqa: F401
 import cases_console  # noqa: F401
 import cases_core  # noqa: F401
 import cases_exhaustion  # noqa: F401

@@ -4,7 +4,6 @@ busy and lazy unmounts, module pinning, and malformed initramfs images."""
 
 import os
 import re
-import struct
 import subprocess
 import tempfile
 

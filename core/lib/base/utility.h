@@ -35,6 +35,14 @@ template<typename T> constexpr void swap(T& a, T& b) noexcept
     b = move(tmp);
 }
 
+// Replaces `target` with `value` and returns what it held.
+template<typename T, typename U = T> constexpr T exchange(T& target, U&& value)
+{
+    T old = move(target);
+    target = forward<U>(value);
+    return old;
+}
+
 template<typename T> constexpr T min(T a, T b) { return a < b ? a : b; }
 template<typename T> constexpr T max(T a, T b) { return a < b ? b : a; }
 

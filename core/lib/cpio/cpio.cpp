@@ -226,11 +226,11 @@ const char* cpio_type_name(uint32_t mode)
     return "unknown";
 }
 
-CpioReader::CpioReader(const void* data, size_t size, char* message, size_t message_size)
+CpioReader::CpioReader(const void* data, size_t size, Diagnostic* diagnostic)
     : m_data(static_cast<const uint8_t*>(data))
     , m_size(data ? size : 0)
-    , m_message(message)
-    , m_message_size(message ? message_size : 0)
+    , m_message(diagnostic ? diagnostic->message : nullptr)
+    , m_message_size(diagnostic ? sizeof(diagnostic->message) : 0)
 {
     if (m_message_size > 0)
         m_message[0] = '\0';
@@ -509,15 +509,14 @@ namespace {
 
 // cpio_find and cpio_find_before_damage: with `damaged` null, damage
 // anywhere fails the search; otherwise the entries before it count.
-Result<CpioEntry> find_entry(
-    const void* data, size_t size, const char* path, bool* damaged, char* message, size_t message_size)
+Result<CpioEntry> find_entry(const void* data, size_t size, const char* path, bool* damaged, Diagnostic* diagnostic)
 {
     if (!path)
         return Err(Error::EINVAL);
     size_t length = strlen(path);
     path = strip_leading(path, length);
 
-    CpioReader reader(data, size, message, message_size);
+    CpioReader reader(data, size, diagnostic);
     reader.disable_links();
     CpioEntry found;
     bool have = false;
@@ -535,9 +534,7 @@ Result<CpioEntry> find_entry(
     if (!damaged || !have)
         TRY(reader.status());
     if (!have) {
-        if (message_size > 0)
-            format(message, message_size, "%s not found in the initramfs (%zu entries)", Quoted(path, length).text,
-                entries);
+        diagnose(diagnostic, "%s not found in the initramfs (%zu entries)", Quoted(path, length).text, entries);
         return Err(Error::ENOENT);
     }
 
@@ -563,15 +560,15 @@ Result<CpioEntry> find_entry(
 
 } // namespace
 
-Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, char* message, size_t message_size)
+Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Diagnostic* diagnostic)
 {
-    return find_entry(data, size, path, nullptr, message, message_size);
+    return find_entry(data, size, path, nullptr, diagnostic);
 }
 
 Result<CpioEntry> cpio_find_before_damage(
-    const void* data, size_t size, const char* path, bool& damaged, char* message, size_t message_size)
+    const void* data, size_t size, const char* path, bool& damaged, Diagnostic* diagnostic)
 {
-    return find_entry(data, size, path, &damaged, message, message_size);
+    return find_entry(data, size, path, &damaged, diagnostic);
 }
 
 } // namespace keel

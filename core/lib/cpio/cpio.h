@@ -24,15 +24,15 @@
 //
 // Usage:
 //
-//   char message[256];
-//   CpioReader reader(data, size, message, sizeof(message));
+//   Diagnostic diagnostic;
+//   CpioReader reader(data, size, &diagnostic);
 //   while (auto entry = reader.next()) {
 //       const CpioEntry& e = entry.value();
 //       if (e.is_trailer) continue;
 //       ...
 //   }
 //   if (reader.status().is_error())
-//       log("initramfs: %s", message);
+//       log("initramfs: %s", diagnostic.message);
 //
 // docs/initramfs.md lists every check and message.
 #pragma once
@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 
 namespace keel {
@@ -124,9 +125,9 @@ struct CpioLinkSlot {
 
 class CpioReader {
 public:
-    // `message` (optional) receives a NUL-terminated description of the
-    // first error; it is cleared here. The reader keeps pointers only.
-    CpioReader(const void* data, size_t size, char* message = nullptr, size_t message_size = 0);
+    // `diagnostic` (optional) receives a description of the first error;
+    // it is cleared here. The reader keeps pointers only.
+    CpioReader(const void* data, size_t size, Diagnostic* diagnostic = nullptr);
 
     // The next entry, trailers included. Fails with ENODATA at the clean end
     // of the buffer, or with the error that ended the walk (then every later
@@ -191,18 +192,18 @@ private:
 // last entry of its link group that carries data. Fails with ENOENT if no
 // entry has that name, or with the archive's error if the archive is
 // malformed anywhere (it is read to the end). The entry may be of any type;
-// callers check type(). `message` as for CpioReader.
-Result<CpioEntry> cpio_find(
-    const void* data, size_t size, const char* path, char* message = nullptr, size_t message_size = 0);
+// callers check type(). `diagnostic` as for CpioReader.
+Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Diagnostic* diagnostic = nullptr);
 
 // cpio_find for an archive that may be damaged, as the kernel reads its
 // early modules: the entries before the damage count (the last of them
 // with that name wins, a hard link gets the data of the links before the
-// damage), and `damaged` says whether there was damage, which `message`
-// then describes. Fails with the archive's error when the name is not
-// found before the damage, with ENOENT when an intact archive lacks it.
+// damage), and `damaged` says whether there was damage, which
+// `diagnostic` then describes. Fails with the archive's error when the
+// name is not found before the damage, with ENOENT when an intact archive
+// lacks it.
 Result<CpioEntry> cpio_find_before_damage(
-    const void* data, size_t size, const char* path, bool& damaged, char* message = nullptr, size_t message_size = 0);
+    const void* data, size_t size, const char* path, bool& damaged, Diagnostic* diagnostic = nullptr);
 
 // "regular file", "directory", ... for messages; "unknown" otherwise.
 const char* cpio_type_name(uint32_t mode);

@@ -21,7 +21,7 @@ static_assert(endorser_key_id_offset + KeyId::size == header_size);
 
 } // namespace
 
-Result<Endorsement> parse_endorsement(const uint8_t* data, size_t size, CryptoDiagnostic* diagnostic)
+Result<Endorsement> parse_endorsement(const uint8_t* data, size_t size, Diagnostic* diagnostic)
 {
     if (size < min_size) {
         diagnose(diagnostic, "endorsement: %zu bytes, at least %zu needed", size, min_size);
@@ -91,7 +91,7 @@ Result<Endorsement> parse_endorsement(const uint8_t* data, size_t size, CryptoDi
 }
 
 Result<EndorsementCheck> verify_endorsement(
-    const uint8_t* data, size_t size, const TrustedKey* keys, size_t key_count, CryptoDiagnostic* diagnostic)
+    const uint8_t* data, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic)
 {
     EndorsementCheck check;
     check.endorsement = TRY(parse_endorsement(data, size, diagnostic));

@@ -49,7 +49,7 @@ struct Endorsement {
 // Checks every field (not the signature). EBADMSG with a diagnostic naming
 // the field for anything malformed, including a vendor key that could not
 // verify anything (non-canonical, not on the curve, small order).
-Result<Endorsement> parse_endorsement(const uint8_t* data, size_t size, CryptoDiagnostic* diagnostic);
+Result<Endorsement> parse_endorsement(const uint8_t* data, size_t size, Diagnostic* diagnostic);
 
 struct EndorsementCheck {
     Endorsement endorsement;
@@ -60,7 +60,7 @@ struct EndorsementCheck {
 // ones). EBADMSG malformed, ENOKEY endorser not among `keys`,
 // EKEYREJECTED bad signature.
 Result<EndorsementCheck> verify_endorsement(
-    const uint8_t* data, size_t size, const TrustedKey* keys, size_t key_count, CryptoDiagnostic* diagnostic);
+    const uint8_t* data, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic);
 
 // For host tools: writes the signed part (header_size + description_size
 // bytes) to `out`; the caller signs it and appends the signature.

@@ -55,14 +55,4 @@ const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const K
     return nullptr;
 }
 
-void diagnose(CryptoDiagnostic* diagnostic, const char* fmt, ...)
-{
-    if (!diagnostic)
-        return;
-    va_list args;
-    va_start(args, fmt);
-    vformat(diagnostic->text, sizeof(diagnostic->text), fmt, args);
-    va_end(args);
-}
-
 } // namespace keel

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/diagnostic.h"
 #include "lib/crypto/ed25519.h"
 
 namespace keel {
@@ -49,14 +50,5 @@ Ed25519Status verify_with_trusted_key(
     const TrustedKey& key, const uint8_t* signature, const void* message, size_t message_size);
 
 const TrustedKey* find_trusted_key(const TrustedKey* keys, size_t count, const KeyId& id);
-
-// Where a parser or verifier says what it refused and why, naming the field
-// and value. Always NUL-terminated (truncated if need be). Callers pass a
-// null pointer when they only want the Error.
-struct CryptoDiagnostic {
-    char text[192];
-};
-
-void diagnose(CryptoDiagnostic* diagnostic, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 } // namespace keel

@@ -64,7 +64,7 @@ private:
 };
 
 Result<void> parse_record(const uint8_t* bytes, size_t available, size_t index, size_t image_length,
-    SignatureRecord& record, CryptoDiagnostic* diagnostic)
+    SignatureRecord& record, Diagnostic* diagnostic)
 {
     if (available < record_prefix_size) {
         diagnose(diagnostic, "signature record %zu: only %zu bytes left before the footer, a record needs at least %zu",
@@ -144,7 +144,7 @@ ImageDigestAlgorithm image_digest_algorithm(SignatureAlgorithm algorithm)
                                                           : ImageDigestAlgorithm::Blake2b;
 }
 
-Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, CryptoDiagnostic* diagnostic)
+Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, Diagnostic* diagnostic)
 {
     if (size < footer_size || memcmp(file + size - footer_magic_size, footer_magic, footer_magic_size) != 0) {
         diagnose(diagnostic, "not signed: the file does not end with the signature magic");
@@ -189,10 +189,10 @@ Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t siz
 }
 
 Result<ModuleSignatureCheck> verify_module_signature(
-    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, CryptoDiagnostic* diagnostic)
+    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic)
 {
     if (diagnostic)
-        diagnostic->text[0] = '\0';
+        diagnostic->message[0] = '\0';
     SignatureTrailer trailer = TRY(parse_signature_trailer(file, size, diagnostic));
 
     ModuleSignatureCheck check = {};
@@ -236,7 +236,7 @@ Result<ModuleSignatureCheck> verify_module_signature(
         check.key = key;
         check.record_index = i;
         if (diagnostic)
-            diagnostic->text[0] = '\0';
+            diagnostic->message[0] = '\0';
         return check;
     }
 

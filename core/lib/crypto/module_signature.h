@@ -94,7 +94,7 @@ struct SignatureTrailer {
 // signatures). ENODATA when the file does not end with the magic (an
 // unsigned module), EBADMSG for anything malformed; `diagnostic` says
 // which field held what.
-Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, CryptoDiagnostic* diagnostic);
+Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t size, Diagnostic* diagnostic);
 
 struct ModuleSignatureCheck {
     size_t image_length;      // parse the ELF image from these bytes only
@@ -119,7 +119,7 @@ struct ModuleSignatureCheck {
 //                 digest does not match (tampered, or pasted from another
 //                 module)
 Result<ModuleSignatureCheck> verify_module_signature(
-    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, CryptoDiagnostic* diagnostic);
+    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic);
 
 // For signing tools: the header a new record signs, written to `out`
 // (module_signature::signed_header_size bytes). The record's algorithm

@@ -29,8 +29,9 @@ struct Outcome {
 
 Outcome walk(const uint8_t* data, size_t size, CpioLinkSlot* table, size_t table_size)
 {
-    char message[200];
-    CpioReader reader(data, size, message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    CpioReader reader(data, size, &diagnostic);
     if (table)
         reader.set_link_table(table, table_size);
     Outcome outcome { false, Error(0), {} };
@@ -62,7 +63,7 @@ Outcome walk(const uint8_t* data, size_t size, CpioLinkSlot* table, size_t table
     outcome.ok = reader.status().is_ok();
     if (!outcome.ok) {
         outcome.error = reader.status().error();
-        check(strlen(message) > 0 && strlen(message) < sizeof(message));
+        check(strlen(message) > 0 && strlen(message) < sizeof(diagnostic.message));
     }
     return outcome;
 }
@@ -82,14 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     check(plain.ok == tabled.ok || tabled.error == Error::ENOSPC);
 
     // cpio_find fails exactly when the walk does, and finds what it saw.
-    char message[128];
+    keel::Diagnostic diagnostic;
     const char* missing = "no/such/path/in/any/archive";
-    auto none = cpio_find(bytes, size, missing, message, sizeof(message));
+    auto none = cpio_find(bytes, size, missing, &diagnostic);
     check(none.is_error());
     check(plain.ok ? none.error() == Error::ENOENT : none.error() == plain.error);
     if (plain.ok && !plain.names.empty()) {
         for (const std::string& name : { plain.names.front(), plain.names.back() }) {
-            auto found = cpio_find(bytes, size, name.c_str(), message, sizeof(message));
+            auto found = cpio_find(bytes, size, name.c_str(), &diagnostic);
             check(found.is_ok());
             check(found.value().name_length == name.size());
             check(memcmp(found.value().name, name.data(), name.size()) == 0);

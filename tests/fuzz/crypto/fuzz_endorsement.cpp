@@ -44,10 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     size = record.size();
     const uint8_t* bytes = record.data();
 
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto parsed = parse_endorsement(bytes, size, &diagnostic);
     if (parsed.is_error()) {
-        if (diagnostic.text[0] == '\0')
+        if (diagnostic.message[0] == '\0')
             abort();
     } else {
         const Endorsement& endorsement = parsed.value();

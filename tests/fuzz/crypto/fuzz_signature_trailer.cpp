@@ -89,10 +89,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     size = file.size();
     const uint8_t* bytes = file.data();
 
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto trailer = parse_signature_trailer(bytes, size, &diagnostic);
     if (trailer.is_error()) {
-        if (diagnostic.text[0] == '\0' || strnlen(diagnostic.text, sizeof(diagnostic.text)) == sizeof(diagnostic.text))
+        if (diagnostic.message[0] == '\0'
+            || strnlen(diagnostic.message, sizeof(diagnostic.message)) == sizeof(diagnostic.message))
             abort();
     } else {
         const SignatureTrailer& parsed = trailer.value();

@@ -161,9 +161,9 @@ void run_unpack(const uint8_t* data, size_t size)
     UnpackOptions options;
     options.link_table_slots = 16;
     UnpackReport report {};
-    char message[256];
-    (void)unpack_cpio(*vfs_kernel_context(), "/", data, size, options, report, message, sizeof(message));
-    if (strnlen(message, sizeof(message)) == sizeof(message))
+    keel::Diagnostic diagnostic;
+    (void)unpack_cpio(*vfs_kernel_context(), "/", data, size, options, report, diagnostic);
+    if (strnlen(diagnostic.message, sizeof(diagnostic.message)) == sizeof(diagnostic.message))
         abort();
     teardown();
 }

@@ -56,8 +56,9 @@ Walk walk(const std::string& bytes, Options options = {})
 {
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes.size()]);
     memcpy(buffer.get(), bytes.data(), bytes.size());
-    char message[256];
-    CpioReader reader(buffer.get(), bytes.size(), message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    CpioReader reader(buffer.get(), bytes.size(), &diagnostic);
     if (options.table)
         reader.set_link_table(options.table, options.table_size);
     if (!options.links)
@@ -666,8 +667,9 @@ TEST_CASE("random corruption never crashes the reader")
         Walk w = walk(bytes, options);
         if (!w.ok)
             CHECK(w.message.size() < 255);
-        char message[128];
-        auto found = cpio_find(bytes.data(), bytes.size(), "d/f", message, sizeof(message));
+        keel::Diagnostic diagnostic;
+        char* const message = diagnostic.message;
+        auto found = cpio_find(bytes.data(), bytes.size(), "d/f", &diagnostic);
         if (found.is_error())
             CHECK(strlen(message) > 0);
     }
@@ -684,8 +686,9 @@ TEST_CASE("cpio_find returns a file as the unpacked initramfs would hold it")
     std::string second = build({ file("/etc/hostname", "new", 9) });
     std::string bytes = first + std::string(12, '\0') + second;
 
-    char message[256];
-    auto found = cpio_find(bytes.data(), bytes.size(), "lib/modules/nullfs.kmod", message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    auto found = cpio_find(bytes.data(), bytes.size(), "lib/modules/nullfs.kmod", &diagnostic);
     REQUIRE(found.is_ok());
     CHECK(std::string(found.value().name) == "lib/modules/nullfs.kmod");
     CHECK(std::string(reinterpret_cast<const char*>(found.value().data), found.value().data_size)
@@ -707,14 +710,14 @@ TEST_CASE("cpio_find returns a file as the unpacked initramfs would hold it")
     REQUIRE(dir2.is_ok());
     CHECK(dir2.value().is_directory());
 
-    auto missing = cpio_find(bytes.data(), bytes.size(), "/lib/modules/tmpfs.kmod", message, sizeof(message));
+    auto missing = cpio_find(bytes.data(), bytes.size(), "/lib/modules/tmpfs.kmod", &diagnostic);
     CHECK(missing.error() == Error::ENOENT);
     CHECK(std::string(message) == "\"lib/modules/tmpfs.kmod\" not found in the initramfs (7 entries)");
     CHECK(cpio_find(bytes.data(), bytes.size(), nullptr).error() == Error::EINVAL);
 
     // A malformed archive is an error even after the file was seen.
     std::string broken = first + "070701 broken";
-    auto bad = cpio_find(broken.data(), broken.size(), "lib/modules/nullfs.kmod", message, sizeof(message));
+    auto bad = cpio_find(broken.data(), broken.size(), "lib/modules/nullfs.kmod", &diagnostic);
     CHECK(bad.error() == Error::EINVAL);
     CHECK(contains(message, "entry 6 at offset"));
 }
@@ -756,12 +759,11 @@ TEST_CASE("cpio_find_before_damage: the entries before the damage, a hard link's
         member("lib/tmpfs-link.kmod",
             "\x7f"
             "ELF tmpfs") });
-    char message[256];
+    keel::Diagnostic diagnostic;
     for (const char* path : { "lib/tmpfs.kmod", "/lib/tmpfs-link.kmod" }) {
         INFO(path);
         bool damaged = true;
-        auto found
-            = keel::cpio_find_before_damage(intact.data(), intact.size(), path, damaged, message, sizeof(message));
+        auto found = keel::cpio_find_before_damage(intact.data(), intact.size(), path, damaged, &diagnostic);
         REQUIRE(found.is_ok());
         CHECK_FALSE(damaged);
         CHECK(std::string(reinterpret_cast<const char*>(found.value().data), found.value().data_size)
@@ -769,25 +771,22 @@ TEST_CASE("cpio_find_before_damage: the entries before the damage, a hard link's
                "ELF tmpfs");
     }
     bool damaged = true;
-    auto missing
-        = keel::cpio_find_before_damage(intact.data(), intact.size(), "lib/x", damaged, message, sizeof(message));
+    auto missing = keel::cpio_find_before_damage(intact.data(), intact.size(), "lib/x", damaged, &diagnostic);
     CHECK(missing.error() == Error::ENOENT);
     CHECK_FALSE(damaged);
 
     // Damage after the group: found, and the damage is reported.
     std::string late = intact.substr(0, intact.size() - 124) + "070701 broken";
     REQUIRE(cpio_find(late.data(), late.size(), "lib/tmpfs.kmod").is_error());
-    auto found
-        = keel::cpio_find_before_damage(late.data(), late.size(), "lib/tmpfs.kmod", damaged, message, sizeof(message));
+    auto found = keel::cpio_find_before_damage(late.data(), late.size(), "lib/tmpfs.kmod", damaged, &diagnostic);
     REQUIRE(found.is_ok());
     CHECK(damaged);
-    CHECK(contains(message, "at offset"));
+    CHECK(contains(diagnostic.message, "at offset"));
     CHECK(found.value().data_size == 10);
 
     // Damage before the name: the archive's error, and `damaged`.
     std::string early = build({ node("lib", 0040755, 1) }).substr(0, 50);
-    auto lost = keel::cpio_find_before_damage(
-        early.data(), early.size(), "lib/tmpfs.kmod", damaged, message, sizeof(message));
+    auto lost = keel::cpio_find_before_damage(early.data(), early.size(), "lib/tmpfs.kmod", damaged, &diagnostic);
     CHECK(lost.error() == Error::EINVAL);
     CHECK(damaged);
 }

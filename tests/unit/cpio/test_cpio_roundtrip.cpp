@@ -88,8 +88,9 @@ void check_archive(const std::string& path, bool with_checksum, uint32_t mtime)
     std::string bytes = read_file(path);
     CHECK(bytes.size() % 512 == 0);
 
-    char message[256];
-    CpioReader reader(bytes.data(), bytes.size(), message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    CpioReader reader(bytes.data(), bytes.size(), &diagnostic);
     std::vector<CpioEntry> entries;
     while (auto entry = reader.next())
         entries.push_back(entry.value());
@@ -286,8 +287,9 @@ TEST_CASE("GNU cpio and Keel agree")
     for (const char* archive : { "/gnu.cpio", "/gnu-crc.cpio" }) {
         INFO(archive);
         std::string bytes = read_file(dir + archive);
-        char message[256];
-        CpioReader reader(bytes.data(), bytes.size(), message, sizeof(message));
+        keel::Diagnostic diagnostic;
+        char* const message = diagnostic.message;
+        CpioReader reader(bytes.data(), bytes.size(), &diagnostic);
         std::vector<CpioEntry> entries;
         while (auto entry = reader.next()) {
             if (!entry.value().is_trailer)

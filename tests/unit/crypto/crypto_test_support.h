@@ -132,11 +132,11 @@ template<typename Check> struct VerifyOutcome {
 template<typename Check, typename Verifier>
 VerifyOutcome<Check> verify_copy(const Bytes& bytes, const std::vector<keel::TrustedKey>& keys, Verifier verifier)
 {
-    keel::CryptoDiagnostic diagnostic = {};
+    keel::Diagnostic diagnostic = {};
     std::unique_ptr<uint8_t[]> copy(new uint8_t[bytes.size() + 1]);
     std::copy(bytes.begin(), bytes.end(), copy.get());
     auto result = verifier(copy.get(), bytes.size(), keys.data(), keys.size(), &diagnostic);
-    VerifyOutcome<Check> outcome { result.is_ok(), result.is_ok() ? keel::Error(0) : result.error(), diagnostic.text,
+    VerifyOutcome<Check> outcome { result.is_ok(), result.is_ok() ? keel::Error(0) : result.error(), diagnostic.message,
         {}, {} };
     if (result.is_ok())
         outcome.check = result.value();

@@ -6,7 +6,7 @@
 
 #include "lib/crypto/endorsement.h"
 
-using keel::CryptoDiagnostic;
+using keel::Diagnostic;
 using keel::Error;
 using keel::TrustedKey;
 

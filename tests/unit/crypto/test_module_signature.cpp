@@ -8,7 +8,7 @@
 
 #include "lib/crypto/module_signature.h"
 
-using keel::CryptoDiagnostic;
+using keel::Diagnostic;
 using keel::Error;
 using keel::ImageDigestAlgorithm;
 using keel::TrustedKey;
@@ -126,7 +126,7 @@ TEST_CASE("module signature: the documented layout", "[crypto][modsig]")
     // The signature covers exactly the 104-byte header.
     CHECK(openssl_verify(file.data() + record + 104, f.vendor.public_key(), file.data() + record, 104));
 
-    CryptoDiagnostic diagnostic = {};
+    Diagnostic diagnostic = {};
     auto trailer = keel::parse_signature_trailer(file.data(), file.size(), &diagnostic);
     REQUIRE(trailer.is_ok());
     CHECK(trailer.value().image_length == 1000);
@@ -421,7 +421,7 @@ TEST_CASE("module signature: unknown versions and algorithms", "[crypto][modsig]
         REQUIRE(outcome.ok);
         CHECK(outcome.check.record_index == 1);
 
-        CryptoDiagnostic diagnostic = {};
+        Diagnostic diagnostic = {};
         auto trailer = keel::parse_signature_trailer(combined.data(), combined.size(), &diagnostic);
         REQUIRE(trailer.is_ok());
         CHECK_FALSE(trailer.value().records[0].supported);

@@ -274,22 +274,22 @@ TEST_CASE("mount: filesystem types and module pins")
 
     // Tables from modules are checked field by field.
     keel_fs_type_ops bad = tmpfs_type_ops;
-    char problem[160];
+    keel::Diagnostic diagnostic;
     bad.name = "Bad Name";
-    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
-    CHECK(std::string(problem).find("\"Bad Name\"") != std::string::npos);
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, &diagnostic)) == Error::EINVAL);
+    CHECK(std::string(diagnostic.message).find("\"Bad Name\"") != std::string::npos);
     bad = tmpfs_type_ops;
     bad.version = 99;
-    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
-    CHECK(std::string(problem).find("version 99") != std::string::npos);
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, &diagnostic)) == Error::EINVAL);
+    CHECK(std::string(diagnostic.message).find("version 99") != std::string::npos);
     bad = tmpfs_type_ops;
     bad.lookup = nullptr;
-    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
-    CHECK(std::string(problem).find("lookup") != std::string::npos);
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, &diagnostic)) == Error::EINVAL);
+    CHECK(std::string(diagnostic.message).find("lookup") != std::string::npos);
     bad = tmpfs_type_ops;
     bad.size = 12;
-    CHECK(err(vfs_register_filesystem(&bad, nullptr, problem, sizeof(problem))) == Error::EINVAL);
-    CHECK(std::string(problem).find("size 12") != std::string::npos);
+    CHECK(err(vfs_register_filesystem(&bad, nullptr, &diagnostic)) == Error::EINVAL);
+    CHECK(std::string(diagnostic.message).find("size 12") != std::string::npos);
 
     // An older, smaller table (no readdir and later): accepted, and what
     // it lacks is absent.

@@ -25,9 +25,9 @@ Unpacked unpack(Fixture& f, const std::string& archive, const char* destination 
         static_cast<std::vector<std::string>*>(context)->push_back(message);
     };
     options.skip_context = &out.skipped;
-    char message[256];
-    auto result = unpack_cpio(
-        f.ctx, destination, archive.data(), archive.size(), options, out.report, message, sizeof(message));
+    keel::Diagnostic diagnostic;
+    char* const message = diagnostic.message;
+    auto result = unpack_cpio(f.ctx, destination, archive.data(), archive.size(), options, out.report, diagnostic);
     out.result = result.is_ok() ? Result<void>() : Result<void>(result.error());
     out.message = message;
     return out;
@@ -145,9 +145,8 @@ TEST_CASE("unpack: into a subdirectory, and out of memory at every step")
         host_platform_stats().fail_allocations_after = budget;
         UnpackReport report {};
         UnpackOptions options;
-        char message[128];
-        (void)unpack_cpio(
-            f.ctx, "/initramfs", archive.data(), archive.size(), options, report, message, sizeof(message));
+        keel::Diagnostic diagnostic;
+        (void)unpack_cpio(f.ctx, "/initramfs", archive.data(), archive.size(), options, report, diagnostic);
         host_platform_stats().fail_allocations_after = -1;
     }
     CHECK(f.read("/initramfs/d/f") == "content");
