@@ -23,25 +23,28 @@ const char* check_absolute_path(const char* value)
     return nullptr;
 }
 
-// "a,b,c" of module names: what load_boot_modules loads by name from the
-// module directory; a path or an empty name is refused before any loads.
+// "a,b,/path/c.kmod": what load_boot_modules loads, each a module name
+// (looked up in the module directories) or an absolute path, of at most
+// 55 bytes; anything else is refused before any loads.
 const char* check_module_list(const char* value)
 {
-    size_t length = 0;
+    constexpr const char* kRule = "each item is a module name ([a-z0-9_]) or an absolute path, 1 to 55 bytes";
+    const char* item = value;
     for (const char* p = value;; ++p) {
-        if (*p == ',' || *p == '\0') {
-            if (length == 0)
-                return "an empty module name";
-            if (length > 55)
-                return "a module name longer than 55 characters";
-            if (*p == '\0')
-                return nullptr;
-            length = 0;
+        if (*p != ',' && *p != '\0')
             continue;
+        size_t length = size_t(p - item);
+        if (length == 0 || length > 55)
+            return kRule;
+        if (item[0] != '/') {
+            for (const char* c = item; c < p; ++c) {
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+                    return kRule;
+            }
         }
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return "module names are [a-z0-9_], separated by commas";
-        ++length;
+        if (*p == '\0')
+            return nullptr;
+        item = p + 1;
     }
 }
 

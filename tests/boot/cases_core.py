@@ -213,8 +213,8 @@ def every_parameter_survives_bad_values():
         "memmap=99999999999999999999$0": "expected nn[KMG]$ss[KMG]",
         "memmap=1G$0": "would leave",
         "memmap=4M@1M": "expected nn[KMG]$ss[KMG]",
-        "modules_load=../x": "module names are [a-z0-9_]",
-        "modules_load=,": "an empty module name",
+        "modules_load=../x": "a module name ([a-z0-9_]) or an absolute path",
+        "modules_load=hello,,x": "a module name ([a-z0-9_]) or an absolute path",
         "initramfs_options=": "empty value",
         "quiet=yes": "takes no value",
     }

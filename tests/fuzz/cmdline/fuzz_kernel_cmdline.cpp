@@ -52,21 +52,23 @@ uint64_t boot_memory(const BootInfo& boot)
     return layout.is_ok() ? layout.value().free_below_limit : 0;
 }
 
+// Module names or absolute paths, 1 to 55 bytes each.
 bool is_module_list(const char* text)
 {
-    size_t length = 0;
+    const char* item = text;
     for (const char* p = text;; ++p) {
-        if (*p == ',' || *p == '\0') {
-            if (length == 0 || length > 55)
-                return false;
-            if (*p == '\0')
-                return true;
-            length = 0;
-        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') {
-            ++length;
-        } else {
+        if (*p != ',' && *p != '\0')
+            continue;
+        size_t length = size_t(p - item);
+        if (length == 0 || length > 55)
             return false;
+        for (const char* c = item; item[0] != '/' && c < p; ++c) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+                return false;
         }
+        if (*p == '\0')
+            return true;
+        item = p + 1;
     }
 }
 
@@ -97,6 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         require(!text || text[0] != '\0');
     check_list(params.memmap);
     check_list(params.modules_load);
+    check_list(params.module_keys);
+    for (size_t i = 0; i < params.module_keys.count; i++)
+        require(!strstr(params.module_keys.values[i], ",,") && params.module_keys.values[i][0] != ',');
     for (size_t i = 0; i < params.modules_load.count; i++)
         require(is_module_list(params.modules_load.values[i]));
 
