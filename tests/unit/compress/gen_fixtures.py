@@ -263,8 +263,13 @@ def seeds(outputs):
     text = text_data(rng, 3000)
     binary = binary_data(rng, 2000)
     mixed = mixed_data(rng, 6000)
-    zstd = lambda options, data: run(["zstd", "-q", "-c"] + options, data)
-    gz = lambda options, data: run(["gzip", "-c", "-n"] + options, data)
+
+    def zstd(options, data):
+        return run(["zstd", "-q", "-c"] + options, data)
+
+    def gz(options, data):
+        return run(["gzip", "-c", "-n"] + options, data)
+
     table = {
         "text-1.gz": lambda: gz(["-1"], text),
         "text-9.gz": lambda: gz(["-9"], text),
