@@ -99,13 +99,18 @@ ours, parts = keel_view(mbr)
 check([p["number"] for p in parts.values()] == [1, 2, 3, 5, 6, 7], "MBR numbering")
 
 # GPT: names (one not ASCII), types, fixed UUIDs, attributes.
-gpt_script = """label: gpt
-label-id: 01234567-89AB-CDEF-0123-456789ABCDEF
-first-lba: 2048
-start=2048, size=4096, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=A0A0A0A0-B1B1-C2C2-D3D3-E4E4E4E4E4E4, name="EFI System"
-start=6144, size=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=11111111-2222-3333-4444-555555555555, name="Données", attrs="LegacyBIOSBootable"
-start=30720, size=8192, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, uuid=66666666-7777-8888-9999-AAAAAAAAAAAA, name="swap"
-"""
+ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+SWAP = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
+gpt_script = "\n".join([
+    "label: gpt",
+    "label-id: 01234567-89AB-CDEF-0123-456789ABCDEF",
+    "first-lba: 2048",
+    f'start=2048, size=4096, type={ESP}, uuid=A0A0A0A0-B1B1-C2C2-D3D3-E4E4E4E4E4E4, name="EFI System"',
+    f'start=6144, size=20480, type={LINUX}, uuid=11111111-2222-3333-4444-555555555555, name="Données", '
+    'attrs="LegacyBIOSBootable"',
+    f'start=30720, size=8192, type={SWAP}, uuid=66666666-7777-8888-9999-AAAAAAAAAAAA, name="swap"',
+]) + "\n"
 gpt = make_image("gpt.img", 64 * MIB, gpt_script)
 ours = compare(gpt, "GPT")
 check(not ours["from_backup"], "GPT read from its primary")
