@@ -6,8 +6,8 @@
 #include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "lib/crypto/module_signature.h"
-#include "lib/devtable/alias_glob.h"
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
+#include "lib/devmatch/glob.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -20,7 +20,7 @@ namespace keel {
 
 namespace {
 
-using Alias = char[devtable::kAliasCapacity];
+using Alias = char[devmatch::kAliasSize];
 
 struct IndexedModule {
     char name[Module::kNameLength];
@@ -33,7 +33,7 @@ struct IndexedModule {
 
 struct Request {
     char device[Device::kNameSize];
-    char modalias[devtable::kAliasCapacity];
+    char modalias[devmatch::kAliasSize];
     IntrusiveListNode node;
 };
 
@@ -133,20 +133,11 @@ void index_module(const char* name)
     }
     const ModuleImage& module = image.value();
     size_t count = 0;
-    Diagnostic ignored;
-    (void)devtable::for_each_table(
-        module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
-            count += table.entry_count;
-            return true;
-        });
+    devmatch::for_each_alias(module.device_table(), module.device_table_size(), [&](const char*) { count++; });
     entry->aliases = static_cast<Alias*>(kmalloc(sizeof(Alias) * (count ? count : 1)));
     if (entry->aliases) {
-        (void)devtable::for_each_table(
-            module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
-                for (uint32_t i = 0; i < table.entry_count; i++)
-                    devtable::entry_alias(table, i, entry->aliases[entry->alias_count++], sizeof(Alias));
-                return true;
-            });
+        devmatch::for_each_alias(module.device_table(), module.device_table_size(),
+            [&](const char* alias) { format(entry->aliases[entry->alias_count++], sizeof(Alias), "%s", alias); });
     }
     kfree(file.value().data);
     add_entry(entry);
@@ -190,7 +181,7 @@ size_t find_matches(const char* modalias, Match* matches, size_t capacity)
     for (const IndexedModule& module : g_index) {
         bool matched = false;
         for (size_t i = 0; i < module.alias_count && !matched; i++)
-            matched = devtable::alias_glob_match(module.aliases[i], modalias);
+            matched = devmatch::glob_match(module.aliases[i], modalias);
         if (matched && count < capacity)
             matches[count++] = { &module };
     }

@@ -2,7 +2,7 @@
 #include "console/console.h"
 #include "debug/taint.h"
 #include "lib/base/string.h"
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -160,16 +160,8 @@ void print_modinfo(const ModuleImage& image, const char* filename, const Signatu
     });
     // One Linux-format alias per entry of the module's match tables.
     if (image.device_table()) {
-        Diagnostic ignored;
-        (void)devtable::for_each_table(
-            image.device_table(), image.device_table_size(), ignored, [](const devtable::Table& table) {
-                for (uint32_t i = 0; i < table.entry_count; i++) {
-                    char alias[devtable::kAliasCapacity];
-                    devtable::entry_alias(table, i, alias, sizeof(alias));
-                    console_print("%-16s%s\n", "alias:", alias);
-                }
-                return true;
-            });
+        devmatch::for_each_alias(image.device_table(), image.device_table_size(),
+            [](const char* alias) { console_print("%-16s%s\n", "alias:", alias); });
     }
     char depends[160] = "";
     size_t length = 0;

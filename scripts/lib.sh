@@ -7,7 +7,7 @@ KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
 # Debian packages the build, the tests and the tools need.
 KEEL_PACKAGES=(
   clang lld llvm meson ninja-build python3 qemu-system-x86 catch2
-  libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb
+  libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb fdisk
   gzip zstd zlib1g-dev libzstd-dev
 )
 

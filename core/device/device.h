@@ -23,7 +23,7 @@
 #include "lib/base/diagnostic.h"
 #include "lib/base/intrusive_list.h"
 #include "lib/base/result.h"
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
 
 namespace keel {
 
@@ -73,9 +73,9 @@ struct DeviceRegion {
 // itself when a binding ends.
 struct BusType {
     const char* name;
-    devtable::BusKind table_kind;
+    devmatch::DeviceBus table_bus;
     // Entry `index` of `table` (already validated) matches `device`.
-    bool (*match)(const Device& device, const devtable::Table& table, uint32_t index);
+    bool (*match)(const Device& device, const devmatch::DeviceTable& table, uint32_t index);
     // After remove() and the resource release: the bus's own cleanup (PCI:
     // bus mastering and decoding off, interrupt vectors freed). May be null.
     void (*unbound)(Device& device);
@@ -89,7 +89,7 @@ struct Device {
     static constexpr size_t kMaxRegions = 6;
 
     char name[kNameSize] = {};
-    char modalias[devtable::kAliasCapacity] = {};
+    char modalias[devmatch::kAliasSize] = {};
     const BusType* bus = nullptr;
     Device* parent = nullptr;
     // Written with both the device lock and the state lock held; read with either.
@@ -124,15 +124,15 @@ struct Driver {
     const keel_driver_ops* registered = nullptr; // the module's own table
     char name[kNameSize] = {};
     const BusType* bus = nullptr;
-    devtable::Table table {}; // in the module's image
-    void* owner = nullptr;    // the module (null: the core)
-    size_t bound = 0;         // devices Probing, Bound or Going with it
+    devmatch::DeviceTable table {}; // in the module's image
+    void* owner = nullptr;          // the module (null: the core)
+    size_t bound = 0;               // devices Probing, Bound or Going with it
     IntrusiveListNode node;
 };
 
 // ---- buses
 void bus_register(BusType& bus);
-const BusType* bus_find(const char* name) REQUIRES(g_device_lock);
+const BusType* bus_find(devmatch::DeviceBus table_bus) REQUIRES(g_device_lock);
 
 // ---- devices
 // A new device, not yet in the tree: the bus fills in its identity,

@@ -13,6 +13,10 @@ namespace {
 IntrusiveList<Driver, &Driver::node> g_drivers GUARDED_BY(g_device_lock);
 
 // What every driver needs; the table must be at least large enough to hold it.
+// More than any driver needs (4096 PCI entries), so a hostile header's
+// sizes cannot overflow what is checked.
+constexpr uint64_t kMaxIdTableSize = 1 << 20;
+
 constexpr size_t kMinimumOpsSize = offsetof(keel_driver_ops, probe) + sizeof(keel_driver_probe_fn);
 
 keel_device* handle(Device& device) { return reinterpret_cast<keel_device*>(&device); }
@@ -34,7 +38,7 @@ int64_t matching_entry(const Device& device, const Driver& driver)
 {
     if (device.bus != driver.bus || !device.bus || !device.bus->match)
         return -1;
-    for (uint32_t i = 0; i < driver.table.entry_count; i++) {
+    for (uint32_t i = 0; i < driver.table.count; i++) {
         if (device.bus->match(device, driver.table, i))
             return i;
     }
@@ -100,6 +104,29 @@ Driver* driver_find(const char* name)
     return nullptr;
 }
 
+// The driver's one match table, validated: every field, every entry, and
+// an alias for every entry (so autoload finds what the driver binds).
+Result<devmatch::DeviceTable> read_id_table(const keel_device_table* table,
+    bool (*readable)(const void* address, size_t size, void* owner), void* owner, Diagnostic& diagnostic)
+{
+    uint64_t table_size = uint64_t(table->header_size) + uint64_t(table->entry_size) * table->entry_count;
+    if (table->header_size < sizeof(keel_device_table) || table_size > kMaxIdTableSize
+        || !readable(table, size_t(table_size), owner))
+        return diagnostic.fail(Error::EINVAL,
+            "id_table: a %u-byte header and %u entries of %u bytes do not lie in the module", table->header_size,
+            table->entry_count, table->entry_size);
+    Diagnostic problem;
+    devmatch::DeviceTableReader reader(table, size_t(table_size), &problem);
+    auto parsed = reader.next();
+    if (parsed.is_error())
+        return diagnostic.fail(Error::EINVAL, "id_table: %s", problem.message);
+    if (parsed.value().count == 0)
+        return diagnostic.fail(Error::EINVAL, "id_table: no entries");
+    if (devmatch::check_entry_aliases(parsed.value(), &problem).is_error())
+        return diagnostic.fail(Error::EINVAL, "id_table: %s", problem.message);
+    return parsed.value();
+}
+
 Result<void> validate_driver_ops(const keel_driver_ops* ops,
     bool (*readable)(const void* address, size_t size, void* owner), void* owner, Diagnostic& diagnostic)
 {
@@ -133,19 +160,9 @@ Result<void> validate_driver_ops(const keel_driver_ops* ops,
     if (!readable(ops->id_table, sizeof(keel_device_table), owner))
         return diagnostic.fail(
             Error::EINVAL, "id_table %p does not lie in the module", static_cast<const void*>(ops->id_table));
-    // The table's own size comes from its (checked) header; parse_table
-    // refuses one that runs past what is readable.
-    const keel_device_table* table = ops->id_table;
-    uint64_t table_size = sizeof(keel_device_table) + uint64_t(table->entry_size) * table->entry_count;
-    if (table->entry_count > devtable::kMaxEntries || !readable(table, size_t(table_size), owner))
-        return diagnostic.fail(Error::EINVAL, "id_table: %u entries of %u bytes do not lie in the module",
-            table->entry_count, table->entry_size);
-    size_t consumed = 0;
-    Diagnostic table_problem;
-    auto parsed = devtable::parse_table(
-        reinterpret_cast<const uint8_t*>(table), size_t(table_size), 0, consumed, table_problem);
-    if (parsed.is_error())
-        return diagnostic.fail(Error::EINVAL, "id_table: %s", table_problem.message);
+    // The table's own size comes from its header; the reader checks the
+    // header's fields, and only what is readable is handed to it.
+    TRY(read_id_table(ops->id_table, readable, owner, diagnostic));
     if (!ops->probe)
         return diagnostic.fail(Error::EINVAL, "required operation probe is NULL");
     return {};
@@ -164,15 +181,13 @@ Result<Driver*> driver_register(const keel_driver_ops* ops, void* owner,
     driver->registered = ops;
     size_t length = strnlen(ops->name, KEEL_DRIVER_NAME_MAX);
     memcpy(driver->name, ops->name, length);
-    const keel_device_table* header = ops->id_table;
-    size_t consumed = 0;
-    driver->table = MUST(devtable::parse_table(reinterpret_cast<const uint8_t*>(header),
-        sizeof(keel_device_table) + size_t(header->entry_size) * header->entry_count, 0, consumed, diagnostic));
-    driver->bus = bus_find(driver->table.bus_name);
+    driver->table = MUST(read_id_table(ops->id_table, readable, owner, diagnostic));
+    driver->bus = bus_find(driver->table.bus);
     driver->owner = owner;
     if (!driver->bus) {
         device_destroy_object(driver);
-        return diagnostic.fail(Error::EINVAL, "id_table: bus \"%s\" has no devices here", header->bus);
+        return diagnostic.fail(
+            Error::EINVAL, "id_table: the %s bus has no devices here", devmatch::device_bus_name(driver->table.bus));
     }
     if (driver_find(driver->name)) {
         device_destroy_object(driver);
@@ -180,7 +195,7 @@ Result<Driver*> driver_register(const keel_driver_ops* ops, void* owner,
     }
     g_drivers.push_back(*driver);
     device_log(kDeviceLogInfo, "%s: driver registered (%s bus, %u id(s))", driver->name, driver->bus->name,
-        driver->table.entry_count);
+        driver->table.count);
     for (Device& device : all_devices()) {
         if (device.state != DeviceState::Present || device.bus != driver->bus)
             continue;
@@ -248,8 +263,7 @@ Result<void> device_bind(Device& device, Driver& driver, Diagnostic& diagnostic)
             device.driver ? device.driver->name : "none");
     int64_t entry = matching_entry(device, driver);
     if (entry < 0)
-        return diagnostic.fail(
-            Error::ENODEV, "%s does not match %s's table %s", device.name, driver.name, driver.table.name);
+        return diagnostic.fail(Error::ENODEV, "%s does not match %s's table", device.name, driver.name);
     return probe(device, driver, uint32_t(entry), diagnostic);
 }
 

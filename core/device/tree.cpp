@@ -37,10 +37,10 @@ void bus_register(BusType& bus)
         g_buses.push_back(bus);
 }
 
-const BusType* bus_find(const char* name)
+const BusType* bus_find(devmatch::DeviceBus table_bus)
 {
     for (BusType& bus : g_buses) {
-        if (strcmp(bus.name, name) == 0)
+        if (bus.table_bus == table_bus)
             return &bus;
     }
     return nullptr;

@@ -119,9 +119,11 @@ void report_initramfs(const BootInfo& boot)
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
     // Vendor keys first: modules_load= may name modules they signed.
-    load_boot_keys(kernel_params().module_keys);
+    for (size_t i = 0; i < kernel_params().module_keys.count; i++)
+        load_boot_keys(kernel_params().module_keys.values[i]);
     autoload_start();
-    load_boot_modules(kernel_params().modules_load);
+    for (size_t i = 0; i < kernel_params().modules_load.count; i++)
+        load_boot_modules(kernel_params().modules_load.values[i]);
     run_boot_test_hooks();
     log_boot_stages();
     console_start();

@@ -33,7 +33,7 @@
 // After the C and C++ library headers: lib/errno.h takes the E* macros away.
 #include "lib/crypto/endorsement.h"
 #include "lib/crypto/module_signature.h"
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
 #include "lib/elf/module_image.h"
 #include "lib/kabi/module_check.h"
 
@@ -93,16 +93,8 @@ ModuleInfo read_module(const std::string& path, const uint8_t* image, size_t siz
     });
     module.for_each_needed([&](const char* needed) { info.needed.push_back(needed); });
     if (module.device_table()) {
-        Diagnostic ignored;
-        (void)devtable::for_each_table(
-            module.device_table(), module.device_table_size(), ignored, [&](const devtable::Table& table) {
-                for (uint32_t i = 0; i < table.entry_count; i++) {
-                    char alias[devtable::kAliasCapacity];
-                    devtable::entry_alias(table, i, alias, sizeof(alias));
-                    info.aliases.push_back(alias);
-                }
-                return true;
-            });
+        devmatch::for_each_alias(module.device_table(), module.device_table_size(),
+            [&](const char* alias) { info.aliases.push_back(alias); });
     }
     for (size_t i = 0; i < module.export_hash_count(); i++) {
         ModuleImage::KabiEntry entry = module.export_hash_entry(i);

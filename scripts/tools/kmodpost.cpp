@@ -49,7 +49,7 @@
 #include "tool.h"
 
 // After the C and C++ library headers: lib/errno.h takes the E* macros away.
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
 
 // After the C and C++ library headers: lib/errno.h takes the E* macros away.
 #include "lib/elf/module_image.h"
@@ -206,7 +206,7 @@ public:
     {
         const std::vector<Shdr>& sections = m_elf.sections();
         for (size_t index = 0; index < sections.size(); ++index) {
-            if (sections[index].sh_type == SHT_NULL || m_elf.section_name(index) != keel::devtable::kSectionName)
+            if (sections[index].sh_type == SHT_NULL || m_elf.section_name(index) != KEEL_DEVICE_TABLE_SECTION)
                 continue;
             const Shdr& section = sections[index];
             std::string where
@@ -217,8 +217,8 @@ public:
             if (section.sh_offset > m_elf.size() || section.sh_size > m_elf.size() - section.sh_offset)
                 fail(where + ": lies outside the file");
             keel::Diagnostic problem;
-            auto tables = keel::devtable::for_each_table(m_elf.data() + section.sh_offset, size_t(section.sh_size),
-                problem, [](const keel::devtable::Table&) { return true; });
+            auto tables = keel::devmatch::check_device_table_section(
+                m_elf.data() + section.sh_offset, size_t(section.sh_size), &problem);
             if (tables.is_error())
                 fail(where + ": " + problem.message);
         }

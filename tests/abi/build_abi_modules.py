@@ -49,7 +49,7 @@ def make_sdk(options, name, description, node_limit=None):
                "version-script": os.path.join(root, "keel.map"), "symvers": os.path.join(root, "keel.symvers")}
     for kind, path in outputs.items():
         run(tool + [kind, "--description", description, "--output", path] + limit)
-    for header in ("module.h", "keel.hpp"):
+    for header in ("module.h", "device.h", "keel.hpp"):
         shutil.copy(os.path.join(options.root, "abi", "include", "keel", header), include)
     run(["clang", "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
          f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",

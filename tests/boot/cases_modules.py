@@ -194,6 +194,10 @@ def malformed_modules_are_refused_precisely():
         out = refused(vm, "/lib/test/bad-hash.kmod", "disagrees about the version of symbol keel_logf@KABI_CORE_1.0")
         check(re.search(r"module has hash 0x[0-9a-f]{16}, core has 0x[0-9a-f]{16}", out), f"both hashes: {out}", vm)
         refused(vm, "/no/such/file.kmod", "no such file", "ENOENT")
+        # DT_NEEDED "/lib/test/dep", and a module there: refused by name,
+        # that file never loaded.
+        out = refused(vm, "/lib/test/bad-needed-path.kmod", "DT_NEEDED '/lib/test/dep'", "module name", "ENOEXEC")
+        check("hello: loaded" not in out, f"a dependency path was loaded: {out}", vm)
         # Issue 17: the refusals name what they must.
         refused(vm, "/lib/test/bad-newer-node.kmod", "version node KABI_CORE_1.7 is newer than this core, which offers "
                 "KABI_CORE_1.0, KABI_CORE_1.1")

@@ -58,8 +58,8 @@ Result<void> start(keel_device* device, Edu& edu)
     uint32_t factorial = edu.registers.read32(0x08);
     if (!(edu.raised & 1) || factorial != 3628800)
         return Error::EIO;
-    keel_logf(KEEL_LOG_INFO, "edu_cpp: %s: 10! = %u through Mmio, Irq and DmaBuffer", keel_device_name(device),
-        factorial);
+    keel_logf(
+        KEEL_LOG_INFO, "edu_cpp: %s: 10! = %u through Mmio, Irq and DmaBuffer", keel_device_name(device), factorial);
     return {};
 }
 
@@ -71,7 +71,7 @@ int32_t edu_probe(keel_device* device, const void*)
     auto started = start(device, *edu.value());
     if (started.is_error())
         return keel::sdk::return_code(started);
-    keel_device_set_drvdata(device, edu.value().leak());
+    keel_device_set_drvdata(device, edu.value().release());
     return 0;
 }
 

@@ -214,6 +214,12 @@ def main():
     corrupted("bad-newer-node.kmod", newer_node)
     corrupted("bad-unknown-symbol.kmod", unknown_symbol)
     signed(sign_tool, key, hello_image[:1000], out("bad-truncated.kmod"))
+    # A dependency named by a path, with a module at that path: the loader
+    # must refuse the name, not load (and run) the file.
+    consumer_patch = Patch(unsigned(sign_tool, module("consumer"), os.path.join(work, "consumer.image")))
+    consumer_patch.replace_string(".dynstr", b"provider.kmod", b"/lib/test/dep")
+    signed(sign_tool, key, bytes(consumer_patch.data), out("bad-needed-path.kmod"))
+    write(out("dep"), signed_hello)
     write(out("bad-not-elf.kmod"), b"this is not an ELF module, just text\n" * 8)
 
     for item in options.extra:

@@ -28,24 +28,32 @@
 #include <stdint.h>
 
 /*
- * A match table named `name` for `bus` (pci) with the given entries,
- * e.g. KEEL_PCI_DEVICE(0x1af4, 0x1042). There is no terminating entry.
- * Table names are 1 to 31 of [a-z0-9_]. The entries are also counted
- * through a never-emitted array of the same initializers, which works in
- * C and C++ alike.
+ * A match table named `name` for `bus` (pci or virtio) with the given
+ * entries, e.g. KEEL_PCI_DEVICE(0x1af4, 0x1042) or
+ * KEEL_VIRTIO_DEVICE(KEEL_VIRTIO_ID_BLOCK). There is no terminating entry.
+ * The entries are also counted through a never-emitted array of the same
+ * initializers, which works in C and C++ alike.
  */
+#define KEEL_DEVICE_TABLE_BUS_pci KEEL_BUS_PCI
+#define KEEL_DEVICE_TABLE_BUS_virtio KEEL_BUS_VIRTIO
 #define KEEL_DEVICE_TABLE(bus, name, ...)                                                                              \
     __attribute__((unused)) static const keel_##bus##_device_id keel_device_table_count_##name[] = { __VA_ARGS__ };    \
     __attribute__((section(".keel_device_table"), used, aligned(8))) static const struct {                             \
         keel_device_table header;                                                                                      \
         keel_##bus##_device_id entries[sizeof(keel_device_table_count_##name) / sizeof(keel_##bus##_device_id)];       \
-    } name = { { KEEL_DEVICE_TABLE_MAGIC, KEEL_DEVICE_TABLE_VERSION, (uint16_t)sizeof(keel_device_table),              \
-                   (uint32_t)sizeof(keel_##bus##_device_id),                                                           \
-                   (uint32_t)(sizeof(keel_device_table_count_##name) / sizeof(keel_##bus##_device_id)), #bus, #name }, \
+    } name = { { KEEL_DEVICE_TABLE_MAGIC, KEEL_DEVICE_TABLE_VERSION, KEEL_DEVICE_TABLE_BUS_##bus,                      \
+                   (uint32_t)sizeof(keel_device_table), (uint32_t)sizeof(keel_##bus##_device_id),                      \
+                   (uint32_t)(sizeof(keel_device_table_count_##name) / sizeof(keel_##bus##_device_id)), 0 },           \
         { __VA_ARGS__ } }
 
 /* What keel_driver_ops.id_table takes. */
 #define KEEL_DEVICE_TABLE_OF(name) (&(name).header)
+
+/* virtio entries (Linux's { VIRTIO_ID_BLOCK, VIRTIO_DEV_ANY_ID }). */
+#define KEEL_VIRTIO_DEVICE(type)                                                                                       \
+    {                                                                                                                  \
+        (type), KEEL_VIRTIO_DEV_ANY_ID, 0                                                                              \
+    }
 
 /* pci entries (Linux's PCI_DEVICE, PCI_DEVICE_SUB, PCI_DEVICE_CLASS). */
 #define KEEL_PCI_DEVICE(vendor, device)                                                                                \

@@ -185,7 +185,7 @@ void read_msix(PciFunction& function, const DeviceRegion* regions, size_t region
 
 bool is_pci_device(const Device& device)
 {
-    return device.bus && device.bus->table_kind == devtable::BusKind::Pci && device.bus_data;
+    return device.bus && device.bus->table_bus == devmatch::DeviceBus::Pci && device.bus_data;
 }
 
 uint32_t pci_read(const PciFunction& function, uint16_t offset, unsigned width)
@@ -214,6 +214,7 @@ Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, siz
     function.identity.device = uint16_t(ids >> 16);
     uint32_t class_revision = pci_read(function, 0x08, 4);
     function.revision = uint8_t(class_revision);
+    function.identity.revision = function.revision;
     function.identity.class_code = class_revision >> 8;
     uint8_t header = uint8_t(pci_read(function, kPciHeaderType, 1));
     function.header_type = header & 0x7f;

@@ -73,7 +73,7 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
     function->device = &device;
     memcpy(device.regions, regions, sizeof(regions[0]) * region_count);
     device.region_count = region_count;
-    devtable::pci_modalias(function->identity, device.modalias, sizeof(device.modalias));
+    MUST(devmatch::format_pci_modalias(function->identity, device.modalias, sizeof(device.modalias)));
     scan.found++;
     device_register(device);
 

@@ -96,15 +96,15 @@ void legacy_write(void*, PciAddress address, uint16_t offset, unsigned width, ui
 
 uint16_t legacy_size(void*, PciAddress) { return 256; }
 
-bool pci_match(const Device& device, const devtable::Table& table, uint32_t index)
+bool pci_match(const Device& device, const devmatch::DeviceTable& table, uint32_t index)
 {
     return is_pci_device(device)
-        && devtable::pci_id_matches(devtable::pci_entry(table, index), pci_function(device).identity);
+        && devmatch::pci_matches(devmatch::pci_entry(table, index), pci_function(device).identity);
 }
 
 BusType g_pci_bus {
     "pci",
-    devtable::BusKind::Pci,
+    devmatch::DeviceBus::Pci,
     pci_match,
     pci_unbound,
     pci_release_function,

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "device/device.h"
-#include "lib/devtable/pci.h"
+#include "lib/devmatch/pci.h"
 
 namespace keel {
 
@@ -71,7 +71,7 @@ inline constexpr uint32_t kPciMaxVectors = 32;
 struct PciFunction {
     PciAddress address {};
     PciConfigOps config {};
-    devtable::PciIdentity identity {};
+    devmatch::PciId identity {};
     uint8_t revision = 0;
     uint8_t header_type = 0; // without the multi-function bit
     uint8_t irq_pin = 0;     // 1 = INTA .. 4 = INTD, 0 none

@@ -247,7 +247,7 @@ public:
     const char* declaration(const char* name, const char* node) const;
 
     // The `.keel_device_table` section (driver match tables, checked by
-    // parse() with lib/devtable): its bytes in the file, or null and 0.
+    // parse() with lib/devmatch): its bytes in the file, or null and 0.
     const uint8_t* device_table() const { return m_device_table_size ? m_file + m_device_table_offset : nullptr; }
     size_t device_table_size() const { return m_device_table_size; }
 

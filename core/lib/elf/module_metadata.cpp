@@ -1,7 +1,7 @@
 // ModuleImage: what the module says about itself rather than how it links:
 // the `Keel` modinfo notes, the section headers and the `.keel_kabi`
 // import hashes (docs/module-format.md describes both formats).
-#include "lib/devtable/device_table.h"
+#include "lib/devmatch/device_table.h"
 #include "lib/elf/module_image.h"
 
 #include "lib/base/string.h"
@@ -287,7 +287,7 @@ Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
             TRY(parse_hash_section(diagnostic, entry, i, ".keel_exports", m_exports));
         else if (strcmp(name, ".keel_decls") == 0)
             TRY(parse_declarations(diagnostic, entry, i));
-        else if (strcmp(name, devtable::kSectionName) == 0)
+        else if (strcmp(name, KEEL_DEVICE_TABLE_SECTION) == 0)
             TRY(parse_device_table(diagnostic, entry, i));
     }
     return {};
@@ -298,15 +298,14 @@ Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
 Result<void> ModuleImage::parse_device_table(Diagnostic& diagnostic, const Shdr& section, uint32_t index)
 {
     if (m_device_table_size)
-        return reject(diagnostic, "section %u (%s): a second device table section", index, devtable::kSectionName);
+        return reject(diagnostic, "section %u (%s): a second device table section", index, KEEL_DEVICE_TABLE_SECTION);
     if (section.sh_type != SHT_PROGBITS || section.sh_size == 0)
         return reject(diagnostic, "section %u (%s): sh_type %u, sh_size 0x%lx: expected PROGBITS data", index,
-            devtable::kSectionName, section.sh_type, section.sh_size);
+            KEEL_DEVICE_TABLE_SECTION, section.sh_type, section.sh_size);
     Diagnostic problem;
-    auto tables = devtable::for_each_table(
-        m_file + section.sh_offset, size_t(section.sh_size), problem, [](const devtable::Table&) { return true; });
+    auto tables = devmatch::check_device_table_section(m_file + section.sh_offset, size_t(section.sh_size), &problem);
     if (tables.is_error())
-        return reject(diagnostic, "section %u (%s): %s", index, devtable::kSectionName, problem.message);
+        return reject(diagnostic, "section %u (%s): %s", index, KEEL_DEVICE_TABLE_SECTION, problem.message);
     m_device_table_offset = section.sh_offset;
     m_device_table_size = size_t(section.sh_size);
     return {};

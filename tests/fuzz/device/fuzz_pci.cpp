@@ -16,7 +16,7 @@ using namespace keel;
 
 namespace {
 
-BusType g_bus { "pci", devtable::BusKind::Pci, nullptr, nullptr, pci_release_function, {} };
+BusType g_bus { "pci", devmatch::DeviceBus::Pci, nullptr, nullptr, pci_release_function, {} };
 
 } // namespace
 

@@ -3,7 +3,7 @@
 // one after another, loops, wild pointers, an MSI-X table outside its BAR),
 // the extended list, and enumeration through bridges, with the INTx swizzle
 // and the bus numbers a hostile bridge can claim.
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include <string>
 
@@ -45,7 +45,7 @@ void capability(FakeFunction& f, uint8_t offset, uint8_t id, uint8_t next)
     f.bytes[offset + 1] = next;
 }
 
-BusType g_test_bus { "pci", devtable::BusKind::Pci, nullptr, nullptr, pci_release_function, {} };
+BusType g_test_bus { "pci", devmatch::DeviceBus::Pci, nullptr, nullptr, pci_release_function, {} };
 
 void remove_everything()
 {
@@ -133,8 +133,8 @@ TEST_CASE("Capabilities are found one after another, and MSI-X is checked agains
     capability(f, 0x60, 0x09, 0x70);
     capability(f, 0x70, 0x11, 0x84);
     capability(f, 0x84, 0x09, 0x00);
-    f.put<uint16_t>(0x72, 15);           // 16 entries
-    f.put<uint32_t>(0x74, 0x2000 | 1);   // in BAR 1 at 0x2000
+    f.put<uint16_t>(0x72, 15);         // 16 entries
+    f.put<uint32_t>(0x74, 0x2000 | 1); // in BAR 1 at 0x2000
     f.bars[1] = { 0x4000, 0 };
     f.put<uint32_t>(0x14, 0xfeb80000);
     Decoded d = decode(pci);
@@ -235,7 +235,7 @@ TEST_CASE("Enumeration follows bridges, swizzles INTx, and refuses bus numbers t
     FakeFunction& inner = pci.add(1, 4, 0, 0x1b36, 0x000c, 0x060400, 1);
     inner.bytes[0x19] = 2;
     inner.bytes[0x1a] = 2;
-    pci.add(2, 1, 0, 0x1af4, 0x1041, 0x020000).bytes[0x3d] = 2; // INTB
+    pci.add(2, 1, 0, 0x1af4, 0x1041, 0x020000).bytes[0x3d] = 2;          // INTB
     FakeFunction& rogue = pci.add(0, 6, 0, 0x1b36, 0x000c, 0x060400, 1); // secondary 0
     (void)rogue;
     FakeFunction& again = pci.add(2, 2, 0, 0x1b36, 0x000c, 0x060400, 1); // back to bus 1
