@@ -29,7 +29,8 @@ BOOT_MODULES = {"tmpfs", "nullfs"}
 def lsmod_names(vm):
     """Modules in lsmod order, without the root filesystem's."""
     lines = vm.command_output("lsmod").splitlines()
-    names = [m.group(1) for m in (re.match(r"(\w+) \d+ \d+ \S+ (?:Live|Loading|Unloading) ", line) for line in lines) if m]
+    matches = (re.match(r"(\w+) \d+ \d+ \S+ (?:Live|Loading|Unloading) ", line) for line in lines)
+    names = [m.group(1) for m in matches if m]
     return [name for name in names if name not in BOOT_MODULES]
 
 

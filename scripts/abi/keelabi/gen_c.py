@@ -80,7 +80,11 @@ def function_declaration(function: Function, name: str | None = None) -> str:
 def generate_header(abi: Abi) -> str:
     out: list[str] = []
     nodes = ", ".join(node.name for node in abi.nodes)
-    out += [f"/* keel/keel.h: {abi.doc or 'the Keel kernel module ABI.'}", f" * Version nodes: {nodes}.", f" * {GENERATED} */"]
+    out += [
+        f"/* keel/keel.h: {abi.doc or 'the Keel kernel module ABI.'}",
+        f" * Version nodes: {nodes}.",
+        f" * {GENERATED} */",
+    ]
     out += ["#ifndef KEEL_KEEL_H", "#define KEEL_KEEL_H", "", "#include <stddef.h>", "#include <stdint.h>"]
     if uses_bool(abi):
         out += ["#ifndef __cplusplus", "#include <stdbool.h>", "#endif"]
@@ -162,7 +166,9 @@ def generate_header(abi: Abi) -> str:
             out.append(f"    {item.type.c(declarator)};")
         out.append("};")
         out.append(f'KEEL_STATIC_ASSERT(sizeof(struct {typedef.name}) == {typedef.size}, "{typedef.name}: size");')
-        out.append(f'KEEL_STATIC_ASSERT(KEEL_ALIGNOF(struct {typedef.name}) == {typedef.align}, "{typedef.name}: alignment");')
+        out.append(
+            f'KEEL_STATIC_ASSERT(KEEL_ALIGNOF(struct {typedef.name}) == {typedef.align}, "{typedef.name}: alignment");'
+        )
         for item in typedef.fields:
             out.append(
                 f"KEEL_STATIC_ASSERT(offsetof(struct {typedef.name}, {item.name}) == {item.offset}, "

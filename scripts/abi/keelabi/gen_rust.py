@@ -115,7 +115,9 @@ def generate_sys(abi: Abi) -> str:
             out.append(f"const _: () = assert!(core::mem::size_of::<{typedef.name}>() == {typedef.size});")
             out.append(f"const _: () = assert!(core::mem::align_of::<{typedef.name}>() == {typedef.align});")
             for item in typedef.fields:
-                out.append(f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});")
+                out.append(
+                    f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});"
+                )
         out.append("")
 
     out += ['#[link(name = "keel")]', 'extern "C" {']

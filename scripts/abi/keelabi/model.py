@@ -311,7 +311,9 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         if interface is None:
             raise AbiError(f"{where}: node {name!r} names unknown interface {interface_name!r}")
         if match.group(1) != interface_name.upper():
-            raise AbiError(f"{where}: node {name!r} of interface {interface_name!r} must be named KABI_{interface_name.upper()}_*")
+            raise AbiError(
+                f"{where}: node {name!r} of interface {interface_name!r} must be named KABI_{interface_name.upper()}_*"
+            )
         # A node inherits the previous node of its interface: versions only
         # ever add (DESIGN.md), so the chain is the order of definition.
         parent = interface.nodes[-1] if interface.nodes else None
@@ -399,7 +401,10 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
             if ref.name == "void" and not allow_void:
                 raise AbiError(f"{where}: 'void' is only valid as a return type or behind a pointer")
             if ref.name == "char" and not allow_char:
-                raise AbiError(f"{where}: plain 'char' has no fixed sign; use int8_t/uint8_t, 'const char*' or a char array (count)")
+                raise AbiError(
+                    f"{where}: plain 'char' has no fixed sign;"
+                    " use int8_t/uint8_t, 'const char*' or a char array (count)"
+                )
             if ref.name in types and types[ref.name].kind == "opaque":
                 raise AbiError(f"{where}: opaque type {ref.name!r} can only be used behind a pointer")
         return ref
@@ -427,7 +432,12 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         typedef = types[table["name"]]
         kind = typedef.kind
         allowed = {"name", "kind", "doc", "group"}
-        allowed |= {"enum": {"underlying", "values"}, "struct": {"fields"}, "opaque": set(), "funcptr": {"returns", "params"}}[kind]
+        allowed |= {
+            "enum": {"underlying", "values"},
+            "struct": {"fields"},
+            "opaque": set(),
+            "funcptr": {"returns", "params"},
+        }[kind]
         _check_keys(table, allowed, where)
         typedef.doc = _doc(table, where)
         typedef.group = check_group(table, where)
@@ -488,7 +498,12 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for index, table in enumerate(_list(data, "functions", path)):
         name = table.get("name", f"#{index}")
         where = f"{path}: functions[{index}] ({name})"
-        _check_keys(table, {"name", "node", "group", "returns", "params", "doc", "impl", "variadic", "noreturn", "printf_format", "libc"}, where)
+        _check_keys(
+            table,
+            {"name", "node", "group", "returns", "params", "doc", "impl", "variadic", "noreturn", "printf_format",
+             "libc"},
+            where,
+        )
         name = _get(table, "name", where, str)
         libc = _get(table, "libc", where, bool, False, required=False)
         if libc and name not in LIBC_NAMES:
@@ -524,9 +539,13 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         )
         if function.printf_format:
             if not function.variadic or not 1 <= function.printf_format <= len(function.params):
-                raise AbiError(f"{where}: printf_format = {function.printf_format} needs a variadic function and a parameter index")
+                raise AbiError(
+                    f"{where}: printf_format = {function.printf_format} needs a variadic function and a parameter index"
+                )
             if function.params[function.printf_format - 1].type.c() != "const char*":
-                raise AbiError(f"{where}: printf_format = {function.printf_format} must point at a 'const char*' parameter")
+                raise AbiError(
+                    f"{where}: printf_format = {function.printf_format} must point at a 'const char*' parameter"
+                )
         if function.noreturn and function.returns.c() != "void":
             raise AbiError(f"{where}: a noreturn function must return void, not {function.returns.c()!r}")
         functions.append(function)
@@ -545,12 +564,17 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for name, entries in by_name.items():
         interfaces_of = {next(n.interface for n in nodes if n.name == e.node) for e in entries}
         if len(interfaces_of) > 1:
-            raise AbiError(f"{path}: {name} appears in nodes of different interfaces ({', '.join(sorted(interfaces_of))})")
+            raise AbiError(
+                f"{path}: {name} appears in nodes of different interfaces ({', '.join(sorted(interfaces_of))})"
+            )
         entries.sort(key=lambda f: node_order[f.node])
         for entry in entries[:-1]:
             entry.is_default = False
             if entry.impl == name:
-                raise AbiError(f"{path}: {name}@{entry.node} is a compatibility entry (a newer one is in {entries[-1].node}); give it an 'impl' other than {name!r}")
+                raise AbiError(
+                    f"{path}: {name}@{entry.node} is a compatibility entry (a newer one is in {entries[-1].node});"
+                    f" give it an 'impl' other than {name!r}"
+                )
 
     for function in functions:
         function.canonical = canonical_declaration(function, types)
@@ -677,7 +701,8 @@ def canonical_type(ref: TypeRef, types: dict[str, TypeDef], stack: tuple[str, ..
         body = f"enum {typedef.name}:{typedef.underlying}{{{values}}}"
     elif typedef.kind == "struct":
         fields = ";".join(
-            f"{item.name}:{canonical_type(item.type, types, inner)}{f'[{item.count}]' if item.count else ''}@{item.offset}"
+            f"{item.name}:{canonical_type(item.type, types, inner)}"
+            f"{f'[{item.count}]' if item.count else ''}@{item.offset}"
             for item in typedef.fields
         )
         body = f"struct {typedef.name}{{size={typedef.size},align={typedef.align};{fields}}}"
