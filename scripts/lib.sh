@@ -1,5 +1,6 @@
 # Shared by scripts/*: install what is missing, configure and build.
 # Sourced, not run.
+# shellcheck shell=bash
 
 KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
