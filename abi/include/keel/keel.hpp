@@ -285,6 +285,7 @@ public:
         : m_object(object)
     {
     }
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a false positive after TRY (.clang-tidy)
     ~Own() { destroy(m_object); }
     Own(Own&& other) noexcept
         : m_object(other.release())
@@ -361,6 +362,7 @@ public:
     explicit operator bool() const { return m_handle != nullptr; }
     void reset()
     {
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): a false positive after TRY (.clang-tidy)
         if (m_handle)
             Release(m_handle);
         m_handle = nullptr;
@@ -608,6 +610,7 @@ public:
     int32_t join()
     {
         int32_t code = 0;
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): a false positive after TRY (.clang-tidy)
         if (m_thread)
             keel_thread_join(m_thread, &code);
         m_thread = nullptr;
