@@ -59,7 +59,7 @@ template<typename T> constexpr typename RemoveReference<T>::Type&& move(T&& valu
 #error "keel/keel.hpp: the C library's errno macros (EINVAL, ...) would replace keel::sdk::Error's names"
 #endif
 enum class Error : int32_t {
-#define KEEL_SDK_ERROR_(name, number, description) name = number,
+#define KEEL_SDK_ERROR_(name, number, description) name = (number),
     KEEL_ERRNO_TABLE(KEEL_SDK_ERROR_)
 #undef KEEL_SDK_ERROR_
 };
