@@ -41,7 +41,7 @@
 #define KEEL_DT_BUS_VIRTIO 2u
 #define KEEL_DT_BUS_OF 3u
 
-struct keel_dt_header {
+struct keel_dt_header {   /* NOLINT(readability-identifier-naming): a C layout */
     uint32_t magic;       /* KEEL_DT_MAGIC */
     uint16_t version;     /* KEEL_DT_VERSION */
     uint16_t bus;         /* KEEL_DT_BUS_* */
@@ -53,7 +53,7 @@ struct keel_dt_header {
 
 /* Linux's PCI_ANY_ID and struct pci_device_id semantics. */
 #define KEEL_DT_PCI_ANY_ID 0xffffffffu
-struct keel_dt_pci_id {
+struct keel_dt_pci_id {  /* NOLINT(readability-identifier-naming): a C layout */
     uint32_t vendor;     /* 16-bit ID or KEEL_DT_PCI_ANY_ID */
     uint32_t device;     /* likewise */
     uint32_t subvendor;  /* likewise */
@@ -65,15 +65,15 @@ struct keel_dt_pci_id {
 
 /* Linux's VIRTIO_DEV_ANY_ID and struct virtio_device_id semantics. */
 #define KEEL_DT_VIRTIO_ANY_ID 0xffffffffu
-struct keel_dt_virtio_id {
-    uint32_t device; /* virtio device type, or KEEL_DT_VIRTIO_ANY_ID */
-    uint32_t vendor; /* or KEEL_DT_VIRTIO_ANY_ID */
+struct keel_dt_virtio_id { /* NOLINT(readability-identifier-naming): a C layout */
+    uint32_t device;       /* virtio device type, or KEEL_DT_VIRTIO_ANY_ID */
+    uint32_t vendor;       /* or KEEL_DT_VIRTIO_ANY_ID */
     uint64_t driver_data;
 };
 
 /* Linux's struct of_device_id, without the pointer: NUL-terminated
  * strings in fixed fields, empty for "not compared"; not all three empty. */
-struct keel_dt_of_id {
+struct keel_dt_of_id { /* NOLINT(readability-identifier-naming): a C layout */
     char name[32];
     char type[32];
     char compatible[128];
