@@ -1,5 +1,6 @@
 // help, uptime, cmdline, poweroff, reboot.
 #include "arch/power.h"
+#include "bcache/bcache.h"
 #include "boot/params.h"
 #include "console/console.h"
 #include "lib/base/format.h"
@@ -55,6 +56,15 @@ int cmdline_command(int, char**)
 }
 KEEL_CONSOLE_COMMAND(cmdline, "cmdline", "", "the kernel command line (/proc/cmdline)", cmdline_command);
 
+// Dirty cached blocks reach their disks before the machine goes (a
+// filesystem still mounted is then as a crash would leave it, with its
+// data written).
+void write_back_disks()
+{
+    if (auto synced = bcache_sync_all(); synced.is_error())
+        log_err("reboot: writing back the block cache failed (%s)", error_name(synced.error()));
+}
+
 int poweroff_command(int argc, char** argv)
 {
     int64_t code = 0;
@@ -66,6 +76,7 @@ int poweroff_command(int argc, char** argv)
         }
         code = parsed.value();
     }
+    write_back_disks();
     log_notice("reboot: Power down (code %lld)", (long long)code);
     arch::poweroff(int(code));
 }
@@ -73,6 +84,7 @@ KEEL_CONSOLE_COMMAND(poweroff, "poweroff", "[code]", "power off; under QEMU the 
 
 int reboot_command(int, char**)
 {
+    write_back_disks();
     log_notice("reboot: Restarting system");
     arch::reboot();
 }

@@ -24,6 +24,10 @@ enum class LockRank : uint16_t {
     SelfTestMutex = 30,
     // Spinlocks
     Keyring = 100,
+    // The block cache: buffers and their states, the block device
+    // registry. Taken by completions in interrupt handlers, and by the
+    // heap's reclaim call (a trylock) from wherever kmalloc runs dry.
+    BlockCache = 109,
     Vmalloc = 110,
     PageTables = 120,
     Heap = 130,
