@@ -1,5 +1,6 @@
 // help, uptime, cmdline, poweroff, reboot.
 #include "arch/power.h"
+#include "bcache/bcache.h"
 #include "boot/params.h"
 #include "console/console.h"
 #include "device/device.h"
@@ -73,6 +74,15 @@ int cmdline_command(int, char**)
 }
 KEEL_CONSOLE_COMMAND(cmdline, "cmdline", "", "the kernel command line (/proc/cmdline)", cmdline_command);
 
+// Dirty cached blocks reach their disks before the machine goes (a
+// filesystem still mounted is then as a crash would leave it, with its
+// data written).
+void write_back_disks()
+{
+    if (auto synced = bcache_sync_all(); synced.is_error())
+        log_err("reboot: writing back the block cache failed (%s)", error_name(synced.error()));
+}
+
 int poweroff_command(int argc, char** argv)
 {
     int64_t code = 0;
@@ -84,6 +94,7 @@ int poweroff_command(int argc, char** argv)
         }
         code = parsed.value();
     }
+    write_back_disks();
     device_shutdown_all();
     announce("reboot: Power down (code %lld)", (long long)code);
     arch::poweroff(int(code));
@@ -92,6 +103,7 @@ KEEL_CONSOLE_COMMAND(poweroff, "poweroff", "[code]", "power off; under QEMU the 
 
 int reboot_command(int, char**)
 {
+    write_back_disks();
     device_shutdown_all();
     announce("reboot: Restarting system");
     arch::reboot();

@@ -4,6 +4,7 @@
 #include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/pmm.h"
+#include "mm/reclaim.h"
 #include "mm/slab.h"
 #include "sync/spinlock.h"
 
@@ -37,9 +38,18 @@ void heap_init() { }
 
 void* kmalloc(size_t size)
 {
-    SpinlockGuard guard(g_lock);
-    auto result = g_heap.alloc(size);
-    return result.is_ok() ? result.value() : nullptr;
+    for (bool retried = false;; retried = true) {
+        {
+            SpinlockGuard guard(g_lock);
+            auto result = g_heap.alloc(size);
+            if (result.is_ok())
+                return result.value();
+        }
+        // Out of memory: caches give back what they can (the block
+        // cache's clean blocks), once.
+        if (retried || reclaim_memory(size < 4096 ? 4096 : size) == 0)
+            return nullptr;
+    }
 }
 
 void* kzalloc(size_t size)

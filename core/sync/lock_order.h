@@ -32,6 +32,10 @@ enum class LockRank : uint16_t {
     PciConfig = 105,     // the 0xCF8/0xCFC configuration mechanism
     IoApic = 106,        // I/O APIC registers (index/data pairs)
     ModuleHolders = 107, // who holds a module (named holders), taken under DeviceState
+    // The block cache: buffers and their states, the block device
+    // registry. Taken by completions in interrupt handlers, and by the
+    // heap's reclaim call (a trylock) from wherever kmalloc runs dry.
+    BlockCache = 109,
     Vmalloc = 110,
     PageTables = 120,
     Heap = 130,

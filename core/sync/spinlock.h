@@ -31,6 +31,20 @@ public:
         return irq_state;
     }
 
+    // Takes the lock only if it is free; true when it did (then `irq_state`
+    // is for unlock()). Cannot deadlock, so the order checker records it
+    // without a check.
+    [[nodiscard, gnu::always_inline]] bool try_lock(bool& irq_state) TRY_ACQUIRE(true)
+    {
+        irq_state = arch::irq_save();
+        if (__atomic_exchange_n(&m_locked, true, __ATOMIC_ACQUIRE)) {
+            arch::irq_restore(irq_state);
+            return false;
+        }
+        lock_order::note_acquire(this, *m_class, true);
+        return true;
+    }
+
     [[gnu::always_inline]] void unlock(bool irq_state) RELEASE()
     {
         __atomic_store_n(&m_locked, false, __ATOMIC_RELEASE);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "bcache/bcache.h"
 #include "console/console.h"
 #include "lib/base/format.h"
 #include "log/log.h"
@@ -113,8 +114,10 @@ uint64_t cycles() { return g_console_stub.cycles += 1000; }
 uint64_t cycles_per_second() { return 1000000000; }
 } // namespace time
 
-// No devices on the host: nothing to stop before poweroff.
+// No devices and no disks on the host: nothing to stop or write back
+// before poweroff.
 void device_shutdown_all() { }
+Result<void> bcache_sync_all() { return {}; }
 
 namespace arch {
 [[noreturn]] void poweroff(int code)

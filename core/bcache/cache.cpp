@@ -1,0 +1,656 @@
+// The cached blocks: lookup, reading (on demand and ahead), dirtying,
+// write-back and reclaim. Every buffer's state is one of BufferState's
+// (internal.h) and changes only under the cache lock; requests are
+// submitted without it, since a device may complete them inline.
+#include "bcache/internal.h"
+#include "lib/base/assert.h"
+#include "lib/base/string.h"
+
+namespace keel::bcache {
+
+namespace {
+
+struct CacheState {
+    Buffer** buckets = nullptr;
+    size_t bucket_mask = 0;
+    BufferList reclaimable; // oldest first
+    size_t limit = 0;
+    size_t bytes = 0;
+    size_t buffers = 0;
+    size_t held = 0;
+    size_t dirty = 0;
+    size_t in_flight = 0;
+    uint64_t hits = 0, misses = 0, readahead = 0, writes = 0, reclaimed = 0;
+    bool started = false;
+};
+
+CacheState g_cache GUARDED_BY(g_cache_lock);
+
+Buffer* buffer_of(keel_buffer* pub) { return reinterpret_cast<Buffer*>(pub); }
+static_assert(__builtin_offsetof(Buffer, pub) == 0);
+
+size_t bucket_of(const DeviceCache& device, uint64_t block) REQUIRES(g_cache_lock)
+{
+    uint64_t key = (reinterpret_cast<uintptr_t>(&device) >> 4) ^ (block * 0x9e3779b97f4a7c15ull);
+    key ^= key >> 32;
+    return size_t(key) & g_cache.bucket_mask;
+}
+
+Buffer* lookup(DeviceCache& device, uint64_t block) REQUIRES(g_cache_lock)
+{
+    for (Buffer* buffer = g_cache.buckets[bucket_of(device, block)]; buffer; buffer = buffer->hash_next) {
+        if (buffer->device == &device && buffer->pub.block == block)
+            return buffer;
+    }
+    return nullptr;
+}
+
+void hash_insert(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    Buffer*& head = g_cache.buckets[bucket_of(*buffer.device, buffer.pub.block)];
+    buffer.hash_next = head;
+    head = &buffer;
+    buffer.device->buffers++;
+    g_cache.buffers++;
+    g_cache.bytes += buffer.pub.size;
+}
+
+void hash_remove(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    Buffer** link = &g_cache.buckets[bucket_of(*buffer.device, buffer.pub.block)];
+    while (*link != &buffer) {
+        VERIFY(*link);
+        link = &(*link)->hash_next;
+    }
+    *link = buffer.hash_next;
+    buffer.hash_next = nullptr;
+    buffer.device->buffers--;
+    g_cache.buffers--;
+    g_cache.bytes -= buffer.pub.size;
+}
+
+void free_buffer(Buffer* buffer)
+{
+    if (!buffer)
+        return;
+    platform_free(buffer->pub.data);
+    buffer->~Buffer();
+    platform_free(buffer);
+}
+
+// Oldest unheld clean blocks onto `victims` until `bytes` more fit under
+// the limit (or `want` bytes were taken, when nonzero).
+void evict(size_t bytes, size_t want, BufferList& victims) REQUIRES(g_cache_lock)
+{
+    size_t taken = 0;
+    while (Buffer* buffer = g_cache.reclaimable.first()) {
+        bool over = g_cache.bytes + bytes > g_cache.limit;
+        if (want ? taken >= want : !over)
+            break;
+        g_cache.reclaimable.remove(*buffer);
+        hash_remove(*buffer);
+        taken += buffer->pub.size;
+        g_cache.reclaimed++;
+        victims.push_back(*buffer);
+    }
+}
+
+void hold(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    if (buffer.is_reclaimable())
+        g_cache.reclaimable.remove(buffer);
+    buffer.refs++;
+    buffer.device->held++;
+    g_cache.held++;
+}
+
+void make_reclaimable_if_idle(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    if (buffer.is_reclaimable())
+        g_cache.reclaimable.push_back(buffer);
+}
+
+void release(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    VERIFY(buffer.refs > 0 && buffer.device->held > 0);
+    buffer.refs--;
+    buffer.device->held--;
+    g_cache.held--;
+    make_reclaimable_if_idle(buffer);
+}
+
+void mark_dirty_locked(Buffer& buffer) REQUIRES(g_cache_lock)
+{
+    switch (buffer.state) {
+    case BufferState::Empty:
+    case BufferState::Clean:
+    case BufferState::ReadFailed:
+        buffer.state = BufferState::Dirty;
+        buffer.device->dirty.push_back(buffer);
+        g_cache.dirty++;
+        return;
+    case BufferState::Dirty:
+    case BufferState::WriteFailed: return;
+    case BufferState::Writing:
+        // The write in flight may have taken the old bytes or the new:
+        // write again once it is done.
+        buffer.redirtied = true;
+        return;
+    case BufferState::Reading: break;
+    }
+    VERIFY_NOT_REACHED();
+}
+
+// ---- requests
+
+void io_started(DeviceCache& device) REQUIRES(g_cache_lock)
+{
+    device.in_flight++;
+    g_cache.in_flight++;
+}
+
+void io_finished(DeviceCache& device) REQUIRES(g_cache_lock)
+{
+    device.in_flight--;
+    g_cache.in_flight--;
+    platform_wake_all();
+}
+
+void read_done(BlockRequest& request)
+{
+    Buffer& buffer = *static_cast<Buffer*>(request.context);
+    CacheLockGuard guard;
+    buffer.state = request.status == kBlockOk ? BufferState::Clean : BufferState::ReadFailed;
+    make_reclaimable_if_idle(buffer);
+    io_finished(*buffer.device);
+}
+
+void write_done(BlockRequest& request)
+{
+    Buffer& buffer = *static_cast<Buffer*>(request.context);
+    DeviceCache& device = *buffer.device;
+    CacheLockGuard guard;
+    buffer.refs--; // the write's own hold
+    if (request.status != kBlockOk) {
+        if (device.write_error == kBlockOk)
+            device.write_error = request.status;
+        buffer.state = BufferState::WriteFailed;
+    } else if (buffer.redirtied) {
+        buffer.state = BufferState::Dirty;
+    } else {
+        buffer.state = BufferState::Clean;
+    }
+    buffer.redirtied = false;
+    if (buffer.is_dirty()) {
+        device.dirty.push_back(buffer);
+        g_cache.dirty++;
+    }
+    make_reclaimable_if_idle(buffer);
+    io_finished(device);
+}
+
+// Called without the lock: the device may complete the request inline.
+void submit(DeviceCache& device, Buffer& buffer, BlockOp op, BlockCompletion complete)
+{
+    BlockRequest& request = buffer.request;
+    request.op = op;
+    request.sectors = device.sectors_per_block;
+    request.sector = buffer.pub.block * device.sectors_per_block;
+    request.data = buffer.pub.data;
+    request.complete = complete;
+    request.context = &buffer;
+    request.status = kBlockOk;
+    device.device->ops->submit(*device.device, request);
+}
+
+// Starts writing every dirty block of the device; returns how many.
+size_t write_back(DeviceCache& device)
+{
+    BufferList batch;
+    {
+        CacheLockGuard guard;
+        while (Buffer* buffer = device.dirty.pop_front()) {
+            buffer->state = BufferState::Writing;
+            buffer->redirtied = false;
+            buffer->refs++;
+            g_cache.dirty--;
+            g_cache.writes++;
+            io_started(device);
+            batch.push_back(*buffer);
+        }
+    }
+    size_t count = 0;
+    while (Buffer* buffer = batch.pop_front()) {
+        submit(device, *buffer, BlockOp::Write, write_done);
+        count++;
+    }
+    return count;
+}
+
+void wait_idle(DeviceCache& device) REQUIRES(g_cache_lock)
+{
+    while (device.in_flight > 0)
+        platform_wait();
+}
+
+struct FlushWait {
+    DeviceCache* device;
+    bool done;
+    BlockRequest request;
+};
+
+void flush_done(BlockRequest& request)
+{
+    auto* wait = static_cast<FlushWait*>(request.context);
+    CacheLockGuard guard;
+    wait->done = true;
+    io_finished(*wait->device);
+}
+
+Error flush(DeviceCache& device)
+{
+    FlushWait wait { &device, false, {} };
+    wait.request.op = BlockOp::Flush;
+    wait.request.complete = flush_done;
+    wait.request.context = &wait;
+    {
+        CacheLockGuard guard;
+        io_started(device);
+    }
+    device.device->ops->submit(*device.device, wait.request);
+    CacheLockGuard guard;
+    while (!wait.done)
+        platform_wait();
+    return wait.request.status;
+}
+
+// Under pressure: write back every device that has dirty blocks, so that
+// they become clean and can be dropped. Each device stays pinned while its
+// blocks are written.
+BlockDevice* next_dirty_device(BlockDevice* after) REQUIRES(g_cache_lock)
+{
+    BlockDevice* device = after ? registered_devices().next(*after) : registered_devices().first();
+    while (device && (device->cache->dirty.is_empty() || device->cache->opens == 0))
+        device = registered_devices().next(*device);
+    if (device)
+        device->cache->opens++;
+    return device;
+}
+
+void write_back_everything()
+{
+    BlockDevice* device;
+    {
+        CacheLockGuard guard;
+        device = next_dirty_device(nullptr);
+    }
+    while (device) {
+        write_back(*device->cache);
+        BlockDevice* next;
+        {
+            CacheLockGuard guard;
+            wait_idle(*device->cache);
+            next = next_dirty_device(device);
+        }
+        put_device(*device->cache);
+        device = next;
+    }
+}
+
+// Room for `bytes` more: drop clean blocks, and with `write_dirty` write
+// dirty ones back first when that is not enough. The limit is soft: a
+// cache full of held blocks still grows.
+void make_room(size_t bytes, bool write_dirty)
+{
+    BufferList victims;
+    bool still_over;
+    bool dirty;
+    {
+        CacheLockGuard guard;
+        evict(bytes, 0, victims);
+        still_over = g_cache.bytes + bytes > g_cache.limit;
+        dirty = g_cache.dirty > 0;
+    }
+    free_buffers(victims);
+    if (!still_over || !dirty || !write_dirty)
+        return;
+    write_back_everything();
+    {
+        CacheLockGuard guard;
+        evict(bytes, 0, victims);
+    }
+    free_buffers(victims);
+}
+
+Buffer* allocate_buffer(DeviceCache& device, uint32_t size)
+{
+    auto* memory = platform_alloc(sizeof(Buffer));
+    auto* data = static_cast<uint8_t*>(platform_alloc(size));
+    if (!memory || !data) {
+        platform_free(memory);
+        platform_free(data);
+        return nullptr;
+    }
+    auto* buffer = new (memory) Buffer {};
+    buffer->pub = { data, 0, size, 0 };
+    buffer->device = &device;
+    return buffer;
+}
+
+Result<Buffer*> new_buffer(DeviceCache& device)
+{
+    uint32_t size;
+    {
+        CacheLockGuard guard;
+        size = device.block_size;
+    }
+    make_room(size, true);
+    if (Buffer* buffer = allocate_buffer(device, size))
+        return buffer;
+    // The heap ran dry: give it every clean block and try once more.
+    bcache_reclaim(SIZE_MAX);
+    if (Buffer* buffer = allocate_buffer(device, size))
+        return buffer;
+    return Err(Error::ENOMEM);
+}
+
+Result<keel_buffer*> get_block(BlockHandle& handle, uint64_t block, bool zero)
+{
+    DeviceCache& device = *handle.device;
+    if (zero && !handle.writable)
+        return Err(Error::EROFS);
+    Buffer* fresh = nullptr;
+    Buffer* buffer = nullptr;
+    platform_lock();
+    for (;;) {
+        if (block >= device.block_count) {
+            uint64_t count = device.block_count;
+            platform_unlock();
+            free_buffer(fresh);
+            platform_log("%s: block %llu is past the end of the device (%llu blocks of %u bytes)", device.device->name,
+                (unsigned long long)block, (unsigned long long)count, device.block_size);
+            return Err(Error::EIO);
+        }
+        buffer = lookup(device, block);
+        if (buffer) {
+            g_cache.hits++;
+            hold(*buffer);
+            break;
+        }
+        if (fresh && fresh->pub.size == device.block_size) {
+            buffer = exchange(fresh, nullptr);
+            buffer->pub.block = block;
+            hash_insert(*buffer);
+            g_cache.misses++;
+            hold(*buffer);
+            break;
+        }
+        platform_unlock();
+        free_buffer(fresh);
+        auto allocated = new_buffer(device);
+        if (allocated.is_error())
+            return Err(allocated.error());
+        fresh = allocated.value();
+        platform_lock();
+    }
+    if (zero) {
+        while (buffer->state == BufferState::Reading)
+            platform_wait();
+        memset(buffer->pub.data, 0, buffer->pub.size);
+        mark_dirty_locked(*buffer);
+        platform_unlock();
+        free_buffer(fresh);
+        return &buffer->pub;
+    }
+    bool read_once = false;
+    for (;;) {
+        switch (buffer->state) {
+        case BufferState::Reading: platform_wait(); continue;
+        case BufferState::Empty:
+        case BufferState::ReadFailed:
+            if (read_once) {
+                release(*buffer);
+                platform_unlock();
+                free_buffer(fresh);
+                platform_log("%s: reading block %llu failed", device.device->name, (unsigned long long)block);
+                return Err(Error::EIO);
+            }
+            buffer->state = BufferState::Reading;
+            io_started(device);
+            platform_unlock();
+            submit(device, *buffer, BlockOp::Read, read_done);
+            read_once = true;
+            platform_lock();
+            continue;
+        case BufferState::Clean:
+        case BufferState::Dirty:
+        case BufferState::Writing:
+        case BufferState::WriteFailed: break;
+        }
+        break;
+    }
+    platform_unlock();
+    free_buffer(fresh);
+    return &buffer->pub;
+}
+
+} // namespace
+
+// ---- for registry.cpp
+
+void free_buffers(BufferList& list)
+{
+    while (Buffer* buffer = list.pop_front())
+        free_buffer(buffer);
+}
+
+Result<void> ensure_started()
+{
+    {
+        CacheLockGuard guard;
+        if (g_cache.started)
+            return {};
+    }
+    size_t limit = platform_default_limit();
+    // About one bucket per two 4 KiB blocks the limit allows.
+    size_t count = 256;
+    while (count < 16384 && count * 8192 < limit)
+        count *= 2;
+    auto** buckets = static_cast<Buffer**>(platform_alloc(count * sizeof(Buffer*)));
+    if (!buckets)
+        return Err(Error::ENOMEM);
+    memset(buckets, 0, count * sizeof(Buffer*));
+    {
+        CacheLockGuard guard;
+        if (!g_cache.started) {
+            g_cache.buckets = exchange(buckets, nullptr);
+            g_cache.bucket_mask = count - 1;
+            if (g_cache.limit == 0)
+                g_cache.limit = limit;
+            g_cache.started = true;
+        }
+    }
+    if (buckets) {
+        platform_free(buckets);
+        return {};
+    }
+    platform_started();
+    return {};
+}
+
+void set_geometry(DeviceCache& device, uint32_t block_size)
+{
+    BlockDevice& disk = *device.device;
+    device.block_size = block_size;
+    device.block_shift = __builtin_ctz(block_size);
+    device.sectors_per_block = block_size / disk.sector_size;
+    device.block_count = disk.sector_count / device.sectors_per_block;
+}
+
+Result<void> sync_device(DeviceCache& device)
+{
+    write_back(device);
+    bool has_writers;
+    {
+        CacheLockGuard guard;
+        wait_idle(device);
+        has_writers = device.writers > 0;
+    }
+    Error flushed = kBlockOk;
+    if (has_writers && !device.device->read_only)
+        flushed = flush(device);
+    CacheLockGuard guard;
+    Error error = device.write_error != kBlockOk ? device.write_error : flushed;
+    device.write_error = kBlockOk;
+    if (error != kBlockOk) {
+        size_t left = 0;
+        for (Buffer& buffer : device.dirty)
+            left += buffer.state == BufferState::WriteFailed;
+        platform_log(
+            "%s: write-back failed (%s); %zu block(s) stay dirty", device.device->name, error_name(error), left);
+        return Err(error);
+    }
+    return {};
+}
+
+void drop_device_buffers(DeviceCache& device, bool discard_dirty, BufferList& victims, size_t* discarded)
+{
+    size_t lost = 0;
+    for (size_t i = 0; g_cache.buckets && i <= g_cache.bucket_mask; i++) {
+        for (Buffer* buffer = g_cache.buckets[i]; buffer;) {
+            Buffer* next = buffer->hash_next;
+            bool droppable = buffer->device == &device && buffer->refs == 0
+                && (buffer->is_reclaimable() || (discard_dirty && buffer->is_dirty()));
+            if (droppable) {
+                if (buffer->is_dirty()) {
+                    lost++;
+                    g_cache.dirty--;
+                }
+                buffer->list_node.unlink();
+                hash_remove(*buffer);
+                victims.push_back(*buffer);
+            }
+            buffer = next;
+        }
+    }
+    if (discarded)
+        *discarded = lost;
+}
+
+} // namespace keel::bcache
+
+namespace keel {
+
+using namespace bcache;
+
+Result<keel_buffer*> bcache_read(BlockHandle& handle, uint64_t block) { return get_block(handle, block, false); }
+
+Result<keel_buffer*> bcache_zero(BlockHandle& handle, uint64_t block) { return get_block(handle, block, true); }
+
+void bcache_put(keel_buffer* pub)
+{
+    if (!pub)
+        return;
+    BufferList victims;
+    {
+        CacheLockGuard guard;
+        release(*buffer_of(pub));
+        // Stay within the limit even when no one asks for new blocks.
+        evict(0, 0, victims);
+    }
+    free_buffers(victims);
+}
+
+void bcache_mark_dirty(keel_buffer* pub)
+{
+    Buffer& buffer = *buffer_of(pub);
+    CacheLockGuard guard;
+    VERIFY(buffer.refs > 0);
+    if (buffer.device->writers == 0) {
+        platform_log("%s: block %llu marked dirty on a device not open for writing; ignored",
+            buffer.device->device->name, (unsigned long long)buffer.pub.block);
+        return;
+    }
+    mark_dirty_locked(buffer);
+}
+
+void bcache_readahead(BlockHandle& handle, uint64_t block, uint32_t count)
+{
+    DeviceCache& device = *handle.device;
+    if (count > kReadaheadMax)
+        count = kReadaheadMax;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t number = block + i;
+        uint32_t size;
+        {
+            CacheLockGuard guard;
+            if (number >= device.block_count)
+                return;
+            if (lookup(device, number))
+                continue;
+            size = device.block_size;
+        }
+        // Read-ahead only takes memory that is free or clean.
+        make_room(size, false);
+        {
+            CacheLockGuard guard;
+            if (g_cache.bytes + size > g_cache.limit)
+                return;
+        }
+        Buffer* buffer = allocate_buffer(device, size);
+        if (!buffer)
+            return;
+        bool raced;
+        {
+            CacheLockGuard guard;
+            raced = lookup(device, number) || device.block_size != size;
+            if (!raced) {
+                buffer->pub.block = number;
+                buffer->state = BufferState::Reading;
+                hash_insert(*buffer);
+                g_cache.readahead++;
+                io_started(device);
+            }
+        }
+        if (raced)
+            free_buffer(buffer);
+        else
+            submit(device, *buffer, BlockOp::Read, read_done);
+    }
+}
+
+Result<void> bcache_sync(BlockHandle& handle) { return sync_device(*handle.device); }
+
+void bcache_set_limit(size_t bytes)
+{
+    BufferList victims;
+    {
+        CacheLockGuard guard;
+        g_cache.limit = bytes;
+        evict(0, 0, victims);
+    }
+    free_buffers(victims);
+}
+
+size_t bcache_reclaim(size_t bytes)
+{
+    BufferList victims;
+    if (!platform_try_lock())
+        return 0;
+    evict(0, bytes ? bytes : 1, victims);
+    platform_unlock();
+    size_t freed = 0;
+    for (Buffer& buffer : victims)
+        freed += buffer.pub.size;
+    free_buffers(victims);
+    return freed;
+}
+
+BcacheStats bcache_stats()
+{
+    CacheLockGuard guard;
+    return { g_cache.limit, g_cache.bytes, g_cache.buffers, g_cache.dirty, g_cache.in_flight, g_cache.held,
+        g_cache.hits, g_cache.misses, g_cache.readahead, g_cache.writes, g_cache.reclaimed };
+}
+
+} // namespace keel
