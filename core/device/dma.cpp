@@ -143,6 +143,14 @@ void dma_free_coherent(DmaBuffer* buffer)
         release_buffer(buffer->devres);
 }
 
+uint64_t dma_direct_address(const Device& device, const void* cpu, uint64_t size)
+{
+    if (!cpu || size == 0)
+        return 0;
+    uint64_t phys = contiguous_physical(cpu, size);
+    return phys && phys + size - 1 <= device.dma_mask ? phys : 0;
+}
+
 Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t direction)
 {
     if (!cpu || size == 0 || direction == 0 || direction > KEEL_DMA_BIDIRECTIONAL)

@@ -101,6 +101,10 @@ Result<void> dma_set_mask(Device& device, uint64_t mask);
 Result<DmaBuffer*> dma_alloc_coherent(Device& device, uint64_t size);
 void dma_free_coherent(DmaBuffer* buffer);
 Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t direction);
+// The device's address of [cpu, cpu + size) when the device can reach it as
+// it is (one physically contiguous run within the DMA mask); 0 otherwise.
+// Allocates nothing, so any context may ask (the block layer's requests).
+uint64_t dma_direct_address(const Device& device, const void* cpu, uint64_t size);
 void dma_unmap(DmaMapping* mapping);
 void dma_sync_for_cpu(DmaMapping* mapping);
 void dma_sync_for_device(DmaMapping* mapping);

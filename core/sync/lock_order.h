@@ -32,6 +32,9 @@ enum class LockRank : uint16_t {
     PciConfig = 105,     // the 0xCF8/0xCFC configuration mechanism
     IoApic = 106,        // I/O APIC registers (index/data pairs)
     ModuleHolders = 107, // who holds a module (named holders), taken under DeviceState
+    // A disk's request queue: taken by completions in interrupt handlers,
+    // never held while the driver's submit or a completion runs.
+    BlockQueue = 108,
     // The block cache: buffers and their states, the block device
     // registry. Taken by completions in interrupt handlers, and by the
     // heap's reclaim call (a trylock) from wherever kmalloc runs dry.

@@ -1,0 +1,133 @@
+/*
+ * A disk driver for the block layer's tests (KABI_BLOCK_1.0), written
+ * against the SDK headers only. It binds QEMU's pci-testdev (1b36:0005),
+ * which it uses for nothing but a device to bind, and registers a disk
+ * ("ramblka") whose sectors live in coherent DMA memory of the binding:
+ * every 512-byte sector holds its own number in each 8-byte word, as the
+ * pattern disks of the boot tests do; with partitions=1 sector 0 holds an
+ * MBR with two Linux partitions (ramblka1 at 2048, ramblka2 at 3072, 1024
+ * sectors each). Requests complete inside submit.
+ */
+#include <keel/device.h>
+#include <keel/module.h>
+
+KEEL_MODULE_NAME("ramblk_test");
+KEEL_MODULE_LICENSE("MIT");
+KEEL_MODULE_DESCRIPTION("Test disk in memory, bound to QEMU's pci-testdev");
+KEEL_MODULE_PARAM(uint, sectors, 4096, "disk size in 512-byte sectors (64 to 16384)");
+KEEL_MODULE_PARAM(uint, depth, 4, "queue depth");
+KEEL_MODULE_PARAM(bool, partitions, 0, "write an MBR with two partitions to sector 0");
+KEEL_MODULE_PARAM(bool, readonly, 0, "register the disk read-only");
+
+KEEL_DEVICE_TABLE(pci, ramblk_ids, KEEL_PCI_DEVICE(0x1b36, 0x0005));
+
+struct ramblk {
+    keel_dma_buffer* memory;
+    uint64_t sectors;
+    keel_disk* disk;
+};
+
+static void ramblk_submit(void* context, keel_block_request* request)
+{
+    struct ramblk* disk = context;
+    uint8_t* base = disk->memory->cpu;
+    if (request->op == KEEL_BLOCK_FLUSH) {
+        keel_disk_complete(request, 0);
+        return;
+    }
+    if (request->sector > disk->sectors || request->sectors > disk->sectors - request->sector) {
+        keel_disk_complete(request, -KEEL_EIO);
+        return;
+    }
+    uint8_t* at = base + request->sector * 512;
+    size_t bytes = (size_t)request->sectors * 512;
+    if (request->op == KEEL_BLOCK_READ)
+        __builtin_memcpy(request->data, at, bytes);
+    else
+        __builtin_memcpy(at, request->data, bytes);
+    keel_disk_complete(request, 0);
+}
+
+static void put_le32(uint8_t* at, uint32_t value)
+{
+    for (int i = 0; i < 4; i++)
+        at[i] = (uint8_t)(value >> (8 * i));
+}
+
+static void write_mbr(uint8_t* sector0)
+{
+    __builtin_memset(sector0, 0, 512);
+    for (int i = 0; i < 2; i++) {
+        uint8_t* entry = sector0 + 446 + 16 * i;
+        entry[4] = 0x83; /* Linux */
+        put_le32(entry + 8, 2048 + 1024 * (uint32_t)i);
+        put_le32(entry + 12, 1024);
+    }
+    put_le32(sector0 + 440, 0x4b45454c); /* disk identifier */
+    sector0[510] = 0x55;
+    sector0[511] = 0xaa;
+}
+
+static int ramblk_probe(keel_device* device, const void* id)
+{
+    (void)id;
+    if (keel_param_sectors < 64 || keel_param_sectors > 16384 || (keel_param_partitions && keel_param_sectors < 4096))
+        return -KEEL_EINVAL;
+    struct ramblk* disk = keel_zalloc(sizeof(*disk));
+    if (!disk)
+        return -KEEL_ENOMEM;
+    disk->sectors = keel_param_sectors;
+    int status = keel_dma_alloc_coherent(device, disk->sectors * 512, &disk->memory);
+    if (status < 0) {
+        keel_free(disk);
+        return status;
+    }
+    uint64_t* words = disk->memory->cpu;
+    for (uint64_t i = 0; i < disk->sectors * 64; i++)
+        words[i] = i / 64;
+    if (keel_param_partitions)
+        write_mbr(disk->memory->cpu);
+    keel_device_set_drvdata(device, disk);
+    keel_disk_config config = {
+        .size = sizeof(keel_disk_config),
+        .version = KEEL_DISK_CONFIG_VERSION,
+        .prefix = "ramblk",
+        .sector_count = disk->sectors,
+        .sector_size = 512,
+        .queue_depth = keel_param_depth,
+        .flags = keel_param_readonly ? KEEL_DISK_READ_ONLY : 0,
+        .submit = ramblk_submit,
+        .context = disk,
+    };
+    status = keel_disk_register(device, &config, &disk->disk);
+    if (status < 0) {
+        keel_free(disk);
+        return status;
+    }
+    keel_logf(KEEL_LOG_INFO, "ramblk_test: %s: disk %s", keel_device_name(device), keel_disk_name(disk->disk));
+    return 0;
+}
+
+static void ramblk_remove(keel_device* device)
+{
+    /* The disk and its memory belong to the binding: the core releases them. */
+    keel_free(keel_device_get_drvdata(device));
+}
+
+static const keel_driver_ops ramblk_driver = {
+    .size = sizeof(keel_driver_ops),
+    .version = KEEL_DRIVER_OPS_VERSION,
+    .name = "ramblk_test",
+    .id_table = KEEL_DEVICE_TABLE_OF(ramblk_ids),
+    .probe = ramblk_probe,
+    .remove = ramblk_remove,
+};
+
+static keel_driver* g_driver;
+
+static int ramblk_init(void) { return keel_driver_register(&ramblk_driver, &g_driver); }
+
+static void ramblk_exit(void) { keel_driver_unregister(g_driver); }
+
+KEEL_MODULE_INIT(ramblk_init);
+KEEL_MODULE_EXIT(ramblk_exit);
