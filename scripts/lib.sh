@@ -2,18 +2,27 @@
 # Sourced, not run.
 
 KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
+# The architecture scripts build and boot (scripts/run --arch ARCH sets it),
+# and its build directory: build/ for x86_64, build-ARCH/ for the others.
+KEEL_ARCH=${KEEL_ARCH:-x86_64}
+keel_build_dir() {
+  if [ "$1" = x86_64 ]; then echo "$KEEL_ROOT/build"; else echo "$KEEL_ROOT/build-$1"; fi
+}
+KEEL_BUILD=${KEEL_BUILD:-$(keel_build_dir "$KEEL_ARCH")}
 
 # Debian packages the build, the tests and the tools need.
 KEEL_PACKAGES=(
   clang lld llvm meson ninja-build python3 qemu-system-x86 catch2
   libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb
   gzip zstd zlib1g-dev libzstd-dev
+  qemu-system-arm device-tree-compiler u-boot-tools u-boot-qemu
 )
 
-# Rust: the machine's rustup toolchain when there is one, else Debian's.
+# Rust: the machine's rustup toolchain when there is one, else Debian's
+# rustc-web (/usr/bin/rustc), which with its sources (rust-web-src) also
+# builds the aarch64 modules' core and alloc (docs/aarch64.md).
 [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH"
-command -v rustc >/dev/null 2>&1 || KEEL_PACKAGES+=(rustc)
+KEEL_PACKAGES+=(rustc-web rust-web-src)
 export PATH
 
 keel_install_packages() {
@@ -30,12 +39,20 @@ keel_install_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# keel_build [ARCH [BUILD_DIR]]: configure once and build (default: the
+# architecture and build directory above). Another architecture's build
+# leaves the host-side tests to the x86_64 one (-Dhost_tests=false).
 keel_build() {
+  local arch=${1:-$KEEL_ARCH}
+  local build=${2:-$KEEL_BUILD}
   keel_install_packages || { echo "keel: package installation failed" >&2; return 1; }
-  if [ ! -f "$KEEL_BUILD/build.ninja" ]; then
-    meson setup "$KEEL_BUILD" "$KEEL_ROOT" \
-      --cross-file "$KEEL_ROOT/arch/x86_64/cross.ini" \
-      --native-file "$KEEL_ROOT/scripts/native.ini" >&2 || return 1
+  if [ ! -f "$build/build.ninja" ]; then
+    local options=()
+    [ "$arch" != x86_64 ] && options=(-Dhost_tests=false)
+    meson setup "$build" "$KEEL_ROOT" \
+      --cross-file "$KEEL_ROOT/arch/$arch/cross.ini" \
+      --native-file "$KEEL_ROOT/scripts/native.ini" \
+      -Darch="$arch" "${options[@]}" >&2 || return 1
   fi
-  ninja -C "$KEEL_BUILD" >&2
+  ninja -C "$build" >&2
 }

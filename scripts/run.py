@@ -15,6 +15,8 @@ def parse_arguments(argv):
         split = argv.index("--")
         argv, kernel_args = argv[:split], argv[split + 1:]
     parser = argparse.ArgumentParser(prog="scripts/run", description="Boot Keel in QEMU.")
+    parser.add_argument("--arch", choices=sorted(machine.MACHINES), default=machine.ARCH,
+                        help="the architecture to build and boot (default x86_64; aarch64 boots QEMU's virt machine)")
     parser.add_argument("--initrd", default=machine.DEFAULT,
                         help="initramfs to pass to the kernel (default: the build's initramfs.cpio)")
     parser.add_argument("--no-initrd", dest="initrd", action="store_const", const=None,
@@ -26,8 +28,11 @@ def parse_arguments(argv):
                         help="start with the CPU stopped and wait for GDB (attach with scripts/gdb)")
     parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
                         help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
-    parser.add_argument("--kernel", default=machine.KERNEL, help=argparse.SUPPRESS)
+    parser.add_argument("--kernel", default=None, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.kernel is None:
+        options.kernel = machine.kernel_path(machine.BUILD if options.arch == machine.ARCH
+                                             else machine.build_dir(options.arch), options.arch)
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
@@ -46,11 +51,13 @@ def qemu_extra(options):
 
 def interactive(options, cmdline):
     command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
-                                   extra=qemu_extra(options))
+                                   extra=qemu_extra(options), arch=options.arch)
     print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
     process = subprocess.run(command)
-    # No captured output here: trust the debug-exit encoding alone.
+    # No captured output here: trust the exit encoding alone.
     code = process.returncode
+    if options.arch != "x86_64":
+        return code
     return code >> 1 if code & 1 else (0 if code == 0 else machine.EXIT_QEMU_FAILED)
 
 
@@ -61,7 +68,7 @@ def scripted(options, cmdline):
 
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
-                         kernel=options.kernel, echo=echo, extra=qemu_extra(options))
+                         kernel=options.kernel, echo=echo, extra=qemu_extra(options), arch=options.arch)
     vm.start()
     try:
         deadline_left = options.timeout

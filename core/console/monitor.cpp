@@ -141,7 +141,7 @@ int console_execute(char* line)
 
 void console_start()
 {
-    arch::irq_attach_isa(arch::kSerialIrq, serial_interrupt);
+    arch::serial_attach_interrupt(serial_interrupt);
     arch::serial_enable_rx_interrupt();
     // Bytes that arrived before the interrupt was enabled.
     {

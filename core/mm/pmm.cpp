@@ -7,7 +7,6 @@
 #include "mm/buddy.h"
 #include "sync/spinlock.h"
 
-extern "C" char __kernel_phys_start[];
 extern "C" char __kernel_end[];
 
 namespace keel {
@@ -106,7 +105,7 @@ Result<void> pmm_init(const BootInfo& boot, uint64_t limit)
     if (highest == 0)
         return Err(Error::ENOMEM);
 
-    uint64_t kernel_start = reinterpret_cast<uint64_t>(__kernel_phys_start);
+    uint64_t kernel_start = arch::kernel_image_phys_start();
     uint64_t kernel_end = arch::kernel_image_virt_to_phys(reinterpret_cast<uint64_t>(__kernel_end));
     g_reserved.add(kernel_start, kernel_end - kernel_start);
     if (boot.has_initrd)

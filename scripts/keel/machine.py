@@ -1,10 +1,13 @@
 """Boot Keel under QEMU and talk to its serial console.
 
-Every wait has a time limit. The exit status of QEMU is decoded: the kernel
-powers off through `isa-debug-exit`, which makes QEMU exit with
-(code << 1) | 1; `Machine.exit_code()` turns that back into `code`.
+Every wait has a time limit. The exit status of QEMU is decoded: on x86_64
+the kernel powers off through `isa-debug-exit`, which makes QEMU exit with
+(code << 1) | 1; on aarch64 through semihosting's SYS_EXIT_EXTENDED, which
+makes QEMU exit with the code itself. `decode_status()` turns either back
+into `code`.
 """
 
+import json
 import os
 import re
 import select
@@ -13,8 +16,36 @@ import subprocess
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("KEEL_BUILD", os.path.join(ROOT, "build"))
-KERNEL = os.path.join(BUILD, "core", "keel.elf")
+
+
+def build_dir(arch):
+    """build/ for x86_64, build-ARCH/ for the others (scripts/lib.sh)."""
+    return os.path.join(ROOT, "build" if arch == "x86_64" else f"build-{arch}")
+
+
+def configured_arch(build):
+    """The `arch` option the build directory was configured with."""
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as handle:
+            for option in json.load(handle):
+                if option.get("name") == "arch":
+                    return option["value"]
+    except (OSError, ValueError):
+        pass
+    return "x86_64"
+
+
+ARCH = os.environ.get("KEEL_ARCH") or (configured_arch(os.environ["KEEL_BUILD"]) if "KEEL_BUILD" in os.environ
+                                       else "x86_64")
+BUILD = os.environ.get("KEEL_BUILD", build_dir(ARCH))
+
+
+def kernel_path(build, arch):
+    """What QEMU boots: the ELF itself on x86_64 (PVH), the flat arm64 Image on aarch64."""
+    return os.path.join(build, "core", "keel.elf" if arch == "x86_64" else "keel.Image")
+
+
+KERNEL = kernel_path(BUILD, ARCH)
 # The default initramfs: in-tree modules under /lib/modules and a demo tree.
 INITRAMFS = os.path.join(BUILD, "initramfs", "initramfs.cpio")
 DEFAULT = object()      # "the default initramfs", as opposed to None (none at all)
@@ -33,16 +64,23 @@ class Timeout(Exception):
     pass
 
 
-def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=()):
-    command = [
-        "qemu-system-x86_64",
-        "-machine", "q35",
-        "-accel", "tcg",
-        "-cpu", "max",
+# The machine each architecture boots on, and how the kernel's exit status
+# gets out of it.
+MACHINES = {
+    "x86_64": ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+    "aarch64": ["qemu-system-aarch64", "-machine", "virt,gic-version=3", "-accel", "tcg", "-cpu", "cortex-a57",
+                "-semihosting-config", "enable=on,target=native"],
+}
+
+
+def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=(), arch=ARCH,
+                 machine=None):
+    """machine: replaces the architecture's default QEMU options (MACHINES)."""
+    command = list(machine or MACHINES[arch]) + [
         "-m", memory,
         "-kernel", kernel,
         "-append", cmdline,
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-no-reboot",
     ]
     if initrd is DEFAULT:
@@ -62,12 +100,20 @@ def gdb_options(port=1234):
     return ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
 
 
-def decode_status(returncode, output):
+def decode_status(returncode, output, arch=ARCH):
     """Map QEMU's exit status (and what the kernel said last) to ours."""
     if returncode is None:
         return EXIT_TIMEOUT
     powered_down = POWER_DOWN.findall(output)
     panicked = "Kernel panic" in output
+    if arch != "x86_64":
+        # Semihosting's exit gives the code itself; QEMU's own failures are
+        # told apart by the kernel not having said it powers down.
+        if returncode == 0:
+            return 0 if (powered_down and powered_down[-1] == "0") or RESTART in output[-4096:] else EXIT_RESET
+        if returncode > 0 and (powered_down or panicked):
+            return returncode
+        return EXIT_QEMU_FAILED
     if returncode & 1 and returncode > 0:
         code = returncode >> 1
         # QEMU itself also exits with 1 on errors: only trust code 0 when the
@@ -83,10 +129,13 @@ def decode_status(returncode, output):
 class Machine:
     """A booted kernel with its console on pipes."""
 
-    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None):
+    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
+                 arch=ARCH, machine=None):
         # gdb_port: wait for GDB on that port before running (gdb_options).
+        # machine: QEMU options replacing the architecture's (MACHINES).
         extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
-        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra)
+        self.arch = arch
+        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far
         self.cursor = 0                 # expect() matches after this offset
@@ -167,7 +216,7 @@ class Machine:
                 self.kill()
                 raise Timeout(f"QEMU still running after {timeout:.0f}s; last output:\n{self.output[-2000:]}")
         self.process.wait()
-        return decode_status(self.process.returncode, self.output)
+        return decode_status(self.process.returncode, self.output, self.arch)
 
     def kill(self):
         if self.process and self.process.poll() is None:

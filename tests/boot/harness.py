@@ -10,14 +10,21 @@ from keel.machine import BUILD, Machine, PROMPT  # noqa: E402,F401
 
 BOOT_TIMEOUT = 60
 CASES = {}
+# The architectures each case runs on (x86_64 unless the case says more).
+CASE_ARCHES = {}
 # The boot tests' initramfs: the default one plus /lib/test (tests/modules).
 TEST_INITRAMFS = os.path.join(BUILD, "tests", "modules", "test-initramfs.cpio")
 TEST_METADATA = os.path.join(BUILD, "tests", "modules", "test-initramfs.json")
 
 
-def case(function):
-    CASES[function.__name__.replace("_", "-")] = function
-    return function
+def case(function=None, *, arches=("x86_64",)):
+    """Register a scenario: @case, or @case(arches=("x86_64", "aarch64"))."""
+    def register(function):
+        name = function.__name__.replace("_", "-")
+        CASES[name] = function
+        CASE_ARCHES[name] = tuple(arches)
+        return function
+    return register(function) if function else register
 
 
 class Failure(Exception):
@@ -31,6 +38,7 @@ def check(condition, message, vm=None):
 
 
 def boot(cmdline="panic=-1", **kwargs):
+    """A booted Machine at the prompt (kwargs as Machine's: machine=, initrd=, ...)."""
     vm = Machine(cmdline=cmdline, **kwargs)
     vm.start()
     vm.expect(PROMPT, BOOT_TIMEOUT)

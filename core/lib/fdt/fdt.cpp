@@ -80,8 +80,8 @@ Result<Blob> Blob::open(const void* data, size_t size, Diagnostic& diagnostic)
 {
     auto* bytes = static_cast<const uint8_t*>(data);
     if (bytes == nullptr || size < kHeaderSize)
-        return diagnostic.fail(Error::EINVAL, "device tree: %zu bytes, shorter than its %zu-byte header", size,
-            kHeaderSize);
+        return diagnostic.fail(
+            Error::EINVAL, "device tree: %zu bytes, shorter than its %zu-byte header", size, kHeaderSize);
     uint32_t magic = read_be32(bytes + kFieldMagic);
     if (magic != kMagic)
         return diagnostic.fail(Error::EINVAL, "device tree: magic %#x, not %#x", magic, kMagic);
@@ -91,8 +91,8 @@ Result<Blob> Blob::open(const void* data, size_t size, Diagnostic& diagnostic)
     blob.m_version = read_be32(bytes + kFieldVersion);
     uint32_t last_compatible = read_be32(bytes + kFieldLastCompatible);
     if (blob.m_total_size < kHeaderSize || blob.m_total_size > size)
-        return diagnostic.fail(Error::EINVAL, "device tree: totalsize %#x outside [%#zx, %#zx]", blob.m_total_size,
-            kHeaderSize, size);
+        return diagnostic.fail(
+            Error::EINVAL, "device tree: totalsize %#x outside [%#zx, %#zx]", blob.m_total_size, kHeaderSize, size);
     // Version 16 lacks size_dt_struct; 17 is the current format, and a
     // later one must say it reads as 17 (last_comp_version).
     if (blob.m_version < 16 || last_compatible > 17)
@@ -103,17 +103,18 @@ Result<Blob> Blob::open(const void* data, size_t size, Diagnostic& diagnostic)
     blob.m_struct_offset = read_be32(bytes + kFieldStructOffset);
     blob.m_strings_offset = read_be32(bytes + kFieldStringsOffset);
     blob.m_strings_size = read_be32(bytes + kFieldStringsSize);
-    blob.m_struct_size = blob.m_version >= 17 ? read_be32(bytes + kFieldStructSize)
-        : blob.m_struct_offset <= blob.m_total_size             ? blob.m_total_size - blob.m_struct_offset
-                                                                : 0;
+    blob.m_struct_size = blob.m_version >= 17       ? read_be32(bytes + kFieldStructSize)
+        : blob.m_struct_offset <= blob.m_total_size ? blob.m_total_size - blob.m_struct_offset
+                                                    : 0;
     uint32_t total = blob.m_total_size;
     if (blob.m_reservations % 8 != 0 || blob.m_reservations < kHeaderSize || blob.m_reservations > total)
-        return diagnostic.fail(Error::EINVAL, "device tree: off_mem_rsvmap %#x misaligned or outside the blob",
-            blob.m_reservations);
+        return diagnostic.fail(
+            Error::EINVAL, "device tree: off_mem_rsvmap %#x misaligned or outside the blob", blob.m_reservations);
     if (blob.m_struct_offset % 4 != 0 || blob.m_struct_offset < kHeaderSize
         || !inside(blob.m_struct_offset, blob.m_struct_size, total) || blob.m_struct_size % 4 != 0)
         return diagnostic.fail(Error::EINVAL,
-            "device tree: structure block (off_dt_struct %#x, size_dt_struct %#x) misaligned or outside the %#x-byte blob",
+            "device tree: structure block (off_dt_struct %#x, size_dt_struct %#x) misaligned or outside the %#x-byte "
+            "blob",
             blob.m_struct_offset, blob.m_struct_size, total);
     if (blob.m_strings_offset < kHeaderSize || !inside(blob.m_strings_offset, blob.m_strings_size, total))
         return diagnostic.fail(Error::EINVAL,
@@ -163,18 +164,18 @@ Result<void> Blob::walk(Visitor& visitor, Diagnostic& diagnostic) const
             if (root_seen && depth == 0)
                 return diagnostic.fail(Error::EINVAL, "device tree: a second root node at %#x", token_offset);
             if (depth == kMaxDepth)
-                return diagnostic.fail(Error::EINVAL, "device tree: node at %#x nests deeper than %u", token_offset,
-                    kMaxDepth);
+                return diagnostic.fail(
+                    Error::EINVAL, "device tree: node at %#x nests deeper than %u", token_offset, kMaxDepth);
             const char* name = string_in(start, m_struct_size, offset - start);
             if (!name)
-                return diagnostic.fail(Error::EINVAL, "device tree: node name at %#x runs past the structure block",
-                    offset);
+                return diagnostic.fail(
+                    Error::EINVAL, "device tree: node name at %#x runs past the structure block", offset);
             if (depth == 0 && name[0] != '\0')
                 return diagnostic.fail(Error::EINVAL, "device tree: the root node at %#x has a name", token_offset);
             uint32_t padded = (uint32_t(strlen(name)) + 1 + 3) & ~3u;
             if (padded > end - offset)
-                return diagnostic.fail(Error::EINVAL, "device tree: node name at %#x runs past the structure block",
-                    offset);
+                return diagnostic.fail(
+                    Error::EINVAL, "device tree: node name at %#x runs past the structure block", offset);
             offset += padded;
             visitor.begin_node(name, depth);
             root_seen = true;
@@ -191,8 +192,8 @@ Result<void> Blob::walk(Visitor& visitor, Diagnostic& diagnostic) const
             if (depth == 0)
                 return diagnostic.fail(Error::EINVAL, "device tree: property at %#x outside every node", token_offset);
             if (end - offset < 8)
-                return diagnostic.fail(Error::EINVAL, "device tree: property header at %#x runs past the structure block",
-                    token_offset);
+                return diagnostic.fail(
+                    Error::EINVAL, "device tree: property header at %#x runs past the structure block", token_offset);
             uint32_t length = read_be32(m_data + offset);
             uint32_t name_offset = read_be32(m_data + offset + 4);
             offset += 8;
@@ -202,14 +203,14 @@ Result<void> Blob::walk(Visitor& visitor, Diagnostic& diagnostic) const
             Property property;
             property.name = string_in(m_strings_offset, m_strings_size, name_offset);
             if (!property.name)
-                return diagnostic.fail(Error::EINVAL, "device tree: property at %#x: nameoff %#x outside the strings block",
-                    token_offset, name_offset);
+                return diagnostic.fail(Error::EINVAL,
+                    "device tree: property at %#x: nameoff %#x outside the strings block", token_offset, name_offset);
             property.value = m_data + offset;
             property.length = length;
             uint32_t padded = (length + 3) & ~3u;
             if (padded > end - offset)
-                return diagnostic.fail(Error::EINVAL, "device tree: property at %#x: padding runs past the structure block",
-                    token_offset);
+                return diagnostic.fail(
+                    Error::EINVAL, "device tree: property at %#x: padding runs past the structure block", token_offset);
             offset += padded;
             visitor.property(property, depth - 1);
             break;
@@ -217,11 +218,10 @@ Result<void> Blob::walk(Visitor& visitor, Diagnostic& diagnostic) const
         case kNop: break;
         case kEnd:
             if (depth != 0 || !root_seen)
-                return diagnostic.fail(Error::EINVAL, "device tree: FDT_END at %#x with %u node(s) open%s", token_offset,
-                    depth, root_seen ? "" : " and no root");
+                return diagnostic.fail(Error::EINVAL, "device tree: FDT_END at %#x with %u node(s) open%s",
+                    token_offset, depth, root_seen ? "" : " and no root");
             return {};
-        default:
-            return diagnostic.fail(Error::EINVAL, "device tree: unknown token %#x at %#x", token, token_offset);
+        default: return diagnostic.fail(Error::EINVAL, "device tree: unknown token %#x at %#x", token, token_offset);
         }
     }
 }
