@@ -28,8 +28,8 @@ import tempfile
 ARCHES = {
     "x86_64": {"target": "x86_64-unknown-none-elf", "cflags": ["-mno-red-zone"], "ldflags": [],
                "rust_target": None},
-    "aarch64": {"target": "aarch64-unknown-none-elf", "cflags": ["-mno-outline-atomics",
-                                                                "-mno-omit-leaf-frame-pointer"],
+    "aarch64": {"target": "aarch64-unknown-none-elf",
+                "cflags": ["-mno-outline-atomics", "-mno-omit-leaf-frame-pointer"],
                 "ldflags": ["-z", "max-page-size=4096"], "rust_target": "aarch64-unknown-linux-gnu"},
 }
 COMMON = ["-O2", "-g", "-ffreestanding", "-fno-stack-protector", "-fPIC", "-fvisibility=hidden",
