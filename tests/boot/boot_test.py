@@ -12,7 +12,10 @@ import sys
 
 import cases_aarch64  # noqa: F401
 import cases_abi  # noqa: F401
+import cases_agreement  # noqa: F401
+import cases_console  # noqa: F401
 import cases_core  # noqa: F401
+import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_signing  # noqa: F401
