@@ -4,6 +4,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keel import machine  # noqa: E402
@@ -28,11 +29,16 @@ def parse_arguments(argv):
                         help="start with the CPU stopped and wait for GDB (attach with scripts/gdb)")
     parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
                         help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
+    parser.add_argument("--uboot", action="store_true",
+                        help="aarch64: boot Debian's U-Boot, which verifies and boots the signed FIT "
+                             "(build-aarch64/arch/aarch64/uboot/keel.itb) instead of QEMU loading the kernel")
     parser.add_argument("--kernel", default=None, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.kernel is None:
         options.kernel = machine.kernel_path(machine.BUILD if options.arch == machine.ARCH
                                              else machine.build_dir(options.arch), options.arch)
+    if options.uboot and options.arch != "aarch64":
+        parser.error("--uboot boots the aarch64 FIT: add --arch aarch64")
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
@@ -49,9 +55,20 @@ def qemu_extra(options):
     return machine.gdb_options(port)
 
 
+def fit_path(options):
+    return os.path.join(os.path.dirname(os.path.dirname(options.kernel)), "arch", "aarch64", "uboot", "keel.itb")
+
+
 def interactive(options, cmdline):
-    command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
-                                   extra=qemu_extra(options), arch=options.arch)
+    if options.uboot:
+        scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
+        dtb = machine.uboot_control_dtb(scratch.name, options.memory)
+        command = machine.uboot_command(fit_path(options), dtb, options.memory, interactive=True,
+                                        extra=qemu_extra(options))
+        print(f"keel: at U-Boot's prompt: setenv bootargs '{cmdline}'; {machine.UBOOT_BOOT}", file=sys.stderr)
+    else:
+        command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
+                                       extra=qemu_extra(options), arch=options.arch)
     print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
     process = subprocess.run(command)
     # No captured output here: trust the exit encoding alone.
@@ -68,9 +85,12 @@ def scripted(options, cmdline):
 
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
-                         kernel=options.kernel, echo=echo, extra=qemu_extra(options), arch=options.arch)
+                         kernel=options.kernel, echo=echo, extra=qemu_extra(options), arch=options.arch,
+                         uboot=fit_path(options) if options.uboot else None)
     vm.start()
     try:
+        if options.uboot:
+            vm.boot_uboot(timeout=options.timeout)
         deadline_left = options.timeout
         for line in lines + ["poweroff 0"]:
             vm.expect(machine.PROMPT, timeout=deadline_left)

@@ -92,6 +92,12 @@ const char* read(uint64_t fdt_phys, BootInfo& info)
         return "device tree: no memory node";
     for (size_t i = 0; i < g_machine.reserved_count; i++) {
         const fdt::Range& range = g_machine.reserved[i];
+        // Boot loaders (U-Boot) reserve the initramfs too: the core keeps
+        // it and frees it after unpacking, as it does the memory of an
+        // initramfs no one reserved.
+        if (g_machine.has_initrd && range.base == g_machine.initrd_start
+            && range.base + range.size == g_machine.initrd_end)
+            continue;
         carve_out(info, range.base, range.base + range.size);
         add_region(info, range.base, range.size, MemoryType::Reserved);
     }

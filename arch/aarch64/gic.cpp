@@ -21,6 +21,8 @@ enum DistributorRegister : uint32_t {
     kGicdCtlr = 0x0000,
     kGicdIgroupr = 0x0080,
     kGicdIsenabler = 0x0100,
+    kGicdIcenabler = 0x0180,
+    kGicdTyper = 0x0004,
     kGicdIpriorityr = 0x0400,
     kGicdItargetsr = 0x0800,
     kGicdIcfgr = 0x0c00,
@@ -34,6 +36,7 @@ enum RedistributorRegister : uint32_t {
     kGicrSgiBase = 0x10000,
     kGicrIgroupr0 = kGicrSgiBase + 0x0080,
     kGicrIsenabler0 = kGicrSgiBase + 0x0100,
+    kGicrIcenabler0 = kGicrSgiBase + 0x0180,
     kGicrIpriorityr = kGicrSgiBase + 0x0400,
 };
 
@@ -63,6 +66,15 @@ void wait_for_distributor()
         cpu_relax();
 }
 
+// A boot loader may leave interrupts enabled (U-Boot's timer): every one
+// is off until a driver attaches to it.
+void disable_shared_interrupts()
+{
+    unsigned lines = 32 * ((reg32(g_distributor, kGicdTyper) & 0x1f) + 1);
+    for (unsigned intid = 32; intid < lines && intid < kMaxInterrupts; intid += 32)
+        reg32(g_distributor, kGicdIcenabler + intid / 8) = 0xffffffff;
+}
+
 volatile uint8_t* map(const fdt::Range& range, const char* what)
 {
     auto mapping = map_mmio(range.base, range.size);
@@ -84,6 +96,7 @@ bool init_v3(const fdt::Machine& machine)
         return false;
     reg32(g_distributor, kGicdCtlr) = 0;
     wait_for_distributor();
+    disable_shared_interrupts();
     // Affinity routing, then group 1 on (ARE_NS/ARE and EnableGrp1).
     reg32(g_distributor, kGicdCtlr) = 1u << 4;
     wait_for_distributor();
@@ -94,6 +107,7 @@ bool init_v3(const fdt::Machine& machine)
     reg32(g_redistributor, kGicrWaker) = reg32(g_redistributor, kGicrWaker) & ~(1u << 1);
     for (int spins = 0; spins < 1000000 && (reg32(g_redistributor, kGicrWaker) & (1u << 2)); spins++)
         cpu_relax();
+    reg32(g_redistributor, kGicrIcenabler0) = 0xffffffff;
     reg32(g_redistributor, kGicrIgroupr0) = 0xffffffff;
 
     // The CPU interface through system registers.
@@ -112,6 +126,9 @@ bool init_v2(const fdt::Machine& machine)
     g_cpu_interface = map(machine.gic.cpu_or_redistributor, "CPU interface");
     if (!g_distributor || !g_cpu_interface)
         return false;
+    reg32(g_distributor, kGicdCtlr) = 0;
+    disable_shared_interrupts();
+    reg32(g_distributor, kGicdIcenabler) = 0xffffffff; // banked: this CPU's SGIs and PPIs
     reg32(g_distributor, kGicdCtlr) = 1;
     reg32(g_cpu_interface, kGiccPmr) = 0xff;
     reg32(g_cpu_interface, kGiccBpr) = 0;

@@ -42,6 +42,8 @@ void timer_start(unsigned hz, uint64_t cycles_hz, InterruptHandler handler)
         = machine.timer.interrupt_count > 2 ? machine.timer.interrupts[2].intid() : kDefaultVirtualTimerIntid;
     g_period = cycles_hz / hz;
     g_tick_handler = handler;
+    // The physical timer is the boot loader's (U-Boot's): off.
+    KEEL_WRITE_SYSREG(cntp_ctl_el0, 0);
     irq_attach(intid, timer_interrupt);
     KEEL_WRITE_SYSREG(cntv_cval_el0, read_cycle_counter() + g_period);
     KEEL_WRITE_SYSREG(cntv_ctl_el0, 1); // enabled, not masked

@@ -13,6 +13,8 @@ import re
 import select
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -111,6 +113,51 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
     return command + list(extra)
 
 
+# U-Boot on QEMU virt (arch/aarch64/uboot): where the FIT is put in RAM,
+# what its prompt looks like, and the command that boots only the signed
+# configuration, with U-Boot's own control tree (QEMU's, plus the boot
+# key) handed to the kernel.
+UBOOT_FIT_ADDRESS = 0x44000000
+UBOOT_PROMPT = "=> "
+UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
+
+
+def uboot_settings(build=BUILD):
+    """{"u_boot": firmware, "key_dir": the boot key's directory}, from the build."""
+    with open(os.path.join(build, "arch", "aarch64", "uboot", "uboot.json")) as handle:
+        return json.load(handle)
+
+
+def uboot_command(fit, dtb, memory="256M", interactive=False, extra=(), build=BUILD, machine=None):
+    """QEMU running Debian's U-Boot with `dtb` as its control tree and `fit` in RAM."""
+    command = list(machine or MACHINES["aarch64"]) + [
+        "-m", memory,
+        "-bios", uboot_settings(build)["u_boot"],
+        "-dtb", dtb,
+        "-device", f"loader,file={fit},addr={UBOOT_FIT_ADDRESS:#x},force-raw=on",
+        "-no-reboot",
+    ]
+    if interactive:
+        command += ["-nographic"]
+    else:
+        command += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+    return command + list(extra)
+
+
+def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None):
+    """QEMU's device tree for this machine with the boot key in it (make-fit.py dtb), in `directory`."""
+    plain = os.path.join(directory, "virt.dtb")
+    keyed = os.path.join(directory, "virt-boot-key.dtb")
+    options = list(machine or MACHINES["aarch64"])
+    at = options.index("-machine") + 1
+    options[at] += f",dumpdtb={plain}"
+    subprocess.run(options + ["-m", memory, "-display", "none"], check=True, capture_output=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,
+                    "--key-dir", uboot_settings(build)["key_dir"], "--output", keyed], check=True,
+                   capture_output=True)
+    return keyed
+
+
 def gdb_options(port=1234):
     """QEMU's -s -S with a chosen port: a GDB stub on 127.0.0.1:PORT and the
     CPU stopped until GDB continues it (docs/debugging.md)."""
@@ -147,12 +194,21 @@ class Machine:
     """A booted kernel with its console on pipes."""
 
     def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
-                 arch=ARCH, machine=None):
+                 arch=ARCH, machine=None, uboot=None):
         # gdb_port: wait for GDB on that port before running (gdb_options).
         # machine: QEMU options replacing the architecture's (MACHINES).
+        # uboot: a FIT image: boot U-Boot with it instead of the kernel
+        # (aarch64); boot_uboot() then tells U-Boot to boot it.
         extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
         self.arch = arch
-        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
+        self.cmdline = cmdline
+        self.scratch = None
+        if uboot:
+            self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
+            dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
+            self.command = uboot_command(uboot, dtb, memory, False, extra, machine=machine)
+        else:
+            self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far
         self.cursor = 0                 # expect() matches after this offset
@@ -211,6 +267,17 @@ class Machine:
     def expect_re(self, pattern, timeout=30.0):
         return self.expect(re.compile(pattern), timeout)
 
+    def boot_uboot(self, timeout=60.0):
+        """At U-Boot's autoboot countdown: stop it, set the kernel's command
+        line and boot the FIT's signed configuration."""
+        self.expect("Hit any key to stop autoboot", timeout)
+        self.process.stdin.write(b"\r")
+        self.process.stdin.flush()
+        self.expect(UBOOT_PROMPT, timeout)
+        self.send(f"setenv bootargs {self.cmdline}")
+        self.expect(UBOOT_PROMPT, timeout)
+        self.send(UBOOT_BOOT)
+
     def send(self, line):
         self.process.stdin.write(line.encode() + b"\r")
         self.process.stdin.flush()
@@ -236,6 +303,9 @@ class Machine:
         return decode_status(self.process.returncode, self.output, self.arch)
 
     def kill(self):
+        if self.scratch:
+            self.scratch.cleanup()
+            self.scratch = None
         if self.process and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -2,9 +2,11 @@
 GICv2, faults symbolized through the core's panic, threads and FP/SIMD
 state, the timer, modules in C, C++ and Rust."""
 
+import os
 import re
 
-from harness import Machine, boot, case, check
+from harness import BUILD, PROMPT, Machine, boot, case, check
+from keel.machine import UBOOT_PROMPT
 
 AARCH64 = ("aarch64",)
 
@@ -112,3 +114,38 @@ def aarch64_fault_in_module_names_module_and_symbol():
         check(re.search(r"crashy_fault\+0x[0-9a-f]+/0x[0-9a-f]+ \[crashy\]", trace.splitlines()[1]),
               "the backtrace does not start at crashy_fault [crashy]", vm)
         check("Modules linked in: tmpfs crashy" in vm.output, "the oops does not list the modules", vm)
+
+
+def fit(name):
+    return os.path.join(BUILD, "arch", "aarch64", "uboot", name + ".itb")
+
+
+@case(arches=AARCH64)
+def aarch64_uboot_verifies_and_boots_the_signed_fit():
+    # Debian's U-Boot with the boot key in its control tree: the signed
+    # configuration boots; the kernel then checks its modules with its own keys.
+    with Machine(cmdline="panic=-1", uboot=fit("keel")) as vm:
+        vm.boot_uboot()
+        vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
+        vm.expect(PROMPT, 60)
+        check("Keel 0.1.0 (aarch64) booting" in vm.output, "no kernel banner", vm)
+        out = vm.command_output("lsmod")
+        check("tmpfs" in out and "kernel: Not tainted" in out, f"lsmod: {out}", vm)
+        vm.send("poweroff 4")
+        status = vm.wait_exit(30)
+        check(status == 4, f"poweroff 4 gave {status}", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_uboot_refuses_unsigned_tampered_and_other_key_fits():
+    required = "Failed to verify required signature 'key-keel-boot'"
+    for name, messages in [("keel-unsigned", ["No 'signature' subnode found", required]),
+                           ("keel-tampered", ["Bad hash value for 'hash-1' hash node in 'kernel' image node"]),
+                           ("keel-other-key", ["sha256,rsa2048:keel-boot-", required])]:
+        with Machine(cmdline="panic=-1", uboot=fit(name)) as vm:
+            vm.boot_uboot()
+            for message in messages:
+                vm.expect(message, 60)
+            vm.expect("ERROR: can't get kernel image!", 30)
+            vm.expect(UBOOT_PROMPT, 30)
+            check("Starting kernel" not in vm.output, f"U-Boot started the kernel of {name}", vm)

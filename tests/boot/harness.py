@@ -6,12 +6,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from keel.machine import BUILD, Machine, PROMPT  # noqa: E402,F401
+from keel.machine import ARCH, BUILD, Machine, PROMPT  # noqa: E402,F401
 
 BOOT_TIMEOUT = 60
 CASES = {}
 # The architectures each case runs on (x86_64 unless the case says more).
 CASE_ARCHES = {}
+# For cases that run on every architecture: @case(arches=ALL_ARCHES).
+ALL_ARCHES = ("x86_64", "aarch64")
 # The boot tests' initramfs: the default one plus /lib/test (tests/modules).
 TEST_INITRAMFS = os.path.join(BUILD, "tests", "modules", "test-initramfs.cpio")
 TEST_METADATA = os.path.join(BUILD, "tests", "modules", "test-initramfs.json")
