@@ -42,9 +42,10 @@ ARCH = os.environ.get("KEEL_ARCH") or (configured_arch(os.environ["KEEL_BUILD"])
 BUILD = os.environ.get("KEEL_BUILD", build_dir(ARCH))
 
 
-def kernel_path(build, arch):
-    """What QEMU boots: the ELF itself on x86_64 (PVH), the flat arm64 Image on aarch64."""
-    return os.path.join(build, "core", "keel.elf" if arch == "x86_64" else "keel.Image")
+def kernel_path(build, arch, name="keel"):
+    """What QEMU boots: the ELF itself on x86_64 (PVH), the flat arm64 Image on aarch64.
+    name: the core variant (keel, keel-enforce)."""
+    return os.path.join(build, "core", name + (".elf" if arch == "x86_64" else ".Image"))
 
 
 KERNEL = kernel_path(BUILD, ARCH)

@@ -2,10 +2,9 @@
 digests, enforcement, vendor keys with and without endorsement."""
 
 import json
-import os
 import re
 
-from harness import ALL_ARCHES, BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check
+from harness import ALL_ARCHES, ARCH, BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check, kernel_path
 from cases_modules import insmod, lsmod_names, refused
 
 
@@ -121,8 +120,8 @@ def blocked_module_digest_is_refused():
 
 @case(arches=ALL_ARCHES)
 def build_option_enforcement_cannot_be_turned_off():
-    # keel-enforce.elf: the same core built with sig_enforce=true.
-    kernel = os.path.join(BUILD, "core", "keel-enforce.elf")
+    # keel-enforce: the same core built with sig_enforce=true.
+    kernel = kernel_path(BUILD, ARCH, "keel-enforce")
     with boot("panic=-1 module.sig_enforce=0", initrd=TEST_INITRAMFS, kernel=kernel) as vm:
         refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module", "EKEYREJECTED")
         # Its built-in blocklist holds the test key.

@@ -6,7 +6,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from keel.machine import ARCH, BUILD, Machine, PROMPT  # noqa: E402,F401
+from keel.machine import ARCH, BUILD, Machine, PROMPT, kernel_path  # noqa: E402,F401
 
 BOOT_TIMEOUT = 60
 CASES = {}
