@@ -39,6 +39,8 @@ def parse_arguments(argv):
                                              else machine.build_dir(options.arch), options.arch)
     if options.uboot and options.arch != "aarch64":
         parser.error("--uboot boots the aarch64 FIT: add --arch aarch64")
+    if options.uboot and options.initrd is not machine.DEFAULT:
+        parser.error("--uboot boots the initramfs inside the signed FIT: --initrd and --no-initrd do not apply")
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
@@ -65,7 +67,8 @@ def interactive(options, cmdline):
         dtb = machine.uboot_control_dtb(scratch.name, options.memory)
         command = machine.uboot_command(fit_path(options), dtb, options.memory, interactive=True,
                                         extra=qemu_extra(options))
-        print(f"keel: at U-Boot's prompt: setenv bootargs '{cmdline}'; {machine.UBOOT_BOOT}", file=sys.stderr)
+        print(f"keel: at U-Boot's prompt: {machine.uboot_setenv_bootargs(cmdline)}; {machine.UBOOT_BOOT}",
+              file=sys.stderr)
     else:
         command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
                                        extra=qemu_extra(options), arch=options.arch)
@@ -128,6 +131,8 @@ def main():
     cmdline = " ".join(kernel_args)
     try:
         machine.check_cmdline(cmdline)
+        if options.uboot:
+            machine.uboot_setenv_bootargs(cmdline)
     except machine.CommandLineTooLong as error:
         print(f"keel: {error} (docs/kernel-parameters.md)", file=sys.stderr)
         return EXIT_USAGE

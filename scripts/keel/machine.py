@@ -121,6 +121,23 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
 UBOOT_FIT_ADDRESS = 0x44000000
 UBOOT_PROMPT = "=> "
 UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
+# U-Boot's console keeps 511 characters of a line and drops the rest
+# without a word (Debian's qemu_arm64: CONFIG_SYS_CBSIZE 512).
+UBOOT_LINE_MAX = 511
+
+
+def uboot_setenv_bootargs(cmdline):
+    """The U-Boot command setting the kernel's command line: quoted, so that
+    U-Boot's shell neither expands $ nor splits at ; (refused: a ' inside,
+    and a line U-Boot would cut short)."""
+    if "'" in cmdline:
+        raise CommandLineTooLong("a kernel command line given through U-Boot cannot hold a ' (its shell's quote)")
+    line = f"setenv bootargs '{cmdline}'"
+    if len(line.encode()) > UBOOT_LINE_MAX:
+        raise CommandLineTooLong(f"the kernel command line is {len(cmdline.encode())} bytes; through U-Boot at most "
+                                 f"{UBOOT_LINE_MAX - len(line.encode()) + len(cmdline.encode())} fit (its console "
+                                 f"keeps {UBOOT_LINE_MAX} characters of a line)")
+    return line
 
 
 def uboot_settings(build=BUILD):
@@ -205,6 +222,7 @@ class Machine:
         self.cmdline = cmdline
         self.scratch = None
         if uboot:
+            uboot_setenv_bootargs(cmdline)
             self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
             dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
             self.command = uboot_command(uboot, dtb, memory, False, extra, machine=machine)
@@ -275,7 +293,7 @@ class Machine:
         self.process.stdin.write(b"\r")
         self.process.stdin.flush()
         self.expect(UBOOT_PROMPT, timeout)
-        self.send(f"setenv bootargs {self.cmdline}")
+        self.send(uboot_setenv_bootargs(self.cmdline))
         self.expect(UBOOT_PROMPT, timeout)
         self.send(UBOOT_BOOT)
 

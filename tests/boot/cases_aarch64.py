@@ -124,13 +124,21 @@ def fit(name):
 def aarch64_uboot_verifies_and_boots_the_signed_fit():
     # Debian's U-Boot with the boot key in its control tree: the signed
     # configuration boots; the kernel then checks its modules with its own keys.
-    with Machine(cmdline="panic=-1", uboot=fit("keel")) as vm:
+    # The command line reaches the kernel as typed: U-Boot's shell neither
+    # splits it at ; nor expands $.
+    cmdline = "panic=-1 uboot.test=a;echo$x"
+    with Machine(cmdline=cmdline, uboot=fit("keel")) as vm:
         vm.boot_uboot()
         vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
         vm.expect(PROMPT, 60)
         check("Keel 0.1.0 (aarch64) booting" in vm.output, "no kernel banner", vm)
+        check(f"Command line: {cmdline}\r\n" in vm.output or f"Command line: {cmdline}\n" in vm.output,
+              "the kernel's command line is not the one given", vm)
+        # The initramfs is the FIT's: its modules are there and load.
         out = vm.command_output("lsmod")
         check("tmpfs" in out and "kernel: Not tainted" in out, f"lsmod: {out}", vm)
+        out = vm.command_output("insmod hello")
+        check("hello: loaded at" in out, f"insmod hello: {out}", vm)
         vm.send("poweroff 4")
         status = vm.wait_exit(30)
         check(status == 4, f"poweroff 4 gave {status}", vm)
