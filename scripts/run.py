@@ -65,10 +65,11 @@ def interactive(options, cmdline):
     if options.uboot:
         scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
         dtb = machine.uboot_control_dtb(scratch.name, options.memory)
-        command = machine.uboot_command(fit_path(options), dtb, options.memory, interactive=True,
+        environment = machine.uboot_environment(scratch.name, cmdline)
+        command = machine.uboot_command(fit_path(options), dtb, environment, options.memory, interactive=True,
                                         extra=qemu_extra(options))
-        print(f"keel: at U-Boot's prompt: {machine.uboot_setenv_bootargs(cmdline)}; {machine.UBOOT_BOOT}",
-              file=sys.stderr)
+        print(f"keel: U-Boot verifies and boots the signed FIT by itself ({machine.UBOOT_BOOT}); a key "
+              "pressed at once stops it at its prompt", file=sys.stderr)
     else:
         command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
                                        extra=qemu_extra(options), arch=options.arch)
@@ -92,8 +93,6 @@ def scripted(options, cmdline):
                          uboot=fit_path(options) if options.uboot else None)
     vm.start()
     try:
-        if options.uboot:
-            vm.boot_uboot(timeout=options.timeout)
         deadline_left = options.timeout
         for line in lines + ["poweroff 0"]:
             vm.expect(machine.PROMPT, timeout=deadline_left)
@@ -132,7 +131,7 @@ def main():
     try:
         machine.check_cmdline(cmdline)
         if options.uboot:
-            machine.uboot_setenv_bootargs(cmdline)
+            machine.check_uboot_cmdline(cmdline)
     except machine.CommandLineTooLong as error:
         print(f"keel: {error} (docs/kernel-parameters.md)", file=sys.stderr)
         return EXIT_USAGE

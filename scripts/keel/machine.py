@@ -117,27 +117,37 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
 # U-Boot on QEMU virt (arch/aarch64/uboot): where the FIT is put in RAM,
 # what its prompt looks like, and the command that boots only the signed
 # configuration, with U-Boot's own control tree (QEMU's, plus the boot
-# key) handed to the kernel.
+# key) handed to the kernel. U-Boot finds that command and the kernel's
+# command line in its environment, which Debian's qemu_arm64 build keeps at
+# the start of QEMU's second flash bank (CONFIG_ENV_SIZE 256 KiB; each bank
+# is 64 MiB).
 UBOOT_FIT_ADDRESS = 0x44000000
 UBOOT_PROMPT = "=> "
 UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
-# U-Boot's console keeps 511 characters of a line and drops the rest
-# without a word (Debian's qemu_arm64: CONFIG_SYS_CBSIZE 512).
-UBOOT_LINE_MAX = 511
+UBOOT_ENV_SIZE = 0x40000
+UBOOT_FLASH_SIZE = 64 << 20
 
 
-def uboot_setenv_bootargs(cmdline):
-    """The U-Boot command setting the kernel's command line: quoted, so that
-    U-Boot's shell neither expands $ nor splits at ; (refused: a ' inside,
-    and a line U-Boot would cut short)."""
-    if "'" in cmdline:
-        raise CommandLineTooLong("a kernel command line given through U-Boot cannot hold a ' (its shell's quote)")
-    line = f"setenv bootargs '{cmdline}'"
-    if len(line.encode()) > UBOOT_LINE_MAX:
-        raise CommandLineTooLong(f"the kernel command line is {len(cmdline.encode())} bytes; through U-Boot at most "
-                                 f"{UBOOT_LINE_MAX - len(line.encode()) + len(cmdline.encode())} fit (its console "
-                                 f"keeps {UBOOT_LINE_MAX} characters of a line)")
-    return line
+def check_uboot_cmdline(cmdline):
+    """A command line U-Boot's environment can hold: one line, as the kernel's."""
+    check_cmdline(cmdline)
+    if "\n" in cmdline or "\r" in cmdline or "\0" in cmdline:
+        raise CommandLineTooLong("a kernel command line given through U-Boot is one line (no newline or NUL)")
+
+
+def uboot_environment(directory, cmdline):
+    """U-Boot's environment flash (mkenvimage) in `directory`: no countdown
+    to wait for, the kernel's command line as given (U-Boot expands nothing
+    in it), and the signed configuration booted at once."""
+    check_uboot_cmdline(cmdline)
+    text = os.path.join(directory, "uboot-env.txt")
+    image = os.path.join(directory, "uboot-env.img")
+    with open(text, "w") as handle:
+        handle.write(f"bootdelay=0\nbootargs={cmdline}\nbootcmd={UBOOT_BOOT}\n")
+    subprocess.run(["mkenvimage", "-s", f"{UBOOT_ENV_SIZE:#x}", "-o", image, text], check=True, capture_output=True)
+    with open(image, "r+b") as handle:
+        handle.truncate(UBOOT_FLASH_SIZE)
+    return image
 
 
 def uboot_settings(build=BUILD):
@@ -146,12 +156,14 @@ def uboot_settings(build=BUILD):
         return json.load(handle)
 
 
-def uboot_command(fit, dtb, memory="256M", interactive=False, extra=(), build=BUILD, machine=None):
-    """QEMU running Debian's U-Boot with `dtb` as its control tree and `fit` in RAM."""
+def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra=(), build=BUILD, machine=None):
+    """QEMU running Debian's U-Boot with `dtb` as its control tree, `environment`
+    in its second flash bank and `fit` in RAM."""
     command = list(machine or MACHINES["aarch64"]) + [
         "-m", memory,
         "-bios", uboot_settings(build)["u_boot"],
         "-dtb", dtb,
+        "-drive", f"if=pflash,unit=1,format=raw,file={environment}",
         "-device", f"loader,file={fit},addr={UBOOT_FIT_ADDRESS:#x},force-raw=on",
         "-no-reboot",
     ]
@@ -216,16 +228,16 @@ class Machine:
         # gdb_port: wait for GDB on that port before running (gdb_options).
         # machine: QEMU options replacing the architecture's (MACHINES).
         # uboot: a FIT image: boot U-Boot with it instead of the kernel
-        # (aarch64); boot_uboot() then tells U-Boot to boot it.
+        # (aarch64); U-Boot verifies and boots it by itself.
         extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
         self.arch = arch
-        self.cmdline = cmdline
         self.scratch = None
         if uboot:
-            uboot_setenv_bootargs(cmdline)
+            check_uboot_cmdline(cmdline)
             self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
             dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
-            self.command = uboot_command(uboot, dtb, memory, False, extra, machine=machine)
+            environment = uboot_environment(self.scratch.name, cmdline)
+            self.command = uboot_command(uboot, dtb, environment, memory, False, extra, machine=machine)
         else:
             self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
         self.echo = echo                # a callable receiving output text, or None
@@ -285,17 +297,6 @@ class Machine:
 
     def expect_re(self, pattern, timeout=30.0):
         return self.expect(re.compile(pattern), timeout)
-
-    def boot_uboot(self, timeout=60.0):
-        """At U-Boot's autoboot countdown: stop it, set the kernel's command
-        line and boot the FIT's signed configuration."""
-        self.expect("Hit any key to stop autoboot", timeout)
-        self.process.stdin.write(b"\r")
-        self.process.stdin.flush()
-        self.expect(UBOOT_PROMPT, timeout)
-        self.send(uboot_setenv_bootargs(self.cmdline))
-        self.expect(UBOOT_PROMPT, timeout)
-        self.send(UBOOT_BOOT)
 
     def send(self, line):
         self.process.stdin.write(line.encode() + b"\r")

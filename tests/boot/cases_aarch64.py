@@ -124,11 +124,10 @@ def fit(name):
 def aarch64_uboot_verifies_and_boots_the_signed_fit():
     # Debian's U-Boot with the boot key in its control tree: the signed
     # configuration boots; the kernel then checks its modules with its own keys.
-    # The command line reaches the kernel as typed: U-Boot's shell neither
-    # splits it at ; nor expands $.
+    # The command line reaches the kernel as given: U-Boot's environment
+    # holds it, and U-Boot neither splits it at ; nor expands $.
     cmdline = "panic=-1 uboot.test=a;echo$x"
     with Machine(cmdline=cmdline, uboot=fit("keel")) as vm:
-        vm.boot_uboot()
         vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
         vm.expect(PROMPT, 60)
         check("Keel 0.1.0 (aarch64) booting" in vm.output, "no kernel banner", vm)
@@ -151,7 +150,6 @@ def aarch64_uboot_refuses_unsigned_tampered_and_other_key_fits():
                            ("keel-tampered", ["Bad hash value for 'hash-1' hash node in 'kernel' image node"]),
                            ("keel-other-key", ["sha256,rsa2048:keel-boot-", required])]:
         with Machine(cmdline="panic=-1", uboot=fit(name)) as vm:
-            vm.boot_uboot()
             for message in messages:
                 vm.expect(message, 60)
             vm.expect("ERROR: can't get kernel image!", 30)
