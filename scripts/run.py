@@ -135,6 +135,12 @@ def main():
     except machine.CommandLineTooLong as error:
         print(f"keel: {error} (docs/kernel-parameters.md)", file=sys.stderr)
         return EXIT_USAGE
+    if options.uboot:
+        try:
+            machine.check_uboot_memory(options.memory, fit_path(options))
+        except (machine.NotEnoughMemory, OSError) as error:
+            print(f"keel: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if scripted_mode:
         return scripted(options, cmdline)
     return interactive(options, cmdline)

@@ -128,6 +128,37 @@ UBOOT_ENV_SIZE = 0x40000
 UBOOT_FLASH_SIZE = 64 << 20
 
 
+# Below the FIT: U-Boot's load address for the kernel (0x40200000); above
+# it: the initramfs U-Boot copies below itself, U-Boot and its heap at the
+# top of RAM.
+UBOOT_ROOM_ABOVE_FIT = 32 << 20
+
+
+def memory_bytes(memory):
+    """QEMU's -m SIZE in bytes (a number of MiB, or with a K, M, G or T
+    suffix), or None when it is not in that form (QEMU then judges it)."""
+    match = re.fullmatch(r"(\d+)([KMGT]?)B?", memory.strip(), re.IGNORECASE)
+    if not match:
+        return None
+    shift = {"K": 10, "": 20, "M": 20, "G": 30, "T": 40}[match.group(2).upper()]
+    return int(match.group(1)) << shift
+
+
+class NotEnoughMemory(ValueError):
+    pass
+
+
+def check_uboot_memory(memory, fit):
+    """U-Boot finds the FIT at UBOOT_FIT_ADDRESS, 64 MiB into RAM; with less
+    RAM than that and room above it, QEMU drops the FIT and U-Boot faults."""
+    size = memory_bytes(memory)
+    need = UBOOT_FIT_ADDRESS - 0x40000000 + os.path.getsize(fit) + UBOOT_ROOM_ABOVE_FIT
+    if size is not None and size < need:
+        need_mib = -(-need // (1 << 20))
+        raise NotEnoughMemory(f"--memory {memory}: booting through U-Boot needs at least {need_mib} MiB (the FIT "
+                              f"is put {(UBOOT_FIT_ADDRESS - 0x40000000) >> 20} MiB into RAM, with U-Boot above it)")
+
+
 def check_uboot_cmdline(cmdline):
     """A command line U-Boot's environment can hold: one line, as the kernel's."""
     check_cmdline(cmdline)
@@ -234,6 +265,7 @@ class Machine:
         self.scratch = None
         if uboot:
             check_uboot_cmdline(cmdline)
+            check_uboot_memory(memory, uboot)
             self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
             dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
             environment = uboot_environment(self.scratch.name, cmdline)
