@@ -4,11 +4,11 @@
   make-fit.py ensure-key DIR
       make the boot key once: DIR/keel-boot.key (RSA-2048) and keel-boot.crt
   make-fit.py fit --kernel IMAGE --initramfs CPIO --key-dir DIR --output OUT.itb
-      [--unsigned] [--tamper]
+      [--unsigned] [--tamper kernel|initramfs]
       a FIT holding the kernel and the initramfs whose one configuration is
       signed with the boot key (sha256,rsa2048), which U-Boot must verify;
       --unsigned leaves the signature out, --tamper changes one byte of the
-      kernel after signing (each must be refused)
+      kernel or the initramfs after signing (each must be refused)
   make-fit.py dtb --dtb IN.dtb --key-dir DIR --output OUT.dtb
       QEMU's device tree with the boot key's public half in /signature,
       marked required: the control tree U-Boot verifies with
@@ -106,13 +106,14 @@ def make_fit(kernel, initramfs, key_dir, output, unsigned=False, tamper=False):
             command += ["-k", key_dir, "-r"]
         run(command + [staged])
         if tamper:
-            with open(kernel, "rb") as handle:
+            image = kernel if tamper == "kernel" else initramfs
+            with open(image, "rb") as handle:
                 probe = handle.read(4096)
             with open(staged, "r+b") as handle:
                 data = handle.read()
-                at = data.find(probe[64:4096])
-                if at < 0:
-                    sys.exit("make-fit: the kernel's bytes are not in the FIT")
+                at = data.find(probe[64:])
+                if len(probe) <= 64 or at < 0:
+                    sys.exit(f"make-fit: the {tamper}'s bytes are not in the FIT")
                 handle.seek(at + 16)
                 handle.write(bytes([data[at + 16] ^ 0xff]))
         shutil.move(staged, output)
@@ -141,7 +142,7 @@ def main():
     fit.add_argument("--key-dir", required=True)
     fit.add_argument("--output", required=True)
     fit.add_argument("--unsigned", action="store_true")
-    fit.add_argument("--tamper", action="store_true")
+    fit.add_argument("--tamper", choices=("kernel", "initramfs"))
     dtb = commands.add_parser("dtb")
     dtb.add_argument("--dtb", required=True)
     dtb.add_argument("--key-dir", required=True)
