@@ -30,17 +30,27 @@ def parse_arguments(argv):
     parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
                         help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
     parser.add_argument("--uboot", action="store_true",
-                        help="aarch64: boot Debian's U-Boot, which verifies and boots the signed FIT "
-                             "(build-aarch64/arch/aarch64/uboot/keel.itb) instead of QEMU loading the kernel")
+                        help="aarch64 (its default): boot Debian's U-Boot, which verifies and boots the signed FIT "
+                             "(build-aarch64/arch/aarch64/uboot/keel.itb)")
+    parser.add_argument("--direct", action="store_true",
+                        help="aarch64: QEMU loads the kernel and the initramfs itself (-kernel), without U-Boot; "
+                             "x86_64 always boots so")
     parser.add_argument("--kernel", default=None, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    explicit_kernel = options.kernel is not None
     if options.kernel is None:
         options.kernel = machine.kernel_path(machine.BUILD if options.arch == machine.ARCH
                                              else machine.build_dir(options.arch), options.arch)
     if options.uboot and options.arch != "aarch64":
         parser.error("--uboot boots the aarch64 FIT: add --arch aarch64")
+    if options.uboot and options.direct:
+        parser.error("--uboot and --direct: choose one")
+    # aarch64 boots through U-Boot unless told otherwise (a kernel named
+    # on the command line is one QEMU loads).
+    options.uboot = options.arch == "aarch64" and not options.direct and (options.uboot or not explicit_kernel)
     if options.uboot and options.initrd is not machine.DEFAULT:
-        parser.error("--uboot boots the initramfs inside the signed FIT: --initrd and --no-initrd do not apply")
+        parser.error("through U-Boot the initramfs is the one inside the signed FIT: add --direct to give "
+                     "--initrd or --no-initrd")
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args

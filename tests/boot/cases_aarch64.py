@@ -4,9 +4,11 @@ state, the timer, modules in C, C++ and Rust."""
 
 import os
 import re
+import subprocess
+import sys
 
 from harness import BUILD, PROMPT, Machine, boot, case, check
-from keel.machine import UBOOT_PROMPT
+from keel.machine import ROOT, UBOOT_PROMPT
 
 AARCH64 = ("aarch64",)
 
@@ -158,3 +160,18 @@ def aarch64_uboot_refuses_unsigned_tampered_and_other_key_fits():
                 vm.expect(message, 60)
             vm.expect(UBOOT_PROMPT, 30)
             check("Starting kernel" not in vm.output, f"U-Boot started the kernel of {name}", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_scripts_run_gives_the_poweroff_status():
+    # scripts/run --arch aarch64 boots through U-Boot unless --direct; either
+    # way `poweroff N` is its exit status.
+    for options, code, uboot in ((["--arch", "aarch64"], 5, True), (["--arch", "aarch64", "--direct"], 6, False)):
+        result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "run.py"), "--timeout", "60"] + options,
+                                input=f"poweroff {code}\n", capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, KEEL_BUILD=BUILD))
+        output = result.stdout + result.stderr
+        check(result.returncode == code, f"scripts/run {' '.join(options)}: status {result.returncode}, not {code}\n"
+              + output[-2000:])
+        check(("sha256,rsa2048:keel-boot+ OK" in output) == uboot,
+              f"scripts/run {' '.join(options)}: U-Boot {'not ' if uboot else ''}seen\n" + output[-2000:])
