@@ -150,8 +150,8 @@ int blkread_command(int argc, char** argv)
     }
     return 0;
 }
-KEEL_CONSOLE_COMMAND(blkread, "blkread", "DEV OFFSET LEN", "read bytes from a disk, bypassing the cache",
-    blkread_command);
+KEEL_CONSOLE_COMMAND(
+    blkread, "blkread", "DEV OFFSET LEN", "read bytes from a disk, bypassing the cache", blkread_command);
 
 // The pattern of a test disk: every 8-byte word of a 512-byte sector holds
 // the sector's number (little-endian); blkwrite adds a mark in the first word.
@@ -212,8 +212,8 @@ int blkwrite_command(int argc, char** argv)
         (unsigned long long)sector);
     return 0;
 }
-KEEL_CONSOLE_COMMAND(blkwrite, "blkwrite", "DEV SECTOR COUNT", "write marked pattern sectors and flush",
-    blkwrite_command);
+KEEL_CONSOLE_COMMAND(
+    blkwrite, "blkwrite", "DEV SECTOR COUNT", "write marked pattern sectors and flush", blkwrite_command);
 
 uint64_t next_random(uint64_t& state)
 {
@@ -263,8 +263,8 @@ int blkbench_command(int argc, char** argv)
         uint64_t sector = position * sectors;
         uint64_t before = time::monotonic_ns();
         if (auto read = block_io(device, BlockOp::Read, sector, sectors, session.buffer()); read.is_error()) {
-            console_print("blkbench: %s: sector %llu: %s\n", argv[1], (unsigned long long)sector,
-                error_name(read.error()));
+            console_print(
+                "blkbench: %s: sector %llu: %s\n", argv[1], (unsigned long long)sector, error_name(read.error()));
             return 1;
         }
         uint64_t took = time::monotonic_ns() - before;
@@ -289,8 +289,8 @@ int blkbench_command(int argc, char** argv)
     uint64_t ns = elapsed ? elapsed : 1;
     console_print("blkbench: %s %s %llu x %llu bytes: %llu ms, %llu KiB/s, %llu IOPS, p50 %u us\n", argv[1], argv[2],
         (unsigned long long)count, (unsigned long long)size, (unsigned long long)(elapsed / 1000000),
-        (unsigned long long)(size * count * 1000000000ull / ns / 1024), (unsigned long long)(count * 1000000000ull / ns),
-        latencies[samples / 2] / 1000);
+        (unsigned long long)(size * count * 1000000000ull / ns / 1024),
+        (unsigned long long)(count * 1000000000ull / ns), latencies[samples / 2] / 1000);
     if (verify)
         console_print("blkbench: verified %llu sector(s), %llu mismatch(es)\n",
             (unsigned long long)(count * (size / 512)), (unsigned long long)mismatches);
@@ -298,7 +298,6 @@ int blkbench_command(int argc, char** argv)
 }
 KEEL_CONSOLE_COMMAND(blkbench, "blkbench", "DEV seq|rand SIZE COUNT [verify]",
     "time reads from a disk, bypassing the cache", blkbench_command);
-
 
 // blkopen DEV / blkclose DEV: hold a device open between commands, as a
 // mounted filesystem would (the pin tests).

@@ -322,8 +322,7 @@ Result<Disk*> disk_register(Device& device, const keel_disk_config* config, Diag
     log_info("block: %s: %llu sectors of %u bytes (%llu MiB)%s, queue depth %u, %zu partition(s), on %s", name,
         (unsigned long long)config->sector_count, config->sector_size,
         (unsigned long long)(config->sector_count * config->sector_size >> 20),
-        (config->flags & KEEL_DISK_READ_ONLY) ? ", read-only" : "", config->queue_depth, disk->part_count,
-        device.name);
+        (config->flags & KEEL_DISK_READ_ONLY) ? ", read-only" : "", config->queue_depth, disk->part_count, device.name);
     return disk;
 }
 

@@ -26,9 +26,9 @@ struct MsiMessage {
 };
 MsiMessage msi_message(unsigned vector);
 
-// TSC frequency in Hz measured against the HPET (or the PIT when there is
-// no HPET); `source` names which.
-uint64_t calibrate_tsc(const char*& source);
+// The cycle counter's (the TSC's) rate in Hz, measured against the HPET
+// (or the PIT when there is no HPET); `source` names which.
+uint64_t calibrate_cycle_counter(const char*& source);
 // Periodic local APIC timer interrupts at `hz`.
 void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler);
 
