@@ -10,47 +10,8 @@
 
 #include <string>
 
+#include "../../unit/devmatch/glob_oracle.h"
 #include "lib/devmatch/glob.h"
-
-namespace {
-
-// Whether every "[" of the pattern has its "]". glibc's handling of an
-// unterminated set depends on how far its matcher got (and has changed
-// between versions); alias patterns never hold one, so only patterns whose
-// sets are closed are compared.
-bool sets_closed(const std::string& p)
-{
-    for (size_t i = 0; i < p.size(); ++i) {
-        if (p[i] == '\\') {
-            ++i;
-            continue;
-        }
-        if (p[i] != '[')
-            continue;
-        size_t j = i + 1;
-        if (j < p.size() && (p[j] == '!' || p[j] == '^'))
-            ++j;
-        if (j < p.size() && p[j] == ']')
-            ++j; // a leading "]" is a member
-        bool closed = false;
-        for (; j < p.size(); ++j) {
-            if (p[j] == '\\') {
-                ++j;
-                continue;
-            }
-            if (p[j] == ']') {
-                closed = true;
-                break;
-            }
-        }
-        if (!closed)
-            return false;
-        i = j;
-    }
-    return true;
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
@@ -63,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     bool ours = keel::devmatch::glob_match(pattern.c_str(), text.c_str());
     if (pattern.find("[:") != std::string::npos || pattern.find("[=") != std::string::npos
-        || pattern.find("[.") != std::string::npos || !sets_closed(pattern))
+        || pattern.find("[.") != std::string::npos || !devmatch_test::sets_closed(pattern))
         return 0;
     bool theirs = fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
     if (ours != theirs)

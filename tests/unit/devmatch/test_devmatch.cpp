@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "glob_oracle.h"
 #include "goldens.h"
 #include "lib/devmatch/glob.h"
 #include "lib/devmatch/of.h"
@@ -103,42 +104,6 @@ PciMatch parse_pci_alias(const std::string& pattern)
         }
     }
     return entry;
-}
-
-// Whether every "[" of the pattern has its "]". glibc's handling of an
-// unterminated set depends on how far its matcher got (and has changed
-// between versions); alias patterns never hold one, so only patterns whose
-// sets are closed are compared.
-bool sets_closed(const std::string& p)
-{
-    for (size_t i = 0; i < p.size(); ++i) {
-        if (p[i] == '\\') {
-            ++i;
-            continue;
-        }
-        if (p[i] != '[')
-            continue;
-        size_t j = i + 1;
-        if (j < p.size() && (p[j] == '!' || p[j] == '^'))
-            ++j;
-        if (j < p.size() && p[j] == ']')
-            ++j; // a leading "]" is a member
-        bool closed = false;
-        for (; j < p.size(); ++j) {
-            if (p[j] == '\\') {
-                ++j;
-                continue;
-            }
-            if (p[j] == ']') {
-                closed = true;
-                break;
-            }
-        }
-        if (!closed)
-            return false;
-        i = j;
-    }
-    return true;
 }
 
 } // namespace
@@ -414,7 +379,7 @@ TEST_CASE("glob_match agrees with fnmatch(3)")
             pattern += pattern_alphabet[random() % (sizeof(pattern_alphabet) - 1)];
         for (size_t n = random() % 7; n > 0; --n)
             text += text_alphabet[random() % (sizeof(text_alphabet) - 1)];
-        if (!sets_closed(pattern)) {
+        if (!devmatch_test::sets_closed(pattern)) {
             ++agreed;
             continue;
         }
