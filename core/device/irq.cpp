@@ -83,7 +83,7 @@ void dispatch(arch::InterruptFrame& frame)
 {
     {
         SpinlockGuard guard(g_irq_lock);
-        IrqLine* line = g_lines_by_vector[frame.vector & 0xff];
+        IrqLine* line = g_lines_by_vector[arch::interrupt_vector(frame) & 0xff];
         if (line) {
             line->count++;
             bool handled = false;

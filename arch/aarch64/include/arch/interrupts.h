@@ -19,6 +19,13 @@ static_assert(sizeof(InterruptFrame) == 36 * 8);
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
 
+// Vectors the core hands to device interrupts: none yet (irq.h says why),
+// so the range is empty.
+inline constexpr unsigned kDeviceVectorFirst = 1;
+inline constexpr unsigned kDeviceVectorLast = 0;
+// The vector a device interrupt came in on (never, while the range is empty).
+inline unsigned interrupt_vector(const InterruptFrame&) { return 0; }
+
 // GIC interrupt IDs: 16..31 private (PPI), 32..1019 shared (SPI).
 inline constexpr unsigned kMaxInterrupts = 1020;
 

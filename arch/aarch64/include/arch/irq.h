@@ -19,4 +19,16 @@ uint64_t calibrate_cycle_counter(const char*& source);
 // Periodic timer interrupts at `hz`.
 void timer_start(unsigned hz, uint64_t cycles_hz, InterruptHandler handler);
 
+// Device interrupts (core/device) are not wired to the GIC yet: no
+// controller input can be routed and no message-signalled interrupt can be
+// composed, so drivers here get no interrupts (-ENOSPC) and the device
+// model stays usable without them.
+inline bool irq_route_gsi(uint32_t, unsigned, bool, bool) { return false; }
+inline void irq_mask_gsi(uint32_t, bool) { }
+struct MsiMessage {
+    uint64_t address;
+    uint32_t data;
+};
+inline MsiMessage msi_message(unsigned) { return { 0, 0 }; }
+
 } // namespace keel::arch

@@ -19,6 +19,7 @@ inline constexpr unsigned kTimerVector = 0x40;
 // Vectors the core hands to device interrupts (MSI, MSI-X, I/O APIC lines).
 inline constexpr unsigned kDeviceVectorFirst = 0x50;
 inline constexpr unsigned kDeviceVectorLast = 0xef;
+inline unsigned interrupt_vector(const InterruptFrame& frame) { return unsigned(frame.vector); }
 inline constexpr unsigned kSpuriousVector = 0xff;
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
