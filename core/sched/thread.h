@@ -29,7 +29,10 @@ using ThreadEntry = int (*)(void* argument);
 
 struct Thread {
     static constexpr size_t kNameLength = 24;
-    static constexpr size_t kStackSize = 16384;
+    // Loading a module that needs another nests two loads, each verifying a
+    // signature (the curve arithmetic alone takes some 4 KiB): 16 KiB
+    // overflowed there once the loader also consulted the autoload policy.
+    static constexpr size_t kStackSize = 32768;
 
     uint64_t id;
     char name[kNameLength];
