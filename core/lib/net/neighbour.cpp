@@ -26,6 +26,8 @@ size_t NeighbourCache::size() const
 
 void NeighbourCache::release(Entry& entry)
 {
+    m_pending_bytes -= entry.pending_bytes;
+    entry.pending_bytes = 0;
     while (PacketPtr packet = entry.pending.pop()) {
         m_stats.dropped_unresolved++;
         m_sink.unresolved(move(packet));
@@ -88,10 +90,20 @@ void NeighbourCache::output(Ipv4Address next_hop, PacketPtr packet, Millis now)
     }
     packet->next_hop = next_hop;
     packet->queued_at = now;
+    size_t length = packet->length();
+    if (entry->pending_bytes + length > m_limits.pending_bytes_per_entry
+        || m_pending_bytes + length > m_limits.pending_bytes_total) {
+        m_stats.dropped_queue_full++;
+        if (fresh)
+            request(*entry, now);
+        return;
+    }
     if (PacketPtr refused = entry->pending.push(move(packet))) {
         m_stats.dropped_queue_full++;
         return;
     }
+    entry->pending_bytes += length;
+    m_pending_bytes += length;
     m_stats.queued++;
     if (fresh)
         request(*entry, now);
@@ -113,6 +125,8 @@ void NeighbourCache::learn(Ipv4Address address, const MacAddress& mac, bool crea
     entry->mac = mac;
     entry->updated = now;
     entry->requests = 0;
+    m_pending_bytes -= entry->pending_bytes;
+    entry->pending_bytes = 0;
     while (PacketPtr packet = entry->pending.pop())
         m_sink.send(move(packet), mac);
 }

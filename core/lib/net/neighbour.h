@@ -17,8 +17,13 @@ namespace keel::net {
 class NeighbourCache {
 public:
     struct Limits {
-        size_t pending_per_entry = 3; // packets waiting for one resolution
-        uint32_t requests = 3;        // requests before giving up
+        // What may wait for resolutions: a whole fragmented 64 KiB datagram
+        // for one neighbour (Linux's unres_qlen_bytes is about as much), a
+        // bound over all of them.
+        size_t pending_per_entry = 64;
+        size_t pending_bytes_per_entry = 96 * 1024;
+        size_t pending_bytes_total = 256 * 1024;
+        uint32_t requests = 3; // requests before giving up
         Millis retry_interval = 1000;
         Millis reachable_time = 60000; // how long an answer is trusted
     };
@@ -44,8 +49,9 @@ public:
         State state = State::Free;
         Ipv4Address address = 0;
         MacAddress mac;
-        Millis updated = 0;        // when the answer came or the last request went out
-        uint32_t requests = 0;     // sent so far while incomplete
+        Millis updated = 0;    // when the answer came or the last request went out
+        uint32_t requests = 0; // sent so far while incomplete
+        size_t pending_bytes = 0;
         PacketQueue pending { 0 }; // limit set when the entry is taken
     };
 
@@ -81,6 +87,7 @@ public:
     const Entry* lookup(Ipv4Address address) const;
     size_t size() const;
     const Stats& stats() const { return m_stats; }
+    size_t pending_bytes() const { return m_pending_bytes; }
     void flush();
 
 private:
@@ -92,6 +99,7 @@ private:
     Sink& m_sink;
     Limits m_limits;
     Stats m_stats;
+    size_t m_pending_bytes = 0;
     Entry m_entries[kEntries];
 };
 

@@ -83,16 +83,20 @@ TEST_CASE("neighbour cache: resolution with a pending queue", "[arp]")
     long baseline = net_live_allocations();
     {
         RecordingSink sink;
-        NeighbourCache cache(sink);
+        NeighbourCache::Limits limits;
+        limits.pending_per_entry = 3;
+        NeighbourCache cache(sink, limits);
         Ipv4Address gateway = ipv4(10, 0, 2, 2);
         for (uint8_t i = 0; i < 5; i++)
             cache.output(gateway, tagged(i), 1000);
         CHECK(sink.requests.size() == 1);
         CHECK(cache.stats().queued == 3);
+        CHECK(cache.pending_bytes() == 3);
         CHECK(cache.stats().dropped_queue_full == 2);
         CHECK(sink.sent.empty());
         cache.learn(gateway, kMacB, false, 1100);
         REQUIRE(sink.sent.size() == 3);
+        CHECK(cache.pending_bytes() == 0);
         CHECK(sink.sent[0].first == 0);
         CHECK(sink.sent[2].first == 2);
         CHECK(sink.sent[2].second == kMacB);
@@ -118,6 +122,7 @@ TEST_CASE("neighbour cache: silent neighbours are given up", "[arp]")
         CHECK(sink.requests.size() == 3); // at 0, 1 s and 2 s
         CHECK(sink.unresolved_count == 1);
         CHECK(cache.stats().dropped_unresolved == 1);
+        CHECK(cache.pending_bytes() == 0);
         CHECK(cache.lookup(silent) == nullptr);
     }
     CHECK(net_live_allocations() == baseline);
@@ -151,8 +156,10 @@ TEST_CASE("neighbour cache: a full table evicts the oldest answer, never a pendi
         for (uint32_t i = 0; i < NeighbourCache::kEntries; i++)
             cache.output(ipv4(10, 3, 0, 0) + i, tagged(2), 600);
         CHECK(cache.stats().dropped_table_full == 1);
+        CHECK(cache.pending_bytes() == NeighbourCache::kEntries);
         cache.flush();
         CHECK(cache.size() == 0);
+        CHECK(cache.pending_bytes() == 0);
     }
     CHECK(net_live_allocations() == baseline);
 }

@@ -103,6 +103,8 @@ public:
     uint8_t send_window_scale() const { return m_snd_wscale; }
     uint8_t receive_window_scale() const { return m_rcv_wscale; }
     uint32_t send_window() const { return m_snd_wnd; }
+    uint32_t send_unacknowledged() const { return m_snd_una; } // SND.UNA
+    uint32_t receive_next() const { return m_rcv_nxt; }        // RCV.NXT
     const NewReno& congestion() const { return m_congestion; }
     const RttEstimator& rtt() const { return m_rtt; }
     const Stats& stats() const { return m_stats; }
