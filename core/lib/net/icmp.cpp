@@ -22,8 +22,10 @@ Result<IcmpMessage> parse_icmp(const uint8_t* bytes, size_t length, Diagnostic* 
     message.body = bytes + kIcmpHeaderSize;
     message.body_length = length - kIcmpHeaderSize;
     if ((message.type == kIcmpDestinationUnreachable || message.type == kIcmpTimeExceeded)
-        && message.body_length < kIpv4HeaderSize + 8) {
-        diagnose(diagnostic, "icmp: error message quotes %zu bytes, fewer than a header and 8", message.body_length);
+        && message.body_length < kIpv4HeaderSize) {
+        // The quote is the offending header and up to 8 bytes after it:
+        // fewer when the datagram had fewer (RFC 792).
+        diagnose(diagnostic, "icmp: error message quotes %zu bytes, less than an IP header", message.body_length);
         return Err(Error::EBADMSG);
     }
     return message;

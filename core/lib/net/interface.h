@@ -96,7 +96,7 @@ public:
     };
 
     Ipv4Interface(Link& link, const InterfaceConfig& config, const tcp::Stack::Config& tcp_config);
-    ~Ipv4Interface();
+    ~Ipv4Interface() override;
 
     // A frame from the device.
     void receive(const uint8_t* frame, size_t length, Millis now);

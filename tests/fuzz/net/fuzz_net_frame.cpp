@@ -9,6 +9,7 @@
 // well formed by its own parsers.
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../../unit/net/host_platform.h"
@@ -32,32 +33,44 @@ public:
     {
         const uint8_t* bytes = frame->data();
         size_t length = frame->length();
-        auto ethernet = parse_ethernet(bytes, length, nullptr);
+        keel::Diagnostic diagnostic;
+        auto ethernet = parse_ethernet(bytes, length, &diagnostic);
         if (ethernet.is_error())
-            abort();
+            refuse(diagnostic);
         bytes += kEthernetHeaderSize;
         length -= kEthernetHeaderSize;
         if (ethernet.value().ether_type == kEtherTypeArp) {
-            if (parse_arp(bytes, length, nullptr).is_error())
-                abort();
+            if (parse_arp(bytes, length, &diagnostic).is_error())
+                refuse(diagnostic);
             return;
         }
-        auto ip = parse_ipv4(bytes, length, nullptr);
-        if (ip.is_error() || ip.value().source != kAddress)
+        auto ip = parse_ipv4(bytes, length, &diagnostic);
+        if (ip.is_error())
+            refuse(diagnostic);
+        if (ip.value().source != kAddress) {
+            fprintf(stderr, "sent from %#x\n", ip.value().source);
             abort();
+        }
         if (ip.value().is_fragment())
             return;
         const uint8_t* payload = bytes + ip.value().header_length;
         size_t size = ip.value().payload_length();
         bool good = true;
         if (ip.value().protocol == kIpProtocolIcmp)
-            good = parse_icmp(payload, size, nullptr).is_ok();
+            good = parse_icmp(payload, size, &diagnostic).is_ok();
         else if (ip.value().protocol == kIpProtocolUdp)
-            good = parse_udp(payload, size, ip.value().source, ip.value().destination, nullptr).is_ok();
+            good = parse_udp(payload, size, ip.value().source, ip.value().destination, &diagnostic).is_ok();
         else if (ip.value().protocol == kIpProtocolTcp)
-            good = tcp::parse_segment(payload, size, ip.value().source, ip.value().destination, nullptr).is_ok();
+            good = tcp::parse_segment(payload, size, ip.value().source, ip.value().destination, &diagnostic).is_ok();
         if (!good)
-            abort();
+            refuse(diagnostic);
+    }
+
+private:
+    [[noreturn]] static void refuse(const keel::Diagnostic& diagnostic)
+    {
+        fprintf(stderr, "the host sent a frame its own checks refuse: %s\n", diagnostic.message);
+        abort();
     }
 };
 

@@ -218,6 +218,15 @@ TEST_CASE("icmp: echo and errors", "[icmp]")
     auto message = parse_icmp(error->data(), error->length(), nullptr);
     REQUIRE(message.is_ok());
     CHECK(memcmp(message.value().body, offending.data(), 28) == 0);
+
+    // A datagram with no payload is quoted whole: 20 bytes, still valid.
+    auto bare = datagram(0, 253);
+    PacketPtr short_quote = make_icmp_error(
+        kIcmpDestinationUnreachable, kIcmpUnreachableProtocol, 0, bare.data(), bare.size(), kIpv4HeaderSize, 0);
+    REQUIRE(short_quote);
+    CHECK(short_quote->length() == 8 + 20);
+    CHECK(parse_icmp(short_quote->data(), short_quote->length(), nullptr).is_ok());
+    CHECK(parse_icmp(short_quote->data(), short_quote->length() - 1, nullptr).is_error());
 }
 
 TEST_CASE("icmp: when an error may not be sent (RFC 1122 3.2.2)", "[icmp]")
