@@ -37,6 +37,26 @@ bool Ipv4Interface::is_broadcast(Ipv4Address address) const
     return address == kIpv4Broadcast || (m_config.prefix_length < 31 && address == (m_config.address | ~mask));
 }
 
+bool Ipv4Interface::is_local(Ipv4Address address) const
+{
+    return address == m_config.address || (ipv4_is_loopback(address) && ipv4_is_loopback(m_config.address));
+}
+
+size_t Ipv4Interface::poll(Millis now, size_t budget)
+{
+    m_now = now;
+    size_t handled = 0;
+    while (handled < budget) {
+        PacketPtr datagram = m_local.pop();
+        if (!datagram)
+            break;
+        handled++;
+        m_stats.local_delivered++;
+        input_ipv4(datagram->data(), datagram->length(), false, now);
+    }
+    return handled;
+}
+
 Millis Ipv4Interface::next_deadline() const { return m_tcp.next_deadline(); }
 
 void Ipv4Interface::tick(Millis now)
@@ -45,6 +65,7 @@ void Ipv4Interface::tick(Millis now)
     m_neighbours.tick(now);
     m_reassembler.tick(now);
     m_tcp.tick(now);
+    poll(now);
 }
 
 void Ipv4Interface::receive(const uint8_t* frame, size_t length, Millis now)
@@ -110,7 +131,7 @@ void Ipv4Interface::input_ipv4(const uint8_t* bytes, size_t length, bool link_br
     }
     const Ipv4Header& header = parsed.value();
     bool to_broadcast = link_broadcast || is_broadcast(header.destination);
-    if (header.destination != m_config.address && !is_broadcast(header.destination)) {
+    if (!is_local(header.destination) && !is_broadcast(header.destination)) {
         m_stats.dropped_not_ours++; // a host does not forward
         return;
     }
@@ -166,12 +187,14 @@ void Ipv4Interface::input_icmp(
         uint8_t* out = reply->put(length);
         memcpy(out + kIcmpHeaderSize, message.body, message.body_length);
         write_icmp(out, kIcmpEchoReply, 0, message.rest, message.body_length);
-        (void)output(move(reply), kIpProtocolIcmp, header.source, now);
+        // From the address that was asked (any of 127/8 on a loopback).
+        (void)output(move(reply), kIpProtocolIcmp, header.source, now, header.destination);
         return;
     }
     case kIcmpEchoReply:
         m_stats.echo_replies_received++;
-        m_last_reply = { header.source, message.echo_identifier(), message.echo_sequence(), message.body_length, now };
+        m_last_reply = { header.source, message.echo_identifier(), message.echo_sequence(), message.body_length,
+            header.ttl, now };
         return;
     case kIcmpDestinationUnreachable:
     case kIcmpTimeExceeded:
@@ -302,16 +325,17 @@ void Ipv4Interface::transmit(PacketPtr segment, Ipv4Address source, Ipv4Address 
     (void)output(move(segment), kIpProtocolTcp, destination, m_now);
 }
 
-Result<void> Ipv4Interface::output(PacketPtr payload, uint8_t protocol, Ipv4Address destination, Millis now)
+Result<void> Ipv4Interface::output(
+    PacketPtr payload, uint8_t protocol, Ipv4Address destination, Millis now, Ipv4Address source)
 {
-    if (!on_link(destination) && !is_broadcast(destination) && !m_config.gateway) {
+    if (!is_local(destination) && !on_link(destination) && !is_broadcast(destination) && !m_config.gateway) {
         m_stats.dropped_no_route++;
         return Err(Error::ENETUNREACH);
     }
     Ipv4Header header;
     header.identification = m_identification++;
     header.protocol = protocol;
-    header.source = m_config.address;
+    header.source = source ? source : m_config.address;
     header.destination = destination;
     size_t length = payload->length();
     if (kIpv4HeaderSize + length <= m_config.mtu) {
@@ -346,6 +370,11 @@ Result<void> Ipv4Interface::output(PacketPtr payload, uint8_t protocol, Ipv4Addr
 
 void Ipv4Interface::send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now)
 {
+    if (is_local(destination)) {
+        if (PacketPtr refused = m_local.push(move(datagram)))
+            m_stats.dropped_local_full++;
+        return;
+    }
     if (is_broadcast(destination)) {
         send(move(datagram), MacAddress::broadcast());
         return;

@@ -84,6 +84,8 @@ public:
         uint64_t icmp_rate_limited = 0;
         uint64_t udp_delivered = 0;
         uint64_t fragments_sent = 0;
+        uint64_t local_delivered = 0;
+        uint64_t dropped_local_full = 0;
     };
 
     // The last echo reply received, for ping.
@@ -92,6 +94,7 @@ public:
         uint16_t identifier = 0;
         uint16_t sequence = 0;
         size_t length = 0;
+        uint8_t ttl = 0;
         Millis at = 0;
     };
 
@@ -100,7 +103,13 @@ public:
 
     // A frame from the device.
     void receive(const uint8_t* frame, size_t length, Millis now);
-    // Neighbour retries, reassembly timeouts, TCP timers.
+    // Handles the datagrams this host sent to itself (at most `budget`),
+    // as a device's receive poll would; returns how many. Local datagrams
+    // are never handled inside the call that sent them, so no protocol
+    // sees its own output arrive before it has finished sending.
+    size_t poll(Millis now, size_t budget = 256);
+    bool has_local_work() const { return !m_local.is_empty(); }
+    // Neighbour retries, reassembly timeouts, TCP timers; and poll().
     void tick(Millis now);
     Millis next_deadline() const;
 
@@ -137,8 +146,14 @@ private:
     void send_icmp_error(
         uint8_t type, uint8_t code, const Ipv4Header& header, const uint8_t* datagram, bool to_broadcast, Millis now);
     // Adds the IP header (fragmenting when needed) and sends to the next hop.
-    Result<void> output(PacketPtr payload, uint8_t protocol, Ipv4Address destination, Millis now);
+    // `source` 0 is the interface's address.
+    Result<void> output(
+        PacketPtr payload, uint8_t protocol, Ipv4Address destination, Millis now, Ipv4Address source = 0);
     void send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now);
+    // Whether a datagram to `address` stays in this host (our address, or
+    // all of 127/8 on a loopback interface): delivered through m_local,
+    // never the link.
+    bool is_local(Ipv4Address address) const;
     bool on_link(Ipv4Address address) const;
     bool is_broadcast(Ipv4Address address) const;
 
@@ -151,6 +166,7 @@ private:
     tcp::Stack m_tcp;
     Stats m_stats;
     EchoReply m_last_reply;
+    PacketQueue m_local { 256 };
     uint16_t m_identification = 1;
     Millis m_now = 0; // of the call being handled, for the callbacks
 };

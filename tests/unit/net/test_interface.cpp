@@ -344,3 +344,68 @@ TEST_CASE("interface: TCP over the segment", "[interface]")
     }
     CHECK(net_live_allocations() == baseline);
 }
+
+TEST_CASE("interface: a loopback host answers itself without the link", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        struct NoLink : Ipv4Interface::Link {
+            size_t frames = 0;
+            void transmit(PacketPtr) override { frames++; }
+        } link;
+        InterfaceConfig config;
+        config.address = ipv4(127, 0, 0, 1);
+        config.prefix_length = 8;
+        config.mtu = 65535;
+        Ipv4Interface loopback(link, config, tcp::Stack::Config());
+        auto settle = [&] {
+            while (loopback.has_local_work())
+                loopback.poll(0);
+        };
+        REQUIRE(loopback.ping(ipv4(127, 0, 0, 1), 1, 1, 56, 0).is_ok());
+        CHECK(loopback.stats().echo_replies_received == 0); // not before the poll
+        settle();
+        CHECK(loopback.stats().echo_replies_received == 1);
+        REQUIRE(loopback.ping(ipv4(127, 3, 2, 1), 1, 2, 9000, 0).is_ok());
+        settle();
+        CHECK(loopback.last_echo_reply().from == ipv4(127, 3, 2, 1));
+        CHECK(loopback.last_echo_reply().length == 9000);
+        CHECK(loopback.last_echo_reply().ttl == 64);
+
+        UdpSocket server, client;
+        REQUIRE(loopback.udp_bind(server, 7).is_ok());
+        REQUIRE(loopback.udp_bind(client, 0).is_ok());
+        REQUIRE(
+            loopback.udp_send(client, ipv4(127, 0, 0, 1), 7, reinterpret_cast<const uint8_t*>("ping"), 4, 0).is_ok());
+        settle();
+        PacketPtr got = loopback.udp_receive(server, nullptr, nullptr);
+        REQUIRE(got);
+        CHECK(got->length() == 4);
+        loopback.udp_unbind(server);
+        loopback.udp_unbind(client);
+
+        // TCP through the loopback, handshake to close.
+        tcp::Listener* listener = loopback.tcp().listen(0, 80, 1).release_value();
+        tcp::Connection* connection
+            = loopback.tcp().connect(ipv4(127, 0, 0, 1), 0, ipv4(127, 0, 0, 1), 80, 0).release_value();
+        settle();
+        tcp::Connection* accepted = listener->accept();
+        REQUIRE(accepted);
+        CHECK(connection->state() == tcp::State::Established);
+        REQUIRE(connection->send(reinterpret_cast<const uint8_t*>("GET /"), 5, 0).value() == 5);
+        settle();
+        uint8_t buffer[16];
+        CHECK(accepted->receive(buffer, sizeof(buffer), 0).value() == 5);
+        connection->close(0);
+        accepted->close(0);
+        settle();
+        CHECK(connection->state() == tcp::State::TimeWait);
+        connection->release(0);
+        accepted->release(0);
+        listener->close(0);
+        loopback.tick(120000);
+        CHECK(loopback.tcp().connections() == 0);
+        CHECK(link.frames == 0);
+    }
+    CHECK(net_live_allocations() == baseline);
+}

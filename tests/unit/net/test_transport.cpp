@@ -1,8 +1,11 @@
 // UDP headers and the port table.
 #include <string.h>
 
+#include <string>
+
 #include <catch2/catch.hpp>
 
+#include "lib/net/address.h"
 #include "lib/net/checksum.h"
 #include "lib/net/ipv4.h"
 #include "lib/net/udp.h"
@@ -80,4 +83,19 @@ TEST_CASE("ports: bind, conflicts, wildcard lookup, ephemeral ports", "[ports]")
     table.unbind(first);
     table.unbind(second);
     CHECK(table.size() == 0);
+}
+
+TEST_CASE("addresses: dotted quads in and out", "[address]")
+{
+    CHECK(parse_ipv4_address("127.0.0.1").value() == ipv4(127, 0, 0, 1));
+    CHECK(parse_ipv4_address("255.255.255.255").value() == kIpv4Broadcast);
+    CHECK(parse_ipv4_address("0.0.0.0").value() == 0);
+    for (const char* bad : { "", "1", "1.2.3", "1.2.3.4.", "1.2.3.4.5", "256.0.0.1", "1..2.3", "01.2.3.4", "1.2.3.x",
+             "1.2.3.4 ", "-1.2.3.4", "1.2.3.1000", ".1.2.3" })
+        CHECK(parse_ipv4_address(bad).error() == Error::EINVAL);
+    char text[16];
+    format_ipv4_address(ipv4(10, 0, 2, 15), text);
+    CHECK(std::string(text) == "10.0.2.15");
+    format_ipv4_address(kIpv4Broadcast, text);
+    CHECK(std::string(text) == "255.255.255.255");
 }

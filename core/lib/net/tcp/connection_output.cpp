@@ -55,8 +55,8 @@ void Connection::send_segment(uint32_t sequence, size_t length, uint8_t flags, M
 
 void Connection::send_syn(Millis now)
 {
-    uint8_t flags = kSyn | (m_state == State::SynReceived ? kAck : 0);
-    send_segment(m_iss, 0, flags, now);
+    // The sequence space first, then the segment: whatever the segment
+    // provokes finds the connection as it will be.
     if (m_snd_nxt == m_iss) {
         m_snd_nxt = m_iss + 1;
         m_snd_max = m_snd_nxt;
@@ -68,6 +68,8 @@ void Connection::send_syn(Millis now)
     }
     if (!m_retransmit_deadline)
         arm_retransmit(now);
+    uint8_t flags = kSyn | (m_state == State::SynReceived ? kAck : 0);
+    send_segment(m_iss, 0, flags, now);
 }
 
 void Connection::send_ack_now(Millis now) { send_segment(m_snd_nxt, 0, kAck, now); }
