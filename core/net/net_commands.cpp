@@ -80,8 +80,7 @@ int ping_command(int argc, char** argv)
     for (uint64_t sequence = 1; sequence <= count; sequence++) {
         uint64_t sent = interface.stats().echo_replies_received;
         uint64_t before = time::monotonic_us();
-        Result<void> result
-            = interface.ping(destination.value(), identifier, uint16_t(sequence), size, net::net_now());
+        Result<void> result = interface.ping(destination.value(), identifier, uint16_t(sequence), size, net::net_now());
         settle(interface);
         uint64_t rtt = time::monotonic_us() - before;
         if (result.is_error()) {
@@ -105,8 +104,8 @@ int ping_command(int argc, char** argv)
     uint64_t elapsed_ms = (time::monotonic_us() - start) / 1000;
     console_print("\n--- %s ping statistics ---\n", host);
     console_print("%llu packets transmitted, %llu received, %llu%% packet loss, time %llums\n",
-        (unsigned long long)count, (unsigned long long)received,
-        (unsigned long long)((count - received) * 100 / count), (unsigned long long)elapsed_ms);
+        (unsigned long long)count, (unsigned long long)received, (unsigned long long)((count - received) * 100 / count),
+        (unsigned long long)elapsed_ms);
     if (received) {
         uint64_t avg = total_us / received;
         console_print("rtt min/avg/max = %llu.%03llu/%llu.%03llu/%llu.%03llu ms\n", (unsigned long long)(min_us / 1000),
@@ -188,9 +187,9 @@ int udpecho_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(ping, "ping", "[-c COUNT] [-s SIZE] HOST", "send ICMP echo requests (loopback for now)",
-    ping_command);
-KEEL_CONSOLE_COMMAND(udpecho, "udpecho", "[-p PORT] TEXT", "send TEXT to a UDP echo server on 127.0.0.1 and back",
-    udpecho_command);
+KEEL_CONSOLE_COMMAND(
+    ping, "ping", "[-c COUNT] [-s SIZE] HOST", "send ICMP echo requests (loopback for now)", ping_command);
+KEEL_CONSOLE_COMMAND(
+    udpecho, "udpecho", "[-p PORT] TEXT", "send TEXT to a UDP echo server on 127.0.0.1 and back", udpecho_command);
 
 } // namespace keel

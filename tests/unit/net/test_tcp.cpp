@@ -1,6 +1,10 @@
 // Two TCP stacks talking through a simulated link with a fake clock: the
 // handshake, data both ways, loss recovery, every order of closing, resets.
 // Each test's packets go to a pcap that tshark judges.
+#include <string.h>
+
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include "host_platform.h"
@@ -526,4 +530,89 @@ TEST_CASE("tcp: sequence arithmetic wraps", "[tcp]")
     CHECK(tcp::seq_gt(0x10u, 0xfffffff0u));
     CHECK(tcp::seq_in(0x5u, 0xfffffff0u, 0x10u));
     CHECK(!tcp::seq_in(0x10u, 0xfffffff0u, 0x10u));
+}
+
+namespace {
+
+// A segment from `from`'s side of the connection to `to`, as the peer
+// would send it, injected onto the link.
+void inject_segment(Network& network, tcp::Connection& to, uint32_t sequence, uint8_t flags, const char* data = "")
+{
+    uint8_t segment[64] = {};
+    size_t length = strlen(data);
+    memcpy(segment + 20, data, length);
+    tcp::Header header;
+    header.source_port = to.tuple().remote_port;
+    header.destination_port = to.tuple().local_port;
+    header.sequence = sequence;
+    header.acknowledgment = to.send_unacknowledged();
+    header.flags = flags;
+    header.window = 65535;
+    tcp::write_header(segment, header, length, to.tuple().remote_address, to.tuple().local_address);
+    network.inject(to.tuple().remote_address, to.tuple().local_address, segment, 20 + length);
+}
+
+} // namespace
+
+TEST_CASE("tcp: a reset at RCV.NXT closes the connection in every synchronized state", "[tcp]")
+{
+    struct Expected {
+        const char* name;
+        State state;
+        Error error;
+    };
+    for (Expected expected : { Expected { "established", State::Established, Error::ECONNRESET },
+             Expected { "fin-wait-2", State::FinWait2, Error::ECONNRESET },
+             Expected { "close-wait", State::CloseWait, Error::ECONNRESET },
+             Expected { "time-wait", State::TimeWait, Error(0) } }) {
+        Network network(std::string("tcp-rst-") + expected.name);
+        Pair pair = open_pair(network);
+        tcp::Connection* target = pair.client;
+        if (expected.state == State::FinWait2) {
+            pair.client->close(network.now());
+        } else if (expected.state == State::CloseWait) {
+            pair.client->close(network.now());
+            target = pair.server;
+        } else if (expected.state == State::TimeWait) {
+            pair.client->close(network.now());
+            pair.server->close(network.now());
+        }
+        REQUIRE(network.run_until([&] { return target->state() == expected.state; }));
+        network.run_for(100);
+        REQUIRE(target->state() == expected.state);
+        INFO(expected.name);
+        // One below RCV.NXT is outside the window: ignored.
+        inject_segment(network, *target, target->receive_next() - 1, tcp::kRst);
+        network.run_for(50);
+        CHECK(target->state() == expected.state);
+        inject_segment(network, *target, target->receive_next(), tcp::kRst);
+        network.run_for(50);
+        CHECK(target->state() == State::Closed);
+        CHECK(target->error() == expected.error);
+        require_clean(network);
+    }
+}
+
+TEST_CASE("tcp: data outside the window is dropped and answered with an ACK", "[tcp]")
+{
+    tcp::Options options;
+    options.receive_buffer = 4096;
+    Network network("tcp-out-of-window", 10, options);
+    Pair pair = open_pair(network);
+    uint32_t next = pair.server->receive_next();
+    inject_segment(network, *pair.server, next + 100000, tcp::kAck | tcp::kPsh, "far away");
+    inject_segment(network, *pair.server, next - 20, tcp::kAck | tcp::kPsh, "old data");
+    network.run_for(100);
+    CHECK(pair.server->stats().dropped_out_of_window == 2);
+    CHECK(pair.server->readable() == 0);
+    CHECK(pair.server->receive_next() == next);
+    // A segment that starts before RCV.NXT and reaches into the window is
+    // trimmed to its new part.
+    inject_segment(network, *pair.server, next - 4, tcp::kAck | tcp::kPsh, "oldnew");
+    network.run_for(100);
+    REQUIRE(pair.server->readable() == 2);
+    uint8_t bytes[8];
+    REQUIRE(pair.server->receive(bytes, sizeof(bytes), network.now()).value() == 2);
+    CHECK(memcmp(bytes, "ew", 2) == 0);
+    require_clean(network);
 }
