@@ -214,7 +214,7 @@ int modinfo_command(int argc, char** argv)
         return 0;
     }
     Diagnostic error;
-    auto file = read_module_file(path, error);
+    auto file = read_module(argv[1], path, sizeof(path), error);
     if (file.is_error()) {
         console_print("modinfo: ERROR: %s\n", error.message);
         return 1;

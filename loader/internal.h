@@ -18,6 +18,9 @@ struct ModuleFile {
     size_t size;
 };
 Result<ModuleFile> read_module_file(const char* path, Diagnostic& error);
+// A path is read as it is; a bare NAME as NAME.kmod from the first
+// directory of kModuleSearchPath that has it. `path` receives the file read.
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, Diagnostic& error);
 
 // Symbol resolution for relocations: the core's export table and the
 // exports of already-loaded modules.

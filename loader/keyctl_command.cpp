@@ -1,5 +1,6 @@
 // keyctl list | add FILE | block KEYID | block-module DIGEST
 #include "console/console.h"
+#include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
@@ -14,8 +15,9 @@ void print_key(const KeyringEntry& entry, void*)
 {
     char id[key_id_text_size];
     format_key_id(entry.key.id, id);
-    console_print("%s  %-9s %-8s %-33s %s\n", id, entry.origin == KeyOrigin::Builtin ? "built-in" : "secondary",
-        entry.blocked ? "blocked" : "trusted", entry.endorsed_by[0] ? entry.endorsed_by : "-", entry.description);
+    console_print("%s  %-9s %-8s %-33s %s  (from %s)\n", id,
+        entry.origin == KeyOrigin::Builtin ? "built-in" : "secondary", entry.blocked ? "blocked" : "trusted",
+        entry.endorsed_by[0] ? entry.endorsed_by : "-", entry.description, entry.source);
 }
 
 int hex_value(char c)
@@ -45,7 +47,7 @@ bool parse_hex(const char* text, uint8_t* out, size_t size)
 int keyctl_command(int argc, char** argv)
 {
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
-        console_print("%-32s  %-9s %-8s %-33s %s\n", "KEY ID", "ORIGIN", "STATE", "ENDORSED BY", "DESCRIPTION");
+        console_print("%-32s  %-9s %-8s %-33s %s\n", "KEY ID", "ORIGIN", "STATE", "ENDORSED BY", "DESCRIPTION  (FROM)");
         keyring_for_each(print_key, nullptr);
         console_print("blocked module digests: %zu\n", keyring_blocked_digest_count());
         return 0;
@@ -58,7 +60,9 @@ int keyctl_command(int argc, char** argv)
             return 1;
         }
         Diagnostic why;
-        auto added = keyring_add_endorsed(file.value().data, file.value().size, why);
+        char source[96];
+        format(source, sizeof(source), "keyctl add %s", argv[2]);
+        auto added = keyring_add_endorsed(file.value().data, file.value().size, source, why);
         kfree(file.value().data);
         if (added.is_error()) {
             console_print("keyctl: %s: %s (%s)\n", argv[2], why.message, error_name(added.error()));

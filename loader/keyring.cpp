@@ -42,8 +42,8 @@ KeyringEntry* find_locked(const KeyId& id) REQUIRES(g_lock)
     return nullptr;
 }
 
-void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by)
-    REQUIRES(g_lock)
+void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by,
+    const char* source) REQUIRES(g_lock)
 {
     KeyringEntry& entry = g_keys[g_key_count++];
     entry.prepared = prepared;
@@ -52,6 +52,14 @@ void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* 
     entry.blocked = key_blocked_locked(entry.key.id);
     format(entry.description, sizeof(entry.description), "%s", description);
     format(entry.endorsed_by, sizeof(entry.endorsed_by), "%s", endorsed_by ? endorsed_by : "");
+    format(entry.source, sizeof(entry.source), "%s", source);
+}
+
+// A PEM file starts with this; an endorsement with "KeelEndo".
+bool looks_like_pem(const uint8_t* data, size_t size)
+{
+    static constexpr char kPem[] = "-----BEGIN ";
+    return size >= sizeof(kPem) - 1 && memcmp(data, kPem, sizeof(kPem) - 1) == 0;
 }
 
 } // namespace
@@ -71,7 +79,7 @@ void keyring_init()
     Ed25519PublicKey prepared;
     for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
         ed25519_prepare_key(g_builtin_keys[i].public_key, prepared);
-        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr);
+        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr, "built in");
     }
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
         g_blocked_key_count, g_blocked_digest_count);
@@ -107,8 +115,12 @@ bool keyring_digest_blocked(const Blake2bDigest& digest)
     return false;
 }
 
-Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, Diagnostic& why)
+Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t size, const char* source, Diagnostic& why)
 {
+    if (looks_like_pem(data, size))
+        return why.fail(Error::EBADMSG,
+            "this is a PEM key, not an endorsement: give the .endorsement file that `kmod-sign endorse` makes "
+            "from the vendor's public key (a built-in key's holder signs it; 144 bytes plus its description)");
     TrustedKey builtin[kMaxKeys];
     size_t count = keyring_trusted_keys(builtin, kMaxKeys, true);
     Diagnostic diagnostic {};
@@ -143,7 +155,7 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(*prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser);
+    add_locked(*prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser, source);
     return &g_keys[g_key_count - 1];
 }
 

@@ -2,8 +2,10 @@
 //
 //  * built-in keys: compiled into the core (the build's signing key and any
 //    extra trusted keys named at configure time);
-//  * the secondary keyring: vendor keys added at run time (`keyctl add`),
-//    accepted only with an endorsement signed by a built-in key;
+//  * the secondary keyring: vendor keys accepted only with an endorsement
+//    signed by a built-in key, supplied at boot (the initramfs's
+//    /etc/keel/keys.d/, module.keys= on the command line: boot_keys.cpp)
+//    or at run time (`keyctl add`);
 //  * the blocklist: key ids and module digests, built in and appendable at
 //    run time, never shrinkable. Keys are never removed, only blocked. A
 //    module digest is the BLAKE2b-512 of the module's image (the file
@@ -29,6 +31,9 @@ struct KeyringEntry {
     bool blocked;
     char description[64];
     char endorsed_by[key_id_text_size]; // secondary keys: the endorsing key's id
+    // Where the key came from: "built in", "initramfs /etc/keel/keys.d/x",
+    // "module.keys= /path", "keyctl add /path".
+    char source[96];
 };
 
 void keyring_init();
@@ -40,8 +45,19 @@ const KeyringEntry* keyring_entry_for(const TrustedKey& key);
 bool keyring_key_blocked(const KeyId& id);
 bool keyring_digest_blocked(const Blake2bDigest& digest);
 
-// Adds the vendor key an endorsement names; the diagnostic says why not.
-Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* endorsement, size_t size, Diagnostic& diagnostic);
+// Adds the vendor key an endorsement names, remembering `source` (where
+// it came from, for keyctl list); the diagnostic says why not.
+Result<const KeyringEntry*> keyring_add_endorsed(
+    const uint8_t* endorsement, size_t size, const char* source, Diagnostic& diagnostic);
+
+// Endorsements supplied at boot, before any modules_load=: every regular
+// file in the initramfs under kBootKeyDirectory (read from the archive
+// before it is unpacked), then each path of the module.keys= list
+// (comma-separated, read once the root filesystem is mounted). Each
+// success and failure is logged; none stops the boot.
+inline constexpr const char* kBootKeyDirectory = "/etc/keel/keys.d";
+void load_initramfs_keys();
+void load_boot_keys(const char* paths);
 Result<void> keyring_block_key(const KeyId& id);
 Result<void> keyring_block_digest(const Blake2bDigest& digest);
 

@@ -5,6 +5,7 @@
 #include "debug/taint.h"
 #include "lib/base/string.h"
 #include "lib/elf/relocate.h"
+#include "lib/kabi/module_check.h"
 #include "loader/internal.h"
 #include "loader/signature.h"
 #include "log/log.h"
@@ -192,7 +193,14 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, Diagn
         if (!dependency) {
             LoadOptions dependency_options;
             dependency_options.force = options.force;
-            dependency = TRY(load_locked(name, dependency_options, error, chain));
+            auto loaded = load_locked(name, dependency_options, error, chain);
+            if (loaded.is_error()) {
+                // Say which module needed it: the dependency's own message
+                // names only the dependency.
+                error.prefix("%s: needs %s (DT_NEEDED %s): ", module.name, name, needed);
+                return Err(loaded.error());
+            }
+            dependency = loaded.value();
             module.autoloaded_mask |= 1u << module.dependency_count;
         } else if (dependency->state != ModuleState::Live) {
             return error.fail(
@@ -212,7 +220,6 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     }
     uint64_t start = time::cycles();
     char path[256];
-    module_path_for(name_or_path, path, sizeof(path));
 
     // The rollback owns the module until the load commits.
     Module* module = TRY(make<Module>()).leak();
@@ -220,7 +227,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
 
     // Read.
     uint64_t step = time::cycles();
-    ModuleFile file = TRY(read_module_file(path, error));
+    ModuleFile file = TRY(read_module(name_or_path, path, sizeof(path), error));
     module->file = file.data;
     module->file_size = file.size;
     module->timings.read_us = elapsed_us(step);
@@ -245,6 +252,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     if (find_module(module->name)) {
         return error.fail(Error::EEXIST, "%s: a module of that name is already loaded", module->name);
     }
+    // Shared with kmodinfo --check-against (lib/kabi/module_check.h).
+    TRY(check_entry_points(module->image, { error.message, sizeof(error.message) }));
     module->timings.parse_us = elapsed_us(step);
 
     // Dependencies (their own timings are their own).

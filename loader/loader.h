@@ -52,8 +52,11 @@ void module_unpin(Module* module);
 void* symbol_get(const char* name, const char* node, const void* caller_address);
 void symbol_put(const char* name, const void* caller_address);
 
-// The directory modules live in.
+// Where a bare module NAME is looked for, in order: the core's and in-tree
+// modules, then vendors' (docs/sdk.md). Dependencies are found the same way.
 inline constexpr const char* kModuleDirectory = "/lib/modules";
+inline constexpr const char* kVendorModuleDirectory = "/lib/vendor";
+inline constexpr const char* kModuleSearchPath[] = { kModuleDirectory, kVendorModuleDirectory };
 
 void loader_init();
 // module.sig_enforce=1 from the command line: refuse unsigned modules. The

@@ -109,6 +109,10 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
     uint64_t start = time::cycles();
     uint64_t done = 0;
     for (; done < count; done++) {
+        if (console_interrupted()) {
+            console_print("modtest: interrupted\n");
+            break;
+        }
         if (cycle_once(name, parameters, load_us).is_error())
             break;
     }

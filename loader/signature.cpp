@@ -3,6 +3,7 @@
 #include "debug/taint.h"
 #include "lib/base/string.h"
 #include "lib/crypto/module_signature.h"
+#include "lib/kabi/module_check.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
 #include "log/log.h"
@@ -13,46 +14,12 @@ namespace {
 
 constexpr size_t kMaxTrusted = 32;
 
-// A trailer whose footer was cut off or damaged leaves its records behind
-// the ELF image; such a file is not "unsigned", its signature is broken.
-// The records sit within the largest trailer's length of the end; memchr
-// finds candidates for the magic's first byte a word at a time, so
-// unsigned modules, the common case, pay little for the search.
-bool has_orphaned_signature_record(const uint8_t* file, size_t size)
-{
-    constexpr size_t kMagic = sizeof(module_signature::record_magic);
-    constexpr size_t kSearch
-        = module_signature::max_records * module_signature::ed25519_record_size + module_signature::footer_size;
-    const uint8_t* end = file + size;
-    for (const uint8_t* p = size > kSearch ? end - kSearch : file; size_t(end - p) >= kMagic; ++p) {
-        p = static_cast<const uint8_t*>(memchr(p, module_signature::record_magic[0], size_t(end - p) - kMagic + 1));
-        if (!p)
-            return false;
-        if (memcmp(p, module_signature::record_magic, kMagic) == 0)
-            return true;
-    }
-    return false;
-}
+bool key_blocked(const KeyId& id, const void*) { return keyring_key_blocked(id); }
 
-bool signed_by_blocked_key(const uint8_t* file, size_t size, char* key_text)
-{
-    auto trailer = parse_signature_trailer(file, size, nullptr);
-    if (trailer.is_error())
-        return false;
-    for (size_t i = 0; i < trailer.value().record_count; i++) {
-        const SignatureRecord& record = trailer.value().records[i];
-        if (record.supported && keyring_key_blocked(record.key_id)) {
-            format_key_id(record.key_id, key_text);
-            return true;
-        }
-    }
-    return false;
-}
+bool digest_blocked(const Blake2bDigest& digest, const void*) { return keyring_digest_blocked(digest); }
 
 // The digest blocklist holds BLAKE2b-512 digests of module images
-// (loader/keyring.h). A BLAKE2b-signed module brings that digest from its
-// verification; a SHA-512-signed one is hashed again, but only when there
-// is a blocklist to check.
+// (loader/keyring.h), for modinfo's "valid, but blocklisted".
 bool image_digest_blocked(const uint8_t* file, const ModuleSignatureCheck& check)
 {
     if (check.image_digest.algorithm == ImageDigestAlgorithm::Blake2b) {
@@ -84,77 +51,36 @@ bool signature_enforced() { return g_builtin_sig_enforce || g_cmdline_sig_enforc
 
 Result<void> verify_module(Module& module, const char* path, const LoadOptions&, Diagnostic& error)
 {
+    // The policy itself is shared with kmodinfo --check-against
+    // (lib/kabi/module_check.h): same checks, same words.
     TrustedKey keys[kMaxTrusted];
-    size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
-    Diagnostic diagnostic {};
-    auto check = verify_module_signature(module.file, module.file_size, keys, key_count, &diagnostic);
-    bool enforce = signature_enforced();
-
-    if (check.is_ok()) {
-        if (image_digest_blocked(module.file, check.value())) {
-            return error.fail(
-                Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
-        }
-        module.image_size = check.value().image_length;
+    SignaturePolicy policy {};
+    policy.keys = keys;
+    policy.key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
+    policy.enforce = signature_enforced();
+    policy.key_blocked = key_blocked;
+    policy.digest_blocked = digest_blocked;
+    policy.blocked_digest_count = keyring_blocked_digest_count();
+    auto verdict
+        = check_module_signature(module.file, module.file_size, path, policy, { error.message, sizeof(error.message) });
+    if (verdict.is_error())
+        return Err(verdict.error());
+    module.image_size = verdict.value().image_length;
+    if (verdict.value().key) {
         module.signature_valid = true;
-        describe_signer(*check.value().key, module.signer, sizeof(module.signer));
+        describe_signer(*verdict.value().key, module.signer, sizeof(module.signer));
         return {};
-    }
-
-    char blocked_key[key_id_text_size];
-    switch (check.error()) {
-    case Error::EBADMSG:
-    case Error::EKEYREJECTED:
-        diagnose(&error, "%s: module verification failed: %s", path, diagnostic.message);
-        return Err(check.error());
-    case Error::ENOKEY:
-        if (signed_by_blocked_key(module.file, module.file_size, blocked_key)) {
-            return error.fail(
-                Error::EKEYREJECTED, "%s: module verification failed: signed by blocked key %s", path, blocked_key);
-        }
-        break;
-    case Error::ENODATA:
-        if (has_orphaned_signature_record(module.file, module.file_size)) {
-            diagnose(&error,
-                "%s: module verification failed: the signature trailer is damaged or truncated "
-                "(a signature record without its footer)",
-                path);
-            return Err(Error::EBADMSG);
-        }
-        break;
-    case Error::ENOTSUP: break;
-    default:
-        diagnose(&error, "%s: module verification failed: %s", path, diagnostic.message);
-        return Err(check.error());
-    }
-
-    // Unsigned, unknown key or unknown algorithm: a matter of policy. The
-    // blocklist holds digests of module images (what signatures cover), so
-    // hash the image without its trailer: re-signing a blocked module with
-    // some other key or digest must not get it past the blocklist.
-    auto trailer = parse_signature_trailer(module.file, module.file_size, nullptr);
-    size_t image_length = trailer.is_ok() ? trailer.value().image_length : module.file_size;
-    // Hashing is the cost of an unsigned load: skip it when nothing is blocked.
-    if (keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(module.file, image_length))) {
-        return error.fail(
-            Error::EKEYREJECTED, "%s: module verification failed: the module's digest is blocklisted", path);
-    }
-    if (enforce) {
-        diagnose(&error, "%s: module verification failed: %s (module.sig_enforce is on)", path,
-            check.error() == Error::ENODATA ? "unsigned module" : diagnostic.message);
-        return Err(check.error() == Error::ENOKEY ? Error::ENOKEY : Error::EKEYREJECTED);
     }
     // As Linux: the warning goes to the console once, when the kernel
     // becomes tainted; later ones only to the log (every line on the serial
     // console costs as much as the rest of the load).
-    const char* reason = check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message;
     if (is_tainted(Taint::UnsignedModule))
-        log_info("%s: module verification failed: %s", path, reason);
+        log_info("%s: module verification failed: %s", path, verdict.value().reason);
     else
-        log_warn("%s: module verification failed: %s - tainting kernel", path, reason);
+        log_warn("%s", error.message);
+    error.message[0] = '\0';
     add_taint(Taint::UnsignedModule);
     module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);
-    module.image_size = image_length;
     return {};
 }
 

@@ -41,30 +41,17 @@ Result<ModuleFile> copy_out(const char* path, const uint8_t* bytes, size_t size,
 }
 
 // Before the root filesystem exists (early modules) the archive itself is
-// the filesystem. An archive damaged after the wanted entry still yields
-// it: the entries before the damage are intact, and the unpacker reports
-// the damage precisely anyway.
+// the filesystem, read as the unpacker will write it (cpio_find: the last
+// entry of a name wins, a hard link's data comes from the link that
+// carries it). An archive damaged after the wanted entry still yields it:
+// the entries before the damage are intact, and the unpacker reports the
+// damage precisely anyway.
 Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramfs, Diagnostic& error)
 {
     Diagnostic damage;
-    CpioReader reader(initramfs.data, initramfs.size, &damage);
-    reader.disable_links();
-    const char* wanted = path;
-    while (*wanted == '/')
-        wanted++;
-    CpioEntry found {};
-    bool have = false;
-    while (true) {
-        auto entry = reader.next();
-        if (entry.is_error())
-            break;
-        if (!entry.value().is_trailer && strcmp(entry.value().name, wanted) == 0) {
-            found = entry.value();
-            have = true;
-        }
-    }
-    bool damaged = reader.failed();
-    if (!have) {
+    bool damaged = false;
+    auto found = cpio_find_before_damage(initramfs.data, initramfs.size, path, damaged, &damage);
+    if (found.is_error()) {
         if (damaged)
             diagnose(&error, "%s: not found before the initramfs damage: %s", path, damage.message);
         else
@@ -73,13 +60,30 @@ Result<ModuleFile> read_from_initramfs(const char* path, InitramfsImage initramf
     }
     if (damaged)
         log_warn("%s: read from a damaged initramfs (%s)", path, damage.message);
-    if (!found.is_regular()) {
+    if (!found.value().is_regular()) {
         return error.fail(Error::EINVAL, "%s: not a regular file", path);
     }
-    return copy_out(path, found.data, found.data_size, error);
+    return copy_out(path, found.value().data, found.value().data_size, error);
 }
 
 } // namespace
+
+Result<ModuleFile> read_module(const char* name_or_path, char* path, size_t path_size, Diagnostic& error)
+{
+    if (strchr(name_or_path, '/')) {
+        format(path, path_size, "%s", name_or_path);
+        return read_module_file(path, error);
+    }
+    for (const char* directory : kModuleSearchPath) {
+        format(path, path_size, "%s/%s.kmod", directory, name_or_path);
+        auto file = read_module_file(path, error);
+        if (file.is_ok() || file.error() != Error::ENOENT)
+            return file;
+    }
+    format(path, path_size, "%s/%s.kmod", kModuleDirectory, name_or_path);
+    return error.fail(Error::ENOENT, "%s: no %s.kmod in %s or %s", name_or_path, name_or_path, kModuleDirectory,
+        kVendorModuleDirectory);
+}
 
 Result<ModuleFile> read_module_file(const char* path, Diagnostic& error)
 {

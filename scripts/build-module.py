@@ -5,12 +5,14 @@ import hashes (kmodpost) and sign it. In-tree modules are built with this
 
   build-module.py --name NAME --output OUT.kmod --include DIR --stub libkeel.so
       --symvers keel.symvers --kmodpost PATH [--kmod-sign PATH --key KEY.pem]
-      [--version-script MAP] [--needs DEP.kmod ...] [--intree]
+      [--version-script MAP] [--exports SYMVERS] [--needs DEP.kmod ...] [--intree]
       [--rust-crates DIR] SOURCES...
 
 Sources are .c, .cpp or (one) .rs file. Alongside OUT.kmod it writes
 OUT.symvers: the module's own versioned exports, for modules that link
-against it.
+against it. With --exports (the symvers keel-abi made from the module's
+interface description) kmodpost records their hashes in the module and
+OUT.symvers is that file; without, exports get hash 0 (unchecked).
 """
 
 import argparse
@@ -55,17 +57,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", required=True)
     parser.add_argument("--output", required=True)
-    parser.add_argument("--include", required=True)
+    parser.add_argument("--include", required=True, action="append", help="an include directory (repeatable)")
     parser.add_argument("--stub", required=True)
     parser.add_argument("--symvers", required=True)
     parser.add_argument("--kmodpost", required=True)
     parser.add_argument("--kmod-sign")
     parser.add_argument("--key")
     parser.add_argument("--version-script")
+    parser.add_argument("--exports", help="symvers of the module's own interface (keel-abi symvers)")
     parser.add_argument("--needs", action="append", default=[])
     parser.add_argument("--intree", action="store_true")
     parser.add_argument("--define", action="append", default=[], help="a -D for C/C++ sources")
     parser.add_argument("--rust-crates", help="directory with libkeel.rlib and libkeel_sys.rlib")
+    parser.add_argument("--extern", action="append", default=[], metavar="NAME=RLIB",
+                        help="another crate for a Rust module (another module's interface)")
     parser.add_argument("--rustc", default="rustc")
     parser.add_argument("--cc", default="clang")
     parser.add_argument("--cxx", default="clang++")
@@ -89,6 +94,8 @@ def main():
                        "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
                        "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
                        "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
+            for extern in options.extern:
+                command += ["--extern", extern]
             if options.intree:
                 command += ["--cfg", "keel_intree"]
             command += ["-C", "link-arg=-fuse-ld=lld", "-C", "link-arg=-nostdlib"]
@@ -99,12 +106,13 @@ def main():
             run(command + [rust[0], "-o", linked])
         else:
             objects = []
+            includes = [flag for directory in options.include for flag in ("-I", directory)]
             for source in options.sources:
                 obj = os.path.join(scratch, os.path.basename(source) + ".o")
                 if source.endswith((".cpp", ".cc")):
-                    run([options.cxx] + COMMON + CXX_FLAGS + defines + ["-I", options.include, "-c", source, "-o", obj])
+                    run([options.cxx] + COMMON + CXX_FLAGS + defines + includes + ["-c", source, "-o", obj])
                 else:
-                    run([options.cc] + COMMON + C_FLAGS + defines + ["-I", options.include, "-c", source, "-o", obj])
+                    run([options.cc] + COMMON + C_FLAGS + defines + includes + ["-c", source, "-o", obj])
                 objects.append(obj)
             run([options.ld] + LINK_FLAGS + link_extra + objects + inputs + ["-o", linked])
 
@@ -113,13 +121,19 @@ def main():
         command = [options.kmodpost]
         for path in symvers:
             command += ["--symvers", path]
+        if options.exports:
+            command += ["--exports", options.exports]
         run(command + ["-o", posted, linked])
 
         with open(os.path.splitext(options.output)[0] + ".symvers", "w") as f:
-            # Module-to-module imports are matched by name and version node;
-            # their hash is recorded as 0 (the ABI description covers the core).
-            for name, node in exports(posted):
-                f.write(f"0x{0:016x} {name} {node}\n")
+            if options.exports:
+                with open(options.exports) as description_symvers:
+                    f.write(description_symvers.read())
+            else:
+                # Exports without an interface description: matched by name
+                # and version node only, hash 0 (the loader warns).
+                for name, node in exports(posted):
+                    f.write(f"0x{0:016x} {name} {node}\n")
 
         if options.kmod_sign and options.key:
             run([options.kmod_sign, "sign", options.key, posted, "-o", options.output])

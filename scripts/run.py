@@ -84,15 +84,29 @@ def scripted(options, cmdline):
         vm.kill()
 
 
+EXIT_USAGE = 2  # argparse's status for bad options
+
+
 def main():
     options, kernel_args = parse_arguments(sys.argv[1:])
     if not os.path.exists(options.kernel):
         print(f"keel: no kernel at {options.kernel}; build first (scripts/build)", file=sys.stderr)
         return machine.EXIT_QEMU_FAILED
-    if sys.stdin.isatty():
-        return interactive(options, " ".join(kernel_args))
-    # A script must not hang on a panic: power off at once unless told otherwise.
-    return scripted(options, " ".join(["panic=-1"] + kernel_args))
+    scripted_mode = not sys.stdin.isatty()
+    # A script must not hang on a panic: power off at once unless told
+    # otherwise (and without a second panic=, which the kernel would
+    # report as given twice).
+    if scripted_mode and not any(arg.startswith("panic=") for arg in kernel_args):
+        kernel_args = ["panic=-1"] + kernel_args
+    cmdline = " ".join(kernel_args)
+    try:
+        machine.check_cmdline(cmdline)
+    except machine.CommandLineTooLong as error:
+        print(f"keel: {error} (docs/kernel-parameters.md)", file=sys.stderr)
+        return EXIT_USAGE
+    if scripted_mode:
+        return scripted(options, cmdline)
+    return interactive(options, cmdline)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ void LineEditor::insert(char c)
 {
     if (m_length == kMaxLine) {
         emit("\a", 1);
+        m_overflow = true;
         return;
     }
     memmove(m_buffer + m_cursor + 1, m_buffer + m_cursor, m_length - m_cursor);
@@ -71,6 +72,8 @@ void LineEditor::erase_before_cursor(size_t count)
     memmove(m_buffer + start, m_buffer + start + count, m_length - start - count);
     m_length -= count;
     m_buffer[m_length] = '\0';
+    if (m_length == 0)
+        m_overflow = false;
     redraw_from(start, count);
 }
 
@@ -83,6 +86,7 @@ void LineEditor::replace_line(const char* text)
     m_buffer[length] = '\0';
     m_length = length;
     m_cursor = length;
+    m_overflow = false;
     emit(m_buffer, length);
     size_t extra = old_length > length ? old_length - length : 0;
     for (size_t i = 0; i < extra; i++)
@@ -94,6 +98,14 @@ void LineEditor::replace_line(const char* text)
 LineEditor::Event LineEditor::finish()
 {
     emit("\r\n", 2);
+    if (m_overflow) {
+        m_overflow = false;
+        m_length = m_cursor = 0;
+        m_buffer[0] = '\0';
+        m_done[0] = '\0';
+        m_history_browse = 0;
+        return Event::TooLong;
+    }
     memcpy(m_done, m_buffer, m_length + 1);
     if (m_length > 0) {
         size_t newest = (m_history_next + kHistory - 1) % kHistory;
@@ -120,12 +132,15 @@ void LineEditor::history_step(int direction)
         target--;
     else
         return;
-    if (m_history_browse == 0)
+    if (m_history_browse == 0) {
         memcpy(m_saved, m_buffer, m_length + 1);
+        m_saved_overflow = m_overflow;
+    }
     m_history_browse = target;
-    if (target == 0)
+    if (target == 0) {
         replace_line(m_saved);
-    else
+        m_overflow = m_saved_overflow; // the line being typed is still cut
+    } else
         replace_line(m_history[(m_history_next + kHistory - target) % kHistory]);
 }
 
@@ -146,6 +161,35 @@ void LineEditor::complete()
         insert(' ');
 }
 
+void LineEditor::run_escape_sequence(char final, unsigned parameter)
+{
+    switch (final) {
+    case 'A': history_step(+1); break;
+    case 'B': history_step(-1); break;
+    case 'C':
+        if (m_cursor < m_length)
+            move_cursor_to(m_cursor + 1);
+        break;
+    case 'D':
+        if (m_cursor > 0)
+            move_cursor_to(m_cursor - 1);
+        break;
+    case 'H': move_cursor_to(0); break;
+    case 'F': move_cursor_to(m_length); break;
+    case '~':
+        if (parameter == 1 || parameter == 7)
+            move_cursor_to(0); // Home
+        else if (parameter == 4 || parameter == 8)
+            move_cursor_to(m_length); // End
+        else if (parameter == 3 && m_cursor < m_length) {
+            move_cursor_to(m_cursor + 1); // Delete
+            erase_before_cursor(1);
+        }
+        break;
+    default: break;
+    }
+}
+
 LineEditor::Event LineEditor::feed(uint8_t byte)
 {
     // A CR LF pair from a terminal is one Enter.
@@ -154,45 +198,37 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
     if (byte == '\n' && after_cr)
         return Event::None;
 
-    switch (m_escape) {
-    case Escape::Esc: m_escape = (byte == '[' || byte == 'O') ? Escape::Bracket : Escape::None; return Event::None;
-    case Escape::Bracket:
+    // Escape sequences: ESC [ (CSI) or ESC O (SS3), parameter bytes
+    // 0x30-0x3f, intermediates 0x20-0x2f, then a final byte 0x40-0x7e. A
+    // control character inside one ends it and is acted on, as terminals
+    // do: a stray ESC must not swallow Enter or Ctrl-C.
+    if (m_escape != Escape::None && (byte < 0x20 || byte > 0x7e)) {
         m_escape = Escape::None;
-        switch (byte) {
-        case 'A': history_step(+1); break;
-        case 'B': history_step(-1); break;
-        case 'C':
-            if (m_cursor < m_length)
-                move_cursor_to(m_cursor + 1);
-            break;
-        case 'D':
-            if (m_cursor > 0)
-                move_cursor_to(m_cursor - 1);
-            break;
-        case 'H': move_cursor_to(0); break;
-        case 'F': move_cursor_to(m_length); break;
-        default:
-            if (byte >= '0' && byte <= '9') {
-                m_escape_digit = char(byte);
-                m_escape = Escape::Tilde;
-            }
-            break;
-        }
+    } else if (m_escape == Escape::Esc) {
+        m_escape = (byte == '[' || byte == 'O') ? Escape::Sequence : Escape::None;
+        m_escape_parameter = 0;
+        m_escape_parameter_digits = 0;
         return Event::None;
-    case Escape::Tilde:
+    } else if (m_escape == Escape::Sequence) {
+        if (byte >= '0' && byte <= '9') {
+            // The first parameter; more digits than a key code has, or a
+            // second parameter, make the sequence one we ignore.
+            if (m_escape_parameter_digits < 2)
+                m_escape_parameter = m_escape_parameter * 10 + (byte - '0');
+            if (m_escape_parameter_digits < 99)
+                m_escape_parameter_digits++;
+            return Event::None;
+        }
+        if (byte < 0x40) {
+            if (byte == ';' || byte == ':')
+                m_escape_parameter_digits = 99;
+            return Event::None; // other parameter and intermediate bytes
+        }
         m_escape = Escape::None;
-        if (byte == '~') {
-            if (m_escape_digit == '1' || m_escape_digit == '7')
-                move_cursor_to(0);
-            else if (m_escape_digit == '4' || m_escape_digit == '8')
-                move_cursor_to(m_length);
-            else if (m_escape_digit == '3' && m_cursor < m_length) {
-                move_cursor_to(m_cursor + 1);
-                erase_before_cursor(1);
-            }
-        }
+        if (m_escape_parameter_digits > 2)
+            return Event::None;
+        run_escape_sequence(char(byte), m_escape_parameter);
         return Event::None;
-    case Escape::None: break;
     }
 
     switch (byte) {
@@ -223,6 +259,7 @@ LineEditor::Event LineEditor::feed(uint8_t byte)
     }
     case 0x03: // Ctrl-C
         emit("^C\r\n", 4);
+        m_overflow = false;
         m_length = m_cursor = 0;
         m_buffer[0] = '\0';
         m_history_browse = 0;

@@ -24,8 +24,10 @@ public:
     LineEditor(Output output, void* context, const char* prompt);
     void set_completer(Completer completer, void* context);
 
-    enum class Event { None, Line, Cancel };
-    // Process one input byte. On Event::Line, line() holds the finished line.
+    enum class Event { None, Line, Cancel, TooLong };
+    // Process one input byte. On Event::Line, line() holds the finished
+    // line; on Event::TooLong the line was longer than kMaxLine and is
+    // gone (not in the history either).
     Event feed(uint8_t byte);
     const char* line() const { return m_done; }
 
@@ -42,6 +44,7 @@ private:
     Event finish();
     void history_step(int direction);
     void complete();
+    void run_escape_sequence(char final, unsigned parameter);
 
     Output m_output;
     void* m_context;
@@ -52,16 +55,21 @@ private:
     char m_buffer[kMaxLine + 1] = {};
     size_t m_length = 0;
     size_t m_cursor = 0;
+    // Bytes were dropped from the line being edited: it is refused at its
+    // end unless replaced (history) or emptied first.
+    bool m_overflow = false;
     char m_done[kMaxLine + 1] = {};
 
     char m_history[kHistory][kMaxLine + 1] = {};
-    size_t m_history_count = 0;  // entries stored (<= kHistory)
-    size_t m_history_next = 0;   // slot the next entry goes to
-    size_t m_history_browse = 0; // 0 = editing a new line, k = k-th most recent
-    char m_saved[kMaxLine + 1] = {};
+    size_t m_history_count = 0;      // entries stored (<= kHistory)
+    size_t m_history_next = 0;       // slot the next entry goes to
+    size_t m_history_browse = 0;     // 0 = editing a new line, k = k-th most recent
+    char m_saved[kMaxLine + 1] = {}; // the new line while browsing the history
+    bool m_saved_overflow = false;
 
-    enum class Escape { None, Esc, Bracket, Tilde } m_escape = Escape::None;
-    char m_escape_digit = 0;
+    enum class Escape { None, Esc, Sequence } m_escape = Escape::None;
+    unsigned m_escape_parameter = 0;
+    unsigned m_escape_parameter_digits = 0;
     bool m_last_was_cr = false;
 };
 

@@ -5,7 +5,6 @@
 #include "console/console.h"
 #include "console/line_editor.h"
 #include "lib/base/string.h"
-#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 #include "sched/thread.h"
 #include "sync/interrupts.h"
@@ -19,7 +18,6 @@ namespace keel {
 namespace {
 
 constexpr const char* kPrompt = "keel> ";
-constexpr size_t kMaxArgs = 32;
 constexpr size_t kInputSize = 1024;
 
 // Bytes from the serial interrupt to the monitor thread: single producer
@@ -93,6 +91,10 @@ int monitor_thread(void*)
             editor.print_prompt();
             break;
         }
+        case LineEditor::Event::TooLong:
+            console_print("console: line longer than %zu bytes; nothing run\n", LineEditor::kMaxLine);
+            editor.print_prompt();
+            break;
         case LineEditor::Event::Cancel: editor.print_prompt(); break;
         case LineEditor::Event::None: break;
         }
@@ -104,15 +106,6 @@ int monitor_thread(void*)
 const ConsoleCommand* console_commands_begin() { return __console_commands_start; }
 const ConsoleCommand* console_commands_end() { return __console_commands_end; }
 
-const ConsoleCommand* find_console_command(const char* name)
-{
-    for (const ConsoleCommand* command = console_commands_begin(); command != console_commands_end(); command++) {
-        if (strcmp(command->name, name) == 0)
-            return command;
-    }
-    return nullptr;
-}
-
 int console_read_byte()
 {
     InterruptDisabler no_interrupts;
@@ -123,20 +116,16 @@ int console_read_byte()
     return byte;
 }
 
-int console_execute(char* line)
+bool console_interrupted()
 {
-    const char* words[kMaxArgs + 1];
-    size_t count = split_init_args(line, words, kMaxArgs);
-    if (count == 0)
-        return 0;
-    words[count] = nullptr;
-    char** argv = const_cast<char**>(words);
-    const ConsoleCommand* command = find_console_command(argv[0]);
-    if (!command) {
-        console_print("%s: command not found (try 'help')\n", argv[0]);
-        return 127;
+    InterruptDisabler no_interrupts;
+    for (size_t at = g_input_tail; at != g_input_head; at = (at + 1) % kInputSize) {
+        if (g_input[at] == 0x03) {
+            g_input_tail = (at + 1) % kInputSize;
+            return true;
+        }
     }
-    return command->run(int(count), argv);
+    return false;
 }
 
 void console_start()

@@ -4,6 +4,7 @@
 #include "arch/power.h"
 #include "debug/backtrace.h"
 #include "debug/taint.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
 #include "time/clock.h"
 
@@ -25,7 +26,12 @@ int g_panic_depth = 0;
         console_print("Powering off in %lld seconds..\n", (long long)g_panic_timeout_seconds);
         uint64_t rate = time::cycles_per_second();
         if (rate != 0) {
-            uint64_t deadline = time::cycles() + uint64_t(g_panic_timeout_seconds) * rate;
+            // Saturating: a timeout past the counter's range waits forever.
+            uint64_t wait;
+            uint64_t deadline;
+            if (mul_overflows(uint64_t(g_panic_timeout_seconds), rate, &wait)
+                || add_overflows(time::cycles(), wait, &deadline))
+                deadline = ~0ull;
             while (time::cycles() < deadline)
                 arch::cpu_relax();
         }

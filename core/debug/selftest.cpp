@@ -284,6 +284,64 @@ int selftest_exhaust()
     return ok ? 0 : 1;
 }
 
+// selftest park N: up to N threads that sleep until `selftest unpark`,
+// created until memory runs out if it does: how the exhaustion tests fill
+// memory with threads, and then check that threads exit, and give their
+// stacks back, with no memory left at all.
+WaitQueue g_park_queue;
+bool g_unparked = false;
+uint64_t g_parked = 0; // threads not yet gone
+
+int parked_thread(void*)
+{
+    wait_event(g_park_queue, __atomic_load_n(&g_unparked, __ATOMIC_ACQUIRE));
+    __atomic_sub_fetch(&g_parked, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int selftest_park(uint64_t count)
+{
+    constexpr uint64_t kMaxParked = 100000;
+    if (count == 0 || count > kMaxParked) {
+        console_print("selftest park: count must be 1..%llu\n", (unsigned long long)kMaxParked);
+        return 1;
+    }
+    if (__atomic_load_n(&g_parked, __ATOMIC_ACQUIRE) != 0) {
+        console_print("selftest park: threads are parked already (selftest unpark first)\n");
+        return 1;
+    }
+    __atomic_store_n(&g_unparked, false, __ATOMIC_RELEASE);
+    uint64_t created = 0;
+    Error error = Error(0);
+    for (; created < count; created++) {
+        auto thread = thread_create("parked", parked_thread, nullptr);
+        if (thread.is_error()) {
+            error = thread.error();
+            break;
+        }
+        __atomic_add_fetch(&g_parked, 1, __ATOMIC_RELEASE);
+        thread_detach(thread.value());
+    }
+    if (error != Error(0))
+        console_print("selftest park: %llu threads parked, then %s\n", (unsigned long long)created, error_name(error));
+    else
+        console_print("selftest park: %llu threads parked\n", (unsigned long long)created);
+    return 0;
+}
+
+int selftest_unpark()
+{
+    __atomic_store_n(&g_unparked, true, __ATOMIC_RELEASE);
+    g_park_queue.wake_all();
+    // Each exits as it runs; the thread switched to next frees it.
+    uint64_t start = time::monotonic_ns();
+    while (__atomic_load_n(&g_parked, __ATOMIC_ACQUIRE) != 0 && time::monotonic_ns() - start < 60000000000ull)
+        thread_sleep_ms(1);
+    uint64_t left = __atomic_load_n(&g_parked, __ATOMIC_ACQUIRE);
+    console_print("selftest unpark: %llu threads left: %s\n", (unsigned long long)left, left ? "FAIL" : "PASS");
+    return left ? 1 : 0;
+}
+
 struct RaceTest {
     uint64_t areas; // per thread and round
     uint64_t rounds;
@@ -408,9 +466,8 @@ int selftest_lock_order()
 int selftest_command(int argc, char** argv)
 {
     if (argc < 2) {
-        console_print(
-            "usage: selftest threads N | sleep MS | exhaust | mutex | fpu | lockorder | race vmalloc [THREADS] | "
-            "fault null|write|ud|divide|stack|nx|result|must\n");
+        console_print("usage: selftest threads N | sleep MS | exhaust | park N | unpark | mutex | fpu | lockorder | "
+                      "race vmalloc [THREADS] | fault null|write|ud|divide|stack|nx|result|must\n");
         return 1;
     }
     const char* what = argv[1];
@@ -422,6 +479,8 @@ int selftest_command(int argc, char** argv)
         return selftest_fpu();
     if (strcmp(what, "lockorder") == 0)
         return selftest_lock_order();
+    if (strcmp(what, "unpark") == 0)
+        return selftest_unpark();
     if (strcmp(what, "race") == 0 && argc > 2 && strcmp(argv[2], "vmalloc") == 0) {
         uint64_t threads = 4;
         if (argc > 3) {
@@ -449,6 +508,8 @@ int selftest_command(int argc, char** argv)
             return selftest_threads(number.value());
         if (strcmp(what, "sleep") == 0)
             return selftest_sleep(number.value());
+        if (strcmp(what, "park") == 0)
+            return selftest_park(number.value());
     }
     console_print("selftest: unknown test '%s'\n", what);
     return 1;
@@ -466,7 +527,8 @@ void run_boot_test_hooks()
         log_err("test_fault=%s: unknown kind (null, write, ud, divide, stack); ignored", kind);
 }
 
-KEEL_CONSOLE_COMMAND(selftest, "selftest", "threads N|sleep MS|exhaust|mutex|fpu|lockorder|race vmalloc [N]|fault KIND",
-    "in-kernel self tests", selftest_command);
+KEEL_CONSOLE_COMMAND(selftest, "selftest",
+    "threads N|sleep MS|exhaust|park N|unpark|mutex|fpu|lockorder|race vmalloc [N]|fault KIND", "in-kernel self tests",
+    selftest_command);
 
 } // namespace keel

@@ -105,8 +105,14 @@ void report_initramfs(const BootInfo& boot)
     keyring_init();
     set_signature_enforcement(kernel_params().module_sig_enforce);
     loader_init();
+    // Vendor keys from the initramfs, before unpacking it releases the archive.
+    load_initramfs_keys();
     mount_root_filesystem(g_boot_info);
-    load_boot_modules(kernel_params().modules_load);
+    // Vendor keys first: modules_load= may name modules they signed.
+    for (size_t i = 0; i < kernel_params().module_keys.count; i++)
+        load_boot_keys(kernel_params().module_keys.values[i]);
+    for (size_t i = 0; i < kernel_params().modules_load.count; i++)
+        load_boot_modules(kernel_params().modules_load.values[i]);
     run_boot_test_hooks();
     log_boot_stages();
     console_start();

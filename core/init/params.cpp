@@ -14,18 +14,59 @@ char g_saved[kMaxCmdline];
 char g_working[kMaxCmdline];
 KernelParams g_params;
 
-const KernelParamSpec kSpecs[] = {
-    { "loglevel", KernelParamSpec::Int, &g_params.loglevel, "console loglevel: messages below it are printed" },
-    { "panic", KernelParamSpec::Int, &g_params.panic, "on panic: 0 halt, N>0 power off after N s, N<0 at once" },
-    { "nullfs_rootfs", KernelParamSpec::Flag, &g_params.nullfs_rootfs, "the root mount is the immutable nullfs" },
-    { "rdinit", KernelParamSpec::String, &g_params.rdinit, "program run from the initramfs" },
-    { "init", KernelParamSpec::String, &g_params.init, "program run from the real root" },
-    { "module.sig_enforce", KernelParamSpec::Bool, &g_params.module_sig_enforce, "refuse unsigned modules" },
-    { "memmap", KernelParamSpec::String, &g_params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory" },
-    { "modules_load", KernelParamSpec::String, &g_params.modules_load, "modules to load at boot: NAME,NAME,..." },
-    { "test_fault", KernelParamSpec::String, &g_params.test_fault, "test hook: null|write|ud|divide|stack" },
-    { "quiet", KernelParamSpec::Flag, &g_params.quiet, "console loglevel 4 (warnings and worse)" },
-};
+const char* check_absolute_path(const char* value)
+{
+    if (value[0] != '/')
+        return "not an absolute path";
+    if (strlen(value) >= 256)
+        return "longer than 255 bytes";
+    return nullptr;
+}
+
+// "a,b,/path/c.kmod": what load_boot_modules loads, each a module name
+// (looked up in the module directories) or an absolute path, of at most
+// 55 bytes; anything else is refused before any loads.
+const char* check_module_list(const char* value)
+{
+    constexpr const char* kRule = "each item is a module name ([a-z0-9_]) or an absolute path, 1 to 55 bytes";
+    const char* item = value;
+    for (const char* p = value;; ++p) {
+        if (*p != ',' && *p != '\0')
+            continue;
+        size_t length = size_t(p - item);
+        if (length == 0 || length > 55)
+            return kRule;
+        if (item[0] != '/') {
+            for (const char* c = item; c < p; ++c) {
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+                    return kRule;
+            }
+        }
+        if (*p == '\0')
+            return nullptr;
+        item = p + 1;
+    }
+}
+
+// PATH,PATH,...: endorsement files for load_boot_keys, which takes paths
+// of up to 159 bytes.
+const char* check_path_list(const char* value)
+{
+    size_t length = 0;
+    for (const char* p = value;; ++p) {
+        if (*p == ',' || *p == '\0') {
+            if (length == 0)
+                return "an empty path";
+            if (length > 159)
+                return "a path longer than 159 bytes";
+            if (*p == '\0')
+                return nullptr;
+            length = 0;
+            continue;
+        }
+        ++length;
+    }
+}
 
 void report(void*, CmdlineIssue issue, const char* key, const char* value, const char* message)
 {
@@ -38,10 +79,36 @@ void report(void*, CmdlineIssue issue, const char* key, const char* value, const
     case CmdlineIssue::UnterminatedQuote:
         log_warn("cmdline: unterminated quote in \"%s\"; taken to the end of the line", key);
         break;
+    case CmdlineIssue::Repeated: log_warn("cmdline: %s: %s", key, message); break;
     }
 }
 
 } // namespace
+
+char* read_kernel_params(char* line, KernelParams& params)
+{
+    using Spec = KernelParamSpec;
+    const Spec specs[] = {
+        { "loglevel", Spec::Int, &params.loglevel, "console loglevel: messages below it are printed", 0, 15 },
+        // An int in Linux; a timeout in seconds beyond 68 years is a typo.
+        { "panic", Spec::Int, &params.panic, "on panic: 0 halt, N>0 power off after N s, N<0 at once", INT32_MIN,
+            INT32_MAX },
+        { "nullfs_rootfs", Spec::Flag, &params.nullfs_rootfs, "the root mount is the immutable nullfs" },
+        { "rdinit", Spec::String, &params.rdinit, "program run from the initramfs", 0, 0, check_absolute_path },
+        { "init", Spec::String, &params.init, "program run from the real root", 0, 0, check_absolute_path },
+        { "module.sig_enforce", Spec::Bool, &params.module_sig_enforce, "refuse unsigned modules" },
+        { "memmap", Spec::List, &params.memmap, "nn[KMG]$ss[KMG]: reserve physical memory" },
+        { "modules_load", Spec::List, &params.modules_load, "modules to load at boot: NAME,NAME,...", 0, 0,
+            check_module_list },
+        { "module.keys", Spec::List, &params.module_keys,
+            "endorsed vendor keys to trust at boot: PATH,PATH,... (after /etc/keel/keys.d)", 0, 0, check_path_list },
+        { "test_fault", Spec::String, &params.test_fault, "test hook: null|write|ud|divide|stack" },
+        { "initramfs_options", Spec::String, &params.initramfs_options, "mount options of the root tmpfs" },
+        { "quiet", Spec::Flag, &params.quiet, "console loglevel 4 (warnings and worse)" },
+    };
+    CmdlineReporter reporter { report, nullptr };
+    return apply_cmdline(line, specs, array_size(specs), &reporter);
+}
 
 const KernelParams& kernel_params() { return g_params; }
 
@@ -55,18 +122,12 @@ void parse_kernel_params(const char* cmdline)
     memcpy(g_working, cmdline, length);
     g_working[length] = '\0';
 
-    CmdlineReporter reporter { report, nullptr };
-    g_params.init_args = apply_cmdline(g_working, kSpecs, array_size(kSpecs), &reporter);
+    g_params.init_args = read_kernel_params(g_working, g_params);
 
     if (g_params.quiet && g_params.loglevel < 0)
         g_params.loglevel = kLogWarning;
-    if (g_params.loglevel >= 0) {
-        if (g_params.loglevel > 15) {
-            log_warn("cmdline: loglevel=%lld out of range 0..15; ignored", (long long)g_params.loglevel);
-        } else {
-            log_set_console_level(int(g_params.loglevel));
-        }
-    }
+    if (g_params.loglevel >= 0)
+        log_set_console_level(int(g_params.loglevel));
 }
 
 } // namespace keel

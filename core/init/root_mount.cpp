@@ -2,6 +2,8 @@
 
 #include "boot/initramfs.h"
 #include "boot/params.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
 #include "lib/cpio/cpio.h"
 #include "loader/loader.h"
 #include "log/log.h"
@@ -29,6 +31,52 @@ bool load_early_module(const char* name)
 }
 
 void report_skipped(void*, const char* message) { log_warn("initramfs: %s; skipped", message); }
+
+bool has_option(const char* options, const char* key)
+{
+    size_t length = strlen(key);
+    for (const char* item = options; item;) {
+        if (strncmp(item, key, length) == 0 && item[length] == '=')
+            return true;
+        item = strchr(item, ',');
+        if (item)
+            item++;
+    }
+    return false;
+}
+
+// The root tmpfs is limited as Linux limits every tmpfs: its data to half
+// of RAM and its inodes to half as many as RAM has pages, so that what
+// users put there cannot take the memory the kernel needs to run (or to
+// let them remove it again). initramfs_options= (Linux's name) gives the
+// mount options; the limits it does not set keep these defaults.
+Result<void> mount_root_tmpfs()
+{
+    static char options[320];
+    uint64_t pages = pmm_stats().total_pages;
+    const char* given = kernel_params().initramfs_options;
+    auto compose = [&](const char* extra) {
+        size_t length = 0;
+        if (!extra || !has_option(extra, "size"))
+            length += format(
+                options + length, sizeof(options) - length, "size=%llu,", (unsigned long long)(pages / 2 * 4096));
+        if (!extra || !has_option(extra, "nr_inodes"))
+            length += format(
+                options + length, sizeof(options) - length, "nr_inodes=%llu,", (unsigned long long)(pages / 2));
+        if (extra)
+            format(options + length, sizeof(options) - length, "%s", extra);
+        else if (length > 0)
+            options[length - 1] = '\0'; // the last comma
+    };
+    compose(given);
+    auto result = vfs_mount_root("tmpfs", "rootfs", options);
+    if (result.is_ok() || !given)
+        return result;
+    log_err("vfs: the root tmpfs refused initramfs_options=%s (%s); mounted with the default limits", given,
+        error_name(result.error()));
+    compose(nullptr);
+    return vfs_mount_root("tmpfs", "rootfs", options);
+}
 
 void unpack_initramfs(const BootInfo& boot)
 {
@@ -73,7 +121,7 @@ void mount_root_filesystem(const BootInfo& boot)
     }
     if (!have_tmpfs) {
         log_err("vfs: no tmpfs: %s", nullfs_root ? "the root stays the empty nullfs" : "no root filesystem");
-    } else if (auto result = vfs_mount_root("tmpfs", "rootfs", nullptr); result.is_error()) {
+    } else if (auto result = mount_root_tmpfs(); result.is_error()) {
         log_err("vfs: cannot mount the root tmpfs: %s", error_name(result.error()));
         have_tmpfs = false;
     }

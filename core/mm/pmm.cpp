@@ -16,132 +16,42 @@ namespace {
 
 using arch::kPageSize;
 
-constexpr size_t kMaxReserved = 24;
-// Low memory holds the real-mode IVT, BIOS data and option ROMs.
-constexpr uint64_t kLowMemoryEnd = 1 << 20;
-
-struct Reservations {
-    PhysicalRange ranges[kMaxReserved];
-    size_t count = 0;
-
-    void add(uint64_t base, uint64_t size)
-    {
-        if (size == 0 || count == kMaxReserved)
-            return;
-        ranges[count++]
-            = { align_down(base, kPageSize), align_up(base + size, kPageSize) - align_down(base, kPageSize) };
-    }
-
-    bool overlaps(uint64_t base, uint64_t size) const
-    {
-        for (size_t i = 0; i < count; i++) {
-            if (base < ranges[i].base + ranges[i].size && ranges[i].base < base + size)
-                return true;
-        }
-        return false;
-    }
-};
-
 constexpr LockClass kPmmLockClass { "pmm", LockRank::Pmm, false };
 Spinlock g_lock { kPmmLockClass };
 BuddyAllocator g_buddy GUARDED_BY(g_lock);
 const BootInfo* g_boot = nullptr;
-Reservations g_reserved GUARDED_BY(g_lock);
+PhysicalReservations g_reserved GUARDED_BY(g_lock);
 uint64_t g_limit = 0;
 size_t g_usable_pages = 0;
 
-// Free [base, end) minus the reserved ranges, restricted to [low, high).
-void free_usable(uint64_t base, uint64_t end, uint64_t low, uint64_t high) REQUIRES(g_lock)
-{
-    base = max(align_up(base, kPageSize), low);
-    end = min(align_down(end, kPageSize), high);
-    while (base < end) {
-        // Find the first reservation that cuts into [base, end).
-        uint64_t cut_start = end;
-        uint64_t cut_end = end;
-        for (size_t i = 0; i < g_reserved.count; i++) {
-            const PhysicalRange& range = g_reserved.ranges[i];
-            if (range.base < end && range.base + range.size > base && range.base < cut_start) {
-                cut_start = max(range.base, base);
-                cut_end = min(range.base + range.size, end);
-            }
-        }
-        if (cut_start > base)
-            g_buddy.free_range(base >> arch::kPageShift, (cut_start - base) >> arch::kPageShift);
-        base = cut_end;
-    }
-}
-
 void free_regions(uint64_t low, uint64_t high) REQUIRES(g_lock)
 {
-    for (size_t i = 0; i < g_boot->region_count; i++) {
-        const MemoryRegion& region = g_boot->regions[i];
-        if (region.type == MemoryType::Usable)
-            free_usable(region.base, region.base + region.size, max(low, kLowMemoryEnd), high);
-    }
+    for_each_free_range(*g_boot, g_reserved, low, high, [](uint64_t base, uint64_t end) NO_THREAD_SAFETY_ANALYSIS {
+        g_buddy.free_range(base >> arch::kPageShift, (end - base) >> arch::kPageShift);
+    });
 }
 
 } // namespace
 
+PhysicalRange kernel_image_range()
+{
+    uint64_t start = reinterpret_cast<uint64_t>(__kernel_phys_start);
+    uint64_t end = arch::kernel_image_virt_to_phys(reinterpret_cast<uint64_t>(__kernel_end));
+    return { start, end - start };
+}
+
 Result<void> pmm_init(const BootInfo& boot, uint64_t limit)
 {
     SpinlockGuard guard(g_lock);
+    PmmLayout layout = TRY(plan_pmm_layout(boot, limit, kernel_image_range(), g_reserved));
     g_boot = &boot;
     g_limit = limit;
-
-    uint64_t lowest = ~0ull;
-    uint64_t highest = 0;
-    for (size_t i = 0; i < boot.region_count; i++) {
-        const MemoryRegion& region = boot.regions[i];
-        if (region.type != MemoryType::Usable)
-            continue;
-        uint64_t base = align_up(region.base, kPageSize);
-        uint64_t end = align_down(region.base + region.size, kPageSize);
-        if (end <= base)
-            continue;
-        lowest = min(lowest, base);
-        highest = max(highest, end);
-        g_usable_pages += (end - base) / kPageSize;
-    }
-    if (highest == 0)
-        return Err(Error::ENOMEM);
-
-    uint64_t kernel_start = reinterpret_cast<uint64_t>(__kernel_phys_start);
-    uint64_t kernel_end = arch::kernel_image_virt_to_phys(reinterpret_cast<uint64_t>(__kernel_end));
-    g_reserved.add(kernel_start, kernel_end - kernel_start);
-    if (boot.has_initrd)
-        g_reserved.add(boot.initrd_phys, boot.initrd_size);
-    for (size_t i = 0; i < boot.boot_data_count; i++)
-        g_reserved.add(boot.boot_data[i].base, boot.boot_data[i].size);
-
-    // The page metadata array goes in the first usable gap below `limit`
-    // that is big enough.
-    uint64_t page_count = (highest - lowest) / kPageSize;
-    uint64_t metadata_bytes = align_up(page_count * sizeof(BuddyAllocator::PageInfo), kPageSize);
-    uint64_t metadata = 0;
-    for (size_t i = 0; i < boot.region_count && metadata == 0; i++) {
-        const MemoryRegion& region = boot.regions[i];
-        if (region.type != MemoryType::Usable)
-            continue;
-        uint64_t candidate = max(align_up(region.base, kPageSize), kLowMemoryEnd);
-        uint64_t end = min(region.base + region.size, limit);
-        while (candidate + metadata_bytes <= end) {
-            if (!g_reserved.overlaps(candidate, metadata_bytes)) {
-                metadata = candidate;
-                break;
-            }
-            candidate += kPageSize;
-        }
-    }
-    if (metadata == 0)
-        return Err(Error::ENOMEM);
-    g_reserved.add(metadata, metadata_bytes);
-
-    auto* pages = static_cast<BuddyAllocator::PageInfo*>(arch::phys_to_virt(metadata));
-    g_buddy.init(lowest >> arch::kPageShift, page_count, pages);
+    g_usable_pages = layout.usable_pages;
+    auto* pages = static_cast<BuddyAllocator::PageInfo*>(arch::phys_to_virt(layout.metadata));
+    g_buddy.init(layout.lowest >> arch::kPageShift, (layout.highest - layout.lowest) / kPageSize, pages);
     free_regions(0, limit);
     log_info("pmm: %zu MiB usable, page metadata %zu KiB at %#llx", size_t(g_usable_pages * kPageSize >> 20),
-        size_t(metadata_bytes >> 10), (unsigned long long)metadata);
+        size_t(layout.metadata_bytes >> 10), (unsigned long long)layout.metadata);
     return {};
 }
 

@@ -8,13 +8,12 @@
 
 #include "boot/boot_info.h"
 #include "lib/base/result.h"
+#include "mm/pmm_layout.h"
 
 namespace keel {
 
-struct PhysicalRange {
-    uint64_t base;
-    uint64_t size;
-};
+// Where the kernel image sits in physical memory.
+PhysicalRange kernel_image_range();
 
 // Hands memory below `limit` to the allocator (the boot page tables map
 // only that much); the rest follows in pmm_add_high_memory() once the

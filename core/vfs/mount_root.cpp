@@ -118,9 +118,10 @@ Result<void> vfs_for_each_mount(VfsContext& context, void (*visit)(const VfsMoun
     Namespace* ns = context.ns;
     if (!ns || !ns->root)
         return Err(Error::EINVAL);
-    char* buffers = static_cast<char*>(platform_alloc(2 * kVfsPathMax));
-    if (!buffers)
-        return Err(Error::ENOMEM);
+    // Reserved, not allocated: listing mounts (to find what to unmount)
+    // works with memory exhausted. The VFS lock serialises its users, and
+    // `visit` must not call back into the VFS.
+    static char buffers[2 * kVfsPathMax] GUARDED_BY(g_vfs_lock);
     char* mountpoint = buffers;
     char* root = buffers + kVfsPathMax;
     // Paths are absolute in the namespace: the root mount is "/" even when
@@ -153,7 +154,6 @@ Result<void> vfs_for_each_mount(VfsContext& context, void (*visit)(const VfsMoun
         info.options = mount.sb->options;
         visit(info, arg);
     }
-    platform_free(buffers);
     return {};
 }
 

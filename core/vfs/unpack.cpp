@@ -162,20 +162,30 @@ struct Unpacker {
                     skip(entry, "cannot create hard link", linked.error());
                     return;
                 }
-                report.hard_links++;
                 if (entry.data_size > 0) {
-                    // Data in a later link goes into the shared inode from offset 0, untruncated.
+                    // Data in a later link goes into the shared inode from
+                    // offset 0, untruncated. If it does not all fit, the
+                    // inode gets its old size back and this name goes:
+                    // nothing half written stays in the tree.
+                    auto before = vfs_stat(context, at, false);
                     if (auto wrote = write_data(at, entry, kOpenWriteOnly); wrote.is_error()) {
+                        if (before.is_ok())
+                            (void)vfs_truncate(context, at, before.value().attr.size);
+                        (void)vfs_unlink(context, at);
                         skip(entry, "cannot write", wrote.error());
                         return;
                     }
                 }
+                report.hard_links++;
                 // Linux opens every link as a file and sets its attributes.
                 apply_attributes(entry, at);
                 return;
             }
             clear(at);
             if (auto wrote = write_data(at, entry, kOpenWriteOnly | kOpenCreate | kOpenTruncate); wrote.is_error()) {
+                // A partial copy (out of memory or space halfway) is worse
+                // than none: it looks like the file.
+                (void)vfs_unlink(context, at);
                 skip(entry, "cannot write file", wrote.error());
                 return;
             }

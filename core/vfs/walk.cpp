@@ -12,11 +12,16 @@ namespace keel::vfs {
 namespace {
 
 // Two path buffers: the text still to walk and room to splice a symlink's
-// target in front of it. On the heap: kernel stacks are small.
+// target in front of it. Too big for a kernel stack, and not allocated:
+// every removal (unlink, rmdir, umount) starts with a walk, and removing
+// must work when memory is exhausted, or a full tmpfs could never be
+// emptied. One walk runs at a time, under the VFS lock, and a walk never
+// starts another, so one reserved set serves them all.
 struct WalkBuffers {
     char remaining[kVfsPathMax];
     char spliced[kVfsPathMax];
 };
+WalkBuffers g_walk_buffers GUARDED_BY(g_vfs_lock);
 
 void set_path(Path& path, const Path& value) REQUIRES(g_vfs_lock)
 {
@@ -59,9 +64,7 @@ Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uin
     const Path& start = text[0] == '/' ? context.root : context.cwd;
     if (!start.mount || !start.dentry)
         return Err(Error::ENOENT);
-    auto* buffers = static_cast<WalkBuffers*>(platform_alloc(sizeof(WalkBuffers)));
-    if (!buffers)
-        return Err(Error::ENOMEM);
+    WalkBuffers* buffers = &g_walk_buffers;
     memcpy(buffers->remaining, text, length);
     buffers->remaining[length] = '\0';
 
@@ -151,7 +154,6 @@ Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uin
         path_put(current);
         current = next;
     }
-    platform_free(buffers);
     if (error == Error(0)) {
         if (flags & kWalkMountpoint)
             follow_mounts(current);

@@ -16,6 +16,8 @@ KIND is one of:
     exports-host    the same with null addresses, for host unit tests
     baseline        golden-file dump of nodes, constants, errnos, symbols, hashes and layouts
     canonical       "<hash> <name>@<node> <canonical declaration>" per export
+    manifest        the ABI part of the core's manifest (nodes, released or not, hashes);
+                    --released-dir names abi/baseline/
     check           validate only (--output is touched)
 
 --node-limit NODE keeps NODE's interface only up to NODE: the SDK as it was
@@ -29,9 +31,13 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# In the source tree keelabi/ sits beside this file; in the SDK (bin/keel-abi)
+# it is in share/keel-sdk/abi/.
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(os.path.dirname(HERE), "share", "keel-sdk", "abi"))
 
-from keelabi import gen_c, gen_kernel, gen_link, gen_rust  # noqa: E402
+from keelabi import gen_c, gen_kernel, gen_link, gen_manifest, gen_rust  # noqa: E402
 from keelabi.model import AbiError, load  # noqa: E402
 
 GENERATORS = {
@@ -47,7 +53,10 @@ GENERATORS = {
     "baseline": gen_kernel.generate_baseline,
     "canonical": lambda abi: "".join(f"0x{f.hash:016x} {f.versioned_name} {f.canonical}\n" for f in abi.exports_sorted()),
     "check": lambda abi: "",
+    "manifest": None,
 }
+# Kinds that take --released-dir.
+RELEASED_DIR_KINDS = {"manifest"}
 
 
 def main() -> int:
@@ -56,10 +65,15 @@ def main() -> int:
     parser.add_argument("--description", required=True, help="the ABI description (abi/keel.toml)")
     parser.add_argument("--output", required=True, help="file to write ('-' for stdout)")
     parser.add_argument("--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface")
+    parser.add_argument("--released-dir", metavar="DIR",
+                        help="manifest: the baseline directory (NODE.abi per released node)")
     args = parser.parse_args()
     try:
         abi = load(args.description, args.node_limit)
-        text = GENERATORS[args.kind](abi)
+        if args.kind == "manifest":
+            text = gen_manifest.generate_manifest(abi, args.released_dir)
+        else:
+            text = GENERATORS[args.kind](abi)
     except AbiError as error:
         print(f"keel-abi: {error}", file=sys.stderr)
         return 1

@@ -25,6 +25,12 @@ EXIT_RESET = 120        # the machine reset without a reboot command: a triple f
 EXIT_QEMU_FAILED = 121  # QEMU did not start or died on its own
 EXIT_TIMEOUT = 124      # a time limit ran out
 
+# The kernel keeps 4095 bytes of command line (docs/kernel-parameters.md).
+# A longer one is refused here: past about 4.1 KiB QEMU's PVH loader
+# overwrites the start_info structure with it, and the kernel, finding no
+# boot information (and no panic= in it), halts.
+MAX_CMDLINE = 4095
+
 POWER_DOWN = re.compile(r"reboot: Power down \(code (\d+)\)")
 RESTART = "reboot: Restarting system"
 
@@ -33,7 +39,18 @@ class Timeout(Exception):
     pass
 
 
+class CommandLineTooLong(ValueError):
+    pass
+
+
+def check_cmdline(cmdline):
+    length = len(cmdline.encode())
+    if length > MAX_CMDLINE:
+        raise CommandLineTooLong(f"the kernel command line is {length} bytes; at most {MAX_CMDLINE} fit")
+
+
 def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=()):
+    check_cmdline(cmdline)
     command = [
         "qemu-system-x86_64",
         "-machine", "q35",

@@ -57,7 +57,7 @@ def make_sdk(options, name, description, node_limit=None):
     return root
 
 
-def build(options, sdk, name, output, sources, defines=(), rust=False):
+def build(options, sdk, name, output, sources, defines=(), rust=False, extra=()):
     command = [sys.executable, os.path.join(options.root, "scripts", "build-module.py"),
                "--name", name, "--output", output,
                "--include", os.path.join(sdk, "include"), "--stub", os.path.join(sdk, "libkeel.so"),
@@ -67,7 +67,7 @@ def build(options, sdk, name, output, sources, defines=(), rust=False):
         command += ["--rust-crates", os.path.join(options.build, "modules")]
     for define in defines:
         command += ["--define", define]
-    run(command + sources)
+    run(command + list(extra) + sources)
 
 
 def main():
@@ -102,9 +102,10 @@ def main():
     breaker = os.path.join(HERE, "abi_break.c")
     manifest = {}
 
-    def module(file, sdk, sources, expect, defines=(), words=(), row="baseline", rust=False, name=None):
+    def module(file, sdk, sources, expect, defines=(), words=(), row="baseline", rust=False, name=None, extra=()):
         output = os.path.join(modules_dir, file)
-        build(options, sdks[sdk], name or file.split("-")[0].replace(".kmod", ""), output, sources, defines, rust)
+        build(options, sdks[sdk], name or file.split("-")[0].replace(".kmod", ""), output, sources, defines, rust,
+              extra)
         manifest[file] = {"sdk": sdk, "expect": expect, "words": list(words), "row": row}
 
     for node in [n for n in sdks if n.startswith("KABI_")]:
@@ -124,16 +125,37 @@ def main():
            ["disagrees about the version of symbol keel_spin_lock@KABI_CORE_1.0"], row="test", name="abi_break")
     # The out-of-tree examples, built as a vendor would against this SDK
     # (tests/oot/ builds them from the installed SDK too).
-    for example, source in (("vendor_c", "vendor_c.c"), ("vendor_cpp", "vendor_cpp.cpp"),
-                            ("vendor_rust", "vendor_rust.rs")):
-        module(f"{example}.kmod", "current", [os.path.join(options.root, "tests", "oot", example, source)], "loads",
-               row="oot", rust=source.endswith(".rs"), name=example)
+    # vendor_c exports acme_blocks_sum from its interface description;
+    # vendor_rust imports it through the crate keel-abi makes from it.
+    oot = os.path.join(options.root, "tests", "oot")
+    interface = os.path.join(oot, "vendor_c", "acme_blocks.toml")
+    generated = os.path.join(options.workdir, "vendor_c-interface")
+    os.makedirs(generated, exist_ok=True)
+    tool = [sys.executable, os.path.join(options.root, "scripts", "abi", "keel-abi.py")]
+    for kind, file in (("header", "vendor_c.h"), ("version-script", "vendor_c.map"), ("symvers", "vendor_c.symvers"),
+                       ("rust-sys", "vendor_c.rs")):
+        run(tool + [kind, "--description", interface, "--output", os.path.join(generated, file)])
+    run(["rustc", "--edition", "2021", "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes",
+         "-C", "relocation-model=pic", "--crate-type", "rlib", "--crate-name", "vendor_c",
+         os.path.join(generated, "vendor_c.rs"), "-o", os.path.join(generated, "libvendor_c.rlib")])
+    module("vendor_c.kmod", "current", [os.path.join(oot, "vendor_c", "vendor_c.c")], "loads", row="oot",
+           name="vendor_c", extra=["--include", generated, "--version-script", os.path.join(generated, "vendor_c.map"),
+                                   "--exports", os.path.join(generated, "vendor_c.symvers")])
+    module("vendor_cpp.kmod", "current", [os.path.join(oot, "vendor_cpp", "vendor_cpp.cpp")], "loads", row="oot",
+           name="vendor_cpp")
+    module("vendor_rust.kmod", "current", [os.path.join(oot, "vendor_rust", "vendor_rust.rs")], "loads", row="oot",
+           rust=True, name="vendor_rust",
+           extra=["--needs", os.path.join(modules_dir, "vendor_c.kmod"),
+                  "--extern", f"vendor_c={os.path.join(generated, 'libvendor_c.rlib')}"])
 
     spec = os.path.join(options.workdir, "abi.spec")
     with open(options.spec) as f:
         lines = [f.read().rstrip("\n"), "dir /lib/abi 0755 0 0"]
     for file in sorted(manifest):
         lines.append(f"file /lib/abi/{file} {os.path.join(modules_dir, file)} 0644 0 0")
+    # vendor_rust needs vendor_c, found by name in the vendor directory.
+    lines.append("dir /lib/vendor 0755 0 0")
+    lines.append(f"file /lib/vendor/vendor_c.kmod {os.path.join(modules_dir, 'vendor_c.kmod')} 0644 0 0")
     with open(spec, "w") as f:
         f.write("\n".join(lines) + "\n")
     run([options.gen_init_cpio, "-o", options.output, spec],

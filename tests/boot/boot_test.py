@@ -10,7 +10,10 @@ Scenarios live in cases_*.py; harness.py has what they share.
 import sys
 
 import cases_abi  # noqa: F401
+import cases_agreement  # noqa: F401
+import cases_console  # noqa: F401
 import cases_core  # noqa: F401
+import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_signing  # noqa: F401

@@ -43,4 +43,8 @@ def abi_modules_on_current_core():
                       f"{file}: keel_add_taint twice gave {taint.group(0)}, want second {expected_second}", vm)
             out = vm.command_output(f"rmmod {name}")
             check(f"{name}: unloaded" in out, f"rmmod {name}: {out}", vm)
+            # Dependencies insmod loaded on the way (vendor_rust needs vendor_c).
+            for left in sorted(set(lsmod_names(vm)) - set(before)):
+                out = vm.command_output(f"rmmod {left}")
+                check(f"{left}: unloaded" in out, f"rmmod {left}: {out}", vm)
         check(lsmod_names(vm) == before, "modules left behind", vm)

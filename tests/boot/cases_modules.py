@@ -70,7 +70,7 @@ def modules_load_at_boot():
     with boot_modules("panic=-1 modules_load=hello,nosuch,consumer") as vm:
         check("hello, world" in vm.output and "consumer: provider_add(40, 2) = 42" in vm.output,
               "modules_load= did not load hello and consumer", vm)
-        check("modules_load: /lib/modules/nosuch.kmod: no such file" in vm.output, "the failure is not logged", vm)
+        check("modules_load: nosuch: no nosuch.kmod in /lib/modules or /lib/vendor" in vm.output, "the failure is not logged", vm)
         check(lsmod_names(vm) == ["hello", "provider", "consumer"], "lsmod after modules_load=", vm)
 
 
@@ -156,7 +156,7 @@ def modinfo_shows_metadata_signature_and_imports():
         out = vm.command_output("modinfo /lib/test/hello-unsigned.kmod")
         check("signature:      unsigned" in out, f"unsigned module's modinfo: {out}", vm)
         out = vm.command_output("modinfo nosuchmodule")
-        check("modinfo: ERROR: /lib/modules/nosuchmodule.kmod: no such file" in out, out, vm)
+        check("modinfo: ERROR: nosuchmodule: no nosuchmodule.kmod in /lib/modules or /lib/vendor" in out, out, vm)
 
 
 @case
@@ -194,6 +194,18 @@ def malformed_modules_are_refused_precisely():
         out = refused(vm, "/lib/test/bad-hash.kmod", "disagrees about the version of symbol keel_logf@KABI_CORE_1.0")
         check(re.search(r"module has hash 0x[0-9a-f]{16}, core has 0x[0-9a-f]{16}", out), f"both hashes: {out}", vm)
         refused(vm, "/no/such/file.kmod", "no such file", "ENOENT")
+        # DT_NEEDED "/lib/test/dep", and a module there: refused by name,
+        # that file never loaded.
+        out = refused(vm, "/lib/test/bad-needed-path.kmod", "DT_NEEDED '/lib/test/dep'", "module name", "ENOEXEC")
+        check("hello: loaded" not in out, f"a dependency path was loaded: {out}", vm)
+        # Issue 17: the refusals name what they must.
+        refused(vm, "/lib/test/bad-newer-node.kmod", "version node KABI_CORE_1.7 is newer than this core, which offers "
+                "KABI_CORE_1.0, KABI_CORE_1.1")
+        refused(vm, "/lib/test/bad-missing-dependency.kmod", "consumer: needs providex (DT_NEEDED providex.kmod): "
+                "providex: no providex.kmod in /lib/modules or /lib/vendor", "ENOENT")
+        refused(vm, "/lib/test/bad-no-license.kmod", "no license= entry", "ENOEXEC")
+        refused(vm, "/lib/test/bad-hidden-init.kmod", "announces keel_module_init (init=) but the module does not "
+                "export it", "ENOEXEC")
         refused(vm, "hello_cpp fail=1", "keel_module_init failed with -19", "ENODEV")
         check(lsmod_names(vm) == [], "a refused module stayed loaded", vm)
         check(free_pages(vm) == baseline, "refused loads leaked memory", vm)

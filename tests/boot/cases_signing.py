@@ -80,8 +80,11 @@ def vendor_key_needs_endorsement():
         check("endorsement rejected" in out, f"an endorsement by an untrusted key: {out}", vm)
         out = vm.command_output("keyctl add /lib/test/vendor.endorsement")
         check(f"added key {meta['vendor_key_id']}" in out, f"keyctl add: {out}", vm)
+        out = vm.command_output("keyctl add /lib/test/vendor.pub.pem")
+        check("this is a PEM key, not an endorsement" in out and "kmod-sign endorse" in out, f"a PEM key: {out}", vm)
         keys = vm.command_output("keyctl list")
         check(re.search(rf"^{meta['build_key_id']}\s+built-in\s+trusted", keys, re.M), f"built-in key: {keys}", vm)
+        check("Example Vendor  (from keyctl add /lib/test/vendor.endorsement)" in keys, f"where it came from: {keys}", vm)
         check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+trusted\s+{meta['build_key_id']}\s+Example Vendor",
                         keys, re.M), f"the vendor key and who endorsed it: {keys}", vm)
         out = insmod(vm, "/lib/test/hello-vendor.kmod")
@@ -128,3 +131,18 @@ def build_option_enforcement_cannot_be_turned_off():
         check("1 blocked key id(s)" in vm.command_output("dmesg"), "the built-in blocklist is not reported", vm)
         out = insmod(vm, "hello")
         check("hello: loaded" in out, f"a signed module: {out}", vm)
+
+
+@case
+def vendor_keys_at_boot_before_modules_load():
+    # Issue 17: an endorsement named by module.keys= is trusted from boot
+    # on, before modules_load=, so a vendor module loads at boot under
+    # enforcement with no console step.
+    meta = metadata()
+    with boot("panic=-1 module.sig_enforce=1 module.keys=/lib/test/vendor.endorsement,/lib/test/vendor.pub.pem "
+              "modules_load=/lib/test/hello-vendor.kmod", initrd=TEST_INITRAMFS) as vm:
+        check("hello, world" in vm.output, "the vendor module did not load at boot", vm)
+        check("this is a PEM key, not an endorsement" in vm.output, "a PEM key on module.keys= is not explained", vm)
+        keys = vm.command_output("keyctl list")
+        check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+trusted\s+{meta['build_key_id']}\s+Example Vendor"
+                        r"\s+\(from module\.keys= /lib/test/vendor\.endorsement\)", keys, re.M), f"keyctl list: {keys}", vm)

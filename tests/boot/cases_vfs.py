@@ -182,6 +182,32 @@ def archive_with_timestamp(timestamp, directory):
 
 
 @case
+def early_module_hard_link_gets_its_data():
+    # gen_init_cpio writes `file NAME ... LINK` as NAME with no data and the
+    # data with LINK; the kernel once read tmpfs.kmod as 0 bytes and booted
+    # without a root filesystem.
+    with open(os.path.join(BUILD, "initramfs", "initramfs.spec")) as source:
+        lines = source.read().splitlines()
+    for module in ("tmpfs", "nullfs"):
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"file /lib/modules/{module}.kmod "))
+        lines[index] += f" /lib/modules/{module}-link.kmod"
+    with tempfile.TemporaryDirectory() as scratch:
+        spec, image = os.path.join(scratch, "linked.spec"), os.path.join(scratch, "linked.cpio")
+        with open(spec, "w") as out:
+            out.write("\n".join(lines) + "\n")
+        subprocess.run([os.path.join(BUILD, "scripts", "tools", "gen_init_cpio"), "-o", image, spec], check=True,
+                       env=dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(ROOT, "initramfs")))
+        entries = {name: fields for fields, name, payload in newc_entries(open(image, "rb").read())}
+        check(entries[b"lib/modules/tmpfs.kmod"][6] == 0, "gen_init_cpio put the data in the first link")
+        with boot("panic=-1 nullfs_rootfs", initrd=image) as vm:
+            check("vfs: root is tmpfs over nullfs" in vm.output, "the early modules did not load from their links", vm)
+            size = os.path.getsize(os.path.join(BUILD, "modules", "tmpfs.kmod"))
+            out = out_of(vm, "stat /lib/modules/tmpfs.kmod")
+            check(f"Size: {size}" in out and "Links: 2" in out, f"the unpacked link: {out}", vm)
+            check("hostname" in out_of(vm, "ls /etc"), "the initramfs was not unpacked", vm)
+
+
+@case
 def vfs_unpacked_files_keep_the_archive_mtime():
     stamp = 1700000000
     with tempfile.TemporaryDirectory() as scratch:

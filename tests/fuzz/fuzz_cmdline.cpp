@@ -52,9 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     if (char* init = parser.init_args()) {
         const char* words[8];
-        size_t count = split_init_args(init, words, 8);
-        for (size_t i = 0; i < count && i < 8; ++i)
-            (void)strlen(words[i]);
+        auto count = split_words(init, words, 8);
+        if (count.is_ok()) {
+            if (count.value() >= 8 || words[count.value()] != nullptr)
+                abort();
+            for (size_t i = 0; i < count.value(); ++i)
+                (void)strlen(words[i]);
+        }
     }
 
     int64_t loglevel = 0;

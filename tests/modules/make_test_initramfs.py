@@ -124,6 +124,7 @@ def main():
         run(["openssl", "pkey", "-in", pem, "-pubout", "-out", os.path.join(work, name + ".pub.pem")])
         meta[name + "_key_id"] = run([sign_tool, "keyid", os.path.join(work, name + ".pub.pem")]).split()[0]
     meta["build_key_id"] = run([sign_tool, "keyid", key]).split()[0]
+    files["vendor.pub.pem"] = os.path.join(work, "vendor.pub.pem")  # keyctl add of a PEM key is explained
     signed(sign_tool, os.path.join(work, "unknown.pem"), hello_image, out("hello-unknown-key.kmod"))
     # Signed with the test key keel-enforce.elf has on its built-in blocklist.
     blocked_pem = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys", "blocked-test.pem")
@@ -181,6 +182,28 @@ def main():
     def unknown_symbol(patch):
         patch.replace_string(".dynstr", b"keel_logf", b"keel_logz")
 
+    def no_license(patch):
+        # The note's key, same length: "licenze=MIT" is free text, so
+        # the module has no license= at all.
+        position = patch.data.find(b"license=")
+        patch.data[position:position + 8] = b"licenze="
+
+    def hidden_init(patch):
+        # What a version script's `local: *;` does: keel_module_init is no
+        # longer among the exports, though modinfo still announces it.
+        patch.replace_string(".dynstr", b"keel_module_init", b"keel_module_inix")
+
+    def missing_dependency(patch):
+        # consumer needs a module that is nowhere: DT_NEEDED and the
+        # version requirement name the same string.
+        patch.replace_string(".dynstr", b"provider.kmod", b"providex.kmod")
+
+    consumer_image = unsigned(sign_tool, module("consumer"), os.path.join(work, "consumer.image"))
+    patch = Patch(consumer_image)
+    missing_dependency(patch)
+    signed(sign_tool, key, bytes(patch.data), out("bad-missing-dependency.kmod"))
+    corrupted("bad-no-license.kmod", no_license)
+    corrupted("bad-hidden-init.kmod", hidden_init)
     corrupted("bad-relocation.kmod", relocation_type)
     corrupted("bad-wx-segment.kmod", writable_code)
     corrupted("bad-interpreter.kmod", interpreter)
@@ -188,6 +211,12 @@ def main():
     corrupted("bad-newer-node.kmod", newer_node)
     corrupted("bad-unknown-symbol.kmod", unknown_symbol)
     signed(sign_tool, key, hello_image[:1000], out("bad-truncated.kmod"))
+    # A dependency named by a path, with a module at that path: the loader
+    # must refuse the name, not load (and run) the file.
+    consumer_patch = Patch(unsigned(sign_tool, module("consumer"), os.path.join(work, "consumer.image")))
+    consumer_patch.replace_string(".dynstr", b"provider.kmod", b"/lib/test/dep")
+    signed(sign_tool, key, bytes(consumer_patch.data), out("bad-needed-path.kmod"))
+    write(out("dep"), signed_hello)
     write(out("bad-not-elf.kmod"), b"this is not an ELF module, just text\n" * 8)
 
     for item in options.extra:

@@ -1,21 +1,30 @@
 #!/usr/bin/env python3
-"""The out-of-tree SDK, end to end (docs/sdk.md, issue 6):
+"""The out-of-tree SDK, end to end (docs/sdk.md, issues 6 and 17):
 
 1. scripts/sdk packs the SDK from the build directory;
-2. in a scratch directory holding only that tarball and copies of the
-   three example modules (tests/oot/vendor_*), every `sh` block of
-   docs/sdk.md runs in order, with a minimal environment (no KEEL_BUILD, no
-   source tree on any path): unpack, pkg-config, a vendor key endorsed by
-   the build key, the C module with make, the C++ one with Meson, the Rust
-   one with rustc, keel-build-module, kmodinfo --check-against;
-3. the modules and the endorsement go into an initramfs (/lib/vendor/),
-   the kernel boots with module.sig_enforce=1, and every `console` block of
-   docs/sdk.md runs at the prompt: each line shown under a command must
-   appear in its output.
+2. in a scratch directory holding only that tarball, every `sh` block of
+   docs/sdk.md runs in order, exactly as written, with a minimal
+   environment (no KEEL_BUILD, no source tree on any path): unpack, copy
+   the SDK's examples, a vendor key endorsed by the build key, the
+   exporting C module with make, the C++ one with Meson, the importing
+   Rust one with rustc, keel-build-module, an older node's SDK,
+   kmodinfo --check-against, keel-mkinitramfs; the files the page shows
+   (`make file=...`, `sh file=...`) must be the SDK's examples, byte for
+   byte;
+3. the core boots with the image the page made and its `cmdline` block
+   (module.sig_enforce=1, modules_load=): the vendor key comes from the
+   initramfs, the modules load at boot, and every `console` block runs at
+   the prompt, each line shown under a command appearing in its output;
+4. the Rust recipe's module is the size of keel-build-module's;
+5. building against KABI_CORE_1.0 and calling a newer function fails;
+6. changing the exporter's function and rebuilding only the exporter gets
+   the importer refused by kmodinfo --check-against and by the loader,
+   both naming both declarations.
 
   KEEL_BUILD=BUILD tests/oot/test_oot.py
 """
 
+import glob
 import os
 import re
 import shutil
@@ -33,9 +42,17 @@ EXAMPLES = ["vendor_c", "vendor_cpp", "vendor_rust"]
 
 
 def blocks(language):
+    """The bodies of the ```LANGUAGE blocks (not those naming a file)."""
     with open(DOC, encoding="utf-8") as f:
         text = f.read()
     return re.findall(rf"^```{language}\n(.*?)^```", text, re.M | re.S)
+
+
+def file_blocks():
+    """{path: text} of the ```LANG file=PATH blocks."""
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    return dict(re.findall(r"^```\w+ file=(\S+)\n(.*?)^```", text, re.M | re.S))
 
 
 def fail(message):
@@ -64,20 +81,6 @@ def minimal_environment():
     return env
 
 
-def make_initramfs(scratch, files):
-    spec = os.path.join(scratch, "vendor.spec")
-    with open(os.path.join(BUILD, "initramfs", "initramfs.spec")) as f:
-        lines = [f.read().rstrip("\n"), "dir /lib/vendor 0755 0 0"]
-    for name, path in files.items():
-        lines.append(f"file /lib/vendor/{name} {path} 0644 0 0")
-    with open(spec, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    image = os.path.join(scratch, "vendor.cpio")
-    env = dict(os.environ, KEEL_INITRAMFS_DIR=os.path.join(ROOT, "initramfs"))
-    run([os.path.join(BUILD, "scripts", "tools", "gen_init_cpio"), "-o", image, spec], env=env)
-    return image
-
-
 def console_steps():
     """(command, [expected lines]) from the console blocks."""
     steps = []
@@ -90,8 +93,23 @@ def console_steps():
     return steps
 
 
+def shell(script, cwd, env):
+    result = subprocess.run(["bash", "-c", "set -eux\n" + script], cwd=cwd, env=env, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+def boot_and_run(core, image, cmdline, steps):
+    with Machine(cmdline="panic=-1 " + cmdline, initrd=image, kernel=core) as vm:
+        vm.expect(PROMPT, 60)
+        for command, expected in steps:
+            out = vm.command_output(command, 60)
+            for line in expected:
+                if line not in out:
+                    fail(f"`{command}` did not print '{line}':\n{out}\n--- console tail ---\n{vm.output[-3000:]}")
+
+
 def main():
-    key = os.environ.get("KEEL_SIGNING_KEY", os.path.join(BUILD, "loader", "signing_key.pem"))
+    key = os.environ["KEEL_SIGNING_KEY"]
     core = os.path.join(BUILD, "core", "keel.elf")
     with tempfile.TemporaryDirectory(prefix="keel-oot-") as scratch:
         work = os.path.join(scratch, "vendor")
@@ -100,45 +118,112 @@ def main():
                       env=dict(os.environ, KEEL_BUILD=BUILD)).strip().splitlines()[-1]
         if not os.path.isfile(tarball):
             fail(f"scripts/sdk did not make a tarball: {tarball}")
-        for example in EXAMPLES:
-            shutil.copytree(os.path.join(HERE, example), os.path.join(work, example))
-        # The kernel builder's key and a core: outside the vendor's directory,
-        # as a vendor would receive them.
+        # The kernel builder's key and a core (with its manifest beside it):
+        # outside the vendor's directory, as a vendor would receive them.
         shutil.copy(key, os.path.join(scratch, "signing_key.pem"))
         shutil.copy(core, os.path.join(scratch, "keel.elf"))
+        shutil.copy(os.path.join(BUILD, "core", "keel.manifest"), os.path.join(scratch, "keel.manifest"))
         env = minimal_environment()
         env["KEEL_SIGNING_KEY"] = os.path.join(scratch, "signing_key.pem")
         env["KEEL_CORE"] = os.path.join(scratch, "keel.elf")
-        script = "set -eux\n" + "\n".join(blocks("sh"))
-        result = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True)
-        log = result.stdout + result.stderr
-        if result.returncode != 0:
+        status, log = shell("\n".join(blocks("sh")), work, env)
+        if status != 0:
             fail(f"a docs/sdk.md command failed:\n{log[-6000:]}")
         if ROOT in log.replace(tarball, ""):
             fail(f"the build touched the source tree ({ROOT}):\n{log[-3000:]}")
         for needle in ["keel-sdk-", "--target=x86_64-unknown-none-elf", "-lkeel", "vendor_c: loads on",
-                       "vendor_cpp: loads on", "vendor_rust: loads on", "requires:       KABI_CORE_1.0"]:
+                       "vendor_cpp: loads on", "vendor_rust: loads on", "requires:       KABI_CORE_1.0",
+                       "export:         acme_blocks_sum@ACME_BLOCKS_1.0", "KABI_CORE_1.0        core",
+                       "released"]:
             if needle not in log:
                 fail(f"docs/sdk.md commands did not print '{needle}':\n{log[-4000:]}")
-        modules = {
-            "vendor_c.kmod": os.path.join(work, "vendor_c", "vendor_c.kmod"),
-            "vendor_cpp.kmod": os.path.join(work, "vendor_cpp", "build", "vendor_cpp.kmod"),
-            "vendor_rust.kmod": os.path.join(work, "vendor_rust", "vendor_rust.kmod"),
-            "vendor.endorsement": os.path.join(work, "vendor.endorsement"),
-        }
-        image = make_initramfs(scratch, modules)
+
+        # The files the page shows are the SDK's examples.
+        sdk = next(path for path in glob.glob(os.path.join(work, "keel-sdk-*")) if os.path.isdir(path))
+        # What the page's first block exported, for the commands below.
+        env["PATH"] = os.path.join(sdk, "bin") + ":" + env["PATH"]
+        env["PKG_CONFIG_PATH"] = os.path.join(sdk, "lib", "pkgconfig")
+        for path, text in file_blocks().items():
+            with open(os.path.join(sdk, "share", "keel-sdk", "examples", path), encoding="utf-8") as f:
+                if f.read() != text:
+                    fail(f"docs/sdk.md shows {path}, but the SDK's example differs")
+
+        # The Rust recipe builds what keel-build-module builds.
+        recipe = os.path.getsize(os.path.join(work, "vendor_rust", "vendor_rust.kmod"))
+        one = os.path.getsize(os.path.join(work, "onecommand", "vendor_rust.kmod"))
+        if abs(recipe - one) > one // 20:
+            fail(f"the Rust recipe's module is {recipe} bytes, keel-build-module's {one}")
+
+        # An older node's SDK: a newer function is a build error.
+        with open(os.path.join(work, "newer.c"), "w") as f:
+            f.write('#include <keel/module.h>\nKEEL_MODULE_NAME("newer");\nKEEL_MODULE_LICENSE("MIT");\n'
+                    'static int newer_init(void) { return keel_register_filesystem(0); }\n'
+                    'KEEL_MODULE_INIT(newer_init);\n')
+        status, out = shell("keel-build-module --abi KABI_CORE_1.0 -o newer.kmod newer.c", work, env)
+        if status == 0 or "keel_register_filesystem" not in out:
+            fail(f"a KABI_VFS_1.0 call built against the KABI_CORE_1.0 SDK:\n{out[-2000:]}")
+        status, out = shell("keel-build-module -o newer.kmod newer.c", work, env)
+        if status != 0:
+            fail(f"the same module does not build against the current SDK:\n{out[-2000:]}")
+
+        # Booted with the image the page made: keys and modules at boot.
+        cmdline = blocks("cmdline")[0].strip()
         steps = console_steps()
         if len(steps) < 5:
             fail("docs/sdk.md has no console session to run")
-        with Machine(cmdline="panic=-1 module.sig_enforce=1", initrd=image) as vm:
+        boot_and_run(env["KEEL_CORE"], os.path.join(work, "vendor.cpio"), cmdline, steps)
+
+        # The Rust recipe's module loads as fast as keel-build-module's:
+        # each loaded twice in one boot, the faster total of each compared.
+        status, out = shell("keel-mkinitramfs -o compare.cpio --key vendor.endorsement --module vendor_c/vendor_c.kmod "
+                            "--file vendor_rust/vendor_rust.kmod=/lib/compare/recipe/vendor_rust.kmod "
+                            "--file onecommand/vendor_rust.kmod=/lib/compare/one/vendor_rust.kmod", work, env)
+        if status != 0:
+            fail(f"keel-mkinitramfs failed:\n{out}")
+        totals = {}
+        with Machine(cmdline="panic=-1 module.sig_enforce=1 modules_load=vendor_c",
+                     initrd=os.path.join(work, "compare.cpio"), kernel=env["KEEL_CORE"]) as vm:
             vm.expect(PROMPT, 60)
-            for command, expected in steps:
-                out = vm.command_output(command, 60)
-                for line in expected:
-                    if line not in out:
-                        fail(f"`{command}` did not print '{line}':\n{out}\n--- console tail ---\n{vm.output[-3000:]}")
+            for _ in range(2):
+                for build in ("recipe", "one"):
+                    out = vm.command_output(f"insmod /lib/compare/{build}/vendor_rust.kmod", 60)
+                    lsmod = vm.command_output("lsmod -t", 60)
+                    total = re.search(r"^vendor_rust .* total (\d+) us", lsmod, re.M)
+                    if not total:
+                        fail(f"no load time for the {build} build: {out}\n{lsmod}")
+                    totals[build] = min(totals.get(build, 1 << 62), int(total.group(1)))
+                    vm.command_output("rmmod vendor_rust", 60)
+        if totals["recipe"] > totals["one"] * 3 // 2 + 500:
+            fail(f"the Rust recipe's module loads in {totals['recipe']} us, keel-build-module's in {totals['one']} us")
+
+        # The exporter changes acme_blocks_sum's parameter; only it is rebuilt.
+        toml = os.path.join(work, "vendor_c", "acme_blocks.toml")
+        source = os.path.join(work, "vendor_c", "vendor_c.c")
+        for path, old, new in ((toml, 'type = "uint64_t" }', 'type = "uint32_t" }'),
+                               (source, "acme_blocks_sum(uint64_t count)", "acme_blocks_sum(uint32_t count)")):
+            with open(path) as f:
+                text = f.read()
+            if old not in text:
+                fail(f"{path} has no '{old}' to change")
+            with open(path, "w") as f:
+                f.write(text.replace(old, new))
+        status, out = shell("make -C vendor_c KEY=../vendor.pem\n"
+                            "keel-mkinitramfs -o changed.cpio --key vendor.endorsement --module vendor_c/vendor_c.kmod "
+                            "--module vendor_rust/vendor_rust.kmod", work, env)
+        if status != 0:
+            fail(f"rebuilding the exporter failed:\n{out[-3000:]}")
+        declarations = ["function acme_blocks_sum(uint64_t)->uint64_t", "function acme_blocks_sum(uint32_t)->uint64_t"]
+        status, out = shell('kmodinfo --check-against "$KEEL_CORE" --sig-enforce --key vendor.endorsement -L vendor_c '
+                            "vendor_rust/vendor_rust.kmod", work, env)
+        words = ["refused  vendor_rust: disagrees about the version of symbol acme_blocks_sum@ACME_BLOCKS_1.0"]
+        if status != 1 or any(word not in out for word in words + declarations):
+            fail(f"kmodinfo --check-against did not refuse the importer naming both declarations:\n{out[-3000:]}")
+        boot_and_run(env["KEEL_CORE"], os.path.join(work, "changed.cpio"), "module.sig_enforce=1",
+                     [("insmod vendor_rust", words[0][len("refused  "):].split(":")[:1] + declarations + ["EINVAL"])])
         print(f"PASS oot-sdk: {len(blocks('sh'))} shell blocks, {len(steps)} console commands, "
-              f"{len(EXAMPLES)} modules built from {os.path.basename(tarball)} and loaded under module.sig_enforce=1")
+              f"3 modules built from {os.path.basename(tarball)}, loaded at boot under module.sig_enforce=1; "
+              f"the Rust recipe's module {recipe} bytes, loaded in {totals['recipe']} us (keel-build-module's: "
+              f"{one} bytes, {totals['one']} us); a changed export refused by kmodinfo and the loader")
 
 
 if __name__ == "__main__":

@@ -135,15 +135,54 @@ TEST_CASE("cmdline: -- separates init's arguments", "[cmdline]")
     CHECK(not_dashes.params.size() == 2);
 }
 
-TEST_CASE("cmdline: split_init_args", "[cmdline]")
+TEST_CASE("cmdline: split_words", "[cmdline]")
 {
     char line[] = "  single  \"hello world\" a=b  -- ";
-    const char* words[3];
-    CHECK(keel::split_init_args(line, words, 3) == 4);
+    const char* words[5] = { "x", "x", "x", "x", "x" };
+    auto count = keel::split_words(line, words, 5);
+    REQUIRE(count.is_ok());
+    CHECK(count.value() == 4);
     CHECK(std::string(words[0]) == "single");
     CHECK(std::string(words[1]) == "hello world");
     CHECK(std::string(words[2]) == "a=b");
-    CHECK(keel::split_init_args(nullptr, words, 3) == 0);
+    CHECK(std::string(words[3]) == "--");
+    CHECK(words[4] == nullptr);
+
+    auto none = keel::split_words(nullptr, words, 5);
+    REQUIRE(none.is_ok());
+    CHECK(none.value() == 0);
+    CHECK(words[0] == nullptr);
+    char blank[] = "   ";
+    CHECK(keel::split_words(blank, words, 1).value() == 0);
+}
+
+TEST_CASE("cmdline: split_words refuses more words than fit, writing nothing past them", "[cmdline]")
+{
+    // The console once took the word count of a 34-word line as the
+    // number of arguments it had stored in an array of 33.
+    for (size_t words_in_line = 0; words_in_line < 40; ++words_in_line) {
+        std::string text;
+        for (size_t i = 0; i < words_in_line; ++i)
+            text += " a";
+        for (size_t capacity = 0; capacity < 40; ++capacity) {
+            std::vector<char> line(text.begin(), text.end());
+            line.push_back('\0');
+            const char* sentinel = "sentinel";
+            std::vector<const char*> words(capacity + 2, sentinel);
+            auto count = keel::split_words(line.data(), words.data(), capacity);
+            if (words_in_line + 1 <= capacity) {
+                REQUIRE(count.is_ok());
+                CHECK(count.value() == words_in_line);
+                CHECK(words[words_in_line] == nullptr);
+            } else {
+                REQUIRE(count.is_error());
+                CHECK(count.error() == keel::Error::E2BIG);
+            }
+            // Nothing past `capacity` is written.
+            CHECK(words[capacity] == sentinel);
+            CHECK(words[capacity + 1] == sentinel);
+        }
+    }
 }
 
 TEST_CASE("cmdline: param_name_equal", "[cmdline]")
@@ -285,21 +324,61 @@ TEST_CASE("cmdline: apply_cmdline sets targets and reports problems", "[cmdline]
     REQUIRE(init_args != nullptr);
     CHECK(std::string(init_args) == "single x=y");
 
-    REQUIRE(issues.size() == 6);
-    CHECK(issues[0].issue == CmdlineIssue::UnknownParameter);
-    CHECK(issues[0].key == "bogus");
-    CHECK(issues[1].issue == CmdlineIssue::InvalidValue);
-    CHECK(issues[1].key == "panic");
-    CHECK(issues[1].value == "x");
-    CHECK(issues[2].issue == CmdlineIssue::InvalidValue); // Flag with a value
-    CHECK(issues[2].key == "nullfs_rootfs");
-    CHECK(issues[3].issue == CmdlineIssue::InvalidValue); // String without a value
-    CHECK(issues[3].key == "init");
-    CHECK(issues[3].value == "<none>");
-    CHECK(issues[4].issue == CmdlineIssue::InvalidValue);
-    CHECK(issues[4].key == "module.sig_enforce");
-    CHECK(issues[5].issue == CmdlineIssue::UnknownParameter); // empty name
-    CHECK(issues[5].key == "");
+    // Each repetition is reported before its value is looked at.
+    std::vector<std::pair<CmdlineIssue, std::string>> expected = {
+        { CmdlineIssue::UnknownParameter, "bogus" }, { CmdlineIssue::Repeated, "loglevel" },
+        { CmdlineIssue::Repeated, "panic" }, { CmdlineIssue::InvalidValue, "panic" },
+        { CmdlineIssue::Repeated, "nullfs_rootfs" },
+        { CmdlineIssue::InvalidValue, "nullfs_rootfs" }, // Flag with a value
+        { CmdlineIssue::InvalidValue, "init" },          // String without a value
+        { CmdlineIssue::Repeated, "module.sig_enforce" }, { CmdlineIssue::InvalidValue, "module.sig_enforce" },
+        { CmdlineIssue::UnknownParameter, "" }, // empty name
+    };
+    REQUIRE(issues.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        INFO(i);
+        CHECK(issues[i].issue == expected[i].first);
+        CHECK(issues[i].key == expected[i].second);
+    }
+    CHECK(issues[3].value == "x");
+    CHECK(issues[6].value == "<none>");
+}
+
+TEST_CASE("cmdline: ranges, empty values, checks and lists", "[cmdline]")
+{
+    int64_t level = -1;
+    const char* path = "/default";
+    keel::CmdlineValues reservations;
+    auto absolute = [](const char* value) -> const char* { return value[0] == '/' ? nullptr : "not absolute"; };
+    const KernelParamSpec specs[] = {
+        { "level", KernelParamSpec::Int, &level, "", 0, 15 },
+        { "path", KernelParamSpec::String, &path, "", 0, 0, absolute },
+        { "reserve", KernelParamSpec::List, &reservations, "" },
+    };
+    std::vector<Issue> issues;
+    keel::CmdlineReporter reporter { record_issue, &issues };
+    std::string text = "level=16 level=-1 level= level=3 path= path=relative path=/ok path=\"\" reserve= ";
+    for (int i = 0; i < 10; ++i)
+        text += "reserve=r" + std::to_string(i) + " ";
+    std::vector<char> line(text.begin(), text.end());
+    line.push_back('\0');
+    keel::apply_cmdline(line.data(), specs, 3, &reporter);
+    CHECK(level == 3);
+    CHECK(std::string(path) == "/ok");
+    REQUIRE(reservations.count == keel::CmdlineValues::kCapacity);
+    for (size_t i = 0; i < reservations.count; ++i)
+        CHECK(std::string(reservations.values[i]) == "r" + std::to_string(i));
+    std::vector<std::string> invalid;
+    size_t repeated = 0;
+    for (const Issue& issue : issues) {
+        if (issue.issue == CmdlineIssue::InvalidValue)
+            invalid.push_back(issue.key + "=" + issue.value);
+        repeated += issue.issue == CmdlineIssue::Repeated;
+    }
+    CHECK(invalid
+        == std::vector<std::string> { "level=16", "level=-1", "level=", "path=", "path=relative",
+            "path=", "reserve=", "reserve=r8", "reserve=r9" });
+    CHECK(repeated == 6); // level three times, path three times; lists never
 }
 
 TEST_CASE("cmdline: apply_cmdline without reporter or specs", "[cmdline]")

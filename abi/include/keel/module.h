@@ -114,13 +114,18 @@
 /*
  * Entry points: `int function(void)` returning 0 or a negative errno (a
  * failure unloads the module again), and `void function(void)` run before
- * unloading. Both are optional; each may appear once.
+ * unloading. Both are optional; each may appear once. Each also records
+ * init= or exit= in modinfo, so that the loader refuses a module whose
+ * version script hid the entry point instead of loading it without
+ * running it.
  */
 #define KEEL_MODULE_INIT(function)                                                                                     \
+    KEEL_MODINFO("init=keel_module_init");                                                                             \
     KEEL_EXTERN_C KEEL_EXPORT int keel_module_init(void);                                                              \
     int keel_module_init(void) { return function(); }                                                                  \
     KEEL_EXTERN_C int keel_module_init(void)
 #define KEEL_MODULE_EXIT(function)                                                                                     \
+    KEEL_MODINFO("exit=keel_module_exit");                                                                             \
     KEEL_EXTERN_C KEEL_EXPORT void keel_module_exit(void);                                                             \
     void keel_module_exit(void) { function(); }                                                                        \
     KEEL_EXTERN_C void keel_module_exit(void)

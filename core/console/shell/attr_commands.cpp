@@ -101,37 +101,6 @@ int chown_command(int argc, char** argv)
 }
 KEEL_CONSOLE_COMMAND(chown, "chown", "[OWNER][:GROUP] FILE...", "change file owner and group", chown_command);
 
-// SIZE as coreutils reads it: a number with an optional K, M, G (powers of
-// 1024, also KiB...) or KB, MB, GB (powers of 1000).
-bool parse_size(const char* text, uint64_t& size)
-{
-    size_t digits = 0;
-    while (text[digits] >= '0' && text[digits] <= '9')
-        digits++;
-    if (digits == 0)
-        return false;
-    auto value = parse_uint(text, digits);
-    if (value.is_error())
-        return false;
-    const char* suffix = text + digits;
-    uint64_t unit = 1;
-    if (*suffix) {
-        const char* units = "KMGT";
-        const char* found = strchr(units, *suffix == 'k' ? 'K' : *suffix);
-        if (!found)
-            return false;
-        bool decimal = strcmp(suffix + 1, "B") == 0;
-        if (!decimal && suffix[1] && strcmp(suffix + 1, "iB") != 0)
-            return false;
-        for (const char* u = units; u <= found; u++)
-            unit *= decimal ? 1000 : 1024;
-    }
-    if (value.value() > UINT64_MAX / unit)
-        return false;
-    size = value.value() * unit;
-    return true;
-}
-
 int truncate_command(int argc, char** argv)
 {
     VfsContext* ctx = console_vfs_context_or_complain("truncate");
@@ -153,7 +122,7 @@ int truncate_command(int argc, char** argv)
         return 2;
     }
     uint64_t size = 0;
-    if (!parse_size(size_text, size)) {
+    if (!parse_console_size(size_text, size)) {
         bool relative = strchr("+-<>/%", size_text[0]) != nullptr;
         console_print(
             "truncate: invalid number: '%s'%s\n", size_text, relative ? " (relative sizes are not supported)" : "");

@@ -46,6 +46,10 @@ int lookups(VfsContext& ctx, const char* count_text, const char* path)
     uint64_t n = count.value();
     uint64_t start = time::cycles();
     for (uint64_t i = 0; i < n; i++) {
+        if (i % 4096 == 0 && console_interrupted()) {
+            console_print("vfsbench: interrupted\n");
+            return 130;
+        }
         if (auto result = vfs_stat(ctx, path, true); result.is_error())
             return console_vfs_failure("vfsbench", "cannot look up", path, result.error());
     }

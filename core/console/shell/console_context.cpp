@@ -1,5 +1,7 @@
 #include "console/shell/console_context.h"
 
+#include "lib/base/string.h"
+#include "lib/cmdline/cmdline.h"
 #include "log/log.h"
 
 namespace keel {
@@ -29,12 +31,49 @@ VfsContext* console_vfs_context()
     return g_console_context;
 }
 
+void console_vfs_context_reset()
+{
+    if (g_console_context)
+        vfs_context_release(g_console_context);
+    g_console_context = nullptr;
+    g_clone_failed = false;
+}
+
 VfsContext* console_vfs_context_or_complain(const char* command)
 {
     VfsContext* context = console_vfs_context();
     if (!context)
         console_print("%s: no root filesystem (see dmesg)\n", command);
     return context;
+}
+
+bool parse_console_size(const char* text, uint64_t& size)
+{
+    size_t digits = 0;
+    while (text[digits] >= '0' && text[digits] <= '9')
+        digits++;
+    if (digits == 0)
+        return false;
+    auto value = parse_uint(text, digits);
+    if (value.is_error())
+        return false;
+    const char* suffix = text + digits;
+    uint64_t unit = 1;
+    if (*suffix) {
+        const char* units = "KMGT";
+        const char* found = strchr(units, *suffix == 'k' ? 'K' : *suffix);
+        if (!found)
+            return false;
+        bool decimal = strcmp(suffix + 1, "B") == 0;
+        if (!decimal && suffix[1] && strcmp(suffix + 1, "iB") != 0)
+            return false;
+        for (const char* u = units; u <= found; u++)
+            unit *= decimal ? 1000 : 1024;
+    }
+    if (value.value() > UINT64_MAX / unit)
+        return false;
+    size = value.value() * unit;
+    return true;
 }
 
 const char* vfs_error_text(Error error) { return error_description(error); }

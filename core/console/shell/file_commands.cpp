@@ -23,20 +23,21 @@ int cd_command(int argc, char** argv)
 }
 KEEL_CONSOLE_COMMAND(cd, "cd", "[DIR]", "change the console's working directory", cd_command);
 
+// Commands run one at a time on the console's thread, so their large
+// buffers are static rather than allocated: ls, pwd, stat and rm must
+// work with memory exhausted, to find and remove what fills it.
+char g_path[kVfsPathMax + kVfsNameMax + 2];
+
 int pwd_command(int, char**)
 {
     VfsContext* ctx = console_vfs_context_or_complain("pwd");
     if (!ctx)
         return 1;
-    char* path = static_cast<char*>(kmalloc(kVfsPathMax));
-    if (!path)
-        return console_vfs_failure("pwd", "cannot get", ".", Error::ENOMEM);
-    auto length = vfs_getcwd(*ctx, path, kVfsPathMax);
-    int status = length.is_error() ? console_vfs_failure("pwd", "cannot get", ".", length.error()) : 0;
-    if (length.is_ok())
-        console_print("%s\n", path);
-    kfree(path);
-    return status;
+    auto length = vfs_getcwd(*ctx, g_path, kVfsPathMax);
+    if (length.is_error())
+        return console_vfs_failure("pwd", "cannot get", ".", length.error());
+    console_print("%s\n", g_path);
+    return 0;
 }
 KEEL_CONSOLE_COMMAND(pwd, "pwd", "", "print the working directory", pwd_command);
 
@@ -85,20 +86,15 @@ struct Batch {
     char names[kCount][kVfsNameMax + 1];
     size_t count;
 };
+Batch g_batch;
 
 int list_directory(VfsContext& ctx, const char* path, bool long_format)
 {
     auto file = vfs_open(ctx, path, kOpenReadOnly | kOpenDirectory, 0);
     if (file.is_error())
         return console_vfs_failure("ls", "cannot open directory", path, file.error());
-    auto* batch = static_cast<Batch*>(kmalloc(sizeof(Batch)));
-    char* full = static_cast<char*>(kmalloc(kVfsPathMax + kVfsNameMax + 2));
-    if (!batch || !full) {
-        kfree(batch);
-        kfree(full);
-        vfs_close(file.value());
-        return console_vfs_failure("ls", "cannot list", path, Error::ENOMEM);
-    }
+    Batch* batch = &g_batch;
+    char* full = g_path;
     int status = 0;
     for (;;) {
         batch->count = 0;
@@ -127,8 +123,6 @@ int list_directory(VfsContext& ctx, const char* path, bool long_format)
         if (batch->count < Batch::kCount)
             break;
     }
-    kfree(batch);
-    kfree(full);
     vfs_close(file.value());
     return status;
 }
@@ -186,6 +180,11 @@ int cat_command(int argc, char** argv)
             continue;
         }
         for (;;) {
+            if (console_interrupted()) {
+                console_print("cat: interrupted\n");
+                vfs_close(file.value());
+                return 130; // a shell's status for Ctrl-C
+            }
             auto done = vfs_read(*file.value(), buffer, sizeof(buffer));
             if (done.is_error()) {
                 status = console_vfs_failure("cat", "cannot read", argv[i], done.error());
@@ -307,6 +306,49 @@ int write_command(int argc, char** argv)
 }
 KEEL_CONSOLE_COMMAND(
     write, "write", "FILE [TEXT...]", "write TEXT and a newline to FILE (created or truncated)", write_command);
+
+// fill FILE SIZE: SIZE bytes of zeros into FILE, a page at a time, as
+// far as they go: how the memory-exhaustion tests fill a tmpfs (and a way
+// to see what a filesystem's size= allows).
+int fill_command(int argc, char** argv)
+{
+    VfsContext* ctx = console_vfs_context_or_complain("fill");
+    if (!ctx)
+        return 1;
+    uint64_t size = 0;
+    if (argc != 3 || !parse_console_size(argv[2], size)) {
+        console_print("usage: fill FILE SIZE (SIZE with K, M, G, T)\n");
+        return 2;
+    }
+    auto file = vfs_open(*ctx, argv[1], kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0644);
+    if (file.is_error())
+        return console_vfs_failure("fill", "cannot open", argv[1], file.error());
+    static const char zeros[4096] = {};
+    uint64_t written = 0;
+    Error error = Error(0);
+    while (written < size) {
+        if (console_interrupted()) {
+            console_print("fill: interrupted\n");
+            break;
+        }
+        size_t chunk = size - written < sizeof(zeros) ? size_t(size - written) : sizeof(zeros);
+        auto done = vfs_write(*file.value(), zeros, chunk);
+        if (done.is_error() || done.value() == 0) {
+            error = done.is_error() ? done.error() : Error::ENOSPC;
+            break;
+        }
+        written += done.value();
+    }
+    vfs_close(file.value());
+    console_print("fill: %s: %llu of %llu bytes", argv[1], (unsigned long long)written, (unsigned long long)size);
+    if (error != Error(0)) {
+        console_print(": %s (%s)\n", vfs_error_text(error), error_name(error));
+        return 1;
+    }
+    console_print("\n");
+    return written == size ? 0 : 130;
+}
+KEEL_CONSOLE_COMMAND(fill, "fill", "FILE SIZE", "write SIZE bytes of zeros to FILE, as far as they fit", fill_command);
 
 int stat_command(int argc, char** argv)
 {

@@ -1,5 +1,7 @@
 #include "lib/cmdline/cmdline.h"
 
+#include "lib/base/format.h"
+
 namespace keel {
 
 namespace {
@@ -121,6 +123,26 @@ void report(const CmdlineReporter* reporter, CmdlineIssue issue, const CmdlinePa
         reporter->report(reporter->ctx, issue, param.key, param.value, message);
 }
 
+// The value of a String or List parameter, or nullptr after reporting why not.
+const char* checked_text(const KernelParamSpec& spec, const CmdlineParam& param, const CmdlineReporter* reporter)
+{
+    if (!param.has_value) {
+        report(reporter, CmdlineIssue::InvalidValue, param, "needs a value");
+        return nullptr;
+    }
+    if (param.value_len == 0) {
+        report(reporter, CmdlineIssue::InvalidValue, param, "empty value");
+        return nullptr;
+    }
+    if (spec.check) {
+        if (const char* why = spec.check(param.value)) {
+            report(reporter, CmdlineIssue::InvalidValue, param, why);
+            return nullptr;
+        }
+    }
+    return param.value;
+}
+
 void apply_one(const KernelParamSpec& spec, const CmdlineParam& param, const CmdlineReporter* reporter)
 {
     auto invalid = [&](const char* message) { report(reporter, CmdlineIssue::InvalidValue, param, message); };
@@ -147,6 +169,11 @@ void apply_one(const KernelParamSpec& spec, const CmdlineParam& param, const Cmd
         auto value = parse_int(param.value, param.value_len);
         if (value.is_error())
             return invalid(value.error() == Error::ERANGE ? "integer out of range" : "expects an integer");
+        if (value.value() < spec.min || value.value() > spec.max) {
+            char message[64];
+            format(message, sizeof(message), "out of range (%lld to %lld)", (long long)spec.min, (long long)spec.max);
+            return invalid(message);
+        }
         *static_cast<int64_t*>(spec.target) = value.value();
         return;
     }
@@ -160,10 +187,19 @@ void apply_one(const KernelParamSpec& spec, const CmdlineParam& param, const Cmd
         return;
     }
     case KernelParamSpec::String:
-        if (!param.has_value)
-            return invalid("needs a value");
-        *static_cast<const char**>(spec.target) = param.value;
+        if (const char* text = checked_text(spec, param, reporter))
+            *static_cast<const char**>(spec.target) = text;
         return;
+    case KernelParamSpec::List: {
+        const char* text = checked_text(spec, param, reporter);
+        if (!text)
+            return;
+        auto& list = *static_cast<CmdlineValues*>(spec.target);
+        if (list.count == CmdlineValues::kCapacity)
+            return invalid("given more often than the kernel keeps (8 times)");
+        list.values[list.count++] = text;
+        return;
+    }
     }
     invalid("parameter has an unknown kind");
 }
@@ -197,19 +233,20 @@ bool CmdlineParser::next(CmdlineParam& out)
     return true;
 }
 
-size_t split_init_args(char* args, const char** words, size_t max_words)
+Result<size_t> split_words(char* line, const char** words, size_t capacity)
 {
-    if (!args)
-        return 0;
-    char* cursor = skip_spaces(args);
+    if (capacity == 0)
+        return Err(Error::E2BIG);
     size_t count = 0;
-    while (*cursor) {
+    char* cursor = line ? skip_spaces(line) : nullptr;
+    while (cursor && *cursor) {
+        if (count == capacity - 1)
+            return Err(Error::E2BIG);
         Token token;
         next_token(cursor, token, false);
-        if (count < max_words)
-            words[count] = token.key;
-        ++count;
+        words[count++] = token.key;
     }
+    words[count] = nullptr;
     return count;
 }
 
@@ -278,6 +315,8 @@ Result<bool> parse_bool(const char* text, size_t length)
 
 char* apply_cmdline(char* cmdline, const KernelParamSpec* specs, size_t count, const CmdlineReporter* reporter)
 {
+    // Which specs were seen, to report repetitions (the first 64).
+    uint64_t seen = 0;
     CmdlineParser parser(cmdline);
     CmdlineParam param;
     while (parser.next(param)) {
@@ -288,16 +327,21 @@ char* apply_cmdline(char* cmdline, const KernelParamSpec* specs, size_t count, c
             report(reporter, CmdlineIssue::UnknownParameter, param, "empty parameter name");
             continue;
         }
-        const KernelParamSpec* match = nullptr;
-        for (size_t i = 0; i < count && !match; ++i) {
-            if (specs[i].name && param_name_equal(param.key, specs[i].name))
-                match = &specs[i];
-        }
-        if (!match) {
+        size_t index = 0;
+        while (index < count && !(specs[index].name && param_name_equal(param.key, specs[index].name)))
+            ++index;
+        if (index == count) {
             report(reporter, CmdlineIssue::UnknownParameter, param, "unknown parameter");
             continue;
         }
-        apply_one(*match, param, reporter);
+        const KernelParamSpec& match = specs[index];
+        if (index < 64 && match.kind != KernelParamSpec::List) {
+            uint64_t bit = uint64_t(1) << index;
+            if (seen & bit)
+                report(reporter, CmdlineIssue::Repeated, param, "given more than once; the last good value wins");
+            seen |= bit;
+        }
+        apply_one(match, param, reporter);
     }
     return parser.init_args();
 }

@@ -51,10 +51,13 @@ private:
     bool m_saw_unterminated_quote = false;
 };
 
-// Splits init's arguments (what followed `--`) into words in place, with the
-// same quoting rules but no '=' splitting. Stores at most `max_words`
-// pointers and returns how many words there were.
-size_t split_init_args(char* args, const char** words, size_t max_words);
+// Splits a line into words in place, argv-style, with the command line's
+// quoting rules but no '=' splitting: init's arguments (what followed `--`)
+// and console lines. `words` has room for `capacity` pointers: the words
+// and a terminating nullptr. Returns the number of words, or E2BIG when
+// they do not all fit with the terminator (nothing past `capacity` is
+// written, and the caller must not use the words then).
+Result<size_t> split_words(char* line, const char** words, size_t capacity);
 
 // Linux's parameq: equal names, where '-' and '_' match each other.
 bool param_name_equal(const char* a, const char* b);
@@ -69,25 +72,45 @@ Result<uint64_t> parse_uint(const char* text, size_t length); // '+' allowed, '-
 // kstrtobool accepts, matched exactly rather than by first letter.
 Result<bool> parse_bool(const char* text, size_t length);
 
+// Every value of a parameter that may be given more than once, each
+// occurrence adding one (Linux's memmap=): at most kCapacity, in order.
+struct CmdlineValues {
+    static constexpr size_t kCapacity = 8;
+    const char* values[kCapacity] = {};
+    size_t count = 0;
+};
+
 // A parameter the kernel understands. `target` points at:
-//   Flag   bool         set to true by the bare name (a value is an error)
-//   Bool   bool         parse_bool of the value; the bare name means true
-//   Int    int64_t      parse_int, value required
-//   UInt   uint64_t     parse_uint, value required
-//   String const char*  the value (pointing into the command line buffer),
-//                       which may be empty; value required
+//   Flag   bool           set to true by the bare name (a value is an error)
+//   Bool   bool           parse_bool of the value; the bare name means true
+//   Int    int64_t        parse_int, value required, within [min, max]
+//   UInt   uint64_t       parse_uint, value required
+//   String const char*    the value (pointing into the command line buffer),
+//                         value required
+//   List   CmdlineValues  each occurrence's value appended (a value past
+//                         the capacity is reported and dropped)
+// A String or List value that is empty, or that `check` refuses, is
+// reported and ignored. A bad value never changes the target: the
+// parameter keeps its default or an earlier good value. Any other
+// parameter given more than once is reported, and the last good value
+// wins, as in Linux.
 struct KernelParamSpec {
-    enum Kind { Flag, Bool, Int, UInt, String };
+    enum Kind { Flag, Bool, Int, UInt, String, List };
     const char* name;
     Kind kind;
     void* target;
     const char* description;
+    int64_t min = INT64_MIN;
+    int64_t max = INT64_MAX;
+    // nullptr, or why `value` (NUL-terminated, non-empty) is refused.
+    const char* (*check)(const char* value) = nullptr;
 };
 
 enum class CmdlineIssue {
     UnknownParameter,
     InvalidValue,      // message says why
     UnterminatedQuote, // the parameter was still applied
+    Repeated,          // given again; the last good value wins
 };
 
 // Receives every problem apply_cmdline meets; none of them is fatal.

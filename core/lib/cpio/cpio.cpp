@@ -505,7 +505,11 @@ Result<CpioEntry> CpioReader::next()
     return entry;
 }
 
-Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Diagnostic* diagnostic)
+namespace {
+
+// cpio_find and cpio_find_before_damage: with `damaged` null, damage
+// anywhere fails the search; otherwise the entries before it count.
+Result<CpioEntry> find_entry(const void* data, size_t size, const char* path, bool* damaged, Diagnostic* diagnostic)
 {
     if (!path)
         return Err(Error::EINVAL);
@@ -525,13 +529,18 @@ Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Dia
             have = true;
         }
     }
-    TRY(reader.status());
+    if (damaged)
+        *damaged = reader.failed();
+    if (!damaged || !have)
+        TRY(reader.status());
     if (!have) {
         diagnose(diagnostic, "%s not found in the initramfs (%zu entries)", Quoted(path, length).text, entries);
         return Err(Error::ENOENT);
     }
 
-    // A hard link's contents usually travel with the last link of its group.
+    // A hard link's contents usually travel with the last link of its
+    // group (gen_init_cpio gives the others c_filesize 0). In a damaged
+    // archive, only the links before the damage are seen.
     if (found.is_regular() && found.nlink >= 2) {
         CpioReader group(data, size);
         group.disable_links();
@@ -547,6 +556,19 @@ Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Dia
         }
     }
     return found;
+}
+
+} // namespace
+
+Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Diagnostic* diagnostic)
+{
+    return find_entry(data, size, path, nullptr, diagnostic);
+}
+
+Result<CpioEntry> cpio_find_before_damage(
+    const void* data, size_t size, const char* path, bool& damaged, Diagnostic* diagnostic)
+{
+    return find_entry(data, size, path, &damaged, diagnostic);
 }
 
 } // namespace keel

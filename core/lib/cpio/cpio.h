@@ -195,6 +195,16 @@ private:
 // callers check type(). `diagnostic` as for CpioReader.
 Result<CpioEntry> cpio_find(const void* data, size_t size, const char* path, Diagnostic* diagnostic = nullptr);
 
+// cpio_find for an archive that may be damaged, as the kernel reads its
+// early modules: the entries before the damage count (the last of them
+// with that name wins, a hard link gets the data of the links before the
+// damage), and `damaged` says whether there was damage, which
+// `diagnostic` then describes. Fails with the archive's error when the
+// name is not found before the damage, with ENOENT when an intact archive
+// lacks it.
+Result<CpioEntry> cpio_find_before_damage(
+    const void* data, size_t size, const char* path, bool& damaged, Diagnostic* diagnostic = nullptr);
+
 // "regular file", "directory", ... for messages; "unknown" otherwise.
 const char* cpio_type_name(uint32_t mode);
 

@@ -235,6 +235,37 @@ Result<void> ModuleImage::parse_program_headers(Diagnostic& diagnostic)
 
 namespace {
 
+bool is_module_name_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// A dependency names the core (libkeel.so) or a module, NAME or NAME.kmod,
+// which the loader looks up in the module directory. Anything else (a
+// '/', "..", an empty name) would let the file choose a path to load and
+// run code from.
+bool is_dependency_name(const char* text)
+{
+    if (strcmp(text, "libkeel.so") == 0)
+        return true;
+    size_t length = strlen(text);
+    if (length > 5 && strcmp(text + length - 5, ".kmod") == 0)
+        length -= 5;
+    if (length == 0 || length > ModuleImage::kMaxNameLength)
+        return false;
+    for (size_t i = 0; i < length; ++i) {
+        if (!is_module_name_character(text[i]))
+            return false;
+    }
+    return true;
+}
+
+bool is_printable(const char* text)
+{
+    for (; *text; ++text) {
+        if (*text < 0x20 || *text > 0x7e)
+            return false;
+    }
+    return true;
+}
+
 // Single-valued dynamic tags, recorded once each while walking the section.
 struct DynamicValues {
     enum Slot {
@@ -409,8 +440,15 @@ Result<void> ModuleImage::parse_dynamic_section(Diagnostic& diagnostic)
     }
     for (size_t i = 0; i < m_dynamic_count; ++i) {
         Dyn entry = dynamic_entry(i);
-        if (entry.d_tag == DT_NEEDED)
-            TRY(check_string(entry.d_val, "DT_NEEDED", diagnostic));
+        if (entry.d_tag != DT_NEEDED)
+            continue;
+        TRY(check_string(entry.d_val, "DT_NEEDED", diagnostic));
+        const char* needed = string_at(entry.d_val);
+        if (!is_dependency_name(needed))
+            return reject(diagnostic,
+                "DT_NEEDED '%.64s': a dependency is libkeel.so or a module name (1 to 55 characters of "
+                "[a-z0-9_], optionally with .kmod)",
+                is_printable(needed) ? needed : "(non-printable)");
     }
 
     // Symbol table: its size comes from the hash tables (parse_hash_tables).

@@ -229,10 +229,22 @@ public:
     bool in_tree() const { return m_in_tree; }
 
     // Import hashes from `.keel_kabi` (none if the section is absent).
-    bool has_kabi() const { return m_has_kabi; }
-    size_t kabi_count() const { return m_kabi_count; }
+    bool has_kabi() const { return m_kabi.present; }
+    size_t kabi_count() const { return m_kabi.count; }
     KabiEntry kabi_entry(size_t index) const;
     bool find_kabi_entry(const char* name, const char* node, KabiEntry& out) const;
+
+    // The hashes of the module's own exports (`.keel_exports`, written by
+    // kmodpost from the module's interface description; absent for modules
+    // that export without one).
+    bool has_export_hashes() const { return m_exports.present; }
+    size_t export_hash_count() const { return m_exports.count; }
+    KabiEntry export_hash_entry(size_t index) const;
+    bool find_export_hash(const char* name, const char* node, KabiEntry& out) const;
+
+    // The canonical declaration kmodpost recorded for an import or export
+    // name@node (`.keel_decls`), or nullptr.
+    const char* declaration(const char* name, const char* node) const;
 
     const uint8_t* file() const { return m_file; }
     size_t file_size() const { return m_size; }
@@ -262,7 +274,19 @@ private:
     Result<void> parse_notes(Diagnostic&);
     Result<void> parse_modinfo(Diagnostic&);
     Result<void> parse_section_headers(Diagnostic&);
-    Result<void> parse_kabi(Diagnostic&, const elf::Shdr&, uint32_t section);
+    // `.keel_kabi` and `.keel_exports`: { u64 hash; u32 name; u32 node } entries.
+    struct HashSection {
+        bool present = false;
+        uint64_t offset = 0; // first entry
+        size_t count = 0;
+        uint64_t strings = 0;
+        uint64_t strings_size = 0;
+    };
+    Result<void> parse_hash_section(
+        Diagnostic&, const elf::Shdr&, uint32_t section, const char* name, HashSection& out) const;
+    Result<void> parse_declarations(Diagnostic&, const elf::Shdr&, uint32_t section);
+    KabiEntry hash_entry(const HashSection& table, size_t index) const;
+    bool find_hash_entry(const HashSection& table, const char* name, const char* node, KabiEntry& out) const;
     Result<void> check_parameter(const char* value, Diagnostic&) const;
 
     // Parse helpers.
@@ -332,11 +356,14 @@ private:
     PointerArray m_init_array = { 0, 0 };
     PointerArray m_fini_array = { 0, 0 };
 
-    bool m_has_kabi = false;
-    uint64_t m_kabi_offset = 0; // first entry
-    size_t m_kabi_count = 0;
-    uint64_t m_kabi_strings = 0;
-    uint64_t m_kabi_strings_size = 0;
+    HashSection m_kabi;
+    HashSection m_exports;
+    // `.keel_decls`: { u32 key ("name@node"); u32 declaration } entries.
+    bool m_has_decls = false;
+    uint64_t m_decls_offset = 0;
+    size_t m_decls_count = 0;
+    uint64_t m_decls_strings = 0;
+    uint64_t m_decls_strings_size = 0;
 };
 
 } // namespace keel

@@ -281,74 +281,150 @@ Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
             return reject(diagnostic, "section %u (%s): sh_offset 0x%lx + sh_size 0x%lx exceeds file size 0x%zx", i,
                 name, entry.sh_offset, entry.sh_size, m_size);
         if (strcmp(name, ".keel_kabi") == 0)
-            TRY(parse_kabi(diagnostic, entry, i));
+            TRY(parse_hash_section(diagnostic, entry, i, ".keel_kabi", m_kabi));
+        else if (strcmp(name, ".keel_exports") == 0)
+            TRY(parse_hash_section(diagnostic, entry, i, ".keel_exports", m_exports));
+        else if (strcmp(name, ".keel_decls") == 0)
+            TRY(parse_declarations(diagnostic, entry, i));
     }
     return {};
 }
 
-Result<void> ModuleImage::parse_kabi(Diagnostic& diagnostic, const Shdr& section, uint32_t index)
+Result<void> ModuleImage::parse_hash_section(
+    Diagnostic& diagnostic, const Shdr& section, uint32_t index, const char* name, HashSection& out) const
 {
-    if (m_has_kabi)
-        return reject(diagnostic, "section %u (.keel_kabi): a second .keel_kabi section", index);
+    if (out.present)
+        return reject(diagnostic, "section %u (%s): a second %s section", index, name, name);
     if (section.sh_flags & SHF_ALLOC)
-        return reject(diagnostic, "section %u (.keel_kabi): sh_flags 0x%lx: the section must not be allocated", index,
+        return reject(diagnostic, "section %u (%s): sh_flags 0x%lx: the section must not be allocated", index, name,
             section.sh_flags);
     if (section.sh_type == SHT_NOBITS || section.sh_size < 8)
-        return reject(diagnostic, "section %u (.keel_kabi): sh_size 0x%lx is smaller than its 8-byte header", index,
+        return reject(diagnostic, "section %u (%s): sh_size 0x%lx is smaller than its 8-byte header", index, name,
             section.sh_size);
     uint32_t version = read<uint32_t>(section.sh_offset);
     uint32_t count = read<uint32_t>(section.sh_offset + 4);
     if (version != kKabiVersion)
-        return reject(diagnostic, "section %u (.keel_kabi): version %u, expected %u", index, version, kKabiVersion);
+        return reject(diagnostic, "section %u (%s): version %u, expected %u", index, name, version, kKabiVersion);
     if (count > kMaxKabiEntries)
         return reject(
-            diagnostic, "section %u (.keel_kabi): count %u exceeds the limit of %zu", index, count, kMaxKabiEntries);
+            diagnostic, "section %u (%s): count %u exceeds the limit of %zu", index, name, count, kMaxKabiEntries);
     uint64_t entries_end = 8 + uint64_t(count) * 16;
     if (entries_end > section.sh_size)
-        return reject(diagnostic, "section %u (.keel_kabi): count %u entries exceed sh_size 0x%lx", index, count,
+        return reject(
+            diagnostic, "section %u (%s): count %u entries exceed sh_size 0x%lx", index, name, count, section.sh_size);
+    uint64_t strings = section.sh_offset + entries_end;
+    uint64_t strings_size = section.sh_size - entries_end;
+    if (count > 0 && (strings_size == 0 || m_file[strings + strings_size - 1] != '\0'))
+        return reject(diagnostic, "section %u (%s): the string table is empty or does not end with a NUL", index, name);
+    for (uint32_t i = 0; i < count; ++i) {
+        uint64_t entry = section.sh_offset + 8 + uint64_t(i) * 16;
+        uint32_t name_offset = read<uint32_t>(entry + 8);
+        uint32_t node = read<uint32_t>(entry + 12);
+        if (name_offset >= strings_size || node >= strings_size)
+            return reject(diagnostic,
+                "section %u (%s): entry %u: name_offset 0x%x or node_offset 0x%x is outside the strings (size "
+                "0x%lx)",
+                index, name, i, name_offset, node, strings_size);
+        if (m_file[strings + name_offset] == '\0')
+            return reject(diagnostic, "section %u (%s): entry %u has an empty name", index, name, i);
+    }
+    out.present = true;
+    out.offset = section.sh_offset + 8;
+    out.count = count;
+    out.strings = strings;
+    out.strings_size = strings_size;
+    return {};
+}
+
+Result<void> ModuleImage::parse_declarations(Diagnostic& diagnostic, const Shdr& section, uint32_t index)
+{
+    if (m_has_decls)
+        return reject(diagnostic, "section %u (.keel_decls): a second .keel_decls section", index);
+    if (section.sh_flags & SHF_ALLOC)
+        return reject(diagnostic, "section %u (.keel_decls): sh_flags 0x%lx: the section must not be allocated", index,
+            section.sh_flags);
+    if (section.sh_type == SHT_NOBITS || section.sh_size < 8)
+        return reject(diagnostic, "section %u (.keel_decls): sh_size 0x%lx is smaller than its 8-byte header", index,
+            section.sh_size);
+    uint32_t version = read<uint32_t>(section.sh_offset);
+    uint32_t count = read<uint32_t>(section.sh_offset + 4);
+    if (version != 1)
+        return reject(diagnostic, "section %u (.keel_decls): version %u, expected 1", index, version);
+    if (count > kMaxKabiEntries)
+        return reject(
+            diagnostic, "section %u (.keel_decls): count %u exceeds the limit of %zu", index, count, kMaxKabiEntries);
+    uint64_t entries_end = 8 + uint64_t(count) * 8;
+    if (entries_end > section.sh_size)
+        return reject(diagnostic, "section %u (.keel_decls): count %u entries exceed sh_size 0x%lx", index, count,
             section.sh_size);
     uint64_t strings = section.sh_offset + entries_end;
     uint64_t strings_size = section.sh_size - entries_end;
     if (count > 0 && (strings_size == 0 || m_file[strings + strings_size - 1] != '\0'))
         return reject(
-            diagnostic, "section %u (.keel_kabi): the string table is empty or does not end with a NUL", index);
+            diagnostic, "section %u (.keel_decls): the string table is empty or does not end with a NUL", index);
     for (uint32_t i = 0; i < count; ++i) {
-        uint64_t entry = section.sh_offset + 8 + uint64_t(i) * 16;
-        uint32_t name = read<uint32_t>(entry + 8);
-        uint32_t node = read<uint32_t>(entry + 12);
-        if (name >= strings_size || node >= strings_size)
+        uint64_t entry = section.sh_offset + 8 + uint64_t(i) * 8;
+        uint32_t key = read<uint32_t>(entry);
+        uint32_t declaration = read<uint32_t>(entry + 4);
+        if (key >= strings_size || declaration >= strings_size)
             return reject(diagnostic,
-                "section %u (.keel_kabi): entry %u: name_offset 0x%x or node_offset 0x%x is outside the strings (size "
-                "0x%lx)",
-                index, i, name, node, strings_size);
-        if (m_file[strings + name] == '\0')
-            return reject(diagnostic, "section %u (.keel_kabi): entry %u has an empty name", index, i);
+                "section %u (.keel_decls): entry %u: key 0x%x or declaration 0x%x is outside the strings (size 0x%lx)",
+                index, i, key, declaration, strings_size);
     }
-    m_has_kabi = true;
-    m_kabi_offset = section.sh_offset + 8;
-    m_kabi_count = count;
-    m_kabi_strings = strings;
-    m_kabi_strings_size = strings_size;
+    m_has_decls = true;
+    m_decls_offset = section.sh_offset + 8;
+    m_decls_count = count;
+    m_decls_strings = strings;
+    m_decls_strings_size = strings_size;
     return {};
 }
 
-ModuleImage::KabiEntry ModuleImage::kabi_entry(size_t index) const
+ModuleImage::KabiEntry ModuleImage::hash_entry(const HashSection& table, size_t index) const
 {
-    uint64_t entry = m_kabi_offset + uint64_t(index) * 16;
-    const auto* strings = reinterpret_cast<const char*>(m_file + m_kabi_strings);
+    uint64_t entry = table.offset + uint64_t(index) * 16;
+    const auto* strings = reinterpret_cast<const char*>(m_file + table.strings);
     return { read<uint64_t>(entry), strings + read<uint32_t>(entry + 8), strings + read<uint32_t>(entry + 12) };
 }
 
-bool ModuleImage::find_kabi_entry(const char* name, const char* node, KabiEntry& out) const
+bool ModuleImage::find_hash_entry(const HashSection& table, const char* name, const char* node, KabiEntry& out) const
 {
-    for (size_t i = 0; i < m_kabi_count; ++i) {
-        KabiEntry entry = kabi_entry(i);
+    for (size_t i = 0; i < table.count; ++i) {
+        KabiEntry entry = hash_entry(table, i);
         if (strcmp(entry.name, name) == 0 && strcmp(entry.node, node ? node : "") == 0) {
             out = entry;
             return true;
         }
     }
     return false;
+}
+
+ModuleImage::KabiEntry ModuleImage::kabi_entry(size_t index) const { return hash_entry(m_kabi, index); }
+
+bool ModuleImage::find_kabi_entry(const char* name, const char* node, KabiEntry& out) const
+{
+    return find_hash_entry(m_kabi, name, node, out);
+}
+
+ModuleImage::KabiEntry ModuleImage::export_hash_entry(size_t index) const { return hash_entry(m_exports, index); }
+
+bool ModuleImage::find_export_hash(const char* name, const char* node, KabiEntry& out) const
+{
+    return find_hash_entry(m_exports, name, node, out);
+}
+
+const char* ModuleImage::declaration(const char* name, const char* node) const
+{
+    const auto* strings = reinterpret_cast<const char*>(m_file + m_decls_strings);
+    size_t name_length = strlen(name);
+    for (size_t i = 0; i < m_decls_count; ++i) {
+        uint64_t entry = m_decls_offset + uint64_t(i) * 8;
+        const char* key = strings + read<uint32_t>(entry);
+        // key is "name@node"
+        if (strncmp(key, name, name_length) == 0 && key[name_length] == '@'
+            && strcmp(key + name_length + 1, node ? node : "") == 0)
+            return strings + read<uint32_t>(entry + 4);
+    }
+    return nullptr;
 }
 
 } // namespace keel

@@ -213,6 +213,19 @@ class Abi:
     types: dict[str, TypeDef]  # in description order
     functions: list[Function]  # in description order
     errors: list[ErrorCode] = field(default_factory=list)  # in description order
+    # "keel_"/"KABI" for the core; a vendor interface names its own
+    # ("acme_"/"ACME": acme_counter_add@ACME_COUNTER_1.0).
+    symbol_prefix: str = "keel_"
+    node_prefix: str = "KABI"
+
+    @property
+    def is_core(self) -> bool:
+        """The core's ABI (libkeel.so), not a module's own interface."""
+        return self.soname == "libkeel.so"
+
+    @property
+    def constant_prefix(self) -> str:
+        return self.symbol_prefix.upper()
 
     def node(self, name: str) -> Node:
         return next(node for node in self.nodes if node.name == name)
@@ -277,12 +290,32 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     header = data.get("abi")
     if not isinstance(header, dict):
         raise AbiError(f"{path}: missing table [abi]")
-    _check_keys(header, {"format", "soname", "doc"}, f"{path}: [abi]")
+    _check_keys(header, {"format", "soname", "doc", "symbol_prefix", "node_prefix"}, f"{path}: [abi]")
     version = _get(header, "format", f"{path}: [abi]", int)
     if version != FORMAT_VERSION:
         raise AbiError(f"{path}: [abi] format = {version} is not supported (this generator reads {FORMAT_VERSION})")
     soname = _get(header, "soname", f"{path}: [abi]", str)
     abi_doc = _get(header, "doc", f"{path}: [abi]", str, "", required=False)
+    # A module's own interface (docs/sdk.md, "Exporting functions to other
+    # modules"): its soname is the module's file name and it names its own
+    # symbol and node prefixes; the core's are keel_ and KABI.
+    symbol_prefix = _get(header, "symbol_prefix", f"{path}: [abi]", str, "keel_", required=False)
+    node_prefix = _get(header, "node_prefix", f"{path}: [abi]", str, "KABI", required=False)
+    if not re.match(r"^[a-z][a-z0-9]*_$", symbol_prefix):
+        raise AbiError(f"{path}: [abi] symbol_prefix {symbol_prefix!r} must be lower-case letters and digits ending in '_' (acme_)")
+    if not re.match(r"^[A-Z][A-Z0-9]*$", node_prefix):
+        raise AbiError(f"{path}: [abi] node_prefix {node_prefix!r} must be upper-case letters and digits (ACME)")
+    is_core = soname == "libkeel.so"
+    if is_core and (symbol_prefix, node_prefix) != ("keel_", "KABI"):
+        raise AbiError(f"{path}: [abi] the core (soname libkeel.so) uses symbol_prefix 'keel_' and node_prefix 'KABI'")
+    if not is_core:
+        if not re.match(r"^[a-z0-9_]{1,55}\.kmod$", soname):
+            raise AbiError(f"{path}: [abi] soname {soname!r} must be the module's file name, NAME.kmod (NAME: [a-z0-9_], at most 55)")
+        if symbol_prefix == "keel_" or node_prefix == "KABI":
+            raise AbiError(f"{path}: [abi] a module's interface needs its own symbol_prefix and node_prefix (keel_ and KABI are the core's)")
+    node_pattern = re.compile(rf"^{node_prefix}_([A-Z][A-Z0-9_]*)_([0-9]+)\.([0-9]+)$")
+    symbol_pattern = re.compile(rf"^{symbol_prefix}[a-z0-9_]+$")
+    constant_pattern = re.compile(rf"^{symbol_prefix.upper()}[A-Z0-9_]+$")
 
     interfaces: dict[str, Interface] = {}
     for index, table in enumerate(_list(data, "interfaces", path)):
@@ -301,9 +334,9 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         where = f"{path}: nodes[{index}]"
         _check_keys(table, {"name", "interface", "doc"}, where)
         name = _get(table, "name", where, str)
-        match = NODE_NAME.match(name)
+        match = node_pattern.match(name)
         if not match:
-            raise AbiError(f"{where}: node name {name!r} must look like KABI_<INTERFACE>_<major>.<minor>")
+            raise AbiError(f"{where}: node name {name!r} must look like {node_prefix}_<INTERFACE>_<major>.<minor>")
         if name in node_names:
             raise AbiError(f"{where}: node {name!r} is defined twice")
         interface_name = _get(table, "interface", where, str)
@@ -311,12 +344,12 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         if interface is None:
             raise AbiError(f"{where}: node {name!r} names unknown interface {interface_name!r}")
         if match.group(1) != interface_name.upper():
-            raise AbiError(f"{where}: node {name!r} of interface {interface_name!r} must be named KABI_{interface_name.upper()}_*")
+            raise AbiError(f"{where}: node {name!r} of interface {interface_name!r} must be named {node_prefix}_{interface_name.upper()}_*")
         # A node inherits the previous node of its interface: versions only
         # ever add (DESIGN.md), so the chain is the order of definition.
         parent = interface.nodes[-1] if interface.nodes else None
         if parent:
-            previous = NODE_NAME.match(parent)
+            previous = node_pattern.match(parent)
             if (int(match.group(2)), int(match.group(3))) <= (int(previous.group(2)), int(previous.group(3))):
                 raise AbiError(f"{where}: node {name!r} must have a higher version than {parent!r} before it")
         node_names.add(name)
@@ -363,8 +396,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         where = f"{path}: constants[{index}]"
         _check_keys(table, {"name", "type", "value", "doc", "group"}, where)
         name = _get(table, "name", where, str)
-        if not re.match(r"^KEEL_[A-Z0-9_]+$", name):
-            raise AbiError(f"{where}: constant name {name!r} must be KEEL_ and upper case")
+        if not constant_pattern.match(name):
+            raise AbiError(f"{where}: constant name {name!r} must be {symbol_prefix.upper()} and upper case")
         claim(name, where)
         type_name = _get(table, "type", where, str)
         if type_name not in INTEGER_PRIMITIVES:
@@ -380,8 +413,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for index, table in enumerate(raw_types):
         where = f"{path}: types[{index}]"
         name = _get(table, "name", where, str)
-        if not SYMBOL_NAME.match(name):
-            raise AbiError(f"{where}: type name {name!r} must match keel_[a-z0-9_]+")
+        if not symbol_pattern.match(name):
+            raise AbiError(f"{where}: type name {name!r} must match {symbol_prefix}[a-z0-9_]+")
         claim(name, where)
         kind = _get(table, "kind", where, str)
         if kind not in TYPE_KINDS:
@@ -445,8 +478,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
                     raise AbiError(f"{vwhere}: must be a table {{ name, value, doc }}, got {item!r}")
                 _check_keys(item, {"name", "value", "doc"}, vwhere)
                 vname = _get(item, "name", vwhere, str)
-                if not re.match(r"^KEEL_[A-Z0-9_]+$", vname):
-                    raise AbiError(f"{vwhere}: enumerator {vname!r} must be KEEL_ and upper case")
+                if not constant_pattern.match(vname):
+                    raise AbiError(f"{vwhere}: enumerator {vname!r} must be {symbol_prefix.upper()} and upper case")
                 claim(vname, vwhere)
                 value = _get(item, "value", vwhere, int)
                 _check_range(value, typedef.underlying, f"{vwhere}: {vname}")
@@ -493,8 +526,10 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         libc = _get(table, "libc", where, bool, False, required=False)
         if libc and name not in LIBC_NAMES:
             raise AbiError(f"{where}: libc = true is only for {', '.join(sorted(LIBC_NAMES))}, not {name!r}")
-        if not libc and not SYMBOL_NAME.match(name):
-            raise AbiError(f"{where}: function name {name!r} must match keel_[a-z0-9_]+")
+        if libc and not is_core:
+            raise AbiError(f"{where}: libc = true is only for the core's description")
+        if not libc and not symbol_pattern.match(name):
+            raise AbiError(f"{where}: function name {name!r} must match {symbol_prefix}[a-z0-9_]+")
         node = _get(table, "node", where, str)
         if node not in node_names:
             raise AbiError(f"{where}: unknown node {node!r}")
@@ -556,7 +591,10 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         function.canonical = canonical_declaration(function, types)
         function.hash = declaration_hash(function.canonical)
 
-    return Abi(soname, abi_doc, list(interfaces.values()), nodes, groups, constants, types, functions, errors)
+    if errors and not is_core:
+        raise AbiError(f"{path}: [[errors]] belong to the core's description; a module's functions return its errnos (KEEL_E*)")
+    return Abi(soname, abi_doc, list(interfaces.values()), nodes, groups, constants, types, functions, errors,
+               symbol_prefix, node_prefix)
 
 
 # Linux's MAX_ERRNO: a return value in -MAX_ERRNO..-1 is an error.

@@ -1,6 +1,10 @@
 /* vendor_c: an out-of-tree module in C, built from the installed SDK alone
- * (Makefile: pkg-config keel-sdk, clang, ld.lld, kmodpost, kmod-sign). */
+ * (Makefile: pkg-config keel-sdk, clang, ld.lld, keel-abi, kmodpost,
+ * kmod-sign). It exports acme_blocks_sum (acme_blocks.toml) to other
+ * modules, vendor_rust among them. */
 #include <keel/module.h>
+
+#include "vendor_c.h"
 
 KEEL_MODULE_NAME("vendor_c");
 KEEL_MODULE_LICENSE("MIT");
@@ -11,18 +15,23 @@ KEEL_MODULE_PARAM(uint, blocks, 4, "how many blocks to allocate");
 
 static uint64_t* table;
 
+KEEL_EXPORT uint64_t acme_blocks_sum(uint64_t count)
+{
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < count && i < keel_param_blocks; i++)
+        sum += table[i];
+    return sum;
+}
+
 static int vendor_c_init(void)
 {
     table = keel_zalloc(keel_param_blocks * sizeof(*table));
     if (!table)
         return -KEEL_ENOMEM;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < keel_param_blocks; i++) {
+    for (uint64_t i = 0; i < keel_param_blocks; i++)
         table[i] = (i + 1) * 10;
-        sum += table[i];
-    }
     keel_logf(KEEL_LOG_INFO, "vendor_c: %llu blocks, sum %llu", (unsigned long long)keel_param_blocks,
-        (unsigned long long)sum);
+        (unsigned long long)acme_blocks_sum(keel_param_blocks));
     return 0;
 }
 

@@ -1,21 +1,30 @@
 #!/bin/sh
-# vendor_rust: built with rustc from the Keel SDK alone. The SDK ships the
-# keel_sys and keel crates as sources (rlibs are tied to one rustc version):
-# build them, then the module as a cdylib linked against the stub
-# libkeel.so; kmodpost records the import hashes; KEY=vendor.pem signs.
+# vendor_rust: built with rustc from the Keel SDK alone; pkg-config keel-sdk
+# names the compiler, the flags and the tools. The SDK ships the keel_sys
+# and keel crates as sources (an .rlib only works with the rustc that built
+# it): build them, then vendor_c's interface as the crate vendor_c
+# (keel-abi rust-sys, from vendor_c's acme_blocks.toml), then the module as
+# a cdylib linked against the stub libkeel.so and vendor_c.kmod; kmodpost
+# records the hash of every import; KEY=vendor.pem signs.
 set -eu
-RUST=$(pkg-config --variable=rustdir keel-sdk)
-FLAGS=$(pkg-config --variable=rustflags keel-sdk)
+SDK="pkg-config keel-sdk"
+RUSTC=$($SDK --variable=rustc)
+RUST=$($SDK --variable=rustdir)
+FLAGS=$($SDK --variable=rustflags)
+EXPORTER=${EXPORTER:-../vendor_c}
 mkdir -p crates
-rustc $FLAGS --crate-type rlib --crate-name keel_sys "$RUST/keel_sys.rs" -o crates/libkeel_sys.rlib
-rustc $FLAGS --crate-type rlib --crate-name keel --extern keel_sys=crates/libkeel_sys.rlib \
+$RUSTC $FLAGS --crate-type rlib --crate-name keel_sys "$RUST/keel_sys.rs" -o crates/libkeel_sys.rlib
+$RUSTC $FLAGS --crate-type rlib --crate-name keel --extern keel_sys=crates/libkeel_sys.rlib \
     "$RUST/keel/lib.rs" -o crates/libkeel.rlib
-rustc $FLAGS $(pkg-config --variable=rustlinkflags keel-sdk) -D warnings \
+"$($SDK --variable=keel_abi)" rust-sys --description "$EXPORTER/acme_blocks.toml" --output crates/vendor_c.rs
+$RUSTC $FLAGS --crate-type rlib --crate-name vendor_c crates/vendor_c.rs -o crates/libvendor_c.rlib
+$RUSTC $FLAGS $($SDK --variable=rustlinkflags) -D warnings \
     --crate-type cdylib --crate-name vendor_rust -L crates \
     --extern keel=crates/libkeel.rlib --extern keel_sys=crates/libkeel_sys.rlib \
+    --extern vendor_c=crates/libvendor_c.rlib -C link-arg="$EXPORTER/vendor_c.kmod" \
     vendor_rust.rs -o vendor_rust.linked
-"$(pkg-config --variable=kmodpost keel-sdk)" --symvers "$(pkg-config --variable=symvers keel-sdk)" \
+"$($SDK --variable=kmodpost)" --symvers "$($SDK --variable=symvers)" --symvers "$EXPORTER/vendor_c.symvers" \
     -o vendor_rust.kmod vendor_rust.linked
 if [ -n "${KEY:-}" ]; then
-    "$(pkg-config --variable=kmod_sign keel-sdk)" sign "$KEY" vendor_rust.kmod
+    "$($SDK --variable=kmod_sign)" sign "$KEY" vendor_rust.kmod
 fi

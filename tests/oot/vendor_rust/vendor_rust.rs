@@ -1,5 +1,7 @@
 //! vendor_rust: an out-of-tree module in Rust, built with rustc and the
-//! SDK's `keel` crate alone (build.sh). Only the safe layer: no `unsafe`.
+//! SDK's `keel` crate alone (build.sh). It calls acme_blocks_sum, which
+//! vendor_c exports (the crate `vendor_c` is generated from vendor_c's
+//! interface description); everything else uses only the safe layer.
 #![no_std]
 
 extern crate alloc;
@@ -24,6 +26,11 @@ impl Module for VendorRust {
         }
         let last = primes.lock().last().copied().unwrap_or(0);
         pr_info!("vendor_rust: prime number {} is {}\n", limit, last);
+        // SAFETY: acme_blocks_sum takes a count and only reads vendor_c's
+        // table, which lives while vendor_c is loaded: this module needs it
+        // (DT_NEEDED), so vendor_c cannot be unloaded first.
+        let sum = unsafe { vendor_c::acme_blocks_sum(3) };
+        pr_info!("vendor_rust: vendor_c's first 3 blocks sum to {}\n", sum);
         Ok(VendorRust)
     }
 }

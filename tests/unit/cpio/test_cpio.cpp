@@ -744,3 +744,49 @@ TEST_CASE("cpio_find takes a hard link's data from its group")
     REQUIRE(other.is_ok());
     CHECK(other.value().data_size == 0);
 }
+
+TEST_CASE("cpio_find_before_damage: the entries before the damage, a hard link's data included")
+{
+    // gen_init_cpio's `file NAME LOCATION ... LINK`: NAME comes first with
+    // c_filesize 0, the data travels with the last link. The kernel reads
+    // its early modules this way and once got 0 bytes for NAME.
+    auto member = [](const std::string& name, const std::string& data) {
+        TestEntry entry = file(name, data, 721);
+        entry.nlink = 2;
+        return entry;
+    };
+    std::string intact = build({ node("lib", 0040755, 1), member("lib/tmpfs.kmod", ""),
+        member("lib/tmpfs-link.kmod",
+            "\x7f"
+            "ELF tmpfs") });
+    keel::Diagnostic diagnostic;
+    for (const char* path : { "lib/tmpfs.kmod", "/lib/tmpfs-link.kmod" }) {
+        INFO(path);
+        bool damaged = true;
+        auto found = keel::cpio_find_before_damage(intact.data(), intact.size(), path, damaged, &diagnostic);
+        REQUIRE(found.is_ok());
+        CHECK_FALSE(damaged);
+        CHECK(std::string(reinterpret_cast<const char*>(found.value().data), found.value().data_size)
+            == "\x7f"
+               "ELF tmpfs");
+    }
+    bool damaged = true;
+    auto missing = keel::cpio_find_before_damage(intact.data(), intact.size(), "lib/x", damaged, &diagnostic);
+    CHECK(missing.error() == Error::ENOENT);
+    CHECK_FALSE(damaged);
+
+    // Damage after the group: found, and the damage is reported.
+    std::string late = intact.substr(0, intact.size() - 124) + "070701 broken";
+    REQUIRE(cpio_find(late.data(), late.size(), "lib/tmpfs.kmod").is_error());
+    auto found = keel::cpio_find_before_damage(late.data(), late.size(), "lib/tmpfs.kmod", damaged, &diagnostic);
+    REQUIRE(found.is_ok());
+    CHECK(damaged);
+    CHECK(contains(diagnostic.message, "at offset"));
+    CHECK(found.value().data_size == 10);
+
+    // Damage before the name: the archive's error, and `damaged`.
+    std::string early = build({ node("lib", 0040755, 1) }).substr(0, 50);
+    auto lost = keel::cpio_find_before_damage(early.data(), early.size(), "lib/tmpfs.kmod", damaged, &diagnostic);
+    CHECK(lost.error() == Error::EINVAL);
+    CHECK(damaged);
+}

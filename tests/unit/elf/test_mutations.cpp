@@ -63,6 +63,24 @@ uint32_t find_symbol(ElfEditor& editor, bool defined)
     }
 }
 
+// Overwrites the dependency name "test.kmod" in test_cpp.kmod's string
+// table with `text` (at most as long, NUL-padded).
+void set_dependency_name(ElfEditor& editor, const char* text)
+{
+    size_t strtab = editor.vaddr_to_offset(editor.dynamic_value(DT_STRTAB));
+    const Bytes& bytes = editor.bytes();
+    static const char kOld[] = "test.kmod";
+    for (size_t at = strtab; at + sizeof(kOld) <= bytes.size(); ++at) {
+        if (memcmp(&bytes[at], kOld, sizeof(kOld)) == 0 && (at == strtab || bytes[at - 1] == 0)) {
+            char replacement[sizeof(kOld)] = {};
+            memcpy(replacement, text, strlen(text));
+            memcpy(&editor.bytes()[at], replacement, sizeof(kOld));
+            return;
+        }
+    }
+    FAIL("no DT_NEEDED test.kmod");
+}
+
 const std::vector<Mutation>& mutations()
 {
     static const std::vector<Mutation> list = {
@@ -305,6 +323,21 @@ const std::vector<Mutation>& mutations()
         { ".keel_kabi count", "test.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(e.get<Shdr>(e.find_section(".keel_kabi")).sh_offset + 4, 1000); },
             { ".keel_kabi", "count 1000" } },
+        // A dependency name is a module name, never a path the loader would
+        // load (and run) a file from.
+        { "DT_NEEDED with a slash", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, "x/p.kmod"); },
+            { "DT_NEEDED 'x/p.kmod'", "module name" } },
+        { "DT_NEEDED absolute", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, "/run/x/p"); },
+            { "DT_NEEDED '/run/x/p'" } },
+        { "DT_NEEDED dot-dot", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, "..kmod"); },
+            { "DT_NEEDED '..kmod'" } },
+        { "DT_NEEDED empty", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, ""); }, { "DT_NEEDED ''" } },
+        { "DT_NEEDED .kmod alone", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, ".kmod"); },
+            { "DT_NEEDED '.kmod'" } },
+        { "DT_NEEDED upper case", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, "Test.kmod"); },
+            { "DT_NEEDED 'Test.kmod'" } },
+        { "DT_NEEDED control character", "test_cpp.kmod", [](ElfEditor& e) { set_dependency_name(e, "te\x01t"); },
+            { "DT_NEEDED '(non-printable)'" } },
         { ".keel_kabi name offset", "test.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(e.get<Shdr>(e.find_section(".keel_kabi")).sh_offset + 8 + 8, 0x4000); },
             { ".keel_kabi", "entry 0", "name_offset 0x4000" } },

@@ -272,5 +272,75 @@ class CompatTest(unittest.TestCase):
         self.assertEqual(imports, {("keel_test_get", "KABI_TEST_1.1"), ("keel_other_call", "KABI_OTHER_1.0")})
 
 
+MODULE_INTERFACE = {
+    "abi": {"format": 1, "soname": "vendor_c.kmod", "symbol_prefix": "acme_", "node_prefix": "ACME"},
+    "interfaces": [{"name": "blocks", "doc": "Blocks."}],
+    "nodes": [{"name": "ACME_BLOCKS_1.0", "interface": "blocks", "doc": "First."}],
+    "groups": [{"name": "blocks", "doc": "Blocks."}],
+    "types": [{"name": "acme_range", "kind": "struct", "group": "blocks", "doc": "A range.",
+               "fields": [{"name": "first", "type": "uint64_t", "doc": "x"}, {"name": "count", "type": "uint32_t",
+                                                                             "doc": "x"}]}],
+    "functions": [{"name": "acme_blocks_sum", "node": "ACME_BLOCKS_1.0", "group": "blocks", "returns": "uint64_t",
+                   "params": [{"name": "range", "type": "const acme_range*"}], "doc": "Sums."}],
+}
+
+
+class ModuleInterfaceTest(unittest.TestCase):
+    """A module's own interface in the same language (docs/abi.md)."""
+
+    def build(self, mutate=None):
+        data = copy.deepcopy(MODULE_INTERFACE)
+        if mutate:
+            mutate(data)
+        return model.build(data, "acme.toml")
+
+    def test_outputs(self):
+        abi = self.build()
+        header = gen_c.generate_header(abi)
+        self.assertIn("#ifndef ACME_VENDOR_C_H", header)
+        self.assertIn('#define ACME_NODE_BLOCKS_1_0 "ACME_BLOCKS_1.0"', header)
+        self.assertIn("uint64_t acme_blocks_sum(const acme_range* range);", header)
+        script = gen_link.generate_version_script(abi)
+        for name in ("acme_blocks_sum;", "keel_module_init;", "keel_module_exit;", "keel_param_*;", "local:"):
+            self.assertIn(name, script)
+        symvers = gen_link.generate_symvers(abi).split()
+        self.assertEqual(symvers[1:4], ["acme_blocks_sum", "ACME_BLOCKS_1.0", "function"])
+        self.assertIn("function acme_blocks_sum(ptr(const struct acme_range{", " ".join(symvers[3:]))
+        rust = gen_rust.generate_sys(abi)
+        self.assertNotIn("#[link(", rust)
+        self.assertIn("pub fn acme_blocks_sum(range: *const acme_range) -> u64;", rust)
+        # The hash follows the declaration, as the core's do.
+        changed = self.build(lambda d: d["types"][0]["fields"][1].update(type="uint64_t"))
+        self.assertNotEqual(abi.functions[0].hash, changed.functions[0].hash)
+
+    def test_headers_compile_as_c_and_cxx(self):
+        header = gen_c.generate_header(self.build())
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "vendor_c.h")
+            with open(path, "w") as f:
+                f.write(header)
+            for compiler, language in (("clang", "c"), ("clang++", "c++")):
+                result = subprocess.run([compiler, "-x", language, "-fsyntax-only", "-Wall", "-Wextra", "-Werror",
+                                         "-pedantic", path], capture_output=True, text=True)
+                self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_rules(self):
+        cases = [
+            (lambda d: d["abi"].update(symbol_prefix="keel_"), "needs its own symbol_prefix and node_prefix"),
+            (lambda d: d["abi"].update(node_prefix="KABI"), "needs its own symbol_prefix and node_prefix"),
+            (lambda d: d["abi"].update(soname="vendor_c.so"), "must be the module's file name"),
+            (lambda d: d["abi"].update(symbol_prefix="Acme"), "symbol_prefix 'Acme'"),
+            (lambda d: d["functions"][0].update(name="keel_blocks_sum"), "must match acme_[a-z0-9_]+"),
+            (lambda d: d["nodes"][0].update(name="KABI_BLOCKS_1.0"), "must look like ACME_<INTERFACE>"),
+            (lambda d: d.update(errors=[{"name": "EINVAL", "value": 22, "doc": "Invalid argument."}]),
+             "[[errors]] belong to the core's description"),
+        ]
+        for mutate, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(model.AbiError) as context:
+                    self.build(mutate)
+                self.assertIn(message, str(context.exception))
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

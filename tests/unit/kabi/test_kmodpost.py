@@ -155,5 +155,128 @@ class KmodpostTest(unittest.TestCase):
         self.assertEqual(run("--symvers", SYMVERS).returncode, 2)
 
 
+ABI_DIR = os.path.dirname(os.path.abspath(SYMVERS))  # build/abi: libkeel.so, include/
+KEEL_ABI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "abi", "keel-abi.py")
+INTERFACE = """
+[abi]
+format = 1
+soname = "exporter.kmod"
+symbol_prefix = "acme_"
+node_prefix = "ACME"
+[[interfaces]]
+name = "count"
+doc = "Counting."
+[[nodes]]
+name = "ACME_COUNT_1.0"
+interface = "count"
+doc = "First."
+[[groups]]
+name = "count"
+doc = "Counting."
+[[functions]]
+name = "acme_count_add"
+node = "ACME_COUNT_1.0"
+group = "count"
+returns = "int64_t"
+params = [{ name = "amount", type = "PARAM" }]
+doc = "Adds."
+"""
+EXPORTER = """#include <keel/module.h>
+#include "exporter.h"
+KEEL_MODULE_NAME("exporter");
+KEEL_MODULE_LICENSE("MIT");
+static int64_t total;
+KEEL_EXPORT int64_t acme_count_add(PARAM amount) { return total += (int64_t)amount; }
+static int exporter_init(void) { return 0; }
+KEEL_MODULE_INIT(exporter_init);
+"""
+
+
+class ModuleInterfaceTest(unittest.TestCase):
+    """Exports described in the ABI description language (docs/sdk.md):
+    kmodpost --exports records their hashes and declarations; a version
+    script that hides the entry points is refused."""
+
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="kmodpost-interface.")
+
+    def tearDown(self):
+        shutil.rmtree(self.directory)
+
+    def path(self, name):
+        return os.path.join(self.directory, name)
+
+    def generate(self, param):
+        with open(self.path("exporter.toml"), "w") as f:
+            f.write(INTERFACE.replace("PARAM", param))
+        outputs = (("header", "exporter.h"), ("version-script", "exporter.map"), ("symvers", "exporter.symvers"))
+        for kind, name in outputs:
+            subprocess.run([sys.executable, KEEL_ABI, kind, "--description", self.path("exporter.toml"),
+                            "--output", self.path(name)], check=True)
+
+    def link(self, source, name, version_script, *inputs):
+        with open(self.path(name + ".c"), "w") as f:
+            f.write(source)
+        subprocess.run(["clang", "--target=x86_64-unknown-none-elf", "-ffreestanding", "-fPIC", "-fvisibility=hidden",
+                        "-mno-red-zone", "-I", os.path.join(ABI_DIR, "include"), "-I", self.directory, "-c",
+                        self.path(name + ".c"), "-o", self.path(name + ".o")], check=True)
+        command = ["ld.lld", "-shared", "-nostdlib", "-z", "now", "-soname", name + ".kmod", "-o",
+                   self.path(name + ".linked"), self.path(name + ".o"), os.path.join(ABI_DIR, "libkeel.so"), *inputs]
+        if version_script:
+            command.append("--version-script=" + version_script)
+        subprocess.run(command, check=True)
+        return self.path(name + ".linked")
+
+    def test_exports_and_declarations_are_recorded(self):
+        self.generate("uint64_t")
+        linked = self.link(EXPORTER.replace("PARAM", "uint64_t"), "exporter", self.path("exporter.map"))
+        out = self.path("exporter.kmod")
+        result = run("--symvers", SYMVERS, "--exports", self.path("exporter.symvers"), "-o", out, linked)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        image = elf.Elf(open(out, "rb").read())
+        names = {section.name for section in image.sections}
+        self.assertTrue({".keel_kabi", ".keel_exports", ".keel_decls"} <= names, names)
+        with open(self.path("exporter.symvers")) as f:
+            hash_ = int(f.read().split()[0], 16)
+        exports = image.contents(next(s for s in image.sections if s.name == ".keel_exports"))
+        self.assertIn(hash_.to_bytes(8, "little"), exports)
+        decls = image.contents(next(s for s in image.sections if s.name == ".keel_decls"))
+        self.assertIn(b"acme_count_add@ACME_COUNT_1.0\0function acme_count_add(uint64_t)->int64_t\0", decls)
+        # An importer records the exporter's hash and declaration.
+        importer = self.link('#include <keel/module.h>\n#include "exporter.h"\nKEEL_MODULE_NAME("importer");\n'
+                             'KEEL_MODULE_LICENSE("MIT");\nstatic int importer_init(void) '
+                             '{ return (int)acme_count_add(1) - 1; }\nKEEL_MODULE_INIT(importer_init);\n',
+                             "importer", None, out)
+        result = run("--symvers", SYMVERS, "--symvers", self.path("exporter.symvers"), "-o", self.path("i.kmod"),
+                     importer)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        image = elf.Elf(open(self.path("i.kmod"), "rb").read())
+        kabi = image.contents(next(s for s in image.sections if s.name == ".keel_kabi"))
+        self.assertIn(hash_.to_bytes(8, "little"), kabi)
+
+    def test_an_export_the_module_lacks_is_refused(self):
+        self.generate("uint64_t")
+        source = EXPORTER.replace("PARAM", "uint64_t")
+        source = source.replace("KEEL_EXPORT int64_t acme_count_add", "KEEL_EXPORT int64_t acme_count_other")
+        linked = self.link(source, "exporter", None)
+        result = run("--symvers", SYMVERS, "--exports", self.path("exporter.symvers"), "-o", self.path("o"), linked)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("acme_count_add@ACME_COUNT_1.0 is in", result.stderr)
+        self.assertIn("does not export it at that node", result.stderr)
+
+    def test_hidden_entry_points_are_refused(self):
+        self.generate("uint64_t")
+        with open(self.path("hiding.map"), "w") as f:
+            f.write("ACME_COUNT_1.0 { global: acme_count_add; local: *; };\n")
+        linked = self.link(EXPORTER.replace("PARAM", "uint64_t"), "exporter", self.path("hiding.map"))
+        result = run("--symvers", SYMVERS, "-o", self.path("o"), linked)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("keel_module_init is defined but not exported", result.stderr)
+        self.assertIn("List keel_module_init; keel_module_exit; keel_param_*; under global:", result.stderr)
+        # The generated version script keeps them.
+        linked = self.link(EXPORTER.replace("PARAM", "uint64_t"), "exporter", self.path("exporter.map"))
+        self.assertEqual(run("--symvers", SYMVERS, "-o", self.path("o"), linked).returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -138,3 +138,36 @@ TEST_CASE("walk: permissions for other users")
     CHECK(err(vfs_setattr(u, "/readonly", attr, KEEL_VFS_ATTR_MODE)) == Error::EPERM);
     vfs_context_release(user.value());
 }
+
+TEST_CASE("walk: lookups, removals and unmounts need no memory")
+{
+    // A full tmpfs must be emptied with memory exhausted: every path walk
+    // once allocated 8 KiB, so rm, rmdir, stat and umount all failed with
+    // ENOMEM and the memory could never come back.
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/d/sub", 0755).is_ok());
+    f.write("/d/file", "data");
+    REQUIRE(vfs_symlink(f.ctx, "d/file", "/link").is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/mnt", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "scratch", "/mnt", "tmpfs", 0, nullptr).is_ok());
+    f.write("/mnt/x", "y");
+
+    host_platform_stats().fail_allocations_after = 0;
+    CHECK(vfs_stat(f.ctx, "/link", true).is_ok()); // through a symlink
+    CHECK(vfs_stat(f.ctx, "/d/../d/./sub/", true).is_ok());
+    CHECK(vfs_unlink(f.ctx, "/link").is_ok());
+    CHECK(vfs_unlink(f.ctx, "/d/file").is_ok());
+    CHECK(vfs_rmdir(f.ctx, "/d/sub").is_ok());
+    CHECK(vfs_rmdir(f.ctx, "/d").is_ok());
+    CHECK(vfs_umount(f.ctx, "/mnt", 0).is_ok());
+    CHECK(vfs_rmdir(f.ctx, "/mnt").is_ok());
+    int mounts = 0;
+    auto listed = vfs_for_each_mount(
+        f.ctx, [](const VfsMountInfo&, void* count) { ++*static_cast<int*>(count); }, &mounts);
+    CHECK(listed.is_ok());
+    CHECK(mounts == 1);
+    // Making things still needs memory, and says so.
+    CHECK(vfs_mkdir(f.ctx, "/new", 0755).error() == Error::ENOMEM);
+    host_platform_stats().fail_allocations_after = -1;
+}

@@ -145,6 +145,10 @@ macro_rules! module {
         $($crate::modinfo!("author", $author);)?
         $($crate::modinfo!("description", $description);)?
         $($crate::modinfo!("version", $version);)?
+        // The entry points below, announced so that the loader refuses the
+        // module if a version script hid them (docs/module-format.md).
+        $crate::modinfo!("init", "keel_module_init");
+        $crate::modinfo!("exit", "keel_module_exit");
         #[cfg(keel_intree)]
         $crate::modinfo!("intree", "Y");
         $($crate::__module_params!($($params)*);)?
