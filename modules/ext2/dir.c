@@ -132,7 +132,7 @@ static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, siz
 static int changed(struct ext2_fs* fs, struct ext2_node* dir)
 {
     dir->raw.i_flags &= ~EXT2_INDEX_FL;
-    ext2_touch(dir, 1);
+    ext2_touch(fs, dir, 1);
     return ext2_write_inode(fs, dir);
 }
 

@@ -72,6 +72,8 @@ struct ext2_fs {
     int must_stay_readonly; /* features or state forbid writing */
     uint16_t mount_state;   /* s_state at mount: written back at a clean unmount */
     uint32_t next_dir_group;
+    uint32_t time_base;  /* ext2_now() at mount: the latest time on the disk */
+    uint64_t mounted_ns; /* keel_monotonic_ns() at mount */
     uint32_t generation;
     struct ext2_node* nodes[EXT2_NODE_BUCKETS];
 };
@@ -95,7 +97,10 @@ void ext2_super_dirty(struct ext2_fs* fs);
 struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group);
 void ext2_group_dirty(struct ext2_fs* fs, uint32_t group);
 int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group);
-uint32_t ext2_now(void);
+/* Seconds since 1970 as far as the filesystem knows: the core has no
+ * wall clock yet, so time runs on from the latest time the disk records
+ * (docs/ext2.md). */
+uint32_t ext2_now(const struct ext2_fs* fs);
 int ext2_check_writable(struct ext2_fs* fs);
 void ext2_count_node(int delta);
 
@@ -121,7 +126,7 @@ int ext2_new_node(
     struct ext2_fs* fs, struct ext2_node* dir, uint32_t mode, uint32_t uid, uint32_t gid, struct ext2_node** out);
 int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node);
 /* Sets ctime (and mtime with `modified`) to now; the caller writes the inode. */
-void ext2_touch(struct ext2_node* node, int modified);
+void ext2_touch(const struct ext2_fs* fs, struct ext2_node* node, int modified);
 void ext2_set_size(struct ext2_node* node, uint64_t size);
 uint64_t ext2_max_size(const struct ext2_fs* fs);
 /* The device block of logical block `index` (0: a hole). With `create`, a

@@ -54,7 +54,7 @@ static void note_access(struct ext2_fs* fs, struct ext2_node* node)
 {
     if (fs->readonly)
         return;
-    uint32_t now = ext2_now();
+    uint32_t now = ext2_now(fs);
     struct ext2_inode* raw = &node->raw;
     if (raw->i_atime <= raw->i_mtime || raw->i_atime <= raw->i_ctime || now - raw->i_atime >= 24 * 3600) {
         raw->i_atime = now;
@@ -187,7 +187,7 @@ int ext2_write(
         return rc;
     if (offset + *done > node->size)
         ext2_set_size(node, offset + *done);
-    ext2_touch(node, 1);
+    ext2_touch(fs, node, 1);
     ext2_write_inode(fs, node);
     return 0;
 }
@@ -212,6 +212,6 @@ int ext2_truncate(struct ext2_fs* fs, struct ext2_node* node, uint64_t size)
     if (rc)
         return rc;
     ext2_set_size(node, size);
-    ext2_touch(node, 1);
+    ext2_touch(fs, node, 1);
     return ext2_write_inode(fs, node);
 }

@@ -41,9 +41,9 @@ void ext2_set_size(struct ext2_node* node, uint64_t size)
         node->raw.i_size_high = (uint32_t)(size >> 32);
 }
 
-void ext2_touch(struct ext2_node* node, int modified)
+void ext2_touch(const struct ext2_fs* fs, struct ext2_node* node, int modified)
 {
-    uint32_t now = ext2_now();
+    uint32_t now = ext2_now(fs);
     node->raw.i_ctime = now;
     if (modified)
         node->raw.i_mtime = now;
@@ -191,7 +191,7 @@ int ext2_new_node(
     ext2_zero(buffer->data + offset, fs->inode_size);
     keel_bcache_dirty(buffer);
     keel_bcache_put(buffer);
-    uint32_t now = ext2_now();
+    uint32_t now = ext2_now(fs);
     node->ino = ino;
     node->refs = 1;
     node->raw.i_mode = (uint16_t)mode;
@@ -418,7 +418,7 @@ static void release_inode(struct ext2_fs* fs, struct ext2_node* node)
     release_xattr_block(fs, node);
     if (fs->readonly)
         return;
-    uint32_t now = ext2_now();
+    uint32_t now = ext2_now(fs);
     node->raw.i_dtime = now ? now : 1;
     ext2_set_size(node, 0);
     ext2_write_inode(fs, node);

@@ -130,7 +130,7 @@ int ext2_op_setattr(void* super, void* node_handle, const keel_vfs_attr* attr, u
         raw->i_atime = (uint32_t)(attr->atime_ns / NS_PER_SECOND);
     if (mask & KEEL_VFS_ATTR_MTIME)
         raw->i_mtime = (uint32_t)(attr->mtime_ns / NS_PER_SECOND);
-    ext2_touch(node, 0);
+    ext2_touch(fs, node, 0);
     return ext2_write_inode(fs, node);
 }
 
@@ -225,7 +225,7 @@ int ext2_op_link(void* super, void* dir_node, const char* name, size_t length, v
     if (rc)
         return rc;
     node->raw.i_links_count++;
-    ext2_touch(node, 0);
+    ext2_touch(fs, node, 0);
     return ext2_write_inode(fs, node);
 }
 
@@ -233,7 +233,7 @@ static void drop_link(struct ext2_fs* fs, struct ext2_node* node)
 {
     if (node->raw.i_links_count > 0)
         node->raw.i_links_count--;
-    ext2_touch(node, 0);
+    ext2_touch(fs, node, 0);
     ext2_write_inode(fs, node);
 }
 
@@ -266,7 +266,7 @@ int ext2_op_rmdir(void* super, void* dir_node, const char* name, size_t length, 
     if (rc)
         return rc;
     node->raw.i_links_count = 0;
-    ext2_touch(node, 0);
+    ext2_touch(fs, node, 0);
     ext2_write_inode(fs, node);
     drop_link(fs, dir); /* its ".." */
     return 0;
@@ -323,7 +323,7 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
     if (!rc && target) {
         if (ext2_is_dir(target)) {
             target->raw.i_links_count = 0;
-            ext2_touch(target, 0);
+            ext2_touch(fs, target, 0);
             ext2_write_inode(fs, target);
             if (old_dir == new_dir)
                 drop_link(fs, new_dir); /* the replaced directory's ".." */
@@ -332,7 +332,7 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
         }
     }
     if (!rc) {
-        ext2_touch(source, 0);
+        ext2_touch(fs, source, 0);
         ext2_write_inode(fs, source);
     }
     if (target)

@@ -7,7 +7,26 @@
 
 #define NS_PER_SECOND 1000000000ull
 
-uint32_t ext2_now(void) { return (uint32_t)(keel_monotonic_ns() / NS_PER_SECOND); }
+uint32_t ext2_now(const struct ext2_fs* fs)
+{
+    uint64_t now = fs->time_base + (keel_monotonic_ns() - fs->mounted_ns) / NS_PER_SECOND;
+    return now > 0xffffffffu ? 0xffffffffu : (uint32_t)now;
+}
+
+/* The latest of the superblock's times. A deleted inode's i_dtime must
+ * not fall below s_inodes_count (e2fsck reads such a value as a link of
+ * the orphan list), so the clock never starts below that either. */
+static void start_clock(struct ext2_fs* fs)
+{
+    const struct ext2_super_block* sb = fs->sb;
+    uint32_t base = sb->s_wtime > sb->s_mtime ? sb->s_wtime : sb->s_mtime;
+    if (sb->s_lastcheck > base)
+        base = sb->s_lastcheck;
+    if (base < fs->inodes_count)
+        base = fs->inodes_count;
+    fs->time_base = base;
+    fs->mounted_ns = keel_monotonic_ns();
+}
 
 static int name_equals(const char* text, size_t length, const char* word)
 {
@@ -476,6 +495,7 @@ static int load(struct ext2_fs* fs, uint64_t offset, int* readonly)
         }
     }
     fs->overhead = 0;
+    start_clock(fs);
     return check_groups(fs);
 }
 
@@ -487,7 +507,7 @@ static int start_writing(struct ext2_fs* fs)
     fs->mount_state = sb->s_state;
     sb->s_state &= (uint16_t)~EXT2_VALID_FS;
     sb->s_mnt_count++;
-    sb->s_mtime = ext2_now();
+    sb->s_mtime = ext2_now(fs);
     sb->s_wtime = sb->s_mtime;
     fs->state_cleared = 1;
     ext2_super_dirty(fs);
@@ -499,25 +519,36 @@ static void stop_writing(struct ext2_fs* fs)
     if (!fs->state_cleared)
         return;
     fs->sb->s_state = (uint16_t)(fs->mount_state | (fs->had_error ? EXT2_ERROR_FS : 0));
-    fs->sb->s_wtime = ext2_now();
+    fs->sb->s_wtime = ext2_now(fs);
     ext2_super_dirty(fs);
     fs->state_cleared = 0;
 }
 
-static void warn_state(struct ext2_fs* fs, int errors, int* readonly)
+static void warn_state(struct ext2_fs* fs, int* readonly)
 {
     uint16_t state = fs->sb->s_state;
     if (!(state & EXT2_VALID_FS))
         keel_logf(KEEL_LOG_WARNING, "ext2 (%s): was not cleanly unmounted; running e2fsck is recommended", fs->device);
     if (state & EXT2_ERROR_FS) {
-        if (errors == EXT2_ERRORS_CONTINUE) {
+        if (fs->errors == EXT2_ERRORS_CONTINUE) {
             keel_logf(KEEL_LOG_WARNING, "ext2 (%s): has errors; running e2fsck is recommended", fs->device);
         } else {
             keel_logf(KEEL_LOG_WARNING, "ext2 (%s): has errors; read-only until e2fsck repairs it (errors=%s)",
-                fs->device, errors == EXT2_ERRORS_PANIC ? "panic" : "remount-ro");
+                fs->device, fs->errors == EXT2_ERRORS_PANIC ? "panic" : "remount-ro");
             *readonly = 1;
         }
     }
+}
+
+/* errors= when the options do not say: the superblock's s_errors. */
+static int default_errors(const struct ext2_super_block* sb)
+{
+    switch (sb->s_errors) {
+    case EXT2_ERRORS_CONTINUE:
+    case EXT2_ERRORS_RO:
+    case EXT2_ERRORS_PANIC: return sb->s_errors;
+    }
+    return EXT2_ERRORS_RO;
 }
 
 static uint64_t g_nodes_alive;
@@ -534,7 +565,7 @@ static void destroy_fs(struct ext2_fs* fs)
 
 static int ext2_mount(const char* source, uint32_t flags, const char* data, void** super_out, void** root_out)
 {
-    struct ext2_options options = { (flags & KEEL_MS_RDONLY) != 0, EXT2_ERRORS_RO, 0, 0 };
+    struct ext2_options options = { (flags & KEEL_MS_RDONLY) != 0, 0, 0, 0 };
     int rc = parse_options(data, &options, 0);
     if (rc)
         return rc;
@@ -566,11 +597,15 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
     int must_be_readonly = 0;
     uint64_t offset = options.sb_given ? (uint64_t)options.sb * 1024 : EXT2_SUPER_OFFSET;
     rc = load(fs, offset, &must_be_readonly);
+    if (!rc && !fs->errors)
+        fs->errors = default_errors(fs->sb);
     if (!rc)
-        warn_state(fs, fs->errors, &must_be_readonly);
+        warn_state(fs, &must_be_readonly);
+    /* As Linux: what forbids writing makes the mount read-only, with the
+     * reason logged above, rather than refusing it. */
     if (!rc && must_be_readonly && !options.readonly) {
-        keel_logf(KEEL_LOG_ERR, "ext2 (%s): cannot be mounted read-write; mount it read-only", fs->device);
-        rc = -KEEL_EROFS;
+        keel_logf(KEEL_LOG_WARNING, "ext2 (%s): mounted read-only", fs->device);
+        options.readonly = 1;
     }
     fs->readonly = options.readonly;
     fs->must_stay_readonly = must_be_readonly;

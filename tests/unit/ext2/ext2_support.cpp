@@ -50,7 +50,8 @@ Image::Image(uint64_t bytes, const std::string& options, const std::string& tree
     close(fd);
     path = name;
     int status;
-    std::string command = "mke2fs -q -F -t ext2 " + options + (tree.empty() ? "" : " -d '" + tree + "'") + " '" + path
+    std::string type = options.find("-t ") == std::string::npos ? "-t ext2 " : "";
+    std::string command = "mke2fs -q -F " + type + options + (tree.empty() ? "" : " -d '" + tree + "'") + " '" + path
         + "' " + std::to_string(bytes / 1024) + "k";
     std::string output = run(command, &status);
     INFO(command << "\n" << output);
@@ -190,7 +191,7 @@ std::string compare(const Tree& expected, const Tree& actual, const CompareOptio
                 note("'" + path + "': " + name + " " + std::to_string(a) + " expected, got " + std::to_string(b));
         };
         bool directory = S_ISDIR(want.mode);
-        field("mode", want.mode, got.mode);
+        field("mode", want.mode & options.mode_mask, got.mode & options.mode_mask);
         if (options.owners) {
             field("uid", want.uid, got.uid);
             field("gid", want.gid, got.gid);

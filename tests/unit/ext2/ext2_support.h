@@ -65,6 +65,7 @@ struct CompareOptions {
     bool links = true; // nlink (rdump copies hard links)
     bool times = true;
     bool devices = true;
+    uint32_t mode_mask = 0177777; // rdump drops setuid, setgid and sticky (it chowns after chmod)
 };
 // Describes the first differences ("" when equal).
 std::string compare(const Tree& expected, const Tree& actual, const CompareOptions& options = {});
