@@ -8,7 +8,7 @@ KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
 KEEL_PACKAGES=(
   clang lld llvm meson ninja-build python3 qemu-system-x86 catch2
   libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb
-  gzip zstd zlib1g-dev libzstd-dev
+  gzip zstd zlib1g-dev libzstd-dev e2fsprogs
 )
 
 # Rust: the machine's rustup toolchain when there is one, else Debian's.
