@@ -24,7 +24,7 @@ namespace {
 
 int g_owner;
 constexpr size_t kMaxImage = 1 << 20;
-constexpr size_t kReadLimit = 256 * 1024;   // a corrupt i_size may claim terabytes of holes
+constexpr size_t kReadLimit = 256 * 1024; // a corrupt i_size may claim terabytes of holes
 constexpr int kMaxDepth = 12;
 constexpr int kMaxVisits = 2000;
 
@@ -87,7 +87,7 @@ void walk_tree(Walk& walk, const char* path, int depth)
     vfs_close(dir.value());
     // Copied: the recursion reuses the buffer.
     size_t count = walk.count;
-    char (*names)[256] = static_cast<char (*)[256]>(malloc(sizeof(walk.names[0]) * (count ? count : 1)));
+    char(*names)[256] = static_cast<char(*)[256]>(malloc(sizeof(walk.names[0]) * (count ? count : 1)));
     if (!names)
         abort();
     memcpy(names, walk.names, sizeof(walk.names[0]) * count);
