@@ -28,7 +28,8 @@ rustdir=${{libdir}}
 Name: keel-sdk-{node}
 Description: Keel kernel module SDK for cores offering {node}
 Version: {version}
-Cflags: --target=x86_64-unknown-none-elf -ffreestanding -fno-stack-protector -fPIC -fvisibility=hidden -mno-red-zone -fno-omit-frame-pointer -I${{includedir}}
+Cflags: --target=x86_64-unknown-none-elf -ffreestanding -fno-stack-protector -fPIC -fvisibility=hidden \
+-mno-red-zone -fno-omit-frame-pointer -I${{includedir}}
 Libs: -L${{libdir}} -lkeel
 """
 

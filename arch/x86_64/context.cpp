@@ -41,7 +41,7 @@ namespace keel::arch {
 
 void fpu_test_load(uint64_t pattern)
 {
-#define KEEL_LOAD_XMM(n) asm volatile("movq %0, %%xmm" #n ::"r"(pattern + n));
+#define KEEL_LOAD_XMM(n) asm volatile("movq %0, %%xmm" #n ::"r"(pattern + (n)));
     KEEL_FOR_EACH_XMM(KEEL_LOAD_XMM)
 #undef KEEL_LOAD_XMM
 }
@@ -52,7 +52,7 @@ bool fpu_test_check(uint64_t pattern)
     uint64_t value;
 #define KEEL_CHECK_XMM(n)                                                                                              \
     asm volatile("movq %%xmm" #n ", %0" : "=r"(value));                                                                \
-    intact = intact && value == pattern + n;
+    intact = intact && value == pattern + (n);
     KEEL_FOR_EACH_XMM(KEEL_CHECK_XMM)
 #undef KEEL_CHECK_XMM
     return intact;

@@ -32,6 +32,8 @@ uint64_t calibrate_with_hpet(uint64_t hpet_phys)
     } while (counter_now - counter_start < ticks);
     uint64_t tsc_end = rdtsc();
     uint64_t elapsed_fs = (counter_now - counter_start) * period_fs;
+    if (elapsed_fs < 1000000000ull) // under 1 us: a 32-bit counter wrapped; the caller falls back to the PIT
+        return 0;
     // cycles per second = cycles / (elapsed_fs / 1e15)
     return (tsc_end - tsc_start) * 1000000ull / (elapsed_fs / 1000000000ull);
 }

@@ -59,7 +59,7 @@ Result<void> mount_root_tmpfs()
         size_t length = 0;
         if (!extra || !has_option(extra, "size"))
             length += format(
-                options + length, sizeof(options) - length, "size=%llu,", (unsigned long long)(pages / 2 * 4096));
+                options + length, sizeof(options) - length, "size=%llu,", (unsigned long long)(pages / 2) * 4096ULL);
         if (!extra || !has_option(extra, "nr_inodes"))
             length += format(
                 options + length, sizeof(options) - length, "nr_inodes=%llu,", (unsigned long long)(pages / 2));

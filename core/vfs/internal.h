@@ -188,6 +188,7 @@ private:
 inline void release_path(Path& path) REQUIRES(g_vfs_lock) { path_put(path); }
 inline void release_dentry(Dentry*& dentry) REQUIRES(g_vfs_lock)
 {
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a false positive after TRY (.clang-tidy)
     dentry_put(dentry);
     dentry = nullptr;
 }

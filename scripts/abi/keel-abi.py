@@ -51,7 +51,9 @@ GENERATORS = {
     "exports": gen_kernel.generate_exports,
     "exports-host": lambda abi: gen_kernel.generate_exports(abi, host_test=True),
     "baseline": gen_kernel.generate_baseline,
-    "canonical": lambda abi: "".join(f"0x{f.hash:016x} {f.versioned_name} {f.canonical}\n" for f in abi.exports_sorted()),
+    "canonical": lambda abi: "".join(
+        f"0x{f.hash:016x} {f.versioned_name} {f.canonical}\n" for f in abi.exports_sorted()
+    ),
     "check": lambda abi: "",
     "manifest": None,
 }
@@ -64,7 +66,9 @@ def main() -> int:
     parser.add_argument("kind", choices=sorted(GENERATORS))
     parser.add_argument("--description", required=True, help="the ABI description (abi/keel.toml)")
     parser.add_argument("--output", required=True, help="file to write ('-' for stdout)")
-    parser.add_argument("--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface")
+    parser.add_argument(
+        "--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface"
+    )
     parser.add_argument("--released-dir", metavar="DIR",
                         help="manifest: the baseline directory (NODE.abi per released node)")
     args = parser.parse_args()

@@ -133,7 +133,9 @@ class Elf:
         if isinstance(layout, str):
             layout = struct.Struct(layout)
         if offset < 0 or offset + layout.size > len(self.data):
-            raise self.error(f"{what}: bytes {offset:#x}+{layout.size:#x} lie outside the file ({len(self.data):#x} bytes)")
+            raise self.error(
+                f"{what}: bytes {offset:#x}+{layout.size:#x} lie outside the file ({len(self.data):#x} bytes)"
+            )
         return layout.unpack_from(self.data, offset)
 
     def string(self, table: Section, offset: int, what: str) -> str:
@@ -160,7 +162,9 @@ class Elf:
         names = raw[0][6] if self.shstrndx == SHN_XINDEX else self.shstrndx
         if count * self.shentsize > len(self.data):
             raise self.error(f"e_shnum {count} sections do not fit in the file")
-        raw += [self.unpack(SECTION_HEADER, self.shoff + i * self.shentsize, f"section header {i}") for i in range(1, count)]
+        raw += [
+            self.unpack(SECTION_HEADER, self.shoff + i * self.shentsize, f"section header {i}") for i in range(1, count)
+        ]
         if names >= count:
             raise self.error(f"e_shstrndx {names} is not a section (e_shnum {count})")
         name_table = Section(names, "", *self._fields(raw[names]))

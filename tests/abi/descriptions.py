@@ -1,7 +1,7 @@
 """Test-only ABI descriptions derived from the real one (abi/keel.toml), so
 they follow it as it grows: a newer SDK with a node this core lacks (and an
-errno not yet released), and deliberate breaks of symbols, types and errnos. Each edit checks that it changed something, so a
-reworded description fails loudly here instead of testing nothing."""
+errno not yet released), and deliberate breaks of symbols, types and errnos. Each edit checks that it changed
+something, so a reworded description fails loudly here instead of testing nothing."""
 
 import re
 

@@ -44,7 +44,9 @@ def run(command):
 
 # What abi-check must say for each break.
 DIAGNOSES = {
-    "changed-parameter": ["BREAK: symbol keel_sleep_ns@KABI_CORE_1.0: hash 0x", "parameter 1 type uint64_t -> uint32_t"],
+    "changed-parameter": [
+        "BREAK: symbol keel_sleep_ns@KABI_CORE_1.0: hash 0x", "parameter 1 type uint64_t -> uint32_t"
+    ],
     "reordered-field": ["BREAK: type keel_spinlock: members reordered: locked, reserved -> reserved, locked",
                         "reached by keel_spin_lock@KABI_CORE_1.0, keel_spin_unlock@KABI_CORE_1.0",
                         "BREAK: symbol keel_spin_lock@KABI_CORE_1.0: hash 0x"],
@@ -72,7 +74,8 @@ def main():
             f.write(descriptions.newer(text))
         status, out = run([ABI_CHECK, "--description", newer])
         expect(status == 0, f"abi-check refused a compatible addition:\n{out}")
-        for needle in [f"added: node {descriptions.NEWER_NODE}", f"added: symbol keel_future_call@{descriptions.NEWER_NODE}",
+        for needle in [f"added: node {descriptions.NEWER_NODE}",
+                       f"added: symbol keel_future_call@{descriptions.NEWER_NODE}",
                        f"added: symbol keel_monotonic_ns@{descriptions.NEWER_NODE}",
                        "added: errno {} {} (unreleased)".format(*descriptions.NEWER_ERRNO)]:
             expect(needle in out, f"abi-check does not report '{needle}':\n{out}")
@@ -80,7 +83,9 @@ def main():
         # 2. Releasing, into a copy of the baseline.
         baseline = os.path.join(scratch, "baseline")
         shutil.copytree(os.path.join(ROOT, "abi", "baseline"), baseline)
-        status, out = run([ABI_CHECK, "--description", newer, "--baseline", baseline, "--release", descriptions.NEWER_NODE])
+        status, out = run(
+            [ABI_CHECK, "--description", newer, "--baseline", baseline, "--release", descriptions.NEWER_NODE]
+        )
         expect(status == 0 and os.path.exists(os.path.join(baseline, descriptions.NEWER_NODE + ".abi")),
                f"--release {descriptions.NEWER_NODE}:\n{out}")
         with open(os.path.join(baseline, "errno.abi"), encoding="utf-8") as f:
@@ -116,7 +121,8 @@ def main():
     for file, node in (("abi_probe-1.0.kmod", "KABI_CORE_1.0"), ("abi_probe-1.1.kmod", "KABI_CORE_1.1"),
                        ("abi_probe-current.kmod", "KABI_CORE_1.1")):
         status, out = run([KMODINFO, os.path.join(modules, file)])
-        expect(status == 0 and f"keel_add_taint@{node} 0x" in out, f"{file} should import keel_add_taint@{node}:\n{out}")
+        expect(status == 0 and f"keel_add_taint@{node} 0x" in out,
+               f"{file} should import keel_add_taint@{node}:\n{out}")
     status, out = run([ABI_CHECK, "--core", CORE])
     expect(status == 0, f"the built core breaks the baseline:\n{out}")
 

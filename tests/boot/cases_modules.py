@@ -29,7 +29,8 @@ BOOT_MODULES = {"tmpfs", "nullfs"}
 def lsmod_names(vm):
     """Modules in lsmod order, without the root filesystem's."""
     lines = vm.command_output("lsmod").splitlines()
-    names = [m.group(1) for m in (re.match(r"(\w+) \d+ \d+ \S+ (?:Live|Loading|Unloading) ", line) for line in lines) if m]
+    matches = (re.match(r"(\w+) \d+ \d+ \S+ (?:Live|Loading|Unloading) ", line) for line in lines)
+    names = [m.group(1) for m in matches if m]
     return [name for name in names if name not in BOOT_MODULES]
 
 
@@ -70,7 +71,8 @@ def modules_load_at_boot():
     with boot_modules("panic=-1 modules_load=hello,nosuch,consumer") as vm:
         check("hello, world" in vm.output and "consumer: provider_add(40, 2) = 42" in vm.output,
               "modules_load= did not load hello and consumer", vm)
-        check("modules_load: nosuch: no nosuch.kmod in /lib/modules or /lib/vendor" in vm.output, "the failure is not logged", vm)
+        check("modules_load: nosuch: no nosuch.kmod in /lib/modules or /lib/vendor" in vm.output,
+              "the failure is not logged", vm)
         check(lsmod_names(vm) == ["hello", "provider", "consumer"], "lsmod after modules_load=", vm)
 
 

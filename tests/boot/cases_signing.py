@@ -84,7 +84,8 @@ def vendor_key_needs_endorsement():
         check("this is a PEM key, not an endorsement" in out and "kmod-sign endorse" in out, f"a PEM key: {out}", vm)
         keys = vm.command_output("keyctl list")
         check(re.search(rf"^{meta['build_key_id']}\s+built-in\s+trusted", keys, re.M), f"built-in key: {keys}", vm)
-        check("Example Vendor  (from keyctl add /lib/test/vendor.endorsement)" in keys, f"where it came from: {keys}", vm)
+        check("Example Vendor  (from keyctl add /lib/test/vendor.endorsement)" in keys,
+              f"where it came from: {keys}", vm)
         check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+trusted\s+{meta['build_key_id']}\s+Example Vendor",
                         keys, re.M), f"the vendor key and who endorsed it: {keys}", vm)
         out = insmod(vm, "/lib/test/hello-vendor.kmod")
@@ -145,4 +146,5 @@ def vendor_keys_at_boot_before_modules_load():
         check("this is a PEM key, not an endorsement" in vm.output, "a PEM key on module.keys= is not explained", vm)
         keys = vm.command_output("keyctl list")
         check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+trusted\s+{meta['build_key_id']}\s+Example Vendor"
-                        r"\s+\(from module\.keys= /lib/test/vendor\.endorsement\)", keys, re.M), f"keyctl list: {keys}", vm)
+                        r"\s+\(from module\.keys= /lib/test/vendor\.endorsement\)", keys, re.M),
+              f"keyctl list: {keys}", vm)

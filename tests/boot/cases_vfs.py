@@ -80,7 +80,8 @@ def vfs_pivot_root_on_the_tmpfs_root_fails():
         prepare_new_root(vm)
         out_of(vm, "cd /newroot")
         out = out_of(vm, "pivot_root . .")
-        check("Invalid argument (EINVAL)" in out, f"pivot_root on the absolute root did not fail with EINVAL: {out}", vm)
+        check("Invalid argument (EINVAL)" in out,
+              f"pivot_root on the absolute root did not fail with EINVAL: {out}", vm)
 
 
 def mount_devices(vm):

@@ -16,7 +16,7 @@ KEEL_MODULE_PARAM(bool, check, 0, "call all 1,000 functions and log their checks
 /* 1,000 small functions and a table pointing at each of them, written as
  * macros so the file stays short. */
 /* clang-format off */
-#define ONE(n) static int64_t f##n(int64_t x) { return x * (n + 1) + (n); }
+#define ONE(n) static int64_t f##n(int64_t x) { return x * ((n) + 1) + (n); }
 #define TEN(n) ONE(n##0) ONE(n##1) ONE(n##2) ONE(n##3) ONE(n##4) ONE(n##5) ONE(n##6) ONE(n##7) ONE(n##8) ONE(n##9)
 #define HUNDRED(n) TEN(n##0) TEN(n##1) TEN(n##2) TEN(n##3) TEN(n##4) TEN(n##5) TEN(n##6) TEN(n##7) TEN(n##8) TEN(n##9)
 HUNDRED(1) HUNDRED(2) HUNDRED(3) HUNDRED(4) HUNDRED(5)

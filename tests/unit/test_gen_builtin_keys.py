@@ -44,7 +44,8 @@ def main():
         failures.append("the public key is missing")
     if c_bytes(key_id) not in text or "g_builtin_blocked_key_id_count = 2;" not in text:
         failures.append("blocked key ids wrong")
-    if c_bytes(hashlib.blake2b(image, digest_size=64).digest()) not in text or "g_builtin_blocked_digest_count = 1;" not in text:
+    if (c_bytes(hashlib.blake2b(image, digest_size=64).digest()) not in text
+            or "g_builtin_blocked_digest_count = 1;" not in text):
         failures.append("the blocked module digest is not that of the image without its trailer")
     if not re.search(r"g_builtin_sig_enforce = true;", text):
         failures.append("enforcement not set")

@@ -59,7 +59,7 @@ template<typename T> constexpr typename RemoveReference<T>::Type&& move(T&& valu
 #error "keel/keel.hpp: the C library's errno macros (EINVAL, ...) would replace keel::sdk::Error's names"
 #endif
 enum class Error : int32_t {
-#define KEEL_SDK_ERROR_(name, number, description) name = number,
+#define KEEL_SDK_ERROR_(name, number, description) name = (number),
     KEEL_ERRNO_TABLE(KEEL_SDK_ERROR_)
 #undef KEEL_SDK_ERROR_
 };
@@ -285,6 +285,7 @@ public:
         : m_object(object)
     {
     }
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a false positive after TRY (.clang-tidy)
     ~Own() { destroy(m_object); }
     Own(Own&& other) noexcept
         : m_object(other.release())
@@ -361,6 +362,7 @@ public:
     explicit operator bool() const { return m_handle != nullptr; }
     void reset()
     {
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): a false positive after TRY (.clang-tidy)
         if (m_handle)
             Release(m_handle);
         m_handle = nullptr;
@@ -608,6 +610,7 @@ public:
     int32_t join()
     {
         int32_t code = 0;
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): a false positive after TRY (.clang-tidy)
         if (m_thread)
             keel_thread_join(m_thread, &code);
         m_thread = nullptr;

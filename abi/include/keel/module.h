@@ -63,6 +63,7 @@
         uint32_t type;                                                                                                 \
         char name[8];                                                                                                  \
         char desc[(sizeof(text) + 3) / 4 * 4];                                                                         \
+        /* NOLINTNEXTLINE(bugprone-macro-parentheses): id is the variable's name, not an expression */                 \
     } id = { 5, sizeof(text), KEEL_NOTE_TYPE_MODINFO, "Keel", text }
 
 #ifdef KEEL_INTREE_MODULE

@@ -323,7 +323,7 @@ int fill_command(int argc, char** argv)
     auto file = vfs_open(*ctx, argv[1], kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0644);
     if (file.is_error())
         return console_vfs_failure("fill", "cannot open", argv[1], file.error());
-    static const char zeros[4096] = {};
+    static char zeros[4096]; // never written: in .bss, not 4 KiB of the image
     uint64_t written = 0;
     Error error = Error(0);
     while (written < size) {

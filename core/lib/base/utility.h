@@ -38,6 +38,7 @@ template<typename T> constexpr void swap(T& a, T& b) noexcept
 // Replaces `target` with `value` and returns what it held.
 template<typename T, typename U = T> constexpr T exchange(T& target, U&& value)
 {
+    // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): a false positive after TRY (.clang-tidy)
     T old = move(target);
     target = forward<U>(value);
     return old;

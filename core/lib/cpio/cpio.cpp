@@ -493,7 +493,7 @@ Result<CpioEntry> CpioReader::next()
             Error::EINVAL, Where { entry.index, m_offset }, "archive ends without a TRAILER!!! entry (truncated?)");
     ++m_index;
 
-    size_t next_offset;
+    size_t next_offset = 0;
     TRY(decode(m_offset, entry, next_offset, true));
     if (entry.is_trailer) {
         ++m_archive;

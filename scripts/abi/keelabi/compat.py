@@ -26,7 +26,8 @@ class Dump:
     nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (interface, parent)
     constants: dict[str, str] = field(default_factory=dict)  # name -> "type value"
     types: dict[str, list[str]] = field(default_factory=dict)  # name -> [header, member lines...]
-    symbols: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)  # (name, node) -> (hash, role, decl)
+    # (name, node) -> (hash, role, decl)
+    symbols: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)  # errno name -> number, in file order
 
 
@@ -126,7 +127,9 @@ def explain_declaration(old: str, new: str) -> list[str]:
     if a[2] != b[2]:
         reasons.append(f"return type {a[2]} -> {b[2]}")
     if len(a[1]) != len(b[1]):
-        reasons.append(f"parameter count {len(a[1])} -> {len(b[1])} ({', '.join(a[1]) or 'none'} -> {', '.join(b[1]) or 'none'})")
+        reasons.append(
+            f"parameter count {len(a[1])} -> {len(b[1])} ({', '.join(a[1]) or 'none'} -> {', '.join(b[1]) or 'none'})"
+        )
     else:
         for index, (x, y) in enumerate(zip(a[1], b[1]), 1):
             if x != y:
@@ -212,7 +215,9 @@ def compare_dumps(node: str, old: Dump, new: Dump, report: Report) -> None:
     released = set(old.nodes)
     for (name, symbol_node) in new.symbols:
         if symbol_node in released and (name, symbol_node) not in old.symbols:
-            report.add_break(f"symbol {name}@{symbol_node}: added to released node {symbol_node} (new symbols go in a new node)")
+            report.add_break(
+                f"symbol {name}@{symbol_node}: added to released node {symbol_node} (new symbols go in a new node)"
+            )
 
 
 def node_dump(description: str, node: str) -> str:
@@ -308,7 +313,9 @@ def check_core(core_path: str, description: str, baseline_dir: str, report: Repo
             entry = table.find(name, symbol_node)
             if entry is None:
                 offered = ", ".join(table.nodes_of(name)) or "no node"
-                report.breaks.append(f"core {label}: does not export {name}@{symbol_node} (released; it offers {offered})")
+                report.breaks.append(
+                    f"core {label}: does not export {name}@{symbol_node} (released; it offers {offered})"
+                )
             elif entry.hash != hash_:
                 report.breaks.append(
                     f"core {label}: {name}@{symbol_node} has hash 0x{entry.hash:016x}, released 0x{hash_:016x}")
@@ -317,7 +324,8 @@ def check_core(core_path: str, description: str, baseline_dir: str, report: Repo
         entry = table.find(function.name, function.node)
         if entry is None or entry.hash != function.hash:
             report.notes.append(
-                f"core {label}: {function.name}@{function.node} differs from {os.path.basename(description)} (rebuild the core?)")
+                f"core {label}: {function.name}@{function.node} differs from {os.path.basename(description)}"
+                " (rebuild the core?)")
 
 
 def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
@@ -333,7 +341,9 @@ def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
         if node not in known:
             raise AbiError(f"--release {node}: no such node in {description}")
         if node in already:
-            raise AbiError(f"--release {node}: already released (abi/baseline/{node}.abi); a released node never changes")
+            raise AbiError(
+                f"--release {node}: already released (abi/baseline/{node}.abi); a released node never changes"
+            )
     os.makedirs(baseline_dir, exist_ok=True)
     with open(description, encoding="utf-8") as file:
         source = file.read()

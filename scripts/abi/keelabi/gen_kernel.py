@@ -31,10 +31,14 @@ def generate_exports(abi: Abi, host_test: bool = False) -> str:
     out += ["};", "", "const KabiExport kExports[] = {"]
     for function, key in zip(exports, keys):
         address = "nullptr" if host_test else f"reinterpret_cast<const void*>(&{function.impl})"
-        out.append(f'    {{ "{function.name}", "{function.node}", 0x{function.hash:016x}ull, 0x{key:016x}ull, {address} }},')
+        out.append(
+            f'    {{ "{function.name}", "{function.node}", 0x{function.hash:016x}ull, 0x{key:016x}ull, {address} }},'
+        )
     out += ["};", "", "constexpr uint32_t kSlots[] = {"]
     for start in range(0, len(slots), 8):
-        row = ", ".join("KabiTable::kEmptySlot" if slot == EMPTY_SLOT else str(slot) for slot in slots[start : start + 8])
+        row = ", ".join(
+            "KabiTable::kEmptySlot" if slot == EMPTY_SLOT else str(slot) for slot in slots[start : start + 8]
+        )
         out.append(f"    {row},")
     out += [
         "};",

@@ -39,6 +39,34 @@ def doc_lines(text: str, indent: str = "") -> list[str]:
     return [f"{indent}/// {line}".rstrip() for line in text.splitlines() or [""]]
 
 
+# Lines as rustfmt (rustfmt.toml: 120 columns) would write them, so that the
+# generated crate passes `rustfmt --check` like the hand-written ones.
+MAX_WIDTH = 120
+
+
+def signature(indent: str, head: str, params: list[str], tail: str) -> list[str]:
+    """`head(params)tail` on one line, or one parameter a line with a
+    trailing comma (none after a variadic `...`)."""
+    line = f"{indent}{head}({', '.join(params)}){tail}"
+    if len(line) <= MAX_WIDTH:
+        return [line]
+    lines = [f"{indent}{head}("]
+    lines += [f"{indent}    {param}{'' if param == '...' else ','}" for param in params]
+    return lines + [f"{indent}){tail}"]
+
+
+def funcptr_alias(name: str, params: list[str], returns: str) -> list[str]:
+    """`pub type NAME = Option<unsafe extern "C" fn(...)>;`, broken after
+    `=` when that is enough, else inside `Option<...>`."""
+    head = f"pub type {name} ="
+    option = f'Option<unsafe extern "C" fn({", ".join(params)}){returns}>;'
+    if len(f"{head} {option}") <= MAX_WIDTH:
+        return [f"{head} {option}"]
+    if len(f"    {option}") <= MAX_WIDTH:
+        return [head, f"    {option}"]
+    return [f"{head} Option<"] + signature("    ", 'unsafe extern "C" fn', params, f"{returns},") + [">;"]
+
+
 def errno_items(abi: Abi) -> list[str]:
     """KEEL_EPERM ... as i32 constants (positive, as in C), and the macro
     the safe crate builds `keel::Error`'s constants from."""
@@ -114,9 +142,9 @@ def generate_sys(abi: Abi) -> str:
                 "}",
             ]
         elif typedef.kind == "funcptr":
-            params = ", ".join(f"{rust_name(param.name)}: {rust_type(param.type)}" for param in typedef.params)
+            params = [f"{rust_name(param.name)}: {rust_type(param.type)}" for param in typedef.params]
             returns = "" if typedef.returns.c() == "void" else f" -> {rust_type(typedef.returns)}"
-            out.append(f'pub type {typedef.name} = Option<unsafe extern "C" fn({params}){returns}>;')
+            out += funcptr_alias(typedef.name, params, returns)
         else:
             out += ["#[repr(C)]", f"pub struct {typedef.name} {{"]
             for item in typedef.fields:
@@ -126,7 +154,9 @@ def generate_sys(abi: Abi) -> str:
             out.append(f"const _: () = assert!(core::mem::size_of::<{typedef.name}>() == {typedef.size});")
             out.append(f"const _: () = assert!(core::mem::align_of::<{typedef.name}>() == {typedef.align});")
             for item in typedef.fields:
-                out.append(f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});")
+                out.append(
+                    f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});"
+                )
         out.append("")
 
     # The core's functions come from libkeel.so (-lkeel); a module's from
@@ -148,7 +178,7 @@ def generate_sys(abi: Abi) -> str:
                 returns = ""
             else:
                 returns = f" -> {rust_type(function.returns)}"
-            out.append(f"    pub fn {function.name}({', '.join(params)}){returns};")
+            out += signature("    ", f"pub fn {function.name}", params, f"{returns};")
         out.append("")
     if out[-1] == "":
         out.pop()

@@ -302,7 +302,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     symbol_prefix = _get(header, "symbol_prefix", f"{path}: [abi]", str, "keel_", required=False)
     node_prefix = _get(header, "node_prefix", f"{path}: [abi]", str, "KABI", required=False)
     if not re.match(r"^[a-z][a-z0-9]*_$", symbol_prefix):
-        raise AbiError(f"{path}: [abi] symbol_prefix {symbol_prefix!r} must be lower-case letters and digits ending in '_' (acme_)")
+        raise AbiError(f"{path}: [abi] symbol_prefix {symbol_prefix!r} must be lower-case letters and digits "
+                       "ending in '_' (acme_)")
     if not re.match(r"^[A-Z][A-Z0-9]*$", node_prefix):
         raise AbiError(f"{path}: [abi] node_prefix {node_prefix!r} must be upper-case letters and digits (ACME)")
     is_core = soname == "libkeel.so"
@@ -310,9 +311,11 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         raise AbiError(f"{path}: [abi] the core (soname libkeel.so) uses symbol_prefix 'keel_' and node_prefix 'KABI'")
     if not is_core:
         if not re.match(r"^[a-z0-9_]{1,55}\.kmod$", soname):
-            raise AbiError(f"{path}: [abi] soname {soname!r} must be the module's file name, NAME.kmod (NAME: [a-z0-9_], at most 55)")
+            raise AbiError(f"{path}: [abi] soname {soname!r} must be the module's file name, NAME.kmod "
+                           "(NAME: [a-z0-9_], at most 55)")
         if symbol_prefix == "keel_" or node_prefix == "KABI":
-            raise AbiError(f"{path}: [abi] a module's interface needs its own symbol_prefix and node_prefix (keel_ and KABI are the core's)")
+            raise AbiError(f"{path}: [abi] a module's interface needs its own symbol_prefix and node_prefix "
+                           "(keel_ and KABI are the core's)")
     node_pattern = re.compile(rf"^{node_prefix}_([A-Z][A-Z0-9_]*)_([0-9]+)\.([0-9]+)$")
     symbol_pattern = re.compile(rf"^{symbol_prefix}[a-z0-9_]+$")
     constant_pattern = re.compile(rf"^{symbol_prefix.upper()}[A-Z0-9_]+$")
@@ -344,7 +347,10 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         if interface is None:
             raise AbiError(f"{where}: node {name!r} names unknown interface {interface_name!r}")
         if match.group(1) != interface_name.upper():
-            raise AbiError(f"{where}: node {name!r} of interface {interface_name!r} must be named {node_prefix}_{interface_name.upper()}_*")
+            raise AbiError(
+                f"{where}: node {name!r} of interface {interface_name!r} "
+                f"must be named {node_prefix}_{interface_name.upper()}_*"
+            )
         # A node inherits the previous node of its interface: versions only
         # ever add (DESIGN.md), so the chain is the order of definition.
         parent = interface.nodes[-1] if interface.nodes else None
@@ -432,7 +438,10 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
             if ref.name == "void" and not allow_void:
                 raise AbiError(f"{where}: 'void' is only valid as a return type or behind a pointer")
             if ref.name == "char" and not allow_char:
-                raise AbiError(f"{where}: plain 'char' has no fixed sign; use int8_t/uint8_t, 'const char*' or a char array (count)")
+                raise AbiError(
+                    f"{where}: plain 'char' has no fixed sign;"
+                    " use int8_t/uint8_t, 'const char*' or a char array (count)"
+                )
             if ref.name in types and types[ref.name].kind == "opaque":
                 raise AbiError(f"{where}: opaque type {ref.name!r} can only be used behind a pointer")
         return ref
@@ -460,7 +469,12 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         typedef = types[table["name"]]
         kind = typedef.kind
         allowed = {"name", "kind", "doc", "group"}
-        allowed |= {"enum": {"underlying", "values"}, "struct": {"fields"}, "opaque": set(), "funcptr": {"returns", "params"}}[kind]
+        allowed |= {
+            "enum": {"underlying", "values"},
+            "struct": {"fields"},
+            "opaque": set(),
+            "funcptr": {"returns", "params"},
+        }[kind]
         _check_keys(table, allowed, where)
         typedef.doc = _doc(table, where)
         typedef.group = check_group(table, where)
@@ -521,7 +535,12 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for index, table in enumerate(_list(data, "functions", path)):
         name = table.get("name", f"#{index}")
         where = f"{path}: functions[{index}] ({name})"
-        _check_keys(table, {"name", "node", "group", "returns", "params", "doc", "impl", "variadic", "noreturn", "printf_format", "libc"}, where)
+        _check_keys(
+            table,
+            {"name", "node", "group", "returns", "params", "doc", "impl", "variadic", "noreturn", "printf_format",
+             "libc"},
+            where,
+        )
         name = _get(table, "name", where, str)
         libc = _get(table, "libc", where, bool, False, required=False)
         if libc and name not in LIBC_NAMES:
@@ -559,9 +578,13 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         )
         if function.printf_format:
             if not function.variadic or not 1 <= function.printf_format <= len(function.params):
-                raise AbiError(f"{where}: printf_format = {function.printf_format} needs a variadic function and a parameter index")
+                raise AbiError(
+                    f"{where}: printf_format = {function.printf_format} needs a variadic function and a parameter index"
+                )
             if function.params[function.printf_format - 1].type.c() != "const char*":
-                raise AbiError(f"{where}: printf_format = {function.printf_format} must point at a 'const char*' parameter")
+                raise AbiError(
+                    f"{where}: printf_format = {function.printf_format} must point at a 'const char*' parameter"
+                )
         if function.noreturn and function.returns.c() != "void":
             raise AbiError(f"{where}: a noreturn function must return void, not {function.returns.c()!r}")
         functions.append(function)
@@ -580,19 +603,25 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for name, entries in by_name.items():
         interfaces_of = {next(n.interface for n in nodes if n.name == e.node) for e in entries}
         if len(interfaces_of) > 1:
-            raise AbiError(f"{path}: {name} appears in nodes of different interfaces ({', '.join(sorted(interfaces_of))})")
+            raise AbiError(
+                f"{path}: {name} appears in nodes of different interfaces ({', '.join(sorted(interfaces_of))})"
+            )
         entries.sort(key=lambda f: node_order[f.node])
         for entry in entries[:-1]:
             entry.is_default = False
             if entry.impl == name:
-                raise AbiError(f"{path}: {name}@{entry.node} is a compatibility entry (a newer one is in {entries[-1].node}); give it an 'impl' other than {name!r}")
+                raise AbiError(
+                    f"{path}: {name}@{entry.node} is a compatibility entry (a newer one is in {entries[-1].node});"
+                    f" give it an 'impl' other than {name!r}"
+                )
 
     for function in functions:
         function.canonical = canonical_declaration(function, types)
         function.hash = declaration_hash(function.canonical)
 
     if errors and not is_core:
-        raise AbiError(f"{path}: [[errors]] belong to the core's description; a module's functions return its errnos (KEEL_E*)")
+        raise AbiError(f"{path}: [[errors]] belong to the core's description; "
+                       "a module's functions return its errnos (KEEL_E*)")
     return Abi(soname, abi_doc, list(interfaces.values()), nodes, groups, constants, types, functions, errors,
                symbol_prefix, node_prefix)
 
@@ -715,7 +744,8 @@ def canonical_type(ref: TypeRef, types: dict[str, TypeDef], stack: tuple[str, ..
         body = f"enum {typedef.name}:{typedef.underlying}{{{values}}}"
     elif typedef.kind == "struct":
         fields = ";".join(
-            f"{item.name}:{canonical_type(item.type, types, inner)}{f'[{item.count}]' if item.count else ''}@{item.offset}"
+            f"{item.name}:{canonical_type(item.type, types, inner)}"
+            f"{f'[{item.count}]' if item.count else ''}@{item.offset}"
             for item in typedef.fields
         )
         body = f"struct {typedef.name}{{size={typedef.size},align={typedef.align};{fields}}}"

@@ -6,6 +6,9 @@
 # (keel-abi rust-sys, from vendor_c's acme_blocks.toml), then the module as
 # a cdylib linked against the stub libkeel.so and vendor_c.kmod; kmodpost
 # records the hash of every import; KEY=vendor.pem signs.
+# The pkg-config variables are lists of rustc flags, split into words on
+# purpose (unquoted), as a Makefile would:
+# shellcheck disable=SC2086,SC2046
 set -eu
 SDK="pkg-config keel-sdk"
 RUSTC=$($SDK --variable=rustc)

@@ -276,7 +276,9 @@ def seeds(outputs):
         "binary.gz": lambda: gz(["-6"], binary),
         "stored.gz": lambda: gzip_member(random_data(rng, 300), level=0),
         "fixed.gz": lambda: gzip_member(text[:500], strategy=zlib.Z_FIXED),
-        "flags.gz": lambda: gzip_member(b"abcabcabc", flags=2 | 4 | 8 | 16, extra=b"ab\x01\x00z", name=b"n", comment=b"c"),
+        "flags.gz": lambda: gzip_member(
+            b"abcabcabc", flags=2 | 4 | 8 | 16, extra=b"ab\x01\x00z", name=b"n", comment=b"c"
+        ),
         "members.gz": lambda: gz(["-1"], b"first\n") + gz(["-9"], b"second\n"),
         "empty.gz": lambda: gz([], b""),
         "text-1.zst": lambda: zstd(["-1"], text),

@@ -7,7 +7,6 @@
 #include "compress_test_support.h"
 
 using namespace compress_test;
-using keel::CompressionFormat;
 using keel::DecompressCounters;
 using keel::Error;
 

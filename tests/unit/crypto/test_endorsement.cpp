@@ -6,7 +6,6 @@
 
 #include "lib/crypto/endorsement.h"
 
-using keel::Diagnostic;
 using keel::Error;
 using keel::TrustedKey;
 

@@ -16,6 +16,8 @@ namespace {
 
 double lookups_per_second(size_t count, bool hashed)
 {
+    if (count == 0)
+        return 0;
     std::vector<std::string> names;
     for (size_t i = 0; i < count; ++i)
         names.push_back("keel_symbol_" + std::to_string(i));

@@ -25,7 +25,8 @@ def run(command):
 sys_rlib = os.path.join(directory, "libkeel_sys.rlib")
 keel_rlib = os.path.join(directory, "libkeel.rlib")
 run(common + ["--crate-type", "rlib", "--crate-name", "keel_sys", keel_sys_rs, "-o", sys_rlib])
-run(common + ["--crate-type", "rlib", "--crate-name", "keel", "--extern", f"keel_sys={sys_rlib}", keel_rs, "-o", keel_rlib])
+run(common + ["--crate-type", "rlib", "--crate-name", "keel", "--extern", f"keel_sys={sys_rlib}", keel_rs,
+              "-o", keel_rlib])
 run(
     common
     + ["--crate-type", "cdylib", "--crate-name", "sample_rs", "-C", "strip=debuginfo"]

@@ -16,10 +16,10 @@ TEST_CASE("keel::Error and keel.h agree on every errno")
 {
     size_t count = 0;
 #define CHECK_ONE_ERRNO(name, number, description)                                                                     \
-    CHECK(static_cast<int>(Error::name) == number);                                                                    \
+    CHECK(static_cast<int>(Error::name) == (number));                                                                  \
     CHECK(static_cast<int>(Error::name) == KEEL_##name);                                                               \
     CHECK(std::string(keel::error_name(Error::name)) == #name);                                                        \
-    CHECK(std::string(keel::error_description(Error::name)) == description);                                           \
+    CHECK(std::string(keel::error_description(Error::name)) == (description));                                         \
     count++;
     KEEL_ERRNO_TABLE(CHECK_ONE_ERRNO)
 #undef CHECK_ONE_ERRNO

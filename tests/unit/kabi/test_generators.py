@@ -62,7 +62,8 @@ class HashTest(unittest.TestCase):
         # the hash definition itself.
         free = next(f for f in model.build(self.data).functions if f.name == "keel_free")
         self.assertEqual(free.canonical, "function keel_free(ptr(void))->void")
-        self.assertEqual(free.hash, int.from_bytes(__import__("hashlib").sha256(free.canonical.encode()).digest()[:8], "big"))
+        self.assertEqual(free.hash,
+                         int.from_bytes(__import__("hashlib").sha256(free.canonical.encode()).digest()[:8], "big"))
 
     def test_parameter_type_changes_the_hash(self):
         function(self.data, "keel_sleep_ns")["params"][0]["type"] = "uint32_t"
@@ -125,10 +126,12 @@ class ValidationTest(unittest.TestCase):
             (lambda d: function(d, "keel_log").update(doc=" "), "'doc' must not be empty"),
             (lambda d: function(d, "keel_log").update(colour="red"), "unknown field 'colour'"),
             (lambda d: function(d, "keel_log").update(name="log"), "must match keel_"),
-            (lambda d: d["functions"].append(copy.deepcopy(function(d, "keel_log"))), "keel_log@KABI_CORE_1.0 is defined twice"),
+            (lambda d: d["functions"].append(copy.deepcopy(function(d, "keel_log"))),
+             "keel_log@KABI_CORE_1.0 is defined twice"),
             (lambda d: typedef(d, "keel_spinlock")["fields"][0].update(type="keel_mutex"), "opaque type 'keel_mutex'"),
             (lambda d: typedef(d, "keel_spinlock")["fields"][0].update(type="keel_spinlock"), "contains itself"),
-            (lambda d: typedef(d, "keel_log_level")["values"][1].update(value=0), "value 0 of KEEL_LOG_ALERT is used twice"),
+            (lambda d: typedef(d, "keel_log_level")["values"][1].update(value=0),
+             "value 0 of KEEL_LOG_ALERT is used twice"),
             (lambda d: typedef(d, "keel_taint_flag")["values"][0].update(value=-1), "does not fit uint32_t"),
             (lambda d: function(d, "keel_log")["params"][1].update(type="const char**const*x"), "cannot parse type"),
             (lambda d: function(d, "keel_log")["params"][0].update(type="char"), "plain 'char'"),
@@ -140,7 +143,8 @@ class ValidationTest(unittest.TestCase):
             (lambda d: errno(d, "EINVAL").update(value=0), "value 0 is not an errno number (1..4095)"),
             (lambda d: errno(d, "EINVAL").update(name="Einval"), "errno name 'Einval' must be E and upper case"),
             (lambda d: errno(d, "EINVAL").update(doc='Invalid "argument".'), "must be one line"),
-            (lambda d: d["constants"].append({"name": "KEEL_EIO", "type": "int32_t", "value": 5, "group": "log", "doc": "x"}),
+            (lambda d: d["constants"].append(
+                {"name": "KEEL_EIO", "type": "int32_t", "value": 5, "group": "log", "doc": "x"}),
              "(EIO): name 'KEEL_EIO' is already used"),
         ]
         for mutate, message in cases:
@@ -151,7 +155,8 @@ class ValidationTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".toml") as file:
             file.write("[abi\n")
             file.flush()
-            result = subprocess.run([sys.executable, TOOL, "check", "--description", file.name, "--output", "-"], capture_output=True, text=True)
+            result = subprocess.run([sys.executable, TOOL, "check", "--description", file.name, "--output", "-"],
+                                    capture_output=True, text=True)
             self.assertEqual(result.returncode, 1)
             self.assertIn("not valid TOML", result.stderr)
 
@@ -219,7 +224,8 @@ class CompatTest(unittest.TestCase):
         exports = gen_kernel.generate_exports(self.abi)
         self.assertIn('{ "keel_test_get", "KABI_TEST_1.0"', exports)
         self.assertIn("&keel_test_get_v1_0", exports)
-        self.assertIn("pub fn keel_test_get(pair: *mut keel_test_pair, size: usize) -> i32;", gen_rust.generate_sys(self.abi))
+        self.assertIn("pub fn keel_test_get(pair: *mut keel_test_pair, size: usize) -> i32;",
+                      gen_rust.generate_sys(self.abi))
 
     def test_node_limit_gives_the_old_sdk(self):
         old = model.load(COMPAT, ["KABI_TEST_1.0"])
@@ -236,11 +242,13 @@ class CompatTest(unittest.TestCase):
         os.makedirs(os.path.join(include, "keel"))
         with open(os.path.join(include, "keel", "keel.h"), "w") as file:
             file.write(gen_c.generate_header(self.abi))
-        source = self.write("use.c", "#include <keel/keel.h>\nint f(keel_test_pair* p) { return keel_test_get(p, sizeof *p); }\n")
+        source = self.write("use.c", "#include <keel/keel.h>\n"
+                                     "int f(keel_test_pair* p) { return keel_test_get(p, sizeof *p); }\n")
         for language, standard in (("c", "-std=c11"), ("c++", "-std=c++20")):
             with self.subTest(language=language):
                 result = subprocess.run(
-                    [CLANG, "-x", language, standard, "-pedantic", "-Wall", "-Wextra", "-Werror", "-ffreestanding", "-I", include, "-c", source, "-o", self.path("use.o")],
+                    [CLANG, "-x", language, standard, "-pedantic", "-Wall", "-Wextra", "-Werror", "-ffreestanding",
+                     "-I", include, "-c", source, "-o", self.path("use.o")],
                     capture_output=True, text=True,
                 )
                 self.assertEqual(result.returncode, 0, result.stderr)
@@ -250,7 +258,8 @@ class CompatTest(unittest.TestCase):
         script = self.write("keel.map", gen_link.generate_version_script(self.abi))
         stub = self.path("libkeel.so")
         link = [CLANG, "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld", "-Wall", "-Wextra", "-Werror"]
-        result = subprocess.run(link + [f"-Wl,--version-script={script}", "-Wl,-soname,libkeel.so", "-o", stub, stub_c], capture_output=True, text=True)
+        result = subprocess.run(link + [f"-Wl,--version-script={script}", "-Wl,-soname,libkeel.so", "-o", stub, stub_c],
+                                capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         symbols = {(s.name, s.version): s.default for s in elf.read(stub).dynamic_symbols() if s.defined}
         self.assertEqual(
@@ -264,9 +273,11 @@ class CompatTest(unittest.TestCase):
         )
         # A module linked now binds to the default (newest) version.
         module_c = self.write("m.c", "void keel_test_get(void); void keel_other_call(void);\n"
-                                     "__attribute__((visibility(\"default\"))) void go(void) { keel_test_get(); keel_other_call(); }\n")
+                                     "__attribute__((visibility(\"default\"))) void go(void)"
+                                     " { keel_test_get(); keel_other_call(); }\n")
         module = self.path("m.kmod")
-        result = subprocess.run(link + ["-fvisibility=hidden", "-o", module, module_c, stub], capture_output=True, text=True)
+        result = subprocess.run(link + ["-fvisibility=hidden", "-o", module, module_c, stub],
+                                capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         imports = {(s.name, s.version) for s in elf.read(module).dynamic_symbols() if not s.defined}
         self.assertEqual(imports, {("keel_test_get", "KABI_TEST_1.1"), ("keel_other_call", "KABI_OTHER_1.0")})
@@ -278,8 +289,8 @@ MODULE_INTERFACE = {
     "nodes": [{"name": "ACME_BLOCKS_1.0", "interface": "blocks", "doc": "First."}],
     "groups": [{"name": "blocks", "doc": "Blocks."}],
     "types": [{"name": "acme_range", "kind": "struct", "group": "blocks", "doc": "A range.",
-               "fields": [{"name": "first", "type": "uint64_t", "doc": "x"}, {"name": "count", "type": "uint32_t",
-                                                                             "doc": "x"}]}],
+               "fields": [{"name": "first", "type": "uint64_t", "doc": "x"},
+                          {"name": "count", "type": "uint32_t", "doc": "x"}]}],
     "functions": [{"name": "acme_blocks_sum", "node": "ACME_BLOCKS_1.0", "group": "blocks", "returns": "uint64_t",
                    "params": [{"name": "range", "type": "const acme_range*"}], "doc": "Sums."}],
 }

@@ -74,7 +74,8 @@ class KmodpostTest(unittest.TestCase):
                 self.assertEqual(section.flags, 0, ".keel_kabi must not be allocated")
                 self.assertEqual(allocated_bytes(before), allocated_bytes(after))
                 # Every original section is still there, in place.
-                self.assertEqual([s.name for s in after.sections[: len(before.sections)]], [s.name for s in before.sections])
+                self.assertEqual([s.name for s in after.sections[: len(before.sections)]],
+                                 [s.name for s in before.sections])
 
     def test_in_place_and_again_is_identical(self):
         module = self.path("m.kmod")
