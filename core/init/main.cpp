@@ -14,6 +14,7 @@
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
+#include "init/real_root.h"
 #include "init/root_mount.h"
 #include "loader/keyring.h"
 #include "loader/loader.h"
@@ -113,6 +114,7 @@ void report_initramfs(const BootInfo& boot)
         load_boot_keys(kernel_params().module_keys.values[i]);
     for (size_t i = 0; i < kernel_params().modules_load.count; i++)
         load_boot_modules(kernel_params().modules_load.values[i]);
+    mount_real_root();
     run_boot_test_hooks();
     log_boot_stages();
     console_start();

@@ -53,7 +53,7 @@ def make_archive(scratch):
         with open(os.path.join(tree, "dir", "file-%d" % i), "w") as out:
             out.write("file %d\n" % i)
     images = {}
-    for name, options in (("disk.img", ["-t", "ext2", "-b", "1024"]),
+    for name, options in (("disk.img", ["-t", "ext2", "-b", "1024", "-L", "keel-root"]),
                           ("ext4.img", ["-t", "ext4", "-O", "^has_journal"]),
                           ("bad.img", ["-t", "ext2", "-b", "1024"])):
         path = os.path.join(scratch, name)
@@ -156,3 +156,30 @@ def ext2_module_writes_what_e2fsck_accepts():
         check("Links: 2" in debugfs(image, "stat /written.txt"), "the hard link is not counted")
         check(re.search(r"Mode:\s+0600", debugfs(image, "stat /written.txt")), "chmod did not reach the disk")
         check("Size: 1000" in debugfs(image, "stat /big"), "truncate did not reach the disk")
+
+
+@case
+def ext2_root_from_a_disk():
+    """root=LABEL= on a RAM disk made from an initramfs file: ext2 loads
+    from the initramfs, the disk becomes the root by pivot_root(".", ".")
+    over nullfs and a lazy unmount, and the console starts in it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = make_archive(scratch)
+        cmdline = ("panic=-1 module.sig_enforce=1 nullfs_rootfs ramdisk=ram0:/disk.img root=LABEL=keel-root "
+                   "rootfstype=ext2 rootflags=errors=remount-ro rw")
+        with boot(cmdline, initrd=archive, memory="256M") as vm:
+            mounts = vm.command_output("mounts")
+            check(re.search(r"^none / nullfs ", mounts, re.M) and re.search(r"^/dev/ram0 / ext2 rw", mounts, re.M)
+                  and "tmpfs" not in mounts, f"the mount table is not nullfs then ext2 as /: {mounts}", vm)
+            check(vm.command_output("cat /hello.txt") == "hello from the host\n", "/hello.txt is not the disk's", vm)
+            check(vm.command_output("pwd") == "/\n", "the console does not start in /", vm)
+            out = vm.command_output("rmmod ext2")
+            check("could not remove 'ext2'" in out, f"rmmod ext2 under the root: {out}", vm)
+            check(vm.command_output("write /note written in the root") == "", "cannot write to the root", vm)
+            check(vm.command_output("sync") == "", "sync failed", vm)
+            dump = vm.command_output("ramdisk dump ram0", timeout=120)
+        image = os.path.join(scratch, "root.img")
+        undump(dump, image)
+        fsck = subprocess.run(["e2fsck", "-fn", image], capture_output=True, text=True)
+        check(fsck.returncode == 0, "e2fsck -fn found errors:\n" + fsck.stdout + fsck.stderr)
+        check(debugfs(image, "cat /note") == "written in the root\n", "debugfs reads /note wrong")
