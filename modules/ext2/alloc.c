@@ -89,7 +89,7 @@ static void count_blocks(struct ext2_fs* fs, uint32_t group, int delta)
 int ext2_alloc_block(struct ext2_fs* fs, uint32_t ino, uint32_t goal, uint32_t* block_out)
 {
     (void)ino;
-    if (fs->sb->s_free_blocks_count == 0)
+    if (fs->sb->s_free_blocks_count == 0 || fs->groups == 0)
         return -KEEL_ENOSPC;
     if (goal < fs->first_data_block || goal >= fs->blocks_count)
         goal = fs->first_data_block;

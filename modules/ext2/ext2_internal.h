@@ -81,18 +81,24 @@ struct ext2_fs {
 /* ---- super.c */
 /* An error found in the filesystem: logs "ext2 (DEVICE): inode INO:
  * MESSAGE", marks the filesystem as having errors and does what errors=
- * says; the value is `error` (negative), for `return ext2_error(...)`. */
+ * says; the value is `error` (negative), for `return ext2_error(...)`.
+ * The macros' value is their `error` argument itself, so that a caller's
+ * "failed" branch is visibly nonzero. */
 #define ext2_error(fs, error, ino, format, ...)                                                                        \
-    ext2_report((fs),                                                                                                  \
-        (keel_logf(KEEL_LOG_ERR, "ext2 (%s): inode %u: " format, (fs)->device, (unsigned)(ino), ##__VA_ARGS__),        \
-            (error)))
+    (ext2_report((fs),                                                                                                 \
+         (keel_logf(KEEL_LOG_ERR, "ext2 (%s): inode %u: " format, (fs)->device, (unsigned)(ino), ##__VA_ARGS__),       \
+             (error))),                                                                                                \
+        (error))
 #define EXT2_CORRUPT(fs, ino, ...) ext2_error((fs), -KEEL_EUCLEAN, (ino), __VA_ARGS__)
 /* The same for a problem outside any inode (a group's bitmap). */
 #define EXT2_CORRUPT_FS(fs, format, ...)                                                                               \
-    ext2_report((fs), (keel_logf(KEEL_LOG_ERR, "ext2 (%s): " format, (fs)->device, ##__VA_ARGS__), -KEEL_EUCLEAN))
+    (ext2_report((fs), (keel_logf(KEEL_LOG_ERR, "ext2 (%s): " format, (fs)->device, ##__VA_ARGS__), -KEEL_EUCLEAN)),   \
+        -KEEL_EUCLEAN)
 int ext2_report(struct ext2_fs* fs, int error);
-/* A read through the cache failed (the cache logged the block). */
-int ext2_io_error(struct ext2_fs* fs, uint32_t ino, int error, const char* what);
+/* A read through the cache failed (the cache logged the block): `error`,
+ * after what ext2_report does. */
+#define ext2_io_error(fs, ino, error, what) (ext2_io_report((fs), (ino), (error), (what)), (error))
+void ext2_io_report(struct ext2_fs* fs, uint32_t ino, int error, const char* what);
 void ext2_super_dirty(struct ext2_fs* fs);
 struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group);
 void ext2_group_dirty(struct ext2_fs* fs, uint32_t group);

@@ -391,15 +391,15 @@ static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
         return;
     keel_buffer* buffer;
     if (keel_bcache_read(fs->bdev, block, &buffer)) {
-        ext2_io_error(fs, node->ino, -KEEL_EIO, "the extended attribute block");
+        ext2_io_report(fs, node->ino, -KEEL_EIO, "the extended attribute block");
         return;
     }
     struct ext2_xattr_header header;
     ext2_copy(&header, buffer->data, sizeof(header));
     if (header.h_magic != EXT2_XATTR_MAGIC || header.h_blocks != 1 || header.h_refcount == 0) {
         keel_bcache_put(buffer);
-        EXT2_CORRUPT(fs, node->ino, "extended attribute block %u has a bad header (magic 0x%x, refcount %u)", block,
-            header.h_magic, header.h_refcount);
+        (void)EXT2_CORRUPT(fs, node->ino, "extended attribute block %u has a bad header (magic 0x%x, refcount %u)",
+            block, header.h_magic, header.h_refcount);
         return;
     }
     header.h_refcount--;

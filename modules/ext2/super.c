@@ -70,15 +70,15 @@ int ext2_report(struct ext2_fs* fs, int error)
     return error;
 }
 
-int ext2_io_error(struct ext2_fs* fs, uint32_t ino, int error, const char* what)
+void ext2_io_report(struct ext2_fs* fs, uint32_t ino, int error, const char* what)
 {
     if (error == -KEEL_ENOMEM)
-        return error;
+        return;
     if (ino)
         keel_logf(KEEL_LOG_ERR, "ext2 (%s): inode %u: reading %s failed (error %d)", fs->device, ino, what, -error);
     else
         keel_logf(KEEL_LOG_ERR, "ext2 (%s): reading %s failed (error %d)", fs->device, what, -error);
-    return ext2_report(fs, error);
+    ext2_report(fs, error);
 }
 
 int ext2_check_writable(struct ext2_fs* fs) { return fs->readonly ? -KEEL_EROFS : 0; }
