@@ -1,6 +1,7 @@
 // load_module: the pipeline, as a sequence of steps that each either
 // succeed or leave the module exactly as the previous step did; the
 // rollback guard undoes whatever had been done when a step fails.
+#include "arch/cpu.h"
 #include "arch/paging.h"
 #include "debug/taint.h"
 #include "lib/base/string.h"
@@ -110,6 +111,9 @@ Result<void> protect_segments(Module& module, Diagnostic& error)
                 &error, "%s: cannot set permissions of segment %zu: %s", module.name, i, error_name(result.error()));
             return result;
         }
+        // The code was written through the data side (copied, relocated).
+        if (segment.flags & elf::PF_X)
+            arch::sync_instruction_cache(module.base + start, end - start);
     }
     ModuleImage::Range relro = image.relro();
     if (!relro.empty()) {
@@ -240,7 +244,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     // Parse and validate every ELF structure.
     step = time::cycles();
     Diagnostic diagnostic;
-    auto image = ModuleImage::parse(module->file, module->image_size, diagnostic);
+    auto image = ModuleImage::parse(module->file, module->image_size, diagnostic, arch::kElfMachine);
     if (image.is_error()) {
         diagnose(&error, "%s: invalid module: %s", path, diagnostic.message);
         return Err(image.error());

@@ -200,6 +200,8 @@ def print_host_wait(figures):
 
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("--arch", choices=("x86_64",), default="x86_64",
+                        help="x86_64 here; scripts/bench --arch aarch64 runs scripts/bench-aarch64.py")
     parser.add_argument("--runs", type=int, default=7, help="boots per figure (at least 5)")
     parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module (at least 100)")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux",

@@ -3,7 +3,13 @@
 # shellcheck shell=bash
 
 KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KEEL_BUILD=${KEEL_BUILD:-$KEEL_ROOT/build}
+# The architecture scripts build and boot (scripts/run --arch ARCH sets it),
+# and its build directory: build/ for x86_64, build-ARCH/ for the others.
+KEEL_ARCH=${KEEL_ARCH:-x86_64}
+keel_build_dir() {
+  if [ "$1" = x86_64 ]; then echo "$KEEL_ROOT/build"; else echo "$KEEL_ROOT/build-$1"; fi
+}
+KEEL_BUILD=${KEEL_BUILD:-$(keel_build_dir "$KEEL_ARCH")}
 
 # Debian packages the build, the tests and the tools need.
 KEEL_PACKAGES=(
@@ -11,13 +17,17 @@ KEEL_PACKAGES=(
   libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb
   gzip zstd zlib1g-dev libzstd-dev e2fsprogs
   clang-tidy shellcheck flake8
+  qemu-system-arm device-tree-compiler u-boot-tools u-boot-qemu
 )
 
 # Rust: the machine's rustup toolchain when there is one (rustfmt and clippy
-# added as its components, keel_install_rust_components), else Debian's.
+# added as its components, keel_install_rust_components), else Debian's
+# rustc-web (/usr/bin/rustc) with its rustfmt and clippy. rustc-web with its
+# sources (rust-web-src) also builds the aarch64 modules' core and alloc
+# (docs/aarch64.md), so it is installed either way.
 [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH"
-command -v rustc >/dev/null 2>&1 || KEEL_PACKAGES+=(rustc)
-command -v rustup >/dev/null 2>&1 || KEEL_PACKAGES+=(rustfmt rust-clippy)
+KEEL_PACKAGES+=(rustc-web rust-web-src)
+command -v rustup >/dev/null 2>&1 || KEEL_PACKAGES+=(rustfmt-web rust-web-clippy)
 export PATH
 
 keel_install_packages() {
@@ -45,13 +55,21 @@ keel_install_rust_components() {
   done
 }
 
+# keel_build [ARCH [BUILD_DIR]]: configure once and build (default: the
+# architecture and build directory above). Another architecture's build
+# leaves the host-side tests to the x86_64 one (-Dhost_tests=false).
 keel_build() {
+  local arch=${1:-$KEEL_ARCH}
+  local build=${2:-$KEEL_BUILD}
   keel_install_packages || { echo "keel: package installation failed" >&2; return 1; }
   keel_install_rust_components || { echo "keel: rustup component installation failed" >&2; return 1; }
-  if [ ! -f "$KEEL_BUILD/build.ninja" ]; then
-    meson setup "$KEEL_BUILD" "$KEEL_ROOT" \
-      --cross-file "$KEEL_ROOT/arch/x86_64/cross.ini" \
-      --native-file "$KEEL_ROOT/scripts/native.ini" >&2 || return 1
+  if [ ! -f "$build/build.ninja" ]; then
+    local options=()
+    [ "$arch" != x86_64 ] && options=(-Dhost_tests=false)
+    meson setup "$build" "$KEEL_ROOT" \
+      --cross-file "$KEEL_ROOT/arch/$arch/cross.ini" \
+      --native-file "$KEEL_ROOT/scripts/native.ini" \
+      -Darch="$arch" "${options[@]}" >&2 || return 1
   fi
-  ninja -C "$KEEL_BUILD" >&2
+  ninja -C "$build" >&2
 }

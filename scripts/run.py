@@ -4,6 +4,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keel import machine  # noqa: E402
@@ -15,6 +16,8 @@ def parse_arguments(argv):
         split = argv.index("--")
         argv, kernel_args = argv[:split], argv[split + 1:]
     parser = argparse.ArgumentParser(prog="scripts/run", description="Boot Keel in QEMU.")
+    parser.add_argument("--arch", choices=sorted(machine.MACHINES), default=machine.ARCH,
+                        help="the architecture to build and boot (default x86_64; aarch64 boots QEMU's virt machine)")
     parser.add_argument("--initrd", default=machine.DEFAULT,
                         help="initramfs to pass to the kernel (default: the build's initramfs.cpio)")
     parser.add_argument("--no-initrd", dest="initrd", action="store_const", const=None,
@@ -26,8 +29,28 @@ def parse_arguments(argv):
                         help="start with the CPU stopped and wait for GDB (attach with scripts/gdb)")
     parser.add_argument("--gdb-port", type=int, default=1234, metavar="PORT",
                         help="the GDB stub's TCP port on 127.0.0.1 (default 1234, as QEMU's -s)")
-    parser.add_argument("--kernel", default=machine.KERNEL, help=argparse.SUPPRESS)
+    parser.add_argument("--uboot", action="store_true",
+                        help="aarch64 (its default): boot Debian's U-Boot, which verifies and boots the signed FIT "
+                             "(build-aarch64/arch/aarch64/uboot/keel.itb)")
+    parser.add_argument("--direct", action="store_true",
+                        help="aarch64: QEMU loads the kernel and the initramfs itself (-kernel), without U-Boot; "
+                             "x86_64 always boots so")
+    parser.add_argument("--kernel", default=None, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    explicit_kernel = options.kernel is not None
+    if options.kernel is None:
+        options.kernel = machine.kernel_path(machine.BUILD if options.arch == machine.ARCH
+                                             else machine.build_dir(options.arch), options.arch)
+    if options.uboot and options.arch != "aarch64":
+        parser.error("--uboot boots the aarch64 FIT: add --arch aarch64")
+    if options.uboot and options.direct:
+        parser.error("--uboot and --direct: choose one")
+    # aarch64 boots through U-Boot unless told otherwise (a kernel named
+    # on the command line is one QEMU loads).
+    options.uboot = options.arch == "aarch64" and not options.direct and (options.uboot or not explicit_kernel)
+    if options.uboot and options.initrd is not machine.DEFAULT:
+        parser.error("through U-Boot the initramfs is the one inside the signed FIT: add --direct to give "
+                     "--initrd or --no-initrd")
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
@@ -44,13 +67,28 @@ def qemu_extra(options):
     return machine.gdb_options(port)
 
 
+def fit_path(options):
+    return os.path.join(os.path.dirname(os.path.dirname(options.kernel)), "arch", "aarch64", "uboot", "keel.itb")
+
+
 def interactive(options, cmdline):
-    command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
-                                   extra=qemu_extra(options))
+    if options.uboot:
+        scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
+        dtb = machine.uboot_control_dtb(scratch.name, options.memory)
+        environment = machine.uboot_environment(scratch.name, cmdline)
+        command = machine.uboot_command(fit_path(options), dtb, environment, options.memory, interactive=True,
+                                        extra=qemu_extra(options))
+        print(f"keel: U-Boot verifies and boots the signed FIT by itself ({machine.UBOOT_BOOT}); a key "
+              "pressed at once stops it at its prompt", file=sys.stderr)
+    else:
+        command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
+                                       extra=qemu_extra(options), arch=options.arch)
     print("keel: booting; Ctrl-A X quits QEMU", file=sys.stderr)
     process = subprocess.run(command)
-    # No captured output here: trust the debug-exit encoding alone.
+    # No captured output here: trust the exit encoding alone.
     code = process.returncode
+    if options.arch != "x86_64":
+        return code
     return code >> 1 if code & 1 else (0 if code == 0 else machine.EXIT_QEMU_FAILED)
 
 
@@ -61,7 +99,8 @@ def scripted(options, cmdline):
 
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
-                         kernel=options.kernel, echo=echo, extra=qemu_extra(options))
+                         kernel=options.kernel, echo=echo, extra=qemu_extra(options), arch=options.arch,
+                         uboot=fit_path(options) if options.uboot else None)
     vm.start()
     try:
         deadline_left = options.timeout
@@ -101,9 +140,17 @@ def main():
     cmdline = " ".join(kernel_args)
     try:
         machine.check_cmdline(cmdline)
+        if options.uboot:
+            machine.check_uboot_cmdline(cmdline)
     except machine.CommandLineTooLong as error:
         print(f"keel: {error} (docs/kernel-parameters.md)", file=sys.stderr)
         return EXIT_USAGE
+    if options.uboot:
+        try:
+            machine.check_uboot_memory(options.memory, fit_path(options))
+        except (machine.NotEnoughMemory, OSError) as error:
+            print(f"keel: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if scripted_mode:
         return scripted(options, cmdline)
     return interactive(options, cmdline)

@@ -2,6 +2,7 @@
 #include "arch/serial.h"
 
 #include "arch/cpu.h"
+#include "arch/irq.h"
 
 namespace keel::arch {
 
@@ -60,6 +61,8 @@ int serial_try_read()
         return -1;
     return inb(kCom1 + kData);
 }
+
+void serial_attach_interrupt(InterruptHandler handler) { irq_attach_isa(kSerialIrq, handler); }
 
 void serial_enable_rx_interrupt()
 {

@@ -58,7 +58,7 @@ uint64_t calibrate_with_pit()
 
 } // namespace
 
-uint64_t calibrate_tsc(const char*& source)
+uint64_t calibrate_cycle_counter(const char*& source)
 {
     if (uint64_t hpet = acpi_info().hpet_phys) {
         if (uint64_t hz = calibrate_with_hpet(hpet)) {

@@ -130,7 +130,7 @@ bool console_interrupted()
 
 void console_start()
 {
-    arch::irq_attach_isa(arch::kSerialIrq, serial_interrupt);
+    arch::serial_attach_interrupt(serial_interrupt);
     arch::serial_enable_rx_interrupt();
     // Bytes that arrived before the interrupt was enabled.
     {

@@ -1,5 +1,7 @@
 #include "init/boot_stages.h"
 
+#include "arch/cpu.h"
+
 #include "lib/base/format.h"
 #include "log/log.h"
 #include "time/clock.h"
@@ -42,8 +44,8 @@ void log_boot_stages()
         previous = g_stage_marks[i].cycles;
     }
     log_info("%s", line);
-    log_info(
-        "boot: core up in %llu us (TSC)", (unsigned long long)cycles_to_us(time::cycles() - time::boot_cycles(), rate));
+    log_info("boot: core up in %llu us (%s)",
+        (unsigned long long)cycles_to_us(time::cycles() - time::boot_cycles(), rate), arch::kCycleCounterName);
 }
 
 } // namespace keel

@@ -94,7 +94,7 @@ void report_initramfs(const BootInfo& boot)
     mark_boot_stage("paging");
 
     arch::platform_init(g_boot_info);
-    mark_boot_stage("acpi+apic");
+    mark_boot_stage("platform");
     time::clock_init();
     mark_boot_stage("clock");
     scheduler_init();

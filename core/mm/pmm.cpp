@@ -7,7 +7,6 @@
 #include "mm/buddy.h"
 #include "sync/spinlock.h"
 
-extern "C" char __kernel_phys_start[];
 extern "C" char __kernel_end[];
 
 namespace keel {
@@ -35,7 +34,7 @@ void free_regions(uint64_t low, uint64_t high) REQUIRES(g_lock)
 
 PhysicalRange kernel_image_range()
 {
-    uint64_t start = reinterpret_cast<uint64_t>(__kernel_phys_start);
+    uint64_t start = arch::kernel_image_phys_start();
     uint64_t end = arch::kernel_image_virt_to_phys(reinterpret_cast<uint64_t>(__kernel_end));
     return { start, end - start };
 }

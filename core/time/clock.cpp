@@ -18,7 +18,7 @@ uint64_t g_mult = 0;
 
 uint64_t boot_cycles() { return g_boot_tsc; }
 
-uint64_t cycles() { return arch::rdtsc(); }
+uint64_t cycles() { return arch::read_cycle_counter(); }
 
 uint64_t cycles_per_second() { return g_tsc_hz; }
 
@@ -26,26 +26,26 @@ uint64_t monotonic_ns()
 {
     if (g_mult == 0)
         return 0;
-    uint64_t elapsed = arch::rdtsc() - g_boot_tsc;
+    uint64_t elapsed = arch::read_cycle_counter() - g_boot_tsc;
     return uint64_t((unsigned __int128)elapsed * g_mult >> 32);
 }
 
-void record_boot_cycles() { g_boot_tsc = arch::rdtsc(); }
+void record_boot_cycles() { g_boot_tsc = arch::read_cycle_counter(); }
 
 void clock_init()
 {
     const char* source = "?";
-    uint64_t hz = arch::calibrate_tsc(source);
+    uint64_t hz = arch::calibrate_cycle_counter(source);
     if (hz == 0) {
         // No reference worked: assume 1 GHz rather than stop the boot.
-        log_err("clock: TSC calibration failed; assuming 1 GHz");
+        log_err("clock: %s calibration failed; assuming 1 GHz", arch::kCycleCounterName);
         hz = 1000000000;
         source = "assumed";
     }
     g_tsc_hz = hz;
     g_mult = (1000000000ull << 32) / hz; // fits: 1e9 * 2^32 < 2^64
-    log_info("clock: TSC %llu.%03llu MHz (calibrated against the %s)", (unsigned long long)(hz / 1000000),
-        (unsigned long long)(hz / 1000 % 1000), source);
+    log_info("clock: %s %llu.%03llu MHz (calibrated against the %s)", arch::kCycleCounterName,
+        (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), source);
 }
 
 } // namespace keel::time

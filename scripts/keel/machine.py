@@ -1,20 +1,54 @@
 """Boot Keel under QEMU and talk to its serial console.
 
-Every wait has a time limit. The exit status of QEMU is decoded: the kernel
-powers off through `isa-debug-exit`, which makes QEMU exit with
-(code << 1) | 1; `Machine.exit_code()` turns that back into `code`.
+Every wait has a time limit. The exit status of QEMU is decoded: on x86_64
+the kernel powers off through `isa-debug-exit`, which makes QEMU exit with
+(code << 1) | 1; on aarch64 through semihosting's SYS_EXIT_EXTENDED, which
+makes QEMU exit with the code itself. `decode_status()` turns either back
+into `code`.
 """
 
+import json
 import os
 import re
 import select
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("KEEL_BUILD", os.path.join(ROOT, "build"))
-KERNEL = os.path.join(BUILD, "core", "keel.elf")
+
+
+def build_dir(arch):
+    """build/ for x86_64, build-ARCH/ for the others (scripts/lib.sh)."""
+    return os.path.join(ROOT, "build" if arch == "x86_64" else f"build-{arch}")
+
+
+def configured_arch(build):
+    """The `arch` option the build directory was configured with."""
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as handle:
+            for option in json.load(handle):
+                if option.get("name") == "arch":
+                    return option["value"]
+    except (OSError, ValueError):
+        pass
+    return "x86_64"
+
+
+ARCH = os.environ.get("KEEL_ARCH") or (configured_arch(os.environ["KEEL_BUILD"]) if "KEEL_BUILD" in os.environ
+                                       else "x86_64")
+BUILD = os.environ.get("KEEL_BUILD", build_dir(ARCH))
+
+
+def kernel_path(build, arch, name="keel"):
+    """What QEMU boots: the ELF itself on x86_64 (PVH), the flat arm64 Image on aarch64.
+    name: the core variant (keel, keel-enforce)."""
+    return os.path.join(build, "core", name + (".elf" if arch == "x86_64" else ".Image"))
+
+
+KERNEL = kernel_path(BUILD, ARCH)
 # The default initramfs: in-tree modules under /lib/modules and a demo tree.
 INITRAMFS = os.path.join(BUILD, "initramfs", "initramfs.cpio")
 DEFAULT = object()      # "the default initramfs", as opposed to None (none at all)
@@ -49,17 +83,24 @@ def check_cmdline(cmdline):
         raise CommandLineTooLong(f"the kernel command line is {length} bytes; at most {MAX_CMDLINE} fit")
 
 
-def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=()):
+# The machine each architecture boots on, and how the kernel's exit status
+# gets out of it.
+MACHINES = {
+    "x86_64": ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+    "aarch64": ["qemu-system-aarch64", "-machine", "virt,gic-version=3", "-accel", "tcg", "-cpu", "cortex-a57",
+                "-semihosting-config", "enable=on,target=native"],
+}
+
+
+def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", interactive=False, extra=(), arch=ARCH,
+                 machine=None):
+    """machine: replaces the architecture's default QEMU options (MACHINES)."""
     check_cmdline(cmdline)
-    command = [
-        "qemu-system-x86_64",
-        "-machine", "q35",
-        "-accel", "tcg",
-        "-cpu", "max",
+    command = list(machine or MACHINES[arch]) + [
         "-m", memory,
         "-kernel", kernel,
         "-append", cmdline,
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-no-reboot",
     ]
     if initrd is DEFAULT:
@@ -73,18 +114,131 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
     return command + list(extra)
 
 
+# U-Boot on QEMU virt (arch/aarch64/uboot): where the FIT is put in RAM,
+# what its prompt looks like, and the command that boots only the signed
+# configuration, with U-Boot's own control tree (QEMU's, plus the boot
+# key) handed to the kernel. U-Boot finds that command and the kernel's
+# command line in its environment, which Debian's qemu_arm64 build keeps at
+# the start of QEMU's second flash bank (CONFIG_ENV_SIZE 256 KiB; each bank
+# is 64 MiB).
+UBOOT_FIT_ADDRESS = 0x44000000
+UBOOT_PROMPT = "=> "
+UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
+UBOOT_ENV_SIZE = 0x40000
+UBOOT_FLASH_SIZE = 64 << 20
+
+
+# Below the FIT: U-Boot's load address for the kernel (0x40200000); above
+# it: the initramfs U-Boot copies below itself, U-Boot and its heap at the
+# top of RAM.
+UBOOT_ROOM_ABOVE_FIT = 32 << 20
+
+
+def memory_bytes(memory):
+    """QEMU's -m SIZE in bytes (a number of MiB, or with a K, M, G or T
+    suffix), or None when it is not in that form (QEMU then judges it)."""
+    match = re.fullmatch(r"(\d+)([KMGT]?)B?", memory.strip(), re.IGNORECASE)
+    if not match:
+        return None
+    shift = {"K": 10, "": 20, "M": 20, "G": 30, "T": 40}[match.group(2).upper()]
+    return int(match.group(1)) << shift
+
+
+class NotEnoughMemory(ValueError):
+    pass
+
+
+def check_uboot_memory(memory, fit):
+    """U-Boot finds the FIT at UBOOT_FIT_ADDRESS, 64 MiB into RAM; with less
+    RAM than that and room above it, QEMU drops the FIT and U-Boot faults."""
+    size = memory_bytes(memory)
+    need = UBOOT_FIT_ADDRESS - 0x40000000 + os.path.getsize(fit) + UBOOT_ROOM_ABOVE_FIT
+    if size is not None and size < need:
+        need_mib = -(-need // (1 << 20))
+        raise NotEnoughMemory(f"--memory {memory}: booting through U-Boot needs at least {need_mib} MiB (the FIT "
+                              f"is put {(UBOOT_FIT_ADDRESS - 0x40000000) >> 20} MiB into RAM, with U-Boot above it)")
+
+
+def check_uboot_cmdline(cmdline):
+    """A command line U-Boot's environment can hold: one line, as the kernel's."""
+    check_cmdline(cmdline)
+    if "\n" in cmdline or "\r" in cmdline or "\0" in cmdline:
+        raise CommandLineTooLong("a kernel command line given through U-Boot is one line (no newline or NUL)")
+
+
+def uboot_environment(directory, cmdline):
+    """U-Boot's environment flash (mkenvimage) in `directory`: no countdown
+    to wait for, the kernel's command line as given (U-Boot expands nothing
+    in it), and the signed configuration booted at once."""
+    check_uboot_cmdline(cmdline)
+    text = os.path.join(directory, "uboot-env.txt")
+    image = os.path.join(directory, "uboot-env.img")
+    with open(text, "w") as handle:
+        handle.write(f"bootdelay=0\nbootargs={cmdline}\nbootcmd={UBOOT_BOOT}\n")
+    subprocess.run(["mkenvimage", "-s", f"{UBOOT_ENV_SIZE:#x}", "-o", image, text], check=True, capture_output=True)
+    with open(image, "r+b") as handle:
+        handle.truncate(UBOOT_FLASH_SIZE)
+    return image
+
+
+def uboot_settings(build=BUILD):
+    """{"u_boot": firmware, "key_dir": the boot key's directory}, from the build."""
+    with open(os.path.join(build, "arch", "aarch64", "uboot", "uboot.json")) as handle:
+        return json.load(handle)
+
+
+def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra=(), build=BUILD, machine=None):
+    """QEMU running Debian's U-Boot with `dtb` as its control tree, `environment`
+    in its second flash bank and `fit` in RAM."""
+    command = list(machine or MACHINES["aarch64"]) + [
+        "-m", memory,
+        "-bios", uboot_settings(build)["u_boot"],
+        "-dtb", dtb,
+        "-drive", f"if=pflash,unit=1,format=raw,file={environment}",
+        "-device", f"loader,file={fit},addr={UBOOT_FIT_ADDRESS:#x},force-raw=on",
+        "-no-reboot",
+    ]
+    if interactive:
+        command += ["-nographic"]
+    else:
+        command += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+    return command + list(extra)
+
+
+def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None):
+    """QEMU's device tree for this machine with the boot key in it (make-fit.py dtb), in `directory`."""
+    plain = os.path.join(directory, "virt.dtb")
+    keyed = os.path.join(directory, "virt-boot-key.dtb")
+    options = list(machine or MACHINES["aarch64"])
+    at = options.index("-machine") + 1
+    options[at] += f",dumpdtb={plain}"
+    subprocess.run(options + ["-m", memory, "-display", "none"], check=True, capture_output=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,
+                    "--key-dir", uboot_settings(build)["key_dir"], "--output", keyed], check=True,
+                   capture_output=True)
+    return keyed
+
+
 def gdb_options(port=1234):
     """QEMU's -s -S with a chosen port: a GDB stub on 127.0.0.1:PORT and the
     CPU stopped until GDB continues it (docs/debugging.md)."""
     return ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
 
 
-def decode_status(returncode, output):
+def decode_status(returncode, output, arch=ARCH):
     """Map QEMU's exit status (and what the kernel said last) to ours."""
     if returncode is None:
         return EXIT_TIMEOUT
     powered_down = POWER_DOWN.findall(output)
     panicked = "Kernel panic" in output
+    if arch != "x86_64":
+        # Semihosting's exit gives the code itself; QEMU's own failures are
+        # told apart by the kernel not having said it powers down.
+        if returncode == 0:
+            return 0 if (powered_down and powered_down[-1] == "0") or RESTART in output[-4096:] else EXIT_RESET
+        if returncode > 0 and (powered_down or panicked):
+            return returncode
+        return EXIT_QEMU_FAILED
     if returncode & 1 and returncode > 0:
         code = returncode >> 1
         # QEMU itself also exits with 1 on errors: only trust code 0 when the
@@ -100,10 +254,24 @@ def decode_status(returncode, output):
 class Machine:
     """A booted kernel with its console on pipes."""
 
-    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None):
+    def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
+                 arch=ARCH, machine=None, uboot=None):
         # gdb_port: wait for GDB on that port before running (gdb_options).
+        # machine: QEMU options replacing the architecture's (MACHINES).
+        # uboot: a FIT image: boot U-Boot with it instead of the kernel
+        # (aarch64); U-Boot verifies and boots it by itself.
         extra = list(extra) + (gdb_options(gdb_port) if gdb_port else [])
-        self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra)
+        self.arch = arch
+        self.scratch = None
+        if uboot:
+            check_uboot_cmdline(cmdline)
+            check_uboot_memory(memory, uboot)
+            self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
+            dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
+            environment = uboot_environment(self.scratch.name, cmdline)
+            self.command = uboot_command(uboot, dtb, environment, memory, False, extra, machine=machine)
+        else:
+            self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
         self.echo = echo                # a callable receiving output text, or None
         self.output = ""                # everything received so far
         self.cursor = 0                 # expect() matches after this offset
@@ -184,9 +352,12 @@ class Machine:
                 self.kill()
                 raise Timeout(f"QEMU still running after {timeout:.0f}s; last output:\n{self.output[-2000:]}")
         self.process.wait()
-        return decode_status(self.process.returncode, self.output)
+        return decode_status(self.process.returncode, self.output, self.arch)
 
     def kill(self):
+        if self.scratch:
+            self.scratch.cleanup()
+            self.scratch = None
         if self.process and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -24,8 +24,8 @@ ElfFile::ElfFile(std::string path, const uint8_t* data, size_t size)
         error("EI_CLASS " + std::to_string(ident[EI_CLASS]) + " is not ELFCLASS64");
     if (ident[EI_DATA] != ELFDATA2LSB)
         error("EI_DATA " + std::to_string(ident[EI_DATA]) + " is not ELFDATA2LSB");
-    if (m_header.e_machine != EM_X86_64)
-        error("e_machine " + std::to_string(m_header.e_machine) + " is not EM_X86_64");
+    if (!find_module_machine(m_header.e_machine))
+        error("e_machine " + std::to_string(m_header.e_machine) + " is neither EM_X86_64 nor EM_AARCH64");
 
     if (m_header.e_phnum > 0) {
         if (m_header.e_phentsize != sizeof(Phdr))

@@ -16,6 +16,11 @@ manifest.json says what each module must do on the current core.
   build_abi_modules.py --root SRC --build BUILD --workdir DIR
       --kmodpost P --kmod-sign P --key KEY --gen-init-cpio P
       --spec initramfs.spec --output abi-initramfs.cpio --manifest manifest.json
+      [--arch aarch64 --rustc RUSTC --rust-sysroot DIR]
+
+--arch builds every SDK's stub and every module for that architecture, as
+the build's own modules are (modules/meson.build): the same suite, the same
+expectations, on either core.
 """
 
 import argparse
@@ -51,10 +56,24 @@ def make_sdk(options, name, description, node_limit=None):
         run(tool + [kind, "--description", description, "--output", path] + limit)
     for header in ("module.h", "keel.hpp"):
         shutil.copy(os.path.join(options.root, "abi", "include", "keel", header), include)
-    run(["clang", "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
+    run(["clang", f"--target={options.arch}-linux-gnu", "-Wl,-z,max-page-size=4096",
+         "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
          f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",
          "-o", os.path.join(root, "libkeel.so"), outputs["stub-c"]])
     return root
+
+
+def arch_options(options):
+    """build-module.py's options for the target architecture."""
+    extra = ["--arch", options.arch, "--rustc", options.rustc]
+    return extra + (["--rust-sysroot", options.rust_sysroot] if options.rust_sysroot else [])
+
+
+def rust_target_options(options):
+    """rustc's for a crate of the target architecture (none: the host's)."""
+    if options.arch == "x86_64":
+        return []
+    return ["--target", f"{options.arch}-unknown-linux-gnu", "--sysroot", options.rust_sysroot]
 
 
 def build(options, sdk, name, output, sources, defines=(), rust=False, extra=()):
@@ -62,7 +81,7 @@ def build(options, sdk, name, output, sources, defines=(), rust=False, extra=())
                "--name", name, "--output", output,
                "--include", os.path.join(sdk, "include"), "--stub", os.path.join(sdk, "libkeel.so"),
                "--symvers", os.path.join(sdk, "keel.symvers"), "--kmodpost", options.kmodpost,
-               "--kmod-sign", options.kmod_sign, "--key", options.key]
+               "--kmod-sign", options.kmod_sign, "--key", options.key] + arch_options(options)
     if rust:
         command += ["--rust-crates", os.path.join(options.build, "modules")]
     for define in defines:
@@ -75,7 +94,12 @@ def main():
     for name in ("root", "build", "workdir", "kmodpost", "kmod-sign", "key", "gen-init-cpio", "spec", "output",
                  "manifest"):
         parser.add_argument("--" + name, required=True)
+    parser.add_argument("--arch", default="x86_64", choices=("x86_64", "aarch64"))
+    parser.add_argument("--rustc", default="rustc")
+    parser.add_argument("--rust-sysroot", help="core and alloc built for --arch (modules/meson.build)")
     options = parser.parse_args()
+    if options.arch != "x86_64" and not options.rust_sysroot:
+        parser.error(f"--arch {options.arch} needs --rust-sysroot")
     os.makedirs(options.workdir, exist_ok=True)
     modules_dir = os.path.join(options.workdir, "modules")
     os.makedirs(modules_dir, exist_ok=True)
@@ -135,9 +159,10 @@ def main():
     for kind, file in (("header", "vendor_c.h"), ("version-script", "vendor_c.map"), ("symvers", "vendor_c.symvers"),
                        ("rust-sys", "vendor_c.rs")):
         run(tool + [kind, "--description", interface, "--output", os.path.join(generated, file)])
-    run(["rustc", "--edition", "2021", "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes",
-         "-C", "relocation-model=pic", "--crate-type", "rlib", "--crate-name", "vendor_c",
-         os.path.join(generated, "vendor_c.rs"), "-o", os.path.join(generated, "libvendor_c.rlib")])
+    run([options.rustc, "--edition", "2021", "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes",
+         "-C", "relocation-model=pic", "--crate-type", "rlib", "--crate-name", "vendor_c"]
+        + rust_target_options(options)
+        + [os.path.join(generated, "vendor_c.rs"), "-o", os.path.join(generated, "libvendor_c.rlib")])
     module("vendor_c.kmod", "current", [os.path.join(oot, "vendor_c", "vendor_c.c")], "loads", row="oot",
            name="vendor_c", extra=["--include", generated, "--version-script", os.path.join(generated, "vendor_c.map"),
                                    "--exports", os.path.join(generated, "vendor_c.symvers")])

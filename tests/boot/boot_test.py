@@ -2,13 +2,15 @@
 """QEMU boot scenarios: boot the real kernel, talk to its serial console.
 
   boot_test.py CASE       run one scenario (meson registers each as a test)
-  boot_test.py --list     name the scenarios
+  boot_test.py --list [--arch ARCH]
+                          name the scenarios (for ARCH, default x86_64)
 
 Scenarios live in cases_*.py; harness.py has what they share.
 """
 
 import sys
 
+import cases_aarch64  # noqa: F401
 import cases_abi  # noqa: F401
 import cases_agreement  # noqa: F401
 import cases_console  # noqa: F401
@@ -19,12 +21,13 @@ import cases_gdb  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_vfs  # noqa: F401
-from harness import CASES, Failure
+from harness import CASE_ARCHES, CASES, Failure
 
 
 def main(argv):
-    if len(argv) == 2 and argv[1] == "--list":
-        print("\n".join(CASES))
+    if len(argv) >= 2 and argv[1] == "--list":
+        arch = argv[3] if len(argv) == 4 and argv[2] == "--arch" else "x86_64"
+        print("\n".join(name for name in CASES if arch in CASE_ARCHES[name]))
         return 0
     if len(argv) != 2 or argv[1] not in CASES:
         print(__doc__, file=sys.stderr)

@@ -10,14 +10,14 @@ import json
 import os
 import re
 
-from harness import BUILD, boot, case, check
+from harness import ALL_ARCHES, BUILD, boot, case, check
 from cases_modules import insmod, lsmod_names, refused
 
 ABI_INITRAMFS = os.path.join(BUILD, "tests", "abi", "abi-initramfs.cpio")
 ABI_MANIFEST = os.path.join(BUILD, "tests", "abi", "abi-manifest.json")
 
 
-@case
+@case(arches=ALL_ARCHES)
 def abi_modules_on_current_core():
     with open(ABI_MANIFEST) as f:
         modules = json.load(f)["modules"]

@@ -156,13 +156,20 @@ def thousand_threads():
 def sleep_accuracy():
     with boot() as vm:
         for ms in (5, 20, 100):
-            out = vm.command_output(f"selftest sleep {ms}")
-            match = re.search(r"requested (\d+) us slept (\d+) us", out)
-            check(match, f"no sleep result: {out}", vm)
-            requested, slept = int(match.group(1)), int(match.group(2))
-            # Never early; late by at most two 1 ms ticks plus emulator jitter.
-            check(slept >= requested, f"woke early: {slept} < {requested} us", vm)
-            check(slept - requested < 2000 + 8000, f"woke {slept - requested} us late for {ms} ms", vm)
+            # Never early, every time. Late by at most two 1 ms ticks plus
+            # emulator jitter in the best of three tries: a slow timer is
+            # late every time, a host busy with other work only sometimes.
+            lateness = []
+            for _ in range(3):
+                out = vm.command_output(f"selftest sleep {ms}")
+                match = re.search(r"requested (\d+) us slept (\d+) us", out)
+                check(match, f"no sleep result: {out}", vm)
+                requested, slept = int(match.group(1)), int(match.group(2))
+                check(slept >= requested, f"woke early: {slept} < {requested} us", vm)
+                lateness.append(slept - requested)
+                if lateness[-1] < 2000 + 8000:
+                    break
+            check(min(lateness) < 2000 + 8000, f"woke {lateness} us late for {ms} ms", vm)
 
 
 @case

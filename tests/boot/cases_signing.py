@@ -2,10 +2,9 @@
 digests, enforcement, vendor keys with and without endorsement."""
 
 import json
-import os
 import re
 
-from harness import BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check
+from harness import ALL_ARCHES, ARCH, BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check, kernel_path
 from cases_modules import insmod, lsmod_names, refused
 
 
@@ -18,7 +17,7 @@ TAMPERED = ["hello-tampered-header", "hello-tampered-code", "hello-tampered-trai
             "hello-truncated-trailer", "hello_cpp-pasted-signature"]
 
 
-@case
+@case(arches=ALL_ARCHES)
 def tampered_modules_are_refused():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         for name in TAMPERED:
@@ -28,7 +27,7 @@ def tampered_modules_are_refused():
         check("Not tainted" in vm.command_output("lsmod"), "refusals tainted the kernel", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def unsigned_and_unknown_key_permissive():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         out = insmod(vm, "/lib/test/hello-unsigned.kmod")
@@ -40,7 +39,7 @@ def unsigned_and_unknown_key_permissive():
         check(f"signed by key {metadata()['unknown_key_id']}, which is not trusted" in out, out, vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def enforcement_refuses_unsigned_and_unknown():
     with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
         refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module (module.sig_enforce is on)", "EKEYREJECTED")
@@ -57,7 +56,7 @@ def enforcement_refuses_unsigned_and_unknown():
         check("Not tainted" in vm.command_output("lsmod"), "enforced loads tainted the kernel", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def sha512_signed_module_loads_under_enforcement():
     # Modules signed before BLAKE2b (record algorithm 1, SHA-512 image
     # digest; kmod-sign --digest sha512) keep loading.
@@ -71,7 +70,7 @@ def sha512_signed_module_loads_under_enforcement():
         check("Not tainted" in vm.command_output("lsmod"), "a SHA-512-signed module tainted the kernel", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vendor_key_needs_endorsement():
     meta = metadata()
     with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
@@ -99,7 +98,7 @@ def vendor_key_needs_endorsement():
         check(re.search(rf"^{meta['vendor_key_id']}\s+secondary\s+blocked", keys, re.M), f"blocked key: {keys}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def blocked_module_digest_is_refused():
     meta = metadata()
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
@@ -120,10 +119,10 @@ def blocked_module_digest_is_refused():
         check("128 hex digits" in out, f"bad digest: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def build_option_enforcement_cannot_be_turned_off():
-    # keel-enforce.elf: the same core built with sig_enforce=true.
-    kernel = os.path.join(BUILD, "core", "keel-enforce.elf")
+    # keel-enforce: the same core built with sig_enforce=true.
+    kernel = kernel_path(BUILD, ARCH, "keel-enforce")
     with boot("panic=-1 module.sig_enforce=0", initrd=TEST_INITRAMFS, kernel=kernel) as vm:
         refused(vm, "/lib/test/hello-unsigned.kmod", "unsigned module", "EKEYREJECTED")
         # Its built-in blocklist holds the test key.
@@ -134,7 +133,7 @@ def build_option_enforcement_cannot_be_turned_off():
         check("hello: loaded" in out, f"a signed module: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vendor_keys_at_boot_before_modules_load():
     # Issue 17: an endorsement named by module.keys= is trusted from boot
     # on, before modules_load=, so a vendor module loads at boot under

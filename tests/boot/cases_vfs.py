@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 
 from keel.machine import BUILD, INITRAMFS, ROOT
-from harness import TEST_INITRAMFS, boot, case, check, free_pages
+from harness import ALL_ARCHES, TEST_INITRAMFS, boot, case, check, free_pages
 
 
 def out_of(vm, command, timeout=60):
@@ -32,7 +32,7 @@ def prepare_new_root(vm):
         check(out.strip() == "", f"{command}: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_nullfs_root_and_the_init_idiom():
     with boot("panic=-1 nullfs_rootfs") as vm:
         mounts = mountinfo(vm)
@@ -58,7 +58,7 @@ def vfs_nullfs_root_and_the_init_idiom():
         check(after - before >= 30, f"the old root's pages were not returned ({before} -> {after} free)", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_pivot_root_keeps_the_initramfs():
     with boot("panic=-1 nullfs_rootfs") as vm:
         prepare_new_root(vm)
@@ -71,7 +71,7 @@ def vfs_pivot_root_keeps_the_initramfs():
         check(re.search(r"^rootfs /initramfs tmpfs", out, re.M), f"mounts does not show the old root: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_pivot_root_on_the_tmpfs_root_fails():
     with boot("panic=-1") as vm:
         mounts = mountinfo(vm)
@@ -93,7 +93,7 @@ def mount_devices(vm):
 EPERM = "Operation not permitted (EPERM)"
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_nullfs_refuses_every_change():
     """Every mutation the console offers, on the root nullfs's superblock
     (mount 1 is under the tmpfs and cannot be named from the console; a
@@ -148,7 +148,7 @@ def vfs_nullfs_refuses_every_change():
         check("could not remove 'nullfs'" in out, f"rmmod nullfs while mounted was not refused: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_nullfs_is_one_instance():
     with boot("panic=-1 nullfs_rootfs") as vm:
         for command in ("mkdir /a /b", "mount -t nullfs none /a", "mount -t nullfs -o ro none /b",
@@ -182,7 +182,7 @@ def archive_with_timestamp(timestamp, directory):
     return path
 
 
-@case
+@case(arches=ALL_ARCHES)
 def early_module_hard_link_gets_its_data():
     # gen_init_cpio writes `file NAME ... LINK` as NAME with no data and the
     # data with LINK; the kernel once read tmpfs.kmod as 0 bytes and booted
@@ -208,7 +208,7 @@ def early_module_hard_link_gets_its_data():
             check("hostname" in out_of(vm, "ls /etc"), "the initramfs was not unpacked", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_unpacked_files_keep_the_archive_mtime():
     stamp = 1700000000
     with tempfile.TemporaryDirectory() as scratch:
@@ -224,7 +224,7 @@ def vfs_unpacked_files_keep_the_archive_mtime():
             check(f"Modify: {stamp}000000000 ns" not in out_of(vm, "stat /etc/hostname"), "touch did nothing", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_tmpfs_limits_and_memory_returned():
     with boot("panic=-1") as vm:
         out_of(vm, "mkdir /s /i")
@@ -250,7 +250,7 @@ def vfs_tmpfs_limits_and_memory_returned():
               f"a bad option was not reported with its value: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_busy_umount_and_lazy_umount():
     with boot("panic=-1") as vm:
         out_of(vm, "mkdir /mnt")
@@ -267,7 +267,7 @@ def vfs_busy_umount_and_lazy_umount():
         check(out_of(vm, "ls /mnt").split() == [".", ".."], "/mnt is not the empty directory again", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_rmmod_tmpfs_refused_while_mounted():
     with boot("panic=-1") as vm:
         out = out_of(vm, "rmmod tmpfs")
@@ -320,7 +320,7 @@ def boot_with_image(image):
         raise
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_malformed_initramfs_is_reported_and_boot_continues():
     with open(INITRAMFS, "rb") as source:
         original = source.read()
@@ -372,7 +372,7 @@ def vfs_malformed_initramfs_is_reported_and_boot_continues():
             os.unlink(path)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def initramfs_memory_is_freed_after_unpacking():
     def reserved_pages(vm):
         match = re.search(r"reserved (\d+)", vm.command_output("mem"))
@@ -390,7 +390,7 @@ def initramfs_memory_is_freed_after_unpacking():
         check("hello, world" in vm.command_output("insmod hello"), "insmod through the VFS failed", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def vfs_rust_filesystem_registers_mounts_and_unregisters():
     # tests/modules/rustfs.rs: a filesystem type written against keel::fs
     # only (no keel::sys, no unsafe).

@@ -6,18 +6,27 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from keel.machine import BUILD, Machine, PROMPT  # noqa: E402,F401
+from keel.machine import ARCH, BUILD, Machine, PROMPT, kernel_path  # noqa: E402,F401
 
 BOOT_TIMEOUT = 60
 CASES = {}
+# The architectures each case runs on (x86_64 unless the case says more).
+CASE_ARCHES = {}
+# For cases that run on every architecture: @case(arches=ALL_ARCHES).
+ALL_ARCHES = ("x86_64", "aarch64")
 # The boot tests' initramfs: the default one plus /lib/test (tests/modules).
 TEST_INITRAMFS = os.path.join(BUILD, "tests", "modules", "test-initramfs.cpio")
 TEST_METADATA = os.path.join(BUILD, "tests", "modules", "test-initramfs.json")
 
 
-def case(function):
-    CASES[function.__name__.replace("_", "-")] = function
-    return function
+def case(function=None, *, arches=("x86_64",)):
+    """Register a scenario: @case, or @case(arches=("x86_64", "aarch64"))."""
+    def register(function):
+        name = function.__name__.replace("_", "-")
+        CASES[name] = function
+        CASE_ARCHES[name] = tuple(arches)
+        return function
+    return register(function) if function else register
 
 
 class Failure(Exception):
@@ -31,6 +40,7 @@ def check(condition, message, vm=None):
 
 
 def boot(cmdline="panic=-1", **kwargs):
+    """A booted Machine at the prompt (kwargs as Machine's: machine=, initrd=, ...)."""
     vm = Machine(cmdline=cmdline, **kwargs)
     vm.start()
     vm.expect(PROMPT, BOOT_TIMEOUT)

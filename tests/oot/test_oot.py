@@ -173,28 +173,25 @@ def main():
             fail("docs/sdk.md has no console session to run")
         boot_and_run(env["KEEL_CORE"], os.path.join(work, "vendor.cpio"), cmdline, steps)
 
-        # The Rust recipe's module loads as fast as keel-build-module's:
-        # each loaded twice in one boot, the faster total of each compared.
+        # Both Rust builds load and unload under enforcement. (Their sizes are
+        # compared above; how fast they load is for scripts/bench, not a test
+        # on a shared machine.)
         status, out = shell("keel-mkinitramfs -o compare.cpio --key vendor.endorsement --module vendor_c/vendor_c.kmod "
                             "--file vendor_rust/vendor_rust.kmod=/lib/compare/recipe/vendor_rust.kmod "
                             "--file onecommand/vendor_rust.kmod=/lib/compare/one/vendor_rust.kmod", work, env)
         if status != 0:
             fail(f"keel-mkinitramfs failed:\n{out}")
-        totals = {}
         with Machine(cmdline="panic=-1 module.sig_enforce=1 modules_load=vendor_c",
                      initrd=os.path.join(work, "compare.cpio"), kernel=env["KEEL_CORE"]) as vm:
             vm.expect(PROMPT, 60)
-            for _ in range(2):
-                for build in ("recipe", "one"):
-                    out = vm.command_output(f"insmod /lib/compare/{build}/vendor_rust.kmod", 60)
-                    lsmod = vm.command_output("lsmod -t", 60)
-                    total = re.search(r"^vendor_rust .* total (\d+) us", lsmod, re.M)
-                    if not total:
-                        fail(f"no load time for the {build} build: {out}\n{lsmod}")
-                    totals[build] = min(totals.get(build, 1 << 62), int(total.group(1)))
-                    vm.command_output("rmmod vendor_rust", 60)
-        if totals["recipe"] > totals["one"] * 3 // 2 + 500:
-            fail(f"the Rust recipe's module loads in {totals['recipe']} us, keel-build-module's in {totals['one']} us")
+            for build in ("recipe", "one"):
+                out = vm.command_output(f"insmod /lib/compare/{build}/vendor_rust.kmod", 60)
+                lsmod = vm.command_output("lsmod", 60)
+                if not re.search(r"^vendor_rust\b", lsmod, re.M):
+                    fail(f"the {build} build did not load: {out}\n{lsmod}")
+                out = vm.command_output("rmmod vendor_rust", 60)
+                if re.search(r"^vendor_rust\b", vm.command_output("lsmod", 60), re.M):
+                    fail(f"the {build} build did not unload: {out}")
 
         # The exporter changes acme_blocks_sum's parameter; only it is rebuilt.
         toml = os.path.join(work, "vendor_c", "acme_blocks.toml")
@@ -222,8 +219,8 @@ def main():
                      [("insmod vendor_rust", words[0][len("refused  "):].split(":")[:1] + declarations + ["EINVAL"])])
         print(f"PASS oot-sdk: {len(blocks('sh'))} shell blocks, {len(steps)} console commands, "
               f"3 modules built from {os.path.basename(tarball)}, loaded at boot under module.sig_enforce=1; "
-              f"the Rust recipe's module {recipe} bytes, loaded in {totals['recipe']} us (keel-build-module's: "
-              f"{one} bytes, {totals['one']} us); a changed export refused by kmodinfo and the loader")
+              f"the Rust recipe's module {recipe} bytes (keel-build-module's: {one}), both loaded and unloaded; "
+              "a changed export refused by kmodinfo and the loader")
 
 
 if __name__ == "__main__":

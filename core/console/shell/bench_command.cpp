@@ -74,7 +74,7 @@ int vfsbench_command(int argc, char** argv)
     console_print("usage: vfsbench lookups N PATH (resolve PATH N times, print the rate)\n");
     return 2;
 }
-KEEL_CONSOLE_COMMAND(vfsbench, "vfsbench", "lookups N PATH", "time N path lookups (TSC)", vfsbench_command);
+KEEL_CONSOLE_COMMAND(vfsbench, "vfsbench", "lookups N PATH", "time N path lookups (cycle counter)", vfsbench_command);
 
 } // namespace
 

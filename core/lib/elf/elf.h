@@ -29,6 +29,7 @@ constexpr uint8_t ELFOSABI_GNU = 3;
 
 constexpr uint16_t ET_DYN = 3;
 constexpr uint16_t EM_X86_64 = 62;
+constexpr uint16_t EM_AARCH64 = 183;
 constexpr uint16_t PN_XNUM = 0xffff;
 
 struct Ehdr {
@@ -333,10 +334,65 @@ struct Nhdr {
 };
 static_assert(sizeof(Nhdr) == 12);
 
+// AArch64 relocations (ELF for the Arm 64-bit Architecture): the ones a
+// module may carry.
+constexpr uint32_t R_AARCH64_NONE = 0;
+constexpr uint32_t R_AARCH64_ABS64 = 257;
+constexpr uint32_t R_AARCH64_COPY = 1024;
+constexpr uint32_t R_AARCH64_GLOB_DAT = 1025;
+constexpr uint32_t R_AARCH64_JUMP_SLOT = 1026;
+constexpr uint32_t R_AARCH64_RELATIVE = 1027;
+constexpr uint32_t R_AARCH64_TLS_DTPMOD = 1028;
+constexpr uint32_t R_AARCH64_TLS_DTPREL = 1029;
+constexpr uint32_t R_AARCH64_TLS_TPREL = 1030;
+constexpr uint32_t R_AARCH64_TLSDESC = 1031;
+constexpr uint32_t R_AARCH64_IRELATIVE = 1032;
+
+// What a module's relocation does, whichever machine numbers it: the five
+// the loader applies (every other type is refused).
+enum class RelocationKind : uint8_t {
+    Unsupported,
+    None,
+    Relative,   // B + A
+    Absolute64, // S + A
+    GlobDat,    // S
+    JumpSlot,   // S
+};
+
+// A machine modules are built for: its e_machine and its numbers for the
+// five relocations.
+struct ModuleMachine {
+    uint16_t e_machine;
+    const char* name; // "EM_X86_64"
+    uint32_t none, relative, absolute64, glob_dat, jump_slot;
+    // GLOB_DAT and JUMP_SLOT are S + A (AArch64) rather than S (x86_64).
+    bool slot_addend;
+
+    constexpr RelocationKind kind(uint32_t type) const
+    {
+        return type == none      ? RelocationKind::None
+            : type == relative   ? RelocationKind::Relative
+            : type == absolute64 ? RelocationKind::Absolute64
+            : type == glob_dat   ? RelocationKind::GlobDat
+            : type == jump_slot  ? RelocationKind::JumpSlot
+                                 : RelocationKind::Unsupported;
+    }
+};
+
+inline constexpr ModuleMachine kModuleMachineX86_64 { EM_X86_64, "EM_X86_64", R_X86_64_NONE, R_X86_64_RELATIVE,
+    R_X86_64_64, R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT, false };
+inline constexpr ModuleMachine kModuleMachineAarch64 { EM_AARCH64, "EM_AARCH64", R_AARCH64_NONE, R_AARCH64_RELATIVE,
+    R_AARCH64_ABS64, R_AARCH64_GLOB_DAT, R_AARCH64_JUMP_SLOT, true };
+
+// The machine `e_machine` names, or nullptr when modules are never built for it.
+const ModuleMachine* find_module_machine(uint16_t e_machine);
+
 // Names for diagnostics: "R_X86_64_PC32", "DT_TEXTREL", "PT_TLS". Each
 // returns "unknown" for a value it does not know, so a message can always
-// print the name followed by the number.
+// print the name followed by the number. Relocation types are numbered per
+// machine (x86_64's without one).
 const char* relocation_type_name(uint32_t type);
+const char* relocation_type_name(uint16_t e_machine, uint32_t type);
 const char* dynamic_tag_name(int64_t tag);
 const char* segment_type_name(uint32_t type);
 

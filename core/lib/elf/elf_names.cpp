@@ -4,6 +4,35 @@
 
 namespace keel::elf {
 
+const ModuleMachine* find_module_machine(uint16_t e_machine)
+{
+    if (e_machine == EM_X86_64)
+        return &kModuleMachineX86_64;
+    if (e_machine == EM_AARCH64)
+        return &kModuleMachineAarch64;
+    return nullptr;
+}
+
+const char* relocation_type_name(uint16_t e_machine, uint32_t type)
+{
+    if (e_machine != EM_AARCH64)
+        return relocation_type_name(type);
+    switch (type) {
+    case R_AARCH64_NONE: return "R_AARCH64_NONE";
+    case R_AARCH64_ABS64: return "R_AARCH64_ABS64";
+    case R_AARCH64_COPY: return "R_AARCH64_COPY";
+    case R_AARCH64_GLOB_DAT: return "R_AARCH64_GLOB_DAT";
+    case R_AARCH64_JUMP_SLOT: return "R_AARCH64_JUMP_SLOT";
+    case R_AARCH64_RELATIVE: return "R_AARCH64_RELATIVE";
+    case R_AARCH64_TLS_DTPMOD: return "R_AARCH64_TLS_DTPMOD";
+    case R_AARCH64_TLS_DTPREL: return "R_AARCH64_TLS_DTPREL";
+    case R_AARCH64_TLS_TPREL: return "R_AARCH64_TLS_TPREL";
+    case R_AARCH64_TLSDESC: return "R_AARCH64_TLSDESC";
+    case R_AARCH64_IRELATIVE: return "R_AARCH64_IRELATIVE";
+    default: return "unknown";
+    }
+}
+
 const char* relocation_type_name(uint32_t value)
 {
     switch (value) {

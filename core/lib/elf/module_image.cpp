@@ -11,12 +11,13 @@ namespace keel {
 
 using namespace elf;
 
-Result<ModuleImage> ModuleImage::parse(const uint8_t* file, size_t size, Diagnostic& diagnostic)
+Result<ModuleImage> ModuleImage::parse(const uint8_t* file, size_t size, Diagnostic& diagnostic, uint16_t machine)
 {
     diagnostic.clear();
     ModuleImage image;
     image.m_file = file;
     image.m_size = size;
+    image.m_required_machine = machine;
     TRY(image.parse_file_header(diagnostic));
     TRY(image.parse_program_headers(diagnostic));
     TRY(image.parse_dynamic_section(diagnostic));
@@ -81,8 +82,14 @@ Result<void> ModuleImage::parse_file_header(Diagnostic& diagnostic)
         return reject(diagnostic, "e_ident[EI_ABIVERSION] %u: expected 0", ident[EI_ABIVERSION]);
     if (header.e_type != ET_DYN)
         return reject(diagnostic, "e_type %u: modules are shared objects, ET_DYN (3)", header.e_type);
-    if (header.e_machine != EM_X86_64)
-        return reject(diagnostic, "e_machine %u: modules for this kernel are EM_X86_64 (62)", header.e_machine);
+    m_machine = find_module_machine(header.e_machine);
+    if (!m_machine)
+        return reject(diagnostic, "e_machine %u: modules are EM_X86_64 (62) or EM_AARCH64 (183)", header.e_machine);
+    if (m_required_machine && header.e_machine != m_required_machine) {
+        const ModuleMachine* wanted = find_module_machine(m_required_machine);
+        return reject(diagnostic, "e_machine %u (%s): modules for this kernel are %s (%u)", header.e_machine,
+            m_machine->name, wanted ? wanted->name : "?", m_required_machine);
+    }
     if (header.e_version != EV_CURRENT)
         return reject(diagnostic, "e_version %u: expected EV_CURRENT (1)", header.e_version);
     if (header.e_ehsize != sizeof(Ehdr))

@@ -97,9 +97,10 @@ public:
     };
 
     struct Relocation {
-        uint64_t offset; // virtual address of the 8 bytes it writes
-        uint32_t type;   // one of the five accepted elf::R_X86_64_* types
-        uint32_t symbol; // index into the symbol table; 0 for RELATIVE and NONE
+        uint64_t offset;          // virtual address of the 8 bytes it writes
+        uint32_t type;            // as the file numbers it (machine()'s numbering)
+        elf::RelocationKind kind; // never Unsupported: parse() refused those
+        uint32_t symbol;          // index into the symbol table; 0 for RELATIVE and NONE
         int64_t addend;
         const char* table; // "DT_RELA" or "DT_JMPREL", for messages
         uint64_t table_index;
@@ -138,7 +139,13 @@ public:
     // An empty image (no segments, no symbols); parse() makes real ones.
     ModuleImage() = default;
 
-    static Result<ModuleImage> parse(const uint8_t* file, size_t size, Diagnostic& diagnostic);
+    // `machine`: the e_machine the module must be for (the kernel's own);
+    // 0 takes any machine modules are built for (elf::find_module_machine),
+    // as the host tools do.
+    static Result<ModuleImage> parse(const uint8_t* file, size_t size, Diagnostic& diagnostic, uint16_t machine = 0);
+
+    // e_machine (EM_X86_64 or EM_AARCH64).
+    uint16_t machine() const { return m_machine ? m_machine->e_machine : 0; }
 
     // Layout. Modules are linked at 0: the image occupies [0, load_span())
     // and every vaddr below is an offset from the address it is loaded at.
@@ -364,6 +371,8 @@ private:
     size_t m_decls_count = 0;
     uint64_t m_decls_strings = 0;
     uint64_t m_decls_strings_size = 0;
+    const elf::ModuleMachine* m_machine = nullptr;
+    uint16_t m_required_machine = 0;
 };
 
 } // namespace keel

@@ -284,26 +284,26 @@ Result<void> ModuleImage::check_relocation_table(
         Rela rela = read<Rela>(offset + i * sizeof(Rela));
         uint32_t type = relocation_type(rela.r_info);
         uint32_t symbol = relocation_symbol(rela.r_info);
-        switch (type) {
-        case R_X86_64_NONE:
+        const char* type_name = relocation_type_name(m_machine->e_machine, type);
+        switch (m_machine->kind(type)) {
+        case RelocationKind::None:
             // Ignored, but its symbol index is still checked: accessors
             // promise that every relocation names a real symbol or 0.
             if (symbol != 0 && symbol >= m_symbol_count)
-                return reject(diagnostic,
-                    "relocation %lu in %s: R_X86_64_NONE symbol index %u is out of range (symbol count %u)", i, table,
-                    symbol, m_symbol_count);
+                return reject(diagnostic, "relocation %lu in %s: %s symbol index %u is out of range (symbol count %u)",
+                    i, table, type_name, symbol, m_symbol_count);
             continue;
-        case R_X86_64_RELATIVE:
+        case RelocationKind::Relative:
             if (symbol != 0)
                 return reject(
-                    diagnostic, "relocation %lu in %s: R_X86_64_RELATIVE has symbol %u (expected 0)", i, table, symbol);
+                    diagnostic, "relocation %lu in %s: %s has symbol %u (expected 0)", i, table, type_name, symbol);
             break;
-        case R_X86_64_64:
-        case R_X86_64_GLOB_DAT:
-        case R_X86_64_JUMP_SLOT: {
+        case RelocationKind::Absolute64:
+        case RelocationKind::GlobDat:
+        case RelocationKind::JumpSlot: {
             if (symbol == 0 || symbol >= m_symbol_count)
                 return reject(diagnostic, "relocation %lu in %s: %s symbol index %u is out of range (symbol count %u)",
-                    i, table, relocation_type_name(type), symbol, m_symbol_count);
+                    i, table, type_name, symbol, m_symbol_count);
             Sym raw = raw_symbol(symbol);
             if (raw.st_shndx == SHN_UNDEF && symbol_bind(raw.st_info) == STB_LOCAL)
                 return reject(diagnostic, "relocation %lu in %s: symbol %u '%s' is undefined and local", i, table,
@@ -313,9 +313,8 @@ Result<void> ModuleImage::check_relocation_table(
                     table, symbol, string_at(raw.st_name));
             break;
         }
-        default:
-            return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", i, table,
-                relocation_type_name(type), type);
+        case RelocationKind::Unsupported:
+            return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", i, table, type_name, type);
         }
         const LoadSegment* segment = find_segment(rela.r_offset, 8);
         if (!segment || !segment->writable())
@@ -462,7 +461,8 @@ ModuleImage::Relocation ModuleImage::relocation(uint64_t index) const
     bool plt = index >= m_rela_count;
     uint64_t table_index = plt ? index - m_rela_count : index;
     Rela rela = read<Rela>((plt ? m_jmprel_offset : m_rela_offset) + table_index * sizeof(Rela));
-    return { rela.r_offset, relocation_type(rela.r_info), relocation_symbol(rela.r_info), rela.r_addend,
+    uint32_t type = relocation_type(rela.r_info);
+    return { rela.r_offset, type, m_machine->kind(type), relocation_symbol(rela.r_info), rela.r_addend,
         plt ? "DT_JMPREL" : "DT_RELA", table_index };
 }
 

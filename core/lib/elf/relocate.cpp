@@ -61,23 +61,27 @@ Result<void> apply_relocations(const ModuleImage& image, uint8_t* mapped, uint64
         ModuleImage::Relocation relocation = image.relocation(i);
         // Unsigned arithmetic: addresses wrap like the CPU's, with no UB.
         uint64_t value;
-        switch (relocation.type) {
-        case R_X86_64_NONE: continue;
-        case R_X86_64_RELATIVE: value = load_address + uint64_t(relocation.addend); break;
-        case R_X86_64_64:
+        switch (relocation.kind) {
+        case RelocationKind::None: continue;
+        case RelocationKind::Relative: value = load_address + uint64_t(relocation.addend); break;
+        case RelocationKind::Absolute64:
             value = TRY(symbol_address(image, relocation, load_address, resolver, diagnostic))
                 + uint64_t(relocation.addend);
             break;
-        case R_X86_64_GLOB_DAT:
-        case R_X86_64_JUMP_SLOT:
-            // The psABI defines both as S: any addend is not applied.
+        case RelocationKind::GlobDat:
+        case RelocationKind::JumpSlot:
+            // x86_64's psABI defines both as S (any addend is not applied),
+            // AArch64's as S + A.
             value = TRY(symbol_address(image, relocation, load_address, resolver, diagnostic));
+            if (elf::find_module_machine(image.machine())->slot_addend)
+                value += uint64_t(relocation.addend);
             break;
+        case RelocationKind::Unsupported:
         default:
             // parse() refuses every other type; kept so a change there cannot
             // silently skip a relocation here.
             return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", relocation.table_index,
-                relocation.table, relocation_type_name(relocation.type), relocation.type);
+                relocation.table, relocation_type_name(image.machine(), relocation.type), relocation.type);
         }
         // parse() checked the 8 bytes lie in a writable segment, so inside the span.
         memcpy(mapped + relocation.offset, &value, sizeof(value));

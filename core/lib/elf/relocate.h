@@ -36,11 +36,12 @@ void copy_segments(const ModuleImage& image, const uint8_t* file, uint8_t* mappe
 
 // Applies every relocation to `mapped` (image.load_span() bytes, filled by
 // copy_segments) for an image running at `load_address`:
-//   R_X86_64_RELATIVE   B + A
-//   R_X86_64_64         S + A
-//   R_X86_64_GLOB_DAT   S
-//   R_X86_64_JUMP_SLOT  S
-//   R_X86_64_NONE       nothing
+//   x86_64                AArch64
+//   R_X86_64_RELATIVE     R_AARCH64_RELATIVE    B + A
+//   R_X86_64_64           R_AARCH64_ABS64       S + A
+//   R_X86_64_GLOB_DAT     R_AARCH64_GLOB_DAT    S (AArch64: S + A)
+//   R_X86_64_JUMP_SLOT    R_AARCH64_JUMP_SLOT   S (AArch64: S + A)
+//   R_X86_64_NONE         R_AARCH64_NONE        nothing
 // where B is load_address and S a symbol's address: load_address + st_value
 // for symbols the module defines (the resolver is not asked; modules use
 // -fvisibility=hidden and bind to themselves), the resolver's answer for

@@ -86,8 +86,8 @@ const std::vector<Mutation>& mutations()
     static const std::vector<Mutation> list = {
         { "ELF class", "test.kmod", [](ElfEditor& e) { e.put<uint8_t>(EI_CLASS, 1); }, { "EI_CLASS", "1" } },
         { "magic", "test.kmod", [](ElfEditor& e) { e.put<uint8_t>(1, 'X'); }, { "magic", "7f 58 4c 46" } },
-        { "e_machine", "test.kmod", [](ElfEditor& e) { e.put<uint16_t>(EHDR_FIELD(e_machine), 183); },
-            { "e_machine 183", "EM_X86_64" } },
+        { "e_machine", "test.kmod", [](ElfEditor& e) { e.put<uint16_t>(EHDR_FIELD(e_machine), 3); },
+            { "e_machine 3", "EM_X86_64 (62) or EM_AARCH64 (183)" } },
         { "e_type", "test.kmod", [](ElfEditor& e) { e.put<uint16_t>(EHDR_FIELD(e_type), 2); },
             { "e_type 2", "ET_DYN" } },
         { "e_phoff beyond the file", "test.kmod", [](ElfEditor& e) { e.put<uint64_t>(EHDR_FIELD(e_phoff), 0x100000); },

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "elf_test_support.h"
 #include "lib/elf/relocate.h"
@@ -96,7 +97,11 @@ TEST_CASE("copy_segments copies file bytes and zeroes bss and gaps")
 
 TEST_CASE("apply_relocations writes B + A, S + A and S")
 {
-    Loaded loaded("test.kmod");
+    // The same C module for x86_64 and for AArch64 (R_AARCH64_ABS64,
+    // GLOB_DAT, JUMP_SLOT, RELATIVE; there GLOB_DAT and JUMP_SLOT are S + A).
+    const char* name = GENERATE("test.kmod", "test-aarch64.kmod");
+    INFO(name);
+    Loaded loaded(name);
     const ModuleImage& image = *loaded;
     FakeCore core;
     Diagnostic diagnostic;
@@ -112,16 +117,21 @@ TEST_CASE("apply_relocations writes B + A, S + A and S")
     size_t checked = 0;
     image.for_each_relocation([&](const ModuleImage::Relocation& relocation) {
         uint64_t value = loaded.word(relocation.offset);
-        switch (relocation.type) {
-        case R_X86_64_RELATIVE:
+        CHECK(relocation.kind == find_module_machine(image.machine())->kind(relocation.type));
+        switch (relocation.kind) {
+        case RelocationKind::Relative:
             CHECK(value == kLoadAddress + relocation.addend);
             // Here every RELATIVE target is a pointer into the module itself.
             CHECK(relocation.addend >= 0);
             CHECK(uint64_t(relocation.addend) < image.load_span());
             break;
-        case R_X86_64_64: CHECK(value == address(relocation.symbol) + relocation.addend); break;
-        case R_X86_64_GLOB_DAT:
-        case R_X86_64_JUMP_SLOT: CHECK(value == address(relocation.symbol)); break;
+        case RelocationKind::Absolute64: CHECK(value == address(relocation.symbol) + relocation.addend); break;
+        case RelocationKind::GlobDat:
+        case RelocationKind::JumpSlot:
+            CHECK(value == address(relocation.symbol) + (image.machine() == EM_AARCH64 ? relocation.addend : 0));
+            break;
+        case RelocationKind::None:
+        case RelocationKind::Unsupported: FAIL("parse() let an unsupported relocation through"); break;
         }
         ++checked;
     });
@@ -131,6 +141,20 @@ TEST_CASE("apply_relocations writes B + A, S + A and S")
     CHECK(core.asked["keel_log"] == "libkeel.so:KABI_CORE_1.0");
     CHECK(core.asked["keel_alloc"] == "libkeel.so:KABI_CORE_1.0");
     CHECK(core.asked.size() == 3);
+}
+
+TEST_CASE("a kernel refuses modules built for another machine")
+{
+    for (auto [name, machine, expected] : { std::tuple { "test.kmod", EM_AARCH64, "EM_AARCH64 (183)" },
+             std::tuple { "test-aarch64.kmod", EM_X86_64, "EM_X86_64 (62)" } }) {
+        elf_test::Bytes bytes = elf_test::load_module(name);
+        Diagnostic diagnostic;
+        auto image = ModuleImage::parse(bytes.data(), bytes.size(), diagnostic, machine);
+        REQUIRE(image.is_error());
+        CHECK(image.error() == Error::ENOEXEC);
+        CHECK_THAT(diagnostic.message, Catch::Contains(std::string("modules for this kernel are ") + expected));
+        CHECK(ModuleImage::parse(bytes.data(), bytes.size(), diagnostic).is_ok());
+    }
 }
 
 TEST_CASE("apply_relocations: init_array entries point at the module's code")

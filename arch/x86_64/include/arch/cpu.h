@@ -45,6 +45,13 @@ inline uint64_t rdtsc()
     return (uint64_t(hi) << 32) | lo;
 }
 
+// e_machine of code for this CPU: the modules the loader accepts.
+inline constexpr uint16_t kElfMachine = 62; // EM_X86_64
+
+// The core's cycle counter.
+inline constexpr const char* kCycleCounterName = "TSC";
+inline uint64_t read_cycle_counter() { return rdtsc(); }
+
 inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d)
 {
     asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
@@ -100,5 +107,9 @@ inline void irq_restore(bool was_enabled)
 inline void enable_irqs_and_halt() { asm volatile("sti; hlt" ::: "memory"); }
 
 inline void* frame_address() { return __builtin_frame_address(0); }
+
+// Instruction fetch sees stores on x86 (the caches are coherent with it),
+// so code just written needs nothing more.
+inline void sync_instruction_cache(const void*, uint64_t) { }
 
 } // namespace keel::arch

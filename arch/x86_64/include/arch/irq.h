@@ -13,9 +13,9 @@ void interrupt_controllers_init();
 void irq_attach_isa(unsigned isa_irq, InterruptHandler handler);
 void end_of_interrupt();
 
-// TSC frequency in Hz measured against the HPET (or the PIT when there is
-// no HPET); `source` names which.
-uint64_t calibrate_tsc(const char*& source);
+// The cycle counter's (the TSC's) rate in Hz, measured against the HPET
+// (or the PIT when there is no HPET); `source` names which.
+uint64_t calibrate_cycle_counter(const char*& source);
 // Periodic local APIC timer interrupts at `hz`.
 void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler);
 

@@ -8,6 +8,9 @@
 
 #include <stdint.h>
 
+// The image's first byte, the 32-bit entry code at 1 MiB (linker.ld).
+extern "C" char __kernel_phys_start[];
+
 namespace keel::arch {
 
 inline constexpr uint64_t kPageSize = 4096;
@@ -23,5 +26,7 @@ inline constexpr uint64_t kBootMappedPhys = 1ull << 30;
 inline void* phys_to_virt(uint64_t phys) { return reinterpret_cast<void*>(kDirectMapBase + phys); }
 inline uint64_t virt_to_phys_direct(const void* virt) { return reinterpret_cast<uint64_t>(virt) - kDirectMapBase; }
 inline uint64_t kernel_image_virt_to_phys(uint64_t virt) { return virt - kKernelVirtBase; }
+// The first physical byte of the kernel image.
+inline uint64_t kernel_image_phys_start() { return reinterpret_cast<uint64_t>(__kernel_phys_start); }
 
 } // namespace keel::arch

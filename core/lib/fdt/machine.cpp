@@ -1,0 +1,323 @@
+#include "lib/fdt/machine.h"
+
+#include "lib/base/string.h"
+
+namespace keel::fdt {
+
+namespace {
+
+constexpr size_t kMaxUarts = 4;
+
+struct Node {
+    const char* name;
+    // What this node's children's `reg` is made of.
+    uint32_t address_cells;
+    uint32_t size_cells;
+    // This node's own `reg` is a CPU physical address.
+    bool mapped;
+    bool has_ranges;
+    bool empty_ranges;
+    Property compatible, reg, interrupts, device_type, status, bus_range, method;
+};
+
+struct UartCandidate {
+    const char* name;
+    Range registers;
+    GicInterrupt interrupt;
+    bool has_interrupt;
+};
+
+bool node_is(const char* name, const char* base)
+{
+    // "memory" matches "memory" and "memory@40000000".
+    size_t length = strlen(base);
+    return strncmp(name, base, length) == 0 && (name[length] == '\0' || name[length] == '@');
+}
+
+class MachineReader final : public Visitor {
+public:
+    explicit MachineReader(Machine& machine)
+        : m_machine(machine)
+    {
+    }
+
+    void begin_node(const char* name, unsigned depth) override
+    {
+        Node& node = m_nodes[depth];
+        node = {};
+        node.name = name;
+        node.address_cells = 2;
+        node.size_cells = 1;
+        if (depth == 0) {
+            node.mapped = true;
+        } else {
+            const Node& parent = m_nodes[depth - 1];
+            // Under the root, reg is physical; deeper, only through a bus
+            // whose empty `ranges` maps its addresses one to one.
+            node.mapped = parent.mapped && (depth == 1 || (parent.has_ranges && parent.empty_ranges));
+        }
+    }
+
+    void property(const Property& property, unsigned depth) override
+    {
+        Node& node = m_nodes[depth];
+        const char* name = property.name;
+        if (strcmp(name, "#address-cells") == 0)
+            property.cell(0, node.address_cells);
+        else if (strcmp(name, "#size-cells") == 0)
+            property.cell(0, node.size_cells);
+        else if (strcmp(name, "ranges") == 0) {
+            node.has_ranges = true;
+            node.empty_ranges = property.length == 0;
+        } else if (strcmp(name, "compatible") == 0)
+            node.compatible = property;
+        else if (strcmp(name, "reg") == 0)
+            node.reg = property;
+        else if (strcmp(name, "interrupts") == 0)
+            node.interrupts = property;
+        else if (strcmp(name, "device_type") == 0)
+            node.device_type = property;
+        else if (strcmp(name, "status") == 0)
+            node.status = property;
+        else if (strcmp(name, "bus-range") == 0)
+            node.bus_range = property;
+        else if (strcmp(name, "method") == 0)
+            node.method = property;
+        if (depth == 1 && strcmp(node.name, "chosen") == 0)
+            chosen_property(property);
+    }
+
+    void end_node(unsigned depth) override
+    {
+        if (depth == 0)
+            return;
+        const Node& node = m_nodes[depth];
+        const Node& parent = m_nodes[depth - 1];
+        if (node.status.length && !node.status.equals("okay") && !node.status.equals("ok"))
+            return;
+        if (depth == 2 && node_is(parent.name, "reserved-memory")) {
+            // A child without `reg` asks for a dynamic allocation: nothing to keep out.
+            if (node.reg.length)
+                add_ranges(node, parent, m_machine.reserved, Machine::kMaxReserved, m_machine.reserved_count);
+            return;
+        }
+        if (!node.mapped)
+            return;
+        if (node.device_type.equals("memory")) {
+            add_ranges(node, parent, m_machine.memory, Machine::kMaxMemory, m_machine.memory_count);
+            return;
+        }
+        const Property& compatible = node.compatible;
+        if (compatible.contains_string("arm,pl011"))
+            add_uart(node, parent);
+        else if (compatible.contains_string("arm,gic-v3"))
+            add_gic(node, parent, 3);
+        else if (compatible.contains_string("arm,cortex-a15-gic") || compatible.contains_string("arm,gic-400"))
+            add_gic(node, parent, 2);
+        else if (compatible.contains_string("arm,armv8-timer"))
+            add_timer(node);
+        else if (compatible.contains_string("arm,psci-1.0") || compatible.contains_string("arm,psci-0.2")) {
+            m_machine.psci.present = true;
+            m_machine.psci.use_smc = node.method.equals("smc");
+        } else if (compatible.contains_string("pci-host-ecam-generic"))
+            add_pcie(node, parent);
+    }
+
+    void finish()
+    {
+        // The console: the UART /chosen's stdout-path names ("/pl011@9000000"
+        // or with ":115200n8" options), else the first.
+        if (m_uart_count == 0)
+            return;
+        const UartCandidate* chosen = &m_uarts[0];
+        if (m_stdout_path && m_stdout_path[0] == '/') {
+            const char* last = m_stdout_path;
+            for (const char* p = m_stdout_path; *p && *p != ':'; p++) {
+                if (*p == '/')
+                    last = p + 1;
+            }
+            size_t length = 0;
+            while (last[length] && last[length] != ':')
+                length++;
+            for (size_t i = 0; i < m_uart_count; i++) {
+                if (strlen(m_uarts[i].name) == length && strncmp(m_uarts[i].name, last, length) == 0)
+                    chosen = &m_uarts[i];
+            }
+        }
+        m_machine.uart.present = true;
+        m_machine.uart.registers = chosen->registers;
+        m_machine.uart.interrupt = chosen->interrupt;
+        m_machine.uart.has_interrupt = chosen->has_interrupt;
+    }
+
+private:
+    void chosen_property(const Property& property)
+    {
+        if (strcmp(property.name, "bootargs") == 0 && property.is_string()) {
+            m_machine.bootargs = reinterpret_cast<const char*>(property.value);
+            m_machine.bootargs_length = property.length - 1;
+        } else if (strcmp(property.name, "stdout-path") == 0 && property.is_string()) {
+            m_stdout_path = reinterpret_cast<const char*>(property.value);
+        } else if (strcmp(property.name, "linux,initrd-start") == 0) {
+            m_initrd_start_seen = read_address(property, m_machine.initrd_start);
+        } else if (strcmp(property.name, "linux,initrd-end") == 0) {
+            m_initrd_end_seen = read_address(property, m_machine.initrd_end);
+        }
+        if (m_initrd_start_seen && m_initrd_end_seen) {
+            m_machine.has_initrd = m_machine.initrd_end >= m_machine.initrd_start;
+            if (!m_machine.has_initrd)
+                m_machine.dropped++;
+            m_initrd_start_seen = m_initrd_end_seen = false;
+        }
+    }
+
+    // The initrd properties are one or two cells, whatever #address-cells says.
+    static bool read_address(const Property& property, uint64_t& value)
+    {
+        if (property.length != 4 && property.length != 8)
+            return false;
+        return property.number(0, property.length / 4, value);
+    }
+
+    // The i-th (address, size) pair of `reg`, as the parent's cells say.
+    bool reg_entry(const Node& node, const Node& parent, size_t index, Range& range)
+    {
+        unsigned address_cells = parent.address_cells;
+        unsigned size_cells = parent.size_cells;
+        size_t stride = address_cells + size_cells;
+        if (address_cells == 0 || address_cells > 2 || size_cells > 2 || node.reg.length % 4 != 0
+            || node.reg.cell_count() % stride != 0)
+            return false;
+        size_t first = index * stride;
+        if (!node.reg.number(first, address_cells, range.base))
+            return false;
+        range.size = 0;
+        if (size_cells && !node.reg.number(first + address_cells, size_cells, range.size))
+            return false;
+        uint64_t end;
+        return !__builtin_add_overflow(range.base, range.size, &end);
+    }
+
+    size_t reg_count(const Node& node, const Node& parent) const
+    {
+        size_t stride = parent.address_cells + parent.size_cells;
+        return stride ? node.reg.cell_count() / stride : 0;
+    }
+
+    void add_ranges(const Node& node, const Node& parent, Range* ranges, size_t capacity, size_t& count)
+    {
+        size_t entries = reg_count(node, parent);
+        if (node.reg.length == 0 || entries == 0) {
+            m_machine.dropped++;
+            return;
+        }
+        for (size_t i = 0; i < entries; i++) {
+            Range range;
+            if (!reg_entry(node, parent, i, range) || range.size == 0 || count == capacity) {
+                m_machine.dropped++;
+                continue;
+            }
+            ranges[count++] = range;
+        }
+    }
+
+    bool interrupt(const Node& node, size_t index, GicInterrupt& out)
+    {
+        // #interrupt-cells of the GIC: 3 (type, number, flags).
+        if (node.interrupts.length % 12 != 0)
+            return false;
+        return node.interrupts.cell(index * 3, out.type) && node.interrupts.cell(index * 3 + 1, out.number)
+            && node.interrupts.cell(index * 3 + 2, out.flags)
+            && (out.type == GicInterrupt::kSpi || out.type == GicInterrupt::kPpi)
+            && out.number < (out.type == GicInterrupt::kSpi ? 988u : 16u);
+    }
+
+    void add_uart(const Node& node, const Node& parent)
+    {
+        UartCandidate candidate {};
+        candidate.name = node.name;
+        if (!reg_entry(node, parent, 0, candidate.registers) || candidate.registers.size == 0
+            || m_uart_count == kMaxUarts) {
+            m_machine.dropped++;
+            return;
+        }
+        candidate.has_interrupt = interrupt(node, 0, candidate.interrupt);
+        m_uarts[m_uart_count++] = candidate;
+    }
+
+    void add_gic(const Node& node, const Node& parent, unsigned version)
+    {
+        Range distributor, second;
+        if (m_machine.gic.version != 0 || !reg_entry(node, parent, 0, distributor)
+            || !reg_entry(node, parent, 1, second)) {
+            m_machine.dropped++;
+            return;
+        }
+        m_machine.gic.version = version;
+        m_machine.gic.distributor = distributor;
+        m_machine.gic.cpu_or_redistributor = second;
+    }
+
+    void add_timer(const Node& node)
+    {
+        auto& timer = m_machine.timer;
+        timer.interrupt_count = 0;
+        for (size_t i = 0; i < 4; i++) {
+            if (!interrupt(node, i, timer.interrupts[i]))
+                break;
+            timer.interrupt_count++;
+        }
+        timer.present = timer.interrupt_count > 0;
+        if (!timer.present)
+            m_machine.dropped++;
+    }
+
+    void add_pcie(const Node& node, const Node& parent)
+    {
+        auto& pcie = m_machine.pcie;
+        Range ecam;
+        if (pcie.present || !reg_entry(node, parent, 0, ecam) || ecam.size < (1u << 20)) {
+            m_machine.dropped++;
+            return;
+        }
+        uint32_t bus_start = 0, bus_end = uint32_t((ecam.size >> 20) - 1);
+        if (node.bus_range.length == 8) {
+            node.bus_range.cell(0, bus_start);
+            node.bus_range.cell(1, bus_end);
+        }
+        if (bus_start > bus_end || bus_end > 255 || (uint64_t(bus_end - bus_start) + 1) << 20 > ecam.size) {
+            m_machine.dropped++;
+            return;
+        }
+        pcie = { true, ecam, bus_start, bus_end };
+    }
+
+    Machine& m_machine;
+    Node m_nodes[kMaxDepth] {};
+    UartCandidate m_uarts[kMaxUarts] {};
+    size_t m_uart_count = 0;
+    const char* m_stdout_path = nullptr;
+    bool m_initrd_start_seen = false;
+    bool m_initrd_end_seen = false;
+};
+
+} // namespace
+
+Result<void> read_machine(const Blob& blob, Machine& machine, Diagnostic& diagnostic)
+{
+    memset(&machine, 0, sizeof(machine));
+    TRY(blob.for_each_reservation(
+        [&](uint64_t base, uint64_t size) {
+            if (size == 0 || machine.reserved_count == Machine::kMaxReserved)
+                machine.dropped++;
+            else
+                machine.reserved[machine.reserved_count++] = { base, size };
+        },
+        diagnostic));
+    MachineReader reader(machine);
+    TRY(blob.walk(reader, diagnostic));
+    reader.finish();
+    return {};
+}
+
+} // namespace keel::fdt
