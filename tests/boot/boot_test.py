@@ -19,6 +19,7 @@ import cases_ext2  # noqa: F401
 import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
 import cases_modules  # noqa: F401
+import cases_net  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_vfs  # noqa: F401
 from harness import CASE_ARCHES, CASES, Failure

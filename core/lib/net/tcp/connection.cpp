@@ -1,0 +1,218 @@
+// A connection's life outside segment processing: opening, the user's
+// calls, the timers and the end.
+#include "lib/net/tcp/connection.h"
+
+#include "lib/net/tcp/sequence.h"
+#include "lib/net/tcp/stack.h"
+
+namespace keel::net::tcp {
+
+const char* state_name(State state)
+{
+    switch (state) {
+    case State::Closed: return "CLOSED";
+    case State::Listen: return "LISTEN";
+    case State::SynSent: return "SYN-SENT";
+    case State::SynReceived: return "SYN-RECEIVED";
+    case State::Established: return "ESTABLISHED";
+    case State::FinWait1: return "FIN-WAIT-1";
+    case State::FinWait2: return "FIN-WAIT-2";
+    case State::CloseWait: return "CLOSE-WAIT";
+    case State::Closing: return "CLOSING";
+    case State::LastAck: return "LAST-ACK";
+    case State::TimeWait: return "TIME-WAIT";
+    }
+    return "?";
+}
+
+Connection::Connection(Stack& stack, const Tuple& tuple, const Options& options)
+    : m_stack(stack)
+    , m_tuple(tuple)
+    , m_options(options)
+    , m_rtt(options.rto)
+{
+    m_mss = options.mtu > 40 + 64 ? options.mtu - 40u : 64u;
+    size_t window = options.receive_buffer;
+    while (m_rcv_wscale < kMaxWindowScale && (window >> m_rcv_wscale) > 0xffff)
+        m_rcv_wscale++;
+}
+
+Connection::~Connection()
+{
+    clear_out_of_order();
+    m_stack.m_ports.unbind(m_binding);
+}
+
+void Connection::clear_out_of_order()
+{
+    while (Packet* packet = m_out_of_order.pop_front())
+        Packet::destroy(packet);
+    m_out_of_order_count = 0;
+}
+
+bool Connection::allocate_buffers()
+{
+    return m_send.allocate(m_options.send_buffer) && m_receive.allocate(m_options.receive_buffer);
+}
+
+void Connection::open_active(uint32_t iss, Millis now)
+{
+    m_iss = iss;
+    m_snd_una = iss;
+    m_snd_nxt = iss;
+    m_snd_max = iss;
+    m_state = State::SynSent;
+    send_syn(now);
+}
+
+void Connection::open_passive(const Segment& syn, uint32_t iss, Millis now)
+{
+    m_iss = iss;
+    m_snd_una = iss;
+    m_snd_nxt = iss;
+    m_snd_max = iss;
+    m_irs = syn.header.sequence;
+    m_rcv_nxt = m_irs + 1;
+    take_options(syn.header);
+    // The window of a SYN is never scaled (RFC 7323 2.2).
+    m_snd_wnd = syn.header.window;
+    m_max_snd_wnd = m_snd_wnd;
+    m_snd_wl1 = syn.header.sequence;
+    m_snd_wl2 = iss;
+    m_state = State::SynReceived;
+    send_syn(now);
+}
+
+Result<size_t> Connection::send(const uint8_t* bytes, size_t length, Millis now)
+{
+    if (m_error != Error(0))
+        return Err(m_error);
+    switch (m_state) {
+    case State::SynSent:
+    case State::SynReceived:
+    case State::Established:
+    case State::CloseWait: break;
+    default: return Err(Error::ENOTCONN);
+    }
+    if (m_fin_queued)
+        return Err(Error::ENOTCONN);
+    if (length == 0)
+        return size_t(0);
+    size_t taken = m_send.write(bytes, length);
+    if (taken == 0)
+        return Err(Error::EAGAIN);
+    transmit(now);
+    return taken;
+}
+
+Result<size_t> Connection::receive(uint8_t* out, size_t length, Millis now)
+{
+    if (m_receive.size() == 0) {
+        if (m_error != Error(0))
+            return Err(m_error);
+        if (m_fin_received)
+            return size_t(0);
+        if (m_state == State::Closed)
+            return Err(Error::ENOTCONN);
+        return Err(Error::EAGAIN);
+    }
+    size_t taken = m_receive.read(out, length);
+    maybe_window_update(now);
+    return taken;
+}
+
+void Connection::close(Millis now)
+{
+    switch (m_state) {
+    case State::SynSent: set_closed(); return;
+    case State::SynReceived:
+    case State::Established:
+    case State::CloseWait:
+        if (m_fin_queued)
+            return;
+        m_fin_queued = true;
+        m_fin_sequence = m_snd_una + (m_state == State::SynReceived ? 1 : 0) + uint32_t(m_send.size());
+        if (m_state == State::Established)
+            m_state = State::FinWait1;
+        else if (m_state == State::CloseWait)
+            m_state = State::LastAck;
+        transmit(now);
+        return;
+    default: return;
+    }
+}
+
+void Connection::abort(Millis now)
+{
+    switch (m_state) {
+    case State::SynReceived:
+    case State::Established:
+    case State::FinWait1:
+    case State::FinWait2:
+    case State::CloseWait: send_reset(now); break;
+    default: break;
+    }
+    set_closed();
+}
+
+void Connection::release(Millis now)
+{
+    m_released = true;
+    // A connection released before the user closed it is closed now, as
+    // close(2) on a socket does. Data that arrives for it afterwards has
+    // no reader: RFC 9293 3.10.4 lets the FIN-WAIT-2 state wait for the
+    // peer's FIN only as long as TIME-WAIT would.
+    close(now);
+    if (m_state == State::FinWait2)
+        m_time_wait_deadline = now + m_options.time_wait;
+    m_stack.reap(); // may free this connection: nothing may follow
+}
+
+void Connection::fail(Error error)
+{
+    m_error = error;
+    set_closed();
+}
+
+void Connection::set_closed()
+{
+    m_state = State::Closed;
+    m_retransmit_deadline = 0;
+    m_delayed_ack_deadline = 0;
+    m_time_wait_deadline = 0;
+    m_persist = false;
+    clear_out_of_order();
+}
+
+void Connection::enter_time_wait(Millis now)
+{
+    m_state = State::TimeWait;
+    m_retransmit_deadline = 0;
+    m_persist = false;
+    m_time_wait_deadline = now + m_options.time_wait;
+}
+
+Millis Connection::next_deadline() const
+{
+    Millis next = 0;
+    const Millis deadlines[] = { m_retransmit_deadline, m_delayed_ack_deadline, m_time_wait_deadline };
+    for (Millis deadline : deadlines) {
+        if (deadline && (!next || deadline < next))
+            next = deadline;
+    }
+    return next;
+}
+
+void Connection::tick(Millis now)
+{
+    if (m_time_wait_deadline && now >= m_time_wait_deadline) {
+        set_closed();
+        return;
+    }
+    if (m_delayed_ack_deadline && now >= m_delayed_ack_deadline)
+        send_ack_now(now);
+    if (m_retransmit_deadline && now >= m_retransmit_deadline)
+        on_retransmit_timer(now);
+}
+
+} // namespace keel::net::tcp

@@ -1,0 +1,269 @@
+#include "lib/net/tcp/stack.h"
+
+#include "lib/base/string.h"
+#include "lib/crypto/sha256.h"
+#include "lib/net/tcp/sequence.h"
+
+namespace keel::net::tcp {
+
+Connection* Listener::accept()
+{
+    Connection* connection = m_accept_queue.pop_front();
+    if (!connection)
+        return nullptr;
+    connection->m_listener = nullptr;
+    m_pending--;
+    return connection;
+}
+
+size_t Listener::ready() const { return m_accept_queue.size(); }
+
+void Listener::close(Millis now)
+{
+    Stack& stack = m_stack;
+    for (Connection& connection : stack.m_connections) {
+        if (connection.m_listener != this)
+            continue;
+        connection.abort(now);
+        connection.m_queue_node.unlink();
+        connection.m_listener = nullptr;
+        connection.m_released = true;
+    }
+    stack.m_ports.unbind(m_binding);
+    m_node.unlink();
+    net_destroy(this);
+    stack.reap();
+}
+
+Stack::Stack(Output& output, const Config& config)
+    : m_output(output)
+    , m_config(config)
+{
+}
+
+Stack::~Stack()
+{
+    while (Connection* connection = m_connections.pop_front()) {
+        connection->m_queue_node.unlink();
+        net_destroy(connection);
+    }
+    while (Listener* listener = m_listeners.pop_front()) {
+        m_ports.unbind(listener->m_binding);
+        net_destroy(listener);
+    }
+}
+
+Connection* Stack::create(const Tuple& tuple, const Options& options)
+{
+    if (m_count >= m_config.max_connections) {
+        m_stats.dropped_connection_limit++;
+        return nullptr;
+    }
+    Connection* connection = net_create<Connection>(*this, tuple, options);
+    if (!connection)
+        return nullptr;
+    if (!connection->allocate_buffers()) {
+        net_destroy(connection);
+        return nullptr;
+    }
+    return connection;
+}
+
+Result<Connection*> Stack::connect(Ipv4Address local_address, uint16_t local_port, Ipv4Address remote_address,
+    uint16_t remote_port, Millis now, const Options* options)
+{
+    if (remote_port == 0 || remote_address == 0 || local_address == 0)
+        return Err(Error::EINVAL);
+    Tuple tuple { local_address, local_port, remote_address, remote_port };
+    Connection* connection = create(tuple, options ? *options : m_config.defaults);
+    if (!connection)
+        return Err(Error::ENOMEM);
+    connection->m_binding.local_address = local_address;
+    connection->m_binding.local_port = local_port;
+    connection->m_binding.owner = connection;
+    if (Result<void> bound = m_ports.bind(connection->m_binding); bound.is_error()) {
+        net_destroy(connection);
+        return Err(bound.error());
+    }
+    connection->m_tuple.local_port = connection->m_binding.local_port;
+    m_connections.push_back(*connection);
+    m_count++;
+    m_stats.connections_opened++;
+    connection->open_active(initial_sequence(connection->m_tuple, now), now);
+    return connection;
+}
+
+Result<Listener*> Stack::listen(Ipv4Address local_address, uint16_t port, size_t backlog)
+{
+    if (port == 0 || backlog == 0)
+        return Err(Error::EINVAL);
+    Listener* listener = net_create<Listener>(*this, backlog);
+    if (!listener)
+        return Err(Error::ENOMEM);
+    listener->m_binding.local_address = local_address;
+    listener->m_binding.local_port = port;
+    listener->m_binding.owner = listener;
+    if (Result<void> bound = m_ports.bind(listener->m_binding); bound.is_error()) {
+        net_destroy(listener);
+        return Err(bound.error());
+    }
+    m_listeners.push_back(*listener);
+    return listener;
+}
+
+Connection* Stack::find(const Tuple& tuple)
+{
+    for (Connection& connection : m_connections) {
+        if (connection.m_state != State::Closed && connection.m_tuple == tuple)
+            return &connection;
+    }
+    return nullptr;
+}
+
+Listener* Stack::find_listener(Ipv4Address address, uint16_t port)
+{
+    Listener* wildcard = nullptr;
+    for (Listener& listener : m_listeners) {
+        if (listener.m_binding.local_port != port)
+            continue;
+        if (listener.m_binding.local_address == address)
+            return &listener;
+        if (listener.m_binding.local_address == 0)
+            wildcard = &listener;
+    }
+    return wildcard;
+}
+
+void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4Address destination, Millis now)
+{
+    m_stats.segments_received++;
+    Result<Segment> parsed = parse_segment(bytes, length, source, destination, nullptr);
+    if (parsed.is_error()) {
+        m_stats.dropped_malformed++;
+        return;
+    }
+    const Segment& segment = parsed.value();
+    const Header& header = segment.header;
+    Tuple tuple { destination, header.destination_port, source, header.source_port };
+    if (Connection* connection = find(tuple)) {
+        connection->input(segment, now);
+        reap();
+        return;
+    }
+    if (Listener* listener = find_listener(destination, header.destination_port)) {
+        // RFC 9293 3.10.7.2: a listener ignores RST, answers an ACK with
+        // RST and starts a connection for a SYN.
+        if (header.has(kRst))
+            return;
+        if (header.has(kAck)) {
+            send_reset_for(segment, source, destination);
+            return;
+        }
+        if (header.has(kSyn))
+            accept_syn(*listener, segment, source, destination, now);
+        return;
+    }
+    m_stats.dropped_no_connection++;
+    send_reset_for(segment, source, destination);
+}
+
+void Stack::accept_syn(
+    Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now)
+{
+    if (listener.m_pending >= listener.m_backlog) {
+        listener.m_dropped_syns++; // the peer retries; by then there may be room
+        return;
+    }
+    Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
+    Connection* connection = create(tuple, m_config.defaults);
+    if (!connection)
+        return;
+    connection->m_listener = &listener;
+    listener.m_pending++;
+    m_connections.push_back(*connection);
+    m_count++;
+    m_stats.connections_opened++;
+    connection->open_passive(segment, initial_sequence(tuple, now), now);
+}
+
+void Stack::send_reset_for(const Segment& segment, Ipv4Address source, Ipv4Address destination)
+{
+    const Header& in = segment.header;
+    if (in.has(kRst))
+        return; // never answer a reset
+    Header header;
+    header.source_port = in.destination_port;
+    header.destination_port = in.source_port;
+    if (in.has(kAck)) {
+        header.sequence = in.acknowledgment;
+        header.flags = kRst;
+    } else {
+        header.acknowledgment = in.sequence + uint32_t(segment.sequence_length());
+        header.flags = kRst | kAck;
+    }
+    PacketPtr packet(Packet::create(m_config.headroom, kHeaderSize));
+    if (!packet)
+        return;
+    write_header(packet->put(kHeaderSize), header, 0, destination, source);
+    m_stats.resets_sent++;
+    emit(move(packet), destination, source);
+}
+
+void Stack::emit(PacketPtr segment, Ipv4Address source, Ipv4Address destination)
+{
+    m_output.transmit(move(segment), source, destination);
+}
+
+// RFC 6528: ISN = M + F(4-tuple, secret), M a clock ticking every 4 us,
+// F a keyed hash, so that sequence numbers are neither predictable from
+// outside nor reused by successive incarnations of a connection.
+uint32_t Stack::initial_sequence(const Tuple& tuple, Millis now) const
+{
+    uint8_t input[12 + sizeof(m_config.secret)];
+    store32(input, tuple.local_address);
+    store32(input + 4, tuple.remote_address);
+    store16(input + 8, tuple.local_port);
+    store16(input + 10, tuple.remote_port);
+    memcpy(input + 12, m_config.secret, sizeof(m_config.secret));
+    Sha256Digest digest = Sha256::hash(input, sizeof(input));
+    return load32(digest.bytes) + uint32_t(now * 250);
+}
+
+void Stack::tick(Millis now)
+{
+    for (Connection& connection : m_connections)
+        connection.tick(now);
+    reap();
+}
+
+Millis Stack::next_deadline() const
+{
+    Millis next = 0;
+    for (const Connection& connection : m_connections) {
+        Millis deadline = connection.next_deadline();
+        if (deadline && (!next || deadline < next))
+            next = deadline;
+    }
+    return next;
+}
+
+void Stack::reap()
+{
+    Connection* connection = m_connections.first();
+    while (connection) {
+        Connection* next = m_connections.next(*connection);
+        if (connection->m_state == State::Closed && (connection->m_released || connection->m_listener)) {
+            if (connection->m_listener) {
+                connection->m_queue_node.unlink();
+                connection->m_listener->m_pending--;
+            }
+            m_connections.remove(*connection);
+            m_count--;
+            m_stats.connections_freed++;
+            net_destroy(connection);
+        }
+        connection = next;
+    }
+}
+
+} // namespace keel::net::tcp

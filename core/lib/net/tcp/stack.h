@@ -1,0 +1,132 @@
+// TCP for one host: its connections and listeners, the demultiplexing of
+// received segments, resets for segments nobody wants (RFC 9293 3.10.7.1),
+// initial sequence numbers (RFC 6528) and the timers. It sends through an
+// Output the caller provides (the IP layer in the kernel, a simulated link
+// in tests) and is given the time with every call.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/intrusive_list.h"
+#include "lib/base/result.h"
+#include "lib/net/packet.h"
+#include "lib/net/ports.h"
+#include "lib/net/tcp/connection.h"
+
+namespace keel::net::tcp {
+
+class Listener {
+public:
+    // The next connection that completed its handshake, or null. The
+    // caller now holds it (and releases it when done).
+    Connection* accept();
+    // Stops listening: connections not yet accepted are reset, the
+    // listener is freed.
+    void close(Millis now);
+
+    size_t backlog() const { return m_backlog; }
+    size_t pending() const { return m_pending; } // handshaking or waiting for accept
+    size_t ready() const;
+    uint64_t dropped_syns() const { return m_dropped_syns; }
+    uint16_t port() const { return m_binding.local_port; }
+
+    // Only the stack creates listeners.
+    Listener(Stack& stack, size_t backlog)
+        : m_stack(stack)
+        , m_backlog(backlog)
+    {
+    }
+
+private:
+    friend class Stack;
+    friend class Connection;
+
+    Stack& m_stack;
+    IntrusiveListNode m_node;
+    PortBinding m_binding;
+    size_t m_backlog;
+    size_t m_pending = 0;
+    uint64_t m_dropped_syns = 0;
+    IntrusiveList<Connection, &Connection::m_queue_node> m_accept_queue;
+};
+
+class Stack {
+public:
+    class Output {
+    public:
+        virtual ~Output() = default;
+        // A TCP segment (header and data, checksum filled in) for the IP
+        // layer to send from `source` to `destination`.
+        virtual void transmit(PacketPtr segment, Ipv4Address source, Ipv4Address destination)
+        {
+            (void)segment;
+            (void)source;
+            (void)destination;
+        }
+    };
+
+    struct Config {
+        size_t headroom = 64;    // for the IP and link headers
+        uint8_t secret[16] = {}; // keys the initial sequence numbers
+        size_t max_connections = 4096;
+        Options defaults;
+    };
+
+    struct Stats {
+        uint64_t segments_received = 0;
+        uint64_t dropped_malformed = 0;
+        uint64_t dropped_no_connection = 0;
+        uint64_t resets_sent = 0;
+        uint64_t connections_opened = 0;
+        uint64_t connections_freed = 0;
+        uint64_t dropped_connection_limit = 0;
+    };
+
+    Stack(Output& output, const Config& config);
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    // An active open from `local` (port 0: an ephemeral one) to `remote`.
+    Result<Connection*> connect(Ipv4Address local_address, uint16_t local_port, Ipv4Address remote_address,
+        uint16_t remote_port, Millis now, const Options* options = nullptr);
+    // A passive open; EADDRINUSE when the port is taken.
+    Result<Listener*> listen(Ipv4Address local_address, uint16_t port, size_t backlog);
+
+    // A received IP payload for protocol 6.
+    void input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4Address destination, Millis now);
+    // Runs every timer that is due.
+    void tick(Millis now);
+    // The earliest time tick() has something to do; 0 when nothing.
+    Millis next_deadline() const;
+
+    size_t connections() const { return m_count; }
+    const Stats& stats() const { return m_stats; }
+    const Config& config() const { return m_config; }
+
+private:
+    friend class Connection;
+    friend class Listener;
+
+    Connection* find(const Tuple& tuple);
+    Listener* find_listener(Ipv4Address address, uint16_t port);
+    Connection* create(const Tuple& tuple, const Options& options);
+    void accept_syn(
+        Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now);
+    void send_reset_for(const Segment& segment, Ipv4Address source, Ipv4Address destination);
+    void emit(PacketPtr segment, Ipv4Address source, Ipv4Address destination);
+    uint32_t initial_sequence(const Tuple& tuple, Millis now) const;
+    // Frees the connections that are closed and that nobody holds.
+    void reap();
+
+    Output& m_output;
+    Config m_config;
+    Stats m_stats;
+    IntrusiveList<Connection, &Connection::m_node> m_connections;
+    IntrusiveList<Listener, &Listener::m_node> m_listeners;
+    PortTable m_ports; // listeners and actively opened connections
+    size_t m_count = 0;
+};
+
+} // namespace keel::net::tcp

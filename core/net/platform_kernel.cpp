@@ -1,0 +1,10 @@
+// The protocol library's memory (lib/net/platform.h) in the kernel: the heap.
+#include "lib/net/platform.h"
+#include "mm/heap.h"
+
+namespace keel::net {
+
+void* net_alloc(size_t size) { return kmalloc(size); }
+void net_free(void* pointer) { kfree(pointer); }
+
+} // namespace keel::net

@@ -1,0 +1,618 @@
+// Two TCP stacks talking through a simulated link with a fake clock: the
+// handshake, data both ways, loss recovery, every order of closing, resets.
+// Each test's packets go to a pcap that tshark judges.
+#include <string.h>
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "host_platform.h"
+#include "lib/net/tcp/sequence.h"
+#include "tcp_harness.h"
+
+using keel::Error;
+using tcp::State;
+
+namespace {
+
+constexpr uint16_t kPort = 12345; // a port tshark dissects as nothing but TCP
+
+struct Pair {
+    tcp::Connection* client = nullptr;
+    tcp::Connection* server = nullptr;
+    tcp::Listener* listener = nullptr;
+};
+
+Pair open_pair(Network& network, size_t backlog = 4)
+{
+    Pair pair;
+    pair.listener = network.b().listen(0, kPort, backlog).release_value();
+    pair.client = network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value();
+    REQUIRE(network.run_until([&] {
+        if (!pair.server)
+            pair.server = pair.listener->accept();
+        return pair.server && pair.client->state() == State::Established;
+    }));
+    REQUIRE(pair.server->state() == State::Established);
+    return pair;
+}
+
+void require_clean(Network& network)
+{
+    auto problems = network.judge();
+    INFO("capture " << network.capture_path());
+    for (const auto& line : problems)
+        UNSCOPED_INFO(line);
+    REQUIRE(problems.empty());
+}
+
+// Sends `to_b` from A and `to_a` from B at once, both sides closing when
+// done, and checks that both arrive intact.
+void exchange(Network& network, Pair& pair, size_t to_b_size, size_t to_a_size, Millis limit = 600000)
+{
+    auto to_b = pattern(to_b_size, 1), to_a = pattern(to_a_size, 2);
+    std::vector<uint8_t> got_b, got_a;
+    size_t sent_b = 0, sent_a = 0;
+    bool end_b = false, end_a = false, closed_a = false, closed_b = false;
+    REQUIRE(network.run_until(
+        [&] {
+            Millis now = network.now();
+            sent_b = pump_send(*pair.client, to_b, sent_b, now);
+            sent_a = pump_send(*pair.server, to_a, sent_a, now);
+            if (sent_b == to_b.size() && !closed_a) {
+                pair.client->close(now);
+                closed_a = true;
+            }
+            if (sent_a == to_a.size() && !closed_b) {
+                pair.server->close(now);
+                closed_b = true;
+            }
+            end_b = end_b || pump_receive(*pair.server, got_b, now);
+            end_a = end_a || pump_receive(*pair.client, got_a, now);
+            return end_a && end_b;
+        },
+        limit));
+    REQUIRE(got_b == to_b);
+    REQUIRE(got_a == to_a);
+}
+
+} // namespace
+
+TEST_CASE("tcp: handshake, data both ways, orderly close, TIME-WAIT", "[tcp]")
+{
+    long baseline = net_live_allocations();
+    {
+        Network network("tcp-basic");
+        Pair pair = open_pair(network);
+        CHECK(pair.client->mss() == 1460);
+        CHECK(pair.server->tuple().remote_port == pair.client->tuple().local_port);
+        CHECK(pair.client->tuple().local_port >= 49152);
+
+        exchange(network, pair, 100000, 70000);
+        REQUIRE(network.run_until([&] {
+            return pair.server->state() == State::Closed
+                && (pair.client->state() == State::TimeWait || pair.client->state() == State::Closed);
+        }));
+        // Whoever closed first waits 2 MSL.
+        State client_state = pair.client->state();
+        network.run_for(61000);
+        CHECK(pair.client->state() == State::Closed);
+        INFO("client was " << tcp::state_name(client_state));
+        CHECK(pair.client->stats().retransmissions == 0);
+        pair.client->release(network.now());
+        pair.server->release(network.now());
+        pair.listener->close(network.now());
+        CHECK(network.a().connections() == 0);
+        CHECK(network.b().connections() == 0);
+        require_clean(network);
+
+        // The conversation as tshark sees it: a three-way handshake first.
+        auto flags = tshark_fields(network.capture_path(), { "tcp.flags.str" });
+        REQUIRE(flags.size() > 10);
+        CHECK(flags[0].find("S") != std::string::npos);
+        CHECK(flags[0].find("A") == std::string::npos);
+        CHECK(flags[1].find("A") != std::string::npos);
+        CHECK(flags[1].find("S") != std::string::npos);
+        auto fins = tshark_fields(network.capture_path(), { "ip.src" }, "tcp.flags.fin == 1");
+        CHECK(fins.size() == 2);
+        auto resets = tshark_fields(network.capture_path(), { "ip.src" }, "tcp.flags.reset == 1");
+        CHECK(resets.empty());
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("tcp: MSS and window scaling are negotiated", "[tcp]")
+{
+    tcp::Options options;
+    options.receive_buffer = 1 << 20;
+    options.mtu = 1400;
+    Network network("tcp-options", 10, options);
+    Pair pair = open_pair(network);
+    CHECK(pair.client->mss() == 1360);
+    CHECK(pair.client->receive_window_scale() == 5);
+    CHECK(pair.client->send_window_scale() == 5);
+    // The scaled window is what the peer may fill: close to the buffer.
+    CHECK(pair.server->send_window() > 1000000);
+    exchange(network, pair, 3000000, 10);
+    CHECK(network.a().stats().resets_sent == 0);
+    require_clean(network);
+    auto windows = tshark_fields(network.capture_path(), { "tcp.window_size" }, "ip.src == 10.0.0.2 && tcp.len == 0");
+    REQUIRE(!windows.empty());
+    // tshark applies the scale it saw in the handshake.
+    CHECK(std::stoul(windows.back()) > 65535);
+}
+
+TEST_CASE("tcp: transfers survive loss, duplication, reordering and corruption", "[tcp]")
+{
+    long baseline = net_live_allocations();
+    {
+        Network network("tcp-lossy", 5);
+        Pair pair = open_pair(network);
+        network.faults = { 15, 5, 15, 5 };
+        exchange(network, pair, 300000, 200000);
+        CHECK(network.dropped() > 50);
+        CHECK(pair.client->stats().retransmissions > 0);
+        CHECK(pair.client->stats().fast_retransmits + pair.server->stats().fast_retransmits > 0);
+        CHECK(network.a().stats().dropped_malformed + network.b().stats().dropped_malformed > 0);
+        network.faults = {};
+        network.run_for(120000);
+        CHECK(pair.client->state() == State::Closed);
+        CHECK(pair.server->state() == State::Closed);
+        pair.client->release(network.now());
+        pair.server->release(network.now());
+        pair.listener->close(network.now());
+        require_clean(network);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("tcp: one lost segment is repaired by fast retransmit", "[tcp]")
+{
+    Network network("tcp-fast-retransmit");
+    Pair pair = open_pair(network);
+    // Let the window grow, then lose one full data segment from A.
+    int data_segments = 0;
+    network.filter = [&](Ipv4Address from, const uint8_t* segment, size_t length) {
+        if (from != kAddressA || length <= 40)
+            return false;
+        return ++data_segments == 20;
+    };
+    exchange(network, pair, 200000, 0);
+    CHECK(pair.client->stats().fast_retransmits == 1);
+    CHECK(pair.client->stats().timeouts == 0);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: the retransmission timer backs off and gives up", "[tcp]")
+{
+    Network network("tcp-syn-timeout");
+    std::vector<Millis> syn_times;
+    network.filter = [&](Ipv4Address from, const uint8_t*, size_t) {
+        if (from == kAddressA)
+            syn_times.push_back(network.now());
+        return true; // a black hole
+    };
+    Millis start = network.now();
+    tcp::Connection* client = network.a().connect(kAddressA, 0, kAddressB, 80, start).release_value();
+    REQUIRE(network.run_until([&] { return client->state() == State::Closed; }));
+    CHECK(client->error() == Error::ETIMEDOUT);
+    REQUIRE(syn_times.size() == 7); // the SYN and 6 retries
+    // RFC 6298: 1 s initially, doubled after each expiry.
+    Millis expected = 0, rto = 1000;
+    for (Millis time : syn_times) {
+        CHECK(time - start == expected);
+        expected += rto;
+        rto *= 2;
+    }
+    CHECK(client->receive(nullptr, 0, network.now()).error() == Error::ETIMEDOUT);
+    client->release(network.now());
+    CHECK(network.a().connections() == 0);
+}
+
+TEST_CASE("tcp: RTO follows the measured round trip", "[tcp]")
+{
+    Network network("tcp-rtt", 150);
+    Pair pair = open_pair(network);
+    exchange(network, pair, 50000, 0);
+    // 300 ms round trips: SRTT near 300, RTO at least the 1 s floor.
+    CHECK(pair.client->rtt().has_sample());
+    CHECK(pair.client->rtt().srtt() >= 290);
+    CHECK(pair.client->rtt().srtt() <= 400);
+    CHECK(pair.client->rtt().rto() >= 1000);
+}
+
+TEST_CASE("tcp: a connection to a closed port is refused", "[tcp]")
+{
+    Network network("tcp-refused");
+    tcp::Connection* client = network.a().connect(kAddressA, 0, kAddressB, 9, network.now()).release_value();
+    REQUIRE(network.run_until([&] { return client->state() == State::Closed; }));
+    CHECK(client->error() == Error::ECONNREFUSED);
+    CHECK(network.b().stats().resets_sent == 1);
+    client->release(network.now());
+    require_clean(network);
+}
+
+TEST_CASE("tcp: close in every order", "[tcp]")
+{
+    SECTION("client first")
+    {
+        Network network("tcp-close-client-first");
+        Pair pair = open_pair(network);
+        pair.client->close(network.now());
+        REQUIRE(network.run_until([&] { return pair.client->state() == State::FinWait2; }));
+        CHECK(pair.server->state() == State::CloseWait);
+        // Half-closed: the server still sends.
+        auto data = pattern(5000, 3);
+        pump_send(*pair.server, data, 0, network.now());
+        std::vector<uint8_t> got;
+        REQUIRE(network.run_until([&] {
+            pump_receive(*pair.client, got, network.now());
+            return got.size() == data.size();
+        }));
+        CHECK(got == data);
+        pair.server->close(network.now());
+        REQUIRE(network.run_until([&] { return pair.server->state() == State::Closed; }));
+        CHECK(pair.client->state() == State::TimeWait);
+        require_clean(network);
+    }
+    SECTION("server first")
+    {
+        Network network("tcp-close-server-first");
+        Pair pair = open_pair(network);
+        pair.server->close(network.now());
+        REQUIRE(network.run_until([&] { return pair.client->at_end_of_stream(); }));
+        CHECK(pair.client->state() == State::CloseWait);
+        pair.client->close(network.now());
+        REQUIRE(network.run_until([&] { return pair.client->state() == State::Closed; }));
+        CHECK(pair.server->state() == State::TimeWait);
+        require_clean(network);
+    }
+    SECTION("simultaneous")
+    {
+        Network network("tcp-close-simultaneous");
+        Pair pair = open_pair(network);
+        pair.client->close(network.now());
+        pair.server->close(network.now());
+        REQUIRE(network.run_until(
+            [&] { return pair.client->state() == State::TimeWait && pair.server->state() == State::TimeWait; }));
+        network.run_for(61000);
+        CHECK(pair.client->state() == State::Closed);
+        CHECK(pair.server->state() == State::Closed);
+        require_clean(network);
+    }
+    SECTION("with data in flight and the last ACK lost")
+    {
+        Network network("tcp-close-lost-ack");
+        Pair pair = open_pair(network);
+        auto data = pattern(20000, 4);
+        pump_send(*pair.client, data, 0, network.now());
+        pair.client->close(network.now());
+        std::vector<uint8_t> got;
+        REQUIRE(network.run_until([&] { return pump_receive(*pair.server, got, network.now()); }));
+        CHECK(got == data);
+        // Lose the client's ACK of the server's FIN once: the server
+        // repeats its FIN and the client, in TIME-WAIT, acknowledges again.
+        int lost = 0;
+        network.filter = [&](Ipv4Address from, const uint8_t*, size_t) {
+            return from == kAddressA && pair.client->state() == State::TimeWait && lost++ == 0;
+        };
+        pair.server->close(network.now());
+        REQUIRE(network.run_until([&] { return pair.server->state() == State::Closed; }));
+        CHECK(lost >= 1);
+        CHECK(pair.server->stats().timeouts >= 1);
+        CHECK(pair.client->state() == State::TimeWait);
+        require_clean(network);
+    }
+    SECTION("released without close: the stack closes and frees it")
+    {
+        long baseline = net_live_allocations();
+        {
+            Network network("tcp-close-release");
+            Pair pair = open_pair(network);
+            pair.client->release(network.now());
+            REQUIRE(network.run_until([&] { return pair.server->state() == State::CloseWait; }));
+            pair.server->release(network.now());
+            network.run_for(70000);
+            CHECK(network.a().connections() == 0);
+            CHECK(network.b().connections() == 0);
+            pair.listener->close(network.now());
+            require_clean(network);
+        }
+        CHECK(net_live_allocations() == baseline);
+    }
+}
+
+TEST_CASE("tcp: simultaneous open", "[tcp]")
+{
+    Network network("tcp-simultaneous-open");
+    tcp::Connection* a = network.a().connect(kAddressA, 40000, kAddressB, 40001, network.now()).release_value();
+    tcp::Connection* b = network.b().connect(kAddressB, 40001, kAddressA, 40000, network.now()).release_value();
+    REQUIRE(network.run_until([&] { return a->state() == State::Established && b->state() == State::Established; }));
+    auto data = pattern(3000, 5);
+    pump_send(*a, data, 0, network.now());
+    std::vector<uint8_t> got;
+    REQUIRE(network.run_until([&] {
+        pump_receive(*b, got, network.now());
+        return got.size() == data.size();
+    }));
+    CHECK(got == data);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: resets", "[tcp]")
+{
+    SECTION("abort resets the peer")
+    {
+        Network network("tcp-rst-abort");
+        Pair pair = open_pair(network);
+        pair.client->abort(network.now());
+        CHECK(pair.client->state() == State::Closed);
+        REQUIRE(network.run_until([&] { return pair.server->state() == State::Closed; }));
+        CHECK(pair.server->error() == Error::ECONNRESET);
+        uint8_t byte = 0;
+        CHECK(pair.server->send(&byte, 1, network.now()).error() == Error::ECONNRESET);
+        require_clean(network);
+    }
+    SECTION("a reset that is not exactly at RCV.NXT only earns a challenge ACK (RFC 5961)")
+    {
+        Network network("tcp-rst-blind");
+        Pair pair = open_pair(network);
+        uint32_t next = 0;
+        // Learn the server's RCV.NXT from what the client sends.
+        pair.client->send(reinterpret_cast<const uint8_t*>("x"), 1, network.now()).release_value();
+        network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t) {
+            if (to == kAddressB && !(segment[13] & tcp::kRst))
+                next = keel::net::load32(segment + 4) + 1;
+        };
+        network.run_for(100);
+        REQUIRE(next);
+        uint8_t rst[20] = {};
+        tcp::Header header;
+        header.source_port = pair.client->tuple().local_port;
+        header.destination_port = kPort;
+        header.sequence = next + 100; // in the window, not exact
+        header.flags = tcp::kRst;
+        tcp::write_header(rst, header, 0, kAddressA, kAddressB);
+        network.inject(kAddressA, kAddressB, rst, sizeof(rst));
+        network.run_for(100);
+        CHECK(pair.server->state() == State::Established);
+        CHECK(pair.server->stats().challenge_acks == 1);
+        // Far outside the window: ignored, apart from an ACK.
+        header.sequence = next + 0x40000000;
+        tcp::write_header(rst, header, 0, kAddressA, kAddressB);
+        network.inject(kAddressA, kAddressB, rst, sizeof(rst));
+        network.run_for(100);
+        CHECK(pair.server->state() == State::Established);
+        // Exactly at RCV.NXT: the connection is reset.
+        header.sequence = next;
+        tcp::write_header(rst, header, 0, kAddressA, kAddressB);
+        network.inject(kAddressA, kAddressB, rst, sizeof(rst));
+        network.run_for(100);
+        CHECK(pair.server->state() == State::Closed);
+        CHECK(pair.server->error() == Error::ECONNRESET);
+        require_clean(network);
+    }
+    SECTION("a SYN on an established connection earns a challenge ACK")
+    {
+        Network network("tcp-syn-established");
+        Pair pair = open_pair(network);
+        uint8_t syn[20] = {};
+        tcp::Header header;
+        header.source_port = pair.client->tuple().local_port;
+        header.destination_port = kPort;
+        header.sequence = 12345;
+        header.flags = tcp::kSyn;
+        tcp::write_header(syn, header, 0, kAddressA, kAddressB);
+        network.inject(kAddressA, kAddressB, syn, sizeof(syn));
+        network.run_for(100);
+        CHECK(pair.server->state() == State::Established);
+        CHECK(pair.client->state() == State::Established);
+        CHECK(pair.server->stats().challenge_acks == 1);
+        require_clean(network);
+    }
+    SECTION("an ACK to a listener gets a reset, a stray segment too")
+    {
+        Network network("tcp-rst-listener");
+        tcp::Listener* listener = network.b().listen(0, kPort, 4).release_value();
+        uint8_t ack[20] = {};
+        tcp::Header header;
+        header.source_port = 4000;
+        header.destination_port = kPort;
+        header.sequence = 1;
+        header.acknowledgment = 777;
+        header.flags = tcp::kAck;
+        tcp::write_header(ack, header, 0, kAddressA, kAddressB);
+        std::vector<uint32_t> reset_sequences;
+        network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t) {
+            if (to == kAddressA && (segment[13] & tcp::kRst))
+                reset_sequences.push_back(keel::net::load32(segment + 4));
+        };
+        network.inject(kAddressA, kAddressB, ack, sizeof(ack));
+        network.run_for(100);
+        REQUIRE(reset_sequences.size() == 1);
+        CHECK(reset_sequences[0] == 777); // <SEQ=SEG.ACK><CTL=RST>
+        CHECK(listener->pending() == 0);
+        listener->close(network.now());
+        require_clean(network);
+    }
+}
+
+TEST_CASE("tcp: the listen backlog holds connections until accepted", "[tcp]")
+{
+    Network network("tcp-backlog");
+    tcp::Listener* listener = network.b().listen(0, kPort, 2).release_value();
+    std::vector<tcp::Connection*> clients;
+    for (int i = 0; i < 4; i++)
+        clients.push_back(network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value());
+    network.run_for(500);
+    CHECK(listener->ready() == 2);
+    CHECK(listener->dropped_syns() >= 2);
+    // Accepting makes room; the others' retransmitted SYNs get in.
+    std::vector<tcp::Connection*> servers;
+    REQUIRE(network.run_until([&] {
+        while (tcp::Connection* server = listener->accept())
+            servers.push_back(server);
+        return servers.size() == 4;
+    }));
+    for (tcp::Connection* client : clients)
+        CHECK(client->state() == State::Established);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: a zero window is probed until it opens", "[tcp]")
+{
+    tcp::Options options;
+    options.receive_buffer = 8192;
+    Network network("tcp-zero-window", 10, options);
+    Pair pair = open_pair(network);
+    auto data = pattern(40000, 6);
+    size_t sent = pump_send(*pair.client, data, 0, network.now());
+    network.run_for(20000); // the server reads nothing
+    CHECK(pair.client->send_window() == 0);
+    CHECK(pair.client->stats().zero_window_probes >= 1);
+    CHECK(pair.client->state() == State::Established);
+    std::vector<uint8_t> got;
+    REQUIRE(network.run_until([&] {
+        sent = pump_send(*pair.client, data, sent, network.now());
+        pump_receive(*pair.server, got, network.now());
+        return got.size() == data.size();
+    }));
+    CHECK(got == data);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: delayed ACKs and Nagle", "[tcp]")
+{
+    Network network("tcp-delayed-ack");
+    Pair pair = open_pair(network);
+    std::vector<std::pair<Millis, size_t>> from_a;
+    Millis ack_at = 0;
+    network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t length) {
+        size_t header = (segment[12] >> 4) * 4;
+        if (to == kAddressB)
+            from_a.push_back({ network.now(), length - header });
+        else if (length == header && !ack_at)
+            ack_at = network.now();
+    };
+    Millis start = network.now();
+    pair.client->send(reinterpret_cast<const uint8_t*>("a"), 1, start).release_value();
+    pair.client->send(reinterpret_cast<const uint8_t*>("b"), 1, start).release_value();
+    network.run_for(1000);
+    // The first byte goes at once; Nagle holds the second until the ACK.
+    REQUIRE(from_a.size() == 2);
+    CHECK(from_a[0].first == start + 10);
+    // The receiver delays its ACK of a single segment by 40 ms (and the
+    // link takes 10 ms each way).
+    CHECK(ack_at == start + 10 + 40 + 10);
+    CHECK(from_a[1].first == ack_at + 10);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: the send buffer applies back-pressure", "[tcp]")
+{
+    tcp::Options options;
+    options.send_buffer = 4096;
+    Network network("tcp-backpressure", 10, options);
+    Pair pair = open_pair(network);
+    auto data = pattern(10000, 7);
+    auto taken = pair.client->send(data.data(), data.size(), network.now());
+    REQUIRE(taken.is_ok());
+    CHECK(taken.value() == 4096);
+    CHECK(pair.client->send(data.data(), 1, network.now()).error() == Error::EAGAIN);
+    pair.client->close(network.now());
+    CHECK(pair.client->send(data.data(), 1, network.now()).error() == Error::ENOTCONN);
+}
+
+TEST_CASE("tcp: sequence arithmetic wraps", "[tcp]")
+{
+    CHECK(tcp::seq_lt(0xfffffff0u, 0x10u));
+    CHECK(tcp::seq_gt(0x10u, 0xfffffff0u));
+    CHECK(tcp::seq_in(0x5u, 0xfffffff0u, 0x10u));
+    CHECK(!tcp::seq_in(0x10u, 0xfffffff0u, 0x10u));
+}
+
+namespace {
+
+// A segment from `from`'s side of the connection to `to`, as the peer
+// would send it, injected onto the link.
+void inject_segment(Network& network, tcp::Connection& to, uint32_t sequence, uint8_t flags, const char* data = "")
+{
+    uint8_t segment[64] = {};
+    size_t length = strlen(data);
+    memcpy(segment + 20, data, length);
+    tcp::Header header;
+    header.source_port = to.tuple().remote_port;
+    header.destination_port = to.tuple().local_port;
+    header.sequence = sequence;
+    header.acknowledgment = to.send_unacknowledged();
+    header.flags = flags;
+    header.window = 65535;
+    tcp::write_header(segment, header, length, to.tuple().remote_address, to.tuple().local_address);
+    network.inject(to.tuple().remote_address, to.tuple().local_address, segment, 20 + length);
+}
+
+} // namespace
+
+TEST_CASE("tcp: a reset at RCV.NXT closes the connection in every synchronized state", "[tcp]")
+{
+    struct Expected {
+        const char* name;
+        State state;
+        Error error;
+    };
+    for (Expected expected : { Expected { "established", State::Established, Error::ECONNRESET },
+             Expected { "fin-wait-2", State::FinWait2, Error::ECONNRESET },
+             Expected { "close-wait", State::CloseWait, Error::ECONNRESET },
+             Expected { "time-wait", State::TimeWait, Error(0) } }) {
+        Network network(std::string("tcp-rst-") + expected.name);
+        Pair pair = open_pair(network);
+        tcp::Connection* target = pair.client;
+        if (expected.state == State::FinWait2) {
+            pair.client->close(network.now());
+        } else if (expected.state == State::CloseWait) {
+            pair.client->close(network.now());
+            target = pair.server;
+        } else if (expected.state == State::TimeWait) {
+            pair.client->close(network.now());
+            pair.server->close(network.now());
+        }
+        REQUIRE(network.run_until([&] { return target->state() == expected.state; }));
+        network.run_for(100);
+        REQUIRE(target->state() == expected.state);
+        INFO(expected.name);
+        // One below RCV.NXT is outside the window: ignored.
+        inject_segment(network, *target, target->receive_next() - 1, tcp::kRst);
+        network.run_for(50);
+        CHECK(target->state() == expected.state);
+        inject_segment(network, *target, target->receive_next(), tcp::kRst);
+        network.run_for(50);
+        CHECK(target->state() == State::Closed);
+        CHECK(target->error() == expected.error);
+        require_clean(network);
+    }
+}
+
+TEST_CASE("tcp: data outside the window is dropped and answered with an ACK", "[tcp]")
+{
+    tcp::Options options;
+    options.receive_buffer = 4096;
+    Network network("tcp-out-of-window", 10, options);
+    Pair pair = open_pair(network);
+    uint32_t next = pair.server->receive_next();
+    inject_segment(network, *pair.server, next + 100000, tcp::kAck | tcp::kPsh, "far away");
+    inject_segment(network, *pair.server, next - 20, tcp::kAck | tcp::kPsh, "old data");
+    network.run_for(100);
+    CHECK(pair.server->stats().dropped_out_of_window == 2);
+    CHECK(pair.server->readable() == 0);
+    CHECK(pair.server->receive_next() == next);
+    // A segment that starts before RCV.NXT and reaches into the window is
+    // trimmed to its new part.
+    inject_segment(network, *pair.server, next - 4, tcp::kAck | tcp::kPsh, "oldnew");
+    network.run_for(100);
+    REQUIRE(pair.server->readable() == 2);
+    uint8_t bytes[8];
+    REQUIRE(pair.server->receive(bytes, sizeof(bytes), network.now()).value() == 2);
+    CHECK(memcmp(bytes, "ew", 2) == 0);
+    require_clean(network);
+}

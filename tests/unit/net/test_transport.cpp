@@ -1,0 +1,101 @@
+// UDP headers and the port table.
+#include <string.h>
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "lib/net/address.h"
+#include "lib/net/checksum.h"
+#include "lib/net/ipv4.h"
+#include "lib/net/udp.h"
+
+using namespace keel::net;
+using keel::Error;
+
+TEST_CASE("udp: checksums and length", "[udp]")
+{
+    Ipv4Address source = ipv4(10, 0, 0, 1), destination = ipv4(10, 0, 0, 2);
+    uint8_t bytes[8 + 5 + 3] = {};
+    memcpy(bytes + 8, "hello", 5);
+    write_udp(bytes, 1000, 53, 5, source, destination);
+    auto parsed = parse_udp(bytes, sizeof(bytes), source, destination, nullptr);
+    REQUIRE(parsed.is_ok());
+    CHECK(parsed.value().source_port == 1000);
+    CHECK(parsed.value().destination_port == 53);
+    CHECK(parsed.value().length == 13);
+    // Another destination: the pseudo-header no longer matches.
+    CHECK(parse_udp(bytes, sizeof(bytes), source, ipv4(10, 0, 0, 3), nullptr).error() == Error::EBADMSG);
+    // No checksum at all is allowed in IPv4.
+    store16(bytes + 6, 0);
+    CHECK(parse_udp(bytes, sizeof(bytes), source, ipv4(10, 0, 0, 3), nullptr).is_ok());
+    store16(bytes + 4, 17);
+    CHECK(parse_udp(bytes, sizeof(bytes), source, destination, nullptr).error() == Error::EBADMSG);
+    store16(bytes + 4, 7);
+    CHECK(parse_udp(bytes, sizeof(bytes), source, destination, nullptr).error() == Error::EBADMSG);
+    CHECK(parse_udp(bytes, 7, source, destination, nullptr).error() == Error::EBADMSG);
+}
+
+TEST_CASE("udp: a computed checksum of 0 is sent as 0xffff", "[udp]")
+{
+    // Search a payload word that makes the sum come out as zero.
+    Ipv4Address source = ipv4(10, 0, 0, 1), destination = ipv4(10, 0, 0, 2);
+    uint8_t bytes[10] = {};
+    for (uint32_t word = 0; word <= 0xffff; word++) {
+        store16(bytes + 8, uint16_t(word));
+        write_udp(bytes, 1, 2, 2, source, destination);
+        if (load16(bytes + 6) == 0xffff) {
+            CHECK(parse_udp(bytes, sizeof(bytes), source, destination, nullptr).is_ok());
+            return;
+        }
+    }
+    FAIL("no payload gave a zero checksum");
+}
+
+TEST_CASE("ports: bind, conflicts, wildcard lookup, ephemeral ports", "[ports]")
+{
+    PortTable table;
+    PortBinding any, exact, other;
+    any.local_port = 53;
+    REQUIRE(table.bind(any).is_ok());
+    exact.local_address = ipv4(10, 0, 0, 1);
+    exact.local_port = 53;
+    CHECK(table.bind(exact).error() == Error::EADDRINUSE);
+    table.unbind(any);
+    REQUIRE(table.bind(exact).is_ok());
+    other.local_address = ipv4(10, 0, 0, 2);
+    other.local_port = 53;
+    REQUIRE(table.bind(other).is_ok());
+    CHECK(table.lookup(ipv4(10, 0, 0, 1), 53) == &exact);
+    CHECK(table.lookup(ipv4(10, 0, 0, 2), 53) == &other);
+    CHECK(table.lookup(ipv4(10, 0, 0, 3), 53) == nullptr);
+    any.local_port = 53;
+    CHECK(table.bind(any).error() == Error::EADDRINUSE);
+    table.unbind(other);
+    table.unbind(exact);
+
+    PortBinding first, second;
+    REQUIRE(table.bind(first).is_ok());
+    REQUIRE(table.bind(second).is_ok());
+    CHECK(first.local_port >= PortTable::kEphemeralFirst);
+    CHECK(second.local_port != first.local_port);
+    CHECK(table.size() == 2);
+    table.unbind(first);
+    table.unbind(second);
+    CHECK(table.size() == 0);
+}
+
+TEST_CASE("addresses: dotted quads in and out", "[address]")
+{
+    CHECK(parse_ipv4_address("127.0.0.1").value() == ipv4(127, 0, 0, 1));
+    CHECK(parse_ipv4_address("255.255.255.255").value() == kIpv4Broadcast);
+    CHECK(parse_ipv4_address("0.0.0.0").value() == 0);
+    for (const char* bad : { "", "1", "1.2.3", "1.2.3.4.", "1.2.3.4.5", "256.0.0.1", "1..2.3", "01.2.3.4", "1.2.3.x",
+             "1.2.3.4 ", "-1.2.3.4", "1.2.3.1000", ".1.2.3" })
+        CHECK(parse_ipv4_address(bad).error() == Error::EINVAL);
+    char text[16];
+    format_ipv4_address(ipv4(10, 0, 2, 15), text);
+    CHECK(std::string(text) == "10.0.2.15");
+    format_ipv4_address(kIpv4Broadcast, text);
+    CHECK(std::string(text) == "255.255.255.255");
+}
