@@ -456,9 +456,11 @@ Result<void> ensure_started()
     size_t count = 256;
     while (count < 16384 && count * 8192 < limit)
         count *= 2;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): the buckets are pointers, by design
     auto** buckets = static_cast<Buffer**>(platform_alloc(count * sizeof(Buffer*)));
     if (!buckets)
         return Err(Error::ENOMEM);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): as above
     memset(buckets, 0, count * sizeof(Buffer*));
     {
         CacheLockGuard guard;

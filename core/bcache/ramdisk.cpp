@@ -95,6 +95,12 @@ uint8_t* ramdisk_data(BlockDevice& device)
     return device.ops == &kRamdiskOps ? ramdisk_of(device)->sectors : nullptr;
 }
 
+BlockDevice* ramdisk_find(const char* name)
+{
+    Ramdisk* disk = name ? find_ramdisk(name) : nullptr;
+    return disk ? &disk->device : nullptr;
+}
+
 Result<void> ramdisk_destroy(const char* name)
 {
     Ramdisk* disk = name ? find_ramdisk(name) : nullptr;

@@ -17,6 +17,8 @@ inline constexpr uint32_t kRamdiskSectorSize = 512;
 Result<BlockDevice*> ramdisk_create(const char* name, uint64_t bytes, bool read_only, Diagnostic* diagnostic = nullptr);
 // Its sectors, to fill it before anyone opens it or to inspect it.
 uint8_t* ramdisk_data(BlockDevice& device);
+// The RAM disk called `name`, or null.
+BlockDevice* ramdisk_find(const char* name);
 // ENOENT (not a RAM disk), EBUSY (open).
 Result<void> ramdisk_destroy(const char* name);
 

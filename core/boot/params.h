@@ -23,6 +23,13 @@ struct KernelParams {
     const char* initramfs_options = nullptr; // mount options of the root tmpfs (size=, nr_inodes=, mode=)
     const char* init_args = nullptr;         // everything after `--`
     bool quiet = false;
+    const char* root = nullptr;       // the real root's device: /dev/NAME, NAME, LABEL=, UUID=
+    const char* rootfstype = nullptr; // its filesystem type (default ext2)
+    const char* rootflags = nullptr;  // its mount options
+    bool rootwait = false;            // wait for the device
+    bool root_ro = false;             // ro: read-only (also the default)
+    bool root_rw = false;             // rw: read-write, unless ro is given too
+    CmdlineValues ramdisks;           // each NAME:/PATH, a RAM disk made from an initramfs file
 };
 
 const KernelParams& kernel_params();

@@ -16,6 +16,7 @@
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
+#include "init/real_root.h"
 #include "init/root_mount.h"
 #include "loader/autoload.h"
 #include "loader/keyring.h"
@@ -124,6 +125,7 @@ void report_initramfs(const BootInfo& boot)
     autoload_start();
     for (size_t i = 0; i < kernel_params().modules_load.count; i++)
         load_boot_modules(kernel_params().modules_load.values[i]);
+    mount_real_root();
     run_boot_test_hooks();
     log_boot_stages();
     console_start();

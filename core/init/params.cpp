@@ -48,6 +48,35 @@ const char* check_module_list(const char* value)
     }
 }
 
+// root=: /dev/NAME, NAME, LABEL=..., UUID=... (short enough for any of them).
+const char* check_root(const char* value)
+{
+    size_t length = strlen(value);
+    return length == 0 || length > 63 ? "give /dev/NAME, LABEL=LABEL or UUID=UUID, 1 to 63 bytes" : nullptr;
+}
+
+// rootfstype=: a filesystem type (module) name.
+const char* check_fstype(const char* value)
+{
+    size_t length = strlen(value);
+    if (length == 0 || length > 31)
+        return "a filesystem type of 1 to 31 of [a-z0-9_]";
+    for (const char* c = value; *c; ++c) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return "a filesystem type of 1 to 31 of [a-z0-9_]";
+    }
+    return nullptr;
+}
+
+// ramdisk=NAME:/PATH.
+const char* check_ramdisk(const char* value)
+{
+    const char* colon = strchr(value, ':');
+    if (!colon || colon == value || colon - value > 31 || colon[1] != '/' || strlen(colon + 1) > 255)
+        return "give NAME:/PATH (a name of 1 to 31 bytes, an absolute path of up to 255)";
+    return nullptr;
+}
+
 // PATH,PATH,...: endorsement files for load_boot_keys, which takes paths
 // of up to 159 bytes.
 const char* check_path_list(const char* value)
@@ -105,6 +134,15 @@ char* read_kernel_params(char* line, KernelParams& params)
         { "test_fault", Spec::String, &params.test_fault, "test hook: null|write|ud|divide|stack" },
         { "initramfs_options", Spec::String, &params.initramfs_options, "mount options of the root tmpfs" },
         { "quiet", Spec::Flag, &params.quiet, "console loglevel 4 (warnings and worse)" },
+        { "root", Spec::String, &params.root, "the real root: /dev/NAME, LABEL=, UUID=", 0, 0, check_root },
+        { "rootfstype", Spec::String, &params.rootfstype, "the real root's filesystem type (ext2)", 0, 0,
+            check_fstype },
+        { "rootflags", Spec::String, &params.rootflags, "the real root's mount options" },
+        { "rootwait", Spec::Flag, &params.rootwait, "wait for the root device to appear" },
+        { "ro", Spec::Flag, &params.root_ro, "mount the real root read-only (the default)" },
+        { "rw", Spec::Flag, &params.root_rw, "mount the real root read-write" },
+        { "ramdisk", Spec::List, &params.ramdisks, "NAME:/PATH: a RAM disk holding an initramfs file", 0, 0,
+            check_ramdisk },
     };
     CmdlineReporter reporter { report, nullptr };
     return apply_cmdline(line, specs, array_size(specs), &reporter);

@@ -154,9 +154,45 @@ int fill_from_file(VfsContext& ctx, BlockDevice& disk, const char* path, uint64_
     return 0;
 }
 
+// The disk's bytes in hex, 64 to a line after their offset, all-zero
+// lines left out: how a test carries an image out over the console (the
+// disk must be synced first: the cache may hold newer blocks).
+int dump_disk(const char* name)
+{
+    BlockDevice* disk = ramdisk_find(name);
+    if (!disk) {
+        console_print("ramdisk: no RAM disk '%s'\n", name);
+        return 1;
+    }
+    constexpr size_t kLine = 64;
+    const uint8_t* data = ramdisk_data(*disk);
+    uint64_t size = disk->sector_count * disk->sector_size;
+    for (uint64_t offset = 0; offset < size; offset += kLine) {
+        bool zero = true;
+        for (size_t i = 0; i < kLine && zero; i++)
+            zero = data[offset + i] == 0;
+        if (zero)
+            continue;
+        char hex[2 * kLine + 1];
+        for (size_t i = 0; i < kLine; i++) {
+            hex[2 * i] = "0123456789abcdef"[data[offset + i] >> 4];
+            hex[2 * i + 1] = "0123456789abcdef"[data[offset + i] & 15];
+        }
+        hex[2 * kLine] = '\0';
+        console_print("%llx %s\n", (unsigned long long)offset, hex);
+        if (console_interrupted())
+            return 130;
+    }
+    console_print("end %llu\n", (unsigned long long)size);
+    return 0;
+}
+
 int ramdisk_command(int argc, char** argv)
 {
-    constexpr const char* kUsage = "usage: ramdisk create NAME SIZE|FILE [ro] | ramdisk destroy NAME\n";
+    constexpr const char* kUsage
+        = "usage: ramdisk create NAME SIZE|FILE [ro] | ramdisk destroy NAME | ramdisk dump NAME\n";
+    if (argc == 3 && strcmp(argv[1], "dump") == 0)
+        return dump_disk(argv[2]);
     if (argc == 3 && strcmp(argv[1], "destroy") == 0) {
         if (auto destroyed = ramdisk_destroy(argv[2]); destroyed.is_error()) {
             console_print("ramdisk: cannot destroy '%s': %s (%s)\n", argv[2], vfs_error_text(destroyed.error()),
@@ -197,8 +233,8 @@ int ramdisk_command(int argc, char** argv)
     }
     return 0;
 }
-KEEL_CONSOLE_COMMAND(ramdisk, "ramdisk", "create NAME SIZE|FILE [ro] | destroy NAME",
-    "a block device in memory, empty or a copy of FILE", ramdisk_command);
+KEEL_CONSOLE_COMMAND(ramdisk, "ramdisk", "create NAME SIZE|FILE [ro] | destroy NAME | dump NAME",
+    "a block device in memory, empty or a copy of FILE; dump prints its bytes in hex", ramdisk_command);
 
 // ---- bcache
 

@@ -19,11 +19,22 @@ bool g_locked = false;
 uint64_t g_clock = 1000;
 HostPlatformStats g_stats;
 char g_last_log[512];
+char g_logs[65536];
+size_t g_logs_length;
+char g_taken[65536];
 
 } // namespace
 
 HostPlatformStats& host_platform_stats() { return g_stats; }
 const char* host_last_log() { return g_last_log; }
+
+const char* host_take_logs()
+{
+    memcpy(g_taken, g_logs, g_logs_length + 1);
+    g_logs_length = 0;
+    g_logs[0] = '\0';
+    return g_taken;
+}
 
 namespace keel::vfs {
 
@@ -96,4 +107,11 @@ extern "C" void keel_logf(keel_log_level level, const char* format, ...)
     va_start(args, format);
     vsnprintf(g_last_log, sizeof(g_last_log), format, args);
     va_end(args);
+    size_t length = strlen(g_last_log);
+    if (g_logs_length + length + 2 < sizeof(g_logs)) {
+        memcpy(g_logs + g_logs_length, g_last_log, length);
+        g_logs_length += length;
+        g_logs[g_logs_length++] = '\n';
+        g_logs[g_logs_length] = '\0';
+    }
 }

@@ -13,3 +13,5 @@ struct HostPlatformStats {
 HostPlatformStats& host_platform_stats();
 // The last message a filesystem logged with keel_logf.
 const char* host_last_log();
+// Every message logged since the last call, one per line, and forgets them.
+const char* host_take_logs();

@@ -1,0 +1,349 @@
+/*
+ * Directories: linear lists of entries in whole blocks. Every block is
+ * checked entry by entry when it is read. A directory indexed by a newer
+ * driver (EXT2_INDEX_FL, dir_index) reads the same way: the index lives in
+ * records the linear format skips; the first change clears the flag, as
+ * Linux's ext2 does, so the stale index is never trusted.
+ */
+#include "ext2_internal.h"
+
+static uint32_t entry_name_length(const struct ext2_fs* fs, const struct ext2_dir_entry* entry)
+{
+    return fs->filetype ? entry->name_len : entry->name_len | ((uint32_t)entry->file_type << 8);
+}
+
+static uint8_t file_type_of(uint32_t mode)
+{
+    switch (mode & KEEL_S_IFMT) {
+    case KEEL_S_IFREG: return EXT2_FT_REG_FILE;
+    case KEEL_S_IFDIR: return EXT2_FT_DIR;
+    case KEEL_S_IFCHR: return EXT2_FT_CHRDEV;
+    case KEEL_S_IFBLK: return EXT2_FT_BLKDEV;
+    case KEEL_S_IFIFO: return EXT2_FT_FIFO;
+    case KEEL_S_IFSOCK: return EXT2_FT_SOCK;
+    case KEEL_S_IFLNK: return EXT2_FT_SYMLINK;
+    }
+    return EXT2_FT_UNKNOWN;
+}
+
+static const uint32_t k_type_modes[EXT2_FT_MAX]
+    = { 0, KEEL_S_IFREG, KEEL_S_IFDIR, KEEL_S_IFCHR, KEEL_S_IFBLK, KEEL_S_IFIFO, KEEL_S_IFSOCK, KEEL_S_IFLNK };
+
+static void set_entry(const struct ext2_fs* fs, struct ext2_dir_entry* entry, uint32_t ino, const char* name,
+    size_t length, uint32_t mode)
+{
+    entry->inode = ino;
+    entry->name_len = (uint8_t)length;
+    entry->file_type = fs->filetype ? file_type_of(mode) : 0;
+    ext2_copy(entry->name, name, length);
+}
+
+static int is_dots(const struct ext2_dir_entry* entry, uint32_t length)
+{
+    return (length == 1 && entry->name[0] == '.') || (length == 2 && entry->name[0] == '.' && entry->name[1] == '.');
+}
+
+/* Every entry of a directory block, before any is used. */
+static int check_block(struct ext2_fs* fs, struct ext2_node* dir, uint64_t index, const uint8_t* data)
+{
+    uint32_t offset = 0;
+    while (offset < fs->block_size) {
+        const struct ext2_dir_entry* entry = (const struct ext2_dir_entry*)(data + offset);
+        if (fs->block_size - offset < EXT2_DIR_REC_LEN(1))
+            return EXT2_CORRUPT(fs, dir->ino, "directory block %llu: entry at offset %u runs past the block",
+                (unsigned long long)index, offset);
+        uint32_t rec_len = entry->rec_len;
+        uint32_t length = entry_name_length(fs, entry);
+        if (rec_len % 4 || rec_len < EXT2_DIR_REC_LEN(length) || rec_len > fs->block_size - offset)
+            return EXT2_CORRUPT(fs, dir->ino,
+                "directory block %llu: entry at offset %u: rec_len %u does not fit a name of %u bytes in the block",
+                (unsigned long long)index, offset, rec_len, length);
+        if (entry->inode > fs->inodes_count)
+            return EXT2_CORRUPT(fs, dir->ino, "directory block %llu: entry at offset %u: inode %u is out of range",
+                (unsigned long long)index, offset, entry->inode);
+        if (entry->inode && (length == 0 || length > EXT2_NAME_MAX))
+            return EXT2_CORRUPT(fs, dir->ino, "directory block %llu: entry at offset %u: name_len %u",
+                (unsigned long long)index, offset, length);
+        offset += rec_len;
+    }
+    return 0;
+}
+
+static uint64_t block_count(const struct ext2_fs* fs, const struct ext2_node* dir)
+{
+    return dir->size >> fs->block_log;
+}
+
+/* Directory block `index`, checked and held. */
+static int read_block(struct ext2_fs* fs, struct ext2_node* dir, uint64_t index, keel_buffer** out)
+{
+    uint32_t block;
+    int rc = ext2_bmap(fs, dir, index, 0, &block);
+    if (rc)
+        return rc;
+    if (block == 0)
+        return EXT2_CORRUPT(fs, dir->ino, "directory block %llu is a hole", (unsigned long long)index);
+    rc = keel_bcache_read(fs->bdev, block, out);
+    if (rc)
+        return ext2_io_error(fs, dir->ino, rc, "a directory block");
+    rc = check_block(fs, dir, index, (*out)->data);
+    if (rc) {
+        keel_bcache_put(*out);
+        *out = 0;
+    }
+    return rc;
+}
+
+/* Where a name is: its block (held), its entry and the one before it in
+ * the block (null for the first). */
+struct dir_slot {
+    keel_buffer* buffer;
+    struct ext2_dir_entry* entry;
+    struct ext2_dir_entry* previous;
+};
+
+static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, struct dir_slot* slot)
+{
+    uint64_t blocks = block_count(fs, dir);
+    for (uint64_t index = 0; index < blocks; index++) {
+        keel_buffer* buffer;
+        int rc = read_block(fs, dir, index, &buffer);
+        if (rc)
+            return rc;
+        struct ext2_dir_entry* previous = 0;
+        for (uint32_t offset = 0; offset < fs->block_size;) {
+            struct ext2_dir_entry* entry = (struct ext2_dir_entry*)(buffer->data + offset);
+            if (entry->inode && entry_name_length(fs, entry) == length
+                && __builtin_memcmp(entry->name, name, length) == 0) {
+                slot->buffer = buffer;
+                slot->entry = entry;
+                slot->previous = previous;
+                return 0;
+            }
+            previous = entry;
+            offset += entry->rec_len;
+        }
+        keel_bcache_put(buffer);
+    }
+    return -KEEL_ENOENT;
+}
+
+/* A change to the directory's entries: times, and the index flag goes. */
+static int changed(struct ext2_fs* fs, struct ext2_node* dir)
+{
+    dir->raw.i_flags &= ~EXT2_INDEX_FL;
+    ext2_touch(fs, dir, 1);
+    return ext2_write_inode(fs, dir);
+}
+
+int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out)
+{
+    struct dir_slot slot;
+    int rc = find(fs, dir, name, length, &slot);
+    if (rc)
+        return rc;
+    *ino_out = slot.entry->inode;
+    keel_bcache_put(slot.buffer);
+    return 0;
+}
+
+int ext2_dir_add(
+    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode)
+{
+    uint32_t need = EXT2_DIR_REC_LEN(length);
+    uint64_t blocks = block_count(fs, dir);
+    for (uint64_t index = 0; index < blocks; index++) {
+        keel_buffer* buffer;
+        int rc = read_block(fs, dir, index, &buffer);
+        if (rc)
+            return rc;
+        for (uint32_t offset = 0; offset < fs->block_size;) {
+            struct ext2_dir_entry* entry = (struct ext2_dir_entry*)(buffer->data + offset);
+            uint32_t used = entry->inode ? EXT2_DIR_REC_LEN(entry_name_length(fs, entry)) : 0;
+            if (entry->rec_len >= used + need) {
+                if (used) {
+                    struct ext2_dir_entry* split = (struct ext2_dir_entry*)((uint8_t*)entry + used);
+                    split->rec_len = (uint16_t)(entry->rec_len - used);
+                    entry->rec_len = (uint16_t)used;
+                    entry = split;
+                }
+                set_entry(fs, entry, ino, name, length, mode);
+                keel_bcache_dirty(buffer);
+                keel_bcache_put(buffer);
+                return changed(fs, dir);
+            }
+            offset += entry->rec_len;
+        }
+        keel_bcache_put(buffer);
+    }
+    /* No room: a new block at the end. */
+    if (((blocks + 1) << fs->block_log) > 0xffffffffull)
+        return -KEEL_ENOSPC;
+    uint32_t block;
+    int rc = ext2_bmap(fs, dir, blocks, 1, &block);
+    if (rc)
+        return rc;
+    keel_buffer* buffer;
+    rc = keel_bcache_zero(fs->bdev, block, &buffer);
+    if (rc)
+        return rc;
+    struct ext2_dir_entry* entry = (struct ext2_dir_entry*)buffer->data;
+    entry->rec_len = (uint16_t)fs->block_size;
+    set_entry(fs, entry, ino, name, length, mode);
+    keel_bcache_put(buffer);
+    ext2_set_size(dir, (blocks + 1) << fs->block_log);
+    return changed(fs, dir);
+}
+
+int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length)
+{
+    struct dir_slot slot;
+    int rc = find(fs, dir, name, length, &slot);
+    if (rc)
+        return rc;
+    if (slot.previous)
+        slot.previous->rec_len = (uint16_t)(slot.previous->rec_len + slot.entry->rec_len);
+    else
+        slot.entry->inode = 0;
+    keel_bcache_dirty(slot.buffer);
+    keel_bcache_put(slot.buffer);
+    return changed(fs, dir);
+}
+
+int ext2_dir_retarget(
+    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode)
+{
+    struct dir_slot slot;
+    int rc = find(fs, dir, name, length, &slot);
+    if (rc)
+        return rc;
+    set_entry(fs, slot.entry, ino, name, length, mode);
+    keel_bcache_dirty(slot.buffer);
+    keel_bcache_put(slot.buffer);
+    return changed(fs, dir);
+}
+
+int ext2_dir_is_empty(struct ext2_fs* fs, struct ext2_node* dir, int* empty)
+{
+    *empty = 1;
+    uint64_t blocks = block_count(fs, dir);
+    for (uint64_t index = 0; index < blocks && *empty; index++) {
+        keel_buffer* buffer;
+        int rc = read_block(fs, dir, index, &buffer);
+        if (rc)
+            return rc;
+        for (uint32_t offset = 0; offset < fs->block_size;) {
+            struct ext2_dir_entry* entry = (struct ext2_dir_entry*)(buffer->data + offset);
+            if (entry->inode && !is_dots(entry, entry_name_length(fs, entry)))
+                *empty = 0;
+            offset += entry->rec_len;
+        }
+        keel_bcache_put(buffer);
+    }
+    return 0;
+}
+
+int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent)
+{
+    uint32_t block;
+    int rc = ext2_bmap(fs, dir, 0, 1, &block);
+    if (rc)
+        return rc;
+    keel_buffer* buffer;
+    rc = keel_bcache_zero(fs->bdev, block, &buffer);
+    if (rc)
+        return rc;
+    struct ext2_dir_entry* dot = (struct ext2_dir_entry*)buffer->data;
+    dot->rec_len = EXT2_DIR_REC_LEN(1);
+    set_entry(fs, dot, dir->ino, ".", 1, KEEL_S_IFDIR);
+    struct ext2_dir_entry* dotdot = (struct ext2_dir_entry*)(buffer->data + EXT2_DIR_REC_LEN(1));
+    dotdot->rec_len = (uint16_t)(fs->block_size - EXT2_DIR_REC_LEN(1));
+    set_entry(fs, dotdot, parent, "..", 2, KEEL_S_IFDIR);
+    keel_bcache_put(buffer);
+    ext2_set_size(dir, fs->block_size);
+    return ext2_write_inode(fs, dir);
+}
+
+/* The ".." entry: the second of the first block. */
+static int find_dotdot(struct ext2_fs* fs, struct ext2_node* dir, keel_buffer** buffer, struct ext2_dir_entry** out)
+{
+    int rc = read_block(fs, dir, 0, buffer);
+    if (rc)
+        return rc;
+    struct ext2_dir_entry* dot = (struct ext2_dir_entry*)(*buffer)->data;
+    struct ext2_dir_entry* dotdot = (struct ext2_dir_entry*)((*buffer)->data + dot->rec_len);
+    int ok = dot->rec_len < fs->block_size && entry_name_length(fs, dot) == 1 && dot->name[0] == '.'
+        && entry_name_length(fs, dotdot) == 2 && dotdot->name[0] == '.' && dotdot->name[1] == '.' && dotdot->inode != 0;
+    if (!ok) {
+        keel_bcache_put(*buffer);
+        return EXT2_CORRUPT(fs, dir->ino, "directory's first block does not begin with \".\" and \"..\"");
+    }
+    *out = dotdot;
+    return 0;
+}
+
+int ext2_dir_parent(struct ext2_fs* fs, struct ext2_node* dir, uint32_t* parent_out)
+{
+    keel_buffer* buffer;
+    struct ext2_dir_entry* dotdot;
+    int rc = find_dotdot(fs, dir, &buffer, &dotdot);
+    if (rc)
+        return rc;
+    *parent_out = dotdot->inode;
+    keel_bcache_put(buffer);
+    return 0;
+}
+
+int ext2_dir_set_parent(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent)
+{
+    keel_buffer* buffer;
+    struct ext2_dir_entry* dotdot;
+    int rc = find_dotdot(fs, dir, &buffer, &dotdot);
+    if (rc)
+        return rc;
+    dotdot->inode = parent;
+    keel_bcache_dirty(buffer);
+    keel_bcache_put(buffer);
+    return changed(fs, dir);
+}
+
+int ext2_dir_iterate(struct ext2_fs* fs, struct ext2_node* dir, uint64_t* cookie, keel_fs_dirent_fn emit, void* context)
+{
+    uint64_t blocks = block_count(fs, dir);
+    for (uint64_t index = *cookie >> fs->block_log; index < blocks; index++) {
+        keel_buffer* buffer;
+        int rc = read_block(fs, dir, index, &buffer);
+        if (rc)
+            return rc;
+        uint64_t base = index << fs->block_log;
+        for (uint32_t offset = 0; offset < fs->block_size;) {
+            struct ext2_dir_entry* entry = (struct ext2_dir_entry*)(buffer->data + offset);
+            uint32_t length = entry_name_length(fs, entry);
+            uint32_t next = offset + entry->rec_len;
+            if (base + offset >= *cookie && entry->inode && !is_dots(entry, length)) {
+                uint32_t mode = fs->filetype && entry->file_type < EXT2_FT_MAX ? k_type_modes[entry->file_type] : 0;
+                if (!mode) {
+                    struct ext2_node* node;
+                    rc = ext2_get_node(fs, entry->inode, &node);
+                    if (rc) {
+                        keel_bcache_put(buffer);
+                        return rc;
+                    }
+                    mode = node->raw.i_mode;
+                    ext2_put_node(fs, node);
+                }
+                if (emit(context, entry->name, length, entry->inode, mode)) {
+                    *cookie = base + offset;
+                    keel_bcache_put(buffer);
+                    return 0;
+                }
+            }
+            if (base + offset >= *cookie)
+                *cookie = base + next;
+            offset = next;
+        }
+        keel_bcache_put(buffer);
+        *cookie = base + fs->block_size;
+    }
+    return 0;
+}

@@ -1,0 +1,174 @@
+/*
+ * ext2's own objects and the functions its files share.
+ *
+ * The VFS calls every operation under its lock, so nothing here locks.
+ * Every change is written through to the block cache at once (the
+ * superblock and the group descriptors stay held for the mount's life), so
+ * there is no dirty state outside the cache: a sync of the device is a
+ * sync of the filesystem.
+ *
+ * Everything read from the disk is input: each field is checked before it
+ * is used, and a bad one makes the operation fail with EUCLEAN (EIO for a
+ * failed read) through ext2_error(), which names the inode and the field
+ * and then does what errors= says.
+ */
+#ifndef KEEL_EXT2_INTERNAL_H
+#define KEEL_EXT2_INTERNAL_H
+
+#include <keel/keel.h>
+
+#include "ext2_disk.h"
+#include "ext2_fs.h"
+
+#define EXT2_NODE_BUCKETS 64u
+
+struct ext2_fs;
+
+/* An inode the VFS holds references to. `raw` is the first 128 bytes of the
+ * on-disk inode, checked when it was read; changes go to `raw`, then to the
+ * cache with ext2_write_inode. */
+struct ext2_node {
+    struct ext2_node* hash_next;
+    uint32_t ino;
+    uint32_t refs;
+    struct ext2_inode raw;
+    uint64_t size;
+    uint32_t extra_isize; /* i_extra_isize (0 for 128-byte inodes) */
+    uint32_t ra_next;     /* the logical block a sequential reader reads next */
+    uint32_t ra_window;   /* how far ahead that reader was read */
+    uint32_t last_block;  /* the last block allocated to it: the next allocation's goal */
+};
+
+struct ext2_fs {
+    keel_bdev* bdev;
+    char device[KEEL_BDEV_NAME_MAX + 1];
+    keel_buffer* sb_buffer; /* holds the superblock */
+    struct ext2_super_block* sb;
+    keel_buffer** gd_buffers; /* hold the group descriptor blocks */
+    uint32_t gd_blocks;
+    uint32_t sb_block; /* where the superblock in use is, in blocks */
+    uint32_t block_size;
+    uint32_t block_log; /* block_size == 1 << block_log */
+    uint32_t addr_log;  /* addresses per block == 1 << addr_log */
+    uint32_t blocks_count;
+    uint32_t first_data_block;
+    uint32_t blocks_per_group;
+    uint32_t inodes_per_group;
+    uint32_t inodes_count;
+    uint32_t groups;
+    uint32_t inode_size;
+    uint32_t first_ino;
+    uint32_t itable_blocks; /* per group */
+    uint32_t reserved_gdt;  /* blocks reserved after the descriptors for growth */
+    uint32_t overhead;      /* metadata blocks, left out of statfs */
+    uint32_t rev;
+    int filetype; /* directory entries carry the file type */
+    int readonly; /* mounted so, or made so by an error */
+    int errors;   /* EXT2_ERRORS_*: what an error does */
+    int had_error;
+    int state_cleared;      /* the disk says "not clean" because of this mount */
+    int counts_fixed;       /* the superblock's free counts disagreed with the descriptors */
+    int writable_device;    /* the device is open for writing */
+    int must_stay_readonly; /* features or state forbid writing */
+    uint16_t mount_state;   /* s_state at mount: written back at a clean unmount */
+    uint32_t next_dir_group;
+    uint32_t time_base;  /* ext2_now() at mount: the latest time on the disk */
+    uint64_t mounted_ns; /* keel_monotonic_ns() at mount */
+    uint32_t generation;
+    struct ext2_node* nodes[EXT2_NODE_BUCKETS];
+};
+
+/* ---- super.c */
+/* An error found in the filesystem: logs "ext2 (DEVICE): inode INO:
+ * MESSAGE", marks the filesystem as having errors and does what errors=
+ * says; the value is `error` (negative), for `return ext2_error(...)`.
+ * The macros' value is their `error` argument itself, so that a caller's
+ * "failed" branch is visibly nonzero. */
+#define ext2_error(fs, error, ino, format, ...)                                                                        \
+    (ext2_report((fs),                                                                                                 \
+         (keel_logf(KEEL_LOG_ERR, "ext2 (%s): inode %u: " format, (fs)->device, (unsigned)(ino), ##__VA_ARGS__),       \
+             (error))),                                                                                                \
+        (error))
+#define EXT2_CORRUPT(fs, ino, ...) ext2_error((fs), -KEEL_EUCLEAN, (ino), __VA_ARGS__)
+/* The same for a problem outside any inode (a group's bitmap). */
+#define EXT2_CORRUPT_FS(fs, format, ...)                                                                               \
+    (ext2_report((fs), (keel_logf(KEEL_LOG_ERR, "ext2 (%s): " format, (fs)->device, ##__VA_ARGS__), -KEEL_EUCLEAN)),   \
+        -KEEL_EUCLEAN)
+int ext2_report(struct ext2_fs* fs, int error);
+/* A read through the cache failed (the cache logged the block): `error`,
+ * after what ext2_report does. */
+#define ext2_io_error(fs, ino, error, what) (ext2_io_report((fs), (ino), (error), (what)), (error))
+void ext2_io_report(struct ext2_fs* fs, uint32_t ino, int error, const char* what);
+void ext2_super_dirty(struct ext2_fs* fs);
+struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group);
+void ext2_group_dirty(struct ext2_fs* fs, uint32_t group);
+int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group);
+/* Seconds since 1970 as far as the filesystem knows: the core has no
+ * wall clock yet, so time runs on from the latest time the disk records
+ * (docs/ext2.md). */
+uint32_t ext2_now(const struct ext2_fs* fs);
+int ext2_check_writable(struct ext2_fs* fs);
+void ext2_count_node(int delta);
+
+/* ---- alloc.c */
+/* Whether `block` may hold file data: inside the filesystem and not one
+ * of the blocks its structure occupies (superblocks, descriptors,
+ * bitmaps, inode tables). */
+int ext2_data_block_ok(const struct ext2_fs* fs, uint32_t block);
+/* A free block near `goal` (0: the owner's group), marked in use and
+ * counted; -ENOSPC. */
+int ext2_alloc_block(struct ext2_fs* fs, uint32_t ino, uint32_t goal, uint32_t* block_out);
+int ext2_free_block(struct ext2_fs* fs, uint32_t ino, uint32_t block);
+/* A free inode for a new node of type `mode` in directory `dir` (the
+ * placement policy is in alloc.c). */
+int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t mode, uint32_t* ino_out);
+int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir);
+
+/* ---- inode.c */
+int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out);
+void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node);
+/* A new inode of `mode` near `dir`, zeroed, with one reference, written. */
+int ext2_new_node(
+    struct ext2_fs* fs, struct ext2_node* dir, uint32_t mode, uint32_t uid, uint32_t gid, struct ext2_node** out);
+int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node);
+/* Sets ctime (and mtime with `modified`) to now; the caller writes the inode. */
+void ext2_touch(const struct ext2_fs* fs, struct ext2_node* node, int modified);
+void ext2_set_size(struct ext2_node* node, uint64_t size);
+uint64_t ext2_max_size(const struct ext2_fs* fs);
+/* The device block of logical block `index` (0: a hole). With `create`, a
+ * hole gets a block (and the indirect blocks on the way). */
+int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int create, uint32_t* block_out);
+/* Frees every block from logical block `first` on. */
+int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first);
+static inline uint32_t ext2_mode_type(const struct ext2_node* node) { return node->raw.i_mode & KEEL_S_IFMT; }
+static inline int ext2_is_dir(const struct ext2_node* node) { return ext2_mode_type(node) == KEEL_S_IFDIR; }
+uint32_t ext2_uid(const struct ext2_node* node);
+uint32_t ext2_gid(const struct ext2_node* node);
+
+/* ---- file.c */
+int ext2_read(struct ext2_fs* fs, struct ext2_node* node, uint64_t offset, void* buffer, size_t size, size_t* done);
+int ext2_write(
+    struct ext2_fs* fs, struct ext2_node* node, uint64_t offset, const void* buffer, size_t size, size_t* done);
+int ext2_truncate(struct ext2_fs* fs, struct ext2_node* node, uint64_t size);
+
+/* ---- dir.c */
+int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
+int ext2_dir_add(
+    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
+int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length);
+/* Points the existing entry `name` at `ino` (rename over a name). */
+int ext2_dir_retarget(
+    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
+int ext2_dir_is_empty(struct ext2_fs* fs, struct ext2_node* dir, int* empty);
+/* Writes "." and ".." into the new directory's first block. */
+int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent);
+int ext2_dir_parent(struct ext2_fs* fs, struct ext2_node* dir, uint32_t* parent_out);
+int ext2_dir_set_parent(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent);
+int ext2_dir_iterate(
+    struct ext2_fs* fs, struct ext2_node* dir, uint64_t* cookie, keel_fs_dirent_fn emit, void* context);
+
+/* ---- helpers */
+static inline void ext2_copy(void* to, const void* from, size_t n) { __builtin_memcpy(to, from, n); }
+static inline void ext2_zero(void* to, size_t n) { __builtin_memset(to, 0, n); }
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * Inodes: reading (every field checked), writing back, creating and
+ * releasing them, and the block map (direct, indirect, double and triple
+ * indirect blocks).
+ */
+#include "ext2_internal.h"
+
+static uint32_t node_bucket(uint32_t ino) { return (ino * 2654435761u) >> 26; }
+
+_Static_assert(EXT2_NODE_BUCKETS == 64, "node_bucket gives 6 bits");
+
+static int inode_location(struct ext2_fs* fs, uint32_t ino, uint32_t* block, uint32_t* offset)
+{
+    uint32_t group = (ino - 1) / fs->inodes_per_group;
+    uint64_t byte = (uint64_t)((ino - 1) % fs->inodes_per_group) * fs->inode_size;
+    *block = ext2_group(fs, group)->bg_inode_table + (uint32_t)(byte >> fs->block_log);
+    *offset = (uint32_t)(byte & (fs->block_size - 1));
+    return 0;
+}
+
+uint64_t ext2_max_size(const struct ext2_fs* fs)
+{
+    if (fs->rev == EXT2_GOOD_OLD_REV)
+        return 0x7fffffffull;
+    uint64_t per = 1ull << fs->addr_log;
+    uint64_t blocks = EXT2_NDIR_BLOCKS + per + per * per + per * per * per;
+    uint64_t by_map = blocks << fs->block_log;
+    /* i_blocks counts 512-byte sectors in 32 bits, indirect blocks too */
+    uint64_t by_count = (0xffffffffull << 9) - (per * per + per + 1) * fs->block_size;
+    return by_map < by_count ? by_map : by_count;
+}
+
+uint32_t ext2_uid(const struct ext2_node* node) { return node->raw.i_uid | ((uint32_t)node->raw.i_uid_high << 16); }
+uint32_t ext2_gid(const struct ext2_node* node) { return node->raw.i_gid | ((uint32_t)node->raw.i_gid_high << 16); }
+
+void ext2_set_size(struct ext2_node* node, uint64_t size)
+{
+    node->size = size;
+    node->raw.i_size = (uint32_t)size;
+    if (ext2_mode_type(node) == KEEL_S_IFREG)
+        node->raw.i_size_high = (uint32_t)(size >> 32);
+}
+
+void ext2_touch(const struct ext2_fs* fs, struct ext2_node* node, int modified)
+{
+    uint32_t now = ext2_now(fs);
+    node->raw.i_ctime = now;
+    if (modified)
+        node->raw.i_mtime = now;
+}
+
+static int valid_type(uint32_t type)
+{
+    switch (type) {
+    case KEEL_S_IFREG:
+    case KEEL_S_IFDIR:
+    case KEEL_S_IFLNK:
+    case KEEL_S_IFCHR:
+    case KEEL_S_IFBLK:
+    case KEEL_S_IFIFO:
+    case KEEL_S_IFSOCK: return 1;
+    }
+    return 0;
+}
+
+/* The checks every inode passes before the driver uses it. */
+static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
+{
+    const struct ext2_inode* raw = &node->raw;
+    uint32_t type = raw->i_mode & KEEL_S_IFMT;
+    if (raw->i_links_count == 0)
+        return EXT2_CORRUPT(fs, ino, "i_links_count is 0: a deleted inode is still referenced");
+    if (!valid_type(type))
+        return EXT2_CORRUPT(fs, ino, "i_mode 0%o has no valid file type", raw->i_mode);
+    if (raw->i_flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL))
+        return EXT2_CORRUPT(fs, ino, "i_flags 0x%x: extents or inline data are not ext2", raw->i_flags);
+    if (raw->i_file_acl && !ext2_data_block_ok(fs, raw->i_file_acl))
+        return EXT2_CORRUPT(fs, ino, "i_file_acl %u is not a data block", raw->i_file_acl);
+    uint64_t size = raw->i_size;
+    if (type == KEEL_S_IFREG)
+        size |= (uint64_t)raw->i_size_high << 32;
+    node->size = size;
+    uint32_t acl_sectors = raw->i_file_acl ? fs->block_size >> 9 : 0;
+    switch (type) {
+    case KEEL_S_IFDIR:
+        if (size == 0 || (size & (fs->block_size - 1)))
+            return EXT2_CORRUPT(fs, ino, "directory i_size %llu is not a positive multiple of the block size",
+                (unsigned long long)size);
+        break;
+    case KEEL_S_IFREG:
+        if (size > ext2_max_size(fs))
+            return EXT2_CORRUPT(fs, ino, "i_size %llu exceeds the largest file (%llu)", (unsigned long long)size,
+                (unsigned long long)ext2_max_size(fs));
+        break;
+    case KEEL_S_IFLNK:
+        if (size == 0 || size >= 4096)
+            return EXT2_CORRUPT(fs, ino, "symlink i_size %llu is not 1 to 4095", (unsigned long long)size);
+        if (raw->i_blocks == acl_sectors && size >= EXT2_FAST_SYMLINK_MAX)
+            return EXT2_CORRUPT(fs, ino, "fast symlink i_size %llu does not fit in i_block", (unsigned long long)size);
+        break;
+    }
+    return 0;
+}
+
+int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
+{
+    if (ino == 0 || ino > fs->inodes_count)
+        return EXT2_CORRUPT(fs, ino, "inode number out of range (1 to %u)", fs->inodes_count);
+    uint32_t bucket = node_bucket(ino);
+    for (struct ext2_node* node = fs->nodes[bucket]; node; node = node->hash_next) {
+        if (node->ino == ino) {
+            node->refs++;
+            *out = node;
+            return 0;
+        }
+    }
+    uint32_t block, offset;
+    inode_location(fs, ino, &block, &offset);
+    keel_buffer* buffer;
+    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    if (rc)
+        return ext2_io_error(fs, ino, rc, "the inode table");
+    struct ext2_node* node = (struct ext2_node*)keel_zalloc(sizeof(*node));
+    if (!node) {
+        keel_bcache_put(buffer);
+        return -KEEL_ENOMEM;
+    }
+    ext2_copy(&node->raw, buffer->data + offset, sizeof(node->raw));
+    if (fs->inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
+        uint16_t extra;
+        ext2_copy(&extra, buffer->data + offset + EXT2_GOOD_OLD_INODE_SIZE, sizeof(extra));
+        /* A bad i_extra_isize only means the extra times are not used. */
+        if (extra <= fs->inode_size - EXT2_GOOD_OLD_INODE_SIZE && !(extra & 3))
+            node->extra_isize = extra;
+    }
+    keel_bcache_put(buffer);
+    node->ino = ino;
+    rc = check_inode(fs, ino, node);
+    if (rc) {
+        keel_free(node);
+        return rc;
+    }
+    node->refs = 1;
+    node->hash_next = fs->nodes[bucket];
+    fs->nodes[bucket] = node;
+    ext2_count_node(1);
+    *out = node;
+    return 0;
+}
+
+int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node)
+{
+    uint32_t block, offset;
+    inode_location(fs, node->ino, &block, &offset);
+    keel_buffer* buffer;
+    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    if (rc)
+        return ext2_io_error(fs, node->ino, rc, "the inode table");
+    ext2_copy(buffer->data + offset, &node->raw, sizeof(node->raw));
+    if (node->extra_isize >= EXT2_EXTRA_TIMES_SIZE) {
+        /* The times are whole seconds here: no stale nanoseconds. */
+        ext2_zero(buffer->data + offset + EXT2_GOOD_OLD_INODE_SIZE + 4, 12);
+    }
+    keel_bcache_dirty(buffer);
+    keel_bcache_put(buffer);
+    return 0;
+}
+
+int ext2_new_node(
+    struct ext2_fs* fs, struct ext2_node* dir, uint32_t mode, uint32_t uid, uint32_t gid, struct ext2_node** out)
+{
+    struct ext2_node* node = (struct ext2_node*)keel_zalloc(sizeof(*node));
+    if (!node)
+        return -KEEL_ENOMEM;
+    uint32_t ino;
+    int rc = ext2_alloc_inode(fs, dir, mode, &ino);
+    if (rc) {
+        keel_free(node);
+        return rc;
+    }
+    uint32_t block, offset;
+    inode_location(fs, ino, &block, &offset);
+    keel_buffer* buffer;
+    rc = keel_bcache_read(fs->bdev, block, &buffer);
+    if (rc) {
+        ext2_free_inode(fs, ino, 0);
+        keel_free(node);
+        return ext2_io_error(fs, ino, rc, "the inode table");
+    }
+    /* Whatever a previous inode left here goes, extra fields included. */
+    ext2_zero(buffer->data + offset, fs->inode_size);
+    keel_bcache_dirty(buffer);
+    keel_bcache_put(buffer);
+    uint32_t now = ext2_now(fs);
+    node->ino = ino;
+    node->refs = 1;
+    node->raw.i_mode = (uint16_t)mode;
+    node->raw.i_uid = (uint16_t)uid;
+    node->raw.i_uid_high = (uint16_t)(uid >> 16);
+    node->raw.i_gid = (uint16_t)gid;
+    node->raw.i_gid_high = (uint16_t)(gid >> 16);
+    node->raw.i_atime = node->raw.i_ctime = node->raw.i_mtime = now;
+    node->raw.i_generation = ++fs->generation;
+    node->raw.i_links_count = 1;
+    uint32_t bucket = node_bucket(ino);
+    node->hash_next = fs->nodes[bucket];
+    fs->nodes[bucket] = node;
+    ext2_count_node(1);
+    ext2_write_inode(fs, node);
+    *out = node;
+    return 0;
+}
+
+/* ---- the block map */
+
+static void add_sectors(struct ext2_fs* fs, struct ext2_node* node, int blocks)
+{
+    int64_t sectors = (int64_t)node->raw.i_blocks + (int64_t)blocks * (int64_t)(fs->block_size >> 9);
+    node->raw.i_blocks = sectors < 0 ? 0 : sectors > 0xffffffffll ? 0xffffffffu : (uint32_t)sectors;
+}
+
+static const char* const k_level_names[]
+    = { "a data block", "an indirect block", "a double indirect block", "a triple indirect block" };
+
+int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int create, uint32_t* block_out)
+{
+    uint64_t per = 1ull << fs->addr_log;
+    uint64_t mask = per - 1;
+    uint32_t path[4];
+    int depth;
+    uint64_t logical = index;
+    if (index < EXT2_NDIR_BLOCKS) {
+        depth = 0;
+        path[0] = (uint32_t)index;
+    } else if ((index -= EXT2_NDIR_BLOCKS) < per) {
+        depth = 1;
+        path[0] = EXT2_IND_BLOCK;
+        path[1] = (uint32_t)index;
+    } else if ((index -= per) < per * per) {
+        depth = 2;
+        path[0] = EXT2_DIND_BLOCK;
+        path[1] = (uint32_t)(index >> fs->addr_log);
+        path[2] = (uint32_t)(index & mask);
+    } else if ((index -= per * per) < per * per * per) {
+        depth = 3;
+        path[0] = EXT2_TIND_BLOCK;
+        path[1] = (uint32_t)(index >> (2 * fs->addr_log));
+        path[2] = (uint32_t)((index >> fs->addr_log) & mask);
+        path[3] = (uint32_t)(index & mask);
+    } else {
+        return -KEEL_EFBIG;
+    }
+    uint32_t* slot = &node->raw.i_block[path[0]];
+    keel_buffer* holder = 0; /* the block holding *slot; none: the inode */
+    int allocated = 0;
+    int rc = 0;
+    for (int level = 0;; level++) {
+        uint32_t block = *slot;
+        if (block == 0) {
+            if (!create) {
+                *block_out = 0;
+                break;
+            }
+            uint32_t goal = node->last_block ? node->last_block + 1 : 0;
+            if (!goal)
+                goal = fs->first_data_block + ((node->ino - 1) / fs->inodes_per_group) * fs->blocks_per_group;
+            rc = ext2_alloc_block(fs, node->ino, goal, &block);
+            if (rc)
+                break;
+            if (level < depth) {
+                keel_buffer* fresh;
+                rc = keel_bcache_zero(fs->bdev, block, &fresh);
+                if (rc) {
+                    ext2_free_block(fs, node->ino, block);
+                    break;
+                }
+                keel_bcache_put(fresh);
+            }
+            *slot = block;
+            if (holder)
+                keel_bcache_dirty(holder);
+            add_sectors(fs, node, 1);
+            node->last_block = block;
+            allocated = 1;
+        } else if (!ext2_data_block_ok(fs, block)) {
+            rc = EXT2_CORRUPT(fs, node->ino, "logical block %llu: %s pointer %u is outside the data blocks",
+                (unsigned long long)logical, k_level_names[depth - level], block);
+            break;
+        }
+        if (level == depth) {
+            *block_out = block;
+            break;
+        }
+        keel_bcache_put(holder);
+        holder = 0;
+        rc = keel_bcache_read(fs->bdev, block, &holder);
+        if (rc) {
+            holder = 0;
+            rc = ext2_io_error(fs, node->ino, rc, k_level_names[depth - level]);
+            break;
+        }
+        slot = (uint32_t*)holder->data + path[level + 1];
+    }
+    keel_bcache_put(holder);
+    if (allocated)
+        ext2_write_inode(fs, node);
+    return rc;
+}
+
+/* Frees the blocks of the subtree at *slot (depth 0: a data block) from
+ * logical offset `start` within it; the subtree's own block goes too when
+ * start is 0. */
+static int free_tree(
+    struct ext2_fs* fs, struct ext2_node* node, uint32_t* slot, int depth, uint64_t start, keel_buffer* holder)
+{
+    uint32_t block = *slot;
+    if (block == 0)
+        return 0;
+    if (!ext2_data_block_ok(fs, block)) {
+        int rc = EXT2_CORRUPT(
+            fs, node->ino, "%s pointer %u is outside the data blocks (dropped)", k_level_names[depth], block);
+        *slot = 0;
+        if (holder)
+            keel_bcache_dirty(holder);
+        return rc;
+    }
+    int rc = 0;
+    if (depth > 0) {
+        keel_buffer* buffer;
+        rc = keel_bcache_read(fs->bdev, block, &buffer);
+        if (rc)
+            return ext2_io_error(fs, node->ino, rc, k_level_names[depth]);
+        uint64_t per_child = 1ull << (fs->addr_log * (uint32_t)(depth - 1));
+        uint32_t* slots = (uint32_t*)buffer->data;
+        for (uint64_t i = start / per_child; i < (1ull << fs->addr_log); i++) {
+            uint64_t child_start = i == start / per_child ? start % per_child : 0;
+            int child = free_tree(fs, node, &slots[i], depth - 1, child_start, buffer);
+            if (child && !rc)
+                rc = child;
+            if (fs->readonly)
+                break;
+        }
+        keel_bcache_put(buffer);
+        if (start != 0 || fs->readonly)
+            return rc;
+    }
+    int freed = ext2_free_block(fs, node->ino, block);
+    *slot = 0;
+    if (holder)
+        keel_bcache_dirty(holder);
+    if (!freed)
+        add_sectors(fs, node, -1);
+    return rc ? rc : freed;
+}
+
+int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first)
+{
+    int rc = 0;
+    for (uint64_t i = first; i < EXT2_NDIR_BLOCKS && !rc; i++)
+        rc = free_tree(fs, node, &node->raw.i_block[i], 0, 0, 0);
+    uint64_t base = EXT2_NDIR_BLOCKS;
+    for (int depth = 1; depth <= 3 && !rc; depth++) {
+        uint64_t span = 1ull << (fs->addr_log * (uint32_t)depth);
+        if (first < base + span)
+            rc = free_tree(
+                fs, node, &node->raw.i_block[EXT2_IND_BLOCK + depth - 1], depth, first > base ? first - base : 0, 0);
+        base += span;
+    }
+    if (first == 0)
+        node->last_block = 0;
+    int written = ext2_write_inode(fs, node);
+    return rc ? rc : written;
+}
+
+/* ---- releasing */
+
+static int has_data_blocks(const struct ext2_node* node)
+{
+    uint32_t type = ext2_mode_type(node);
+    if (type == KEEL_S_IFREG || type == KEEL_S_IFDIR)
+        return 1;
+    /* a slow symlink; a fast one keeps its target in i_block */
+    return type == KEEL_S_IFLNK && node->size >= EXT2_FAST_SYMLINK_MAX;
+}
+
+/* The extended-attribute block is shared by reference count. */
+static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
+{
+    uint32_t block = node->raw.i_file_acl;
+    if (!block)
+        return;
+    keel_buffer* buffer;
+    if (keel_bcache_read(fs->bdev, block, &buffer)) {
+        ext2_io_report(fs, node->ino, -KEEL_EIO, "the extended attribute block");
+        return;
+    }
+    struct ext2_xattr_header header;
+    ext2_copy(&header, buffer->data, sizeof(header));
+    if (header.h_magic != EXT2_XATTR_MAGIC || header.h_blocks != 1 || header.h_refcount == 0) {
+        keel_bcache_put(buffer);
+        (void)EXT2_CORRUPT(fs, node->ino, "extended attribute block %u has a bad header (magic 0x%x, refcount %u)",
+            block, header.h_magic, header.h_refcount);
+        return;
+    }
+    header.h_refcount--;
+    ext2_copy(buffer->data, &header, sizeof(header));
+    keel_bcache_dirty(buffer);
+    keel_bcache_put(buffer);
+    if (header.h_refcount == 0 && ext2_free_block(fs, node->ino, block) == 0)
+        add_sectors(fs, node, -1);
+    node->raw.i_file_acl = 0;
+}
+
+static void release_inode(struct ext2_fs* fs, struct ext2_node* node)
+{
+    if (has_data_blocks(node))
+        ext2_free_blocks_from(fs, node, 0);
+    release_xattr_block(fs, node);
+    if (fs->readonly)
+        return;
+    uint32_t now = ext2_now(fs);
+    node->raw.i_dtime = now ? now : 1;
+    ext2_set_size(node, 0);
+    ext2_write_inode(fs, node);
+    ext2_free_inode(fs, node->ino, ext2_is_dir(node));
+}
+
+void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node)
+{
+    if (--node->refs > 0)
+        return;
+    struct ext2_node** link = &fs->nodes[node_bucket(node->ino)];
+    while (*link != node)
+        link = &(*link)->hash_next;
+    *link = node->hash_next;
+    if (node->raw.i_links_count == 0 && !fs->readonly)
+        release_inode(fs, node);
+    keel_free(node);
+    ext2_count_node(-1);
+}

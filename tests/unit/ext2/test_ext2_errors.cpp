@@ -1,0 +1,227 @@
+// What the disk says is input: features the driver does not know, a
+// filesystem left unclean or with errors, corrupt structures made by
+// debugfs -w or byte edits. Each is refused, mounted read-only or fails
+// one operation with a message naming the inode and the field; errors=
+// decides what happens next; nothing leaks (Mounted checks).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "ext2_support.h"
+#include "host_model.h"
+
+using namespace ext2_test;
+
+namespace {
+
+constexpr uint64_t kSuper = 1024;
+constexpr uint64_t kState = kSuper + 58;
+constexpr uint64_t kRoCompat = kSuper + 100;
+
+bool logged(const std::string& logs, const std::string& text) { return logs.find(text) != std::string::npos; }
+
+// An image of the small tree with 1 KiB blocks.
+struct SmallImage {
+    std::string tree = make_temp_dir();
+    std::unique_ptr<Image> image;
+    explicit SmallImage(const std::string& options = "-b 1024")
+    {
+        make_small_tree(tree);
+        image = std::make_unique<Image>(16ull << 20, options, tree);
+    }
+    ~SmallImage() { remove_tree(tree); }
+    void set_u16(uint64_t offset, uint16_t value) const { image->patch(offset, &value, sizeof(value)); }
+    void or_u32(uint64_t offset, uint32_t bits) const
+    {
+        uint32_t value;
+        memcpy(&value, image->bytes(offset, 4).data(), 4);
+        value |= bits;
+        image->patch(offset, &value, sizeof(value));
+    }
+    void debugfs_write(const std::string& request) const
+    {
+        std::string output = image->debugfs(request, true);
+        INFO(output);
+        REQUIRE(output.find("rror") == std::string::npos);
+    }
+    uint64_t block_of(const std::string& path, uint32_t block_size = 1024) const
+    {
+        std::string output = image->debugfs("bmap " + path + " 0");
+        return std::stoull(output.substr(output.rfind('\n', output.size() - 2) + 1)) * block_size;
+    }
+};
+
+template<typename T> Error code_of(const Result<T>& result) { return result.is_ok() ? Error(0) : result.error(); }
+
+} // namespace
+
+TEST_CASE("ext4's incompatible features are refused, each one named")
+{
+    Image image(16ull << 20, "-t ext4 -O ^has_journal");
+    Mounted mounted(image);
+    CHECK(code_of(mounted.mount(nullptr, kMountReadOnly)) == Error::EINVAL);
+    std::string logs = host_take_logs();
+    INFO(logs);
+    CHECK(logged(logs, "unsupported incompatible features: extent, 64bit, flex_bg; not mounted"));
+}
+
+TEST_CASE("an unknown read-only-compatible feature mounts read-only, named")
+{
+    SmallImage small;
+    small.or_u32(kRoCompat, 0x80000000u);
+    Mounted mounted(*small.image);
+    REQUIRE(mounted.mount().is_ok());
+    std::string logs = host_take_logs();
+    INFO(logs);
+    CHECK(logged(logs, "unsupported read-only-compatible features: unknown 0x80000000; read-only"));
+    CHECK(logged(logs, "mounted read-only"));
+    CHECK(code_of(mounted.write("/mnt/new", "x")) == Error::EROFS);
+    CHECK(mounted.read("/mnt/dir/sub/inner") == "inner\n");
+    CHECK(code_of(mounted.remount(nullptr, 0)) == Error::EROFS);
+}
+
+TEST_CASE("a filesystem not cleanly unmounted mounts with a warning, and keeps its state")
+{
+    SmallImage small;
+    small.set_u16(kState, 0);
+    Mounted mounted(*small.image);
+    REQUIRE(mounted.mount().is_ok());
+    CHECK(logged(host_take_logs(), "was not cleanly unmounted; running e2fsck is recommended"));
+    REQUIRE(mounted.write("/mnt/new", "x").is_ok());
+    REQUIRE(mounted.unmount().is_ok());
+    CHECK(small.image->debugfs("stats").find("Filesystem state:         not clean\n") != std::string::npos);
+}
+
+TEST_CASE("a filesystem with errors: a warning, and read-only unless errors=continue")
+{
+    SmallImage small;
+    small.set_u16(kState, 3); // valid, with errors
+    Mounted mounted(*small.image);
+    // mke2fs's s_errors is "continue": writable, with a warning.
+    REQUIRE(mounted.mount().is_ok());
+    CHECK(logged(host_take_logs(), "has errors; running e2fsck is recommended"));
+    REQUIRE(mounted.write("/mnt/new", "x").is_ok());
+    REQUIRE(mounted.unmount().is_ok());
+    REQUIRE(mounted.mount("errors=remount-ro").is_ok());
+    std::string logs = host_take_logs();
+    INFO(logs);
+    CHECK(logged(logs, "has errors; read-only until e2fsck repairs it (errors=remount-ro)"));
+    CHECK(code_of(mounted.write("/mnt/other", "x")) == Error::EROFS);
+    REQUIRE(mounted.unmount().is_ok());
+    CHECK(small.image->debugfs("stats").find("Filesystem state:         clean with errors\n") != std::string::npos);
+}
+
+TEST_CASE("mount options: bad ones refused, sb= reads a backup superblock")
+{
+    SmallImage small;
+    Mounted mounted(*small.image);
+    CHECK(code_of(mounted.mount("errors=sometimes")) == Error::EINVAL);
+    CHECK(logged(host_take_logs(), "bad value 'sometimes' for mount option 'errors'"));
+    CHECK(code_of(mounted.mount("colour=blue")) == Error::EINVAL);
+    CHECK(logged(host_take_logs(), "unknown mount option 'colour=blue'"));
+    CHECK(code_of(mounted.mount("sb=x")) == Error::EINVAL);
+    // The primary superblock gone: only sb= finds the filesystem.
+    uint8_t zero[2] = {};
+    small.image->patch(kSuper + 56, zero, sizeof(zero));
+    CHECK(code_of(mounted.mount(nullptr, kMountReadOnly)) == Error::EINVAL);
+    CHECK(logged(host_take_logs(), "no ext2 filesystem (magic 0x0000, not 0xef53)"));
+    REQUIRE(mounted.mount("sb=8193", kMountReadOnly).is_ok());
+    CHECK(mounted.read("/mnt/dir/sub/inner") == "inner\n");
+    CHECK(code_of(mounted.remount("sb=1", kMountReadOnly)) == Error::EINVAL);
+}
+
+TEST_CASE("a read-only device mounts only read-only")
+{
+    SmallImage small;
+    Mounted mounted(*small.image, 512, true);
+    CHECK(code_of(mounted.mount()) == Error::EROFS);
+    CHECK(logged(host_take_logs(), "is read-only; mount it read-only"));
+    REQUIRE(mounted.mount(nullptr, kMountReadOnly).is_ok());
+    CHECK(code_of(mounted.remount(nullptr, 0)) == Error::EROFS);
+}
+
+TEST_CASE("a corrupt directory entry: EUCLEAN naming the inode and field; errors= decides the rest")
+{
+    SmallImage small;
+    // The third entry of /dir's first block (after "." and "..") gets a
+    // rec_len that is not a multiple of 4.
+    small.set_u16(small.block_of("/dir") + 24 + 4, 3);
+    std::string stat = small.image->debugfs("stat /dir");
+    std::string ino = std::to_string(std::stoul(stat.substr(stat.find("Inode: ") + 7)));
+    {
+        Mounted mounted(*small.image);
+        REQUIRE(mounted.mount("errors=continue").is_ok());
+        auto opened = vfs_open(mounted.ctx, "/mnt/dir/file-1", kOpenReadOnly, 0);
+        CHECK(code_of(opened) == Error::EUCLEAN);
+        std::string logs = host_take_logs();
+        INFO(logs);
+        CHECK(logged(logs, "inode " + ino + ": directory block 0: entry at offset 24: rec_len 3"));
+        REQUIRE(mounted.write("/mnt/still-writable", "yes").is_ok());
+        REQUIRE(mounted.unmount().is_ok());
+        CHECK(small.image->debugfs("stats").find("clean with errors") != std::string::npos);
+    }
+    small.set_u16(kState, 1); // clean again, for the next mount
+    {
+        Mounted mounted(*small.image);
+        REQUIRE(mounted.mount().is_ok()); // mke2fs's s_errors: continue
+        REQUIRE(mounted.remount("errors=remount-ro", 0).is_ok());
+        CHECK(mounted.list("/mnt").size() > 0);
+        CHECK(code_of(vfs_stat(mounted.ctx, "/mnt/dir/file-1")) == Error::EUCLEAN);
+        CHECK(logged(host_take_logs(), "remounting read-only (errors=remount-ro)"));
+        CHECK(code_of(mounted.write("/mnt/not-now", "no")) == Error::EROFS);
+    }
+}
+
+TEST_CASE("errors=panic stops the kernel")
+{
+    SmallImage small;
+    small.set_u16(small.block_of("/dir") + 24 + 4, 3);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        signal(SIGABRT, SIG_DFL); // the test framework's handler would report it as a failure
+        {
+            Mounted mounted(*small.image);
+            if (mounted.mount("errors=panic").is_ok())
+                (void)vfs_stat(mounted.ctx, "/mnt/dir/file-1");
+        }
+        _exit(0);
+    }
+    int status;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGABRT);
+}
+
+TEST_CASE("corrupt inodes and block maps fail the operation that meets them, naming inode and field")
+{
+    SmallImage small;
+    small.debugfs_write("sif /bigger block[0] 2");          // a group descriptor block
+    small.debugfs_write("sif /dir/file-5 mode 0170644");    // no file type
+    small.debugfs_write("sif /dir/file-6 links_count 0");   // deleted, still named
+    small.debugfs_write("sif /dir/file-7 size 0x7fffffff"); // fine: a sparse tail
+    small.debugfs_write("sif /link size 5000");             // a symlink longer than a block
+    small.debugfs_write("link /dir /dir/sub/loop");         // a second name for a directory
+    std::string report;
+    CHECK(small.image->fsck(&report) != 0); // e2fsck agrees these are errors
+    Mounted mounted(*small.image);
+    REQUIRE(mounted.mount("errors=continue").is_ok());
+    host_take_logs();
+    Error error;
+    mounted.read("/mnt/bigger", &error);
+    CHECK(error == Error::EUCLEAN);
+    CHECK(logged(host_take_logs(), "logical block 0: a data block pointer 2 is outside the data blocks"));
+    CHECK(code_of(vfs_stat(mounted.ctx, "/mnt/dir/file-5")) == Error::EUCLEAN);
+    CHECK(logged(host_take_logs(), "i_mode 0170644 has no valid file type"));
+    CHECK(vfs_stat(mounted.ctx, "/mnt/dir/file-6").is_error());
+    CHECK(logged(host_take_logs(), "i_links_count is 0"));
+    CHECK(vfs_stat(mounted.ctx, "/mnt/link", false).is_error());
+    CHECK(logged(host_take_logs(), "symlink i_size 5000 is not 1 to 4095"));
+    CHECK(vfs_stat(mounted.ctx, "/mnt/dir/sub/loop").is_error());
+    CHECK(logged(host_take_logs(), "\"..\" is inode"));
+    // The rest of the filesystem works.
+    CHECK(mounted.read("/mnt/dir/sub/inner") == "inner\n");
+    REQUIRE(mounted.write("/mnt/dir/new", "fine").is_ok());
+}
