@@ -108,9 +108,6 @@ size_t thread_list(ThreadInfo* out, size_t capacity)
 
 const char* saved_command_line() { return "panic=-1 fuzz"; }
 
-// poweroff and reboot write the disks back first; the host has none.
-Result<void> bcache_sync_all() { return {}; }
-
 namespace time {
 uint64_t monotonic_ns() { return 123456789012ull; }
 uint64_t cycles() { return g_console_stub.cycles += 1000; }
