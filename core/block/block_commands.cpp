@@ -143,7 +143,7 @@ int blkread_command(int argc, char** argv)
         return 0;
     }
     for (uint64_t i = 0; i < length; i += 16) {
-        console_print("%08llx:", (unsigned long long)(offset + i));
+        console_print("%08llx:", (unsigned long long)offset + i);
         for (uint64_t j = i; j < i + 16 && j < length; j++)
             console_print(" %02x", bytes[j]);
         console_print("\n");
@@ -293,7 +293,7 @@ int blkbench_command(int argc, char** argv)
         (unsigned long long)(count * 1000000000ull / ns), latencies[samples / 2] / 1000);
     if (verify)
         console_print("blkbench: verified %llu sector(s), %llu mismatch(es)\n",
-            (unsigned long long)(count * (size / 512)), (unsigned long long)mismatches);
+            (unsigned long long)count * (size / 512), (unsigned long long)mismatches);
     return mismatches ? 1 : 0;
 }
 KEEL_CONSOLE_COMMAND(blkbench, "blkbench", "DEV seq|rand SIZE COUNT [verify]",

@@ -4,6 +4,7 @@
 // counts as absent. Every field is checked before the driver is accepted,
 // since the table comes from a module.
 #include "device/device.h"
+#include "lib/base/name.h"
 #include "lib/base/string.h"
 
 namespace keel {
@@ -21,17 +22,7 @@ constexpr size_t kMinimumOpsSize = offsetof(keel_driver_ops, probe) + sizeof(kee
 
 keel_device* handle(Device& device) { return reinterpret_cast<keel_device*>(&device); }
 
-bool valid_driver_name(const char* name, size_t length)
-{
-    if (length == 0 || length > KEEL_DRIVER_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
+bool valid_driver_name(const char* name, size_t length) { return is_name(name, length, KEEL_DRIVER_NAME_MAX); }
 
 // The entry of the driver's table that matches, or -1.
 int64_t matching_entry(const Device& device, const Driver& driver)

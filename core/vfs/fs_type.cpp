@@ -4,6 +4,7 @@
 // field is checked before the type is accepted, since the table comes from
 // a module.
 #include "lib/base/format.h"
+#include "lib/base/name.h"
 #include "vfs/internal.h"
 
 namespace keel::vfs {
@@ -16,17 +17,7 @@ IntrusiveList<FsType, &FsType::node> g_types GUARDED_BY(g_vfs_lock);
 // least large enough to hold them.
 constexpr size_t kMinimumOpsSize = offsetof(keel_fs_type_ops, getattr) + sizeof(keel_fs_getattr_fn);
 
-bool valid_type_name(const char* name, size_t length)
-{
-    if (length == 0 || length > KEEL_FS_TYPE_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
+bool valid_type_name(const char* name, size_t length) { return is_name(name, length, KEEL_FS_TYPE_NAME_MAX); }
 
 } // namespace
 

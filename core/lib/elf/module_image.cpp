@@ -4,6 +4,7 @@
 // module_metadata.cpp.
 #include "lib/elf/module_image.h"
 
+#include "lib/base/name.h"
 #include "lib/base/string.h"
 #include "lib/base/utility.h"
 
@@ -242,8 +243,6 @@ Result<void> ModuleImage::parse_program_headers(Diagnostic& diagnostic)
 
 namespace {
 
-bool is_module_name_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
-
 // A dependency names the core (libkeel.so) or a module, NAME or NAME.kmod,
 // which the loader looks up in the module directory. Anything else (a
 // '/', "..", an empty name) would let the file choose a path to load and
@@ -258,7 +257,7 @@ bool is_dependency_name(const char* text)
     if (length == 0 || length > ModuleImage::kMaxNameLength)
         return false;
     for (size_t i = 0; i < length; ++i) {
-        if (!is_module_name_character(text[i]))
+        if (!is_name_character(text[i]))
             return false;
     }
     return true;

@@ -4,6 +4,7 @@
 #include "lib/devmatch/device_table.h"
 #include "lib/elf/module_image.h"
 
+#include "lib/base/name.h"
 #include "lib/base/string.h"
 #include "lib/base/utility.h"
 
@@ -52,8 +53,6 @@ bool is_modinfo(const uint8_t* file, const NoteView& note)
     return note.header.n_type == ModuleImage::kModinfoNoteType && note.header.n_namesz == sizeof(kNoteName)
         && memcmp(file + note.name, kNoteName, sizeof(kNoteName)) == 0;
 }
-
-bool is_name_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
 // Length of the [a-z0-9_] run at `text` that ends at `terminator`, or 0
 // if the run is empty, longer than kMaxNameLength or ends elsewhere.
