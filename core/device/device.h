@@ -65,7 +65,7 @@ struct DevicePin {
 // A memory or I/O range a device decodes (a PCI BAR).
 struct DeviceRegion {
     uint64_t phys;
-    uint64_t length; // 0: not implemented
+    uint64_t length; // 0: the device has no such region
     uint32_t flags;  // KEEL_REGION_*
 };
 

@@ -33,7 +33,7 @@ size_t size_bar(
         uint32_t mask = pci_read(function, offset, 4) & 0xfffffffc;
         pci_write(function, offset, 4, original);
         if (mask == 0)
-            return 1; // not implemented
+            return 1; // the function has no such BAR
         // I/O BARs decode at most 16 bits on x86; the upper bits may read 0.
         mask |= 0xffff0000u;
         uint32_t size = ~mask + 1;
@@ -66,7 +66,7 @@ size_t size_bar(
         pci_write(function, uint16_t(offset + 4), 4, original_high);
     }
     if (low == 0 && (!wide || high == 0))
-        return used; // not implemented
+        return used; // the function has no such BAR
     uint64_t mask = (high << 32) | low;
     uint64_t size = ~mask + 1;
     if ((size & (size - 1)) != 0 || mask != (~(size - 1) & ~0xfull)) {

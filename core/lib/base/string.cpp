@@ -1,8 +1,8 @@
 // Kernel implementations of the C string functions (host builds use libc;
 // tests/unit/test_string.cpp checks these against it). no_builtin stops
 // Clang from recognising a loop as a libc call and compiling the function
-// into a call to itself. memcpy, memmove and memset are the architecture's
-// (arch/x86_64/string.cpp).
+// into a call to itself. memcpy and memset are in
+// memory.cpp, memmove is the architecture's (arch/*/string.cpp).
 //
 // memcmp, memchr, strlen and strnlen look at eight bytes at a time: module loading
 // compares digests and measures every string of a module, and under QEMU's

@@ -12,7 +12,7 @@
 #include "device/pci/pci.h"
 
 struct FakeBar {
-    uint64_t size = 0;   // 0: not implemented
+    uint64_t size = 0;   // 0: the device has no such region
     uint32_t flags = 0;  // low bits as the BAR reads: 1 I/O, 4 64-bit, 8 prefetchable
     bool broken = false; // a size mask with a hole in it
 };
