@@ -58,7 +58,7 @@ def wait_log(vm, pattern, timeout=60):
 
 
 def build(work, env):
-    script = f"""
+    script = """
 tar xzf keel-sdk-*.tar.gz
 SDK=$(echo "$PWD"/keel-sdk-*/)
 export PATH="$SDK/bin:$PATH"
@@ -132,7 +132,8 @@ def main():
             # Loading it again by its alias binds it again.
             vm.command_output(f"modprobe {ALIAS.replace('*', 'x')}", 60)
             deadline = time.monotonic() + 60
-            while len(re.findall(r"acme_edu: \S+: 12! = 479001600, DMA round trip ok", vm.command_output("dmesg", 60))) < 2:
+            bound = r"acme_edu: \S+: 12! = 479001600, DMA round trip ok"
+            while len(re.findall(bound, vm.command_output("dmesg", 60))) < 2:
                 if time.monotonic() > deadline:
                     fail(f"modprobe by alias did not bind acme_edu again:\n{vm.output[-3000:]}")
                 time.sleep(0.5)

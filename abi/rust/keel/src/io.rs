@@ -69,7 +69,7 @@ impl Mmio {
         let width = core::mem::size_of::<T>() as u64;
         // SAFETY: as in len().
         let mapping = unsafe { self.raw.as_ref() };
-        if offset <= mapping.length && width <= mapping.length - offset && offset % width == 0 {
+        if offset <= mapping.length && width <= mapping.length - offset && offset.is_multiple_of(width) {
             // SAFETY: offset + width lies inside the mapping.
             return Some(unsafe { mapping.base.add(offset as usize) } as *mut T);
         }
