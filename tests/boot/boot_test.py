@@ -22,6 +22,7 @@ import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_net  # noqa: F401
+import cases_random  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_vfs  # noqa: F401
 from harness import CASE_ARCHES, CASES, Failure
