@@ -26,10 +26,14 @@
 #include <keel/keel.h>
 
 #include "bcache/block_device.h"
+#include "lib/fsprobe/fsprobe.h"
 
 namespace keel {
 
 inline constexpr uint32_t kBlockOpenWrite = 1; // KEEL_BDEV_WRITE
+// The core's own: read-only, allowed beside a writer (to look at a mounted
+// device: lsblk -f). Such a handle cannot change the block size.
+inline constexpr uint32_t kBlockOpenShared = 2;
 inline constexpr uint32_t kCacheBlockMin = 512;
 inline constexpr uint32_t kCacheBlockMax = 4096;
 // Blocks one read-ahead call considers.
@@ -58,6 +62,11 @@ BlockHandleInfo bcache_info(const BlockHandle& handle);
 Result<void> bcache_set_block_size(BlockHandle& handle, uint32_t size);
 
 Result<keel_buffer*> bcache_read(BlockHandle& handle, uint64_t block);
+
+// The filesystem `name` holds (type, label, UUID), as blkid says; false
+// when it cannot be read or holds none the probe knows.
+bool bcache_identify(const char* name, fsprobe::Identity& out);
+
 Result<keel_buffer*> bcache_zero(BlockHandle& handle, uint64_t block);
 void bcache_put(keel_buffer* buffer);
 void bcache_mark_dirty(keel_buffer* buffer);

@@ -152,7 +152,8 @@ void block_device_for_each(void (*visit)(const BlockDevice& device, uint32_t ope
 
 Result<BlockHandle*> bcache_open(const char* name, uint32_t flags)
 {
-    if (!name || (flags & ~kBlockOpenWrite))
+    if (!name || (flags & ~(kBlockOpenWrite | kBlockOpenShared))
+        || (flags & (kBlockOpenWrite | kBlockOpenShared)) == (kBlockOpenWrite | kBlockOpenShared))
         return Err(Error::EINVAL);
     if (strncmp(name, "/dev/", 5) == 0)
         name += 5;
@@ -175,7 +176,7 @@ Result<BlockHandle*> bcache_open(const char* name, uint32_t flags)
             refused = Error::ENXIO;
         else if (writable && device->read_only)
             refused = Error::EROFS;
-        else if (device->cache->writers > 0 || (writable && device->cache->opens > 0))
+        else if ((device->cache->writers > 0 && !(flags & kBlockOpenShared)) || (writable && device->cache->opens > 0))
             refused = Error::EBUSY;
         if (refused == kBlockOk) {
             first = device->cache->opens++ == 0;

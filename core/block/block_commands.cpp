@@ -10,6 +10,7 @@
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "log/log.h"
+#include "mm/heap.h"
 #include "mm/pmm.h"
 #include "time/clock.h"
 
@@ -32,13 +33,53 @@ void print_disk(const DiskInfo& info, void*)
             info.sector_size, info.queue_depth, (unsigned long long)info.requests, info.device);
 }
 
-int lsblk_command(int, char**)
+// lsblk -f: every block device (disks, partitions, RAM disks) with what
+// blkid would say of it. The names are gathered first: no device is opened
+// under the registry's walk.
+int lsblk_filesystems()
 {
+    struct Names {
+        char names[32][kBlockDeviceNameMax + 1];
+        size_t count;
+    };
+    auto* names = static_cast<Names*>(kzalloc(sizeof(Names)));
+    if (!names) {
+        console_print("lsblk: out of memory\n");
+        return 1;
+    }
+    block_device_for_each(
+        [](const BlockDevice& device, uint32_t, void* arg) {
+            auto& names = *static_cast<Names*>(arg);
+            if (names.count < 32)
+                memcpy(names.names[names.count++], device.name, kBlockDeviceNameMax + 1);
+        },
+        names);
+    console_print("%-8s %-6s %-16s %s\n", "NAME", "FSTYPE", "LABEL", "UUID");
+    for (size_t i = 0; i < names->count; i++) {
+        fsprobe::Identity identity;
+        if (bcache_identify(names->names[i], identity))
+            console_print("%-8s %-6s %-16s %s\n", names->names[i], identity.type, identity.label, identity.uuid);
+        else
+            console_print("%s\n", names->names[i]);
+    }
+    kfree(names);
+    return 0;
+}
+
+int lsblk_command(int argc, char** argv)
+{
+    if (argc == 2 && strcmp(argv[1], "-f") == 0)
+        return lsblk_filesystems();
+    if (argc != 1) {
+        console_print("usage: lsblk [-f]\n");
+        return 2;
+    }
     console_print("%-8s %12s %12s %4s type\n", "NAME", "SECTORS", "SIZE", "MODE");
     disk_for_each(print_disk, nullptr);
     return 0;
 }
-KEEL_CONSOLE_COMMAND(lsblk, "lsblk", "", "list disks and their partitions", lsblk_command);
+KEEL_CONSOLE_COMMAND(lsblk, "lsblk", "[-f]",
+    "list disks and their partitions; -f: their filesystems (type, label, UUID)", lsblk_command);
 
 bool number(const char* command, const char* what, const char* text, uint64_t& value)
 {

@@ -1,5 +1,5 @@
-// root=LABEL= and root=UUID= read every block device's ext2 superblock
-// (1 KiB at byte 1024: magic, UUID at 104, volume name at 120).
+// root=LABEL= and root=UUID= compare what blkid would say of each block
+// device (bcache_identify, lib/fsprobe).
 #include "init/root_device.h"
 
 #include "bcache/bcache.h"
@@ -9,41 +9,6 @@
 namespace keel {
 
 namespace {
-
-constexpr uint32_t kSuperOffset = 1024;
-constexpr uint16_t kExt2Magic = 0xef53;
-
-struct Identity {
-    char label[17];
-    char uuid[37];
-};
-
-bool read_identity(const char* device, Identity& out)
-{
-    auto handle = bcache_open(device, 0);
-    if (handle.is_error())
-        return false;
-    bool found = false;
-    if (bcache_set_block_size(*handle.value(), 1024).is_ok()) {
-        if (auto block = bcache_read(*handle.value(), kSuperOffset / 1024); block.is_ok()) {
-            const uint8_t* super = block.value()->data;
-            uint16_t magic = uint16_t(super[56] | super[57] << 8);
-            if (magic == kExt2Magic) {
-                memcpy(out.label, super + 120, 16);
-                out.label[16] = '\0';
-                const uint8_t* uuid = super + 104;
-                format(out.uuid, sizeof(out.uuid),
-                    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", uuid[0], uuid[1], uuid[2],
-                    uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8], uuid[9], uuid[10], uuid[11], uuid[12],
-                    uuid[13], uuid[14], uuid[15]);
-                found = true;
-            }
-            bcache_put(block.value());
-        }
-    }
-    (void)bcache_close(handle.value());
-    return found;
-}
 
 bool equal_ignoring_case(const char* a, const char* b)
 {
@@ -85,8 +50,8 @@ bool find_root_device(const char* spec, char* name, size_t size)
         const char* candidate = search.names[i];
         bool match;
         if (search.label || search.uuid) {
-            Identity identity;
-            match = read_identity(candidate, identity)
+            fsprobe::Identity identity;
+            match = bcache_identify(candidate, identity)
                 && (search.label ? strcmp(identity.label, search.label) == 0
                                  : equal_ignoring_case(identity.uuid, search.uuid));
         } else {

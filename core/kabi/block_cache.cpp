@@ -24,6 +24,8 @@ extern "C" int32_t keel_bdev_open(const char* name, uint32_t flags, keel_bdev** 
 {
     if (!bdev_out)
         return keel::kabi_error(keel::Error::EINVAL);
+    if (flags & ~keel::kBlockOpenWrite)
+        return keel::kabi_error(keel::Error::EINVAL);
     auto handle = keel::bcache_open(name, flags);
     if (handle.is_error())
         return keel::kabi_error(handle.error());

@@ -17,8 +17,8 @@ KEEL_MODULE_DESCRIPTION("virtio entropy devices feeding the kernel's entropy poo
 KEEL_MODULE_VERSION("1.0");
 
 #define VIRTIO_ID_RNG 4
-#define RNG_BUFFER 64                           /* bytes per request */
-#define RNG_BURST 8                             /* requests when it binds: 4096 bits */
+#define RNG_BUFFER 64                              /* bytes per request */
+#define RNG_BURST 8                                /* requests when it binds: 4096 bits */
 #define RNG_PERIOD_NS (10ull * 1000 * 1000 * 1000) /* then one every 10 s */
 
 KEEL_DEVICE_TABLE(virtio, virtio_rng_ids, KEEL_VIRTIO_DEVICE(VIRTIO_ID_RNG));

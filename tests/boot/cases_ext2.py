@@ -173,6 +173,13 @@ def ext2_root_from_a_disk():
                   and "tmpfs" not in mounts, f"the mount table is not nullfs then ext2 as /: {mounts}", vm)
             check(vm.command_output("cat /hello.txt") == "hello from the host\n", "/hello.txt is not the disk's", vm)
             check(vm.command_output("pwd") == "/\n", "the console does not start in /", vm)
+            # lsblk -f says what blkid says of the same image.
+            blkid = subprocess.run(["/usr/sbin/blkid", "-p", "-o", "export", os.path.join(scratch, "disk.img")],
+                                   capture_output=True, text=True).stdout
+            fields = dict(line.split("=", 1) for line in blkid.splitlines() if "=" in line)
+            listed = vm.command_output("lsblk -f")
+            check(re.search(r"^ram0 +%s +%s +%s$" % (fields["TYPE"], fields["LABEL"], fields["UUID"]), listed, re.M),
+                  f"lsblk -f differs from blkid ({fields}):\n{listed}", vm)
             out = vm.command_output("rmmod ext2")
             check("could not remove 'ext2'" in out, f"rmmod ext2 under the root: {out}", vm)
             check(vm.command_output("write /note written in the root") == "", "cannot write to the root", vm)

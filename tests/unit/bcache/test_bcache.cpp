@@ -115,6 +115,14 @@ TEST_CASE_METHOD(Fixture, "opening: names, modes and conflicts")
     auto writer = bcache_open("vdz", kBlockOpenWrite);
     REQUIRE(writer.is_ok());
     CHECK(err(bcache_open("vdz", 0)) == Error::EBUSY);
+    // A shared look (lsblk -f) beside the writer: read-only, and it cannot
+    // change the block size under the writer.
+    CHECK(err(bcache_open("vdz", kBlockOpenShared | kBlockOpenWrite)) == Error::EINVAL);
+    auto look = bcache_open("vdz", kBlockOpenShared);
+    REQUIRE(look.is_ok());
+    CHECK_FALSE(bcache_info(*look.value()).writable);
+    CHECK(err(bcache_set_block_size(*look.value(), 2048)) == Error::EBUSY);
+    REQUIRE(bcache_close(look.value()).is_ok());
     BlockHandleInfo info = bcache_info(*writer.value());
     CHECK(std::string(info.name) == "vdz");
     CHECK(info.size == 64 * 1024);
