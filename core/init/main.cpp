@@ -12,6 +12,7 @@
 #include "debug/panic.h"
 #include "debug/selftest.h"
 #include "device/pci/pci.h"
+#include "device/virtio/virtio.h"
 #include "device/resources.h"
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
@@ -116,6 +117,7 @@ void report_initramfs(const BootInfo& boot)
     // vendor keys are in and the module index can be built.
     autoload_init();
     work_init();
+    virtio_bus_init();
     pci_init();
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
