@@ -52,8 +52,8 @@ int vblk_geometry_from_config(
         return -KEEL_EINVAL;
     }
     uint32_t segments = 1;
-    if (g.size_max)
-        segments = (VBLK_MAX_REQUEST_BYTES + g.size_max - 1) / g.size_max;
+    if (g.size_max) /* in 64 bits: a size_max near 4 GiB must not wrap to 0 segments */
+        segments = (uint32_t)(((uint64_t)VBLK_MAX_REQUEST_BYTES + g.size_max - 1) / g.size_max);
     if (g.seg_max && segments > g.seg_max)
         segments = g.seg_max;
     if (queue_size < 3) {

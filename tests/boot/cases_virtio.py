@@ -131,9 +131,11 @@ def virtio_blk_open_disk_pins_the_drivers():
             wait_disk(vm)
             address = virtio_address(vm)
             out_of(vm, "blkopen vda")
-            for line in ("rmmod virtio_blk", "rmmod virtio_pci", f"unbind {address}"):
+            for line, said in (("rmmod virtio_blk", "virtio_blk: in use by block device vda (open) (device virtio"),
+                               ("rmmod virtio_pci", "virtio_pci: in use by block device vda (open) (device virtio"),
+                               (f"unbind {address}", "below it is held by block device vda (open)")):
                 out = out_of(vm, line)
-                check("in use by block device vda (open)" in out and "EBUSY" in out, f"{line} while open: {out}", vm)
+                check(said in out and "EBUSY" in out, f"{line} while open: {out}", vm)
             check("vda" in out_of(vm, "lsblk"), "the disk went while open", vm)
             out_of(vm, "blkclose vda")
             out = out_of(vm, "rmmod virtio_blk")

@@ -99,6 +99,11 @@ TEST_CASE("geometry: SIZE_MAX and SEG_MAX bound the segments and the depth")
     g = geometry_of(config, bit(VIRTIO_BLK_F_SIZE_MAX), 32);
     CHECK(g.segments == 30);
     CHECK(g.queue_depth == 1);
+    // A size_max near 4 GiB: one segment (the arithmetic must not wrap to none).
+    config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 0xffffffff);
+    g = geometry_of(config, bit(VIRTIO_BLK_F_SIZE_MAX), 256);
+    CHECK(g.segments == 1);
+    CHECK(g.queue_depth == 85);
 }
 
 TEST_CASE("geometry: what a device cannot say")
