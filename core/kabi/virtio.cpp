@@ -50,11 +50,11 @@ extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_vir
         return kabi_error(Error::EINVAL);
     }
     DeviceLockAccess access;
+    // keel_device* is the core's Device*: *out is written before a driver binds.
     auto added = virtio_device_add(*to_device(transport), make_virtio_transport(*ops, context), device_type, vendor,
-        problem);
+        reinterpret_cast<Device**>(out), problem);
     if (added.is_error())
         return report(*to_device(transport), "cannot add a virtio device", added.error(), problem);
-    *out = reinterpret_cast<keel_device*>(added.value());
     return 0;
 }
 

@@ -24,14 +24,16 @@ KEEL_DEVICE_TABLE(pci, virtio_pci_ids, KEEL_PCI_DEVICE(0x1af4, KEEL_PCI_ANY_ID))
 
 static void vp_dispatch(struct virtio_pci* vp, uint32_t queue)
 {
-    if (!vp->virtio)
+    /* Written by the core before a driver binds, cleared before the device goes. */
+    keel_device* virtio = __atomic_load_n(&vp->virtio, __ATOMIC_ACQUIRE);
+    if (!virtio)
         return;
     if (queue != VP_ALL_QUEUES) {
-        keel_virtio_queue_interrupt(vp->virtio, queue);
+        keel_virtio_queue_interrupt(virtio, queue);
         return;
     }
     for (uint32_t i = 0; i < vp->num_queues && i < KEEL_VIRTIO_QUEUE_MAX; i++)
-        keel_virtio_queue_interrupt(vp->virtio, i);
+        keel_virtio_queue_interrupt(virtio, i);
 }
 
 static int32_t vp_msix_queue_irq(void* arg)
@@ -150,10 +152,9 @@ static void vp_remove(keel_device* pci)
     /* The child's driver lets go first (its queues reset the device), then
      * the device is reset for good: no more DMA, no more interrupts. The
      * core frees the vectors, the mappings and vp afterwards. */
-    if (vp->virtio) {
-        keel_virtio_device_remove(vp->virtio);
-        vp->virtio = NULL;
-    }
+    keel_device* virtio = __atomic_exchange_n(&vp->virtio, NULL, __ATOMIC_ACQ_REL);
+    if (virtio)
+        keel_virtio_device_remove(virtio);
     if (vp_reset(vp) < 0)
         keel_logf(KEEL_LOG_ERR, "virtio_pci: %s: the device does not complete its reset", keel_device_name(pci));
 }

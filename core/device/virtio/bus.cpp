@@ -34,8 +34,8 @@ void virtio_bus_init() { bus_register(g_virtio_bus); }
 
 bool is_virtio_device(const Device& device) { return device.bus == &g_virtio_bus && device.bus_data; }
 
-Result<Device*> virtio_device_add(
-    Device& transport, const VirtioTransport& ops, uint32_t device_type, uint32_t vendor, Diagnostic& diagnostic)
+Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type,
+    uint32_t vendor, Device** published, Diagnostic& diagnostic)
 {
     if (transport.state != DeviceState::Probing && transport.state != DeviceState::Bound)
         return diagnostic.fail(Error::ENODEV, "%s is %s: only its driver adds virtio devices", transport.name,
@@ -57,6 +57,7 @@ Result<Device*> virtio_device_add(
     MUST(devmatch::format_virtio_modalias(state->id, device.modalias, sizeof(device.modalias)));
     device_log(kDeviceLogInfo, "%s: virtio %s (type %u) on %s", device.name, virtio::device_type_name(device_type),
         device_type, transport.name);
+    __atomic_store_n(published, &device, __ATOMIC_RELEASE);
     device_register(device);
     return &device;
 }
