@@ -39,7 +39,8 @@ SECTORS = 131072  # 64 MiB
 RANDREAD_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keel", "randread.c")
 KEEL_MODULES = ("virtio_pci", "virtio_blk")
 KEEL_LOADED = re.compile(r"(virtio_pci|virtio_blk): loaded at \S+ \(\d+ KiB\) in (\d+) us")
-BLKBENCH = re.compile(r"blkbench: vda (?:seq|rand) (\d+) x (\d+) bytes: (\d+) ms, (\d+) KiB/s, (\d+) IOPS, p50 (\d+) us")
+BLKBENCH = re.compile(r"blkbench: vda (?:seq|rand) (\d+) x (\d+) bytes: (\d+) ms, (\d+) KiB/s, (\d+) IOPS, "
+                      r"p50 (\d+) us")
 DD = re.compile(r"(\d+) bytes \([^)]*\) copied, ([\d.]+) seconds")
 RANDREAD = re.compile(r"randread: (\d+) x (\d+) bytes: (\d+) us, (\d+) IOPS, p50 (\d+) us")
 KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)

@@ -25,10 +25,7 @@ Device* driven_virtio(keel_device* device)
     return d;
 }
 
-bool active(const Device& device)
-{
-    return device.state == DeviceState::Probing || device.state == DeviceState::Bound;
-}
+bool active(const Device& device) { return device.state == DeviceState::Probing || device.state == DeviceState::Bound; }
 
 int32_t report(const Device& device, const char* what, Error error, const Diagnostic& problem)
 {
@@ -38,8 +35,8 @@ int32_t report(const Device& device, const char* what, Error error, const Diagno
 
 } // namespace
 
-extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_virtio_transport_ops* ops,
-    void* context, uint32_t device_type, uint32_t vendor, keel_device** out)
+extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_virtio_transport_ops* ops, void* context,
+    uint32_t device_type, uint32_t vendor, keel_device** out)
 {
     if (!transport || !out)
         return kabi_error(Error::EINVAL);

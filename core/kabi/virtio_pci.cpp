@@ -20,7 +20,10 @@ uint16_t read16(void* context, uint16_t offset)
 {
     return uint16_t(pci_read(*static_cast<const PciFunction*>(context), offset, 2));
 }
-uint32_t read32(void* context, uint16_t offset) { return pci_read(*static_cast<const PciFunction*>(context), offset, 4); }
+uint32_t read32(void* context, uint16_t offset)
+{
+    return pci_read(*static_cast<const PciFunction*>(context), offset, 4);
+}
 
 keel_virtio_pci_region region_of(const virtio::VirtioPciRegion& region)
 {

@@ -71,8 +71,7 @@ int vblk_geometry_from_config(
 }
 
 int vblk_build_request(const struct vblk_geometry* geometry, const keel_block_request* request, uint8_t* header,
-    uint64_t header_dma, uint64_t status_dma, keel_virtio_segment* segments, uint32_t* out_count,
-    uint32_t* in_count)
+    uint64_t header_dma, uint64_t status_dma, keel_virtio_segment* segments, uint32_t* out_count, uint32_t* in_count)
 {
     uint32_t type;
     switch (request->op) {

@@ -34,9 +34,9 @@ struct vblk {
     keel_virtqueue* queue;
     keel_dma_buffer* headers;
     struct vblk_slot* slots;
-    struct vblk_slot* free_slots; /* under lock */
+    struct vblk_slot* free_slots;  /* under lock */
     keel_virtio_segment* segments; /* submit's scratch chain, under lock */
-    keel_spinlock lock;           /* the queue, the free slots, the scratch chain */
+    keel_spinlock lock;            /* the queue, the free slots, the scratch chain */
     struct vblk_geometry geometry;
     keel_disk* disk;
 };
@@ -110,8 +110,10 @@ static void vblk_done(keel_virtqueue* queue, void* arg)
         blk->free_slots = slot;
         keel_spin_unlock(&blk->lock, flags);
         if (device_status != VIRTIO_BLK_S_OK)
-            keel_logf(KEEL_LOG_ERR, "virtio_blk: %s: %s at sector %llu failed: status %u",
-                keel_disk_name(blk->disk), request->op == KEEL_BLOCK_READ ? "read" : request->op == KEEL_BLOCK_WRITE ? "write" : "flush",
+            keel_logf(KEEL_LOG_ERR, "virtio_blk: %s: %s at sector %llu failed: status %u", keel_disk_name(blk->disk),
+                request->op == KEEL_BLOCK_READ        ? "read"
+                    : request->op == KEEL_BLOCK_WRITE ? "write"
+                                                      : "flush",
                 (unsigned long long)request->sector, device_status);
         keel_disk_complete(request, device_status == VIRTIO_BLK_S_OK ? 0 : -KEEL_EIO);
     }
@@ -137,8 +139,8 @@ static int vblk_probe(keel_device* device, const void* id)
         || (status = keel_virtio_config_read(device, 0, config, sizeof(config))) < 0
         || (status = keel_virtio_queue_create(device, 0, 0, vblk_done, blk, &blk->queue)) < 0)
         return status; /* the core logged why; it releases what was taken */
-    if ((status = vblk_geometry_from_config(config, features, keel_virtqueue_size(blk->queue), &blk->geometry,
-             &problem))
+    if ((status
+            = vblk_geometry_from_config(config, features, keel_virtqueue_size(blk->queue), &blk->geometry, &problem))
         < 0) {
         keel_logf(KEEL_LOG_ERR, "virtio_blk: %s: %s", keel_device_name(device), problem);
         return status;

@@ -133,15 +133,15 @@ static int vp_probe(keel_device* pci, const void* id)
     }
     vp->num_queues = keel_mmio_read16(vp->common, VP_NUM_QUEUES);
     if (vp->num_queues == 0 || vp->num_queues > KEEL_VIRTIO_QUEUE_MAX) {
-        keel_logf(KEEL_LOG_ERR, "virtio_pci: %s: num_queues %u is not 1 to %u", keel_device_name(pci),
-            vp->num_queues, KEEL_VIRTIO_QUEUE_MAX);
+        keel_logf(KEEL_LOG_ERR, "virtio_pci: %s: num_queues %u is not 1 to %u", keel_device_name(pci), vp->num_queues,
+            KEEL_VIRTIO_QUEUE_MAX);
         return -KEEL_ENODEV;
     }
     if ((status = vp_setup_interrupts(vp)) < 0)
         return status;
-    keel_logf(KEEL_LOG_INFO, "virtio_pci: %s: virtio type %u%s, %u queue(s), %u %s interrupt(s)",
-        keel_device_name(pci), vp->layout.device_type, vp->layout.transitional ? " (transitional)" : "",
-        vp->num_queues, vp->vector_count, vp->irq_type == KEEL_PCI_IRQ_MSIX ? "MSI-X" : "INTx");
+    keel_logf(KEEL_LOG_INFO, "virtio_pci: %s: virtio type %u%s, %u queue(s), %u %s interrupt(s)", keel_device_name(pci),
+        vp->layout.device_type, vp->layout.transitional ? " (transitional)" : "", vp->num_queues, vp->vector_count,
+        vp->irq_type == KEEL_PCI_IRQ_MSIX ? "MSI-X" : "INTx");
     /* vp->virtio is written before a driver binds: its queues' interrupts need it. */
     return keel_virtio_device_add(pci, &vp_transport_ops, vp, vp->layout.device_type, info.subvendor, &vp->virtio);
 }

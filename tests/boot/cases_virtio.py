@@ -9,7 +9,6 @@ and rmmod/insmod cycles leave every counter at its baseline."""
 
 import os
 import re
-import struct
 import tempfile
 
 from cases_block import dumped, pattern

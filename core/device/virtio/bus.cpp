@@ -11,7 +11,8 @@ namespace {
 
 bool virtio_match(const Device& device, const devmatch::DeviceTable& table, uint32_t index)
 {
-    return is_virtio_device(device) && devmatch::virtio_matches(devmatch::virtio_entry(table, index), virtio_device(device).id);
+    return is_virtio_device(device)
+        && devmatch::virtio_matches(devmatch::virtio_entry(table, index), virtio_device(device).id);
 }
 
 void virtio_release(Device& device) { device_destroy_object(static_cast<VirtioDevice*>(device.bus_data)); }
@@ -34,8 +35,8 @@ void virtio_bus_init() { bus_register(g_virtio_bus); }
 
 bool is_virtio_device(const Device& device) { return device.bus == &g_virtio_bus && device.bus_data; }
 
-Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type,
-    uint32_t vendor, Device** published, Diagnostic& diagnostic)
+Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type, uint32_t vendor,
+    Device** published, Diagnostic& diagnostic)
 {
     if (transport.state != DeviceState::Probing && transport.state != DeviceState::Bound)
         return diagnostic.fail(Error::ENODEV, "%s is %s: only its driver adds virtio devices", transport.name,

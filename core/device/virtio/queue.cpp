@@ -44,8 +44,8 @@ void release_queue(Devres& resource)
     if (owner.transport.ops.get_status(owner.transport.context) != 0) {
         Diagnostic problem;
         if (owner.status.reset(&problem).is_error())
-            log_err("virtio: %s: reset before freeing queue %u: %s", queue->device->name, queue->index,
-                problem.message);
+            log_err(
+                "virtio: %s: reset before freeing queue %u: %s", queue->device->name, queue->index, problem.message);
     }
     __atomic_store_n(&owner.queues[queue->index], nullptr, __ATOMIC_RELEASE);
     while (__atomic_load_n(&owner.dispatching, __ATOMIC_ACQUIRE) != 0)
@@ -61,8 +61,8 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
 {
     VirtioDevice& owner = virtio_device(device);
     if (owner.status.step() != virtio::DeviceStatus::Step::FeaturesOk)
-        return diagnostic.fail(Error::EINVAL, "queue %u: set up after the features are negotiated, before DRIVER_OK",
-            index);
+        return diagnostic.fail(
+            Error::EINVAL, "queue %u: set up after the features are negotiated, before DRIVER_OK", index);
     if (index >= KEEL_VIRTIO_QUEUE_MAX)
         return diagnostic.fail(Error::ENOENT, "queue %u: at most %u queues", index, unsigned(KEEL_VIRTIO_QUEUE_MAX));
     if (max_size && !is_power_of_two(max_size))
@@ -115,8 +115,8 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
         kfree(slots);
         device_destroy_object(queue);
         dma_free_coherent(ring);
-        return diagnostic.fail(
-            status >= -4095 ? Error(-status) : Error::EIO, "queue %u: the transport refused its setup (%d)", index, status);
+        return diagnostic.fail(status >= -4095 ? Error(-status) : Error::EIO,
+            "queue %u: the transport refused its setup (%d)", index, status);
     }
     // From here on the binding owns it; the ring, recorded earlier, is freed after it.
     if (auto added = devres_add(device, queue->devres, release_queue, "virtqueue"); added.is_error()) {
@@ -149,7 +149,8 @@ Result<void> virtio_queue_add(VirtioQueue& queue, const keel_virtio_segment* seg
     uint32_t in_count, void* token, Diagnostic& diagnostic)
 {
     if (out_count > kMaxChain || in_count > kMaxChain - out_count)
-        return diagnostic.fail(Error::EINVAL, "a chain of %u + %u segments (at most %u)", out_count, in_count, kMaxChain);
+        return diagnostic.fail(
+            Error::EINVAL, "a chain of %u + %u segments (at most %u)", out_count, in_count, kMaxChain);
     virtio::BufferSegment converted[kMaxChain];
     for (uint32_t i = 0; i < out_count + in_count; i++)
         converted[i] = { segments[i].dma, segments[i].length };

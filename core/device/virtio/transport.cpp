@@ -24,15 +24,16 @@ Result<void> validate_virtio_transport_ops(const keel_virtio_transport_ops* ops,
         return diagnostic.fail(Error::EINVAL, "the table is NULL");
     // The header first: only then is `size` known to be readable.
     if (!readable(ops, 2 * sizeof(uint32_t), owner))
-        return diagnostic.fail(Error::EINVAL, "the table at %p does not lie in the module", static_cast<const void*>(ops));
+        return diagnostic.fail(
+            Error::EINVAL, "the table at %p does not lie in the module", static_cast<const void*>(ops));
     if (ops->size < offsetof(keel_virtio_transport_ops, notify) + sizeof(ops->notify))
         return diagnostic.fail(Error::EINVAL, "size %u is smaller than a version-1 table (%zu bytes)", ops->size,
             offsetof(keel_virtio_transport_ops, notify) + sizeof(ops->notify));
     if (!readable(ops, ops->size, owner))
         return diagnostic.fail(Error::EINVAL, "the table's %u bytes do not lie in the module", ops->size);
     if (ops->version < 1 || ops->version > KEEL_VIRTIO_TRANSPORT_OPS_VERSION)
-        return diagnostic.fail(Error::EINVAL, "version %u is not 1 to %u", ops->version,
-            unsigned(KEEL_VIRTIO_TRANSPORT_OPS_VERSION));
+        return diagnostic.fail(
+            Error::EINVAL, "version %u is not 1 to %u", ops->version, unsigned(KEEL_VIRTIO_TRANSPORT_OPS_VERSION));
     if (ops->flags != 0)
         return diagnostic.fail(
             Error::EINVAL, "flags %#llx: none are defined in version 1", static_cast<unsigned long long>(ops->flags));
@@ -126,8 +127,8 @@ Result<void> virtio_config_read(
     const VirtioTransport& transport, uint32_t offset, void* buffer, uint32_t length, Diagnostic& diagnostic)
 {
     if (length == 0 || length > kVirtioConfigReadMax)
-        return diagnostic.fail(Error::EINVAL, "a configuration read of %u bytes (1 to %u)", length,
-            unsigned(kVirtioConfigReadMax));
+        return diagnostic.fail(
+            Error::EINVAL, "a configuration read of %u bytes (1 to %u)", length, unsigned(kVirtioConfigReadMax));
     int32_t status = 0;
     auto read_fields = [&] { status = transport.ops.config_read(transport.context, offset, buffer, length); };
     TRY(virtio::read_config(transport.access(), read_fields, &diagnostic));

@@ -49,8 +49,8 @@ inline VirtioDevice& virtio_device(const Device& device) { return *static_cast<V
 // now, or autoload hears of it. `*published` is written before the device
 // is registered, so the transport's interrupt handlers reach it while a
 // driver's probe (run by the registration) waits for its first requests.
-Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type,
-    uint32_t vendor, Device** published, Diagnostic& diagnostic) REQUIRES(g_device_lock);
+Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type, uint32_t vendor,
+    Device** published, Diagnostic& diagnostic) REQUIRES(g_device_lock);
 
 Result<uint64_t> virtio_device_negotiate(Device& device, uint64_t wanted, Diagnostic& diagnostic);
 Result<void> virtio_device_driver_ok(Device& device, Diagnostic& diagnostic);

@@ -70,7 +70,7 @@ int32_t config_read(void* context, uint32_t offset, void* buffer, uint32_t lengt
 }
 uint32_t queue_max_size(void*, uint32_t index) { return index == 0 ? 128 : 0; }
 int32_t queue_setup(void*, uint32_t, uint32_t, uint64_t, uint64_t, uint64_t) { return 0; }
-void notify(void*, uint32_t) {}
+void notify(void*, uint32_t) { }
 
 keel_virtio_transport_ops valid_ops()
 {
@@ -101,7 +101,8 @@ bool readable_in_image(const void* address, size_t size, void*)
     return at >= start && size <= g_image_size && at - start <= g_image_size - size;
 }
 
-std::string refusal(const keel_virtio_transport_ops* ops, bool (*readable)(const void*, size_t, void*) = readable_anywhere)
+std::string refusal(
+    const keel_virtio_transport_ops* ops, bool (*readable)(const void*, size_t, void*) = readable_anywhere)
 {
     Diagnostic diagnostic;
     auto result = validate_virtio_transport_ops(ops, readable, nullptr, diagnostic);
@@ -187,11 +188,9 @@ TEST_CASE("negotiation through a transport")
     {
         auto accepted = virtio_negotiate(status, (1u << 5) | (1u << 6) | feature_bit(VIRTIO_F_RING_PACKED), diagnostic);
         REQUIRE(accepted.is_ok());
-        CHECK(accepted.value()
-            == ((1u << 5) | feature_bit(VIRTIO_F_VERSION_1) | feature_bit(VIRTIO_F_EVENT_IDX)));
+        CHECK(accepted.value() == ((1u << 5) | feature_bit(VIRTIO_F_VERSION_1) | feature_bit(VIRTIO_F_EVENT_IDX)));
         CHECK(device.driver_features == accepted.value());
-        CHECK(device.status
-            == (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK));
+        CHECK(device.status == (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK));
         REQUIRE(status.driver_ok(&diagnostic).is_ok());
         CHECK((device.status & VIRTIO_CONFIG_S_DRIVER_OK) != 0);
     }
