@@ -12,12 +12,14 @@ Debian's Linux under the same QEMU with the same virtio-blk-pci disk (a
   first insmod and after /sys/block/vda exists (so it includes busybox's
   process start per insmod, as loading from user space does);
 - sequential 1 MiB reads of the raw disk: `blkbench vda seq` against
-  busybox `dd if=/dev/vda of=/dev/null bs=1M iflag=direct`;
+  busybox `dd if=/dev/vda of=/dev/null bs=1M iflag=direct`, timed by the
+  printk clock between /dev/kmsg markers (busybox's dd prints no rate);
 - random 4 KiB reads, one at a time: `blkbench vda rand` against
   randread.c (O_DIRECT pread at random aligned offsets, built static here:
   busybox has no reader that does not start a process per read);
-- module file sizes: virtio_pci.kmod and virtio_blk.kmod against Linux's
-  virtio_pci.ko and virtio_blk.ko (their dependencies listed apart).
+- module file sizes: virtio_pci.kmod and virtio_blk.kmod, as built and
+  without their DWARF, against Linux's virtio_pci.ko and virtio_blk.ko
+  (their dependencies listed apart).
 
 Run alone (`scripts/bench-virtio.py [--runs N] [--peer none]`, KEEL_BUILD
 naming the build directory) or from scripts/bench.
@@ -41,7 +43,6 @@ KEEL_MODULES = ("virtio_pci", "virtio_blk")
 KEEL_LOADED = re.compile(r"(virtio_pci|virtio_blk): loaded at \S+ \(\d+ KiB\) in (\d+) us")
 BLKBENCH = re.compile(r"blkbench: vda (?:seq|rand) (\d+) x (\d+) bytes: (\d+) ms, (\d+) KiB/s, (\d+) IOPS, "
                       r"p50 (\d+) us")
-DD = re.compile(r"(\d+) bytes \([^)]*\) copied, ([\d.]+) seconds")
 RANDREAD = re.compile(r"randread: (\d+) x (\d+) bytes: (\d+) us, (\d+) IOPS, p50 (\d+) us")
 KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)
 LOAD_TARGET = 10     # Linux's stack load over Keel's, at least
@@ -98,6 +99,17 @@ def keel_round(image, loads, seq_count, rand_count):
             "rand p50 us": p50}
 
 
+def kernel_span(guest, command):
+    """Microseconds of the Linux guest's printk clock between markers
+    written to /dev/kmsg before and after `command`."""
+    guest.run("dmesg -c > /dev/null")
+    guest.run(f"echo bench-start > /dev/kmsg && {command} && echo bench-ready > /dev/kmsg")
+    marks = {name: float(at) for at, name in KMSG.findall(guest.run("dmesg"))}
+    if set(marks) != {"bench-start", "bench-ready"}:
+        raise peer.PeerError(f"Linux: the markers are missing from the log: {marks}")
+    return (marks["bench-ready"] - marks["bench-start"]) * 1e6
+
+
 def linux_stack(assets):
     """The modules to load, dependencies first: virtio_pci's, then virtio_blk's."""
     modules = []
@@ -118,20 +130,12 @@ def linux_round(assets, image, randread, loads, seq_count, rand_count):
         insmods = " && ".join(f"insmod /lib/peer/{name}.ko" for name in modules)
         rmmods = " && ".join(f"rmmod {name}" for name in reversed(modules))
         for _ in range(loads):
-            guest.run("dmesg -c > /dev/null")
-            guest.run(f"echo bench-start > /dev/kmsg && {insmods} && while [ ! -e /sys/block/vda ]; do :; done "
-                      "&& echo bench-ready > /dev/kmsg")
-            marks = {name: float(at) for at, name in KMSG.findall(guest.run("dmesg"))}
-            if set(marks) != {"bench-start", "bench-ready"}:
-                raise peer.PeerError(f"Linux: the markers are missing from the log: {marks}")
-            times.append((marks["bench-ready"] - marks["bench-start"]) * 1e6)
+            times.append(kernel_span(guest, f"{insmods} && while [ ! -e /sys/block/vda ]; do :; done"))
             if len(times) < loads:
                 guest.run(rmmods)
-        out = guest.run(f"dd if=/dev/vda of=/dev/null bs=1M count={seq_count} iflag=direct 2>&1")
-        match = DD.search(out)
-        if not match:
-            raise peer.PeerError(f"Linux: dd printed no figures:\n{out}")
-        seq = int(match.group(1)) / float(match.group(2)) / 1e6
+        # busybox's dd prints no rate: the kernel's clock around it (dd's own start included).
+        us = kernel_span(guest, f"dd if=/dev/vda of=/dev/null bs=1M count={seq_count} iflag=direct 2>/dev/null")
+        seq = seq_count * 1048576 / us  # bytes per microsecond: MB/s
         out = guest.run(f"randread /dev/vda 4096 {rand_count}")
         match = RANDREAD.search(out)
         if not match:
@@ -144,6 +148,22 @@ def build_randread(directory):
     binary = os.path.join(directory, "randread")
     subprocess.run(["cc", "-static", "-O2", "-o", binary, RANDREAD_SOURCE], check=True)
     return binary
+
+
+def without_debug_info(path, scratch):
+    """A module file's size with its DWARF stripped (in-tree modules keep it
+    for the debugger; Debian's .ko files ship without): the ELF image
+    stripped by llvm-objcopy, plus the signature trailer after it."""
+    with open(path, "rb") as module:
+        data = module.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3a)
+    elf_end = shoff + shentsize * shnum
+    elf = os.path.join(scratch, "image.elf")
+    with open(elf, "wb") as out:
+        out.write(data[:elf_end])
+    subprocess.run(["llvm-objcopy", "--strip-debug", elf, elf + ".stripped"], check=True)
+    return os.path.getsize(elf + ".stripped") + len(data) - elf_end
 
 
 def median_of(rounds, key):
@@ -199,10 +219,14 @@ def main():
     print(row(f"random 4 KiB reads, one at a time ({rand_count})", median_of(keel_rounds, "rand IOPS"),
               linux("rand IOPS"), "IOPS", RAND_TARGET, linux_over_keel=False))
     print(row("  their median latency", median_of(keel_rounds, "rand p50 us"), linux("rand p50 us"), "us", 1))
-    for keel_name, linux_name in (("virtio_pci", "virtio_pci"), ("virtio_blk", "virtio_blk")):
-        keel_size = os.path.getsize(os.path.join(machine.BUILD, "modules", keel_name + ".kmod")) / 1024
-        linux_size = os.path.getsize(assets.module(linux_name)) / 1024 if with_linux else None
-        print(row(f"module file: {keel_name}.kmod / {linux_name}.ko", keel_size, linux_size, "KiB", SIZE_TARGET))
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in KEEL_MODULES:
+            path = os.path.join(machine.BUILD, "modules", name + ".kmod")
+            linux_size = os.path.getsize(assets.module(name)) / 1024 if with_linux else None
+            print(row(f"module file: {name}.kmod / {name}.ko", os.path.getsize(path) / 1024, linux_size, "KiB",
+                      SIZE_TARGET))
+            print(row("  without debug info (Debian's .ko have none)", without_debug_info(path, scratch) / 1024,
+                      linux_size, "KiB", SIZE_TARGET))
     if with_linux:
         others = [name for name in linux_stack(assets) if name not in ("virtio_pci", "virtio_blk")]
         extra = sum(os.path.getsize(assets.module(name)) for name in others) / 1024
