@@ -33,6 +33,22 @@ int32_t report(const Device& device, const char* what, Error error, const Diagno
     return kabi_error(error);
 }
 
+// A driver's call on its probing or bound virtio device: EINVAL for
+// anything else, ENODEV once the binding is ending; a refusal is logged.
+template<typename Call> int32_t on_driven_device(keel_device* device, const char* what, Call&& call)
+{
+    Device* d = driven_virtio(device);
+    if (!d)
+        return kabi_error(Error::EINVAL);
+    if (!active(*d))
+        return kabi_error(Error::ENODEV);
+    Diagnostic problem;
+    auto result = call(*d, problem);
+    if (result.is_error())
+        return report(*d, what, result.error(), problem);
+    return 0;
+}
+
 } // namespace
 
 extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_virtio_transport_ops* ops, void* context,
@@ -72,17 +88,12 @@ extern "C" void keel_virtio_queue_interrupt(keel_device* device, uint32_t index)
 
 extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, uint64_t* accepted)
 {
-    Device* d = driven_virtio(device);
-    if (!d || !accepted)
+    if (!accepted)
         return kabi_error(Error::EINVAL);
-    if (!active(*d))
-        return kabi_error(Error::ENODEV);
-    Diagnostic problem;
-    auto features = virtio_device_negotiate(*d, wanted, problem);
-    if (features.is_error())
-        return report(*d, "feature negotiation failed", features.error(), problem);
-    *accepted = features.value();
-    return 0;
+    return on_driven_device(device, "feature negotiation failed", [&](Device& d, Diagnostic& problem) -> Result<void> {
+        *accepted = TRY(virtio_device_negotiate(d, wanted, problem));
+        return {};
+    });
 }
 
 extern "C" uint64_t keel_virtio_features(const keel_device* device)
@@ -93,46 +104,28 @@ extern "C" uint64_t keel_virtio_features(const keel_device* device)
 
 extern "C" int32_t keel_virtio_config_read(keel_device* device, uint32_t offset, void* buffer, uint32_t length)
 {
-    Device* d = driven_virtio(device);
-    if (!d || !buffer)
+    if (!buffer)
         return kabi_error(Error::EINVAL);
-    if (!active(*d))
-        return kabi_error(Error::ENODEV);
-    Diagnostic problem;
-    auto read = virtio_config_read(virtio_device(*d).transport, offset, buffer, length, problem);
-    if (read.is_error())
-        return report(*d, "configuration read", read.error(), problem);
-    return 0;
+    return on_driven_device(device, "configuration read", [&](Device& d, Diagnostic& problem) {
+        return virtio_config_read(virtio_device(d).transport, offset, buffer, length, problem);
+    });
 }
 
 extern "C" int32_t keel_virtio_queue_create(keel_device* device, uint32_t index, uint32_t max_size,
     keel_virtqueue_callback_fn callback, void* arg, keel_virtqueue** out)
 {
-    Device* d = driven_virtio(device);
-    if (!d || !out)
+    if (!out)
         return kabi_error(Error::EINVAL);
-    if (!active(*d))
-        return kabi_error(Error::ENODEV);
-    Diagnostic problem;
-    auto queue = virtio_queue_create(*d, index, max_size, callback, arg, problem);
-    if (queue.is_error())
-        return report(*d, "queue setup", queue.error(), problem);
-    *out = reinterpret_cast<keel_virtqueue*>(queue.value());
-    return 0;
+    return on_driven_device(device, "queue setup", [&](Device& d, Diagnostic& problem) -> Result<void> {
+        *out = reinterpret_cast<keel_virtqueue*>(TRY(virtio_queue_create(d, index, max_size, callback, arg, problem)));
+        return {};
+    });
 }
 
 extern "C" int32_t keel_virtio_driver_ok(keel_device* device)
 {
-    Device* d = driven_virtio(device);
-    if (!d)
-        return kabi_error(Error::EINVAL);
-    if (!active(*d))
-        return kabi_error(Error::ENODEV);
-    Diagnostic problem;
-    auto ok = virtio_device_driver_ok(*d, problem);
-    if (ok.is_error())
-        return report(*d, "DRIVER_OK", ok.error(), problem);
-    return 0;
+    return on_driven_device(
+        device, "DRIVER_OK", [](Device& d, Diagnostic& problem) { return virtio_device_driver_ok(d, problem); });
 }
 
 extern "C" int32_t keel_virtio_reset(keel_device* device)
