@@ -212,3 +212,26 @@ def virtio_rmmod_insmod_cycles():
             check("verified 400 sector(s), 0 mismatch(es)" in out, f"the disk after the cycles: {out}", vm)
             out_of(vm, "rmmod virtio_blk")
             check_baseline(vm, baseline, pages)
+
+
+@case
+def virtio_blk_interrupt_fallbacks_and_modern_ids():
+    """Without MSI-X (vectors=0) the INTx line and the ISR byte; with one
+    MSI-X vector, configuration and queue share it; a modern-only device
+    (1af4:1042) is driven the same."""
+    with tempfile.TemporaryDirectory() as directory:
+        image = pattern_image(directory)
+        for options, said in ((",vectors=0", "1 INTx interrupt(s)"), (",vectors=1", "1 MSI-X interrupt(s)"),
+                              (",disable-legacy=on", "2 MSI-X interrupt(s)")):
+            drive = ["-drive", f"file={image},if=none,id=disk,format=raw",
+                     "-device", "virtio-blk-pci,drive=disk" + options]
+            with boot("panic=-1", initrd=TEST_INITRAMFS, extra=drive) as vm:
+                wait_disk(vm)
+                match = wait_log(vm, r"virtio_pci: \S+: virtio type 2( \(transitional\))?, 1 queue\(s\), ([^\n]*)")
+                check(said in match.group(2), f"{options}: {match.group(0)}", vm)
+                check((match.group(1) is None) == (options == ",disable-legacy=on"),
+                      f"{options}: transitional or not: {match.group(0)}", vm)
+                out = out_of(vm, "blkbench vda rand 4096 200 verify")
+                check("verified 1600 sector(s), 0 mismatch(es)" in out, f"{options}: reads: {out}", vm)
+                out = out_of(vm, "blkwrite vda 7 1")
+                check("1 sector(s) from 7 written and flushed" in out, f"{options}: blkwrite: {out}", vm)
