@@ -77,6 +77,11 @@ extern "C" void keel_virtio_device_remove(keel_device* device)
     if (!d)
         return;
     DeviceLockAccess access;
+    // Only while the transport's binding lives: its driver is the caller.
+    if (!d->parent || d->parent->state == DeviceState::Present) {
+        log_err("virtio: %s: removal refused: its transport is not bound", d->name);
+        return;
+    }
     device_remove(*d);
 }
 

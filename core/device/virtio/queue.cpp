@@ -22,7 +22,7 @@ struct VirtioQueue {
     keel_virtqueue_callback_fn callback;
     void* arg;
 
-    VirtioQueue(const virtio::SplitQueue& split)
+    explicit VirtioQueue(const virtio::SplitQueue& split)
         : queue(split)
     {
     }
@@ -47,8 +47,10 @@ void release_queue(Devres& resource)
             log_err(
                 "virtio: %s: reset before freeing queue %u: %s", queue->device->name, queue->index, problem.message);
     }
-    __atomic_store_n(&owner.queues[queue->index], nullptr, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&owner.dispatching, __ATOMIC_ACQUIRE) != 0)
+    // Sequentially consistent with the dispatch's increment and load: either
+    // the dispatch sees the queue gone, or this sees the dispatch running.
+    __atomic_store_n(&owner.queues[queue->index], nullptr, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
         arch::cpu_relax();
     kfree(queue->slots);
     device_destroy_object(queue);
@@ -136,8 +138,8 @@ void virtio_queue_interrupt(Device& device, uint32_t index)
     if (!is_virtio_device(device) || index >= KEEL_VIRTIO_QUEUE_MAX)
         return;
     VirtioDevice& owner = virtio_device(device);
-    __atomic_add_fetch(&owner.dispatching, 1, __ATOMIC_ACQ_REL);
-    VirtioQueue* queue = __atomic_load_n(&owner.queues[index], __ATOMIC_ACQUIRE);
+    __atomic_add_fetch(&owner.dispatching, 1, __ATOMIC_SEQ_CST);
+    VirtioQueue* queue = __atomic_load_n(&owner.queues[index], __ATOMIC_SEQ_CST);
     if (queue && queue->callback)
         queue->callback(reinterpret_cast<keel_virtqueue*>(queue), queue->arg);
     __atomic_sub_fetch(&owner.dispatching, 1, __ATOMIC_RELEASE);
