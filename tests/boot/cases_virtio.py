@@ -235,3 +235,23 @@ def virtio_blk_interrupt_fallbacks_and_modern_ids():
                 check("verified 1600 sector(s), 0 mismatch(es)" in out, f"{options}: reads: {out}", vm)
                 out = out_of(vm, "blkwrite vda 7 1")
                 check("1 sector(s) from 7 written and flushed" in out, f"{options}: blkwrite: {out}", vm)
+
+
+@case
+def virtio_blk_4096_byte_sectors():
+    """VIRTIO_BLK_F_BLK_SIZE: a disk of 4096-byte logical sectors, whose
+    requests still address the device in 512-byte units."""
+    with tempfile.TemporaryDirectory() as directory:
+        image = pattern_image(directory)
+        drive = ["-drive", f"file={image},if=none,id=disk,format=raw",
+                 "-device", "virtio-blk-pci,drive=disk,logical_block_size=4096,physical_block_size=4096"]
+        with boot("panic=-1", initrd=TEST_INITRAMFS, extra=drive) as vm:
+            wait_log(vm, r"virtio_blk: virtio\d+: vda: 2048 sectors of 4096 bytes")
+            out = out_of(vm, "lsblk")
+            check(re.search(r"^vda +2048 +8 MiB +rw disk +4096-byte sectors", out, re.M), f"lsblk: {out}", vm)
+            for line, expected in (("blkbench vda seq 65536 16 verify", 2048),
+                                   ("blkbench vda rand 4096 200 verify", 1600)):
+                out = out_of(vm, line)
+                check(f"verified {expected} sector(s), 0 mismatch(es)" in out, f"{line}: {out}", vm)
+            data = dumped(out_of(vm, "blkread vda 12288 512"))
+            check(data == pattern(24), f"byte 12288 (512-byte sector 24) reads {data[:16].hex()}", vm)
