@@ -39,6 +39,7 @@ extern "C" {
 #define VIRTIO_BLK_HEADER_SIZE 16
 
 /* What the device said about itself, and what follows for the disk. */
+/* NOLINTNEXTLINE(readability-identifier-naming): a C module's struct, named as C modules name theirs */
 struct vblk_geometry {
     uint64_t features;
     uint64_t capacity;     /* 512-byte sectors */
