@@ -19,6 +19,14 @@ def out_of(vm, line, timeout=120):
     return vm.command_output(line, timeout)
 
 
+def function_address(vm, ids, what):
+    """The device-tree name (0000:BB:SS.F) of the first function lspci lists
+    whose "vendor:device" matches the regex `ids`."""
+    match = re.search(r"^(\w\w):(\w\w)\.(\w) .*" + ids, out_of(vm, "lspci"), re.M)
+    check(match, f"lspci does not list {what}", vm)
+    return f"0000:{match.group(1)}:{match.group(2)}.{match.group(3)}"
+
+
 def edu_address(vm):
     """The edu function's name in the device tree (0000:00:SS.F)."""
     match = re.search(r"^(\w\w):(\w\w)\.(\w) .*1234:11e8", out_of(vm, "lspci"), re.M)

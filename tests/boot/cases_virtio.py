@@ -12,7 +12,7 @@ import re
 import tempfile
 
 from cases_block import dumped, pattern
-from cases_devices import counters, out_of, wait_log
+from cases_devices import counters, function_address, out_of, wait_log
 from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 SECTORS = 16384  # 8 MiB
@@ -36,9 +36,7 @@ def wait_disk(vm, name="vda"):
 
 
 def virtio_address(vm):
-    match = re.search(r"^(\w\w):(\w\w)\.(\w) .*1af4:10(?:01|42)", out_of(vm, "lspci"), re.M)
-    check(match, "lspci does not list a virtio block device (1af4:1001 or 1af4:1042)", vm)
-    return f"0000:{match.group(1)}:{match.group(2)}.{match.group(3)}"
+    return function_address(vm, "1af4:10(?:01|42)", "a virtio block device (1af4:1001 or 1af4:1042)")
 
 
 @case
