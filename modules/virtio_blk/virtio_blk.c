@@ -36,7 +36,8 @@ struct vblk {
     struct vblk_slot* slots;
     struct vblk_slot* free_slots;  /* under lock */
     keel_virtio_segment* segments; /* submit's scratch chain, under lock */
-    keel_spinlock lock;            /* the queue, the free slots, the scratch chain */
+    keel_spinlock lock;            /* the queue, the free slots, the scratch chain, broken */
+    int broken;                    /* the device broke the queue: every request fails */
     struct vblk_geometry geometry;
     keel_disk* disk;
 };
@@ -60,7 +61,7 @@ static void vblk_submit(void* context, keel_block_request* request)
     }
     uint64_t flags = keel_spin_lock(&blk->lock);
     struct vblk_slot* slot = blk->free_slots;
-    if (!slot) {
+    if (!slot || blk->broken) {
         /* The block layer keeps at most queue_depth requests here. */
         keel_spin_unlock(&blk->lock, flags);
         keel_disk_complete(request, -KEEL_EIO);
@@ -88,6 +89,27 @@ static void vblk_submit(void* context, keel_block_request* request)
     }
 }
 
+/* The device broke the queue's protocol (the core logged how): it is
+ * reset, so it touches no buffer any more, and every request it held fails
+ * rather than waiting forever; later ones fail at once. Called with the
+ * lock held; completes outside it. */
+static void vblk_fail_all(struct vblk* blk, uint64_t flags)
+{
+    blk->broken = 1;
+    keel_spin_unlock(&blk->lock, flags);
+    keel_virtio_reset(blk->device);
+    keel_logf(KEEL_LOG_ERR, "virtio_blk: %s: the device broke its queue; it is reset and its requests fail",
+        keel_device_name(blk->device));
+    for (uint32_t i = 0; i < blk->geometry.queue_depth; i++) {
+        flags = keel_spin_lock(&blk->lock);
+        keel_block_request* request = blk->slots[i].request;
+        blk->slots[i].request = 0;
+        keel_spin_unlock(&blk->lock, flags);
+        if (request)
+            keel_disk_complete(request, -KEEL_EIO);
+    }
+}
+
 /* The queue's interrupt: complete every used request, outside the lock
  * (the block layer may submit the next one from keel_disk_complete). */
 static void vblk_done(keel_virtqueue* queue, void* arg)
@@ -98,9 +120,13 @@ static void vblk_done(keel_virtqueue* queue, void* arg)
         uint32_t written;
         uint64_t flags = keel_spin_lock(&blk->lock);
         int status = keel_virtqueue_get_used(queue, &token, &written);
+        if (status == -KEEL_EIO && !blk->broken) {
+            vblk_fail_all(blk, flags);
+            return;
+        }
         if (status != 0) {
             keel_spin_unlock(&blk->lock, flags);
-            return; /* -ENODATA: all done; -EIO: logged by the core, the device is broken */
+            return; /* -ENODATA: all done */
         }
         struct vblk_slot* slot = token;
         keel_block_request* request = slot->request;
