@@ -13,6 +13,7 @@
 #include "debug/selftest.h"
 #include "device/pci/pci.h"
 #include "device/resources.h"
+#include "device/virtio/virtio.h"
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
@@ -118,6 +119,7 @@ void report_initramfs(const BootInfo& boot)
     // vendor keys are in and the module index can be built.
     autoload_init();
     work_init();
+    virtio_bus_init();
     pci_init();
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
