@@ -20,7 +20,10 @@ constexpr uint32_t kCompatHasJournal = 0x4;
 constexpr uint32_t kExt3Incompat = 0x2 | 0x4 | 0x8 | 0x10;
 constexpr uint32_t kExt3RoCompat = 0x1 | 0x2 | 0x4;
 
-uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t le32(const uint8_t* p)
+{
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 
 } // namespace
 
@@ -31,9 +34,7 @@ bool probe_ext(const uint8_t* super, size_t length, Identity& out)
     uint32_t incompat = le32(super + kFeatureIncompat);
     uint32_t ro_compat = le32(super + kFeatureRoCompat);
     bool journal = le32(super + kFeatureCompat) & kCompatHasJournal;
-    const char* type = (incompat & ~kExt3Incompat) || (ro_compat & ~kExt3RoCompat) ? "ext4"
-        : journal                                                                   ? "ext3"
-                                                                                    : "ext2";
+    const char* type = (incompat & ~kExt3Incompat) || (ro_compat & ~kExt3RoCompat) ? "ext4" : journal ? "ext3" : "ext2";
     format(out.type, sizeof(out.type), "%s", type);
     size_t i = 0;
     for (; i < 16 && super[kVolumeName + i]; i++) {

@@ -1,9 +1,9 @@
 // libFuzzer target for core/lib/fsprobe: any bytes as an ext superblock,
 // of any length. The identity's strings must always be terminated and
 // printable.
+#include <initializer_list>
 #include <stddef.h>
 #include <stdint.h>
-#include <initializer_list>
 #include <string.h>
 
 #include "lib/fsprobe/fsprobe.h"

@@ -110,7 +110,11 @@ TEST_CASE("fsprobe: what is not an ext superblock")
     CHECK_FALSE(fsprobe::probe_ext(bytes.data(), bytes.size(), identity));
     bytes[56] = 0x53;
     // A label with bytes no terminal should get, and one with no NUL.
-    memcpy(bytes.data() + 120, "a\x01" "b\x1b" "c\xff", 6);
+    memcpy(bytes.data() + 120,
+        "a\x01"
+        "b\x1b"
+        "c\xff",
+        6);
     bytes[126] = 0;
     REQUIRE(fsprobe::probe_ext(bytes.data(), bytes.size(), identity));
     CHECK(std::string(identity.label) == "a?b?c?");
