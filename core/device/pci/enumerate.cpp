@@ -17,6 +17,7 @@ struct Scan {
     uint8_t bus_end;
     uint16_t host_vendor;
     uint16_t host_device;
+    PciBarPlacer* placer;
     bool seen[256];
     size_t found;
 };
@@ -45,6 +46,8 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
         device_destroy_object(function);
         return;
     }
+    if (scan.placer)
+        scan.placer->place(*function, regions, region_count);
     // INTx of a function behind a bridge leaves the bridge on the pin
     // rotated by the function's slot (the PCI-to-PCI bridge swizzle), and so
     // on bridge after bridge: it reaches the root bus at the top bridge's
@@ -111,10 +114,11 @@ void scan_bus(Scan& scan, uint8_t number, Device* parent, const PciFunction* bri
 
 } // namespace
 
-size_t pci_enumerate(
-    const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start, uint8_t bus_end)
+size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
+    uint8_t bus_end, PciBarPlacer* placer)
 {
     Scan scan {};
+    scan.placer = placer;
     scan.bus = bus;
     scan.config = config;
     scan.segment = segment;

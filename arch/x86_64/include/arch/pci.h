@@ -41,4 +41,22 @@ struct IntxRoute {
 bool pci_intx_route(
     uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route, const char*& why);
 
+// Windows through which the CPU reaches BARs, for the core to place BARs
+// the firmware left unassigned and to turn a BAR's bus address into a CPU
+// address. None on PCs: the firmware assigns every BAR and bus addresses
+// are CPU addresses, so the core uses the BARs as they are.
+struct PciBarWindow {
+    enum Kind : uint8_t {
+        kIo,
+        kMemory32,
+        kMemory64,
+    };
+    Kind kind;
+    bool prefetchable;
+    uint64_t pci; // bus address of the window's start
+    uint64_t cpu; // the CPU's address for it
+    uint64_t size;
+};
+inline size_t pci_bar_windows(uint16_t, PciBarWindow*, size_t) { return 0; }
+
 } // namespace keel::arch
