@@ -46,8 +46,12 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
         device_destroy_object(function);
         return;
     }
-    if (scan.placer)
-        scan.placer->place(*function, regions, region_count);
+    if (scan.placer) {
+        size_t placed = scan.placer->place(*function, regions, region_count);
+        if (placed)
+            device_log(kDeviceLogInfo, "pci %04x:%02x:%02x.%x: %zu BAR(s) placed in the host bridge's windows",
+                scan.segment, number, slot, function_number, placed);
+    }
     // INTx of a function behind a bridge leaves the bridge on the pin
     // rotated by the function's slot (the PCI-to-PCI bridge swizzle), and so
     // on bridge after bridge: it reaches the root bus at the top bridge's

@@ -1,0 +1,79 @@
+"""The device tree as a bus on AArch64 (QEMU virt): PCIe from the generic
+host bridge (lspci, BARs the kernel placed itself when booted without
+firmware, and as U-Boot placed them), the edu test driver autoloaded and
+working with INTx through the bridge's interrupt-map (GICv3) and MSI
+through GICv2m (GICv2), and platform devices matched by compatible."""
+
+import re
+
+from harness import TEST_INITRAMFS, boot, case, check
+from cases_devices import out_of, wait_log
+
+AARCH64 = ("aarch64",)
+# QEMU's edu reaches 28 bits by default; virt's RAM starts at 1 GiB.
+EDU = "edu,dma_mask=0xffffffff"
+EDU_CMDLINE = "panic=-1 edu_test.dma_bits=32"
+GICV2 = ["qemu-system-aarch64", "-machine", "virt,gic-version=2", "-accel", "tcg", "-cpu", "cortex-a57",
+         "-semihosting-config", "enable=on,target=native"]
+
+
+def edu_works(vm, interrupt_kind):
+    match = wait_log(vm, r"autoload: (\S+) pci:v00001234d000011E8\S*: loaded edu_test")
+    address = match.group(1)
+    log = out_of(vm, "dmesg")
+    check(re.search(re.escape(address) + r": id 0x[0-9a-f]+ed, 10! = 3628800, DMA round trip ok, \d+ "
+                    + interrupt_kind + " interrupt", log),
+          f"edu_test did not compute, DMA and get {interrupt_kind} interrupts", vm)
+    check("Kernel driver in use: edu_test" in out_of(vm, "lspci -v"), "lspci does not name the driver", vm)
+    return address, log
+
+
+@case(arches=AARCH64)
+def aarch64_pcie_lspci_and_bars_placed():
+    with boot("panic=-1", initrd=TEST_INITRAMFS, devices=["edu"]) as vm:
+        out = out_of(vm, "lspci -v")
+        check("00:00.0 Host bridge [0600]: 1b36:0008" in out, f"no host bridge:\n{out}", vm)
+        check(re.search(r"^00:0[1-9]\.0 Ethernet controller \[0200\]: 1af4:1000", out, re.M), f"no virtio-net:\n{out}",
+              vm)
+        match = re.search(r"^00:(\w\w)\.0 Unclassified device \[00ff\]: 1234:11e8 \(rev 10\)\n(?:\t.*\n)*?"
+                          r"\tRegion 0: Memory at (\w+) \(32-bit, non-prefetchable\) \[size=1M\]", out, re.M)
+        check(match, f"edu's BAR 0 is not listed:\n{out}", vm)
+        # Booted without firmware: the kernel placed it in the 32-bit window.
+        check(0x10000000 <= int(match.group(2), 16) < 0x3eff0000, f"BAR 0 at {match.group(2)}", vm)
+        log = out_of(vm, "dmesg")
+        check("pci: segment 0000 buses 00-ff: ECAM at 0x4010000000" in log, "the ECAM window is not the tree's", vm)
+        check("pci: segment 0000 window: 32-bit memory, bus 0x10000000-0x3efeffff at CPU 0x10000000" in log,
+              "the bridge's ranges are not read", vm)
+        check(re.search(r"pci 0000:00:\w\w\.0: \d BAR\(s\) placed in the host bridge's windows", log),
+              "no BAR was placed", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_edu_autoloads_with_intx():
+    # GICv3 without an ITS driver: no MSI, so INTx through interrupt-map.
+    with boot(EDU_CMDLINE, initrd=TEST_INITRAMFS, devices=[EDU]) as vm:
+        address, log = edu_works(vm, "INTx")
+        check(re.search(re.escape(f"pci {address}: 1 INTx interrupt(s)"), log), "not INTx", vm)
+        lines = out_of(vm, "lsdev -i")
+        check(re.search(r"INTx +GSI (3[5-8]) +[1-9]\d* irqs +\d+ unclaimed: " + re.escape(address), lines),
+              f"the INTx line is not one of the bridge's SPIs 3-6 (INTID 35-38):\n{lines}", vm)
+        check("Unknown kernel command line" not in log, "a module parameter was reported as unknown", vm)
+        out_of(vm, "rmmod edu_test")
+        out = out_of(vm, "insmod edu_test transfers=0 dma_bits=32 storm=1 irq=intx")
+        wait_log(vm, r"irq: GSI 3[5-8] \(vector 0x2[0-9a-f]\): 1000 interrupts in a row that no handler claimed; "
+                     r"line masked")
+        check("edu_test" in out_of(vm, "lsmod"), f"insmod: {out}", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_edu_msi_through_gicv2m():
+    with boot(EDU_CMDLINE, initrd=TEST_INITRAMFS, devices=[EDU], machine=GICV2) as vm:
+        address, log = edu_works(vm, "MSI")
+        check(re.search(r"gic: GICv2m frame at 0x8020000: MSI to SPIs 80-143", log), "no GICv2m frame", vm)
+        check(re.search(r"\[40\] MSI: Enable\+", out_of(vm, "lspci -v")), "MSI is not enabled", vm)
+        lines = out_of(vm, "lsdev -i")
+        check(re.search(r"0x(5\w|[6-8]\w) +MSI +\S+ msi +[1-9]\d* irqs +0 unclaimed: " + re.escape(address), lines),
+              f"the MSI vector is not one of the frame's SPIs:\n{lines}", vm)
+        out_of(vm, "rmmod edu_test")
+        out = out_of(vm, "modtest cycles 20 edu_test transfers=0 dma_bits=32", timeout=240)
+        check(re.search(r"modtest: 20 cycles of edu_test .*: PASS", out), f"modtest: {out}", vm)
