@@ -211,8 +211,7 @@ struct CmdlineParams {
         auto found = module_params_from_cmdline(line, module, text, kSize);
         kfree(line);
         if (found.is_error()) {
-            log_err("autoload: %s: its command-line parameters %s; ignored", module,
-                found.error() == Error::ERANGE ? "exceed 511 bytes" : "hold a double quote");
+            log_err("autoload: %s: its command-line parameters exceed %zu bytes; ignored", module, kSize - 1);
             text[0] = '\0';
         }
     }

@@ -77,3 +77,25 @@ def aarch64_edu_msi_through_gicv2m():
         out_of(vm, "rmmod edu_test")
         out = out_of(vm, "modtest cycles 20 edu_test transfers=0 dma_bits=32", timeout=240)
         check(re.search(r"modtest: 20 cycles of edu_test .*: PASS", out), f"modtest: {out}", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_of_platform_device_binds_by_compatible():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        match = wait_log(vm, r"autoload: 9010000\.pl031 (of:\S+): loaded pl031_test")
+        # Linux's of_modalias for QEMU's node, byte for byte.
+        check(match.group(1) == "of:Npl031T(null)Carm,pl031Carm,primecell", f"modalias {match.group(1)}", vm)
+        log = out_of(vm, "dmesg")
+        clock = re.search(r"pl031_test: 9010000\.pl031: PrimeCell 0x00\w41031 0xb105f00d, clock at (\d+) s", log)
+        check(clock and int(clock.group(1)) > 1500000000, "pl031_test did not read the clock", vm)
+        check(re.search(r"of: \d+ platform device\(s\) from the device tree", log), "no of bus", vm)
+        tree = out_of(vm, "lsdev")
+        check(re.search(r"9010000\.pl031 +of +bound +pl031_test +pl031_test", tree), f"lsdev:\n{tree}", vm)
+        check(re.search(r"9000000\.pl011 +of +present", tree), f"the UART is not an of device:\n{tree}", vm)
+        info = out_of(vm, "modinfo pl031_test")
+        for alias in ("of:N*T*Carm,pl031", "of:N*T*Carm,pl031C*"):
+            check(f"alias:          {alias}\n" in info + "\n", f"modinfo lacks {alias}:\n{info}", vm)
+        out_of(vm, "rmmod pl031_test")
+        check(re.search(r"9010000\.pl031 +of +present", out_of(vm, "lsdev")), "still bound after rmmod", vm)
+        out = out_of(vm, "modprobe of:Npl031T(null)Carm,pl031Carm,primecell")
+        check(re.search(r"9010000\.pl031 +of +bound +pl031_test", out_of(vm, "lsdev")), f"modprobe: {out}", vm)

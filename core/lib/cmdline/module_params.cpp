@@ -64,8 +64,6 @@ Result<size_t> module_params_from_cmdline(char* cmdline, const char* module, cha
             continue;
         const char* key = param.key + module_length + 1;
         size_t key_length = param.key_len - module_length - 1;
-        if (param.has_value && memchr(param.value, '"', param.value_len))
-            return Err(Error::EINVAL);
         if (!first)
             writer.put(" ", 1);
         first = false;

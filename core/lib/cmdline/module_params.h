@@ -12,9 +12,9 @@ namespace keel {
 
 // Parses `cmdline` (a copy: it is parsed in place) and writes the
 // parameters of `module` into `out` as "key=value key2" (values holding
-// whitespace in double quotes), in command-line order. Returns the length;
-// ERANGE when they do not fit in `size`, EINVAL for a value holding a
-// double quote (which the module's parser could not read back).
+// whitespace, or empty, in double quotes; the parser has removed every
+// quote of the line), in command-line order. Returns the length; ERANGE
+// when they do not fit in `size`.
 Result<size_t> module_params_from_cmdline(char* cmdline, const char* module, char* out, size_t size);
 
 } // namespace keel
