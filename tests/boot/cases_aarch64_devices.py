@@ -6,7 +6,9 @@ through GICv2m (GICv2), and platform devices matched by compatible."""
 
 import re
 
-from harness import TEST_INITRAMFS, boot, case, check
+import os
+
+from harness import BUILD, PROMPT, TEST_INITRAMFS, Machine, boot, case, check
 from cases_devices import out_of, wait_log
 
 AARCH64 = ("aarch64",)
@@ -46,6 +48,20 @@ def aarch64_pcie_lspci_and_bars_placed():
               "the bridge's ranges are not read", vm)
         check(re.search(r"pci 0000:00:\w\w\.0: \d BAR\(s\) placed in the host bridge's windows", log),
               "no BAR was placed", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_pcie_through_uboot_keeps_its_bars():
+    # U-Boot enumerates PCI on qemu_arm64 and assigns every BAR: the kernel
+    # keeps them where U-Boot put them.
+    fit = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
+    with Machine(cmdline="panic=-1", uboot=fit, devices=["edu"]) as vm:
+        vm.expect(PROMPT, 60)
+        out = out_of(vm, "lspci -v")
+        match = re.search(r"1234:11e8 \(rev 10\)\n(?:\t.*\n)*?\tRegion 0: Memory at (\w+) \(32-bit, "
+                          r"non-prefetchable\) \[size=1M\]", out)
+        check(match and 0x10000000 <= int(match.group(1), 16) < 0x3eff0000, f"edu's BAR:\n{out}", vm)
+        check("placed in the host bridge's windows" not in out_of(vm, "dmesg"), "the kernel moved U-Boot's BARs", vm)
 
 
 @case(arches=AARCH64)

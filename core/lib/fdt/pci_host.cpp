@@ -50,7 +50,7 @@ Result<void> read_reg(const PciHostNode& node, PciHost& host, Diagnostic& diagno
             return diagnostic.fail(Error::EINVAL, "bus-range: buses %u-%u do not fit 0-255 or the %#llx-byte window",
                 host.bus_start, host.bus_end, (unsigned long long)size);
         if (base < uint64_t(host.bus_start) << 20)
-            return diagnostic.fail(Error::EINVAL, "reg: ECAM window %#llx starts below bus 0's place for bus-range %u",
+            return diagnostic.fail(Error::EINVAL, "reg: an ECAM window at %#llx cannot start with bus %u: bus 0 would lie below address 0",
                 (unsigned long long)base, host.bus_start);
     }
     return {};

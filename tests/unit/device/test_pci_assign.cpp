@@ -41,6 +41,13 @@ Placed place(FakePci& pci, PciBarPlacer& placer, uint8_t slot)
     return placed;
 }
 
+// BARs as a function without firmware shows them: the type bits only.
+void unassigned(FakeFunction& f, unsigned index, uint64_t size, uint32_t flags)
+{
+    f.bars[index] = { size, flags };
+    f.put<uint32_t>(uint16_t(0x10 + 4 * index), flags);
+}
+
 uint64_t bar(FakeFunction& f, unsigned index, bool wide)
 {
     uint64_t low = f.get<uint32_t>(uint16_t(0x10 + 4 * index));
@@ -56,12 +63,12 @@ TEST_CASE("unassigned BARs are placed in the windows of their kind and written")
 {
     FakePci pci;
     FakeFunction& net = pci.add(0, 1, 0, 0x1af4, 0x1000, 0x020000);
-    net.bars[0] = { 0x20, 1 };            // I/O
-    net.bars[1] = { 0x1000, 0 };          // 32-bit memory
-    net.bars[4] = { 0x4000, 4 | 8 };      // 64-bit prefetchable
+    unassigned(net, 0, 0x20, 1);       // I/O
+    unassigned(net, 1, 0x1000, 0);     // 32-bit memory
+    unassigned(net, 4, 0x4000, 4 | 8); // 64-bit prefetchable
     FakeFunction& edu = pci.add(0, 2, 0, 0x1234, 0x11e8, 0xff0000);
-    edu.bars[0] = { 0x100000, 0 };
-    edu.bars[2] = { 0x100, 1 };
+    unassigned(edu, 0, 0x100000, 0);
+    unassigned(edu, 2, 0x100, 1);
     PciBarPlacer placer;
     add_virt_windows(placer);
 
@@ -122,9 +129,9 @@ TEST_CASE("a 64-bit BAR without a 64-bit window goes below 4 GiB; what fits nowh
 {
     FakePci pci;
     FakeFunction& f = pci.add(0, 3, 0, 0x1234, 0x0003);
-    f.bars[0] = { 0x100000, 4 | 8 };
-    f.bars[2] = { 0x40000000, 0 }; // 1 GiB: larger than the 32-bit window
-    f.bars[3] = { 0x100, 1 };
+    unassigned(f, 0, 0x100000, 4 | 8);
+    unassigned(f, 2, 0x40000000, 0); // 1 GiB: larger than the 32-bit window
+    unassigned(f, 3, 0x100, 1);
     PciBarPlacer placer;
     placer.add_window({ PciBarWindow::kMemory32, false, 0x10000000, 0x10000000, 0x2eff0000 });
     placer.add_window({ PciBarWindow::kMemory64, false, 0, 0, 0 }); // empty: dropped
@@ -147,7 +154,7 @@ TEST_CASE("without windows BARs are used as they are")
 {
     FakePci pci;
     FakeFunction& f = pci.add(0, 4, 0, 0x1234, 0x0004);
-    f.bars[0] = { 0x1000, 0 };
+    unassigned(f, 0, 0x1000, 0);
     PciBarPlacer placer;
     Placed placed = place(pci, placer, 4);
     CHECK(placed.assigned == 0);
