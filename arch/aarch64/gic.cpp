@@ -54,6 +54,9 @@ volatile uint8_t* g_distributor = nullptr;
 volatile uint8_t* g_cpu_interface = nullptr; // v2
 volatile uint8_t* g_redistributor = nullptr; // v3: this CPU's
 unsigned g_pending_eoi = kNone;
+// Interrupts the architecture attached itself (the console UART, the
+// timer): never handed to the device model.
+uint32_t g_kernel_owned[(kMaxInterrupts + 31) / 32];
 
 volatile uint32_t& reg32(volatile uint8_t* base, uint32_t offset)
 {
@@ -158,6 +161,7 @@ void irq_attach(unsigned intid, InterruptHandler handler)
     set_interrupt_handler(intid, handler);
     if (g_version == 0 || intid < 16 || intid >= kMaxInterrupts)
         return;
+    g_kernel_owned[intid / 32] |= 1u << (intid % 32);
     uint32_t bit = 1u << (intid % 32);
     if (intid < 32 && g_version == 3) {
         *(g_redistributor + kGicrIpriorityr + intid) = kPriority;
@@ -212,6 +216,10 @@ bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool act
     if (vector != gsi || active_low || gsi > kDeviceVectorLast) {
         log_err("gic: cannot route INTID %u (vector %u, %s): an SPI up to %u, active high, on its own INTID", gsi,
             vector, active_low ? "active low" : "active high", kDeviceVectorLast);
+        return false;
+    }
+    if (g_kernel_owned[gsi / 32] & (1u << (gsi % 32))) {
+        log_err("gic: INTID %u is the kernel's own (its console or timer); not for a device driver", gsi);
         return false;
     }
     return gic_configure_spi(gsi, !level_triggered);

@@ -172,7 +172,8 @@ Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool activ
         destroy(line);
         return Err(Error::ENOSPC);
     }
-    arch::set_interrupt_handler(line->vector, dispatch);
+    // Routed (masked) before the handler is set: a refusal leaves the
+    // vector's handler as it was (a GIC input the architecture keeps).
     if (!arch::irq_route_gsi(gsi, line->vector, level_triggered, active_low)) {
         {
             SpinlockGuard guard(g_irq_lock);
@@ -181,6 +182,7 @@ Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool activ
         destroy(line);
         return Err(Error::ENXIO);
     }
+    arch::set_interrupt_handler(line->vector, dispatch);
     SpinlockGuard guard(g_irq_lock);
     g_gsi_lines.push_back(*line);
     return line;

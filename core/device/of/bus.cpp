@@ -3,6 +3,7 @@
 // autoload) as the tree is walked.
 #include "arch/memory_layout.h"
 #include "device/of/of.h"
+#include "device/resources.h"
 #include "lib/base/string.h"
 #include "lib/base/utility.h"
 #include "lib/fdt/platform.h"
@@ -20,6 +21,34 @@ bool of_match(const Device& device, const devmatch::DeviceTable& table, uint32_t
     return is_of_device(device) && of_best_entry(of_device(device).node(), table, index);
 }
 
+// A binding's interrupt lines: the node's inputs, routed and masked until
+// a handler is requested. One that cannot be routed stays null (requesting
+// it fails with ENOENT), logged.
+void of_binding(Device& device)
+{
+    OfDevice& of = of_device(device);
+    for (size_t i = 0; i < of.interrupt_count; i++) {
+        auto line = irq_line_get_gsi(of.interrupts[i].intid, of.interrupts[i].level_triggered, of.interrupts[i].active_low);
+        if (line.is_error())
+            log_warn("of: %s: interrupt %zu (INTID %u): %s; not available", device.name, i, of.interrupts[i].intid,
+                error_name(line.error()));
+        of.lines[i] = line.is_ok() ? line.value() : nullptr;
+    }
+    device.irq_lines = of.lines;
+    device.irq_count = uint32_t(of.interrupt_count);
+}
+
+void of_unbound(Device& device)
+{
+    OfDevice& of = of_device(device);
+    for (size_t i = 0; i < of.interrupt_count; i++) {
+        irq_line_put(of.lines[i]);
+        of.lines[i] = nullptr;
+    }
+    device.irq_lines = nullptr;
+    device.irq_count = 0;
+}
+
 void of_release(Device& device)
 {
     device_destroy_object(static_cast<OfDevice*>(device.bus_data));
@@ -30,9 +59,10 @@ BusType g_of_bus {
     "of",
     devmatch::DeviceBus::Of,
     of_match,
-    nullptr,
+    of_unbound,
     of_release,
     {},
+    of_binding,
 };
 
 void copy_string(char* out, size_t size, const char* text)
@@ -67,6 +97,11 @@ public:
             copy_string(of->type, sizeof(of->type), node.type);
         memcpy(of->compatible, node.compatible, node.compatible_size);
         of->compatible_size = node.compatible_size;
+        for (size_t i = 0; i < node.interrupt_count && i < OfDevice::kMaxInterrupts; i++) {
+            const fdt::GicInterrupt& interrupt = node.interrupts[i];
+            of->interrupts[i] = { interrupt.intid(), interrupt.level_triggered(), interrupt.active_low() };
+            of->interrupt_count++;
+        }
 
         // Linux's name: the first address, a dot, the name without it.
         const char* at = strchr(node.name, '@');
@@ -91,9 +126,10 @@ public:
         for (size_t i = 0; i < node.reg_count && i < Device::kMaxRegions; i++)
             device.regions[i] = { node.regs[i].base, node.regs[i].size, KEEL_REGION_MEMORY };
         device.region_count = min(node.reg_count, Device::kMaxRegions);
-        if (node.skipped || node.reg_count > Device::kMaxRegions)
-            log_warn("of: %s: %zu reg or interrupt entries left out", device.name,
-                node.skipped + (node.reg_count > Device::kMaxRegions ? node.reg_count - Device::kMaxRegions : 0));
+        size_t left_out = node.skipped + (node.reg_count > Device::kMaxRegions ? node.reg_count - Device::kMaxRegions : 0)
+            + (node.interrupt_count > OfDevice::kMaxInterrupts ? node.interrupt_count - OfDevice::kMaxInterrupts : 0);
+        if (left_out)
+            log_warn("of: %s: %zu reg or interrupt entries left out", device.name, left_out);
         device_register(device);
         m_count++;
     }

@@ -4,6 +4,8 @@
 // ("of:Npl031T(null)Carm,pl031Carm,primecell"). Drivers match them with
 // KEEL_DEVICE_TABLE(of, ...) entries by Linux's rule: the best entry
 // (devmatch/of.h). Only where the boot loader handed over a device tree.
+// A binding gets the node's interrupts as lines 0..n-1 (keel_irq_request),
+// shared interrupt-controller inputs like INTx.
 #pragma once
 
 #include <stddef.h>
@@ -14,13 +16,25 @@
 
 namespace keel {
 
+struct IrqLine;
+
 struct OfDevice {
     static constexpr size_t kCompatibleSize = 256;
+    static constexpr size_t kMaxInterrupts = 4;
     char name[devmatch::kOfNameSize + 32]; // with the unit address
     char type[devmatch::kOfTypeSize];
     bool has_type;
     char compatible[kCompatibleSize];
     size_t compatible_size;
+    // The node's interrupts (GIC INTIDs) and, while bound, their lines:
+    // keel_irq_request's index i is interrupt i.
+    struct {
+        uint32_t intid;
+        bool level_triggered;
+        bool active_low;
+    } interrupts[kMaxInterrupts];
+    size_t interrupt_count;
+    IrqLine* lines[kMaxInterrupts];
 
     devmatch::OfNode node() const
     {
