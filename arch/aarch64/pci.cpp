@@ -33,8 +33,8 @@ size_t pci_ecam_windows(PciEcamWindow* out, size_t capacity)
     if (!pcie || capacity == 0)
         return 0;
     // The window's start is bus_start's configuration space.
-    out[0] = { pcie->ecam.base - (uint64_t(pcie->bus_start) << 20), 0, uint8_t(pcie->bus_start),
-        uint8_t(pcie->bus_end) };
+    out[0]
+        = { pcie->ecam.base - (uint64_t(pcie->bus_start) << 20), 0, uint8_t(pcie->bus_start), uint8_t(pcie->bus_end) };
     return 1;
 }
 

@@ -28,7 +28,8 @@ void of_binding(Device& device)
 {
     OfDevice& of = of_device(device);
     for (size_t i = 0; i < of.interrupt_count; i++) {
-        auto line = irq_line_get_gsi(of.interrupts[i].intid, of.interrupts[i].level_triggered, of.interrupts[i].active_low);
+        auto line
+            = irq_line_get_gsi(of.interrupts[i].intid, of.interrupts[i].level_triggered, of.interrupts[i].active_low);
         if (line.is_error())
             log_warn("of: %s: interrupt %zu (INTID %u): %s; not available", device.name, i, of.interrupts[i].intid,
                 error_name(line.error()));
@@ -106,10 +107,9 @@ public:
         // Linux's name: the first address, a dot, the name without it.
         const char* at = strchr(node.name, '@');
         size_t base_length = at ? size_t(at - node.name) : strlen(node.name);
-        auto created = node.reg_count
-            ? device_create(&g_of_bus, m_root, "%llx.%.*s", (unsigned long long)node.regs[0].base, int(base_length),
-                node.name)
-            : device_create(&g_of_bus, m_root, "%.*s", int(base_length), node.name);
+        auto created = node.reg_count ? device_create(&g_of_bus, m_root, "%llx.%.*s",
+                           (unsigned long long)node.regs[0].base, int(base_length), node.name)
+                                      : device_create(&g_of_bus, m_root, "%.*s", int(base_length), node.name);
         if (created.is_error()) {
             log_err("of: %s: out of memory", node.name);
             device_destroy_object(of);
@@ -126,7 +126,8 @@ public:
         for (size_t i = 0; i < node.reg_count && i < Device::kMaxRegions; i++)
             device.regions[i] = { node.regs[i].base, node.regs[i].size, KEEL_REGION_MEMORY };
         device.region_count = min(node.reg_count, Device::kMaxRegions);
-        size_t left_out = node.skipped + (node.reg_count > Device::kMaxRegions ? node.reg_count - Device::kMaxRegions : 0)
+        size_t left_out = node.skipped
+            + (node.reg_count > Device::kMaxRegions ? node.reg_count - Device::kMaxRegions : 0)
             + (node.interrupt_count > OfDevice::kMaxInterrupts ? node.interrupt_count - OfDevice::kMaxInterrupts : 0);
         if (left_out)
             log_warn("of: %s: %zu reg or interrupt entries left out", device.name, left_out);

@@ -36,10 +36,7 @@ struct OfDevice {
     size_t interrupt_count;
     IrqLine* lines[kMaxInterrupts];
 
-    devmatch::OfNode node() const
-    {
-        return { name, has_type ? type : nullptr, compatible, compatible_size };
-    }
+    devmatch::OfNode node() const { return { name, has_type ? type : nullptr, compatible, compatible_size }; }
 };
 
 bool is_of_device(const Device& device);

@@ -152,8 +152,8 @@ public:
     {
         if (m_pcie_seen) {
             Diagnostic diagnostic;
-            (void)read_pci_host(m_pcie, m_machine.interrupt_parents, m_machine.interrupt_parent_count,
-                m_machine.pcie, diagnostic);
+            (void)read_pci_host(
+                m_pcie, m_machine.interrupt_parents, m_machine.interrupt_parent_count, m_machine.pcie, diagnostic);
         }
         // The console: the UART /chosen's stdout-path names ("/pl011@9000000"
         // or with ":115200n8" options), else the first.
@@ -340,9 +340,9 @@ private:
             return;
         }
         m_pcie_seen = true;
-        m_pcie = { node.reg, node.bus_range, node.ranges, node.interrupt_map, node.interrupt_map_mask,
-            node.msi_parent, node.msi_map, node.has_address_cells ? node.address_cells : 0, node.size_cells,
-            node.interrupt_cells, parent.address_cells, parent.size_cells };
+        m_pcie = { node.reg, node.bus_range, node.ranges, node.interrupt_map, node.interrupt_map_mask, node.msi_parent,
+            node.msi_map, node.has_address_cells ? node.address_cells : 0, node.size_cells, node.interrupt_cells,
+            parent.address_cells, parent.size_cells };
     }
 
     Machine& m_machine;

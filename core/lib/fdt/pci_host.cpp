@@ -50,7 +50,8 @@ Result<void> read_reg(const PciHostNode& node, PciHost& host, Diagnostic& diagno
             return diagnostic.fail(Error::EINVAL, "bus-range: buses %u-%u do not fit 0-255 or the %#llx-byte window",
                 host.bus_start, host.bus_end, (unsigned long long)size);
         if (base < uint64_t(host.bus_start) << 20)
-            return diagnostic.fail(Error::EINVAL, "reg: an ECAM window at %#llx cannot start with bus %u: bus 0 would lie below address 0",
+            return diagnostic.fail(Error::EINVAL,
+                "reg: an ECAM window at %#llx cannot start with bus %u: bus 0 would lie below address 0",
                 (unsigned long long)base, host.bus_start);
     }
     return {};
@@ -130,8 +131,8 @@ Result<void> read_interrupt_map(
             return diagnostic.fail(Error::EINVAL,
                 "interrupt-map: entry %zu: interrupt parent %#x is not a GIC with 3 interrupt cells", index, phandle);
         if (parent->address_cells > 3)
-            return diagnostic.fail(Error::EINVAL, "interrupt-map: entry %zu: parent #address-cells %u", index,
-                parent->address_cells);
+            return diagnostic.fail(
+                Error::EINVAL, "interrupt-map: entry %zu: parent #address-cells %u", index, parent->address_cells);
         size_t specifier = at + 5 + parent->address_cells;
         if (cells < specifier + 3)
             return diagnostic.fail(Error::EINVAL, "interrupt-map: entry %zu is cut short", index);
@@ -141,8 +142,8 @@ Result<void> read_interrupt_map(
         map.cell(specifier + 2, flags);
         GicInterrupt interrupt;
         if (!read_gic_interrupt(type, number, flags, interrupt) || interrupt.type != GicInterrupt::kSpi)
-            return diagnostic.fail(Error::EINVAL, "interrupt-map: entry %zu: <%u %u %#x> is not a GIC SPI", index, type,
-                number, flags);
+            return diagnostic.fail(
+                Error::EINVAL, "interrupt-map: entry %zu: <%u %u %#x> is not a GIC SPI", index, type, number, flags);
         if (host.intx_count == PciHost::kMaxIntx)
             return diagnostic.fail(Error::EINVAL, "interrupt-map: more than %zu entries", PciHost::kMaxIntx);
         PciIntxRoute& route = host.intx[host.intx_count++];
@@ -182,8 +183,8 @@ Result<void> read_msi(const PciHostNode& node, PciHost& host, Diagnostic& diagno
 
 } // namespace
 
-Result<void> read_pci_host(const PciHostNode& node, const InterruptParent* parents, size_t parent_count,
-    PciHost& host, Diagnostic& diagnostic)
+Result<void> read_pci_host(
+    const PciHostNode& node, const InterruptParent* parents, size_t parent_count, PciHost& host, Diagnostic& diagnostic)
 {
     memset(&host, 0, sizeof(host));
     host.present = true;

@@ -25,9 +25,9 @@ namespace keel::fdt {
 // The host bridge's node, as the walk found it.
 struct PciHostNode {
     Property reg, bus_range, ranges, interrupt_map, interrupt_map_mask, msi_parent, msi_map;
-    uint32_t address_cells;     // the bridge's own: 3 for PCI
-    uint32_t size_cells;        // 2 for PCI on 64-bit machines
-    uint32_t interrupt_cells;   // 1 for PCI
+    uint32_t address_cells;        // the bridge's own: 3 for PCI
+    uint32_t size_cells;           // 2 for PCI on 64-bit machines
+    uint32_t interrupt_cells;      // 1 for PCI
     uint32_t parent_address_cells; // of its parent: for `reg` and the CPU side of `ranges`
     uint32_t parent_size_cells;
 };
@@ -74,8 +74,8 @@ struct PciHost {
 
 // Decodes `node` into `host` (cleared first). A malformed property fails
 // with EINVAL and a message naming it; `host.present` is set either way.
-Result<void> read_pci_host(const PciHostNode& node, const InterruptParent* parents, size_t parent_count,
-    PciHost& host, Diagnostic& diagnostic);
+Result<void> read_pci_host(const PciHostNode& node, const InterruptParent* parents, size_t parent_count, PciHost& host,
+    Diagnostic& diagnostic);
 
 // The GIC interrupt the bridge's interrupt-map gives INTx `pin` (0 = INTA)
 // of root-bus slot `slot`; false when no entry matches.

@@ -25,8 +25,8 @@ struct PlatformNode {
     static constexpr size_t kMaxRegs = 6;
     static constexpr size_t kMaxInterrupts = 4;
 
-    const char* name; // "pl031@9010000", into the blob
-    const char* type; // device_type, or null
+    const char* name;       // "pl031@9010000", into the blob
+    const char* type;       // device_type, or null
     const char* compatible; // the property's bytes (checked: NUL-terminated strings)
     size_t compatible_size;
     struct {

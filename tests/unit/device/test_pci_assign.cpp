@@ -101,7 +101,7 @@ TEST_CASE("the firmware's placements are kept, translated, unless outside or ove
     FakeFunction& a = pci.add(0, 1, 0, 0x1234, 0x0001);
     a.bars[0] = { 0x10000, 0 };
     a.put<uint32_t>(0x10, 0x10020000); // firmware placed it
-    a.bars[1] = { 0x1000, 4 };          // 64-bit, not prefetchable, at bus 0x8000100000
+    a.bars[1] = { 0x1000, 4 };         // 64-bit, not prefetchable, at bus 0x8000100000
     a.put<uint32_t>(0x14, 0x00100004);
     a.put<uint32_t>(0x18, 0x80);
     FakeFunction& b = pci.add(0, 2, 0, 0x1234, 0x0002);
