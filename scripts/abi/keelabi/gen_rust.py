@@ -155,9 +155,8 @@ def generate_sys(abi: Abi) -> str:
             out.append(f"const _: () = assert!(core::mem::size_of::<{typedef.name}>() == {typedef.size});")
             out.append(f"const _: () = assert!(core::mem::align_of::<{typedef.name}>() == {typedef.align});")
             for item in typedef.fields:
-                out.append(
-                    f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {rust_name(item.name)}) == {item.offset});"
-                )
+                field = rust_name(item.name)
+                out.append(f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {field}) == {item.offset});")
         out.append("")
 
     # The core's functions come from libkeel.so (-lkeel); a module's from
