@@ -60,13 +60,8 @@ size_t pci_bar_windows(uint16_t segment, PciBarWindow* out, size_t capacity)
     if (!pcie || segment != 0)
         return 0;
     size_t count = 0;
-    for (size_t i = 0; i < pcie->window_count && count < capacity; i++) {
-        const fdt::PciWindow& window = pcie->windows[i];
-        auto kind = window.kind == fdt::PciWindow::kIo ? PciBarWindow::kIo
-            : window.kind == fdt::PciWindow::kMemory32 ? PciBarWindow::kMemory32
-                                                       : PciBarWindow::kMemory64;
-        out[count++] = { kind, window.prefetchable, window.pci, window.cpu, window.size };
-    }
+    for (; count < pcie->window_count && count < capacity; count++)
+        out[count] = pcie->windows[count];
     return count;
 }
 

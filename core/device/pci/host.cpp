@@ -127,8 +127,7 @@ PciBarPlacer* bar_placer(uint16_t segment)
         log_info("pci: segment %04x window: %s%s, bus %#llx-%#llx at CPU %#llx", segment, kKinds[window.kind],
             window.prefetchable ? " prefetchable" : "", (unsigned long long)window.pci,
             (unsigned long long)(window.pci + window.size - 1), (unsigned long long)window.cpu);
-        g_placer.add_window(
-            { PciBarWindow::Kind(window.kind), window.prefetchable, window.pci, window.cpu, window.size });
+        g_placer.add_window(window);
     }
     return &g_placer;
 }

@@ -15,6 +15,7 @@
 
 #include "device/device.h"
 #include "lib/devmatch/pci.h"
+#include "lib/pci/window.h"
 
 namespace keel {
 
@@ -125,18 +126,7 @@ Result<uint16_t> pci_find_ext_capability(const PciFunction& function, uint32_t i
 // and written; every BAR's bus address becomes the CPU's address in its
 // region. Without windows (PCs: the firmware assigns, bus addresses are
 // CPU addresses) BARs are used as they are. Host-tested (assign.cpp).
-struct PciBarWindow {
-    enum Kind : uint8_t {
-        kIo,
-        kMemory32,
-        kMemory64,
-    };
-    Kind kind;
-    bool prefetchable;
-    uint64_t pci;
-    uint64_t cpu;
-    uint64_t size;
-};
+using PciBarWindow = pci::Window;
 
 class PciBarPlacer {
 public:

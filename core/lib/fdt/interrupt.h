@@ -23,6 +23,11 @@ struct GicInterrupt {
 // and the number within what the GIC architecture allows (988 SPIs, 16 PPIs).
 bool read_gic_interrupt(uint32_t type, uint32_t number, uint32_t flags, GicInterrupt& out);
 
+struct Property;
+// `compatible` names a GIC whose specifiers this reads: arm,gic-v3,
+// arm,cortex-a15-gic or arm,gic-400.
+bool is_gic_compatible(const Property& compatible);
+
 // A node that others name by phandle as interrupt parent or MSI controller.
 struct InterruptParent {
     uint32_t phandle;

@@ -301,12 +301,6 @@ private:
             m_machine.dropped++;
     }
 
-    static bool is_gic(const Property& compatible)
-    {
-        return compatible.contains_string("arm,gic-v3") || compatible.contains_string("arm,cortex-a15-gic")
-            || compatible.contains_string("arm,gic-400");
-    }
-
     void add_interrupt_parent(const Node& node)
     {
         if (m_machine.interrupt_parent_count == Machine::kMaxInterruptParents) {
@@ -314,7 +308,7 @@ private:
             return;
         }
         m_machine.interrupt_parents[m_machine.interrupt_parent_count++] = { node.phandle,
-            node.has_address_cells ? node.address_cells : 0, node.interrupt_cells, is_gic(node.compatible) };
+            node.has_address_cells ? node.address_cells : 0, node.interrupt_cells, is_gic_compatible(node.compatible) };
     }
 
     void add_gic_v2m(const Node& node, const Node& parent)

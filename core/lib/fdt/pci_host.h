@@ -19,6 +19,7 @@
 #include "lib/base/result.h"
 #include "lib/fdt/fdt.h"
 #include "lib/fdt/interrupt.h"
+#include "lib/pci/window.h"
 
 namespace keel::fdt {
 
@@ -32,18 +33,7 @@ struct PciHostNode {
     uint32_t parent_size_cells;
 };
 
-struct PciWindow {
-    enum Kind : uint8_t {
-        kIo,
-        kMemory32,
-        kMemory64,
-    };
-    Kind kind;
-    bool prefetchable;
-    uint64_t pci; // the address the BAR holds
-    uint64_t cpu; // where the CPU reaches it
-    uint64_t size;
-};
+using PciWindow = pci::Window;
 
 struct PciIntxRoute {
     uint32_t address[3]; // the child unit address (phys.hi, mid, lo), masked

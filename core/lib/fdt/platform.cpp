@@ -20,8 +20,7 @@ public:
         else if (strcmp(property.name, "#interrupt-cells") == 0)
             property.cell(0, node.interrupt_cells);
         else if (strcmp(property.name, "compatible") == 0)
-            node.is_gic = property.contains_string("arm,gic-v3") || property.contains_string("arm,cortex-a15-gic")
-                || property.contains_string("arm,gic-400");
+            node.is_gic = is_gic_compatible(property);
     }
     void end_node(unsigned depth) override
     {

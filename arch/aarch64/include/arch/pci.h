@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/pci/window.h"
+
 namespace keel::arch {
 
 // Bus b, device d, function f at phys + (b << 20 | d << 15 | f << 12).
@@ -36,18 +38,7 @@ bool pci_intx_route(
 
 // The host bridge's `ranges`: where BARs may be placed and how a bus
 // address becomes a CPU address.
-struct PciBarWindow {
-    enum Kind : uint8_t {
-        kIo,
-        kMemory32,
-        kMemory64,
-    };
-    Kind kind;
-    bool prefetchable;
-    uint64_t pci; // bus address of the window's start
-    uint64_t cpu; // the CPU's address for it
-    uint64_t size;
-};
+using PciBarWindow = pci::Window;
 size_t pci_bar_windows(uint16_t segment, PciBarWindow* out, size_t capacity);
 
 } // namespace keel::arch

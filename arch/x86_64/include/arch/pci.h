@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/pci/window.h"
+
 namespace keel::arch {
 
 // Memory-mapped configuration space (PCIe ECAM): bus b, device d, function
@@ -45,18 +47,7 @@ bool pci_intx_route(
 // the firmware left unassigned and to turn a BAR's bus address into a CPU
 // address. None on PCs: the firmware assigns every BAR and bus addresses
 // are CPU addresses, so the core uses the BARs as they are.
-struct PciBarWindow {
-    enum Kind : uint8_t {
-        kIo,
-        kMemory32,
-        kMemory64,
-    };
-    Kind kind;
-    bool prefetchable;
-    uint64_t pci; // bus address of the window's start
-    uint64_t cpu; // the CPU's address for it
-    uint64_t size;
-};
+using PciBarWindow = pci::Window;
 inline size_t pci_bar_windows(uint16_t, PciBarWindow*, size_t) { return 0; }
 
 } // namespace keel::arch
