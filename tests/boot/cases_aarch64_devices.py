@@ -53,16 +53,19 @@ def aarch64_pcie_lspci_and_bars_placed():
 
 
 @case(arches=AARCH64)
-def aarch64_pcie_through_uboot_keeps_its_bars():
+def aarch64_pcie_through_uboot_keeps_its_bars_and_edu_works():
     # U-Boot enumerates PCI on qemu_arm64 and assigns every BAR: the kernel
-    # keeps them where U-Boot put them.
-    fit = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
-    with Machine(cmdline="panic=-1", uboot=fit, devices=["edu"]) as vm:
+    # keeps them where U-Boot put them, and the driver works there (the
+    # test initramfs in a FIT signed with the boot key).
+    fit = os.path.join(BUILD, "tests", "modules", "keel-test.itb")
+    with Machine(cmdline=EDU_CMDLINE, uboot=fit, devices=[EDU]) as vm:
+        vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
         vm.expect(PROMPT, 60)
         out = out_of(vm, "lspci -v")
         match = re.search(r"1234:11e8 \(rev 10\)\n(?:\t.*\n)*?\tRegion 0: Memory at (\w+) \(32-bit, "
                           r"non-prefetchable\) \[size=1M\]", out)
         check(match and 0x10000000 <= int(match.group(1), 16) < 0x3eff0000, f"edu's BAR:\n{out}", vm)
+        edu_works(vm, "INTx")
         check("placed in the host bridge's windows" not in out_of(vm, "dmesg"), "the kernel moved U-Boot's BARs", vm)
 
 
