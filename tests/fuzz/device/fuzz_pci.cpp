@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             f.bars[bar].broken = shift & 0x40;
         }
     }
-    bool with_windows = size && (data[0] & 1);
+    bool with_windows = data && size && (data[0] & 1);
     PciBarPlacer placer;
     const PciBarWindow windows[] = {
         { PciBarWindow::kIo, false, 0, 0x3eff0000, 0x10000 },
