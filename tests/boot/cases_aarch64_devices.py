@@ -10,7 +10,10 @@ import os
 import tempfile
 import time
 
+import subprocess
+
 from harness import BUILD, PROMPT, TEST_INITRAMFS, Machine, boot, case, check
+from keel.machine import MACHINES
 from cases_devices import newc, out_of, wait_log
 
 AARCH64 = ("aarch64",)
@@ -141,3 +144,28 @@ def of_platform_device_checks(vm):
     check("GSI 34" not in out_of(vm, "lsdev -i"), "the line outlived the binding", vm)
     out = out_of(vm, "modprobe of:Npl031T(null)Carm,pl031Carm,primecell")
     check(re.search(r"9010000\.pl031 +of +bound +pl031_test", out_of(vm, "lsdev")), f"modprobe: {out}", vm)
+
+
+@case(arches=AARCH64)
+def aarch64_malformed_host_bridge_is_refused_clearly():
+    # QEMU's own tree with the bridge's interrupt-map naming a phandle
+    # nothing has: the kernel says which entry is wrong, boots without PCI,
+    # and the platform devices are still there.
+    with tempfile.TemporaryDirectory() as directory:
+        plain, broken = os.path.join(directory, "virt.dtb"), os.path.join(directory, "broken.dtb")
+        options = list(MACHINES["aarch64"])
+        options[options.index("-machine") + 1] += f",dumpdtb={plain}"
+        subprocess.run(options + ["-m", "256M", "-display", "none"], check=True, capture_output=True)
+        source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", plain], check=True, capture_output=True,
+                                text=True).stdout
+        source, count = re.subn(r"(interrupt-map = <0x00 0x00 0x00 0x01) 0x\w+", r"\1 0x1234", source)
+        check(count == 1, "QEMU's tree has no interrupt-map to break")
+        subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", broken], input=source, check=True, text=True)
+        with boot("panic=-1", extra=["-dtb", broken]) as vm:
+            log = out_of(vm, "dmesg")
+            check("pci: the device tree's host bridge is unusable: interrupt-map: entry 0: interrupt parent 0x1234 "
+                  "is not a GIC with 3 interrupt cells" in log, "no clear refusal", vm)
+            check("pci: 0 function(s)" in log and "ECAM at" not in log, "PCI was used anyway", vm)
+            listed = out_of(vm, "lspci")
+            check(not re.search(r"^\w\w:\w\w\.\w ", listed, re.M), f"lspci lists functions:\n{listed}", vm)
+            check(re.search(r"9010000\.pl031 +of +present", out_of(vm, "lsdev")), "no platform devices", vm)
