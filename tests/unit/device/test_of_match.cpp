@@ -14,8 +14,8 @@ namespace {
 
 // The generic entry comes first; the node's first (most specific)
 // compatible second; a name-only entry last.
-KEEL_DEVICE_TABLE(of, ids, KEEL_OF_COMPATIBLE("arm,primecell"), KEEL_OF_COMPATIBLE("arm,pl031"),
-    { "pl031", "", "", 0 });
+KEEL_DEVICE_TABLE(
+    of, ids, KEEL_OF_COMPATIBLE("arm,primecell"), KEEL_OF_COMPATIBLE("arm,pl031"), { "pl031", "", "", 0 });
 
 DeviceTable table()
 {
