@@ -2,9 +2,12 @@
 // that loads a driver module for a device nobody claimed (autoload.h).
 #include "loader/autoload.h"
 
+#include "boot/boot_info.h"
+#include "boot/params.h"
 #include "device/device.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
+#include "lib/cmdline/module_params.h"
 #include "lib/crypto/module_signature.h"
 #include "lib/devmatch/device_table.h"
 #include "lib/devmatch/glob.h"
@@ -207,6 +210,33 @@ size_t find_matches(const char* modalias, Match* matches, size_t capacity)
     return count;
 }
 
+// A module's parameters from the kernel command line (NAME.key=value), as
+// Linux's modprobe passes them; logged and dropped when they do not fit.
+struct CmdlineParams {
+    static constexpr size_t kSize = 512;
+    char text[kSize];
+
+    explicit CmdlineParams(const char* module)
+    {
+        text[0] = '\0';
+        char* line = static_cast<char*>(kmalloc(BootInfo::kMaxCmdline));
+        if (!line) {
+            log_err("autoload: %s: no memory to read its command-line parameters", module);
+            return;
+        }
+        size_t length = strnlen(saved_command_line(), BootInfo::kMaxCmdline - 1);
+        memcpy(line, saved_command_line(), length);
+        line[length] = '\0';
+        auto found = module_params_from_cmdline(line, module, text, kSize);
+        kfree(line);
+        if (found.is_error()) {
+            log_err("autoload: %s: its command-line parameters exceed %zu bytes; ignored", module, kSize - 1);
+            text[0] = '\0';
+        }
+    }
+    const char* get() const { return text[0] ? text : nullptr; }
+};
+
 bool is_loaded(const char* name)
 {
     MutexGuard guard(g_module_registry_lock);
@@ -240,7 +270,9 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
         if (is_loaded(name))
             continue;
         Diagnostic problem;
+        CmdlineParams params(name);
         LoadOptions options;
+        options.parameters = params.get();
         auto module = load_module(name, options, problem);
         if (module.is_error()) {
             log_err("autoload: %s%s%s: driver module %s: %s%s", who, who[0] ? " " : "", modalias, name, problem.message,
@@ -301,7 +333,9 @@ Result<void> modprobe(const char* alias_or_name, Diagnostic& error)
     if (!strchr(alias_or_name, ':')) {
         if (is_loaded(alias_or_name))
             return {};
+        CmdlineParams params(alias_or_name);
         LoadOptions options;
+        options.parameters = params.get();
         TRY(load_module(alias_or_name, options, error));
         return {};
     }

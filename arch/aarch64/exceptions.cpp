@@ -121,6 +121,11 @@ void set_interrupt_handler(unsigned intid, InterruptHandler handler)
         __atomic_store_n(&g_handlers[intid], handler, __ATOMIC_RELEASE);
 }
 
+// Interrupts do not nest (handlers run with them masked): one is enough.
+unsigned g_current_intid = 0;
+
+unsigned interrupt_vector(const InterruptFrame&) { return g_current_intid; }
+
 } // namespace keel::arch
 
 using namespace keel;
@@ -160,6 +165,7 @@ extern "C" void arm64_irq(InterruptFrame* frame)
     unsigned intid = gic_acknowledge();
     if (intid >= kMaxInterrupts)
         return; // spurious
+    g_current_intid = intid;
     InterruptHandler handler = __atomic_load_n(&g_handlers[intid], __ATOMIC_ACQUIRE);
     if (handler) {
         // Locks the handler takes are ordered afresh (sync/lock_order.h).

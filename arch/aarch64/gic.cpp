@@ -54,6 +54,9 @@ volatile uint8_t* g_distributor = nullptr;
 volatile uint8_t* g_cpu_interface = nullptr; // v2
 volatile uint8_t* g_redistributor = nullptr; // v3: this CPU's
 unsigned g_pending_eoi = kNone;
+// Interrupts the architecture attached itself (the console UART, the
+// timer): never handed to the device model.
+uint32_t g_kernel_owned[(kMaxInterrupts + 31) / 32];
 
 volatile uint32_t& reg32(volatile uint8_t* base, uint32_t offset)
 {
@@ -150,6 +153,7 @@ void interrupt_controllers_init()
     }
     g_version = version;
     log_info("gic: GICv%u, distributor at %#llx", version, (unsigned long long)machine.gic.distributor.base);
+    gic_v2m_init(machine);
 }
 
 void irq_attach(unsigned intid, InterruptHandler handler)
@@ -157,6 +161,7 @@ void irq_attach(unsigned intid, InterruptHandler handler)
     set_interrupt_handler(intid, handler);
     if (g_version == 0 || intid < 16 || intid >= kMaxInterrupts)
         return;
+    g_kernel_owned[intid / 32] |= 1u << (intid % 32);
     uint32_t bit = 1u << (intid % 32);
     if (intid < 32 && g_version == 3) {
         *(g_redistributor + kGicrIpriorityr + intid) = kPriority;
@@ -173,6 +178,54 @@ void irq_attach(unsigned intid, InterruptHandler handler)
     }
     reg32(g_distributor, kGicdIsenabler + 4 * (intid / 32)) = bit;
 }
+
+bool gic_configure_spi(unsigned intid, bool edge)
+{
+    if (g_version == 0 || intid < 32 || intid >= kMaxInterrupts)
+        return false;
+    gic_enable_spi(intid, false);
+    // Two bits per interrupt; the upper one set: rising edge, clear: level.
+    volatile uint32_t& config = reg32(g_distributor, kGicdIcfgr + 4 * (intid / 16));
+    uint32_t bit = 2u << (2 * (intid % 16));
+    config = edge ? (config | bit) : (config & ~bit);
+    *(g_distributor + kGicdIpriorityr + intid) = kPriority;
+    if (g_version == 3) {
+        volatile uint32_t& group = reg32(g_distributor, kGicdIgroupr + 4 * (intid / 32));
+        group = group | (1u << (intid % 32));
+        *reinterpret_cast<volatile uint64_t*>(g_distributor + kGicdIrouter + 8 * intid) = 0;
+    } else {
+        *(g_distributor + kGicdItargetsr + intid) = 1;
+    }
+    return true;
+}
+
+void gic_enable_spi(unsigned intid, bool enabled)
+{
+    if (g_version == 0 || intid < 32 || intid >= kMaxInterrupts)
+        return;
+    uint32_t bit = 1u << (intid % 32);
+    reg32(g_distributor, (enabled ? kGicdIsenabler : kGicdIcenabler) + 4 * (intid / 32)) = bit;
+    if (!enabled && g_version == 3)
+        wait_for_distributor();
+}
+
+// A device's interrupt-controller input: the GIC has level-high and
+// rising-edge SPIs only.
+bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool active_low)
+{
+    if (vector != gsi || active_low || gsi > kDeviceVectorLast) {
+        log_err("gic: cannot route INTID %u (vector %u, %s): an SPI up to %u, active high, on its own INTID", gsi,
+            vector, active_low ? "active low" : "active high", kDeviceVectorLast);
+        return false;
+    }
+    if (g_kernel_owned[gsi / 32] & (1u << (gsi % 32))) {
+        log_err("gic: INTID %u is the kernel's own (its console or timer); not for a device driver", gsi);
+        return false;
+    }
+    return gic_configure_spi(gsi, !level_triggered);
+}
+
+void irq_mask_gsi(uint32_t gsi, bool masked) { gic_enable_spi(gsi, !masked); }
 
 unsigned gic_acknowledge()
 {

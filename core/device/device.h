@@ -82,6 +82,9 @@ struct BusType {
     // The device is going away for good: free bus_data. May be null.
     void (*release)(Device& device);
     IntrusiveListNode node;
+    // Before probe: what the bus sets up for every binding (of: the node's
+    // interrupt lines, released again by `unbound`). May be null.
+    void (*binding)(Device& device) = nullptr;
 };
 
 struct Device {

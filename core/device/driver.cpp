@@ -65,6 +65,8 @@ Result<void> probe(Device& device, Driver& driver, uint32_t entry, Diagnostic& d
     device.matched_id = driver.table.entries + size_t(entry) * driver.table.entry_size;
     driver.bound++;
     set_state(device, DeviceState::Probing);
+    if (device.bus && device.bus->binding)
+        device.bus->binding(device);
     int32_t status = driver.ops.probe(handle(device), device.matched_id);
     if (status != 0) {
         end_binding(device);

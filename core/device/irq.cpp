@@ -36,9 +36,12 @@ size_t g_handlers GUARDED_BY(g_irq_lock) = 0;
 
 void dispatch(arch::InterruptFrame& frame);
 
-Result<unsigned> allocate_vector(IrqLine* line) REQUIRES(g_irq_lock)
+// A free vector in [first, last] of the device range.
+Result<unsigned> allocate_vector(IrqLine* line, unsigned first, unsigned last) REQUIRES(g_irq_lock)
 {
-    for (unsigned vector = arch::kDeviceVectorFirst; vector <= arch::kDeviceVectorLast; vector++) {
+    first = max(first, arch::kDeviceVectorFirst);
+    last = min(last, arch::kDeviceVectorLast);
+    for (unsigned vector = first; vector <= last; vector++) {
         if (!g_lines_by_vector[vector]) {
             g_lines_by_vector[vector] = line;
             g_vectors_in_use++;
@@ -128,10 +131,12 @@ Result<IrqLine*> irq_line_create(
     line->mask_index = index;
     format(line->name, sizeof(line->name), "%s", name);
     line->users = 1;
+    unsigned first, last;
+    arch::msi_vector_range(first, last);
     bool allocated;
     {
         SpinlockGuard guard(g_irq_lock);
-        allocated = allocate_vector(line).is_ok();
+        allocated = allocate_vector(line, first, last).is_ok();
     }
     if (!allocated) {
         destroy(line);
@@ -158,16 +163,20 @@ Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool activ
     line->mask = mask_gsi;
     line->users = 1;
     format(line->name, sizeof(line->name), "GSI %u", gsi);
+    // Where the controller fixes the vector (a GIC input is its own), that
+    // one; else any.
+    unsigned fixed = arch::irq_gsi_vector(gsi);
     bool allocated;
     {
         SpinlockGuard guard(g_irq_lock);
-        allocated = allocate_vector(line).is_ok();
+        allocated = (fixed ? allocate_vector(line, fixed, fixed) : allocate_vector(line, 0, ~0u)).is_ok();
     }
     if (!allocated) {
         destroy(line);
         return Err(Error::ENOSPC);
     }
-    arch::set_interrupt_handler(line->vector, dispatch);
+    // Routed (masked) before the handler is set: a refusal leaves the
+    // vector's handler as it was (a GIC input the architecture keeps).
     if (!arch::irq_route_gsi(gsi, line->vector, level_triggered, active_low)) {
         {
             SpinlockGuard guard(g_irq_lock);
@@ -176,6 +185,7 @@ Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool activ
         destroy(line);
         return Err(Error::ENXIO);
     }
+    arch::set_interrupt_handler(line->vector, dispatch);
     SpinlockGuard guard(g_irq_lock);
     g_gsi_lines.push_back(*line);
     return line;

@@ -11,6 +11,7 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "debug/selftest.h"
+#include "device/of/of.h"
 #include "device/pci/pci.h"
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
@@ -121,6 +122,7 @@ void report_initramfs(const BootInfo& boot)
     work_init();
     virtio_bus_init();
     pci_init();
+    of_init(g_boot_info.device_tree_phys);
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
     // Vendor keys first: modules_load= may name modules they signed.

@@ -101,6 +101,10 @@ void report(void*, CmdlineIssue issue, const char* key, const char* value, const
 {
     switch (issue) {
     case CmdlineIssue::UnknownParameter:
+        // NAME.key=value is module NAME's parameter, read when it loads
+        // (autoload, modprobe), as Linux leaves dotted ones alone.
+        if (strchr(key, '.'))
+            break;
         log_notice(
             "Unknown kernel command line parameters \"%s%s%s\", ignored", key, value ? "=" : "", value ? value : "");
         break;

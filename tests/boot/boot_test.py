@@ -11,6 +11,7 @@ Scenarios live in cases_*.py; harness.py has what they share.
 import sys
 
 import cases_aarch64  # noqa: F401
+import cases_aarch64_devices  # noqa: F401
 import cases_abi  # noqa: F401
 import cases_agreement  # noqa: F401
 import cases_block  # noqa: F401

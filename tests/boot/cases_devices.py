@@ -96,8 +96,13 @@ def devices_lspci_lists_q35():
         check("pci:v00008086d000029C0sv00001AF4sd00001100bc06sc00i00" in tree, f"modalias differs:\n{tree}", vm)
         check(re.search(r"^pci0000:00 ", tree, re.M) and re.search(r"^  0000:00:1f\.2 +pci +present", tree, re.M),
               "the tree does not hang the functions under the host bridge", vm)
-        check("pci: segment 0000 buses 00-ff: ECAM at 0xb0000000" in out_of(vm, "dmesg"),
-              "the ECAM window from MCFG is not used", vm)
+        log = out_of(vm, "dmesg")
+        check("pci: segment 0000 buses 00-ff: ECAM at 0xb0000000" in log, "the ECAM window from MCFG is not used", vm)
+        # The firmware placed every BAR and there is no device tree: no
+        # windows, no placement, no of bus.
+        for line in ("window:", "placed in the host bridge's windows", "of: "):
+            check(line not in log, f"the log says '{line}' on q35", vm)
+        check(not re.search(r"^platform", tree, re.M), "a platform root on q35", vm)
 
 
 @case

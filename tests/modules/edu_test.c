@@ -15,7 +15,10 @@
  * interrupt it raises on purpose (INTx: the line keeps firing, and the
  * core's storm guard must mask it); transfers=0 skips the DMA transfers
  * (the device takes 100 ms for each) but still allocates and maps, for the
- * unbind/rebind cycles.
+ * unbind/rebind cycles; dma_bits is the device's DMA reach (QEMU's edu
+ * reaches 28 bits unless started with a wider dma_mask: on QEMU's virt
+ * machine, whose RAM starts at 1 GiB, `-device edu,dma_mask=0xffffffff`
+ * and `edu_test.dma_bits=32` on the kernel command line).
  */
 #include <keel/device.h>
 #include <keel/module.h>
@@ -31,6 +34,7 @@ KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Test driver for QEMU's edu PCI device");
 KEEL_MODULE_PARAM_STRING(irq, 8, "msi", "interrupts: msi (MSI, falling back to INTx) or intx");
 KEEL_MODULE_PARAM(bool, storm, 0, "leave one raised interrupt unclaimed (storm guard test)");
+KEEL_MODULE_PARAM(uint, dma_bits, 28, "the device's DMA address bits (QEMU's edu dma_mask), 24 to 64");
 KEEL_MODULE_PARAM(bool, transfers, 1, "do the DMA transfers (each takes the device 100 ms); 0: only map");
 
 /* Registers (BAR0). */
@@ -58,7 +62,7 @@ enum {
     EDU_IRQ_STORM = 0x1000,
 };
 #define EDU_BUFFER 0x40000u /* the device's own 4 KiB DMA buffer */
-#define EDU_DMA_MASK ((1ull << 28) - 1)
+#define EDU_DMA_MASK (keel_param_dma_bits >= 64 ? ~0ull : (1ull << keel_param_dma_bits) - 1)
 #define EDU_TRANSFER 100u
 
 KEEL_DEVICE_TABLE(pci, edu_ids, KEEL_PCI_DEVICE(0x1234, 0x11e8));

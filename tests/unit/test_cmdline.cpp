@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lib/cmdline/cmdline.h"
+#include "lib/cmdline/module_params.h"
 
 using keel::CmdlineIssue;
 using keel::CmdlineParam;
@@ -396,4 +397,36 @@ TEST_CASE("cmdline: apply_cmdline without reporter or specs", "[cmdline]")
     REQUIRE(issues.size() == 2);
     CHECK(issues[0].issue == CmdlineIssue::InvalidValue);
     CHECK(issues[1].issue == CmdlineIssue::UnterminatedQuote);
+}
+
+// ---- a module's parameters on the kernel command line (module_params.h)
+
+namespace {
+
+std::string module_params(const std::string& line, const char* module, size_t size = 256)
+{
+    std::vector<char> buffer(line.begin(), line.end());
+    buffer.push_back('\0');
+    std::vector<char> out(size);
+    auto result = keel::module_params_from_cmdline(buffer.data(), module, out.data(), size);
+    if (result.is_error())
+        return std::string("error ") + keel::error_name(result.error());
+    REQUIRE(result.value() == strlen(out.data()));
+    return out.data();
+}
+
+} // namespace
+
+TEST_CASE("module parameters from the command line: NAME.key=value, as modprobe reads them")
+{
+    CHECK(module_params("panic=-1 edu_test.dma_bits=32 loglevel=7", "edu_test") == "dma_bits=32");
+    CHECK(module_params("edu-test.dma_bits=32 edu_test.storm edu_test.irq=intx", "edu_test")
+        == "dma_bits=32 storm irq=intx");
+    CHECK(module_params("edu_test.who=\"a b\" edu_test.empty=", "edu_test") == "who=\"a b\" empty=\"\"");
+    CHECK(module_params("edu_testx.a=1 edu.b=2 edu_test=3 edu_test. .edu_test.c=4", "edu_test") == "");
+    CHECK(module_params("edu_test.a=1 -- edu_test.b=2", "edu_test") == "a=1");
+    CHECK(module_params("", "edu_test") == "");
+    CHECK(module_params("m.a=12345678", "m", 10) == "error ERANGE");
+    CHECK(module_params("m.a=1234567", "m", 10) == "a=1234567");
+    CHECK(module_params("m.a=x\"y\"z", "m") == "a=xyz"); // quotes are the parser's
 }

@@ -28,14 +28,16 @@
 #include <stdint.h>
 
 /*
- * A match table named `name` for `bus` (pci or virtio) with the given
- * entries, e.g. KEEL_PCI_DEVICE(0x1af4, 0x1042) or
- * KEEL_VIRTIO_DEVICE(KEEL_VIRTIO_ID_BLOCK). There is no terminating entry.
- * The entries are also counted through a never-emitted array of the same
- * initializers, which works in C and C++ alike.
+ * A match table named `name` for `bus` (pci, virtio or of) with the given
+ * entries, e.g. KEEL_PCI_DEVICE(0x1af4, 0x1042),
+ * KEEL_VIRTIO_DEVICE(KEEL_VIRTIO_ID_BLOCK) or KEEL_OF_COMPATIBLE("arm,pl031").
+ * There is no terminating entry. The entries are also counted through a
+ * never-emitted array of the same initializers, which works in C and C++
+ * alike.
  */
 #define KEEL_DEVICE_TABLE_BUS_pci KEEL_BUS_PCI
 #define KEEL_DEVICE_TABLE_BUS_virtio KEEL_BUS_VIRTIO
+#define KEEL_DEVICE_TABLE_BUS_of KEEL_BUS_OF
 #define KEEL_DEVICE_TABLE(bus, name, ...)                                                                              \
     __attribute__((unused)) static const keel_##bus##_device_id keel_device_table_count_##name[] = { __VA_ARGS__ };    \
     __attribute__((section(".keel_device_table"), used, aligned(8))) static const struct {                             \
@@ -53,6 +55,12 @@
 #define KEEL_VIRTIO_DEVICE(type)                                                                                       \
     {                                                                                                                  \
         (type), KEEL_VIRTIO_DEV_ANY_ID, 0                                                                              \
+    }
+
+/* of entries: a compatible string, as Linux's { .compatible = "arm,pl031" }. */
+#define KEEL_OF_COMPATIBLE(compatible_string)                                                                          \
+    {                                                                                                                  \
+        "", "", compatible_string, 0                                                                                   \
     }
 
 /* pci entries (Linux's PCI_DEVICE, PCI_DEVICE_SUB, PCI_DEVICE_CLASS). */

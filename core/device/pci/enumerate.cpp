@@ -17,6 +17,7 @@ struct Scan {
     uint8_t bus_end;
     uint16_t host_vendor;
     uint16_t host_device;
+    PciBarPlacer* placer;
     bool seen[256];
     size_t found;
 };
@@ -44,6 +45,12 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
     if (pci_read_function(*function, regions, region_count).is_error()) {
         device_destroy_object(function);
         return;
+    }
+    if (scan.placer) {
+        size_t placed = scan.placer->place(*function, regions, region_count);
+        if (placed)
+            device_log(kDeviceLogInfo, "pci %04x:%02x:%02x.%x: %zu BAR(s) placed in the host bridge's windows",
+                scan.segment, number, slot, function_number, placed);
     }
     // INTx of a function behind a bridge leaves the bridge on the pin
     // rotated by the function's slot (the PCI-to-PCI bridge swizzle), and so
@@ -111,10 +118,11 @@ void scan_bus(Scan& scan, uint8_t number, Device* parent, const PciFunction* bri
 
 } // namespace
 
-size_t pci_enumerate(
-    const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start, uint8_t bus_end)
+size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
+    uint8_t bus_end, PciBarPlacer* placer)
 {
     Scan scan {};
+    scan.placer = placer;
     scan.bus = bus;
     scan.config = config;
     scan.segment = segment;

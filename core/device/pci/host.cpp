@@ -27,6 +27,7 @@ struct EcamWindow {
 
 EcamWindow g_windows[kMaxWindows];
 size_t g_window_count = 0;
+PciBarPlacer g_placer;
 constexpr LockClass kLegacyLockClass { "pci config", LockRank::PciConfig, false };
 Spinlock g_legacy_lock { kLegacyLockClass };
 
@@ -111,6 +112,26 @@ BusType g_pci_bus {
     {},
 };
 
+// The placer for a segment whose host bridge has windows (null without:
+// BARs are used as the firmware set them).
+PciBarPlacer* bar_placer(uint16_t segment)
+{
+    arch::PciBarWindow windows[PciBarPlacer::kMaxWindows];
+    size_t count = arch::pci_bar_windows(segment, windows, PciBarPlacer::kMaxWindows);
+    if (count == 0)
+        return nullptr;
+    g_placer = PciBarPlacer();
+    static const char* const kKinds[] = { "I/O", "32-bit memory", "64-bit memory" };
+    for (size_t i = 0; i < count; i++) {
+        const arch::PciBarWindow& window = windows[i];
+        log_info("pci: segment %04x window: %s%s, bus %#llx-%#llx at CPU %#llx", segment, kKinds[window.kind],
+            window.prefetchable ? " prefetchable" : "", (unsigned long long)window.pci,
+            (unsigned long long)(window.pci + window.size - 1), (unsigned long long)window.cpu);
+        g_placer.add_window(window);
+    }
+    return &g_placer;
+}
+
 } // namespace
 
 void pci_init()
@@ -128,7 +149,8 @@ void pci_init()
             log_info("pci: segment %04x buses %02x-%02x: ECAM at %#llx", range.segment, range.bus_start, range.bus_end,
                 (unsigned long long)(range.phys + uint64_t(range.bus_start) * kBusWindow));
             PciConfigOps config { ecam_read, ecam_write, ecam_size, nullptr };
-            found += pci_enumerate(&g_pci_bus, config, range.segment, range.bus_start, range.bus_end);
+            PciBarPlacer* placer = bar_placer(range.segment);
+            found += pci_enumerate(&g_pci_bus, config, range.segment, range.bus_start, range.bus_end, placer);
         }
     } else if (arch::pci_legacy_config_available()) {
         PciConfigOps config { legacy_read, legacy_write, legacy_size, nullptr };

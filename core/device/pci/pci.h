@@ -15,6 +15,7 @@
 
 #include "device/device.h"
 #include "lib/devmatch/pci.h"
+#include "lib/pci/window.h"
 
 namespace keel {
 
@@ -119,13 +120,56 @@ Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, siz
 Result<uint16_t> pci_find_capability(const PciFunction& function, uint32_t id, uint16_t after);
 Result<uint16_t> pci_find_ext_capability(const PciFunction& function, uint32_t id, uint16_t after);
 
+// Where BARs live: the host bridge's windows (a device tree's `ranges`).
+// With windows, a BAR the firmware left unassigned (0, or outside every
+// window of its kind, or over one placed already) is given space in one
+// and written; every BAR's bus address becomes the CPU's address in its
+// region. Without windows (PCs: the firmware assigns, bus addresses are
+// CPU addresses) BARs are used as they are. Host-tested (assign.cpp).
+using PciBarWindow = pci::Window;
+
+class PciBarPlacer {
+public:
+    static constexpr size_t kMaxWindows = 8;
+    static constexpr size_t kMaxPlaced = 128;
+    // I/O space below this is left alone (a PC's legacy ports), as Linux does.
+    static constexpr uint64_t kIoStart = 0x1000;
+
+    // Windows that are empty or wrap are dropped (logged).
+    void add_window(const PciBarWindow& window);
+    size_t window_count() const { return m_window_count; }
+
+    // The function's regions (as pci_read_function read them, bus
+    // addresses) placed: kept or assigned (the BARs written with decoding
+    // off), phys made a CPU address. A BAR no window can take is left out,
+    // logged. Returns how many BARs were assigned.
+    size_t place(PciFunction& function, DeviceRegion* regions, size_t count);
+
+private:
+    struct Placed {
+        uint64_t pci, end; // [pci, end)
+        bool io;
+    };
+    const PciBarWindow* window_holding(bool io, bool wide, uint64_t pci, uint64_t size) const;
+    bool overlaps(bool io, uint64_t pci, uint64_t end) const;
+    bool allocate(bool io, bool wide, bool prefetchable, uint64_t size, uint64_t& pci, const PciBarWindow*& window);
+    bool allocate_in(const PciBarWindow& window, uint64_t size, uint64_t& pci) const;
+    void note(bool io, uint64_t pci, uint64_t size);
+
+    PciBarWindow m_windows[kMaxWindows] {};
+    size_t m_window_count = 0;
+    Placed m_placed[kMaxPlaced] {};
+    size_t m_placed_count = 0;
+};
+
 // Enumerates one segment's buses [bus_start, bus_end] from the host bridge
 // at bus_start: a root device "pciSSSS:BB", then every function, each a
 // child of the bridge it sits behind, registered (and bound to a driver)
 // as it is found. Bridges whose bus numbers point backwards or at a bus
-// already seen are logged and not followed. Returns the functions found.
+// already seen are logged and not followed. BARs go through `placer` when
+// there is one. Returns the functions found.
 size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
-    uint8_t bus_end) REQUIRES(g_device_lock);
+    uint8_t bus_end, PciBarPlacer* placer = nullptr) REQUIRES(g_device_lock);
 
 // ---- kernel only
 // Finds the configuration windows and enumerates every segment.

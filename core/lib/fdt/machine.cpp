@@ -17,7 +17,11 @@ struct Node {
     bool mapped;
     bool has_ranges;
     bool empty_ranges;
-    Property compatible, reg, interrupts, device_type, status, bus_range, method;
+    bool has_address_cells;
+    uint32_t interrupt_cells;
+    uint32_t phandle;
+    Property compatible, reg, interrupts, device_type, status, bus_range, method, ranges;
+    Property interrupt_map, interrupt_map_mask, msi_parent, msi_map, msi_base_spi, msi_num_spis;
 };
 
 struct UartCandidate {
@@ -63,13 +67,30 @@ public:
         Node& node = m_nodes[depth];
         const char* name = property.name;
         if (strcmp(name, "#address-cells") == 0)
-            property.cell(0, node.address_cells);
+            node.has_address_cells = property.cell(0, node.address_cells);
         else if (strcmp(name, "#size-cells") == 0)
             property.cell(0, node.size_cells);
+        else if (strcmp(name, "#interrupt-cells") == 0)
+            property.cell(0, node.interrupt_cells);
+        else if (strcmp(name, "phandle") == 0 || strcmp(name, "linux,phandle") == 0)
+            property.cell(0, node.phandle);
         else if (strcmp(name, "ranges") == 0) {
             node.has_ranges = true;
             node.empty_ranges = property.length == 0;
-        } else if (strcmp(name, "compatible") == 0)
+            node.ranges = property;
+        } else if (strcmp(name, "interrupt-map") == 0)
+            node.interrupt_map = property;
+        else if (strcmp(name, "interrupt-map-mask") == 0)
+            node.interrupt_map_mask = property;
+        else if (strcmp(name, "msi-parent") == 0)
+            node.msi_parent = property;
+        else if (strcmp(name, "msi-map") == 0)
+            node.msi_map = property;
+        else if (strcmp(name, "arm,msi-base-spi") == 0)
+            node.msi_base_spi = property;
+        else if (strcmp(name, "arm,msi-num-spis") == 0)
+            node.msi_num_spis = property;
+        else if (strcmp(name, "compatible") == 0)
             node.compatible = property;
         else if (strcmp(name, "reg") == 0)
             node.reg = property;
@@ -95,6 +116,8 @@ public:
         const Node& parent = m_nodes[depth - 1];
         if (node.status.length && !node.status.equals("okay") && !node.status.equals("ok"))
             return;
+        if (node.phandle)
+            add_interrupt_parent(node);
         if (depth == 2 && node_is(parent.name, "reserved-memory")) {
             // A child without `reg` asks for a dynamic allocation: nothing to keep out.
             if (node.reg.length)
@@ -114,6 +137,8 @@ public:
             add_gic(node, parent, 3);
         else if (compatible.contains_string("arm,cortex-a15-gic") || compatible.contains_string("arm,gic-400"))
             add_gic(node, parent, 2);
+        else if (compatible.contains_string("arm,gic-v2m-frame"))
+            add_gic_v2m(node, parent);
         else if (compatible.contains_string("arm,armv8-timer"))
             add_timer(node);
         else if (compatible.contains_string("arm,psci-1.0") || compatible.contains_string("arm,psci-0.2")) {
@@ -125,6 +150,11 @@ public:
 
     void finish()
     {
+        if (m_pcie_seen) {
+            Diagnostic diagnostic;
+            (void)read_pci_host(
+                m_pcie, m_machine.interrupt_parents, m_machine.interrupt_parent_count, m_machine.pcie, diagnostic);
+        }
         // The console: the UART /chosen's stdout-path names ("/pl011@9000000"
         // or with ":115200n8" options), else the first.
         if (m_uart_count == 0)
@@ -221,15 +251,14 @@ private:
         }
     }
 
-    bool interrupt(const Node& node, size_t index, GicInterrupt& out)
+    static bool interrupt(const Node& node, size_t index, GicInterrupt& out)
     {
         // #interrupt-cells of the GIC: 3 (type, number, flags).
+        uint32_t type, number, flags;
         if (node.interrupts.length % 12 != 0)
             return false;
-        return node.interrupts.cell(index * 3, out.type) && node.interrupts.cell(index * 3 + 1, out.number)
-            && node.interrupts.cell(index * 3 + 2, out.flags)
-            && (out.type == GicInterrupt::kSpi || out.type == GicInterrupt::kPpi)
-            && out.number < (out.type == GicInterrupt::kSpi ? 988u : 16u);
+        return node.interrupts.cell(index * 3, type) && node.interrupts.cell(index * 3 + 1, number)
+            && node.interrupts.cell(index * 3 + 2, flags) && read_gic_interrupt(type, number, flags, out);
     }
 
     void add_uart(const Node& node, const Node& parent)
@@ -272,24 +301,42 @@ private:
             m_machine.dropped++;
     }
 
+    void add_interrupt_parent(const Node& node)
+    {
+        if (m_machine.interrupt_parent_count == Machine::kMaxInterruptParents) {
+            m_machine.dropped++;
+            return;
+        }
+        m_machine.interrupt_parents[m_machine.interrupt_parent_count++] = { node.phandle,
+            node.has_address_cells ? node.address_cells : 0, node.interrupt_cells, is_gic_compatible(node.compatible) };
+    }
+
+    void add_gic_v2m(const Node& node, const Node& parent)
+    {
+        auto& frame = m_machine.gic_v2m;
+        Range registers;
+        if (frame.present || !reg_entry(node, parent, 0, registers) || registers.size < 0x1000) {
+            m_machine.dropped++;
+            return;
+        }
+        frame = { true, registers, node.phandle, 0, 0 };
+        if (node.msi_base_spi.length == 4 && node.msi_num_spis.length == 4) {
+            node.msi_base_spi.cell(0, frame.base_spi);
+            node.msi_num_spis.cell(0, frame.spi_count);
+        }
+    }
+
+    // The bridge is decoded in finish(), once every interrupt parent is known.
     void add_pcie(const Node& node, const Node& parent)
     {
-        auto& pcie = m_machine.pcie;
-        Range ecam;
-        if (pcie.present || !reg_entry(node, parent, 0, ecam) || ecam.size < (1u << 20)) {
+        if (m_pcie_seen) {
             m_machine.dropped++;
             return;
         }
-        uint32_t bus_start = 0, bus_end = uint32_t((ecam.size >> 20) - 1);
-        if (node.bus_range.length == 8) {
-            node.bus_range.cell(0, bus_start);
-            node.bus_range.cell(1, bus_end);
-        }
-        if (bus_start > bus_end || bus_end > 255 || (uint64_t(bus_end - bus_start) + 1) << 20 > ecam.size) {
-            m_machine.dropped++;
-            return;
-        }
-        pcie = { true, ecam, bus_start, bus_end };
+        m_pcie_seen = true;
+        m_pcie = { node.reg, node.bus_range, node.ranges, node.interrupt_map, node.interrupt_map_mask, node.msi_parent,
+            node.msi_map, node.has_address_cells ? node.address_cells : 0, node.size_cells, node.interrupt_cells,
+            parent.address_cells, parent.size_cells };
     }
 
     Machine& m_machine;
@@ -299,6 +346,8 @@ private:
     const char* m_stdout_path = nullptr;
     bool m_initrd_start_seen = false;
     bool m_initrd_end_seen = false;
+    bool m_pcie_seen = false;
+    PciHostNode m_pcie {};
 };
 
 } // namespace

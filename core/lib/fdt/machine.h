@@ -1,7 +1,8 @@
 // What a kernel needs from a device tree to boot, read in one walk: RAM,
 // reserved ranges, the command line and the initramfs from /chosen, and the
 // few devices an architecture brings up itself (console UART, interrupt
-// controller, timer, PSCI, the PCIe host bridge).
+// controller, timer, PSCI, the PCIe host bridge with its windows and
+// interrupt routing).
 //
 // Addresses are taken from `reg` as the parent's #address-cells and
 // #size-cells say (root defaults 2 and 1). Devices are read where QEMU's
@@ -18,23 +19,14 @@
 #include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 #include "lib/fdt/fdt.h"
+#include "lib/fdt/interrupt.h"
+#include "lib/fdt/pci_host.h"
 
 namespace keel::fdt {
 
 struct Range {
     uint64_t base;
     uint64_t size;
-};
-
-// A GIC interrupt specifier (#interrupt-cells = 3).
-struct GicInterrupt {
-    static constexpr uint32_t kSpi = 0;
-    static constexpr uint32_t kPpi = 1;
-    uint32_t type;   // kSpi or kPpi
-    uint32_t number; // SPI n is INTID 32 + n, PPI n is INTID 16 + n
-    uint32_t flags;  // trigger: 1 edge rising, 4 level high, ...
-
-    uint32_t intid() const { return type == kPpi ? 16 + number : 32 + number; }
 };
 
 struct Machine {
@@ -80,11 +72,23 @@ struct Machine {
         bool use_smc; // method "smc"; otherwise "hvc"
     } psci;
 
+    // "arm,gic-v2m-frame": GICv2m's MSI frame (a child of the GIC). The SPIs
+    // it turns messages into are read from its MSI_TYPER register unless
+    // the node says (arm,msi-base-spi, arm,msi-num-spis).
     struct {
         bool present;
-        Range ecam;
-        uint32_t bus_start, bus_end;
-    } pcie; // "pci-host-ecam-generic"
+        Range registers;
+        uint32_t phandle;
+        uint32_t base_spi, spi_count; // 0: from the frame's register
+    } gic_v2m;
+
+    // "pci-host-ecam-generic" (pci_host.h): the first one.
+    PciHost pcie;
+
+    // Nodes named by phandle as interrupt parents (the GIC, GICv2m frames).
+    static constexpr size_t kMaxInterruptParents = 8;
+    InterruptParent interrupt_parents[kMaxInterruptParents];
+    size_t interrupt_parent_count;
 };
 
 // Fills `machine` (cleared first) from the blob.

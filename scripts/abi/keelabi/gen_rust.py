@@ -10,7 +10,8 @@ from .gen_c import GENERATED, node_macro
 
 # Rust keywords a C parameter name may collide with. `super`, `self` and
 # `crate` cannot even be raw identifiers, so every keyword gets a trailing
-# underscore instead (parameter names are not part of the ABI).
+# underscore instead (parameter and field names are not part of the ABI:
+# keel_of_device_id's `type` is `type_` in Rust).
 RUST_KEYWORDS = {
     "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false",
     "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
@@ -149,14 +150,13 @@ def generate_sys(abi: Abi) -> str:
             out += ["#[repr(C)]", f"pub struct {typedef.name} {{"]
             for item in typedef.fields:
                 out += doc_lines(item.doc, "    ")
-                out.append(f"    pub {item.name}: {rust_type(item.type, item.count)},")
+                out.append(f"    pub {rust_name(item.name)}: {rust_type(item.type, item.count)},")
             out.append("}")
             out.append(f"const _: () = assert!(core::mem::size_of::<{typedef.name}>() == {typedef.size});")
             out.append(f"const _: () = assert!(core::mem::align_of::<{typedef.name}>() == {typedef.align});")
             for item in typedef.fields:
-                out.append(
-                    f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {item.name}) == {item.offset});"
-                )
+                field = rust_name(item.name)
+                out.append(f"const _: () = assert!(core::mem::offset_of!({typedef.name}, {field}) == {item.offset});")
         out.append("")
 
     # The core's functions come from libkeel.so (-lkeel); a module's from

@@ -2,7 +2,9 @@
 // configuration space built from the input: a few functions on buses 0..2
 // whose bytes, BAR sizes and bridge bus numbers are the fuzzer's. Nothing
 // may crash, loop or be left allocated once the tree is removed, and
-// capability lookups must terminate.
+// capability lookups must terminate. Half the inputs enumerate with a host
+// bridge's windows (QEMU virt's): then every memory or I/O region must lie
+// inside a window of its kind (as CPU addresses) and no two may overlap.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,12 +58,46 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             f.bars[bar].broken = shift & 0x40;
         }
     }
+    bool with_windows = data && size && (data[0] & 1);
+    PciBarPlacer placer;
+    const PciBarWindow windows[] = {
+        { PciBarWindow::kIo, false, 0, 0x3eff0000, 0x10000 },
+        { PciBarWindow::kMemory32, false, 0x10000000, 0x10000000, 0x2eff0000 },
+        { PciBarWindow::kMemory64, false, 0x8000000000, 0x8000000000, 0x8000000000 },
+    };
+    for (const PciBarWindow& window : windows)
+        placer.add_window(window);
     {
         DeviceLockAccess access;
-        pci_enumerate(&g_bus, pci.ops(), 0, 0, 255);
+        pci_enumerate(&g_bus, pci.ops(), 0, 0, 255, with_windows ? &placer : nullptr);
+        struct Span {
+            uint64_t start, end;
+            bool io;
+        } spans[8 * Device::kMaxRegions];
+        size_t span_count = 0;
         for (Device& device : all_devices()) {
             if (!device.bus_data)
                 continue;
+            for (size_t i = 0; with_windows && i < device.region_count; i++) {
+                const DeviceRegion& region = device.regions[i];
+                if (region.length == 0)
+                    continue;
+                bool io = region.flags & KEEL_REGION_IO;
+                bool inside = false;
+                for (const PciBarWindow& window : windows) {
+                    if ((window.kind == PciBarWindow::kIo) == io && region.phys >= window.cpu
+                        && region.length <= window.size && region.phys - window.cpu <= window.size - region.length)
+                        inside = true;
+                }
+                if (!inside)
+                    abort();
+                for (size_t j = 0; j < span_count; j++) {
+                    if (spans[j].io == io && region.phys < spans[j].end && spans[j].start < region.phys + region.length)
+                        abort();
+                }
+                if (span_count < sizeof(spans) / sizeof(spans[0]))
+                    spans[span_count++] = { region.phys, region.phys + region.length, io };
+            }
             const PciFunction& function = pci_function(device);
             for (uint32_t id : { 0x05u, 0x09u, 0x10u, 0x11u }) {
                 uint16_t after = 0;

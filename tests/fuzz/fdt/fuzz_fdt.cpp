@@ -8,6 +8,7 @@
 
 #include "lib/fdt/fdt.h"
 #include "lib/fdt/machine.h"
+#include "lib/fdt/platform.h"
 
 using namespace keel;
 using namespace keel::fdt;
@@ -79,8 +80,52 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         check(bounds.inside(machine.bootargs, machine.bootargs_length + 1));
     if (machine.has_initrd)
         check(machine.initrd_end >= machine.initrd_start);
-    if (machine.pcie.present)
-        check(machine.pcie.bus_start <= machine.pcie.bus_end && machine.pcie.bus_end <= 255);
+    const PciHost& pcie = machine.pcie;
+    if (pcie.usable) {
+        check(pcie.bus_start <= pcie.bus_end && pcie.bus_end <= 255);
+        check(pcie.ecam.size >= (1u << 20) && pcie.ecam.base + pcie.ecam.size > pcie.ecam.base);
+        check(pcie.ecam.base >= uint64_t(pcie.bus_start) << 20);
+        check(pcie.window_count <= PciHost::kMaxWindows && pcie.intx_count <= PciHost::kMaxIntx);
+        for (size_t i = 0; i < pcie.window_count; i++) {
+            const PciWindow& window = pcie.windows[i];
+            check(window.size > 0 && window.pci + window.size > window.pci && window.cpu + window.size > window.cpu);
+            if (window.kind != PciWindow::kMemory64)
+                check(window.pci + window.size <= (1ull << 32));
+        }
+        for (uint8_t slot = 0; slot < 33; slot++) {
+            for (uint8_t pin = 0; pin < 5; pin++) {
+                GicInterrupt interrupt;
+                if (pci_host_intx(pcie, slot, pin, interrupt))
+                    check(slot < 32 && pin < 4 && interrupt.type == GicInterrupt::kSpi && interrupt.number < 988);
+            }
+        }
+    } else if (pcie.present) {
+        check(pcie.problem[0] != '\0');
+    }
+    check(machine.interrupt_parent_count <= Machine::kMaxInterruptParents);
     check(machine.gic.version == 0 || machine.gic.version == 2 || machine.gic.version == 3);
+
+    // Platform nodes: everything they point at lies in the blob, each
+    // compatible property ends with its NUL, counts stay within bounds.
+    struct Nodes final : PlatformVisitor {
+        const Bounds* bounds;
+        size_t seen = 0;
+        void platform_node(const PlatformNode& node) override
+        {
+            seen++;
+            check(bounds->inside(node.name, strlen(node.name) + 1));
+            check(node.compatible_size > 0 && bounds->inside(node.compatible, node.compatible_size));
+            check(node.compatible[node.compatible_size - 1] == '\0');
+            if (node.type)
+                check(bounds->inside(node.type, strlen(node.type) + 1));
+            check(node.reg_count <= PlatformNode::kMaxRegs && node.interrupt_count <= PlatformNode::kMaxInterrupts);
+            for (size_t i = 0; i < node.reg_count; i++)
+                check(node.regs[i].size > 0 && node.regs[i].base + node.regs[i].size > node.regs[i].base);
+        }
+    } nodes;
+    nodes.bounds = &bounds;
+    auto found = for_each_platform_node(blob.value(), nodes, machine_diagnostic);
+    if (found.is_ok())
+        check(found.value() == nodes.seen);
     return 0;
 }

@@ -21,6 +21,7 @@ namespace {
 KEEL_DEVICE_TABLE(pci, sample_ids, KEEL_PCI_DEVICE(0x1af4, 0x1042), KEEL_PCI_DEVICE_DATA(0x1234, 0x11e8, 7),
     KEEL_PCI_DEVICE_CLASS(0x0c0330, 0xffffff), KEEL_PCI_DEVICE_SUB(0x8086, 0x10d3, 0x8086, 0x0000));
 KEEL_DEVICE_TABLE(virtio, sample_virtio_ids, KEEL_VIRTIO_DEVICE(2), KEEL_VIRTIO_DEVICE(4));
+KEEL_DEVICE_TABLE(of, sample_of_ids, KEEL_OF_COMPATIBLE("arm,pl031"), { "rtc", "", "", 5 });
 // A class mask no alias can say (half a byte): the SDK writes it, the readers refuse it.
 KEEL_DEVICE_TABLE(pci, unsayable_ids, KEEL_PCI_DEVICE_CLASS(0x0c0330, 0xf0ff00));
 
@@ -46,6 +47,10 @@ TEST_CASE("The SDK's types and the readers' copy describe the same bytes")
     STATIC_REQUIRE(offsetof(keel_pci_device_id, driver_data) == offsetof(keel_dt_pci_id, driver_data));
     STATIC_REQUIRE(sizeof(keel_virtio_device_id) == sizeof(keel_dt_virtio_id));
     STATIC_REQUIRE(offsetof(keel_virtio_device_id, vendor) == offsetof(keel_dt_virtio_id, vendor));
+    STATIC_REQUIRE(sizeof(keel_of_device_id) == sizeof(keel_dt_of_id));
+    STATIC_REQUIRE(offsetof(keel_of_device_id, type) == offsetof(keel_dt_of_id, type));
+    STATIC_REQUIRE(offsetof(keel_of_device_id, compatible) == offsetof(keel_dt_of_id, compatible));
+    STATIC_REQUIRE(offsetof(keel_of_device_id, driver_data) == offsetof(keel_dt_of_id, driver_data));
     STATIC_REQUIRE(KEEL_DEVICE_TABLE_MAGIC == KEEL_DT_MAGIC);
     STATIC_REQUIRE(KEEL_DEVICE_TABLE_VERSION == KEEL_DT_VERSION);
     STATIC_REQUIRE(KEEL_BUS_PCI == KEEL_DT_BUS_PCI);
@@ -77,6 +82,19 @@ TEST_CASE("KEEL_DEVICE_TABLE writes a virtio table")
     REQUIRE(check_device_table_section(&sample_virtio_ids, sizeof(sample_virtio_ids), &diagnostic).value() == 1);
     CHECK(aliases_of(&sample_virtio_ids, sizeof(sample_virtio_ids))
         == std::vector<std::string> { "virtio:d00000002v*", "virtio:d00000004v*" });
+}
+
+TEST_CASE("KEEL_DEVICE_TABLE writes an of table, with modpost's two aliases per entry")
+{
+    Diagnostic diagnostic;
+    REQUIRE(check_device_table_section(&sample_of_ids, sizeof(sample_of_ids), &diagnostic).value() == 1);
+    CHECK(aliases_of(&sample_of_ids, sizeof(sample_of_ids))
+        == std::vector<std::string> { "of:N*T*Carm,pl031", "of:N*T*Carm,pl031C*", "of:NrtcT*", "of:NrtcT*C*" });
+    auto table = DeviceTableReader(&sample_of_ids, sizeof(sample_of_ids)).next();
+    REQUIRE(table.is_ok());
+    CHECK(table.value().bus == DeviceBus::Of);
+    CHECK(std::string(of_entry(table.value(), 0).compatible) == "arm,pl031");
+    CHECK(of_entry(table.value(), 1).driver_data == 5);
 }
 
 TEST_CASE("An entry no alias can express is refused, naming it")

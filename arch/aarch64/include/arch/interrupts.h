@@ -19,12 +19,14 @@ static_assert(sizeof(InterruptFrame) == 36 * 8);
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
 
-// Vectors the core hands to device interrupts: none yet (irq.h says why),
-// so the range is empty.
-inline constexpr unsigned kDeviceVectorFirst = 1;
-inline constexpr unsigned kDeviceVectorLast = 0;
-// The vector a device interrupt came in on (never, while the range is empty).
-inline unsigned interrupt_vector(const InterruptFrame&) { return 0; }
+// Vectors the core hands to device interrupts are GIC INTIDs: the shared
+// peripheral interrupts up to 255 (QEMU virt's devices, its PCIe INTx
+// lines and its GICv2m frame all lie below). Which ones a line gets is the
+// GIC's to say (irq.h): an input's own INTID, an MSI frame's SPIs.
+inline constexpr unsigned kDeviceVectorFirst = 32;
+inline constexpr unsigned kDeviceVectorLast = 255;
+// The INTID being handled (exception entry records it).
+unsigned interrupt_vector(const InterruptFrame& frame);
 
 // GIC interrupt IDs: 16..31 private (PPI), 32..1019 shared (SPI).
 inline constexpr unsigned kMaxInterrupts = 1020;

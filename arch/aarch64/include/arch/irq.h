@@ -19,16 +19,25 @@ uint64_t calibrate_cycle_counter(const char*& source);
 // Periodic timer interrupts at `hz`.
 void timer_start(unsigned hz, uint64_t cycles_hz, InterruptHandler handler);
 
-// Device interrupts (core/device) are not wired to the GIC yet: no
-// controller input can be routed and no message-signalled interrupt can be
-// composed, so drivers here get no interrupts (-ENOSPC) and the device
-// model stays usable without them.
-inline bool irq_route_gsi(uint32_t, unsigned, bool, bool) { return false; }
-inline void irq_mask_gsi(uint32_t, bool) { }
+// Device interrupts (core/device). An interrupt-controller input (a "GSI"
+// to the core) is a GIC INTID, and its vector is that INTID: SPIs from 32
+// to kDeviceVectorLast can be routed, level-triggered active high or
+// rising edge (the GIC knows no other kinds).
+inline unsigned irq_gsi_vector(uint32_t gsi) { return gsi; }
+bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool active_low);
+void irq_mask_gsi(uint32_t gsi, bool masked);
+
+// Message-signalled interrupts through GICv2m: a frame whose MSI_SETSPI
+// register raises the SPI written to it. The frame's SPIs are the vectors
+// MSI and MSI-X may use; without a frame (GICv3, whose ITS is not driven
+// here) the range is empty and PCI functions fall back to INTx.
+void msi_vector_range(unsigned& first, unsigned& last);
 struct MsiMessage {
     uint64_t address;
     uint32_t data;
 };
-inline MsiMessage msi_message(unsigned) { return { 0, 0 }; }
+// Also configures the SPI (edge-triggered, routed to this CPU, enabled):
+// the function's MSI mask is what masks it.
+MsiMessage msi_message(unsigned vector);
 
 } // namespace keel::arch

@@ -25,6 +25,15 @@ struct MsiMessage {
     uint32_t data;
 };
 MsiMessage msi_message(unsigned vector);
+// The vectors MSI and MSI-X may use: any device vector.
+inline void msi_vector_range(unsigned& first, unsigned& last)
+{
+    first = kDeviceVectorFirst;
+    last = kDeviceVectorLast;
+}
+// The vector input `gsi` must arrive on, or 0 when the core picks one: the
+// I/O APIC routes any input to any vector.
+inline unsigned irq_gsi_vector(uint32_t) { return 0; }
 
 // The cycle counter's (the TSC's) rate in Hz, measured against the HPET
 // (or the PIT when there is no HPET); `source` names which.

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/pci/window.h"
+
 namespace keel::arch {
 
 // Memory-mapped configuration space (PCIe ECAM): bus b, device d, function
@@ -40,5 +42,12 @@ struct IntxRoute {
 };
 bool pci_intx_route(
     uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route, const char*& why);
+
+// Windows through which the CPU reaches BARs, for the core to place BARs
+// the firmware left unassigned and to turn a BAR's bus address into a CPU
+// address. None on PCs: the firmware assigns every BAR and bus addresses
+// are CPU addresses, so the core uses the BARs as they are.
+using PciBarWindow = pci::Window;
+inline size_t pci_bar_windows(uint16_t, PciBarWindow*, size_t) { return 0; }
 
 } // namespace keel::arch
