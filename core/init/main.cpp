@@ -24,6 +24,7 @@
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
+#include "net/netdev.h"
 #include "sched/thread.h"
 #include "time/clock.h"
 
@@ -116,6 +117,9 @@ void report_initramfs(const BootInfo& boot)
     // vendor keys are in and the module index can be built.
     autoload_init();
     work_init();
+    // The netdev core (lo and the receive thread) before any driver can
+    // register a network device.
+    net::netdev_init();
     pci_init();
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);

@@ -3,7 +3,7 @@ loopback host, driven from the console with Linux's ping syntax."""
 
 import re
 
-from harness import boot, case, check, free_pages
+from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 
 def heap_bytes(vm):
@@ -51,3 +51,83 @@ def net_loopback_ping_and_udp_echo():
             vm.command_output("udpecho again")
         check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+
+
+def dmesg_lines(vm, needle):
+    return [line for line in vm.command_output("dmesg").splitlines() if needle in line]
+
+
+def first_index(lines, text):
+    for number, line in enumerate(lines):
+        if text in line:
+            return number
+    return -1
+
+
+@case
+def net_netdev_lo_and_ip_link():
+    with boot("panic=-1") as vm:
+        out = vm.command_output("ip link")
+        check(re.search(r"^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65535 qdisc noqueue state UNKNOWN mode DEFAULT "
+                        r"group default qlen 256$", out, re.M), f"ip link's lo line: {out}", vm)
+        check("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00" in out, f"lo's link line: {out}", vm)
+        out = vm.command_output("ip -s link show lo")
+        check(re.search(r"RX:  bytes packets errors dropped", out), f"ip -s link: {out}", vm)
+        check("Device \"eth9\" does not exist." in vm.command_output("ip link show eth9"), "unknown device", vm)
+        check("Cannot find device \"eth9\"" in vm.command_output("ip link set eth9 up"), "set on unknown device", vm)
+        check("Usage: ip" in vm.command_output("ip link set lo sideways"), "ip link set usage", vm)
+        check("Object \"bogus\" is unknown" in vm.command_output("ip bogus"), "unknown object", vm)
+        vm.command_output("ip link set lo down")
+        check("state DOWN" in vm.command_output("ip link show lo"), "lo down", vm)
+        vm.command_output("ip link set lo up")
+        check("state UNKNOWN" in vm.command_output("ip link show lo"), "lo up again", vm)
+
+
+@case
+def net_ethertype_unregister_waits_for_running_handler():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        heap = heap_bytes(vm)
+        pages = free_pages(vm)
+        out = vm.command_output("insmod /lib/test/nettest.kmod frames=2 hold_ms=1500")
+        check("insmod: ERROR" not in out, f"insmod nettest: {out}", vm)
+        # lo is referenced by nettest while it is loaded.
+        out = vm.command_output("ip -d link show lo")
+        check(re.search(r"holders [12] first nettest$", out, re.M), f"lo's holders: {out}", vm)
+        # rmmod while the handler sleeps inside the first frame: the
+        # unregister must wait until both frames have left the handler.
+        out = vm.command_output("rmmod nettest", timeout=30)
+        check("ERROR" not in out, f"rmmod nettest: {out}", vm)
+        lines = dmesg_lines(vm, "nettest:")
+        check(any("second register of 0x88b5: -17" in line for line in lines), f"EEXIST: {lines}", vm)
+        entered = first_index(lines, "handler entered frame 1 (46 bytes)")
+        unregistering = first_index(lines, "unregistering 0x88b5")
+        left = first_index(lines, "handler left frame 1")
+        done = first_index(lines, "unregistered 0x88b5 (0)")
+        check(0 <= entered < unregistering < left < done, f"the order of events: {lines}", vm)
+        # The second frame was queued before the unregister began: either it
+        # ran to the end before, or it was never entered; never half.
+        check(re.search(r"unregistered 0x88b5 \(0\): (\d+) entered, \1 left", lines[done]),
+              f"every entered handler left before unregister returned: {lines[done]}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo's references after rmmod", vm)
+        # Everything the module and the frames took is back.
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: nettest leaked", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+
+
+@case
+def net_stuck_unregister_names_its_holder():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        out = vm.command_output("insmod /lib/test/nettest.kmod frames=0 stuck_ms=7000")
+        check("insmod: ERROR" not in out, f"insmod nettest: {out}", vm)
+        out = vm.command_output("ip -d link show nettest0")
+        check(re.search(r"^2: nettest0: <BROADCAST> mtu 1500 qdisc noqueue state DOWN ", out, re.M),
+              f"nettest0 listed, down: {out}", vm)
+        check("    link/ether 02:00:00:00:00:42 brd ff:ff:ff:ff:ff:ff" in out, f"nettest0's address: {out}", vm)
+        check("holders 1 first nettest-late" in out, f"nettest0's holder: {out}", vm)
+        out = vm.command_output("rmmod nettest", timeout=30)
+        check("ERROR" not in out, f"rmmod nettest: {out}", vm)
+        lines = dmesg_lines(vm, "nettest0")
+        check(any("unregister waits for holder nettest-late" in line for line in lines),
+              f"the stuck unregister names its holder: {lines}", vm)
+        check(any("nettest0 unregistered" in line for line in lines), f"nettest0 went away: {lines}", vm)
+        check("does not exist" in vm.command_output("ip link show nettest0"), "nettest0 still listed", vm)

@@ -1,0 +1,46 @@
+// ip [-s] [-d] OBJECT ...: dispatches to the object's handler.
+#include "net/ip_command.h"
+
+#include "console/console.h"
+#include "log/log.h"
+#include "lib/base/string.h"
+
+namespace keel::net {
+
+namespace {
+
+int ip_usage()
+{
+    console_print("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
+                  "where  OBJECT := { link }\n"
+                  "       OPTIONS := { -s[tatistics] | -d[etails] }\n");
+    return 2;
+}
+
+int ip_command(int argc, char** argv)
+{
+    IpOptions options;
+    int at = 1;
+    for (; at < argc && argv[at][0] == '-'; at++) {
+        if (strcmp(argv[at], "-s") == 0 || strcmp(argv[at], "-statistics") == 0)
+            options.statistics = true;
+        else if (strcmp(argv[at], "-d") == 0 || strcmp(argv[at], "-details") == 0)
+            options.details = true;
+        else
+            return ip_usage();
+    }
+    if (at >= argc)
+        return ip_usage();
+    const char* object = argv[at++];
+    if (strcmp(object, "link") == 0 || strcmp(object, "l") == 0)
+        return ip_link(options, argc - at, argv + at);
+    console_print("Object \"%s\" is unknown, try \"ip help\".\n", object);
+    return 1;
+}
+
+} // namespace
+
+} // namespace keel::net
+
+KEEL_CONSOLE_COMMAND(ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]", "show and change network devices (ip link)",
+    keel::net::ip_command);
