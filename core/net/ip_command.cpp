@@ -2,8 +2,8 @@
 #include "net/ip_command.h"
 
 #include "console/console.h"
-#include "log/log.h"
 #include "lib/base/string.h"
+#include "log/log.h"
 
 namespace keel::net {
 
@@ -42,5 +42,5 @@ int ip_command(int argc, char** argv)
 
 } // namespace keel::net
 
-KEEL_CONSOLE_COMMAND(ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]", "show and change network devices (ip link)",
-    keel::net::ip_command);
+KEEL_CONSOLE_COMMAND(
+    ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]", "show and change network devices (ip link)", keel::net::ip_command);

@@ -106,10 +106,7 @@ void hand_to_handler(Netdev& device, PacketPtr frame)
     g_idle_wait.wake_all();
 }
 
-void collect(void* context, Netdev&, PacketPtr frame)
-{
-    static_cast<net::PacketQueue*>(context)->push(move(frame));
-}
+void collect(void* context, Netdev&, PacketPtr frame) { static_cast<net::PacketQueue*>(context)->push(move(frame)); }
 
 // One round over every device: at most kRxBudget frames of each. Returns
 // whether frames are left.

@@ -4,8 +4,8 @@
 // -s adds the RX/TX statistics, -d the holders of references to each
 // device (what an unregister would wait for).
 #include "console/console.h"
-#include "log/log.h"
 #include "lib/base/string.h"
+#include "log/log.h"
 #include "net/ip_command.h"
 #include "net/netdev.h"
 

@@ -145,8 +145,8 @@ static void nettest_exit(void)
 {
     keel_log(KEEL_LOG_INFO, "nettest: unregistering 0x88b5");
     int32_t status = keel_ethertype_unregister(NETTEST_ETHERTYPE);
-    keel_logf(KEEL_LOG_INFO, "nettest: unregistered 0x88b5 (%d): %u entered, %u left, %u bytes", status, entered,
-        left, bytes_seen);
+    keel_logf(KEEL_LOG_INFO, "nettest: unregistered 0x88b5 (%d): %u entered, %u left, %u bytes", status, entered, left,
+        bytes_seen);
     keel_netdev_put(lo, "nettest");
     if (own_device) {
         keel_netdev_unregister(own_device);
