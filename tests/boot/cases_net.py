@@ -99,6 +99,12 @@ def net_ethertype_unregister_waits_for_running_handler():
         check("ERROR" not in out, f"rmmod nettest: {out}", vm)
         lines = dmesg_lines(vm, "nettest:")
         check(any("second register of 0x88b5: -17" in line for line in lines), f"EEXIST: {lines}", vm)
+        # Ops tables are checked by their {size, version} header first.
+        check(any("version 99 config: -22" in line for line in lines), f"a future version: {lines}", vm)
+        check(any("16-byte config: -22" in line for line in lines), f"a short table: {lines}", vm)
+        log = vm.command_output("dmesg")
+        check("net: device refused: version 99 is not supported (1..1)" in log, "the refusal names the version", vm)
+        check("net: device refused: size 16 is too small" in log, "the refusal names the size", vm)
         entered = first_index(lines, "handler entered frame 1 (46 bytes)")
         unregistering = first_index(lines, "unregistering 0x88b5")
         left = first_index(lines, "handler left frame 1")

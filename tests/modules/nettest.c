@@ -81,10 +81,30 @@ static int32_t register_own_device(void)
     return 0;
 }
 
+/* Tables the core must refuse: a version from the future, a size too
+ * small for the fields it needs. */
+static void register_bad_configs(void)
+{
+    keel_netdev_config config = { 0 };
+    config.size = sizeof(config);
+    config.version = 99;
+    config.prefix = "bad";
+    config.mtu = 1500;
+    config.transmit = nettest_transmit;
+    keel_netdev* device = 0;
+    int32_t status = keel_netdev_register(&config, &device);
+    keel_logf(KEEL_LOG_INFO, "nettest: version 99 config: %d", status);
+    config.version = KEEL_NETDEV_CONFIG_VERSION;
+    config.size = 16;
+    status = keel_netdev_register(&config, &device);
+    keel_logf(KEEL_LOG_INFO, "nettest: 16-byte config: %d", status);
+}
+
 static int nettest_init(void)
 {
     if (keel_param_frames > 16)
         return -KEEL_EINVAL;
+    register_bad_configs();
     int32_t status = keel_ethertype_register(NETTEST_ETHERTYPE, nettest_handler, 0);
     if (status)
         return status;
