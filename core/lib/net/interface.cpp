@@ -370,6 +370,10 @@ Result<void> Ipv4Interface::output(
 
 void Ipv4Interface::send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now)
 {
+    if (is_local(destination) && m_config.loopback_device) {
+        send(move(datagram), MacAddress {});
+        return;
+    }
     if (is_local(destination)) {
         if (PacketPtr refused = m_local.push(move(datagram)))
             m_stats.dropped_local_full++;

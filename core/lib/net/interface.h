@@ -50,6 +50,10 @@ struct InterfaceConfig {
     Ipv4Address gateway = 0; // 0: no default route
     uint16_t mtu = kEthernetMtu;
     bool icmp = true; // answer echo requests and send errors (the icmp module is loaded)
+    // The link is a loopback device (the netdev core's lo): datagrams to
+    // this host go out on it in frames with zero addresses and come back
+    // through receive(), instead of waiting in the interface's own queue.
+    bool loopback_device = false;
     uint32_t icmp_errors_per_second = 1000;
 };
 

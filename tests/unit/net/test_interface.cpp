@@ -409,3 +409,50 @@ TEST_CASE("interface: a loopback host answers itself without the link", "[interf
     }
     CHECK(net_live_allocations() == baseline);
 }
+
+TEST_CASE("interface: on a loopback device, datagrams to itself go out as frames and come back", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        // What lo does: every frame sent is received, later.
+        struct Mirror : Ipv4Interface::Link {
+            PacketQueue frames { 64 };
+            size_t sent = 0;
+            void transmit(PacketPtr frame) override
+            {
+                sent++;
+                CHECK(frame->length() >= kEthernetHeaderSize);
+                CHECK(MacAddress {} == parse_ethernet(frame->data(), frame->length(), nullptr).value().destination);
+                CHECK(!frames.push(move(frame)));
+            }
+        } link;
+        InterfaceConfig config;
+        config.address = ipv4(127, 0, 0, 1);
+        config.prefix_length = 8;
+        config.mtu = 65535;
+        config.loopback_device = true;
+        Ipv4Interface loopback(link, config, tcp::Stack::Config());
+        auto reflect = [&] {
+            while (PacketPtr frame = link.frames.pop())
+                loopback.receive(frame->data(), frame->length(), 0);
+        };
+        REQUIRE(loopback.ping(ipv4(127, 0, 0, 1), 7, 1, 56, 0).is_ok());
+        CHECK(link.sent == 1);
+        CHECK(!loopback.has_local_work());
+        CHECK(loopback.stats().echo_replies_received == 0);
+        reflect();
+        CHECK(link.sent == 2); // the reply went out on the device too
+        reflect();
+        CHECK(loopback.stats().echo_replies_received == 1);
+        CHECK(loopback.last_echo_reply().from == ipv4(127, 0, 0, 1));
+        CHECK(loopback.last_echo_reply().sequence == 1);
+        // A big echo, in one frame of the 65535-byte MTU.
+        REQUIRE(loopback.ping(ipv4(127, 0, 0, 2), 7, 2, 70000 - 28 - 20000, 0).is_ok());
+        reflect();
+        reflect();
+        CHECK(loopback.stats().echo_replies_received == 2);
+        CHECK(loopback.last_echo_reply().length == 70000 - 28 - 20000);
+        CHECK(loopback.stats().local_delivered == 0);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
