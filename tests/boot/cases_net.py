@@ -1,5 +1,6 @@
-"""Network scenarios: the protocol library running in the kernel over the
-loopback host, driven from the console with Linux's ping syntax."""
+"""Network scenarios: the netdev core (lo, ip link, the ethertype table,
+device references) and the protocols of inet.kmod over lo, driven from the
+console with Linux's ping syntax."""
 
 import re
 
@@ -15,6 +16,16 @@ def heap_bytes(vm):
 @case
 def net_loopback_ping_and_udp_echo():
     with boot("panic=-1") as vm:
+        # Without the protocols the tools say what is missing.
+        heap = heap_bytes(vm)
+        pages = free_pages(vm)
+        out = vm.command_output("ping -c 1 127.0.0.1")
+        check("ping: the IPv4 protocols are not loaded (insmod inet)" in out, f"ping without inet: {out}", vm)
+        out = vm.command_output("udpecho x")
+        check("udpecho: the IPv4 protocols are not loaded" in out, f"udpecho without inet: {out}", vm)
+        out = vm.command_output("insmod inet")
+        check("ERROR" not in out and "inet: 127.0.0.1/8 on lo" in vm.command_output("dmesg"), f"insmod inet: {out}",
+              vm)
         out = vm.command_output("ping -c 5 127.0.0.1")
         check("PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data." in out, f"ping's header line: {out}", vm)
         replies = re.findall(r"^64 bytes from 127\.0\.0\.1: icmp_seq=(\d+) ttl=64 time=\d+\.\d{3} ms$", out, re.M)
@@ -42,15 +53,32 @@ def net_loopback_ping_and_udp_echo():
             out = vm.command_output(line)
             check(expected in out, f"'{line}' should say '{expected}': {out}", vm)
 
-        # The loopback host is made once; after that the tools leave the
-        # heap and the free pages as they found them.
-        heap = heap_bytes(vm)
-        pages = free_pages(vm)
+        # The frames went through the netdev core's lo.
+        out = vm.command_output("ip -s -d link show lo")
+        check("holders 1 first inet" in out, f"inet holds lo: {out}", vm)
+        rx_packets = int(re.search(r"RX:.*\n\s+\d+\s+(\d+)", out).group(1))
+        check(rx_packets >= 2 * (5 + 2) + 2, f"lo received the echoes and the datagrams: {out}", vm)
+
+        # Repeated use leaves the heap and the free pages where they were,
+        # and so does unloading inet: back to the boot's baseline.
+        loaded_heap = heap_bytes(vm)
+        loaded_pages = free_pages(vm)
         for _ in range(3):
             vm.command_output("ping -c 3 -s 3000 127.0.0.1")
             vm.command_output("udpecho again")
-        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
-        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+        check(heap_bytes(vm) == loaded_heap, f"heap {loaded_heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
+        check(free_pages(vm) == loaded_pages, f"free pages {loaded_pages} -> {free_pages(vm)}", vm)
+        for _ in range(3):
+            out = vm.command_output("rmmod inet")
+            check("ERROR" not in out, f"rmmod inet: {out}", vm)
+            check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held after rmmod inet", vm)
+            out = vm.command_output("insmod inet")
+            check("ERROR" not in out, f"insmod inet again: {out}", vm)
+            out = vm.command_output("ping -c 1 127.0.0.1")
+            check("1 packets transmitted, 1 received" in out, f"ping after reloading inet: {out}", vm)
+        vm.command_output("rmmod inet")
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after rmmod inet", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after rmmod inet", vm)
 
 
 def dmesg_lines(vm, needle):
