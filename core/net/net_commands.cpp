@@ -10,6 +10,7 @@
 #include "lib/net/address.h"
 #include "loader/loader.h"
 #include "log/log.h"
+#include "sched/thread.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -60,15 +61,43 @@ bool parse_count(const char* text, uint64_t max, uint64_t* out)
     return true;
 }
 
+// Seconds with up to three decimals ("0.2", "1", "1.5"), as ping -i takes
+// them, into milliseconds; at most `max_ms`.
+bool parse_seconds(const char* text, uint64_t max_ms, uint64_t* out)
+{
+    const char* dot = strchr(text, '.');
+    size_t whole_length = dot ? size_t(dot - text) : strlen(text);
+    Result<uint64_t> whole = parse_uint(text, whole_length);
+    if (whole_length == 0 || whole.is_error() || whole.value() > max_ms / 1000)
+        return false;
+    uint64_t ms = whole.value() * 1000;
+    if (dot) {
+        uint64_t scale = 100;
+        const char* digit = dot + 1;
+        if (!*digit)
+            return false;
+        for (; *digit; digit++, scale /= 10) {
+            if (*digit < '0' || *digit > '9' || scale == 0)
+                return false;
+            ms += uint64_t(*digit - '0') * scale;
+        }
+    }
+    if (ms > max_ms)
+        return false;
+    *out = ms;
+    return true;
+}
+
 int ping_usage()
 {
-    console_print("usage: ping [-c COUNT] [-s SIZE] HOST (COUNT 1 to 1000, SIZE 0 to 65507, HOST in 127.0.0.0/8)\n");
+    console_print("usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] HOST (COUNT 1 to 1000, SIZE 0 to 65507, INTERVAL "
+                  "0 to 60 seconds, HOST in 127.0.0.0/8)\n");
     return 2;
 }
 
 int ping_command(int argc, char** argv)
 {
-    uint64_t count = 4, size = 56;
+    uint64_t count = 4, size = 56, interval_ms = 1000;
     const char* host = nullptr;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -76,6 +105,9 @@ int ping_command(int argc, char** argv)
                 return ping_usage();
         } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
             if (!parse_count(argv[++i], 65507, &size))
+                return ping_usage();
+        } else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc) {
+            if (!parse_seconds(argv[++i], 60000, &interval_ms))
                 return ping_usage();
         } else if (!host && argv[i][0] != '-') {
             host = argv[i];
@@ -104,6 +136,9 @@ int ping_command(int argc, char** argv)
     uint64_t received = 0, min_us = ~0ull, max_us = 0, total_us = 0;
     uint64_t start = time::monotonic_us();
     for (uint64_t sequence = 1; sequence <= count; sequence++) {
+        // As Linux's ping: one request per interval, none after the last.
+        if (sequence > 1 && interval_ms)
+            thread_sleep_ms(interval_ms);
         uint64_t before = time::monotonic_us();
         uint32_t from_address = 0, length = 0, ttl = 0;
         int32_t status = inet_ping(destination.value(), identifier, uint16_t(sequence), uint32_t(size), kReplyTimeoutMs,

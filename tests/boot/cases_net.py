@@ -36,7 +36,13 @@ def net_loopback_ping_and_udp_echo():
 
         # Any address of 127/8 answers, and big echoes fit the loopback's
         # 65535-byte MTU.
-        out = vm.command_output("ping -c 2 -s 9000 127.0.0.2")
+        # One request a second by default, -i INTERVAL otherwise, as Linux.
+        match = re.search(r"5 packets transmitted, 5 received, 0% packet loss, time (\d+)ms", out)
+        check(match and 4000 <= int(match.group(1)) < 4800, f"five pings a second apart: {out}", vm)
+        out = vm.command_output("ping -c 3 -i 0.25 127.0.0.1")
+        match = re.search(r"3 packets transmitted, 3 received, 0% packet loss, time (\d+)ms", out)
+        check(match and 500 <= int(match.group(1)) < 900, f"-i 0.25: {out}", vm)
+        out = vm.command_output("ping -c 2 -i 0 -s 9000 127.0.0.2")
         check("2 packets transmitted, 2 received, 0% packet loss" in out, f"a 9000-byte ping: {out}", vm)
         check("9008 bytes from 127.0.0.2" in out, f"a 9000-byte ping's reply size: {out}", vm)
 
@@ -49,6 +55,9 @@ def net_loopback_ping_and_udp_echo():
                                ("ping 127.0.0.256", "Name or service not known"),
                                ("ping -c 0 127.0.0.1", "usage: ping"),
                                ("ping -s 65508 127.0.0.1", "usage: ping"),
+                               ("ping -i 0.0001 127.0.0.1", "usage: ping"),
+                               ("ping -i 61 127.0.0.1", "usage: ping"),
+                               ("ping -i x 127.0.0.1", "usage: ping"),
                                ("udpecho -p 0 x", "usage: udpecho")]:
             out = vm.command_output(line)
             check(expected in out, f"'{line}' should say '{expected}': {out}", vm)
@@ -64,7 +73,7 @@ def net_loopback_ping_and_udp_echo():
         loaded_heap = heap_bytes(vm)
         loaded_pages = free_pages(vm)
         for _ in range(3):
-            vm.command_output("ping -c 3 -s 3000 127.0.0.1")
+            vm.command_output("ping -c 3 -i 0.01 -s 3000 127.0.0.1")
             vm.command_output("udpecho again")
         check(heap_bytes(vm) == loaded_heap, f"heap {loaded_heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
         check(free_pages(vm) == loaded_pages, f"free pages {loaded_pages} -> {free_pages(vm)}", vm)
@@ -75,7 +84,7 @@ def net_loopback_ping_and_udp_echo():
             out = vm.command_output("insmod inet")
             check("ERROR" not in out, f"insmod inet again: {out}", vm)
             out = vm.command_output("ping -c 1 127.0.0.1")
-            check("1 packets transmitted, 1 received" in out, f"ping after reloading inet: {out}", vm)
+            check("1 packets transmitted, 1 received, 0% packet loss" in out, f"ping after reloading inet: {out}", vm)
         vm.command_output("rmmod inet")
         check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after rmmod inet", vm)
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after rmmod inet", vm)
