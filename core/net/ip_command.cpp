@@ -12,7 +12,7 @@ namespace {
 int ip_usage()
 {
     console_print("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
-                  "where  OBJECT := { link }\n"
+                  "where  OBJECT := { link | address | route }\n"
                   "       OPTIONS := { -s[tatistics] | -d[etails] }\n");
     return 2;
 }
@@ -34,6 +34,10 @@ int ip_command(int argc, char** argv)
     const char* object = argv[at++];
     if (strcmp(object, "link") == 0 || strcmp(object, "l") == 0)
         return ip_link(options, argc - at, argv + at);
+    if (strcmp(object, "addr") == 0 || strcmp(object, "address") == 0 || strcmp(object, "a") == 0)
+        return ip_addr(options, argc - at, argv + at);
+    if (strcmp(object, "route") == 0 || strcmp(object, "r") == 0)
+        return ip_route(options, argc - at, argv + at);
     console_print("Object \"%s\" is unknown, try \"ip help\".\n", object);
     return 1;
 }
@@ -42,5 +46,5 @@ int ip_command(int argc, char** argv)
 
 } // namespace keel::net
 
-KEEL_CONSOLE_COMMAND(
-    ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]", "show and change network devices (ip link)", keel::net::ip_command);
+KEEL_CONSOLE_COMMAND(ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]",
+    "network devices, addresses and routes (ip link, ip addr, ip route)", keel::net::ip_command);

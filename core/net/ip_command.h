@@ -3,6 +3,8 @@
 // the IPv4 module and are answered by it when it is loaded.
 #pragma once
 
+#include "net/netdev.h"
+
 namespace keel::net {
 
 struct IpOptions {
@@ -11,5 +13,9 @@ struct IpOptions {
 };
 
 int ip_link(const IpOptions& options, int argc, char** argv);
+int ip_addr(const IpOptions& options, int argc, char** argv);
+int ip_route(const IpOptions& options, int argc, char** argv);
+// A device's first two lines, as ip link (with_mode) and ip addr print them.
+void print_link(const NetdevSnapshot& device, bool with_mode);
 
 } // namespace keel::net

@@ -58,16 +58,7 @@ void show_device(const NetdevSnapshot& device, void* context)
     if (options->only && strcmp(options->only, device.name) != 0)
         return;
     options->found = true;
-    console_print("%u: %s: ", device.index, device.name);
-    print_flags(device.flags);
-    console_print(" mtu %u qdisc noqueue state %s mode DEFAULT group default qlen %zu\n", device.mtu,
-        state_of(device.flags), netdev::kTxQueueLimit);
-    bool loopback = device.flags & netdev::kFlagLoopback;
-    console_print("    link/%s ", loopback ? "loopback" : "ether");
-    print_mac(device.mac);
-    console_print(" brd ");
-    print_mac(loopback ? netdev::MacAddress {} : netdev::MacAddress::broadcast());
-    console_print("\n");
+    print_link(device, true);
     if (options->details)
         console_print("    holders %u%s%s\n", device.holders, device.holders ? " first " : "", device.first_holder);
     if (options->statistics) {
@@ -82,6 +73,24 @@ void show_device(const NetdevSnapshot& device, void* context)
             0u);
     }
 }
+
+} // namespace
+
+void print_link(const NetdevSnapshot& device, bool with_mode)
+{
+    console_print("%u: %s: ", device.index, device.name);
+    print_flags(device.flags);
+    console_print(" mtu %u qdisc noqueue state %s%s group default qlen %zu\n", device.mtu, state_of(device.flags),
+        with_mode ? " mode DEFAULT" : "", netdev::kTxQueueLimit);
+    bool loopback = device.flags & netdev::kFlagLoopback;
+    console_print("    link/%s ", loopback ? "loopback" : "ether");
+    print_mac(device.mac);
+    console_print(" brd ");
+    print_mac(loopback ? netdev::MacAddress {} : netdev::MacAddress::broadcast());
+    console_print("\n");
+}
+
+namespace {
 
 int link_usage()
 {

@@ -59,6 +59,19 @@ extern "C" KEEL_EXPORT int32_t keel_inet_ping(uint32_t destination, uint16_t ide
     }
 }
 
+extern "C" KEEL_EXPORT int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length)
+{
+    if (ifindex != g_state.lo_index)
+        return -KEEL_ENOENT;
+    Locked locked;
+    const auto& config = g_state.interface->config();
+    if (address)
+        *address = config.address;
+    if (prefix_length)
+        *prefix_length = config.prefix_length;
+    return 0;
+}
+
 extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp** out)
 {
     if (!out)

@@ -101,6 +101,15 @@ int inet_init()
         keel_mutex_destroy(g_state.lock);
         return -KEEL_ENODEV;
     }
+    {
+        keel_netdev_info info {};
+        info.size = sizeof(info);
+        info.version = KEEL_NETDEV_INFO_VERSION;
+        status = keel_netdev_info_get(g_state.lo, &info);
+        if (status)
+            goto fail_device;
+        g_state.lo_index = info.index;
+    }
     status = create_interface();
     if (status)
         goto fail_device;

@@ -11,6 +11,7 @@ namespace inet {
 struct State {
     keel_mutex* lock = nullptr;
     keel_netdev* lo = nullptr;
+    uint32_t lo_index = 0;
     keel::net::Ipv4Interface* interface = nullptr;
     keel_thread* ticker = nullptr;
     volatile bool stopping = false;

@@ -23,9 +23,20 @@ def net_loopback_ping_and_udp_echo():
         check("ping: the IPv4 protocols are not loaded (insmod inet)" in out, f"ping without inet: {out}", vm)
         out = vm.command_output("udpecho x")
         check("udpecho: the IPv4 protocols are not loaded" in out, f"udpecho without inet: {out}", vm)
+        out = vm.command_output("ip addr")
+        check("inet " not in out and "1: lo: <LOOPBACK,UP,LOWER_UP>" in out, f"ip addr without inet: {out}", vm)
+        check(vm.command_output("ip route").strip() == "", "ip route without inet lists nothing", vm)
         out = vm.command_output("insmod inet")
         check("ERROR" not in out and "inet: 127.0.0.1/8 on lo" in vm.command_output("dmesg"), f"insmod inet: {out}",
               vm)
+        out = vm.command_output("ip addr show lo")
+        check(re.search(r"^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65535 qdisc noqueue state UNKNOWN group default "
+                        r"qlen 256\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+                        r"    inet 127\.0\.0\.1/8 scope host lo\n       valid_lft forever preferred_lft forever$",
+                        out, re.M), f"ip addr show lo: {out}", vm)
+        out = vm.command_output("ip route")
+        check("127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1" in out, f"ip route: {out}", vm)
+        check("Device \"eth7\" does not exist." in vm.command_output("ip addr show eth7"), "ip addr of nothing", vm)
         out = vm.command_output("ping -c 5 127.0.0.1")
         check("PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data." in out, f"ping's header line: {out}", vm)
         replies = re.findall(r"^64 bytes from 127\.0\.0\.1: icmp_seq=(\d+) ttl=64 time=\d+\.\d{3} ms$", out, re.M)

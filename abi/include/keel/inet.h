@@ -25,6 +25,11 @@ typedef int32_t keel_inet_ping_fn(uint32_t destination, uint16_t identifier, uin
 int32_t keel_inet_ping(uint32_t destination, uint16_t identifier, uint16_t sequence, uint32_t size, uint32_t timeout_ms,
     uint32_t* from, uint32_t* length, uint32_t* ttl);
 
+/* The IPv4 address of the device with interface index `ifindex`: 0 with
+ * the address and its prefix length, -ENOENT when it has none. */
+typedef int32_t keel_inet_address_fn(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
+int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
+
 /* Binds a UDP endpoint to `port` (0: an ephemeral port). 0, -EADDRINUSE,
  * -ENOMEM. */
 typedef int32_t keel_inet_udp_open_fn(uint16_t port, keel_inet_udp** out);
