@@ -7,6 +7,34 @@
 
 namespace keel::net {
 
+bool DeviceFilter::parse(int argc, char** argv)
+{
+    int at = 0;
+    if (at < argc && (strcmp(argv[at], "show") == 0 || strcmp(argv[at], "list") == 0))
+        at++;
+    if (at < argc && strcmp(argv[at], "dev") == 0)
+        at++;
+    if (at < argc)
+        only = argv[at++];
+    return at == argc;
+}
+
+bool DeviceFilter::select(const NetdevSnapshot& device)
+{
+    if (only && strcmp(only, device.name) != 0)
+        return false;
+    found = true;
+    return true;
+}
+
+int DeviceFilter::finish() const
+{
+    if (!only || found)
+        return 0;
+    console_print("Device \"%s\" does not exist.\n", only);
+    return 1;
+}
+
 namespace {
 
 int ip_usage()

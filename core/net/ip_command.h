@@ -15,6 +15,18 @@ struct IpOptions {
 int ip_link(const IpOptions& options, int argc, char** argv);
 int ip_addr(const IpOptions& options, int argc, char** argv);
 int ip_route(const IpOptions& options, int argc, char** argv);
+// Which devices a show command prints: "[show|list] [dev] [DEV]".
+struct DeviceFilter {
+    const char* only = nullptr; // nullptr: all
+    bool found = false;
+    // False when words are left over.
+    bool parse(int argc, char** argv);
+    // Whether to print `device`; remembers that one was.
+    bool select(const NetdevSnapshot& device);
+    // 0, or 1 after saying that the device named does not exist.
+    int finish() const;
+};
+
 // A device's first two lines, as ip link (with_mode) and ip addr print them.
 void print_link(const NetdevSnapshot& device, bool with_mode);
 

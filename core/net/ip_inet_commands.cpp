@@ -18,16 +18,14 @@ constexpr const char* kAddressSymbol = "keel_inet_address";
 
 struct AddrOptions {
     keel_inet_address_fn* address = nullptr;
-    const char* only = nullptr;
-    bool found = false;
+    DeviceFilter filter;
 };
 
 void show_addresses(const NetdevSnapshot& device, void* context)
 {
     auto* options = static_cast<AddrOptions*>(context);
-    if (options->only && strcmp(options->only, device.name) != 0)
+    if (!options->filter.select(device))
         return;
-    options->found = true;
     print_link(device, false);
     uint32_t address = 0, prefix = 0;
     if (!options->address || options->address(device.index, &address, &prefix) != 0)
@@ -59,14 +57,7 @@ void show_routes(const NetdevSnapshot& device, void* context)
 int ip_addr(const IpOptions&, int argc, char** argv)
 {
     AddrOptions options;
-    int at = 0;
-    if (at < argc && (strcmp(argv[at], "show") == 0 || strcmp(argv[at], "list") == 0))
-        at++;
-    if (at < argc && strcmp(argv[at], "dev") == 0)
-        at++;
-    if (at < argc)
-        options.only = argv[at++];
-    if (at < argc) {
+    if (!options.filter.parse(argc, argv)) {
         console_print("Usage: ip addr [show [dev DEV]]\n");
         return 2;
     }
@@ -74,11 +65,7 @@ int ip_addr(const IpOptions&, int argc, char** argv)
     netdev_for_each(show_addresses, &options);
     if (options.address)
         symbol_put(kAddressSymbol, nullptr);
-    if (options.only && !options.found) {
-        console_print("Device \"%s\" does not exist.\n", options.only);
-        return 1;
-    }
-    return 0;
+    return options.filter.finish();
 }
 
 int ip_route(const IpOptions&, int argc, char** argv)

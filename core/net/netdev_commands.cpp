@@ -14,10 +14,9 @@ namespace keel::net {
 namespace {
 
 struct ShowOptions {
-    const char* only = nullptr;
+    DeviceFilter filter;
     bool statistics = false;
     bool details = false;
-    bool found = false;
 };
 
 void print_flags(uint32_t flags)
@@ -55,9 +54,8 @@ void print_mac(const netdev::MacAddress& mac)
 void show_device(const NetdevSnapshot& device, void* context)
 {
     auto* options = static_cast<ShowOptions*>(context);
-    if (options->only && strcmp(options->only, device.name) != 0)
+    if (!options->filter.select(device))
         return;
-    options->found = true;
     print_link(device, true);
     if (options->details)
         console_print("    holders %u%s%s\n", device.holders, device.holders ? " first " : "", device.first_holder);
@@ -125,21 +123,10 @@ int ip_link(const IpOptions& ip, int argc, char** argv)
     ShowOptions options;
     options.statistics = ip.statistics;
     options.details = ip.details;
-    int at = 0;
-    if (at < argc && (strcmp(argv[at], "show") == 0 || strcmp(argv[at], "list") == 0))
-        at++;
-    if (at < argc && strcmp(argv[at], "dev") == 0)
-        at++;
-    if (at < argc)
-        options.only = argv[at++];
-    if (at < argc)
+    if (!options.filter.parse(argc, argv))
         return link_usage();
     netdev_for_each(show_device, &options);
-    if (options.only && !options.found) {
-        console_print("Device \"%s\" does not exist.\n", options.only);
-        return 1;
-    }
-    return 0;
+    return options.filter.finish();
 }
 
 } // namespace keel::net
