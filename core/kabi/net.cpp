@@ -26,24 +26,37 @@ extern "C" keel_pkt* keel_pkt_alloc(size_t headroom, size_t capacity)
     return reinterpret_cast<keel_pkt*>(Packet::create(headroom, capacity));
 }
 
+// A NULL packet is an empty one: nothing to read, no room to grow.
 extern "C" void keel_pkt_free(keel_pkt* packet) { Packet::destroy(packet_of(packet)); }
-extern "C" uint8_t* keel_pkt_data(keel_pkt* packet) { return packet_of(packet)->data(); }
-extern "C" size_t keel_pkt_length(const keel_pkt* packet) { return packet_of(packet)->length(); }
-extern "C" size_t keel_pkt_headroom(const keel_pkt* packet) { return packet_of(packet)->headroom(); }
-extern "C" size_t keel_pkt_tailroom(const keel_pkt* packet) { return packet_of(packet)->tailroom(); }
-extern "C" uint8_t* keel_pkt_push(keel_pkt* packet, size_t length) { return packet_of(packet)->push(length); }
-extern "C" uint8_t* keel_pkt_pull(keel_pkt* packet, size_t length) { return packet_of(packet)->pull(length); }
-extern "C" uint8_t* keel_pkt_put(keel_pkt* packet, size_t length) { return packet_of(packet)->put(length); }
+extern "C" uint8_t* keel_pkt_data(keel_pkt* packet) { return packet ? packet_of(packet)->data() : nullptr; }
+extern "C" size_t keel_pkt_length(const keel_pkt* packet) { return packet ? packet_of(packet)->length() : 0; }
+extern "C" size_t keel_pkt_headroom(const keel_pkt* packet) { return packet ? packet_of(packet)->headroom() : 0; }
+extern "C" size_t keel_pkt_tailroom(const keel_pkt* packet) { return packet ? packet_of(packet)->tailroom() : 0; }
+
+extern "C" uint8_t* keel_pkt_push(keel_pkt* packet, size_t length)
+{
+    return packet ? packet_of(packet)->push(length) : nullptr;
+}
+
+extern "C" uint8_t* keel_pkt_pull(keel_pkt* packet, size_t length)
+{
+    return packet ? packet_of(packet)->pull(length) : nullptr;
+}
+
+extern "C" uint8_t* keel_pkt_put(keel_pkt* packet, size_t length)
+{
+    return packet ? packet_of(packet)->put(length) : nullptr;
+}
 
 extern "C" int32_t keel_pkt_trim(keel_pkt* packet, size_t length)
 {
-    return packet_of(packet)->trim(length) ? 0 : kabi_error(Error::EINVAL);
+    return packet && packet_of(packet)->trim(length) ? 0 : kabi_error(Error::EINVAL);
 }
 
 extern "C" const uint8_t* keel_pkt_link_header(const keel_pkt* packet)
 {
     const Packet* p = packet_of(packet);
-    return p->headroom() >= net::kEthernetHeaderSize ? p->data() - net::kEthernetHeaderSize : nullptr;
+    return p && p->headroom() >= net::kEthernetHeaderSize ? p->data() - net::kEthernetHeaderSize : nullptr;
 }
 
 extern "C" int32_t keel_netdev_register(const keel_netdev_config* config, keel_netdev** device_out)
