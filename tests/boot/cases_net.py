@@ -97,6 +97,10 @@ def net_loopback_ping_and_udp_echo():
             out = vm.command_output("ping -c 1 127.0.0.1")
             check("1 packets transmitted, 1 received, 0% packet loss" in out, f"ping after reloading inet: {out}", vm)
         vm.command_output("rmmod inet")
+        # 100 loads and unloads inside the kernel: pages and heap exactly kept.
+        out = vm.command_output("modtest cycles 100 inet", timeout=240)
+        check(re.search(r"modtest: 100 cycles of inet .*: PASS", out), f"modtest: {out}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo held after 100 inet cycles", vm)
         check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after rmmod inet", vm)
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after rmmod inet", vm)
 
