@@ -157,9 +157,9 @@ extern "C" int32_t keel_netdev_transmit(
     return sent.is_error() ? kabi_error(sent.error()) : 0;
 }
 
-extern "C" int32_t keel_ethertype_register(uint16_t ether_type, keel_ethertype_fn handler, void* context)
+extern "C" int32_t keel_ethertype_register(uint16_t ether_type, keel_ethertype_fn handler, void* arg)
 {
-    auto registered = net::ethertype_register(ether_type, handler, context);
+    auto registered = net::ethertype_register(ether_type, handler, arg);
     return registered.is_error() ? kabi_error(registered.error()) : 0;
 }
 
