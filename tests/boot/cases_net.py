@@ -189,3 +189,31 @@ def net_stuck_unregister_names_its_holder():
               f"the stuck unregister names its holder: {lines}", vm)
         check(any("nettest0 unregistered" in line for line in lines), f"nettest0 went away: {lines}", vm)
         check("does not exist" in vm.command_output("ip link show nettest0"), "nettest0 still listed", vm)
+
+
+@case
+def net_inet_protocol_table_and_its_users():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        heap = heap_bytes(vm)
+        pages = free_pages(vm)
+        # inettest needs inet (DT_NEEDED): loading it loads inet first.
+        out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=5")
+        check("ERROR" not in out, f"insmod inettest: {out}", vm)
+        lines = dmesg_lines(vm, "inettest:")
+        check(any("register 253 again: -17, 17: -17" in line for line in lines), f"EEXIST: {lines}", vm)
+        check(any("5 of 5 datagrams of 253 received, 60 bytes" in line for line in lines),
+              f"the datagrams went through lo to the handler: {lines}", vm)
+        # inet cannot go while its user is loaded, and says who uses it.
+        out = vm.command_output("rmmod inet")
+        check("in use by inettest" in out and "EBUSY" in out, f"rmmod inet under inettest: {out}", vm)
+        out = vm.command_output("ping -c 1 -i 0 127.0.0.1")
+        check("1 packets transmitted, 1 received" in out, f"inet still works: {out}", vm)
+        # In reverse order, both go, and memory is back at the boot's.
+        out = vm.command_output("rmmod inettest")
+        check("ERROR" not in out, f"rmmod inettest: {out}", vm)
+        check(any("unregistered 253 (0)" in line for line in dmesg_lines(vm, "inettest:")), "unregister", vm)
+        out = vm.command_output("rmmod inet")
+        check("ERROR" not in out, f"rmmod inet after its user: {out}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held", vm)
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after both rmmods", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after both rmmods", vm)

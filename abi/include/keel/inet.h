@@ -30,6 +30,25 @@ int32_t keel_inet_ping(uint32_t destination, uint16_t identifier, uint16_t seque
 typedef int32_t keel_inet_address_fn(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
 int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
 
+/* The IP protocol table, beyond ICMP, UDP and TCP (which inet handles
+ * itself). The handler gets each datagram of its protocol addressed to
+ * this host (not broadcasts): source, destination, payload. It runs with
+ * inet's lock held, in the core's receive thread: it must not call
+ * keel_inet_* functions. */
+typedef void (*keel_inet_protocol_handler)(
+    void* arg, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+/* 0; -EEXIST when the number is taken (1, 6 and 17 always are). */
+typedef int32_t keel_inet_protocol_register_fn(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
+int32_t keel_inet_protocol_register(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
+/* After it returns the handler is not running and is never called again.
+ * 0, -ENOENT. */
+typedef int32_t keel_inet_protocol_unregister_fn(uint8_t protocol);
+int32_t keel_inet_protocol_unregister(uint8_t protocol);
+/* Sends `length` bytes as one datagram of `protocol`. 0, -EMSGSIZE,
+ * -ENETUNREACH, -ENOMEM. */
+typedef int32_t keel_inet_send_fn(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_send(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
+
 /* Binds a UDP endpoint to `port` (0: an ephemeral port). 0, -EADDRINUSE,
  * -ENOMEM. */
 typedef int32_t keel_inet_udp_open_fn(uint16_t port, keel_inet_udp** out);
