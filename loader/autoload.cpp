@@ -96,10 +96,10 @@ void add_entry(IndexedModule* entry) { g_index.push_back(*entry); }
 // One module file: parsed (the file is hostile: ModuleImage checks it,
 // and the device table with it), and when it has match tables, its
 // signature checked against the policy.
-void index_module(const char* name)
+void index_module(const char* directory, const char* name)
 {
     char path[128];
-    format(path, sizeof(path), "%s/%s.kmod", kModuleDirectory, name);
+    format(path, sizeof(path), "%s/%s.kmod", directory, name);
     Diagnostic error;
     auto file = read_module_file(path, error);
     if (file.is_error()) {
@@ -143,23 +143,42 @@ void index_module(const char* name)
     add_entry(entry);
 }
 
+bool listed_before(const Names& names, size_t end, const char* name)
+{
+    for (size_t i = 0; i < end; i++) {
+        if (strcmp(names.names[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+// Every directory a bare module name is looked up in (the core's modules,
+// then the vendor's), in that order: a name in an earlier directory hides
+// the same name in a later one, as loading by name does. Only the first
+// directory must exist.
 void build_index()
 {
     auto* names = static_cast<Names*>(kzalloc(sizeof(Names)));
     if (!names)
         return;
-    auto directory = vfs_open(*vfs_kernel_context(), kModuleDirectory, kOpenDirectory, 0);
-    if (directory.is_ok()) {
-        (void)vfs_readdir(*directory.value(), collect_name, names);
-        vfs_close(directory.value());
-    } else {
-        log_warn("autoload: %s: cannot list: %s; no driver modules indexed", kModuleDirectory,
-            error_name(directory.error()));
+    for (const char* path : kModuleSearchPath) {
+        size_t first = names->count;
+        auto directory = vfs_open(*vfs_kernel_context(), path, kOpenDirectory, 0);
+        if (directory.is_ok()) {
+            (void)vfs_readdir(*directory.value(), collect_name, names);
+            vfs_close(directory.value());
+        } else if (path == kModuleDirectory || directory.error() != Error::ENOENT) {
+            log_warn("autoload: %s: cannot list: %s; no driver modules indexed from it", path,
+                error_name(directory.error()));
+        }
+        for (size_t i = first; i < names->count; i++) {
+            if (!listed_before(*names, first, names->names[i]))
+                index_module(path, names->names[i]);
+        }
     }
     if (names->truncated)
-        log_warn("autoload: more than %zu modules in %s; the rest are not indexed", Names::kMax, kModuleDirectory);
-    for (size_t i = 0; i < names->count; i++)
-        index_module(names->names[i]);
+        log_warn("autoload: more than %zu modules in %s and %s; the rest are not indexed", Names::kMax,
+            kModuleDirectory, kVendorModuleDirectory);
     kfree(names);
     AutoloadStats stats = autoload_stats();
     log_info("autoload: %zu driver module(s) indexed, %zu alias(es), %zu refused", stats.modules, stats.aliases,

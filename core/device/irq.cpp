@@ -13,6 +13,7 @@
 #include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
+#include "random/random.h"
 #include "sched/thread.h"
 #include "sync/spinlock.h"
 
@@ -107,6 +108,8 @@ void dispatch(arch::InterruptFrame& frame)
             }
         }
     }
+    // When a device interrupts is not predictable: mixed in, uncredited.
+    random_add_timing();
     arch::end_of_interrupt();
     // A handler may have woken a thread (a completion): let it run now
     // rather than at the next tick.

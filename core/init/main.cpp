@@ -25,6 +25,7 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "net/netdev.h"
+#include "random/random.h"
 #include "sched/thread.h"
 #include "time/clock.h"
 
@@ -100,6 +101,7 @@ void report_initramfs(const BootInfo& boot)
     arch::platform_init(g_boot_info);
     mark_boot_stage("platform");
     time::clock_init();
+    random_init();
     mark_boot_stage("clock");
     scheduler_init();
     arch::timer_start(kTickHz, time::cycles_per_second(), timer_tick);

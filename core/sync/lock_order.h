@@ -43,6 +43,9 @@ enum class LockRank : uint16_t {
     // heap's reclaim call (a trylock) from wherever kmalloc runs dry.
     BlockCache = 109,
     Vmalloc = 110,
+    // The entropy pool: fed from interrupt handlers (device locks held),
+    // takes nothing else.
+    Random = 115,
     PageTables = 120,
     Heap = 130,
     Pmm = 140,

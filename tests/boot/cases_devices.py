@@ -238,3 +238,34 @@ def devices_pin_makes_unbind_and_rmmod_busy():
         out_of(vm, f"unbind {address}")
         out = out_of(vm, f"bind {address} edu_test")
         check("bound to " + address in out, f"bind: {out}", vm)
+
+
+@case
+def devices_edu_driver_in_rust():
+    """tests/modules/edu_rs.rs, on keel::pci: the same device bound, used,
+    unbound and unloaded from safe Rust; a handle kept past unbind is
+    revoked; nothing is left behind."""
+    with boot_edu() as vm:
+        wait_bound(vm)
+        address, _ = edu_address(vm)
+        out_of(vm, "rmmod edu_test")
+        baseline = counters(vm)
+        pages = free_pages(vm)
+        worked = re.escape(address) + r": id 0x[0-9a-f]*ed, 10! = 3628800, DMA round trip ok, [1-9]\d* MSI interrupt"
+        out = out_of(vm, "insmod /lib/test/edu_rs.kmod")
+        check(re.search("edu_rs: " + worked, out), f"edu_rs did not compute, DMA and get MSI interrupts: {out}", vm)
+        check(re.search(re.escape(address) + r" +pci +bound +edu_rs +edu_rs ", out_of(vm, "lsdev")), "not bound", vm)
+        check(EDU_ALIAS in out_of(vm, "modinfo /lib/test/edu_rs.kmod"), "modinfo has no alias for the Rust table", vm)
+        out = out_of(vm, f"unbind {address}")
+        check(re.search(r"edu_rs: " + re.escape(address) + r": removed after [1-9]\d* interrupt", out), out, vm)
+        out = out_of(vm, f"bind {address} edu_rs")
+        check(re.search("edu_rs: " + worked, out), f"rebinding did not probe again: {out}", vm)
+        out = out_of(vm, "rmmod edu_rs")
+        check("edu_rs: the kept register mapping is revoked after unbind" in out, f"not revoked: {out}", vm)
+        after = counters(vm)
+        for key in ("devices", "bound", "drivers", "resources", "pins", "irq vectors", "handlers", "mmio",
+                    "dma buffers", "bytes", "mappings", "work", "vmalloc areas"):
+            check(after.get(key) == baseline.get(key), f"{key}: {baseline.get(key)} -> {after.get(key)}", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+        out = out_of(vm, "modtest cycles 20 /lib/test/edu_rs.kmod", timeout=240)
+        check(re.search(r"modtest: 20 cycles of /lib/test/edu_rs.kmod .*: PASS", out), f"modtest: {out}", vm)

@@ -2,6 +2,7 @@
 // byte by byte, so unaligned fields in untrusted files are fine.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace keel {
@@ -31,6 +32,14 @@ inline void store_le64(uint8_t* p, uint64_t value)
 {
     store_le32(p, static_cast<uint32_t>(value));
     store_le32(p + 4, static_cast<uint32_t>(value >> 32));
+}
+
+// Zeroes secrets with stores the compiler cannot drop as dead.
+inline void wipe(void* data, size_t size)
+{
+    auto* p = static_cast<volatile uint8_t*>(data);
+    for (size_t i = 0; i < size; ++i)
+        p[i] = 0;
 }
 
 } // namespace keel

@@ -215,28 +215,6 @@ const fn valid_type_name(name: &CStr) -> bool {
     true
 }
 
-/// Borrows a string the core passed, if any.
-///
-/// # Safety
-///
-/// `text` is null or NUL-terminated and outlives the returned borrow.
-unsafe fn optional_c_str<'a>(text: *const c_char) -> Option<&'a CStr> {
-    if text.is_null() {
-        return None;
-    }
-    // Counted here, with volatile reads: CStr::from_ptr, or a plain loop
-    // that LLVM recognises as one, would import the C library's strlen,
-    // which the core does not export.
-    let mut length = 0;
-    // SAFETY: the string is NUL-terminated, so every byte up to and
-    // including the NUL is readable.
-    while unsafe { text.add(length).read_volatile() } != 0 {
-        length += 1;
-    }
-    // SAFETY: the `length + 1` bytes are readable and end with the only NUL.
-    Some(unsafe { CStr::from_bytes_with_nul_unchecked(slice::from_raw_parts(text as *const u8, length + 1)) })
-}
-
 impl<T: FileSystem> Adapter<T> {
     const NAME_IS_VALID: () = assert!(valid_type_name(T::NAME), "FileSystem::NAME must be 1 to 31 of [a-z0-9_]");
 
@@ -301,7 +279,7 @@ impl<T: FileSystem> Adapter<T> {
     ) -> i32 {
         // SAFETY: the core passes NUL-terminated strings or null, alive for
         // the call.
-        let (source, options) = unsafe { (optional_c_str(source), optional_c_str(data)) };
+        let (source, options) = unsafe { (crate::c_str::optional_c_str(source), crate::c_str::optional_c_str(data)) };
         let (sb, root) = match T::mount(source, flags, options) {
             Ok(mounted) => mounted,
             Err(error) => return error.to_errno(),

@@ -17,6 +17,12 @@
 //! | `thread` | `Thread::spawn` (joined on drop), `sleep_ns`, `yield_now` |
 //! | `time` | `monotonic_ns` |
 //! | `fs` | the `FileSystem` trait and its `Registration` |
+//! | `device` | `Device<Core>`/`Device<Bound>`: what a driver acquires for its device |
+//! | `devres` | `Devres<T>`: a binding's resources as revocable handles |
+//! | `io` | `Mmio`: device registers with bounded accessors |
+//! | `irq` | the interrupt `Handler` trait and its `Registration` |
+//! | `dma` | `CoherentAllocation`: DMA memory |
+//! | `pci` | the PCI `Driver` trait, `pci_device_table!`, `module_pci_driver!` |
 //!
 //! ```ignore
 //! #![no_std]
@@ -53,11 +59,18 @@ extern crate alloc;
 pub use keel_sys as sys;
 
 pub mod allocator;
+mod c_str;
+pub mod device;
+pub mod devres;
+pub mod dma;
 pub mod error;
 pub mod fs;
+pub mod io;
+pub mod irq;
 pub mod modinfo;
 pub mod module;
 pub mod params;
+pub mod pci;
 pub mod print;
 pub mod sync;
 pub mod thread;
