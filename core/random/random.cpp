@@ -110,8 +110,8 @@ void random_report(void (*print)(const char* line, void* context), void* context
         format(lines[count++], sizeof(lines[0]),
             "random: %s, %llu bits credited, %u pending, %llu reseeds, %llu bytes generated",
             entropy.ready() ? "ready" : "not ready (fewer than 256 bits credited)",
-            (unsigned long long)entropy.credited_bits(), entropy.pending_bits(),
-            (unsigned long long)entropy.reseeds(), (unsigned long long)entropy.bytes_generated());
+            (unsigned long long)entropy.credited_bits(), entropy.pending_bits(), (unsigned long long)entropy.reseeds(),
+            (unsigned long long)entropy.bytes_generated());
         for (size_t i = 0; i < g_source_count; i++) {
             format(lines[count++], sizeof(lines[0]), "  %-20s %10llu bytes %10llu bits credited", g_sources[i].name,
                 (unsigned long long)g_sources[i].bytes, (unsigned long long)g_sources[i].bits);

@@ -94,9 +94,9 @@ static int acme_edu_probe(keel_device* device, const void* id)
     if ((error = keel_device_add_action(device, keel_free, edu)) != 0)
         return error;
     keel_device_set_drvdata(device, edu);
-    if ((error = keel_pci_enable_device(device)) != 0 || (error = keel_pci_set_master(device)) != 0 ||
-        (error = keel_dma_set_mask(device, (1ull << 28) - 1)) != 0 ||
-        (error = keel_mmio_map(device, 0, 0, 0, &edu->registers)) != 0)
+    if ((error = keel_pci_enable_device(device)) != 0 || (error = keel_pci_set_master(device)) != 0
+        || (error = keel_dma_set_mask(device, (1ull << 28) - 1)) != 0
+        || (error = keel_mmio_map(device, 0, 0, 0, &edu->registers)) != 0)
         return error;
     if ((keel_mmio_read32(edu->registers, REG_ID) & 0xff) != 0xed)
         return -KEEL_ENODEV;
@@ -116,8 +116,8 @@ static int acme_edu_probe(keel_device* device, const void* id)
     uint8_t* bytes = buffer->cpu;
     for (int i = 0; i < TRANSFER; i++)
         bytes[i] = (uint8_t)(0xa5 ^ i);
-    if ((error = acme_edu_dma(edu, buffer->dma, DEVICE_BUFFER, 0)) != 0 ||
-        (error = acme_edu_dma(edu, DEVICE_BUFFER, buffer->dma + 1024, DMA_TO_RAM)) != 0)
+    if ((error = acme_edu_dma(edu, buffer->dma, DEVICE_BUFFER, 0)) != 0
+        || (error = acme_edu_dma(edu, DEVICE_BUFFER, buffer->dma + 1024, DMA_TO_RAM)) != 0)
         return error;
     int same = 1;
     for (int i = 0; i < TRANSFER; i++)
