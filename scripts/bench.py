@@ -241,6 +241,10 @@ def main():
     # The VFS figures (issue 5): bench-vfs.py boots with its own 32 MiB archive.
     sys.stdout.flush()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-vfs.py")])
+    # The virtio disk figures (issue 13): their own boots, with the same disk on both kernels.
+    sys.stdout.flush()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-virtio.py"),
+                    "--peer", options.peer])
     full, stripped = image_size(machine.KERNEL)
     print("Image")
     print(f"  keel.elf                            {full / 1024:8.1f} KiB")

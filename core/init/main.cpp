@@ -13,6 +13,7 @@
 #include "debug/selftest.h"
 #include "device/pci/pci.h"
 #include "device/resources.h"
+#include "device/virtio/virtio.h"
 #include "init/boot_stages.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
@@ -122,6 +123,7 @@ void report_initramfs(const BootInfo& boot)
     // The netdev core (lo and the receive thread) before any driver can
     // register a network device.
     net::netdev_init();
+    virtio_bus_init();
     pci_init();
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);

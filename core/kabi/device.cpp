@@ -8,6 +8,7 @@
 #include "device/device.h"
 #include "device/resources.h"
 #include "kabi/errno.h"
+#include "kabi/owner.h"
 #include "kabi_impl.h"
 #include "loader/loader.h"
 #include "log/log.h"
@@ -19,9 +20,14 @@ namespace {
 Device* to_device(keel_device* device) { return reinterpret_cast<Device*>(device); }
 const Device* to_device(const keel_device* device) { return reinterpret_cast<const Device*>(device); }
 
-// Every byte of [address, address + size) lies in the owner's image (or
-// in the kernel's, for the core's own drivers).
-bool owner_readable(const void* address, size_t size, void* owner)
+template<typename T> int32_t result_code(const Result<T>& result)
+{
+    return result.is_ok() ? 0 : kabi_error(result.error());
+}
+
+} // namespace
+
+bool kabi_owner_readable(const void* address, size_t size, void* owner)
 {
     auto* module = static_cast<Module*>(owner);
     if (!module)
@@ -30,13 +36,6 @@ bool owner_readable(const void* address, size_t size, void* owner)
     auto base = reinterpret_cast<uintptr_t>(module->base);
     return start >= base && size <= module->span && start - base <= module->span - size;
 }
-
-template<typename T> int32_t result_code(const Result<T>& result)
-{
-    return result.is_ok() ? 0 : kabi_error(result.error());
-}
-
-} // namespace
 
 const char* kabi_device_owner_name(void* owner) { return owner ? static_cast<Module*>(owner)->name : "the core"; }
 void kabi_device_owner_hold(void* owner, OwnerHold& hold) { module_hold(static_cast<Module*>(owner), hold); }
@@ -53,7 +52,7 @@ extern "C" int32_t keel_driver_register(const keel_driver_ops* ops, keel_driver*
     // The table lives in the registering module's image.
     Module* owner = module_containing(ops);
     Diagnostic problem;
-    auto driver = driver_register(ops, owner, owner_readable, problem);
+    auto driver = driver_register(ops, owner, kabi_owner_readable, problem);
     if (driver.is_error()) {
         log_err("device: %s: driver refused: %s", owner ? owner->name : "the core", problem.message);
         return kabi_error(driver.error());

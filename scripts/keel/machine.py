@@ -364,7 +364,12 @@ class Machine:
         start = self.cursor
         self.expect(PROMPT, timeout)
         text = self.output[start:self.cursor - len(PROMPT)]
-        # Drop the echoed command line.
+        # Drop the echoed command line, and kernel log lines a thread printed
+        # before it (autoload's, right after the prompt): the output starts
+        # after the echo.
+        echo = text.find(line)
+        if echo >= 0 and all(logged.startswith("[") for logged in text[:echo].splitlines() if logged.strip()):
+            text = text[echo:]
         first_newline = text.find("\n")
         return text[first_newline + 1:] if first_newline >= 0 else ""
 

@@ -24,6 +24,7 @@ import cases_modules  # noqa: F401
 import cases_net  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_vfs  # noqa: F401
+import cases_virtio  # noqa: F401
 from harness import CASE_ARCHES, CASES, Failure
 
 

@@ -9,7 +9,7 @@ unbind/bind and rmmod/insmod cycles with the counters at baseline."""
 import re
 import struct
 
-from cases_devices import counters, out_of, wait_log
+from cases_devices import counters, function_address, out_of, wait_log
 from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 
@@ -36,9 +36,7 @@ def pattern(lba, mark=0):
 
 
 def testdev_address(vm):
-    match = re.search(r"^(\w\w):(\w\w)\.(\w) .*1b36:0005", out_of(vm, "lspci"), re.M)
-    check(match, "lspci does not list pci-testdev (1b36:0005)", vm)
-    return f"0000:{match.group(1)}:{match.group(2)}.{match.group(3)}"
+    return function_address(vm, "1b36:0005", "pci-testdev (1b36:0005)")
 
 
 @case

@@ -1,0 +1,87 @@
+// The virtio bus type and its devices: added by a transport as children
+// of its binding, matched by devmatch's virtio rule, brought up through
+// the library's status sequence over the transport (virtio.h).
+#include "device/resources.h"
+#include "device/virtio/virtio.h"
+#include "lib/base/format.h"
+
+namespace keel {
+
+namespace {
+
+bool virtio_match(const Device& device, const devmatch::DeviceTable& table, uint32_t index)
+{
+    return is_virtio_device(device)
+        && devmatch::virtio_matches(devmatch::virtio_entry(table, index), virtio_device(device).id);
+}
+
+void virtio_release(Device& device) { device_destroy_object(static_cast<VirtioDevice*>(device.bus_data)); }
+
+BusType g_virtio_bus {
+    "virtio",
+    devmatch::DeviceBus::Virtio,
+    virtio_match,
+    nullptr, // the queues, released with the binding, reset the device
+    virtio_release,
+    {},
+};
+
+// virtio0, virtio1, ...: never reused while the kernel runs, as Linux's.
+uint32_t g_next_index = 0;
+
+} // namespace
+
+void virtio_bus_init() { bus_register(g_virtio_bus); }
+
+bool is_virtio_device(const Device& device) { return device.bus == &g_virtio_bus && device.bus_data; }
+
+Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type, uint32_t vendor,
+    Device** published, Diagnostic& diagnostic)
+{
+    if (transport.state != DeviceState::Probing && transport.state != DeviceState::Bound)
+        return diagnostic.fail(Error::ENODEV, "%s is %s: only its driver adds virtio devices", transport.name,
+            device_state_name(transport.state));
+    auto* state = device_create_object<VirtioDevice>(ops);
+    if (!state)
+        return diagnostic.fail(Error::ENOMEM, "out of memory");
+    state->id = { device_type, vendor };
+    auto created = device_create(&g_virtio_bus, &transport, "virtio%u", g_next_index);
+    if (created.is_error()) {
+        device_destroy_object(state);
+        return diagnostic.fail(Error::ENOMEM, "out of memory");
+    }
+    g_next_index++;
+    Device& device = *created.value();
+    device.bus_data = state;
+    device.added_by_parent_driver = true;
+    device.dma_mask = transport.dma_mask;
+    MUST(devmatch::format_virtio_modalias(state->id, device.modalias, sizeof(device.modalias)));
+    device_log(kDeviceLogInfo, "%s: virtio %s (type %u) on %s", device.name, virtio::device_type_name(device_type),
+        device_type, transport.name);
+    __atomic_store_n(published, &device, __ATOMIC_RELEASE);
+    device_register(device);
+    return &device;
+}
+
+Result<uint64_t> virtio_device_negotiate(Device& device, uint64_t wanted, Diagnostic& diagnostic)
+{
+    VirtioDevice& state = virtio_device(device);
+    state.features = 0;
+    state.features = TRY(virtio_negotiate(state.status, wanted, diagnostic));
+    return state.features;
+}
+
+Result<void> virtio_device_driver_ok(Device& device, Diagnostic& diagnostic)
+{
+    VirtioDevice& state = virtio_device(device);
+    if (state.status.step() != virtio::DeviceStatus::Step::FeaturesOk)
+        return diagnostic.fail(Error::EINVAL, "DRIVER_OK before the features were negotiated");
+    return state.status.driver_ok(&diagnostic);
+}
+
+Result<void> virtio_device_reset(Device& device, Diagnostic& diagnostic)
+{
+    return virtio_device(device).status.reset(&diagnostic);
+}
+
+} // namespace keel

@@ -1,0 +1,70 @@
+// The virtio bus in the core (KABI_VIRTIO_1.0, docs/devices.md): a
+// transport module adds a VirtioDevice as a child of its bound device; a
+// driver module binds to it by device type and uses the core's status
+// sequence, configuration reads and split virtqueues. Queues are resources
+// of the driver's binding: releasing one first resets the device (so it no
+// longer touches the rings), then unpublishes the queue from interrupt
+// dispatch and waits for a running callback, then frees it; the rings'
+// DMA memory is an older resource of the same binding, freed after.
+#pragma once
+
+#include <stdint.h>
+
+#include <keel/keel.h>
+
+#include "device/device.h"
+#include "device/virtio/transport.h"
+#include "lib/devmatch/virtio_id.h"
+
+namespace keel {
+
+struct VirtioQueue;
+
+struct VirtioDevice {
+    VirtioTransport transport;
+    devmatch::VirtioId id;
+    virtio::DeviceStatus status;
+    uint64_t features = 0;
+    // Published for interrupt dispatch (release/acquire); written under the
+    // device lock.
+    VirtioQueue* queues[KEEL_VIRTIO_QUEUE_MAX] = {};
+    // Dispatches running now: a queue's release waits until it reads 0
+    // after unpublishing the queue.
+    uint32_t dispatching = 0;
+
+    explicit VirtioDevice(const VirtioTransport& t)
+        : transport(t)
+        , status(transport.access())
+    {
+    }
+    VirtioDevice(const VirtioDevice&) = delete;
+    VirtioDevice& operator=(const VirtioDevice&) = delete;
+};
+
+void virtio_bus_init();
+bool is_virtio_device(const Device& device);
+inline VirtioDevice& virtio_device(const Device& device) { return *static_cast<VirtioDevice*>(device.bus_data); }
+
+// A child of `transport` (probing or bound), registered: a driver binds
+// now, or autoload hears of it. `*published` is written before the device
+// is registered, so the transport's interrupt handlers reach it while a
+// driver's probe (run by the registration) waits for its first requests.
+Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops, uint32_t device_type, uint32_t vendor,
+    Device** published, Diagnostic& diagnostic) REQUIRES(g_device_lock);
+
+Result<uint64_t> virtio_device_negotiate(Device& device, uint64_t wanted, Diagnostic& diagnostic);
+Result<void> virtio_device_driver_ok(Device& device, Diagnostic& diagnostic);
+Result<void> virtio_device_reset(Device& device, Diagnostic& diagnostic);
+Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_t max_size,
+    keel_virtqueue_callback_fn callback, void* arg, Diagnostic& diagnostic);
+void virtio_queue_interrupt(Device& device, uint32_t index);
+
+uint32_t virtio_queue_size(const VirtioQueue& queue);
+Result<void> virtio_queue_add(VirtioQueue& queue, const keel_virtio_segment* segments, uint32_t out_count,
+    uint32_t in_count, void* token, Diagnostic& diagnostic);
+void virtio_queue_kick(VirtioQueue& queue);
+Result<void> virtio_queue_get_used(VirtioQueue& queue, void** token, uint32_t* written, Diagnostic& diagnostic);
+void virtio_queue_disable_callbacks(VirtioQueue& queue);
+bool virtio_queue_enable_callbacks(VirtioQueue& queue);
+
+} // namespace keel
