@@ -26,6 +26,7 @@
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
+#include "net/netdev.h"
 #include "random/random.h"
 #include "sched/thread.h"
 #include "time/clock.h"
@@ -120,6 +121,9 @@ void report_initramfs(const BootInfo& boot)
     // vendor keys are in and the module index can be built.
     autoload_init();
     work_init();
+    // The netdev core (lo and the receive thread) before any driver can
+    // register a network device.
+    net::netdev_init();
     virtio_bus_init();
     pci_init();
     of_init(g_boot_info.device_tree_phys);

@@ -1,11 +1,16 @@
-// Console tools over the loopback host, with Linux's syntax and output
-// shape: ping, and a UDP echo through a server bound on 127.0.0.1.
+// Console tools with Linux's syntax and output shape over inet.kmod:
+// ping, and a UDP echo through a server bound on 127.0.0.1. The protocols
+// are a module: each command looks up inet's KABI_INET_1.0 functions with
+// symbol_get, which pins inet until the command puts them back.
+#include <keel/inet.h>
+
 #include "console/console.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "lib/net/address.h"
+#include "loader/loader.h"
 #include "log/log.h"
-#include "net/loopback.h"
+#include "sched/thread.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -14,12 +19,37 @@ namespace {
 
 using net::Ipv4Address;
 
-// Runs the loopback's receive side until what was sent has been handled
-// (the netdev core's poll thread will do this).
-void settle(net::Ipv4Interface& interface)
+constexpr const char* kInetNode = "KABI_INET_1.0";
+constexpr uint32_t kReplyTimeoutMs = 1000;
+
+// One of inet's functions, held for the command's length.
+template<typename Fn> class InetSymbol {
+public:
+    explicit InetSymbol(const char* name)
+        : m_name(name)
+        , m_function(reinterpret_cast<Fn*>(symbol_get(name, kInetNode, nullptr)))
+    {
+    }
+    ~InetSymbol()
+    {
+        if (m_function)
+            symbol_put(m_name, nullptr);
+    }
+    InetSymbol(const InetSymbol&) = delete;
+    InetSymbol& operator=(const InetSymbol&) = delete;
+    explicit operator bool() const { return m_function != nullptr; }
+    Fn* operator->() const { return m_function; }
+    template<typename... Args> auto operator()(Args... args) const { return m_function(args...); }
+
+private:
+    const char* m_name;
+    Fn* m_function;
+};
+
+bool inet_missing(const char* tool)
 {
-    for (int rounds = 0; rounds < 64 && interface.has_local_work(); rounds++)
-        interface.poll(net::net_now());
+    console_print("%s: the IPv4 protocols are not loaded (insmod inet)\n", tool);
+    return true;
 }
 
 bool parse_count(const char* text, uint64_t max, uint64_t* out)
@@ -31,15 +61,43 @@ bool parse_count(const char* text, uint64_t max, uint64_t* out)
     return true;
 }
 
+// Seconds with up to three decimals ("0.2", "1", "1.5"), as ping -i takes
+// them, into milliseconds; at most `max_ms`.
+bool parse_seconds(const char* text, uint64_t max_ms, uint64_t* out)
+{
+    const char* dot = strchr(text, '.');
+    size_t whole_length = dot ? size_t(dot - text) : strlen(text);
+    Result<uint64_t> whole = parse_uint(text, whole_length);
+    if (whole_length == 0 || whole.is_error() || whole.value() > max_ms / 1000)
+        return false;
+    uint64_t ms = whole.value() * 1000;
+    if (dot) {
+        uint64_t scale = 100;
+        const char* digit = dot + 1;
+        if (!*digit)
+            return false;
+        for (; *digit; digit++, scale /= 10) {
+            if (*digit < '0' || *digit > '9' || scale == 0)
+                return false;
+            ms += uint64_t(*digit - '0') * scale;
+        }
+    }
+    if (ms > max_ms)
+        return false;
+    *out = ms;
+    return true;
+}
+
 int ping_usage()
 {
-    console_print("usage: ping [-c COUNT] [-s SIZE] HOST (COUNT 1 to 1000, SIZE 0 to 65507, HOST in 127.0.0.0/8)\n");
+    console_print("usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] HOST (COUNT 1 to 1000, SIZE 0 to 65507, INTERVAL "
+                  "0 to 60 seconds, HOST in 127.0.0.0/8)\n");
     return 2;
 }
 
 int ping_command(int argc, char** argv)
 {
-    uint64_t count = 4, size = 56;
+    uint64_t count = 4, size = 56, interval_ms = 1000;
     const char* host = nullptr;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -47,6 +105,9 @@ int ping_command(int argc, char** argv)
                 return ping_usage();
         } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
             if (!parse_count(argv[++i], 65507, &size))
+                return ping_usage();
+        } else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc) {
+            if (!parse_seconds(argv[++i], 60000, &interval_ms))
                 return ping_usage();
         } else if (!host && argv[i][0] != '-') {
             host = argv[i];
@@ -65,12 +126,9 @@ int ping_command(int argc, char** argv)
         console_print("ping: connect: Network is unreachable (only the loopback network exists yet)\n");
         return 2;
     }
-    Result<net::Ipv4Interface*> loopback = net::loopback_interface();
-    if (loopback.is_error()) {
-        console_print("ping: %s\n", error_description(loopback.error()));
-        return 1;
-    }
-    net::Ipv4Interface& interface = *loopback.value();
+    InetSymbol<keel_inet_ping_fn> inet_ping("keel_inet_ping");
+    if (!inet_ping && inet_missing("ping"))
+        return 2;
     console_print("PING %s (%s) %llu(%llu) bytes of data.\n", host, host, (unsigned long long)size,
         (unsigned long long)size + 28);
     static uint16_t identifier = 0x4b00;
@@ -78,28 +136,29 @@ int ping_command(int argc, char** argv)
     uint64_t received = 0, min_us = ~0ull, max_us = 0, total_us = 0;
     uint64_t start = time::monotonic_us();
     for (uint64_t sequence = 1; sequence <= count; sequence++) {
-        uint64_t sent = interface.stats().echo_replies_received;
+        // As Linux's ping: one request per interval, none after the last.
+        if (sequence > 1 && interval_ms)
+            thread_sleep_ms(interval_ms);
         uint64_t before = time::monotonic_us();
-        Result<void> result = interface.ping(destination.value(), identifier, uint16_t(sequence), size, net::net_now());
-        settle(interface);
+        uint32_t from_address = 0, length = 0, ttl = 0;
+        int32_t status = inet_ping(destination.value(), identifier, uint16_t(sequence), uint32_t(size), kReplyTimeoutMs,
+            &from_address, &length, &ttl);
         uint64_t rtt = time::monotonic_us() - before;
-        if (result.is_error()) {
-            console_print("ping: sendmsg: %s\n", error_description(result.error()));
+        if (status == -int32_t(Error::ETIMEDOUT))
+            continue;
+        if (status < 0) {
+            console_print("ping: sendmsg: %s\n", error_description(Error(-status)));
             continue;
         }
-        const auto& reply = interface.last_echo_reply();
-        if (interface.stats().echo_replies_received == sent || reply.identifier != identifier
-            || reply.sequence != uint16_t(sequence))
-            continue;
         received++;
         min_us = min(min_us, rtt);
         max_us = max(max_us, rtt);
         total_us += rtt;
         char from[16];
-        net::format_ipv4_address(reply.from, from);
-        console_print("%llu bytes from %s: icmp_seq=%llu ttl=%u time=%llu.%03llu ms\n",
-            (unsigned long long)reply.length + 8, from, (unsigned long long)sequence, reply.ttl,
-            (unsigned long long)(rtt / 1000), (unsigned long long)(rtt % 1000));
+        net::format_ipv4_address(from_address, from);
+        console_print("%llu bytes from %s: icmp_seq=%llu ttl=%u time=%llu.%03llu ms\n", (unsigned long long)length + 8,
+            from, (unsigned long long)sequence, ttl, (unsigned long long)(rtt / 1000),
+            (unsigned long long)(rtt % 1000));
     }
     uint64_t elapsed_ms = (time::monotonic_us() - start) / 1000;
     console_print("\n--- %s ping statistics ---\n", host);
@@ -145,50 +204,52 @@ int udpecho_command(int argc, char** argv)
         memcpy(text + length, argv[i], word);
         length += word;
     }
-    Result<net::Ipv4Interface*> loopback = net::loopback_interface();
-    if (loopback.is_error()) {
-        console_print("udpecho: %s\n", error_description(loopback.error()));
-        return 1;
-    }
-    net::Ipv4Interface& interface = *loopback.value();
+    InetSymbol<keel_inet_udp_open_fn> udp_open("keel_inet_udp_open");
+    InetSymbol<keel_inet_udp_port_fn> udp_port("keel_inet_udp_port");
+    InetSymbol<keel_inet_udp_send_fn> udp_send("keel_inet_udp_send");
+    InetSymbol<keel_inet_udp_receive_fn> udp_receive("keel_inet_udp_receive");
+    InetSymbol<keel_inet_udp_close_fn> udp_close("keel_inet_udp_close");
+    if (!(udp_open && udp_port && udp_send && udp_receive && udp_close) && inet_missing("udpecho"))
+        return 2;
     Ipv4Address localhost = net::ipv4(127, 0, 0, 1);
-    net::UdpSocket server, client;
-    if (Result<void> bound = interface.udp_bind(server, uint16_t(port)); bound.is_error()) {
-        console_print("udpecho: bind 127.0.0.1:%llu: %s\n", (unsigned long long)port, error_description(bound.error()));
+    keel_inet_udp* server = nullptr;
+    keel_inet_udp* client = nullptr;
+    if (int32_t bound = udp_open(uint16_t(port), &server); bound < 0) {
+        console_print("udpecho: bind 127.0.0.1:%llu: %s\n", (unsigned long long)port, error_description(Error(-bound)));
         return 1;
     }
     int status = 1;
-    if (Result<void> bound = interface.udp_bind(client, 0); bound.is_error()) {
-        console_print("udpecho: bind: %s\n", error_description(bound.error()));
+    if (int32_t bound = udp_open(uint16_t(0), &client); bound < 0) {
+        console_print("udpecho: bind: %s\n", error_description(Error(-bound)));
     } else {
-        Result<void> sent = interface.udp_send(
-            client, localhost, uint16_t(port), reinterpret_cast<const uint8_t*>(text), length, net::net_now());
-        settle(interface);
-        Ipv4Address from = 0;
+        uint8_t buffer[kConsoleMaxLine + 1];
+        uint32_t from = 0;
         uint16_t from_port = 0;
-        net::PacketPtr request = interface.udp_receive(server, &from, &from_port);
-        if (sent.is_ok() && request)
-            (void)interface.udp_send(server, from, from_port, request->data(), request->length(), net::net_now());
-        settle(interface);
-        net::PacketPtr answer = interface.udp_receive(client, nullptr, nullptr);
-        if (answer) {
-            console_print("%.*s\n", int(answer->length()), reinterpret_cast<const char*>(answer->data()));
-            console_print("udpecho: %zu bytes from 127.0.0.1:%llu to port %u and back\n", answer->length(),
-                (unsigned long long)port, client.port());
+        int32_t sent = udp_send(client, localhost, uint16_t(port), reinterpret_cast<const uint8_t*>(text), length);
+        int64_t request
+            = sent < 0 ? sent : udp_receive(server, buffer, sizeof(buffer), &from, &from_port, kReplyTimeoutMs);
+        if (request >= 0)
+            (void)udp_send(server, from, from_port, buffer, size_t(request));
+        int64_t answer
+            = request < 0 ? request : udp_receive(client, buffer, sizeof(buffer), nullptr, nullptr, kReplyTimeoutMs);
+        if (answer >= 0) {
+            console_print("%.*s\n", int(answer), reinterpret_cast<const char*>(buffer));
+            console_print("udpecho: %lld bytes from 127.0.0.1:%llu to port %u and back\n", (long long)answer,
+                (unsigned long long)port, udp_port(client));
             status = 0;
         } else {
             console_print("udpecho: no answer\n");
         }
-        interface.udp_unbind(client);
+        udp_close(client);
     }
-    interface.udp_unbind(server);
+    udp_close(server);
     return status;
 }
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(
-    ping, "ping", "[-c COUNT] [-s SIZE] HOST", "send ICMP echo requests (loopback for now)", ping_command);
+KEEL_CONSOLE_COMMAND(ping, "ping", "[-c COUNT] [-s SIZE] HOST",
+    "send ICMP echo requests (inet.kmod; 127.0.0.0/8 for now)", ping_command);
 KEEL_CONSOLE_COMMAND(
     udpecho, "udpecho", "[-p PORT] TEXT", "send TEXT to a UDP echo server on 127.0.0.1 and back", udpecho_command);
 

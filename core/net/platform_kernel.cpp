@@ -1,4 +1,4 @@
-// The protocol library's memory (lib/net/platform.h) in the kernel: the heap.
+// The memory of the packet buffers the netdev core uses (lib/net/platform.h): the heap.
 #include "lib/net/platform.h"
 #include "mm/heap.h"
 

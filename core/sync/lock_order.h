@@ -25,6 +25,9 @@ enum class LockRank : uint16_t {
     SelfTestMutex = 30,
     // Spinlocks
     Autoload = 92, // devices waiting for a driver module
+    // The netdev core: devices, their queues, the ethertype table. Held
+    // while a driver's transmit runs; never while a protocol handler runs.
+    Netdev = 95,
     Keyring = 100,
     DeviceIrq = 102,     // interrupt lines and their handlers; held while handlers run
     DeviceWork = 103,    // the deferred-work queue

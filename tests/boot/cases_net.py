@@ -1,9 +1,10 @@
-"""Network scenarios: the protocol library running in the kernel over the
-loopback host, driven from the console with Linux's ping syntax."""
+"""Network scenarios: the netdev core (lo, ip link, the ethertype table,
+device references) and the protocols of inet.kmod over lo, driven from the
+console with Linux's ping syntax."""
 
 import re
 
-from harness import boot, case, check, free_pages
+from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 
 def heap_bytes(vm):
@@ -15,6 +16,27 @@ def heap_bytes(vm):
 @case
 def net_loopback_ping_and_udp_echo():
     with boot("panic=-1") as vm:
+        # Without the protocols the tools say what is missing.
+        heap = heap_bytes(vm)
+        pages = free_pages(vm)
+        out = vm.command_output("ping -c 1 127.0.0.1")
+        check("ping: the IPv4 protocols are not loaded (insmod inet)" in out, f"ping without inet: {out}", vm)
+        out = vm.command_output("udpecho x")
+        check("udpecho: the IPv4 protocols are not loaded" in out, f"udpecho without inet: {out}", vm)
+        out = vm.command_output("ip addr")
+        check("inet " not in out and "1: lo: <LOOPBACK,UP,LOWER_UP>" in out, f"ip addr without inet: {out}", vm)
+        check(vm.command_output("ip route").strip() == "", "ip route without inet lists nothing", vm)
+        out = vm.command_output("insmod inet")
+        check("ERROR" not in out and "inet: 127.0.0.1/8 on lo" in vm.command_output("dmesg"), f"insmod inet: {out}",
+              vm)
+        out = vm.command_output("ip addr show lo")
+        check(re.search(r"^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65535 qdisc noqueue state UNKNOWN group default "
+                        r"qlen 256\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+                        r"    inet 127\.0\.0\.1/8 scope host lo\n       valid_lft forever preferred_lft forever$",
+                        out, re.M), f"ip addr show lo: {out}", vm)
+        out = vm.command_output("ip route")
+        check("127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1" in out, f"ip route: {out}", vm)
+        check("Device \"eth7\" does not exist." in vm.command_output("ip addr show eth7"), "ip addr of nothing", vm)
         out = vm.command_output("ping -c 5 127.0.0.1")
         check("PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data." in out, f"ping's header line: {out}", vm)
         replies = re.findall(r"^64 bytes from 127\.0\.0\.1: icmp_seq=(\d+) ttl=64 time=\d+\.\d{3} ms$", out, re.M)
@@ -25,7 +47,13 @@ def net_loopback_ping_and_udp_echo():
 
         # Any address of 127/8 answers, and big echoes fit the loopback's
         # 65535-byte MTU.
-        out = vm.command_output("ping -c 2 -s 9000 127.0.0.2")
+        # One request a second by default, -i INTERVAL otherwise, as Linux.
+        match = re.search(r"5 packets transmitted, 5 received, 0% packet loss, time (\d+)ms", out)
+        check(match and 4000 <= int(match.group(1)) < 4800, f"five pings a second apart: {out}", vm)
+        out = vm.command_output("ping -c 3 -i 0.25 127.0.0.1")
+        match = re.search(r"3 packets transmitted, 3 received, 0% packet loss, time (\d+)ms", out)
+        check(match and 500 <= int(match.group(1)) < 900, f"-i 0.25: {out}", vm)
+        out = vm.command_output("ping -c 2 -i 0 -s 9000 127.0.0.2")
         check("2 packets transmitted, 2 received, 0% packet loss" in out, f"a 9000-byte ping: {out}", vm)
         check("9008 bytes from 127.0.0.2" in out, f"a 9000-byte ping's reply size: {out}", vm)
 
@@ -38,16 +66,154 @@ def net_loopback_ping_and_udp_echo():
                                ("ping 127.0.0.256", "Name or service not known"),
                                ("ping -c 0 127.0.0.1", "usage: ping"),
                                ("ping -s 65508 127.0.0.1", "usage: ping"),
+                               ("ping -i 0.0001 127.0.0.1", "usage: ping"),
+                               ("ping -i 61 127.0.0.1", "usage: ping"),
+                               ("ping -i x 127.0.0.1", "usage: ping"),
                                ("udpecho -p 0 x", "usage: udpecho")]:
             out = vm.command_output(line)
             check(expected in out, f"'{line}' should say '{expected}': {out}", vm)
 
-        # The loopback host is made once; after that the tools leave the
-        # heap and the free pages as they found them.
+        # The frames went through the netdev core's lo.
+        out = vm.command_output("ip -s -d link show lo")
+        check("holders 1 first inet" in out, f"inet holds lo: {out}", vm)
+        rx_packets = int(re.search(r"RX:.*\n\s+\d+\s+(\d+)", out).group(1))
+        check(rx_packets >= 2 * (5 + 2) + 2, f"lo received the echoes and the datagrams: {out}", vm)
+
+        # Repeated use leaves the heap and the free pages where they were,
+        # and so does unloading inet: back to the boot's baseline.
+        loaded_heap = heap_bytes(vm)
+        loaded_pages = free_pages(vm)
+        for _ in range(3):
+            vm.command_output("ping -c 3 -i 0.01 -s 3000 127.0.0.1")
+            vm.command_output("udpecho again")
+        check(heap_bytes(vm) == loaded_heap, f"heap {loaded_heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
+        check(free_pages(vm) == loaded_pages, f"free pages {loaded_pages} -> {free_pages(vm)}", vm)
+        for _ in range(3):
+            out = vm.command_output("rmmod inet")
+            check("ERROR" not in out, f"rmmod inet: {out}", vm)
+            check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held after rmmod inet", vm)
+            out = vm.command_output("insmod inet")
+            check("ERROR" not in out, f"insmod inet again: {out}", vm)
+            out = vm.command_output("ping -c 1 127.0.0.1")
+            check("1 packets transmitted, 1 received, 0% packet loss" in out, f"ping after reloading inet: {out}", vm)
+        vm.command_output("rmmod inet")
+        # 100 loads and unloads inside the kernel: pages and heap exactly kept.
+        out = vm.command_output("modtest cycles 100 inet", timeout=240)
+        check(re.search(r"modtest: 100 cycles of inet .*: PASS", out), f"modtest: {out}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo held after 100 inet cycles", vm)
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after rmmod inet", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after rmmod inet", vm)
+
+
+def dmesg_lines(vm, needle):
+    return [line for line in vm.command_output("dmesg").splitlines() if needle in line]
+
+
+def first_index(lines, text):
+    for number, line in enumerate(lines):
+        if text in line:
+            return number
+    return -1
+
+
+@case
+def net_netdev_lo_and_ip_link():
+    with boot("panic=-1") as vm:
+        out = vm.command_output("ip link")
+        check(re.search(r"^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65535 qdisc noqueue state UNKNOWN mode DEFAULT "
+                        r"group default qlen 256$", out, re.M), f"ip link's lo line: {out}", vm)
+        check("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00" in out, f"lo's link line: {out}", vm)
+        out = vm.command_output("ip -s link show lo")
+        check(re.search(r"RX:  bytes packets errors dropped", out), f"ip -s link: {out}", vm)
+        check("Device \"eth9\" does not exist." in vm.command_output("ip link show eth9"), "unknown device", vm)
+        check("Cannot find device \"eth9\"" in vm.command_output("ip link set eth9 up"), "set on unknown device", vm)
+        check("Usage: ip" in vm.command_output("ip link set lo sideways"), "ip link set usage", vm)
+        check("Object \"bogus\" is unknown" in vm.command_output("ip bogus"), "unknown object", vm)
+        vm.command_output("ip link set lo down")
+        check("state DOWN" in vm.command_output("ip link show lo"), "lo down", vm)
+        vm.command_output("ip link set lo up")
+        check("state UNKNOWN" in vm.command_output("ip link show lo"), "lo up again", vm)
+
+
+@case
+def net_ethertype_unregister_waits_for_running_handler():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         heap = heap_bytes(vm)
         pages = free_pages(vm)
-        for _ in range(3):
-            vm.command_output("ping -c 3 -s 3000 127.0.0.1")
-            vm.command_output("udpecho again")
-        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
+        out = vm.command_output("insmod /lib/test/nettest.kmod frames=2 hold_ms=1500")
+        check("insmod: ERROR" not in out, f"insmod nettest: {out}", vm)
+        # lo is referenced by nettest while it is loaded.
+        out = vm.command_output("ip -d link show lo")
+        check(re.search(r"holders [12] first nettest$", out, re.M), f"lo's holders: {out}", vm)
+        # rmmod while the handler sleeps inside the first frame: the
+        # unregister must wait until both frames have left the handler.
+        out = vm.command_output("rmmod nettest", timeout=30)
+        check("ERROR" not in out, f"rmmod nettest: {out}", vm)
+        lines = dmesg_lines(vm, "nettest:")
+        check(any("second register of 0x88b5: -17" in line for line in lines), f"EEXIST: {lines}", vm)
+        # Ops tables are checked by their {size, version} header first.
+        check(any("version 99 config: -22" in line for line in lines), f"a future version: {lines}", vm)
+        check(any("16-byte config: -22" in line for line in lines), f"a short table: {lines}", vm)
+        log = vm.command_output("dmesg")
+        check("net: device refused: version 99 is not supported (1..1)" in log, "the refusal names the version", vm)
+        check("net: device refused: size 16 is too small" in log, "the refusal names the size", vm)
+        entered = first_index(lines, "handler entered frame 1 (46 bytes)")
+        unregistering = first_index(lines, "unregistering 0x88b5")
+        left = first_index(lines, "handler left frame 1")
+        done = first_index(lines, "unregistered 0x88b5 (0)")
+        check(0 <= entered < unregistering < left < done, f"the order of events: {lines}", vm)
+        # The second frame was queued before the unregister began: either it
+        # ran to the end before, or it was never entered; never half.
+        check(re.search(r"unregistered 0x88b5 \(0\): (\d+) entered, \1 left", lines[done]),
+              f"every entered handler left before unregister returned: {lines[done]}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo's references after rmmod", vm)
+        # Everything the module and the frames took is back.
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: nettest leaked", vm)
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+
+
+@case
+def net_stuck_unregister_names_its_holder():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        out = vm.command_output("insmod /lib/test/nettest.kmod frames=0 stuck_ms=7000")
+        check("insmod: ERROR" not in out, f"insmod nettest: {out}", vm)
+        out = vm.command_output("ip -d link show nettest0")
+        check(re.search(r"^2: nettest0: <BROADCAST> mtu 1500 qdisc noqueue state DOWN ", out, re.M),
+              f"nettest0 listed, down: {out}", vm)
+        check("    link/ether 02:00:00:00:00:42 brd ff:ff:ff:ff:ff:ff" in out, f"nettest0's address: {out}", vm)
+        check("holders 1 first nettest-late" in out, f"nettest0's holder: {out}", vm)
+        out = vm.command_output("rmmod nettest", timeout=30)
+        check("ERROR" not in out, f"rmmod nettest: {out}", vm)
+        lines = dmesg_lines(vm, "nettest0")
+        check(any("unregister waits for holder nettest-late" in line for line in lines),
+              f"the stuck unregister names its holder: {lines}", vm)
+        check(any("nettest0 unregistered" in line for line in lines), f"nettest0 went away: {lines}", vm)
+        check("does not exist" in vm.command_output("ip link show nettest0"), "nettest0 still listed", vm)
+
+
+@case
+def net_inet_protocol_table_and_its_users():
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        heap = heap_bytes(vm)
+        pages = free_pages(vm)
+        # inettest needs inet (DT_NEEDED): loading it loads inet first.
+        out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=5")
+        check("ERROR" not in out, f"insmod inettest: {out}", vm)
+        lines = dmesg_lines(vm, "inettest:")
+        check(any("register 253 again: -17, 17: -17" in line for line in lines), f"EEXIST: {lines}", vm)
+        check(any("5 of 5 datagrams of 253 received, 60 bytes" in line for line in lines),
+              f"the datagrams went through lo to the handler: {lines}", vm)
+        # inet cannot go while its user is loaded, and says who uses it.
+        out = vm.command_output("rmmod inet")
+        check("in use by inettest" in out and "EBUSY" in out, f"rmmod inet under inettest: {out}", vm)
+        out = vm.command_output("ping -c 1 -i 0 127.0.0.1")
+        check("1 packets transmitted, 1 received" in out, f"inet still works: {out}", vm)
+        # In reverse order, both go, and memory is back at the boot's.
+        out = vm.command_output("rmmod inettest")
+        check("ERROR" not in out, f"rmmod inettest: {out}", vm)
+        check(any("unregistered 253 (0)" in line for line in dmesg_lines(vm, "inettest:")), "unregister", vm)
+        out = vm.command_output("rmmod inet")
+        check("ERROR" not in out, f"rmmod inet after its user: {out}", vm)
+        check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held", vm)
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after both rmmods", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after both rmmods", vm)

@@ -158,9 +158,40 @@ void Ipv4Interface::deliver(const Ipv4Header& header, const uint8_t* datagram, b
             m_tcp.input(payload, length, header.source, header.destination, now);
         return;
     default:
+        if (ProtocolHandler* handler = m_protocols[header.protocol]) {
+            if (!to_broadcast)
+                handler->input(header, payload, length);
+            return;
+        }
         m_stats.dropped_protocol++;
         send_icmp_error(kIcmpDestinationUnreachable, kIcmpUnreachableProtocol, header, datagram, to_broadcast, now);
     }
+}
+
+Result<void> Ipv4Interface::register_protocol(uint8_t protocol, ProtocolHandler& handler)
+{
+    bool built_in = protocol == kIpProtocolIcmp || protocol == kIpProtocolUdp || protocol == kIpProtocolTcp;
+    if (built_in || m_protocols[protocol])
+        return Err(Error::EEXIST);
+    m_protocols[protocol] = &handler;
+    return {};
+}
+
+void Ipv4Interface::unregister_protocol(uint8_t protocol) { m_protocols[protocol] = nullptr; }
+
+Result<void> Ipv4Interface::send_datagram(
+    uint8_t protocol, Ipv4Address destination, const uint8_t* payload, size_t length, Millis now)
+{
+    if (length > 65535 - kIpv4HeaderSize)
+        return Err(Error::EMSGSIZE);
+    PacketPtr packet(Packet::create(kHeadroom, length));
+    if (!packet) {
+        m_stats.dropped_no_memory++;
+        return Err(Error::ENOMEM);
+    }
+    memcpy(packet->put(length), payload, length);
+    m_now = now;
+    return output(move(packet), protocol, destination, now);
 }
 
 void Ipv4Interface::input_icmp(
@@ -370,6 +401,10 @@ Result<void> Ipv4Interface::output(
 
 void Ipv4Interface::send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now)
 {
+    if (is_local(destination) && m_config.loopback_device) {
+        send(move(datagram), MacAddress {});
+        return;
+    }
     if (is_local(destination)) {
         if (PacketPtr refused = m_local.push(move(datagram)))
             m_stats.dropped_local_full++;

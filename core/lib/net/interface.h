@@ -50,7 +50,19 @@ struct InterfaceConfig {
     Ipv4Address gateway = 0; // 0: no default route
     uint16_t mtu = kEthernetMtu;
     bool icmp = true; // answer echo requests and send errors (the icmp module is loaded)
+    // The link is a loopback device (the netdev core's lo): datagrams to
+    // this host go out on it in frames with zero addresses and come back
+    // through receive(), instead of waiting in the interface's own queue.
+    bool loopback_device = false;
     uint32_t icmp_errors_per_second = 1000;
+};
+
+// A handler for an IP protocol the interface does not handle itself
+// (Ipv4Interface::register_protocol): the datagram's header and payload.
+class ProtocolHandler {
+public:
+    virtual ~ProtocolHandler() = default;
+    virtual void input(const Ipv4Header& header, const uint8_t* payload, size_t length) = 0;
 };
 
 class Ipv4Interface : private NeighbourCache::Sink, private tcp::Stack::Output {
@@ -125,6 +137,14 @@ public:
     // The next datagram's payload (and where it came from), or nothing.
     PacketPtr udp_receive(UdpSocket& socket, Ipv4Address* source, uint16_t* source_port);
 
+    // The IP protocol table beyond ICMP, TCP and UDP (which the interface
+    // handles itself): EEXIST for those and for a taken number.
+    Result<void> register_protocol(uint8_t protocol, ProtocolHandler& handler);
+    void unregister_protocol(uint8_t protocol);
+    // A datagram of `protocol` with `length` bytes of payload.
+    Result<void> send_datagram(
+        uint8_t protocol, Ipv4Address destination, const uint8_t* payload, size_t length, Millis now);
+
     tcp::Stack& tcp() { return m_tcp; }
     NeighbourCache& neighbours() { return m_neighbours; }
     const Reassembler& reassembler() const { return m_reassembler; }
@@ -167,6 +187,7 @@ private:
     Stats m_stats;
     EchoReply m_last_reply;
     PacketQueue m_local { 256 };
+    ProtocolHandler* m_protocols[256] = {};
     uint16_t m_identification = 1;
     Millis m_now = 0; // of the call being handled, for the callbacks
 };

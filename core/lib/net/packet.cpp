@@ -80,6 +80,12 @@ PacketPtr PacketQueue::push(PacketPtr packet)
     return {};
 }
 
+void PacketQueue::push_front(PacketPtr packet)
+{
+    m_list.push_front(*packet.leak());
+    m_size++;
+}
+
 PacketPtr PacketQueue::pop()
 {
     Packet* packet = m_list.pop_front();

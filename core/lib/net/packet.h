@@ -91,6 +91,9 @@ public:
 
     // Takes the packet; hands it back (still owned by the caller) when full.
     PacketPtr push(PacketPtr packet);
+    // Puts a packet back at the front (it was popped and could not be
+    // handled yet); never refused, so the queue may briefly exceed its limit.
+    void push_front(PacketPtr packet);
     PacketPtr pop();
     Packet* front() { return m_list.is_empty() ? nullptr : m_list.first(); }
     size_t size() const { return m_size; }

@@ -409,3 +409,104 @@ TEST_CASE("interface: a loopback host answers itself without the link", "[interf
     }
     CHECK(net_live_allocations() == baseline);
 }
+
+TEST_CASE("interface: on a loopback device, datagrams to itself go out as frames and come back", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        // What lo does: every frame sent is received, later.
+        struct Mirror : Ipv4Interface::Link {
+            PacketQueue frames { 64 };
+            size_t sent = 0;
+            void transmit(PacketPtr frame) override
+            {
+                sent++;
+                CHECK(frame->length() >= kEthernetHeaderSize);
+                CHECK(MacAddress {} == parse_ethernet(frame->data(), frame->length(), nullptr).value().destination);
+                CHECK(!frames.push(move(frame)));
+            }
+        } link;
+        InterfaceConfig config;
+        config.address = ipv4(127, 0, 0, 1);
+        config.prefix_length = 8;
+        config.mtu = 65535;
+        config.loopback_device = true;
+        Ipv4Interface loopback(link, config, tcp::Stack::Config());
+        auto reflect = [&] {
+            while (PacketPtr frame = link.frames.pop())
+                loopback.receive(frame->data(), frame->length(), 0);
+        };
+        REQUIRE(loopback.ping(ipv4(127, 0, 0, 1), 7, 1, 56, 0).is_ok());
+        CHECK(link.sent == 1);
+        CHECK(!loopback.has_local_work());
+        CHECK(loopback.stats().echo_replies_received == 0);
+        reflect();
+        CHECK(link.sent == 2); // the reply went out on the device too
+        reflect();
+        CHECK(loopback.stats().echo_replies_received == 1);
+        CHECK(loopback.last_echo_reply().from == ipv4(127, 0, 0, 1));
+        CHECK(loopback.last_echo_reply().sequence == 1);
+        // A big echo, in one frame of the 65535-byte MTU.
+        REQUIRE(loopback.ping(ipv4(127, 0, 0, 2), 7, 2, 70000 - 28 - 20000, 0).is_ok());
+        reflect();
+        reflect();
+        CHECK(loopback.stats().echo_replies_received == 2);
+        CHECK(loopback.last_echo_reply().length == 70000 - 28 - 20000);
+        CHECK(loopback.stats().local_delivered == 0);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("interface: the IP protocol table refuses taken numbers and delivers the rest", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        struct Mirror : Ipv4Interface::Link {
+            PacketQueue frames { 64 };
+            void transmit(PacketPtr frame) override { CHECK(!frames.push(move(frame))); }
+        } link;
+        struct Recorder : ProtocolHandler {
+            size_t datagrams = 0;
+            size_t bytes = 0;
+            void input(const Ipv4Header& header, const uint8_t* payload, size_t length) override
+            {
+                CHECK(header.protocol == 253);
+                CHECK(payload[0] == 'x');
+                datagrams++;
+                bytes += length;
+            }
+        } recorder, other;
+        InterfaceConfig config;
+        config.address = ipv4(127, 0, 0, 1);
+        config.prefix_length = 8;
+        config.mtu = 65535;
+        config.loopback_device = true;
+        Ipv4Interface host(link, config, tcp::Stack::Config());
+        auto reflect = [&] {
+            while (PacketPtr frame = link.frames.pop())
+                host.receive(frame->data(), frame->length(), 0);
+        };
+        CHECK(host.register_protocol(kIpProtocolUdp, other).error() == Error::EEXIST);
+        CHECK(host.register_protocol(kIpProtocolTcp, other).error() == Error::EEXIST);
+        CHECK(host.register_protocol(kIpProtocolIcmp, other).error() == Error::EEXIST);
+        REQUIRE(host.register_protocol(253, recorder).is_ok());
+        CHECK(host.register_protocol(253, other).error() == Error::EEXIST);
+        const uint8_t payload[5] = { 'x', 1, 2, 3, 4 };
+        REQUIRE(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
+        reflect();
+        CHECK(recorder.datagrams == 1);
+        CHECK(recorder.bytes == 5);
+        CHECK(other.datagrams == 0);
+        // Unregistered: the next one is a protocol unreachable again.
+        host.unregister_protocol(253);
+        REQUIRE(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
+        reflect();
+        CHECK(recorder.datagrams == 1);
+        CHECK(host.stats().dropped_protocol == 1);
+        CHECK(host.stats().icmp_errors_sent == 1);
+        reflect();
+        CHECK(host.stats().icmp_errors_received == 1);
+        CHECK(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error() == Error::EMSGSIZE);
+    }
+    CHECK(net_live_allocations() == baseline);
+}

@@ -1,0 +1,74 @@
+/*
+ * keel/inet.h: KABI_INET_1.0, what inet.kmod exports to other modules and
+ * to the core's console tools (which reach it with keel_symbol_get, so
+ * that inet cannot unload while a tool is using it). Addresses are IPv4
+ * addresses in host byte order (127.0.0.1 is 0x7f000001), ports in host
+ * byte order. Every call may sleep.
+ */
+#pragma once
+
+#include <keel/keel.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A UDP endpoint bound to a local port (keel_inet_udp_open). */
+typedef struct keel_inet_udp keel_inet_udp;
+
+/* An ICMP echo request of `size` bytes of data to `destination`, then a
+ * wait of at most `timeout_ms` for its reply. 0 with the reply's source,
+ * data length and TTL; -ETIMEDOUT; -ENETUNREACH; -EINVAL (size over
+ * 65507); -ENOMEM. */
+typedef int32_t keel_inet_ping_fn(uint32_t destination, uint16_t identifier, uint16_t sequence, uint32_t size,
+    uint32_t timeout_ms, uint32_t* from, uint32_t* length, uint32_t* ttl);
+int32_t keel_inet_ping(uint32_t destination, uint16_t identifier, uint16_t sequence, uint32_t size, uint32_t timeout_ms,
+    uint32_t* from, uint32_t* length, uint32_t* ttl);
+
+/* The IPv4 address of the device with interface index `ifindex`: 0 with
+ * the address and its prefix length, -ENOENT when it has none. */
+typedef int32_t keel_inet_address_fn(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
+int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
+
+/* The IP protocol table, beyond ICMP, UDP and TCP (which inet handles
+ * itself). The handler gets each datagram of its protocol addressed to
+ * this host (not broadcasts): source, destination, payload. It runs with
+ * inet's lock held, in the core's receive thread: it must not call
+ * keel_inet_* functions. */
+typedef void (*keel_inet_protocol_handler)(
+    void* arg, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+/* 0; -EEXIST when the number is taken (1, 6 and 17 always are). */
+typedef int32_t keel_inet_protocol_register_fn(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
+int32_t keel_inet_protocol_register(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
+/* After it returns the handler is not running and is never called again.
+ * 0, -ENOENT. */
+typedef int32_t keel_inet_protocol_unregister_fn(uint8_t protocol);
+int32_t keel_inet_protocol_unregister(uint8_t protocol);
+/* Sends `length` bytes as one datagram of `protocol`. 0, -EMSGSIZE,
+ * -ENETUNREACH, -ENOMEM. */
+typedef int32_t keel_inet_send_fn(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_send(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
+
+/* Binds a UDP endpoint to `port` (0: an ephemeral port). 0, -EADDRINUSE,
+ * -ENOMEM. */
+typedef int32_t keel_inet_udp_open_fn(uint16_t port, keel_inet_udp** out);
+int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp** out);
+typedef uint16_t keel_inet_udp_port_fn(const keel_inet_udp* udp);
+uint16_t keel_inet_udp_port(const keel_inet_udp* udp);
+/* Sends one datagram. 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
+typedef int32_t keel_inet_udp_send_fn(
+    keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
+int32_t keel_inet_udp_send(
+    keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
+/* The next datagram, waiting at most `timeout_ms`: its length (copied up
+ * to `capacity`), -ETIMEDOUT. `from` and `from_port` may be NULL. */
+typedef int64_t keel_inet_udp_receive_fn(
+    keel_inet_udp* udp, uint8_t* buffer, size_t capacity, uint32_t* from, uint16_t* from_port, uint32_t timeout_ms);
+int64_t keel_inet_udp_receive(
+    keel_inet_udp* udp, uint8_t* buffer, size_t capacity, uint32_t* from, uint16_t* from_port, uint32_t timeout_ms);
+typedef void keel_inet_udp_close_fn(keel_inet_udp* udp);
+void keel_inet_udp_close(keel_inet_udp* udp);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,60 @@
+#include "lib/netdev/holders.h"
+
+#include "lib/base/string.h"
+
+namespace keel::netdev {
+
+HolderTable::Slot* HolderTable::find(const char* holder)
+{
+    for (Slot& slot : m_slots)
+        if (slot.count && strcmp(slot.name, holder) == 0)
+            return &slot;
+    return nullptr;
+}
+
+Result<void> HolderTable::get(const char* holder)
+{
+    if (!holder || !holder[0] || strlen(holder) > kNameMax)
+        return Err(Error::EINVAL);
+    Slot* slot = find(holder);
+    if (!slot) {
+        for (Slot& candidate : m_slots) {
+            if (candidate.count == 0) {
+                slot = &candidate;
+                memcpy(slot->name, holder, strlen(holder) + 1);
+                break;
+            }
+        }
+    }
+    if (!slot)
+        return Err(Error::EMFILE);
+    slot->count++;
+    m_total++;
+    return {};
+}
+
+Result<void> HolderTable::put(const char* holder)
+{
+    Slot* slot = holder ? find(holder) : nullptr;
+    if (!slot)
+        return Err(Error::ENOENT);
+    slot->count--;
+    m_total--;
+    return {};
+}
+
+uint32_t HolderTable::count(const char* holder) const
+{
+    const Slot* slot = const_cast<HolderTable*>(this)->find(holder);
+    return slot ? slot->count : 0;
+}
+
+const char* HolderTable::first_holder() const
+{
+    for (const Slot& slot : m_slots)
+        if (slot.count)
+            return slot.name;
+    return "";
+}
+
+} // namespace keel::netdev

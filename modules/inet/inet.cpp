@@ -1,0 +1,160 @@
+// inet.kmod: IPv4 (with ARP, reassembly, ICMP, UDP and TCP from the
+// protocol library, core/lib/net) on the netdev core's lo at 127.0.0.1/8.
+// Frames arrive through the ethertype table (IPv4 and ARP) in the core's
+// receive thread and leave through keel_netdev_transmit; a timer thread
+// runs the library's timers (TCP retransmissions, reassembly timeouts).
+#include <keel/keel.h>
+#include <keel/module.h>
+
+#include "internal.h"
+#include "lib/base/string.h"
+#include "lib/net/address.h"
+
+KEEL_MODULE_NAME("inet");
+KEEL_MODULE_LICENSE("MIT");
+KEEL_MODULE_AUTHOR("The Keel developers");
+KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP and TCP on lo (KABI_INET_1.0)");
+KEEL_MODULE_VERSION("1.0");
+
+namespace inet {
+
+using keel::net::Ipv4Interface;
+using keel::net::PacketPtr;
+
+State g_state;
+
+namespace {
+
+constexpr const char* kHolder = "inet";
+constexpr uint64_t kTickNs = 10 * 1000 * 1000;
+
+// Frames the library sends, handed to the device. The library builds
+// whole Ethernet frames; the core frames again, so the header is read
+// back and the payload copied into a core packet.
+class DeviceLink : public Ipv4Interface::Link {
+public:
+    void transmit(PacketPtr frame) override
+    {
+        if (frame->length() < keel::net::kEthernetHeaderSize)
+            return;
+        const uint8_t* bytes = frame->data();
+        uint16_t ether_type = uint16_t(bytes[12] << 8 | bytes[13]);
+        size_t length = frame->length() - keel::net::kEthernetHeaderSize;
+        keel_pkt* packet = keel_pkt_alloc(KEEL_NET_HEADROOM, length);
+        if (!packet)
+            return;
+        memcpy(keel_pkt_put(packet, length), bytes + keel::net::kEthernetHeaderSize, length);
+        (void)keel_netdev_transmit(g_state.lo, packet, bytes, ether_type);
+    }
+};
+
+DeviceLink g_link;
+
+void receive_frame(void*, keel_netdev*, keel_pkt* packet)
+{
+    const uint8_t* frame = keel_pkt_link_header(packet);
+    if (frame) {
+        Locked locked;
+        g_state.interface->receive(frame, keel_pkt_length(packet) + keel::net::kEthernetHeaderSize, now_ms());
+    }
+    keel_pkt_free(packet);
+}
+
+int32_t run_timers(void*)
+{
+    while (!g_state.stopping) {
+        keel_sleep_ns(kTickNs);
+        Locked locked;
+        g_state.interface->tick(now_ms());
+    }
+    return 0;
+}
+
+int32_t create_interface()
+{
+    keel::net::InterfaceConfig config;
+    config.address = keel::net::ipv4(127, 0, 0, 1);
+    config.prefix_length = 8;
+    config.mtu = 65535;
+    config.loopback_device = true;
+    keel::net::tcp::Stack::Config tcp_config;
+    uint64_t seed = keel_monotonic_ns();
+    for (size_t i = 0; i < sizeof(tcp_config.secret); i++)
+        tcp_config.secret[i] = uint8_t(seed >> (i % 8 * 8)) ^ uint8_t(i * 151);
+    g_state.interface = keel::net::net_create<Ipv4Interface>(g_link, config, tcp_config);
+    return g_state.interface ? 0 : -KEEL_ENOMEM;
+}
+
+void destroy_interface()
+{
+    keel::net::net_destroy(g_state.interface);
+    g_state.interface = nullptr;
+}
+
+int inet_init()
+{
+    int32_t status = keel_mutex_create(&g_state.lock);
+    if (status)
+        return status;
+    g_state.lo = keel_netdev_get("lo", kHolder);
+    if (!g_state.lo) {
+        keel_mutex_destroy(g_state.lock);
+        return -KEEL_ENODEV;
+    }
+    {
+        keel_netdev_info info {};
+        info.size = sizeof(info);
+        info.version = KEEL_NETDEV_INFO_VERSION;
+        status = keel_netdev_info_get(g_state.lo, &info);
+        if (status)
+            goto fail_device;
+        g_state.lo_index = info.index;
+    }
+    status = create_interface();
+    if (status)
+        goto fail_device;
+    status = keel_ethertype_register(keel::net::kEtherTypeIpv4, receive_frame, nullptr);
+    if (status)
+        goto fail_interface;
+    status = keel_ethertype_register(keel::net::kEtherTypeArp, receive_frame, nullptr);
+    if (status)
+        goto fail_ipv4;
+    g_state.stopping = false;
+    status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
+    if (status)
+        goto fail_arp;
+    keel_log(KEEL_LOG_INFO, "inet: 127.0.0.1/8 on lo");
+    return 0;
+
+fail_arp:
+    keel_ethertype_unregister(keel::net::kEtherTypeArp);
+fail_ipv4:
+    keel_ethertype_unregister(keel::net::kEtherTypeIpv4);
+fail_interface:
+    destroy_interface();
+fail_device:
+    keel_netdev_put(g_state.lo, kHolder);
+    keel_mutex_destroy(g_state.lock);
+    return status;
+}
+
+void inet_exit()
+{
+    // No frame reaches the interface after these return.
+    keel_ethertype_unregister(keel::net::kEtherTypeArp);
+    keel_ethertype_unregister(keel::net::kEtherTypeIpv4);
+    g_state.stopping = true;
+    keel_thread_join(g_state.ticker, nullptr);
+    destroy_interface();
+    keel_netdev_put(g_state.lo, kHolder);
+    keel_mutex_destroy(g_state.lock);
+}
+
+} // namespace
+
+keel::net::Millis now_ms() { return keel_monotonic_ns() / 1000000; }
+
+} // namespace inet
+
+KEEL_MODULE_INIT(inet::inet_init);
+KEEL_MODULE_EXIT(inet::inet_exit);

@@ -1,0 +1,75 @@
+/*
+ * A user of inet.kmod (DT_NEEDED: loading it loads inet, and inet cannot
+ * unload while it is loaded). On init it registers IP protocol 253 (for
+ * experiments, RFC 3692), checks that 253 again and UDP's 17 are refused
+ * with -EEXIST, sends `datagrams` datagrams of 253 to 127.0.0.1 through
+ * lo and waits until its handler has seen them all.
+ */
+#include <keel/inet.h>
+#include <keel/keel.h>
+#include <keel/module.h>
+
+KEEL_MODULE_NAME("inettest");
+KEEL_MODULE_LICENSE("MIT");
+KEEL_MODULE_DESCRIPTION("Tests inet's IP protocol table over lo");
+KEEL_MODULE_PARAM(uint, datagrams, 3, "datagrams of protocol 253 sent to 127.0.0.1 (0 to 100)");
+
+#define INETTEST_PROTOCOL 253
+#define LOCALHOST 0x7f000001u
+
+static volatile uint32_t received;
+static volatile uint32_t received_bytes;
+
+static void inettest_input(void* arg, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    (void)arg;
+    if (source == LOCALHOST && destination == LOCALHOST && length >= 1 && payload[0] == 'k') {
+        received++;
+        received_bytes += (uint32_t)length;
+    }
+}
+
+static void ignore(void* arg, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    (void)arg;
+    (void)source;
+    (void)destination;
+    (void)payload;
+    (void)length;
+}
+
+static int inettest_init(void)
+{
+    if (keel_param_datagrams > 100)
+        return -KEEL_EINVAL;
+    int32_t status = keel_inet_protocol_register(INETTEST_PROTOCOL, inettest_input, 0);
+    if (status)
+        return status;
+    int32_t again = keel_inet_protocol_register(INETTEST_PROTOCOL, ignore, 0);
+    int32_t udp = keel_inet_protocol_register(17, ignore, 0);
+    keel_logf(KEEL_LOG_INFO, "inettest: register 253 again: %d, 17: %d", again, udp);
+    uint8_t payload[100];
+    for (uint32_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)('k' + i);
+    for (uint32_t i = 0; i < keel_param_datagrams; i++) {
+        status = keel_inet_send(INETTEST_PROTOCOL, LOCALHOST, payload, 10 + i);
+        if (status) {
+            keel_inet_protocol_unregister(INETTEST_PROTOCOL);
+            return status;
+        }
+    }
+    for (int waited = 0; received < keel_param_datagrams && waited < 2000; waited++)
+        keel_sleep_ns(1000000);
+    keel_logf(KEEL_LOG_INFO, "inettest: %u of %u datagrams of 253 received, %u bytes", received,
+        (uint32_t)keel_param_datagrams, received_bytes);
+    return 0;
+}
+
+static void inettest_exit(void)
+{
+    int32_t status = keel_inet_protocol_unregister(INETTEST_PROTOCOL);
+    keel_logf(KEEL_LOG_INFO, "inettest: unregistered 253 (%d)", status);
+}
+
+KEEL_MODULE_INIT(inettest_init);
+KEEL_MODULE_EXIT(inettest_exit);

@@ -1,0 +1,50 @@
+// Netdev references that name their holder.
+#include <string.h>
+
+#include <catch2/catch.hpp>
+
+#include "lib/netdev/holders.h"
+
+using namespace keel;
+using namespace keel::netdev;
+
+TEST_CASE("holders: counted per name", "[holders]")
+{
+    HolderTable holders;
+    CHECK(holders.total() == 0);
+    CHECK(strcmp(holders.first_holder(), "") == 0);
+    REQUIRE(!holders.get("inet").is_error());
+    REQUIRE(!holders.get("inet").is_error());
+    REQUIRE(!holders.get("ping").is_error());
+    CHECK(holders.total() == 3);
+    CHECK(holders.count("inet") == 2);
+    CHECK(holders.count("ping") == 1);
+    CHECK(strcmp(holders.first_holder(), "inet") == 0);
+    REQUIRE(!holders.put("inet").is_error());
+    REQUIRE(!holders.put("inet").is_error());
+    CHECK(holders.put("inet").error() == Error::ENOENT);
+    CHECK(strcmp(holders.first_holder(), "ping") == 0);
+    REQUIRE(!holders.put("ping").is_error());
+    CHECK(holders.total() == 0);
+}
+
+TEST_CASE("holders: bad names and a full table", "[holders]")
+{
+    HolderTable holders;
+    CHECK(holders.get("").error() == Error::EINVAL);
+    CHECK(holders.get(nullptr).error() == Error::EINVAL);
+    CHECK(holders.get("a-name-that-is-far-too-long").error() == Error::EINVAL);
+    CHECK(holders.put(nullptr).error() == Error::ENOENT);
+    char name[8];
+    for (size_t i = 0; i < HolderTable::kSlots; i++) {
+        snprintf(name, sizeof(name), "h%zu", i);
+        REQUIRE(!holders.get(name).is_error());
+    }
+    CHECK(holders.get("one-more").error() == Error::EMFILE);
+    REQUIRE(!holders.get("h3").is_error()); // an existing holder still counts up
+    CHECK(holders.count("h3") == 2);
+    // A slot freed is reused.
+    REQUIRE(!holders.put("h0").is_error());
+    REQUIRE(!holders.get("one-more").is_error());
+    CHECK(holders.total() == HolderTable::kSlots + 1);
+}

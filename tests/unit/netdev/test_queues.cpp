@@ -1,0 +1,203 @@
+// The receive poll's budget, transmit back-pressure and Ethernet framing,
+// with a fake driver that records what it was handed.
+#include <string.h>
+
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "../net/host_platform.h"
+#include "lib/netdev/netdev.h"
+
+using namespace keel;
+using namespace keel::netdev;
+using keel::net::Packet;
+using keel::net::PacketPtr;
+
+namespace {
+
+struct FakeDriver {
+    size_t ring_room = 1000; // frames it takes before saying EBUSY
+    int32_t fail_with = 0;   // an error for every frame
+    std::vector<std::vector<uint8_t>> sent;
+};
+
+int32_t fake_transmit(void* context, Packet* frame)
+{
+    auto* driver = static_cast<FakeDriver*>(context);
+    if (driver->ring_room == 0)
+        return -int32_t(Error::EBUSY);
+    driver->ring_room--;
+    driver->sent.emplace_back(frame->data(), frame->data() + frame->length());
+    Packet::destroy(frame);
+    return driver->fail_with;
+}
+
+PacketPtr frame_of(uint8_t tag, size_t length = 60)
+{
+    PacketPtr frame(Packet::create(32, length));
+    REQUIRE(frame);
+    memset(frame->put(length), tag, length);
+    return frame;
+}
+
+void setup(Netdev& device, FakeDriver& driver)
+{
+    strcpy(device.name, "eth0");
+    device.flags = kFlagUp;
+    device.ops.transmit = fake_transmit;
+    device.ops.context = &driver;
+}
+
+struct Delivered {
+    std::vector<uint8_t> tags;
+};
+
+void deliver(void* context, Netdev&, PacketPtr frame)
+{
+    static_cast<Delivered*>(context)->tags.push_back(frame->data()[0]);
+}
+
+} // namespace
+
+TEST_CASE("queues: the receive poll takes at most its budget, in order", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        Netdev device;
+        setup(device, driver);
+        for (uint8_t i = 0; i < 10; i++)
+            REQUIRE(!queue_receive(device, frame_of(i)).is_error());
+        Delivered got;
+        CHECK(poll_receive(device, 4, deliver, &got) == 4);
+        CHECK(got.tags == std::vector<uint8_t> { 0, 1, 2, 3 });
+        CHECK(poll_receive(device, 4, deliver, &got) == 4);
+        CHECK(poll_receive(device, 4, deliver, &got) == 2);
+        CHECK(poll_receive(device, 4, deliver, &got) == 0);
+        CHECK(got.tags.size() == 10);
+        CHECK(got.tags.back() == 9);
+        CHECK(device.stats.rx_packets == 10);
+        CHECK(device.stats.rx_bytes == 600);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: a full receive queue or a down device drops and counts", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        Netdev device;
+        setup(device, driver);
+        for (size_t i = 0; i < kRxQueueLimit; i++)
+            REQUIRE(!queue_receive(device, frame_of(1)).is_error());
+        CHECK(queue_receive(device, frame_of(2)).error() == Error::EAGAIN);
+        CHECK(device.stats.rx_dropped == 1);
+        device.flags = 0;
+        CHECK(queue_receive(device, frame_of(3)).error() == Error::ENETDOWN);
+        CHECK(device.stats.rx_dropped == 2);
+        device.rx.clear();
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: transmit with back-pressure keeps order across a full ring", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        driver.ring_room = 2;
+        Netdev device;
+        setup(device, driver);
+        for (uint8_t i = 0; i < 5; i++)
+            REQUIRE(!transmit(device, frame_of(i)).is_error());
+        CHECK(driver.sent.size() == 2);
+        CHECK(device.tx_stopped);
+        CHECK(device.tx.size() == 3);
+        // While stopped, frames queue even if the ring had room.
+        driver.ring_room = 1;
+        REQUIRE(!transmit(device, frame_of(5)).is_error());
+        CHECK(driver.sent.size() == 2);
+        CHECK(tx_wake(device) == 1);
+        CHECK(device.tx_stopped);
+        driver.ring_room = 100;
+        CHECK(tx_wake(device) == 3);
+        CHECK(!device.tx_stopped);
+        REQUIRE(driver.sent.size() == 6);
+        for (uint8_t i = 0; i < 6; i++)
+            CHECK(driver.sent[i][0] == i);
+        CHECK(device.stats.tx_packets == 6);
+        CHECK(device.stats.tx_bytes == 360);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: a full transmit queue refuses with EAGAIN", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        driver.ring_room = 0;
+        Netdev device;
+        setup(device, driver);
+        for (size_t i = 0; i < kTxQueueLimit; i++)
+            REQUIRE(!transmit(device, frame_of(1)).is_error());
+        CHECK(transmit(device, frame_of(2)).error() == Error::EAGAIN);
+        CHECK(device.stats.tx_dropped == 1);
+        // Going down drops what waited.
+        device.flags = 0;
+        CHECK(transmit(device, frame_of(3)).error() == Error::ENETDOWN);
+        CHECK(tx_wake(device) == 0);
+        CHECK(device.tx.is_empty());
+        CHECK(device.stats.tx_dropped == 2 + kTxQueueLimit);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: oversized frames and driver errors", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        Netdev device;
+        setup(device, driver);
+        device.mtu = 100;
+        CHECK(transmit(device, frame_of(1, 115)).error() == Error::EMSGSIZE);
+        REQUIRE(!transmit(device, frame_of(1, 114)).is_error());
+        driver.fail_with = -int32_t(Error::EIO);
+        REQUIRE(!transmit(device, frame_of(1)).is_error());
+        CHECK(device.stats.tx_errors == 1);
+        CHECK(device.stats.tx_packets == 1);
+        device.ops.transmit = nullptr;
+        CHECK(transmit(device, frame_of(1)).error() == Error::ENETDOWN);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: Ethernet framing and checks", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        Netdev device;
+        device.mac = { { 2, 0, 0, 0, 0, 1 } };
+        PacketPtr packet = frame_of(0xab, 46);
+        REQUIRE(!frame_ethernet(device, *packet, MacAddress::broadcast(), 0x0806).is_error());
+        REQUIRE(packet->length() == 60);
+        const uint8_t expected[14] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06 };
+        CHECK(memcmp(packet->data(), expected, 14) == 0);
+        auto header = unframe_ethernet(*packet);
+        REQUIRE(!header.is_error());
+        CHECK(header.value().ether_type == 0x0806);
+        CHECK(header.value().source == device.mac);
+        CHECK(packet->length() == 46);
+        CHECK(packet->data()[0] == 0xab);
+
+        PacketPtr short_frame = frame_of(0, 13);
+        CHECK(unframe_ethernet(*short_frame).error() == Error::EBADMSG);
+        CHECK(short_frame->length() == 13);
+        PacketPtr no_room(Packet::create(0, 10));
+        CHECK(frame_ethernet(device, *no_room, MacAddress::broadcast(), 0x0800).error() == Error::ENOMEM);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
