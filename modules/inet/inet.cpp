@@ -78,9 +78,8 @@ int32_t create_interface()
     config.mtu = 65535;
     config.loopback_device = true;
     keel::net::tcp::Stack::Config tcp_config;
-    uint64_t seed = keel_monotonic_ns();
-    for (size_t i = 0; i < sizeof(tcp_config.secret); i++)
-        tcp_config.secret[i] = uint8_t(seed >> (i % 8 * 8)) ^ uint8_t(i * 151);
+    // RFC 6528: the initial sequence numbers' secret, from the entropy pool.
+    keel_get_random_bytes(tcp_config.secret, sizeof(tcp_config.secret));
     g_state.interface = keel::net::net_create<Ipv4Interface>(g_link, config, tcp_config);
     return g_state.interface ? 0 : -KEEL_ENOMEM;
 }
