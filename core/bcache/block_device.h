@@ -94,5 +94,10 @@ Result<void> block_device_unregister(BlockDevice& device);
 // Calls `visit` for every registered device, in registration order, with
 // how many handles have it open.
 void block_device_for_each(void (*visit)(const BlockDevice& device, uint32_t opens, void* arg), void* arg);
+// The names of the first `max` registered devices, in registration order,
+// copied out so that the caller may open them (no device may be opened
+// under block_device_for_each's lock). Returns how many it copied.
+using BlockDeviceName = char[kBlockDeviceNameMax + 1];
+size_t block_device_names(BlockDeviceName* names, size_t max);
 
 } // namespace keel

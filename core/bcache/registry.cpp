@@ -150,6 +150,18 @@ void block_device_for_each(void (*visit)(const BlockDevice& device, uint32_t ope
         visit(device, device.cache->opens, arg);
 }
 
+size_t block_device_names(BlockDeviceName* names, size_t max)
+{
+    CacheLockGuard guard;
+    size_t count = 0;
+    for (BlockDevice& device : g_devices) {
+        if (count == max)
+            break;
+        memcpy(names[count++], device.name, sizeof(BlockDeviceName));
+    }
+    return count;
+}
+
 Result<BlockHandle*> bcache_open(const char* name, uint32_t flags)
 {
     if (!name || (flags & ~(kBlockOpenWrite | kBlockOpenShared))

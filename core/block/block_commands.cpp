@@ -10,7 +10,6 @@
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "log/log.h"
-#include "mm/heap.h"
 #include "mm/pmm.h"
 #include "time/clock.h"
 
@@ -38,31 +37,16 @@ void print_disk(const DiskInfo& info, void*)
 // under the registry's walk.
 int lsblk_filesystems()
 {
-    struct Names {
-        char names[32][kBlockDeviceNameMax + 1];
-        size_t count;
-    };
-    auto* names = static_cast<Names*>(kzalloc(sizeof(Names)));
-    if (!names) {
-        console_print("lsblk: out of memory\n");
-        return 1;
-    }
-    block_device_for_each(
-        [](const BlockDevice& device, uint32_t, void* arg) {
-            auto& names = *static_cast<Names*>(arg);
-            if (names.count < 32)
-                memcpy(names.names[names.count++], device.name, kBlockDeviceNameMax + 1);
-        },
-        names);
+    BlockDeviceName names[32];
+    size_t count = block_device_names(names, 32);
     console_print("%-8s %-6s %-16s %s\n", "NAME", "FSTYPE", "LABEL", "UUID");
-    for (size_t i = 0; i < names->count; i++) {
+    for (size_t i = 0; i < count; i++) {
         fsprobe::Identity identity;
-        if (bcache_identify(names->names[i], identity))
-            console_print("%-8s %-6s %-16s %s\n", names->names[i], identity.type, identity.label, identity.uuid);
+        if (bcache_identify(names[i], identity))
+            console_print("%-8s %-6s %-16s %s\n", names[i], identity.type, identity.label, identity.uuid);
         else
-            console_print("%s\n", names->names[i]);
+            console_print("%s\n", names[i]);
     }
-    kfree(names);
     return 0;
 }
 

@@ -21,39 +21,22 @@ bool equal_ignoring_case(const char* a, const char* b)
     return *a == *b;
 }
 
-struct Search {
-    const char* label;
-    const char* uuid;
-    char names[16][kBlockDeviceNameMax + 1];
-    size_t count;
-};
-
 } // namespace
 
 bool find_root_device(const char* spec, char* name, size_t size)
 {
-    Search search {};
-    if (strncmp(spec, "LABEL=", 6) == 0)
-        search.label = spec + 6;
-    else if (strncmp(spec, "UUID=", 5) == 0)
-        search.uuid = spec + 5;
-    // The registry's names first (no device is opened under its walk).
-    block_device_for_each(
-        [](const BlockDevice& device, uint32_t, void* arg) {
-            auto& search = *static_cast<Search*>(arg);
-            if (search.count < 16)
-                memcpy(search.names[search.count++], device.name, kBlockDeviceNameMax + 1);
-        },
-        &search);
+    const char* label = strncmp(spec, "LABEL=", 6) == 0 ? spec + 6 : nullptr;
+    const char* uuid = strncmp(spec, "UUID=", 5) == 0 ? spec + 5 : nullptr;
+    BlockDeviceName names[16];
+    size_t count = block_device_names(names, 16);
     const char* plain = strncmp(spec, "/dev/", 5) == 0 ? spec + 5 : spec;
-    for (size_t i = 0; i < search.count; i++) {
-        const char* candidate = search.names[i];
+    for (size_t i = 0; i < count; i++) {
+        const char* candidate = names[i];
         bool match;
-        if (search.label || search.uuid) {
+        if (label || uuid) {
             fsprobe::Identity identity;
             match = bcache_identify(candidate, identity)
-                && (search.label ? strcmp(identity.label, search.label) == 0
-                                 : equal_ignoring_case(identity.uuid, search.uuid));
+                && (label ? strcmp(identity.label, label) == 0 : equal_ignoring_case(identity.uuid, uuid));
         } else {
             match = strcmp(candidate, plain) == 0;
         }

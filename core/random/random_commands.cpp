@@ -18,8 +18,8 @@ int random_command(int argc, char** argv)
         random_report(print_line, nullptr);
         return 0;
     }
-    Result<uint64_t> count = argc == 2 ? parse_uint(argv[1], strlen(argv[1])) : Result<uint64_t>(Err(Error::EINVAL));
-    if (count.is_error() || count.value() < 1 || count.value() > 256) {
+    Result<uint64_t> count = parse_uint(argv[1], strlen(argv[1]));
+    if (argc != 2 || count.is_error() || count.value() < 1 || count.value() > 256) {
         console_print("usage: random [COUNT] (COUNT 1 to 256)\n");
         return 2;
     }

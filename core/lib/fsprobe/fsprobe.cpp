@@ -1,6 +1,7 @@
 #include "lib/fsprobe/fsprobe.h"
 
 #include "lib/base/format.h"
+#include "lib/crypto/bytes.h"
 
 namespace keel::fsprobe {
 
@@ -20,20 +21,15 @@ constexpr uint32_t kCompatHasJournal = 0x4;
 constexpr uint32_t kExt3Incompat = 0x2 | 0x4 | 0x8 | 0x10;
 constexpr uint32_t kExt3RoCompat = 0x1 | 0x2 | 0x4;
 
-uint32_t le32(const uint8_t* p)
-{
-    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
 } // namespace
 
 bool probe_ext(const uint8_t* super, size_t length, Identity& out)
 {
     if (!super || length < kVolumeName + 16 || uint16_t(super[kMagic] | super[kMagic + 1] << 8) != kExtMagic)
         return false;
-    uint32_t incompat = le32(super + kFeatureIncompat);
-    uint32_t ro_compat = le32(super + kFeatureRoCompat);
-    bool journal = le32(super + kFeatureCompat) & kCompatHasJournal;
+    uint32_t incompat = load_le32(super + kFeatureIncompat);
+    uint32_t ro_compat = load_le32(super + kFeatureRoCompat);
+    bool journal = load_le32(super + kFeatureCompat) & kCompatHasJournal;
     const char* type = (incompat & ~kExt3Incompat) || (ro_compat & ~kExt3RoCompat) ? "ext4" : journal ? "ext3" : "ext2";
     format(out.type, sizeof(out.type), "%s", type);
     size_t i = 0;

@@ -3,6 +3,8 @@
 // and reclaim, deferred and out-of-order completions, RAM disks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,11 @@ TEST_CASE_METHOD(Fixture, "opening: names, modes and conflicts")
     FileDevice readonly_disk("cdrom", small.path, 2048, true);
     REQUIRE(disk.registered());
     REQUIRE(readonly_disk.registered());
+    BlockDeviceName names[8];
+    size_t count = block_device_names(names, 8);
+    CHECK(std::find_if(names, names + count, [](const char* n) { return std::string(n) == "vdz"; }) != names + count);
+    CHECK(std::find_if(names, names + count, [](const char* n) { return std::string(n) == "cdrom"; }) != names + count);
+    CHECK(block_device_names(names, 1) == 1); // no more than asked for
 
     CHECK(err(bcache_open("nosuch", 0)) == Error::ENXIO);
     CHECK(err(bcache_open("/dev/nosuch", 0)) == Error::ENXIO);
