@@ -3,6 +3,7 @@ device references) and the protocols of inet.kmod over lo, driven from the
 console with Linux's ping syntax."""
 
 import re
+import time
 
 from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
@@ -138,6 +139,12 @@ def net_netdev_lo_and_ip_link():
 @case
 def net_ethertype_unregister_waits_for_running_handler():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        # The baseline after autoload's index, which the kmodprobe thread
+        # builds (and keeps) beside the console.
+        for _ in range(120):
+            if "driver module(s) indexed" in vm.command_output("dmesg"):
+                break
+            time.sleep(0.5)
         heap = heap_bytes(vm)
         pages = free_pages(vm)
         out = vm.command_output("insmod /lib/test/nettest.kmod frames=2 hold_ms=1500")
