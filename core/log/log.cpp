@@ -39,15 +39,29 @@ void append(void* context, const char* text, size_t length)
     buffer->length += take;
 }
 
-void emit_console(void*, const char* text, size_t length) { arch::serial_write(text, length); }
+// Whether the console's cursor is mid-line: a log record then starts on a
+// line of its own (as Linux's printk does), so a message printed while
+// someone types, or while a command's output is half a line, stays
+// readable and a test can still find the typed line.
+bool g_console_mid_line = false;
 
-void console_write_unlocked(const char* text, size_t length) { arch::serial_write(text, length); }
+void console_write_unlocked(const char* text, size_t length)
+{
+    if (length == 0)
+        return;
+    arch::serial_write(text, length);
+    g_console_mid_line = text[length - 1] != '\n';
+}
+
+void emit_console(void*, const char* text, size_t length) { console_write_unlocked(text, length); }
 
 void print_record_to_console(uint64_t timestamp_us, const char* text, size_t length)
 {
     char prefix[32];
     size_t prefix_length = format(prefix, sizeof(prefix), "[%5llu.%06llu] ",
         (unsigned long long)(timestamp_us / 1000000), (unsigned long long)(timestamp_us % 1000000));
+    if (g_console_mid_line)
+        console_write_unlocked("\n", 1);
     console_write_unlocked(prefix, prefix_length);
     console_write_unlocked(text, length);
     console_write_unlocked("\n", 1);

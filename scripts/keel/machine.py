@@ -64,9 +64,32 @@ EXIT_TIMEOUT = 124      # a time limit ran out
 # overwrites the start_info structure with it, and the kernel, finding no
 # boot information (and no panic= in it), halts.
 MAX_CMDLINE = 4095
+LOG_LINE = re.compile(r"\[ *\d+\.\d{6}\] ")
 
 POWER_DOWN = re.compile(r"reboot: Power down \(code (\d+)\)")
 RESTART = "reboot: Restarting system"
+
+
+
+def after_echo(text, line):
+    """A command's output: what follows the console's echo of `line`.
+
+    A kernel log line a thread prints while the command is typed lands before
+    the echo or inside it (the kernel starts each record on a line of its
+    own), so the echo is put back together from the pieces that are not log
+    lines; those log lines are not the command's output."""
+    pieces = text.split("\n")
+    typed = ""
+    for index, piece in enumerate(pieces):
+        if LOG_LINE.match(piece) or not piece.strip("\r"):
+            continue
+        typed += piece.rstrip("\r")
+        if len(typed) >= len(line):
+            if typed.endswith(line) and line:
+                return "\n".join(pieces[index + 1:])
+            break
+    first_newline = text.find("\n")
+    return text[first_newline + 1:] if first_newline >= 0 else ""
 
 
 class Timeout(Exception):
@@ -366,15 +389,7 @@ class Machine:
         self.send(line)
         start = self.cursor
         self.expect(PROMPT, timeout)
-        text = self.output[start:self.cursor - len(PROMPT)]
-        # Drop the echoed command line, and kernel log lines a thread printed
-        # before it (autoload's, right after the prompt): the output starts
-        # after the echo.
-        echo = text.find(line)
-        if echo >= 0 and all(logged.startswith("[") for logged in text[:echo].splitlines() if logged.strip()):
-            text = text[echo:]
-        first_newline = text.find("\n")
-        return text[first_newline + 1:] if first_newline >= 0 else ""
+        return after_echo(self.output[start:self.cursor - len(PROMPT)], line)
 
     def wait_exit(self, timeout=30.0):
         """Wait for QEMU to exit, collecting output; returns the decoded status."""
