@@ -70,7 +70,6 @@ POWER_DOWN = re.compile(r"reboot: Power down \(code (\d+)\)")
 RESTART = "reboot: Restarting system"
 
 
-
 def after_echo(text, line):
     """A command's output: what follows the console's echo of `line`.
 
