@@ -40,7 +40,7 @@ namespace {
 int ip_usage()
 {
     console_print("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
-                  "where  OBJECT := { link | address | route }\n"
+                  "where  OBJECT := { link | address | route | neigh }\n"
                   "       OPTIONS := { -s[tatistics] | -d[etails] }\n");
     return 2;
 }
@@ -66,6 +66,8 @@ int ip_command(int argc, char** argv)
         return ip_addr(options, argc - at, argv + at);
     if (strcmp(object, "route") == 0 || strcmp(object, "r") == 0)
         return ip_route(options, argc - at, argv + at);
+    if (strcmp(object, "neigh") == 0 || strcmp(object, "neighbour") == 0 || strcmp(object, "n") == 0)
+        return ip_neigh(options, argc - at, argv + at);
     console_print("Object \"%s\" is unknown, try \"ip help\".\n", object);
     return 1;
 }
@@ -75,4 +77,4 @@ int ip_command(int argc, char** argv)
 } // namespace keel::net
 
 KEEL_CONSOLE_COMMAND(ip, "ip", "[-s] [-d] OBJECT [COMMAND ...]",
-    "network devices, addresses and routes (ip link, ip addr, ip route)", keel::net::ip_command);
+    "network devices, addresses, routes and neighbours (ip link, ip addr, ip route, ip neigh)", keel::net::ip_command);

@@ -15,6 +15,10 @@ struct IpOptions {
 int ip_link(const IpOptions& options, int argc, char** argv);
 int ip_addr(const IpOptions& options, int argc, char** argv);
 int ip_route(const IpOptions& options, int argc, char** argv);
+int ip_neigh(const IpOptions& options, int argc, char** argv);
+// ip addr add|del, ip route add|del: the words after add or del.
+int ip_addr_change(bool add, int argc, char** argv);
+int ip_route_change(bool add, int argc, char** argv);
 // Which devices a show command prints: "[show|list] [dev] [DEV]".
 struct DeviceFilter {
     const char* only = nullptr; // nullptr: all

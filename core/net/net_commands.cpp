@@ -1,5 +1,6 @@
 // Console tools with Linux's syntax and output shape over inet.kmod:
-// ping, and a UDP echo through a server bound on 127.0.0.1. The protocols
+// ping, a UDP echo through a server bound on 127.0.0.1, and a UDP echo
+// server (udpecho -l). The protocols
 // are a module: each command looks up inet's KABI_INET_1.0 functions with
 // symbol_get, which pins inet until the command puts them back.
 #include <keel/inet.h>
@@ -8,6 +9,7 @@
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "lib/net/address.h"
+#include "net/inet_symbol.h"
 #include "loader/loader.h"
 #include "log/log.h"
 #include "sched/thread.h"
@@ -19,32 +21,9 @@ namespace {
 
 using net::Ipv4Address;
 
-constexpr const char* kInetNode = "KABI_INET_1.0";
+using net::InetSymbol;
+
 constexpr uint32_t kReplyTimeoutMs = 1000;
-
-// One of inet's functions, held for the command's length.
-template<typename Fn> class InetSymbol {
-public:
-    explicit InetSymbol(const char* name)
-        : m_name(name)
-        , m_function(reinterpret_cast<Fn*>(symbol_get(name, kInetNode, nullptr)))
-    {
-    }
-    ~InetSymbol()
-    {
-        if (m_function)
-            symbol_put(m_name, nullptr);
-    }
-    InetSymbol(const InetSymbol&) = delete;
-    InetSymbol& operator=(const InetSymbol&) = delete;
-    explicit operator bool() const { return m_function != nullptr; }
-    Fn* operator->() const { return m_function; }
-    template<typename... Args> auto operator()(Args... args) const { return m_function(args...); }
-
-private:
-    const char* m_name;
-    Fn* m_function;
-};
 
 bool inet_missing(const char* tool)
 {
@@ -91,7 +70,7 @@ bool parse_seconds(const char* text, uint64_t max_ms, uint64_t* out)
 int ping_usage()
 {
     console_print("usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] HOST (COUNT 1 to 1000, SIZE 0 to 65507, INTERVAL "
-                  "0 to 60 seconds, HOST in 127.0.0.0/8)\n");
+                  "0 to 60 seconds, HOST an IPv4 address)\n");
     return 2;
 }
 
@@ -122,10 +101,6 @@ int ping_command(int argc, char** argv)
         console_print("ping: %s: Name or service not known\n", host);
         return 2;
     }
-    if (!net::ipv4_is_loopback(destination.value())) {
-        console_print("ping: connect: Network is unreachable (only the loopback network exists yet)\n");
-        return 2;
-    }
     InetSymbol<keel_inet_ping_fn> inet_ping("keel_inet_ping");
     if (!inet_ping && inet_missing("ping"))
         return 2;
@@ -146,6 +121,10 @@ int ping_command(int argc, char** argv)
         uint64_t rtt = time::monotonic_us() - before;
         if (status == -int32_t(Error::ETIMEDOUT))
             continue;
+        if (status == -int32_t(Error::ENETUNREACH) && sequence == 1) {
+            console_print("ping: connect: Network is unreachable\n");
+            return 2;
+        }
         if (status < 0) {
             console_print("ping: sendmsg: %s\n", error_description(Error(-status)));
             continue;
@@ -176,8 +155,49 @@ int ping_command(int argc, char** argv)
 
 int udpecho_usage()
 {
-    console_print("usage: udpecho [-p PORT] TEXT (PORT 1 to 65535, default 7)\n");
+    console_print("usage: udpecho [-p PORT] TEXT, or udpecho -l [-p PORT] [-c COUNT] [-w SECONDS] (PORT 1 to 65535, "
+                  "default 7; COUNT 1 to 100000, default 1; SECONDS 1 to 3600, default 60)\n");
     return 2;
+}
+
+// An echo server on PORT of every interface: each datagram goes back to
+// where it came from, until COUNT have or SECONDS pass without one.
+int udpecho_serve(uint64_t port, uint64_t count, uint64_t seconds)
+{
+    InetSymbol<keel_inet_udp_open_fn> udp_open("keel_inet_udp_open");
+    InetSymbol<keel_inet_udp_send_fn> udp_send("keel_inet_udp_send");
+    InetSymbol<keel_inet_udp_receive_fn> udp_receive("keel_inet_udp_receive");
+    InetSymbol<keel_inet_udp_close_fn> udp_close("keel_inet_udp_close");
+    if (!(udp_open && udp_send && udp_receive && udp_close) && inet_missing("udpecho"))
+        return 2;
+    keel_inet_udp* server = nullptr;
+    if (int32_t bound = udp_open(uint16_t(port), &server); bound < 0) {
+        console_print("udpecho: bind 0.0.0.0:%llu: %s\n", (unsigned long long)port, error_description(Error(-bound)));
+        return 1;
+    }
+    console_print("udpecho: listening on 0.0.0.0:%llu\n", (unsigned long long)port);
+    static uint8_t buffer[65536]; // one command runs at a time on the console
+    uint64_t echoed = 0;
+    while (echoed < count) {
+        uint32_t from = 0;
+        uint16_t from_port = 0;
+        int64_t length = udp_receive(server, buffer, sizeof(buffer), &from, &from_port, uint32_t(seconds * 1000));
+        if (length < 0)
+            break;
+        char text[16];
+        net::format_ipv4_address(from, text);
+        int32_t sent = udp_send(server, from, from_port, buffer, size_t(length));
+        if (sent < 0) {
+            console_print("udpecho: %lld bytes from %s:%u not echoed: %s\n", (long long)length, text, from_port,
+                error_description(Error(-sent)));
+            continue;
+        }
+        echoed++;
+        console_print("udpecho: %lld bytes from %s:%u echoed\n", (long long)length, text, from_port);
+    }
+    udp_close(server);
+    console_print("udpecho: %llu datagram(s) echoed\n", (unsigned long long)echoed);
+    return echoed == count ? 0 : 1;
 }
 
 // An echo server bound on 127.0.0.1:PORT for the length of the command,
@@ -186,6 +206,23 @@ int udpecho_command(int argc, char** argv)
 {
     uint64_t port = 7;
     int first = 1;
+    if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+        uint64_t count = 1, seconds = 60;
+        for (int i = 2; i < argc; i += 2) {
+            bool good = i + 1 < argc;
+            if (good && strcmp(argv[i], "-p") == 0)
+                good = parse_count(argv[i + 1], 65535, &port) && port != 0;
+            else if (good && strcmp(argv[i], "-c") == 0)
+                good = parse_count(argv[i + 1], 100000, &count) && count != 0;
+            else if (good && strcmp(argv[i], "-w") == 0)
+                good = parse_count(argv[i + 1], 3600, &seconds) && seconds != 0;
+            else
+                good = false;
+            if (!good)
+                return udpecho_usage();
+        }
+        return udpecho_serve(port, count, seconds);
+    }
     if (argc > 2 && strcmp(argv[1], "-p") == 0) {
         if (!parse_count(argv[2], 65535, &port) || port == 0)
             return udpecho_usage();
@@ -248,9 +285,9 @@ int udpecho_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(ping, "ping", "[-c COUNT] [-s SIZE] HOST",
-    "send ICMP echo requests (inet.kmod; 127.0.0.0/8 for now)", ping_command);
-KEEL_CONSOLE_COMMAND(
-    udpecho, "udpecho", "[-p PORT] TEXT", "send TEXT to a UDP echo server on 127.0.0.1 and back", udpecho_command);
+KEEL_CONSOLE_COMMAND(ping, "ping", "[-c COUNT] [-s SIZE] [-i INTERVAL] HOST", "send ICMP echo requests (inet.kmod)",
+    ping_command);
+KEEL_CONSOLE_COMMAND(udpecho, "udpecho", "[-p PORT] TEXT | -l [-p PORT] [-c COUNT] [-w SECONDS]",
+    "send TEXT to a UDP echo server on 127.0.0.1 and back, or (-l) serve UDP echo", udpecho_command);
 
 } // namespace keel

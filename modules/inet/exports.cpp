@@ -1,6 +1,8 @@
-// KABI_INET_1.0 (keel/inet.h): ping and UDP endpoints over the interface.
-// The waits yield to the core's receive thread, which delivers the
-// answer, and give up at their deadline.
+// KABI_INET_1.0 (keel/inet.h): ping and UDP endpoints over the
+// interfaces. An endpoint is bound to its port on every interface there
+// is when it opens (as a socket bound to INADDR_ANY); it sends through
+// the interface the route picks. The waits yield to the core's receive
+// thread, which delivers the answer, and give up at their deadline.
 #include <keel/inet.h>
 #include <keel/module.h>
 
@@ -13,12 +15,25 @@ using inet::Locked;
 using keel::net::PacketPtr;
 
 struct keel_inet_udp {
-    keel::net::UdpSocket socket;
+    keel::net::UdpSocket sockets[inet::kMaxInterfaces];
+    keel::net::Ipv4Interface* bound[inet::kMaxInterfaces] = {}; // where sockets[i] is bound
+    keel_inet_udp* next = nullptr;                              // in g_endpoints
 };
 
 namespace {
 
 constexpr uint32_t kMaxPingData = 65507;
+
+keel_inet_udp* g_endpoints = nullptr; // the open ones, under the lock
+
+void unbind_all(keel_inet_udp* udp)
+{
+    for (size_t i = 0; i < inet::kMaxInterfaces; i++) {
+        if (udp->bound[i])
+            udp->bound[i]->udp_unbind(udp->sockets[i]);
+        udp->bound[i] = nullptr;
+    }
+}
 
 uint64_t deadline_after(uint32_t timeout_ms) { return keel_monotonic_ns() + uint64_t(timeout_ms) * 1000000; }
 
@@ -30,10 +45,15 @@ extern "C" KEEL_EXPORT int32_t keel_inet_ping(uint32_t destination, uint16_t ide
     if (size > kMaxPingData)
         return -KEEL_EINVAL;
     uint64_t seen;
+    uint32_t index;
     {
         Locked locked;
-        seen = g_state.interface->stats().echo_replies_received;
-        auto sent = g_state.interface->ping(destination, identifier, sequence, size, inet::now_ms());
+        inet::Interface* interface = inet::route(destination);
+        if (!interface)
+            return -KEEL_ENETUNREACH;
+        index = interface->index;
+        seen = interface->host->stats().echo_replies_received;
+        auto sent = interface->host->ping(destination, identifier, sequence, size, inet::now_ms());
         if (sent.is_error())
             return errno_of(sent.error());
     }
@@ -41,8 +61,11 @@ extern "C" KEEL_EXPORT int32_t keel_inet_ping(uint32_t destination, uint16_t ide
     for (;;) {
         {
             Locked locked;
-            const auto& stats = g_state.interface->stats();
-            const auto& reply = g_state.interface->last_echo_reply();
+            inet::Interface* interface = inet::find_interface(index);
+            if (!interface)
+                return -KEEL_ENETDOWN; // its device went away
+            const auto& stats = interface->host->stats();
+            const auto& reply = interface->host->last_echo_reply();
             if (stats.echo_replies_received != seen && reply.identifier == identifier && reply.sequence == sequence) {
                 if (from)
                     *from = reply.from;
@@ -61,10 +84,11 @@ extern "C" KEEL_EXPORT int32_t keel_inet_ping(uint32_t destination, uint16_t ide
 
 extern "C" KEEL_EXPORT int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length)
 {
-    if (ifindex != g_state.lo_index)
-        return -KEEL_ENOENT;
     Locked locked;
-    const auto& config = g_state.interface->config();
+    inet::Interface* interface = inet::find_interface(ifindex);
+    if (!interface)
+        return -KEEL_ENOENT;
+    const auto& config = interface->host->config();
     if (address)
         *address = config.address;
     if (prefix_length)
@@ -80,15 +104,29 @@ extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp**
     if (!udp)
         return -KEEL_ENOMEM;
     Locked locked;
-    if (auto bound = g_state.interface->udp_bind(udp->socket, port); bound.is_error()) {
-        keel::net::net_destroy(udp);
-        return errno_of(bound.error());
+    for (size_t i = 0; i < inet::kMaxInterfaces; i++) {
+        inet::Interface& interface = g_state.interfaces[i];
+        if (!interface.index)
+            continue;
+        // The first binding picks the port (0: an ephemeral one); the others take the same.
+        if (auto bound = interface.host->udp_bind(udp->sockets[i], port); bound.is_error()) {
+            unbind_all(udp);
+            keel::net::net_destroy(udp);
+            return errno_of(bound.error());
+        }
+        udp->bound[i] = interface.host;
+        port = udp->sockets[i].port();
     }
+    udp->next = g_endpoints;
+    g_endpoints = udp;
     *out = udp;
     return 0;
 }
 
-extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp) { return udp ? udp->socket.port() : 0; }
+extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp)
+{
+    return udp ? udp->sockets[0].port() : 0; // lo's binding, there as long as inet is
+}
 
 extern "C" KEEL_EXPORT int32_t keel_inet_udp_send(
     keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length)
@@ -96,7 +134,11 @@ extern "C" KEEL_EXPORT int32_t keel_inet_udp_send(
     if (!udp || (!bytes && length))
         return -KEEL_EINVAL;
     Locked locked;
-    auto sent = g_state.interface->udp_send(udp->socket, destination, port, bytes, length, inet::now_ms());
+    inet::Interface* interface = inet::route(destination);
+    size_t slot = interface ? size_t(interface - g_state.interfaces) : 0;
+    if (!interface || udp->bound[slot] != interface->host)
+        return -KEEL_ENETUNREACH; // no route, or the interface came after the endpoint
+    auto sent = interface->host->udp_send(udp->sockets[slot], destination, port, bytes, length, inet::now_ms());
     return sent.is_error() ? errno_of(sent.error()) : 0;
 }
 
@@ -111,7 +153,11 @@ extern "C" KEEL_EXPORT int64_t keel_inet_udp_receive(
             Locked locked;
             keel::net::Ipv4Address source = 0;
             uint16_t source_port = 0;
-            PacketPtr datagram = g_state.interface->udp_receive(udp->socket, &source, &source_port);
+            PacketPtr datagram;
+            for (size_t i = 0; i < inet::kMaxInterfaces && !datagram; i++) {
+                if (udp->bound[i])
+                    datagram = udp->bound[i]->udp_receive(udp->sockets[i], &source, &source_port);
+            }
             if (datagram) {
                 size_t length = datagram->length();
                 memcpy(buffer, datagram->data(), length < capacity ? length : capacity);
@@ -134,7 +180,25 @@ extern "C" KEEL_EXPORT void keel_inet_udp_close(keel_inet_udp* udp)
         return;
     {
         Locked locked;
-        g_state.interface->udp_unbind(udp->socket);
+        unbind_all(udp);
+        for (keel_inet_udp** link = &g_endpoints; *link; link = &(*link)->next) {
+            if (*link == udp) {
+                *link = udp->next;
+                break;
+            }
+        }
     }
     keel::net::net_destroy(udp);
+}
+
+void inet::udp_forget(keel::net::Ipv4Interface* host)
+{
+    for (keel_inet_udp* udp = g_endpoints; udp; udp = udp->next) {
+        for (size_t i = 0; i < kMaxInterfaces; i++) {
+            if (udp->bound[i] == host) {
+                host->udp_unbind(udp->sockets[i]);
+                udp->bound[i] = nullptr;
+            }
+        }
+    }
 }

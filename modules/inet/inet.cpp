@@ -1,5 +1,6 @@
 // inet.kmod: IPv4 (with ARP, reassembly, ICMP, UDP and TCP from the
-// protocol library, core/lib/net) on the netdev core's lo at 127.0.0.1/8.
+// protocol library, core/lib/net) on the netdev core's lo at 127.0.0.1/8
+// and on the devices given an address (interfaces.cpp).
 // Frames arrive through the ethertype table (IPv4 and ARP) in the core's
 // receive thread and leave through keel_netdev_transmit; a timer thread
 // runs the library's timers (TCP retransmissions, reassembly timeouts).
@@ -13,59 +14,45 @@
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
-KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP and TCP on lo (KABI_INET_1.0)");
+KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP and TCP (KABI_INET_1.0, 1.1)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {
 
 using keel::net::Ipv4Interface;
-using keel::net::PacketPtr;
 
 State g_state;
 
 namespace {
 
-constexpr const char* kHolder = "inet";
 constexpr uint64_t kTickNs = 10 * 1000 * 1000;
+constexpr uint32_t kTicksPerDeviceCheck = 100; // once a second
 
-// Frames the library sends, handed to the device. The library builds
-// whole Ethernet frames; the core frames again, so the header is read
-// back and the payload copied into a core packet.
-class DeviceLink : public Ipv4Interface::Link {
-public:
-    void transmit(PacketPtr frame) override
-    {
-        if (frame->length() < keel::net::kEthernetHeaderSize)
-            return;
-        const uint8_t* bytes = frame->data();
-        uint16_t ether_type = uint16_t(bytes[12] << 8 | bytes[13]);
-        size_t length = frame->length() - keel::net::kEthernetHeaderSize;
-        keel_pkt* packet = keel_pkt_alloc(KEEL_NET_HEADROOM, length);
-        if (!packet)
-            return;
-        memcpy(keel_pkt_put(packet, length), bytes + keel::net::kEthernetHeaderSize, length);
-        (void)keel_netdev_transmit(g_state.lo, packet, bytes, ether_type);
-    }
-};
-
-DeviceLink g_link;
-
-void receive_frame(void*, keel_netdev*, keel_pkt* packet)
+void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
 {
     const uint8_t* frame = keel_pkt_link_header(packet);
-    if (frame) {
+    keel_netdev_info info {};
+    info.size = sizeof(info);
+    info.version = KEEL_NETDEV_INFO_VERSION;
+    if (frame && keel_netdev_info_get(device, &info) == 0) {
         Locked locked;
-        g_state.interface->receive(frame, keel_pkt_length(packet) + keel::net::kEthernetHeaderSize, now_ms());
+        if (Interface* interface = find_interface(info.index))
+            interface->host->receive(frame, keel_pkt_length(packet) + keel::net::kEthernetHeaderSize, now_ms());
     }
     keel_pkt_free(packet);
 }
 
 int32_t run_timers(void*)
 {
-    while (!g_state.stopping) {
+    for (uint32_t ticks = 1; !g_state.stopping; ticks++) {
         keel_sleep_ns(kTickNs);
         Locked locked;
-        g_state.interface->tick(now_ms());
+        if (ticks % kTicksPerDeviceCheck == 0)
+            forget_gone_devices();
+        for (Interface& interface : g_state.interfaces) {
+            if (interface.index)
+                interface.host->tick(now_ms());
+        }
     }
     return 0;
 }
@@ -77,16 +64,26 @@ int32_t create_interface()
     config.prefix_length = 8;
     config.mtu = 65535;
     config.loopback_device = true;
-    keel::net::tcp::Stack::Config tcp_config;
     // RFC 6528: the initial sequence numbers' secret, from the entropy pool.
-    keel_get_random_bytes(tcp_config.secret, sizeof(tcp_config.secret));
-    g_state.interface = keel::net::net_create<Ipv4Interface>(g_link, config, tcp_config);
-    return g_state.interface ? 0 : -KEEL_ENOMEM;
+    keel_get_random_bytes(g_state.tcp_config.secret, sizeof(g_state.tcp_config.secret));
+    Interface& lo = g_state.interfaces[0];
+    lo.link.held = g_state.lo;
+    lo.link.index = g_state.lo_index;
+    lo.host = keel::net::net_create<Ipv4Interface>(lo.link, config, g_state.tcp_config);
+    if (!lo.host)
+        return -KEEL_ENOMEM;
+    lo.index = g_state.lo_index;
+    memcpy(lo.name, "lo", 3);
+    g_state.interface = lo.host;
+    return 0;
 }
 
 void destroy_interface()
 {
-    keel::net::net_destroy(g_state.interface);
+    for (Interface& interface : g_state.interfaces) {
+        if (interface.index)
+            remove_interface(interface);
+    }
     g_state.interface = nullptr;
 }
 

@@ -1,5 +1,7 @@
 // KABI_INET_1.0's IP protocol table: modules add protocols beyond ICMP,
-// UDP and TCP, and send datagrams of them.
+// UDP and TCP, and send datagrams of them. The table is lo's interface's:
+// datagrams of a module's protocol are sent on any interface (by route)
+// but received only through lo for now.
 #include <keel/inet.h>
 #include <keel/module.h>
 
@@ -64,6 +66,9 @@ extern "C" KEEL_EXPORT int32_t keel_inet_send(
     if (!payload && length)
         return -KEEL_EINVAL;
     Locked locked;
-    auto sent = g_state.interface->send_datagram(protocol, destination, payload, length, inet::now_ms());
+    inet::Interface* interface = inet::route(destination);
+    if (!interface)
+        return -KEEL_ENETUNREACH;
+    auto sent = interface->host->send_datagram(protocol, destination, payload, length, inet::now_ms());
     return sent.is_error() ? errno_of(sent.error()) : 0;
 }

@@ -69,6 +69,41 @@ int64_t keel_inet_udp_receive(
 typedef void keel_inet_udp_close_fn(keel_inet_udp* udp);
 void keel_inet_udp_close(keel_inet_udp* udp);
 
+/* KABI_INET_1.1: addresses, the default route and the neighbour cache,
+ * for `ip addr add|del`, `ip route add|del` and `ip neigh`. */
+
+/* Gives the device with interface index `ifindex` the address
+ * `address`/`prefix_length` (one address a device; not lo). 0; -ENODEV (no
+ * such device); -EEXIST (it has one); -EINVAL (a bad address or prefix,
+ * lo); -ENOSPC (8 interfaces already); -ENOMEM. The interface goes by
+ * itself, within a second, when its device unregisters. */
+typedef int32_t keel_inet_address_add_fn(uint32_t ifindex, uint32_t address, uint32_t prefix_length);
+int32_t keel_inet_address_add(uint32_t ifindex, uint32_t address, uint32_t prefix_length);
+/* Takes the address away. 0; -EADDRNOTAVAIL (not this device's). */
+typedef int32_t keel_inet_address_del_fn(uint32_t ifindex, uint32_t address, uint32_t prefix_length);
+int32_t keel_inet_address_del(uint32_t ifindex, uint32_t address, uint32_t prefix_length);
+/* The default route's gateway when it goes through device `ifindex`: 0;
+ * -ENOENT. */
+typedef int32_t keel_inet_gateway_fn(uint32_t ifindex, uint32_t* gateway);
+int32_t keel_inet_gateway(uint32_t ifindex, uint32_t* gateway);
+/* The default route through `gateway`, a neighbour on device `ifindex`
+ * (0: the device whose network holds it). 0; -EEXIST (there is one);
+ * -ENODEV; -ENETUNREACH (the gateway is on no device's network). */
+typedef int32_t keel_inet_route_add_default_fn(uint32_t gateway, uint32_t ifindex);
+int32_t keel_inet_route_add_default(uint32_t gateway, uint32_t ifindex);
+/* 0; -ESRCH (there is none). */
+typedef int32_t keel_inet_route_del_default_fn(void);
+int32_t keel_inet_route_del_default(void);
+
+#define KEEL_INET_NEIGHBOUR_INCOMPLETE 1 /* asked, no answer yet */
+#define KEEL_INET_NEIGHBOUR_REACHABLE 2  /* answered */
+/* The neighbour at `position` (0, 1, ...) of device `ifindex`'s cache:
+ * 0 with its address, MAC (6 bytes) and KEEL_INET_NEIGHBOUR_* state;
+ * -ENOENT past the last one or for a device without an address. */
+typedef int32_t keel_inet_neighbour_fn(
+    uint32_t ifindex, uint32_t position, uint32_t* address, uint8_t* mac, uint32_t* state);
+int32_t keel_inet_neighbour(uint32_t ifindex, uint32_t position, uint32_t* address, uint8_t* mac, uint32_t* state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -149,6 +149,8 @@ public:
     NeighbourCache& neighbours() { return m_neighbours; }
     const Reassembler& reassembler() const { return m_reassembler; }
     const InterfaceConfig& config() const { return m_config; }
+    // The default route's next hop (0: none), as `ip route add default` sets it.
+    void set_gateway(Ipv4Address gateway) { m_config.gateway = gateway; }
     const Stats& stats() const { return m_stats; }
 
 private:

@@ -85,6 +85,8 @@ public:
     void tick(Millis now);
 
     const Entry* lookup(Ipv4Address address) const;
+    // Entry `index` (below kEntries), free or not, for listings (ip neigh).
+    const Entry& entry(size_t index) const { return m_entries[index]; }
     size_t size() const;
     const Stats& stats() const { return m_stats; }
     size_t pending_bytes() const { return m_pending_bytes; }

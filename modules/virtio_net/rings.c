@@ -1,0 +1,192 @@
+/*
+ * virtio_net's two rings. Every buffer is a slot of one coherent DMA
+ * allocation per direction: a frame is copied once into a slot on
+ * transmit and once out of it into a keel_pkt on receive, so no packet
+ * is ever with the device and an unbind has nothing to chase: resetting
+ * the device is enough to take every slot back.
+ *
+ * Interrupts only queue work; the work takes the used buffers, hands
+ * frames to the netdev core and gives the receive slots straight back to
+ * the device, so the receive ring stays full (a frame that cannot get a
+ * packet is dropped and counted, its slot reused).
+ *
+ * Lock order: the core's netdev lock (held around vnet_transmit) before
+ * net->lock; net->lock is never held while calling the netdev core.
+ */
+#include <keel/device.h>
+#include <keel/module.h>
+
+#include "virtio_net.h"
+
+static void* slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); }
+
+static uint32_t token_slot(void* token) { return (uint32_t)((uintptr_t)token - 1); }
+
+static int ring_create(struct vnet* net, struct vnet_ring* ring, uint32_t index, keel_virtqueue_callback_fn callback,
+    uint32_t slot_size)
+{
+    int status = keel_virtio_queue_create(net->device, index, 0, callback, net, &ring->queue);
+    if (status < 0)
+        return status;
+    ring->count = keel_virtqueue_size(ring->queue);
+    if (ring->count > VNET_RING_MAX)
+        ring->count = VNET_RING_MAX;
+    ring->slot_size = slot_size;
+    return keel_dma_alloc_coherent(net->device, (uint64_t)ring->count * slot_size, &ring->buffers);
+}
+
+int vnet_rings_create(struct vnet* net)
+{
+    /* A whole frame per buffer (no VIRTIO_NET_F_MRG_RXBUF): header,
+     * Ethernet header, a VLAN tag and the MTU, in 64-byte steps. */
+    uint32_t slot = (VNET_HEADER + VNET_ETHERNET_HEADER + VNET_VLAN_TAG + net->mtu + 63) & ~63u;
+    int status;
+    if ((status = ring_create(net, &net->rx, VNET_RX_QUEUE, vnet_queue_callback, slot)) < 0
+        || (status = ring_create(net, &net->tx, VNET_TX_QUEUE, vnet_queue_callback, slot)) < 0)
+        return status;
+    net->tx.free_slots = keel_zalloc(sizeof(uint16_t) * net->tx.count);
+    if (!net->tx.free_slots)
+        return -KEEL_ENOMEM;
+    if ((status = keel_device_add_action(net->device, keel_free, net->tx.free_slots)) < 0)
+        return status;
+    for (uint32_t i = 0; i < net->tx.count; i++)
+        net->tx.free_slots[net->tx.free_count++] = (uint16_t)i;
+    return 0;
+}
+
+static int rx_give(struct vnet* net, uint32_t slot)
+{
+    keel_virtio_segment segment = {
+        .dma = net->rx.buffers->dma + (uint64_t)slot * net->rx.slot_size,
+        .length = net->rx.slot_size,
+        .reserved = 0,
+    };
+    return keel_virtqueue_add(net->rx.queue, &segment, 0, 1, slot_token(slot));
+}
+
+/* Before DRIVER_OK: every receive slot to the device. */
+void vnet_rx_fill(struct vnet* net)
+{
+    uint64_t flags = keel_spin_lock(&net->lock);
+    for (uint32_t i = 0; i < net->rx.count; i++)
+        if (rx_give(net, i) < 0)
+            break;
+    keel_virtqueue_kick(net->rx.queue);
+    keel_spin_unlock(&net->lock, flags);
+}
+
+/* The frame in a used receive slot, copied into a packet (NULL when it is
+ * too short to be a frame or no memory is left: counted). */
+static keel_pkt* rx_copy(struct vnet* net, uint32_t slot, uint32_t written)
+{
+    if (written < VNET_HEADER + VNET_ETHERNET_HEADER || written > net->rx.slot_size) {
+        net->rx_short++;
+        return 0;
+    }
+    uint32_t length = written - VNET_HEADER;
+    keel_pkt* packet = keel_pkt_alloc(0, length);
+    if (!packet) {
+        net->rx_no_memory++;
+        return 0;
+    }
+    const uint8_t* bytes = (const uint8_t*)net->rx.buffers->cpu + (uint64_t)slot * net->rx.slot_size;
+    __builtin_memcpy(keel_pkt_put(packet, length), bytes + VNET_HEADER, length);
+    net->rx_frames++;
+    return packet;
+}
+
+void vnet_rx_work(void* arg)
+{
+    struct vnet* net = arg;
+    for (uint32_t done = 0; done < VNET_RX_BUDGET; done++) {
+        void* token;
+        uint32_t written;
+        uint64_t flags = keel_spin_lock(&net->lock);
+        if (net->gone || keel_virtqueue_get_used(net->rx.queue, &token, &written) != 0) {
+            keel_spin_unlock(&net->lock, flags);
+            return; /* all taken; a broken queue was logged by the core */
+        }
+        uint32_t slot = token_slot(token);
+        keel_pkt* packet = rx_copy(net, slot, written);
+        (void)rx_give(net, slot);
+        keel_virtqueue_kick(net->rx.queue);
+        keel_spin_unlock(&net->lock, flags);
+        if (packet)
+            (void)keel_netdev_receive(net->netdev, packet); /* takes it; drops are counted there */
+    }
+    keel_work_queue(net->rx_work); /* more may wait: the next run, after others had theirs */
+}
+
+/* Sent slots back to the free stack. Lock held. */
+static uint32_t tx_reclaim(struct vnet* net)
+{
+    void* token;
+    uint32_t written;
+    uint32_t reclaimed = 0;
+    while (keel_virtqueue_get_used(net->tx.queue, &token, &written) == 0) {
+        uint32_t slot = token_slot(token);
+        if (slot < net->tx.count && net->tx.free_count < net->tx.count) {
+            net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
+            reclaimed++;
+        }
+    }
+    return reclaimed;
+}
+
+void vnet_tx_work(void* arg)
+{
+    struct vnet* net = arg;
+    uint64_t flags = keel_spin_lock(&net->lock);
+    int gone = net->gone;
+    uint32_t reclaimed = gone ? 0 : tx_reclaim(net);
+    keel_spin_unlock(&net->lock, flags);
+    if (reclaimed)
+        keel_netdev_tx_wake(net->netdev); /* the core sends what waited for room */
+}
+
+/* The netdev core's transmit: called with its lock held, interrupts off. */
+int32_t vnet_transmit(void* context, keel_pkt* frame)
+{
+    struct vnet* net = context;
+    size_t length = keel_pkt_length(frame);
+    uint64_t flags = keel_spin_lock(&net->lock);
+    if (net->gone || length + VNET_HEADER > net->tx.slot_size) {
+        keel_spin_unlock(&net->lock, flags);
+        keel_pkt_free(frame);
+        return net->gone ? -KEEL_ENODEV : -KEEL_EMSGSIZE;
+    }
+    if (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
+        net->tx_busy++;
+        keel_spin_unlock(&net->lock, flags);
+        return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work wakes it */
+    }
+    uint32_t slot = net->tx.free_slots[--net->tx.free_count];
+    uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;
+    __builtin_memset(bytes, 0, VNET_HEADER);
+    __builtin_memcpy(bytes + VNET_HEADER, keel_pkt_data(frame), length);
+    keel_virtio_segment segment = {
+        .dma = net->tx.buffers->dma + (uint64_t)slot * net->tx.slot_size,
+        .length = (uint32_t)(length + VNET_HEADER),
+        .reserved = 0,
+    };
+    int status = keel_virtqueue_add(net->tx.queue, &segment, 1, 0, slot_token(slot));
+    if (status == 0) {
+        keel_virtqueue_kick(net->tx.queue);
+        net->tx_frames++;
+    } else {
+        net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
+    }
+    keel_spin_unlock(&net->lock, flags);
+    keel_pkt_free(frame);
+    return status == 0 ? 0 : -KEEL_EIO;
+}
+
+/* Either queue's interrupt: the work does the rest in thread context. */
+void vnet_queue_callback(keel_virtqueue* queue, void* arg)
+{
+    struct vnet* net = arg;
+    if (queue == net->rx.queue)
+        keel_work_queue(net->rx_work);
+    else
+        keel_work_queue(net->tx_work);
+}

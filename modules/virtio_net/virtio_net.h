@@ -1,0 +1,71 @@
+/*
+ * virtio_net's private state and the parts of the virtio 1.x network
+ * device it uses (virtio spec, "Network Device"): the configuration
+ * layout, the feature bits and the header in front of every frame.
+ */
+#pragma once
+
+#include <keel/device.h>
+
+#define VIRTIO_ID_NET 1
+
+/* Feature bits (device-type bits 0-23). */
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_STATUS 16
+
+/* The configuration: mac[6], status (u16), max_virtqueue_pairs (u16), mtu (u16). */
+#define VNET_CONFIG_MAC 0
+#define VNET_CONFIG_STATUS 6
+#define VNET_CONFIG_MTU 10
+#define VNET_CONFIG_LENGTH 12
+#define VIRTIO_NET_S_LINK_UP 1
+
+/* With VIRTIO_F_VERSION_1 every buffer starts with a 12-byte header
+ * (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset,
+ * num_buffers); no offload is negotiated, so it is all zero on transmit. */
+#define VNET_HEADER 12
+#define VNET_ETHERNET_HEADER 14
+#define VNET_VLAN_TAG 4
+#define VNET_MTU_DEFAULT 1500
+#define VNET_MTU_MIN 68
+#define VNET_MTU_MAX 9000 /* larger offers are capped: each buffer holds a whole frame */
+
+#define VNET_RX_QUEUE 0
+#define VNET_TX_QUEUE 1
+#define VNET_RING_MAX 128 /* buffers per direction, at most the queue's size */
+#define VNET_RX_BUDGET 64 /* frames taken per run of the work before yielding */
+#define VNET_LINK_POLL_NS (1000ull * 1000 * 1000)
+
+struct vnet_ring {
+    keel_virtqueue* queue;
+    keel_dma_buffer* buffers; /* count slots of slot_size bytes */
+    uint32_t count;
+    uint32_t slot_size;
+    uint32_t free_count;   /* tx: slots not with the device */
+    uint16_t* free_slots;  /* tx: a stack of their indices */
+};
+
+struct vnet {
+    keel_device* device;
+    keel_netdev* netdev;
+    uint64_t features;
+    uint32_t mtu;
+    struct vnet_ring rx;
+    struct vnet_ring tx;
+    keel_work* rx_work;   /* takes received frames, gives the buffers back */
+    keel_work* tx_work;   /* reclaims sent buffers, wakes the transmit queue */
+    keel_work* link_work; /* polls the link status (no config-change interrupt) */
+    keel_spinlock lock;   /* both rings, gone, link_up, the counters */
+    int gone;             /* remove() began: no frame goes up or out any more */
+    int link_up;
+    uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
+};
+
+/* rings.c */
+int vnet_rings_create(struct vnet* net);
+void vnet_rx_fill(struct vnet* net);
+void vnet_rx_work(void* arg);
+void vnet_tx_work(void* arg);
+int32_t vnet_transmit(void* context, keel_pkt* frame);
+void vnet_queue_callback(keel_virtqueue* queue, void* arg);
