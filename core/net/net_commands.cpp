@@ -6,10 +6,10 @@
 #include <keel/inet.h>
 
 #include "console/console.h"
+#include "console/inet_symbol.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "lib/net/address.h"
-#include "net/inet_symbol.h"
 #include "loader/loader.h"
 #include "log/log.h"
 #include "sched/thread.h"
@@ -285,8 +285,8 @@ int udpecho_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(ping, "ping", "[-c COUNT] [-s SIZE] [-i INTERVAL] HOST", "send ICMP echo requests (inet.kmod)",
-    ping_command);
+KEEL_CONSOLE_COMMAND(
+    ping, "ping", "[-c COUNT] [-s SIZE] [-i INTERVAL] HOST", "send ICMP echo requests (inet.kmod)", ping_command);
 KEEL_CONSOLE_COMMAND(udpecho, "udpecho", "[-p PORT] TEXT | -l [-p PORT] [-c COUNT] [-w SECONDS]",
     "send TEXT to a UDP echo server on 127.0.0.1 and back, or (-l) serve UDP echo", udpecho_command);
 

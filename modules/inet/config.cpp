@@ -98,7 +98,7 @@ extern "C" KEEL_EXPORT int32_t keel_inet_neighbour(
             memcpy(mac, entry.mac.bytes, 6);
         if (state)
             *state = entry.state == keel::net::NeighbourCache::State::Reachable ? KEEL_INET_NEIGHBOUR_REACHABLE
-                                                                              : KEEL_INET_NEIGHBOUR_INCOMPLETE;
+                                                                                : KEEL_INET_NEIGHBOUR_INCOMPLETE;
         return 0;
     }
     return -KEEL_ENOENT;

@@ -22,8 +22,8 @@ static void* slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); 
 
 static uint32_t token_slot(void* token) { return (uint32_t)((uintptr_t)token - 1); }
 
-static int ring_create(struct vnet* net, struct vnet_ring* ring, uint32_t index, keel_virtqueue_callback_fn callback,
-    uint32_t slot_size)
+static int ring_create(
+    struct vnet* net, struct vnet_ring* ring, uint32_t index, keel_virtqueue_callback_fn callback, uint32_t slot_size)
 {
     int status = keel_virtio_queue_create(net->device, index, 0, callback, net, &ring->queue);
     if (status < 0)

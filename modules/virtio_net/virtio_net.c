@@ -73,8 +73,8 @@ static int read_config(struct vnet* net, uint8_t mac[6])
         mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
     }
     if (mac[0] & 1) {
-        keel_logf(KEEL_LOG_ERR, "virtio_net: %s: the device's address is a multicast one",
-            keel_device_name(net->device));
+        keel_logf(
+            KEEL_LOG_ERR, "virtio_net: %s: the device's address is a multicast one", keel_device_name(net->device));
         return -KEEL_EINVAL;
     }
     net->mtu = VNET_MTU_DEFAULT;
@@ -111,8 +111,7 @@ static int vnet_probe(keel_device* device, const void* id)
     net->device = device;
     keel_device_set_drvdata(device, net);
     uint64_t wanted = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MTU;
-    if ((status = keel_virtio_negotiate(device, wanted, &net->features)) < 0
-        || (status = read_config(net, mac)) < 0
+    if ((status = keel_virtio_negotiate(device, wanted, &net->features)) < 0 || (status = read_config(net, mac)) < 0
         || (status = keel_work_create(device, vnet_rx_work, net, &net->rx_work)) < 0
         || (status = keel_work_create(device, vnet_tx_work, net, &net->tx_work)) < 0
         || (status = keel_work_create(device, vnet_link_work, net, &net->link_work)) < 0

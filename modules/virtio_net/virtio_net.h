@@ -42,8 +42,8 @@ struct vnet_ring {
     keel_dma_buffer* buffers; /* count slots of slot_size bytes */
     uint32_t count;
     uint32_t slot_size;
-    uint32_t free_count;   /* tx: slots not with the device */
-    uint16_t* free_slots;  /* tx: a stack of their indices */
+    uint32_t free_count;  /* tx: slots not with the device */
+    uint16_t* free_slots; /* tx: a stack of their indices */
 };
 
 struct vnet {

@@ -77,8 +77,8 @@ def vnet_virtio_net_autoloads_as_eth0():
     """Two cards: eth0 and eth1 in the order they bind, MAC from the
     configuration, the MTU a card offers (host_mtu) taken; the link starts
     down, `ip link set up` brings it up with its carrier."""
-    extra = user_net(devices=",host_mtu=4000") + ["-netdev", "user,id=n1,restrict=on",
-                                                   "-device", "virtio-net-pci,netdev=n1,mac=52:54:00:ab:cd:02"]
+    second_card = ["-netdev", "user,id=n1,restrict=on", "-device", "virtio-net-pci,netdev=n1,mac=52:54:00:ab:cd:02"]
+    extra = user_net(devices=",host_mtu=4000") + second_card
     with boot("panic=-1", extra=extra) as vm:
         first = wait_eth(vm)
         second = wait_eth(vm, "eth1")
@@ -196,7 +196,7 @@ def vnet_unbind_and_rmmod_under_traffic_keep_the_baseline():
     and the counters and heap end where they began."""
     port = free_udp_port()
     with boot("panic=-1", extra=user_net(port, 9)) as vm:
-        match = wait_eth(vm)
+        wait_eth(vm)
         out_of(vm, "insmod inet")
         baseline, pages = counters(vm), free_pages(vm)
         address = function_address(vm, "1af4:10(?:00|41)", "a virtio network device (1af4:1000 or 1af4:1041)")
@@ -218,16 +218,17 @@ def vnet_unbind_and_rmmod_under_traffic_keep_the_baseline():
                     out_of(vm, "modprobe virtio_net")
                 else:
                     out = out_of(vm, f"devtest cycles 1 {address}", timeout=120)
-                    check("baseline kept: PASS" in out or "PASS" in out, f"devtest: {out}", vm)
+                    check("unbind/bind cycles of" in out and "PASS" in out, f"devtest: {out}", vm)
                 wait_log(vm, r"(inet: eth0 is gone: 10\.0\.2\.15/24 removed[\s\S]*){%d}" % (cycle + 1))
                 wait_log(vm, r"(virtio_net: virtio\d+: eth0: [\s\S]*){%d}" % (cycle + 2))
         finally:
             stop.set()
             sender.join()
-        check(match, "", vm)
         out = out_of(vm, "ip addr show eth0")
         check("inet 10.0.2.15" not in out and "state DOWN" in out, f"eth0 after the cycles: {out}", vm)
         after = counters(vm)
         for key in KEYS:
             check(after.get(key) == baseline.get(key), f"{key}: {baseline.get(key)} -> {after.get(key)}", vm)
-        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+        # A leak shows as fewer free pages; a page more is one the boot still
+        # held when the baseline was taken (seen: 64170 -> 64171).
+        check(free_pages(vm) >= pages, f"free pages {pages} -> {free_pages(vm)}", vm)

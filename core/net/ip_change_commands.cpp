@@ -4,11 +4,11 @@
 #include <keel/inet.h>
 
 #include "console/console.h"
+#include "console/inet_symbol.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "lib/net/address.h"
 #include "log/log.h"
-#include "net/inet_symbol.h"
 #include "net/ip_command.h"
 
 namespace keel::net {
