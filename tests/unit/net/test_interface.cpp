@@ -180,6 +180,43 @@ TEST_CASE("interface: ping resolves the neighbour by ARP and gets its reply", "[
     CHECK(net_live_allocations() == baseline);
 }
 
+TEST_CASE("interface: the default route is set and cleared; the neighbour cache lists its entries", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        Segment segment("if-gateway");
+        const Ipv4Address outside = ipv4(192, 0, 2, 1);
+        segment.a.set_gateway(0);
+        CHECK(segment.a.ping(outside, 0x78, 1, 8, segment.now).error() == Error::ENETUNREACH);
+        CHECK(segment.a.stats().dropped_no_route == 1);
+        segment.a.set_gateway(kB);
+        CHECK(segment.a.config().gateway == kB);
+        REQUIRE(segment.a.ping(outside, 0x78, 2, 8, segment.now).is_ok());
+        segment.run();
+        // The request went to the gateway's MAC with the outside address in it.
+        bool to_gateway = false;
+        for (const Frame& frame : segment.seen) {
+            if (frame.from == 0 && frame.bytes.size() >= 34 && memcmp(frame.bytes.data(), kMacB.bytes, 6) == 0
+                && frame.bytes[12] == 0x08 && frame.bytes[13] == 0x00)
+                to_gateway = load32(frame.bytes.data() + 30) == outside;
+        }
+        CHECK(to_gateway);
+        size_t listed = 0;
+        for (size_t i = 0; i < NeighbourCache::kEntries; i++) {
+            const auto& entry = segment.a.neighbours().entry(i);
+            if (entry.state == NeighbourCache::State::Free)
+                continue;
+            listed++;
+            CHECK(entry.address == kB);
+            CHECK(entry.state == NeighbourCache::State::Reachable);
+            CHECK(entry.mac == kMacB);
+        }
+        CHECK(listed == 1);
+        require_clean(segment);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
 TEST_CASE("interface: ARP for another host is ignored, and so is a broadcast ping", "[interface]")
 {
     Segment segment("if-ignored");
