@@ -122,27 +122,39 @@ def virtio_mmio_rmmod_modprobe_and_unbind_cycles():
             check_baseline(vm, baseline, pages)
 
 
+def edited_tree(directory, machine, edits):
+    """QEMU's own device tree for `machine`, each (pattern, replacement) of
+    `edits` applied once to its source: the path of the edited blob."""
+    plain, edited = os.path.join(directory, "virt.dtb"), os.path.join(directory, "edited.dtb")
+    options = list(machine)
+    options[options.index("-machine") + 1] += f",dumpdtb={plain}"
+    subprocess.run(options + ["-m", "256M", "-display", "none"], check=True, capture_output=True)
+    source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", plain], check=True, capture_output=True,
+                            text=True).stdout
+    for pattern, replacement in edits:
+        source, count = re.subn(pattern, replacement, source)
+        check(count == 1, f"QEMU's tree has no {pattern!r} to edit")
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", edited], input=source, check=True, text=True)
+    return edited
+
+
+def slot_pattern(address, inside):
+    """The text of virt's slot `address` up to `inside`, as group 1."""
+    return r"(virtio_mmio@" + address + r" \{[^}]*)" + inside
+
+
 @case(arches=AARCH64)
 def virtio_mmio_refuses_legacy_and_malformed_slots_clearly():
     """QEMU's default legacy interface (version 1) on the top slot, and
     virt's own tree with the lowest slot's reg cut to 16 bytes: each is
     refused with its reason, once; the other slots stay quiet and the
     module unloads."""
+    legacy = [option for option in MACHINES["aarch64"] if option != "virtio-mmio.force-legacy=false"]
+    legacy.remove("-global")
     with tempfile.TemporaryDirectory() as directory:
-        plain, broken = os.path.join(directory, "virt.dtb"), os.path.join(directory, "broken.dtb")
-        legacy = [option for option in MACHINES["aarch64"] if option != "virtio-mmio.force-legacy=false"]
-        legacy.remove("-global")
-        options = list(legacy)
-        options[options.index("-machine") + 1] += f",dumpdtb={plain}"
-        subprocess.run(options + ["-m", "256M", "-display", "none"], check=True, capture_output=True)
-        source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", plain], check=True, capture_output=True,
-                                text=True).stdout
-        source, count = re.subn(r"(virtio_mmio@a000000 \{[^}]*reg = <0x00 0xa000000 0x00) 0x200>", r"\1 0x10>",
-                                source)
-        check(count == 1, "QEMU's tree has no virtio_mmio@a000000 to break")
-        subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", broken], input=source, check=True, text=True)
-        extra = ["-dtb", broken, "-device", "virtio-rng-device"]
-        with boot("panic=-1", machine=legacy, extra=extra) as vm:
+        broken = edited_tree(directory, legacy, [
+            (slot_pattern("a000000", r"reg = <0x00 0xa000000 0x00 0x200>"), r"\1reg = <0x00 0xa000000 0x00 0x10>")])
+        with boot("panic=-1", machine=legacy, extra=["-dtb", broken, "-device", "virtio-rng-device"]) as vm:
             log = wait_log(vm, r"virtio_mmio: a000000\.virtio_mmio: [^\n]*").string
             check(re.search(r"virtio_mmio: a000000\.virtio_mmio: its reg range is smaller than the 0x100 bytes of "
                             r"virtio-mmio registers \(0x10 bytes\); no device", log), "no clear refusal of reg", vm)
@@ -155,3 +167,32 @@ def virtio_mmio_refuses_legacy_and_malformed_slots_clearly():
             check("virtio_rng" not in out_of(vm, "lsmod"), "virtio_rng loaded for a refused device", vm)
             out = out_of(vm, "rmmod virtio_mmio")
             check("unloaded" in out, f"rmmod virtio_mmio: {out}", vm)
+
+
+@case(arches=AARCH64)
+def virtio_mmio_bogus_registers_and_a_missing_interrupt_are_refused():
+    """A slot whose reg points at the PL031 clock's registers (no virtio
+    magic value there) and the device's slot without its interrupts
+    property: both refused with their reason; modprobe after rmmod leaves
+    the counters and the heap where they were."""
+    with tempfile.TemporaryDirectory() as directory:
+        edited = edited_tree(directory, MACHINES["aarch64"], [
+            (slot_pattern("a000200", r"reg = <0x00 0xa000200 0x00 0x200>"),
+             r"\1reg = <0x00 0x9010000 0x00 0x1000>"),
+            (slot_pattern("a003e00", r"interrupts = <0x00 0x2f 0x01>;"), r"\1")])
+        with boot("panic=-1", extra=["-dtb", edited, "-device", "virtio-rng-device"]) as vm:
+            log = out_of(vm, "dmesg")
+            check(re.search(r"virtio_mmio: 9010000\.virtio_mmio: not a virtio-mmio device: the magic value is not "
+                            r"0x74726976 \(\"virt\"\) \(magic 0x[0-9a-f]{8}, version \d+, device ID \d+\); no device",
+                            log), "the PL031's registers were not refused as not virtio's", vm)
+            check(re.search(r"virtio_mmio: " + re.escape(TOP_SLOT) + r": no usable interrupt \(-\d+\); a virtio "
+                            r"device needs one", log), "the slot without an interrupt was not refused", vm)
+            check(all(state == "present" for _, state in slot_lines(vm)), "a slot was bound", vm)
+            check("virtio_rng" not in out_of(vm, "lsmod"), "virtio_rng loaded for a refused device", vm)
+            baseline = counters(vm)
+            out_of(vm, "rmmod virtio_mmio")
+            out_of(vm, "modprobe virtio_mmio")
+            after = counters(vm)
+            for key in KEYS + ("heap", "bytes in"):
+                check(after.get(key) == baseline.get(key), f"{key}: {baseline.get(key)} -> {after.get(key)}", vm)
+            check(len(re.findall(r"no usable interrupt", out_of(vm, "dmesg"))) == 2, "modprobe did not probe", vm)
