@@ -137,7 +137,7 @@ def virtio_blk_over_mmio_write_flush_poweroff_reaches_the_image():
     write_flush_poweroff_reaches_the_image("mmio")
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_read_only_disk_refuses_writes():
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
@@ -154,7 +154,7 @@ def virtio_blk_read_only_disk_refuses_writes():
             check(disk.read(512 * 101)[512 * 100:] == pattern(100), "the read-only image changed")
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_open_disk_pins_the_drivers():
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
@@ -190,7 +190,8 @@ def unloaded_baseline(vm):
     wait_disk(vm)
     out_of(vm, "rmmod virtio_blk")
     out_of(vm, "rmmod virtio_pci")
-    check("virtio" not in out_of(vm, "lsmod"), "the virtio modules did not unload", vm)
+    lsmod = out_of(vm, "lsmod")
+    check("virtio_blk" not in lsmod and "virtio_pci" not in lsmod, f"the virtio modules did not unload: {lsmod}", vm)
     return counters(vm), free_pages(vm)
 
 
@@ -201,7 +202,7 @@ def check_baseline(vm, baseline, pages):
     check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_unbind_rebind_cycles():
     """The transport unbound and bound again: its child goes and comes back,
     virtio_blk binding it from inside virtio_pci's probe each time."""
@@ -221,7 +222,7 @@ def virtio_unbind_rebind_cycles():
             check_baseline(vm, baseline, pages)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_rmmod_insmod_cycles():
     """virtio_blk loaded and unloaded under a bound transport, then
     virtio_pci under a loaded virtio_blk (the whole stack binds each time).
@@ -269,7 +270,7 @@ def virtio_blk_interrupt_fallbacks_and_modern_ids():
                 check("1 sector(s) from 7 written and flushed" in out, f"{options}: blkwrite: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_4096_byte_sectors():
     """VIRTIO_BLK_F_BLK_SIZE: a disk of 4096-byte logical sectors, whose
     requests still address the device in 512-byte units."""
