@@ -116,6 +116,7 @@ void report_initramfs(const BootInfo& boot)
     loader_init();
     // Vendor keys from the initramfs, before unpacking it releases the archive.
     load_initramfs_keys();
+    mark_boot_stage("keys");
     // Devices: the worker thread, then every bus. A device no driver
     // claims waits in the autoload queue until the root is mounted, the
     // vendor keys are in and the module index can be built.
@@ -129,13 +130,16 @@ void report_initramfs(const BootInfo& boot)
     of_init(g_boot_info.device_tree_phys);
     mark_boot_stage("devices");
     mount_root_filesystem(g_boot_info);
+    mark_boot_stage("rootfs");
     // Vendor keys first: modules_load= may name modules they signed.
     for (size_t i = 0; i < kernel_params().module_keys.count; i++)
         load_boot_keys(kernel_params().module_keys.values[i]);
     autoload_start();
     for (size_t i = 0; i < kernel_params().modules_load.count; i++)
         load_boot_modules(kernel_params().modules_load.values[i]);
+    mark_boot_stage("modules");
     mount_real_root();
+    mark_boot_stage("root");
     run_boot_test_hooks();
     log_boot_stages();
     console_start();
