@@ -50,6 +50,10 @@ WaitQueue g_ready_waiters;
 Spinlock g_queue_lock { kQueueLockClass };
 IntrusiveList<Request, &Request::node> g_queue GUARDED_BY(g_queue_lock);
 WaitQueue g_queue_waiters;
+// A request taken off the queue and not finished yet: a driver it loads may
+// add devices (a transport its children), queued before this clears.
+bool g_handling GUARDED_BY(g_queue_lock) = false;
+WaitQueue g_settle_waiters;
 Thread* g_thread = nullptr;
 
 // Under the device lock: queue, never load.
@@ -295,7 +299,15 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
 Request* next_request()
 {
     SpinlockGuard guard(g_queue_lock);
-    return g_queue.pop_front();
+    Request* request = g_queue.pop_front();
+    g_handling = request != nullptr;
+    return request;
+}
+
+bool settled()
+{
+    SpinlockGuard guard(g_queue_lock);
+    return __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE) && g_queue.is_empty() && !g_handling;
 }
 
 int autoload_main(void*)
@@ -303,12 +315,18 @@ int autoload_main(void*)
     build_index();
     __atomic_store_n(&g_ready, true, __ATOMIC_RELEASE);
     g_ready_waiters.wake_all();
+    g_settle_waiters.wake_all();
     for (;;) {
         Request* request = nullptr;
         wait_event(g_queue_waiters, (request = next_request()) != nullptr);
         Diagnostic error;
         (void)load_matches(request->modalias, request->device, error);
         kfree(request);
+        {
+            SpinlockGuard guard(g_queue_lock);
+            g_handling = false;
+        }
+        g_settle_waiters.wake_all();
     }
 }
 
@@ -325,6 +343,13 @@ void autoload_start()
     }
     g_thread = thread.value();
     thread_detach(g_thread);
+}
+
+void autoload_settle()
+{
+    if (!g_thread)
+        return;
+    wait_event(g_settle_waiters, settled());
 }
 
 Result<void> modprobe(const char* alias_or_name, Diagnostic& error)

@@ -20,6 +20,11 @@ namespace keel {
 void autoload_init();
 // Starts the thread (after the root is mounted).
 void autoload_start();
+// Waits until the index is built and every device queued so far has been
+// handled (its driver loaded and bound, or given up on), including devices
+// those drivers added: what Linux's wait_for_device_probe() is to the root
+// lookup. Returns at once when the thread did not start.
+void autoload_settle();
 
 // modprobe ALIAS|NAME: an argument with a ':' is a modalias, matched
 // against the index (waiting for it to be built); anything else is a

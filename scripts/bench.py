@@ -245,6 +245,10 @@ def main():
     sys.stdout.flush()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-virtio.py"),
                     "--peer", options.peer])
+    # The ext2 figures (issue 14): the same ext2 image on a virtio disk for both kernels.
+    sys.stdout.flush()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-ext2.py"),
+                    "--peer", options.peer])
     full, stripped = image_size(machine.KERNEL)
     print("Image")
     print(f"  keel.elf                            {full / 1024:8.1f} KiB")

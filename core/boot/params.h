@@ -26,7 +26,7 @@ struct KernelParams {
     const char* root = nullptr;       // the real root's device: /dev/NAME, NAME, LABEL=, UUID=
     const char* rootfstype = nullptr; // its filesystem type (default ext2)
     const char* rootflags = nullptr;  // its mount options
-    bool rootwait = false;            // wait for the device
+    CmdlineOptionalUInt rootwait;     // wait for the device: for ever, or at most `value` seconds
     bool root_ro = false;             // ro: read-only (also the default)
     bool root_rw = false;             // rw: read-write, unless ro is given too
     CmdlineValues ramdisks;           // each NAME:/PATH, a RAM disk made from an initramfs file

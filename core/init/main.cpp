@@ -1,5 +1,5 @@
-// kernel_main: bring the core up in dependency order, then become the idle
-// thread while the console runs.
+// kernel_main: bring the core up to a running scheduler, hand the rest of
+// the boot flow to the init thread, and become the idle thread.
 #include "arch/boot.h"
 #include "arch/cpu.h"
 #include "arch/irq.h"
@@ -69,6 +69,46 @@ void report_initramfs(const BootInfo& boot)
     }
 }
 
+// The init thread: the boot flow from the initramfs to the console (the
+// devices, the root, modules_load=, the real root), then it exits.
+int kernel_init(void*)
+{
+    report_initramfs(g_boot_info);
+    keyring_init();
+    set_signature_enforcement(kernel_params().module_sig_enforce);
+    loader_init();
+    // Vendor keys from the initramfs, before unpacking it releases the archive.
+    load_initramfs_keys();
+    mark_boot_stage("keys");
+    // Devices: the worker thread, then every bus. A device no driver
+    // claims waits in the autoload queue until the root is mounted, the
+    // vendor keys are in and the module index can be built.
+    autoload_init();
+    work_init();
+    // The netdev core (lo and the receive thread) before any driver can
+    // register a network device.
+    net::netdev_init();
+    virtio_bus_init();
+    pci_init();
+    of_init(g_boot_info.device_tree_phys);
+    mark_boot_stage("devices");
+    mount_root_filesystem(g_boot_info);
+    mark_boot_stage("rootfs");
+    // Vendor keys first: modules_load= may name modules they signed.
+    for (size_t i = 0; i < kernel_params().module_keys.count; i++)
+        load_boot_keys(kernel_params().module_keys.values[i]);
+    autoload_start();
+    for (size_t i = 0; i < kernel_params().modules_load.count; i++)
+        load_boot_modules(kernel_params().modules_load.values[i]);
+    mark_boot_stage("modules");
+    mount_real_root();
+    mark_boot_stage("root");
+    run_boot_test_hooks();
+    log_boot_stages();
+    console_start();
+    return 0;
+}
+
 } // namespace
 
 [[noreturn]] void kernel_main(const BootInfo& boot)
@@ -110,44 +150,17 @@ void report_initramfs(const BootInfo& boot)
     arch::irq_enable();
     mark_boot_stage("timer");
 
-    report_initramfs(g_boot_info);
-    keyring_init();
-    set_signature_enforcement(kernel_params().module_sig_enforce);
-    loader_init();
-    // Vendor keys from the initramfs, before unpacking it releases the archive.
-    load_initramfs_keys();
-    mark_boot_stage("keys");
-    // Devices: the worker thread, then every bus. A device no driver
-    // claims waits in the autoload queue until the root is mounted, the
-    // vendor keys are in and the module index can be built.
-    autoload_init();
-    work_init();
-    // The netdev core (lo and the receive thread) before any driver can
-    // register a network device.
-    net::netdev_init();
-    virtio_bus_init();
-    pci_init();
-    of_init(g_boot_info.device_tree_phys);
-    mark_boot_stage("devices");
-    mount_root_filesystem(g_boot_info);
-    mark_boot_stage("rootfs");
-    // Vendor keys first: modules_load= may name modules they signed.
-    for (size_t i = 0; i < kernel_params().module_keys.count; i++)
-        load_boot_keys(kernel_params().module_keys.values[i]);
-    autoload_start();
-    for (size_t i = 0; i < kernel_params().modules_load.count; i++)
-        load_boot_modules(kernel_params().modules_load.values[i]);
-    mark_boot_stage("modules");
-    mount_real_root();
-    mark_boot_stage("root");
-    run_boot_test_hooks();
-    log_boot_stages();
-    console_start();
-
-    // The boot thread is now the idle thread.
+    // From here the boot flow waits for devices (a disk's reads complete
+    // by interrupt), which only a thread other than idle may do: idle is
+    // what runs when every other thread waits, so it can never wait itself.
+    // As in Linux, the boot thread becomes idle and init does the rest.
+    auto init = thread_create("init", kernel_init, nullptr);
+    if (init.is_error())
+        panic("init: cannot start the init thread (%s)", error_name(init.error()));
+    thread_detach(init.value());
     for (;;) {
-        arch::enable_irqs_and_halt();
         thread_yield();
+        arch::enable_irqs_and_halt();
     }
 }
 

@@ -142,7 +142,9 @@ char* read_kernel_params(char* line, KernelParams& params)
         { "rootfstype", Spec::String, &params.rootfstype, "the real root's filesystem type (ext2)", 0, 0,
             check_fstype },
         { "rootflags", Spec::String, &params.rootflags, "the real root's mount options" },
-        { "rootwait", Spec::Flag, &params.rootwait, "wait for the root device to appear" },
+        // Linux's limit: the milliseconds must fit an int.
+        { "rootwait", Spec::OptionalUInt, &params.rootwait,
+            "wait for the root device to appear (rootwait=SECONDS: at most so long)", 0, INT32_MAX / 1000 },
         { "ro", Spec::Flag, &params.root_ro, "mount the real root read-only (the default)" },
         { "rw", Spec::Flag, &params.root_rw, "mount the real root read-write" },
         { "ramdisk", Spec::List, &params.ramdisks, "NAME:/PATH: a RAM disk holding an initramfs file", 0, 0,

@@ -3,14 +3,17 @@
 // root= mounted and made the root the way an init does it.
 #include "init/real_root.h"
 
+#include "bcache/block_device.h"
 #include "bcache/ramdisk.h"
 #include "boot/params.h"
 #include "init/root_device.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
+#include "loader/autoload.h"
 #include "loader/loader.h"
 #include "log/log.h"
 #include "sched/thread.h"
+#include "time/clock.h"
 #include "vfs/vfs.h"
 
 namespace keel {
@@ -66,16 +69,51 @@ void make_ramdisk(const char* spec)
     log_info("ramdisk: %s holds %s (%llu bytes)", name, path, (unsigned long long)size);
 }
 
-// root=, waiting for it with rootwait.
+// The block devices there are, for a root= that names none of them (as
+// Linux lists its partitions when it cannot mount the root).
+void log_block_devices()
+{
+    BlockDeviceName names[16];
+    size_t count = block_device_names(names, 16);
+    char line[200];
+    size_t length = 0;
+    line[0] = '\0';
+    for (size_t i = 0; i < count && length < sizeof(line); i++)
+        length += format(line + length, sizeof(line) - length, "%s%s", i ? " " : "", names[i]);
+    log_err("root: block devices: %s", count ? line : "none");
+}
+
+// root=, found once every device present at boot has its driver (autoload
+// settled), and waited for with rootwait: for ever, or at most
+// rootwait=SECONDS (rootwait=0 does not wait, as in Linux).
 bool wait_for_device(const char* spec, char* name, size_t size)
 {
+    autoload_settle();
     if (find_root_device(spec, name, size))
         return true;
-    if (!kernel_params().rootwait)
+    const CmdlineOptionalUInt& wait = kernel_params().rootwait;
+    bool limited = wait.has_value;
+    uint64_t limit_s = wait.value;
+    if (!wait.given || (limited && limit_s == 0)) {
+        log_err("root: no device %s; the initramfs stays the root (rootwait waits for it)", spec);
+        log_block_devices();
         return false;
-    log_notice("root: waiting for %s (rootwait)", spec);
-    while (!find_root_device(spec, name, size))
+    }
+    if (limited)
+        log_notice("root: waiting up to %llu s for %s (rootwait=%llu)", (unsigned long long)limit_s, spec,
+            (unsigned long long)limit_s);
+    else
+        log_notice("root: waiting for %s (rootwait)", spec);
+    uint64_t deadline = time::monotonic_ns() + limit_s * 1000000000ull;
+    while (!find_root_device(spec, name, size)) {
+        if (limited && time::monotonic_ns() >= deadline) {
+            log_err("root: no device %s after waiting %llu s (rootwait=%llu); the initramfs stays the root", spec,
+                (unsigned long long)limit_s, (unsigned long long)limit_s);
+            log_block_devices();
+            return false;
+        }
         thread_sleep_ms(kRootWaitStepMs);
+    }
     return true;
 }
 
@@ -105,10 +143,8 @@ void mount_real_root()
         return;
     const char* type = params.rootfstype ? params.rootfstype : "ext2";
     char device[kBlockDeviceNameMax + 1];
-    if (!wait_for_device(params.root, device, sizeof(device))) {
-        log_err("root: no device %s (rootwait waits for it); the initramfs stays the root", params.root);
+    if (!wait_for_device(params.root, device, sizeof(device)))
         return;
-    }
     // The filesystem's module, from the initramfs, as modules_load= would.
     if (!vfs_filesystem_registered(type))
         load_boot_modules(type);

@@ -1,9 +1,11 @@
 // A round-robin scheduler for one CPU. The boot thread becomes the idle
-// thread; every other thread is created by thread_create. The timer tick
+// thread, which never blocks or sleeps: schedule() falls back to it when no
+// other thread can run; every other thread is created by thread_create. The timer tick
 // wakes sleepers and ends time slices; a preempted thread is switched away
 // on the way out of the timer interrupt.
 #include "arch/cpu.h"
 #include "arch/paging.h"
+#include "lib/base/assert.h"
 #include "lib/base/string.h"
 #include "log/log.h"
 #include "mm/heap.h"
@@ -91,6 +93,11 @@ void copy_name(char* destination, const char* name)
         destination[i] = name[i];
     destination[i] = '\0';
 }
+
+// Idle is what schedule() runs when nothing else can: were it to wait,
+// schedule() would hand the CPU straight back to it, interrupts off, and
+// the wake-up it waits for could never come.
+void verify_not_idle() { VERIFY(g_current != &g_idle_thread); }
 
 } // namespace
 
@@ -180,6 +187,7 @@ void thread_yield()
 void thread_block()
 {
     InterruptDisabler no_interrupts;
+    verify_not_idle();
     g_current->state = ThreadState::Blocked;
     schedule();
 }
@@ -200,6 +208,7 @@ void thread_wake(Thread* thread)
 void thread_sleep_ns(uint64_t duration_ns)
 {
     InterruptDisabler no_interrupts;
+    verify_not_idle();
     Thread* self = g_current;
     self->wake_time_ns = time::monotonic_ns() + duration_ns;
     Thread* position = nullptr;

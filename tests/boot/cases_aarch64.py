@@ -67,7 +67,7 @@ def aarch64_faults_are_symbolized():
     with Machine(cmdline="panic=-1 test_fault=null") as vm:
         expect_fault(vm, "selftest_fault_null_dereference", "NULL pointer dereference")
         trace = vm.output[vm.output.find("Call Trace:"):]
-        check("kernel_main" in trace, "the backtrace does not reach kernel_main", vm)
+        check("kernel_init" in trace, "the backtrace does not reach kernel_init (the init thread)", vm)
     for kind, function, banner in [("write", "selftest_fault_write_rodata", "permission fault"),
                                    ("nx", "selftest_fault_execute_data::code", "instruction fetch access"),
                                    ("ud", "selftest_fault_invalid_opcode", "a trap in the kernel's code")]:

@@ -47,7 +47,7 @@ def fault_at_boot_is_symbolized():
     with Machine(cmdline="panic=-1 test_fault=null") as vm:
         expect_fault(vm, "selftest_fault_null_dereference", "NULL pointer dereference")
         trace = vm.output[vm.output.find("Call Trace:"):]
-        check("kernel_main" in trace, "the backtrace does not reach kernel_main", vm)
+        check("kernel_init" in trace, "the backtrace does not reach kernel_init (the init thread)", vm)
 
 
 @case

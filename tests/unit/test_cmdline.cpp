@@ -382,6 +382,43 @@ TEST_CASE("cmdline: ranges, empty values, checks and lists", "[cmdline]")
     CHECK(repeated == 6); // level three times, path three times; lists never
 }
 
+TEST_CASE("cmdline: a bare flag or a number (rootwait, rootwait=SECONDS)", "[cmdline]")
+{
+    auto apply = [](const char* text, std::vector<Issue>& issues) {
+        keel::CmdlineOptionalUInt wait;
+        const KernelParamSpec specs[] = { { "rootwait", KernelParamSpec::OptionalUInt, &wait, "", 0, 1000 } };
+        keel::CmdlineReporter reporter { record_issue, &issues };
+        std::vector<char> line(text, text + strlen(text) + 1);
+        keel::apply_cmdline(line.data(), specs, 1, &reporter);
+        return wait;
+    };
+    std::vector<Issue> issues;
+    auto wait = apply("", issues);
+    CHECK((!wait.given && !wait.has_value));
+    wait = apply("rootwait", issues);
+    CHECK((wait.given && !wait.has_value && wait.value == 0));
+    wait = apply("rootwait=5", issues);
+    CHECK((wait.given && wait.has_value && wait.value == 5));
+    wait = apply("rootwait=0", issues);
+    CHECK((wait.given && wait.has_value && wait.value == 0));
+    CHECK(issues.empty());
+    // A bad value is reported and changes nothing: an earlier good form stays.
+    for (const char* text : { "rootwait=abc", "rootwait=-1", "rootwait=1001",
+             "rootwait=", "rootwait=99999999999999999999", "rootwait=18446744073709551615" }) {
+        INFO(text);
+        issues.clear();
+        wait = apply(text, issues);
+        CHECK(!wait.given);
+        REQUIRE(issues.size() == 1);
+        CHECK(issues[0].issue == CmdlineIssue::InvalidValue);
+    }
+    issues.clear();
+    wait = apply("rootwait=7 rootwait=x", issues);
+    CHECK((wait.given && wait.has_value && wait.value == 7));
+    wait = apply("rootwait=7 rootwait", issues);
+    CHECK((wait.given && !wait.has_value));
+}
+
 TEST_CASE("cmdline: apply_cmdline without reporter or specs", "[cmdline]")
 {
     char line[] = "a b=\"c";

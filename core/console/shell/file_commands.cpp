@@ -276,11 +276,18 @@ int write_command(int argc, char** argv)
     VfsContext* ctx = console_vfs_context_or_complain("write");
     if (!ctx)
         return 1;
+    // -a: append, like echo TEXT >> FILE.
+    bool append = argc > 1 && strcmp(argv[1], "-a") == 0;
+    if (append) {
+        argc--;
+        argv++;
+    }
     if (argc < 2) {
-        console_print("usage: write FILE [TEXT...] (like echo TEXT > FILE)\n");
+        console_print("usage: write [-a] FILE [TEXT...] (like echo TEXT > FILE; -a: >>)\n");
         return 2;
     }
-    auto file = vfs_open(*ctx, argv[1], kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0644);
+    uint32_t flags = kOpenWriteOnly | kOpenCreate | (append ? kOpenAppend : kOpenTruncate);
+    auto file = vfs_open(*ctx, argv[1], flags, 0644);
     if (file.is_error())
         return console_vfs_failure("write", "cannot open", argv[1], file.error());
     int status = 0;
@@ -304,8 +311,8 @@ int write_command(int argc, char** argv)
     vfs_close(file.value());
     return status;
 }
-KEEL_CONSOLE_COMMAND(
-    write, "write", "FILE [TEXT...]", "write TEXT and a newline to FILE (created or truncated)", write_command);
+KEEL_CONSOLE_COMMAND(write, "write", "[-a] FILE [TEXT...]",
+    "write TEXT and a newline to FILE (created or truncated; -a: appended)", write_command);
 
 // fill FILE SIZE: SIZE bytes of zeros into FILE, a page at a time, as
 // far as they go: how the memory-exhaustion tests fill a tmpfs (and a way

@@ -186,6 +186,24 @@ void apply_one(const KernelParamSpec& spec, const CmdlineParam& param, const Cmd
         *static_cast<uint64_t*>(spec.target) = value.value();
         return;
     }
+    case KernelParamSpec::OptionalUInt: {
+        auto& target = *static_cast<CmdlineOptionalUInt*>(spec.target);
+        if (!param.has_value) {
+            target = { true, false, 0 };
+            return;
+        }
+        auto value = parse_uint(param.value, param.value_len);
+        if (value.is_error())
+            return invalid(value.error() == Error::ERANGE ? "integer out of range" : "expects an unsigned integer");
+        uint64_t number = value.value();
+        if (number > uint64_t(INT64_MAX) || int64_t(number) < spec.min || int64_t(number) > spec.max) {
+            char message[64];
+            format(message, sizeof(message), "out of range (%lld to %lld)", (long long)spec.min, (long long)spec.max);
+            return invalid(message);
+        }
+        target = { true, true, number };
+        return;
+    }
     case KernelParamSpec::String:
         if (const char* text = checked_text(spec, param, reporter))
             *static_cast<const char**>(spec.target) = text;

@@ -80,11 +80,21 @@ struct CmdlineValues {
     size_t count = 0;
 };
 
+// A parameter that is a bare flag or takes a number (Linux's `rootwait` and
+// `rootwait=SECONDS`).
+struct CmdlineOptionalUInt {
+    bool given = false;     // by either form
+    bool has_value = false; // NAME=N rather than the bare NAME
+    uint64_t value = 0;
+};
+
 // A parameter the kernel understands. `target` points at:
 //   Flag   bool           set to true by the bare name (a value is an error)
 //   Bool   bool           parse_bool of the value; the bare name means true
 //   Int    int64_t        parse_int, value required, within [min, max]
 //   UInt   uint64_t       parse_uint, value required
+//   OptionalUInt CmdlineOptionalUInt  the bare name, or a value parse_uint
+//                         reads within [min, max]
 //   String const char*    the value (pointing into the command line buffer),
 //                         value required
 //   List   CmdlineValues  each occurrence's value appended (a value past
@@ -95,7 +105,7 @@ struct CmdlineValues {
 // parameter given more than once is reported, and the last good value
 // wins, as in Linux.
 struct KernelParamSpec {
-    enum Kind { Flag, Bool, Int, UInt, String, List };
+    enum Kind { Flag, Bool, Int, UInt, String, List, OptionalUInt };
     const char* name;
     Kind kind;
     void* target;
