@@ -149,19 +149,14 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="boots of each kernel")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux")
     options = parser.parse_args()
-    keel_rounds, linux_rounds = [], []
     with tempfile.TemporaryDirectory() as scratch:
         try:
             image = make_image(scratch)
             assets = peer.LinuxAssets.fetch(log=lambda m: print(m, file=sys.stderr)) \
                 if options.peer == "linux" else None
-            for run in range(options.runs):
-                print(f"bench-ext2: run {run + 1} of {options.runs}", file=sys.stderr, flush=True)
-                sides = [lambda: keel_rounds.append(keel_round(image))]
-                if assets:
-                    sides.append(lambda: linux_rounds.append(linux_round(assets, image)))
-                for side in (sides if run % 2 == 0 else reversed(sides)):
-                    side()
+            keel_rounds, linux_rounds = peer.interleave(
+                "bench-ext2", options.runs, lambda: keel_round(image),
+                (lambda: linux_round(assets, image)) if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
             print(f"bench-ext2: FAILED, no figures printed: {error}", file=sys.stderr)
             return 1

@@ -185,21 +185,16 @@ def main():
     parser.add_argument("--peer", choices=("linux", "none"), default="linux")
     options = parser.parse_args()
     seq_count, rand_count = 64, 2000
-    keel_rounds, linux_rounds = [], []
     with tempfile.TemporaryDirectory() as scratch:
         image = pattern_image(scratch)
         try:
             assets = peer.LinuxAssets.fetch(log=lambda m: print(m, file=sys.stderr)) \
                 if options.peer == "linux" else None
             randread = build_randread(scratch) if assets else None
-            for run in range(options.runs):
-                print(f"bench-virtio: run {run + 1} of {options.runs}", file=sys.stderr, flush=True)
-                sides = [lambda: keel_rounds.append(keel_round(image, options.loads, seq_count, rand_count))]
-                if assets:
-                    sides.append(lambda: linux_rounds.append(
-                        linux_round(assets, image, randread, options.loads, seq_count, rand_count)))
-                for side in (sides if run % 2 == 0 else reversed(sides)):
-                    side()
+            keel_rounds, linux_rounds = peer.interleave(
+                "bench-virtio", options.runs, lambda: keel_round(image, options.loads, seq_count, rand_count),
+                (lambda: linux_round(assets, image, randread, options.loads, seq_count, rand_count))
+                if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
             print(f"bench-virtio: FAILED, no figures printed: {error}", file=sys.stderr)
             return 1

@@ -6,18 +6,22 @@ import hashes (kmodpost) and sign it. In-tree modules are built with this
   build-module.py [--arch x86_64|aarch64] --name NAME --output OUT.kmod --include DIR --stub libkeel.so
       --symvers keel.symvers --kmodpost PATH [--kmod-sign PATH --key KEY.pem]
       [--version-script MAP] [--exports SYMVERS] [--needs DEP.kmod ...] [--intree]
-      [--rust-crates DIR] SOURCES...
+      [--rust-crates DIR] [--strip-debug] SOURCES...
 
 Sources are .c, .cpp or (one) .rs file. Alongside OUT.kmod it writes
 OUT.symvers: the module's own versioned exports, for modules that link
 against it. With --exports (the symvers keel-abi made from the module's
 interface description) kmodpost records their hashes in the module and
 OUT.symvers is that file; without, exports get hash 0 (unchecked).
+With --strip-debug the module is signed without its debug information (as
+the modules in the initramfs are) and OUT.kmod.debug keeps the unstripped
+image for the debugger (docs/debugging.md).
 """
 
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,6 +91,10 @@ def main():
     parser.add_argument("--cc", default="clang")
     parser.add_argument("--cxx", default="clang++")
     parser.add_argument("--ld", default="ld.lld")
+    parser.add_argument("--strip-debug", action="store_true",
+                        help="ship the module without debug information (its symbol table stays, for backtraces); "
+                             "the unstripped, unsigned image goes to OUT.kmod.debug for the debugger")
+    parser.add_argument("--objcopy", default="llvm-objcopy")
     parser.add_argument("sources", nargs="+")
     options = parser.parse_args()
     arch = ARCHES[options.arch]
@@ -152,6 +160,12 @@ def main():
                 # and version node only, hash 0 (the loader warns).
                 for name, node in exports(posted):
                     f.write(f"0x{0:016x} {name} {node}\n")
+
+        if options.strip_debug:
+            shutil.copyfile(posted, options.output + ".debug")
+            stripped = os.path.join(scratch, options.name + ".stripped")
+            run([options.objcopy, "--strip-debug", posted, stripped])
+            posted = stripped
 
         if options.kmod_sign and options.key:
             run([options.kmod_sign, "sign", options.key, posted, "-o", options.output])

@@ -11,7 +11,9 @@ the kernel's keel.elf loaded as the main symbol file). It
     section) and `remove-symbol-file FILE` for each module that went;
   * finds a module's file by the module's name: the `.kmod` files in the
     search directories are indexed by the `name=` entry of their modinfo
-    notes (docs/module-format.md), falling back to the file stem. A file whose
+    notes (docs/module-format.md), falling back to the file stem; the symbols
+    come from NAME.kmod.debug beside it when there is one (the unstripped
+    image of a module shipped without debug information). A file whose
     size differs from the copy the kernel holds is stale; then, as for a
     module found nowhere, the kernel's own copy is read out of guest memory
     into a temporary file and used instead;
@@ -182,7 +184,10 @@ def choose_symbol_file(module):
         except OSError:
             size = None
         if size == module.file_size:
-            return path, False
+            # The build ships modules stripped and keeps their debug
+            # information beside them (NAME.kmod.debug).
+            debug = path + ".debug"
+            return (debug if os.path.exists(debug) else path), False
         warn(f"{module.name}: {path} has {size} bytes but the loaded file had {module.file_size} "
              f"(stale build?); using the kernel's copy")
     else:

@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -351,6 +352,21 @@ def parse_funcgraph(text):
         if match:
             durations.setdefault(match.group(2), []).append(float(match.group(1)))
     return durations
+
+
+def interleave(name, runs, keel_round, linux_round=None):
+    """Call keel_round() and linux_round() (when given) `runs` times each,
+    alternating which goes first so drift on a shared host cancels; returns
+    (Keel's results, Linux's results) in call order."""
+    keel, linux = [], []
+    for run in range(runs):
+        print(f"{name}: run {run + 1} of {runs}", file=sys.stderr, flush=True)
+        sides = [lambda: keel.append(keel_round())]
+        if linux_round:
+            sides.append(lambda: linux.append(linux_round()))
+        for side in (sides if run % 2 == 0 else reversed(sides)):
+            side()
+    return keel, linux
 
 
 def host_wait_share(pid):

@@ -102,6 +102,8 @@ def gdb_adds_module_symbols_as_modules_load():
         os.mkdir(elsewhere)
         renamed = os.path.join(elsewhere, "vendor-hello-1.0.kmod")
         shutil.copy(os.path.join(BUILD, "modules", "hello.kmod"), renamed)
+        # The module ships stripped; its debug information sits beside it.
+        shutil.copy(os.path.join(BUILD, "modules", "hello.kmod.debug"), renamed + ".debug")
         commands = os.path.join(work, "commands.gdb")
         with open(commands, "w") as file:
             file.write(GDB_COMMANDS.replace("{elsewhere}", elsewhere))
@@ -187,7 +189,8 @@ def gdb_adds_module_symbols_as_modules_load():
                   f"{tag}: gdb stopped in {where['function']}")
         check_gdb(module_base <= where["pc"] < module_base + hello_span,
                   f"{tag}: pc 0x{where['pc']:x} is outside hello at 0x{module_base:x}")
-    for tag, path in (("init", hello_kmod), ("init-renamed", renamed)):
+    # The symbols come from the debug image beside each shipped module.
+    for tag, path in (("init", hello_kmod + ".debug"), ("init-renamed", renamed + ".debug")):
         check_gdb(stop(output, tag)["owner"].endswith(f"of {path}"),
                   f"{tag}: $pc is not attributed to {path}: {stop(output, tag)['owner']}")
 
@@ -197,16 +200,16 @@ def gdb_adds_module_symbols_as_modules_load():
 
     # Modules listed with their load addresses and symbol files.
     before = section(output, "before-unload")
-    check_gdb(re.search(rf"^hello +0x{hello_base:016x} .*/modules/hello\.kmod$", before, re.M),
+    check_gdb(re.search(rf"^hello +0x{hello_base:016x} .*/modules/hello\.kmod\.debug$", before, re.M),
               f"keel-modules before rmmod does not show hello at 0x{hello_base:x}:\n{before}")
-    check_gdb(re.search(r"^hello_cpp +0x[0-9a-f]{16} +\d+ .*/modules/hello_cpp\.kmod$", before, re.M),
+    check_gdb(re.search(r"^hello_cpp +0x[0-9a-f]{16} +\d+ .*/modules/hello_cpp\.kmod\.debug$", before, re.M),
               f"keel-modules does not list hello_cpp:\n{before}")
     check_gdb(re.search(r"^tmpfs ", before, re.M), f"the boot module tmpfs has no symbols:\n{before}")
     after = section(output, "after-unload")
     check_gdb(not re.search(r"^hello ", after, re.M) and re.search(r"^hello_cpp ", after, re.M),
               f"hello's symbols were not removed (or hello_cpp's were):\n{after}")
     last = section(output, "elsewhere")
-    check_gdb(re.search(rf"^hello +0x{second_base:016x} +\d+ {re.escape(renamed)}$", last, re.M),
+    check_gdb(re.search(rf"^hello +0x{second_base:016x} +\d+ {re.escape(renamed)}\.debug$", last, re.M),
               f"the second hello is not listed with {renamed}:\n{last}")
     check_gdb(re.search(r"^hello_rs +0x[0-9a-f]{16} +\d+ \S+ \(copied from the guest\)$", last, re.M),
               f"hello_rs (in no directory) is not listed as a copy from the guest:\n{last}")
