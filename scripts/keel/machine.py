@@ -136,8 +136,11 @@ MACHINES = {
     # autoload virtio_pci on virt); tests that want virtio add it.
     "x86_64": ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-nic", "user,model=e1000e,restrict=on"],
+    # virt's 32 virtio-mmio slots speak the virtio 1.x interface (version 2
+    # registers), the one virtio_mmio drives; QEMU's default is the legacy one.
     "aarch64": ["qemu-system-aarch64", "-machine", "virt,gic-version=3", "-accel", "tcg", "-cpu", "cortex-a57",
-                "-semihosting-config", "enable=on,target=native", "-nic", "user,model=e1000e,restrict=on"],
+                "-semihosting-config", "enable=on,target=native", "-nic", "user,model=e1000e,restrict=on",
+                "-global", "virtio-mmio.force-legacy=false"],
 }
 
 

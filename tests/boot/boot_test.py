@@ -28,6 +28,7 @@ import cases_random  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_vfs  # noqa: F401
 import cases_virtio  # noqa: F401
+import cases_virtio_mmio  # noqa: F401
 import cases_vnet  # noqa: F401
 from harness import CASE_ARCHES, CASES, Failure
 

@@ -3,7 +3,7 @@ and Rust modules, parameters, dependencies, refusals and rollback."""
 
 import re
 
-from harness import ALL_ARCHES, ARCH, TEST_INITRAMFS, boot, case, check, free_pages
+from harness import ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages
 
 
 def boot_modules(cmdline="panic=-1"):
@@ -27,11 +27,12 @@ BOOT_MODULES = {"tmpfs", "nullfs"}
 
 
 def lsmod_names(vm):
-    """Modules in lsmod order, without the root filesystem's."""
+    """Modules in lsmod order, without the root filesystem's and those the
+    machine's own hardware autoloads."""
     lines = vm.command_output("lsmod").splitlines()
     matches = (re.match(r"(\w+) \d+ \d+ \S+ (?:Live|Loading|Unloading) ", line) for line in lines)
     names = [m.group(1) for m in matches if m]
-    return [name for name in names if name not in BOOT_MODULES]
+    return [name for name in names if name not in BOOT_MODULES and name not in MACHINE_MODULES[ARCH]]
 
 
 @case(arches=ALL_ARCHES)

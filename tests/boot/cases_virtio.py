@@ -5,7 +5,10 @@ here (each 512-byte sector holds its own number in every 8-byte word) is
 read through blkread and blkbench, sequentially and at random, verified;
 sectors written and flushed are on the host's image after power-off; a
 read-only disk refuses writes; an open disk pins both drivers; unbind/bind
-and rmmod/insmod cycles leave every counter at its baseline."""
+and rmmod/insmod cycles leave every counter at its baseline. On AArch64
+(virt) the disk is a virtio-blk-pci function behind the PCIe host bridge,
+and a virtio-blk-device on a virtio-mmio slot (cases_virtio_mmio.py has
+the rest of virtio-mmio's)."""
 
 import os
 import re
@@ -13,7 +16,7 @@ import tempfile
 
 from cases_block import dumped, pattern
 from cases_devices import counters, function_address, out_of, wait_log
-from harness import TEST_INITRAMFS, boot, case, check, free_pages
+from harness import ALL_ARCHES, TEST_INITRAMFS, boot, case, check, free_pages
 
 SECTORS = 16384  # 8 MiB
 WRITE_MARK = 0x5752000000000000  # blkwrite's mark in each word
@@ -27,8 +30,20 @@ def pattern_image(directory, sectors=SECTORS):
     return path
 
 
-def boot_disk(image, readonly=False, cmdline="panic=-1"):
-    return boot(cmdline, initrd=TEST_INITRAMFS, disks=[image + (",ro" if readonly else "")])
+# The disk's transport: its QEMU device, the transport module, the vendor
+# in the virtio device's modalias. virtio-mmio is AArch64's (virt's slots).
+TRANSPORTS = {
+    "pci": ("virtio-blk-pci", "virtio_pci", "00001AF4"),
+    "mmio": ("virtio-blk-device", "virtio_mmio", "554D4551"),
+}
+
+
+def boot_disk(image, readonly=False, cmdline="panic=-1", transport="pci"):
+    if transport == "pci":
+        return boot(cmdline, initrd=TEST_INITRAMFS, disks=[image + (",ro" if readonly else "")])
+    drive = ["-drive", f"file={image},if=none,id=disk,format=raw" + (",readonly=on" if readonly else ""),
+             "-device", f"{TRANSPORTS[transport][0]},drive=disk"]
+    return boot(cmdline, initrd=TEST_INITRAMFS, extra=drive)
 
 
 def wait_disk(vm, name="vda"):
@@ -39,17 +54,17 @@ def virtio_address(vm):
     return function_address(vm, "1af4:10(?:01|42)", "a virtio block device (1af4:1001 or 1af4:1042)")
 
 
-@case
-def virtio_blk_autoloads_and_reads_the_pattern():
+def autoloads_and_reads_the_pattern(transport):
+    _, module, vendor = TRANSPORTS[transport]
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
-        with boot_disk(image) as vm:
+        with boot_disk(image, transport=transport) as vm:
             match = wait_disk(vm)
             check(int(match.group(2)) == SECTORS, f"the disk has {match.group(2)} sectors, not {SECTORS}", vm)
             log = out_of(vm, "dmesg")
-            for module in ("virtio_pci", "virtio_blk"):
-                check(re.search(r"autoload: \S+ \S+: loaded " + module, log), f"{module} was not autoloaded", vm)
-            check(re.search(r"autoload: virtio\d+ virtio:d00000002v00001AF4: loaded virtio_blk", log),
+            for name in (module, "virtio_blk"):
+                check(re.search(r"autoload: \S+ \S+: loaded " + name, log), f"{name} was not autoloaded", vm)
+            check(re.search(r"autoload: virtio\d+ virtio:d00000002v" + vendor + ": loaded virtio_blk", log),
                   "virtio_blk was not loaded for the virtio device's modalias", vm)
             out = out_of(vm, "lsdev")
             check(re.search(r"virtio\d+ +virtio +bound +virtio_blk", out), f"lsdev: {out}", vm)
@@ -69,7 +84,17 @@ def virtio_blk_autoloads_and_reads_the_pattern():
             check("lie past its end" in out, f"a read past the end: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
+def virtio_blk_autoloads_and_reads_the_pattern():
+    autoloads_and_reads_the_pattern("pci")
+
+
+@case(arches=("aarch64",))
+def virtio_blk_over_mmio_autoloads_and_reads_the_pattern():
+    autoloads_and_reads_the_pattern("mmio")
+
+
+@case(arches=ALL_ARCHES)
 def virtio_no_disk_no_driver():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         out_of(vm, "mkdir /ready")  # a command round trip: autoload had the boot to act
@@ -78,11 +103,10 @@ def virtio_no_disk_no_driver():
         check("vda" not in out_of(vm, "lsblk"), "a disk with no device", vm)
 
 
-@case
-def virtio_blk_write_flush_poweroff_reaches_the_image():
+def write_flush_poweroff_reaches_the_image(transport):
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
-        with boot_disk(image) as vm:
+        with boot_disk(image, transport=transport) as vm:
             wait_disk(vm)
             out = out_of(vm, "blkwrite vda 100 3")
             check("3 sector(s) from 100 written and flushed" in out, f"blkwrite: {out}", vm)
@@ -103,7 +127,17 @@ def virtio_blk_write_flush_poweroff_reaches_the_image():
                   f"expected {expected[:16].hex()}...")
 
 
-@case
+@case(arches=ALL_ARCHES)
+def virtio_blk_write_flush_poweroff_reaches_the_image():
+    write_flush_poweroff_reaches_the_image("pci")
+
+
+@case(arches=("aarch64",))
+def virtio_blk_over_mmio_write_flush_poweroff_reaches_the_image():
+    write_flush_poweroff_reaches_the_image("mmio")
+
+
+@case(arches=ALL_ARCHES)
 def virtio_blk_read_only_disk_refuses_writes():
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
@@ -120,7 +154,7 @@ def virtio_blk_read_only_disk_refuses_writes():
             check(disk.read(512 * 101)[512 * 100:] == pattern(100), "the read-only image changed")
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_open_disk_pins_the_drivers():
     with tempfile.TemporaryDirectory() as directory:
         image = pattern_image(directory)
@@ -156,7 +190,8 @@ def unloaded_baseline(vm):
     wait_disk(vm)
     out_of(vm, "rmmod virtio_blk")
     out_of(vm, "rmmod virtio_pci")
-    check("virtio" not in out_of(vm, "lsmod"), "the virtio modules did not unload", vm)
+    lsmod = out_of(vm, "lsmod")
+    check("virtio_blk" not in lsmod and "virtio_pci" not in lsmod, f"the virtio modules did not unload: {lsmod}", vm)
     return counters(vm), free_pages(vm)
 
 
@@ -167,7 +202,7 @@ def check_baseline(vm, baseline, pages):
     check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_unbind_rebind_cycles():
     """The transport unbound and bound again: its child goes and comes back,
     virtio_blk binding it from inside virtio_pci's probe each time."""
@@ -187,7 +222,7 @@ def virtio_unbind_rebind_cycles():
             check_baseline(vm, baseline, pages)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_rmmod_insmod_cycles():
     """virtio_blk loaded and unloaded under a bound transport, then
     virtio_pci under a loaded virtio_blk (the whole stack binds each time).
@@ -235,7 +270,7 @@ def virtio_blk_interrupt_fallbacks_and_modern_ids():
                 check("1 sector(s) from 7 written and flushed" in out, f"{options}: blkwrite: {out}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_4096_byte_sectors():
     """VIRTIO_BLK_F_BLK_SIZE: a disk of 4096-byte logical sectors, whose
     requests still address the device in 512-byte units."""

@@ -4,9 +4,10 @@ what its console says. Every wait has a time limit (scripts/keel/machine.py)."""
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from keel.machine import ARCH, BUILD, Machine, PROMPT, kernel_path  # noqa: E402,F401
+from keel.machine import ARCH, BUILD, DEFAULT, Machine, PROMPT, kernel_path  # noqa: E402,F401
 
 BOOT_TIMEOUT = 60
 CASES = {}
@@ -39,11 +40,33 @@ def check(condition, message, vm=None):
         raise Failure(message + tail)
 
 
+# Driver modules the machine's own hardware autoloads at every boot with the
+# in-tree modules: QEMU virt's device tree always has 32 virtio-mmio slots
+# (docs/devices.md), so virtio_mmio loads on AArch64 as Linux's does.
+MACHINE_MODULES = {"x86_64": (), "aarch64": ("virtio_mmio",)}
+MACHINE_AUTOLOAD = re.compile(r"autoload: \S+ \S+: loaded (\w+)")
+
+
+def wait_machine_modules(vm, timeout=BOOT_TIMEOUT):
+    """Wait until the machine's own driver modules have loaded, so that a
+    scenario's baselines (free pages, counters, lsmod) are taken after."""
+    wanted = set(MACHINE_MODULES.get(vm.arch, ()))
+    deadline = time.monotonic() + timeout
+    log = vm.output
+    while not wanted <= set(MACHINE_AUTOLOAD.findall(log)):
+        check(time.monotonic() < deadline, f"{sorted(wanted)} did not autoload", vm)
+        time.sleep(0.2)
+        log = vm.command_output("dmesg")
+
+
 def boot(cmdline="panic=-1", **kwargs):
-    """A booted Machine at the prompt (kwargs as Machine's: machine=, initrd=, ...)."""
+    """A booted Machine at the prompt (kwargs as Machine's: machine=, initrd=, ...),
+    with the machine's own driver modules loaded when the initramfs has them."""
     vm = Machine(cmdline=cmdline, **kwargs)
     vm.start()
     vm.expect(PROMPT, BOOT_TIMEOUT)
+    if kwargs.get("initrd", DEFAULT) in (DEFAULT, TEST_INITRAMFS) and not kwargs.get("uboot"):
+        wait_machine_modules(vm)
     return vm
 
 
