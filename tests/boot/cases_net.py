@@ -3,8 +3,8 @@ device references) and the protocols of inet.kmod over lo, driven from the
 console with Linux's ping syntax."""
 
 import re
-import time
 
+from cases_devices import wait_log
 from harness import TEST_INITRAMFS, boot, case, check, free_pages
 
 
@@ -141,10 +141,7 @@ def net_ethertype_unregister_waits_for_running_handler():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         # The baseline after autoload's index, which the kmodprobe thread
         # builds (and keeps) beside the console.
-        for _ in range(120):
-            if "driver module(s) indexed" in vm.command_output("dmesg"):
-                break
-            time.sleep(0.5)
+        wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
         heap = heap_bytes(vm)
         pages = free_pages(vm)
         out = vm.command_output("insmod /lib/test/nettest.kmod frames=2 hold_ms=1500")
@@ -204,10 +201,7 @@ def net_inet_protocol_table_and_its_users():
         # The baseline after autoload's index, as in the ethertype case: the
         # kmodprobe thread builds it beside the console (a baseline read
         # before it made the heap check fail now and then).
-        for _ in range(120):
-            if "driver module(s) indexed" in vm.command_output("dmesg"):
-                break
-            time.sleep(0.5)
+        wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
         heap = heap_bytes(vm)
         pages = free_pages(vm)
         # inettest needs inet (DT_NEEDED): loading it loads inet first.

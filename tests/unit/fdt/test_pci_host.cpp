@@ -238,8 +238,8 @@ TEST_CASE("malformed bridges are refused, naming the property and entry")
     Cells cut { 0, 0, 0, 1, kGic, 0, 0, 0, 3, 4, 0x800, 0, 0, 1, kGic, 0, 0, 0, 4 };
     node.interrupt_map = cut.as("interrupt-map");
     CHECK(refusal(node) == "interrupt-map: entry 1 is cut short");
-    Cells stub { 0, 0, 0 };
-    node.interrupt_map = stub.as("interrupt-map");
+    Cells address_only { 0, 0, 0 };
+    node.interrupt_map = address_only.as("interrupt-map");
     CHECK(refusal(node) == "interrupt-map: entry 0 is cut short");
     Cells ppi { 0, 0, 0, 1, kGic, 0, 0, 1, 3, 4 };
     node.interrupt_map = ppi.as("interrupt-map");
