@@ -8,9 +8,9 @@
 #include <keel/module.h>
 
 #include "internal.h"
-#include "sockets.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "sockets.h"
 
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
