@@ -105,8 +105,8 @@ def tcp_wget_httpd_nc_through_user_net():
                 out = out_of(vm, "ls /missing")
                 check("No such file" in out, f"a failed wget left a file: {out}", vm)
                 out = out_of(vm, f"wget http://{SERVER}:8001/x")
-                check(re.search(r"wget: can't connect to remote host \(10\.0\.2\.100\): Connection (refused|reset|timed out)", out),
-                      f"wget to a closed port: {out}", vm)
+                check(re.search(r"wget: can't connect to remote host \(10\.0\.2\.100\): "
+                                r"Connection (refused|reset|timed out)", out), f"wget to a closed port: {out}", vm)
                 out = out_of(vm, "wget http://example.com/x")
                 check("unable to resolve host address 'example.com'" in out, f"wget by name: {out}", vm)
 
