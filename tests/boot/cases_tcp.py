@@ -94,6 +94,10 @@ def tcp_wget_httpd_nc_through_user_net():
                 wait_eth(vm)
                 out_of(vm, "insmod inet")
                 configure(vm)
+                # The host's own address goes through lo, and answers from itself.
+                out = out_of(vm, f"ping -c 2 -i 0.2 {GUEST}")
+                check("2 received, 0% packet loss" in out and f"bytes from {GUEST}: icmp_seq=1" in out,
+                      f"ping {GUEST}: {out}", vm)
 
                 # The guest's wget against the host's http.server.
                 out = out_of(vm, f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=600)

@@ -33,10 +33,25 @@ static uint8_t in_buffer[4096];
 
 static uint8_t pattern(uint32_t offset, uint32_t seed) { return (uint8_t)(offset * 31u + seed + (offset >> 11)); }
 
-static int32_t dummy_create(keel_socket* socket, void** state) { (void)socket; (void)state; return -KEEL_EIO; }
+static int32_t dummy_create(keel_socket* socket, void** state)
+{
+    (void)socket;
+    (void)state;
+    return -KEEL_EIO;
+}
 static void dummy_release(void* state) { (void)state; }
-static int32_t dummy_address(void* state, const keel_sockaddr* address) { (void)state; (void)address; return 0; }
-static int32_t dummy_listen(void* state, uint32_t backlog) { (void)state; (void)backlog; return 0; }
+static int32_t dummy_address(void* state, const keel_sockaddr* address)
+{
+    (void)state;
+    (void)address;
+    return 0;
+}
+static int32_t dummy_listen(void* state, uint32_t backlog)
+{
+    (void)state;
+    (void)backlog;
+    return 0;
+}
 static int32_t dummy_accept(void* state, keel_socket* child, void** child_state)
 {
     (void)state;
@@ -59,10 +74,28 @@ static int64_t dummy_receive(void* state, void* buffer, size_t capacity, keel_so
     (void)from;
     return -KEEL_EAGAIN;
 }
-static uint32_t dummy_poll(void* state) { (void)state; return 0; }
-static int32_t dummy_error(void* state) { (void)state; return 0; }
-static int32_t dummy_shutdown(void* state, uint32_t how) { (void)state; (void)how; return 0; }
-static int32_t dummy_info(void* state, keel_socket_info* info) { (void)state; (void)info; return 0; }
+static uint32_t dummy_poll(void* state)
+{
+    (void)state;
+    return 0;
+}
+static int32_t dummy_error(void* state)
+{
+    (void)state;
+    return 0;
+}
+static int32_t dummy_shutdown(void* state, uint32_t how)
+{
+    (void)state;
+    (void)how;
+    return 0;
+}
+static int32_t dummy_info(void* state, keel_socket_info* info)
+{
+    (void)state;
+    (void)info;
+    return 0;
+}
 
 static keel_socket_family_ops stream_again = {
     .size = sizeof(keel_socket_family_ops),
@@ -185,7 +218,8 @@ static int check_tcp(void)
         goto out;
     }
     keel_socket_info info = { .size = sizeof(info), .version = KEEL_SOCKET_INFO_VERSION };
-    if (keel_socket_info_get(server, &info) || info.local.port != (uint16_t)keel_param_port || info.remote.address != LOCALHOST) {
+    if (keel_socket_info_get(server, &info) || info.local.port != (uint16_t)keel_param_port
+        || info.remote.address != LOCALHOST) {
         keel_logf(KEEL_LOG_ERR, "socktest: accepted socket's addresses are wrong (%s)", info.state);
         goto out;
     }
