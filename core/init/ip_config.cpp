@@ -58,6 +58,26 @@ void configure_static(const char* value, const net::IpParam& param, uint32_t ind
     }
 }
 
+// The command line's gateway over the lease's router.
+void use_gateway(const char* value, net::Ipv4Address gateway, const keel_inet_lease& lease, uint32_t index,
+    const char* name)
+{
+    if (lease.router == gateway)
+        return;
+    net::InetSymbol<keel_inet_route_add_default_fn> add("keel_inet_route_add_default", "KABI_INET_1.1");
+    net::InetSymbol<keel_inet_route_del_default_fn> del("keel_inet_route_del_default", "KABI_INET_1.1");
+    if (!add || !del)
+        return;
+    if (lease.router)
+        (void)del();
+    char text[16];
+    net::format_ipv4_address(gateway, text);
+    if (int32_t status = add(gateway, index))
+        log_err("ip=%s: %s: no default route via %s (%s)", value, name, text, error_name(Error(-status)));
+    else
+        log_info("ip=%s: %s: default route via %s (from the command line)", value, name, text);
+}
+
 } // namespace
 
 void configure_network_from_cmdline()
@@ -91,6 +111,8 @@ void configure_network_from_cmdline()
     else if (status)
         log_err("ip=%s: %s: DHCP failed (%s); the boot goes on without network", value, name,
             error_name(Error(-status)));
+    else if (param.gateway)
+        use_gateway(value, param.gateway, lease, index, name);
 }
 
 } // namespace keel

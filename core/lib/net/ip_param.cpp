@@ -93,6 +93,14 @@ Result<IpParam> parse_ip_param(const char* text, Diagnostic* diagnostic)
             return Err(Error::EINVAL);
         }
         param.mode = IpParam::Mode::Dhcp;
+        if (*gateway) {
+            // Taken over the router the server gives (or does not give).
+            auto router = parse_ipv4_address(gateway);
+            if (router.is_error() || router.value() == 0 || ipv4_is_loopback(router.value())
+                || (router.value() >> 28) >= 14)
+                return invalid(diagnostic, "gateway %s is not a host's address", gateway);
+            param.gateway = router.value();
+        }
         return param;
     }
     if (autoconf == Autoconf::Dhcp)

@@ -6,7 +6,10 @@
 //     ip=<client>:<server>:<gateway>:<netmask>:<hostname>:<device>:<autoconf>[:...]
 //
 // In the long form an empty <client> with <autoconf> dhcp (or on, any, or
-// empty) asks for DHCP on <device> (empty: the first); a <client> address
+// empty) asks for DHCP on <device> (empty: the first), and a <gateway>
+// given is the default route whatever the server says (as in Linux, the
+// command line's values come first; QEMU's user network with restrict=on
+// leases no router); a <client> address
 // with <autoconf> off or none (or empty) is a static configuration with
 // <netmask> (empty: 255.255.255.0) and <gateway> (empty: none). <server>,
 // <hostname> and the fields after <autoconf> are accepted and ignored.
@@ -27,7 +30,7 @@ struct IpParam {
     char device[16] = {}; // empty: the first Ethernet device
     Ipv4Address address = 0;
     uint8_t prefix_length = 24;
-    Ipv4Address gateway = 0;
+    Ipv4Address gateway = 0; // 0: none given
 };
 
 // EINVAL with the reason for anything else.

@@ -436,6 +436,10 @@ TEST_CASE("dhcp: ip= takes Linux's short and long forms and says why it refuses"
     }
     CHECK(strcmp(parse_ip_param(":::::eth1:dhcp", nullptr).value().device, "eth1") == 0);
     CHECK(parse_ip_param("dhcp", nullptr).value().device[0] == 0);
+    auto routed = parse_ip_param("::10.0.2.2::::dhcp", nullptr);
+    REQUIRE(routed.is_ok());
+    CHECK(routed.value().mode == IpParam::Mode::Dhcp);
+    CHECK(routed.value().gateway == kServer);
     CHECK(parse_ip_param("off", nullptr).value().mode == IpParam::Mode::Off);
     CHECK(parse_ip_param("none", nullptr).value().mode == IpParam::Mode::Off);
 
@@ -470,6 +474,8 @@ TEST_CASE("dhcp: ip= takes Linux's short and long forms and says why it refuses"
              Bad { "10.0.2.15:::255.0.255.0::eth0:off", "netmask" },
              Bad { "10.0.2.15:::255.255.255.255::eth0:off", "netmask" },
              Bad { "10.0.2.15::10.0.3.2:255.255.255.0::eth0:off", "gateway" },
+             Bad { "::10.0.2:::eth0:dhcp", "gateway 10.0.2 is not" },
+             Bad { "::224.0.0.1:::eth0:dhcp", "gateway" },
          }) {
         why.clear();
         INFO(bad.value);
