@@ -10,6 +10,7 @@
 #include "loader/autoload.h"
 #include "log/log.h"
 #include "net/dhcp_lease.h"
+#include "net/netdev.h"
 #include "sched/thread.h"
 #include "time/clock.h"
 
@@ -47,6 +48,15 @@ void configure_static(const char* value, const net::IpParam& param, uint32_t ind
     if (!add || !route) {
         log_err("ip=%s: inet has no KABI_INET_1.1", value);
         return;
+    }
+    // Up first, as Linux's ip= opens the device.
+    if (netdev::Netdev* device = net::netdev_get_by_index(index, "ipconfig")) {
+        auto up = net::netdev_set_up(*device, true);
+        net::netdev_put(*device, "ipconfig");
+        if (up.is_error()) {
+            log_err("ip=%s: %s: cannot bring it up (%s)", value, name, error_name(up.error()));
+            return;
+        }
     }
     if (int32_t status = add(index, param.address, param.prefix_length)) {
         log_err("ip=%s: %s: cannot add the address (%s)", value, name, error_name(Error(-status)));

@@ -168,3 +168,24 @@ def dhcp_scripts_run_net_user():
         result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "run.py")] + arguments,
                                 capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
         check(result.returncode == 2 and message in result.stderr, f"{arguments}: {result.stderr}")
+
+
+@case
+def dhcp_stream_segment_between_two_guests():
+    """scripts/run's --net stream:PATH: the first guest serves the UNIX
+    socket, the second connects (another MAC); ip='s static form configures
+    both, and they ping each other."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from keel import network
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "segment")
+        first = network.options(f"stream:{path}")
+        check("server=on" in first[1] and network.MAC_SERVER in first[3], f"first guest: {first}")
+        with boot("panic=-1 ip=10.0.3.1:::255.255.255.0::eth0:off", extra=first) as server:
+            second = network.options(f"stream:{path}")
+            check("server=off" in second[1] and network.MAC_CLIENT in second[3], f"second guest: {second}")
+            with boot("panic=-1 ip=10.0.3.2:::255.255.255.0::eth0:off", extra=second) as client:
+                out = out_of(client, "ping -c 3 -i 0.2 10.0.3.1", timeout=60)
+                check("3 packets transmitted, 3 received, 0% packet loss" in out, f"ping: {out}", client)
+                out = out_of(server, "ip neigh")
+                check(f"10.0.3.2 dev eth0 lladdr {network.MAC_CLIENT} REACHABLE" in out, f"ip neigh: {out}", server)
