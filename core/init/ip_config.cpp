@@ -69,8 +69,8 @@ void configure_static(const char* value, const net::IpParam& param, uint32_t ind
 }
 
 // The command line's gateway over the lease's router.
-void use_gateway(const char* value, net::Ipv4Address gateway, const keel_inet_lease& lease, uint32_t index,
-    const char* name)
+void use_gateway(
+    const char* value, net::Ipv4Address gateway, const keel_inet_lease& lease, uint32_t index, const char* name)
 {
     if (lease.router == gateway)
         return;
@@ -119,8 +119,8 @@ void configure_network_from_cmdline()
         log_err("ip=%s: %s: no DHCP lease within %u s; the boot goes on without network", value, name,
             kDhcpTimeoutMs / 1000);
     else if (status)
-        log_err("ip=%s: %s: DHCP failed (%s); the boot goes on without network", value, name,
-            error_name(Error(-status)));
+        log_err(
+            "ip=%s: %s: DHCP failed (%s); the boot goes on without network", value, name, error_name(Error(-status)));
     else if (param.gateway)
         use_gateway(value, param.gateway, lease, index, name);
 }

@@ -21,8 +21,8 @@ void visit(const NetdevSnapshot& device, void* context)
     auto& search = *static_cast<Search*>(context);
     if (search.index)
         return;
-    bool wanted = search.name && *search.name ? strcmp(device.name, search.name) == 0
-                                              : !(device.flags & KEEL_NETDEV_LOOPBACK);
+    bool wanted
+        = search.name && *search.name ? strcmp(device.name, search.name) == 0 : !(device.flags & KEEL_NETDEV_LOOPBACK);
     if (wanted) {
         search.index = device.index;
         memcpy(search.found, device.name, sizeof(search.found));

@@ -87,8 +87,8 @@ int32_t apply_lease(uint32_t index, const dhcp::Lease& lease, keel_inet_lease* o
     keel_logf(KEEL_LOG_INFO, "inet: %s: DHCP lease %s/%u from %s, router %s, %u s", interface->name, address,
         lease.prefix_length, server, lease.router ? router : "none", lease.lease_seconds);
     if (lease.router && !routed)
-        keel_logf(KEEL_LOG_NOTICE, "inet: %s: a default route exists already; router %s not used", interface->name,
-            router);
+        keel_logf(
+            KEEL_LOG_NOTICE, "inet: %s: a default route exists already; router %s not used", interface->name, router);
     if (out) {
         out->address = lease.address;
         out->prefix_length = lease.prefix_length;

@@ -109,7 +109,8 @@ def dhcp_without_a_device_or_with_a_bad_value_the_console_still_starts():
         check(elapsed < 45, f"the console took {elapsed:.0f} s", vm)
         out = out_of(vm, "dhclient")
         check("dhclient: no network device" in out, f"dhclient: {out}", vm)
-    for value, reason in (("foo", "give dhcp, on, any, off, none or CLIENT:SERVER:GATEWAY:NETMASK:HOST:DEVICE:AUTOCONF"),
+    usage = "give dhcp, on, any, off, none or CLIENT:SERVER:GATEWAY:NETMASK:HOST:DEVICE:AUTOCONF"
+    for value, reason in (("foo", usage),
                           ("bootp", "bootp is not implemented (dhcp is)"),
                           (":::::eth0:maybe", "autoconf maybe: give dhcp, on, any, off or none")):
         with boot(f"panic=-1 ip={value}") as vm:

@@ -143,8 +143,8 @@ const char* message_type_name(MessageType type)
 Result<Reply> parse_reply(const uint8_t* bytes, size_t length, Diagnostic* diagnostic)
 {
     if (length < kOptionsOffset) {
-        diagnose(diagnostic, "dhcp: %zu bytes, shorter than the fixed part and the cookie (%zu)", length,
-            kOptionsOffset);
+        diagnose(
+            diagnostic, "dhcp: %zu bytes, shorter than the fixed part and the cookie (%zu)", length, kOptionsOffset);
         return Err(Error::EBADMSG);
     }
     if (bytes[0] != kBootReply) {
@@ -165,8 +165,8 @@ Result<Reply> parse_reply(const uint8_t* bytes, size_t length, Diagnostic* diagn
     memcpy(reply.client_mac.bytes, bytes + 28, 6);
     Seen seen;
     uint8_t overload = 0;
-    TRY(parse_options(bytes + kOptionsOffset, length - kOptionsOffset, "options", true, reply, seen, overload,
-        diagnostic));
+    TRY(parse_options(
+        bytes + kOptionsOffset, length - kOptionsOffset, "options", true, reply, seen, overload, diagnostic));
     // RFC 2131 4.1: the file field first, then sname.
     if (overload & 1)
         TRY(parse_options(bytes + kFileOffset, kFileSize, "file", false, reply, seen, overload, diagnostic));

@@ -62,7 +62,7 @@ struct Reply {
     static constexpr size_t kMaxDnsServers = 3;
 
     uint32_t xid = 0;
-    MacAddress client_mac; // chaddr
+    MacAddress client_mac;        // chaddr
     Ipv4Address your_address = 0; // yiaddr
     MessageType type = MessageType::Offer;
     Ipv4Address server_id = 0; // 0: option 54 absent

@@ -123,8 +123,7 @@ Result<IpParam> parse_ip_param(const char* text, Diagnostic* diagnostic)
     if (*gateway) {
         auto router = parse_ipv4_address(gateway);
         uint32_t mask = ~uint32_t(0) << (32 - param.prefix_length);
-        if (router.is_error() || (router.value() & mask) != (param.address & mask)
-            || router.value() == param.address)
+        if (router.is_error() || (router.value() & mask) != (param.address & mask) || router.value() == param.address)
             return invalid(diagnostic, "gateway %s is not another host on the client's network", gateway);
         param.gateway = router.value();
     }

@@ -42,11 +42,11 @@ std::vector<uint8_t> reply_message(const ReplySpec& spec)
 std::vector<uint8_t> qemu_options(uint32_t lease_seconds)
 {
     std::vector<uint8_t> options = {
-        dhcp::option::kServerId, 4, 10, 0, 2, 2,       //
+        dhcp::option::kServerId, 4, 10, 0, 2, 2,        //
         dhcp::option::kSubnetMask, 4, 255, 255, 255, 0, //
-        dhcp::option::kRouter, 4, 10, 0, 2, 2,         //
-        dhcp::option::kDnsServer, 4, 10, 0, 2, 3,      //
-        dhcp::option::kLeaseTime, 4, 0, 0, 0, 0,       //
+        dhcp::option::kRouter, 4, 10, 0, 2, 2,          //
+        dhcp::option::kDnsServer, 4, 10, 0, 2, 3,       //
+        dhcp::option::kLeaseTime, 4, 0, 0, 0, 0,        //
     };
     store32(options.data() + options.size() - 4, lease_seconds);
     return options;

@@ -22,10 +22,10 @@ struct ReplySpec {
     uint32_t xid = 0;
     MacAddress client;
     Ipv4Address your_address = 0;
-    std::vector<uint8_t> options;     // after option 53; an end option is appended
-    std::vector<uint8_t> file;        // the file field's bytes (overload)
-    std::vector<uint8_t> sname;       // the sname field's bytes (overload)
-    bool end = true;                  // append option 255
+    std::vector<uint8_t> options; // after option 53; an end option is appended
+    std::vector<uint8_t> file;    // the file field's bytes (overload)
+    std::vector<uint8_t> sname;   // the sname field's bytes (overload)
+    bool end = true;              // append option 255
 };
 
 // The BOOTREPLY's bytes (the UDP payload).

@@ -187,9 +187,8 @@ TEST_CASE("dhcp: DISCOVER, OFFER, REQUEST, ACK binds the lease QEMU's user netwo
         exchange.require_clean();
         auto types = tshark_fields(exchange.pcap.path(), { "dhcp.option.dhcp" }, "dhcp");
         CHECK(types == std::vector<std::string> { "1", "2", "3", "5" });
-        auto requested = tshark_fields(
-            exchange.pcap.path(), { "dhcp.option.requested_ip_address", "dhcp.option.dhcp_server_id" },
-            "dhcp.option.dhcp == 3");
+        auto requested = tshark_fields(exchange.pcap.path(),
+            { "dhcp.option.requested_ip_address", "dhcp.option.dhcp_server_id" }, "dhcp.option.dhcp == 3");
         REQUIRE(requested.size() == 1);
         CHECK(requested[0] == "10.0.2.15 10.0.2.2");
     }
