@@ -114,7 +114,12 @@ void configure_network_from_cmdline()
     }
     log_info("ip=%s: asking for a DHCP lease on %s (at most %u s)", value, name, kDhcpTimeoutMs / 1000);
     keel_inet_lease lease {};
-    int32_t status = net::request_dhcp_lease(index, kDhcpTimeoutMs, &lease);
+    net::InetSymbol<keel_inet_dhcp_fn> dhcp("keel_inet_dhcp", "KABI_INET_1.2");
+    if (!dhcp) {
+        log_err("ip=%s: inet has no KABI_INET_1.2 (DHCP)", value);
+        return;
+    }
+    int32_t status = dhcp(index, kDhcpTimeoutMs, &lease);
     if (status == -int32_t(Error::ETIMEDOUT))
         log_err("ip=%s: %s: no DHCP lease within %u s; the boot goes on without network", value, name,
             kDhcpTimeoutMs / 1000);

@@ -5,6 +5,7 @@
 #include <keel/inet.h>
 
 #include "console/console.h"
+#include "console/inet_symbol.h"
 #include "lib/base/errno.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
@@ -53,11 +54,12 @@ int dhclient_command(int argc, char** argv)
         return 1;
     }
     keel_inet_lease lease {};
-    int32_t status = net::request_dhcp_lease(index, uint32_t(timeout_s * 1000), &lease);
-    if (status == -int32_t(Error::ENOENT)) {
+    net::InetSymbol<keel_inet_dhcp_fn> dhcp("keel_inet_dhcp", "KABI_INET_1.2");
+    if (!dhcp) {
         console_print("dhclient: the IPv4 protocols are not loaded (insmod inet)\n");
         return 1;
     }
+    int32_t status = dhcp(index, uint32_t(timeout_s * 1000), &lease);
     if (status == -int32_t(Error::ETIMEDOUT)) {
         console_print("dhclient: %s: no lease within %llu s\n", name, (unsigned long long)timeout_s);
         return 1;

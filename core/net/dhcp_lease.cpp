@@ -1,6 +1,5 @@
 #include "net/dhcp_lease.h"
 
-#include "console/inet_symbol.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
@@ -39,14 +38,6 @@ uint32_t find_ethernet_device(const char* name, char* found_name, size_t size)
     if (search.index && found_name)
         format(found_name, size, "%s", search.found);
     return search.index;
-}
-
-int32_t request_dhcp_lease(uint32_t index, uint32_t timeout_ms, keel_inet_lease* lease)
-{
-    InetSymbol<keel_inet_dhcp_fn> dhcp("keel_inet_dhcp", "KABI_INET_1.2");
-    if (!dhcp)
-        return -int32_t(Error::ENOENT);
-    return dhcp(index, timeout_ms, lease);
 }
 
 void format_lease(const keel_inet_lease& lease, char* out, size_t size)

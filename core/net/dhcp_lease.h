@@ -1,5 +1,5 @@
-// Asking inet.kmod for a DHCP lease on a device (KABI_INET_1.2's
-// keel_inet_dhcp): what ip=dhcp at boot and the dhclient command share.
+// What ip=dhcp at boot and the dhclient command share around inet.kmod's
+// keel_inet_dhcp (KABI_INET_1.2), which each reaches with an InetSymbol.
 #pragma once
 
 #include <keel/inet.h>
@@ -10,10 +10,6 @@ namespace keel::net {
 // The first device that is not a loopback (eth0 on a machine with one
 // card), or the device `name`: its index, 0 when there is none.
 uint32_t find_ethernet_device(const char* name, char* found_name, size_t size);
-
-// keel_inet_dhcp on device `index`, inet held for the call's length.
-// -ENOENT when inet is not loaded.
-int32_t request_dhcp_lease(uint32_t index, uint32_t timeout_ms, keel_inet_lease* lease);
 
 // "10.0.2.15/24 from 10.0.2.2, router 10.0.2.2, 86400 s"
 void format_lease(const keel_inet_lease& lease, char* out, size_t size);
