@@ -190,3 +190,28 @@ def dhcp_stream_segment_between_two_guests():
                 check("3 packets transmitted, 3 received, 0% packet loss" in out, f"ping: {out}", client)
                 out = out_of(server, "ip neigh")
                 check(f"10.0.3.2 dev eth0 lladdr {network.MAC_CLIENT} REACHABLE" in out, f"ip neigh: {out}", server)
+
+
+@case
+def dhcp_without_a_server_gives_up_in_bounded_time():
+    """ip=dhcp on a stream segment nobody else is on: three DISCOVERs, the
+    line saying no lease came, and the console, within the 20 s bound."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from keel import network
+    with tempfile.TemporaryDirectory() as directory:
+        pcap = os.path.join(directory, "alone.pcap")
+        start = time.monotonic()
+        with boot("panic=-1 ip=dhcp", extra=network.options(f"stream:{os.path.join(directory, 'segment')}",
+                                                            pcap=pcap)) as vm:
+            elapsed = time.monotonic() - start
+            log = out_of(vm, "dmesg")
+            check("ip=dhcp: eth0: no DHCP lease within 20 s; the boot goes on without network" in log,
+                  f"no timeout line:\n{log[-3000:]}", vm)
+            check(20 <= elapsed < 55, f"the console came after {elapsed:.0f} s", vm)
+            out = out_of(vm, "ip addr show eth0")
+            check("inet " not in out, f"eth0 has an address: {out}", vm)
+            vm.kill()
+        discovers = tshark(pcap, "-Y", "dhcp.option.dhcp == 1", "-T", "fields", "-e", "frame.time_relative").split()
+        check(len(discovers) == 3, f"DISCOVERs at {discovers}")
+        gaps = [float(b) - float(a) for a, b in zip(discovers, discovers[1:])]
+        check(3 <= gaps[0] <= 5.1 and 7 <= gaps[1] <= 9.1, f"back-off {gaps}")
