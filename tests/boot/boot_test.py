@@ -18,6 +18,7 @@ import cases_block  # noqa: F401
 import cases_console  # noqa: F401
 import cases_core  # noqa: F401
 import cases_devices  # noqa: F401
+import cases_dhcp  # noqa: F401
 import cases_ext2  # noqa: F401
 import cases_ext2_root  # noqa: F401
 import cases_exhaustion  # noqa: F401
