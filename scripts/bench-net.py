@@ -14,7 +14,7 @@ same restricted user-mode network, interleaved in each run:
   Keel's `ping` and busybox's over the same count and interval;
 - TCP from the host to the guest: the guest's wget of 16 MiB from the
   host's `python3 -m http.server` through a guestfwd rule (each connection
-  bridged to 127.0.0.1 by tests/boot/tcp_bridge.py), into a file in RAM
+  bridged to 127.0.0.1 by scripts/keel/tcp_bridge.py), into a file in RAM
   (Keel's tmpfs, Linux's initramfs): Keel's wget times itself; Linux's
   busybox wget by the printk clock around it;
 - TCP from the guest to the host: the host's curl of that file from the
@@ -40,10 +40,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine, peer  # noqa: E402
+from keel import machine, network as user_network, peer  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BRIDGE = os.path.join(ROOT, "tests", "boot", "tcp_bridge.py")
 SERVER = "10.0.2.100"
 BIG = 16 * 1024 * 1024
 PINGS = 20
@@ -65,7 +63,7 @@ def free_port():
 
 def network(web_port, guest_port):
     forwards = (f",hostfwd=tcp:127.0.0.1:{guest_port}-:8080"
-                f",guestfwd=tcp:{SERVER}:8000-cmd:python3 {BRIDGE} {web_port}")
+                f",{user_network.guestfwd(f'tcp:{SERVER}:8000:{web_port}')}")
     return ["-netdev", f"user,id=n0,restrict=on{forwards}", "-device", "virtio-net-pci,netdev=n0"]
 
 

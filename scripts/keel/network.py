@@ -8,6 +8,7 @@ import ipaddress
 import os
 import socket
 import stat
+import sys
 
 # The card is the same on both architectures: virt has PCIe (ECAM) too.
 CARD = "virtio-net-pci"
@@ -33,9 +34,14 @@ def hostfwd(spec):
     return f"hostfwd={parts[0]}:127.0.0.1:{host}-:{guest}"
 
 
+BRIDGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_bridge.py")
+
+
 def guestfwd(spec):
-    """"tcp:ADDR:PORT:HOSTPORT" -> "guestfwd=tcp:ADDR:PORT-tcp:127.0.0.1:HOSTPORT":
-    the guest's connections to ADDR:PORT reach 127.0.0.1:HOSTPORT."""
+    """"tcp:ADDR:PORT:HOSTPORT" -> "guestfwd=tcp:ADDR:PORT-cmd:python3 tcp_bridge.py HOSTPORT":
+    each of the guest's connections to ADDR:PORT reaches 127.0.0.1:HOSTPORT
+    (QEMU runs the bridge per connection; a tcp: chardev would connect once,
+    when QEMU starts, and carry a single connection)."""
     parts = spec.split(":")
     if len(parts) != 4 or parts[0] != "tcp":
         raise ValueError(f"--guestfwd {spec}: expected tcp:ADDR:PORT:HOSTPORT")
@@ -47,7 +53,7 @@ def guestfwd(spec):
         raise ValueError(f"--guestfwd {spec}: {address} is not on the guest's network 10.0.2.0/24")
     port = _port(parts[2], f"--guestfwd {spec}")
     host = _port(parts[3], f"--guestfwd {spec}")
-    return f"guestfwd=tcp:{address}:{port}-tcp:127.0.0.1:{host}"
+    return f"guestfwd=tcp:{address}:{port}-cmd:{sys.executable} {BRIDGE} {host}"
 
 
 def _listening(path):

@@ -130,7 +130,8 @@ def dhcp_scripts_run_net_user():
     """scripts/run --net user adds the card and ip=dhcp; --hostfwd listens
     on 127.0.0.1 only; --pcap captures the exchange; bad options are refused."""
     port = free_tcp_port()
-    # QEMU connects a guestfwd's host end when it starts: it must listen first.
+    # QEMU runs scripts/keel/tcp_bridge.py for each guest connection to the
+    # guestfwd, which connects to the host end then.
     with tempfile.TemporaryDirectory() as directory, socket.socket() as host_end:
         host_end.bind(("127.0.0.1", 0))
         host_end.listen(1)
@@ -142,11 +143,16 @@ def dhcp_scripts_run_net_user():
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, env=dict(os.environ, KEEL_BUILD=BUILD))
         # scripts/run reads its commands to the end before it boots.
-        process.stdin.write("ip addr show eth0\nping -c 1 10.0.2.2\n")
+        process.stdin.write("ip addr show eth0\nping -c 1 10.0.2.2\nnc -w 5 10.0.2.100 80 through the guestfwd\n")
         process.stdin.close()
         connection, peer = host_end.accept()
-        connection.close()
+        with connection:
+            connection.settimeout(60)
+            received = b""
+            while chunk := connection.recv(100):
+                received += chunk
         check(peer[0] == "127.0.0.1", f"the guestfwd came from {peer}")
+        check(received == b"through the guestfwd\n", f"the host end got {received}")
         # While it runs, QEMU listens on the forward's 127.0.0.1 port.
         deadline = time.monotonic() + 60
         listening = False

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -22,8 +23,10 @@ from cases_net import heap_bytes
 from cases_vnet import GUEST, configure, tshark, user_net, wait_eth
 from harness import PROMPT, TEST_INITRAMFS, boot, case, check, free_pages
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from keel import network  # noqa: E402
+
 SERVER = "10.0.2.100"  # what the guest connects to; guestfwd takes it to the host
-BRIDGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_bridge.py")
 BIG = 16 * 1024 * 1024
 
 
@@ -87,8 +90,8 @@ def tcp_wget_httpd_nc_through_user_net():
         pcap = os.path.join(directory, "n0.pcap")
         extra = user_net(pcap=pcap)
         extra[1] += (f",hostfwd=tcp:127.0.0.1:{guest_port}-:8080"
-                     f",guestfwd=tcp:{SERVER}:8000-cmd:python3 {BRIDGE} {web_port}"
-                     f",guestfwd=tcp:{SERVER}:7000-cmd:python3 {BRIDGE} {pong_port}")
+                     f",{network.guestfwd(f'tcp:{SERVER}:8000:{web_port}')}"
+                     f",{network.guestfwd(f'tcp:{SERVER}:7000:{pong_port}')}")
         try:
             with boot("panic=-1", extra=extra, memory="512M") as vm:
                 wait_eth(vm)

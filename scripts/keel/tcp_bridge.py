@@ -1,8 +1,8 @@
 """Joins standard input and output to a TCP connection to 127.0.0.1:PORT.
 
 QEMU's guestfwd runs it for each connection the guest makes to the
-forwarded address (`guestfwd=tcp:ADDR:PORT-cmd:python3 tcp_bridge.py
-HOSTPORT`): a tcp: chardev would connect once, when QEMU starts, and
+forwarded address (`guestfwd=tcp:ADDR:PORT-cmd:python3 scripts/keel/tcp_bridge.py
+HOSTPORT`, as scripts/run --guestfwd and the tests set it up): a tcp: chardev would connect once, when QEMU starts, and
 serve a single guest connection."""
 
 import os
