@@ -140,17 +140,8 @@ def kernel_span(guest, command):
     return marks["bench-ready"] - marks["bench-start"]
 
 
-def linux_stack(assets):
-    modules = []
-    for name in ("virtio_pci", "virtio_net"):
-        for module in assets.module_dependencies(name) + [name]:
-            if module not in modules:
-                modules.append(module)
-    return modules
-
-
 def linux_round(assets, web_port, guest_port, loads):
-    modules = linux_stack(assets)
+    modules = assets.module_stack(("virtio_pci", "virtio_net"))
     files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
     with peer.LinuxGuest(assets, files, memory="256M") as guest:
         guest.start(network(web_port, guest_port))
@@ -175,11 +166,7 @@ def linux_round(assets, web_port, guest_port, loads):
 
 
 def row(label, keel, linux, unit, target, linux_over_keel=True):
-    text = f"  {label:<52}{keel:10.2f} {unit:<5}"
-    if linux is not None:
-        ratio = linux / keel if linux_over_keel else keel / linux
-        text += f"{linux:10.2f} {unit:<5}{ratio:8.2f} x   target {target} x: {'met' if ratio >= target else 'NOT MET'}"
-    return text
+    return peer.ratio_row(label, keel, linux, unit, target, linux_over_keel, digits=2)
 
 
 def main():

@@ -112,12 +112,7 @@ def kernel_span(guest, command):
 
 def linux_stack(assets):
     """The modules to load, dependencies first: virtio_pci's, then virtio_blk's."""
-    modules = []
-    for name in ("virtio_pci", "virtio_blk"):
-        for module in assets.module_dependencies(name) + [name]:
-            if module not in modules:
-                modules.append(module)
-    return modules
+    return assets.module_stack(("virtio_pci", "virtio_blk"))
 
 
 def linux_round(assets, image, randread, loads, seq_count, rand_count):
@@ -171,11 +166,7 @@ def median_of(rounds, key):
 
 
 def row(label, keel, linux, unit, target, linux_over_keel=True):
-    text = f"  {label:<52}{keel:10.1f} {unit:<5}"
-    if linux is not None:
-        ratio = linux / keel if linux_over_keel else keel / linux
-        text += f"{linux:10.1f} {unit:<5}{ratio:8.2f} x   target {target} x: {'met' if ratio >= target else 'NOT MET'}"
-    return text
+    return peer.ratio_row(label, keel, linux, unit, target, linux_over_keel)
 
 
 def main():

@@ -287,6 +287,16 @@ class LinuxAssets:
         visit(name)
         return order
 
+    def module_stack(self, names):
+        """The modules to load for `names`, each once, every one after the
+        modules it needs."""
+        modules = []
+        for name in names:
+            for module in self.module_dependencies(name) + [name]:
+                if module not in modules:
+                    modules.append(module)
+        return modules
+
     def module_file_name(self, module_name):
         """A module's file name (crc_itu_t -> crc-itu-t): Linux treats - and _ alike."""
         wanted = module_name.replace("-", "_")
@@ -367,6 +377,18 @@ def interleave(name, runs, keel_round, linux_round=None):
         for side in (sides if run % 2 == 0 else reversed(sides)):
             side()
     return keel, linux
+
+
+def ratio_row(label, keel, linux, unit, target, linux_over_keel=True, digits=1):
+    """One line of a benchmark's table: Keel's figure, Linux's (None when
+    the peer did not run), their ratio, and whether it meets `target`
+    (Linux over Keel for times and sizes, Keel over Linux for rates)."""
+    text = f"  {label:<52}{keel:10.{digits}f} {unit:<5}"
+    if linux is not None:
+        ratio = linux / keel if linux_over_keel else keel / linux
+        text += (f"{linux:10.{digits}f} {unit:<5}{ratio:8.2f} x   target {target} x: "
+                 f"{'met' if ratio >= target else 'NOT MET'}")
+    return text
 
 
 def host_wait_share(pid):

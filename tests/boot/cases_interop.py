@@ -34,15 +34,6 @@ def build_udppeer(directory):
     return binary
 
 
-def linux_modules(assets):
-    modules = []
-    for name in ("virtio_pci", "virtio_net"):
-        for module in assets.module_dependencies(name) + [name]:
-            if module not in modules:
-                modules.append(module)
-    return modules
-
-
 @case
 def interop_keel_and_linux_on_a_stream_link():
     """ARP, ping, UDP and TCP both ways between Keel and Linux."""
@@ -55,7 +46,7 @@ def interop_keel_and_linux_on_a_stream_link():
                     "-object", f"filter-dump,id=f0,netdev=n0,file={pcap},maxlen=2048"]
         linux_net = ["-netdev", f"stream,id=n0,server=off,addr.type=unix,addr.path={link}",
                      "-device", f"virtio-net-pci,netdev=n0,mac={LINUX_MAC}"]
-        modules = linux_modules(assets)
+        modules = assets.module_stack(("virtio_pci", "virtio_net"))
         files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
         files["/bin/udppeer"] = build_udppeer(directory)
         data = os.urandom(512 * 1024)
