@@ -150,6 +150,14 @@ bool ModuleImage::next_modinfo(NoteCursor& cursor, ModinfoEntry& entry) const
 
 const char* ModuleImage::modinfo(const char* key) const
 {
+    if (m_modinfo_count > 0 && m_modinfo_count <= kCachedModinfo) {
+        size_t key_length = strlen(key);
+        for (size_t i = 0; i < m_modinfo_count; ++i) {
+            if (m_modinfo_key_length[i] == key_length && memcmp(m_modinfo_text[i], key, key_length) == 0)
+                return m_modinfo_text[i] + key_length + 1;
+        }
+        return nullptr;
+    }
     NoteCursor cursor;
     ModinfoEntry entry;
     while (next_modinfo(cursor, entry)) {
@@ -165,7 +173,17 @@ Result<void> ModuleImage::parse_modinfo(Diagnostic& diagnostic)
     size_t licenses = 0;
     NoteCursor cursor;
     ModinfoEntry entry;
+    m_modinfo_count = 0;
     while (next_modinfo(cursor, entry)) {
+        // parse_notes checked the key is [a-z0-9_]+ followed by '='; a key
+        // too long for the cache leaves modinfo() to walk the notes.
+        if (m_modinfo_count < kCachedModinfo && entry.key_length <= 255) {
+            m_modinfo_text[m_modinfo_count] = entry.key;
+            m_modinfo_key_length[m_modinfo_count] = uint8_t(entry.key_length);
+        } else if (m_modinfo_count < kCachedModinfo) {
+            m_modinfo_count = kCachedModinfo; // never fits: the walk it is
+        }
+        ++m_modinfo_count;
         if (key_is(entry, "name")) {
             if (++names > 1)
                 return reject(diagnostic, "modinfo: name= appears more than once");
