@@ -226,7 +226,7 @@ void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler)
         apic_ticks = 0xffffffff - lapic_read(kLapicTimerCurrent);
         tsc_cycles = rdtsc() - start;
     }
-    uint64_t apic_hz = apic_ticks * tsc_hz / tsc_cycles; // a few ms of ticks: no overflow
+    uint64_t apic_hz = apic_ticks * tsc_hz / tsc_cycles;   // a few ms of ticks: no overflow
     lapic_write(kLapicTimerLvt, kTimerVector | (1 << 17)); // periodic
     lapic_write(kLapicTimerInitial, uint32_t(apic_hz / hz));
 }
