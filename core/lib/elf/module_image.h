@@ -344,13 +344,15 @@ private:
     Range m_relro = { 0, 0 };
     const char* m_name = nullptr;
     bool m_in_tree = false;
-    // The first modinfo entries, as parse_modinfo found them, so that
-    // modinfo(key) need not walk the notes again; all of them when
-    // m_modinfo_count <= kCachedModinfo.
+    // The modinfo entries ("key=value" and the key's length) as
+    // parse_notes found them, so that parse_modinfo and modinfo(key) need
+    // not walk the notes again; unless m_modinfo_uncached (more than
+    // kCachedModinfo entries or a longer key).
     static constexpr size_t kCachedModinfo = 24;
     const char* m_modinfo_text[kCachedModinfo] = {};
     uint8_t m_modinfo_key_length[kCachedModinfo] = {};
     size_t m_modinfo_count = 0;
+    bool m_modinfo_uncached = false;
     size_t m_dynamic_phdr = 0;
 
     uint64_t m_dynamic_offset = 0;
