@@ -1,9 +1,9 @@
 // KABI_SOCKET_1.0: kernel sockets (core/net/socket.cpp). A family's table
 // lives in the registering module's image, which finds its owner; every
 // socket of the family pins that module.
+#include "net/socket.h"
 #include "kabi_impl.h"
 #include "loader/loader.h"
-#include "net/socket.h"
 
 namespace keel::net {
 

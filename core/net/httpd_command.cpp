@@ -144,8 +144,8 @@ void serve(Server& server, keel_socket* socket)
             break;
         int64_t length = tool_receive(socket, g_request + have, sizeof(g_request) - have, nullptr, kRequestTimeoutMs);
         if (length <= 0) {
-            console_print("httpd: %s: no request (%s)\n", peer,
-                length == 0 ? "closed" : error_description(Error(-length)));
+            console_print(
+                "httpd: %s: no request (%s)\n", peer, length == 0 ? "closed" : error_description(Error(-length)));
             return;
         }
         have += size_t(length);

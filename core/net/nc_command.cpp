@@ -128,8 +128,8 @@ int nc_server(const NcOptions& options)
         static uint8_t first[2048];
         int64_t length = tool_receive(listener.get(), first, sizeof(first), &peer, timeout_ms);
         if (length < 0) {
-            console_print("nc: %s\n", length == -int64_t(Error::EAGAIN) ? "no datagram came"
-                                                                         : error_description(Error(-length)));
+            console_print(
+                "nc: %s\n", length == -int64_t(Error::EAGAIN) ? "no datagram came" : error_description(Error(-length)));
             return length == -int64_t(Error::EINTR) ? 130 : 1;
         }
         char from[24];
@@ -143,8 +143,8 @@ int nc_server(const NcOptions& options)
     keel_socket* accepted = nullptr;
     status = tool_accept(listener.get(), &accepted, timeout_ms);
     if (status) {
-        console_print("nc: %s\n", status == -int32_t(Error::EAGAIN) ? "no connection came"
-                                                                    : error_description(Error(-status)));
+        console_print(
+            "nc: %s\n", status == -int32_t(Error::EAGAIN) ? "no connection came" : error_description(Error(-status)));
         return status == -int32_t(Error::EINTR) ? 130 : 1;
     }
     SocketGuard connection(accepted);

@@ -268,8 +268,7 @@ int32_t socket_accept(keel_socket* socket, keel_socket** out, uint32_t timeout_m
     return 0;
 }
 
-int64_t socket_send(
-    keel_socket* socket, const void* bytes, size_t length, const keel_sockaddr* to, uint32_t timeout_ms)
+int64_t socket_send(keel_socket* socket, const void* bytes, size_t length, const keel_sockaddr* to, uint32_t timeout_ms)
 {
     if (!socket || (!bytes && length) || (to && bad_address(to)))
         return kabi_error(Error::EINVAL);

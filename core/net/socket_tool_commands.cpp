@@ -105,8 +105,8 @@ int64_t tool_send(keel_socket* socket, const void* bytes, size_t length, const k
     const auto* from = static_cast<const uint8_t*>(bytes);
     size_t sent = 0;
     while (sent < length) {
-        int64_t status = in_slices(timeout_ms,
-            [&](uint32_t slice) { return socket_send(socket, from + sent, length - sent, to, slice); });
+        int64_t status = in_slices(
+            timeout_ms, [&](uint32_t slice) { return socket_send(socket, from + sent, length - sent, to, slice); });
         if (status < 0)
             return sent ? int64_t(sent) : status;
         sent += size_t(status);

@@ -45,8 +45,8 @@ void show_socket(void* context, const char* netid, const keel_socket_info& info)
     char local[24], peer[24];
     format_endpoint(info.local, false, local, sizeof(local));
     format_endpoint(info.remote, true, peer, sizeof(peer));
-    console_print("%-5s %-10s %-6u %-6u %-21s %s\n", netid, info.state, info.receive_queue, info.send_queue, local,
-        peer);
+    console_print(
+        "%-5s %-10s %-6u %-6u %-21s %s\n", netid, info.state, info.receive_queue, info.send_queue, local, peer);
 }
 
 int ss_usage()
@@ -81,6 +81,7 @@ int ss_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(ss, "ss", "[-t] [-u] [-l] [-a] [-n]", "list sockets (connected; -l listening, -a all)", ss_command);
+KEEL_CONSOLE_COMMAND(
+    ss, "ss", "[-t] [-u] [-l] [-a] [-n]", "list sockets (connected; -l listening, -a all)", ss_command);
 
 } // namespace keel::net

@@ -8,8 +8,8 @@
 #include "lib/base/errno.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
-#include "lib/net/address.h"
 #include "lib/http/http.h"
+#include "lib/net/address.h"
 #include "log/log.h"
 #include "net/socket.h"
 #include "net/socket_tools.h"
@@ -119,8 +119,8 @@ Result<http::Response> read_head(keel_socket* socket, size_t* have)
             return response;
         int64_t length = tool_receive(socket, g_buffer + *have, http::kMaxHead - *have, nullptr, kIdleTimeoutMs);
         if (length <= 0) {
-            console_print("wget: %s\n", length == 0 ? "the server closed the connection without an answer"
-                                                    : error_description(Error(-length)));
+            console_print("wget: %s\n",
+                length == 0 ? "the server closed the connection without an answer" : error_description(Error(-length)));
             return Err(length == 0 ? Error::EBADMSG : Error(-length));
         }
         *have += size_t(length);
@@ -156,8 +156,8 @@ int download(const Download& job, VfsContext* context)
         return 1;
     const http::Response& response = head.value();
     if (response.status != 200) {
-        console_print("wget: server returned error: HTTP/1.%u %u %s\n", response.minor, response.status,
-            response.reason);
+        console_print(
+            "wget: server returned error: HTTP/1.%u %u %s\n", response.minor, response.status, response.reason);
         return 1;
     }
     Sink sink(context, job.output);
@@ -235,7 +235,7 @@ int wget_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(wget, "wget", "[-q] [-O FILE] URL", "fetch http://A.B.C.D[:PORT]/PATH into FILE (HTTP/1.0)",
-    wget_command);
+KEEL_CONSOLE_COMMAND(
+    wget, "wget", "[-q] [-O FILE] URL", "fetch http://A.B.C.D[:PORT]/PATH into FILE (HTTP/1.0)", wget_command);
 
 } // namespace keel::net

@@ -7,8 +7,8 @@
 #include <keel/module.h>
 
 #include "internal.h"
-#include "sockets.h"
 #include "lib/base/string.h"
+#include "sockets.h"
 
 using inet::errno_of;
 using inet::g_state;
@@ -186,10 +186,7 @@ extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp**
     return inet::udp_open_locked(port, out);
 }
 
-extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp)
-{
-    return udp ? inet::udp_port(udp) : 0;
-}
+extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp) { return udp ? inet::udp_port(udp) : 0; }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_udp_send(
     keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length)

@@ -8,14 +8,14 @@
 #include <keel/module.h>
 
 #include "internal.h"
-#include "sockets.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "sockets.h"
 
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
-KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP and TCP (KABI_INET_1.0, 1.1; TCP and UDP sockets)");
+KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP, TCP, a DHCP client (KABI_INET_1.0 to 1.2; TCP and UDP sockets)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {
@@ -37,9 +37,12 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
     info.version = KEEL_NETDEV_INFO_VERSION;
     if (frame && keel_netdev_info_get(device, &info) == 0) {
         Locked locked;
+        size_t length = keel_pkt_length(packet) + keel::net::kEthernetHeaderSize;
         if (Interface* interface = find_interface(info.index)) {
-            interface->host->receive(frame, keel_pkt_length(packet) + keel::net::kEthernetHeaderSize, now_ms());
+            interface->host->receive(frame, length, now_ms());
             sockets_wake();
+        } else {
+            dhcp_input(info.index, frame, length); // a device without an address: DHCP may be asking
         }
     }
     keel_pkt_free(packet);

@@ -4,9 +4,9 @@
 #include <keel/keel.h>
 
 #include "internal.h"
-#include "sockets.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "sockets.h"
 
 namespace inet {
 

@@ -79,8 +79,8 @@ int64_t udp_send(void* state, const void* bytes, size_t length, const keel_socka
         if (int32_t status = bind_port(socket, 0))
             return status;
     }
-    int32_t status
-        = udp_send_locked(socket.udp, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length);
+    int32_t status = udp_send_locked(
+        socket.udp, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length);
     return status ? status : int64_t(length);
 }
 

@@ -18,10 +18,12 @@ import cases_block  # noqa: F401
 import cases_console  # noqa: F401
 import cases_core  # noqa: F401
 import cases_devices  # noqa: F401
+import cases_dhcp  # noqa: F401
 import cases_ext2  # noqa: F401
 import cases_ext2_root  # noqa: F401
 import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
+import cases_interop  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_net  # noqa: F401
 import cases_random  # noqa: F401

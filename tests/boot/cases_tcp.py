@@ -18,8 +18,9 @@ import tempfile
 import threading
 
 from cases_devices import out_of
+from cases_net import heap_bytes
 from cases_vnet import GUEST, configure, tshark, user_net, wait_eth
-from harness import PROMPT, boot, case, check
+from harness import PROMPT, TEST_INITRAMFS, boot, case, check, free_pages
 
 SERVER = "10.0.2.100"  # what the guest connects to; guestfwd takes it to the host
 BRIDGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_bridge.py")
@@ -93,6 +94,10 @@ def tcp_wget_httpd_nc_through_user_net():
                 wait_eth(vm)
                 out_of(vm, "insmod inet")
                 configure(vm)
+                # The host's own address goes through lo, and answers from itself.
+                out = out_of(vm, f"ping -c 2 -i 0.2 {GUEST}")
+                check("2 received, 0% packet loss" in out and f"bytes from {GUEST}: icmp_seq=1" in out,
+                      f"ping {GUEST}: {out}", vm)
 
                 # The guest's wget against the host's http.server.
                 out = out_of(vm, f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=600)
@@ -104,8 +109,8 @@ def tcp_wget_httpd_nc_through_user_net():
                 out = out_of(vm, "ls /missing")
                 check("No such file" in out, f"a failed wget left a file: {out}", vm)
                 out = out_of(vm, f"wget http://{SERVER}:8001/x")
-                check(re.search(r"wget: can't connect to remote host \(10\.0\.2\.100\): Connection (refused|reset|timed out)", out),
-                      f"wget to a closed port: {out}", vm)
+                check(re.search(r"wget: can't connect to remote host \(10\.0\.2\.100\): "
+                                r"Connection (refused|reset|timed out)", out), f"wget to a closed port: {out}", vm)
                 out = out_of(vm, "wget http://example.com/x")
                 check("unable to resolve host address 'example.com'" in out, f"wget by name: {out}", vm)
 
@@ -160,3 +165,44 @@ def tcp_wget_httpd_nc_through_user_net():
         syns = tshark(pcap, "-Y", f"tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == {GUEST}", "-T", "fields",
                       "-e", "tcp.dstport").split()
         check("8000" in syns and "7000" in syns, f"the guest's SYNs: {syns}")
+
+
+@case(arches=("x86_64", "aarch64"))
+def tcp_kernel_sockets_from_a_module_over_loopback():
+    """tests/modules/socktest.c uses KABI_SOCKET_1.0 with no link to inet:
+    without inet there is no AF_INET; with it, the family table's
+    refusals, 1 MiB each way over TCP on 127.0.0.1, timeouts, the end of
+    the stream, a refused connection and UDP datagrams. Its kept sockets
+    show in ss and pin inet; unloading both returns the heap and the pages
+    to where they were before inet loaded."""
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        out = vm.command_output("insmod /lib/test/socktest.kmod")
+        check("ERROR" in out and "socktest: no AF_INET stream sockets: -97" in vm.command_output("dmesg"),
+              f"socktest without inet: {out}", vm)
+        heap, pages = heap_bytes(vm), free_pages(vm)
+        check("ERROR" not in vm.command_output("insmod inet"), "insmod inet", vm)
+        out = vm.command_output("insmod /lib/test/socktest.kmod keep=1", timeout=300)
+        log = vm.command_output("dmesg")
+        check("ERROR" not in out and "socktest: passed, keeping a listener and a udp socket" in log,
+              f"insmod socktest: {out}\n{log}", vm)
+        for line in ("family table refusals ok", "1048576 bytes each way ok", "closed port refused ok",
+                     "udp datagrams ok"):
+            check(f"socktest: {line}" in log, f"socktest did not log '{line}'", vm)
+        check(re.search(r"socktest: receive timeout (\d+) ms, end of stream ok", log), "no timeout line", vm)
+        check("socket: family refused: version 0 is not supported" in log
+              and "socket: family refused: type 3 is not" in log and "socket: family refused: accept is missing" in log,
+              f"the refusals were not logged with their reason: {log}", vm)
+        out = vm.command_output("ss -tl")
+        check(re.search(r"^tcp +LISTEN +0 +4 +127\.0\.0\.1:5555 +0\.0\.0\.0:\*$", out, re.M), f"ss -tl: {out}", vm)
+        out = vm.command_output("ss -ua")
+        check(re.search(r"^udp +UNCONN +0 +0 +0\.0\.0\.0:5555 +0\.0\.0\.0:\*$", out, re.M), f"ss -ua: {out}", vm)
+        check(vm.command_output("ss").strip().count("\n") == 0, "ss without -l listed listeners", vm)
+        out = vm.command_output("rmmod inet")
+        check("EBUSY" in out and "in use by 2 mount(s) or open socket(s)" in out, f"rmmod inet under sockets: {out}",
+              vm)
+        check("ERROR" not in vm.command_output("rmmod socktest"), "rmmod socktest", vm)
+        check(vm.command_output("ss -a").strip().count("\n") == 0, "sockets left after rmmod socktest", vm)
+        # Connections in TIME-WAIT live on in inet's stacks until it unloads.
+        check("ERROR" not in vm.command_output("rmmod inet"), "rmmod inet", vm)
+        check(heap_bytes(vm) == heap and free_pages(vm) == pages,
+              f"heap {heap_bytes(vm)} pages {free_pages(vm)}, before {heap} {pages}", vm)

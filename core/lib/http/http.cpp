@@ -104,8 +104,8 @@ Result<Url> parse_url(const char* text, Diagnostic& diagnostic)
     memcpy(host_text, host, host_length);
     host_text[host_length] = 0;
     if (!parse_ipv4(host_text, &url.address))
-        return diagnostic.fail(Error::EINVAL, "unable to resolve host address '%s' (there is no name resolution)",
-            host_text);
+        return diagnostic.fail(
+            Error::EINVAL, "unable to resolve host address '%s' (there is no name resolution)", host_text);
     const char* rest = host_end;
     if (*rest == ':') {
         const char* port = rest + 1;
