@@ -87,12 +87,14 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
         return {};
     }
     // As Linux: the warning goes to the console once, when the kernel
-    // becomes tainted; later ones only to the log (every line on the serial
-    // console costs as much as the rest of the load).
-    if (is_tainted(Taint::UnsignedModule))
-        log_info("%s: module verification failed: %s", path, verdict.value().reason);
-    else
+    // becomes tainted. Later ones go only to the log, and a module with no
+    // signature at all, which has nothing new to say, adds nothing
+    // (formatting and storing that line was most of an unsigned load's
+    // verify stage); each module still records its taint (lsmod, modinfo).
+    if (!is_tainted(Taint::UnsignedModule))
         log_warn("%s", error.message);
+    else if (!verdict.value().unsigned_image)
+        log_info("%s: module verification failed: %s", path, verdict.value().reason);
     error.message[0] = '\0';
     add_taint(Taint::UnsignedModule);
     module.taint_letters |= 1u << unsigned(Taint::UnsignedModule);

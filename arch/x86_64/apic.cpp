@@ -175,21 +175,58 @@ void end_of_interrupt()
         lapic_write(kLapicEoi, 0);
 }
 
+namespace {
+
+// The LAPIC timer's count and the TSC over the cycle counter's calibration
+// window (0 cycles: not measured, timer_start measures on its own).
+uint64_t g_calibration_tsc_start = 0;
+uint64_t g_calibration_tsc_cycles = 0;
+uint32_t g_calibration_apic_ticks = 0;
+
+void start_apic_count()
+{
+    lapic_write(kLapicTimerDivide, 0x3);  // divide by 16
+    lapic_write(kLapicTimerLvt, 1 << 16); // masked, one-shot
+    lapic_write(kLapicTimerInitial, 0xffffffff);
+}
+
+} // namespace
+
+void lapic_timer_calibration_begin()
+{
+    if (!g_lapic)
+        return;
+    start_apic_count();
+    g_calibration_tsc_start = rdtsc();
+}
+
+void lapic_timer_calibration_end()
+{
+    if (!g_lapic || g_calibration_tsc_start == 0)
+        return;
+    g_calibration_apic_ticks = 0xffffffff - lapic_read(kLapicTimerCurrent);
+    g_calibration_tsc_cycles = rdtsc() - g_calibration_tsc_start;
+}
+
 void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler)
 {
     if (!g_lapic)
         return;
     set_interrupt_handler(kTimerVector, handler);
-    // Measure the APIC timer's rate against the (calibrated) TSC.
-    lapic_write(kLapicTimerDivide, 0x3);  // divide by 16
-    lapic_write(kLapicTimerLvt, 1 << 16); // masked, one-shot
-    lapic_write(kLapicTimerInitial, 0xffffffff);
-    uint64_t start = rdtsc();
-    uint64_t window = tsc_hz / 1000; // 1 ms
-    while (rdtsc() - start < window)
-        cpu_relax();
-    uint32_t elapsed = 0xffffffff - lapic_read(kLapicTimerCurrent);
-    uint64_t apic_hz = uint64_t(elapsed) * tsc_hz / (rdtsc() - start);
+    // The APIC timer's rate against the (calibrated) TSC: measured in the
+    // TSC's own calibration window when there was one, else now over 1 ms.
+    uint64_t apic_ticks = g_calibration_apic_ticks;
+    uint64_t tsc_cycles = g_calibration_tsc_cycles;
+    if (tsc_cycles == 0 || apic_ticks == 0) {
+        start_apic_count();
+        uint64_t start = rdtsc();
+        uint64_t window = tsc_hz / 1000; // 1 ms
+        while (rdtsc() - start < window)
+            cpu_relax();
+        apic_ticks = 0xffffffff - lapic_read(kLapicTimerCurrent);
+        tsc_cycles = rdtsc() - start;
+    }
+    uint64_t apic_hz = apic_ticks * tsc_hz / tsc_cycles;   // a few ms of ticks: no overflow
     lapic_write(kLapicTimerLvt, kTimerVector | (1 << 17)); // periodic
     lapic_write(kLapicTimerInitial, uint32_t(apic_hz / hz));
 }

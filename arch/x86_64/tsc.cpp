@@ -58,7 +58,9 @@ uint64_t calibrate_with_pit()
 
 } // namespace
 
-uint64_t calibrate_cycle_counter(const char*& source)
+namespace {
+
+uint64_t calibrate(const char*& source)
 {
     if (uint64_t hpet = acpi_info().hpet_phys) {
         if (uint64_t hz = calibrate_with_hpet(hpet)) {
@@ -68,6 +70,18 @@ uint64_t calibrate_cycle_counter(const char*& source)
     }
     source = "PIT";
     return calibrate_with_pit();
+}
+
+} // namespace
+
+uint64_t calibrate_cycle_counter(const char*& source)
+{
+    // The LAPIC timer counts across the same window (timer_start then
+    // needs no window of its own: 1 ms less of boot).
+    lapic_timer_calibration_begin();
+    uint64_t hz = calibrate(source);
+    lapic_timer_calibration_end();
+    return hz;
 }
 
 } // namespace keel::arch

@@ -213,7 +213,15 @@ public:
 
     // Relocations: DT_RELA's entries, then DT_JMPREL's.
     uint64_t relocation_count() const { return m_rela_count + m_jmprel_count; }
-    Relocation relocation(uint64_t index) const;
+    Relocation relocation(uint64_t index) const
+    {
+        bool plt = index >= m_rela_count;
+        uint64_t table_index = plt ? index - m_rela_count : index;
+        elf::Rela rela = read<elf::Rela>((plt ? m_jmprel_offset : m_rela_offset) + table_index * sizeof(elf::Rela));
+        uint32_t type = elf::relocation_type(rela.r_info);
+        return { rela.r_offset, type, m_machine->kind(type), elf::relocation_symbol(rela.r_info), rela.r_addend,
+            plt ? "DT_JMPREL" : "DT_RELA", table_index };
+    }
     template<typename F> void for_each_relocation(F&& f) const
     {
         for (uint64_t i = 0; i < relocation_count(); ++i)
@@ -336,6 +344,15 @@ private:
     Range m_relro = { 0, 0 };
     const char* m_name = nullptr;
     bool m_in_tree = false;
+    // The modinfo entries ("key=value" and the key's length) as
+    // parse_notes found them, so that parse_modinfo and modinfo(key) need
+    // not walk the notes again; unless m_modinfo_uncached (more than
+    // kCachedModinfo entries or a longer key).
+    static constexpr size_t kCachedModinfo = 24;
+    const char* m_modinfo_text[kCachedModinfo] = {};
+    uint8_t m_modinfo_key_length[kCachedModinfo] = {};
+    size_t m_modinfo_count = 0;
+    bool m_modinfo_uncached = false;
     size_t m_dynamic_phdr = 0;
 
     uint64_t m_dynamic_offset = 0;

@@ -112,10 +112,19 @@ Result<void> ModuleImage::parse_notes(Diagnostic& diagnostic)
                 if (key_length == 0 || text[key_length] != '=')
                     return reject(diagnostic,
                         "modinfo note at offset 0x%lx: '%s' is not key=value with a [a-z0-9_] key", position, text);
+                // Recorded for parse_modinfo and modinfo(key), which then
+                // need not walk the notes again.
+                if (modinfo_count <= kCachedModinfo && key_length <= 255) {
+                    m_modinfo_text[modinfo_count - 1] = text;
+                    m_modinfo_key_length[modinfo_count - 1] = uint8_t(key_length);
+                } else {
+                    m_modinfo_uncached = true;
+                }
             }
             position = note.next;
         }
     }
+    m_modinfo_count = m_modinfo_uncached ? 0 : modinfo_count;
     return {};
 }
 
@@ -150,6 +159,14 @@ bool ModuleImage::next_modinfo(NoteCursor& cursor, ModinfoEntry& entry) const
 
 const char* ModuleImage::modinfo(const char* key) const
 {
+    if (m_modinfo_count > 0 && !m_modinfo_uncached) {
+        size_t key_length = strlen(key);
+        for (size_t i = 0; i < m_modinfo_count; ++i) {
+            if (m_modinfo_key_length[i] == key_length && memcmp(m_modinfo_text[i], key, key_length) == 0)
+                return m_modinfo_text[i] + key_length + 1;
+        }
+        return nullptr;
+    }
     NoteCursor cursor;
     ModinfoEntry entry;
     while (next_modinfo(cursor, entry)) {
@@ -165,7 +182,18 @@ Result<void> ModuleImage::parse_modinfo(Diagnostic& diagnostic)
     size_t licenses = 0;
     NoteCursor cursor;
     ModinfoEntry entry;
-    while (next_modinfo(cursor, entry)) {
+    size_t cached = 0;
+    auto next = [&] {
+        if (m_modinfo_uncached)
+            return next_modinfo(cursor, entry);
+        if (cached == m_modinfo_count)
+            return false;
+        const char* text = m_modinfo_text[cached];
+        size_t key_length = m_modinfo_key_length[cached++];
+        entry = { text, key_length, text + key_length + 1 };
+        return true;
+    };
+    while (next()) {
         if (key_is(entry, "name")) {
             if (++names > 1)
                 return reject(diagnostic, "modinfo: name= appears more than once");

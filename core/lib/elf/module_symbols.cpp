@@ -280,30 +280,38 @@ Result<void> ModuleImage::parse_symbols(Diagnostic& diagnostic)
 Result<void> ModuleImage::check_relocation_table(
     const char* table, uint64_t offset, uint64_t count, Diagnostic& diagnostic)
 {
+    // Most entries are RELATIVE into the segment the previous one wrote
+    // to (a big module has a thousand of them): that case is decided with
+    // a few comparisons, everything else takes the full checks below.
+    uint64_t writable_start = 1;
+    uint64_t writable_last = 0; // highest r_offset whose 8 bytes fit in the cached segment
+    const uint32_t relative = m_machine->relative;
     for (uint64_t i = 0; i < count; ++i) {
         Rela rela = read<Rela>(offset + i * sizeof(Rela));
+        if (rela.r_info == uint64_t(relative) && rela.r_offset >= writable_start && rela.r_offset <= writable_last)
+            continue;
         uint32_t type = relocation_type(rela.r_info);
         uint32_t symbol = relocation_symbol(rela.r_info);
-        const char* type_name = relocation_type_name(m_machine->e_machine, type);
+        auto type_name = [&] { return relocation_type_name(m_machine->e_machine, type); };
         switch (m_machine->kind(type)) {
         case RelocationKind::None:
             // Ignored, but its symbol index is still checked: accessors
             // promise that every relocation names a real symbol or 0.
             if (symbol != 0 && symbol >= m_symbol_count)
                 return reject(diagnostic, "relocation %lu in %s: %s symbol index %u is out of range (symbol count %u)",
-                    i, table, type_name, symbol, m_symbol_count);
+                    i, table, type_name(), symbol, m_symbol_count);
             continue;
         case RelocationKind::Relative:
             if (symbol != 0)
                 return reject(
-                    diagnostic, "relocation %lu in %s: %s has symbol %u (expected 0)", i, table, type_name, symbol);
+                    diagnostic, "relocation %lu in %s: %s has symbol %u (expected 0)", i, table, type_name(), symbol);
             break;
         case RelocationKind::Absolute64:
         case RelocationKind::GlobDat:
         case RelocationKind::JumpSlot: {
             if (symbol == 0 || symbol >= m_symbol_count)
                 return reject(diagnostic, "relocation %lu in %s: %s symbol index %u is out of range (symbol count %u)",
-                    i, table, type_name, symbol, m_symbol_count);
+                    i, table, type_name(), symbol, m_symbol_count);
             Sym raw = raw_symbol(symbol);
             if (raw.st_shndx == SHN_UNDEF && symbol_bind(raw.st_info) == STB_LOCAL)
                 return reject(diagnostic, "relocation %lu in %s: symbol %u '%s' is undefined and local", i, table,
@@ -314,12 +322,15 @@ Result<void> ModuleImage::check_relocation_table(
             break;
         }
         case RelocationKind::Unsupported:
-            return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", i, table, type_name, type);
+            return reject(diagnostic, "relocation %lu in %s: unsupported type %s (%u)", i, table, type_name(), type);
         }
         const LoadSegment* segment = find_segment(rela.r_offset, 8);
         if (!segment || !segment->writable())
             return reject(diagnostic, "relocation %lu in %s: r_offset 0x%lx (8 bytes) is not inside a writable PT_LOAD",
                 i, table, rela.r_offset);
+        // find_segment found the 8 bytes inside it, so memsz >= 8.
+        writable_start = segment->vaddr;
+        writable_last = segment->vaddr + segment->memsz - 8;
     }
     return {};
 }
@@ -354,22 +365,35 @@ ModuleImage::VersionDefinition ModuleImage::read_version_definition(uint64_t& of
 
 bool ModuleImage::find_version(uint16_t index, const char*& name, const char*& file) const
 {
-    bool found = false;
-    for_each_version_definition([&](const VersionDefinition& definition) {
-        if (!found && definition.index == index) {
-            name = definition.name;
+    // The walks of for_each_version_definition and for_each_version_need,
+    // stopping at the first match (symbol lookups call this for every
+    // versioned symbol they look at).
+    uint64_t offset = m_verdef_offset;
+    for (uint32_t i = 0; i < m_verdef_count; ++i) {
+        Verdef definition = read<Verdef>(offset);
+        if (!(definition.vd_flags & VER_FLG_BASE) && definition.vd_ndx == index) {
+            name = string_at(read<Verdaux>(offset + definition.vd_aux).vda_name);
             file = nullptr;
-            found = true;
+            return true;
         }
-    });
-    for_each_version_need([&](const VersionNeed& need) {
-        if (!found && need.index == index) {
-            name = need.name;
-            file = need.file;
-            found = true;
+        offset += definition.vd_next;
+    }
+    offset = m_verneed_offset;
+    for (uint32_t i = 0; i < m_verneed_count; ++i) {
+        Verneed need = read<Verneed>(offset);
+        uint64_t aux = offset + need.vn_aux;
+        for (uint16_t j = 0; j < need.vn_cnt; ++j) {
+            Vernaux entry = read<Vernaux>(aux);
+            if (entry.vna_other == index) {
+                name = string_at(entry.vna_name);
+                file = string_at(need.vn_file);
+                return true;
+            }
+            aux += entry.vna_next;
         }
-    });
-    return found;
+        offset += need.vn_next;
+    }
+    return false;
 }
 
 ModuleImage::Symbol ModuleImage::symbol(uint32_t index) const
@@ -454,16 +478,6 @@ Result<uint32_t> ModuleImage::find_defined_symbol(const char* name, const char* 
             return i;
     }
     return Err(Error::ENOENT);
-}
-
-ModuleImage::Relocation ModuleImage::relocation(uint64_t index) const
-{
-    bool plt = index >= m_rela_count;
-    uint64_t table_index = plt ? index - m_rela_count : index;
-    Rela rela = read<Rela>((plt ? m_jmprel_offset : m_rela_offset) + table_index * sizeof(Rela));
-    uint32_t type = relocation_type(rela.r_info);
-    return { rela.r_offset, type, m_machine->kind(type), relocation_symbol(rela.r_info), rela.r_addend,
-        plt ? "DT_JMPREL" : "DT_RELA", table_index };
 }
 
 } // namespace keel

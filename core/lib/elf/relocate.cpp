@@ -57,7 +57,11 @@ Result<void> apply_relocations(const ModuleImage& image, uint8_t* mapped, uint64
     const SymbolResolver& resolver, Diagnostic& diagnostic)
 {
     diagnostic.clear();
-    for (uint64_t i = 0; i < image.relocation_count(); ++i) {
+    // x86_64's psABI defines GLOB_DAT and JUMP_SLOT as S (any addend is not
+    // applied), AArch64's as S + A.
+    const bool slot_addend = elf::find_module_machine(image.machine())->slot_addend;
+    const uint64_t count = image.relocation_count();
+    for (uint64_t i = 0; i < count; ++i) {
         ModuleImage::Relocation relocation = image.relocation(i);
         // Unsigned arithmetic: addresses wrap like the CPU's, with no UB.
         uint64_t value;
@@ -70,10 +74,8 @@ Result<void> apply_relocations(const ModuleImage& image, uint8_t* mapped, uint64
             break;
         case RelocationKind::GlobDat:
         case RelocationKind::JumpSlot:
-            // x86_64's psABI defines both as S (any addend is not applied),
-            // AArch64's as S + A.
             value = TRY(symbol_address(image, relocation, load_address, resolver, diagnostic));
-            if (elf::find_module_machine(image.machine())->slot_addend)
+            if (slot_addend)
                 value += uint64_t(relocation.addend);
             break;
         case RelocationKind::Unsupported:

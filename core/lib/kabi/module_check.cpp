@@ -136,6 +136,7 @@ Result<SignatureVerdict> check_module_signature(
     }
     verdict.image_length = image_length;
     verdict.unverified = true;
+    verdict.unsigned_image = check.error() == Error::ENODATA;
     format(verdict.reason, sizeof(verdict.reason), "%s",
         check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message);
     say(message, "%s: module verification failed: %s - tainting kernel", path, verdict.reason);

@@ -53,6 +53,7 @@ struct SignatureVerdict {
     // Loads only because enforcement is off: the kernel is tainted 'E', and
     // `reason` says why ("signature and/or required key missing").
     bool unverified;
+    bool unsigned_image; // unverified because it carries no signature at all
     char reason[192];
 };
 

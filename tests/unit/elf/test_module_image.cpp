@@ -217,6 +217,22 @@ TEST_CASE("C module: .keel_kabi import hashes")
     CHECK_FALSE(image->find_kabi_entry("keel_free", "KABI_CORE_1.0", entry));
 }
 
+TEST_CASE("modinfo: a module with more entries than are kept at hand")
+{
+    // test.kmod's seven entries are looked up from what parse() recorded;
+    // test_cpp.kmod's 29 from the notes themselves. Both give every entry.
+    Parsed image("test_cpp.kmod");
+    CHECK(std::string(image->name()) == "test_cpp");
+    CHECK(image->in_tree());
+    CHECK(std::string(image->modinfo("license")) == "GPL");
+    CHECK(std::string(image->modinfo("extra_1")) == "value 1");
+    CHECK(std::string(image->modinfo("extra_26")) == "value 26");
+    CHECK(image->modinfo("extra_27") == nullptr);
+    size_t entries = 0;
+    image->for_each_modinfo([&](const ModuleImage::ModinfoEntry&) { ++entries; });
+    CHECK(entries == 29);
+}
+
 TEST_CASE("C++ module: init/fini arrays and an import from another module")
 {
     Parsed image("test_cpp.kmod");

@@ -38,6 +38,11 @@ inline unsigned irq_gsi_vector(uint32_t) { return 0; }
 // The cycle counter's (the TSC's) rate in Hz, measured against the HPET
 // (or the PIT when there is no HPET); `source` names which.
 uint64_t calibrate_cycle_counter(const char*& source);
+// The LAPIC timer's rate is measured in the TSC's calibration window
+// (calibrate_cycle_counter brackets it with these), so timer_start needs
+// no window of its own.
+void lapic_timer_calibration_begin();
+void lapic_timer_calibration_end();
 // Periodic local APIC timer interrupts at `hz`.
 void timer_start(unsigned hz, uint64_t tsc_hz, InterruptHandler handler);
 
