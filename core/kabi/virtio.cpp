@@ -1,5 +1,6 @@
 // KABI_VIRTIO_1.0: transports add virtio devices; drivers negotiate,
 // read their configuration and run split virtqueues (core/device/virtio).
+// KABI_VIRTIO_1.1: configuration-change notifications.
 // A keel_virtqueue* is the core's VirtioQueue*.
 #include "device/virtio/virtio.h"
 #include "kabi/errno.h"
@@ -89,6 +90,19 @@ extern "C" void keel_virtio_queue_interrupt(keel_device* device, uint32_t index)
 {
     if (device)
         virtio_queue_interrupt(*to_device(device), index);
+}
+
+extern "C" void keel_virtio_config_interrupt(keel_device* device)
+{
+    if (device)
+        virtio_config_interrupt(*to_device(device));
+}
+
+extern "C" int32_t keel_virtio_config_watch(keel_device* device, keel_virtio_config_changed_fn callback, void* arg)
+{
+    return on_driven_device(device, "configuration watch", [&](Device& d, Diagnostic& problem) {
+        return virtio_config_watch(d, callback, arg, problem);
+    });
 }
 
 extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, uint64_t* accepted)

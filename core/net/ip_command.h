@@ -9,6 +9,7 @@ namespace keel::net {
 
 struct IpOptions {
     bool statistics = false; // -s
+    bool error_details = false; // -s -s: the error lines too (carrier transitions)
     bool details = false;    // -d
 };
 
