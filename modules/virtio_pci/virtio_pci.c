@@ -116,11 +116,16 @@ static int vp_setup_interrupts(struct virtio_pci* vp)
         if (status < 0)
             return status;
     }
+    vp_route_config_vector(vp);
+    return 0;
+}
+
+void vp_route_config_vector(struct virtio_pci* vp)
+{
     keel_mmio_write16(vp->common, VP_CONFIG_MSIX_VECTOR, 0);
     if (keel_mmio_read16(vp->common, VP_CONFIG_MSIX_VECTOR) != 0)
         keel_logf(KEEL_LOG_WARNING, "virtio_pci: %s: the device refused a vector for configuration changes",
             keel_device_name(vp->pci));
-    return 0;
 }
 
 static int vp_probe(keel_device* pci, const void* id)
