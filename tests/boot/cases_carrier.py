@@ -22,6 +22,8 @@ Nothing leaves the machine: the user networks run with restrict=on and
 have no forwards."""
 
 import re
+import threading
+import time
 
 from cases_devices import counters, out_of, wait_log
 from cases_vnet import GATEWAY, KEYS, MAC, configure, wait_eth
@@ -71,6 +73,15 @@ def config_vector_count(vm):
     None where there is none (AArch64's virtio-mmio card)."""
     match = re.search(r"MSI-X \S+ msix0 +(\d+) irqs", out_of(vm, "lsdev -i"))
     return int(match.group(1)) if match else None
+
+
+def flap(vm, stop):
+    """set_link n0 off and on, a few milliseconds apart, until `stop`."""
+    up = False
+    while not stop.is_set():
+        vm.qmp("set_link", name="n0", up=up)
+        up = not up
+        time.sleep(0.003)
 
 
 def link_line(vm, device):
@@ -142,9 +153,11 @@ def vnet_carrier_follows_set_link_at_once():
 def vnet_carrier_changes_during_unbind_leave_the_baseline():
     """The cable pulled and plugged back while virtio_net is unloaded and
     loaded again: each binding reads the link it finds (NO-CARRIER when it
-    binds with the cable out), a notification racing remove() calls nothing
-    afterwards (no crash, no log from a gone device), and the device
-    model's counters and the heap end where they began."""
+    binds with the cable out); then the cable flaps every few milliseconds
+    through three more unload/load cycles, so notifications race remove()
+    and probe (a callback after remove() would reach a freed netdev); the
+    link ends up as the cable is, and the device model's counters and the
+    heap end where they began."""
     with boot("panic=-1", extra=cards(ARCH, second=False), qmp=True) as vm:
         wait_eth(vm)
         baseline, pages = counters(vm), free_pages(vm)
@@ -160,10 +173,24 @@ def vnet_carrier_changes_during_unbind_leave_the_baseline():
             flags, state = link_line(vm, "eth0")
             want = ("BROADCAST,UP,LOWER_UP", "UP") if up else ("NO-CARRIER,BROADCAST,UP", "DOWN")
             check((flags, state) == want, f"cycle {cycle}: eth0 is {flags} {state}, not {want}", vm)
+        # Notifications racing remove(): the cable flaps every few
+        # milliseconds while the driver goes and comes back.
+        stop = threading.Event()
+        flapper = threading.Thread(target=flap, args=(vm, stop), daemon=True)
+        flapper.start()
+        try:
+            for cycle in range(3):
+                out = out_of(vm, "rmmod virtio_net")
+                check(re.search(r"virtio_net: virtio\d+: eth0 removed after", out), f"flapping: rmmod: {out}", vm)
+                out_of(vm, "modprobe virtio_net")
+                wait_log(vm, r"(virtio_net: virtio\d+: eth0: [\s\S]*){%d}" % (cycle + 5))
+        finally:
+            stop.set()
+            flapper.join()
         vm.qmp("set_link", name="n0", up=True)
-        out_of(vm, "rmmod virtio_net")
-        out_of(vm, "modprobe virtio_net")
-        wait_log(vm, r"(virtio_net: virtio\d+: eth0: [\s\S]*){5}")
+        wait_log(vm, r"net: eth0: link up\n(?![\s\S]*net: eth0: link down)")
+        out_of(vm, "ip link set eth0 up")
+        check(link_line(vm, "eth0") == ("BROADCAST,UP,LOWER_UP", "UP"), "eth0 after the flapping", vm)
         after = counters(vm)
         for key in KEYS:
             check(after.get(key) == baseline.get(key), f"{key}: {baseline.get(key)} -> {after.get(key)}", vm)
