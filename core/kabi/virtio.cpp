@@ -100,9 +100,8 @@ extern "C" void keel_virtio_config_interrupt(keel_device* device)
 
 extern "C" int32_t keel_virtio_config_watch(keel_device* device, keel_virtio_config_changed_fn callback, void* arg)
 {
-    return on_driven_device(device, "configuration watch", [&](Device& d, Diagnostic& problem) {
-        return virtio_config_watch(d, callback, arg, problem);
-    });
+    return on_driven_device(device, "configuration watch",
+        [&](Device& d, Diagnostic& problem) { return virtio_config_watch(d, callback, arg, problem); });
 }
 
 extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, uint64_t* accepted)

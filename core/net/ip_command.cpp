@@ -53,8 +53,7 @@ int ip_command(int argc, char** argv)
         if (strcmp(argv[at], "-s") == 0 || strcmp(argv[at], "-statistics") == 0) {
             options.error_details = options.statistics; // given twice
             options.statistics = true;
-        }
-        else if (strcmp(argv[at], "-d") == 0 || strcmp(argv[at], "-details") == 0)
+        } else if (strcmp(argv[at], "-d") == 0 || strcmp(argv[at], "-details") == 0)
             options.details = true;
         else
             return ip_usage();

@@ -80,8 +80,7 @@ void show_device(const NetdevSnapshot& device, void* context)
             0u);
         if (options->error_details) {
             console_print("    TX errors: aborted   fifo  window heartbt transns\n");
-            console_print(
-                "    %16u %6u %7u %7u %7llu\n", 0u, 0u, 0u, 0u, (unsigned long long)device.carrier_changes);
+            console_print("    %16u %6u %7u %7u %7llu\n", 0u, 0u, 0u, 0u, (unsigned long long)device.carrier_changes);
         }
     }
 }

@@ -52,10 +52,10 @@ struct vnet {
     uint32_t mtu;
     struct vnet_ring rx;
     struct vnet_ring tx;
-    keel_work* rx_work;   /* takes received frames, gives the buffers back */
-    keel_work* tx_work;   /* reclaims sent buffers, wakes the transmit queue */
-    keel_spinlock lock;   /* both rings, gone, link_up, the counters */
-    int gone;             /* remove() began: no frame goes up or out any more */
+    keel_work* rx_work; /* takes received frames, gives the buffers back */
+    keel_work* tx_work; /* reclaims sent buffers, wakes the transmit queue */
+    keel_spinlock lock; /* both rings, gone, link_up, the counters */
+    int gone;           /* remove() began: no frame goes up or out any more */
     int link_up;
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
 };

@@ -195,4 +195,3 @@ def vnet_carrier_changes_during_unbind_leave_the_baseline():
         for key in KEYS:
             check(after.get(key) == baseline.get(key), f"{key}: {baseline.get(key)} -> {after.get(key)}", vm)
         check(free_pages(vm) >= pages, f"free pages {pages} -> {free_pages(vm)}", vm)
-

@@ -18,7 +18,7 @@ using keel::net::PacketPtr;
 namespace {
 
 struct FakeDriver {
-    size_t ring_room = 1000; // frames it takes before saying EBUSY
+    size_t ring_room = 1000;   // frames it takes before saying EBUSY
     std::vector<uint8_t> sent; // the first byte of each frame
 };
 
