@@ -1,11 +1,13 @@
 // KABI_VIRTIO_1.0: transports add virtio devices; drivers negotiate,
 // read their configuration and run split virtqueues (core/device/virtio).
-// KABI_VIRTIO_1.1: configuration-change notifications.
+// KABI_VIRTIO_1.1: configuration-change notifications; negotiation that
+// grants indirect descriptors to a driver asking for them.
 // A keel_virtqueue* is the core's VirtioQueue*.
 #include "device/virtio/virtio.h"
 #include "kabi/errno.h"
 #include "kabi/owner.h"
 #include "kabi_impl.h"
+#include "lib/virtio/features.h"
 #include "loader/loader.h"
 #include "log/log.h"
 
@@ -112,6 +114,13 @@ extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, u
         *accepted = TRY(virtio_device_negotiate(d, wanted, problem));
         return {};
     });
+}
+
+// KABI_VIRTIO_1.0's contract: transport bits in `wanted` are ignored, so a
+// driver built against 1.0 never gets indirect descriptors.
+extern "C" int32_t keel_virtio_negotiate_v1_0(keel_device* device, uint64_t wanted, uint64_t* accepted)
+{
+    return keel_virtio_negotiate(device, wanted & ~virtio::feature_bit(virtio::VIRTIO_F_INDIRECT_DESC), accepted);
 }
 
 extern "C" uint64_t keel_virtio_features(const keel_device* device)
