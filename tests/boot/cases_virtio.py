@@ -64,8 +64,8 @@ def autoloads_and_reads_the_pattern(transport):
             # QEMU offers indirect descriptors: each request takes one ring
             # descriptor, so as many are in flight as the ring holds.
             ring = re.search(r"queue (\d+) \(indirect\), depth (\d+),", match.group(3))
-            check(ring and ring.group(1) == ring.group(2), f"not indirect, or not as deep as the ring: {match.group(0)}",
-                  vm)
+            check(ring and ring.group(1) == ring.group(2),
+                  f"not indirect, or not as deep as the ring: {match.group(0)}", vm)
             log = out_of(vm, "dmesg")
             for name in (module, "virtio_blk"):
                 check(re.search(r"autoload: \S+ \S+: loaded " + name, log), f"{name} was not autoloaded", vm)
