@@ -13,10 +13,9 @@ vector) and the second through INTx (`vectors=0`: the ISR status byte's
 configuration bit); on AArch64 the card is a virtio-net-device on
 virtio-mmio (InterruptStatus bit 1, acknowledged).
 
-virtio_rng and virtio_blk bind in other scenarios without ever asking for
-configuration changes: they are drivers built on KABI_VIRTIO_1.0 alone
-(their imports name no 1.1 symbol; `readelf -V` shows it), so those
-scenarios show that such drivers keep binding unchanged.
+A driver built before KABI_VIRTIO_1.1 (virtio_rng against an SDK whose
+virtio interface stops at 1.0) binds on this core in
+abi-virtio-1-0-driver-binds-on-current-core (tests/boot/cases_abi.py).
 
 Nothing leaves the machine: the user networks run with restrict=on and
 have no forwards."""
