@@ -388,7 +388,7 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
         return error.fail(Error::EBUSY, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
     }
     if (uint32_t pins = __atomic_load_n(&module->pins, __ATOMIC_SEQ_CST); pins > 0) {
-        return error.fail(Error::EBUSY, "%s: in use by %u mount(s)", name, pins);
+        return error.fail(Error::EBUSY, "%s: in use by %u mount(s) or open socket(s)", name, pins);
     }
     char holders[200];
     if (module_describe_holders(*module, holders, sizeof(holders)) > 0) {

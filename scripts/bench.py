@@ -249,6 +249,10 @@ def main():
     sys.stdout.flush()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-ext2.py"),
                     "--peer", options.peer])
+    # The network figures (issue 16): the same virtio-net card on the same user network for both kernels.
+    sys.stdout.flush()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-net.py"),
+                    "--peer", options.peer])
     full, stripped = image_size(machine.KERNEL)
     print("Image")
     print(f"  keel.elf                            {full / 1024:8.1f} KiB")

@@ -15,7 +15,7 @@ KEEL_BUILD=${KEEL_BUILD:-$(keel_build_dir "$KEEL_ARCH")}
 KEEL_PACKAGES=(
   clang lld llvm meson ninja-build python3 qemu-system-x86 catch2
   libssl-dev libclang-rt-14-dev clang-format openssl cpio pkg-config gdb fdisk
-  gzip zstd zlib1g-dev libzstd-dev e2fsprogs tshark
+  gzip zstd zlib1g-dev libzstd-dev e2fsprogs tshark curl
   clang-tidy shellcheck flake8
   qemu-system-arm device-tree-compiler u-boot-tools u-boot-qemu
 )

@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine  # noqa: E402
+from keel import machine, network  # noqa: E402
 
 
 def parse_arguments(argv):
@@ -33,6 +33,15 @@ def parse_arguments(argv):
                         help="a raw disk image as a virtio-blk-pci disk (',ro': read-only); repeatable")
     parser.add_argument("--device", action="append", default=[], metavar="QEMU-DEVICE",
                         help="a QEMU device, e.g. edu or virtio-rng-pci (passed to -device); repeatable")
+    parser.add_argument("--net", default=None, metavar="user|stream:PATH",
+                        help="a virtio-net card (eth0) on QEMU's restricted user network (10.0.2.0/24, with DHCP; "
+                             "adds ip=dhcp) or on a UNIX-socket segment PATH (the first guest serves it)")
+    parser.add_argument("--hostfwd", action="append", default=[], metavar="tcp|udp:HOSTPORT:GUESTPORT",
+                        help="--net user: 127.0.0.1:HOSTPORT reaches the guest's GUESTPORT; repeatable")
+    parser.add_argument("--guestfwd", action="append", default=[], metavar="tcp:ADDR:PORT:HOSTPORT",
+                        help="--net user: the guest's connections to ADDR:PORT reach 127.0.0.1:HOSTPORT; repeatable")
+    parser.add_argument("--pcap", default=None, metavar="FILE",
+                        help="with --net: write every frame of the network to FILE (QEMU's filter-dump)")
     parser.add_argument("--uboot", action="store_true",
                         help="aarch64 (its default): boot Debian's U-Boot, which verifies and boots the signed FIT "
                              "(build-aarch64/arch/aarch64/uboot/keel.itb)")
@@ -57,16 +66,20 @@ def parse_arguments(argv):
                      "--initrd or --no-initrd")
     try:
         machine.hardware_options(options.disk, options.device)
+        # Once: for a stream segment it looks whether a guest serves it.
+        options.network = network.options(options.net, options.hostfwd, options.guestfwd, options.pcap)
     except ValueError as error:
         parser.error(str(error))
+    kernel_args = network.kernel_args(options.net, kernel_args)
     if not 0 < options.gdb_port < 65536:
         parser.error(f"--gdb-port {options.gdb_port}: not a TCP port")
     return options, kernel_args
 
 
 def qemu_extra(options):
-    """QEMU options beyond the machine: disks and devices, the GDB stub."""
+    """QEMU options beyond the machine: disks and devices, the network, the GDB stub."""
     hardware = machine.hardware_options(options.disk, options.device)
+    hardware += options.network
     if not options.gdb:
         return hardware
     port = options.gdb_port

@@ -30,6 +30,7 @@ struct KernelParams {
     bool root_ro = false;             // ro: read-only (also the default)
     bool root_rw = false;             // rw: read-write, unless ro is given too
     CmdlineValues ramdisks;           // each NAME:/PATH, a RAM disk made from an initramfs file
+    const char* ip = nullptr;         // ip=: dhcp, off, or Linux's long form (lib/net/ip_param.h)
 };
 
 const KernelParams& kernel_params();

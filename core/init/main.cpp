@@ -16,6 +16,7 @@
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
 #include "init/boot_stages.h"
+#include "init/ip_config.h"
 #include "init/kernel_main.h"
 #include "init/memory_map.h"
 #include "init/real_root.h"
@@ -101,6 +102,8 @@ int kernel_init(void*)
     for (size_t i = 0; i < kernel_params().modules_load.count; i++)
         load_boot_modules(kernel_params().modules_load.values[i]);
     mark_boot_stage("modules");
+    // ip=, before the real root as in Linux (a network root can come later).
+    configure_network_from_cmdline();
     mount_real_root();
     mark_boot_stage("root");
     run_boot_test_hooks();

@@ -3,6 +3,7 @@
 #include "lib/base/string.h"
 #include "lib/base/utility.h"
 #include "lib/cmdline/cmdline.h"
+#include "lib/net/ip_param.h"
 #include "log/log.h"
 
 namespace keel {
@@ -97,6 +98,16 @@ const char* check_path_list(const char* value)
     }
 }
 
+// ip=: what lib/net/ip_param.h accepts; its reason otherwise.
+const char* check_ip(const char* value)
+{
+    static Diagnostic g_reason;
+    g_reason.clear();
+    if (net::parse_ip_param(value, &g_reason).is_ok())
+        return nullptr;
+    return g_reason.message;
+}
+
 void report(void*, CmdlineIssue issue, const char* key, const char* value, const char* message)
 {
     switch (issue) {
@@ -149,6 +160,9 @@ char* read_kernel_params(char* line, KernelParams& params)
         { "rw", Spec::Flag, &params.root_rw, "mount the real root read-write" },
         { "ramdisk", Spec::List, &params.ramdisks, "NAME:/PATH: a RAM disk holding an initramfs file", 0, 0,
             check_ramdisk },
+        { "ip", Spec::String, &params.ip,
+            "network configuration at boot: dhcp, off, or CLIENT:SERVER:GATEWAY:NETMASK:HOST:DEVICE:AUTOCONF", 0, 0,
+            check_ip },
     };
     CmdlineReporter reporter { report, nullptr };
     return apply_cmdline(line, specs, array_size(specs), &reporter);

@@ -22,6 +22,9 @@ enum class LockRank : uint16_t {
     ModuleRegistry = 10, // the loader's module list; held while a module loads
     DeviceModel = 15,    // the device tree, drivers, bindings; held across probe and remove
     Vfs = 20,            // the VFS: mounts, dentries, open files
+    // Kernel sockets: the family table and the open sockets; held while a
+    // family's info runs for ss, never while a caller waits.
+    Sockets = 25,
     SelfTestMutex = 30,
     // Spinlocks
     Autoload = 92, // devices waiting for a driver module

@@ -15,6 +15,15 @@ void WaitQueue::sleep_locked()
     m_entries.remove(entry);
 }
 
+void WaitQueue::sleep_locked_for(uint64_t duration_ns)
+{
+    WaitQueueEntry entry { current_thread(), {} };
+    m_entries.push_back(entry);
+    thread_sleep_ns(duration_ns);
+    // Woken by the time: the entry is still queued.
+    m_entries.remove(entry);
+}
+
 void WaitQueue::wake_one()
 {
     InterruptDisabler no_interrupts;

@@ -8,6 +8,8 @@
 //     data_ready = true; queue.wake_all();     // waker (thread or IRQ)
 #pragma once
 
+#include <stdint.h>
+
 #include "arch/cpu.h"
 #include "lib/base/intrusive_list.h"
 #include "sync/interrupts.h"
@@ -26,6 +28,8 @@ public:
     // With interrupts disabled: queue the current thread and block until
     // woken. Interrupts are disabled again on return.
     void sleep_locked();
+    // The same, but also woken when `duration_ns` has passed.
+    void sleep_locked_for(uint64_t duration_ns);
     void wake_one();
     void wake_all();
     bool empty() const { return m_entries.is_empty(); }

@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "lib/base/string.h"
+#include "sockets.h"
 
 using inet::errno_of;
 using inet::g_state;
@@ -96,14 +97,11 @@ extern "C" KEEL_EXPORT int32_t keel_inet_address(uint32_t ifindex, uint32_t* add
     return 0;
 }
 
-extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp** out)
+int32_t inet::udp_open_locked(uint16_t port, keel_inet_udp** out)
 {
-    if (!out)
-        return -KEEL_EINVAL;
     auto* udp = keel::net::net_create<keel_inet_udp>();
     if (!udp)
         return -KEEL_ENOMEM;
-    Locked locked;
     for (size_t i = 0; i < inet::kMaxInterfaces; i++) {
         inet::Interface& interface = g_state.interfaces[i];
         if (!interface.index)
@@ -123,10 +121,72 @@ extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp**
     return 0;
 }
 
-extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp)
+void inet::udp_close_locked(keel_inet_udp* udp)
 {
-    return udp ? udp->sockets[0].port() : 0; // lo's binding, there as long as inet is
+    unbind_all(udp);
+    for (keel_inet_udp** link = &g_endpoints; *link; link = &(*link)->next) {
+        if (*link == udp) {
+            *link = udp->next;
+            break;
+        }
+    }
+    keel::net::net_destroy(udp);
 }
+
+uint16_t inet::udp_port(const keel_inet_udp* udp)
+{
+    return udp->sockets[0].port(); // lo's binding, there as long as inet is
+}
+
+int32_t inet::udp_send_locked(
+    keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length)
+{
+    inet::Interface* interface = inet::route(destination);
+    size_t slot = interface ? size_t(interface - g_state.interfaces) : 0;
+    if (!interface || udp->bound[slot] != interface->host)
+        return -KEEL_ENETUNREACH; // no route, or the interface came after the endpoint
+    auto sent = interface->host->udp_send(udp->sockets[slot], destination, port, bytes, length, inet::now_ms());
+    return sent.is_error() ? errno_of(sent.error()) : 0;
+}
+
+int64_t inet::udp_try_receive_locked(
+    keel_inet_udp* udp, uint8_t* buffer, size_t capacity, uint32_t* from, uint16_t* from_port)
+{
+    keel::net::Ipv4Address source = 0;
+    uint16_t source_port = 0;
+    PacketPtr datagram;
+    for (size_t i = 0; i < inet::kMaxInterfaces && !datagram; i++) {
+        if (udp->bound[i])
+            datagram = udp->bound[i]->udp_receive(udp->sockets[i], &source, &source_port);
+    }
+    if (!datagram)
+        return -KEEL_EAGAIN;
+    size_t length = datagram->length();
+    memcpy(buffer, datagram->data(), length < capacity ? length : capacity);
+    if (from)
+        *from = source;
+    if (from_port)
+        *from_port = source_port;
+    return int64_t(length);
+}
+
+size_t inet::udp_queued(const keel_inet_udp* udp)
+{
+    size_t queued = 0;
+    for (size_t i = 0; i < inet::kMaxInterfaces; i++)
+        queued += udp->bound[i] ? udp->sockets[i].queued() : 0;
+    return queued;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp** out)
+{
+    if (!out)
+        return -KEEL_EINVAL;
+    Locked locked;
+    return inet::udp_open_locked(port, out);
+}
+
+extern "C" KEEL_EXPORT uint16_t keel_inet_udp_port(const keel_inet_udp* udp) { return udp ? inet::udp_port(udp) : 0; }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_udp_send(
     keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length)
@@ -134,12 +194,7 @@ extern "C" KEEL_EXPORT int32_t keel_inet_udp_send(
     if (!udp || (!bytes && length))
         return -KEEL_EINVAL;
     Locked locked;
-    inet::Interface* interface = inet::route(destination);
-    size_t slot = interface ? size_t(interface - g_state.interfaces) : 0;
-    if (!interface || udp->bound[slot] != interface->host)
-        return -KEEL_ENETUNREACH; // no route, or the interface came after the endpoint
-    auto sent = interface->host->udp_send(udp->sockets[slot], destination, port, bytes, length, inet::now_ms());
-    return sent.is_error() ? errno_of(sent.error()) : 0;
+    return inet::udp_send_locked(udp, destination, port, bytes, length);
 }
 
 extern "C" KEEL_EXPORT int64_t keel_inet_udp_receive(
@@ -151,22 +206,9 @@ extern "C" KEEL_EXPORT int64_t keel_inet_udp_receive(
     for (;;) {
         {
             Locked locked;
-            keel::net::Ipv4Address source = 0;
-            uint16_t source_port = 0;
-            PacketPtr datagram;
-            for (size_t i = 0; i < inet::kMaxInterfaces && !datagram; i++) {
-                if (udp->bound[i])
-                    datagram = udp->bound[i]->udp_receive(udp->sockets[i], &source, &source_port);
-            }
-            if (datagram) {
-                size_t length = datagram->length();
-                memcpy(buffer, datagram->data(), length < capacity ? length : capacity);
-                if (from)
-                    *from = source;
-                if (from_port)
-                    *from_port = source_port;
-                return int64_t(length);
-            }
+            int64_t length = inet::udp_try_receive_locked(udp, buffer, capacity, from, from_port);
+            if (length != -KEEL_EAGAIN)
+                return length;
         }
         if (keel_monotonic_ns() >= deadline)
             return -KEEL_ETIMEDOUT;
@@ -178,17 +220,8 @@ extern "C" KEEL_EXPORT void keel_inet_udp_close(keel_inet_udp* udp)
 {
     if (!udp)
         return;
-    {
-        Locked locked;
-        unbind_all(udp);
-        for (keel_inet_udp** link = &g_endpoints; *link; link = &(*link)->next) {
-            if (*link == udp) {
-                *link = udp->next;
-                break;
-            }
-        }
-    }
-    keel::net::net_destroy(udp);
+    Locked locked;
+    inet::udp_close_locked(udp);
 }
 
 void inet::udp_forget(keel::net::Ipv4Interface* host)

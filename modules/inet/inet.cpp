@@ -10,11 +10,12 @@
 #include "internal.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "sockets.h"
 
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
-KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP and TCP (KABI_INET_1.0, 1.1)");
+KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP, TCP, a DHCP client (KABI_INET_1.0 to 1.2; TCP and UDP sockets)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {
@@ -36,8 +37,13 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
     info.version = KEEL_NETDEV_INFO_VERSION;
     if (frame && keel_netdev_info_get(device, &info) == 0) {
         Locked locked;
-        if (Interface* interface = find_interface(info.index))
-            interface->host->receive(frame, keel_pkt_length(packet) + keel::net::kEthernetHeaderSize, now_ms());
+        size_t length = keel_pkt_length(packet) + keel::net::kEthernetHeaderSize;
+        if (Interface* interface = find_interface(info.index)) {
+            interface->host->receive(frame, length, now_ms());
+            sockets_wake();
+        } else {
+            dhcp_input(info.index, frame, length); // a device without an address: DHCP may be asking
+        }
     }
     keel_pkt_free(packet);
 }
@@ -53,6 +59,7 @@ int32_t run_timers(void*)
             if (interface.index)
                 interface.host->tick(now_ms());
         }
+        sockets_wake();
     }
     return 0;
 }
@@ -119,9 +126,15 @@ int inet_init()
     status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
     if (status)
         goto fail_arp;
+    status = sockets_register();
+    if (status)
+        goto fail_ticker;
     keel_log(KEEL_LOG_INFO, "inet: 127.0.0.1/8 on lo");
     return 0;
 
+fail_ticker:
+    g_state.stopping = true;
+    keel_thread_join(g_state.ticker, nullptr);
 fail_arp:
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
 fail_ipv4:
@@ -136,6 +149,8 @@ fail_device:
 
 void inet_exit()
 {
+    // Every socket pinned the module: none is open now.
+    sockets_unregister();
     // No frame reaches the interface after these return.
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
     keel_ethertype_unregister(keel::net::kEtherTypeIpv4);

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "sockets.h"
 
 namespace inet {
 
@@ -115,6 +116,7 @@ int32_t add_interface(uint32_t index, uint32_t address, uint8_t prefix_length)
 void remove_interface(Interface& interface)
 {
     udp_forget(interface.host);
+    sockets_forget(interface.host);
     keel::net::net_destroy(interface.host);
     interface.host = nullptr;
     interface.index = 0;

@@ -70,6 +70,10 @@ void remove_interface(Interface& interface);
 // Removes the interfaces whose device has gone.
 void forget_gone_devices();
 
+// dhcp.cpp: a frame from device `index`, which has no interface, for a
+// DHCP client running on it (if any); the lock held.
+void dhcp_input(uint32_t index, const uint8_t* frame, size_t length);
+
 // exports.cpp: UDP endpoints lose their binding on a leaving interface.
 void udp_forget(keel::net::Ipv4Interface* host);
 

@@ -19,14 +19,17 @@ import cases_carrier  # noqa: F401
 import cases_console  # noqa: F401
 import cases_core  # noqa: F401
 import cases_devices  # noqa: F401
+import cases_dhcp  # noqa: F401
 import cases_ext2  # noqa: F401
 import cases_ext2_root  # noqa: F401
 import cases_exhaustion  # noqa: F401
 import cases_gdb  # noqa: F401
+import cases_interop  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_net  # noqa: F401
 import cases_random  # noqa: F401
 import cases_signing  # noqa: F401
+import cases_tcp  # noqa: F401
 import cases_vfs  # noqa: F401
 import cases_virtio  # noqa: F401
 import cases_virtio_mmio  # noqa: F401

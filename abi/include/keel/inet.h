@@ -104,6 +104,30 @@ typedef int32_t keel_inet_neighbour_fn(
     uint32_t ifindex, uint32_t position, uint32_t* address, uint8_t* mac, uint32_t* state);
 int32_t keel_inet_neighbour(uint32_t ifindex, uint32_t position, uint32_t* address, uint8_t* mac, uint32_t* state);
 
+/* KABI_INET_1.2: DHCP, for ip=dhcp and `dhclient`. */
+
+/* What a DHCP server leased (addresses in host byte order). */
+typedef struct keel_inet_lease {
+    uint32_t address;
+    uint32_t prefix_length;
+    uint32_t router; /* the default route's gateway; 0: none set */
+    uint32_t server; /* the server identifier */
+    uint32_t dns[3];
+    uint32_t dns_count;
+    uint32_t lease_seconds; /* 0xffffffff: infinite */
+} keel_inet_lease;
+
+/* Runs a DHCP client (RFC 2131: DISCOVER, OFFER, REQUEST, ACK) on the
+ * device with interface index `ifindex`, which must have no address,
+ * bringing it up first, for at most `timeout_ms`. On the ACK the device
+ * gets the address and, unless there is one already, the default route
+ * via the router; `lease` (may be NULL) says what was leased. The lease
+ * is not renewed. 0; -ETIMEDOUT; -ENODEV (no such device, or it went);
+ * -EEXIST (it has an address); -EBUSY (a client runs on it); -EINVAL (lo);
+ * -ENOMEM. */
+typedef int32_t keel_inet_dhcp_fn(uint32_t ifindex, uint32_t timeout_ms, keel_inet_lease* lease);
+int32_t keel_inet_dhcp(uint32_t ifindex, uint32_t timeout_ms, keel_inet_lease* lease);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,10 @@ bool Ipv4Interface::is_broadcast(Ipv4Address address) const
 
 bool Ipv4Interface::is_local(Ipv4Address address) const
 {
+    // A loopback device carries only what this host sent to itself: to
+    // 127/8 or to the address of another of its interfaces.
+    if (m_config.loopback_device && address != 0 && address != 0xffffffff)
+        return true;
     return address == m_config.address || (ipv4_is_loopback(address) && ipv4_is_loopback(m_config.address));
 }
 

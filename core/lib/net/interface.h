@@ -173,8 +173,9 @@ private:
         PacketPtr payload, uint8_t protocol, Ipv4Address destination, Millis now, Ipv4Address source = 0);
     void send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now);
     // Whether a datagram to `address` stays in this host (our address, or
-    // all of 127/8 on a loopback interface): delivered through m_local,
-    // never the link.
+    // all of 127/8 on a loopback interface; on a loopback device, any
+    // unicast address, since the host routes to it only what is its own):
+    // delivered through m_local or the loopback device, never the link.
     bool is_local(Ipv4Address address) const;
     bool on_link(Ipv4Address address) const;
     bool is_broadcast(Ipv4Address address) const;

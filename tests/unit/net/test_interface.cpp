@@ -490,6 +490,14 @@ TEST_CASE("interface: on a loopback device, datagrams to itself go out as frames
         CHECK(loopback.stats().echo_replies_received == 2);
         CHECK(loopback.last_echo_reply().length == 70000 - 28 - 20000);
         CHECK(loopback.stats().local_delivered == 0);
+        // The address of another of the host's interfaces, routed to lo
+        // (ping 10.0.2.15 from the host that has it): answered from it.
+        REQUIRE(loopback.ping(ipv4(10, 0, 2, 15), 7, 3, 56, 0).is_ok());
+        reflect();
+        reflect();
+        CHECK(loopback.stats().echo_replies_received == 3);
+        CHECK(loopback.last_echo_reply().from == ipv4(10, 0, 2, 15));
+        CHECK(loopback.stats().dropped_not_ours == 0);
     }
     CHECK(net_live_allocations() == baseline);
 }

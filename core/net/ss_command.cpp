@@ -1,0 +1,87 @@
+// ss: the kernel's sockets in Linux's columns (Netid, State, Recv-Q,
+// Send-Q, Local Address:Port, Peer Address:Port). Without -l or -a it
+// shows connected sockets only, with -l the listening (and unconnected
+// datagram) ones, with -a both; -t and -u pick TCP or UDP.
+#include "console/console.h"
+#include "lib/base/format.h"
+#include "lib/base/string.h"
+#include "lib/net/address.h"
+#include "log/log.h"
+#include "net/socket.h"
+
+namespace keel::net {
+
+namespace {
+
+struct SsOptions {
+    bool tcp = false, udp = false, listening = false, all = false;
+};
+
+bool is_listening(const keel_socket_info& info)
+{
+    return strcmp(info.state, "LISTEN") == 0 || strcmp(info.state, "UNCONN") == 0;
+}
+
+void format_endpoint(const keel_sockaddr& address, bool wildcard_port, char* out, size_t size)
+{
+    char host[16];
+    format_ipv4_address(address.address, host);
+    if (wildcard_port && address.port == 0)
+        format(out, size, "%s:*", host);
+    else
+        format(out, size, "%s:%u", host, address.port);
+}
+
+void show_socket(void* context, const char* netid, const keel_socket_info& info)
+{
+    const auto& options = *static_cast<const SsOptions*>(context);
+    bool is_tcp = strcmp(netid, "tcp") == 0;
+    bool is_udp = strcmp(netid, "udp") == 0;
+    if ((options.tcp || options.udp) && !((options.tcp && is_tcp) || (options.udp && is_udp)))
+        return;
+    bool listening = is_listening(info);
+    if (!options.all && listening != options.listening)
+        return;
+    char local[24], peer[24];
+    format_endpoint(info.local, false, local, sizeof(local));
+    format_endpoint(info.remote, true, peer, sizeof(peer));
+    console_print(
+        "%-5s %-10s %-6u %-6u %-21s %s\n", netid, info.state, info.receive_queue, info.send_queue, local, peer);
+}
+
+int ss_usage()
+{
+    console_print("usage: ss [-t] [-u] [-l] [-a] [-n] (numbers only: there are no names to resolve)\n");
+    return 2;
+}
+
+int ss_command(int argc, char** argv)
+{
+    SsOptions options;
+    for (int i = 1; i < argc; i++) {
+        const char* argument = argv[i];
+        if (argument[0] != '-' || !argument[1])
+            return ss_usage();
+        for (const char* flag = argument + 1; *flag; flag++) {
+            switch (*flag) {
+            case 't': options.tcp = true; break;
+            case 'u': options.udp = true; break;
+            case 'l': options.listening = true; break;
+            case 'a': options.all = true; break;
+            case 'n': break;
+            default: return ss_usage();
+            }
+        }
+    }
+    console_print("%-5s %-10s %-6s %-6s %-21s %s\n", "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port",
+        "Peer Address:Port");
+    socket_for_each(show_socket, &options);
+    return 0;
+}
+
+} // namespace
+
+KEEL_CONSOLE_COMMAND(
+    ss, "ss", "[-t] [-u] [-l] [-a] [-n]", "list sockets (connected; -l listening, -a all)", ss_command);
+
+} // namespace keel::net

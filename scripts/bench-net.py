@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Network figures for scripts/bench (issue 16, "Benchmark"), Keel and
+Debian's Linux under the same QEMU with the same virtio-net-pci card on the
+same restricted user-mode network, interleaved in each run:
+
+- load and bind the network stack until eth0 exists. Keel: `insmod
+  virtio_pci`, `insmod virtio_net`, `insmod inet` (IPv4, ARP, ICMP, UDP,
+  TCP): the sum of the loader's "loaded ... in N us" times (TSC). Linux:
+  virtio_pci's and virtio_net's modules with their dependencies insmodded
+  by busybox (its IPv4, UDP and TCP are built in, so cost it nothing here),
+  timed by the printk clock between /dev/kmsg markers written before the
+  first insmod and after /sys/class/net/eth0 exists;
+- ping RTT to the user network's gateway (10.0.2.2): the average of
+  Keel's `ping` and busybox's over the same count and interval;
+- TCP from the host to the guest: the guest's wget of 16 MiB from the
+  host's `python3 -m http.server` through a guestfwd rule (each connection
+  bridged to 127.0.0.1 by tests/boot/tcp_bridge.py), into a file in RAM
+  (Keel's tmpfs, Linux's initramfs): Keel's wget times itself; Linux's
+  busybox wget by the printk clock around it;
+- TCP from the guest to the host: the host's curl of that file from the
+  guest's httpd (Keel's, busybox's) through hostfwd, timed by curl.
+
+UDP figures need the guest's datagrams to reach a host socket, which QEMU's
+user network drops with restrict=on (docs/networking.md): they are not
+measured until the benchmark runs two guests on a UNIX-socket link.
+
+Run alone (`scripts/bench-net.py [--runs N] [--peer none]`, KEEL_BUILD
+naming the build directory) or from scripts/bench.
+"""
+
+import argparse
+import http.server
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keel import machine, peer  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BRIDGE = os.path.join(ROOT, "tests", "boot", "tcp_bridge.py")
+SERVER = "10.0.2.100"
+BIG = 16 * 1024 * 1024
+PINGS = 20
+KEEL_MODULES = ("virtio_pci", "virtio_net", "inet")
+KEEL_LOADED = re.compile(r"(virtio_pci|virtio_net|inet): loaded at \S+ \(\d+ KiB\) in (\d+) us")
+KEEL_SAVED = re.compile(r"saved \((\d+) bytes in (\d+) ms")
+RTT = re.compile(r"(?:rtt|round-trip) min/avg/max = [\d.]+/([\d.]+)/[\d.]+ ms")
+KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)
+LOAD_TARGET = 10     # Linux's stack load over Keel's, at least
+RTT_TARGET = 2       # Linux's RTT over Keel's, at least
+TCP_TARGET = 1       # Keel's throughput over Linux's, at least
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def network(web_port, guest_port):
+    forwards = (f",hostfwd=tcp:127.0.0.1:{guest_port}-:8080"
+                f",guestfwd=tcp:{SERVER}:8000-cmd:python3 {BRIDGE} {web_port}")
+    return ["-netdev", f"user,id=n0,restrict=on{forwards}", "-device", "virtio-net-pci,netdev=n0"]
+
+
+def serve(directory, port):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *arguments, **keywords):
+            super().__init__(*arguments, directory=directory, **keywords)
+
+        def log_message(self, *arguments):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def curl_seconds(port):
+    """The host's curl of /big.bin from the guest through hostfwd."""
+    result = subprocess.run(["curl", "-sS", "--max-time", "300", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+                             f"http://127.0.0.1:{port}/big.bin"], capture_output=True, text=True, timeout=400)
+    status, _, seconds = result.stdout.partition(" ")
+    if status != "200":
+        raise peer.PeerError(f"curl from the guest's httpd: {result.stdout} {result.stderr}")
+    return float(seconds)
+
+
+def rtt(out, who):
+    match = RTT.search(out)
+    if not match or f"{PINGS} packets transmitted, {PINGS}" not in out:
+        raise peer.PeerError(f"{who}: ping lost replies or printed no rtt line:\n{out[-1000:]}")
+    return float(match.group(1))
+
+
+def keel_round(web_port, guest_port, loads):
+    with peer.KeelGuest() as guest:
+        guest.start(network(web_port, guest_port))
+        if "eth0" not in guest.run("ip link"):
+            for _ in range(100):
+                if "eth0" in guest.run("ip link"):
+                    break
+            else:
+                raise peer.PeerError("Keel: eth0 never appeared (autoload of virtio_pci and virtio_net)")
+        times = []
+        for _ in range(loads):
+            for name in ("inet", "virtio_net", "virtio_pci"):
+                guest.run(f"rmmod {name}")
+            for name in KEEL_MODULES:
+                guest.run(f"insmod {name}")
+            loaded = dict(KEEL_LOADED.findall(guest.run("dmesg")))  # the last of each
+            if set(loaded) != set(KEEL_MODULES) or "eth0" not in guest.run("ip link"):
+                raise peer.PeerError(f"Keel: the log did not time every load, or no eth0: {loaded}")
+            times.append(sum(int(us) for us in loaded.values()))
+        for line in ("ip link set eth0 up", "ip addr add 10.0.2.15/24 dev eth0", "ip route add default via 10.0.2.2"):
+            guest.run(line)
+        ping = rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Keel")
+        out = guest.run(f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=600)
+        match = KEEL_SAVED.search(out)
+        if not match or int(match.group(1)) != BIG:
+            raise peer.PeerError(f"Keel: wget did not save the file:\n{out[-1000:]}")
+        download = BIG / (int(match.group(2)) / 1000 or 0.001)
+        guest.vm.send("httpd -p 8080 -c 1 -w 120 /")
+        guest.vm.expect("httpd: serving / on 0.0.0.0:8080", 30)
+        upload = BIG / curl_seconds(guest_port)
+        guest.vm.expect(machine.PROMPT, 60)
+    return {"load us": statistics.median(times), "ping ms": ping, "download MB/s": download / 1e6,
+            "upload MB/s": upload / 1e6}
+
+
+def kernel_span(guest, command):
+    guest.run("dmesg -c > /dev/null")
+    guest.run(f"echo bench-start > /dev/kmsg && {command} && echo bench-ready > /dev/kmsg", timeout=600)
+    marks = {name: float(at) for at, name in KMSG.findall(guest.run("dmesg"))}
+    if set(marks) != {"bench-start", "bench-ready"}:
+        raise peer.PeerError(f"Linux: the markers are missing from the log: {marks}")
+    return marks["bench-ready"] - marks["bench-start"]
+
+
+def linux_stack(assets):
+    modules = []
+    for name in ("virtio_pci", "virtio_net"):
+        for module in assets.module_dependencies(name) + [name]:
+            if module not in modules:
+                modules.append(module)
+    return modules
+
+
+def linux_round(assets, web_port, guest_port, loads):
+    modules = linux_stack(assets)
+    files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
+    with peer.LinuxGuest(assets, files, memory="256M") as guest:
+        guest.start(network(web_port, guest_port))
+        insmods = " && ".join(f"insmod /lib/peer/{name}.ko" for name in modules)
+        rmmods = " && ".join(f"rmmod {name}" for name in reversed(modules))
+        times = []
+        for _ in range(loads):
+            times.append(kernel_span(guest, f"{insmods} && while [ ! -e /sys/class/net/eth0 ]; do :; done") * 1e6)
+            if len(times) < loads:
+                guest.run(rmmods)
+        for line in ("ip link set eth0 up", "ip addr add 10.0.2.15/24 dev eth0", "ip route add default via 10.0.2.2"):
+            guest.run(line)
+        ping = rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Linux")
+        seconds = kernel_span(guest, f"wget -q -O /big.bin http://{SERVER}:8000/big.bin")
+        size = guest.run("wc -c < /big.bin").strip()
+        if size != str(BIG):
+            raise peer.PeerError(f"Linux: wget saved {size} bytes")
+        guest.run("httpd -p 8080 -h /")
+        upload = BIG / curl_seconds(guest_port)
+    return {"load us": statistics.median(times), "ping ms": ping, "download MB/s": BIG / seconds / 1e6,
+            "upload MB/s": upload / 1e6, "modules": len(modules)}
+
+
+def row(label, keel, linux, unit, target, linux_over_keel=True):
+    text = f"  {label:<52}{keel:10.2f} {unit:<5}"
+    if linux is not None:
+        ratio = linux / keel if linux_over_keel else keel / linux
+        text += f"{linux:10.2f} {unit:<5}{ratio:8.2f} x   target {target} x: {'met' if ratio >= target else 'NOT MET'}"
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="scripts/bench-net.py")
+    parser.add_argument("--runs", type=int, default=3, help="boots of each kernel")
+    parser.add_argument("--loads", type=int, default=3, help="stack loads per boot")
+    parser.add_argument("--peer", choices=("linux", "none"), default="linux")
+    options = parser.parse_args()
+    web_port, guest_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        with open(os.path.join(scratch, "big.bin"), "wb") as file:
+            file.write(os.urandom(BIG))
+        server = serve(scratch, web_port)
+        try:
+            assets = peer.LinuxAssets.fetch(log=lambda m: print(m, file=sys.stderr)) \
+                if options.peer == "linux" else None
+            keel_rounds, linux_rounds = peer.interleave(
+                "bench-net", options.runs, lambda: keel_round(web_port, guest_port, options.loads),
+                (lambda: linux_round(assets, web_port, guest_port, options.loads)) if assets else None)
+        except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
+            print(f"bench-net: FAILED, no figures printed: {error}", file=sys.stderr)
+            return 1
+        finally:
+            server.shutdown()
+
+    def median(rounds, key):
+        return statistics.median(figures[key] for figures in rounds)
+
+    def linux(key):
+        return median(linux_rounds, key) if linux_rounds else None
+
+    print(f"network (median of {options.runs} boots each, a virtio-net-pci card on QEMU's restricted user network"
+          f"{'; Keel and Linux ' + assets.release + ' interleaved' if linux_rounds else ''})")
+    print(f"  {'':52}{'Keel':>16}{'Linux':>16}  ratio")
+    stack = f"Linux {linux_rounds[0]['modules']} modules" if linux_rounds else "Linux not measured"
+    print(row(f"load + bind virtio_pci, virtio_net, inet to eth0 ({stack})", median(keel_rounds, "load us") / 1000,
+              linux("load us") / 1000 if linux_rounds else None, "ms", LOAD_TARGET))
+    print(row(f"ping RTT to the gateway, average of {PINGS}", median(keel_rounds, "ping ms"), linux("ping ms"), "ms",
+              RTT_TARGET))
+    print(row("TCP host to guest: wget of 16 MiB via guestfwd", median(keel_rounds, "download MB/s"),
+              linux("download MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
+    print(row("TCP guest to host: curl of 16 MiB via hostfwd", median(keel_rounds, "upload MB/s"),
+              linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
+    print("  UDP: not measured (restrict=on drops the guest's datagrams to the host)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
