@@ -52,8 +52,8 @@ IndirectTable IndirectPool::table_of(const IndirectRecord* record) const
     return { static_cast<uint8_t*>(m_tables.address) + offset, m_tables.device_address + offset, kIndirectMax };
 }
 
-Result<void> IndirectPool::add(SplitQueue& queue, const BufferSegment* out, uint32_t out_count,
-    const BufferSegment* in, uint32_t in_count, void* token, Diagnostic* diagnostic)
+Result<void> IndirectPool::add(SplitQueue& queue, const BufferSegment* out, uint32_t out_count, const BufferSegment* in,
+    uint32_t in_count, void* token, Diagnostic* diagnostic)
 {
     // The queue refuses a null token itself, but the record would hide it.
     if (!token) {
