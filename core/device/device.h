@@ -85,6 +85,10 @@ struct BusType {
     // Before probe: what the bus sets up for every binding (of: the node's
     // interrupt lines, released again by `unbound`). May be null.
     void (*binding)(Device& device) = nullptr;
+    // The binding is about to end, before remove(): the bus stops what
+    // would call into the driver from elsewhere (virtio: configuration
+    // callbacks), waiting for a call still running. May be null.
+    void (*unbinding)(Device& device) = nullptr;
 };
 
 struct Device {

@@ -287,6 +287,8 @@ Result<void> device_unbind(Device& device, Diagnostic& diagnostic)
     }
     Driver* driver = device.driver;
     set_state(device, DeviceState::Going);
+    if (device.bus && device.bus->unbinding)
+        device.bus->unbinding(device);
     if (driver->ops.remove)
         driver->ops.remove(handle(device));
     // Children the binding added (a transport's devices) go with it;

@@ -1,5 +1,5 @@
 // KABI_NET_1.0: network devices, packet buffers and the ethertype table
-// (core/net). A keel_netdev* is the core's netdev::Netdev*, a keel_pkt*
+// (core/net). KABI_NET_1.1: the carrier after registration. A keel_netdev* is the core's netdev::Netdev*, a keel_pkt*
 // its net::Packet*.
 #include "kabi/errno.h"
 #include "kabi_impl.h"
@@ -143,6 +143,13 @@ extern "C" int32_t keel_netdev_set_up(keel_netdev* device, uint32_t up)
         return kabi_error(Error::EINVAL);
     auto done = net::netdev_set_up(*device_of(device), up != 0);
     return done.is_error() ? kabi_error(done.error()) : 0;
+}
+
+extern "C" int32_t keel_netdev_set_carrier(keel_netdev* device, uint32_t carrier)
+{
+    if (!device)
+        return kabi_error(Error::EINVAL);
+    return net::netdev_set_carrier(*device_of(device), carrier != 0) ? 1 : 0;
 }
 
 extern "C" int32_t keel_netdev_transmit(

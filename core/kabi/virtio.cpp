@@ -1,10 +1,13 @@
 // KABI_VIRTIO_1.0: transports add virtio devices; drivers negotiate,
 // read their configuration and run split virtqueues (core/device/virtio).
+// KABI_VIRTIO_1.1: configuration-change notifications; negotiation that
+// grants indirect descriptors to a driver asking for them.
 // A keel_virtqueue* is the core's VirtioQueue*.
 #include "device/virtio/virtio.h"
 #include "kabi/errno.h"
 #include "kabi/owner.h"
 #include "kabi_impl.h"
+#include "lib/virtio/features.h"
 #include "loader/loader.h"
 #include "log/log.h"
 
@@ -91,6 +94,18 @@ extern "C" void keel_virtio_queue_interrupt(keel_device* device, uint32_t index)
         virtio_queue_interrupt(*to_device(device), index);
 }
 
+extern "C" void keel_virtio_config_interrupt(keel_device* device)
+{
+    if (device)
+        virtio_config_interrupt(*to_device(device));
+}
+
+extern "C" int32_t keel_virtio_config_watch(keel_device* device, keel_virtio_config_changed_fn callback, void* arg)
+{
+    return on_driven_device(device, "configuration watch",
+        [&](Device& d, Diagnostic& problem) { return virtio_config_watch(d, callback, arg, problem); });
+}
+
 extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, uint64_t* accepted)
 {
     if (!accepted)
@@ -99,6 +114,13 @@ extern "C" int32_t keel_virtio_negotiate(keel_device* device, uint64_t wanted, u
         *accepted = TRY(virtio_device_negotiate(d, wanted, problem));
         return {};
     });
+}
+
+// KABI_VIRTIO_1.0's contract: transport bits in `wanted` are ignored, so a
+// driver built against 1.0 never gets indirect descriptors.
+extern "C" int32_t keel_virtio_negotiate_v1_0(keel_device* device, uint64_t wanted, uint64_t* accepted)
+{
+    return keel_virtio_negotiate(device, wanted & ~virtio::feature_bit(virtio::VIRTIO_F_INDIRECT_DESC), accepted);
 }
 
 extern "C" uint64_t keel_virtio_features(const keel_device* device)

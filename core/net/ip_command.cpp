@@ -50,9 +50,10 @@ int ip_command(int argc, char** argv)
     IpOptions options;
     int at = 1;
     for (; at < argc && argv[at][0] == '-'; at++) {
-        if (strcmp(argv[at], "-s") == 0 || strcmp(argv[at], "-statistics") == 0)
+        if (strcmp(argv[at], "-s") == 0 || strcmp(argv[at], "-statistics") == 0) {
+            options.error_details = options.statistics; // given twice
             options.statistics = true;
-        else if (strcmp(argv[at], "-d") == 0 || strcmp(argv[at], "-details") == 0)
+        } else if (strcmp(argv[at], "-d") == 0 || strcmp(argv[at], "-details") == 0)
             options.details = true;
         else
             return ip_usage();

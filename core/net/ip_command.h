@@ -8,8 +8,9 @@
 namespace keel::net {
 
 struct IpOptions {
-    bool statistics = false; // -s
-    bool details = false;    // -d
+    bool statistics = false;    // -s
+    bool error_details = false; // -s -s: the error lines too (carrier transitions)
+    bool details = false;       // -d
 };
 
 int ip_link(const IpOptions& options, int argc, char** argv);

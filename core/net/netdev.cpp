@@ -313,6 +313,20 @@ Result<void> netdev_set_up(Netdev& device, bool up)
     return {};
 }
 
+bool netdev_set_carrier(Netdev& device, bool carrier)
+{
+    char name[netdev::kNameMax + 1];
+    bool changed;
+    {
+        SpinlockGuard guard(g_lock);
+        changed = netdev::set_carrier(device, carrier);
+        memcpy(name, device.name, sizeof(name));
+    }
+    if (changed)
+        log_info("net: %s: link %s", name, carrier ? "up" : "down");
+    return changed;
+}
+
 Netdev* netdev_get(const char* name, const char* holder)
 {
     if (!name)
@@ -350,6 +364,7 @@ void snapshot_locked(const Netdev& device, NetdevSnapshot& out) REQUIRES(g_lock)
     out.mtu = device.mtu;
     out.flags = device.flags;
     out.stats = device.stats;
+    out.carrier_changes = device.carrier_changes;
     out.holders = device.holders.total();
     const char* first = device.holders.first_holder();
     memcpy(out.first_holder, first, strlen(first) + 1);

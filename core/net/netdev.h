@@ -25,6 +25,9 @@ void netdev_tx_wake(netdev::Netdev& device);
 Result<void> netdev_transmit(
     netdev::Netdev& device, netdev::PacketPtr packet, const netdev::MacAddress& destination, uint16_t ether_type);
 Result<void> netdev_set_up(netdev::Netdev& device, bool up);
+// The driver's carrier report: true when it changed (logged "net: eth0:
+// link down" / "link up"). Any context.
+bool netdev_set_carrier(netdev::Netdev& device, bool carrier);
 
 netdev::Netdev* netdev_get(const char* name, const char* holder);
 netdev::Netdev* netdev_get_by_index(uint32_t index, const char* holder);
@@ -36,6 +39,7 @@ struct NetdevSnapshot {
     netdev::MacAddress mac;
     uint32_t index, mtu, flags;
     netdev::NetdevStats stats;
+    uint64_t carrier_changes;
     uint32_t holders;
     char first_holder[netdev::HolderTable::kNameMax + 1];
 };

@@ -1,8 +1,10 @@
 // `ip link` with iproute2's syntax and output shape:
 //   ip [-s] [-d] link [show [DEV]]
 //   ip link set DEV up|down
-// -s adds the RX/TX statistics, -d the holders of references to each
-// device (what an unregister would wait for).
+// -s adds the RX/TX statistics, -s -s their error lines (where iproute2
+// puts the carrier transitions, transns), -d the holders of references to
+// each device (what an unregister would wait for). An up device without a
+// carrier is NO-CARRIER and state DOWN, as Linux shows it.
 #include "console/console.h"
 #include "lib/base/string.h"
 #include "log/log.h"
@@ -16,6 +18,7 @@ namespace {
 struct ShowOptions {
     DeviceFilter filter;
     bool statistics = false;
+    bool error_details = false;
     bool details = false;
 };
 
@@ -29,10 +32,12 @@ void print_flags(uint32_t flags)
         console_print("%s%s", first ? "" : ",", name);
         first = false;
     };
+    bool carrier = flags & (netdev::kFlagLowerUp | netdev::kFlagLoopback);
+    flag((flags & netdev::kFlagUp) && !carrier, "NO-CARRIER");
     flag(flags & netdev::kFlagLoopback, "LOOPBACK");
     flag(flags & netdev::kFlagBroadcast, "BROADCAST");
     flag(flags & netdev::kFlagUp, "UP");
-    flag((flags & netdev::kFlagUp) && (flags & (netdev::kFlagLowerUp | netdev::kFlagLoopback)), "LOWER_UP");
+    flag((flags & netdev::kFlagUp) && carrier, "LOWER_UP");
     console_print(">");
 }
 
@@ -65,10 +70,18 @@ void show_device(const NetdevSnapshot& device, void* context)
         console_print("    %10llu %7llu %6llu %7llu %6u %7u\n", (unsigned long long)s.rx_bytes,
             (unsigned long long)s.rx_packets, (unsigned long long)s.rx_errors, (unsigned long long)s.rx_dropped, 0u,
             0u);
+        if (options->error_details) {
+            console_print("    RX errors:  length    crc   frame    fifo overrun\n");
+            console_print("    %16u %6u %7u %7u %7u\n", 0u, 0u, 0u, 0u, 0u);
+        }
         console_print("    TX:  bytes packets errors dropped carrier collsns\n");
         console_print("    %10llu %7llu %6llu %7llu %7u %7u\n", (unsigned long long)s.tx_bytes,
             (unsigned long long)s.tx_packets, (unsigned long long)s.tx_errors, (unsigned long long)s.tx_dropped, 0u,
             0u);
+        if (options->error_details) {
+            console_print("    TX errors: aborted   fifo  window heartbt transns\n");
+            console_print("    %16u %6u %7u %7u %7llu\n", 0u, 0u, 0u, 0u, (unsigned long long)device.carrier_changes);
+        }
     }
 }
 
@@ -122,6 +135,7 @@ int ip_link(const IpOptions& ip, int argc, char** argv)
         return link_set(argc - 1, argv + 1);
     ShowOptions options;
     options.statistics = ip.statistics;
+    options.error_details = ip.error_details;
     options.details = ip.details;
     if (!options.filter.parse(argc, argv))
         return link_usage();

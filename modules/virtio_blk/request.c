@@ -56,14 +56,20 @@ int vblk_geometry_from_config(
         segments = (uint32_t)(((uint64_t)VBLK_MAX_REQUEST_BYTES + g.size_max - 1) / g.size_max);
     if (g.seg_max && segments > g.seg_max)
         segments = g.seg_max;
-    if (queue_size < 3) {
+    /* With indirect descriptors a request (header, data, status) that fits
+     * a table takes one ring descriptor: as many in flight as the ring
+     * holds. Otherwise (no indirect descriptors, or requests that need more
+     * segments than a table holds) every segment takes one. */
+    int indirect = has(features, VIRTIO_F_INDIRECT_DESC) && segments <= VBLK_INDIRECT_MAX - 2;
+    uint32_t chain_max = indirect ? VBLK_INDIRECT_MAX : queue_size;
+    if (queue_size < (indirect ? 1u : 3u)) {
         *problem = "the queue holds fewer than the 3 descriptors of one request";
         return -KEEL_EINVAL;
     }
-    if (segments > queue_size - 2)
-        segments = queue_size - 2;
+    if (segments > chain_max - 2)
+        segments = chain_max - 2;
     g.segments = segments;
-    g.queue_depth = queue_size / (segments + 2);
+    g.queue_depth = indirect ? queue_size : queue_size / (segments + 2);
     if (g.queue_depth > 1024)
         g.queue_depth = 1024;
     *out = g;

@@ -19,6 +19,11 @@ extern "C" {
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
+/* A transport bit: the core (KABI_VIRTIO_1.1) grants it when asked and
+ * then carries each chain of 2 to VBLK_INDIRECT_MAX segments in an
+ * indirect table, in one ring descriptor. */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VBLK_INDIRECT_MAX 16
 
 /* struct virtio_blk_config offsets. */
 #define VIRTIO_BLK_CONFIG_CAPACITY 0

@@ -160,7 +160,7 @@ static int vblk_probe(keel_device* device, const void* id)
     blk->device = device;
     keel_device_set_drvdata(device, blk);
     uint64_t wanted = 1ull << VIRTIO_BLK_F_SIZE_MAX | 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_RO
-        | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH;
+        | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_F_INDIRECT_DESC;
     if ((status = keel_virtio_negotiate(device, wanted, &features)) < 0
         || (status = keel_virtio_config_read(device, 0, config, sizeof(config))) < 0
         || (status = keel_virtio_queue_create(device, 0, 0, vblk_done, blk, &blk->queue)) < 0)
@@ -206,11 +206,11 @@ static int vblk_probe(keel_device* device, const void* id)
     };
     if ((status = keel_disk_register(device, &disk, &blk->disk)) < 0)
         return status;
-    keel_logf(KEEL_LOG_INFO, "virtio_blk: %s: %s: %llu sectors of %u bytes%s%s, queue %u, depth %u, %u segment(s)",
+    keel_logf(KEEL_LOG_INFO, "virtio_blk: %s: %s: %llu sectors of %u bytes%s%s, queue %u%s, depth %u, %u segment(s)",
         keel_device_name(device), keel_disk_name(blk->disk), (unsigned long long)blk->geometry.sector_count,
         blk->geometry.sector_size, disk.flags ? ", read-only" : "",
         (features & (1ull << VIRTIO_BLK_F_FLUSH)) ? ", write cache (flush)" : "", keel_virtqueue_size(blk->queue),
-        depth, blk->geometry.segments);
+        (features & (1ull << VIRTIO_F_INDIRECT_DESC)) ? " (indirect)" : "", depth, blk->geometry.segments);
     return 0;
 }
 

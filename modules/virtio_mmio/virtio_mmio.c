@@ -8,7 +8,10 @@
  *
  * Interrupts: the node's one interrupt (a GIC SPI); the handler reads
  * InterruptStatus, acknowledges it before dispatching, so that a buffer
- * used meanwhile raises the line again, and runs every queue's callback.
+ * used meanwhile raises the line again, and runs every queue's callback;
+ * a configuration change (bit 1) goes to the core
+ * (keel_virtio_config_interrupt), which calls the driver back in thread
+ * context if it asked.
  */
 #include <keel/module.h>
 
@@ -36,7 +39,8 @@ static int32_t vm_interrupt(void* arg)
         for (uint32_t i = 0; i < count; i++)
             keel_virtio_queue_interrupt(virtio, i);
     }
-    /* Configuration changes: no driver here asks to hear them. */
+    if (virtio && (status & VM_INTERRUPT_CONFIG))
+        keel_virtio_config_interrupt(virtio);
     return KEEL_IRQ_HANDLED;
 }
 

@@ -7,10 +7,11 @@
  * no offloads, no merged receive buffers, no control queue. One receive
  * and one transmit queue (rings.c).
  *
- * The virtio bus has no configuration-change interrupt for drivers, so
- * the link status is read again every second; a change is logged. The
- * netdev core takes its carrier flag from registration only, so the
- * change is not yet reflected in `ip link`.
+ * The link status is read at bind and again on every configuration-change
+ * notification (keel_virtio_config_watch: thread context); a change goes
+ * to the netdev core (keel_netdev_set_carrier), which logs it and shows it
+ * in `ip link` (LOWER_UP or NO-CARRIER). Without F_STATUS the link is up
+ * for good, as the specification says, and nothing is watched.
  *
  * remove() (rmmod, unbind, the transport going) revokes: no frame goes up
  * or out any more, the work is cancelled, the device is unregistered from
@@ -42,20 +43,16 @@ static int read_link(struct vnet* net)
     return (load_le16(status) & VIRTIO_NET_S_LINK_UP) != 0;
 }
 
-static void vnet_link_work(void* arg)
+/* Thread context, never after remove() began (the core stops it first). */
+static void vnet_config_changed(keel_device* device, void* arg)
 {
+    (void)device;
     struct vnet* net = arg;
     int up = read_link(net);
     uint64_t flags = keel_spin_lock(&net->lock);
-    int changed = !net->gone && up != net->link_up;
-    int gone = net->gone;
     net->link_up = up;
     keel_spin_unlock(&net->lock, flags);
-    if (gone)
-        return;
-    if (changed)
-        keel_logf(KEEL_LOG_INFO, "virtio_net: %s: link %s", keel_device_name(net->device), up ? "up" : "down");
-    keel_work_queue_delayed(net->link_work, VNET_LINK_POLL_NS);
+    keel_netdev_set_carrier(net->netdev, (uint32_t)up);
 }
 
 /* MAC and MTU from the configuration when the device offers them. */
@@ -114,7 +111,6 @@ static int vnet_probe(keel_device* device, const void* id)
     if ((status = keel_virtio_negotiate(device, wanted, &net->features)) < 0 || (status = read_config(net, mac)) < 0
         || (status = keel_work_create(device, vnet_rx_work, net, &net->rx_work)) < 0
         || (status = keel_work_create(device, vnet_tx_work, net, &net->tx_work)) < 0
-        || (status = keel_work_create(device, vnet_link_work, net, &net->link_work)) < 0
         || (status = vnet_rings_create(net)) < 0)
         return status; /* the core logged why; it releases what was taken */
     vnet_rx_fill(net);
@@ -139,9 +135,13 @@ static int vnet_probe(keel_device* device, const void* id)
      * the binding's actions). */
     if ((status = keel_device_add_action(device, vnet_unregister, net)) < 0)
         return status;
+    /* Watched once the netdev exists; the core calls back once at once,
+     * so a change since the read above is not missed. */
+    if ((net->features & (1ull << VIRTIO_NET_F_STATUS))
+        && (status = keel_virtio_config_watch(device, vnet_config_changed, net)) < 0)
+        return status;
     keel_netdev_info info = { .size = sizeof(info), .version = KEEL_NETDEV_INFO_VERSION };
     (void)keel_netdev_info_get(net->netdev, &info);
-    keel_work_queue_delayed(net->link_work, VNET_LINK_POLL_NS);
     keel_logf(KEEL_LOG_INFO,
         "virtio_net: %s: %s: %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, link %s, %u rx and %u tx buffers of %u bytes",
         keel_device_name(device), info.name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], net->mtu,
@@ -158,7 +158,6 @@ static void vnet_remove(keel_device* device)
     /* Nothing reaches the netdev from the work once these return. */
     keel_work_cancel(net->rx_work);
     keel_work_cancel(net->tx_work);
-    keel_work_cancel(net->link_work);
     char name[16] = "";
     if (net->netdev) {
         keel_netdev_info info = { .size = sizeof(info), .version = KEEL_NETDEV_INFO_VERSION };

@@ -35,7 +35,6 @@
 #define VNET_TX_QUEUE 1
 #define VNET_RING_MAX 128 /* buffers per direction, at most the queue's size */
 #define VNET_RX_BUDGET 64 /* frames taken per run of the work before yielding */
-#define VNET_LINK_POLL_NS (1000ull * 1000 * 1000)
 
 struct vnet_ring {
     keel_virtqueue* queue;
@@ -53,11 +52,10 @@ struct vnet {
     uint32_t mtu;
     struct vnet_ring rx;
     struct vnet_ring tx;
-    keel_work* rx_work;   /* takes received frames, gives the buffers back */
-    keel_work* tx_work;   /* reclaims sent buffers, wakes the transmit queue */
-    keel_work* link_work; /* polls the link status (no config-change interrupt) */
-    keel_spinlock lock;   /* both rings, gone, link_up, the counters */
-    int gone;             /* remove() began: no frame goes up or out any more */
+    keel_work* rx_work; /* takes received frames, gives the buffers back */
+    keel_work* tx_work; /* reclaims sent buffers, wakes the transmit queue */
+    keel_spinlock lock; /* both rings, gone, link_up, the counters */
+    int gone;           /* remove() began: no frame goes up or out any more */
     int link_up;
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
 };

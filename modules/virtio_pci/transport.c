@@ -11,9 +11,16 @@ static uint8_t vp_get_status(void* context)
     return keel_mmio_read8(vp->common, VP_DEVICE_STATUS);
 }
 
+#define VIRTIO_STATUS_DRIVER_OK 4
+
 static void vp_set_status(void* context, uint8_t status)
 {
     struct virtio_pci* vp = context;
+    /* A reset forgets the configuration vector (as it does the queues'):
+     * given again before the device goes live, the moment from which it
+     * may signal configuration changes. */
+    if ((status & VIRTIO_STATUS_DRIVER_OK) && vp->irq_type == KEEL_PCI_IRQ_MSIX)
+        vp_route_config_vector(vp);
     keel_mmio_write8(vp->common, VP_DEVICE_STATUS, status);
 }
 

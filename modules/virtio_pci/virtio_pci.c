@@ -5,8 +5,11 @@
  * which virtio_blk and the other virtio drivers bind.
  *
  * Interrupts: MSI-X with one vector for configuration changes and one
- * per queue; with fewer vectors, every queue on vector 1 (or 0); without
- * MSI-X, the INTx line and the ISR status byte (read clears it).
+ * per queue; with fewer vectors, every queue on vector 1 (or, with one
+ * vector, everything on 0); without MSI-X, the INTx line and the ISR
+ * status byte (read clears it). Configuration changes go to the core
+ * (keel_virtio_config_interrupt), which calls the driver back in thread
+ * context if it asked.
  */
 #include <keel/module.h>
 
@@ -22,9 +25,16 @@ KEEL_MODULE_VERSION("1.0");
  * virtio ones (devices 0x1000-0x107f) and refuses the rest. */
 KEEL_DEVICE_TABLE(pci, virtio_pci_ids, KEEL_PCI_DEVICE(0x1af4, KEEL_PCI_ANY_ID));
 
-static void vp_dispatch(struct virtio_pci* vp, uint32_t queue)
+static void vp_config_changed(struct virtio_pci* vp)
 {
     /* Written by the core before a driver binds, cleared before the device goes. */
+    keel_device* virtio = __atomic_load_n(&vp->virtio, __ATOMIC_ACQUIRE);
+    if (virtio)
+        keel_virtio_config_interrupt(virtio);
+}
+
+static void vp_dispatch(struct virtio_pci* vp, uint32_t queue)
+{
     keel_device* virtio = __atomic_load_n(&vp->virtio, __ATOMIC_ACQUIRE);
     if (!virtio)
         return;
@@ -40,12 +50,17 @@ static int32_t vp_msix_queue_irq(void* arg)
 {
     struct vp_vector* vector = arg;
     vp_dispatch(vector->vp, vector->queue);
+    /* One vector for everything: it cannot say which it was. A needless
+     * configuration callback only reads the configuration again. */
+    if (vector->vp->vector_count == 1)
+        vp_config_changed(vector->vp);
     return KEEL_IRQ_HANDLED;
 }
 
 static int32_t vp_msix_config_irq(void* arg)
 {
-    (void)arg; /* configuration changes: no driver here asks to hear them */
+    struct vp_vector* vector = arg;
+    vp_config_changed(vector->vp);
     return KEEL_IRQ_HANDLED;
 }
 
@@ -57,6 +72,8 @@ static int32_t vp_intx_irq(void* arg)
         return KEEL_IRQ_NONE; /* another function's, on a shared line */
     if (isr & VIRTIO_PCI_ISR_QUEUE)
         vp_dispatch(vp, VP_ALL_QUEUES);
+    if (isr & VIRTIO_PCI_ISR_CONFIG)
+        vp_config_changed(vp);
     return KEEL_IRQ_HANDLED;
 }
 
@@ -69,7 +86,8 @@ static int vp_map(keel_device* pci, const keel_virtio_pci_region* region, keel_m
 }
 
 /* MSI-X vectors: 0 for configuration changes, 1 + i for queue i when there
- * are enough, else every queue on the last. INTx: one shared handler. */
+ * are enough, else every queue on the last (with one vector, the
+ * configuration on it too). INTx: one shared handler. */
 static int vp_setup_interrupts(struct virtio_pci* vp)
 {
     uint32_t wanted = 1 + vp->num_queues;
@@ -98,8 +116,16 @@ static int vp_setup_interrupts(struct virtio_pci* vp)
         if (status < 0)
             return status;
     }
-    keel_mmio_write16(vp->common, VP_CONFIG_MSIX_VECTOR, vp->vector_count > 1 ? 0 : VIRTIO_MSI_NO_VECTOR);
+    vp_route_config_vector(vp);
     return 0;
+}
+
+void vp_route_config_vector(struct virtio_pci* vp)
+{
+    keel_mmio_write16(vp->common, VP_CONFIG_MSIX_VECTOR, 0);
+    if (keel_mmio_read16(vp->common, VP_CONFIG_MSIX_VECTOR) != 0)
+        keel_logf(KEEL_LOG_WARNING, "virtio_pci: %s: the device refused a vector for configuration changes",
+            keel_device_name(vp->pci));
 }
 
 static int vp_probe(keel_device* pci, const void* id)

@@ -62,5 +62,7 @@ extern const keel_virtio_transport_ops vp_transport_ops;
 
 /* Writes 0 to the status and waits until it reads 0: 0 or -KEEL_ETIMEDOUT. */
 int vp_reset(struct virtio_pci* vp);
+/* MSI-X: configuration changes to vector 0 (logged when the device refuses). */
+void vp_route_config_vector(struct virtio_pci* vp);
 
 #endif

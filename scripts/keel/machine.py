@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from keel.qmp import Qmp, QmpError, qmp_options
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -306,15 +308,21 @@ class Machine:
     """A booted kernel with its console on pipes."""
 
     def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
-                 arch=ARCH, machine=None, uboot=None, disks=(), devices=()):
+                 arch=ARCH, machine=None, uboot=None, disks=(), devices=(), qmp=False):
         # gdb_port: wait for GDB on that port before running (gdb_options).
         # machine: QEMU options replacing the architecture's (MACHINES).
         # uboot: a FIT image: boot U-Boot with it instead of the kernel
         # (aarch64); U-Boot verifies and boots it by itself.
         # disks, devices: extra hardware (hardware_options).
+        # qmp: a QMP server on a private socket, for qmp() (keel/qmp.py).
         extra = list(extra) + hardware_options(disks, devices) + (gdb_options(gdb_port) if gdb_port else [])
         self.arch = arch
         self.scratch = None
+        self.qmp_directory = None
+        self.qmp_client = None
+        if qmp:
+            self.qmp_directory = tempfile.TemporaryDirectory(prefix="keel-qmp-")
+            extra += qmp_options(os.path.join(self.qmp_directory.name, "qmp.sock"))
         if uboot:
             check_uboot_cmdline(cmdline)
             check_uboot_memory(memory, uboot)
@@ -393,6 +401,15 @@ class Machine:
         self.expect(PROMPT, timeout)
         return after_echo(self.output[start:self.cursor - len(PROMPT)], line)
 
+    def qmp(self, command, **arguments):
+        """A QMP command to QEMU (Machine(qmp=True)): its "return" value;
+        QmpError when QEMU refuses it."""
+        if not self.qmp_directory:
+            raise QmpError("this machine was started without qmp=True")
+        if not self.qmp_client:
+            self.qmp_client = Qmp(os.path.join(self.qmp_directory.name, "qmp.sock"))
+        return self.qmp_client.execute(command, **arguments)
+
     def wait_exit(self, timeout=30.0):
         """Wait for QEMU to exit, collecting output; returns the decoded status."""
         deadline = time.monotonic() + timeout
@@ -407,9 +424,15 @@ class Machine:
         if self.scratch:
             self.scratch.cleanup()
             self.scratch = None
+        if self.qmp_client:
+            self.qmp_client.close()
+            self.qmp_client = None
         if self.process and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self.qmp_directory:
+            self.qmp_directory.cleanup()
+            self.qmp_directory = None

@@ -5,6 +5,8 @@ For each SDK variant (tests/abi/README in docs/abi-policy.md):
   1.0, 1.1   regenerated from the released descriptions in abi/baseline/
              (NODE.toml, --node-limit NODE): old SDKs, as vendors had them
   current    abi/keel.toml
+  virtio-1.0 abi/keel.toml with the virtio interface stopped at
+             KABI_VIRTIO_1.0: virtio_rng as drivers were built before 1.1
   newer      one node ahead of this core (descriptions.newer)
   changed-parameter, reordered-field
              deliberate breaks (descriptions.BREAKS)
@@ -114,6 +116,9 @@ def main():
             node = entry[:-5]
             sdks[node] = make_sdk(options, node, os.path.join(baseline, entry), node)
     sdks["current"] = make_sdk(options, "current", description)
+    # A driver as vendors built it before KABI_VIRTIO_1.1: the current
+    # description with the virtio interface stopped at 1.0.
+    sdks["virtio-1.0"] = make_sdk(options, "virtio-1.0", description, "KABI_VIRTIO_1.0")
     variants = {"newer": descriptions.newer(text)}
     variants.update({name: edit(text) for name, edit in descriptions.BREAKS.items()})
     for name, altered in variants.items():
@@ -138,6 +143,8 @@ def main():
                [f"abi_probe: sdk {short} ok: thread 5 counted 3 clock monotonic"], name="abi_probe")
     module("abi_probe-current.kmod", "current", [probe], "loads", ['ABI_PROBE_SDK="current"'],
            ["abi_probe: sdk current ok: thread 5 counted 3 clock monotonic"], row="current", name="abi_probe")
+    virtio_rng = os.path.join(options.root, "modules", "virtio_rng", "virtio_rng.c")
+    module("virtio_rng-virtio-1.0.kmod", "virtio-1.0", [virtio_rng], "loads", row="test", name="virtio_rng")
     module("abi_break-future-call.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_CALL"],
            [f"unknown symbol keel_future_call@{descriptions.NEWER_NODE}"], row="test", name="abi_break")
     module("abi_break-future-node.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_NODE"],

@@ -15,6 +15,7 @@ import cases_aarch64_devices  # noqa: F401
 import cases_abi  # noqa: F401
 import cases_agreement  # noqa: F401
 import cases_block  # noqa: F401
+import cases_carrier  # noqa: F401
 import cases_console  # noqa: F401
 import cases_core  # noqa: F401
 import cases_devices  # noqa: F401

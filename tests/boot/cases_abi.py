@@ -9,8 +9,10 @@ confirms them."""
 import json
 import os
 import re
+import subprocess
 
 from harness import ALL_ARCHES, BUILD, boot, case, check
+from cases_devices import wait_log
 from cases_modules import insmod, lsmod_names, refused
 
 ABI_INITRAMFS = os.path.join(BUILD, "tests", "abi", "abi-initramfs.cpio")
@@ -48,3 +50,27 @@ def abi_modules_on_current_core():
                 out = vm.command_output(f"rmmod {left}")
                 check(f"{left}: unloaded" in out, f"rmmod {left}: {out}", vm)
         check(lsmod_names(vm) == before, "modules left behind", vm)
+
+
+@case(arches=ALL_ARCHES)
+def abi_virtio_1_0_driver_binds_on_current_core():
+    """virtio_rng built against an SDK whose virtio interface stops at
+    KABI_VIRTIO_1.0 (tests/abi/build_abi_modules.py): its imports name no
+    1.1 symbol (keel_virtio_negotiate@KABI_VIRTIO_1.0, the compatibility
+    entry), and on this core, whose virtio bus has configuration callbacks
+    and indirect descriptors (KABI_VIRTIO_1.1), it binds a virtio-rng-pci
+    device and feeds the pool as the in-tree one does."""
+    with open(ABI_MANIFEST) as f:
+        manifest = json.load(f)
+    module = os.path.join(manifest["modules_dir"], "virtio_rng-virtio-1.0.kmod")
+    symbols = subprocess.run(["readelf", "--dyn-syms", "-W", module], capture_output=True, text=True).stdout
+    check("keel_virtio_negotiate@KABI_VIRTIO_1.0" in symbols, f"{module}: no 1.0 import:\n{symbols}")
+    check("KABI_VIRTIO_1.1" not in symbols and "KABI_NET" not in symbols, f"{module}: imports a newer node")
+    with boot("panic=-1", initrd=ABI_INITRAMFS, devices=["virtio-rng-pci"]) as vm:
+        device = wait_log(vm, r"virtio_rng: bound to (virtio\d+)").group(1)
+        out = vm.command_output("rmmod virtio_rng")
+        check("virtio_rng: unloaded" in out, f"rmmod virtio_rng: {out}", vm)
+        out = insmod(vm, "/lib/abi/virtio_rng-virtio-1.0.kmod")
+        check("virtio_rng: loaded" in out, f"insmod: {out}", vm)
+        wait_log(vm, r"(virtio_rng: bound to %s\n[\s\S]*){2}" % device)
+        wait_log(vm, r"(virtio_rng: \S+: feeding the entropy pool[\s\S]*){2}")

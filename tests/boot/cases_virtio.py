@@ -61,6 +61,11 @@ def autoloads_and_reads_the_pattern(transport):
         with boot_disk(image, transport=transport) as vm:
             match = wait_disk(vm)
             check(int(match.group(2)) == SECTORS, f"the disk has {match.group(2)} sectors, not {SECTORS}", vm)
+            # QEMU offers indirect descriptors: each request takes one ring
+            # descriptor, so as many are in flight as the ring holds.
+            ring = re.search(r"queue (\d+) \(indirect\), depth (\d+),", match.group(3))
+            check(ring and ring.group(1) == ring.group(2),
+                  f"not indirect, or not as deep as the ring: {match.group(0)}", vm)
             log = out_of(vm, "dmesg")
             for name in (module, "virtio_blk"):
                 check(re.search(r"autoload: \S+ \S+: loaded " + name, log), f"{name} was not autoloaded", vm)

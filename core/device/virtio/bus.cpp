@@ -24,6 +24,8 @@ BusType g_virtio_bus {
     nullptr, // the queues, released with the binding, reset the device
     virtio_release,
     {},
+    nullptr,
+    virtio_config_unbinding,
 };
 
 // virtio0, virtio1, ...: never reused while the kernel runs, as Linux's.

@@ -1,10 +1,14 @@
 // Split virtqueues of virtio devices (virtio.h): rings in coherent DMA
 // memory of the driver's binding, the library's SplitQueue over them,
 // interrupt dispatch to the driver's callback, and a release that resets
-// the device before anything it could still touch is freed.
+// the device before anything it could still touch is freed. When the
+// driver negotiated VIRTIO_F_INDIRECT_DESC, chains of 2 to 16 segments go
+// through the library's pool of indirect tables (one table per ring
+// descriptor, in coherent DMA memory of the binding as well).
 #include "arch/cpu.h"
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
+#include "lib/virtio/indirect_pool.h"
 #include "lib/virtio/split_queue.h"
 #include "log/log.h"
 #include "mm/heap.h"
@@ -21,6 +25,11 @@ struct VirtioQueue {
     virtio::SplitQueueSlot* slots;
     keel_virtqueue_callback_fn callback;
     void* arg;
+    // With indirect descriptors: the pool and its records (its tables are
+    // a DMA buffer of the binding, older than the queue).
+    bool indirect = false;
+    virtio::IndirectPool pool;
+    virtio::IndirectRecord* records = nullptr;
 
     explicit VirtioQueue(const virtio::SplitQueue& split)
         : queue(split)
@@ -53,6 +62,7 @@ void release_queue(Devres& resource)
     while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
         arch::cpu_relax();
     kfree(queue->slots);
+    kfree(queue->records);
     device_destroy_object(queue);
 }
 
@@ -98,12 +108,38 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
     config.used = { base + layout.used, ring->pub.dma + layout.used };
     config.slots = slots;
     config.event_index = virtio::has_feature(owner.features, virtio::VIRTIO_F_EVENT_IDX);
+    config.indirect = virtio::has_feature(owner.features, virtio::VIRTIO_F_INDIRECT_DESC);
+    DmaBuffer* tables = nullptr;
+    virtio::IndirectRecord* records = nullptr;
+    auto free_indirect = [&] {
+        kfree(records);
+        if (tables)
+            dma_free_coherent(tables);
+    };
+    if (config.indirect) {
+        auto allocated = dma_alloc_coherent(device, virtio::indirect_pool_bytes(size));
+        records = static_cast<virtio::IndirectRecord*>(kzalloc(sizeof(virtio::IndirectRecord) * size));
+        tables = allocated.is_ok() ? allocated.value() : nullptr;
+        if (!tables || !records) {
+            free_indirect();
+            kfree(slots);
+            dma_free_coherent(ring);
+            return diagnostic.fail(Error::ENOMEM, "queue %u: out of memory for indirect tables", index);
+        }
+    }
     auto split = virtio::SplitQueue::create(config, &diagnostic);
     VirtioQueue* queue = split.is_ok() ? device_create_object<VirtioQueue>(split.value()) : nullptr;
     if (!queue) {
+        free_indirect();
         kfree(slots);
         dma_free_coherent(ring);
         return split.is_error() ? Err(split.error()) : diagnostic.fail(Error::ENOMEM, "out of memory");
+    }
+    if (config.indirect) {
+        // Page-aligned DMA memory and `size` records: create cannot refuse them.
+        queue->pool = MUST(virtio::IndirectPool::create(records, size, { tables->pub.cpu, tables->pub.dma }));
+        queue->indirect = true;
+        queue->records = records;
     }
     queue->device = &device;
     queue->owner = &owner;
@@ -116,6 +152,7 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
     if (status < 0) {
         kfree(slots);
         device_destroy_object(queue);
+        free_indirect();
         dma_free_coherent(ring);
         return diagnostic.fail(status >= -4095 ? Error(-status) : Error::EIO,
             "queue %u: the transport refused its setup (%d)", index, status);
@@ -126,6 +163,7 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
         (void)owner.status.reset(&ignored);
         kfree(slots);
         device_destroy_object(queue);
+        free_indirect();
         dma_free_coherent(ring);
         return diagnostic.fail(added.error(), "queue %u: %s is not being probed or bound", index, device.name);
     }
@@ -156,6 +194,8 @@ Result<void> virtio_queue_add(VirtioQueue& queue, const keel_virtio_segment* seg
     virtio::BufferSegment converted[kMaxChain];
     for (uint32_t i = 0; i < out_count + in_count; i++)
         converted[i] = { segments[i].dma, segments[i].length };
+    if (queue.indirect)
+        return queue.pool.add(queue.queue, converted, out_count, converted + out_count, in_count, token, &diagnostic);
     return queue.queue.add(converted, out_count, converted + out_count, in_count, token, &diagnostic);
 }
 
@@ -167,7 +207,8 @@ void virtio_queue_kick(VirtioQueue& queue)
 
 Result<void> virtio_queue_get_used(VirtioQueue& queue, void** token, uint32_t* written, Diagnostic& diagnostic)
 {
-    virtio::UsedBuffer used = TRY(queue.queue.pop_used(&diagnostic));
+    virtio::UsedBuffer used
+        = TRY(queue.indirect ? queue.pool.pop_used(queue.queue, &diagnostic) : queue.queue.pop_used(&diagnostic));
     *token = used.token;
     *written = used.written;
     return {};

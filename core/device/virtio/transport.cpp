@@ -119,7 +119,9 @@ Result<uint64_t> virtio_negotiate(virtio::DeviceStatus& status, uint64_t wanted,
     TRY(status.reset(&diagnostic));
     virtio::FeatureRequest request;
     request.wanted = wanted & ~virtio::kTransportFeatureMask;
-    request.transport = virtio::kSplitQueueTransportFeatures & ~virtio::feature_bit(virtio::VIRTIO_F_INDIRECT_DESC);
+    request.transport = virtio::kSplitQueueTransportFeatures;
+    if (!(wanted & virtio::feature_bit(virtio::VIRTIO_F_INDIRECT_DESC)))
+        request.transport &= ~virtio::feature_bit(virtio::VIRTIO_F_INDIRECT_DESC);
     return status.negotiate(request, &diagnostic);
 }
 

@@ -40,8 +40,9 @@ VirtioTransport make_virtio_transport(const keel_virtio_transport_ops& ops, void
 
 // Reset, ACKNOWLEDGE, DRIVER, the features, FEATURES_OK read back: the
 // accepted features. `wanted` holds device-type bits; transport bits in it
-// are ignored (the core decides those). Indirect descriptors are not
-// offered to drivers yet: the queue API adds direct chains only.
+// are ignored (the core decides those), but for VIRTIO_F_INDIRECT_DESC:
+// a driver that asks for it (KABI_VIRTIO_1.1) gets it when offered, and
+// its queues then put chains into indirect tables (queue.cpp).
 Result<uint64_t> virtio_negotiate(virtio::DeviceStatus& status, uint64_t wanted, Diagnostic& diagnostic);
 
 // `length` bytes at `offset` of the device configuration, repeated while

@@ -1,11 +1,12 @@
-// The virtio bus in the core (KABI_VIRTIO_1.0, docs/devices.md): a
+// The virtio bus in the core (KABI_VIRTIO_1.0 and 1.1, docs/devices.md): a
 // transport module adds a VirtioDevice as a child of its bound device; a
 // driver module binds to it by device type and uses the core's status
 // sequence, configuration reads and split virtqueues. Queues are resources
 // of the driver's binding: releasing one first resets the device (so it no
 // longer touches the rings), then unpublishes the queue from interrupt
 // dispatch and waits for a running callback, then frees it; the rings'
-// DMA memory is an older resource of the same binding, freed after.
+// DMA memory is an older resource of the same binding, freed after. A
+// driver's configuration-change callback is a resource of its binding too.
 #pragma once
 
 #include <stdint.h>
@@ -19,6 +20,7 @@
 namespace keel {
 
 struct VirtioQueue;
+struct VirtioConfigWatch;
 
 struct VirtioDevice {
     VirtioTransport transport;
@@ -31,6 +33,9 @@ struct VirtioDevice {
     // Dispatches running now: a queue's release waits until it reads 0
     // after unpublishing the queue.
     uint32_t dispatching = 0;
+    // The driver's configuration-change callback (config.cpp), published
+    // as the queues are.
+    VirtioConfigWatch* config_watch = nullptr;
 
     explicit VirtioDevice(const VirtioTransport& t)
         : transport(t)
@@ -58,6 +63,15 @@ Result<void> virtio_device_reset(Device& device, Diagnostic& diagnostic);
 Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_t max_size,
     keel_virtqueue_callback_fn callback, void* arg, Diagnostic& diagnostic);
 void virtio_queue_interrupt(Device& device, uint32_t index);
+
+// Configuration changes (config.cpp): the driver's callback, run in
+// thread context on a work item of its binding after each notification
+// the transport reports; stopped before remove() (the bus's unbinding
+// hook) and when the binding's resources are released.
+Result<void> virtio_config_watch(
+    Device& device, keel_virtio_config_changed_fn callback, void* arg, Diagnostic& diagnostic);
+void virtio_config_interrupt(Device& device);
+void virtio_config_unbinding(Device& device);
 
 uint32_t virtio_queue_size(const VirtioQueue& queue);
 Result<void> virtio_queue_add(VirtioQueue& queue, const keel_virtio_segment* segments, uint32_t out_count,

@@ -120,7 +120,7 @@ bool hand_to_driver(Netdev& device, PacketPtr& frame)
 
 Result<void> transmit(Netdev& device, PacketPtr frame)
 {
-    if (!device.is_up() || device.leaving || !device.ops.transmit) {
+    if (!device.is_up() || device.leaving || !device.ops.transmit || !device.has_carrier()) {
         device.stats.tx_dropped++;
         return Err(Error::ENETDOWN);
     }
@@ -143,7 +143,7 @@ size_t tx_wake(Netdev& device)
     size_t taken = 0;
     while (!device.tx.is_empty()) {
         PacketPtr frame = device.tx.pop();
-        if (!device.is_up() || device.leaving) {
+        if (!device.is_up() || device.leaving || !device.has_carrier()) {
             device.stats.tx_dropped++;
             continue;
         }

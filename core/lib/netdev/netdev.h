@@ -63,9 +63,14 @@ public:
     net::PacketQueue tx { kTxQueueLimit };
     bool tx_stopped = false; // the driver said EBUSY and has not woken us
     bool leaving = false;    // being unregistered: no new references or frames
+    // Carrier gained or lost after registration (set_carrier), as Linux's
+    // carrier_changes (`ip -s -s link`: transns).
+    uint64_t carrier_changes = 0;
     IntrusiveListNode node;
 
     bool is_up() const { return flags & kFlagUp; }
+    // The loopback device always has one.
+    bool has_carrier() const { return flags & (kFlagLowerUp | kFlagLoopback); }
 };
 
 // Name rules: 1 to 15 of [a-z0-9_.-], as Linux's dev_valid_name minus
@@ -100,12 +105,18 @@ size_t poll_receive(Netdev& device, size_t budget, DeliverFn deliver, void* cont
 
 // Transmit with back-pressure: straight to the driver while its ring has
 // room, else onto the transmit queue; EAGAIN (frame dropped and counted)
-// when that is full too, ENETDOWN when the device is down, EMSGSIZE when
-// the frame exceeds MTU plus the Ethernet header.
+// when that is full too, ENETDOWN when the device is down or has no
+// carrier, EMSGSIZE when the frame exceeds MTU plus the Ethernet header.
 Result<void> transmit(Netdev& device, PacketPtr frame);
 // The driver has room again: hand it queued frames until it is full.
 // Returns how many it took.
 size_t tx_wake(Netdev& device);
+
+// Carrier (carrier.cpp): the driver says whether the link has one. True
+// when that changed it (counted); losing it drops the frames waiting to be
+// sent (tx_dropped), and transmit refuses frames (ENETDOWN) until it
+// returns, as Linux's qdisc does while a device has no carrier.
+bool set_carrier(Netdev& device, bool carrier);
 
 // Ethernet framing: pushes the header (source: the device's MAC) in the
 // frame's headroom; ENOMEM when there is none.

@@ -2,7 +2,8 @@
 // (modules/virtio_blk/request.c) over arbitrary bytes: the configuration
 // space, the offered features and the ring size are the device's to
 // choose. Oracles: an accepted geometry never lets the requests in flight
-// need more descriptors than the ring holds, and every chain it builds
+// need more descriptors than the ring holds (one each when they fit an
+// indirect table and indirect descriptors were negotiated), and every chain it builds
 // covers exactly the request's bytes, in segments no longer than size_max
 // and no more of them than allowed, header first and status last.
 #include <stddef.h>
@@ -33,7 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     if (geometry.queue_depth == 0 || geometry.segments == 0 || geometry.sector_count == 0)
         abort();
-    if (uint64_t(geometry.queue_depth) * (geometry.segments + 2) > queue_size)
+    // A chain that fits an indirect table takes one ring descriptor when
+    // indirect descriptors were negotiated (the core's queues do so); any
+    // other takes one per segment.
+    bool indirect = ((features >> VIRTIO_F_INDIRECT_DESC) & 1) && geometry.segments + 2 <= VBLK_INDIRECT_MAX;
+    if (uint64_t(geometry.queue_depth) * (indirect ? 1 : geometry.segments + 2) > queue_size)
         abort();
     if (geometry.sector_size != 512 && geometry.sector_size != 1024 && geometry.sector_size != 2048
         && geometry.sector_size != 4096)

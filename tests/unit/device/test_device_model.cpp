@@ -256,6 +256,37 @@ TEST_CASE("Registering binds matching devices; unbinding releases newest first a
     CHECK(matching.bindings == 2);
 }
 
+TEST_CASE("The bus hears of an unbinding before remove(); a failed probe has none")
+{
+    Fixture fixture;
+    struct Restore {
+        ~Restore() { g_fake_bus.unbinding = nullptr; }
+    } restore;
+    // What the virtio bus stops there: configuration callbacks into the driver.
+    g_fake_bus.unbinding = [](Device& device) {
+        CHECK(device.state == DeviceState::Going);
+        g_events.push_back(std::string("bus unbinding ") + device.name);
+    };
+    Device& device = add_device("w0", 0x1234, 0x0001);
+    Driver& driver = register_widget(widget_ops());
+    REQUIRE(device.state == DeviceState::Bound);
+    g_events.clear();
+    {
+        DeviceLockAccess access;
+        Diagnostic diagnostic;
+        REQUIRE(device_unbind(device, diagnostic).is_ok());
+        CHECK(g_events
+            == std::vector<std::string> { "bus unbinding w0", "remove w0", "release third", "release second",
+                "release first", "bus cleanup w0" });
+        g_events.clear();
+        g_probe_result = -KEEL_EIO;
+        CHECK(device_bind(device, driver, diagnostic).error() == Error::EIO);
+        CHECK(g_events
+            == std::vector<std::string> {
+                "probe w0 1", "release third", "release second", "release first", "bus cleanup w0" });
+    }
+}
+
 TEST_CASE("A failing probe leaves nothing behind")
 {
     Fixture fixture;

@@ -184,7 +184,7 @@ TEST_CASE("negotiation through a transport")
     DeviceStatus status(transport.access());
     Diagnostic diagnostic;
 
-    SECTION("the wanted device bits the device offers, VERSION_1 and EVENT_IDX; never INDIRECT_DESC")
+    SECTION("the wanted device bits the device offers, VERSION_1 and EVENT_IDX; INDIRECT_DESC only when asked")
     {
         auto accepted = virtio_negotiate(status, (1u << 5) | (1u << 6) | feature_bit(VIRTIO_F_RING_PACKED), diagnostic);
         REQUIRE(accepted.is_ok());
@@ -193,6 +193,18 @@ TEST_CASE("negotiation through a transport")
         CHECK(device.status == (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK));
         REQUIRE(status.driver_ok(&diagnostic).is_ok());
         CHECK((device.status & VIRTIO_CONFIG_S_DRIVER_OK) != 0);
+    }
+    SECTION("INDIRECT_DESC only when the driver asks, and only when offered")
+    {
+        auto accepted = virtio_negotiate(status, (1u << 5) | feature_bit(VIRTIO_F_INDIRECT_DESC), diagnostic);
+        REQUIRE(accepted.is_ok());
+        CHECK(accepted.value()
+            == ((1u << 5) | feature_bit(VIRTIO_F_VERSION_1) | feature_bit(VIRTIO_F_EVENT_IDX)
+                | feature_bit(VIRTIO_F_INDIRECT_DESC)));
+        device.offered &= ~feature_bit(VIRTIO_F_INDIRECT_DESC);
+        auto not_offered = virtio_negotiate(status, (1u << 5) | feature_bit(VIRTIO_F_INDIRECT_DESC), diagnostic);
+        REQUIRE(not_offered.is_ok());
+        CHECK((not_offered.value() & feature_bit(VIRTIO_F_INDIRECT_DESC)) == 0);
     }
     SECTION("a device that refuses FEATURES_OK")
     {

@@ -44,7 +44,7 @@ PacketPtr frame_of(uint8_t tag, size_t length = 60)
 void setup(Netdev& device, FakeDriver& driver)
 {
     strcpy(device.name, "eth0");
-    device.flags = kFlagUp;
+    device.flags = kFlagUp | kFlagLowerUp;
     device.ops.transmit = fake_transmit;
     device.ops.context = &driver;
 }

@@ -116,6 +116,8 @@ struct FakeDevice {
     // (indirect tables live elsewhere: the test registers them).
     const uint8_t* indirect_table = nullptr;
     uint64_t indirect_device_address = 0;
+    // With a span: every table inside [address, address + span) (a pool).
+    uint64_t indirect_span = 0;
 
     // The chains published since the last call, walked as a device would.
     std::vector<Chain> take_available()
@@ -131,9 +133,12 @@ struct FakeDevice {
             const uint8_t* table = memory.descriptors();
             if (d.flags & VIRTQ_DESC_F_INDIRECT) {
                 chain.indirect = true;
-                if (d.address != indirect_device_address || !indirect_table)
+                bool inside = indirect_span ? d.address >= indirect_device_address
+                        && d.address + d.length <= indirect_device_address + indirect_span
+                                            : d.address == indirect_device_address;
+                if (!inside || !indirect_table)
                     throw "indirect table at an unknown device address";
-                table = indirect_table;
+                table = indirect_table + (d.address - indirect_device_address);
                 d = read_descriptor(table, 0);
             }
             for (size_t guard = 0;; ++guard) {

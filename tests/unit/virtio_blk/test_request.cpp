@@ -106,6 +106,37 @@ TEST_CASE("geometry: SIZE_MAX and SEG_MAX bound the segments and the depth")
     CHECK(g.queue_depth == 85);
 }
 
+TEST_CASE("geometry: with indirect descriptors a request takes one ring descriptor")
+{
+    Config config;
+    config.put64(VIRTIO_BLK_CONFIG_CAPACITY, 16384);
+    config.put32(VIRTIO_BLK_CONFIG_SEG_MAX, 254);
+    uint64_t features = bit(VIRTIO_BLK_F_SEG_MAX) | bit(VIRTIO_F_INDIRECT_DESC);
+    vblk_geometry g = geometry_of(config, features, 256);
+    CHECK(g.segments == 1);
+    CHECK(g.queue_depth == 256); // 85 without
+    // Several segments that fit a table beside the header and status.
+    config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 4096);
+    config.put32(VIRTIO_BLK_CONFIG_SEG_MAX, VBLK_INDIRECT_MAX - 2);
+    features |= bit(VIRTIO_BLK_F_SIZE_MAX);
+    g = geometry_of(config, features, 128);
+    CHECK(g.segments == VBLK_INDIRECT_MAX - 2);
+    CHECK(g.queue_depth == 128);
+    // Requests that need more than a table holds go into the ring directly,
+    // rather than being cut short.
+    config.put32(VIRTIO_BLK_CONFIG_SEG_MAX, 254);
+    g = geometry_of(config, features, 128);
+    CHECK(g.segments == 126);
+    CHECK(g.queue_depth == 1);
+    // One segment of any length: the depth is still capped, and a queue of
+    // one descriptor is enough.
+    Config plain;
+    plain.put64(VIRTIO_BLK_CONFIG_CAPACITY, 16384);
+    CHECK(geometry_of(plain, bit(VIRTIO_F_INDIRECT_DESC), 4096).queue_depth == 1024);
+    CHECK(geometry_of(plain, bit(VIRTIO_F_INDIRECT_DESC), 1).queue_depth == 1);
+    CHECK(refusal_of(plain, 0, 1) == "the queue holds fewer than the 3 descriptors of one request");
+}
+
 TEST_CASE("geometry: what a device cannot say")
 {
     Config config;
