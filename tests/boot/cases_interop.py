@@ -25,6 +25,8 @@ KEEL = "10.0.3.1"
 LINUX = "10.0.3.2"
 KEEL_MAC = "52:54:00:00:03:01"
 LINUX_MAC = "52:54:00:00:03:02"
+# Waits until the Linux side's server (started in the background) is bound.
+LISTENING = "while ! netstat -{flags} | grep -q ':{port} '; do sleep 0.1; done"
 UDPPEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peer", "udppeer.c")
 
 
@@ -78,7 +80,7 @@ def interop_keel_and_linux_on_a_stream_link():
             vm.expect_re(rf"Connection received on {re.escape(LINUX)}:\d+", 30)
             vm.expect("hello-from-linux", 30)
             vm.expect(PROMPT, 60)
-            linux.run("(udppeer echo 9001 1 > /tmp/udp.log 2>&1 &) ; sleep 1")
+            linux.run("(udppeer echo 9001 1 > /tmp/udp.log 2>&1 &) ; " + LISTENING.format(flags="lun", port=9001))
             out = out_of(vm, f"nc -u -w 3 {LINUX} 9001 datagram from keel", timeout=60)
             check("echo: datagram from keel" in out, f"Keel's nc -u to Linux's echo: {out}; Linux: "
                   + linux.run("cat /tmp/udp.log; ps; cat /proc/net/udp; ip -s link", check=False), vm)
@@ -98,7 +100,7 @@ def interop_keel_and_linux_on_a_stream_link():
             out = linux.run("sha256sum /tmp/back.bin")
             check(out.split()[0] == digest, f"Linux's copy from Keel differs: {out}", vm)
             # nc over TCP: Keel to busybox's nc -l.
-            linux.run("(nc -l -p 9002 > /tmp/tcp.txt 2>&1 &)")
+            linux.run("(nc -l -p 9002 > /tmp/tcp.txt 2>&1 &) ; " + LISTENING.format(flags="ltn", port=9002))
             out_of(vm, f"nc -w 3 {LINUX} 9002 stream from keel", timeout=60)
             out = linux.run("sleep 1; cat /tmp/tcp.txt")
             check("stream from keel" in out, f"Linux's nc -l got: {out}", vm)
