@@ -47,28 +47,12 @@ constexpr uint64_t parameter_word = 0x01010000ULL | Blake2bDigest::size;
 // keeps the compiler from fusing the shifts back into a rotate). In the
 // guest this hashes 1.7x faster than with rotate instructions; natively it
 // is about a third slower (docs/module-signing.md has the figures).
-struct ShiftRotate {
-    [[gnu::always_inline]] static uint64_t rotr(uint64_t x, unsigned n)
-    {
-        uint64_t high = x << (64 - n);
-        asm("" : "+r"(high));
-        return (x >> n) | high;
-    }
-};
-
-#if defined(__x86_64__)
-// BMI2's rorx rotates without reading or writing flags: one instruction
-// where ShiftRotate needs three or four, and nothing for TCG to compute
-// out of line. Used when CPUID says the CPU has BMI2 (blake2b_uses_bmi2).
-struct RorxRotate {
-    [[gnu::always_inline]] static uint64_t rotr(uint64_t x, unsigned n)
-    {
-        uint64_t out;
-        asm("rorxq %2, %1, %0" : "=r"(out) : "r"(x), "i"(n));
-        return out;
-    }
-};
-#endif
+[[gnu::always_inline]] inline uint64_t rotr(uint64_t x, unsigned n)
+{
+    uint64_t high = x << (64 - n);
+    asm("" : "+r"(high));
+    return (x >> n) | high;
+}
 
 [[gnu::always_inline]] inline uint64_t message_word(const uint8_t* block, size_t index)
 {
@@ -76,35 +60,34 @@ struct RorxRotate {
 }
 
 // The mixing function G (section 3.1).
-template<typename R>
 [[gnu::always_inline]] inline void mix(uint64_t& a, uint64_t& b, uint64_t& c, uint64_t& d, uint64_t x, uint64_t y)
 {
     a = a + b + x;
-    d = R::rotr(d ^ a, 32);
+    d = rotr(d ^ a, 32);
     c = c + d;
-    b = R::rotr(b ^ c, 24);
+    b = rotr(b ^ c, 24);
     a = a + b + y;
-    d = R::rotr(d ^ a, 16);
+    d = rotr(d ^ a, 16);
     c = c + d;
-    b = R::rotr(b ^ c, 63);
+    b = rotr(b ^ c, 63);
 }
 
 // The working vector is passed as 16 references so that, once inlined,
 // every word stays a local the compiler can keep in a register.
-template<typename R, int round>
+template<int round>
 [[gnu::always_inline]] inline void mix_round(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3, uint64_t& v4,
     uint64_t& v5, uint64_t& v6, uint64_t& v7, uint64_t& v8, uint64_t& v9, uint64_t& v10, uint64_t& v11, uint64_t& v12,
     uint64_t& v13, uint64_t& v14, uint64_t& v15, const uint8_t* block)
 {
     constexpr const uint8_t* s = sigma[round];
-    mix<R>(v0, v4, v8, v12, message_word(block, s[0]), message_word(block, s[1]));
-    mix<R>(v1, v5, v9, v13, message_word(block, s[2]), message_word(block, s[3]));
-    mix<R>(v2, v6, v10, v14, message_word(block, s[4]), message_word(block, s[5]));
-    mix<R>(v3, v7, v11, v15, message_word(block, s[6]), message_word(block, s[7]));
-    mix<R>(v0, v5, v10, v15, message_word(block, s[8]), message_word(block, s[9]));
-    mix<R>(v1, v6, v11, v12, message_word(block, s[10]), message_word(block, s[11]));
-    mix<R>(v2, v7, v8, v13, message_word(block, s[12]), message_word(block, s[13]));
-    mix<R>(v3, v4, v9, v14, message_word(block, s[14]), message_word(block, s[15]));
+    mix(v0, v4, v8, v12, message_word(block, s[0]), message_word(block, s[1]));
+    mix(v1, v5, v9, v13, message_word(block, s[2]), message_word(block, s[3]));
+    mix(v2, v6, v10, v14, message_word(block, s[4]), message_word(block, s[5]));
+    mix(v3, v7, v11, v15, message_word(block, s[6]), message_word(block, s[7]));
+    mix(v0, v5, v10, v15, message_word(block, s[8]), message_word(block, s[9]));
+    mix(v1, v6, v11, v12, message_word(block, s[10]), message_word(block, s[11]));
+    mix(v2, v7, v8, v13, message_word(block, s[12]), message_word(block, s[13]));
+    mix(v3, v4, v9, v14, message_word(block, s[14]), message_word(block, s[15]));
 }
 
 } // namespace
@@ -116,107 +99,40 @@ void Blake2b::reset()
     m_state[0] ^= parameter_word;
     m_length = 0;
     m_buffered = 0;
-    m_rorx = blake2b_uses_bmi2();
-}
-
-namespace {
-
-// The compression function F (section 3.2), for one way of rotating.
-template<typename R>
-[[gnu::always_inline]] inline void compress_block(uint64_t* state, uint64_t length, const uint8_t* block, bool last)
-{
-    uint64_t v0 = state[0], v1 = state[1], v2 = state[2], v3 = state[3];
-    uint64_t v4 = state[4], v5 = state[5], v6 = state[6], v7 = state[7];
-    uint64_t v8 = initialization_vector[0], v9 = initialization_vector[1];
-    uint64_t v10 = initialization_vector[2], v11 = initialization_vector[3];
-    uint64_t v12 = initialization_vector[4] ^ length; // the counter's high word is 0
-    uint64_t v13 = initialization_vector[5];
-    uint64_t v14 = last ? ~initialization_vector[6] : initialization_vector[6];
-    uint64_t v15 = initialization_vector[7];
-
-    mix_round<R, 0>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 1>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 2>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 3>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 4>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 5>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 6>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 7>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 8>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 9>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 10>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-    mix_round<R, 11>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
-
-    state[0] ^= v0 ^ v8;
-    state[1] ^= v1 ^ v9;
-    state[2] ^= v2 ^ v10;
-    state[3] ^= v3 ^ v11;
-    state[4] ^= v4 ^ v12;
-    state[5] ^= v5 ^ v13;
-    state[6] ^= v6 ^ v14;
-    state[7] ^= v7 ^ v15;
-}
-
-void compress_portable(uint64_t* state, uint64_t length, const uint8_t* block, bool last)
-{
-    compress_block<ShiftRotate>(state, length, block, last);
-}
-
-#if defined(__x86_64__)
-void compress_rorx(uint64_t* state, uint64_t length, const uint8_t* block, bool last)
-{
-    compress_block<RorxRotate>(state, length, block, last);
-}
-
-// CPUID leaf 7, subleaf 0: EBX bit 8 is BMI2. 0 until asked, then 1 (no) or 2 (yes).
-int g_bmi2 = 0;
-bool g_bmi2_disabled = false;
-
-bool cpu_has_bmi2()
-{
-    if (g_bmi2 == 0) {
-        uint32_t a, b, c, d;
-        asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-        bool has = false;
-        if (a >= 7) {
-            asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-            has = (b >> 8) & 1;
-        }
-        g_bmi2 = has ? 2 : 1;
-    }
-    return g_bmi2 == 2;
-}
-#endif
-
-} // namespace
-
-bool blake2b_uses_bmi2()
-{
-#if defined(__x86_64__)
-    return !g_bmi2_disabled && cpu_has_bmi2();
-#else
-    return false;
-#endif
-}
-
-void blake2b_disable_bmi2(bool disabled)
-{
-#if defined(__x86_64__)
-    g_bmi2_disabled = disabled;
-#else
-    (void)disabled;
-#endif
 }
 
 void Blake2b::compress(const uint8_t* block, bool last)
 {
-#if defined(__x86_64__)
-    if (m_rorx) {
-        compress_rorx(m_state, m_length, block, last);
-        return;
-    }
-#endif
-    compress_portable(m_state, m_length, block, last);
+    uint64_t v0 = m_state[0], v1 = m_state[1], v2 = m_state[2], v3 = m_state[3];
+    uint64_t v4 = m_state[4], v5 = m_state[5], v6 = m_state[6], v7 = m_state[7];
+    uint64_t v8 = initialization_vector[0], v9 = initialization_vector[1];
+    uint64_t v10 = initialization_vector[2], v11 = initialization_vector[3];
+    uint64_t v12 = initialization_vector[4] ^ m_length; // the counter's high word is 0
+    uint64_t v13 = initialization_vector[5];
+    uint64_t v14 = last ? ~initialization_vector[6] : initialization_vector[6];
+    uint64_t v15 = initialization_vector[7];
+
+    mix_round<0>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<1>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<2>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<3>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<4>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<5>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<6>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<7>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<8>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<9>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<10>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+    mix_round<11>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
+
+    m_state[0] ^= v0 ^ v8;
+    m_state[1] ^= v1 ^ v9;
+    m_state[2] ^= v2 ^ v10;
+    m_state[3] ^= v3 ^ v11;
+    m_state[4] ^= v4 ^ v12;
+    m_state[5] ^= v5 ^ v13;
+    m_state[6] ^= v6 ^ v14;
+    m_state[7] ^= v7 ^ v15;
 }
 
 void Blake2b::update(const void* data, size_t size)

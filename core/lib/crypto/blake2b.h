@@ -40,13 +40,6 @@ private:
     uint64_t m_length; // bytes so far: the low word of RFC 7693's counter t, the high word stays 0
     uint8_t m_buffer[block_size];
     size_t m_buffered;
-    bool m_rorx; // rotate with BMI2's rorx (blake2b_uses_bmi2)
 };
-
-// Whether compression rotates with BMI2's rorx: on x86-64 CPUs whose CPUID
-// reports BMI2, unless disabled. Both ways give the same digests; tests
-// disable it to check the other one.
-bool blake2b_uses_bmi2();
-void blake2b_disable_bmi2(bool disabled);
 
 } // namespace keel

@@ -30,26 +30,12 @@ Bytes streamed(std::mt19937_64& rng, const uint8_t* data, size_t size, size_t ma
     return Bytes(digest.bytes, digest.bytes + sizeof(digest.bytes));
 }
 
-// Every test runs twice: compressing with the portable shifts and, where
-// the CPU has BMI2, with rorx (blake2b_uses_bmi2); both must agree with the
-// references.
-struct RotationChoice {
-    explicit RotationChoice(bool portable)
-    {
-        keel::blake2b_disable_bmi2(portable);
-        if (portable)
-            REQUIRE_FALSE(keel::blake2b_uses_bmi2());
-    }
-    ~RotationChoice() { keel::blake2b_disable_bmi2(false); }
-};
-
 } // namespace
 
 // RFC 7693 Appendix A, and the digest of the empty message (which
 // compresses one all-zero block with the final flag and a zero counter).
 TEST_CASE("blake2b: RFC 7693 example and the empty message", "[crypto][blake2b]")
 {
-    RotationChoice rotation(GENERATE(false, true));
     CHECK(blake2b_hex("abc")
         == "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8db"
            "f1925ab92386edd4009923");
@@ -60,7 +46,6 @@ TEST_CASE("blake2b: RFC 7693 example and the empty message", "[crypto][blake2b]"
 
 TEST_CASE("blake2b: every length 0-1024 against OpenSSL, one-shot and streamed", "[crypto][blake2b]")
 {
-    RotationChoice rotation(GENERATE(false, true));
     std::mt19937_64 rng(7693);
     Bytes data = random_bytes(rng, 1024);
     for (size_t length = 0; length <= data.size(); ++length) {
@@ -75,7 +60,6 @@ TEST_CASE("blake2b: every length 0-1024 against OpenSSL, one-shot and streamed",
 
 TEST_CASE("blake2b: large inputs against OpenSSL, streamed in random pieces", "[crypto][blake2b]")
 {
-    RotationChoice rotation(GENERATE(false, true));
     std::mt19937_64 rng(512);
     Bytes data = random_bytes(rng, 3 * 1024 * 1024 + 77);
     for (size_t length : { size_t(128 * 1024), size_t(128 * 1024 + 1), size_t(190 * 1000), size_t(231 * 1024 + 5),
@@ -91,7 +75,6 @@ TEST_CASE("blake2b: large inputs against OpenSSL, streamed in random pieces", "[
 
 TEST_CASE("blake2b: exact block multiples fed a block at a time", "[crypto][blake2b]")
 {
-    RotationChoice rotation(GENERATE(false, true));
     // The final block must be compressed with the final flag: a full block
     // is held back until more data (or finish) arrives.
     std::mt19937_64 rng(128);
@@ -108,7 +91,6 @@ TEST_CASE("blake2b: exact block multiples fed a block at a time", "[crypto][blak
 
 TEST_CASE("blake2b: reset starts a new message", "[crypto][blake2b]")
 {
-    RotationChoice rotation(GENERATE(false, true));
     Blake2b hasher;
     hasher.update("some other message", 18);
     hasher.reset();
@@ -116,14 +98,3 @@ TEST_CASE("blake2b: reset starts a new message", "[crypto][blake2b]")
     auto digest = hasher.finish();
     CHECK(to_hex(digest.bytes, 64) == blake2b_hex("abc"));
 }
-
-#if defined(__x86_64__)
-// On an x86-64 host with BMI2 the rorx compression is the one in use (and
-// so the one the tests above check when not told otherwise).
-TEST_CASE("blake2b: rorx is used when CPUID reports BMI2", "[crypto][blake2b]")
-{
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-    CHECK(keel::blake2b_uses_bmi2() == bool((b >> 8) & 1));
-}
-#endif
