@@ -54,6 +54,8 @@ public:
     {
         if (to_console())
             return true;
+        if (!m_context)
+            return false;
         auto file = vfs_open(*m_context, m_path, kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0644);
         if (file.is_error()) {
             console_vfs_failure("wget", "cannot open", m_path, file.error());
@@ -69,6 +71,8 @@ public:
             console_print("%.*s", int(length), reinterpret_cast<const char*>(bytes));
             return true;
         }
+        if (!m_file)
+            return false;
         while (length) {
             auto done = vfs_write(*m_file, bytes, length);
             if (done.is_error()) {

@@ -11,7 +11,6 @@
 #include "sockets.h"
 
 using inet::errno_of;
-using inet::g_state;
 using inet::Locked;
 using keel::net::PacketPtr;
 

@@ -283,7 +283,7 @@ static int check_udp(void)
     for (uint32_t i = 1; i <= 3; i++) {
         for (uint32_t j = 0; j < 100 * i; j++)
             out_buffer[j] = pattern(j, i);
-        if (keel_socket_send(b, out_buffer, 100 * i, &where, 1000) != (int64_t)(100 * i)) {
+        if (keel_socket_send(b, out_buffer, 100 * i, &where, 1000) != (int64_t)100 * i) {
             keel_logf(KEEL_LOG_ERR, "socktest: udp send %u", i);
             goto out;
         }
@@ -293,7 +293,7 @@ static int check_udp(void)
     for (uint32_t i = 1; i <= 3; i++) {
         keel_sockaddr from = { 0, 0, 0 };
         int64_t got = keel_socket_receive(a, in_buffer, sizeof(in_buffer), &from, 5000);
-        if (got != (int64_t)(100 * i) || from.port != info.local.port || from.address != LOCALHOST) {
+        if (got != (int64_t)100 * i || from.port != info.local.port || from.address != LOCALHOST) {
             keel_logf(KEEL_LOG_ERR, "socktest: udp datagram %u: %lld bytes from port %u (want %u)", i, (long long)got,
                 from.port, info.local.port);
             goto out;

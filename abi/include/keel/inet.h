@@ -107,6 +107,7 @@ int32_t keel_inet_neighbour(uint32_t ifindex, uint32_t position, uint32_t* addre
 /* KABI_INET_1.2: DHCP, for ip=dhcp and `dhclient`. */
 
 /* What a DHCP server leased (addresses in host byte order). */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
 typedef struct keel_inet_lease {
     uint32_t address;
     uint32_t prefix_length;
