@@ -126,7 +126,8 @@ def main():
     arch = ARCHES[options.arch]
     options.rustc = options.rustc or arch["rustc"]
     if arch["rust_target"] and not options.rust_sysroot and any(s.endswith(".rs") for s in options.sources):
-        parser.error(f"a Rust module for {options.arch} needs --rust-sysroot (core and alloc for {arch['rust_target']})")
+        parser.error(f"a Rust module for {options.arch} needs --rust-sysroot "
+                     f"(core and alloc for {arch['rust_target']})")
     common = [f"--target={arch['target']}"] + COMMON + arch["cflags"]
     link_flags = LINK_FLAGS + arch["ldflags"]
 
@@ -141,10 +142,10 @@ def main():
         if rust:
             crates = options.rust_crates
             command = [options.rustc] + RUST_FLAGS + rust_target_flags(options.arch, options.rust_sysroot) + [
-                       "--crate-type", "cdylib", "--crate-name", options.name, "-C", "strip=debuginfo", "-D", "warnings",
-                       "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
-                       "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
-                       "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
+                "--crate-type", "cdylib", "--crate-name", options.name, "-C", "strip=debuginfo", "-D", "warnings",
+                "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
+                "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
+                "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
             for extern in options.extern:
                 command += ["--extern", extern]
             if options.intree:

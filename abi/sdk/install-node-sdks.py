@@ -83,7 +83,8 @@ def main():
             run([sys.executable, keel_abi, kind, "--description", description, "--node-limit", node, "--output", path])
         for header in ("module.h", "device.h", "keel.hpp"):
             shutil.copy(os.path.join(root, "abi", "include", "keel", header), include)
-        run([clang, f"--target={arch}-linux-gnu", "-Wl,-z,max-page-size=4096", "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
+        run([clang, f"--target={arch}-linux-gnu", "-Wl,-z,max-page-size=4096", "-shared", "-fPIC", "-ffreestanding",
+             "-nostdlib", "-fuse-ld=lld",
              f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",
              "-o", os.path.join(out, "libkeel.so"), outputs["stub-c"]])
         os.unlink(outputs["stub-c"])

@@ -45,7 +45,8 @@ def main():
     # warnings are the vendor's choice.
     code = [flag for flag in build.COMMON if flag.startswith("-f")]
     sysroot = "${prefix}/lib/keel/rust-sysroot" if arch["rust_target"] else ""
-    rust_link = (["-C strip=debuginfo", "-C linker=clang"] + [f"-C {flag}" for flag in build.rust_link_flags(options.arch)]
+    rust_link = (["-C strip=debuginfo", "-C linker=clang"]
+                 + [f"-C {flag}" for flag in build.rust_link_flags(options.arch)]
                  + ["-C link-arg=-fuse-ld=lld", "-C link-arg=-nostdlib"]
                  + [f"-C link-arg=-Wl,{flag}" for flag in linker_words(build.LINK_FLAGS[2:])] + ["-L ${libdir}"])
     values = {
