@@ -20,7 +20,15 @@
 #include "ext2_disk.h"
 #include "ext2_fs.h"
 
-#define EXT2_NODE_BUCKETS 64u
+/* The table of nodes in use starts with this many buckets and doubles
+ * while there are more nodes than buckets, up to the maximum (a lookup
+ * that walks a whole tree keeps every inode of it in use). */
+#define EXT2_NODE_BUCKETS_MIN_LOG 6u
+#define EXT2_NODE_BUCKETS_MAX_LOG 16u
+/* Inode-table read-ahead: when an inode's block is not in the current
+ * window, this many bytes of the group's inode table from it are read
+ * ahead (the inodes of one directory tend to be neighbours). */
+#define EXT2_ITABLE_READAHEAD_BYTES (128u << 10)
 
 struct ext2_fs;
 
@@ -75,7 +83,12 @@ struct ext2_fs {
     uint32_t time_base;  /* ext2_now() at mount: the latest time on the disk */
     uint64_t mounted_ns; /* keel_monotonic_ns() at mount */
     uint32_t generation;
-    struct ext2_node* nodes[EXT2_NODE_BUCKETS];
+    struct ext2_node** nodes; /* the nodes in use, hashed by number */
+    uint32_t node_buckets_log;
+    uint32_t node_count;
+    /* The inode-table blocks read ahead last: [itable_ra_start, itable_ra_end). */
+    uint32_t itable_ra_start;
+    uint32_t itable_ra_end;
 };
 
 /* ---- super.c */
@@ -125,6 +138,10 @@ int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t m
 int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir);
 
 /* ---- inode.c */
+/* The table of nodes in use, empty (-ENOMEM), and its end: the nodes still
+ * in it are freed with it. */
+int ext2_nodes_init(struct ext2_fs* fs);
+void ext2_nodes_free(struct ext2_fs* fs);
 int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out);
 void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node);
 /* A new inode of `mode` near `dir`, zeroed, with one reference, written. */
