@@ -251,7 +251,7 @@ int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node)
         /* The times are whole seconds here: no stale nanoseconds. */
         ext2_zero(buffer->data + offset + EXT2_GOOD_OLD_INODE_SIZE + 4, 12);
     }
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     return 0;
 }
@@ -280,7 +280,7 @@ int ext2_new_node(
     }
     /* Whatever a previous inode left here goes, extra fields included. */
     ext2_zero(buffer->data + offset, fs->inode_size);
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     uint32_t now = ext2_now(fs);
     node->ino = ino;
@@ -357,7 +357,7 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
                 break;
             if (level < depth) {
                 keel_buffer* fresh;
-                rc = keel_bcache_zero(fs->bdev, block, &fresh);
+                rc = ext2_block_zero(fs, block, &fresh);
                 if (rc) {
                     ext2_free_block(fs, node->ino, block);
                     break;
@@ -366,7 +366,7 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
             }
             *slot = block;
             if (holder)
-                keel_bcache_dirty(holder);
+                ext2_block_dirty(fs, holder);
             add_sectors(fs, node, 1);
             node->last_block = block;
             allocated = 1;
@@ -409,7 +409,7 @@ static int free_tree(
             fs, node->ino, "%s pointer %u is outside the data blocks (dropped)", k_level_names[depth], block);
         *slot = 0;
         if (holder)
-            keel_bcache_dirty(holder);
+            ext2_block_dirty(fs, holder);
         return rc;
     }
     int rc = 0;
@@ -435,7 +435,7 @@ static int free_tree(
     int freed = ext2_free_block(fs, node->ino, block);
     *slot = 0;
     if (holder)
-        keel_bcache_dirty(holder);
+        ext2_block_dirty(fs, holder);
     if (!freed)
         add_sectors(fs, node, -1);
     return rc ? rc : freed;
@@ -492,7 +492,7 @@ static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
     }
     header.h_refcount--;
     ext2_copy(buffer->data, &header, sizeof(header));
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     if (header.h_refcount == 0 && ext2_free_block(fs, node->ino, block) == 0)
         add_sectors(fs, node, -1);

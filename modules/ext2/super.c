@@ -83,7 +83,7 @@ void ext2_io_report(struct ext2_fs* fs, uint32_t ino, int error, const char* wha
 
 int ext2_check_writable(struct ext2_fs* fs) { return fs->readonly ? -KEEL_EROFS : 0; }
 
-void ext2_super_dirty(struct ext2_fs* fs) { keel_bcache_dirty(fs->sb_buffer); }
+void ext2_super_dirty(struct ext2_fs* fs) { ext2_block_dirty(fs, fs->sb_buffer); }
 
 struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group)
 {
@@ -93,7 +93,7 @@ struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group)
 
 void ext2_group_dirty(struct ext2_fs* fs, uint32_t group)
 {
-    keel_bcache_dirty(fs->gd_buffers[group / (fs->block_size / sizeof(struct ext2_group_desc))]);
+    ext2_block_dirty(fs, fs->gd_buffers[group / (fs->block_size / sizeof(struct ext2_group_desc))]);
 }
 
 static int is_power_of(uint32_t value, uint32_t base)
@@ -558,6 +558,7 @@ void ext2_count_node(int delta) { g_nodes_alive += (uint64_t)(int64_t)delta; }
 static void destroy_fs(struct ext2_fs* fs)
 {
     ext2_nodes_free(fs);
+    ext2_forget_checked_blocks(fs);
     put_buffers(fs);
     if (fs->bdev)
         keel_bdev_close(fs->bdev);
