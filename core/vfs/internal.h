@@ -12,6 +12,7 @@
 //   Path        (mount, dentry): a location, holding references on both
 #pragma once
 
+#include "lib/base/assert.h"
 #include "lib/base/intrusive_list.h"
 #include "lib/base/string.h"
 #include "vfs/platform.h"
@@ -63,7 +64,9 @@ struct Dentry {
     // one (its name was removed) is freed with its last holder.
     uint32_t refs = 0;
     uint32_t mounted = 0; // mounts whose mountpoint this is
-    bool hashed = true;   // reachable by name from its parent
+    bool hashed = true;   // reachable by name from its parent (in the dentry hash, but a root)
+    Dentry* hash_next = nullptr;
+    size_t hash_key = 0; // dentry_hash_key(parent, name)
     size_t name_length;
     size_t name_capacity;
     char* name;                  // right after the object, or its own buffer after a rename
@@ -216,6 +219,17 @@ FsType* find_fs_type(const char* name) REQUIRES(g_vfs_lock);
 // Checks a module's table; `problem` names the field and its value.
 Result<void> validate_fs_type_ops(const keel_fs_type_ops* ops, Diagnostic& diagnostic);
 uint32_t next_mount_id() REQUIRES(g_vfs_lock);
+
+// ---- the dentry hash (dentry_hash.cpp): hashed dentries by (parent, name)
+size_t dentry_hash_key(const Dentry* parent, const char* name, size_t length);
+void dentry_hash_insert(Dentry* dentry) REQUIRES(g_vfs_lock);
+void dentry_hash_remove(Dentry* dentry) REQUIRES(g_vfs_lock);
+Dentry* dentry_hash_find(const Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
+struct DentryHashStats {
+    size_t buckets;
+    size_t count;
+};
+DentryHashStats dentry_hash_stats() REQUIRES(g_vfs_lock);
 
 // ---- attributes and permissions (attr.cpp)
 Result<keel_vfs_attr> get_attr(const Dentry* dentry) REQUIRES(g_vfs_lock);

@@ -161,7 +161,8 @@ VfsCounters vfs_counters()
 {
     LockGuard guard;
     size_t files = live_files();
-    return { live_mounts(), live_superblocks(), live_dentries(), files };
+    DentryHashStats hash = dentry_hash_stats();
+    return { live_mounts(), live_superblocks(), live_dentries(), files, hash.count, hash.buckets };
 }
 
 } // namespace keel

@@ -14,8 +14,18 @@ uint32_t g_live_files GUARDED_BY(g_vfs_lock) = 0;
 uint32_t g_next_mount_id GUARDED_BY(g_vfs_lock) = 1;
 uint32_t g_next_dev GUARDED_BY(g_vfs_lock) = 1;
 
+// The name goes: no lookup finds the dentry any more.
+void unhash(Dentry* dentry) REQUIRES(g_vfs_lock)
+{
+    if (!dentry->hashed || dentry->is_root())
+        return;
+    dentry->hashed = false;
+    dentry_hash_remove(dentry);
+}
+
 void free_dentry(Dentry* dentry) REQUIRES(g_vfs_lock)
 {
+    unhash(dentry);
     Superblock* sb = dentry->sb;
     if (dentry->node)
         sb->type->ops.put_node(sb->data, dentry->node);
@@ -50,7 +60,7 @@ void prune_children(Dentry* top) REQUIRES(g_vfs_lock)
         // Children hold their parent: a leaf's references are its users'.
         if (node->refs != 0)
             return;
-        node->hashed = false;
+        unhash(node);
         free_dentry(node);
         node = parent;
     }
@@ -125,24 +135,21 @@ Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, 
     dentry->name_length = length;
     dentry->name_capacity = length;
     parent->children.push_back(*dentry);
+    dentry_hash_insert(dentry);
     g_live_dentries++;
     return dentry;
 }
 
 Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length)
 {
-    for (Dentry& child : parent->children) {
-        if (child.hashed && child.name_is(name, length))
-            return &child;
-    }
-    return nullptr;
+    return dentry_hash_find(parent, name, length);
 }
 
 void dentry_unhash(Dentry* dentry)
 {
     if (!dentry->hashed)
         return;
-    dentry->hashed = false;
+    unhash(dentry);
     // Held for the duration, so the put below frees it if it was unused.
     dentry_get(dentry);
     dentry_put(dentry);
@@ -168,6 +175,9 @@ void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t le
         dentry->name_capacity = length;
         dentry->name_allocated = true;
     }
+    bool hashed = dentry->hashed && !dentry->is_root();
+    if (hashed)
+        dentry_hash_remove(dentry);
     memcpy(dentry->name, name, length);
     dentry->name[length] = '\0';
     dentry->name_length = length;
@@ -175,8 +185,11 @@ void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t le
         old_parent->children.remove(*dentry);
         new_parent->children.push_back(*dentry);
         dentry->parent = dentry_get(new_parent);
-        dentry_put(old_parent);
     }
+    if (hashed)
+        dentry_hash_insert(dentry);
+    if (old_parent != new_parent)
+        dentry_put(old_parent);
 }
 
 Mount* mount_get(Mount* mount)

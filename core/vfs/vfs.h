@@ -191,10 +191,12 @@ void vfs_for_each_filesystem(void (*visit)(const char* name, uint32_t superblock
 
 // Counters for tests and `mem`-style reports.
 struct VfsCounters {
-    size_t mounts;      // alive, attached or detached
-    size_t superblocks; // alive
-    size_t dentries;    // cached or in use
-    size_t files;       // open
+    size_t mounts;       // alive, attached or detached
+    size_t superblocks;  // alive
+    size_t dentries;     // cached or in use
+    size_t files;        // open
+    size_t hashed;       // dentries found by name (all but the roots and removed names)
+    size_t hash_buckets; // the dentry hash's size (docs/vfs.md)
 };
 VfsCounters vfs_counters();
 

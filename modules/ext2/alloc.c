@@ -113,7 +113,7 @@ int ext2_alloc_block(struct ext2_fs* fs, uint32_t ino, uint32_t goal, uint32_t* 
         while (bit < limit) {
             uint32_t block = group_first_block(fs, group) + bit;
             set_bit(bitmap->data, bit);
-            keel_bcache_dirty(bitmap);
+            ext2_block_dirty(fs, bitmap);
             count_blocks(fs, group, -1);
             if (ext2_data_block_ok(fs, block)) {
                 keel_bcache_put(bitmap);
@@ -156,7 +156,7 @@ int ext2_free_block(struct ext2_fs* fs, uint32_t ino, uint32_t block)
         return EXT2_CORRUPT(fs, ino, "block %u is free already (used twice?)", block);
     }
     clear_bit(bitmap->data, bit);
-    keel_bcache_dirty(bitmap);
+    ext2_block_dirty(fs, bitmap);
     keel_bcache_put(bitmap);
     count_blocks(fs, group, 1);
     return 0;
@@ -237,7 +237,7 @@ int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t m
         uint32_t bit = find_clear_bit(bitmap->data, from, fs->inodes_per_group);
         if (bit < fs->inodes_per_group) {
             set_bit(bitmap->data, bit);
-            keel_bcache_dirty(bitmap);
+            ext2_block_dirty(fs, bitmap);
             keel_bcache_put(bitmap);
             count_inodes(fs, group, -1, is_dir);
             *ino_out = base + bit + 1;
@@ -268,7 +268,7 @@ int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir)
         return EXT2_CORRUPT(fs, ino, "the inode is free already in its group's bitmap");
     }
     clear_bit(bitmap->data, bit);
-    keel_bcache_dirty(bitmap);
+    ext2_block_dirty(fs, bitmap);
     keel_bcache_put(bitmap);
     count_inodes(fs, group, 1, is_dir);
     return 0;

@@ -4,6 +4,20 @@
  * driver (EXT2_INDEX_FL, dir_index) reads the same way: the index lives in
  * records the linear format skips; the first change clears the flag, as
  * Linux's ext2 does, so the stale index is never trusted.
+ *
+ * Checking a block's every entry costs more than finding a name in it,
+ * and a walk looks up every name of a directory in turn, so a block that
+ * passed its check is remembered (fs->checked, a few at a time) with a
+ * reference of its own: the cache can then neither drop it nor read it
+ * again behind the driver's back, and its bytes change only through ext2,
+ * which forgets the block at every change (ext2_block_dirty,
+ * ext2_block_zero), whatever the change was: a file's write into a block
+ * that a bad disk also gives a directory makes it checked again before
+ * its next use. A remembered block also keeps where the last lookup in it
+ * found its name, and the directory the block of that name: a lookup of
+ * the names in directory order (a walk after readdir) starts where the
+ * previous one matched, as Linux's ext2 starts at the page of its last
+ * match.
  */
 #include "ext2_internal.h"
 
@@ -74,8 +88,71 @@ static uint64_t block_count(const struct ext2_fs* fs, const struct ext2_node* di
     return dir->size >> fs->block_log;
 }
 
-/* Directory block `index`, checked and held. */
-static int read_block(struct ext2_fs* fs, struct ext2_node* dir, uint64_t index, keel_buffer** out)
+/* ---- blocks checked and unchanged since */
+
+static struct ext2_checked_block* find_checked(struct ext2_fs* fs, const keel_buffer* buffer)
+{
+    for (uint32_t i = 0; i < EXT2_CHECKED_BLOCKS; i++) {
+        if (fs->checked[i].buffer == buffer)
+            return &fs->checked[i];
+    }
+    return 0;
+}
+
+/* Remembers `buffer` (just checked) with a reference of its own; null
+ * when that reference cannot be had (it is only a shortcut). */
+static struct ext2_checked_block* remember_checked(struct ext2_fs* fs, const keel_buffer* buffer)
+{
+    keel_buffer* held;
+    if (keel_bcache_read(fs->bdev, buffer->block, &held))
+        return 0;
+    if (held != buffer) {
+        keel_bcache_put(held); /* cannot happen while the caller holds it */
+        return 0;
+    }
+    struct ext2_checked_block* slot = &fs->checked[fs->checked_next];
+    fs->checked_next = (fs->checked_next + 1) % EXT2_CHECKED_BLOCKS;
+    keel_bcache_put(slot->buffer);
+    slot->buffer = held;
+    slot->resume = 0;
+    return slot;
+}
+
+static void forget_checked(struct ext2_fs* fs, const keel_buffer* buffer)
+{
+    struct ext2_checked_block* slot = find_checked(fs, buffer);
+    if (slot) {
+        keel_bcache_put(slot->buffer);
+        slot->buffer = 0;
+    }
+}
+
+void ext2_forget_checked_blocks(struct ext2_fs* fs)
+{
+    for (uint32_t i = 0; i < EXT2_CHECKED_BLOCKS; i++) {
+        keel_bcache_put(fs->checked[i].buffer);
+        fs->checked[i].buffer = 0;
+    }
+}
+
+void ext2_block_dirty(struct ext2_fs* fs, keel_buffer* buffer)
+{
+    forget_checked(fs, buffer);
+    keel_bcache_dirty(buffer);
+}
+
+int ext2_block_zero(struct ext2_fs* fs, uint32_t block, keel_buffer** out)
+{
+    int rc = keel_bcache_zero(fs->bdev, block, out);
+    if (!rc)
+        forget_checked(fs, *out);
+    return rc;
+}
+
+/* Directory block `index`, checked and held; `checked_out` (when not
+ * null) gets where it is remembered, or null. */
+static int read_block(struct ext2_fs* fs, struct ext2_node* dir, uint64_t index, keel_buffer** out,
+    struct ext2_checked_block** checked_out)
 {
     uint32_t block;
     int rc = ext2_bmap(fs, dir, index, 0, &block);
@@ -86,12 +163,19 @@ static int read_block(struct ext2_fs* fs, struct ext2_node* dir, uint64_t index,
     rc = keel_bcache_read(fs->bdev, block, out);
     if (rc)
         return ext2_io_error(fs, dir->ino, rc, "a directory block");
-    rc = check_block(fs, dir, index, (*out)->data);
-    if (rc) {
-        keel_bcache_put(*out);
-        *out = 0;
+    struct ext2_checked_block* checked = find_checked(fs, *out);
+    if (!checked) {
+        rc = check_block(fs, dir, index, (*out)->data);
+        if (rc) {
+            keel_bcache_put(*out);
+            *out = 0;
+            return rc;
+        }
+        checked = remember_checked(fs, *out);
     }
-    return rc;
+    if (checked_out)
+        *checked_out = checked;
+    return 0;
 }
 
 /* Where a name is: its block (held), its entry and the one before it in
@@ -107,7 +191,7 @@ static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, siz
     uint64_t blocks = block_count(fs, dir);
     for (uint64_t index = 0; index < blocks; index++) {
         keel_buffer* buffer;
-        int rc = read_block(fs, dir, index, &buffer);
+        int rc = read_block(fs, dir, index, &buffer, 0);
         if (rc)
             return rc;
         struct ext2_dir_entry* previous = 0;
@@ -136,15 +220,51 @@ static int changed(struct ext2_fs* fs, struct ext2_node* dir)
     return ext2_write_inode(fs, dir);
 }
 
+/* The offset of the entry named `name` among the entries from `start` to
+ * `end` (entry offsets in a checked block), or the block size. */
+static uint32_t scan(
+    const struct ext2_fs* fs, const uint8_t* data, uint32_t start, uint32_t end, const char* name, size_t length)
+{
+    for (uint32_t offset = start; offset < end;) {
+        const struct ext2_dir_entry* entry = (const struct ext2_dir_entry*)(data + offset);
+        if (entry->inode && entry_name_length(fs, entry) == length && entry->name[0] == name[0]
+            && __builtin_memcmp(entry->name, name, length) == 0)
+            return offset;
+        offset += entry->rec_len;
+    }
+    return fs->block_size;
+}
+
 int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out)
 {
-    struct dir_slot slot;
-    int rc = find(fs, dir, name, length, &slot);
-    if (rc)
-        return rc;
-    *ino_out = slot.entry->inode;
-    keel_bcache_put(slot.buffer);
-    return 0;
+    if (length == 0)
+        return -KEEL_ENOENT;
+    uint64_t blocks = block_count(fs, dir);
+    uint64_t first = dir->lookup_block < blocks ? dir->lookup_block : 0;
+    for (uint64_t n = 0; n < blocks; n++) {
+        uint64_t index = first + n < blocks ? first + n : first + n - blocks;
+        keel_buffer* buffer;
+        struct ext2_checked_block* checked;
+        int rc = read_block(fs, dir, index, &buffer, &checked);
+        if (rc)
+            return rc;
+        /* From where the last lookup in the block matched, then the rest. */
+        uint32_t resume = checked ? checked->resume : 0;
+        uint32_t found = scan(fs, buffer->data, resume, fs->block_size, name, length);
+        if (found == fs->block_size && resume)
+            found = scan(fs, buffer->data, 0, resume, name, length);
+        if (found < fs->block_size) {
+            const struct ext2_dir_entry* entry = (const struct ext2_dir_entry*)(buffer->data + found);
+            *ino_out = entry->inode;
+            if (checked)
+                checked->resume = found + entry->rec_len < fs->block_size ? found + entry->rec_len : 0;
+            dir->lookup_block = (uint32_t)index;
+            keel_bcache_put(buffer);
+            return 0;
+        }
+        keel_bcache_put(buffer);
+    }
+    return -KEEL_ENOENT;
 }
 
 int ext2_dir_add(
@@ -154,7 +274,7 @@ int ext2_dir_add(
     uint64_t blocks = block_count(fs, dir);
     for (uint64_t index = 0; index < blocks; index++) {
         keel_buffer* buffer;
-        int rc = read_block(fs, dir, index, &buffer);
+        int rc = read_block(fs, dir, index, &buffer, 0);
         if (rc)
             return rc;
         for (uint32_t offset = 0; offset < fs->block_size;) {
@@ -168,7 +288,7 @@ int ext2_dir_add(
                     entry = split;
                 }
                 set_entry(fs, entry, ino, name, length, mode);
-                keel_bcache_dirty(buffer);
+                ext2_block_dirty(fs, buffer);
                 keel_bcache_put(buffer);
                 return changed(fs, dir);
             }
@@ -184,7 +304,7 @@ int ext2_dir_add(
     if (rc)
         return rc;
     keel_buffer* buffer;
-    rc = keel_bcache_zero(fs->bdev, block, &buffer);
+    rc = ext2_block_zero(fs, block, &buffer);
     if (rc)
         return rc;
     struct ext2_dir_entry* entry = (struct ext2_dir_entry*)buffer->data;
@@ -205,7 +325,7 @@ int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name,
         slot.previous->rec_len = (uint16_t)(slot.previous->rec_len + slot.entry->rec_len);
     else
         slot.entry->inode = 0;
-    keel_bcache_dirty(slot.buffer);
+    ext2_block_dirty(fs, slot.buffer);
     keel_bcache_put(slot.buffer);
     return changed(fs, dir);
 }
@@ -218,7 +338,7 @@ int ext2_dir_retarget(
     if (rc)
         return rc;
     set_entry(fs, slot.entry, ino, name, length, mode);
-    keel_bcache_dirty(slot.buffer);
+    ext2_block_dirty(fs, slot.buffer);
     keel_bcache_put(slot.buffer);
     return changed(fs, dir);
 }
@@ -229,7 +349,7 @@ int ext2_dir_is_empty(struct ext2_fs* fs, struct ext2_node* dir, int* empty)
     uint64_t blocks = block_count(fs, dir);
     for (uint64_t index = 0; index < blocks && *empty; index++) {
         keel_buffer* buffer;
-        int rc = read_block(fs, dir, index, &buffer);
+        int rc = read_block(fs, dir, index, &buffer, 0);
         if (rc)
             return rc;
         for (uint32_t offset = 0; offset < fs->block_size;) {
@@ -250,7 +370,7 @@ int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent)
     if (rc)
         return rc;
     keel_buffer* buffer;
-    rc = keel_bcache_zero(fs->bdev, block, &buffer);
+    rc = ext2_block_zero(fs, block, &buffer);
     if (rc)
         return rc;
     struct ext2_dir_entry* dot = (struct ext2_dir_entry*)buffer->data;
@@ -267,7 +387,7 @@ int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent)
 /* The ".." entry: the second of the first block. */
 static int find_dotdot(struct ext2_fs* fs, struct ext2_node* dir, keel_buffer** buffer, struct ext2_dir_entry** out)
 {
-    int rc = read_block(fs, dir, 0, buffer);
+    int rc = read_block(fs, dir, 0, buffer, 0);
     if (rc)
         return rc;
     struct ext2_dir_entry* dot = (struct ext2_dir_entry*)(*buffer)->data;
@@ -302,7 +422,7 @@ int ext2_dir_set_parent(struct ext2_fs* fs, struct ext2_node* dir, uint32_t pare
     if (rc)
         return rc;
     dotdot->inode = parent;
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     return changed(fs, dir);
 }
@@ -312,7 +432,7 @@ int ext2_dir_iterate(struct ext2_fs* fs, struct ext2_node* dir, uint64_t* cookie
     uint64_t blocks = block_count(fs, dir);
     for (uint64_t index = *cookie >> fs->block_log; index < blocks; index++) {
         keel_buffer* buffer;
-        int rc = read_block(fs, dir, index, &buffer);
+        int rc = read_block(fs, dir, index, &buffer, 0);
         if (rc)
             return rc;
         uint64_t base = index << fs->block_log;

@@ -20,7 +20,17 @@
 #include "ext2_disk.h"
 #include "ext2_fs.h"
 
-#define EXT2_NODE_BUCKETS 64u
+/* The table of nodes in use starts with this many buckets and doubles
+ * while there are more nodes than buckets, up to the maximum (a lookup
+ * that walks a whole tree keeps every inode of it in use). */
+#define EXT2_NODE_BUCKETS_MIN_LOG 6u
+#define EXT2_NODE_BUCKETS_MAX_LOG 16u
+/* Inode-table read-ahead: when an inode's block is not in the current
+ * window, this many bytes of the group's inode table from it are read
+ * ahead (the inodes of one directory tend to be neighbours). */
+#define EXT2_ITABLE_READAHEAD_BYTES (128u << 10)
+/* Directory blocks remembered as checked (dir.c). */
+#define EXT2_CHECKED_BLOCKS 16u
 
 struct ext2_fs;
 
@@ -33,10 +43,18 @@ struct ext2_node {
     uint32_t refs;
     struct ext2_inode raw;
     uint64_t size;
-    uint32_t extra_isize; /* i_extra_isize (0 for 128-byte inodes) */
-    uint32_t ra_next;     /* the logical block a sequential reader reads next */
-    uint32_t ra_window;   /* how far ahead that reader was read */
-    uint32_t last_block;  /* the last block allocated to it: the next allocation's goal */
+    uint32_t extra_isize;  /* i_extra_isize (0 for 128-byte inodes) */
+    uint32_t ra_next;      /* the logical block a sequential reader reads next */
+    uint32_t ra_window;    /* how far ahead that reader was read */
+    uint32_t last_block;   /* the last block allocated to it: the next allocation's goal */
+    uint32_t lookup_block; /* a directory's block where the last lookup found its name */
+};
+
+/* A directory block that passed check_block and has not changed since
+ * (dir.c): held, so that the cache neither drops it nor reads it again. */
+struct ext2_checked_block {
+    keel_buffer* buffer; /* null: the slot is free */
+    uint32_t resume;     /* an entry's offset: where the next lookup in it starts */
 };
 
 struct ext2_fs {
@@ -75,7 +93,14 @@ struct ext2_fs {
     uint32_t time_base;  /* ext2_now() at mount: the latest time on the disk */
     uint64_t mounted_ns; /* keel_monotonic_ns() at mount */
     uint32_t generation;
-    struct ext2_node* nodes[EXT2_NODE_BUCKETS];
+    struct ext2_node** nodes; /* the nodes in use, hashed by number */
+    uint32_t node_buckets_log;
+    uint32_t node_count;
+    struct ext2_checked_block checked[EXT2_CHECKED_BLOCKS];
+    uint32_t checked_next; /* the slot the next checked block takes */
+    /* The inode-table blocks read ahead last: [itable_ra_start, itable_ra_end). */
+    uint32_t itable_ra_start;
+    uint32_t itable_ra_end;
 };
 
 /* ---- super.c */
@@ -125,6 +150,10 @@ int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t m
 int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir);
 
 /* ---- inode.c */
+/* The table of nodes in use, empty (-ENOMEM), and its end: the nodes still
+ * in it are freed with it. */
+int ext2_nodes_init(struct ext2_fs* fs);
+void ext2_nodes_free(struct ext2_fs* fs);
 int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out);
 void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node);
 /* A new inode of `mode` near `dir`, zeroed, with one reference, written. */
@@ -152,6 +181,13 @@ int ext2_write(
 int ext2_truncate(struct ext2_fs* fs, struct ext2_node* node, uint64_t size);
 
 /* ---- dir.c */
+/* Every change ext2 makes to a cached block is marked with these (not
+ * keel_bcache_dirty and keel_bcache_zero): a directory block checked
+ * before must be checked again once changed, whatever changed it. */
+void ext2_block_dirty(struct ext2_fs* fs, keel_buffer* buffer);
+int ext2_block_zero(struct ext2_fs* fs, uint32_t block, keel_buffer** out);
+/* Lets go of every directory block remembered as checked (unmount). */
+void ext2_forget_checked_blocks(struct ext2_fs* fs);
 int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
 int ext2_dir_add(
     struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);

@@ -115,7 +115,7 @@ static int zero_tail(struct ext2_fs* fs, struct ext2_node* node, uint64_t positi
     if (rc)
         return ext2_io_error(fs, node->ino, rc, "file data");
     ext2_zero(data->data + within, fs->block_size - within);
-    keel_bcache_dirty(data);
+    ext2_block_dirty(fs, data);
     keel_bcache_put(data);
     return 0;
 }
@@ -173,13 +173,13 @@ int ext2_write(
         keel_buffer* data;
         /* A new block, or one overwritten whole, need not be read. */
         if (!had || chunk == fs->block_size)
-            rc = keel_bcache_zero(fs->bdev, block, &data);
+            rc = ext2_block_zero(fs, block, &data);
         else if ((rc = keel_bcache_read(fs->bdev, block, &data)) != 0)
             rc = ext2_io_error(fs, node->ino, rc, "file data");
         if (rc)
             break;
         ext2_copy(data->data + within, in + *done, chunk);
-        keel_bcache_dirty(data);
+        ext2_block_dirty(fs, data);
         keel_bcache_put(data);
         *done += chunk;
     }

@@ -5,9 +5,84 @@
  */
 #include "ext2_internal.h"
 
-static uint32_t node_bucket(uint32_t ino) { return (ino * 2654435761u) >> 26; }
+/* ---- the nodes in use */
 
-_Static_assert(EXT2_NODE_BUCKETS == 64, "node_bucket gives 6 bits");
+static uint32_t node_bucket(const struct ext2_fs* fs, uint32_t ino)
+{
+    return (ino * 2654435761u) >> (32 - fs->node_buckets_log);
+}
+
+int ext2_nodes_init(struct ext2_fs* fs)
+{
+    fs->nodes = (struct ext2_node**)keel_zalloc(sizeof(struct ext2_node*) << EXT2_NODE_BUCKETS_MIN_LOG);
+    if (!fs->nodes)
+        return -KEEL_ENOMEM;
+    fs->node_buckets_log = EXT2_NODE_BUCKETS_MIN_LOG;
+    fs->node_count = 0;
+    return 0;
+}
+
+void ext2_nodes_free(struct ext2_fs* fs)
+{
+    if (!fs->nodes)
+        return;
+    for (uint32_t i = 0; i < 1u << fs->node_buckets_log; i++) {
+        while (fs->nodes[i]) {
+            struct ext2_node* node = fs->nodes[i];
+            fs->nodes[i] = node->hash_next;
+            keel_free(node);
+            ext2_count_node(-1);
+        }
+    }
+    keel_free(fs->nodes);
+    fs->nodes = 0;
+    fs->node_count = 0;
+}
+
+/* Twice the buckets when there are more nodes than buckets; without the
+ * memory the table stays as it is (only slower). */
+static void grow_nodes(struct ext2_fs* fs)
+{
+    uint32_t log = fs->node_buckets_log;
+    if (fs->node_count <= 1u << log || log >= EXT2_NODE_BUCKETS_MAX_LOG)
+        return;
+    struct ext2_node** table = (struct ext2_node**)keel_zalloc(sizeof(struct ext2_node*) << (log + 1));
+    if (!table)
+        return;
+    struct ext2_node** old = fs->nodes;
+    fs->nodes = table;
+    fs->node_buckets_log = log + 1;
+    for (uint32_t i = 0; i < 1u << log; i++) {
+        while (old[i]) {
+            struct ext2_node* node = old[i];
+            old[i] = node->hash_next;
+            uint32_t bucket = node_bucket(fs, node->ino);
+            node->hash_next = table[bucket];
+            table[bucket] = node;
+        }
+    }
+    keel_free(old);
+}
+
+static void insert_node(struct ext2_fs* fs, struct ext2_node* node)
+{
+    uint32_t bucket = node_bucket(fs, node->ino);
+    node->hash_next = fs->nodes[bucket];
+    fs->nodes[bucket] = node;
+    fs->node_count++;
+    ext2_count_node(1);
+    grow_nodes(fs);
+}
+
+static void remove_node(struct ext2_fs* fs, struct ext2_node* node)
+{
+    struct ext2_node** link = &fs->nodes[node_bucket(fs, node->ino)];
+    while (*link != node)
+        link = &(*link)->hash_next;
+    *link = node->hash_next;
+    fs->node_count--;
+    ext2_count_node(-1);
+}
 
 static int inode_location(struct ext2_fs* fs, uint32_t ino, uint32_t* block, uint32_t* offset)
 {
@@ -16,6 +91,23 @@ static int inode_location(struct ext2_fs* fs, uint32_t ino, uint32_t* block, uin
     *block = ext2_group(fs, group)->bg_inode_table + (uint32_t)(byte >> fs->block_log);
     *offset = (uint32_t)(byte & (fs->block_size - 1));
     return 0;
+}
+
+/* Reads ahead the inode table from `block` (in `group`) unless the last
+ * window holds it: inodes are mostly read in runs (a directory's entries,
+ * files made one after another), and one request in flight per block
+ * beats one wait per block. */
+static void itable_readahead(struct ext2_fs* fs, uint32_t group, uint32_t block)
+{
+    if (block >= fs->itable_ra_start && block < fs->itable_ra_end)
+        return;
+    uint32_t table_end = ext2_group(fs, group)->bg_inode_table + fs->itable_blocks;
+    uint32_t window = EXT2_ITABLE_READAHEAD_BYTES >> fs->block_log;
+    if (window > table_end - block)
+        window = table_end - block;
+    keel_bcache_readahead(fs->bdev, block, window);
+    fs->itable_ra_start = block;
+    fs->itable_ra_end = block + window;
 }
 
 uint64_t ext2_max_size(const struct ext2_fs* fs)
@@ -106,8 +198,7 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
 {
     if (ino == 0 || ino > fs->inodes_count)
         return EXT2_CORRUPT(fs, ino, "inode number out of range (1 to %u)", fs->inodes_count);
-    uint32_t bucket = node_bucket(ino);
-    for (struct ext2_node* node = fs->nodes[bucket]; node; node = node->hash_next) {
+    for (struct ext2_node* node = fs->nodes[node_bucket(fs, ino)]; node; node = node->hash_next) {
         if (node->ino == ino) {
             node->refs++;
             *out = node;
@@ -116,6 +207,7 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
     }
     uint32_t block, offset;
     inode_location(fs, ino, &block, &offset);
+    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
     keel_buffer* buffer;
     int rc = keel_bcache_read(fs->bdev, block, &buffer);
     if (rc)
@@ -141,9 +233,7 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
         return rc;
     }
     node->refs = 1;
-    node->hash_next = fs->nodes[bucket];
-    fs->nodes[bucket] = node;
-    ext2_count_node(1);
+    insert_node(fs, node);
     *out = node;
     return 0;
 }
@@ -161,7 +251,7 @@ int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node)
         /* The times are whole seconds here: no stale nanoseconds. */
         ext2_zero(buffer->data + offset + EXT2_GOOD_OLD_INODE_SIZE + 4, 12);
     }
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     return 0;
 }
@@ -180,6 +270,7 @@ int ext2_new_node(
     }
     uint32_t block, offset;
     inode_location(fs, ino, &block, &offset);
+    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
     keel_buffer* buffer;
     rc = keel_bcache_read(fs->bdev, block, &buffer);
     if (rc) {
@@ -189,7 +280,7 @@ int ext2_new_node(
     }
     /* Whatever a previous inode left here goes, extra fields included. */
     ext2_zero(buffer->data + offset, fs->inode_size);
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     uint32_t now = ext2_now(fs);
     node->ino = ino;
@@ -202,10 +293,7 @@ int ext2_new_node(
     node->raw.i_atime = node->raw.i_ctime = node->raw.i_mtime = now;
     node->raw.i_generation = ++fs->generation;
     node->raw.i_links_count = 1;
-    uint32_t bucket = node_bucket(ino);
-    node->hash_next = fs->nodes[bucket];
-    fs->nodes[bucket] = node;
-    ext2_count_node(1);
+    insert_node(fs, node);
     ext2_write_inode(fs, node);
     *out = node;
     return 0;
@@ -269,7 +357,7 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
                 break;
             if (level < depth) {
                 keel_buffer* fresh;
-                rc = keel_bcache_zero(fs->bdev, block, &fresh);
+                rc = ext2_block_zero(fs, block, &fresh);
                 if (rc) {
                     ext2_free_block(fs, node->ino, block);
                     break;
@@ -278,7 +366,7 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
             }
             *slot = block;
             if (holder)
-                keel_bcache_dirty(holder);
+                ext2_block_dirty(fs, holder);
             add_sectors(fs, node, 1);
             node->last_block = block;
             allocated = 1;
@@ -321,7 +409,7 @@ static int free_tree(
             fs, node->ino, "%s pointer %u is outside the data blocks (dropped)", k_level_names[depth], block);
         *slot = 0;
         if (holder)
-            keel_bcache_dirty(holder);
+            ext2_block_dirty(fs, holder);
         return rc;
     }
     int rc = 0;
@@ -347,7 +435,7 @@ static int free_tree(
     int freed = ext2_free_block(fs, node->ino, block);
     *slot = 0;
     if (holder)
-        keel_bcache_dirty(holder);
+        ext2_block_dirty(fs, holder);
     if (!freed)
         add_sectors(fs, node, -1);
     return rc ? rc : freed;
@@ -404,7 +492,7 @@ static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
     }
     header.h_refcount--;
     ext2_copy(buffer->data, &header, sizeof(header));
-    keel_bcache_dirty(buffer);
+    ext2_block_dirty(fs, buffer);
     keel_bcache_put(buffer);
     if (header.h_refcount == 0 && ext2_free_block(fs, node->ino, block) == 0)
         add_sectors(fs, node, -1);
@@ -429,12 +517,8 @@ void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node)
 {
     if (--node->refs > 0)
         return;
-    struct ext2_node** link = &fs->nodes[node_bucket(node->ino)];
-    while (*link != node)
-        link = &(*link)->hash_next;
-    *link = node->hash_next;
+    remove_node(fs, node);
     if (node->raw.i_links_count == 0 && !fs->readonly)
         release_inode(fs, node);
     keel_free(node);
-    ext2_count_node(-1);
 }

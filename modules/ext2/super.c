@@ -83,7 +83,7 @@ void ext2_io_report(struct ext2_fs* fs, uint32_t ino, int error, const char* wha
 
 int ext2_check_writable(struct ext2_fs* fs) { return fs->readonly ? -KEEL_EROFS : 0; }
 
-void ext2_super_dirty(struct ext2_fs* fs) { keel_bcache_dirty(fs->sb_buffer); }
+void ext2_super_dirty(struct ext2_fs* fs) { ext2_block_dirty(fs, fs->sb_buffer); }
 
 struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group)
 {
@@ -93,7 +93,7 @@ struct ext2_group_desc* ext2_group(struct ext2_fs* fs, uint32_t group)
 
 void ext2_group_dirty(struct ext2_fs* fs, uint32_t group)
 {
-    keel_bcache_dirty(fs->gd_buffers[group / (fs->block_size / sizeof(struct ext2_group_desc))]);
+    ext2_block_dirty(fs, fs->gd_buffers[group / (fs->block_size / sizeof(struct ext2_group_desc))]);
 }
 
 static int is_power_of(uint32_t value, uint32_t base)
@@ -557,6 +557,8 @@ void ext2_count_node(int delta) { g_nodes_alive += (uint64_t)(int64_t)delta; }
 
 static void destroy_fs(struct ext2_fs* fs)
 {
+    ext2_nodes_free(fs);
+    ext2_forget_checked_blocks(fs);
     put_buffers(fs);
     if (fs->bdev)
         keel_bdev_close(fs->bdev);
@@ -578,6 +580,10 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
     struct ext2_fs* fs = (struct ext2_fs*)keel_zalloc(sizeof(*fs));
     if (!fs)
         return -KEEL_ENOMEM;
+    if (ext2_nodes_init(fs)) {
+        keel_free(fs);
+        return -KEEL_ENOMEM;
+    }
     fs->errors = options.errors;
     rc = keel_bdev_open(source, options.readonly ? 0 : KEEL_BDEV_WRITE, &fs->bdev);
     fs->writable_device = !options.readonly;
@@ -586,6 +592,7 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
             keel_logf(KEEL_LOG_ERR, "ext2: %s is read-only; mount it read-only", source);
         else
             keel_logf(KEEL_LOG_ERR, "ext2: cannot open %s (error %d)", source, -rc);
+        ext2_nodes_free(fs);
         keel_free(fs);
         return rc;
     }
@@ -635,14 +642,7 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
 static void ext2_kill_super(void* super)
 {
     struct ext2_fs* fs = (struct ext2_fs*)super;
-    for (uint32_t i = 0; i < EXT2_NODE_BUCKETS; i++) {
-        while (fs->nodes[i]) {
-            struct ext2_node* node = fs->nodes[i];
-            fs->nodes[i] = node->hash_next;
-            keel_free(node);
-            ext2_count_node(-1);
-        }
-    }
+    ext2_nodes_free(fs);
     stop_writing(fs);
     destroy_fs(fs);
 }

@@ -225,3 +225,26 @@ TEST_CASE("corrupt inodes and block maps fail the operation that meets them, nam
     CHECK(mounted.read("/mnt/dir/sub/inner") == "inner\n");
     REQUIRE(mounted.write("/mnt/dir/new", "fine").is_ok());
 }
+
+TEST_CASE("a block that is a directory's and a file's: a write through the file makes the next lookup check it again")
+{
+    // A directory block is checked once and then trusted while it stays
+    // unchanged; a bad disk that also gives the block to a file must not
+    // let the file's bytes be read as entries unchecked.
+    SmallImage small;
+    uint64_t dir_block = small.block_of("/dir") / 1024;
+    small.debugfs_write("sif /dir/file-3 block[0] " + std::to_string(dir_block));
+    Mounted mounted(*small.image);
+    REQUIRE(mounted.mount("errors=continue").is_ok());
+    host_take_logs();
+    REQUIRE(vfs_stat(mounted.ctx, "/mnt/dir/file-1").is_ok()); // the block is checked and remembered
+    REQUIRE(vfs_stat(mounted.ctx, "/mnt/dir/file-3").is_ok());
+    // The first entry ("."), rewritten through the file: rec_len 3.
+    std::string bytes(16, '\0');
+    bytes[4] = 3;
+    REQUIRE(mounted.write("/mnt/dir/file-3", bytes, 0, false).is_ok());
+    CHECK(code_of(vfs_stat(mounted.ctx, "/mnt/dir/file-2")) == Error::EUCLEAN);
+    std::string logs = host_take_logs();
+    INFO(logs);
+    CHECK(logged(logs, "directory block 0: entry at offset 0: rec_len 3"));
+}

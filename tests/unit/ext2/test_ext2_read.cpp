@@ -4,6 +4,10 @@
 // sectors up to the block size.
 #include "ext2_support.h"
 
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace ext2_test;
 
 namespace {
@@ -108,6 +112,48 @@ TEST_CASE("a directory of thousands of names is listed in order of the blocks, a
         std::sort(names.begin(), names.end());
         CHECK(names.size() == 3003); // . .. 3000 files and hard-b
         CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+    }
+    remove_tree(tree);
+}
+
+TEST_CASE("thousands of inodes in use at once: a second name finds its inode's node, and all go at unmount")
+{
+    // Every file of a/ has a second name in b/: looking b/ up after a/
+    // finds each node already in use (in a table grown far past its
+    // first size), not a second copy of it.
+    constexpr int kFiles = 2000;
+    std::string tree = make_temp_dir();
+    REQUIRE(mkdir((tree + "/a").c_str(), 0755) == 0);
+    REQUIRE(mkdir((tree + "/b").c_str(), 0755) == 0);
+    for (int i = 0; i < kFiles; i++) {
+        std::string name = "/f" + std::to_string(i);
+        FILE* file = fopen((tree + "/a" + name).c_str(), "w");
+        REQUIRE(file);
+        fputs(name.c_str(), file);
+        fclose(file);
+        REQUIRE(link((tree + "/a" + name).c_str(), (tree + "/b" + name).c_str()) == 0);
+    }
+    {
+        Image image(32ull << 20, "-b 1024", tree);
+        Mounted mounted(image);
+        REQUIRE(mounted.mount(nullptr, kMountReadOnly).is_ok());
+        uint64_t before = ext2_nodes_in_use();
+        std::vector<uint64_t> inodes;
+        for (int i = 0; i < kFiles; i++) {
+            auto stat = vfs_stat(mounted.ctx, ("/mnt/a/f" + std::to_string(i)).c_str(), false);
+            REQUIRE(stat.is_ok());
+            inodes.push_back(stat.value().attr.ino);
+        }
+        CHECK(ext2_nodes_in_use() == before + kFiles + 1);
+        for (int i = 0; i < kFiles; i++) {
+            auto stat = vfs_stat(mounted.ctx, ("/mnt/b/f" + std::to_string(i)).c_str(), false);
+            REQUIRE(stat.is_ok());
+            CHECK(stat.value().attr.ino == inodes[i]);
+            CHECK(stat.value().attr.nlink == 2);
+        }
+        CHECK(ext2_nodes_in_use() == before + kFiles + 2); // only b/ is new
+        CHECK(mounted.read("/mnt/b/f1234") == "/f1234");
+        // The destructor unmounts and checks that no node is left.
     }
     remove_tree(tree);
 }

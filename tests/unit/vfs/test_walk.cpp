@@ -171,3 +171,53 @@ TEST_CASE("walk: lookups, removals and unmounts need no memory")
     CHECK(vfs_mkdir(f.ctx, "/new", 0755).error() == Error::ENOMEM);
     host_platform_stats().fail_allocations_after = -1;
 }
+
+TEST_CASE("walk: the dentry hash finds every cached name, follows renames and shrinks back")
+{
+    // Thousands of cached names in one directory are each found again by
+    // the hash (a lookup that missed would make a second dentry for the
+    // node: the count would grow), the table grows for them and gives its
+    // memory back as they go.
+    constexpr int kFiles = 3000;
+    Fixture f;
+    size_t static_buckets = vfs_counters().hash_buckets;
+    REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/e", 0755).is_ok());
+    for (int i = 0; i < kFiles; i++)
+        f.write(("/d/f" + std::to_string(i)).c_str(), std::to_string(i));
+    VfsCounters grown = vfs_counters();
+    CHECK(grown.hash_buckets > static_buckets);
+    CHECK(grown.hashed == grown.dentries - 1); // all but the root
+    for (int i = 0; i < kFiles; i++) {
+        auto stat = vfs_stat(f.ctx, ("/d/f" + std::to_string(i)).c_str(), false);
+        REQUIRE(stat.is_ok());
+        CHECK(stat.value().attr.size == std::to_string(i).size());
+    }
+    CHECK(vfs_counters().dentries == grown.dentries);
+
+    // Renamed in its directory and into another: found under the new name
+    // (the same dentry), not under the old one.
+    REQUIRE(vfs_rename(f.ctx, "/d/f7", "/d/seven").is_ok());
+    REQUIRE(vfs_rename(f.ctx, "/d/f8", "/e/eight").is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/d/f7", false)) == Error::ENOENT);
+    CHECK(err(vfs_stat(f.ctx, "/d/f8", false)) == Error::ENOENT);
+    size_t before = vfs_counters().dentries;
+    CHECK(f.read("/d/seven") == "7");
+    CHECK(f.read("/e/eight") == "8");
+    CHECK(vfs_counters().dentries == before);
+    // A name replaced by a rename over it.
+    REQUIRE(vfs_rename(f.ctx, "/d/f9", "/d/f10").is_ok());
+    CHECK(f.read("/d/f10") == "9");
+
+    for (int i = 0; i < kFiles; i++) {
+        if (i == 7 || i == 8 || i == 9)
+            continue;
+        REQUIRE(vfs_unlink(f.ctx, ("/d/f" + std::to_string(i)).c_str()).is_ok());
+    }
+    REQUIRE(vfs_unlink(f.ctx, "/d/seven").is_ok());
+    REQUIRE(vfs_unlink(f.ctx, "/e/eight").is_ok());
+    VfsCounters emptied = vfs_counters();
+    CHECK(emptied.hash_buckets == static_buckets);
+    CHECK(emptied.hashed == emptied.dentries - 1);
+    CHECK(f.list("/d").size() == 2); // "." and ".."
+}
