@@ -150,9 +150,9 @@ def linux_module_loads(assets, loads, memory="512M"):
         for key, (file_name, signed) in LINUX_MODULES.items():
             path = _guest_file(file_name, signed)
             module_name = key.split()[0]
-            durations = guest.trace(functions.values(), f"i=0; while [ $i -lt {loads} ]; do insmod {path} && rmmod {module_name} "
-                                            "|| exit 1; i=$((i + 1)); done", timeout=60 + loads * 10,
-                                    sleep_time=False)
+            command = f"i=0; while [ $i -lt {loads} ]; do insmod {path} && rmmod {module_name} || exit 1; " \
+                      "i=$((i + 1)); done"
+            durations = guest.trace(functions.values(), command, timeout=60 + loads * 10, sleep_time=False)
             for function in functions.values():
                 count = len(durations.get(function, []))
                 if count != loads:
