@@ -67,12 +67,12 @@ def keel_module_loads(loads):
 
 # ---- Linux ------------------------------------------------------------------
 
-LOAD = "__x64_sys_finit_module"
+# What is timed, as results name it on every architecture; the system
+# calls' entry points are named per Debian architecture (traced_functions).
+LOAD = "finit_module"
 SIG_CHECK = "module_sig_check"
-UNLOAD = "__x64_sys_delete_module"
+UNLOAD = "delete_module"
 TRACED = (LOAD, SIG_CHECK, UNLOAD)
-# The system calls' entry points as ftrace names them, per Debian
-# architecture; results keep the labels above on every architecture.
 SYSCALL_PREFIX = {"amd64": "__x64_sys_", "arm64": "__arm64_sys_"}
 SIGNATURE_MARKER = b"~Module signature appended~\n"
 TAINT_UNSIGNED_MODULE = 1 << 13     # 'E' in Linux's taint flags
@@ -124,7 +124,7 @@ def traced_functions(arch):
     """{label in TRACED: the kernel function traced for it on Debian
     architecture `arch`}."""
     prefix = SYSCALL_PREFIX[arch]
-    return {LOAD: prefix + "finit_module", SIG_CHECK: SIG_CHECK, UNLOAD: prefix + "delete_module"}
+    return {LOAD: prefix + LOAD, SIG_CHECK: SIG_CHECK, UNLOAD: prefix + UNLOAD}
 
 
 def _tainted(guest):
