@@ -1,10 +1,25 @@
-"""scripts/bench --arch aarch64: Keel's figures on QEMU's virt machine
-(docs/aarch64.md, "Performance"). Host wall times from QEMU's start, each a
-median over --runs boots: to the console prompt with QEMU loading the
-kernel, and through U-Boot verifying the signed FIT (U-Boot's own share is
-QEMU's start to its "Starting kernel"); then insmod times of the C, C++ and
-Rust modules as the kernel reports them. No Linux is measured beside it:
-Debian's arm64 kernel cannot be fetched here (docs/aarch64.md)."""
+"""scripts/bench --arch aarch64: Keel's figures on QEMU's virt machine, beside
+Debian's Linux arm64 cloud kernel booted the same way in the same run
+(docs/aarch64.md, "Performance").
+
+Every run boots, in turn (the order alternating from run to run, so drift on
+a shared host touches both alike), each kernel twice on the same QEMU
+command line (machine.MACHINES["aarch64"], 256 MiB):
+
+- QEMU loading the kernel and its initramfs itself (-kernel, -initrd);
+- through Debian's U-Boot verifying a FIT of the kernel and its initramfs
+  signed with the boot key, with the same environment and boot command
+  (Linux's FIT is made by the same scripts/make-fit.py, peer.LinuxGuest).
+
+Host wall time from QEMU's start to Keel's prompt and to Linux's first /init
+line; through U-Boot also U-Boot's share, to its "Starting kernel", and
+the part of it before U-Boot reads the FIT (its start, to the autoboot
+line), which bounds the ratio whatever the kernel does. Then one
+boot of each per run for module loads: Keel's `modtest cycles` stage
+timings, Linux's finit_module, module_sig_check and delete_module timed by
+ftrace (keel/modloads.py, the same as scripts/bench on x86_64), and Keel's
+console insmod of the C, C++ and Rust hello modules. Medians throughout;
+--peer none measures Keel alone."""
 
 import argparse
 import os
@@ -14,14 +29,17 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine  # noqa: E402
+from keel import machine, modloads, peer  # noqa: E402
+# The load table and its rows are x86_64's (scripts/bench.py), shared.
+from bench import median, print_loads, side_by_side  # noqa: E402
 
 BUILD = machine.BUILD  # scripts/bench --arch aarch64 sets KEEL_BUILD
-KERNEL = machine.kernel_path(BUILD, "aarch64")
-INITRAMFS = os.path.join(BUILD, "initramfs", "initramfs.cpio")
 FIT = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
 MODULES = ("hello", "hello_cpp", "hello_rs")
 LOADED = re.compile(r"(\w+): loaded at 0x[0-9a-f]+ \(\d+ KiB\) in (\d+) us")
+CMDLINE = "loglevel=4"  # as Linux's `quiet`
+UBOOT_AUTOBOOT = "Hit any key to stop autoboot"
+BOOT_TARGET = 10        # Linux's time to its /init over Keel's to its prompt, at least
 
 
 def power_off(vm):
@@ -31,75 +49,138 @@ def power_off(vm):
         raise machine.Timeout(f"poweroff 0 gave status {status}")
 
 
-def boot_direct():
-    """Host seconds from QEMU's start to the prompt, QEMU loading the Image."""
-    with machine.Machine(cmdline="panic=-1", initrd=INITRAMFS, kernel=KERNEL, arch="aarch64") as vm:
-        vm.expect(machine.PROMPT, 60)
-        wall = time.monotonic() - vm.started_at
-        power_off(vm)
-    return wall
+def keel_direct():
+    """{"wall": host seconds from QEMU's start to the prompt, QEMU loading the Image}."""
+    with peer.KeelGuest(cmdline=CMDLINE) as guest:
+        guest.start()
+    return {"wall": guest.boot_wall, "guest": guest.boot_guest}
 
 
-def boot_uboot():
-    """(QEMU's start to U-Boot starting the kernel, to the prompt), host seconds."""
-    with machine.Machine(cmdline="panic=-1", uboot=FIT, arch="aarch64") as vm:
+def keel_uboot():
+    """{"autoboot": QEMU's start to U-Boot's autoboot line (before it reads
+    the FIT), "uboot": to U-Boot starting the kernel, "wall": to the
+    prompt}, host seconds."""
+    with machine.Machine(cmdline=CMDLINE, uboot=FIT, arch="aarch64") as vm:
+        vm.expect(UBOOT_AUTOBOOT, 60)
+        autoboot = time.monotonic() - vm.started_at
         vm.expect("Starting kernel", 60)
         handed_over = time.monotonic() - vm.started_at
         vm.expect(machine.PROMPT, 60)
         wall = time.monotonic() - vm.started_at
         power_off(vm)
-    return handed_over, wall
+    return {"autoboot": autoboot, "uboot": handed_over, "wall": wall}
 
 
-def module_loads(loads):
-    """{module: [insmod microseconds, ...]}, every load in one boot."""
+def linux_boot(assets, uboot):
+    """The same figures for Linux, to its first /init line."""
+    with peer.LinuxGuest(assets, uboot=uboot) as guest:
+        guest.start()
+    return {"wall": guest.boot_wall, "guest": guest.boot_guest, "uboot": guest.uboot_wall}
+
+
+def keel_console_loads(loads):
+    """{module: [insmod microseconds, ...]}, the console's insmod/rmmod, every load in one boot."""
     times = {name: [] for name in MODULES}
-    with machine.Machine(cmdline="panic=-1", initrd=INITRAMFS, kernel=KERNEL, arch="aarch64") as vm:
-        vm.expect(machine.PROMPT, 60)
+    # The default log level: insmod's "loaded ..." line is informational.
+    with peer.KeelGuest(cmdline="panic=-1") as guest:
+        guest.start()
         for _ in range(loads):
             for name in MODULES:
-                out = vm.command_output(f"insmod {name}", 60)
+                out = guest.run(f"insmod {name}")
                 match = LOADED.search(out)
                 if not match or match.group(1) != name:
                     raise machine.Timeout(f"insmod {name}: {out}")
                 times[name].append(int(match.group(2)))
-                vm.command_output(f"rmmod {name}", 60)
-        power_off(vm)
+                guest.run(f"rmmod {name}")
     return times
+
+
+def measure(runs, loads, assets):
+    figures = {key: [] for key in ("keel direct", "keel uboot", "linux direct", "linux uboot", "keel loads",
+                                   "linux loads")}
+
+    def keel():
+        figures["keel direct"].append(keel_direct())
+        figures["keel uboot"].append(keel_uboot())
+        figures["keel loads"].append(modloads.keel_module_loads(loads))
+
+    def linux():
+        if assets:
+            figures["linux direct"].append(linux_boot(assets, uboot=False))
+            figures["linux uboot"].append(linux_boot(assets, uboot=True))
+            figures["linux loads"].append(modloads.linux_module_loads(assets, loads))
+
+    peer.interleave("bench", runs, keel, linux)
+    figures["console loads"] = keel_console_loads(loads)
+    return figures
+
+
+def figure(boots, name):
+    return median(boot[name] for boot in boots)
+
+
+def print_boot(runs, figures, assets):
+    linux_name = f"Linux {assets.release.split('-')[0]}" if assets else ""
+    print(f"Boot on QEMU virt, cortex-a57, GICv3, TCG, 256 MiB (median of {runs} boots each, host wall from QEMU's "
+          f"start{'; Keel and Linux interleaved' if assets else ''})")
+    if assets:
+        print(f"  {'':52}{'Keel':>13}{linux_name:>14}  Linux/Keel")
+    what = "prompt" + " / first /init line" * bool(assets)
+
+    def row(label, key, field, target=None):
+        keel = figure(figures[f"keel {key}"], field)
+        linux = figure(figures[f"linux {key}"], field) if assets else None
+        print(side_by_side(label, keel, linux, "s", target))
+
+    def kernel_share(boots):
+        return median(boot["wall"] - boot["uboot"] for boot in boots)
+
+    print("  QEMU loads the kernel and initramfs (-kernel, -initrd)")
+    row(f"  to the {what}", "direct", "wall", BOOT_TARGET)
+    row("  guest clock there (Keel core up, Linux monotonic)", "direct", "guest")
+    print("  U-Boot verifies and boots the signed FIT (bootm)")
+    row(f"  to the {what}", "uboot", "wall", BOOT_TARGET)
+    row("  U-Boot's share (to 'Starting kernel')", "uboot", "uboot")
+    print(side_by_side("  the kernel's share after U-Boot", kernel_share(figures["keel uboot"]),
+                       kernel_share(figures["linux uboot"]) if assets else None, "s"))
+    autoboot = figure(figures["keel uboot"], "autoboot")
+    print(side_by_side("  U-Boot before it reads the FIT (to its autoboot)", autoboot, None, "s"))
+    if assets:
+        ceiling = figure(figures["linux uboot"], "wall") / autoboot
+        print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
+        print(f"  ({linux_name}: {assets.package} {assets.version}, its {os.path.getsize(assets.vmlinuz) >> 20} MiB "
+              f"uncompressed Image hashed and copied by U-Boot; Keel's FIT: {os.path.getsize(FIT) >> 10} KiB)")
 
 
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench --arch aarch64")
     parser.add_argument("--arch", choices=("aarch64",), default="aarch64")
     parser.add_argument("--runs", type=int, default=7, help="boots per figure (at least 5)")
-    parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module (at least 10)")
+    parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module and boot (at least 10)")
+    parser.add_argument("--peer", choices=("linux", "none"), default="linux",
+                        help="measure Debian's Linux arm64 cloud kernel beside Keel in the same run (default), or not")
     options = parser.parse_args()
     runs = max(5, options.runs)
     loads = max(10, options.loads)
-    direct, through, handed = [], [], []
     try:
-        for run in range(runs):
-            print(f"bench: run {run + 1} of {runs}", file=sys.stderr, flush=True)
-            direct.append(boot_direct())
-            handed_over, wall = boot_uboot()
-            handed.append(handed_over)
-            through.append(wall)
-        times = module_loads(loads)
-    except (machine.Timeout, OSError) as error:
+        assets = None
+        if options.peer == "linux":
+            assets = peer.LinuxAssets.fetch(log=lambda message: print(message, file=sys.stderr, flush=True),
+                                            arch=peer.DEBIAN_ARCH["aarch64"])
+            if assets.kernel_config("FUNCTION_GRAPH_TRACER") != "y":
+                raise peer.PeerError(f"{assets.package} is built without CONFIG_FUNCTION_GRAPH_TRACER")
+        figures = measure(runs, loads, assets)
+    except (peer.PeerError, machine.Timeout, OSError) as error:
         print(f"scripts/bench: FAILED, no figures printed: {error}", file=sys.stderr)
+        if options.peer == "linux":
+            print("scripts/bench: (--peer none measures Keel alone)", file=sys.stderr)
         return 1
 
-    def ms(values):
-        return f"{statistics.median(values) * 1000:8.1f} ms"
-
-    print(f"Boot on QEMU virt, cortex-a57, TCG (median of {runs}, host wall from QEMU's start)")
-    print(f"  to the prompt, QEMU loading the kernel     {ms(direct)}")
-    print(f"  to the prompt through U-Boot's signed FIT  {ms(through)}")
-    print(f"    U-Boot's share (to 'Starting kernel')    {ms(handed)}")
-    print(f"    the kernel's share after U-Boot          {ms([w - h for w, h in zip(through, handed)])}")
-    print(f"insmod (median of {loads}, the kernel's own 'loaded ... in N us')")
+    print_boot(runs, figures, assets)
+    print_loads(runs, loads, figures, assets)
+    print(f"Console insmod (median of {loads} in one boot, the kernel's own 'loaded ... in N us')")
     for name in MODULES:
-        print(f"  {name:<12} {statistics.median(times[name]):8.0f} us")
+        print(f"  {name:<12} {statistics.median(figures['console loads'][name]):8.0f} us")
     return 0
 
 

@@ -265,7 +265,11 @@ def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None):
     options = list(machine or MACHINES["aarch64"])
     at = options.index("-machine") + 1
     options[at] += f",dumpdtb={plain}"
-    subprocess.run(options + ["-m", memory, "-display", "none"], check=True, capture_output=True)
+    # With firmware loaded, virt has no PL061 GPIO (ACPI's event device
+    # stands in for it): the tree must be that machine's, or a kernel that
+    # probes the PL061 takes an external abort.
+    subprocess.run(options + ["-m", memory, "-display", "none", "-bios", uboot_settings(build)["u_boot"]], check=True,
+                   capture_output=True)
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,
                     "--key-dir", uboot_settings(build)["key_dir"], "--output", keyed], check=True,
                    capture_output=True)

@@ -67,10 +67,13 @@ def keel_module_loads(loads):
 
 # ---- Linux ------------------------------------------------------------------
 
-LOAD = "__x64_sys_finit_module"
+# What is timed, as results name it on every architecture; the system
+# calls' entry points are named per Debian architecture (traced_functions).
+LOAD = "finit_module"
 SIG_CHECK = "module_sig_check"
-UNLOAD = "__x64_sys_delete_module"
+UNLOAD = "delete_module"
 TRACED = (LOAD, SIG_CHECK, UNLOAD)
+SYSCALL_PREFIX = {"amd64": "__x64_sys_", "arm64": "__arm64_sys_"}
 SIGNATURE_MARKER = b"~Module signature appended~\n"
 TAINT_UNSIGNED_MODULE = 1 << 13     # 'E' in Linux's taint flags
 # key: (module file name, signed), in load order: the unsigned load taints
@@ -117,6 +120,13 @@ def linux_module_files(assets):
     return files, dependencies
 
 
+def traced_functions(arch):
+    """{label in TRACED: the kernel function traced for it on Debian
+    architecture `arch`}."""
+    prefix = SYSCALL_PREFIX[arch]
+    return {LOAD: prefix + LOAD, SIG_CHECK: SIG_CHECK, UNLOAD: prefix + UNLOAD}
+
+
 def _tainted(guest):
     text = guest.run("cat /proc/sys/kernel/tainted").strip().splitlines()
     if not text or not text[-1].isdigit():
@@ -129,6 +139,7 @@ def linux_module_loads(assets, loads, memory="512M"):
     cycles of each module of LINUX_MODULES, all in one boot. Dependencies
     are loaded before, outside the timed loops."""
     files, dependencies = linux_module_files(assets)
+    functions = traced_functions(assets.arch)
     results = Figures()
     with LinuxGuest(assets, files, memory=memory) as guest:
         guest.start()
@@ -139,10 +150,10 @@ def linux_module_loads(assets, loads, memory="512M"):
         for key, (file_name, signed) in LINUX_MODULES.items():
             path = _guest_file(file_name, signed)
             module_name = key.split()[0]
-            durations = guest.trace(TRACED, f"i=0; while [ $i -lt {loads} ]; do insmod {path} && rmmod {module_name} "
-                                            "|| exit 1; i=$((i + 1)); done", timeout=60 + loads * 10,
-                                    sleep_time=False)
-            for function in TRACED:
+            command = f"i=0; while [ $i -lt {loads} ]; do insmod {path} && rmmod {module_name} || exit 1; " \
+                      "i=$((i + 1)); done"
+            durations = guest.trace(functions.values(), command, timeout=60 + loads * 10, sleep_time=False)
+            for function in functions.values():
                 count = len(durations.get(function, []))
                 if count != loads:
                     raise PeerError(f"Linux guest: {count} traced {function} calls for {loads} loads of {path}")
@@ -151,7 +162,7 @@ def linux_module_loads(assets, loads, memory="512M"):
                 raise PeerError(f"Linux guest: {path}'s signature was not accepted (the kernel is tainted)")
             if not signed and not unsigned_taint:
                 raise PeerError(f"Linux guest: {path} loaded without the unsigned-module taint")
-            results[key] = {function: statistics.median(durations[function]) for function in TRACED}
+            results[key] = {label: statistics.median(durations[function]) for label, function in functions.items()}
             size = files[path]
             results[key]["size"] = len(size) if isinstance(size, bytes) else os.path.getsize(size)
     results.host_wait = guest.host_wait

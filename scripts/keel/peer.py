@@ -17,12 +17,21 @@ on stdio) with the same devices. This module is the harness both sides share:
 - KeelGuest is the same interface over machine.Machine: `run` is a console
   command at the `keel> ` prompt.
 
+The kernel is amd64's unless LinuxAssets.fetch(arch="arm64") asks for
+Debian's arm64 kernel (scripts/bench --arch aarch64): apt then reads the
+arm64 package lists from a private state directory in the cache, so the
+machine's own apt configuration (its dpkg architectures) stays as it is. A
+busybox of a foreign architecture cannot list its applets on the host: its
+initramfs links only the applets /init needs before its first line, and
+/init has busybox install the others.
+
 Both take extra QEMU arguments (a virtio disk, a netdev) in start(), so a
 benchmark adds a guest command and a parser, not a harness
 (docs/performance.md, "Adding a benchmark"). Every failure raises PeerError
 (or machine.Timeout): a figure is never made up.
 """
 
+import functools
 import gzip
 import lzma
 import os
@@ -39,6 +48,10 @@ CACHE = os.environ.get("KEEL_CACHE") or os.path.join(os.path.expanduser("~"), ".
 METAPACKAGE = "linux-image-cloud-amd64"
 KERNEL_PACKAGE = re.compile(r"^linux-image-\d\S*-cloud-amd64$")
 BUSYBOX_PACKAGE = "busybox-static"
+# Debian's architecture names for each of machine.MACHINES, and the serial
+# console Linux finds there (the 16550 on q35, the PL011 on virt).
+DEBIAN_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+CONSOLE = {"amd64": "ttyS0", "arm64": "ttyAMA0"}
 GEN_INIT_CPIO = os.path.join(machine.BUILD, "scripts", "tools", "gen_init_cpio")
 
 # The console's line discipline echoes and maps CR to NL (machine.Machine
@@ -62,6 +75,7 @@ while read -r first second now rest; do
     [ "$first $second" = "now at" ] && break
 done < /proc/timer_list
 echo "peer: init $now ns"
+[ -e /bin/stty ] || busybox --install -s /bin
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
@@ -91,45 +105,73 @@ def _run(command, **kwargs):
     return result.stdout
 
 
-def _apt_update(log):
-    log("peer: apt-get update")
-    _run(_sudo() + ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "-qq"])
+@functools.lru_cache(maxsize=None)
+def _host_arch():
+    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
 
 
-def _candidate(package):
+def _apt_options(arch):
+    """apt's options for Debian architecture `arch`: none for the host's;
+    for another, package lists of that architecture alone, kept in a state
+    and cache directory of their own (CACHE/linux-peer/ARCH/apt), so the
+    machine's apt configuration and package lists stay untouched."""
+    if arch is None or arch == _host_arch():
+        return []
+    state = os.path.join(CACHE, "linux-peer", arch, "apt")
+    for directory in ("state/lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(state, directory), exist_ok=True)
+    return ["-o", f"Dir::State={state}/state", "-o", f"Dir::Cache={state}/cache", "-o", f"APT::Architecture={arch}",
+            "-o", f"APT::Architectures::={arch}"]
+
+
+def _apt_update(log, arch=None):
+    options = _apt_options(arch)
+    log("peer: apt-get update" + (f" (the {arch} package lists, kept apart)" if options else ""))
+    sandbox = ["-o", "APT::Sandbox::User=root"] if options and os.geteuid() == 0 else []
+    _run(([] if options else _sudo()) + ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "-qq"] +
+         options + sandbox)
+
+
+def _candidate(package, arch=None):
     """(package, version) apt would install for `package`, or None."""
-    result = subprocess.run(["apt-cache", "show", "--no-all-versions", package], capture_output=True, text=True)
+    result = subprocess.run(["apt-cache"] + _apt_options(arch) + ["show", "--no-all-versions", package],
+                            capture_output=True, text=True)
     match = re.search(r"^Version: (\S+)$", result.stdout, re.M) if result.returncode == 0 else None
     return (package, match.group(1)) if match else None
 
 
-def _kernel_package():
+def _kernel_package(arch=None):
     """The real kernel package the cloud metapackage depends on."""
-    result = subprocess.run(["apt-cache", "depends", METAPACKAGE], capture_output=True, text=True)
+    metapackage, kernel_package = METAPACKAGE, KERNEL_PACKAGE
+    if arch:
+        metapackage = f"linux-image-cloud-{arch}"
+        kernel_package = re.compile(rf"^linux-image-\d\S*-cloud-{re.escape(arch)}$")
+    result = subprocess.run(["apt-cache"] + _apt_options(arch) + ["depends", metapackage], capture_output=True,
+                            text=True)
     for line in result.stdout.splitlines():
         fields = line.split()
-        if len(fields) == 2 and fields[0] == "Depends:" and KERNEL_PACKAGE.match(fields[1]):
-            return _candidate(fields[1])
+        if len(fields) == 2 and fields[0] == "Depends:" and kernel_package.match(fields[1]):
+            return _candidate(fields[1], arch)
     return None
 
 
-def _resolve(find, what, log):
+def _resolve(find, what, log, arch=None):
     found = find()
     if found is None:       # a fresh machine: no package lists yet, or old ones
-        _apt_update(log)
+        _apt_update(log, arch)
         found = find()
     if found is None:
         raise PeerError(f"apt cannot find {what} (is Debian's archive in the apt sources?)")
     return found
 
 
-def _download(package, version, directory, log):
+def _download(package, version, directory, log, arch=None):
     """apt-get download into `directory`; returns the .deb's path."""
     def attempt():
         # As root, apt drops to its _apt user for downloads, finds it cannot
         # write to the root-owned cache and warns before downloading as root.
         sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
-        result = subprocess.run(["apt-get", "download", "-q"] + sandbox + [f"{package}={version}"],
+        result = subprocess.run(["apt-get", "download", "-q"] + _apt_options(arch) + sandbox + [f"{package}={version}"],
                                 cwd=directory, capture_output=True, text=True)
         debs = [name for name in os.listdir(directory) if name.endswith(".deb")]
         return (os.path.join(directory, debs[0]) if result.returncode == 0 and len(debs) == 1 else None), result
@@ -137,24 +179,26 @@ def _download(package, version, directory, log):
     log(f"peer: apt-get download {package}={version}")
     deb, result = attempt()
     if deb is None:         # old package lists name a version the archive no longer has
-        _apt_update(log)
+        _apt_update(log, arch)
         deb, result = attempt()
     if deb is None:
         raise PeerError(f"apt-get download {package}={version} failed:\n{(result.stderr or result.stdout)[-2000:]}")
     return deb
 
 
-def _fetch_package(package, version, log):
+def _fetch_package(package, version, log, arch=None):
     """The cache directory holding `package`'s .deb and its file list,
-    downloaded once; a half-written directory is never taken for a whole one."""
-    directory = os.path.join(CACHE, "linux-peer", f"{package}_{version.replace(':', '%3a')}")
+    downloaded once; a half-written directory is never taken for a whole one.
+    A foreign architecture's packages have a directory of their own."""
+    top = os.path.join(CACHE, "linux-peer", *([arch] if _apt_options(arch) else []))
+    directory = os.path.join(top, f"{package}_{version.replace(':', '%3a')}")
     if os.path.exists(os.path.join(directory, "complete")):
         return directory
     os.makedirs(os.path.dirname(directory), exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=".fetch-", dir=os.path.dirname(directory))
     os.chmod(scratch, 0o755)
     try:
-        deb = _download(package, version, scratch, log)
+        deb = _download(package, version, scratch, log, arch)
         os.rename(deb, os.path.join(scratch, "package.deb"))
         listing = _list_package(os.path.join(scratch, "package.deb"))
         with open(os.path.join(scratch, "contents"), "w") as out:
@@ -208,7 +252,8 @@ def _decompress(path):
 class LinuxAssets:
     """Debian's cloud kernel and a static busybox, from the cache."""
 
-    def __init__(self, kernel_dir, busybox_dir):
+    def __init__(self, kernel_dir, busybox_dir, arch="amd64"):
+        self.arch = arch            # Debian's name: amd64, arm64
         self.kernel_dir = kernel_dir
         self.busybox_dir = busybox_dir
         with open(os.path.join(kernel_dir, "complete")) as marker:
@@ -221,13 +266,20 @@ class LinuxAssets:
         self.release = vmlinuz[0][len("./boot/vmlinuz-"):]
 
     @classmethod
-    def fetch(cls, log=None):
-        """Download (once) and return the assets; raises PeerError."""
+    def fetch(cls, log=None, arch=None):
+        """Download (once) and return the assets; raises PeerError. arch:
+        Debian's architecture (amd64 when None)."""
         log = log or (lambda message: None)
-        package, version = _resolve(_kernel_package, f"{METAPACKAGE}'s kernel package", log)
-        kernel_dir = _fetch_package(package, version, log)
-        busybox, version = _resolve(lambda: _candidate(BUSYBOX_PACKAGE), BUSYBOX_PACKAGE, log)
-        return cls(kernel_dir, _fetch_package(busybox, version, log))
+        metapackage = f"linux-image-cloud-{arch}" if arch else METAPACKAGE
+        package, version = _resolve(lambda: _kernel_package(arch), f"{metapackage}'s kernel package", log, arch)
+        kernel_dir = _fetch_package(package, version, log, arch)
+        busybox, version = _resolve(lambda: _candidate(BUSYBOX_PACKAGE, arch), BUSYBOX_PACKAGE, log, arch)
+        return cls(kernel_dir, _fetch_package(busybox, version, log, arch), arch or "amd64")
+
+    @property
+    def foreign(self):
+        """True when the kernel and busybox are not the host's architecture."""
+        return bool(_apt_options(self.arch))
 
     def _file(self, directory, member, name):
         target = os.path.join(directory, "files", name)
@@ -319,7 +371,9 @@ def linux_initramfs(assets, files, scratch):
     returns its path, in `scratch`."""
     if not os.path.exists(GEN_INIT_CPIO):
         raise PeerError(f"{GEN_INIT_CPIO} is missing: build Keel first (scripts/build)")
-    applets = _run([assets.busybox, "--list"]).split()
+    # A foreign busybox: the applets /init runs before its first line; it
+    # installs the rest itself.
+    applets = ["sh", "mount"] if assets.foreign else _run([assets.busybox, "--list"]).split()
     directories = {"/bin", "/dev", "/proc", "/sys", "/tmp"}
     lines = ["nod /dev/console 0600 0 0 c 5 1", f"file /bin/busybox {assets.busybox} 0755 0 0"]
     lines += [f"slink /bin/{applet} busybox 0777 0 0" for applet in applets if applet != "busybox"]
@@ -477,24 +531,49 @@ class KeelGuest(Guest):
 class LinuxGuest(Guest):
     """Debian's cloud kernel with a busybox initramfs holding `files`
     ({guest path: host path or bytes}); run() is a busybox shell command,
-    whose non-zero exit status raises PeerError unless check=False."""
+    whose non-zero exit status raises PeerError unless check=False.
 
-    def __init__(self, assets, files=None, memory="256M", cmdline=""):
+    uboot=True (arm64) boots it as Keel boots through U-Boot: the kernel
+    and the initramfs in one FIT signed with the same boot key
+    (scripts/make-fit.py), verified and started by the same U-Boot with the
+    same environment and boot command (machine.Machine(uboot=...)); the
+    host's time to U-Boot's "Starting kernel" is then uboot_wall."""
+
+    def __init__(self, assets, files=None, memory="256M", cmdline="", uboot=False):
         super().__init__()
         self.assets = assets
         self.name = f"Linux {assets.release}"
         self.files = dict(files or {})
         self.memory = memory
-        self.cmdline = f"{LINUX_CMDLINE} {cmdline}".strip()
+        console = CONSOLE.get(assets.arch, "ttyS0")
+        self.cmdline = f"{LINUX_CMDLINE.replace('ttyS0', console)} {cmdline}".strip()
+        self.uboot = uboot
+        self.uboot_wall = None
         self.scratch = None
 
     def start(self, devices=(), timeout=120):
         self.scratch = tempfile.mkdtemp(prefix="keel-peer-")
         initrd = linux_initramfs(self.assets, self.files, self.scratch)
-        vm = machine.Machine(kernel=self.assets.vmlinuz, initrd=initrd, cmdline=self.cmdline, memory=self.memory,
-                             extra=devices)
+        arch = {debian: ours for ours, debian in DEBIAN_ARCH.items()}.get(self.assets.arch, machine.ARCH)
+        if self.uboot:
+            fit = os.path.join(self.scratch, "linux.itb")
+            _run([sys.executable, os.path.join(machine.ROOT, "scripts", "make-fit.py"), "fit", "--kernel",
+                  self.assets.vmlinuz, "--initramfs", initrd, "--key-dir", machine.uboot_settings()["key_dir"],
+                  "--output", fit])
+            vm = machine.Machine(uboot=fit, cmdline=self.cmdline, memory=self.memory, extra=devices, arch=arch)
+        else:
+            vm = machine.Machine(kernel=self.assets.vmlinuz, initrd=initrd, cmdline=self.cmdline,
+                                 memory=self.memory, extra=devices, arch=arch)
         try:
-            match = self._boot(vm, INIT_LINE, timeout)
+            if self.uboot:
+                self.vm = vm
+                vm.start()
+                vm.expect("Starting kernel", timeout)
+                self.uboot_wall = time.monotonic() - vm.started_at
+                match = vm.expect(INIT_LINE, timeout)
+                self.boot_wall = time.monotonic() - vm.started_at
+            else:
+                match = self._boot(vm, INIT_LINE, timeout)
             self.boot_guest = int(match.group(1)) / 1e9
             vm.expect(READY, 30)
         except machine.Timeout as error:
