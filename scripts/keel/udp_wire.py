@@ -4,14 +4,16 @@ a guest (docs/networking.md, "UDP with the host").
 QEMU's user network with restrict=on drops every UDP datagram a guest
 sends (apart from DHCP and TFTP), the answers to a hostfwd=udp flow
 included, so no host socket ever gets one. Instead the guest's card is on
-`-netdev dgram` over a pair of UNIX sockets in a private directory: QEMU
-hands each Ethernet frame the guest sends to this endpoint and takes the
-frames it writes. The endpoint is a host at HOST (10.0.3.2) on the link:
+`-netdev stream` over a UNIX socket in a private directory (a stream, not
+`dgram`: a UNIX datagram socket queues only max_dgram_qlen, 10, frames
+before its sender must wait): QEMU hands each Ethernet frame the guest
+sends to this endpoint, and takes the frames it writes, each behind its
+length in 4 bytes. The endpoint is a host at HOST (10.0.3.2) on the link:
 it answers ARP for HOST, echoes the datagrams sent to ECHO_PORT
 (addresses and ports swapped: both checksums stay valid), counts those
 sent to any other port (`count`), sends datagrams to the guest and times
 the answers (`round_trips`), and sends them as fast as QEMU takes them
-(`blast`). Nothing leaves the machine: the link is two socket files.
+(`blast`). Nothing leaves the machine: the link is a socket file.
 """
 
 import array
@@ -51,18 +53,21 @@ class UdpWire:
         self.host, self.guest = socket.inet_aton(host), socket.inet_aton(guest)
         self.host_mac, self.guest_mac = _mac(host_mac), _mac(guest_mac)
         self.guest_mac_text = guest_mac
-        self.path = os.path.join(directory, "wire-host.sock")
-        self.qemu_path = os.path.join(directory, "wire-qemu.sock")
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.socket.bind(self.path)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.path = os.path.join(directory, "wire.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(1)
+        self.socket = None        # QEMU's connection, once accepted
+        self.pending = bytearray()
         self.ip_id = 0
         self.unexpected = 0       # frames for HOST that were neither ARP nor UDP
         self._echoing = None
 
     def close(self):
         self.stop_echo()
-        self.socket.close()
+        if self.socket:
+            self.socket.close()
+        self.listener.close()
 
     def __enter__(self):
         return self
@@ -71,8 +76,7 @@ class UdpWire:
         self.close()
 
     def qemu_options(self, device="virtio-net-pci", pcap=None):
-        options = ["-netdev", f"dgram,id=n0,local.type=unix,local.path={self.qemu_path},"
-                   f"remote.type=unix,remote.path={self.path}",
+        options = ["-netdev", f"stream,id=n0,server=off,addr.type=unix,addr.path={self.path}",
                    "-device", f"{device},netdev=n0,mac={self.guest_mac_text}"]
         if pcap:
             options += ["-object", f"filter-dump,id=f0,netdev=n0,file={pcap},maxlen=2048"]
@@ -80,8 +84,33 @@ class UdpWire:
 
     # ---- frames
 
+    def _connection(self):
+        if not self.socket:
+            self.listener.settimeout(30)
+            self.socket, _ = self.listener.accept()
+        return self.socket
+
     def _send(self, frame):
-        self.socket.sendto(frame, self.qemu_path)
+        self._connection().sendall(struct.pack("!I", len(frame)) + frame)
+
+    def _receive(self, timeout):
+        """The next frame from the guest, or None when none came in `timeout` seconds."""
+        connection = self._connection()
+        deadline = time.monotonic() + timeout
+        while True:
+            if len(self.pending) >= 4:
+                length = struct.unpack_from("!I", self.pending)[0]
+                if len(self.pending) >= 4 + length:
+                    frame = bytes(self.pending[4:4 + length])
+                    del self.pending[:4 + length]
+                    return frame
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([connection], [], [], left)[0]:
+                return None
+            data = connection.recv(1 << 20)
+            if not data:
+                raise ConnectionError("QEMU closed the link")
+            self.pending += data
 
     def udp_frame(self, source_port, port, payload):
         """An Ethernet frame with a UDP datagram from HOST:source_port to GUEST:port."""
@@ -133,8 +162,9 @@ class UdpWire:
 
         def loop():
             while not stop.is_set():
-                if select.select([self.socket], [], [], 0.1)[0]:
-                    self._handle(self.socket.recv(65536))
+                frame = self._receive(0.1)
+                if frame:
+                    self._handle(frame)
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()
         self._echoing = (stop, thread)
@@ -145,28 +175,33 @@ class UdpWire:
             self._echoing[1].join()
             self._echoing = None
 
+    def exchange(self, port, payload, source_port=40007, timeout=2.0):
+        """Sends `payload` from HOST:source_port to GUEST:port and returns
+        the payload of the first datagram back from that port to
+        source_port (ARP answered meanwhile). Raises TimeoutError."""
+        self._send(self.udp_frame(source_port, port, payload))
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self._receive(deadline - time.monotonic())
+            if frame is None:
+                raise TimeoutError(f"{len(payload)} bytes to port {port}: no answer in {timeout} s")
+            answer = self._handle(frame)
+            if answer and answer[0] == port and answer[1] == source_port:
+                return answer[2]
+
     def round_trips(self, port, count, size, timeout=2.0, source_port=40007):
-        """`count` datagrams of `size` bytes to GUEST:port, one at a time,
-        each answered before the next; returns the round trips in
-        microseconds. Raises TimeoutError when an answer does not come, or
+        """`count` datagrams of `size` bytes (at least 4) to GUEST:port, one
+        at a time, each answered before the next; returns the round trips
+        in microseconds. Raises TimeoutError when an answer does not come,
         ValueError when it differs from what was sent."""
         times = []
         for sequence in range(count):
             payload = struct.pack("!I", sequence) + bytes((sequence + i) & 0xFF for i in range(size - 4))
-            frame = self.udp_frame(source_port, port, payload)
             started = time.perf_counter_ns()
-            self._send(frame)
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self.socket], [], [], left)[0]:
-                    raise TimeoutError(f"datagram {sequence} of {count} to port {port}: no answer in {timeout} s")
-                answer = self._handle(self.socket.recv(65536))
-                if answer and answer[0] == port and answer[1] == source_port:
-                    break
+            answer = self.exchange(port, payload, source_port, timeout)
             times.append((time.perf_counter_ns() - started) / 1000)
-            if answer[2] != payload:
-                raise ValueError(f"datagram {sequence}: {len(payload)} bytes sent, {len(answer[2])} different ones came "
+            if answer != payload:
+                raise ValueError(f"datagram {sequence}: {len(payload)} bytes sent, {len(answer)} different ones came "
                                  "back")
         return times
 
@@ -175,11 +210,12 @@ class UdpWire:
         QEMU takes them (a full socket queue makes the send wait); the
         number sent. ARP is not answered meanwhile."""
         frame = self.udp_frame(source_port, port, bytes(i & 0xFF for i in range(size)))
+        burst = (struct.pack("!I", len(frame)) + frame) * 64
+        connection = self._connection()
         sent = 0
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            for _ in range(64):
-                self._send(frame)
+            connection.sendall(burst)
             sent += 64
         return sent
 
@@ -191,19 +227,14 @@ class UdpWire:
         first = last = None
         deadline = time.monotonic() + wait
         while True:
-            now = time.monotonic()
             limit = deadline if first is None else min(last + quiet, first + longest)
-            if now >= limit or not select.select([self.socket], [], [], limit - now)[0]:
+            frame = self._receive(limit - time.monotonic())
+            if frame is None:
                 break
-            while True:
-                try:
-                    frame = self.socket.recv(65536, socket.MSG_DONTWAIT)
-                except BlockingIOError:
-                    break
-                answer = self._handle(frame)
-                if answer and answer[1] == port:
-                    last = time.monotonic()
-                    first = first or last
-                    datagrams += 1
-                    size += len(answer[2])
+            answer = self._handle(frame)
+            if answer and answer[1] == port:
+                last = time.monotonic()
+                first = first or last
+                datagrams += 1
+                size += len(answer[2])
         return datagrams, size, (last - first) if first else 0.0
