@@ -110,7 +110,7 @@ def holders(vm):
     return int(match.group(1))
 
 
-@case
+@case(arches=ALL_ARCHES)
 def udp_flood_for_5s_then_the_gateway_still_answers():
     """A host socket floods 1,400-byte datagrams at the guest's udpperf
     through hostfwd for 5 s; the guest counts them, then pings the gateway
@@ -143,7 +143,7 @@ def udp_flood_for_5s_then_the_gateway_still_answers():
         check(free_pages(vm) >= pages, f"free pages {pages} -> {free_pages(vm)}", vm)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def udp_100_unbind_bind_cycles_under_a_flood_keep_the_baseline():
     """100 unbinds and binds of the virtio-net function (`devtest cycles
     1`, each followed by `ip link set eth0 up`, so the flood a host socket
