@@ -4,8 +4,9 @@ Debian's Linux under the same QEMU with the same virtio-net-pci card on the
 same restricted user-mode network, interleaved in each run:
 
 - load and bind the network stack until eth0 exists. Keel: `insmod
-  virtio_pci`, `insmod virtio_net`, `insmod inet` (IPv4, ARP, ICMP, UDP,
-  TCP): the sum of the loader's "loaded ... in N us" times (TSC). Linux:
+  virtio_pci`, `insmod virtio_net`, then inet (IPv4, ARP), icmp, udp and
+  tcp, one module each: the sum of the loader's "loaded ... in N us" times
+  (TSC). Linux:
   virtio_pci's and virtio_net's modules with their dependencies insmodded
   by busybox (its IPv4, UDP and TCP are built in, so cost it nothing here),
   timed by the printk clock between /dev/kmsg markers written before the
@@ -57,8 +58,8 @@ from keel import machine, network as user_network, peer, udp_wire  # noqa: E402
 SERVER = "10.0.2.100"
 BIG = 16 * 1024 * 1024
 PINGS = 20
-KEEL_MODULES = ("virtio_pci", "virtio_net", "inet")
-KEEL_LOADED = re.compile(r"(virtio_pci|virtio_net|inet): loaded at \S+ \(\d+ KiB\) in (\d+) us")
+KEEL_MODULES = ("virtio_pci", "virtio_net", "inet", "icmp", "udp", "tcp")
+KEEL_LOADED = re.compile(r"(virtio_pci|virtio_net|inet|icmp|udp|tcp): loaded at \S+ \(\d+ KiB\) in (\d+) us")
 KEEL_SAVED = re.compile(r"saved \((\d+) bytes in (\d+) ms")
 RTT = re.compile(r"(?:rtt|round-trip) min/avg/max = [\d.]+/([\d.]+)/[\d.]+ ms")
 KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)
@@ -126,7 +127,7 @@ def keel_round(web_port, guest_port, loads):
                 raise peer.PeerError("Keel: eth0 never appeared (autoload of virtio_pci and virtio_net)")
         times = []
         for _ in range(loads):
-            for name in ("inet", "virtio_net", "virtio_pci"):
+            for name in reversed(KEEL_MODULES):
                 guest.run(f"rmmod {name}")
             for name in KEEL_MODULES:
                 guest.run(f"insmod {name}")

@@ -1,5 +1,6 @@
-// One of inet.kmod's exported functions, looked up with symbol_get and
-// held for a console command's length: inet cannot unload meanwhile.
+// One of the network modules' exported functions (inet, icmp, udp),
+// looked up with symbol_get and held for a console command's length: the
+// module cannot unload meanwhile.
 #pragma once
 
 #include "loader/loader.h"

@@ -99,10 +99,15 @@ void configure_network_from_cmdline()
     if (parsed.is_error() || parsed.value().mode == net::IpParam::Mode::Off)
         return; // refused when the command line was read, or off
     const net::IpParam& param = parsed.value();
-    Diagnostic error;
-    if (modprobe("inet", error).is_error()) {
-        log_err("ip=%s: cannot load inet: %s; the boot goes on without network", value, error.message);
-        return;
+    // IPv4 and its protocols, as a kernel configured with ip= has them:
+    // inet first (the others need it), then icmp, udp and tcp.
+    static const char* const kModules[] = { "inet", "icmp", "udp", "tcp" };
+    for (const char* module : kModules) {
+        Diagnostic error;
+        if (modprobe(module, error).is_error()) {
+            log_err("ip=%s: cannot load %s: %s; the boot goes on without network", value, module, error.message);
+            return;
+        }
     }
     char name[16] = {};
     uint32_t index = wait_for_device(value, param.device, name, sizeof(name));

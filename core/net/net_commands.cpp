@@ -1,9 +1,10 @@
-// Console tools with Linux's syntax and output shape over inet.kmod:
-// ping, a UDP echo through a server bound on 127.0.0.1, and a UDP echo
-// server (udpecho -l). The protocols
-// are a module: each command looks up inet's KABI_INET_1.0 functions with
-// symbol_get, which pins inet until the command puts them back.
-#include <keel/inet.h>
+// Console tools with Linux's syntax and output shape over the protocol
+// modules: ping (icmp.kmod), a UDP echo through a server bound on
+// 127.0.0.1, and a UDP echo server (udpecho -l; udp.kmod). Each command
+// looks up the module's functions (KABI_ICMP_1.0, KABI_UDP_1.0) with
+// symbol_get, which pins the module until the command puts them back.
+#include <keel/icmp.h>
+#include <keel/udp.h>
 
 #include "console/console.h"
 #include "console/inet_symbol.h"
@@ -25,11 +26,14 @@ using net::InetSymbol;
 
 constexpr uint32_t kReplyTimeoutMs = 1000;
 
-bool inet_missing(const char* tool)
+bool module_missing(const char* tool, const char* module)
 {
-    console_print("%s: the IPv4 protocols are not loaded (insmod inet)\n", tool);
+    console_print("%s: %s is not loaded (insmod %s)\n", tool, module, module);
     return true;
 }
+
+constexpr const char* kIcmpNode = "KABI_ICMP_1.0";
+constexpr const char* kUdpNode = "KABI_UDP_1.0";
 
 bool parse_count(const char* text, uint64_t max, uint64_t* out)
 {
@@ -101,8 +105,8 @@ int ping_command(int argc, char** argv)
         console_print("ping: %s: Name or service not known\n", host);
         return 2;
     }
-    InetSymbol<keel_inet_ping_fn> inet_ping("keel_inet_ping");
-    if (!inet_ping && inet_missing("ping"))
+    InetSymbol<keel_icmp_ping_fn> icmp_ping("keel_icmp_ping", kIcmpNode);
+    if (!icmp_ping && module_missing("ping", "icmp"))
         return 2;
     console_print("PING %s (%s) %llu(%llu) bytes of data.\n", host, host, (unsigned long long)size,
         (unsigned long long)size + 28);
@@ -116,7 +120,7 @@ int ping_command(int argc, char** argv)
             thread_sleep_ms(interval_ms);
         uint64_t before = time::monotonic_us();
         uint32_t from_address = 0, length = 0, ttl = 0;
-        int32_t status = inet_ping(destination.value(), identifier, uint16_t(sequence), uint32_t(size), kReplyTimeoutMs,
+        int32_t status = icmp_ping(destination.value(), identifier, uint16_t(sequence), uint32_t(size), kReplyTimeoutMs,
             &from_address, &length, &ttl);
         uint64_t rtt = time::monotonic_us() - before;
         if (status == -int32_t(Error::ETIMEDOUT))
@@ -164,13 +168,13 @@ int udpecho_usage()
 // where it came from, until COUNT have or SECONDS pass without one.
 int udpecho_serve(uint64_t port, uint64_t count, uint64_t seconds)
 {
-    InetSymbol<keel_inet_udp_open_fn> udp_open("keel_inet_udp_open");
-    InetSymbol<keel_inet_udp_send_fn> udp_send("keel_inet_udp_send");
-    InetSymbol<keel_inet_udp_receive_fn> udp_receive("keel_inet_udp_receive");
-    InetSymbol<keel_inet_udp_close_fn> udp_close("keel_inet_udp_close");
-    if (!(udp_open && udp_send && udp_receive && udp_close) && inet_missing("udpecho"))
+    InetSymbol<keel_udp_open_fn> udp_open("keel_udp_open", kUdpNode);
+    InetSymbol<keel_udp_send_fn> udp_send("keel_udp_send", kUdpNode);
+    InetSymbol<keel_udp_receive_fn> udp_receive("keel_udp_receive", kUdpNode);
+    InetSymbol<keel_udp_close_fn> udp_close("keel_udp_close", kUdpNode);
+    if (!(udp_open && udp_send && udp_receive && udp_close) && module_missing("udpecho", "udp"))
         return 2;
-    keel_inet_udp* server = nullptr;
+    keel_udp* server = nullptr;
     if (int32_t bound = udp_open(uint16_t(port), &server); bound < 0) {
         console_print("udpecho: bind 0.0.0.0:%llu: %s\n", (unsigned long long)port, error_description(Error(-bound)));
         return 1;
@@ -241,16 +245,16 @@ int udpecho_command(int argc, char** argv)
         memcpy(text + length, argv[i], word);
         length += word;
     }
-    InetSymbol<keel_inet_udp_open_fn> udp_open("keel_inet_udp_open");
-    InetSymbol<keel_inet_udp_port_fn> udp_port("keel_inet_udp_port");
-    InetSymbol<keel_inet_udp_send_fn> udp_send("keel_inet_udp_send");
-    InetSymbol<keel_inet_udp_receive_fn> udp_receive("keel_inet_udp_receive");
-    InetSymbol<keel_inet_udp_close_fn> udp_close("keel_inet_udp_close");
-    if (!(udp_open && udp_port && udp_send && udp_receive && udp_close) && inet_missing("udpecho"))
+    InetSymbol<keel_udp_open_fn> udp_open("keel_udp_open", kUdpNode);
+    InetSymbol<keel_udp_port_fn> udp_port("keel_udp_port", kUdpNode);
+    InetSymbol<keel_udp_send_fn> udp_send("keel_udp_send", kUdpNode);
+    InetSymbol<keel_udp_receive_fn> udp_receive("keel_udp_receive", kUdpNode);
+    InetSymbol<keel_udp_close_fn> udp_close("keel_udp_close", kUdpNode);
+    if (!(udp_open && udp_port && udp_send && udp_receive && udp_close) && module_missing("udpecho", "udp"))
         return 2;
     Ipv4Address localhost = net::ipv4(127, 0, 0, 1);
-    keel_inet_udp* server = nullptr;
-    keel_inet_udp* client = nullptr;
+    keel_udp* server = nullptr;
+    keel_udp* client = nullptr;
     if (int32_t bound = udp_open(uint16_t(port), &server); bound < 0) {
         console_print("udpecho: bind 127.0.0.1:%llu: %s\n", (unsigned long long)port, error_description(Error(-bound)));
         return 1;
@@ -286,7 +290,7 @@ int udpecho_command(int argc, char** argv)
 } // namespace
 
 KEEL_CONSOLE_COMMAND(
-    ping, "ping", "[-c COUNT] [-s SIZE] [-i INTERVAL] HOST", "send ICMP echo requests (inet.kmod)", ping_command);
+    ping, "ping", "[-c COUNT] [-s SIZE] [-i INTERVAL] HOST", "send ICMP echo requests (icmp.kmod)", ping_command);
 KEEL_CONSOLE_COMMAND(udpecho, "udpecho", "[-p PORT] TEXT | -l [-p PORT] [-c COUNT] [-w SECONDS]",
     "send TEXT to a UDP echo server on 127.0.0.1 and back, or (-l) serve UDP echo", udpecho_command);
 

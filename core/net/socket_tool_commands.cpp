@@ -17,7 +17,8 @@ keel_socket* tool_socket(const char* tool, uint32_t type)
     keel_socket* socket = nullptr;
     int32_t status = socket_create(KEEL_AF_INET, type, &socket);
     if (status == -int32_t(Error::EAFNOSUPPORT)) {
-        console_print("%s: the IPv4 protocols are not loaded (insmod inet)\n", tool);
+        const char* protocol = type == KEEL_SOCK_STREAM ? "tcp" : "udp";
+        console_print("%s: %s is not loaded (insmod %s)\n", tool, protocol, protocol);
         return nullptr;
     }
     if (status) {

@@ -1,6 +1,6 @@
-// KABI_INET_1.1 (keel/inet.h): what `ip addr add|del`, `ip route
-// add|del` and `ip neigh` change and show: an address per device, the
-// default route, the neighbour cache.
+// KABI_INET_1.0 and 1.1 (keel/inet.h): what `ip addr [add|del]`, `ip
+// route [add|del]` and `ip neigh` change and show: an address per device,
+// the default route, the neighbour cache.
 #include <keel/inet.h>
 #include <keel/module.h>
 
@@ -10,6 +10,20 @@
 
 using inet::g_state;
 using inet::Locked;
+
+extern "C" KEEL_EXPORT int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length)
+{
+    Locked locked;
+    inet::Interface* interface = inet::find_interface(ifindex);
+    if (!interface)
+        return -KEEL_ENOENT;
+    const auto& config = interface->host->config();
+    if (address)
+        *address = config.address;
+    if (prefix_length)
+        *prefix_length = config.prefix_length;
+    return 0;
+}
 
 extern "C" KEEL_EXPORT int32_t keel_inet_address_add(uint32_t ifindex, uint32_t address, uint32_t prefix_length)
 {

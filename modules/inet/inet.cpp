@@ -1,21 +1,23 @@
-// inet.kmod: IPv4 (with ARP, reassembly, ICMP, UDP and TCP from the
-// protocol library, core/lib/net) on the netdev core's lo at 127.0.0.1/8
-// and on the devices given an address (interfaces.cpp).
-// Frames arrive through the ethertype table (IPv4 and ARP) in the core's
-// receive thread and leave through keel_netdev_transmit; a timer thread
-// runs the library's timers (TCP retransmissions, reassembly timeouts).
+// inet.kmod: IPv4 (ARP, header checks, reassembly, routes: the protocol
+// library's Ipv4Interface, core/lib/net) on the netdev core's lo at
+// 127.0.0.1/8 and on the devices given an address (interfaces.cpp), with
+// the IP protocol table the protocol modules (icmp, udp, tcp) register in
+// (protocols.cpp). Frames arrive through the ethertype table (IPv4 and
+// ARP) in the core's receive thread and leave through
+// keel_netdev_transmit; a timer thread runs the neighbour and reassembly
+// timers. The datagrams for the protocols are handed over after the
+// interface's lock is released, so a protocol may send from its input.
 #include <keel/keel.h>
 #include <keel/module.h>
 
 #include "internal.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
-#include "sockets.h"
 
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
-KEEL_MODULE_DESCRIPTION("IPv4, ARP, ICMP, UDP, TCP, a DHCP client (KABI_INET_1.0 to 1.2; TCP and UDP sockets)");
+KEEL_MODULE_DESCRIPTION("IPv4: interfaces, routes, ARP, reassembly, the IP protocol table, a DHCP client (KABI_INET_1.0 to 1.3)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {
@@ -39,27 +41,31 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
         Locked locked;
         size_t length = keel_pkt_length(packet) + keel::net::kEthernetHeaderSize;
         if (Interface* interface = find_interface(info.index)) {
+            g_state.collector.index = info.index;
             interface->host->receive(frame, length, now_ms());
-            sockets_wake();
         } else {
             dhcp_input(info.index, frame, length); // a device without an address: DHCP may be asking
         }
     }
     keel_pkt_free(packet);
+    dispatch();
 }
 
 int32_t run_timers(void*)
 {
     for (uint32_t ticks = 1; !g_state.stopping; ticks++) {
         keel_sleep_ns(kTickNs);
-        Locked locked;
-        if (ticks % kTicksPerDeviceCheck == 0)
-            forget_gone_devices();
-        for (Interface& interface : g_state.interfaces) {
-            if (interface.index)
-                interface.host->tick(now_ms());
+        {
+            Locked locked;
+            if (ticks % kTicksPerDeviceCheck == 0)
+                forget_gone_devices();
+            for (Interface& interface : g_state.interfaces) {
+                g_state.collector.index = interface.index;
+                if (interface.index)
+                    interface.host->tick(now_ms());
+            }
         }
-        sockets_wake();
+        dispatch();
     }
     return 0;
 }
@@ -71,17 +77,20 @@ int32_t create_interface()
     config.prefix_length = 8;
     config.mtu = 65535;
     config.loopback_device = true;
-    // RFC 6528: the initial sequence numbers' secret, from the entropy pool.
-    keel_get_random_bytes(g_state.tcp_config.secret, sizeof(g_state.tcp_config.secret));
+    g_state.pending = keel::net::net_create<keel::net::PacketQueue>(512);
+    if (!g_state.pending)
+        return -KEEL_ENOMEM;
     Interface& lo = g_state.interfaces[0];
     lo.link.held = g_state.lo;
     lo.link.index = g_state.lo_index;
-    lo.host = keel::net::net_create<Ipv4Interface>(lo.link, config, g_state.tcp_config);
-    if (!lo.host)
+    lo.host = keel::net::net_create<Ipv4Interface>(lo.link, config);
+    if (!lo.host) {
+        keel::net::net_destroy(g_state.pending);
         return -KEEL_ENOMEM;
+    }
+    lo.host->set_fallback(&g_state.collector);
     lo.index = g_state.lo_index;
     memcpy(lo.name, "lo", 3);
-    g_state.interface = lo.host;
     return 0;
 }
 
@@ -91,7 +100,8 @@ void destroy_interface()
         if (interface.index)
             remove_interface(interface);
     }
-    g_state.interface = nullptr;
+    keel::net::net_destroy(g_state.pending);
+    g_state.pending = nullptr;
 }
 
 int inet_init()
@@ -99,10 +109,15 @@ int inet_init()
     int32_t status = keel_mutex_create(&g_state.lock);
     if (status)
         return status;
+    status = keel_mutex_create(&g_state.dispatching);
+    if (status) {
+        keel_mutex_destroy(g_state.lock);
+        return status;
+    }
     g_state.lo = keel_netdev_get("lo", kHolder);
     if (!g_state.lo) {
-        keel_mutex_destroy(g_state.lock);
-        return -KEEL_ENODEV;
+        status = -KEEL_ENODEV;
+        goto fail_locks;
     }
     {
         keel_netdev_info info {};
@@ -126,15 +141,9 @@ int inet_init()
     status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
     if (status)
         goto fail_arp;
-    status = sockets_register();
-    if (status)
-        goto fail_ticker;
     keel_log(KEEL_LOG_INFO, "inet: 127.0.0.1/8 on lo");
     return 0;
 
-fail_ticker:
-    g_state.stopping = true;
-    keel_thread_join(g_state.ticker, nullptr);
 fail_arp:
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
 fail_ipv4:
@@ -143,14 +152,16 @@ fail_interface:
     destroy_interface();
 fail_device:
     keel_netdev_put(g_state.lo, kHolder);
+fail_locks:
+    keel_mutex_destroy(g_state.dispatching);
     keel_mutex_destroy(g_state.lock);
     return status;
 }
 
 void inet_exit()
 {
-    // Every socket pinned the module: none is open now.
-    sockets_unregister();
+    // The protocol modules need inet (DT_NEEDED): none is loaded now, so
+    // the protocol table and the ICMP hook are empty.
     // No frame reaches the interface after these return.
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
     keel_ethertype_unregister(keel::net::kEtherTypeIpv4);
@@ -158,6 +169,7 @@ void inet_exit()
     keel_thread_join(g_state.ticker, nullptr);
     destroy_interface();
     keel_netdev_put(g_state.lo, kHolder);
+    keel_mutex_destroy(g_state.dispatching);
     keel_mutex_destroy(g_state.lock);
 }
 

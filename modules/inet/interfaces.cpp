@@ -6,7 +6,6 @@
 #include "internal.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
-#include "sockets.h"
 
 namespace inet {
 
@@ -104,9 +103,10 @@ int32_t add_interface(uint32_t index, uint32_t address, uint8_t prefix_length)
     config.mtu = uint16_t(info.mtu > 65535 ? 65535 : info.mtu);
     slot->link.held = nullptr;
     slot->link.index = index;
-    slot->host = keel::net::net_create<Ipv4Interface>(slot->link, config, g_state.tcp_config);
+    slot->host = keel::net::net_create<Ipv4Interface>(slot->link, config);
     if (!slot->host)
         return -KEEL_ENOMEM;
+    slot->host->set_fallback(&g_state.collector);
     slot->index = index;
     memcpy(slot->name, info.name, sizeof(slot->name));
     slot->name[sizeof(slot->name) - 1] = 0;
@@ -115,8 +115,9 @@ int32_t add_interface(uint32_t index, uint32_t address, uint8_t prefix_length)
 
 void remove_interface(Interface& interface)
 {
-    udp_forget(interface.host);
-    sockets_forget(interface.host);
+    // tcp notices that the address went (keel_inet_is_local) and fails
+    // the connections that used it; udp's endpoints are bound to every
+    // address and keep theirs.
     keel::net::net_destroy(interface.host);
     interface.host = nullptr;
     interface.index = 0;

@@ -1,6 +1,7 @@
-// inet.kmod's private state: one IPv4 host (the protocol library's
+// inet.kmod's private state: one IPv4 interface (the protocol library's
 // Ipv4Interface) per device with an address, lo's first, serialised by
-// one mutex.
+// one mutex; and the datagrams they delivered, waiting to be handed to
+// the protocol modules outside that mutex (protocols.cpp).
 #pragma once
 
 #include <keel/keel.h>
@@ -30,13 +31,24 @@ struct Interface {
     keel::net::Ipv4Interface* host = nullptr;
 };
 
+// What every interface hands up: a copy of each datagram addressed to
+// the host, queued for dispatch() (the device's index in `position`, 1 in
+// `flags` for a broadcast).
+class Collector : public keel::net::ProtocolHandler {
+public:
+    void input(const keel::net::Datagram& datagram, keel::net::Millis now) override;
+    uint32_t index = 0; // the interface being handled
+};
+
 struct State {
     keel_mutex* lock = nullptr;
+    keel_mutex* dispatching = nullptr; // one dispatch() at a time, so datagrams keep their order
     keel_netdev* lo = nullptr;
     uint32_t lo_index = 0;
-    keel::net::Ipv4Interface* interface = nullptr; // lo's: the IP protocol table's
-    Interface interfaces[kMaxInterfaces];          // [0] is lo
-    keel::net::tcp::Stack::Config tcp_config;
+    Interface interfaces[kMaxInterfaces]; // [0] is lo
+    Collector collector;
+    keel::net::PacketQueue* pending = nullptr; // allocated at load: a global's destructor would need atexit
+    uint64_t dropped_pending = 0;
     keel_thread* ticker = nullptr;
     volatile bool stopping = false;
 };
@@ -74,7 +86,11 @@ void forget_gone_devices();
 // DHCP client running on it (if any); the lock held.
 void dhcp_input(uint32_t index, const uint8_t* frame, size_t length);
 
-// exports.cpp: UDP endpoints lose their binding on a leaving interface.
-void udp_forget(keel::net::Ipv4Interface* host);
+// protocols.cpp: hands the pending datagrams to their protocols (or
+// answers protocol unreachable), without the lock.
+void dispatch();
+// output.cpp; the lock held: the source address of a datagram to
+// `destination` leaving through `interface`.
+uint32_t source_for(const Interface& interface, uint32_t destination);
 
 } // namespace inet

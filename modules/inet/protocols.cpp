@@ -1,74 +1,262 @@
-// KABI_INET_1.0's IP protocol table: modules add protocols beyond ICMP,
-// UDP and TCP, and send datagrams of them. The table is lo's interface's:
-// datagrams of a module's protocol are sent on any interface (by route)
-// but received only through lo for now.
+// The IP protocol table (KABI_INET_1.0's simple handlers, 1.3's ops
+// tables) and the ICMP error hook. Every interface hands the datagrams
+// addressed to the host to the collector, under inet's lock; dispatch()
+// then gives each to its protocol without the lock, so that protocols can
+// send from their input. An entry counts the calls running in it, and
+// taking it out waits until none is: after remove() returns, its module
+// may go.
 #include <keel/inet.h>
 #include <keel/module.h>
 
 #include "internal.h"
+#include "lib/base/string.h"
+#include "lib/net/icmp.h"
 
-using inet::errno_of;
 using inet::g_state;
 using inet::Locked;
 
 namespace {
 
-// One registered protocol: the library's handler calling the module's.
-class ModuleProtocol : public keel::net::ProtocolHandler {
-public:
-    void input(const keel::net::Ipv4Header& header, const uint8_t* payload, size_t length) override
-    {
-        handler(arg, header.source, header.destination, payload, length);
-    }
+constexpr uint8_t kBroadcast = 1;
+
+struct Entry {
+    const keel_inet_protocol_ops* ops = nullptr; // null for a simple handler
     keel_inet_protocol_handler handler = nullptr;
     void* arg = nullptr;
+    uint32_t running = 0; // calls in progress (atomic)
 };
 
-ModuleProtocol* g_protocols[256];
+struct IcmpHook {
+    const keel_inet_icmp_ops* ops = nullptr;
+    void* arg = nullptr;
+    uint32_t running = 0;
+};
+
+Entry* g_protocols[256];   // under the lock
+IcmpHook* g_icmp = nullptr; // under the lock
+
+template<typename T> T* take(T* entry)
+{
+    if (entry)
+        __atomic_add_fetch(&entry->running, 1, __ATOMIC_ACQUIRE);
+    return entry;
+}
+
+template<typename T> void put(T* entry) { __atomic_sub_fetch(&entry->running, 1, __ATOMIC_RELEASE); }
+
+// Called without the lock, once the entry is out of the table.
+template<typename T> void wait_idle(T* entry)
+{
+    while (__atomic_load_n(&entry->running, __ATOMIC_ACQUIRE))
+        keel_sleep_ns(100 * 1000);
+}
+
+keel_inet_datagram describe(const keel::net::Packet& packet)
+{
+    const uint8_t* bytes = packet.data();
+    keel_inet_datagram datagram {};
+    datagram.size = sizeof(datagram);
+    datagram.ifindex = packet.position;
+    datagram.bytes = bytes;
+    datagram.header_length = uint32_t(bytes[0] & 0xf) * 4;
+    datagram.total_length = uint32_t(packet.length());
+    datagram.ttl = bytes[8];
+    datagram.protocol = bytes[9];
+    datagram.source = keel::net::load32(bytes + 12);
+    datagram.destination = keel::net::load32(bytes + 16);
+    datagram.broadcast = packet.flags & kBroadcast ? 1 : 0;
+    return datagram;
+}
+
+int32_t icmp_error(uint8_t type, uint8_t code, const keel_inet_datagram* about)
+{
+    IcmpHook* hook;
+    {
+        Locked locked;
+        hook = take(g_icmp);
+    }
+    if (!hook)
+        return -KEEL_ENOTSUP;
+    hook->ops->error(hook->arg, type, code, about);
+    put(hook);
+    return 0;
+}
+
+bool valid_name(const char* name)
+{
+    if (!name)
+        return false;
+    size_t length = strnlen(name, 16);
+    return length >= 1 && length <= 15;
+}
+
+int32_t add(uint8_t protocol, Entry* entry)
+{
+    Locked locked;
+    if (g_protocols[protocol])
+        return -KEEL_EEXIST;
+    g_protocols[protocol] = entry;
+    return 0;
+}
+
+// Takes out the entry that `matches`; waits until it is idle and frees it.
+template<typename Match> int32_t remove(uint8_t protocol, Match matches)
+{
+    Entry* entry;
+    {
+        Locked locked;
+        entry = g_protocols[protocol];
+        if (!entry || !matches(*entry))
+            return -KEEL_ENOENT;
+        g_protocols[protocol] = nullptr;
+    }
+    wait_idle(entry);
+    keel::net::net_destroy(entry);
+    return 0;
+}
 
 } // namespace
+
+namespace inet {
+
+void Collector::input(const keel::net::Datagram& datagram, keel::net::Millis)
+{
+    keel::net::PacketPtr copy(keel::net::Packet::copy_of(datagram.bytes, datagram.header->total_length, 0));
+    if (!copy) {
+        g_state.dropped_pending++;
+        return;
+    }
+    copy->position = index;
+    copy->flags = datagram.to_broadcast ? kBroadcast : 0;
+    if (keel::net::PacketPtr refused = g_state.pending->push(move(copy)))
+        g_state.dropped_pending++;
+}
+
+void dispatch()
+{
+    keel_mutex_lock(g_state.dispatching);
+    for (;;) {
+        keel::net::PacketPtr packet;
+        Entry* entry = nullptr;
+        {
+            Locked locked;
+            packet = g_state.pending->pop();
+            if (packet)
+                entry = take(g_protocols[packet->data()[9]]);
+        }
+        if (!packet)
+            break;
+        keel_inet_datagram datagram = describe(*packet);
+        if (!entry) {
+            if (!datagram.broadcast)
+                (void)icmp_error(keel::net::kIcmpDestinationUnreachable, keel::net::kIcmpUnreachableProtocol, &datagram);
+            continue;
+        }
+        if (entry->ops) {
+            entry->ops->input(entry->arg, &datagram);
+        } else if (!datagram.broadcast) {
+            entry->handler(entry->arg, datagram.source, datagram.destination, datagram.bytes + datagram.header_length,
+                datagram.total_length - datagram.header_length);
+        }
+        put(entry);
+    }
+    keel_mutex_unlock(g_state.dispatching);
+}
+
+} // namespace inet
 
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_register(
     uint8_t protocol, keel_inet_protocol_handler handler, void* arg)
 {
     if (!handler)
         return -KEEL_EINVAL;
-    auto* entry = keel::net::net_create<ModuleProtocol>();
+    auto* entry = keel::net::net_create<Entry>();
     if (!entry)
         return -KEEL_ENOMEM;
     entry->handler = handler;
     entry->arg = arg;
-    Locked locked;
-    if (auto registered = g_state.interface->register_protocol(protocol, *entry); registered.is_error()) {
+    int32_t status = add(protocol, entry);
+    if (status)
         keel::net::net_destroy(entry);
-        return errno_of(registered.error());
-    }
-    g_protocols[protocol] = entry;
-    return 0;
+    return status;
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_unregister(uint8_t protocol)
 {
-    // Handlers run under the lock: holding it, none is running.
-    Locked locked;
-    ModuleProtocol* entry = g_protocols[protocol];
+    return remove(protocol, [](const Entry& entry) { return entry.ops == nullptr; });
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_protocol_add(const keel_inet_protocol_ops* ops, void* arg)
+{
+    const char* problem = nullptr;
+    if (!ops)
+        return -KEEL_EINVAL;
+    if (ops->size < sizeof(keel_inet_protocol_ops) || ops->version != KEEL_INET_PROTOCOL_OPS_VERSION)
+        problem = "an unknown size or version";
+    else if (!valid_name(ops->name))
+        problem = "no name of 1 to 15 characters";
+    else if (!ops->input)
+        problem = "no input";
+    if (problem) {
+        keel_logf(KEEL_LOG_ERR, "inet: protocol %u refused: %s", ops->protocol, problem);
+        return -KEEL_EINVAL;
+    }
+    auto* entry = keel::net::net_create<Entry>();
     if (!entry)
-        return -KEEL_ENOENT;
-    g_state.interface->unregister_protocol(protocol);
-    g_protocols[protocol] = nullptr;
-    keel::net::net_destroy(entry);
+        return -KEEL_ENOMEM;
+    entry->ops = ops;
+    entry->arg = arg;
+    int32_t status = add(ops->protocol, entry);
+    if (status)
+        keel::net::net_destroy(entry);
+    return status;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops)
+{
+    if (!ops)
+        return -KEEL_EINVAL;
+    return remove(ops->protocol, [ops](const Entry& entry) { return entry.ops == ops; });
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_icmp_register(const keel_inet_icmp_ops* ops, void* arg)
+{
+    if (!ops || ops->size < sizeof(keel_inet_icmp_ops) || ops->version != KEEL_INET_ICMP_OPS_VERSION || !ops->error) {
+        keel_log(KEEL_LOG_ERR, "inet: ICMP hook refused: an unknown size or version, or no error function");
+        return -KEEL_EINVAL;
+    }
+    auto* hook = keel::net::net_create<IcmpHook>();
+    if (!hook)
+        return -KEEL_ENOMEM;
+    hook->ops = ops;
+    hook->arg = arg;
+    Locked locked;
+    if (g_icmp) {
+        keel::net::net_destroy(hook);
+        return -KEEL_EEXIST;
+    }
+    g_icmp = hook;
     return 0;
 }
 
-extern "C" KEEL_EXPORT int32_t keel_inet_send(
-    uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length)
+extern "C" KEEL_EXPORT int32_t keel_inet_icmp_unregister(const keel_inet_icmp_ops* ops)
 {
-    if (!payload && length)
+    IcmpHook* hook;
+    {
+        Locked locked;
+        hook = g_icmp;
+        if (!hook || hook->ops != ops)
+            return -KEEL_ENOENT;
+        g_icmp = nullptr;
+    }
+    wait_idle(hook);
+    keel::net::net_destroy(hook);
+    return 0;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_icmp_error(uint8_t type, uint8_t code, const keel_inet_datagram* about)
+{
+    if (!about || !about->bytes || about->size < sizeof(keel_inet_datagram))
         return -KEEL_EINVAL;
-    Locked locked;
-    inet::Interface* interface = inet::route(destination);
-    if (!interface)
-        return -KEEL_ENETUNREACH;
-    auto sent = interface->host->send_datagram(protocol, destination, payload, length, inet::now_ms());
-    return sent.is_error() ? errno_of(sent.error()) : 0;
+    return icmp_error(type, code, about);
 }

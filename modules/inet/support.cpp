@@ -1,4 +1,5 @@
-// What the protocol library needs from its surroundings inside a module:
+// What the protocol library needs from its surroundings inside a module
+// (each protocol module, inet, icmp, udp and tcp, builds this file in):
 // memory from the kernel heap, assertions that stop the kernel, and the
 // deleting destructors' operator delete.
 #include <keel/keel.h>
@@ -10,14 +11,14 @@ namespace keel {
 
 void assertion_failed(const char* expression, const char* file, unsigned line)
 {
-    keel_logf(KEEL_LOG_ERR, "inet: assertion failed: %s at %s:%u", expression, file, line);
-    keel_panic("inet: assertion failed");
+    keel_logf(KEEL_LOG_ERR, "net: assertion failed: %s at %s:%u", expression, file, line);
+    keel_panic("net: assertion failed");
 }
 
 void must_failed(const char* expression, Error error, const char* file, unsigned line)
 {
-    keel_logf(KEEL_LOG_ERR, "inet: %s failed with %d at %s:%u", expression, int(error), file, line);
-    keel_panic("inet: MUST failed");
+    keel_logf(KEEL_LOG_ERR, "net: %s failed with %d at %s:%u", expression, int(error), file, line);
+    keel_panic("net: MUST failed");
 }
 
 namespace net {

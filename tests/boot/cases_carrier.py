@@ -25,7 +25,7 @@ import threading
 import time
 
 from cases_devices import counters, out_of, wait_log
-from cases_vnet import GATEWAY, KEYS, MAC, configure, wait_eth
+from cases_vnet import GATEWAY, KEYS, MAC, configure, load_ipv4, wait_eth
 from harness import ARCH, boot, case, check, free_pages
 
 SECOND_MAC = "52:54:00:ab:cd:02"
@@ -132,7 +132,7 @@ def vnet_carrier_follows_set_link_at_once():
     transitions counted, pings lost and back (docstring of the file)."""
     with boot("panic=-1", extra=cards(ARCH), qmp=True) as vm:
         wait_eth(vm)
-        out_of(vm, "insmod inet")
+        load_ipv4(vm)
         configure(vm)
         notifications = config_vector_count(vm)
         cable_out_and_back(vm, "n0", "eth0", with_ping=True)

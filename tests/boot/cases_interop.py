@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 from cases_devices import out_of
-from cases_vnet import tshark
+from cases_vnet import load_ipv4, tshark
 from harness import PROMPT, boot, case, check
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -58,7 +58,7 @@ def interop_keel_and_linux_on_a_stream_link():
             linux.run(" && ".join(f"insmod /lib/peer/{name}.ko" for name in modules))
             linux.run("while [ ! -e /sys/class/net/eth0 ]; do :; done")
             linux.run(f"ip link set eth0 up && ip addr add {LINUX}/24 dev eth0")
-            out_of(vm, "insmod inet")
+            load_ipv4(vm)
             for line in ("ip link set eth0 up", f"ip addr add {KEEL}/24 dev eth0"):
                 out = out_of(vm, line)
                 check(not re.search(r"RTNETLINK|Usage|Cannot", out), f"{line}: {out}", vm)

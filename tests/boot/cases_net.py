@@ -1,6 +1,6 @@
 """Network scenarios: the netdev core (lo, ip link, the ethertype table,
-device references) and the protocols of inet.kmod over lo, driven from the
-console with Linux's ping syntax."""
+device references) and the protocol modules (inet, icmp, udp, tcp) over lo, driven
+from the console with Linux's ping syntax."""
 
 import re
 
@@ -21,15 +21,18 @@ def net_loopback_ping_and_udp_echo():
         heap = heap_bytes(vm)
         pages = free_pages(vm)
         out = vm.command_output("ping -c 1 127.0.0.1")
-        check("ping: the IPv4 protocols are not loaded (insmod inet)" in out, f"ping without inet: {out}", vm)
+        check("ping: icmp is not loaded (insmod icmp)" in out, f"ping without icmp: {out}", vm)
         out = vm.command_output("udpecho x")
-        check("udpecho: the IPv4 protocols are not loaded" in out, f"udpecho without inet: {out}", vm)
+        check("udpecho: udp is not loaded (insmod udp)" in out, f"udpecho without udp: {out}", vm)
         out = vm.command_output("ip addr")
         check("inet " not in out and "1: lo: <LOOPBACK,UP,LOWER_UP>" in out, f"ip addr without inet: {out}", vm)
         check(vm.command_output("ip route").strip() == "", "ip route without inet lists nothing", vm)
-        out = vm.command_output("insmod inet")
-        check("ERROR" not in out and "inet: 127.0.0.1/8 on lo" in vm.command_output("dmesg"), f"insmod inet: {out}",
+        # icmp and udp need inet (DT_NEEDED): loading icmp loads inet first.
+        out = vm.command_output("insmod icmp")
+        check("ERROR" not in out and "inet: 127.0.0.1/8 on lo" in vm.command_output("dmesg"), f"insmod icmp: {out}",
               vm)
+        out = vm.command_output("insmod udp")
+        check("ERROR" not in out, f"insmod udp: {out}", vm)
         out = vm.command_output("ip addr show lo")
         check(re.search(r"^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65535 qdisc noqueue state UNKNOWN group default "
                         r"qlen 256\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
@@ -90,15 +93,31 @@ def net_loopback_ping_and_udp_echo():
         check(heap_bytes(vm) == loaded_heap, f"heap {loaded_heap} -> {heap_bytes(vm)}: the network tools leaked", vm)
         check(free_pages(vm) == loaded_pages, f"free pages {loaded_pages} -> {free_pages(vm)}", vm)
         for _ in range(3):
+            # inet cannot go while the protocols that need it are loaded,
+            # and says which they are.
             out = vm.command_output("rmmod inet")
-            check("ERROR" not in out, f"rmmod inet: {out}", vm)
+            check("EBUSY" in out and re.search(r"inet: in use by (icmp, udp|udp, icmp)", out),
+                  f"rmmod inet under icmp and udp: {out}", vm)
+            for module in ("udp", "icmp", "inet"):
+                out = vm.command_output(f"rmmod {module}")
+                check("ERROR" not in out, f"rmmod {module}: {out}", vm)
             check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held after rmmod inet", vm)
-            out = vm.command_output("insmod inet")
-            check("ERROR" not in out, f"insmod inet again: {out}", vm)
+            for module in ("icmp", "udp"):
+                out = vm.command_output(f"insmod {module}")
+                check("ERROR" not in out, f"insmod {module} again: {out}", vm)
             out = vm.command_output("ping -c 1 127.0.0.1")
             check("1 packets transmitted, 1 received, 0% packet loss" in out, f"ping after reloading inet: {out}", vm)
+            out = vm.command_output("udpecho again")
+            check(out.splitlines()[0] == "again", f"udpecho after reloading udp: {out}", vm)
+        # 100 loads and unloads of each protocol inside the kernel (inet
+        # stays while they cycle), then of inet alone: pages and heap
+        # exactly kept.
+        vm.command_output("rmmod udp")
+        vm.command_output("rmmod icmp")
+        for module in ("icmp", "udp", "tcp"):
+            out = vm.command_output(f"modtest cycles 100 {module}", timeout=240)
+            check(re.search(rf"modtest: 100 cycles of {module} .*: PASS", out), f"modtest {module}: {out}", vm)
         vm.command_output("rmmod inet")
-        # 100 loads and unloads inside the kernel: pages and heap exactly kept.
         out = vm.command_output("modtest cycles 100 inet", timeout=240)
         check(re.search(r"modtest: 100 cycles of inet .*: PASS", out), f"modtest: {out}", vm)
         check("holders 0" in vm.command_output("ip -d link show lo"), "lo held after 100 inet cycles", vm)
@@ -204,24 +223,31 @@ def net_inet_protocol_table_and_its_users():
         wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
         heap = heap_bytes(vm)
         pages = free_pages(vm)
-        # inettest needs inet (DT_NEEDED): loading it loads inet first.
+        # udp takes protocol 17 in inet's table (and loads inet first, its
+        # DT_NEEDED); inettest needs inet too.
+        for module in ("udp", "icmp"):
+            out = vm.command_output(f"insmod {module}")
+            check("ERROR" not in out, f"insmod {module}: {out}", vm)
         out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=5")
         check("ERROR" not in out, f"insmod inettest: {out}", vm)
         lines = dmesg_lines(vm, "inettest:")
         check(any("register 253 again: -17, 17: -17" in line for line in lines), f"EEXIST: {lines}", vm)
         check(any("5 of 5 datagrams of 253 received, 60 bytes" in line for line in lines),
               f"the datagrams went through lo to the handler: {lines}", vm)
-        # inet cannot go while its user is loaded, and says who uses it.
+        # inet cannot go while its users are loaded, and says who they are.
         out = vm.command_output("rmmod inet")
-        check("in use by inettest" in out and "EBUSY" in out, f"rmmod inet under inettest: {out}", vm)
+        users = re.search(r"inet: in use by ([\w, ]+)", out)
+        check("EBUSY" in out and users and sorted(users.group(1).strip().split(", ")) == ["icmp", "inettest", "udp"],
+              f"rmmod inet under icmp, inettest and udp: {out}", vm)
         out = vm.command_output("ping -c 1 -i 0 127.0.0.1")
         check("1 packets transmitted, 1 received" in out, f"inet still works: {out}", vm)
         # In reverse order, both go, and memory is back at the boot's.
         out = vm.command_output("rmmod inettest")
         check("ERROR" not in out, f"rmmod inettest: {out}", vm)
         check(any("unregistered 253 (0)" in line for line in dmesg_lines(vm, "inettest:")), "unregister", vm)
-        out = vm.command_output("rmmod inet")
-        check("ERROR" not in out, f"rmmod inet after its user: {out}", vm)
+        for module in ("icmp", "udp", "inet"):
+            out = vm.command_output(f"rmmod {module}")
+            check("ERROR" not in out, f"rmmod {module} after its users: {out}", vm)
         check("holders 0" in vm.command_output("ip -d link show lo"), "lo still held", vm)
-        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after both rmmods", vm)
-        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after both rmmods", vm)
+        check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)} after the rmmods", vm)
+        check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)} after the rmmods", vm)

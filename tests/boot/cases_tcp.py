@@ -20,7 +20,7 @@ import threading
 
 from cases_devices import out_of
 from cases_net import heap_bytes
-from cases_vnet import GUEST, configure, tshark, user_net, wait_eth
+from cases_vnet import GUEST, configure, load_ipv4, tshark, user_net, wait_eth
 from harness import PROMPT, TEST_INITRAMFS, boot, case, check, free_pages
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -95,7 +95,7 @@ def tcp_wget_httpd_nc_through_user_net():
         try:
             with boot("panic=-1", extra=extra, memory="512M") as vm:
                 wait_eth(vm)
-                out_of(vm, "insmod inet")
+                load_ipv4(vm)
                 configure(vm)
                 # The host's own address goes through lo, and answers from itself.
                 out = out_of(vm, f"ping -c 2 -i 0.2 {GUEST}")
@@ -172,18 +172,20 @@ def tcp_wget_httpd_nc_through_user_net():
 
 @case(arches=("x86_64", "aarch64"))
 def tcp_kernel_sockets_from_a_module_over_loopback():
-    """tests/modules/socktest.c uses KABI_SOCKET_1.0 with no link to inet:
-    without inet there is no AF_INET; with it, the family table's
-    refusals, 1 MiB each way over TCP on 127.0.0.1, timeouts, the end of
-    the stream, a refused connection and UDP datagrams. Its kept sockets
-    show in ss and pin inet; unloading both returns the heap and the pages
-    to where they were before inet loaded."""
+    """tests/modules/socktest.c uses KABI_SOCKET_1.0 with no link to the
+    protocol modules: without tcp there is no AF_INET; with tcp and udp,
+    the family table's refusals, 1 MiB each way over TCP on 127.0.0.1,
+    timeouts, the end of the stream, a refused connection and UDP
+    datagrams. Its kept sockets show in ss and pin tcp and udp (each says
+    so); unloading everything returns the heap and the pages to where they
+    were before inet loaded."""
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         out = vm.command_output("insmod /lib/test/socktest.kmod")
         check("ERROR" in out and "socktest: no AF_INET stream sockets: -97" in vm.command_output("dmesg"),
               f"socktest without inet: {out}", vm)
         heap, pages = heap_bytes(vm), free_pages(vm)
-        check("ERROR" not in vm.command_output("insmod inet"), "insmod inet", vm)
+        for module in ("tcp", "udp"):
+            check("ERROR" not in vm.command_output(f"insmod {module}"), f"insmod {module}", vm)
         out = vm.command_output("insmod /lib/test/socktest.kmod keep=1", timeout=300)
         log = vm.command_output("dmesg")
         check("ERROR" not in out and "socktest: passed, keeping a listener and a udp socket" in log,
@@ -200,12 +202,16 @@ def tcp_kernel_sockets_from_a_module_over_loopback():
         out = vm.command_output("ss -ua")
         check(re.search(r"^udp +UNCONN +0 +0 +0\.0\.0\.0:5555 +0\.0\.0\.0:\*$", out, re.M), f"ss -ua: {out}", vm)
         check(vm.command_output("ss").strip().count("\n") == 0, "ss without -l listed listeners", vm)
+        for module in ("tcp", "udp"):
+            out = vm.command_output(f"rmmod {module}")
+            check("EBUSY" in out and "in use by 1 mount(s) or open socket(s)" in out,
+                  f"rmmod {module} under its socket: {out}", vm)
         out = vm.command_output("rmmod inet")
-        check("EBUSY" in out and "in use by 2 mount(s) or open socket(s)" in out, f"rmmod inet under sockets: {out}",
-              vm)
+        check("EBUSY" in out and re.search(r"inet: in use by (tcp, udp|udp, tcp)", out), f"rmmod inet: {out}", vm)
         check("ERROR" not in vm.command_output("rmmod socktest"), "rmmod socktest", vm)
         check(vm.command_output("ss -a").strip().count("\n") == 0, "sockets left after rmmod socktest", vm)
-        # Connections in TIME-WAIT live on in inet's stacks until it unloads.
-        check("ERROR" not in vm.command_output("rmmod inet"), "rmmod inet", vm)
+        # Connections in TIME-WAIT live on in tcp's stack until it unloads.
+        for module in ("tcp", "udp", "inet"):
+            check("ERROR" not in vm.command_output(f"rmmod {module}"), f"rmmod {module}", vm)
         check(heap_bytes(vm) == heap and free_pages(vm) == pages,
               f"heap {heap_bytes(vm)} pages {free_pages(vm)}, before {heap} {pages}", vm)

@@ -56,6 +56,16 @@ def wait_eth(vm, name="eth0"):
     return wait_log(vm, r"virtio_net: (virtio\d+): " + name + r": ([0-9a-f:]{17}), mtu (\d+), link (\w+)")
 
 
+IPV4_MODULES = ("icmp", "udp", "tcp")  # each loads inet first (DT_NEEDED)
+
+
+def load_ipv4(vm):
+    """inet, icmp, udp and tcp: the whole IPv4 stack."""
+    for module in IPV4_MODULES:
+        out = out_of(vm, f"insmod {module}")
+        check("ERROR" not in out, f"insmod {module}: {out}", vm)
+
+
 def configure(vm):
     """inet loaded: eth0 up at 10.0.2.15/24, the default route through the gateway."""
     for line in ("ip link set eth0 up", f"ip addr add {GUEST}/24 dev eth0", f"ip route add default via {GATEWAY}"):
@@ -109,8 +119,7 @@ def vnet_ping_gateway_and_udp_echo_through_user_net():
         with boot("panic=-1", extra=user_net(port, 7007, pcap)) as vm:
             wait_eth(vm)
             # Without an address there is no route; bad commands say why.
-            out = out_of(vm, "insmod inet")
-            check("ERROR" not in out, f"insmod inet: {out}", vm)
+            load_ipv4(vm)
             out = out_of(vm, f"ping -c 1 {GATEWAY}")
             check("Network is unreachable" in out, f"ping without a route: {out}", vm)
             for line, expected in [("ip addr add 10.0.2.15/33 dev eth0", "Usage: ip addr"),
@@ -197,7 +206,7 @@ def vnet_unbind_and_rmmod_under_traffic_keep_the_baseline():
     port = free_udp_port()
     with boot("panic=-1", extra=user_net(port, 9)) as vm:
         wait_eth(vm)
-        out_of(vm, "insmod inet")
+        load_ipv4(vm)
         baseline, pages = counters(vm), free_pages(vm)
         address = function_address(vm, "1af4:10(?:00|41)", "a virtio network device (1af4:1000 or 1af4:1041)")
         stop = threading.Event()

@@ -1,9 +1,13 @@
 /*
- * keel/inet.h: KABI_INET_1.0, what inet.kmod exports to other modules and
- * to the core's console tools (which reach it with keel_symbol_get, so
- * that inet cannot unload while a tool is using it). Addresses are IPv4
- * addresses in host byte order (127.0.0.1 is 0x7f000001), ports in host
- * byte order. Every call may sleep.
+ * keel/inet.h: KABI_INET_1.0 to 1.3, what inet.kmod exports to the
+ * protocol modules (icmp, udp, tcp: keel/icmp.h, keel/udp.h), to other
+ * modules and to the core's console tools (which reach it with
+ * keel_symbol_get, so that inet cannot unload while a tool is using it).
+ * inet is IPv4 itself: interfaces and addresses, routes, ARP, header
+ * checks and reassembly, the IP protocol table and the ICMP error hook;
+ * the protocols are modules that register in its table. Addresses are
+ * IPv4 addresses in host byte order (127.0.0.1 is 0x7f000001), ports in
+ * host byte order. Every call may sleep.
  */
 #pragma once
 
@@ -13,31 +17,20 @@
 extern "C" {
 #endif
 
-/* A UDP endpoint bound to a local port (keel_inet_udp_open). */
-typedef struct keel_inet_udp keel_inet_udp;
-
-/* An ICMP echo request of `size` bytes of data to `destination`, then a
- * wait of at most `timeout_ms` for its reply. 0 with the reply's source,
- * data length and TTL; -ETIMEDOUT; -ENETUNREACH; -EINVAL (size over
- * 65507); -ENOMEM. */
-typedef int32_t keel_inet_ping_fn(uint32_t destination, uint16_t identifier, uint16_t sequence, uint32_t size,
-    uint32_t timeout_ms, uint32_t* from, uint32_t* length, uint32_t* ttl);
-int32_t keel_inet_ping(uint32_t destination, uint16_t identifier, uint16_t sequence, uint32_t size, uint32_t timeout_ms,
-    uint32_t* from, uint32_t* length, uint32_t* ttl);
-
 /* The IPv4 address of the device with interface index `ifindex`: 0 with
  * the address and its prefix length, -ENOENT when it has none. */
 typedef int32_t keel_inet_address_fn(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
 int32_t keel_inet_address(uint32_t ifindex, uint32_t* address, uint32_t* prefix_length);
 
-/* The IP protocol table, beyond ICMP, UDP and TCP (which inet handles
- * itself). The handler gets each datagram of its protocol addressed to
- * this host (not broadcasts): source, destination, payload. It runs with
- * inet's lock held, in the core's receive thread: it must not call
- * keel_inet_* functions. */
+/* The IP protocol table, the simple form (KABI_INET_1.3's
+ * keel_inet_protocol_add is the full one). The handler gets each datagram
+ * of its protocol addressed to this host (not broadcasts): source,
+ * destination, payload. It runs in inet's receive or timer thread, without
+ * inet's locks; it must not unregister itself. */
 typedef void (*keel_inet_protocol_handler)(
     void* arg, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
-/* 0; -EEXIST when the number is taken (1, 6 and 17 always are). */
+/* 0; -EEXIST when the number is taken (1, 6 and 17 are while icmp, tcp
+ * and udp are loaded); -EINVAL; -ENOMEM. */
 typedef int32_t keel_inet_protocol_register_fn(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
 int32_t keel_inet_protocol_register(uint8_t protocol, keel_inet_protocol_handler handler, void* arg);
 /* After it returns the handler is not running and is never called again.
@@ -48,26 +41,6 @@ int32_t keel_inet_protocol_unregister(uint8_t protocol);
  * -ENETUNREACH, -ENOMEM. */
 typedef int32_t keel_inet_send_fn(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
 int32_t keel_inet_send(uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length);
-
-/* Binds a UDP endpoint to `port` (0: an ephemeral port). 0, -EADDRINUSE,
- * -ENOMEM. */
-typedef int32_t keel_inet_udp_open_fn(uint16_t port, keel_inet_udp** out);
-int32_t keel_inet_udp_open(uint16_t port, keel_inet_udp** out);
-typedef uint16_t keel_inet_udp_port_fn(const keel_inet_udp* udp);
-uint16_t keel_inet_udp_port(const keel_inet_udp* udp);
-/* Sends one datagram. 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
-typedef int32_t keel_inet_udp_send_fn(
-    keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
-int32_t keel_inet_udp_send(
-    keel_inet_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
-/* The next datagram, waiting at most `timeout_ms`: its length (copied up
- * to `capacity`), -ETIMEDOUT. `from` and `from_port` may be NULL. */
-typedef int64_t keel_inet_udp_receive_fn(
-    keel_inet_udp* udp, uint8_t* buffer, size_t capacity, uint32_t* from, uint16_t* from_port, uint32_t timeout_ms);
-int64_t keel_inet_udp_receive(
-    keel_inet_udp* udp, uint8_t* buffer, size_t capacity, uint32_t* from, uint16_t* from_port, uint32_t timeout_ms);
-typedef void keel_inet_udp_close_fn(keel_inet_udp* udp);
-void keel_inet_udp_close(keel_inet_udp* udp);
 
 /* KABI_INET_1.1: addresses, the default route and the neighbour cache,
  * for `ip addr add|del`, `ip route add|del` and `ip neigh`. */
@@ -128,6 +101,94 @@ typedef struct keel_inet_lease {
  * -ENOMEM. */
 typedef int32_t keel_inet_dhcp_fn(uint32_t ifindex, uint32_t timeout_ms, keel_inet_lease* lease);
 int32_t keel_inet_dhcp(uint32_t ifindex, uint32_t timeout_ms, keel_inet_lease* lease);
+
+/* KABI_INET_1.3: the seam between inet and the protocol modules. */
+
+/* A datagram addressed to this host, as inet hands it to its protocol.
+ * The bytes are valid for the length of the call. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_datagram {
+    uint32_t size;    /* sizeof(keel_inet_datagram) of the inet that filled it */
+    uint32_t ifindex; /* the device it arrived on */
+    uint32_t source;
+    uint32_t destination;
+    const uint8_t* bytes; /* the whole datagram: IP header, then payload */
+    uint32_t header_length;
+    uint32_t total_length;
+    uint8_t protocol;
+    uint8_t ttl;
+    uint8_t broadcast; /* 1: to a broadcast address, or in a link broadcast */
+    uint8_t reserved;
+} keel_inet_datagram;
+
+#define KEEL_INET_PROTOCOL_OPS_VERSION 1
+/* A protocol: checked as every ops table ({size, version}, every field
+ * set, a name of 1 to 15 characters). `input` runs in inet's receive or
+ * timer thread, one datagram at a time, without inet's locks: it may
+ * call keel_inet_output, keel_inet_route, keel_inet_is_local and
+ * keel_inet_icmp_error, not keel_inet_protocol_remove. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_protocol_ops {
+    uint32_t size;
+    uint32_t version;
+    uint8_t protocol;
+    const char* name;
+    void (*input)(void* arg, const keel_inet_datagram* datagram);
+} keel_inet_protocol_ops;
+/* Puts `ops` in the IP protocol table. 0; -EEXIST (the number is taken);
+ * -EINVAL (a malformed table, logged with the reason); -ENOMEM. */
+typedef int32_t keel_inet_protocol_add_fn(const keel_inet_protocol_ops* ops, void* arg);
+int32_t keel_inet_protocol_add(const keel_inet_protocol_ops* ops, void* arg);
+/* Takes it out and waits until its input is not running. 0; -ENOENT. */
+typedef int32_t keel_inet_protocol_remove_fn(const keel_inet_protocol_ops* ops);
+int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops);
+
+/* Sends `length` bytes as one datagram of `protocol` from `source` (0:
+ * the address keel_inet_route gives) to `destination`, fragmenting when
+ * it exceeds the MTU. 0; -EMSGSIZE; -ENETUNREACH; -ENOMEM. */
+typedef int32_t keel_inet_output_fn(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_output(uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+
+/* Where a datagram to a destination leaves. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_route_info {
+    uint32_t size; /* set by the caller: sizeof(keel_inet_route_info) */
+    uint32_t ifindex;
+    uint32_t source; /* the address it leaves from */
+    uint32_t mtu;
+} keel_inet_route_info;
+/* 0 with the route; -ENETUNREACH; -EINVAL (a bad size). A datagram to
+ * one of the host's own addresses goes through lo and comes from that
+ * address, as Linux's local table has it. */
+typedef int32_t keel_inet_route_fn(uint32_t destination, keel_inet_route_info* route);
+int32_t keel_inet_route(uint32_t destination, keel_inet_route_info* route);
+/* 1 when `address` is this host's (127/8, an interface's address, or 0),
+ * else 0. */
+typedef int32_t keel_inet_is_local_fn(uint32_t address);
+int32_t keel_inet_is_local(uint32_t address);
+
+#define KEEL_INET_ICMP_OPS_VERSION 1
+/* The ICMP error hook, which icmp.kmod fills: `error` sends an ICMP error
+ * of `type` and `code` about `about` (a datagram this host received), as
+ * RFC 1122 3.2.2 and its rate limit allow. Same context as `input`. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_icmp_ops {
+    uint32_t size;
+    uint32_t version;
+    void (*error)(void* arg, uint8_t type, uint8_t code, const keel_inet_datagram* about);
+} keel_inet_icmp_ops;
+/* 0; -EEXIST (one is set); -EINVAL (a malformed table). */
+typedef int32_t keel_inet_icmp_register_fn(const keel_inet_icmp_ops* ops, void* arg);
+int32_t keel_inet_icmp_register(const keel_inet_icmp_ops* ops, void* arg);
+/* Takes it away and waits until `error` is not running. 0; -ENOENT. */
+typedef int32_t keel_inet_icmp_unregister_fn(const keel_inet_icmp_ops* ops);
+int32_t keel_inet_icmp_unregister(const keel_inet_icmp_ops* ops);
+/* Asks for an ICMP error about `about` (udp's port unreachable). 0 when
+ * the hook took it; -ENOTSUP when icmp is not loaded (no error is
+ * sent, as Linux without ICMP would not). */
+typedef int32_t keel_inet_icmp_error_fn(uint8_t type, uint8_t code, const keel_inet_datagram* about);
+int32_t keel_inet_icmp_error(uint8_t type, uint8_t code, const keel_inet_datagram* about);
 
 #ifdef __cplusplus
 }

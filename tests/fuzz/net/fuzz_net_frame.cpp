@@ -1,6 +1,6 @@
 // libFuzzer target for everything a host does with frames from the wire:
 // Ethernet, ARP, IPv4 with reassembly, ICMP, UDP and TCP's input, through
-// one Ipv4Interface with a UDP socket on port 7 and a TCP listener on 80.
+// one Ipv4Host (interface, icmp, udp, tcp) with a UDP socket on port 7 and a TCP listener on 80.
 //
 // The input is a sequence of frames, each [flags][length (2 bytes)][bytes]:
 // flags bit 0 repairs the frame's checksums, the other bits advance the
@@ -16,7 +16,7 @@
 #include "fuzz_checksums.h"
 #include "lib/net/arp.h"
 #include "lib/net/icmp.h"
-#include "lib/net/interface.h"
+#include "lib/net/host.h"
 #include "lib/net/udp.h"
 
 using namespace keel::net;
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         config.address = kAddress;
         config.gateway = ipv4(10, 0, 2, 2);
         tcp::Stack::Config tcp_config;
-        Ipv4Interface host(link, config, tcp_config);
+        Ipv4Host host(link, config, tcp_config);
         UdpSocket socket;
         if (host.udp_bind(socket, 7).is_error())
             abort();

@@ -13,7 +13,7 @@
 #include "lib/net/arp.h"
 #include "lib/net/checksum.h"
 #include "lib/net/icmp.h"
-#include "lib/net/interface.h"
+#include "lib/net/host.h"
 #include "lib/net/udp.h"
 #include "pcap.h"
 
@@ -55,18 +55,17 @@ public:
         : pcap(name, kLinktypeEthernet)
         , port_a(*this, 0)
         , port_b(*this, 1)
-        , a(port_a, config(kMacA, kA, true), tcp_config(1))
-        , b(port_b, config(kMacB, kB, icmp_on_b), tcp_config(2))
+        , a(port_a, config(kMacA, kA), tcp_config(1))
+        , b(port_b, config(kMacB, kB), tcp_config(2), icmp_on_b)
     {
     }
 
-    static InterfaceConfig config(MacAddress mac, Ipv4Address address, bool icmp)
+    static InterfaceConfig config(MacAddress mac, Ipv4Address address)
     {
         InterfaceConfig config;
         config.mac = mac;
         config.address = address;
         config.gateway = kB;
-        config.icmp = icmp;
         return config;
     }
     static tcp::Stack::Config tcp_config(uint8_t secret)
@@ -111,7 +110,7 @@ public:
 
     PcapWriter pcap;
     Port port_a, port_b;
-    Ipv4Interface a, b;
+    Ipv4Host a, b;
     std::deque<Frame> frames;
     std::vector<Frame> seen;
     Millis now = 1000;
@@ -162,7 +161,7 @@ TEST_CASE("interface: ping resolves the neighbour by ARP and gets its reply", "[
             REQUIRE(segment.a.ping(kB, 0x77, sequence, 56, segment.now).is_ok());
             segment.run();
         }
-        CHECK(segment.a.stats().echo_replies_received == 3);
+        CHECK(segment.a.icmp_stats().echo_replies_received == 3);
         CHECK(segment.a.last_echo_reply().from == kB);
         CHECK(segment.a.last_echo_reply().sequence == 3);
         CHECK(segment.a.last_echo_reply().length == 56);
@@ -186,10 +185,10 @@ TEST_CASE("interface: the default route is set and cleared; the neighbour cache 
     {
         Segment segment("if-gateway");
         const Ipv4Address outside = ipv4(192, 0, 2, 1);
-        segment.a.set_gateway(0);
+        segment.a.interface().set_gateway(0);
         CHECK(segment.a.ping(outside, 0x78, 1, 8, segment.now).error() == Error::ENETUNREACH);
         CHECK(segment.a.stats().dropped_no_route == 1);
-        segment.a.set_gateway(kB);
+        segment.a.interface().set_gateway(kB);
         CHECK(segment.a.config().gateway == kB);
         REQUIRE(segment.a.ping(outside, 0x78, 2, 8, segment.now).is_ok());
         segment.run();
@@ -232,8 +231,8 @@ TEST_CASE("interface: ARP for another host is ignored, and so is a broadcast pin
     // A ping to the subnet's broadcast address gets no answer.
     REQUIRE(segment.a.ping(ipv4(10, 0, 2, 255), 1, 1, 8, segment.now).is_ok());
     segment.run();
-    CHECK(segment.b.stats().echo_requests == 0);
-    CHECK(segment.a.stats().echo_replies_received == 0);
+    CHECK(segment.b.icmp_stats().echo_requests == 0);
+    CHECK(segment.a.icmp_stats().echo_replies_received == 0);
     require_clean(segment);
 }
 
@@ -263,9 +262,9 @@ TEST_CASE("interface: UDP echo, and a closed port answered only with icmp", "[in
         // To a closed port.
         REQUIRE(segment.a.udp_send(client, kB, 9999, nullptr, 0, segment.now).is_ok());
         segment.run();
-        CHECK(segment.b.stats().dropped_no_port == 1);
-        CHECK(segment.b.stats().icmp_errors_sent == (icmp ? 1u : 0u));
-        CHECK(segment.a.stats().icmp_errors_received == (icmp ? 1u : 0u));
+        CHECK(segment.b.udp_stats().dropped_no_port == 1);
+        CHECK(segment.b.icmp_stats().errors_sent == (icmp ? 1u : 0u));
+        CHECK(segment.a.icmp_stats().errors_received == (icmp ? 1u : 0u));
         segment.b.udp_unbind(server);
         segment.a.udp_unbind(client);
         require_clean(segment);
@@ -301,10 +300,10 @@ TEST_CASE("interface: bad input is counted and dropped", "[interface]")
     segment.put(2, ttl_zero); // a host accepts TTL 0 (RFC 1122 3.2.1.7)
     segment.run();
     CHECK(server.queued() == 2);
-    CHECK(segment.b.stats().dropped_udp == 1);
+    CHECK(segment.b.udp_stats().dropped_malformed == 1);
     CHECK(segment.b.stats().dropped_ip_header == 2);
     CHECK(segment.b.stats().dropped_not_ours == 1);
-    CHECK(segment.b.stats().icmp_errors_sent == 0);
+    CHECK(segment.b.icmp_stats().errors_sent == 0);
     segment.b.udp_unbind(server);
     // The broken frames were sent on purpose: tshark must see them as broken.
     segment.pcap.close();
@@ -331,7 +330,7 @@ TEST_CASE("interface: big datagrams are fragmented and reassembled", "[interface
         CHECK(std::vector<uint8_t>(got->data(), got->data() + got->length()) == big);
         REQUIRE(segment.a.ping(kB, 1, 1, 3000, segment.now).is_ok());
         segment.run();
-        CHECK(segment.a.stats().echo_replies_received == 1);
+        CHECK(segment.a.icmp_stats().echo_replies_received == 1);
         CHECK(segment.a.last_echo_reply().length == 3000);
         segment.b.udp_unbind(server);
         segment.a.udp_unbind(client);
@@ -394,15 +393,15 @@ TEST_CASE("interface: a loopback host answers itself without the link", "[interf
         config.address = ipv4(127, 0, 0, 1);
         config.prefix_length = 8;
         config.mtu = 65535;
-        Ipv4Interface loopback(link, config, tcp::Stack::Config());
+        Ipv4Host loopback(link, config, tcp::Stack::Config());
         auto settle = [&] {
-            while (loopback.has_local_work())
+            while (loopback.interface().has_local_work())
                 loopback.poll(0);
         };
         REQUIRE(loopback.ping(ipv4(127, 0, 0, 1), 1, 1, 56, 0).is_ok());
-        CHECK(loopback.stats().echo_replies_received == 0); // not before the poll
+        CHECK(loopback.icmp_stats().echo_replies_received == 0); // not before the poll
         settle();
-        CHECK(loopback.stats().echo_replies_received == 1);
+        CHECK(loopback.icmp_stats().echo_replies_received == 1);
         REQUIRE(loopback.ping(ipv4(127, 3, 2, 1), 1, 2, 9000, 0).is_ok());
         settle();
         CHECK(loopback.last_echo_reply().from == ipv4(127, 3, 2, 1));
@@ -468,26 +467,26 @@ TEST_CASE("interface: on a loopback device, datagrams to itself go out as frames
         config.prefix_length = 8;
         config.mtu = 65535;
         config.loopback_device = true;
-        Ipv4Interface loopback(link, config, tcp::Stack::Config());
+        Ipv4Host loopback(link, config, tcp::Stack::Config());
         auto reflect = [&] {
             while (PacketPtr frame = link.frames.pop())
                 loopback.receive(frame->data(), frame->length(), 0);
         };
         REQUIRE(loopback.ping(ipv4(127, 0, 0, 1), 7, 1, 56, 0).is_ok());
         CHECK(link.sent == 1);
-        CHECK(!loopback.has_local_work());
-        CHECK(loopback.stats().echo_replies_received == 0);
+        CHECK(!loopback.interface().has_local_work());
+        CHECK(loopback.icmp_stats().echo_replies_received == 0);
         reflect();
         CHECK(link.sent == 2); // the reply went out on the device too
         reflect();
-        CHECK(loopback.stats().echo_replies_received == 1);
+        CHECK(loopback.icmp_stats().echo_replies_received == 1);
         CHECK(loopback.last_echo_reply().from == ipv4(127, 0, 0, 1));
         CHECK(loopback.last_echo_reply().sequence == 1);
         // A big echo, in one frame of the 65535-byte MTU.
         REQUIRE(loopback.ping(ipv4(127, 0, 0, 2), 7, 2, 70000 - 28 - 20000, 0).is_ok());
         reflect();
         reflect();
-        CHECK(loopback.stats().echo_replies_received == 2);
+        CHECK(loopback.icmp_stats().echo_replies_received == 2);
         CHECK(loopback.last_echo_reply().length == 70000 - 28 - 20000);
         CHECK(loopback.stats().local_delivered == 0);
         // The address of another of the host's interfaces, routed to lo
@@ -495,7 +494,7 @@ TEST_CASE("interface: on a loopback device, datagrams to itself go out as frames
         REQUIRE(loopback.ping(ipv4(10, 0, 2, 15), 7, 3, 56, 0).is_ok());
         reflect();
         reflect();
-        CHECK(loopback.stats().echo_replies_received == 3);
+        CHECK(loopback.icmp_stats().echo_replies_received == 3);
         CHECK(loopback.last_echo_reply().from == ipv4(10, 0, 2, 15));
         CHECK(loopback.stats().dropped_not_ours == 0);
     }
@@ -513,12 +512,12 @@ TEST_CASE("interface: the IP protocol table refuses taken numbers and delivers t
         struct Recorder : ProtocolHandler {
             size_t datagrams = 0;
             size_t bytes = 0;
-            void input(const Ipv4Header& header, const uint8_t* payload, size_t length) override
+            void input(const Datagram& datagram, Millis) override
             {
-                CHECK(header.protocol == 253);
-                CHECK(payload[0] == 'x');
+                CHECK(datagram.header->protocol == 253);
+                CHECK(datagram.payload()[0] == 'x');
                 datagrams++;
-                bytes += length;
+                bytes += datagram.payload_length();
             }
         } recorder, other;
         InterfaceConfig config;
@@ -526,32 +525,32 @@ TEST_CASE("interface: the IP protocol table refuses taken numbers and delivers t
         config.prefix_length = 8;
         config.mtu = 65535;
         config.loopback_device = true;
-        Ipv4Interface host(link, config, tcp::Stack::Config());
+        Ipv4Host host(link, config, tcp::Stack::Config());
         auto reflect = [&] {
             while (PacketPtr frame = link.frames.pop())
                 host.receive(frame->data(), frame->length(), 0);
         };
-        CHECK(host.register_protocol(kIpProtocolUdp, other).error() == Error::EEXIST);
-        CHECK(host.register_protocol(kIpProtocolTcp, other).error() == Error::EEXIST);
-        CHECK(host.register_protocol(kIpProtocolIcmp, other).error() == Error::EEXIST);
-        REQUIRE(host.register_protocol(253, recorder).is_ok());
-        CHECK(host.register_protocol(253, other).error() == Error::EEXIST);
+        CHECK(host.interface().register_protocol(kIpProtocolUdp, other).error() == Error::EEXIST);
+        CHECK(host.interface().register_protocol(kIpProtocolTcp, other).error() == Error::EEXIST);
+        CHECK(host.interface().register_protocol(kIpProtocolIcmp, other).error() == Error::EEXIST);
+        REQUIRE(host.interface().register_protocol(253, recorder).is_ok());
+        CHECK(host.interface().register_protocol(253, other).error() == Error::EEXIST);
         const uint8_t payload[5] = { 'x', 1, 2, 3, 4 };
-        REQUIRE(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
+        REQUIRE(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
         reflect();
         CHECK(recorder.datagrams == 1);
         CHECK(recorder.bytes == 5);
         CHECK(other.datagrams == 0);
         // Unregistered: the next one is a protocol unreachable again.
-        host.unregister_protocol(253);
-        REQUIRE(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
+        host.interface().unregister_protocol(253);
+        REQUIRE(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, sizeof(payload), 0).is_ok());
         reflect();
         CHECK(recorder.datagrams == 1);
         CHECK(host.stats().dropped_protocol == 1);
-        CHECK(host.stats().icmp_errors_sent == 1);
+        CHECK(host.icmp_stats().errors_sent == 1);
         reflect();
-        CHECK(host.stats().icmp_errors_received == 1);
-        CHECK(host.send_datagram(253, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error() == Error::EMSGSIZE);
+        CHECK(host.icmp_stats().errors_received == 1);
+        CHECK(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error() == Error::EMSGSIZE);
     }
     CHECK(net_live_allocations() == baseline);
 }

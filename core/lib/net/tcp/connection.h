@@ -90,6 +90,13 @@ public:
     // closed (after TIME-WAIT, or at once if already closed). The pointer
     // is not to be used afterwards.
     void release(Millis now);
+    // The address under the connection went away (its interface did): the
+    // connection fails with `error` (ENETDOWN) and sends nothing more.
+    void drop(Error error)
+    {
+        if (m_state != State::Closed)
+            fail(error);
+    }
 
     State state() const { return m_state; }
     // The reason the connection failed; 0 while it has not.

@@ -1,15 +1,17 @@
 // AF_INET stream sockets: the protocol library's TCP connections and
-// listeners behind KABI_SOCKET_1.0's operations. Each interface has its
-// own TCP stack, so a listener is one library listener on every interface
-// there is when listen() is called (as a socket bound to INADDR_ANY), and
-// a connection lives in the stack of the interface its route picks.
+// listeners behind KABI_SOCKET_1.0's operations. One stack serves every
+// address, so a listener bound to 0 hears every address the host has,
+// including those added after listen(); a connection leaves from the
+// address the route to its peer gives.
+#include "internal.h"
 #include "lib/base/string.h"
-#include "sockets.h"
 
-namespace inet {
+namespace tcp {
 
 namespace {
 
+using inet_glue::errno_of;
+using inet_glue::now_ms;
 using keel::net::tcp::Connection;
 using keel::net::tcp::State;
 
@@ -17,7 +19,7 @@ Socket* of(void* state) { return static_cast<Socket*>(state); }
 
 const char* ss_state(const Socket& socket)
 {
-    if (socket.listening)
+    if (socket.listener)
         return "LISTEN";
     if (!socket.connection)
         return "UNCONN";
@@ -46,6 +48,19 @@ void take_tuple(Socket& socket)
     socket.remote.port = tuple.remote_port;
 }
 
+Socket* socket_create(keel_socket* handle)
+{
+    auto* socket = keel::net::net_create<Socket>();
+    if (!socket)
+        return nullptr;
+    socket->handle = handle;
+    socket->local.family = KEEL_AF_INET;
+    socket->remote.family = KEEL_AF_INET;
+    socket->next = g_state.sockets;
+    g_state.sockets = socket;
+    return socket;
+}
+
 int32_t tcp_create(keel_socket* handle, void** state)
 {
     Locked locked;
@@ -56,34 +71,30 @@ int32_t tcp_create(keel_socket* handle, void** state)
     return 0;
 }
 
-void close_listeners(Socket& socket)
-{
-    for (size_t i = 0; i < kMaxInterfaces; i++) {
-        if (socket.listeners[i])
-            socket.listeners[i]->close(now_ms());
-        socket.listeners[i] = nullptr;
-        socket.listener_hosts[i] = nullptr;
-    }
-    socket.listening = false;
-}
-
 void tcp_release(void* state)
 {
     Locked locked;
-    Socket& socket = *of(state);
-    close_listeners(socket);
-    if (socket.connection)
-        socket.connection->release(now_ms()); // closes it gracefully first when it is open
-    socket_destroy(&socket);
+    Socket* socket = of(state);
+    if (socket->listener)
+        socket->listener->close(now_ms());
+    if (socket->connection)
+        socket->connection->release(now_ms()); // closes it gracefully first when it is open
+    for (Socket** link = &g_state.sockets; *link; link = &(*link)->next) {
+        if (*link == socket) {
+            *link = socket->next;
+            break;
+        }
+    }
+    keel::net::net_destroy(socket);
 }
 
 int32_t tcp_bind(void* state, const keel_sockaddr* address)
 {
     Locked locked;
     Socket& socket = *of(state);
-    if (socket.bound || socket.connection || socket.listening)
+    if (socket.bound || socket.connection || socket.listener)
         return -KEEL_EINVAL;
-    if (!is_local_address(address->address))
+    if (!keel_inet_is_local(address->address))
         return -KEEL_EADDRNOTAVAIL;
     socket.local.address = address->address;
     socket.local.port = address->port;
@@ -97,29 +108,21 @@ int32_t tcp_connect(void* state, const keel_sockaddr* address)
     Socket& socket = *of(state);
     if (socket.connection)
         return -KEEL_EISCONN;
-    if (socket.listening || address->port == 0 || address->address == 0)
+    if (socket.listener || address->port == 0 || address->address == 0)
         return -KEEL_EINVAL;
-    Interface* interface = route(address->address);
-    if (!interface)
-        return -KEEL_ENETUNREACH;
-    const auto& config = interface->host->config();
-    // Through lo, a connection to one of the host's own addresses comes from that address.
-    uint32_t local = config.address;
-    if (interface->link.held && !keel::net::ipv4_is_loopback(address->address))
-        local = address->address;
-    else if (interface->link.held)
-        local = keel::net::ipv4(127, 0, 0, 1);
-    if (socket.bound && socket.local.address && socket.local.address != local)
+    keel_inet_route_info route {};
+    route.size = sizeof(route);
+    if (int32_t status = keel_inet_route(address->address, &route))
+        return status;
+    if (socket.bound && socket.local.address && socket.local.address != route.source)
         return -KEEL_EADDRNOTAVAIL;
-    keel::net::tcp::Options options = g_state.tcp_config.defaults;
-    options.mtu = config.mtu;
-    auto connection = interface->host->tcp().connect(
-        local, socket.bound ? socket.local.port : 0, address->address, address->port, now_ms(), &options);
+    keel::net::tcp::Options options = g_state.config.defaults;
+    options.mtu = uint16_t(route.mtu > 65535 ? 65535 : route.mtu);
+    auto connection = g_state.tcp->stack().connect(
+        route.source, socket.bound ? socket.local.port : 0, address->address, address->port, now_ms(), &options);
     if (connection.is_error())
         return errno_of(connection.error());
     socket.connection = connection.value();
-    socket.host = interface->host;
-    socket.error = 0;
     take_tuple(socket);
     return -KEEL_EINPROGRESS;
 }
@@ -130,23 +133,14 @@ int32_t tcp_listen(void* state, uint32_t backlog)
     Socket& socket = *of(state);
     if (socket.connection)
         return -KEEL_EISCONN;
-    if (socket.listening)
+    if (socket.listener)
         return 0;
     if (!socket.bound || socket.local.port == 0)
         return -KEEL_EINVAL; // bind a port first
-    for (size_t i = 0; i < kMaxInterfaces; i++) {
-        Interface& interface = g_state.interfaces[i];
-        if (!interface.index)
-            continue;
-        auto listener = interface.host->tcp().listen(socket.local.address, socket.local.port, backlog);
-        if (listener.is_error()) {
-            close_listeners(socket);
-            return errno_of(listener.error());
-        }
-        socket.listeners[i] = listener.value();
-        socket.listener_hosts[i] = interface.host;
-    }
-    socket.listening = true;
+    auto listener = g_state.tcp->stack().listen(socket.local.address, socket.local.port, backlog);
+    if (listener.is_error())
+        return errno_of(listener.error());
+    socket.listener = listener.value();
     return 0;
 }
 
@@ -154,28 +148,22 @@ int32_t tcp_accept(void* state, keel_socket* child, void** child_state)
 {
     Locked locked;
     Socket& socket = *of(state);
-    if (!socket.listening)
+    if (!socket.listener)
         return -KEEL_EINVAL;
-    for (size_t i = 0; i < kMaxInterfaces; i++) {
-        if (!socket.listeners[i])
-            continue;
-        Connection* connection = socket.listeners[i]->accept();
-        if (!connection)
-            continue;
-        Socket* accepted = socket_create(child);
-        if (!accepted) {
-            connection->abort(now_ms());
-            connection->release(now_ms());
-            return -KEEL_ENOMEM;
-        }
-        accepted->connection = connection;
-        accepted->host = socket.listener_hosts[i];
-        accepted->bound = true;
-        take_tuple(*accepted);
-        *child_state = accepted;
-        return 0;
+    Connection* connection = socket.listener->accept();
+    if (!connection)
+        return -KEEL_EAGAIN;
+    Socket* accepted = socket_create(child);
+    if (!accepted) {
+        connection->abort(now_ms());
+        connection->release(now_ms());
+        return -KEEL_ENOMEM;
     }
-    return -KEEL_EAGAIN;
+    accepted->connection = connection;
+    accepted->bound = true;
+    take_tuple(*accepted);
+    *child_state = accepted;
+    return 0;
 }
 
 int64_t tcp_send(void* state, const void* bytes, size_t length, const keel_sockaddr*)
@@ -183,7 +171,7 @@ int64_t tcp_send(void* state, const void* bytes, size_t length, const keel_socka
     Locked locked;
     Socket& socket = *of(state);
     if (!socket.connection)
-        return socket.error ? socket.error : -KEEL_ENOTCONN;
+        return -KEEL_ENOTCONN;
     auto sent = socket.connection->send(static_cast<const uint8_t*>(bytes), length, now_ms());
     if (sent.is_error())
         return errno_of(sent.error());
@@ -195,7 +183,7 @@ int64_t tcp_receive(void* state, void* buffer, size_t capacity, keel_sockaddr* f
     Locked locked;
     Socket& socket = *of(state);
     if (!socket.connection)
-        return socket.error ? socket.error : -KEEL_ENOTCONN;
+        return -KEEL_ENOTCONN;
     auto received = socket.connection->receive(static_cast<uint8_t*>(buffer), capacity, now_ms());
     if (received.is_error())
         return errno_of(received.error());
@@ -208,15 +196,10 @@ uint32_t tcp_poll(void* state)
 {
     Locked locked;
     Socket& socket = *of(state);
-    if (socket.listening) {
-        for (auto* listener : socket.listeners) {
-            if (listener && listener->ready())
-                return KEEL_POLL_IN;
-        }
-        return 0;
-    }
+    if (socket.listener)
+        return socket.listener->ready() ? KEEL_POLL_IN : 0;
     if (!socket.connection)
-        return socket.error ? KEEL_POLL_ERR | KEEL_POLL_HUP : KEEL_POLL_HUP;
+        return KEEL_POLL_HUP;
     const Connection& connection = *socket.connection;
     uint32_t ready = 0;
     if (connection.error() != keel::Error(0))
@@ -235,8 +218,6 @@ int32_t tcp_error(void* state)
 {
     Locked locked;
     Socket& socket = *of(state);
-    if (socket.error)
-        return socket.error;
     if (socket.connection && socket.connection->error() != keel::Error(0))
         return errno_of(socket.connection->error());
     return 0;
@@ -256,15 +237,12 @@ int32_t tcp_info(void* state, keel_socket_info* info)
 {
     Locked locked;
     Socket& socket = *of(state);
-    copy_state(*info, ss_state(socket));
+    inet_glue::copy_state(*info, ss_state(socket));
     info->local = socket.local;
     info->remote = socket.remote;
-    if (socket.listening) {
-        uint32_t ready = 0;
-        for (auto* listener : socket.listeners)
-            ready += listener ? uint32_t(listener->ready()) : 0;
-        info->receive_queue = ready;
-        info->send_queue = socket.listeners[0] ? uint32_t(socket.listeners[0]->backlog()) : 0;
+    if (socket.listener) {
+        info->receive_queue = uint32_t(socket.listener->ready());
+        info->send_queue = uint32_t(socket.listener->backlog());
     } else if (socket.connection) {
         info->receive_queue = uint32_t(socket.connection->readable());
         info->send_queue = uint32_t(socket.connection->unacknowledged());
@@ -274,7 +252,7 @@ int32_t tcp_info(void* state, keel_socket_info* info)
 
 } // namespace
 
-const keel_socket_family_ops g_tcp_ops = {
+const keel_socket_family_ops g_family = {
     .size = sizeof(keel_socket_family_ops),
     .version = KEEL_SOCKET_FAMILY_OPS_VERSION,
     .family = KEEL_AF_INET,
@@ -294,4 +272,19 @@ const keel_socket_family_ops g_tcp_ops = {
     .info = tcp_info,
 };
 
-} // namespace inet
+void sockets_wake()
+{
+    for (Socket* socket = g_state.sockets; socket; socket = socket->next)
+        keel_socket_wake(socket->handle);
+}
+
+void sockets_check_addresses()
+{
+    for (Socket* socket = g_state.sockets; socket; socket = socket->next) {
+        Connection* connection = socket->connection;
+        if (connection && connection->state() != keel::net::tcp::State::Closed && !keel_inet_is_local(connection->tuple().local_address))
+            connection->drop(keel::Error::ENETDOWN);
+    }
+}
+
+} // namespace tcp

@@ -1,11 +1,11 @@
-// AF_INET datagram sockets: inet's UDP endpoints (bound on every
-// interface, as to INADDR_ANY) behind KABI_SOCKET_1.0's operations. An
-// unbound socket binds an ephemeral port when it first sends; connect()
-// only sets the default destination.
+// AF_INET datagram sockets: udp's endpoints (bound on every address, as
+// to INADDR_ANY) behind KABI_SOCKET_1.0's operations. An unbound socket
+// binds an ephemeral port when it first sends; connect() only sets the
+// default destination.
+#include "internal.h"
 #include "lib/base/string.h"
-#include "sockets.h"
 
-namespace inet {
+namespace udp {
 
 namespace {
 
@@ -14,9 +14,14 @@ Socket* of(void* state) { return static_cast<Socket*>(state); }
 int32_t udp_create(keel_socket* handle, void** state)
 {
     Locked locked;
-    Socket* socket = socket_create(handle);
+    auto* socket = keel::net::net_create<Socket>();
     if (!socket)
         return -KEEL_ENOMEM;
+    socket->handle = handle;
+    socket->local.family = KEEL_AF_INET;
+    socket->remote.family = KEEL_AF_INET;
+    socket->next = g_state.sockets;
+    g_state.sockets = socket;
     *state = socket;
     return 0;
 }
@@ -24,18 +29,24 @@ int32_t udp_create(keel_socket* handle, void** state)
 void udp_release(void* state)
 {
     Locked locked;
-    Socket& socket = *of(state);
-    if (socket.udp)
-        udp_close_locked(socket.udp);
-    socket_destroy(&socket);
+    Socket* socket = of(state);
+    if (socket->endpoint)
+        close_locked(socket->endpoint);
+    for (Socket** link = &g_state.sockets; *link; link = &(*link)->next) {
+        if (*link == socket) {
+            *link = socket->next;
+            break;
+        }
+    }
+    keel::net::net_destroy(socket);
 }
 
 int32_t bind_port(Socket& socket, uint16_t port)
 {
-    int32_t status = udp_open_locked(port, &socket.udp);
+    int32_t status = open_locked(port, &socket.endpoint);
     if (status)
         return status;
-    socket.local.port = udp_port(socket.udp);
+    socket.local.port = socket.endpoint->socket.port();
     socket.bound = true;
     return 0;
 }
@@ -46,7 +57,7 @@ int32_t udp_bind(void* state, const keel_sockaddr* address)
     Socket& socket = *of(state);
     if (socket.bound)
         return -KEEL_EINVAL;
-    if (!is_local_address(address->address))
+    if (!keel_inet_is_local(address->address))
         return -KEEL_EADDRNOTAVAIL;
     return bind_port(socket, address->port);
 }
@@ -57,8 +68,10 @@ int32_t udp_connect(void* state, const keel_sockaddr* address)
     Socket& socket = *of(state);
     if (address->address == 0 || address->port == 0)
         return -KEEL_EINVAL;
-    if (!route(address->address))
-        return -KEEL_ENETUNREACH;
+    keel_inet_route_info route {};
+    route.size = sizeof(route);
+    if (int32_t status = keel_inet_route(address->address, &route))
+        return status;
     socket.remote = *address;
     socket.connected = true;
     return 0;
@@ -79,8 +92,8 @@ int64_t udp_send(void* state, const void* bytes, size_t length, const keel_socka
         if (int32_t status = bind_port(socket, 0))
             return status;
     }
-    int32_t status = udp_send_locked(
-        socket.udp, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length);
+    int32_t status = send_locked(
+        socket.endpoint, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length);
     return status ? status : int64_t(length);
 }
 
@@ -88,13 +101,13 @@ int64_t udp_receive(void* state, void* buffer, size_t capacity, keel_sockaddr* f
 {
     Locked locked;
     Socket& socket = *of(state);
-    if (!socket.udp)
+    if (!socket.endpoint)
         return -KEEL_EAGAIN; // nothing can arrive before a port is bound
     for (;;) {
         uint32_t source = 0;
         uint16_t source_port = 0;
         int64_t length
-            = udp_try_receive_locked(socket.udp, static_cast<uint8_t*>(buffer), capacity, &source, &source_port);
+            = try_receive_locked(socket.endpoint, static_cast<uint8_t*>(buffer), capacity, &source, &source_port);
         if (length < 0)
             return length;
         // A connected socket takes datagrams from its peer only.
@@ -114,7 +127,7 @@ uint32_t udp_poll(void* state)
     Locked locked;
     Socket& socket = *of(state);
     uint32_t ready = KEEL_POLL_OUT;
-    if (socket.udp && udp_queued(socket.udp))
+    if (socket.endpoint && socket.endpoint->socket.queued())
         ready |= KEEL_POLL_IN;
     return ready;
 }
@@ -127,17 +140,17 @@ int32_t udp_info(void* state, keel_socket_info* info)
 {
     Locked locked;
     Socket& socket = *of(state);
-    copy_state(*info, socket.connected ? "ESTAB" : "UNCONN");
+    inet_glue::copy_state(*info, socket.connected ? "ESTAB" : "UNCONN");
     info->local = socket.local;
     if (socket.connected)
         info->remote = socket.remote;
-    info->receive_queue = socket.udp ? uint32_t(udp_queued(socket.udp)) : 0;
+    info->receive_queue = socket.endpoint ? uint32_t(socket.endpoint->socket.queued()) : 0;
     return 0;
 }
 
 } // namespace
 
-const keel_socket_family_ops g_udp_ops = {
+const keel_socket_family_ops g_family = {
     .size = sizeof(keel_socket_family_ops),
     .version = KEEL_SOCKET_FAMILY_OPS_VERSION,
     .family = KEEL_AF_INET,
@@ -157,4 +170,10 @@ const keel_socket_family_ops g_udp_ops = {
     .info = udp_info,
 };
 
-} // namespace inet
+void sockets_wake()
+{
+    for (Socket* socket = g_state.sockets; socket; socket = socket->next)
+        keel_socket_wake(socket->handle);
+}
+
+} // namespace udp

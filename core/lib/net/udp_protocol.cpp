@@ -1,0 +1,88 @@
+#include "lib/net/udp_protocol.h"
+
+#include "lib/base/string.h"
+#include "lib/net/icmp.h"
+
+namespace keel::net {
+
+void UdpProtocol::input(const Datagram& datagram, Millis now)
+{
+    const Ipv4Header& header = *datagram.header;
+    const uint8_t* bytes = datagram.payload();
+    Result<UdpHeader> parsed = parse_udp(bytes, datagram.payload_length(), header.source, header.destination, nullptr);
+    if (parsed.is_error()) {
+        m_stats.dropped_malformed++;
+        return;
+    }
+    const UdpHeader& udp = parsed.value();
+    PortBinding* binding = m_ports.lookup(header.destination, udp.destination_port);
+    if (!binding) {
+        m_stats.dropped_no_port++;
+        if (m_icmp_errors)
+            m_icmp_errors->icmp_error(kIcmpDestinationUnreachable, kIcmpUnreachablePort, datagram, now);
+        return;
+    }
+    UdpSocket& socket = *static_cast<UdpSocket*>(binding->owner);
+    PacketPtr payload(Packet::copy_of(bytes + kUdpHeaderSize, udp.length - kUdpHeaderSize, 0));
+    if (!payload) {
+        socket.m_dropped++;
+        m_stats.dropped_no_memory++;
+        return;
+    }
+    payload->next_hop = header.source;
+    payload->position = udp.source_port;
+    if (PacketPtr refused = socket.m_queue.push(move(payload))) {
+        socket.m_dropped++;
+        m_stats.dropped_queue_full++;
+        return;
+    }
+    m_stats.delivered++;
+}
+
+Result<void> UdpProtocol::bind(UdpSocket& socket, uint16_t port)
+{
+    socket.m_binding.local_address = 0;
+    socket.m_binding.local_port = port;
+    socket.m_binding.owner = &socket;
+    return m_ports.bind(socket.m_binding);
+}
+
+void UdpProtocol::unbind(UdpSocket& socket)
+{
+    if (socket.is_bound())
+        m_ports.unbind(socket.m_binding);
+    socket.m_queue.clear();
+}
+
+Result<void> UdpProtocol::send(UdpSocket& socket, Ipv4Address source, Ipv4Address destination, uint16_t port,
+    const uint8_t* bytes, size_t length, Millis now)
+{
+    if (!socket.is_bound())
+        return Err(Error::ENOTCONN);
+    if (port == 0)
+        return Err(Error::EINVAL);
+    if (length > kIpv4MaxDatagram - kIpv4HeaderSize - kUdpHeaderSize)
+        return Err(Error::EMSGSIZE);
+    PacketPtr datagram(Packet::create(Ipv4Interface::kHeadroom, kUdpHeaderSize + length));
+    if (!datagram)
+        return Err(Error::ENOMEM);
+    uint8_t* out = datagram->put(kUdpHeaderSize + length);
+    if (length)
+        memcpy(out + kUdpHeaderSize, bytes, length);
+    write_udp(out, socket.port(), port, length, source, destination);
+    return m_output.output(move(datagram), kIpProtocolUdp, source, destination, now);
+}
+
+PacketPtr UdpProtocol::receive(UdpSocket& socket, Ipv4Address* source, uint16_t* source_port)
+{
+    PacketPtr payload = socket.m_queue.pop();
+    if (payload) {
+        if (source)
+            *source = payload->next_hop;
+        if (source_port)
+            *source_port = uint16_t(payload->position);
+    }
+    return payload;
+}
+
+} // namespace keel::net

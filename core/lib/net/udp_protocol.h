@@ -1,0 +1,81 @@
+// The udp protocol of one host (udp.kmod's logic): the port table, each
+// socket's bounded receive queue, checksums both ways, and a
+// port-unreachable error for a datagram to a closed port through the ICMP
+// error sink, when there is one (the icmp protocol is loaded).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/net/interface.h"
+#include "lib/net/ports.h"
+#include "lib/net/udp.h"
+
+namespace keel::net {
+
+class UdpProtocol;
+
+// A UDP endpoint: bound to a local port, with a bounded receive queue.
+class UdpSocket {
+public:
+    static constexpr size_t kQueueLimit = 64;
+    uint16_t port() const { return m_binding.local_port; }
+    size_t queued() const { return m_queue.size(); }
+    uint64_t dropped() const { return m_dropped; }
+    bool is_bound() const { return m_binding.node.is_linked(); }
+
+    UdpSocket()
+        : m_queue(kQueueLimit)
+    {
+    }
+
+private:
+    friend class UdpProtocol;
+    PortBinding m_binding;
+    PacketQueue m_queue; // each packet: the payload; source in next_hop, port in position
+    uint64_t m_dropped = 0;
+};
+
+class UdpProtocol : public ProtocolHandler {
+public:
+    struct Stats {
+        uint64_t delivered = 0;
+        uint64_t dropped_malformed = 0;
+        uint64_t dropped_no_port = 0;
+        uint64_t dropped_queue_full = 0;
+        uint64_t dropped_no_memory = 0;
+    };
+
+    explicit UdpProtocol(Ipv4Output& output)
+        : m_output(output)
+    {
+    }
+    UdpProtocol(const UdpProtocol&) = delete;
+    UdpProtocol& operator=(const UdpProtocol&) = delete;
+
+    void set_icmp_errors(IcmpErrorSink* sink) { m_icmp_errors = sink; }
+
+    // ProtocolHandler: a UDP datagram addressed to this host.
+    void input(const Datagram& datagram, Millis now) override;
+
+    // Binds `socket` to `port` (0: an ephemeral one) on every address.
+    Result<void> bind(UdpSocket& socket, uint16_t port);
+    void unbind(UdpSocket& socket);
+    // One datagram from the socket's port at `source` (the address the
+    // route to `destination` leaves from: the checksum covers it).
+    Result<void> send(UdpSocket& socket, Ipv4Address source, Ipv4Address destination, uint16_t port,
+        const uint8_t* bytes, size_t length, Millis now);
+    // The next datagram's payload (and where it came from), or nothing.
+    PacketPtr receive(UdpSocket& socket, Ipv4Address* source, uint16_t* source_port);
+
+    size_t bound() const { return m_ports.size(); }
+    const Stats& stats() const { return m_stats; }
+
+private:
+    Ipv4Output& m_output;
+    IcmpErrorSink* m_icmp_errors = nullptr;
+    PortTable m_ports;
+    Stats m_stats;
+};
+
+} // namespace keel::net

@@ -1,0 +1,150 @@
+// icmp.kmod: ICMP for inet (the protocol library's IcmpProtocol): echo
+// replies, the ICMP error hook that inet and the other protocols ask for
+// errors through (rate-limited, RFC 1122 3.2.2's rules), and ping
+// (KABI_ICMP_1.0, keel/icmp.h). Without it loaded the host answers no
+// echo request and sends no ICMP error, as Linux with ICMP off would not.
+#include <keel/icmp.h>
+#include <keel/inet.h>
+#include <keel/keel.h>
+#include <keel/module.h>
+
+#include "../inet/glue.h"
+#include "lib/net/icmp_protocol.h"
+
+KEEL_MODULE_NAME("icmp");
+KEEL_MODULE_LICENSE("MIT");
+KEEL_MODULE_AUTHOR("The Keel developers");
+KEEL_MODULE_DESCRIPTION("ICMP for IPv4: echo, errors with a rate limit, ping (KABI_ICMP_1.0)");
+KEEL_MODULE_VERSION("1.0");
+
+namespace {
+
+using inet_glue::now_ms;
+
+constexpr uint32_t kMaxPingData = 65507;
+
+struct State {
+    keel_mutex* lock = nullptr;
+    inet_glue::Output output;
+    keel::net::IcmpProtocol* icmp = nullptr;
+};
+
+State g_state;
+
+class Locked {
+public:
+    Locked() { keel_mutex_lock(g_state.lock); }
+    ~Locked() { keel_mutex_unlock(g_state.lock); }
+    Locked(const Locked&) = delete;
+    Locked& operator=(const Locked&) = delete;
+};
+
+void input(void*, const keel_inet_datagram* datagram)
+{
+    keel::net::Ipv4Header header;
+    keel::net::Datagram library;
+    if (!inet_glue::to_library(*datagram, header, library))
+        return;
+    Locked locked;
+    g_state.icmp->input(library, now_ms());
+}
+
+void error(void*, uint8_t type, uint8_t code, const keel_inet_datagram* about)
+{
+    keel::net::Ipv4Header header;
+    keel::net::Datagram library;
+    if (!inet_glue::to_library(*about, header, library))
+        return;
+    Locked locked;
+    g_state.icmp->icmp_error(type, code, library, now_ms());
+}
+
+const keel_inet_protocol_ops g_protocol = {
+    .size = sizeof(keel_inet_protocol_ops),
+    .version = KEEL_INET_PROTOCOL_OPS_VERSION,
+    .protocol = keel::net::kIpProtocolIcmp,
+    .name = "icmp",
+    .input = input,
+};
+
+const keel_inet_icmp_ops g_errors = {
+    .size = sizeof(keel_inet_icmp_ops),
+    .version = KEEL_INET_ICMP_OPS_VERSION,
+    .error = error,
+};
+
+int icmp_init()
+{
+    int32_t status = keel_mutex_create(&g_state.lock);
+    if (status)
+        return status;
+    g_state.icmp = keel::net::net_create<keel::net::IcmpProtocol>(g_state.output);
+    if (!g_state.icmp) {
+        status = -KEEL_ENOMEM;
+        goto fail_lock;
+    }
+    status = keel_inet_protocol_add(&g_protocol, nullptr);
+    if (status)
+        goto fail_icmp;
+    status = keel_inet_icmp_register(&g_errors, nullptr);
+    if (status)
+        goto fail_protocol;
+    return 0;
+
+fail_protocol:
+    keel_inet_protocol_remove(&g_protocol);
+fail_icmp:
+    keel::net::net_destroy(g_state.icmp);
+fail_lock:
+    keel_mutex_destroy(g_state.lock);
+    return status;
+}
+
+void icmp_exit()
+{
+    // Neither runs after these return.
+    keel_inet_icmp_unregister(&g_errors);
+    keel_inet_protocol_remove(&g_protocol);
+    keel::net::net_destroy(g_state.icmp);
+    keel_mutex_destroy(g_state.lock);
+}
+
+} // namespace
+
+extern "C" KEEL_EXPORT int32_t keel_icmp_ping(uint32_t destination, uint16_t identifier, uint16_t sequence,
+    uint32_t size, uint32_t timeout_ms, uint32_t* from, uint32_t* length, uint32_t* ttl)
+{
+    if (size > kMaxPingData)
+        return -KEEL_EINVAL;
+    uint64_t seen;
+    {
+        Locked locked;
+        seen = g_state.icmp->stats().echo_replies_received;
+        auto sent = g_state.icmp->ping(destination, identifier, sequence, size, now_ms());
+        if (sent.is_error())
+            return inet_glue::errno_of(sent.error());
+    }
+    uint64_t deadline = keel_monotonic_ns() + uint64_t(timeout_ms) * 1000000;
+    for (;;) {
+        {
+            Locked locked;
+            const auto& reply = g_state.icmp->last_echo_reply();
+            if (g_state.icmp->stats().echo_replies_received != seen && reply.identifier == identifier
+                && reply.sequence == sequence) {
+                if (from)
+                    *from = reply.from;
+                if (length)
+                    *length = uint32_t(reply.length);
+                if (ttl)
+                    *ttl = reply.ttl;
+                return 0;
+            }
+        }
+        if (keel_monotonic_ns() >= deadline)
+            return -KEEL_ETIMEDOUT;
+        keel_thread_yield();
+    }
+}
+
+KEEL_MODULE_INIT(icmp_init);
+KEEL_MODULE_EXIT(icmp_exit);

@@ -1,0 +1,73 @@
+// What icmp, udp and tcp share to run the protocol library over inet's
+// KABI_INET_1.3: output through keel_inet_output, inet's datagrams as the
+// library's, ICMP errors through inet's hook, the state names ss shows.
+// Header-only: each module builds it in.
+#pragma once
+
+#include <keel/inet.h>
+
+#include "lib/base/string.h"
+#include "lib/net/interface.h"
+
+namespace inet_glue {
+
+inline keel::net::Millis now_ms() { return keel_monotonic_ns() / 1000000; }
+
+inline int32_t errno_of(keel::Error error) { return -int32_t(error); }
+
+// The library's output: each payload copied into one keel_inet_output.
+class Output : public keel::net::Ipv4Output {
+public:
+    keel::Result<void> output(keel::net::PacketPtr payload, uint8_t protocol, keel::net::Ipv4Address source,
+        keel::net::Ipv4Address destination, keel::net::Millis) override
+    {
+        int32_t status = keel_inet_output(protocol, source, destination, payload->data(), payload->length());
+        if (status)
+            return keel::Err(keel::Error(-status));
+        return {};
+    }
+};
+
+// `datagram` (as inet describes it) for the library: false when inet's
+// bytes do not parse (they always do: inet checked them).
+inline bool to_library(const keel_inet_datagram& datagram, keel::net::Ipv4Header& header, keel::net::Datagram& out)
+{
+    auto parsed = keel::net::parse_ipv4(datagram.bytes, datagram.total_length, nullptr);
+    if (parsed.is_error())
+        return false;
+    header = parsed.value();
+    out = { &header, datagram.bytes, datagram.broadcast != 0 };
+    return true;
+}
+
+// The ICMP errors the library asks for, through inet's hook.
+class IcmpErrors : public keel::net::IcmpErrorSink {
+public:
+    void icmp_error(uint8_t type, uint8_t code, const keel::net::Datagram& datagram, keel::net::Millis) override
+    {
+        const keel::net::Ipv4Header& header = *datagram.header;
+        keel_inet_datagram about {};
+        about.size = sizeof(about);
+        about.source = header.source;
+        about.destination = header.destination;
+        about.bytes = datagram.bytes;
+        about.header_length = header.header_length;
+        about.total_length = header.total_length;
+        about.protocol = header.protocol;
+        about.ttl = header.ttl;
+        about.broadcast = datagram.to_broadcast ? 1 : 0;
+        (void)keel_inet_icmp_error(type, code, &about);
+    }
+};
+
+// keel_socket_info.state = `text` (at most 15 characters), for ss.
+inline void copy_state(keel_socket_info& info, const char* text)
+{
+    size_t length = strlen(text);
+    if (length >= sizeof(info.state))
+        length = sizeof(info.state) - 1;
+    memcpy(info.state, text, length);
+    info.state[length] = 0;
+}
+
+} // namespace inet_glue

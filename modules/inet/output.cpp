@@ -1,0 +1,67 @@
+// What the protocol modules send through (KABI_INET_1.0's keel_inet_send,
+// KABI_INET_1.3's keel_inet_output) and ask before they send: the route to
+// a destination, and whether an address is still this host's.
+#include <keel/inet.h>
+#include <keel/module.h>
+
+#include "internal.h"
+#include "lib/net/address.h"
+
+using inet::errno_of;
+using inet::Locked;
+
+uint32_t inet::source_for(const Interface& interface, uint32_t destination)
+{
+    if (!interface.link.held)
+        return interface.host->config().address;
+    // Through lo: from 127.0.0.1 to 127/8, else from the host's own
+    // address it was sent to (Linux's local table).
+    return keel::net::ipv4_is_loopback(destination) ? keel::net::ipv4(127, 0, 0, 1) : destination;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    if (!payload && length)
+        return -KEEL_EINVAL;
+    Locked locked;
+    inet::Interface* interface = inet::route(destination);
+    if (!interface)
+        return -KEEL_ENETUNREACH;
+    if (!source)
+        source = inet::source_for(*interface, destination);
+    auto sent = interface->host->send_datagram(protocol, source, destination, payload, length, inet::now_ms());
+    return sent.is_error() ? errno_of(sent.error()) : 0;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_send(
+    uint8_t protocol, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    return keel_inet_output(protocol, 0, destination, payload, length);
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_route(uint32_t destination, keel_inet_route_info* route)
+{
+    if (!route || route->size < sizeof(keel_inet_route_info))
+        return -KEEL_EINVAL;
+    Locked locked;
+    inet::Interface* interface = inet::route(destination);
+    if (!interface)
+        return -KEEL_ENETUNREACH;
+    route->ifindex = interface->index;
+    route->source = inet::source_for(*interface, destination);
+    route->mtu = interface->host->config().mtu;
+    return 0;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_is_local(uint32_t address)
+{
+    if (address == 0 || keel::net::ipv4_is_loopback(address))
+        return 1;
+    Locked locked;
+    for (const inet::Interface& interface : inet::g_state.interfaces) {
+        if (interface.index && interface.host->config().address == address)
+            return 1;
+    }
+    return 0;
+}
