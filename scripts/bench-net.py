@@ -224,7 +224,8 @@ def keel_udp_round():
                 break
         else:
             raise peer.PeerError("Keel: eth0 never appeared (autoload of virtio_pci and virtio_net)")
-        for line in ("insmod inet", "ip link set eth0 up", f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
+        for line in ("insmod icmp", "insmod udp", "insmod tcp", "ip link set eth0 up",
+                     f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
             guest.run(line)
 
         def serve(port, echo):

@@ -21,7 +21,7 @@ import threading
 import time
 
 from cases_devices import counters, function_address, out_of
-from cases_vnet import GATEWAY, KEYS, configure, free_udp_port, user_net, wait_eth
+from cases_vnet import GATEWAY, KEYS, configure, free_udp_port, load_ipv4, user_net, wait_eth
 from harness import ALL_ARCHES, ARCH, PROMPT, boot, case, check, free_pages
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -37,7 +37,8 @@ def wire_card(arch):
 
 
 def configure_wire(vm):
-    for line in ("insmod inet", "ip link set eth0 up", f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
+    load_ipv4(vm)
+    for line in ("ip link set eth0 up", f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
         out = out_of(vm, line)
         check(not re.search(r"ERROR|RTNETLINK|Usage|Cannot|not loaded", out), f"{line}: {out}", vm)
 
@@ -119,7 +120,7 @@ def udp_flood_for_5s_then_the_gateway_still_answers():
     port = free_udp_port()
     with boot("panic=-1", extra=user_net(port, 5001)) as vm:
         wait_eth(vm)
-        out_of(vm, "insmod inet")
+        load_ipv4(vm)
         configure(vm)
         out = out_of(vm, f"ping -c 2 -i 0.1 {GATEWAY}", timeout=60)   # ARP settled before the baseline
         check("2 received" in out, f"ping before the flood: {out}", vm)
@@ -154,7 +155,7 @@ def udp_100_unbind_bind_cycles_under_a_flood_keep_the_baseline():
     port = free_udp_port()
     with boot("panic=-1", extra=user_net(port, 5001)) as vm:
         wait_eth(vm)
-        out_of(vm, "insmod inet")
+        load_ipv4(vm)
         address = function_address(vm, "1af4:10(?:00|41)", "a virtio network device (1af4:1000 or 1af4:1041)")
         # A first cycle, so the baseline holds what the first rebind allocates for good.
         out = out_of(vm, f"devtest cycles 1 {address}", timeout=120)
