@@ -22,8 +22,8 @@ same restricted user-mode network, interleaved in each run:
   guest's httpd (Keel's, busybox's) through hostfwd, timed by curl.
 
 UDP, in boots of their own: QEMU's user network with restrict=on drops
-every datagram a guest sends, so the card is on a `-netdev dgram` link to a
-host endpoint (scripts/keel/udp_wire.py, a host at 10.0.3.2 on the link;
+every datagram a guest sends, so the card is on a `-netdev stream` link to
+a host endpoint (scripts/keel/udp_wire.py, a host at 10.0.3.2 on the link;
 the guest is 10.0.3.1), the same for both kernels. With 1,400-byte
 datagrams:
 - round trip: the host sends one datagram at a time to the guest's echo
@@ -327,11 +327,10 @@ def main():
               linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
     print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
               linux("udp rtt us"), "us", UDP_RTT_TARGET))
-    print(row(f"UDP host to guest, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, "udp in /s") / 1000,
-              linux("udp in /s") / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
-    print(row(f"UDP guest to host, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, "udp out /s") / 1000,
-              linux("udp out /s") / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
-    print("  (UDP on a -netdev dgram link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
+    for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
+        print(row(f"UDP {direction}, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, key) / 1000,
+                  linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
+    print("  (UDP on a -netdev stream link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
           "guest's datagrams)")
     return 0
 
