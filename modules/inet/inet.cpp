@@ -17,7 +17,8 @@
 KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
-KEEL_MODULE_DESCRIPTION("IPv4: interfaces, routes, ARP, reassembly, the IP protocol table, a DHCP client (KABI_INET_1.0 to 1.3)");
+KEEL_MODULE_DESCRIPTION(
+    "IPv4: interfaces, routes, ARP, reassembly, the IP protocol table, a DHCP client (KABI_INET_1.0 to 1.3)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {

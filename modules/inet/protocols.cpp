@@ -32,7 +32,7 @@ struct IcmpHook {
     uint32_t running = 0;
 };
 
-Entry* g_protocols[256];   // under the lock
+Entry* g_protocols[256];    // under the lock
 IcmpHook* g_icmp = nullptr; // under the lock
 
 template<typename T> T* take(T* entry)
@@ -149,7 +149,8 @@ void dispatch()
         keel_inet_datagram datagram = describe(*packet);
         if (!entry) {
             if (!datagram.broadcast)
-                (void)icmp_error(keel::net::kIcmpDestinationUnreachable, keel::net::kIcmpUnreachableProtocol, &datagram);
+                (void)icmp_error(
+                    keel::net::kIcmpDestinationUnreachable, keel::net::kIcmpUnreachableProtocol, &datagram);
             continue;
         }
         if (entry->ops) {

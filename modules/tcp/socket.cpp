@@ -282,7 +282,8 @@ void sockets_check_addresses()
 {
     for (Socket* socket = g_state.sockets; socket; socket = socket->next) {
         Connection* connection = socket->connection;
-        if (connection && connection->state() != keel::net::tcp::State::Closed && !keel_inet_is_local(connection->tuple().local_address))
+        if (connection && connection->state() != keel::net::tcp::State::Closed
+            && !keel_inet_is_local(connection->tuple().local_address))
             connection->drop(keel::Error::ENETDOWN);
     }
 }

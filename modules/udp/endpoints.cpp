@@ -36,7 +36,8 @@ int32_t udp::send_locked(keel_udp* endpoint, uint32_t destination, uint16_t port
     route.size = sizeof(route);
     if (int32_t status = keel_inet_route(destination, &route))
         return status;
-    auto sent = g_state.udp->send(endpoint->socket, route.source, destination, port, bytes, length, inet_glue::now_ms());
+    auto sent
+        = g_state.udp->send(endpoint->socket, route.source, destination, port, bytes, length, inet_glue::now_ms());
     return sent.is_error() ? inet_glue::errno_of(sent.error()) : 0;
 }
 

@@ -2,14 +2,16 @@
 on QEMU's user-mode network: the guest's wget fetches 16 MiB from the
 host's `python3 -m http.server` through a guestfwd rule and sha256sum
 matches; the host's curl fetches the file back from the guest's httpd
-through hostfwd, byte-identical; nc talks both ways; tshark judges the
-capture.
+through hostfwd, byte-identical; nc talks both ways; a kernel socket
+waiting on a connection sees ENETDOWN when virtio_net unloads under it;
+tshark judges the capture.
 
 Nothing leaves the machine: the user network runs with restrict=on, the
 forwards are from and to 127.0.0.1 only."""
 
 import hashlib
 import http.server
+import ipaddress
 import os
 import re
 import socket
@@ -18,7 +20,7 @@ import sys
 import tempfile
 import threading
 
-from cases_devices import out_of
+from cases_devices import out_of, wait_log
 from cases_net import heap_bytes
 from cases_vnet import GUEST, configure, load_ipv4, tshark, user_net, wait_eth
 from harness import PROMPT, TEST_INITRAMFS, boot, case, check, free_pages
@@ -93,7 +95,7 @@ def tcp_wget_httpd_nc_through_user_net():
                      f",{network.guestfwd(f'tcp:{SERVER}:8000:{web_port}')}"
                      f",{network.guestfwd(f'tcp:{SERVER}:7000:{pong_port}')}")
         try:
-            with boot("panic=-1", extra=extra, memory="512M") as vm:
+            with boot("panic=-1", extra=extra, memory="512M", initrd=TEST_INITRAMFS) as vm:
                 wait_eth(vm)
                 load_ipv4(vm)
                 configure(vm)
@@ -158,6 +160,20 @@ def tcp_wget_httpd_nc_through_user_net():
                 vm.expect(PROMPT, 30)
                 out = out_of(vm, "ss -ta")
                 check(out.startswith("Netid State"), f"ss: {out}", vm)
+
+                # A kernel socket waiting on a connection whose device goes
+                # away: tcp fails the connection, the wait ends with
+                # ENETDOWN (-100), and the module unloads cleanly.
+                address = int(ipaddress.ip_address(SERVER))
+                out = out_of(vm, f"insmod /lib/test/sockwatch.kmod address={address} port=8000 seconds=120")
+                check("ERROR" not in out, f"insmod sockwatch: {out}", vm)
+                out = out_of(vm, "ss -t")
+                check(re.search(rf"^tcp +ESTAB +0 +0 +{GUEST}:\d+ +{SERVER}:8000$", out, re.M), f"ss -t: {out}", vm)
+                out = out_of(vm, "rmmod virtio_net")
+                check(re.search(r"virtio_net: virtio\d+: eth0 removed after", out), f"rmmod virtio_net: {out}", vm)
+                wait_log(vm, r"sockwatch: receive returned -100\n", timeout=30)
+                out = out_of(vm, "rmmod sockwatch")
+                check("ERROR" not in out, f"rmmod sockwatch: {out}", vm)
                 vm.kill()
         finally:
             server.shutdown()

@@ -148,7 +148,8 @@ int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops);
  * it exceeds the MTU. 0; -EMSGSIZE; -ENETUNREACH; -ENOMEM. */
 typedef int32_t keel_inet_output_fn(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
-int32_t keel_inet_output(uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
 
 /* Where a datagram to a destination leaves. */
 /* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */

@@ -23,7 +23,8 @@ int32_t keel_udp_open(uint16_t port, keel_udp** out);
 typedef uint16_t keel_udp_port_fn(const keel_udp* udp);
 uint16_t keel_udp_port(const keel_udp* udp);
 /* Sends one datagram. 0, -EMSGSIZE, -ENETUNREACH, -EINVAL, -ENOMEM. */
-typedef int32_t keel_udp_send_fn(keel_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
+typedef int32_t keel_udp_send_fn(
+    keel_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
 int32_t keel_udp_send(keel_udp* udp, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length);
 /* The next datagram, waiting at most `timeout_ms`: its length (copied up
  * to `capacity`), -ETIMEDOUT. `from` and `from_port` may be NULL. */

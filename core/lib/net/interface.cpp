@@ -159,8 +159,8 @@ Result<void> Ipv4Interface::register_protocol(uint8_t protocol, ProtocolHandler&
 
 void Ipv4Interface::unregister_protocol(uint8_t protocol) { m_protocols[protocol] = nullptr; }
 
-Result<void> Ipv4Interface::send_datagram(uint8_t protocol, Ipv4Address source, Ipv4Address destination,
-    const uint8_t* payload, size_t length, Millis now)
+Result<void> Ipv4Interface::send_datagram(
+    uint8_t protocol, Ipv4Address source, Ipv4Address destination, const uint8_t* payload, size_t length, Millis now)
 {
     if (length > 65535 - kIpv4HeaderSize)
         return Err(Error::EMSGSIZE);

@@ -7,8 +7,8 @@ void TcpProtocol::input(const Datagram& datagram, Millis now)
     if (datagram.to_broadcast)
         return; // TCP is unicast only (RFC 1122 4.2.3.10)
     m_now = now;
-    m_stack.input(datagram.payload(), datagram.payload_length(), datagram.header->source,
-        datagram.header->destination, now);
+    m_stack.input(
+        datagram.payload(), datagram.payload_length(), datagram.header->source, datagram.header->destination, now);
 }
 
 void TcpProtocol::tick(Millis now)

@@ -15,8 +15,8 @@
 #include "../../unit/net/host_platform.h"
 #include "fuzz_checksums.h"
 #include "lib/net/arp.h"
-#include "lib/net/icmp.h"
 #include "lib/net/host.h"
+#include "lib/net/icmp.h"
 #include "lib/net/udp.h"
 
 using namespace keel::net;

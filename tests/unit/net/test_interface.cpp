@@ -12,8 +12,8 @@
 #include "host_platform.h"
 #include "lib/net/arp.h"
 #include "lib/net/checksum.h"
-#include "lib/net/icmp.h"
 #include "lib/net/host.h"
+#include "lib/net/icmp.h"
 #include "lib/net/udp.h"
 #include "pcap.h"
 
@@ -550,7 +550,8 @@ TEST_CASE("interface: the IP protocol table refuses taken numbers and delivers t
         CHECK(host.icmp_stats().errors_sent == 1);
         reflect();
         CHECK(host.icmp_stats().errors_received == 1);
-        CHECK(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error() == Error::EMSGSIZE);
+        CHECK(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error()
+            == Error::EMSGSIZE);
     }
     CHECK(net_live_allocations() == baseline);
 }

@@ -233,6 +233,28 @@ TEST_CASE("tcp: a connection to a closed port is refused", "[tcp]")
     require_clean(network);
 }
 
+TEST_CASE("tcp: a connection whose address went away fails with ENETDOWN and sends nothing", "[tcp]")
+{
+    Network network("tcp-drop");
+    Pair pair = open_pair(network);
+    size_t sent = network.sent();
+    pair.client->drop(Error::ENETDOWN);
+    CHECK(pair.client->state() == State::Closed);
+    CHECK(pair.client->error() == Error::ENETDOWN);
+    uint8_t byte = 'x';
+    CHECK(pair.client->send(&byte, 1, network.now()).error() == Error::ENETDOWN);
+    CHECK(pair.client->receive(&byte, 1, network.now()).error() == Error::ENETDOWN);
+    pair.client->drop(Error::ECONNRESET); // a closed connection keeps its first reason
+    CHECK(pair.client->error() == Error::ENETDOWN);
+    pair.client->release(network.now()); // freed at once: closed, nothing to send
+    network.run_for(1000);
+    CHECK(network.sent() == sent);
+    CHECK(network.a().connections() == 0);
+    pair.server->abort(network.now());
+    pair.server->release(network.now());
+    pair.listener->close(network.now());
+}
+
 TEST_CASE("tcp: close in every order", "[tcp]")
 {
     SECTION("client first")
