@@ -66,10 +66,11 @@ int udpperf_server(const UdpperfOptions& options)
     }
     console_print("udpperf: listening on 0.0.0.0:%u%s\n", options.port, options.echo ? ", echoing" : "");
     keel_sockaddr peer {};
-    int64_t length = tool_receive(socket.get(), g_buffer, sizeof(g_buffer), &peer, uint64_t(options.wait_seconds) * 1000);
+    int64_t length
+        = tool_receive(socket.get(), g_buffer, sizeof(g_buffer), &peer, uint64_t(options.wait_seconds) * 1000);
     if (length < 0) {
-        console_print(
-            "udpperf: %s\n", length == -int64_t(Error::EAGAIN) ? "no datagram came" : error_description(Error(-length)));
+        console_print("udpperf: %s\n",
+            length == -int64_t(Error::EAGAIN) ? "no datagram came" : error_description(Error(-length)));
         return length == -int64_t(Error::EINTR) ? 130 : 1;
     }
     uint64_t first_us = time::monotonic_us();
@@ -98,8 +99,8 @@ int udpperf_server(const UdpperfOptions& options)
     char source[24];
     format_endpoint(peer, source, sizeof(source));
     uint64_t span_us = last_us - first_us;
-    console_print("udpperf: %llu datagrams, %llu bytes in %llu us from %s (%llu datagrams/s)", (unsigned long long)count,
-        (unsigned long long)bytes, (unsigned long long)span_us, source,
+    console_print("udpperf: %llu datagrams, %llu bytes in %llu us from %s (%llu datagrams/s)",
+        (unsigned long long)count, (unsigned long long)bytes, (unsigned long long)span_us, source,
         (unsigned long long)per_second(count, span_us));
     if (options.echo)
         console_print(", %llu echoed", (unsigned long long)(count - failed));
@@ -125,7 +126,8 @@ int udpperf_client(const UdpperfOptions& options)
     while (now < end_us) {
         // A waiting send stops at the end of the time, as a full queue may keep it.
         uint64_t left_ms = (end_us - now + 999) / 1000;
-        int64_t status = socket_send(socket.get(), g_buffer, options.length, nullptr, uint32_t(min<uint64_t>(left_ms, 200)));
+        int64_t status
+            = socket_send(socket.get(), g_buffer, options.length, nullptr, uint32_t(min<uint64_t>(left_ms, 200)));
         if (status == int64_t(options.length))
             sent++;
         else
@@ -136,7 +138,7 @@ int udpperf_client(const UdpperfOptions& options)
     }
     uint64_t span_us = now - start_us;
     console_print("udpperf: %llu datagrams, %llu bytes sent in %llu us (%llu datagrams/s), %llu refused\n",
-        (unsigned long long)sent, (unsigned long long)(sent * options.length), (unsigned long long)span_us,
+        (unsigned long long)sent, (unsigned long long)sent * options.length, (unsigned long long)span_us,
         (unsigned long long)(span_us ? sent * 1000000 / span_us : 0), (unsigned long long)refused);
     return sent ? 0 : 1;
 }
@@ -184,7 +186,9 @@ int udpperf_command(int argc, char** argv)
 
 } // namespace
 
-KEEL_CONSOLE_COMMAND(udpperf, "udpperf", "-s [-e] [-p PORT] [-t SECONDS] [-w SECONDS] | -c HOST [-p PORT] [-l LENGTH] [-t SECONDS]",
-    "count (or echo, -e) the UDP datagrams arriving on PORT, or send datagrams to HOST:PORT for SECONDS", udpperf_command);
+KEEL_CONSOLE_COMMAND(udpperf, "udpperf",
+    "-s [-e] [-p PORT] [-t SECONDS] [-w SECONDS] | -c HOST [-p PORT] [-l LENGTH] [-t SECONDS]",
+    "count (or echo, -e) the UDP datagrams arriving on PORT, or send datagrams to HOST:PORT for SECONDS",
+    udpperf_command);
 
 } // namespace keel::net

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static int open_socket(int port)
@@ -141,7 +141,8 @@ int main(int argc, char** argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: udppeer send HOST PORT TEXT | udppeer echo PORT COUNT | udppeer count PORT SECONDS [echo] | "
-                    "udppeer blast HOST PORT LENGTH SECONDS\n");
+    fprintf(stderr,
+        "usage: udppeer send HOST PORT TEXT | udppeer echo PORT COUNT | udppeer count PORT SECONDS [echo] | "
+        "udppeer blast HOST PORT LENGTH SECONDS\n");
     return 2;
 }
