@@ -31,32 +31,28 @@ struct State {
 
 State g_state;
 
-class Locked {
+class Locked : inet_glue::ScopedLock {
 public:
-    Locked() { keel_mutex_lock(g_state.lock); }
-    ~Locked() { keel_mutex_unlock(g_state.lock); }
-    Locked(const Locked&) = delete;
-    Locked& operator=(const Locked&) = delete;
+    Locked()
+        : ScopedLock(g_state.lock)
+    {
+    }
 };
 
 void input(void*, const keel_inet_datagram* datagram)
 {
-    keel::net::Ipv4Header header;
-    keel::net::Datagram library;
-    if (!inet_glue::to_library(*datagram, header, library))
-        return;
-    Locked locked;
-    g_state.icmp->input(library, now_ms());
+    inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
+        Locked locked;
+        g_state.icmp->input(library, now_ms());
+    });
 }
 
 void error(void*, uint8_t type, uint8_t code, const keel_inet_datagram* about)
 {
-    keel::net::Ipv4Header header;
-    keel::net::Datagram library;
-    if (!inet_glue::to_library(*about, header, library))
-        return;
-    Locked locked;
-    g_state.icmp->icmp_error(type, code, library, now_ms());
+    inet_glue::as_library(*about, [&](const keel::net::Datagram& library) {
+        Locked locked;
+        g_state.icmp->icmp_error(type, code, library, now_ms());
+    });
 }
 
 const keel_inet_protocol_ops g_protocol = {

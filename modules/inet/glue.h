@@ -15,6 +15,24 @@ inline keel::net::Millis now_ms() { return keel_monotonic_ns() / 1000000; }
 
 inline int32_t errno_of(keel::Error error) { return -int32_t(error); }
 
+// Holds a module's mutex for a scope: the library's objects are not
+// thread-safe, and inet's dispatch, the timer threads and the callers of
+// the exported functions and socket operations all reach them.
+class ScopedLock {
+public:
+    explicit ScopedLock(keel_mutex* lock)
+        : m_lock(lock)
+    {
+        keel_mutex_lock(lock);
+    }
+    ~ScopedLock() { keel_mutex_unlock(m_lock); }
+    ScopedLock(const ScopedLock&) = delete;
+    ScopedLock& operator=(const ScopedLock&) = delete;
+
+private:
+    keel_mutex* m_lock;
+};
+
 // The library's output: each payload copied into one keel_inet_output.
 class Output : public keel::net::Ipv4Output {
 public:
@@ -28,16 +46,16 @@ public:
     }
 };
 
-// `datagram` (as inet describes it) for the library: false when inet's
-// bytes do not parse (they always do: inet checked them).
-inline bool to_library(const keel_inet_datagram& datagram, keel::net::Ipv4Header& header, keel::net::Datagram& out)
+// Runs `handle` on `datagram` (as inet describes it) as the library's
+// Datagram; not at all when its bytes do not parse (they always do: inet
+// checked them).
+template<typename Handle> void as_library(const keel_inet_datagram& datagram, Handle handle)
 {
     auto parsed = keel::net::parse_ipv4(datagram.bytes, datagram.total_length, nullptr);
     if (parsed.is_error())
-        return false;
-    header = parsed.value();
-    out = { &header, datagram.bytes, datagram.broadcast != 0 };
-    return true;
+        return;
+    const keel::net::Ipv4Header& header = parsed.value();
+    handle(keel::net::Datagram { &header, datagram.bytes, datagram.broadcast != 0 });
 }
 
 // The ICMP errors the library asks for, through inet's hook.

@@ -12,7 +12,6 @@
 #include "lib/base/string.h"
 #include "lib/net/icmp.h"
 
-using inet::g_state;
 using inet::Locked;
 
 namespace {

@@ -26,13 +26,11 @@ constexpr uint32_t kTicksPerAddressCheck = 100; // once a second
 
 void input(void*, const keel_inet_datagram* datagram)
 {
-    keel::net::Ipv4Header header;
-    keel::net::Datagram library;
-    if (!inet_glue::to_library(*datagram, header, library))
-        return;
-    Locked locked;
-    g_state.tcp->input(library, inet_glue::now_ms());
-    sockets_wake();
+    inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
+        Locked locked;
+        g_state.tcp->input(library, inet_glue::now_ms());
+        sockets_wake();
+    });
 }
 
 int32_t run_timers(void*)

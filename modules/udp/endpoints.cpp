@@ -8,7 +8,6 @@
 #include "internal.h"
 #include "lib/base/string.h"
 
-using udp::g_state;
 using udp::Locked;
 
 int32_t udp::open_locked(uint16_t port, keel_udp** out)

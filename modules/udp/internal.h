@@ -36,12 +36,12 @@ struct State {
 
 extern State g_state;
 
-class Locked {
+class Locked : inet_glue::ScopedLock {
 public:
-    Locked() { keel_mutex_lock(g_state.lock); }
-    ~Locked() { keel_mutex_unlock(g_state.lock); }
-    Locked(const Locked&) = delete;
-    Locked& operator=(const Locked&) = delete;
+    Locked()
+        : ScopedLock(g_state.lock)
+    {
+    }
 };
 
 // endpoints.cpp; the lock held.

@@ -23,13 +23,11 @@ namespace {
 
 void input(void*, const keel_inet_datagram* datagram)
 {
-    keel::net::Ipv4Header header;
-    keel::net::Datagram library;
-    if (!inet_glue::to_library(*datagram, header, library))
-        return;
-    Locked locked;
-    g_state.udp->input(library, inet_glue::now_ms());
-    sockets_wake();
+    inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
+        Locked locked;
+        g_state.udp->input(library, inet_glue::now_ms());
+        sockets_wake();
+    });
 }
 
 const keel_inet_protocol_ops g_protocol = {

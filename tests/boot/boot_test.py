@@ -27,6 +27,7 @@ import cases_gdb  # noqa: F401
 import cases_interop  # noqa: F401
 import cases_modules  # noqa: F401
 import cases_net  # noqa: F401
+import cases_protocols  # noqa: F401
 import cases_random  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_tcp  # noqa: F401
