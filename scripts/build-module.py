@@ -6,7 +6,7 @@ import hashes (kmodpost) and sign it. In-tree modules are built with this
   build-module.py [--arch x86_64|aarch64] --name NAME --output OUT.kmod --include DIR --stub libkeel.so
       --symvers keel.symvers --kmodpost PATH [--kmod-sign PATH --key KEY.pem]
       [--version-script MAP] [--exports SYMVERS] [--needs DEP.kmod ...] [--intree]
-      [--rust-crates DIR] [--strip-debug] SOURCES...
+      [--rust-crates DIR [--rust-sysroot DIR]] [--strip-debug] SOURCES...
 
 Sources are .c, .cpp or (one) .rs file. Alongside OUT.kmod it writes
 OUT.symvers: the module's own versioned exports, for modules that link
@@ -31,12 +31,18 @@ import tempfile
 # (which has none): atomics inline, not through a helper library; frame
 # records in leaf functions too, for backtraces; 4 KiB segment alignment,
 # the kernel's page size (lld's default there is 64 KiB).
+# Rust: x86_64 modules use the host's own core and alloc (the rustc on
+# PATH); on aarch64 the rustc is Debian's rustc-web, whose library sources
+# (rust-web-src) build core and alloc for the target into a sysroot
+# (scripts/build-rust-sysroot.py; the SDK's keel-rust-sysroot).
+# The SDK's keel-sdk.pc is made from this table (abi/sdk/make-sdk-pc.py).
 ARCHES = {
     "x86_64": {"target": "x86_64-unknown-none-elf", "cflags": ["-mno-red-zone"], "ldflags": [],
-               "rust_target": None},
+               "rust_target": None, "rustc": "rustc"},
     "aarch64": {"target": "aarch64-unknown-none-elf",
                 "cflags": ["-mno-outline-atomics", "-mno-omit-leaf-frame-pointer"],
-                "ldflags": ["-z", "max-page-size=4096"], "rust_target": "aarch64-unknown-linux-gnu"},
+                "ldflags": ["-z", "max-page-size=4096"], "rust_target": "aarch64-unknown-linux-gnu",
+                "rustc": "/usr/bin/rustc"},
 }
 COMMON = ["-O2", "-g", "-ffreestanding", "-fno-stack-protector", "-fPIC", "-fvisibility=hidden",
           "-fno-omit-frame-pointer", "-Wall", "-Wextra", "-Werror"]
@@ -46,6 +52,26 @@ CXX_FLAGS = ["-std=c++20", "-fno-exceptions", "-fno-rtti", "-nostdinc++", "-fno-
 # ld.lld directly: the same command works for every language and needs no
 # compiler driver's idea of a default C library.
 LINK_FLAGS = ["-shared", "-nostdlib", "-z", "now", "-z", "relro", "-z", "noexecstack", "--hash-style=gnu"]
+RUST_FLAGS = ["--edition", "2021", "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes",
+              "-C", "relocation-model=pic", "-C", "force-frame-pointers=yes"]
+
+
+def rust_target_flags(arch, sysroot):
+    """rustc's flags for the architecture's target: none on x86_64 (the
+    host's), else the target and the sysroot holding its core and alloc."""
+    target = ARCHES[arch]["rust_target"]
+    return ["--target", target, "--sysroot", sysroot] if target else []
+
+
+def rust_link_flags(arch):
+    """The link arguments rustc passes to clang on top of LINK_FLAGS: the
+    target, for clang, and the architecture's own linker flags."""
+    target = ARCHES[arch]["rust_target"]
+    flags = [f"link-arg=--target={target}"] if target else []
+    ldflags = ARCHES[arch]["ldflags"]
+    if ldflags:
+        flags.append("link-arg=-Wl," + ",".join(ldflags))
+    return flags
 
 
 def run(command):
@@ -87,7 +113,7 @@ def main():
     parser.add_argument("--rust-crates", help="directory with libkeel.rlib and libkeel_sys.rlib")
     parser.add_argument("--extern", action="append", default=[], metavar="NAME=RLIB",
                         help="another crate for a Rust module (another module's interface)")
-    parser.add_argument("--rustc", default="rustc")
+    parser.add_argument("--rustc", help="default: the architecture's (ARCHES)")
     parser.add_argument("--cc", default="clang")
     parser.add_argument("--cxx", default="clang++")
     parser.add_argument("--ld", default="ld.lld")
@@ -98,6 +124,10 @@ def main():
     parser.add_argument("sources", nargs="+")
     options = parser.parse_args()
     arch = ARCHES[options.arch]
+    options.rustc = options.rustc or arch["rustc"]
+    if arch["rust_target"] and not options.rust_sysroot and any(s.endswith(".rs") for s in options.sources):
+        parser.error(f"a Rust module for {options.arch} needs --rust-sysroot "
+                     f"(core and alloc for {arch['rust_target']})")
     common = [f"--target={arch['target']}"] + COMMON + arch["cflags"]
     link_flags = LINK_FLAGS + arch["ldflags"]
 
@@ -111,21 +141,19 @@ def main():
         rust = [s for s in options.sources if s.endswith(".rs")]
         if rust:
             crates = options.rust_crates
-            command = [options.rustc, "--edition", "2021", "--crate-type", "cdylib", "--crate-name", options.name,
-                       "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes", "-C", "strip=debuginfo",
-                       "-C", "relocation-model=pic", "-C", "force-frame-pointers=yes", "-D", "warnings",
-                       "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
-                       "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
-                       "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
+            command = [options.rustc] + RUST_FLAGS + rust_target_flags(options.arch, options.rust_sysroot) + [
+                "--crate-type", "cdylib", "--crate-name", options.name, "-C", "strip=debuginfo", "-D", "warnings",
+                "-C", f"linker={options.cc}", "-L", crates, "-L", os.path.dirname(os.path.abspath(options.stub)),
+                "--extern", f"keel={os.path.join(crates, 'libkeel.rlib')}",
+                "--extern", f"keel_sys={os.path.join(crates, 'libkeel_sys.rlib')}"]
             for extern in options.extern:
                 command += ["--extern", extern]
             if options.intree:
                 command += ["--cfg", "keel_intree"]
-            if arch["rust_target"]:
-                command += ["--target", arch["rust_target"], "--sysroot", options.rust_sysroot,
-                            "-C", f"link-arg=--target={arch['rust_target']}"]
+            for flag in rust_link_flags(options.arch):
+                command += ["-C", flag]
             command += ["-C", "link-arg=-fuse-ld=lld", "-C", "link-arg=-nostdlib"]
-            for flag in link_flags[2:] + link_extra:
+            for flag in LINK_FLAGS[2:] + link_extra:
                 command += ["-C", f"link-arg=-Wl,{flag}"]
             for extra in options.needs:
                 command += ["-C", f"link-arg={extra}"]

@@ -31,7 +31,8 @@ def main():
                                  check=True).stdout.strip()
         library = os.path.join(sysroot, "lib", "rustlib", "src", "rust", "library")
     if not os.path.isfile(os.path.join(library, "core", "src", "lib.rs")):
-        sys.exit(f"build-rust-sysroot: no Rust library sources at {library} (install rust-web-src)")
+        sys.exit(f"build-rust-sysroot: no Rust library sources at {library} "
+                 "(Debian's rustc-web has them in rust-web-src; rustup's rustc in its rust-src component)")
     out_dir = os.path.join(options.out, "lib", "rustlib", options.target, "lib")
     os.makedirs(out_dir, exist_ok=True)
     environment = dict(os.environ, RUSTC_BOOTSTRAP="1")
@@ -49,8 +50,11 @@ def main():
                                 capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"build-rust-sysroot: building {name} failed\n{result.stdout}{result.stderr}")
+    # The first line names the compiler: keel-rust-sysroot (the SDK's) keeps
+    # a sysroot made by the same one.
+    version = subprocess.run([options.rustc, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     with open(options.stamp, "w") as stamp:
-        stamp.write(f"{options.target} {library}\n")
+        stamp.write(f"{version}\n{options.target} {library}\n")
 
 
 if __name__ == "__main__":

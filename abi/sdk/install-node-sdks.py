@@ -8,7 +8,10 @@ declared (a compile error) nor in the stub (kmodpost refuses the link), so
 it loads on every core that offers NODE (docs/sdk.md, "Building for older
 cores").
 
-  install-node-sdks.py SOURCE_ROOT KEEL_ABI CLANG
+  install-node-sdks.py SOURCE_ROOT KEEL_ABI CLANG ARCH
+
+Each node's stub is built for ARCH, and its keel-sdk-NODE.pc takes the
+compiler flags and tools of the SDK's keel-sdk.pc (that architecture's).
 """
 
 import glob
@@ -28,8 +31,7 @@ rustdir=${{libdir}}
 Name: keel-sdk-{node}
 Description: Keel kernel module SDK for cores offering {node}
 Version: {version}
-Cflags: --target=x86_64-unknown-none-elf -ffreestanding -fno-stack-protector -fPIC -fvisibility=hidden \
--mno-red-zone -fno-omit-frame-pointer -I${{includedir}}
+Cflags: {cflags}
 Libs: -L${{libdir}} -lkeel
 """
 
@@ -41,7 +43,7 @@ def run(command):
 
 
 def main():
-    root, keel_abi, clang = sys.argv[1:4]
+    root, keel_abi, clang, arch = sys.argv[1:5]
     prefix = os.environ["MESON_INSTALL_DESTDIR_PREFIX"]
     with open(os.path.join(prefix, "lib", "pkgconfig", "keel-sdk.pc")) as f:
         main_pc = f.read()
@@ -49,12 +51,15 @@ def main():
     common = "\n".join(line for line in main_pc.splitlines()
                        if "=" in line and line.split("=")[0] in (
                            "symvers_name", "kmodpost", "kmod_sign", "kmodinfo", "keel_abi", "build_module",
-                           "mkinitramfs", "manifest", "initramfs", "target", "cc", "cxx", "ld", "rustc", "cxxflags",
-                           "rustflags", "ldflags", "examples"))
+                           "mkinitramfs", "manifest", "initramfs", "arch", "target", "cc", "cxx", "ld", "rustc",
+                           "rust_target", "rust_sysroot", "rust_sysroot_tool", "cxxflags", "rustflags", "ldflags",
+                           "examples"))
     common += "\nsymvers=${libdir}/keel.symvers\nversion_script=${libdir}/keel.map"
     link_flags = next(line.split("=", 1)[1] for line in main_pc.splitlines() if line.startswith("rustlinkflags="))
     common += "\nrustlinkflags=" + link_flags
     version = next(line.split(":", 1)[1].strip() for line in main_pc.splitlines() if line.startswith("Version:"))
+    # ${includedir} in the flags names the node's own headers here.
+    cflags = next(line.split(":", 1)[1].strip() for line in main_pc.splitlines() if line.startswith("Cflags:"))
     # The errno table belongs to no node: every released node's SDK carries
     # all of it (docs/abi-policy.md), as keel.hpp expects.
     with open(os.path.join(root, "abi", "keel.toml"), "rb") as f:
@@ -78,13 +83,14 @@ def main():
             run([sys.executable, keel_abi, kind, "--description", description, "--node-limit", node, "--output", path])
         for header in ("module.h", "device.h", "keel.hpp"):
             shutil.copy(os.path.join(root, "abi", "include", "keel", header), include)
-        run([clang, "-shared", "-fPIC", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
+        run([clang, f"--target={arch}-linux-gnu", "-Wl,-z,max-page-size=4096", "-shared", "-fPIC", "-ffreestanding",
+             "-nostdlib", "-fuse-ld=lld",
              f"-Wl,--version-script={outputs['version-script']}", "-Wl,-soname,libkeel.so", "-Wl,--hash-style=gnu",
              "-o", os.path.join(out, "libkeel.so"), outputs["stub-c"]])
         os.unlink(outputs["stub-c"])
         os.unlink(description)
         with open(os.path.join(prefix, "lib", "pkgconfig", f"keel-sdk-{node}.pc"), "w") as f:
-            f.write(PC.format(node=node, common=common, version=version))
+            f.write(PC.format(node=node, common=common, version=version, cflags=cflags))
 
 
 if __name__ == "__main__":

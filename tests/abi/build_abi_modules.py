@@ -7,6 +7,8 @@ For each SDK variant (tests/abi/README in docs/abi-policy.md):
   current    abi/keel.toml
   virtio-1.0 abi/keel.toml with the virtio interface stopped at
              KABI_VIRTIO_1.0: virtio_rng as drivers were built before 1.1
+  KABI_PCI_1.0  the released PCI node's description (with the device
+             model's KABI_DEVICE_1.0): tests/modules/edu_test.c
   newer      one node ahead of this core (descriptions.newer)
   changed-parameter, reordered-field
              deliberate breaks (descriptions.BREAKS)
@@ -137,7 +139,7 @@ def main():
               extra)
         manifest[file] = {"sdk": sdk, "expect": expect, "words": list(words), "row": row}
 
-    for node in [n for n in sdks if n.startswith("KABI_")]:
+    for node in [n for n in sdks if n.startswith("KABI_CORE_")]:
         short = node.replace("KABI_CORE_", "")
         module(f"abi_probe-{short}.kmod", node, [probe], "loads", [f'ABI_PROBE_SDK="{short}"'],
                [f"abi_probe: sdk {short} ok: thread 5 counted 3 clock monotonic"], name="abi_probe")
@@ -145,6 +147,11 @@ def main():
            ["abi_probe: sdk current ok: thread 5 counted 3 clock monotonic"], row="current", name="abi_probe")
     virtio_rng = os.path.join(options.root, "modules", "virtio_rng", "virtio_rng.c")
     module("virtio_rng-virtio-1.0.kmod", "virtio-1.0", [virtio_rng], "loads", row="test", name="virtio_rng")
+    # A PCI driver as vendors build it against the released KABI_PCI_1.0
+    # (with KABI_DEVICE_1.0): QEMU's edu device, bound in
+    # abi-pci-1-0-driver-binds-on-current-core.
+    edu = os.path.join(options.root, "tests", "modules", "edu_test.c")
+    module("edu_test-pci-1.0.kmod", "KABI_PCI_1.0", [edu], "loads", row="test", name="edu_test")
     module("abi_break-future-call.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_CALL"],
            [f"unknown symbol keel_future_call@{descriptions.NEWER_NODE}"], row="test", name="abi_break")
     module("abi_break-future-node.kmod", "newer", [breaker], "refused", ["ABI_FUTURE_NODE"],

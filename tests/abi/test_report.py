@@ -41,6 +41,9 @@ def main():
     cell("abi_probe-1.1.kmod", "KABI_CORE_1.1 only", "loads")
     cell("abi_break-future-node.kmod", core, "refused: needs keel_monotonic_ns@KABI_CORE_1.9")
     cell("virtio_rng-virtio-1.0.kmod", core, "loads")
+    cell("edu_test-pci-1.0.kmod", core, "loads")
+    cell("edu_test-pci-1.0.kmod", "every released node", "loads")
+    cell("edu_test-pci-1.0.kmod", "KABI_CORE_1.1 only", "refused: unknown keel_")
     subprocess.run([os.path.join(ROOT, "scripts", "abi-report")])
     for failure in failures:
         print("FAIL:", failure)

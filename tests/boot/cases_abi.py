@@ -15,6 +15,7 @@ from harness import ALL_ARCHES, BUILD, boot, case, check
 from cases_devices import wait_log
 from cases_modules import insmod, lsmod_names, refused
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ABI_INITRAMFS = os.path.join(BUILD, "tests", "abi", "abi-initramfs.cpio")
 ABI_MANIFEST = os.path.join(BUILD, "tests", "abi", "abi-manifest.json")
 
@@ -74,3 +75,30 @@ def abi_virtio_1_0_driver_binds_on_current_core():
         check("virtio_rng: loaded" in out, f"insmod: {out}", vm)
         wait_log(vm, r"(virtio_rng: bound to %s\n[\s\S]*){2}" % device)
         wait_log(vm, r"(virtio_rng: \S+: feeding the entropy pool[\s\S]*){2}")
+
+
+@case
+def abi_pci_1_0_driver_binds_on_current_core():
+    """tests/modules/edu_test.c built against the released KABI_PCI_1.0
+    (abi/baseline/KABI_PCI_1.0.toml, with KABI_DEVICE_1.0; the suite's
+    edu_test-pci-1.0.kmod): its imports name only released nodes, and on
+    this core it binds QEMU's edu device and works (the factorial, a DMA
+    round trip, MSI interrupts), then unloads with the device unbound."""
+    with open(ABI_MANIFEST) as f:
+        manifest = json.load(f)
+    module = os.path.join(manifest["modules_dir"], "edu_test-pci-1.0.kmod")
+    symbols = subprocess.run(["readelf", "--dyn-syms", "-W", module], capture_output=True, text=True).stdout
+    nodes = set(re.findall(r"@(KABI_[A-Z]+_\d+\.\d+)", symbols))
+    released = {entry[:-4] for entry in os.listdir(os.path.join(ROOT, "abi", "baseline")) if entry.startswith("KABI_")
+                and entry.endswith(".abi")}
+    check("KABI_PCI_1.0" in nodes and nodes <= released, f"{module} imports {sorted(nodes)}; released: {released}")
+    with boot("panic=-1", initrd=ABI_INITRAMFS, devices=["edu"]) as vm:
+        wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
+        out = insmod(vm, "/lib/abi/edu_test-pci-1.0.kmod")
+        check("edu_test: loaded" in out, f"insmod: {out}", vm)
+        worked = wait_log(vm, r"edu_test: (\S+): id 0x[0-9a-f]*ed, 10! = 3628800, DMA round trip ok, [1-9]\d* MSI "
+                              r"interrupt")
+        out = vm.command_output("rmmod edu_test")
+        check("edu_test: unloaded" in out, f"rmmod edu_test: {out}", vm)
+        check(re.search(re.escape(worked.group(1)) + r": removed after \d+ interrupt", vm.command_output("dmesg")),
+              "edu_test's remove() did not run", vm)

@@ -21,10 +21,16 @@
    the importer refused by kmodinfo --check-against and by the loader,
    both naming both declarations.
 
+The SDK is the build's architecture's (scripts/sdk makes one per
+architecture): in build-aarch64/ the same commands build aarch64 modules
+(the Rust recipe after keel-rust-sysroot) and the core boots on QEMU's
+virt machine.
+
   KEEL_BUILD=BUILD tests/oot/test_oot.py
 """
 
 import glob
+import importlib.util
 import os
 import re
 import shutil
@@ -35,10 +41,33 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from keel.machine import BUILD, PROMPT, Machine  # noqa: E402
+from keel.machine import ARCH, BUILD, PROMPT, Machine, kernel_path  # noqa: E402
 
 DOC = os.path.join(ROOT, "docs", "sdk.md")
 EXAMPLES = ["vendor_c", "vendor_cpp", "vendor_rust"]
+
+
+def compiler_target(arch):
+    """The C target the SDK's flags name: build-module.py's, which makes them."""
+    spec = importlib.util.spec_from_file_location("build_module", os.path.join(ROOT, "scripts", "build-module.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ARCHES[arch]["target"]
+
+
+def core_files(scratch):
+    """The built core as the kernel's builder hands it out, copied into
+    `scratch`: keel.elf (what kmodinfo --check-against reads, with its
+    manifest beside it) and what QEMU boots (the ELF itself on x86_64, the
+    arm64 Image on aarch64). Returns (elf, bootable)."""
+    elf = os.path.join(scratch, "keel.elf")
+    shutil.copy(os.path.join(BUILD, "core", "keel.elf"), elf)
+    shutil.copy(os.path.join(BUILD, "core", "keel.manifest"), os.path.join(scratch, "keel.manifest"))
+    built = kernel_path(BUILD, ARCH)
+    bootable = os.path.join(scratch, os.path.basename(built))
+    if bootable != elf:
+        shutil.copy(built, bootable)
+    return elf, bootable
 
 
 def blocks(language):
@@ -110,7 +139,6 @@ def boot_and_run(core, image, cmdline, steps):
 
 def main():
     key = os.environ["KEEL_SIGNING_KEY"]
-    core = os.path.join(BUILD, "core", "keel.elf")
     with tempfile.TemporaryDirectory(prefix="keel-oot-") as scratch:
         work = os.path.join(scratch, "vendor")
         os.makedirs(work)
@@ -121,17 +149,18 @@ def main():
         # The kernel builder's key and a core (with its manifest beside it):
         # outside the vendor's directory, as a vendor would receive them.
         shutil.copy(key, os.path.join(scratch, "signing_key.pem"))
-        shutil.copy(core, os.path.join(scratch, "keel.elf"))
-        shutil.copy(os.path.join(BUILD, "core", "keel.manifest"), os.path.join(scratch, "keel.manifest"))
+        core, bootable = core_files(scratch)
         env = minimal_environment()
         env["KEEL_SIGNING_KEY"] = os.path.join(scratch, "signing_key.pem")
-        env["KEEL_CORE"] = os.path.join(scratch, "keel.elf")
+        env["KEEL_CORE"] = core
         status, log = shell("\n".join(blocks("sh")), work, env)
         if status != 0:
             fail(f"a docs/sdk.md command failed:\n{log[-6000:]}")
         if ROOT in log.replace(tarball, ""):
             fail(f"the build touched the source tree ({ROOT}):\n{log[-3000:]}")
-        for needle in ["keel-sdk-", "--target=x86_64-unknown-none-elf", "-lkeel", "vendor_c: loads on",
+        if not os.path.basename(tarball).endswith(f"-{ARCH}.tar.gz"):
+            fail(f"scripts/sdk made {os.path.basename(tarball)} for the {ARCH} build")
+        for needle in ["keel-sdk-", f"--target={compiler_target(ARCH)}", "-lkeel", "vendor_c: loads on",
                        "vendor_cpp: loads on", "vendor_rust: loads on", "requires:       KABI_CORE_1.0",
                        "export:         acme_blocks_sum@ACME_BLOCKS_1.0", "KABI_CORE_1.0        core",
                        "released"]:
@@ -171,7 +200,7 @@ def main():
         steps = console_steps()
         if len(steps) < 5:
             fail("docs/sdk.md has no console session to run")
-        boot_and_run(env["KEEL_CORE"], os.path.join(work, "vendor.cpio"), cmdline, steps)
+        boot_and_run(bootable, os.path.join(work, "vendor.cpio"), cmdline, steps)
 
         # Both Rust builds load and unload under enforcement. (Their sizes are
         # compared above; how fast they load is for scripts/bench, not a test
@@ -182,7 +211,7 @@ def main():
         if status != 0:
             fail(f"keel-mkinitramfs failed:\n{out}")
         with Machine(cmdline="panic=-1 module.sig_enforce=1 modules_load=vendor_c",
-                     initrd=os.path.join(work, "compare.cpio"), kernel=env["KEEL_CORE"]) as vm:
+                     initrd=os.path.join(work, "compare.cpio"), kernel=bootable) as vm:
             vm.expect(PROMPT, 60)
             for build in ("recipe", "one"):
                 out = vm.command_output(f"insmod /lib/compare/{build}/vendor_rust.kmod", 60)
@@ -215,9 +244,9 @@ def main():
         words = ["refused  vendor_rust: disagrees about the version of symbol acme_blocks_sum@ACME_BLOCKS_1.0"]
         if status != 1 or any(word not in out for word in words + declarations):
             fail(f"kmodinfo --check-against did not refuse the importer naming both declarations:\n{out[-3000:]}")
-        boot_and_run(env["KEEL_CORE"], os.path.join(work, "changed.cpio"), "module.sig_enforce=1",
+        boot_and_run(bootable, os.path.join(work, "changed.cpio"), "module.sig_enforce=1",
                      [("insmod vendor_rust", words[0][len("refused  "):].split(":")[:1] + declarations + ["EINVAL"])])
-        print(f"PASS oot-sdk: {len(blocks('sh'))} shell blocks, {len(steps)} console commands, "
+        print(f"PASS oot-sdk ({ARCH}): {len(blocks('sh'))} shell blocks, {len(steps)} console commands, "
               f"3 modules built from {os.path.basename(tarball)}, loaded at boot under module.sig_enforce=1; "
               f"the Rust recipe's module {recipe} bytes (keel-build-module's: {one}), both loaded and unloaded; "
               "a changed export refused by kmodinfo and the loader")

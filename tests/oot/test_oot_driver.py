@@ -15,6 +15,11 @@
 4. the same driver signed by a key nobody endorsed is refused when the
    device appears, and the device stays unbound.
 
+In build-aarch64/ the SDK, the driver and the core are aarch64's and the
+edu device sits on QEMU virt's PCIe bus: the machine has GICv2, whose
+v2m frame gives MSI (GICv3's ITS is not driven), and edu is started with
+a 32-bit DMA mask the driver is told about (virt's RAM starts at 1 GiB).
+
   KEEL_BUILD=BUILD KEEL_SIGNING_KEY=KEY tests/oot/test_oot_driver.py
 """
 
@@ -29,11 +34,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from keel.machine import BUILD, PROMPT, Machine  # noqa: E402
+from keel.machine import ARCH, BUILD, MACHINES, PROMPT, Machine  # noqa: E402
 
 import test_oot  # noqa: E402  (the SDK test's helpers: shell, minimal_environment)
 
 ALIAS = "pci:v00001234d000011E8sv*sd*bc*sc*i*"
+# Per architecture: the QEMU machine (None: the default), the edu device
+# and the driver's parameters on the command line.
+EDU_SETUP = {
+    "x86_64": (None, "edu", ""),
+    "aarch64": ([option.replace("gic-version=3", "gic-version=2") for option in MACHINES["aarch64"]],
+                "edu,dma_mask=0xffffffff", " acme_edu.dma_bits=32"),
+}
 COUNTERS = ("bound", "drivers", "resources", "pins", "irq vectors", "handlers", "mmio", "dma buffers", "work")
 
 
@@ -97,16 +109,15 @@ def main():
         # The vendor's source, and what the kernel's builder hands out.
         shutil.copy(os.path.join(HERE, "vendor_edu", "acme_edu.c"), work)
         shutil.copy(key, os.path.join(scratch, "signing_key.pem"))
-        core = os.path.join(scratch, "keel.elf")
-        shutil.copy(os.path.join(BUILD, "core", "keel.elf"), core)
-        shutil.copy(os.path.join(BUILD, "core", "keel.manifest"), os.path.join(scratch, "keel.manifest"))
+        core, bootable = test_oot.core_files(scratch)
+        machine, edu, parameters = EDU_SETUP[ARCH]
         env = test_oot.minimal_environment()
         env["KEEL_SIGNING_KEY"] = os.path.join(scratch, "signing_key.pem")
         env["KEEL_CORE"] = core
         build(work, env)
 
-        with Machine(cmdline="panic=-1 module.sig_enforce=1", initrd=os.path.join(work, "good.cpio"), kernel=core,
-                     devices=["edu"]) as vm:
+        with Machine(cmdline="panic=-1 module.sig_enforce=1" + parameters, initrd=os.path.join(work, "good.cpio"),
+                     kernel=bootable, machine=machine, devices=[edu]) as vm:
             vm.expect(PROMPT, 60)
             wait_log(vm, r"autoload: \S+ pci:v00001234d000011E8\S*: loaded acme_edu")
             match = wait_log(vm, r"acme_edu: (\S+): 12! = 479001600, DMA round trip ok, [1-9]\d* MSI interrupt")
@@ -138,14 +149,14 @@ def main():
                     fail(f"modprobe by alias did not bind acme_edu again:\n{vm.output[-3000:]}")
                 time.sleep(0.5)
 
-        with Machine(cmdline="panic=-1 module.sig_enforce=1", initrd=os.path.join(work, "stranger.cpio"),
-                     kernel=core, devices=["edu"]) as vm:
+        with Machine(cmdline="panic=-1 module.sig_enforce=1" + parameters, initrd=os.path.join(work, "stranger.cpio"),
+                     kernel=bootable, machine=machine, devices=[edu]) as vm:
             vm.expect(PROMPT, 60)
             wait_log(vm, r"autoload: \S+ pci:v00001234d000011E8\S*: driver module acme_edu refused: .*the device "
                      r"stays unbound")
             if "acme_edu" in vm.command_output("lsmod", 60):
                 fail("a driver signed by an unendorsed key was loaded")
-    print("PASS oot-driver")
+    print(f"PASS oot-driver ({ARCH})")
 
 
 if __name__ == "__main__":

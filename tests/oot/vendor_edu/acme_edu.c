@@ -4,7 +4,10 @@
  * (tests/oot/test_oot_driver.py): its match table makes the core load it
  * when the device appears, and it uses the device's registers, an
  * interrupt and DMA. Everything it acquires belongs to the binding, so
- * its remove() only quiets the device.
+ * its remove() only quiets the device. dma_bits is how far the device's
+ * DMA reaches: QEMU's edu reaches 28 bits unless started with a wider
+ * dma_mask, as on QEMU's virt machine, whose RAM starts at 1 GiB
+ * (`-device edu,dma_mask=0xffffffff` and `acme_edu.dma_bits=32`).
  */
 #include <keel/device.h>
 #include <keel/module.h>
@@ -13,6 +16,7 @@ KEEL_MODULE_NAME("acme_edu");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("Example Vendor");
 KEEL_MODULE_DESCRIPTION("Example Vendor's driver for QEMU's edu device");
+KEEL_MODULE_PARAM(uint, dma_bits, 28, "the device's DMA address bits (QEMU's edu dma_mask), 24 to 64");
 
 enum {
     REG_ID = 0x00,
@@ -81,6 +85,11 @@ static int acme_edu_dma(struct acme_edu* edu, uint64_t from, uint64_t to, uint32
     return acme_edu_wait(edu, IRQ_DMA);
 }
 
+static uint64_t acme_edu_dma_mask(void)
+{
+    return keel_param_dma_bits >= 64 ? ~0ull : (1ull << keel_param_dma_bits) - 1;
+}
+
 static int acme_edu_probe(keel_device* device, const void* id)
 {
     (void)id;
@@ -95,7 +104,7 @@ static int acme_edu_probe(keel_device* device, const void* id)
         return error;
     keel_device_set_drvdata(device, edu);
     if ((error = keel_pci_enable_device(device)) != 0 || (error = keel_pci_set_master(device)) != 0
-        || (error = keel_dma_set_mask(device, (1ull << 28) - 1)) != 0
+        || (error = keel_dma_set_mask(device, acme_edu_dma_mask())) != 0
         || (error = keel_mmio_map(device, 0, 0, 0, &edu->registers)) != 0)
         return error;
     if ((keel_mmio_read32(edu->registers, REG_ID) & 0xff) != 0xed)

@@ -5,13 +5,14 @@
 # it): build them, then vendor_c's interface as the crate vendor_c
 # (keel-abi rust-sys, from vendor_c's acme_blocks.toml), then the module as
 # a cdylib linked against the stub libkeel.so and vendor_c.kmod; kmodpost
-# records the hash of every import; KEY=vendor.pem signs.
+# records the hash of every import; KEY=vendor.pem signs; RUSTC=... picks
+# another rustc (for aarch64, one that keel-rust-sysroot built core for).
 # The pkg-config variables are lists of rustc flags, split into words on
 # purpose (unquoted), as a Makefile would:
 # shellcheck disable=SC2086,SC2046
 set -eu
 SDK="pkg-config keel-sdk"
-RUSTC=$($SDK --variable=rustc)
+RUSTC=${RUSTC:-$($SDK --variable=rustc)}
 RUST=$($SDK --variable=rustdir)
 FLAGS=$($SDK --variable=rustflags)
 EXPORTER=${EXPORTER:-../vendor_c}
