@@ -21,9 +21,21 @@ same restricted user-mode network, interleaved in each run:
 - TCP from the guest to the host: the host's curl of that file from the
   guest's httpd (Keel's, busybox's) through hostfwd, timed by curl.
 
-UDP figures need the guest's datagrams to reach a host socket, which QEMU's
-user network drops with restrict=on (docs/networking.md): they are not
-measured until the benchmark runs two guests on a UNIX-socket link.
+UDP, in boots of their own: QEMU's user network with restrict=on drops
+every datagram a guest sends, so the card is on a `-netdev stream` link to
+a host endpoint (scripts/keel/udp_wire.py, a host at 10.0.3.2 on the link;
+the guest is 10.0.3.1), the same for both kernels. With 1,400-byte
+datagrams:
+- round trip: the host sends one datagram at a time to the guest's echo
+  server (Keel's `udpperf -s -e`, Linux's tests/peer/udppeer.c `count ...
+  echo`, built static) and times the answer, checked byte for byte: p50;
+- host to guest: the host sends as fast as QEMU takes the frames for
+  UDP_SECONDS; the guest counts what its socket received between the
+  first and the last (`udpperf -s`, `udppeer count`): datagrams/s;
+- guest to host: the guest sends for UDP_SECONDS (`udpperf -c`, `udppeer
+  blast`); the host counts what arrives between the first and the last;
+- then a few round trips again: a guest that stopped answering fails the
+  benchmark.
 
 Run alone (`scripts/bench-net.py [--runs N] [--peer none]`, KEEL_BUILD
 naming the build directory) or from scripts/bench.
@@ -41,7 +53,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine, network as user_network, peer  # noqa: E402
+from keel import machine, network as user_network, peer, udp_wire  # noqa: E402
 
 SERVER = "10.0.2.100"
 BIG = 16 * 1024 * 1024
@@ -54,6 +66,13 @@ KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)
 LOAD_TARGET = 10     # Linux's stack load over Keel's, at least
 RTT_TARGET = 2       # Linux's RTT over Keel's, at least
 TCP_TARGET = 1       # Keel's throughput over Linux's, at least
+UDP_SIZE = 1400
+UDP_ROUND_TRIPS = 500
+UDP_SECONDS = 3
+UDP_RTT_TARGET = 2   # Linux's UDP round trip over Keel's, at least
+UDP_RATE_TARGET = 1.5  # Keel's datagrams/s over Linux's, at least
+UDP_REPORT = re.compile(r"(\d+) datagrams, (\d+) bytes in (\d+) us from [\d.:]+ \((\d+) datagrams/s\)")
+UDPPEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "peer", "udppeer.c")
 
 
 def free_port():
@@ -166,6 +185,98 @@ def linux_round(assets, web_port, guest_port, loads):
             "upload MB/s": upload / 1e6, "modules": len(modules)}
 
 
+def udp_rate(out, who):
+    match = UDP_REPORT.search(out)
+    if not match or int(match.group(1)) < 2:
+        raise peer.PeerError(f"{who}: the guest counted no datagrams:\n{out[-1000:]}")
+    return int(match.group(4))
+
+
+def udp_measure(wire, who, serve, wait_served, send):
+    """The UDP figures of one boot; `serve(port, echo)` starts the guest's
+    server, `wait_served()` returns what it printed, `send(port)` makes
+    the guest send for UDP_SECONDS."""
+    serve(7001, True)
+    times = wire.round_trips(7001, UDP_ROUND_TRIPS, UDP_SIZE)
+    wait_served()
+    serve(7002, False)
+    wire.blast(7002, UDP_SIZE, UDP_SECONDS)
+    inbound = udp_rate(wait_served(), who)
+    counted = {}
+    counter = threading.Thread(target=lambda: counted.update(result=wire.count(5001)))
+    counter.start()
+    send(5001)
+    counter.join()
+    datagrams, _, seconds = counted["result"]
+    if datagrams < 2 or not seconds:
+        raise peer.PeerError(f"{who}: no datagrams reached the host")
+    serve(7003, True)
+    wire.round_trips(7003, 20, UDP_SIZE)    # still answering after the floods
+    wait_served()
+    return {"udp rtt us": statistics.median(times), "udp in /s": inbound, "udp out /s": (datagrams - 1) / seconds}
+
+
+def keel_udp_round():
+    with tempfile.TemporaryDirectory() as scratch, udp_wire.UdpWire(scratch) as wire, peer.KeelGuest() as guest:
+        guest.start(wire.qemu_options())
+        for _ in range(100):
+            if "eth0" in guest.run("ip link"):
+                break
+        else:
+            raise peer.PeerError("Keel: eth0 never appeared (autoload of virtio_pci and virtio_net)")
+        for line in ("insmod icmp", "insmod udp", "insmod tcp", "ip link set eth0 up",
+                     f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
+            guest.run(line)
+
+        def serve(port, echo):
+            guest.vm.send(f"udpperf -s{' -e' if echo else ''} -p {port} -t 60")
+            guest.vm.expect(f"udpperf: listening on 0.0.0.0:{port}", 30)
+
+        def wait_served():
+            start = guest.vm.cursor
+            guest.vm.expect(machine.PROMPT, 120)
+            return guest.vm.output[start:]
+
+        def send(port):
+            guest.run(f"udpperf -c {udp_wire.HOST} -p {port} -l {UDP_SIZE} -t {UDP_SECONDS}", timeout=120)
+        try:
+            return udp_measure(wire, "Keel", serve, wait_served, send)
+        except (TimeoutError, ValueError) as error:
+            raise peer.PeerError(f"Keel: UDP: {error}") from None
+
+
+def linux_udp_round(assets, udppeer):
+    modules = assets.module_stack(("virtio_pci", "virtio_net"))
+    files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
+    files["/bin/udppeer"] = udppeer
+    with tempfile.TemporaryDirectory() as scratch, udp_wire.UdpWire(scratch) as wire, \
+            peer.LinuxGuest(assets, files, memory="256M") as guest:
+        guest.start(wire.qemu_options())
+        guest.run(" && ".join(f"insmod /lib/peer/{name}.ko" for name in modules))
+        guest.run(f"while [ ! -e /sys/class/net/eth0 ]; do :; done && ip link set eth0 up && "
+                  f"ip addr add {udp_wire.GUEST}/24 dev eth0")
+
+        def serve(port, echo):
+            guest.run(f"(udppeer count {port} 60{' echo' if echo else ''} > /tmp/udp.log 2>&1 &) ; "
+                      f"while ! netstat -lun | grep -q ':{port} '; do sleep 0.1; done")
+
+        def wait_served():
+            return guest.run("while pidof udppeer > /dev/null; do sleep 0.1; done; cat /tmp/udp.log", timeout=120)
+
+        def send(port):
+            guest.run(f"udppeer blast {udp_wire.HOST} {port} {UDP_SIZE} {UDP_SECONDS}", timeout=120)
+        try:
+            return udp_measure(wire, "Linux", serve, wait_served, send)
+        except (TimeoutError, ValueError) as error:
+            raise peer.PeerError(f"Linux: UDP: {error}") from None
+
+
+def build_udppeer(directory):
+    binary = os.path.join(directory, "udppeer")
+    subprocess.run(["cc", "-static", "-O2", "-o", binary, UDPPEER], check=True)
+    return binary
+
+
 def row(label, keel, linux, unit, target, linux_over_keel=True):
     return peer.ratio_row(label, keel, linux, unit, target, linux_over_keel, digits=2)
 
@@ -184,9 +295,12 @@ def main():
         try:
             assets = peer.LinuxAssets.fetch(log=lambda m: print(m, file=sys.stderr)) \
                 if options.peer == "linux" else None
+            udppeer = build_udppeer(scratch) if assets else None
             keel_rounds, linux_rounds = peer.interleave(
-                "bench-net", options.runs, lambda: keel_round(web_port, guest_port, options.loads),
-                (lambda: linux_round(assets, web_port, guest_port, options.loads)) if assets else None)
+                "bench-net", options.runs,
+                lambda: dict(keel_round(web_port, guest_port, options.loads), **keel_udp_round()),
+                (lambda: dict(linux_round(assets, web_port, guest_port, options.loads),
+                              **linux_udp_round(assets, udppeer))) if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
             print(f"bench-net: FAILED, no figures printed: {error}", file=sys.stderr)
             return 1
@@ -212,7 +326,13 @@ def main():
               linux("download MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
     print(row("TCP guest to host: curl of 16 MiB via hostfwd", median(keel_rounds, "upload MB/s"),
               linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
-    print("  UDP: not measured (restrict=on drops the guest's datagrams to the host)")
+    print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
+              linux("udp rtt us"), "us", UDP_RTT_TARGET))
+    for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
+        print(row(f"UDP {direction}, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, key) / 1000,
+                  linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
+    print("  (UDP on a -netdev stream link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
+          "guest's datagrams)")
     return 0
 
 
