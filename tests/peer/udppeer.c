@@ -9,6 +9,8 @@
  *       PORT from the first datagram for SECONDS, or until none came for 1 s
  *   udppeer blast HOST PORT LENGTH SECONDS   sends LENGTH-byte datagrams
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC under -std=c11 */
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
