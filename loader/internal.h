@@ -29,6 +29,10 @@ struct ResolveContext {
     Diagnostic* error;
     bool force;
     bool forced_something; // a mismatch was overridden: taint 'F'
+    // Bit i: an import from dependencies[i] was logged as not hash-checked
+    // (one line per dependency, not one per symbol: a console line costs
+    // more than the rest of a small module's load).
+    uint32_t unchecked_logged = 0;
 };
 Result<uint64_t> resolve_import(
     void* context, const ModuleImage::Symbol& symbol, uint32_t index, Diagnostic& diagnostic);

@@ -53,8 +53,11 @@ Result<uint64_t> resolve_from_module(ResolveContext& context, const ModuleImage:
             context.error->message[0] = '\0';
             return module_export_address(*dependency, symbol.name, symbol.version);
         }
-        if (warning)
-            log_warn("%s", context.error->message);
+        if (warning && !(context.unchecked_logged & (1u << i))) {
+            context.unchecked_logged |= 1u << i;
+            log_warn("%s (the first such import from %s; the others are not listed)", context.error->message,
+                dependency->name);
+        }
         context.error->message[0] = '\0';
         return reinterpret_cast<uint64_t>(dependency->base) + offset.value();
     }
