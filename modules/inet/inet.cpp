@@ -172,6 +172,10 @@ void inet_exit()
     keel_netdev_put(g_state.lo, kHolder);
     keel_mutex_destroy(g_state.dispatching);
     keel_mutex_destroy(g_state.lock);
+    if (g_state.dropped_pending)
+        keel_logf(KEEL_LOG_WARNING, "inet: %llu datagram(s) were dropped before dispatch (no memory, or 512 waiting)",
+            (unsigned long long)g_state.dropped_pending);
+    g_state.dropped_pending = 0;
 }
 
 } // namespace

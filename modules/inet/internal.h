@@ -48,7 +48,7 @@ struct State {
     Interface interfaces[kMaxInterfaces]; // [0] is lo
     Collector collector;
     keel::net::PacketQueue* pending = nullptr; // allocated at load: a global's destructor would need atexit
-    uint64_t dropped_pending = 0;
+    uint64_t dropped_pending = 0;              // no memory for the copy, or the queue full: logged at unload
     keel_thread* ticker = nullptr;
     volatile bool stopping = false;
 };

@@ -25,7 +25,6 @@ public:
     void tick(Millis now);
 
     tcp::Stack& stack() { return m_stack; }
-    const tcp::Stack& stack() const { return m_stack; }
 
 private:
     // tcp::Stack::Output

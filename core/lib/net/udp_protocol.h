@@ -68,7 +68,6 @@ public:
     // The next datagram's payload (and where it came from), or nothing.
     PacketPtr receive(UdpSocket& socket, Ipv4Address* source, uint16_t* source_port);
 
-    size_t bound() const { return m_ports.size(); }
     const Stats& stats() const { return m_stats; }
 
 private:
