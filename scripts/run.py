@@ -42,9 +42,11 @@ def parse_arguments(argv):
                         help="--net user: the guest's connections to ADDR:PORT reach 127.0.0.1:HOSTPORT; repeatable")
     parser.add_argument("--pcap", default=None, metavar="FILE",
                         help="with --net: write every frame of the network to FILE (QEMU's filter-dump)")
-    parser.add_argument("--uboot", action="store_true",
-                        help="aarch64 (its default): boot Debian's U-Boot, which verifies and boots the signed FIT "
-                             "(build-aarch64/arch/aarch64/uboot/keel.itb)")
+    parser.add_argument("--uboot", nargs="?", const="auto", choices=("auto",) + machine.UBOOT_FIRMWARES,
+                        metavar="keel|debian",
+                        help="aarch64 (its default): boot through U-Boot, which verifies and boots the signed FIT "
+                             "(build-aarch64/arch/aarch64/uboot/keel.itb): the project's U-Boot (keel, the default "
+                             "once the scripts have built it) or Debian's u-boot-qemu binary (debian)")
     parser.add_argument("--direct", action="store_true",
                         help="aarch64: QEMU loads the kernel and the initramfs itself (-kernel), without U-Boot; "
                              "x86_64 always boots so")
@@ -60,7 +62,11 @@ def parse_arguments(argv):
         parser.error("--uboot and --direct: choose one")
     # aarch64 boots through U-Boot unless told otherwise (a kernel named
     # on the command line is one QEMU loads).
-    options.uboot = options.arch == "aarch64" and not options.direct and (options.uboot or not explicit_kernel)
+    firmware = options.uboot
+    options.uboot = options.arch == "aarch64" and not options.direct and (firmware is not None or not explicit_kernel)
+    options.uboot_firmware = None
+    if options.uboot:
+        options.uboot_firmware = machine.default_uboot_firmware() if firmware in (None, "auto") else firmware
     if options.uboot and options.initrd is not machine.DEFAULT:
         parser.error("through U-Boot the initramfs is the one inside the signed FIT: add --direct to give "
                      "--initrd or --no-initrd")
@@ -96,12 +102,14 @@ def fit_path(options):
 def interactive(options, cmdline):
     if options.uboot:
         scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
-        dtb = machine.uboot_control_dtb(scratch.name, options.memory)
-        environment = machine.uboot_environment(scratch.name, cmdline)
-        command = machine.uboot_command(fit_path(options), dtb, environment, options.memory, interactive=True,
-                                        extra=qemu_extra(options))
-        print(f"keel: U-Boot verifies and boots the signed FIT by itself ({machine.UBOOT_BOOT}); a key "
-              "pressed at once stops it at its prompt", file=sys.stderr)
+        command = machine.uboot_setup(scratch.name, fit_path(options), cmdline, options.memory, interactive=True,
+                                      extra=qemu_extra(options), firmware=options.uboot_firmware)
+        if options.uboot_firmware == "keel":
+            print(f"keel: the project's U-Boot verifies and boots the signed FIT ({machine.UBOOT_BOOT}), and powers "
+                  "off if it refuses it; it has no prompt", file=sys.stderr)
+        else:
+            print(f"keel: Debian's U-Boot verifies and boots the signed FIT by itself ({machine.UBOOT_BOOT}); a key "
+                  "pressed at once stops it at its prompt", file=sys.stderr)
     else:
         command = machine.qemu_command(options.kernel, options.initrd, cmdline, options.memory, interactive=True,
                                        extra=qemu_extra(options), arch=options.arch)
@@ -122,7 +130,8 @@ def scripted(options, cmdline):
     lines = sys.stdin.read().splitlines()
     vm = machine.Machine(cmdline=cmdline, initrd=options.initrd, memory=options.memory,
                          kernel=options.kernel, echo=echo, extra=qemu_extra(options), arch=options.arch,
-                         uboot=fit_path(options) if options.uboot else None)
+                         uboot=fit_path(options) if options.uboot else None,
+                         uboot_firmware=options.uboot_firmware or "keel")
     vm.start()
     try:
         deadline_left = options.timeout
@@ -170,7 +179,9 @@ def main():
     if options.uboot:
         try:
             machine.check_uboot_memory(options.memory, fit_path(options))
-        except (machine.NotEnoughMemory, OSError) as error:
+            if options.uboot_firmware == "keel":
+                machine.uboot.built()
+        except (machine.NotEnoughMemory, machine.uboot.NotBuilt, OSError) as error:
             print(f"keel: {error}", file=sys.stderr)
             return EXIT_USAGE
     if scripted_mode:

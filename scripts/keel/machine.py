@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 
+from keel import uboot
 from keel.qmp import Qmp, QmpError, qmp_options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -170,10 +171,12 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
 # U-Boot on QEMU virt (arch/aarch64/uboot): where the FIT is put in RAM,
 # what its prompt looks like, and the command that boots only the signed
 # configuration, with U-Boot's own control tree (QEMU's, plus the boot
-# key) handed to the kernel. U-Boot finds that command and the kernel's
-# command line in its environment, which Debian's qemu_arm64 build keeps at
-# the start of QEMU's second flash bank (CONFIG_ENV_SIZE 256 KiB; each bank
-# is 64 MiB).
+# key) handed to the kernel. Debian's U-Boot finds that command and the
+# kernel's command line in its environment, which its qemu_arm64 build keeps
+# at the start of QEMU's second flash bank (CONFIG_ENV_SIZE 256 KiB; each
+# bank is 64 MiB); the project's has the same command built in
+# (keel_defconfig.fragment's CONFIG_BOOTCOMMAND, then `poweroff`) and the
+# command line in its control tree.
 UBOOT_FIT_ADDRESS = 0x44000000
 UBOOT_PROMPT = "=> "
 UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
@@ -235,19 +238,36 @@ def uboot_environment(directory, cmdline):
 
 
 def uboot_settings(build=BUILD):
-    """{"u_boot": firmware, "key_dir": the boot key's directory}, from the build."""
+    """{"u_boot": Debian's firmware, "key_dir": the boot key's directory}, from the build."""
     with open(os.path.join(build, "arch", "aarch64", "uboot", "uboot.json")) as handle:
         return json.load(handle)
 
 
-def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra=(), build=BUILD, machine=None):
-    """QEMU running Debian's U-Boot with `dtb` as its control tree, `environment`
-    in its second flash bank and `fit` in RAM."""
-    command = list(machine or MACHINES["aarch64"]) + [
-        "-m", memory,
-        "-bios", uboot_settings(build)["u_boot"],
-        "-dtb", dtb,
-        "-drive", f"if=pflash,unit=1,format=raw,file={environment}",
+# The two U-Boots (docs/aarch64.md): the project's, built from Debian's
+# source with the key and the command line in its own control tree and
+# nothing but `bootm` of the signed configuration (keel/uboot.py), and
+# Debian's u-boot-qemu binary, whose control tree QEMU hands over and whose
+# environment comes from flash.
+UBOOT_FIRMWARES = ("keel", "debian")
+
+
+def default_uboot_firmware():
+    """The project's U-Boot when the scripts have built it, else Debian's."""
+    return "keel" if uboot.available() else "debian"
+
+
+def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra=(), build=BUILD, machine=None,
+                  firmware=None):
+    """QEMU running U-Boot with `fit` in RAM: Debian's (`firmware` None) with
+    `dtb` as its control tree and `environment` in its second flash bank, or
+    `firmware`, a U-Boot carrying its own tree (keel_uboot_firmware)."""
+    command = list(machine or MACHINES["aarch64"]) + ["-m", memory]
+    if firmware:
+        command += ["-bios", firmware]
+    else:
+        command += ["-bios", uboot_settings(build)["u_boot"], "-dtb", dtb,
+                    "-drive", f"if=pflash,unit=1,format=raw,file={environment}"]
+    command += [
         "-device", f"loader,file={fit},addr={UBOOT_FIT_ADDRESS:#x},force-raw=on",
         "-no-reboot",
     ]
@@ -258,8 +278,9 @@ def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra
     return command + list(extra)
 
 
-def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None):
-    """QEMU's device tree for this machine with the boot key in it (make-fit.py dtb), in `directory`."""
+def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdline=None):
+    """QEMU's device tree for this machine with the boot key in it (make-fit.py dtb), in `directory`;
+    with `cmdline` also the kernel's command line in /chosen (the project's U-Boot passes it on)."""
     plain = os.path.join(directory, "virt.dtb")
     keyed = os.path.join(directory, "virt-boot-key.dtb")
     options = list(machine or MACHINES["aarch64"])
@@ -273,7 +294,31 @@ def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None):
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,
                     "--key-dir", uboot_settings(build)["key_dir"], "--output", keyed], check=True,
                    capture_output=True)
+    if cmdline is not None:
+        check_uboot_cmdline(cmdline)
+        subprocess.run(["fdtput", "-t", "s", "--", keyed, "/chosen", "bootargs", cmdline], check=True,
+                       capture_output=True)
     return keyed
+
+
+def uboot_setup(directory, fit, cmdline, memory="256M", interactive=False, extra=(), build=BUILD, machine=None,
+                firmware="keel"):
+    """The QEMU command booting `fit` through U-Boot `firmware` (one of
+    UBOOT_FIRMWARES) with `cmdline`, its files made in `directory`. The
+    project's U-Boot is its cached build (uboot.NotBuilt when there is none)
+    with this machine's tree, the boot key and the command line appended."""
+    check_uboot_cmdline(cmdline)
+    check_uboot_memory(memory, fit)
+    if firmware == "keel":
+        nodtb = uboot.built()
+        dtb = uboot_control_dtb(directory, memory, build, machine, cmdline=cmdline)
+        image = uboot.firmware(nodtb, dtb, os.path.join(directory, "u-boot.bin"))
+        return uboot_command(fit, None, None, memory, interactive, extra, build, machine, firmware=image)
+    if firmware != "debian":
+        raise ValueError(f"U-Boot {firmware!r}: one of {', '.join(UBOOT_FIRMWARES)}")
+    dtb = uboot_control_dtb(directory, memory, build, machine)
+    environment = uboot_environment(directory, cmdline)
+    return uboot_command(fit, dtb, environment, memory, interactive, extra, build, machine)
 
 
 def gdb_options(port=1234):
@@ -312,11 +357,12 @@ class Machine:
     """A booted kernel with its console on pipes."""
 
     def __init__(self, cmdline="", initrd=DEFAULT, memory="256M", kernel=KERNEL, echo=None, extra=(), gdb_port=None,
-                 arch=ARCH, machine=None, uboot=None, disks=(), devices=(), qmp=False):
+                 arch=ARCH, machine=None, uboot=None, disks=(), devices=(), qmp=False, uboot_firmware="keel"):
         # gdb_port: wait for GDB on that port before running (gdb_options).
         # machine: QEMU options replacing the architecture's (MACHINES).
         # uboot: a FIT image: boot U-Boot with it instead of the kernel
         # (aarch64); U-Boot verifies and boots it by itself.
+        # uboot_firmware: which U-Boot (UBOOT_FIRMWARES), the project's by default.
         # disks, devices: extra hardware (hardware_options).
         # qmp: a QMP server on a private socket, for qmp() (keel/qmp.py).
         extra = list(extra) + hardware_options(disks, devices) + (gdb_options(gdb_port) if gdb_port else [])
@@ -328,12 +374,9 @@ class Machine:
             self.qmp_directory = tempfile.TemporaryDirectory(prefix="keel-qmp-")
             extra += qmp_options(os.path.join(self.qmp_directory.name, "qmp.sock"))
         if uboot:
-            check_uboot_cmdline(cmdline)
-            check_uboot_memory(memory, uboot)
             self.scratch = tempfile.TemporaryDirectory(prefix="keel-uboot-")
-            dtb = uboot_control_dtb(self.scratch.name, memory, machine=machine)
-            environment = uboot_environment(self.scratch.name, cmdline)
-            self.command = uboot_command(uboot, dtb, environment, memory, False, extra, machine=machine)
+            self.command = uboot_setup(self.scratch.name, uboot, cmdline, memory, False, extra, machine=machine,
+                                       firmware=uboot_firmware)
         else:
             self.command = qemu_command(kernel, initrd, cmdline, memory, False, extra, arch, machine)
         self.echo = echo                # a callable receiving output text, or None
