@@ -179,6 +179,9 @@ def qemu_command(kernel=KERNEL, initrd=DEFAULT, cmdline="", memory="256M", inter
 # command line in its control tree.
 UBOOT_FIT_ADDRESS = 0x44000000
 UBOOT_PROMPT = "=> "
+# What either U-Boot says as `bootm` starts reading the FIT: the time until
+# then is U-Boot's own start.
+UBOOT_READS_FIT = "## Loading kernel from FIT Image"
 UBOOT_BOOT = f"bootm {UBOOT_FIT_ADDRESS:#x}#conf-1 {UBOOT_FIT_ADDRESS:#x}#conf-1 ${{fdtcontroladdr}}"
 UBOOT_ENV_SIZE = 0x40000
 UBOOT_FLASH_SIZE = 64 << 20

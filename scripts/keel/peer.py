@@ -533,11 +533,13 @@ class LinuxGuest(Guest):
     ({guest path: host path or bytes}); run() is a busybox shell command,
     whose non-zero exit status raises PeerError unless check=False.
 
-    uboot=True (arm64) boots it as Keel boots through U-Boot: the kernel
-    and the initramfs in one FIT signed with the same boot key
-    (scripts/make-fit.py), verified and started by the same U-Boot with the
-    same environment and boot command (machine.Machine(uboot=...)); the
-    host's time to U-Boot's "Starting kernel" is then uboot_wall."""
+    uboot (arm64) boots it as Keel boots through U-Boot: the kernel and the
+    initramfs in one FIT signed with the same boot key (scripts/make-fit.py),
+    verified and started by the same U-Boot with the same boot command
+    (machine.Machine(uboot=...)): "keel" (or True) the project's U-Boot,
+    "debian" Debian's; the host's time to U-Boot's "Starting kernel" is
+    then uboot_wall, and to its "## Loading kernel" (where it starts
+    reading the FIT) uboot_start."""
 
     def __init__(self, assets, files=None, memory="256M", cmdline="", uboot=False):
         super().__init__()
@@ -547,8 +549,9 @@ class LinuxGuest(Guest):
         self.memory = memory
         console = CONSOLE.get(assets.arch, "ttyS0")
         self.cmdline = f"{LINUX_CMDLINE.replace('ttyS0', console)} {cmdline}".strip()
-        self.uboot = uboot
+        self.uboot = ("keel" if uboot is True else uboot) or None
         self.uboot_wall = None
+        self.uboot_start = None
         self.scratch = None
 
     def start(self, devices=(), timeout=120):
@@ -560,7 +563,8 @@ class LinuxGuest(Guest):
             _run([sys.executable, os.path.join(machine.ROOT, "scripts", "make-fit.py"), "fit", "--kernel",
                   self.assets.vmlinuz, "--initramfs", initrd, "--key-dir", machine.uboot_settings()["key_dir"],
                   "--output", fit])
-            vm = machine.Machine(uboot=fit, cmdline=self.cmdline, memory=self.memory, extra=devices, arch=arch)
+            vm = machine.Machine(uboot=fit, cmdline=self.cmdline, memory=self.memory, extra=devices, arch=arch,
+                                 uboot_firmware=self.uboot)
         else:
             vm = machine.Machine(kernel=self.assets.vmlinuz, initrd=initrd, cmdline=self.cmdline,
                                  memory=self.memory, extra=devices, arch=arch)
@@ -568,6 +572,8 @@ class LinuxGuest(Guest):
             if self.uboot:
                 self.vm = vm
                 vm.start()
+                vm.expect(machine.UBOOT_READS_FIT, timeout)
+                self.uboot_start = time.monotonic() - vm.started_at
                 vm.expect("Starting kernel", timeout)
                 self.uboot_wall = time.monotonic() - vm.started_at
                 match = vm.expect(INIT_LINE, timeout)

@@ -119,60 +119,114 @@ def aarch64_fault_in_module_names_module_and_symbol():
         check("Modules linked in: tmpfs virtio_mmio crashy" in vm.output, "the oops does not list the modules", vm)
 
 
-def fit(name):
-    return os.path.join(BUILD, "arch", "aarch64", "uboot", name + ".itb")
+def fit(name, suffix=".itb"):
+    return os.path.join(BUILD, "arch", "aarch64", "uboot", name + suffix)
+
+
+# Each U-Boot's banner: the project's says -keel (its CONFIG_LOCALVERSION),
+# Debian's its package version.
+UBOOT_BANNERS = {"keel": "U-Boot 2023.01-keel (", "debian": "U-Boot 2023.01+dfsg"}
+
+
+def check_uboot_banner(vm, firmware):
+    check(UBOOT_BANNERS[firmware] in vm.output, f"not {firmware}'s U-Boot", vm)
+    # The project's reads no environment: the command line and the boot
+    # command are its own.
+    check(("Loading Environment from nowhere" in vm.output) == (firmware == "keel"),
+          f"{firmware}'s U-Boot: unexpected environment source", vm)
 
 
 @case(arches=AARCH64)
 def aarch64_uboot_verifies_and_boots_the_signed_fit():
-    # Debian's U-Boot with the boot key in its control tree: the signed
-    # configuration boots; the kernel then checks its modules with its own keys.
-    # The command line reaches the kernel as given: U-Boot's environment
-    # holds it, and U-Boot neither splits it at ; nor expands $.
+    # Both U-Boots, the project's and Debian's, with the boot key in their
+    # control tree: the signed configuration boots; the kernel then checks
+    # its modules with its own keys. The command line reaches the kernel as
+    # given: the project's U-Boot has it in its own control tree, Debian's
+    # in its environment, and neither splits it at ; nor expands $.
     cmdline = "panic=-1 uboot.test=a;echo$x"
-    with Machine(cmdline=cmdline, uboot=fit("keel")) as vm:
-        vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
-        vm.expect(PROMPT, 60)
-        check("Keel 0.1.0 (aarch64) booting" in vm.output, "no kernel banner", vm)
-        check(f"Command line: {cmdline}\r\n" in vm.output or f"Command line: {cmdline}\n" in vm.output,
-              "the kernel's command line is not the one given", vm)
-        # The initramfs is the FIT's: its modules are there and load.
-        out = vm.command_output("lsmod")
-        check("tmpfs" in out and "kernel: Not tainted" in out, f"lsmod: {out}", vm)
-        out = vm.command_output("insmod hello")
-        check("hello: loaded at" in out, f"insmod hello: {out}", vm)
-        vm.send("poweroff 4")
-        status = vm.wait_exit(30)
-        check(status == 4, f"poweroff 4 gave {status}", vm)
+    for firmware, code in (("keel", 4), ("debian", 5)):
+        with Machine(cmdline=cmdline, uboot=fit("keel"), uboot_firmware=firmware) as vm:
+            vm.expect("Verifying Hash Integrity ... sha256,rsa2048:keel-boot+ OK", 60)
+            vm.expect(PROMPT, 60)
+            check_uboot_banner(vm, firmware)
+            check("Keel 0.1.0 (aarch64) booting" in vm.output, "no kernel banner", vm)
+            check(f"Command line: {cmdline}\r\n" in vm.output or f"Command line: {cmdline}\n" in vm.output,
+                  f"{firmware}'s U-Boot: the kernel's command line is not the one given", vm)
+            # The initramfs is the FIT's: its modules are there and load.
+            out = vm.command_output("lsmod")
+            check("tmpfs" in out and "kernel: Not tainted" in out, f"lsmod: {out}", vm)
+            out = vm.command_output("insmod hello")
+            check("hello: loaded at" in out, f"insmod hello: {out}", vm)
+            vm.send(f"poweroff {code}")
+            status = vm.wait_exit(30)
+            check(status == code, f"{firmware}'s U-Boot: poweroff {code} gave {status}", vm)
+
+
+REFUSED_FITS = [
+    ("keel-unsigned", ["No 'signature' subnode found", "Failed to verify required signature 'key-keel-boot'",
+                       "ERROR: can't get kernel image!"]),
+    ("keel-tampered", ["Bad hash value for 'hash-1' hash node in 'kernel' image node",
+                       "ERROR: can't get kernel image!"]),
+    ("keel-tampered-initramfs", ["Bad hash value for 'hash-1' hash node in 'ramdisk' image node",
+                                 "Ramdisk image is corrupt or invalid"]),
+    ("keel-other-key", ["sha256,rsa2048:keel-boot-", "Failed to verify required signature 'key-keel-boot'",
+                        "ERROR: can't get kernel image!"])]
 
 
 @case(arches=AARCH64)
 def aarch64_uboot_refuses_unsigned_tampered_and_other_key_fits():
-    required = "Failed to verify required signature 'key-keel-boot'"
-    no_kernel = "ERROR: can't get kernel image!"
-    for name, messages in [
-            ("keel-unsigned", ["No 'signature' subnode found", required, no_kernel]),
-            ("keel-tampered", ["Bad hash value for 'hash-1' hash node in 'kernel' image node", no_kernel]),
-            ("keel-tampered-initramfs", ["Bad hash value for 'hash-1' hash node in 'ramdisk' image node",
-                                         "Ramdisk image is corrupt or invalid"]),
-            ("keel-other-key", ["sha256,rsa2048:keel-boot-", required, no_kernel])]:
-        with Machine(cmdline="panic=-1", uboot=fit(name)) as vm:
+    # Debian's U-Boot: each refused, then its prompt.
+    for name, messages in REFUSED_FITS:
+        with Machine(cmdline="panic=-1", uboot=fit(name), uboot_firmware="debian") as vm:
             for message in messages:
                 vm.expect(message, 60)
             vm.expect(UBOOT_PROMPT, 30)
+            check_uboot_banner(vm, "debian")
             check("Starting kernel" not in vm.output, f"U-Boot started the kernel of {name}", vm)
 
 
 @case(arches=AARCH64)
+def aarch64_keel_uboot_refuses_bad_fits_and_legacy_images_and_powers_off():
+    # The project's U-Boot: the same four FITs refused with U-Boot's own
+    # messages, and a legacy uImage of the kernel (a CRC, no signature) too:
+    # the legacy format is not built in. After a refusal it powers off: no
+    # prompt, whatever is typed while it runs.
+    cases = REFUSED_FITS + [("keel-legacy", ["Wrong Image Format for bootm command",
+                                             "ERROR: can't get kernel image!"])]
+    for name, messages in cases:
+        image = fit(name, ".uimg" if name == "keel-legacy" else ".itb")
+        with Machine(cmdline="panic=-1", uboot=image, uboot_firmware="keel") as vm:
+            vm.expect("U-Boot 2023.01-keel", 60)
+            vm.send("")
+            vm.send("help")
+            for message in messages:
+                vm.expect(message, 60)
+            vm.expect("poweroff ...", 30)
+            status = vm.wait_exit(30)
+            check(vm.process.returncode == 0, f"{name}: QEMU exited with {vm.process.returncode} ({status})", vm)
+            check_uboot_banner(vm, "keel")
+            check(UBOOT_PROMPT not in vm.output, f"{name}: the project's U-Boot gave a prompt", vm)
+            check("Starting kernel" not in vm.output, f"U-Boot started the kernel of {name}", vm)
+            check("Keel 0.1.0" not in vm.output, f"the kernel of {name} ran", vm)
+
+
+@case(arches=AARCH64)
 def aarch64_scripts_run_gives_the_poweroff_status():
-    # scripts/run --arch aarch64 boots through U-Boot unless --direct; either
-    # way `poweroff N` is its exit status.
-    for options, code, uboot in ((["--arch", "aarch64"], 5, True), (["--arch", "aarch64", "--direct"], 6, False)):
+    # scripts/run --arch aarch64 boots through the project's U-Boot (built by
+    # the scripts) unless --uboot debian or --direct; each way `poweroff N`
+    # is its exit status.
+    for options, code, firmware in ((["--arch", "aarch64"], 5, "keel"),
+                                    (["--arch", "aarch64", "--uboot", "debian"], 7, "debian"),
+                                    (["--arch", "aarch64", "--direct"], 6, None)):
         result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "run.py"), "--timeout", "60"] + options,
                                 input=f"poweroff {code}\n", capture_output=True, text=True, timeout=120,
                                 env=dict(os.environ, KEEL_BUILD=BUILD))
         output = result.stdout + result.stderr
         check(result.returncode == code, f"scripts/run {' '.join(options)}: status {result.returncode}, not {code}\n"
               + output[-2000:])
-        check(("sha256,rsa2048:keel-boot+ OK" in output) == uboot,
-              f"scripts/run {' '.join(options)}: U-Boot {'not ' if uboot else ''}seen\n" + output[-2000:])
+        check(("sha256,rsa2048:keel-boot+ OK" in output) == (firmware is not None),
+              f"scripts/run {' '.join(options)}: U-Boot {'not ' if firmware else ''}seen\n" + output[-2000:])
+        for name, banner in UBOOT_BANNERS.items():
+            check((banner in output) == (name == firmware),
+                  f"scripts/run {' '.join(options)}: {name}'s U-Boot {'not ' if name == firmware else ''}seen\n"
+                  + output[-2000:])

@@ -3,8 +3,9 @@
 (scripts/keel/peer.py, scripts/keel/modloads.py), with a few loads only:
 scripts/bench does the real measuring. Fetches Debian's cloud kernel and
 busybox-static for the build's architecture on first use (apt-get, into
-KEEL_CACHE); never skips. On aarch64 Linux also boots through U-Boot and a
-FIT signed with the boot key, as scripts/bench --arch aarch64 boots it."""
+KEEL_CACHE); never skips. On aarch64 Linux also boots through both U-Boots
+(the project's and Debian's) and a FIT signed with the boot key, as
+scripts/bench --arch aarch64 boots it."""
 
 import os
 import struct
@@ -71,12 +72,17 @@ def test_keel():
 
 
 def test_linux_uboot(assets):
-    with peer.LinuxGuest(assets, uboot=True) as guest:
-        guest.start()
-        check(0 < guest.uboot_wall < guest.boot_wall < 120,
-              f"Linux through U-Boot: 'Starting kernel' at {guest.uboot_wall} s, /init at {guest.boot_wall} s")
-        check("sha256,rsa2048:keel-boot+ OK" in guest.vm.output, "U-Boot did not verify Linux's FIT with the boot key")
-        check(guest.run("uname -r").strip() == assets.release, "Linux through U-Boot: uname -r")
+    # Through the project's U-Boot and Debian's, as Keel boots.
+    for firmware in ("keel", "debian"):
+        with peer.LinuxGuest(assets, uboot=firmware) as guest:
+            guest.start()
+            check(0 < guest.uboot_start < guest.uboot_wall < guest.boot_wall < 120,
+                  f"Linux through {firmware}'s U-Boot: reading the FIT at {guest.uboot_start} s, 'Starting kernel' "
+                  f"at {guest.uboot_wall} s, /init at {guest.boot_wall} s")
+            check("sha256,rsa2048:keel-boot+ OK" in guest.vm.output,
+                  f"{firmware}'s U-Boot did not verify Linux's FIT with the boot key")
+            check(("U-Boot 2023.01-keel" in guest.vm.output) == (firmware == "keel"), f"not {firmware}'s U-Boot")
+            check(guest.run("uname -r").strip() == assets.release, f"Linux through {firmware}'s U-Boot: uname -r")
 
 
 def test_linux(assets):
