@@ -7,14 +7,16 @@ a shared host touches both alike), each kernel twice on the same QEMU
 command line (machine.MACHINES["aarch64"], 256 MiB):
 
 - QEMU loading the kernel and its initramfs itself (-kernel, -initrd);
-- through Debian's U-Boot verifying a FIT of the kernel and its initramfs
-  signed with the boot key, with the same environment and boot command
-  (Linux's FIT is made by the same scripts/make-fit.py, peer.LinuxGuest).
+- through each U-Boot, the project's (built by scripts/build-uboot.py) and
+  Debian's, verifying a FIT of the kernel and its initramfs signed with the
+  boot key, with the same boot command (Linux's FIT is made by the same
+  scripts/make-fit.py, peer.LinuxGuest).
 
 Host wall time from QEMU's start to Keel's prompt and to Linux's first /init
 line; through U-Boot also U-Boot's share, to its "Starting kernel", and
-the part of it before U-Boot reads the FIT (its start, to the autoboot
-line), which bounds the ratio whatever the kernel does. Then one
+the part of it before U-Boot reads the FIT (its own start, to its
+"## Loading kernel from FIT Image"), which bounds the ratio whatever the
+kernel does. Then one
 boot of each per run for module loads: Keel's `modtest cycles` stage
 timings, Linux's finit_module, module_sig_check and delete_module timed by
 ftrace (keel/modloads.py, the same as scripts/bench on x86_64), and Keel's
@@ -38,7 +40,7 @@ FIT = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
 MODULES = ("hello", "hello_cpp", "hello_rs")
 LOADED = re.compile(r"(\w+): loaded at 0x[0-9a-f]+ \(\d+ KiB\) in (\d+) us")
 CMDLINE = "loglevel=4"  # as Linux's `quiet`
-UBOOT_AUTOBOOT = "Hit any key to stop autoboot"
+UBOOTS = (("keel", "the project's U-Boot"), ("debian", "Debian's U-Boot"))
 BOOT_TARGET = 10        # Linux's time to its /init over Keel's to its prompt, at least
 
 
@@ -56,26 +58,26 @@ def keel_direct():
     return {"wall": guest.boot_wall, "guest": guest.boot_guest}
 
 
-def keel_uboot():
-    """{"autoboot": QEMU's start to U-Boot's autoboot line (before it reads
-    the FIT), "uboot": to U-Boot starting the kernel, "wall": to the
-    prompt}, host seconds."""
-    with machine.Machine(cmdline=CMDLINE, uboot=FIT, arch="aarch64") as vm:
-        vm.expect(UBOOT_AUTOBOOT, 60)
-        autoboot = time.monotonic() - vm.started_at
+def keel_uboot(firmware):
+    """{"start": QEMU's start to U-Boot reading the FIT, "uboot": to U-Boot
+    starting the kernel, "wall": to the prompt}, host seconds, through U-Boot
+    `firmware` (machine.UBOOT_FIRMWARES)."""
+    with machine.Machine(cmdline=CMDLINE, uboot=FIT, arch="aarch64", uboot_firmware=firmware) as vm:
+        vm.expect(machine.UBOOT_READS_FIT, 60)
+        start = time.monotonic() - vm.started_at
         vm.expect("Starting kernel", 60)
         handed_over = time.monotonic() - vm.started_at
         vm.expect(machine.PROMPT, 60)
         wall = time.monotonic() - vm.started_at
         power_off(vm)
-    return {"autoboot": autoboot, "uboot": handed_over, "wall": wall}
+    return {"start": start, "uboot": handed_over, "wall": wall}
 
 
 def linux_boot(assets, uboot):
     """The same figures for Linux, to its first /init line."""
     with peer.LinuxGuest(assets, uboot=uboot) as guest:
         guest.start()
-    return {"wall": guest.boot_wall, "guest": guest.boot_guest, "uboot": guest.uboot_wall}
+    return {"wall": guest.boot_wall, "guest": guest.boot_guest, "uboot": guest.uboot_wall, "start": guest.uboot_start}
 
 
 def keel_console_loads(loads):
@@ -96,18 +98,20 @@ def keel_console_loads(loads):
 
 
 def measure(runs, loads, assets):
-    figures = {key: [] for key in ("keel direct", "keel uboot", "linux direct", "linux uboot", "keel loads",
-                                   "linux loads")}
+    boots = ["direct"] + [f"uboot {firmware}" for firmware, _ in UBOOTS]
+    figures = {f"{kernel} {boot}": [] for kernel in ("keel", "linux") for boot in boots + ["loads"]}
 
     def keel():
         figures["keel direct"].append(keel_direct())
-        figures["keel uboot"].append(keel_uboot())
+        for firmware, _ in UBOOTS:
+            figures[f"keel uboot {firmware}"].append(keel_uboot(firmware))
         figures["keel loads"].append(modloads.keel_module_loads(loads))
 
     def linux():
         if assets:
             figures["linux direct"].append(linux_boot(assets, uboot=False))
-            figures["linux uboot"].append(linux_boot(assets, uboot=True))
+            for firmware, _ in UBOOTS:
+                figures[f"linux uboot {firmware}"].append(linux_boot(assets, uboot=firmware))
             figures["linux loads"].append(modloads.linux_module_loads(assets, loads))
 
     peer.interleave("bench", runs, keel, linux)
@@ -138,16 +142,18 @@ def print_boot(runs, figures, assets):
     print("  QEMU loads the kernel and initramfs (-kernel, -initrd)")
     row(f"  to the {what}", "direct", "wall", BOOT_TARGET)
     row("  guest clock there (Keel core up, Linux monotonic)", "direct", "guest")
-    print("  U-Boot verifies and boots the signed FIT (bootm)")
-    row(f"  to the {what}", "uboot", "wall", BOOT_TARGET)
-    row("  U-Boot's share (to 'Starting kernel')", "uboot", "uboot")
-    print(side_by_side("  the kernel's share after U-Boot", kernel_share(figures["keel uboot"]),
-                       kernel_share(figures["linux uboot"]) if assets else None, "s"))
-    autoboot = figure(figures["keel uboot"], "autoboot")
-    print(side_by_side("  U-Boot before it reads the FIT (to its autoboot)", autoboot, None, "s"))
+    for firmware, title in UBOOTS:
+        key = f"uboot {firmware}"
+        print(f"  {title} verifies and boots the signed FIT (bootm)")
+        row(f"  to the {what}", key, "wall", BOOT_TARGET)
+        row("  U-Boot's share (to 'Starting kernel')", key, "uboot")
+        print(side_by_side("  the kernel's share after U-Boot", kernel_share(figures[f"keel {key}"]),
+                           kernel_share(figures[f"linux {key}"]) if assets else None, "s"))
+        row("  U-Boot before it reads the FIT", key, "start")
+        if assets:
+            ceiling = figure(figures[f"linux {key}"], "wall") / figure(figures[f"keel {key}"], "start")
+            print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
     if assets:
-        ceiling = figure(figures["linux uboot"], "wall") / autoboot
-        print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
         print(f"  ({linux_name}: {assets.package} {assets.version}, its {os.path.getsize(assets.vmlinuz) >> 20} MiB "
               f"uncompressed Image hashed and copied by U-Boot; Keel's FIT: {os.path.getsize(FIT) >> 10} KiB)")
 
