@@ -67,6 +67,9 @@ def parse_arguments(argv):
     options.uboot_firmware = None
     if options.uboot:
         options.uboot_firmware = machine.default_uboot_firmware() if firmware in (None, "auto") else firmware
+        if firmware in (None, "auto") and options.uboot_firmware == "debian":
+            print("keel: the project's U-Boot is not built (scripts/build-uboot.py, which scripts/run runs): "
+                  "booting through Debian's", file=sys.stderr)
     if options.uboot and options.initrd is not machine.DEFAULT:
         parser.error("through U-Boot the initramfs is the one inside the signed FIT: add --direct to give "
                      "--initrd or --no-initrd")
