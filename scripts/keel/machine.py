@@ -263,7 +263,7 @@ def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra
                   firmware=None):
     """QEMU running U-Boot with `fit` in RAM: Debian's (`firmware` None) with
     `dtb` as its control tree and `environment` in its second flash bank, or
-    `firmware`, a U-Boot carrying its own tree (keel_uboot_firmware)."""
+    `firmware`, a U-Boot carrying its own tree (uboot_setup)."""
     command = list(machine or MACHINES["aarch64"]) + ["-m", memory]
     if firmware:
         command += ["-bios", firmware]
