@@ -10,6 +10,7 @@ recipe's. The result is U-Boot without its device tree
 about to start, which holds the boot key and the kernel's command line.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -166,13 +167,22 @@ def ensure_source(version):
 
 
 def build(jobs=None):
-    """Build the project's U-Boot unless the cache has it; its path."""
+    """Build the project's U-Boot unless the cache has it; its path. One
+    build at a time per cache (other checkouts on the machine share it)."""
     values = inputs()
     destination = binary_dir(values)
     binary = os.path.join(destination, "u-boot-nodtb.bin")
     if os.path.exists(binary):
         return binary
     os.makedirs(cache_root(), exist_ok=True)
+    with open(os.path.join(cache_root(), ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(binary):
+            return binary
+        return build_locked(values, destination, binary, jobs)
+
+
+def build_locked(values, destination, binary, jobs):
     source = ensure_source(values["source"].split(" ", 1)[1])
     output = os.path.join(cache_root(), "work", key(values))
     shutil.rmtree(output, ignore_errors=True)
