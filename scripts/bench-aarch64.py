@@ -27,7 +27,10 @@ import argparse
 import os
 import re
 import statistics
+import struct
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +44,13 @@ MODULES = ("hello", "hello_cpp", "hello_rs")
 LOADED = re.compile(r"(\w+): loaded at 0x[0-9a-f]+ \(\d+ KiB\) in (\d+) us")
 CMDLINE = "loglevel=4"  # as Linux's `quiet`
 UBOOTS = (("keel", "the project's U-Boot"), ("debian", "Debian's U-Boot"))
+# QEMU's floor on virt: a firmware whose first instructions call PSCI
+# SYSTEM_OFF (function 0x84000008) by HVC, virt's conduit without EL2/EL3.
+POWER_OFF_FIRMWARE = struct.pack("<4I",
+                                 0x52800100,   # movz w0, #0x8
+                                 0x72b08000,   # movk w0, #0x8400, lsl #16
+                                 0xd4000002,   # hvc #0
+                                 0x14000000)   # b .
 BOOT_TARGET = 10        # Linux's time to its /init over Keel's to its prompt, at least
 
 
@@ -49,6 +59,23 @@ def power_off(vm):
     status = vm.wait_exit(30)
     if status != 0:
         raise machine.Timeout(f"poweroff 0 gave status {status}")
+
+
+def qemu_floor():
+    """Host seconds from QEMU's start to its exit, the machine's firmware
+    powering off at once: QEMU's own start and end on the same command line."""
+    with tempfile.TemporaryDirectory(prefix="keel-floor-") as scratch:
+        firmware = os.path.join(scratch, "power-off.bin")
+        with open(firmware, "wb") as handle:
+            handle.write(POWER_OFF_FIRMWARE)
+        command = list(machine.MACHINES["aarch64"]) + ["-m", "256M", "-bios", firmware, "-display", "none",
+                                                       "-monitor", "none", "-serial", "none", "-no-reboot"]
+        started = time.monotonic()
+        try:
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            raise machine.Timeout(f"QEMU with a firmware that powers off: {error}") from None
+        return time.monotonic() - started
 
 
 def keel_direct():
@@ -100,8 +127,10 @@ def keel_console_loads(loads):
 def measure(runs, loads, assets):
     boots = ["direct"] + [f"uboot {firmware}" for firmware, _ in UBOOTS]
     figures = {f"{kernel} {boot}": [] for kernel in ("keel", "linux") for boot in boots + ["loads"]}
+    figures["floor"] = []
 
     def keel():
+        figures["floor"].append(qemu_floor())
         figures["keel direct"].append(keel_direct())
         for firmware, _ in UBOOTS:
             figures[f"keel uboot {firmware}"].append(keel_uboot(firmware))
@@ -139,6 +168,8 @@ def print_boot(runs, figures, assets):
     def kernel_share(boots):
         return median(boot["wall"] - boot["uboot"] for boot in boots)
 
+    floor = median(figures["floor"])
+    print(side_by_side("QEMU's floor (a firmware that powers off at once)", floor, None, "s"))
     print("  QEMU loads the kernel and initramfs (-kernel, -initrd)")
     row(f"  to the {what}", "direct", "wall", BOOT_TARGET)
     row("  guest clock there (Keel core up, Linux monotonic)", "direct", "guest")
@@ -150,6 +181,7 @@ def print_boot(runs, figures, assets):
         print(side_by_side("  the kernel's share after U-Boot", kernel_share(figures[f"keel {key}"]),
                            kernel_share(figures[f"linux {key}"]) if assets else None, "s"))
         row("  U-Boot before it reads the FIT", key, "start")
+        print(side_by_side("  less QEMU's floor (U-Boot's own, at least)", figure(figures[f"keel {key}"], "start") - floor, None, "s"))
         if assets:
             ceiling = figure(figures[f"linux {key}"], "wall") / figure(figures[f"keel {key}"], "start")
             print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
