@@ -181,7 +181,8 @@ def print_boot(runs, figures, assets):
         print(side_by_side("  the kernel's share after U-Boot", kernel_share(figures[f"keel {key}"]),
                            kernel_share(figures[f"linux {key}"]) if assets else None, "s"))
         row("  U-Boot before it reads the FIT", key, "start")
-        print(side_by_side("  less QEMU's floor (U-Boot's own, at least)", figure(figures[f"keel {key}"], "start") - floor, None, "s"))
+        own = figure(figures[f"keel {key}"], "start") - floor
+        print(side_by_side("  less QEMU's floor (U-Boot's own, at least)", own, None, "s"))
         if assets:
             ceiling = figure(figures[f"linux {key}"], "wall") / figure(figures[f"keel {key}"], "start")
             print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
