@@ -16,7 +16,9 @@ Host wall time from QEMU's start to Keel's prompt and to Linux's first /init
 line; through U-Boot also U-Boot's share, to its "Starting kernel", and
 the part of it before U-Boot reads the FIT (its own start, to its
 "## Loading kernel from FIT Image"), which bounds the ratio whatever the
-kernel does. Then one
+kernel does, and that less QEMU's floor (QEMU's start to its exit with a
+firmware that powers off at its first instructions, measured each run).
+Then one
 boot of each per run for module loads: Keel's `modtest cycles` stage
 timings, Linux's finit_module, module_sig_check and delete_module timed by
 ftrace (keel/modloads.py, the same as scripts/bench on x86_64), and Keel's
