@@ -189,8 +189,7 @@ def build_locked(values, destination, binary, jobs):
     os.makedirs(output)
     make = ["make", "-s", f"O={output}", f"CROSS_COMPILE={CROSS_COMPILE}"]
     started = time.monotonic()
-    # The banner's date is the source's (debian/changelog), not the build's:
-    # the same inputs give the same binary.
+    # The banner's date is the source's (debian/changelog), not the build's.
     epoch = subprocess.run(["dpkg-parsechangelog", "-S", "Timestamp"], cwd=source, check=True, capture_output=True,
                            text=True).stdout.strip()
     environment = dict(os.environ, SOURCE_DATE_EPOCH=epoch)
