@@ -13,12 +13,12 @@ command line (machine.MACHINES["aarch64"], 256 MiB):
   scripts/make-fit.py, peer.LinuxGuest).
 
 Host wall time from QEMU's start to Keel's prompt and to Linux's first /init
-line; through U-Boot also U-Boot's share, to its "Starting kernel", and
-the part of it before U-Boot reads the FIT (its own start, to its
-"## Loading kernel from FIT Image"), which bounds the ratio whatever the
-kernel does, and that less QEMU's floor (QEMU's start to its exit with a
-firmware that powers off at its first instructions, measured each run).
-Then one
+line, and QEMU's floor (its start to the exit of an Image that exits at once
+through semihosting, with the same initramfs) so that both can be read less
+QEMU's own part; through U-Boot also U-Boot's share, to its "Starting
+kernel", and the part of it before U-Boot reads the FIT (its own start, to
+its "## Loading kernel from FIT Image"), which bounds the ratio whatever the
+kernel does, and that less QEMU's floor. Then one
 boot of each per run for module loads: Keel's `modtest cycles` stage
 timings, Linux's finit_module, module_sig_check and delete_module timed by
 ftrace (keel/modloads.py, the same as scripts/bench on x86_64), and Keel's
@@ -29,10 +29,8 @@ import argparse
 import os
 import re
 import statistics
-import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,17 +40,11 @@ from bench import median, print_loads, side_by_side  # noqa: E402
 
 BUILD = machine.BUILD  # scripts/bench --arch aarch64 sets KEEL_BUILD
 FIT = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
+NULL_IMAGE = os.path.join(BUILD, "arch", "aarch64", "null.Image")
 MODULES = ("hello", "hello_cpp", "hello_rs")
 LOADED = re.compile(r"(\w+): loaded at 0x[0-9a-f]+ \(\d+ KiB\) in (\d+) us")
 CMDLINE = "loglevel=4"  # as Linux's `quiet`
 UBOOTS = (("keel", "the project's U-Boot"), ("debian", "Debian's U-Boot"))
-# QEMU's floor on virt: a firmware whose first instructions call PSCI
-# SYSTEM_OFF (function 0x84000008) by HVC, virt's conduit without EL2/EL3.
-POWER_OFF_FIRMWARE = struct.pack("<4I",
-                                 0x52800100,   # movz w0, #0x8
-                                 0x72b08000,   # movk w0, #0x8400, lsl #16
-                                 0xd4000002,   # hvc #0
-                                 0x14000000)   # b .
 BOOT_TARGET = 10        # Linux's time to its /init over Keel's to its prompt, at least
 
 
@@ -63,21 +55,15 @@ def power_off(vm):
         raise machine.Timeout(f"poweroff 0 gave status {status}")
 
 
-def qemu_floor():
-    """Host seconds from QEMU's start to its exit, the machine's firmware
-    powering off at once: QEMU's own start and end on the same command line."""
-    with tempfile.TemporaryDirectory(prefix="keel-floor-") as scratch:
-        firmware = os.path.join(scratch, "power-off.bin")
-        with open(firmware, "wb") as handle:
-            handle.write(POWER_OFF_FIRMWARE)
-        command = list(machine.MACHINES["aarch64"]) + ["-m", "256M", "-bios", firmware, "-display", "none",
-                                                       "-monitor", "none", "-serial", "none", "-no-reboot"]
-        started = time.monotonic()
-        try:
-            subprocess.run(command, check=True, capture_output=True, timeout=60)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-            raise machine.Timeout(f"QEMU with a firmware that powers off: {error}") from None
-        return time.monotonic() - started
+def time_floor():
+    """QEMU start to exit for an Image that exits at once (semihosting)."""
+    command = machine.qemu_command(kernel=NULL_IMAGE, arch="aarch64")
+    start = time.monotonic()
+    status = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode
+    if status != 0:
+        raise machine.Timeout(f"the floor Image exited with status {status}, not 0")
+    return time.monotonic() - start
 
 
 def keel_direct():
@@ -132,7 +118,7 @@ def measure(runs, loads, assets):
     figures["floor"] = []
 
     def keel():
-        figures["floor"].append(qemu_floor())
+        figures["floor"].append(time_floor())
         figures["keel direct"].append(keel_direct())
         for firmware, _ in UBOOTS:
             figures[f"keel uboot {firmware}"].append(keel_uboot(firmware))
@@ -170,10 +156,13 @@ def print_boot(runs, figures, assets):
     def kernel_share(boots):
         return median(boot["wall"] - boot["uboot"] for boot in boots)
 
-    floor = median(figures["floor"])
-    print(side_by_side("QEMU's floor (a firmware that powers off at once)", floor, None, "s"))
+    floor = statistics.median(figures["floor"])
+    print(f"  {'QEMU floor (an Image that exits at once)':<52}{floor * 1000:10.1f} ms")
     print("  QEMU loads the kernel and initramfs (-kernel, -initrd)")
     row(f"  to the {what}", "direct", "wall", BOOT_TARGET)
+    keel_own = figure(figures["keel direct"], "wall") - floor
+    linux_own = figure(figures["linux direct"], "wall") - floor if assets else None
+    print(side_by_side("  minus QEMU's floor", keel_own, linux_own, "s"))
     row("  guest clock there (Keel core up, Linux monotonic)", "direct", "guest")
     for firmware, title in UBOOTS:
         key = f"uboot {firmware}"
@@ -184,7 +173,7 @@ def print_boot(runs, figures, assets):
                            kernel_share(figures[f"linux {key}"]) if assets else None, "s"))
         row("  U-Boot before it reads the FIT", key, "start")
         own = figure(figures[f"keel {key}"], "start") - floor
-        print(side_by_side("  less QEMU's floor (U-Boot's own, at least)", own, None, "s"))
+        print(side_by_side("  minus QEMU's floor (U-Boot's own, at least)", own, None, "s"))
         if assets:
             ceiling = figure(figures[f"linux {key}"], "wall") / figure(figures[f"keel {key}"], "start")
             print(f"  {'  Linux/Keel if Keel took no time after that':<52}{ceiling:36.1f} x")
