@@ -11,23 +11,38 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
         m_pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
+        m_free_tails[order] = kNoPage;
         m_free_counts[order] = 0;
     }
     m_free_pages = 0;
     m_total_pages = 0;
 }
 
-void BuddyAllocator::push_free(uint64_t pfn, unsigned order)
+// Warm blocks go to the head of their list, cold ones to its end: a list
+// is its warm blocks, then its cold ones.
+void BuddyAllocator::push_free(uint64_t pfn, unsigned order, bool cold)
 {
     auto index = static_cast<uint32_t>(pfn - m_base_pfn);
     PageInfo& page = m_pages[index];
     page.order = static_cast<uint8_t>(order);
-    page.flags = static_cast<uint8_t>((page.flags & ~kAllocHead) | kFreeHead);
-    page.prev = kNoPage;
-    page.next = m_free_heads[order];
-    if (page.next != kNoPage)
-        m_pages[page.next].prev = index;
-    m_free_heads[order] = index;
+    page.flags = static_cast<uint8_t>((page.flags & ~(kAllocHead | kCold)) | kFreeHead | (cold ? kCold : 0));
+    if (cold) {
+        page.next = kNoPage;
+        page.prev = m_free_tails[order];
+        if (page.prev != kNoPage)
+            m_pages[page.prev].next = index;
+        else
+            m_free_heads[order] = index;
+        m_free_tails[order] = index;
+    } else {
+        page.prev = kNoPage;
+        page.next = m_free_heads[order];
+        if (page.next != kNoPage)
+            m_pages[page.next].prev = index;
+        else
+            m_free_tails[order] = index;
+        m_free_heads[order] = index;
+    }
     ++m_free_counts[order];
 }
 
@@ -41,14 +56,17 @@ void BuddyAllocator::remove_free(uint64_t pfn, unsigned order)
         m_free_heads[order] = page.next;
     if (page.next != kNoPage)
         m_pages[page.next].prev = page.prev;
+    else
+        m_free_tails[order] = page.prev;
     page.next = page.prev = kNoPage;
-    page.flags = static_cast<uint8_t>(page.flags & ~kFreeHead);
+    page.flags = static_cast<uint8_t>(page.flags & ~(kFreeHead | kCold));
     --m_free_counts[order];
 }
 
 // Puts a block on the free lists, merging it with its buddy for as long as
-// the buddy is a whole free block of the same order.
-void BuddyAllocator::free_block(uint64_t pfn, unsigned order)
+// the buddy is a whole free block of the same order. A block merged with a
+// cold buddy is cold.
+void BuddyAllocator::free_block(uint64_t pfn, unsigned order, bool cold)
 {
     while (order < kMaxOrder) {
         uint64_t buddy = pfn ^ (uint64_t(1) << order);
@@ -57,11 +75,12 @@ void BuddyAllocator::free_block(uint64_t pfn, unsigned order)
         const PageInfo& buddy_info = info(buddy);
         if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order)
             break;
+        cold = cold || (buddy_info.flags & kCold);
         remove_free(buddy, order);
         pfn = min(pfn, buddy);
         ++order;
     }
-    push_free(pfn, order);
+    push_free(pfn, order, cold);
 }
 
 size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
@@ -109,9 +128,20 @@ Result<uint64_t> BuddyAllocator::alloc(unsigned order)
 {
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
-    unsigned found = order;
-    while (found < kOrderCount && m_free_heads[found] == kNoPage)
-        ++found;
+    // The smallest block that is not cold; a list whose head is cold has
+    // only cold blocks. Failing that, the smallest cold one.
+    unsigned found = kOrderCount;
+    for (unsigned candidate = order; candidate < kOrderCount; ++candidate) {
+        uint32_t head = m_free_heads[candidate];
+        if (head == kNoPage)
+            continue;
+        if (!(m_pages[head].flags & kCold)) {
+            found = candidate;
+            break;
+        }
+        if (found == kOrderCount)
+            found = candidate;
+    }
     if (found == kOrderCount)
         return Err(Error::ENOMEM);
 
@@ -138,10 +168,11 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
 // down to `order`: the lower half is kept, the upper halves go back.
 uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order)
 {
+    bool cold = info(pfn).flags & kCold;
     remove_free(pfn, found);
     while (found > order) {
         --found;
-        push_free(pfn + (uint64_t(1) << found), found);
+        push_free(pfn + (uint64_t(1) << found), found, cold);
     }
     PageInfo& head = info(pfn);
     head.order = static_cast<uint8_t>(order);
@@ -150,7 +181,7 @@ uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order
     return pfn;
 }
 
-Result<void> BuddyAllocator::free(uint64_t pfn)
+Result<void> BuddyAllocator::free(uint64_t pfn, bool cold)
 {
     if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
         return Err(Error::EINVAL);
@@ -158,7 +189,7 @@ Result<void> BuddyAllocator::free(uint64_t pfn)
     unsigned order = head.order;
     head.flags = static_cast<uint8_t>(head.flags & ~kAllocHead);
     m_free_pages += size_t(1) << order;
-    free_block(pfn, order);
+    free_block(pfn, order, cold);
     return {};
 }
 
@@ -178,6 +209,7 @@ bool BuddyAllocator::check_invariants() const
     for (unsigned order = 0; order < kOrderCount; ++order) {
         size_t count = 0;
         uint32_t prev = kNoPage;
+        bool cold_seen = false;
         for (uint32_t index = m_free_heads[order]; index != kNoPage; index = m_pages[index].next) {
             if (index >= m_page_count || ++count > m_page_count)
                 return false;
@@ -187,14 +219,18 @@ bool BuddyAllocator::check_invariants() const
             if (page.prev != prev || page.order != order || (page.flags & kAllocHead) || !(page.flags & kFreeHead)
                 || (pfn & (size - 1)) != 0 || index + size > m_page_count)
                 return false;
+            // Warm blocks first, then cold ones.
+            if (cold_seen && !(page.flags & kCold))
+                return false;
+            cold_seen = page.flags & kCold;
             for (uint64_t i = 0; i < size; ++i) {
                 const PageInfo& member = m_pages[index + i];
-                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead))))
+                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead | kCold))))
                     return false;
             }
             prev = index;
         }
-        if (count != m_free_counts[order])
+        if (prev != m_free_tails[order] || count != m_free_counts[order])
             return false;
         free_heads_seen += count;
         free_pages += count << order;
@@ -202,6 +238,8 @@ bool BuddyAllocator::check_invariants() const
     size_t heads = 0;
     size_t usable = 0;
     for (size_t i = 0; i < m_page_count; ++i) {
+        if ((m_pages[i].flags & kCold) && !(m_pages[i].flags & kFreeHead))
+            return false;
         heads += (m_pages[i].flags & kFreeHead) ? 1 : 0;
         usable += (m_pages[i].flags & kUsable) ? 1 : 0;
     }
