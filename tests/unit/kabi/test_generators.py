@@ -338,7 +338,7 @@ class ModuleInterfaceTest(unittest.TestCase):
     def test_rules(self):
         cases = [
             (lambda d: d["abi"].update(symbol_prefix="keel_"), "needs its own symbol_prefix"),
-            (lambda d: d["abi"].update(node_prefix="KABI"), "has both keel_<interface>_ and KABI; any other has neither"),
+            (lambda d: d["abi"].update(node_prefix="KABI"), "keel_<interface>_ and KABI; any other has neither"),
             (lambda d: d["abi"].update(symbol_prefix="keel_blocks_"), "has both keel_<interface>_ and KABI"),
             (lambda d: d["abi"].update(soname="vendor_c.so"), "must be the module's file name"),
             (lambda d: d["abi"].update(symbol_prefix="Acme"), "symbol_prefix 'Acme'"),
