@@ -26,23 +26,18 @@ void BuddyAllocator::push_free(uint64_t pfn, unsigned order, bool cold)
     PageInfo& page = m_pages[index];
     page.order = static_cast<uint8_t>(order);
     page.flags = static_cast<uint8_t>((page.flags & ~(kAllocHead | kCold)) | kFreeHead | (cold ? kCold : 0));
-    if (cold) {
-        page.next = kNoPage;
-        page.prev = m_free_tails[order];
-        if (page.prev != kNoPage)
-            m_pages[page.prev].next = index;
-        else
-            m_free_heads[order] = index;
-        m_free_tails[order] = index;
-    } else {
-        page.prev = kNoPage;
-        page.next = m_free_heads[order];
-        if (page.next != kNoPage)
-            m_pages[page.next].prev = index;
-        else
-            m_free_tails[order] = index;
-        m_free_heads[order] = index;
-    }
+    // The same steps at either end, with next and prev swapped.
+    uint32_t PageInfo::*outward = cold ? &PageInfo::next : &PageInfo::prev;
+    uint32_t PageInfo::*inward = cold ? &PageInfo::prev : &PageInfo::next;
+    uint32_t& end = cold ? m_free_tails[order] : m_free_heads[order];
+    uint32_t& other_end = cold ? m_free_heads[order] : m_free_tails[order];
+    page.*outward = kNoPage;
+    page.*inward = end;
+    if (end != kNoPage)
+        m_pages[end].*outward = index;
+    else
+        other_end = index;
+    end = index;
     ++m_free_counts[order];
 }
 
