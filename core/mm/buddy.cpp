@@ -59,8 +59,10 @@ void BuddyAllocator::remove_free(uint64_t pfn, unsigned order)
 }
 
 // Puts a block on the free lists, merging it with its buddy for as long as
-// the buddy is a whole free block of the same order. A block merged with a
-// cold buddy is cold.
+// the buddy is a whole free block of the same order and temperature: a warm
+// block and a cold one stay apart, so that neither a device's buffers freed
+// warm are held back for the pages beside them that held code, nor those
+// pages handed out warm (alloc() thaws everything before it would fail).
 void BuddyAllocator::free_block(uint64_t pfn, unsigned order, bool cold)
 {
     while (order < kMaxOrder) {
@@ -68,9 +70,8 @@ void BuddyAllocator::free_block(uint64_t pfn, unsigned order, bool cold)
         if (!contains(buddy))
             break;
         const PageInfo& buddy_info = info(buddy);
-        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order)
+        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order || bool(buddy_info.flags & kCold) != cold)
             break;
-        cold = cold || (buddy_info.flags & kCold);
         remove_free(buddy, order);
         pfn = min(pfn, buddy);
         ++order;
@@ -123,24 +124,49 @@ Result<uint64_t> BuddyAllocator::alloc(unsigned order)
 {
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
-    // The smallest block that is not cold; a list whose head is cold has
-    // only cold blocks. Failing that, the smallest cold one.
+    unsigned found = find_order(order);
+    // Nothing that large: the warm and cold halves of a larger block may
+    // still lie apart.
+    if (found == kOrderCount && thaw())
+        found = find_order(order);
+    if (found == kOrderCount)
+        return Err(Error::ENOMEM);
+
+    return take_block(m_base_pfn + m_free_heads[found], found, order);
+}
+
+// The smallest order from `order` up whose list has a block that is not
+// cold (a list whose head is cold has only cold blocks); failing that, the
+// smallest with a cold one; kOrderCount when every list is empty.
+unsigned BuddyAllocator::find_order(unsigned order) const
+{
     unsigned found = kOrderCount;
     for (unsigned candidate = order; candidate < kOrderCount; ++candidate) {
         uint32_t head = m_free_heads[candidate];
         if (head == kNoPage)
             continue;
-        if (!(m_pages[head].flags & kCold)) {
-            found = candidate;
-            break;
-        }
+        if (!(m_pages[head].flags & kCold))
+            return candidate;
         if (found == kOrderCount)
             found = candidate;
     }
-    if (found == kOrderCount)
-        return Err(Error::ENOMEM);
+    return found;
+}
 
-    return take_block(m_base_pfn + m_free_heads[found], found, order);
+size_t BuddyAllocator::thaw()
+{
+    size_t thawed = 0;
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        // Warm blocks (and merged ones, of a higher order) go to the head:
+        // the tail is cold until no cold block of this order is left.
+        while (m_free_tails[order] != kNoPage && (m_pages[m_free_tails[order]].flags & kCold)) {
+            uint64_t pfn = m_base_pfn + m_free_tails[order];
+            remove_free(pfn, order);
+            free_block(pfn, order, false);
+            ++thawed;
+        }
+    }
+    return thawed;
 }
 
 Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
@@ -148,13 +174,18 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
     // The lower part of a block is what take_block keeps, so a block of
-    // any larger order starting low enough serves.
-    for (unsigned found = order; found < kOrderCount; ++found) {
-        for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
-            uint64_t pfn = m_base_pfn + index;
-            if (pfn + (uint64_t(1) << order) <= limit_pfn)
-                return take_block(pfn, found, order);
+    // any larger order starting low enough serves. Once more after a thaw,
+    // as alloc() does.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (unsigned found = order; found < kOrderCount; ++found) {
+            for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
+                uint64_t pfn = m_base_pfn + index;
+                if (pfn + (uint64_t(1) << order) <= limit_pfn)
+                    return take_block(pfn, found, order);
+            }
         }
+        if (attempt == 0 && !thaw())
+            break;
     }
     return Err(Error::ENOMEM);
 }

@@ -17,7 +17,10 @@
 //
 // A block can be freed "cold": it goes to the end of its free list, and
 // alloc() hands out cold blocks only when no list it could split from has
-// a block that is not cold. The kernel frees pages that held module code
+// a block that is not cold. A cold block merges only with a cold buddy;
+// when nothing is large enough, alloc() first thaws every cold block
+// (merging it with its warm buddies) and looks again, so that cold never
+// makes an allocation fail. The kernel frees pages that held module code
 // cold: under QEMU's TCG every store to a page that still holds translated
 // code takes a slow path, so a module loaded again should not land on them
 // (docs/performance.md). Cold is a preference only: no page is held back.
@@ -85,6 +88,11 @@ public:
     uint64_t base_pfn() const { return m_base_pfn; }
     size_t page_count() const { return m_page_count; }
 
+    // Frees every cold block again warm, merging it with its buddies as far
+    // as they go (alloc() does when nothing is large enough); returns how
+    // many there were.
+    size_t thaw();
+
     // Walks every free list and cross-checks it against the page metadata
     // and counters. O(pages); for tests and debug assertions.
     bool check_invariants() const;
@@ -105,6 +113,7 @@ private:
     void remove_free(uint64_t pfn, unsigned order);
     void free_block(uint64_t pfn, unsigned order, bool cold = false);
     uint64_t take_block(uint64_t pfn, unsigned found, unsigned order);
+    unsigned find_order(unsigned order) const;
 
     uint64_t m_base_pfn = 0;
     size_t m_page_count = 0;

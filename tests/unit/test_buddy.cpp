@@ -166,7 +166,8 @@ TEST_CASE("buddy: cold blocks are handed out after every other", "[buddy]")
     REQUIRE(f.buddy.free(4, true).is_ok());
     REQUIRE(f.buddy.free(2).is_ok());
     CHECK(f.buddy.check_invariants());
-    // 0-1 merged into a cold order-1 block; 4 is a cold order-0 block.
+    // 0-1 merged into a cold order-1 block (both halves cold); 4 is a cold
+    // order-0 block, not merged with anything.
     CHECK(f.buddy.free_blocks(1) == 1);
     // Warm first: page 2, then pages 8.. (split from the warm 8-15 block),
     // never 0, 1 or 4 while warm pages remain.
@@ -186,12 +187,26 @@ TEST_CASE("buddy: cold blocks are handed out after every other", "[buddy]")
     std::sort(last.begin(), last.end());
     CHECK(last == std::vector<uint64_t> { 0, 1, 4 });
     CHECK(f.buddy.alloc(0).error() == Error::ENOMEM);
-    // A block merged with a cold buddy is cold, and a warm free goes first.
+    // A warm free goes first.
     REQUIRE(f.buddy.free(4, true).is_ok());
     REQUIRE(f.buddy.free(20).is_ok());
     CHECK(f.buddy.alloc(0).value() == 20);
     CHECK(f.buddy.alloc(0).value() == 4);
     CHECK(f.buddy.check_invariants());
+    // A cold block and a warm buddy stay apart (4 cold, 5 warm), so the
+    // warm one is handed out first...
+    REQUIRE(f.buddy.free(4, true).is_ok());
+    REQUIRE(f.buddy.free(5).is_ok());
+    CHECK(f.buddy.free_blocks(0) == 2);
+    CHECK(f.buddy.free_blocks(1) == 0);
+    CHECK(f.buddy.check_invariants());
+    CHECK(f.buddy.alloc(0).value() == 5);
+    // ...and a request nothing free is large enough for thaws them: 4-5
+    // (4 cold, 5 warm) serves an order-1 request once they merge.
+    REQUIRE(f.buddy.free(5).is_ok());
+    CHECK(f.buddy.alloc(1).value() == 4);
+    CHECK(f.buddy.check_invariants());
+    CHECK(f.buddy.free_pages() == 0);
 }
 
 TEST_CASE("buddy: randomised against a model", "[buddy]")
@@ -273,8 +288,11 @@ TEST_CASE("buddy: randomised against a model", "[buddy]")
     CHECK(f.buddy.total_pages() == usable_count);
     CHECK(f.buddy.check_invariants());
 
-    // Fully coalesced again: as many max-order blocks as handing the same
-    // ranges to a fresh allocator gives.
+    // Fully coalesced again once the cold blocks are thawed (a cold block
+    // and a warm buddy stay apart until then): as many max-order blocks as
+    // handing the same ranges to a fresh allocator gives.
+    f.buddy.thaw();
+    CHECK(f.buddy.check_invariants());
     Fixture fresh(base, count);
     size_t start = 0;
     while (start < count) {
