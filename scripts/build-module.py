@@ -44,14 +44,19 @@ ARCHES = {
                 "ldflags": ["-z", "max-page-size=4096"], "rust_target": "aarch64-unknown-linux-gnu",
                 "rustc": "/usr/bin/rustc"},
 }
-COMMON = ["-O2", "-g", "-ffreestanding", "-fno-stack-protector", "-fPIC", "-fvisibility=hidden",
-          "-fno-omit-frame-pointer", "-Wall", "-Wextra", "-Werror"]
+# A section per function and object, and --gc-sections at the link: a
+# module keeps only what its exports, entry points, notes (.note.keel),
+# device tables and init/fini arrays reach (the protocol modules shed the
+# parts of core/lib they do not call; less to read, hash and map).
+COMMON = ["-O2", "-g", "-ffunction-sections", "-fdata-sections", "-ffreestanding", "-fno-stack-protector", "-fPIC",
+          "-fvisibility=hidden", "-fno-omit-frame-pointer", "-Wall", "-Wextra", "-Werror"]
 C_FLAGS = ["-std=c11"]
 CXX_FLAGS = ["-std=c++20", "-fno-exceptions", "-fno-rtti", "-nostdinc++", "-fno-use-cxa-atexit",
              "-fno-threadsafe-statics"]
 # ld.lld directly: the same command works for every language and needs no
 # compiler driver's idea of a default C library.
-LINK_FLAGS = ["-shared", "-nostdlib", "-z", "now", "-z", "relro", "-z", "noexecstack", "--hash-style=gnu"]
+LINK_FLAGS = ["-shared", "-nostdlib", "--gc-sections", "-z", "now", "-z", "relro", "-z", "noexecstack",
+              "--hash-style=gnu"]
 RUST_FLAGS = ["--edition", "2021", "-C", "panic=abort", "-C", "opt-level=2", "-C", "no-redzone=yes",
               "-C", "relocation-model=pic", "-C", "force-frame-pointers=yes"]
 

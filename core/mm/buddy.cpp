@@ -11,23 +11,33 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
         m_pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
+        m_free_tails[order] = kNoPage;
         m_free_counts[order] = 0;
     }
     m_free_pages = 0;
     m_total_pages = 0;
 }
 
-void BuddyAllocator::push_free(uint64_t pfn, unsigned order)
+// Warm blocks go to the head of their list, cold ones to its end: a list
+// is its warm blocks, then its cold ones.
+void BuddyAllocator::push_free(uint64_t pfn, unsigned order, bool cold)
 {
     auto index = static_cast<uint32_t>(pfn - m_base_pfn);
     PageInfo& page = m_pages[index];
     page.order = static_cast<uint8_t>(order);
-    page.flags = static_cast<uint8_t>((page.flags & ~kAllocHead) | kFreeHead);
-    page.prev = kNoPage;
-    page.next = m_free_heads[order];
-    if (page.next != kNoPage)
-        m_pages[page.next].prev = index;
-    m_free_heads[order] = index;
+    page.flags = static_cast<uint8_t>((page.flags & ~(kAllocHead | kCold)) | kFreeHead | (cold ? kCold : 0));
+    // The same steps at either end, with next and prev swapped.
+    uint32_t PageInfo::*outward = cold ? &PageInfo::next : &PageInfo::prev;
+    uint32_t PageInfo::*inward = cold ? &PageInfo::prev : &PageInfo::next;
+    uint32_t& end = cold ? m_free_tails[order] : m_free_heads[order];
+    uint32_t& other_end = cold ? m_free_heads[order] : m_free_tails[order];
+    page.*outward = kNoPage;
+    page.*inward = end;
+    if (end != kNoPage)
+        m_pages[end].*outward = index;
+    else
+        other_end = index;
+    end = index;
     ++m_free_counts[order];
 }
 
@@ -41,27 +51,32 @@ void BuddyAllocator::remove_free(uint64_t pfn, unsigned order)
         m_free_heads[order] = page.next;
     if (page.next != kNoPage)
         m_pages[page.next].prev = page.prev;
+    else
+        m_free_tails[order] = page.prev;
     page.next = page.prev = kNoPage;
-    page.flags = static_cast<uint8_t>(page.flags & ~kFreeHead);
+    page.flags = static_cast<uint8_t>(page.flags & ~(kFreeHead | kCold));
     --m_free_counts[order];
 }
 
 // Puts a block on the free lists, merging it with its buddy for as long as
-// the buddy is a whole free block of the same order.
-void BuddyAllocator::free_block(uint64_t pfn, unsigned order)
+// the buddy is a whole free block of the same order and temperature: a warm
+// block and a cold one stay apart, so that neither a device's buffers freed
+// warm are held back for the pages beside them that held code, nor those
+// pages handed out warm (alloc() thaws everything before it would fail).
+void BuddyAllocator::free_block(uint64_t pfn, unsigned order, bool cold)
 {
     while (order < kMaxOrder) {
         uint64_t buddy = pfn ^ (uint64_t(1) << order);
         if (!contains(buddy))
             break;
         const PageInfo& buddy_info = info(buddy);
-        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order)
+        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order || bool(buddy_info.flags & kCold) != cold)
             break;
         remove_free(buddy, order);
         pfn = min(pfn, buddy);
         ++order;
     }
-    push_free(pfn, order);
+    push_free(pfn, order, cold);
 }
 
 size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
@@ -109,13 +124,49 @@ Result<uint64_t> BuddyAllocator::alloc(unsigned order)
 {
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
-    unsigned found = order;
-    while (found < kOrderCount && m_free_heads[found] == kNoPage)
-        ++found;
+    unsigned found = find_order(order);
+    // Nothing that large: the warm and cold halves of a larger block may
+    // still lie apart.
+    if (found == kOrderCount && thaw())
+        found = find_order(order);
     if (found == kOrderCount)
         return Err(Error::ENOMEM);
 
     return take_block(m_base_pfn + m_free_heads[found], found, order);
+}
+
+// The smallest order from `order` up whose list has a block that is not
+// cold (a list whose head is cold has only cold blocks); failing that, the
+// smallest with a cold one; kOrderCount when every list is empty.
+unsigned BuddyAllocator::find_order(unsigned order) const
+{
+    unsigned found = kOrderCount;
+    for (unsigned candidate = order; candidate < kOrderCount; ++candidate) {
+        uint32_t head = m_free_heads[candidate];
+        if (head == kNoPage)
+            continue;
+        if (!(m_pages[head].flags & kCold))
+            return candidate;
+        if (found == kOrderCount)
+            found = candidate;
+    }
+    return found;
+}
+
+size_t BuddyAllocator::thaw()
+{
+    size_t thawed = 0;
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        // Warm blocks (and merged ones, of a higher order) go to the head:
+        // the tail is cold until no cold block of this order is left.
+        while (m_free_tails[order] != kNoPage && (m_pages[m_free_tails[order]].flags & kCold)) {
+            uint64_t pfn = m_base_pfn + m_free_tails[order];
+            remove_free(pfn, order);
+            free_block(pfn, order, false);
+            ++thawed;
+        }
+    }
+    return thawed;
 }
 
 Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
@@ -123,13 +174,18 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
     // The lower part of a block is what take_block keeps, so a block of
-    // any larger order starting low enough serves.
-    for (unsigned found = order; found < kOrderCount; ++found) {
-        for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
-            uint64_t pfn = m_base_pfn + index;
-            if (pfn + (uint64_t(1) << order) <= limit_pfn)
-                return take_block(pfn, found, order);
+    // any larger order starting low enough serves. Once more after a thaw,
+    // as alloc() does.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (unsigned found = order; found < kOrderCount; ++found) {
+            for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
+                uint64_t pfn = m_base_pfn + index;
+                if (pfn + (uint64_t(1) << order) <= limit_pfn)
+                    return take_block(pfn, found, order);
+            }
         }
+        if (attempt == 0 && !thaw())
+            break;
     }
     return Err(Error::ENOMEM);
 }
@@ -138,10 +194,11 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
 // down to `order`: the lower half is kept, the upper halves go back.
 uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order)
 {
+    bool cold = info(pfn).flags & kCold;
     remove_free(pfn, found);
     while (found > order) {
         --found;
-        push_free(pfn + (uint64_t(1) << found), found);
+        push_free(pfn + (uint64_t(1) << found), found, cold);
     }
     PageInfo& head = info(pfn);
     head.order = static_cast<uint8_t>(order);
@@ -150,7 +207,7 @@ uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order
     return pfn;
 }
 
-Result<void> BuddyAllocator::free(uint64_t pfn)
+Result<void> BuddyAllocator::free(uint64_t pfn, bool cold)
 {
     if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
         return Err(Error::EINVAL);
@@ -158,7 +215,7 @@ Result<void> BuddyAllocator::free(uint64_t pfn)
     unsigned order = head.order;
     head.flags = static_cast<uint8_t>(head.flags & ~kAllocHead);
     m_free_pages += size_t(1) << order;
-    free_block(pfn, order);
+    free_block(pfn, order, cold);
     return {};
 }
 
@@ -178,6 +235,7 @@ bool BuddyAllocator::check_invariants() const
     for (unsigned order = 0; order < kOrderCount; ++order) {
         size_t count = 0;
         uint32_t prev = kNoPage;
+        bool cold_seen = false;
         for (uint32_t index = m_free_heads[order]; index != kNoPage; index = m_pages[index].next) {
             if (index >= m_page_count || ++count > m_page_count)
                 return false;
@@ -187,14 +245,18 @@ bool BuddyAllocator::check_invariants() const
             if (page.prev != prev || page.order != order || (page.flags & kAllocHead) || !(page.flags & kFreeHead)
                 || (pfn & (size - 1)) != 0 || index + size > m_page_count)
                 return false;
+            // Warm blocks first, then cold ones.
+            if (cold_seen && !(page.flags & kCold))
+                return false;
+            cold_seen = page.flags & kCold;
             for (uint64_t i = 0; i < size; ++i) {
                 const PageInfo& member = m_pages[index + i];
-                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead))))
+                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead | kCold))))
                     return false;
             }
             prev = index;
         }
-        if (count != m_free_counts[order])
+        if (prev != m_free_tails[order] || count != m_free_counts[order])
             return false;
         free_heads_seen += count;
         free_pages += count << order;
@@ -202,6 +264,8 @@ bool BuddyAllocator::check_invariants() const
     size_t heads = 0;
     size_t usable = 0;
     for (size_t i = 0; i < m_page_count; ++i) {
+        if ((m_pages[i].flags & kCold) && !(m_pages[i].flags & kFreeHead))
+            return false;
         heads += (m_pages[i].flags & kFreeHead) ? 1 : 0;
         usable += (m_pages[i].flags & kUsable) ? 1 : 0;
     }

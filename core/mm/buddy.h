@@ -15,6 +15,16 @@
 // free or allocated; that is how free() finds the size and rejects frames
 // that are not the head of an allocated block.
 //
+// A block can be freed "cold": it goes to the end of its free list, and
+// alloc() hands out cold blocks only when no list it could split from has
+// a block that is not cold. A cold block merges only with a cold buddy;
+// when nothing is large enough, alloc() first thaws every cold block
+// (merging it with its warm buddies) and looks again, so that cold never
+// makes an allocation fail. The kernel frees pages that held module code
+// cold: under QEMU's TCG every store to a page that still holds translated
+// code takes a slow path, so a module loaded again should not land on them
+// (docs/performance.md). Cold is a preference only: no page is held back.
+//
 // Thread safety is the caller's (the kernel wraps it in a spinlock).
 #pragma once
 
@@ -66,8 +76,8 @@ public:
 
     // Returns a block from alloc(). EINVAL, with nothing changed, when `pfn`
     // is not the head of an allocated block (double free, interior frame,
-    // frame outside the span).
-    Result<void> free(uint64_t pfn);
+    // frame outside the span). A cold block is handed out last (above).
+    Result<void> free(uint64_t pfn, bool cold = false);
 
     // The order of the allocated block whose head is `pfn` (EINVAL if none).
     Result<unsigned> allocated_order(uint64_t pfn) const;
@@ -78,6 +88,11 @@ public:
     uint64_t base_pfn() const { return m_base_pfn; }
     size_t page_count() const { return m_page_count; }
 
+    // Frees every cold block again warm, merging it with its buddies as far
+    // as they go (alloc() does when nothing is large enough); returns how
+    // many there were.
+    size_t thaw();
+
     // Walks every free list and cross-checks it against the page metadata
     // and counters. O(pages); for tests and debug assertions.
     bool check_invariants() const;
@@ -87,21 +102,24 @@ private:
         kUsable = 1 << 0,    // handed over by free_range
         kFreeHead = 1 << 1,  // head of a block on a free list
         kAllocHead = 1 << 2, // head of an allocated block
+        kCold = 1 << 3,      // a free head at the end of its list: hand out last
     };
 
     bool contains(uint64_t pfn) const { return pfn >= m_base_pfn && pfn - m_base_pfn < m_page_count; }
     PageInfo& info(uint64_t pfn) { return m_pages[pfn - m_base_pfn]; }
     const PageInfo& info(uint64_t pfn) const { return m_pages[pfn - m_base_pfn]; }
 
-    void push_free(uint64_t pfn, unsigned order);
+    void push_free(uint64_t pfn, unsigned order, bool cold = false);
     void remove_free(uint64_t pfn, unsigned order);
-    void free_block(uint64_t pfn, unsigned order);
+    void free_block(uint64_t pfn, unsigned order, bool cold = false);
     uint64_t take_block(uint64_t pfn, unsigned found, unsigned order);
+    unsigned find_order(unsigned order) const;
 
     uint64_t m_base_pfn = 0;
     size_t m_page_count = 0;
     PageInfo* m_pages = nullptr;
     uint32_t m_free_heads[kOrderCount] = {};
+    uint32_t m_free_tails[kOrderCount] = {};
     size_t m_free_counts[kOrderCount] = {};
     size_t m_free_pages = 0;
     size_t m_total_pages = 0;

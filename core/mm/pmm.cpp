@@ -74,13 +74,21 @@ Result<uint64_t> alloc_pages_below(unsigned order, uint64_t limit)
     return pfn << arch::kPageShift;
 }
 
-void free_pages(uint64_t phys)
+namespace {
+
+void free_pages_as(uint64_t phys, bool cold)
 {
     SpinlockGuard guard(g_lock);
-    auto result = g_buddy.free(phys >> arch::kPageShift);
+    auto result = g_buddy.free(phys >> arch::kPageShift, cold);
     if (result.is_error())
         log_err("pmm: bad free of %#llx (%s)", (unsigned long long)phys, error_name(result.error()));
 }
+
+} // namespace
+
+void free_pages(uint64_t phys) { free_pages_as(phys, false); }
+
+void free_pages_cold(uint64_t phys) { free_pages_as(phys, true); }
 
 Result<unsigned> allocated_order(uint64_t phys)
 {

@@ -25,6 +25,9 @@ Result<uint64_t> alloc_pages(unsigned order); // physical address
 // The same, wholly below physical address `limit` (a device's DMA reach).
 Result<uint64_t> alloc_pages_below(unsigned order, uint64_t limit);
 void free_pages(uint64_t phys);
+// The same, for pages that held code: handed out again after every other
+// free page (BuddyAllocator's cold blocks; vmalloc frees module code so).
+void free_pages_cold(uint64_t phys);
 // The order of the allocated block starting at `phys` (EINVAL otherwise).
 Result<unsigned> allocated_order(uint64_t phys);
 // A zeroed page, returned through the direct map.

@@ -19,6 +19,7 @@ struct VmArea {
     uint64_t start;  // first byte, guard page included
     uint64_t size;   // bytes, guard page included
     bool owns_pages; // false for device mappings
+    bool held_code;  // mapped executable at some point (vprotect)
     IntrusiveListNode node;
 };
 
@@ -34,7 +35,7 @@ Result<VmArea*> reserve(uint64_t size)
     VmArea* area = static_cast<VmArea*>(kmalloc(sizeof(VmArea)));
     if (!area)
         return Err(Error::ENOMEM);
-    new (area) VmArea { 0, size, true, {} };
+    new (area) VmArea { 0, size, true, false, {} };
 
     SpinlockGuard guard(g_lock);
     uint64_t candidate = arch::kVmallocBase;
@@ -70,16 +71,21 @@ VmArea* find_area(uint64_t address) REQUIRES(g_lock)
 
 void release(VmArea* area)
 {
-    // Last page first: the allocator hands freed pages back last-freed
-    // first, so an area of the same size allocated next (a module loaded
-    // again) gets each page where it was. Under QEMU's TCG a store to a
-    // page that still holds translated code is slow until one overwrites
-    // that code; a module's text then lands on its old text at once
-    // (hello's map stage 56 -> 18 us; docs/performance.md).
+    // Under QEMU's TCG every store to a page that still holds translated
+    // code is slow until the code on it is all overwritten, so the pages of
+    // an area that held code (a module's) go back cold: the allocator hands
+    // them out after every other free page, and a module loaded again lands
+    // on pages that never held code (docs/performance.md, "Pages that held
+    // code"). Last page first, so that they keep their order when they are
+    // handed out again.
     for (uint64_t virt = area->start + area->size; (virt -= kPageSize) > area->start;) {
         auto phys = arch::unmap_page(virt);
-        if (phys.is_ok() && area->owns_pages)
-            free_pages(phys.value());
+        if (phys.is_ok() && area->owns_pages) {
+            if (area->held_code)
+                free_pages_cold(phys.value());
+            else
+                free_pages(phys.value());
+        }
     }
     {
         SpinlockGuard guard(g_lock);
@@ -137,6 +143,11 @@ Result<void> vprotect(void* address, size_t size, unsigned flags)
 {
     uint64_t start = align_down(reinterpret_cast<uint64_t>(address), kPageSize);
     uint64_t end = align_up(reinterpret_cast<uint64_t>(address) + size, kPageSize);
+    if (flags & arch::kPageExecute) {
+        SpinlockGuard guard(g_lock);
+        if (VmArea* area = find_area(start))
+            area->held_code = true;
+    }
     for (uint64_t virt = start; virt < end; virt += kPageSize)
         TRY(arch::protect_page(virt, flags));
     return {};

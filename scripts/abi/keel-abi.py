@@ -18,6 +18,9 @@ KIND is one of:
     canonical       "<hash> <name>@<node> <canonical declaration>" per export
     manifest        the ABI part of the core's manifest (nodes, released or not, hashes);
                     --released-dir names abi/baseline/
+    header-check    a C file that compiles only when the hand-written header named by
+                    --include declares what the description says (a module's
+                    interface whose header is written by hand)
     check           validate only (--output is touched)
 
 --node-limit NODE keeps NODE's interface only up to NODE: the SDK as it was
@@ -56,6 +59,7 @@ GENERATORS = {
     ),
     "check": lambda abi: "",
     "manifest": None,
+    "header-check": None,
 }
 # Kinds that take --released-dir.
 RELEASED_DIR_KINDS = {"manifest"}
@@ -71,11 +75,16 @@ def main() -> int:
     )
     parser.add_argument("--released-dir", metavar="DIR",
                         help="manifest: the baseline directory (NODE.abi per released node)")
+    parser.add_argument("--include", metavar="HEADER", help="header-check: the header, as #include names it")
     args = parser.parse_args()
+    if args.kind == "header-check" and not args.include:
+        parser.error("header-check needs --include HEADER")
     try:
         abi = load(args.description, args.node_limit)
         if args.kind == "manifest":
             text = gen_manifest.generate_manifest(abi, args.released_dir)
+        elif args.kind == "header-check":
+            text = gen_c.generate_header_check(abi, args.include)
         else:
             text = GENERATORS[args.kind](abi)
     except AbiError as error:

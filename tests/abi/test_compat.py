@@ -80,6 +80,34 @@ def main():
                        "added: errno {} {} (unreleased)".format(*descriptions.NEWER_ERRNO)]:
             expect(needle in out, f"abi-check does not report '{needle}':\n{out}")
 
+        # 1b. The interfaces modules own (abi/baseline/modules/): a released
+        # declaration changed, a core name taking a module's prefix, and a
+        # module's released nodes with no description of it.
+        inet = os.path.join(ROOT, "modules", "inet", "inet.toml")
+        with open(inet, encoding="utf-8") as f:
+            inet_text = f.read()
+        skewed = os.path.join(scratch, "inet-skewed.toml")
+        local = ('name = "keel_inet_is_local"\nnode = "KABI_INET_1.3"\ngroup = "protocols"\nreturns = "int32_t"\n'
+                 'params = [{ name = "address", type = "uint32_t" }]')
+        expect(local in inet_text, f"{inet} no longer has keel_inet_is_local as this test expects")
+        with open(skewed, "w", encoding="utf-8") as f:
+            f.write(inet_text.replace(local, local.replace("uint32_t", "uint64_t")))
+        status, out = run([ABI_CHECK, "--description", os.path.join(ROOT, "abi", "keel.toml"), "--description", skewed])
+        expect(status == 1 and "BREAK: symbol keel_inet_is_local@KABI_INET_1.3: hash 0x" in out
+               and "parameter 1 type uint32_t -> uint64_t" in out, f"abi-check on a skewed inet.toml:\n{out}")
+        claimed = os.path.join(scratch, "claims-inet.toml")
+        with open(claimed, "w", encoding="utf-8") as f:
+            f.write(descriptions.newer(text).replace("keel_future_call", "keel_inet_future_call"))
+        status, out = run([ABI_CHECK, "--description", claimed, "--description", inet])
+        expect(status == 1 and "BREAK: keel_inet_future_call: in the core's description, but keel_inet_ is "
+               "inet.kmod's prefix" in out, f"abi-check on a core taking inet's prefix:\n{out}")
+        status, out = run([ABI_CHECK])
+        expect(status == 0 and "KABI_INET_1.3" in out and "KABI_UDP_1.0" in out and "KABI_ICMP_1.0" in out,
+               f"abi-check with the default descriptions:\n{out}")
+        status, out = run([ABI_CHECK, "--description", os.path.join(ROOT, "abi", "keel.toml")])
+        expect(status == 0 and "NOTE: inet.kmod: released KABI_INET_1.0" in out,
+               f"abi-check of the core alone does not note inet's released nodes:\n{out}")
+
         # 2. Releasing, into a copy of the baseline.
         baseline = os.path.join(scratch, "baseline")
         shutil.copytree(os.path.join(ROOT, "abi", "baseline"), baseline)

@@ -215,6 +215,32 @@ def net_stuck_unregister_names_its_holder():
 
 
 @case
+def net_protocol_exports_are_hash_checked():
+    """inet's, icmp's and udp's exports carry hashes from their interface
+    descriptions (modules/*/NAME.toml): the protocol modules and inettest,
+    built against them, load without a "not hash-checked" warning, and
+    inetskew, built against another keel_inet_is_local, is refused naming
+    the symbol and both declarations."""
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        for module in ("inet", "icmp", "udp", "tcp"):
+            out = vm.command_output(f"insmod {module}")
+            check("ERROR" not in out, f"insmod {module}: {out}", vm)
+        out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=1")
+        check("ERROR" not in out, f"insmod inettest: {out}", vm)
+        log = vm.command_output("dmesg")
+        check("hash-checked" not in log, f"an import from a module was not hash-checked:\n{log[-2000:]}", vm)
+        out = vm.command_output("insmod /lib/test/inetskew.kmod")
+        expected = re.search(
+            r"inetskew: disagrees about the version of symbol keel_inet_is_local@KABI_INET_1\.3: module has hash "
+            r"0x[0-9a-f]{16} \(function keel_inet_is_local\(uint64_t\)->int32_t\), inet has 0x[0-9a-f]{16} "
+            r"\(function keel_inet_is_local\(uint32_t\)->int32_t\)", out)
+        check(expected and "EINVAL" in out, f"insmod inetskew: {out}", vm)
+        check("inetskew" not in vm.command_output("lsmod"), "inetskew is loaded", vm)
+        out = vm.command_output("ping -c 1 -i 0 127.0.0.1")
+        check("1 packets transmitted, 1 received" in out, f"inet still works: {out}", vm)
+
+
+@case
 def net_inet_protocol_table_and_its_users():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         # The baseline after autoload's index, as in the ethertype case: the

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -151,6 +152,63 @@ TEST_CASE("buddy: order limits and exhaustion", "[buddy]")
     CHECK(f.buddy.free_blocks(BuddyAllocator::kMaxOrder) == 2);
 }
 
+TEST_CASE("buddy: cold blocks are handed out after every other", "[buddy]")
+{
+    Fixture f(0, 64);
+    f.buddy.free_range(0, 64);
+    std::vector<uint64_t> taken;
+    for (int i = 0; i < 8; ++i)
+        taken.push_back(f.buddy.alloc(0).value());
+    // Pages 0 and 1 (buddies) and 4 go back cold, 2 warm.
+    REQUIRE(taken[0] == 0);
+    REQUIRE(f.buddy.free(0, true).is_ok());
+    REQUIRE(f.buddy.free(1, true).is_ok());
+    REQUIRE(f.buddy.free(4, true).is_ok());
+    REQUIRE(f.buddy.free(2).is_ok());
+    CHECK(f.buddy.check_invariants());
+    // 0-1 merged into a cold order-1 block (both halves cold); 4 is a cold
+    // order-0 block, not merged with anything.
+    CHECK(f.buddy.free_blocks(1) == 1);
+    // Warm first: page 2, then pages 8.. (split from the warm 8-15 block),
+    // never 0, 1 or 4 while warm pages remain.
+    CHECK(f.buddy.alloc(0).value() == 2);
+    for (int i = 0; i < 56; ++i) {
+        uint64_t pfn = f.buddy.alloc(0).value();
+        CHECK(pfn != 0);
+        CHECK(pfn != 1);
+        CHECK(pfn != 4);
+    }
+    CHECK(f.buddy.check_invariants());
+    // Only the cold ones are left, and they are still handed out.
+    CHECK(f.buddy.free_pages() == 3);
+    std::vector<uint64_t> last;
+    for (int i = 0; i < 3; ++i)
+        last.push_back(f.buddy.alloc(0).value());
+    std::sort(last.begin(), last.end());
+    CHECK(last == std::vector<uint64_t> { 0, 1, 4 });
+    CHECK(f.buddy.alloc(0).error() == Error::ENOMEM);
+    // A warm free goes first.
+    REQUIRE(f.buddy.free(4, true).is_ok());
+    REQUIRE(f.buddy.free(20).is_ok());
+    CHECK(f.buddy.alloc(0).value() == 20);
+    CHECK(f.buddy.alloc(0).value() == 4);
+    CHECK(f.buddy.check_invariants());
+    // A cold block and a warm buddy stay apart (4 cold, 5 warm), so the
+    // warm one is handed out first...
+    REQUIRE(f.buddy.free(4, true).is_ok());
+    REQUIRE(f.buddy.free(5).is_ok());
+    CHECK(f.buddy.free_blocks(0) == 2);
+    CHECK(f.buddy.free_blocks(1) == 0);
+    CHECK(f.buddy.check_invariants());
+    CHECK(f.buddy.alloc(0).value() == 5);
+    // ...and a request nothing free is large enough for thaws them: 4-5
+    // (4 cold, 5 warm) serves an order-1 request once they merge.
+    REQUIRE(f.buddy.free(5).is_ok());
+    CHECK(f.buddy.alloc(1).value() == 4);
+    CHECK(f.buddy.check_invariants());
+    CHECK(f.buddy.free_pages() == 0);
+}
+
 TEST_CASE("buddy: randomised against a model", "[buddy]")
 {
     // Holes in the span (reserved ranges) and an unaligned base exercise
@@ -212,7 +270,7 @@ TEST_CASE("buddy: randomised against a model", "[buddy]")
             uint64_t pfn = it->first;
             uint64_t size = uint64_t(1) << it->second;
             REQUIRE(f.buddy.allocated_order(pfn).value() == it->second);
-            REQUIRE(f.buddy.free(pfn).is_ok());
+            REQUIRE(f.buddy.free(pfn, rng() % 3 == 0).is_ok()); // some cold
             if (rng() % 10 == 0)
                 REQUIRE(f.buddy.free(pfn).error() == Error::EINVAL);
             for (uint64_t p = pfn; p < pfn + size; ++p)
@@ -230,8 +288,11 @@ TEST_CASE("buddy: randomised against a model", "[buddy]")
     CHECK(f.buddy.total_pages() == usable_count);
     CHECK(f.buddy.check_invariants());
 
-    // Fully coalesced again: as many max-order blocks as handing the same
-    // ranges to a fresh allocator gives.
+    // Fully coalesced again once the cold blocks are thawed (a cold block
+    // and a warm buddy stay apart until then): as many max-order blocks as
+    // handing the same ranges to a fresh allocator gives.
+    f.buddy.thaw();
+    CHECK(f.buddy.check_invariants());
     Fixture fresh(base, count);
     size_t start = 0;
     while (start < count) {

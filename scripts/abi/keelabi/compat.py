@@ -86,13 +86,45 @@ def node_order(name: str) -> tuple[str, int, int]:
 ERRNO_BASELINE = "errno.abi"
 
 
-def released_nodes(baseline_dir: str) -> list[str]:
+# Released nodes of the interfaces modules own (docs/abi.md, "A
+# module-owned interface": inet.kmod's KABI_INET_*) are kept apart from the
+# core's, in this subdirectory of the baseline; each dump names its soname.
+MODULE_BASELINE = "modules"
+
+
+def baseline_dir_for(abi, baseline_dir: str) -> str:
+    """Where the released nodes of `abi` (a loaded description) are kept."""
+    return baseline_dir if abi.is_core else os.path.join(baseline_dir, MODULE_BASELINE)
+
+
+def dump_soname(path: str) -> str:
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            if line.startswith("soname "):
+                return line.split()[1]
+    raise AbiError(f"{path}: no soname record")
+
+
+def released_nodes(baseline_dir: str, soname: str | None = None) -> list[str]:
+    """The released nodes in `baseline_dir`; with `soname`, only that
+    library's or module's."""
     if not os.path.isdir(baseline_dir):
         raise AbiError(f"{baseline_dir}: no such baseline directory")
     names = [entry[:-4] for entry in os.listdir(baseline_dir) if entry.endswith(".abi") and entry != ERRNO_BASELINE]
     for name in names:
         node_order(name)
+    if soname is not None:
+        names = [name for name in names if dump_soname(os.path.join(baseline_dir, name + ".abi")) == soname]
     return sorted(names, key=node_order)
+
+
+def released_sonames(baseline_dir: str) -> dict[str, list[str]]:
+    """soname -> its released nodes, for the module baseline directory."""
+    sonames: dict[str, list[str]] = {}
+    if os.path.isdir(baseline_dir):
+        for node in released_nodes(baseline_dir):
+            sonames.setdefault(dump_soname(os.path.join(baseline_dir, node + ".abi")), []).append(node)
+    return sonames
 
 
 def split_declaration(decl: str) -> tuple[str, list[str], str] | None:
@@ -245,17 +277,18 @@ def current_dump(description: str, node: str) -> Dump:
 def check_description(description: str, baseline_dir: str, report: Report) -> list[str]:
     """Compares every released node with the description; returns the
     released node names."""
-    nodes = released_nodes(baseline_dir)
     full = load(description)
+    directory = baseline_dir_for(full, baseline_dir)
+    nodes = released_nodes(directory, full.soname) if os.path.isdir(directory) else []
     known = {n.name for n in full.nodes}
     released_symbols = set()
     for node in nodes:
-        path = os.path.join(baseline_dir, node + ".abi")
+        path = os.path.join(directory, node + ".abi")
         with open(path, encoding="utf-8") as file:
             old = parse_dump(file.read(), path)
         released_symbols.update(old.symbols)
         if node not in known:
-            report.breaks.append(f"node {node}: removed (released; abi/baseline/{node}.abi)")
+            report.breaks.append(f"node {node}: removed (released; {path})")
             continue
         compare_dumps(node, old, current_dump(description, node), report)
     released_set = set(nodes)
@@ -265,8 +298,35 @@ def check_description(description: str, baseline_dir: str, report: Report) -> li
     for function in full.exports_sorted():
         if (function.name, function.node) not in released_symbols:
             report.additions.append(f"symbol {function.name}@{function.node} 0x{function.hash:016x}")
-    check_errors(description, baseline_dir, report)
+    if full.is_core:
+        check_errors(description, baseline_dir, report)
     return nodes
+
+
+def check_namespaces(descriptions: list[str], report: Report) -> None:
+    """A module-owned interface in the core's namespace (keel_inet_,
+    KABI_INET) must be nobody else's: no other description has that
+    interface, and the core has no function, type or constant with its
+    prefix."""
+    abis = [(description, load(description)) for description in descriptions]
+    owners: dict[str, str] = {}
+    for description, abi in abis:
+        for interface in abi.interfaces:
+            if interface.name in owners:
+                report.add_break(f"interface {interface.name}: described by both {owners[interface.name]} and "
+                                 f"{abi.soname}")
+            owners[interface.name] = abi.soname
+    for _, core in abis:
+        if not core.is_core:
+            continue
+        names = [f.name for f in core.functions] + list(core.types) + [c.name for c in core.constants]
+        for _, abi in abis:
+            if abi.is_core or abi.node_prefix != "KABI":
+                continue
+            for name in names:
+                if name.startswith(abi.symbol_prefix) or name.startswith(abi.constant_prefix):
+                    report.add_break(f"{name}: in the core's description, but {abi.symbol_prefix} is "
+                                     f"{abi.soname}'s prefix")
 
 
 def released_errors(baseline_dir: str) -> dict[str, int]:
@@ -333,6 +393,7 @@ def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
     released, from which the tests regenerate that node's SDK)."""
     full = load(description)
     known = [n.name for n in full.nodes]
+    baseline_dir = baseline_dir_for(full, baseline_dir)
     already = set(released_nodes(baseline_dir)) if os.path.isdir(baseline_dir) else set()
     if not nodes:
         nodes = [n for n in known if n not in already]
@@ -342,7 +403,8 @@ def release(description: str, baseline_dir: str, nodes: list[str]) -> list[str]:
             raise AbiError(f"--release {node}: no such node in {description}")
         if node in already:
             raise AbiError(
-                f"--release {node}: already released (abi/baseline/{node}.abi); a released node never changes"
+                f"--release {node}: already released ({os.path.join(baseline_dir, node)}.abi); "
+                "a released node never changes"
             )
     os.makedirs(baseline_dir, exist_ok=True)
     with open(description, encoding="utf-8") as file:
@@ -380,3 +442,36 @@ def release_errors(description: str, baseline_dir: str) -> list[str]:
         file.write("\n".join(lines) + "\n")
     os.replace(path + ".tmp", path)
     return [error.name for error in new]
+
+
+def check_module(module_path: str, descriptions: list[str], baseline_dir: str, report: Report) -> None:
+    """A built module that owns an interface (inet.kmod) must export every
+    released (name, node) of it with the released hash in `.keel_exports`
+    (what the loader checks its users' imports against), and agree with
+    its description."""
+    from keel.elf import parse_keel_kabi
+    from keel.elf import read as read_elf
+
+    label = os.path.basename(module_path)
+    image = read_elf(module_path)
+    section = image.section_bytes(".keel_exports")
+    exports = {(name, node): hash_ for hash_, name, node in parse_keel_kabi(section)} if section else {}
+    abi = next((abi for abi in map(load, descriptions) if abi.soname == label), None)
+    if abi is None:
+        raise AbiError(f"{module_path}: no description of {label} among {', '.join(descriptions)}")
+    directory = baseline_dir_for(abi, baseline_dir)
+    for node in released_nodes(directory, label) if os.path.isdir(directory) else []:
+        path = os.path.join(directory, node + ".abi")
+        with open(path, encoding="utf-8") as file:
+            old = parse_dump(file.read(), path)
+        for (name, symbol_node), (hash_, _role, _decl) in old.symbols.items():
+            if (name, symbol_node) not in exports:
+                report.add_break(f"module {label}: does not export {name}@{symbol_node} with a hash (released in "
+                                 f"{node})")
+            elif exports[(name, symbol_node)] != hash_:
+                report.add_break(f"module {label}: {name}@{symbol_node} has hash 0x{exports[(name, symbol_node)]:016x},"
+                                 f" released 0x{hash_:016x}")
+    for function in abi.exports_sorted():
+        if exports.get((function.name, function.node)) != function.hash:
+            report.notes.append(f"module {label}: {function.name}@{function.node} differs from its description"
+                                " (rebuild the module?)")

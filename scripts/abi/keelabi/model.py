@@ -301,9 +301,15 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     # symbol and node prefixes; the core's are keel_ and KABI.
     symbol_prefix = _get(header, "symbol_prefix", f"{path}: [abi]", str, "keel_", required=False)
     node_prefix = _get(header, "node_prefix", f"{path}: [abi]", str, "KABI", required=False)
-    if not re.match(r"^[a-z][a-z0-9]*_$", symbol_prefix):
+    # A module may also own an interface in the core's namespace: symbol
+    # prefix keel_<interface>_, nodes KABI_<INTERFACE>_<major>.<minor> (the
+    # network protocols: keel_inet_*@KABI_INET_1.0). scripts/abi-check
+    # refuses one whose interface the core, or another module, also has.
+    owned = re.match(r"^keel_([a-z][a-z0-9]*)_$", symbol_prefix)
+    if not owned and not re.match(r"^[a-z][a-z0-9]*_$", symbol_prefix):
         raise AbiError(f"{path}: [abi] symbol_prefix {symbol_prefix!r} must be lower-case letters and digits "
-                       "ending in '_' (acme_)")
+                       "ending in '_' (acme_), or keel_<interface>_ for a module's interface in the core's "
+                       "namespace")
     if not re.match(r"^[A-Z][A-Z0-9]*$", node_prefix):
         raise AbiError(f"{path}: [abi] node_prefix {node_prefix!r} must be upper-case letters and digits (ACME)")
     is_core = soname == "libkeel.so"
@@ -313,9 +319,13 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         if not re.match(r"^[a-z0-9_]{1,55}\.kmod$", soname):
             raise AbiError(f"{path}: [abi] soname {soname!r} must be the module's file name, NAME.kmod "
                            "(NAME: [a-z0-9_], at most 55)")
-        if symbol_prefix == "keel_" or node_prefix == "KABI":
-            raise AbiError(f"{path}: [abi] a module's interface needs its own symbol_prefix and node_prefix "
-                           "(keel_ and KABI are the core's)")
+        if symbol_prefix == "keel_":
+            raise AbiError(f"{path}: [abi] a module's interface needs its own symbol_prefix "
+                           "(keel_ is the core's; keel_<interface>_ names a module-owned interface)")
+        if bool(owned) != (node_prefix == "KABI"):
+            raise AbiError(f"{path}: [abi] symbol_prefix {symbol_prefix!r} and node_prefix {node_prefix!r}: a "
+                           "module-owned interface in the core's namespace has both keel_<interface>_ and KABI; "
+                           "any other has neither")
     node_pattern = re.compile(rf"^{node_prefix}_([A-Z][A-Z0-9_]*)_([0-9]+)\.([0-9]+)$")
     symbol_pattern = re.compile(rf"^{symbol_prefix}[a-z0-9_]+$")
     constant_pattern = re.compile(rf"^{symbol_prefix.upper()}[A-Z0-9_]+$")
@@ -329,6 +339,9 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
             raise AbiError(f"{where}: interface name {name!r} must be lower-case [a-z0-9_]")
         if name in interfaces:
             raise AbiError(f"{where}: interface {name!r} is defined twice")
+        if owned and name != owned.group(1):
+            raise AbiError(f"{where}: interface {name!r}: a description with symbol_prefix {symbol_prefix!r} "
+                           f"describes the interface {owned.group(1)!r} only")
         interfaces[name] = Interface(name, _doc(table, where))
 
     nodes: list[Node] = []
@@ -419,7 +432,8 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
     for index, table in enumerate(raw_types):
         where = f"{path}: types[{index}]"
         name = _get(table, "name", where, str)
-        if not symbol_pattern.match(name):
+        # The prefix without its underscore names a type too (keel_udp, acme).
+        if not symbol_pattern.match(name) and not (not is_core and name == symbol_prefix[:-1]):
             raise AbiError(f"{where}: type name {name!r} must match {symbol_prefix}[a-z0-9_]+")
         claim(name, where)
         kind = _get(table, "kind", where, str)

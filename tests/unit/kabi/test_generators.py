@@ -337,14 +337,119 @@ class ModuleInterfaceTest(unittest.TestCase):
 
     def test_rules(self):
         cases = [
-            (lambda d: d["abi"].update(symbol_prefix="keel_"), "needs its own symbol_prefix and node_prefix"),
-            (lambda d: d["abi"].update(node_prefix="KABI"), "needs its own symbol_prefix and node_prefix"),
+            (lambda d: d["abi"].update(symbol_prefix="keel_"), "needs its own symbol_prefix"),
+            (lambda d: d["abi"].update(node_prefix="KABI"), "keel_<interface>_ and KABI; any other has neither"),
+            (lambda d: d["abi"].update(symbol_prefix="keel_blocks_"), "has both keel_<interface>_ and KABI"),
             (lambda d: d["abi"].update(soname="vendor_c.so"), "must be the module's file name"),
             (lambda d: d["abi"].update(symbol_prefix="Acme"), "symbol_prefix 'Acme'"),
             (lambda d: d["functions"][0].update(name="keel_blocks_sum"), "must match acme_[a-z0-9_]+"),
             (lambda d: d["nodes"][0].update(name="KABI_BLOCKS_1.0"), "must look like ACME_<INTERFACE>"),
             (lambda d: d.update(errors=[{"name": "EINVAL", "value": 22, "doc": "Invalid argument."}]),
              "[[errors]] belong to the core's description"),
+        ]
+        for mutate, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(model.AbiError) as context:
+                    self.build(mutate)
+                self.assertIn(message, str(context.exception))
+
+
+OWNED_INTERFACE = {
+    "abi": {"format": 1, "soname": "inet.kmod", "symbol_prefix": "keel_inet_", "node_prefix": "KABI"},
+    "interfaces": [{"name": "inet", "doc": "IPv4."}],
+    "nodes": [{"name": "KABI_INET_1.0", "interface": "inet", "doc": "First."},
+              {"name": "KABI_INET_1.1", "interface": "inet", "doc": "Second."}],
+    "groups": [{"name": "inet", "doc": "IPv4."}],
+    "constants": [{"name": "KEEL_INET_VERSION", "type": "uint32_t", "value": 1, "group": "inet", "doc": "x"}],
+    "types": [{"name": "keel_inet_route", "kind": "struct", "group": "inet", "doc": "A route.",
+               "fields": [{"name": "ifindex", "type": "uint32_t", "doc": "x"},
+                          {"name": "name", "type": "const char*", "doc": "x"},
+                          {"name": "mac", "type": "uint8_t", "count": 6, "doc": "x"}]},
+              {"name": "keel_inet", "kind": "opaque", "group": "inet", "doc": "The prefix names a type too."},
+              {"name": "keel_inet_handler", "kind": "funcptr", "group": "inet", "doc": "A handler.",
+               "returns": "void", "params": [{"name": "arg", "type": "void*"}]}],
+    "functions": [{"name": "keel_inet_send", "node": "KABI_INET_1.0", "group": "inet", "returns": "int32_t",
+                   "params": [{"name": "route", "type": "const keel_inet_route*"},
+                              {"name": "handler", "type": "keel_inet_handler"}], "doc": "Sends."},
+                  {"name": "keel_inet_open", "node": "KABI_INET_1.1", "group": "inet", "returns": "int32_t",
+                   "params": [{"name": "out", "type": "keel_inet**"}], "doc": "Opens."}],
+}
+
+OWNED_HEADER = """#include <stddef.h>
+#include <stdint.h>
+#define KEEL_INET_VERSION 1
+typedef struct keel_inet keel_inet;
+typedef struct keel_inet_route {
+    uint32_t ifindex;
+    const char* name;
+    uint8_t mac[6];
+} keel_inet_route;
+typedef void (*keel_inet_handler)(void* arg);
+int32_t keel_inet_send(const keel_inet_route* route, keel_inet_handler handler);
+int32_t keel_inet_open(keel_inet** out);
+"""
+
+
+class OwnedInterfaceTest(unittest.TestCase):
+    """A module's interface in the core's namespace (keel_inet_*@KABI_INET_*,
+    docs/abi.md, "A module-owned interface")."""
+
+    def build(self, mutate=None):
+        data = copy.deepcopy(OWNED_INTERFACE)
+        if mutate:
+            mutate(data)
+        return model.build(data, "inet.toml")
+
+    def test_outputs(self):
+        abi = self.build()
+        self.assertEqual([f.versioned_name for f in abi.exports_sorted()],
+                         ["keel_inet_send@KABI_INET_1.0", "keel_inet_open@KABI_INET_1.1"])
+        script = gen_link.generate_version_script(abi)
+        self.assertIn("KABI_INET_1.1 {\n  global:\n    keel_inet_open;\n} KABI_INET_1.0;", script)
+        for name in ("keel_module_init;", "keel_param_*;", "local:"):
+            self.assertIn(name, script)
+        self.assertIn("function keel_inet_open(ptr(ptr(opaque keel_inet)))->int32_t", gen_link.generate_symvers(abi))
+
+    def header_check_compiles(self, header):
+        check = gen_c.generate_header_check(self.build(), "keel/inet.h")
+        with tempfile.TemporaryDirectory() as directory:
+            os.makedirs(os.path.join(directory, "keel"))
+            with open(os.path.join(directory, "keel", "inet.h"), "w") as f:
+                f.write(header)
+            path = os.path.join(directory, "check.c")
+            with open(path, "w") as f:
+                f.write(check)
+            result = subprocess.run(["clang", "-std=c11", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                                     "-I", directory, path], capture_output=True, text=True)
+        return result.returncode == 0, result.stderr
+
+    def test_header_check(self):
+        ok, errors = self.header_check_compiles(OWNED_HEADER)
+        self.assertTrue(ok, errors)
+        # Each way a hand-written header can drift from the description.
+        drifts = [
+            ("int32_t keel_inet_open(keel_inet** out);", "int32_t keel_inet_open(keel_inet* out);", "conflicting"),
+            ("    uint32_t ifindex;", "    uint64_t ifindex;", "keel_inet_route"),
+            ("    uint8_t mac[6];", "    uint8_t mac[8];", "keel_inet_route"),
+            ("    const char* name;", "    char* name;", "keel_inet_route.name: type"),
+            ("(void* arg);", "(const void* arg);", "keel_inet_handler"),
+            ("#define KEEL_INET_VERSION 1", "#define KEEL_INET_VERSION 2", "KEEL_INET_VERSION"),
+        ]
+        for old, new, message in drifts:
+            with self.subTest(new=new):
+                self.assertIn(old, OWNED_HEADER)
+                ok, errors = self.header_check_compiles(OWNED_HEADER.replace(old, new))
+                self.assertFalse(ok)
+                self.assertIn(message, errors)
+
+    def test_rules(self):
+        cases = [
+            (lambda d: d["abi"].update(node_prefix="INET"), "has both keel_<interface>_ and KABI"),
+            (lambda d: d["interfaces"][0].update(name="core"), "describes the interface 'inet' only"),
+            (lambda d: d["functions"][0].update(name="keel_send"), "must match keel_inet_[a-z0-9_]+"),
+            (lambda d: d["nodes"][0].update(name="KABI_CORE_1.0"), "must be named KABI_INET_*"),
+            (lambda d: d["types"][0].update(name="keel_route"), "must match keel_inet_[a-z0-9_]+"),
+            (lambda d: d["abi"].update(soname="libkeel.so"), "the core (soname libkeel.so) uses symbol_prefix 'keel_'"),
         ]
         for mutate, message in cases:
             with self.subTest(message=message):
