@@ -26,7 +26,6 @@ void input(void*, const keel_inet_datagram* datagram)
     inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
         Locked locked;
         g_state.udp->input(library, inet_glue::now_ms());
-        sockets_wake();
     });
 }
 
@@ -36,6 +35,7 @@ const keel_inet_protocol_ops g_protocol = {
     .protocol = keel::net::kIpProtocolUdp,
     .name = "udp",
     .input = input,
+    .writable = writable,
 };
 
 int udp_init()
@@ -49,6 +49,7 @@ int udp_init()
         goto fail_lock;
     }
     g_state.udp->set_icmp_errors(&g_state.errors);
+    g_state.udp->set_readable(&g_state.readable);
     status = keel_inet_protocol_add(&g_protocol, nullptr);
     if (status)
         goto fail_udp;

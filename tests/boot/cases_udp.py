@@ -90,6 +90,41 @@ def udp_echo_both_ways_with_a_host_endpoint():
             check(wire.unexpected == 0, f"{wire.unexpected} frames to the host were not UDP", vm)
 
 
+@case(arches=ALL_ARCHES)
+def udp_sends_wait_for_room_in_the_transmit_queue():
+    """The guest's `udpperf -c` offers datagrams faster than the link
+    takes them: a socket send that finds eth0's transmit queue full waits
+    until it drains (udp's back-pressure) instead of losing the datagram
+    there, so the host receives every datagram udpperf counted as sent,
+    none was refused, and eth0 counts no transmit drops."""
+    with tempfile.TemporaryDirectory() as directory, udp_wire.UdpWire(directory) as wire:
+        with boot("panic=-1", extra=wire.qemu_options(device=wire_card(ARCH))) as vm:
+            wait_eth(vm)
+            configure_wire(vm)
+            # The host's address resolved first, so that no datagram waits for ARP.
+            wire.serve_echo()
+            try:
+                out = out_of(vm, f"nc -u -w 2 {udp_wire.HOST} {udp_wire.ECHO_PORT} hello", timeout=60)
+            finally:
+                wire.stop_echo()
+            check(out.splitlines()[:1] == ["hello"], f"nc -u through the host's echo: {out}", vm)
+            counted = {}
+            counter = threading.Thread(target=lambda: counted.update(result=wire.count(5001)))
+            counter.start()
+            out = out_of(vm, f"udpperf -c {udp_wire.HOST} -p 5001 -l 1400 -t 3", timeout=120)
+            counter.join()
+            match = re.search(r"udpperf: (\d+) datagrams, \d+ bytes sent in \d+ us \(\d+ datagrams/s\), (\d+) refused",
+                              out)
+            check(match, f"udpperf -c: {out}", vm)
+            sent, refused = int(match.group(1)), int(match.group(2))
+            received = counted["result"][0]
+            check(sent > 1000, f"udpperf sent only {sent} datagrams", vm)
+            check(refused == 0, f"{refused} sends were refused: {out}", vm)
+            check(received == sent, f"the host received {received} of the {sent} datagrams sent", vm)
+            out = out_of(vm, "ip -s link show eth0")
+            check(re.search(r"TX:.*\n\s+\d+\s+\d+\s+0\s+0", out), f"eth0 dropped frames on transmit: {out}", vm)
+
+
 def flood(port, stop, sent):
     """1,400-byte datagrams through the forward as fast as a host socket
     sends them, until `stop`."""

@@ -1,5 +1,5 @@
 /*
- * keel/inet.h: KABI_INET_1.0 to 1.3, what inet.kmod exports to the
+ * keel/inet.h: KABI_INET_1.0 to 1.4, what inet.kmod exports to the
  * protocol modules (icmp, udp, tcp: keel/icmp.h, keel/udp.h), to other
  * modules and to the core's console tools (which reach it with
  * keel_symbol_get, so that inet cannot unload while a tool is using it).
@@ -121,12 +121,14 @@ typedef struct keel_inet_datagram {
     uint8_t reserved;
 } keel_inet_datagram;
 
-#define KEEL_INET_PROTOCOL_OPS_VERSION 1
-/* A protocol: checked as every ops table ({size, version}, every field
- * set, a name of 1 to 15 characters). `input` runs in inet's receive or
- * timer thread, one datagram at a time, without inet's locks: it may
- * call keel_inet_output, keel_inet_route, keel_inet_is_local and
- * keel_inet_icmp_error, not keel_inet_protocol_remove. */
+#define KEEL_INET_PROTOCOL_OPS_VERSION 2
+/* A protocol: checked as every ops table ({size, version}, a name of 1
+ * to 15 characters, an input). `input` runs in inet's receive or timer
+ * thread, one datagram at a time, without inet's locks: it may call
+ * keel_inet_output, keel_inet_route, keel_inet_is_local and
+ * keel_inet_icmp_error, not keel_inet_protocol_remove. Version 2
+ * (KABI_INET_1.4) appends `writable`, which may be NULL; inet takes
+ * version 1 tables, which end before it, too. */
 /* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
 typedef struct keel_inet_protocol_ops {
     uint32_t size;
@@ -134,6 +136,11 @@ typedef struct keel_inet_protocol_ops {
     uint8_t protocol;
     const char* name;
     void (*input)(void* arg, const keel_inet_datagram* datagram);
+    /* A device's transmit queue that refused one of the protocol's
+     * datagrams (keel_inet_transmit said -EAGAIN) has room again, or can
+     * no longer send: try again. Runs in the netdev core's receive
+     * thread, without inet's locks. */
+    void (*writable)(void* arg);
 } keel_inet_protocol_ops;
 /* Puts `ops` in the IP protocol table. 0; -EEXIST (the number is taken);
  * -EINVAL (a malformed table, logged with the reason); -ENOMEM. */
@@ -149,6 +156,17 @@ int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops);
 typedef int32_t keel_inet_output_fn(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
 int32_t keel_inet_output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+
+/* KABI_INET_1.4: as keel_inet_output, and -EAGAIN when the device's
+ * transmit queue was full and refused the datagram (or one of its
+ * fragments): what was refused is not sent, and the protocol's
+ * `writable` is called once there is room, so that a sender can wait
+ * instead of losing it. keel_inet_output sends the same way and says 0
+ * then. */
+typedef int32_t keel_inet_transmit_fn(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_transmit(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
 
 /* Where a datagram to a destination leaves. */
