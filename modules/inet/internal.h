@@ -38,9 +38,9 @@ struct Interface {
 // or, for one the library put together (reassembled, or sent by the host
 // to itself through an interface's own queue), in a copy.
 struct Pending {
-    keel_pkt* frame = nullptr;          // owned: the frame holding `bytes`
-    keel::net::Packet* copy = nullptr;  // owned: the copy holding `bytes`
-    const uint8_t* bytes = nullptr;     // the datagram: IP header, then payload
+    keel_pkt* frame = nullptr;         // owned: the frame holding `bytes`
+    keel::net::Packet* copy = nullptr; // owned: the copy holding `bytes`
+    const uint8_t* bytes = nullptr;    // the datagram: IP header, then payload
     uint32_t length = 0;
     uint32_t ifindex = 0;
     bool broadcast = false;

@@ -24,8 +24,8 @@ namespace {
 
 // keel_inet_output and keel_inet_transmit; `refused`: whether the device's
 // transmit queue refused (a frame of) it.
-int32_t output(uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length,
-    bool* refused)
+int32_t output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length, bool* refused)
 {
     if (!payload && length)
         return -KEEL_EINVAL;

@@ -272,8 +272,9 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_add(const keel_inet_protocol_o
     const char* problem = nullptr;
     if (!ops)
         return -KEEL_EINVAL;
-    if (ops->version == 1 ? ops->size < kOpsVersion1Size
-                          : ops->version != KEEL_INET_PROTOCOL_OPS_VERSION || ops->size < sizeof(keel_inet_protocol_ops))
+    bool version_1 = ops->version == 1 && ops->size >= kOpsVersion1Size;
+    bool version_2 = ops->version == KEEL_INET_PROTOCOL_OPS_VERSION && ops->size >= sizeof(keel_inet_protocol_ops);
+    if (!version_1 && !version_2)
         problem = "an unknown size or version";
     else if (!valid_name(ops->name))
         problem = "no name of 1 to 15 characters";

@@ -186,8 +186,7 @@ TEST_CASE("udp: the receive queue is bounded by bytes, drops and counts, and rec
 
         // Drained, it takes datagrams again and wakes its reader again;
         // small ones cost less of the buffer, so more of them fit.
-        while (udp.receive(socket, nullptr, nullptr)) {
-        }
+        while (udp.receive(socket, nullptr, nullptr)) { }
         CHECK(socket.queued_bytes() == 0);
         TestDatagram small(10);
         for (size_t i = 0; i < UdpSocket::kQueueLimit + 5; i++)

@@ -180,8 +180,7 @@ TEST_CASE("queues: after a refusal, room is reported once the queue drains to ha
         // Refused again, then the device goes down: its senders are told
         // too (their next send fails instead of waiting).
         driver.ring_room = 0;
-        while (!transmit(device, frame_of(3)).is_error()) {
-        }
+        while (!transmit(device, frame_of(3)).is_error()) { }
         CHECK(!take_tx_room(device));
         device.flags = 0;
         CHECK(take_tx_room(device));
