@@ -28,20 +28,6 @@ struct Socket {
     keel_udp* endpoint = nullptr; // once bound
 };
 
-// The library's output through keel_inet_transmit, which says EAGAIN when
-// the device's transmit queue refused the datagram.
-class Transmit : public keel::net::Ipv4Output {
-public:
-    keel::Result<void> output(keel::net::PacketPtr payload, uint8_t protocol, keel::net::Ipv4Address source,
-        keel::net::Ipv4Address destination, keel::net::Millis) override
-    {
-        int32_t status = keel_inet_transmit(protocol, source, destination, payload->data(), payload->length());
-        if (status)
-            return keel::Err(keel::Error(-status));
-        return {};
-    }
-};
-
 // Wakes the socket of an endpoint whose receive queue stopped being empty.
 class Readable : public keel::net::UdpReadable {
 public:
@@ -50,7 +36,7 @@ public:
 
 struct State {
     keel_mutex* lock = nullptr;
-    Transmit output;
+    inet_glue::Output output { keel_inet_transmit }; // EAGAIN when the device's transmit queue refuses
     Readable readable;
     inet_glue::IcmpErrors errors;
     keel::net::UdpProtocol* udp = nullptr;

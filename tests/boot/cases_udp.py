@@ -43,6 +43,16 @@ def configure_wire(vm):
         check(not re.search(r"ERROR|RTNETLINK|Usage|Cannot|not loaded", out), f"{line}: {out}", vm)
 
 
+def echo_through_host(vm, wire, text):
+    """The guest's `nc -u` sends `text` to the host's echo (port 7) and prints it back."""
+    wire.serve_echo()
+    try:
+        out = out_of(vm, f"nc -u -w 2 {udp_wire.HOST} {udp_wire.ECHO_PORT} {text}", timeout=60)
+    finally:
+        wire.stop_echo()
+    check(out.splitlines()[:1] == [text], f"nc -u through the host's echo: {out}", vm)
+
+
 @case(arches=ALL_ARCHES)
 def udp_echo_both_ways_with_a_host_endpoint():
     """The host's datagrams echoed by the guest's `udpperf -s -e` and
@@ -79,12 +89,7 @@ def udp_echo_both_ways_with_a_host_endpoint():
             vm.expect("hello from the host", 30)
             vm.expect(PROMPT, 30)
             # The guest sends, the host echoes (port 7).
-            wire.serve_echo()
-            try:
-                out = out_of(vm, f"nc -u -w 2 {udp_wire.HOST} {udp_wire.ECHO_PORT} keel says hello", timeout=60)
-            finally:
-                wire.stop_echo()
-            check(out.splitlines()[:1] == ["keel says hello"], f"nc -u through the host's echo: {out}", vm)
+            echo_through_host(vm, wire, "keel says hello")
             out = out_of(vm, "ip -s link show eth0")
             check(re.search(r"RX:.*\n\s+\d+\s+\d+\s+0\s+0", out), f"eth0 counted receive errors or drops: {out}", vm)
             check(wire.unexpected == 0, f"{wire.unexpected} frames to the host were not UDP", vm)
@@ -103,12 +108,7 @@ def udp_sends_wait_for_room_in_the_transmit_queue():
             wait_eth(vm)
             configure_wire(vm)
             # The host's address resolved first, so that no datagram waits for ARP.
-            wire.serve_echo()
-            try:
-                out = out_of(vm, f"nc -u -w 2 {udp_wire.HOST} {udp_wire.ECHO_PORT} hello", timeout=60)
-            finally:
-                wire.stop_echo()
-            check(out.splitlines()[:1] == ["hello"], f"nc -u through the host's echo: {out}", vm)
+            echo_through_host(vm, wire, "hello")
             counted = {}
             counter = threading.Thread(target=lambda: counted.update(result=wire.count(5001)))
             counter.start()
