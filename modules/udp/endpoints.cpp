@@ -2,14 +2,26 @@
 // endpoint is bound to its port on every address of the host; it sends
 // from the address the route to each destination leaves from (a datagram
 // the device's full transmit queue refuses is lost, as it always was for
-// endpoints; sockets wait for room instead). The waits yield until inet's
-// dispatch delivers the answer, and give up at their deadline.
+// endpoints; sockets wait for room instead). A receive waits for inet's
+// dispatch to deliver, yielding and then sleeping between looks, and gives
+// up at its deadline.
 #include <keel/module.h>
 
 #include "internal.h"
 #include "lib/base/string.h"
 
 using udp::Locked;
+
+namespace {
+
+// How keel_udp_receive waits (as keel_icmp_ping does): yielding for the
+// first 200 us (an answer through lo comes within that), then sleeping
+// between looks, so that a long wait leaves the CPU to the rest of the
+// system instead of spinning through the scheduler.
+constexpr uint64_t kSpinNs = 200 * 1000;
+constexpr uint64_t kPollNs = 50 * 1000;
+
+} // namespace
 
 int32_t udp::open_locked(uint16_t port, keel_udp** out)
 {
@@ -92,7 +104,8 @@ extern "C" KEEL_EXPORT int64_t keel_udp_receive(
 {
     if (!endpoint || (!buffer && capacity))
         return -KEEL_EINVAL;
-    uint64_t deadline = keel_monotonic_ns() + uint64_t(timeout_ms) * 1000000;
+    uint64_t started = keel_monotonic_ns();
+    uint64_t deadline = started + uint64_t(timeout_ms) * 1000000;
     for (;;) {
         {
             Locked locked;
@@ -100,9 +113,13 @@ extern "C" KEEL_EXPORT int64_t keel_udp_receive(
             if (length != -KEEL_EAGAIN)
                 return length;
         }
-        if (keel_monotonic_ns() >= deadline)
+        uint64_t now = keel_monotonic_ns();
+        if (now >= deadline)
             return -KEEL_ETIMEDOUT;
-        keel_thread_yield();
+        if (now - started < kSpinNs)
+            keel_thread_yield();
+        else
+            keel_sleep_ns(kPollNs < deadline - now ? kPollNs : deadline - now);
     }
 }
 
