@@ -15,14 +15,14 @@
 // - each device gets a one-page ITT the first time it asks, kept for the
 //   device's lifetime (a rebinding driver reuses it; at most kMaxDevices);
 // - the LPI configuration table covers INTIDs up to 2^kIdBits - 1.
-// Nothing is unmapped when a vector is freed: the function's MSI enable is
-// off by then, and the next MAPTI for the vector replaces the event's LPI.
+// When a function's vector is freed (its MSI already off), its event is
+// unmapped (DISCARD) and the LPI disabled until a vector's next message.
 #include "arch/cpu.h"
 #include "arch/irq.h"
 #include "arch/memory_layout.h"
 #include "gic.h"
-#include "lib/base/utility.h"
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "lib/fdt/pci_host.h"
 #include "log/log.h"
 #include "mm/pmm.h"
@@ -69,8 +69,8 @@ constexpr unsigned kBaserTypeDevices = 1;
 constexpr unsigned kBaserTypeCollections = 4;
 
 constexpr unsigned kLpiBase = 8192;
-constexpr unsigned kIdBits = 14;      // LPI INTIDs 8192..16383: an 8 KiB configuration table
-constexpr unsigned kEventIdBits = 8;  // EventIDs 0..255: the vectors
+constexpr unsigned kIdBits = 14;       // LPI INTIDs 8192..16383: an 8 KiB configuration table
+constexpr unsigned kEventIdBits = 8;   // EventIDs 0..255: the vectors
 constexpr unsigned kFirstVector = 208; // above every SPI QEMU virt's tree names (its platform bus ends at 207)
 constexpr uint8_t kLpiPriority = 0xa0; // as the GIC's other interrupts (gic.cpp)
 constexpr uint8_t kLpiRes1 = 1u << 1;
@@ -86,6 +86,7 @@ enum ItsCommand : uint8_t {
     kMapc = 0x09,
     kMapti = 0x0a,
     kInv = 0x0c,
+    kDiscard = 0x0f,
 };
 struct Command {
     uint64_t words[4];
@@ -113,7 +114,7 @@ constexpr LockClass kItsLockClass { "gic its", LockRank::GicIts, false };
 Spinlock g_its_lock { kItsLockClass };
 bool g_ready = false;
 
-template <typename T> volatile T& reg(volatile uint8_t* base, uint32_t offset)
+template<typename T> volatile T& reg(volatile uint8_t* base, uint32_t offset)
 {
     return *reinterpret_cast<volatile T*>(base + offset);
 }
@@ -233,12 +234,19 @@ bool set_up_redistributor(uint64_t redistributor_phys)
     return true;
 }
 
-DeviceItt* device_itt(uint32_t device_id) REQUIRES(g_its_lock)
+DeviceItt* known_device(uint32_t device_id) REQUIRES(g_its_lock)
 {
     for (size_t i = 0; i < g_device_count; i++) {
         if (g_devices[i].device_id == device_id)
             return &g_devices[i];
     }
+    return nullptr;
+}
+
+DeviceItt* device_itt(uint32_t device_id) REQUIRES(g_its_lock)
+{
+    if (DeviceItt* known = known_device(device_id))
+        return known;
     if (g_device_count == kMaxDevices) {
         log_err("gic: ITS: more than %zu devices ask for MSI; device %#x falls back", kMaxDevices, device_id);
         return nullptr;
@@ -348,6 +356,23 @@ MsiMessage gic_its_message(unsigned vector, uint32_t requester_id)
     if (!submit(mapti) || !submit(inv) || !submit(sync_command()))
         return { 0, 0 };
     return { g_its_phys + kGitsTranslater, vector };
+}
+
+void gic_its_release(unsigned vector, uint32_t requester_id)
+{
+    uint32_t device_id;
+    if (!g_ready || vector < kFirstVector || vector > kDeviceVectorLast
+        || !fdt::pci_host_msi_device_id(platform().pcie, requester_id, device_id))
+        return;
+    SpinlockGuard guard(g_its_lock);
+    if (!known_device(device_id))
+        return;
+    uint8_t& config = g_lpi_config[vector];
+    config = kLpiPriority | kLpiRes1;
+    publish(&config, 1);
+    Command inv = { { kInv | (uint64_t(device_id) << 32), vector, 0, 0 } };
+    Command discard = { { kDiscard | (uint64_t(device_id) << 32), vector, 0, 0 } };
+    (void)(submit(inv) && submit(discard) && submit(sync_command()));
 }
 
 } // namespace keel::arch
