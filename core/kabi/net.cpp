@@ -175,3 +175,15 @@ extern "C" int32_t keel_ethertype_unregister(uint16_t ether_type)
     auto removed = net::ethertype_unregister(ether_type);
     return removed.is_error() ? kabi_error(removed.error()) : 0;
 }
+
+extern "C" int32_t keel_netdev_tx_room_register(keel_netdev_tx_room_fn fn, void* context)
+{
+    auto registered = net::tx_room_register(fn, context);
+    return registered.is_error() ? kabi_error(registered.error()) : 0;
+}
+
+extern "C" int32_t keel_netdev_tx_room_unregister(keel_netdev_tx_room_fn fn, void* context)
+{
+    auto removed = net::tx_room_unregister(fn, context);
+    return removed.is_error() ? kabi_error(removed.error()) : 0;
+}

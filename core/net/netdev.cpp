@@ -38,6 +38,17 @@ Spinlock g_lock { kNetdevLockClass };
 netdev::Registry g_registry GUARDED_BY(g_lock);
 netdev::EthertypeTable g_ethertypes GUARDED_BY(g_lock);
 bool g_rx_pending GUARDED_BY(g_lock) = false;
+// KABI_NET_1.2: who is told that a transmit queue which refused a frame
+// has room again; the receive thread tells them, without the lock.
+struct TxRoomNotifier {
+    keel_netdev_tx_room_fn fn = nullptr;
+    void* context = nullptr;
+    uint32_t running = 0;  // calls in progress
+    bool removing = false; // being unregistered: not called again
+};
+constexpr size_t kTxRoomNotifiers = 8;
+TxRoomNotifier g_tx_room[kTxRoomNotifiers] GUARDED_BY(g_lock);
+bool g_tx_room_pending GUARDED_BY(g_lock) = false;
 WaitQueue g_rx_wait;   // the receive thread, until a frame is queued
 WaitQueue g_idle_wait; // ethertype unregisters, until their handler is idle
 
@@ -148,10 +159,45 @@ bool rx_pending()
     return pending;
 }
 
+bool take_tx_room_pending()
+{
+    SpinlockGuard guard(g_lock);
+    bool pending = g_tx_room_pending;
+    g_tx_room_pending = false;
+    return pending;
+}
+
+// Tells every notifier, one call at a time, each counted as running so
+// that its unregister can wait.
+void notify_tx_room()
+{
+    for (size_t i = 0; i < kTxRoomNotifiers; i++) {
+        keel_netdev_tx_room_fn fn;
+        void* context;
+        {
+            SpinlockGuard guard(g_lock);
+            TxRoomNotifier& notifier = g_tx_room[i];
+            if (!notifier.fn || notifier.removing)
+                continue;
+            notifier.running++;
+            fn = notifier.fn;
+            context = notifier.context;
+        }
+        fn(context);
+        {
+            SpinlockGuard guard(g_lock);
+            g_tx_room[i].running--;
+        }
+        g_idle_wait.wake_all();
+    }
+}
+
 int receive_thread(void*)
 {
     for (;;) {
         wait_event(g_rx_wait, rx_pending());
+        if (take_tx_room_pending())
+            notify_tx_room();
         if (receive_round()) {
             SpinlockGuard guard(g_lock);
             g_rx_pending = true;
@@ -166,6 +212,16 @@ void kick_receive() REQUIRES(g_lock)
 {
     g_rx_pending = true;
     g_rx_wait.wake_all();
+}
+
+// After anything that may have made room in `device`'s transmit queue (or
+// stopped it for good): the receive thread tells the notifiers.
+void note_tx_room(Netdev& device) REQUIRES(g_lock)
+{
+    if (netdev::take_tx_room(device)) {
+        g_tx_room_pending = true;
+        kick_receive();
+    }
 }
 
 // lo: what it sends, it receives. Runs under g_lock (transmit always does).
@@ -286,6 +342,7 @@ void netdev_tx_wake(Netdev& device)
 {
     SpinlockGuard guard(g_lock);
     netdev::tx_wake(device);
+    note_tx_room(device);
 }
 
 Result<void> netdev_transmit(
@@ -309,6 +366,7 @@ Result<void> netdev_set_up(Netdev& device, bool up)
     } else {
         device.flags &= ~netdev::kFlagUp;
         drop_queued(device);
+        note_tx_room(device);
     }
     return {};
 }
@@ -320,6 +378,7 @@ bool netdev_set_carrier(Netdev& device, bool carrier)
     {
         SpinlockGuard guard(g_lock);
         changed = netdev::set_carrier(device, carrier);
+        note_tx_room(device);
         memcpy(name, device.name, sizeof(name));
     }
     if (changed)
@@ -422,6 +481,50 @@ Result<void> ethertype_unregister(uint16_t type)
     wait_event(g_idle_wait, ethertype_idle(type));
     SpinlockGuard guard(g_lock);
     g_ethertypes.finish_remove(type);
+    return {};
+}
+
+Result<void> tx_room_register(keel_netdev_tx_room_fn fn, void* context)
+{
+    if (!fn)
+        return Err(Error::EINVAL);
+    SpinlockGuard guard(g_lock);
+    TxRoomNotifier* free = nullptr;
+    for (TxRoomNotifier& notifier : g_tx_room) {
+        if (notifier.fn == fn && notifier.context == context)
+            return Err(Error::EEXIST);
+        if (!notifier.fn && !free)
+            free = &notifier;
+    }
+    if (!free)
+        return Err(Error::ENOSPC);
+    *free = TxRoomNotifier { fn, context, 0, false };
+    return {};
+}
+
+namespace {
+bool tx_room_idle(size_t i)
+{
+    SpinlockGuard guard(g_lock);
+    return g_tx_room[i].running == 0;
+}
+} // namespace
+
+Result<void> tx_room_unregister(keel_netdev_tx_room_fn fn, void* context)
+{
+    size_t i = 0;
+    {
+        SpinlockGuard guard(g_lock);
+        while (i < kTxRoomNotifiers
+            && !(g_tx_room[i].fn == fn && g_tx_room[i].context == context && !g_tx_room[i].removing))
+            i++;
+        if (i == kTxRoomNotifiers)
+            return Err(Error::ENOENT);
+        g_tx_room[i].removing = true;
+    }
+    wait_event(g_idle_wait, tx_room_idle(i));
+    SpinlockGuard guard(g_lock);
+    g_tx_room[i] = TxRoomNotifier {};
     return {};
 }
 

@@ -49,6 +49,10 @@ void netdev_for_each(void (*fn)(const NetdevSnapshot& device, void* context), vo
 
 Result<void> ethertype_register(uint16_t type, keel_ethertype_fn handler, void* context);
 Result<void> ethertype_unregister(uint16_t type);
+// KABI_NET_1.2's transmit-room notifiers (8): EINVAL, EEXIST, ENOSPC;
+// unregister (ENOENT) waits until the notifier is not running.
+Result<void> tx_room_register(keel_netdev_tx_room_fn fn, void* context);
+Result<void> tx_room_unregister(keel_netdev_tx_room_fn fn, void* context);
 // Handlers registered, for the console (`ip -s link` prints none of it;
 // `netstat`-style tools may).
 size_t ethertype_count();

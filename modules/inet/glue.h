@@ -33,17 +33,27 @@ private:
     keel_mutex* m_lock;
 };
 
-// The library's output: each payload copied into one keel_inet_output.
+// The library's output: each payload copied into one keel_inet_output, or
+// keel_inet_transmit (KABI_INET_1.4: EAGAIN when the device's transmit
+// queue refused it) for a protocol that waits for room.
 class Output : public keel::net::Ipv4Output {
 public:
+    explicit Output(keel_inet_output_fn* send = keel_inet_output)
+        : m_send(send)
+    {
+    }
+
     keel::Result<void> output(keel::net::PacketPtr payload, uint8_t protocol, keel::net::Ipv4Address source,
         keel::net::Ipv4Address destination, keel::net::Millis) override
     {
-        int32_t status = keel_inet_output(protocol, source, destination, payload->data(), payload->length());
+        int32_t status = m_send(protocol, source, destination, payload->data(), payload->length());
         if (status)
             return keel::Err(keel::Error(-status));
         return {};
     }
+
+private:
+    keel_inet_output_fn* m_send;
 };
 
 // Runs `handle` on `datagram` (as inet describes it) as the library's

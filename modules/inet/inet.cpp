@@ -18,7 +18,7 @@ KEEL_MODULE_NAME("inet");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
 KEEL_MODULE_DESCRIPTION(
-    "IPv4: interfaces, routes, ARP, reassembly, the IP protocol table, a DHCP client (KABI_INET_1.0 to 1.3)");
+    "IPv4: interfaces, routes, ARP, reassembly, the IP protocol table, a DHCP client (KABI_INET_1.0 to 1.4)");
 KEEL_MODULE_VERSION("1.0");
 
 namespace inet {
@@ -42,13 +42,22 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
         Locked locked;
         size_t length = keel_pkt_length(packet) + keel::net::kEthernetHeaderSize;
         if (Interface* interface = find_interface(info.index)) {
-            g_state.collector.index = info.index;
+            Collector& collector = g_state.collector;
+            collector.index = info.index;
+            collector.frame = packet;
+            collector.frame_bytes = frame;
+            collector.frame_length = length;
+            collector.frame_taken = false;
             interface->host->receive(frame, length, now_ms());
+            if (collector.frame_taken)
+                packet = nullptr; // it waits for dispatch()
+            collector.frame = nullptr;
         } else {
             dhcp_input(info.index, frame, length); // a device without an address: DHCP may be asking
         }
     }
-    keel_pkt_free(packet);
+    if (packet)
+        keel_pkt_free(packet);
     dispatch();
 }
 
@@ -78,15 +87,14 @@ int32_t create_interface()
     config.prefix_length = 8;
     config.mtu = 65535;
     config.loopback_device = true;
-    g_state.pending = keel::net::net_create<keel::net::PacketQueue>(512);
-    if (!g_state.pending)
+    if (!g_state.pending.allocate())
         return -KEEL_ENOMEM;
     Interface& lo = g_state.interfaces[0];
     lo.link.held = g_state.lo;
     lo.link.index = g_state.lo_index;
     lo.host = keel::net::net_create<Ipv4Interface>(lo.link, config);
     if (!lo.host) {
-        keel::net::net_destroy(g_state.pending);
+        g_state.pending.destroy();
         return -KEEL_ENOMEM;
     }
     lo.host->set_fallback(&g_state.collector);
@@ -101,8 +109,7 @@ void destroy_interface()
         if (interface.index)
             remove_interface(interface);
     }
-    keel::net::net_destroy(g_state.pending);
-    g_state.pending = nullptr;
+    g_state.pending.destroy();
 }
 
 int inet_init()
@@ -139,12 +146,17 @@ int inet_init()
     if (status)
         goto fail_ipv4;
     g_state.stopping = false;
-    status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
+    status = keel_netdev_tx_room_register(tell_writable, nullptr);
     if (status)
         goto fail_arp;
+    status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
+    if (status)
+        goto fail_tx_room;
     keel_log(KEEL_LOG_INFO, "inet: 127.0.0.1/8 on lo");
     return 0;
 
+fail_tx_room:
+    keel_netdev_tx_room_unregister(tell_writable, nullptr);
 fail_arp:
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
 fail_ipv4:
@@ -166,6 +178,7 @@ void inet_exit()
     // No frame reaches the interface after these return.
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
     keel_ethertype_unregister(keel::net::kEtherTypeIpv4);
+    keel_netdev_tx_room_unregister(tell_writable, nullptr);
     g_state.stopping = true;
     keel_thread_join(g_state.ticker, nullptr);
     destroy_interface();

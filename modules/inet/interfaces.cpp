@@ -27,7 +27,8 @@ void DeviceLink::transmit(PacketPtr frame)
     keel_pkt* packet = keel_pkt_alloc(KEEL_NET_HEADROOM, length);
     if (packet) {
         memcpy(keel_pkt_put(packet, length), bytes + keel::net::kEthernetHeaderSize, length);
-        (void)keel_netdev_transmit(device, packet, bytes, ether_type);
+        if (keel_netdev_transmit(device, packet, bytes, ether_type) == -KEEL_EAGAIN)
+            refused = true;
     }
     if (!held)
         keel_netdev_put(device, kHolder);

@@ -1,7 +1,8 @@
 // inet.kmod's private state: one IPv4 interface (the protocol library's
 // Ipv4Interface) per device with an address, lo's first, serialised by
 // one mutex; and the datagrams they delivered, waiting to be handed to
-// the protocol modules outside that mutex (protocols.cpp).
+// the protocol modules outside that mutex (protocols.cpp), each in the
+// frame it arrived in.
 #pragma once
 
 #include <keel/keel.h>
@@ -22,6 +23,7 @@ public:
     void transmit(keel::net::PacketPtr frame) override;
     keel_netdev* held = nullptr; // lo
     uint32_t index = 0;
+    bool refused = false; // the device's transmit queue said EAGAIN (keel_inet_transmit clears it first)
 };
 
 struct Interface {
@@ -31,13 +33,53 @@ struct Interface {
     keel::net::Ipv4Interface* host = nullptr;
 };
 
-// What every interface hands up: a copy of each datagram addressed to
-// the host, queued for dispatch() (the device's index in `position`, 1 in
-// `flags` for a broadcast).
+// A datagram addressed to the host, waiting for dispatch(): either in the
+// core's packet it arrived in (taken over from receive_frame, not copied)
+// or, for one the library put together (reassembled, or sent by the host
+// to itself through an interface's own queue), in a copy.
+struct Pending {
+    keel_pkt* frame = nullptr;         // owned: the frame holding `bytes`
+    keel::net::Packet* copy = nullptr; // owned: the copy holding `bytes`
+    const uint8_t* bytes = nullptr;    // the datagram: IP header, then payload
+    uint32_t length = 0;
+    uint32_t ifindex = 0;
+    bool broadcast = false;
+};
+
+// The datagrams waiting for dispatch(), oldest first: a ring of at most
+// kMaxPending, allocated at load; a full ring refuses (the caller counts
+// the drop) instead of growing.
+class PendingRing {
+public:
+    static constexpr size_t kMaxPending = 512;
+    bool allocate();
+    // Frees whatever still waits, then the ring.
+    void destroy();
+    bool push(const Pending& pending);
+    bool pop(Pending& out);
+    size_t size() const { return m_count; }
+
+private:
+    Pending* m_slots = nullptr;
+    size_t m_head = 0;
+    size_t m_count = 0;
+};
+
+// Frees what a Pending owns.
+void release(Pending& pending);
+
+// What every interface hands up: each datagram addressed to the host,
+// queued for dispatch(). A datagram inside the frame being received
+// (`frame`, its Ethernet header at `frame_bytes`) takes that frame over
+// (`frame_taken`); any other is copied.
 class Collector : public keel::net::ProtocolHandler {
 public:
     void input(const keel::net::Datagram& datagram, keel::net::Millis now) override;
     uint32_t index = 0; // the interface being handled
+    keel_pkt* frame = nullptr;
+    const uint8_t* frame_bytes = nullptr;
+    size_t frame_length = 0;
+    bool frame_taken = false;
 };
 
 struct State {
@@ -47,8 +89,8 @@ struct State {
     uint32_t lo_index = 0;
     Interface interfaces[kMaxInterfaces]; // [0] is lo
     Collector collector;
-    keel::net::PacketQueue* pending = nullptr; // allocated at load: a global's destructor would need atexit
-    uint64_t dropped_pending = 0;              // no memory for the copy, or the queue full: logged at unload
+    PendingRing pending;
+    uint64_t dropped_pending = 0; // no memory for a copy, or the ring full: logged at unload
     keel_thread* ticker = nullptr;
     volatile bool stopping = false;
 };
@@ -89,6 +131,9 @@ void dhcp_input(uint32_t index, const uint8_t* frame, size_t length);
 // protocols.cpp: hands the pending datagrams to their protocols (or
 // answers protocol unreachable), without the lock.
 void dispatch();
+// The netdev core's transmit-room notifier (KABI_NET_1.2): calls every
+// protocol's writable, without the lock.
+void tell_writable(void*);
 // output.cpp; the lock held: the source address of a datagram to
 // `destination` leaving through `interface`.
 uint32_t source_for(const Interface& interface, uint32_t destination);

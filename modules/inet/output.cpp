@@ -1,5 +1,6 @@
 // What the protocol modules send through (KABI_INET_1.0's keel_inet_send,
-// KABI_INET_1.3's keel_inet_output) and ask before they send: the route to
+// KABI_INET_1.3's keel_inet_output, KABI_INET_1.4's keel_inet_transmit,
+// which says when the device's transmit queue refused) and ask before they send: the route to
 // a destination, and whether an address is still this host's.
 #include <keel/inet.h>
 #include <keel/module.h>
@@ -19,8 +20,12 @@ uint32_t inet::source_for(const Interface& interface, uint32_t destination)
     return keel::net::ipv4_is_loopback(destination) ? keel::net::ipv4(127, 0, 0, 1) : destination;
 }
 
-extern "C" KEEL_EXPORT int32_t keel_inet_output(
-    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+namespace {
+
+// keel_inet_output and keel_inet_transmit; `refused`: whether the device's
+// transmit queue refused (a frame of) it.
+int32_t output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length, bool* refused)
 {
     if (!payload && length)
         return -KEEL_EINVAL;
@@ -30,8 +35,27 @@ extern "C" KEEL_EXPORT int32_t keel_inet_output(
         return -KEEL_ENETUNREACH;
     if (!source)
         source = inet::source_for(*interface, destination);
+    interface->link.refused = false;
     auto sent = interface->host->send_datagram(protocol, source, destination, payload, length, inet::now_ms());
+    *refused = interface->link.refused;
     return sent.is_error() ? errno_of(sent.error()) : 0;
+}
+
+} // namespace
+
+extern "C" KEEL_EXPORT int32_t keel_inet_output(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    bool refused = false;
+    return output(protocol, source, destination, payload, length, &refused);
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_transmit(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    bool refused = false;
+    int32_t status = output(protocol, source, destination, payload, length, &refused);
+    return status == 0 && refused ? -KEEL_EAGAIN : status;
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_send(

@@ -1,6 +1,8 @@
 // The IP protocol table (KABI_INET_1.0's simple handlers, 1.3's ops
 // tables) and the ICMP error hook. Every interface hands the datagrams
-// addressed to the host to the collector, under inet's lock; dispatch()
+// addressed to the host to the collector, under inet's lock, which keeps
+// each in the frame it arrived in (copying only what the library put
+// together: reassembled datagrams, the host's own); dispatch()
 // then gives each to its protocol without the lock, so that protocols can
 // send from their input. An entry counts the calls running in it, and
 // taking it out waits until none is: after remove() returns, its module
@@ -16,10 +18,9 @@ using inet::Locked;
 
 namespace {
 
-constexpr uint8_t kBroadcast = 1;
-
 struct Entry {
     const keel_inet_protocol_ops* ops = nullptr; // null for a simple handler
+    keel_inet_writable writable = nullptr;       // keel_inet_protocol_writable's
     keel_inet_protocol_handler handler = nullptr;
     void* arg = nullptr;
     uint32_t running = 0; // calls in progress (atomic)
@@ -50,20 +51,20 @@ template<typename T> void wait_idle(T* entry)
         keel_sleep_ns(100 * 1000);
 }
 
-keel_inet_datagram describe(const keel::net::Packet& packet)
+keel_inet_datagram describe(const inet::Pending& pending)
 {
-    const uint8_t* bytes = packet.data();
+    const uint8_t* bytes = pending.bytes;
     keel_inet_datagram datagram {};
     datagram.size = sizeof(datagram);
-    datagram.ifindex = packet.position;
+    datagram.ifindex = pending.ifindex;
     datagram.bytes = bytes;
     datagram.header_length = uint32_t(bytes[0] & 0xf) * 4;
-    datagram.total_length = uint32_t(packet.length());
+    datagram.total_length = pending.length;
     datagram.ttl = bytes[8];
     datagram.protocol = bytes[9];
     datagram.source = keel::net::load32(bytes + 12);
     datagram.destination = keel::net::load32(bytes + 16);
-    datagram.broadcast = packet.flags & kBroadcast ? 1 : 0;
+    datagram.broadcast = pending.broadcast ? 1 : 0;
     return datagram;
 }
 
@@ -118,47 +119,127 @@ template<typename Match> int32_t remove(uint8_t protocol, Match matches)
 
 namespace inet {
 
+bool PendingRing::allocate()
+{
+    m_slots = static_cast<Pending*>(keel::net::net_alloc(sizeof(Pending) * kMaxPending));
+    m_head = 0;
+    m_count = 0;
+    return m_slots != nullptr;
+}
+
+void PendingRing::destroy()
+{
+    Pending pending;
+    while (pop(pending))
+        release(pending);
+    keel::net::net_free(m_slots);
+    m_slots = nullptr;
+}
+
+bool PendingRing::push(const Pending& pending)
+{
+    if (m_count == kMaxPending)
+        return false;
+    m_slots[(m_head + m_count) % kMaxPending] = pending;
+    m_count++;
+    return true;
+}
+
+bool PendingRing::pop(Pending& out)
+{
+    if (m_count == 0)
+        return false;
+    out = m_slots[m_head];
+    m_head = (m_head + 1) % kMaxPending;
+    m_count--;
+    return true;
+}
+
+void release(Pending& pending)
+{
+    if (pending.frame)
+        keel_pkt_free(pending.frame);
+    if (pending.copy)
+        keel::net::Packet::destroy(pending.copy);
+    pending = Pending {};
+}
+
 void Collector::input(const keel::net::Datagram& datagram, keel::net::Millis)
 {
-    keel::net::PacketPtr copy(keel::net::Packet::copy_of(datagram.bytes, datagram.header->total_length, 0));
-    if (!copy) {
+    Pending pending;
+    pending.bytes = datagram.bytes;
+    pending.length = datagram.header->total_length;
+    pending.ifindex = index;
+    pending.broadcast = datagram.to_broadcast;
+    if (g_state.pending.size() == PendingRing::kMaxPending) {
         g_state.dropped_pending++;
         return;
     }
-    copy->position = index;
-    copy->flags = datagram.to_broadcast ? kBroadcast : 0;
-    if (keel::net::PacketPtr refused = g_state.pending->push(move(copy)))
-        g_state.dropped_pending++;
+    // A datagram the frame being received holds (not one the library put
+    // together elsewhere) waits in that frame.
+    bool in_frame = frame && !frame_taken && datagram.bytes >= frame_bytes
+        && datagram.bytes + pending.length <= frame_bytes + frame_length;
+    if (in_frame) {
+        pending.frame = frame;
+        frame_taken = true;
+    } else {
+        pending.copy = keel::net::Packet::copy_of(datagram.bytes, pending.length, 0);
+        if (!pending.copy) {
+            g_state.dropped_pending++;
+            return;
+        }
+        pending.bytes = pending.copy->data();
+    }
+    (void)g_state.pending.push(pending); // room checked above
+}
+
+void tell_writable(void*)
+{
+    Entry* entries[8];
+    keel_inet_writable calls[8];
+    size_t count = 0;
+    {
+        Locked locked;
+        for (Entry* entry : g_protocols) {
+            if (entry && entry->writable && count < sizeof(entries) / sizeof(entries[0])) {
+                calls[count] = entry->writable;
+                entries[count++] = take(entry);
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        calls[i](entries[i]->arg);
+        put(entries[i]);
+    }
 }
 
 void dispatch()
 {
     keel_mutex_lock(g_state.dispatching);
     for (;;) {
-        keel::net::PacketPtr packet;
+        Pending pending;
         Entry* entry = nullptr;
         {
             Locked locked;
-            packet = g_state.pending->pop();
-            if (packet)
-                entry = take(g_protocols[packet->data()[9]]);
+            if (!g_state.pending.pop(pending))
+                break;
+            entry = take(g_protocols[pending.bytes[9]]);
         }
-        if (!packet)
-            break;
-        keel_inet_datagram datagram = describe(*packet);
+        keel_inet_datagram datagram = describe(pending);
         if (!entry) {
             if (!datagram.broadcast)
                 (void)icmp_error(
                     keel::net::kIcmpDestinationUnreachable, keel::net::kIcmpUnreachableProtocol, &datagram);
-            continue;
+        } else {
+            if (entry->ops) {
+                entry->ops->input(entry->arg, &datagram);
+            } else if (!datagram.broadcast) {
+                entry->handler(entry->arg, datagram.source, datagram.destination,
+                    datagram.bytes + datagram.header_length, datagram.total_length - datagram.header_length);
+            }
+            put(entry);
         }
-        if (entry->ops) {
-            entry->ops->input(entry->arg, &datagram);
-        } else if (!datagram.broadcast) {
-            entry->handler(entry->arg, datagram.source, datagram.destination, datagram.bytes + datagram.header_length,
-                datagram.total_length - datagram.header_length);
-        }
-        put(entry);
+        release(pending);
     }
     keel_mutex_unlock(g_state.dispatching);
 }
@@ -191,7 +272,7 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_add(const keel_inet_protocol_o
     const char* problem = nullptr;
     if (!ops)
         return -KEEL_EINVAL;
-    if (ops->size < sizeof(keel_inet_protocol_ops) || ops->version != KEEL_INET_PROTOCOL_OPS_VERSION)
+    if (ops->version != KEEL_INET_PROTOCOL_OPS_VERSION || ops->size < sizeof(keel_inet_protocol_ops))
         problem = "an unknown size or version";
     else if (!valid_name(ops->name))
         problem = "no name of 1 to 15 characters";
@@ -210,6 +291,19 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_add(const keel_inet_protocol_o
     if (status)
         keel::net::net_destroy(entry);
     return status;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_protocol_writable(
+    const keel_inet_protocol_ops* ops, keel_inet_writable writable)
+{
+    if (!ops)
+        return -KEEL_EINVAL;
+    Locked locked;
+    Entry* entry = g_protocols[ops->protocol];
+    if (!entry || entry->ops != ops)
+        return -KEEL_ENOENT;
+    entry->writable = writable;
+    return 0;
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops)

@@ -1,14 +1,27 @@
 // KABI_UDP_1.0 (keel/udp.h): UDP endpoints for in-kernel users. An
 // endpoint is bound to its port on every address of the host; it sends
-// from the address the route to each destination leaves from. The waits
-// yield until inet's dispatch delivers the answer, and give up at their
-// deadline.
+// from the address the route to each destination leaves from (a datagram
+// the device's full transmit queue refuses is lost, as it always was for
+// endpoints; sockets wait for room instead). A receive waits for inet's
+// dispatch to deliver, yielding and then sleeping between looks, and gives
+// up at its deadline.
 #include <keel/module.h>
 
 #include "internal.h"
 #include "lib/base/string.h"
 
 using udp::Locked;
+
+namespace {
+
+// How keel_udp_receive waits (as keel_icmp_ping does): yielding for the
+// first 200 us (an answer through lo comes within that), then sleeping
+// between looks, so that a long wait leaves the CPU to the rest of the
+// system instead of spinning through the scheduler.
+constexpr uint64_t kSpinNs = 200 * 1000;
+constexpr uint64_t kPollNs = 50 * 1000;
+
+} // namespace
 
 int32_t udp::open_locked(uint16_t port, keel_udp** out)
 {
@@ -19,6 +32,7 @@ int32_t udp::open_locked(uint16_t port, keel_udp** out)
         keel::net::net_destroy(endpoint);
         return inet_glue::errno_of(bound.error());
     }
+    endpoint->socket.owner = endpoint;
     *out = endpoint;
     return 0;
 }
@@ -29,7 +43,8 @@ void udp::close_locked(keel_udp* endpoint)
     keel::net::net_destroy(endpoint);
 }
 
-int32_t udp::send_locked(keel_udp* endpoint, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length)
+int32_t udp::send_locked(
+    keel_udp* endpoint, uint32_t destination, uint16_t port, const uint8_t* bytes, size_t length, bool wait_for_room)
 {
     keel_inet_route_info route {};
     route.size = sizeof(route);
@@ -37,6 +52,12 @@ int32_t udp::send_locked(keel_udp* endpoint, uint32_t destination, uint16_t port
         return status;
     auto sent
         = g_state.udp->send(endpoint->socket, route.source, destination, port, bytes, length, inet_glue::now_ms());
+    if (sent.is_error() && sent.error() == keel::Error::EAGAIN) {
+        if (!wait_for_room)
+            return 0;
+        endpoint->send_waiting = true;
+        return -KEEL_EAGAIN;
+    }
     return sent.is_error() ? inet_glue::errno_of(sent.error()) : 0;
 }
 
@@ -75,7 +96,7 @@ extern "C" KEEL_EXPORT int32_t keel_udp_send(
     if (!endpoint || (!bytes && length))
         return -KEEL_EINVAL;
     Locked locked;
-    return udp::send_locked(endpoint, destination, port, bytes, length);
+    return udp::send_locked(endpoint, destination, port, bytes, length, false);
 }
 
 extern "C" KEEL_EXPORT int64_t keel_udp_receive(
@@ -83,7 +104,8 @@ extern "C" KEEL_EXPORT int64_t keel_udp_receive(
 {
     if (!endpoint || (!buffer && capacity))
         return -KEEL_EINVAL;
-    uint64_t deadline = keel_monotonic_ns() + uint64_t(timeout_ms) * 1000000;
+    uint64_t started = keel_monotonic_ns();
+    uint64_t deadline = started + uint64_t(timeout_ms) * 1000000;
     for (;;) {
         {
             Locked locked;
@@ -91,9 +113,13 @@ extern "C" KEEL_EXPORT int64_t keel_udp_receive(
             if (length != -KEEL_EAGAIN)
                 return length;
         }
-        if (keel_monotonic_ns() >= deadline)
+        uint64_t now = keel_monotonic_ns();
+        if (now >= deadline)
             return -KEEL_ETIMEDOUT;
-        keel_thread_yield();
+        if (now - started < kSpinNs)
+            keel_thread_yield();
+        else
+            keel_sleep_ns(kPollNs < deadline - now ? kPollNs : deadline - now);
     }
 }
 

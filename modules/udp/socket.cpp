@@ -1,7 +1,9 @@
 // AF_INET datagram sockets: udp's endpoints (bound on every address, as
 // to INADDR_ANY) behind KABI_SOCKET_1.0's operations. An unbound socket
 // binds an ephemeral port when it first sends; connect() only sets the
-// default destination.
+// default destination. A send the device's full transmit queue refuses
+// says EAGAIN, so the socket layer waits (with the caller's timeout)
+// until inet says there is room again.
 #include "internal.h"
 #include "lib/base/string.h"
 
@@ -46,6 +48,7 @@ int32_t bind_port(Socket& socket, uint16_t port)
     int32_t status = open_locked(port, &socket.endpoint);
     if (status)
         return status;
+    socket.endpoint->handle = socket.handle;
     socket.local.port = socket.endpoint->socket.port();
     socket.bound = true;
     return 0;
@@ -93,7 +96,7 @@ int64_t udp_send(void* state, const void* bytes, size_t length, const keel_socka
             return status;
     }
     int32_t status = send_locked(
-        socket.endpoint, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length);
+        socket.endpoint, destination.address, destination.port, static_cast<const uint8_t*>(bytes), length, true);
     return status ? status : int64_t(length);
 }
 
@@ -170,10 +173,22 @@ const keel_socket_family_ops g_family = {
     .info = udp_info,
 };
 
-void sockets_wake()
+void Readable::readable(keel::net::UdpSocket& socket)
 {
-    for (Socket* socket = g_state.sockets; socket; socket = socket->next)
-        keel_socket_wake(socket->handle);
+    auto* endpoint = static_cast<keel_udp*>(socket.owner);
+    if (endpoint && endpoint->handle)
+        keel_socket_wake(endpoint->handle);
+}
+
+void writable(void*)
+{
+    Locked locked;
+    for (Socket* socket = g_state.sockets; socket; socket = socket->next) {
+        if (socket->endpoint && socket->endpoint->send_waiting) {
+            socket->endpoint->send_waiting = false;
+            keel_socket_wake(socket->handle);
+        }
+    }
 }
 
 } // namespace udp

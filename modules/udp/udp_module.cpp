@@ -26,7 +26,6 @@ void input(void*, const keel_inet_datagram* datagram)
     inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
         Locked locked;
         g_state.udp->input(library, inet_glue::now_ms());
-        sockets_wake();
     });
 }
 
@@ -49,9 +48,14 @@ int udp_init()
         goto fail_lock;
     }
     g_state.udp->set_icmp_errors(&g_state.errors);
+    g_state.udp->set_readable(&g_state.readable);
     status = keel_inet_protocol_add(&g_protocol, nullptr);
     if (status)
         goto fail_udp;
+    // Sends that found the transmit queue full wait for this call.
+    status = keel_inet_protocol_writable(&g_protocol, writable);
+    if (status)
+        goto fail_protocol;
     status = keel_socket_family_register(&g_family);
     if (status)
         goto fail_protocol;

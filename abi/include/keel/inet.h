@@ -1,5 +1,5 @@
 /*
- * keel/inet.h: KABI_INET_1.0 to 1.3, what inet.kmod exports to the
+ * keel/inet.h: KABI_INET_1.0 to 1.4, what inet.kmod exports to the
  * protocol modules (icmp, udp, tcp: keel/icmp.h, keel/udp.h), to other
  * modules and to the core's console tools (which reach it with
  * keel_symbol_get, so that inet cannot unload while a tool is using it).
@@ -150,6 +150,27 @@ typedef int32_t keel_inet_output_fn(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
 int32_t keel_inet_output(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+
+/* KABI_INET_1.4: as keel_inet_output, and -EAGAIN when the device's
+ * transmit queue was full and refused the datagram (or one of its
+ * fragments): what was refused is not sent, and the protocol's
+ * `writable` is called once there is room, so that a sender can wait
+ * instead of losing it. keel_inet_output sends the same way and says 0
+ * then. */
+typedef int32_t keel_inet_transmit_fn(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+int32_t keel_inet_transmit(
+    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
+
+/* KABI_INET_1.4: `writable(arg)` (the `arg` the protocol was added with)
+ * is called when a device's transmit queue that refused one of the
+ * protocol's datagrams (keel_inet_transmit said -EAGAIN) has room again,
+ * or can no longer send: try again. It runs in the netdev core's receive
+ * thread, without inet's locks, until the protocol is removed. NULL stops
+ * the calls. 0; -ENOENT (`ops` is not in the table); -EINVAL. */
+typedef void (*keel_inet_writable)(void* arg);
+typedef int32_t keel_inet_protocol_writable_fn(const keel_inet_protocol_ops* ops, keel_inet_writable writable);
+int32_t keel_inet_protocol_writable(const keel_inet_protocol_ops* ops, keel_inet_writable writable);
 
 /* Where a datagram to a destination leaves. */
 /* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */

@@ -23,7 +23,14 @@ void UdpProtocol::input(const Datagram& datagram, Millis now)
         return;
     }
     UdpSocket& socket = *static_cast<UdpSocket*>(binding->owner);
-    PacketPtr payload(Packet::copy_of(bytes + kUdpHeaderSize, udp.length - kUdpHeaderSize, 0));
+    size_t length = udp.length - kUdpHeaderSize;
+    size_t cost = length + UdpSocket::kDatagramOverhead;
+    if (socket.m_queued_bytes + cost > UdpSocket::kReceiveBuffer) {
+        socket.m_dropped++;
+        m_stats.dropped_queue_full++;
+        return;
+    }
+    PacketPtr payload(Packet::copy_of(bytes + kUdpHeaderSize, length, 0));
     if (!payload) {
         socket.m_dropped++;
         m_stats.dropped_no_memory++;
@@ -31,12 +38,16 @@ void UdpProtocol::input(const Datagram& datagram, Millis now)
     }
     payload->next_hop = header.source;
     payload->position = udp.source_port;
+    bool was_empty = socket.m_queue.is_empty();
     if (PacketPtr refused = socket.m_queue.push(move(payload))) {
         socket.m_dropped++;
         m_stats.dropped_queue_full++;
         return;
     }
+    socket.m_queued_bytes += cost;
     m_stats.delivered++;
+    if (was_empty && m_readable)
+        m_readable->readable(socket);
 }
 
 Result<void> UdpProtocol::bind(UdpSocket& socket, uint16_t port)
@@ -52,6 +63,7 @@ void UdpProtocol::unbind(UdpSocket& socket)
     if (socket.is_bound())
         m_ports.unbind(socket.m_binding);
     socket.m_queue.clear();
+    socket.m_queued_bytes = 0;
 }
 
 Result<void> UdpProtocol::send(UdpSocket& socket, Ipv4Address source, Ipv4Address destination, uint16_t port,
@@ -77,6 +89,7 @@ PacketPtr UdpProtocol::receive(UdpSocket& socket, Ipv4Address* source, uint16_t*
 {
     PacketPtr payload = socket.m_queue.pop();
     if (payload) {
+        socket.m_queued_bytes -= payload->length() + UdpSocket::kDatagramOverhead;
         if (source)
             *source = payload->next_hop;
         if (source_port)

@@ -15,14 +15,25 @@ namespace keel::net {
 
 class UdpProtocol;
 
-// A UDP endpoint: bound to a local port, with a bounded receive queue.
+// A UDP endpoint: bound to a local port, with a receive queue bounded by
+// bytes, as a receive buffer: each queued datagram counts its payload
+// plus kDatagramOverhead (what keeping it costs besides its bytes, as
+// Linux counts an skb's truesize against SO_RCVBUF), and a datagram that
+// would take the total past kReceiveBuffer is dropped and counted. 256 KiB
+// hold 158 datagrams of 1,400 bytes, or 1,024 empty ones.
 class UdpSocket {
 public:
-    static constexpr size_t kQueueLimit = 64;
+    static constexpr size_t kReceiveBuffer = 256 * 1024;
+    static constexpr size_t kDatagramOverhead = 256;
+    static constexpr size_t kQueueLimit = kReceiveBuffer / kDatagramOverhead;
     uint16_t port() const { return m_binding.local_port; }
     size_t queued() const { return m_queue.size(); }
+    // The receive buffer in use (payloads plus overhead).
+    size_t queued_bytes() const { return m_queued_bytes; }
     uint64_t dropped() const { return m_dropped; }
     bool is_bound() const { return m_binding.node.is_linked(); }
+    // Free for the socket's owner (udp.kmod: its endpoint).
+    void* owner = nullptr;
 
     UdpSocket()
         : m_queue(kQueueLimit)
@@ -33,7 +44,17 @@ private:
     friend class UdpProtocol;
     PortBinding m_binding;
     PacketQueue m_queue; // each packet: the payload; source in next_hop, port in position
+    size_t m_queued_bytes = 0;
     uint64_t m_dropped = 0;
+};
+
+// Told when a socket's receive queue goes from empty to not empty: one
+// wake for a reader that empties the queue before it sleeps again, however
+// many datagrams arrive meanwhile.
+class UdpReadable {
+public:
+    virtual ~UdpReadable() = default;
+    virtual void readable(UdpSocket& socket) = 0;
 };
 
 class UdpProtocol : public ProtocolHandler {
@@ -54,6 +75,7 @@ public:
     UdpProtocol& operator=(const UdpProtocol&) = delete;
 
     void set_icmp_errors(IcmpErrorSink* sink) { m_icmp_errors = sink; }
+    void set_readable(UdpReadable* readable) { m_readable = readable; }
 
     // ProtocolHandler: a UDP datagram addressed to this host.
     void input(const Datagram& datagram, Millis now) override;
@@ -73,6 +95,7 @@ public:
 private:
     Ipv4Output& m_output;
     IcmpErrorSink* m_icmp_errors = nullptr;
+    UdpReadable* m_readable = nullptr;
     PortTable m_ports;
     Stats m_stats;
 };

@@ -132,9 +132,21 @@ Result<void> transmit(Netdev& device, PacketPtr frame)
         return {};
     if (device.tx.push(move(frame))) {
         device.stats.tx_dropped++;
+        device.tx_refused = true;
         return Err(Error::EAGAIN);
     }
     return {};
+}
+
+bool take_tx_room(Netdev& device)
+{
+    if (!device.tx_refused)
+        return false;
+    bool can_send = device.is_up() && !device.leaving && device.has_carrier();
+    if (can_send && device.tx.size() > device.tx.limit() / 2)
+        return false;
+    device.tx_refused = false;
+    return true;
 }
 
 size_t tx_wake(Netdev& device)

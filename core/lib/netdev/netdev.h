@@ -62,6 +62,7 @@ public:
     net::PacketQueue rx { kRxQueueLimit };
     net::PacketQueue tx { kTxQueueLimit };
     bool tx_stopped = false; // the driver said EBUSY and has not woken us
+    bool tx_refused = false; // transmit said EAGAIN since the queue last had room (take_tx_room)
     bool leaving = false;    // being unregistered: no new references or frames
     // Carrier gained or lost after registration (set_carrier), as Linux's
     // carrier_changes (`ip -s -s link`: transns).
@@ -111,6 +112,11 @@ Result<void> transmit(Netdev& device, PacketPtr frame);
 // The driver has room again: hand it queued frames until it is full.
 // Returns how many it took.
 size_t tx_wake(Netdev& device);
+// Whether senders that transmit refused (EAGAIN) should try again: true
+// once after a refusal, when the transmit queue has drained to half its
+// limit, or the device can no longer send at all (down, no carrier,
+// leaving: their next try fails with ENETDOWN instead of waiting).
+bool take_tx_room(Netdev& device);
 
 // Carrier (carrier.cpp): the driver says whether the link has one. True
 // when that changed it (counted); losing it drops the frames waiting to be

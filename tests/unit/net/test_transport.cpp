@@ -1,14 +1,17 @@
-// UDP headers and the port table.
+// UDP headers, the port table, and a UDP socket's receive queue.
 #include <string.h>
 
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "host_platform.h"
 #include "lib/net/address.h"
 #include "lib/net/checksum.h"
 #include "lib/net/ipv4.h"
 #include "lib/net/udp.h"
+#include "lib/net/udp_protocol.h"
 
 using namespace keel::net;
 using keel::Error;
@@ -98,4 +101,103 @@ TEST_CASE("addresses: dotted quads in and out", "[address]")
     CHECK(std::string(text) == "10.0.2.15");
     format_ipv4_address(kIpv4Broadcast, text);
     CHECK(std::string(text) == "255.255.255.255");
+}
+
+namespace {
+
+class NoOutput : public Ipv4Output {
+public:
+    keel::Result<void> output(PacketPtr, uint8_t, Ipv4Address, Ipv4Address, Millis) override { return {}; }
+};
+
+class CountReadable : public UdpReadable {
+public:
+    void readable(UdpSocket& socket) override
+    {
+        calls++;
+        last = &socket;
+    }
+    int calls = 0;
+    UdpSocket* last = nullptr;
+};
+
+// A UDP datagram with `payload` bytes from 10.0.2.2:5000 to 10.0.2.15:7,
+// as inet hands it up.
+struct TestDatagram {
+    explicit TestDatagram(size_t payload)
+        : bytes(kIpv4HeaderSize + kUdpHeaderSize + payload)
+    {
+        Ipv4Header ip;
+        ip.total_length = uint16_t(bytes.size());
+        ip.protocol = kIpProtocolUdp;
+        ip.source = ipv4(10, 0, 2, 2);
+        ip.destination = ipv4(10, 0, 2, 15);
+        for (size_t i = 0; i < payload; i++)
+            bytes[kIpv4HeaderSize + kUdpHeaderSize + i] = uint8_t(i);
+        write_udp(bytes.data() + kIpv4HeaderSize, 5000, 7, payload, ip.source, ip.destination);
+        write_ipv4(bytes.data(), ip);
+        header = parse_ipv4(bytes.data(), bytes.size(), nullptr).value();
+    }
+    Datagram datagram() const { return { &header, bytes.data(), false }; }
+    std::vector<uint8_t> bytes;
+    Ipv4Header header;
+};
+
+} // namespace
+
+TEST_CASE("udp: the receive queue is bounded by bytes, drops and counts, and recovers", "[udp]")
+{
+    long baseline = net_live_allocations();
+    {
+        NoOutput output;
+        UdpProtocol udp(output);
+        CountReadable readable;
+        udp.set_readable(&readable);
+        UdpSocket socket;
+        REQUIRE(udp.bind(socket, 7).is_ok());
+        TestDatagram big(1400);
+        size_t fits = UdpSocket::kReceiveBuffer / (1400 + UdpSocket::kDatagramOverhead);
+        CHECK(fits > 150); // as many as Linux's default receive buffer holds
+        for (size_t i = 0; i < fits + 10; i++)
+            udp.input(big.datagram(), 0);
+        CHECK(socket.queued() == fits);
+        CHECK(socket.queued_bytes() == fits * (1400 + UdpSocket::kDatagramOverhead));
+        CHECK(socket.dropped() == 10);
+        CHECK(udp.stats().dropped_queue_full == 10);
+        CHECK(udp.stats().delivered == fits);
+        // One wake for the whole burst: the queue stopped being empty once.
+        CHECK(readable.calls == 1);
+        CHECK(readable.last == &socket);
+
+        // Reading one makes room for exactly one more.
+        Ipv4Address from = 0;
+        uint16_t from_port = 0;
+        PacketPtr first = udp.receive(socket, &from, &from_port);
+        REQUIRE(first);
+        CHECK(first->length() == 1400);
+        CHECK(from == ipv4(10, 0, 2, 2));
+        CHECK(from_port == 5000);
+        CHECK(first->data()[1399] == uint8_t(1399));
+        udp.input(big.datagram(), 0);
+        udp.input(big.datagram(), 0);
+        CHECK(socket.queued() == fits);
+        CHECK(socket.dropped() == 11);
+        CHECK(readable.calls == 1);
+
+        // Drained, it takes datagrams again and wakes its reader again;
+        // small ones cost less of the buffer, so more of them fit.
+        while (udp.receive(socket, nullptr, nullptr)) { }
+        CHECK(socket.queued_bytes() == 0);
+        TestDatagram small(10);
+        for (size_t i = 0; i < UdpSocket::kQueueLimit + 5; i++)
+            udp.input(small.datagram(), 0);
+        CHECK(readable.calls == 2);
+        CHECK(socket.queued() == UdpSocket::kReceiveBuffer / (10 + UdpSocket::kDatagramOverhead));
+        CHECK(socket.queued() > fits);
+        // Unbinding frees what waited.
+        udp.unbind(socket);
+        CHECK(socket.queued() == 0);
+        CHECK(socket.queued_bytes() == 0);
+    }
+    CHECK(net_live_allocations() == baseline);
 }

@@ -155,6 +155,40 @@ TEST_CASE("queues: a full transmit queue refuses with EAGAIN", "[queues]")
     CHECK(net_live_allocations() == baseline);
 }
 
+TEST_CASE("queues: after a refusal, room is reported once the queue drains to half", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        driver.ring_room = 0;
+        Netdev device;
+        setup(device, driver);
+        for (size_t i = 0; i < kTxQueueLimit; i++)
+            REQUIRE(!transmit(device, frame_of(1)).is_error());
+        CHECK(!take_tx_room(device)); // full, but nobody was refused
+        CHECK(transmit(device, frame_of(2)).error() == Error::EAGAIN);
+        CHECK(device.tx_refused);
+        // The ring takes a few: not yet half.
+        driver.ring_room = kTxQueueLimit / 2 - 1;
+        CHECK(tx_wake(device) == kTxQueueLimit / 2 - 1);
+        CHECK(!take_tx_room(device));
+        driver.ring_room = 1;
+        CHECK(tx_wake(device) == 1);
+        CHECK(device.tx.size() == kTxQueueLimit / 2);
+        CHECK(take_tx_room(device));
+        CHECK(!take_tx_room(device)); // once a refusal
+        // Refused again, then the device goes down: its senders are told
+        // too (their next send fails instead of waiting).
+        driver.ring_room = 0;
+        while (!transmit(device, frame_of(3)).is_error()) { }
+        CHECK(!take_tx_room(device));
+        device.flags = 0;
+        CHECK(take_tx_room(device));
+        device.tx.clear();
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
 TEST_CASE("queues: oversized frames and driver errors", "[queues]")
 {
     long baseline = net_live_allocations();
