@@ -43,7 +43,8 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
         size_t length = keel_pkt_length(packet) + keel::net::kEthernetHeaderSize;
         if (Interface* interface = find_interface(info.index)) {
             g_state.collector.index = info.index;
-            interface->host->receive(frame, length, now_ms());
+            if (!dhcp_take(info.index, frame, length)) // the server's answer to a renewal
+                interface->host->receive(frame, length, now_ms());
         } else {
             dhcp_input(info.index, frame, length); // a device without an address: DHCP may be asking
         }
@@ -65,7 +66,9 @@ int32_t run_timers(void*)
                 if (interface.index)
                     interface.host->tick(now_ms());
             }
+            dhcp_tick();
         }
+        send_deferred_icmp_errors();
         dispatch();
     }
     return 0;
@@ -90,6 +93,7 @@ int32_t create_interface()
         return -KEEL_ENOMEM;
     }
     lo.host->set_fallback(&g_state.collector);
+    lo.host->set_icmp_errors(&deferred_icmp_errors());
     lo.index = g_state.lo_index;
     memcpy(lo.name, "lo", 3);
     return 0;
@@ -168,6 +172,10 @@ void inet_exit()
     keel_ethertype_unregister(keel::net::kEtherTypeIpv4);
     g_state.stopping = true;
     keel_thread_join(g_state.ticker, nullptr);
+    {
+        Locked locked;
+        dhcp_stop_all();
+    }
     destroy_interface();
     keel_netdev_put(g_state.lo, kHolder);
     keel_mutex_destroy(g_state.dispatching);

@@ -33,6 +33,15 @@ void input(void*, const keel_inet_datagram* datagram)
     });
 }
 
+// An ICMP error about a segment we sent (RFC 1122 4.2.3.9): a connection
+// in SYN-SENT refused, a soft error remembered, a smaller path MTU.
+void icmp_report(void*, const keel_inet_icmp_report* report)
+{
+    Locked locked;
+    g_state.tcp->icmp_report(inet_glue::as_library(*report), inet_glue::now_ms());
+    sockets_wake();
+}
+
 int32_t run_timers(void*)
 {
     for (uint32_t ticks = 1; !g_state.stopping; ticks++) {
@@ -52,6 +61,7 @@ const keel_inet_protocol_ops g_protocol = {
     .protocol = keel::net::kIpProtocolTcp,
     .name = "tcp",
     .input = input,
+    .icmp_report = icmp_report,
 };
 
 int tcp_init()

@@ -1,5 +1,5 @@
 /*
- * keel/inet.h: KABI_INET_1.0 to 1.3, what inet.kmod exports to the
+ * keel/inet.h: KABI_INET_1.0 to 1.4, what inet.kmod exports to the
  * protocol modules (icmp, udp, tcp: keel/icmp.h, keel/udp.h), to other
  * modules and to the core's console tools (which reach it with
  * keel_symbol_get, so that inet cannot unload while a tool is using it).
@@ -121,12 +121,38 @@ typedef struct keel_inet_datagram {
     uint8_t reserved;
 } keel_inet_datagram;
 
-#define KEEL_INET_PROTOCOL_OPS_VERSION 1
+/* KABI_INET_1.4: an ICMP error this host received (destination
+ * unreachable, time exceeded), as icmp.kmod read it: the message's type,
+ * code and next-hop MTU (fragmentation needed, RFC 1191; 0 when not
+ * given), who sent it, and the datagram of ours it quotes (its protocol,
+ * addresses and total length, and the first bytes after its IP header:
+ * at least 8). The bytes are valid for the length of the call. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_icmp_report {
+    uint32_t size; /* sizeof(keel_inet_icmp_report) of the module that filled it */
+    uint8_t type;
+    uint8_t code;
+    uint16_t next_hop_mtu;
+    uint32_t reporter;
+    uint8_t protocol; /* of the quoted datagram */
+    uint8_t reserved[3];
+    uint32_t source; /* of the quoted datagram: this host */
+    uint32_t destination;
+    uint32_t quoted_total_length;
+    const uint8_t* transport; /* the bytes after the quoted IP header */
+    uint32_t transport_length;
+} keel_inet_icmp_report;
+
+#define KEEL_INET_PROTOCOL_OPS_VERSION 2
 /* A protocol: checked as every ops table ({size, version}, every field
- * set, a name of 1 to 15 characters). `input` runs in inet's receive or
- * timer thread, one datagram at a time, without inet's locks: it may
- * call keel_inet_output, keel_inet_route, keel_inet_is_local and
- * keel_inet_icmp_error, not keel_inet_protocol_remove. */
+ * set but `icmp_report`, a name of 1 to 15 characters). `input` runs in
+ * inet's receive or timer thread, one datagram at a time, without inet's
+ * locks: it may call keel_inet_output, keel_inet_route,
+ * keel_inet_is_local and keel_inet_icmp_error, not
+ * keel_inet_protocol_remove. Version 2 (KABI_INET_1.4) adds
+ * `icmp_report` (may be null): an ICMP error about a datagram of this
+ * protocol that the host sent, in icmp's context (without inet's locks
+ * or icmp's), with the same rules. Version 1 tables end before it. */
 /* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
 typedef struct keel_inet_protocol_ops {
     uint32_t size;
@@ -134,6 +160,7 @@ typedef struct keel_inet_protocol_ops {
     uint8_t protocol;
     const char* name;
     void (*input)(void* arg, const keel_inet_datagram* datagram);
+    void (*icmp_report)(void* arg, const keel_inet_icmp_report* report);
 } keel_inet_protocol_ops;
 /* Puts `ops` in the IP protocol table. 0; -EEXIST (the number is taken);
  * -EINVAL (a malformed table, logged with the reason); -ENOMEM. */
@@ -190,6 +217,13 @@ int32_t keel_inet_icmp_unregister(const keel_inet_icmp_ops* ops);
  * sent, as Linux without ICMP would not). */
 typedef int32_t keel_inet_icmp_error_fn(uint8_t type, uint8_t code, const keel_inet_datagram* about);
 int32_t keel_inet_icmp_error(uint8_t type, uint8_t code, const keel_inet_datagram* about);
+
+/* KABI_INET_1.4: hands `report` (an ICMP error icmp.kmod received) to
+ * the `icmp_report` of the protocol the quoted datagram is of. 0 when
+ * one took it; -ENOENT when that protocol is not registered or does not
+ * take reports; -EINVAL (a bad size or no quote). */
+typedef int32_t keel_inet_icmp_deliver_fn(const keel_inet_icmp_report* report);
+int32_t keel_inet_icmp_deliver(const keel_inet_icmp_report* report);
 
 #ifdef __cplusplus
 }

@@ -202,7 +202,9 @@ void Connection::on_retransmit_timer(Millis now)
     if (m_retries > (handshake ? m_options.syn_retries : m_options.data_retries)) {
         if (!handshake)
             send_reset(now);
-        fail(Error::ETIMEDOUT);
+        // RFC 1122 4.2.3.9: a soft error an ICMP message reported is the
+        // better reason to give the user.
+        fail(m_soft_error != Error(0) ? m_soft_error : Error::ETIMEDOUT);
         return;
     }
     m_rtt.back_off();
