@@ -190,8 +190,8 @@ void Run::lease_event(dhcp::LeaseEvent event, const dhcp::Lease& lease)
             (void)apply_lease(index(), lease, nullptr);
             return;
         }
-        keel_logf(KEEL_LOG_INFO, "inet: %s: DHCP lease %s/%u renewed by %s, %u s", name, address,
-            lease.prefix_length, server, lease.lease_seconds);
+        keel_logf(KEEL_LOG_INFO, "inet: %s: DHCP lease %s/%u renewed by %s, %u s", name, address, lease.prefix_length,
+            server, lease.lease_seconds);
         return;
     case dhcp::LeaseEvent::Expired:
     case dhcp::LeaseEvent::Refused:

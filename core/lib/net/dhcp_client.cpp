@@ -230,8 +230,7 @@ void Client::receive(const uint8_t* message, size_t length, Millis now, Diagnost
         // RFC 2131 4.4.5: the address must not be used any more.
         m_stats.naks++;
         lose_lease(LeaseEvent::Refused, now);
-    }
-    else if (m_state == State::Requesting && reply.type == MessageType::Nak
+    } else if (m_state == State::Requesting && reply.type == MessageType::Nak
         && (reply.server_id == 0 || reply.server_id == m_server)) {
         m_stats.naks++;
         m_state = State::Init;

@@ -30,7 +30,7 @@ struct Lease {
     Ipv4Address server = 0; // the server identifier
     Ipv4Address dns[Reply::kMaxDnsServers] = {};
     size_t dns_count = 0;
-    uint32_t lease_seconds = 0; // 0xffffffff: infinite
+    uint32_t lease_seconds = 0;     // 0xffffffff: infinite
     uint32_t renewal_seconds = 0;   // T1: the server's option 58, else half the lease
     uint32_t rebinding_seconds = 0; // T2: the server's option 59, else 7/8 of the lease
     Millis bound_at = 0;            // when the lease began

@@ -222,8 +222,8 @@ size_t write_request(uint8_t* out, const Request& request)
     *p++ = 2;
     store16(p, 576); // RFC 2131's minimum: the replies fit one unfragmented datagram
     p += 2;
-    static constexpr uint8_t kWanted[] = { option::kSubnetMask, option::kRouter, option::kDnsServer,
-        option::kLeaseTime, option::kServerId, option::kRenewalTime, option::kRebindingTime };
+    static constexpr uint8_t kWanted[] = { option::kSubnetMask, option::kRouter, option::kDnsServer, option::kLeaseTime,
+        option::kServerId, option::kRenewalTime, option::kRebindingTime };
     *p++ = option::kParameterList;
     *p++ = sizeof(kWanted);
     memcpy(p, kWanted, sizeof(kWanted));

@@ -43,8 +43,8 @@ Result<IcmpReport> parse_icmp_report(const IcmpMessage& message, Ipv4Address rep
     }
     size_t header_length = size_t(quote[0] & 0xf) * 4;
     if (header_length < kIpv4HeaderSize || length < header_length + 8) {
-        diagnose(diagnostic, "icmp: the quote holds %zu bytes, not a %zu-byte header and 8 more", length,
-            header_length);
+        diagnose(
+            diagnostic, "icmp: the quote holds %zu bytes, not a %zu-byte header and 8 more", length, header_length);
         return Err(Error::EBADMSG);
     }
     uint16_t total_length = load16(quote + 2);

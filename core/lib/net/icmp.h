@@ -47,10 +47,10 @@ struct IcmpMessage {
 struct IcmpReport {
     uint8_t type = 0;
     uint8_t code = 0;
-    uint16_t next_hop_mtu = 0;  // fragmentation needed: RFC 1191's field, 0 when not given
-    Ipv4Address reporter = 0;   // the source of the ICMP message
-    uint8_t protocol = 0;       // of the quoted datagram
-    Ipv4Address source = 0;     // of the quoted datagram: this host
+    uint16_t next_hop_mtu = 0; // fragmentation needed: RFC 1191's field, 0 when not given
+    Ipv4Address reporter = 0;  // the source of the ICMP message
+    uint8_t protocol = 0;      // of the quoted datagram
+    Ipv4Address source = 0;    // of the quoted datagram: this host
     Ipv4Address destination = 0;
     uint16_t quoted_total_length = 0;   // the quoted header's total length
     const uint8_t* transport = nullptr; // the bytes after the quoted IP header

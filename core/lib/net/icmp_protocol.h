@@ -23,8 +23,8 @@ public:
         uint64_t echo_replies_received = 0;
         uint64_t errors_sent = 0;
         uint64_t errors_received = 0;
-        uint64_t errors_reported = 0;       // handed to the quoted datagram's protocol
-        uint64_t errors_bad_quote = 0;      // a quote that names no datagram of ours
+        uint64_t errors_reported = 0;  // handed to the quoted datagram's protocol
+        uint64_t errors_bad_quote = 0; // a quote that names no datagram of ours
         uint64_t rate_limited = 0;
     };
 

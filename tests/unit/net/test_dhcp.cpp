@@ -39,8 +39,8 @@ struct Sent {
     uint16_t seconds = 0;
     Ipv4Address requested = 0;
     Ipv4Address server_id = 0;
-    Ipv4Address client_address = 0;      // ciaddr
-    Ipv4Address source = 0;              // of the datagram
+    Ipv4Address client_address = 0; // ciaddr
+    Ipv4Address source = 0;         // of the datagram
     Ipv4Address destination = kIpv4Broadcast;
 };
 
@@ -197,10 +197,7 @@ void bind_lease(Exchange& exchange, uint32_t lease_seconds, std::vector<uint8_t>
     REQUIRE(exchange.client.state() == Client::State::Bound);
 }
 
-size_t count_sent(const Exchange& exchange, size_t from)
-{
-    return exchange.sent.size() - from;
-}
+size_t count_sent(const Exchange& exchange, size_t from) { return exchange.sent.size() - from; }
 
 } // namespace
 
@@ -236,7 +233,7 @@ TEST_CASE("dhcp: DISCOVER, OFFER, REQUEST, ACK binds the lease QEMU's user netwo
         CHECK(lease.dns[0] == ipv4(10, 0, 2, 3));
         CHECK(lease.lease_seconds == 86400);
         CHECK(lease.bound_at == exchange.now);
-        CHECK(lease.renewal_seconds == 43200); // T1: half the lease
+        CHECK(lease.renewal_seconds == 43200);   // T1: half the lease
         CHECK(lease.rebinding_seconds == 75600); // T2: seven eighths
         CHECK(exchange.client.next_deadline() == exchange.now + 43200 * 1000);
         exchange.advance(200000); // bound: nothing more is sent until T1
@@ -614,8 +611,8 @@ TEST_CASE("dhcp: a lease is renewed at T1, rebound at T2, and given up when it r
         CHECK(exchange.sent.back().source == 0);
         CHECK(exchange.client.state() == Client::State::Selecting);
         exchange.require_clean();
-        auto renewals = tshark_fields(
-            exchange.pcap.path(), { "ip.src", "ip.dst", "dhcp.ip.client" }, "dhcp.option.dhcp == 3 && ip.src != 0.0.0.0");
+        auto renewals = tshark_fields(exchange.pcap.path(), { "ip.src", "ip.dst", "dhcp.ip.client" },
+            "dhcp.option.dhcp == 3 && ip.src != 0.0.0.0");
         REQUIRE(renewals.size() >= 3);
         CHECK(renewals[0] == "10.0.2.15 10.0.2.2 10.0.2.15");
         CHECK(renewals.back() == "10.0.2.15 255.255.255.255 10.0.2.15");
@@ -683,11 +680,11 @@ TEST_CASE("dhcp: T1 and T2 come from the server when they make sense", "[dhcp]")
         uint32_t expected_t1, expected_t2; // what the lease keeps
     };
     const Case cases[] = {
-        { 100, 200, 100, 200 },    // both given
-        { 0, 0, 1800, 3150 },      // neither: half and seven eighths
-        { 500, 200, 100, 200 },    // T1 after T2: T1 is half the lease, cut at T2
-        { 100, 4000, 100, 3150 },  // T2 after the lease's end: the default
-        { 3000, 0, 3000, 3150 },   // only T1
+        { 100, 200, 100, 200 },   // both given
+        { 0, 0, 1800, 3150 },     // neither: half and seven eighths
+        { 500, 200, 100, 200 },   // T1 after T2: T1 is half the lease, cut at T2
+        { 100, 4000, 100, 3150 }, // T2 after the lease's end: the default
+        { 3000, 0, 3000, 3150 },  // only T1
     };
     for (const Case& test : cases) {
         Exchange exchange("dhcp-times");

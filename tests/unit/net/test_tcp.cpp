@@ -645,9 +645,8 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     Pair pair = open_pair(network);
     auto listed = [](tcp::Stack& stack) {
         std::vector<std::string> states;
-        stack.for_each_released([&](const tcp::Connection& connection) {
-            states.push_back(tcp::state_name(connection.state()));
-        });
+        stack.for_each_released(
+            [&](const tcp::Connection& connection) { states.push_back(tcp::state_name(connection.state())); });
         return states;
     };
     CHECK(listed(network.a()).empty());

@@ -313,9 +313,8 @@ TEST_CASE("tcp icmp: fragmentation needed lowers the MSS and resends at once", "
         REQUIRE(20 + too_big.segment.size() == 1500);
         uint64_t retransmissions = pair.client->stats().retransmissions;
         Millis reported_at = network.now();
-        network.a().icmp_error(
-            report_about(
-                too_big, kIcmpDestinationUnreachable, keel::net::kIcmpUnreachableFragmentationNeeded, test.mtu),
+        network.a().icmp_error(report_about(too_big, kIcmpDestinationUnreachable,
+                                   keel::net::kIcmpUnreachableFragmentationNeeded, test.mtu),
             network.now());
         CHECK(pair.client->mss() == test.expected_mss);
         CHECK(pair.client->stats().path_mtu_lowered == 1);

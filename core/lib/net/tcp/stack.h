@@ -82,8 +82,8 @@ public:
         uint64_t connections_opened = 0;
         uint64_t connections_freed = 0;
         uint64_t dropped_connection_limit = 0;
-        uint64_t icmp_errors = 0;          // taken by a connection
-        uint64_t icmp_errors_ignored = 0;  // no such connection, or a sequence number never in flight
+        uint64_t icmp_errors = 0;         // taken by a connection
+        uint64_t icmp_errors_ignored = 0; // no such connection, or a sequence number never in flight
     };
 
     Stack(Output& output, const Config& config);
