@@ -2,6 +2,7 @@
 #include "console/console.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "loader/internal.h"
 #include "loader/keyring.h"
 #include "log/log.h"
@@ -20,23 +21,12 @@ void print_key(const KeyringEntry& entry, void*)
         entry.endorsed_by[0] ? entry.endorsed_by : "-", entry.description, entry.source);
 }
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool parse_hex(const char* text, uint8_t* out, size_t size)
 {
     if (strlen(text) != size * 2)
         return false;
     for (size_t i = 0; i < size; i++) {
-        int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
+        int high = hex_digit_value(text[2 * i]), low = hex_digit_value(text[2 * i + 1]);
         if (high < 0 || low < 0)
             return false;
         out[i] = uint8_t(high << 4 | low);

@@ -12,7 +12,9 @@ command line (machine.MACHINES["aarch64"], 256 MiB):
   (Linux's FIT is made by the same scripts/make-fit.py, peer.LinuxGuest).
 
 Host wall time from QEMU's start to Keel's prompt and to Linux's first /init
-line; through U-Boot also U-Boot's share, to its "Starting kernel", and
+line, and QEMU's floor (its start to the exit of an Image that exits at once
+through semihosting, with the same initramfs) so that both can be read less
+QEMU's own part; through U-Boot also U-Boot's share, to its "Starting kernel", and
 the part of it before U-Boot reads the FIT (its start, to the autoboot
 line), which bounds the ratio whatever the kernel does. Then one
 boot of each per run for module loads: Keel's `modtest cycles` stage
@@ -25,6 +27,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -35,6 +38,7 @@ from bench import median, print_loads, side_by_side  # noqa: E402
 
 BUILD = machine.BUILD  # scripts/bench --arch aarch64 sets KEEL_BUILD
 FIT = os.path.join(BUILD, "arch", "aarch64", "uboot", "keel.itb")
+NULL_IMAGE = os.path.join(BUILD, "arch", "aarch64", "null.Image")
 MODULES = ("hello", "hello_cpp", "hello_rs")
 LOADED = re.compile(r"(\w+): loaded at 0x[0-9a-f]+ \(\d+ KiB\) in (\d+) us")
 CMDLINE = "loglevel=4"  # as Linux's `quiet`
@@ -47,6 +51,17 @@ def power_off(vm):
     status = vm.wait_exit(30)
     if status != 0:
         raise machine.Timeout(f"poweroff 0 gave status {status}")
+
+
+def time_floor():
+    """QEMU start to exit for an Image that exits at once (semihosting)."""
+    command = machine.qemu_command(kernel=NULL_IMAGE, arch="aarch64")
+    start = time.monotonic()
+    status = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode
+    if status != 0:
+        raise machine.Timeout(f"the floor Image exited with status {status}, not 0")
+    return time.monotonic() - start
 
 
 def keel_direct():
@@ -96,10 +111,11 @@ def keel_console_loads(loads):
 
 
 def measure(runs, loads, assets):
-    figures = {key: [] for key in ("keel direct", "keel uboot", "linux direct", "linux uboot", "keel loads",
+    figures = {key: [] for key in ("floor", "keel direct", "keel uboot", "linux direct", "linux uboot", "keel loads",
                                    "linux loads")}
 
     def keel():
+        figures["floor"].append(time_floor())
         figures["keel direct"].append(keel_direct())
         figures["keel uboot"].append(keel_uboot())
         figures["keel loads"].append(modloads.keel_module_loads(loads))
@@ -135,8 +151,13 @@ def print_boot(runs, figures, assets):
     def kernel_share(boots):
         return median(boot["wall"] - boot["uboot"] for boot in boots)
 
+    floor = statistics.median(figures["floor"])
+    print(f"  {'QEMU floor (an Image that exits at once)':<52}{floor * 1000:10.1f} ms")
     print("  QEMU loads the kernel and initramfs (-kernel, -initrd)")
     row(f"  to the {what}", "direct", "wall", BOOT_TARGET)
+    keel_own = figure(figures["keel direct"], "wall") - floor
+    linux_own = figure(figures["linux direct"], "wall") - floor if assets else None
+    print(side_by_side("  minus QEMU's floor", keel_own, linux_own, "s"))
     row("  guest clock there (Keel core up, Linux monotonic)", "direct", "guest")
     print("  U-Boot verifies and boots the signed FIT (bootm)")
     row(f"  to the {what}", "uboot", "wall", BOOT_TARGET)

@@ -14,6 +14,7 @@ namespace keel::arch {
 namespace {
 
 constexpr unsigned kSpurious = 1023;
+constexpr unsigned kLpiFirst = 8192;
 constexpr unsigned kNone = ~0u;
 constexpr uint8_t kPriority = 0xa0;
 
@@ -53,7 +54,8 @@ unsigned g_version = 0;
 volatile uint8_t* g_distributor = nullptr;
 volatile uint8_t* g_cpu_interface = nullptr; // v2
 volatile uint8_t* g_redistributor = nullptr; // v3: this CPU's
-unsigned g_pending_eoi = kNone;
+unsigned g_pending_eoi = kNone;              // the INTID to end
+unsigned g_pending_vector = kNone;           // the vector it was delivered as
 // Interrupts the architecture attached itself (the console UART, the
 // timer): never handed to the device model.
 uint32_t g_kernel_owned[(kMaxInterrupts + 31) / 32];
@@ -154,6 +156,26 @@ void interrupt_controllers_init()
     g_version = version;
     log_info("gic: GICv%u, distributor at %#llx", version, (unsigned long long)machine.gic.distributor.base);
     gic_v2m_init(machine);
+    gic_its_init(machine, g_redistributor);
+}
+
+void msi_vector_range(unsigned& first, unsigned& last)
+{
+    first = 1;
+    last = 0; // empty
+    if (gic_its_ready())
+        gic_its_vector_range(first, last);
+    else if (gic_v2m_ready())
+        gic_v2m_vector_range(first, last);
+}
+
+MsiMessage msi_message(unsigned vector, uint32_t requester_id)
+{
+    if (gic_its_ready())
+        return gic_its_message(vector, requester_id);
+    if (gic_v2m_ready())
+        return gic_v2m_message(vector);
+    return { 0, 0 };
 }
 
 void irq_attach(unsigned intid, InterruptHandler handler)
@@ -234,9 +256,18 @@ unsigned gic_acknowledge()
         intid = unsigned(KEEL_READ_SYSREG(s3_0_c12_c12_0) & 0xffffff); // ICC_IAR1_EL1
     else if (g_version == 2)
         intid = reg32(g_cpu_interface, kGiccIar) & 0x3ff;
-    if (intid < kMaxInterrupts)
+    unsigned vector = intid;
+    if (intid >= kLpiFirst && !gic_its_vector_of(intid, vector)) {
+        // An LPI no vector stands for: end it, deliver nothing.
+        KEEL_WRITE_SYSREG(s3_0_c12_c12_1, intid); // ICC_EOIR1_EL1
+        isb();
+        return kSpurious;
+    }
+    if (vector < kMaxInterrupts) {
         g_pending_eoi = intid;
-    return intid;
+        g_pending_vector = vector;
+    }
+    return vector;
 }
 
 void end_of_interrupt()
@@ -253,9 +284,9 @@ void end_of_interrupt()
     }
 }
 
-void gic_end_if_pending(unsigned intid)
+void gic_end_if_pending(unsigned vector)
 {
-    if (g_pending_eoi == intid)
+    if (g_pending_eoi != kNone && g_pending_vector == vector)
         end_of_interrupt();
 }
 

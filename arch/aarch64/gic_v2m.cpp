@@ -54,13 +54,15 @@ void gic_v2m_init(const fdt::Machine& machine)
         usable_last < g_last ? " (those above 255 unused)" : "");
 }
 
-void msi_vector_range(unsigned& first, unsigned& last)
+bool gic_v2m_ready() { return g_frame_phys != 0; }
+
+void gic_v2m_vector_range(unsigned& first, unsigned& last)
 {
     first = g_first;
     last = g_last;
 }
 
-MsiMessage msi_message(unsigned vector)
+MsiMessage gic_v2m_message(unsigned vector)
 {
     if (!g_frame_phys || vector < g_first || vector > g_last)
         return { 0, 0 };

@@ -163,7 +163,7 @@ void irq_mask_gsi(uint32_t gsi, bool masked)
 
 // Fixed delivery, physical destination: address 0xFEE00000 with the APIC
 // id in bits 12..19, data the vector (edge-triggered).
-MsiMessage msi_message(unsigned vector)
+MsiMessage msi_message(unsigned vector, uint32_t)
 {
     uint32_t apic_id = g_lapic ? lapic_read(kLapicId) >> 24 : 0;
     return { 0xfee00000ull | (uint64_t(apic_id & 0xff) << 12), vector & 0xff };

@@ -46,6 +46,8 @@ enum class LockRank : uint16_t {
     // heap's reclaim call (a trylock) from wherever kmalloc runs dry.
     BlockCache = 109,
     Vmalloc = 110,
+    // GICv3's ITS: its command queue and tables; takes pages under it.
+    GicIts = 111,
     // The entropy pool: fed from interrupt handlers (device locks held),
     // takes nothing else.
     Random = 115,

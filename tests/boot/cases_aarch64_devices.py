@@ -1,8 +1,9 @@
 """The device tree as a bus on AArch64 (QEMU virt): PCIe from the generic
 host bridge (lspci, BARs the kernel placed itself when booted without
 firmware, and as U-Boot placed them), the edu test driver autoloaded and
-working with INTx through the bridge's interrupt-map (GICv3) and MSI
-through GICv2m (GICv2), and platform devices matched by compatible."""
+working with MSI through GICv3's ITS, INTx through the bridge's
+interrupt-map and MSI through GICv2m (GICv2), and platform devices matched
+by compatible."""
 
 import re
 
@@ -68,14 +69,35 @@ def aarch64_pcie_through_uboot_keeps_its_bars_and_edu_works():
         match = re.search(r"1234:11e8 \(rev 10\)\n(?:\t.*\n)*?\tRegion 0: Memory at (\w+) \(32-bit, "
                           r"non-prefetchable\) \[size=1M\]", out)
         check(match and 0x10000000 <= int(match.group(1), 16) < 0x3eff0000, f"edu's BAR:\n{out}", vm)
-        edu_works(vm, "INTx")
+        edu_works(vm, "MSI")
         check("placed in the host bridge's windows" not in out_of(vm, "dmesg"), "the kernel moved U-Boot's BARs", vm)
 
 
 @case(arches=AARCH64)
-def aarch64_edu_autoloads_with_intx():
-    # GICv3 without an ITS driver: no MSI, so INTx through interrupt-map.
+def aarch64_edu_msi_through_gicv3_its():
+    # The bridge's msi-map names the ITS; vector v is LPI 8192 + v.
     with boot(EDU_CMDLINE, initrd=TEST_INITRAMFS, devices=[EDU]) as vm:
+        address, log = edu_works(vm, "MSI")
+        check("gic: ITS at 0x8080000: MSI to LPIs 8400-8447, " in log, "the ITS is not set up", vm)
+        check(re.search(re.escape(f"pci {address}: 1 MSI interrupt(s)"), log), "not MSI", vm)
+        check(re.search(r"\[40\] MSI: Enable\+", out_of(vm, "lspci -v")), "MSI is not enabled", vm)
+        lines = out_of(vm, "lsdev -i")
+        check(re.search(r"0x(d\w|e\w|f\w) +MSI +\S+ msi +[1-9]\d* irqs +0 unclaimed: " + re.escape(address), lines),
+              f"the MSI vector is not one of the ITS's:\n{lines}", vm)
+        # Unbinding and binding again reuses the device's translation table.
+        out_of(vm, "rmmod edu_test")
+        out = out_of(vm, "modtest cycles 20 edu_test transfers=0 dma_bits=32", timeout=240)
+        check(re.search(r"modtest: 20 cycles of edu_test .*: PASS", out), f"modtest: {out}", vm)
+        out = out_of(vm, "insmod edu_test dma_bits=32")
+        check("edu_test" in out_of(vm, "lsmod"), f"insmod: {out}", vm)
+        wait_log(vm, r"(DMA round trip ok, [1-9]\d* MSI interrupt[\s\S]*){2}")
+
+
+@case(arches=AARCH64)
+def aarch64_edu_autoloads_with_intx():
+    # INTx through interrupt-map when the driver asks for it (the ITS would
+    # give it MSI).
+    with boot(EDU_CMDLINE + " edu_test.irq=intx", initrd=TEST_INITRAMFS, devices=[EDU]) as vm:
         address, log = edu_works(vm, "INTx")
         check(re.search(re.escape(f"pci {address}: 1 INTx interrupt(s)"), log), "not INTx", vm)
         lines = out_of(vm, "lsdev -i")

@@ -236,6 +236,13 @@ def virtio_rmmod_insmod_cycles():
     with tempfile.TemporaryDirectory() as directory:
         with boot_disk(pattern_image(directory)) as vm:
             wait_disk(vm)
+            # One warm-up round first, as modtest takes its baseline after
+            # one: on AArch64 the boot's bind leaves one page more in use
+            # than every later bind does (with INTx as with MSI-X), a
+            # one-time difference; the cycles below are what find leaks.
+            out_of(vm, "rmmod virtio_pci")
+            out_of(vm, "insmod virtio_pci")
+            wait_disk(vm)
             out_of(vm, "rmmod virtio_blk")
             check(re.search(r"virtio\d+ +virtio +present", out_of(vm, "lsdev")), "virtio device not unbound", vm)
             baseline, pages = counters(vm), free_pages(vm)
@@ -252,7 +259,7 @@ def virtio_rmmod_insmod_cycles():
             check_baseline(vm, baseline, pages)
 
 
-@case
+@case(arches=ALL_ARCHES)
 def virtio_blk_interrupt_fallbacks_and_modern_ids():
     """Without MSI-X (vectors=0) the INTx line and the ISR byte; with one
     MSI-X vector, configuration and queue share it; a modern-only device

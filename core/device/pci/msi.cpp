@@ -51,6 +51,13 @@ void mask_msix(IrqLine& line, bool masked)
     entry[3] = masked ? (entry[3] | 1) : (entry[3] & ~1u);
 }
 
+// The requester ID the function's messages carry (bus << 8 | devfn).
+uint32_t requester_id(const PciFunction& function)
+{
+    const PciAddress& address = function.address;
+    return uint32_t(address.bus) << 8 | uint32_t(address.device) << 3 | address.function;
+}
+
 void set_command(const PciFunction& function, uint16_t set, uint16_t clear)
 {
     uint16_t command = uint16_t(pci_read(function, kPciCommand, 2));
@@ -82,8 +89,12 @@ Result<uint32_t> setup_msix(PciFunction& function, uint32_t min, uint32_t max)
         auto line = irq_line_create(IrqKind::MsiX, name, mask_msix, &function, made);
         if (line.is_error())
             break;
+        arch::MsiMessage message = arch::msi_message(line.value()->vector, requester_id(function));
+        if (!message.address) {
+            irq_line_put(line.value());
+            break;
+        }
         function.lines[made] = line.value();
-        arch::MsiMessage message = arch::msi_message(line.value()->vector);
         volatile uint32_t* entry = msix_entry(function, made);
         entry[0] = uint32_t(message.address);
         entry[1] = uint32_t(message.address >> 32);
@@ -109,7 +120,11 @@ Result<uint32_t> setup_msi(PciFunction& function)
     format(name, sizeof(name), "%s msi", function.device->name);
     IrqLine* line = TRY(irq_line_create(IrqKind::Msi, name, mask_msi, &function, 0));
     uint16_t control = msi_control(function);
-    arch::MsiMessage message = arch::msi_message(line->vector);
+    arch::MsiMessage message = arch::msi_message(line->vector, requester_id(function));
+    if (!message.address) {
+        irq_line_put(line);
+        return Err(Error::ENOSPC);
+    }
     pci_write(function, uint16_t(function.msi + 4), 4, uint32_t(message.address));
     if (control & (1 << 7))
         pci_write(function, uint16_t(function.msi + 8), 4, uint32_t(message.address >> 32));

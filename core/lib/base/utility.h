@@ -51,6 +51,18 @@ template<typename T> constexpr T align_up(T value, T alignment) { return (value 
 template<typename T> constexpr T align_down(T value, T alignment) { return value & ~(alignment - 1); }
 template<typename T> constexpr bool is_power_of_two(T value) { return value != 0 && (value & (value - 1)) == 0; }
 
+// The value of hexadecimal digit `c` (either case), or -1.
+constexpr int hex_digit_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 template<typename T, typename U> constexpr bool is_same_v = false;
 template<typename T> constexpr bool is_same_v<T, T> = true;
 

@@ -139,6 +139,8 @@ public:
             add_gic(node, parent, 2);
         else if (compatible.contains_string("arm,gic-v2m-frame"))
             add_gic_v2m(node, parent);
+        else if (compatible.contains_string("arm,gic-v3-its"))
+            add_gic_its(node, parent);
         else if (compatible.contains_string("arm,armv8-timer"))
             add_timer(node);
         else if (compatible.contains_string("arm,psci-1.0") || compatible.contains_string("arm,psci-0.2")) {
@@ -324,6 +326,18 @@ private:
             node.msi_base_spi.cell(0, frame.base_spi);
             node.msi_num_spis.cell(0, frame.spi_count);
         }
+    }
+
+    void add_gic_its(const Node& node, const Node& parent)
+    {
+        auto& its = m_machine.gic_its;
+        Range registers;
+        // The control frame and the translation frame: 128 KiB.
+        if (its.present || !reg_entry(node, parent, 0, registers) || registers.size < 0x20000) {
+            m_machine.dropped++;
+            return;
+        }
+        its = { true, registers, node.phandle };
     }
 
     // The bridge is decoded in finish(), once every interrupt parent is known.

@@ -82,6 +82,15 @@ struct Machine {
         uint32_t base_spi, spi_count; // 0: from the frame's register
     } gic_v2m;
 
+    // "arm,gic-v3-its": a GICv3 Interrupt Translation Service (a child of
+    // the GIC), whose GITS_TRANSLATER turns a device's message into an LPI.
+    // The first one.
+    struct {
+        bool present;
+        Range registers; // the control frame, then the translation frame 64 KiB on
+        uint32_t phandle;
+    } gic_its;
+
     // "pci-host-ecam-generic" (pci_host.h): the first one.
     PciHost pcie;
 

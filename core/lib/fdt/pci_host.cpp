@@ -170,18 +170,48 @@ Result<void> read_msi(const PciHostNode& node, PciHost& host, Diagnostic& diagno
     if (node.msi_map.length == 0 || node.msi_map.length % 16)
         return diagnostic.fail(
             Error::EINVAL, "msi-map: %u bytes is not a whole number of 4-cell entries", node.msi_map.length);
-    for (size_t i = 0; i < node.msi_map.cell_count() / 4; i++) {
+    size_t entries = node.msi_map.cell_count() / 4;
+    if (entries > PciHost::kMaxMsiMap)
+        return diagnostic.fail(
+            Error::EINVAL, "msi-map: %zu entries, at most %zu are read", entries, PciHost::kMaxMsiMap);
+    for (size_t i = 0; i < entries; i++) {
         uint32_t phandle;
+        PciHost::MsiMap map;
+        node.msi_map.cell(i * 4, map.rid_base);
         node.msi_map.cell(i * 4 + 1, phandle);
+        node.msi_map.cell(i * 4 + 2, map.msi_base);
+        node.msi_map.cell(i * 4 + 3, map.length);
         if (i > 0 && phandle != host.msi_controller)
             return diagnostic.fail(
                 Error::EINVAL, "msi-map: entry %zu names controller %#x, entry 0 %#x", i, phandle, host.msi_controller);
+        // Requester IDs are 16 bits; device IDs 32.
+        if (map.length == 0 || map.rid_base > 0xffff || map.length > 0x10000 - map.rid_base
+            || map.length - 1 > 0xffffffffu - map.msi_base)
+            return diagnostic.fail(Error::EINVAL, "msi-map: entry %zu maps %#x+%#x to %#x, outside the ID spaces", i,
+                map.rid_base, map.length, map.msi_base);
         host.msi_controller = phandle;
+        host.msi_map[host.msi_map_count++] = map;
     }
     return {};
 }
 
 } // namespace
+
+bool pci_host_msi_device_id(const PciHost& host, uint32_t rid, uint32_t& device_id)
+{
+    if (host.msi_map_count == 0) {
+        device_id = rid;
+        return true;
+    }
+    for (size_t i = 0; i < host.msi_map_count; i++) {
+        const PciHost::MsiMap& map = host.msi_map[i];
+        if (rid >= map.rid_base && rid - map.rid_base < map.length) {
+            device_id = map.msi_base + (rid - map.rid_base);
+            return true;
+        }
+    }
+    return false;
+}
 
 Result<void> read_pci_host(
     const PciHostNode& node, const InterruptParent* parents, size_t parent_count, PciHost& host, Diagnostic& diagnostic)

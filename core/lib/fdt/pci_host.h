@@ -60,7 +60,21 @@ struct PciHost {
     PciIntxRoute intx[kMaxIntx];
     size_t intx_count;
     uint32_t msi_controller; // phandle of msi-parent or msi-map's single target; 0 none
+    // msi-map: requester IDs rid_base..rid_base+length-1 are the controller's
+    // device IDs msi_base... (none: msi-parent, where the ID is the
+    // requester ID itself).
+    struct MsiMap {
+        uint32_t rid_base, msi_base, length;
+    };
+    static constexpr size_t kMaxMsiMap = 8;
+    MsiMap msi_map[kMaxMsiMap];
+    size_t msi_map_count;
 };
+
+// The device ID the MSI controller knows requester `rid` (bus << 8 | devfn)
+// by: through msi-map when the bridge has one, else `rid` itself. False
+// when msi-map covers no such requester.
+bool pci_host_msi_device_id(const PciHost& host, uint32_t rid, uint32_t& device_id);
 
 // Decodes `node` into `host` (cleared first). A malformed property fails
 // with EINVAL and a message naming it; `host.present` is set either way.

@@ -1,6 +1,7 @@
 #include "lib/http/http.h"
 
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "lib/cmdline/cmdline.h"
 
 namespace keel::http {
@@ -8,17 +9,6 @@ namespace keel::http {
 namespace {
 
 bool starts_with(const char* text, const char* prefix) { return strncmp(text, prefix, strlen(prefix)) == 0; }
-
-int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? uint8_t(c - 'A' + 'a') : c; }
 
@@ -213,8 +203,8 @@ Result<Request> parse_request(const uint8_t* head, size_t length, Diagnostic& di
         if (c < ' ' || c >= 0x7f)
             return diagnostic.fail(Error::EINVAL, "a control character in the path");
         if (c == '%') {
-            int high = i + 2 < target_end ? hex_value(line[i + 1]) : -1;
-            int low = i + 2 < target_end ? hex_value(line[i + 2]) : -1;
+            int high = i + 2 < target_end ? hex_digit_value(line[i + 1]) : -1;
+            int low = i + 2 < target_end ? hex_digit_value(line[i + 2]) : -1;
             if (high < 0 || low < 0)
                 return diagnostic.fail(Error::EINVAL, "a bad %%-escape in the path");
             c = uint8_t(high << 4 | low);

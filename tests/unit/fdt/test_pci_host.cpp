@@ -119,6 +119,17 @@ TEST_CASE("QEMU virt's host bridge with GICv3: ECAM, windows, INTx map")
     CHECK_FALSE(pci_host_intx(host, 32, 0, none));
     CHECK_FALSE(pci_host_intx(host, 0, 4, none));
     CHECK(machine.gic_v2m.present == false);
+    // The ITS takes the bridge's messages, every requester ID as itself.
+    REQUIRE(machine.gic_its.present);
+    CHECK(machine.gic_its.registers.base == 0x08080000);
+    CHECK(machine.gic_its.registers.size == 0x20000);
+    CHECK(host.msi_controller == machine.gic_its.phandle);
+    REQUIRE(host.msi_map_count == 1);
+    for (uint32_t rid : { 0u, 0x10u, 0x0108u, 0xffffu }) {
+        uint32_t device_id = ~0u;
+        CHECK(pci_host_msi_device_id(host, rid, device_id));
+        CHECK(device_id == rid);
+    }
 }
 
 TEST_CASE("QEMU virt with GICv2: the GICv2m frame is the bridge's MSI controller")
@@ -265,4 +276,37 @@ TEST_CASE("malformed bridges are refused, naming the property and entry")
     Diagnostic diagnostic;
     REQUIRE(read_pci_host(node, kParents, 3, host, diagnostic).is_ok());
     CHECK(host.msi_controller == 0x8003);
+    // Bus 0 is device IDs 0x1000-0x10ff, bus 2 is 0x2000-0x20ff; nothing
+    // maps bus 1 or 3.
+    Cells shifted { 0, 0x8003, 0x1000, 0x100, 0x200, 0x8003, 0x2000, 0x100 };
+    node.msi_map = shifted.as("msi-map");
+    REQUIRE(read_pci_host(node, kParents, 3, host, diagnostic).is_ok());
+    uint32_t device_id = 0;
+    CHECK(pci_host_msi_device_id(host, 0x08, device_id));
+    CHECK(device_id == 0x1008);
+    CHECK(pci_host_msi_device_id(host, 0x2ff, device_id));
+    CHECK(device_id == 0x20ff);
+    CHECK_FALSE(pci_host_msi_device_id(host, 0x100, device_id));
+    CHECK_FALSE(pci_host_msi_device_id(host, 0x300, device_id));
+
+    Cells past_requesters { 0xff00, 0x8003, 0, 0x200 };
+    node.msi_map = past_requesters.as("msi-map");
+    CHECK(refusal(node) == "msi-map: entry 0 maps 0xff00+0x200 to 0, outside the ID spaces");
+    Cells past_device_ids { 0, 0x8003, 0xffffff00, 0x200 };
+    node.msi_map = past_device_ids.as("msi-map");
+    CHECK(refusal(node) == "msi-map: entry 0 maps 0+0x200 to 0xffffff00, outside the ID spaces");
+    Cells no_length { 0, 0x8003, 0, 0 };
+    node.msi_map = no_length.as("msi-map");
+    CHECK(refusal(node) == "msi-map: entry 0 maps 0+0 to 0, outside the ID spaces");
+    std::vector<uint32_t> nine_entries;
+    for (uint32_t i = 0; i < 9; i++)
+        nine_entries.insert(nine_entries.end(), { i * 0x10, 0x8003, i * 0x10, 0x10 });
+    Cells nine { 0 };
+    nine.bytes.clear();
+    for (uint32_t cell : nine_entries) {
+        for (int shift = 24; shift >= 0; shift -= 8)
+            nine.bytes.push_back(uint8_t(cell >> shift));
+    }
+    node.msi_map = nine.as("msi-map");
+    CHECK(refusal(node) == "msi-map: 9 entries, at most 8 are read");
 }

@@ -27,17 +27,19 @@ inline unsigned irq_gsi_vector(uint32_t gsi) { return gsi; }
 bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool active_low);
 void irq_mask_gsi(uint32_t gsi, bool masked);
 
-// Message-signalled interrupts through GICv2m: a frame whose MSI_SETSPI
-// register raises the SPI written to it. The frame's SPIs are the vectors
-// MSI and MSI-X may use; without a frame (GICv3, whose ITS is not driven
-// here) the range is empty and PCI functions fall back to INTx.
+// Message-signalled interrupts, through GICv3's ITS (the message's data is
+// an event the ITS turns into an LPI) or GICv2m (a frame whose MSI_SETSPI
+// register raises the SPI written to it). Without either the range is
+// empty and PCI functions fall back to INTx.
 void msi_vector_range(unsigned& first, unsigned& last);
 struct MsiMessage {
-    uint64_t address;
+    uint64_t address; // 0: no message for this vector and requester
     uint32_t data;
 };
-// Also configures the SPI (edge-triggered, routed to this CPU, enabled):
-// the function's MSI mask is what masks it.
-MsiMessage msi_message(unsigned vector);
+// The message for `vector` from PCI requester `requester_id` (bus << 8 |
+// devfn). Also configures the interrupt (the SPI, or the ITS's mapping of
+// the requester's event to the LPI) and enables it: the function's MSI
+// mask is what masks it.
+MsiMessage msi_message(unsigned vector, uint32_t requester_id);
 
 } // namespace keel::arch

@@ -19,12 +19,13 @@ bool irq_route_gsi(uint32_t gsi, unsigned vector, bool level_triggered, bool act
 void irq_mask_gsi(uint32_t gsi, bool masked);
 
 // A message-signalled interrupt (PCI MSI and MSI-X): what the device
-// writes, and where, to raise `vector` on this CPU.
+// writes, and where, to raise `vector` on this CPU. Without an IOMMU the
+// requester (bus << 8 | devfn) makes no difference.
 struct MsiMessage {
-    uint64_t address;
+    uint64_t address; // 0: no message (never on x86)
     uint32_t data;
 };
-MsiMessage msi_message(unsigned vector);
+MsiMessage msi_message(unsigned vector, uint32_t requester_id);
 // The vectors MSI and MSI-X may use: any device vector.
 inline void msi_vector_range(unsigned& first, unsigned& last)
 {
