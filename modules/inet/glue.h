@@ -89,20 +89,26 @@ struct IcmpReportCopy {
     bool taken = false;
 };
 
+// The fields the library's report and inet's share, by name.
+template<typename To, typename From> void copy_report(To& to, const From& from)
+{
+    to.type = from.type;
+    to.code = from.code;
+    to.next_hop_mtu = from.next_hop_mtu;
+    to.reporter = from.reporter;
+    to.protocol = from.protocol;
+    to.source = from.source;
+    to.destination = from.destination;
+    to.quoted_total_length = decltype(to.quoted_total_length)(from.quoted_total_length);
+}
+
 class IcmpReports : public keel::net::IcmpReportSink {
 public:
     void icmp_report(const keel::net::IcmpReport& from, keel::net::Millis) override
     {
         keel_inet_icmp_report& to = copy.report;
         to.size = sizeof(to);
-        to.type = from.type;
-        to.code = from.code;
-        to.next_hop_mtu = from.next_hop_mtu;
-        to.reporter = from.reporter;
-        to.protocol = from.protocol;
-        to.source = from.source;
-        to.destination = from.destination;
-        to.quoted_total_length = from.quoted_total_length;
+        copy_report(to, from);
         size_t length = keel::min(from.transport_length, sizeof(copy.quote));
         memcpy(copy.quote, from.transport, length);
         to.transport = copy.quote;
@@ -115,14 +121,7 @@ public:
 inline keel::net::IcmpReport as_library(const keel_inet_icmp_report& from)
 {
     keel::net::IcmpReport to;
-    to.type = from.type;
-    to.code = from.code;
-    to.next_hop_mtu = from.next_hop_mtu;
-    to.reporter = from.reporter;
-    to.protocol = from.protocol;
-    to.source = from.source;
-    to.destination = from.destination;
-    to.quoted_total_length = uint16_t(from.quoted_total_length);
+    copy_report(to, from);
     to.transport = from.transport;
     to.transport_length = from.transport_length;
     return to;

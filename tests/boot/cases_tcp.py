@@ -53,8 +53,9 @@ def serve_directory(directory, port):
     return server
 
 
-def pong_server(port, received):
-    """One TCP connection on 127.0.0.1:port: reads to the end, answers."""
+def pong_server(port, received, hold=None):
+    """One TCP connection on 127.0.0.1:port: reads to the end, answers; or,
+    given the event `hold`, keeps its own side open until it is set."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
@@ -69,7 +70,10 @@ def pong_server(port, received):
                 while chunk := connection.recv(4096):
                     data += chunk
                 received.append(data)
-                connection.sendall(b"pong from the host\n")
+                if hold:
+                    hold.wait(300)
+                else:
+                    connection.sendall(b"pong from the host\n")
         finally:
             listener.close()
     threading.Thread(target=run, daemon=True).start()

@@ -12,14 +12,13 @@ the endpoint's link is a socket file."""
 
 import os
 import re
-import socket
 import sys
 import tempfile
 import threading
 import time
 
 from cases_devices import out_of
-from cases_tcp import free_tcp_port
+from cases_tcp import free_tcp_port, pong_server
 from cases_vnet import GATEWAY, GUEST, configure, load_ipv4, tshark, user_net, wait_eth
 from harness import ALL_ARCHES, ARCH, boot, case, check
 
@@ -29,29 +28,13 @@ from keel import network, udp_wire  # noqa: E402
 SERVER = "10.0.2.100"  # guestfwd takes it to the host
 
 
-def lingering_server(port, release):
-    """One TCP connection on 127.0.0.1:port: reads to the end of the
-    guest's stream, then keeps its own side open until `release` is set."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1)
-    listener.settimeout(120)
-    received = []
-
-    def run():
-        try:
-            connection, _ = listener.accept()
-            with connection:
-                data = b""
-                while chunk := connection.recv(4096):
-                    data += chunk
-                received.append(data)
-                release.wait(300)
-        finally:
-            listener.close()
-    threading.Thread(target=run, daemon=True).start()
-    return received
+def refused_at_once(vm, host, port, what):
+    """nc to host:port fails with "Connection refused" within 5 s."""
+    start = time.monotonic()
+    out = out_of(vm, f"nc -w 3 {host} {port} x")
+    took = time.monotonic() - start
+    check(f"nc: connect to {host} port {port} (tcp) failed: Connection refused" in out, f"nc to {what}: {out}", vm)
+    check(took < 5, f"nc to {what} took {took:.1f} s", vm)
 
 
 def ss_lines(vm, arguments, state):
@@ -70,7 +53,8 @@ def tcperr_closed_ports_refuse_and_ss_lists_closing_connections():
     (60 s) it is gone. tshark finds nothing malformed."""
     linger_port = free_tcp_port()
     release = threading.Event()
-    received = lingering_server(linger_port, release)
+    received = []
+    pong_server(linger_port, received, hold=release)
     with tempfile.TemporaryDirectory() as directory:
         pcap = os.path.join(directory, "n0.pcap")
         extra = user_net(pcap=pcap)
@@ -80,12 +64,7 @@ def tcperr_closed_ports_refuse_and_ss_lists_closing_connections():
             load_ipv4(vm)
             configure(vm)
             for host, port in ((GATEWAY, 9), (SERVER, 7002), (GUEST, 9)):
-                start = time.monotonic()
-                out = out_of(vm, f"nc -w 3 {host} {port} x")
-                took = time.monotonic() - start
-                check(f"nc: connect to {host} port {port} (tcp) failed: Connection refused" in out,
-                      f"nc to closed {host}:{port}: {out}", vm)
-                check(took < 5, f"nc to closed {host}:{port} took {took:.1f} s", vm)
+                refused_at_once(vm, host, port, f"closed {host}:{port}")
 
             # The guest ends its side first; the host's stays open.
             out = out_of(vm, f"nc -w 2 {SERVER} 7000 from keel", timeout=60)
@@ -149,12 +128,7 @@ def tcperr_icmp_unreachable_refuses_a_connect_and_forged_errors_are_ignored():
                 out = out_of(vm, line)
                 check(not re.search(r"ERROR|RTNETLINK|Usage|Cannot|not loaded", out), f"{line}: {out}", vm)
             for port in (9, 10):
-                start = time.monotonic()
-                out = out_of(vm, f"nc -w 3 {udp_wire.HOST} {port} x")
-                took = time.monotonic() - start
-                check(f"nc: connect to {udp_wire.HOST} port {port} (tcp) failed: Connection refused" in out,
-                      f"nc to {port}, answered by ICMP: {out}", vm)
-                check(took < 5, f"nc to {port} took {took:.1f} s", vm)
+                refused_at_once(vm, udp_wire.HOST, port, f"{port}, answered by ICMP")
             sent = wire.icmp_sent
             start = time.monotonic()
             out = out_of(vm, f"nc -w 3 {udp_wire.HOST} 11 x", timeout=60)

@@ -265,15 +265,7 @@ void Connection::lower_path_mtu(uint16_t mtu, uint16_t quoted_length, Millis now
     m_congestion.set_mss(mss);
     // What is in flight was too big (RFC 1191 6.5): send it again in
     // smaller segments, now, without treating it as congestion.
-    switch (m_state) {
-    case State::Established:
-    case State::CloseWait:
-    case State::FinWait1:
-    case State::Closing:
-    case State::LastAck: break;
-    default: return;
-    }
-    if (m_snd_una == m_snd_max || m_persist)
+    if (!sending() || m_snd_una == m_snd_max || m_persist)
         return;
     m_snd_nxt = m_snd_una;
     if (m_fin_sent && !seq_gt(m_snd_una, m_fin_sequence))

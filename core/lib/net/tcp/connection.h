@@ -161,6 +161,9 @@ private:
     void send_challenge_ack(Millis now);
 
     // Output (connection_output.cpp).
+    // ESTABLISHED, CLOSE-WAIT and the states after close() with data or a
+    // FIN still to send: where transmit() sends.
+    bool sending() const;
     void transmit(Millis now);
     void send_segment(uint32_t sequence, size_t length, uint8_t flags, Millis now);
     void send_syn(Millis now);

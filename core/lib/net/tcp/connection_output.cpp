@@ -86,16 +86,22 @@ void Connection::send_challenge_ack(Millis now)
 
 void Connection::arm_retransmit(Millis now) { m_retransmit_deadline = now + m_rtt.rto(); }
 
-void Connection::transmit(Millis now)
+bool Connection::sending() const
 {
     switch (m_state) {
     case State::Established:
     case State::CloseWait:
     case State::FinWait1:
     case State::Closing:
-    case State::LastAck: break;
-    default: return;
+    case State::LastAck: return true;
+    default: return false;
     }
+}
+
+void Connection::transmit(Millis now)
+{
+    if (!sending())
+        return;
     for (;;) {
         uint32_t data_end = data_front() + uint32_t(m_send.size());
         if (seq_gt(m_snd_nxt, data_end))
