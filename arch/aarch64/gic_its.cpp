@@ -21,8 +21,8 @@
 #include "arch/irq.h"
 #include "arch/memory_layout.h"
 #include "gic.h"
-#include "lib/base/utility.h"
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "lib/fdt/pci_host.h"
 #include "log/log.h"
 #include "mm/pmm.h"
@@ -69,8 +69,8 @@ constexpr unsigned kBaserTypeDevices = 1;
 constexpr unsigned kBaserTypeCollections = 4;
 
 constexpr unsigned kLpiBase = 8192;
-constexpr unsigned kIdBits = 14;      // LPI INTIDs 8192..16383: an 8 KiB configuration table
-constexpr unsigned kEventIdBits = 8;  // EventIDs 0..255: the vectors
+constexpr unsigned kIdBits = 14;       // LPI INTIDs 8192..16383: an 8 KiB configuration table
+constexpr unsigned kEventIdBits = 8;   // EventIDs 0..255: the vectors
 constexpr unsigned kFirstVector = 208; // above every SPI QEMU virt's tree names (its platform bus ends at 207)
 constexpr uint8_t kLpiPriority = 0xa0; // as the GIC's other interrupts (gic.cpp)
 constexpr uint8_t kLpiRes1 = 1u << 1;
@@ -113,7 +113,7 @@ constexpr LockClass kItsLockClass { "gic its", LockRank::GicIts, false };
 Spinlock g_its_lock { kItsLockClass };
 bool g_ready = false;
 
-template <typename T> volatile T& reg(volatile uint8_t* base, uint32_t offset)
+template<typename T> volatile T& reg(volatile uint8_t* base, uint32_t offset)
 {
     return *reinterpret_cast<volatile T*>(base + offset);
 }
