@@ -169,6 +169,12 @@ void msi_vector_range(unsigned& first, unsigned& last)
         gic_v2m_vector_range(first, last);
 }
 
+void msi_release(unsigned vector, uint32_t requester_id)
+{
+    if (gic_its_ready())
+        gic_its_release(vector, requester_id);
+}
+
 MsiMessage msi_message(unsigned vector, uint32_t requester_id)
 {
     if (gic_its_ready())

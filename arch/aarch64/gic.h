@@ -32,6 +32,7 @@ void gic_its_init(const fdt::Machine& machine, volatile uint8_t* redistributor);
 bool gic_its_ready();
 void gic_its_vector_range(unsigned& first, unsigned& last);
 MsiMessage gic_its_message(unsigned vector, uint32_t requester_id);
+void gic_its_release(unsigned vector, uint32_t requester_id);
 // The LPI an MSI vector arrives as, and back (false: not an MSI vector's LPI).
 unsigned gic_its_lpi(unsigned vector);
 bool gic_its_vector_of(unsigned intid, unsigned& vector);

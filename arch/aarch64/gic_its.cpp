@@ -15,8 +15,8 @@
 // - each device gets a one-page ITT the first time it asks, kept for the
 //   device's lifetime (a rebinding driver reuses it; at most kMaxDevices);
 // - the LPI configuration table covers INTIDs up to 2^kIdBits - 1.
-// Nothing is unmapped when a vector is freed: the function's MSI enable is
-// off by then, and the next MAPTI for the vector replaces the event's LPI.
+// When a function's vector is freed (its MSI already off), its event is
+// unmapped (DISCARD) and the LPI disabled until a vector's next message.
 #include "arch/cpu.h"
 #include "arch/irq.h"
 #include "arch/memory_layout.h"
@@ -86,6 +86,7 @@ enum ItsCommand : uint8_t {
     kMapc = 0x09,
     kMapti = 0x0a,
     kInv = 0x0c,
+    kDiscard = 0x0f,
 };
 struct Command {
     uint64_t words[4];
@@ -233,12 +234,19 @@ bool set_up_redistributor(uint64_t redistributor_phys)
     return true;
 }
 
-DeviceItt* device_itt(uint32_t device_id) REQUIRES(g_its_lock)
+DeviceItt* known_device(uint32_t device_id) REQUIRES(g_its_lock)
 {
     for (size_t i = 0; i < g_device_count; i++) {
         if (g_devices[i].device_id == device_id)
             return &g_devices[i];
     }
+    return nullptr;
+}
+
+DeviceItt* device_itt(uint32_t device_id) REQUIRES(g_its_lock)
+{
+    if (DeviceItt* known = known_device(device_id))
+        return known;
     if (g_device_count == kMaxDevices) {
         log_err("gic: ITS: more than %zu devices ask for MSI; device %#x falls back", kMaxDevices, device_id);
         return nullptr;
@@ -348,6 +356,23 @@ MsiMessage gic_its_message(unsigned vector, uint32_t requester_id)
     if (!submit(mapti) || !submit(inv) || !submit(sync_command()))
         return { 0, 0 };
     return { g_its_phys + kGitsTranslater, vector };
+}
+
+void gic_its_release(unsigned vector, uint32_t requester_id)
+{
+    uint32_t device_id;
+    if (!g_ready || vector < kFirstVector || vector > kDeviceVectorLast
+        || !fdt::pci_host_msi_device_id(platform().pcie, requester_id, device_id))
+        return;
+    SpinlockGuard guard(g_its_lock);
+    if (!known_device(device_id))
+        return;
+    uint8_t& config = g_lpi_config[vector];
+    config = kLpiPriority | kLpiRes1;
+    publish(&config, 1);
+    Command inv = { { kInv | (uint64_t(device_id) << 32), vector, 0, 0 } };
+    Command discard = { { kDiscard | (uint64_t(device_id) << 32), vector, 0, 0 } };
+    (void)(submit(inv) && submit(discard) && submit(sync_command()));
 }
 
 } // namespace keel::arch

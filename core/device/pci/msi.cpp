@@ -58,6 +58,14 @@ uint32_t requester_id(const PciFunction& function)
     return uint32_t(address.bus) << 8 | uint32_t(address.device) << 3 | address.function;
 }
 
+// A message-signalled line the function no longer sends: the
+// architecture's part undone (arch::msi_release), then the line.
+void put_message_line(const PciFunction& function, IrqLine* line)
+{
+    arch::msi_release(line->vector, requester_id(function));
+    irq_line_put(line);
+}
+
 void set_command(const PciFunction& function, uint16_t set, uint16_t clear)
 {
     uint16_t command = uint16_t(pci_read(function, kPciCommand, 2));
@@ -102,7 +110,7 @@ Result<uint32_t> setup_msix(PciFunction& function, uint32_t min, uint32_t max)
     }
     if (made < min) {
         for (uint32_t i = 0; i < made; i++) {
-            irq_line_put(function.lines[i]);
+            put_message_line(function, function.lines[i]);
             function.lines[i] = nullptr;
         }
         pci_write(function, control_offset, 2, control & ~((1 << 15) | (1 << 14)));
@@ -159,7 +167,10 @@ Result<uint32_t> setup_intx(PciFunction& function)
 void free_vectors(PciFunction& function)
 {
     for (uint32_t i = 0; i < function.irq_count; i++) {
-        irq_line_put(function.lines[i]);
+        if (function.irq_type == KEEL_PCI_IRQ_INTX)
+            irq_line_put(function.lines[i]);
+        else
+            put_message_line(function, function.lines[i]);
         function.lines[i] = nullptr;
     }
     if (function.irq_type == KEEL_PCI_IRQ_MSIX) {

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "lib/base/errno.h"
+#include "lib/base/utility.h"
 #include "lib/crypto/keys.h"
 
 using Bytes = std::vector<uint8_t>;
@@ -22,13 +23,10 @@ using Bytes = std::vector<uint8_t>;
 inline Bytes from_hex(const std::string& text)
 {
     auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        throw std::invalid_argument("bad hex digit");
+        int value = keel::hex_digit_value(uint8_t(c));
+        if (value < 0)
+            throw std::invalid_argument("bad hex digit");
+        return value;
     };
     if (text.size() % 2)
         throw std::invalid_argument("odd hex length");

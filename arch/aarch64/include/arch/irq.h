@@ -41,5 +41,8 @@ struct MsiMessage {
 // the requester's event to the LPI) and enables it: the function's MSI
 // mask is what masks it.
 MsiMessage msi_message(unsigned vector, uint32_t requester_id);
+// The function no longer sends `vector`'s message (its MSI is off): undo
+// what msi_message set up for it (the ITS's mapping of the event).
+void msi_release(unsigned vector, uint32_t requester_id);
 
 } // namespace keel::arch
