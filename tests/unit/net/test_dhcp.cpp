@@ -98,17 +98,10 @@ public:
     // capture (to the server's MAC, or the broadcast).
     void send_from_address(const uint8_t* message, size_t length, Ipv4Address source, Ipv4Address destination) override
     {
-        std::vector<uint8_t> frame(14 + 20 + 8 + length);
         MacAddress to = destination == kIpv4Broadcast ? MacAddress::broadcast() : test_dhcp::kServerMac;
-        write_ethernet(frame.data(), { to, kClientMac, kEtherTypeIpv4 });
+        std::vector<uint8_t> frame = ipv4_frame(to, kClientMac, source, destination, kIpProtocolUdp, 8 + length);
         memcpy(frame.data() + 42, message, length);
         write_udp(frame.data() + 34, kClientPort, kServerPort, length, source, destination);
-        Ipv4Header ip;
-        ip.total_length = uint16_t(28 + length);
-        ip.protocol = kIpProtocolUdp;
-        ip.source = source;
-        ip.destination = destination;
-        write_ipv4(frame.data() + 14, ip);
         pcap.write(now, frame.data(), frame.size());
         Sent record = read_message(message, length, now);
         record.source = source;

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dhcp_server.h"
 #include "host_platform.h"
 #include "lib/net/arp.h"
 #include "lib/net/checksum.h"
@@ -565,16 +566,9 @@ std::vector<uint8_t> icmp_error_frame(
 {
     const uint8_t* quote = offending.data() + 14;
     size_t quoted = size_t(quote[0] & 0xf) * 4 + 8;
-    std::vector<uint8_t> frame(14 + 20 + 8 + quoted);
-    write_ethernet(frame.data(), { kMacA, kMacB, kEtherTypeIpv4 });
+    std::vector<uint8_t> frame = ipv4_frame(kMacA, kMacB, kB, kA, kIpProtocolIcmp, 8 + quoted);
     memcpy(frame.data() + 42, quote, quoted);
     write_icmp(frame.data() + 34, type, code, mtu, quoted);
-    Ipv4Header ip;
-    ip.total_length = uint16_t(28 + quoted);
-    ip.protocol = kIpProtocolIcmp;
-    ip.source = kB;
-    ip.destination = kA;
-    write_ipv4(frame.data() + 14, ip);
     return frame;
 }
 
