@@ -345,6 +345,34 @@ void socket_for_each(SocketVisitor visit, void* context)
     }
 }
 
+void socket_for_each_connection(SocketVisitor visit, void* context)
+{
+    struct Forward {
+        SocketVisitor visit;
+        void* context;
+        const char* netid;
+    };
+    MutexGuard guard(g_lock);
+    const uint32_t types[] = { KEEL_SOCK_STREAM, KEEL_SOCK_DGRAM };
+    for (uint32_t type : types) {
+        netdev::SocketFamilies::Entry* entry = g_families.find(KEEL_AF_INET, type);
+        if (!entry)
+            continue;
+        const auto* ops = static_cast<const keel_socket_family_ops*>(entry->ops);
+        // Version 1 tables end before `connections`.
+        if (ops->version < 2 || ops->size < offsetof(keel_socket_family_ops, connections) + sizeof(void*)
+            || !ops->connections)
+            continue;
+        Forward forward { visit, context, ops->name };
+        ops->connections(
+            [](void* opaque, const keel_socket_info* info) {
+                const auto& to = *static_cast<const Forward*>(opaque);
+                to.visit(to.context, to.netid, *info);
+            },
+            &forward);
+    }
+}
+
 size_t socket_count()
 {
     MutexGuard guard(g_lock);

@@ -32,6 +32,9 @@ int32_t socket_info(keel_socket* socket, keel_socket_info* info);
 // says of it. Holds the socket table's lock while it runs.
 using SocketVisitor = void (*)(void* context, const char* netid, const keel_socket_info& info);
 void socket_for_each(SocketVisitor visit, void* context);
+// The connections the families still have that no socket holds (a closed
+// stream's FIN-WAIT-2, LAST-ACK, TIME-WAIT), for ss; same lock.
+void socket_for_each_connection(SocketVisitor visit, void* context);
 size_t socket_count();
 
 // Pins and unpins a family's owner (kabi/socket.cpp: module_pin).

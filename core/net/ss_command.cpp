@@ -1,7 +1,9 @@
 // ss: the kernel's sockets in Linux's columns (Netid, State, Recv-Q,
 // Send-Q, Local Address:Port, Peer Address:Port). Without -l or -a it
 // shows connected sockets only, with -l the listening (and unconnected
-// datagram) ones, with -a both; -t and -u pick TCP or UDP.
+// datagram) ones, with -a both; -t and -u pick TCP or UDP. Connections
+// whose socket was closed and that are still closing (TIME-WAIT, ...) are
+// listed too, as Linux lists them.
 #include "console/console.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
@@ -76,6 +78,9 @@ int ss_command(int argc, char** argv)
     console_print("%-5s %-10s %-6s %-6s %-21s %s\n", "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port",
         "Peer Address:Port");
     socket_for_each(show_socket, &options);
+    // As Linux lists them: a connection whose socket was closed stays in
+    // the table until it is gone (FIN-WAIT-2, LAST-ACK, TIME-WAIT, ...).
+    socket_for_each_connection(show_socket, &options);
     return 0;
 }
 

@@ -1,6 +1,8 @@
 // icmp.kmod: ICMP for inet (the protocol library's IcmpProtocol): echo
 // replies, the ICMP error hook that inet and the other protocols ask for
-// errors through (rate-limited, RFC 1122 3.2.2's rules), and ping
+// errors through (rate-limited, RFC 1122 3.2.2's rules), the errors it
+// receives handed to the protocol they concern (keel_inet_icmp_deliver),
+// and ping
 // (KABI_ICMP_1.0, keel/icmp.h). Without it loaded the host answers no
 // echo request and sends no ICMP error, as Linux with ICMP off would not.
 #include <keel/icmp.h>
@@ -48,10 +50,18 @@ public:
 
 void input(void*, const keel_inet_datagram* datagram)
 {
+    // An error received for a datagram of ours goes to its protocol (tcp
+    // acts on it) after icmp's lock is released: a protocol may ask icmp
+    // for an error of its own from there.
+    inet_glue::IcmpReports reports;
     inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
         Locked locked;
+        g_state.icmp->set_reports(&reports);
         g_state.icmp->input(library, now_ms());
+        g_state.icmp->set_reports(nullptr);
     });
+    if (reports.copy.taken)
+        (void)keel_inet_icmp_deliver(&reports.copy.report);
 }
 
 void error(void*, uint8_t type, uint8_t code, const keel_inet_datagram* about)

@@ -1,6 +1,7 @@
 // What icmp, udp and tcp share to run the protocol library over inet's
 // KABI_INET_1.3: output through keel_inet_output, inet's datagrams as the
-// library's, ICMP errors through inet's hook, the state names ss shows.
+// library's, ICMP errors through inet's hook and received ones back to
+// their protocol (1.4), the state names ss shows.
 // Header-only: each module builds it in.
 #pragma once
 
@@ -87,6 +88,54 @@ public:
         (void)keel_inet_icmp_error(type, code, &about);
     }
 };
+
+// A received ICMP error as inet's KABI carries it, and back: icmp fills
+// one from the library's report (copying the quoted bytes into `quote`,
+// since the library's pointer dies with the call) and hands it to inet
+// outside its own lock; the quoted datagram's protocol reads it back.
+struct IcmpReportCopy {
+    keel_inet_icmp_report report {};
+    uint8_t quote[64] = {};
+    bool taken = false;
+};
+
+// The fields the library's report and inet's share, by name.
+template<typename To, typename From> void copy_report(To& to, const From& from)
+{
+    to.type = from.type;
+    to.code = from.code;
+    to.next_hop_mtu = from.next_hop_mtu;
+    to.reporter = from.reporter;
+    to.protocol = from.protocol;
+    to.source = from.source;
+    to.destination = from.destination;
+    to.quoted_total_length = decltype(to.quoted_total_length)(from.quoted_total_length);
+}
+
+class IcmpReports : public keel::net::IcmpReportSink {
+public:
+    void icmp_report(const keel::net::IcmpReport& from, keel::net::Millis) override
+    {
+        keel_inet_icmp_report& to = copy.report;
+        to.size = sizeof(to);
+        copy_report(to, from);
+        size_t length = keel::min(from.transport_length, sizeof(copy.quote));
+        memcpy(copy.quote, from.transport, length);
+        to.transport = copy.quote;
+        to.transport_length = uint32_t(length);
+        copy.taken = true;
+    }
+    IcmpReportCopy copy;
+};
+
+inline keel::net::IcmpReport as_library(const keel_inet_icmp_report& from)
+{
+    keel::net::IcmpReport to;
+    copy_report(to, from);
+    to.transport = from.transport;
+    to.transport_length = from.transport_length;
+    return to;
+}
 
 // keel_socket_info.state = `text` (at most 15 characters), for ss.
 inline void copy_state(keel_socket_info& info, const char* text)

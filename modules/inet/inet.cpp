@@ -48,7 +48,8 @@ void receive_frame(void*, keel_netdev* device, keel_pkt* packet)
             collector.frame_bytes = frame;
             collector.frame_length = length;
             collector.frame_taken = false;
-            interface->host->receive(frame, length, now_ms());
+            if (!dhcp_take(info.index, frame, length)) // the server's answer to a renewal
+                interface->host->receive(frame, length, now_ms());
             if (collector.frame_taken)
                 packet = nullptr; // it waits for dispatch()
             collector.frame = nullptr;
@@ -74,7 +75,9 @@ int32_t run_timers(void*)
                 if (interface.index)
                     interface.host->tick(now_ms());
             }
+            dhcp_tick();
         }
+        send_deferred_icmp_errors();
         dispatch();
     }
     return 0;
@@ -98,6 +101,7 @@ int32_t create_interface()
         return -KEEL_ENOMEM;
     }
     lo.host->set_fallback(&g_state.collector);
+    lo.host->set_icmp_errors(&deferred_icmp_errors());
     lo.index = g_state.lo_index;
     memcpy(lo.name, "lo", 3);
     return 0;
@@ -181,6 +185,10 @@ void inet_exit()
     keel_netdev_tx_room_unregister(tell_writable, nullptr);
     g_state.stopping = true;
     keel_thread_join(g_state.ticker, nullptr);
+    {
+        Locked locked;
+        dhcp_stop_all();
+    }
     destroy_interface();
     keel_netdev_put(g_state.lo, kHolder);
     keel_mutex_destroy(g_state.dispatching);

@@ -108,6 +108,7 @@ int32_t add_interface(uint32_t index, uint32_t address, uint8_t prefix_length)
     if (!slot->host)
         return -KEEL_ENOMEM;
     slot->host->set_fallback(&g_state.collector);
+    slot->host->set_icmp_errors(&inet::deferred_icmp_errors());
     slot->index = index;
     memcpy(slot->name, info.name, sizeof(slot->name));
     slot->name[sizeof(slot->name) - 1] = 0;

@@ -127,6 +127,15 @@ void forget_gone_devices();
 // dhcp.cpp: a frame from device `index`, which has no interface, for a
 // DHCP client running on it (if any); the lock held.
 void dhcp_input(uint32_t index, const uint8_t* frame, size_t length);
+// A frame from device `index`, which has an interface: a DHCP server's
+// reply for the run keeping its lease is taken (true) before the interface
+// sees it; the lock held.
+bool dhcp_take(uint32_t index, const uint8_t* frame, size_t length);
+// Ticks the runs that keep leases, ends those whose address went; the lock
+// held (the timer thread).
+void dhcp_tick();
+// Ends every run that keeps a lease (inet's unload); the lock held.
+void dhcp_stop_all();
 
 // protocols.cpp: hands the pending datagrams to their protocols (or
 // answers protocol unreachable), without the lock.
@@ -134,6 +143,11 @@ void dispatch();
 // The netdev core's transmit-room notifier (KABI_NET_1.2): calls every
 // protocol's writable, without the lock.
 void tell_writable(void*);
+// protocols.cpp: where the interfaces' own ICMP errors wait (time exceeded
+// for a reassembly that timed out, asked for under the lock), and sending
+// them, without the lock, through icmp's hook.
+keel::net::IcmpErrorSink& deferred_icmp_errors();
+void send_deferred_icmp_errors();
 // output.cpp; the lock held: the source address of a datagram to
 // `destination` leaving through `interface`.
 uint32_t source_for(const Interface& interface, uint32_t destination);

@@ -21,6 +21,7 @@ namespace {
 struct Entry {
     const keel_inet_protocol_ops* ops = nullptr; // null for a simple handler
     keel_inet_writable writable = nullptr;       // keel_inet_protocol_writable's
+    keel_inet_icmp_reporter reporter = nullptr;  // keel_inet_protocol_icmp_reports's
     keel_inet_protocol_handler handler = nullptr;
     void* arg = nullptr;
     uint32_t running = 0; // calls in progress (atomic)
@@ -115,6 +116,40 @@ template<typename Match> int32_t remove(uint8_t protocol, Match matches)
     return 0;
 }
 
+// The errors the interfaces ask for under inet's lock (time exceeded for
+// a reassembly that timed out), kept until the timer thread sends them
+// without it: icmp's hook takes icmp's lock and sends through inet.
+struct DeferredError {
+    uint8_t type = 0;
+    uint8_t code = 0;
+    bool broadcast = false;
+    uint32_t length = 0;
+    uint8_t bytes[keel::net::kIpv4HeaderSize + 8] = {};
+};
+
+class DeferredErrors : public keel::net::IcmpErrorSink {
+public:
+    // The lock held.
+    void icmp_error(uint8_t type, uint8_t code, const keel::net::Datagram& datagram, keel::net::Millis) override
+    {
+        if (count == kMax)
+            return; // 16 in 10 ms: beyond what icmp's burst would let through
+
+        DeferredError& error = errors[count++];
+        error.type = type;
+        error.code = code;
+        error.broadcast = datagram.to_broadcast;
+        error.length = uint32_t(keel::min(size_t(datagram.header->total_length), sizeof(error.bytes)));
+        memcpy(error.bytes, datagram.bytes, error.length);
+    }
+
+    static constexpr size_t kMax = 16;
+    DeferredError errors[kMax];
+    size_t count = 0;
+};
+
+DeferredErrors g_deferred; // under the lock
+
 } // namespace
 
 namespace inet {
@@ -162,6 +197,35 @@ void release(Pending& pending)
     if (pending.copy)
         keel::net::Packet::destroy(pending.copy);
     pending = Pending {};
+}
+
+keel::net::IcmpErrorSink& deferred_icmp_errors() { return g_deferred; }
+
+void send_deferred_icmp_errors()
+{
+    DeferredError errors[DeferredErrors::kMax];
+    size_t count;
+    {
+        Locked locked;
+        count = g_deferred.count;
+        for (size_t i = 0; i < count; i++)
+            errors[i] = g_deferred.errors[i];
+        g_deferred.count = 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const DeferredError& error = errors[i];
+        keel_inet_datagram about {};
+        about.size = sizeof(about);
+        about.bytes = error.bytes;
+        about.header_length = uint32_t(error.bytes[0] & 0xf) * 4;
+        about.total_length = error.length;
+        about.ttl = error.bytes[8];
+        about.protocol = error.bytes[9];
+        about.source = keel::net::load32(error.bytes + 12);
+        about.destination = keel::net::load32(error.bytes + 16);
+        about.broadcast = error.broadcast ? 1 : 0;
+        (void)icmp_error(error.type, error.code, &about); // -ENOTSUP without icmp: nothing is sent
+    }
 }
 
 void Collector::input(const keel::net::Datagram& datagram, keel::net::Millis)
@@ -306,6 +370,19 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_writable(
     return 0;
 }
 
+extern "C" KEEL_EXPORT int32_t keel_inet_protocol_icmp_reports(
+    const keel_inet_protocol_ops* ops, keel_inet_icmp_reporter reporter)
+{
+    if (!ops)
+        return -KEEL_EINVAL;
+    Locked locked;
+    Entry* entry = g_protocols[ops->protocol];
+    if (!entry || entry->ops != ops)
+        return -KEEL_ENOENT;
+    entry->reporter = reporter;
+    return 0;
+}
+
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops)
 {
     if (!ops)
@@ -345,6 +422,25 @@ extern "C" KEEL_EXPORT int32_t keel_inet_icmp_unregister(const keel_inet_icmp_op
     }
     wait_idle(hook);
     keel::net::net_destroy(hook);
+    return 0;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_icmp_deliver(const keel_inet_icmp_report* report)
+{
+    if (!report || report->size < sizeof(keel_inet_icmp_report) || !report->transport || report->transport_length < 8)
+        return -KEEL_EINVAL;
+    Entry* entry;
+    keel_inet_icmp_reporter reporter = nullptr;
+    {
+        Locked locked;
+        entry = g_protocols[report->protocol];
+        if (!entry || !entry->reporter)
+            return -KEEL_ENOENT;
+        reporter = entry->reporter;
+        take(entry);
+    }
+    reporter(entry->arg, report);
+    put(entry);
     return 0;
 }
 

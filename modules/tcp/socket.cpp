@@ -17,13 +17,10 @@ using keel::net::tcp::State;
 
 Socket* of(void* state) { return static_cast<Socket*>(state); }
 
-const char* ss_state(const Socket& socket)
+// The state as ss prints it.
+const char* ss_state(const Connection& connection)
 {
-    if (socket.listener)
-        return "LISTEN";
-    if (!socket.connection)
-        return "UNCONN";
-    switch (socket.connection->state()) {
+    switch (connection.state()) {
     case State::Closed: return "CLOSE";
     case State::Listen: return "LISTEN";
     case State::SynSent: return "SYN-SENT";
@@ -37,6 +34,15 @@ const char* ss_state(const Socket& socket)
     case State::TimeWait: return "TIME-WAIT";
     }
     return "UNKNOWN";
+}
+
+const char* ss_state(const Socket& socket)
+{
+    if (socket.listener)
+        return "LISTEN";
+    if (!socket.connection)
+        return "UNCONN";
+    return ss_state(*socket.connection);
 }
 
 void take_tuple(Socket& socket)
@@ -250,6 +256,30 @@ int32_t tcp_info(void* state, keel_socket_info* info)
     return 0;
 }
 
+// The connections whose socket was closed and that are still closing
+// (TIME-WAIT, FIN-WAIT-2, LAST-ACK, ...), for ss: the socket table's lock
+// is held, then ours (the order socket info takes too).
+void tcp_connections(keel_socket_info_visit_fn visit, void* context)
+{
+    Locked locked;
+    g_state.tcp->stack().for_each_released([&](const Connection& connection) {
+        keel_socket_info info {};
+        info.size = sizeof(info);
+        info.version = KEEL_SOCKET_INFO_VERSION;
+        inet_glue::copy_state(info, ss_state(connection));
+        const auto& tuple = connection.tuple();
+        info.local.family = KEEL_AF_INET;
+        info.local.port = tuple.local_port;
+        info.local.address = tuple.local_address;
+        info.remote.family = KEEL_AF_INET;
+        info.remote.port = tuple.remote_port;
+        info.remote.address = tuple.remote_address;
+        info.receive_queue = uint32_t(connection.readable());
+        info.send_queue = uint32_t(connection.unacknowledged());
+        visit(context, &info);
+    });
+}
+
 } // namespace
 
 const keel_socket_family_ops g_family = {
@@ -270,6 +300,7 @@ const keel_socket_family_ops g_family = {
     .error = tcp_error,
     .shutdown = tcp_shutdown,
     .info = tcp_info,
+    .connections = tcp_connections,
 };
 
 void sockets_wake()

@@ -33,6 +33,15 @@ void input(void*, const keel_inet_datagram* datagram)
     });
 }
 
+// An ICMP error about a segment we sent (RFC 1122 4.2.3.9): a connection
+// in SYN-SENT refused, a soft error remembered, a smaller path MTU.
+void icmp_report(void*, const keel_inet_icmp_report* report)
+{
+    Locked locked;
+    g_state.tcp->icmp_report(inet_glue::as_library(*report), inet_glue::now_ms());
+    sockets_wake();
+}
+
 int32_t run_timers(void*)
 {
     for (uint32_t ticks = 1; !g_state.stopping; ticks++) {
@@ -73,6 +82,10 @@ int tcp_init()
     status = keel_inet_protocol_add(&g_protocol, nullptr);
     if (status)
         goto fail_ticker;
+    // ICMP errors about our segments (through icmp, when it is loaded).
+    status = keel_inet_protocol_icmp_reports(&g_protocol, icmp_report);
+    if (status)
+        goto fail_protocol;
     status = keel_socket_family_register(&g_family);
     if (status)
         goto fail_protocol;

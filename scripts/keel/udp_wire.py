@@ -13,7 +13,10 @@ it answers ARP for HOST, echoes the datagrams sent to ECHO_PORT
 (addresses and ports swapped: both checksums stay valid), counts those
 sent to any other port (`count`), sends datagrams to the guest and times
 the answers (`round_trips`), and sends them as fast as QEMU takes them
-(`blast`). Nothing leaves the machine: the link is a socket file.
+(`blast`). It can also answer the guest's TCP segments to a port with an
+ICMP error quoting them, as a router would (`icmp_for_tcp`), the quoted
+sequence number optionally changed (a forgery the guest must ignore).
+Nothing leaves the machine: the link is a socket file.
 """
 
 import array
@@ -61,6 +64,8 @@ class UdpWire:
         self.pending = bytearray()
         self.ip_id = 0
         self.unexpected = 0       # frames for HOST that were neither ARP nor UDP
+        self.icmp_answers = {}    # TCP port -> (type, code, sequence offset)
+        self.icmp_sent = 0
         self._echoing = None
 
     def close(self):
@@ -124,6 +129,25 @@ class UdpWire:
         return (self.guest_mac + self.host_mac + struct.pack("!H", ETH_IPV4) + ip
                 + struct.pack("!HHHH", source_port, port, length, udp_sum) + payload)
 
+    def icmp_for_tcp(self, port, icmp_type, code, sequence_offset=0):
+        """Answer every TCP segment the guest sends to HOST:port with an ICMP
+        error of `icmp_type` and `code` quoting its IP header and first 8
+        bytes, the quoted sequence number moved by `sequence_offset`."""
+        self.icmp_answers[port] = (icmp_type, code, sequence_offset)
+
+    def _icmp_error(self, frame, icmp_type, code, sequence_offset):
+        header_length = (frame[14] & 0x0F) * 4
+        quote = bytearray(frame[14:14 + header_length + 8])
+        sequence = (struct.unpack_from("!I", quote, header_length + 4)[0] + sequence_offset) & 0xFFFFFFFF
+        struct.pack_into("!I", quote, header_length + 4, sequence)
+        icmp = struct.pack("!BBHI", icmp_type, code, 0, 0) + bytes(quote)
+        icmp = icmp[:2] + struct.pack("!H", _checksum(icmp)) + icmp[4:]
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), self.ip_id, 0, 64, 1, 0, self.host, self.guest)
+        ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+        self._send(self.guest_mac + self.host_mac + struct.pack("!H", ETH_IPV4) + ip + icmp)
+        self.icmp_sent += 1
+
     def _handle(self, frame):
         """Answers ARP for HOST and echoes to ECHO_PORT; returns
         (source port, port, payload) of another UDP datagram to HOST, else None."""
@@ -140,6 +164,11 @@ class UdpWire:
         if ether_type != ETH_IPV4 or frame[30:34] != self.host:
             return None
         header_length = (frame[14] & 0x0F) * 4
+        if frame[23] == 6 and len(frame) >= 14 + header_length + 8:
+            port = struct.unpack_from("!H", frame, 14 + header_length + 2)[0]
+            if port in self.icmp_answers:
+                self._icmp_error(frame, *self.icmp_answers[port])
+                return None
         if frame[23] != 17 or struct.unpack_from("!H", frame, 20)[0] & 0x3FFF:  # not UDP, or a fragment
             self.unexpected += 1
             return None

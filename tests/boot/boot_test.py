@@ -31,6 +31,7 @@ import cases_protocols  # noqa: F401
 import cases_random  # noqa: F401
 import cases_signing  # noqa: F401
 import cases_tcp  # noqa: F401
+import cases_tcperr  # noqa: F401
 import cases_udp  # noqa: F401
 import cases_vfs  # noqa: F401
 import cases_virtio  # noqa: F401

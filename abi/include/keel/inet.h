@@ -121,6 +121,28 @@ typedef struct keel_inet_datagram {
     uint8_t reserved;
 } keel_inet_datagram;
 
+/* KABI_INET_1.4: an ICMP error this host received (destination
+ * unreachable, time exceeded), as icmp.kmod read it: the message's type,
+ * code and next-hop MTU (fragmentation needed, RFC 1191; 0 when not
+ * given), who sent it, and the datagram of ours it quotes (its protocol,
+ * addresses and total length, and the first bytes after its IP header:
+ * at least 8). The bytes are valid for the length of the call. */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C ABI's names are keel_snake_case */
+typedef struct keel_inet_icmp_report {
+    uint32_t size; /* sizeof(keel_inet_icmp_report) of the module that filled it */
+    uint8_t type;
+    uint8_t code;
+    uint16_t next_hop_mtu;
+    uint32_t reporter;
+    uint8_t protocol; /* of the quoted datagram */
+    uint8_t reserved[3];
+    uint32_t source; /* of the quoted datagram: this host */
+    uint32_t destination;
+    uint32_t quoted_total_length;
+    const uint8_t* transport; /* the bytes after the quoted IP header */
+    uint32_t transport_length;
+} keel_inet_icmp_report;
+
 #define KEEL_INET_PROTOCOL_OPS_VERSION 1
 /* A protocol: checked as every ops table ({size, version}, every field
  * set, a name of 1 to 15 characters). `input` runs in inet's receive or
@@ -211,6 +233,22 @@ int32_t keel_inet_icmp_unregister(const keel_inet_icmp_ops* ops);
  * sent, as Linux without ICMP would not). */
 typedef int32_t keel_inet_icmp_error_fn(uint8_t type, uint8_t code, const keel_inet_datagram* about);
 int32_t keel_inet_icmp_error(uint8_t type, uint8_t code, const keel_inet_datagram* about);
+
+/* KABI_INET_1.4: `report(arg, report)` (the `arg` the protocol was added
+ * with) gets each ICMP error about a datagram of this protocol that the
+ * host sent, in icmp's context (without inet's locks or icmp's), with the
+ * rules of `input`, until the protocol is removed. NULL stops the calls.
+ * 0; -ENOENT (`ops` is not in the table); -EINVAL. */
+typedef void (*keel_inet_icmp_reporter)(void* arg, const keel_inet_icmp_report* report);
+typedef int32_t keel_inet_protocol_icmp_reports_fn(const keel_inet_protocol_ops* ops, keel_inet_icmp_reporter report);
+int32_t keel_inet_protocol_icmp_reports(const keel_inet_protocol_ops* ops, keel_inet_icmp_reporter report);
+
+/* KABI_INET_1.4: hands `report` (an ICMP error icmp.kmod received) to
+ * the reporter of the protocol the quoted datagram is of. 0 when one took
+ * it; -ENOENT when that protocol is not registered or takes no reports;
+ * -EINVAL (a bad size or no quote). */
+typedef int32_t keel_inet_icmp_deliver_fn(const keel_inet_icmp_report* report);
+int32_t keel_inet_icmp_deliver(const keel_inet_icmp_report* report);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,20 @@ const char* state_name(Client::State state)
     case Client::State::Selecting: return "SELECTING";
     case Client::State::Requesting: return "REQUESTING";
     case Client::State::Bound: return "BOUND";
+    case Client::State::Renewing: return "RENEWING";
+    case Client::State::Rebinding: return "REBINDING";
+    }
+    return "?";
+}
+
+const char* lease_event_name(LeaseEvent event)
+{
+    switch (event) {
+    case LeaseEvent::Renewing: return "renewing";
+    case LeaseEvent::Rebinding: return "rebinding";
+    case LeaseEvent::Renewed: return "renewed";
+    case LeaseEvent::Expired: return "expired";
+    case LeaseEvent::Refused: return "refused";
     }
     return "?";
 }
@@ -90,13 +104,62 @@ void Client::transmit(Millis now)
         request.requested_address = m_offered;
         request.server_id = m_server;
     }
+    // RFC 2131 table 5: renewing and rebinding, the address is in ciaddr
+    // and neither option 50 nor 54 is sent.
+    bool keeping = m_state == State::Renewing || m_state == State::Rebinding;
+    if (keeping)
+        request.client_address = m_lease.address;
     uint8_t message[kClientMessageSize];
     size_t length = write_request(message, request);
     m_stats.sent++;
     if (m_attempts++)
         m_stats.retransmissions++;
-    m_output.send_message(message, length);
-    schedule_retransmission(now);
+    m_sent_at = now;
+    if (m_state == State::Renewing)
+        m_output.send_from_address(message, length, m_lease.address, m_lease.server);
+    else if (m_state == State::Rebinding)
+        m_output.send_from_address(message, length, m_lease.address, kIpv4Broadcast);
+    else
+        m_output.send_message(message, length);
+    if (keeping)
+        schedule_keeping(now);
+    else
+        schedule_retransmission(now);
+}
+
+Millis Client::t1() const { return m_lease.bound_at + Millis(m_lease.renewal_seconds) * 1000; }
+Millis Client::t2() const { return m_lease.bound_at + Millis(m_lease.rebinding_seconds) * 1000; }
+Millis Client::expiry() const { return m_lease.bound_at + Millis(m_lease.lease_seconds) * 1000; }
+
+void Client::schedule_keeping(Millis now)
+{
+    // RFC 2131 4.4.5: half the time left until T2 (RENEWING) or the end of
+    // the lease (REBINDING), at least a minute, never past that limit.
+    Millis limit = m_state == State::Renewing ? t2() : expiry();
+    Millis left = limit > now ? limit - now : 0;
+    Millis wait = left / 2 > kMinRenewalRetry ? left / 2 : kMinRenewalRetry;
+    m_deadline = now + wait < limit ? now + wait : limit;
+}
+
+void Client::begin_keeping(LeaseEvent event, Millis now)
+{
+    m_state = event == LeaseEvent::Renewing ? State::Renewing : State::Rebinding;
+    m_xid = random();
+    m_started = now;
+    m_attempts = 0;
+    m_output.lease_event(event, m_lease);
+    transmit(now);
+}
+
+void Client::lose_lease(LeaseEvent event, Millis now)
+{
+    if (event == LeaseEvent::Expired)
+        m_stats.expirations++;
+    Lease lost = m_lease;
+    m_lease = {};
+    m_state = State::Init;
+    m_deadline = now + kRestartDelay;
+    m_output.lease_event(event, lost);
 }
 
 void Client::schedule_retransmission(Millis now)
@@ -123,7 +186,25 @@ void Client::tick(Millis now)
         }
         transmit(now);
         break;
-    case State::Bound: m_deadline = 0; break;
+    case State::Bound:
+        if (m_lease.lease_seconds == kInfiniteLease) {
+            m_deadline = 0;
+            break;
+        }
+        if (now >= expiry())
+            lose_lease(LeaseEvent::Expired, now);
+        else
+            begin_keeping(now >= t2() ? LeaseEvent::Rebinding : LeaseEvent::Renewing, now);
+        break;
+    case State::Renewing:
+    case State::Rebinding:
+        if (now >= expiry())
+            lose_lease(LeaseEvent::Expired, now);
+        else if (m_state == State::Renewing && now >= t2())
+            begin_keeping(LeaseEvent::Rebinding, now);
+        else
+            transmit(now);
+        break;
     }
 }
 
@@ -141,9 +222,15 @@ void Client::receive(const uint8_t* message, size_t length, Millis now, Diagnost
     }
     if (m_state == State::Selecting && reply.type == MessageType::Offer)
         accept_offer(reply, now);
-    else if (m_state == State::Requesting && reply.type == MessageType::Ack)
+    else if ((m_state == State::Requesting || m_state == State::Renewing || m_state == State::Rebinding)
+        && reply.type == MessageType::Ack)
         accept_ack(reply, now);
-    else if (m_state == State::Requesting && reply.type == MessageType::Nak
+    else if ((m_state == State::Renewing || m_state == State::Rebinding) && reply.type == MessageType::Nak
+        && (reply.server_id == 0 || m_state == State::Rebinding || reply.server_id == m_lease.server)) {
+        // RFC 2131 4.4.5: the address must not be used any more.
+        m_stats.naks++;
+        lose_lease(LeaseEvent::Refused, now);
+    } else if (m_state == State::Requesting && reply.type == MessageType::Nak
         && (reply.server_id == 0 || reply.server_id == m_server)) {
         m_stats.naks++;
         m_state = State::Init;
@@ -174,8 +261,11 @@ void Client::accept_ack(const Reply& reply, Millis now)
     // The server we asked, the address it offered (RFC 2131 4.3.2 lets it
     // be another, which we take), a lease time (MUST in an ACK), a mask
     // that is one.
+    bool renewal = m_state == State::Renewing || m_state == State::Rebinding;
+    // REBINDING asks every server; RENEWING the one that gave the lease.
+    Ipv4Address server = m_state == State::Rebinding && reply.server_id ? reply.server_id : m_server;
     int prefix = reply.has_subnet_mask ? prefix_length_of(reply.subnet_mask) : classful_prefix(reply.your_address);
-    if ((reply.server_id && reply.server_id != m_server) || !usable_host_address(reply.your_address)
+    if ((reply.server_id && reply.server_id != server) || !usable_host_address(reply.your_address)
         || !reply.has_lease_time || prefix <= 0 || prefix > 30) {
         m_stats.malformed++;
         return;
@@ -186,14 +276,31 @@ void Client::accept_ack(const Reply& reply, Millis now)
     // A router off the leased network could never be reached: left out.
     bool router_on_link = (reply.router & mask) == (reply.your_address & mask) && reply.router != reply.your_address;
     m_lease.router = usable_host_address(reply.router) && router_on_link ? reply.router : 0;
+    m_server = server;
     m_lease.server = m_server;
     m_lease.dns_count = reply.dns_count;
     for (size_t i = 0; i < reply.dns_count; i++)
         m_lease.dns[i] = reply.dns[i];
-    m_lease.lease_seconds = reply.lease_seconds;
-    m_lease.bound_at = now;
+    uint32_t lease = reply.lease_seconds;
+    m_lease.lease_seconds = lease;
+    // RFC 2131 4.4.5: T1 and T2 as the server gives them if they make
+    // sense (T1 < T2 < the lease), else half and seven eighths of it.
+    uint32_t rebinding = uint32_t(uint64_t(lease) * 7 / 8);
+    if (reply.has_rebinding_time && reply.rebinding_seconds < lease)
+        rebinding = reply.rebinding_seconds;
+    uint32_t renewal_at = lease / 2 < rebinding ? lease / 2 : rebinding / 2;
+    if (reply.has_renewal_time && reply.renewal_seconds < rebinding)
+        renewal_at = reply.renewal_seconds;
+    m_lease.renewal_seconds = renewal_at;
+    m_lease.rebinding_seconds = rebinding;
+    // A renewed lease counts from the REQUEST that won it (4.4.5).
+    m_lease.bound_at = renewal ? m_sent_at : now;
     m_state = State::Bound;
-    m_deadline = 0;
+    m_deadline = lease == kInfiniteLease ? 0 : t1();
+    if (renewal) {
+        m_stats.renewals++;
+        m_output.lease_event(LeaseEvent::Renewed, m_lease);
+    }
 }
 
 } // namespace keel::net::dhcp

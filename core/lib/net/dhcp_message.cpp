@@ -85,6 +85,18 @@ Result<void> parse_options(const uint8_t* area, size_t size, const char* name, b
                 reply.lease_seconds = load32(value);
             }
             break;
+        case option::kRenewalTime:
+        case option::kRebindingTime: {
+            if (length != 4)
+                return bad(diagnostic, name, at, "is not 4 bytes", code, length);
+            bool renewal = code == option::kRenewalTime;
+            bool& has = renewal ? reply.has_renewal_time : reply.has_rebinding_time;
+            if (!has) {
+                has = true;
+                (renewal ? reply.renewal_seconds : reply.rebinding_seconds) = load32(value);
+            }
+            break;
+        }
         case option::kRouter:
             if (length == 0 || length % 4)
                 return bad(diagnostic, name, at, "is not a list of addresses", code, length);
@@ -187,6 +199,7 @@ size_t write_request(uint8_t* out, const Request& request)
     out[2] = 6;
     store32(out + 4, request.xid);
     store16(out + 8, request.seconds);
+    store32(out + 12, request.client_address);
     memcpy(out + 28, request.mac.bytes, 6);
     store32(out + kFixedSize, kMagicCookie);
     uint8_t* p = out + kOptionsOffset;
@@ -209,8 +222,8 @@ size_t write_request(uint8_t* out, const Request& request)
     *p++ = 2;
     store16(p, 576); // RFC 2131's minimum: the replies fit one unfragmented datagram
     p += 2;
-    static constexpr uint8_t kWanted[]
-        = { option::kSubnetMask, option::kRouter, option::kDnsServer, option::kLeaseTime, option::kServerId };
+    static constexpr uint8_t kWanted[] = { option::kSubnetMask, option::kRouter, option::kDnsServer, option::kLeaseTime,
+        option::kServerId, option::kRenewalTime, option::kRebindingTime };
     *p++ = option::kParameterList;
     *p++ = sizeof(kWanted);
     memcpy(p, kWanted, sizeof(kWanted));

@@ -54,6 +54,8 @@ constexpr uint8_t kMessageType = 53;
 constexpr uint8_t kServerId = 54;
 constexpr uint8_t kParameterList = 55;
 constexpr uint8_t kMaxMessageSize = 57;
+constexpr uint8_t kRenewalTime = 58;   // T1
+constexpr uint8_t kRebindingTime = 59; // T2
 constexpr uint8_t kEnd = 255;
 } // namespace option
 
@@ -73,6 +75,10 @@ struct Reply {
     size_t dns_count = 0; // at most kMaxDnsServers kept
     bool has_lease_time = false;
     uint32_t lease_seconds = 0; // 0xffffffff: infinite
+    bool has_renewal_time = false;
+    uint32_t renewal_seconds = 0; // option 58, T1
+    bool has_rebinding_time = false;
+    uint32_t rebinding_seconds = 0; // option 59, T2
 };
 
 // Reads a BOOTREPLY from a DHCP server: op 2, Ethernet addresses (htype 1,
@@ -91,6 +97,7 @@ struct Request {
     MacAddress mac;
     Ipv4Address requested_address = 0; // option 50; 0: none
     Ipv4Address server_id = 0;         // option 54; 0: none
+    Ipv4Address client_address = 0;    // ciaddr: the leased address when renewing or rebinding
 };
 
 // Writes a client's message of kClientMessageSize bytes into `out`

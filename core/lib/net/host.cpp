@@ -13,6 +13,7 @@ Ipv4Host::Ipv4Host(Ipv4Interface::Link& link, const InterfaceConfig& config, con
         MUST(m_interface.register_protocol(kIpProtocolIcmp, m_icmp));
         m_interface.set_icmp_errors(&m_icmp);
         m_udp.set_icmp_errors(&m_icmp);
+        m_icmp.set_reports(&m_interface);
     }
     MUST(m_interface.register_protocol(kIpProtocolUdp, m_udp));
     MUST(m_interface.register_protocol(kIpProtocolTcp, m_tcp));

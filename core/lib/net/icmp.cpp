@@ -31,6 +31,48 @@ Result<IcmpMessage> parse_icmp(const uint8_t* bytes, size_t length, Diagnostic* 
     return message;
 }
 
+Result<IcmpReport> parse_icmp_report(const IcmpMessage& message, Ipv4Address reporter, Diagnostic* diagnostic)
+{
+    if (message.type != kIcmpDestinationUnreachable && message.type != kIcmpTimeExceeded)
+        return Err(Error::EINVAL);
+    const uint8_t* quote = message.body;
+    size_t length = message.body_length;
+    if (length < kIpv4HeaderSize || (quote[0] >> 4) != 4) {
+        diagnose(diagnostic, "icmp: the quote is not an IPv4 header");
+        return Err(Error::EBADMSG);
+    }
+    size_t header_length = size_t(quote[0] & 0xf) * 4;
+    if (header_length < kIpv4HeaderSize || length < header_length + 8) {
+        diagnose(
+            diagnostic, "icmp: the quote holds %zu bytes, not a %zu-byte header and 8 more", length, header_length);
+        return Err(Error::EBADMSG);
+    }
+    uint16_t total_length = load16(quote + 2);
+    uint16_t flags_offset = load16(quote + 6);
+    if ((flags_offset & kIpv4OffsetMask) != 0) {
+        diagnose(diagnostic, "icmp: the quote is a fragment other than the first");
+        return Err(Error::EBADMSG);
+    }
+    if (total_length < header_length + 8) {
+        diagnose(diagnostic, "icmp: the quoted datagram's length %u leaves no 8 bytes after its header",
+            unsigned(total_length));
+        return Err(Error::EBADMSG);
+    }
+    IcmpReport report;
+    report.type = message.type;
+    report.code = message.code;
+    if (message.type == kIcmpDestinationUnreachable && message.code == kIcmpUnreachableFragmentationNeeded)
+        report.next_hop_mtu = uint16_t(message.rest);
+    report.reporter = reporter;
+    report.protocol = quote[9];
+    report.source = load32(quote + 12);
+    report.destination = load32(quote + 16);
+    report.quoted_total_length = total_length;
+    report.transport = quote + header_length;
+    report.transport_length = length - header_length;
+    return report;
+}
+
 void write_icmp(uint8_t* out, uint8_t type, uint8_t code, uint32_t rest, size_t body_length)
 {
     out[0] = type;

@@ -23,6 +23,8 @@ constexpr uint8_t kIcmpUnreachableHost = 1;
 constexpr uint8_t kIcmpUnreachableProtocol = 2;
 constexpr uint8_t kIcmpUnreachablePort = 3;
 constexpr uint8_t kIcmpUnreachableFragmentationNeeded = 4;
+constexpr uint8_t kIcmpUnreachableSourceRouteFailed = 5;
+constexpr uint8_t kIcmpUnreachableNetUnknown = 6;
 constexpr uint8_t kIcmpTimeExceededTtl = 0;
 constexpr uint8_t kIcmpTimeExceededReassembly = 1;
 constexpr size_t kIcmpHeaderSize = 8;
@@ -38,8 +40,30 @@ struct IcmpMessage {
     uint16_t echo_sequence() const { return uint16_t(rest); }
 };
 
+// An ICMP error (destination unreachable, time exceeded) about a
+// datagram this host sent, as its quote shows it (RFC 792: the offending
+// IP header and at least the first 8 bytes after it): what the protocol
+// that sent the datagram needs to find who sent it.
+struct IcmpReport {
+    uint8_t type = 0;
+    uint8_t code = 0;
+    uint16_t next_hop_mtu = 0; // fragmentation needed: RFC 1191's field, 0 when not given
+    Ipv4Address reporter = 0;  // the source of the ICMP message
+    uint8_t protocol = 0;      // of the quoted datagram
+    Ipv4Address source = 0;    // of the quoted datagram: this host
+    Ipv4Address destination = 0;
+    uint16_t quoted_total_length = 0;   // the quoted header's total length
+    const uint8_t* transport = nullptr; // the bytes after the quoted IP header
+    size_t transport_length = 0;        // at least 8
+};
+
 // Checks length and checksum of an ICMP message (the IP payload).
 Result<IcmpMessage> parse_icmp(const uint8_t* bytes, size_t length, Diagnostic* diagnostic);
+// The report of a destination-unreachable or time-exceeded `message`
+// from `reporter`: EBADMSG (with the reason) when the quote is not an
+// IPv4 header of a first fragment (or a whole datagram) followed by at
+// least 8 bytes; EINVAL for another type of message.
+Result<IcmpReport> parse_icmp_report(const IcmpMessage& message, Ipv4Address reporter, Diagnostic* diagnostic);
 // Writes the 8-byte header in front of `body_length` bytes that already
 // follow it at out + 8, and the checksum over both.
 void write_icmp(uint8_t* out, uint8_t type, uint8_t code, uint32_t rest, size_t body_length);

@@ -39,11 +39,23 @@ void IcmpProtocol::input(const Datagram& datagram, Millis now)
             header.ttl, now };
         return;
     case kIcmpDestinationUnreachable:
-    case kIcmpTimeExceeded:
-        // Reported, not acted upon yet (TCP's reaction to soft errors is
-        // optional, RFC 1122 4.2.3.9).
+    case kIcmpTimeExceeded: {
         m_stats.errors_received++;
+        if (datagram.to_broadcast)
+            return; // an error is sent to the host whose datagram failed, never broadcast
+        Result<IcmpReport> report = parse_icmp_report(message, header.source, nullptr);
+        // The quoted datagram left this host from the address the error
+        // came to; a quote that says otherwise is about no datagram of ours.
+        if (report.is_error() || report.value().source != header.destination) {
+            m_stats.errors_bad_quote++;
+            return;
+        }
+        if (m_reports) {
+            m_stats.errors_reported++;
+            m_reports->icmp_report(report.value(), now);
+        }
         return;
+    }
     default: return;
     }
 }

@@ -1,7 +1,8 @@
 // The icmp protocol of one host (icmp.kmod's logic): echo replies, the
 // record of the last echo reply for ping, rate-limited error messages
 // about received datagrams (destination unreachable, time exceeded; RFC
-// 1122 3.2.2's rules), and the errors others sent counted.
+// 1122 3.2.2's rules), and the errors others sent handed to the protocol
+// of the datagram they quote (TCP acts on them, RFC 1122 4.2.3.9).
 #pragma once
 
 #include <stddef.h>
@@ -22,6 +23,8 @@ public:
         uint64_t echo_replies_received = 0;
         uint64_t errors_sent = 0;
         uint64_t errors_received = 0;
+        uint64_t errors_reported = 0;  // handed to the quoted datagram's protocol
+        uint64_t errors_bad_quote = 0; // a quote that names no datagram of ours
         uint64_t rate_limited = 0;
     };
 
@@ -49,12 +52,16 @@ public:
 
     // An echo request with `size` bytes of data (0, 1, 2, ...).
     Result<void> ping(Ipv4Address destination, uint16_t identifier, uint16_t sequence, size_t size, Millis now);
+    // Where received errors go (the quoted datagram's protocol); without
+    // one they are only counted.
+    void set_reports(IcmpReportSink* sink) { m_reports = sink; }
     const EchoReply& last_echo_reply() const { return m_last_reply; }
     const Stats& stats() const { return m_stats; }
 
 private:
     Ipv4Output& m_output;
     RateLimiter m_limiter;
+    IcmpReportSink* m_reports = nullptr;
     EchoReply m_last_reply;
     Stats m_stats;
 };

@@ -11,6 +11,7 @@ Ipv4Interface::Ipv4Interface(Link& link, const InterfaceConfig& config)
     , m_config(config)
     , m_neighbours(*this)
 {
+    m_reassembler.set_timeout_sink(this);
 }
 
 Ipv4Interface::~Ipv4Interface() = default;
@@ -147,6 +148,23 @@ void Ipv4Interface::deliver(const Datagram& datagram, Millis now)
     m_stats.dropped_protocol++;
     if (m_icmp_errors)
         m_icmp_errors->icmp_error(kIcmpDestinationUnreachable, kIcmpUnreachableProtocol, datagram, now);
+}
+
+void Ipv4Interface::icmp_report(const IcmpReport& report, Millis now)
+{
+    if (ProtocolHandler* handler = m_protocols[report.protocol])
+        handler->icmp_report(report, now);
+}
+
+void Ipv4Interface::reassembly_timed_out(const Ipv4Header& header, const uint8_t* bytes, Millis now)
+{
+    if (!m_icmp_errors)
+        return;
+    // The datagram handed on holds only what the error quotes.
+    Ipv4Header quoted = header;
+    quoted.total_length = uint16_t(min<size_t>(header.total_length, kIpv4HeaderSize + 8));
+    m_icmp_errors->icmp_error(
+        kIcmpTimeExceeded, kIcmpTimeExceededReassembly, { &quoted, bytes, is_broadcast(header.destination) }, now);
 }
 
 Result<void> Ipv4Interface::register_protocol(uint8_t protocol, ProtocolHandler& handler)

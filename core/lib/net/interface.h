@@ -13,6 +13,7 @@
 
 #include "lib/base/result.h"
 #include "lib/net/ethernet.h"
+#include "lib/net/icmp.h"
 #include "lib/net/ipv4.h"
 #include "lib/net/neighbour.h"
 #include "lib/net/reassembly.h"
@@ -35,6 +36,14 @@ class ProtocolHandler {
 public:
     virtual ~ProtocolHandler() = default;
     virtual void input(const Datagram& datagram, Millis now) = 0;
+    // An ICMP error about a datagram of this protocol that the host sent
+    // (the icmp protocol checked the message and its quote); ignored
+    // unless the protocol cares.
+    virtual void icmp_report(const IcmpReport& report, Millis now)
+    {
+        (void)report;
+        (void)now;
+    }
 };
 
 // Where the protocols send: a payload of `protocol` from `source` (0: the
@@ -55,6 +64,15 @@ public:
     virtual void icmp_error(uint8_t type, uint8_t code, const Datagram& datagram, Millis now) = 0;
 };
 
+// Where the icmp protocol hands the ICMP errors it received: to the
+// protocol of the quoted datagram (the interface's table here; inet's in
+// the kernel).
+class IcmpReportSink {
+public:
+    virtual ~IcmpReportSink() = default;
+    virtual void icmp_report(const IcmpReport& report, Millis now) = 0;
+};
+
 struct InterfaceConfig {
     MacAddress mac;
     Ipv4Address address = 0;
@@ -67,7 +85,10 @@ struct InterfaceConfig {
     bool loopback_device = false;
 };
 
-class Ipv4Interface : public Ipv4Output, private NeighbourCache::Sink {
+class Ipv4Interface : public Ipv4Output,
+                      public IcmpReportSink,
+                      private NeighbourCache::Sink,
+                      private Reassembler::TimeoutSink {
 public:
     class Link {
     public:
@@ -116,7 +137,13 @@ public:
     // them to the protocol modules); without one they are dropped with a
     // protocol-unreachable error.
     void set_fallback(ProtocolHandler* handler) { m_fallback = handler; }
+    // Where errors about received datagrams go: protocol unreachable,
+    // and time exceeded for a reassembly that timed out after its first
+    // fragment came (RFC 792, RFC 1122 3.3.2).
     void set_icmp_errors(IcmpErrorSink* sink) { m_icmp_errors = sink; }
+    // IcmpReportSink: a received ICMP error to the protocol of the
+    // datagram it quotes, if one is registered.
+    void icmp_report(const IcmpReport& report, Millis now) override;
 
     // Ipv4Output: adds the IP header (fragmenting when needed) and sends
     // to the next hop. `source` 0 is the interface's address.
@@ -141,6 +168,8 @@ private:
     // NeighbourCache::Sink
     void send_request(Ipv4Address target) override;
     void send(PacketPtr packet, const MacAddress& destination) override;
+    // Reassembler::TimeoutSink
+    void reassembly_timed_out(const Ipv4Header& header, const uint8_t* bytes, Millis now) override;
 
     void input_arp(const uint8_t* bytes, size_t length, Millis now);
     void input_ipv4(const uint8_t* bytes, size_t length, bool link_broadcast, Millis now);

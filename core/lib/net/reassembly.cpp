@@ -40,9 +40,27 @@ void Reassembler::tick(Millis now)
     for (Datagram& datagram : m_datagrams) {
         if (datagram.used && now - datagram.started >= m_limits.timeout) {
             m_stats.dropped_timeout++;
+            if (datagram.have_first && m_timeout_sink)
+                report_timeout(datagram, now);
             discard(datagram);
         }
     }
+}
+
+void Reassembler::report_timeout(const Datagram& datagram, Millis now)
+{
+    const Packet* first = datagram.fragments.first();
+    if (!first || first->position != 0)
+        return;
+    size_t quoted = min(first->length(), size_t(8));
+    Ipv4Header header = datagram.first;
+    header.header_length = kIpv4HeaderSize;
+    header.total_length = uint16_t(kIpv4HeaderSize + first->length());
+    uint8_t bytes[kIpv4HeaderSize + 8];
+    write_ipv4(bytes, header);
+    memcpy(bytes + kIpv4HeaderSize, first->data(), quoted);
+    m_stats.timeouts_reported++;
+    m_timeout_sink->reassembly_timed_out(header, bytes, now);
 }
 
 Reassembler::Datagram* Reassembler::find_or_start(const Ipv4Header& header, Millis now)

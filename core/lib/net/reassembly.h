@@ -37,9 +37,21 @@ public:
         uint64_t dropped_too_big = 0;
         uint64_t dropped_limit = 0;
         uint64_t dropped_timeout = 0;
+        uint64_t timeouts_reported = 0; // the first fragment had come: the sink was told
         uint64_t dropped_no_memory = 0;
     };
     static constexpr size_t kMaxDatagrams = 64;
+
+    // Told about each datagram given up on after its first fragment came,
+    // so that a time exceeded can be sent about it (RFC 792; RFC 1122
+    // 3.3.2). `bytes` is the first fragment as a datagram of its own: a
+    // 20-byte header (`header`, its options left out) and at most the
+    // first 8 bytes of its payload, all an ICMP error quotes.
+    class TimeoutSink {
+    public:
+        virtual ~TimeoutSink() = default;
+        virtual void reassembly_timed_out(const Ipv4Header& header, const uint8_t* bytes, Millis now) = 0;
+    };
 
     Reassembler()
         : Reassembler(Limits())
@@ -58,6 +70,7 @@ public:
     // Drops datagrams that waited too long.
     void tick(Millis now);
     void clear();
+    void set_timeout_sink(TimeoutSink* sink) { m_timeout_sink = sink; }
 
     size_t datagrams_in_progress() const;
     size_t bytes_held() const { return m_bytes; }
@@ -81,11 +94,13 @@ private:
 
     Datagram* find_or_start(const Ipv4Header& header, Millis now);
     void discard(Datagram& datagram);
+    void report_timeout(const Datagram& datagram, Millis now);
     PacketPtr assemble(Datagram& datagram, size_t headroom);
 
     Limits m_limits;
     Stats m_stats;
     size_t m_bytes = 0;
+    TimeoutSink* m_timeout_sink = nullptr;
     Datagram m_datagrams[kMaxDatagrams];
 };
 

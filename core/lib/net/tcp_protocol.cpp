@@ -11,6 +11,12 @@ void TcpProtocol::input(const Datagram& datagram, Millis now)
         datagram.payload(), datagram.payload_length(), datagram.header->source, datagram.header->destination, now);
 }
 
+void TcpProtocol::icmp_report(const IcmpReport& report, Millis now)
+{
+    m_now = now;
+    m_stack.icmp_error(report, now);
+}
+
 void TcpProtocol::tick(Millis now)
 {
     m_now = now;

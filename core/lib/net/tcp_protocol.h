@@ -20,6 +20,8 @@ public:
 
     // ProtocolHandler: a segment addressed to this host (never a broadcast).
     void input(const Datagram& datagram, Millis now) override;
+    // ProtocolHandler: an ICMP error about a segment this host sent.
+    void icmp_report(const IcmpReport& report, Millis now) override;
     // The stack's timers; the time is also what segments it sends from
     // inside a call take.
     void tick(Millis now);

@@ -50,6 +50,22 @@ public:
         if (!frame)
             refuse("no frame for a client message");
     }
+    // Renewing and rebinding: a REQUEST from the leased address, in ciaddr.
+    void send_from_address(const uint8_t* message, size_t length, Ipv4Address source, Ipv4Address destination) override
+    {
+        if (length != kClientMessageSize || message[0] != 1 || load32(message + kFixedSize) != kMagicCookie)
+            refuse("a renewal is not a BOOTREQUEST of 300 bytes");
+        if (memcmp(message + 28, kMac.bytes, 6) != 0)
+            refuse("a renewal carries another MAC");
+        const uint8_t* options = message + kOptionsOffset;
+        if (options[0] != option::kMessageType || options[1] != 1 || options[2] != uint8_t(MessageType::Request))
+            refuse("a renewal is not a REQUEST");
+        if (source == 0 || load32(message + 12) != source)
+            refuse("a renewal without the leased address in ciaddr");
+        if (destination == 0)
+            refuse("a renewal to nobody");
+        xid = load32(message + 4);
+    }
     uint32_t xid = 0;
 };
 
@@ -63,7 +79,8 @@ void check_reply(const Reply& reply)
 
 void check_client(const Client& client)
 {
-    if (client.state() != Client::State::Bound)
+    Client::State state = client.state();
+    if (state != Client::State::Bound && state != Client::State::Renewing && state != Client::State::Rebinding)
         return;
     const Lease& lease = client.lease();
     if (lease.address == 0 || ipv4_is_loopback(lease.address) || (lease.address >> 28) >= 14)
@@ -73,8 +90,17 @@ void check_client(const Client& client)
     uint32_t mask = ~uint32_t(0) << (32 - lease.prefix_length);
     if (lease.router && ((lease.router & mask) != (lease.address & mask) || lease.router == lease.address))
         refuse("a router off the leased network");
-    if (client.next_deadline() != 0)
-        refuse("bound with a timer left");
+    if (lease.lease_seconds != kInfiniteLease
+        && (lease.renewal_seconds > lease.rebinding_seconds || lease.rebinding_seconds > lease.lease_seconds))
+        refuse("T1, T2 and the lease out of order");
+    Millis t1 = lease.bound_at + Millis(lease.renewal_seconds) * 1000;
+    if (state == Client::State::Bound && lease.lease_seconds != kInfiniteLease && client.next_deadline() != t1)
+        refuse("bound without its renewal at T1");
+    if (state == Client::State::Bound && lease.lease_seconds == kInfiniteLease && client.next_deadline() != 0)
+        refuse("bound to an infinite lease with a timer left");
+    Millis expiry = lease.bound_at + Millis(lease.lease_seconds) * 1000;
+    if (state != Client::State::Bound && (client.next_deadline() == 0 || client.next_deadline() > expiry))
+        refuse("renewing with no timer, or one past the lease's end");
 }
 
 } // namespace

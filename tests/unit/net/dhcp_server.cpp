@@ -8,6 +8,20 @@
 #include "lib/net/ipv4.h"
 #include "lib/net/udp.h"
 
+std::vector<uint8_t> ipv4_frame(const keel::net::MacAddress& to, const keel::net::MacAddress& from,
+    keel::net::Ipv4Address source, keel::net::Ipv4Address destination, uint8_t protocol, size_t payload_length)
+{
+    std::vector<uint8_t> frame(14 + 20 + payload_length);
+    keel::net::write_ethernet(frame.data(), { to, from, keel::net::kEtherTypeIpv4 });
+    keel::net::Ipv4Header ip;
+    ip.total_length = uint16_t(20 + payload_length);
+    ip.protocol = protocol;
+    ip.source = source;
+    ip.destination = destination;
+    keel::net::write_ipv4(frame.data() + 14, ip);
+    return frame;
+}
+
 namespace test_dhcp {
 
 using namespace keel::net;
@@ -54,16 +68,10 @@ std::vector<uint8_t> qemu_options(uint32_t lease_seconds)
 
 std::vector<uint8_t> server_frame(const std::vector<uint8_t>& message, Ipv4Address destination)
 {
-    std::vector<uint8_t> frame(14 + 20 + 8 + message.size());
-    write_ethernet(frame.data(), { MacAddress::broadcast(), kServerMac, kEtherTypeIpv4 });
+    std::vector<uint8_t> frame
+        = ipv4_frame(MacAddress::broadcast(), kServerMac, kServer, destination, kIpProtocolUdp, 8 + message.size());
     memcpy(frame.data() + 42, message.data(), message.size());
     write_udp(frame.data() + 34, dhcp::kServerPort, dhcp::kClientPort, message.size(), kServer, destination);
-    Ipv4Header ip;
-    ip.total_length = uint16_t(28 + message.size());
-    ip.protocol = kIpProtocolUdp;
-    ip.source = kServer;
-    ip.destination = destination;
-    write_ipv4(frame.data() + 14, ip);
     return frame;
 }
 

@@ -10,6 +10,13 @@
 #include "lib/net/dhcp_message.h"
 #include "lib/net/ethernet.h"
 
+// A frame from `from` to `to` holding an IPv4 datagram (a 20-byte header,
+// checksum written) of `protocol` with `payload_length` zero bytes of
+// payload at offset 34, for the caller to fill (the interface tests use it
+// too).
+std::vector<uint8_t> ipv4_frame(const keel::net::MacAddress& to, const keel::net::MacAddress& from,
+    keel::net::Ipv4Address source, keel::net::Ipv4Address destination, uint8_t protocol, size_t payload_length);
+
 namespace test_dhcp {
 
 using keel::net::Ipv4Address;

@@ -13,6 +13,8 @@
 #include "lib/net/dhcp_client.h"
 #include "lib/net/dhcp_frame.h"
 #include "lib/net/ip_param.h"
+#include "lib/net/ipv4.h"
+#include "lib/net/udp.h"
 #include "pcap.h"
 
 using namespace keel::net;
@@ -37,7 +39,35 @@ struct Sent {
     uint16_t seconds = 0;
     Ipv4Address requested = 0;
     Ipv4Address server_id = 0;
+    Ipv4Address client_address = 0; // ciaddr
+    Ipv4Address source = 0;         // of the datagram
+    Ipv4Address destination = kIpv4Broadcast;
 };
+
+// Reads a client's message (the UDP payload) as a server would.
+Sent read_message(const uint8_t* dhcp, size_t length, Millis now)
+{
+    Sent record;
+    record.at = now;
+    record.xid = load32(dhcp + 4);
+    record.seconds = load16(dhcp + 8);
+    record.client_address = load32(dhcp + 12);
+    for (size_t at = kOptionsOffset; at + 1 < length && dhcp[at] != option::kEnd;) {
+        if (dhcp[at] == option::kPad) {
+            at++;
+            continue;
+        }
+        const uint8_t* value = dhcp + at + 2;
+        if (dhcp[at] == option::kMessageType)
+            record.type = MessageType(value[0]);
+        if (dhcp[at] == option::kRequestedAddress)
+            record.requested = load32(value);
+        if (dhcp[at] == option::kServerId)
+            record.server_id = load32(value);
+        at += 2 + dhcp[at + 1];
+    }
+    return record;
+}
 
 // One client on a segment with a scripted server; every frame goes to a
 // capture.
@@ -61,27 +91,25 @@ public:
         CHECK(load32(bytes + 30) == kIpv4Broadcast);
         CHECK(load16(bytes + 34) == 68);
         CHECK(load16(bytes + 36) == 67);
-        const uint8_t* dhcp = bytes + 42;
-        Sent record;
-        record.at = now;
-        record.xid = load32(dhcp + 4);
-        record.seconds = load16(dhcp + 8);
-        for (size_t at = kOptionsOffset; at + 1 < length && dhcp[at] != option::kEnd;) {
-            if (dhcp[at] == option::kPad) {
-                at++;
-                continue;
-            }
-            const uint8_t* value = dhcp + at + 2;
-            if (dhcp[at] == option::kMessageType)
-                record.type = MessageType(value[0]);
-            if (dhcp[at] == option::kRequestedAddress)
-                record.requested = load32(value);
-            if (dhcp[at] == option::kServerId)
-                record.server_id = load32(value);
-            at += 2 + dhcp[at + 1];
-        }
+        sent.push_back(read_message(bytes + 42, length, now));
+    }
+
+    // Once bound: a datagram from the leased address, framed here for the
+    // capture (to the server's MAC, or the broadcast).
+    void send_from_address(const uint8_t* message, size_t length, Ipv4Address source, Ipv4Address destination) override
+    {
+        MacAddress to = destination == kIpv4Broadcast ? MacAddress::broadcast() : test_dhcp::kServerMac;
+        std::vector<uint8_t> frame = ipv4_frame(to, kClientMac, source, destination, kIpProtocolUdp, 8 + length);
+        memcpy(frame.data() + 42, message, length);
+        write_udp(frame.data() + 34, kClientPort, kServerPort, length, source, destination);
+        pcap.write(now, frame.data(), frame.size());
+        Sent record = read_message(message, length, now);
+        record.source = source;
+        record.destination = destination;
         sent.push_back(record);
     }
+
+    void lease_event(LeaseEvent event, const Lease& lease) override { events.push_back({ now, event, lease }); }
 
     // The server's reply, through the capture and the frame parser.
     void deliver(const std::vector<uint8_t>& message, Ipv4Address destination = kIpv4Broadcast)
@@ -121,6 +149,12 @@ public:
     PcapWriter pcap;
     Client client;
     std::vector<Sent> sent;
+    struct Event {
+        Millis at;
+        LeaseEvent event;
+        Lease lease;
+    };
+    std::vector<Event> events;
     Millis now = 5000;
 };
 
@@ -144,6 +178,19 @@ ReplySpec offer_spec(std::vector<uint8_t> options = qemu_options())
     spec.options = std::move(options);
     return spec;
 }
+
+// A client bound to a lease of `lease_seconds` (with `extra` options).
+void bind_lease(Exchange& exchange, uint32_t lease_seconds, std::vector<uint8_t> extra = {})
+{
+    exchange.client.start(exchange.now);
+    exchange.deliver(message_of(exchange.reply(MessageType::Offer)));
+    std::vector<uint8_t> options = qemu_options(lease_seconds);
+    options.insert(options.end(), extra.begin(), extra.end());
+    exchange.deliver(message_of(exchange.reply(MessageType::Ack, options)), kOffered);
+    REQUIRE(exchange.client.state() == Client::State::Bound);
+}
+
+size_t count_sent(const Exchange& exchange, size_t from) { return exchange.sent.size() - from; }
 
 } // namespace
 
@@ -179,8 +226,10 @@ TEST_CASE("dhcp: DISCOVER, OFFER, REQUEST, ACK binds the lease QEMU's user netwo
         CHECK(lease.dns[0] == ipv4(10, 0, 2, 3));
         CHECK(lease.lease_seconds == 86400);
         CHECK(lease.bound_at == exchange.now);
-        CHECK(exchange.client.next_deadline() == 0);
-        exchange.advance(200000); // bound: nothing more is sent
+        CHECK(lease.renewal_seconds == 43200);   // T1: half the lease
+        CHECK(lease.rebinding_seconds == 75600); // T2: seven eighths
+        CHECK(exchange.client.next_deadline() == exchange.now + 43200 * 1000);
+        exchange.advance(200000); // bound: nothing more is sent until T1
         CHECK(exchange.sent.size() == 2);
         CHECK(exchange.client.stats().malformed == 0);
 
@@ -483,4 +532,183 @@ TEST_CASE("dhcp: ip= takes Linux's short and long forms and says why it refuses"
     }
     std::string long_field(100, 'a');
     CHECK(parse_ip_param((":::::" + long_field + ":dhcp").c_str(), &why).is_error());
+}
+
+TEST_CASE("dhcp: a lease is renewed at T1, rebound at T2, and given up when it runs out", "[dhcp]")
+{
+    long baseline = net_live_allocations();
+    {
+        Exchange exchange("dhcp-lease-expires");
+        bind_lease(exchange, 3600); // T1 at 1800 s, T2 at 3150 s
+        Millis bound = exchange.now;
+        size_t before = exchange.sent.size();
+        exchange.advance(1800 * 1000 - 10);
+        CHECK(count_sent(exchange, before) == 0);
+        CHECK(exchange.events.empty());
+        // T1: RENEWING, a REQUEST unicast to the server from the address,
+        // which is in ciaddr; no option 50 or 54 (RFC 2131 table 5).
+        exchange.advance(20);
+        REQUIRE(count_sent(exchange, before) == 1);
+        CHECK(exchange.client.state() == Client::State::Renewing);
+        const Sent renew = exchange.sent.back();
+        CHECK(renew.type == MessageType::Request);
+        CHECK(renew.source == kOffered);
+        CHECK(renew.destination == kServer);
+        CHECK(renew.client_address == kOffered);
+        CHECK(renew.requested == 0);
+        CHECK(renew.server_id == 0);
+        CHECK(renew.at - bound == 1800 * 1000);
+        REQUIRE(exchange.events.size() == 1);
+        CHECK(exchange.events[0].event == LeaseEvent::Renewing);
+        // Unanswered: sent again after half the time left until T2
+        // (1350 s / 2), then 337.5 s, then the 60 s floor...
+        exchange.advance(675 * 1000 + 10);
+        REQUIRE(count_sent(exchange, before) == 2);
+        CHECK(exchange.sent.back().at - renew.at == 675 * 1000);
+        CHECK(exchange.sent.back().xid == renew.xid);
+        CHECK(exchange.sent.back().destination == kServer);
+        // T2: REBINDING, broadcast from the address.
+        Millis t2 = bound + 3150 * 1000;
+        exchange.advance(t2 - exchange.now + 10);
+        CHECK(exchange.client.state() == Client::State::Rebinding);
+        REQUIRE(exchange.events.size() == 2);
+        CHECK(exchange.events[1].event == LeaseEvent::Rebinding);
+        CHECK(exchange.events[1].at == t2);
+        const Sent rebind = exchange.sent.back();
+        CHECK(rebind.at == t2);
+        CHECK(rebind.source == kOffered);
+        CHECK(rebind.destination == kIpv4Broadcast);
+        CHECK(rebind.client_address == kOffered);
+        CHECK(rebind.server_id == 0);
+        for (size_t i = before + 1; i < exchange.sent.size(); i++) {
+            if (exchange.sent[i].at < t2)
+                CHECK(exchange.sent[i].destination == kServer);
+        }
+        // The lease's end: the address goes, and the client starts over.
+        Millis end = bound + 3600 * 1000;
+        exchange.advance(end - exchange.now + 10);
+        REQUIRE(exchange.events.size() == 3);
+        CHECK(exchange.events[2].event == LeaseEvent::Expired);
+        CHECK(exchange.events[2].at == end);
+        CHECK(exchange.events[2].lease.address == kOffered);
+        CHECK(exchange.client.state() == Client::State::Init);
+        CHECK(exchange.client.lease().address == 0);
+        CHECK(exchange.client.stats().expirations == 1);
+        for (const Sent& sent : exchange.sent) {
+            if (sent.at > t2 && sent.at < end)
+                CHECK(sent.destination == kIpv4Broadcast);
+            CHECK(sent.at <= end);
+        }
+        exchange.advance(1000 + 10);
+        CHECK(exchange.sent.back().type == MessageType::Discover);
+        CHECK(exchange.sent.back().source == 0);
+        CHECK(exchange.client.state() == Client::State::Selecting);
+        exchange.require_clean();
+        auto renewals = tshark_fields(exchange.pcap.path(), { "ip.src", "ip.dst", "dhcp.ip.client" },
+            "dhcp.option.dhcp == 3 && ip.src != 0.0.0.0");
+        REQUIRE(renewals.size() >= 3);
+        CHECK(renewals[0] == "10.0.2.15 10.0.2.2 10.0.2.15");
+        CHECK(renewals.back() == "10.0.2.15 255.255.255.255 10.0.2.15");
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("dhcp: an ACK in RENEWING extends the lease from the REQUEST that won it", "[dhcp]")
+{
+    Exchange exchange("dhcp-renewed");
+    bind_lease(exchange, 600); // T1 at 300 s
+    exchange.advance(300 * 1000 + 10);
+    REQUIRE(exchange.client.state() == Client::State::Renewing);
+    Millis asked = exchange.sent.back().at;
+    exchange.now += 2000;
+    exchange.deliver(message_of(exchange.reply(MessageType::Ack, qemu_options(600))), kOffered);
+    CHECK(exchange.client.state() == Client::State::Bound);
+    CHECK(exchange.client.lease().bound_at == asked);
+    CHECK(exchange.client.next_deadline() == asked + 300 * 1000);
+    CHECK(exchange.client.stats().renewals == 1);
+    REQUIRE(exchange.events.size() == 2);
+    CHECK(exchange.events[1].event == LeaseEvent::Renewed);
+    CHECK(exchange.events[1].lease.address == kOffered);
+    // And again at the new T1, with a new transaction.
+    uint32_t xid = exchange.sent.back().xid;
+    exchange.advance(asked + 300 * 1000 - exchange.now + 10);
+    CHECK(exchange.client.state() == Client::State::Renewing);
+    CHECK(exchange.sent.back().xid != xid);
+    // An ACK from another server while renewing is not taken.
+    std::vector<uint8_t> other_server = qemu_options(600);
+    other_server[5] = 9;
+    exchange.deliver(message_of(exchange.reply(MessageType::Ack, other_server)), kOffered);
+    CHECK(exchange.client.state() == Client::State::Renewing);
+    // A NAK from another server neither; one from ours takes the address away.
+    exchange.deliver(message_of(exchange.reply(MessageType::Nak, { option::kServerId, 4, 10, 0, 2, 9 })));
+    CHECK(exchange.client.state() == Client::State::Renewing);
+    exchange.deliver(message_of(exchange.reply(MessageType::Nak, { option::kServerId, 4, 10, 0, 2, 2 })));
+    CHECK(exchange.client.state() == Client::State::Init);
+    CHECK(exchange.events.back().event == LeaseEvent::Refused);
+    CHECK(exchange.events.back().lease.address == kOffered);
+    exchange.advance(1010);
+    CHECK(exchange.sent.back().type == MessageType::Discover);
+    exchange.require_clean();
+}
+
+TEST_CASE("dhcp: REBINDING takes an ACK from any server", "[dhcp]")
+{
+    Exchange exchange("dhcp-rebound");
+    bind_lease(exchange, 800); // T2 at 700 s
+    exchange.advance(700 * 1000 + 10);
+    REQUIRE(exchange.client.state() == Client::State::Rebinding);
+    std::vector<uint8_t> other_server = qemu_options(800);
+    other_server[5] = 9;
+    exchange.deliver(message_of(exchange.reply(MessageType::Ack, other_server)), kOffered);
+    CHECK(exchange.client.state() == Client::State::Bound);
+    CHECK(exchange.client.lease().server == ipv4(10, 0, 2, 9));
+    CHECK(exchange.events.back().event == LeaseEvent::Renewed);
+    exchange.require_clean();
+}
+
+TEST_CASE("dhcp: T1 and T2 come from the server when they make sense", "[dhcp]")
+{
+    struct Case {
+        uint32_t t1, t2;                   // options 58 and 59 (0: absent)
+        uint32_t expected_t1, expected_t2; // what the lease keeps
+    };
+    const Case cases[] = {
+        { 100, 200, 100, 200 },   // both given
+        { 0, 0, 1800, 3150 },     // neither: half and seven eighths
+        { 500, 200, 100, 200 },   // T1 after T2: T1 is half the lease, cut at T2
+        { 100, 4000, 100, 3150 }, // T2 after the lease's end: the default
+        { 3000, 0, 3000, 3150 },  // only T1
+    };
+    for (const Case& test : cases) {
+        Exchange exchange("dhcp-times");
+        std::vector<uint8_t> extra;
+        if (test.t1)
+            extra.insert(extra.end(), { option::kRenewalTime, 4, 0, 0, uint8_t(test.t1 >> 8), uint8_t(test.t1) });
+        if (test.t2)
+            extra.insert(extra.end(), { option::kRebindingTime, 4, 0, 0, uint8_t(test.t2 >> 8), uint8_t(test.t2) });
+        bind_lease(exchange, 3600, extra);
+        INFO("T1 " << test.t1 << ", T2 " << test.t2);
+        CHECK(exchange.client.lease().renewal_seconds == test.expected_t1);
+        CHECK(exchange.client.lease().rebinding_seconds == test.expected_t2);
+        CHECK(exchange.client.next_deadline() == exchange.client.lease().bound_at + test.expected_t1 * 1000);
+    }
+    // A malformed option 58 is refused with the reply.
+    std::vector<uint8_t> bad = qemu_options(3600);
+    bad.insert(bad.end(), { option::kRenewalTime, 2, 0, 1 });
+    ReplySpec spec = offer_spec(bad);
+    spec.type = MessageType::Ack;
+    std::string why;
+    CHECK(parse(message_of(spec), &why).is_error());
+    CHECK(why.find("option 58") != std::string::npos);
+}
+
+TEST_CASE("dhcp: an infinite lease is never renewed", "[dhcp]")
+{
+    Exchange exchange("dhcp-infinite");
+    bind_lease(exchange, kInfiniteLease);
+    CHECK(exchange.client.next_deadline() == 0);
+    size_t before = exchange.sent.size();
+    exchange.advance(3 * 3600 * 1000);
+    CHECK(exchange.sent.size() == before);
+    CHECK(exchange.client.state() == Client::State::Bound);
 }

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dhcp_server.h"
 #include "host_platform.h"
 #include "lib/net/arp.h"
 #include "lib/net/checksum.h"
@@ -552,6 +553,117 @@ TEST_CASE("interface: the IP protocol table refuses taken numbers and delivers t
         CHECK(host.icmp_stats().errors_received == 1);
         CHECK(host.interface().send_datagram(253, 0, ipv4(127, 0, 0, 1), payload, 65535 - 19, 0).error()
             == Error::EMSGSIZE);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+namespace {
+
+// An ICMP error from B to A about `offending` (a frame A sent): its IP
+// header and the 8 bytes after it, as a router would quote them.
+std::vector<uint8_t> icmp_error_frame(
+    const std::vector<uint8_t>& offending, uint8_t type, uint8_t code, uint16_t mtu = 0)
+{
+    const uint8_t* quote = offending.data() + 14;
+    size_t quoted = size_t(quote[0] & 0xf) * 4 + 8;
+    std::vector<uint8_t> frame = ipv4_frame(kMacA, kMacB, kB, kA, kIpProtocolIcmp, 8 + quoted);
+    memcpy(frame.data() + 42, quote, quoted);
+    write_icmp(frame.data() + 34, type, code, mtu, quoted);
+    return frame;
+}
+
+// Takes the frames A sent that are not yet delivered out of the segment.
+std::vector<std::vector<uint8_t>> take_from_a(Segment& segment)
+{
+    std::vector<std::vector<uint8_t>> taken;
+    std::deque<Frame> kept;
+    for (Frame& frame : segment.frames) {
+        if (frame.from == 0)
+            taken.push_back(std::move(frame.bytes));
+        else
+            kept.push_back(std::move(frame));
+    }
+    segment.frames = std::move(kept);
+    return taken;
+}
+
+} // namespace
+
+TEST_CASE("interface: an ICMP error reaches the TCP connection it quotes; forged ones do not", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        Segment segment("if-tcp-icmp");
+        REQUIRE(segment.a.ping(kB, 1, 1, 0, segment.now).is_ok()); // ARP first
+        segment.run();
+        tcp::Connection* client = segment.a.tcp().connect(kA, 0, kB, 9, segment.now).release_value();
+        auto syns = take_from_a(segment);
+        REQUIRE(syns.size() == 1);
+        const std::vector<uint8_t>& syn = syns[0];
+        // Forged: a sequence number never sent; a quote of another source.
+        std::vector<uint8_t> wrong_sequence = syn;
+        wrong_sequence[14 + 20 + 4] ^= 0x80;
+        segment.put(2, icmp_error_frame(wrong_sequence, kIcmpDestinationUnreachable, kIcmpUnreachablePort));
+        std::vector<uint8_t> other_source = syn;
+        store32(other_source.data() + 14 + 12, ipv4(10, 0, 2, 77));
+        segment.put(2, icmp_error_frame(other_source, kIcmpDestinationUnreachable, kIcmpUnreachablePort));
+        segment.run();
+        CHECK(client->state() == tcp::State::SynSent);
+        CHECK(segment.a.icmp_stats().errors_received == 2);
+        CHECK(segment.a.icmp_stats().errors_bad_quote == 1);
+        CHECK(segment.a.tcp().stats().icmp_errors_ignored == 1);
+        // The real thing: port unreachable aborts the connect.
+        segment.put(2, icmp_error_frame(syn, kIcmpDestinationUnreachable, kIcmpUnreachablePort));
+        segment.run();
+        CHECK(client->state() == tcp::State::Closed);
+        CHECK(client->error() == Error::ECONNREFUSED);
+        CHECK(segment.a.tcp().stats().icmp_errors == 1);
+        CHECK(segment.a.icmp_stats().errors_reported == 2);
+        client->release(segment.now);
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("interface: a reassembly that times out after its first fragment gets time exceeded", "[interface]")
+{
+    long baseline = net_live_allocations();
+    for (bool icmp : { true, false }) {
+        for (bool first : { true, false }) {
+            Segment segment(icmp ? "if-reassembly-timeout" : "if-reassembly-timeout-no-icmp", icmp);
+            UdpSocket server, client;
+            REQUIRE(segment.b.udp_bind(server, 7).is_ok());
+            REQUIRE(segment.a.udp_bind(client, 0).is_ok());
+            REQUIRE(segment.a.ping(kB, 1, 1, 0, segment.now).is_ok()); // ARP both ways
+            segment.run();
+            std::vector<uint8_t> big(3000, 0x5a);
+            REQUIRE(segment.a.udp_send(client, kB, 7, big.data(), big.size(), segment.now).is_ok());
+            auto fragments = take_from_a(segment);
+            REQUIRE(fragments.size() == 3);
+            // Only the first fragment arrives, or only the last.
+            segment.put(0, first ? fragments.front() : fragments.back());
+            segment.run();
+            CHECK(segment.b.reassembler().datagrams_in_progress() == 1);
+            segment.advance(29000);
+            CHECK(segment.b.icmp_stats().errors_sent == 0);
+            segment.advance(1100);
+            CHECK(segment.b.reassembler().datagrams_in_progress() == 0);
+            CHECK(segment.b.reassembler().stats().dropped_timeout == 1);
+            bool expected = icmp && first;
+            CHECK(segment.b.icmp_stats().errors_sent == (expected ? 1u : 0u));
+            CHECK(segment.a.icmp_stats().errors_received == (expected ? 1u : 0u));
+            CHECK(!segment.b.udp_receive(server, nullptr, nullptr));
+            segment.b.udp_unbind(server);
+            segment.a.udp_unbind(client);
+            require_clean(segment);
+            auto exceeded
+                = tshark_fields(segment.pcap.path(), { "icmp.type", "icmp.code", "udp.dstport" }, "icmp.type == 11");
+            if (expected) {
+                REQUIRE(exceeded.size() == 1);
+                CHECK(exceeded[0] == "11 1 7"); // about the datagram to port 7
+            } else {
+                CHECK(exceeded.empty());
+            }
+        }
     }
     CHECK(net_live_allocations() == baseline);
 }

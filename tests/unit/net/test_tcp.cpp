@@ -638,3 +638,40 @@ TEST_CASE("tcp: data outside the window is dropped and answered with an ACK", "[
     CHECK(memcmp(bytes, "ew", 2) == 0);
     require_clean(network);
 }
+
+TEST_CASE("tcp: connections released while closing are listed until they are gone", "[tcp]")
+{
+    Network network("tcp-released-listed");
+    Pair pair = open_pair(network);
+    auto listed = [](tcp::Stack& stack) {
+        std::vector<std::string> states;
+        stack.for_each_released(
+            [&](const tcp::Connection& connection) { states.push_back(tcp::state_name(connection.state())); });
+        return states;
+    };
+    CHECK(listed(network.a()).empty());
+    // The client closes and lets go: FIN-WAIT-1, then FIN-WAIT-2 once acknowledged.
+    tcp::Tuple tuple = pair.client->tuple();
+    pair.client->close(network.now());
+    pair.client->release(network.now());
+    CHECK(listed(network.a()) == std::vector<std::string> { "FIN-WAIT-1" });
+    REQUIRE(network.run_until([&] { return pair.server->at_end_of_stream(); }));
+    network.run_for(100);
+    CHECK(listed(network.a()) == std::vector<std::string> { "FIN-WAIT-2" });
+    // The server closes and lets go too: LAST-ACK on its side until the
+    // last ACK, TIME-WAIT on the client's for 2 MSL.
+    pair.server->close(network.now());
+    pair.server->release(network.now());
+    CHECK(listed(network.b()) == std::vector<std::string> { "LAST-ACK" });
+    network.run_for(1000);
+    CHECK(listed(network.b()).empty());
+    std::vector<tcp::Tuple> tuples;
+    network.a().for_each_released([&](const tcp::Connection& connection) { tuples.push_back(connection.tuple()); });
+    REQUIRE(tuples.size() == 1);
+    CHECK(tuples[0] == tuple);
+    CHECK(listed(network.a()) == std::vector<std::string> { "TIME-WAIT" });
+    network.run_for(60000);
+    CHECK(listed(network.a()).empty());
+    CHECK(network.a().connections() == 0);
+    pair.listener->close(network.now());
+}

@@ -192,6 +192,89 @@ void Connection::enter_time_wait(Millis now)
     m_time_wait_deadline = now + m_options.time_wait;
 }
 
+namespace {
+
+// What an ICMP error means to the user (Linux's mapping, within the errors
+// Keel has): the network or the host cannot be reached, or the peer has
+// no such protocol or port.
+Error error_of(uint8_t type, uint8_t code)
+{
+    if (type != kIcmpDestinationUnreachable)
+        return Error::EHOSTUNREACH; // time exceeded
+    switch (code) {
+    case kIcmpUnreachableNet:
+    case kIcmpUnreachableNetUnknown: return Error::ENETUNREACH;
+    case kIcmpUnreachableProtocol:
+    case kIcmpUnreachablePort: return Error::ECONNREFUSED;
+    default: return Error::EHOSTUNREACH;
+    }
+}
+
+// RFC 1191 7's plateaus, for a fragmentation needed without a next-hop MTU.
+uint16_t plateau_below(uint16_t length)
+{
+    static constexpr uint16_t kPlateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68 };
+    for (uint16_t plateau : kPlateaus) {
+        if (plateau < length)
+            return plateau;
+    }
+    return 68;
+}
+
+} // namespace
+
+bool Connection::in_flight(uint32_t sequence) const
+{
+    // RFC 5927 4.1: only a segment sent and not yet acknowledged can have
+    // provoked the error. SND.MAX rather than SND.NXT, which a timeout
+    // moves back to SND.UNA.
+    return seq_ge(sequence, m_snd_una) && seq_lt(sequence, m_snd_max);
+}
+
+void Connection::icmp_error(const IcmpReport& report, Millis now)
+{
+    if (report.type == kIcmpDestinationUnreachable && report.code == kIcmpUnreachableFragmentationNeeded) {
+        lower_path_mtu(report.next_hop_mtu, report.quoted_total_length, now);
+        return;
+    }
+    Error error = error_of(report.type, report.code);
+    // RFC 1122 4.2.3.9: protocol and port unreachable are hard errors;
+    // RFC 5461 4: they abort a connection still opening, and are soft
+    // errors (remembered for a timeout) once it is synchronized.
+    bool hard = report.type == kIcmpDestinationUnreachable
+        && (report.code == kIcmpUnreachableProtocol || report.code == kIcmpUnreachablePort);
+    if (hard && (m_state == State::SynSent || (m_state == State::SynReceived && m_listener))) {
+        fail(error);
+        return;
+    }
+    m_stats.icmp_soft_errors++;
+    m_soft_error = error;
+}
+
+void Connection::lower_path_mtu(uint16_t mtu, uint16_t quoted_length, Millis now)
+{
+    if (mtu == 0)
+        mtu = plateau_below(quoted_length); // a router older than RFC 1191
+    if (mtu < kMinPathMtu)
+        mtu = kMinPathMtu;
+    uint32_t mss = uint32_t(mtu) - 40;
+    if (mss >= m_mss)
+        return; // only ever lower: a larger MTU is news of nothing we sent
+    m_mss = mss;
+    m_stats.path_mtu_lowered++;
+    m_congestion.set_mss(mss);
+    // What is in flight was too big (RFC 1191 6.5): send it again in
+    // smaller segments, now, without treating it as congestion.
+    if (!sending() || m_snd_una == m_snd_max || m_persist)
+        return;
+    m_snd_nxt = m_snd_una;
+    if (m_fin_sent && !seq_gt(m_snd_una, m_fin_sequence))
+        m_fin_sent = false;
+    m_timing = false; // Karn
+    transmit(now);
+    arm_retransmit(now);
+}
+
 Millis Connection::next_deadline() const
 {
     Millis next = 0;

@@ -9,6 +9,7 @@
 
 #include "lib/base/intrusive_list.h"
 #include "lib/base/result.h"
+#include "lib/net/icmp.h"
 #include "lib/net/packet.h"
 #include "lib/net/ports.h"
 #include "lib/net/rate_limit.h"
@@ -71,7 +72,15 @@ public:
         uint64_t dropped_out_of_window = 0;
         uint64_t dropped_out_of_order_full = 0;
         uint64_t zero_window_probes = 0;
+        uint64_t icmp_soft_errors = 0; // remembered for a timeout
+        uint64_t path_mtu_lowered = 0; // fragmentation needed obeyed
     };
+
+    // The lowest path MTU fragmentation-needed messages may bring a
+    // connection to: 576, the datagram every host must accept (RFC 791,
+    // RFC 1122 3.3.3), so the MSS never falls below 536, TCP's default
+    // (RFC 9293 3.7.1), however small the MTU a message claims.
+    static constexpr uint16_t kMinPathMtu = 576;
 
     // Queues bytes to send; returns how many were taken (fewer when the
     // send buffer is full, EAGAIN when none fit). ENOTCONN before the
@@ -101,6 +110,11 @@ public:
     State state() const { return m_state; }
     // The reason the connection failed; 0 while it has not.
     Error error() const { return m_error; }
+    // The last soft error an ICMP message reported (ENETUNREACH,
+    // EHOSTUNREACH, ECONNREFUSED), given to the user instead of ETIMEDOUT
+    // if the connection times out; 0 when none, or once new data was
+    // acknowledged since.
+    Error soft_error() const { return m_soft_error; }
     const Tuple& tuple() const { return m_tuple; }
     size_t readable() const { return m_receive.size(); }
     bool at_end_of_stream() const { return m_fin_received && m_receive.size() == 0; }
@@ -147,6 +161,9 @@ private:
     void send_challenge_ack(Millis now);
 
     // Output (connection_output.cpp).
+    // ESTABLISHED, CLOSE-WAIT and the states after close() with data or a
+    // FIN still to send: where transmit() sends.
+    bool sending() const;
     void transmit(Millis now);
     void send_segment(uint32_t sequence, size_t length, uint8_t flags, Millis now);
     void send_syn(Millis now);
@@ -157,6 +174,11 @@ private:
     void arm_retransmit(Millis now);
     uint16_t advertised_window(bool syn) const;
     void maybe_window_update(Millis now);
+
+    // ICMP errors (connection.cpp), RFC 1122 4.2.3.9, RFC 5461, RFC 1191.
+    bool in_flight(uint32_t sequence) const;
+    void icmp_error(const IcmpReport& report, Millis now);
+    void lower_path_mtu(uint16_t mtu, uint16_t quoted_length, Millis now);
 
     // Timers and teardown (connection.cpp).
     void tick(Millis now);
@@ -174,6 +196,7 @@ private:
     Options m_options;
     State m_state = State::Closed;
     Error m_error = Error(0);
+    Error m_soft_error = Error(0);
     bool m_released = false;
 
     // Send sequence space (RFC 9293 3.3.1), plus the highest sent.

@@ -28,6 +28,7 @@ void Connection::enter_established(Millis now)
     m_state = m_fin_queued ? State::FinWait1 : State::Established;
     m_congestion.start(m_mss);
     m_retries = 0;
+    m_soft_error = Error(0);
     if (m_timing && seq_ge(m_snd_una, m_timed_sequence)) {
         m_rtt.sample(now - m_timed_at);
         m_timing = false;
@@ -230,6 +231,7 @@ bool Connection::process_ack(const Segment& segment, Millis now)
             m_timing = false;
         }
         m_retries = 0;
+        m_soft_error = Error(0); // the path works again
         if (m_congestion.on_new_ack(ack, acked, flight))
             retransmit_first(now);
         if (m_snd_una == m_snd_max)

@@ -86,16 +86,22 @@ void Connection::send_challenge_ack(Millis now)
 
 void Connection::arm_retransmit(Millis now) { m_retransmit_deadline = now + m_rtt.rto(); }
 
-void Connection::transmit(Millis now)
+bool Connection::sending() const
 {
     switch (m_state) {
     case State::Established:
     case State::CloseWait:
     case State::FinWait1:
     case State::Closing:
-    case State::LastAck: break;
-    default: return;
+    case State::LastAck: return true;
+    default: return false;
     }
+}
+
+void Connection::transmit(Millis now)
+{
+    if (!sending())
+        return;
     for (;;) {
         uint32_t data_end = data_front() + uint32_t(m_send.size());
         if (seq_gt(m_snd_nxt, data_end))
@@ -202,7 +208,9 @@ void Connection::on_retransmit_timer(Millis now)
     if (m_retries > (handshake ? m_options.syn_retries : m_options.data_retries)) {
         if (!handshake)
             send_reset(now);
-        fail(Error::ETIMEDOUT);
+        // RFC 1122 4.2.3.9: a soft error an ICMP message reported is the
+        // better reason to give the user.
+        fail(m_soft_error != Error(0) ? m_soft_error : Error::ETIMEDOUT);
         return;
     }
     m_rtt.back_off();

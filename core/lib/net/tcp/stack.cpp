@@ -167,6 +167,25 @@ void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4A
     send_reset_for(segment, source, destination);
 }
 
+void Stack::icmp_error(const IcmpReport& report, Millis now)
+{
+    if (report.protocol != kIpProtocolTcp || report.transport_length < 8) {
+        m_stats.icmp_errors_ignored++;
+        return;
+    }
+    // The quote is of a segment we sent: its source is our side.
+    const uint8_t* quoted = report.transport;
+    Tuple tuple { report.source, load16(quoted), report.destination, load16(quoted + 2) };
+    Connection* connection = find(tuple);
+    if (!connection || !connection->in_flight(load32(quoted + 4))) {
+        m_stats.icmp_errors_ignored++;
+        return;
+    }
+    m_stats.icmp_errors++;
+    connection->icmp_error(report, now);
+    reap();
+}
+
 void Stack::accept_syn(
     Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now)
 {

@@ -10,6 +10,7 @@
 
 #include "lib/base/intrusive_list.h"
 #include "lib/base/result.h"
+#include "lib/net/icmp.h"
 #include "lib/net/packet.h"
 #include "lib/net/ports.h"
 #include "lib/net/tcp/connection.h"
@@ -81,6 +82,8 @@ public:
         uint64_t connections_opened = 0;
         uint64_t connections_freed = 0;
         uint64_t dropped_connection_limit = 0;
+        uint64_t icmp_errors = 0;         // taken by a connection
+        uint64_t icmp_errors_ignored = 0; // no such connection, or a sequence number never in flight
     };
 
     Stack(Output& output, const Config& config);
@@ -96,12 +99,27 @@ public:
 
     // A received IP payload for protocol 6.
     void input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4Address destination, Millis now);
+    // An ICMP error about a segment this host sent (RFC 1122 4.2.3.9,
+    // RFC 5461): handed to its connection if there is one and the quoted
+    // sequence number is in flight (SND.UNA <= SEG.SEQ < SND.MAX, RFC
+    // 5927 4.1's check against blind attacks); ignored otherwise.
+    void icmp_error(const IcmpReport& report, Millis now);
     // Runs every timer that is due.
     void tick(Millis now);
     // The earliest time tick() has something to do; 0 when nothing.
     Millis next_deadline() const;
 
     size_t connections() const { return m_count; }
+    // Calls visit(connection) for each connection the user released that
+    // is still closing (FIN-WAIT-1 and -2, CLOSING, LAST-ACK, TIME-WAIT):
+    // what ss lists after the socket was closed.
+    template<typename Visit> void for_each_released(Visit visit)
+    {
+        for (Connection& connection : m_connections) {
+            if (connection.m_released && connection.m_state != State::Closed)
+                visit(static_cast<const Connection&>(connection));
+        }
+    }
     const Stats& stats() const { return m_stats; }
     const Config& config() const { return m_config; }
 
