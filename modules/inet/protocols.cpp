@@ -357,8 +357,8 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_add(const keel_inet_protocol_o
     return status;
 }
 
-extern "C" KEEL_EXPORT int32_t keel_inet_protocol_writable(
-    const keel_inet_protocol_ops* ops, keel_inet_writable writable)
+// Sets one of an added protocol's optional calls (KABI_INET_1.4).
+template<typename Call> int32_t set_call(const keel_inet_protocol_ops* ops, Call Entry::*field, Call call)
 {
     if (!ops)
         return -KEEL_EINVAL;
@@ -366,21 +366,20 @@ extern "C" KEEL_EXPORT int32_t keel_inet_protocol_writable(
     Entry* entry = g_protocols[ops->protocol];
     if (!entry || entry->ops != ops)
         return -KEEL_ENOENT;
-    entry->writable = writable;
+    entry->*field = call;
     return 0;
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_protocol_writable(
+    const keel_inet_protocol_ops* ops, keel_inet_writable writable)
+{
+    return set_call(ops, &Entry::writable, writable);
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_icmp_reports(
     const keel_inet_protocol_ops* ops, keel_inet_icmp_reporter reporter)
 {
-    if (!ops)
-        return -KEEL_EINVAL;
-    Locked locked;
-    Entry* entry = g_protocols[ops->protocol];
-    if (!entry || entry->ops != ops)
-        return -KEEL_ENOENT;
-    entry->reporter = reporter;
-    return 0;
+    return set_call(ops, &Entry::reporter, reporter);
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_protocol_remove(const keel_inet_protocol_ops* ops)
