@@ -119,22 +119,31 @@ template<typename T> volatile T& reg(volatile uint8_t* base, uint32_t offset)
     return *reinterpret_cast<volatile T*>(base + offset);
 }
 
-// Make what the CPU wrote visible to the ITS and redistributor.
-void publish(const void* start, size_t size)
+// Clean what the CPU wrote to memory, where a non-coherent ITS reads it.
+void clean_to_memory(const void* start, size_t size)
 {
-    if (g_noncoherent) {
-        uintptr_t line = reinterpret_cast<uintptr_t>(start) & ~uintptr_t(63);
-        for (; line < reinterpret_cast<uintptr_t>(start) + size; line += 64)
-            asm volatile("dc cvac, %0" ::"r"(line) : "memory");
-    }
+    uintptr_t line = reinterpret_cast<uintptr_t>(start) & ~uintptr_t(63);
+    for (; line < reinterpret_cast<uintptr_t>(start) + size; line += 64)
+        asm volatile("dc cvac, %0" ::"r"(line) : "memory");
     asm volatile("dsb ish" ::: "memory");
 }
 
+// Make what the CPU wrote visible to the ITS and redistributor.
+void publish(const void* start, size_t size)
+{
+    if (g_noncoherent)
+        clean_to_memory(start, size);
+    else
+        asm volatile("dsb ish" ::: "memory");
+}
+
+// Tables are cleaned whatever the ITS says of its shareability: they are
+// written before the *BASER register that tells is.
 Result<uint64_t> zeroed_block(unsigned order)
 {
     uint64_t phys = TRY(alloc_pages(order));
     memset(phys_to_virt(phys), 0, kPage << order);
-    publish(phys_to_virt(phys), kPage << order);
+    clean_to_memory(phys_to_virt(phys), kPage << order);
     return phys;
 }
 
@@ -223,7 +232,7 @@ bool set_up_redistributor(uint64_t redistributor_phys)
     g_lpi_config = static_cast<uint8_t*>(phys_to_virt(config.value()));
     for (size_t i = 0; i < (size_t(1) << kIdBits) - kLpiBase; i++)
         g_lpi_config[i] = kLpiPriority | kLpiRes1;
-    publish(g_lpi_config, (size_t(1) << kIdBits) - kLpiBase);
+    clean_to_memory(g_lpi_config, (size_t(1) << kIdBits) - kLpiBase);
     volatile uint64_t& propbaser = reg<uint64_t>(g_rd, kGicrPropbaser);
     propbaser = config.value() | kInnerShareable | kRedistributorInnerCache | (kIdBits - 1);
     if ((propbaser & kShareabilityMask) != kInnerShareable)
