@@ -3,7 +3,7 @@ and Rust modules, parameters, dependencies, refusals and rollback."""
 
 import re
 
-from harness import ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages
+from harness import ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages, settled_free_pages
 
 
 def boot_modules(cmdline="panic=-1"):
@@ -186,7 +186,7 @@ def dependencies_load_first_and_pin():
 @case(arches=ALL_ARCHES)
 def malformed_modules_are_refused_precisely():
     with boot_modules() as vm:
-        baseline = free_pages(vm)
+        baseline = settled_free_pages(vm)
         # The file's type 2 is R_X86_64_PC32 on x86_64 and no type at all on AArch64.
         pc32 = "R_X86_64_PC32" if ARCH == "x86_64" else "unknown (2)"
         refused(vm, "/lib/test/bad-relocation.kmod", f"unsupported type {pc32}", "ENOEXEC")

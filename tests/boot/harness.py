@@ -79,3 +79,16 @@ def free_pages(vm):
     match = re.search(r"pages: total (\d+) free (\d+)", vm.command_output("mem"))
     check(match, "mem printed no page counts", vm)
     return int(match.group(2))
+
+
+def settled_free_pages(vm, timeout=10):
+    """Free pages once two reads 0.3 s apart agree: autoload's thread goes
+    on giving memory back after its index line, beside the console."""
+    deadline = time.monotonic() + timeout
+    last = free_pages(vm)
+    while True:
+        time.sleep(0.3)
+        now = free_pages(vm)
+        if now == last or time.monotonic() > deadline:
+            return now
+        last = now
