@@ -72,15 +72,13 @@ void keyring_init()
     for (size_t i = 0; i < g_builtin_blocked_digest_count && g_blocked_digest_count < kMaxBlockedDigests; i++)
         memcpy(g_blocked_digests[g_blocked_digest_count++].bytes, g_builtin_blocked_digests[i], Blake2bDigest::size);
     // Built-in keys were checked when the build embedded them (OpenSSL read
-    // each as an Ed25519 key, scripts/gen-builtin-keys.py), and a bad key
-    // can only fail to verify. Each is prepared here, once: about one
-    // verification's work at boot instead of a decoding on every load.
-    // Nothing else contends for the lock this early.
-    Ed25519PublicKey prepared;
-    for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++) {
-        ed25519_prepare_key(g_builtin_keys[i].public_key, prepared);
-        add_locked(prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr, "built in");
-    }
+    // each as an Ed25519 key, scripts/gen-builtin-keys.py), and the build
+    // prepared each as ed25519_prepare_key would (its status, torsion and
+    // odd multiples; a unit test compares the two), so the boot only copies
+    // them. A bad key can only fail to verify. Nothing else contends for
+    // the lock this early.
+    for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++)
+        add_locked(g_builtin_keys[i].prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr, "built in");
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
         g_blocked_key_count, g_blocked_digest_count);
 }

@@ -67,7 +67,10 @@ size_t keyring_blocked_digest_count();
 // Built into the core by the build (loader/meson.build generates them).
 struct BuiltinKey {
     const char* description;
-    uint8_t public_key[32];
+    // The key as ed25519_prepare_key would prepare it (prepared.bytes is
+    // the key itself), done by scripts/gen-builtin-keys.py at build time:
+    // the boot does no point arithmetic for built-in keys.
+    Ed25519PublicKey prepared;
 };
 extern const BuiltinKey g_builtin_keys[];
 extern const size_t g_builtin_key_count;

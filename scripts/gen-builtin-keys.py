@@ -8,6 +8,12 @@
         [--blocked-key-pem FILE.pem ...]      block this key (its id computed here)
         [--blocked-module FILE.kmod ...]      block this module's image digest
 
+Each key goes in prepared, as ed25519_prepare_key (core/lib/crypto/ed25519.h)
+would prepare it at boot: its status, whether it is torsion-free, and its
+odd multiples, computed here in Python integers so that the kernel does no
+point arithmetic for its built-in keys (unit-crypto-builtin-keys compares
+the two).
+
 With --manifest it writes the core's manifest instead: the ABI part that
 `keel-abi.py manifest` made, then the same keyring as text (sig_enforce,
 key, blocked-key, blocked-digest lines), for kmodinfo --check-against.
@@ -23,6 +29,8 @@ import os
 import struct
 import subprocess
 import sys
+
+from ed25519_points import IDENTITY, L, P, SPLIT_BITS, limbs, multiply, niels, odd_multiples, recover_x
 
 FOOTER_MAGIC = b"~Keel module signature~\n"
 
@@ -68,6 +76,44 @@ def hex_bytes(text, size, what):
     if len(value) != size:
         sys.exit(f"gen-builtin-keys: {what} '{text}' is not {size * 2} hex digits")
     return value
+
+
+# core/lib/crypto/ed25519.h: Ed25519PublicKey::table_size.
+KEY_TABLE_SIZE = 8
+
+
+def prepare_key(raw):
+    """(status, torsion_free, tables) as ed25519_prepare_key computes them:
+    tables[0][i] = (2i + 1) A, tables[1][i] = (2i + 1) [2^85]A."""
+    value = int.from_bytes(raw, "little")
+    y, sign = value & (2**255 - 1), value >> 255
+    if y >= P:
+        return "NonCanonicalKey", False, None
+    x = recover_x(y, sign)
+    if x is None:
+        return "KeyNotOnCurve", False, None
+    point = (x, y)
+    if multiply(8, point) == IDENTITY:
+        return "SmallOrderKey", False, None
+    torsion_free = multiply(L, point) == IDENTITY
+    tables = [odd_multiples(point, KEY_TABLE_SIZE), odd_multiples(multiply(2**SPLIT_BITS, point), KEY_TABLE_SIZE)]
+    return "Valid", torsion_free, tables
+
+
+def prepared_key(raw):
+    """The Ed25519PublicKey initialiser for a raw key."""
+    status, torsion_free, tables = prepare_key(raw)
+    if tables is None:
+        zero = "{ " + ", ".join(["{ { { 0 } }, { { 0 } }, { { 0 } } }"] * KEY_TABLE_SIZE) + " }"
+        rows = [zero, zero]
+    else:
+        rows = []
+        for table in tables:
+            entries = ",\n".join("                { %s,\n                    %s,\n                    %s }"
+                                  % tuple(limbs(v) for v in niels(multiple)) for multiple in table)
+            rows.append("{\n" + entries + " }")
+    return (f"{{ {c_array(raw)}, Ed25519Status::{status}, {'true' if torsion_free else 'false'},\n"
+            f"            {{ {', '.join(rows)} }} }}")
 
 
 def c_array(data):
@@ -124,7 +170,7 @@ def main():
     ]
     for description, key in keys:
         escaped = description.replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'    {{"{escaped}", {c_array(key)}}},')
+        lines.append(f'    {{ "{escaped}",\n        {prepared_key(key)} }},')
     if not keys:
         lines.append('    {"", {}},')
     lines += [

@@ -6,22 +6,28 @@
 //
 //  * full length: compute [S]B - [k]A, encode it (a field inversion) and
 //    compare the bytes with R, as libsodium does: 253-bit scalars, so about
-//    253 doublings;
-//  * half size (Antipa et al. 2005; Pornin 2020, "Optimized lattice basis
-//    reduction in dimension 2, and fast Schnorr and EdDSA signature
-//    verification"): find c and d of about 127 bits with d = c k (mod L)
-//    and check [e]B - [d]A - [c]R = identity, e = c S mod L, with e's two
-//    128-bit halves against tables of B and [2^128]B: about 128 doublings
-//    and no inversion, but R must be decoded.
+//    253 doublings (168 here, with k split against A and [2^85]A);
+//  * short (Antipa et al. 2005, "Accelerated verification of ECDSA
+//    signatures"; Pornin 2020, "Optimized lattice basis reduction in
+//    dimension 2, and fast Schnorr and EdDSA signature verification"): find
+//    c and d with d = c k (mod L) and check [e]B - [d]A - [c]R = identity,
+//    e = c S mod L. The literature balances c and d (about 127 bits each).
+//    Here they are unbalanced, c of about 83 bits and d of about 170
+//    (challenge_pair): e is three 85-bit parts against tables of B,
+//    [2^85]B and [2^170]B, d two against A and [2^85]A (prepared with the
+//    key), c one against R's odd multiples: about 86 doublings instead of
+//    128, and no inversion, but R must be decoded.
 //
-// The half-size check computes [c]T for T = [S]B - [k]A - R, and is the
-// byte comparison exactly (cofactorless, as libsodium's) when
+// The short check computes [c]T for T = [S]B - [k]A - R, and is the byte
+// comparison exactly (cofactorless, as libsodium's) when
 //  (a) c is odd: T's order divides 8L, and [c]T = identity with
 //      0 < |c| < L needs the order to divide c, which for odd c leaves only
-//      T = identity. An even c would accept R plus a point of order 2;
+//      T = identity. An even c would accept R plus a point of order 2.
+//      Nothing in this needs c and d of equal length;
 //  (b) A has no torsion component: [d]A = [c k]A needs [L]A = identity.
-// half_size_pair always returns an odd c, and ed25519_prepare_key records
-// (b); keys without it take the full-length path.
+// challenge_pair always returns an odd c with 0 < |c| < L, and
+// ed25519_prepare_key records (b); keys without it take the full-length
+// path.
 #include "lib/crypto/ed25519.h"
 
 #include "lib/base/string.h"
@@ -36,11 +42,12 @@ using namespace ed25519_scalar;
 
 namespace {
 
-// A key's odd multiples, computed once, go up to 31 A; R's, computed for
-// each signature, up to 15 R.
-constexpr int key_table_window = 6;
-static_assert(size_t(1) << (key_table_window - 2) == Ed25519PublicKey::table_size);
+// A key's odd multiples, computed once, go up to 15 A and 15 [2^85]A (two
+// tables of eight keep the prepared key at 2 KiB); R's, computed for each
+// signature, up to 15 R.
+constexpr int key_table_window = Ed25519PublicKey::table_window;
 static_assert(Ed25519PublicKey::table_size <= max_affine_multiples);
+static_assert(base_table_split == split_bits);
 constexpr int r_table_window = 5;
 constexpr size_t r_table_size = size_t(1) << (r_table_window - 2);
 
@@ -93,11 +100,11 @@ struct Term {
     const Niels* niels;
     bool subtract; // the term is -[scalar]P
 
-    Term(const Scalar& scalar, int window, const Cached* cached_table, const Niels* niels_table, bool negate)
-        : cached(cached_table)
-        , niels(niels_table)
-        , subtract(negate)
+    void set(const Scalar& scalar, int window, const Cached* cached_table, const Niels* niels_table, bool negate)
     {
+        cached = cached_table;
+        niels = niels_table;
+        subtract = negate;
         length = scalar_to_wnaf(scalar, window, digits);
     }
 };
@@ -166,38 +173,45 @@ Scalar challenge(const uint8_t* signature, const Ed25519PublicKey& key, const vo
     return reduce_wide(sha.finish().bytes);
 }
 
+// The terms of [s]B for s < 2^255: its three 85-bit parts against the
+// three base tables.
+void base_terms(const Scalar& s, Term* terms)
+{
+    for (size_t j = 0; j < base_table_count; ++j)
+        terms[j].set(scalar_bits(s, int(j) * split_bits, j + 1 < base_table_count ? split_bits : 256),
+            base_table_window, nullptr, base_table[j], false);
+}
+
 Ed25519Status check_full_length(const uint8_t* signature, const Scalar& s, const Scalar& k, const Ed25519PublicKey& key)
 {
-    Term terms[] = {
-        { low_half(s), base_table_window, nullptr, base_table[0], false },
-        { high_half(s), base_table_window, nullptr, base_table[1], false },
-        { k, key_table_window, nullptr, key.odd_multiples, true },
-    };
+    Term terms[5];
+    base_terms(s, terms);
+    terms[3].set(scalar_bits(k, 0, split_bits), key_table_window, nullptr, key.odd_multiples[0], true);
+    terms[4].set(scalar_bits(k, split_bits, 256), key_table_window, nullptr, key.odd_multiples[1], true);
     uint8_t r_check[32];
-    point_encode(r_check, multi_scalar_mult(terms, 3));
+    point_encode(r_check, multi_scalar_mult(terms, 5));
     return memcmp(r_check, signature, 32) == 0 ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
 }
 
-Ed25519Status check_half_size(const uint8_t* signature, const Scalar& s, const Scalar& k, const Ed25519PublicKey& key)
+Ed25519Status check_short(const uint8_t* signature, const Scalar& s, const Scalar& k, const Ed25519PublicKey& key)
 {
     // An R no point has never equals an encoded [S]B - [k]A.
     Point r;
     if (!point_decode(r, signature))
         return Ed25519Status::EquationMismatch;
-    HalfSizePair pair = half_size_pair(k);
+    ChallengePair pair = challenge_pair(k);
     Scalar e = mul_mod_l(pair.c, s);
     if (pair.c_negative)
         e = negate_mod_l(e);
     Cached r_multiples[r_table_size];
     odd_multiples(r, r_multiples, r_table_size);
     // [e]B - [d]A - [c]R, with c = -|c| when c_negative.
-    Term terms[] = {
-        { low_half(e), base_table_window, nullptr, base_table[0], false },
-        { high_half(e), base_table_window, nullptr, base_table[1], false },
-        { pair.d, key_table_window, nullptr, key.odd_multiples, true },
-        { pair.c, r_table_window, r_multiples, nullptr, !pair.c_negative },
-    };
-    return point_is_identity(multi_scalar_mult(terms, 4)) ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
+    Term terms[6];
+    base_terms(e, terms);
+    terms[3].set(scalar_bits(pair.d, 0, split_bits), key_table_window, nullptr, key.odd_multiples[0], true);
+    terms[4].set(scalar_bits(pair.d, split_bits, 256), key_table_window, nullptr, key.odd_multiples[1], true);
+    terms[5].set(pair.c, r_table_window, r_multiples, nullptr, !pair.c_negative);
+    return point_is_identity(multi_scalar_mult(terms, 6)) ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
 }
 
 } // namespace
@@ -231,18 +245,23 @@ Ed25519Status ed25519_prepare_key(const uint8_t* public_key, Ed25519PublicKey& k
     key.status = decode_key(public_key, a);
     if (key.status != Ed25519Status::Valid)
         return key.status;
-    odd_multiples(a, key.odd_multiples, Ed25519PublicKey::table_size);
-    Term l_times_a(order_l, key_table_window, nullptr, key.odd_multiples, false);
+    odd_multiples(a, key.odd_multiples[0], Ed25519PublicKey::table_size);
+    Point shifted = a; // [2^85]A
+    for (int i = 0; i < split_bits; ++i)
+        shifted = to_extended(point_double(shifted));
+    odd_multiples(shifted, key.odd_multiples[1], Ed25519PublicKey::table_size);
+    Term l_times_a;
+    l_times_a.set(order_l, key_table_window, nullptr, key.odd_multiples[0], false);
     key.torsion_free = point_is_identity(multi_scalar_mult(&l_times_a, 1));
     return key.status;
 }
 
 namespace {
 
-// The half-size check needs a torsion-free key (see check_half_size); the
+// The short check needs a torsion-free key (see the top of this file); the
 // full-length one is exact for every key, and tests compare the two.
 Ed25519Status verify_prepared(const uint8_t* signature, const Ed25519PublicKey& key, const void* message,
-    size_t message_size, bool half_size_allowed)
+    size_t message_size, bool short_allowed)
 {
     Scalar s;
     Ed25519Status status = check_signature_encoding(signature, s);
@@ -251,8 +270,8 @@ Ed25519Status verify_prepared(const uint8_t* signature, const Ed25519PublicKey& 
     if (key.status != Ed25519Status::Valid)
         return key.status;
     Scalar k = challenge(signature, key, message, message_size);
-    return half_size_allowed && key.torsion_free ? check_half_size(signature, s, k, key)
-                                                 : check_full_length(signature, s, k, key);
+    return short_allowed && key.torsion_free ? check_short(signature, s, k, key)
+                                             : check_full_length(signature, s, k, key);
 }
 
 } // namespace

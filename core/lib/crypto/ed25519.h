@@ -55,21 +55,25 @@ Ed25519Status ed25519_check_public_key(const uint8_t* public_key);
 
 // A public key decoded for verification (about 2 KiB).
 struct Ed25519PublicKey {
-    static constexpr size_t table_size = 16;
+    static constexpr int table_window = 5;
+    static constexpr size_t table_size = size_t(1) << (table_window - 2);
 
     uint8_t bytes[ed25519_public_key_size];
     // What ed25519_check_public_key says; a key that is not Valid verifies
     // nothing, and its other fields are unset.
     Ed25519Status status;
     // [L]A is the identity: A lies in the prime-order subgroup, as every
-    // honestly generated key does. Only such keys may take the half-size
-    // path (ed25519.cpp explains); others take the full-length one.
+    // honestly generated key does. Only such keys may take the short path
+    // (ed25519.cpp explains); others take the full-length one.
     bool torsion_free;
-    // (2i + 1) A, affine.
-    curve25519::Niels odd_multiples[table_size];
+    // odd_multiples[0][i] = (2i + 1) A and odd_multiples[1][i] =
+    // (2i + 1) [2^85]A, affine: a scalar below 2^170 is two 85-bit parts.
+    curve25519::Niels odd_multiples[2][table_size];
 };
 
 // Fills `key` and returns its status. Costs about as much as a verification.
+// The build prepares built-in keys the same way (scripts/gen-builtin-keys.py),
+// and a unit test compares the two.
 Ed25519Status ed25519_prepare_key(const uint8_t* public_key, Ed25519PublicKey& key);
 
 // The same verdict as ed25519_verify_detailed with key.bytes.

@@ -171,11 +171,8 @@ void euclid_step(Scalar& r_prev, Scalar& r, Scalar& u_prev, Scalar& u)
     u = swap;
 }
 
-int max_bit_length(const Scalar& a, const Scalar& b)
-{
-    int a_length = scalar_bit_length(a), b_length = scalar_bit_length(b);
-    return a_length > b_length ? a_length : b_length;
-}
+// The first Euclidean remainder below 2^pair_d_bits ends the reduction.
+constexpr int pair_d_bits = 2 * split_bits;
 
 } // namespace
 
@@ -241,9 +238,17 @@ Scalar negate_mod_l(const Scalar& a)
     return r;
 }
 
-Scalar low_half(const Scalar& a) { return { { a.v[0], a.v[1], 0, 0 } }; }
-
-Scalar high_half(const Scalar& a) { return { { a.v[2], a.v[3], 0, 0 } }; }
+Scalar scalar_bits(const Scalar& a, int shift, int count)
+{
+    Scalar r;
+    for (int i = 0; i < 4; ++i) {
+        int low = 64 * i;
+        r.v[i] = low >= count ? 0 : bits_at(a, shift + low);
+        if (count - low < 64 && low < count)
+            r.v[i] &= (uint64_t(1) << (count - low)) - 1;
+    }
+    return r;
+}
 
 size_t scalar_to_wnaf(const Scalar& a, int width, int8_t* digits)
 {
@@ -272,19 +277,28 @@ size_t scalar_to_wnaf(const Scalar& a, int width, int8_t* digits)
     return used;
 }
 
-HalfSizePair half_size_pair(const Scalar& k)
+int challenge_pair_length(const ChallengePair& pair)
 {
-    // The extended Euclidean algorithm on (L, k) (Pornin, "Optimized
-    // lattice basis reduction in dimension 2, and fast Schnorr and EdDSA
-    // signature verification", 2020, does the same faster): every
-    // remainder is r_i = s_i L + t_i k = t_i k (mod L), and |t_i| r_(i-1)
-    // <= L. Stopping at the first r_i below 2^126 leaves r_(i-1) >= 2^126,
-    // so |t_i| <= L / 2^126 < 2^127. The t_i alternate in sign from
-    // t_1 = 1, so only their magnitudes u_i are kept.
+    int c_length = scalar_bit_length(pair.c);
+    int d_length = scalar_bit_length(pair.d) - split_bits;
+    int length = c_length > d_length ? c_length : d_length;
+    return length > split_bits ? length : split_bits;
+}
+
+ChallengePair challenge_pair(const Scalar& k)
+{
+    // The extended Euclidean algorithm on (L, k), stopped early (Pornin,
+    // "Optimized lattice basis reduction in dimension 2, and fast Schnorr
+    // and EdDSA signature verification", 2020, reduces the same lattice to
+    // a balanced basis): every remainder is r_i = s_i L + t_i k = t_i k
+    // (mod L), and |t_i| r_(i-1) <= L. Stopping at the first r_i below
+    // 2^170 leaves r_(i-1) >= 2^170, so |t_i| <= L / 2^170 < 2^83. The t_i
+    // alternate in sign from t_1 = 1, so only their magnitudes u_i are
+    // kept. Fewer steps than a balanced pair needs.
     Scalar r_prev = order_l, r = k;
     Scalar u_prev = { { 0, 0, 0, 0 } }, u = { { 1, 0, 0, 0 } };
     bool negative = false;
-    while (scalar_bit_length(r) > 126) {
+    while (scalar_bit_length(r) > pair_d_bits) {
         euclid_step(r_prev, r, u_prev, u);
         negative = !negative;
     }
@@ -293,14 +307,16 @@ HalfSizePair half_size_pair(const Scalar& k)
 
     // c must be odd (ed25519.cpp says why). Consecutive t_i are coprime, so
     // t_(i-1) is odd, and so is t_(i+1) = t_(i-1) - q t_i; both have the
-    // other sign. Take the shorter pair.
+    // other sign. Take the one that costs fewer doublings.
     Scalar r_before = r_prev, r_next = r, u_before = u_prev, u_next = u;
     euclid_step(r_before, r_next, u_before, u_next); // (r_i, r_(i+1)), (u_i, u_(i+1))
+    ChallengePair before = { u_prev, !negative, r_prev };
+    ChallengePair next = { u_next, !negative, r_next };
     // r_(i+1) = 0 (when r_i = 1) comes with |t_(i+1)| = L: c = L would
     // accept any T of order L, so that pair is never taken.
-    if (scalar_bit_length(r_next) == 0 || max_bit_length(u_prev, r_prev) <= max_bit_length(u_next, r_next))
-        return { u_prev, !negative, r_prev };
-    return { u_next, !negative, r_next };
+    if (scalar_bit_length(r_next) == 0 || challenge_pair_length(before) <= challenge_pair_length(next))
+        return before;
+    return next;
 }
 
 } // namespace keel::ed25519_scalar

@@ -1,7 +1,7 @@
 // Integers modulo the group order L = 2^252 + 27742317777372353535851937790883648493
 // for Ed25519 verification (ed25519.cpp and its tests): reduction,
-// multiplication, signed-digit recoding and the reduction of a scalar to a
-// pair of half-size ones.
+// multiplication, signed-digit recoding and the reduction of a challenge to
+// a pair of short scalars.
 #pragma once
 
 #include <stddef.h>
@@ -26,9 +26,9 @@ Scalar mul_mod_l(const Scalar& a, const Scalar& b);
 // -a mod L, for a < L.
 Scalar negate_mod_l(const Scalar& a);
 
-// The low 128 bits, and the bits above them.
-Scalar low_half(const Scalar& a);
-Scalar high_half(const Scalar& a);
+// The `count` bits of a from bit `shift` up (count <= 256; zeros past
+// bit 255): a = sum over parts of scalar_bits(a, shift, count) 2^shift.
+Scalar scalar_bits(const Scalar& a, int shift, int count);
 
 // Width-w non-adjacent form: a = sum digits[i] 2^i with every digit 0 or
 // odd in (-2^(w-1), 2^(w-1)), and any two nonzero digits at least w places
@@ -38,13 +38,24 @@ Scalar high_half(const Scalar& a);
 constexpr size_t wnaf_digits = 256 + 8;
 size_t scalar_to_wnaf(const Scalar& a, int width, int8_t* digits);
 
-// For k < L: integers c and d with d = c k (mod L), c odd and both about
-// 127 bits long. d is never negative; c is -|c| when c_negative.
-struct HalfSizePair {
+// Verification splits its long scalars into parts of split_bits bits,
+// each against its own table of odd multiples: B, [2^85]B and [2^170]B for
+// a 253-bit scalar, A and [2^85]A for d below.
+constexpr int split_bits = 85;
+
+// For k < L: integers c and d with d = c k (mod L), c odd and 0 < |c| < L.
+// For almost every k, |c| < 2^83 and d < 2^170 (two parts of split_bits):
+// an unbalanced pair, whose longest part is about a third of L's length
+// (ed25519.cpp says why that is as exact as the balanced one). d is never
+// negative; c is -|c| when c_negative.
+struct ChallengePair {
     Scalar c;
     bool c_negative;
     Scalar d;
 };
-HalfSizePair half_size_pair(const Scalar& k);
+ChallengePair challenge_pair(const Scalar& k);
+
+// The doublings a pair costs: the longest of c and d's two parts.
+int challenge_pair_length(const ChallengePair& pair);
 
 } // namespace keel::ed25519_scalar

@@ -11,7 +11,7 @@ cofactorless equation [S]B - [k]A == R:
     the cofactored equation [8][S]B == [8]R + [8][k]A holds but the
     cofactorless one does not;
   * challenges k for which the extended Euclidean algorithm's first
-    candidate c (ed25519_scalar.cpp: half_size_pair) is even, and valid
+    candidate c (ed25519_scalar.cpp: challenge_pair) is even, and valid
     signatures and R + (point of order 2) forgeries whose k is one of them.
 
     gen_ed25519_vectors.py OUTPUT
@@ -146,11 +146,11 @@ def cofactorless_valid(signature, a_bytes, message):
 
 
 def first_candidate_is_even(k):
-    """ed25519_scalar.cpp's half_size_pair before it looks for an odd c:
-    the cofactor t_i of the first Euclidean remainder below 2^126."""
+    """ed25519_scalar.cpp's challenge_pair before it looks for an odd c:
+    the cofactor t_i of the first Euclidean remainder below 2^170."""
     r_prev, r = L, k
     t_prev, t = 0, 1
-    while r.bit_length() > 126:
+    while r.bit_length() > 170:
         q = r_prev // r
         r_prev, r = r, r_prev - q * r
         t_prev, t = t, t_prev - q * t

@@ -1,4 +1,4 @@
-// The half-size Ed25519 check (ed25519.cpp) gives the full-length check's
+// The short Ed25519 check (ed25519.cpp) gives the full-length check's
 // verdict on every input: random valid and corrupted signatures, keys with
 // a torsion component, R with a small-order component, and challenges for
 // which the first lattice candidate c is even. Also: the scalar reduction
@@ -72,25 +72,30 @@ Verdicts verify_all_ways(const uint8_t* signature, const uint8_t* public_key, co
         keel::ed25519_verify_detailed(signature, public_key, message.data(), message.size()) };
 }
 
-// What half_size_pair promises for k: c odd and not a multiple of L, and
-// d = c k (mod L). The pair is rarely longer than 128 bits (when c had to
-// be replaced and the Euclidean quotient there was large), which costs only
-// a few more doublings.
-int check_half_size_pair(const Scalar& k)
+// What challenge_pair promises for k: c odd and 0 < |c| < L, and
+// d = c k (mod L); returns the doublings the pair costs. The pair rarely
+// costs more than 85 (when c had to be replaced and the Euclidean quotient
+// there was large), and then only a few more doublings.
+int check_challenge_pair(const Scalar& k)
 {
-    HalfSizePair pair = half_size_pair(k);
+    ChallengePair pair = challenge_pair(k);
     REQUIRE((pair.c.v[0] & 1) == 1);
     REQUIRE(scalar_less(pair.c, order_l));
     Scalar c_mod_l = pair.c_negative ? negate_mod_l(pair.c) : pair.c;
     REQUIRE(equal(mul_mod_l(c_mod_l, k), pair.d));
-    return std::max(scalar_bit_length(pair.c), scalar_bit_length(pair.d));
+    int length = challenge_pair_length(pair);
+    REQUIRE(length >= std::max(scalar_bit_length(pair.c), scalar_bit_length(pair.d) - split_bits));
+    REQUIRE(length >= split_bits);
+    return length;
 }
 
-void check_short_half_size_pair(const Scalar& k, int& longer_than_128)
+// Bounds the Euclidean algorithm gives when the first candidate is odd:
+// |c| < 2^83, d < 2^170.
+void check_short_challenge_pair(const Scalar& k, int& longer_than_85)
 {
-    int length = check_half_size_pair(k);
-    REQUIRE(length <= 140);
-    longer_than_128 += length > 128;
+    int length = check_challenge_pair(k);
+    REQUIRE(length <= 100);
+    longer_than_85 += length > split_bits;
 }
 
 } // namespace
@@ -149,14 +154,16 @@ TEST_CASE(
     REQUIRE(fe_bytes(fe_mul(minus_one, minus_one)) == fe_bytes(fe_one));
 }
 
-TEST_CASE("ed25519 tables: the checked-in base tables are (2i+1)B and (2i+1)[2^128]B", "[crypto][ed25519]")
+TEST_CASE("ed25519 tables: the checked-in base tables are (2i+1)[2^(85j)]B", "[crypto][ed25519]")
 {
-    Point bases[2] = { base_point(), base_point() };
-    for (int i = 0; i < 128; ++i)
-        bases[1] = to_extended(point_double(bases[1]));
-    for (int table = 0; table < 2; ++table) {
-        Cached twice = to_cached(to_extended(point_double(bases[table])));
-        Point multiple = bases[table];
+    Point base = base_point();
+    for (size_t table = 0; table < base_table_count; ++table) {
+        if (table > 0) {
+            for (int i = 0; i < base_table_split; ++i)
+                base = to_extended(point_double(base));
+        }
+        Cached twice = to_cached(to_extended(point_double(base)));
+        Point multiple = base;
         for (size_t i = 0; i < base_table_size; ++i) {
             INFO("table " << table << ", entry " << i);
             Niels expected = to_niels(multiple);
@@ -168,13 +175,31 @@ TEST_CASE("ed25519 tables: the checked-in base tables are (2i+1)B and (2i+1)[2^1
     }
 }
 
-TEST_CASE("ed25519 scalars: half_size_pair gives an odd c and d = c k mod L, both short", "[crypto][ed25519]")
+TEST_CASE("ed25519 scalars: scalar_bits splits a scalar into parts that add up to it", "[crypto][ed25519]")
 {
-    int longer_than_128 = 0;
+    std::mt19937_64 rng(85);
+    for (int round = 0; round < 1000; ++round) {
+        Scalar a = round == 0 ? order_l : random_scalar_below_l(rng);
+        int split = 1 + int(rng() % 200);
+        Scalar low = scalar_bits(a, 0, split), high = scalar_bits(a, split, 256);
+        INFO("round " << round << ", split " << split);
+        REQUIRE(scalar_bit_length(low) <= split);
+        REQUIRE(scalar_bit_length(high) <= std::max(0, scalar_bit_length(a) - split));
+        // low + high 2^split, computed mod L (a < L).
+        Scalar power = one;
+        for (int i = 0; i < split; ++i)
+            power = add_mod_l(power, power);
+        REQUIRE(equal(add_mod_l(mul_mod_l(low, one), mul_mod_l(high, power)), mul_mod_l(a, one)));
+    }
+}
+
+TEST_CASE("ed25519 scalars: challenge_pair gives an odd c of at most 83 bits and d = c k mod L below 2^170", "[crypto][ed25519]")
+{
+    int longer_than_85 = 0;
     std::mt19937_64 rng(1252);
     for (int i = 0; i < 20000; ++i)
-        check_short_half_size_pair(random_scalar_below_l(rng), longer_than_128);
-    CHECK(longer_than_128 < 1000);
+        check_short_challenge_pair(random_scalar_below_l(rng), longer_than_85);
+    CHECK(longer_than_85 < 1000);
 
     Scalar l_minus_1 = order_l;
     l_minus_1.v[0] -= 1;
@@ -188,32 +213,58 @@ TEST_CASE("ed25519 scalars: half_size_pair gives an odd c and d = c k mod L, bot
         { { 0, 0, 0, 0x0800000000000000 } },     // 2^251
         l_minus_1,
     };
+    // Right for every k, short for most: k = 2^251 = (L - c') / 2, for
+    // instance, has an even first candidate (2) whose odd neighbours are
+    // (1, 2^251) and a 127-bit c, which cost 128 doublings.
     for (const Scalar& k : edges)
-        check_short_half_size_pair(k, longer_than_128);
-    // k = (L - 1) / 2: L = 2k + 1, so the first remainder below 2^126 is 1,
+        check_challenge_pair(k);
+    // k = (L - 1) / 2: L = 2k + 1, so the first remainder below 2^170 is 1,
     // its cofactor -2 is even, and the one after is 0 with cofactor L, a c
     // that would accept anything. The pair (1, k) is long but right.
     Scalar half_l_minus_1
         = { { (l_minus_1.v[0] >> 1) | (l_minus_1.v[1] << 63), (l_minus_1.v[1] >> 1) | (l_minus_1.v[2] << 63),
             (l_minus_1.v[2] >> 1) | (l_minus_1.v[3] << 63), l_minus_1.v[3] >> 1 } };
-    check_half_size_pair(half_l_minus_1);
-    HalfSizePair degenerate = half_size_pair(half_l_minus_1);
+    check_challenge_pair(half_l_minus_1);
+    ChallengePair degenerate = challenge_pair(half_l_minus_1);
     CHECK(equal(degenerate.c, one));
     CHECK(equal(degenerate.d, half_l_minus_1));
-    // k = 0 needs no reduction: c = 1, d = 0.
-    HalfSizePair zero = half_size_pair(edges[0]);
-    CHECK(equal(zero.c, Scalar { { 1, 0, 0, 0 } }));
-    CHECK_FALSE(zero.c_negative);
-    CHECK(scalar_bit_length(zero.d) == 0);
+    // k = 0 and k = 1 need no reduction: c = 1, d = k.
+    for (int value : { 0, 1 }) {
+        ChallengePair pair = challenge_pair(edges[value]);
+        CHECK(equal(pair.c, one));
+        CHECK_FALSE(pair.c_negative);
+        CHECK(equal(pair.d, edges[value]));
+    }
+    // k = L - 1 = -1: one step, c = -1 and d = 1.
+    ChallengePair minus_one = challenge_pair(l_minus_1);
+    CHECK(equal(minus_one.c, one));
+    CHECK(minus_one.c_negative);
+    CHECK(equal(minus_one.d, one));
+}
+
+TEST_CASE("ed25519 scalars: an odd first candidate gives |c| < 2^83 and d < 2^170", "[crypto][ed25519]")
+{
+    std::mt19937_64 rng(170);
+    int within = 0;
+    for (int i = 0; i < 20000; ++i) {
+        ChallengePair pair = challenge_pair(random_scalar_below_l(rng));
+        bool short_pair = scalar_bit_length(pair.c) <= 83 && scalar_bit_length(pair.d) <= 170;
+        within += short_pair;
+        if (short_pair)
+            REQUIRE(challenge_pair_length(pair) == split_bits);
+    }
+    // The first candidate is odd for about two k in three; the odd
+    // neighbours of an even one are usually as short.
+    CHECK(within > 12000);
 }
 
 TEST_CASE("ed25519 scalars: an even first candidate c is replaced by an odd one", "[crypto][ed25519]")
 {
-    int longer_than_128 = 0;
+    int longer_than_85 = 0;
     size_t count = 0;
     for (const char* hex : even_first_candidate_challenges) {
         INFO("k = " << hex);
-        check_short_half_size_pair(scalar_of(from_hex(hex)), longer_than_128);
+        check_short_challenge_pair(scalar_of(from_hex(hex)), longer_than_85);
         ++count;
     }
     CHECK(count >= 10);
@@ -250,7 +301,7 @@ TEST_CASE("ed25519 scalars: wNAF digits add up to the scalar", "[crypto][ed25519
     }
 }
 
-TEST_CASE("ed25519: half-size and full-length paths agree on random valid and invalid inputs", "[crypto][ed25519]")
+TEST_CASE("ed25519: short and full-length paths agree on random valid and invalid inputs", "[crypto][ed25519]")
 {
     std::mt19937_64 rng(2020);
     int valid = 0, invalid = 0;
