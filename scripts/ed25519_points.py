@@ -12,7 +12,9 @@ D = -121665 * pow(121666, P - 2, P) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 IDENTITY = (0, 1)
 # core/lib/crypto/ed25519_scalar.h: split_bits.
-SPLIT_BITS = 85
+SPLIT_BITS = 64
+# Ed25519PublicKey::table_count: a key's tables, of [2^(64 j)]A.
+KEY_TABLES = 3
 
 
 def inverse(x):

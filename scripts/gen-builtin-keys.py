@@ -30,7 +30,7 @@ import struct
 import subprocess
 import sys
 
-from ed25519_points import IDENTITY, L, P, SPLIT_BITS, limbs, multiply, niels, odd_multiples, recover_x
+from ed25519_points import IDENTITY, KEY_TABLES, L, P, SPLIT_BITS, limbs, multiply, niels, odd_multiples, recover_x
 
 FOOTER_MAGIC = b"~Keel module signature~\n"
 
@@ -84,7 +84,7 @@ KEY_TABLE_SIZE = 8
 
 def prepare_key(raw):
     """(status, torsion_free, tables) as ed25519_prepare_key computes them:
-    tables[0][i] = (2i + 1) A, tables[1][i] = (2i + 1) [2^85]A."""
+    tables[j][i] = (2i + 1) [2^(64 j)]A."""
     value = int.from_bytes(raw, "little")
     y, sign = value & (2**255 - 1), value >> 255
     if y >= P:
@@ -96,7 +96,7 @@ def prepare_key(raw):
     if multiply(8, point) == IDENTITY:
         return "SmallOrderKey", False, None
     torsion_free = multiply(L, point) == IDENTITY
-    tables = [odd_multiples(point, KEY_TABLE_SIZE), odd_multiples(multiply(2**SPLIT_BITS, point), KEY_TABLE_SIZE)]
+    tables = [odd_multiples(multiply(2**(SPLIT_BITS * j), point), KEY_TABLE_SIZE) for j in range(KEY_TABLES)]
     return "Valid", torsion_free, tables
 
 
@@ -105,12 +105,12 @@ def prepared_key(raw):
     status, torsion_free, tables = prepare_key(raw)
     if tables is None:
         zero = "{ " + ", ".join(["{ { { 0 } }, { { 0 } }, { { 0 } } }"] * KEY_TABLE_SIZE) + " }"
-        rows = [zero, zero]
+        rows = [zero] * KEY_TABLES
     else:
         rows = []
         for table in tables:
-            entries = ",\n".join("                { %s,\n                    %s,\n                    %s }"
-                                  % tuple(limbs(v) for v in niels(multiple)) for multiple in table)
+            entry = "                { %s,\n                    %s,\n                    %s }"
+            entries = ",\n".join(entry % tuple(limbs(v) for v in niels(multiple)) for multiple in table)
             rows.append("{\n" + entries + " }")
     return (f"{{ {c_array(raw)}, Ed25519Status::{status}, {'true' if torsion_free else 'false'},\n"
             f"            {{ {', '.join(rows)} }} }}")

@@ -6,17 +6,19 @@
 //
 //  * full length: compute [S]B - [k]A, encode it (a field inversion) and
 //    compare the bytes with R, as libsodium does: 253-bit scalars, so about
-//    253 doublings (168 here, with k split against A and [2^85]A);
+//    253 doublings (here 128 and more additions: k is split against A,
+//    [2^64]A and [2^128]A);
 //  * short (Antipa et al. 2005, "Accelerated verification of ECDSA
 //    signatures"; Pornin 2020, "Optimized lattice basis reduction in
 //    dimension 2, and fast Schnorr and EdDSA signature verification"): find
 //    c and d with d = c k (mod L) and check [e]B - [d]A - [c]R = identity,
 //    e = c S mod L. The literature balances c and d (about 127 bits each).
-//    Here they are unbalanced, c of about 83 bits and d of about 170
-//    (challenge_pair): e is three 85-bit parts against tables of B,
-//    [2^85]B and [2^170]B, d two against A and [2^85]A (prepared with the
-//    key), c one against R's odd multiples: about 86 doublings instead of
-//    128, and no inversion, but R must be decoded.
+//    Here they are unbalanced, c of about 61 bits and d of about 192
+//    (challenge_pair): e is four 64-bit parts against tables of B,
+//    [2^64]B, [2^128]B and [2^192]B, d three against A, [2^64]A and
+//    [2^128]A (prepared with the key), c one against R's odd multiples:
+//    about 65 doublings instead of 128, and no inversion, but R must be
+//    decoded.
 //
 // The short check computes [c]T for T = [S]B - [k]A - R, and is the byte
 // comparison exactly (cofactorless, as libsodium's) when
@@ -42,13 +44,13 @@ using namespace ed25519_scalar;
 
 namespace {
 
-// A key's odd multiples, computed once, go up to 15 A and 15 [2^85]A (two
-// tables of eight keep the prepared key at 2 KiB); R's, computed for each
-// signature, up to 15 R.
+// A key's odd multiples, computed once, go up to 15 [2^(64 j)]A (three
+// tables of eight keep the prepared key near 3 KiB); R's, computed for each
+// signature for a c of about 61 bits, up to 7 R.
 constexpr int key_table_window = Ed25519PublicKey::table_window;
 static_assert(Ed25519PublicKey::table_size <= max_affine_multiples);
-static_assert(base_table_split == split_bits);
-constexpr int r_table_window = 5;
+static_assert(base_table_split == split_bits && Ed25519PublicKey::table_count == size_t(key_parts));
+constexpr int r_table_window = 4;
 constexpr size_t r_table_size = size_t(1) << (r_table_window - 2);
 
 // y < p for an encoded point (bit 255 masked off). p = 2^255 - 19 is
@@ -173,8 +175,8 @@ Scalar challenge(const uint8_t* signature, const Ed25519PublicKey& key, const vo
     return reduce_wide(sha.finish().bytes);
 }
 
-// The terms of [s]B for s < 2^255: its three 85-bit parts against the
-// three base tables.
+// The terms of [s]B for s < 2^256: its 64-bit parts against the base
+// tables.
 void base_terms(const Scalar& s, Term* terms)
 {
     for (size_t j = 0; j < base_table_count; ++j)
@@ -182,14 +184,25 @@ void base_terms(const Scalar& s, Term* terms)
             base_table_window, nullptr, base_table[j], false);
 }
 
+// The terms of -[s]A for s below 2^256: its parts against the key's
+// tables, the last one taking every bit above the others (long only for
+// the full-length check and the rare long pair).
+void key_terms(const Scalar& s, const Ed25519PublicKey& key, Term* terms)
+{
+    for (size_t j = 0; j < Ed25519PublicKey::table_count; ++j)
+        terms[j].set(scalar_bits(s, int(j) * split_bits, j + 1 < Ed25519PublicKey::table_count ? split_bits : 256),
+            key_table_window, nullptr, key.odd_multiples[j], true);
+}
+
+constexpr size_t term_count = base_table_count + Ed25519PublicKey::table_count;
+
 Ed25519Status check_full_length(const uint8_t* signature, const Scalar& s, const Scalar& k, const Ed25519PublicKey& key)
 {
-    Term terms[5];
+    Term terms[term_count];
     base_terms(s, terms);
-    terms[3].set(scalar_bits(k, 0, split_bits), key_table_window, nullptr, key.odd_multiples[0], true);
-    terms[4].set(scalar_bits(k, split_bits, 256), key_table_window, nullptr, key.odd_multiples[1], true);
+    key_terms(k, key, terms + base_table_count);
     uint8_t r_check[32];
-    point_encode(r_check, multi_scalar_mult(terms, 5));
+    point_encode(r_check, multi_scalar_mult(terms, term_count));
     return memcmp(r_check, signature, 32) == 0 ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
 }
 
@@ -206,12 +219,12 @@ Ed25519Status check_short(const uint8_t* signature, const Scalar& s, const Scala
     Cached r_multiples[r_table_size];
     odd_multiples(r, r_multiples, r_table_size);
     // [e]B - [d]A - [c]R, with c = -|c| when c_negative.
-    Term terms[6];
+    Term terms[term_count + 1];
     base_terms(e, terms);
-    terms[3].set(scalar_bits(pair.d, 0, split_bits), key_table_window, nullptr, key.odd_multiples[0], true);
-    terms[4].set(scalar_bits(pair.d, split_bits, 256), key_table_window, nullptr, key.odd_multiples[1], true);
-    terms[5].set(pair.c, r_table_window, r_multiples, nullptr, !pair.c_negative);
-    return point_is_identity(multi_scalar_mult(terms, 6)) ? Ed25519Status::Valid : Ed25519Status::EquationMismatch;
+    key_terms(pair.d, key, terms + base_table_count);
+    terms[term_count].set(pair.c, r_table_window, r_multiples, nullptr, !pair.c_negative);
+    return point_is_identity(multi_scalar_mult(terms, term_count + 1)) ? Ed25519Status::Valid
+                                                                       : Ed25519Status::EquationMismatch;
 }
 
 } // namespace
@@ -245,11 +258,14 @@ Ed25519Status ed25519_prepare_key(const uint8_t* public_key, Ed25519PublicKey& k
     key.status = decode_key(public_key, a);
     if (key.status != Ed25519Status::Valid)
         return key.status;
-    odd_multiples(a, key.odd_multiples[0], Ed25519PublicKey::table_size);
-    Point shifted = a; // [2^85]A
-    for (int i = 0; i < split_bits; ++i)
-        shifted = to_extended(point_double(shifted));
-    odd_multiples(shifted, key.odd_multiples[1], Ed25519PublicKey::table_size);
+    Point shifted = a; // [2^(64 j)]A
+    for (size_t j = 0; j < Ed25519PublicKey::table_count; ++j) {
+        if (j > 0) {
+            for (int i = 0; i < split_bits; ++i)
+                shifted = to_extended(point_double(shifted));
+        }
+        odd_multiples(shifted, key.odd_multiples[j], Ed25519PublicKey::table_size);
+    }
     Term l_times_a;
     l_times_a.set(order_l, key_table_window, nullptr, key.odd_multiples[0], false);
     key.torsion_free = point_is_identity(multi_scalar_mult(&l_times_a, 1));

@@ -53,7 +53,7 @@ inline bool ed25519_verify(
 // or SmallOrderKey. Keyrings call it before accepting a key.
 Ed25519Status ed25519_check_public_key(const uint8_t* public_key);
 
-// A public key decoded for verification (about 2 KiB).
+// A public key decoded for verification (about 3 KiB).
 struct Ed25519PublicKey {
     static constexpr int table_window = 5;
     static constexpr size_t table_size = size_t(1) << (table_window - 2);
@@ -66,9 +66,10 @@ struct Ed25519PublicKey {
     // honestly generated key does. Only such keys may take the short path
     // (ed25519.cpp explains); others take the full-length one.
     bool torsion_free;
-    // odd_multiples[0][i] = (2i + 1) A and odd_multiples[1][i] =
-    // (2i + 1) [2^85]A, affine: a scalar below 2^170 is two 85-bit parts.
-    curve25519::Niels odd_multiples[2][table_size];
+    // odd_multiples[j][i] = (2i + 1) [2^(64 j)]A, affine: a scalar below
+    // 2^192 is three 64-bit parts.
+    static constexpr size_t table_count = 3;
+    curve25519::Niels odd_multiples[table_count][table_size];
 };
 
 // Fills `key` and returns its status. Costs about as much as a verification.

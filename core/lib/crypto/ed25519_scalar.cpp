@@ -172,7 +172,7 @@ void euclid_step(Scalar& r_prev, Scalar& r, Scalar& u_prev, Scalar& u)
 }
 
 // The first Euclidean remainder below 2^pair_d_bits ends the reduction.
-constexpr int pair_d_bits = 2 * split_bits;
+constexpr int pair_d_bits = key_parts * split_bits;
 
 } // namespace
 
@@ -280,7 +280,7 @@ size_t scalar_to_wnaf(const Scalar& a, int width, int8_t* digits)
 int challenge_pair_length(const ChallengePair& pair)
 {
     int c_length = scalar_bit_length(pair.c);
-    int d_length = scalar_bit_length(pair.d) - split_bits;
+    int d_length = scalar_bit_length(pair.d) - (key_parts - 1) * split_bits;
     int length = c_length > d_length ? c_length : d_length;
     return length > split_bits ? length : split_bits;
 }
@@ -292,7 +292,7 @@ ChallengePair challenge_pair(const Scalar& k)
     // and EdDSA signature verification", 2020, reduces the same lattice to
     // a balanced basis): every remainder is r_i = s_i L + t_i k = t_i k
     // (mod L), and |t_i| r_(i-1) <= L. Stopping at the first r_i below
-    // 2^170 leaves r_(i-1) >= 2^170, so |t_i| <= L / 2^170 < 2^83. The t_i
+    // 2^192 leaves r_(i-1) >= 2^192, so |t_i| <= L / 2^192 < 2^61. The t_i
     // alternate in sign from t_1 = 1, so only their magnitudes u_i are
     // kept. Fewer steps than a balanced pair needs.
     Scalar r_prev = order_l, r = k;

@@ -39,13 +39,14 @@ constexpr size_t wnaf_digits = 256 + 8;
 size_t scalar_to_wnaf(const Scalar& a, int width, int8_t* digits);
 
 // Verification splits its long scalars into parts of split_bits bits,
-// each against its own table of odd multiples: B, [2^85]B and [2^170]B for
-// a 253-bit scalar, A and [2^85]A for d below.
-constexpr int split_bits = 85;
+// each against its own table of odd multiples: B, [2^64]B, [2^128]B and
+// [2^192]B for a 253-bit scalar, A, [2^64]A and [2^128]A for d below.
+constexpr int split_bits = 64;
+constexpr int key_parts = 3;
 
 // For k < L: integers c and d with d = c k (mod L), c odd and 0 < |c| < L.
-// For almost every k, |c| < 2^83 and d < 2^170 (two parts of split_bits):
-// an unbalanced pair, whose longest part is about a third of L's length
+// For most k, |c| < 2^61 and d < 2^192 (key_parts parts of split_bits):
+// an unbalanced pair, whose longest part is about a quarter of L's length
 // (ed25519.cpp says why that is as exact as the balanced one). d is never
 // negative; c is -|c| when c_negative.
 struct ChallengePair {
@@ -55,7 +56,8 @@ struct ChallengePair {
 };
 ChallengePair challenge_pair(const Scalar& k);
 
-// The doublings a pair costs: the longest of c and d's two parts.
+// The doublings a pair costs: the longest of c and d's parts (at least
+// split_bits, the length of e's parts).
 int challenge_pair_length(const ChallengePair& pair);
 
 } // namespace keel::ed25519_scalar

@@ -147,10 +147,10 @@ def cofactorless_valid(signature, a_bytes, message):
 
 def first_candidate_is_even(k):
     """ed25519_scalar.cpp's challenge_pair before it looks for an odd c:
-    the cofactor t_i of the first Euclidean remainder below 2^170."""
+    the cofactor t_i of the first Euclidean remainder below 2^192."""
     r_prev, r = L, k
     t_prev, t = 0, 1
-    while r.bit_length() > 170:
+    while r.bit_length() > 192:
         q = r_prev // r
         r_prev, r = r, r_prev - q * r
         t_prev, t = t, t_prev - q * t

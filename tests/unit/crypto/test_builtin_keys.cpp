@@ -63,7 +63,7 @@ TEST_CASE("builtin keys: the build prepares each key as ed25519_prepare_key does
             continue;
         ++valid;
         torsion_free += runtime.torsion_free;
-        for (int table = 0; table < 2; ++table) {
+        for (size_t table = 0; table < Ed25519PublicKey::table_count; ++table) {
             for (size_t j = 0; j < Ed25519PublicKey::table_size; ++j) {
                 INFO("table " << table << ", entry " << j);
                 const Niels& built = builtin.prepared.odd_multiples[table][j];
