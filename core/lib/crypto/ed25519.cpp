@@ -276,8 +276,8 @@ namespace {
 
 // The short check needs a torsion-free key (see the top of this file); the
 // full-length one is exact for every key, and tests compare the two.
-Ed25519Status verify_prepared(const uint8_t* signature, const Ed25519PublicKey& key, const void* message,
-    size_t message_size, bool short_allowed)
+Ed25519Status verify_prepared(
+    const uint8_t* signature, const Ed25519PublicKey& key, const void* message, size_t message_size, bool short_allowed)
 {
     Scalar s;
     Ed25519Status status = check_signature_encoding(signature, s);
