@@ -121,8 +121,8 @@ def devices_edu_autoloads_and_works():
               "lsdev -i does not show the MSI vector", vm)
         info = out_of(vm, "modinfo edu_test")
         check(f"alias:          {EDU_ALIAS}" in info, f"modinfo prints no Linux-format alias:\n{info}", vm)
-        check(re.search(r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s", log), "the index is not as expected",
-              vm)
+        check(re.search(r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s", log),
+              "the index is not as expected", vm)
 
 
 @case
