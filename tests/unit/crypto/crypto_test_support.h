@@ -16,9 +16,18 @@
 
 #include "lib/base/errno.h"
 #include "lib/base/utility.h"
+#include "lib/crypto/curve25519.h"
 #include "lib/crypto/keys.h"
 
 using Bytes = std::vector<uint8_t>;
+
+// A field element's canonical bytes, to compare elements whatever their limbs.
+inline Bytes fe_bytes(const keel::curve25519::Fe& a)
+{
+    Bytes out(32);
+    keel::curve25519::fe_to_bytes(out.data(), a);
+    return out;
+}
 
 inline Bytes from_hex(const std::string& text)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes ed25519_vectors.h for test_ed25519_half_size.cpp: Ed25519
-signatures that honest signers never produce, made with a small independent
-implementation of RFC 8032's arithmetic (section 5.1) and judged by its
+signatures that honest signers never produce, made with Python integers
+(scripts/ed25519_points.py: RFC 8032's arithmetic, section 5.1,
+independent of the kernel's C++) and judged by its
 cofactorless equation [S]B - [k]A == R:
 
   * keys with a torsion component (A + a point of order 2, 4 or 8), with
@@ -17,54 +18,18 @@ cofactorless equation [S]B - [k]A == R:
     gen_ed25519_vectors.py OUTPUT
 """
 import hashlib
+import os
 import sys
 
-P = 2**255 - 19
-L = 2**252 + 27742317777372353535851937790883648493
-D = -121665 * pow(121666, P - 2, P) % P
-SQRT_M1 = pow(2, (P - 1) // 4, P)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
 
-
-def inverse(x):
-    return pow(x, P - 2, P)
-
-
-# Points as affine (x, y); fast enough for a few hundred scalar products.
-IDENTITY = (0, 1)
-
-
-def add(a, b):
-    (x1, y1), (x2, y2) = a, b
-    t = D * x1 * x2 * y1 * y2 % P
-    return ((x1 * y2 + x2 * y1) * inverse(1 + t) % P, (y1 * y2 + x1 * x2) * inverse(1 - t) % P)
+# The field and curve arithmetic the build's generators share: Python
+# integers, independent of the kernel's C++.
+from ed25519_points import D, IDENTITY, L, P, SQRT_M1, add, inverse, multiply, recover_x  # noqa: E402
 
 
 def negate(a):
     return ((-a[0]) % P, a[1])
-
-
-def multiply(k, point):
-    result = IDENTITY
-    while k > 0:
-        if k & 1:
-            result = add(result, point)
-        point = add(point, point)
-        k >>= 1
-    return result
-
-
-def recover_x(y, sign):
-    xx = (y * y - 1) * inverse(D * y * y + 1) % P
-    x = pow(xx, (P + 3) // 8, P)
-    if (x * x - xx) % P:
-        x = x * SQRT_M1 % P
-    if (x * x - xx) % P:
-        return None
-    if x == 0 and sign:
-        return None
-    if x & 1 != sign:
-        x = P - x
-    return x
 
 
 def encode(point):

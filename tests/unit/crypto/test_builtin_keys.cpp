@@ -21,13 +21,6 @@ using namespace keel::curve25519;
 
 namespace {
 
-Bytes fe_bytes(const Fe& a)
-{
-    Bytes out(32);
-    fe_to_bytes(out.data(), a);
-    return out;
-}
-
 // The seed of tests/keys/blocked-test.pem, the "honest" key's private half.
 Bytes honest_seed()
 {

@@ -24,13 +24,6 @@ using namespace keel::ed25519_scalar;
 
 namespace {
 
-Bytes fe_bytes(const Fe& a)
-{
-    Bytes out(32);
-    fe_to_bytes(out.data(), a);
-    return out;
-}
-
 Scalar scalar_of(const Bytes& bytes) { return scalar_from_bytes(bytes.data()); }
 
 Scalar random_scalar_below_l(std::mt19937_64& rng)
