@@ -64,11 +64,18 @@ uint64_t entry_flags(unsigned flags)
 // The table walker sees descriptors written before this.
 void publish() { asm volatile("dsb ishst; isb" ::: "memory"); }
 
+// Drops one page's translation from this CPU's TLB, as x86_64's invlpg
+// does: Keel runs on one CPU (no other is started), so the Inner Shareable
+// form (`tlbi vaae1is`) would only broadcast to CPUs that are not there.
+// Under QEMU's TCG the broadcast form is work run with every vCPU stopped,
+// about 0.3 us more per page than the local one; a module's load and unload
+// take one per page each (docs/aarch64.md, "Performance"). Starting a
+// second CPU means going back to the broadcast forms here.
 void flush_page(uint64_t virt)
 {
-    asm volatile("dsb ishst\n"
-                 "tlbi vaae1is, %0\n"
-                 "dsb ish\n"
+    asm volatile("dsb nshst\n"
+                 "tlbi vaae1, %0\n"
+                 "dsb nsh\n"
                  "isb" ::"r"(virt >> 12)
                  : "memory");
 }
