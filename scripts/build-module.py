@@ -130,7 +130,7 @@ def main():
                         help="ship the module without debug information (its symbol table stays, for backtraces); "
                              "the unstripped, unsigned image goes to OUT.kmod.debug for the debugger")
     parser.add_argument("--pad-to", type=int, metavar="BYTES",
-                        help="add a non-loaded section of zeros that makes OUT.kmod BYTES long (or up to 7 bytes shorter)")
+                        help="add a section of zeros, never loaded, that makes OUT.kmod BYTES long (or up to 7 less)")
     parser.add_argument("--objcopy", default="llvm-objcopy")
     parser.add_argument("sources", nargs="+")
     options = parser.parse_args()
