@@ -62,6 +62,7 @@ class UdpWire:
         self.listener.listen(1)
         self.socket = None        # QEMU's connection, once accepted
         self.pending = bytearray()
+        self.buffer = bytearray(1 << 20)  # what one recv_into takes, allocated once
         self.ip_id = 0
         self.unexpected = 0       # frames for HOST that were neither ARP nor UDP
         self.icmp_answers = {}    # TCP port -> (type, code, sequence offset)
@@ -112,10 +113,10 @@ class UdpWire:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([connection], [], [], left)[0]:
                 return None
-            data = connection.recv(1 << 20)
-            if not data:
+            size = connection.recv_into(self.buffer)
+            if not size:
                 raise ConnectionError("QEMU closed the link")
-            self.pending += data
+            self.pending += memoryview(self.buffer)[:size]
 
     def udp_frame(self, source_port, port, payload):
         """An Ethernet frame with a UDP datagram from HOST:source_port to GUEST:port."""
