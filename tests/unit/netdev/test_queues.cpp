@@ -59,6 +59,17 @@ void deliver(void* context, Netdev&, PacketPtr frame)
     static_cast<Delivered*>(context)->tags.push_back(frame->data()[0]);
 }
 
+// A queue that stopped its user (`fill` until it does) tells it to go on
+// once the device goes down (`take` says so once), and not before.
+template<typename Fill, typename Take> void check_down_releases(Netdev& device, Fill fill, Take take)
+{
+    fill();
+    CHECK(!take(device));
+    device.flags = 0;
+    CHECK(take(device));
+    CHECK(!take(device));
+}
+
 } // namespace
 
 TEST_CASE("queues: the receive poll takes at most its budget, in order", "[queues]")
@@ -181,10 +192,12 @@ TEST_CASE("queues: after a refusal, room is reported once the queue drains to ha
         // Refused again, then the device goes down: its senders are told
         // too (their next send fails instead of waiting).
         driver.ring_room = 0;
-        while (!transmit(device, frame_of(3)).is_error()) { }
-        CHECK(!take_tx_room(device));
-        device.flags = 0;
-        CHECK(take_tx_room(device));
+        check_down_releases(
+            device,
+            [&] {
+                while (!transmit(device, frame_of(3)).is_error()) { }
+            },
+            take_tx_room);
         device.tx.clear();
     }
     CHECK(net_live_allocations() == baseline);
@@ -218,11 +231,13 @@ TEST_CASE("queues: a full receive queue stops the driver, and half drained resum
         CHECK(rx_room(device) == kRxQueueLimit / 2);
         // Stopped again, then the device goes down: the driver goes on
         // (what it takes is dropped) rather than keeping its ring full.
-        while (rx_room(device) != 0)
-            REQUIRE(!queue_receive(device, frame_of(2)).is_error());
-        CHECK(!take_rx_room(device));
-        device.flags = 0;
-        CHECK(take_rx_room(device));
+        check_down_releases(
+            device,
+            [&] {
+                while (rx_room(device) != 0)
+                    REQUIRE(!queue_receive(device, frame_of(2)).is_error());
+            },
+            take_rx_room);
         device.rx.clear();
     }
     CHECK(net_live_allocations() == baseline);
