@@ -151,15 +151,14 @@ void vnet_rx_work(void* arg)
             keel_spin_unlock(&net->lock, flags);
             return;
         }
-        if (keel_virtqueue_get_used(net->rx.queue, &token, &written) != 0) {
-            /* All taken (a broken queue was logged by the core): ask for
-             * the interrupt, unless a frame came meanwhile. */
-            if (keel_virtqueue_enable_callbacks(net->rx.queue)) {
-                empty = 1;
-                break;
-            }
-            keel_virtqueue_disable_callbacks(net->rx.queue);
+        int status = keel_virtqueue_get_used(net->rx.queue, &token, &written);
+        if (status == -KEEL_ENODATA && !keel_virtqueue_enable_callbacks(net->rx.queue)) {
+            keel_virtqueue_disable_callbacks(net->rx.queue); /* a frame came meanwhile */
             continue;
+        }
+        if (status != 0) {
+            empty = 1; /* all taken, the interrupt asked for (a broken queue was logged by the core) */
+            break;
         }
         uint32_t slot = token_slot(token);
         keel_pkt* packet = rx_copy(net, slot, written);
