@@ -63,6 +63,9 @@ Result<SignatureVerdict> apply_policy(const uint8_t* file, size_t size, const ch
     policy.key_blocked = key_blocked;
     policy.digest_blocked = digest_blocked;
     policy.blocked_digest_count = keyring_blocked_digest_count();
+    // verify_module says nothing more about an unsigned module once the
+    // kernel is tainted.
+    policy.quiet_unsigned = is_tainted(Taint::UnsignedModule);
     return check_module_signature(file, size, path, policy, { error.message, sizeof(error.message) });
 }
 

@@ -37,8 +37,9 @@ datagrams:
 - then a few round trips again: a guest that stopped answering fails the
   benchmark.
 
-Run alone (`scripts/bench-net.py [--runs N] [--peer none]`, KEEL_BUILD
-naming the build directory) or from scripts/bench.
+Run alone (`scripts/bench-net.py [--runs N] [--peer none] [--only udp]`,
+KEEL_BUILD naming the build directory; `--only udp` boots only for the UDP
+figures) or from scripts/bench.
 """
 
 import argparse
@@ -286,7 +287,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="boots of each kernel")
     parser.add_argument("--loads", type=int, default=3, help="stack loads per boot")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux")
+    parser.add_argument("--only", choices=("all", "udp"), default="all",
+                        help="udp: only the UDP boots and figures")
     options = parser.parse_args()
+    udp_only = options.only == "udp"
     web_port, guest_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as scratch:
         with open(os.path.join(scratch, "big.bin"), "wb") as file:
@@ -298,8 +302,9 @@ def main():
             udppeer = build_udppeer(scratch) if assets else None
             keel_rounds, linux_rounds = peer.interleave(
                 "bench-net", options.runs,
-                lambda: dict(keel_round(web_port, guest_port, options.loads), **keel_udp_round()),
-                (lambda: dict(linux_round(assets, web_port, guest_port, options.loads),
+                lambda: dict({} if udp_only else keel_round(web_port, guest_port, options.loads),
+                             **keel_udp_round()),
+                (lambda: dict({} if udp_only else linux_round(assets, web_port, guest_port, options.loads),
                               **linux_udp_round(assets, udppeer))) if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
             print(f"bench-net: FAILED, no figures printed: {error}", file=sys.stderr)
@@ -316,6 +321,13 @@ def main():
     print(f"network (median of {options.runs} boots each, a virtio-net-pci card on QEMU's restricted user network"
           f"{'; Keel and Linux ' + assets.release + ' interleaved' if linux_rounds else ''})")
     print(f"  {'':52}{'Keel':>16}{'Linux':>16}  ratio")
+    if not udp_only:
+        print_stack_rows(keel_rounds, linux_rounds, median, linux)
+    print_udp_rows(keel_rounds, linux_rounds, median, linux)
+    return 0
+
+
+def print_stack_rows(keel_rounds, linux_rounds, median, linux):
     stack = f"Linux {linux_rounds[0]['modules']} modules" if linux_rounds else "Linux not measured"
     print(row(f"load + bind virtio_pci, virtio_net, inet, icmp, udp, tcp to eth0 ({stack})",
               median(keel_rounds, "load us") / 1000, linux("load us") / 1000 if linux_rounds else None, "ms",
@@ -326,6 +338,9 @@ def main():
               linux("download MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
     print(row("TCP guest to host: curl of 16 MiB via hostfwd", median(keel_rounds, "upload MB/s"),
               linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
+
+
+def print_udp_rows(keel_rounds, linux_rounds, median, linux):
     print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
               linux("udp rtt us"), "us", UDP_RTT_TARGET))
     for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
@@ -333,7 +348,6 @@ def main():
                   linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
     print("  (UDP on a -netdev stream link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
           "guest's datagrams)")
-    return 0
 
 
 if __name__ == "__main__":

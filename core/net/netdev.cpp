@@ -32,6 +32,9 @@ constexpr uint64_t kUnregisterReportMs = 5000;
 struct KernelNetdev : Netdev {
     keel_netdev_transmit_fn driver_transmit = nullptr;
     void* driver_context = nullptr;
+    // KABI_NET_1.3: the driver's "the receive queue has room again".
+    keel_netdev_rx_room_fn rx_room_fn = nullptr;
+    void* rx_room_context = nullptr;
 };
 
 Spinlock g_lock { kNetdevLockClass };
@@ -128,10 +131,13 @@ bool receive_round()
     for (;;) {
         Netdev* device = nullptr;
         net::PacketQueue batch(kRxBudget);
+        keel_netdev_rx_room_fn rx_room = nullptr;
+        void* rx_room_context = nullptr;
         {
             SpinlockGuard guard(g_lock);
             for (Netdev& candidate : g_registry.devices()) {
-                if (candidate.index > after && !candidate.rx.is_empty() && !candidate.leaving) {
+                if (candidate.index > after && (!candidate.rx.is_empty() || candidate.rx_waiting)
+                    && !candidate.leaving) {
                     device = &candidate;
                     break;
                 }
@@ -143,7 +149,16 @@ bool receive_round()
                 continue;
             netdev::poll_receive(*device, kRxBudget, collect, &batch);
             more |= !device->rx.is_empty();
+            if (netdev::take_rx_room(*device)) {
+                auto* kernel_device = static_cast<KernelNetdev*>(device);
+                rx_room = kernel_device->rx_room_fn;
+                rx_room_context = kernel_device->rx_room_context;
+            }
         }
+        // The driver goes on taking frames from its ring while these are
+        // handed out (the device is held: no call after it is gone).
+        if (rx_room)
+            rx_room(rx_room_context);
         while (PacketPtr frame = batch.pop())
             hand_to_handler(*device, move(frame));
         SpinlockGuard guard(g_lock);
@@ -338,6 +353,20 @@ Result<void> netdev_receive(Netdev& device, PacketPtr frame)
     return {};
 }
 
+size_t netdev_rx_room(Netdev& device)
+{
+    SpinlockGuard guard(g_lock);
+    return netdev::rx_room(device);
+}
+
+void netdev_set_rx_room(Netdev& device, keel_netdev_rx_room_fn fn, void* context)
+{
+    SpinlockGuard guard(g_lock);
+    auto& kernel_device = static_cast<KernelNetdev&>(device);
+    kernel_device.rx_room_fn = fn;
+    kernel_device.rx_room_context = context;
+}
+
 void netdev_tx_wake(Netdev& device)
 {
     SpinlockGuard guard(g_lock);
@@ -367,6 +396,8 @@ Result<void> netdev_set_up(Netdev& device, bool up)
         device.flags &= ~netdev::kFlagUp;
         drop_queued(device);
         note_tx_room(device);
+        if (device.rx_waiting)
+            kick_receive(); // a driver that stopped taking frames goes on (they are dropped)
     }
     return {};
 }

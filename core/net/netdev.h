@@ -22,6 +22,11 @@ Result<netdev::Netdev*> netdev_register(const keel_netdev_config* config, Diagno
 void netdev_unregister(netdev::Netdev& device);
 Result<void> netdev_receive(netdev::Netdev& device, netdev::PacketPtr frame);
 void netdev_tx_wake(netdev::Netdev& device);
+// KABI_NET_1.3's receive back-pressure: the frames the receive queue takes
+// now (0: `fn` of netdev_set_rx_room is called, from the receive thread,
+// once it has drained to half or the device stops keeping frames).
+size_t netdev_rx_room(netdev::Netdev& device);
+void netdev_set_rx_room(netdev::Netdev& device, keel_netdev_rx_room_fn fn, void* context);
 Result<void> netdev_transmit(
     netdev::Netdev& device, netdev::PacketPtr packet, const netdev::MacAddress& destination, uint16_t ether_type);
 Result<void> netdev_set_up(netdev::Netdev& device, bool up);

@@ -128,11 +128,11 @@ int udpperf_client(const UdpperfOptions& options)
         uint64_t left_ms = (end_us - now + 999) / 1000;
         int64_t status
             = socket_send(socket.get(), g_buffer, options.length, nullptr, uint32_t(min<uint64_t>(left_ms, 200)));
+        now = time::monotonic_us();
         if (status == int64_t(options.length))
             sent++;
-        else
-            refused++;
-        now = time::monotonic_us();
+        else if (status != -int64_t(Error::EAGAIN) || now < end_us)
+            refused++; // not a send the end of the time cut short while it waited for room
         if ((sent & 255) == 0 && console_interrupted())
             return 130;
     }

@@ -8,7 +8,18 @@
  * Interrupts only queue work; the work takes the used buffers, hands
  * frames to the netdev core and gives the receive slots straight back to
  * the device, so the receive ring stays full (a frame that cannot get a
- * packet is dropped and counted, its slot reused).
+ * packet is dropped and counted, its slot reused). While the work runs the
+ * receive queue's interrupt is off (NAPI's way): it takes at most a budget
+ * of frames, then queues itself again behind the other work, and asks for
+ * the interrupt only once the ring is empty.
+ *
+ * Back-pressure (KABI_NET_1.3): the work takes no more frames than the
+ * core's receive queue has room for. When it is full the work stops, the
+ * used slots stay with the device, the device runs out of buffers and its
+ * sender waits (QEMU stops reading its backend); the core calls
+ * vnet_rx_room once the receive thread has drained its queue to half, and
+ * the work goes on. A flood then costs the guest only the frames it has
+ * time for, none taken from the ring only to be dropped.
  *
  * Lock order: the core's netdev lock (held around vnet_transmit) before
  * net->lock; net->lock is never held while calling the netdev core.
@@ -95,26 +106,75 @@ static keel_pkt* rx_copy(struct vnet* net, uint32_t slot, uint32_t written)
     return packet;
 }
 
+/* The core's receive queue has room again (its receive thread, after
+ * keel_netdev_rx_room said 0): the work goes on, unless remove() began. */
+void vnet_rx_room(void* arg)
+{
+    struct vnet* net = arg;
+    uint64_t flags = keel_spin_lock(&net->lock);
+    if (!net->gone)
+        keel_work_queue(net->rx_work);
+    keel_spin_unlock(&net->lock, flags);
+}
+
+/* How many frames this run may take: the budget, or fewer when the core's
+ * queue has less room (0: stop until vnet_rx_room). Before the netdev is
+ * registered its frames are taken and dropped, as ever. */
+static uint32_t rx_budget(struct vnet* net)
+{
+    keel_netdev* netdev = net->netdev;
+    if (!netdev)
+        return VNET_RX_BUDGET;
+    uint32_t room = keel_netdev_rx_room(netdev);
+    return room < VNET_RX_BUDGET ? room : VNET_RX_BUDGET;
+}
+
 void vnet_rx_work(void* arg)
 {
     struct vnet* net = arg;
-    for (uint32_t done = 0; done < VNET_RX_BUDGET; done++) {
+    uint32_t budget = rx_budget(net);
+    if (budget == 0) {
+        uint64_t flags = keel_spin_lock(&net->lock);
+        net->rx_paused++;
+        keel_spin_unlock(&net->lock, flags);
+        return; /* the slots stay used; vnet_rx_room queues the work again */
+    }
+    uint32_t done = 0;
+    uint32_t given = 0;
+    int empty = 0;
+    uint64_t flags = keel_spin_lock(&net->lock);
+    keel_virtqueue_disable_callbacks(net->rx.queue);
+    while (done < budget) {
         void* token;
         uint32_t written;
-        uint64_t flags = keel_spin_lock(&net->lock);
-        if (net->gone || keel_virtqueue_get_used(net->rx.queue, &token, &written) != 0) {
+        if (net->gone) {
             keel_spin_unlock(&net->lock, flags);
-            return; /* all taken; a broken queue was logged by the core */
+            return;
+        }
+        int status = keel_virtqueue_get_used(net->rx.queue, &token, &written);
+        if (status == -KEEL_ENODATA && !keel_virtqueue_enable_callbacks(net->rx.queue)) {
+            keel_virtqueue_disable_callbacks(net->rx.queue); /* a frame came meanwhile */
+            continue;
+        }
+        if (status != 0) {
+            empty = 1; /* all taken, the interrupt asked for (a broken queue was logged by the core) */
+            break;
         }
         uint32_t slot = token_slot(token);
         keel_pkt* packet = rx_copy(net, slot, written);
-        (void)rx_give(net, slot);
-        keel_virtqueue_kick(net->rx.queue);
-        keel_spin_unlock(&net->lock, flags);
-        if (packet)
+        given += rx_give(net, slot) == 0;
+        done++;
+        if (packet) {
+            keel_spin_unlock(&net->lock, flags);
             (void)keel_netdev_receive(net->netdev, packet); /* takes it; drops are counted there */
+            flags = keel_spin_lock(&net->lock);
+        }
     }
-    keel_work_queue(net->rx_work); /* more may wait: the next run, after others had theirs */
+    if (given)
+        keel_virtqueue_kick(net->rx.queue); /* the device may be waiting for buffers */
+    keel_spin_unlock(&net->lock, flags);
+    if (!empty)
+        keel_work_queue(net->rx_work); /* more may wait: the next run, after others had theirs */
 }
 
 /* Sent slots back to the free stack. Lock held. */

@@ -135,6 +135,11 @@ static int vnet_probe(keel_device* device, const void* id)
      * the binding's actions). */
     if ((status = keel_device_add_action(device, vnet_unregister, net)) < 0)
         return status;
+    /* Receive back-pressure: the work stops while the core's queue is full. */
+    if ((status = keel_netdev_rx_room_set(net->netdev, vnet_rx_room, net)) < 0)
+        return status;
+    /* A frame that came before the netdev existed may be waiting. */
+    keel_work_queue(net->rx_work);
     /* Watched once the netdev exists; the core calls back once at once,
      * so a change since the read above is not missed. */
     if ((net->features & (1ull << VIRTIO_NET_F_STATUS))
@@ -166,8 +171,10 @@ static void vnet_remove(keel_device* device)
     }
     vnet_unregister(net);
     keel_virtio_reset(device);
-    keel_logf(KEEL_LOG_INFO, "virtio_net: %s: %s removed after %llu frames received, %llu sent",
-        keel_device_name(device), name, (unsigned long long)net->rx_frames, (unsigned long long)net->tx_frames);
+    keel_logf(KEEL_LOG_INFO,
+        "virtio_net: %s: %s removed after %llu frames received, %llu sent, %llu waits for the receive queue",
+        keel_device_name(device), name, (unsigned long long)net->rx_frames, (unsigned long long)net->tx_frames,
+        (unsigned long long)net->rx_paused);
 }
 
 static const keel_driver_ops vnet_driver = {

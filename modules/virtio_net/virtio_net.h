@@ -58,12 +58,14 @@ struct vnet {
     int gone;           /* remove() began: no frame goes up or out any more */
     int link_up;
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
+    uint64_t rx_paused; /* runs that found the core's receive queue full */
 };
 
 /* rings.c */
 int vnet_rings_create(struct vnet* net);
 void vnet_rx_fill(struct vnet* net);
 void vnet_rx_work(void* arg);
+void vnet_rx_room(void* arg);
 void vnet_tx_work(void* arg);
 int32_t vnet_transmit(void* context, keel_pkt* frame);
 void vnet_queue_callback(keel_virtqueue* queue, void* arg);

@@ -62,6 +62,7 @@ class UdpWire:
         self.listener.listen(1)
         self.socket = None        # QEMU's connection, once accepted
         self.pending = bytearray()
+        self.buffer = bytearray(1 << 20)  # what one recv_into takes, allocated once
         self.ip_id = 0
         self.unexpected = 0       # frames for HOST that were neither ARP nor UDP
         self.icmp_answers = {}    # TCP port -> (type, code, sequence offset)
@@ -112,10 +113,10 @@ class UdpWire:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([connection], [], [], left)[0]:
                 return None
-            data = connection.recv(1 << 20)
-            if not data:
+            size = connection.recv_into(self.buffer)
+            if not size:
                 raise ConnectionError("QEMU closed the link")
-            self.pending += data
+            self.pending += memoryview(self.buffer)[:size]
 
     def udp_frame(self, source_port, port, payload):
         """An Ethernet frame with a UDP datagram from HOST:source_port to GUEST:port."""
@@ -222,17 +223,39 @@ class UdpWire:
         """`count` datagrams of `size` bytes (at least 4) to GUEST:port, one
         at a time, each answered before the next; returns the round trips
         in microseconds. Raises TimeoutError when an answer does not come,
-        ValueError when it differs from what was sent."""
+        ValueError when it differs from what was sent.
+
+        Only the guest's part is timed, as far as the host can: each frame
+        (checksums included) is built before its clock starts, and the
+        answer's payload is compared with what was sent after it stops."""
         times = []
         for sequence in range(count):
             payload = struct.pack("!I", sequence) + bytes((sequence + i) & 0xFF for i in range(size - 4))
+            frame = self.udp_frame(source_port, port, payload)
+            message = struct.pack("!I", len(frame)) + frame
+            connection = self._connection()
             started = time.perf_counter_ns()
-            answer = self.exchange(port, payload, source_port, timeout)
+            connection.sendall(message)
+            answer = self._answer(port, source_port, started + int(timeout * 1e9))
             times.append((time.perf_counter_ns() - started) / 1000)
+            if answer is None:
+                raise TimeoutError(f"{len(payload)} bytes to port {port}: no answer in {timeout} s")
             if answer != payload:
                 raise ValueError(f"datagram {sequence}: {len(payload)} bytes sent, {len(answer)} different ones came "
                                  "back")
         return times
+
+    def _answer(self, port, source_port, deadline_ns):
+        """The payload of the first datagram from GUEST:port to
+        HOST:source_port (other frames handled as ever), or None at
+        `deadline_ns` (perf_counter_ns)."""
+        while True:
+            frame = self._receive(max(0.0, (deadline_ns - time.perf_counter_ns()) / 1e9))
+            if frame is None:
+                return None
+            answer = self._handle(frame)
+            if answer and answer[0] == port and answer[1] == source_port:
+                return answer[2]
 
     def blast(self, port, size, seconds, source_port=40001):
         """Datagrams of `size` bytes to GUEST:port for `seconds`, as fast as

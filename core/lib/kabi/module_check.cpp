@@ -137,6 +137,11 @@ Result<SignatureVerdict> check_module_signature(
     verdict.image_length = image_length;
     verdict.unverified = true;
     verdict.unsigned_image = check.error() == Error::ENODATA;
+    if (verdict.unsigned_image && policy.quiet_unsigned) {
+        static constexpr char kMissing[] = "signature and/or required key missing";
+        memcpy(verdict.reason, kMissing, sizeof(kMissing));
+        return verdict;
+    }
     format(verdict.reason, sizeof(verdict.reason), "%s",
         check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message);
     say(message, "%s: module verification failed: %s - tainting kernel", path, verdict.reason);

@@ -44,6 +44,11 @@ struct SignaturePolicy {
     bool (*digest_blocked)(const Blake2bDigest& digest, const void* context);
     size_t blocked_digest_count; // 0: nothing to hash for
     const void* context;
+    // A module with no signature at all that loads unverified gets no
+    // message and a fixed `reason` (the loader says it once, when the
+    // kernel becomes tainted; composing it for every later load was most
+    // of an unsigned load's verify stage). Refusals always say why.
+    bool quiet_unsigned = false;
 };
 
 struct SignatureVerdict {

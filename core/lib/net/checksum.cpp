@@ -2,16 +2,53 @@
 
 namespace keel::net {
 
+namespace {
+
+// One native-order word at any alignment (one load on x86_64 and arm64).
+template<typename Word> uint64_t load_native(const uint8_t* bytes)
+{
+    Word word;
+    __builtin_memcpy(&word, bytes, sizeof(word));
+    return word;
+}
+
+// Folds a sum of 16-bit words to 16 bits with the end-around carry: a
+// value congruent to it modulo 0xffff, 0 only for a zero sum.
+uint64_t fold16(uint64_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+} // namespace
+
 uint64_t checksum_add(uint64_t sum, const void* data, size_t length)
 {
     const uint8_t* bytes = static_cast<const uint8_t*>(data);
-    // 64 bits of accumulator hold 2^48 words before a carry could be lost:
-    // far more than any packet.
-    while (length >= 2) {
-        sum += load16(bytes);
+    // The ones' complement sum does not depend on byte order (RFC 1071,
+    // 2.B): add the data as native 32-bit words, four at a time, fold, and
+    // swap the folded sum into big-endian order once, instead of loading
+    // 16-bit big-endian words one by one (under QEMU's TCG a received
+    // 1,400-byte datagram spent more time in that loop than anywhere
+    // else). Two 64-bit accumulators hold 2^32 words each before a carry
+    // could be lost: far more than any packet.
+    uint64_t low = 0, high = 0;
+    for (; length >= 16; length -= 16, bytes += 16) {
+        low += load_native<uint32_t>(bytes) + load_native<uint32_t>(bytes + 4);
+        high += load_native<uint32_t>(bytes + 8) + load_native<uint32_t>(bytes + 12);
+    }
+    for (; length >= 4; length -= 4, bytes += 4)
+        low += load_native<uint32_t>(bytes);
+    if (length >= 2) {
+        low += load_native<uint16_t>(bytes);
         bytes += 2;
         length -= 2;
     }
+    uint64_t native = fold16(fold16(low) + fold16(high));
+    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+        native = ((native & 0xff) << 8) | (native >> 8);
+    sum += native;
     if (length)
         sum += uint16_t(bytes[0] << 8); // pad the odd byte with a zero
     return sum;

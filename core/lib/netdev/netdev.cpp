@@ -92,6 +92,25 @@ size_t poll_receive(Netdev& device, size_t budget, DeliverFn deliver, void* cont
     return done;
 }
 
+size_t rx_room(Netdev& device)
+{
+    size_t room = device.rx.limit() - device.rx.size();
+    if (room == 0)
+        device.rx_waiting = true;
+    return room;
+}
+
+bool take_rx_room(Netdev& device)
+{
+    if (!device.rx_waiting)
+        return false;
+    bool keeps = device.is_up() && !device.leaving;
+    if (keeps && device.rx.size() > device.rx.limit() / 2)
+        return false;
+    device.rx_waiting = false;
+    return true;
+}
+
 namespace {
 
 // Hands one frame to the driver. True when the driver took it (or refused

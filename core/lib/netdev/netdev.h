@@ -64,6 +64,9 @@ public:
     bool tx_stopped = false; // the driver said EBUSY and has not woken us
     bool tx_refused = false; // transmit said EAGAIN since the queue last had room (take_tx_room)
     bool leaving = false;    // being unregistered: no new references or frames
+    // The driver found the receive queue full (rx_room said 0) and stopped
+    // taking frames from its ring until take_rx_room tells it to go on.
+    bool rx_waiting = false;
     // Carrier gained or lost after registration (set_carrier), as Linux's
     // carrier_changes (`ip -s -s link`: transns).
     uint64_t carrier_changes = 0;
@@ -103,6 +106,16 @@ private:
 Result<void> queue_receive(Netdev& device, PacketPtr frame);
 using DeliverFn = void (*)(void* context, Netdev& device, PacketPtr frame);
 size_t poll_receive(Netdev& device, size_t budget, DeliverFn deliver, void* context);
+// Receive back-pressure: how many frames the receive queue takes now. A
+// driver that asks before it takes frames from its ring, and stops at 0,
+// leaves them with the device (whose sender then waits) instead of having
+// them dropped here. 0 marks the device as waiting for room.
+size_t rx_room(Netdev& device);
+// Whether a driver that rx_room stopped should go on: true once after it
+// was stopped, when the receive queue has drained to half its limit, or
+// the device no longer keeps frames (down, leaving: they are dropped, so
+// the driver's ring must not stay full).
+bool take_rx_room(Netdev& device);
 
 // Transmit with back-pressure: straight to the driver while its ring has
 // room, else onto the transmit queue; EAGAIN (frame dropped and counted)

@@ -37,6 +37,39 @@ TEST_CASE("checksum: pieces add up when only the last is odd", "[checksum]")
     CHECK(checksum_finish(sum) == internet_checksum(bytes, sizeof(bytes)));
 }
 
+namespace {
+
+// The definition, one big-endian 16-bit word at a time.
+uint16_t reference_checksum(uint64_t sum, const uint8_t* bytes, size_t length)
+{
+    for (size_t i = 0; i + 1 < length; i += 2)
+        sum += uint16_t(bytes[i] << 8 | bytes[i + 1]);
+    if (length % 2)
+        sum += uint16_t(bytes[length - 1] << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
+} // namespace
+
+TEST_CASE("checksum: the word-wide sum equals the definition at every length and alignment", "[checksum]")
+{
+    srand(11);
+    uint8_t buffer[1600];
+    for (int round = 0; round < 4; round++) {
+        for (uint8_t& byte : buffer)
+            byte = round == 0 ? 0xff : round == 1 ? 0 : uint8_t(rand());
+        for (size_t offset = 0; offset < 8; offset++) {
+            for (size_t length = 0; length + offset <= sizeof(buffer); length += length < 80 ? 1 : 97) {
+                uint64_t start = round == 3 ? uint64_t(rand()) : 0;
+                REQUIRE(checksum_finish(checksum_add(start, buffer + offset, length))
+                    == reference_checksum(start, buffer + offset, length));
+            }
+        }
+    }
+}
+
 TEST_CASE("checksum: the incremental update equals recomputing (RFC 1624)", "[checksum]")
 {
     srand(7);

@@ -2,6 +2,7 @@
 // with a fake driver that records what it was handed.
 #include <string.h>
 
+#include <algorithm>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -56,6 +57,17 @@ struct Delivered {
 void deliver(void* context, Netdev&, PacketPtr frame)
 {
     static_cast<Delivered*>(context)->tags.push_back(frame->data()[0]);
+}
+
+// A queue that stopped its user (`fill` until it does) tells it to go on
+// once the device goes down (`take` says so once), and not before.
+template<typename Fill, typename Take> void check_down_releases(Netdev& device, Fill fill, Take take)
+{
+    fill();
+    CHECK(!take(device));
+    device.flags = 0;
+    CHECK(take(device));
+    CHECK(!take(device));
 }
 
 } // namespace
@@ -180,11 +192,102 @@ TEST_CASE("queues: after a refusal, room is reported once the queue drains to ha
         // Refused again, then the device goes down: its senders are told
         // too (their next send fails instead of waiting).
         driver.ring_room = 0;
-        while (!transmit(device, frame_of(3)).is_error()) { }
-        CHECK(!take_tx_room(device));
-        device.flags = 0;
-        CHECK(take_tx_room(device));
+        check_down_releases(
+            device,
+            [&] {
+                while (!transmit(device, frame_of(3)).is_error()) { }
+            },
+            take_tx_room);
         device.tx.clear();
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: a full receive queue stops the driver, and half drained resumes it", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        Netdev device;
+        setup(device, driver);
+        CHECK(rx_room(device) == kRxQueueLimit);
+        CHECK(!device.rx_waiting);
+        for (size_t i = 0; i < kRxQueueLimit - 3; i++)
+            REQUIRE(!queue_receive(device, frame_of(1)).is_error());
+        CHECK(rx_room(device) == 3);
+        CHECK(!take_rx_room(device)); // room left: nobody waits
+        for (size_t i = 0; i < 3; i++)
+            REQUIRE(!queue_receive(device, frame_of(1)).is_error());
+        CHECK(rx_room(device) == 0);
+        CHECK(device.rx_waiting);
+        CHECK(device.stats.rx_dropped == 0);
+        Delivered got;
+        // Drained, but not yet to half: the driver still waits.
+        CHECK(poll_receive(device, kRxQueueLimit / 2 - 1, deliver, &got) == kRxQueueLimit / 2 - 1);
+        CHECK(!take_rx_room(device));
+        CHECK(poll_receive(device, 1, deliver, &got) == 1);
+        CHECK(take_rx_room(device));
+        CHECK(!take_rx_room(device)); // once per stop
+        CHECK(rx_room(device) == kRxQueueLimit / 2);
+        // Stopped again, then the device goes down: the driver goes on
+        // (what it takes is dropped) rather than keeping its ring full.
+        check_down_releases(
+            device,
+            [&] {
+                while (rx_room(device) != 0)
+                    REQUIRE(!queue_receive(device, frame_of(2)).is_error());
+            },
+            take_rx_room);
+        device.rx.clear();
+    }
+    CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("queues: a driver that asks for room loses no frame to a flood", "[queues]")
+{
+    long baseline = net_live_allocations();
+    {
+        FakeDriver driver;
+        Netdev device;
+        setup(device, driver);
+        // The device's ring holds 128 frames and its sender has 5,000 to
+        // send; the driver takes up to 64 a run, but never more than the
+        // queue's room, and the consumer takes 64 a round only every
+        // third run: a flood it cannot keep up with.
+        constexpr size_t kRing = 128, kFrames = 5000, kBudget = 64;
+        size_t sent = 0, in_ring = 0, stops = 0, resumes = 0;
+        uint8_t next = 0;
+        bool waiting = false;
+        Delivered got;
+        for (size_t run = 0; got.tags.size() < kFrames; run++) {
+            while (in_ring < kRing && sent < kFrames) { // the sender waits for buffers
+                in_ring++;
+                sent++;
+            }
+            if (!waiting) {
+                size_t room = rx_room(device);
+                if (room == 0) {
+                    waiting = true;
+                    stops++;
+                }
+                for (size_t i = 0; i < std::min(room, kBudget) && in_ring; i++, in_ring--)
+                    REQUIRE(!queue_receive(device, frame_of(next++)).is_error());
+            }
+            if (run % 3 == 0 || sent == kFrames)
+                poll_receive(device, kBudget, deliver, &got);
+            if (take_rx_room(device)) {
+                REQUIRE(waiting);
+                waiting = false;
+                resumes++;
+            }
+            REQUIRE(run < 100000);
+        }
+        CHECK(device.stats.rx_dropped == 0);
+        CHECK(device.stats.rx_packets == kFrames);
+        CHECK(stops > 0);
+        CHECK(resumes == stops);
+        for (size_t i = 0; i < got.tags.size(); i++)
+            REQUIRE(got.tags[i] == uint8_t(i));
     }
     CHECK(net_live_allocations() == baseline);
 }
