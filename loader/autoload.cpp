@@ -27,8 +27,6 @@ using Alias = char[devmatch::kAliasSize];
 
 struct IndexedModule {
     char name[Module::kNameLength];
-    bool refused;
-    char reason[200];
     size_t alias_count;
     Alias* aliases;
     IntrusiveListNode node;
@@ -101,8 +99,7 @@ int collect_name(void* context, const char* name, size_t length, uint64_t, uint3
 void add_entry(IndexedModule* entry) { g_index.push_back(*entry); }
 
 // One module file: parsed (the file is hostile: ModuleImage checks it,
-// and the device table with it), and when it has match tables, its
-// signature checked against the policy.
+// and the device table with it) for its match tables.
 void index_module(const char* directory, const char* name)
 {
     char path[128];
@@ -132,12 +129,10 @@ void index_module(const char* directory, const char* name)
         return;
     }
     format(entry->name, sizeof(entry->name), "%s", image.value().name());
-    // A module the policy refuses keeps its entry, never to be loaded: when
-    // a device it matches appears, the log can say why it stays unbound.
-    if (module_signature_acceptable(bytes, size, path, error).is_error()) {
-        entry->refused = true;
-        format(entry->reason, sizeof(entry->reason), "%s", error.message);
-    }
+    // The signature is checked when a device needs the module, by the
+    // load itself: checking every driver module here cost a verification
+    // each at every boot (most of the index's time), for modules that may
+    // never be loaded.
     const ModuleImage& module = image.value();
     size_t count = 0;
     devmatch::for_each_alias(module.device_table(), module.device_table_size(), [&](const char*) { count++; });
@@ -188,8 +183,7 @@ void build_index()
             kModuleDirectory, kVendorModuleDirectory);
     kfree(names);
     AutoloadStats stats = autoload_stats();
-    log_info("autoload: %zu driver module(s) indexed, %zu alias(es), %zu refused", stats.modules, stats.aliases,
-        stats.refused);
+    log_info("autoload: %zu driver module(s) indexed, %zu alias(es)", stats.modules, stats.aliases);
 }
 
 void wait_for_index() { wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE)); }
@@ -261,26 +255,18 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
     for (size_t i = 0; i < count; i++) {
         const IndexedModule& candidate = *matches[i].module;
         const char* name = candidate.name;
-        if (candidate.refused) {
-            log_err("autoload: %s%s%s: driver module %s refused: %s%s", who, who[0] ? " " : "", modalias, name,
-                candidate.reason, who[0] ? "; the device stays unbound" : "");
-            if (!failed) {
-                diagnose(&error, "%s", candidate.reason);
-                failed = true;
-                first_error = Error::EKEYREJECTED;
-            }
-            continue;
-        }
         if (is_loaded(name))
             continue;
         Diagnostic problem;
         CmdlineParams params(name);
         LoadOptions options;
         options.parameters = params.get();
+        bool refused = false;
+        options.refused = &refused;
         auto module = load_module(name, options, problem);
         if (module.is_error()) {
-            log_err("autoload: %s%s%s: driver module %s: %s%s", who, who[0] ? " " : "", modalias, name, problem.message,
-                who[0] ? "; the device stays unbound" : "");
+            log_err("autoload: %s%s%s: driver module %s%s: %s%s", who, who[0] ? " " : "", modalias, name,
+                refused ? " refused" : "", problem.message, who[0] ? "; the device stays unbound" : "");
             if (!failed) {
                 diagnose(&error, "%s", problem.message);
                 failed = true;
@@ -381,7 +367,6 @@ AutoloadStats autoload_stats()
     for (const IndexedModule& module : g_index) {
         stats.modules++;
         stats.aliases += module.alias_count;
-        stats.refused += module.refused ? 1 : 0;
     }
     return stats;
 }

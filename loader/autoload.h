@@ -32,12 +32,11 @@ void autoload_settle();
 // loaded yet; ENOENT when nothing matches, else the first load error.
 Result<void> modprobe(const char* alias_or_name, Diagnostic& error);
 
-// For lsdev and tests: modules indexed, their aliases, those refused.
+// For lsdev and tests: modules indexed and their aliases.
 struct AutoloadStats {
     bool ready;
     size_t modules;
     size_t aliases;
-    size_t refused;
 };
 AutoloadStats autoload_stats();
 } // namespace keel

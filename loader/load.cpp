@@ -244,7 +244,11 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
 
     // Verify the signature before looking at any ELF structure.
     step = time::cycles();
-    TRY(verify_module(*module, path, options, error));
+    if (auto verified = verify_module(*module, path, options, error); verified.is_error()) {
+        if (options.refused)
+            *options.refused = true;
+        return Err(verified.error());
+    }
     module->timings.verify_us = elapsed_us(step);
 
     // Parse and validate every ELF structure.

@@ -24,6 +24,7 @@ extern Mutex g_module_registry_lock;
 struct LoadOptions {
     const char* parameters = nullptr; // "key=value key2=value2", Linux syntax
     bool force = false;               // load despite version/hash mismatch: taints 'F'
+    bool* refused = nullptr;          // set when the signature policy refuses the module
 };
 
 // `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a

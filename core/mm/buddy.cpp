@@ -7,8 +7,11 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
     m_base_pfn = base_pfn;
     m_page_count = min(page_count, kMaxPages);
     m_pages = pages;
-    for (size_t i = 0; i < m_page_count; ++i)
-        m_pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
+    // Locals, so the compiler keeps them in registers instead of reloading
+    // the members after every store (an entry per page: 65,000 at 256 MiB).
+    const size_t count = m_page_count;
+    for (size_t i = 0; i < count; ++i)
+        pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
         m_free_tails[order] = kNoPage;
@@ -97,8 +100,9 @@ size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
             continue;
         }
         uint64_t run_end = cursor;
-        while (run_end < end && !(info(run_end).flags & kUsable)) {
-            info(run_end).flags = kUsable;
+        PageInfo* const base = m_pages - m_base_pfn;
+        while (run_end < end && !(base[run_end].flags & kUsable)) {
+            base[run_end].flags = kUsable;
             ++run_end;
         }
         added += run_end - cursor;

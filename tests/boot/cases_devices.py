@@ -121,8 +121,8 @@ def devices_edu_autoloads_and_works():
               "lsdev -i does not show the MSI vector", vm)
         info = out_of(vm, "modinfo edu_test")
         check(f"alias:          {EDU_ALIAS}" in info, f"modinfo prints no Linux-format alias:\n{info}", vm)
-        check("autoload: 6 driver module(s) indexed, 6 alias(es), 0 refused" in log, "the index is not as expected",
-              vm)
+        check(re.search(r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s", log),
+              "the index is not as expected", vm)
 
 
 @case
@@ -151,7 +151,7 @@ def devices_unsigned_driver_refused_under_enforcement():
         image.write(archive + overlay)
     try:
         with boot_edu("panic=-1 module.sig_enforce=1", initrd=image.name) as vm:
-            wait_log(vm, r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\), 1 refused")
+            wait_log(vm, r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s")
             match = wait_log(vm, r"autoload: (\S+) pci:v00001234d000011E8\S+: driver module edu_test refused: "
                              r"[^\n]*unsigned module[^\n]*; the device stays unbound")
             tree = out_of(vm, "lsdev")

@@ -101,9 +101,9 @@ el1_entry:
     add x0, x0, :lo12:__bss_start
     adrp x1, __bss_end
     add x1, x1, :lo12:__bss_end
-3:  cmp x0, x1
+3:  cmp x0, x1                      /* both ends are 16-byte aligned (linker.ld) */
     b.hs 4f
-    str xzr, [x0], #8
+    stp xzr, xzr, [x0], #16
     b 3b
 4:
     adrp x0, keel_kernel_phys_base

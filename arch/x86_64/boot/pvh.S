@@ -46,12 +46,16 @@ pvh_start32:
     cli
     cld
 
-    /* .bss holds the boot page tables and stack: clear it first. */
+    /* .bss holds the boot page tables and stack: clear it first, four
+     * bytes a step (the linker aligns both ends to 16). Under QEMU's TCG
+     * each step of a rep prefix is a trip round a loop: by bytes, the
+     * 660 KiB took 0.75 ms. */
     movl $PHYS(__bss_start), %edi
     movl $PHYS(__bss_end), %ecx
     subl %edi, %ecx
+    shrl $2, %ecx
     xorl %eax, %eax
-    rep stosb
+    rep stosl
 
     /* One page directory of 2 MiB pages maps the first GiB ... */
     movl $PHYS(boot_pd), %edi

@@ -181,6 +181,30 @@ void read_msix(PciFunction& function, const DeviceRegion* regions, size_t region
     function.msix = 0;
 }
 
+// Every BAR of the function, with decoding off while they hold all ones.
+void size_bars(PciFunction& function, DeviceRegion* regions, size_t& region_count)
+{
+    unsigned bar_count = function.bar_count;
+    region_count = 0;
+    if (!bar_count)
+        return;
+    uint16_t command = uint16_t(pci_read(function, kPciCommand, 2));
+    pci_write(function, kPciCommand, 2, command & ~(kPciCommandIo | kPciCommandMemory));
+    for (unsigned index = 0; index < bar_count;) {
+        char why[112] = "";
+        DeviceRegion region;
+        size_t used = size_bar(function, index, bar_count, region, why, sizeof(why));
+        if (why[0])
+            problem(function, why);
+        regions[index] = region;
+        if (used == 2)
+            regions[index + 1] = {};
+        index += unsigned(used);
+    }
+    pci_write(function, kPciCommand, 2, command);
+    region_count = bar_count;
+}
+
 } // namespace
 
 bool is_pci_device(const Device& device)
@@ -202,7 +226,23 @@ void pci_write(const PciFunction& function, uint16_t offset, unsigned width, uin
     function.config.write(function.config.context, function.address, offset, width, value);
 }
 
-Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, size_t& region_count)
+void pci_size_deferred_bars(PciFunction& function, DeviceRegion* regions, size_t& region_count)
+{
+    if (!function.bars_deferred)
+        return;
+    function.bars_deferred = false;
+    size_bars(function, regions, region_count);
+    if (function.msix)
+        read_msix(function, regions, region_count);
+}
+
+void pci_settle_regions(Device& device)
+{
+    if (is_pci_device(device))
+        pci_size_deferred_bars(pci_function(device), device.regions, device.region_count);
+}
+
+Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, size_t& region_count, PciBarSizing sizing)
 {
     function.config_size = 256;
     uint32_t ids = pci_read(function, kPciVendorId, 4);
@@ -239,25 +279,12 @@ Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, siz
         problem(function, why);
     }
 
+    function.bar_count = uint8_t(bar_count);
     region_count = 0;
-    if (bar_count) {
-        // Decoding off while the BARs hold all ones.
-        uint16_t command = uint16_t(pci_read(function, kPciCommand, 2));
-        pci_write(function, kPciCommand, 2, command & ~(kPciCommandIo | kPciCommandMemory));
-        for (unsigned index = 0; index < bar_count;) {
-            char why[112] = "";
-            DeviceRegion region;
-            size_t used = size_bar(function, index, bar_count, region, why, sizeof(why));
-            if (why[0])
-                problem(function, why);
-            regions[index] = region;
-            if (used == 2)
-                regions[index + 1] = {};
-            index += unsigned(used);
-        }
-        pci_write(function, kPciCommand, 2, command);
-        region_count = bar_count;
-    }
+    if (sizing == PciBarSizing::Now)
+        size_bars(function, regions, region_count);
+    else
+        function.bars_deferred = bar_count != 0;
 
     if (function.header_type <= 1) {
         const char* why = nullptr;
@@ -275,7 +302,7 @@ Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, siz
             why);
         if (why)
             problem(function, why);
-        if (function.msix)
+        if (function.msix && !function.bars_deferred)
             read_msix(function, regions, region_count);
         if (function.config_size == 4096 && function.express) {
             walk_extended(

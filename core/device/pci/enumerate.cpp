@@ -42,7 +42,10 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
     function->config = scan.config;
     DeviceRegion regions[Device::kMaxRegions];
     size_t region_count = 0;
-    if (pci_read_function(*function, regions, region_count).is_error()) {
+    // With a placer, every BAR's extent is needed now, to keep the next
+    // function's out of it; without one the firmware's addresses stay.
+    PciBarSizing sizing = scan.placer ? PciBarSizing::Now : PciBarSizing::Deferred;
+    if (pci_read_function(*function, regions, region_count, sizing).is_error()) {
         device_destroy_object(function);
         return;
     }

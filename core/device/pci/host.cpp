@@ -103,6 +103,9 @@ bool pci_match(const Device& device, const devmatch::DeviceTable& table, uint32_
         && devmatch::pci_matches(devmatch::pci_entry(table, index), pci_function(device).identity);
 }
 
+// Before a probe: the regions the driver will ask for.
+void pci_binding(Device& device) NO_THREAD_SAFETY_ANALYSIS { pci_settle_regions(device); }
+
 BusType g_pci_bus {
     "pci",
     devmatch::DeviceBus::Pci,
@@ -110,6 +113,7 @@ BusType g_pci_bus {
     pci_unbound,
     pci_release_function,
     {},
+    pci_binding,
 };
 
 // The placer for a segment whose host bridge has windows (null without:

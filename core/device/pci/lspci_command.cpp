@@ -25,8 +25,9 @@ void print_size(uint64_t size)
         console_print("[size=%llu%c]", (unsigned long long)value, units[unit]);
 }
 
-void print_function(const Device& device, bool verbose) REQUIRES(g_device_lock)
+void print_function(Device& device, bool verbose) REQUIRES(g_device_lock)
 {
+    pci_settle_regions(device);
     const PciFunction& function = pci_function(device);
     const char* class_name = pci_class_name(function.identity.class_code);
     console_print("%02x:%02x.%x %s [%04x]: %04x:%04x", function.address.bus, function.address.device,

@@ -86,6 +86,10 @@ struct PciFunction {
     uint8_t msix_bar = 0;
     uint32_t msix_offset = 0;
     uint16_t msix_entries = 0;
+    // BARs: how many the header has, and whether sizing them waits for
+    // first use (PciBarSizing::Deferred).
+    uint8_t bar_count = 0;
+    bool bars_deferred = false;
     // Where INTx ends up at the root bus: the slot and pin after swizzling
     // through the bridges above, and the host bridge's ids (for the arch's
     // routing table).
@@ -108,11 +112,31 @@ bool is_pci_device(const Device& device);
 uint32_t pci_read(const PciFunction& function, uint16_t offset, unsigned width);
 void pci_write(const PciFunction& function, uint16_t offset, unsigned width, uint32_t value);
 
+// When a function's BARs are sized. Sizing turns decoding off and on again,
+// and where the firmware left decoding on, each of those writes moves the
+// function's windows in the platform's address map (under QEMU, half a
+// millisecond each). Where the kernel keeps the firmware's assignment (no
+// host bridge windows to place BARs in), nothing needs the sizes before a
+// driver binds or `lspci` asks, so enumeration can leave them for then.
+enum class PciBarSizing { Now, Deferred };
+
 // Reads the function's identity, BARs (sized with decoding off, then
 // restored) and capabilities into `function` and `regions`. Problems with
 // one part are logged and that part left out; only a function that is not
-// there (vendor 0xffff) fails, with ENODEV.
-Result<void> pci_read_function(PciFunction& function, DeviceRegion* regions, size_t& region_count);
+// there (vendor 0xffff) fails, with ENODEV. Deferred: `regions` stay empty
+// (region_count 0) and the MSI-X table is not checked yet, until
+// pci_size_deferred_bars.
+Result<void> pci_read_function(
+    PciFunction& function, DeviceRegion* regions, size_t& region_count, PciBarSizing sizing = PciBarSizing::Now);
+
+// Sizes the BARs of a function read with PciBarSizing::Deferred into
+// `regions` and checks its MSI-X table against them; does nothing for a
+// function whose BARs are sized already.
+void pci_size_deferred_bars(PciFunction& function, DeviceRegion* regions, size_t& region_count);
+
+// The same for a device on the pci bus: its regions are right afterwards.
+// The bus calls it before every probe; `lspci` before it prints.
+void pci_settle_regions(Device& device) REQUIRES(g_device_lock);
 
 // The offset of the first capability `id` that comes after the one at
 // `after` in the function's list (after 0: from the start), or ENOENT. The

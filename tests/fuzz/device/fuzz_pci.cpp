@@ -78,6 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         for (Device& device : all_devices()) {
             if (!device.bus_data)
                 continue;
+            // Without windows the BARs wait for first use: size them now.
+            pci_settle_regions(device);
             for (size_t i = 0; with_windows && i < device.region_count; i++) {
                 const DeviceRegion& region = device.regions[i];
                 if (region.length == 0)

@@ -22,6 +22,7 @@ struct FakeFunction {
     FakeBar bars[6];
     uint16_t size = 4096;
     bool bar_written_while_decoding = false;
+    unsigned writes = 0; // configuration writes of any kind
 
     template<typename T> void put(uint16_t offset, T value) { memcpy(bytes + offset, &value, sizeof(value)); }
     template<typename T> T get(uint16_t offset) const
@@ -87,6 +88,7 @@ private:
         FakeFunction* f = static_cast<FakePci*>(context)->find(address);
         if (!f || offset + width > f->size)
             return;
+        f->writes++;
         unsigned index;
         bool high;
         if (width == 4 && bar_register(*f, offset, index, high)) {

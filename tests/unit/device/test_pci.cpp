@@ -275,3 +275,71 @@ TEST_CASE("Enumeration follows bridges, swizzles INTx, and refuses bus numbers t
     remove_everything();
     CHECK(device_host_stats().allocations == 0);
 }
+
+TEST_CASE("Without a placer, enumeration leaves BARs unsized until the first binding or lspci")
+{
+    FakePci pci;
+    device_host_clear_log();
+    pci.add(0, 0, 0, 0x8086, 0x29c0, 0x060000);
+    FakeFunction& f = pci.add(0, 2, 0, 0x8086, 0x10d3, 0x020000);
+    f.put<uint16_t>(4, 3); // the firmware left decoding on
+    f.put<uint16_t>(6, kPciStatusCapabilities);
+    f.bytes[0x34] = 0x40;
+    capability(f, 0x40, 0x11, 0x00);
+    f.put<uint16_t>(0x42, 4);          // 5 entries
+    f.put<uint32_t>(0x44, 0x3000 | 3); // in BAR 3 at 0x3000
+    f.bars[0] = { 0x20000, 0 };
+    f.put<uint32_t>(0x10, 0xfeb80000);
+    f.bars[2] = { 32, 1 };
+    f.put<uint32_t>(0x18, 0xc041);
+    f.bars[3] = { 0x4000, 0 };
+    f.put<uint32_t>(0x1c, 0xfebd0000);
+    {
+        DeviceLockAccess access;
+        CHECK(pci_enumerate(&g_test_bus, pci.ops(), 0, 0, 255) == 2);
+        Device* net = device_find("0000:00:02.0");
+        REQUIRE(net);
+        // Enumeration wrote nothing: no decoding turned off and on.
+        CHECK(f.writes == 0);
+        CHECK(net->region_count == 0);
+        CHECK(pci_function(*net).bars_deferred);
+        CHECK(pci_function(*net).msix == 0x40);
+        CHECK(pci_function(*net).msix_entries == 0);
+
+        pci_settle_regions(*net);
+        CHECK(!pci_function(*net).bars_deferred);
+        CHECK(f.writes > 0);
+        CHECK(!f.bar_written_while_decoding);
+        CHECK(f.get<uint16_t>(4) == 3);
+        CHECK(net->region_count == 6);
+        CHECK(net->regions[0].phys == 0xfeb80000);
+        CHECK(net->regions[0].length == 0x20000);
+        CHECK(net->regions[2].phys == 0xc040);
+        CHECK(net->regions[2].flags == KEEL_REGION_IO);
+        CHECK(net->regions[3].length == 0x4000);
+        CHECK(pci_function(*net).msix_bar == 3);
+        CHECK(pci_function(*net).msix_entries == 5);
+        // Once is enough.
+        unsigned writes = f.writes;
+        pci_settle_regions(*net);
+        CHECK(f.writes == writes);
+        CHECK(log_text().empty());
+    }
+    remove_everything();
+
+    // The MSI-X table is checked when the BARs are sized.
+    f.put<uint16_t>(0x42, 1023);
+    device_host_clear_log();
+    {
+        DeviceLockAccess access;
+        pci_enumerate(&g_test_bus, pci.ops(), 0, 0, 255);
+        Device* net = device_find("0000:00:02.0");
+        REQUIRE(net);
+        CHECK(log_text().empty());
+        pci_settle_regions(*net);
+        CHECK(pci_function(*net).msix == 0);
+        CHECK(log_text().find("MSI-X table (1024 entries at 0x3000) overruns BAR 3") != std::string::npos);
+    }
+    remove_everything();
+    CHECK(device_host_stats().allocations == 0);
+}
