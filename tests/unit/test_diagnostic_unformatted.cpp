@@ -6,8 +6,8 @@
 
 #include "lib/base/diagnostic.h"
 
-using keel::Diagnostic;
 using keel::diagnose;
+using keel::Diagnostic;
 
 TEST_CASE("unformatted diagnose keeps the format string")
 {
