@@ -7,13 +7,20 @@ checked by tests/modules/waittest.c."""
 import re
 
 from cases_devices import out_of, wait_log
-from cases_vnet import GATEWAY, configure, load_ipv4, user_net, wait_eth
-from harness import TEST_INITRAMFS, boot, case, check
+from cases_vnet import GATEWAY, configure, load_ipv4, wait_eth
+from harness import ALL_ARCHES, ARCH, TEST_INITRAMFS, boot, case, check
 
 SILENT = "10.0.2.77"  # on the user network's subnet; nothing answers for it
 
 
-@case
+def user_net():
+    """A restricted user network with the card virtio_net binds: PCI on
+    x86_64, virtio-mmio on AArch64 (as cases_udp)."""
+    card = "virtio-net-device" if ARCH == "aarch64" else "virtio-net-pci"
+    return ["-netdev", "user,id=n0,restrict=on", "-device", f"{card},netdev=n0"]
+
+
+@case(arches=ALL_ARCHES)
 def icmp_ping_blocks_until_its_reply_or_the_timeout():
     with boot("panic=-1", initrd=TEST_INITRAMFS, extra=user_net()) as vm:
         out = out_of(vm, "insmod /lib/test/waittest.kmod")
