@@ -45,6 +45,10 @@ constexpr LockClass kQueueLockClass { "autoload queue", LockRank::Autoload, fals
 IntrusiveList<IndexedModule, &IndexedModule::node> g_index;
 bool g_ready = false;
 WaitQueue g_ready_waiters;
+// The thread waits for the go before it builds the index: the boot flow
+// gives it once the console is up, or earlier when it waits for devices.
+bool g_go = false;
+WaitQueue g_go_waiters;
 Spinlock g_queue_lock { kQueueLockClass };
 IntrusiveList<Request, &Request::node> g_queue GUARDED_BY(g_queue_lock);
 WaitQueue g_queue_waiters;
@@ -186,7 +190,11 @@ void build_index()
     log_info("autoload: %zu driver module(s) indexed, %zu alias(es)", stats.modules, stats.aliases);
 }
 
-void wait_for_index() { wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE)); }
+void wait_for_index()
+{
+    autoload_go();
+    wait_event(g_ready_waiters, __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE));
+}
 
 // ---- loading
 
@@ -298,6 +306,7 @@ bool settled()
 
 int autoload_main(void*)
 {
+    wait_event(g_go_waiters, __atomic_load_n(&g_go, __ATOMIC_ACQUIRE));
     build_index();
     __atomic_store_n(&g_ready, true, __ATOMIC_RELEASE);
     g_ready_waiters.wake_all();
@@ -331,10 +340,17 @@ void autoload_start()
     thread_detach(g_thread);
 }
 
+void autoload_go()
+{
+    if (!__atomic_exchange_n(&g_go, true, __ATOMIC_ACQ_REL))
+        g_go_waiters.wake_all();
+}
+
 void autoload_settle()
 {
     if (!g_thread)
         return;
+    autoload_go();
     wait_event(g_settle_waiters, settled());
 }
 

@@ -18,8 +18,13 @@ namespace keel {
 
 // Installs the unclaimed hook (before any bus enumerates).
 void autoload_init();
-// Starts the thread (after the root is mounted).
+// Starts the thread (after the root is mounted). It indexes the driver
+// modules and loads drivers for queued devices once autoload_go() is
+// called: by the boot flow when the console is up, so that the index is
+// not built while the boot still has work of its own, or earlier by
+// whatever waits for devices (autoload_settle, modprobe by alias).
 void autoload_start();
+void autoload_go();
 // Waits until the index is built and every device queued so far has been
 // handled (its driver loaded and bound, or given up on), including devices
 // those drivers added: what Linux's wait_for_device_probe() is to the root

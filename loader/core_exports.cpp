@@ -14,6 +14,5 @@ const KabiNode& kabi_node_at(size_t index) { return g_kabi_core_table.node_at(in
 
 const KabiNode* kabi_find_node(const char* name) { return g_kabi_core_table.find_node(name); }
 
-Result<void> kabi_validate() { return g_kabi_core_table.validate(); }
 
 } // namespace keel

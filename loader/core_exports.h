@@ -27,7 +27,4 @@ size_t kabi_node_count();
 const KabiNode& kabi_node_at(size_t index);
 const KabiNode* kabi_find_node(const char* name);
 
-// Checks the generated table's invariants (boot self-test).
-Result<void> kabi_validate();
-
 } // namespace keel

@@ -145,8 +145,13 @@ bool find_s5(const SdtHeader* dsdt, uint16_t& slp_typ_a, uint16_t& slp_typ_b)
 {
     auto* aml = reinterpret_cast<const uint8_t*>(dsdt);
     size_t length = dsdt->length;
+    // The name as one little-endian word: a load and a compare per byte of
+    // AML (a call to memcmp at each was most of the platform boot stage).
+    constexpr uint32_t kS5 = uint32_t('_') | uint32_t('S') << 8 | uint32_t('5') << 16 | uint32_t('_') << 24;
     for (size_t i = sizeof(SdtHeader); i + 4 < length; i++) {
-        if (memcmp(aml + i, "_S5_", 4) != 0)
+        uint32_t word;
+        __builtin_memcpy(&word, aml + i, 4);
+        if (word != kS5)
             continue;
         size_t p = i + 4;
         if (p >= length || aml[p] != 0x12) // PackageOp

@@ -109,6 +109,9 @@ int kernel_init(void*)
     run_boot_test_hooks();
     log_boot_stages();
     console_start();
+    // Drivers for the devices no boot step waited for: from here on, beside
+    // the console, as udev's coldplug runs beside a shell.
+    autoload_go();
     return 0;
 }
 
