@@ -14,5 +14,4 @@ const KabiNode& kabi_node_at(size_t index) { return g_kabi_core_table.node_at(in
 
 const KabiNode* kabi_find_node(const char* name) { return g_kabi_core_table.find_node(name); }
 
-
 } // namespace keel

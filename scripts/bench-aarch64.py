@@ -112,27 +112,31 @@ def keel_console_loads(loads):
     return times
 
 
-def measure(runs, loads, assets):
+def measure(runs, loads, assets, with_boots=True):
+    """with_boots=False: only the module-load boots (--insmod-only)."""
     boots = ["direct"] + [f"uboot {firmware}" for firmware, _ in UBOOTS]
     figures = {f"{kernel} {boot}": [] for kernel in ("keel", "linux") for boot in boots + ["loads"]}
     figures["floor"] = []
 
     def keel():
-        figures["floor"].append(time_floor())
-        figures["keel direct"].append(keel_direct())
-        for firmware, _ in UBOOTS:
-            figures[f"keel uboot {firmware}"].append(keel_uboot(firmware))
+        if with_boots:
+            figures["floor"].append(time_floor())
+            figures["keel direct"].append(keel_direct())
+            for firmware, _ in UBOOTS:
+                figures[f"keel uboot {firmware}"].append(keel_uboot(firmware))
         figures["keel loads"].append(modloads.keel_module_loads(loads))
 
     def linux():
         if assets:
-            figures["linux direct"].append(linux_boot(assets, uboot=False))
-            for firmware, _ in UBOOTS:
-                figures[f"linux uboot {firmware}"].append(linux_boot(assets, uboot=firmware))
+            if with_boots:
+                figures["linux direct"].append(linux_boot(assets, uboot=False))
+                for firmware, _ in UBOOTS:
+                    figures[f"linux uboot {firmware}"].append(linux_boot(assets, uboot=firmware))
             figures["linux loads"].append(modloads.linux_module_loads(assets, loads))
 
     peer.interleave("bench", runs, keel, linux)
-    figures["console loads"] = keel_console_loads(loads)
+    if with_boots:
+        figures["console loads"] = keel_console_loads(loads)
     return figures
 
 
@@ -189,6 +193,8 @@ def main():
     parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module and boot (at least 10)")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux",
                         help="measure Debian's Linux arm64 cloud kernel beside Keel in the same run (default), or not")
+    parser.add_argument("--insmod-only", action="store_true",
+                        help="only the module loads (insmod, signature check and unload rows), nothing else")
     options = parser.parse_args()
     runs = max(5, options.runs)
     loads = max(10, options.loads)
@@ -199,13 +205,16 @@ def main():
                                             arch=peer.DEBIAN_ARCH["aarch64"])
             if assets.kernel_config("FUNCTION_GRAPH_TRACER") != "y":
                 raise peer.PeerError(f"{assets.package} is built without CONFIG_FUNCTION_GRAPH_TRACER")
-        figures = measure(runs, loads, assets)
+        figures = measure(runs, loads, assets, with_boots=not options.insmod_only)
     except (peer.PeerError, machine.Timeout, OSError) as error:
         print(f"scripts/bench: FAILED, no figures printed: {error}", file=sys.stderr)
         if options.peer == "linux":
             print("scripts/bench: (--peer none measures Keel alone)", file=sys.stderr)
         return 1
 
+    if options.insmod_only:
+        print_loads(runs, loads, figures, assets)
+        return 0
     print_boot(runs, figures, assets)
     print_loads(runs, loads, figures, assets)
     print(f"Console insmod (median of {loads} in one boot, the kernel's own 'loaded ... in N us')")

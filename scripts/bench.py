@@ -76,23 +76,27 @@ def medians(per_run):
             for key in per_run[0]}
 
 
-def measure(runs, loads, assets, progress):
+def measure(runs, loads, assets, progress, boots=True):
     """Every boot of the run, the kernels interleaved (and their order
-    alternated); returns the lists of per-boot figures."""
+    alternated); returns the lists of per-boot figures. boots=False: only
+    the module-load boots (--insmod-only)."""
     figures = {"floor": [], "keel boot": [], "linux boot": [], "keel loads": [], "linux loads": []}
 
     def keel():
-        figures["keel boot"].append(keel_boot())
+        if boots:
+            figures["keel boot"].append(keel_boot())
         figures["keel loads"].append(modloads.keel_module_loads(loads))
 
     def linux():
         if assets:
-            figures["linux boot"].append(linux_boot(assets))
+            if boots:
+                figures["linux boot"].append(linux_boot(assets))
             figures["linux loads"].append(modloads.linux_module_loads(assets, loads))
 
     for run in range(runs):
         progress(f"bench: run {run + 1} of {runs}")
-        figures["floor"].append(time_floor())
+        if boots:
+            figures["floor"].append(time_floor())
         for side in ((keel, linux) if run % 2 == 0 else (linux, keel)):
             side()
     return figures
@@ -206,6 +210,8 @@ def main():
     parser.add_argument("--loads", type=int, default=100, help="insmod/rmmod cycles per module (at least 100)")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux",
                         help="measure Debian's Linux cloud kernel beside Keel in the same run (default), or not")
+    parser.add_argument("--insmod-only", action="store_true",
+                        help="only the module loads (insmod, signature check and unload rows), nothing else")
     options = parser.parse_args()
     runs = max(5, options.runs)
     loads = options.loads
@@ -219,13 +225,16 @@ def main():
             assets = peer.LinuxAssets.fetch(log=progress)
             if assets.kernel_config("FUNCTION_GRAPH_TRACER") != "y":
                 raise peer.PeerError(f"{assets.package} is built without CONFIG_FUNCTION_GRAPH_TRACER")
-        figures = measure(runs, loads, assets, progress)
+        figures = measure(runs, loads, assets, progress, boots=not options.insmod_only)
     except (peer.PeerError, machine.Timeout, OSError) as error:
         print(f"scripts/bench: FAILED, no figures printed: {error}", file=sys.stderr)
         if options.peer == "linux":
             print("scripts/bench: (--peer none measures Keel alone)", file=sys.stderr)
         return 1
 
+    if options.insmod_only:
+        print_loads(runs, loads, figures, assets)
+        return 0
     print_boot(runs, figures, f"Linux {assets.release.split('-')[0]}" if assets else "")
     print_loads(runs, loads, figures, assets)
     lookups = kabi_lookups()

@@ -6,7 +6,7 @@ import hashes (kmodpost) and sign it. In-tree modules are built with this
   build-module.py [--arch x86_64|aarch64] --name NAME --output OUT.kmod --include DIR --stub libkeel.so
       --symvers keel.symvers --kmodpost PATH [--kmod-sign PATH --key KEY.pem]
       [--version-script MAP] [--exports SYMVERS] [--needs DEP.kmod ...] [--intree]
-      [--rust-crates DIR [--rust-sysroot DIR]] [--strip-debug] SOURCES...
+      [--rust-crates DIR [--rust-sysroot DIR]] [--strip-debug] [--pad-to BYTES] SOURCES...
 
 Sources are .c, .cpp or (one) .rs file. Alongside OUT.kmod it writes
 OUT.symvers: the module's own versioned exports, for modules that link
@@ -15,7 +15,11 @@ interface description) kmodpost records their hashes in the module and
 OUT.symvers is that file; without, exports get hash 0 (unchecked).
 With --strip-debug the module is signed without its debug information (as
 the modules in the initramfs are) and OUT.kmod.debug keeps the unstripped
-image for the debugger (docs/debugging.md).
+image for the debugger (docs/debugging.md). With --pad-to the module gets a
+section `.pad` of zeros, never loaded, that brings the file (signed, when it
+is signed) to BYTES, or at most 7 below (the section headers after it are
+8-byte aligned): tests/modules/big.kmod is made the size of the
+Linux module scripts/bench compares it with on each architecture.
 """
 
 import argparse
@@ -125,6 +129,8 @@ def main():
     parser.add_argument("--strip-debug", action="store_true",
                         help="ship the module without debug information (its symbol table stays, for backtraces); "
                              "the unstripped, unsigned image goes to OUT.kmod.debug for the debugger")
+    parser.add_argument("--pad-to", type=int, metavar="BYTES",
+                        help="add a section of zeros, never loaded, that makes OUT.kmod BYTES long (or up to 7 less)")
     parser.add_argument("--objcopy", default="llvm-objcopy")
     parser.add_argument("sources", nargs="+")
     options = parser.parse_args()
@@ -200,10 +206,41 @@ def main():
             run([options.objcopy, "--strip-debug", posted, stripped])
             posted = stripped
 
-        if options.kmod_sign and options.key:
-            run([options.kmod_sign, "sign", options.key, posted, "-o", options.output])
-        else:
-            os.replace(posted, options.output)
+        finish(options, posted)
+        if options.pad_to is not None:
+            pad(options, posted, scratch)
+
+
+def finish(options, image):
+    """OUT.kmod from the image: signed when a key is given."""
+    if options.kmod_sign and options.key:
+        run([options.kmod_sign, "sign", options.key, image, "-o", options.output])
+    else:
+        shutil.copyfile(image, options.output)
+
+
+def pad(options, image, scratch):
+    """Rebuild OUT.kmod from `image` with a `.pad` section that brings it to
+    options.pad_to bytes, or at most 7 below: the section header table
+    after the padding starts on an 8-byte boundary. The section's header and
+    name cost the same whatever its size, so the second attempt, sized from
+    the first, lands, or the third when the alignment took it over."""
+    padded = os.path.join(scratch, "padded")
+    filler = os.path.join(scratch, "filler")
+    size = 0
+    for _ in range(4):
+        with open(filler, "wb") as f:
+            f.write(bytes(size))
+        run([options.objcopy, "--add-section", f".pad={filler}", image, padded])
+        finish(options, padded)
+        missing = options.pad_to - os.path.getsize(options.output)
+        if 0 <= missing < 8:
+            return
+        if size + missing < 0:
+            sys.exit(f"build-module.py: {options.output} is larger than --pad-to {options.pad_to} "
+                     f"without padding ({options.pad_to - missing} bytes)")
+        size += missing
+    sys.exit(f"build-module.py: cannot pad {options.output} to {options.pad_to} bytes")
 
 
 if __name__ == "__main__":
