@@ -37,9 +37,11 @@ datagrams:
 - then a few round trips again: a guest that stopped answering fails the
   benchmark.
 
-Run alone (`scripts/bench-net.py [--runs N] [--peer none] [--only udp]`,
-KEEL_BUILD naming the build directory; `--only udp` boots only for the UDP
-figures) or from scripts/bench.
+Run alone (`scripts/bench-net.py [--runs N] [--peer none] [--only
+PARTS]`, KEEL_BUILD naming the build directory) or from scripts/bench.
+`--only ping,udp` (any of ping, tcp, udp, comma-separated) measures those
+parts only; the stack's load is measured in every run (the rest needs the
+stack).
 """
 
 import argparse
@@ -59,10 +61,11 @@ from keel import machine, network as user_network, peer, udp_wire  # noqa: E402
 SERVER = "10.0.2.100"
 BIG = 16 * 1024 * 1024
 PINGS = 20
+PARTS = ("ping", "tcp", "udp")
 KEEL_MODULES = ("virtio_pci", "virtio_net", "inet", "icmp", "udp", "tcp")
 KEEL_LOADED = re.compile(r"(virtio_pci|virtio_net|inet|icmp|udp|tcp): loaded at \S+ \(\d+ KiB\) in (\d+) us")
 KEEL_SAVED = re.compile(r"saved \((\d+) bytes in (\d+) ms")
-RTT = re.compile(r"(?:rtt|round-trip) min/avg/max = [\d.]+/([\d.]+)/[\d.]+ ms")
+RTT = re.compile(r"(?:rtt|round-trip) min/avg/max = ([\d.]+)/([\d.]+)/[\d.]+ ms")
 KMSG = re.compile(r"^\[\s*([\d.]+)\] (bench-start|bench-ready)$", re.M)
 LOAD_TARGET = 10     # Linux's stack load over Keel's, at least
 RTT_TARGET = 2       # Linux's RTT over Keel's, at least
@@ -111,13 +114,15 @@ def curl_seconds(port):
 
 
 def rtt(out, who):
+    """The ping figures: the average, as each ping prints it, and the
+    minimum (the average carries the host's scheduling outliers)."""
     match = RTT.search(out)
     if not match or f"{PINGS} packets transmitted, {PINGS}" not in out:
         raise peer.PeerError(f"{who}: ping lost replies or printed no rtt line:\n{out[-1000:]}")
-    return float(match.group(1))
+    return {"ping ms": float(match.group(2)), "ping min ms": float(match.group(1))}
 
 
-def keel_round(web_port, guest_port, loads):
+def keel_round(web_port, guest_port, loads, parts=PARTS):
     with peer.KeelGuest() as guest:
         guest.start(network(web_port, guest_port))
         if "eth0" not in guest.run("ip link"):
@@ -138,7 +143,11 @@ def keel_round(web_port, guest_port, loads):
             times.append(sum(int(us) for us in loaded.values()))
         for line in ("ip link set eth0 up", "ip addr add 10.0.2.15/24 dev eth0", "ip route add default via 10.0.2.2"):
             guest.run(line)
-        ping = rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Keel")
+        figures = {"load us": statistics.median(times)}
+        if "ping" in parts:
+            figures.update(rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Keel"))
+        if "tcp" not in parts:
+            return figures
         out = guest.run(f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=600)
         match = KEEL_SAVED.search(out)
         if not match or int(match.group(1)) != BIG:
@@ -148,8 +157,7 @@ def keel_round(web_port, guest_port, loads):
         guest.vm.expect("httpd: serving / on 0.0.0.0:8080", 30)
         upload = BIG / curl_seconds(guest_port)
         guest.vm.expect(machine.PROMPT, 60)
-    return {"load us": statistics.median(times), "ping ms": ping, "download MB/s": download / 1e6,
-            "upload MB/s": upload / 1e6}
+    return dict(figures, **{"download MB/s": download / 1e6, "upload MB/s": upload / 1e6})
 
 
 def kernel_span(guest, command):
@@ -161,7 +169,7 @@ def kernel_span(guest, command):
     return marks["bench-ready"] - marks["bench-start"]
 
 
-def linux_round(assets, web_port, guest_port, loads):
+def linux_round(assets, web_port, guest_port, loads, parts=PARTS):
     modules = assets.module_stack(("virtio_pci", "virtio_net"))
     files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
     with peer.LinuxGuest(assets, files, memory="256M") as guest:
@@ -175,15 +183,18 @@ def linux_round(assets, web_port, guest_port, loads):
                 guest.run(rmmods)
         for line in ("ip link set eth0 up", "ip addr add 10.0.2.15/24 dev eth0", "ip route add default via 10.0.2.2"):
             guest.run(line)
-        ping = rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Linux")
+        figures = {"load us": statistics.median(times), "modules": len(modules)}
+        if "ping" in parts:
+            figures.update(rtt(guest.run(f"ping -c {PINGS} -i 0.1 10.0.2.2", timeout=120), "Linux"))
+        if "tcp" not in parts:
+            return figures
         seconds = kernel_span(guest, f"wget -q -O /big.bin http://{SERVER}:8000/big.bin")
         size = guest.run("wc -c < /big.bin").strip()
         if size != str(BIG):
             raise peer.PeerError(f"Linux: wget saved {size} bytes")
         guest.run("httpd -p 8080 -h /")
         upload = BIG / curl_seconds(guest_port)
-    return {"load us": statistics.median(times), "ping ms": ping, "download MB/s": BIG / seconds / 1e6,
-            "upload MB/s": upload / 1e6, "modules": len(modules)}
+    return dict(figures, **{"download MB/s": BIG / seconds / 1e6, "upload MB/s": upload / 1e6})
 
 
 def udp_rate(out, who):
@@ -287,10 +298,12 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="boots of each kernel")
     parser.add_argument("--loads", type=int, default=3, help="stack loads per boot")
     parser.add_argument("--peer", choices=("linux", "none"), default="linux")
-    parser.add_argument("--only", choices=("all", "udp"), default="all",
-                        help="udp: only the UDP boots and figures")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help="what to measure besides the stack's load: any of ping, tcp, udp, comma-separated")
     options = parser.parse_args()
-    udp_only = options.only == "udp"
+    parts = tuple(part for part in options.only.split(",") if part)
+    if not parts or any(part not in PARTS for part in parts):
+        parser.error(f"--only takes any of {', '.join(PARTS)}, comma-separated")
     web_port, guest_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as scratch:
         with open(os.path.join(scratch, "big.bin"), "wb") as file:
@@ -299,13 +312,13 @@ def main():
         try:
             assets = peer.LinuxAssets.fetch(log=lambda m: print(m, file=sys.stderr)) \
                 if options.peer == "linux" else None
-            udppeer = build_udppeer(scratch) if assets else None
+            udppeer = build_udppeer(scratch) if assets and "udp" in parts else None
             keel_rounds, linux_rounds = peer.interleave(
                 "bench-net", options.runs,
-                lambda: dict({} if udp_only else keel_round(web_port, guest_port, options.loads),
-                             **keel_udp_round()),
-                (lambda: dict({} if udp_only else linux_round(assets, web_port, guest_port, options.loads),
-                              **linux_udp_round(assets, udppeer))) if assets else None)
+                lambda: dict(keel_round(web_port, guest_port, options.loads, parts),
+                             **(keel_udp_round() if "udp" in parts else {})),
+                (lambda: dict(linux_round(assets, web_port, guest_port, options.loads, parts),
+                              **(linux_udp_round(assets, udppeer) if "udp" in parts else {}))) if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
             print(f"bench-net: FAILED, no figures printed: {error}", file=sys.stderr)
             return 1
@@ -321,33 +334,29 @@ def main():
     print(f"network (median of {options.runs} boots each, a virtio-net-pci card on QEMU's restricted user network"
           f"{'; Keel and Linux ' + assets.release + ' interleaved' if linux_rounds else ''})")
     print(f"  {'':52}{'Keel':>16}{'Linux':>16}  ratio")
-    if not udp_only:
-        print_stack_rows(keel_rounds, linux_rounds, median, linux)
-    print_udp_rows(keel_rounds, linux_rounds, median, linux)
-    return 0
-
-
-def print_stack_rows(keel_rounds, linux_rounds, median, linux):
     stack = f"Linux {linux_rounds[0]['modules']} modules" if linux_rounds else "Linux not measured"
     print(row(f"load + bind virtio_pci, virtio_net, inet, icmp, udp, tcp to eth0 ({stack})",
               median(keel_rounds, "load us") / 1000, linux("load us") / 1000 if linux_rounds else None, "ms",
               LOAD_TARGET))
-    print(row(f"ping RTT to the gateway, average of {PINGS}", median(keel_rounds, "ping ms"), linux("ping ms"), "ms",
-              RTT_TARGET))
-    print(row("TCP host to guest: wget of 16 MiB via guestfwd", median(keel_rounds, "download MB/s"),
-              linux("download MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
-    print(row("TCP guest to host: curl of 16 MiB via hostfwd", median(keel_rounds, "upload MB/s"),
-              linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
-
-
-def print_udp_rows(keel_rounds, linux_rounds, median, linux):
-    print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
-              linux("udp rtt us"), "us", UDP_RTT_TARGET))
-    for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
-        print(row(f"UDP {direction}, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, key) / 1000,
-                  linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
-    print("  (UDP on a -netdev stream link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
-          "guest's datagrams)")
+    if "ping" in parts:
+        print(row(f"ping RTT to the gateway, average of {PINGS}", median(keel_rounds, "ping ms"), linux("ping ms"),
+                  "ms", RTT_TARGET))
+        print(row(f"ping RTT to the gateway, minimum of {PINGS}", median(keel_rounds, "ping min ms"),
+                  linux("ping min ms"), "ms", RTT_TARGET))
+    if "tcp" in parts:
+        print(row("TCP host to guest: wget of 16 MiB via guestfwd", median(keel_rounds, "download MB/s"),
+                  linux("download MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
+        print(row("TCP guest to host: curl of 16 MiB via hostfwd", median(keel_rounds, "upload MB/s"),
+                  linux("upload MB/s"), "MB/s", TCP_TARGET, linux_over_keel=False))
+    if "udp" in parts:
+        print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
+                  linux("udp rtt us"), "us", UDP_RTT_TARGET))
+        for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
+            print(row(f"UDP {direction}, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, key) / 1000,
+                      linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))
+        print("  (UDP on a -netdev stream link to a host endpoint, scripts/keel/udp_wire.py: restrict=on drops the "
+              "guest's datagrams)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 #include "sync/interrupts.h"
 #include "sync/mutex.h"
 #include "sync/wait_queue.h"
+#include "time/clock.h"
 
 namespace {
 // A module's locks are ordered by the module, not the core.
@@ -111,6 +112,20 @@ extern "C" void keel_completion_wait(keel_completion* completion)
 {
     require(completion, "keel_completion_wait");
     wait_event(completion->waiters, completion->done);
+}
+
+extern "C" int32_t keel_completion_wait_timeout(keel_completion* completion, uint64_t timeout_ns)
+{
+    require(completion, "keel_completion_wait_timeout");
+    keel::InterruptDisabler no_interrupts;
+    uint64_t deadline = keel::time::monotonic_ns() + timeout_ns;
+    while (!completion->done) {
+        uint64_t now = keel::time::monotonic_ns();
+        if (now >= deadline)
+            return keel::kabi_error(keel::Error::ETIMEDOUT);
+        completion->waiters.sleep_locked_for(deadline - now);
+    }
+    return 0;
 }
 
 extern "C" void keel_completion_complete(keel_completion* completion)

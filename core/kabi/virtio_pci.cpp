@@ -12,18 +12,41 @@ using namespace keel;
 
 namespace {
 
-uint8_t read8(void* context, uint16_t offset)
+// The capability walk reads a byte or a word at a time (a capability's
+// id, next pointer, type, BAR, ...), and each configuration access is an
+// exit to the hypervisor under emulation: the 256-byte header is read a
+// dword at a time, each dword once, for the one walk this is made for.
+// Configuration reads have no side effects.
+struct HeaderReads {
+    const PciFunction* function;
+    uint32_t dwords[64];
+    uint64_t read = 0; // bit i: dwords[i] holds dword i
+};
+
+uint32_t read_dword(HeaderReads& header, uint16_t offset)
 {
-    return uint8_t(pci_read(*static_cast<const PciFunction*>(context), offset, 1));
+    unsigned index = offset / 4;
+    if (!(header.read & (uint64_t(1) << index))) {
+        header.dwords[index] = pci_read(*header.function, uint16_t(index * 4), 4);
+        header.read |= uint64_t(1) << index;
+    }
+    return header.dwords[index];
 }
-uint16_t read16(void* context, uint16_t offset)
+
+uint32_t read(void* context, uint16_t offset, unsigned width)
 {
-    return uint16_t(pci_read(*static_cast<const PciFunction*>(context), offset, 2));
+    auto& header = *static_cast<HeaderReads*>(context);
+    // Beyond the header, or not naturally aligned: as asked (pci_read
+    // refuses the latter).
+    if (offset >= 256 || offset % width)
+        return pci_read(*header.function, offset, width);
+    uint32_t value = read_dword(header, offset) >> (8 * (offset % 4));
+    return width == 4 ? value : value & ((uint32_t(1) << (8 * width)) - 1);
 }
-uint32_t read32(void* context, uint16_t offset)
-{
-    return pci_read(*static_cast<const PciFunction*>(context), offset, 4);
-}
+
+uint8_t read8(void* context, uint16_t offset) { return uint8_t(read(context, offset, 1)); }
+uint16_t read16(void* context, uint16_t offset) { return uint16_t(read(context, offset, 2)); }
+uint32_t read32(void* context, uint16_t offset) { return read(context, offset, 4); }
 
 keel_virtio_pci_region region_of(const virtio::VirtioPciRegion& region)
 {
@@ -45,8 +68,9 @@ extern "C" int32_t keel_virtio_pci_find_layout(const keel_device* device, keel_v
         log_info("virtio-pci: %s: %s", d->name, problem.message);
         return kabi_error(identity.error());
     }
+    HeaderReads header { &function, {} };
     virtio::PciConfigAccess access;
-    access.context = const_cast<PciFunction*>(&function);
+    access.context = &header;
     access.read8 = read8;
     access.read16 = read16;
     access.read32 = read32;

@@ -24,18 +24,27 @@ namespace {
 using inet_glue::now_ms;
 
 constexpr uint32_t kMaxPingData = 65507;
-// How ping waits for its reply: yielding for the first 200 us (a reply
-// through lo comes within that), then sleeping between looks. A waiter
-// that keeps yielding holds the CPU, and under QEMU that delayed a reply
-// from the user network's gateway by up to 3 ms (replies after 0.2 to
-// 3.4 ms, spread evenly; sleeping, every one was seen at the next tick).
-constexpr uint64_t kSpinNs = 200 * 1000;
-constexpr uint64_t kPollNs = 50 * 1000;
+
+// A keel_icmp_ping waiting for its reply: queued (under icmp's lock)
+// before its request leaves, and woken by input() when the reply comes.
+// It blocks on a completion rather than polling: a poller that slept saw
+// the reply only at the next timer tick (up to 1 ms late), and one that
+// yielded held the CPU, which under QEMU delayed the user network's
+// gateway's reply by up to 3 ms.
+struct PingWaiter {
+    uint16_t identifier = 0;
+    uint16_t sequence = 0;
+    keel_completion* replied = nullptr;
+    bool answered = false;
+    keel::net::IcmpProtocol::EchoReply reply;
+    PingWaiter* next = nullptr;
+};
 
 struct State {
     keel_mutex* lock = nullptr;
     inet_glue::Output output;
     keel::net::IcmpProtocol* icmp = nullptr;
+    PingWaiter* waiters = nullptr;
 };
 
 State g_state;
@@ -48,6 +57,29 @@ public:
     }
 };
 
+// Under icmp's lock: the waiters for this reply have it.
+void answer_waiters(const keel::net::IcmpProtocol::EchoReply& reply)
+{
+    for (PingWaiter* waiter = g_state.waiters; waiter; waiter = waiter->next) {
+        if (waiter->answered || waiter->identifier != reply.identifier || waiter->sequence != reply.sequence)
+            continue;
+        waiter->reply = reply;
+        waiter->answered = true;
+        keel_completion_complete(waiter->replied);
+    }
+}
+
+// Under icmp's lock.
+void remove_waiter(PingWaiter* waiter)
+{
+    for (PingWaiter** link = &g_state.waiters; *link; link = &(*link)->next) {
+        if (*link == waiter) {
+            *link = waiter->next;
+            return;
+        }
+    }
+}
+
 void input(void*, const keel_inet_datagram* datagram)
 {
     // An error received for a datagram of ours goes to its protocol (tcp
@@ -56,9 +88,12 @@ void input(void*, const keel_inet_datagram* datagram)
     inet_glue::IcmpReports reports;
     inet_glue::as_library(*datagram, [&](const keel::net::Datagram& library) {
         Locked locked;
+        uint64_t replies = g_state.icmp->stats().echo_replies_received;
         g_state.icmp->set_reports(&reports);
         g_state.icmp->input(library, now_ms());
         g_state.icmp->set_reports(nullptr);
+        if (g_state.icmp->stats().echo_replies_received != replies)
+            answer_waiters(g_state.icmp->last_echo_reply());
     });
     if (reports.copy.taken)
         (void)keel_inet_icmp_deliver(&reports.copy.report);
@@ -129,38 +164,41 @@ extern "C" KEEL_EXPORT int32_t keel_icmp_ping(uint32_t destination, uint16_t ide
 {
     if (size > kMaxPingData)
         return -KEEL_EINVAL;
-    uint64_t seen;
+    PingWaiter waiter;
+    waiter.identifier = identifier;
+    waiter.sequence = sequence;
+    int32_t status = keel_completion_create(&waiter.replied);
+    if (status)
+        return status;
     {
         Locked locked;
-        seen = g_state.icmp->stats().echo_replies_received;
         auto sent = g_state.icmp->ping(destination, identifier, sequence, size, now_ms());
-        if (sent.is_error())
+        if (sent.is_error()) {
+            keel_completion_destroy(waiter.replied);
             return inet_glue::errno_of(sent.error());
-    }
-    uint64_t sent_at = keel_monotonic_ns();
-    uint64_t deadline = sent_at + uint64_t(timeout_ms) * 1000000;
-    for (;;) {
-        {
-            Locked locked;
-            const auto& reply = g_state.icmp->last_echo_reply();
-            if (g_state.icmp->stats().echo_replies_received != seen && reply.identifier == identifier
-                && reply.sequence == sequence) {
-                if (from)
-                    *from = reply.from;
-                if (length)
-                    *length = uint32_t(reply.length);
-                if (ttl)
-                    *ttl = reply.ttl;
-                return 0;
-            }
         }
-        if (keel_monotonic_ns() >= deadline)
-            return -KEEL_ETIMEDOUT;
-        if (keel_monotonic_ns() - sent_at < kSpinNs)
-            keel_thread_yield();
-        else
-            keel_sleep_ns(kPollNs);
+        // Queued after the request is handed on: input() runs on the
+        // receive thread and takes this lock, so no reply is seen before.
+        waiter.next = g_state.waiters;
+        g_state.waiters = &waiter;
     }
+    (void)keel_completion_wait_timeout(waiter.replied, uint64_t(timeout_ms) * 1000000);
+    {
+        // A reply that comes after the time ran out, but before this,
+        // still counts.
+        Locked locked;
+        remove_waiter(&waiter);
+    }
+    keel_completion_destroy(waiter.replied);
+    if (!waiter.answered)
+        return -KEEL_ETIMEDOUT;
+    if (from)
+        *from = waiter.reply.from;
+    if (length)
+        *length = uint32_t(waiter.reply.length);
+    if (ttl)
+        *ttl = waiter.reply.ttl;
+    return 0;
 }
 
 KEEL_MODULE_INIT(icmp_init);

@@ -21,6 +21,14 @@
  * the work goes on. A flood then costs the guest only the frames it has
  * time for, none taken from the ring only to be dropped.
  *
+ * The transmit queue does not interrupt while it has free slots (as
+ * Linux's virtio_net, which frees sent buffers as it sends): sent slots
+ * are taken back when a transmit finds none free. Only a full ring asks
+ * for an interrupt, so that the work takes them back and wakes the
+ * netdev core's queue; the work then turns the interrupts off again. A
+ * frame costs no interrupt and no run of the work that would come just
+ * before the answer's (a ping's reply, a UDP echo).
+ *
  * Lock order: the core's netdev lock (held around vnet_transmit) before
  * net->lock; net->lock is never held while calling the netdev core.
  */
@@ -55,6 +63,7 @@ int vnet_rings_create(struct vnet* net)
     if ((status = ring_create(net, &net->rx, VNET_RX_QUEUE, vnet_queue_callback, slot)) < 0
         || (status = ring_create(net, &net->tx, VNET_TX_QUEUE, vnet_queue_callback, slot)) < 0)
         return status;
+    keel_virtqueue_disable_callbacks(net->tx.queue);
     net->tx.free_slots = keel_zalloc(sizeof(uint16_t) * net->tx.count);
     if (!net->tx.free_slots)
         return -KEEL_ENOMEM;
@@ -199,6 +208,8 @@ void vnet_tx_work(void* arg)
     uint64_t flags = keel_spin_lock(&net->lock);
     int gone = net->gone;
     uint32_t reclaimed = gone ? 0 : tx_reclaim(net);
+    if (!gone)
+        keel_virtqueue_disable_callbacks(net->tx.queue); /* until the ring is full again */
     keel_spin_unlock(&net->lock, flags);
     if (reclaimed)
         keel_netdev_tx_wake(net->netdev); /* the core sends what waited for room */
@@ -215,10 +226,14 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
         keel_pkt_free(frame);
         return net->gone ? -KEEL_ENODEV : -KEEL_EMSGSIZE;
     }
-    if (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
-        net->tx_busy++;
-        keel_spin_unlock(&net->lock, flags);
-        return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work wakes it */
+    /* Full: ask for an interrupt when the device uses a slot, unless it
+     * used one meanwhile (then take it back at once). */
+    while (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
+        if (keel_virtqueue_enable_callbacks(net->tx.queue)) {
+            net->tx_busy++;
+            keel_spin_unlock(&net->lock, flags);
+            return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work wakes it */
+        }
     }
     uint32_t slot = net->tx.free_slots[--net->tx.free_count];
     uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;

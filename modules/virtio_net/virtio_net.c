@@ -55,7 +55,8 @@ static void vnet_config_changed(keel_device* device, void* arg)
     keel_netdev_set_carrier(net->netdev, (uint32_t)up);
 }
 
-/* MAC and MTU from the configuration when the device offers them. */
+/* MAC, MTU and link status from the configuration (one read, with its
+ * generation checks) when the device offers them. */
 static int read_config(struct vnet* net, uint8_t mac[6])
 {
     uint8_t config[VNET_CONFIG_LENGTH] = { 0 };
@@ -74,6 +75,8 @@ static int read_config(struct vnet* net, uint8_t mac[6])
             KEEL_LOG_ERR, "virtio_net: %s: the device's address is a multicast one", keel_device_name(net->device));
         return -KEEL_EINVAL;
     }
+    net->link_up = !(net->features & (1ull << VIRTIO_NET_F_STATUS))
+        || (load_le16(config + VNET_CONFIG_STATUS) & VIRTIO_NET_S_LINK_UP) != 0;
     net->mtu = VNET_MTU_DEFAULT;
     if (net->features & (1ull << VIRTIO_NET_F_MTU)) {
         uint32_t mtu = load_le16(config + VNET_CONFIG_MTU);
@@ -116,7 +119,8 @@ static int vnet_probe(keel_device* device, const void* id)
     vnet_rx_fill(net);
     if ((status = keel_virtio_driver_ok(device)) < 0)
         return status;
-    net->link_up = read_link(net);
+    /* The link as read_config found it: the watch below calls back once
+     * at once, so a change since then is not missed either. */
     keel_netdev_config config = {
         .size = sizeof(keel_netdev_config),
         .version = KEEL_NETDEV_CONFIG_VERSION,

@@ -116,7 +116,10 @@ static int vp_setup_interrupts(struct virtio_pci* vp)
         if (status < 0)
             return status;
     }
-    vp_route_config_vector(vp);
+    /* The configuration's vector is given as the status gets DRIVER_OK
+     * (vp_set_status), not here: the driver's negotiation resets the
+     * device first, which forgets it, and until then nobody listens for
+     * changes (a driver reads the configuration as it binds). */
     return 0;
 }
 
@@ -143,6 +146,7 @@ static int vp_probe(keel_device* pci, const void* id)
     if ((status = keel_device_add_action(pci, keel_free, vp)) < 0)
         return status;
     vp->pci = pci;
+    vp->selected_queue = VP_NO_QUEUE;
     keel_device_set_drvdata(pci, vp);
     if ((status = keel_virtio_pci_find_layout(pci, &vp->layout)) < 0)
         return status;

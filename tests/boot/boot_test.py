@@ -23,6 +23,7 @@ import cases_dhcp  # noqa: F401
 import cases_ext2  # noqa: F401
 import cases_ext2_root  # noqa: F401
 import cases_exhaustion  # noqa: F401
+import cases_icmp  # noqa: F401
 import cases_gdb  # noqa: F401
 import cases_interop  # noqa: F401
 import cases_modules  # noqa: F401

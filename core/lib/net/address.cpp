@@ -1,7 +1,5 @@
 #include "lib/net/address.h"
 
-#include "lib/base/format.h"
-
 namespace keel::net {
 
 Result<Ipv4Address> parse_ipv4_address(const char* text)
@@ -28,9 +26,22 @@ Result<Ipv4Address> parse_ipv4_address(const char* text)
     return address;
 }
 
+// Digit by digit rather than through format(): the protocol modules link
+// this file but not the formatter (modules/meson.build).
 void format_ipv4_address(Ipv4Address address, char* out)
 {
-    format(out, 16, "%u.%u.%u.%u", address >> 24, (address >> 16) & 0xff, (address >> 8) & 0xff, address & 0xff);
+    size_t at = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned octet = (address >> shift) & 0xff;
+        if (octet >= 100)
+            out[at++] = char('0' + octet / 100);
+        if (octet >= 10)
+            out[at++] = char('0' + octet / 10 % 10);
+        out[at++] = char('0' + octet % 10);
+        if (shift)
+            out[at++] = '.';
+    }
+    out[at] = '\0';
 }
 
 } // namespace keel::net

@@ -209,6 +209,9 @@ TEST_CASE("the generated core table is valid and matches the description")
     CHECK(table.export_count() >= sizeof(expected) / sizeof(expected[0]));
     REQUIRE(table.find("keel_add_taint", "KABI_CORE_1.1") != nullptr);
     CHECK(table.find("keel_add_taint", "KABI_CORE_1.1")->hash != table.find("keel_add_taint", "KABI_CORE_1.0")->hash);
+    // KABI_CORE_1.2 adds the timed completion wait; it is not in 1.1.
+    REQUIRE(table.find("keel_completion_wait_timeout", "KABI_CORE_1.2") != nullptr);
+    CHECK(table.find("keel_completion_wait_timeout", "KABI_CORE_1.1") == nullptr);
     // Hashes differ between declarations.
     CHECK(table.find("keel_alloc", "KABI_CORE_1.0")->hash != table.find("keel_zalloc", "KABI_CORE_1.0")->hash);
 }

@@ -101,6 +101,19 @@ TEST_CASE("addresses: dotted quads in and out", "[address]")
     CHECK(std::string(text) == "10.0.2.15");
     format_ipv4_address(kIpv4Broadcast, text);
     CHECK(std::string(text) == "255.255.255.255");
+    format_ipv4_address(0, text);
+    CHECK(std::string(text) == "0.0.0.0");
+    format_ipv4_address(ipv4(100, 9, 10, 199), text);
+    CHECK(std::string(text) == "100.9.10.199");
+    // Every octet value in every position reads back as itself.
+    for (uint32_t octet = 0; octet < 256; octet++) {
+        for (int shift = 0; shift < 32; shift += 8) {
+            Ipv4Address address = (ipv4(1, 2, 3, 4) & ~(0xffu << shift)) | (octet << shift);
+            format_ipv4_address(address, text);
+            INFO(text);
+            CHECK(parse_ipv4_address(text).value() == address);
+        }
+    }
 }
 
 namespace {
