@@ -13,9 +13,9 @@ OUT.symvers: the module's own versioned exports, for modules that link
 against it. With --exports (the symvers keel-abi made from the module's
 interface description) kmodpost records their hashes in the module and
 OUT.symvers is that file; without, exports get hash 0 (unchecked).
-With --strip-debug the module is signed without its debug information (as
-the modules in the initramfs are) and OUT.kmod.debug keeps the unstripped
-image for the debugger (docs/debugging.md). With --pad-to the module gets a
+With --strip-debug the module is signed without its debug information and
+the compiler's .comment (as the modules in the initramfs are) and
+OUT.kmod.debug keeps the unstripped image for the debugger (docs/debugging.md). With --pad-to the module gets a
 section `.pad` of zeros, never loaded, that brings the file (signed, when it
 is signed) to BYTES, or at most 7 below (the section headers after it are
 8-byte aligned): tests/modules/big.kmod is made the size of the
@@ -203,7 +203,7 @@ def main():
         if options.strip_debug:
             shutil.copyfile(posted, options.output + ".debug")
             stripped = os.path.join(scratch, options.name + ".stripped")
-            run([options.objcopy, "--strip-debug", posted, stripped])
+            run([options.objcopy, "--strip-debug", "--remove-section=.comment", posted, stripped])
             posted = stripped
 
         finish(options, posted)

@@ -21,12 +21,6 @@ static void vp_set_status(void* context, uint8_t status)
      * may signal configuration changes. */
     if ((status & VIRTIO_STATUS_DRIVER_OK) && vp->irq_type == KEEL_PCI_IRQ_MSIX)
         vp_route_config_vector(vp);
-    /* A reset puts the queue registers back as the device chooses. */
-    if (status == 0) {
-        vp->selected_queue = VP_NO_QUEUE;
-        for (uint32_t i = 0; i < KEEL_VIRTIO_QUEUE_MAX; i++)
-            vp->queue_max[i] = 0;
-    }
     keel_mmio_write8(vp->common, VP_DEVICE_STATUS, status);
 }
 
@@ -91,26 +85,13 @@ static int32_t vp_config_read(void* context, uint32_t offset, void* buffer, uint
     return 0;
 }
 
-static void vp_select_queue(struct virtio_pci* vp, uint32_t index)
-{
-    if (vp->selected_queue == index)
-        return;
-    keel_mmio_write16(vp->common, VP_QUEUE_SELECT, (uint16_t)index);
-    vp->selected_queue = index;
-}
-
-/* The device's maximum for queue `index` (0: no such queue), read once
- * after each reset: queue_setup checks against it without reading again. */
 static uint32_t vp_queue_max_size(void* context, uint32_t index)
 {
     struct virtio_pci* vp = context;
-    if (index >= vp->num_queues || index >= KEEL_VIRTIO_QUEUE_MAX)
+    if (index >= vp->num_queues)
         return 0;
-    if (!vp->queue_max[index]) {
-        vp_select_queue(vp, index);
-        vp->queue_max[index] = keel_mmio_read16(vp->common, VP_QUEUE_SIZE);
-    }
-    return vp->queue_max[index];
+    keel_mmio_write16(vp->common, VP_QUEUE_SELECT, (uint16_t)index);
+    return keel_mmio_read16(vp->common, VP_QUEUE_SIZE);
 }
 
 static void vp_write64(keel_mmio* mmio, uint64_t offset, uint64_t value)
@@ -126,9 +107,9 @@ static int32_t vp_queue_setup(
     struct virtio_pci* vp = context;
     if (index >= vp->num_queues || index >= KEEL_VIRTIO_QUEUE_MAX)
         return -KEEL_ENOENT;
-    if (size == 0 || size > vp_queue_max_size(vp, index))
+    keel_mmio_write16(vp->common, VP_QUEUE_SELECT, (uint16_t)index);
+    if (size == 0 || size > keel_mmio_read16(vp->common, VP_QUEUE_SIZE))
         return -KEEL_EINVAL;
-    vp_select_queue(vp, index);
     /* queue_notify_off * notify_off_multiplier, inside the notify structure. */
     uint64_t offset = (uint64_t)keel_mmio_read16(vp->common, VP_QUEUE_NOTIFY_OFF) * vp->layout.notify_off_multiplier;
     if (offset + 2 > vp->notify->length) {

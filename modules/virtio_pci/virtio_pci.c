@@ -146,7 +146,6 @@ static int vp_probe(keel_device* pci, const void* id)
     if ((status = keel_device_add_action(pci, keel_free, vp)) < 0)
         return status;
     vp->pci = pci;
-    vp->selected_queue = VP_NO_QUEUE;
     keel_device_set_drvdata(pci, vp);
     if ((status = keel_virtio_pci_find_layout(pci, &vp->layout)) < 0)
         return status;

@@ -39,7 +39,6 @@ struct vp_vector {
     uint32_t queue; /* its queue, or VP_ALL_QUEUES */
 };
 #define VP_ALL_QUEUES 0xffffffffu
-#define VP_NO_QUEUE 0xffffffffu
 
 struct virtio_pci {
     keel_device* pci;
@@ -56,12 +55,6 @@ struct virtio_pci {
     uint16_t queue_vector[KEEL_VIRTIO_QUEUE_MAX];
     /* Offset of queue i's notification register in `notify`. */
     uint32_t notify_offset[KEEL_VIRTIO_QUEUE_MAX];
-    /* What the common configuration holds since the last status write of
-     * 0, so that queue setup does not read or write it again (each access
-     * is an exit to the hypervisor): the queue selected (VP_NO_QUEUE: not
-     * known) and queue i's maximum size (0: not read). */
-    uint32_t selected_queue;
-    uint16_t queue_max[KEEL_VIRTIO_QUEUE_MAX];
     struct vp_vector vectors[KEEL_VIRTIO_QUEUE_MAX + 1];
 };
 
