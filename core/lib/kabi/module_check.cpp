@@ -137,13 +137,15 @@ Result<SignatureVerdict> check_module_signature(
     verdict.image_length = image_length;
     verdict.unverified = true;
     verdict.unsigned_image = check.error() == Error::ENODATA;
-    if (verdict.unsigned_image && policy.quiet_unsigned) {
-        static constexpr char kMissing[] = "signature and/or required key missing";
+    // Linux's words for a module with no signature at all.
+    static constexpr char kMissing[] = "signature and/or required key missing";
+    static_assert(sizeof(kMissing) <= sizeof(verdict.reason));
+    if (verdict.unsigned_image)
         memcpy(verdict.reason, kMissing, sizeof(kMissing));
+    else
+        format(verdict.reason, sizeof(verdict.reason), "%s", diagnostic.message);
+    if (verdict.unsigned_image && policy.quiet_unsigned)
         return verdict;
-    }
-    format(verdict.reason, sizeof(verdict.reason), "%s",
-        check.error() == Error::ENODATA ? "signature and/or required key missing" : diagnostic.message);
     say(message, "%s: module verification failed: %s - tainting kernel", path, verdict.reason);
     return verdict;
 }
