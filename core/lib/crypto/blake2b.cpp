@@ -5,9 +5,12 @@
 // is built with -mno-sse): the 16-word working vector lives in locals, the
 // 12 rounds are unrolled, and each round is a template instance, so the
 // message schedule (sigma) is resolved at compile time into fixed loads
-// from the block instead of table lookups. Rotations are written as two
-// shifts (see rotr) for the guest's sake.
+// from the block instead of table lookups. Where the architecture has a
+// faster compression function of its own (crypto_arch/blake2b_compress.h:
+// x86_64 with BMI2), that one runs instead.
 #include "lib/crypto/blake2b.h"
+
+#include "crypto_arch/blake2b_compress.h"
 
 #include "lib/base/string.h"
 #include "lib/crypto/bytes.h"
@@ -40,19 +43,10 @@ constexpr uint8_t sigma[12][16] = {
 // parameter block's first word, folded into h[0].
 constexpr uint64_t parameter_word = 0x01010000ULL | Blake2bDigest::size;
 
-// Two shifts and an or, not a rotate instruction: a rotate leaves some
-// flags unchanged, so QEMU's TCG computes the previous instruction's flags
-// out of line before every one, and BLAKE2b's 384 rotations per block
-// then cost more in the guest than everything else together (the empty asm
-// keeps the compiler from fusing the shifts back into a rotate). In the
-// guest this hashes 1.7x faster than with rotate instructions; natively it
-// is about a third slower (docs/module-signing.md has the figures).
-[[gnu::always_inline]] inline uint64_t rotr(uint64_t x, unsigned n)
-{
-    uint64_t high = x << (64 - n);
-    asm("" : "+r"(high));
-    return (x >> n) | high;
-}
+// Each architecture says how to rotate (crypto_arch/blake2b_compress.h):
+// on x86_64 a rotate instruction costs more under QEMU's TCG than
+// everything else in the round.
+using crypto_arch::blake2b_rotr;
 
 [[gnu::always_inline]] inline uint64_t message_word(const uint8_t* block, size_t index)
 {
@@ -63,13 +57,13 @@ constexpr uint64_t parameter_word = 0x01010000ULL | Blake2bDigest::size;
 [[gnu::always_inline]] inline void mix(uint64_t& a, uint64_t& b, uint64_t& c, uint64_t& d, uint64_t x, uint64_t y)
 {
     a = a + b + x;
-    d = rotr(d ^ a, 32);
+    d = blake2b_rotr<32>(d ^ a);
     c = c + d;
-    b = rotr(b ^ c, 24);
+    b = blake2b_rotr<24>(b ^ c);
     a = a + b + y;
-    d = rotr(d ^ a, 16);
+    d = blake2b_rotr<16>(d ^ a);
     c = c + d;
-    b = rotr(b ^ c, 63);
+    b = blake2b_rotr<63>(b ^ c);
 }
 
 // The working vector is passed as 16 references so that, once inlined,
@@ -92,22 +86,13 @@ template<int round>
 
 } // namespace
 
-void Blake2b::reset()
+void blake2b_compress_portable(uint64_t* state, const uint8_t* block, uint64_t counter, bool last)
 {
-    for (int i = 0; i < 8; ++i)
-        m_state[i] = initialization_vector[i];
-    m_state[0] ^= parameter_word;
-    m_length = 0;
-    m_buffered = 0;
-}
-
-void Blake2b::compress(const uint8_t* block, bool last)
-{
-    uint64_t v0 = m_state[0], v1 = m_state[1], v2 = m_state[2], v3 = m_state[3];
-    uint64_t v4 = m_state[4], v5 = m_state[5], v6 = m_state[6], v7 = m_state[7];
+    uint64_t v0 = state[0], v1 = state[1], v2 = state[2], v3 = state[3];
+    uint64_t v4 = state[4], v5 = state[5], v6 = state[6], v7 = state[7];
     uint64_t v8 = initialization_vector[0], v9 = initialization_vector[1];
     uint64_t v10 = initialization_vector[2], v11 = initialization_vector[3];
-    uint64_t v12 = initialization_vector[4] ^ m_length; // the counter's high word is 0
+    uint64_t v12 = initialization_vector[4] ^ counter; // the counter's high word is 0
     uint64_t v13 = initialization_vector[5];
     uint64_t v14 = last ? ~initialization_vector[6] : initialization_vector[6];
     uint64_t v15 = initialization_vector[7];
@@ -125,14 +110,31 @@ void Blake2b::compress(const uint8_t* block, bool last)
     mix_round<10>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
     mix_round<11>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, block);
 
-    m_state[0] ^= v0 ^ v8;
-    m_state[1] ^= v1 ^ v9;
-    m_state[2] ^= v2 ^ v10;
-    m_state[3] ^= v3 ^ v11;
-    m_state[4] ^= v4 ^ v12;
-    m_state[5] ^= v5 ^ v13;
-    m_state[6] ^= v6 ^ v14;
-    m_state[7] ^= v7 ^ v15;
+    state[0] ^= v0 ^ v8;
+    state[1] ^= v1 ^ v9;
+    state[2] ^= v2 ^ v10;
+    state[3] ^= v3 ^ v11;
+    state[4] ^= v4 ^ v12;
+    state[5] ^= v5 ^ v13;
+    state[6] ^= v6 ^ v14;
+    state[7] ^= v7 ^ v15;
+}
+
+void Blake2b::reset()
+{
+    for (int i = 0; i < 8; ++i)
+        m_state[i] = initialization_vector[i];
+    m_state[0] ^= parameter_word;
+    m_length = 0;
+    m_buffered = 0;
+}
+
+void Blake2b::compress(const uint8_t* blocks, size_t count, uint64_t counter, bool last)
+{
+    if (crypto_arch::blake2b_compress(m_state, blocks, count, counter, last))
+        return;
+    for (size_t i = 0; i < count; ++i, counter += block_size)
+        blake2b_compress_portable(m_state, blocks + i * block_size, counter, last);
 }
 
 void Blake2b::update(const void* data, size_t size)
@@ -153,16 +155,17 @@ void Blake2b::update(const void* data, size_t size)
         if (size == 0)
             return;
         m_length += block_size;
-        compress(m_buffer, false);
+        compress(m_buffer, 1, m_length, false);
         m_buffered = 0;
     }
     // Whole blocks straight from the input, except the last one, which may
     // be the message's final block.
-    while (size > block_size) {
-        m_length += block_size;
-        compress(bytes, false);
-        bytes += block_size;
-        size -= block_size;
+    if (size > block_size) {
+        size_t count = (size - 1) / block_size;
+        compress(bytes, count, m_length + block_size, false);
+        m_length += count * block_size;
+        bytes += count * block_size;
+        size -= count * block_size;
     }
     memcpy(m_buffer, bytes, size);
     m_buffered = size;
@@ -172,7 +175,7 @@ Blake2bDigest Blake2b::finish()
 {
     m_length += m_buffered;
     memset(m_buffer + m_buffered, 0, block_size - m_buffered);
-    compress(m_buffer, true);
+    compress(m_buffer, 1, m_length, true);
     Blake2bDigest digest;
     for (int i = 0; i < 8; ++i)
         store_le64(digest.bytes + 8 * i, m_state[i]);

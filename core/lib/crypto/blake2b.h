@@ -17,6 +17,11 @@ struct Blake2bDigest {
     uint8_t bytes[size];
 };
 
+// The compression function F (section 3.2) in C++ alone, whatever the
+// architecture offers (crypto_arch/blake2b_compress.h): `counter` is the
+// message length up to and including `block`. Tests compare both.
+void blake2b_compress_portable(uint64_t* state, const uint8_t* block, uint64_t counter, bool last);
+
 class Blake2b {
 public:
     static constexpr size_t block_size = 128;
@@ -34,7 +39,9 @@ public:
 private:
     // The last block is compressed with the final flag set, so update()
     // keeps a full block buffered until it knows more data follows.
-    void compress(const uint8_t* block, bool last);
+    // `count` consecutive blocks; `counter`: the message length up to and
+    // including the first; `last`: the one block is the message's last.
+    void compress(const uint8_t* blocks, size_t count, uint64_t counter, bool last);
 
     uint64_t m_state[8];
     uint64_t m_length; // bytes so far: the low word of RFC 7693's counter t, the high word stays 0

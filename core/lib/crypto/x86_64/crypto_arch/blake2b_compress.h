@@ -1,0 +1,67 @@
+// BLAKE2b's compression function in assembly with BMI2's rorx, where the
+// CPU has BMI2; blake2b.cpp falls back to its C++ one elsewhere.
+//
+// Under QEMU's TCG every guest memory access is an emulated one, and the
+// compiled function makes 437 per block (its 16-word working vector does
+// not fit the registers, and the frame pointer takes one more); the
+// generated assembly (scripts/gen-blake2b-x86_64.py explains it) makes 318,
+// with half as many instructions. docs/performance.md has the figures.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto_arch/blake2b_rorx_asm.h"
+
+extern "C" void keel_blake2b_compress_rorx(
+    uint64_t* state, const uint8_t* blocks, size_t count, uint64_t counter, uint64_t final_mask);
+
+namespace keel::crypto_arch {
+
+// CPUID leaf 7's EBX bit 8, asked once; 1 or 0, -1 until asked.
+inline bool cpu_has_bmi2()
+{
+    static int8_t known = -1;
+    int8_t answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (answer < 0) {
+        uint32_t max_leaf, b, c, d;
+        asm volatile("cpuid" : "=a"(max_leaf), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+        answer = 0;
+        if (max_leaf >= 7) {
+            uint32_t a;
+            asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+            answer = (b >> 8) & 1;
+        }
+        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
+    }
+    return answer != 0;
+}
+
+// For the C++ compression function: two shifts and an or, not a rotate
+// instruction. A rotate leaves some flags unchanged, so QEMU's TCG computes
+// the previous instruction's flags out of line before every one, and
+// BLAKE2b's 384 rotations per block then cost more in the guest than
+// everything else together (the empty asm keeps the compiler from fusing
+// the shifts back into a rotate). In the guest this hashes 1.7x faster than
+// with rotate instructions; natively it is about a third slower.
+template<unsigned n>
+[[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
+{
+    uint64_t high = x << (64 - n);
+    asm("" : "+r"(high));
+    return (x >> n) | high;
+}
+
+// Compresses `count` consecutive blocks into `state` and returns true, or
+// returns false without touching anything when the CPU cannot run it.
+// `counter`: the message length after the first block; `last`: the first
+// block is the message's last (then count is 1).
+inline bool blake2b_compress(uint64_t* state, const uint8_t* blocks, size_t count, uint64_t counter, bool last)
+{
+    if (!cpu_has_bmi2())
+        return false;
+    keel_blake2b_compress_rorx(state, blocks, count, counter, last ? ~uint64_t(0) : 0);
+    return true;
+}
+
+} // namespace keel::crypto_arch

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Writes core/lib/crypto/x86_64/crypto_arch/blake2b_rorx_asm.h: BLAKE2b's
+compression function (RFC 7693 section 3.2) in x86-64 assembly with BMI2's
+rorx, for the kernel under QEMU's TCG (docs/performance.md, "Issue 12,
+fourth pass").
+
+  gen-blake2b-x86_64.py OUT.h
+
+Under TCG every guest memory access is an emulated one (a software TLB
+lookup, with the guest registers written back first), and they are most
+of what hashing costs there: the compiled compression function makes 437
+per block, 192 of them reading the message. Here the working vector lives
+in registers: 14 of its 16 words (every register but rsp and rsi, which
+points at the block), the other two in stack slots. Before each G the
+words it needs are brought in, each in exchange for the register word used
+furthest in the future (Belady's choice), through a spare slot: a store
+and a load, no temporary register. The four G of a step are independent,
+so each step runs them in the order that needs the fewest exchanges. rorx
+rotates without a temporary and without touching the flags, which a
+rotate instruction would make TCG compute out of line.
+
+The function compresses `count` consecutive blocks:
+  void keel_blake2b_compress_rorx(uint64_t state[8], const uint8_t* blocks,
+      size_t count, uint64_t counter, uint64_t final_mask)
+`counter` is the byte count t after the first block (each next block adds
+128); `final_mask` is ~0 for the message's last block and 0 otherwise.
+"""
+
+import itertools
+import sys
+
+IV = [0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+      0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179]
+SIGMA = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
+    [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
+    [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
+    [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
+    [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
+    [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
+    [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
+    [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
+    [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
+]
+ROUNDS = 12
+# A round's G applications (a, b, c, d): a step of columns, then one of
+# diagonals.
+STEPS = [[(0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15)],
+         [(0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14)]]
+REGISTERS = ["rax", "rbx", "rcx", "rdx", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+SAVED = ["rbx", "rbp", "r12", "r13", "r14", "r15"]
+SYMBOL = "keel_blake2b_compress_rorx"
+# The frame: three slots (two spilled words and a spare), then the
+# arguments kept across blocks.
+SLOTS = 3
+STATE, COUNT, COUNTER, MASK = (8 * (SLOTS + i) for i in range(4))
+FRAME = 8 * (SLOTS + 4)
+
+
+def steps():
+    """[(round, step, the step's four G)] in execution order."""
+    return [(r, s, STEPS[s]) for r in range(ROUNDS) for s in range(2)]
+
+
+class Allocation:
+    """Where each word of the working vector is: ("reg", name) or ("slot", index)."""
+
+    def __init__(self, spilled):
+        registers = iter(REGISTERS)
+        self.location = {}
+        for slot, word in enumerate(spilled):
+            self.location[word] = ("slot", slot)
+        for word in range(16):
+            if word not in spilled:
+                self.location[word] = ("reg", next(registers))
+        self.spare = len(spilled)
+        self.swaps = 0
+
+    def copy(self):
+        other = Allocation.__new__(Allocation)
+        other.location = dict(self.location)
+        other.spare = self.spare
+        other.swaps = self.swaps
+        return other
+
+    def bring_in(self, needed, future, out):
+        """Makes every word of `needed` a register word. `future`: the word
+        sets of the G applications to come, in order."""
+        for word in needed:
+            if self.location[word][0] == "reg":
+                continue
+
+            def next_use(w):
+                for distance, uses in enumerate(future):
+                    if w in uses:
+                        return distance
+                return len(future)
+
+            candidates = [w for w in range(16) if self.location[w][0] == "reg" and w not in needed]
+            victim = max(candidates, key=next_use)
+            register = self.location[victim][1]
+            slot = self.location[word][1]
+            out.append(f"mov %{register}, {8 * self.spare}(%rsp)")
+            out.append(f"mov {8 * slot}(%rsp), %{register}")
+            self.location[victim] = ("slot", self.spare)
+            self.location[word] = ("reg", register)
+            self.spare = slot
+            self.swaps += 1
+
+    def reg(self, word):
+        kind, where = self.location[word]
+        assert kind == "reg"
+        return "%" + where
+
+
+def run_step(allocation, round_number, step, order, later, out):
+    """Emits one step's four G in `order`; `later`: word sets of the G
+    applications after this step."""
+    gs = [STEPS[step][i] for i in order]
+    for i, words in enumerate(gs):
+        future = [set(w) for w in gs[i:]] + later
+        allocation.bring_in(words, future, out)
+        index = 4 * step + order[i]
+        s = SIGMA[round_number % 10]
+        out.append(f"# round {round_number}, G{index}")
+        a, b, c, d = (allocation.reg(w) for w in words)
+        for message, (first, second) in ((s[2 * index], (32, 24)), (s[2 * index + 1], (16, 63))):
+            out += [f"add {b}, {a}", f"add {8 * message}(%rsi), {a}", f"xor {a}, {d}", f"rorx ${first}, {d}, {d}",
+                    f"add {d}, {c}", f"xor {c}, {b}", f"rorx ${second}, {b}, {b}"]
+
+
+def schedule(spilled):
+    """The rounds' instructions with each step's order chosen greedily, and
+    the allocation at their end."""
+    allocation = Allocation(spilled)
+    out = []
+    all_steps = steps()
+    for k, (round_number, step, _) in enumerate(all_steps):
+        later = [set(w) for _, _, gs in all_steps[k + 1:] for w in gs]
+        best = None
+        for order in itertools.permutations(range(4)):
+            trial = allocation.copy()
+            run_step(trial, round_number, step, order, later, [])
+            if best is None or trial.swaps < best[0]:
+                best = (trial.swaps, order)
+        run_step(allocation, round_number, step, best[1], later, out)
+    return out, allocation
+
+
+def initial_value(word, register):
+    """Instructions loading word `word` of the initial working vector (the
+    state pointer in r15)."""
+    if word < 8:
+        return [f"mov {8 * word}(%r15), %{register}"]
+    constant = f"movabs ${IV[word - 8]:#x}, %{register}"
+    if word == 12:
+        return [constant, f"xor {COUNTER}(%rsp), %{register}"]  # the counter's high word is 0
+    if word == 14:
+        return [constant, f"xor {MASK}(%rsp), %{register}"]
+    return [constant]
+
+
+def generate():
+    candidates = []
+    for spilled in itertools.combinations(range(16), 2):
+        if Allocation(spilled).location[0] != ("reg", "rax"):
+            continue  # rax carries the spilled words' initial values
+        body, final = schedule(spilled)
+        candidates.append((final.swaps, spilled, body, final))
+    swaps, spilled, body, final = min(candidates, key=lambda c: c[0])
+    start = Allocation(spilled)
+    out = [f".pushsection .text.{SYMBOL},\"axG\",@progbits,{SYMBOL},comdat", f".globl {SYMBOL}",
+           f".hidden {SYMBOL}", f".type {SYMBOL},@function", ".p2align 4", f"{SYMBOL}:"]
+    out += [f"push %{r}" for r in SAVED]
+    out += [f"sub ${FRAME}, %rsp", f"mov %rdi, {STATE}(%rsp)", f"mov %rdx, {COUNT}(%rsp)",
+            f"mov %rcx, {COUNTER}(%rsp)", f"mov %r8, {MASK}(%rsp)"]
+    out += ["1:", f"mov {STATE}(%rsp), %r15"]
+    for word in spilled:
+        out += initial_value(word, "rax")
+        out.append(f"mov %rax, {8 * start.location[word][1]}(%rsp)")
+    # r15's own word last: until then it holds the state pointer.
+    for word in sorted(range(16), key=lambda w: start.location[w] == ("reg", "r15")):
+        if start.location[word][0] == "reg":
+            out += initial_value(word, start.location[word][1])
+    out += body
+    # state[i] ^= v[i] ^ v[i + 8], pairs held in registers first, so that
+    # their registers are free for the slot words.
+    out.append("# state ^= v[0..7] ^ v[8..15]")
+    pairs = sorted(range(8), key=lambda i: any(final.location[w][0] == "slot" for w in (i, i + 8)))
+    free = []
+    pointer = None
+    for i in pairs:
+        for w in (i, i + 8):
+            if final.location[w][0] == "slot":
+                register = free.pop()
+                out.append(f"mov {8 * final.location[w][1]}(%rsp), %{register}")
+                final.location[w] = ("reg", register)
+        a, b = final.location[i][1], final.location[i + 8][1]
+        out.append(f"xor %{b}, %{a}")
+        if pointer is None:
+            pointer = b
+            out.append(f"mov {STATE}(%rsp), %{pointer}")
+        else:
+            free.append(b)
+        out.append(f"xor %{a}, {8 * i}(%{pointer})")
+        free.append(a)
+    out += ["add $128, %rsi", f"addq $128, {COUNTER}(%rsp)", f"decq {COUNT}(%rsp)", "jnz 1b",
+            f"add ${FRAME}, %rsp"]
+    out += [f"pop %{r}" for r in reversed(SAVED)]
+    out += ["ret", f".size {SYMBOL}, .-{SYMBOL}", ".popsection"]
+    return out, swaps, spilled
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    lines, swaps, spilled = generate()
+    memory = sum(1 for line in lines if "(" in line and not line.startswith(("#", ".")))
+    text = ["// Generated by scripts/gen-blake2b-x86_64.py; do not edit.",
+            f"// {swaps} exchanges per block; words {spilled[0]} and {spilled[1]} start in slots;",
+            f"// {memory} instructions with a memory operand.",
+            "// Included by blake2b.cpp through crypto_arch/blake2b_compress.h only.",
+            "#pragma once", "", "// clang-format off", 'asm(R"(']
+    text += ["    " + line if not line.endswith(":") else line for line in lines]
+    text += [')");', "// clang-format on", ""]
+    with open(sys.argv[1], "w") as f:
+        f.write("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
