@@ -5,6 +5,7 @@ rorx, for the kernel under QEMU's TCG (docs/performance.md, "Issue 12,
 fourth pass").
 
   gen-blake2b-x86_64.py OUT.h
+  gen-blake2b-x86_64.py --check FILE.h   (fails unless FILE.h is what it writes)
 
 Under TCG every guest memory access is an emulated one (a software TLB
 lookup, with the guest registers written back first), and they are most
@@ -213,7 +214,8 @@ def generate():
 
 
 def main():
-    if len(sys.argv) != 2:
+    check = len(sys.argv) == 3 and sys.argv[1] == "--check"
+    if len(sys.argv) != 2 and not check:
         sys.exit(__doc__)
     lines, swaps, spilled = generate()
     memory = sum(1 for line in lines if "(" in line and not line.startswith(("#", ".")))
@@ -224,6 +226,11 @@ def main():
             "#pragma once", "", "// clang-format off", 'asm(R"(']
     text += ["    " + line if not line.endswith(":") else line for line in lines]
     text += [')");', "// clang-format on", ""]
+    if check:
+        with open(sys.argv[2]) as f:
+            if f.read() != "\n".join(text):
+                sys.exit(f"gen-blake2b-x86_64: {sys.argv[2]} is not what this script writes; regenerate it")
+        return
     with open(sys.argv[1], "w") as f:
         f.write("\n".join(text))
 

@@ -9,8 +9,7 @@
 
 namespace keel::crypto_arch {
 
-template<unsigned n>
-[[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
+template<unsigned n> [[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
 {
     return (x >> n) | (x << (64 - n));
 }

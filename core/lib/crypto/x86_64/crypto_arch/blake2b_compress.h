@@ -44,8 +44,7 @@ inline bool cpu_has_bmi2()
 // everything else together (the empty asm keeps the compiler from fusing
 // the shifts back into a rotate). In the guest this hashes 1.7x faster than
 // with rotate instructions; natively it is about a third slower.
-template<unsigned n>
-[[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
+template<unsigned n> [[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
 {
     uint64_t high = x << (64 - n);
     asm("" : "+r"(high));
