@@ -61,7 +61,8 @@ Result<void> apply_decoded(const ModuleImage& image, const ModuleImage::Relocati
     case RelocationKind::None: return {};
     case RelocationKind::Relative: value = load_address + uint64_t(relocation.addend); break;
     case RelocationKind::Absolute64:
-        value = TRY(symbol_address(image, relocation, load_address, resolver, diagnostic)) + uint64_t(relocation.addend);
+        value
+            = TRY(symbol_address(image, relocation, load_address, resolver, diagnostic)) + uint64_t(relocation.addend);
         break;
     case RelocationKind::GlobDat:
     case RelocationKind::JumpSlot:
@@ -104,8 +105,8 @@ Result<void> apply_relocations(const ModuleImage& image, uint8_t* mapped, uint64
                 memcpy(mapped + raw.r_offset, &value, sizeof(value));
                 continue;
             }
-            TRY(apply_decoded(image, image.relocation(table.first + k), mapped, load_address, slot_addend, resolver,
-                diagnostic));
+            TRY(apply_decoded(
+                image, image.relocation(table.first + k), mapped, load_address, slot_addend, resolver, diagnostic));
         }
     }
     return {};
