@@ -181,6 +181,8 @@ public:
     // Symbols (the dynamic symbol table; index 0 is the null symbol).
     uint32_t symbol_count() const { return m_symbol_count; }
     Symbol symbol(uint32_t index) const;
+    // Its st_value alone, without the name and version lookups of symbol().
+    uint64_t symbol_value(uint32_t index) const { return raw_symbol(index).st_value; }
     // The defined, non-local symbol `name`. With `version` null: the default
     // version or an unversioned symbol; otherwise exactly that node, hidden
     // or not. ENOENT if there is none. Uses the GNU hash table when present.
