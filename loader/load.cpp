@@ -324,8 +324,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     auto exit = module->image.find_defined_symbol("keel_module_exit");
     module->init
         = init.is_ok() ? reinterpret_cast<int (*)()>(module->base + module->image.symbol_value(init.value())) : nullptr;
-    module->exit
-        = exit.is_ok() ? reinterpret_cast<void (*)()>(module->base + module->image.symbol_value(exit.value())) : nullptr;
+    module->exit = exit.is_ok() ? reinterpret_cast<void (*)()>(module->base + module->image.symbol_value(exit.value()))
+                                : nullptr;
 
     // Registered (as Loading) before init runs, so that a fault inside init
     // is symbolized and the module's exports can't be used yet.
