@@ -6,6 +6,7 @@
 #include "debug/taint.h"
 #include "device/device.h"
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "lib/elf/relocate.h"
 #include "lib/kabi/module_check.h"
 #include "loader/internal.h"
@@ -104,30 +105,39 @@ unsigned page_flags(uint32_t segment_flags)
     return flags;
 }
 
+// Each page's final permissions: its segment's, read-only inside RELRO
+// (whole pages only; the linker aligns its end). Pages are set in runs of
+// the same permissions, and those that stay as vmalloc mapped them
+// (writable, not executable) are not touched: every change costs a TLB
+// invalidation.
 Result<void> protect_segments(Module& module, Diagnostic& error)
 {
     const ModuleImage& image = module.image;
+    ModuleImage::Range relro = image.relro();
+    uint64_t relro_start = relro.empty() ? 0 : align_up(relro.start, kPageSize);
+    uint64_t relro_end = relro.empty() ? 0 : align_down(relro.end, kPageSize);
     for (size_t i = 0; i < image.load_segment_count(); i++) {
         ModuleImage::LoadSegment segment = image.load_segment(i);
-        uint64_t start = segment.vaddr & ~(kPageSize - 1);
-        uint64_t end = (segment.vaddr + segment.memsz + kPageSize - 1) & ~(kPageSize - 1);
-        auto result = vprotect(module.base + start, end - start, page_flags(segment.flags));
-        if (result.is_error()) {
-            diagnose(
-                &error, "%s: cannot set permissions of segment %zu: %s", module.name, i, error_name(result.error()));
-            return result;
+        uint64_t start = align_down(segment.vaddr, kPageSize);
+        uint64_t end = align_up(segment.vaddr + segment.memsz, kPageSize);
+        for (uint64_t run = start; run < end;) {
+            bool in_relro = run >= relro_start && run < relro_end;
+            uint64_t run_end = in_relro ? min(end, relro_end) : (run < relro_start ? min(end, relro_start) : end);
+            unsigned flags = in_relro ? unsigned(arch::kPageRead) : page_flags(segment.flags);
+            if (flags != arch::kPageWrite) {
+                auto result = vprotect(module.base + run, run_end - run, flags);
+                if (result.is_error()) {
+                    diagnose(&error, "%s: cannot set permissions of segment %zu: %s", module.name, i,
+                        error_name(result.error()));
+                    return result;
+                }
+            }
+            run = run_end;
         }
-        // The code was written through the data side (copied, relocated).
+        // The code was written through the data side (copied, relocated):
+        // its own bytes, not the rest of its pages, which hold no code.
         if (segment.flags & elf::PF_X)
-            arch::sync_instruction_cache(module.base + start, end - start);
-    }
-    ModuleImage::Range relro = image.relro();
-    if (!relro.empty()) {
-        // Whole pages inside the RELRO range only (the linker aligns its end).
-        uint64_t start = (relro.start + kPageSize - 1) & ~(kPageSize - 1);
-        uint64_t end = relro.end & ~(kPageSize - 1);
-        if (end > start)
-            TRY(vprotect(module.base + start, end - start, arch::kPageRead));
+            arch::sync_instruction_cache(module.base + segment.vaddr, segment.memsz);
     }
     return {};
 }
@@ -313,8 +323,8 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     auto init = module->image.find_defined_symbol("keel_module_init");
     auto exit = module->image.find_defined_symbol("keel_module_exit");
     module->init
-        = init.is_ok() ? reinterpret_cast<int (*)()>(module->base + module->image.symbol(init.value()).value) : nullptr;
-    module->exit = exit.is_ok() ? reinterpret_cast<void (*)()>(module->base + module->image.symbol(exit.value()).value)
+        = init.is_ok() ? reinterpret_cast<int (*)()>(module->base + module->image.symbol_value(init.value())) : nullptr;
+    module->exit = exit.is_ok() ? reinterpret_cast<void (*)()>(module->base + module->image.symbol_value(exit.value()))
                                 : nullptr;
 
     // Registered (as Loading) before init runs, so that a fault inside init

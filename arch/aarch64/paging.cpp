@@ -64,20 +64,25 @@ uint64_t entry_flags(unsigned flags)
 // The table walker sees descriptors written before this.
 void publish() { asm volatile("dsb ishst; isb" ::: "memory"); }
 
-// Drops one page's translation from this CPU's TLB, as x86_64's invlpg
+// Drops pages' translations from this CPU's TLB, as x86_64's invlpg
 // does: Keel runs on one CPU (no other is started), so the Inner Shareable
 // form (`tlbi vaae1is`) would only broadcast to CPUs that are not there.
 // Under QEMU's TCG the broadcast form is work run with every vCPU stopped,
 // about 0.3 us more per page than the local one; a module's load and unload
 // take one per page each (docs/aarch64.md, "Performance"). Starting a
-// second CPU means going back to the broadcast forms here.
-void flush_page(uint64_t virt)
+// second CPU means going back to the broadcast forms here. A range gets one
+// barrier before, an invalidation per page without waiting for each, and
+// one barrier and `isb` after all of them, as Linux's
+// flush_tlb_kernel_range does: under TCG every `dsb` and `isb` ends a
+// translation block.
+void flush_pages(uint64_t virt, size_t count)
 {
-    asm volatile("dsb nshst\n"
-                 "tlbi vaae1, %0\n"
-                 "dsb nsh\n"
-                 "isb" ::"r"(virt >> 12)
-                 : "memory");
+    asm volatile("dsb nshst" ::: "memory");
+    for (size_t i = 0; i < count; i++)
+        asm volatile("tlbi vaae1, %0" ::"r"((virt >> 12) + i) : "memory");
+    asm volatile("dsb nsh\n"
+                 "isb" ::
+                     : "memory");
 }
 
 // Walk to the entry for `virt` at `level` (0 = 4 KiB page descriptor),
@@ -190,7 +195,7 @@ Result<uint64_t> unmap_page(uint64_t virt)
         return Err(Error::ENOENT);
     uint64_t phys = *entry & kAddressMask;
     *entry = 0;
-    flush_page(virt);
+    flush_pages(virt, 1);
     return phys;
 }
 
@@ -201,8 +206,85 @@ Result<void> protect_page(uint64_t virt, unsigned flags)
     if (!(*entry & kValid))
         return Err(Error::ENOENT);
     *entry = (*entry & kAddressMask) | entry_flags(flags);
-    flush_page(virt);
+    flush_pages(virt, 1);
     return {};
+}
+
+namespace {
+
+// The level-0 entries of `count` pages from `virt`, one walk per table:
+// calls visit(entry, index) for each page, stopping at the first error.
+template<typename Visit> Result<void> for_each_entry(uint64_t virt, size_t count, bool create, Visit&& visit)
+{
+    uint64_t* entry = nullptr;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t page = virt + i * kPageSize;
+        if (!entry || index_at(page, 0) == 0)
+            entry = TRY(walk(page, 0, create));
+        else
+            entry++;
+        TRY(visit(*entry, i));
+    }
+    return {};
+}
+
+} // namespace
+
+Result<void> map_pages(uint64_t virt, const uint64_t* phys, size_t count, unsigned flags)
+{
+    SpinlockGuard guard(g_kernel_tables_lock);
+    // Every entry is checked (and its tables made) before any is written.
+    TRY(for_each_entry(virt, count, true, [](uint64_t& entry, size_t) -> Result<void> {
+        if (entry & kValid)
+            return Err(Error::EEXIST);
+        return {};
+    }));
+    uint64_t bits = entry_flags(flags);
+    // Cannot fail: the walk above made every table.
+    (void)for_each_entry(virt, count, false, [&](uint64_t& entry, size_t i) -> Result<void> {
+        entry = (phys[i] & kAddressMask) | bits;
+        return {};
+    });
+    // The entries were invalid, so no TLB holds them: a barrier suffices.
+    publish();
+    return {};
+}
+
+void unmap_pages(uint64_t virt, size_t count, uint64_t* phys)
+{
+    SpinlockGuard guard(g_kernel_tables_lock);
+    for (size_t i = 0; i < count; i++)
+        phys[i] = 0;
+    // A page without a table has nothing mapped: skip to the next one.
+    for (size_t i = 0; i < count;) {
+        size_t done = i;
+        (void)for_each_entry(virt + i * kPageSize, count - i, false, [&](uint64_t& entry, size_t k) -> Result<void> {
+            done = i + k + 1;
+            if (entry & kValid) {
+                phys[i + k] = entry & kAddressMask;
+                entry = 0;
+            }
+            return {};
+        });
+        i = done == i ? i + 1 : done;
+    }
+    flush_pages(virt, count);
+}
+
+Result<void> protect_pages(uint64_t virt, size_t count, unsigned flags)
+{
+    SpinlockGuard guard(g_kernel_tables_lock);
+    uint64_t bits = entry_flags(flags);
+    size_t changed = 0;
+    auto result = for_each_entry(virt, count, false, [&](uint64_t& entry, size_t) -> Result<void> {
+        if (!(entry & kValid))
+            return Err(Error::ENOENT);
+        entry = (entry & kAddressMask) | bits;
+        changed++;
+        return {};
+    });
+    flush_pages(virt, changed);
+    return result;
 }
 
 bool translate(uint64_t virt, uint64_t& phys, unsigned& flags)

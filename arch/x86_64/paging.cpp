@@ -146,6 +146,36 @@ Result<void> protect_page(uint64_t virt, unsigned flags)
     return {};
 }
 
+// x86_64 has nothing to batch (invlpg needs no barrier): the ranges are
+// the single-page calls in turn.
+Result<void> map_pages(uint64_t virt, const uint64_t* phys, size_t count, unsigned flags)
+{
+    for (size_t i = 0; i < count; i++) {
+        auto mapped = map_page(virt + i * kPageSize, phys[i], flags);
+        if (mapped.is_error()) {
+            for (size_t k = 0; k < i; k++)
+                (void)unmap_page(virt + k * kPageSize);
+            return mapped;
+        }
+    }
+    return {};
+}
+
+void unmap_pages(uint64_t virt, size_t count, uint64_t* phys)
+{
+    for (size_t i = 0; i < count; i++) {
+        auto unmapped = unmap_page(virt + i * kPageSize);
+        phys[i] = unmapped.is_ok() ? unmapped.value() : 0;
+    }
+}
+
+Result<void> protect_pages(uint64_t virt, size_t count, unsigned flags)
+{
+    for (size_t i = 0; i < count; i++)
+        TRY(protect_page(virt + i * kPageSize, flags));
+    return {};
+}
+
 bool translate(uint64_t virt, uint64_t& phys, unsigned& flags)
 {
     uint64_t* table = g_pml4;

@@ -69,6 +69,10 @@ VmArea* find_area(uint64_t address) REQUIRES(g_lock)
     return nullptr;
 }
 
+// Pages are mapped and unmapped this many at a time: one walk to their
+// table and one round of barriers and TLB maintenance per batch.
+constexpr size_t kBatchPages = 32;
+
 void release(VmArea* area)
 {
     // Under QEMU's TCG every store to a page that still holds translated
@@ -78,13 +82,20 @@ void release(VmArea* area)
     // on pages that never held code (docs/performance.md, "Pages that held
     // code"). Last page first, so that they keep their order when they are
     // handed out again.
-    for (uint64_t virt = area->start + area->size; (virt -= kPageSize) > area->start;) {
-        auto phys = arch::unmap_page(virt);
-        if (phys.is_ok() && area->owns_pages) {
+    uint64_t first = area->start + kPageSize;
+    size_t pages = (area->size - kPageSize) / kPageSize;
+    while (pages > 0) {
+        size_t count = pages < kBatchPages ? pages : kBatchPages;
+        pages -= count;
+        uint64_t phys[kBatchPages];
+        arch::unmap_pages(first + pages * kPageSize, count, phys);
+        for (size_t i = count; i-- > 0;) {
+            if (phys[i] == 0 || !area->owns_pages)
+                continue;
             if (area->held_code)
-                free_pages_cold(phys.value());
+                free_pages_cold(phys[i]);
             else
-                free_pages(phys.value());
+                free_pages(phys[i]);
         }
     }
     {
@@ -101,20 +112,37 @@ Result<void*> allocate(size_t size, unsigned flags, bool zeroed)
         return Err(Error::EINVAL);
     uint64_t mapped = align_up<uint64_t>(size, kPageSize);
     VmArea* area = TRY(reserve(mapped + kPageSize));
-    for (uint64_t offset = 0; offset < mapped; offset += kPageSize) {
-        auto page = alloc_pages(0);
-        Result<void> mapping = page.is_ok() ? arch::map_page(area->start + kPageSize + offset, page.value(), flags)
-                                            : Result<void>(page.error());
+    uint64_t first = area->start + kPageSize;
+    size_t pages = mapped / kPageSize;
+    for (size_t done = 0; done < pages;) {
+        size_t count = pages - done < kBatchPages ? pages - done : kBatchPages;
+        uint64_t phys[kBatchPages];
+        size_t allocated = 0;
+        Result<void> mapping {};
+        for (; allocated < count; allocated++) {
+            auto page = alloc_pages(0);
+            if (page.is_error()) {
+                mapping = Err(page.error());
+                break;
+            }
+            phys[allocated] = page.value();
+        }
+        if (mapping.is_ok())
+            mapping = arch::map_pages(first + done * kPageSize, phys, count, flags);
         if (mapping.is_error()) {
-            if (page.is_ok())
-                free_pages(page.value());
+            // map_pages maps nothing when it fails: this batch's pages are ours to free.
+            for (size_t i = 0; i < allocated; i++)
+                free_pages(phys[i]);
             release(area);
             return Err(mapping.error());
         }
-        if (zeroed)
-            memset(arch::phys_to_virt(page.value()), 0, kPageSize);
+        if (zeroed) {
+            for (size_t i = 0; i < count; i++)
+                memset(arch::phys_to_virt(phys[i]), 0, kPageSize);
+        }
+        done += count;
     }
-    return reinterpret_cast<void*>(area->start + kPageSize);
+    return reinterpret_cast<void*>(first);
 }
 
 } // namespace
@@ -148,9 +176,7 @@ Result<void> vprotect(void* address, size_t size, unsigned flags)
         if (VmArea* area = find_area(start))
             area->held_code = true;
     }
-    for (uint64_t virt = start; virt < end; virt += kPageSize)
-        TRY(arch::protect_page(virt, flags));
-    return {};
+    return arch::protect_pages(start, (end - start) / kPageSize, flags);
 }
 
 Result<void*> map_mmio(uint64_t phys, size_t size)

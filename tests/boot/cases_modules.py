@@ -221,6 +221,21 @@ def malformed_modules_are_refused_precisely():
         check(re.search(r"^hello .*\(F\)$", lsmod, re.M) and "Tainted: F" in lsmod, f"forced taint: {lsmod}", vm)
 
 
+@case(arches=("x86_64", "aarch64"))
+def module_code_and_rodata_are_not_writable():
+    # W^X after relocation: a store into the module's own code, or into its
+    # read-only data, faults in the module (crashy write=1, write=2).
+    for mode in (1, 2):
+        with boot_modules() as vm:
+            vm.send(f"insmod crashy write={mode}")
+            status = vm.wait_exit(60)
+            check(status == 101, f"write={mode}: status {status}, not a fault's 101", vm)
+            trace = vm.output[vm.output.find("Call Trace:"):]
+            check(len(trace.splitlines()) > 1 and re.search(r"crashy_write\+0x[0-9a-f]+/0x[0-9a-f]+ \[crashy\]",
+                                                            trace.splitlines()[1]),
+                  f"write={mode}: the backtrace does not start at crashy_write [crashy]", vm)
+
+
 @case
 def fault_in_module_names_module_and_symbol():
     with boot_modules() as vm:

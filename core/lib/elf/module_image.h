@@ -181,6 +181,8 @@ public:
     // Symbols (the dynamic symbol table; index 0 is the null symbol).
     uint32_t symbol_count() const { return m_symbol_count; }
     Symbol symbol(uint32_t index) const;
+    // Its st_value alone, without the name and version lookups of symbol().
+    uint64_t symbol_value(uint32_t index) const { return raw_symbol(index).st_value; }
     // The defined, non-local symbol `name`. With `version` null: the default
     // version or an unversioned symbol; otherwise exactly that node, hidden
     // or not. ENOENT if there is none. Uses the GNU hash table when present.
@@ -222,6 +224,22 @@ public:
         return { rela.r_offset, type, m_machine->kind(type), elf::relocation_symbol(rela.r_info), rela.r_addend,
             plt ? "DT_JMPREL" : "DT_RELA", table_index };
     }
+    // A table's entries as the file has them, undecoded: DT_RELA's, or
+    // DT_JMPREL's (plt); relocation(first + k) decodes entry k. With the
+    // r_info of a RELATIVE relocation (type RELATIVE, symbol 0),
+    // apply_relocations writes those, most of a module's, straight from
+    // the table.
+    struct RawRelocations {
+        const uint8_t* entries;
+        uint64_t count;
+        uint64_t first;
+    };
+    RawRelocations raw_relocations(bool plt) const
+    {
+        return plt ? RawRelocations { m_file + m_jmprel_offset, m_jmprel_count, m_rela_count }
+                   : RawRelocations { m_file + m_rela_offset, m_rela_count, 0 };
+    }
+    uint64_t relative_info() const { return m_machine->relative; }
     template<typename F> void for_each_relocation(F&& f) const
     {
         for (uint64_t i = 0; i < relocation_count(); ++i)

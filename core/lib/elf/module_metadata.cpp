@@ -244,14 +244,15 @@ Result<void> ModuleImage::check_parameter(const char* value, Diagnostic& diagnos
     auto index = find_defined_symbol(symbol_name);
     if (index.is_error())
         return reject(diagnostic, "modinfo parm='%s': the module exports no symbol %s", value, symbol_name);
-    Symbol storage = symbol(index.value());
-    const LoadSegment* segment = find_segment(storage.value, storage.size);
-    if (storage.type != STT_OBJECT || !segment || !segment->writable())
+    // The raw entry: its version (which symbol() would look up) is not needed here.
+    Sym storage = raw_symbol(index.value());
+    const LoadSegment* segment = find_segment(storage.st_value, storage.st_size);
+    if (symbol_type(storage.st_info) != STT_OBJECT || !segment || !segment->writable())
         return reject(
             diagnostic, "modinfo parm='%s': %s is not a data object in a writable segment", value, symbol_name);
-    if (size ? storage.size != size : storage.size == 0)
+    if (size ? storage.st_size != size : storage.st_size == 0)
         return reject(diagnostic, "modinfo parm='%s': %s has st_size %lu, expected %s", value, symbol_name,
-            storage.size,
+            storage.st_size,
             size == 1       ? "1"
                 : size == 8 ? "8"
                             : "at least 1");

@@ -2,6 +2,7 @@
 // only; how an architecture encodes permissions stays here.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/base/result.h"
@@ -24,6 +25,13 @@ Result<void> map_page(uint64_t virt, uint64_t phys, unsigned flags);
 // Returns the physical page that was mapped there.
 Result<uint64_t> unmap_page(uint64_t virt);
 Result<void> protect_page(uint64_t virt, unsigned flags);
+// The same for `count` consecutive pages (on AArch64 batched, with one TLB
+// maintenance pass per range). map_pages maps nothing when it fails;
+// unmap_pages stores each page's physical address in phys[] (0 where
+// nothing was mapped).
+Result<void> map_pages(uint64_t virt, const uint64_t* phys, size_t count, unsigned flags);
+void unmap_pages(uint64_t virt, size_t count, uint64_t* phys);
+Result<void> protect_pages(uint64_t virt, size_t count, unsigned flags);
 bool translate(uint64_t virt, uint64_t& phys, unsigned& flags);
 
 } // namespace keel::arch
