@@ -101,6 +101,20 @@ extern "C" uint32_t keel_netdev_rx_room(keel_netdev* device)
     return device ? uint32_t(net::netdev_rx_room(*device_of(device))) : 0;
 }
 
+extern "C" int32_t keel_netdev_rx_poll_set(keel_netdev* device, keel_netdev_rx_poll_fn fn, void* context)
+{
+    if (!device)
+        return kabi_error(Error::EINVAL);
+    net::netdev_set_rx_poll(*device_of(device), fn, context);
+    return 0;
+}
+
+extern "C" void keel_netdev_rx_schedule(keel_netdev* device)
+{
+    if (device)
+        net::netdev_rx_schedule(*device_of(device));
+}
+
 extern "C" void keel_netdev_tx_wake(keel_netdev* device)
 {
     if (device)
