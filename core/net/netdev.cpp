@@ -49,6 +49,7 @@ netdev::Registry g_registry GUARDED_BY(g_lock);
 netdev::EthertypeTable g_ethertypes GUARDED_BY(g_lock);
 bool g_rx_pending GUARDED_BY(g_lock) = false;
 bool g_poll_pending = false; // atomic: a driver scheduled its poll
+Netdev* g_polling GUARDED_BY(g_lock) = nullptr; // whose poll runs in the receive thread
 // KABI_NET_1.2: who is told that a transmit queue which refused a frame
 // has room again; the receive thread tells them, without the lock.
 struct TxRoomNotifier {
@@ -152,6 +153,7 @@ void poll_driver(KernelNetdev& device)
             return;
         budget = uint32_t(room < kRxBudget ? room : kRxBudget);
         __atomic_store_n(&device.rx_poll_scheduled, false, __ATOMIC_RELEASE);
+        g_polling = &device;
         poll = device.rx_poll_fn;
         context = device.rx_poll_context;
     }
@@ -191,6 +193,7 @@ bool receive_round()
         poll_driver(*static_cast<KernelNetdev*>(device));
         {
             SpinlockGuard guard(g_lock);
+            g_polling = nullptr;
             netdev::poll_receive(*device, kRxBudget, collect, &batch);
             more |= !device->rx.is_empty() || wants_poll(*device);
             if (netdev::take_rx_room(*device)) {
@@ -394,7 +397,9 @@ Result<void> netdev_receive(Netdev& device, PacketPtr frame)
 {
     SpinlockGuard guard(g_lock);
     TRY(netdev::queue_receive(device, move(frame)));
-    kick_receive();
+    // From the device's poll the frame goes up in the same round.
+    if (&device != g_polling)
+        kick_receive();
     return {};
 }
 
