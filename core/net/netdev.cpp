@@ -262,11 +262,16 @@ int receive_thread(void*)
         if (take_tx_room_pending())
             notify_tx_room();
         if (receive_round()) {
-            SpinlockGuard guard(g_lock);
-            g_rx_pending = true;
+            {
+                SpinlockGuard guard(g_lock);
+                g_rx_pending = true;
+            }
+            // NAPI's rule: after a budget, let everyone else run. With
+            // nothing left the wait above gives the CPU away, so the
+            // thread a frame woke (a reader) runs next and, when it
+            // sleeps, the CPU idles without a switch back to this thread.
+            thread_yield();
         }
-        // NAPI's rule: after a budget, let everyone else run.
-        thread_yield();
     }
     return 0;
 }
