@@ -43,12 +43,11 @@ struct KernelNetdev : Netdev {
     bool rx_poll_scheduled = false;
 };
 
-
 Spinlock g_lock { kNetdevLockClass };
 netdev::Registry g_registry GUARDED_BY(g_lock);
 netdev::EthertypeTable g_ethertypes GUARDED_BY(g_lock);
 bool g_rx_pending GUARDED_BY(g_lock) = false;
-bool g_poll_pending = false; // atomic: a driver scheduled its poll
+bool g_poll_pending = false;                    // atomic: a driver scheduled its poll
 Netdev* g_polling GUARDED_BY(g_lock) = nullptr; // whose poll runs in the receive thread
 // KABI_NET_1.2: who is told that a transmit queue which refused a frame
 // has room again; the receive thread tells them, without the lock.
