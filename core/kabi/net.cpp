@@ -88,17 +88,37 @@ extern "C" int32_t keel_netdev_receive(keel_netdev* device, keel_pkt* frame)
     return received.is_error() ? kabi_error(received.error()) : 0;
 }
 
-extern "C" int32_t keel_netdev_rx_room_set(keel_netdev* device, keel_netdev_rx_room_fn fn, void* context)
+namespace {
+// A driver's function for `device` (KABI_NET_1.3's rx_room, 1.4's poll).
+template<typename Fn>
+int32_t set_driver_fn(keel_netdev* device, void (*set)(netdev::Netdev&, Fn, void*), Fn fn, void* context)
 {
     if (!device)
         return kabi_error(Error::EINVAL);
-    net::netdev_set_rx_room(*device_of(device), fn, context);
+    set(*device_of(device), fn, context);
     return 0;
+}
+} // namespace
+
+extern "C" int32_t keel_netdev_rx_room_set(keel_netdev* device, keel_netdev_rx_room_fn fn, void* context)
+{
+    return set_driver_fn(device, net::netdev_set_rx_room, fn, context);
 }
 
 extern "C" uint32_t keel_netdev_rx_room(keel_netdev* device)
 {
     return device ? uint32_t(net::netdev_rx_room(*device_of(device))) : 0;
+}
+
+extern "C" int32_t keel_netdev_rx_poll_set(keel_netdev* device, keel_netdev_rx_poll_fn fn, void* context)
+{
+    return set_driver_fn(device, net::netdev_set_rx_poll, fn, context);
+}
+
+extern "C" void keel_netdev_rx_schedule(keel_netdev* device)
+{
+    if (device)
+        net::netdev_rx_schedule(*device_of(device));
 }
 
 extern "C" void keel_netdev_tx_wake(keel_netdev* device)

@@ -35,12 +35,20 @@ struct KernelNetdev : Netdev {
     // KABI_NET_1.3: the driver's "the receive queue has room again".
     keel_netdev_rx_room_fn rx_room_fn = nullptr;
     void* rx_room_context = nullptr;
+    // KABI_NET_1.4: the driver's poll, and whether its interrupt asked for
+    // it (atomic: set without the lock, from interrupt handlers that hold
+    // locks ranked after it).
+    keel_netdev_rx_poll_fn rx_poll_fn = nullptr;
+    void* rx_poll_context = nullptr;
+    bool rx_poll_scheduled = false;
 };
 
 Spinlock g_lock { kNetdevLockClass };
 netdev::Registry g_registry GUARDED_BY(g_lock);
 netdev::EthertypeTable g_ethertypes GUARDED_BY(g_lock);
 bool g_rx_pending GUARDED_BY(g_lock) = false;
+bool g_poll_pending = false;                    // atomic: a driver scheduled its poll
+Netdev* g_polling GUARDED_BY(g_lock) = nullptr; // whose poll runs in the receive thread
 // KABI_NET_1.2: who is told that a transmit queue which refused a frame
 // has room again; the receive thread tells them, without the lock.
 struct TxRoomNotifier {
@@ -120,6 +128,38 @@ void hand_to_handler(Netdev& device, PacketPtr frame)
     g_idle_wait.wake_all();
 }
 
+bool wants_poll(const Netdev& device)
+{
+    return __atomic_load_n(&static_cast<const KernelNetdev&>(device).rx_poll_scheduled, __ATOMIC_ACQUIRE);
+}
+
+// KABI_NET_1.4: the driver's poll, when its interrupt asked for it and the
+// receive queue has room; without room it waits until the queue has
+// drained to half (rx_room marks the device, take_rx_room clears it). The
+// frames it hands to netdev_receive go up in the same round. Called with
+// the device held.
+void poll_driver(KernelNetdev& device)
+{
+    keel_netdev_rx_poll_fn poll = nullptr;
+    void* context = nullptr;
+    uint32_t budget = 0;
+    {
+        SpinlockGuard guard(g_lock);
+        if (!wants_poll(device) || !device.rx_poll_fn || device.rx_waiting || device.leaving)
+            return;
+        size_t room = netdev::rx_room(device);
+        if (room == 0)
+            return;
+        budget = uint32_t(room < kRxBudget ? room : kRxBudget);
+        __atomic_store_n(&device.rx_poll_scheduled, false, __ATOMIC_RELEASE);
+        g_polling = &device;
+        poll = device.rx_poll_fn;
+        context = device.rx_poll_context;
+    }
+    if (poll(context, budget) >= budget)
+        __atomic_store_n(&device.rx_poll_scheduled, true, __ATOMIC_RELEASE); // more may wait: the next round
+}
+
 void collect(void* context, Netdev&, PacketPtr frame) { static_cast<net::PacketQueue*>(context)->push(move(frame)); }
 
 // One round over every device: at most kRxBudget frames of each. Returns
@@ -136,7 +176,8 @@ bool receive_round()
         {
             SpinlockGuard guard(g_lock);
             for (Netdev& candidate : g_registry.devices()) {
-                if (candidate.index > after && (!candidate.rx.is_empty() || candidate.rx_waiting)
+                if (candidate.index > after
+                    && (!candidate.rx.is_empty() || candidate.rx_waiting || wants_poll(candidate))
                     && !candidate.leaving) {
                     device = &candidate;
                     break;
@@ -147,8 +188,13 @@ bool receive_round()
             after = device->index;
             if (device->holders.get(kRxHolder).is_error())
                 continue;
+        }
+        poll_driver(*static_cast<KernelNetdev*>(device));
+        {
+            SpinlockGuard guard(g_lock);
+            g_polling = nullptr;
             netdev::poll_receive(*device, kRxBudget, collect, &batch);
-            more |= !device->rx.is_empty();
+            more |= !device->rx.is_empty() || wants_poll(*device);
             if (netdev::take_rx_room(*device)) {
                 auto* kernel_device = static_cast<KernelNetdev*>(device);
                 rx_room = kernel_device->rx_room_fn;
@@ -168,8 +214,9 @@ bool receive_round()
 
 bool rx_pending()
 {
+    bool poll = __atomic_exchange_n(&g_poll_pending, false, __ATOMIC_ACQ_REL);
     SpinlockGuard guard(g_lock);
-    bool pending = g_rx_pending;
+    bool pending = g_rx_pending || poll;
     g_rx_pending = false;
     return pending;
 }
@@ -214,11 +261,16 @@ int receive_thread(void*)
         if (take_tx_room_pending())
             notify_tx_room();
         if (receive_round()) {
-            SpinlockGuard guard(g_lock);
-            g_rx_pending = true;
+            {
+                SpinlockGuard guard(g_lock);
+                g_rx_pending = true;
+            }
+            // NAPI's rule: after a budget, let everyone else run. With
+            // nothing left the wait above gives the CPU away, so the
+            // thread a frame woke (a reader) runs next and, when it
+            // sleeps, the CPU idles without a switch back to this thread.
+            thread_yield();
         }
-        // NAPI's rule: after a budget, let everyone else run.
-        thread_yield();
     }
     return 0;
 }
@@ -349,7 +401,9 @@ Result<void> netdev_receive(Netdev& device, PacketPtr frame)
 {
     SpinlockGuard guard(g_lock);
     TRY(netdev::queue_receive(device, move(frame)));
-    kick_receive();
+    // From the device's poll the frame goes up in the same round.
+    if (&device != g_polling)
+        kick_receive();
     return {};
 }
 
@@ -365,6 +419,25 @@ void netdev_set_rx_room(Netdev& device, keel_netdev_rx_room_fn fn, void* context
     auto& kernel_device = static_cast<KernelNetdev&>(device);
     kernel_device.rx_room_fn = fn;
     kernel_device.rx_room_context = context;
+}
+
+void netdev_set_rx_poll(Netdev& device, keel_netdev_rx_poll_fn fn, void* context)
+{
+    SpinlockGuard guard(g_lock);
+    auto& kernel_device = static_cast<KernelNetdev&>(device);
+    kernel_device.rx_poll_fn = fn;
+    kernel_device.rx_poll_context = context;
+}
+
+// Without the lock: interrupt handlers call it holding locks ranked after
+// it (the interrupt line's). poll_driver checks the rest under the lock.
+void netdev_rx_schedule(Netdev& device)
+{
+    auto& kernel_device = static_cast<KernelNetdev&>(device);
+    if (__atomic_exchange_n(&kernel_device.rx_poll_scheduled, true, __ATOMIC_ACQ_REL))
+        return; // the receive thread polls it anyway
+    __atomic_store_n(&g_poll_pending, true, __ATOMIC_RELEASE);
+    g_rx_wait.wake_all();
 }
 
 void netdev_tx_wake(Netdev& device)

@@ -27,6 +27,11 @@ void netdev_tx_wake(netdev::Netdev& device);
 // once it has drained to half or the device stops keeping frames).
 size_t netdev_rx_room(netdev::Netdev& device);
 void netdev_set_rx_room(netdev::Netdev& device, keel_netdev_rx_room_fn fn, void* context);
+// KABI_NET_1.4's receive polling: the receive thread calls the driver's
+// `fn` (at most the budget and the queue's room) after netdev_rx_schedule,
+// which any context may call (the driver's interrupt).
+void netdev_set_rx_poll(netdev::Netdev& device, keel_netdev_rx_poll_fn fn, void* context);
+void netdev_rx_schedule(netdev::Netdev& device);
 Result<void> netdev_transmit(
     netdev::Netdev& device, netdev::PacketPtr packet, const netdev::MacAddress& destination, uint16_t ether_type);
 Result<void> netdev_set_up(netdev::Netdev& device, bool up);

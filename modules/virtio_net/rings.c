@@ -5,21 +5,24 @@
  * is ever with the device and an unbind has nothing to chase: resetting
  * the device is enough to take every slot back.
  *
- * Interrupts only queue work; the work takes the used buffers, hands
- * frames to the netdev core and gives the receive slots straight back to
- * the device, so the receive ring stays full (a frame that cannot get a
- * packet is dropped and counted, its slot reused). While the work runs the
- * receive queue's interrupt is off (NAPI's way): it takes at most a budget
- * of frames, then queues itself again behind the other work, and asks for
- * the interrupt only once the ring is empty.
+ * The receive interrupt turns itself off and schedules the netdev core's
+ * poll (KABI_NET_1.4, NAPI's way): the core's receive thread calls
+ * vnet_rx_poll, which takes the used buffers, hands frames to the core
+ * and gives the receive slots straight back to the device, so the ring
+ * stays full (a frame that cannot get a packet is dropped and counted, its
+ * slot reused), and the frames go up to the protocols in the same run of
+ * that thread: no work item between the interrupt and the receive thread.
+ * The poll takes at most the budget the core gives, and asks for the
+ * interrupt again only once the ring is empty. Before the netdev is
+ * registered a work item does the same (its frames are dropped).
  *
- * Back-pressure (KABI_NET_1.3): the work takes no more frames than the
- * core's receive queue has room for. When it is full the work stops, the
- * used slots stay with the device, the device runs out of buffers and its
- * sender waits (QEMU stops reading its backend); the core calls
- * vnet_rx_room once the receive thread has drained its queue to half, and
- * the work goes on. A flood then costs the guest only the frames it has
- * time for, none taken from the ring only to be dropped.
+ * Back-pressure (KABI_NET_1.3): the core gives no budget while its receive
+ * queue is full, so the used slots stay with the device, the device runs
+ * out of buffers and its sender waits (QEMU stops reading its backend);
+ * the core polls again once its receive thread has drained the queue to
+ * half (and calls vnet_rx_room, which counts the wait). A flood then costs
+ * the guest only the frames it has time for, none taken from the ring
+ * only to be dropped.
  *
  * The transmit queue does not interrupt while it has free slots (as
  * Linux's virtio_net, which frees sent buffers as it sends): sent slots
@@ -115,39 +118,21 @@ static keel_pkt* rx_copy(struct vnet* net, uint32_t slot, uint32_t written)
     return packet;
 }
 
-/* The core's receive queue has room again (its receive thread, after
- * keel_netdev_rx_room said 0): the work goes on, unless remove() began. */
+/* The core's receive queue, which was full, has room again (its receive
+ * thread, which polls again by itself): counted for the removal line. */
 void vnet_rx_room(void* arg)
 {
     struct vnet* net = arg;
     uint64_t flags = keel_spin_lock(&net->lock);
-    if (!net->gone)
-        keel_work_queue(net->rx_work);
+    net->rx_paused++;
     keel_spin_unlock(&net->lock, flags);
 }
 
-/* How many frames this run may take: the budget, or fewer when the core's
- * queue has less room (0: stop until vnet_rx_room). Before the netdev is
- * registered its frames are taken and dropped, as ever. */
-static uint32_t rx_budget(struct vnet* net)
-{
-    keel_netdev* netdev = net->netdev;
-    if (!netdev)
-        return VNET_RX_BUDGET;
-    uint32_t room = keel_netdev_rx_room(netdev);
-    return room < VNET_RX_BUDGET ? room : VNET_RX_BUDGET;
-}
-
-void vnet_rx_work(void* arg)
+/* KABI_NET_1.4's poll (the core's receive thread): at most `budget` used
+ * slots, fewer once the ring is empty and the interrupt asked for again. */
+uint32_t vnet_rx_poll(void* arg, uint32_t budget)
 {
     struct vnet* net = arg;
-    uint32_t budget = rx_budget(net);
-    if (budget == 0) {
-        uint64_t flags = keel_spin_lock(&net->lock);
-        net->rx_paused++;
-        keel_spin_unlock(&net->lock, flags);
-        return; /* the slots stay used; vnet_rx_room queues the work again */
-    }
     uint32_t done = 0;
     uint32_t given = 0;
     int empty = 0;
@@ -158,7 +143,7 @@ void vnet_rx_work(void* arg)
         uint32_t written;
         if (net->gone) {
             keel_spin_unlock(&net->lock, flags);
-            return;
+            return 0;
         }
         int status = keel_virtqueue_get_used(net->rx.queue, &token, &written);
         if (status == -KEEL_ENODATA && !keel_virtqueue_enable_callbacks(net->rx.queue)) {
@@ -182,7 +167,14 @@ void vnet_rx_work(void* arg)
     if (given)
         keel_virtqueue_kick(net->rx.queue); /* the device may be waiting for buffers */
     keel_spin_unlock(&net->lock, flags);
-    if (!empty)
+    return empty ? done : budget; /* empty: done < budget, the interrupt asked for */
+}
+
+/* Before the netdev exists (no poll yet): the frames are taken and dropped. */
+void vnet_rx_work(void* arg)
+{
+    struct vnet* net = arg;
+    if (vnet_rx_poll(net, VNET_RX_BUDGET) >= VNET_RX_BUDGET)
         keel_work_queue(net->rx_work); /* more may wait: the next run, after others had theirs */
 }
 
@@ -256,12 +248,29 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
     return status == 0 ? 0 : -KEEL_EIO;
 }
 
-/* Either queue's interrupt: the work does the rest in thread context. */
+/* Either queue's interrupt. Receive: the interrupt off until the ring is
+ * empty, and the core's poll scheduled (before the netdev exists, the
+ * work); transmit: the work takes the sent slots back. */
 void vnet_queue_callback(keel_virtqueue* queue, void* arg)
 {
     struct vnet* net = arg;
-    if (queue == net->rx.queue)
-        keel_work_queue(net->rx_work);
-    else
+    if (queue != net->rx.queue) {
         keel_work_queue(net->tx_work);
+        return;
+    }
+    uint64_t flags = keel_spin_lock(&net->lock);
+    int polled = net->polled && !net->gone;
+    if (polled) {
+        keel_virtqueue_disable_callbacks(net->rx.queue);
+        net->scheduling++; /* remove() waits until the netdev is no longer touched */
+    }
+    keel_spin_unlock(&net->lock, flags);
+    if (!polled) {
+        keel_work_queue(net->rx_work);
+        return;
+    }
+    keel_netdev_rx_schedule(net->netdev);
+    flags = keel_spin_lock(&net->lock);
+    net->scheduling--;
+    keel_spin_unlock(&net->lock, flags);
 }

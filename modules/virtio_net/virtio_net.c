@@ -139,11 +139,18 @@ static int vnet_probe(keel_device* device, const void* id)
      * the binding's actions). */
     if ((status = keel_device_add_action(device, vnet_unregister, net)) < 0)
         return status;
-    /* Receive back-pressure: the work stops while the core's queue is full. */
-    if ((status = keel_netdev_rx_room_set(net->netdev, vnet_rx_room, net)) < 0)
+    /* The core's receive thread polls the ring (KABI_NET_1.4) and counts
+     * the times its queue was full through vnet_rx_room (KABI_NET_1.3). */
+    if ((status = keel_netdev_rx_room_set(net->netdev, vnet_rx_room, net)) < 0
+        || (status = keel_netdev_rx_poll_set(net->netdev, vnet_rx_poll, net)) < 0)
         return status;
-    /* A frame that came before the netdev existed may be waiting. */
-    keel_work_queue(net->rx_work);
+    uint64_t flags = keel_spin_lock(&net->lock);
+    net->polled = 1;
+    keel_spin_unlock(&net->lock, flags);
+    /* The work no longer runs once this returns; a frame that came
+     * before the netdev existed may still be waiting. */
+    keel_work_cancel(net->rx_work);
+    keel_netdev_rx_schedule(net->netdev);
     /* Watched once the netdev exists; the core calls back once at once,
      * so a change since the read above is not missed. */
     if ((net->features & (1ull << VIRTIO_NET_F_STATUS))
@@ -164,9 +171,18 @@ static void vnet_remove(keel_device* device)
     uint64_t flags = keel_spin_lock(&net->lock);
     net->gone = 1;
     keel_spin_unlock(&net->lock, flags);
-    /* Nothing reaches the netdev from the work once these return. */
+    /* Nothing reaches the netdev from the work once these return, nor
+     * from an interrupt once no call of keel_netdev_rx_schedule is left. */
     keel_work_cancel(net->rx_work);
     keel_work_cancel(net->tx_work);
+    for (;;) {
+        flags = keel_spin_lock(&net->lock);
+        uint32_t scheduling = net->scheduling;
+        keel_spin_unlock(&net->lock, flags);
+        if (!scheduling)
+            break;
+        keel_thread_yield();
+    }
     char name[16] = "";
     if (net->netdev) {
         keel_netdev_info info = { .size = sizeof(info), .version = KEEL_NETDEV_INFO_VERSION };

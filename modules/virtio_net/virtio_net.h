@@ -34,7 +34,7 @@
 #define VNET_RX_QUEUE 0
 #define VNET_TX_QUEUE 1
 #define VNET_RING_MAX 128 /* buffers per direction, at most the queue's size */
-#define VNET_RX_BUDGET 64 /* frames taken per run of the work before yielding */
+#define VNET_RX_BUDGET 64 /* frames taken per run of the work before yielding (the core gives its own to the poll) */
 
 struct vnet_ring {
     keel_virtqueue* queue;
@@ -52,19 +52,22 @@ struct vnet {
     uint32_t mtu;
     struct vnet_ring rx;
     struct vnet_ring tx;
-    keel_work* rx_work; /* takes received frames, gives the buffers back */
+    keel_work* rx_work; /* before the netdev exists: takes received frames and drops them */
     keel_work* tx_work; /* reclaims sent buffers, wakes the transmit queue */
     keel_spinlock lock; /* both rings, gone, link_up, the counters */
     int gone;           /* remove() began: no frame goes up or out any more */
     int link_up;
+    int polled;          /* the netdev has vnet_rx_poll: the interrupt schedules it */
+    uint32_t scheduling; /* interrupts between reading polled and scheduling */
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
-    uint64_t rx_paused; /* runs that found the core's receive queue full */
+    uint64_t rx_paused; /* times the core's receive queue was full */
 };
 
 /* rings.c */
 int vnet_rings_create(struct vnet* net);
 void vnet_rx_fill(struct vnet* net);
 void vnet_rx_work(void* arg);
+uint32_t vnet_rx_poll(void* arg, uint32_t budget);
 void vnet_rx_room(void* arg);
 void vnet_tx_work(void* arg);
 int32_t vnet_transmit(void* context, keel_pkt* frame);
