@@ -105,7 +105,6 @@ def boot_log(args, log_path):
     extra = ["-d", "in_asm", "-D", log_path]
     with machine.Machine(cmdline=args.cmdline, initrd=initrd, kernel=kernel, arch=args.arch, extra=extra,
                          qmp=True) as vm:
-        vm.start()
         vm.expect(machine.PROMPT, 120)
         # Stopped at once: what runs after the prompt (the autoload index)
         # is not the boot's.
