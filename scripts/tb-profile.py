@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import machine  # noqa: E402
+from keel import elf, machine  # noqa: E402
 
 BLOCK = re.compile(r"^IN:")
 INSTRUCTION = re.compile(r"^(?:0x)?([0-9a-f]{8,16}):")
@@ -50,26 +50,30 @@ def translated_blocks(log_path):
     return [(start, count) for start, count in blocks if start is not None]
 
 
-def kernel_symbols(elf):
-    """The kernel's code symbols, sorted: [(address, name)]."""
-    listing = subprocess.run(["llvm-nm", "--defined-only", "--demangle", elf], capture_output=True, text=True,
-                             check=True).stdout
-    symbols = []
-    for line in listing.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) == 3 and parts[1] in "tTwW":
-            symbols.append((int(parts[0], 16), parts[2]))
-    return sorted(symbols)
+def kernel_code(elf_path):
+    """The kernel's code symbols, sorted by address ([(address, mangled
+    name)]), and the address ranges holding its code: its text, and the
+    page of its 32-bit boot stub where the linker script has one (x86_64's
+    PVH entry). Read with the project's ELF reader (scripts/keel/elf.py);
+    the linker script's own markers (`__...`) are left out."""
+    with open(elf_path, "rb") as handle:
+        image = elf.Elf(handle.read(), elf_path)
+    symbols = [symbol for symbol in image.symbols(image.section_of_type(elf.SHT_SYMTAB))
+               if symbol.defined and symbol.name]
+    named = {symbol.name: symbol.value for symbol in symbols}
+    ranges = [(named["__text_start"], named["__text_end"])]
+    if "__kernel_phys_start" in named:
+        ranges.append((named["__kernel_phys_start"], named["__kernel_phys_start"] + 4096))
+    code = sorted((symbol.value, symbol.name) for symbol in symbols
+                  if not symbol.name.startswith("__") and any(start <= symbol.value < end for start, end in ranges))
+    return code, ranges
 
 
-def kernel_ranges(symbols):
-    """The kernel's code: [start, end) of its text, and of its boot stub's
-    page where the linker script has one (x86_64's 32-bit PVH entry)."""
-    addresses = {name: address for address, name in symbols}
-    ranges = [(addresses["__text_start"], addresses["__text_end"])]
-    if "__kernel_phys_start" in addresses:
-        ranges.append((addresses["__kernel_phys_start"], addresses["__kernel_phys_start"] + 4096))
-    return ranges
+def demangled(names):
+    """C++ names made readable (llvm-cxxfilt), in the same order."""
+    output = subprocess.run(["llvm-cxxfilt"], input="\n".join(names) + "\n", capture_output=True, text=True,
+                            check=True).stdout
+    return output.splitlines()
 
 
 def source_files(elf, addresses):
@@ -112,18 +116,17 @@ def boot_log(args, log_path):
     return os.path.join(build, "core", "keel.elf")
 
 
-def report(blocks, elf, top, depth):
-    symbols = kernel_symbols(elf)
-    ranges = kernel_ranges(symbols)
-    starts = [address for address, _ in symbols]
+def report(blocks, elf_path, top, depth):
+    functions_sorted, ranges = kernel_code(elf_path)
+    starts = [address for address, _ in functions_sorted]
 
     def function_of(address):
         index = bisect.bisect_right(starts, address) - 1
-        return symbols[index] if index >= 0 else (address, "?")
+        return functions_sorted[index] if index >= 0 else (address, "?")
 
     inside = {address for address, _ in blocks if any(start <= address < end for start, end in ranges)}
     functions_at = {address: function_of(address) for address in inside}
-    files = source_files(elf, sorted({start for start, _ in functions_at.values()}))
+    files = source_files(elf_path, sorted({start for start, _ in functions_at.values()}))
     groups = collections.defaultdict(lambda: [0, 0])
     functions = collections.defaultdict(lambda: [0, 0])
     for address, count in blocks:
@@ -144,7 +147,8 @@ def report(blocks, elf, top, depth):
     for name, (count, instructions) in sorted(groups.items(), key=lambda item: -item[1][1]):
         print(f"{count:7d} {instructions:12d}  {name}")
     print(f"\n{'blocks':>7} {'instructions':>12}  function (the {top} with most)")
-    for name, (count, instructions) in sorted(functions.items(), key=lambda item: -item[1][1])[:top]:
+    most = sorted(functions.items(), key=lambda item: -item[1][1])[:top]
+    for (_, (count, instructions)), name in zip(most, demangled([name for name, _ in most])):
         print(f"{count:7d} {instructions:12d}  {name[:110]}")
 
 
