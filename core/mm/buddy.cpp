@@ -124,14 +124,48 @@ size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
     return added;
 }
 
+void BuddyAllocator::set_hot_capacity(size_t capacity)
+{
+    m_hot_capacity = min(capacity, kHotCapacity);
+    while (m_hot_count > m_hot_capacity) {
+        uint64_t pfn = m_base_pfn + m_hot[--m_hot_count];
+        info(pfn).flags = static_cast<uint8_t>(info(pfn).flags & ~kHot);
+        free_block(pfn, 0);
+    }
+}
+
+size_t BuddyAllocator::drain_hot()
+{
+    size_t drained = m_hot_count;
+    size_t capacity = m_hot_capacity;
+    set_hot_capacity(0);
+    m_hot_capacity = capacity;
+    return drained;
+}
+
+// Hot page `slot` off the stack (the last one moved into its place),
+// allocated.
+uint64_t BuddyAllocator::take_hot(size_t slot)
+{
+    uint32_t index = m_hot[slot];
+    m_hot[slot] = m_hot[--m_hot_count];
+    PageInfo& page = m_pages[index];
+    page.order = 0;
+    page.flags = static_cast<uint8_t>((page.flags & ~kHot) | kAllocHead);
+    --m_free_pages;
+    return m_base_pfn + index;
+}
+
 Result<uint64_t> BuddyAllocator::alloc(unsigned order)
 {
     if (order > kMaxOrder)
         return Err(Error::EINVAL);
+    if (order == 0 && m_hot_count)
+        return take_hot(m_hot_count - 1);
     unsigned found = find_order(order);
-    // Nothing that large: the warm and cold halves of a larger block may
-    // still lie apart.
-    if (found == kOrderCount && thaw())
+    // Nothing that large: hot pages and the warm and cold halves of a
+    // larger block may still lie apart.
+    if (found == kOrderCount && drain_hot() + thaw())
         found = find_order(order);
     if (found == kOrderCount)
         return Err(Error::ENOMEM);
@@ -180,6 +214,12 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
     // The lower part of a block is what take_block keeps, so a block of
     // any larger order starting low enough serves. Once more after a thaw,
     // as alloc() does.
+    if (order == 0) {
+        for (size_t slot = m_hot_count; slot-- > 0;) {
+            if (m_base_pfn + m_hot[slot] < limit_pfn)
+                return take_hot(slot);
+        }
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
         for (unsigned found = order; found < kOrderCount; ++found) {
             for (uint32_t index = m_free_heads[found]; index != kNoPage; index = m_pages[index].next) {
@@ -188,7 +228,7 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
                     return take_block(pfn, found, order);
             }
         }
-        if (attempt == 0 && !thaw())
+        if (attempt == 0 && drain_hot() + thaw() == 0)
             break;
     }
     return Err(Error::ENOMEM);
@@ -219,6 +259,11 @@ Result<void> BuddyAllocator::free(uint64_t pfn, bool cold)
     unsigned order = head.order;
     head.flags = static_cast<uint8_t>(head.flags & ~kAllocHead);
     m_free_pages += size_t(1) << order;
+    if (order == 0 && !cold && m_hot_count < m_hot_capacity) {
+        head.flags = static_cast<uint8_t>(head.flags | kHot);
+        m_hot[m_hot_count++] = static_cast<uint32_t>(pfn - m_base_pfn);
+        return {};
+    }
     free_block(pfn, order, cold);
     return {};
 }
@@ -255,7 +300,7 @@ bool BuddyAllocator::check_invariants() const
             cold_seen = page.flags & kCold;
             for (uint64_t i = 0; i < size; ++i) {
                 const PageInfo& member = m_pages[index + i];
-                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead | kCold))))
+                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead | kCold | kHot))))
                     return false;
             }
             prev = index;
@@ -265,15 +310,27 @@ bool BuddyAllocator::check_invariants() const
         free_heads_seen += count;
         free_pages += count << order;
     }
+    if (m_hot_count > m_hot_capacity)
+        return false;
+    for (size_t slot = 0; slot < m_hot_count; ++slot) {
+        if (m_hot[slot] >= m_page_count)
+            return false;
+        const PageInfo& page = m_pages[m_hot[slot]];
+        if ((page.flags & (kUsable | kHot | kFreeHead | kAllocHead | kCold)) != (kUsable | kHot))
+            return false;
+    }
     size_t heads = 0;
     size_t usable = 0;
+    size_t hot = 0;
     for (size_t i = 0; i < m_page_count; ++i) {
         if ((m_pages[i].flags & kCold) && !(m_pages[i].flags & kFreeHead))
             return false;
         heads += (m_pages[i].flags & kFreeHead) ? 1 : 0;
         usable += (m_pages[i].flags & kUsable) ? 1 : 0;
+        hot += (m_pages[i].flags & kHot) ? 1 : 0;
     }
-    return heads == free_heads_seen && free_pages == m_free_pages && usable == m_total_pages;
+    return heads == free_heads_seen && hot == m_hot_count && free_pages + hot == m_free_pages
+        && usable == m_total_pages;
 }
 
 } // namespace keel

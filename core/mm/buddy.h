@@ -25,6 +25,15 @@
 // code takes a slow path, so a module loaded again should not land on them
 // (docs/performance.md). Cold is a preference only: no page is held back.
 //
+// Single pages freed warm can be kept "hot" (set_hot_capacity; the kernel
+// keeps up to 16, tests choose): on a small stack instead of the lists,
+// unmerged, for the next alloc(0) to take back at once. A page freed and
+// allocated again per network packet otherwise merged with its buddy all
+// the way up and was split all the way down each time (docs/performance.md,
+// "Issue 16, the send path"). Hot pages count as free; alloc() and
+// alloc_below() merge them back (drain_hot) before they would fail, as
+// they thaw cold blocks, so keeping them never makes an allocation fail.
+//
 // Thread safety is the caller's (the kernel wraps it in a spinlock).
 #pragma once
 
@@ -88,6 +97,14 @@ public:
     uint64_t base_pfn() const { return m_base_pfn; }
     size_t page_count() const { return m_page_count; }
 
+    // Keeps up to `capacity` (at most kHotCapacity) single pages hot;
+    // 0, the default, none. Lowering it merges the excess back.
+    static constexpr size_t kHotCapacity = 16;
+    void set_hot_capacity(size_t capacity);
+    size_t hot_pages() const { return m_hot_count; }
+    // Merges every hot page back into the lists; returns how many there were.
+    size_t drain_hot();
+
     // Frees every cold block again warm, merging it with its buddies as far
     // as they go (alloc() does when nothing is large enough); returns how
     // many there were.
@@ -103,6 +120,7 @@ private:
         kFreeHead = 1 << 1,  // head of a block on a free list
         kAllocHead = 1 << 2, // head of an allocated block
         kCold = 1 << 3,      // a free head at the end of its list: hand out last
+        kHot = 1 << 4,       // a free single page on the hot stack, not on a list
     };
 
     bool contains(uint64_t pfn) const { return pfn >= m_base_pfn && pfn - m_base_pfn < m_page_count; }
@@ -114,6 +132,7 @@ private:
     void free_block(uint64_t pfn, unsigned order, bool cold = false);
     uint64_t take_block(uint64_t pfn, unsigned found, unsigned order);
     unsigned find_order(unsigned order) const;
+    uint64_t take_hot(size_t slot);
 
     uint64_t m_base_pfn = 0;
     size_t m_page_count = 0;
@@ -123,6 +142,9 @@ private:
     size_t m_free_counts[kOrderCount] = {};
     size_t m_free_pages = 0;
     size_t m_total_pages = 0;
+    uint32_t m_hot[kHotCapacity] = {}; // page indexes, the last freed last
+    size_t m_hot_count = 0;
+    size_t m_hot_capacity = 0;
 };
 
 } // namespace keel

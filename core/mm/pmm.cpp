@@ -48,6 +48,7 @@ Result<void> pmm_init(const BootInfo& boot, uint64_t limit)
     g_usable_pages = layout.usable_pages;
     auto* pages = static_cast<BuddyAllocator::PageInfo*>(arch::phys_to_virt(layout.metadata));
     g_buddy.init(layout.lowest >> arch::kPageShift, (layout.highest - layout.lowest) / kPageSize, pages);
+    g_buddy.set_hot_capacity(BuddyAllocator::kHotCapacity);
     free_regions(0, limit);
     log_info("pmm: %zu MiB usable, page metadata %zu KiB at %#llx", size_t(g_usable_pages * kPageSize >> 20),
         size_t(layout.metadata_bytes >> 10), (unsigned long long)layout.metadata);

@@ -209,15 +209,70 @@ TEST_CASE("buddy: cold blocks are handed out after every other", "[buddy]")
     CHECK(f.buddy.free_pages() == 0);
 }
 
+TEST_CASE("buddy: hot pages are taken back first and merged before anything fails", "[buddy]")
+{
+    Fixture f(0, 64);
+    f.buddy.free_range(0, 64);
+    f.buddy.set_hot_capacity(2);
+    uint64_t a = f.buddy.alloc(0).value();
+    uint64_t b = f.buddy.alloc(0).value();
+    uint64_t c = f.buddy.alloc(0).value();
+    REQUIRE(f.buddy.free(a).is_ok());
+    REQUIRE(f.buddy.free(b).is_ok());
+    REQUIRE(f.buddy.free(c).is_ok()); // the stack is full: c merges
+    CHECK(f.buddy.hot_pages() == 2);
+    CHECK(f.buddy.free_pages() == 64);
+    CHECK(f.buddy.check_invariants());
+    // Hot pages are free, not allocated: a second free and allocated_order
+    // refuse them.
+    CHECK(f.buddy.free(a).error() == Error::EINVAL);
+    CHECK(f.buddy.allocated_order(b).is_error());
+    // The last freed comes back first, without a split.
+    size_t order0_blocks = f.buddy.free_blocks(0);
+    CHECK(f.buddy.alloc(0).value() == b);
+    CHECK(f.buddy.free_blocks(0) == order0_blocks);
+    CHECK(f.buddy.free_pages() == 63);
+    REQUIRE(f.buddy.free(b).is_ok());
+    // A cold free never goes hot.
+    uint64_t d = f.buddy.alloc(1).value();
+    REQUIRE(f.buddy.free(d, true).is_ok());
+    CHECK(f.buddy.hot_pages() == 2);
+    CHECK(f.buddy.check_invariants());
+    // Nothing but hot pages keeps the whole span from being one block: an
+    // allocation of all of it merges them back and succeeds.
+    auto all = f.buddy.alloc(6);
+    REQUIRE(all.is_ok());
+    CHECK(f.buddy.hot_pages() == 0);
+    CHECK(f.buddy.free_pages() == 0);
+    REQUIRE(f.buddy.free(all.value()).is_ok());
+    CHECK(f.buddy.free_blocks(6) == 1);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: a hot page below a limit serves alloc_below", "[buddy]")
+{
+    Fixture f(0, 64);
+    f.buddy.free_range(0, 64);
+    f.buddy.set_hot_capacity(4);
+    uint64_t low = f.buddy.alloc_below(0, 1).value();
+    CHECK(low == 0);
+    REQUIRE(f.buddy.free(low).is_ok());
+    CHECK(f.buddy.hot_pages() == 1);
+    CHECK(f.buddy.alloc_below(0, 1).value() == 0);
+    CHECK(f.buddy.hot_pages() == 0);
+    CHECK(f.buddy.check_invariants());
+}
+
 TEST_CASE("buddy: randomised against a model", "[buddy]")
 {
     // Holes in the span (reserved ranges) and an unaligned base exercise
-    // the clipping and alignment paths.
-    uint64_t seed = GENERATE(1u, 2u, 3u, 4u, 5u);
+    // the clipping and alignment paths; half the runs keep hot pages.
+    uint64_t seed = GENERATE(1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u);
     std::mt19937_64 rng(seed);
     const uint64_t base = 4096 + (rng() % 3) * 7;
     const size_t count = 6000 + rng() % 3000;
     Fixture f(base, count);
+    f.buddy.set_hot_capacity(seed % 2 ? BuddyAllocator::kHotCapacity : 0);
 
     std::vector<bool> usable(count, false);
     size_t handed = 0;
@@ -288,9 +343,11 @@ TEST_CASE("buddy: randomised against a model", "[buddy]")
     CHECK(f.buddy.total_pages() == usable_count);
     CHECK(f.buddy.check_invariants());
 
-    // Fully coalesced again once the cold blocks are thawed (a cold block
-    // and a warm buddy stay apart until then): as many max-order blocks as
-    // handing the same ranges to a fresh allocator gives.
+    // Fully coalesced again once the hot pages are merged and the cold
+    // blocks thawed (a cold block and a warm buddy stay apart until then):
+    // as many max-order blocks as handing the same ranges to a fresh
+    // allocator gives.
+    f.buddy.drain_hot();
     f.buddy.thaw();
     CHECK(f.buddy.check_invariants());
     Fixture fresh(base, count);

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "lib/base/diagnostic.h"
 #include "lib/base/format.h"
 
 using keel::format;
@@ -222,4 +223,19 @@ TEST_CASE("format: streaming variant", "[format]")
     CHECK(total == 5000);
     CHECK(big.text.size() == 5000);
     CHECK(big.text.back() == '7');
+}
+
+TEST_CASE("format: a diagnostic starts empty and keeps its reason under a prefix", "[format]")
+{
+    keel::Diagnostic diagnostic;
+    CHECK(diagnostic.empty());
+    diagnostic.prefix("tmpfs: ");
+    CHECK(std::string(diagnostic.message) == "tmpfs: ");
+    diagnostic.clear();
+    (void)diagnostic.fail(keel::Error::EINVAL, "field %s is %u", "p_offset", 7u);
+    diagnostic.prefix("module %s: ", "hello");
+    CHECK(std::string(diagnostic.message) == "module hello: field p_offset is 7");
+    // A prefix that fills the buffer leaves it NUL-terminated, truncated.
+    diagnostic.prefix("%400d", 1);
+    CHECK(std::string(diagnostic.message).size() == keel::Diagnostic::kCapacity - 1);
 }

@@ -19,7 +19,9 @@ Err Diagnostic::fail(Error error, const char* fmt, ...)
 void Diagnostic::prefix(const char* fmt, ...)
 {
     char reason[kCapacity];
-    memcpy(reason, message, sizeof(reason));
+    size_t kept = strnlen(message, sizeof(reason) - 1);
+    memcpy(reason, message, kept);
+    reason[kept] = '\0';
     va_list args;
     va_start(args, fmt);
     size_t length = vformat(message, sizeof(message), fmt, args);

@@ -25,8 +25,13 @@ struct Diagnostic {
     static constexpr size_t kCapacity = 320;
 
     // Always NUL-terminated; empty until something fails. Long messages are
-    // truncated rather than overflowing.
-    char message[kCapacity] = {};
+    // truncated rather than overflowing. Only the first byte is set when a
+    // Diagnostic is made: hot paths make one per call (each virtqueue
+    // operation), and zeroing all of it was a fifth of a UDP send's guest
+    // instructions under TCG (docs/performance.md, "Issue 16, the send path").
+    char message[kCapacity];
+
+    Diagnostic() { message[0] = '\0'; }
 
     void clear() { message[0] = '\0'; }
     bool empty() const { return message[0] == '\0'; }
