@@ -10,10 +10,16 @@
 
 namespace keel {
 
+namespace detail {
+
+int g_panic_depth = 0;
+
+} // namespace detail
+
 namespace {
 
 int64_t g_panic_timeout_seconds = 0;
-int g_panic_depth = 0;
+int& g_panic_depth = detail::g_panic_depth;
 
 [[noreturn]] void finish_panic()
 {
@@ -57,8 +63,6 @@ void panic_begin()
 }
 
 void set_panic_timeout(int64_t seconds) { g_panic_timeout_seconds = seconds; }
-
-bool in_panic() { return g_panic_depth > 0; }
 
 void panic(const char* format_string, ...)
 {

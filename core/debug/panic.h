@@ -23,6 +23,11 @@ void set_panic_timeout(int64_t seconds);
 void panic_begin();
 [[noreturn]] void panic_end(uint64_t rip, uint64_t rbp);
 
-bool in_panic();
+namespace detail {
+extern int g_panic_depth; // panic.cpp's
+} // namespace detail
+
+// Inline: the lock-order checker asks on every lock and unlock.
+inline bool in_panic() { return detail::g_panic_depth > 0; }
 
 } // namespace keel

@@ -24,7 +24,18 @@ using ThreadQueue = IntrusiveList<Thread, &Thread::queue_node>;
 using ThreadList = IntrusiveList<Thread, &Thread::all_node>;
 
 Thread g_idle_thread;
-Thread* g_current = &g_idle_thread;
+
+} // namespace
+
+namespace detail {
+
+Thread* g_current_thread = &g_idle_thread;
+
+} // namespace detail
+
+namespace {
+
+Thread*& g_current = detail::g_current_thread;
 ThreadQueue g_run_queue;
 ThreadQueue g_sleepers; // sorted by wake time
 ThreadQueue g_zombies;  // exited detached threads, freed by the next thread
@@ -121,8 +132,6 @@ void scheduler_init()
     arch::fpu_init_state(g_idle_thread.fpu);
     g_all_threads.push_back(g_idle_thread);
 }
-
-Thread* current_thread() { return g_current; }
 
 Result<Thread*> thread_create(const char* name, ThreadEntry entry, void* argument)
 {

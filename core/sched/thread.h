@@ -71,7 +71,12 @@ int thread_join(Thread* thread);
 void thread_yield();
 void thread_sleep_ns(uint64_t duration_ns);
 inline void thread_sleep_ms(uint64_t ms) { thread_sleep_ns(ms * 1000000); }
-Thread* current_thread();
+namespace detail {
+extern Thread* g_current_thread; // scheduler.cpp's; read through current_thread()
+} // namespace detail
+
+// Inline: the lock-order checker asks on every lock and unlock.
+inline Thread* current_thread() { return detail::g_current_thread; }
 
 // Block the current thread (already queued somewhere by the caller, with
 // interrupts off) until someone calls thread_wake on it.
