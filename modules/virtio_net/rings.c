@@ -28,7 +28,9 @@
  * Linux's virtio_net, which frees sent buffers as it sends): sent slots
  * are taken back when a transmit finds none free. Only a full ring asks
  * for an interrupt, so that the work takes them back and wakes the
- * netdev core's queue; the work then turns the interrupts off again. A
+ * netdev core's queue; the work then turns the interrupts off again. If
+ * that interrupt does not come within VNET_TX_WATCHDOG_NS, a watchdog
+ * work item takes the sent buffers back itself (vnet_tx_watchdog). A
  * frame costs no interrupt and no run of the work that would come just
  * before the answer's (a ping's reply, a UDP echo).
  *
@@ -202,9 +204,55 @@ void vnet_tx_work(void* arg)
     uint32_t reclaimed = gone ? 0 : tx_reclaim(net);
     if (!gone)
         keel_virtqueue_disable_callbacks(net->tx.queue); /* until the ring is full again */
+    if (reclaimed) {
+        net->tx_waiting = 0;
+        net->tx_idle_runs = 0;
+    }
     keel_spin_unlock(&net->lock, flags);
     if (reclaimed)
         keel_netdev_tx_wake(net->netdev); /* the core sends what waited for room */
+}
+
+/* VNET_TX_WATCHDOG_NS after the ring filled, if the core still waits: the
+ * interrupt that should have given sent buffers back did not come (or has
+ * not been handled yet). Takes them back and wakes the core as the work
+ * would, logging the first time; with every buffer still with the device,
+ * looks again later and reports a device that completes nothing for 5 s.
+ * Neither a lost interrupt nor a stuck device wedges the queue silently. */
+void vnet_tx_watchdog(void* arg)
+{
+    struct vnet* net = arg;
+    uint64_t flags = keel_spin_lock(&net->lock);
+    if (net->gone || !net->tx_waiting) {
+        keel_spin_unlock(&net->lock, flags);
+        return;
+    }
+    uint32_t reclaimed = tx_reclaim(net);
+    uint64_t wakes = net->tx_watchdog_wakes;
+    uint32_t idle_runs = 0;
+    if (reclaimed) {
+        keel_virtqueue_disable_callbacks(net->tx.queue);
+        net->tx_waiting = 0;
+        net->tx_idle_runs = 0;
+        net->tx_watchdog_wakes++;
+    } else {
+        idle_runs = ++net->tx_idle_runs;
+    }
+    keel_spin_unlock(&net->lock, flags);
+    const char* device = keel_device_name(net->device);
+    if (reclaimed) {
+        if (wakes == 0)
+            keel_logf(KEEL_LOG_WARNING,
+                "virtio_net: %s: no transmit interrupt for %llu ms with the ring full; the watchdog took %u sent "
+                "buffers back",
+                device, (unsigned long long)(VNET_TX_WATCHDOG_NS / 1000000), reclaimed);
+        keel_netdev_tx_wake(net->netdev);
+        return;
+    }
+    if (idle_runs == VNET_TX_STALL_REPORT)
+        keel_logf(KEEL_LOG_ERR, "virtio_net: %s: the device has completed no frame for %llu ms", device,
+            (unsigned long long)(VNET_TX_WATCHDOG_NS / 1000000 * VNET_TX_STALL_REPORT));
+    keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS);
 }
 
 /* The netdev core's transmit: called with its lock held, interrupts off. */
@@ -223,8 +271,10 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
     while (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
         if (keel_virtqueue_enable_callbacks(net->tx.queue)) {
             net->tx_busy++;
+            net->tx_waiting = 1;
             keel_spin_unlock(&net->lock, flags);
-            return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work wakes it */
+            keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS); /* no-op while armed */
+            return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work (or the watchdog) wakes it */
         }
     }
     uint32_t slot = net->tx.free_slots[--net->tx.free_count];
@@ -255,7 +305,8 @@ void vnet_queue_callback(keel_virtqueue* queue, void* arg)
 {
     struct vnet* net = arg;
     if (queue != net->rx.queue) {
-        keel_work_queue(net->tx_work);
+        if (!keel_param_ignore_tx_interrupts)
+            keel_work_queue(net->tx_work);
         return;
     }
     uint64_t flags = keel_spin_lock(&net->lock);

@@ -29,6 +29,9 @@ KEEL_MODULE_AUTHOR("The Keel developers");
 KEEL_MODULE_DESCRIPTION("virtio network devices as Ethernet devices (eth0, ...)");
 KEEL_MODULE_VERSION("1.0");
 
+KEEL_MODULE_PARAM(bool, ignore_tx_interrupts, 0,
+    "test only: ignore the transmit queue's interrupts, so that only the watchdog gives sent buffers back");
+
 KEEL_DEVICE_TABLE(virtio, virtio_net_ids, KEEL_VIRTIO_DEVICE(VIRTIO_ID_NET));
 
 static uint16_t load_le16(const uint8_t* bytes) { return (uint16_t)(bytes[0] | bytes[1] << 8); }
@@ -114,6 +117,7 @@ static int vnet_probe(keel_device* device, const void* id)
     if ((status = keel_virtio_negotiate(device, wanted, &net->features)) < 0 || (status = read_config(net, mac)) < 0
         || (status = keel_work_create(device, vnet_rx_work, net, &net->rx_work)) < 0
         || (status = keel_work_create(device, vnet_tx_work, net, &net->tx_work)) < 0
+        || (status = keel_work_create(device, vnet_tx_watchdog, net, &net->tx_watchdog)) < 0
         || (status = vnet_rings_create(net)) < 0)
         return status; /* the core logged why; it releases what was taken */
     vnet_rx_fill(net);
@@ -175,6 +179,7 @@ static void vnet_remove(keel_device* device)
      * from an interrupt once no call of keel_netdev_rx_schedule is left. */
     keel_work_cancel(net->rx_work);
     keel_work_cancel(net->tx_work);
+    keel_work_cancel(net->tx_watchdog);
     for (;;) {
         flags = keel_spin_lock(&net->lock);
         uint32_t scheduling = net->scheduling;
@@ -192,9 +197,10 @@ static void vnet_remove(keel_device* device)
     vnet_unregister(net);
     keel_virtio_reset(device);
     keel_logf(KEEL_LOG_INFO,
-        "virtio_net: %s: %s removed after %llu frames received, %llu sent, %llu waits for the receive queue",
+        "virtio_net: %s: %s removed after %llu frames received, %llu sent, %llu waits for the receive queue, "
+        "%llu transmit queue wakes by the watchdog",
         keel_device_name(device), name, (unsigned long long)net->rx_frames, (unsigned long long)net->tx_frames,
-        (unsigned long long)net->rx_paused);
+        (unsigned long long)net->rx_paused, (unsigned long long)net->tx_watchdog_wakes);
 }
 
 static const keel_driver_ops vnet_driver = {

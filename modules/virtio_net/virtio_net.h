@@ -35,6 +35,10 @@
 #define VNET_TX_QUEUE 1
 #define VNET_RING_MAX 128 /* buffers per direction, at most the queue's size */
 #define VNET_RX_BUDGET 64 /* frames taken per run of the work before yielding (the core gives its own to the poll) */
+/* How long the transmit queue waits for the interrupt that gives sent
+ * buffers back before the watchdog looks at the ring itself. */
+#define VNET_TX_WATCHDOG_NS (100ull * 1000 * 1000)
+#define VNET_TX_STALL_REPORT 50 /* watchdog runs finding nothing (5 s) before the device is reported stuck */
 
 struct vnet_ring {
     keel_virtqueue* queue;
@@ -54,14 +58,25 @@ struct vnet {
     struct vnet_ring tx;
     keel_work* rx_work; /* before the netdev exists: takes received frames and drops them */
     keel_work* tx_work; /* reclaims sent buffers, wakes the transmit queue */
+    /* While the core's transmit queue waits (tx_waiting: vnet_transmit said
+     * -EBUSY and no wake followed yet): takes sent buffers back itself when
+     * their interrupt did not come within VNET_TX_WATCHDOG_NS. */
+    keel_work* tx_watchdog;
+    int tx_waiting;
+    uint32_t tx_idle_runs; /* watchdog runs in a row that found every buffer still with the device */
     keel_spinlock lock; /* both rings, gone, link_up, the counters */
     int gone;           /* remove() began: no frame goes up or out any more */
     int link_up;
     int polled;          /* the netdev has vnet_rx_poll: the interrupt schedules it */
     uint32_t scheduling; /* interrupts between reading polled and scheduling */
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
-    uint64_t rx_paused; /* times the core's receive queue was full */
+    uint64_t rx_paused;      /* times the core's receive queue was full */
+    uint64_t tx_watchdog_wakes; /* times the watchdog, not the interrupt, woke the transmit queue */
 };
+
+/* virtio_net.c: test only (boot case
+ * udp-sends-go-on-when-transmit-interrupts-are-lost). */
+extern KEEL_PARAM_CTYPE_bool keel_param_ignore_tx_interrupts;
 
 /* rings.c */
 int vnet_rings_create(struct vnet* net);
@@ -70,5 +85,6 @@ void vnet_rx_work(void* arg);
 uint32_t vnet_rx_poll(void* arg, uint32_t budget);
 void vnet_rx_room(void* arg);
 void vnet_tx_work(void* arg);
+void vnet_tx_watchdog(void* arg);
 int32_t vnet_transmit(void* context, keel_pkt* frame);
 void vnet_queue_callback(keel_virtqueue* queue, void* arg);
