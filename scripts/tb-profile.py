@@ -22,58 +22,13 @@ import argparse
 import bisect
 import collections
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keel import elf, machine  # noqa: E402
-
-BLOCK = re.compile(r"^IN:")
-INSTRUCTION = re.compile(r"^(?:0x)?([0-9a-f]{8,16}):")
-
-
-def translated_blocks(log_path):
-    """[(start address, guest instructions)] in the order QEMU translated them."""
-    blocks = []
-    with open(log_path, errors="replace") as log:
-        for line in log:
-            if BLOCK.match(line):
-                blocks.append([None, 0])
-                continue
-            match = INSTRUCTION.match(line)
-            if match and blocks:
-                if blocks[-1][0] is None:
-                    blocks[-1][0] = int(match.group(1), 16)
-                blocks[-1][1] += 1
-    return [(start, count) for start, count in blocks if start is not None]
-
-
-def kernel_code(elf_path):
-    """The kernel's code symbols, sorted by address ([(address, mangled
-    name)]), and the address ranges holding its code: its text, and the
-    page of its 32-bit boot stub where the linker script has one (x86_64's
-    PVH entry). Read with the project's ELF reader (scripts/keel/elf.py);
-    the linker script's own markers (`__...`) are left out."""
-    with open(elf_path, "rb") as handle:
-        image = elf.Elf(handle.read(), elf_path)
-    symbols = [symbol for symbol in image.symbols(image.section_of_type(elf.SHT_SYMTAB))
-               if symbol.defined and symbol.name]
-    named = {symbol.name: symbol.value for symbol in symbols}
-    ranges = [(named["__text_start"], named["__text_end"])]
-    if "__kernel_phys_start" in named:
-        ranges.append((named["__kernel_phys_start"], named["__kernel_phys_start"] + 4096))
-    code = sorted((symbol.value, symbol.name) for symbol in symbols
-                  if not symbol.name.startswith("__") and any(start <= symbol.value < end for start, end in ranges))
-    return code, ranges
-
-
-def demangled(names):
-    """C++ names made readable (llvm-cxxfilt), in the same order."""
-    output = subprocess.run(["llvm-cxxfilt"], input="\n".join(names) + "\n", capture_output=True, text=True,
-                            check=True).stdout
-    return output.splitlines()
+from keel import machine  # noqa: E402
+from keel.guest_profile import demangled, kernel_code, translated_blocks  # noqa: E402
 
 
 def source_files(elf, addresses):

@@ -63,7 +63,8 @@ class UdpWire:
         self.listener.listen(1)
         self.socket = None        # QEMU's connection, once accepted
         self.pending = bytearray()    # bytes read from the link, not yet a whole frame
-        self.frames = collections.deque()  # whole frames read, not yet handled
+        self.frames = collections.deque()  # whole frames read, not yet handled, with the time of their read
+        self.read_ns = 0                   # perf_counter_ns() of the read that brought the last frame returned
         self.buffer = bytearray(1 << 20)  # what one recv_into takes, allocated once
         self.ip_id = 0
         self.unexpected = 0       # frames for HOST that were neither ARP nor UDP
@@ -112,11 +113,13 @@ class UdpWire:
             size = connection.recv_into(self.buffer)
             if not size:
                 raise ConnectionError("QEMU closed the link")
+            read_ns = time.perf_counter_ns()
             self.pending += memoryview(self.buffer)[:size]
-            self._split_frames()
-        return self.frames.popleft()
+            self._split_frames(read_ns)
+        frame, self.read_ns = self.frames.popleft()
+        return frame
 
-    def _split_frames(self):
+    def _split_frames(self, read_ns):
         """Moves every whole frame of `pending` to `frames`: the bytes are
         copied out and dropped once a read, not once a frame (a flood's read
         holds hundreds of them)."""
@@ -126,7 +129,7 @@ class UdpWire:
             length = struct.unpack_from("!I", data, offset)[0]
             if end - offset - 4 < length:
                 break
-            self.frames.append(data[offset + 4:offset + 4 + length])
+            self.frames.append((data[offset + 4:offset + 4 + length], read_ns))
             offset += 4 + length
         del self.pending[:offset]
 
@@ -238,8 +241,9 @@ class UdpWire:
         ValueError when it differs from what was sent.
 
         Only the guest's part is timed, as far as the host can: each frame
-        (checksums included) is built before its clock starts, and the
-        answer's payload is compared with what was sent after it stops."""
+        (checksums included) is built before its clock starts, which stops
+        when the read that brought the answer returned (the frame's parsing
+        and the comparison with what was sent come after)."""
         times = []
         for sequence in range(count):
             payload = struct.pack("!I", sequence) + bytes((sequence + i) & 0xFF for i in range(size - 4))
@@ -249,7 +253,7 @@ class UdpWire:
             started = time.perf_counter_ns()
             connection.sendall(message)
             answer = self._answer(port, source_port, started + int(timeout * 1e9))
-            times.append((time.perf_counter_ns() - started) / 1000)
+            times.append((self.read_ns - started) / 1000)
             if answer is None:
                 raise TimeoutError(f"{len(payload)} bytes to port {port}: no answer in {timeout} s")
             if answer != payload:

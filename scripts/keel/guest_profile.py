@@ -1,0 +1,96 @@
+"""Reading QEMU's TCG logs for the profilers (scripts/tb-profile.py,
+scripts/exec-profile.py): the blocks QEMU translated (`-d in_asm`), the
+blocks it entered (`-d exec` with `nochain`, so that every entry goes
+through QEMU's loop and is logged), and the kernel's code symbols to
+attribute them to."""
+
+import collections
+import re
+import subprocess
+
+from keel import elf
+
+BLOCK = re.compile(r"^IN:")
+INSTRUCTION = re.compile(r"^(?:0x)?([0-9a-f]{8,16}):")
+
+
+def translated_blocks(log_path):
+    """[(start address, guest instructions)] in the order QEMU translated them."""
+    blocks = []
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            if BLOCK.match(line):
+                blocks.append([None, 0])
+                continue
+            match = INSTRUCTION.match(line)
+            if match and blocks:
+                if blocks[-1][0] is None:
+                    blocks[-1][0] = int(match.group(1), 16)
+                blocks[-1][1] += 1
+    return [(start, count) for start, count in blocks if start is not None]
+
+
+def kernel_code(elf_path):
+    """The kernel's code symbols, sorted by address ([(address, mangled
+    name)]), and the address ranges holding its code: its text, and the
+    page of its 32-bit boot stub where the linker script has one (x86_64's
+    PVH entry). Read with the project's ELF reader (scripts/keel/elf.py);
+    the linker script's own markers (`__...`) are left out."""
+    with open(elf_path, "rb") as handle:
+        image = elf.Elf(handle.read(), elf_path)
+    symbols = [symbol for symbol in image.symbols(image.section_of_type(elf.SHT_SYMTAB))
+               if symbol.defined and symbol.name]
+    named = {symbol.name: symbol.value for symbol in symbols}
+    ranges = [(named["__text_start"], named["__text_end"])]
+    if "__kernel_phys_start" in named:
+        ranges.append((named["__kernel_phys_start"], named["__kernel_phys_start"] + 4096))
+    code = sorted((symbol.value, symbol.name) for symbol in symbols
+                  if not symbol.name.startswith("__") and any(start <= symbol.value < end for start, end in ranges))
+    return code, ranges
+
+
+def demangled(names):
+    """C++ names made readable (llvm-cxxfilt), in the same order."""
+    output = subprocess.run(["llvm-cxxfilt"], input="\n".join(names) + "\n", capture_output=True, text=True,
+                            check=True).stdout
+    return output.splitlines()
+
+
+EXECUTION = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
+
+
+def executed_instructions(log_path):
+    """{block start: guest instructions executed there} from a log of
+    `-d in_asm,nochain,exec`: each entry of a block counts its
+    instructions, as its translation listed them (a block entered but
+    translated before the log began counts 1 an entry)."""
+    sizes = {}
+    entries = collections.Counter()
+    start = None
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            if BLOCK.match(line):
+                start = None
+                continue
+            match = EXECUTION.match(line)
+            if match:
+                entries[int(match.group(1), 16)] += 1
+                start = None
+                continue
+            match = INSTRUCTION.match(line)
+            if match:
+                if start is None:
+                    start = int(match.group(1), 16)
+                    sizes[start] = 0
+                sizes[start] += 1
+    return {address: count * sizes.get(address, 1) for address, count in entries.items()}
+
+
+def code_symbols(elf_path, base=0):
+    """Every named function and object of an ELF file's symbol table,
+    [(address + base, name)] sorted (a module's `.kmod.debug`, placed
+    where `lsmod` says it was loaded)."""
+    with open(elf_path, "rb") as handle:
+        image = elf.Elf(handle.read(), elf_path)
+    return sorted((symbol.value + base, symbol.name) for symbol in image.symbols(image.section_of_type(elf.SHT_SYMTAB))
+                  if symbol.defined and symbol.name and symbol.value and not symbol.name.startswith("$"))
