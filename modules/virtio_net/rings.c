@@ -196,14 +196,29 @@ static uint32_t tx_reclaim(struct vnet* net)
     return reclaimed;
 }
 
+/* The transmit queue's interrupt. An interrupt may come before the
+ * device used anything since the core began to wait: one asked for by a
+ * transmit that then found a slot after all (vnet_transmit turns it off
+ * again, but it may already be on its way). With nothing to take back
+ * while the core waits, the interrupt stays asked for: turning it off
+ * then left the core waiting for good, the device having used the whole
+ * ring in silence. */
 void vnet_tx_work(void* arg)
 {
     struct vnet* net = arg;
     uint64_t flags = keel_spin_lock(&net->lock);
-    int gone = net->gone;
-    uint32_t reclaimed = gone ? 0 : tx_reclaim(net);
-    if (!gone)
-        keel_virtqueue_disable_callbacks(net->tx.queue); /* until the ring is full again */
+    uint32_t reclaimed = 0;
+    if (!net->gone) {
+        for (;;) {
+            reclaimed = tx_reclaim(net);
+            if (reclaimed || !net->tx_waiting) {
+                keel_virtqueue_disable_callbacks(net->tx.queue); /* until the ring is full again */
+                break;
+            }
+            if (keel_virtqueue_enable_callbacks(net->tx.queue))
+                break; /* still waiting for the device: its interrupt comes */
+        }
+    }
     if (reclaimed) {
         net->tx_waiting = 0;
         net->tx_idle_runs = 0;
@@ -213,9 +228,11 @@ void vnet_tx_work(void* arg)
         keel_netdev_tx_wake(net->netdev); /* the core sends what waited for room */
 }
 
-/* VNET_TX_WATCHDOG_NS after the ring filled, if the core still waits: the
- * interrupt that should have given sent buffers back did not come (or has
- * not been handled yet). Takes them back and wakes the core as the work
+/* Armed by a transmit that found the ring full (a no-op while armed, so
+ * it may come due soon after a later wait began: it then looks again when
+ * that wait is VNET_TX_WATCHDOG_NS old). If the core has waited that long,
+ * the interrupt that should have given sent buffers back did not come, or
+ * its work did not run. Takes them back and wakes the core as the work
  * would, logging the first time; with every buffer still with the device,
  * looks again later and reports a device that completes nothing for 5 s.
  * Neither a lost interrupt nor a stuck device wedges the queue silently. */
@@ -225,6 +242,12 @@ void vnet_tx_watchdog(void* arg)
     uint64_t flags = keel_spin_lock(&net->lock);
     if (net->gone || !net->tx_waiting) {
         keel_spin_unlock(&net->lock, flags);
+        return;
+    }
+    uint64_t waited = keel_monotonic_ns() - net->tx_waiting_since_ns;
+    if (waited < VNET_TX_WATCHDOG_NS) {
+        keel_spin_unlock(&net->lock, flags);
+        keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS - waited);
         return;
     }
     uint32_t reclaimed = tx_reclaim(net);
@@ -267,16 +290,22 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
         return net->gone ? -KEEL_ENODEV : -KEEL_EMSGSIZE;
     }
     /* Full: ask for an interrupt when the device uses a slot, unless it
-     * used one meanwhile (then take it back at once). */
+     * used one meanwhile (then take it back at once, and the interrupt is
+     * not wanted after all). */
+    int asked = 0;
     while (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
         if (keel_virtqueue_enable_callbacks(net->tx.queue)) {
             net->tx_busy++;
             net->tx_waiting = 1;
+            net->tx_waiting_since_ns = keel_monotonic_ns();
             keel_spin_unlock(&net->lock, flags);
             keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS); /* no-op while armed */
             return -KEEL_EBUSY; /* the core keeps it until vnet_tx_work (or the watchdog) wakes it */
         }
+        asked = 1;
     }
+    if (asked)
+        keel_virtqueue_disable_callbacks(net->tx.queue);
     uint32_t slot = net->tx.free_slots[--net->tx.free_count];
     uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;
     __builtin_memset(bytes, 0, VNET_HEADER);

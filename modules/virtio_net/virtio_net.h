@@ -63,14 +63,15 @@ struct vnet {
      * their interrupt did not come within VNET_TX_WATCHDOG_NS. */
     keel_work* tx_watchdog;
     int tx_waiting;
-    uint32_t tx_idle_runs; /* watchdog runs in a row that found every buffer still with the device */
-    keel_spinlock lock; /* both rings, gone, link_up, the counters */
-    int gone;           /* remove() began: no frame goes up or out any more */
+    uint64_t tx_waiting_since_ns; /* keel_monotonic_ns() of the -EBUSY that began the wait */
+    uint32_t tx_idle_runs;        /* watchdog runs in a row that found every buffer still with the device */
+    keel_spinlock lock;           /* both rings, gone, link_up, the counters */
+    int gone;                     /* remove() began: no frame goes up or out any more */
     int link_up;
     int polled;          /* the netdev has vnet_rx_poll: the interrupt schedules it */
     uint32_t scheduling; /* interrupts between reading polled and scheduling */
     uint64_t rx_frames, rx_short, rx_no_memory, tx_frames, tx_busy;
-    uint64_t rx_paused;      /* times the core's receive queue was full */
+    uint64_t rx_paused;         /* times the core's receive queue was full */
     uint64_t tx_watchdog_wakes; /* times the watchdog, not the interrupt, woke the transmit queue */
 };
 
