@@ -31,7 +31,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keel import machine  # noqa: E402
-from keel.guest_profile import code_symbols, demangled, executed_instructions  # noqa: E402
+from keel.guest_profile import code_symbols, demangled, executed_instructions, kernel_code  # noqa: E402
 
 
 def module_symbols(build, lsmod):
@@ -99,7 +99,8 @@ def main():
         log_path = os.path.join(scratch, "exec.log")
         output, lsmod = profile(args, log_path)
         print(output.rstrip())
-        symbols = sorted(code_symbols(os.path.join(build, "core", "keel.elf")) + module_symbols(build, lsmod))
+        kernel, _ = kernel_code(os.path.join(build, "core", "keel.elf"))
+        symbols = sorted(kernel + module_symbols(build, lsmod))
         report(executed_instructions(log_path), symbols, args.top)
 
 

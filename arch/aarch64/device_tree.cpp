@@ -21,7 +21,15 @@ constexpr uint64_t kMaxTreeSize = 2ull << 20;
 constexpr uint64_t kBootMappedStart = 1ull << 30;
 
 fdt::Machine g_machine;
-Diagnostic g_diagnostic;
+
+// Made on first use, which is before the kernel runs its constructors: a
+// Diagnostic's constructor (it empties the message) at namespace scope
+// could run after the tree was read and wipe the reason.
+Diagnostic& tree_problem()
+{
+    static Diagnostic problem;
+    return problem;
+}
 
 void note_boot_data(BootInfo& info, uint64_t base, uint64_t size)
 {
@@ -72,11 +80,11 @@ const char* read(uint64_t fdt_phys, BootInfo& info)
     if (fdt_phys < kBootMappedStart || fdt_phys >= kBootMappedPhys || fdt_phys % 8 != 0)
         return "device tree address (x0) missing, misaligned or outside the boot mapping";
     uint64_t readable = min(kBootMappedPhys - fdt_phys, kMaxTreeSize);
-    auto blob = fdt::Blob::open(phys_to_virt(fdt_phys), readable, g_diagnostic);
+    auto blob = fdt::Blob::open(phys_to_virt(fdt_phys), readable, tree_problem());
     if (blob.is_error())
-        return g_diagnostic.message;
-    if (fdt::read_machine(blob.value(), g_machine, g_diagnostic).is_error())
-        return g_diagnostic.message;
+        return tree_problem().message;
+    if (fdt::read_machine(blob.value(), g_machine, tree_problem()).is_error())
+        return tree_problem().message;
     info.device_tree_phys = fdt_phys;
     note_boot_data(info, fdt_phys, blob.value().total_size());
 

@@ -19,6 +19,7 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
     }
     m_free_pages = 0;
     m_total_pages = 0;
+    m_hot_count = 0;
 }
 
 // Warm blocks go to the head of their list, cold ones to its end: a list

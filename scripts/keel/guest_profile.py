@@ -61,11 +61,12 @@ EXECUTION = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 
 def executed_instructions(log_path):
     """{block start: guest instructions executed there} from a log of
-    `-d in_asm,nochain,exec`: each entry of a block counts its
-    instructions, as its translation listed them (a block entered but
-    translated before the log began counts 1 an entry)."""
+    `-d in_asm,nochain,exec`: each entry of a block counts the
+    instructions of its translation at that point of the log (a block
+    translated again, its page having been written, counts its new size
+    from then on; one translated before the log began counts 1 an entry)."""
     sizes = {}
-    entries = collections.Counter()
+    executed = collections.Counter()
     start = None
     with open(log_path, errors="replace") as log:
         for line in log:
@@ -74,7 +75,8 @@ def executed_instructions(log_path):
                 continue
             match = EXECUTION.match(line)
             if match:
-                entries[int(match.group(1), 16)] += 1
+                address = int(match.group(1), 16)
+                executed[address] += sizes.get(address, 1)
                 start = None
                 continue
             match = INSTRUCTION.match(line)
@@ -83,7 +85,7 @@ def executed_instructions(log_path):
                     start = int(match.group(1), 16)
                     sizes[start] = 0
                 sizes[start] += 1
-    return {address: count * sizes.get(address, 1) for address, count in entries.items()}
+    return dict(executed)
 
 
 def code_symbols(elf_path, base=0):

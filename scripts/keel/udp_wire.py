@@ -300,16 +300,16 @@ class UdpWire:
         first = last = None
         deadline = time.monotonic() + wait
         prefix = struct.pack("!H", ETH_IPV4)
-        udp_to_port = struct.pack("!BBH", 17, 0, 0)[:1]
+        udp_protocol = bytes([17])
         port_bytes = struct.pack("!H", port)
         while True:
             limit = deadline if first is None else min(last + quiet, first + longest)
             frame = self._receive(limit - time.monotonic())
             if frame is None:
                 break
-            if (frame[12:14] == prefix and frame[14] == 0x45 and frame[23:24] == udp_to_port
+            if (len(frame) >= 42 and frame[12:14] == prefix and frame[14] == 0x45 and frame[23:24] == udp_protocol
                     and not frame[20] & 0x3F and not frame[21] and frame[26:30] == self.guest
-                    and frame[30:34] == self.host and frame[36:38] == port_bytes and len(frame) >= 42):
+                    and frame[30:34] == self.host and frame[36:38] == port_bytes):
                 length = struct.unpack_from("!H", frame, 38)[0] - 8
             else:
                 answer = self._handle(frame)

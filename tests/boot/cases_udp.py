@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 
-from cases_devices import counters, function_address, out_of
+from cases_devices import counters, function_address, out_of, wait_log
 from cases_vnet import GATEWAY, KEYS, configure, free_udp_port, load_ipv4, user_net, wait_eth
 from harness import ALL_ARCHES, ARCH, PROMPT, boot, case, check, free_pages
 
@@ -153,7 +153,7 @@ def udp_sends_go_on_when_transmit_interrupts_are_lost():
             for line in ("rmmod virtio_net", "insmod virtio_net ignore_tx_interrupts=1"):
                 out = out_of(vm, line)
                 check(not re.search(r"ERROR|rror|Usage", out), f"{line}: {out}", vm)
-            wait_eth(vm)
+            wait_log(vm, r"(virtio_net: virtio\d+: eth0: [\s\S]*){2}")  # bound again
             configure_wire(vm)
             guest_flood_arrives_whole(vm, wire, 2, 500)
             log = out_of(vm, "dmesg")

@@ -3,8 +3,8 @@
 translated them (`-d in_asm`, x86_64's and AArch64's line shapes), and
 the instructions executed per block (`-d exec` with `nochain`): each entry
 of a block counts the instructions its translation listed, a block
-translated again counts its latest size, and one translated before the
-log began counts 1 an entry."""
+translated again counts its new size from then on, and one translated
+before the log began counts 1 an entry."""
 
 import os
 import sys
@@ -49,12 +49,13 @@ def main():
         executed = executed_instructions(path)
         check(executed == {0xFFFFFFFF80001000: 6, 0xFFFF000040081000: 2, 0xFFFFFFFF80009000: 1},
               f"executed instructions {executed}")
-        # A block translated again (its page was written): the new size counts.
+        # A block translated again (its page was written): its new size
+        # counts from then on (two entries of 3, one of 1).
         with open(path, "a") as log:
             log.write("IN: keel::memcpy\n0xffffffff80001000:  90  nop\n"
                       "Trace 0: 0x7f0000000300 [00000000/ffffffff80001000/00000000/ff000201] keel::memcpy\n")
         executed = executed_instructions(path)
-        check(executed[0xFFFFFFFF80001000] == 3, f"after a new translation: {executed}")
+        check(executed[0xFFFFFFFF80001000] == 7, f"after a new translation: {executed}")
 
     if failures:
         print(f"{len(failures)} failure(s)", file=sys.stderr)
