@@ -203,25 +203,32 @@ static uint32_t tx_reclaim(struct vnet* net)
  * while the core waits, the interrupt stays asked for: turning it off
  * then left the core waiting for good, the device having used the whole
  * ring in silence. */
+/* Sent slots back and, when there were any, the core's wait over: the
+ * interrupt off until the ring is full again. Lock held; the work and the
+ * watchdog both end a wait this way. */
+static uint32_t tx_end_wait(struct vnet* net)
+{
+    uint32_t reclaimed = tx_reclaim(net);
+    if (reclaimed) {
+        keel_virtqueue_disable_callbacks(net->tx.queue);
+        net->tx_waiting = 0;
+        net->tx_idle_runs = 0;
+    }
+    return reclaimed;
+}
+
 void vnet_tx_work(void* arg)
 {
     struct vnet* net = arg;
     uint64_t flags = keel_spin_lock(&net->lock);
     uint32_t reclaimed = 0;
-    if (!net->gone) {
-        for (;;) {
-            reclaimed = tx_reclaim(net);
-            if (reclaimed || !net->tx_waiting) {
-                keel_virtqueue_disable_callbacks(net->tx.queue); /* until the ring is full again */
-                break;
-            }
-            if (keel_virtqueue_enable_callbacks(net->tx.queue))
-                break; /* still waiting for the device: its interrupt comes */
+    while (!net->gone && !(reclaimed = tx_end_wait(net))) {
+        if (!net->tx_waiting) {
+            keel_virtqueue_disable_callbacks(net->tx.queue); /* nothing waits: no interrupt wanted */
+            break;
         }
-    }
-    if (reclaimed) {
-        net->tx_waiting = 0;
-        net->tx_idle_runs = 0;
+        if (keel_virtqueue_enable_callbacks(net->tx.queue))
+            break; /* still waiting for the device: its interrupt comes */
     }
     keel_spin_unlock(&net->lock, flags);
     if (reclaimed)
@@ -250,17 +257,13 @@ void vnet_tx_watchdog(void* arg)
         keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS - waited);
         return;
     }
-    uint32_t reclaimed = tx_reclaim(net);
     uint64_t wakes = net->tx_watchdog_wakes;
+    uint32_t reclaimed = tx_end_wait(net);
     uint32_t idle_runs = 0;
-    if (reclaimed) {
-        keel_virtqueue_disable_callbacks(net->tx.queue);
-        net->tx_waiting = 0;
-        net->tx_idle_runs = 0;
+    if (reclaimed)
         net->tx_watchdog_wakes++;
-    } else {
+    else
         idle_runs = ++net->tx_idle_runs;
-    }
     keel_spin_unlock(&net->lock, flags);
     const char* device = keel_device_name(net->device);
     if (reclaimed) {
