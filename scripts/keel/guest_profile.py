@@ -12,22 +12,36 @@ from keel import elf
 
 BLOCK = re.compile(r"^IN:")
 INSTRUCTION = re.compile(r"^(?:0x)?([0-9a-f]{8,16}):")
+EXECUTION = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
+
+
+def log_events(log_path):
+    """The log's blocks and block entries in order: ("translated", start,
+    guest instructions) once a block's listing (`-d in_asm`) ends, and
+    ("entered", start) for each entry (`-d exec`)."""
+    start, count, listing = None, 0, False
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            block, entry = BLOCK.match(line), EXECUTION.match(line)
+            if block or entry:
+                if start is not None:
+                    yield "translated", start, count
+                start, count, listing = None, 0, bool(block)
+                if entry:
+                    yield "entered", int(entry.group(1), 16)
+                continue
+            match = INSTRUCTION.match(line)
+            if match and listing:
+                if start is None:
+                    start = int(match.group(1), 16)
+                count += 1
+    if start is not None:
+        yield "translated", start, count
 
 
 def translated_blocks(log_path):
     """[(start address, guest instructions)] in the order QEMU translated them."""
-    blocks = []
-    with open(log_path, errors="replace") as log:
-        for line in log:
-            if BLOCK.match(line):
-                blocks.append([None, 0])
-                continue
-            match = INSTRUCTION.match(line)
-            if match and blocks:
-                if blocks[-1][0] is None:
-                    blocks[-1][0] = int(match.group(1), 16)
-                blocks[-1][1] += 1
-    return [(start, count) for start, count in blocks if start is not None]
+    return [event[1:] for event in log_events(log_path) if event[0] == "translated"]
 
 
 def kernel_code(elf_path):
@@ -56,9 +70,6 @@ def demangled(names):
     return output.splitlines()
 
 
-EXECUTION = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
-
-
 def executed_instructions(log_path):
     """{block start: guest instructions executed there} from a log of
     `-d in_asm,nochain,exec`: each entry of a block counts the
@@ -67,24 +78,11 @@ def executed_instructions(log_path):
     from then on; one translated before the log began counts 1 an entry)."""
     sizes = {}
     executed = collections.Counter()
-    start = None
-    with open(log_path, errors="replace") as log:
-        for line in log:
-            if BLOCK.match(line):
-                start = None
-                continue
-            match = EXECUTION.match(line)
-            if match:
-                address = int(match.group(1), 16)
-                executed[address] += sizes.get(address, 1)
-                start = None
-                continue
-            match = INSTRUCTION.match(line)
-            if match:
-                if start is None:
-                    start = int(match.group(1), 16)
-                    sizes[start] = 0
-                sizes[start] += 1
+    for event in log_events(log_path):
+        if event[0] == "translated":
+            sizes[event[1]] = event[2]
+        else:
+            executed[event[1]] += sizes.get(event[1], 1)
     return dict(executed)
 
 
