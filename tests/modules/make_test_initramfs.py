@@ -23,6 +23,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from keel import elf  # noqa: E402
 
 
+B2SUM_LENGTHS = (0, 1, 127, 128, 129, 256, 257, 16383, 16384, 16385, 40001)
+
+
 def run(command, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
@@ -141,6 +144,13 @@ def main():
     # An endorsement signed by a key the kernel does not trust.
     run([sign_tool, "endorse", os.path.join(work, "unknown.pem"), os.path.join(work, "vendor.pub.pem"),
          "-o", out("vendor-bad.endorsement")])
+    # b2sum's input: lengths either side of BLAKE2b's 128-byte block and of
+    # the command's 16 KiB reads; hashlib says what their digests are.
+    meta["b2sum"] = {}
+    for length in B2SUM_LENGTHS:
+        data = bytes((i * 131 + length) & 0xff for i in range(length))
+        write(out(f"b2-{length}.bin"), data)
+        meta["b2sum"][f"/lib/test/b2-{length}.bin"] = hashlib.blake2b(data, digest_size=64).hexdigest()
     # The digest blocklist holds BLAKE2b-512 digests of images, whatever
     # digest the signatures use.
     meta["hello_digest"] = hashlib.blake2b(hello_image, digest_size=64).hexdigest()

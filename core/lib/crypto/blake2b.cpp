@@ -7,10 +7,11 @@
 // message schedule (sigma) is resolved at compile time into fixed loads
 // from the block instead of table lookups. Where the architecture has a
 // faster compression function of its own (crypto_arch/blake2b_compress.h:
-// x86_64 with BMI2), that one runs instead.
+// x86_64 with BMI2, AArch64), that one runs instead.
 #include "lib/crypto/blake2b.h"
 
 #include "crypto_arch/blake2b_compress.h"
+#include "crypto_arch/blake2b_rotate.h"
 
 #include "lib/base/string.h"
 #include "lib/crypto/bytes.h"
@@ -43,7 +44,7 @@ constexpr uint8_t sigma[12][16] = {
 // parameter block's first word, folded into h[0].
 constexpr uint64_t parameter_word = 0x01010000ULL | Blake2bDigest::size;
 
-// Each architecture says how to rotate (crypto_arch/blake2b_compress.h):
+// Each architecture says how to rotate (crypto_arch/blake2b_rotate.h):
 // on x86_64 a rotate instruction costs more under QEMU's TCG than
 // everything else in the round.
 using crypto_arch::blake2b_rotr;

@@ -1,6 +1,6 @@
 // crypto_arch/field51.h for architectures (and hosts) without their own: the
 // portable field multiplication. Meson puts this directory on the include
-// path only where core/lib/crypto/<cpu>/ has no field51.h.
+// path behind core/lib/crypto/<cpu>/, so an architecture's own comes first.
 #pragma once
 
 #include "lib/crypto/field51_portable.h"

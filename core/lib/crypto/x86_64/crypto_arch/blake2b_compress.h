@@ -37,20 +37,6 @@ inline bool cpu_has_bmi2()
     return answer != 0;
 }
 
-// For the C++ compression function: two shifts and an or, not a rotate
-// instruction. A rotate leaves some flags unchanged, so QEMU's TCG computes
-// the previous instruction's flags out of line before every one, and
-// BLAKE2b's 384 rotations per block then cost more in the guest than
-// everything else together (the empty asm keeps the compiler from fusing
-// the shifts back into a rotate). In the guest this hashes 1.7x faster than
-// with rotate instructions; natively it is about a third slower.
-template<unsigned n> [[gnu::always_inline]] inline uint64_t blake2b_rotr(uint64_t x)
-{
-    uint64_t high = x << (64 - n);
-    asm("" : "+r"(high));
-    return (x >> n) | high;
-}
-
 // Compresses `count` consecutive blocks into `state` and returns true, or
 // returns false without touching anything when the CPU cannot run it.
 // `counter`: the message length after the first block; `last`: the first
