@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes core/lib/crypto/x86_64/crypto_arch/blake2b_rorx_asm.h: BLAKE2b's
+"""Writes core/lib/crypto/x86_64/crypto_arch/blake2b_asm.h: BLAKE2b's
 compression function (RFC 7693 section 3.2) in x86-64 assembly with BMI2's
-rorx, for the kernel under QEMU's TCG (docs/performance.md, "Issue 12,
-fourth pass").
+rorx and SSE4.1's pextrq, for the kernel under QEMU's TCG
+(docs/performance.md, "Issue 12, fifth pass").
 
   gen-blake2b-x86_64.py OUT.h
   gen-blake2b-x86_64.py --check FILE.h   (fails unless FILE.h is what it writes)
@@ -10,18 +10,30 @@ fourth pass").
 Under TCG every guest memory access is an emulated one (a software TLB
 lookup, with the guest registers written back first), and they are most
 of what hashing costs there: the compiled compression function makes 437
-per block, 192 of them reading the message. Here the working vector lives
-in registers: 14 of its 16 words (every register but rsp and rsi, which
-points at the block), the other two in stack slots. Before each G the
-words it needs are brought in, each in exchange for the register word used
-furthest in the future (Belady's choice), through a spare slot: a store
-and a load, no temporary register. The four G of a step are independent,
-so each step runs them in the order that needs the fewest exchanges. rorx
-rotates without a temporary and without touching the flags, which a
-rotate instruction would make TCG compute out of line.
+per block, 192 of them reading the message. Moving a word between a
+general register and an xmm register is not one: TCG keeps the xmm
+registers in its own CPU state, so the move is a plain host load or store.
+So the block is read once, two words into each of xmm0-xmm7, and each G
+takes its message words from there through rsi, the one temporary. The
+working vector lives in registers: 14 of its 16 words (every register but
+rsp and rsi), the other two in the low halves of xmm8-xmm10 (their slots
+and a spare). Before each G the words it needs are brought in, each in
+exchange for the register word used furthest in the future (Belady's
+choice), through the spare: two moves, no memory. The four G of a step
+are independent, so each step runs them in the order that needs the
+fewest exchanges. rorx rotates without a temporary and without touching
+the flags, which a rotate instruction would make TCG compute out of line.
+
+The kernel is built without SSE, so no compiled code holds a value in an
+xmm register, and the ABI makes them all caller-saved. Interrupts are off
+(the caller's flags saved and restored) from the block's first read into
+an xmm register to the last read out of one, about a microsecond under
+TCG: a module's interrupt handler may use SSE (modules may; the interrupt
+entry does not save the FPU state), and one could otherwise change a word
+in the middle of a block.
 
 The function compresses `count` consecutive blocks:
-  void keel_blake2b_compress_rorx(uint64_t state[8], const uint8_t* blocks,
+  void keel_blake2b_compress_x86_64(uint64_t state[8], const uint8_t* blocks,
       size_t count, uint64_t counter, uint64_t final_mask)
 `counter` is the byte count t after the first block (each next block adds
 128); `final_mask` is ~0 for the message's last block and 0 otherwise.
@@ -51,12 +63,20 @@ STEPS = [[(0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15)],
          [(0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14)]]
 REGISTERS = ["rax", "rbx", "rcx", "rdx", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
 SAVED = ["rbx", "rbp", "r12", "r13", "r14", "r15"]
-SYMBOL = "keel_blake2b_compress_rorx"
-# The frame: three slots (two spilled words and a spare), then the
-# arguments kept across blocks.
-SLOTS = 3
-STATE, COUNT, COUNTER, MASK = (8 * (SLOTS + i) for i in range(4))
-FRAME = 8 * (SLOTS + 4)
+SYMBOL = "keel_blake2b_compress_x86_64"
+# The message: two words in each of xmm0-xmm7. The slots of the two
+# spilled words and the spare: xmm8-xmm10's low halves.
+SLOT_XMM = 8
+# The frame: the arguments kept across blocks.
+STATE, COUNT, COUNTER, MASK, BLOCKS, FLAGS = (8 * i for i in range(6))
+FRAME = 8 * 6
+
+
+def message_word(word):
+    """Into rsi, the temporary: an even word is its register's low half."""
+    if word % 2 == 0:
+        return f"movq %xmm{word // 2}, %rsi"
+    return f"pextrq $1, %xmm{word // 2}, %rsi"
 
 
 def steps():
@@ -102,8 +122,8 @@ class Allocation:
             victim = max(candidates, key=next_use)
             register = self.location[victim][1]
             slot = self.location[word][1]
-            out.append(f"mov %{register}, {8 * self.spare}(%rsp)")
-            out.append(f"mov {8 * slot}(%rsp), %{register}")
+            out.append(f"movq %{register}, %xmm{SLOT_XMM + self.spare}")
+            out.append(f"movq %xmm{SLOT_XMM + slot}, %{register}")
             self.location[victim] = ("slot", self.spare)
             self.location[word] = ("reg", register)
             self.spare = slot
@@ -127,8 +147,8 @@ def run_step(allocation, round_number, step, order, later, out):
         out.append(f"# round {round_number}, G{index}")
         a, b, c, d = (allocation.reg(w) for w in words)
         for message, (first, second) in ((s[2 * index], (32, 24)), (s[2 * index + 1], (16, 63))):
-            out += [f"add {b}, {a}", f"add {8 * message}(%rsi), {a}", f"xor {a}, {d}", f"rorx ${first}, {d}, {d}",
-                    f"add {d}, {c}", f"xor {c}, {b}", f"rorx ${second}, {b}, {b}"]
+            out += [message_word(message), f"add {b}, {a}", f"add %rsi, {a}", f"xor {a}, {d}",
+                    f"rorx ${first}, {d}, {d}", f"add {d}, {c}", f"xor {c}, {b}", f"rorx ${second}, {b}, {b}"]
 
 
 def schedule(spilled):
@@ -175,11 +195,17 @@ def generate():
            f".hidden {SYMBOL}", f".type {SYMBOL},@function", ".p2align 4", f"{SYMBOL}:"]
     out += [f"push %{r}" for r in SAVED]
     out += [f"sub ${FRAME}, %rsp", f"mov %rdi, {STATE}(%rsp)", f"mov %rdx, {COUNT}(%rsp)",
-            f"mov %rcx, {COUNTER}(%rsp)", f"mov %r8, {MASK}(%rsp)"]
-    out += ["1:", f"mov {STATE}(%rsp), %r15"]
+            f"mov %rcx, {COUNTER}(%rsp)", f"mov %r8, {MASK}(%rsp)", f"mov %rsi, {BLOCKS}(%rsp)"]
+    # Interrupts stay off while the xmm registers hold anything.
+    # popfq, not cli, clears IF: at CPL 3 (the host's unit test) it leaves
+    # IF alone where cli would fault.
+    out += ["1:", "pushfq", "pop %rax", f"mov %rax, {FLAGS}(%rsp)", "btr $9, %rax", "push %rax", "popfq",
+            f"mov {BLOCKS}(%rsp), %rsi"]
+    out += [f"movdqu {16 * i}(%rsi), %xmm{i}" for i in range(8)]
+    out.append(f"mov {STATE}(%rsp), %r15")
     for word in spilled:
         out += initial_value(word, "rax")
-        out.append(f"mov %rax, {8 * start.location[word][1]}(%rsp)")
+        out.append(f"movq %rax, %xmm{SLOT_XMM + start.location[word][1]}")
     # r15's own word last: until then it holds the state pointer.
     for word in sorted(range(16), key=lambda w: start.location[w] == ("reg", "r15")):
         if start.location[word][0] == "reg":
@@ -195,7 +221,7 @@ def generate():
         for w in (i, i + 8):
             if final.location[w][0] == "slot":
                 register = free.pop()
-                out.append(f"mov {8 * final.location[w][1]}(%rsp), %{register}")
+                out.append(f"movq %xmm{SLOT_XMM + final.location[w][1]}, %{register}")
                 final.location[w] = ("reg", register)
         a, b = final.location[i][1], final.location[i + 8][1]
         out.append(f"xor %{b}, %{a}")
@@ -206,7 +232,7 @@ def generate():
             free.append(b)
         out.append(f"xor %{a}, {8 * i}(%{pointer})")
         free.append(a)
-    out += ["add $128, %rsi", f"addq $128, {COUNTER}(%rsp)", f"decq {COUNT}(%rsp)", "jnz 1b",
+    out += [f"push {FLAGS}(%rsp)", "popfq", f"addq $128, {BLOCKS}(%rsp)", f"addq $128, {COUNTER}(%rsp)", f"decq {COUNT}(%rsp)", "jnz 1b",
             f"add ${FRAME}, %rsp"]
     out += [f"pop %{r}" for r in reversed(SAVED)]
     out += ["ret", f".size {SYMBOL}, .-{SYMBOL}", ".popsection"]

@@ -101,7 +101,7 @@ TEST_CASE("blake2b: reset starts a new message", "[crypto][blake2b]")
 }
 
 // Blake2b runs the architecture's compression function where the CPU has
-// one (x86_64 with BMI2: crypto_arch/blake2b_compress.h); the C++ one is
+// one (x86_64 with BMI2 and SSE4.1: crypto_arch/blake2b_compress.h); the C++ one is
 // the fallback. Both must agree, block runs of any length, last or not.
 TEST_CASE("blake2b: the architecture's compression function matches the C++ one", "[crypto][blake2b]")
 {
