@@ -13,6 +13,10 @@ namespace keel::net {
 // Adds `length` bytes to a running sum. Only the last piece of a sum may
 // have an odd length (the words are counted from the start of each piece).
 uint64_t checksum_add(uint64_t sum, const void* data, size_t length);
+// checksum_add that also copies the bytes to `destination` (which must not
+// overlap them), reading each byte once: a datagram's payload is summed as
+// it is copied into the packet.
+uint64_t checksum_copy(uint64_t sum, void* destination, const void* data, size_t length);
 // Folds a running sum to 16 bits and complements it: the value for the
 // checksum field. A buffer that includes a correct checksum folds to 0.
 uint16_t checksum_finish(uint64_t sum);

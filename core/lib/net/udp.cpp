@@ -38,13 +38,20 @@ Result<UdpHeader> parse_udp(
 void write_udp(uint8_t* out, uint16_t source_port, uint16_t destination_port, size_t payload_length, Ipv4Address source,
     Ipv4Address destination)
 {
+    write_udp_summed(out, source_port, destination_port, checksum_add(0, out + kUdpHeaderSize, payload_length),
+        payload_length, source, destination);
+}
+
+void write_udp_summed(uint8_t* out, uint16_t source_port, uint16_t destination_port, uint64_t payload_sum,
+    size_t payload_length, Ipv4Address source, Ipv4Address destination)
+{
     uint16_t length = uint16_t(kUdpHeaderSize + payload_length);
     store16(out, source_port);
     store16(out + 2, destination_port);
     store16(out + 4, length);
     store16(out + 6, 0);
-    uint64_t sum = pseudo_header_sum(source, destination, kIpProtocolUdp, length);
-    uint16_t checksum = checksum_finish(checksum_add(sum, out, length));
+    uint64_t sum = pseudo_header_sum(source, destination, kIpProtocolUdp, length) + payload_sum;
+    uint16_t checksum = checksum_finish(checksum_add(sum, out, kUdpHeaderSize));
     store16(out + 6, checksum ? checksum : 0xffff); // 0 means "no checksum"
 }
 

@@ -31,5 +31,9 @@ Result<UdpHeader> parse_udp(
 // it at out + 8, with the checksum (0 computed becomes 0xffff).
 void write_udp(uint8_t* out, uint16_t source_port, uint16_t destination_port, size_t payload_length, Ipv4Address source,
     Ipv4Address destination);
+// The same when the payload's sum is known (checksum_copy put it there):
+// only the header is read.
+void write_udp_summed(uint8_t* out, uint16_t source_port, uint16_t destination_port, uint64_t payload_sum,
+    size_t payload_length, Ipv4Address source, Ipv4Address destination);
 
 } // namespace keel::net

@@ -1,5 +1,7 @@
 #include "lib/net/udp_protocol.h"
 
+#include "lib/net/checksum.h"
+
 #include "lib/base/string.h"
 #include "lib/net/icmp.h"
 
@@ -79,9 +81,8 @@ Result<void> UdpProtocol::send(UdpSocket& socket, Ipv4Address source, Ipv4Addres
     if (!datagram)
         return Err(Error::ENOMEM);
     uint8_t* out = datagram->put(kUdpHeaderSize + length);
-    if (length)
-        memcpy(out + kUdpHeaderSize, bytes, length);
-    write_udp(out, socket.port(), port, length, source, destination);
+    uint64_t payload_sum = length ? checksum_copy(0, out + kUdpHeaderSize, bytes, length) : 0;
+    write_udp_summed(out, socket.port(), port, payload_sum, length, source, destination);
     return m_output.output(move(datagram), kIpProtocolUdp, source, destination, now);
 }
 

@@ -1,5 +1,6 @@
 // The Internet checksum and its incremental update.
 #include <stdlib.h>
+#include <string.h>
 
 #include <catch2/catch.hpp>
 
@@ -65,6 +66,28 @@ TEST_CASE("checksum: the word-wide sum equals the definition at every length and
                 uint64_t start = round == 3 ? uint64_t(rand()) : 0;
                 REQUIRE(checksum_finish(checksum_add(start, buffer + offset, length))
                     == reference_checksum(start, buffer + offset, length));
+            }
+        }
+    }
+}
+
+TEST_CASE("checksum: copying and summing at once equals summing, and copies exactly", "[checksum]")
+{
+    srand(12);
+    uint8_t buffer[1600];
+    uint8_t copy[1600 + 16];
+    for (int round = 0; round < 3; round++) {
+        for (uint8_t& byte : buffer)
+            byte = round == 0 ? 0xff : uint8_t(rand());
+        for (size_t offset = 0; offset < 8; offset++) {
+            for (size_t length = 0; length + offset <= sizeof(buffer); length += length < 80 ? 1 : 97) {
+                uint64_t start = round == 2 ? uint64_t(rand()) : 0;
+                memset(copy, 0xa5, sizeof(copy));
+                uint64_t sum = checksum_copy(start, copy + 3, buffer + offset, length);
+                REQUIRE(sum == checksum_add(start, buffer + offset, length));
+                REQUIRE(memcmp(copy + 3, buffer + offset, length) == 0);
+                REQUIRE(copy[2] == 0xa5); // nothing written outside
+                REQUIRE(copy[3 + length] == 0xa5);
             }
         }
     }
