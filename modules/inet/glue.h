@@ -9,6 +9,7 @@
 
 #include "lib/base/string.h"
 #include "lib/net/interface.h"
+#include "pkt_glue.h"
 
 namespace inet_glue {
 
@@ -34,9 +35,11 @@ private:
     keel_mutex* m_lock;
 };
 
-// The library's output: each payload copied into one keel_inet_output, or
-// keel_inet_transmit (KABI_INET_1.4: EAGAIN when the device's transmit
-// queue refused it) for a protocol that waits for room.
+// The library's output: a payload it built in a core packet (allocate)
+// handed to inet as it is (keel_inet_transmit_pkt, KABI_INET_1.5), any
+// other copied into one keel_inet_output, or keel_inet_transmit
+// (KABI_INET_1.4: EAGAIN when the device's transmit queue refused it) for
+// a protocol that waits for room.
 class Output : public keel::net::Ipv4Output {
 public:
     explicit Output(keel_inet_output_fn* send = keel_inet_output)
@@ -44,10 +47,23 @@ public:
     {
     }
 
+    keel::net::PacketPtr allocate(size_t headroom, size_t capacity) override
+    {
+        keel_pkt* pkt = keel_pkt_alloc(headroom > KEEL_NET_HEADROOM ? headroom : KEEL_NET_HEADROOM, capacity);
+        return pkt ? wrap_pkt(pkt) : keel::net::PacketPtr();
+    }
+
     keel::Result<void> output(keel::net::PacketPtr payload, uint8_t protocol, keel::net::Ipv4Address source,
         keel::net::Ipv4Address destination, keel::net::Millis) override
     {
-        int32_t status = m_send(protocol, source, destination, payload->data(), payload->length());
+        int32_t status;
+        if (keel_pkt* pkt = unwrap_pkt(payload)) {
+            status = keel_inet_transmit_pkt(protocol, source, destination, pkt);
+            if (status == -KEEL_EAGAIN && m_send == keel_inet_output)
+                status = 0; // keel_inet_output's way: the refused frame is counted, not reported
+        } else {
+            status = m_send(protocol, source, destination, payload->data(), payload->length());
+        }
         if (status)
             return keel::Err(keel::Error(-status));
         return {};

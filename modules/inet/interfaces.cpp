@@ -4,6 +4,7 @@
 #include <keel/keel.h>
 
 #include "internal.h"
+#include "pkt_glue.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
 
@@ -15,21 +16,27 @@ using keel::net::PacketPtr;
 void DeviceLink::transmit(PacketPtr frame)
 {
     // The library builds whole Ethernet frames; the core frames again, so
-    // the header is read back and the payload copied into a core packet.
+    // the header is read back. A frame built in a core packet
+    // (keel_inet_transmit_pkt) goes down as it is, the header pulled off
+    // for the core to push again in the same bytes; any other frame's
+    // payload is copied into a core packet.
     if (frame->length() < keel::net::kEthernetHeaderSize)
         return;
     keel_netdev* device = held ? held : keel_netdev_get_by_index(index, kHolder);
     if (!device)
         return; // unregistering: forget_gone_devices takes the interface away
-    const uint8_t* bytes = frame->data();
-    uint16_t ether_type = uint16_t(bytes[12] << 8 | bytes[13]);
+    uint8_t header[keel::net::kEthernetHeaderSize];
+    memcpy(header, frame->data(), sizeof(header));
+    uint16_t ether_type = uint16_t(header[12] << 8 | header[13]);
     size_t length = frame->length() - keel::net::kEthernetHeaderSize;
-    keel_pkt* packet = keel_pkt_alloc(KEEL_NET_HEADROOM, length);
+    keel_pkt* packet = inet_glue::unwrap_pkt(frame);
     if (packet) {
-        memcpy(keel_pkt_put(packet, length), bytes + keel::net::kEthernetHeaderSize, length);
-        if (keel_netdev_transmit(device, packet, bytes, ether_type) == -KEEL_EAGAIN)
-            refused = true;
+        keel_pkt_pull(packet, keel::net::kEthernetHeaderSize);
+    } else if ((packet = keel_pkt_alloc(KEEL_NET_HEADROOM, length))) {
+        memcpy(keel_pkt_put(packet, length), frame->data() + keel::net::kEthernetHeaderSize, length);
     }
+    if (packet && keel_netdev_transmit(device, packet, header, ether_type) == -KEEL_EAGAIN)
+        refused = true;
     if (!held)
         keel_netdev_put(device, kHolder);
 }

@@ -6,6 +6,7 @@
 #include <keel/module.h>
 
 #include "internal.h"
+#include "pkt_glue.h"
 #include "lib/net/address.h"
 
 using inet::errno_of;
@@ -22,13 +23,11 @@ uint32_t inet::source_for(const Interface& interface, uint32_t destination)
 
 namespace {
 
-// keel_inet_output and keel_inet_transmit; `refused`: whether the device's
-// transmit queue refused (a frame of) it.
-int32_t output(
-    uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length, bool* refused)
+// What the output functions share: the route, the source address, and
+// `send(interface, source)` under inet's lock; -EAGAIN for a success the
+// device's transmit queue refused (a frame of).
+template<typename Send> int32_t route_and_send(uint32_t source, uint32_t destination, Send send)
 {
-    if (!payload && length)
-        return -KEEL_EINVAL;
     Locked locked;
     inet::Interface* interface = inet::route(destination);
     if (!interface)
@@ -36,9 +35,20 @@ int32_t output(
     if (!source)
         source = inet::source_for(*interface, destination);
     interface->link.refused = false;
-    auto sent = interface->host->send_datagram(protocol, source, destination, payload, length, inet::now_ms());
-    *refused = interface->link.refused;
-    return sent.is_error() ? errno_of(sent.error()) : 0;
+    keel::Result<void> sent = send(*interface, source);
+    if (sent.is_error())
+        return errno_of(sent.error());
+    return interface->link.refused ? -KEEL_EAGAIN : 0;
+}
+
+// keel_inet_output and keel_inet_transmit: the payload copied into a packet.
+int32_t output(uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
+{
+    if (!payload && length)
+        return -KEEL_EINVAL;
+    return route_and_send(source, destination, [&](inet::Interface& interface, uint32_t from) {
+        return interface.host->send_datagram(protocol, from, destination, payload, length, inet::now_ms());
+    });
 }
 
 } // namespace
@@ -46,16 +56,35 @@ int32_t output(
 extern "C" KEEL_EXPORT int32_t keel_inet_output(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
 {
-    bool refused = false;
-    return output(protocol, source, destination, payload, length, &refused);
+    int32_t status = output(protocol, source, destination, payload, length);
+    return status == -KEEL_EAGAIN ? 0 : status;
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_transmit(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length)
 {
-    bool refused = false;
-    int32_t status = output(protocol, source, destination, payload, length, &refused);
-    return status == 0 && refused ? -KEEL_EAGAIN : status;
+    return output(protocol, source, destination, payload, length);
+}
+
+extern "C" KEEL_EXPORT int32_t keel_inet_transmit_pkt(
+    uint8_t protocol, uint32_t source, uint32_t destination, keel_pkt* payload)
+{
+    if (!payload)
+        return -KEEL_EINVAL;
+    if (keel_pkt_length(payload) > 65535 - keel::net::kIpv4HeaderSize) {
+        keel_pkt_free(payload);
+        return -KEEL_EMSGSIZE;
+    }
+    int32_t status = route_and_send(source, destination, [&](inet::Interface& interface, uint32_t from) {
+        keel::net::PacketPtr packet = inet_glue::wrap_pkt(payload);
+        payload = nullptr; // the packet owns it now, or wrap_pkt freed it
+        if (!packet)
+            return keel::Result<void>(keel::Err(keel::Error::ENOMEM));
+        return interface.host->output(move(packet), protocol, from, destination, inet::now_ms());
+    });
+    if (payload)
+        keel_pkt_free(payload); // no route: never sent
+    return status;
 }
 
 extern "C" KEEL_EXPORT int32_t keel_inet_send(

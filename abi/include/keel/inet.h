@@ -184,6 +184,14 @@ typedef int32_t keel_inet_transmit_fn(
 int32_t keel_inet_transmit(
     uint8_t protocol, uint32_t source, uint32_t destination, const uint8_t* payload, size_t length);
 
+/* KABI_INET_1.5: as keel_inet_transmit for the bytes of `payload`, which
+ * it takes over, even when it fails: inet pushes its headers into the
+ * packet's headroom (leave KEEL_NET_HEADROOM) and hands it to the device
+ * without copying it. -EINVAL for a NULL payload; -EMSGSIZE over 65,515
+ * bytes. */
+typedef int32_t keel_inet_transmit_pkt_fn(uint8_t protocol, uint32_t source, uint32_t destination, keel_pkt* payload);
+int32_t keel_inet_transmit_pkt(uint8_t protocol, uint32_t source, uint32_t destination, keel_pkt* payload);
+
 /* KABI_INET_1.4: `writable(arg)` (the `arg` the protocol was added with)
  * is called when a device's transmit queue that refused one of the
  * protocol's datagrams (keel_inet_transmit said -EAGAIN) has room again,

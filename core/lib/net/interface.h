@@ -51,6 +51,13 @@ public:
 class Ipv4Output {
 public:
     virtual ~Ipv4Output() = default;
+    // A packet for a payload of up to `capacity` bytes, with `headroom` in
+    // front: where the output wants the payload built (inet's glue: in a
+    // core packet it hands on without copying).
+    virtual PacketPtr allocate(size_t headroom, size_t capacity)
+    {
+        return PacketPtr(Packet::create(headroom, capacity));
+    }
     virtual Result<void> output(
         PacketPtr payload, uint8_t protocol, Ipv4Address source, Ipv4Address destination, Millis now)
         = 0;

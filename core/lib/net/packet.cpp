@@ -26,13 +26,31 @@ Packet* Packet::copy_of(const uint8_t* bytes, size_t length, size_t headroom)
     return packet;
 }
 
+Packet* Packet::wrap(uint8_t* head, size_t size, size_t offset, size_t length, ReleaseStorage release, void* storage)
+{
+    if (offset > size || length > size - offset)
+        return nullptr;
+    void* memory = net_alloc(sizeof(Packet));
+    if (!memory)
+        return nullptr;
+    Packet* packet = new (memory) Packet(head, size, offset);
+    packet->m_length = length;
+    packet->m_release = release;
+    packet->m_storage = storage;
+    return packet;
+}
+
 void Packet::destroy(Packet* packet)
 {
     if (!packet)
         return;
     VERIFY(!packet->node.is_linked());
+    ReleaseStorage release = packet->m_release;
+    void* storage = packet->m_storage;
     packet->~Packet();
     net_free(packet);
+    if (release)
+        release(storage);
 }
 
 uint8_t* Packet::push(size_t n)

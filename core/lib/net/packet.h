@@ -30,7 +30,21 @@ public:
     static Packet* create(size_t headroom, size_t capacity);
     // A packet holding a copy of `bytes`, with `headroom` in front.
     static Packet* copy_of(const uint8_t* bytes, size_t length, size_t headroom);
+    // A packet over bytes someone else owns (a core packet): `size` bytes
+    // at `head`, the data `length` bytes at `offset`. Destroying it calls
+    // `release(storage)`, unless detach_storage took the bytes back first.
+    // nullptr when out of memory (release is not called then).
+    using ReleaseStorage = void (*)(void* storage);
+    static Packet* wrap(uint8_t* head, size_t size, size_t offset, size_t length, ReleaseStorage release,
+        void* storage);
     static void destroy(Packet* packet);
+
+    // The storage wrap was given, if it was given with `release` (each
+    // owner asks with its own function); nullptr otherwise.
+    void* storage(ReleaseStorage release) const { return m_release == release ? m_storage : nullptr; }
+    // Gives the storage back to the caller: destroying the packet then
+    // only frees the packet.
+    void detach_storage() { m_release = nullptr; }
 
     uint8_t* data() { return m_head + m_offset; }
     const uint8_t* data() const { return m_head + m_offset; }
@@ -70,6 +84,8 @@ private:
     size_t m_size;
     size_t m_offset;
     size_t m_length = 0;
+    ReleaseStorage m_release = nullptr;
+    void* m_storage = nullptr;
 };
 
 struct PacketDelete {

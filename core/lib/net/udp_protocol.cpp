@@ -77,7 +77,7 @@ Result<void> UdpProtocol::send(UdpSocket& socket, Ipv4Address source, Ipv4Addres
         return Err(Error::EINVAL);
     if (length > kIpv4MaxDatagram - kIpv4HeaderSize - kUdpHeaderSize)
         return Err(Error::EMSGSIZE);
-    PacketPtr datagram(Packet::create(Ipv4Interface::kHeadroom, kUdpHeaderSize + length));
+    PacketPtr datagram = m_output.allocate(Ipv4Interface::kHeadroom, kUdpHeaderSize + length);
     if (!datagram)
         return Err(Error::ENOMEM);
     uint8_t* out = datagram->put(kUdpHeaderSize + length);

@@ -8,6 +8,7 @@ the value; every check lives here so the generators can trust the model.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -274,6 +275,22 @@ def _list(data: dict, key: str, where: str) -> list:
     return value
 
 
+# The core's description, beside this package: a module-owned interface
+# may name the core's opaque types (keel_pkt, keel_netdev), behind a
+# pointer; their hashes say "opaque NAME", as the core's own do.
+CORE_DESCRIPTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "abi", "keel.toml")
+
+
+def core_opaque_types(path: str = CORE_DESCRIPTION) -> dict[str, TypeDef]:
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise AbiError(f"{path}: cannot read the core's description for its opaque types: {error}") from None
+    return {table["name"]: TypeDef(table["name"], "opaque", table.get("doc", ""), table.get("group", ""))
+            for table in data.get("types", []) if isinstance(table, dict) and table.get("kind") == "opaque"}
+
+
 def load(path: str, node_limits: list[str] | None = None) -> Abi:
     try:
         with open(path, "rb") as file:
@@ -441,12 +458,20 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
             raise AbiError(f"{where}: type {name!r} has kind {kind!r} (one of {', '.join(TYPE_KINDS)})")
         types[name] = TypeDef(name, kind, "", "")
 
+    # The core's opaque types a module-owned description names: not its
+    # own (nothing generated declares them), but hashed like the core's.
+    imported: dict[str, TypeDef] = {}
+
     def resolve(text: str, where: str, allow_void: bool = False, allow_char: bool = False) -> TypeRef:
         ref = parse_type(text, where)
         base = ref
         while base.is_pointer:
             base = base.pointee
-        if base.name not in PRIMITIVES and base.name not in types:
+        if base.name not in PRIMITIVES and base.name not in types and not is_core and ref.is_pointer:
+            core = core_opaque_types()
+            if base.name in core:
+                imported[base.name] = core[base.name]
+        if base.name not in PRIMITIVES and base.name not in types and base.name not in imported:
             raise AbiError(f"{where}: unknown type {base.name!r} in {text!r}")
         if not ref.is_pointer:
             if ref.name == "void" and not allow_void:
@@ -630,7 +655,7 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
                 )
 
     for function in functions:
-        function.canonical = canonical_declaration(function, types)
+        function.canonical = canonical_declaration(function, {**imported, **types})
         function.hash = declaration_hash(function.canonical)
 
     if errors and not is_core:

@@ -63,3 +63,50 @@ TEST_CASE("packet: queues are bounded and FIFO", "[packet]")
     }
     CHECK(net_live_allocations() == baseline);
 }
+
+namespace {
+
+int g_released = 0;
+void count_release(void* storage)
+{
+    CHECK(storage == &g_released);
+    g_released++;
+}
+void other_release(void*) { }
+
+} // namespace
+
+TEST_CASE("packet: a packet over someone else's bytes gives them back once", "[packet]")
+{
+    long baseline = net_live_allocations();
+    uint8_t bytes[200];
+    g_released = 0;
+    {
+        PacketPtr packet(Packet::wrap(bytes, sizeof(bytes), 64, 10, count_release, &g_released));
+        REQUIRE(packet);
+        CHECK(packet->data() == bytes + 64);
+        CHECK(packet->length() == 10);
+        CHECK(packet->headroom() == 64);
+        CHECK(packet->tailroom() == 126);
+        CHECK(packet->push(20) == bytes + 44);
+        CHECK(packet->put(6) == bytes + 74);
+        CHECK(packet->storage(count_release) == &g_released);
+        CHECK(packet->storage(other_release) == nullptr); // asked by another owner
+        CHECK(g_released == 0);
+    }
+    CHECK(g_released == 1);
+    {
+        PacketPtr packet(Packet::wrap(bytes, sizeof(bytes), 0, 0, count_release, &g_released));
+        REQUIRE(packet);
+        packet->detach_storage();
+        CHECK(packet->storage(count_release) == nullptr);
+    }
+    CHECK(g_released == 1); // detached: the caller has the bytes back
+    CHECK(Packet::wrap(bytes, sizeof(bytes), 201, 0, count_release, &g_released) == nullptr);
+    CHECK(Packet::wrap(bytes, sizeof(bytes), 100, 101, count_release, &g_released) == nullptr);
+    CHECK(g_released == 1);
+    PacketPtr own(Packet::create(16, 16));
+    CHECK(own->storage(count_release) == nullptr); // the library's own bytes
+    own = {};
+    CHECK(net_live_allocations() == baseline);
+}
