@@ -24,13 +24,14 @@ are independent, so each step runs them in the order that needs the
 fewest exchanges. rorx rotates without a temporary and without touching
 the flags, which a rotate instruction would make TCG compute out of line.
 
-The kernel is built without SSE, so no compiled code holds a value in an
-xmm register, and the ABI makes them all caller-saved. Interrupts are off
-(the caller's flags saved and restored) from the block's first read into
-an xmm register to the last read out of one, about a microsecond under
-TCG: a module's interrupt handler may use SSE (modules may; the interrupt
-entry does not save the FPU state), and one could otherwise change a word
-in the middle of a block.
+The function leaves the xmm registers as it found them (xmm0-xmm10 saved
+in its frame and restored): it also runs in interrupt handlers (the
+entropy pool hashes interrupt timings), where the interrupted code's xmm
+registers are live (modules may use SSE; the interrupt entry does not
+save the FPU state). And interrupts are off (the caller's flags saved and
+restored) from the block's first read into an xmm register to the last
+read out of one, about a microsecond under TCG, so that an interrupt
+handler using SSE cannot change a word in the middle of a block.
 
 The function compresses `count` consecutive blocks:
   void keel_blake2b_compress_x86_64(uint64_t state[8], const uint8_t* blocks,
@@ -69,7 +70,10 @@ SYMBOL = "keel_blake2b_compress_x86_64"
 SLOT_XMM = 8
 # The frame: the arguments kept across blocks.
 STATE, COUNT, COUNTER, MASK, BLOCKS, FLAGS = (8 * i for i in range(6))
-FRAME = 8 * 6
+# Then the caller's xmm0-xmm10, given back at the end.
+XMM_USED = SLOT_XMM + 3
+SAVED_XMM = 8 * 6
+FRAME = SAVED_XMM + 16 * XMM_USED
 
 
 def message_word(word):
@@ -194,7 +198,9 @@ def generate():
     out = [f".pushsection .text.{SYMBOL},\"axG\",@progbits,{SYMBOL},comdat", f".globl {SYMBOL}",
            f".hidden {SYMBOL}", f".type {SYMBOL},@function", ".p2align 4", f"{SYMBOL}:"]
     out += [f"push %{r}" for r in SAVED]
-    out += [f"sub ${FRAME}, %rsp", f"mov %rdi, {STATE}(%rsp)", f"mov %rdx, {COUNT}(%rsp)",
+    out += [f"sub ${FRAME}, %rsp"]
+    out += [f"movdqu %xmm{i}, {SAVED_XMM + 16 * i}(%rsp)" for i in range(XMM_USED)]
+    out += [f"mov %rdi, {STATE}(%rsp)", f"mov %rdx, {COUNT}(%rsp)",
             f"mov %rcx, {COUNTER}(%rsp)", f"mov %r8, {MASK}(%rsp)", f"mov %rsi, {BLOCKS}(%rsp)"]
     # Interrupts stay off while the xmm registers hold anything.
     # popfq, not cli, clears IF: at CPL 3 (the host's unit test) it leaves
@@ -232,8 +238,10 @@ def generate():
             free.append(b)
         out.append(f"xor %{a}, {8 * i}(%{pointer})")
         free.append(a)
-    out += [f"push {FLAGS}(%rsp)", "popfq", f"addq $128, {BLOCKS}(%rsp)", f"addq $128, {COUNTER}(%rsp)", f"decq {COUNT}(%rsp)", "jnz 1b",
-            f"add ${FRAME}, %rsp"]
+    out += [f"push {FLAGS}(%rsp)", "popfq", f"addq $128, {BLOCKS}(%rsp)", f"addq $128, {COUNTER}(%rsp)",
+            f"decq {COUNT}(%rsp)", "jnz 1b"]
+    out += [f"movdqu {SAVED_XMM + 16 * i}(%rsp), %xmm{i}" for i in range(XMM_USED)]
+    out.append(f"add ${FRAME}, %rsp")
     out += [f"pop %{r}" for r in reversed(SAVED)]
     out += ["ret", f".size {SYMBOL}, .-{SYMBOL}", ".popsection"]
     return out, swaps, spilled

@@ -4,9 +4,9 @@
 #include <keel/keel.h>
 
 #include "internal.h"
-#include "pkt_glue.h"
 #include "lib/base/string.h"
 #include "lib/net/address.h"
+#include "pkt_glue.h"
 
 namespace inet {
 

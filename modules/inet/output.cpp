@@ -6,8 +6,8 @@
 #include <keel/module.h>
 
 #include "internal.h"
-#include "pkt_glue.h"
 #include "lib/net/address.h"
+#include "pkt_glue.h"
 
 using inet::errno_of;
 using inet::Locked;
@@ -71,6 +71,12 @@ extern "C" KEEL_EXPORT int32_t keel_inet_transmit_pkt(
 {
     if (!payload)
         return -KEEL_EINVAL;
+    // The library pushes its IPv4 and Ethernet headers in front: the
+    // headroom it gives its own packets, at least.
+    if (keel_pkt_headroom(payload) < keel::net::Ipv4Interface::kHeadroom) {
+        keel_pkt_free(payload);
+        return -KEEL_EINVAL;
+    }
     if (keel_pkt_length(payload) > 65535 - keel::net::kIpv4HeaderSize) {
         keel_pkt_free(payload);
         return -KEEL_EMSGSIZE;

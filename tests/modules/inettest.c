@@ -3,7 +3,8 @@
  * unload while it is loaded). On init it registers IP protocol 253 (for
  * experiments, RFC 3692), checks that 253 again and UDP's 17 are refused
  * with -EEXIST, sends `datagrams` datagrams of 253 to 127.0.0.1 through
- * lo and waits until its handler has seen them all.
+ * lo and waits until its handler has seen them all; then the same in a
+ * core packet (keel_inet_transmit_pkt), with the ways it refuses one.
  */
 #include <keel/inet.h>
 #include <keel/keel.h>
@@ -38,6 +39,35 @@ static void ignore(void* arg, uint32_t source, uint32_t destination, const uint8
     (void)length;
 }
 
+/* A core packet of `length` bytes of 'k' with `headroom` in front. */
+static keel_pkt* packet_of(size_t headroom, size_t length)
+{
+    keel_pkt* packet = keel_pkt_alloc(headroom, length);
+    if (packet) {
+        uint8_t* bytes = keel_pkt_put(packet, length);
+        for (size_t i = 0; i < length; i++)
+            bytes[i] = 'k';
+    }
+    return packet;
+}
+
+/* keel_inet_transmit_pkt (KABI_INET_1.5): each refusal (it frees what it
+ * refuses: the boot case checks the heap after rmmod), then one datagram
+ * that reaches the handler. */
+static void transmit_packets(void)
+{
+    int32_t null = keel_inet_transmit_pkt(INETTEST_PROTOCOL, 0, LOCALHOST, 0);
+    int32_t headroom = keel_inet_transmit_pkt(INETTEST_PROTOCOL, 0, LOCALHOST, packet_of(16, 10));
+    int32_t size = keel_inet_transmit_pkt(INETTEST_PROTOCOL, 0, LOCALHOST, packet_of(KEEL_NET_HEADROOM, 65516));
+    int32_t route = keel_inet_transmit_pkt(INETTEST_PROTOCOL, 0, 0x0a636363u, packet_of(KEEL_NET_HEADROOM, 10));
+    uint32_t before = received;
+    int32_t sent = keel_inet_transmit_pkt(INETTEST_PROTOCOL, 0, LOCALHOST, packet_of(KEEL_NET_HEADROOM, 33));
+    for (int waited = 0; received == before && waited < 2000; waited++)
+        keel_sleep_ns(1000000);
+    keel_logf(KEEL_LOG_INFO, "inettest: transmit_pkt: null %d, headroom %d, size %d, route %d, sent %d, received %u",
+        null, headroom, size, route, sent, received - before);
+}
+
 static int inettest_init(void)
 {
     if (keel_param_datagrams > 100)
@@ -62,6 +92,7 @@ static int inettest_init(void)
         keel_sleep_ns(1000000);
     keel_logf(KEEL_LOG_INFO, "inettest: %u of %u datagrams of 253 received, %u bytes", received,
         (uint32_t)keel_param_datagrams, received_bytes);
+    transmit_packets();
     return 0;
 }
 

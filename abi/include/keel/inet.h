@@ -187,8 +187,8 @@ int32_t keel_inet_transmit(
 /* KABI_INET_1.5: as keel_inet_transmit for the bytes of `payload`, which
  * it takes over, even when it fails: inet pushes its headers into the
  * packet's headroom (leave KEEL_NET_HEADROOM) and hands it to the device
- * without copying it. -EINVAL for a NULL payload; -EMSGSIZE over 65,515
- * bytes. */
+ * without copying it. -EINVAL for a NULL payload or one with under 64
+ * bytes of headroom; -EMSGSIZE over 65,515 bytes. */
 typedef int32_t keel_inet_transmit_pkt_fn(uint8_t protocol, uint32_t source, uint32_t destination, keel_pkt* payload);
 int32_t keel_inet_transmit_pkt(uint8_t protocol, uint32_t source, uint32_t destination, keel_pkt* payload);
 

@@ -273,6 +273,10 @@ void Ipv4Interface::send(PacketPtr packet, const MacAddress& destination)
     // than 60 bytes are padded by the device, as Linux leaves it to them.
     uint16_t ether_type = packet->data()[0] >> 4 == 4 ? kEtherTypeIpv4 : kEtherTypeArp;
     uint8_t* frame = packet->push(kEthernetHeaderSize);
+    if (!frame) {
+        m_stats.dropped_no_memory++; // no headroom (every packet made here has kHeadroom)
+        return;
+    }
     write_ethernet(frame, { destination, m_config.mac, ether_type });
     m_stats.frames_sent++;
     m_link.transmit(move(packet));

@@ -35,8 +35,8 @@ public:
     // `release(storage)`, unless detach_storage took the bytes back first.
     // nullptr when out of memory (release is not called then).
     using ReleaseStorage = void (*)(void* storage);
-    static Packet* wrap(uint8_t* head, size_t size, size_t offset, size_t length, ReleaseStorage release,
-        void* storage);
+    static Packet* wrap(
+        uint8_t* head, size_t size, size_t offset, size_t length, ReleaseStorage release, void* storage);
     static void destroy(Packet* packet);
 
     // The storage wrap was given, if it was given with `release` (each

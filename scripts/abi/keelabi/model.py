@@ -275,13 +275,19 @@ def _list(data: dict, key: str, where: str) -> list:
     return value
 
 
-# The core's description, beside this package: a module-owned interface
-# may name the core's opaque types (keel_pkt, keel_netdev), behind a
-# pointer; their hashes say "opaque NAME", as the core's own do.
-CORE_DESCRIPTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "abi", "keel.toml")
+# The core's description: a module-owned interface may name the core's
+# opaque types (keel_pkt, keel_netdev), behind a pointer; their hashes say
+# "opaque NAME", as the core's own do. In the source tree it is
+# abi/keel.toml (this package is scripts/abi/keelabi), in the SDK
+# share/keel-sdk/abi/keel.toml (the package is share/keel-sdk/abi/keelabi).
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+CORE_DESCRIPTIONS = (os.path.join(_PACKAGE, "..", "..", "..", "abi", "keel.toml"),
+                     os.path.join(_PACKAGE, "..", "keel.toml"))
 
 
-def core_opaque_types(path: str = CORE_DESCRIPTION) -> dict[str, TypeDef]:
+def core_opaque_types(path: str | None = None) -> dict[str, TypeDef]:
+    if path is None:
+        path = next((p for p in CORE_DESCRIPTIONS if os.path.isfile(p)), CORE_DESCRIPTIONS[0])
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)
@@ -467,9 +473,11 @@ def build(data: dict, path: str = "<description>", node_limits: list[str] | None
         base = ref
         while base.is_pointer:
             base = base.pointee
-        if base.name not in PRIMITIVES and base.name not in types and not is_core and ref.is_pointer:
+        if base.name not in PRIMITIVES and base.name not in types and not is_core:
             core = core_opaque_types()
             if base.name in core:
+                if not ref.is_pointer:
+                    raise AbiError(f"{where}: the core's opaque type {base.name!r} can only be used behind a pointer")
                 imported[base.name] = core[base.name]
         if base.name not in PRIMITIVES and base.name not in types and base.name not in imported:
             raise AbiError(f"{where}: unknown type {base.name!r} in {text!r}")

@@ -442,6 +442,35 @@ class OwnedInterfaceTest(unittest.TestCase):
                 self.assertFalse(ok)
                 self.assertIn(message, errors)
 
+    def test_the_cores_opaque_types_behind_a_pointer(self):
+        def takes(type_text):
+            def mutate(data):
+                data["functions"].append({"name": "keel_inet_take", "node": "KABI_INET_1.1",
+                                          "group": data["functions"][0]["group"], "returns": "int32_t",
+                                          "params": [{"name": "packet", "type": type_text}],
+                                          "doc": "Takes a core packet."})
+            return mutate
+
+        abi = self.build(takes("keel_pkt*"))
+        take = next(f for f in abi.functions if f.name == "keel_inet_take")
+        self.assertEqual(take.canonical, "function keel_inet_take(ptr(opaque keel_pkt))->int32_t")
+        self.assertNotIn("keel_pkt", abi.types)  # the core's: nothing generated for it
+        for type_text, message in (("keel_pkt", "can only be used behind a pointer"),
+                                   ("keel_no_such_type*", "unknown type 'keel_no_such_type'")):
+            with self.subTest(type_text=type_text):
+                with self.assertRaises(model.AbiError) as context:
+                    self.build(takes(type_text))
+                self.assertIn(message, str(context.exception))
+        # By value after a use behind a pointer: refused all the same.
+
+        def both(data):
+            takes("keel_pkt*")(data)
+            takes("keel_pkt")(data)
+            data["functions"][-1]["name"] = "keel_inet_take_value"
+        with self.assertRaises(model.AbiError) as context:
+            self.build(both)
+        self.assertIn("can only be used behind a pointer", str(context.exception))
+
     def test_rules(self):
         cases = [
             (lambda d: d["abi"].update(node_prefix="INET"), "has both keel_<interface>_ and KABI"),

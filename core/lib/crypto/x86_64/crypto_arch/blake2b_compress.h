@@ -7,7 +7,9 @@
 // not fit the registers, and it reads the message from memory at each
 // use); the generated assembly (scripts/gen-blake2b-x86_64.py explains it)
 // reads the block once into xmm registers, spills into xmm registers too,
-// and makes 37 accesses a block. docs/performance.md has the figures.
+// and has 39 instructions with a memory operand a block (and saves and
+// restores the xmm registers it uses once a call, since it also runs in
+// interrupt handlers). docs/performance.md has the figures.
 #pragma once
 
 #include <stddef.h>
