@@ -15,6 +15,7 @@
 extern "C" char __text_start[], __text_end[];
 extern "C" char __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[];
+extern "C" char __readonly_end[], __bss_region_start[];
 extern "C" char __kernel_end[];
 extern "C" char boot_stack_guard[];
 extern "C" uint64_t keel_fixmap_table[512];
@@ -154,10 +155,12 @@ Result<void> paging_init(uint64_t phys_end)
         }
     }
 
-    // The kernel image, W^X: text RX, data and bss RW, rodata and ksyms R.
+    // The kernel image, W^X: text RX, data RW, rodata and ksyms R, bss RW
+    // (last: arch/aarch64/linker.ld).
     TRY(map_kernel_section(__text_start, __text_end, kPageExecute));
     TRY(map_kernel_section(__data_start, __data_end, kPageWrite));
-    TRY(map_kernel_section(__rodata_start, __kernel_end, kPageRead));
+    TRY(map_kernel_section(__rodata_start, __readonly_end, kPageRead));
+    TRY(map_kernel_section(__bss_region_start, __kernel_end, kPageWrite));
     TRY(unmap_page(reinterpret_cast<uint64_t>(boot_stack_guard)));
     // The fixmap keeps its table (and the console UART in it).
     uint64_t* fixmap = TRY(walk(kFixmapBase, 1, true));
