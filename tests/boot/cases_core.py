@@ -328,6 +328,13 @@ def dmesg_has_levels_and_timestamps():
 @case
 def line_editing():
     with boot() as vm:
+        # The autoload thread indexes the driver modules beside the console
+        # and says so once: after that line no log line comes between the
+        # keys typed below and their echo.
+        deadline = time.monotonic() + 30
+        while not re.search(r"autoload: \d+ driver module\(s\) indexed", vm.command_output("dmesg")):
+            check(time.monotonic() < deadline, "autoload never indexed the driver modules", vm)
+            time.sleep(0.1)
         # Backspace fixes a typo; Ctrl-U kills a line; arrows move the cursor.
         out = vm.command_output("uptimx\x7fe")
         check(out.startswith("up "), f"backspace: {out!r}", vm)

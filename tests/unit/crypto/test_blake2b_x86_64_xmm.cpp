@@ -49,9 +49,9 @@ TEST_CASE("blake2b x86_64 assembly: every xmm register as it was", "[crypto][bla
                  "mov %%rbx, %%rsp\n"
                  :
                  : [in] "r"(before), [out] "r"(after), [state] "r"(state), [blocks] "r"(blocks)
-                 : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2",
-                 "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-                 "xmm15", "memory", "cc");
+                 : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2", "xmm3",
+                 "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+                 "memory", "cc");
     CHECK(memcmp(before, after, sizeof(before)) == 0);
     // And it compressed: the same three blocks through the C++ function.
     uint64_t expected[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
