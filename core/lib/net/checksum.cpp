@@ -25,92 +25,88 @@ uint64_t fold16(uint64_t sum)
 
 namespace {
 
-// The two 32-bit halves of a native 64-bit word, into two accumulators.
-inline void add_halves(uint64_t word, uint64_t& low, uint64_t& high)
-{
-    low += word & 0xffffffffu;
-    high += word >> 32;
-}
+// Walks `length` bytes a word at a time, adding each word to the running
+// sums, and with kCopy also stores it at `out`: one walk for checksum_add
+// and checksum_copy. The ones' complement sum does not depend on byte
+// order (RFC 1071, 2.B): the data goes in as native 32-bit words, folded
+// and swapped into big-endian order once at the end, instead of 16-bit
+// big-endian words one by one (under QEMU's TCG a received 1,400-byte
+// datagram spent more time in that loop than anywhere else). The words
+// come two to a 64-bit load, since under TCG each load is an emulated
+// memory access. Two 64-bit accumulators hold 2^31 words each before a
+// carry could be lost: far more than any packet.
+class WordSum {
+public:
+    WordSum(const uint8_t* bytes, uint8_t* out)
+        : m_bytes(bytes)
+        , m_out(out)
+    {
+    }
 
-// The tail (under 8 bytes) and the fold: the sum of the whole piece in
-// big-endian order, added to `sum`. `dst`, when not null, gets a copy.
-uint64_t finish_piece(uint64_t sum, const uint8_t* bytes, uint8_t* dst, size_t length, uint64_t low, uint64_t high)
-{
-    if (length >= 4) {
-        uint32_t word = load_native<uint32_t>(bytes);
-        if (dst)
-            __builtin_memcpy(dst, &word, 4), dst += 4;
-        low += word;
-        bytes += 4;
-        length -= 4;
+    // One word of type Word: loaded, copied when asked, added.
+    template<typename Word, bool kCopy> void take()
+    {
+        Word word = load_native<Word>(m_bytes);
+        if constexpr (kCopy) {
+            __builtin_memcpy(m_out, &word, sizeof(word));
+            m_out += sizeof(word);
+        }
+        if constexpr (sizeof(Word) == 8) {
+            m_low += uint64_t(word) & 0xffffffffu;
+            m_high += uint64_t(word) >> 32;
+        } else {
+            m_low += word;
+        }
+        m_bytes += sizeof(word);
     }
-    if (length >= 2) {
-        uint16_t word = load_native<uint16_t>(bytes);
-        if (dst)
-            __builtin_memcpy(dst, &word, 2), dst += 2;
-        low += word;
-        bytes += 2;
-        length -= 2;
+
+    template<bool kCopy> uint64_t add(uint64_t sum, size_t length)
+    {
+        for (; length >= 16; length -= 16) {
+            take<uint64_t, kCopy>();
+            take<uint64_t, kCopy>();
+        }
+        if (length >= 8) {
+            take<uint64_t, kCopy>();
+            length -= 8;
+        }
+        if (length >= 4) {
+            take<uint32_t, kCopy>();
+            length -= 4;
+        }
+        if (length >= 2) {
+            take<uint16_t, kCopy>();
+            length -= 2;
+        }
+        uint64_t native = fold16(fold16(m_low) + fold16(m_high));
+        if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+            native = ((native & 0xff) << 8) | (native >> 8);
+        sum += native;
+        if (length) {
+            if constexpr (kCopy)
+                m_out[0] = m_bytes[0];
+            sum += uint16_t(m_bytes[0] << 8); // pad the odd byte with a zero
+        }
+        return sum;
     }
-    uint64_t native = fold16(fold16(low) + fold16(high));
-    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-        native = ((native & 0xff) << 8) | (native >> 8);
-    sum += native;
-    if (length) {
-        if (dst)
-            dst[0] = bytes[0];
-        sum += uint16_t(bytes[0] << 8); // pad the odd byte with a zero
-    }
-    return sum;
-}
+
+private:
+    const uint8_t* m_bytes;
+    uint8_t* m_out;
+    uint64_t m_low = 0;
+    uint64_t m_high = 0;
+};
 
 } // namespace
 
 uint64_t checksum_add(uint64_t sum, const void* data, size_t length)
 {
-    const uint8_t* bytes = static_cast<const uint8_t*>(data);
-    // The ones' complement sum does not depend on byte order (RFC 1071,
-    // 2.B): add the data as native 32-bit words, fold, and swap the folded
-    // sum into big-endian order once, instead of loading 16-bit big-endian
-    // words one by one (under QEMU's TCG a received 1,400-byte datagram
-    // spent more time in that loop than anywhere else). The words come
-    // two to a 64-bit load, since under TCG each load is an emulated
-    // memory access. Two 64-bit accumulators hold 2^31 words each before a
-    // carry could be lost: far more than any packet.
-    uint64_t low = 0, high = 0;
-    for (; length >= 16; length -= 16, bytes += 16) {
-        add_halves(load_native<uint64_t>(bytes), low, high);
-        add_halves(load_native<uint64_t>(bytes + 8), low, high);
-    }
-    if (length >= 8) {
-        add_halves(load_native<uint64_t>(bytes), low, high);
-        bytes += 8;
-        length -= 8;
-    }
-    return finish_piece(sum, bytes, nullptr, length, low, high);
+    return WordSum(static_cast<const uint8_t*>(data), nullptr).add<false>(sum, length);
 }
 
 uint64_t checksum_copy(uint64_t sum, void* destination, const void* data, size_t length)
 {
-    const uint8_t* bytes = static_cast<const uint8_t*>(data);
-    uint8_t* out = static_cast<uint8_t*>(destination);
-    uint64_t low = 0, high = 0;
-    for (; length >= 16; length -= 16, bytes += 16, out += 16) {
-        uint64_t first = load_native<uint64_t>(bytes), second = load_native<uint64_t>(bytes + 8);
-        __builtin_memcpy(out, &first, 8);
-        __builtin_memcpy(out + 8, &second, 8);
-        add_halves(first, low, high);
-        add_halves(second, low, high);
-    }
-    if (length >= 8) {
-        uint64_t word = load_native<uint64_t>(bytes);
-        __builtin_memcpy(out, &word, 8);
-        add_halves(word, low, high);
-        bytes += 8;
-        out += 8;
-        length -= 8;
-    }
-    return finish_piece(sum, bytes, out, length, low, high);
+    return WordSum(static_cast<const uint8_t*>(data), static_cast<uint8_t*>(destination)).add<true>(sum, length);
 }
 
 uint16_t checksum_finish(uint64_t sum)
