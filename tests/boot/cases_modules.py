@@ -38,7 +38,7 @@ def lsmod_names(vm):
 @case(arches=ALL_ARCHES)
 def modules_in_c_cpp_and_rust_load_and_unload():
     with boot_modules() as vm:
-        baseline = free_pages(vm)
+        baseline = settled_free_pages(vm)  # autoload's thread gives pages back beside the console
         out = insmod(vm, "hello")
         check("hello, world (mask 0)" in out and "hello: loaded at" in out, f"hello: {out}", vm)
         out = insmod(vm, "hello_cpp")
@@ -137,7 +137,7 @@ def big_module_runs_every_relocated_function():
     # 1,000 functions reached through 1,000 R_X86_64_RELATIVE pointers: each
     # returns 2n + 1 for n = 100..1099, so the sum proves every one landed.
     with boot_modules() as vm:
-        baseline = free_pages(vm)
+        baseline = settled_free_pages(vm)
         out = insmod(vm, "/lib/test/big.kmod check=1")
         check("big: 1000 functions, checksum 1200000" in out, f"big: {out}", vm)
         vm.command_output("rmmod big")
