@@ -149,13 +149,25 @@ Result<void> SlabCache::free(void* ptr)
     return {};
 }
 
+namespace {
+constexpr bool classes_are_powers_of_two()
+{
+    for (size_t i = 0; i < Heap::kClassCount; ++i) {
+        if (Heap::kClassSizes[i] != Heap::kClassSizes[0] << i)
+            return false;
+    }
+    return Heap::kClassSizes[0] == 16;
+}
+static_assert(classes_are_powers_of_two(), "class_index computes the class of a size");
+} // namespace
+
 int Heap::class_index(size_t size)
 {
-    for (size_t i = 0; i < kClassCount; ++i) {
-        if (size <= kClassSizes[i])
-            return static_cast<int>(i);
-    }
-    return -1;
+    if (size > kClassSizes[kClassCount - 1])
+        return -1;
+    if (size <= kClassSizes[0])
+        return 0;
+    return int(64 - __builtin_clzll(size - 1)) - 4; // log2 of the class size, less log2(16)
 }
 
 Result<void*> Heap::alloc(size_t size)
@@ -193,15 +205,14 @@ Result<void> Heap::free(void* ptr)
         --m_large_allocations;
         return {};
     }
+    // One of ours only if the slab names one of this heap's caches.
     SlabCache* cache = SlabCache::cache_of(ptr);
-    for (size_t i = 0; i < kClassCount; ++i) {
-        if (cache == &m_caches[i]) {
-            TRY(cache->free(ptr));
-            m_bytes_in_use -= kClassSizes[i];
-            return {};
-        }
-    }
-    return Err(Error::EINVAL);
+    auto index = uintptr_t(cache) - uintptr_t(&m_caches[0]);
+    if (!cache || index >= sizeof(m_caches) || index % sizeof(SlabCache) != 0)
+        return Err(Error::EINVAL);
+    TRY(cache->free(ptr));
+    m_bytes_in_use -= kClassSizes[index / sizeof(SlabCache)];
+    return {};
 }
 
 size_t Heap::allocation_size(const void* ptr) const

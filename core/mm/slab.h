@@ -93,9 +93,13 @@ private:
 
 class Heap {
 public:
-    static constexpr size_t kClassCount = 8;
-    static constexpr size_t kClassSizes[kClassCount] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
-    static constexpr size_t kMaxSlabSize = 2048;
+    // No 2 KiB class: after the slab's header a page holds one 2 KiB
+    // object, the same memory as a page of its own, and the slab's
+    // bookkeeping (a page taken, threaded and given back for each object
+    // that comes and goes, as a network packet's buffer does) on top.
+    static constexpr size_t kClassCount = 7;
+    static constexpr size_t kClassSizes[kClassCount] = { 16, 32, 64, 128, 256, 512, 1024 };
+    static constexpr size_t kMaxSlabSize = 1024;
     static constexpr unsigned kMaxLargeOrder = 30;
 
     struct Stats {
@@ -116,7 +120,6 @@ public:
             { kClassSizes[4], source },
             { kClassSizes[5], source },
             { kClassSizes[6], source },
-            { kClassSizes[7], source },
         }
     {
     }

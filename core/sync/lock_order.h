@@ -106,7 +106,7 @@ void disable();
     }
 }
 
-inline void note_release(const void* lock, const LockClass& lock_class)
+[[gnu::always_inline]] inline void note_release(const void* lock, const LockClass& lock_class)
 {
     if constexpr (kLockOrderChecks) {
         if (lock_class.rank != LockRank::Unordered)

@@ -67,7 +67,7 @@ public:
         , m_irq_state(lock.lock())
     {
     }
-    ~SpinlockGuard() RELEASE() { m_lock.unlock(m_irq_state); }
+    [[gnu::always_inline]] ~SpinlockGuard() RELEASE() { m_lock.unlock(m_irq_state); }
     SpinlockGuard(const SpinlockGuard&) = delete;
     SpinlockGuard& operator=(const SpinlockGuard&) = delete;
 

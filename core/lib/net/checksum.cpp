@@ -32,9 +32,11 @@ namespace {
 // and swapped into big-endian order once at the end, instead of 16-bit
 // big-endian words one by one (under QEMU's TCG a received 1,400-byte
 // datagram spent more time in that loop than anywhere else). The words
-// come two to a 64-bit load, since under TCG each load is an emulated
-// memory access. Two 64-bit accumulators hold 2^31 words each before a
-// carry could be lost: far more than any packet.
+// come as 64-bit loads, since under TCG each load is an emulated memory
+// access, and go into a 128-bit sum: an add and an add-with-carry a word
+// (two instructions fewer than adding its halves to two 64-bit sums),
+// the carries out of the low half counted in the high one. 2^64 is 1
+// modulo 0xffff, so a carry counts as a 1 added back in.
 class WordSum {
 public:
     WordSum(const uint8_t* bytes, uint8_t* out)
@@ -51,12 +53,7 @@ public:
             __builtin_memcpy(m_out, &word, sizeof(word));
             m_out += sizeof(word);
         }
-        if constexpr (sizeof(Word) == 8) {
-            m_low += uint64_t(word) & 0xffffffffu;
-            m_high += uint64_t(word) >> 32;
-        } else {
-            m_low += word;
-        }
+        m_sum += word;
         m_bytes += sizeof(word);
     }
 
@@ -78,7 +75,9 @@ public:
             take<uint16_t, kCopy>();
             length -= 2;
         }
-        uint64_t native = fold16(fold16(m_low) + fold16(m_high));
+        uint64_t low = uint64_t(m_sum);
+        uint64_t carries = uint64_t(m_sum >> 64);
+        uint64_t native = fold16(fold16(low) + fold16(carries));
         if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
             native = ((native & 0xff) << 8) | (native >> 8);
         sum += native;
@@ -93,8 +92,7 @@ public:
 private:
     const uint8_t* m_bytes;
     uint8_t* m_out;
-    uint64_t m_low = 0;
-    uint64_t m_high = 0;
+    unsigned __int128 m_sum = 0;
 };
 
 } // namespace
