@@ -169,9 +169,9 @@ extern "C" void arm64_irq(InterruptFrame* frame)
     InterruptHandler handler = __atomic_load_n(&g_handlers[intid], __ATOMIC_ACQUIRE);
     if (handler) {
         // Locks the handler takes are ordered afresh (sync/lock_order.h).
-        lock_order::note_enter_interrupt();
+        auto outer = lock_order::note_enter_interrupt();
         handler(*frame);
-        lock_order::note_leave_interrupt();
+        lock_order::note_leave_interrupt(outer);
     }
     gic_end_if_pending(intid);
 }

@@ -77,8 +77,8 @@ extern "C" void interrupt_dispatch(keel::arch::InterruptFrame* frame)
     InterruptHandler handler = __atomic_load_n(&g_handlers[vector], __ATOMIC_ACQUIRE);
     if (handler) {
         // Locks the handler takes are ordered afresh (sync/lock_order.h).
-        keel::lock_order::note_enter_interrupt();
+        auto outer = keel::lock_order::note_enter_interrupt();
         handler(*frame);
-        keel::lock_order::note_leave_interrupt();
+        keel::lock_order::note_leave_interrupt(outer);
     }
 }

@@ -1,13 +1,13 @@
 // The lock-order checker behind sync/lock_order.h: each thread keeps the
 // locks it holds (Thread::lock_order), innermost last, with the address
 // that took each one; a new acquisition is checked against the held locks
-// of its own context before it is pushed.
+// of its own context before it is pushed. The header records, inline, the
+// acquisitions that need no check; these are the others.
 #include "sync/lock_order.h"
 
 #include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "lib/base/format.h"
-#include "sched/thread.h"
 
 namespace keel::lock_order {
 
@@ -46,16 +46,16 @@ Site describe(const void* address)
         site = __builtin_return_address(0);
     if (g_disabled || in_panic())
         return;
-    LockOrderState& state = current_thread()->lock_order;
+    LockOrderState& state = *detail::g_state;
     if (state.irq_depth > 0 && lock_class.sleeping) {
         g_disabled = true;
         panic("lock order: %s, a sleeping lock, taken in an interrupt handler at %s", lock_class.name,
             describe(site).text);
     }
-    for (size_t i = state.count; i-- > 0;) {
+    // Only the running context's: an interrupt handler's locks are not
+    // ordered against those of the code it interrupted.
+    for (size_t i = state.count; i-- > state.context_start;) {
         const HeldLock& held = state.held[i];
-        if (held.irq_depth != state.irq_depth)
-            break; // held by the code this interrupt interrupted
         if (lock_class.sleeping && !held.lock_class->sleeping)
             report("a sleeping lock taken with a spinlock held", lock_class, site, held);
         if (held.lock == lock)
@@ -68,16 +68,17 @@ Site describe(const void* address)
         panic("lock order: more than %zu locks held at once (taking %s at %s)", LockOrderState::kMaxHeld,
             lock_class.name, describe(site).text);
     }
-    state.held[state.count++] = { lock, &lock_class, site, state.irq_depth };
+    state.held[state.count++] = { lock, &lock_class, site };
 }
 
 void release(const void* lock)
 {
     if (g_disabled || in_panic())
         return;
-    LockOrderState& state = current_thread()->lock_order;
-    // Usually the innermost; locks may be released in any order.
-    for (size_t i = state.count; i-- > 0;) {
+    LockOrderState& state = *detail::g_state;
+    // Usually the innermost; locks may be released in any order (within
+    // the context that took them).
+    for (size_t i = state.count; i-- > state.context_start;) {
         if (state.held[i].lock == lock) {
             for (size_t j = i; j + 1 < state.count; j++)
                 state.held[j] = state.held[j + 1];
@@ -86,10 +87,6 @@ void release(const void* lock)
         }
     }
 }
-
-void enter_interrupt() { current_thread()->lock_order.irq_depth++; }
-
-void leave_interrupt() { current_thread()->lock_order.irq_depth--; }
 
 void disable() { g_disabled = true; }
 

@@ -33,6 +33,8 @@ Thread* g_current_thread = &g_idle_thread;
 
 } // namespace detail
 
+LockOrderState* lock_order::detail::g_state = &g_idle_thread.lock_order;
+
 namespace {
 
 Thread*& g_current = detail::g_current_thread;
@@ -85,6 +87,7 @@ void schedule()
     next->switches++;
     arch::fpu_save(previous->fpu);
     g_current = next;
+    lock_order::detail::g_state = &next->lock_order;
     arch::context_switch(previous->context, next->context);
     finish_switch();
 }

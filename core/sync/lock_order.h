@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/cpu.h"
 #include "sync/lock_order_config.h"
 
 namespace keel {
@@ -72,58 +73,106 @@ struct LockClass {
 struct HeldLock {
     const void* lock;
     const LockClass* lock_class;
-    const void* site; // return address in the function that took it
-    uint8_t irq_depth;
+    const void* site; // an address in the function that took it
 };
 
 struct LockOrderState {
     static constexpr size_t kMaxHeld = 16;
     HeldLock held[kMaxHeld];
     uint8_t count;
+    // held[context_start, count) were taken in the running context: an
+    // interrupt handler's locks are ordered afresh, not against the ones
+    // of the code it interrupted.
+    uint8_t context_start;
     uint8_t irq_depth;
 };
 
 namespace lock_order {
 
-// Called by the lock types before they take (`try_only`: a trylock, which
-// cannot deadlock and is recorded without a check) and after they release a
-// lock. `site` is the code that takes the lock; nullptr means the caller of
-// acquire() (the lock types inline their lock functions into it).
+namespace detail {
+// The running thread's locks (its Thread::lock_order): the scheduler points
+// this at the thread it switches to, so that the checks inlined below reach
+// them without a call.
+extern LockOrderState* g_state;
+} // namespace detail
+
+// The checks, out of line: called by note_acquire when a lock of the same
+// context is held (`try_only`: a trylock, which cannot deadlock and is
+// recorded without a check) and by note_release when the lock is not the
+// innermost. `site` is the code that takes the lock.
 void acquire(const void* lock, const LockClass& lock_class, bool try_only, const void* site);
 void release(const void* lock);
-// The architecture's interrupt entry and exit.
-void enter_interrupt();
-void leave_interrupt();
 // Start over after a panic or for a test.
 void disable();
 
+// Called by the lock types before they take a lock and after they release
+// it. Taking a lock with none of its context held (or releasing the
+// innermost) needs no check and is recorded here, inline: under QEMU's TCG
+// each call and return costs a lookup, and a network packet takes a dozen
+// locks. `site` nullptr means here (the lock types inline their lock
+// functions into the code that takes the lock). `kSpinlock`: the lock is
+// known not to sleep, so it needs no check in an interrupt handler either.
+template<bool kSpinlock = false>
 [[gnu::always_inline]] inline void note_acquire(
     const void* lock, const LockClass& lock_class, bool try_only = false, const void* site = nullptr)
 {
     if constexpr (kLockOrderChecks) {
-        if (lock_class.rank != LockRank::Unordered)
-            acquire(lock, lock_class, try_only, site);
+        if (lock_class.rank == LockRank::Unordered)
+            return;
+        if (!site)
+            site = arch::code_address();
+        LockOrderState& state = *detail::g_state;
+        unsigned count = state.count;
+        if (count == state.context_start && count < LockOrderState::kMaxHeld
+            && (kSpinlock || !lock_class.sleeping || !state.irq_depth)) {
+            state.held[count] = { lock, &lock_class, site };
+            state.count = uint8_t(count + 1);
+            return;
+        }
+        acquire(lock, lock_class, try_only, site);
     }
 }
 
 [[gnu::always_inline]] inline void note_release(const void* lock, const LockClass& lock_class)
 {
     if constexpr (kLockOrderChecks) {
-        if (lock_class.rank != LockRank::Unordered)
-            release(lock);
+        if (lock_class.rank == LockRank::Unordered)
+            return;
+        LockOrderState& state = *detail::g_state;
+        unsigned count = state.count;
+        if (count > state.context_start && state.held[count - 1].lock == lock) {
+            state.count = uint8_t(count - 1);
+            return;
+        }
+        release(lock);
     }
 }
 
-inline void note_enter_interrupt()
+// The architecture's interrupt entry and exit: what enter returns goes
+// back to leave, which the handler's own locks (all released) leave as it was.
+struct InterruptContext {
+    uint8_t context_start;
+};
+
+[[gnu::always_inline]] inline InterruptContext note_enter_interrupt()
 {
-    if constexpr (kLockOrderChecks)
-        enter_interrupt();
+    if constexpr (kLockOrderChecks) {
+        LockOrderState& state = *detail::g_state;
+        InterruptContext outer { state.context_start };
+        state.context_start = state.count;
+        state.irq_depth++;
+        return outer;
+    }
+    return {};
 }
 
-inline void note_leave_interrupt()
+[[gnu::always_inline]] inline void note_leave_interrupt(InterruptContext outer)
 {
-    if constexpr (kLockOrderChecks)
-        leave_interrupt();
+    if constexpr (kLockOrderChecks) {
+        LockOrderState& state = *detail::g_state;
+        state.irq_depth--;
+        state.context_start = outer.context_start;
+    }
 }
 
 } // namespace lock_order

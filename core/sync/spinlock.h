@@ -23,7 +23,7 @@ public:
     [[nodiscard, gnu::always_inline]] bool lock() ACQUIRE()
     {
         bool irq_state = arch::irq_save();
-        lock_order::note_acquire(this, *m_class);
+        lock_order::note_acquire<true>(this, *m_class);
         while (__atomic_exchange_n(&m_locked, true, __ATOMIC_ACQUIRE)) {
             while (__atomic_load_n(&m_locked, __ATOMIC_RELAXED))
                 arch::cpu_relax();
@@ -41,7 +41,7 @@ public:
             arch::irq_restore(irq_state);
             return false;
         }
-        lock_order::note_acquire(this, *m_class, true);
+        lock_order::note_acquire<true>(this, *m_class, true);
         return true;
     }
 

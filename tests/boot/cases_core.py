@@ -110,7 +110,9 @@ def result_of_error_and_must_panic():
         check("selftest_fault_must" in trace, "the backtrace does not name the caller", vm)
 
 
-@case
+# Both architectures: where a lock was taken is an address taken inline
+# (arch::code_address), which code generation must leave in place.
+@case(arches=("x86_64", "aarch64"))
 def lock_order_inversion_panics_with_both_sites():
     with boot() as vm:
         vm.send("selftest lockorder")
@@ -120,6 +122,23 @@ def lock_order_inversion_panics_with_both_sites():
                         r"selftest_lock_order_take_inner\+0x[0-9a-f]+/0x[0-9a-f]+\n\s+while holding selftest inner "
                         r"\(rank 210\), taken at selftest_lock_order_take_inner\+0x[0-9a-f]+", vm.output),
               "the panic does not name both locks and both acquisition sites", vm)
+
+
+@case(arches=("x86_64", "aarch64"))
+def lock_order_catches_a_lock_taken_twice_and_a_mutex_under_a_spinlock():
+    for variant, problem, taking, holding in (
+            ("twice", "a lock taken twice", r"selftest outer \(rank 200\) at selftest_lock_order_take_twice",
+             r"selftest outer \(rank 200\), taken at selftest_lock_order_take_twice"),
+            ("sleep", "a sleeping lock taken with a spinlock held",
+             r"selftest mutex \(rank 30\) at selftest_lock_order_sleep_under_spinlock",
+             r"selftest outer \(rank 200\), taken at selftest_lock_order_sleep_under_spinlock")):
+        with boot() as vm:
+            vm.send(f"selftest lockorder {variant}")
+            status = vm.wait_exit(60)
+            check(status == 101, f"lockorder {variant} gave status {status}, not a panic", vm)
+            check(re.search(rf"lock order: {problem}\n\s+taking {taking}\+0x[0-9a-f]+/0x[0-9a-f]+\n"
+                            rf"\s+while holding {holding}\+0x[0-9a-f]+", vm.output),
+                  f"lockorder {variant}: the panic does not say what went wrong and where", vm)
 
 
 @case

@@ -58,6 +58,14 @@ inline void irq_restore(bool was_enabled)
 inline void enable_irqs_and_halt() { asm volatile("wfi; msr daifclr, #2" ::: "memory"); }
 
 inline void* frame_address() { return __builtin_frame_address(0); }
+// An address inside the code that runs this (always inlined): the lock-order
+// checker records where a lock was taken without a call.
+[[gnu::always_inline]] inline const void* code_address()
+{
+    const void* address;
+    asm volatile("adr %0, ." : "=r"(address));
+    return address;
+}
 
 // Make code just written at [start, start + size) visible to instruction
 // fetch: clean the data cache to the point of unification, invalidate the
