@@ -4,11 +4,12 @@
 
 namespace keel::netdev {
 
+// A slot keeps its name when its count drops to zero: a transmit takes and
+// drops the only reference of its holder, and finds the slot again by name.
 HolderTable::Slot* HolderTable::find(const char* holder)
 {
-    // The first bytes first: a transmit takes and drops a reference.
     for (Slot& slot : m_slots)
-        if (slot.count && slot.name[0] == holder[0] && strcmp(slot.name, holder) == 0)
+        if (slot.name[0] && slot.name[0] == holder[0] && strcmp(slot.name, holder) == 0)
             return &slot;
     return nullptr;
 }
@@ -41,7 +42,7 @@ Result<void> HolderTable::get(const char* holder)
 Result<void> HolderTable::put(const char* holder)
 {
     Slot* slot = holder ? find(holder) : nullptr;
-    if (!slot)
+    if (!slot || slot->count == 0)
         return Err(Error::ENOENT);
     slot->count--;
     m_total--;

@@ -48,3 +48,32 @@ TEST_CASE("holders: bad names and a full table", "[holders]")
     REQUIRE(!holders.get("one-more").is_error());
     CHECK(holders.total() == HolderTable::kSlots + 1);
 }
+
+TEST_CASE("holders: a name whose references all went keeps its slot until another needs it", "[holders]")
+{
+    HolderTable holders;
+    REQUIRE(!holders.get("inet").is_error());
+    REQUIRE(!holders.put("inet").is_error());
+    CHECK(holders.count("inet") == 0);
+    CHECK(holders.total() == 0);
+    CHECK(strcmp(holders.first_holder(), "") == 0);
+    CHECK(holders.put("inet").error() == Error::ENOENT); // named, but holding nothing
+    // Taken again: counted once, in one slot.
+    REQUIRE(!holders.get("inet").is_error());
+    REQUIRE(!holders.get("ping").is_error());
+    CHECK(holders.count("inet") == 1);
+    CHECK(strcmp(holders.first_holder(), "inet") == 0);
+    REQUIRE(!holders.put("inet").is_error());
+    CHECK(strcmp(holders.first_holder(), "ping") == 0);
+    // Every other slot taken: the idle named one goes to a new name.
+    char name[8];
+    for (size_t i = 2; i < HolderTable::kSlots; i++) {
+        snprintf(name, sizeof(name), "h%zu", i);
+        REQUIRE(!holders.get(name).is_error());
+    }
+    REQUIRE(!holders.get("newcomer").is_error());
+    CHECK(holders.count("newcomer") == 1);
+    CHECK(holders.count("inet") == 0);
+    CHECK(holders.get("inet").error() == Error::EMFILE);
+    CHECK(holders.total() == HolderTable::kSlots);
+}
