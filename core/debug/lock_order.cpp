@@ -68,7 +68,7 @@ Site describe(const void* address)
         panic("lock order: more than %zu locks held at once (taking %s at %s)", LockOrderState::kMaxHeld,
             lock_class.name, describe(site).text);
     }
-    state.held[state.count++] = { lock, &lock_class, site };
+    push(state, state.count, { lock, &lock_class, site });
 }
 
 void release(const void* lock)

@@ -4,7 +4,7 @@
 //
 // Slabs are single 4 KiB pages. A SlabHeader sits at the start of the page
 // and the objects follow it, so no slab object is ever page-aligned. Large
-// allocations (> 2048 bytes) are 2^order whole pages and always are. That
+// allocations (> 1024 bytes) are 2^order whole pages and always are. That
 // is how Heap::free tells the two apart without any lookup: a page-aligned
 // pointer is large, anything else belongs to the slab whose header is at
 // the start of its page.
@@ -47,7 +47,7 @@ public:
     static constexpr size_t kFirstObjectOffset = 48;
 
     // `object_size` is rounded up to a multiple of 16 and must leave room
-    // for at least one object in a page (<= 2048 in practice; alloc() fails
+    // for at least one object in a page (<= 1024 in practice; alloc() fails
     // with EINVAL otherwise). constexpr so that a global heap is constant-
     // initialised and needs no constructor call at boot.
     constexpr SlabCache(size_t object_size, PageSource source)
@@ -126,7 +126,7 @@ public:
     Heap(const Heap&) = delete;
     Heap& operator=(const Heap&) = delete;
 
-    // At least 16-byte aligned; sizes above 2048 get whole pages (page
+    // At least 16-byte aligned; sizes above 1024 get whole pages (page
     // aligned). Size 0 returns a unique minimal (16-byte) allocation, as
     // malloc(0) may, so callers need no special case. ENOMEM on exhaustion.
     Result<void*> alloc(size_t size);

@@ -105,6 +105,16 @@ void release(const void* lock);
 // Start over after a panic or for a test.
 void disable();
 
+// Records `held` at held[count]: the count first, so that an interrupt
+// between the two (a mutex is noted with interrupts on) starts its own
+// locks above the entry instead of writing over it.
+[[gnu::always_inline]] inline void push(LockOrderState& state, unsigned count, const HeldLock& held)
+{
+    state.count = uint8_t(count + 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    state.held[count] = held;
+}
+
 // Called by the lock types before they take a lock and after they release
 // it. Taking a lock with none of its context held (or releasing the
 // innermost) needs no check and is recorded here, inline: under QEMU's TCG
@@ -112,6 +122,8 @@ void disable();
 // locks. `site` nullptr means here (the lock types inline their lock
 // functions into the code that takes the lock). `kSpinlock`: the lock is
 // known not to sleep, so it needs no check in an interrupt handler either.
+// Once checking stopped (a report, a panic) these still keep the records,
+// which nothing reads any more.
 template<bool kSpinlock = false>
 [[gnu::always_inline]] inline void note_acquire(
     const void* lock, const LockClass& lock_class, bool try_only = false, const void* site = nullptr)
@@ -125,8 +137,7 @@ template<bool kSpinlock = false>
         unsigned count = state.count;
         if (count == state.context_start && count < LockOrderState::kMaxHeld
             && (kSpinlock || !lock_class.sleeping || !state.irq_depth)) {
-            state.held[count] = { lock, &lock_class, site };
-            state.count = uint8_t(count + 1);
+            push(state, count, { lock, &lock_class, site });
             return;
         }
         acquire(lock, lock_class, try_only, site);

@@ -8,6 +8,8 @@ namespace keel::netdev {
 // drops the only reference of its holder, and finds the slot again by name.
 HolderTable::Slot* HolderTable::find(const char* holder)
 {
+    if (!holder)
+        return nullptr;
     for (Slot& slot : m_slots)
         if (slot.name[0] && slot.name[0] == holder[0] && strcmp(slot.name, holder) == 0)
             return &slot;
@@ -41,7 +43,7 @@ Result<void> HolderTable::get(const char* holder)
 
 Result<void> HolderTable::put(const char* holder)
 {
-    Slot* slot = holder ? find(holder) : nullptr;
+    Slot* slot = find(holder);
     if (!slot || slot->count == 0)
         return Err(Error::ENOENT);
     slot->count--;

@@ -41,6 +41,7 @@ TEST_CASE("holders: bad names and a full table", "[holders]")
         REQUIRE(!holders.get(name).is_error());
     }
     CHECK(holders.get("one-more").error() == Error::EMFILE);
+    CHECK(holders.count(nullptr) == 0);
     REQUIRE(!holders.get("h3").is_error()); // an existing holder still counts up
     CHECK(holders.count("h3") == 2);
     // A slot freed is reused.
