@@ -29,8 +29,7 @@ void Mutex::unlock()
     InterruptDisabler no_interrupts;
     m_owner = nullptr;
     lock_order::note_release(this, *m_class);
-    if (!m_waiters.empty()) // interrupts are off: no sleeper can come in between
-        m_waiters.wake_one();
+    m_waiters.wake_one();
 }
 
 } // namespace keel

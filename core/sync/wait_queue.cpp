@@ -24,14 +24,14 @@ void WaitQueue::sleep_locked_for(uint64_t duration_ns)
     m_entries.remove(entry);
 }
 
-void WaitQueue::wake_one()
+void WaitQueue::wake_first()
 {
     InterruptDisabler no_interrupts;
     if (WaitQueueEntry* entry = m_entries.pop_front())
         thread_wake(entry->thread);
 }
 
-void WaitQueue::wake_all()
+void WaitQueue::wake_every()
 {
     InterruptDisabler no_interrupts;
     while (WaitQueueEntry* entry = m_entries.pop_front())

@@ -30,11 +30,29 @@ public:
     void sleep_locked();
     // The same, but also woken when `duration_ns` has passed.
     void sleep_locked_for(uint64_t duration_ns);
-    void wake_one();
-    void wake_all();
-    bool empty() const { return m_entries.is_empty(); }
+    // Wake the first sleeper, or every one. A queue nobody waits on costs
+    // no call: a sleeper tests its condition and queues itself with
+    // interrupts off, so a waker that changed the condition first and then
+    // finds the queue empty has nobody to miss (one CPU).
+    void wake_one()
+    {
+        if (!empty())
+            wake_first();
+    }
+    void wake_all()
+    {
+        if (!empty())
+            wake_every();
+    }
+    bool empty() const
+    {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); // after the waker's own stores
+        return m_entries.is_empty();
+    }
 
 private:
+    void wake_first();
+    void wake_every();
     IntrusiveList<WaitQueueEntry, &WaitQueueEntry::node> m_entries;
 };
 

@@ -7,7 +7,9 @@ import sys
 import tempfile
 import time
 
-from harness import BUILD, Failure, Machine, PROMPT, boot, case, check, free_pages, settled_free_pages  # noqa: F401
+from cases_devices import wait_log
+from harness import (ALL_ARCHES, BUILD, Failure, Machine, PROMPT, boot, case, check, free_pages,  # noqa: F401
+                     settled_free_pages)
 from keel.machine import ROOT
 
 
@@ -112,7 +114,7 @@ def result_of_error_and_must_panic():
 
 # Both architectures: where a lock was taken is an address taken inline
 # (arch::code_address), which code generation must leave in place.
-@case(arches=("x86_64", "aarch64"))
+@case(arches=ALL_ARCHES)
 def lock_order_inversion_panics_with_both_sites():
     with boot() as vm:
         vm.send("selftest lockorder")
@@ -124,7 +126,7 @@ def lock_order_inversion_panics_with_both_sites():
               "the panic does not name both locks and both acquisition sites", vm)
 
 
-@case(arches=("x86_64", "aarch64"))
+@case(arches=ALL_ARCHES)
 def lock_order_catches_a_lock_taken_twice_and_a_mutex_under_a_spinlock():
     for variant, problem, taking, holding in (
             ("twice", "a lock taken twice", r"selftest outer \(rank 200\) at selftest_lock_order_take_twice",
@@ -350,10 +352,7 @@ def line_editing():
         # The autoload thread indexes the driver modules beside the console
         # and says so once: after that line no log line comes between the
         # keys typed below and their echo.
-        deadline = time.monotonic() + 30
-        while not re.search(r"autoload: \d+ driver module\(s\) indexed", vm.command_output("dmesg")):
-            check(time.monotonic() < deadline, "autoload never indexed the driver modules", vm)
-            time.sleep(0.1)
+        wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
         # Backspace fixes a typo; Ctrl-U kills a line; arrows move the cursor.
         out = vm.command_output("uptimx\x7fe")
         check(out.startswith("up "), f"backspace: {out!r}", vm)

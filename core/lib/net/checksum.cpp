@@ -26,10 +26,10 @@ uint64_t fold16(uint64_t sum)
 namespace {
 
 // Walks `length` bytes a word at a time, adding each word to the running
-// sums, and with kCopy also stores it at `out`: one walk for checksum_add
+// sum, and with kCopy also stores it at `out`: one walk for checksum_add
 // and checksum_copy. The ones' complement sum does not depend on byte
-// order (RFC 1071, 2.B): the data goes in as native 32-bit words, folded
-// and swapped into big-endian order once at the end, instead of 16-bit
+// order (RFC 1071, 2.B): the data goes in as native words, folded and
+// swapped into big-endian order once at the end, instead of 16-bit
 // big-endian words one by one (under QEMU's TCG a received 1,400-byte
 // datagram spent more time in that loop than anywhere else). The words
 // come as 64-bit loads, since under TCG each load is an emulated memory
@@ -107,12 +107,7 @@ uint64_t checksum_copy(uint64_t sum, void* destination, const void* data, size_t
     return WordSum(static_cast<const uint8_t*>(data), static_cast<uint8_t*>(destination)).add<true>(sum, length);
 }
 
-uint16_t checksum_finish(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
+uint16_t checksum_finish(uint64_t sum) { return uint16_t(~fold16(sum)); }
 
 uint64_t pseudo_header_sum(Ipv4Address source, Ipv4Address destination, uint8_t protocol, uint16_t length)
 {
