@@ -42,12 +42,12 @@ KeyringEntry* find_locked(const KeyId& id) REQUIRES(g_lock)
     return nullptr;
 }
 
-void add_locked(const Ed25519PublicKey& prepared, KeyOrigin origin, const char* description, const char* endorsed_by,
-    const char* source) REQUIRES(g_lock)
+void add_locked(const Ed25519PublicKey& prepared, const KeyId& id, KeyOrigin origin, const char* description,
+    const char* endorsed_by, const char* source) REQUIRES(g_lock)
 {
     KeyringEntry& entry = g_keys[g_key_count++];
     entry.prepared = prepared;
-    entry.key = make_trusted_key(prepared.bytes, &entry, &entry.prepared);
+    entry.key = make_trusted_key_with_id(id, prepared.bytes, &entry, &entry.prepared);
     entry.origin = origin;
     entry.blocked = key_blocked_locked(entry.key.id);
     format(entry.description, sizeof(entry.description), "%s", description);
@@ -74,11 +74,12 @@ void keyring_init()
     // Built-in keys were checked when the build embedded them (OpenSSL read
     // each as an Ed25519 key, scripts/gen-builtin-keys.py), and the build
     // prepared each as ed25519_prepare_key would (its status, torsion and
-    // odd multiples; a unit test compares the two), so the boot only copies
-    // them. A bad key can only fail to verify. Nothing else contends for
-    // the lock this early.
+    // odd multiples, and its id; a unit test compares them), so the boot
+    // only copies them. A bad key can only fail to verify. Nothing else
+    // contends for the lock this early.
     for (size_t i = 0; i < g_builtin_key_count && g_key_count < kMaxKeys; i++)
-        add_locked(g_builtin_keys[i].prepared, KeyOrigin::Builtin, g_builtin_keys[i].description, nullptr, "built in");
+        add_locked(g_builtin_keys[i].prepared, g_builtin_keys[i].id, KeyOrigin::Builtin, g_builtin_keys[i].description,
+            nullptr, "built in");
     log_info("keyring: %zu built-in key(s), %zu blocked key id(s), %zu blocked module digest(s)", g_key_count,
         g_blocked_key_count, g_blocked_digest_count);
 }
@@ -153,7 +154,9 @@ Result<const KeyringEntry*> keyring_add_endorsed(const uint8_t* data, size_t siz
     description[length] = '\0';
     char endorser[key_id_text_size];
     format_key_id(check.value().endorser->id, endorser);
-    add_locked(*prepared, KeyOrigin::Secondary, length ? description : "vendor key", endorser, source);
+    // verify_endorsement checked that the id is the vendor key's.
+    add_locked(*prepared, endorsement.vendor_key_id, KeyOrigin::Secondary, length ? description : "vendor key",
+        endorser, source);
     return &g_keys[g_key_count - 1];
 }
 

@@ -67,6 +67,7 @@ size_t keyring_blocked_digest_count();
 // Built into the core by the build (loader/meson.build generates them).
 struct BuiltinKey {
     const char* description;
+    KeyId id; // computed by the build as key_id_of would
     // The key as ed25519_prepare_key would prepare it (prepared.bytes is
     // the key itself), done by scripts/gen-builtin-keys.py at build time:
     // the boot does no point arithmetic for built-in keys.
@@ -80,5 +81,11 @@ extern const uint8_t g_builtin_blocked_digests[][64];
 extern const size_t g_builtin_blocked_digest_count;
 // The `sig_enforce` build option: the command line cannot turn it off.
 extern const bool g_builtin_sig_enforce;
+// The modules the kernel was built with that it trusts by image digest
+// (the `known_modules` build option; docs/module-signing.md): the
+// BLAKE2b-512 of each image, and each module's name.
+extern const Blake2bDigest g_builtin_known_module_digests[];
+extern const char* const g_builtin_known_module_names[];
+extern const size_t g_builtin_known_module_count;
 
 } // namespace keel

@@ -30,6 +30,18 @@ bool image_digest_blocked(const uint8_t* file, const ModuleSignatureCheck& check
     return keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(file, check.image_length));
 }
 
+KnownImages known_images() { return { g_builtin_known_module_digests, g_builtin_known_module_count }; }
+
+// Which of the kernel's known modules has this image digest; nullptr if none.
+const char* known_module_name(const ImageDigest& digest)
+{
+    for (size_t i = 0; i < g_builtin_known_module_count; i++) {
+        if (memcmp(g_builtin_known_module_digests[i].bytes, digest.bytes, ImageDigest::size) == 0)
+            return g_builtin_known_module_names[i];
+    }
+    return nullptr;
+}
+
 void describe_signer(const TrustedKey& key, char* out, size_t size)
 {
     const KeyringEntry* entry = keyring_entry_for(key);
@@ -63,6 +75,7 @@ Result<SignatureVerdict> apply_policy(const uint8_t* file, size_t size, const ch
     policy.key_blocked = key_blocked;
     policy.digest_blocked = digest_blocked;
     policy.blocked_digest_count = keyring_blocked_digest_count();
+    policy.known_images = known_images();
     // verify_module says nothing more about an unsigned module once the
     // kernel is tainted.
     policy.quiet_unsigned = is_tainted(Taint::UnsignedModule);
@@ -87,6 +100,12 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     if (verdict.value().key) {
         module.signature_valid = true;
         describe_signer(*verdict.value().key, module.signer, sizeof(module.signer));
+        return {};
+    }
+    if (verdict.value().known_image) {
+        module.signature_valid = true;
+        format(module.signer, sizeof(module.signer), "the kernel's build (%s, known by digest)",
+            known_module_name(verdict.value().digest));
         return {};
     }
     // As Linux: the warning goes to the console once, when the kernel
@@ -121,9 +140,14 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
     auto check = verify_module_signature(file, size, keys, key_count, &diagnostic);
     if (check.is_ok()) {
         bool blocked = image_digest_blocked(file, check.value());
-        format(info.status, sizeof(info.status), "%s (%zu signature(s); Ed25519, %s image digest)",
+        // modinfo checks the signature itself; a module the kernel also
+        // knows by digest says so (it would load even if its key were blocked).
+        const char* known = check.value().image_digest.algorithm == ImageDigestAlgorithm::Blake2b
+            ? known_module_name(check.value().image_digest)
+            : nullptr;
+        format(info.status, sizeof(info.status), "%s (%zu signature(s); Ed25519, %s image digest)%s",
             blocked ? "valid, but blocklisted" : "valid", trailer.value().record_count,
-            image_digest_name(check.value().image_digest.algorithm));
+            image_digest_name(check.value().image_digest.algorithm), known ? "; known to the kernel by digest" : "");
         describe_signer(*check.value().key, info.signer, sizeof(info.signer));
     } else {
         format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.message);

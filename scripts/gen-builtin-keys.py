@@ -7,6 +7,7 @@
         [--blocked-key HEX ...] [--blocked-digest HEX ...]
         [--blocked-key-pem FILE.pem ...]      block this key (its id computed here)
         [--blocked-module FILE.kmod ...]      block this module's image digest
+        [--known-module NAME=FILE.kmod ...]   trust this module's image by its digest
 
 Each key goes in prepared, as ed25519_prepare_key (core/lib/crypto/ed25519.h)
 would prepare it at boot: its status, whether it is torsion-free, and its
@@ -20,7 +21,12 @@ key, blocked-key, blocked-digest lines), for kmodinfo --check-against.
 
 A blocked module digest is the BLAKE2b-512 of the module's image (the file
 without its signature trailer), whatever digest the module is signed with
-(docs/module-signing.md).
+(docs/module-signing.md). A known module's digest is the same: the kernel
+trusts that image as it trusts itself, without a key (docs/module-signing.md,
+"Modules the kernel knows by digest").
+
+Each key's id (the first 16 bytes of SHA-512 of the key) is computed here
+too, so the boot hashes nothing for its built-in keys.
 """
 
 import argparse
@@ -131,6 +137,7 @@ def main():
     parser.add_argument("--blocked-digest", action="append", default=[])
     parser.add_argument("--blocked-key-pem", action="append", default=[])
     parser.add_argument("--blocked-module", action="append", default=[])
+    parser.add_argument("--known-module", action="append", default=[])
     options = parser.parse_args()
 
     keys = []
@@ -141,18 +148,26 @@ def main():
     blocked_digests = [hex_bytes(d, 64, "blocked digest") for d in options.blocked_digest if d]
     blocked_keys += [key_id(raw_public_key(path)) for path in options.blocked_key_pem]
     blocked_digests += [image_digest(path) for path in options.blocked_module]
+    known_modules = []
+    for item in options.known_module:
+        name, _, path = item.partition("=")
+        if not name or not path or not name.replace("_", "").isalnum():
+            sys.exit(f"gen-builtin-keys: --known-module '{item}': expected NAME=FILE.kmod")
+        known_modules.append((name, image_digest(path)))
 
     if options.manifest:
         if not options.abi_manifest:
             sys.exit("gen-builtin-keys: --manifest needs --abi-manifest")
         with open(options.abi_manifest) as f:
             text = f.read()
-        text += "# the built-in keyring: sig_enforce, key HEX DESCRIPTION, blocked-key ID, blocked-digest DIGEST\n"
+        text += ("# the built-in keyring: sig_enforce, key HEX DESCRIPTION, blocked-key ID, blocked-digest DIGEST,"
+                 " known-module NAME DIGEST\n")
         text += f"sig_enforce {options.enforce}\n"
         for description, key in keys:
             text += f"key {key.hex()} {description}\n"
         text += "".join(f"blocked-key {k.hex()}\n" for k in blocked_keys)
         text += "".join(f"blocked-digest {d.hex()}\n" for d in blocked_digests)
+        text += "".join(f"known-module {name} {d.hex()}\n" for name, d in known_modules)
         with open(options.manifest + ".tmp", "w") as f:
             f.write(text)
         os.replace(options.manifest + ".tmp", options.manifest)
@@ -170,9 +185,9 @@ def main():
     ]
     for description, key in keys:
         escaped = description.replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'    {{ "{escaped}",\n        {prepared_key(key)} }},')
+        lines.append(f'    {{ "{escaped}", {{ {c_array(key_id(key))} }},\n        {prepared_key(key)} }},')
     if not keys:
-        lines.append('    {"", {}},')
+        lines.append('    {"", {}, {}},')
     lines += [
         "};",
         f"const size_t g_builtin_key_count = {len(keys)};",
@@ -189,6 +204,17 @@ def main():
         "};",
         f"const size_t g_builtin_blocked_digest_count = {len(blocked_digests)};",
         f"const bool g_builtin_sig_enforce = {'true' if options.enforce == 'yes' else 'false'};",
+        "const Blake2bDigest g_builtin_known_module_digests[] = {",
+    ]
+    lines += [f"    {{ {c_array(d)} }}," for _, d in known_modules] or ["    {},"]
+    lines += [
+        "};",
+        "const char* const g_builtin_known_module_names[] = {",
+    ]
+    lines += [f'    "{name}",' for name, _ in known_modules] or ['    "",']
+    lines += [
+        "};",
+        f"const size_t g_builtin_known_module_count = {len(known_modules)};",
         "",
         "} // namespace keel",
         "",

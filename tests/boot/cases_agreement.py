@@ -60,6 +60,8 @@ def kmodinfo_agrees_with_the_loader():
             if name in before or name in ("tmpfs", "nullfs"):
                 continue  # loaded at boot: "already loaded" is the registry's business
             expected = host_verdict(guest, host)
+            if expected is None and name.startswith("tmpfs-"):
+                continue  # a copy of the boot's tmpfs that both accept: "already loaded" again
             out = vm.command_output(f"insmod {guest}", 60)
             error = re.search(r"insmod: ERROR: could not insert '[^']*': (.*)", out)
             if error and "keel_module_init failed" in error.group(1):

@@ -135,6 +135,26 @@ def blocked_module_digest_is_refused():
 
 
 @case(arches=ALL_ARCHES)
+def the_kernels_own_tmpfs_is_trusted_by_its_digest():
+    # known_modules=['tmpfs']: the build embeds the digest of tmpfs's image,
+    # and an image with that digest needs no trusted key, even under
+    # enforcement. Verification comes before parsing, so a trusted image
+    # gets as far as "already loaded", a refused one does not.
+    meta = metadata()
+    with boot("panic=-1 module.sig_enforce=1", initrd=TEST_INITRAMFS) as vm:
+        info = vm.command_output("modinfo /lib/modules/tmpfs.kmod")
+        check("known to the kernel by digest" in info, f"modinfo of the boot's tmpfs: {info}", vm)
+        check("known to the kernel" not in vm.command_output("modinfo hello"), "hello is not a known module", vm)
+        refused(vm, "/lib/test/tmpfs-unknown-key.kmod", "a module of that name is already loaded", "EEXIST")
+        # One byte changed: a stranger, and its key is not trusted.
+        refused(vm, "/lib/test/tmpfs-changed-unknown-key.kmod", "not trusted", "ENOKEY")
+        refused(vm, "/lib/test/hello-unknown-key.kmod", "not trusted", "ENOKEY")
+        # The digest blocklist still applies to a known image.
+        vm.command_output(f"keyctl block-module {meta['tmpfs_digest']}")
+        refused(vm, "/lib/test/tmpfs-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")
+
+
+@case(arches=ALL_ARCHES)
 def build_option_enforcement_cannot_be_turned_off():
     # keel-enforce: the same core built with sig_enforce=true.
     kernel = kernel_path(BUILD, ARCH, "keel-enforce")

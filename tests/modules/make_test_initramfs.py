@@ -144,6 +144,16 @@ def main():
     # An endorsement signed by a key the kernel does not trust.
     run([sign_tool, "endorse", os.path.join(work, "unknown.pem"), os.path.join(work, "vendor.pub.pem"),
          "-o", out("vendor-bad.endorsement")])
+    # The kernel knows its own tmpfs by digest (the known_modules build
+    # option): the same image signed by a key it does not trust, and one
+    # changed byte of it signed by that key.
+    tmpfs_image = unsigned(sign_tool, module("tmpfs"), os.path.join(work, "tmpfs.image"))
+    signed(sign_tool, os.path.join(work, "unknown.pem"), tmpfs_image, out("tmpfs-unknown-key.kmod"))
+    changed = bytearray(tmpfs_image)
+    offset, size = Patch(tmpfs_image).section(".text")
+    changed[offset + size // 2] ^= 0x01
+    signed(sign_tool, os.path.join(work, "unknown.pem"), bytes(changed), out("tmpfs-changed-unknown-key.kmod"))
+    meta["tmpfs_digest"] = hashlib.blake2b(tmpfs_image, digest_size=64).hexdigest()
     # b2sum's input: lengths either side of BLAKE2b's 128-byte block and of
     # the command's 16 KiB reads; hashlib says what their digests are.
     meta["b2sum"] = {}

@@ -2,7 +2,8 @@
 """scripts/gen-builtin-keys.py: the built-in keyring source has the key, the
 blocked key ids (given in hex or as a key file) and the blocked module
 digests (given in hex or as a module file, digest of the image without its
-signature trailer) that the options name."""
+signature trailer) and the known modules' digests, with their names, that the
+options name; the manifest lists the known modules too."""
 
 import hashlib
 import os
@@ -36,9 +37,19 @@ def main():
             f.write(image + trailer)
         out = os.path.join(scratch, "keys.cpp")
         subprocess.run([sys.executable, TOOL, out, "--enforce", "yes", "--key", f"test key={KEY}",
-                        "--blocked-key-pem", PUB, "--blocked-key", "00" * 16, "--blocked-module", module],
+                        "--blocked-key-pem", PUB, "--blocked-key", "00" * 16, "--blocked-module", module,
+                        "--known-module", f"m={module}"],
                        check=True)
         text = open(out).read()
+        abi = os.path.join(scratch, "abi.manifest")
+        with open(abi, "w") as f:
+            f.write("keel-manifest 1\n")
+        manifest = os.path.join(scratch, "core.manifest")
+        subprocess.run([sys.executable, TOOL, "--manifest", manifest, "--abi-manifest", abi, "--enforce", "no",
+                        "--known-module", f"m={module}"], check=True)
+        manifest_text = open(manifest).read()
+        bad = subprocess.run([sys.executable, TOOL, out, "--enforce", "no", "--known-module", module],
+                             capture_output=True, text=True)
     failures = []
     if c_bytes(raw) not in text:
         failures.append("the public key is missing")
@@ -47,6 +58,17 @@ def main():
     if (c_bytes(hashlib.blake2b(image, digest_size=64).digest()) not in text
             or "g_builtin_blocked_digest_count = 1;" not in text):
         failures.append("the blocked module digest is not that of the image without its trailer")
+    digest = hashlib.blake2b(image, digest_size=64).digest()
+    known = re.search(r"g_builtin_known_module_digests\[\] = \{\n    \{ \{([^}]*)\} \},\n\};", text)
+    if (not known or known.group(1) != c_bytes(digest) or '"m",' not in text
+            or "g_builtin_known_module_count = 1;" not in text):
+        failures.append("the known module's digest (of its image without the trailer) or its name is wrong")
+    if c_bytes(key_id) not in text.split("g_builtin_keys[] = {")[1].split("};")[0]:
+        failures.append("the built-in key's id is not in its entry")
+    if f"known-module m {digest.hex()}" not in manifest_text:
+        failures.append("the manifest does not list the known module")
+    if bad.returncode == 0 or "NAME=FILE.kmod" not in bad.stderr:
+        failures.append(f"--known-module without a name was accepted: {bad.stderr}")
     if not re.search(r"g_builtin_sig_enforce = true;", text):
         failures.append("enforcement not set")
     for failure in failures:

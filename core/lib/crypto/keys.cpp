@@ -30,8 +30,14 @@ void format_key_id(const KeyId& id, char* text)
 
 TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared)
 {
+    return make_trusted_key_with_id(key_id_of(public_key), public_key, tag, prepared);
+}
+
+TrustedKey make_trusted_key_with_id(
+    const KeyId& id, const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared)
+{
     TrustedKey key;
-    key.id = key_id_of(public_key);
+    key.id = id;
     memcpy(key.public_key, public_key, ed25519_public_key_size);
     key.prepared = prepared;
     key.tag = tag;

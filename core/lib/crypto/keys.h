@@ -44,6 +44,9 @@ struct TrustedKey {
 // ed25519_check_public_key before trusting it. `prepared`, if given, must
 // be `public_key` prepared and outlive the TrustedKey.
 TrustedKey make_trusted_key(const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared = nullptr);
+// The same with the id computed beforehand (built-in keys: by the build).
+TrustedKey make_trusted_key_with_id(
+    const KeyId& id, const uint8_t* public_key, const void* tag, const Ed25519PublicKey* prepared);
 
 // Verifies with the prepared key when there is one.
 Ed25519Status verify_with_trusted_key(

@@ -188,8 +188,8 @@ Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t siz
     return trailer;
 }
 
-Result<ModuleSignatureCheck> verify_module_signature(
-    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic)
+Result<ModuleSignatureCheck> verify_module_signature(const uint8_t* file, size_t size, const TrustedKey* keys,
+    size_t key_count, Diagnostic* diagnostic, const KnownImages& known)
 {
     if (diagnostic)
         diagnostic->message[0] = '\0';
@@ -199,6 +199,16 @@ Result<ModuleSignatureCheck> verify_module_signature(
     check.image_length = trailer.image_length;
     check.record_count = trailer.record_count;
     ImageDigests digests(file, trailer.image_length);
+    if (known.count > 0) {
+        const ImageDigest& digest = digests.get(ImageDigestAlgorithm::Blake2b);
+        for (size_t i = 0; i < known.count; ++i) {
+            if (memcmp(known.digests[i].bytes, digest.bytes, ImageDigest::size) == 0) {
+                check.image_digest = digest;
+                check.known_image = true;
+                return check;
+            }
+        }
+    }
 
     bool any_supported = false;
     bool rejected = false;

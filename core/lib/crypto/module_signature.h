@@ -99,9 +99,22 @@ Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t siz
 struct ModuleSignatureCheck {
     size_t image_length;      // parse the ELF image from these bytes only
     ImageDigest image_digest; // the verifying record's digest, by its algorithm
-    const TrustedKey* key;    // the key whose signature verified
+    const TrustedKey* key;    // the key whose signature verified; nullptr for a known image
     size_t record_index;      // which record it was
     size_t record_count;
+    // The image's BLAKE2b-512 digest is one of KnownImages: trusted without
+    // a key (image_digest is that digest; key and record_index say nothing).
+    bool known_image;
+};
+
+// Module images the kernel was built with, by the BLAKE2b-512 digest of
+// each image (the file without its trailer): the build embeds them
+// (docs/module-signing.md, "Modules the kernel knows by digest"), so they
+// are trusted as the kernel image itself is, and a signed module whose
+// image is one of them needs no Ed25519 check.
+struct KnownImages {
+    const Blake2bDigest* digests = nullptr;
+    size_t count = 0;
 };
 
 // Verifies the module against `keys`; one valid signature by one of them
@@ -109,7 +122,9 @@ struct ModuleSignatureCheck {
 // the caller blocklists are checked against the returned image_digest (or,
 // when its algorithm is not the blocklist's, a digest the caller computes).
 // The image is hashed at most once per digest algorithm, and only for a
-// record whose signature verified.
+// record whose signature verified, or first of all (BLAKE2b-512) when
+// `known` lists any image: one of those is accepted with known_image set,
+// whatever key its records name.
 // Errors (each with a diagnostic naming the record and key id):
 //   ENODATA       not signed
 //   EBADMSG       malformed trailer
@@ -118,8 +133,8 @@ struct ModuleSignatureCheck {
 //   EKEYREJECTED  a record names a key in `keys` but its signature or image
 //                 digest does not match (tampered, or pasted from another
 //                 module)
-Result<ModuleSignatureCheck> verify_module_signature(
-    const uint8_t* file, size_t size, const TrustedKey* keys, size_t key_count, Diagnostic* diagnostic);
+Result<ModuleSignatureCheck> verify_module_signature(const uint8_t* file, size_t size, const TrustedKey* keys,
+    size_t key_count, Diagnostic* diagnostic, const KnownImages& known = {});
 
 // For signing tools: the header a new record signs, written to `out`
 // (module_signature::signed_header_size bytes). The record's algorithm

@@ -79,7 +79,7 @@ Result<SignatureVerdict> check_module_signature(
     const uint8_t* file, size_t size, const char* path, const SignaturePolicy& policy, CheckMessage message)
 {
     Diagnostic diagnostic {};
-    auto check = verify_module_signature(file, size, policy.keys, policy.key_count, &diagnostic);
+    auto check = verify_module_signature(file, size, policy.keys, policy.key_count, &diagnostic, policy.known_images);
     SignatureVerdict verdict {};
 
     if (check.is_ok()) {
@@ -89,6 +89,7 @@ Result<SignatureVerdict> check_module_signature(
         }
         verdict.image_length = check.value().image_length;
         verdict.key = check.value().key;
+        verdict.known_image = check.value().known_image;
         verdict.digest = check.value().image_digest;
         return verdict;
     }

@@ -44,6 +44,8 @@ struct SignaturePolicy {
     bool (*digest_blocked)(const Blake2bDigest& digest, const void* context);
     size_t blocked_digest_count; // 0: nothing to hash for
     const void* context;
+    // Images the kernel was built with: trusted by digest, without a key.
+    KnownImages known_images;
     // A module with no signature at all that loads unverified gets no
     // message and a fixed `reason` (the loader says it once, when the
     // kernel becomes tainted; composing it for every later load was most
@@ -54,7 +56,9 @@ struct SignaturePolicy {
 struct SignatureVerdict {
     size_t image_length;   // the bytes to parse: what the signature covers, or the file without its trailer
     const TrustedKey* key; // the verifying key (one of policy.keys), or nullptr when it loads unverified
-    ImageDigest digest;    // the verified image digest, when `key`
+    ImageDigest digest;    // the verified image digest, when `key` or `known_image`
+    // Trusted because its image is one of policy.known_images (key is nullptr).
+    bool known_image;
     // Loads only because enforcement is off: the kernel is tainted 'E', and
     // `reason` says why ("signature and/or required key missing").
     bool unverified;

@@ -139,5 +139,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                 != 0)
             abort();
     }
+
+    // With known images, one of them this input's image (so the trailer
+    // alone decides): accepted exactly when the trailer parses, with that
+    // BLAKE2b digest and no key.
+    if (trailer.is_ok()) {
+        Blake2bDigest known[2] = {};
+        known[1] = Blake2b::hash(bytes, trailer.value().image_length);
+        auto by_digest = verify_module_signature(bytes, size, keys, 2, &diagnostic, { known, 2 });
+        if (by_digest.is_error() || !by_digest.value().known_image || by_digest.value().key
+            || memcmp(by_digest.value().image_digest.bytes, known[1].bytes, ImageDigest::size) != 0)
+            abort();
+    } else {
+        // Nothing without a whole trailer, even when the file's digest is known.
+        Blake2bDigest known = Blake2b::hash(bytes, size);
+        if (verify_module_signature(bytes, size, keys, 2, &diagnostic, { &known, 1 }).is_ok())
+            abort();
+    }
     return 0;
 }

@@ -1,5 +1,5 @@
 // Built-in keys come prepared by the build (scripts/gen-builtin-keys.py
-// computes the status, torsion and odd multiples in Python integers): for
+// computes the status, torsion, odd multiples and key id in Python): for
 // keys of every kind (gen_prepared_key_cases.py), what it wrote is what
 // ed25519_prepare_key computes at run time, and both verify alike.
 #include <catch2/catch.hpp>
@@ -52,6 +52,8 @@ TEST_CASE("builtin keys: the build prepares each key as ed25519_prepare_key does
         REQUIRE(builtin.prepared.status == runtime.status);
         REQUIRE(builtin.prepared.torsion_free == runtime.torsion_free);
         REQUIRE(std::equal(builtin.prepared.bytes, builtin.prepared.bytes + 32, runtime.bytes));
+        // The id too: the boot takes it as the build computed it.
+        CHECK(builtin.id == keel::key_id_of(builtin.prepared.bytes));
         if (status != Ed25519Status::Valid)
             continue;
         ++valid;

@@ -63,9 +63,20 @@ Bytes sign_image(const Bytes& image, const std::vector<const OpensslKey*>& signe
 
 using Outcome = VerifyOutcome<keel::ModuleSignatureCheck>;
 
-Outcome verify(const Bytes& file, const std::vector<TrustedKey>& keys)
+Outcome verify(const Bytes& file, const std::vector<TrustedKey>& keys, const keel::KnownImages& known = {})
 {
-    return verify_copy<keel::ModuleSignatureCheck>(file, keys, keel::verify_module_signature);
+    return verify_copy<keel::ModuleSignatureCheck>(file, keys,
+        [&](const uint8_t* bytes, size_t size, const TrustedKey* key_list, size_t key_count, Diagnostic* diagnostic) {
+            return keel::verify_module_signature(bytes, size, key_list, key_count, diagnostic, known);
+        });
+}
+
+keel::Blake2bDigest blake2b_of(const Bytes& image)
+{
+    Bytes digest = openssl_digest(openssl_md(ImageDigestAlgorithm::Blake2b), image.data(), image.size());
+    keel::Blake2bDigest out;
+    std::copy(digest.begin(), digest.end(), out.bytes);
+    return out;
 }
 
 struct Fixture {
@@ -449,5 +460,54 @@ TEST_CASE("module signature: unknown versions and algorithms", "[crypto][modsig]
     {
         auto result = keel::verify_module_signature(file.data(), file.size() - 1, f.trusted.data(), 2, nullptr);
         CHECK(result.error() == Error::ENODATA);
+    }
+}
+
+TEST_CASE("module signature: images the kernel knows by digest", "[crypto][modsig]")
+{
+    Fixture f;
+    Bytes image = make_image(f.rng, 5000);
+    Bytes other = make_image(f.rng, 5000);
+    keel::Blake2bDigest known_digests[] = { blake2b_of(other), blake2b_of(image) };
+    keel::KnownImages known { known_digests, 2 };
+
+    SECTION("a known image is trusted whatever key signed it, or none the kernel trusts")
+    {
+        auto algorithm = GENERATE(ImageDigestAlgorithm::Blake2b, ImageDigestAlgorithm::Sha512);
+        auto* signer = GENERATE_REF(&f.vendor, &f.stranger);
+        Outcome outcome = verify(sign_image(image, { signer }, algorithm), {}, known);
+        REQUIRE(outcome.ok);
+        CHECK(outcome.check.known_image);
+        CHECK(outcome.check.key == nullptr);
+        CHECK(outcome.check.image_length == 5000);
+        // The digest it matched, which the blocklist is then checked against.
+        CHECK(outcome.check.image_digest.algorithm == ImageDigestAlgorithm::Blake2b);
+        CHECK(std::equal(known_digests[1].bytes, known_digests[1].bytes + 64, outcome.check.image_digest.bytes));
+    }
+    SECTION("one changed byte of the image makes it a stranger: the signature decides")
+    {
+        Bytes changed = image;
+        changed[1234] ^= 0x01;
+        Outcome by_stranger = verify(sign_image(changed, { &f.stranger }), f.trusted, known);
+        CHECK(by_stranger.error == Error::ENOKEY);
+        Outcome by_vendor = verify(sign_image(changed, { &f.vendor }), f.trusted, known);
+        REQUIRE(by_vendor.ok);
+        CHECK_FALSE(by_vendor.check.known_image);
+        CHECK(by_vendor.check.key == &f.trusted[0]);
+    }
+    SECTION("the trailer must still be whole: a damaged one is refused before any digest")
+    {
+        Bytes file = sign_image(image, { &f.stranger });
+        file[file.size() - 30] ^= 0xff; // the footer's record count
+        CHECK(verify(file, {}, known).error == Error::EBADMSG);
+    }
+    SECTION("an unsigned copy of a known image is still unsigned")
+    {
+        CHECK(verify(image, f.trusted, known).error == Error::ENODATA);
+    }
+    SECTION("with no known images, a signed module is checked by its signature only")
+    {
+        Outcome outcome = verify(sign_image(image, { &f.stranger }), f.trusted, {});
+        CHECK(outcome.error == Error::ENOKEY);
     }
 }
