@@ -35,7 +35,12 @@ void cpu_init()
 void platform_init(const BootInfo& boot)
 {
     acpi_init(boot.acpi_rsdp_phys);
+    // The TSC's calibration window spans the interrupt controllers' setup;
+    // the LAPIC timer's opens as soon as there is one (time::clock_init
+    // closes both).
+    cycle_counter_calibration_begin();
     interrupt_controllers_init();
+    lapic_timer_calibration_begin();
 }
 
 } // namespace keel::arch

@@ -10,7 +10,8 @@ namespace keel::arch {
 
 namespace {
 
-// Short, because the boot waits it out: each end of the window is a pair
+// Short, because the boot waits out what other work did not fill: each end
+// of the window is a pair
 // (counter, TSC) taken with the TSC read on both sides of the counter's,
 // the tightest of a few tries, so what a slow read or an interrupt of the
 // host adds to one end does not count. Under QEMU the ends are within a
@@ -39,19 +40,39 @@ Sample sample_hpet(volatile uint64_t* hpet)
     return best;
 }
 
-uint64_t calibrate_with_hpet(uint64_t hpet_phys)
+// The HPET window opens as soon as the ACPI tables have named the HPET
+// (platform_init) and closes in calibrate_cycle_counter: the interrupt
+// controllers are set up inside it, and the clock waits only for what is
+// left of the window.
+struct HpetWindow {
+    volatile uint64_t* hpet = nullptr;
+    uint64_t period_fs = 0;
+    Sample start {};
+};
+HpetWindow g_hpet_window;
+
+void open_hpet_window(uint64_t hpet_phys)
 {
     auto mapping = map_mmio(hpet_phys, 1024);
     if (mapping.is_error())
-        return 0;
+        return;
     auto* hpet = static_cast<volatile uint64_t*>(mapping.value());
     uint64_t capabilities = hpet[0];
     uint64_t period_fs = capabilities >> 32;     // femtoseconds per tick
     if (period_fs == 0 || period_fs > 100000000) // the spec caps it at 100 ns
-        return 0;
+        return;
     hpet[2] = hpet[2] | 1; // general configuration: enable
+    g_hpet_window = { hpet, period_fs, sample_hpet(hpet) };
+}
+
+uint64_t calibrate_with_hpet()
+{
+    volatile uint64_t* hpet = g_hpet_window.hpet;
+    if (!hpet)
+        return 0;
+    uint64_t period_fs = g_hpet_window.period_fs;
+    Sample start = g_hpet_window.start;
     uint64_t ticks = kCalibrationWindowUs * 1000000000ull / period_fs;
-    Sample start = sample_hpet(hpet);
     while (hpet[30] - start.counter < ticks) { }
     Sample end = sample_hpet(hpet);
     uint64_t elapsed_fs = (end.counter - start.counter) * period_fs;
@@ -86,11 +107,9 @@ namespace {
 
 uint64_t calibrate(const char*& source)
 {
-    if (uint64_t hpet = acpi_info().hpet_phys) {
-        if (uint64_t hz = calibrate_with_hpet(hpet)) {
-            source = "HPET";
-            return hz;
-        }
+    if (uint64_t hz = calibrate_with_hpet()) {
+        source = "HPET";
+        return hz;
     }
     source = "PIT";
     return calibrate_with_pit();
@@ -98,11 +117,19 @@ uint64_t calibrate(const char*& source)
 
 } // namespace
 
+void cycle_counter_calibration_begin()
+{
+    if (uint64_t hpet = acpi_info().hpet_phys)
+        open_hpet_window(hpet);
+}
+
 uint64_t calibrate_cycle_counter(const char*& source)
 {
-    // The LAPIC timer counts across the same window (timer_start then
-    // needs no window of its own: 1 ms less of boot).
-    lapic_timer_calibration_begin();
+    // The LAPIC timer counts across the same window, from when its
+    // controller was set up (timer_start then needs no window of its own:
+    // 1 ms less of boot). Without an HPET the PIT's window starts now.
+    if (!g_hpet_window.hpet)
+        lapic_timer_calibration_begin();
     uint64_t hz = calibrate(source);
     lapic_timer_calibration_end();
     return hz;

@@ -148,8 +148,11 @@ int kernel_init(void*)
 
     arch::platform_init(g_boot_info);
     mark_boot_stage("platform");
-    time::clock_init();
+    // The entropy pool first: its setup runs inside the cycle counter's
+    // calibration window (which the platform opened), which clock_init
+    // then waits out less of.
     random_init();
+    time::clock_init();
     mark_boot_stage("clock");
     scheduler_init();
     arch::timer_start(kTickHz, time::cycles_per_second(), timer_tick);

@@ -1,5 +1,7 @@
 #include "mm/buddy.h"
 
+#include "lib/base/string.h"
+
 namespace keel {
 
 void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
@@ -7,11 +9,12 @@ void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
     m_base_pfn = base_pfn;
     m_page_count = min(page_count, kMaxPages);
     m_pages = pages;
-    // Locals, so the compiler keeps them in registers instead of reloading
-    // the members after every store (an entry per page: 65,000 at 256 MiB).
-    const size_t count = m_page_count;
-    for (size_t i = 0; i < count; ++i)
-        pages[i] = PageInfo { kNoPage, kNoPage, 0, 0, 0 };
+    // Every entry starts as zeros: reserved, order 0, no flags. Its links
+    // mean something only while it heads a block on a free list, and
+    // push_free sets both, so zeros serve (one memset, a third of the
+    // instructions of storing kNoPage links entry by entry: an entry per
+    // page, 65,000 at 256 MiB).
+    memset(pages, 0, m_page_count * sizeof(PageInfo));
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
         m_free_tails[order] = kNoPage;
@@ -102,6 +105,17 @@ size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
         }
         uint64_t run_end = cursor;
         PageInfo* const base = m_pages - m_base_pfn;
+        // Four entries a step while none of them is usable (a fresh range,
+        // the usual case: half the instructions of the single steps, which
+        // then find where the run ends).
+        while (end - run_end >= 4
+            && !((base[run_end].flags | base[run_end + 1].flags | base[run_end + 2].flags | base[run_end + 3].flags)
+                & kUsable)) {
+#pragma clang loop unroll(full)
+            for (int i = 0; i < 4; i++)
+                base[run_end + i].flags = kUsable;
+            run_end += 4;
+        }
         while (run_end < end && !(base[run_end].flags & kUsable)) {
             base[run_end].flags = kUsable;
             ++run_end;

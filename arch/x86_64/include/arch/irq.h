@@ -39,11 +39,14 @@ inline void msi_vector_range(unsigned& first, unsigned& last)
 inline unsigned irq_gsi_vector(uint32_t) { return 0; }
 
 // The cycle counter's (the TSC's) rate in Hz, measured against the HPET
-// (or the PIT when there is no HPET); `source` names which.
+// (or the PIT when there is no HPET); `source` names which. The HPET's
+// window opens in platform_init (cycle_counter_calibration_begin, once the
+// ACPI tables name the HPET), so the boot waits only for what is left of it.
+void cycle_counter_calibration_begin();
 uint64_t calibrate_cycle_counter(const char*& source);
-// The LAPIC timer's rate is measured in the TSC's calibration window
-// (calibrate_cycle_counter brackets it with these), so timer_start needs
-// no window of its own.
+// The LAPIC timer's rate is measured in the TSC's calibration window (from
+// platform_init, or within calibrate_cycle_counter without an HPET, to its
+// end), so timer_start needs no window of its own.
 void lapic_timer_calibration_begin();
 void lapic_timer_calibration_end();
 // Periodic local APIC timer interrupts at `hz`.
