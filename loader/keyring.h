@@ -64,7 +64,7 @@ Result<void> keyring_block_digest(const Blake2bDigest& digest);
 void keyring_for_each(void (*visit)(const KeyringEntry& entry, void* context), void* context);
 size_t keyring_blocked_digest_count();
 
-// Built into the core by the build (loader/meson.build generates them).
+// Built into the core by the build (core/meson.build generates them).
 struct BuiltinKey {
     const char* description;
     KeyId id; // computed by the build as key_id_of would
@@ -83,8 +83,9 @@ extern const size_t g_builtin_blocked_digest_count;
 extern const bool g_builtin_sig_enforce;
 // The modules the kernel was built with that it trusts by image digest
 // (the `known_modules` build option; docs/module-signing.md): the
-// BLAKE2b-512 of each image, and each module's name.
+// BLAKE2b-512 of each image, its length, and each module's name.
 extern const Blake2bDigest g_builtin_known_module_digests[];
+extern const uint64_t g_builtin_known_module_lengths[];
 extern const char* const g_builtin_known_module_names[];
 extern const size_t g_builtin_known_module_count;
 

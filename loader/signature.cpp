@@ -30,16 +30,16 @@ bool image_digest_blocked(const uint8_t* file, const ModuleSignatureCheck& check
     return keyring_blocked_digest_count() > 0 && keyring_digest_blocked(Blake2b::hash(file, check.image_length));
 }
 
-KnownImages known_images() { return { g_builtin_known_module_digests, g_builtin_known_module_count }; }
-
-// Which of the kernel's known modules has this image digest; nullptr if none.
-const char* known_module_name(const ImageDigest& digest)
+KnownImages known_images()
 {
-    for (size_t i = 0; i < g_builtin_known_module_count; i++) {
-        if (memcmp(g_builtin_known_module_digests[i].bytes, digest.bytes, ImageDigest::size) == 0)
-            return g_builtin_known_module_names[i];
-    }
-    return nullptr;
+    return { g_builtin_known_module_digests, g_builtin_known_module_lengths, g_builtin_known_module_count };
+}
+
+// Which of the kernel's known modules this image is; nullptr if none.
+const char* known_module_name(size_t image_length, const uint8_t* blake2b_digest)
+{
+    long index = find_known_image(known_images(), image_length, blake2b_digest);
+    return index >= 0 ? g_builtin_known_module_names[index] : nullptr;
 }
 
 void describe_signer(const TrustedKey& key, char* out, size_t size)
@@ -105,7 +105,7 @@ Result<void> verify_module(Module& module, const char* path, const LoadOptions&,
     if (verdict.value().known_image) {
         module.signature_valid = true;
         format(module.signer, sizeof(module.signer), "the kernel's build (%s, known by digest)",
-            known_module_name(verdict.value().digest));
+            known_module_name(verdict.value().image_length, verdict.value().digest.bytes));
         return {};
     }
     // As Linux: the warning goes to the console once, when the kernel
@@ -135,22 +135,27 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
         return info;
     }
     info.image_length = trailer.value().image_length;
+    // modinfo checks the signature itself, and says too when the kernel
+    // knows the image by digest (then it loads whatever its signature says).
+    const char* known = nullptr;
+    for (size_t i = 0; i < g_builtin_known_module_count && !known; i++) {
+        if (g_builtin_known_module_lengths[i] == info.image_length)
+            known = known_module_name(info.image_length, Blake2b::hash(file, info.image_length).bytes);
+    }
+    const char* known_note = known ? "; known to the kernel by digest" : "";
     TrustedKey keys[kMaxTrusted];
     size_t key_count = keyring_trusted_keys(keys, kMaxTrusted, false);
     auto check = verify_module_signature(file, size, keys, key_count, &diagnostic);
     if (check.is_ok()) {
         bool blocked = image_digest_blocked(file, check.value());
-        // modinfo checks the signature itself; a module the kernel also
-        // knows by digest says so (it would load even if its key were blocked).
-        const char* known = check.value().image_digest.algorithm == ImageDigestAlgorithm::Blake2b
-            ? known_module_name(check.value().image_digest)
-            : nullptr;
         format(info.status, sizeof(info.status), "%s (%zu signature(s); Ed25519, %s image digest)%s",
             blocked ? "valid, but blocklisted" : "valid", trailer.value().record_count,
-            image_digest_name(check.value().image_digest.algorithm), known ? "; known to the kernel by digest" : "");
+            image_digest_name(check.value().image_digest.algorithm), known_note);
         describe_signer(*check.value().key, info.signer, sizeof(info.signer));
     } else {
-        format(info.status, sizeof(info.status), "not trusted: %s", diagnostic.message);
+        // The known note first: a long diagnostic must not cut it off.
+        format(info.status, sizeof(info.status), "%snot trusted: %s",
+            known ? "known to the kernel by digest; signature " : "", diagnostic.message);
         const SignatureRecord& first = trailer.value().records[0];
         char id[key_id_text_size];
         format_key_id(first.key_id, id);

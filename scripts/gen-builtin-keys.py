@@ -63,15 +63,20 @@ def key_id(public_key):
     return hashlib.sha512(public_key).digest()[:16]
 
 
-def image_digest(path):
-    """BLAKE2b-512 of a module's image: the file without its signature trailer."""
+def image(path):
+    """A module's image: the file without its signature trailer."""
     with open(path, "rb") as f:
         data = f.read()
     if data.endswith(FOOTER_MAGIC) and len(data) >= 32:
         _, _, trailer_length = struct.unpack_from("<HHI", data, len(data) - 32)
         if trailer_length <= len(data):
             data = data[:len(data) - trailer_length]
-    return hashlib.blake2b(data, digest_size=64).digest()
+    return data
+
+
+def image_digest(path):
+    """BLAKE2b-512 of a module's image."""
+    return hashlib.blake2b(image(path), digest_size=64).digest()
 
 
 def hex_bytes(text, size, what):
@@ -153,7 +158,8 @@ def main():
         name, _, path = item.partition("=")
         if not name or not path or not name.replace("_", "").isalnum():
             sys.exit(f"gen-builtin-keys: --known-module '{item}': expected NAME=FILE.kmod")
-        known_modules.append((name, image_digest(path)))
+        data = image(path)
+        known_modules.append((name, len(data), hashlib.blake2b(data, digest_size=64).digest()))
 
     if options.manifest:
         if not options.abi_manifest:
@@ -161,13 +167,13 @@ def main():
         with open(options.abi_manifest) as f:
             text = f.read()
         text += ("# the built-in keyring: sig_enforce, key HEX DESCRIPTION, blocked-key ID, blocked-digest DIGEST,"
-                 " known-module NAME DIGEST\n")
+                 " known-module NAME LENGTH DIGEST\n")
         text += f"sig_enforce {options.enforce}\n"
         for description, key in keys:
             text += f"key {key.hex()} {description}\n"
         text += "".join(f"blocked-key {k.hex()}\n" for k in blocked_keys)
         text += "".join(f"blocked-digest {d.hex()}\n" for d in blocked_digests)
-        text += "".join(f"known-module {name} {d.hex()}\n" for name, d in known_modules)
+        text += "".join(f"known-module {name} {length} {d.hex()}\n" for name, length, d in known_modules)
         with open(options.manifest + ".tmp", "w") as f:
             f.write(text)
         os.replace(options.manifest + ".tmp", options.manifest)
@@ -206,12 +212,17 @@ def main():
         f"const bool g_builtin_sig_enforce = {'true' if options.enforce == 'yes' else 'false'};",
         "const Blake2bDigest g_builtin_known_module_digests[] = {",
     ]
-    lines += [f"    {{ {c_array(d)} }}," for _, d in known_modules] or ["    {},"]
+    lines += [f"    {{ {c_array(d)} }}," for _, _, d in known_modules] or ["    {},"]
+    lines += [
+        "};",
+        "const uint64_t g_builtin_known_module_lengths[] = {",
+    ]
+    lines += [f"    {length}," for _, length, _ in known_modules] or ["    0,"]
     lines += [
         "};",
         "const char* const g_builtin_known_module_names[] = {",
     ]
-    lines += [f'    "{name}",' for name, _ in known_modules] or ['    "",']
+    lines += [f'    "{name}",' for name, _, _ in known_modules] or ['    "",']
     lines += [
         "};",
         f"const size_t g_builtin_known_module_count = {len(known_modules)};",

@@ -148,9 +148,10 @@ int kernel_init(void*)
 
     arch::platform_init(g_boot_info);
     mark_boot_stage("platform");
-    // The entropy pool first: its setup runs inside the cycle counter's
-    // calibration window (which the platform opened), which clock_init
-    // then waits out less of.
+    // The entropy pool before the clock: where the cycle counter is
+    // calibrated against a timer (x86_64: the platform opened the window),
+    // its setup runs inside the window, which clock_init then waits out
+    // less of.
     random_init();
     time::clock_init();
     mark_boot_stage("clock");

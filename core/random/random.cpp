@@ -58,7 +58,9 @@ void account(const char* name, size_t size, uint32_t bits) REQUIRES(g_random_loc
 
 void random_init()
 {
-    uint64_t boot[2] = { time::cycles(), time::monotonic_ns() };
+    // Before the clock is calibrated (clock_init runs inside the
+    // calibration window): the cycle counter now and at entry.
+    uint64_t boot[2] = { time::cycles(), time::boot_cycles() };
     random_add(boot, sizeof(boot), 0, "boot");
 }
 

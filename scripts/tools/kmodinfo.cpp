@@ -217,7 +217,8 @@ struct Core {
     std::vector<KeyId> blocked_keys;
     std::vector<Blake2bDigest> blocked_digests;
     std::vector<Blake2bDigest> known_digests; // known-module lines, with
-    std::vector<std::string> known_names;     // their modules' names
+    std::vector<uint64_t> known_lengths;      // their images' lengths
+    std::vector<std::string> known_names;     // and their modules' names
 
     const char* keep(const std::string& text)
     {
@@ -352,12 +353,14 @@ void read_manifest(Core& core, const std::string& path)
             core.blocked_digests.push_back(value);
         } else if (kind == "known-module") {
             std::string name, digest;
-            if (!(fields >> name >> digest))
-                fail(where + ": expected 'known-module NAME DIGEST'");
+            uint64_t length = 0;
+            if (!(fields >> name >> length >> digest))
+                fail(where + ": expected 'known-module NAME LENGTH DIGEST'");
             Blake2bDigest value;
             std::vector<uint8_t> raw = hex_bytes(digest, Blake2bDigest::size, where);
             memcpy(value.bytes, raw.data(), Blake2bDigest::size);
             core.known_digests.push_back(value);
+            core.known_lengths.push_back(length);
             core.known_names.push_back(name);
         } else {
             fail(where + ": unknown entry '" + kind + "'");
@@ -508,7 +511,7 @@ int check_module(const std::string& path, const Core& core, const HostKeyring& k
         policy.digest_blocked = host_digest_blocked;
         policy.blocked_digest_count = core.blocked_digests.size();
         policy.context = &core;
-        policy.known_images = { core.known_digests.data(), core.known_digests.size() };
+        policy.known_images = { core.known_digests.data(), core.known_lengths.data(), core.known_digests.size() };
         text[0] = '\0';
         auto verdict = check_module_signature(module.file.data(), module.file.size(), path.c_str(), policy, message);
         if (verdict.is_error())
@@ -516,13 +519,10 @@ int check_module(const std::string& path, const Core& core, const HostKeyring& k
         if (verdict.value().unverified)
             printf("warning  %s\n", printable(text).c_str());
         else if (verdict.value().known_image && !quiet)
-            printf("ok       known to the core by digest (its build's %s)\n", [&] {
-                for (size_t i = 0; i < core.known_digests.size(); i++) {
-                    if (memcmp(core.known_digests[i].bytes, verdict.value().digest.bytes, Blake2bDigest::size) == 0)
-                        return core.known_names[i].c_str();
-                }
-                return "?";
-            }());
+            printf("ok       known to the core by digest (its build's %s)\n",
+                core.known_names[size_t(find_known_image(
+                                     policy.known_images, verdict.value().image_length, verdict.value().digest.bytes))]
+                    .c_str());
         else if (!quiet)
             printf("ok       signature by key %s\n", [&] {
                 static char id[key_id_text_size];

@@ -60,8 +60,14 @@ def kmodinfo_agrees_with_the_loader():
             if name in before or name in ("tmpfs", "nullfs"):
                 continue  # loaded at boot: "already loaded" is the registry's business
             expected = host_verdict(guest, host)
-            if expected is None and name.startswith("tmpfs-"):
-                continue  # a copy of the boot's tmpfs that both accept: "already loaded" again
+            if name == "tmpfs-unknown-key":
+                # The boot's tmpfs image signed by an unknown key: both sides
+                # trust it by its digest; the loader then finds tmpfs loaded.
+                check(expected is None, f"{guest}: the host refused the core's own tmpfs image: {expected}", vm)
+                out = vm.command_output(f"insmod {guest}", 60)
+                check("a module of that name is already loaded" in out, f"{guest}: {out}", vm)
+                compared += 1
+                continue
             out = vm.command_output(f"insmod {guest}", 60)
             error = re.search(r"insmod: ERROR: could not insert '[^']*': (.*)", out)
             if error and "keel_module_init failed" in error.group(1):

@@ -2,9 +2,12 @@
 digests, enforcement, vendor keys with and without endorsement."""
 
 import json
+import os
 import re
+import subprocess
 
 from harness import ALL_ARCHES, ARCH, BUILD, TEST_INITRAMFS, TEST_METADATA, boot, case, check, kernel_path
+from cases_agreement import CORE, KMODINFO
 from cases_modules import insmod, lsmod_names, refused
 
 
@@ -146,9 +149,18 @@ def the_kernels_own_tmpfs_is_trusted_by_its_digest():
         check("known to the kernel by digest" in info, f"modinfo of the boot's tmpfs: {info}", vm)
         check("known to the kernel" not in vm.command_output("modinfo hello"), "hello is not a known module", vm)
         refused(vm, "/lib/test/tmpfs-unknown-key.kmod", "a module of that name is already loaded", "EEXIST")
+        info = vm.command_output("modinfo /lib/test/tmpfs-unknown-key.kmod")
+        check("known to the kernel by digest; signature not trusted" in info, f"modinfo: {info}", vm)
         # One byte changed: a stranger, and its key is not trusted.
         refused(vm, "/lib/test/tmpfs-changed-unknown-key.kmod", "not trusted", "ENOKEY")
         refused(vm, "/lib/test/hello-unknown-key.kmod", "not trusted", "ENOKEY")
+        # kmodinfo --check-against decides the same from the core's manifest.
+        for name, word in (("tmpfs-unknown-key", "ok       known to the core by digest (its build's tmpfs)"),
+                           ("tmpfs-changed-unknown-key", "which is not trusted")):
+            host = subprocess.run([KMODINFO, "--check-against", CORE, "--sig-enforce",
+                                   os.path.join(BUILD, "tests", "modules", "work", name + ".kmod")],
+                                  capture_output=True, text=True)
+            check(word in host.stdout, f"kmodinfo --check-against on {name}: {host.stdout}{host.stderr}", vm)
         # The digest blocklist still applies to a known image.
         vm.command_output(f"keyctl block-module {meta['tmpfs_digest']}")
         refused(vm, "/lib/test/tmpfs-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")

@@ -65,7 +65,9 @@ def main():
         failures.append("the known module's digest (of its image without the trailer) or its name is wrong")
     if c_bytes(key_id) not in text.split("g_builtin_keys[] = {")[1].split("};")[0]:
         failures.append("the built-in key's id is not in its entry")
-    if f"known-module m {digest.hex()}" not in manifest_text:
+    if "const uint64_t g_builtin_known_module_lengths[] = {\n    1028,\n};" not in text:
+        failures.append("the known module's image length is wrong")
+    if f"known-module m 1028 {digest.hex()}" not in manifest_text:
         failures.append("the manifest does not list the known module")
     if bad.returncode == 0 or "NAME=FILE.kmod" not in bad.stderr:
         failures.append(f"--known-module without a name was accepted: {bad.stderr}")

@@ -188,6 +188,15 @@ Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t siz
     return trailer;
 }
 
+long find_known_image(const KnownImages& known, size_t image_length, const uint8_t* digest)
+{
+    for (size_t i = 0; i < known.count; ++i) {
+        if (known.lengths[i] == image_length && memcmp(known.digests[i].bytes, digest, Blake2bDigest::size) == 0)
+            return long(i);
+    }
+    return -1;
+}
+
 Result<ModuleSignatureCheck> verify_module_signature(const uint8_t* file, size_t size, const TrustedKey* keys,
     size_t key_count, Diagnostic* diagnostic, const KnownImages& known)
 {
@@ -199,15 +208,18 @@ Result<ModuleSignatureCheck> verify_module_signature(const uint8_t* file, size_t
     check.image_length = trailer.image_length;
     check.record_count = trailer.record_count;
     ImageDigests digests(file, trailer.image_length);
-    if (known.count > 0) {
+    // A known image first, hashed only when one has this image's length:
+    // every other module is checked exactly as without known images.
+    for (size_t i = 0; i < known.count; ++i) {
+        if (known.lengths[i] != trailer.image_length)
+            continue;
         const ImageDigest& digest = digests.get(ImageDigestAlgorithm::Blake2b);
-        for (size_t i = 0; i < known.count; ++i) {
-            if (memcmp(known.digests[i].bytes, digest.bytes, ImageDigest::size) == 0) {
-                check.image_digest = digest;
-                check.known_image = true;
-                return check;
-            }
+        if (find_known_image(known, trailer.image_length, digest.bytes) >= 0) {
+            check.image_digest = digest;
+            check.known_image = true;
+            return check;
         }
+        break;
     }
 
     bool any_supported = false;

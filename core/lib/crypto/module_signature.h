@@ -107,15 +107,18 @@ struct ModuleSignatureCheck {
     bool known_image;
 };
 
-// Module images the kernel was built with, by the BLAKE2b-512 digest of
-// each image (the file without its trailer): the build embeds them
-// (docs/module-signing.md, "Modules the kernel knows by digest"), so they
-// are trusted as the kernel image itself is, and a signed module whose
+// Module images the kernel was built with, by the length and BLAKE2b-512
+// digest of each image (the file without its trailer): the build embeds
+// them (docs/module-signing.md, "Modules the kernel knows by digest"), so
+// they are trusted as the kernel image itself is, and a signed module whose
 // image is one of them needs no Ed25519 check.
 struct KnownImages {
     const Blake2bDigest* digests = nullptr;
+    const uint64_t* lengths = nullptr; // image lengths, one per digest
     size_t count = 0;
 };
+// The entry of `known` with this image digest, or -1.
+long find_known_image(const KnownImages& known, size_t image_length, const uint8_t* digest);
 
 // Verifies the module against `keys`; one valid signature by one of them
 // suffices. Keys the caller has blocklisted must not be passed; digests
@@ -123,8 +126,8 @@ struct KnownImages {
 // when its algorithm is not the blocklist's, a digest the caller computes).
 // The image is hashed at most once per digest algorithm, and only for a
 // record whose signature verified, or first of all (BLAKE2b-512) when
-// `known` lists any image: one of those is accepted with known_image set,
-// whatever key its records name.
+// `known` lists an image of its length: one of those is accepted with
+// known_image set, whatever key its records name.
 // Errors (each with a diagnostic naming the record and key id):
 //   ENODATA       not signed
 //   EBADMSG       malformed trailer

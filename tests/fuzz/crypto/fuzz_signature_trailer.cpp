@@ -146,14 +146,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (trailer.is_ok()) {
         Blake2bDigest known[2] = {};
         known[1] = Blake2b::hash(bytes, trailer.value().image_length);
-        auto by_digest = verify_module_signature(bytes, size, keys, 2, &diagnostic, { known, 2 });
+        uint64_t lengths[2] = { trailer.value().image_length, trailer.value().image_length };
+        auto by_digest = verify_module_signature(bytes, size, keys, 2, &diagnostic, { known, lengths, 2 });
         if (by_digest.is_error() || !by_digest.value().known_image || by_digest.value().key
             || memcmp(by_digest.value().image_digest.bytes, known[1].bytes, ImageDigest::size) != 0)
             abort();
     } else {
         // Nothing without a whole trailer, even when the file's digest is known.
         Blake2bDigest known = Blake2b::hash(bytes, size);
-        if (verify_module_signature(bytes, size, keys, 2, &diagnostic, { &known, 1 }).is_ok())
+        uint64_t length = size;
+        if (verify_module_signature(bytes, size, keys, 2, &diagnostic, { &known, &length, 1 }).is_ok())
             abort();
     }
     return 0;

@@ -469,7 +469,8 @@ TEST_CASE("module signature: images the kernel knows by digest", "[crypto][modsi
     Bytes image = make_image(f.rng, 5000);
     Bytes other = make_image(f.rng, 5000);
     keel::Blake2bDigest known_digests[] = { blake2b_of(other), blake2b_of(image) };
-    keel::KnownImages known { known_digests, 2 };
+    uint64_t known_lengths[] = { 5000, 5000 };
+    keel::KnownImages known { known_digests, known_lengths, 2 };
 
     SECTION("a known image is trusted whatever key signed it, or none the kernel trusts")
     {
@@ -504,6 +505,15 @@ TEST_CASE("module signature: images the kernel knows by digest", "[crypto][modsi
     SECTION("an unsigned copy of a known image is still unsigned")
     {
         CHECK(verify(image, f.trusted, known).error == Error::ENODATA);
+    }
+    SECTION("an entry of another length is not this image, whatever its digest")
+    {
+        uint64_t wrong_lengths[] = { 5000, 4999 };
+        keel::KnownImages wrong { known_digests, wrong_lengths, 2 };
+        CHECK(verify(sign_image(image, { &f.stranger }), f.trusted, wrong).error == Error::ENOKEY);
+        CHECK(keel::find_known_image(known, 5000, known_digests[1].bytes) == 1);
+        CHECK(keel::find_known_image(wrong, 5000, known_digests[1].bytes) == -1);
+        CHECK(keel::find_known_image(known, 5000, blake2b_of(make_image(f.rng, 5000)).bytes) == -1);
     }
     SECTION("with no known images, a signed module is checked by its signature only")
     {
