@@ -519,10 +519,12 @@ int check_module(const std::string& path, const Core& core, const HostKeyring& k
         if (verdict.value().unverified)
             printf("warning  %s\n", printable(text).c_str());
         else if (verdict.value().known_image && !quiet)
-            printf("ok       known to the core by digest (its build's %s)\n",
-                core.known_names[size_t(find_known_image(
-                                     policy.known_images, verdict.value().image_length, verdict.value().digest.bytes))]
-                    .c_str());
+            printf("ok       known to the core by digest (its build's %s)\n", [&] {
+                // The check found it in the same list: the index is never -1.
+                long index
+                    = find_known_image(policy.known_images, verdict.value().image_length, verdict.value().digest.bytes);
+                return index >= 0 ? core.known_names[size_t(index)].c_str() : "?";
+            }());
         else if (!quiet)
             printf("ok       signature by key %s\n", [&] {
                 static char id[key_id_text_size];

@@ -164,6 +164,8 @@ def the_kernels_own_tmpfs_is_trusted_by_its_digest():
         # The digest blocklist still applies to a known image.
         vm.command_output(f"keyctl block-module {meta['tmpfs_digest']}")
         refused(vm, "/lib/test/tmpfs-unknown-key.kmod", "digest is blocklisted", "EKEYREJECTED")
+        info = vm.command_output("modinfo /lib/test/tmpfs-unknown-key.kmod")
+        check("known to the kernel" not in info, f"modinfo of a blocked known image: {info}", vm)
 
 
 @case(arches=ALL_ARCHES)

@@ -117,7 +117,7 @@ struct KnownImages {
     const uint64_t* lengths = nullptr; // image lengths, one per digest
     size_t count = 0;
 };
-// The entry of `known` with this image digest, or -1.
+// The entry of `known` with this image length and digest, or -1.
 long find_known_image(const KnownImages& known, size_t image_length, const uint8_t* digest);
 
 // Verifies the module against `keys`; one valid signature by one of them
