@@ -140,13 +140,10 @@ SignatureInfo describe_signature(const uint8_t* file, size_t size)
     // loads whatever its signature says). Hashed once, and only when a
     // known image has its length.
     const char* known = nullptr;
-    for (size_t i = 0; i < g_builtin_known_module_count; i++) {
-        if (g_builtin_known_module_lengths[i] != info.image_length)
-            continue;
+    if (known_image_length(known_images(), info.image_length)) {
         Blake2bDigest digest = Blake2b::hash(file, info.image_length);
         if (!keyring_digest_blocked(digest))
             known = known_module_name(info.image_length, digest.bytes);
-        break;
     }
     const char* known_note = known ? "; known to the kernel by digest" : "";
     TrustedKey keys[kMaxTrusted];

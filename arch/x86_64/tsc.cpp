@@ -10,11 +10,10 @@ namespace keel::arch {
 
 namespace {
 
-// Short, because the boot waits out what other work did not fill: each end
-// of the window is a pair
-// (counter, TSC) taken with the TSC read on both sides of the counter's,
-// the tightest of a few tries, so what a slow read or an interrupt of the
-// host adds to one end does not count. Under QEMU the ends are within a
+// Short, because the boot waits out what other work did not fill: each
+// end of the window is a pair (counter, TSC) taken with the TSC read on
+// both sides of the counter's, the tightest of a few tries, so what a
+// slow read or an interrupt of the host adds to one end does not count. Under QEMU the ends are within a
 // microsecond: 0.5 ms gives the rate to about 0.1%.
 constexpr uint64_t kCalibrationWindowUs = 500;
 constexpr int kSampleTries = 4;

@@ -188,6 +188,15 @@ Result<SignatureTrailer> parse_signature_trailer(const uint8_t* file, size_t siz
     return trailer;
 }
 
+bool known_image_length(const KnownImages& known, size_t image_length)
+{
+    for (size_t i = 0; i < known.count; ++i) {
+        if (known.lengths[i] == image_length)
+            return true;
+    }
+    return false;
+}
+
 long find_known_image(const KnownImages& known, size_t image_length, const uint8_t* digest)
 {
     for (size_t i = 0; i < known.count; ++i) {
@@ -210,16 +219,13 @@ Result<ModuleSignatureCheck> verify_module_signature(const uint8_t* file, size_t
     ImageDigests digests(file, trailer.image_length);
     // A known image first, hashed only when one has this image's length:
     // every other module is checked exactly as without known images.
-    for (size_t i = 0; i < known.count; ++i) {
-        if (known.lengths[i] != trailer.image_length)
-            continue;
+    if (known_image_length(known, trailer.image_length)) {
         const ImageDigest& digest = digests.get(ImageDigestAlgorithm::Blake2b);
         if (find_known_image(known, trailer.image_length, digest.bytes) >= 0) {
             check.image_digest = digest;
             check.known_image = true;
             return check;
         }
-        break;
     }
 
     bool any_supported = false;

@@ -117,6 +117,9 @@ struct KnownImages {
     const uint64_t* lengths = nullptr; // image lengths, one per digest
     size_t count = 0;
 };
+// Whether an image of this length could be known: only then is it worth
+// hashing to find out.
+bool known_image_length(const KnownImages& known, size_t image_length);
 // The entry of `known` with this image length and digest, or -1.
 long find_known_image(const KnownImages& known, size_t image_length, const uint8_t* digest);
 

@@ -66,7 +66,7 @@ TEST_CASE("holders: a name whose references all went keeps its slot until anothe
     CHECK(strcmp(holders.first_holder(), "inet") == 0);
     REQUIRE(!holders.put("inet").is_error());
     CHECK(strcmp(holders.first_holder(), "ping") == 0);
-    // Every other slot taken: the idle named one goes to a new name.
+    // Every other slot taken: the first new name takes the idle named slot.
     char name[8];
     for (size_t i = 2; i < HolderTable::kSlots; i++) {
         snprintf(name, sizeof(name), "h%zu", i);
@@ -77,4 +77,15 @@ TEST_CASE("holders: a name whose references all went keeps its slot until anothe
     CHECK(holders.count("inet") == 0);
     CHECK(holders.get("inet").error() == Error::EMFILE);
     CHECK(holders.total() == HolderTable::kSlots);
+
+    // The name keeps its own slot: "a" comes back to the first slot even
+    // though "b" was taken again first.
+    HolderTable kept;
+    REQUIRE(!kept.get("a").is_error());
+    REQUIRE(!kept.get("b").is_error());
+    REQUIRE(!kept.put("a").is_error());
+    REQUIRE(!kept.put("b").is_error());
+    REQUIRE(!kept.get("b").is_error());
+    REQUIRE(!kept.get("a").is_error());
+    CHECK(strcmp(kept.first_holder(), "a") == 0);
 }
