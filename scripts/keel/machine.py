@@ -281,9 +281,54 @@ def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra
     return command + list(extra)
 
 
-def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdline=None):
+def _virtio_mmio_devices(options):
+    """How many virtio-mmio transports the QEMU `options` put a device on
+    (a `-device virtio-*-device`), or None when one names its bus itself."""
+    count = 0
+    for option, value in zip(options, options[1:]):
+        driver, *properties = value.split(",")
+        if option == "-device" and driver.startswith("virtio-") and driver.endswith("-device"):
+            if any(prop.startswith("bus=") for prop in properties):
+                return None
+            count += 1
+    return count
+
+
+def _machine_nics(options):
+    """How many network cards the QEMU `options` make with -nic."""
+    return sum(1 for option, value in zip(options, options[1:]) if option == "-nic" and value != "none")
+
+
+def unused_devices(tree, options):
+    """dtc overrides marking disabled in the `tree` (dts text) of QEMU's virt
+    machine what a boot with QEMU `options` does not use (docs/aarch64.md,
+    "The tree U-Boot is handed"): the flash, whose CFI probe is most of
+    Debian's U-Boot's time (it reads its environment from the mapped bank
+    without one); the virtio-mmio transports with no device on them (virt
+    fills them from the highest address down); and the machine's own
+    network cards (-nic, at 00:01.0 on: virt makes them before any -device),
+    which no driver of the boot binds."""
+    nodes = re.findall(r"^\t(\S+) \{$", tree, re.M)
+    unused = [name for name in nodes if name.startswith("flash@")]
+    transports = sorted((name for name in nodes if name.startswith("virtio_mmio@")),
+                        key=lambda name: int(name.split("@")[1], 16), reverse=True)
+    used = _virtio_mmio_devices(options)
+    if used is not None:
+        unused += transports[used:]
+    overrides = [f'&{{/{name}}} {{ status = "disabled"; }};' for name in unused]
+    bridges = [name for name in nodes if name.startswith("pcie@")]
+    if bridges:
+        cards = " ".join(f'ethernet@{slot},0 {{ reg = <{slot << 11:#x} 0 0 0 0>; status = "disabled"; }};'
+                         for slot in range(1, 1 + _machine_nics(options)))
+        if cards:
+            overrides.append(f"&{{/{bridges[0]}}} {{ {cards} }};")
+    return "\n".join(overrides)
+
+
+def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdline=None, extra=()):
     """QEMU's device tree for this machine with the boot key in it (make-fit.py dtb), in `directory`;
-    with `cmdline` also the kernel's command line in /chosen (the project's U-Boot passes it on)."""
+    with `cmdline` also the kernel's command line in /chosen (the project's U-Boot passes it on).
+    What the boot, with `extra` QEMU options, does not use is disabled (unused_devices)."""
     plain = os.path.join(directory, "virt.dtb")
     keyed = os.path.join(directory, "virt-boot-key.dtb")
     options = list(machine or MACHINES["aarch64"])
@@ -294,6 +339,11 @@ def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdli
     # probes the PL061 takes an external abort.
     subprocess.run(options + ["-m", memory, "-display", "none", "-bios", uboot_settings(build)["u_boot"]], check=True,
                    capture_output=True)
+    tree = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", plain], check=True, capture_output=True,
+                          text=True).stdout
+    overrides = unused_devices(tree, list(machine or MACHINES["aarch64"]) + list(extra))
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", plain, "-"], check=True, capture_output=True,
+                   text=True, input=tree + "\n" + overrides)
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,
                     "--key-dir", uboot_settings(build)["key_dir"], "--output", keyed], check=True,
                    capture_output=True)
@@ -314,12 +364,12 @@ def uboot_setup(directory, fit, cmdline, memory="256M", interactive=False, extra
     check_uboot_memory(memory, fit)
     if firmware == "keel":
         nodtb = uboot.built()
-        dtb = uboot_control_dtb(directory, memory, build, machine, cmdline=cmdline)
+        dtb = uboot_control_dtb(directory, memory, build, machine, cmdline=cmdline, extra=extra)
         image = uboot.firmware(nodtb, dtb, os.path.join(directory, "u-boot.bin"))
         return uboot_command(fit, None, None, memory, interactive, extra, build, machine, firmware=image)
     if firmware != "debian":
         raise ValueError(f"U-Boot {firmware!r}: one of {', '.join(UBOOT_FIRMWARES)}")
-    dtb = uboot_control_dtb(directory, memory, build, machine)
+    dtb = uboot_control_dtb(directory, memory, build, machine, extra=extra)
     environment = uboot_environment(directory, cmdline)
     return uboot_command(fit, dtb, environment, memory, interactive, extra, build, machine)
 

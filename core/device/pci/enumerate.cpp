@@ -18,6 +18,7 @@ struct Scan {
     uint16_t host_vendor;
     uint16_t host_device;
     PciBarPlacer* placer;
+    PciDisabledFunction disabled;
     bool seen[256];
     size_t found;
 };
@@ -114,18 +115,25 @@ void scan_bus(Scan& scan, uint8_t number, Device* parent, const PciFunction* bri
         if (vendor == 0xffff || vendor == 0)
             continue;
         bool multifunction = pci_read(probe, kPciHeaderType, 1) & 0x80;
-        for (uint8_t function = 0; function < (multifunction ? 8 : 1); function++)
+        for (uint8_t function = 0; function < (multifunction ? 8 : 1); function++) {
+            if (scan.disabled && scan.disabled({ scan.segment, number, slot, function })) {
+                device_log(kDeviceLogInfo, "pci %04x:%02x:%02x.%x: disabled by the firmware's description; left alone",
+                    scan.segment, number, slot, function);
+                continue;
+            }
             add_function(scan, number, slot, function, parent, bridge);
+        }
     }
 }
 
 } // namespace
 
 size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
-    uint8_t bus_end, PciBarPlacer* placer)
+    uint8_t bus_end, PciBarPlacer* placer, PciDisabledFunction disabled)
 {
     Scan scan {};
     scan.placer = placer;
+    scan.disabled = disabled;
     scan.bus = bus;
     scan.config = config;
     scan.segment = segment;

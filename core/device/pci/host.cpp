@@ -118,6 +118,11 @@ BusType g_pci_bus {
 
 // The placer for a segment whose host bridge has windows (null without:
 // BARs are used as the firmware set them).
+bool function_disabled(PciAddress address)
+{
+    return arch::pci_function_disabled(address.segment, address.bus, uint8_t(address.device << 3 | address.function));
+}
+
 PciBarPlacer* bar_placer(uint16_t segment)
 {
     arch::PciBarWindow windows[PciBarPlacer::kMaxWindows];
@@ -154,7 +159,8 @@ void pci_init()
                 (unsigned long long)(range.phys + uint64_t(range.bus_start) * kBusWindow));
             PciConfigOps config { ecam_read, ecam_write, ecam_size, nullptr };
             PciBarPlacer* placer = bar_placer(range.segment);
-            found += pci_enumerate(&g_pci_bus, config, range.segment, range.bus_start, range.bus_end, placer);
+            found += pci_enumerate(
+                &g_pci_bus, config, range.segment, range.bus_start, range.bus_end, placer, function_disabled);
         }
     } else if (arch::pci_legacy_config_available()) {
         PciConfigOps config { legacy_read, legacy_write, legacy_size, nullptr };

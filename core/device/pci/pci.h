@@ -191,9 +191,12 @@ private:
 // child of the bridge it sits behind, registered (and bound to a driver)
 // as it is found. Bridges whose bus numbers point backwards or at a bus
 // already seen are logged and not followed. BARs go through `placer` when
-// there is one. Returns the functions found.
+// there is one. A function `disabled` names (the firmware's description
+// says to leave it alone) is logged and skipped: no device, no BARs placed.
+// Returns the functions found.
+using PciDisabledFunction = bool (*)(PciAddress address);
 size_t pci_enumerate(const BusType* bus, const PciConfigOps& config, uint16_t segment, uint8_t bus_start,
-    uint8_t bus_end, PciBarPlacer* placer = nullptr) REQUIRES(g_device_lock);
+    uint8_t bus_end, PciBarPlacer* placer = nullptr, PciDisabledFunction disabled = nullptr) REQUIRES(g_device_lock);
 
 // ---- kernel only
 // Finds the configuration windows and enumerates every segment.

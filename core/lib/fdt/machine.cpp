@@ -112,10 +112,21 @@ public:
     {
         if (depth == 0)
             return;
-        const Node& node = m_nodes[depth];
-        const Node& parent = m_nodes[depth - 1];
-        if (node.status.length && !node.status.equals("okay") && !node.status.equals("ok"))
+        end_device_node(m_nodes[depth], m_nodes[depth - 1], depth);
+        // A bridge's disabled children are its own, whether it was taken or not.
+        if (m_nodes[depth].compatible.contains_string("pci-host-ecam-generic"))
+            m_disabled_count = 0;
+    }
+
+    void end_device_node(const Node& node, const Node& parent, unsigned depth)
+    {
+        if (node.status.length && !node.status.equals("okay") && !node.status.equals("ok")) {
+            // A PCI function the tree disables: a child of the bridge.
+            if (parent.compatible.contains_string("pci-host-ecam-generic") && node.status.equals("disabled")
+                && m_disabled_count < PciHostNode::kMaxDisabled)
+                m_disabled[m_disabled_count++] = node.reg;
             return;
+        }
         if (node.phandle)
             add_interrupt_parent(node);
         if (depth == 2 && node_is(parent.name, "reserved-memory")) {
@@ -348,9 +359,12 @@ private:
             return;
         }
         m_pcie_seen = true;
-        m_pcie = { node.reg, node.bus_range, node.ranges, node.interrupt_map, node.interrupt_map_mask, node.msi_parent,
-            node.msi_map, node.has_address_cells ? node.address_cells : 0, node.size_cells, node.interrupt_cells,
-            parent.address_cells, parent.size_cells };
+        PciHostNode bridge = { node.reg, node.bus_range, node.ranges, node.interrupt_map, node.interrupt_map_mask,
+            node.msi_parent, node.msi_map, node.has_address_cells ? node.address_cells : 0, node.size_cells,
+            node.interrupt_cells, parent.address_cells, parent.size_cells, {}, m_disabled_count };
+        // Its disabled children, gathered as they ended.
+        memcpy(bridge.disabled, m_disabled, sizeof(bridge.disabled));
+        m_pcie = bridge;
     }
 
     Machine& m_machine;
@@ -362,6 +376,8 @@ private:
     bool m_initrd_end_seen = false;
     bool m_pcie_seen = false;
     PciHostNode m_pcie {};
+    Property m_disabled[PciHostNode::kMaxDisabled] {};
+    size_t m_disabled_count = 0;
 };
 
 } // namespace

@@ -197,6 +197,31 @@ Result<void> read_msi(const PciHostNode& node, PciHost& host, Diagnostic& diagno
 
 } // namespace
 
+// A disabled child's `reg`: whole (phys.hi, mid, lo, size) entries, the
+// first naming the function.
+static Result<void> read_disabled(const PciHostNode& node, PciHost& host, Diagnostic& diagnostic)
+{
+    size_t entry = (3 + node.size_cells) * 4;
+    for (size_t i = 0; i < node.disabled_count; i++) {
+        const Property& reg = node.disabled[i];
+        uint32_t phys_hi = 0;
+        if (reg.length == 0 || reg.length % entry != 0 || !reg.cell(0, phys_hi))
+            return diagnostic.fail(
+                Error::EINVAL, "disabled child %zu: reg is %u bytes, not whole %zu-byte entries", i, reg.length, entry);
+        host.disabled[host.disabled_count++] = uint16_t((phys_hi >> 8) & 0xffff);
+    }
+    return {};
+}
+
+bool pci_host_function_disabled(const PciHost& host, uint16_t rid)
+{
+    for (size_t i = 0; i < host.disabled_count; i++) {
+        if (host.disabled[i] == rid)
+            return true;
+    }
+    return false;
+}
+
 bool pci_host_msi_device_id(const PciHost& host, uint32_t rid, uint32_t& device_id)
 {
     if (host.msi_map_count == 0) {
@@ -223,6 +248,7 @@ Result<void> read_pci_host(
         TRY(read_ranges(node, host, diagnostic));
         TRY(read_interrupt_map(node, parents, parent_count, host, diagnostic));
         TRY(read_msi(node, host, diagnostic));
+        TRY(read_disabled(node, host, diagnostic));
         return {};
     }();
     if (result.is_error()) {

@@ -276,6 +276,41 @@ TEST_CASE("Enumeration follows bridges, swizzles INTx, and refuses bus numbers t
     CHECK(device_host_stats().allocations == 0);
 }
 
+TEST_CASE("A function the firmware's description disables is left alone, bridge or not")
+{
+    FakePci pci;
+    device_host_clear_log();
+    pci.add(0, 0, 0, 0x8086, 0x29c0, 0x060000);
+    FakeFunction& nic = pci.add(0, 1, 0, 0x8086, 0x10d3, 0x020000);
+    nic.bars[0] = { 0x20000, 0 };
+    pci.add(0, 2, 0, 0x1af4, 0x1042, 0x010000);
+    FakeFunction& bridge = pci.add(0, 3, 0, 0x1b36, 0x000c, 0x060400, 1);
+    bridge.bytes[0x19] = 1;
+    bridge.bytes[0x1a] = 1;
+    pci.add(1, 0, 0, 0x1af4, 0x1041, 0x020000);
+    // Disabled: 00:01.0, and the bridge at 00:03.0 with the bus behind it.
+    PciDisabledFunction disabled = [](PciAddress address) {
+        return address.bus == 0 && (address.device == 1 || address.device == 3) && address.function == 0;
+    };
+    PciBarPlacer placer;
+    placer.add_window({ PciBarWindow::kMemory32, false, 0x10000000, 0x10000000, 0x2eff0000 });
+    {
+        DeviceLockAccess access;
+        CHECK(pci_enumerate(&g_test_bus, pci.ops(), 0, 0, 255, &placer, disabled) == 2);
+        CHECK(device_find("0000:00:01.0") == nullptr);
+        CHECK(device_find("0000:00:02.0") != nullptr);
+        CHECK(device_find("0000:00:03.0") == nullptr);
+        CHECK(device_find("0000:01:00.0") == nullptr);
+    }
+    // Nothing was written to it: its BARs stay as the firmware left them.
+    CHECK(nic.writes == 0);
+    std::string log = log_text();
+    CHECK(log.find("pci 0000:00:01.0: disabled by the firmware's description; left alone") != std::string::npos);
+    CHECK(log.find("pci 0000:00:03.0: disabled by the firmware's description; left alone") != std::string::npos);
+    remove_everything();
+    CHECK(device_host_stats().allocations == 0);
+}
+
 TEST_CASE("Without a placer, enumeration leaves BARs unsized until the first binding or lspci")
 {
     FakePci pci;

@@ -147,6 +147,15 @@ TEST_CASE("memreserve, reserved-memory, 64-bit initrd, stdout-path and buses")
     REQUIRE(machine.pcie.present);
     CHECK(machine.pcie.ecam.base == 0x3f000000);
     CHECK(machine.pcie.bus_end == 15);
+    // The bridge's disabled children, and not the disabled bridge's.
+    REQUIRE(machine.pcie.disabled_count == 2);
+    CHECK(machine.pcie.disabled[0] == 0x0008);
+    CHECK(machine.pcie.disabled[1] == 0x011a);
+    CHECK(pci_host_function_disabled(machine.pcie, 0x0008));
+    CHECK(pci_host_function_disabled(machine.pcie, 0x011a));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0010));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0020));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0009));
 }
 
 TEST_CASE("a walk reports every node and property, nested")

@@ -62,7 +62,7 @@ struct Bridge {
     PciHostNode node() const
     {
         return { reg.as("reg"), bus_range.as("bus-range"), ranges.as("ranges"), map.as("interrupt-map"),
-            mask.as("interrupt-map-mask"), msi_parent.as("msi-parent"), Property {}, 3, 2, 1, 2, 2 };
+            mask.as("interrupt-map-mask"), msi_parent.as("msi-parent"), Property {}, 3, 2, 1, 2, 2, {}, 0 };
     }
 };
 
@@ -178,6 +178,15 @@ TEST_CASE("malformed bridges are refused, naming the property and entry")
 {
     Bridge bridge;
     PciHostNode node = bridge.node();
+
+    Cells whole { 0x800, 0, 0, 0, 0 }, torn { 0x800, 0 };
+    node.disabled[0] = whole.as("reg");
+    node.disabled[1] = torn.as("reg");
+    node.disabled_count = 2;
+    CHECK(refusal(node) == "disabled child 1: reg is 8 bytes, not whole 20-byte entries");
+    node.disabled[1] = Property { "reg", nullptr, 0 };
+    CHECK(refusal(node) == "disabled child 1: reg is 0 bytes, not whole 20-byte entries");
+    node = bridge.node();
 
     Cells short_reg { 0, 0x3f000000, 0, 0x1000 };
     node.reg = short_reg.as("reg");

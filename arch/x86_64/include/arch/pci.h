@@ -50,4 +50,7 @@ bool pci_intx_route(
 using PciBarWindow = pci::Window;
 inline size_t pci_bar_windows(uint16_t, PciBarWindow*, size_t) { return 0; }
 
+// No firmware table here disables a function the bus enumerates.
+inline bool pci_function_disabled(uint16_t, uint8_t, uint8_t) { return false; }
+
 } // namespace keel::arch
