@@ -57,7 +57,7 @@ bool pci_intx_route(uint16_t, uint16_t, uint8_t slot, uint8_t pin, IntxRoute& ro
 bool pci_function_disabled(uint16_t segment, uint8_t bus, uint8_t devfn)
 {
     const fdt::PciHost* pcie = host();
-    return pcie && segment == 0 && fdt::pci_host_function_disabled(*pcie, uint16_t(bus << 8 | devfn));
+    return pcie && segment == 0 && fdt::pci_host_function_disabled(*pcie, bus, devfn);
 }
 
 size_t pci_bar_windows(uint16_t segment, PciBarWindow* out, size_t capacity)

@@ -283,11 +283,21 @@ def uboot_command(fit, dtb, environment, memory="256M", interactive=False, extra
 
 def _virtio_mmio_devices(options):
     """How many virtio-mmio transports the QEMU `options` put a device on
-    (a `-device virtio-*-device`), or None when one names its bus itself."""
+    (each `-device` whose driver ends in "-device": virtio-blk-device,
+    vhost-vsock-device...), or None when that is not plain: a device that
+    names its bus, or one given as JSON."""
     count = 0
     for option, value in zip(options, options[1:]):
-        driver, *properties = value.split(",")
-        if option == "-device" and driver.startswith("virtio-") and driver.endswith("-device"):
+        if option != "-device":
+            continue
+        if value.startswith("{"):
+            return None
+        properties = value.split(",")
+        driver = properties[0]
+        for prop in properties:
+            if prop.startswith("driver="):
+                driver = prop[len("driver="):]
+        if driver.endswith("-device"):
             if any(prop.startswith("bus=") for prop in properties):
                 return None
             count += 1

@@ -116,13 +116,15 @@ BusType g_pci_bus {
     pci_binding,
 };
 
-// The placer for a segment whose host bridge has windows (null without:
-// BARs are used as the firmware set them).
+// Whether the architecture's firmware description disables the function
+// (AArch64: a child node of the device tree's host bridge).
 bool function_disabled(PciAddress address)
 {
     return arch::pci_function_disabled(address.segment, address.bus, uint8_t(address.device << 3 | address.function));
 }
 
+// The placer for a segment whose host bridge has windows (null without:
+// BARs are used as the firmware set them).
 PciBarPlacer* bar_placer(uint16_t segment)
 {
     arch::PciBarWindow windows[PciBarPlacer::kMaxWindows];

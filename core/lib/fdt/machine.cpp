@@ -122,9 +122,12 @@ public:
     {
         if (node.status.length && !node.status.equals("okay") && !node.status.equals("ok")) {
             // A PCI function the tree disables: a child of the bridge.
-            if (parent.compatible.contains_string("pci-host-ecam-generic") && node.status.equals("disabled")
-                && m_disabled_count < PciHostNode::kMaxDisabled)
-                m_disabled[m_disabled_count++] = node.reg;
+            if (parent.compatible.contains_string("pci-host-ecam-generic")) {
+                if (m_disabled_count < PciHostNode::kMaxDisabled)
+                    m_disabled[m_disabled_count++] = node.reg;
+                else
+                    m_machine.dropped++;
+            }
             return;
         }
         if (node.phandle)

@@ -195,28 +195,39 @@ Result<void> read_msi(const PciHostNode& node, PciHost& host, Diagnostic& diagno
     return {};
 }
 
-} // namespace
-
-// A disabled child's `reg`: whole (phys.hi, mid, lo, size) entries, the
-// first naming the function.
-static Result<void> read_disabled(const PciHostNode& node, PciHost& host, Diagnostic& diagnostic)
+// A disabled child's `reg`: its first entry's phys.hi names the function.
+// Only a root-bus function is matched (as Linux matches a host bridge's
+// children), by device and function; a child whose `reg` is not whole
+// (phys.hi, mid, lo, size) entries names nothing and is skipped, counted in
+// `disabled_ignored`, as it would not be a reason to lose the whole bridge.
+void read_disabled(const PciHostNode& node, PciHost& host)
 {
-    size_t entry = (3 + node.size_cells) * 4;
+    // The cells were checked with `ranges`; a bridge without them has no
+    // BAR windows, and its disabled children are read all the same.
+    if (node.address_cells != 3 || node.size_cells < 1 || node.size_cells > 2) {
+        host.disabled_ignored += node.disabled_count;
+        return;
+    }
+    size_t entry = (3 + size_t(node.size_cells)) * 4;
     for (size_t i = 0; i < node.disabled_count; i++) {
         const Property& reg = node.disabled[i];
         uint32_t phys_hi = 0;
-        if (reg.length == 0 || reg.length % entry != 0 || !reg.cell(0, phys_hi))
-            return diagnostic.fail(
-                Error::EINVAL, "disabled child %zu: reg is %u bytes, not whole %zu-byte entries", i, reg.length, entry);
-        host.disabled[host.disabled_count++] = uint16_t((phys_hi >> 8) & 0xffff);
+        if (reg.length == 0 || reg.length % entry != 0 || !reg.cell(0, phys_hi)) {
+            host.disabled_ignored++;
+            continue;
+        }
+        host.disabled[host.disabled_count++] = uint8_t(phys_hi >> 8);
     }
-    return {};
 }
 
-bool pci_host_function_disabled(const PciHost& host, uint16_t rid)
+} // namespace
+
+bool pci_host_function_disabled(const PciHost& host, uint8_t bus, uint8_t devfn)
 {
+    if (bus != host.bus_start)
+        return false;
     for (size_t i = 0; i < host.disabled_count; i++) {
-        if (host.disabled[i] == rid)
+        if (host.disabled[i] == devfn)
             return true;
     }
     return false;
@@ -248,7 +259,7 @@ Result<void> read_pci_host(
         TRY(read_ranges(node, host, diagnostic));
         TRY(read_interrupt_map(node, parents, parent_count, host, diagnostic));
         TRY(read_msi(node, host, diagnostic));
-        TRY(read_disabled(node, host, diagnostic));
+        read_disabled(node, host);
         return {};
     }();
     if (result.is_error()) {

@@ -31,7 +31,7 @@ struct PciHostNode {
     uint32_t interrupt_cells;      // 1 for PCI
     uint32_t parent_address_cells; // of its parent: for `reg` and the CPU side of `ranges`
     uint32_t parent_size_cells;
-    // `reg` of each child node whose status is "disabled", in tree order.
+    // `reg` of each child node whose status is not "okay", in tree order.
     static constexpr size_t kMaxDisabled = 16;
     Property disabled[kMaxDisabled];
     size_t disabled_count;
@@ -73,12 +73,15 @@ struct PciHost {
     static constexpr size_t kMaxMsiMap = 8;
     MsiMap msi_map[kMaxMsiMap];
     size_t msi_map_count;
-    // Functions a child node of the bridge marks `status = "disabled"`
-    // (its `reg` names bus, device and function, as the PCI bus binding
-    // has it): the core leaves them alone, as Linux does. Bus << 8 | devfn;
-    // past kMaxDisabled the rest are enumerated as usual.
+    // Root-bus functions a child node of the bridge marks with a status
+    // other than "okay" (its `reg` names device and function, as the PCI
+    // bus binding has it): the core leaves them alone, as Linux does.
+    // devfn (device << 3 | function); children past kMaxDisabled are
+    // counted in Machine::dropped, those with a `reg` that is not whole
+    // entries in disabled_ignored.
     static constexpr size_t kMaxDisabled = PciHostNode::kMaxDisabled;
-    uint16_t disabled[kMaxDisabled];
+    uint8_t disabled[kMaxDisabled];
+    size_t disabled_ignored;
     size_t disabled_count;
 };
 
@@ -92,8 +95,9 @@ bool pci_host_msi_device_id(const PciHost& host, uint32_t rid, uint32_t& device_
 Result<void> read_pci_host(const PciHostNode& node, const InterruptParent* parents, size_t parent_count, PciHost& host,
     Diagnostic& diagnostic);
 
-// Whether the tree disabled the function at requester ID `rid` (bus << 8 | devfn).
-bool pci_host_function_disabled(const PciHost& host, uint16_t rid);
+// Whether the tree disabled function `devfn` of bus `bus` (only the root
+// bus's can be).
+bool pci_host_function_disabled(const PciHost& host, uint8_t bus, uint8_t devfn);
 
 // The GIC interrupt the bridge's interrupt-map gives INTx `pin` (0 = INTA)
 // of root-bus slot `slot`; false when no entry matches.

@@ -20,6 +20,8 @@ namespace {
 
 BusType g_bus { "pci", devmatch::DeviceBus::Pci, nullptr, nullptr, pci_release_function, {} };
 
+uint8_t g_disabled_devfn;
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -69,7 +71,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         placer.add_window(window);
     {
         DeviceLockAccess access;
-        pci_enumerate(&g_bus, pci.ops(), 0, 0, 255, with_windows ? &placer : nullptr);
+        // Some inputs have functions the firmware's description disables.
+        PciDisabledFunction disabled = nullptr;
+        if (size > 1 && (data[0] & 2)) {
+            g_disabled_devfn = data[1];
+            disabled = [](PciAddress address) {
+                return address.bus == 0 && uint8_t(address.device << 3 | address.function) == g_disabled_devfn;
+            };
+        }
+        pci_enumerate(&g_bus, pci.ops(), 0, 0, 255, with_windows ? &placer : nullptr, disabled);
         struct Span {
             uint64_t start, end;
             bool io;

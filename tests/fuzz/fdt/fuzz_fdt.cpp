@@ -86,6 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         check(pcie.ecam.size >= (1u << 20) && pcie.ecam.base + pcie.ecam.size > pcie.ecam.base);
         check(pcie.ecam.base >= uint64_t(pcie.bus_start) << 20);
         check(pcie.window_count <= PciHost::kMaxWindows && pcie.intx_count <= PciHost::kMaxIntx);
+        check(pcie.disabled_count <= PciHost::kMaxDisabled);
+        for (size_t i = 0; i < pcie.disabled_count; i++)
+            check(pci_host_function_disabled(pcie, uint8_t(pcie.bus_start), pcie.disabled[i]));
         for (size_t i = 0; i < pcie.window_count; i++) {
             const PciWindow& window = pcie.windows[i];
             check(window.size > 0 && window.pci + window.size > window.pci && window.cpu + window.size > window.cpu);

@@ -288,25 +288,44 @@ TEST_CASE("A function the firmware's description disables is left alone, bridge 
     bridge.bytes[0x19] = 1;
     bridge.bytes[0x1a] = 1;
     pci.add(1, 0, 0, 0x1af4, 0x1041, 0x020000);
-    // Disabled: 00:01.0, and the bridge at 00:03.0 with the bus behind it.
+    // A multifunction slot: function 0 disabled takes function 1 with it.
+    pci.add(0, 4, 0, 0x8086, 0x2918, 0x060100, 0x80);
+    pci.add(0, 4, 1, 0x8086, 0x2922, 0x010601);
+    // Another: function 2 disabled; 5 is disabled too, but not there.
+    pci.add(0, 5, 0, 0x8086, 0x2918, 0x060100, 0x80);
+    pci.add(0, 5, 1, 0x8086, 0x2922, 0x010601);
+    pci.add(0, 5, 2, 0x8086, 0x2930, 0x0c0500);
+    // Disabled: 00:01.0, the bridge at 00:03.0 with the bus behind it, 00:04.0, 00:05.2, 00:05.5.
     PciDisabledFunction disabled = [](PciAddress address) {
-        return address.bus == 0 && (address.device == 1 || address.device == 3) && address.function == 0;
+        return address.bus == 0
+            && (((address.device == 1 || address.device == 3 || address.device == 4) && address.function == 0)
+                || (address.device == 5 && (address.function == 2 || address.function == 5)));
     };
     PciBarPlacer placer;
     placer.add_window({ PciBarWindow::kMemory32, false, 0x10000000, 0x10000000, 0x2eff0000 });
     {
         DeviceLockAccess access;
-        CHECK(pci_enumerate(&g_test_bus, pci.ops(), 0, 0, 255, &placer, disabled) == 2);
+        CHECK(pci_enumerate(&g_test_bus, pci.ops(), 0, 0, 255, &placer, disabled) == 4);
         CHECK(device_find("0000:00:01.0") == nullptr);
         CHECK(device_find("0000:00:02.0") != nullptr);
         CHECK(device_find("0000:00:03.0") == nullptr);
         CHECK(device_find("0000:01:00.0") == nullptr);
+        CHECK(device_find("0000:00:04.0") == nullptr);
+        CHECK(device_find("0000:00:04.1") == nullptr);
+        CHECK(device_find("0000:00:05.0") != nullptr);
+        CHECK(device_find("0000:00:05.1") != nullptr);
+        CHECK(device_find("0000:00:05.2") == nullptr);
     }
     // Nothing was written to it: its BARs stay as the firmware left them.
     CHECK(nic.writes == 0);
     std::string log = log_text();
     CHECK(log.find("pci 0000:00:01.0: disabled by the firmware's description; left alone") != std::string::npos);
     CHECK(log.find("pci 0000:00:03.0: disabled by the firmware's description; left alone") != std::string::npos);
+    CHECK(log.find("pci 0000:00:04.0: disabled") != std::string::npos);
+    CHECK(log.find("pci 0000:00:04.1") == std::string::npos);
+    CHECK(log.find("pci 0000:00:05.2: disabled") != std::string::npos);
+    // Nothing is said of a function that is not there.
+    CHECK(log.find("pci 0000:00:05.5") == std::string::npos);
     remove_everything();
     CHECK(device_host_stats().allocations == 0);
 }

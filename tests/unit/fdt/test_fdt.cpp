@@ -147,15 +147,18 @@ TEST_CASE("memreserve, reserved-memory, 64-bit initrd, stdout-path and buses")
     REQUIRE(machine.pcie.present);
     CHECK(machine.pcie.ecam.base == 0x3f000000);
     CHECK(machine.pcie.bus_end == 15);
-    // The bridge's disabled children, and not the disabled bridge's.
+    // The bridge's disabled children (any status but "okay"), and not the
+    // disabled bridge's; the torn one is ignored. Only the root bus's.
     REQUIRE(machine.pcie.disabled_count == 2);
-    CHECK(machine.pcie.disabled[0] == 0x0008);
-    CHECK(machine.pcie.disabled[1] == 0x011a);
-    CHECK(pci_host_function_disabled(machine.pcie, 0x0008));
-    CHECK(pci_host_function_disabled(machine.pcie, 0x011a));
-    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0010));
-    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0020));
-    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0x0009));
+    CHECK(machine.pcie.disabled[0] == 0x08);
+    CHECK(machine.pcie.disabled[1] == 0x1a);
+    CHECK(machine.pcie.disabled_ignored == 1);
+    CHECK(pci_host_function_disabled(machine.pcie, 0, 0x08));
+    CHECK(pci_host_function_disabled(machine.pcie, 0, 0x1a));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 1, 0x08));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0, 0x10));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0, 0x20));
+    CHECK_FALSE(pci_host_function_disabled(machine.pcie, 0, 0x09));
 }
 
 TEST_CASE("a walk reports every node and property, nested")

@@ -36,8 +36,8 @@ struct IntxRoute {
 bool pci_intx_route(
     uint16_t host_vendor, uint16_t host_device, uint8_t slot, uint8_t pin, IntxRoute& route, const char*& why);
 
-// Whether the bridge's child node for this function says status =
-// "disabled": the core then leaves the function alone.
+// Whether a child node of the bridge for this root-bus function has a
+// status other than "okay": the core then leaves the function alone.
 bool pci_function_disabled(uint16_t segment, uint8_t bus, uint8_t devfn);
 
 // The host bridge's `ranges`: where BARs may be placed and how a bus
