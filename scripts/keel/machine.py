@@ -46,9 +46,10 @@ BUILD = os.environ.get("KEEL_BUILD", build_dir(ARCH))
 
 
 def kernel_path(build, arch, name="keel"):
-    """What QEMU boots: the ELF itself on x86_64 (PVH), the flat arm64 Image on aarch64.
+    """What QEMU boots: the stripped ELF on x86_64 (PVH; NAME.elf keeps the
+    symbols for gdb and the tools), the flat arm64 Image on aarch64.
     name: the core variant (keel, keel-enforce)."""
-    return os.path.join(build, "core", name + (".elf" if arch == "x86_64" else ".Image"))
+    return os.path.join(build, "core", name + ("-boot.elf" if arch == "x86_64" else ".Image"))
 
 
 KERNEL = kernel_path(BUILD, ARCH)

@@ -58,7 +58,7 @@ def compiler_target(arch):
 def core_files(scratch):
     """The built core as the kernel's builder hands it out, copied into
     `scratch`: keel.elf (what kmodinfo --check-against reads, with its
-    manifest beside it) and what QEMU boots (the ELF itself on x86_64, the
+    manifest beside it) and what QEMU boots (the stripped ELF on x86_64, the
     arm64 Image on aarch64). Returns (elf, bootable)."""
     elf = os.path.join(scratch, "keel.elf")
     shutil.copy(os.path.join(BUILD, "core", "keel.elf"), elf)
