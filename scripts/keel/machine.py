@@ -306,8 +306,11 @@ def _virtio_mmio_devices(options):
 
 
 def _machine_nics(options):
-    """How many network cards the QEMU `options` make with -nic."""
-    return sum(1 for option, value in zip(options, options[1:]) if option == "-nic" and value != "none")
+    """The slots (from 1) of the cards the QEMU `options` make with -nic, in
+    order, each with whether a driver of the boot could bind it: a virtio
+    card could, the machine's usual e1000e no driver module binds."""
+    cards = [value for option, value in zip(options, options[1:]) if option == "-nic" and value != "none"]
+    return [(slot, "model=virtio" in card) for slot, card in enumerate(cards, 1)]
 
 
 def unused_devices(tree, options):
@@ -317,8 +320,8 @@ def unused_devices(tree, options):
     Debian's U-Boot's time (it reads its environment from the mapped bank
     without one); the virtio-mmio transports with no device on them (virt
     fills them from the highest address down); and the machine's own
-    network cards (-nic, at 00:01.0 on: virt makes them before any -device),
-    which no driver of the boot binds."""
+    network cards (-nic, at 00:01.0 on: virt makes them before any -device)
+    that no driver of the boot binds (any but a virtio card)."""
     nodes = re.findall(r"^\t(\S+) \{$", tree, re.M)
     unused = [name for name in nodes if name.startswith("flash@")]
     transports = sorted((name for name in nodes if name.startswith("virtio_mmio@")),
@@ -330,7 +333,7 @@ def unused_devices(tree, options):
     bridges = [name for name in nodes if name.startswith("pcie@")]
     if bridges:
         cards = " ".join(f'ethernet@{slot},0 {{ reg = <{slot << 11:#x} 0 0 0 0>; status = "disabled"; }};'
-                         for slot in range(1, 1 + _machine_nics(options)))
+                         for slot, bound in _machine_nics(options) if not bound)
         if cards:
             overrides.append(f"&{{/{bridges[0]}}} {{ {cards} }};")
     return "\n".join(overrides)

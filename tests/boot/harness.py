@@ -40,9 +40,11 @@ def check(condition, message, vm=None):
         raise Failure(message + tail)
 
 
-# Driver modules the machine's own hardware autoloads at every boot with the
-# in-tree modules: QEMU virt's device tree always has 32 virtio-mmio slots
-# (docs/devices.md), so virtio_mmio loads on AArch64 as Linux's does.
+# Driver modules the machine's own hardware autoloads at every boot() (QEMU
+# loading the kernel) with the in-tree modules: QEMU virt's device tree
+# always has 32 virtio-mmio slots (docs/devices.md), so virtio_mmio loads
+# on AArch64 as Linux's does. Through U-Boot the tree disables the empty
+# ones (docs/aarch64.md, "The tree U-Boot is handed").
 MACHINE_MODULES = {"x86_64": (), "aarch64": ("virtio_mmio",)}
 MACHINE_AUTOLOAD = re.compile(r"autoload: \S+ \S+: loaded (\w+)")
 

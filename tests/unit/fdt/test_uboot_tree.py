@@ -79,6 +79,10 @@ check(not [node for node in disabled_nodes(dtb) if node.startswith("/pcie")], "a
 dtb = applied(machine + ["-nic", "user,model=e1000e,restrict=on"])
 cards = [node for node in disabled_nodes(dtb) if node.startswith("/pcie")]
 check(cards == [card, "/pcie@10000000/ethernet@2,0"], f"two -nic: {cards}")
+# A virtio card a driver binds stays; the e1000e after it (00:02.0) goes.
+dtb = applied(no_nic + ["-nic", "user,model=virtio-net-pci,restrict=on", "-nic", "user,model=e1000e,restrict=on"])
+cards = [node for node in disabled_nodes(dtb) if node.startswith("/pcie")]
+check(cards == ["/pcie@10000000/ethernet@2,0"], f"a virtio -nic, then an e1000e: {cards}")
 
 for failure in failures:
     print("FAIL:", failure)
