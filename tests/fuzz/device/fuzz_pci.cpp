@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         DeviceLockAccess access;
         // Some inputs have functions the firmware's description disables.
         PciDisabledFunction disabled = nullptr;
-        if (size > 1 && (data[0] & 2)) {
+        if (data && size > 1 && (data[0] & 2)) {
             g_disabled_devfn = data[1];
             disabled = [](PciAddress address) {
                 return address.bus == 0 && uint8_t(address.device << 3 | address.function) == g_disabled_devfn;
