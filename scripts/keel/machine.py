@@ -345,7 +345,8 @@ def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdli
     What the boot, with `extra` QEMU options, does not use is disabled (unused_devices)."""
     plain = os.path.join(directory, "virt.dtb")
     keyed = os.path.join(directory, "virt-boot-key.dtb")
-    options = list(machine or MACHINES["aarch64"])
+    machine = list(machine or MACHINES["aarch64"])
+    options = list(machine)
     at = options.index("-machine") + 1
     options[at] += f",dumpdtb={plain}"
     # With firmware loaded, virt has no PL061 GPIO (ACPI's event device
@@ -355,7 +356,7 @@ def uboot_control_dtb(directory, memory="256M", build=BUILD, machine=None, cmdli
                    capture_output=True)
     tree = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", plain], check=True, capture_output=True,
                           text=True).stdout
-    overrides = unused_devices(tree, list(machine or MACHINES["aarch64"]) + list(extra))
+    overrides = unused_devices(tree, machine + list(extra))
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", plain, "-"], check=True, capture_output=True,
                    text=True, input=tree + "\n" + overrides)
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-fit.py"), "dtb", "--dtb", plain,

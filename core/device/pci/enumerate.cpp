@@ -100,11 +100,21 @@ void add_function(Scan& scan, uint8_t number, uint8_t slot, uint8_t function_num
     }
 }
 
-// A function the firmware's description disables: logged, and no device.
+// A function the firmware's description disables: logged when it is there
+// (function 0 is: the slot's vendor was read), and no device.
 bool left_alone(const Scan& scan, uint8_t number, uint8_t slot, uint8_t function)
 {
-    if (!scan.disabled || !scan.disabled({ scan.segment, number, slot, function }))
+    PciAddress address { scan.segment, number, slot, function };
+    if (!scan.disabled || !scan.disabled(address))
         return false;
+    if (function > 0) {
+        PciFunction probe {};
+        probe.config = scan.config;
+        probe.address = address;
+        uint32_t vendor = pci_read(probe, kPciVendorId, 2);
+        if (vendor == 0xffff || vendor == 0)
+            return true;
+    }
     device_log(kDeviceLogInfo, "pci %04x:%02x:%02x.%x: disabled by the firmware's description; left alone",
         scan.segment, number, slot, function);
     return true;
@@ -126,12 +136,6 @@ void scan_bus(Scan& scan, uint8_t number, Device* parent, const PciFunction* bri
             continue;
         bool multifunction = pci_read(probe, kPciHeaderType, 1) & 0x80;
         for (uint8_t function = 0; function < (multifunction ? 8 : 1); function++) {
-            if (function > 0) {
-                probe.address.function = function;
-                vendor = pci_read(probe, kPciVendorId, 2);
-                if (vendor == 0xffff || vendor == 0)
-                    continue;
-            }
             if (left_alone(scan, number, slot, function)) {
                 // Function 0 disabled takes the slot's others with it, as in Linux.
                 if (function == 0)

@@ -170,6 +170,8 @@ public:
             Diagnostic diagnostic;
             (void)read_pci_host(
                 m_pcie, m_machine.interrupt_parents, m_machine.interrupt_parent_count, m_machine.pcie, diagnostic);
+            // Disabled children that name no function are malformed entries too.
+            m_machine.dropped += m_machine.pcie.disabled_ignored;
         }
         // The console: the UART /chosen's stdout-path names ("/pl011@9000000"
         // or with ":115200n8" options), else the first.

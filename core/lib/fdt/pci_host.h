@@ -78,7 +78,7 @@ struct PciHost {
     // bus binding has it): the core leaves them alone, as Linux does.
     // devfn (device << 3 | function); children past kMaxDisabled are
     // counted in Machine::dropped, those with a `reg` that is not whole
-    // entries in disabled_ignored.
+    // entries in disabled_ignored (and read_machine adds them to dropped).
     static constexpr size_t kMaxDisabled = PciHostNode::kMaxDisabled;
     uint8_t disabled[kMaxDisabled];
     size_t disabled_ignored;

@@ -153,6 +153,7 @@ TEST_CASE("memreserve, reserved-memory, 64-bit initrd, stdout-path and buses")
     CHECK(machine.pcie.disabled[0] == 0x08);
     CHECK(machine.pcie.disabled[1] == 0x1a);
     CHECK(machine.pcie.disabled_ignored == 1);
+    CHECK(machine.dropped == 1); // the torn child
     CHECK(pci_host_function_disabled(machine.pcie, 0, 0x08));
     CHECK(pci_host_function_disabled(machine.pcie, 0, 0x1a));
     CHECK_FALSE(pci_host_function_disabled(machine.pcie, 1, 0x08));

@@ -15,6 +15,7 @@ from keel.machine import MACHINES, unused_devices  # noqa: E402
 TREE = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", os.environ["FDT_VIRT_GICV3"]], check=True,
                       capture_output=True, text=True).stdout
 TRANSPORTS = [f"virtio_mmio@{0xa000000 + 0x200 * slot:x}" for slot in range(32)]
+SCRATCH = tempfile.TemporaryDirectory()  # removed when the test exits
 failures = []
 
 
@@ -25,8 +26,7 @@ def check(condition, message):
 
 def applied(options):
     """The tree with the overrides for `options`, as a dtb path."""
-    directory = tempfile.mkdtemp()
-    path = os.path.join(directory, "t.dtb")
+    path = os.path.join(SCRATCH.name, f"t{len(os.listdir(SCRATCH.name))}.dtb")
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", path, "-"], check=True, capture_output=True, text=True,
                    input=TREE + "\n" + unused_devices(TREE, options))
     return path
