@@ -207,6 +207,13 @@ def check_baseline(vm, baseline, pages):
     check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
 
 
+def control_of(vm, address):
+    """The function's `Control:` bits from `lspci -v`."""
+    out = out_of(vm, "lspci -v")
+    match = re.search(rf"^{re.escape(address[5:])} .*\n(?:\t.*\n)*?\tControl: (.*)", out, re.M)
+    return match.group(1).strip() if match else f"no Control line:\n{out}"
+
+
 @case(arches=ALL_ARCHES)
 def virtio_unbind_rebind_cycles():
     """The transport unbound and bound again: its child goes and comes back,
@@ -215,9 +222,14 @@ def virtio_unbind_rebind_cycles():
         with boot_disk(pattern_image(directory)) as vm:
             baseline, pages = unloaded_baseline(vm)
             address = virtio_address(vm)
+            # Unbound: no DMA and no INTx, decoding left on (as Linux's
+            # pci_disable_device leaves it); bound: DMA again.
+            check(control_of(vm, address) == "I/O+ Mem+ BusMaster- DisINTx+", "unbound: "
+                  + control_of(vm, address), vm)
             out_of(vm, "insmod virtio_blk")
             out_of(vm, "insmod virtio_pci")
             check("vda" in out_of(vm, "lsblk"), "no disk after insmod", vm)
+            check(control_of(vm, address) == "I/O+ Mem+ BusMaster+ DisINTx+", "bound: " + control_of(vm, address), vm)
             out = out_of(vm, f"devtest cycles 100 {address}", timeout=280)
             check(f"devtest: 100 unbind/bind cycles of {address}: baseline kept: PASS" in out, f"devtest: {out}", vm)
             out = out_of(vm, "blkbench vda rand 4096 50 verify")

@@ -1,6 +1,7 @@
 // lspci: every PCI function, much as Linux's `lspci -nv` says it: address,
 // class, vendor:device and revision, then its BARs and driver; -v adds the
-// subsystem, the interrupt pin and the capabilities.
+// subsystem, the command register's bits, the interrupt pin and the
+// capabilities.
 #include "console/console.h"
 #include "device/pci/pci.h"
 #include "lib/base/string.h"
@@ -40,6 +41,14 @@ void print_function(Device& device, bool verbose) REQUIRES(g_device_lock)
     console_print("\n");
     if (verbose && function.header_type == 0 && (function.identity.subvendor || function.identity.subdevice))
         console_print("\tSubsystem: %04x:%04x\n", function.identity.subvendor, function.identity.subdevice);
+    if (verbose) {
+        // Linux's `lspci -vv` line, its four bits that the kernel sets:
+        // decoding, DMA (off once no driver is bound) and INTx.
+        auto command = uint16_t(pci_read(function, kPciCommand, 2));
+        auto bit = [command](uint16_t mask) { return (command & mask) ? '+' : '-'; };
+        console_print("\tControl: I/O%c Mem%c BusMaster%c DisINTx%c\n", bit(kPciCommandIo), bit(kPciCommandMemory),
+            bit(kPciCommandMaster), bit(kPciCommandIntxDisable));
+    }
     if (verbose && function.irq_pin)
         console_print("\tInterrupt: pin %c\n", 'A' + function.irq_pin - 1);
     for (size_t i = 0; i < device.region_count; i++) {

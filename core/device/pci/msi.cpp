@@ -241,13 +241,17 @@ Result<void> pci_free_irq_vectors(Device& device)
 }
 
 // The binding has ended (after remove() and the resource release, so no
-// handler is left): interrupts off, then no decoding and no DMA.
+// handler is left): interrupts off, then no DMA. Decoding stays as it is,
+// as Linux's pci_disable_device leaves it: the BARs keep their addresses,
+// and turning it off made QEMU rebuild its memory map twice per rebind
+// (once here, once at the next keel_pci_enable_device): 0.35 ms of each
+// reload of virtio_pci.
 void pci_unbound(Device& device)
 {
     PciFunction& function = pci_function(device);
     if (function.irq_type)
         free_vectors(function);
-    set_command(function, kPciCommandIntxDisable, kPciCommandMaster | kPciCommandMemory | kPciCommandIo);
+    set_command(function, kPciCommandIntxDisable, kPciCommandMaster);
 }
 
 } // namespace keel
