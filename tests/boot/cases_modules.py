@@ -181,6 +181,20 @@ def dependencies_load_first_and_pin():
         check(lsmod_names(vm) == [], "the failed load left modules behind", vm)
         refused(vm, "cycle_a", "dependency cycle", "ELOOP")
         check(lsmod_names(vm) == [], "the refused cycle left modules behind", vm)
+        # modprobe -a: each in turn, one already loaded (here by the
+        # first's DT_NEEDED) skipped; the first failure stops the rest.
+        out = vm.command_output("modprobe -a consumer provider hello")
+        check("modprobe: ERROR" not in out and lsmod_names(vm) == ["provider", "consumer", "hello"],
+              f"modprobe -a consumer provider hello: {out}\n{lsmod_names(vm)}", vm)
+        out = vm.command_output("modprobe -a hello_cpp nosuch hello_rs")
+        check("modprobe: ERROR" in out and "nosuch" in out and "ENOENT" in out,
+              f"modprobe -a with a missing module: {out}", vm)
+        check(lsmod_names(vm) == ["provider", "consumer", "hello", "hello_cpp"],
+              f"modprobe -a went on past the failure: {lsmod_names(vm)}", vm)
+        check("usage: modprobe" in vm.command_output("modprobe -a"), "modprobe -a without names", vm)
+        for name in ("hello_cpp", "hello", "consumer", "provider"):
+            vm.command_output("rmmod " + name)
+        check(lsmod_names(vm) == [], "modules left after modprobe -a", vm)
 
 
 @case(arches=ALL_ARCHES)
