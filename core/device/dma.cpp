@@ -43,12 +43,16 @@ Result<unsigned> order_for(uint64_t size)
     return order;
 }
 
-// Whole pages below the device's mask, zeroed, reached through the direct map.
-Result<uint64_t> allocate_below_mask(const Device& device, unsigned order)
+// Whole pages below the device's mask, reached through the direct map, the
+// first `zeroed` bytes zeroed: what the caller hands out. The rest of the
+// block (a power of two of pages) is never handed out, and zeroing it cost
+// a quarter of the time virtio_net's rings took to set up (two 192 KiB
+// buffers in 256 KiB blocks).
+Result<uint64_t> allocate_below_mask(const Device& device, unsigned order, uint64_t zeroed)
 {
     uint64_t limit = device.dma_mask == ~0ull ? ~0ull : device.dma_mask + 1;
     uint64_t phys = TRY(alloc_pages_below(order, limit));
-    memset(arch::phys_to_virt(phys), 0, kPageSize << order);
+    memset(arch::phys_to_virt(phys), 0, size_t(zeroed));
     __atomic_add_fetch(&g_bytes, kPageSize << order, __ATOMIC_RELAXED);
     return phys;
 }
@@ -119,7 +123,7 @@ Result<DmaBuffer*> dma_alloc_coherent(Device& device, uint64_t size)
 {
     unsigned order = TRY(order_for(size));
     DmaBuffer* buffer = TRY(make<DmaBuffer>()).leak();
-    auto phys = allocate_below_mask(device, order);
+    auto phys = allocate_below_mask(device, order, size);
     if (phys.is_error()) {
         destroy(buffer);
         return Err(phys.error());
@@ -167,7 +171,11 @@ Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t d
         mapping->pub.dma = phys;
     } else {
         auto order = order_for(size);
-        auto bounce = order.is_ok() ? allocate_below_mask(device, order.value()) : Result<uint64_t>(order.error());
+        // Copied in whole when the device reads it; zeroed when only
+        // the device writes it (what it leaves unwritten is copied out).
+        uint64_t zeroed = copies_in(direction) ? 0 : size;
+        auto bounce = order.is_ok() ? allocate_below_mask(device, order.value(), zeroed)
+                                    : Result<uint64_t>(order.error());
         if (bounce.is_error()) {
             destroy(mapping);
             return Err(bounce.error() == Error::EINVAL ? Error::EINVAL : Error::ENOMEM);
