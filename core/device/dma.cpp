@@ -174,8 +174,8 @@ Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t d
         // Copied in whole when the device reads it; zeroed when only
         // the device writes it (what it leaves unwritten is copied out).
         uint64_t zeroed = copies_in(direction) ? 0 : size;
-        auto bounce = order.is_ok() ? allocate_below_mask(device, order.value(), zeroed)
-                                    : Result<uint64_t>(order.error());
+        auto bounce
+            = order.is_ok() ? allocate_below_mask(device, order.value(), zeroed) : Result<uint64_t>(order.error());
         if (bounce.is_error()) {
             destroy(mapping);
             return Err(bounce.error() == Error::EINVAL ? Error::EINVAL : Error::ENOMEM);
