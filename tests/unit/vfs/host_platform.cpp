@@ -46,8 +46,13 @@ void* platform_alloc(size_t size)
         g_stats.fail_allocations_after--;
     }
     void* memory = malloc(size ? size : 1);
-    if (memory)
+    if (memory) {
         g_stats.allocations++;
+        // Fresh memory is never zero here (as the kernel's heap need not
+        // be), whatever the build's sanitizers do: code that needs zeros
+        // must ask keel_zalloc.
+        memset(memory, 0xa5, size ? size : 1);
+    }
     return memory;
 }
 
