@@ -46,9 +46,21 @@ uint64_t g_next_id = 1;
 bool g_need_resched = false;
 unsigned g_slice_used = 0;
 uint64_t g_switched_in_at = 0;
+// The thread whose FPU and SIMD state the registers hold; nullptr before
+// the first switch and after that thread is freed. Idle (core code, built
+// without SSE, never touches them) runs on whatever they hold, so a
+// switch to idle saves nothing and a switch from idle back to the same
+// thread restores nothing: an echo's three switches (idle to the receive
+// thread, on to the reader, back to idle) saved and restored the state
+// three times, two now. Each fxsave or fxrstor is about 70 emulated
+// memory accesses under TCG.
+Thread* g_fpu_owner = nullptr;
+bool g_fpu_restore = false; // set by schedule() for finish_switch()
 
 void free_thread(Thread* thread)
 {
+    if (g_fpu_owner == thread)
+        g_fpu_owner = nullptr;
     g_all_threads.remove(*thread);
     vfree(thread->stack);
     destroy(thread);
@@ -59,7 +71,23 @@ void finish_switch()
 {
     while (Thread* zombie = g_zombies.pop_front())
         free_thread(zombie);
-    arch::fpu_restore(g_current->fpu);
+    if (g_fpu_restore) {
+        g_fpu_restore = false;
+        arch::fpu_restore(g_current->fpu);
+    }
+}
+
+// Before a switch to `next`: the registers' state to its owner's save
+// area unless idle comes next or `next` owns it already; finish_switch
+// then loads `next`'s.
+void fpu_switch_to(Thread* next)
+{
+    if (next == &g_idle_thread || next == g_fpu_owner)
+        return;
+    if (g_fpu_owner)
+        arch::fpu_save(g_fpu_owner->fpu);
+    g_fpu_owner = next;
+    g_fpu_restore = true;
 }
 
 // Interrupts are off.
@@ -85,7 +113,7 @@ void schedule()
     previous->runtime_ns += now - g_switched_in_at;
     g_switched_in_at = now;
     next->switches++;
-    arch::fpu_save(previous->fpu);
+    fpu_switch_to(next);
     g_current = next;
     lock_order::detail::g_state = &next->lock_order;
     arch::context_switch(previous->context, next->context);
