@@ -4,17 +4,18 @@
 
 namespace keel {
 
-void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, PageInfo* pages)
+void BuddyAllocator::init(uint64_t base_pfn, size_t page_count, void* metadata)
 {
     m_base_pfn = base_pfn;
     m_page_count = min(page_count, kMaxPages);
-    m_pages = pages;
-    // Every entry starts as zeros: reserved, order 0, no flags. Its links
-    // mean something only while it heads a block on a free list, and
-    // push_free sets both, so zeros serve (one memset, a third of the
-    // instructions of storing kNoPage links entry by entry: an entry per
-    // page, 65,000 at 256 MiB).
-    memset(pages, 0, m_page_count * sizeof(PageInfo));
+    m_flags = static_cast<uint8_t*>(metadata);
+    m_pages = reinterpret_cast<PageInfo*>(m_flags + flags_bytes(m_page_count));
+    // Every page starts reserved: no flags. Its PageInfo means something
+    // only once it heads a block (push_free and take_block write it), so
+    // only the flags are cleared: one byte a page, where clearing whole
+    // 12-byte entries was most of the page allocator's set-up at boot
+    // (65,000 pages at 256 MiB).
+    memset(m_flags, 0, flags_bytes(m_page_count));
     for (unsigned order = 0; order < kOrderCount; ++order) {
         m_free_heads[order] = kNoPage;
         m_free_tails[order] = kNoPage;
@@ -32,7 +33,7 @@ void BuddyAllocator::push_free(uint64_t pfn, unsigned order, bool cold)
     auto index = static_cast<uint32_t>(pfn - m_base_pfn);
     PageInfo& page = m_pages[index];
     page.order = static_cast<uint8_t>(order);
-    page.flags = static_cast<uint8_t>((page.flags & ~(kAllocHead | kCold)) | kFreeHead | (cold ? kCold : 0));
+    m_flags[index] = static_cast<uint8_t>((m_flags[index] & ~(kAllocHead | kCold)) | kFreeHead | (cold ? kCold : 0));
     // The same steps at either end, with next and prev swapped.
     uint32_t PageInfo::*outward = cold ? &PageInfo::next : &PageInfo::prev;
     uint32_t PageInfo::*inward = cold ? &PageInfo::prev : &PageInfo::next;
@@ -61,7 +62,7 @@ void BuddyAllocator::remove_free(uint64_t pfn, unsigned order)
     else
         m_free_tails[order] = page.prev;
     page.next = page.prev = kNoPage;
-    page.flags = static_cast<uint8_t>(page.flags & ~(kFreeHead | kCold));
+    m_flags[index] = static_cast<uint8_t>(m_flags[index] & ~(kFreeHead | kCold));
     --m_free_counts[order];
 }
 
@@ -76,8 +77,8 @@ void BuddyAllocator::free_block(uint64_t pfn, unsigned order, bool cold)
         uint64_t buddy = pfn ^ (uint64_t(1) << order);
         if (!contains(buddy))
             break;
-        const PageInfo& buddy_info = info(buddy);
-        if (!(buddy_info.flags & kFreeHead) || buddy_info.order != order || bool(buddy_info.flags & kCold) != cold)
+        uint8_t buddy_flags = flags(buddy);
+        if (!(buddy_flags & kFreeHead) || info(buddy).order != order || bool(buddy_flags & kCold) != cold)
             break;
         remove_free(buddy, order);
         pfn = min(pfn, buddy);
@@ -99,27 +100,12 @@ size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
     while (cursor < end) {
         // Frames handed over before are skipped, so overlapping calls (a
         // sloppy memory map) cannot put a frame on a free list twice.
-        if (info(cursor).flags & kUsable) {
+        if (flags(cursor) & kUsable) {
             ++cursor;
             continue;
         }
         uint64_t run_end = cursor;
-        PageInfo* const base = m_pages - m_base_pfn;
-        // Four entries a step while none of them is usable (a fresh range,
-        // the usual case: half the instructions of the single steps, which
-        // then find where the run ends).
-        while (end - run_end >= 4
-            && !((base[run_end].flags | base[run_end + 1].flags | base[run_end + 2].flags | base[run_end + 3].flags)
-                & kUsable)) {
-#pragma clang loop unroll(full)
-            for (int i = 0; i < 4; i++)
-                base[run_end + i].flags = kUsable;
-            run_end += 4;
-        }
-        while (run_end < end && !(base[run_end].flags & kUsable)) {
-            base[run_end].flags = kUsable;
-            ++run_end;
-        }
+        mark_usable(run_end, end);
         added += run_end - cursor;
         m_free_pages += run_end - cursor;
 
@@ -139,12 +125,40 @@ size_t BuddyAllocator::free_range(uint64_t pfn, size_t count)
     return added;
 }
 
+// Marks frames usable from `run_end` on, up to `end` or the first one that
+// already is; `run_end` ends past the last marked. 32 flags a step where
+// they are 8-byte aligned and none is usable (a fresh range, the usual
+// case: four loads and four stores for 32 pages), singly at either end,
+// where the run may stop.
+void BuddyAllocator::mark_usable(uint64_t& run_end, uint64_t end)
+{
+    constexpr uint64_t kEveryUsable = 0x0101010101010101ull * kUsable;
+    size_t index = run_end - m_base_pfn;
+    size_t last = end - m_base_pfn;
+    while (index < last && (index & 7) != 0 && !(m_flags[index] & kUsable))
+        m_flags[index++] = kUsable;
+    if ((index & 7) == 0) {
+        while (last - index >= 32) {
+            uint64_t words[4];
+            memcpy(words, m_flags + index, sizeof(words));
+            if ((words[0] | words[1] | words[2] | words[3]) & kEveryUsable)
+                break;
+            const uint64_t marked[4] = { kEveryUsable, kEveryUsable, kEveryUsable, kEveryUsable };
+            memcpy(m_flags + index, marked, sizeof(marked));
+            index += 32;
+        }
+        while (index < last && !(m_flags[index] & kUsable))
+            m_flags[index++] = kUsable;
+    }
+    run_end = m_base_pfn + index;
+}
+
 void BuddyAllocator::set_hot_capacity(size_t capacity)
 {
     m_hot_capacity = min(capacity, kHotCapacity);
     while (m_hot_count > m_hot_capacity) {
         uint64_t pfn = m_base_pfn + m_hot[--m_hot_count];
-        info(pfn).flags = static_cast<uint8_t>(info(pfn).flags & ~kHot);
+        flags(pfn) = static_cast<uint8_t>(flags(pfn) & ~kHot);
         free_block(pfn, 0);
     }
 }
@@ -164,9 +178,8 @@ uint64_t BuddyAllocator::take_hot(size_t slot)
 {
     uint32_t index = m_hot[slot];
     m_hot[slot] = m_hot[--m_hot_count];
-    PageInfo& page = m_pages[index];
-    page.order = 0;
-    page.flags = static_cast<uint8_t>((page.flags & ~kHot) | kAllocHead);
+    m_pages[index].order = 0;
+    m_flags[index] = static_cast<uint8_t>((m_flags[index] & ~kHot) | kAllocHead);
     --m_free_pages;
     return m_base_pfn + index;
 }
@@ -198,7 +211,7 @@ unsigned BuddyAllocator::find_order(unsigned order) const
         uint32_t head = m_free_heads[candidate];
         if (head == kNoPage)
             continue;
-        if (!(m_pages[head].flags & kCold))
+        if (!(m_flags[head] & kCold))
             return candidate;
         if (found == kOrderCount)
             found = candidate;
@@ -212,7 +225,7 @@ size_t BuddyAllocator::thaw()
     for (unsigned order = 0; order < kOrderCount; ++order) {
         // Warm blocks (and merged ones, of a higher order) go to the head:
         // the tail is cold until no cold block of this order is left.
-        while (m_free_tails[order] != kNoPage && (m_pages[m_free_tails[order]].flags & kCold)) {
+        while (m_free_tails[order] != kNoPage && (m_flags[m_free_tails[order]] & kCold)) {
             uint64_t pfn = m_base_pfn + m_free_tails[order];
             remove_free(pfn, order);
             free_block(pfn, order, false);
@@ -253,29 +266,27 @@ Result<uint64_t> BuddyAllocator::alloc_below(unsigned order, uint64_t limit_pfn)
 // down to `order`: the lower half is kept, the upper halves go back.
 uint64_t BuddyAllocator::take_block(uint64_t pfn, unsigned found, unsigned order)
 {
-    bool cold = info(pfn).flags & kCold;
+    bool cold = flags(pfn) & kCold;
     remove_free(pfn, found);
     while (found > order) {
         --found;
         push_free(pfn + (uint64_t(1) << found), found, cold);
     }
-    PageInfo& head = info(pfn);
-    head.order = static_cast<uint8_t>(order);
-    head.flags = static_cast<uint8_t>(head.flags | kAllocHead);
+    info(pfn).order = static_cast<uint8_t>(order);
+    flags(pfn) = static_cast<uint8_t>(flags(pfn) | kAllocHead);
     m_free_pages -= size_t(1) << order;
     return pfn;
 }
 
 Result<void> BuddyAllocator::free(uint64_t pfn, bool cold)
 {
-    if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
+    if (!contains(pfn) || !(flags(pfn) & kAllocHead))
         return Err(Error::EINVAL);
-    PageInfo& head = info(pfn);
-    unsigned order = head.order;
-    head.flags = static_cast<uint8_t>(head.flags & ~kAllocHead);
+    unsigned order = info(pfn).order;
+    flags(pfn) = static_cast<uint8_t>(flags(pfn) & ~kAllocHead);
     m_free_pages += size_t(1) << order;
     if (order == 0 && !cold && m_hot_count < m_hot_capacity) {
-        head.flags = static_cast<uint8_t>(head.flags | kHot);
+        flags(pfn) = static_cast<uint8_t>(flags(pfn) | kHot);
         m_hot[m_hot_count++] = static_cast<uint32_t>(pfn - m_base_pfn);
         return {};
     }
@@ -285,7 +296,7 @@ Result<void> BuddyAllocator::free(uint64_t pfn, bool cold)
 
 Result<unsigned> BuddyAllocator::allocated_order(uint64_t pfn) const
 {
-    if (!contains(pfn) || !(info(pfn).flags & kAllocHead))
+    if (!contains(pfn) || !(flags(pfn) & kAllocHead))
         return Err(Error::EINVAL);
     return unsigned(info(pfn).order);
 }
@@ -304,18 +315,19 @@ bool BuddyAllocator::check_invariants() const
             if (index >= m_page_count || ++count > m_page_count)
                 return false;
             const PageInfo& page = m_pages[index];
+            uint8_t page_flags = m_flags[index];
             uint64_t pfn = m_base_pfn + index;
             uint64_t size = uint64_t(1) << order;
-            if (page.prev != prev || page.order != order || (page.flags & kAllocHead) || !(page.flags & kFreeHead)
+            if (page.prev != prev || page.order != order || (page_flags & kAllocHead) || !(page_flags & kFreeHead)
                 || (pfn & (size - 1)) != 0 || index + size > m_page_count)
                 return false;
             // Warm blocks first, then cold ones.
-            if (cold_seen && !(page.flags & kCold))
+            if (cold_seen && !(page_flags & kCold))
                 return false;
-            cold_seen = page.flags & kCold;
+            cold_seen = page_flags & kCold;
             for (uint64_t i = 0; i < size; ++i) {
-                const PageInfo& member = m_pages[index + i];
-                if (!(member.flags & kUsable) || (i > 0 && (member.flags & (kFreeHead | kAllocHead | kCold | kHot))))
+                uint8_t member = m_flags[index + i];
+                if (!(member & kUsable) || (i > 0 && (member & (kFreeHead | kAllocHead | kCold | kHot))))
                     return false;
             }
             prev = index;
@@ -330,19 +342,18 @@ bool BuddyAllocator::check_invariants() const
     for (size_t slot = 0; slot < m_hot_count; ++slot) {
         if (m_hot[slot] >= m_page_count)
             return false;
-        const PageInfo& page = m_pages[m_hot[slot]];
-        if ((page.flags & (kUsable | kHot | kFreeHead | kAllocHead | kCold)) != (kUsable | kHot))
+        if ((m_flags[m_hot[slot]] & (kUsable | kHot | kFreeHead | kAllocHead | kCold)) != (kUsable | kHot))
             return false;
     }
     size_t heads = 0;
     size_t usable = 0;
     size_t hot = 0;
     for (size_t i = 0; i < m_page_count; ++i) {
-        if ((m_pages[i].flags & kCold) && !(m_pages[i].flags & kFreeHead))
+        if ((m_flags[i] & kCold) && !(m_flags[i] & kFreeHead))
             return false;
-        heads += (m_pages[i].flags & kFreeHead) ? 1 : 0;
-        usable += (m_pages[i].flags & kUsable) ? 1 : 0;
-        hot += (m_pages[i].flags & kHot) ? 1 : 0;
+        heads += (m_flags[i] & kFreeHead) ? 1 : 0;
+        usable += (m_flags[i] & kUsable) ? 1 : 0;
+        hot += (m_flags[i] & kHot) ? 1 : 0;
     }
     return heads == free_heads_seen && hot == m_hot_count && free_pages + hot == m_free_pages
         && usable == m_total_pages;

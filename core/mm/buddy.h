@@ -1,12 +1,13 @@
 // Physical page allocator: a binary buddy system over a span of page frame
 // numbers.
 //
-// The allocator keeps all of its state in a caller-provided PageInfo array
-// (one entry per page, like Linux's struct page) and never reads or writes
-// the pages it manages. That keeps it usable before anything is mapped
-// (boot hands it the firmware memory map and a metadata array carved out
-// of usable RAM), makes it independent of how physical memory is mapped,
-// and lets host tests drive it with made-up frame numbers.
+// The allocator keeps all of its state in caller-provided metadata (per
+// page, like Linux's struct page: a flags byte, and a PageInfo that only a
+// block's head page uses) and never reads or writes the pages it manages.
+// That keeps it usable before anything is mapped (boot hands it the
+// firmware memory map and metadata carved out of usable RAM), makes it
+// independent of how physical memory is mapped, and lets host tests drive
+// it with made-up frame numbers.
 //
 // Blocks are aligned to their size in *absolute* frame numbers, so an
 // order-9 block is a 2 MiB-aligned physical range even when the span's base
@@ -53,22 +54,32 @@ public:
     static constexpr uint32_t kNoPage = 0xffffffff;
     static constexpr size_t kMaxPages = kNoPage;
 
+    // A block's head page: its order, and its links while it is on a free
+    // list. Nothing reads another page's entry, so init() leaves them all
+    // as they are; only the flags (one byte a page, apart) start as zeros.
     struct PageInfo {
         uint32_t next;
         uint32_t prev;
         uint8_t order;
-        uint8_t flags;
-        uint16_t reserved;
+        uint8_t unused[3];
     };
+
+    // The metadata init() needs for `page_count` pages: their flags, eight
+    // byte aligned, then their PageInfo entries.
+    static constexpr size_t metadata_bytes(size_t page_count)
+    {
+        return flags_bytes(page_count) + page_count * sizeof(PageInfo);
+    }
 
     BuddyAllocator() = default;
     BuddyAllocator(const BuddyAllocator&) = delete;
     BuddyAllocator& operator=(const BuddyAllocator&) = delete;
 
-    // Manages frames [base_pfn, base_pfn + page_count) with `pages` (an
-    // array of page_count entries, owned by the caller). Every frame starts
-    // reserved: only free_range makes memory allocatable.
-    void init(uint64_t base_pfn, size_t page_count, PageInfo* pages);
+    // Manages frames [base_pfn, base_pfn + page_count) with `metadata`
+    // (metadata_bytes(page_count) bytes, 8-byte aligned, owned by the
+    // caller). Every frame starts reserved: only free_range makes memory
+    // allocatable.
+    void init(uint64_t base_pfn, size_t page_count, void* metadata);
 
     // Hands usable RAM to the allocator, merging it into the largest aligned
     // blocks. Frames outside the span, or handed over before, are ignored;
@@ -123,9 +134,13 @@ private:
         kHot = 1 << 4,       // a free single page on the hot stack, not on a list
     };
 
+    static constexpr size_t flags_bytes(size_t page_count) { return (page_count + 7) & ~size_t(7); }
     bool contains(uint64_t pfn) const { return pfn >= m_base_pfn && pfn - m_base_pfn < m_page_count; }
     PageInfo& info(uint64_t pfn) { return m_pages[pfn - m_base_pfn]; }
     const PageInfo& info(uint64_t pfn) const { return m_pages[pfn - m_base_pfn]; }
+    uint8_t& flags(uint64_t pfn) { return m_flags[pfn - m_base_pfn]; }
+    uint8_t flags(uint64_t pfn) const { return m_flags[pfn - m_base_pfn]; }
+    void mark_usable(uint64_t& run_end, uint64_t end);
 
     void push_free(uint64_t pfn, unsigned order, bool cold = false);
     void remove_free(uint64_t pfn, unsigned order);
@@ -137,6 +152,7 @@ private:
     uint64_t m_base_pfn = 0;
     size_t m_page_count = 0;
     PageInfo* m_pages = nullptr;
+    uint8_t* m_flags = nullptr;
     uint32_t m_free_heads[kOrderCount] = {};
     uint32_t m_free_tails[kOrderCount] = {};
     size_t m_free_counts[kOrderCount] = {};

@@ -46,8 +46,8 @@ Result<void> pmm_init(const BootInfo& boot, uint64_t limit)
     g_boot = &boot;
     g_limit = limit;
     g_usable_pages = layout.usable_pages;
-    auto* pages = static_cast<BuddyAllocator::PageInfo*>(arch::phys_to_virt(layout.metadata));
-    g_buddy.init(layout.lowest >> arch::kPageShift, (layout.highest - layout.lowest) / kPageSize, pages);
+    g_buddy.init(layout.lowest >> arch::kPageShift, (layout.highest - layout.lowest) / kPageSize,
+        arch::phys_to_virt(layout.metadata));
     g_buddy.set_hot_capacity(BuddyAllocator::kHotCapacity);
     free_regions(0, limit);
     log_info("pmm: %zu MiB usable, page metadata %zu KiB at %#llx", size_t(g_usable_pages * kPageSize >> 20),

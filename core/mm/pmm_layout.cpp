@@ -58,7 +58,7 @@ Result<PmmLayout> plan_pmm_layout(
     // The page metadata array goes in the first usable gap below `limit`
     // that is big enough.
     uint64_t page_count = (layout.highest - layout.lowest) / kPageSize;
-    layout.metadata_bytes = align_up(page_count * sizeof(BuddyAllocator::PageInfo), kPageSize);
+    layout.metadata_bytes = align_up(BuddyAllocator::metadata_bytes(page_count), kPageSize);
     for (size_t i = 0; i < boot.region_count && layout.metadata == 0; i++) {
         const MemoryRegion& region = boot.regions[i];
         if (region.type != MemoryType::Usable)

@@ -14,11 +14,13 @@ namespace {
 
 struct Fixture {
     Fixture(uint64_t base, size_t count)
-        : pages(count)
+        : metadata((BuddyAllocator::metadata_bytes(count) + 7) / 8)
     {
-        buddy.init(base, count, pages.data());
+        // Not zeroed by init() beyond the flags: start from junk.
+        std::fill(metadata.begin(), metadata.end(), 0xa5a5a5a5a5a5a5a5ull);
+        buddy.init(base, count, metadata.data());
     }
-    std::vector<BuddyAllocator::PageInfo> pages;
+    std::vector<uint64_t> metadata;
     BuddyAllocator buddy;
 };
 
@@ -71,6 +73,23 @@ TEST_CASE("buddy: ranges are clipped and never added twice", "[buddy]")
     CHECK(f.buddy.free_range(300, 10) == 0);
     CHECK(f.buddy.total_pages() == 25);
     CHECK(f.buddy.free_pages() == 25);
+    CHECK(f.buddy.check_invariants());
+}
+
+TEST_CASE("buddy: a range over frames already in adds only the others", "[buddy]")
+{
+    // Frames already usable inside the eight- and 32-frame steps of the
+    // marking, at their edges and in their middle, and a run ending mid-step.
+    Fixture f(3, 700);
+    size_t added = 0;
+    for (uint64_t pfn : { 3, 10, 11, 40, 64, 95, 96, 200, 300, 301, 302, 303, 701 })
+        added += f.buddy.free_range(pfn, 1);
+    CHECK(added == 13);
+    CHECK(f.buddy.free_range(250, 40) == 40);
+    CHECK(f.buddy.free_range(0, 1000) == 700 - 13 - 40);
+    CHECK(f.buddy.total_pages() == 700);
+    CHECK(f.buddy.free_pages() == 700);
+    CHECK(f.buddy.free_range(3, 700) == 0);
     CHECK(f.buddy.check_invariants());
 }
 
