@@ -109,9 +109,11 @@ def tcp_wget_httpd_nc_through_user_net():
                       f"ping {GUEST}: {out}", vm)
 
                 # The guest's wget against the host's http.server.
-                out = out_of(vm, f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=600)
+                # Each transfer's wait stays well inside the test's own
+                # 300 s, so that a stall fails with the guest's output.
+                out = out_of(vm, f"wget -O /big.bin http://{SERVER}:8000/big.bin", timeout=120)
                 check(re.search(r"'/big\.bin' saved \(16777216 bytes in \d+ ms, \d+ KiB/s\)", out), f"wget: {out}", vm)
-                out = out_of(vm, "sha256sum /big.bin", timeout=300)
+                out = out_of(vm, "sha256sum /big.bin", timeout=60)
                 check(out.strip() == f"{digest}  /big.bin", f"sha256sum: {out} (want {digest})", vm)
                 out = out_of(vm, f"wget -O /missing http://{SERVER}:8000/missing")
                 check("wget: server returned error: HTTP/1.0 404 File not found" in out, f"wget 404: {out}", vm)
@@ -147,8 +149,8 @@ def tcp_wget_httpd_nc_through_user_net():
                 vm.expect("httpd: serving / on 0.0.0.0:8080", 30)
                 fetched = os.path.join(directory, "fetched.bin")
                 base = f"http://127.0.0.1:{guest_port}"
-                result = subprocess.run(["curl", "-sS", "--max-time", "600", "-o", fetched, "-w", "%{http_code}",
-                                         f"{base}/big.bin"], capture_output=True, text=True, timeout=700)
+                result = subprocess.run(["curl", "-sS", "--max-time", "100", "-o", fetched, "-w", "%{http_code}",
+                                         f"{base}/big.bin"], capture_output=True, text=True, timeout=120)
                 check(result.stdout == "200", f"curl: {result.stdout} {result.stderr}", vm)
                 with open(fetched, "rb") as file:
                     check(file.read() == content, "curl's copy differs from the original", vm)
