@@ -53,7 +53,9 @@ uint64_t g_switched_in_at = 0;
 // thread restores nothing: an echo's three switches (idle to the receive
 // thread, on to the reader, back to idle) saved and restored the state
 // three times, two now. Each fxsave or fxrstor is about 70 emulated
-// memory accesses under TCG.
+// memory accesses under TCG: a pair took 0.47 us in a loop of 100,000,
+// so this saves little per switch, but nothing at all is saved for a
+// thread that sleeps and wakes with only idle between.
 Thread* g_fpu_owner = nullptr;
 bool g_fpu_restore = false; // set by schedule() for finish_switch()
 
