@@ -272,6 +272,8 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
         bool refused = false;
         options.refused = &refused;
         auto module = load_module(name, options, problem);
+        if (module.is_error() && module.error() == Error::EEXIST && is_loaded(name))
+            continue; // loaded meanwhile, by modprobe or insmod
         if (module.is_error()) {
             log_err("autoload: %s%s%s: driver module %s%s: %s%s", who, who[0] ? " " : "", modalias, name,
                 refused ? " refused" : "", problem.message, who[0] ? "; the device stays unbound" : "");
@@ -363,7 +365,15 @@ Result<void> modprobe(const char* alias_or_name, Diagnostic& error)
         CmdlineParams params(alias_or_name);
         LoadOptions options;
         options.parameters = params.get();
-        TRY(load_module(alias_or_name, options, error));
+        auto loaded = load_module(alias_or_name, options, error);
+        // Loaded meanwhile (the autoload thread, between the check above
+        // and the load's own under the registry lock): done all the same.
+        if (loaded.is_error() && loaded.error() == Error::EEXIST && is_loaded(alias_or_name)) {
+            error.clear();
+            return {};
+        }
+        if (loaded.is_error())
+            return Err(loaded.error());
         return {};
     }
     if (!g_thread)

@@ -12,6 +12,7 @@
 #include "arch/paging.h"
 #include "device/resources.h"
 #include "lib/base/string.h"
+#include "lib/base/utility.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
@@ -123,7 +124,8 @@ Result<DmaBuffer*> dma_alloc_coherent(Device& device, uint64_t size)
 {
     unsigned order = TRY(order_for(size));
     DmaBuffer* buffer = TRY(make<DmaBuffer>()).leak();
-    auto phys = allocate_below_mask(device, order, size);
+    // Its pages zeroed whole, as the ABI promises (keel_dma_alloc_coherent).
+    auto phys = allocate_below_mask(device, order, align_up(size, kPageSize));
     if (phys.is_error()) {
         destroy(buffer);
         return Err(phys.error());
