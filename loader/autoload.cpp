@@ -243,12 +243,6 @@ struct CmdlineParams {
     const char* get() const { return text[0] ? text : nullptr; }
 };
 
-bool is_loaded(const char* name)
-{
-    MutexGuard guard(g_module_registry_lock);
-    return find_module(name) != nullptr;
-}
-
 // Loads every matching module that is not loaded; `who` names the device
 // in messages ("" for modprobe). Returns how many loaded.
 Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& error)
@@ -263,17 +257,16 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
     for (size_t i = 0; i < count; i++) {
         const IndexedModule& candidate = *matches[i].module;
         const char* name = candidate.name;
-        if (is_loaded(name))
-            continue;
         Diagnostic problem;
         CmdlineParams params(name);
         LoadOptions options;
         options.parameters = params.get();
         bool refused = false;
         options.refused = &refused;
+        options.unless_loaded = true;
         auto module = load_module(name, options, problem);
-        if (module.is_error() && module.error() == Error::EEXIST && is_loaded(name))
-            continue; // loaded meanwhile, by modprobe or insmod
+        if (module.is_ok() && !module.value())
+            continue; // loaded already (by modprobe, insmod or an earlier device)
         if (module.is_error()) {
             log_err("autoload: %s%s%s: driver module %s%s: %s%s", who, who[0] ? " " : "", modalias, name,
                 refused ? " refused" : "", problem.message, who[0] ? "; the device stays unbound" : "");
@@ -360,18 +353,11 @@ Result<void> modprobe(const char* alias_or_name, Diagnostic& error)
 {
     error.clear();
     if (!strchr(alias_or_name, ':')) {
-        if (is_loaded(alias_or_name))
-            return {};
         CmdlineParams params(alias_or_name);
         LoadOptions options;
         options.parameters = params.get();
+        options.unless_loaded = true;
         auto loaded = load_module(alias_or_name, options, error);
-        // Loaded meanwhile (the autoload thread, between the check above
-        // and the load's own under the registry lock): done all the same.
-        if (loaded.is_error() && loaded.error() == Error::EEXIST && is_loaded(alias_or_name)) {
-            error.clear();
-            return {};
-        }
         if (loaded.is_error())
             return Err(loaded.error());
         return {};

@@ -364,6 +364,8 @@ Result<Module*> load_module(const char* name_or_path, const LoadOptions& options
 {
     error.message[0] = '\0';
     MutexGuard guard(g_module_registry_lock);
+    if (options.unless_loaded && find_module(name_or_path))
+        return nullptr;
     LoadChain chain;
     return load_locked(name_or_path, options, error, chain);
 }

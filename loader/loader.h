@@ -25,6 +25,11 @@ struct LoadOptions {
     const char* parameters = nullptr; // "key=value key2=value2", Linux syntax
     bool force = false;               // load despite version/hash mismatch: taints 'F'
     bool* refused = nullptr;          // set when the signature policy refuses the module
+    // A module named `name_or_path` already loaded is no error: nullptr
+    // comes back. Checked under the registry lock with the load, so that
+    // modprobe and the autoload thread asking for one module at once load
+    // it once, and neither fails.
+    bool unless_loaded = false;
 };
 
 // `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a

@@ -57,7 +57,6 @@ uint64_t g_switched_in_at = 0;
 // so this saves little per switch, but nothing at all is saved for a
 // thread that sleeps and wakes with only idle between.
 Thread* g_fpu_owner = nullptr;
-bool g_fpu_restore = false; // set by schedule() for finish_switch()
 
 void free_thread(Thread* thread)
 {
@@ -73,23 +72,19 @@ void finish_switch()
 {
     while (Thread* zombie = g_zombies.pop_front())
         free_thread(zombie);
-    if (g_fpu_restore) {
-        g_fpu_restore = false;
-        arch::fpu_restore(g_current->fpu);
-    }
 }
 
-// Before a switch to `next`: the registers' state to its owner's save
-// area unless idle comes next or `next` owns it already; finish_switch
-// then loads `next`'s.
+// Before a switch to `next` (the core code in between uses no SSE): the
+// registers' state to its owner's save area and `next`'s loaded, unless
+// idle comes next or `next` owns them already.
 void fpu_switch_to(Thread* next)
 {
     if (next == &g_idle_thread || next == g_fpu_owner)
         return;
     if (g_fpu_owner)
         arch::fpu_save(g_fpu_owner->fpu);
+    arch::fpu_restore(next->fpu);
     g_fpu_owner = next;
-    g_fpu_restore = true;
 }
 
 // Interrupts are off.
