@@ -367,7 +367,11 @@ Result<void> ModuleImage::parse_hash_section(
     if (section.sh_flags & SHF_ALLOC)
         return reject(diagnostic, "section %u (%s): sh_flags 0x%lx: the section must not be allocated", index, name,
             section.sh_flags);
-    if (section.sh_type == SHT_NOBITS || section.sh_size < 8)
+    // PROGBITS: parse_section_headers checked that its bytes are in the
+    // file (an SHT_NULL section's offset and size are not checked).
+    if (section.sh_type != SHT_PROGBITS)
+        return reject(diagnostic, "section %u (%s): sh_type %u: expected PROGBITS data", index, name, section.sh_type);
+    if (section.sh_size < 8)
         return reject(diagnostic, "section %u (%s): sh_size 0x%lx is smaller than its 8-byte header", index, name,
             section.sh_size);
     uint32_t version = read<uint32_t>(section.sh_offset);
@@ -412,7 +416,10 @@ Result<void> ModuleImage::parse_declarations(Diagnostic& diagnostic, const Shdr&
     if (section.sh_flags & SHF_ALLOC)
         return reject(diagnostic, "section %u (.keel_decls): sh_flags 0x%lx: the section must not be allocated", index,
             section.sh_flags);
-    if (section.sh_type == SHT_NOBITS || section.sh_size < 8)
+    if (section.sh_type != SHT_PROGBITS)
+        return reject(
+            diagnostic, "section %u (.keel_decls): sh_type %u: expected PROGBITS data", index, section.sh_type);
+    if (section.sh_size < 8)
         return reject(diagnostic, "section %u (.keel_decls): sh_size 0x%lx is smaller than its 8-byte header", index,
             section.sh_size);
     uint32_t version = read<uint32_t>(section.sh_offset);

@@ -320,6 +320,18 @@ const std::vector<Mutation>& mutations()
         { ".keel_kabi allocated", "test.kmod",
             [](ElfEditor& e) { e.put<uint64_t>(e.find_section(".keel_kabi") + offsetof(Shdr, sh_flags), SHF_ALLOC); },
             { ".keel_kabi", "must not be allocated" } },
+        // An SHT_NULL section's offset and size are not checked against the
+        // file, so one named .keel_kabi must be refused before it is read
+        // (a fuzzer found the read past the end).
+        { ".keel_kabi of type SHT_NULL", "test.kmod",
+            [](ElfEditor& e) {
+                e.put<uint32_t>(e.find_section(".keel_kabi") + offsetof(Shdr, sh_type), SHT_NULL);
+                e.put<uint64_t>(e.find_section(".keel_kabi") + offsetof(Shdr, sh_offset), 0x7fffffff);
+            },
+            { ".keel_kabi", "sh_type 0", "expected PROGBITS" } },
+        { ".keel_kabi of type SHT_NOTE", "test.kmod",
+            [](ElfEditor& e) { e.put<uint32_t>(e.find_section(".keel_kabi") + offsetof(Shdr, sh_type), SHT_NOTE); },
+            { ".keel_kabi", "sh_type 7", "expected PROGBITS" } },
         { ".keel_kabi count", "test.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(e.get<Shdr>(e.find_section(".keel_kabi")).sh_offset + 4, 1000); },
             { ".keel_kabi", "count 1000" } },
