@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -83,11 +84,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     check(plain.ok == tabled.ok || tabled.error == Error::ENOSPC);
 
     // cpio_find fails exactly when the walk does, and finds what it saw.
+    // (The fuzzer learns the name it looks for from the comparisons and
+    // may put an entry of that name in an archive.)
     keel::Diagnostic diagnostic;
-    const char* missing = "no/such/path/in/any/archive";
-    auto none = cpio_find(bytes, size, missing, &diagnostic);
-    check(none.is_error());
-    check(plain.ok ? none.error() == Error::ENOENT : none.error() == plain.error);
+    const std::string missing = "no/such/path/in/any/archive";
+    if (std::find(plain.names.begin(), plain.names.end(), missing) == plain.names.end()) {
+        auto none = cpio_find(bytes, size, missing.c_str(), &diagnostic);
+        check(none.is_error());
+        check(plain.ok ? none.error() == Error::ENOENT : none.error() == plain.error);
+    }
     if (plain.ok && !plain.names.empty()) {
         for (const std::string& name : { plain.names.front(), plain.names.back() }) {
             auto found = cpio_find(bytes, size, name.c_str(), &diagnostic);
