@@ -7,6 +7,7 @@
 #include "console/console.h"
 #include "debug/stress.h"
 #include "debug/taint.h"
+#include "device/resources.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
 #include "log/log.h"
@@ -214,7 +215,8 @@ int fpu_worker(void* argument)
 }
 
 // Threads fill the SSE registers with their own patterns and check them
-// across yields, sleeps and preemption.
+// across yields, sleeps and preemption; then a device interrupt handler that
+// fills them must leave the interrupted thread's as they were.
 int selftest_fpu()
 {
     constexpr int kThreads = 4;
@@ -230,9 +232,11 @@ int selftest_fpu()
     int corrupted = 0;
     for (int i = 0; i < created; i++)
         corrupted += thread_join(threads[i]);
-    bool ok = created == kThreads && corrupted == 0;
-    console_print(
-        "selftest fpu: %d threads, %d saw their SSE registers change: %s\n", created, corrupted, ok ? "PASS" : "FAIL");
+    bool handler_kept = irq_handlers_keep_fpu_state(0x0123456789abcdefull);
+    bool ok = created == kThreads && corrupted == 0 && handler_kept;
+    console_print("selftest fpu: %d threads, %d saw their SSE registers change; an interrupt handler's use of them "
+                  "%s the interrupted thread's: %s\n",
+        created, corrupted, handler_kept ? "kept from" : "CHANGED", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@
 // of it to return (on one CPU trivially: the handler runs with interrupts
 // off; with more CPUs, free spins on the lock until the call is done).
 #include "arch/irq.h"
+#include "arch/context.h"
 #include "arch/interrupts.h"
 #include "device/resources.h"
 #include "lib/base/format.h"
@@ -15,6 +16,7 @@
 #include "mm/heap.h"
 #include "random/random.h"
 #include "sched/thread.h"
+#include "sync/interrupts.h"
 #include "sync/spinlock.h"
 
 namespace keel {
@@ -33,6 +35,9 @@ IrqLine* g_lines_by_vector[256] GUARDED_BY(g_irq_lock);
 IntrusiveList<IrqLine, &IrqLine::node> g_gsi_lines GUARDED_BY(g_irq_lock);
 size_t g_vectors_in_use GUARDED_BY(g_irq_lock) = 0;
 size_t g_handlers GUARDED_BY(g_irq_lock) = 0;
+// The FPU/SIMD registers of whatever thread an interrupt stopped, while the
+// line's handlers run (run_handlers).
+arch::FpuState g_handler_fpu GUARDED_BY(g_irq_lock);
 
 void dispatch(arch::InterruptFrame& frame);
 
@@ -83,6 +88,29 @@ void release_action(Devres& resource)
     destroy(action);
 }
 
+// A line's handlers are modules' code, built with the compiler's defaults
+// (SSE on x86_64, FP/SIMD on AArch64: a struct copied or cleared may go
+// through those registers), and an interrupt stops a thread anywhere,
+// between two instructions that keep a value in one. The registers are the
+// stopped thread's (or, when idle was running, those of the thread that
+// owns them: the scheduler leaves them in place across idle), and the core's
+// own code never uses them, so they are saved around the handlers. Returns
+// whether one claimed the interrupt.
+bool run_handlers(IrqLine& line) REQUIRES(g_irq_lock)
+{
+    arch::fpu_save(g_handler_fpu);
+    bool handled = false;
+    for (IrqAction& action : line.actions) {
+        if (action.handler(action.arg) == KEEL_IRQ_HANDLED) {
+            handled = true;
+            if (line.kind != IrqKind::Intx)
+                break;
+        }
+    }
+    arch::fpu_restore(g_handler_fpu);
+    return handled;
+}
+
 void dispatch(arch::InterruptFrame& frame)
 {
     {
@@ -90,14 +118,7 @@ void dispatch(arch::InterruptFrame& frame)
         IrqLine* line = g_lines_by_vector[arch::interrupt_vector(frame) & 0xff];
         if (line) {
             line->count++;
-            bool handled = false;
-            for (IrqAction& action : line->actions) {
-                if (action.handler(action.arg) == KEEL_IRQ_HANDLED) {
-                    handled = true;
-                    if (line->kind != IrqKind::Intx)
-                        break;
-                }
-            }
+            bool handled = run_handlers(*line);
             if (handled) {
                 line->unhandled_in_a_row = 0;
             } else {
@@ -290,6 +311,24 @@ void irq_stats(ResourceStats& stats)
     SpinlockGuard guard(g_irq_lock);
     stats.irq_vectors = g_vectors_in_use;
     stats.irq_handlers = g_handlers;
+}
+
+bool irq_handlers_keep_fpu_state(uint64_t pattern)
+{
+    IrqLine line;
+    IrqAction action {};
+    action.handler = [](void*) -> int32_t {
+        arch::fpu_test_load(~uint64_t(0x5a5a5a5a5a5a5a5a));
+        return KEEL_IRQ_HANDLED;
+    };
+    InterruptDisabler no_interrupts;
+    SpinlockGuard guard(g_irq_lock);
+    line.actions.push_back(action);
+    arch::fpu_test_load(pattern);
+    run_handlers(line);
+    bool kept = arch::fpu_test_check(pattern);
+    line.actions.remove(action);
+    return kept;
 }
 
 } // namespace keel

@@ -66,6 +66,10 @@ Result<IrqLine*> irq_line_get_gsi(uint32_t gsi, bool level_triggered, bool activ
 void irq_line_put(IrqLine* line);
 bool irq_line_has_handlers(const IrqLine& line);
 
+// For `selftest fpu`: whether a handler that fills the FPU/SIMD registers
+// leaves the interrupted thread's (`pattern` in every one) as they were.
+bool irq_handlers_keep_fpu_state(uint64_t pattern);
+
 // keel_irq_request / keel_irq_free.
 Result<IrqAction*> irq_request(Device& device, uint32_t index, keel_irq_handler_fn handler, void* arg);
 void irq_free(IrqAction* action);
