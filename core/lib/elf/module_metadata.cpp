@@ -329,6 +329,10 @@ Result<void> ModuleImage::parse_section_headers(Diagnostic& diagnostic)
         // (most of a module's sections), four comparisons for those.
         if (strncmp(name, kKeelSectionPrefix, sizeof(kKeelSectionPrefix) - 1) != 0)
             continue;
+        // Each is read from the file, and only a PROGBITS section has had
+        // its bytes checked to lie in it above (SHT_NULL's are not).
+        if (entry.sh_type != SHT_PROGBITS)
+            return reject(diagnostic, "section %u (%s): sh_type %u: expected PROGBITS data", i, name, entry.sh_type);
         if (strcmp(name, ".keel_kabi") == 0)
             TRY(parse_hash_section(diagnostic, entry, i, ".keel_kabi", m_kabi));
         else if (strcmp(name, ".keel_exports") == 0)
@@ -347,9 +351,8 @@ Result<void> ModuleImage::parse_device_table(Diagnostic& diagnostic, const Shdr&
 {
     if (m_device_table_size)
         return reject(diagnostic, "section %u (%s): a second device table section", index, KEEL_DEVICE_TABLE_SECTION);
-    if (section.sh_type != SHT_PROGBITS || section.sh_size == 0)
-        return reject(diagnostic, "section %u (%s): sh_type %u, sh_size 0x%lx: expected PROGBITS data", index,
-            KEEL_DEVICE_TABLE_SECTION, section.sh_type, section.sh_size);
+    if (section.sh_size == 0)
+        return reject(diagnostic, "section %u (%s): sh_size 0: expected data", index, KEEL_DEVICE_TABLE_SECTION);
     Diagnostic problem;
     auto tables = devmatch::check_device_table_section(m_file + section.sh_offset, size_t(section.sh_size), &problem);
     if (tables.is_error())
@@ -367,10 +370,6 @@ Result<void> ModuleImage::parse_hash_section(
     if (section.sh_flags & SHF_ALLOC)
         return reject(diagnostic, "section %u (%s): sh_flags 0x%lx: the section must not be allocated", index, name,
             section.sh_flags);
-    // PROGBITS: parse_section_headers checked that its bytes are in the
-    // file (an SHT_NULL section's offset and size are not checked).
-    if (section.sh_type != SHT_PROGBITS)
-        return reject(diagnostic, "section %u (%s): sh_type %u: expected PROGBITS data", index, name, section.sh_type);
     if (section.sh_size < 8)
         return reject(diagnostic, "section %u (%s): sh_size 0x%lx is smaller than its 8-byte header", index, name,
             section.sh_size);
@@ -416,9 +415,6 @@ Result<void> ModuleImage::parse_declarations(Diagnostic& diagnostic, const Shdr&
     if (section.sh_flags & SHF_ALLOC)
         return reject(diagnostic, "section %u (.keel_decls): sh_flags 0x%lx: the section must not be allocated", index,
             section.sh_flags);
-    if (section.sh_type != SHT_PROGBITS)
-        return reject(
-            diagnostic, "section %u (.keel_decls): sh_type %u: expected PROGBITS data", index, section.sh_type);
     if (section.sh_size < 8)
         return reject(diagnostic, "section %u (.keel_decls): sh_size 0x%lx is smaller than its 8-byte header", index,
             section.sh_size);
