@@ -357,9 +357,7 @@ Result<void> modprobe(const char* alias_or_name, Diagnostic& error)
         LoadOptions options;
         options.parameters = params.get();
         options.unless_loaded = true;
-        auto loaded = load_module(alias_or_name, options, error);
-        if (loaded.is_error())
-            return Err(loaded.error());
+        TRY(load_module(alias_or_name, options, error));
         return {};
     }
     if (!g_thread)

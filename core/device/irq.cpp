@@ -16,7 +16,6 @@
 #include "mm/heap.h"
 #include "random/random.h"
 #include "sched/thread.h"
-#include "sync/interrupts.h"
 #include "sync/spinlock.h"
 
 namespace keel {
@@ -321,8 +320,7 @@ bool irq_handlers_keep_fpu_state(uint64_t pattern)
         arch::fpu_test_load(~uint64_t(0x5a5a5a5a5a5a5a5a));
         return KEEL_IRQ_HANDLED;
     };
-    InterruptDisabler no_interrupts;
-    SpinlockGuard guard(g_irq_lock);
+    SpinlockGuard guard(g_irq_lock); // interrupts off, as in dispatch
     line.actions.push_back(action);
     arch::fpu_test_load(pattern);
     run_handlers(line);
