@@ -3,6 +3,7 @@
 // rollback guard undoes whatever had been done when a step fails.
 #include "arch/cpu.h"
 #include "arch/paging.h"
+#include "debug/stress.h"
 #include "debug/taint.h"
 #include "device/device.h"
 #include "lib/base/string.h"
@@ -251,6 +252,10 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     module->file = file.data;
     module->file_size = file.size;
     module->timings.read_us = elapsed_us(step);
+    // From load_module's "loaded already?" (LoadOptions::unless_loaded) to
+    // the commit, the registry lock is held: a second loader of this
+    // module waits, then finds it. `modtest race` preempts the load here.
+    debug::stress_point();
 
     // Verify the signature before looking at any ELF structure.
     step = time::cycles();

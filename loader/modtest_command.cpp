@@ -3,14 +3,20 @@
 // and heap use with the baseline taken after one warm-up cycle. The boot
 // tests use it for "1,000 load/unload cycles leave free pages exactly at
 // the baseline"; scripts/bench for load latency.
+// modtest race NAME FIRST SECOND: two threads ask modprobe for FIRST and
+// SECOND (NAME, or a modalias of NAME's) at once, as the console and the
+// autoload thread may (below).
 #include "console/console.h"
+#include "debug/stress.h"
 #include "device/resources.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
+#include "loader/autoload.h"
 #include "loader/internal.h"
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
+#include "sched/thread.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -72,11 +78,16 @@ Result<void> cycle_once(const char* name, const char* parameters, uint64_t& load
 }
 
 int run_cycles(const char* name, const char* parameters, uint64_t count);
+int run_race(const char* name, const char* first, const char* second);
+
+constexpr const char* kUsage = "usage: modtest cycles N NAME|PATH [param=value ...] | race NAME FIRST SECOND\n";
 
 int modtest_command(int argc, char** argv)
 {
+    if (argc == 5 && strcmp(argv[1], "race") == 0)
+        return run_race(argv[2], argv[3], argv[4]);
     if (argc < 4 || strcmp(argv[1], "cycles") != 0) {
-        console_print("usage: modtest cycles N NAME|PATH [param=value ...]\n");
+        console_print("%s", kUsage);
         return 1;
     }
     auto count = parse_uint(argv[2], strlen(argv[2]));
@@ -141,9 +152,94 @@ int run_cycles(const char* name, const char* parameters, uint64_t count)
     return ok ? 0 : 1;
 }
 
+// One of `modtest race`'s two loaders.
+struct RaceLoader {
+    const char* what; // modprobe's argument
+    const RaceLoader* other;
+    bool started = false;   // set before its modprobe
+    bool saw_other = false; // the other had started when this one's modprobe returned
+    Result<void> result = {};
+    Diagnostic error;
+};
+
+int race_loader(void* argument)
+{
+    auto& loader = *static_cast<RaceLoader*>(argument);
+    __atomic_store_n(&loader.started, true, __ATOMIC_SEQ_CST);
+    loader.result = modprobe(loader.what, loader.error);
+    loader.saw_other = __atomic_load_n(&loader.other->started, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+size_t loaded_copies(const char* name)
+{
+    struct Count {
+        const char* name;
+        size_t copies;
+    } count { name, 0 };
+    for_each_module(
+        [](const Module& module, void* context) {
+            auto& count = *static_cast<Count*>(context);
+            if (strcmp(module.name, count.name) == 0)
+                count.copies++;
+        },
+        &count);
+    return count.copies;
+}
+
+// The console's modprobe and the autoload thread may ask for one module
+// at once. With the stress points armed, the loader that takes the
+// registry lock first is preempted inside its load (loader/load.cpp), so
+// the second asks while the first holds the lock: both must succeed, and
+// NAME must be loaded once. That holds because load_module checks for a
+// module loaded already under the same lock as the load
+// (LoadOptions::unless_loaded); a check before the lock would let the
+// second load it again and fail. NAME is unloaded afterwards (not its
+// dependencies), so that the test can run again.
+int run_race(const char* name, const char* first, const char* second)
+{
+    if (loaded_copies(name) != 0) {
+        console_print("modtest race: %s is loaded already; rmmod it first\n", name);
+        return 1;
+    }
+    RaceLoader loaders[2];
+    loaders[0].what = first;
+    loaders[1].what = second;
+    loaders[0].other = &loaders[1];
+    loaders[1].other = &loaders[0];
+    Thread* threads[2] = {};
+    size_t created = 0;
+    debug::arm_stress_points(true);
+    for (; created < 2; created++) {
+        auto thread = thread_create("modprobe-race", race_loader, &loaders[created]);
+        if (thread.is_error())
+            break;
+        threads[created] = thread.value();
+    }
+    for (size_t i = 0; i < created; i++)
+        thread_join(threads[i]);
+    debug::arm_stress_points(false);
+
+    size_t copies = loaded_copies(name);
+    bool overlapped = created == 2 && loaders[0].saw_other && loaders[1].saw_other;
+    bool ok = overlapped && loaders[0].result.is_ok() && loaders[1].result.is_ok() && copies == 1;
+    for (size_t i = 0; i < created; i++) {
+        if (loaders[i].result.is_error())
+            console_print("modtest race: modprobe %s: %s (%s)\n", loaders[i].what, loaders[i].error.message,
+                error_name(loaders[i].result.error()));
+    }
+    Diagnostic error;
+    bool unloaded = copies == 0 || unload_module(name, error).is_ok();
+    if (!unloaded)
+        console_print("modtest race: rmmod %s: %s\n", name, error.message);
+    console_print("modtest race: modprobe %s and %s at once (%s): %s loaded %zu time(s): %s\n", first, second,
+        overlapped ? "overlapped" : "did not overlap", name, copies, ok && unloaded ? "PASS" : "FAIL");
+    return ok && unloaded ? 0 : 1;
+}
+
 } // namespace
 
-KEEL_CONSOLE_COMMAND(
-    modtest, "modtest", "cycles N NAME|PATH [params]", "load and unload a module N times; leak check", modtest_command);
+KEEL_CONSOLE_COMMAND(modtest, "modtest", "cycles N NAME|PATH [params] | race NAME FIRST SECOND",
+    "load and unload a module N times (leak check); two modprobes at once", modtest_command);
 
 } // namespace keel

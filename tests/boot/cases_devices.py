@@ -140,6 +140,29 @@ def devices_no_device_no_driver():
 
 
 @case
+def devices_modprobe_race_loads_once():
+    """The console's modprobe and the autoload thread asking for one module
+    at once: `modtest race` runs two modprobes in threads, the first
+    preempted inside its load with the registry lock held (stress points),
+    by name and by modalias in both orders. Both succeed and the module is
+    loaded once (the check for a loaded module and the load are one step
+    under that lock); without `unless_loaded` on either path one of them
+    fails with EEXIST."""
+    alias = "pci:v00001234d000011E8sv00001AF4sd00001100bc00scFFi00"
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        wait_log(vm, r"autoload: 6 driver module\(s\) indexed")
+        for first, second in (("edu_test", alias), (alias, "edu_test"), ("edu_test", "edu_test")):
+            out = out_of(vm, f"modtest race edu_test {first} {second}")
+            check(re.search(r"at once \(overlapped\): edu_test loaded 1 time\(s\): PASS", out),
+                  f"modtest race edu_test {first} {second}: {out}", vm)
+            check("edu_test" not in out_of(vm, "lsmod"), "modtest race left edu_test loaded", vm)
+        # A loader that fails is reported, and the test with it.
+        out = out_of(vm, "modtest race edu_test nosuch edu_test")
+        check("modprobe nosuch: nosuch: no nosuch.kmod" in out and "ENOENT" in out and out.rstrip().endswith("FAIL"),
+              f"modtest race with a missing module: {out}", vm)
+
+
+@case
 def devices_unsigned_driver_refused_under_enforcement():
     with open(TEST_METADATA) as f:
         unsigned = json.load(f)["unsigned_drivers"]["edu_test.kmod"]
