@@ -1,9 +1,12 @@
 // AF_INET datagram sockets: udp's endpoints (bound on every address, as
 // to INADDR_ANY) behind KABI_SOCKET_1.0's operations. An unbound socket
-// binds an ephemeral port when it first sends; connect() only sets the
-// default destination. A send the device's full transmit queue refuses
-// says EAGAIN, so the socket layer waits (with the caller's timeout)
-// until inet says there is room again.
+// binds an ephemeral port when it first sends; connect() sets the default
+// destination, takes datagrams from that peer only, and makes the hard
+// ICMP errors about datagrams to it (port or protocol unreachable:
+// ECONNREFUSED) the next receive's or send's result, once, as Linux's
+// connected UDP sockets do. A send the device's full transmit queue
+// refuses says EAGAIN, so the socket layer waits (with the caller's
+// timeout) until inet says there is room again.
 #include "internal.h"
 #include "lib/base/string.h"
 
@@ -51,7 +54,17 @@ int32_t bind_port(Socket& socket, uint16_t port)
     socket.endpoint->handle = socket.handle;
     socket.local.port = socket.endpoint->socket.port();
     socket.bound = true;
+    if (socket.connected)
+        socket.endpoint->socket.connect(socket.remote.address, socket.remote.port);
     return 0;
+}
+
+// The pending ICMP error, taken; 0 when there is none.
+int32_t take_error(Socket& socket)
+{
+    if (!socket.endpoint || !socket.endpoint->socket.has_error())
+        return 0;
+    return -int32_t(socket.endpoint->socket.take_error());
 }
 
 int32_t udp_bind(void* state, const keel_sockaddr* address)
@@ -77,6 +90,8 @@ int32_t udp_connect(void* state, const keel_sockaddr* address)
         return status;
     socket.remote = *address;
     socket.connected = true;
+    if (socket.endpoint)
+        socket.endpoint->socket.connect(address->address, address->port);
     return 0;
 }
 
@@ -91,6 +106,8 @@ int64_t udp_send(void* state, const void* bytes, size_t length, const keel_socka
     if (!to && !socket.connected)
         return -KEEL_EDESTADDRREQ;
     const keel_sockaddr& destination = to ? *to : socket.remote;
+    if (int32_t error = take_error(socket))
+        return error;
     if (!socket.bound) {
         if (int32_t status = bind_port(socket, 0))
             return status;
@@ -106,6 +123,8 @@ int64_t udp_receive(void* state, void* buffer, size_t capacity, keel_sockaddr* f
     Socket& socket = *of(state);
     if (!socket.endpoint)
         return -KEEL_EAGAIN; // nothing can arrive before a port is bound
+    if (int32_t error = take_error(socket))
+        return error;
     for (;;) {
         uint32_t source = 0;
         uint16_t source_port = 0;
@@ -132,10 +151,16 @@ uint32_t udp_poll(void* state)
     uint32_t ready = KEEL_POLL_OUT;
     if (socket.endpoint && socket.endpoint->socket.queued())
         ready |= KEEL_POLL_IN;
+    if (socket.endpoint && socket.endpoint->socket.has_error())
+        ready |= KEEL_POLL_ERR;
     return ready;
 }
 
-int32_t udp_error(void*) { return 0; }
+int32_t udp_error(void* state)
+{
+    Locked locked;
+    return take_error(*of(state));
+}
 
 int32_t udp_shutdown(void*, uint32_t) { return -KEEL_ENOTCONN; }
 

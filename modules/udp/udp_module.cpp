@@ -1,6 +1,7 @@
 // udp.kmod: UDP for inet (the protocol library's UdpProtocol): one port
 // table for every address, checksums both ways, a port-unreachable error
-// through inet's ICMP hook when icmp is loaded, the endpoints of
+// through inet's ICMP hook when icmp is loaded (and the errors icmp
+// reports about our datagrams, for connected sockets), the endpoints of
 // KABI_UDP_1.0 (keel/udp.h) and the datagram sockets of AF_INET
 // (KABI_SOCKET_1.0).
 #include <keel/inet.h>
@@ -29,6 +30,14 @@ void input(void*, const keel_inet_datagram* datagram)
     });
 }
 
+// An ICMP error about a datagram we sent: a hard one is left pending on
+// the connected socket that sent it (UdpSocket::connect), which it wakes.
+void icmp_report(void*, const keel_inet_icmp_report* report)
+{
+    Locked locked;
+    g_state.udp->icmp_report(inet_glue::as_library(*report), inet_glue::now_ms());
+}
+
 const keel_inet_protocol_ops g_protocol = {
     .size = sizeof(keel_inet_protocol_ops),
     .version = KEEL_INET_PROTOCOL_OPS_VERSION,
@@ -54,6 +63,10 @@ int udp_init()
         goto fail_udp;
     // Sends that found the transmit queue full wait for this call.
     status = keel_inet_protocol_writable(&g_protocol, writable);
+    if (status)
+        goto fail_protocol;
+    // ICMP errors about our datagrams (through icmp, when it is loaded).
+    status = keel_inet_protocol_icmp_reports(&g_protocol, icmp_report);
     if (status)
         goto fail_protocol;
     status = keel_socket_family_register(&g_family);

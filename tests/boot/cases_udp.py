@@ -325,3 +325,24 @@ def udp_100_unbind_bind_cycles_under_a_flood_keep_the_baseline():
         configure(vm)
         out = out_of(vm, f"ping -c 3 -i 0.1 {GATEWAY}", timeout=60)
         check("3 packets transmitted, 3 received" in out, f"ping after the cycles: {out}", vm)
+
+
+@case(arches=ALL_ARCHES)
+def udp_connected_socket_hears_port_unreachable():
+    """A connected UDP socket's datagram to a closed port: with icmp
+    loaded, the port unreachable that comes back over lo makes the next
+    receive say ECONNREFUSED at once (`nc -u`: "Connection refused", as
+    Linux's connected sockets do); without icmp, no error comes and nc
+    waits out its timeout quietly."""
+    with boot("panic=-1") as vm:
+        load_ipv4(vm)
+        for address in ("127.0.0.1", "127.0.0.2"):
+            started = time.monotonic()
+            out = out_of(vm, f"nc -u -w 5 {address} 9 hello", timeout=60)
+            elapsed = time.monotonic() - started
+            check("nc: Connection refused" in out and elapsed < 4, f"nc -u to {address}:9 ({elapsed:.1f} s): {out}", vm)
+        check(out_of(vm, "ss -u -a").count("\n") == 1, "a UDP socket left after nc", vm)
+        out = out_of(vm, "rmmod icmp")
+        check("ERROR" not in out, f"rmmod icmp: {out}", vm)
+        out = out_of(vm, "nc -u -w 1 127.0.0.1 9 hello", timeout=60)
+        check("refused" not in out and "nc:" not in out, f"nc -u without icmp: {out}", vm)

@@ -57,6 +57,31 @@ struct IcmpReport {
     size_t transport_length = 0;        // at least 8
 };
 
+// What an ICMP error means to the user (Linux's mapping, within the errors
+// Keel has): the network or the host cannot be reached, or the peer has
+// no such protocol or port. Inline: udp and tcp each carry their own copy
+// (no protocol module carries another's code, core/lib/net/meson.build).
+inline Error icmp_error_errno(uint8_t type, uint8_t code)
+{
+    if (type != kIcmpDestinationUnreachable)
+        return Error::EHOSTUNREACH; // time exceeded
+    switch (code) {
+    case kIcmpUnreachableNet:
+    case kIcmpUnreachableNetUnknown: return Error::ENETUNREACH;
+    case kIcmpUnreachableProtocol:
+    case kIcmpUnreachablePort: return Error::ECONNREFUSED;
+    default: return Error::EHOSTUNREACH;
+    }
+}
+
+// Protocol and port unreachable are hard errors (RFC 1122 3.2.2.1 and
+// 4.2.3.9): the peer itself says nothing is there. The others are soft: a
+// route may come back.
+inline bool icmp_error_is_hard(uint8_t type, uint8_t code)
+{
+    return type == kIcmpDestinationUnreachable && (code == kIcmpUnreachableProtocol || code == kIcmpUnreachablePort);
+}
+
 // Checks length and checksum of an ICMP message (the IP payload).
 Result<IcmpMessage> parse_icmp(const uint8_t* bytes, size_t length, Diagnostic* diagnostic);
 // The report of a destination-unreachable or time-exceeded `message`

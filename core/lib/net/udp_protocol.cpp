@@ -3,6 +3,7 @@
 #include "lib/net/checksum.h"
 
 #include "lib/base/string.h"
+#include "lib/net/bytes.h"
 #include "lib/net/icmp.h"
 
 namespace keel::net {
@@ -52,6 +53,30 @@ void UdpProtocol::input(const Datagram& datagram, Millis now)
         m_readable->readable(socket);
 }
 
+void UdpProtocol::icmp_report(const IcmpReport& report, Millis)
+{
+    if (report.protocol != kIpProtocolUdp || report.transport_length < kUdpHeaderSize) {
+        m_stats.icmp_errors_ignored++;
+        return;
+    }
+    // The quote is of a datagram we sent: its source port is ours, its
+    // destination the peer's.
+    uint16_t source_port = load16(report.transport);
+    uint16_t destination_port = load16(report.transport + 2);
+    PortBinding* binding = m_ports.lookup(report.source, source_port);
+    auto* socket = binding ? static_cast<UdpSocket*>(binding->owner) : nullptr;
+    if (!socket || socket->m_peer == 0 || socket->m_peer != report.destination
+        || socket->m_peer_port != destination_port || !icmp_error_is_hard(report.type, report.code)) {
+        m_stats.icmp_errors_ignored++;
+        return;
+    }
+    bool was_quiet = !socket->has_error() && socket->m_queue.is_empty();
+    socket->m_error = int(icmp_error_errno(report.type, report.code));
+    m_stats.icmp_errors++;
+    if (was_quiet && m_readable)
+        m_readable->readable(*socket);
+}
+
 Result<void> UdpProtocol::bind(UdpSocket& socket, uint16_t port)
 {
     socket.m_binding.local_address = 0;
@@ -66,6 +91,7 @@ void UdpProtocol::unbind(UdpSocket& socket)
         m_ports.unbind(socket.m_binding);
     socket.m_queue.clear();
     socket.m_queued_bytes = 0;
+    socket.m_error = 0;
 }
 
 Result<void> UdpProtocol::send(UdpSocket& socket, Ipv4Address source, Ipv4Address destination, uint16_t port,

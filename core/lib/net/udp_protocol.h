@@ -35,6 +35,25 @@ public:
     // Free for the socket's owner (udp.kmod: its endpoint).
     void* owner = nullptr;
 
+    // A connected socket (a peer set) hears of the hard ICMP errors about
+    // its datagrams to that peer, as Linux's do without IP_RECVERR: port
+    // or protocol unreachable leaves ECONNREFUSED pending, for the next
+    // receive or send to return once. An unconnected socket hears of none
+    // (the error could be about any of its destinations).
+    void connect(Ipv4Address peer, uint16_t port)
+    {
+        m_peer = peer;
+        m_peer_port = port;
+    }
+    bool has_error() const { return m_error != 0; }
+    // The pending error, cleared; has_error() must be true.
+    Error take_error()
+    {
+        Error error = Error(m_error);
+        m_error = 0;
+        return error;
+    }
+
     UdpSocket()
         : m_queue(kQueueLimit)
     {
@@ -46,11 +65,14 @@ private:
     PacketQueue m_queue; // each packet: the payload; source in next_hop, port in position
     size_t m_queued_bytes = 0;
     uint64_t m_dropped = 0;
+    Ipv4Address m_peer = 0; // 0: not connected
+    uint16_t m_peer_port = 0;
+    int m_error = 0; // a pending Error, 0 for none
 };
 
 // Told when a socket's receive queue goes from empty to not empty: one
 // wake for a reader that empties the queue before it sleeps again, however
-// many datagrams arrive meanwhile.
+// many datagrams arrive meanwhile. Also when an error becomes pending.
 class UdpReadable {
 public:
     virtual ~UdpReadable() = default;
@@ -65,6 +87,8 @@ public:
         uint64_t dropped_no_port = 0;
         uint64_t dropped_queue_full = 0;
         uint64_t dropped_no_memory = 0;
+        uint64_t icmp_errors = 0;         // left pending on a connected socket
+        uint64_t icmp_errors_ignored = 0; // no connected socket sent what they quote, or soft
     };
 
     explicit UdpProtocol(Ipv4Output& output)
@@ -79,6 +103,10 @@ public:
 
     // ProtocolHandler: a UDP datagram addressed to this host.
     void input(const Datagram& datagram, Millis now) override;
+    // ProtocolHandler: an ICMP error about a datagram this host sent; a
+    // hard one is left pending on the connected socket that sent it
+    // (UdpSocket::connect).
+    void icmp_report(const IcmpReport& report, Millis now) override;
 
     // Binds `socket` to `port` (0: an ephemeral one) on every address.
     Result<void> bind(UdpSocket& socket, uint16_t port);

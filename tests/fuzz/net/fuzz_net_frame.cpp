@@ -1,6 +1,7 @@
 // libFuzzer target for everything a host does with frames from the wire:
 // Ethernet, ARP, IPv4 with reassembly, ICMP, UDP and TCP's input, through
-// one Ipv4Host (interface, icmp, udp, tcp) with a UDP socket on port 7 and a TCP listener on 80.
+// one Ipv4Host (interface, icmp, udp, tcp) with a UDP socket on port 7
+// (connected to 10.0.2.2:9) and a TCP listener on 80.
 //
 // The input is a sequence of frames, each [flags][length (2 bytes)][bytes]:
 // flags bit 0 repairs the frame's checksums, the other bits advance the
@@ -90,6 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         UdpSocket socket;
         if (host.udp_bind(socket, 7).is_error())
             abort();
+        // Connected, so that ICMP errors quoting 7 -> 10.0.2.2:9 reach it.
+        socket.connect(ipv4(10, 0, 2, 2), 9);
         auto listener = host.tcp().listen(0, 80, 4);
         if (listener.is_error())
             abort();
@@ -113,6 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             host.tick(now);
             host.receive(frame, length, now);
             while (PacketPtr datagram = host.udp_receive(socket, nullptr, nullptr)) { }
+            if (socket.has_error() && socket.take_error() != keel::Error::ECONNREFUSED)
+                abort(); // only port and protocol unreachable are left pending
             while (tcp::Connection* connection = listener.value()->accept()) {
                 connection->abort(now);
                 connection->release(now);

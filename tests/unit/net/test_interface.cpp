@@ -667,3 +667,60 @@ TEST_CASE("interface: a reassembly that times out after its first fragment gets 
     }
     CHECK(net_live_allocations() == baseline);
 }
+
+TEST_CASE("interface: port unreachable is left pending on the connected UDP socket that sent it", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        Segment segment("if-udp-icmp");
+        UdpSocket connected, unconnected, other_peer;
+        REQUIRE(segment.a.udp_bind(connected, 0).is_ok());
+        REQUIRE(segment.a.udp_bind(unconnected, 0).is_ok());
+        REQUIRE(segment.a.udp_bind(other_peer, 0).is_ok());
+        connected.connect(kB, 9999);
+        other_peer.connect(kB, 7);
+        const uint8_t byte = 'x';
+        auto send_to_closed_port = [&](UdpSocket& socket) {
+            REQUIRE(segment.a.udp_send(socket, kB, 9999, &byte, 1, segment.now).is_ok());
+            segment.run();
+        };
+
+        // B has no port 9999 and answers port unreachable: only the socket
+        // connected to that peer and port hears of it, once.
+        send_to_closed_port(connected);
+        CHECK(segment.b.icmp_stats().errors_sent == 1);
+        REQUIRE(connected.has_error());
+        CHECK(connected.take_error() == Error::ECONNREFUSED);
+        CHECK_FALSE(connected.has_error());
+        send_to_closed_port(unconnected);
+        send_to_closed_port(other_peer);
+        CHECK_FALSE(unconnected.has_error());
+        CHECK_FALSE(other_peer.has_error());
+        CHECK(segment.a.udp_stats().icmp_errors == 1);
+        CHECK(segment.a.udp_stats().icmp_errors_ignored == 2);
+
+        // Soft errors (host unreachable, time exceeded) leave nothing
+        // pending; a quote of another source port reaches no socket.
+        REQUIRE(segment.a.udp_send(connected, kB, 9999, &byte, 1, segment.now).is_ok());
+        auto sent = take_from_a(segment);
+        REQUIRE(sent.size() == 1);
+        segment.put(2, icmp_error_frame(sent[0], kIcmpDestinationUnreachable, kIcmpUnreachableHost));
+        segment.put(2, icmp_error_frame(sent[0], kIcmpTimeExceeded, kIcmpTimeExceededTtl));
+        std::vector<uint8_t> other_port = sent[0];
+        store16(other_port.data() + 14 + 20, uint16_t(connected.port() + 1));
+        segment.put(2, icmp_error_frame(other_port, kIcmpDestinationUnreachable, kIcmpUnreachablePort));
+        segment.run();
+        CHECK_FALSE(connected.has_error());
+        CHECK(segment.a.udp_stats().icmp_errors_ignored == 5);
+        // Protocol unreachable is hard too; unbinding drops what is pending.
+        segment.put(2, icmp_error_frame(sent[0], kIcmpDestinationUnreachable, kIcmpUnreachableProtocol));
+        segment.run();
+        CHECK(connected.has_error());
+        segment.a.udp_unbind(connected);
+        CHECK_FALSE(connected.has_error());
+        segment.a.udp_unbind(unconnected);
+        segment.a.udp_unbind(other_peer);
+        require_clean(segment);
+    }
+    CHECK(net_live_allocations() == baseline);
+}

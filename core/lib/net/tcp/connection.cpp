@@ -194,22 +194,6 @@ void Connection::enter_time_wait(Millis now)
 
 namespace {
 
-// What an ICMP error means to the user (Linux's mapping, within the errors
-// Keel has): the network or the host cannot be reached, or the peer has
-// no such protocol or port.
-Error error_of(uint8_t type, uint8_t code)
-{
-    if (type != kIcmpDestinationUnreachable)
-        return Error::EHOSTUNREACH; // time exceeded
-    switch (code) {
-    case kIcmpUnreachableNet:
-    case kIcmpUnreachableNetUnknown: return Error::ENETUNREACH;
-    case kIcmpUnreachableProtocol:
-    case kIcmpUnreachablePort: return Error::ECONNREFUSED;
-    default: return Error::EHOSTUNREACH;
-    }
-}
-
 // RFC 1191 7's plateaus, for a fragmentation needed without a next-hop MTU.
 uint16_t plateau_below(uint16_t length)
 {
@@ -237,12 +221,10 @@ void Connection::icmp_error(const IcmpReport& report, Millis now)
         lower_path_mtu(report.next_hop_mtu, report.quoted_total_length, now);
         return;
     }
-    Error error = error_of(report.type, report.code);
-    // RFC 1122 4.2.3.9: protocol and port unreachable are hard errors;
-    // RFC 5461 4: they abort a connection still opening, and are soft
-    // errors (remembered for a timeout) once it is synchronized.
-    bool hard = report.type == kIcmpDestinationUnreachable
-        && (report.code == kIcmpUnreachableProtocol || report.code == kIcmpUnreachablePort);
+    Error error = icmp_error_errno(report.type, report.code);
+    // RFC 5461 4: hard errors abort a connection still opening, and are
+    // soft errors (remembered for a timeout) once it is synchronized.
+    bool hard = icmp_error_is_hard(report.type, report.code);
     if (hard && (m_state == State::SynSent || (m_state == State::SynReceived && m_listener))) {
         fail(error);
         return;
