@@ -39,7 +39,15 @@ datagrams:
 - guest to host: the guest sends for UDP_SECONDS (`udpperf -c`, `udppeer
   blast`); the host counts what arrives between the first and the last;
 - then a few round trips again: a guest that stopped answering fails the
-  benchmark.
+  benchmark;
+- the round trip's floor, in a Keel boot of its own: virtio_net loaded
+  again with `floor_echo_port` (measurement only,
+  modules/virtio_net/floor_echo.c) answers the datagrams from its receive
+  interrupt, with no protocol, socket or thread switch. It is what no
+  guest that waits for its interrupt goes without (QEMU's path both ways,
+  the interrupt waking the vCPU, a copy and a kick), so Linux's round trip
+  over it is the best ratio any stack above the driver could reach on
+  this host in this run.
 
 Run alone (`scripts/bench-net.py [--runs N] [--peer none] [--only
 PARTS]`, KEEL_BUILD naming the build directory) or from scripts/bench.
@@ -76,6 +84,7 @@ RTT_TARGET = 2       # Linux's RTT over Keel's, at least
 TCP_TARGET = 1       # Keel's throughput over Linux's, at least
 UDP_SIZE = 1400
 UDP_ROUND_TRIPS = 500
+UDP_FLOOR_PORT = 7001
 UDP_SECONDS = 3
 UDP_RTT_TARGET = 2   # Linux's UDP round trip over Keel's, at least
 UDP_RATE_TARGET = 1.5  # Keel's datagrams/s over Linux's, at least
@@ -262,6 +271,24 @@ def keel_udp_round():
             raise peer.PeerError(f"Keel: UDP: {error}") from None
 
 
+def keel_udp_floor():
+    """The round trip's floor: virtio_net answering from its interrupt."""
+    with tempfile.TemporaryDirectory() as scratch, udp_wire.UdpWire(scratch) as wire, peer.KeelGuest() as guest:
+        guest.start(wire.qemu_options())
+        for line in (None, "rmmod virtio_net", f"insmod virtio_net floor_echo_port={UDP_FLOOR_PORT}", None):
+            if line:
+                guest.run(line)
+            elif not any("eth0" in guest.run("ip link") for _ in range(100)):
+                raise peer.PeerError("Keel: eth0 never appeared (virtio_net's autoload, or its floor_echo_port load)")
+        if "measurement mode" not in guest.run("dmesg"):
+            raise peer.PeerError("Keel: virtio_net did not take floor_echo_port")
+        try:
+            times = wire.round_trips(UDP_FLOOR_PORT, UDP_ROUND_TRIPS, UDP_SIZE)
+        except (TimeoutError, ValueError) as error:
+            raise peer.PeerError(f"Keel: the UDP floor: {error}") from None
+        return {"udp floor us": statistics.median(times)}
+
+
 def linux_udp_round(assets, udppeer):
     modules = assets.module_stack(("virtio_pci", "virtio_net"))
     files = {f"/lib/peer/{name}.ko": assets.module(name) for name in modules}
@@ -321,7 +348,7 @@ def main():
             keel_rounds, linux_rounds = peer.interleave(
                 "bench-net", options.runs,
                 lambda: dict(keel_round(web_port, guest_port, options.loads, parts),
-                             **(keel_udp_round() if "udp" in parts else {})),
+                             **(dict(keel_udp_round(), **keel_udp_floor()) if "udp" in parts else {})),
                 (lambda: dict(linux_round(assets, web_port, guest_port, options.loads, parts),
                               **(linux_udp_round(assets, udppeer) if "udp" in parts else {}))) if assets else None)
         except (peer.PeerError, machine.Timeout, OSError, subprocess.CalledProcessError) as error:
@@ -356,6 +383,10 @@ def main():
     if "udp" in parts:
         print(row(f"UDP round trip to the guest's echo, p50 of {UDP_ROUND_TRIPS}", median(keel_rounds, "udp rtt us"),
                   linux("udp rtt us"), "us", UDP_RTT_TARGET))
+        floor = median(keel_rounds, "udp floor us")
+        print(f"  {'  its floor: virtio_net answering from its interrupt':<52}{floor:10.2f} us   "
+              + (f"{'':16}{linux('udp rtt us') / floor:8.2f} x   the most a stack above it could reach"
+                 if linux_rounds else ""))
         for direction, key in (("host to guest", "udp in /s"), ("guest to host", "udp out /s")):
             print(row(f"UDP {direction}, {UDP_SIZE}-byte datagrams, {UDP_SECONDS} s", median(keel_rounds, key) / 1000,
                       linux(key) / 1000 if linux_rounds else None, "k/s", UDP_RATE_TARGET, linux_over_keel=False))

@@ -42,9 +42,9 @@
 
 #include "virtio_net.h"
 
-static void* slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); }
+void* vnet_slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); }
 
-static uint32_t token_slot(void* token) { return (uint32_t)((uintptr_t)token - 1); }
+uint32_t vnet_token_slot(void* token) { return (uint32_t)((uintptr_t)token - 1); }
 
 static int ring_create(
     struct vnet* net, struct vnet_ring* ring, uint32_t index, keel_virtqueue_callback_fn callback, uint32_t slot_size)
@@ -79,14 +79,14 @@ int vnet_rings_create(struct vnet* net)
     return 0;
 }
 
-static int rx_give(struct vnet* net, uint32_t slot)
+int vnet_rx_give(struct vnet* net, uint32_t slot)
 {
     keel_virtio_segment segment = {
         .dma = net->rx.buffers->dma + (uint64_t)slot * net->rx.slot_size,
         .length = net->rx.slot_size,
         .reserved = 0,
     };
-    return keel_virtqueue_add(net->rx.queue, &segment, 0, 1, slot_token(slot));
+    return keel_virtqueue_add(net->rx.queue, &segment, 0, 1, vnet_slot_token(slot));
 }
 
 /* Before DRIVER_OK: every receive slot to the device. */
@@ -94,7 +94,7 @@ void vnet_rx_fill(struct vnet* net)
 {
     uint64_t flags = keel_spin_lock(&net->lock);
     for (uint32_t i = 0; i < net->rx.count; i++)
-        if (rx_give(net, i) < 0)
+        if (vnet_rx_give(net, i) < 0)
             break;
     keel_virtqueue_kick(net->rx.queue);
     keel_spin_unlock(&net->lock, flags);
@@ -156,9 +156,9 @@ uint32_t vnet_rx_poll(void* arg, uint32_t budget)
             empty = 1; /* all taken, the interrupt asked for (a broken queue was logged by the core) */
             break;
         }
-        uint32_t slot = token_slot(token);
+        uint32_t slot = vnet_token_slot(token);
         keel_pkt* packet = rx_copy(net, slot, written);
-        given += rx_give(net, slot) == 0;
+        given += vnet_rx_give(net, slot) == 0;
         done++;
         if (packet) {
             keel_spin_unlock(&net->lock, flags);
@@ -181,13 +181,13 @@ void vnet_rx_work(void* arg)
 }
 
 /* Sent slots back to the free stack. Lock held. */
-static uint32_t tx_reclaim(struct vnet* net)
+uint32_t vnet_tx_reclaim(struct vnet* net)
 {
     void* token;
     uint32_t written;
     uint32_t reclaimed = 0;
     while (keel_virtqueue_get_used(net->tx.queue, &token, &written) == 0) {
-        uint32_t slot = token_slot(token);
+        uint32_t slot = vnet_token_slot(token);
         if (slot < net->tx.count && net->tx.free_count < net->tx.count) {
             net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
             reclaimed++;
@@ -208,7 +208,7 @@ static uint32_t tx_reclaim(struct vnet* net)
  * watchdog both end a wait this way. */
 static uint32_t tx_end_wait(struct vnet* net)
 {
-    uint32_t reclaimed = tx_reclaim(net);
+    uint32_t reclaimed = vnet_tx_reclaim(net);
     if (reclaimed) {
         keel_virtqueue_disable_callbacks(net->tx.queue);
         net->tx_waiting = 0;
@@ -296,7 +296,7 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
      * used one meanwhile (then take it back at once, and the interrupt is
      * not wanted after all). */
     int asked = 0;
-    while (net->tx.free_count == 0 && tx_reclaim(net) == 0) {
+    while (net->tx.free_count == 0 && vnet_tx_reclaim(net) == 0) {
         if (keel_virtqueue_enable_callbacks(net->tx.queue)) {
             net->tx_busy++;
             net->tx_waiting = 1;
@@ -318,7 +318,7 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
         .length = (uint32_t)(length + VNET_HEADER),
         .reserved = 0,
     };
-    int status = keel_virtqueue_add(net->tx.queue, &segment, 1, 0, slot_token(slot));
+    int status = keel_virtqueue_add(net->tx.queue, &segment, 1, 0, vnet_slot_token(slot));
     if (status == 0) {
         keel_virtqueue_kick(net->tx.queue);
         net->tx_frames++;
@@ -342,6 +342,11 @@ void vnet_queue_callback(keel_virtqueue* queue, void* arg)
         return;
     }
     uint64_t flags = keel_spin_lock(&net->lock);
+    if (keel_param_floor_echo_port && !net->gone) {
+        vnet_floor_echo(net); /* measurement only: nothing goes up */
+        keel_spin_unlock(&net->lock, flags);
+        return;
+    }
     int polled = net->polled && !net->gone;
     if (polled) {
         keel_virtqueue_disable_callbacks(net->rx.queue);

@@ -32,6 +32,10 @@ KEEL_MODULE_VERSION("1.0");
 KEEL_MODULE_PARAM(bool, ignore_tx_interrupts, 0,
     "test only: ignore the transmit queue's interrupts, so that only the watchdog gives sent buffers back");
 
+KEEL_MODULE_PARAM(uint, floor_echo_port, 0,
+    "measurement only (scripts/bench's UDP round-trip floor): answer IPv4 UDP datagrams to this port from the "
+    "receive interrupt, addresses and ports swapped, and drop every other frame received");
+
 KEEL_DEVICE_TABLE(virtio, virtio_net_ids, KEEL_VIRTIO_DEVICE(VIRTIO_ID_NET));
 
 static uint16_t load_le16(const uint8_t* bytes) { return (uint16_t)(bytes[0] | bytes[1] << 8); }
@@ -162,6 +166,11 @@ static int vnet_probe(keel_device* device, const void* id)
         return status;
     keel_netdev_info info = { .size = sizeof(info), .version = KEEL_NETDEV_INFO_VERSION };
     (void)keel_netdev_info_get(net->netdev, &info);
+    if (keel_param_floor_echo_port)
+        keel_logf(KEEL_LOG_WARNING,
+            "virtio_net: %s: %s: measurement mode: UDP to port %u is answered from the interrupt, every other frame "
+            "received is dropped",
+            keel_device_name(device), info.name, (unsigned)keel_param_floor_echo_port);
     keel_logf(KEEL_LOG_INFO,
         "virtio_net: %s: %s: %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, link %s, %u rx and %u tx buffers of %u bytes",
         keel_device_name(device), info.name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], net->mtu,
@@ -214,7 +223,15 @@ static const keel_driver_ops vnet_driver = {
 
 static keel_driver* g_driver;
 
-static int vnet_init(void) { return keel_driver_register(&vnet_driver, &g_driver); }
+static int vnet_init(void)
+{
+    if (keel_param_floor_echo_port > 65535) {
+        keel_logf(KEEL_LOG_ERR, "virtio_net: floor_echo_port=%llu is not a port (1-65535, or 0 for off)",
+            (unsigned long long)keel_param_floor_echo_port);
+        return -KEEL_EINVAL;
+    }
+    return keel_driver_register(&vnet_driver, &g_driver);
+}
 
 static void vnet_exit(void) { keel_driver_unregister(g_driver); }
 

@@ -79,6 +79,10 @@ struct vnet {
  * udp-sends-go-on-when-transmit-interrupts-are-lost). */
 extern KEEL_PARAM_CTYPE_bool keel_param_ignore_tx_interrupts;
 
+/* virtio_net.c: measurement only (scripts/bench-net.py's floor of the
+ * UDP round trip); 0 when off. */
+extern KEEL_PARAM_CTYPE_uint keel_param_floor_echo_port;
+
 /* rings.c */
 int vnet_rings_create(struct vnet* net);
 void vnet_rx_fill(struct vnet* net);
@@ -89,3 +93,10 @@ void vnet_tx_work(void* arg);
 void vnet_tx_watchdog(void* arg);
 int32_t vnet_transmit(void* context, keel_pkt* frame);
 void vnet_queue_callback(keel_virtqueue* queue, void* arg);
+int vnet_rx_give(struct vnet* net, uint32_t slot);
+uint32_t vnet_tx_reclaim(struct vnet* net);
+void* vnet_slot_token(uint32_t index);
+uint32_t vnet_token_slot(void* token);
+
+/* floor_echo.c */
+void vnet_floor_echo(struct vnet* net);
