@@ -14,37 +14,8 @@
 #include <keel/device.h>
 #include <keel/module.h>
 
+#include "floor_frame.h"
 #include "virtio_net.h"
-
-#define FLOOR_IP_HEADER 20 /* no options: anything else is dropped */
-#define FLOOR_UDP_HEADER 8
-
-static void swap_bytes(uint8_t* a, uint8_t* b, uint32_t count)
-{
-    for (uint32_t i = 0; i < count; i++) {
-        uint8_t byte = a[i];
-        a[i] = b[i];
-        b[i] = byte;
-    }
-}
-
-static uint32_t load_be16(const uint8_t* bytes) { return (uint32_t)(bytes[0] << 8 | bytes[1]); }
-
-/* Whether `frame` (`length` bytes) is an unfragmented IPv4 UDP datagram
- * without IP options to the floor's port, whole within the frame. */
-static int is_floor_datagram(const uint8_t* frame, uint32_t length)
-{
-    const uint8_t* ip = frame + VNET_ETHERNET_HEADER;
-    const uint8_t* udp = ip + FLOOR_IP_HEADER;
-    if (length < VNET_ETHERNET_HEADER + FLOOR_IP_HEADER + FLOOR_UDP_HEADER || load_be16(frame + 12) != 0x0800
-        || ip[0] != 0x45 || ip[9] != 17 || (load_be16(ip + 6) & 0x3fff) != 0)
-        return 0;
-    uint32_t total = load_be16(ip + 2);
-    uint32_t udp_length = load_be16(udp + 4);
-    return total >= FLOOR_IP_HEADER + FLOOR_UDP_HEADER && total <= length - VNET_ETHERNET_HEADER
-        && udp_length >= FLOOR_UDP_HEADER && udp_length <= total - FLOOR_IP_HEADER
-        && load_be16(udp + 2) == keel_param_floor_echo_port;
-}
 
 /* The answer to `frame` (`length` bytes) into a free transmit slot; 0 when
  * queued, <0 when no slot was free (the datagram is then dropped). */
@@ -55,12 +26,8 @@ static int answer(struct vnet* net, const uint8_t* frame, uint32_t length)
     uint32_t slot = net->tx.free_slots[--net->tx.free_count];
     uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;
     __builtin_memset(bytes, 0, VNET_HEADER);
-    uint8_t* echo = bytes + VNET_HEADER;
-    __builtin_memcpy(echo, frame, length);
-    swap_bytes(echo, echo + 6, 6);                                                     /* Ethernet */
-    swap_bytes(echo + VNET_ETHERNET_HEADER + 12, echo + VNET_ETHERNET_HEADER + 16, 4); /* IP */
-    uint8_t* udp = echo + VNET_ETHERNET_HEADER + FLOOR_IP_HEADER;
-    swap_bytes(udp, udp + 2, 2); /* ports */
+    __builtin_memcpy(bytes + VNET_HEADER, frame, length);
+    vnet_floor_swap(bytes + VNET_HEADER);
     keel_virtio_segment segment = {
         .dma = net->tx.buffers->dma + (uint64_t)slot * net->tx.slot_size,
         .length = length + VNET_HEADER,
@@ -90,7 +57,7 @@ void vnet_floor_echo(struct vnet* net)
         const uint8_t* frame = (const uint8_t*)net->rx.buffers->cpu + (uint64_t)slot * net->rx.slot_size;
         if (written >= VNET_HEADER && written <= net->rx.slot_size) {
             net->rx_frames++;
-            if (is_floor_datagram(frame + VNET_HEADER, written - VNET_HEADER))
+            if (vnet_floor_datagram(frame + VNET_HEADER, written - VNET_HEADER, (uint32_t)keel_param_floor_echo_port))
                 sent |= answer(net, frame + VNET_HEADER, written - VNET_HEADER) == 0;
         } else {
             net->rx_short++;
