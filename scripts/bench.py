@@ -142,8 +142,8 @@ def print_boot(runs, figures, linux_name):
 
 def print_loads(runs, loads, figures, assets):
     keel = medians(figures["keel loads"])
-    print(f"insmod latency (median over {runs} boots of each boot's median of {loads} loads per module, "
-          "in-kernel stage timings, microseconds)")
+    print(f"insmod latency (median over {runs} boots of each boot's median of {loads} loads per module in up to "
+          f"{modloads.KEEL_ROUNDS} rounds, in-kernel stage timings, microseconds)")
     print("  " + " " * 28 + " ".join(f"{stage:>8}" for stage in modloads.STAGES))
     for key, (_, _, kind) in modloads.KEEL_MODULES.items():
         label = f"{key.split()[0]} ({kind}, {kib(modloads.keel_size(key))})"

@@ -1,7 +1,15 @@
 """The module-load benchmark on both kernels (scripts/bench).
 
 Keel: the console's `modtest cycles N MODULE` loads and unloads a module N
-times inside the kernel and prints per-stage medians (TSC).
+times inside the kernel and prints per-stage medians (TSC). A boot's loads
+of each module are split into KEEL_ROUNDS rounds, the modules taking turns,
+and its figure is the median of the rounds' medians. One round of 100
+loads lasts 15-40 ms, so on a host whose speed swings (some hosts run a
+thread at half speed for 0.1-1 s at a time, docs/performance.md) all of a
+boot's loads of a module could fall in one swing; Linux's 100 loads of a
+module (each an exec of busybox and an RCU wait in delete_module) span
+seconds and sample the swings. Spread over the boot, Keel's sample them
+too.
 
 Linux: busybox `insmod`/`rmmod` N times per module, with ftrace's
 function_graph timing, kernel side, the system calls (busybox's insmod uses
@@ -45,22 +53,33 @@ KEEL_MODULES = {
 }
 
 
+KEEL_ROUNDS = 5          # rounds of loads per module and boot
+KEEL_ROUND_LEAST = 10    # loads a round has at least (fewer loads, fewer rounds)
+
+
 def keel_size(key):
     return os.path.getsize(os.path.join(machine.BUILD, KEEL_MODULES[key][1]))
 
 
 def keel_module_loads(loads):
     """{key: {stage: median us}} over `loads` insmod+rmmod cycles of each
-    module of KEEL_MODULES, all in one boot."""
-    results = Figures()
+    module of KEEL_MODULES, all in one boot: the median of KEEL_ROUNDS
+    rounds' medians (fewer rounds when `loads` is small), the modules
+    taking turns."""
+    rounds = max(1, min(KEEL_ROUNDS, loads // KEEL_ROUND_LEAST))
+    sizes = [loads // rounds + (1 if index < loads % rounds else 0) for index in range(rounds)]
+    medians = {key: [] for key in KEEL_MODULES}
     with KeelGuest(initrd=TEST_INITRAMFS, memory="512M") as guest:
         guest.start()
-        for key, (argument, _, _) in KEEL_MODULES.items():
-            out = guest.run(f"modtest cycles {loads} {argument}", timeout=600)
-            match = MODTEST.search(out)
-            if not match:
-                raise PeerError(f"Keel: modtest cycles {loads} {argument} printed no medians:\n{out[-2000:]}")
-            results[key] = dict(zip(STAGES, (int(value) for value in match.groups())))
+        for size in sizes:
+            for key, (argument, _, _) in KEEL_MODULES.items():
+                out = guest.run(f"modtest cycles {size} {argument}", timeout=600)
+                match = MODTEST.search(out)
+                if not match:
+                    raise PeerError(f"Keel: modtest cycles {size} {argument} printed no medians:\n{out[-2000:]}")
+                medians[key].append([int(value) for value in match.groups()])
+    results = Figures({key: {stage: statistics.median(figures[index] for figures in medians[key])
+                             for index, stage in enumerate(STAGES)} for key in KEEL_MODULES})
     results.host_wait = guest.host_wait
     return results
 
