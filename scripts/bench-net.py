@@ -242,14 +242,16 @@ def udp_measure(wire, who, serve, wait_served, send):
     return {"udp rtt us": statistics.median(times), "udp in /s": inbound, "udp out /s": (datagrams - 1) / seconds}
 
 
+def wait_eth0(guest, what):
+    """Until Keel's `ip link` lists eth0; PeerError naming `what` when it never does."""
+    if not any("eth0" in guest.run("ip link") for _ in range(100)):
+        raise peer.PeerError(f"Keel: eth0 never appeared ({what})")
+
+
 def keel_udp_round():
     with tempfile.TemporaryDirectory() as scratch, udp_wire.UdpWire(scratch) as wire, peer.KeelGuest() as guest:
         guest.start(wire.qemu_options())
-        for _ in range(100):
-            if "eth0" in guest.run("ip link"):
-                break
-        else:
-            raise peer.PeerError("Keel: eth0 never appeared (autoload of virtio_pci and virtio_net)")
+        wait_eth0(guest, "autoload of virtio_pci and virtio_net")
         for line in ("insmod icmp", "insmod udp", "insmod tcp", "ip link set eth0 up",
                      f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
             guest.run(line)
@@ -275,11 +277,10 @@ def keel_udp_floor():
     """The round trip's floor: virtio_net answering from its interrupt."""
     with tempfile.TemporaryDirectory() as scratch, udp_wire.UdpWire(scratch) as wire, peer.KeelGuest() as guest:
         guest.start(wire.qemu_options())
-        for line in (None, "rmmod virtio_net", f"insmod virtio_net floor_echo_port={UDP_FLOOR_PORT}", None):
-            if line:
-                guest.run(line)
-            elif not any("eth0" in guest.run("ip link") for _ in range(100)):
-                raise peer.PeerError("Keel: eth0 never appeared (virtio_net's autoload, or its floor_echo_port load)")
+        wait_eth0(guest, "autoload of virtio_pci and virtio_net")
+        guest.run("rmmod virtio_net")
+        guest.run(f"insmod virtio_net floor_echo_port={UDP_FLOOR_PORT}")
+        wait_eth0(guest, "virtio_net loaded with floor_echo_port")
         if "measurement mode" not in guest.run("dmesg"):
             raise peer.PeerError("Keel: virtio_net did not take floor_echo_port")
         try:

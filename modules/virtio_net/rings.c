@@ -42,7 +42,7 @@
 
 #include "virtio_net.h"
 
-void* vnet_slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); }
+static void* slot_token(uint32_t index) { return (void*)(uintptr_t)(index + 1); }
 
 uint32_t vnet_token_slot(void* token) { return (uint32_t)((uintptr_t)token - 1); }
 
@@ -86,7 +86,7 @@ int vnet_rx_give(struct vnet* net, uint32_t slot)
         .length = net->rx.slot_size,
         .reserved = 0,
     };
-    return keel_virtqueue_add(net->rx.queue, &segment, 0, 1, vnet_slot_token(slot));
+    return keel_virtqueue_add(net->rx.queue, &segment, 0, 1, slot_token(slot));
 }
 
 /* Before DRIVER_OK: every receive slot to the device. */
@@ -281,6 +281,29 @@ void vnet_tx_watchdog(void* arg)
     keel_work_queue_delayed(net->tx_watchdog, VNET_TX_WATCHDOG_NS);
 }
 
+/* `length` bytes of `frame` into a free transmit slot behind an all-zero
+ * header, given to the device and counted; the caller kicks. Lock held, a
+ * slot free. On failure the slot goes back to the free stack. */
+int vnet_tx_add(struct vnet* net, const uint8_t* frame, uint32_t length)
+{
+    uint32_t slot = net->tx.free_slots[--net->tx.free_count];
+    uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;
+    __builtin_memset(bytes, 0, VNET_HEADER);
+    __builtin_memcpy(bytes + VNET_HEADER, frame, length);
+    keel_virtio_segment segment = {
+        .dma = net->tx.buffers->dma + (uint64_t)slot * net->tx.slot_size,
+        .length = length + VNET_HEADER,
+        .reserved = 0,
+    };
+    int status = keel_virtqueue_add(net->tx.queue, &segment, 1, 0, slot_token(slot));
+    if (status < 0) {
+        net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
+        return status;
+    }
+    net->tx_frames++;
+    return 0;
+}
+
 /* The netdev core's transmit: called with its lock held, interrupts off. */
 int32_t vnet_transmit(void* context, keel_pkt* frame)
 {
@@ -309,22 +332,9 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
     }
     if (asked)
         keel_virtqueue_disable_callbacks(net->tx.queue);
-    uint32_t slot = net->tx.free_slots[--net->tx.free_count];
-    uint8_t* bytes = (uint8_t*)net->tx.buffers->cpu + (uint64_t)slot * net->tx.slot_size;
-    __builtin_memset(bytes, 0, VNET_HEADER);
-    __builtin_memcpy(bytes + VNET_HEADER, keel_pkt_data(frame), length);
-    keel_virtio_segment segment = {
-        .dma = net->tx.buffers->dma + (uint64_t)slot * net->tx.slot_size,
-        .length = (uint32_t)(length + VNET_HEADER),
-        .reserved = 0,
-    };
-    int status = keel_virtqueue_add(net->tx.queue, &segment, 1, 0, vnet_slot_token(slot));
-    if (status == 0) {
+    int status = vnet_tx_add(net, keel_pkt_data(frame), (uint32_t)length);
+    if (status == 0)
         keel_virtqueue_kick(net->tx.queue);
-        net->tx_frames++;
-    } else {
-        net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
-    }
     keel_spin_unlock(&net->lock, flags);
     keel_pkt_free(frame);
     return status == 0 ? 0 : -KEEL_EIO;

@@ -95,7 +95,7 @@ int32_t vnet_transmit(void* context, keel_pkt* frame);
 void vnet_queue_callback(keel_virtqueue* queue, void* arg);
 int vnet_rx_give(struct vnet* net, uint32_t slot);
 uint32_t vnet_tx_reclaim(struct vnet* net);
-void* vnet_slot_token(uint32_t index);
+int vnet_tx_add(struct vnet* net, const uint8_t* frame, uint32_t length);
 uint32_t vnet_token_slot(void* token);
 
 /* floor_echo.c */
