@@ -14,6 +14,9 @@ KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_AUTHOR("The Keel developers");
 KEEL_MODULE_DESCRIPTION("TCP for IPv4: RFC 9293 connections behind stream sockets");
 KEEL_MODULE_VERSION("1.0");
+// RFC 9293's Maximum Segment Lifetime: TIME-WAIT lasts twice this, 60 s
+// by default; shorter for a test or a link that needs no 60 s.
+KEEL_MODULE_PARAM(uint, msl_ms, 30000, "Maximum Segment Lifetime in ms (TIME-WAIT is 2 MSL), 1 to 120000");
 
 namespace tcp {
 
@@ -23,6 +26,7 @@ namespace {
 
 constexpr uint64_t kTickNs = 10 * 1000 * 1000;
 constexpr uint32_t kTicksPerAddressCheck = 100; // once a second
+constexpr uint64_t kMslMaxMs = 120000;
 
 void input(void*, const keel_inet_datagram* datagram)
 {
@@ -65,6 +69,12 @@ const keel_inet_protocol_ops g_protocol = {
 
 int tcp_init()
 {
+    if (keel_param_msl_ms == 0 || keel_param_msl_ms > kMslMaxMs) {
+        keel_logf(KEEL_LOG_ERR, "tcp: msl_ms=%llu is out of range (1 to %llu ms)",
+            static_cast<unsigned long long>(keel_param_msl_ms), static_cast<unsigned long long>(kMslMaxMs));
+        return -KEEL_EINVAL;
+    }
+    g_state.config.defaults.time_wait = 2 * keel_param_msl_ms;
     int32_t status = keel_mutex_create(&g_state.lock);
     if (status)
         return status;

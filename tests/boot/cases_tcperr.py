@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from keel import network, udp_wire  # noqa: E402
 
 SERVER = "10.0.2.100"  # guestfwd takes it to the host
+MSL_MS = 2500  # tcp's msl_ms for the closing states: TIME-WAIT lasts 5 s
 
 
 def refused_at_once(vm, host, port, what):
@@ -50,7 +51,8 @@ def tcperr_closed_ports_refuse_and_ss_lists_closing_connections():
     host server that reads the guest's end of stream but keeps its own side
     open: once nc has exited, `ss -t -a` lists the connection in FIN-WAIT-2,
     and in TIME-WAIT once the host closed, Linux's line shape; after 2 MSL
-    (60 s) it is gone. tshark finds nothing malformed."""
+    it is gone (tcp loaded with msl_ms=2500, so 5 s rather than 60 s; an
+    MSL of 0 is refused). tshark finds nothing malformed."""
     linger_port = free_tcp_port()
     release = threading.Event()
     received = []
@@ -61,7 +63,13 @@ def tcperr_closed_ports_refuse_and_ss_lists_closing_connections():
         extra[1] += f",{network.guestfwd(f'tcp:{SERVER}:7000:{linger_port}')}"
         with boot("panic=-1", extra=extra, memory="512M") as vm:
             wait_eth(vm)
-            load_ipv4(vm)
+            out = out_of(vm, "insmod tcp msl_ms=0")
+            check("tcp: msl_ms=0 is out of range (1 to 120000 ms)" in out and "EINVAL" in out,
+                  f"insmod tcp msl_ms=0: {out}", vm)
+            check(not re.search(r"^tcp ", out_of(vm, "lsmod"), re.M), "tcp stayed loaded", vm)
+            for module in ("icmp", "udp", f"tcp msl_ms={MSL_MS}"):
+                out = out_of(vm, f"insmod {module}")
+                check("ERROR" not in out, f"insmod {module}: {out}", vm)
             configure(vm)
             for host, port in ((GATEWAY, 9), (SERVER, 7002), (GUEST, 9)):
                 refused_at_once(vm, host, port, f"closed {host}:{port}")
@@ -94,10 +102,14 @@ def tcperr_closed_ports_refuse_and_ss_lists_closing_connections():
                   f"ss -t -a without TIME-WAIT for port {local_port}:\n{out}", vm)
             check(re.match(r"^Netid State      Recv-Q Send-Q Local Address:Port    Peer Address:Port$",
                            out.strip().splitlines()[0]), f"ss's heading:\n{out}", vm)
-            # 2 MSL later the connection is gone.
-            time.sleep(62)
+            # It lasts 2 MSL, then the connection is gone.
+            entered = time.monotonic()
+            time.sleep(MSL_MS / 1000)
             out, lines = ss_lines(vm, "-t -a", "TIME-WAIT")
-            check(not lines, f"TIME-WAIT still listed after 62 s:\n{out}", vm)
+            check(len(lines) == 1, f"TIME-WAIT gone after 1 MSL:\n{out}", vm)
+            time.sleep(max(0.0, entered + 2 * MSL_MS / 1000 + 2 - time.monotonic()))
+            out, lines = ss_lines(vm, "-t -a", "TIME-WAIT")
+            check(not lines, f"TIME-WAIT still listed 2 s after 2 MSL:\n{out}", vm)
         bad = tshark(pcap, "-Y", "_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == 0 || "
                      "tcp.checksum.status == 0")
         check(bad.strip() == "", f"tshark found bad frames:\n{bad}")
