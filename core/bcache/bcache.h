@@ -38,6 +38,10 @@ inline constexpr uint32_t kCacheBlockMin = 512;
 inline constexpr uint32_t kCacheBlockMax = 4096;
 // Blocks one read-ahead call considers.
 inline constexpr uint32_t kReadaheadMax = 256;
+// The most blocks one read-ahead request reads: consecutive blocks not
+// cached are read in runs of a power of two up to this, each run one
+// request into one allocation its blocks share.
+inline constexpr uint32_t kRunMaxBlocks = 32;
 
 // An open device (keel_bdev in the ABI).
 struct BlockHandle;

@@ -73,7 +73,12 @@ void free_buffer(Buffer* buffer)
 {
     if (!buffer)
         return;
-    platform_free(buffer->pub.data);
+    if (!buffer->run) {
+        platform_free(buffer->pub.data);
+    } else if (__atomic_sub_fetch(&buffer->run->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        platform_free(buffer->run->data);
+        platform_free(buffer->run);
+    }
     buffer->~Buffer();
     platform_free(buffer);
 }
@@ -165,6 +170,26 @@ void read_done(BlockRequest& request)
     io_finished(*buffer.device);
 }
 
+// A read-ahead run's one request: its first buffer's, for all its blocks.
+// The others are found by number: a block being read is never dropped. A
+// failed run leaves each block ReadFailed, so a reader reads it again
+// alone and only a block that is really unreadable fails.
+void run_read_done(BlockRequest& request)
+{
+    Buffer& first = *static_cast<Buffer*>(request.context);
+    DeviceCache& device = *first.device;
+    uint32_t count = request.sectors / device.sectors_per_block;
+    BufferState state = request.status == kBlockOk ? BufferState::Clean : BufferState::ReadFailed;
+    CacheLockGuard guard;
+    for (uint32_t i = 0; i < count; i++) {
+        Buffer* buffer = i == 0 ? &first : lookup(device, first.pub.block + i);
+        VERIFY(buffer && buffer->state == BufferState::Reading);
+        buffer->state = state;
+        make_reclaimable_if_idle(*buffer);
+    }
+    io_finished(device);
+}
+
 void write_done(BlockRequest& request)
 {
     Buffer& buffer = *static_cast<Buffer*>(request.context);
@@ -190,11 +215,12 @@ void write_done(BlockRequest& request)
 }
 
 // Called without the lock: the device may complete the request inline.
-void submit(DeviceCache& device, Buffer& buffer, BlockOp op, BlockCompletion complete)
+// `blocks` > 1: a read-ahead run, its blocks' data following the buffer's.
+void submit(DeviceCache& device, Buffer& buffer, BlockOp op, BlockCompletion complete, uint32_t blocks = 1)
 {
     BlockRequest& request = buffer.request;
     request.op = op;
-    request.sectors = device.sectors_per_block;
+    request.sectors = device.sectors_per_block * blocks;
     request.sector = buffer.pub.block * device.sectors_per_block;
     request.data = buffer.pub.data;
     request.complete = complete;
@@ -335,6 +361,41 @@ Buffer* allocate_buffer(DeviceCache& device, uint32_t size)
     buffer->pub = { data, 0, size, 0 };
     buffer->device = &device;
     return buffer;
+}
+
+// `count` buffers of consecutive blocks whose data is one allocation (a
+// run), so that one request reads them all; a single block gets a buffer
+// of its own. False, with nothing allocated, when memory is short.
+bool allocate_run(DeviceCache& device, uint32_t size, uint32_t count, Buffer** out)
+{
+    if (count == 1) {
+        out[0] = allocate_buffer(device, size);
+        return out[0] != nullptr;
+    }
+    auto* run = static_cast<Run*>(platform_alloc(sizeof(Run)));
+    auto* data = static_cast<uint8_t*>(platform_alloc(size_t(size) * count));
+    uint32_t made = 0;
+    if (run && data) {
+        *run = { data, count };
+        for (; made < count; made++) {
+            void* memory = platform_alloc(sizeof(Buffer));
+            if (!memory)
+                break;
+            out[made] = new (memory) Buffer {};
+            out[made]->pub = { data + size_t(made) * size, 0, size, 0 };
+            out[made]->device = &device;
+            out[made]->run = run;
+        }
+        if (made == count)
+            return true;
+    }
+    platform_free(data);
+    platform_free(run);
+    for (uint32_t i = 0; i < made; i++) {
+        out[i]->~Buffer();
+        platform_free(out[i]);
+    }
+    return false;
 }
 
 Result<Buffer*> new_buffer(DeviceCache& device)
@@ -581,43 +642,60 @@ void bcache_readahead(BlockHandle& handle, uint64_t block, uint32_t count)
     DeviceCache& device = *handle.device;
     if (count > kReadaheadMax)
         count = kReadaheadMax;
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t number = block + i;
+    uint64_t end = block + count;
+    for (uint64_t number = block; number < end;) {
         uint32_t size;
+        uint32_t run = 0;
         {
             CacheLockGuard guard;
-            if (number >= device.block_count)
-                return;
-            if (lookup(device, number))
-                continue;
+            if (end > device.block_count)
+                end = device.block_count;
+            while (number < end && lookup(device, number))
+                number++;
+            while (run < kRunMaxBlocks && number + run < end && !lookup(device, number + run))
+                run++;
             size = device.block_size;
         }
+        if (run == 0)
+            return;
+        while (run & (run - 1)) // a power of two: the heap rounds up to one
+            run &= run - 1;
         // Read-ahead only takes memory that is free or clean.
-        make_room(size, false);
+        make_room(size_t(size) * run, false);
         {
             CacheLockGuard guard;
-            if (g_cache.bytes + size > g_cache.limit)
+            if (g_cache.bytes + size_t(size) * run > g_cache.limit)
                 return;
         }
-        Buffer* buffer = allocate_buffer(device, size);
-        if (!buffer)
-            return;
-        bool raced;
+        Buffer* buffers[kRunMaxBlocks];
+        while (!allocate_run(device, size, run, buffers)) {
+            if (run == 1)
+                return;
+            run /= 2; // no room for that much in one piece: a shorter run
+        }
+        bool raced = false;
         {
             CacheLockGuard guard;
-            raced = lookup(device, number) || device.block_size != size;
-            if (!raced) {
-                buffer->pub.block = number;
-                buffer->state = BufferState::Reading;
-                hash_insert(*buffer);
+            for (uint32_t i = 0; i < run && !raced; i++)
+                raced = lookup(device, number + i) || device.block_size != size;
+            for (uint32_t i = 0; i < run && !raced; i++) {
+                buffers[i]->pub.block = number + i;
+                buffers[i]->state = BufferState::Reading;
+                hash_insert(*buffers[i]);
                 g_cache.readahead++;
-                io_started(device);
             }
+            if (!raced)
+                io_started(device);
         }
-        if (raced)
-            free_buffer(buffer);
-        else
-            submit(device, *buffer, BlockOp::Read, read_done);
+        if (raced) {
+            // Someone else reads (or resized) them meanwhile: leave them.
+            for (uint32_t i = 0; i < run; i++)
+                free_buffer(buffers[i]);
+            number++;
+            continue;
+        }
+        submit(device, *buffers[0], BlockOp::Read, run == 1 ? read_done : run_read_done, run);
+        number += run;
     }
 }
 

@@ -29,9 +29,17 @@ enum class BufferState : uint8_t { Empty, Reading, Clean, Dirty, Writing, ReadFa
 
 struct DeviceCache;
 
+// The memory of blocks read ahead together in one request: one allocation
+// their buffers share, freed with the last of them.
+struct Run {
+    uint8_t* data;
+    uint32_t refs; // buffers still using it (atomic: they are freed without the lock)
+};
+
 struct Buffer {
     keel_buffer pub; // first: a keel_buffer* is a Buffer*
     DeviceCache* device;
+    Run* run = nullptr; // pub.data lies in it; else pub.data is the buffer's own
     BufferState state = BufferState::Empty;
     bool redirtied = false; // marked dirty while its write was in flight
     uint32_t refs = 0;      // holders, plus one while a write is in flight

@@ -5,10 +5,15 @@
  */
 #include "ext2_internal.h"
 
-/* Read-ahead grows from 8 blocks to 128 KiB for a reader that keeps
- * going, and stops for one that jumps around. */
+/* Read-ahead: a reader that reads on from where it stopped gets a window
+ * beyond its read that doubles from 8 blocks up to 128 KiB; one whose
+ * reads are larger gets a window of its read's size (at most 1 MiB), so
+ * that the next read's blocks are on their way while this one copies. A
+ * reader that jumps around gets only the blocks it asked for, started
+ * together. */
 #define READAHEAD_FIRST 8u
 #define READAHEAD_MAX_BYTES (128u * 1024u)
+#define READAHEAD_LARGEST_BYTES (1024u * 1024u)
 
 /* Starts reading logical blocks [first, first + count) in runs of
  * consecutive device blocks; holes and the end of the file stop nothing. */
@@ -33,19 +38,49 @@ static void read_ahead(struct ext2_fs* fs, struct ext2_node* node, uint64_t firs
         keel_bcache_readahead(fs->bdev, run_start, run_length);
 }
 
-static void plan_read_ahead(struct ext2_fs* fs, struct ext2_node* node, uint64_t first, uint64_t last)
+/* What one read asks to have in flight: its own blocks [next, end) and
+ * the window past them, started in chunks as the copy moves on. */
+struct read_plan {
+    uint64_t next; /* the first logical block not started yet */
+    uint64_t end;
+    uint32_t window;
+};
+
+#define READAHEAD_CHUNK 256u /* keel_bcache_readahead's most per call */
+
+static struct read_plan plan_read_ahead(struct ext2_fs* fs, struct ext2_node* node, uint64_t first, uint64_t last)
 {
+    uint64_t wanted = last - first + 1;
     uint32_t max_window = READAHEAD_MAX_BYTES >> fs->block_log;
+    uint32_t largest = READAHEAD_LARGEST_BYTES >> fs->block_log;
+    if (wanted > max_window)
+        max_window = wanted > largest ? largest : (uint32_t)wanted;
     if (first == node->ra_next && first != 0) {
-        uint32_t window = node->ra_window ? node->ra_window * 2 : READAHEAD_FIRST;
-        node->ra_window = window > max_window ? max_window : window;
+        uint64_t window = node->ra_window ? node->ra_window * 2 : READAHEAD_FIRST;
+        if (window < wanted)
+            window = wanted;
+        node->ra_window = window > max_window ? max_window : (uint32_t)window;
     } else {
         node->ra_window = first == 0 ? READAHEAD_FIRST : 0;
     }
-    uint64_t span = last - first + 1 + node->ra_window;
-    if (span > 1)
-        read_ahead(fs, node, first, span > 256 ? 256 : (uint32_t)span);
     node->ra_next = (uint32_t)(last + 1);
+    struct read_plan plan = { first, last + 1 + node->ra_window, node->ra_window };
+    return plan;
+}
+
+/* Before reading logical block `index`: start the next chunk once fewer
+ * than a window's blocks past it are on their way. A lone block is read
+ * by keel_bcache_read itself. */
+static void keep_reading_ahead(struct ext2_fs* fs, struct ext2_node* node, struct read_plan* plan, uint64_t index)
+{
+    if (plan->next >= plan->end || plan->next > index + plan->window)
+        return;
+    uint64_t count = plan->end - plan->next;
+    if (count > READAHEAD_CHUNK)
+        count = READAHEAD_CHUNK;
+    if (count > 1)
+        read_ahead(fs, node, plan->next, (uint32_t)count);
+    plan->next += count;
 }
 
 /* atime as Linux's relatime: only when it is older than the last change
@@ -71,10 +106,11 @@ int ext2_read(struct ext2_fs* fs, struct ext2_node* node, uint64_t offset, void*
         size = (size_t)(node->size - offset);
     uint64_t first = offset >> fs->block_log;
     uint64_t last = (offset + size - 1) >> fs->block_log;
-    plan_read_ahead(fs, node, first, last);
+    struct read_plan plan = plan_read_ahead(fs, node, first, last);
     uint8_t* out = (uint8_t*)buffer;
     while (*done < size) {
         uint64_t position = offset + *done;
+        keep_reading_ahead(fs, node, &plan, position >> fs->block_log);
         uint32_t within = (uint32_t)(position & (fs->block_size - 1));
         size_t chunk = fs->block_size - within;
         if (chunk > size - *done)

@@ -75,6 +75,7 @@ void FileDevice::perform(keel::BlockRequest& request)
     switch (request.op) {
     case keel::BlockOp::Read:
         reads++;
+        read_sectors.push_back(request.sectors);
         if (last > m_device.sector_count || covers(fail_read_sector)
             || pread(m_fd, request.data, bytes, offset) != ssize_t(bytes))
             request.status = keel::Error::EIO;

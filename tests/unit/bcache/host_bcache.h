@@ -49,6 +49,7 @@ public:
     void* before_complete_arg = nullptr;
 
     size_t reads = 0, writes = 0, flushes = 0;
+    std::vector<uint32_t> read_sectors; // each read request's length, in order
     size_t pending_count() const { return m_pending.size(); }
     // Completes queued requests, oldest first (or newest first with
     // `reverse`, out of order as a real device may); returns how many.

@@ -322,13 +322,16 @@ TEST_CASE_METHOD(Fixture, "read-ahead with completions that come later and out o
     FileDevice disk("vdz", image.path);
     BlockHandle* handle = bcache_open("vdz", 0).value();
     disk.deferred = true;
-    bcache_readahead(*handle, 10, 20);
-    CHECK(disk.pending_count() == 20);
-    CHECK(bcache_stats().in_flight == 20);
+    uint64_t ahead = bcache_stats().readahead;
+    bcache_readahead(*handle, 10, 20); // runs of 16 and 4 blocks: two requests
+    CHECK(disk.pending_count() == 2);
+    CHECK(bcache_stats().in_flight == 2);
+    CHECK(bcache_stats().readahead - ahead == 20);
     bcache_readahead(*handle, 10, 20); // already cached (in flight): nothing new
-    CHECK(disk.pending_count() == 20);
-    bcache_readahead(*handle, 120, 1000); // clipped at the end, and at kReadaheadMax
-    CHECK(disk.pending_count() == 28);
+    CHECK(disk.pending_count() == 2);
+    bcache_readahead(*handle, 120, 1000); // clipped at the end (and at kReadaheadMax)
+    CHECK(disk.pending_count() == 3);
+    CHECK(bcache_stats().readahead - ahead == 28);
     disk.complete_pending(true);
     size_t reads = disk.reads;
     for (uint64_t i = 10; i < 30; i++) {
@@ -349,6 +352,58 @@ TEST_CASE_METHOD(Fixture, "read-ahead with completions that come later and out o
     CHECK(word_at(block, 0) == 61 * 1024);
     bcache_put(block);
     disk.deferred = false;
+    REQUIRE(bcache_close(handle).is_ok());
+}
+
+TEST_CASE_METHOD(Fixture, "read-ahead reads runs of uncached blocks with one request each")
+{
+    TempImage image(512 * 1024); // 512 blocks of 1 KiB
+    FileDevice disk("vdz", image.path);
+    BlockHandle* handle = bcache_open("vdz", 0).value();
+    // Blocks 5 and 40 cached: the runs go around them, each a power of
+    // two of at most kRunMaxBlocks blocks.
+    bcache_put(bcache_read(*handle, 5).value());
+    bcache_put(bcache_read(*handle, 40).value());
+    disk.read_sectors.clear();
+    bcache_readahead(*handle, 0, 100);
+    // 0-4: 4 + 1; 6-39: 32 + 2; 41-99: 32 + 16 + 8 + 2 + 1 (in 512-byte sectors).
+    CHECK(disk.read_sectors == std::vector<uint32_t> { 8, 2, 64, 4, 64, 32, 16, 4, 2 });
+    size_t reads = disk.reads;
+    for (uint64_t i = 0; i < 100; i++) {
+        keel_buffer* block = bcache_read(*handle, i).value();
+        CHECK(word_at(block, 0) == i * 1024);
+        CHECK(word_at(block, 1020) == i * 1024 + 1020);
+        bcache_put(block);
+    }
+    CHECK(disk.reads == reads);
+    // A run's blocks share one allocation: dropping some keeps the rest
+    // readable, and the last one frees it (the fixture checks).
+    CHECK(bcache_reclaim(8 * 1024) >= 8 * 1024);
+    for (uint64_t i = 0; i < 100; i++) {
+        keel_buffer* block = bcache_read(*handle, i).value();
+        CHECK(word_at(block, 4) == i * 1024 + 4);
+        bcache_put(block);
+    }
+    REQUIRE(bcache_close(handle).is_ok());
+}
+
+TEST_CASE_METHOD(Fixture, "a failed read-ahead run fails only the block that cannot be read")
+{
+    TempImage image(128 * 1024);
+    FileDevice disk("vdz", image.path);
+    disk.fail_read_sector = 2 * 20 + 1; // in block 20, in the run of blocks 16-31
+    BlockHandle* handle = bcache_open("vdz", 0).value();
+    bcache_readahead(*handle, 16, 16);
+    CHECK(disk.read_sectors == std::vector<uint32_t> { 32 });
+    // Each block of the failed run is read again alone when asked for.
+    keel_buffer* block = bcache_read(*handle, 19).value();
+    CHECK(word_at(block, 0) == 19 * 1024);
+    bcache_put(block);
+    CHECK(bcache_read(*handle, 20).error() == Error::EIO);
+    block = bcache_read(*handle, 21).value();
+    CHECK(word_at(block, 0) == 21 * 1024);
+    bcache_put(block);
+    CHECK(disk.read_sectors == std::vector<uint32_t> { 32, 2, 2, 2 });
     REQUIRE(bcache_close(handle).is_ok());
 }
 

@@ -4,6 +4,8 @@
 // sectors up to the block size.
 #include "ext2_support.h"
 
+#include "bcache/bcache.h"
+
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,6 +156,50 @@ TEST_CASE("thousands of inodes in use at once: a second name finds its inode's n
         CHECK(ext2_nodes_in_use() == before + kFiles + 2); // only b/ is new
         CHECK(mounted.read("/mnt/b/f1234") == "/f1234");
         // The destructor unmounts and checks that no node is left.
+    }
+    remove_tree(tree);
+}
+
+TEST_CASE("a sequential reader has its next read on the way; one that jumps gets only the blocks it asked for")
+{
+    // 1 MiB reads of an 8 MiB file, 4 KiB blocks (256 a read), counted by
+    // the cache's read-ahead counter (blocks started without a wait).
+    constexpr size_t kRead = 1 << 20;
+    std::string tree = make_temp_dir();
+    std::string expected = pattern(8 * kRead, 5);
+    {
+        FILE* file = fopen((tree + "/big").c_str(), "w");
+        REQUIRE(file);
+        REQUIRE(fwrite(expected.data(), 1, expected.size(), file) == expected.size());
+        fclose(file);
+    }
+    {
+        Image image(32ull << 20, "-b 4096", tree);
+        Mounted mounted(image);
+        REQUIRE(mounted.mount(nullptr, kMountReadOnly).is_ok());
+        auto file = vfs_open(mounted.ctx, "/mnt/big", kOpenReadOnly, 0);
+        REQUIRE(file.is_ok());
+        std::string data(kRead, '\0');
+        auto started_by = [&](uint64_t offset) {
+            uint64_t before = keel::bcache_stats().readahead;
+            auto got = vfs_pread(*file.value(), offset, data.data(), data.size());
+            REQUIRE(got.is_ok());
+            CHECK(got.value() == kRead);
+            CHECK(data == expected.substr(offset, kRead));
+            return keel::bcache_stats().readahead - before;
+        };
+        // From the start: its own blocks and a first window of 8.
+        CHECK(started_by(0) == 256 + 8);
+        // Reading on: the rest of its own, and the whole next read.
+        CHECK(started_by(kRead) == 248 + 256);
+        CHECK(started_by(2 * kRead) == 256);
+        // A jump: its own blocks only, none past them.
+        CHECK(started_by(5 * kRead) == 256);
+        // Reading on from there: its own and the next read's again; the
+        // next read, the file's last, then has nothing left to start.
+        CHECK(started_by(6 * kRead) == 256 + 256);
+        CHECK(started_by(7 * kRead) == 0);
+        vfs_close(file.value());
     }
     remove_tree(tree);
 }
