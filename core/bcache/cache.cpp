@@ -170,24 +170,21 @@ void read_done(BlockRequest& request)
     io_finished(*buffer.device);
 }
 
-// A read-ahead run's one request: its first buffer's, for all its blocks.
-// The others are found by number: a block being read is never dropped. A
-// failed run leaves each block ReadFailed, so a reader reads it again
+// A read-ahead run's one request (its first buffer's) for all its blocks.
+// A failed run leaves each block ReadFailed, so a reader reads it again
 // alone and only a block that is really unreadable fails.
 void run_read_done(BlockRequest& request)
 {
-    Buffer& first = *static_cast<Buffer*>(request.context);
-    DeviceCache& device = *first.device;
-    uint32_t count = request.sectors / device.sectors_per_block;
+    Run& run = *static_cast<Buffer*>(request.context)->run;
     BufferState state = request.status == kBlockOk ? BufferState::Clean : BufferState::ReadFailed;
     CacheLockGuard guard;
-    for (uint32_t i = 0; i < count; i++) {
-        Buffer* buffer = i == 0 ? &first : lookup(device, first.pub.block + i);
-        VERIFY(buffer && buffer->state == BufferState::Reading);
-        buffer->state = state;
-        make_reclaimable_if_idle(*buffer);
+    for (uint32_t i = 0; i < run.count; i++) {
+        Buffer& buffer = *run.buffers[i];
+        VERIFY(buffer.state == BufferState::Reading); // never dropped while read
+        buffer.state = state;
+        make_reclaimable_if_idle(buffer);
     }
-    io_finished(device);
+    io_finished(*run.buffers[0]->device);
 }
 
 void write_done(BlockRequest& request)
@@ -251,12 +248,6 @@ size_t write_back(DeviceCache& device)
         count++;
     }
     return count;
-}
-
-void wait_idle(DeviceCache& device) REQUIRES(g_cache_lock)
-{
-    while (device.in_flight > 0)
-        platform_wait();
 }
 
 struct FlushWait {
@@ -376,7 +367,7 @@ bool allocate_run(DeviceCache& device, uint32_t size, uint32_t count, Buffer** o
     auto* data = static_cast<uint8_t*>(platform_alloc(size_t(size) * count));
     uint32_t made = 0;
     if (run && data) {
-        *run = { data, count };
+        *run = { data, count, count, {} };
         for (; made < count; made++) {
             void* memory = platform_alloc(sizeof(Buffer));
             if (!memory)
@@ -385,6 +376,7 @@ bool allocate_run(DeviceCache& device, uint32_t size, uint32_t count, Buffer** o
             out[made]->pub = { data + size_t(made) * size, 0, size, 0 };
             out[made]->device = &device;
             out[made]->run = run;
+            run->buffers[made] = out[made];
         }
         if (made == count)
             return true;
@@ -539,6 +531,12 @@ Result<void> ensure_started()
     }
     platform_started();
     return {};
+}
+
+void wait_idle(DeviceCache& device)
+{
+    while (device.in_flight > 0)
+        platform_wait();
 }
 
 void set_geometry(DeviceCache& device, uint32_t block_size)

@@ -29,11 +29,16 @@ enum class BufferState : uint8_t { Empty, Reading, Clean, Dirty, Writing, ReadFa
 
 struct DeviceCache;
 
-// The memory of blocks read ahead together in one request: one allocation
-// their buffers share, freed with the last of them.
+struct Buffer;
+
+// Blocks read ahead together in one request: the memory their buffers
+// share, freed with the last of them, and the buffers themselves (for the
+// request's completion; they may be gone after it).
 struct Run {
     uint8_t* data;
     uint32_t refs; // buffers still using it (atomic: they are freed without the lock)
+    uint32_t count;
+    Buffer* buffers[kRunMaxBlocks];
 };
 
 struct Buffer {
@@ -102,6 +107,8 @@ void drop_device_buffers(DeviceCache& device, bool discard_dirty, BufferList& vi
 // Frees buffers taken off the cache (without the lock).
 void free_buffers(BufferList& list);
 void set_geometry(DeviceCache& device, uint32_t block_size) REQUIRES(g_cache_lock);
+// Waits (releasing the lock meanwhile) until no request of the device is in flight.
+void wait_idle(DeviceCache& device) REQUIRES(g_cache_lock);
 
 // ---- registry.cpp, for cache.cpp
 IntrusiveList<BlockDevice, &BlockDevice::registry_node>& registered_devices() REQUIRES(g_cache_lock);

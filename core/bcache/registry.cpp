@@ -259,6 +259,9 @@ Result<void> bcache_set_block_size(BlockHandle& handle, uint32_t size)
     Result<void> result = {};
     {
         CacheLockGuard guard;
+        // Read-ahead still in flight lands in blocks of the old size: let
+        // it, so that none of them is left behind to be found as new.
+        wait_idle(device);
         if (device.opens > 1 || device.held > 0)
             result = Err(Error::EBUSY);
         else if (!device.dirty.is_empty())

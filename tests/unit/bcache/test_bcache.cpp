@@ -407,6 +407,27 @@ TEST_CASE_METHOD(Fixture, "a failed read-ahead run fails only the block that can
     REQUIRE(bcache_close(handle).is_ok());
 }
 
+TEST_CASE_METHOD(Fixture, "a block size change waits for read-ahead in flight and leaves none of it behind")
+{
+    TempImage image(128 * 1024);
+    FileDevice disk("vdz", image.path);
+    BlockHandle* handle = bcache_open("vdz", 0).value();
+    disk.deferred = true;
+    bcache_readahead(*handle, 0, 64); // 1 KiB blocks, two runs in flight
+    CHECK(disk.pending_count() == 2);
+    REQUIRE(bcache_set_block_size(*handle, 4096).is_ok()); // the wait completes them
+    CHECK(disk.pending_count() == 0);
+    disk.deferred = false;
+    for (uint64_t i = 0; i < 32; i++) {
+        keel_buffer* block = bcache_read(*handle, i).value();
+        CHECK(block->size == 4096);
+        CHECK(word_at(block, 0) == i * 4096);
+        CHECK(word_at(block, 4092) == i * 4096 + 4092);
+        bcache_put(block);
+    }
+    REQUIRE(bcache_close(handle).is_ok());
+}
+
 namespace {
 keel_buffer* g_redirty_target;
 void redirty_during_write(BlockRequest& request, void*)
