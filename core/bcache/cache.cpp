@@ -69,22 +69,39 @@ void hash_remove(Buffer& buffer) REQUIRES(g_cache_lock)
     g_cache.bytes -= buffer.pub.size;
 }
 
-void free_buffer(Buffer* buffer)
+// Returns the bytes of block data this gave back: a run's memory goes with
+// the last of its blocks.
+size_t free_buffer(Buffer* buffer)
 {
     if (!buffer)
-        return;
+        return 0;
+    size_t freed = 0;
     if (!buffer->run) {
         platform_free(buffer->pub.data);
+        freed = buffer->pub.size;
     } else if (__atomic_sub_fetch(&buffer->run->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        freed = size_t(buffer->run->count) * buffer->pub.size;
         platform_free(buffer->run->data);
         platform_free(buffer->run);
     }
     buffer->~Buffer();
     platform_free(buffer);
+    return freed;
+}
+
+void take_victim(Buffer& buffer, size_t& taken, BufferList& victims) REQUIRES(g_cache_lock)
+{
+    g_cache.reclaimable.remove(buffer);
+    hash_remove(buffer);
+    taken += buffer.pub.size;
+    g_cache.reclaimed++;
+    victims.push_back(buffer);
 }
 
 // Oldest unheld clean blocks onto `victims` until `bytes` more fit under
-// the limit (or `want` bytes were taken, when nonzero).
+// the limit (or `want` bytes were taken, when nonzero). A block read ahead
+// in a run takes the run's other idle blocks with it: the run's memory is
+// freed only with the last of them.
 void evict(size_t bytes, size_t want, BufferList& victims) REQUIRES(g_cache_lock)
 {
     size_t taken = 0;
@@ -92,11 +109,15 @@ void evict(size_t bytes, size_t want, BufferList& victims) REQUIRES(g_cache_lock
         bool over = g_cache.bytes + bytes > g_cache.limit;
         if (want ? taken >= want : !over)
             break;
-        g_cache.reclaimable.remove(*buffer);
-        hash_remove(*buffer);
-        taken += buffer->pub.size;
-        g_cache.reclaimed++;
-        victims.push_back(*buffer);
+        take_victim(*buffer, taken, victims);
+        if (Run* run = buffer->run) {
+            uint64_t first = buffer->pub.block - uint64_t(buffer->pub.data - run->data) / buffer->pub.size;
+            for (uint32_t i = 0; i < run->count; i++) {
+                Buffer* sibling = lookup(*buffer->device, first + i);
+                if (sibling && sibling->run == run && sibling->is_reclaimable())
+                    take_victim(*sibling, taken, victims);
+            }
+        }
     }
 }
 
@@ -178,6 +199,10 @@ void run_read_done(BlockRequest& request)
     Run& run = *static_cast<Buffer*>(request.context)->run;
     BufferState state = request.status == kBlockOk ? BufferState::Clean : BufferState::ReadFailed;
     CacheLockGuard guard;
+    // A device that fails one (a bad sector, or a driver that cannot take
+    // that much in one request) reads ahead a block at a time from now on.
+    if (state == BufferState::ReadFailed)
+        run.buffers[0]->device->single_blocks = true;
     for (uint32_t i = 0; i < run.count; i++) {
         Buffer& buffer = *run.buffers[i];
         VERIFY(buffer.state == BufferState::Reading); // never dropped while read
@@ -650,7 +675,8 @@ void bcache_readahead(BlockHandle& handle, uint64_t block, uint32_t count)
                 end = device.block_count;
             while (number < end && lookup(device, number))
                 number++;
-            while (run < kRunMaxBlocks && number + run < end && !lookup(device, number + run))
+            uint32_t most = device.single_blocks ? 1 : kRunMaxBlocks;
+            while (run < most && number + run < end && !lookup(device, number + run))
                 run++;
             size = device.block_size;
         }
@@ -658,11 +684,14 @@ void bcache_readahead(BlockHandle& handle, uint64_t block, uint32_t count)
             return;
         while (run & (run - 1)) // a power of two: the heap rounds up to one
             run &= run - 1;
-        // Read-ahead only takes memory that is free or clean.
+        // Read-ahead only takes memory that is free or clean, and a
+        // shorter run what a whole one would not fit in.
         make_room(size_t(size) * run, false);
         {
             CacheLockGuard guard;
-            if (g_cache.bytes + size_t(size) * run > g_cache.limit)
+            while (run > 1 && g_cache.bytes + size_t(size) * run > g_cache.limit)
+                run /= 2;
+            if (g_cache.bytes + size > g_cache.limit)
                 return;
         }
         Buffer* buffers[kRunMaxBlocks];
@@ -718,9 +747,8 @@ size_t bcache_reclaim(size_t bytes)
     evict(0, bytes ? bytes : 1, victims);
     platform_unlock();
     size_t freed = 0;
-    for (Buffer& buffer : victims)
-        freed += buffer.pub.size;
-    free_buffers(victims);
+    while (Buffer* buffer = victims.pop_front())
+        freed += free_buffer(buffer);
     return freed;
 }
 

@@ -70,11 +70,12 @@ struct DeviceCache {
     uint32_t block_shift;
     uint32_t sectors_per_block;
     uint64_t block_count;
-    uint32_t opens = 0;   // handles, plus syncs in progress
-    uint32_t writers = 0; // handles opened for writing
-    size_t buffers = 0;   // cached blocks of this device
-    size_t held = 0;      // holds on them
-    size_t in_flight = 0; // requests submitted, not completed
+    uint32_t opens = 0;         // handles, plus syncs in progress
+    uint32_t writers = 0;       // handles opened for writing
+    size_t buffers = 0;         // cached blocks of this device
+    size_t held = 0;            // holds on them
+    size_t in_flight = 0;       // requests submitted, not completed
+    bool single_blocks = false; // a read-ahead run failed: no more runs
     // The first write or flush error since the last sync reported one.
     Error write_error = kBlockOk;
     BufferList dirty;

@@ -51,6 +51,10 @@ void put_device(DeviceCache& device)
     {
         CacheLockGuard guard;
         VERIFY(device.opens > 0);
+        // The last close lets the driver go: read-ahead still in flight
+        // lands first (an unregister right after must find none).
+        while (device.opens == 1 && device.in_flight > 0)
+            platform_wait();
         last = --device.opens == 0;
         if (last) {
             if (device.held > 0)

@@ -60,8 +60,12 @@ static struct read_plan plan_read_ahead(struct ext2_fs* fs, struct ext2_node* no
         if (window < wanted)
             window = wanted;
         node->ra_window = window > max_window ? max_window : (uint32_t)window;
+    } else if (first == 0) {
+        /* From the start of the file: a reader that reads on, likely. */
+        uint64_t window = wanted > READAHEAD_FIRST ? wanted : READAHEAD_FIRST;
+        node->ra_window = window > max_window ? max_window : (uint32_t)window;
     } else {
-        node->ra_window = first == 0 ? READAHEAD_FIRST : 0;
+        node->ra_window = 0;
     }
     node->ra_next = (uint32_t)(last + 1);
     struct read_plan plan = { first, last + 1 + node->ra_window, node->ra_window };
@@ -69,8 +73,8 @@ static struct read_plan plan_read_ahead(struct ext2_fs* fs, struct ext2_node* no
 }
 
 /* Before reading logical block `index`: start the next chunk once fewer
- * than a window's blocks past it are on their way. A lone block is read
- * by keel_bcache_read itself. */
+ * than a window's blocks past it are on their way. The block about to be
+ * read, alone, is read by keel_bcache_read itself. */
 static void keep_reading_ahead(struct ext2_fs* fs, struct ext2_node* node, struct read_plan* plan, uint64_t index)
 {
     if (plan->next >= plan->end || plan->next > index + plan->window)
@@ -78,7 +82,7 @@ static void keep_reading_ahead(struct ext2_fs* fs, struct ext2_node* node, struc
     uint64_t count = plan->end - plan->next;
     if (count > READAHEAD_CHUNK)
         count = READAHEAD_CHUNK;
-    if (count > 1)
+    if (count > 1 || plan->next != index)
         read_ahead(fs, node, plan->next, (uint32_t)count);
     plan->next += count;
 }

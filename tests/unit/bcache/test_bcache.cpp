@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -404,7 +405,53 @@ TEST_CASE_METHOD(Fixture, "a failed read-ahead run fails only the block that can
     CHECK(word_at(block, 0) == 21 * 1024);
     bcache_put(block);
     CHECK(disk.read_sectors == std::vector<uint32_t> { 32, 2, 2, 2 });
+    // The device failed a run: it reads ahead a block per request since.
+    bcache_readahead(*handle, 40, 4);
+    CHECK(disk.read_sectors == std::vector<uint32_t> { 32, 2, 2, 2, 2, 2, 2, 2 });
     REQUIRE(bcache_close(handle).is_ok());
+}
+
+TEST_CASE_METHOD(Fixture, "a run's memory goes with its last block, and reclaim says what it freed")
+{
+    TempImage image(128 * 1024);
+    FileDevice disk("vdz", image.path);
+    BlockHandle* handle = bcache_open("vdz", 0).value();
+    bcache_readahead(*handle, 0, 32); // one run of 32 KiB
+    long allocations = host_platform_stats().allocations;
+    keel_buffer* kept = bcache_read(*handle, 7).value();
+    // 31 blocks dropped, but the run's memory stays with block 7.
+    CHECK(bcache_reclaim(SIZE_MAX) == 0);
+    CHECK(bcache_stats().buffers == 1);
+    CHECK(host_platform_stats().allocations == allocations - 31);
+    CHECK(word_at(kept, 0) == 7 * 1024);
+    bcache_put(kept);
+    CHECK(bcache_reclaim(SIZE_MAX) == 32 * 1024);
+    // Evicting one block of a run takes its idle siblings with it.
+    bcache_readahead(*handle, 32, 32);
+    CHECK(bcache_reclaim(1) == 32 * 1024);
+    CHECK(bcache_stats().buffers == 0);
+    // Under a tight limit, read-ahead makes shorter runs rather than none.
+    bcache_set_limit(8 * 1024);
+    disk.read_sectors.clear();
+    bcache_readahead(*handle, 64, 32);
+    CHECK(!disk.read_sectors.empty());
+    CHECK(disk.read_sectors[0] == 16); // 8 blocks of 1 KiB
+    bcache_set_limit(64u << 20);
+    REQUIRE(bcache_close(handle).is_ok());
+}
+
+TEST_CASE_METHOD(Fixture, "the last close waits for read-ahead in flight")
+{
+    TempImage image(128 * 1024);
+    auto disk = std::make_unique<FileDevice>("vdz", image.path);
+    BlockHandle* handle = bcache_open("vdz", 0).value();
+    disk->deferred = true;
+    bcache_readahead(*handle, 0, 64);
+    CHECK(disk->pending_count() == 2);
+    REQUIRE(bcache_close(handle).is_ok()); // read-only: no sync, but the wait
+    CHECK(disk->pending_count() == 0);
+    CHECK(bcache_stats().in_flight == 0);
+    CHECK(disk->unregister().is_ok()); // would stop at a request still in flight
 }
 
 TEST_CASE_METHOD(Fixture, "a block size change waits for read-ahead in flight and leaves none of it behind")

@@ -188,10 +188,10 @@ TEST_CASE("a sequential reader has its next read on the way; one that jumps gets
             CHECK(data == expected.substr(offset, kRead));
             return keel::bcache_stats().readahead - before;
         };
-        // From the start: its own blocks and a first window of 8.
-        CHECK(started_by(0) == 256 + 8);
-        // Reading on: the rest of its own, and the whole next read.
-        CHECK(started_by(kRead) == 248 + 256);
+        // From the start: its own blocks and the next read's.
+        CHECK(started_by(0) == 256 + 256);
+        // Reading on: the read after it.
+        CHECK(started_by(kRead) == 256);
         CHECK(started_by(2 * kRead) == 256);
         // A jump: its own blocks only, none past them.
         CHECK(started_by(5 * kRead) == 256);
