@@ -5,12 +5,12 @@
  */
 #include "ext2_internal.h"
 
-/* Read-ahead: a reader that reads on from where it stopped gets a window
- * beyond its read that doubles from 8 blocks up to 128 KiB; one whose
- * reads are larger gets a window of its read's size (at most 1 MiB), so
- * that the next read's blocks are on their way while this one copies. A
- * reader that jumps around gets only the blocks it asked for, started
- * together. */
+/* Read-ahead: a reader that reads on from where it stopped (or starts at
+ * the file's beginning) gets a window beyond its read that doubles from 8
+ * blocks up to 128 KiB; one whose reads are larger gets a window of its
+ * read's size (at most 1 MiB), so that the next read's blocks are on their
+ * way while this one copies. A reader that jumps around gets only the
+ * blocks it asked for, started together. */
 #define READAHEAD_FIRST 8u
 #define READAHEAD_MAX_BYTES (128u * 1024u)
 #define READAHEAD_LARGEST_BYTES (1024u * 1024u)
