@@ -50,7 +50,12 @@ struct BlockRequest {
     BlockCompletion complete;
     void* context; // the submitter's
     Error status = kBlockOk;
-    IntrusiveListNode node; // the device's while it holds the request
+    // The device's while it holds the request: its list node, and how the
+    // block layer cuts it to its driver's limit (block/request_cut.h).
+    IntrusiveListNode node;
+    uint32_t cut_handed = 0; // sectors handed to the driver so far
+    uint32_t cut_pieces = 0; // pieces handed so far
+    uint32_t cut_out = 0;    // pieces the driver has not completed
 };
 
 struct BlockDeviceOps {

@@ -199,8 +199,9 @@ void run_read_done(BlockRequest& request)
     Run& run = *static_cast<Buffer*>(request.context)->run;
     BufferState state = request.status == kBlockOk ? BufferState::Clean : BufferState::ReadFailed;
     CacheLockGuard guard;
-    // A device that fails one (a bad sector, or a driver that cannot take
-    // that much in one request) reads ahead a block at a time from now on.
+    // A device that fails one (a bad sector: the block layer cuts a run to
+    // what its driver takes) reads ahead a block at a time from now on, so
+    // a bad stretch fails one block's request at a time, not a run's.
     if (state == BufferState::ReadFailed)
         run.buffers[0]->device->single_blocks = true;
     for (uint32_t i = 0; i < run.count; i++) {

@@ -3,6 +3,7 @@
 // queue with its depth, completions, pins while open, and the release
 // when the binding ends.
 #include "block/internal.h"
+#include "block/request_cut.h"
 #include "device/resources.h"
 #include "lib/base/format.h"
 #include "lib/base/new.h"
@@ -25,9 +26,9 @@ size_t g_partition_count = 0;
 
 Volume& volume_of(BlockDevice& device) { return *static_cast<Volume*>(device.driver); }
 
-// Fills `slot` from `request` of `volume`; false (with the request's
-// status set) when the buffer is not one the device can reach.
-bool fill_slot(DiskRequest& slot, Volume& volume, BlockRequest& request)
+// Fills `slot` from `piece` of `request` of `volume`; false when the
+// buffer is not one the device can reach.
+bool fill_slot(DiskRequest& slot, Volume& volume, BlockRequest& request, RequestPiece piece)
 {
     Disk& disk = *volume.disk;
     slot.origin = &request;
@@ -37,10 +38,11 @@ bool fill_slot(DiskRequest& slot, Volume& volume, BlockRequest& request)
                                               : KEEL_BLOCK_FLUSH;
     if (request.op == BlockOp::Flush)
         return true;
-    slot.pub.sectors = request.sectors;
-    slot.pub.sector = request.sector + volume.first_sector;
-    slot.pub.data = request.data;
-    slot.pub.dma = dma_direct_address(*disk.device, request.data, uint64_t(request.sectors) * disk.config.sector_size);
+    uint8_t* data = request.data + size_t(piece.offset) * disk.config.sector_size;
+    slot.pub.sectors = piece.sectors;
+    slot.pub.sector = request.sector + piece.offset + volume.first_sector;
+    slot.pub.data = data;
+    slot.pub.dma = dma_direct_address(*disk.device, data, uint64_t(piece.sectors) * disk.config.sector_size);
     return slot.pub.dma != 0;
 }
 
@@ -50,8 +52,17 @@ void fail_request(BlockRequest& request, Error error)
     request.complete(request);
 }
 
-// A waiting request and a free slot for it, or false. Takes the slot.
-bool take_waiting(Disk& disk, DiskRequest*& slot, Volume*& volume) REQUIRES(disk.lock)
+// One piece to hand to the driver: its slot, and where it comes from.
+struct Handout {
+    DiskRequest* slot = nullptr;
+    Volume* volume = nullptr;
+    BlockRequest* request = nullptr;
+    RequestPiece piece {};
+};
+
+// The next piece of a waiting request and a free slot for it, or false.
+// Takes the slot; a request leaves its volume's queue with its last piece.
+bool take_waiting(Disk& disk, Handout& out) REQUIRES(disk.lock)
 {
     if (!disk.free_slots || disk.waiting == 0)
         return false;
@@ -62,35 +73,56 @@ bool take_waiting(Disk& disk, DiskRequest*& slot, Volume*& volume) REQUIRES(disk
         if (candidate.waiting.is_empty())
             continue;
         disk.next_volume = index + 1;
-        slot = disk.free_slots;
-        disk.free_slots = slot->next_free;
-        disk.waiting--;
+        out.slot = disk.free_slots;
+        disk.free_slots = out.slot->next_free;
         disk.in_flight++;
-        volume = &candidate;
+        out.volume = &candidate;
+        out.request = candidate.waiting.first();
+        out.piece = cut_next(*out.request, disk.config.max_sectors);
+        if (cut_all_handed(*out.request)) {
+            candidate.waiting.pop_front();
+            disk.waiting--;
+        }
         return true;
     }
     return false;
 }
 
-// Hands requests to the driver while there are waiting ones and free slots.
+// Hands pieces to the driver while there are waiting requests and free
+// slots. One caller at a time does it: a completion from inside submit
+// (or an interrupt meanwhile) only asks the one at work to look again, so
+// a driver that completes at once never nests submit in submit, however
+// many pieces a request has.
 void dispatch(Disk& disk)
 {
+    {
+        SpinlockGuard guard(disk.lock);
+        if (disk.dispatching) {
+            disk.dispatch_again = true;
+            return;
+        }
+        disk.dispatching = true;
+        disk.dispatch_again = false;
+    }
     for (;;) {
-        DiskRequest* slot = nullptr;
-        Volume* volume = nullptr;
-        BlockRequest* request = nullptr;
+        Handout next;
         {
             SpinlockGuard guard(disk.lock);
-            if (!take_waiting(disk, slot, volume))
-                return;
-            request = volume->waiting.pop_front();
+            if (!take_waiting(disk, next)) {
+                if (!disk.dispatch_again) {
+                    disk.dispatching = false;
+                    return;
+                }
+                disk.dispatch_again = false;
+                continue;
+            }
         }
         __atomic_add_fetch(&disk.requests, 1, __ATOMIC_RELAXED);
-        if (fill_slot(*slot, *volume, *request)) {
-            disk.config.submit(disk.config.context, &slot->pub);
+        if (fill_slot(*next.slot, *next.volume, *next.request, next.piece)) {
+            disk.config.submit(disk.config.context, &next.slot->pub);
         } else {
             // Not reachable by the device: ends here, and the slot is free again.
-            disk_complete(&slot->pub, -KEEL_EINVAL);
+            disk_complete(&next.slot->pub, -KEEL_EINVAL);
         }
     }
 }
@@ -107,6 +139,7 @@ void volume_submit(BlockDevice& device, BlockRequest& request)
         if (request.op == BlockOp::Write && device.read_only)
             return fail_request(request, Error::EROFS);
     }
+    cut_start(request);
     {
         SpinlockGuard guard(disk.lock);
         volume.waiting.push_back(request);
@@ -170,8 +203,6 @@ Result<void> validate_config(const keel_disk_config* config, Diagnostic& diagnos
             Error::EINVAL, "queue_depth %u is outside 1..%u", config->queue_depth, kDiskQueueDepthMax);
     if (config->flags & ~KEEL_DISK_READ_ONLY)
         return diagnostic.fail(Error::EINVAL, "flags 0x%x: only KEEL_DISK_READ_ONLY (0x1) is defined", config->flags);
-    if (config->reserved != 0)
-        return diagnostic.fail(Error::EINVAL, "reserved is %u, not 0", config->reserved);
     if (!config->submit)
         return diagnostic.fail(Error::EINVAL, "required operation submit is NULL");
     return {};
@@ -332,15 +363,18 @@ void disk_complete(keel_block_request* request, int32_t status)
     Disk& disk = *slot->disk;
     BlockRequest* origin = slot->origin;
     // A driver's status is a negative errno; anything else is a failed transfer.
-    origin->status = status == 0 ? kBlockOk : (status < 0 && status > -4096 ? Error(-status) : Error::EIO);
+    Error error = status == 0 ? kBlockOk : (status < 0 && status > -4096 ? Error(-status) : Error::EIO);
+    bool done;
     {
         SpinlockGuard guard(disk.lock);
         slot->origin = nullptr;
         slot->next_free = disk.free_slots;
         disk.free_slots = slot;
         disk.in_flight--;
+        done = cut_piece_done(*origin, error);
     }
-    origin->complete(*origin);
+    if (done)
+        origin->complete(*origin);
     dispatch(disk);
 }
 

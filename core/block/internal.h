@@ -38,7 +38,9 @@ struct Disk {
     DiskRequest* free_slots GUARDED_BY(lock) = nullptr;
     uint32_t in_flight GUARDED_BY(lock) = 0;
     uint32_t waiting GUARDED_BY(lock) = 0;
-    size_t next_volume GUARDED_BY(lock) = 0; // where the next waiting request is looked for
+    size_t next_volume GUARDED_BY(lock) = 0;      // where the next waiting request is looked for
+    bool dispatching GUARDED_BY(lock) = false;    // someone hands requests to the driver
+    bool dispatch_again GUARDED_BY(lock) = false; // ... and should look once more before it stops
     uint64_t requests = 0;
     IntrusiveListNode node;
 

@@ -69,6 +69,16 @@ int vblk_geometry_from_config(
     if (segments > chain_max - 2)
         segments = chain_max - 2;
     g.segments = segments;
+    /* The disk's max_sectors: whole sectors in `segments` of size_max each
+     * (without SIZE_MAX a segment takes any length). */
+    if (g.size_max) {
+        uint64_t most = (uint64_t)segments * g.size_max / g.sector_size;
+        if (most == 0) {
+            *problem = "size_max and seg_max leave less than one sector per request";
+            return -KEEL_EINVAL;
+        }
+        g.max_sectors = most > 0xffffffffu ? 0 : (uint32_t)most;
+    }
     g.queue_depth = indirect ? queue_size : queue_size / (segments + 2);
     if (g.queue_depth > 1024)
         g.queue_depth = 1024;

@@ -53,6 +53,7 @@ struct vblk_geometry {
     uint32_t sector_size;  /* the disk's logical sector: 512 .. 4096 */
     uint64_t sector_count; /* in sector_size units */
     uint32_t segments;     /* the most data segments one request may take */
+    uint32_t max_sectors;  /* so the most sectors one request may carry; 0: any number */
     uint32_t queue_depth;  /* requests in flight, so none ever lacks descriptors */
 };
 
@@ -60,7 +61,8 @@ struct vblk_geometry {
  * From the configuration bytes (VIRTIO_BLK_CONFIG_LENGTH, little-endian),
  * the accepted features and the queue's size. Returns 0, or -KEEL_EINVAL
  * with `*problem` naming what the device said wrong (a capacity of 0 or
- * less than one logical sector, a queue too small for one request).
+ * less than one logical sector, a queue too small for one request, segments
+ * too short to carry one sector).
  */
 int vblk_geometry_from_config(
     const uint8_t* config, uint64_t features, uint32_t queue_size, struct vblk_geometry* out, const char** problem);

@@ -201,6 +201,7 @@ static int vblk_probe(keel_device* device, const void* id)
         .sector_size = blk->geometry.sector_size,
         .queue_depth = depth,
         .flags = (features & (1ull << VIRTIO_BLK_F_RO)) ? KEEL_DISK_READ_ONLY : 0,
+        .max_sectors = blk->geometry.max_sectors,
         .submit = vblk_submit,
         .context = blk,
     };

@@ -91,6 +91,26 @@ def block_partitions_and_pins():
         check("ramblka" not in out_of(vm, "lsblk"), "the disk outlived its driver", vm)
         out = out_of(vm, "blkread ramblka 0 1")
         check("ENXIO" in out, f"a read after rmmod: {out}", vm)
+        # A driver that takes at most 3 sectors a request (and fails longer
+        # ones): the block layer cuts every request to it.
+        out_of(vm, "insmod ramblk_test max_sectors=3 depth=2")
+        before = requests_of(vm)
+        out = out_of(vm, "blkbench ramblka seq 65536 16 verify")
+        check("verified 2048 sector(s), 0 mismatch(es)" in out, f"blkbench cut to 3 sectors: {out}", vm)
+        check(requests_of(vm) - before == 16 * 43, f"requests {before} -> {requests_of(vm)}, not 43 per 64 KiB", vm)
+        out = out_of(vm, "blkwrite ramblka 100 7")
+        check("7 sector(s) from 100 written and flushed" in out, f"blkwrite cut to 3 sectors: {out}", vm)
+        data = dumped(out_of(vm, "blkread ramblka 54272 512"))
+        check(data == pattern(106, 0x5752000000000000), f"sector 106 after the write: {data[:16].hex()}", vm)
+        check("over max_sectors" not in out_of(vm, "dmesg"), "the driver saw a request over its limit", vm)
+
+
+def requests_of(vm):
+    """The requests lsblk says the driver was handed for ramblka."""
+    out = out_of(vm, "lsblk")
+    match = re.search(r"^ramblka .* (\d+) requests, on ", out, re.M)
+    check(match, f"lsblk: {out}", vm)
+    return int(match.group(1))
 
 
 @case

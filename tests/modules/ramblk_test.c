@@ -6,7 +6,9 @@
  * every 512-byte sector holds its own number in each 8-byte word, as the
  * pattern disks of the boot tests do; with partitions=1 sector 0 holds an
  * MBR with two Linux partitions (ramblka1 at 2048, ramblka2 at 3072, 1024
- * sectors each). Requests complete inside submit.
+ * sectors each). Requests complete inside submit. With max_sectors=N it
+ * says it takes at most N sectors a request, and fails (EIO, logged) any
+ * request longer than that: the block layer must cut them.
  */
 #include <keel/device.h>
 #include <keel/module.h>
@@ -18,6 +20,7 @@ KEEL_MODULE_PARAM(uint, sectors, 4096, "disk size in 512-byte sectors (64 to 163
 KEEL_MODULE_PARAM(uint, depth, 4, "queue depth");
 KEEL_MODULE_PARAM(bool, partitions, 0, "write an MBR with two partitions to sector 0");
 KEEL_MODULE_PARAM(bool, readonly, 0, "register the disk read-only");
+KEEL_MODULE_PARAM(uint, max_sectors, 0, "the most sectors one request may carry (0: any)");
 
 KEEL_DEVICE_TABLE(pci, ramblk_ids, KEEL_PCI_DEVICE(0x1b36, 0x0005));
 
@@ -36,6 +39,12 @@ static void ramblk_submit(void* context, keel_block_request* request)
         return;
     }
     if (request->sector > disk->sectors || request->sectors > disk->sectors - request->sector) {
+        keel_disk_complete(request, -KEEL_EIO);
+        return;
+    }
+    if (keel_param_max_sectors && request->sectors > keel_param_max_sectors) {
+        keel_logf(KEEL_LOG_ERR, "ramblk_test: a request of %u sectors, over max_sectors %u", request->sectors,
+            (unsigned)keel_param_max_sectors);
         keel_disk_complete(request, -KEEL_EIO);
         return;
     }
@@ -96,6 +105,7 @@ static int ramblk_probe(keel_device* device, const void* id)
         .sector_size = 512,
         .queue_depth = keel_param_depth,
         .flags = keel_param_readonly ? KEEL_DISK_READ_ONLY : 0,
+        .max_sectors = keel_param_max_sectors,
         .submit = ramblk_submit,
         .context = disk,
     };

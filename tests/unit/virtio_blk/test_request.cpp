@@ -68,6 +68,7 @@ TEST_CASE("geometry: QEMU's default disk")
     CHECK(g.segments == 1); // no SIZE_MAX: one segment of any length
     CHECK(g.queue_depth == 85);
     CHECK(g.size_max == 0);
+    CHECK(g.max_sectors == 0); // requests of any length
 }
 
 TEST_CASE("geometry: a 4096-byte logical sector")
@@ -95,15 +96,22 @@ TEST_CASE("geometry: SIZE_MAX and SEG_MAX bound the segments and the depth")
     CHECK(g.size_max == 65536);
     CHECK(g.segments == 16);
     CHECK(g.queue_depth == 256 / 18);
+    CHECK(g.max_sectors == 16 * 65536 / 512); // the block layer cuts longer requests
     // Without SEG_MAX, size_max alone: 4 MiB / 64 KiB, capped by the ring.
     g = geometry_of(config, bit(VIRTIO_BLK_F_SIZE_MAX), 32);
     CHECK(g.segments == 30);
     CHECK(g.queue_depth == 1);
+    CHECK(g.max_sectors == 30 * 65536 / 512);
     // A size_max near 4 GiB: one segment (the arithmetic must not wrap to none).
     config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 0xffffffff);
     g = geometry_of(config, bit(VIRTIO_BLK_F_SIZE_MAX), 256);
     CHECK(g.segments == 1);
     CHECK(g.queue_depth == 85);
+    CHECK(g.max_sectors == 0xffffffffu / 512);
+    // One sector per segment and one segment: a sector per request.
+    config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 512);
+    config.put32(VIRTIO_BLK_CONFIG_SEG_MAX, 1);
+    CHECK(geometry_of(config, bit(VIRTIO_BLK_F_SIZE_MAX) | bit(VIRTIO_BLK_F_SEG_MAX), 256).max_sectors == 1);
 }
 
 TEST_CASE("geometry: with indirect descriptors a request takes one ring descriptor")
@@ -147,6 +155,12 @@ TEST_CASE("geometry: what a device cannot say")
     config.put64(VIRTIO_BLK_CONFIG_CAPACITY, 100);
     config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 100);
     CHECK(refusal_of(config, bit(VIRTIO_BLK_F_SIZE_MAX), 128) == "size_max is below 512 bytes");
+    // 4096-byte sectors in one segment of 2048 bytes: no request can carry one.
+    config.put64(VIRTIO_BLK_CONFIG_CAPACITY, 1 << 20);
+    config.put32(VIRTIO_BLK_CONFIG_SIZE_MAX, 2048);
+    config.put32(VIRTIO_BLK_CONFIG_SEG_MAX, 1);
+    CHECK(refusal_of(config, bit(VIRTIO_BLK_F_SIZE_MAX) | bit(VIRTIO_BLK_F_SEG_MAX) | bit(VIRTIO_BLK_F_BLK_SIZE), 128)
+        == "size_max and seg_max leave less than one sector per request");
     CHECK(refusal_of(config, 0, 2) == "the queue holds fewer than the 3 descriptors of one request");
 }
 
