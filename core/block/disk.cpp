@@ -4,6 +4,7 @@
 // when the binding ends.
 #include "block/internal.h"
 #include "block/request_cut.h"
+#include "debug/stress.h"
 #include "device/resources.h"
 #include "lib/base/format.h"
 #include "lib/base/new.h"
@@ -11,6 +12,7 @@
 #include "lib/base/utility.h"
 #include "log/log.h"
 #include "mm/heap.h"
+#include "sched/thread.h"
 
 namespace keel {
 
@@ -89,34 +91,48 @@ bool take_waiting(Disk& disk, Handout& out) REQUIRES(disk.lock)
 }
 
 // Hands pieces to the driver while there are waiting requests and free
-// slots. One caller at a time does it: a completion from inside submit
-// (or an interrupt meanwhile) only asks the one at work to look again, so
-// a driver that completes at once never nests submit in submit, however
-// many pieces a request has.
+// slots. Any number of callers may do it at once (each piece goes to one),
+// but never one inside another on the same thread: a completion from
+// inside the driver's submit (a driver that completes at once), or from an
+// interrupt taken while this thread is handing a piece over, only asks
+// the caller below it to look again. So submit never nests in submit,
+// however many pieces a request has, and a completion in any other
+// context refills the queue at once, as ever.
 void dispatch(Disk& disk)
 {
+    Dispatcher self { current_thread(), false, false, nullptr };
     {
         SpinlockGuard guard(disk.lock);
-        if (disk.dispatching) {
-            disk.dispatch_again = true;
-            return;
+        for (Dispatcher* caller = disk.dispatchers; caller; caller = caller->next) {
+            if (caller->thread == self.thread) { // the innermost of this thread
+                if (!caller->handing)
+                    break;
+                caller->again = true;
+                return;
+            }
         }
-        disk.dispatching = true;
-        disk.dispatch_again = false;
+        self.next = disk.dispatchers;
+        disk.dispatchers = &self;
     }
     for (;;) {
         Handout next;
         {
             SpinlockGuard guard(disk.lock);
+            self.handing = false;
             if (!take_waiting(disk, next)) {
-                if (!disk.dispatch_again) {
-                    disk.dispatching = false;
+                if (!self.again) {
+                    Dispatcher** link = &disk.dispatchers;
+                    while (*link != &self)
+                        link = &(*link)->next;
+                    *link = self.next;
                     return;
                 }
-                disk.dispatch_again = false;
+                self.again = false;
                 continue;
             }
+            self.handing = true;
         }
+        debug::stress_point();
         __atomic_add_fetch(&disk.requests, 1, __ATOMIC_RELAXED);
         if (fill_slot(*next.slot, *next.volume, *next.request, next.piece)) {
             disk.config.submit(disk.config.context, &next.slot->pub);

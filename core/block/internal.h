@@ -26,6 +26,17 @@ struct DiskRequest {
     DiskRequest* next_free = nullptr;
 };
 
+struct Thread;
+
+// A caller of the disk's dispatch, on its stack while it hands pieces to
+// the driver (disk.cpp).
+struct Dispatcher {
+    Thread* thread;
+    bool handing; // from taking a piece (through the driver's submit) until it looks for the next
+    bool again;   // a completion came meanwhile: look for work once more
+    Dispatcher* next;
+};
+
 struct Disk {
     Devres devres {}; // on the binding of `device`
     Device* device = nullptr;
@@ -38,9 +49,8 @@ struct Disk {
     DiskRequest* free_slots GUARDED_BY(lock) = nullptr;
     uint32_t in_flight GUARDED_BY(lock) = 0;
     uint32_t waiting GUARDED_BY(lock) = 0;
-    size_t next_volume GUARDED_BY(lock) = 0;      // where the next waiting request is looked for
-    bool dispatching GUARDED_BY(lock) = false;    // someone hands requests to the driver
-    bool dispatch_again GUARDED_BY(lock) = false; // ... and should look once more before it stops
+    size_t next_volume GUARDED_BY(lock) = 0;            // where the next waiting request is looked for
+    Dispatcher* dispatchers GUARDED_BY(lock) = nullptr; // who is handing pieces to the driver, innermost first
     uint64_t requests = 0;
     IntrusiveListNode node;
 

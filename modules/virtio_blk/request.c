@@ -25,6 +25,8 @@ static int has(uint64_t features, unsigned bit) { return (int)((features >> bit)
 /* The largest request the block layer hands a driver is well below this;
  * with size_max it bounds the segments one request needs. */
 #define VBLK_MAX_REQUEST_BYTES (4u << 20)
+/* The longest segment without SIZE_MAX: a descriptor's length is 32 bits. */
+#define VBLK_SEGMENT_MAX 0x80000000u
 
 int vblk_geometry_from_config(
     const uint8_t* config, uint64_t features, uint32_t queue_size, struct vblk_geometry* out, const char** problem)
@@ -70,15 +72,13 @@ int vblk_geometry_from_config(
         segments = chain_max - 2;
     g.segments = segments;
     /* The disk's max_sectors: whole sectors in `segments` of size_max each
-     * (without SIZE_MAX a segment takes any length). */
-    if (g.size_max) {
-        uint64_t most = (uint64_t)segments * g.size_max / g.sector_size;
-        if (most == 0) {
-            *problem = "size_max and seg_max leave less than one sector per request";
-            return -KEEL_EINVAL;
-        }
-        g.max_sectors = most > 0xffffffffu ? 0 : (uint32_t)most;
+     * (without SIZE_MAX, of a descriptor's 2 GiB: vblk_build_request). */
+    uint64_t most = (uint64_t)segments * (g.size_max ? g.size_max : VBLK_SEGMENT_MAX) / g.sector_size;
+    if (most == 0) {
+        *problem = "size_max and seg_max leave less than one sector per request";
+        return -KEEL_EINVAL;
     }
+    g.max_sectors = most > 0xffffffffu ? 0xffffffffu : (uint32_t)most;
     g.queue_depth = indirect ? queue_size : queue_size / (segments + 2);
     if (g.queue_depth > 1024)
         g.queue_depth = 1024;
@@ -103,7 +103,7 @@ int vblk_build_request(const struct vblk_geometry* geometry, const keel_block_re
     segments[n++] = (keel_virtio_segment) { header_dma, VIRTIO_BLK_HEADER_SIZE, 0 };
     if (request->op != KEEL_BLOCK_FLUSH) {
         uint64_t bytes = (uint64_t)request->sectors * geometry->sector_size;
-        uint64_t chunk = geometry->size_max ? geometry->size_max : 0x80000000u; /* a descriptor's length is 32 bits */
+        uint64_t chunk = geometry->size_max ? geometry->size_max : VBLK_SEGMENT_MAX;
         if (bytes == 0 || (bytes + chunk - 1) / chunk > geometry->segments)
             return -KEEL_EINVAL;
         for (uint64_t done = 0; done < bytes; done += chunk) {
