@@ -101,23 +101,24 @@ bool take_waiting(Disk& disk, Handout& out) REQUIRES(disk.lock)
 void dispatch(Disk& disk)
 {
     Dispatcher self { current_thread(), false, false, nullptr };
-    {
-        SpinlockGuard guard(disk.lock);
-        for (Dispatcher* caller = disk.dispatchers; caller; caller = caller->next) {
-            if (caller->thread == self.thread) { // the innermost of this thread
-                if (!caller->handing)
-                    break;
-                caller->again = true;
-                return;
-            }
-        }
-        self.next = disk.dispatchers;
-        disk.dispatchers = &self;
-    }
+    bool joined = false;
     for (;;) {
         Handout next;
         {
             SpinlockGuard guard(disk.lock);
+            for (Dispatcher* caller = disk.dispatchers; caller && !joined; caller = caller->next) {
+                if (caller->thread == self.thread) { // the innermost of this thread
+                    if (!caller->handing)
+                        break;
+                    caller->again = true;
+                    return;
+                }
+            }
+            if (!joined) {
+                self.next = disk.dispatchers;
+                disk.dispatchers = &self;
+                joined = true;
+            }
             self.handing = false;
             if (!take_waiting(disk, next)) {
                 if (!self.again) {
