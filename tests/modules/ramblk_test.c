@@ -6,11 +6,12 @@
  * every 512-byte sector holds its own number in each 8-byte word, as the
  * pattern disks of the boot tests do; with partitions=1 sector 0 holds an
  * MBR with two Linux partitions (ramblka1 at 2048, ramblka2 at 3072, 1024
- * sectors each). Requests complete inside submit. With max_sectors=N it
+ * sectors each). Requests complete inside submit (but see defer=1). With max_sectors=N it
  * says it takes at most N sectors a request, and fails (EIO, logged) any
  * request longer than that: the block layer must cut them. A submit
  * called from inside another (the block layer nesting them through a
- * completion) is logged.
+ * completion) is logged. With defer=1 requests complete later, from the
+ * core's worker thread, newest first: out of order, in another context.
  */
 #include <keel/device.h>
 #include <keel/module.h>
@@ -23,6 +24,7 @@ KEEL_MODULE_PARAM(uint, depth, 4, "queue depth");
 KEEL_MODULE_PARAM(bool, partitions, 0, "write an MBR with two partitions to sector 0");
 KEEL_MODULE_PARAM(bool, readonly, 0, "register the disk read-only");
 KEEL_MODULE_PARAM(uint, max_sectors, 0, "the most sectors one request may carry (0: any)");
+KEEL_MODULE_PARAM(bool, defer, 0, "complete requests later, newest first, from a work item");
 
 KEEL_DEVICE_TABLE(pci, ramblk_ids, KEEL_PCI_DEVICE(0x1b36, 0x0005));
 
@@ -30,47 +32,69 @@ struct ramblk {
     keel_dma_buffer* memory;
     uint64_t sectors;
     keel_disk* disk;
+    keel_work* work;             /* with defer=1: completes what is pending */
+    keel_spinlock lock;          /* pending */
+    keel_block_request* pending; /* newest first, chained through driver_data */
 };
 
 /* Submits under way: the boot cases drive the disk from one thread, so
  * more than one means submit was called from inside submit. */
 static int g_in_submit;
 
-/* Completes inside submit: whatever the block layer does from inside
- * keel_disk_complete is still inside this submit. */
-static void ramblk_complete(keel_block_request* request, int32_t status)
+/* Does what `request` asks; its status. */
+static int32_t ramblk_transfer(struct ramblk* disk, keel_block_request* request)
 {
-    keel_disk_complete(request, status);
-    g_in_submit--;
-}
-
-static void ramblk_submit(void* context, keel_block_request* request)
-{
-    struct ramblk* disk = context;
-    uint8_t* base = disk->memory->cpu;
-    if (g_in_submit++ > 0)
-        keel_logf(KEEL_LOG_ERR, "ramblk_test: submit re-entered (%d deep)", g_in_submit);
-    if (request->op == KEEL_BLOCK_FLUSH) {
-        ramblk_complete(request, 0);
-        return;
-    }
-    if (request->sector > disk->sectors || request->sectors > disk->sectors - request->sector) {
-        ramblk_complete(request, -KEEL_EIO);
-        return;
-    }
+    if (request->op == KEEL_BLOCK_FLUSH)
+        return 0;
+    if (request->sector > disk->sectors || request->sectors > disk->sectors - request->sector)
+        return -KEEL_EIO;
     if (keel_param_max_sectors && request->sectors > keel_param_max_sectors) {
         keel_logf(KEEL_LOG_ERR, "ramblk_test: a request of %u sectors, over max_sectors %u", request->sectors,
             (unsigned)keel_param_max_sectors);
-        ramblk_complete(request, -KEEL_EIO);
-        return;
+        return -KEEL_EIO;
     }
-    uint8_t* at = base + request->sector * 512;
+    uint8_t* at = (uint8_t*)disk->memory->cpu + request->sector * 512;
     size_t bytes = (size_t)request->sectors * 512;
     if (request->op == KEEL_BLOCK_READ)
         __builtin_memcpy(request->data, at, bytes);
     else
         __builtin_memcpy(at, request->data, bytes);
-    ramblk_complete(request, 0);
+    return 0;
+}
+
+/* defer=1: every pending request, newest first, from the worker thread. */
+static void ramblk_complete_pending(void* arg)
+{
+    struct ramblk* disk = arg;
+    for (;;) {
+        uint64_t flags = keel_spin_lock(&disk->lock);
+        keel_block_request* request = disk->pending;
+        if (request)
+            disk->pending = request->driver_data;
+        keel_spin_unlock(&disk->lock, flags);
+        if (!request)
+            return;
+        keel_disk_complete(request, ramblk_transfer(disk, request));
+    }
+}
+
+static void ramblk_submit(void* context, keel_block_request* request)
+{
+    struct ramblk* disk = context;
+    if (g_in_submit++ > 0)
+        keel_logf(KEEL_LOG_ERR, "ramblk_test: submit re-entered (%d deep)", g_in_submit);
+    if (disk->work) {
+        uint64_t flags = keel_spin_lock(&disk->lock);
+        request->driver_data = disk->pending;
+        disk->pending = request;
+        keel_spin_unlock(&disk->lock, flags);
+        keel_work_queue(disk->work);
+    } else {
+        /* Completes inside submit: whatever the block layer does from
+         * inside keel_disk_complete is still inside this submit. */
+        keel_disk_complete(request, ramblk_transfer(disk, request));
+    }
+    g_in_submit--;
 }
 
 static void put_le32(uint8_t* at, uint32_t value)
@@ -113,6 +137,10 @@ static int ramblk_probe(keel_device* device, const void* id)
     if (keel_param_partitions)
         write_mbr(disk->memory->cpu);
     keel_device_set_drvdata(device, disk);
+    if (keel_param_defer && (status = keel_work_create(device, ramblk_complete_pending, disk, &disk->work)) < 0) {
+        keel_free(disk);
+        return status;
+    }
     keel_disk_config config = {
         .size = sizeof(keel_disk_config),
         .version = KEEL_DISK_CONFIG_VERSION,
@@ -136,8 +164,13 @@ static int ramblk_probe(keel_device* device, const void* id)
 
 static void ramblk_remove(keel_device* device)
 {
-    /* The disk and its memory belong to the binding: the core releases them. */
-    keel_free(keel_device_get_drvdata(device));
+    /* The disk and its memory belong to the binding: the core releases
+     * them. Nothing is pending (an open disk pins the device), but the
+     * work item may still be about to run. */
+    struct ramblk* disk = keel_device_get_drvdata(device);
+    if (disk->work)
+        keel_work_cancel(disk->work);
+    keel_free(disk);
 }
 
 static const keel_driver_ops ramblk_driver = {
