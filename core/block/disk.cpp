@@ -122,10 +122,12 @@ void dispatch(Disk& disk)
             self.handing = false;
             if (!take_waiting(disk, next)) {
                 if (!self.again) {
-                    Dispatcher** link = &disk.dispatchers;
-                    while (*link != &self)
-                        link = &(*link)->next;
-                    *link = self.next;
+                    for (Dispatcher** link = &disk.dispatchers; *link; link = &(*link)->next) {
+                        if (*link == &self) {
+                            *link = self.next;
+                            break;
+                        }
+                    }
                     return;
                 }
                 self.again = false;
