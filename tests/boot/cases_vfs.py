@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 
 from keel.machine import BUILD, INITRAMFS, ROOT
+from cases_devices import wait_log
 from harness import ALL_ARCHES, TEST_INITRAMFS, boot, case, check, free_pages
 
 
@@ -358,6 +359,10 @@ def vfs_malformed_initramfs_is_reported_and_boot_continues():
         try:
             with vm:
                 check(re.search(expected, vm.output), f"{what}: the boot log does not say '{expected}'", vm)
+                if listing != no_root:
+                    # Autoload's thread logs its index beside the console:
+                    # let it, before reading the commands' output.
+                    wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
                 out = out_of(vm, "ls /")
                 if listing == no_root:
                     check(re.search(r"lib/modules/tmpfs\.kmod: not found before the initramfs damage", vm.output),
