@@ -96,38 +96,37 @@ def block_partitions_and_pins():
         # ones): the block layer cuts every request to it, partitions' too,
         # and never calls submit from inside submit though the driver
         # completes each piece there.
-        out_of(vm, "insmod ramblk_test partitions=1 max_sectors=3 depth=2")
-        before = requests_of(vm)
-        out = out_of(vm, "blkbench ramblka seq 65536 16 verify")
-        # Sector 0 holds the MBR, not its number: the one mismatch.
-        check("verified 2048 sector(s), 1 mismatch(es)" in out, f"blkbench cut to 3 sectors: {out}", vm)
-        check(requests_of(vm) - before == 16 * 43, f"requests {before} -> {requests_of(vm)}, not 43 per 64 KiB", vm)
-        out = out_of(vm, "blkwrite ramblka 100 7")
-        check("7 sector(s) from 100 written and flushed" in out, f"blkwrite cut to 3 sectors: {out}", vm)
+        check_cut_requests(vm, "depth=2", rounds=16, first=100, count=7)
         data = dumped(out_of(vm, "blkread ramblka 50688 512")) + dumped(out_of(vm, "blkread ramblka 54784 512"))
         check(data == pattern(99) + pattern(107), "the sectors around the write changed", vm)
-        out = out_of(vm, "blkread ramblka 51200 3584")
-        written = b"".join(pattern(lba, 0x5752000000000000) for lba in range(100, 107))
-        check(f"crc32 {zlib.crc32(written):08x}" in out, f"sectors 100..106 after the write: {out}", vm)
         out = out_of(vm, "blkread ramblka2 0 4096")
         expected = b"".join(pattern(lba) for lba in range(3072, 3080))
         check(f"crc32 {zlib.crc32(expected):08x}" in out, f"ramblka2's first 8 sectors: {out}", vm)
         # The same with each piece completing later, from the worker
         # thread, newest first: out of order and in another context.
         out_of(vm, "rmmod ramblk_test")
-        out_of(vm, "insmod ramblk_test partitions=1 max_sectors=3 depth=4 defer=1")
-        before = requests_of(vm)
-        out = out_of(vm, "blkbench ramblka seq 65536 8 verify")
-        check("verified 1024 sector(s), 1 mismatch(es)" in out, f"blkbench with late completions: {out}", vm)
-        check(requests_of(vm) - before == 8 * 43, f"requests {before} -> {requests_of(vm)}, not 43 per 64 KiB", vm)
-        out = out_of(vm, "blkwrite ramblka 200 11")
-        check("11 sector(s) from 200 written and flushed" in out, f"blkwrite with late completions: {out}", vm)
-        out = out_of(vm, "blkread ramblka 102400 5632")
-        written = b"".join(pattern(lba, 0x5752000000000000) for lba in range(200, 211))
-        check(f"crc32 {zlib.crc32(written):08x}" in out, f"sectors 200..210 after the write: {out}", vm)
+        check_cut_requests(vm, "depth=4 defer=1", rounds=8, first=200, count=11)
         log = out_of(vm, "dmesg")
         check("over max_sectors" not in log, "the driver saw a request over its limit", vm)
         check("submit re-entered" not in log, "submit was called from inside submit", vm)
+
+
+def check_cut_requests(vm, options, rounds, first, count):
+    """ramblk_test with partitions and max_sectors=3 (and `options`): 64 KiB
+    reads `rounds` times, each 43 requests to the driver, and a write of
+    `count` sectors from `first` that reads back whole."""
+    out_of(vm, f"insmod ramblk_test partitions=1 max_sectors=3 {options}")
+    before = requests_of(vm)
+    out = out_of(vm, f"blkbench ramblka seq 65536 {rounds} verify")
+    # Sector 0 holds the MBR, not its number: the one mismatch.
+    check(f"verified {rounds * 128} sector(s), 1 mismatch(es)" in out, f"blkbench cut to 3 sectors ({options}): {out}",
+          vm)
+    check(requests_of(vm) - before == rounds * 43, f"requests {before} -> {requests_of(vm)}, not 43 per 64 KiB", vm)
+    out = out_of(vm, f"blkwrite ramblka {first} {count}")
+    check(f"{count} sector(s) from {first} written and flushed" in out, f"blkwrite cut to 3 sectors: {out}", vm)
+    out = out_of(vm, f"blkread ramblka {first * 512} {count * 512}")
+    written = b"".join(pattern(lba, 0x5752000000000000) for lba in range(first, first + count))
+    check(f"crc32 {zlib.crc32(written):08x}" in out, f"sectors {first}..{first + count - 1} after the write: {out}", vm)
 
 
 def requests_of(vm):
