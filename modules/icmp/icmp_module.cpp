@@ -101,7 +101,7 @@ void input(void*, const keel_inet_datagram* datagram)
 
 void error(void*, uint8_t type, uint8_t code, const keel_inet_datagram* about)
 {
-    inet_glue::as_library(*about, [&](const keel::net::Datagram& library) {
+    inet_glue::as_library_quote(*about, [&](const keel::net::Datagram& library) {
         Locked locked;
         g_state.icmp->icmp_error(type, code, library, now_ms());
     });

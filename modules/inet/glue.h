@@ -85,6 +85,20 @@ template<typename Handle> void as_library(const keel_inet_datagram& datagram, Ha
     handle(keel::net::Datagram { &header, datagram.bytes, datagram.broadcast != 0 });
 }
 
+// As above for the datagram an ICMP error is about, of which `bytes` may
+// hold only the start: reassembly's time exceeded quotes the first 28
+// bytes of a longer fragment, its header as it was. The library reads no
+// more of it than `total_length` says is at hand.
+template<typename Handle> void as_library_quote(const keel_inet_datagram& datagram, Handle handle)
+{
+    auto parsed = keel::net::parse_ipv4_start(datagram.bytes, datagram.total_length, nullptr);
+    if (parsed.is_error())
+        return;
+    keel::net::Ipv4Header header = parsed.value();
+    header.total_length = uint16_t(keel::min<uint32_t>(header.total_length, datagram.total_length));
+    handle(keel::net::Datagram { &header, datagram.bytes, datagram.broadcast != 0 });
+}
+
 // The ICMP errors the library asks for, through inet's hook.
 class IcmpErrors : public keel::net::IcmpErrorSink {
 public:

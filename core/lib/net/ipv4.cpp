@@ -4,7 +4,9 @@
 
 namespace keel::net {
 
-Result<Ipv4Header> parse_ipv4(const uint8_t* bytes, size_t length, Diagnostic* diagnostic)
+namespace {
+
+Result<Ipv4Header> parse(const uint8_t* bytes, size_t length, bool whole, Diagnostic* diagnostic)
 {
     if (length < kIpv4HeaderSize) {
         diagnose(diagnostic, "ipv4: %zu bytes, shorter than a header", length);
@@ -22,7 +24,7 @@ Result<Ipv4Header> parse_ipv4(const uint8_t* bytes, size_t length, Diagnostic* d
     }
     header.tos = bytes[1];
     header.total_length = load16(bytes + 2);
-    if (header.total_length < header.header_length || header.total_length > length) {
+    if (header.total_length < header.header_length || (whole && header.total_length > length)) {
         diagnose(diagnostic, "ipv4: total length %u with a %u-byte header in %zu bytes", header.total_length,
             header.header_length, length);
         return Err(Error::EBADMSG);
@@ -51,6 +53,18 @@ Result<Ipv4Header> parse_ipv4(const uint8_t* bytes, size_t length, Diagnostic* d
         return Err(Error::EMSGSIZE);
     }
     return header;
+}
+
+} // namespace
+
+Result<Ipv4Header> parse_ipv4(const uint8_t* bytes, size_t length, Diagnostic* diagnostic)
+{
+    return parse(bytes, length, true, diagnostic);
+}
+
+Result<Ipv4Header> parse_ipv4_start(const uint8_t* bytes, size_t length, Diagnostic* diagnostic)
+{
+    return parse(bytes, length, false, diagnostic);
 }
 
 void write_ipv4(uint8_t* out, const Ipv4Header& header)

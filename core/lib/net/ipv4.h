@@ -48,6 +48,9 @@ struct Ipv4Header {
 // that is neither multicast nor broadcast (RFC 1122 3.2.1.3). TTL is the
 // forwarder's business, not checked here.
 Result<Ipv4Header> parse_ipv4(const uint8_t* bytes, size_t length, Diagnostic* diagnostic);
+// The same for the start of a datagram, the rest not at hand (what an
+// ICMP error quotes): its total length may run past `length`.
+Result<Ipv4Header> parse_ipv4_start(const uint8_t* bytes, size_t length, Diagnostic* diagnostic);
 // Writes a 20-byte header (no options) with its checksum.
 void write_ipv4(uint8_t* out, const Ipv4Header& header);
 

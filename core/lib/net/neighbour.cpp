@@ -37,18 +37,23 @@ void NeighbourCache::release(Entry& entry)
 }
 
 // A free entry, or the oldest resolved one (its owner will simply ask
-// again). Entries still resolving are never taken: they hold packets.
+// again), or else the resolving one touched longest ago, its packets
+// dropped: replies to addresses that never answer (spoofed sources, say)
+// must not fill the table for good and keep the gateway out.
 NeighbourCache::Entry* NeighbourCache::allocate(Ipv4Address address, Millis now)
 {
-    Entry* chosen = nullptr;
+    Entry* reachable = nullptr;
+    Entry* resolving = nullptr;
     for (Entry& entry : m_entries) {
         if (entry.state == State::Free) {
-            chosen = &entry;
+            reachable = resolving = &entry;
             break;
         }
-        if (entry.state == State::Reachable && (!chosen || entry.updated < chosen->updated))
-            chosen = &entry;
+        Entry*& oldest = entry.state == State::Reachable ? reachable : resolving;
+        if (!oldest || entry.updated < oldest->updated)
+            oldest = &entry;
     }
+    Entry* chosen = reachable ? reachable : resolving;
     if (!chosen)
         return nullptr;
     if (chosen->state != State::Free) {

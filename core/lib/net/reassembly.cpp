@@ -63,10 +63,27 @@ void Reassembler::report_timeout(const Datagram& datagram, Millis now)
     m_timeout_sink->reassembly_timed_out(header, bytes, now);
 }
 
+// The datagram in progress that started first, other than `keep`.
+Reassembler::Datagram* Reassembler::oldest(const Datagram* keep)
+{
+    Datagram* found = nullptr;
+    for (size_t i = 0; i < m_limits.datagrams; i++) {
+        Datagram& datagram = m_datagrams[i];
+        if (datagram.used && &datagram != keep && (!found || datagram.started < found->started))
+            found = &datagram;
+    }
+    return found;
+}
+
+void Reassembler::evict(Datagram& datagram)
+{
+    m_stats.evicted++;
+    discard(datagram);
+}
+
 Reassembler::Datagram* Reassembler::find_or_start(const Ipv4Header& header, Millis now)
 {
     Datagram* free_slot = nullptr;
-    size_t used = 0;
     for (size_t i = 0; i < m_limits.datagrams; i++) {
         Datagram& datagram = m_datagrams[i];
         if (!datagram.used) {
@@ -74,10 +91,13 @@ Reassembler::Datagram* Reassembler::find_or_start(const Ipv4Header& header, Mill
                 free_slot = &datagram;
             continue;
         }
-        used++;
         if (datagram.source == header.source && datagram.destination == header.destination
             && datagram.identification == header.identification && datagram.protocol == header.protocol)
             return &datagram;
+    }
+    if (!free_slot && m_limits.datagrams > 0) {
+        free_slot = oldest(nullptr);
+        evict(*free_slot);
     }
     if (!free_slot)
         return nullptr;
@@ -148,6 +168,12 @@ PacketPtr Reassembler::input(
             discard(*datagram);
             return {};
         }
+    }
+    while (m_bytes + length > m_limits.bytes) {
+        Datagram* older = oldest(datagram);
+        if (!older)
+            break;
+        evict(*older);
     }
     if (m_bytes + length > m_limits.bytes || datagram->count >= m_limits.fragments_per_datagram) {
         m_stats.dropped_limit++;

@@ -3,7 +3,11 @@
 // - a datagram in progress lives at most `timeout` (RFC 1122 suggests 60
 //   to 120 s; Linux uses 30 s);
 // - at most `datagrams` are in progress and they hold at most `bytes` of
-//   fragment data together; beyond that new fragments are dropped;
+//   fragment data together; a fragment that would go beyond either makes
+//   room by evicting the datagrams that started first (as Linux does past
+//   its memory threshold), so that fragments which never complete cannot
+//   keep every later datagram out; a datagram that needs more than
+//   `bytes`, or more than `fragments_per_datagram` pieces, is dropped;
 // - a fragment overlapping another (RFC 5722's rule, which Linux applies
 //   to IPv4 too) discards the whole datagram; an exact duplicate is ignored;
 // - fragments disagreeing about the end, a non-final fragment whose
@@ -39,14 +43,16 @@ public:
         uint64_t dropped_timeout = 0;
         uint64_t timeouts_reported = 0; // the first fragment had come: the sink was told
         uint64_t dropped_no_memory = 0;
+        uint64_t evicted = 0; // datagrams given up on to make room for newer ones
     };
     static constexpr size_t kMaxDatagrams = 64;
 
     // Told about each datagram given up on after its first fragment came,
     // so that a time exceeded can be sent about it (RFC 792; RFC 1122
-    // 3.3.2). `bytes` is the first fragment as a datagram of its own: a
-    // 20-byte header (`header`, its options left out) and at most the
-    // first 8 bytes of its payload, all an ICMP error quotes.
+    // 3.3.2). `bytes` is the start of the first fragment: a 20-byte
+    // header (`header`, its options left out, its total length the
+    // fragment's) and at most the first 8 bytes of its payload, all an
+    // ICMP error quotes (parse_ipv4_start reads it).
     class TimeoutSink {
     public:
         virtual ~TimeoutSink() = default;
@@ -93,6 +99,8 @@ private:
     };
 
     Datagram* find_or_start(const Ipv4Header& header, Millis now);
+    Datagram* oldest(const Datagram* keep);
+    void evict(Datagram& datagram);
     void discard(Datagram& datagram);
     void report_timeout(const Datagram& datagram, Millis now);
     PacketPtr assemble(Datagram& datagram, size_t headroom);

@@ -174,24 +174,68 @@ TEST_CASE("reassembly: limits and timeouts", "[ipv4][fragments]")
         limits.bytes = 10000;
         Reassembler reassembler(limits);
         auto payload = payload_bytes(4000);
+        // Six datagrams for four places: the two that started first make
+        // room for the last two.
         for (uint16_t id = 0; id < 6; id++)
-            reassembler.input(fragment_header(0, 800, true, id), payload.data(), 800, 0);
+            reassembler.input(fragment_header(0, 800, true, id), payload.data(), 800, id);
         CHECK(reassembler.datagrams_in_progress() == 4);
-        CHECK(reassembler.stats().dropped_limit == 2);
-        CHECK(!reassembler.input(fragment_header(800, 4000, true, 0), payload.data(), 4000, 0));
-        CHECK(!reassembler.input(fragment_header(4800, 4000, true, 0), payload.data(), 4000, 0));
+        CHECK(reassembler.stats().evicted == 2);
+        CHECK(reassembler.stats().dropped_limit == 0);
+        // Datagram 5 grows past the byte limit: the older ones go first.
+        CHECK(!reassembler.input(fragment_header(800, 4000, true, 5), payload.data(), 4000, 6));
+        CHECK(reassembler.stats().evicted == 2);
+        CHECK(!reassembler.input(fragment_header(4800, 4000, true, 5), payload.data(), 4000, 6));
+        CHECK(reassembler.bytes_held() == 800 + 4000 + 4000 + 800);
+        CHECK(reassembler.stats().evicted == 4);
+        CHECK(reassembler.datagrams_in_progress() == 2);
+        // One datagram alone over the limit is dropped, not let through.
+        CHECK(!reassembler.input(fragment_header(8800, 4000, true, 5), payload.data(), 4000, 6));
+        CHECK(reassembler.stats().dropped_limit == 1);
         CHECK(reassembler.bytes_held() <= 10000);
-        CHECK(reassembler.stats().dropped_limit == 3);
+        CHECK(reassembler.datagrams_in_progress() == 1);
+        CHECK(reassembler.stats().evicted == 5);
+        // A new datagram still finds room beside it.
+        reassembler.input(fragment_header(0, 800, true, 1), payload.data(), 800, 7);
+        CHECK(reassembler.datagrams_in_progress() == 2);
         reassembler.tick(29999);
-        CHECK(reassembler.datagrams_in_progress() == 4);
-        reassembler.tick(30000);
+        CHECK(reassembler.datagrams_in_progress() == 2);
+        reassembler.tick(30007);
         CHECK(reassembler.datagrams_in_progress() == 0);
-        CHECK(reassembler.stats().dropped_timeout == 4);
+        CHECK(reassembler.stats().dropped_timeout == 2);
         CHECK(reassembler.bytes_held() == 0);
         // What remains in progress at destruction is freed too.
         reassembler.input(fragment_header(0, 800, true, 9), payload.data(), 800, 40000);
     }
     CHECK(net_live_allocations() == baseline);
+}
+
+TEST_CASE("reassembly: the quote handed on for time exceeded is the first fragment's start", "[ipv4][fragments]")
+{
+    struct Sink : Reassembler::TimeoutSink {
+        std::vector<uint8_t> bytes;
+        Ipv4Header header;
+        void reassembly_timed_out(const Ipv4Header& quoted, const uint8_t* data, Millis) override
+        {
+            header = quoted;
+            bytes.assign(data, data + kIpv4HeaderSize + 8);
+        }
+    } sink;
+    Reassembler reassembler;
+    reassembler.set_timeout_sink(&sink);
+    auto payload = payload_bytes(1480);
+    reassembler.input(fragment_header(0, 1480, true), payload.data(), 1480, 0);
+    reassembler.tick(30000);
+    REQUIRE(sink.bytes.size() == kIpv4HeaderSize + 8);
+    // Its header is the fragment's, as the error will quote it: the 28
+    // bytes are not a whole datagram, but they are a datagram's start.
+    CHECK(sink.header.total_length == kIpv4HeaderSize + 1480);
+    CHECK(parse_ipv4(sink.bytes.data(), sink.bytes.size(), nullptr).is_error());
+    auto parsed = parse_ipv4_start(sink.bytes.data(), sink.bytes.size(), nullptr);
+    REQUIRE(parsed.is_ok());
+    CHECK(parsed.value().total_length == kIpv4HeaderSize + 1480);
+    CHECK(parsed.value().identification == 7);
+    CHECK(parsed.value().more_fragments());
+    CHECK(memcmp(sink.bytes.data() + kIpv4HeaderSize, payload.data(), 8) == 0);
 }
 
 TEST_CASE("icmp: echo and errors", "[icmp]")

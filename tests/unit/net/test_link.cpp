@@ -140,7 +140,7 @@ TEST_CASE("neighbour cache: unsolicited ARP only updates, never creates", "[arp]
     CHECK(cache.lookup(ipv4(10, 0, 2, 7))->mac == kMacB);
 }
 
-TEST_CASE("neighbour cache: a full table evicts the oldest answer, never a pending one", "[arp]")
+TEST_CASE("neighbour cache: a full table evicts the oldest answer, then the oldest pending resolution", "[arp]")
 {
     long baseline = net_live_allocations();
     {
@@ -152,11 +152,23 @@ TEST_CASE("neighbour cache: a full table evicts the oldest answer, never a pendi
         cache.output(ipv4(10, 2, 0, 1), tagged(1), 500);
         CHECK(cache.stats().evicted == 1);
         CHECK(cache.lookup(ipv4(10, 1, 0, 0)) == nullptr); // the oldest
-        // Fill the table with pending resolutions: then new ones are refused.
+        // Fill the table with pending resolutions (replies to spoofed
+        // sources, say): every answer goes first, then the resolution
+        // touched longest ago, its packet dropped as unresolved.
         for (uint32_t i = 0; i < NeighbourCache::kEntries; i++)
             cache.output(ipv4(10, 3, 0, 0) + i, tagged(2), 600);
-        CHECK(cache.stats().dropped_table_full == 1);
+        CHECK(cache.stats().dropped_table_full == 0);
+        CHECK(cache.stats().evicted == 1 + NeighbourCache::kEntries);
+        CHECK(cache.lookup(ipv4(10, 2, 0, 1)) == nullptr);
+        CHECK(sink.unresolved_count == 1);
         CHECK(cache.pending_bytes() == NeighbourCache::kEntries);
+        // The gateway still gets its place, and its answer.
+        Ipv4Address gateway = ipv4(10, 0, 2, 2);
+        cache.output(gateway, tagged(3), 700);
+        REQUIRE(cache.lookup(gateway) != nullptr);
+        cache.learn(gateway, kMacB, false, 710);
+        CHECK(sink.sent.size() == 1);
+        CHECK(sink.sent[0].second == kMacB);
         cache.flush();
         CHECK(cache.size() == 0);
         CHECK(cache.pending_bytes() == 0);
