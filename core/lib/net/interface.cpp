@@ -28,6 +28,22 @@ bool Ipv4Interface::is_broadcast(Ipv4Address address) const
     return address == kIpv4Broadcast || (m_config.prefix_length < 31 && address == (m_config.address | ~mask));
 }
 
+// A source no other host on the link may use (Linux's martian sources):
+// this host's own address, 127/8, 0/8 (but 0.0.0.0 to the limited
+// broadcast: a host without an address asking DHCP), or a broadcast
+// address. An answer to such a datagram would come back to this host
+// (a spoofed segment from our own address to ourselves makes TCP answer
+// itself), or go to everyone.
+bool Ipv4Interface::martian_source(const Ipv4Header& header) const
+{
+    Ipv4Address source = header.source;
+    if (m_config.loopback_device)
+        return false;
+    if (source >> 24 == 0)
+        return source != 0 || header.destination != kIpv4Broadcast;
+    return ipv4_is_loopback(source) || source == m_config.address || is_broadcast(source);
+}
+
 bool Ipv4Interface::is_local(Ipv4Address address) const
 {
     // A loopback device carries only what this host sent to itself: to
@@ -46,7 +62,7 @@ size_t Ipv4Interface::poll(Millis now, size_t budget)
             break;
         handled++;
         m_stats.local_delivered++;
-        input_ipv4(datagram->data(), datagram->length(), false, now);
+        input_ipv4(datagram->data(), datagram->length(), Arrival::Local, now);
     }
     return handled;
 }
@@ -77,7 +93,7 @@ void Ipv4Interface::receive(const uint8_t* frame, size_t length, Millis now)
     if (header.ether_type == kEtherTypeArp)
         input_arp(payload, payload_length, now);
     else if (header.ether_type == kEtherTypeIpv4)
-        input_ipv4(payload, payload_length, broadcast, now);
+        input_ipv4(payload, payload_length, broadcast ? Arrival::LinkBroadcast : Arrival::Link, now);
     else
         m_stats.dropped_link++;
 }
@@ -111,7 +127,7 @@ void Ipv4Interface::input_arp(const uint8_t* bytes, size_t length, Millis now)
     m_link.transmit(move(reply));
 }
 
-void Ipv4Interface::input_ipv4(const uint8_t* bytes, size_t length, bool link_broadcast, Millis now)
+void Ipv4Interface::input_ipv4(const uint8_t* bytes, size_t length, Arrival arrival, Millis now)
 {
     Result<Ipv4Header> parsed = parse_ipv4(bytes, length, nullptr);
     if (parsed.is_error()) {
@@ -119,9 +135,13 @@ void Ipv4Interface::input_ipv4(const uint8_t* bytes, size_t length, bool link_br
         return;
     }
     const Ipv4Header& header = parsed.value();
-    bool to_broadcast = link_broadcast || is_broadcast(header.destination);
+    bool to_broadcast = arrival == Arrival::LinkBroadcast || is_broadcast(header.destination);
     if (!is_local(header.destination) && !is_broadcast(header.destination)) {
         m_stats.dropped_not_ours++; // a host does not forward
+        return;
+    }
+    if (arrival != Arrival::Local && martian_source(header)) {
+        m_stats.dropped_martian++;
         return;
     }
     if (!header.is_fragment()) {

@@ -113,6 +113,7 @@ public:
         uint64_t arp_replies_sent = 0;
         uint64_t dropped_ip_header = 0; // failed parse_ipv4
         uint64_t dropped_not_ours = 0;  // another destination (no forwarding)
+        uint64_t dropped_martian = 0;   // a source no other host may use (martian_source)
         uint64_t dropped_protocol = 0;  // no handler for the IP protocol
         uint64_t dropped_no_route = 0;
         uint64_t dropped_no_memory = 0;
@@ -179,7 +180,10 @@ private:
     void reassembly_timed_out(const Ipv4Header& header, const uint8_t* bytes, Millis now) override;
 
     void input_arp(const uint8_t* bytes, size_t length, Millis now);
-    void input_ipv4(const uint8_t* bytes, size_t length, bool link_broadcast, Millis now);
+    // How a datagram came: from this host (m_local), or from the link in
+    // a frame to us or to the link's broadcast address.
+    enum class Arrival : uint8_t { Local, Link, LinkBroadcast };
+    void input_ipv4(const uint8_t* bytes, size_t length, Arrival arrival, Millis now);
     void deliver(const Datagram& datagram, Millis now);
     void send_to_next_hop(PacketPtr datagram, Ipv4Address destination, Millis now);
     // Whether a datagram to `address` stays in this host (our address, or
@@ -187,6 +191,7 @@ private:
     // unicast address, since the host routes to it only what is its own):
     // delivered through m_local or the loopback device, never the link.
     bool is_local(Ipv4Address address) const;
+    bool martian_source(const Ipv4Header& header) const;
     bool on_link(Ipv4Address address) const;
     bool is_broadcast(Ipv4Address address) const;
 

@@ -118,17 +118,18 @@ public:
 };
 
 // A frame from a third host at 10.0.2.99 to B, with correct checksums.
-std::vector<uint8_t> udp_frame(uint16_t port, size_t payload, Ipv4Address destination = kB, MacAddress to = kMacB)
+std::vector<uint8_t> udp_frame(uint16_t port, size_t payload, Ipv4Address destination = kB, MacAddress to = kMacB,
+    Ipv4Address source = ipv4(10, 0, 2, 99))
 {
     std::vector<uint8_t> frame(14 + 20 + 8 + payload);
     write_ethernet(frame.data(), { to, { { 0x52, 0x54, 0, 0, 0, 0x99 } }, kEtherTypeIpv4 });
     for (size_t i = 0; i < payload; i++)
         frame[42 + i] = uint8_t(i);
-    write_udp(frame.data() + 34, 5555, port, payload, ipv4(10, 0, 2, 99), destination);
+    write_udp(frame.data() + 34, 5555, port, payload, source, destination);
     Ipv4Header ip;
     ip.total_length = uint16_t(28 + payload);
     ip.protocol = kIpProtocolUdp;
-    ip.source = ipv4(10, 0, 2, 99);
+    ip.source = source;
     ip.destination = destination;
     write_ipv4(frame.data() + 14, ip);
     return frame;
@@ -310,6 +311,34 @@ TEST_CASE("interface: bad input is counted and dropped", "[interface]")
     segment.pcap.close();
     auto problems = tshark_problems(segment.pcap.path());
     CHECK(problems.size() == 3);
+}
+
+TEST_CASE("interface: datagrams from martian sources are dropped, DHCP's 0.0.0.0 to broadcast is not", "[interface]")
+{
+    long baseline = net_live_allocations();
+    {
+        Segment segment("if-martians");
+        UdpSocket server;
+        REQUIRE(segment.b.udp_bind(server, 7).is_ok());
+        // Sources no other host may use: B's own address (a reply would
+        // come back to B), 127/8, 0/8 to a unicast address, the subnet's
+        // broadcast address.
+        for (Ipv4Address source : { kB, ipv4(127, 0, 0, 1), ipv4(0, 0, 0, 0), ipv4(0, 1, 2, 3), ipv4(10, 0, 2, 255) })
+            segment.put(2, udp_frame(7, 10, kB, kMacB, source));
+        segment.run();
+        CHECK(segment.b.stats().dropped_martian == 5);
+        CHECK(server.queued() == 0);
+        // A host without an address asking DHCP, and an ordinary source.
+        segment.put(2, udp_frame(7, 10, kIpv4Broadcast, MacAddress::broadcast(), 0));
+        segment.put(2, udp_frame(7, 10));
+        segment.run();
+        CHECK(segment.b.stats().dropped_martian == 5);
+        CHECK(server.queued() == 2);
+        CHECK(segment.b.icmp_stats().errors_sent == 0);
+        segment.b.udp_unbind(server);
+        require_clean(segment);
+    }
+    CHECK(net_live_allocations() == baseline);
 }
 
 TEST_CASE("interface: big datagrams are fragmented and reassembled", "[interface]")

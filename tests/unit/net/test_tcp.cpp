@@ -639,6 +639,33 @@ TEST_CASE("tcp: data outside the window is dropped and answered with an ACK", "[
     require_clean(network);
 }
 
+TEST_CASE("tcp: bare ACKs outside the window are answered at most twice a second, data always", "[tcp]")
+{
+    Network network("tcp-out-of-window-acks");
+    Pair pair = open_pair(network);
+    network.run_for(1000);
+    size_t answers = 0;
+    network.observer = [&](Ipv4Address to, const uint8_t*, size_t) { answers += to == kAddressA; };
+    uint32_t next = pair.server->receive_next();
+    // Two ends that disagree (a segment spoofed from our own address to
+    // ourselves) would otherwise trade such ACKs as fast as they can.
+    for (int i = 0; i < 20; i++) {
+        inject_segment(network, *pair.server, next + 100000, tcp::kAck);
+        network.run_for(50);
+    }
+    CHECK(answers >= 2);
+    CHECK(answers <= 3);
+    CHECK(pair.server->stats().invalid_acks_suppressed == 20 - answers);
+    // Data out of the window is always answered: the peer's ACK was lost.
+    answers = 0;
+    for (int i = 0; i < 5; i++) {
+        inject_segment(network, *pair.server, next - 20, tcp::kAck | tcp::kPsh, "old data");
+        network.run_for(20);
+    }
+    CHECK(answers == 5);
+    require_clean(network);
+}
+
 TEST_CASE("tcp: connections released while closing are listed until they are gone", "[tcp]")
 {
     Network network("tcp-released-listed");

@@ -69,6 +69,7 @@ public:
         uint64_t timeouts = 0;
         uint64_t fast_retransmits = 0;
         uint64_t challenge_acks = 0;
+        uint64_t invalid_acks_suppressed = 0; // bare ACKs out of the window left unanswered
         uint64_t dropped_out_of_window = 0;
         uint64_t dropped_out_of_order_full = 0;
         uint64_t zero_window_probes = 0;
@@ -232,6 +233,7 @@ private:
     uint32_t m_unacked_segments = 0;
     Millis m_time_wait_deadline = 0;
     RateLimiter m_challenge_limiter { 10, 10 };
+    RateLimiter m_invalid_ack_limiter { 2, 1 };
     Stats m_stats;
 };
 

@@ -121,6 +121,15 @@ void Connection::input(const Segment& received, Millis now)
         }
         if (m_state == State::TimeWait && header.has(kFin))
             m_time_wait_deadline = now + m_options.time_wait; // the peer lost our last ACK
+        // A bare ACK out of the window is answered at most twice a second
+        // (RFC 5961 section 7; Linux's tcp_invalid_ratelimit): two ends
+        // that disagree (a spoofed segment from our own address to
+        // ourselves, say) would otherwise trade ACKs for good. Data and
+        // FINs are always acknowledged: the peer's last ACK was lost.
+        if (segment.sequence_length() == 0 && !m_invalid_ack_limiter.allow(now)) {
+            m_stats.invalid_acks_suppressed++;
+            return;
+        }
         send_ack_now(now);
         return;
     }
