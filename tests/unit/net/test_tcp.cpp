@@ -666,6 +666,39 @@ TEST_CASE("tcp: bare ACKs outside the window are answered at most twice a second
     require_clean(network);
 }
 
+TEST_CASE("tcp: the out-of-order queue holds each byte once", "[tcp]")
+{
+    Network network("tcp-out-of-order-once");
+    Pair pair = open_pair(network);
+    network.run_for(1000);
+    uint32_t next = pair.server->receive_next();
+    // The same stretch again and again takes its room once.
+    for (int i = 0; i < 64; i++)
+        inject_segment(network, *pair.server, next + 10, tcp::kAck, "0123456789");
+    network.run_for(100);
+    CHECK(pair.server->out_of_order_segments() == 1);
+    CHECK(pair.server->out_of_order_bytes() == 10);
+    // An overlap keeps only its new bytes (5 to 9)...
+    inject_segment(network, *pair.server, next + 5, tcp::kAck, "abcdefghij");
+    network.run_for(100);
+    CHECK(pair.server->out_of_order_segments() == 2);
+    CHECK(pair.server->out_of_order_bytes() == 15);
+    // ... and a segment covering queued ones replaces them.
+    inject_segment(network, *pair.server, next + 1, tcp::kAck, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123");
+    network.run_for(100);
+    CHECK(pair.server->out_of_order_segments() == 1);
+    CHECK(pair.server->out_of_order_bytes() == 30);
+    // The gap filled, everything is read in order.
+    inject_segment(network, *pair.server, next, tcp::kAck | tcp::kPsh, "!");
+    network.run_for(100);
+    CHECK(pair.server->out_of_order_segments() == 0);
+    REQUIRE(pair.server->readable() == 31);
+    uint8_t bytes[31];
+    REQUIRE(pair.server->receive(bytes, sizeof(bytes), network.now()).value() == 31);
+    CHECK(memcmp(bytes, "!ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", 31) == 0);
+    require_clean(network);
+}
+
 TEST_CASE("tcp: connections released while closing are listed until they are gone", "[tcp]")
 {
     Network network("tcp-released-listed");

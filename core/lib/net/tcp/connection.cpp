@@ -43,6 +43,14 @@ Connection::~Connection()
     m_stack.m_ports.unbind(m_binding);
 }
 
+size_t Connection::out_of_order_bytes() const
+{
+    size_t bytes = 0;
+    for (const Packet& queued : m_out_of_order)
+        bytes += queued.length();
+    return bytes;
+}
+
 void Connection::clear_out_of_order()
 {
     while (Packet* packet = m_out_of_order.pop_front())

@@ -118,6 +118,9 @@ public:
     Error soft_error() const { return m_soft_error; }
     const Tuple& tuple() const { return m_tuple; }
     size_t readable() const { return m_receive.size(); }
+    // What waits beyond a gap: segments, and their bytes (each held once).
+    size_t out_of_order_segments() const { return m_out_of_order_count; }
+    size_t out_of_order_bytes() const;
     bool at_end_of_stream() const { return m_fin_received && m_receive.size() == 0; }
     size_t send_space() const { return m_send.space(); }
     size_t unacknowledged() const { return m_send.size(); }
@@ -144,6 +147,7 @@ private:
     bool allocate_buffers();
     uint32_t data_front() const { return m_snd_una == m_iss ? m_iss + 1 : m_snd_una; }
     void clear_out_of_order();
+    void queue_out_of_order(const Segment& segment);
 
     // Opening (connection.cpp).
     void open_active(uint32_t iss, Millis now);

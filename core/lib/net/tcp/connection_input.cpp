@@ -297,24 +297,7 @@ void Connection::process_data(Segment& segment, Millis now)
     if (header.sequence != m_rcv_nxt) {
         // Out of order: keep it (sorted) and say at once what is missing,
         // which is the duplicate ACK the sender's fast retransmit counts.
-        if (m_out_of_order_count >= m_options.out_of_order_segments) {
-            m_stats.dropped_out_of_order_full++;
-        } else if (Packet* copy = Packet::copy_of(segment.data, segment.length, 0)) {
-            copy->position = header.sequence;
-            copy->flags = header.flags;
-            Packet* after = nullptr;
-            for (Packet& queued : m_out_of_order) {
-                if (seq_gt(queued.position, header.sequence)) {
-                    after = &queued;
-                    break;
-                }
-            }
-            if (after)
-                m_out_of_order.insert_before(*after, *copy);
-            else
-                m_out_of_order.push_back(*copy);
-            m_out_of_order_count++;
-        }
+        queue_out_of_order(segment);
         send_ack_now(now);
         return;
     }
@@ -353,6 +336,63 @@ void Connection::process_data(Segment& segment, Millis now)
         send_ack_now(now);
     else if (!m_delayed_ack_deadline)
         m_delayed_ack_deadline = now + m_options.delayed_ack;
+}
+
+// Keeps an out-of-order segment, sorted by sequence number, without the
+// bytes the queue already holds (and drops what the segment covers
+// whole): no byte is held twice, so all the queue holds lies within the
+// receive window, however often a peer sends the same stretch again.
+void Connection::queue_out_of_order(const Segment& segment)
+{
+    uint32_t start = segment.header.sequence;
+    uint32_t end = start + uint32_t(segment.length);
+    uint8_t flags = segment.header.flags;
+    Packet* after = nullptr;
+    for (Packet* queued = m_out_of_order.first(); queued && segment.length;) {
+        uint32_t queued_start = queued->position, queued_end = queued_start + uint32_t(queued->length());
+        Packet* next = m_out_of_order.next(*queued);
+        if (seq_ge(queued_start, end)) {
+            after = queued;
+            break;
+        }
+        if (seq_le(queued_end, start)) {
+            queued = next;
+        } else if (seq_ge(queued_start, start) && seq_le(queued_end, end) && !(queued->flags & kFin)) {
+            m_out_of_order.remove(*queued); // the new segment covers it
+            m_out_of_order_count--;
+            Packet::destroy(queued);
+            queued = next;
+        } else if (seq_le(queued_start, start)) {
+            start = queued_end; // it holds the new segment's start
+            if (seq_ge(start, end))
+                return;
+        } else {
+            end = queued_start; // it holds the new segment's end
+            flags &= uint8_t(~kFin);
+        }
+    }
+    if (!segment.length) {
+        for (Packet& queued : m_out_of_order) {
+            if (seq_gt(queued.position, start)) {
+                after = &queued;
+                break;
+            }
+        }
+    }
+    if (m_out_of_order_count >= m_options.out_of_order_segments) {
+        m_stats.dropped_out_of_order_full++;
+        return;
+    }
+    Packet* copy = Packet::copy_of(segment.data + (start - segment.header.sequence), end - start, 0);
+    if (!copy)
+        return;
+    copy->position = start;
+    copy->flags = flags;
+    if (after)
+        m_out_of_order.insert_before(*after, *copy);
+    else
+        m_out_of_order.push_back(*copy);
+    m_out_of_order_count++;
 }
 
 void Connection::process_fin(Millis now)
