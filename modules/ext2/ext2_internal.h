@@ -155,6 +155,10 @@ int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir);
 int ext2_nodes_init(struct ext2_fs* fs);
 void ext2_nodes_free(struct ext2_fs* fs);
 int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out);
+/* Whether inode `ino` is in use whatever the bitmap says: 1 for a node in
+ * use or an inode with links on the disk (`is_dir` says its type), 0 for a
+ * free one, or the read's error. */
+int ext2_inode_live(struct ext2_fs* fs, uint32_t ino, int* is_dir);
 void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node);
 /* A new inode of `mode` near `dir`, zeroed, with one reference, written. */
 int ext2_new_node(

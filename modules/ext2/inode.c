@@ -74,6 +74,14 @@ static void insert_node(struct ext2_fs* fs, struct ext2_node* node)
     grow_nodes(fs);
 }
 
+static struct ext2_node* find_node(struct ext2_fs* fs, uint32_t ino)
+{
+    struct ext2_node* node = fs->nodes[node_bucket(fs, ino)];
+    while (node && node->ino != ino)
+        node = node->hash_next;
+    return node;
+}
+
 static void remove_node(struct ext2_fs* fs, struct ext2_node* node)
 {
     struct ext2_node** link = &fs->nodes[node_bucket(fs, node->ino)];
@@ -198,12 +206,11 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
 {
     if (ino == 0 || ino > fs->inodes_count)
         return EXT2_CORRUPT(fs, ino, "inode number out of range (1 to %u)", fs->inodes_count);
-    for (struct ext2_node* node = fs->nodes[node_bucket(fs, ino)]; node; node = node->hash_next) {
-        if (node->ino == ino) {
-            node->refs++;
-            *out = node;
-            return 0;
-        }
+    struct ext2_node* known = find_node(fs, ino);
+    if (known) {
+        known->refs++;
+        *out = known;
+        return 0;
     }
     uint32_t block, offset;
     inode_location(fs, ino, &block, &offset);
@@ -236,6 +243,27 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
     insert_node(fs, node);
     *out = node;
     return 0;
+}
+
+int ext2_inode_live(struct ext2_fs* fs, uint32_t ino, int* is_dir)
+{
+    struct ext2_node* node = find_node(fs, ino);
+    if (node) {
+        *is_dir = ext2_is_dir(node);
+        return 1;
+    }
+    uint32_t block, offset;
+    inode_location(fs, ino, &block, &offset);
+    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
+    keel_buffer* buffer;
+    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    if (rc)
+        return ext2_io_error(fs, ino, rc, "the inode table");
+    struct ext2_inode raw;
+    ext2_copy(&raw, buffer->data + offset, sizeof(raw));
+    keel_bcache_put(buffer);
+    *is_dir = (raw.i_mode & KEEL_S_IFMT) == KEEL_S_IFDIR;
+    return raw.i_links_count != 0;
 }
 
 int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node)
