@@ -195,10 +195,16 @@ void ext2_forget_checked_blocks(struct ext2_fs* fs);
 int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
 int ext2_dir_add(
     struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
-int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length);
-/* Points the existing entry `name` at `ino` (rename over a name). */
-int ext2_dir_retarget(
-    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
+/* The inode of the only entry `name`: -ENOENT without one, EUCLEAN when a
+ * corrupt directory holds the name twice (which entry the VFS met is not
+ * known, so a rename must not pick one). Scans the whole directory. */
+int ext2_dir_find_only(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
+/* Removes the entry `name` that names `ino` (EUCLEAN when none does). */
+int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino);
+/* Points the existing entry `name` that names `old_ino` at `ino` (rename
+ * over a name; EUCLEAN when no entry is that one). */
+int ext2_dir_retarget(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t old_ino,
+    uint32_t ino, uint32_t mode);
 int ext2_dir_is_empty(struct ext2_fs* fs, struct ext2_node* dir, int* empty);
 /* Writes "." and ".." into the new directory's first block. */
 int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent);

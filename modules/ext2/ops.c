@@ -242,7 +242,7 @@ int ext2_op_unlink(void* super, void* dir_node, const char* name, size_t length,
     struct ext2_fs* fs = fs_of(super);
     int rc = ext2_check_writable(fs);
     if (!rc)
-        rc = ext2_dir_remove(fs, node_of(dir_node), name, length);
+        rc = ext2_dir_remove(fs, node_of(dir_node), name, length, node_of(target)->ino);
     if (!rc)
         drop_link(fs, node_of(target));
     return rc;
@@ -262,7 +262,7 @@ int ext2_op_rmdir(void* super, void* dir_node, const char* name, size_t length, 
         return rc;
     if (!empty)
         return -KEEL_ENOTEMPTY;
-    rc = ext2_dir_remove(fs, dir, name, length);
+    rc = ext2_dir_remove(fs, dir, name, length, node->ino);
     if (rc)
         return rc;
     node->raw.i_links_count = 0;
@@ -272,6 +272,9 @@ int ext2_op_rmdir(void* super, void* dir_node, const char* name, size_t length, 
     return 0;
 }
 
+/* The VFS does not say which inodes it resolved the names to; a name the
+ * directory holds once is the one it met, a name held twice is refused
+ * (ext2_dir_find_only). */
 int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t old_length, void* new_dir_node,
     const char* new_name, size_t new_length)
 {
@@ -282,10 +285,10 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
     if (rc)
         return rc;
     uint32_t source_ino, target_ino = 0;
-    rc = ext2_dir_find(fs, old_dir, old_name, old_length, &source_ino);
+    rc = ext2_dir_find_only(fs, old_dir, old_name, old_length, &source_ino);
     if (rc)
         return rc;
-    rc = ext2_dir_find(fs, new_dir, new_name, new_length, &target_ino);
+    rc = ext2_dir_find_only(fs, new_dir, new_name, new_length, &target_ino);
     if (rc && rc != -KEEL_ENOENT)
         return rc;
     if (target_ino == source_ino)
@@ -308,10 +311,10 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
         rc = -KEEL_EMLINK;
     /* The new name first: a failure leaves the old one. */
     if (!rc)
-        rc = target ? ext2_dir_retarget(fs, new_dir, new_name, new_length, source_ino, source->raw.i_mode)
+        rc = target ? ext2_dir_retarget(fs, new_dir, new_name, new_length, target_ino, source_ino, source->raw.i_mode)
                     : ext2_dir_add(fs, new_dir, new_name, new_length, source_ino, source->raw.i_mode);
     if (!rc)
-        rc = ext2_dir_remove(fs, old_dir, old_name, old_length);
+        rc = ext2_dir_remove(fs, old_dir, old_name, old_length, source_ino);
     if (!rc && moves_dir && old_dir != new_dir) {
         rc = ext2_dir_set_parent(fs, source, new_dir->ino);
         drop_link(fs, old_dir);

@@ -58,6 +58,24 @@ struct SmallImage {
         REQUIRE(stat.find("Inode: ") != std::string::npos);
         return uint32_t(std::stoul(stat.substr(stat.find("Inode: ") + 7)));
     }
+    // Gives the entry `from` in the first block of `directory` the name
+    // `to` (of the same length), whatever else the directory holds.
+    void rename_entry(const std::string& directory, const std::string& from, const std::string& to) const
+    {
+        REQUIRE(from.size() == to.size());
+        uint64_t block = block_of(directory);
+        std::vector<uint8_t> data = image->bytes(block, 1024);
+        for (size_t offset = 0; offset + 8 <= data.size();) {
+            uint16_t rec_len = uint16_t(data[offset + 4] | data[offset + 5] << 8);
+            REQUIRE(rec_len >= 8);
+            if (data[offset + 6] == from.size() && memcmp(&data[offset + 8], from.data(), from.size()) == 0) {
+                image->patch(block + offset + 8, to.data(), to.size());
+                return;
+            }
+            offset += rec_len;
+        }
+        FAIL("no entry " << from << " in " << directory);
+    }
 };
 
 template<typename T> Error code_of(const Result<T>& result) { return result.is_ok() ? Error(0) : result.error(); }
@@ -317,4 +335,93 @@ TEST_CASE("an inode its bitmap calls free while a file uses it is not given out 
         CHECK(small.ino_of("/dir/file-4") == live);
         CHECK(ends_with(small.image->debugfs("cat /dir/new"), "new"));
     }
+}
+
+namespace {
+
+// /dup holding "a" (inode x), "b" (z) and "a" again (y), in that order:
+// three files (or directories) made with other names, the third renamed
+// "a" by hand (e2fsck's "duplicate entry").
+struct DuplicateNames {
+    SmallImage small;
+    uint32_t x = 0, y = 0, z = 0;
+    explicit DuplicateNames(bool directories)
+    {
+        small.debugfs_write("mkdir /dup");
+        const char* names[][2] = { { "file-1", "a" }, { "file-3", "b" }, { "file-4", "q" } };
+        for (auto& [from, to] : names) {
+            if (directories) {
+                small.debugfs_write(std::string("mkdir /dup/") + to);
+                continue;
+            }
+            uint32_t ino = small.ino_of(std::string("/dir/") + from);
+            small.debugfs_write(std::string("unlink /dir/") + from);
+            small.debugfs_write("link <" + std::to_string(ino) + "> /dup/" + to);
+        }
+        x = small.ino_of("/dup/a");
+        z = small.ino_of("/dup/b");
+        y = small.ino_of("/dup/q");
+        small.rename_entry("/dup", "q", "a");
+    }
+    // Looks "b" up, then "a": the lookup of "a" starts after "b" and finds y.
+    void look_up_b_then_a(Mounted& mounted) const
+    {
+        REQUIRE(vfs_stat(mounted.ctx, "/mnt/dup/b").is_ok());
+        auto a = vfs_stat(mounted.ctx, "/mnt/dup/a");
+        REQUIRE(a.is_ok());
+        REQUIRE(a.value().attr.ino == y);
+    }
+};
+
+} // namespace
+
+TEST_CASE("a name twice in one directory: unlink and rmdir remove the entry of the inode they were given")
+{
+    for (bool directories : { false, true }) {
+        INFO("directories: " << directories);
+        DuplicateNames dup(directories);
+        {
+            Mounted mounted(*dup.small.image);
+            REQUIRE(mounted.mount("errors=continue").is_ok());
+            dup.look_up_b_then_a(mounted);
+            if (directories)
+                REQUIRE(vfs_rmdir(mounted.ctx, "/mnt/dup/a").is_ok());
+            else
+                REQUIRE(vfs_unlink(mounted.ctx, "/mnt/dup/a").is_ok());
+            REQUIRE(mounted.unmount().is_ok());
+        }
+        // y lost its only name and is free; x and z keep theirs.
+        std::string report;
+        CHECK(dup.small.image->fsck(&report) == 0);
+        INFO(report);
+        CHECK(dup.small.ino_of("/dup/a") == dup.x);
+        CHECK(dup.small.ino_of("/dup/b") == dup.z);
+        CHECK(dup.small.image->debugfs("stat <" + std::to_string(dup.y) + ">").find("Links: 0") != std::string::npos);
+        if (!directories)
+            CHECK(ends_with(dup.small.image->debugfs("cat /dup/a"), pattern(700, 1)));
+    }
+}
+
+TEST_CASE("a name twice in one directory: rename refuses it, and moves nothing")
+{
+    DuplicateNames dup(false);
+    {
+        Mounted mounted(*dup.small.image);
+        REQUIRE(mounted.mount("errors=continue").is_ok());
+        dup.look_up_b_then_a(mounted);
+        CHECK(code_of(vfs_rename(mounted.ctx, "/mnt/dup/a", "/mnt/moved")) == Error::EUCLEAN);
+        std::string logs = host_take_logs();
+        INFO(logs);
+        CHECK(logged(logs, "\"a\" names more than one entry"));
+        CHECK(code_of(vfs_rename(mounted.ctx, "/mnt/dir/file-5", "/mnt/dup/a")) == Error::EUCLEAN);
+        CHECK(vfs_rename(mounted.ctx, "/mnt/dup/b", "/mnt/dup/c").is_ok()); // a name there once still moves
+        REQUIRE(mounted.unmount().is_ok());
+    }
+    std::string listing = dup.small.image->debugfs("ls -p /dup");
+    INFO(listing);
+    CHECK(listing.find("/" + std::to_string(dup.x) + "/100644/0/0/a/") != std::string::npos);
+    CHECK(listing.find("/" + std::to_string(dup.y) + "/100644/0/0/a/") != std::string::npos);
+    CHECK(dup.small.ino_of("/dup/c") == dup.z);
+    CHECK(dup.small.image->debugfs("stat /moved").find("File not found") != std::string::npos);
+    CHECK(dup.small.image->debugfs("stat /dir/file-5").find("Links: 1") != std::string::npos);
 }
