@@ -340,7 +340,12 @@ static int check_super(struct ext2_fs* fs, const struct ext2_super_block* sb, ui
             fs->inodes_per_group);
     if (fs->first_ino < EXT2_GOOD_OLD_FIRST_INO || fs->first_ino >= fs->inodes_count)
         return SB_BAD(fs, "s_first_ino %u is out of range (11 to %u)", fs->device, fs->first_ino, fs->inodes_count - 1);
-    fs->gd_blocks = (fs->groups * (uint32_t)sizeof(struct ext2_group_desc) + fs->block_size - 1) / fs->block_size;
+    /* In 64 bits: 2^27 groups of descriptors wrap 32 bits to almost nothing. */
+    uint64_t gd_blocks = ((uint64_t)fs->groups * sizeof(struct ext2_group_desc) + fs->block_size - 1) >> fs->block_log;
+    if (gd_blocks > fs->blocks_per_group)
+        return SB_BAD(fs, "%u groups need %llu blocks of descriptors, more than a group's %u", fs->device, fs->groups,
+            (unsigned long long)gd_blocks, fs->blocks_per_group);
+    fs->gd_blocks = (uint32_t)gd_blocks;
     fs->reserved_gdt = 0;
     if (fs->rev >= EXT2_DYNAMIC_REV && (sb->s_feature_compat & 0x0010u /* resize_inode */)) {
         uint16_t reserved;

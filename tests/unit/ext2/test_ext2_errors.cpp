@@ -425,3 +425,32 @@ TEST_CASE("a name twice in one directory: rename refuses it, and moves nothing")
     CHECK(dup.small.image->debugfs("stat /moved").find("File not found") != std::string::npos);
     CHECK(dup.small.image->debugfs("stat /dir/file-5").find("Links: 1") != std::string::npos);
 }
+
+TEST_CASE("a superblock whose group descriptors cannot fit in a group is refused (no 32-bit wrap)")
+{
+    // 2^27 + 32 groups of 8 blocks: their descriptors take 2^32 + 1024
+    // bytes, which 32 bits would count as one block. The device is a sparse
+    // file of just over 1 TiB.
+    Image image(1ull << 20, "-b 1024 -r 0");
+    auto set_u32 = [&](uint64_t field, uint32_t value) { image.patch(kSuper + field, &value, sizeof(value)); };
+    const uint32_t groups = (1u << 27) + 32;
+    set_u32(0, groups * 8);     // s_inodes_count
+    set_u32(4, 1 + groups * 8); // s_blocks_count
+    set_u32(32, 8);             // s_blocks_per_group
+    set_u32(36, 8);             // s_frags_per_group
+    set_u32(40, 8);             // s_inodes_per_group: one inode-table block
+    // The first block of descriptors right for its 32 groups (superblock,
+    // descriptors, bitmaps, inode table, three free blocks), so that only
+    // group 32, in the block the wrap left out, is past the end.
+    for (uint32_t g = 0; g < 32; g++) {
+        uint32_t first = 1 + g * 8;
+        uint32_t descriptor[8] = { first + 2, first + 3, first + 4, 3, 0, 0, 0, 0 }; // 3 free blocks, no inodes
+        image.patch(2 * 1024 + g * 32, descriptor, sizeof(descriptor));
+    }
+    REQUIRE(truncate(image.path.c_str(), off_t(uint64_t(1 + groups * 8) * 1024)) == 0);
+    Mounted mounted(image);
+    CHECK(code_of(mounted.mount(nullptr, kMountReadOnly)) == Error::EUCLEAN);
+    std::string logs = host_take_logs();
+    INFO(logs);
+    CHECK(logged(logs, "superblock: 134217760 groups need 4194305 blocks of descriptors, more than a group's 8"));
+}
