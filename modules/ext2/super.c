@@ -103,11 +103,16 @@ static int is_power_of(uint32_t value, uint32_t base)
     return value == 1;
 }
 
-int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group)
+static int has_super(uint32_t ro_compat, uint32_t group)
 {
-    if (group <= 1 || !(fs->sb->s_feature_ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER))
+    if (group <= 1 || !(ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER))
         return 1;
     return (group & 1) && (is_power_of(group, 3) || is_power_of(group, 5) || is_power_of(group, 7));
+}
+
+int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group)
+{
+    return has_super(fs->sb->s_feature_ro_compat, group);
 }
 
 /* ---- options */
@@ -433,6 +438,28 @@ static int check_groups(struct ext2_fs* fs)
     return 0;
 }
 
+/* The superblock at byte `offset` (sb=) must be one its own geometry puts
+ * there: the primary, or the backup at the start of a group that has one.
+ * Anywhere else, the blocks of the superblock and the descriptors in use
+ * would count as data blocks (ext2_data_block_ok), free to be given to a
+ * file and overwritten. */
+static int check_super_place(struct ext2_fs* fs, const struct ext2_super_block* sb, uint64_t offset)
+{
+    uint64_t block = offset >> fs->block_log;
+    uint64_t in_block = offset & (fs->block_size - 1);
+    uint64_t from_first = block - fs->first_data_block;
+    uint64_t group = from_first / fs->blocks_per_group;
+    int placed = block >= fs->first_data_block && from_first % fs->blocks_per_group == 0 && group < fs->groups
+        && has_super(sb->s_feature_ro_compat, (uint32_t)group)
+        && in_block == (group == 0 ? (EXT2_SUPER_OFFSET & (fs->block_size - 1)) : 0);
+    if (placed)
+        return 0;
+    keel_logf(KEEL_LOG_ERR, "ext2 (%s): sb=%llu: block %llu is not where any group's superblock lies (%u + n * %u)",
+        fs->device, (unsigned long long)(offset >> 10), (unsigned long long)block, fs->first_data_block,
+        fs->blocks_per_group);
+    return -KEEL_EINVAL;
+}
+
 static void put_buffers(struct ext2_fs* fs)
 {
     if (fs->gd_buffers) {
@@ -470,6 +497,8 @@ static int load(struct ext2_fs* fs, uint64_t offset, int* readonly)
     rc = check_super(fs, copy, info.size, readonly);
     if (!rc)
         rc = check_features(fs, copy, readonly);
+    if (!rc)
+        rc = check_super_place(fs, copy, offset);
     keel_free(copy);
     if (rc)
         return rc;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ext2_support.h"
@@ -453,4 +454,31 @@ TEST_CASE("a superblock whose group descriptors cannot fit in a group is refused
     std::string logs = host_take_logs();
     INFO(logs);
     CHECK(logged(logs, "superblock: 134217760 groups need 4194305 blocks of descriptors, more than a group's 8"));
+}
+
+TEST_CASE("sb= must name where a group's superblock lies; with 4 KiB blocks the first backup is sb=131072")
+{
+    {
+        // The superblock and the descriptors copied into group 0's data blocks.
+        SmallImage small;
+        std::vector<uint8_t> head = small.image->bytes(1024, 2 * 1024);
+        small.image->patch(5000 * 1024, head.data(), head.size());
+        Mounted mounted(*small.image);
+        CHECK(code_of(mounted.mount("sb=5000", kMountReadOnly)) == Error::EINVAL);
+        std::string logs = host_take_logs();
+        INFO(logs);
+        CHECK(logged(logs, "sb=5000: block 5000 is not where any group's superblock lies"));
+        REQUIRE(mounted.mount("sb=8193", kMountReadOnly).is_ok());
+        CHECK(mounted.read("/mnt/dir/sub/inner") == "inner\n");
+    }
+    {
+        Image image(160ull << 20, "-b 4096");
+        uint8_t zero[2] = {};
+        image.patch(kSuper + 56, zero, sizeof(zero)); // the primary superblock gone
+        Mounted mounted(image);
+        CHECK(code_of(mounted.mount("sb=32768", kMountReadOnly)) == Error::EINVAL);
+        REQUIRE(mounted.mount("sb=131072", kMountReadOnly).is_ok());
+        auto names = mounted.list("/mnt");
+        CHECK(std::find(names.begin(), names.end(), "lost+found") != names.end());
+    }
 }
