@@ -482,3 +482,26 @@ TEST_CASE("sb= must name where a group's superblock lies; with 4 KiB blocks the 
         CHECK(std::find(names.begin(), names.end(), "lost+found") != names.end());
     }
 }
+
+TEST_CASE("a directory with two names in one parent cannot be renamed below itself")
+{
+    SmallImage small;
+    small.debugfs_write("mkdir /p");
+    small.debugfs_write("mkdir /p/a");
+    small.debugfs_write("link /p/a /p/b"); // a second name, whose ".." is right too
+    {
+        Mounted mounted(*small.image);
+        REQUIRE(mounted.mount("errors=continue").is_ok());
+        REQUIRE(vfs_mkdir(mounted.ctx, "/mnt/p/a/c", 0755).is_ok());
+        // Different names to the VFS; one directory on the disk.
+        CHECK(code_of(vfs_rename(mounted.ctx, "/mnt/p/a", "/mnt/p/b/x")) == Error::EINVAL);
+        CHECK(code_of(vfs_rename(mounted.ctx, "/mnt/p/a", "/mnt/p/b/c/x")) == Error::EINVAL);
+        CHECK(vfs_rename(mounted.ctx, "/mnt/p/b/c", "/mnt/p/c").is_ok()); // out of it is fine
+        REQUIRE(mounted.unmount().is_ok());
+    }
+    CHECK(small.ino_of("/p/a") == small.ino_of("/p/b"));
+    std::string listing = small.image->debugfs("ls -p /p/a");
+    INFO(listing);
+    CHECK(listing.find("/x/") == std::string::npos);
+    CHECK(small.image->debugfs("ls -p /p").find("/c/") != std::string::npos);
+}
