@@ -599,6 +599,23 @@ static void destroy_fs(struct ext2_fs* fs)
     keel_free(fs);
 }
 
+/* The root, checked before a read-write mount marks the disk in use: a
+ * mount refused for its root leaves the disk as it was. */
+static int get_root(struct ext2_fs* fs, struct ext2_node** root_out)
+{
+    struct ext2_node* root;
+    int rc = ext2_get_node(fs, EXT2_ROOT_INO, &root);
+    if (rc)
+        return rc;
+    if (!ext2_is_dir(root)) {
+        rc = EXT2_CORRUPT(fs, EXT2_ROOT_INO, "the root is not a directory (i_mode 0%o)", root->raw.i_mode);
+        ext2_put_node(fs, root);
+        return rc;
+    }
+    *root_out = root;
+    return 0;
+}
+
 static int ext2_mount(const char* source, uint32_t flags, const char* data, void** super_out, void** root_out)
 {
     struct ext2_options options = { (flags & KEEL_MS_RDONLY) != 0, 0, 0, 0 };
@@ -650,13 +667,11 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
     }
     fs->readonly = options.readonly;
     fs->must_stay_readonly = must_be_readonly;
-    if (!rc && !fs->readonly)
-        rc = start_writing(fs);
     struct ext2_node* root = 0;
     if (!rc)
-        rc = ext2_get_node(fs, EXT2_ROOT_INO, &root);
-    if (!rc && !ext2_is_dir(root))
-        rc = EXT2_CORRUPT(fs, EXT2_ROOT_INO, "the root is not a directory (i_mode 0%o)", root->raw.i_mode);
+        rc = get_root(fs, &root);
+    if (!rc && !fs->readonly)
+        rc = start_writing(fs);
     if (rc) {
         if (root)
             ext2_put_node(fs, root);

@@ -505,3 +505,18 @@ TEST_CASE("a directory with two names in one parent cannot be renamed below itse
     CHECK(listing.find("/x/") == std::string::npos);
     CHECK(small.image->debugfs("ls -p /p").find("/c/") != std::string::npos);
 }
+
+TEST_CASE("a read-write mount refused for its root inode leaves the disk as it was")
+{
+    for (const char* damage : { "sif <2> links_count 0", "sif <2> mode 0100644" }) {
+        INFO(damage);
+        SmallImage small;
+        small.debugfs_write(damage);
+        std::vector<uint8_t> before = small.image->bytes(0, 16 << 20);
+        {
+            Mounted mounted(*small.image);
+            CHECK(code_of(mounted.mount()) == Error::EUCLEAN);
+        }
+        CHECK((small.image->bytes(0, 16 << 20) == before));
+    }
+}
