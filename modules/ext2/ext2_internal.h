@@ -175,6 +175,10 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
 int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first);
 static inline uint32_t ext2_mode_type(const struct ext2_node* node) { return node->raw.i_mode & KEEL_S_IFMT; }
 static inline int ext2_is_dir(const struct ext2_node* node) { return ext2_mode_type(node) == KEEL_S_IFDIR; }
+/* A fast symlink keeps its target in i_block, a slow one in a block that
+ * i_blocks counts: i_blocks decides, as in Linux's ext2, not the target's
+ * length (another driver may put a short target in a block). */
+int ext2_symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node);
 uint32_t ext2_uid(const struct ext2_node* node);
 uint32_t ext2_gid(const struct ext2_node* node);
 

@@ -163,6 +163,26 @@ static int valid_type(uint32_t type)
     return 0;
 }
 
+int ext2_symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node)
+{
+    uint32_t acl_sectors = node->raw.i_file_acl ? fs->block_size >> 9 : 0;
+    return node->raw.i_blocks == acl_sectors;
+}
+
+/* A slow symlink's target (shorter than a block) is in i_block[0]: its
+ * release frees what the map holds, so nothing else may be there. */
+static int slow_symlink_is_one_block(const struct ext2_fs* fs, const struct ext2_inode* raw)
+{
+    uint32_t acl_sectors = raw->i_file_acl ? fs->block_size >> 9 : 0;
+    if (raw->i_blocks != acl_sectors + (fs->block_size >> 9))
+        return 0;
+    for (uint32_t i = 1; i < EXT2_N_BLOCKS; i++) {
+        if (raw->i_block[i])
+            return 0;
+    }
+    return 1;
+}
+
 /* The checks every inode passes before the driver uses it. */
 static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
 {
@@ -180,7 +200,6 @@ static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
     if (type == KEEL_S_IFREG)
         size |= (uint64_t)raw->i_size_high << 32;
     node->size = size;
-    uint32_t acl_sectors = raw->i_file_acl ? fs->block_size >> 9 : 0;
     switch (type) {
     case KEEL_S_IFDIR:
         if (size == 0 || (size & (fs->block_size - 1)))
@@ -195,8 +214,11 @@ static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
     case KEEL_S_IFLNK:
         if (size == 0 || size >= 4096)
             return EXT2_CORRUPT(fs, ino, "symlink i_size %llu is not 1 to 4095", (unsigned long long)size);
-        if (raw->i_blocks == acl_sectors && size >= EXT2_FAST_SYMLINK_MAX)
+        if (ext2_symlink_is_fast(fs, node) && size >= EXT2_FAST_SYMLINK_MAX)
             return EXT2_CORRUPT(fs, ino, "fast symlink i_size %llu does not fit in i_block", (unsigned long long)size);
+        if (!ext2_symlink_is_fast(fs, node) && !slow_symlink_is_one_block(fs, raw))
+            return EXT2_CORRUPT(
+                fs, ino, "slow symlink: i_blocks %u is not one block, or i_block maps more than one", raw->i_blocks);
         break;
     }
     return 0;
@@ -490,13 +512,13 @@ int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t f
 
 /* ---- releasing */
 
-static int has_data_blocks(const struct ext2_node* node)
+static int has_data_blocks(const struct ext2_fs* fs, const struct ext2_node* node)
 {
     uint32_t type = ext2_mode_type(node);
     if (type == KEEL_S_IFREG || type == KEEL_S_IFDIR)
         return 1;
-    /* a slow symlink; a fast one keeps its target in i_block */
-    return type == KEEL_S_IFLNK && node->size >= EXT2_FAST_SYMLINK_MAX;
+    /* a slow symlink, whatever its length; a fast one keeps its target in i_block */
+    return type == KEEL_S_IFLNK && !ext2_symlink_is_fast(fs, node);
 }
 
 /* The extended-attribute block is shared by reference count. */
@@ -529,7 +551,7 @@ static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
 
 static void release_inode(struct ext2_fs* fs, struct ext2_node* node)
 {
-    if (has_data_blocks(node))
+    if (has_data_blocks(fs, node))
         ext2_free_blocks_from(fs, node, 0);
     release_xattr_block(fs, node);
     if (fs->readonly)

@@ -11,12 +11,6 @@
 static struct ext2_fs* fs_of(void* super) { return (struct ext2_fs*)super; }
 static struct ext2_node* node_of(void* node) { return (struct ext2_node*)node; }
 
-static int symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node)
-{
-    uint32_t acl_sectors = node->raw.i_file_acl ? fs->block_size >> 9 : 0;
-    return node->raw.i_blocks == acl_sectors;
-}
-
 int ext2_op_lookup(void* super, void* dir_node, const char* name, size_t length, void** node_out)
 {
     struct ext2_fs* fs = fs_of(super);
@@ -406,7 +400,7 @@ int ext2_op_readlink(void* super, void* node_handle, char* buffer, size_t size, 
     size_t length = (size_t)node->size;
     size_t copy = length < size ? length : size;
     *length_out = length;
-    if (symlink_is_fast(fs, node)) {
+    if (ext2_symlink_is_fast(fs, node)) {
         ext2_copy(buffer, node->raw.i_block, copy);
         return 0;
     }

@@ -520,3 +520,28 @@ TEST_CASE("a read-write mount refused for its root inode leaves the disk as it w
         CHECK((small.image->bytes(0, 16 << 20) == before));
     }
 }
+
+TEST_CASE("a short symlink kept in a block (i_blocks says so) frees its block when removed")
+{
+    SmallImage small;
+    std::string bytes = small.tree + "/target-bytes";
+    FILE* file = fopen(bytes.c_str(), "w");
+    REQUIRE(file);
+    fputs("dir/file-1", file);
+    fclose(file);
+    small.debugfs_write("write " + bytes + " /short-slow");
+    small.debugfs_write("sif /short-slow mode 0120777");
+    {
+        Mounted mounted(*small.image);
+        REQUIRE(mounted.mount().is_ok());
+        char target[64];
+        auto length = vfs_readlink(mounted.ctx, "/mnt/short-slow", target, sizeof(target));
+        REQUIRE(length.is_ok());
+        CHECK(std::string(target, length.value()) == "dir/file-1");
+        REQUIRE(vfs_unlink(mounted.ctx, "/mnt/short-slow").is_ok());
+        REQUIRE(mounted.unmount().is_ok());
+    }
+    std::string report;
+    CHECK(small.image->fsck(&report) == 0);
+    INFO(report);
+}
