@@ -491,17 +491,30 @@ static int free_tree(
     return rc ? rc : freed;
 }
 
+/* Frees the tree at i_block[slot] from logical offset `start` within it,
+ * keeping the first error in *rc. The value says whether to stop: only
+ * when an error made the filesystem read-only, so that a bad pointer in
+ * one slot does not leave the other slots' blocks allocated. */
+static int free_slot(struct ext2_fs* fs, struct ext2_node* node, uint32_t slot, int depth, uint64_t start, int* rc)
+{
+    int freed = free_tree(fs, node, &node->raw.i_block[slot], depth, start, 0);
+    if (freed && !*rc)
+        *rc = freed;
+    return fs->readonly;
+}
+
 int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first)
 {
     int rc = 0;
-    for (uint64_t i = first; i < EXT2_NDIR_BLOCKS && !rc; i++)
-        rc = free_tree(fs, node, &node->raw.i_block[i], 0, 0, 0);
+    int stop = 0;
+    for (uint64_t i = first; i < EXT2_NDIR_BLOCKS && !stop; i++)
+        stop = free_slot(fs, node, (uint32_t)i, 0, 0, &rc);
     uint64_t base = EXT2_NDIR_BLOCKS;
-    for (int depth = 1; depth <= 3 && !rc; depth++) {
+    for (int depth = 1; depth <= 3 && !stop; depth++) {
         uint64_t span = 1ull << (fs->addr_log * (uint32_t)depth);
         if (first < base + span)
-            rc = free_tree(
-                fs, node, &node->raw.i_block[EXT2_IND_BLOCK + depth - 1], depth, first > base ? first - base : 0, 0);
+            stop = free_slot(
+                fs, node, EXT2_IND_BLOCK + (uint32_t)depth - 1, depth, first > base ? first - base : 0, &rc);
         base += span;
     }
     if (first == 0)

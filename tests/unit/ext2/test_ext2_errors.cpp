@@ -77,6 +77,11 @@ struct SmallImage {
         }
         FAIL("no entry " << from << " in " << directory);
     }
+    uint64_t free_blocks() const
+    {
+        std::string stats = image->debugfs("stats");
+        return std::stoull(stats.substr(stats.find("Free blocks:") + 12));
+    }
 };
 
 template<typename T> Error code_of(const Result<T>& result) { return result.is_ok() ? Error(0) : result.error(); }
@@ -544,4 +549,23 @@ TEST_CASE("a short symlink kept in a block (i_blocks says so) frees its block wh
     std::string report;
     CHECK(small.image->fsck(&report) == 0);
     INFO(report);
+}
+
+TEST_CASE("a file whose first block pointer is bad still frees its other blocks when removed")
+{
+    SmallImage small;
+    uint64_t sectors = number_after(small.image->debugfs("stat /bigger"), "Blockcount: ");
+    small.debugfs_write("sif /bigger block[0] 2"); // a group descriptor block
+    uint64_t free_before = small.free_blocks();
+    {
+        Mounted mounted(*small.image);
+        REQUIRE(mounted.mount("errors=continue").is_ok());
+        REQUIRE(vfs_unlink(mounted.ctx, "/mnt/bigger").is_ok());
+        REQUIRE(mounted.unmount().is_ok());
+        std::string logs = host_take_logs();
+        INFO(logs);
+        CHECK(logged(logs, "a data block pointer 2 is outside the data blocks (dropped)"));
+    }
+    // Every block but the one whose pointer was overwritten.
+    CHECK(small.free_blocks() == free_before + sectors / 2 - 1);
 }
