@@ -216,6 +216,28 @@ static void count_inodes(struct ext2_fs* fs, uint32_t group, int delta, int is_d
     ext2_super_dirty(fs);
 }
 
+/* Marks inode `bit` of the group in use and counts it; 0: the inode is the
+ * caller's. One the bitmap called free that is in use all the same (a node
+ * in use has its number, or it has links on the disk: a bitmap write lost
+ * in a crash) must not be zeroed and given out: its bit stays set, it is
+ * reported, and the value is 1 (take the next one), or the error once the
+ * filesystem is read-only. */
+static int take_inode(struct ext2_fs* fs, keel_buffer* bitmap, uint32_t group, uint32_t bit, int is_dir)
+{
+    uint32_t ino = group * fs->inodes_per_group + bit + 1;
+    int live_is_dir = 0;
+    int live = ext2_inode_live(fs, ino, &live_is_dir);
+    if (live < 0)
+        return live;
+    set_bit(bitmap->data, bit);
+    ext2_block_dirty(fs, bitmap);
+    count_inodes(fs, group, -1, live ? live_is_dir : is_dir);
+    if (!live)
+        return 0;
+    int rc = EXT2_CORRUPT(fs, ino, "the inode bitmap calls it free, but it is in use: marked in use again");
+    return fs->readonly ? rc : 1;
+}
+
 int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t mode, uint32_t* ino_out)
 {
     int is_dir = (mode & KEEL_S_IFMT) == KEEL_S_IFDIR;
@@ -234,16 +256,19 @@ int ext2_alloc_inode(struct ext2_fs* fs, const struct ext2_node* dir, uint32_t m
         uint32_t from = fs->first_ino - 1 > base ? fs->first_ino - 1 - base : 0;
         if (from > fs->inodes_per_group)
             from = fs->inodes_per_group;
-        uint32_t bit = find_clear_bit(bitmap->data, from, fs->inodes_per_group);
-        if (bit < fs->inodes_per_group) {
-            set_bit(bitmap->data, bit);
-            ext2_block_dirty(fs, bitmap);
-            keel_bcache_put(bitmap);
-            count_inodes(fs, group, -1, is_dir);
-            *ino_out = base + bit + 1;
-            return 0;
+        for (uint32_t bit = find_clear_bit(bitmap->data, from, fs->inodes_per_group); bit < fs->inodes_per_group;
+             bit = find_clear_bit(bitmap->data, bit + 1, fs->inodes_per_group)) {
+            rc = take_inode(fs, bitmap, group, bit, is_dir);
+            if (rc <= 0) {
+                keel_bcache_put(bitmap);
+                if (rc == 0)
+                    *ino_out = base + bit + 1;
+                return rc;
+            }
         }
         keel_bcache_put(bitmap);
+        if (gd->bg_free_inodes_count == 0)
+            continue; /* live inodes its bitmap called free took the rest */
         rc = EXT2_CORRUPT_FS(
             fs, "group %u: bg_free_inodes_count is %u but its inode bitmap is full", group, gd->bg_free_inodes_count);
         if (fs->readonly)

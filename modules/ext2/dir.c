@@ -186,7 +186,11 @@ struct dir_slot {
     struct ext2_dir_entry* previous;
 };
 
-static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, struct dir_slot* slot)
+/* The entry `name` that names inode `ino`: a directory may hold a name
+ * twice (a corrupt one does), and a change must hit the entry of the
+ * inode the caller was given. None is corruption: the caller met it. */
+static int find(
+    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, struct dir_slot* slot)
 {
     uint64_t blocks = block_count(fs, dir);
     for (uint64_t index = 0; index < blocks; index++) {
@@ -197,7 +201,7 @@ static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, siz
         struct ext2_dir_entry* previous = 0;
         for (uint32_t offset = 0; offset < fs->block_size;) {
             struct ext2_dir_entry* entry = (struct ext2_dir_entry*)(buffer->data + offset);
-            if (entry->inode && entry_name_length(fs, entry) == length
+            if (entry->inode == ino && entry_name_length(fs, entry) == length
                 && __builtin_memcmp(entry->name, name, length) == 0) {
                 slot->buffer = buffer;
                 slot->entry = entry;
@@ -209,7 +213,7 @@ static int find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, siz
         }
         keel_bcache_put(buffer);
     }
-    return -KEEL_ENOENT;
+    return EXT2_CORRUPT(fs, dir->ino, "no entry \"%.*s\" names inode %u", (int)length, name, ino);
 }
 
 /* A change to the directory's entries: times, and the index flag goes. */
@@ -267,6 +271,30 @@ int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, s
     return -KEEL_ENOENT;
 }
 
+int ext2_dir_find_only(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out)
+{
+    if (length == 0)
+        return -KEEL_ENOENT;
+    uint32_t found = 0;
+    uint64_t blocks = block_count(fs, dir);
+    for (uint64_t index = 0; index < blocks; index++) {
+        keel_buffer* buffer;
+        int rc = read_block(fs, dir, index, &buffer, 0);
+        if (rc)
+            return rc;
+        for (uint32_t at = scan(fs, buffer->data, 0, fs->block_size, name, length); at < fs->block_size;) {
+            const struct ext2_dir_entry* entry = (const struct ext2_dir_entry*)(buffer->data + at);
+            if (found++ == 0)
+                *ino_out = entry->inode;
+            at = scan(fs, buffer->data, at + entry->rec_len, fs->block_size, name, length);
+        }
+        keel_bcache_put(buffer);
+    }
+    if (found > 1)
+        return EXT2_CORRUPT(fs, dir->ino, "\"%.*s\" names more than one entry (%u)", (int)length, name, found);
+    return found ? 0 : -KEEL_ENOENT;
+}
+
 int ext2_dir_add(
     struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode)
 {
@@ -315,10 +343,10 @@ int ext2_dir_add(
     return changed(fs, dir);
 }
 
-int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length)
+int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino)
 {
     struct dir_slot slot;
-    int rc = find(fs, dir, name, length, &slot);
+    int rc = find(fs, dir, name, length, ino, &slot);
     if (rc)
         return rc;
     if (slot.previous)
@@ -330,11 +358,11 @@ int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name,
     return changed(fs, dir);
 }
 
-int ext2_dir_retarget(
-    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode)
+int ext2_dir_retarget(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t old_ino,
+    uint32_t ino, uint32_t mode)
 {
     struct dir_slot slot;
-    int rc = find(fs, dir, name, length, &slot);
+    int rc = find(fs, dir, name, length, old_ino, &slot);
     if (rc)
         return rc;
     set_entry(fs, slot.entry, ino, name, length, mode);

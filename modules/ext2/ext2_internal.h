@@ -155,6 +155,10 @@ int ext2_free_inode(struct ext2_fs* fs, uint32_t ino, int is_dir);
 int ext2_nodes_init(struct ext2_fs* fs);
 void ext2_nodes_free(struct ext2_fs* fs);
 int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out);
+/* Whether inode `ino` is in use whatever the bitmap says: 1 for a node in
+ * use or an inode with links on the disk (`is_dir` says its type), 0 for a
+ * free one, or the read's error. */
+int ext2_inode_live(struct ext2_fs* fs, uint32_t ino, int* is_dir);
 void ext2_put_node(struct ext2_fs* fs, struct ext2_node* node);
 /* A new inode of `mode` near `dir`, zeroed, with one reference, written. */
 int ext2_new_node(
@@ -171,6 +175,10 @@ int ext2_bmap(struct ext2_fs* fs, struct ext2_node* node, uint64_t index, int cr
 int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first);
 static inline uint32_t ext2_mode_type(const struct ext2_node* node) { return node->raw.i_mode & KEEL_S_IFMT; }
 static inline int ext2_is_dir(const struct ext2_node* node) { return ext2_mode_type(node) == KEEL_S_IFDIR; }
+/* A fast symlink keeps its target in i_block, a slow one in a block that
+ * i_blocks counts: i_blocks decides, as in Linux's ext2, not the target's
+ * length (another driver may put a short target in a block). */
+int ext2_symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node);
 uint32_t ext2_uid(const struct ext2_node* node);
 uint32_t ext2_gid(const struct ext2_node* node);
 
@@ -191,10 +199,16 @@ void ext2_forget_checked_blocks(struct ext2_fs* fs);
 int ext2_dir_find(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
 int ext2_dir_add(
     struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
-int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length);
-/* Points the existing entry `name` at `ino` (rename over a name). */
-int ext2_dir_retarget(
-    struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino, uint32_t mode);
+/* The inode of the only entry `name`: -ENOENT without one, EUCLEAN when a
+ * corrupt directory holds the name twice (which entry the VFS met is not
+ * known, so a rename must not pick one). Scans the whole directory. */
+int ext2_dir_find_only(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t* ino_out);
+/* Removes the entry `name` that names `ino` (EUCLEAN when none does). */
+int ext2_dir_remove(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t ino);
+/* Points the existing entry `name` that names `old_ino` at `ino` (rename
+ * over a name; EUCLEAN when no entry is that one). */
+int ext2_dir_retarget(struct ext2_fs* fs, struct ext2_node* dir, const char* name, size_t length, uint32_t old_ino,
+    uint32_t ino, uint32_t mode);
 int ext2_dir_is_empty(struct ext2_fs* fs, struct ext2_node* dir, int* empty);
 /* Writes "." and ".." into the new directory's first block. */
 int ext2_dir_init(struct ext2_fs* fs, struct ext2_node* dir, uint32_t parent);

@@ -74,6 +74,14 @@ static void insert_node(struct ext2_fs* fs, struct ext2_node* node)
     grow_nodes(fs);
 }
 
+static struct ext2_node* find_node(struct ext2_fs* fs, uint32_t ino)
+{
+    struct ext2_node* node = fs->nodes[node_bucket(fs, ino)];
+    while (node && node->ino != ino)
+        node = node->hash_next;
+    return node;
+}
+
 static void remove_node(struct ext2_fs* fs, struct ext2_node* node)
 {
     struct ext2_node** link = &fs->nodes[node_bucket(fs, node->ino)];
@@ -155,6 +163,26 @@ static int valid_type(uint32_t type)
     return 0;
 }
 
+int ext2_symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node)
+{
+    uint32_t acl_sectors = node->raw.i_file_acl ? fs->block_size >> 9 : 0;
+    return node->raw.i_blocks == acl_sectors;
+}
+
+/* A slow symlink's target (shorter than a block) is in i_block[0]: its
+ * release frees what the map holds, so nothing else may be there. */
+static int slow_symlink_is_one_block(const struct ext2_fs* fs, const struct ext2_inode* raw)
+{
+    uint32_t acl_sectors = raw->i_file_acl ? fs->block_size >> 9 : 0;
+    if (raw->i_blocks != acl_sectors + (fs->block_size >> 9))
+        return 0;
+    for (uint32_t i = 1; i < EXT2_N_BLOCKS; i++) {
+        if (raw->i_block[i])
+            return 0;
+    }
+    return 1;
+}
+
 /* The checks every inode passes before the driver uses it. */
 static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
 {
@@ -172,7 +200,6 @@ static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
     if (type == KEEL_S_IFREG)
         size |= (uint64_t)raw->i_size_high << 32;
     node->size = size;
-    uint32_t acl_sectors = raw->i_file_acl ? fs->block_size >> 9 : 0;
     switch (type) {
     case KEEL_S_IFDIR:
         if (size == 0 || (size & (fs->block_size - 1)))
@@ -187,8 +214,11 @@ static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
     case KEEL_S_IFLNK:
         if (size == 0 || size >= 4096)
             return EXT2_CORRUPT(fs, ino, "symlink i_size %llu is not 1 to 4095", (unsigned long long)size);
-        if (raw->i_blocks == acl_sectors && size >= EXT2_FAST_SYMLINK_MAX)
+        if (ext2_symlink_is_fast(fs, node) && size >= EXT2_FAST_SYMLINK_MAX)
             return EXT2_CORRUPT(fs, ino, "fast symlink i_size %llu does not fit in i_block", (unsigned long long)size);
+        if (!ext2_symlink_is_fast(fs, node) && !slow_symlink_is_one_block(fs, raw))
+            return EXT2_CORRUPT(
+                fs, ino, "slow symlink: i_blocks %u is not one block, or i_block maps more than one", raw->i_blocks);
         break;
     }
     return 0;
@@ -198,12 +228,11 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
 {
     if (ino == 0 || ino > fs->inodes_count)
         return EXT2_CORRUPT(fs, ino, "inode number out of range (1 to %u)", fs->inodes_count);
-    for (struct ext2_node* node = fs->nodes[node_bucket(fs, ino)]; node; node = node->hash_next) {
-        if (node->ino == ino) {
-            node->refs++;
-            *out = node;
-            return 0;
-        }
+    struct ext2_node* known = find_node(fs, ino);
+    if (known) {
+        known->refs++;
+        *out = known;
+        return 0;
     }
     uint32_t block, offset;
     inode_location(fs, ino, &block, &offset);
@@ -236,6 +265,27 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
     insert_node(fs, node);
     *out = node;
     return 0;
+}
+
+int ext2_inode_live(struct ext2_fs* fs, uint32_t ino, int* is_dir)
+{
+    struct ext2_node* node = find_node(fs, ino);
+    if (node) {
+        *is_dir = ext2_is_dir(node);
+        return 1;
+    }
+    uint32_t block, offset;
+    inode_location(fs, ino, &block, &offset);
+    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
+    keel_buffer* buffer;
+    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    if (rc)
+        return ext2_io_error(fs, ino, rc, "the inode table");
+    struct ext2_inode raw;
+    ext2_copy(&raw, buffer->data + offset, sizeof(raw));
+    keel_bcache_put(buffer);
+    *is_dir = (raw.i_mode & KEEL_S_IFMT) == KEEL_S_IFDIR;
+    return raw.i_links_count != 0;
 }
 
 int ext2_write_inode(struct ext2_fs* fs, struct ext2_node* node)
@@ -441,17 +491,30 @@ static int free_tree(
     return rc ? rc : freed;
 }
 
+/* Frees the tree at i_block[slot] from logical offset `start` within it,
+ * keeping the first error in *rc. The value says whether to stop: only
+ * when an error made the filesystem read-only, so that a bad pointer in
+ * one slot does not leave the other slots' blocks allocated. */
+static int free_slot(struct ext2_fs* fs, struct ext2_node* node, uint32_t slot, int depth, uint64_t start, int* rc)
+{
+    int freed = free_tree(fs, node, &node->raw.i_block[slot], depth, start, 0);
+    if (freed && !*rc)
+        *rc = freed;
+    return fs->readonly;
+}
+
 int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t first)
 {
     int rc = 0;
-    for (uint64_t i = first; i < EXT2_NDIR_BLOCKS && !rc; i++)
-        rc = free_tree(fs, node, &node->raw.i_block[i], 0, 0, 0);
+    int stop = 0;
+    for (uint64_t i = first; i < EXT2_NDIR_BLOCKS && !stop; i++)
+        stop = free_slot(fs, node, (uint32_t)i, 0, 0, &rc);
     uint64_t base = EXT2_NDIR_BLOCKS;
-    for (int depth = 1; depth <= 3 && !rc; depth++) {
+    for (int depth = 1; depth <= 3 && !stop; depth++) {
         uint64_t span = 1ull << (fs->addr_log * (uint32_t)depth);
         if (first < base + span)
-            rc = free_tree(
-                fs, node, &node->raw.i_block[EXT2_IND_BLOCK + depth - 1], depth, first > base ? first - base : 0, 0);
+            stop = free_slot(
+                fs, node, EXT2_IND_BLOCK + (uint32_t)depth - 1, depth, first > base ? first - base : 0, &rc);
         base += span;
     }
     if (first == 0)
@@ -462,13 +525,13 @@ int ext2_free_blocks_from(struct ext2_fs* fs, struct ext2_node* node, uint64_t f
 
 /* ---- releasing */
 
-static int has_data_blocks(const struct ext2_node* node)
+static int has_data_blocks(const struct ext2_fs* fs, const struct ext2_node* node)
 {
     uint32_t type = ext2_mode_type(node);
     if (type == KEEL_S_IFREG || type == KEEL_S_IFDIR)
         return 1;
-    /* a slow symlink; a fast one keeps its target in i_block */
-    return type == KEEL_S_IFLNK && node->size >= EXT2_FAST_SYMLINK_MAX;
+    /* a slow symlink, whatever its length; a fast one keeps its target in i_block */
+    return type == KEEL_S_IFLNK && !ext2_symlink_is_fast(fs, node);
 }
 
 /* The extended-attribute block is shared by reference count. */
@@ -501,7 +564,7 @@ static void release_xattr_block(struct ext2_fs* fs, struct ext2_node* node)
 
 static void release_inode(struct ext2_fs* fs, struct ext2_node* node)
 {
-    if (has_data_blocks(node))
+    if (has_data_blocks(fs, node))
         ext2_free_blocks_from(fs, node, 0);
     release_xattr_block(fs, node);
     if (fs->readonly)

@@ -11,12 +11,6 @@
 static struct ext2_fs* fs_of(void* super) { return (struct ext2_fs*)super; }
 static struct ext2_node* node_of(void* node) { return (struct ext2_node*)node; }
 
-static int symlink_is_fast(const struct ext2_fs* fs, const struct ext2_node* node)
-{
-    uint32_t acl_sectors = node->raw.i_file_acl ? fs->block_size >> 9 : 0;
-    return node->raw.i_blocks == acl_sectors;
-}
-
 int ext2_op_lookup(void* super, void* dir_node, const char* name, size_t length, void** node_out)
 {
     struct ext2_fs* fs = fs_of(super);
@@ -242,7 +236,7 @@ int ext2_op_unlink(void* super, void* dir_node, const char* name, size_t length,
     struct ext2_fs* fs = fs_of(super);
     int rc = ext2_check_writable(fs);
     if (!rc)
-        rc = ext2_dir_remove(fs, node_of(dir_node), name, length);
+        rc = ext2_dir_remove(fs, node_of(dir_node), name, length, node_of(target)->ino);
     if (!rc)
         drop_link(fs, node_of(target));
     return rc;
@@ -262,7 +256,7 @@ int ext2_op_rmdir(void* super, void* dir_node, const char* name, size_t length, 
         return rc;
     if (!empty)
         return -KEEL_ENOTEMPTY;
-    rc = ext2_dir_remove(fs, dir, name, length);
+    rc = ext2_dir_remove(fs, dir, name, length, node->ino);
     if (rc)
         return rc;
     node->raw.i_links_count = 0;
@@ -272,6 +266,70 @@ int ext2_op_rmdir(void* super, void* dir_node, const char* name, size_t length, 
     return 0;
 }
 
+/* The directory named by inode `ino`'s "..". */
+static int parent_of(struct ext2_fs* fs, uint32_t ino, uint32_t* parent)
+{
+    struct ext2_node* node;
+    int rc = ext2_get_node(fs, ino, &node);
+    if (rc)
+        return rc;
+    if (ext2_is_dir(node))
+        rc = ext2_dir_parent(fs, node, parent);
+    else
+        rc = EXT2_CORRUPT(fs, ino, "a \"..\" names it, but it is not a directory");
+    ext2_put_node(fs, node);
+    return rc;
+}
+
+/* A directory moving into `dir` must not be `dir` or above it. The VFS
+ * checks its dentries, but a directory with two names in one parent (a
+ * corrupt disk) is two dentries: the disk's ".." chain decides. It ends
+ * at the root; a loop in it is found by Brent's method (a mark moved to
+ * the walk's place at every power of two steps: a loop brings the walk
+ * back to it), so the walk is bounded by twice the chain's length. */
+static int check_not_below(struct ext2_fs* fs, struct ext2_node* dir, uint32_t moving)
+{
+    uint32_t current = dir->ino;
+    uint32_t mark = current, steps = 0, limit = 1;
+    while (current != EXT2_ROOT_INO) {
+        if (current == moving)
+            return -KEEL_EINVAL; /* as rename(2) into its own subdirectory */
+        int rc = parent_of(fs, current, &current);
+        if (rc)
+            return rc;
+        if (current == mark)
+            return EXT2_CORRUPT(fs, dir->ino, "the \"..\" entries above the directory loop at inode %u", current);
+        if (++steps == limit) {
+            mark = current;
+            steps = 0;
+            limit = limit < 0x80000000u ? limit * 2 : limit;
+        }
+    }
+    return 0;
+}
+
+/* What must hold before a rename changes anything. */
+static int check_rename(struct ext2_fs* fs, struct ext2_node* old_dir, struct ext2_node* new_dir,
+    struct ext2_node* source, struct ext2_node* target)
+{
+    if (target && ext2_is_dir(target)) {
+        int empty;
+        int rc = ext2_dir_is_empty(fs, target, &empty);
+        if (rc)
+            return rc;
+        if (!empty)
+            return -KEEL_ENOTEMPTY;
+    }
+    if (!ext2_is_dir(source) || old_dir == new_dir)
+        return 0;
+    if (!target && new_dir->raw.i_links_count >= EXT2_LINK_MAX)
+        return -KEEL_EMLINK;
+    return check_not_below(fs, new_dir, source->ino);
+}
+
+/* The VFS does not say which inodes it resolved the names to; a name the
+ * directory holds once is the one it met, a name held twice is refused
+ * (ext2_dir_find_only). */
 int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t old_length, void* new_dir_node,
     const char* new_name, size_t new_length)
 {
@@ -282,10 +340,10 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
     if (rc)
         return rc;
     uint32_t source_ino, target_ino = 0;
-    rc = ext2_dir_find(fs, old_dir, old_name, old_length, &source_ino);
+    rc = ext2_dir_find_only(fs, old_dir, old_name, old_length, &source_ino);
     if (rc)
         return rc;
-    rc = ext2_dir_find(fs, new_dir, new_name, new_length, &target_ino);
+    rc = ext2_dir_find_only(fs, new_dir, new_name, new_length, &target_ino);
     if (rc && rc != -KEEL_ENOENT)
         return rc;
     if (target_ino == source_ino)
@@ -298,20 +356,14 @@ int ext2_op_rename(void* super, void* old_dir_node, const char* old_name, size_t
     if (target_ino)
         rc = ext2_get_node(fs, target_ino, &target);
     int moves_dir = ext2_is_dir(source);
-    if (!rc && target && ext2_is_dir(target)) {
-        int empty;
-        rc = ext2_dir_is_empty(fs, target, &empty);
-        if (!rc && !empty)
-            rc = -KEEL_ENOTEMPTY;
-    }
-    if (!rc && moves_dir && old_dir != new_dir && !target && new_dir->raw.i_links_count >= EXT2_LINK_MAX)
-        rc = -KEEL_EMLINK;
+    if (!rc)
+        rc = check_rename(fs, old_dir, new_dir, source, target);
     /* The new name first: a failure leaves the old one. */
     if (!rc)
-        rc = target ? ext2_dir_retarget(fs, new_dir, new_name, new_length, source_ino, source->raw.i_mode)
+        rc = target ? ext2_dir_retarget(fs, new_dir, new_name, new_length, target_ino, source_ino, source->raw.i_mode)
                     : ext2_dir_add(fs, new_dir, new_name, new_length, source_ino, source->raw.i_mode);
     if (!rc)
-        rc = ext2_dir_remove(fs, old_dir, old_name, old_length);
+        rc = ext2_dir_remove(fs, old_dir, old_name, old_length, source_ino);
     if (!rc && moves_dir && old_dir != new_dir) {
         rc = ext2_dir_set_parent(fs, source, new_dir->ino);
         drop_link(fs, old_dir);
@@ -348,7 +400,7 @@ int ext2_op_readlink(void* super, void* node_handle, char* buffer, size_t size, 
     size_t length = (size_t)node->size;
     size_t copy = length < size ? length : size;
     *length_out = length;
-    if (symlink_is_fast(fs, node)) {
+    if (ext2_symlink_is_fast(fs, node)) {
         ext2_copy(buffer, node->raw.i_block, copy);
         return 0;
     }

@@ -103,11 +103,16 @@ static int is_power_of(uint32_t value, uint32_t base)
     return value == 1;
 }
 
-int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group)
+static int has_super(uint32_t ro_compat, uint32_t group)
 {
-    if (group <= 1 || !(fs->sb->s_feature_ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER))
+    if (group <= 1 || !(ro_compat & EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER))
         return 1;
     return (group & 1) && (is_power_of(group, 3) || is_power_of(group, 5) || is_power_of(group, 7));
+}
+
+int ext2_group_has_super(const struct ext2_fs* fs, uint32_t group)
+{
+    return has_super(fs->sb->s_feature_ro_compat, group);
 }
 
 /* ---- options */
@@ -340,7 +345,12 @@ static int check_super(struct ext2_fs* fs, const struct ext2_super_block* sb, ui
             fs->inodes_per_group);
     if (fs->first_ino < EXT2_GOOD_OLD_FIRST_INO || fs->first_ino >= fs->inodes_count)
         return SB_BAD(fs, "s_first_ino %u is out of range (11 to %u)", fs->device, fs->first_ino, fs->inodes_count - 1);
-    fs->gd_blocks = (fs->groups * (uint32_t)sizeof(struct ext2_group_desc) + fs->block_size - 1) / fs->block_size;
+    /* In 64 bits: 2^27 groups of descriptors wrap 32 bits to almost nothing. */
+    uint64_t gd_blocks = ((uint64_t)fs->groups * sizeof(struct ext2_group_desc) + fs->block_size - 1) >> fs->block_log;
+    if (gd_blocks > fs->blocks_per_group)
+        return SB_BAD(fs, "%u groups need %llu blocks of descriptors, more than a group's %u", fs->device, fs->groups,
+            (unsigned long long)gd_blocks, fs->blocks_per_group);
+    fs->gd_blocks = (uint32_t)gd_blocks;
     fs->reserved_gdt = 0;
     if (fs->rev >= EXT2_DYNAMIC_REV && (sb->s_feature_compat & 0x0010u /* resize_inode */)) {
         uint16_t reserved;
@@ -428,6 +438,28 @@ static int check_groups(struct ext2_fs* fs)
     return 0;
 }
 
+/* The superblock at byte `offset` (sb=) must be one its own geometry puts
+ * there: the primary, or the backup at the start of a group that has one.
+ * Anywhere else, the blocks of the superblock and the descriptors in use
+ * would count as data blocks (ext2_data_block_ok), free to be given to a
+ * file and overwritten. */
+static int check_super_place(struct ext2_fs* fs, const struct ext2_super_block* sb, uint64_t offset)
+{
+    uint64_t block = offset >> fs->block_log;
+    uint64_t in_block = offset & (fs->block_size - 1);
+    uint64_t from_first = block - fs->first_data_block;
+    uint64_t group = from_first / fs->blocks_per_group;
+    int placed = block >= fs->first_data_block && from_first % fs->blocks_per_group == 0 && group < fs->groups
+        && has_super(sb->s_feature_ro_compat, (uint32_t)group)
+        && in_block == (group == 0 ? (EXT2_SUPER_OFFSET & (fs->block_size - 1)) : 0);
+    if (placed)
+        return 0;
+    keel_logf(KEEL_LOG_ERR, "ext2 (%s): sb=%llu: block %llu is not where any group's superblock lies (%u + n * %u)",
+        fs->device, (unsigned long long)(offset >> 10), (unsigned long long)block, fs->first_data_block,
+        fs->blocks_per_group);
+    return -KEEL_EINVAL;
+}
+
 static void put_buffers(struct ext2_fs* fs)
 {
     if (fs->gd_buffers) {
@@ -465,6 +497,8 @@ static int load(struct ext2_fs* fs, uint64_t offset, int* readonly)
     rc = check_super(fs, copy, info.size, readonly);
     if (!rc)
         rc = check_features(fs, copy, readonly);
+    if (!rc)
+        rc = check_super_place(fs, copy, offset);
     keel_free(copy);
     if (rc)
         return rc;
@@ -565,6 +599,23 @@ static void destroy_fs(struct ext2_fs* fs)
     keel_free(fs);
 }
 
+/* The root, checked before a read-write mount marks the disk in use: a
+ * mount refused for its root leaves the disk as it was. */
+static int get_root(struct ext2_fs* fs, struct ext2_node** root_out)
+{
+    struct ext2_node* root;
+    int rc = ext2_get_node(fs, EXT2_ROOT_INO, &root);
+    if (rc)
+        return rc;
+    if (!ext2_is_dir(root)) {
+        rc = EXT2_CORRUPT(fs, EXT2_ROOT_INO, "the root is not a directory (i_mode 0%o)", root->raw.i_mode);
+        ext2_put_node(fs, root);
+        return rc;
+    }
+    *root_out = root;
+    return 0;
+}
+
 static int ext2_mount(const char* source, uint32_t flags, const char* data, void** super_out, void** root_out)
 {
     struct ext2_options options = { (flags & KEEL_MS_RDONLY) != 0, 0, 0, 0 };
@@ -616,13 +667,11 @@ static int ext2_mount(const char* source, uint32_t flags, const char* data, void
     }
     fs->readonly = options.readonly;
     fs->must_stay_readonly = must_be_readonly;
-    if (!rc && !fs->readonly)
-        rc = start_writing(fs);
     struct ext2_node* root = 0;
     if (!rc)
-        rc = ext2_get_node(fs, EXT2_ROOT_INO, &root);
-    if (!rc && !ext2_is_dir(root))
-        rc = EXT2_CORRUPT(fs, EXT2_ROOT_INO, "the root is not a directory (i_mode 0%o)", root->raw.i_mode);
+        rc = get_root(fs, &root);
+    if (!rc && !fs->readonly)
+        rc = start_writing(fs);
     if (rc) {
         if (root)
             ext2_put_node(fs, root);
