@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "host_platform.h"
+#include "lib/net/bytes.h"
 #include "lib/net/tcp/sequence.h"
 #include "tcp_harness.h"
 
@@ -479,6 +480,49 @@ TEST_CASE("tcp: the listen backlog holds connections until accepted", "[tcp]")
     }));
     for (tcp::Connection* client : clients)
         CHECK(client->state() == State::Established);
+    require_clean(network);
+}
+
+TEST_CASE("tcp: a handshake stale from a spoofed SYN gives way to a new one; fresh ones do not", "[tcp]")
+{
+    Network network("tcp-syn-flood");
+    tcp::Listener* listener = network.b().listen(0, kPort, 2).release_value();
+    // Two SYNs from ports of A that nothing answers from (spoofed
+    // sources): their SYN-ACKs go nowhere.
+    network.filter = [](Ipv4Address from, const uint8_t* segment, size_t) {
+        uint16_t port = keel::net::load16(segment + 2);
+        return from == kAddressB && (port == 30000 || port == 30001);
+    };
+    for (uint16_t port : { 30000, 30001 }) {
+        uint8_t segment[20] = {};
+        tcp::Header header;
+        header.source_port = port;
+        header.destination_port = kPort;
+        header.sequence = 1000u * port;
+        header.flags = tcp::kSyn;
+        header.window = 65535;
+        tcp::write_header(segment, header, 0, kAddressA, kAddressB);
+        network.inject(kAddressA, kAddressB, segment, sizeof(segment));
+    }
+    network.run_for(100);
+    CHECK(listener->pending() == 2);
+    // While they are fresh, a new SYN waits for room as before.
+    tcp::Connection* early = network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value();
+    network.run_for(200);
+    CHECK(listener->dropped_syns() == 1);
+    CHECK(early->state() == State::SynSent);
+    // Once their SYN-ACKs have been sent again, the client's retried SYN
+    // takes the place of the oldest, long before their two minutes.
+    REQUIRE(network.run_until([&] { return early->state() == State::Established; }, 5000));
+    CHECK(listener->evicted_handshakes() == 1);
+    network.run_for(50); // the client's ACK
+    tcp::Connection* server = listener->accept();
+    REQUIRE(server);
+    CHECK(listener->pending() == 1); // the other stale handshake
+    server->release(network.now());
+    early->release(network.now());
+    listener->close(network.now());
+    network.filter = nullptr;
     require_clean(network);
 }
 

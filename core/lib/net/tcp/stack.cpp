@@ -186,12 +186,34 @@ void Stack::icmp_error(const IcmpReport& report, Millis now)
     reap();
 }
 
+// The oldest of the listener's handshakes that had to send its SYN-ACK
+// again: an honest peer answers within a round trip, a SYN from a spoofed
+// source never.
+Connection* Stack::stale_handshake(const Listener& listener)
+{
+    for (Connection& connection : m_connections) {
+        if (connection.m_listener == &listener && connection.m_state == State::SynReceived && connection.m_retries)
+            return &connection;
+    }
+    return nullptr;
+}
+
 void Stack::accept_syn(
     Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now)
 {
     if (listener.m_pending >= listener.m_backlog) {
-        listener.m_dropped_syns++; // the peer retries; by then there may be room
-        return;
+        // SYNs from spoofed sources would hold the backlog for the two
+        // minutes their SYN-ACKs are retried: a stale handshake gives
+        // way (as Linux prunes its old requests). Fresh ones are kept, so
+        // a burst of honest connections is not turned against itself.
+        Connection* stale = stale_handshake(listener);
+        if (!stale) {
+            listener.m_dropped_syns++; // the peer retries; by then there may be room
+            return;
+        }
+        listener.m_evicted_handshakes++;
+        stale->set_closed();
+        free_connection(*stale);
     }
     Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
     Connection* connection = create(tuple, m_config.defaults);
@@ -266,21 +288,25 @@ Millis Stack::next_deadline() const
     return next;
 }
 
+void Stack::free_connection(Connection& connection)
+{
+    if (connection.m_listener) {
+        connection.m_queue_node.unlink();
+        connection.m_listener->m_pending--;
+    }
+    m_connections.remove(connection);
+    m_count--;
+    m_stats.connections_freed++;
+    net_destroy(&connection);
+}
+
 void Stack::reap()
 {
     Connection* connection = m_connections.first();
     while (connection) {
         Connection* next = m_connections.next(*connection);
-        if (connection->m_state == State::Closed && (connection->m_released || connection->m_listener)) {
-            if (connection->m_listener) {
-                connection->m_queue_node.unlink();
-                connection->m_listener->m_pending--;
-            }
-            m_connections.remove(*connection);
-            m_count--;
-            m_stats.connections_freed++;
-            net_destroy(connection);
-        }
+        if (connection->m_state == State::Closed && (connection->m_released || connection->m_listener))
+            free_connection(*connection);
         connection = next;
     }
 }

@@ -30,6 +30,7 @@ public:
     size_t pending() const { return m_pending; } // handshaking or waiting for accept
     size_t ready() const;
     uint64_t dropped_syns() const { return m_dropped_syns; }
+    uint64_t evicted_handshakes() const { return m_evicted_handshakes; }
     uint16_t port() const { return m_binding.local_port; }
 
     // Only the stack creates listeners.
@@ -49,6 +50,7 @@ private:
     size_t m_backlog;
     size_t m_pending = 0;
     uint64_t m_dropped_syns = 0;
+    uint64_t m_evicted_handshakes = 0;
     IntrusiveList<Connection, &Connection::m_queue_node> m_accept_queue;
 };
 
@@ -137,6 +139,8 @@ private:
     uint32_t initial_sequence(const Tuple& tuple, Millis now) const;
     // Frees the connections that are closed and that nobody holds.
     void reap();
+    void free_connection(Connection& connection);
+    Connection* stale_handshake(const Listener& listener);
 
     Output& m_output;
     Config m_config;
