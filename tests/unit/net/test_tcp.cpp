@@ -753,6 +753,11 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
             [&](const tcp::Connection& connection) { states.push_back(tcp::state_name(connection.state())); });
         return states;
     };
+    auto buffers = [](tcp::Stack& stack) {
+        size_t bytes = 0;
+        stack.for_each_released([&](const tcp::Connection& connection) { bytes += connection.buffer_bytes(); });
+        return bytes;
+    };
     CHECK(listed(network.a()).empty());
     // The client closes and lets go: FIN-WAIT-1, then FIN-WAIT-2 once acknowledged.
     tcp::Tuple tuple = pair.client->tuple();
@@ -767,6 +772,7 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     pair.server->close(network.now());
     pair.server->release(network.now());
     CHECK(listed(network.b()) == std::vector<std::string> { "LAST-ACK" });
+    CHECK(buffers(network.a()) == tcp::Options().send_buffer + tcp::Options().receive_buffer); // FIN-WAIT-2 keeps them
     network.run_for(1000);
     CHECK(listed(network.b()).empty());
     std::vector<tcp::Tuple> tuples;
@@ -774,6 +780,7 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     REQUIRE(tuples.size() == 1);
     CHECK(tuples[0] == tuple);
     CHECK(listed(network.a()) == std::vector<std::string> { "TIME-WAIT" });
+    CHECK(buffers(network.a()) == 0); // nothing left to send or to read: the rings went
     // It began within that second and lasts the whole 2 MSL (60 s by default).
     network.run_for(58000);
     CHECK(listed(network.a()) == std::vector<std::string> { "TIME-WAIT" });

@@ -19,9 +19,18 @@ bool ByteRing::allocate(size_t capacity)
     return true;
 }
 
+void ByteRing::release()
+{
+    net_free(m_bytes);
+    m_bytes = nullptr;
+    m_capacity = m_start = m_size = 0;
+}
+
 size_t ByteRing::write(const uint8_t* bytes, size_t length)
 {
     length = min(length, space());
+    if (!length)
+        return 0;
     size_t end = (m_start + m_size) % (m_capacity ? m_capacity : 1);
     size_t first = min(length, m_capacity - end);
     memcpy(m_bytes + end, bytes, first);

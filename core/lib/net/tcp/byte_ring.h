@@ -1,6 +1,7 @@
 // A fixed-capacity ring of bytes: a connection's send buffer (unacknowledged
 // and unsent data) and its receive buffer (data not yet read). Allocated
-// once when the connection is created.
+// once when the connection is created, freed when it enters TIME-WAIT
+// after its user released it.
 #pragma once
 
 #include <stddef.h>
@@ -17,6 +18,8 @@ public:
 
     // False when out of memory.
     bool allocate(size_t capacity);
+    // Frees the bytes: the ring holds nothing and takes nothing after.
+    void release();
 
     size_t capacity() const { return m_capacity; }
     size_t size() const { return m_size; }

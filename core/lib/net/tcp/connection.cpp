@@ -173,6 +173,7 @@ void Connection::release(Millis now)
     close(now);
     if (m_state == State::FinWait2)
         m_time_wait_deadline = now + m_options.time_wait;
+    drop_buffers_if_done();
     m_stack.reap(); // may free this connection: nothing may follow
 }
 
@@ -198,6 +199,20 @@ void Connection::enter_time_wait(Millis now)
     m_retransmit_deadline = 0;
     m_persist = false;
     m_time_wait_deadline = now + m_options.time_wait;
+    drop_buffers_if_done();
+}
+
+// In TIME-WAIT everything sent is acknowledged and, once the user has
+// released the connection, nothing received will be read: the two rings
+// (128 KiB by default) go, and only the connection's state waits out the
+// 2 MSL, as Linux keeps only a small timewait socket. Many short
+// connections would otherwise hold a ring pair each for a minute.
+void Connection::drop_buffers_if_done()
+{
+    if (!m_released || m_state != State::TimeWait)
+        return;
+    m_send.release();
+    m_receive.release();
 }
 
 namespace {

@@ -121,6 +121,8 @@ public:
     // What waits beyond a gap: segments, and their bytes (each held once).
     size_t out_of_order_segments() const { return m_out_of_order_count; }
     size_t out_of_order_bytes() const;
+    // The bytes its send and receive rings hold room for.
+    size_t buffer_bytes() const { return m_send.capacity() + m_receive.capacity(); }
     bool at_end_of_stream() const { return m_fin_received && m_receive.size() == 0; }
     size_t send_space() const { return m_send.space(); }
     size_t unacknowledged() const { return m_send.size(); }
@@ -148,6 +150,7 @@ private:
     uint32_t data_front() const { return m_snd_una == m_iss ? m_iss + 1 : m_snd_una; }
     void clear_out_of_order();
     void queue_out_of_order(const Segment& segment);
+    void drop_buffers_if_done();
 
     // Opening (connection.cpp).
     void open_active(uint32_t iss, Millis now);
