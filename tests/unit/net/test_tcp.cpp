@@ -772,6 +772,7 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     pair.server->close(network.now());
     pair.server->release(network.now());
     CHECK(listed(network.b()) == std::vector<std::string> { "LAST-ACK" });
+    CHECK(buffers(network.b()) == tcp::Options().send_buffer); // nothing more to receive
     CHECK(buffers(network.a()) == tcp::Options().send_buffer + tcp::Options().receive_buffer); // FIN-WAIT-2 keeps them
     network.run_for(1000);
     CHECK(listed(network.b()).empty());

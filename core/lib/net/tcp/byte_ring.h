@@ -1,7 +1,7 @@
 // A fixed-capacity ring of bytes: a connection's send buffer (unacknowledged
 // and unsent data) and its receive buffer (data not yet read). Allocated
-// once when the connection is created, freed when it enters TIME-WAIT
-// after its user released it.
+// once when the connection is created, freed once its user released it
+// and it has no more use for it (Connection::drop_buffers_if_done).
 #pragma once
 
 #include <stddef.h>

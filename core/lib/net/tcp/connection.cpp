@@ -202,17 +202,20 @@ void Connection::enter_time_wait(Millis now)
     drop_buffers_if_done();
 }
 
-// In TIME-WAIT everything sent is acknowledged and, once the user has
-// released the connection, nothing received will be read: the two rings
-// (128 KiB by default) go, and only the connection's state waits out the
-// 2 MSL, as Linux keeps only a small timewait socket. Many short
-// connections would otherwise hold a ring pair each for a minute.
+// Once the user has released the connection nothing received will be
+// read, and once the peer's FIN came nothing more will arrive: the
+// receive ring goes (in CLOSING, LAST-ACK and TIME-WAIT). In TIME-WAIT
+// everything sent is acknowledged too: the send ring goes, and only the
+// connection's state waits out the 2 MSL, as Linux keeps only a small
+// timewait socket. Many short connections would otherwise hold 128 KiB
+// each (the default rings) for a minute.
 void Connection::drop_buffers_if_done()
 {
-    if (!m_released || m_state != State::TimeWait)
+    if (!m_released || !m_fin_received)
         return;
-    m_send.release();
     m_receive.release();
+    if (m_state == State::TimeWait)
+        m_send.release();
 }
 
 namespace {

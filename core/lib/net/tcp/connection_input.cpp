@@ -409,6 +409,7 @@ void Connection::process_fin(Millis now)
     case State::FinWait2: enter_time_wait(now); break;
     default: break;
     }
+    drop_buffers_if_done();
     send_ack_now(now);
 }
 
