@@ -224,6 +224,16 @@ static int check_inode(struct ext2_fs* fs, uint32_t ino, struct ext2_node* node)
     return 0;
 }
 
+/* The cached block that holds inode `ino`, and where in it. */
+static int read_inode_block(struct ext2_fs* fs, uint32_t ino, keel_buffer** buffer, uint32_t* offset)
+{
+    uint32_t block;
+    inode_location(fs, ino, &block, offset);
+    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
+    int rc = keel_bcache_read(fs->bdev, block, buffer);
+    return rc ? ext2_io_error(fs, ino, rc, "the inode table") : 0;
+}
+
 int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
 {
     if (ino == 0 || ino > fs->inodes_count)
@@ -234,13 +244,11 @@ int ext2_get_node(struct ext2_fs* fs, uint32_t ino, struct ext2_node** out)
         *out = known;
         return 0;
     }
-    uint32_t block, offset;
-    inode_location(fs, ino, &block, &offset);
-    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
+    uint32_t offset;
     keel_buffer* buffer;
-    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    int rc = read_inode_block(fs, ino, &buffer, &offset);
     if (rc)
-        return ext2_io_error(fs, ino, rc, "the inode table");
+        return rc;
     struct ext2_node* node = (struct ext2_node*)keel_zalloc(sizeof(*node));
     if (!node) {
         keel_bcache_put(buffer);
@@ -274,13 +282,11 @@ int ext2_inode_live(struct ext2_fs* fs, uint32_t ino, int* is_dir)
         *is_dir = ext2_is_dir(node);
         return 1;
     }
-    uint32_t block, offset;
-    inode_location(fs, ino, &block, &offset);
-    itable_readahead(fs, (ino - 1) / fs->inodes_per_group, block);
+    uint32_t offset;
     keel_buffer* buffer;
-    int rc = keel_bcache_read(fs->bdev, block, &buffer);
+    int rc = read_inode_block(fs, ino, &buffer, &offset);
     if (rc)
-        return ext2_io_error(fs, ino, rc, "the inode table");
+        return rc;
     struct ext2_inode raw;
     ext2_copy(&raw, buffer->data + offset, sizeof(raw));
     keel_bcache_put(buffer);
