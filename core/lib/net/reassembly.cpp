@@ -169,7 +169,7 @@ PacketPtr Reassembler::input(
             return {};
         }
     }
-    while (m_bytes + length > m_limits.bytes) {
+    while (m_bytes + length > m_limits.bytes && datagram->count < m_limits.fragments_per_datagram) {
         Datagram* older = oldest(datagram);
         if (!older)
             break;

@@ -732,14 +732,25 @@ TEST_CASE("tcp: the out-of-order queue holds each byte once", "[tcp]")
     network.run_for(100);
     CHECK(pair.server->out_of_order_segments() == 1);
     CHECK(pair.server->out_of_order_bytes() == 30);
-    // The gap filled, everything is read in order.
+    // A FIN ends the stream: it is queued once, and nothing beyond it is.
+    inject_segment(network, *pair.server, next + 31, tcp::kAck | tcp::kFin, "xyz");
+    for (int i = 0; i < 5; i++)
+        inject_segment(network, *pair.server, next + 34, tcp::kAck | tcp::kFin);
+    inject_segment(network, *pair.server, next + 34, tcp::kAck, "beyond");
+    inject_segment(network, *pair.server, next + 30, tcp::kAck, "3xyzmore");
+    network.run_for(100);
+    CHECK(pair.server->out_of_order_segments() == 2);
+    CHECK(pair.server->out_of_order_bytes() == 33);
+    // The gap filled, everything is read in order, up to the FIN.
     inject_segment(network, *pair.server, next, tcp::kAck | tcp::kPsh, "!");
     network.run_for(100);
     CHECK(pair.server->out_of_order_segments() == 0);
-    REQUIRE(pair.server->readable() == 31);
-    uint8_t bytes[31];
-    REQUIRE(pair.server->receive(bytes, sizeof(bytes), network.now()).value() == 31);
-    CHECK(memcmp(bytes, "!ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", 31) == 0);
+    CHECK(pair.server->state() == State::CloseWait);
+    REQUIRE(pair.server->readable() == 34);
+    uint8_t bytes[34];
+    REQUIRE(pair.server->receive(bytes, sizeof(bytes), network.now()).value() == 34);
+    CHECK(memcmp(bytes, "!ABCDEFGHIJKLMNOPQRSTUVWXYZ0123xyz", 34) == 0);
+    CHECK(pair.server->receive_next() == next + 35);
     require_clean(network);
 }
 

@@ -306,8 +306,8 @@ void Connection::process_data(Segment& segment, Millis now)
     bool filled_gap = m_out_of_order_count != 0;
     bool fin = header.has(kFin) && written == segment.length;
     if (filled_gap) {
-        // Pull whatever the new bytes made contiguous.
-        while (Packet* queued = m_out_of_order.first()) {
+        // Pull whatever the new bytes made contiguous, up to a FIN.
+        while (Packet* queued = fin ? nullptr : m_out_of_order.first()) {
             uint32_t start = queued->position, end = start + uint32_t(queued->length());
             if (seq_gt(start, m_rcv_nxt))
                 break;
@@ -347,6 +347,19 @@ void Connection::queue_out_of_order(const Segment& segment)
     uint32_t start = segment.header.sequence;
     uint32_t end = start + uint32_t(segment.length);
     uint8_t flags = segment.header.flags;
+    // Nothing lies beyond a FIN already queued: the stream ends there (a
+    // FIN sent again is not queued again).
+    for (const Packet& queued : m_out_of_order) {
+        uint32_t stream_end = queued.position + uint32_t(queued.length());
+        if (!(queued.flags & kFin))
+            continue;
+        if (!segment.length || seq_ge(start, stream_end))
+            return;
+        if (seq_gt(end, stream_end)) {
+            end = stream_end;
+            flags &= uint8_t(~kFin);
+        }
+    }
     Packet* after = nullptr;
     for (Packet* queued = m_out_of_order.first(); queued && segment.length;) {
         uint32_t queued_start = queued->position, queued_end = queued_start + uint32_t(queued->length());
