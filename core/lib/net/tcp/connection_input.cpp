@@ -360,21 +360,23 @@ void Connection::queue_out_of_order(const Segment& segment)
             flags &= uint8_t(~kFin);
         }
     }
+    // Trim it to what the queue lacks; queued segments it covers whole are
+    // counted, and replaced once its copy exists.
+    auto covered = [&](const Packet& queued) {
+        uint32_t queued_start = queued.position, queued_end = queued_start + uint32_t(queued.length());
+        return seq_ge(queued_start, start) && seq_le(queued_end, end) && !(queued.flags & kFin);
+    };
     Packet* after = nullptr;
+    size_t replaced = 0;
     for (Packet* queued = m_out_of_order.first(); queued && segment.length;) {
         uint32_t queued_start = queued->position, queued_end = queued_start + uint32_t(queued->length());
-        Packet* next = m_out_of_order.next(*queued);
         if (seq_ge(queued_start, end)) {
             after = queued;
             break;
         }
-        if (seq_le(queued_end, start)) {
-            queued = next;
-        } else if (seq_ge(queued_start, start) && seq_le(queued_end, end) && !(queued->flags & kFin)) {
-            m_out_of_order.remove(*queued); // the new segment covers it
-            m_out_of_order_count--;
-            Packet::destroy(queued);
-            queued = next;
+        if (seq_le(queued_end, start) || covered(*queued)) {
+            replaced += covered(*queued);
+            queued = m_out_of_order.next(*queued);
         } else if (seq_le(queued_start, start)) {
             start = queued_end; // it holds the new segment's start
             if (seq_ge(start, end))
@@ -392,13 +394,23 @@ void Connection::queue_out_of_order(const Segment& segment)
             }
         }
     }
-    if (m_out_of_order_count >= m_options.out_of_order_segments) {
+    if (m_out_of_order_count - replaced >= m_options.out_of_order_segments) {
         m_stats.dropped_out_of_order_full++;
         return;
     }
     Packet* copy = Packet::copy_of(segment.data + (start - segment.header.sequence), end - start, 0);
     if (!copy)
         return;
+    for (Packet* queued = m_out_of_order.first(); replaced && queued;) {
+        Packet* next = m_out_of_order.next(*queued);
+        if (covered(*queued)) {
+            m_out_of_order.remove(*queued);
+            m_out_of_order_count--;
+            replaced--;
+            Packet::destroy(queued);
+        }
+        queued = next;
+    }
     copy->position = start;
     copy->flags = flags;
     if (after)
