@@ -146,7 +146,12 @@ def udp_sends_go_on_when_transmit_interrupts_are_lost():
     the interrupt that gives sent buffers back when the transmit ring is
     full never reaches the driver, so only its watchdog does, 100 ms after
     the ring filled. A flood from the guest still arrives whole (slowly),
-    nothing is refused, and the log says once what the watchdog did."""
+    nothing is refused, and the log says once what the watchdog did. The
+    ring fills only when the guest sends faster than QEMU's backend takes
+    the frames, which a slow host does not always give a flood of 2 s:
+    up to three floods are sent, each arriving whole, until it has."""
+    pattern = (r"virtio_net: \S+: no transmit interrupt for 100 ms with the ring full; "
+               r"the watchdog took \d+ sent buffers back")
     with tempfile.TemporaryDirectory() as directory, udp_wire.UdpWire(directory) as wire:
         with boot("panic=-1", extra=wire.qemu_options(device=wire_card(ARCH))) as vm:
             wait_eth(vm)
@@ -155,10 +160,12 @@ def udp_sends_go_on_when_transmit_interrupts_are_lost():
                 check(not re.search(r"ERROR|rror|Usage", out), f"{line}: {out}", vm)
             wait_log(vm, r"(virtio_net: virtio\d+: eth0: [\s\S]*){2}")  # bound again
             configure_wire(vm)
-            guest_flood_arrives_whole(vm, wire, 2, 500)
-            log = out_of(vm, "dmesg")
-            lines = re.findall(r"virtio_net: \S+: no transmit interrupt for 100 ms with the ring full; "
-                               r"the watchdog took \d+ sent buffers back", log)
+            for _ in range(3):
+                guest_flood_arrives_whole(vm, wire, 2, 500)
+                log = out_of(vm, "dmesg")
+                lines = re.findall(pattern, log)
+                if lines:
+                    break
             check(len(lines) == 1, f"the watchdog's line {len(lines)} times: {log[-1500:]}", vm)
 
 
