@@ -9,7 +9,9 @@
 // SND.UNA (the fields then hold small signed offsets), so the fuzzer
 // reaches the in-window paths without guessing 32-bit numbers; bits 2-4
 // advance the clock; bit 5 lets queued real segments through; bit 6 makes
-// B read, bit 7 makes B or A close. The oracle is ASan and the leak count.
+// B read, bit 7 makes B or A close. A segment's first byte can make it
+// another peer's, for the listener and its SYN cookies (below). The
+// oracle is ASan and the leak count.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "lib/net/checksum.h"
 #include "lib/net/ipv4.h"
 #include "lib/net/tcp/stack.h"
+#include "lib/net/tcp/syn_cookie.h"
 
 using namespace keel::net;
 
@@ -99,12 +102,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             size -= length;
             now += Millis((mode >> 2) & 7) * 50;
             if (length >= tcp::kHeaderSize) {
-                store16(segment, client->tuple().local_port);
+                // A first byte of 0xfe or 0xff makes the segment another
+                // peer's (port 40000 + the second byte), for the
+                // listener: SYNs fill its backlog and get cookies; 0xff
+                // makes the acknowledgment the right cookie plus one.
+                bool other = segment[0] >= 0xfe;
+                uint16_t port = other ? uint16_t(40000 + segment[1]) : client->tuple().local_port;
+                bool cookie = segment[0] == 0xff;
+                store16(segment, port);
                 store16(segment + 2, 80);
                 if (mode & 1)
                     store32(segment + 4, server->receive_next() + int16_t(load16(segment + 4)));
                 if (mode & 2)
                     store32(segment + 8, server->send_unacknowledged() + int16_t(load16(segment + 8)));
+                if (cookie) {
+                    tcp::Tuple tuple { kB, 80, kA, port };
+                    uint32_t isn = load32(segment + 4) - 1;
+                    store32(segment + 8, tcp::make_syn_cookie(config.secret, tuple, isn, load16(segment + 18), now) + 1);
+                }
                 store16(segment + 16, 0);
                 uint64_t sum = pseudo_header_sum(kA, kB, kIpProtocolTcp, uint16_t(length));
                 store16(segment + 16, checksum_finish(checksum_add(sum, segment, length)));

@@ -26,14 +26,28 @@ private:
     Ipv4Address m_address;
 };
 
+namespace {
+
+tcp::Stack::Config with_defaults(tcp::Options options)
+{
+    tcp::Stack::Config config;
+    config.defaults = options;
+    return config;
+}
+
+} // namespace
+
 Network::Network(const std::string& capture_name, Millis delay, tcp::Options options)
+    : Network(capture_name, delay, with_defaults(options))
+{
+}
+
+Network::Network(const std::string& capture_name, Millis delay, tcp::Stack::Config config)
     : m_pcap(capture_name, kLinktypeRaw)
     , m_delay(delay)
 {
     m_port_a = std::make_unique<Port>(*this, kAddressA);
     m_port_b = std::make_unique<Port>(*this, kAddressB);
-    tcp::Stack::Config config;
-    config.defaults = options;
     config.secret[0] = 1;
     m_a = std::make_unique<tcp::Stack>(*m_port_a, config);
     config.secret[0] = 2;

@@ -40,6 +40,8 @@ struct InFlight {
 class Network {
 public:
     Network(const std::string& capture_name, Millis delay = 10, tcp::Options options = {});
+    // Both stacks configured alike (their secrets apart).
+    Network(const std::string& capture_name, Millis delay, tcp::Stack::Config config);
     ~Network();
 
     tcp::Stack& a() { return *m_a; }

@@ -78,6 +78,13 @@ void exchange(Network& network, Pair& pair, size_t to_b_size, size_t to_a_size, 
     REQUIRE(got_a == to_a);
 }
 
+tcp::Stack::Config without_syn_cookies()
+{
+    tcp::Stack::Config config;
+    config.syn_cookies = false;
+    return config;
+}
+
 } // namespace
 
 TEST_CASE("tcp: handshake, data both ways, orderly close, TIME-WAIT", "[tcp]")
@@ -463,7 +470,7 @@ TEST_CASE("tcp: resets", "[tcp]")
 
 TEST_CASE("tcp: the listen backlog holds connections until accepted", "[tcp]")
 {
-    Network network("tcp-backlog");
+    Network network("tcp-backlog", 10, without_syn_cookies());
     tcp::Listener* listener = network.b().listen(0, kPort, 2).release_value();
     std::vector<tcp::Connection*> clients;
     for (int i = 0; i < 4; i++)
@@ -485,7 +492,7 @@ TEST_CASE("tcp: the listen backlog holds connections until accepted", "[tcp]")
 
 TEST_CASE("tcp: a handshake stale from a spoofed SYN gives way to a new one; fresh ones do not", "[tcp]")
 {
-    Network network("tcp-syn-flood");
+    Network network("tcp-syn-flood", 10, without_syn_cookies());
     tcp::Listener* listener = network.b().listen(0, kPort, 2).release_value();
     // Two SYNs from ports of A that nothing answers from (spoofed
     // sources): their SYN-ACKs go nowhere.
@@ -784,7 +791,7 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     pair.server->release(network.now());
     CHECK(listed(network.b()) == std::vector<std::string> { "LAST-ACK" });
     CHECK(buffers(network.b()) == tcp::Options().send_buffer); // nothing more to receive
-    CHECK(buffers(network.a()) == tcp::Options().send_buffer + tcp::Options().receive_buffer); // FIN-WAIT-2 keeps them
+    CHECK(buffers(network.a()) == 0); // FIN-WAIT-2: everything sent is acknowledged, nothing will be read
     network.run_for(1000);
     CHECK(listed(network.b()).empty());
     std::vector<tcp::Tuple> tuples;
@@ -800,4 +807,107 @@ TEST_CASE("tcp: connections released while closing are listed until they are gon
     CHECK(listed(network.a()).empty());
     CHECK(network.a().connections() == 0);
     pair.listener->close(network.now());
+}
+
+TEST_CASE("tcp: a connection released with received data unread is reset", "[tcp]")
+{
+    Network network("tcp-release-unread");
+    Pair pair = open_pair(network);
+    auto data = pattern(1000, 7);
+    REQUIRE(pump_send(*pair.client, data, 0, network.now()) == data.size());
+    REQUIRE(network.run_until([&] { return pair.server->readable() == data.size(); }));
+    pair.server->release(network.now()); // never read: the client must not believe it arrived
+    CHECK(network.b().stats().aborted_on_close == 1);
+    CHECK(network.b().connections() == 0);
+    REQUIRE(network.run_until([&] { return pair.client->state() == State::Closed; }, 1000));
+    CHECK(pair.client->error() == Error::ECONNRESET);
+    pair.client->release(network.now());
+    pair.listener->close(network.now());
+    // Read to the end first, and the release is the orderly close.
+    Pair quiet = open_pair(network);
+    REQUIRE(pump_send(*quiet.client, data, 0, network.now()) == data.size());
+    quiet.client->close(network.now());
+    std::vector<uint8_t> got;
+    REQUIRE(network.run_until([&] { return pump_receive(*quiet.server, got, network.now()); }));
+    quiet.server->release(network.now());
+    REQUIRE(network.run_until([&] { return quiet.client->state() == State::TimeWait; }));
+    CHECK(network.b().stats().aborted_on_close == 1);
+    quiet.client->release(network.now());
+    quiet.listener->close(network.now());
+    require_clean(network);
+}
+
+TEST_CASE("tcp: data that comes after the release is answered with a reset; a FIN is not", "[tcp]")
+{
+    Network network("tcp-release-data");
+    Pair pair = open_pair(network);
+    // The server lets go first: FIN-WAIT-2 once its FIN is acknowledged.
+    pair.server->release(network.now());
+    REQUIRE(network.run_until([&] { return pair.client->at_end_of_stream(); }));
+    network.run_for(100);
+    CHECK(network.b().connections() == 1);
+    auto data = pattern(500, 8);
+    REQUIRE(pump_send(*pair.client, data, 0, network.now()) == data.size());
+    REQUIRE(network.run_until([&] { return pair.client->state() == State::Closed; }, 1000));
+    CHECK(pair.client->error() == Error::ECONNRESET);
+    CHECK(network.b().stats().aborted_on_data == 1);
+    CHECK(network.b().connections() == 0);
+    pair.client->release(network.now());
+    pair.listener->close(network.now());
+    require_clean(network);
+}
+
+TEST_CASE("tcp: released connections still sending are limited, and retried fewer times", "[tcp]")
+{
+    tcp::Stack::Config config;
+    config.max_orphans = 2;
+    Network network("tcp-orphans", 10, config);
+    tcp::Listener* listener = network.b().listen(0, kPort, 4).release_value();
+    std::vector<Pair> pairs(4);
+    for (Pair& pair : pairs)
+        pair.client = network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value();
+    size_t accepted = 0;
+    REQUIRE(network.run_until([&] {
+        while (tcp::Connection* server = listener->accept())
+            pairs[accepted++].server = server;
+        return accepted == pairs.size();
+    }));
+    network.run_for(100);
+    // Nothing from B arrives: whatever its servers send stays unacknowledged.
+    network.filter = [](Ipv4Address from, const uint8_t*, size_t) { return from == kAddressB; };
+    auto data = pattern(3000, 9);
+    for (Pair& pair : pairs)
+        REQUIRE(pump_send(*pair.server, data, 0, network.now()) == data.size());
+    pairs[3].server->close(network.now()); // closed, not released: not an orphan
+    for (int i = 0; i < 3; i++)
+        pairs[i].server->release(network.now());
+    CHECK(network.b().orphans() == 2);
+    CHECK(network.b().stats().aborted_on_orphans == 1); // the third
+    CHECK(network.b().connections() == 3);
+    // An orphan gives up after 8 unanswered timeouts (1+2+...+32+60+60+60
+    // s), not 12: the closed connection its user still holds goes on.
+    network.run_for(250000);
+    CHECK(network.b().orphans() == 0);
+    CHECK(network.b().connections() == 1);
+    CHECK(pairs[3].server->state() == State::FinWait1);
+    network.run_for(250000);
+    CHECK(pairs[3].server->state() == State::Closed);
+    CHECK(pairs[3].server->error() == Error::ETIMEDOUT);
+    pairs[3].server->release(network.now());
+    // The clients heard nothing, and the resets reach them now.
+    network.filter = nullptr;
+    for (Pair& pair : pairs)
+        pair.client->close(network.now());
+    REQUIRE(network.run_until([&] {
+        for (Pair& pair : pairs) {
+            if (pair.client->state() != State::Closed)
+                return false;
+        }
+        return true;
+    }));
+    for (Pair& pair : pairs)
+        pair.client->release(network.now());
+    listener->close(network.now());
+    CHECK(network.a().connections() == 0);
+    CHECK(network.b().connections() == 0);
 }

@@ -91,6 +91,26 @@ void Connection::open_passive(const Segment& syn, uint32_t iss, Millis now)
     send_syn(now);
 }
 
+void Connection::open_from_cookie(const Segment& ack, uint32_t iss, uint16_t peer_mss, Millis now)
+{
+    m_iss = iss;
+    m_snd_una = iss;
+    m_snd_nxt = iss + 1;
+    m_snd_max = iss + 1;
+    m_irs = ack.header.sequence - 1;
+    m_rcv_nxt = ack.header.sequence;
+    m_peer_mss = peer_mss;
+    m_mss = max(min(m_mss, m_peer_mss), 64u);
+    m_wscale_ok = false;
+    m_snd_wscale = 0;
+    m_rcv_wscale = 0;
+    m_snd_wl1 = m_irs;
+    m_snd_wl2 = iss;
+    m_rcv_adv = m_rcv_nxt + advertised_window(true); // what the cookie's SYN-ACK offered
+    m_state = State::SynReceived;
+    input(ack, now);
+}
+
 Result<size_t> Connection::send(const uint8_t* bytes, size_t length, Millis now)
 {
     if (m_error != Error(0))
@@ -166,15 +186,55 @@ void Connection::abort(Millis now)
 void Connection::release(Millis now)
 {
     m_released = true;
-    // A connection released before the user closed it is closed now, as
-    // close(2) on a socket does. Data that arrives for it afterwards has
-    // no reader: RFC 9293 3.10.4 lets the FIN-WAIT-2 state wait for the
-    // peer's FIN only as long as TIME-WAIT would.
-    close(now);
+    clear_out_of_order(); // nothing will read what it would fill in
+    bool peer_waits = m_state != State::Closed && m_state != State::TimeWait;
+    if (m_receive.size() && peer_waits) {
+        // RFC 1122 4.2.2.13: received data the user never read is lost,
+        // and the peer learns so from a reset, not a FIN (as Linux does).
+        m_stack.m_stats.aborted_on_close++;
+        discard(now);
+    } else {
+        // A connection released before the user closed it is closed now,
+        // as close(2) on a socket does.
+        close(now);
+        if (orphan() && m_stack.orphans() > m_stack.m_config.max_orphans) {
+            // Each released connection still sending holds its send ring
+            // until the peer takes it all, and a peer can take its time:
+            // past the limit the newest is reset, as Linux does past
+            // tcp_max_orphans.
+            m_stack.m_stats.aborted_on_orphans++;
+            discard(now);
+        }
+    }
+    // RFC 9293 3.10.4 lets the FIN-WAIT-2 state wait for the peer's FIN
+    // only as long as TIME-WAIT would.
     if (m_state == State::FinWait2)
         m_time_wait_deadline = now + m_options.time_wait;
     drop_buffers_if_done();
     m_stack.reap(); // may free this connection: nothing may follow
+}
+
+// Released (the user will not read or write again) and still sending:
+// the connections Config::max_orphans counts.
+bool Connection::orphan() const
+{
+    switch (m_state) {
+    case State::FinWait1:
+    case State::Closing:
+    case State::LastAck: return m_released;
+    default: return false;
+    }
+}
+
+void Connection::discard(Millis now)
+{
+    switch (m_state) {
+    case State::Closed:
+    case State::SynSent:
+    case State::TimeWait: break;
+    default: send_reset(now); break;
+    }
+    set_closed();
 }
 
 void Connection::fail(Error error)
@@ -203,19 +263,31 @@ void Connection::enter_time_wait(Millis now)
 }
 
 // Once the user has released the connection nothing received will be
-// read, and once the peer's FIN came nothing more will arrive: the
-// receive ring goes (in CLOSING, LAST-ACK and TIME-WAIT). In TIME-WAIT
-// everything sent is acknowledged too: the send ring goes, and only the
-// connection's state waits out the 2 MSL, as Linux keeps only a small
-// timewait socket. Many short connections would otherwise hold 128 KiB
-// each (the default rings) for a minute.
+// read (unread data at the release and new data after it reset the
+// connection): the receive ring goes. Once the peer acknowledged our FIN
+// everything sent is acknowledged: the send ring goes too (FIN-WAIT-2,
+// TIME-WAIT), and only the connection's state waits for the peer's FIN or
+// the 2 MSL, as Linux keeps only a small timewait socket. Many short
+// connections would otherwise hold 128 KiB each (the default rings) for a
+// minute.
 void Connection::drop_buffers_if_done()
 {
-    if (!m_released || !m_fin_received)
+    if (!m_released)
         return;
     m_receive.release();
-    if (m_state == State::TimeWait)
+    if (m_fin_queued && seq_gt(m_snd_una, m_fin_sequence))
         m_send.release();
+}
+
+// The window the receive ring leaves; once a released connection's ring
+// is gone, what was already offered (RFC 9293 3.8.6.2.2: a window is not
+// shrunk), so that the peer's FIN, and data to answer with a reset, are
+// still acceptable.
+size_t Connection::receive_window() const
+{
+    if (m_receive.capacity() || !m_released)
+        return m_receive.space();
+    return seq_gt(m_rcv_adv, m_rcv_nxt) ? m_rcv_adv - m_rcv_nxt : 0;
 }
 
 namespace {

@@ -44,6 +44,7 @@ struct Options {
     Millis delayed_ack = 40;    // RFC 9293 3.8.6.3 allows up to 500
     uint32_t syn_retries = 6;   // then ETIMEDOUT
     uint32_t data_retries = 12; // unanswered timeouts in a row, then ETIMEDOUT
+    uint32_t orphan_retries = 8; // the same once the user released the connection
     Millis time_wait = 60000;   // 2 MSL
     size_t out_of_order_segments = 64;
     RttEstimator::Limits rto;
@@ -98,7 +99,10 @@ public:
     void abort(Millis now);
     // The user is done with the connection: the stack frees it once it is
     // closed (after TIME-WAIT, or at once if already closed). The pointer
-    // is not to be used afterwards.
+    // is not to be used afterwards. Like close(2) on a socket, it closes
+    // the connection gracefully, or resets it when received data was left
+    // unread (RFC 1122 4.2.2.13) or the stack holds too many released
+    // connections still sending (`Stack::Config::max_orphans`).
     void release(Millis now);
     // The address under the connection went away (its interface did): the
     // connection fails with `error` (ENETDOWN) and sends nothing more.
@@ -151,10 +155,16 @@ private:
     void clear_out_of_order();
     void queue_out_of_order(const Segment& segment);
     void drop_buffers_if_done();
+    // Resets the connection (from a synchronized state) and closes it.
+    void discard(Millis now);
 
     // Opening (connection.cpp).
     void open_active(uint32_t iss, Millis now);
     void open_passive(const Segment& syn, uint32_t iss, Millis now);
+    // From the ACK answering a SYN cookie (syn_cookie.h): SYN-RECEIVED as
+    // if the SYN-ACK had been sent (its MSS from the cookie, no window
+    // scaling), then the ACK itself, with any data it carries.
+    void open_from_cookie(const Segment& ack, uint32_t iss, uint16_t peer_mss, Millis now);
 
     // Input (connection_input.cpp), RFC 9293 3.10.7.
     void input(const Segment& segment, Millis now);
@@ -193,7 +203,8 @@ private:
     void fail(Error error);
     void enter_time_wait(Millis now);
     void set_closed();
-    size_t receive_window() const { return m_receive.space(); }
+    size_t receive_window() const;
+    bool orphan() const;
 
     Stack& m_stack;
     IntrusiveListNode m_node;       // on the stack's list of connections

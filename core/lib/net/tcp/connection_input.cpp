@@ -204,7 +204,15 @@ void Connection::input(const Segment& received, Millis now)
     if (!process_ack(segment, now))
         return;
 
-    // Seventh and eighth: data and FIN.
+    // Seventh and eighth: data and FIN. New data for a released
+    // connection has no reader: RFC 1122 4.2.2.13 has the peer told so by
+    // a reset (as Linux does), with the sequence number its ACK expects.
+    if (segment.length && m_released) {
+        m_stack.m_stats.aborted_on_data++;
+        m_stack.send_reset_for(segment, m_tuple.remote_address, m_tuple.local_address);
+        set_closed();
+        return;
+    }
     if (segment.length || header.has(kFin)) {
         switch (m_state) {
         case State::Established:
@@ -274,6 +282,7 @@ bool Connection::process_ack(const Segment& segment, Millis now)
             m_state = State::FinWait2;
             if (m_released)
                 m_time_wait_deadline = now + m_options.time_wait;
+            drop_buffers_if_done();
         }
         break;
     case State::Closing:

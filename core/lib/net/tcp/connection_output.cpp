@@ -205,7 +205,12 @@ void Connection::on_retransmit_timer(Millis now)
     m_retries++;
     m_stats.timeouts++;
     bool handshake = m_state == State::SynSent || m_state == State::SynReceived;
-    if (m_retries > (handshake ? m_options.syn_retries : m_options.data_retries)) {
+    uint32_t limit = m_options.data_retries;
+    if (handshake)
+        limit = m_options.syn_retries;
+    else if (m_released)
+        limit = min(limit, m_options.orphan_retries); // nobody waits for the outcome
+    if (m_retries > limit) {
         if (!handshake)
             send_reset(now);
         // RFC 1122 4.2.3.9: a soft error an ICMP message reported is the

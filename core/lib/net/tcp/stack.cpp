@@ -3,6 +3,7 @@
 #include "lib/base/string.h"
 #include "lib/crypto/sha256.h"
 #include "lib/net/tcp/sequence.h"
+#include "lib/net/tcp/syn_cookie.h"
 
 namespace keel::net::tcp {
 
@@ -156,7 +157,8 @@ void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4A
         if (header.has(kRst))
             return;
         if (header.has(kAck)) {
-            send_reset_for(segment, source, destination);
+            if (header.has(kSyn) || !accept_syn_cookie(*listener, segment, tuple, now))
+                send_reset_for(segment, source, destination);
             return;
         }
         if (header.has(kSyn))
@@ -198,33 +200,109 @@ Connection* Stack::stale_handshake(const Listener& listener)
     return nullptr;
 }
 
+Connection* Stack::oldest_handshake(const Listener& listener)
+{
+    for (Connection& connection : m_connections) {
+        if (connection.m_listener == &listener && connection.m_state == State::SynReceived)
+            return &connection;
+    }
+    return nullptr;
+}
+
+// A new connection for the listener, counted in its backlog.
+Connection* Stack::add_child(Listener& listener, const Tuple& tuple)
+{
+    Connection* connection = create(tuple, m_config.defaults);
+    if (!connection)
+        return nullptr;
+    connection->m_listener = &listener;
+    listener.m_pending++;
+    m_connections.push_back(*connection);
+    m_count++;
+    m_stats.connections_opened++;
+    return connection;
+}
+
 void Stack::accept_syn(
     Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now)
 {
+    Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
     if (listener.m_pending >= listener.m_backlog) {
         // SYNs from spoofed sources would hold the backlog for the two
         // minutes their SYN-ACKs are retried: a stale handshake gives
         // way (as Linux prunes its old requests). Fresh ones are kept, so
-        // a burst of honest connections is not turned against itself.
+        // a burst of honest connections is not turned against itself;
+        // the SYN is answered with a cookie instead, unless the
+        // connections waiting for accept() fill the backlog on their own
+        // (then no handshake would find room, and the peer retries).
         Connection* stale = stale_handshake(listener);
         if (!stale) {
-            listener.m_dropped_syns++; // the peer retries; by then there may be room
+            if (m_config.syn_cookies && listener.ready() < listener.m_backlog)
+                send_syn_cookie(listener, segment, tuple, now);
+            else
+                listener.m_dropped_syns++;
             return;
         }
         listener.m_evicted_handshakes++;
         stale->set_closed();
         free_connection(*stale);
     }
-    Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
-    Connection* connection = create(tuple, m_config.defaults);
-    if (!connection)
+    if (Connection* connection = add_child(listener, tuple))
+        connection->open_passive(segment, initial_sequence(tuple, now), now);
+}
+
+void Stack::send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now)
+{
+    const Options& options = m_config.defaults;
+    Header header;
+    header.source_port = tuple.local_port;
+    header.destination_port = tuple.remote_port;
+    header.sequence = make_syn_cookie(m_config.secret, tuple, syn.header.sequence, syn.header.mss, now);
+    header.acknowledgment = syn.header.sequence + 1;
+    header.flags = kSyn | kAck;
+    header.mss = uint16_t(options.mtu > 40 + 64 ? options.mtu - 40 : 64);
+    header.window = uint16_t(min<size_t>(options.receive_buffer, 0xffff)); // no window scale option
+    size_t length = header_size(header);
+    PacketPtr packet(Packet::create(m_config.headroom, length));
+    if (!packet)
         return;
-    connection->m_listener = &listener;
-    listener.m_pending++;
-    m_connections.push_back(*connection);
-    m_count++;
-    m_stats.connections_opened++;
-    connection->open_passive(segment, initial_sequence(tuple, now), now);
+    write_header(packet->put(length), header, 0, tuple.local_address, tuple.remote_address);
+    listener.m_syn_cookies_sent++;
+    listener.m_last_cookie = now ? now : 1;
+    emit(move(packet), tuple.local_address, tuple.remote_address);
+}
+
+bool Stack::accept_syn_cookie(Listener& listener, const Segment& ack, const Tuple& tuple, Millis now)
+{
+    // Only while the listener has sent cookies lately (as Linux checks
+    // for a recent overflow): otherwise no ACK can be one, and a blind
+    // guess of 27 bits is not even looked at.
+    if (!m_config.syn_cookies || !listener.m_last_cookie || now - listener.m_last_cookie >= 2 * kSynCookiePeriod)
+        return false;
+    uint32_t cookie = ack.header.acknowledgment - 1;
+    uint16_t mss = check_syn_cookie(m_config.secret, tuple, ack.header.sequence - 1, cookie, now);
+    if (!mss) {
+        m_stats.syn_cookies_rejected++;
+        return false;
+    }
+    if (listener.m_pending >= listener.m_backlog) {
+        // The peer has answered, which a spoofed source never does: the
+        // oldest handshake still waiting for its answer gives way.
+        Connection* waiting = oldest_handshake(listener);
+        if (!waiting) {
+            listener.m_dropped_syns++; // all wait for accept(): the peer's data retries
+            return true;
+        }
+        listener.m_evicted_handshakes++;
+        waiting->set_closed();
+        free_connection(*waiting);
+    }
+    Connection* connection = add_child(listener, tuple);
+    if (!connection)
+        return true;
+    listener.m_syn_cookies_accepted++;
+    connection->open_from_cookie(ack, cookie, mss, now);
+    return true;
 }
 
 void Stack::send_reset_for(const Segment& segment, Ipv4Address source, Ipv4Address destination)
@@ -275,6 +353,14 @@ void Stack::tick(Millis now)
     for (Connection& connection : m_connections)
         connection.tick(now);
     reap();
+}
+
+size_t Stack::orphans() const
+{
+    size_t count = 0;
+    for (const Connection& connection : m_connections)
+        count += connection.orphan();
+    return count;
 }
 
 Millis Stack::next_deadline() const

@@ -31,6 +31,8 @@ public:
     size_t ready() const;
     uint64_t dropped_syns() const { return m_dropped_syns; }
     uint64_t evicted_handshakes() const { return m_evicted_handshakes; }
+    uint64_t syn_cookies_sent() const { return m_syn_cookies_sent; }
+    uint64_t syn_cookies_accepted() const { return m_syn_cookies_accepted; }
     uint16_t port() const { return m_binding.local_port; }
 
     // Only the stack creates listeners.
@@ -51,6 +53,9 @@ private:
     size_t m_pending = 0;
     uint64_t m_dropped_syns = 0;
     uint64_t m_evicted_handshakes = 0;
+    uint64_t m_syn_cookies_sent = 0;
+    uint64_t m_syn_cookies_accepted = 0;
+    Millis m_last_cookie = 0; // when one was sent last; 0: never
     IntrusiveList<Connection, &Connection::m_queue_node> m_accept_queue;
 };
 
@@ -73,6 +78,12 @@ public:
         size_t headroom = 64;    // for the IP and link headers
         uint8_t secret[16] = {}; // keys the initial sequence numbers
         size_t max_connections = 4096;
+        // Released connections still sending (FIN-WAIT-1, CLOSING,
+        // LAST-ACK), each holding its send ring until the peer takes it.
+        size_t max_orphans = 1024;
+        // With a listener's backlog full of handshakes (and none stale),
+        // answer a SYN with a cookie (syn_cookie.h) instead of dropping it.
+        bool syn_cookies = true;
         Options defaults;
     };
 
@@ -86,6 +97,10 @@ public:
         uint64_t dropped_connection_limit = 0;
         uint64_t icmp_errors = 0;         // taken by a connection
         uint64_t icmp_errors_ignored = 0; // no such connection, or a sequence number never in flight
+        uint64_t aborted_on_close = 0;    // released with received data unread: reset
+        uint64_t aborted_on_data = 0;     // data came after the release: reset
+        uint64_t aborted_on_orphans = 0;  // released past max_orphans: reset
+        uint64_t syn_cookies_rejected = 0; // an ACK to a listener sending cookies, with no good one
     };
 
     Stack(Output& output, const Config& config);
@@ -112,6 +127,8 @@ public:
     Millis next_deadline() const;
 
     size_t connections() const { return m_count; }
+    // Released connections still sending (Config::max_orphans).
+    size_t orphans() const;
     // Calls visit(connection) for each connection the user released that
     // is still closing (FIN-WAIT-1 and -2, CLOSING, LAST-ACK, TIME-WAIT):
     // what ss lists after the socket was closed.
@@ -134,6 +151,11 @@ private:
     Connection* create(const Tuple& tuple, const Options& options);
     void accept_syn(
         Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now);
+    void send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now);
+    // True when `ack` carried a good cookie (and was taken, or dropped for
+    // want of room); false when it is to be answered with a reset.
+    bool accept_syn_cookie(Listener& listener, const Segment& ack, const Tuple& tuple, Millis now);
+    Connection* add_child(Listener& listener, const Tuple& tuple);
     void send_reset_for(const Segment& segment, Ipv4Address source, Ipv4Address destination);
     void emit(PacketPtr segment, Ipv4Address source, Ipv4Address destination);
     uint32_t initial_sequence(const Tuple& tuple, Millis now) const;
@@ -141,6 +163,7 @@ private:
     void reap();
     void free_connection(Connection& connection);
     Connection* stale_handshake(const Listener& listener);
+    Connection* oldest_handshake(const Listener& listener);
 
     Output& m_output;
     Config m_config;
