@@ -3,6 +3,7 @@
 // Each test's packets go to a pcap that tshark judges.
 #include <string.h>
 
+#include <map>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -531,6 +532,61 @@ TEST_CASE("tcp: a handshake stale from a spoofed SYN gives way to a new one; fre
     listener->close(network.now());
     network.filter = nullptr;
     require_clean(network);
+}
+
+TEST_CASE("tcp: a listener's handshakes get their rings only when they complete", "[tcp]")
+{
+    Network network("tcp-handshake-rings");
+    tcp::Listener* listener = network.b().listen(0, kPort, 8).release_value();
+    std::map<uint16_t, uint32_t> iss; // B's, by the peer's port
+    network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t) {
+        if (to == kAddressA && (segment[13] & tcp::kSyn))
+            iss[keel::net::load16(segment + 2)] = keel::net::load32(segment + 4);
+    };
+    // A knows nothing of these handshakes: the resets it answers with are lost.
+    network.filter = [](Ipv4Address from, const uint8_t* segment, size_t) {
+        return from == kAddressA && (segment[13] & tcp::kRst);
+    };
+    auto segment_from = [](uint16_t port, uint32_t sequence, uint32_t acknowledgment, uint8_t flags) {
+        std::vector<uint8_t> segment(20);
+        tcp::Header header;
+        header.source_port = port;
+        header.destination_port = kPort;
+        header.sequence = sequence;
+        header.acknowledgment = acknowledgment;
+        header.flags = flags;
+        header.window = 65535;
+        tcp::write_header(segment.data(), header, 0, kAddressA, kAddressB);
+        return segment;
+    };
+    long before = net_live_allocations();
+    for (uint16_t port = 30000; port < 30004; port++) {
+        auto syn = segment_from(port, 1000u * port, 0, tcp::kSyn);
+        network.inject(kAddressA, kAddressB, syn.data(), syn.size());
+    }
+    network.run_for(50);
+    CHECK(listener->pending() == 4);
+    REQUIRE(iss.size() == 4);
+    CHECK(net_live_allocations() - before == 4); // each handshake's state, no rings
+    // 30003's ACK comes when its rings cannot be had: as if it were lost.
+    auto ack = segment_from(30003, 1000u * 30003 + 1, iss[30003] + 1, tcp::kAck);
+    net_fail_allocations_after(0);
+    network.b().input(ack.data(), ack.size(), kAddressA, kAddressB, network.now());
+    net_fail_allocations_after(-1);
+    CHECK(listener->ready() == 0);
+    CHECK(listener->pending() == 4);
+    // The next ACK (the answer to the SYN-ACK sent again) completes it.
+    network.b().input(ack.data(), ack.size(), kAddressA, kAddressB, network.now());
+    CHECK(listener->ready() == 1);
+    CHECK(net_live_allocations() - before == 4 + 2);
+    tcp::Connection* server = listener->accept();
+    REQUIRE(server);
+    CHECK(server->state() == State::Established);
+    CHECK(server->buffer_bytes() == tcp::Options().send_buffer + tcp::Options().receive_buffer);
+    server->abort(network.now());
+    server->release(network.now());
+    listener->close(network.now());
+    CHECK(net_live_allocations() == before - 1); // the listener's own too
 }
 
 TEST_CASE("tcp: a zero window is probed until it opens", "[tcp]")

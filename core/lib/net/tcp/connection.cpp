@@ -58,9 +58,14 @@ void Connection::clear_out_of_order()
     m_out_of_order_count = 0;
 }
 
+// The rings, unless they are there already: a listener's child gets them
+// only when its handshake completes, so handshakes that never do (a SYN
+// flood) cost the connection's state alone.
 bool Connection::allocate_buffers()
 {
-    return m_send.allocate(m_options.send_buffer) && m_receive.allocate(m_options.receive_buffer);
+    if (!m_send.capacity() && !m_send.allocate(m_options.send_buffer))
+        return false;
+    return m_receive.capacity() || m_receive.allocate(m_options.receive_buffer);
 }
 
 void Connection::open_active(uint32_t iss, Millis now)
@@ -279,14 +284,17 @@ void Connection::drop_buffers_if_done()
         m_send.release();
 }
 
-// The window the receive ring leaves; once a released connection's ring
-// is gone, what was already offered (RFC 9293 3.8.6.2.2: a window is not
-// shrunk), so that the peer's FIN, and data to answer with a reset, are
-// still acceptable.
+// The window the receive ring leaves. Before a listener's child has its
+// ring, the ring it will have. Once a released connection's ring is gone,
+// what was already offered (RFC 9293 3.8.6.2.2: a window is not shrunk),
+// so that the peer's FIN, and data to answer with a reset, are still
+// acceptable.
 size_t Connection::receive_window() const
 {
-    if (m_receive.capacity() || !m_released)
+    if (m_receive.capacity())
         return m_receive.space();
+    if (!m_released)
+        return m_options.receive_buffer;
     return seq_gt(m_rcv_adv, m_rcv_nxt) ? m_rcv_adv - m_rcv_nxt : 0;
 }
 

@@ -193,6 +193,8 @@ void Connection::input(const Segment& received, Millis now)
             m_stack.send_reset_for(segment, m_tuple.remote_address, m_tuple.local_address);
             return;
         }
+        if (!allocate_buffers())
+            return; // as if the ACK were lost: the SYN-ACK is sent again, and answered again
         m_snd_una = header.acknowledgment;
         m_snd_wnd = uint32_t(header.window) << m_snd_wscale;
         m_max_snd_wnd = max(m_max_snd_wnd, m_snd_wnd);

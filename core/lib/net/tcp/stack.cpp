@@ -54,7 +54,7 @@ Stack::~Stack()
     }
 }
 
-Connection* Stack::create(const Tuple& tuple, const Options& options)
+Connection* Stack::create(const Tuple& tuple, const Options& options, bool buffers)
 {
     if (m_count >= m_config.max_connections) {
         m_stats.dropped_connection_limit++;
@@ -63,7 +63,7 @@ Connection* Stack::create(const Tuple& tuple, const Options& options)
     Connection* connection = net_create<Connection>(*this, tuple, options);
     if (!connection)
         return nullptr;
-    if (!connection->allocate_buffers()) {
+    if (buffers && !connection->allocate_buffers()) {
         net_destroy(connection);
         return nullptr;
     }
@@ -209,10 +209,11 @@ Connection* Stack::oldest_handshake(const Listener& listener)
     return nullptr;
 }
 
-// A new connection for the listener, counted in its backlog.
+// A new connection for the listener, counted in its backlog; its rings
+// come when its handshake completes.
 Connection* Stack::add_child(Listener& listener, const Tuple& tuple)
 {
-    Connection* connection = create(tuple, m_config.defaults);
+    Connection* connection = create(tuple, m_config.defaults, false);
     if (!connection)
         return nullptr;
     connection->m_listener = &listener;
@@ -300,8 +301,15 @@ bool Stack::accept_syn_cookie(Listener& listener, const Segment& ack, const Tupl
     Connection* connection = add_child(listener, tuple);
     if (!connection)
         return true;
-    listener.m_syn_cookies_accepted++;
     connection->open_from_cookie(ack, cookie, mss, now);
+    if (connection->m_state == State::SynReceived) {
+        // Out of memory for its rings: nothing was promised that a
+        // retransmission of the ACK's data cannot bring again.
+        connection->set_closed();
+        free_connection(*connection);
+        return true;
+    }
+    listener.m_syn_cookies_accepted++;
     return true;
 }
 

@@ -148,7 +148,7 @@ private:
 
     Connection* find(const Tuple& tuple);
     Listener* find_listener(Ipv4Address address, uint16_t port);
-    Connection* create(const Tuple& tuple, const Options& options);
+    Connection* create(const Tuple& tuple, const Options& options, bool buffers = true);
     void accept_syn(
         Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now);
     void send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now);
