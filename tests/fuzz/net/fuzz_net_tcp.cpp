@@ -118,7 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                 if (cookie) {
                     tcp::Tuple tuple { kB, 80, kA, port };
                     uint32_t isn = load32(segment + 4) - 1;
-                    store32(segment + 8, tcp::make_syn_cookie(config.secret, tuple, isn, load16(segment + 18), now) + 1);
+                    store32(
+                        segment + 8, tcp::make_syn_cookie(config.secret, tuple, isn, load16(segment + 18), now) + 1);
                 }
                 store16(segment + 16, 0);
                 uint64_t sum = pseudo_header_sum(kA, kB, kIpProtocolTcp, uint16_t(length));

@@ -967,3 +967,84 @@ TEST_CASE("tcp: released connections still sending are limited, and retried fewe
     CHECK(network.a().connections() == 0);
     CHECK(network.b().connections() == 0);
 }
+
+TEST_CASE("tcp: a new SYN from the same port reopens a connection in TIME-WAIT", "[tcp]")
+{
+    Network network("tcp-time-wait-reopen");
+    tcp::Listener* listener = network.b().listen(0, kPort, 4).release_value();
+    // One short exchange, the server closing first (as httpd does): the
+    // server's side waits in TIME-WAIT.
+    auto once = [&](uint16_t port) {
+        tcp::Connection* client = network.a().connect(kAddressA, port, kAddressB, kPort, network.now()).release_value();
+        tcp::Connection* server = nullptr;
+        REQUIRE(network.run_until(
+            [&] {
+                if (!server)
+                    server = listener->accept();
+                return server && client->state() == State::Established;
+            },
+            500));
+        auto data = pattern(5000, port);
+        REQUIRE(pump_send(*server, data, 0, network.now()) == data.size());
+        server->release(network.now());
+        std::vector<uint8_t> got;
+        REQUIRE(network.run_until([&] { return pump_receive(*client, got, network.now()); }));
+        CHECK(got == data);
+        client->release(network.now());
+        network.run_for(100);
+        CHECK(network.a().connections() == 0);
+    };
+    struct Waiting {
+        size_t count = 0;
+        uint32_t sent_end = 0, received_end = 0;
+    };
+    auto waiting = [&] {
+        Waiting found;
+        network.b().for_each_released([&](const tcp::Connection& connection) {
+            if (connection.state() != State::TimeWait)
+                return;
+            found.count++;
+            found.sent_end = connection.send_unacknowledged();
+            found.received_end = connection.receive_next();
+        });
+        return found;
+    };
+    once(40000);
+    Waiting old = waiting();
+    REQUIRE(old.count == 1);
+    uint32_t new_iss = 0;
+    network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t) {
+        if (to == kAddressA && (segment[13] & tcp::kSyn))
+            new_iss = keel::net::load32(segment + 4);
+    };
+    // The same port again, at once: in within a round trip, not after a
+    // challenge ACK and a retried SYN a second later.
+    Millis started = network.now();
+    once(40000);
+    CHECK(network.b().stats().time_wait_reopened == 1);
+    CHECK(network.now() - started < 500);
+    // Its sequence numbers started past everything the old one sent.
+    REQUIRE(new_iss != 0);
+    CHECK(keel::net::tcp::seq_gt(new_iss, old.sent_end));
+    // A SYN whose number is not beyond what the connection in TIME-WAIT
+    // received does not reopen it: it is answered with an ACK, and
+    // TIME-WAIT goes on.
+    Waiting now = waiting();
+    REQUIRE(now.count == 1);
+    uint8_t syn[20] = {};
+    tcp::Header header;
+    header.source_port = 40000;
+    header.destination_port = kPort;
+    header.sequence = now.received_end - 3000;
+    header.flags = tcp::kSyn;
+    header.window = 65535;
+    tcp::write_header(syn, header, 0, kAddressA, kAddressB);
+    network.observer = nullptr;
+    network.filter = [](Ipv4Address from, const uint8_t*, size_t) { return from == kAddressA; };
+    network.inject(kAddressA, kAddressB, syn, sizeof(syn));
+    network.run_for(50);
+    CHECK(network.b().stats().time_wait_reopened == 1);
+    CHECK(waiting().count == 1);
+    network.filter = nullptr;
+    listener->close(network.now());
+}

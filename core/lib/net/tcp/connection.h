@@ -39,13 +39,13 @@ const char* state_name(State state);
 struct Options {
     size_t send_buffer = 64 * 1024;
     size_t receive_buffer = 64 * 1024;
-    uint16_t mtu = 1500;        // of the path: MSS = MTU - 40
-    bool nodelay = false;       // no Nagle (RFC 9293 3.7.4)
-    Millis delayed_ack = 40;    // RFC 9293 3.8.6.3 allows up to 500
-    uint32_t syn_retries = 6;   // then ETIMEDOUT
-    uint32_t data_retries = 12; // unanswered timeouts in a row, then ETIMEDOUT
+    uint16_t mtu = 1500;         // of the path: MSS = MTU - 40
+    bool nodelay = false;        // no Nagle (RFC 9293 3.7.4)
+    Millis delayed_ack = 40;     // RFC 9293 3.8.6.3 allows up to 500
+    uint32_t syn_retries = 6;    // then ETIMEDOUT
+    uint32_t data_retries = 12;  // unanswered timeouts in a row, then ETIMEDOUT
     uint32_t orphan_retries = 8; // the same once the user released the connection
-    Millis time_wait = 60000;   // 2 MSL
+    Millis time_wait = 60000;    // 2 MSL
     size_t out_of_order_segments = 64;
     RttEstimator::Limits rto;
 };

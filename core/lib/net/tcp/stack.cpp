@@ -146,10 +146,24 @@ void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4A
     const Segment& segment = parsed.value();
     const Header& header = segment.header;
     Tuple tuple { destination, header.destination_port, source, header.source_port };
+    uint32_t sequence_floor = 0;
     if (Connection* connection = find(tuple)) {
-        connection->input(segment, now);
-        reap();
-        return;
+        if (!reopens_from_time_wait(*connection, segment)) {
+            connection->input(segment, now);
+            reap();
+            return;
+        }
+        // RFC 1122 4.2.2.13: a new SYN may reopen the connection from
+        // TIME-WAIT if its sequence number is beyond the old one's and
+        // ours starts beyond every number the old one used. A client
+        // that reuses its port (as one making many short connections to
+        // a server that closes first soon must) gets in at once, as with
+        // Linux, instead of after a challenge ACK, its RST and a retried
+        // SYN.
+        sequence_floor = connection->m_snd_max + 0x10000;
+        m_stats.time_wait_reopened++;
+        connection->set_closed();
+        free_connection(*connection);
     }
     if (Listener* listener = find_listener(destination, header.destination_port)) {
         // RFC 9293 3.10.7.2: a listener ignores RST, answers an ACK with
@@ -162,7 +176,7 @@ void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4A
             return;
         }
         if (header.has(kSyn))
-            accept_syn(*listener, segment, source, destination, now);
+            accept_syn(*listener, segment, source, destination, now, sequence_floor);
         return;
     }
     m_stats.dropped_no_connection++;
@@ -224,8 +238,19 @@ Connection* Stack::add_child(Listener& listener, const Tuple& tuple)
     return connection;
 }
 
-void Stack::accept_syn(
-    Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now)
+// A SYN that may reopen `connection` from TIME-WAIT: nothing but SYN, a
+// sequence number beyond anything the old connection received, a listener
+// to take it, and nobody holding the old one.
+bool Stack::reopens_from_time_wait(const Connection& connection, const Segment& segment)
+{
+    const Header& header = segment.header;
+    return connection.m_state == State::TimeWait && connection.m_released
+        && (header.flags & (kSyn | kAck | kRst | kFin)) == kSyn && seq_gt(header.sequence, connection.m_rcv_nxt)
+        && find_listener(connection.m_tuple.local_address, connection.m_tuple.local_port);
+}
+
+void Stack::accept_syn(Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination,
+    Millis now, uint32_t sequence_floor)
 {
     Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
     if (listener.m_pending >= listener.m_backlog) {
@@ -248,8 +273,11 @@ void Stack::accept_syn(
         stale->set_closed();
         free_connection(*stale);
     }
+    uint32_t iss = initial_sequence(tuple, now);
+    if (sequence_floor && seq_lt(iss, sequence_floor))
+        iss = sequence_floor;
     if (Connection* connection = add_child(listener, tuple))
-        connection->open_passive(segment, initial_sequence(tuple, now), now);
+        connection->open_passive(segment, iss, now);
 }
 
 void Stack::send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now)

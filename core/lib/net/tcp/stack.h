@@ -95,12 +95,13 @@ public:
         uint64_t connections_opened = 0;
         uint64_t connections_freed = 0;
         uint64_t dropped_connection_limit = 0;
-        uint64_t icmp_errors = 0;         // taken by a connection
-        uint64_t icmp_errors_ignored = 0; // no such connection, or a sequence number never in flight
-        uint64_t aborted_on_close = 0;    // released with received data unread: reset
-        uint64_t aborted_on_data = 0;     // data came after the release: reset
-        uint64_t aborted_on_orphans = 0;  // released past max_orphans: reset
+        uint64_t icmp_errors = 0;          // taken by a connection
+        uint64_t icmp_errors_ignored = 0;  // no such connection, or a sequence number never in flight
+        uint64_t aborted_on_close = 0;     // released with received data unread: reset
+        uint64_t aborted_on_data = 0;      // data came after the release: reset
+        uint64_t aborted_on_orphans = 0;   // released past max_orphans: reset
         uint64_t syn_cookies_rejected = 0; // an ACK to a listener sending cookies, with no good one
+        uint64_t time_wait_reopened = 0;   // a new SYN took the place of a connection in TIME-WAIT
     };
 
     Stack(Output& output, const Config& config);
@@ -149,8 +150,11 @@ private:
     Connection* find(const Tuple& tuple);
     Listener* find_listener(Ipv4Address address, uint16_t port);
     Connection* create(const Tuple& tuple, const Options& options, bool buffers = true);
-    void accept_syn(
-        Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now);
+    // sequence_floor: when not 0, the initial sequence number is at least
+    // this (a connection reopened from TIME-WAIT).
+    void accept_syn(Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now,
+        uint32_t sequence_floor = 0);
+    bool reopens_from_time_wait(const Connection& connection, const Segment& segment);
     void send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now);
     // True when `ack` carried a good cookie (and was taken, or dropped for
     // want of room); false when it is to be answered with a reset.

@@ -36,8 +36,8 @@ uint32_t counter_at(Millis now) { return uint32_t(now / kSynCookiePeriod); }
 
 } // namespace
 
-uint32_t make_syn_cookie(const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn,
-    uint16_t peer_mss, Millis now)
+uint32_t make_syn_cookie(
+    const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn, uint16_t peer_mss, Millis now)
 {
     uint32_t mss = peer_mss ? peer_mss : 536;
     uint32_t index = 0;
@@ -47,8 +47,8 @@ uint32_t make_syn_cookie(const uint8_t (&secret)[kSynCookieSecretSize], const Tu
     return (counter & 3) << 30 | index << kHashBits | keyed_hash(secret, tuple, peer_isn, counter, index);
 }
 
-uint16_t check_syn_cookie(const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn,
-    uint32_t cookie, Millis now)
+uint16_t check_syn_cookie(
+    const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn, uint32_t cookie, Millis now)
 {
     uint32_t current = counter_at(now);
     uint32_t counter = current - ((current - (cookie >> 30)) & 3);

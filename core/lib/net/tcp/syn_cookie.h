@@ -30,7 +30,7 @@ uint32_t make_syn_cookie(const uint8_t (&secret)[kSynCookieSecretSize], const Tu
 
 // The MSS a cookie made for this tuple and peer ISN within the last two
 // periods encodes; 0 when `cookie` is not such a cookie.
-uint16_t check_syn_cookie(const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn,
-    uint32_t cookie, Millis now);
+uint16_t check_syn_cookie(
+    const uint8_t (&secret)[kSynCookieSecretSize], const Tuple& tuple, uint32_t peer_isn, uint32_t cookie, Millis now);
 
 } // namespace keel::net::tcp
