@@ -1048,3 +1048,51 @@ TEST_CASE("tcp: a new SYN from the same port reopens a connection in TIME-WAIT",
     network.filter = nullptr;
     listener->close(network.now());
 }
+
+TEST_CASE("tcp: three hundred connections at once each get their own segments", "[tcp]")
+{
+    // The stack finds a segment's connection on a chain keyed by the
+    // four-tuple: with 300 connections to one port some chains hold
+    // several, and every byte must still reach its own connection.
+    Network network("tcp-many");
+    tcp::Listener* listener = network.b().listen(0, kPort, 512).release_value();
+    constexpr size_t kCount = 300;
+    std::vector<tcp::Connection*> clients;
+    for (size_t i = 0; i < kCount; i++)
+        clients.push_back(network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value());
+    std::vector<tcp::Connection*> servers;
+    REQUIRE(network.run_until([&] {
+        while (tcp::Connection* server = listener->accept())
+            servers.push_back(server);
+        return servers.size() == kCount;
+    }));
+    // Each client sends its own index, twice over, and closes.
+    for (tcp::Connection* client : clients) {
+        uint16_t port = client->tuple().local_port;
+        uint8_t bytes[4] = { uint8_t(port >> 8), uint8_t(port), uint8_t(port >> 8), uint8_t(port) };
+        REQUIRE(client->send(bytes, sizeof(bytes), network.now()).value() == sizeof(bytes));
+        client->close(network.now());
+    }
+    std::vector<std::vector<uint8_t>> got(kCount);
+    std::vector<bool> ended(kCount);
+    REQUIRE(network.run_until([&] {
+        size_t done = 0;
+        for (size_t i = 0; i < kCount; i++) {
+            ended[i] = ended[i] || pump_receive(*servers[i], got[i], network.now());
+            done += ended[i];
+        }
+        return done == kCount;
+    }));
+    for (size_t i = 0; i < kCount; i++) {
+        uint16_t port = servers[i]->tuple().remote_port;
+        CHECK(got[i] == std::vector<uint8_t> { uint8_t(port >> 8), uint8_t(port), uint8_t(port >> 8), uint8_t(port) });
+        servers[i]->release(network.now());
+    }
+    for (tcp::Connection* client : clients)
+        client->release(network.now());
+    network.run_for(1000);
+    CHECK(network.b().connections() == 0);
+    listener->close(network.now());
+    CHECK(network.a().stats().resets_sent == 0);
+    CHECK(network.b().stats().resets_sent == 0);
+}

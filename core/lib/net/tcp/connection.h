@@ -207,10 +207,11 @@ private:
     bool orphan() const;
 
     Stack& m_stack;
-    IntrusiveListNode m_node;       // on the stack's list of connections
-    IntrusiveListNode m_queue_node; // on a listener's accept queue
-    Listener* m_listener = nullptr; // for a child not yet accepted
-    PortBinding m_binding;          // an active open's local port
+    IntrusiveListNode m_node;          // on the stack's list of connections
+    Connection* m_hash_next = nullptr; // on its chain in the stack's buckets
+    IntrusiveListNode m_queue_node;    // on a listener's accept queue
+    Listener* m_listener = nullptr;    // for a child not yet accepted
+    PortBinding m_binding;             // an active open's local port
     Tuple m_tuple;
     Options m_options;
     State m_state = State::Closed;

@@ -87,9 +87,7 @@ Result<Connection*> Stack::connect(Ipv4Address local_address, uint16_t local_por
         return Err(bound.error());
     }
     connection->m_tuple.local_port = connection->m_binding.local_port;
-    m_connections.push_back(*connection);
-    m_count++;
-    m_stats.connections_opened++;
+    attach(*connection);
     connection->open_active(initial_sequence(connection->m_tuple, now), now);
     return connection;
 }
@@ -112,11 +110,37 @@ Result<Listener*> Stack::listen(Ipv4Address local_address, uint16_t port, size_t
     return listener;
 }
 
+// Which chain a four-tuple's connection is on. Keyed by the secret, so
+// that a peer cannot choose tuples that all land on one chain without
+// knowing it; a chain is at worst the list the stack had before.
+size_t Stack::bucket(const Tuple& tuple) const
+{
+    uint64_t key = uint64_t(load32(m_config.secret)) << 32 | load32(m_config.secret + 4);
+    uint64_t addresses = (uint64_t(tuple.local_address) << 32 | tuple.remote_address) ^ key;
+    uint64_t ports = (uint64_t(tuple.local_port) << 16 | tuple.remote_port) ^ load32(m_config.secret + 8);
+    uint64_t hash = addresses * 0x9e3779b97f4a7c15ull;
+    hash ^= hash >> 29;
+    hash = (hash ^ ports) * 0xbf58476d1ce4e5b9ull;
+    hash ^= hash >> 32;
+    return size_t(hash & (kBuckets - 1));
+}
+
+// Enters a new connection (its tuple final) in the list and its chain.
+void Stack::attach(Connection& connection)
+{
+    m_connections.push_back(connection);
+    Connection*& head = m_buckets[bucket(connection.m_tuple)];
+    connection.m_hash_next = head;
+    head = &connection;
+    m_count++;
+    m_stats.connections_opened++;
+}
+
 Connection* Stack::find(const Tuple& tuple)
 {
-    for (Connection& connection : m_connections) {
-        if (connection.m_state != State::Closed && connection.m_tuple == tuple)
-            return &connection;
+    for (Connection* connection = m_buckets[bucket(tuple)]; connection; connection = connection->m_hash_next) {
+        if (connection->m_state != State::Closed && connection->m_tuple == tuple)
+            return connection;
     }
     return nullptr;
 }
@@ -232,9 +256,7 @@ Connection* Stack::add_child(Listener& listener, const Tuple& tuple)
         return nullptr;
     connection->m_listener = &listener;
     listener.m_pending++;
-    m_connections.push_back(*connection);
-    m_count++;
-    m_stats.connections_opened++;
+    attach(*connection);
     return connection;
 }
 
@@ -417,6 +439,10 @@ void Stack::free_connection(Connection& connection)
         connection.m_listener->m_pending--;
     }
     m_connections.remove(connection);
+    Connection** link = &m_buckets[bucket(connection.m_tuple)];
+    while (*link != &connection)
+        link = &(*link)->m_hash_next;
+    *link = connection.m_hash_next;
     m_count--;
     m_stats.connections_freed++;
     net_destroy(&connection);

@@ -147,7 +147,11 @@ private:
     friend class Connection;
     friend class Listener;
 
+    static constexpr size_t kBuckets = 1024; // chains of connections by four-tuple
+
     Connection* find(const Tuple& tuple);
+    size_t bucket(const Tuple& tuple) const;
+    void attach(Connection& connection);
     Listener* find_listener(Ipv4Address address, uint16_t port);
     Connection* create(const Tuple& tuple, const Options& options, bool buffers = true);
     // sequence_floor: when not 0, the initial sequence number is at least
@@ -173,6 +177,7 @@ private:
     Config m_config;
     Stats m_stats;
     IntrusiveList<Connection, &Connection::m_node> m_connections;
+    Connection* m_buckets[kBuckets] = {};
     IntrusiveList<Listener, &Listener::m_node> m_listeners;
     PortTable m_ports; // listeners and actively opened connections
     size_t m_count = 0;
