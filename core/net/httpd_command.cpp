@@ -3,7 +3,9 @@
 // time, until COUNT requests were answered, SECONDS (60 by default) pass
 // without a connection, or Ctrl-C. GET and HEAD of regular files; a
 // directory's index.html; 400, 403, 404, 405, 414 and 505 otherwise. One
-// log line a request, as a server's access log has.
+// log line a request, as a server's access log has. What a client sends
+// beyond its request's head is read and dropped before the close (a
+// lingering close), so that the close is not a reset.
 #include "console/console.h"
 #include "console/shell/console_context.h"
 #include "lib/base/errno.h"
@@ -14,6 +16,7 @@
 #include "log/log.h"
 #include "net/socket.h"
 #include "net/socket_tools.h"
+#include "time/clock.h"
 #include "vfs/vfs.h"
 
 namespace keel::net {
@@ -24,6 +27,8 @@ constexpr uint64_t kRequestTimeoutMs = 10000;
 constexpr uint64_t kSendStallMs = 30000;
 constexpr size_t kChunk = 32 * 1024;
 constexpr size_t kMaxFullPath = 512;
+constexpr uint64_t kLingerMs = 2000;
+constexpr size_t kLingerBytes = 1024 * 1024;
 
 uint8_t g_request[http::kMaxHead];
 uint8_t g_chunk[kChunk];
@@ -122,6 +127,25 @@ uint16_t answer(Server& server, keel_socket* socket, const http::Request& reques
     return 200;
 }
 
+// After the response: what the client still sends (a body httpd does not
+// read, the rest of a head too long) is read and dropped until it closes,
+// for up to 2 s and 1 MiB. Closing with received bytes unread resets the
+// connection (RFC 1122 4.2.2.13), and a reset can make the client throw
+// away the response it has not read yet.
+void linger(keel_socket* socket)
+{
+    uint64_t deadline = time::monotonic_ns() + kLingerMs * 1000000;
+    for (size_t dropped = 0; dropped < kLingerBytes;) {
+        uint64_t now = time::monotonic_ns();
+        if (now >= deadline)
+            return;
+        int64_t length = tool_receive(socket, g_request, sizeof(g_request), nullptr, (deadline - now) / 1000000 + 1);
+        if (length <= 0)
+            return;
+        dropped += size_t(length);
+    }
+}
+
 void serve(Server& server, keel_socket* socket)
 {
     keel_socket_info info {};
@@ -174,6 +198,7 @@ void serve(Server& server, keel_socket* socket)
         }
     }
     socket_shutdown(socket, KEEL_SHUT_WR);
+    linger(socket);
     server.served++;
     console_print("httpd: %s \"%s\" %u %llu\n", peer, line, status, (unsigned long long)sent);
 }

@@ -100,6 +100,14 @@ void Network::transmit(Ipv4Address from, Ipv4Address to, PacketPtr segment)
     }
 }
 
+void Network::inject(Ipv4Address from, Ipv4Address to, const tcp::Header& header)
+{
+    uint8_t segment[tcp::kMaxHeaderSize];
+    size_t length = tcp::header_size(header);
+    tcp::write_header(segment, header, 0, from, to);
+    inject(from, to, segment, length);
+}
+
 void Network::inject(Ipv4Address from, Ipv4Address to, const uint8_t* segment, size_t length)
 {
     uint8_t datagram[1600];

@@ -60,6 +60,9 @@ public:
     void run_for(Millis duration);
     // Injects a hand-made segment as if `from` had sent it.
     void inject(Ipv4Address from, Ipv4Address to, const uint8_t* segment, size_t length);
+    // The same for a segment of `header` alone (its options written, its
+    // checksum computed).
+    void inject(Ipv4Address from, Ipv4Address to, const tcp::Header& header);
 
     size_t sent() const { return m_sent; }
     size_t dropped() const { return m_dropped; }

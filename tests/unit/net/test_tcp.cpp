@@ -502,15 +502,13 @@ TEST_CASE("tcp: a handshake stale from a spoofed SYN gives way to a new one; fre
         return from == kAddressB && (port == 30000 || port == 30001);
     };
     for (uint16_t port : { 30000, 30001 }) {
-        uint8_t segment[20] = {};
         tcp::Header header;
         header.source_port = port;
         header.destination_port = kPort;
         header.sequence = 1000u * port;
         header.flags = tcp::kSyn;
         header.window = 65535;
-        tcp::write_header(segment, header, 0, kAddressA, kAddressB);
-        network.inject(kAddressA, kAddressB, segment, sizeof(segment));
+        network.inject(kAddressA, kAddressB, header);
     }
     network.run_for(100);
     CHECK(listener->pending() == 2);
@@ -909,6 +907,22 @@ TEST_CASE("tcp: data that comes after the release is answered with a reset; a FI
     CHECK(network.b().stats().aborted_on_data == 1);
     CHECK(network.b().connections() == 0);
     pair.client->release(network.now());
+    // A FIN after the release is no data: the connection closes in order,
+    // and the server's side waits in TIME-WAIT.
+    tcp::Connection* client = network.a().connect(kAddressA, 0, kAddressB, kPort, network.now()).release_value();
+    tcp::Connection* server = nullptr;
+    REQUIRE(network.run_until([&] { return server || (server = pair.listener->accept()); }));
+    server->release(network.now());
+    REQUIRE(network.run_until([&] { return client->at_end_of_stream(); }));
+    network.run_for(100);
+    client->close(network.now());
+    REQUIRE(network.run_until([&] { return client->state() == State::Closed; }, 2000));
+    CHECK(client->error() == Error(0));
+    CHECK(network.b().stats().aborted_on_data == 1);
+    std::vector<State> states;
+    network.b().for_each_released([&](const tcp::Connection& connection) { states.push_back(connection.state()); });
+    CHECK(states == std::vector<State> { State::TimeWait });
+    client->release(network.now());
     pair.listener->close(network.now());
     require_clean(network);
 }
@@ -1031,17 +1045,15 @@ TEST_CASE("tcp: a new SYN from the same port reopens a connection in TIME-WAIT",
     // TIME-WAIT goes on.
     Waiting now = waiting();
     REQUIRE(now.count == 1);
-    uint8_t syn[20] = {};
     tcp::Header header;
     header.source_port = 40000;
     header.destination_port = kPort;
     header.sequence = now.received_end - 3000;
     header.flags = tcp::kSyn;
     header.window = 65535;
-    tcp::write_header(syn, header, 0, kAddressA, kAddressB);
     network.observer = nullptr;
     network.filter = [](Ipv4Address from, const uint8_t*, size_t) { return from == kAddressA; };
-    network.inject(kAddressA, kAddressB, syn, sizeof(syn));
+    network.inject(kAddressA, kAddressB, header);
     network.run_for(50);
     CHECK(network.b().stats().time_wait_reopened == 1);
     CHECK(waiting().count == 1);

@@ -22,7 +22,6 @@ const tcp::Tuple kTuple { kAddressB, kPort, kAddressA, 40000 };
 // A SYN from A's `port` that nothing will answer: its source is spoofed.
 void inject_syn(Network& network, uint16_t port)
 {
-    uint8_t segment[24] = {};
     tcp::Header header;
     header.source_port = port;
     header.destination_port = kPort;
@@ -30,9 +29,7 @@ void inject_syn(Network& network, uint16_t port)
     header.flags = tcp::kSyn;
     header.window = 65535;
     header.mss = 1460;
-    REQUIRE(tcp::header_size(header) == sizeof(segment));
-    tcp::write_header(segment, header, 0, kAddressA, kAddressB);
-    network.inject(kAddressA, kAddressB, segment, sizeof(segment));
+    network.inject(kAddressA, kAddressB, header);
 }
 
 // The spoofed sources' ports: what B sends them is lost.
@@ -49,8 +46,8 @@ TEST_CASE("tcp cookie: encodes the peer's MSS and is good for one to two periods
     const Millis now = 10 * tcp::kSynCookiePeriod + 500;
     struct {
         uint16_t offered, carried;
-    } const cases[] = { { 0, 536 }, { 100, 536 }, { 536, 536 }, { 1300, 1200 }, { 1460, 1460 }, { 1500, 1460 },
-        { 9000, 8960 }, { 65535, 8960 } };
+    } const cases[] = { { 0, 536 }, { 100, 64 }, { 535, 64 }, { 536, 536 }, { 1300, 1200 }, { 1460, 1460 },
+        { 1500, 1460 }, { 9000, 8960 }, { 65535, 8960 } };
     for (const auto& c : cases) {
         uint32_t cookie = tcp::make_syn_cookie(kSecret, kTuple, 0x12345678, c.offered, now);
         CHECK(tcp::check_syn_cookie(kSecret, kTuple, 0x12345678, cookie, now) == c.carried);
@@ -153,7 +150,7 @@ TEST_CASE("tcp: an ACK with a forged or stale cookie is answered with a reset", 
     // connection there), and the cookie it carries is noted.
     network.filter = [](Ipv4Address from, const uint8_t* segment, size_t) {
         uint16_t port = keel::net::load16(segment + 2);
-        return from == kAddressB && (port == 30000 || port == 30003);
+        return from == kAddressB && (port == 30000 || port == 30003 || port == 30004);
     };
     uint32_t cookie = 0;
     network.observer = [&](Ipv4Address to, const uint8_t* segment, size_t) {
@@ -161,7 +158,6 @@ TEST_CASE("tcp: an ACK with a forged or stale cookie is answered with a reset", 
             cookie = keel::net::load32(segment + 4);
     };
     auto inject_ack = [&](uint16_t port, uint32_t sequence, uint32_t acknowledgment) {
-        uint8_t segment[20] = {};
         tcp::Header header;
         header.source_port = port;
         header.destination_port = kPort;
@@ -169,8 +165,7 @@ TEST_CASE("tcp: an ACK with a forged or stale cookie is answered with a reset", 
         header.acknowledgment = acknowledgment;
         header.flags = tcp::kAck;
         header.window = 1000;
-        tcp::write_header(segment, header, 0, kAddressA, kAddressB);
-        network.inject(kAddressA, kAddressB, segment, sizeof(segment));
+        network.inject(kAddressA, kAddressB, header);
     };
     // Before any cookie was sent, an ACK is not even checked.
     inject_ack(30005, 1, 1);
@@ -194,18 +189,25 @@ TEST_CASE("tcp: an ACK with a forged or stale cookie is answered with a reset", 
     CHECK(network.b().stats().resets_sent == resets + 3);
     CHECK(listener->syn_cookies_accepted() == 0);
     CHECK(network.b().connections() == 1); // the spoofed handshake
-    // Two periods later the right one is stale.
-    network.run_for(2 * tcp::kSynCookiePeriod);
+    // Two periods later the right one is stale. Cookies sent meanwhile
+    // keep the listener looking at ACKs: the cookie itself is refused.
+    network.run_for(100000);
+    inject_syn(network, 30004); // takes the place of 30000's handshake, stale by now
+    inject_syn(network, 30005); // finds the backlog full again: a cookie
+    network.run_for(50);
+    REQUIRE(listener->syn_cookies_sent() == 2);
+    network.run_for(2 * tcp::kSynCookiePeriod - 100000);
     inject_ack(30001, isn + 1, cookie + 1);
     network.run_for(50);
+    CHECK(network.b().stats().syn_cookies_rejected == 4);
     CHECK(listener->syn_cookies_accepted() == 0);
     CHECK(network.b().stats().resets_sent == resets + 4);
     // In time, the right one is a connection.
-    inject_syn(network, 30003); // the spoofed handshake timed out: room for this one
+    inject_syn(network, 30003); // takes the place of 30004's, stale by now
     network.run_for(50);
     inject_syn(network, 30001); // the backlog full again: a cookie
     network.run_for(50);
-    REQUIRE(listener->syn_cookies_sent() == 2);
+    REQUIRE(listener->syn_cookies_sent() == 3);
     inject_ack(30001, isn + 1, cookie + 1);
     network.run_for(50);
     CHECK(listener->syn_cookies_accepted() == 1);

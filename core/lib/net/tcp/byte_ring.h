@@ -21,6 +21,7 @@ public:
     // Frees the bytes: the ring holds nothing and takes nothing after.
     void release();
 
+    bool allocated() const { return m_bytes; }
     size_t capacity() const { return m_capacity; }
     size_t size() const { return m_size; }
     size_t space() const { return m_capacity - m_size; }

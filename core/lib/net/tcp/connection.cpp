@@ -60,12 +60,15 @@ void Connection::clear_out_of_order()
 
 // The rings, unless they are there already: a listener's child gets them
 // only when its handshake completes, so handshakes that never do (a SYN
-// flood) cost the connection's state alone.
+// flood) cost the connection's state alone. A released connection gets
+// none: nothing will read or write them.
 bool Connection::allocate_buffers()
 {
-    if (!m_send.capacity() && !m_send.allocate(m_options.send_buffer))
+    if (m_released)
+        return true;
+    if (!m_send.allocated() && !m_send.allocate(m_options.send_buffer))
         return false;
-    return m_receive.capacity() || m_receive.allocate(m_options.receive_buffer);
+    return m_receive.allocated() || m_receive.allocate(m_options.receive_buffer);
 }
 
 void Connection::open_active(uint32_t iss, Millis now)
@@ -291,7 +294,7 @@ void Connection::drop_buffers_if_done()
 // acceptable.
 size_t Connection::receive_window() const
 {
-    if (m_receive.capacity())
+    if (m_receive.allocated())
         return m_receive.space();
     if (!m_released)
         return m_options.receive_buffer;

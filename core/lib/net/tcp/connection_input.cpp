@@ -209,17 +209,19 @@ void Connection::input(const Segment& received, Millis now)
     // Seventh and eighth: data and FIN. New data for a released
     // connection has no reader: RFC 1122 4.2.2.13 has the peer told so by
     // a reset (as Linux does), with the sequence number its ACK expects.
-    if (segment.length && m_released) {
-        m_stack.m_stats.aborted_on_data++;
-        m_stack.send_reset_for(segment, m_tuple.remote_address, m_tuple.local_address);
-        set_closed();
-        return;
-    }
     if (segment.length || header.has(kFin)) {
         switch (m_state) {
         case State::Established:
         case State::FinWait1:
-        case State::FinWait2: process_data(segment, now); break;
+        case State::FinWait2:
+            if (segment.length && m_released) {
+                m_stack.m_stats.aborted_on_data++;
+                m_stack.send_reset_for(segment, m_tuple.remote_address, m_tuple.local_address);
+                set_closed();
+                return;
+            }
+            process_data(segment, now);
+            break;
         default: break; // after the peer's FIN: nothing more can come
         }
     }

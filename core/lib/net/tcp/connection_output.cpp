@@ -74,7 +74,9 @@ void Connection::send_syn(Millis now)
 
 void Connection::send_ack_now(Millis now) { send_segment(m_snd_nxt, 0, kAck, now); }
 
-void Connection::send_reset(Millis now) { send_segment(m_snd_nxt, 0, kRst | kAck, now); }
+// At SND.MAX, not SND.NXT, which a timeout moves back: the peer may have
+// taken everything sent, and a reset below its RCV.NXT would be dropped.
+void Connection::send_reset(Millis now) { send_segment(m_snd_max, 0, kRst | kAck, now); }
 
 void Connection::send_challenge_ack(Millis now)
 {

@@ -337,9 +337,12 @@ bool Stack::accept_syn_cookie(Listener& listener, const Segment& ack, const Tupl
         return false;
     }
     if (listener.m_pending >= listener.m_backlog) {
-        // The peer has answered, which a spoofed source never does: the
-        // oldest handshake still waiting for its answer gives way.
-        Connection* waiting = oldest_handshake(listener);
+        // The peer has answered, which a spoofed source never does: a
+        // handshake still waiting for its answer gives way, a stale one
+        // first (a fresh one's ACK may be on its way).
+        Connection* waiting = stale_handshake(listener);
+        if (!waiting)
+            waiting = oldest_handshake(listener);
         if (!waiting) {
             listener.m_dropped_syns++; // all wait for accept(): the peer's data retries
             return true;

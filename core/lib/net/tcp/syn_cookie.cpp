@@ -9,9 +9,10 @@ namespace keel::net::tcp {
 namespace {
 
 // MSS values a cookie can carry: the common ones on Ethernet paths
-// (1460 plain, 1452 PPPoE, 1440 and 1400 tunnels), the minimum and a
+// (1460 plain, 1452 PPPoE, 1440 and 1360 tunnels), RFC 9293's default
+// 536, 64 for a peer that offered less (the least this TCP sends) and a
 // jumbo frame's. A peer gets the largest at or below what it offered.
-constexpr uint16_t kMss[8] = { 536, 1200, 1360, 1400, 1440, 1452, 1460, 8960 };
+constexpr uint16_t kMss[8] = { 64, 536, 1200, 1360, 1440, 1452, 1460, 8960 };
 constexpr uint32_t kHashBits = 27;
 constexpr uint32_t kHashMask = (1u << kHashBits) - 1;
 
