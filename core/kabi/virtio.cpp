@@ -196,8 +196,8 @@ extern "C" int32_t keel_virtqueue_get_used(keel_virtqueue* queue, void** token, 
         return kabi_error(Error::EINVAL);
     Diagnostic problem;
     auto used = virtio_queue_get_used(*to_queue(queue), token, written, problem);
-    if (used.is_error() && used.error() == Error::EIO)
-        log_err("virtio: the device broke the queue: %s", problem.message);
+    if (used.is_error() && used.error() == Error::EIO && problem.message[0])
+        log_err("virtio: the device broke the queue: %s", problem.message); // once: when it broke
     return used.is_ok() ? 0 : kabi_error(used.error());
 }
 

@@ -264,16 +264,28 @@ int udpecho_command(int argc, char** argv)
         console_print("udpecho: bind: %s\n", error_description(Error(-bound)));
     } else {
         uint8_t buffer[kConsoleMaxLine + 1];
-        uint32_t from = 0;
-        uint16_t from_port = 0;
         int32_t sent = udp_send(client, localhost, uint16_t(port), reinterpret_cast<const uint8_t*>(text), length);
-        int64_t request
-            = sent < 0 ? sent : udp_receive(server, buffer, sizeof(buffer), &from, &from_port, kReplyTimeoutMs);
+        // The server answers only the client's datagram: the port is open
+        // on every address, and another host's datagram is no request.
+        // keel_udp_receive returns a datagram's whole length, which may be
+        // more than the buffer took.
+        int64_t request = sent < 0 ? sent : -int64_t(Error::ETIMEDOUT);
+        uint64_t deadline = time::monotonic_ns() + uint64_t(kReplyTimeoutMs) * 1000000;
+        for (uint64_t now = time::monotonic_ns(); sent >= 0 && now < deadline; now = time::monotonic_ns()) {
+            uint32_t from = 0;
+            uint16_t from_port = 0;
+            request = udp_receive(
+                server, buffer, sizeof(buffer), &from, &from_port, uint32_t((deadline - now) / 1000000 + 1));
+            if (request < 0 || (from == localhost && from_port == udp_port(client)))
+                break;
+            request = -int64_t(Error::ETIMEDOUT);
+        }
         if (request >= 0)
-            (void)udp_send(server, from, from_port, buffer, size_t(request));
+            (void)udp_send(server, localhost, udp_port(client), buffer, min(size_t(request), sizeof(buffer)));
         int64_t answer
             = request < 0 ? request : udp_receive(client, buffer, sizeof(buffer), nullptr, nullptr, kReplyTimeoutMs);
         if (answer >= 0) {
+            answer = min(answer, int64_t(sizeof(buffer)));
             console_print("%.*s\n", int(answer), reinterpret_cast<const char*>(buffer));
             console_print("udpecho: %lld bytes from 127.0.0.1:%llu to port %u and back\n", (long long)answer,
                 (unsigned long long)port, udp_port(client));

@@ -126,15 +126,22 @@ keel_socket* new_socket(netdev::SocketFamilies::Entry* entry) REQUIRES(g_lock)
     return socket;
 }
 
+// Off the list ss walks (socket_for_each calls the family's info on each).
+void unpublish(keel_socket* socket)
+{
+    MutexGuard guard(g_lock);
+    if (socket->node.is_linked()) {
+        g_sockets.remove(*socket);
+        g_count--;
+    }
+}
+
 void free_socket(keel_socket* socket)
 {
     void* owner;
+    unpublish(socket);
     {
         MutexGuard guard(g_lock);
-        if (socket->node.is_linked()) {
-            g_sockets.remove(*socket);
-            g_count--;
-        }
         socket->entry->sockets--;
         owner = socket->entry->owner;
     }
@@ -322,6 +329,7 @@ void socket_close(keel_socket* socket)
 {
     if (!socket)
         return;
+    unpublish(socket); // first: ss must not ask a family about state it freed
     socket->ops->release(socket->state);
     free_socket(socket);
 }

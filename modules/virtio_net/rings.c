@@ -148,6 +148,8 @@ uint32_t vnet_rx_poll(void* arg, uint32_t budget)
             return 0;
         }
         int status = keel_virtqueue_get_used(net->rx.queue, &token, &written);
+        if (status == -KEEL_EIO)
+            net->broken = 1;
         if (status == -KEEL_ENODATA && !keel_virtqueue_enable_callbacks(net->rx.queue)) {
             keel_virtqueue_disable_callbacks(net->rx.queue); /* a frame came meanwhile */
             continue;
@@ -186,13 +188,16 @@ uint32_t vnet_tx_reclaim(struct vnet* net)
     void* token;
     uint32_t written;
     uint32_t reclaimed = 0;
-    while (keel_virtqueue_get_used(net->tx.queue, &token, &written) == 0) {
+    int status;
+    while ((status = keel_virtqueue_get_used(net->tx.queue, &token, &written)) == 0) {
         uint32_t slot = vnet_token_slot(token);
         if (slot < net->tx.count && net->tx.free_count < net->tx.count) {
             net->tx.free_slots[net->tx.free_count++] = (uint16_t)slot;
             reclaimed++;
         }
     }
+    if (status == -KEEL_EIO)
+        net->broken = 1;
     return reclaimed;
 }
 
@@ -222,16 +227,21 @@ void vnet_tx_work(void* arg)
     struct vnet* net = arg;
     uint64_t flags = keel_spin_lock(&net->lock);
     uint32_t reclaimed = 0;
+    int broken = 0;
     while (!net->gone && !(reclaimed = tx_end_wait(net))) {
         if (!net->tx_waiting) {
             keel_virtqueue_disable_callbacks(net->tx.queue); /* nothing waits: no interrupt wanted */
+            break;
+        }
+        if ((broken = net->broken) != 0) {
+            net->tx_waiting = 0; /* nothing will come back: the core's next transmit fails at once */
             break;
         }
         if (keel_virtqueue_enable_callbacks(net->tx.queue))
             break; /* still waiting for the device: its interrupt comes */
     }
     keel_spin_unlock(&net->lock, flags);
-    if (reclaimed)
+    if (reclaimed || broken)
         keel_netdev_tx_wake(net->netdev); /* the core sends what waited for room */
 }
 
@@ -259,6 +269,12 @@ void vnet_tx_watchdog(void* arg)
     }
     uint64_t wakes = net->tx_watchdog_wakes;
     uint32_t reclaimed = tx_end_wait(net);
+    if (!reclaimed && net->broken) {
+        net->tx_waiting = 0; /* nothing will come back: the core's next transmit fails at once */
+        keel_spin_unlock(&net->lock, flags);
+        keel_netdev_tx_wake(net->netdev);
+        return;
+    }
     uint32_t idle_runs = 0;
     if (reclaimed)
         net->tx_watchdog_wakes++;
@@ -317,9 +333,11 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
     }
     /* Full: ask for an interrupt when the device uses a slot, unless it
      * used one meanwhile (then take it back at once, and the interrupt is
-     * not wanted after all). */
+     * not wanted after all). A broken queue gives nothing back. */
     int asked = 0;
-    while (net->tx.free_count == 0 && vnet_tx_reclaim(net) == 0) {
+    while (!net->broken && net->tx.free_count == 0 && vnet_tx_reclaim(net) == 0) {
+        if (net->broken)
+            break;
         if (keel_virtqueue_enable_callbacks(net->tx.queue)) {
             net->tx_busy++;
             net->tx_waiting = 1;
@@ -332,6 +350,11 @@ int32_t vnet_transmit(void* context, keel_pkt* frame)
     }
     if (asked)
         keel_virtqueue_disable_callbacks(net->tx.queue);
+    if (net->broken) {
+        keel_spin_unlock(&net->lock, flags);
+        keel_pkt_free(frame);
+        return -KEEL_EIO;
+    }
     int status = vnet_tx_add(net, keel_pkt_data(frame), (uint32_t)length);
     if (status == 0)
         keel_virtqueue_kick(net->tx.queue);

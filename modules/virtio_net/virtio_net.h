@@ -67,6 +67,10 @@ struct vnet {
     uint32_t tx_idle_runs;        /* watchdog runs in a row that found every buffer still with the device */
     keel_spinlock lock;           /* both rings, gone, link_up, the counters */
     int gone;                     /* remove() began: no frame goes up or out any more */
+    /* The device broke a queue's protocol (the virtio core logged how): no
+     * frame goes out or up any more, a frame to send fails with EIO, until
+     * the device is bound again. */
+    int broken;
     int link_up;
     int polled;          /* the netdev has vnet_rx_poll: the interrupt schedules it */
     uint32_t scheduling; /* interrupts between reading polled and scheduling */

@@ -365,6 +365,10 @@ template<typename Barriers> void SplitQueueT<Barriers>::disable_callbacks()
 
 template<typename Barriers> bool SplitQueueT<Barriers>::enable_callbacks()
 {
+    // A broken queue has nothing more to give: looking again would find
+    // the entry that broke it, for ever.
+    if (m_broken)
+        return true;
     if (m_available_flags & VIRTQ_AVAIL_F_NO_INTERRUPT) {
         m_available_flags &= uint16_t(~VIRTQ_AVAIL_F_NO_INTERRUPT);
         if (!m_event_index)
@@ -380,6 +384,8 @@ template<typename Barriers> bool SplitQueueT<Barriers>::enable_callbacks()
 
 template<typename Barriers> bool SplitQueueT<Barriers>::enable_callbacks_delayed()
 {
+    if (m_broken)
+        return true;
     if (!m_event_index)
         return enable_callbacks();
     m_available_flags &= uint16_t(~VIRTQ_AVAIL_F_NO_INTERRUPT);

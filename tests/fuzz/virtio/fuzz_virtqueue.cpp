@@ -102,8 +102,11 @@ void fuzz_queue(Input& in)
         }
         case 4: queue.kick_prepare(); break;
         case 5: queue.disable_callbacks(); break;
-        case 6: queue.enable_callbacks(); break;
-        case 7: queue.enable_callbacks_delayed(); break;
+        case 6: // a broken queue has nothing pending: a poll loop must end
+            check(queue.enable_callbacks() || !queue.is_broken());
+            check(!queue.has_used() || !queue.is_broken());
+            break;
+        case 7: check(queue.enable_callbacks_delayed() || !queue.is_broken()); break;
         case 8: { // the device writes a used entry anywhere
             uint32_t slot = in.byte() % size;
             uint32_t id = in.byte() < 200 ? in.byte() % size : in.u32();
