@@ -71,7 +71,8 @@ uint64_t send_file(keel_socket* socket, File& file, uint64_t size)
 {
     uint64_t sent = 0;
     while (sent < size) {
-        auto got = vfs_read(file, g_chunk, kChunk);
+        // No more than the head said, whatever the file has grown to since.
+        auto got = vfs_read(file, g_chunk, size_t(min<uint64_t>(kChunk, size - sent)));
         if (got.is_error() || got.value() == 0)
             break; // shorter than it said: the client sees Content-Length unmet
         int64_t done = tool_send(socket, g_chunk, got.value(), nullptr, kSendStallMs);
@@ -157,6 +158,9 @@ void serve(Server& server, keel_socket* socket)
     size_t have = 0;
     size_t head_length = 0;
     bool too_long = false;
+    // One deadline for the whole head: a client sending a byte now and
+    // then must not hold the server, which serves one at a time.
+    uint64_t deadline = time::monotonic_ns() + kRequestTimeoutMs * 1000000;
     while (!head_length) {
         auto end = http::find_head_end(g_request, have);
         if (end.is_error()) {
@@ -166,7 +170,10 @@ void serve(Server& server, keel_socket* socket)
         head_length = end.value();
         if (head_length)
             break;
-        int64_t length = tool_receive(socket, g_request + have, sizeof(g_request) - have, nullptr, kRequestTimeoutMs);
+        uint64_t now = time::monotonic_ns();
+        int64_t length = now >= deadline
+            ? -int64_t(Error::EAGAIN)
+            : tool_receive(socket, g_request + have, sizeof(g_request) - have, nullptr, (deadline - now) / 1000000 + 1);
         if (length <= 0) {
             console_print(
                 "httpd: %s: no request (%s)\n", peer, length == 0 ? "closed" : error_description(Error(-length)));
@@ -262,7 +269,8 @@ int httpd_command(int argc, char** argv)
     console_print("httpd: serving %s on 0.0.0.0:%u\n", root, port);
     Server server { context, root_path };
     int result = 0;
-    while (count == 0 || server.served < count) {
+    tool_interrupt_clear();
+    while ((count == 0 || server.served < count) && !tool_interrupted()) {
         keel_socket* accepted = nullptr;
         status = tool_accept(listener.get(), &accepted, uint64_t(seconds) * 1000);
         if (status == -int32_t(Error::EINTR)) {
@@ -277,6 +285,8 @@ int httpd_command(int argc, char** argv)
         SocketGuard connection(accepted);
         serve(server, connection.get());
     }
+    if (tool_interrupted())
+        result = 130;
     console_print("httpd: %llu request(s) served\n", (unsigned long long)server.served);
     return result;
 }

@@ -71,6 +71,21 @@ bool parse_seconds(const char* text, uint64_t max_ms, uint64_t* out)
     return true;
 }
 
+// How long a wait lasts before the console is asked for Ctrl-C again.
+constexpr uint64_t kSliceMs = 200;
+
+// Sleeps `ms`, in slices; false when Ctrl-C ended it first.
+bool sleep_unless_interrupted(uint64_t ms)
+{
+    uint64_t deadline = time::monotonic_ns() + ms * 1000000;
+    for (uint64_t now = time::monotonic_ns(); now < deadline; now = time::monotonic_ns()) {
+        if (console_interrupted())
+            return false;
+        thread_sleep_ms(min((deadline - now + 999999) / 1000000, kSliceMs));
+    }
+    return !console_interrupted();
+}
+
 int ping_usage()
 {
     console_print("usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] HOST (COUNT 1 to 1000, SIZE 0 to 65507, INTERVAL "
@@ -112,12 +127,16 @@ int ping_command(int argc, char** argv)
         (unsigned long long)size + 28);
     static uint16_t identifier = 0x4b00;
     identifier++;
-    uint64_t received = 0, min_us = ~0ull, max_us = 0, total_us = 0;
+    uint64_t transmitted = 0, received = 0, min_us = ~0ull, max_us = 0, total_us = 0;
     uint64_t start = time::monotonic_us();
+    // As Linux's ping: Ctrl-C stops it, and the statistics still come.
     for (uint64_t sequence = 1; sequence <= count; sequence++) {
         // As Linux's ping: one request per interval, none after the last.
-        if (sequence > 1 && interval_ms)
-            thread_sleep_ms(interval_ms);
+        if (sequence > 1 && interval_ms && !sleep_unless_interrupted(interval_ms))
+            break;
+        if (sequence > 1 && !interval_ms && console_interrupted())
+            break;
+        transmitted++;
         uint64_t before = time::monotonic_us();
         uint32_t from_address = 0, length = 0, ttl = 0;
         int32_t status = icmp_ping(destination.value(), identifier, uint16_t(sequence), uint32_t(size), kReplyTimeoutMs,
@@ -146,15 +165,15 @@ int ping_command(int argc, char** argv)
     uint64_t elapsed_ms = (time::monotonic_us() - start) / 1000;
     console_print("\n--- %s ping statistics ---\n", host);
     console_print("%llu packets transmitted, %llu received, %llu%% packet loss, time %llums\n",
-        (unsigned long long)count, (unsigned long long)received, (unsigned long long)((count - received) * 100 / count),
-        (unsigned long long)elapsed_ms);
+        (unsigned long long)transmitted, (unsigned long long)received,
+        (unsigned long long)((transmitted - received) * 100 / transmitted), (unsigned long long)elapsed_ms);
     if (received) {
         uint64_t avg = total_us / received;
         console_print("rtt min/avg/max = %llu.%03llu/%llu.%03llu/%llu.%03llu ms\n", (unsigned long long)(min_us / 1000),
             (unsigned long long)(min_us % 1000), (unsigned long long)(avg / 1000), (unsigned long long)(avg % 1000),
             (unsigned long long)(max_us / 1000), (unsigned long long)(max_us % 1000));
     }
-    return received == count ? 0 : 1;
+    return received == transmitted ? 0 : 1;
 }
 
 int udpecho_usage()
@@ -182,12 +201,20 @@ int udpecho_serve(uint64_t port, uint64_t count, uint64_t seconds)
     console_print("udpecho: listening on 0.0.0.0:%llu\n", (unsigned long long)port);
     static uint8_t buffer[65536]; // one command runs at a time on the console
     uint64_t echoed = 0;
-    while (echoed < count) {
+    uint64_t idle_ms = 0; // since the last datagram, in slices: Ctrl-C ends the wait
+    while (echoed < count && idle_ms < seconds * 1000) {
         uint32_t from = 0;
         uint16_t from_port = 0;
-        int64_t length = udp_receive(server, buffer, sizeof(buffer), &from, &from_port, uint32_t(seconds * 1000));
+        int64_t length = udp_receive(server, buffer, sizeof(buffer), &from, &from_port, uint32_t(kSliceMs));
+        if (length == -int64_t(Error::ETIMEDOUT)) {
+            if (console_interrupted())
+                break;
+            idle_ms += kSliceMs;
+            continue;
+        }
         if (length < 0)
             break;
+        idle_ms = 0;
         char text[16];
         net::format_ipv4_address(from, text);
         int32_t sent = udp_send(server, from, from_port, buffer, size_t(length));

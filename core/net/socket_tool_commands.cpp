@@ -70,6 +70,8 @@ void format_endpoint(const keel_sockaddr& address, char* out, size_t size)
 
 namespace {
 
+bool g_interrupted = false; // one command runs at a time on the console
+
 // Runs `attempt` with slices of the time left until it gives something
 // other than -EAGAIN, the time runs out, or Ctrl-C comes.
 template<typename Attempt> int64_t in_slices(uint64_t timeout_ms, Attempt attempt)
@@ -82,14 +84,20 @@ template<typename Attempt> int64_t in_slices(uint64_t timeout_ms, Attempt attemp
         int64_t status = attempt(slice);
         if (status != -int64_t(Error::EAGAIN))
             return status;
-        if (console_interrupted())
+        if (console_interrupted()) {
+            g_interrupted = true;
             return -int64_t(Error::EINTR);
+        }
         if (time::monotonic_ns() >= deadline)
             return status;
     }
 }
 
 } // namespace
+
+bool tool_interrupted() { return g_interrupted; }
+
+void tool_interrupt_clear() { g_interrupted = false; }
 
 int32_t tool_accept(keel_socket* socket, keel_socket** out, uint64_t timeout_ms)
 {

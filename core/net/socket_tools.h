@@ -46,6 +46,11 @@ constexpr uint32_t kToolSliceMs = 200;
 // Ctrl-C was typed: the result, -EAGAIN when the time ran out, -EINTR for
 // Ctrl-C.
 int32_t tool_accept(keel_socket* socket, keel_socket** out, uint64_t timeout_ms);
+// Whether Ctrl-C ended one of these calls since tool_interrupt_clear():
+// the console hands each Ctrl-C out once, and a command that serves one
+// connection after another stops on it, not only the call that saw it.
+bool tool_interrupted();
+void tool_interrupt_clear();
 int64_t tool_receive(keel_socket* socket, void* buffer, size_t capacity, keel_sockaddr* from, uint64_t timeout_ms);
 // Sends everything (Ctrl-C or a stall of `timeout_ms` ends it): the
 // bytes sent, or the error.

@@ -170,8 +170,15 @@ int download(const Download& job, VfsContext* context)
     if (!sink.open())
         return 1;
     uint64_t started = time::monotonic_ns();
-    uint64_t received = have - response.head_length;
-    bool written = sink.write(g_buffer + response.head_length, size_t(received));
+    uint64_t received = 0;
+    // Bytes past Content-Length are not the file's: they are dropped.
+    auto take = [&](const uint8_t* bytes, uint64_t length) {
+        if (response.has_length)
+            length = min(length, response.content_length - received);
+        received += length;
+        return sink.write(bytes, size_t(length));
+    };
+    bool written = take(g_buffer + response.head_length, have - response.head_length);
     while (written && !(response.has_length && received >= response.content_length)) {
         int64_t length = tool_receive(socket.get(), g_buffer, kBufferSize, nullptr, kIdleTimeoutMs);
         if (length == 0)
@@ -183,8 +190,7 @@ int download(const Download& job, VfsContext* context)
             sink.discard();
             return length == -int64_t(Error::EINTR) ? 130 : 1;
         }
-        written = sink.write(g_buffer, size_t(length));
-        received += uint64_t(length);
+        written = take(g_buffer, uint64_t(length));
     }
     if (!written) {
         sink.discard();

@@ -139,6 +139,10 @@ uint32_t vnet_rx_poll(void* arg, uint32_t budget)
     uint32_t given = 0;
     int empty = 0;
     uint64_t flags = keel_spin_lock(&net->lock);
+    if (net->gone) {
+        keel_spin_unlock(&net->lock, flags); /* the queue may be freed: not touched */
+        return 0;
+    }
     keel_virtqueue_disable_callbacks(net->rx.queue);
     while (done < budget) {
         void* token;

@@ -55,7 +55,9 @@ static void rng_done(keel_virtqueue* queue, void* arg)
     void* token;
     uint32_t written;
     uint64_t flags = keel_spin_lock(&rng->lock);
-    while (keel_virtqueue_get_used(queue, &token, &written) == 0) {
+    /* After remove(): the buffer may be gone, and what a late completion
+     * says is not taken as randomness. */
+    while (!rng->gone && keel_virtqueue_get_used(queue, &token, &written) == 0) {
         rng->busy = 0;
         if (written > RNG_BUFFER)
             written = RNG_BUFFER;

@@ -509,6 +509,11 @@ class Machine:
         self.process.stdin.write(line.encode() + b"\r")
         self.process.stdin.flush()
 
+    def interrupt(self):
+        """Ctrl-C, as typed on the console (no Enter after it)."""
+        self.process.stdin.write(b"\x03")
+        self.process.stdin.flush()
+
     def command_output(self, line, timeout=60.0):
         """Run a console command at the prompt and return its output."""
         self.send(line)

@@ -53,6 +53,28 @@ def serve_directory(directory, port):
     return server
 
 
+def overlong_server(port):
+    """One HTTP request on 127.0.0.1:port, answered with more bytes than
+    its Content-Length says (5: "hello")."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    listener.settimeout(120)
+
+    def run():
+        try:
+            connection, _ = listener.accept()
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request and (chunk := connection.recv(4096)):
+                    request += chunk
+                connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello, and bytes beyond it")
+        finally:
+            listener.close()
+    threading.Thread(target=run, daemon=True).start()
+
+
 def pong_server(port, received, hold=None):
     """One TCP connection on 127.0.0.1:port: reads to the end, answers; or,
     given the event `hold`, keeps its own side open until it is set."""
@@ -84,7 +106,7 @@ def tcp_wget_httpd_nc_through_user_net():
     """16 MiB both ways between the guest and the host's own HTTP tools,
     nc both ways; sha256sum and curl agree on the bytes; tshark finds no
     malformed frame and no bad checksum."""
-    web_port, pong_port, guest_port = free_tcp_port(), free_tcp_port(), free_tcp_port()
+    web_port, pong_port, guest_port, overlong_port = free_tcp_port(), free_tcp_port(), free_tcp_port(), free_tcp_port()
     with tempfile.TemporaryDirectory() as directory:
         content = os.urandom(BIG)
         with open(os.path.join(directory, "big.bin"), "wb") as file:
@@ -93,11 +115,13 @@ def tcp_wget_httpd_nc_through_user_net():
         server = serve_directory(directory, web_port)
         received = []
         pong_server(pong_port, received)
+        overlong_server(overlong_port)
         pcap = os.path.join(directory, "n0.pcap")
         extra = user_net(pcap=pcap)
         extra[1] += (f",hostfwd=tcp:127.0.0.1:{guest_port}-:8080"
                      f",{network.guestfwd(f'tcp:{SERVER}:8000:{web_port}')}"
-                     f",{network.guestfwd(f'tcp:{SERVER}:7000:{pong_port}')}")
+                     f",{network.guestfwd(f'tcp:{SERVER}:7000:{pong_port}')}"
+                     f",{network.guestfwd(f'tcp:{SERVER}:7001:{overlong_port}')}")
         try:
             with boot("panic=-1", extra=extra, memory="512M", initrd=TEST_INITRAMFS) as vm:
                 wait_eth(vm)
@@ -119,6 +143,11 @@ def tcp_wget_httpd_nc_through_user_net():
                 check("wget: server returned error: HTTP/1.0 404 File not found" in out, f"wget 404: {out}", vm)
                 out = out_of(vm, "ls /missing")
                 check("No such file" in out, f"a failed wget left a file: {out}", vm)
+                # Bytes past Content-Length are not the file's.
+                out = out_of(vm, f"wget -O /short http://{SERVER}:7001/short")
+                check("'/short' saved (5 bytes" in out, f"wget, more than Content-Length: {out}", vm)
+                out = out_of(vm, "sha256sum /short")
+                check(out.strip() == f"{hashlib.sha256(b'hello').hexdigest()}  /short", f"sha256sum: {out}", vm)
                 out = out_of(vm, f"wget http://{SERVER}:8001/x")
                 check(re.search(r"wget: can't connect to remote host \(10\.0\.2\.100\): "
                                 r"Connection (refused|reset|timed out)", out), f"wget to a closed port: {out}", vm)

@@ -147,6 +147,16 @@ def vnet_ping_gateway_and_udp_echo_through_user_net():
             check(f"{GATEWAY} dev eth0 lladdr {GATEWAY_MAC} REACHABLE" in out, f"ip neigh: {out}", vm)
             out = out_of(vm, f"ping -c 2 -s 1400 -i 0.2 {GATEWAY}", timeout=60)
             check("2 received, 0% packet loss" in out and "1408 bytes from 10.0.2.2" in out, f"1400 bytes: {out}", vm)
+            # Ctrl-C stops ping between its requests, and the statistics
+            # still come, as with Linux's.
+            vm.send(f"ping -c 100 -i 5 {GATEWAY}")
+            vm.expect("icmp_seq=1 ", 30)
+            started = time.monotonic()
+            vm.interrupt()
+            out = vm.expect_re(r"\d+ packets transmitted.*\n", 10).group(0)
+            check(time.monotonic() - started < 2, "ping took its time to stop", vm)
+            check("1 packets transmitted, 1 received, 0% packet loss" in out, f"ping after Ctrl-C: {out}", vm)
+            vm.expect(PROMPT, 10)
 
             # UDP: the guest serves echo on 7007; a host socket sends through
             # the forward on 127.0.0.1. With restrict=on QEMU's user network

@@ -1,9 +1,11 @@
 // The virtio bus type and its devices: added by a transport as children
 // of its binding, matched by devmatch's virtio rule, brought up through
 // the library's status sequence over the transport (virtio.h).
+#include "arch/cpu.h"
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
 #include "lib/base/format.h"
+#include "time/clock.h"
 
 namespace keel {
 
@@ -84,6 +86,19 @@ Result<void> virtio_device_driver_ok(Device& device, Diagnostic& diagnostic)
 Result<void> virtio_device_reset(Device& device, Diagnostic& diagnostic)
 {
     return virtio_device(device).status.reset(&diagnostic);
+}
+
+// 10 us between reads of the status, spun: a reset may come from an
+// interrupt handler (virtio_blk's, on a broken queue), where nothing may
+// sleep; kResetPolls of them give a device 10 ms.
+virtio::DeviceAccess VirtioDevice::with_reset_wait(virtio::DeviceAccess access)
+{
+    access.wait = [](void*) {
+        uint64_t until = time::monotonic_ns() + 10000;
+        while (time::monotonic_ns() < until)
+            arch::cpu_relax();
+    };
+    return access;
 }
 
 } // namespace keel

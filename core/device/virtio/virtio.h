@@ -39,9 +39,12 @@ struct VirtioDevice {
 
     explicit VirtioDevice(const VirtioTransport& t)
         : transport(t)
-        , status(transport.access())
+        , status(with_reset_wait(transport.access()))
     {
     }
+    // The access with a wait between reads of the status while a reset
+    // completes (bus.cpp): a device gets 10 ms, not 1,000 reads back to back.
+    static virtio::DeviceAccess with_reset_wait(virtio::DeviceAccess access);
     VirtioDevice(const VirtioDevice&) = delete;
     VirtioDevice& operator=(const VirtioDevice&) = delete;
 };
