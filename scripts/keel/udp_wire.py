@@ -15,7 +15,9 @@ sent to any other port (`count`), sends datagrams to the guest and times
 the answers (`round_trips`), and sends them as fast as QEMU takes them
 (`blast`). It can also answer the guest's TCP segments to a port with an
 ICMP error quoting them, as a router would (`icmp_for_tcp`), the quoted
-sequence number optionally changed (a forgery the guest must ignore).
+sequence number optionally changed (a forgery the guest must ignore), and
+build and read TCP segments for a test that plays a TCP peer itself
+(`tcp_frame`, `tcp_segment`).
 Nothing leaves the machine: the link is a socket file.
 """
 
@@ -144,6 +146,57 @@ class UdpWire:
         ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
         return (self.guest_mac + self.host_mac + struct.pack("!H", ETH_IPV4) + ip
                 + struct.pack("!HHHH", source_port, port, length, udp_sum) + payload)
+
+    def tcp_frame(self, source_port, port, sequence, acknowledgment, flags, payload=b"", window=65535, options=b""):
+        """An Ethernet frame with a TCP segment from HOST:source_port to
+        GUEST:port (`flags` as the header's byte: 0x02 SYN, 0x10 ACK, ...)."""
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        options += b"\0" * (-len(options) % 4)
+        header = struct.pack("!HHIIBBHHH", source_port, port, sequence, acknowledgment, (5 + len(options) // 4) << 4,
+                             flags, window, 0, 0) + options
+        segment = header + payload
+        pseudo = self.host + self.guest + struct.pack("!BBH", 0, 6, len(segment))
+        segment = segment[:16] + struct.pack("!H", _checksum(pseudo + segment)) + segment[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(segment), self.ip_id, 0x4000, 64, 6, 0, self.host,
+                         self.guest)
+        ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+        return self.guest_mac + self.host_mac + struct.pack("!H", ETH_IPV4) + ip + segment
+
+    def send_frame(self, frame):
+        self._send(frame)
+
+    def tcp_segment(self, timeout):
+        """The next TCP segment the guest sends to HOST, ARP answered
+        meanwhile: a dict of its ports, numbers, flags, window, options
+        ({kind: bytes}) and payload; None when none came in `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self._receive(max(0.0, deadline - time.monotonic()))
+            if frame is None:
+                return None
+            if len(frame) < 54 or struct.unpack_from("!H", frame, 12)[0] != ETH_IPV4 or frame[23] != 6:
+                self._handle(frame)
+                continue
+            if frame[30:34] != self.host:
+                continue
+            ip_length = (frame[14] & 0x0F) * 4
+            total = struct.unpack_from("!H", frame, 16)[0]
+            tcp = frame[14 + ip_length:14 + total]
+            source_port, port, sequence, acknowledgment, offset, flags, window = struct.unpack_from("!HHIIBBH", tcp)
+            header_length = (offset >> 4) * 4
+            options, at = {}, 20
+            while at < header_length:
+                kind = tcp[at]
+                if kind == 0:
+                    break
+                if kind == 1:
+                    at += 1
+                    continue
+                length = tcp[at + 1]
+                options[kind] = bytes(tcp[at + 2:at + length])
+                at += max(length, 2)
+            return {"source_port": source_port, "port": port, "sequence": sequence, "acknowledgment": acknowledgment,
+                    "flags": flags, "window": window, "options": options, "payload": bytes(tcp[header_length:])}
 
     def icmp_for_tcp(self, port, icmp_type, code, sequence_offset=0):
         """Answer every TCP segment the guest sends to HOST:port with an ICMP

@@ -155,3 +155,77 @@ def tcperr_icmp_unreachable_refuses_a_connect_and_forged_errors_are_ignored():
         check(resets.strip() == "", f"resets on the link:\n{resets}")
         errors = tshark(pcap, "-Y", "icmp.type == 3", "-T", "fields", "-e", "icmp.code", "-e", "tcp.dstport").split()
         check(errors[:4] == ["3", "9", "2", "10"], f"the ICMP errors: {errors}")
+
+
+SYN, RST, PSH_ACK, ACK, FIN_ACK = 0x02, 0x04, 0x18, 0x10, 0x11
+SYN_OPTIONS = b"\x02\x04\x05\xb4" + b"\x01\x03\x03\x07"  # MSS 1460, window scale 7
+HOSTNAME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "initramfs", "rootfs", "etc",
+                        "hostname")
+
+
+@case(arches=ALL_ARCHES)
+def tcperr_a_syn_flood_gets_cookies_and_a_client_still_gets_in():
+    """A host endpoint on the guest's link plays the TCP peers itself: 40
+    SYNs to httpd's port from ports that never answer fill its backlog (8)
+    with handshakes, and a real client's SYN right after them is answered
+    with a SYN cookie (a SYN-ACK without window scaling, as are the flood's
+    after the first 8). Its ACK, carrying the request, makes the connection:
+    httpd serves the file, whole, and logs the request. tshark finds nothing
+    malformed and no bad checksum."""
+    card = "virtio-net-device" if ARCH == "aarch64" else "virtio-net-pci"
+    with open(HOSTNAME, "rb") as file:
+        hostname = file.read()
+    with tempfile.TemporaryDirectory() as directory, udp_wire.UdpWire(directory) as wire:
+        pcap = os.path.join(directory, "wire.pcap")
+        with boot("panic=-1", extra=wire.qemu_options(device=card, pcap=pcap)) as vm:
+            wait_eth(vm)
+            load_ipv4(vm)
+            for line in ("ip link set eth0 up", f"ip addr add {udp_wire.GUEST}/24 dev eth0"):
+                out = out_of(vm, line)
+                check(not re.search(r"ERROR|RTNETLINK|Usage|Cannot|not loaded", out), f"{line}: {out}", vm)
+            vm.send("httpd -p 80 -c 1 -w 60 /etc")
+            vm.expect("httpd: serving /etc on 0.0.0.0:80", 30)
+            for port in range(20000, 20040):
+                wire.send_frame(wire.tcp_frame(port, 80, 1000 * port, 0, SYN, options=SYN_OPTIONS))
+            client, isn = 30000, 123456
+            wire.send_frame(wire.tcp_frame(client, 80, isn, 0, SYN, options=SYN_OPTIONS))
+            syn_acks = {}
+            deadline = time.monotonic() + 30
+            while client not in syn_acks or len(syn_acks) < 41:
+                segment = wire.tcp_segment(max(0.1, deadline - time.monotonic()))
+                check(segment or time.monotonic() < deadline, f"SYN-ACKs for {sorted(syn_acks)} only", vm)
+                if segment and segment["flags"] & SYN:
+                    syn_acks.setdefault(segment["port"], segment)
+            answer = syn_acks[client]
+            check(answer["acknowledgment"] == isn + 1, f"the client's SYN-ACK: {answer}", vm)
+            check(3 not in answer["options"] and answer["options"].get(2) == b"\x05\xb4",
+                  f"the client's SYN-ACK is no cookie's: {answer['options']}", vm)
+            cookies = [port for port, segment in syn_acks.items() if 3 not in segment["options"]]
+            check(len(cookies) == 33, f"{len(cookies)} SYN-ACKs without window scaling (a cookie's): {cookies}", vm)
+
+            # The handshake's last ACK carries the request.
+            request = b"GET /hostname HTTP/1.0\r\n\r\n"
+            iss = answer["sequence"]
+            wire.send_frame(wire.tcp_frame(client, 80, isn + 1, iss + 1, PSH_ACK, request))
+            received, expected = b"", iss + 1
+            deadline = time.monotonic() + 30
+            while True:
+                segment = wire.tcp_segment(max(0.1, deadline - time.monotonic()))
+                check(segment or time.monotonic() < deadline, f"the answer stopped at {received!r}", vm)
+                if not segment or segment["port"] != client:
+                    continue
+                check(not segment["flags"] & RST, f"reset after {received!r}", vm)
+                if segment["sequence"] == expected:
+                    received += segment["payload"]
+                    expected += len(segment["payload"]) + (segment["flags"] & 1)
+                wire.send_frame(wire.tcp_frame(client, 80, isn + 1 + len(request), expected, ACK))
+                if segment["flags"] & 1 and segment["sequence"] + len(segment["payload"]) + 1 == expected:
+                    break
+            wire.send_frame(wire.tcp_frame(client, 80, isn + 1 + len(request), expected, FIN_ACK))
+            head, _, body = received.partition(b"\r\n\r\n")
+            check(head.startswith(b"HTTP/1.0 200 OK") and body == hostname, f"the answer: {received!r}", vm)
+            vm.expect(f'httpd: {udp_wire.HOST}:{client} "GET /hostname HTTP/1.0" 200 {len(hostname)}', 30)
+            vm.expect("httpd: 1 request(s) served", 30)
+        out = tshark(pcap, "-Y", "_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == 0 || "
+                     "tcp.checksum.status == 0")
+        check(out.strip() == "", f"tshark found bad frames:\n{out}")
