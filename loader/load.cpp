@@ -197,11 +197,15 @@ Result<void> load_dependencies(Module& module, const LoadOptions& options, Diagn
     }
     for (size_t i = 0; i < needed_count; i++) {
         const char* needed = needed_names[i];
-        // A module's soname is NAME.kmod.
+        // A module's soname is NAME.kmod. The suffix comes off before the
+        // length is bounded: cutting first made a name of 51 to 55
+        // characters NAME.kmo, looked for as NAME.kmo.kmod.
         char name[Module::kNameLength];
-        size_t length = strnlen(needed, sizeof(name) - 1);
+        size_t length = strlen(needed); // the parse bounded it (is_dependency_name)
         if (length > 5 && strcmp(needed + length - 5, ".kmod") == 0)
             length -= 5;
+        if (length >= sizeof(name))
+            return error.fail(Error::ENAMETOOLONG, "%s: dependency %s: the name is too long", module.name, needed);
         memcpy(name, needed, length);
         name[length] = '\0';
         for (size_t k = 0; k < chain.depth; k++) {

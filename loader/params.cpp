@@ -40,8 +40,15 @@ ParamDeclaration find_declaration(const ModuleImage& image, const char* name)
 
 Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclaration& declaration, Diagnostic& error)
 {
+    // The storage is named as declared: a key typed with '-' where the
+    // declaration has '_' (param_name_equal takes them as one) still
+    // finds it.
     char symbol_name[96];
-    format(symbol_name, sizeof(symbol_name), "keel_param_%s", param.key);
+    size_t written = format(symbol_name, sizeof(symbol_name), "keel_param_%s", param.key);
+    for (size_t i = 11; i < written && i < sizeof(symbol_name); i++) {
+        if (symbol_name[i] == '-')
+            symbol_name[i] = '_';
+    }
     auto index = module.image.find_defined_symbol(symbol_name);
     if (index.is_error()) {
         return error.fail(Error::ENOEXEC, "%s: parameter %s is declared but has no storage (%s)", module.name,

@@ -70,6 +70,9 @@ def main() -> int:
     parser.add_argument("kind", choices=sorted(GENERATORS))
     parser.add_argument("--description", required=True, help="the ABI description (abi/keel.toml)")
     parser.add_argument("--output", required=True, help="file to write ('-' for stdout)")
+    parser.add_argument("--keep-if-same", action="store_true",
+                        help="leave an output that would not change alone, its time too (for configure_file: "
+                             "not for a build step, which ninja would then find out of date for good)")
     parser.add_argument(
         "--node-limit", action="append", default=[], metavar="NODE", help="newest node to keep for its interface"
     )
@@ -93,6 +96,13 @@ def main() -> int:
     if args.output == "-":
         sys.stdout.write(text)
         return 0
+    # The errno table is made at every configure: a new time on a header
+    # every file includes rebuilt the whole tree after any reconfigure (a
+    # boot case added, say).
+    if args.keep_if_same and os.path.exists(args.output):
+        with open(args.output, encoding="utf-8") as file:
+            if file.read() == text:
+                return 0
     # Write through a temporary file so an interrupted run never leaves a
     # half-written output that looks up to date.
     temporary = args.output + ".tmp"

@@ -113,7 +113,8 @@ def params_module_and_failinit_rollback():
         check("provider: unloaded" in out, f"provider still referenced after failinit: {out}", vm)
         refused(vm, "failinit error=-12", "keel_module_init failed with -12", "ENOMEM")
         # A filesystem type left registered by the failing init is dropped.
-        out = refused(vm, "failinit register_fs=1", "keel_module_init failed with -19")
+        # The parameter is written with '-', which names the same one.
+        out = refused(vm, "failinit register-fs=1", "keel_module_init failed with -19")
         check("failinit: removing filesystem type failfs it left registered" in out, f"failfs: {out}", vm)
         check("failfs" not in vm.command_output("filesystems"), "failfs is still registered", vm)
         out = vm.command_output("mount -t failfs none /tmp")

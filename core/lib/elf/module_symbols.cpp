@@ -127,6 +127,9 @@ Result<void> ModuleImage::parse_versions(Diagnostic& diagnostic)
     uint32_t seen_count = 0;
     uint32_t entries = 0;
     auto record = [&](uint16_t index, const char* table, uint32_t entry) -> Result<void> {
+        // The entry limit alone allows more nodes than `seen` holds.
+        if (seen_count == sizeof(seen) / sizeof(seen[0]))
+            return reject(diagnostic, "%s entry %u: more than %u version nodes", table, entry, seen_count);
         if (index < 2 || index > VERSYM_VERSION)
             return reject(diagnostic, "%s entry %u: version index %u is reserved or out of range", table, entry, index);
         for (uint32_t i = 0; i < seen_count; ++i) {

@@ -253,7 +253,10 @@ Result<const KabiExport*> check_core_import(const ModuleImage& image, const Modu
 
 Result<uint64_t> module_export_offset(const ModuleImage& provider, const char* name, const char* node)
 {
-    auto index = provider.find_defined_symbol(name);
+    // By the node when there is one: a name exported at an older node too
+    // (kept for the modules built against it) is found at that node, not
+    // only at its default one.
+    auto index = provider.find_defined_symbol(name, node);
     if (index.is_error())
         return Err(Error::ENOENT);
     ModuleImage::Symbol symbol = provider.symbol(index.value());

@@ -11,6 +11,7 @@
 
 #include "elf_test_support.h"
 #include "lib/elf/module_image.h"
+#include "lib/kabi/module_check.h"
 
 using keel::Diagnostic;
 using keel::Error;
@@ -285,4 +286,18 @@ TEST_CASE("the stub core library is not a module: it has no modinfo")
     REQUIRE(image.is_error());
     CHECK(image.error() == Error::ENOEXEC);
     CHECK_THAT(diagnostic.message, Catch::Contains("no name="));
+}
+
+TEST_CASE("an export kept at an older node is found by that node; the default without one")
+{
+    Parsed image("test_versions.kmod");
+    auto older = keel::module_export_offset(*image, "test_twice", "TESTVER_1.0");
+    auto newer = keel::module_export_offset(*image, "test_twice", "TESTVER_1.1");
+    auto either = keel::module_export_offset(*image, "test_twice", nullptr);
+    REQUIRE(older.is_ok()); // a module built against 1.0 still loads
+    REQUIRE(newer.is_ok());
+    REQUIRE(either.is_ok());
+    CHECK(older.value() != newer.value());
+    CHECK(either.value() == newer.value());
+    CHECK(keel::module_export_offset(*image, "test_twice", "TESTVER_2.0").error() == Error::ENOENT);
 }

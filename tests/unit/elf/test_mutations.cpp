@@ -243,6 +243,26 @@ const std::vector<Mutation>& mutations()
         { "vn_next beyond the file", "test_cpp.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(e.verneed_offset() + offsetof(Verneed, vn_next), 0x7fffff00); },
             { "DT_VERNEED entry 1", "runs past the end of the file" } },
+        { "more version nodes than the table of indices holds (one DT_VERNEED with 600)", "test.kmod",
+            [](ElfEditor& e) {
+                size_t need = e.verneed_offset();
+                size_t first = need + e.get<uint32_t>(need + offsetof(Verneed, vn_aux));
+                Vernaux version = e.get<Vernaux>(first);
+                Bytes& bytes = e.bytes();
+                while (bytes.size() % 16)
+                    bytes.push_back(0);
+                size_t start = bytes.size();
+                constexpr uint16_t kCount = 600;
+                bytes.resize(start + kCount * sizeof(Vernaux));
+                for (uint16_t i = 0; i < kCount; ++i) {
+                    version.vna_other = uint16_t(100 + i); // beyond the definitions' indices
+                    version.vna_next = i + 1 < kCount ? sizeof(Vernaux) : 0;
+                    e.put<Vernaux>(start + i * sizeof(Vernaux), version);
+                }
+                e.put<uint16_t>(need + offsetof(Verneed, vn_cnt), kCount);
+                e.put<uint32_t>(need + offsetof(Verneed, vn_aux), uint32_t(start - need));
+            },
+            { "more than 512 version nodes" } },
         { "vn_file name", "test.kmod",
             [](ElfEditor& e) { e.put<uint32_t>(e.verneed_offset() + offsetof(Verneed, vn_file), 0x123456); },
             { "DT_VERNEED vn_file", "0x123456" } },

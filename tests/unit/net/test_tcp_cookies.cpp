@@ -10,7 +10,6 @@
 #include "lib/net/tcp/syn_cookie.h"
 #include "tcp_harness.h"
 
-using keel::Error;
 using tcp::State;
 
 namespace {
