@@ -6,8 +6,10 @@ namespace keel::vfs {
 
 namespace {
 
-Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode) REQUIRES(g_vfs_lock)
+Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode, bool& created)
+    REQUIRES(g_vfs_lock)
 {
+    created = false;
     uint32_t walk_flags = (flags & kOpenNoFollow) ? 0 : kWalkFollow;
     auto found = walk(context, path, walk_flags);
     if (found.is_ok()) {
@@ -24,18 +26,21 @@ Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flag
         path_put(at.parent);
         return Err(Error::EISDIR);
     }
-    auto created = create_file(context, at, mode);
-    if (created.is_error()) {
+    auto created_dentry = create_file(context, at, mode);
+    if (created_dentry.is_error()) {
         path_put(at.parent);
-        return Err(created.error());
+        return Err(created_dentry.error());
     }
     // The parent's mount reference moves to the new path.
-    Path result { at.parent.mount, created.value() };
+    Path result { at.parent.mount, created_dentry.value() };
+    created = true;
     dentry_put(at.parent.dentry);
     return result;
 }
 
-Result<void> check_open(VfsContext& context, const Path& path, uint32_t flags) REQUIRES(g_vfs_lock)
+// `created`: the open made the file, and may use it whatever mode it gave
+// it (as Linux does: open(O_CREAT | O_WRONLY, 0444) writes the new file).
+Result<void> check_open(VfsContext& context, const Path& path, uint32_t flags, bool created) REQUIRES(g_vfs_lock)
 {
     Dentry* dentry = path.dentry;
     uint32_t access = flags & kOpenAccessMode;
@@ -50,6 +55,8 @@ Result<void> check_open(VfsContext& context, const Path& path, uint32_t flags) R
         return Err(Error::EISDIR);
     if (writing)
         TRY(check_writable_mount(path.mount));
+    if (created)
+        return {};
     unsigned mask = (access == kOpenReadOnly ? 4 : access == kOpenWriteOnly ? 2 : 6) | (writing ? 2 : 0);
     return check_access(context, dentry, mask);
 }
@@ -117,8 +124,9 @@ using namespace vfs;
 Result<File*> vfs_open(VfsContext& context, const char* path, uint32_t flags, uint32_t mode)
 {
     LockGuard guard;
-    HeldPath at { TRY(open_or_create(context, path, flags, mode)) };
-    TRY(check_open(context, at.get(), flags));
+    bool created = false;
+    HeldPath at { TRY(open_or_create(context, path, flags, mode, created)) };
+    TRY(check_open(context, at.get(), flags, created));
     if ((flags & kOpenTruncate) && mode_is_regular(at.get().dentry->mode))
         TRY(truncate_dentry(context, at.get(), 0));
     File* file = create<File>();

@@ -143,6 +143,9 @@ Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, 
 Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The name was removed: no lookup finds the dentry any more.
 void dentry_unhash(Dentry* dentry) REQUIRES(g_vfs_lock);
+// Room for a name of `length` in the dentry (its name unchanged): taken
+// before a rename, so that the move after it cannot fail.
+Result<void> dentry_reserve_name(Dentry* dentry, size_t length) REQUIRES(g_vfs_lock);
 void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 
 Mount* mount_get(Mount* mount) REQUIRES(g_vfs_lock);

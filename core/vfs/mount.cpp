@@ -179,6 +179,7 @@ Result<void> vfs_pivot_root(VfsContext& context, const char* new_root, const cha
         return Err(Error::EPERM);
     HeldPath fresh { TRY(walk(context, new_root, kWalkFollow | kWalkDirectory)) };
     HeldPath old { TRY(walk(context, put_old, kWalkFollow | kWalkDirectory | kWalkMountpoint)) };
+    TRY(check_live(old.get())); // a removed put_old would hold the old root where no path reaches
     HeldPath root { path_get(context.root) };
     Mount* new_mount = fresh.get().mount;
     Mount* root_mount = root.get().mount;

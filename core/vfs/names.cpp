@@ -24,18 +24,27 @@ Result<void> may_create(VfsContext& context, const ParentWalk& at) REQUIRES(g_vf
     return {};
 }
 
+// The sticky-bit rule: in a directory with the sticky bit, only the owner
+// of a name (or of the directory, or root) may remove or replace it.
+Result<void> may_delete(VfsContext& context, Dentry* dir, Dentry* child) REQUIRES(g_vfs_lock)
+{
+    if (context.uid == 0)
+        return {};
+    auto dir_attr = get_attr(dir);
+    auto child_attr = get_attr(child);
+    if (dir_attr.is_ok() && child_attr.is_ok() && (dir_attr.value().mode & 01000)
+        && context.uid != dir_attr.value().uid && context.uid != child_attr.value().uid)
+        return Err(Error::EPERM);
+    return {};
+}
+
 // The existing child for unlink/rmdir/rename, with the sticky-bit rule.
 Result<Dentry*> existing_child(VfsContext& context, const ParentWalk& at) REQUIRES(g_vfs_lock)
 {
     Dentry* child = TRY(lookup_child(at.parent.dentry, at.name, at.name_length));
-    if (context.uid != 0) {
-        auto dir_attr = get_attr(at.parent.dentry);
-        auto child_attr = get_attr(child);
-        if (dir_attr.is_ok() && child_attr.is_ok() && (dir_attr.value().mode & 01000)
-            && context.uid != dir_attr.value().uid && context.uid != child_attr.value().uid) {
-            dentry_put(child);
-            return Err(Error::EPERM);
-        }
+    if (auto allowed = may_delete(context, at.parent.dentry, child); allowed.is_error()) {
+        dentry_put(child);
+        return Err(allowed.error());
     }
     return child;
 }
@@ -211,6 +220,8 @@ Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* n
         return Err(existing.error());
     if (target.get() && target.get()->node == source.get()->node)
         return {}; // the same name, or two hard links to one file: nothing to do
+    if (target.get())
+        TRY(may_delete(context, to.get().parent.dentry, target.get())); // replacing is removing
     if (source.get()->is_directory()) {
         // A directory cannot move below itself.
         if (is_subdir(to.get().parent.dentry, source.get()))
@@ -224,6 +235,9 @@ Result<void> vfs_rename(VfsContext& context, const char* old_path, const char* n
         return Err(Error::ENOTEMPTY);
     if (source.get()->mounted || (target.get() && target.get()->mounted))
         return Err(Error::EBUSY);
+    // Room for the new name first: once the filesystem renamed, the move
+    // must not fail (without it the dentry tree and the disk disagreed).
+    TRY(dentry_reserve_name(source.get(), to.get().name_length));
     Superblock* sb = source.get()->sb;
     OP_OR(sb, rename, Error::EPERM);
     int32_t result = sb->type->ops.rename(sb->data, from.get().parent.dentry->node, from.get().name,

@@ -155,6 +155,22 @@ void dentry_unhash(Dentry* dentry)
     dentry_put(dentry);
 }
 
+Result<void> dentry_reserve_name(Dentry* dentry, size_t length)
+{
+    if (length <= dentry->name_capacity)
+        return {};
+    auto* storage = static_cast<char*>(platform_alloc(length + 1));
+    if (!storage)
+        return Err(Error::ENOMEM);
+    memcpy(storage, dentry->name, dentry->name_length + 1); // the same name until the move
+    if (dentry->name_allocated)
+        platform_free(dentry->name);
+    dentry->name = storage;
+    dentry->name_capacity = length;
+    dentry->name_allocated = true;
+    return {};
+}
+
 void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length)
 {
     // The object stays (with its children and any mounts below it); only

@@ -180,6 +180,21 @@ TEST_CASE("mount: pivot_root over nullfs, then lazily unmount the old root")
     CHECK(f.read("/../new-file") == "new");
 }
 
+TEST_CASE("mount: pivot_root refuses a put_old that was removed")
+{
+    // The working directory can be a removed directory: put there, the
+    // old root would be mounted where no path reaches it, for good.
+    Fixture f(true);
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "new", "/newroot", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/newroot/gone", 0755).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/newroot/gone").is_ok());
+    REQUIRE(vfs_rmdir(f.ctx, "/newroot/gone").is_ok());
+    CHECK(err(vfs_pivot_root(f.ctx, "/newroot", ".")) == Error::ENOENT);
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    CHECK(f.mounts().size() == 3); // nothing moved
+}
+
 TEST_CASE("mount: pivot_root keeping the old root at put_old")
 {
     Fixture f(true);

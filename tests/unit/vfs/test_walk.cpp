@@ -139,6 +139,66 @@ TEST_CASE("walk: permissions for other users")
     vfs_context_release(user.value());
 }
 
+TEST_CASE("walk: the sticky bit guards a name against rename over it too")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/tmp", 01777).is_ok());
+    auto alice = vfs_context_clone(f.ctx);
+    auto bob = vfs_context_clone(f.ctx);
+    REQUIRE(alice.is_ok());
+    REQUIRE(bob.is_ok());
+    vfs_set_credentials(*alice.value(), 1000, 1000);
+    vfs_set_credentials(*bob.value(), 1001, 1001);
+    auto victim = vfs_open(*alice.value(), "/tmp/victim", kOpenWriteOnly | kOpenCreate, 0644);
+    REQUIRE(victim.is_ok());
+    vfs_close(victim.value());
+    auto mine = vfs_open(*bob.value(), "/tmp/mine", kOpenWriteOnly | kOpenCreate, 0644);
+    REQUIRE(mine.is_ok());
+    vfs_close(mine.value());
+    CHECK(err(vfs_unlink(*bob.value(), "/tmp/victim")) == Error::EPERM);
+    CHECK(err(vfs_rename(*bob.value(), "/tmp/mine", "/tmp/victim")) == Error::EPERM);
+    CHECK(vfs_stat(f.ctx, "/tmp/victim", true).value().attr.uid == 1000);
+    CHECK(vfs_rename(*bob.value(), "/tmp/mine", "/tmp/bobs").is_ok()); // a new name is his to make
+    CHECK(vfs_rename(*alice.value(), "/tmp/victim", "/tmp/bobs2").is_ok()); // her own moves
+    vfs_context_release(alice.value());
+    vfs_context_release(bob.value());
+}
+
+TEST_CASE("walk: a file open(O_CREAT) made is the creator's to use, whatever its mode")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/open", 0777).is_ok());
+    auto user = vfs_context_clone(f.ctx);
+    REQUIRE(user.is_ok());
+    vfs_set_credentials(*user.value(), 1000, 1000);
+    auto made = vfs_open(*user.value(), "/open/ro", kOpenWriteOnly | kOpenCreate | kOpenExclusive, 0444);
+    REQUIRE(made.is_ok()); // was EACCES, with the file left behind
+    CHECK(vfs_write(*made.value(), "x", 1).value() == 1);
+    vfs_close(made.value());
+    // Opening it again is checked as ever.
+    CHECK(err(vfs_open(*user.value(), "/open/ro", kOpenWriteOnly, 0)) == Error::EACCES);
+    vfs_context_release(user.value());
+}
+
+TEST_CASE("walk: a rename that finds no memory for the new name changes nothing")
+{
+    // The filesystem renamed first and the name's storage came after: a
+    // failure left the disk renamed, the cache not, and the call saying
+    // it worked; the next umount read freed memory.
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/a", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/b", 0755).is_ok());
+    f.write("/a/b/file", "kept");
+    REQUIRE(vfs_stat(f.ctx, "/a/b/file", true).is_ok()); // the subtree is cached
+    host_platform_stats().fail_allocations_after = 0;
+    CHECK(err(vfs_rename(f.ctx, "/a", "/a_name_longer_than_any_inline_storage_for_names")) == Error::ENOMEM);
+    host_platform_stats().fail_allocations_after = -1;
+    CHECK(f.read("/a/b/file") == "kept");
+    CHECK(err(vfs_stat(f.ctx, "/a_name_longer_than_any_inline_storage_for_names", true)) == Error::ENOENT);
+    REQUIRE(vfs_rename(f.ctx, "/a", "/a_name_longer_than_any_inline_storage_for_names").is_ok());
+    CHECK(f.read("/a_name_longer_than_any_inline_storage_for_names/b/file") == "kept");
+}
+
 TEST_CASE("walk: lookups, removals and unmounts need no memory")
 {
     // A full tmpfs must be emptied with memory exhausted: every path walk
