@@ -15,6 +15,7 @@
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/vmalloc.h"
+#include "net/socket.h"
 #include "time/clock.h"
 #include "vfs/vfs.h"
 
@@ -47,6 +48,7 @@ void free_module(Module* module)
 {
     release_held_references(*module);
     vfs_forget_owner(module, report_left_registered, module);
+    net::socket_families_forget_owner(module, module->name);
     // Drivers it left registered are unbound before its code goes, and
     // holds that raced with the unload are cut loose (their records stay
     // with their holders, unlinked).

@@ -178,6 +178,15 @@ int32_t socket_family_register(const keel_socket_family_ops* ops, void* owner)
     return 0;
 }
 
+size_t socket_families_forget_owner(void* owner, const char* owner_name)
+{
+    MutexGuard guard(g_lock);
+    return g_families.remove_owner(owner, [&](const netdev::SocketFamilies::Entry& entry) {
+        log_warn("%s: removing socket family %s it left registered", owner_name,
+            static_cast<const keel_socket_family_ops*>(entry.ops)->name);
+    });
+}
+
 int32_t socket_family_unregister(const keel_socket_family_ops* ops)
 {
     MutexGuard guard(g_lock);

@@ -13,6 +13,10 @@ namespace keel::net {
 // `owner` is the registering module (kabi/socket.cpp finds it), pinned by
 // every socket of the family.
 int32_t socket_family_register(const keel_socket_family_ops* ops, void* owner);
+// Removes the families `owner` left registered (a module whose init failed
+// after registering, or whose exit forgot to): their tables are in its
+// image, which is about to go. Logs each, naming `owner_name`.
+size_t socket_families_forget_owner(void* owner, const char* owner_name);
 int32_t socket_family_unregister(const keel_socket_family_ops* ops);
 void socket_wake(keel_socket* socket);
 int32_t socket_create(uint32_t family, uint32_t type, keel_socket** out);

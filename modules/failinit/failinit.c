@@ -1,8 +1,9 @@
 /* failinit: keel_module_init fails after the module has done work the
  * loader must undo: C static data initialised, a symbol reference taken
- * on another module (keel_symbol_get), optionally a filesystem type
- * registered. The load must leave nothing behind: no registry entry, no
- * mapping, no pages, no reference, no filesystem type. */
+ * on another module (keel_symbol_get), optionally a filesystem type or a
+ * socket family registered. The load must leave nothing behind: no
+ * registry entry, no mapping, no pages, no reference, no filesystem type,
+ * no socket family. */
 #include <keel/module.h>
 
 KEEL_MODULE_NAME("failinit");
@@ -10,6 +11,7 @@ KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Fails its init on purpose");
 KEEL_MODULE_PARAM(int, error, -KEEL_ENODEV, "the negative errno init returns (default -ENODEV)");
 KEEL_MODULE_PARAM(bool, register_fs, 0, "register a filesystem type first and leave it registered");
+KEEL_MODULE_PARAM(bool, register_family, 0, "register a socket family (AF_INET datagrams) and leave it registered");
 
 /* A filesystem type whose table lives in this module: left registered by
  * the failing init, the loader must drop it before the module's memory is
@@ -43,12 +45,91 @@ static const keel_fs_type_ops failfs_ops = {
     .getattr = failfs_getattr,
 };
 
+/* A socket family whose table lives in this module, for AF_INET datagrams
+ * (udp's pair: with it left registered, udp could not load). Every
+ * operation refuses. */
+static int32_t failnet_create(keel_socket* socket, void** state)
+{
+    (void)socket, (void)state;
+    return -KEEL_ENOTSUP;
+}
+static void failnet_release(void* state) { (void)state; }
+static int32_t failnet_address(void* state, const keel_sockaddr* address)
+{
+    (void)state, (void)address;
+    return -KEEL_ENOTSUP;
+}
+static int32_t failnet_listen(void* state, uint32_t backlog)
+{
+    (void)state, (void)backlog;
+    return -KEEL_ENOTSUP;
+}
+static int32_t failnet_accept(void* state, keel_socket* child, void** child_state)
+{
+    (void)state, (void)child, (void)child_state;
+    return -KEEL_ENOTSUP;
+}
+static int64_t failnet_send(void* state, const void* bytes, size_t length, const keel_sockaddr* to)
+{
+    (void)state, (void)bytes, (void)length, (void)to;
+    return -KEEL_ENOTSUP;
+}
+static int64_t failnet_receive(void* state, void* buffer, size_t capacity, keel_sockaddr* from)
+{
+    (void)state, (void)buffer, (void)capacity, (void)from;
+    return -KEEL_ENOTSUP;
+}
+static uint32_t failnet_poll(void* state)
+{
+    (void)state;
+    return 0;
+}
+static int32_t failnet_error(void* state)
+{
+    (void)state;
+    return 0;
+}
+static int32_t failnet_shutdown(void* state, uint32_t how)
+{
+    (void)state, (void)how;
+    return -KEEL_ENOTSUP;
+}
+static int32_t failnet_info(void* state, keel_socket_info* info)
+{
+    (void)state, (void)info;
+    return -KEEL_ENOTSUP;
+}
+static void failnet_connections(keel_socket_info_visit_fn visit, void* context) { (void)visit, (void)context; }
+
+static const keel_socket_family_ops failnet_ops = {
+    .size = sizeof(keel_socket_family_ops),
+    .version = KEEL_SOCKET_FAMILY_OPS_VERSION,
+    .family = KEEL_AF_INET,
+    .type = KEEL_SOCK_DGRAM,
+    .name = "failnet",
+    .create = failnet_create,
+    .release = failnet_release,
+    .bind = failnet_address,
+    .connect = failnet_address,
+    .listen = failnet_listen,
+    .accept = failnet_accept,
+    .send = failnet_send,
+    .receive = failnet_receive,
+    .poll = failnet_poll,
+    .error = failnet_error,
+    .shutdown = failnet_shutdown,
+    .info = failnet_info,
+    .connections = failnet_connections,
+};
+
 static int failinit_init(void)
 {
     /* A reference on provider (if loaded): the loader drops it when the
      * load fails, as it would at rmmod. */
     void* add = keel_symbol_get("provider_add", "KABI_PROVIDER_1.0");
     if (keel_param_register_fs && keel_register_filesystem(&failfs_ops) != 0)
+        return -KEEL_EINVAL;
+    if (keel_param_register_family && keel_socket_family_register(&failnet_ops) != 0)
         return -KEEL_EINVAL;
     keel_logf(KEEL_LOG_INFO, "failinit: provider_add %s; failing with %lld", add ? "referenced" : "not loaded",
         (long long)keel_param_error);

@@ -119,6 +119,12 @@ def params_module_and_failinit_rollback():
         check("failfs" not in vm.command_output("filesystems"), "failfs is still registered", vm)
         out = vm.command_output("mount -t failfs none /tmp")
         check("unknown filesystem type 'failfs' (ENODEV)" in out, f"mounting the dropped type: {out}", vm)
+        # So is a socket family: udp, which registers the same pair, loads.
+        out = refused(vm, "failinit register_family=1", "keel_module_init failed with -19")
+        check("failinit: removing socket family failnet it left registered" in out, f"failnet: {out}", vm)
+        insmod(vm, "udp")
+        vm.command_output("rmmod udp")
+        vm.command_output("rmmod inet")
         check(free_pages(vm) == baseline, "failed loads leaked pages", vm)
 
 

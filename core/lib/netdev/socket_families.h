@@ -29,6 +29,20 @@ public:
     Result<Entry*> add(uint32_t family, uint32_t type, const void* ops, void* owner);
     // ENOENT when `ops` is not registered, EBUSY while sockets of it are open.
     Result<void> remove(const void* ops);
+    // Removes every entry `owner` registered that has no socket open, and
+    // calls removed(entry) for each first; returns how many.
+    template<typename Removed> size_t remove_owner(void* owner, Removed removed)
+    {
+        size_t count = 0;
+        for (Entry& entry : m_entries) {
+            if (entry.ops && entry.owner == owner && entry.sockets == 0) {
+                removed(static_cast<const Entry&>(entry));
+                entry = Entry {};
+                count++;
+            }
+        }
+        return count;
+    }
     Entry* find(uint32_t family, uint32_t type);
     Entry* find_ops(const void* ops);
     size_t count() const;
