@@ -57,6 +57,13 @@ Result<size_t> path_to_string(const Path& root, const Path& path, char* buffer, 
             at = { at.mount->parent, at.mount->mountpoint };
             continue;
         }
+        if (at.dentry->is_root()) {
+            // The filesystem's root, not the mount's: the path was moved
+            // out of the subtree a bind mount shows (its root's parent is
+            // itself, and "/" would be prepended for ever).
+            reachable = false;
+            break;
+        }
         if (!prepend(buffer, start, at.dentry->name, at.dentry->name_length) || !prepend(buffer, start, "/", 1))
             return Err(Error::ENAMETOOLONG);
         empty = false;

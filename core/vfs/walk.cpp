@@ -30,27 +30,36 @@ void set_path(Path& path, const Path& value) REQUIRES(g_vfs_lock)
     path_put(old);
 }
 
-void step_up(VfsContext& context, Path& current) REQUIRES(g_vfs_lock)
+// "..": ENOENT when the directory is no longer below the root of the mount
+// it was reached through (a bind mount of a subdirectory, out of which a
+// rename moved it): going up from there would leave the mount, and a
+// chroot below it (Linux's path_connected).
+Result<void> step_up(VfsContext& context, Path& current) REQUIRES(g_vfs_lock)
 {
     Path at = path_get(current);
     for (;;) {
         if (at == context.root) {
             path_put(at);
-            return;
+            return {};
         }
         if (at.dentry != at.mount->root)
             break;
         if (!at.mount->parent) {
             // A namespace's root, or a detached mount: ".." stays, as at "/".
             path_put(at);
-            return;
+            return {};
         }
         set_path(at, { at.mount->parent, at.mount->mountpoint });
+    }
+    if (!at.mount->root->is_root() && !is_subdir(at.dentry, at.mount->root)) {
+        path_put(at);
+        return Err(Error::ENOENT);
     }
     set_path(at, { at.mount, at.dentry->parent });
     follow_mounts(at);
     set_path(current, at);
     path_put(at);
+    return {};
 }
 
 Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uint32_t flags) REQUIRES(g_vfs_lock)
@@ -105,7 +114,10 @@ Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uin
         if (name_length == 1 && name[0] == '.')
             continue;
         if (name_length == 2 && name[0] == '.' && name[1] == '.') {
-            step_up(context, current);
+            if (auto up = step_up(context, current); up.is_error()) {
+                error = up.error();
+                break;
+            }
             continue;
         }
         auto child = lookup_child(current.dentry, name, name_length);

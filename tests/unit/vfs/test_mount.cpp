@@ -180,6 +180,41 @@ TEST_CASE("mount: pivot_root over nullfs, then lazily unmount the old root")
     CHECK(f.read("/../new-file") == "new");
 }
 
+TEST_CASE("mount: '..' does not leave a bind mount, or a chroot in it, from a directory moved out of it")
+{
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/d/sub", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/d/sub/x", 0755).is_ok());
+    f.write("/secret", "outside");
+    REQUIRE(vfs_mkdir(f.ctx, "/m", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "/d/sub", "/m", nullptr, kMountBind, nullptr).is_ok());
+    auto jail = vfs_context_clone(f.ctx);
+    REQUIRE(jail.is_ok());
+    VfsContext& j = *jail.value();
+    REQUIRE(vfs_chroot(j, "/m").is_ok());
+    REQUIRE(vfs_chdir(j, "/x").is_ok());
+    CHECK(err(vfs_stat(j, "/secret", true)) == Error::ENOENT);
+    // The jail's working directory moves out of the bound subtree.
+    REQUIRE(vfs_rename(f.ctx, "/d/sub/x", "/d/x").is_ok());
+    CHECK(err(vfs_chdir(j, "../../..")) == Error::ENOENT);
+    char cwd[256];
+    auto length = vfs_getcwd(j, cwd, sizeof(cwd));
+    REQUIRE(length.is_ok()); // was ENAMETOOLONG: "/" prepended at the filesystem's root for ever
+    CHECK(std::string(cwd).rfind("(unreachable)", 0) == 0);
+    CHECK(err(vfs_stat(j, "../../../secret", true)) == Error::ENOENT);
+    CHECK(err(vfs_stat(j, "../secret", true)) == Error::ENOENT);
+    // Down from it names still resolve, up they do not; from the jail's
+    // root nothing changed.
+    REQUIRE(vfs_mkdir(f.ctx, "/d/x/y", 0755).is_ok());
+    CHECK(vfs_stat(j, "y", true).is_ok());
+    CHECK(err(vfs_stat(j, "y/..", true)) == Error::ENOENT);
+    CHECK(vfs_stat(j, "/..", true).is_ok());
+    CHECK(err(vfs_stat(j, "/../secret", true)) == Error::ENOENT);
+    vfs_context_release(jail.value());
+    REQUIRE(vfs_umount(f.ctx, "/m", 0).is_ok());
+}
+
 TEST_CASE("mount: pivot_root refuses a put_old that was removed")
 {
     // The working directory can be a removed directory: put there, the
