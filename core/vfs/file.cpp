@@ -113,6 +113,20 @@ struct DirentAdapter {
     }
 };
 
+// The path open() names, made if O_CREAT says so, checked and truncated
+// if O_TRUNC says so; held for the open file.
+Result<Path> open_path(VfsContext& context, const char* path, uint32_t flags, uint32_t mode) REQUIRES(g_vfs_lock)
+{
+    bool created = false;
+    HeldPath at { TRY(open_or_create(context, path, flags, mode, created)) };
+    TRY(check_open(context, at.get(), flags, created));
+    if ((flags & kOpenTruncate) && mode_is_regular(at.get().dentry->mode))
+        TRY(truncate_dentry(context, at.get(), 0));
+    Path result = at.get();
+    at.get() = {};
+    return result;
+}
+
 } // namespace
 
 } // namespace keel::vfs
@@ -124,16 +138,17 @@ using namespace vfs;
 Result<File*> vfs_open(VfsContext& context, const char* path, uint32_t flags, uint32_t mode)
 {
     LockGuard guard;
-    bool created = false;
-    HeldPath at { TRY(open_or_create(context, path, flags, mode, created)) };
-    TRY(check_open(context, at.get(), flags, created));
-    if ((flags & kOpenTruncate) && mode_is_regular(at.get().dentry->mode))
-        TRY(truncate_dentry(context, at.get(), 0));
+    // The open file first: with the file made and no memory left for it,
+    // open(O_CREAT) would fail and leave the file behind.
     File* file = create<File>();
     if (!file)
         return Err(Error::ENOMEM);
-    file->path = at.get();
-    at.get() = {};
+    auto opened = open_path(context, path, flags, mode);
+    if (opened.is_error()) {
+        destroy(file);
+        return Err(opened.error());
+    }
+    file->path = opened.value();
     file->flags = flags;
     live_files()++;
     return file;

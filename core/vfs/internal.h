@@ -140,6 +140,17 @@ void dentry_put(Dentry* dentry) REQUIRES(g_vfs_lock);
 // A new hashed child of `parent` for `node` (whose reference it takes
 // over), or nullptr when out of memory (the node reference is put then).
 Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, uint32_t mode) REQUIRES(g_vfs_lock);
+// A new name's dentry in two steps: its memory before the filesystem makes
+// the node (null bytes: ENOMEM, nothing made), then the entry, which cannot
+// fail. Otherwise a create that succeeded on the disk reported ENOMEM and
+// left the name there.
+struct DentryMemory {
+    void* bytes;
+};
+DentryMemory dentry_reserve(size_t length);
+void dentry_unreserve(DentryMemory memory);
+Dentry* dentry_add_reserved(DentryMemory memory, Dentry* parent, const char* name, size_t length, void* node,
+    uint32_t mode) REQUIRES(g_vfs_lock);
 Dentry* dentry_find_cached(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The name was removed: no lookup finds the dentry any more.
 void dentry_unhash(Dentry* dentry) REQUIRES(g_vfs_lock);

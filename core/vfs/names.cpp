@@ -67,13 +67,17 @@ Result<void> create_node(VfsContext& context, const char* path, uint32_t mode, u
     TRY(may_create(context, at.get()));
     Superblock* sb = at.get().parent.dentry->sb;
     OP_OR(sb, create, Error::EPERM);
+    DentryMemory memory = dentry_reserve(at.get().name_length);
+    if (!memory.bytes)
+        return Err(Error::ENOMEM);
     void* node = nullptr;
     int32_t result = sb->type->ops.create(sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length,
         mode, context.uid, context.gid, rdev, &node);
-    if (result != 0)
+    if (result != 0) {
+        dentry_unreserve(memory);
         return Err(fs_error(result));
-    if (!dentry_add(at.get().parent.dentry, at.get().name, at.get().name_length, node, mode))
-        return Err(Error::ENOMEM);
+    }
+    dentry_add_reserved(memory, at.get().parent.dentry, at.get().name, at.get().name_length, node, mode);
     return {};
 }
 
@@ -84,16 +88,18 @@ Result<Dentry*> create_file(VfsContext& context, const ParentWalk& at, uint32_t 
     TRY(may_create(context, at));
     Superblock* sb = at.parent.dentry->sb;
     OP_OR(sb, create, Error::EPERM);
+    DentryMemory memory = dentry_reserve(at.name_length);
+    if (!memory.bytes)
+        return Err(Error::ENOMEM);
     void* node = nullptr;
     uint32_t full_mode = kModeRegular | (mode & 07777);
     int32_t result = sb->type->ops.create(
         sb->data, at.parent.dentry->node, at.name, at.name_length, full_mode, context.uid, context.gid, 0, &node);
-    if (result != 0)
+    if (result != 0) {
+        dentry_unreserve(memory);
         return Err(fs_error(result));
-    Dentry* dentry = dentry_add(at.parent.dentry, at.name, at.name_length, node, full_mode);
-    if (!dentry)
-        return Err(Error::ENOMEM);
-    return dentry_get(dentry);
+    }
+    return dentry_get(dentry_add_reserved(memory, at.parent.dentry, at.name, at.name_length, node, full_mode));
 }
 
 Result<void> truncate_dentry(VfsContext& context, const Path& path, uint64_t size)
@@ -306,13 +312,17 @@ Result<void> vfs_symlink(VfsContext& context, const char* target, const char* li
     TRY(may_create(context, at.get()));
     Superblock* sb = at.get().parent.dentry->sb;
     OP_OR(sb, symlink, Error::EPERM);
+    DentryMemory memory = dentry_reserve(at.get().name_length);
+    if (!memory.bytes)
+        return Err(Error::ENOMEM);
     void* node = nullptr;
     int32_t result = sb->type->ops.symlink(sb->data, at.get().parent.dentry->node, at.get().name, at.get().name_length,
         target, target_length, context.uid, context.gid, &node);
-    if (result != 0)
+    if (result != 0) {
+        dentry_unreserve(memory);
         return Err(fs_error(result));
-    if (!dentry_add(at.get().parent.dentry, at.get().name, at.get().name_length, node, kModeSymlink | 0777))
-        return Err(Error::ENOMEM);
+    }
+    dentry_add_reserved(memory, at.get().parent.dentry, at.get().name, at.get().name_length, node, kModeSymlink | 0777);
     return {};
 }
 

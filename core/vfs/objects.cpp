@@ -119,12 +119,22 @@ void dentry_put(Dentry* dentry)
 
 Dentry* dentry_add(Dentry* parent, const char* name, size_t length, void* node, uint32_t mode)
 {
-    void* memory = platform_alloc(sizeof(Dentry) + length + 1);
-    if (!memory) {
+    DentryMemory memory = dentry_reserve(length);
+    if (!memory.bytes) {
         parent->sb->type->ops.put_node(parent->sb->data, node);
         return nullptr;
     }
-    auto* dentry = new (memory) Dentry();
+    return dentry_add_reserved(memory, parent, name, length, node, mode);
+}
+
+DentryMemory dentry_reserve(size_t length) { return { platform_alloc(sizeof(Dentry) + length + 1) }; }
+
+void dentry_unreserve(DentryMemory memory) { platform_free(memory.bytes); }
+
+Dentry* dentry_add_reserved(DentryMemory memory, Dentry* parent, const char* name, size_t length, void* node,
+    uint32_t mode)
+{
+    auto* dentry = new (memory.bytes) Dentry();
     dentry->sb = parent->sb;
     dentry->parent = dentry_get(parent);
     dentry->node = node;

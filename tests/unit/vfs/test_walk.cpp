@@ -199,6 +199,31 @@ TEST_CASE("walk: a rename that finds no memory for the new name changes nothing"
     CHECK(f.read("/a_name_longer_than_any_inline_storage_for_names/b/file") == "kept");
 }
 
+TEST_CASE("walk: a create that runs out of memory at any step makes nothing, or makes it whole")
+{
+    // The filesystem made the node and the dentry came after: a failure
+    // there reported ENOMEM with the name left on the disk.
+    Fixture f;
+    for (long allowed = 0; allowed < 8; allowed++) {
+        INFO("allocations allowed: " << allowed);
+        std::string dir = "/dir" + std::to_string(allowed), file = "/file" + std::to_string(allowed),
+                    link = "/link" + std::to_string(allowed);
+        host_platform_stats().fail_allocations_after = allowed;
+        auto made_dir = vfs_mkdir(f.ctx, dir.c_str(), 0755);
+        host_platform_stats().fail_allocations_after = allowed;
+        auto made_file = vfs_open(f.ctx, file.c_str(), kOpenWriteOnly | kOpenCreate | kOpenExclusive, 0644);
+        host_platform_stats().fail_allocations_after = allowed;
+        auto made_link = vfs_symlink(f.ctx, "target", link.c_str());
+        host_platform_stats().fail_allocations_after = -1;
+        CHECK((made_dir.is_ok() || made_dir.error() == Error::ENOMEM));
+        CHECK(vfs_stat(f.ctx, dir.c_str(), false).is_ok() == made_dir.is_ok());
+        if (made_file.is_ok())
+            vfs_close(made_file.value());
+        CHECK(vfs_stat(f.ctx, file.c_str(), false).is_ok() == made_file.is_ok());
+        CHECK(vfs_stat(f.ctx, link.c_str(), false).is_ok() == made_link.is_ok());
+    }
+}
+
 TEST_CASE("walk: lookups, removals and unmounts need no memory")
 {
     // A full tmpfs must be emptied with memory exhausted: every path walk
