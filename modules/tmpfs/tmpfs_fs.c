@@ -96,6 +96,12 @@ static void free_pages_from(struct tmpfs_node* node, size_t first_page)
     }
 }
 
+/* The whole pages a file's array of page pointers takes: charged to the
+ * mount's size= like the data, or one byte written at 1 GiB would take
+ * 2 MiB of pointers that no limit counted. An array under a page (files
+ * under 2 MiB) is not charged. */
+static uint64_t slot_array_pages(size_t slots) { return (uint64_t)slots * sizeof(uint8_t*) / PAGE_SIZE; }
+
 static int ensure_slots(struct tmpfs_node* node, size_t slots)
 {
     if (slots <= node->page_slots)
@@ -103,9 +109,14 @@ static int ensure_slots(struct tmpfs_node* node, size_t slots)
     size_t capacity = node->page_slots ? node->page_slots : 4;
     while (capacity < slots)
         capacity *= 2;
+    struct tmpfs_super* sb = node->sb;
+    uint64_t more = slot_array_pages(capacity) - slot_array_pages(node->page_slots);
+    if (more && sb->max_pages && (sb->used_pages + more > sb->max_pages || sb->used_pages + more < more))
+        return -KEEL_ENOSPC;
     uint8_t** grown = (uint8_t**)keel_zalloc(capacity * sizeof(uint8_t*));
     if (!grown)
         return -KEEL_ENOMEM;
+    sb->used_pages += more;
     if (node->pages) {
         copy_bytes(grown, node->pages, node->page_slots * sizeof(uint8_t*));
         keel_free(node->pages);
@@ -167,6 +178,7 @@ static struct tmpfs_node* new_node(struct tmpfs_super* sb, uint32_t mode, uint32
 static void free_node(struct tmpfs_node* node)
 {
     free_pages_from(node, 0);
+    node->sb->used_pages -= slot_array_pages(node->page_slots);
     keel_free(node->pages);
     keel_free(node->target);
     node->sb->used_nodes--;

@@ -157,6 +157,31 @@ TEST_CASE("tmpfs: readdir resumes where it stopped")
     CHECK(names[11] == "f9");
 }
 
+TEST_CASE("tmpfs: a file's array of page pointers counts against size=")
+{
+    // One byte at 1 GiB takes 2 MiB of page pointers: on a mount of 64 KiB
+    // that no longer fits, where before only the byte's page was counted.
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/small", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "small", "/small", "tmpfs", 0, "size=64k").is_ok());
+    auto file = vfs_open(f.ctx, "/small/sparse", kOpenReadWrite | kOpenCreate, 0644);
+    REQUIRE(file.is_ok());
+    CHECK(err(vfs_pwrite(*file.value(), uint64_t(1) << 30, "x", 1)) == Error::ENOSPC);
+    CHECK(vfs_statfs(f.ctx, "/small").value().blocks_free == 16);
+    // The array doubles as the file grows, and whole pages of it count: at
+    // 256 KiB (128 pointers) nothing, at 1 MiB (512) one page, at 8 MiB
+    // (4,096) eight.
+    REQUIRE(vfs_pwrite(*file.value(), 256 << 10, "x", 1).value() == 1);
+    CHECK(vfs_statfs(f.ctx, "/small").value().blocks_free == 16 - 1);
+    REQUIRE(vfs_pwrite(*file.value(), 1 << 20, "x", 1).value() == 1);
+    CHECK(vfs_statfs(f.ctx, "/small").value().blocks_free == 16 - 2 - 1);
+    REQUIRE(vfs_pwrite(*file.value(), 8 << 20, "x", 1).value() == 1);
+    CHECK(vfs_statfs(f.ctx, "/small").value().blocks_free == 16 - 3 - 8);
+    vfs_close(file.value());
+    REQUIRE(vfs_unlink(f.ctx, "/small/sparse").is_ok());
+    CHECK(vfs_statfs(f.ctx, "/small").value().blocks_free == 16);
+}
+
 TEST_CASE("tmpfs: size= and nr_inodes= limits, memory returned")
 {
     Fixture f;
