@@ -32,8 +32,8 @@ Result<void> may_delete(VfsContext& context, Dentry* dir, Dentry* child) REQUIRE
         return {};
     auto dir_attr = get_attr(dir);
     auto child_attr = get_attr(child);
-    if (dir_attr.is_ok() && child_attr.is_ok() && (dir_attr.value().mode & 01000)
-        && context.uid != dir_attr.value().uid && context.uid != child_attr.value().uid)
+    if (dir_attr.is_ok() && child_attr.is_ok() && (dir_attr.value().mode & 01000) && context.uid != dir_attr.value().uid
+        && context.uid != child_attr.value().uid)
         return Err(Error::EPERM);
     return {};
 }

@@ -131,8 +131,8 @@ DentryMemory dentry_reserve(size_t length) { return { platform_alloc(sizeof(Dent
 
 void dentry_unreserve(DentryMemory memory) { platform_free(memory.bytes); }
 
-Dentry* dentry_add_reserved(DentryMemory memory, Dentry* parent, const char* name, size_t length, void* node,
-    uint32_t mode)
+Dentry* dentry_add_reserved(
+    DentryMemory memory, Dentry* parent, const char* name, size_t length, void* node, uint32_t mode)
 {
     auto* dentry = new (memory.bytes) Dentry();
     dentry->sb = parent->sb;

@@ -158,7 +158,7 @@ TEST_CASE("walk: the sticky bit guards a name against rename over it too")
     CHECK(err(vfs_unlink(*bob.value(), "/tmp/victim")) == Error::EPERM);
     CHECK(err(vfs_rename(*bob.value(), "/tmp/mine", "/tmp/victim")) == Error::EPERM);
     CHECK(vfs_stat(f.ctx, "/tmp/victim", true).value().attr.uid == 1000);
-    CHECK(vfs_rename(*bob.value(), "/tmp/mine", "/tmp/bobs").is_ok()); // a new name is his to make
+    CHECK(vfs_rename(*bob.value(), "/tmp/mine", "/tmp/bobs").is_ok());      // a new name is his to make
     CHECK(vfs_rename(*alice.value(), "/tmp/victim", "/tmp/bobs2").is_ok()); // her own moves
     vfs_context_release(alice.value());
     vfs_context_release(bob.value());
