@@ -53,14 +53,20 @@ def serve_directory(directory, port):
     return server
 
 
-def overlong_server(port):
-    """One HTTP request on 127.0.0.1:port, answered with more bytes than
-    its Content-Length says (5: "hello")."""
+def listen_once(port):
+    """A listening socket on 127.0.0.1:port for one connection."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
     listener.listen(1)
     listener.settimeout(120)
+    return listener
+
+
+def overlong_server(port):
+    """One HTTP request on 127.0.0.1:port, answered with more bytes than
+    its Content-Length says (5: "hello")."""
+    listener = listen_once(port)
 
     def run():
         try:
@@ -78,11 +84,7 @@ def overlong_server(port):
 def pong_server(port, received, hold=None):
     """One TCP connection on 127.0.0.1:port: reads to the end, answers; or,
     given the event `hold`, keeps its own side open until it is set."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1)
-    listener.settimeout(120)
+    listener = listen_once(port)
 
     def run():
         try:

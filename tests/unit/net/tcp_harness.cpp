@@ -108,6 +108,18 @@ void Network::inject(Ipv4Address from, Ipv4Address to, const tcp::Header& header
     inject(from, to, segment, length);
 }
 
+void Network::inject_syn(uint16_t port, uint16_t to_port, uint16_t mss)
+{
+    tcp::Header header;
+    header.source_port = port;
+    header.destination_port = to_port;
+    header.sequence = 1000u * port;
+    header.flags = tcp::kSyn;
+    header.window = 65535;
+    header.mss = mss;
+    inject(kAddressA, kAddressB, header);
+}
+
 void Network::inject(Ipv4Address from, Ipv4Address to, const uint8_t* segment, size_t length)
 {
     uint8_t datagram[1600];

@@ -63,6 +63,10 @@ public:
     // The same for a segment of `header` alone (its options written, its
     // checksum computed).
     void inject(Ipv4Address from, Ipv4Address to, const tcp::Header& header);
+    // A SYN from A's `port` to B's `to_port` with sequence number 1000 *
+    // port (and an MSS option when `mss` is not 0), as a spoofed source
+    // would send it: nothing on A answers its SYN-ACK.
+    void inject_syn(uint16_t port, uint16_t to_port, uint16_t mss = 0);
 
     size_t sent() const { return m_sent; }
     size_t dropped() const { return m_dropped; }

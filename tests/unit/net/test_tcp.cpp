@@ -501,15 +501,8 @@ TEST_CASE("tcp: a handshake stale from a spoofed SYN gives way to a new one; fre
         uint16_t port = keel::net::load16(segment + 2);
         return from == kAddressB && (port == 30000 || port == 30001);
     };
-    for (uint16_t port : { 30000, 30001 }) {
-        tcp::Header header;
-        header.source_port = port;
-        header.destination_port = kPort;
-        header.sequence = 1000u * port;
-        header.flags = tcp::kSyn;
-        header.window = 65535;
-        network.inject(kAddressA, kAddressB, header);
-    }
+    for (uint16_t port : { 30000, 30001 })
+        network.inject_syn(port, kPort);
     network.run_for(100);
     CHECK(listener->pending() == 2);
     // While they are fresh, a new SYN waits for room as before.

@@ -19,17 +19,7 @@ constexpr uint8_t kSecret[tcp::kSynCookieSecretSize] = { 7, 1, 2, 3, 4, 5, 6, 7,
 const tcp::Tuple kTuple { kAddressB, kPort, kAddressA, 40000 };
 
 // A SYN from A's `port` that nothing will answer: its source is spoofed.
-void inject_syn(Network& network, uint16_t port)
-{
-    tcp::Header header;
-    header.source_port = port;
-    header.destination_port = kPort;
-    header.sequence = 1000u * port;
-    header.flags = tcp::kSyn;
-    header.window = 65535;
-    header.mss = 1460;
-    network.inject(kAddressA, kAddressB, header);
-}
+void inject_syn(Network& network, uint16_t port) { network.inject_syn(port, kPort, 1460); }
 
 // The spoofed sources' ports: what B sends them is lost.
 bool spoofed(Ipv4Address from, const uint8_t* segment)
