@@ -52,6 +52,17 @@ Interface* find_interface(uint32_t index)
 
 namespace {
 
+// For each interface's martian check: an address of any interface of this
+// host. Called from receive, under inet's lock (receive_frame holds it).
+bool is_host_address_locked(uint32_t address)
+{
+    for (const Interface& interface : g_state.interfaces) {
+        if (interface.index && interface.host && interface.host->config().address == address)
+            return true;
+    }
+    return false;
+}
+
 bool in_network(const keel::net::InterfaceConfig& config, uint32_t address)
 {
     uint32_t mask = config.prefix_length ? ~uint32_t(0) << (32 - config.prefix_length) : 0;
@@ -109,6 +120,7 @@ int32_t add_interface(uint32_t index, uint32_t address, uint8_t prefix_length)
     config.address = address;
     config.prefix_length = prefix_length;
     config.mtu = uint16_t(info.mtu > 65535 ? 65535 : info.mtu);
+    config.is_host_address = is_host_address_locked;
     slot->link.held = nullptr;
     slot->link.index = index;
     slot->host = keel::net::net_create<Ipv4Interface>(slot->link, config);

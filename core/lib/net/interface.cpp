@@ -29,7 +29,7 @@ bool Ipv4Interface::is_broadcast(Ipv4Address address) const
 }
 
 // A source no other host on the link may use (Linux's martian sources):
-// this host's own address, 127/8, 0/8 (but 0.0.0.0 to the limited
+// this host's own addresses (this interface's and its others'), 127/8, 0/8 (but 0.0.0.0 to the limited
 // broadcast: a host without an address asking DHCP), or a broadcast
 // address. An answer to such a datagram would come back to this host
 // (a spoofed segment from our own address to ourselves makes TCP answer
@@ -41,7 +41,8 @@ bool Ipv4Interface::martian_source(const Ipv4Header& header) const
         return false;
     if (source >> 24 == 0)
         return source != 0 || header.destination != kIpv4Broadcast;
-    return ipv4_is_loopback(source) || source == m_config.address || is_broadcast(source);
+    return ipv4_is_loopback(source) || source == m_config.address || is_broadcast(source)
+        || (m_config.is_host_address && m_config.is_host_address(source));
 }
 
 bool Ipv4Interface::is_local(Ipv4Address address) const

@@ -90,6 +90,10 @@ struct InterfaceConfig {
     // this host go out on it in frames with zero addresses and come back
     // through receive(), instead of waiting in the interface's own queue.
     bool loopback_device = false;
+    // Whether an address is one of the host's other interfaces' (called
+    // from receive, with whatever guards those interfaces held by the
+    // caller); null: this interface's address is the host's only one.
+    bool (*is_host_address)(Ipv4Address address) = nullptr;
 };
 
 class Ipv4Interface : public Ipv4Output,

@@ -27,6 +27,9 @@ const MacAddress kMacA { { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
 const MacAddress kMacB { { 0x52, 0x55, 0x0a, 0, 2, 2 } };
 const Ipv4Address kA = ipv4(10, 0, 2, 15);
 const Ipv4Address kB = ipv4(10, 0, 2, 2);
+// An address of another interface of the hosts' (config.is_host_address).
+const Ipv4Address kOtherInterface = ipv4(10, 0, 3, 1);
+bool is_host_address(Ipv4Address address) { return address == kOtherInterface; }
 
 struct Frame {
     int from; // 0 A, 1 B, 2 injected
@@ -67,6 +70,7 @@ public:
         config.mac = mac;
         config.address = address;
         config.gateway = kB;
+        config.is_host_address = is_host_address;
         return config;
     }
     static tcp::Stack::Config tcp_config(uint8_t secret)
@@ -321,18 +325,19 @@ TEST_CASE("interface: datagrams from martian sources are dropped, DHCP's 0.0.0.0
         UdpSocket server;
         REQUIRE(segment.b.udp_bind(server, 7).is_ok());
         // Sources no other host may use: B's own address (a reply would
-        // come back to B), 127/8, 0/8 to a unicast address, the subnet's
-        // broadcast address.
-        for (Ipv4Address source : { kB, ipv4(127, 0, 0, 1), ipv4(0, 0, 0, 0), ipv4(0, 1, 2, 3), ipv4(10, 0, 2, 255) })
+        // come back to B), the address of another of its interfaces, 127/8,
+        // 0/8 to a unicast address, the subnet's broadcast address.
+        for (Ipv4Address source :
+            { kB, kOtherInterface, ipv4(127, 0, 0, 1), ipv4(0, 0, 0, 0), ipv4(0, 1, 2, 3), ipv4(10, 0, 2, 255) })
             segment.put(2, udp_frame(7, 10, kB, kMacB, source));
         segment.run();
-        CHECK(segment.b.stats().dropped_martian == 5);
+        CHECK(segment.b.stats().dropped_martian == 6);
         CHECK(server.queued() == 0);
         // A host without an address asking DHCP, and an ordinary source.
         segment.put(2, udp_frame(7, 10, kIpv4Broadcast, MacAddress::broadcast(), 0));
         segment.put(2, udp_frame(7, 10));
         segment.run();
-        CHECK(segment.b.stats().dropped_martian == 5);
+        CHECK(segment.b.stats().dropped_martian == 6);
         CHECK(server.queued() == 2);
         CHECK(segment.b.icmp_stats().errors_sent == 0);
         segment.b.udp_unbind(server);
