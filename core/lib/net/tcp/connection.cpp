@@ -31,7 +31,7 @@ Connection::Connection(Stack& stack, const Tuple& tuple, const Options& options)
     , m_options(options)
     , m_rtt(options.rto)
 {
-    m_mss = options.mtu > 40 + 64 ? options.mtu - 40u : 64u;
+    m_mss = mss_for_mtu(options.mtu);
     size_t window = options.receive_buffer;
     while (m_rcv_wscale < kMaxWindowScale && (window >> m_rcv_wscale) > 0xffff)
         m_rcv_wscale++;
@@ -107,11 +107,9 @@ void Connection::open_from_cookie(const Segment& ack, uint32_t iss, uint16_t pee
     m_snd_max = iss + 1;
     m_irs = ack.header.sequence - 1;
     m_rcv_nxt = ack.header.sequence;
-    m_peer_mss = peer_mss;
-    m_mss = max(min(m_mss, m_peer_mss), 64u);
-    m_wscale_ok = false;
-    m_snd_wscale = 0;
-    m_rcv_wscale = 0;
+    Header syn; // what the cookie kept of the peer's SYN: its MSS, no window scaling
+    syn.mss = peer_mss;
+    take_options(syn);
     m_snd_wl1 = m_irs;
     m_snd_wl2 = iss;
     m_rcv_adv = m_rcv_nxt + advertised_window(true); // what the cookie's SYN-ACK offered

@@ -50,6 +50,9 @@ struct Options {
     RttEstimator::Limits rto;
 };
 
+// The MSS a path of this MTU carries (MTU - 40), 64 at least.
+constexpr uint16_t mss_for_mtu(uint16_t mtu) { return mtu > 40 + 64 ? uint16_t(mtu - 40) : 64; }
+
 struct Tuple {
     Ipv4Address local_address = 0;
     uint16_t local_port = 0;

@@ -29,7 +29,7 @@ void Connection::send_segment(uint32_t sequence, size_t length, uint8_t flags, M
         header.acknowledgment = m_rcv_nxt;
     bool syn = flags & kSyn;
     if (syn) {
-        header.mss = uint16_t(m_options.mtu > 40 + 64 ? m_options.mtu - 40 : 64);
+        header.mss = mss_for_mtu(m_options.mtu);
         if (m_state == State::SynSent || m_wscale_ok)
             header.window_scale = int8_t(m_rcv_wscale);
     }

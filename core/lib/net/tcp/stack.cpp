@@ -200,7 +200,7 @@ void Stack::input(const uint8_t* bytes, size_t length, Ipv4Address source, Ipv4A
             return;
         }
         if (header.has(kSyn))
-            accept_syn(*listener, segment, source, destination, now, sequence_floor);
+            accept_syn(*listener, segment, tuple, now, sequence_floor);
         return;
     }
     m_stats.dropped_no_connection++;
@@ -226,25 +226,25 @@ void Stack::icmp_error(const IcmpReport& report, Millis now)
     reap();
 }
 
-// The oldest of the listener's handshakes that had to send its SYN-ACK
-// again: an honest peer answers within a round trip, a SYN from a spoofed
-// source never.
-Connection* Stack::stale_handshake(const Listener& listener)
+// The oldest of the listener's handshakes still waiting for the peer's
+// ACK; with `stale_only`, the oldest that had to send its SYN-ACK again:
+// an honest peer answers within a round trip, a SYN from a spoofed source
+// never.
+Connection* Stack::oldest_handshake(const Listener& listener, bool stale_only)
 {
     for (Connection& connection : m_connections) {
-        if (connection.m_listener == &listener && connection.m_state == State::SynReceived && connection.m_retries)
+        if (connection.m_listener == &listener && connection.m_state == State::SynReceived
+            && (connection.m_retries || !stale_only))
             return &connection;
     }
     return nullptr;
 }
 
-Connection* Stack::oldest_handshake(const Listener& listener)
+void Stack::evict_handshake(Listener& listener, Connection& handshake)
 {
-    for (Connection& connection : m_connections) {
-        if (connection.m_listener == &listener && connection.m_state == State::SynReceived)
-            return &connection;
-    }
-    return nullptr;
+    listener.m_evicted_handshakes++;
+    handshake.set_closed();
+    free_connection(handshake);
 }
 
 // A new connection for the listener, counted in its backlog; its rings
@@ -271,10 +271,9 @@ bool Stack::reopens_from_time_wait(const Connection& connection, const Segment& 
         && find_listener(connection.m_tuple.local_address, connection.m_tuple.local_port);
 }
 
-void Stack::accept_syn(Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination,
-    Millis now, uint32_t sequence_floor)
+void Stack::accept_syn(
+    Listener& listener, const Segment& segment, const Tuple& tuple, Millis now, uint32_t sequence_floor)
 {
-    Tuple tuple { destination, segment.header.destination_port, source, segment.header.source_port };
     if (listener.m_pending >= listener.m_backlog) {
         // SYNs from spoofed sources would hold the backlog for the two
         // minutes their SYN-ACKs are retried: a stale handshake gives
@@ -283,7 +282,7 @@ void Stack::accept_syn(Listener& listener, const Segment& segment, Ipv4Address s
         // the SYN is answered with a cookie instead, unless the
         // connections waiting for accept() fill the backlog on their own
         // (then no handshake would find room, and the peer retries).
-        Connection* stale = stale_handshake(listener);
+        Connection* stale = oldest_handshake(listener, true);
         if (!stale) {
             if (m_config.syn_cookies && listener.ready() < listener.m_backlog)
                 send_syn_cookie(listener, segment, tuple, now);
@@ -291,9 +290,7 @@ void Stack::accept_syn(Listener& listener, const Segment& segment, Ipv4Address s
                 listener.m_dropped_syns++;
             return;
         }
-        listener.m_evicted_handshakes++;
-        stale->set_closed();
-        free_connection(*stale);
+        evict_handshake(listener, *stale);
     }
     uint32_t iss = initial_sequence(tuple, now);
     if (sequence_floor && seq_lt(iss, sequence_floor))
@@ -311,7 +308,7 @@ void Stack::send_syn_cookie(Listener& listener, const Segment& syn, const Tuple&
     header.sequence = make_syn_cookie(m_config.secret, tuple, syn.header.sequence, syn.header.mss, now);
     header.acknowledgment = syn.header.sequence + 1;
     header.flags = kSyn | kAck;
-    header.mss = uint16_t(options.mtu > 40 + 64 ? options.mtu - 40 : 64);
+    header.mss = mss_for_mtu(options.mtu);
     header.window = uint16_t(min<size_t>(options.receive_buffer, 0xffff)); // no window scale option
     size_t length = header_size(header);
     PacketPtr packet(Packet::create(m_config.headroom, length));
@@ -340,16 +337,14 @@ bool Stack::accept_syn_cookie(Listener& listener, const Segment& ack, const Tupl
         // The peer has answered, which a spoofed source never does: a
         // handshake still waiting for its answer gives way, a stale one
         // first (a fresh one's ACK may be on its way).
-        Connection* waiting = stale_handshake(listener);
+        Connection* waiting = oldest_handshake(listener, true);
         if (!waiting)
-            waiting = oldest_handshake(listener);
+            waiting = oldest_handshake(listener, false);
         if (!waiting) {
             listener.m_dropped_syns++; // all wait for accept(): the peer's data retries
             return true;
         }
-        listener.m_evicted_handshakes++;
-        waiting->set_closed();
-        free_connection(*waiting);
+        evict_handshake(listener, *waiting);
     }
     Connection* connection = add_child(listener, tuple);
     if (!connection)

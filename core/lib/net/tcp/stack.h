@@ -156,8 +156,8 @@ private:
     Connection* create(const Tuple& tuple, const Options& options, bool buffers = true);
     // sequence_floor: when not 0, the initial sequence number is at least
     // this (a connection reopened from TIME-WAIT).
-    void accept_syn(Listener& listener, const Segment& segment, Ipv4Address source, Ipv4Address destination, Millis now,
-        uint32_t sequence_floor = 0);
+    void accept_syn(
+        Listener& listener, const Segment& segment, const Tuple& tuple, Millis now, uint32_t sequence_floor);
     bool reopens_from_time_wait(const Connection& connection, const Segment& segment);
     void send_syn_cookie(Listener& listener, const Segment& syn, const Tuple& tuple, Millis now);
     // True when `ack` carried a good cookie (and was taken, or dropped for
@@ -170,8 +170,8 @@ private:
     // Frees the connections that are closed and that nobody holds.
     void reap();
     void free_connection(Connection& connection);
-    Connection* stale_handshake(const Listener& listener);
-    Connection* oldest_handshake(const Listener& listener);
+    Connection* oldest_handshake(const Listener& listener, bool stale_only);
+    void evict_handshake(Listener& listener, Connection& handshake);
 
     Output& m_output;
     Config m_config;
