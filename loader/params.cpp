@@ -44,8 +44,9 @@ Result<void> store(Module& module, const CmdlineParam& param, const ParamDeclara
     // declaration has '_' (param_name_equal takes them as one) still
     // finds it.
     char symbol_name[96];
+    constexpr size_t kPrefix = sizeof("keel_param_") - 1;
     size_t written = format(symbol_name, sizeof(symbol_name), "keel_param_%s", param.key);
-    for (size_t i = 11; i < written && i < sizeof(symbol_name); i++) {
+    for (size_t i = kPrefix; i < written && i < sizeof(symbol_name); i++) {
         if (symbol_name[i] == '-')
             symbol_name[i] = '_';
     }
