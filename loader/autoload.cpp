@@ -26,7 +26,8 @@ namespace {
 using Alias = char[devmatch::kAliasSize];
 
 struct IndexedModule {
-    char name[Module::kNameLength];
+    char name[Module::kNameLength]; // its name=, which need not be its file's
+    char path[128];                 // the file indexed, and loaded
     size_t alias_count;
     Alias* aliases;
     IntrusiveListNode node;
@@ -133,6 +134,7 @@ void index_module(const char* directory, const char* name)
         return;
     }
     format(entry->name, sizeof(entry->name), "%s", image.value().name());
+    format(entry->path, sizeof(entry->path), "%s", path);
     // The signature is checked when a device needs the module, by the
     // load itself: checking every driver module here cost a verification
     // each at every boot (most of the index's time), for modules that may
@@ -264,7 +266,8 @@ Result<size_t> load_matches(const char* modalias, const char* who, Diagnostic& e
         bool refused = false;
         options.refused = &refused;
         options.unless_loaded = true;
-        auto module = load_module(name, options, problem);
+        options.module_name = name;
+        auto module = load_module(candidate.path, options, problem);
         if (module.is_ok() && !module.value())
             continue; // loaded already (by modprobe, insmod or an earlier device)
         if (module.is_error()) {

@@ -110,7 +110,7 @@ void print_module_line(const Module& module, void* context) REQUIRES(g_module_re
     char letters[8];
     taint_letters(module, letters);
     console_print("%s %zu %u %s %s 0x%016llx", module.name, module.span,
-        module.users + module.symbol_refs + module.pins, length ? users : "-", module_state_name(module.state),
+        module.users + module.symbol_refs + module.pins.pins(), length ? users : "-", module_state_name(module.state),
         (unsigned long long)(uintptr_t)module.base);
     if (letters[0])
         console_print(" (%s)", letters);

@@ -43,10 +43,16 @@ Result<uint64_t> module_export_address(const Module& module, const char* name, c
 // Typed parameters: parse "key=value ..." into the module's storage.
 Result<void> apply_module_parameters(Module& module, const char* parameters, Diagnostic& error);
 
-// keel_symbol_get/put bookkeeping: `holder` took (+1) or gave back (-1) a
-// reference on `provider`; release_held_references drops what is left.
-void note_symbol_reference(Module* holder, Module* provider, int delta);
+// keel_symbol_get bookkeeping: `holder` took a reference on `provider`
+// (false: a new provider found the holder's table full; symbol_put gives
+// references back); release_held_references drops what is left.
+[[nodiscard]] bool note_symbol_reference(Module* holder, Module* provider);
 void release_held_references(Module& holder);
+
+// The module whose init, exit or init/fini array the loader is running on
+// this thread (nullptr when none: another thread's, or none at all).
+void set_module_in_entry_point(Module* module) REQUIRES(g_module_registry_lock);
+Module* module_in_entry_point();
 
 // Called whenever the module list changes (after a module is linked in,
 // before its init runs; after one is unlinked, before it is freed):

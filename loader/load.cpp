@@ -43,8 +43,11 @@ void report_left_registered(const char* type_name, bool mounted, void* arg)
         log_warn("%s: removing filesystem type %s it left registered", module->name, type_name);
 }
 
-// Frees everything a (not yet registered, or just unregistered) module holds.
-void free_module(Module* module)
+// What a module's init or exit left behind, once its own code has had its
+// say and before its destructors (DT_FINI_ARRAY) run: the sweep may call
+// into it (a driver left registered is unbound, its remove runs), and that
+// code may use the module's static objects.
+void forget_registrations(Module* module)
 {
     release_held_references(*module);
     vfs_forget_owner(module, report_left_registered, module);
@@ -54,6 +57,11 @@ void free_module(Module* module)
     // with their holders, unlinked).
     driver_forget_owner(module);
     module_drop_holders(*module);
+}
+
+// Frees a module that is off the list: none of its code runs any more.
+void free_module(Module* module)
+{
     for (size_t i = 0; i < module->dependency_count; i++)
         module->dependencies[i]->users--;
     if (module->base)
@@ -62,22 +70,43 @@ void free_module(Module* module)
     destroy(module);
 }
 
+// The dependencies `module` loaded itself, in load order.
+size_t autoloaded_dependencies(const Module& module, Module* (&out)[Module::kMaxDependencies])
+{
+    size_t count = 0;
+    for (size_t i = 0; i < module.dependency_count; i++) {
+        if (module.autoloaded_mask & (1u << i))
+            out[count++] = module.dependencies[i];
+    }
+    return count;
+}
+
+// Unloads, last loaded first, those of `modules` nothing uses any more,
+// and with each the dependencies it loaded itself, at every depth (a
+// module that needs consumer, which needs provider, takes both with it).
+// The recursion is as deep as a dependency chain may be (8).
+void unload_unused(Module* const* modules, size_t count) REQUIRES(g_module_registry_lock)
+{
+    for (size_t i = count; i-- > 0;) {
+        Module* module = modules[i];
+        if (module->users != 0 || module->symbol_refs != 0 || module->pins.pins() != 0)
+            continue;
+        Module* autoloaded[Module::kMaxDependencies];
+        size_t autoloaded_count = autoloaded_dependencies(*module, autoloaded);
+        Diagnostic ignored;
+        if (unload_locked(module, ignored).is_ok())
+            unload_unused(autoloaded, autoloaded_count);
+    }
+}
+
 // A failed load also unloads the dependencies it loaded itself (and that
 // nothing else started using meanwhile): a failure leaves nothing behind.
 void abandon_module(Module* module) REQUIRES(g_module_registry_lock)
 {
     Module* autoloaded[Module::kMaxDependencies];
-    size_t count = 0;
-    for (size_t i = 0; i < module->dependency_count; i++) {
-        if (module->autoloaded_mask & (1u << i))
-            autoloaded[count++] = module->dependencies[i];
-    }
+    size_t count = autoloaded_dependencies(*module, autoloaded);
     free_module(module);
-    for (size_t i = count; i-- > 0;) {
-        Diagnostic ignored;
-        if (autoloaded[i]->users == 0 && autoloaded[i]->symbol_refs == 0 && autoloaded[i]->pins == 0)
-            (void)unload_locked(autoloaded[i], ignored);
-    }
+    unload_unused(autoloaded, count);
 }
 
 class ModuleRollback {
@@ -144,6 +173,18 @@ Result<void> protect_segments(Module& module, Diagnostic& error)
     }
     return {};
 }
+
+// While a module's init, exit or DT_INIT_ARRAY/DT_FINI_ARRAY functions
+// run, the loader knows whose code runs: keel_symbol_get/put called from
+// them are the module's even when the call is a tail call, whose return
+// address is the loader's.
+class EntryPointScope {
+public:
+    explicit EntryPointScope(Module* module) REQUIRES(g_module_registry_lock) { set_module_in_entry_point(module); }
+    ~EntryPointScope() NO_THREAD_SAFETY_ANALYSIS { set_module_in_entry_point(nullptr); }
+    EntryPointScope(const EntryPointScope&) = delete;
+    EntryPointScope& operator=(const EntryPointScope&) = delete;
+};
 
 using ArrayFunction = void (*)();
 
@@ -345,10 +386,16 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     keel_gdb_modules_changed();
 
     step = time::cycles();
-    run_function_array(*module, module->image.init_array(), false);
-    int status = module->init ? module->init() : 0;
+    int status;
+    {
+        EntryPointScope running(module);
+        run_function_array(*module, module->image.init_array(), false);
+        status = module->init ? module->init() : 0;
+    }
     module->timings.init_us = elapsed_us(step);
     if (status != 0) {
+        forget_registrations(module);
+        EntryPointScope running(module);
         run_function_array(*module, module->image.fini_array(), true);
         module_list().remove(*module);
         keel_gdb_modules_changed();
@@ -375,7 +422,7 @@ Result<Module*> load_module(const char* name_or_path, const LoadOptions& options
 {
     error.message[0] = '\0';
     MutexGuard guard(g_module_registry_lock);
-    if (options.unless_loaded && find_module(name_or_path))
+    if (options.unless_loaded && find_module(options.module_name ? options.module_name : name_or_path))
         return nullptr;
     LoadChain chain;
     return load_locked(name_or_path, options, error, chain);
@@ -414,17 +461,29 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
     if (module->symbol_refs > 0) {
         return error.fail(Error::EBUSY, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
     }
-    if (uint32_t pins = __atomic_load_n(&module->pins, __ATOMIC_SEQ_CST); pins > 0) {
-        return error.fail(Error::EBUSY, "%s: in use by %u mount(s) or open socket(s)", name, pins);
+    // From here a mount or a socket can no longer pin it (their pins are
+    // tried, and fail while the gate is closed); one that pinned first
+    // keeps the gate open.
+    if (!module->pins.try_close()) {
+        return error.fail(
+            Error::EBUSY, "%s: in use by %u mount(s) or open socket(s)", name, module->pins.pins());
     }
     char holders[200];
     if (module_describe_holders(*module, holders, sizeof(holders)) > 0) {
+        module->pins.reopen();
         return error.fail(Error::EBUSY, "%s: in use by %s", name, holders);
     }
     module->state = ModuleState::Unloading;
-    if (module->exit)
-        module->exit();
-    run_function_array(*module, module->image.fini_array(), true);
+    {
+        EntryPointScope running(module);
+        if (module->exit)
+            module->exit();
+    }
+    forget_registrations(module);
+    {
+        EntryPointScope running(module);
+        run_function_array(*module, module->image.fini_array(), true);
+    }
     module_list().remove(*module);
     keel_gdb_modules_changed();
     log_info("%s: unloaded", name);

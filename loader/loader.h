@@ -30,6 +30,9 @@ struct LoadOptions {
     // modprobe and the autoload thread asking for one module at once load
     // it once, and neither fails.
     bool unless_loaded = false;
+    // The module name unless_loaded looks for, when `name_or_path` is a
+    // path (the autoload index loads the file it read, whatever its name).
+    const char* module_name = nullptr;
 };
 
 // `name_or_path`: a bare NAME is looked up as /lib/modules/NAME.kmod; a
@@ -48,8 +51,11 @@ Module* find_module(const char* name) REQUIRES(g_module_registry_lock);
 // keeps the module loaded (they are running its code, or it is pinned).
 Module* module_containing(const void* address);
 // Pins keep a module loaded (rmmod says "in use by N mount(s)"); atomic,
-// so a subsystem may pin under its own lock without the module mutex.
-void module_pin(Module* module);
+// so a subsystem may pin under its own lock without the module mutex. A
+// pin fails (false) once rmmod is past the point of no return: the caller
+// then refuses what it was about to do with the module's code (nullptr,
+// the core's own, always pins).
+[[nodiscard]] bool module_try_pin(Module* module);
 void module_unpin(Module* module);
 // Named holds (a pinned device holds the modules of its drivers): the
 // caller's record, linked under a spinlock, so holding cannot fail and may

@@ -6,6 +6,7 @@
 
 #include "device/platform.h"
 #include "lib/base/intrusive_list.h"
+#include "lib/base/pin_gate.h"
 #include "lib/elf/module_image.h"
 
 namespace keel {
@@ -52,7 +53,9 @@ struct Module {
     // Modules that depend on this one plus symbol references (keel_symbol_get).
     uint32_t users;
     uint32_t symbol_refs;
-    uint32_t pins; // mounts and the like (module_pin), atomic
+    // Mounts and open sockets (module_try_pin); rmmod closes the gate
+    // before exit runs, and a pin after that is refused.
+    PinGate pins;
     // Named holds (a pinned device's holder): rmmod names them. Guarded by
     // the holders' spinlock (registry.cpp).
     IntrusiveList<OwnerHold, &OwnerHold::node> holders;

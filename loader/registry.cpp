@@ -6,6 +6,7 @@
 #include "loader/core_exports.h"
 #include "loader/internal.h"
 #include "log/log.h"
+#include "sched/thread.h"
 #include "sync/spinlock.h"
 #include "time/clock.h"
 
@@ -17,6 +18,7 @@ constexpr LockClass kModuleRegistryClass { "module registry", LockRank::ModuleRe
 constexpr LockClass kModuleHoldersClass { "module holders", LockRank::ModuleHolders, false };
 Spinlock g_holders_lock { kModuleHoldersClass };
 IntrusiveList<Module, &Module::node> g_modules GUARDED_BY(g_module_registry_lock);
+Module* g_in_entry_point GUARDED_BY(g_module_registry_lock) = nullptr;
 
 // Runs in panic context: no locks (the list may be mid-update; a module
 // being linked in or out is skipped by its state).
@@ -90,6 +92,14 @@ extern "C" [[gnu::noinline]] void keel_gdb_modules_changed() { asm volatile("" :
 
 IntrusiveList<Module, &Module::node>& module_list() { return g_modules; }
 
+void set_module_in_entry_point(Module* module) { g_in_entry_point = module; }
+
+// Read only by the thread that holds the lock (and so wrote it).
+Module* module_in_entry_point() NO_THREAD_SAFETY_ANALYSIS
+{
+    return g_module_registry_lock.owner() == current_thread() ? g_in_entry_point : nullptr;
+}
+
 const char* module_state_name(ModuleState state)
 {
     switch (state) {
@@ -113,16 +123,12 @@ Module* module_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
     return nullptr;
 }
 
-void module_pin(Module* module)
-{
-    if (module)
-        __atomic_add_fetch(&module->pins, 1, __ATOMIC_SEQ_CST);
-}
+bool module_try_pin(Module* module) { return !module || module->pins.try_pin(); }
 
 void module_unpin(Module* module)
 {
     if (module)
-        __atomic_sub_fetch(&module->pins, 1, __ATOMIC_SEQ_CST);
+        module->pins.unpin();
 }
 
 void module_hold(Module* module, OwnerHold& hold)

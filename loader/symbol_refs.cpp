@@ -32,22 +32,35 @@ private:
     bool m_take;
 };
 
+// The module whose code called: by the return address, or, for a tail
+// call from an init or exit (whose return address is the loader's), by
+// what the loader is running.
+Module* calling_module(const void* caller_address)
+{
+    Module* module = module_containing(caller_address);
+    return module ? module : module_in_entry_point();
+}
+
 } // namespace
 
 // The references a module took are its to give back; whatever it still
 // holds when it goes (a failed init, a careless exit) the loader releases.
-void note_symbol_reference(Module* holder, Module* provider, int delta)
+// Returns false when a new provider does not fit in the holder's table
+// (the reference is then not taken).
+bool note_symbol_reference(Module* holder, Module* provider)
 {
     if (!holder)
-        return; // the core itself, or a call the loader cannot attribute
+        return true; // the core itself, or a call the loader cannot attribute
     for (size_t i = 0; i < holder->held_ref_count; i++) {
         if (holder->held_refs[i].provider == provider) {
-            holder->held_refs[i].count += delta;
-            return;
+            holder->held_refs[i].count++;
+            return true;
         }
     }
-    if (delta > 0 && holder->held_ref_count < Module::kMaxHeldRefs)
-        holder->held_refs[holder->held_ref_count++] = { provider, uint32_t(delta) };
+    if (holder->held_ref_count == Module::kMaxHeldRefs)
+        return false;
+    holder->held_refs[holder->held_ref_count++] = { provider, 1 };
+    return true;
 }
 
 void release_held_references(Module& holder)
@@ -81,33 +94,73 @@ void* symbol_get(const char* name, const char* node, const void* caller_address)
             return const_cast<void*>(newest->address);
     }
     ModuleListAccess access;
-    Module* caller = module_containing(caller_address);
+    Module* caller = calling_module(caller_address);
     for (Module& module : module_list()) {
         if (module.state != ModuleState::Live)
             continue;
         auto address = module_export_address(module, name, node);
         if (address.is_ok()) {
+            if (!note_symbol_reference(caller, &module)) {
+                log_warn("%s: keel_symbol_get(%s): references held on more than %zu modules", caller->name, name,
+                    Module::kMaxHeldRefs);
+                return nullptr;
+            }
             module.symbol_refs++;
-            note_symbol_reference(caller, &module, +1);
             return reinterpret_cast<void*>(address.value());
         }
     }
     return nullptr;
 }
 
+namespace {
+
+// The references on `provider` that no module's table accounts for: those
+// the core (or code the loader cannot attribute) took.
+uint32_t unattributed_refs(Module& provider) REQUIRES(g_module_registry_lock)
+{
+    uint32_t attributed = 0;
+    for (Module& holder : module_list()) {
+        for (size_t i = 0; i < holder.held_ref_count; i++) {
+            if (holder.held_refs[i].provider == &provider)
+                attributed += holder.held_refs[i].count;
+        }
+    }
+    return provider.symbol_refs > attributed ? provider.symbol_refs - attributed : 0;
+}
+
+} // namespace
+
+// The reference goes back to a provider of `name` the caller holds one on:
+// with two modules exporting the name, or a put with no get before it,
+// the first provider that has any references is not necessarily the
+// caller's, and taking one from another holder would let that module
+// unload under it.
 void symbol_put(const char* name, const void* caller_address)
 {
     if (!name)
         return;
     ModuleListAccess access;
-    Module* caller = module_containing(caller_address);
+    Module* caller = calling_module(caller_address);
+    if (caller) {
+        for (size_t i = 0; i < caller->held_ref_count; i++) {
+            Module::HeldRef& held = caller->held_refs[i];
+            if (held.count > 0 && module_export_address(*held.provider, name, nullptr).is_ok()) {
+                held.count--;
+                held.provider->symbol_refs--;
+                return;
+            }
+        }
+        log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
+        return;
+    }
     for (Module& module : module_list()) {
-        if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()) {
+        if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()
+            && unattributed_refs(module) > 0) {
             module.symbol_refs--;
-            note_symbol_reference(caller, &module, -1);
             return;
         }
     }
+    log_warn("keel_symbol_put(%s) with no reference held on it", name);
 }
 
 } // namespace keel

@@ -7,7 +7,7 @@
 
 namespace keel::net {
 
-void kabi_socket_pin_owner(void* owner) { module_pin(static_cast<Module*>(owner)); }
+bool kabi_socket_pin_owner(void* owner) { return module_try_pin(static_cast<Module*>(owner)); }
 
 void kabi_socket_unpin_owner(void* owner) { module_unpin(static_cast<Module*>(owner)); }
 

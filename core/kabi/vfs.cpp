@@ -1,6 +1,6 @@
 // KABI_VFS_1.0: filesystem types registered by modules.
 //
-// A superblock of a module's type pins the module (module_pin: rmmod says
+// A superblock of a module's type pins the module (module_try_pin: rmmod says
 // "in use by N mount(s)"). The registration records which module owns the
 // table, found by the table's address (module_containing).
 #include "vfs/vfs.h"
@@ -14,7 +14,7 @@ namespace keel {
 // The owner token is the Module itself (null for the core's own types).
 // Pins are atomic so that they need no lock: the VFS pins with its own
 // lock held, and must not wait for the module mutex there.
-void kabi_vfs_pin_owner(void* owner) { module_pin(static_cast<Module*>(owner)); }
+bool kabi_vfs_pin_owner(void* owner) { return module_try_pin(static_cast<Module*>(owner)); }
 
 void kabi_vfs_unpin_owner(void* owner) { module_unpin(static_cast<Module*>(owner)); }
 

@@ -112,17 +112,21 @@ template<typename Attempt> bool wait_until(keel_socket* socket, uint64_t deadlin
 }
 
 // A socket object for `entry`, counted and pinning its owner; not yet
-// known to the family.
-keel_socket* new_socket(netdev::SocketFamilies::Entry* entry) REQUIRES(g_lock)
+// known to the family. Fails with ENOMEM, or EAFNOSUPPORT when the
+// family's module is being unloaded (its code must not run any more).
+Result<keel_socket*> new_socket(netdev::SocketFamilies::Entry* entry) REQUIRES(g_lock)
 {
+    if (!kabi_socket_pin_owner(entry->owner))
+        return Err(Error::EAFNOSUPPORT);
     void* memory = kmalloc(sizeof(keel_socket));
-    if (!memory)
-        return nullptr;
+    if (!memory) {
+        kabi_socket_unpin_owner(entry->owner);
+        return Err(Error::ENOMEM);
+    }
     auto* socket = new (memory) keel_socket;
     socket->ops = static_cast<const keel_socket_family_ops*>(entry->ops);
     socket->entry = entry;
     entry->sockets++;
-    kabi_socket_pin_owner(entry->owner);
     return socket;
 }
 
@@ -213,9 +217,10 @@ int32_t socket_create(uint32_t family, uint32_t type, keel_socket** out)
         netdev::SocketFamilies::Entry* entry = g_families.find(family, type);
         if (!entry)
             return kabi_error(Error::EAFNOSUPPORT);
-        socket = new_socket(entry);
-        if (!socket)
-            return kabi_error(Error::ENOMEM);
+        auto made = new_socket(entry);
+        if (made.is_error())
+            return kabi_error(made.error());
+        socket = made.value();
     }
     if (int32_t status = socket->ops->create(socket, &socket->state)) {
         free_socket(socket);
@@ -266,9 +271,10 @@ int32_t socket_accept(keel_socket* socket, keel_socket** out, uint32_t timeout_m
     keel_socket* child;
     {
         MutexGuard guard(g_lock);
-        child = new_socket(socket->entry);
-        if (!child)
-            return kabi_error(Error::ENOMEM);
+        auto made = new_socket(socket->entry);
+        if (made.is_error())
+            return kabi_error(made.error());
+        child = made.value();
     }
     int32_t status = 0;
     wait_until(socket, deadline_of(timeout_ms), [&] {

@@ -41,8 +41,9 @@ void socket_for_each(SocketVisitor visit, void* context);
 void socket_for_each_connection(SocketVisitor visit, void* context);
 size_t socket_count();
 
-// Pins and unpins a family's owner (kabi/socket.cpp: module_pin).
-void kabi_socket_pin_owner(void* owner);
+// Pins and unpins a family's owner (kabi/socket.cpp: module_try_pin);
+// false: the owner is being unloaded, and nothing was pinned.
+[[nodiscard]] bool kabi_socket_pin_owner(void* owner);
 void kabi_socket_unpin_owner(void* owner);
 
 } // namespace keel::net

@@ -252,14 +252,21 @@ bool path_is_mount_root(const Path& path) { return path.dentry == path.mount->ro
 
 Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t flags, const char* data)
 {
+    // Pinned before the type's code runs: a module being unloaded refuses
+    // the pin, and its mount is never called.
+    if (!platform_pin_owner(type->owner))
+        return Err(Error::ENODEV);
     auto* sb = create<Superblock>();
-    if (!sb)
+    if (!sb) {
+        platform_unpin_owner(type->owner);
         return Err(Error::ENOMEM);
+    }
     void* handle = nullptr;
     void* root_node = nullptr;
     int32_t result = type->ops.mount(source, flags & kMountReadOnly, data, &handle, &root_node);
     if (result != 0 || !root_node) {
         destroy(sb);
+        platform_unpin_owner(type->owner);
         return Err(result != 0 ? fs_error(result) : Error::EIO);
     }
     for (Superblock& existing : type->instances) {
@@ -269,6 +276,7 @@ Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t
             // holds its own), and kill_super stays for the last mount.
             type->ops.put_node(handle, root_node);
             destroy(sb);
+            platform_unpin_owner(type->owner);
             return &existing;
         }
     }
@@ -289,6 +297,7 @@ Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t
         type->ops.put_node(handle, root_node);
         type->ops.kill_super(handle);
         destroy(sb);
+        platform_unpin_owner(type->owner);
         return Err(Error::ENOMEM);
     }
     auto* root = new (memory) Dentry();
@@ -307,7 +316,6 @@ Result<Superblock*> superblock_create(FsType* type, const char* source, uint32_t
     g_live_superblocks++;
     type->superblocks++;
     type->instances.push_back(*sb);
-    platform_pin_owner(type->owner);
     return sb;
 }
 

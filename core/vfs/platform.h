@@ -31,10 +31,11 @@ void platform_lock() ACQUIRE(g_vfs_lock);
 void platform_unlock() RELEASE(g_vfs_lock);
 
 // Keeps the module that registered a filesystem type (`owner`, what the
-// registration recorded) loaded while a superblock of that type exists.
-// Called with the VFS lock held; must not take locks the loader holds
-// while it calls into the VFS.
-void platform_pin_owner(void* owner);
+// registration recorded) loaded while a superblock of that type exists;
+// false when the module is being unloaded (nothing pinned: the type's
+// code must not be called). Called with the VFS lock held; must not take
+// locks the loader holds while it calls into the VFS.
+[[nodiscard]] bool platform_pin_owner(void* owner);
 void platform_unpin_owner(void* owner);
 
 class SCOPED_CAPABILITY LockGuard {

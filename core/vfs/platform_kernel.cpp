@@ -7,7 +7,7 @@
 
 namespace keel {
 // core/kabi/vfs.cpp: keeps the module that registered a type loaded.
-void kabi_vfs_pin_owner(void* owner);
+bool kabi_vfs_pin_owner(void* owner);
 void kabi_vfs_unpin_owner(void* owner);
 } // namespace keel
 
@@ -28,7 +28,7 @@ VfsLock g_vfs_lock;
 // the former.
 void platform_lock() NO_THREAD_SAFETY_ANALYSIS { g_vfs_mutex.lock(); }
 void platform_unlock() NO_THREAD_SAFETY_ANALYSIS { g_vfs_mutex.unlock(); }
-void platform_pin_owner(void* owner) { kabi_vfs_pin_owner(owner); }
+bool platform_pin_owner(void* owner) { return kabi_vfs_pin_owner(owner); }
 void platform_unpin_owner(void* owner) { kabi_vfs_unpin_owner(owner); }
 
 } // namespace keel::vfs

@@ -3,6 +3,7 @@ and Rust modules, parameters, dependencies, refusals and rollback."""
 
 import re
 
+from cases_devices import wait_log
 from harness import ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages, settled_free_pages
 
 
@@ -202,6 +203,60 @@ def dependencies_load_first_and_pin():
         for name in ("hello_cpp", "hello", "consumer", "provider"):
             vm.command_output("rmmod " + name)
         check(lsmod_names(vm) == [], "modules left after modprobe -a", vm)
+
+
+def refcount(vm, name):
+    """lsmod's count of what keeps `name` loaded (users, references, pins)."""
+    match = re.search(r"^" + name + r" \d+ (\d+) ", vm.command_output("lsmod"), re.M)
+    check(match, f"lsmod does not list {name}", vm)
+    return int(match.group(1))
+
+
+@case
+def module_lifecycle_bookkeeping():
+    """tests/modules/lifecycle_test.c: autoload loads the file it indexed
+    (lifecycle-test.kmod, module lifecycle_test); a failed init takes out
+    its dependency's dependency too; a driver left registered is unbound
+    before the module's destructors run; a put of a reference never taken
+    takes none from another holder."""
+    with boot("panic=-1", initrd=TEST_INITRAMFS, devices=["pvpanic-pci"]) as vm:
+        wait_log(vm, r"autoload: \S+ pci:v00001B36d00000011\S*: loaded lifecycle_test")
+        wait_log(vm, r"lifecycle_test: \S+: bound")
+        check(lsmod_names(vm) == ["provider", "consumer", "lifecycle_test"],
+              f"the autoloaded chain: {lsmod_names(vm)}", vm)
+        out = vm.command_output("rmmod lifecycle_test")
+        check(re.search(r"lifecycle_test: \S+: removed", out) and "lifecycle_test: unloaded" in out,
+              f"rmmod lifecycle_test: {out}", vm)
+        for name in ("consumer", "provider"):
+            vm.command_output("rmmod " + name)
+        baseline = settled_free_pages(vm)
+
+        out = refused(vm, "lifecycle-test fail=1", "keel_module_init failed with -19")
+        check("consumer: unloaded" in out and "provider: unloaded" in out,
+              f"the failed load left a dependency's dependency: {out}", vm)
+        check(lsmod_names(vm) == [], f"modules left after the failed load: {lsmod_names(vm)}", vm)
+
+        out = insmod(vm, "lifecycle-test careless=1")
+        check(re.search(r"lifecycle_test: \S+: bound", out), f"insmod by file name: {out}", vm)
+        out = vm.command_output("rmmod lifecycle_test")
+        check("removing driver lifecycle_test it left registered" in out and re.search(
+            r"lifecycle_test: \S+: removed", out), f"the driver left registered: {out}", vm)
+        check("after the module's destructors" not in out, f"remove ran after DT_FINI_ARRAY: {out}", vm)
+
+        insmod(vm, "lifecycle-test get=1")
+        check(refcount(vm, "provider") == 2, "consumer's use and lifecycle_test's reference", vm)
+        out = insmod(vm, "/lib/test/lifecycle_peer.kmod put=1")
+        check("lifecycle_peer: keel_symbol_put(provider_add) with no reference held on it" in out,
+              f"a put with no get: {out}", vm)
+        check(refcount(vm, "provider") == 2, "a put with no get took another holder's reference", vm)
+        for name in ("lifecycle_peer", "lifecycle_test"):
+            out = vm.command_output("rmmod " + name)
+            check("still held" not in out and f"{name}: unloaded" in out, f"rmmod {name}: {out}", vm)
+        check(refcount(vm, "provider") == 1, "lifecycle_test's put at exit", vm)
+        for name in ("consumer", "provider"):
+            vm.command_output("rmmod " + name)
+        check(lsmod_names(vm) == [], f"modules left: {lsmod_names(vm)}", vm)
+        check(settled_free_pages(vm) == baseline, "the scenarios leaked pages", vm)
 
 
 @case(arches=ALL_ARCHES)

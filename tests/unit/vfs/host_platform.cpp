@@ -77,10 +77,14 @@ void platform_lock() NO_THREAD_SAFETY_ANALYSIS
 
 void platform_unlock() NO_THREAD_SAFETY_ANALYSIS { g_locked = false; }
 
-void platform_pin_owner(void* owner)
+bool platform_pin_owner(void* owner)
 {
-    if (owner)
-        g_stats.pins++;
+    if (!owner)
+        return true;
+    if (g_stats.refuse_pins)
+        return false;
+    g_stats.pins++;
+    return true;
 }
 
 void platform_unpin_owner(void* owner)

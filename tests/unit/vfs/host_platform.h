@@ -7,6 +7,7 @@
 struct HostPlatformStats {
     long allocations = 0;             // outstanding platform_alloc/keel_alloc blocks
     long pins = 0;                    // owners pinned (superblocks of owned types)
+    bool refuse_pins = false;         // as for a module being unloaded
     long fail_allocations_after = -1; // >= 0: that many succeed, then all fail
 };
 

@@ -319,8 +319,23 @@ TEST_CASE("mount: filesystem types and module pins")
     auto stats = vfs_statfs(f.ctx, "/n");
     REQUIRE(stats.is_ok());
     CHECK(stats.value().magic == 0x4e554c4c);
+    // A second mount of the one nullfs shares its superblock and pin.
+    REQUIRE(vfs_mkdir(f.ctx, "/m", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "none", "/m", "nullfs", 0, nullptr).is_ok());
+    CHECK(host_platform_stats().pins == 2);
+    CHECK(vfs_counters().superblocks == 2);
+    REQUIRE(vfs_umount(f.ctx, "/m", 0).is_ok());
     REQUIRE(vfs_umount(f.ctx, "/n", 0).is_ok());
     CHECK(host_platform_stats().pins == 1);
+    // A type whose module is being unloaded refuses the pin: the mount
+    // fails before the type's code runs, and takes nothing.
+    long allocations = host_platform_stats().allocations;
+    host_platform_stats().refuse_pins = true;
+    CHECK(err(vfs_mount(f.ctx, "none", "/n", "nullfs", 0, nullptr)) == Error::ENODEV);
+    host_platform_stats().refuse_pins = false;
+    CHECK(host_platform_stats().pins == 1);
+    CHECK(host_platform_stats().allocations == allocations);
+    CHECK(vfs_counters().superblocks == 1);
 
     // Tables from modules are checked field by field.
     keel_fs_type_ops bad = tmpfs_type_ops;
