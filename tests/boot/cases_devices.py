@@ -121,14 +121,14 @@ def devices_edu_autoloads_and_works():
               "lsdev -i does not show the MSI vector", vm)
         info = out_of(vm, "modinfo edu_test")
         check(f"alias:          {EDU_ALIAS}" in info, f"modinfo prints no Linux-format alias:\n{info}", vm)
-        check(re.search(r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s", log),
+        check(re.search(r"autoload: 7 driver module\(s\) indexed, 7 alias\(es\)\s", log),
               "the index is not as expected", vm)
 
 
 @case
 def devices_no_device_no_driver():
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
-        wait_log(vm, r"autoload: 6 driver module\(s\) indexed")
+        wait_log(vm, r"autoload: 7 driver module\(s\) indexed")
         check("edu_test" not in out_of(vm, "lsmod"), "edu_test loaded without an edu device", vm)
         # modprobe by alias loads it all the same; it binds to nothing.
         out = out_of(vm, "modprobe pci:v00001234d000011E8sv00001AF4sd00001100bc00scFFi00")
@@ -150,7 +150,7 @@ def devices_modprobe_race_loads_once():
     fails with EEXIST."""
     alias = "pci:v00001234d000011E8sv00001AF4sd00001100bc00scFFi00"
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
-        wait_log(vm, r"autoload: 6 driver module\(s\) indexed")
+        wait_log(vm, r"autoload: 7 driver module\(s\) indexed")
         for first, second in (("edu_test", alias), (alias, "edu_test"), ("edu_test", "edu_test")):
             out = out_of(vm, f"modtest race edu_test {first} {second}")
             check(re.search(r"at once \(overlapped\): edu_test loaded 1 time\(s\): PASS", out),
@@ -174,7 +174,7 @@ def devices_unsigned_driver_refused_under_enforcement():
         image.write(archive + overlay)
     try:
         with boot_edu("panic=-1 module.sig_enforce=1", initrd=image.name) as vm:
-            wait_log(vm, r"autoload: 6 driver module\(s\) indexed, 6 alias\(es\)\s")
+            wait_log(vm, r"autoload: 7 driver module\(s\) indexed, 7 alias\(es\)\s")
             match = wait_log(vm, r"autoload: (\S+) pci:v00001234d000011E8\S+: driver module edu_test refused: "
                              r"[^\n]*unsigned module[^\n]*; the device stays unbound")
             tree = out_of(vm, "lsdev")
