@@ -6,6 +6,48 @@ namespace keel::vfs {
 
 namespace {
 
+// O_CREAT through a dangling symlink creates its target, as Linux does:
+// while the last name in `at` is a symlink, `at` becomes the parent and
+// last name of its target, walked from the link's own directory (a
+// relative target) or the root. `buffer` (kVfsPathMax bytes) holds the
+// name `at` ends with. Not with O_EXCL (a symlink there is EEXIST) or
+// O_NOFOLLOW (ELOOP, from check_open).
+Result<void> follow_last_links(VfsContext& context, ParentWalk& at, char* buffer) REQUIRES(g_vfs_lock)
+{
+    for (unsigned links = 0;; links++) {
+        if (at.trailing_slash || at.is_dot_or_dotdot())
+            return {};
+        auto child = lookup_child(at.parent.dentry, at.name, at.name_length);
+        if (child.is_error())
+            return child.error() == Error::ENOENT ? Result<void> {} : Err(child.error());
+        Dentry* link = child.value();
+        if (!link->is_symlink()) {
+            dentry_put(link);
+            return {};
+        }
+        if (links == kVfsMaxSymlinks) {
+            dentry_put(link);
+            return Err(Error::ELOOP);
+        }
+        auto target = read_link_target(link, buffer, kVfsPathMax);
+        dentry_put(link);
+        if (target.is_error())
+            return Err(target.error());
+        // The walk starts from the link's directory: a view of the
+        // caller's context with that as its working directory, which `at`
+        // holds for the walk.
+        VfsContext from_link;
+        from_link.ns = context.ns;
+        from_link.root = context.root;
+        from_link.cwd = at.parent;
+        from_link.uid = context.uid;
+        from_link.gid = context.gid;
+        ParentWalk next = TRY(walk_parent(from_link, buffer));
+        path_put(at.parent);
+        at = next;
+    }
+}
+
 Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flags, uint32_t mode, bool& created)
     REQUIRES(g_vfs_lock)
 {
@@ -22,11 +64,26 @@ Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flag
     if (found.error() != Error::ENOENT || !(flags & kOpenCreate))
         return Err(found.error());
     ParentWalk at = TRY(walk_parent(context, path));
+    char* target = nullptr;
+    if (!(flags & (kOpenExclusive | kOpenNoFollow))) {
+        target = static_cast<char*>(platform_alloc(kVfsPathMax));
+        if (!target) {
+            path_put(at.parent);
+            return Err(Error::ENOMEM);
+        }
+        if (auto followed = follow_last_links(context, at, target); followed.is_error()) {
+            path_put(at.parent);
+            platform_free(target);
+            return Err(followed.error());
+        }
+    }
     if (at.trailing_slash || at.is_dot_or_dotdot()) {
         path_put(at.parent);
+        platform_free(target);
         return Err(Error::EISDIR);
     }
     auto created_dentry = create_file(context, at, mode);
+    platform_free(target);
     if (created_dentry.is_error()) {
         path_put(at.parent);
         return Err(created_dentry.error());

@@ -276,6 +276,9 @@ struct ParentWalk {
 Result<ParentWalk> walk_parent(VfsContext& context, const char* path) REQUIRES(g_vfs_lock);
 inline void release_parent(ParentWalk& at) REQUIRES(g_vfs_lock) { path_put(at.parent); }
 using HeldParent = Held<ParentWalk, release_parent>;
+// A symlink's target, NUL-terminated in `buffer` (ENOENT when empty,
+// ENAMETOOLONG when it does not fit); its length.
+Result<size_t> read_link_target(Dentry* link, char* buffer, size_t capacity) REQUIRES(g_vfs_lock);
 // The child `name` of directory `parent` (cache, then the filesystem), or ENOENT.
 Result<Dentry*> lookup_child(Dentry* parent, const char* name, size_t length) REQUIRES(g_vfs_lock);
 // The mount on top of `path`, repeatedly (a path inside the mounted root).

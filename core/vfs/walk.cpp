@@ -136,20 +136,13 @@ Result<Path> walk_text(VfsContext& context, const char* text, size_t length, uin
                 error = Error::ELOOP;
                 break;
             }
-            Superblock* sb = next.dentry->sb;
-            size_t target_length = 0;
-            int32_t result = sb->type->ops.readlink
-                ? sb->type->ops.readlink(sb->data, next.dentry->node, buffers->spliced, kVfsPathMax - 1, &target_length)
-                : -int32_t(Error::EINVAL);
+            auto target = read_link_target(next.dentry, buffers->spliced, kVfsPathMax);
             path_put(next);
-            if (result != 0) {
-                error = fs_error(result);
+            if (target.is_error()) {
+                error = target.error();
                 break;
             }
-            if (target_length == 0) {
-                error = Error::ENOENT;
-                break;
-            }
+            size_t target_length = target.value();
             size_t rest_length = strlen(cursor);
             if (target_length >= kVfsPathMax || target_length + rest_length >= kVfsPathMax) {
                 error = Error::ENAMETOOLONG;
@@ -187,6 +180,23 @@ size_t checked_length(const char* path)
 }
 
 } // namespace
+
+Result<size_t> read_link_target(Dentry* link, char* buffer, size_t capacity)
+{
+    Superblock* sb = link->sb;
+    if (!sb->type->ops.readlink)
+        return Err(Error::EINVAL);
+    size_t length = 0;
+    int32_t result = sb->type->ops.readlink(sb->data, link->node, buffer, capacity - 1, &length);
+    if (result != 0)
+        return Err(fs_error(result));
+    if (length == 0)
+        return Err(Error::ENOENT);
+    if (length >= capacity)
+        return Err(Error::ENAMETOOLONG);
+    buffer[length] = '\0';
+    return length;
+}
 
 Mount* mount_on(const Path& path)
 {

@@ -180,6 +180,37 @@ TEST_CASE("walk: a file open(O_CREAT) made is the creator's to use, whatever its
     vfs_context_release(user.value());
 }
 
+TEST_CASE("walk: open(O_CREAT) through a dangling symlink creates its target")
+{
+    // As Linux: the last name is followed, link after link, each target
+    // walked from its link's directory; O_EXCL refuses a symlink there
+    // (EEXIST) and O_NOFOLLOW one (ELOOP). This was EEXIST.
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/d/sub", 0755).is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "sub/made", "/d/rel").is_ok());  // relative to /d
+    REQUIRE(vfs_symlink(f.ctx, "/d/rel", "/abs").is_ok());       // a chain: /abs -> /d/rel -> /d/sub/made
+    REQUIRE(vfs_symlink(f.ctx, "/nowhere/x", "/deep").is_ok());  // its directory is missing
+    REQUIRE(vfs_symlink(f.ctx, "sub/", "/d/slash").is_ok());     // names a directory
+    REQUIRE(vfs_symlink(f.ctx, "self", "/self").is_ok());
+    CHECK(err(vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate | kOpenExclusive, 0644)) == Error::EEXIST);
+    CHECK(err(vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate | kOpenNoFollow, 0644)) == Error::ELOOP);
+    CHECK(err(vfs_stat(f.ctx, "/d/sub/made", true)) == Error::ENOENT);
+    auto made = vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate, 0644);
+    REQUIRE(made.is_ok());
+    CHECK(vfs_write(*made.value(), "via", 3).value() == 3);
+    vfs_close(made.value());
+    CHECK(f.read("/d/sub/made") == "via");
+    CHECK(f.read("/abs") == "via");
+    auto link = vfs_stat(f.ctx, "/abs", false);
+    REQUIRE(link.is_ok());
+    CHECK(mode_is_symlink(link.value().attr.mode)); // the links stay links
+    CHECK(err(vfs_open(f.ctx, "/deep", kOpenWriteOnly | kOpenCreate, 0644)) == Error::ENOENT);
+    CHECK(err(vfs_open(f.ctx, "/d/slash", kOpenWriteOnly | kOpenCreate, 0644)) == Error::EISDIR);
+    CHECK(err(vfs_open(f.ctx, "/self", kOpenWriteOnly | kOpenCreate, 0644)) == Error::ELOOP);
+    // (The fixture checks at its end that every allocation went back.)
+}
+
 TEST_CASE("walk: a rename that finds no memory for the new name changes nothing")
 {
     // The filesystem renamed first and the name's storage came after: a
