@@ -89,6 +89,11 @@ struct BusType {
     // would call into the driver from elsewhere (virtio: configuration
     // callbacks), waiting for a call still running. May be null.
     void (*unbinding)(Device& device) = nullptr;
+    // After remove(), before the binding's resources are released (newest
+    // first): the bus stops the device's DMA, so that no buffer goes while
+    // the device may still use it (PCI: bus mastering off; virtio: a
+    // reset, and dma_quarantine when it does not complete). May be null.
+    void (*quiesce)(Device& device) = nullptr;
 };
 
 struct Device {
@@ -122,6 +127,9 @@ struct Device {
     IntrusiveListNode all_node;
     IntrusiveList<Device, &Device::sibling> children;
     uint64_t bindings = 0; // how often it was bound (lsdev, tests)
+    // Its DMA could not be stopped (a reset that never completed): memory
+    // it may still write is never freed (dma_quarantine). Stays set.
+    bool dma_quarantined = false;
 };
 
 struct Driver {

@@ -1,8 +1,10 @@
 // Console commands of the device model: lsdev, bind, unbind, and devtest
-// (pins and unbind/rebind cycles for the tests).
+// (pins, unbind/rebind cycles and a failing virtio reset for the tests).
 #include "console/console.h"
+#include "debug/taint.h"
 #include "device/device.h"
 #include "device/resources.h"
+#include "device/virtio/virtio.h"
 #include "lib/base/format.h"
 #include "lib/base/string.h"
 #include "lib/cmdline/cmdline.h"
@@ -18,10 +20,11 @@ void print_counters()
     ResourceStats resources = resource_stats();
     console_print("devices %zu bound %zu drivers %zu resources %zu pins %zu\n", devices.devices, devices.bound,
         devices.drivers, devices.resources, devices.pins);
-    console_print("irq vectors %zu handlers %zu; mmio %zu; dma buffers %zu bytes %llu mappings %zu bounced %zu; "
-                  "work %zu\n",
+    console_print("irq vectors %zu handlers %zu; mmio %zu; dma buffers %zu bytes %llu mappings %zu bounced %zu "
+                  "quarantined %llu; work %zu\n",
         resources.irq_vectors, resources.irq_handlers, resources.mmio_mappings, resources.dma_buffers,
-        (unsigned long long)resources.dma_bytes, resources.dma_mappings, resources.dma_bounced, resources.work_items);
+        (unsigned long long)resources.dma_bytes, resources.dma_mappings, resources.dma_bounced,
+        (unsigned long long)resources.dma_quarantined, resources.work_items);
 }
 
 void print_device(const Device& device) REQUIRES(g_device_lock)
@@ -164,6 +167,23 @@ int devtest_unpin(const char* name)
     return 0;
 }
 
+// The virtio device's next unbinding acts as if its reset never
+// completed: its DMA memory is kept (dma_quarantine). A test
+// hook: taints the kernel 'T'.
+int devtest_failreset(const char* name)
+{
+    DeviceLockAccess access;
+    Device* device = device_find(name);
+    if (!device || !is_virtio_device(*device)) {
+        console_print("devtest: no virtio device '%s'\n", name);
+        return 1;
+    }
+    add_taint(Taint::Test);
+    __atomic_store_n(&virtio_device(*device).test_fail_reset, true, __ATOMIC_RELEASE);
+    console_print("devtest: %s: its next unbinding fails its reset\n", name);
+    return 0;
+}
+
 Result<void> rebind(const char* name, Diagnostic& error)
 {
     DeviceLockAccess access;
@@ -211,6 +231,8 @@ int devtest_command(int argc, char** argv)
         return devtest_pin(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "unpin") == 0)
         return devtest_unpin(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "failreset") == 0)
+        return devtest_failreset(argv[2]);
     if (argc == 4 && strcmp(argv[1], "cycles") == 0) {
         auto count = parse_uint(argv[2], strlen(argv[2]));
         if (count.is_error() || count.value() == 0 || count.value() > 100000) {
@@ -219,11 +241,11 @@ int devtest_command(int argc, char** argv)
         }
         return devtest_cycles(count.value(), argv[3]);
     }
-    console_print("usage: devtest pin DEVICE HOLDER | unpin DEVICE | cycles N DEVICE\n");
+    console_print("usage: devtest pin DEVICE HOLDER | unpin DEVICE | cycles N DEVICE | failreset DEVICE\n");
     return 1;
 }
-KEEL_CONSOLE_COMMAND(devtest, "devtest", "pin DEVICE HOLDER | unpin DEVICE | cycles N DEVICE",
-    "device model tests: pins, unbind/bind cycles with a leak check", devtest_command);
+KEEL_CONSOLE_COMMAND(devtest, "devtest", "pin DEVICE HOLDER | unpin DEVICE | cycles N DEVICE | failreset DEVICE",
+    "device model tests: pins, unbind/bind cycles with a leak check, a virtio reset that fails", devtest_command);
 
 } // namespace
 

@@ -28,6 +28,7 @@ size_t g_buffers = 0;
 uint64_t g_bytes = 0;
 size_t g_mappings = 0;
 size_t g_bounced = 0;
+uint64_t g_quarantined = 0;
 
 template<typename T> T* container(Devres& resource, size_t offset)
 {
@@ -58,16 +59,20 @@ Result<uint64_t> allocate_below_mask(const Device& device, unsigned order, uint6
     return phys;
 }
 
-void free_block(uint64_t phys, unsigned order)
+// Pages a device may still write are kept (dma_quarantine), never freed.
+void free_block(const Device& device, uint64_t phys, unsigned order)
 {
-    free_pages(phys);
+    if (__atomic_load_n(&device.dma_quarantined, __ATOMIC_ACQUIRE))
+        __atomic_add_fetch(&g_quarantined, kPageSize << order, __ATOMIC_RELAXED);
+    else
+        free_pages(phys);
     __atomic_sub_fetch(&g_bytes, kPageSize << order, __ATOMIC_RELAXED);
 }
 
 void release_buffer(Devres& resource)
 {
     auto* buffer = container<DmaBuffer>(resource, offsetof(DmaBuffer, devres));
-    free_block(buffer->phys, buffer->order);
+    free_block(*buffer->device, buffer->phys, buffer->order);
     __atomic_sub_fetch(&g_buffers, 1, __ATOMIC_RELAXED);
     destroy(buffer);
 }
@@ -81,7 +86,7 @@ void release_mapping(Devres& resource)
     if (mapping->bounce) {
         if (copies_out(mapping->direction))
             memcpy(mapping->cpu, mapping->bounce, size_t(mapping->pub.size));
-        free_block(mapping->bounce_phys, mapping->bounce_order);
+        free_block(*mapping->device, mapping->bounce_phys, mapping->bounce_order);
         __atomic_sub_fetch(&g_bounced, 1, __ATOMIC_RELAXED);
     }
     __atomic_sub_fetch(&g_mappings, 1, __ATOMIC_RELAXED);
@@ -130,6 +135,7 @@ Result<DmaBuffer*> dma_alloc_coherent(Device& device, uint64_t size)
         destroy(buffer);
         return Err(phys.error());
     }
+    buffer->device = &device;
     buffer->phys = phys.value();
     buffer->order = order;
     buffer->pub.cpu = arch::phys_to_virt(buffer->phys);
@@ -165,6 +171,7 @@ Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t d
     if (__builtin_add_overflow(reinterpret_cast<uint64_t>(cpu), size, &end))
         return Err(Error::EINVAL);
     DmaMapping* mapping = TRY(make<DmaMapping>()).leak();
+    mapping->device = &device;
     mapping->cpu = cpu;
     mapping->direction = direction;
     mapping->pub.size = size;
@@ -217,12 +224,20 @@ void dma_sync_for_device(DmaMapping* mapping)
         memcpy(mapping->bounce, mapping->cpu, size_t(mapping->pub.size));
 }
 
+void dma_quarantine(Device& device, const char* why)
+{
+    if (__atomic_exchange_n(&device.dma_quarantined, true, __ATOMIC_ACQ_REL))
+        return;
+    log_err("%s: its DMA could not be stopped (%s): the memory it was given is kept, never reused", device.name, why);
+}
+
 void dma_stats(ResourceStats& stats)
 {
     stats.dma_buffers = __atomic_load_n(&g_buffers, __ATOMIC_RELAXED);
     stats.dma_bytes = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
     stats.dma_mappings = __atomic_load_n(&g_mappings, __ATOMIC_RELAXED);
     stats.dma_bounced = __atomic_load_n(&g_bounced, __ATOMIC_RELAXED);
+    stats.dma_quarantined = __atomic_load_n(&g_quarantined, __ATOMIC_RELAXED);
 }
 
 } // namespace keel

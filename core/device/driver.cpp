@@ -47,6 +47,8 @@ void set_state(Device& device, DeviceState state)
 void end_binding(Device& device) REQUIRES(g_device_lock)
 {
     set_state(device, DeviceState::Going);
+    if (device.bus && device.bus->quiesce)
+        device.bus->quiesce(device);
     devres_release_all(device);
     if (device.bus && device.bus->unbound)
         device.bus->unbound(device);

@@ -88,12 +88,14 @@ void mmio_unmap(MmioMapping* mapping);
 struct DmaBuffer {
     keel_dma_buffer pub; // first
     Devres devres;
+    Device* device;
     uint64_t phys;
     unsigned order;
 };
 struct DmaMapping {
     keel_dma_mapping pub; // first
     Devres devres;
+    Device* device;
     void* cpu;
     uint32_t direction;
     // A bounce buffer when the memory was not usable in place.
@@ -104,6 +106,12 @@ struct DmaMapping {
 Result<void> dma_set_mask(Device& device, uint64_t mask);
 Result<DmaBuffer*> dma_alloc_coherent(Device& device, uint64_t size);
 void dma_free_coherent(DmaBuffer* buffer);
+// The device's DMA could not be stopped (its bus's reset did not
+// complete): from now on the memory of its coherent buffers and bounce
+// buffers is kept, never freed or reused, when they are released (counted
+// as quarantined), since the device may still write it. Memory a driver
+// mapped in place is the driver's, which this cannot keep. Logged once.
+void dma_quarantine(Device& device, const char* why);
 Result<DmaMapping*> dma_map(Device& device, void* cpu, uint64_t size, uint32_t direction);
 // The device's address of [cpu, cpu + size) when the device can reach it as
 // it is (one physically contiguous run within the DMA mask); 0 otherwise.
@@ -139,6 +147,7 @@ struct ResourceStats {
     uint64_t dma_bytes; // pages of coherent buffers and bounce buffers
     size_t dma_mappings;
     size_t dma_bounced; // mappings that bounce
+    uint64_t dma_quarantined; // bytes kept from devices that may still write them
     size_t work_items;
 };
 ResourceStats resource_stats();

@@ -239,6 +239,36 @@ def virtio_unbind_rebind_cycles():
             check_baseline(vm, baseline, pages)
 
 
+@case
+def virtio_a_reset_that_fails_keeps_the_dma_memory():
+    """A device whose reset never completes may go on writing the rings and
+    buffers it was given: their memory is kept, never reused (the test hook
+    `devtest failreset` makes the next queue release act so)."""
+    with tempfile.TemporaryDirectory() as directory:
+        with boot_disk(pattern_image(directory)) as vm:
+            device = wait_disk(vm).group(1)
+            before = counters(vm)
+            check(before.get("quarantined") == 0, f"quarantined before: {before}", vm)
+            check("its next unbinding fails its reset" in out_of(vm, f"devtest failreset {device}"), "hook", vm)
+            out = out_of(vm, f"unbind {device}")
+            check("reset at unbinding: failed on purpose" in out and re.search(
+                device + r": its DMA could not be stopped \(its virtio reset failed\): the memory it was given is kept",
+                out), f"unbind after a failed reset: {out}", vm)
+            after = counters(vm)
+            check(after["bytes"] < before["bytes"] and after["quarantined"] == before["bytes"] - after["bytes"],
+                  f"the binding's DMA memory should be kept: {before} -> {after}", vm)
+            check("Tainted: T" in out_of(vm, "lsmod") or "T" in re.search(r"Tainted: (\S+)", out_of(vm, "lsmod"))
+                  .group(1), "the hook did not taint the kernel", vm)
+            # The device resets at its next probe; the disk works. It stays
+            # quarantined: what it is given from now on is kept as well.
+            out_of(vm, f"bind {device} virtio_blk")
+            out = out_of(vm, "blkbench vda rand 4096 20 verify")
+            check("verified 160 sector(s), 0 mismatch(es)" in out, f"the disk after the rebind: {out}", vm)
+            kept = after["quarantined"]
+            out_of(vm, f"unbind {device}")
+            check(counters(vm)["quarantined"] > kept, "a quarantined device's next binding was freed", vm)
+
+
 @case(arches=ALL_ARCHES)
 def virtio_rmmod_insmod_cycles():
     """virtio_blk loaded and unloaded under a bound transport, then

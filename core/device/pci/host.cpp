@@ -12,6 +12,7 @@
 namespace keel {
 
 void pci_unbound(Device& device); // msi.cpp: the interrupts and command bits
+void pci_quiesce(Device& device); // msi.cpp: bus mastering off
 
 namespace {
 
@@ -114,6 +115,8 @@ BusType g_pci_bus {
     pci_release_function,
     {},
     pci_binding,
+    nullptr,
+    pci_quiesce,
 };
 
 // Whether the architecture's firmware description disables the function

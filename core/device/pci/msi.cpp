@@ -240,6 +240,11 @@ Result<void> pci_free_irq_vectors(Device& device)
     return {};
 }
 
+// After remove(), before the binding's buffers are released: no DMA from
+// here on (a driver whose remove() left the device running must not see it
+// write memory that is being freed).
+void pci_quiesce(Device& device) { set_command(pci_function(device), 0, kPciCommandMaster); }
+
 // The binding has ended (after remove() and the resource release, so no
 // handler is left): interrupts off, then no DMA. Decoding stays as it is,
 // as Linux's pci_disable_device leaves it: the BARs keep their addresses,

@@ -5,6 +5,7 @@
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
 #include "lib/base/format.h"
+#include "log/log.h"
 #include "time/clock.h"
 
 namespace keel {
@@ -19,6 +20,27 @@ bool virtio_match(const Device& device, const devmatch::DeviceTable& table, uint
 
 void virtio_release(Device& device) { device_destroy_object(static_cast<VirtioDevice*>(device.bus_data)); }
 
+// After remove(), before the binding's resources go (newest first, buffers
+// before the queues that name them): a reset stops the device using any
+// of them. One that does not complete leaves the device free to write
+// them, so their memory is kept instead (dma_quarantine).
+void virtio_quiesce(Device& device)
+{
+    VirtioDevice& owner = virtio_device(device);
+    if (__atomic_exchange_n(&owner.test_fail_reset, false, __ATOMIC_ACQ_REL)) {
+        log_err("virtio: %s: reset at unbinding: failed on purpose (devtest failreset)", device.name);
+        dma_quarantine(device, "its virtio reset failed");
+        return;
+    }
+    if (owner.transport.ops.get_status(owner.transport.context) == 0)
+        return;
+    Diagnostic problem;
+    if (owner.status.reset(&problem).is_error()) {
+        log_err("virtio: %s: reset at unbinding: %s", device.name, problem.message);
+        dma_quarantine(device, "its virtio reset failed");
+    }
+}
+
 BusType g_virtio_bus {
     "virtio",
     devmatch::DeviceBus::Virtio,
@@ -28,6 +50,7 @@ BusType g_virtio_bus {
     {},
     nullptr,
     virtio_config_unbinding,
+    virtio_quiesce,
 };
 
 // virtio0, virtio1, ...: never reused while the kernel runs, as Linux's.

@@ -49,12 +49,16 @@ void release_queue(Devres& resource)
     auto* queue = reinterpret_cast<VirtioQueue*>(reinterpret_cast<char*>(&resource) - offsetof(VirtioQueue, devres));
     VirtioDevice& owner = *queue->owner;
     // The device must stop reading the rings before their memory goes; a
-    // device that already reads 0 needs no second reset.
+    // device that already reads 0 (the bus's quiesce reset it at the
+    // unbinding) needs no second reset. One that never completes its reset
+    // may go on using the rings: their memory is kept instead.
     if (owner.transport.ops.get_status(owner.transport.context) != 0) {
         Diagnostic problem;
-        if (owner.status.reset(&problem).is_error())
+        if (owner.status.reset(&problem).is_error()) {
             log_err(
                 "virtio: %s: reset before freeing queue %u: %s", queue->device->name, queue->index, problem.message);
+            dma_quarantine(*queue->device, "its virtio reset failed");
+        }
     }
     // Sequentially consistent with the dispatch's increment and load: either
     // the dispatch sees the queue gone, or this sees the dispatch running.
@@ -160,7 +164,8 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
     // From here on the binding owns it; the ring, recorded earlier, is freed after it.
     if (auto added = devres_add(device, queue->devres, release_queue, "virtqueue"); added.is_error()) {
         Diagnostic ignored;
-        (void)owner.status.reset(&ignored);
+        if (owner.status.reset(&ignored).is_error())
+            dma_quarantine(device, "its virtio reset failed");
         kfree(slots);
         device_destroy_object(queue);
         free_indirect();

@@ -36,6 +36,9 @@ struct VirtioDevice {
     // The driver's configuration-change callback (config.cpp), published
     // as the queues are.
     VirtioConfigWatch* config_watch = nullptr;
+    // A test hook (devtest failreset): the next unbinding acts as if the
+    // device's reset never completed.
+    bool test_fail_reset = false;
 
     explicit VirtioDevice(const VirtioTransport& t)
         : transport(t)
