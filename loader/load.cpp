@@ -49,7 +49,6 @@ void report_left_registered(const char* type_name, bool mounted, void* arg)
 // code may use the module's static objects.
 void forget_registrations(Module* module)
 {
-    release_held_references(*module);
     vfs_forget_owner(module, report_left_registered, module);
     net::socket_families_forget_owner(module, module->name);
     // Drivers it left registered are unbound before its code goes, and
@@ -57,6 +56,8 @@ void forget_registrations(Module* module)
     // with their holders, unlinked).
     driver_forget_owner(module);
     module_drop_holders(*module);
+    // Last: a driver's remove above may still give references back.
+    release_held_references(*module);
 }
 
 // Frees a module that is off the list: none of its code runs any more.
@@ -394,12 +395,23 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     }
     module->timings.init_us = elapsed_us(step);
     if (status != 0) {
-        forget_registrations(module);
+        Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
+        // Closed to pins before anything is undone. One taken while init
+        // ran (another thread mounting the filesystem type it registered)
+        // keeps it: it stays loaded, for that user to let go of first.
+        if (!module->pins.try_close()) {
+            module->state = ModuleState::Live;
+            rollback.commit();
+            diagnose(&error, "%s: keel_module_init failed with %d, but it stays loaded: in use by mount(s) or open "
+                             "socket(s) already", module->name, status);
+            log_err("%s", error.message);
+            return Err(code);
+        }
         EntryPointScope running(module);
+        forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
         module_list().remove(*module);
         keel_gdb_modules_changed();
-        Error code = status < 0 && status > -4096 ? Error(-status) : Error::EINVAL;
         diagnose(&error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
     }
@@ -463,11 +475,12 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
     }
     // From here a mount or a socket can no longer pin it (their pins are
     // tried, and fail while the gate is closed); one that pinned first
-    // keeps the gate open.
-    if (!module->pins.try_close()) {
-        return error.fail(
-            Error::EBUSY, "%s: in use by %u mount(s) or open socket(s)", name, module->pins.pins());
-    }
+    // keeps the gate open. Pins seen before closing refuse without
+    // closing, so a pin racing a refused rmmod is not refused with it.
+    if (uint32_t pins = module->pins.pins(); pins > 0)
+        return error.fail(Error::EBUSY, "%s: in use by %u mount(s) or open socket(s)", name, pins);
+    if (!module->pins.try_close())
+        return error.fail(Error::EBUSY, "%s: in use by a mount or an open socket", name);
     char holders[200];
     if (module_describe_holders(*module, holders, sizeof(holders)) > 0) {
         module->pins.reopen();
@@ -478,10 +491,7 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
         EntryPointScope running(module);
         if (module->exit)
             module->exit();
-    }
-    forget_registrations(module);
-    {
-        EntryPointScope running(module);
+        forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
     }
     module_list().remove(*module);

@@ -56,6 +56,8 @@ Module* module_containing(const void* address);
 // then refuses what it was about to do with the module's code (nullptr,
 // the core's own, always pins).
 [[nodiscard]] bool module_try_pin(Module* module);
+// Another pin by a caller that holds one (which keeps the module loaded).
+void module_pin_again(Module* module);
 void module_unpin(Module* module);
 // Named holds (a pinned device holds the modules of its drivers): the
 // caller's record, linked under a spinlock, so holding cannot fail and may

@@ -125,6 +125,12 @@ Module* module_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
 
 bool module_try_pin(Module* module) { return !module || module->pins.try_pin(); }
 
+void module_pin_again(Module* module)
+{
+    if (module)
+        module->pins.pin_again();
+}
+
 void module_unpin(Module* module)
 {
     if (module)
@@ -170,10 +176,27 @@ void module_drop_holders(Module& module)
     }
 }
 
+namespace {
+
+// Module names are [a-z0-9_]; a '-' asked for is a '_', as Linux's
+// modprobe and rmmod take them (`rmmod lifecycle-test`).
+bool same_module_name(const char* module_name, const char* asked)
+{
+    for (;; module_name++, asked++) {
+        char wanted = *asked == '-' ? '_' : *asked;
+        if (*module_name != wanted)
+            return false;
+        if (!wanted)
+            return true;
+    }
+}
+
+} // namespace
+
 Module* find_module(const char* name)
 {
     for (Module& module : g_modules) {
-        if (strcmp(module.name, name) == 0)
+        if (same_module_name(module.name, name))
             return &module;
     }
     return nullptr;

@@ -51,15 +51,23 @@ bool note_symbol_reference(Module* holder, Module* provider)
 {
     if (!holder)
         return true; // the core itself, or a call the loader cannot attribute
+    Module::HeldRef* unused = nullptr;
     for (size_t i = 0; i < holder->held_ref_count; i++) {
-        if (holder->held_refs[i].provider == provider) {
-            holder->held_refs[i].count++;
+        Module::HeldRef& held = holder->held_refs[i];
+        if (held.provider == provider && held.count > 0) {
+            held.count++;
             return true;
         }
+        // An entry given back whole is free again (its provider may be
+        // gone: nothing reads it while its count is 0).
+        if (held.count == 0 && !unused)
+            unused = &held;
     }
-    if (holder->held_ref_count == Module::kMaxHeldRefs)
+    if (!unused && holder->held_ref_count == Module::kMaxHeldRefs)
         return false;
-    holder->held_refs[holder->held_ref_count++] = { provider, 1 };
+    if (!unused)
+        unused = &holder->held_refs[holder->held_ref_count++];
+    *unused = { provider, 1 };
     return true;
 }
 
@@ -128,13 +136,28 @@ uint32_t unattributed_refs(Module& provider) REQUIRES(g_module_registry_lock)
     return provider.symbol_refs > attributed ? provider.symbol_refs - attributed : 0;
 }
 
+// `holder`'s entry for a reference on a provider of `name`, if it holds one.
+Module::HeldRef* held_reference(Module& holder, const char* name)
+{
+    for (size_t i = 0; i < holder.held_ref_count; i++) {
+        Module::HeldRef& held = holder.held_refs[i];
+        if (held.count > 0 && module_export_address(*held.provider, name, nullptr).is_ok())
+            return &held;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 // The reference goes back to a provider of `name` the caller holds one on:
 // with two modules exporting the name, or a put with no get before it,
 // the first provider that has any references is not necessarily the
 // caller's, and taking one from another holder would let that module
-// unload under it.
+// unload under it. A caller is known by its return address, which a tail
+// call hides (outside an init or exit, calling_module's fallback): so a
+// module with none of its own gives back one nobody is known to hold (its
+// get may have been such a call), and a caller the loader cannot name one
+// of those, or else the reference of the only module that holds any.
 void symbol_put(const char* name, const void* caller_address)
 {
     if (!name)
@@ -142,16 +165,11 @@ void symbol_put(const char* name, const void* caller_address)
     ModuleListAccess access;
     Module* caller = calling_module(caller_address);
     if (caller) {
-        for (size_t i = 0; i < caller->held_ref_count; i++) {
-            Module::HeldRef& held = caller->held_refs[i];
-            if (held.count > 0 && module_export_address(*held.provider, name, nullptr).is_ok()) {
-                held.count--;
-                held.provider->symbol_refs--;
-                return;
-            }
+        if (Module::HeldRef* held = held_reference(*caller, name)) {
+            held->count--;
+            held->provider->symbol_refs--;
+            return;
         }
-        log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
-        return;
     }
     for (Module& module : module_list()) {
         if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()
@@ -160,7 +178,23 @@ void symbol_put(const char* name, const void* caller_address)
             return;
         }
     }
-    log_warn("keel_symbol_put(%s) with no reference held on it", name);
+    if (!caller) {
+        Module::HeldRef* only = nullptr;
+        size_t holders = 0;
+        for (Module& holder : module_list()) {
+            if (Module::HeldRef* held = held_reference(holder, name)) {
+                only = held;
+                holders++;
+            }
+        }
+        if (holders == 1) {
+            only->count--;
+            only->provider->symbol_refs--;
+            return;
+        }
+    }
+    log_warn("%s%skeel_symbol_put(%s) with no reference held on it", caller ? caller->name : "",
+        caller ? ": " : "", name);
 }
 
 } // namespace keel

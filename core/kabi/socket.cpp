@@ -9,6 +9,8 @@ namespace keel::net {
 
 bool kabi_socket_pin_owner(void* owner) { return module_try_pin(static_cast<Module*>(owner)); }
 
+void kabi_socket_pin_owner_again(void* owner) { module_pin_again(static_cast<Module*>(owner)); }
+
 void kabi_socket_unpin_owner(void* owner) { module_unpin(static_cast<Module*>(owner)); }
 
 } // namespace keel::net

@@ -114,9 +114,13 @@ template<typename Attempt> bool wait_until(keel_socket* socket, uint64_t deadlin
 // A socket object for `entry`, counted and pinning its owner; not yet
 // known to the family. Fails with ENOMEM, or EAFNOSUPPORT when the
 // family's module is being unloaded (its code must not run any more).
-Result<keel_socket*> new_socket(netdev::SocketFamilies::Entry* entry) REQUIRES(g_lock)
+// `parent`: the listening socket accepting it, whose pin keeps the owner.
+Result<keel_socket*> new_socket(netdev::SocketFamilies::Entry* entry, const keel_socket* parent = nullptr)
+    REQUIRES(g_lock)
 {
-    if (!kabi_socket_pin_owner(entry->owner))
+    if (parent)
+        kabi_socket_pin_owner_again(entry->owner);
+    else if (!kabi_socket_pin_owner(entry->owner))
         return Err(Error::EAFNOSUPPORT);
     void* memory = kmalloc(sizeof(keel_socket));
     if (!memory) {
@@ -271,7 +275,7 @@ int32_t socket_accept(keel_socket* socket, keel_socket** out, uint32_t timeout_m
     keel_socket* child;
     {
         MutexGuard guard(g_lock);
-        auto made = new_socket(socket->entry);
+        auto made = new_socket(socket->entry, socket);
         if (made.is_error())
             return kabi_error(made.error());
         child = made.value();

@@ -44,6 +44,8 @@ size_t socket_count();
 // Pins and unpins a family's owner (kabi/socket.cpp: module_try_pin);
 // false: the owner is being unloaded, and nothing was pinned.
 [[nodiscard]] bool kabi_socket_pin_owner(void* owner);
+// By a holder of a pin (a listening socket, for its child): cannot fail.
+void kabi_socket_pin_owner_again(void* owner);
 void kabi_socket_unpin_owner(void* owner);
 
 } // namespace keel::net

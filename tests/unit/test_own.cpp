@@ -132,6 +132,9 @@ TEST_CASE("PinGate: a pin keeps it open; a close refuses later pins until reopen
     keel::PinGate gate;
     REQUIRE(gate.try_pin());
     CHECK(gate.pins() == 1);
+    gate.pin_again(); // a holder's second pin (a listening socket's child)
+    CHECK(gate.pins() == 2);
+    gate.unpin();
     CHECK_FALSE(gate.try_close());
     CHECK_FALSE(gate.closed()); // a failed close leaves it open
     CHECK(gate.try_pin());

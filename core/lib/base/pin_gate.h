@@ -26,6 +26,10 @@ public:
         return true;
     }
 
+    // One more pin by a holder of one (a listening socket's child): it
+    // cannot be closing, since the holder's pin keeps it open.
+    void pin_again() { __atomic_add_fetch(&m_pins, 1, __ATOMIC_SEQ_CST); }
+
     void unpin() { __atomic_sub_fetch(&m_pins, 1, __ATOMIC_SEQ_CST); }
 
     // Succeeds with no pin held; from then on every try_pin fails until
