@@ -9,10 +9,12 @@ namespace {
 // O_CREAT through a dangling symlink creates its target, as Linux does:
 // while the last name in `at` is a symlink, `at` becomes the parent and
 // last name of its target, walked from the link's own directory (a
-// relative target) or the root. `buffer` (kVfsPathMax bytes) holds the
-// name `at` ends with. Not with O_EXCL (a symlink there is EEXIST) or
-// O_NOFOLLOW (ELOOP, from check_open).
-Result<void> follow_last_links(VfsContext& context, ParentWalk& at, char* buffer) REQUIRES(g_vfs_lock)
+// relative target) or the root. `buffer` (kVfsPathMax bytes, allocated at
+// the first link, for the caller to free) holds the name `at` ends with.
+// Not with O_EXCL (a symlink there is EEXIST) or O_NOFOLLOW (ELOOP, from
+// check_open). The walk that found nothing has already counted these
+// links against the 40 allowed, and checked the search permissions.
+Result<void> follow_last_links(VfsContext& context, ParentWalk& at, char*& buffer) REQUIRES(g_vfs_lock)
 {
     for (unsigned links = 0;; links++) {
         if (at.trailing_slash || at.is_dot_or_dotdot())
@@ -28,6 +30,12 @@ Result<void> follow_last_links(VfsContext& context, ParentWalk& at, char* buffer
         if (links == kVfsMaxSymlinks) {
             dentry_put(link);
             return Err(Error::ELOOP);
+        }
+        if (!buffer)
+            buffer = static_cast<char*>(platform_alloc(kVfsPathMax));
+        if (!buffer) {
+            dentry_put(link);
+            return Err(Error::ENOMEM);
         }
         auto target = read_link_target(link, buffer, kVfsPathMax);
         dentry_put(link);
@@ -66,11 +74,6 @@ Result<Path> open_or_create(VfsContext& context, const char* path, uint32_t flag
     ParentWalk at = TRY(walk_parent(context, path));
     char* target = nullptr;
     if (!(flags & (kOpenExclusive | kOpenNoFollow))) {
-        target = static_cast<char*>(platform_alloc(kVfsPathMax));
-        if (!target) {
-            path_put(at.parent);
-            return Err(Error::ENOMEM);
-        }
         if (auto followed = follow_last_links(context, at, target); followed.is_error()) {
             path_put(at.parent);
             platform_free(target);

@@ -191,7 +191,8 @@ TEST_CASE("walk: open(O_CREAT) through a dangling symlink creates its target")
     REQUIRE(vfs_symlink(f.ctx, "sub/made", "/d/rel").is_ok());  // relative to /d
     REQUIRE(vfs_symlink(f.ctx, "/d/rel", "/abs").is_ok());       // a chain: /abs -> /d/rel -> /d/sub/made
     REQUIRE(vfs_symlink(f.ctx, "/nowhere/x", "/deep").is_ok());  // its directory is missing
-    REQUIRE(vfs_symlink(f.ctx, "sub/", "/d/slash").is_ok());     // names a directory
+    REQUIRE(vfs_symlink(f.ctx, "sub/new/", "/d/slash").is_ok()); // names a directory to be
+    REQUIRE(vfs_symlink(f.ctx, "../../d/./sub/up", "/d/sub/dots").is_ok()); // ".." from the link's directory
     REQUIRE(vfs_symlink(f.ctx, "self", "/self").is_ok());
     CHECK(err(vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate | kOpenExclusive, 0644)) == Error::EEXIST);
     CHECK(err(vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate | kOpenNoFollow, 0644)) == Error::ELOOP);
@@ -208,6 +209,22 @@ TEST_CASE("walk: open(O_CREAT) through a dangling symlink creates its target")
     CHECK(err(vfs_open(f.ctx, "/deep", kOpenWriteOnly | kOpenCreate, 0644)) == Error::ENOENT);
     CHECK(err(vfs_open(f.ctx, "/d/slash", kOpenWriteOnly | kOpenCreate, 0644)) == Error::EISDIR);
     CHECK(err(vfs_open(f.ctx, "/self", kOpenWriteOnly | kOpenCreate, 0644)) == Error::ELOOP);
+    auto dots = vfs_open(f.ctx, "/d/sub/dots", kOpenWriteOnly | kOpenCreate, 0644);
+    REQUIRE(dots.is_ok());
+    vfs_close(dots.value());
+    CHECK(vfs_stat(f.ctx, "/d/sub/up", false).is_ok());
+    // In a chroot the target's "/" and ".." stop at the new root.
+    REQUIRE(vfs_mkdir(f.ctx, "/jail", 0755).is_ok());
+    REQUIRE(vfs_symlink(f.ctx, "/../inside", "/jail/out").is_ok());
+    auto jailed = vfs_context_clone(f.ctx);
+    REQUIRE(jailed.is_ok());
+    REQUIRE(vfs_chroot(*jailed.value(), "/jail").is_ok());
+    auto inside = vfs_open(*jailed.value(), "/out", kOpenWriteOnly | kOpenCreate, 0644);
+    REQUIRE(inside.is_ok());
+    vfs_close(inside.value());
+    vfs_context_release(jailed.value());
+    CHECK(vfs_stat(f.ctx, "/jail/inside", false).is_ok());
+    CHECK(err(vfs_stat(f.ctx, "/inside", false)) == Error::ENOENT);
     // (The fixture checks at its end that every allocation went back.)
 }
 
