@@ -23,22 +23,35 @@ void virtio_release(Device& device) { device_destroy_object(static_cast<VirtioDe
 // After remove(), before the binding's resources go (newest first, buffers
 // before the queues that name them): a reset stops the device using any
 // of them. One that does not complete leaves the device free to write
-// them, so their memory is kept instead (dma_quarantine).
+// them: its transport's DMA is stopped where the transport's bus can
+// (virtio-pci: bus mastering off, until the transport is bound again),
+// else their memory is kept (dma_quarantine). A device that is gone
+// (reads 0xff) writes nothing.
 void virtio_quiesce(Device& device)
 {
     VirtioDevice& owner = virtio_device(device);
-    if (__atomic_exchange_n(&owner.test_fail_reset, false, __ATOMIC_ACQ_REL)) {
-        log_err("virtio: %s: reset at unbinding: failed on purpose (devtest failreset)", device.name);
-        dma_quarantine(device, "its virtio reset failed");
-        return;
-    }
-    if (owner.transport.ops.get_status(owner.transport.context) == 0)
-        return;
+    owner.quiesced = true;
     Diagnostic problem;
-    if (owner.status.reset(&problem).is_error()) {
-        log_err("virtio: %s: reset at unbinding: %s", device.name, problem.message);
-        dma_quarantine(device, "its virtio reset failed");
+    Result<void> reset = {};
+    if (__atomic_exchange_n(&owner.test_fail_reset, false, __ATOMIC_ACQ_REL))
+        reset = problem.fail(Error::ETIMEDOUT, "failed on purpose (devtest failreset)");
+    else if (owner.transport.ops.get_status(owner.transport.context) != 0)
+        reset = owner.status.reset(&problem);
+    if (reset.is_ok()) {
+        // Quiet now: what this binding was given may go again.
+        __atomic_store_n(&device.dma_quarantined, false, __ATOMIC_RELEASE);
+        return;
     }
+    log_err("virtio: %s: reset at unbinding: %s", device.name, problem.message);
+    if (reset.error() == Error::ENODEV)
+        return;
+    Device* transport = device.parent;
+    if (transport && transport->bus && transport->bus->quiesce) {
+        transport->bus->quiesce(*transport);
+        log_err("virtio: %s: DMA stopped at its transport %s", device.name, transport->name);
+        return;
+    }
+    dma_quarantine(device, "its virtio reset failed");
 }
 
 BusType g_virtio_bus {

@@ -48,17 +48,14 @@ void release_queue(Devres& resource)
 {
     auto* queue = reinterpret_cast<VirtioQueue*>(reinterpret_cast<char*>(&resource) - offsetof(VirtioQueue, devres));
     VirtioDevice& owner = *queue->owner;
-    // The device must stop reading the rings before their memory goes; a
-    // device that already reads 0 (the bus's quiesce reset it at the
-    // unbinding) needs no second reset. One that never completes its reset
-    // may go on using the rings: their memory is kept instead.
-    if (owner.transport.ops.get_status(owner.transport.context) != 0) {
+    // The device must stop reading the rings before their memory goes. At
+    // the end of a binding the bus's quiesce has done that (or stopped its
+    // DMA otherwise, or kept the memory): no second 10 ms attempt per queue.
+    if (!owner.quiesced && owner.transport.ops.get_status(owner.transport.context) != 0) {
         Diagnostic problem;
-        if (owner.status.reset(&problem).is_error()) {
+        if (owner.status.reset(&problem).is_error())
             log_err(
                 "virtio: %s: reset before freeing queue %u: %s", queue->device->name, queue->index, problem.message);
-            dma_quarantine(*queue->device, "its virtio reset failed");
-        }
     }
     // Sequentially consistent with the dispatch's increment and load: either
     // the dispatch sees the queue gone, or this sees the dispatch running.
@@ -85,6 +82,7 @@ Result<VirtioQueue*> virtio_queue_create(Device& device, uint32_t index, uint32_
         return diagnostic.fail(Error::EINVAL, "queue %u: max_size %u is not a power of two", index, max_size);
     if (__atomic_load_n(&owner.queues[index], __ATOMIC_ACQUIRE))
         return diagnostic.fail(Error::EBUSY, "queue %u exists already", index);
+    owner.quiesced = false; // a new binding's queues: its end quiesces again
     uint32_t size = owner.transport.ops.queue_max_size(owner.transport.context, index);
     if (size == 0)
         return diagnostic.fail(Error::ENOENT, "the device has no queue %u", index);

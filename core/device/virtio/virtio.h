@@ -39,6 +39,9 @@ struct VirtioDevice {
     // A test hook (devtest failreset): the next unbinding acts as if the
     // device's reset never completed.
     bool test_fail_reset = false;
+    // The bus's quiesce ran at the end of the binding (queue releases then
+    // need no reset of their own); cleared when a binding makes queues.
+    bool quiesced = false;
 
     explicit VirtioDevice(const VirtioTransport& t)
         : transport(t)
