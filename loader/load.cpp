@@ -15,7 +15,9 @@
 #include "log/log.h"
 #include "mm/heap.h"
 #include "mm/vmalloc.h"
+#include "net/netdev.h"
 #include "net/socket.h"
+#include "sched/thread.h"
 #include "time/clock.h"
 #include "vfs/vfs.h"
 
@@ -51,6 +53,10 @@ void forget_registrations(Module* module)
 {
     vfs_forget_owner(module, report_left_registered, module);
     net::socket_families_forget_owner(module, module->name);
+    if (module->base) {
+        auto start = reinterpret_cast<uintptr_t>(module->base);
+        net::netdev_forget_code(start, start + module->span, module->name);
+    }
     // Drivers it left registered are unbound before its code goes, and
     // holds that raced with the unload are cut loose (their records stay
     // with their holders, unlinked).
@@ -60,13 +66,25 @@ void forget_registrations(Module* module)
     release_held_references(*module);
 }
 
-// Frees a module that is off the list: none of its code runs any more.
+// Frees a module that is off the list. A thread it started and did not
+// join may still run its code (the ABI says a module joins its threads
+// before it goes): those that finished are reaped, and while one still
+// runs, the module's memory stays mapped, never freed, rather than pulled
+// from under it.
 void free_module(Module* module)
 {
     for (size_t i = 0; i < module->dependency_count; i++)
         module->dependencies[i]->users--;
-    if (module->base)
-        vfree(module->base);
+    if (module->base) {
+        auto start = reinterpret_cast<uintptr_t>(module->base);
+        char thread[Thread::kNameLength];
+        if (size_t running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread))) {
+            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed", module->name,
+                thread, running > 1 ? " (and others)" : "", module->span / 1024);
+        } else {
+            vfree(module->base);
+        }
+    }
     kfree(module->file);
     destroy(module);
 }

@@ -632,6 +632,46 @@ Result<void> tx_room_unregister(keel_netdev_tx_room_fn fn, void* context)
     return {};
 }
 
+size_t netdev_forget_code(uintptr_t start, uintptr_t end, const char* owner_name)
+{
+    auto inside = [&](const void* code) {
+        auto address = reinterpret_cast<uintptr_t>(code);
+        return address >= start && address < end;
+    };
+    size_t forgotten = 0;
+    for (;;) {
+        uint16_t type = 0;
+        {
+            SpinlockGuard guard(g_lock);
+            for (size_t i = 0; i < netdev::EthertypeTable::kCapacity && !type; i++) {
+                const netdev::EthertypeEntry& entry = g_ethertypes.slot(i);
+                if (entry.used && !entry.leaving && inside(reinterpret_cast<const void*>(entry.handler)))
+                    type = entry.type;
+            }
+        }
+        if (!type)
+            break;
+        log_warn("%s: removing ethertype handler 0x%04x it left registered", owner_name, type);
+        (void)ethertype_unregister(type);
+        forgotten++;
+    }
+    for (size_t i = 0; i < kTxRoomNotifiers; i++) {
+        keel_netdev_tx_room_fn fn;
+        void* context;
+        {
+            SpinlockGuard guard(g_lock);
+            fn = g_tx_room[i].fn;
+            context = g_tx_room[i].context;
+            if (!fn || g_tx_room[i].removing || !inside(reinterpret_cast<const void*>(fn)))
+                continue;
+        }
+        log_warn("%s: removing a transmit-room notifier it left registered", owner_name);
+        (void)tx_room_unregister(fn, context);
+        forgotten++;
+    }
+    return forgotten;
+}
+
 size_t ethertype_count()
 {
     SpinlockGuard guard(g_lock);

@@ -63,6 +63,11 @@ Result<void> ethertype_unregister(uint16_t type);
 // unregister (ENOENT) waits until the notifier is not running.
 Result<void> tx_room_register(keel_netdev_tx_room_fn fn, void* context);
 Result<void> tx_room_unregister(keel_netdev_tx_room_fn fn, void* context);
+// A module goes: its ethertype handlers and transmit-room notifiers (code
+// in [start, end)) that its exit left registered are unregistered, each
+// waiting for a call still inside it, with a warning naming `owner_name`.
+// Returns how many.
+size_t netdev_forget_code(uintptr_t start, uintptr_t end, const char* owner_name);
 // Handlers registered, for the console (`ip -s link` prints none of it;
 // `netstat`-style tools may).
 size_t ethertype_count();

@@ -302,6 +302,38 @@ size_t thread_list(ThreadInfo* out, size_t capacity)
     return count;
 }
 
+size_t thread_reap_started_in(uintptr_t start, uintptr_t end, char* name, size_t size)
+{
+    auto started_in = [&](const Thread& thread) {
+        auto entry = reinterpret_cast<uintptr_t>(thread.entry);
+        return !thread.detached && entry >= start && entry < end;
+    };
+    for (;;) {
+        Thread* finished = nullptr;
+        size_t running = 0;
+        {
+            InterruptDisabler no_interrupts;
+            for (Thread& thread : g_all_threads) {
+                if (!started_in(thread))
+                    continue;
+                if (thread.state == ThreadState::Dead) {
+                    finished = &thread;
+                    break;
+                }
+                if (running++ == 0 && size > 0) {
+                    size_t length = strnlen(thread.name, sizeof(thread.name));
+                    length = length < size - 1 ? length : size - 1;
+                    memcpy(name, thread.name, length);
+                    name[length] = '\0';
+                }
+            }
+        }
+        if (!finished)
+            return running;
+        (void)thread_join(finished);
+    }
+}
+
 size_t thread_count()
 {
     InterruptDisabler no_interrupts;

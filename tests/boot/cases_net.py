@@ -3,6 +3,7 @@ device references) and the protocol modules (inet, icmp, udp, tcp) over lo, driv
 from the console with Linux's ping syntax."""
 
 import re
+import time
 
 from cases_devices import wait_log
 from harness import TEST_INITRAMFS, boot, case, check, free_pages
@@ -193,6 +194,44 @@ def net_ethertype_unregister_waits_for_running_handler():
         # Everything the module and the frames took is back.
         check(heap_bytes(vm) == heap, f"heap {heap} -> {heap_bytes(vm)}: nettest leaked", vm)
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
+
+
+def thread_names(vm):
+    return [line.split()[1] for line in vm.command_output("threads").splitlines()[1:] if len(line.split()) > 2]
+
+
+@case
+def net_what_a_module_leaves_behind_is_swept():
+    """tests/modules/nettest.c: an ethertype handler left registered at exit
+    is removed by the loader (the type can be registered again); a thread
+    the module never joined is reaped when it has finished, and while it
+    still runs the module's memory stays mapped under it."""
+    with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+        wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
+        check("insmod: ERROR" not in vm.command_output("insmod /lib/test/nettest.kmod frames=0 careless=1"),
+              "insmod nettest careless=1", vm)
+        out = vm.command_output("rmmod nettest")
+        check("nettest: removing ethertype handler 0x88b5 it left registered" in out, f"the sweep: {out}", vm)
+        out = vm.command_output("insmod /lib/test/nettest.kmod frames=1")
+        check("ready, 1 frame(s) sent, 1 handled" in out, f"0x88b5 after the sweep: {out}", vm)
+        vm.command_output("rmmod nettest")
+
+        threads = thread_names(vm)
+        vm.command_output("insmod /lib/test/nettest.kmod frames=0 stray=2")
+        time.sleep(0.3)
+        out = vm.command_output("rmmod nettest")
+        check("still runs" not in out and "nettest: unloaded" in out, f"a finished stray thread: {out}", vm)
+        check(thread_names(vm) == threads, f"the finished thread was not reaped: {thread_names(vm)}", vm)
+
+        vm.command_output("insmod /lib/test/nettest.kmod frames=0 stray=1")
+        out = vm.command_output("rmmod nettest")
+        check(re.search(r"nettest: thread nettest-stray still runs its code: its \d+ KiB stay mapped", out),
+              f"a running stray thread: {out}", vm)
+        # It goes on waking in the module's code every 10 ms: the kernel
+        # lives on, and the thread with it.
+        time.sleep(1)
+        check("nettest-stray" in thread_names(vm), "the stray thread is gone", vm)
+        check("nettest" not in vm.command_output("lsmod"), "nettest is still listed", vm)
 
 
 @case

@@ -9,6 +9,12 @@
  * registers a device "nettest0" and a thread holds a reference to it as
  * "nettest-late" for stuck_ms: the unregister in exit waits for it, and the
  * core names that holder while it waits.
+ *
+ * What the loader sweeps when a module goes: careless=1 leaves 0x88b5
+ * registered at exit (the loader removes it); stray=1 starts a thread that
+ * never stops and is never joined (the loader keeps the module's memory
+ * mapped under it), stray=2 one that returns at once and is never joined
+ * (the loader reaps it).
  */
 #include <keel/keel.h>
 #include <keel/module.h>
@@ -19,6 +25,8 @@ KEEL_MODULE_DESCRIPTION("Tests the ethertype table and netdev references over lo
 KEEL_MODULE_PARAM(uint, frames, 1, "frames sent to 0x88b5 through lo (0 to 16)");
 KEEL_MODULE_PARAM(uint, hold_ms, 0, "milliseconds the handler stays in each frame");
 KEEL_MODULE_PARAM(uint, stuck_ms, 0, "register nettest0 and hold a reference to it this long from a thread");
+KEEL_MODULE_PARAM(bool, careless, 0, "leave 0x88b5 registered at exit");
+KEEL_MODULE_PARAM(uint, stray, 0, "start a thread never joined: 1 runs for ever, 2 returns at once");
 
 #define NETTEST_ETHERTYPE 0x88b5
 
@@ -30,6 +38,20 @@ static volatile uint32_t left;
 static volatile uint32_t bytes_seen;
 
 static void sleep_ms(uint64_t ms) { keel_sleep_ns(ms * 1000000); }
+
+static keel_thread* stray_thread;
+static volatile uint64_t stray_wakeups;
+
+/* Runs module code every 10 ms for as long as the kernel does. */
+static int stray_loop(void* arg)
+{
+    if ((uintptr_t)arg == 2)
+        return 0;
+    for (;;) {
+        stray_wakeups++;
+        sleep_ms(10);
+    }
+}
 
 static void nettest_handler(void* context, keel_netdev* device, keel_pkt* packet)
 {
@@ -128,6 +150,11 @@ static int nettest_init(void)
             goto fail_lo;
         }
     }
+    if (keel_param_stray) {
+        status = keel_thread_create("nettest-stray", stray_loop, (void*)(uintptr_t)keel_param_stray, &stray_thread);
+        if (status)
+            goto fail_thread;
+    }
     static const uint8_t to_self[6] = { 0 };
     for (uint32_t i = 0; i < keel_param_frames; i++) {
         keel_pkt* packet = keel_pkt_alloc(KEEL_NET_HEADROOM, 100);
@@ -163,10 +190,12 @@ fail_type:
 
 static void nettest_exit(void)
 {
-    keel_log(KEEL_LOG_INFO, "nettest: unregistering 0x88b5");
-    int32_t status = keel_ethertype_unregister(NETTEST_ETHERTYPE);
-    keel_logf(KEEL_LOG_INFO, "nettest: unregistered 0x88b5 (%d): %u entered, %u left, %u bytes", status, entered, left,
-        bytes_seen);
+    if (!keel_param_careless) {
+        keel_log(KEEL_LOG_INFO, "nettest: unregistering 0x88b5");
+        int32_t status = keel_ethertype_unregister(NETTEST_ETHERTYPE);
+        keel_logf(KEEL_LOG_INFO, "nettest: unregistered 0x88b5 (%d): %u entered, %u left, %u bytes", status, entered,
+            left, bytes_seen);
+    }
     keel_netdev_put(lo, "nettest");
     if (own_device) {
         keel_netdev_unregister(own_device);
