@@ -79,8 +79,8 @@ void free_module(Module* module)
         auto start = reinterpret_cast<uintptr_t>(module->base);
         char thread[Thread::kNameLength];
         if (size_t running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread))) {
-            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed", module->name,
-                thread, running > 1 ? " (and others)" : "", module->span / 1024);
+            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed", module->name, thread,
+                running > 1 ? " (and others)" : "", module->span / 1024);
         } else {
             vfree(module->base);
         }
@@ -420,8 +420,10 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         if (!module->pins.try_close()) {
             module->state = ModuleState::Live;
             rollback.commit();
-            diagnose(&error, "%s: keel_module_init failed with %d, but it stays loaded: in use by mount(s) or open "
-                             "socket(s) already", module->name, status);
+            diagnose(&error,
+                "%s: keel_module_init failed with %d, but it stays loaded: in use by mount(s) or open "
+                "socket(s) already",
+                module->name, status);
             log_err("%s", error.message);
             return Err(code);
         }

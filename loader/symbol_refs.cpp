@@ -193,8 +193,8 @@ void symbol_put(const char* name, const void* caller_address)
             return;
         }
     }
-    log_warn("%s%skeel_symbol_put(%s) with no reference held on it", caller ? caller->name : "",
-        caller ? ": " : "", name);
+    log_warn(
+        "%s%skeel_symbol_put(%s) with no reference held on it", caller ? caller->name : "", caller ? ": " : "", name);
 }
 
 } // namespace keel

@@ -146,7 +146,7 @@ struct ResourceStats {
     size_t dma_buffers;
     uint64_t dma_bytes; // pages of coherent buffers and bounce buffers
     size_t dma_mappings;
-    size_t dma_bounced; // mappings that bounce
+    size_t dma_bounced;       // mappings that bounce
     uint64_t dma_quarantined; // bytes kept from devices that may still write them
     size_t work_items;
 };

@@ -53,8 +53,8 @@ static int lifecycle_probe(keel_device* device, const void* id)
 static void lifecycle_remove(keel_device* device)
 {
     if (finalized)
-        keel_logf(KEEL_LOG_ERR, LIFECYCLE_NAME ": %s: remove ran after the module's destructors",
-            keel_device_name(device));
+        keel_logf(
+            KEEL_LOG_ERR, LIFECYCLE_NAME ": %s: remove ran after the module's destructors", keel_device_name(device));
     else
         keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": %s: removed", keel_device_name(device));
 }

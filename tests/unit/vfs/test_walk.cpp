@@ -188,10 +188,10 @@ TEST_CASE("walk: open(O_CREAT) through a dangling symlink creates its target")
     Fixture f;
     REQUIRE(vfs_mkdir(f.ctx, "/d", 0755).is_ok());
     REQUIRE(vfs_mkdir(f.ctx, "/d/sub", 0755).is_ok());
-    REQUIRE(vfs_symlink(f.ctx, "sub/made", "/d/rel").is_ok());  // relative to /d
-    REQUIRE(vfs_symlink(f.ctx, "/d/rel", "/abs").is_ok());       // a chain: /abs -> /d/rel -> /d/sub/made
-    REQUIRE(vfs_symlink(f.ctx, "/nowhere/x", "/deep").is_ok());  // its directory is missing
-    REQUIRE(vfs_symlink(f.ctx, "sub/new/", "/d/slash").is_ok()); // names a directory to be
+    REQUIRE(vfs_symlink(f.ctx, "sub/made", "/d/rel").is_ok());              // relative to /d
+    REQUIRE(vfs_symlink(f.ctx, "/d/rel", "/abs").is_ok());                  // a chain: /abs -> /d/rel -> /d/sub/made
+    REQUIRE(vfs_symlink(f.ctx, "/nowhere/x", "/deep").is_ok());             // its directory is missing
+    REQUIRE(vfs_symlink(f.ctx, "sub/new/", "/d/slash").is_ok());            // names a directory to be
     REQUIRE(vfs_symlink(f.ctx, "../../d/./sub/up", "/d/sub/dots").is_ok()); // ".." from the link's directory
     REQUIRE(vfs_symlink(f.ctx, "self", "/self").is_ok());
     CHECK(err(vfs_open(f.ctx, "/abs", kOpenWriteOnly | kOpenCreate | kOpenExclusive, 0644)) == Error::EEXIST);
