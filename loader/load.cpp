@@ -62,29 +62,34 @@ void forget_registrations(Module* module)
     // with their holders, unlinked).
     driver_forget_owner(module);
     module_drop_holders(*module);
-    // Last: a driver's remove above may still give references back.
-    release_held_references(*module);
 }
 
 // Frees a module that is off the list. A thread it started and did not
 // join may still run its code (the ABI says a module joins its threads
-// before it goes): those that finished are reaped, and while one still
-// runs, the module's memory stays mapped, never freed, rather than pulled
-// from under it.
+// before it goes): while one does, the module's memory stays mapped,
+// never freed, and what its code may use stays with it (its dependencies
+// keep a user each, the references it holds stay held); threads that
+// finished are freed.
 void free_module(Module* module)
 {
-    for (size_t i = 0; i < module->dependency_count; i++)
-        module->dependencies[i]->users--;
     if (module->base) {
         auto start = reinterpret_cast<uintptr_t>(module->base);
         char thread[Thread::kNameLength];
         if (size_t running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread))) {
-            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed", module->name, thread,
-                running > 1 ? " (and others)" : "", module->span / 1024);
-        } else {
-            vfree(module->base);
+            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed, and its "
+                    "dependencies and references held",
+                module->name, thread, running > 1 ? " (and others)" : "", module->span / 1024);
+            kfree(module->file);
+            destroy(module);
+            return;
         }
     }
+    // Last: a driver's remove in the sweep may still give references back.
+    release_held_references(*module);
+    for (size_t i = 0; i < module->dependency_count; i++)
+        module->dependencies[i]->users--;
+    if (module->base)
+        vfree(module->base);
     kfree(module->file);
     destroy(module);
 }

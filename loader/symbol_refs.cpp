@@ -154,10 +154,10 @@ Module::HeldRef* held_reference(Module& holder, const char* name)
 // the first provider that has any references is not necessarily the
 // caller's, and taking one from another holder would let that module
 // unload under it. A caller is known by its return address, which a tail
-// call hides (outside an init or exit, calling_module's fallback): so a
-// module with none of its own gives back one nobody is known to hold (its
-// get may have been such a call), and a caller the loader cannot name one
-// of those, or else the reference of the only module that holds any.
+// call hides (outside an init or exit, calling_module's fallback): a
+// caller the loader cannot name gives back a reference nobody is known to
+// hold (the core's tools take theirs so), or else that of the only module
+// that holds any. A module's put never takes one that is not its own.
 void symbol_put(const char* name, const void* caller_address)
 {
     if (!name)
@@ -170,6 +170,8 @@ void symbol_put(const char* name, const void* caller_address)
             held->provider->symbol_refs--;
             return;
         }
+        log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
+        return;
     }
     for (Module& module : module_list()) {
         if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()
@@ -178,23 +180,20 @@ void symbol_put(const char* name, const void* caller_address)
             return;
         }
     }
-    if (!caller) {
-        Module::HeldRef* only = nullptr;
-        size_t holders = 0;
-        for (Module& holder : module_list()) {
-            if (Module::HeldRef* held = held_reference(holder, name)) {
-                only = held;
-                holders++;
-            }
-        }
-        if (holders == 1) {
-            only->count--;
-            only->provider->symbol_refs--;
-            return;
+    Module::HeldRef* only = nullptr;
+    size_t holders = 0;
+    for (Module& holder : module_list()) {
+        if (Module::HeldRef* held = held_reference(holder, name)) {
+            only = held;
+            holders++;
         }
     }
-    log_warn(
-        "%s%skeel_symbol_put(%s) with no reference held on it", caller ? caller->name : "", caller ? ": " : "", name);
+    if (holders == 1) {
+        only->count--;
+        only->provider->symbol_refs--;
+        return;
+    }
+    log_warn("keel_symbol_put(%s) with no reference held on it", name);
 }
 
 } // namespace keel

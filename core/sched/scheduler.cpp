@@ -308,30 +308,30 @@ size_t thread_reap_started_in(uintptr_t start, uintptr_t end, char* name, size_t
         auto entry = reinterpret_cast<uintptr_t>(thread.entry);
         return !thread.detached && entry >= start && entry < end;
     };
-    for (;;) {
-        Thread* finished = nullptr;
-        size_t running = 0;
-        {
-            InterruptDisabler no_interrupts;
-            for (Thread& thread : g_all_threads) {
-                if (!started_in(thread))
-                    continue;
-                if (thread.state == ThreadState::Dead) {
-                    finished = &thread;
-                    break;
-                }
-                if (running++ == 0 && size > 0) {
-                    size_t length = strnlen(thread.name, sizeof(thread.name));
-                    length = length < size - 1 ? length : size - 1;
-                    memcpy(name, thread.name, length);
-                    name[length] = '\0';
-                }
-            }
+    // One pass with interrupts off, so that nothing runs between the count
+    // and the frees: while one of them still runs it may be about to join
+    // a finished one (it holds the handle), and none is freed then.
+    InterruptDisabler no_interrupts;
+    size_t running = 0;
+    for (Thread& thread : g_all_threads) {
+        if (!started_in(thread) || thread.state == ThreadState::Dead)
+            continue;
+        if (running++ == 0 && size > 0) {
+            size_t length = strnlen(thread.name, sizeof(thread.name));
+            length = length < size - 1 ? length : size - 1;
+            memcpy(name, thread.name, length);
+            name[length] = '\0';
         }
-        if (!finished)
-            return running;
-        (void)thread_join(finished);
     }
+    if (running > 0)
+        return running;
+    for (Thread* thread = g_all_threads.first(); thread;) {
+        Thread* next = g_all_threads.next(*thread);
+        if (started_in(*thread))
+            free_thread(thread); // Dead, and joined by no one now
+        thread = next;
+    }
+    return 0;
 }
 
 size_t thread_count()

@@ -95,8 +95,8 @@ size_t thread_list(ThreadInfo* out, size_t capacity);
 size_t thread_count();
 
 // A module goes: of the threads started at code in [start, end) and not
-// detached, those that finished and were never joined are joined (their
-// memory freed); returns how many still run, naming the first in `name`.
+// detached, returns how many still run, naming the first in `name`; when
+// none does, those that finished and were never joined are freed.
 size_t thread_reap_started_in(uintptr_t start, uintptr_t end, char* name, size_t size);
 
 } // namespace keel

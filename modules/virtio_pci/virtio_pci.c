@@ -149,17 +149,20 @@ static int vp_probe(keel_device* pci, const void* id)
     keel_device_set_drvdata(pci, vp);
     if ((status = keel_virtio_pci_find_layout(pci, &vp->layout)) < 0)
         return status;
-    if ((status = keel_pci_enable_device(pci)) < 0 || (status = keel_pci_set_master(pci)) < 0
-        || (status = keel_dma_set_mask(pci, ~0ull)) < 0 || (status = vp_map(pci, &vp->layout.common, &vp->common)) < 0
+    if ((status = keel_pci_enable_device(pci)) < 0 || (status = keel_dma_set_mask(pci, ~0ull)) < 0
+        || (status = vp_map(pci, &vp->layout.common, &vp->common)) < 0
         || (status = vp_map(pci, &vp->layout.notify, &vp->notify)) < 0
         || (status = vp_map(pci, &vp->layout.isr, &vp->isr)) < 0
         || (status = vp_map(pci, &vp->layout.device, &vp->config)) < 0)
         return status;
-    /* Quiet before interrupts are routed: nothing from an earlier driver. */
+    /* Quiet before interrupts are routed and before it may master the
+     * bus: nothing from an earlier driver, no write to memory freed since. */
     if ((status = vp_reset(vp)) < 0) {
         keel_logf(KEEL_LOG_ERR, "virtio_pci: %s: the device does not complete its reset", keel_device_name(pci));
         return status;
     }
+    if ((status = keel_pci_set_master(pci)) < 0)
+        return status;
     vp->num_queues = keel_mmio_read16(vp->common, VP_NUM_QUEUES);
     if (vp->num_queues == 0 || vp->num_queues > KEEL_VIRTIO_QUEUE_MAX) {
         keel_logf(KEEL_LOG_ERR, "virtio_pci: %s: num_queues %u is not 1 to %u", keel_device_name(pci), vp->num_queues,

@@ -260,6 +260,10 @@ def a_reset_that_fails(transport):
                 check("BusMaster-" in control_of(vm, address), "bus mastering: " + control_of(vm, address), vm)
                 check(after["quarantined"] == 0 and after["bytes"] < before["bytes"],
                       f"with DMA stopped, the memory goes back: {before} -> {after}", vm)
+                # The device alone cannot be bound again: its DMA is off.
+                out = out_of(vm, f"bind {device} virtio_blk")
+                check(f"its transport's DMA was stopped after a reset that failed: bind {address} again" in out,
+                      f"binding the device alone: {out}", vm)
                 # The transport bound again turns bus mastering back on.
                 out_of(vm, f"unbind {address}")
                 out_of(vm, f"bind {address} virtio_pci")  # its child binds inside this probe

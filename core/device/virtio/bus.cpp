@@ -48,6 +48,7 @@ void virtio_quiesce(Device& device)
     Device* transport = device.parent;
     if (transport && transport->bus && transport->bus->quiesce) {
         transport->bus->quiesce(*transport);
+        owner.transport_stopped = true;
         log_err("virtio: %s: DMA stopped at its transport %s", device.name, transport->name);
         return;
     }
@@ -106,6 +107,9 @@ Result<Device*> virtio_device_add(Device& transport, const VirtioTransport& ops,
 Result<uint64_t> virtio_device_negotiate(Device& device, uint64_t wanted, Diagnostic& diagnostic)
 {
     VirtioDevice& state = virtio_device(device);
+    if (state.transport_stopped)
+        return diagnostic.fail(Error::EIO, "its transport's DMA was stopped after a reset that failed: bind %s again",
+            device.parent ? device.parent->name : "the transport");
     state.features = 0;
     state.features = TRY(virtio_negotiate(state.status, wanted, diagnostic));
     return state.features;

@@ -42,6 +42,10 @@ struct VirtioDevice {
     // The bus's quiesce ran at the end of the binding (queue releases then
     // need no reset of their own); cleared when a binding makes queues.
     bool quiesced = false;
+    // A reset failed and the transport's DMA was stopped instead: no driver
+    // binds it (negotiation refuses) until the transport binds again and
+    // adds a new device.
+    bool transport_stopped = false;
 
     explicit VirtioDevice(const VirtioTransport& t)
         : transport(t)
