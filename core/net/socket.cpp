@@ -3,6 +3,11 @@
 // wake count, tries the family's operation, and sleeps only if nothing
 // woke the socket since the count was read, so no wake-up is lost between
 // the try and the sleep (keel_socket_wake may come from any thread).
+//
+// A call holds a reference on its socket for its length (SocketCall), and
+// the owner holds one until keel_socket_close: a close while another
+// thread waits in the socket wakes it (its call returns -EBADF), and the
+// family's state and the socket go with the last reference.
 #include "net/socket.h"
 
 #include "lib/base/diagnostic.h"
@@ -23,6 +28,8 @@ struct keel_socket {
     keel::netdev::SocketFamilies::Entry* entry = nullptr;
     keel::WaitQueue waiters;
     volatile uint32_t wakes = 0;
+    uint32_t refs = 1;    // the owner's, and one per call in progress (atomic)
+    bool closing = false; // keel_socket_close was called (atomic)
     keel::IntrusiveListNode node;
 };
 
@@ -90,12 +97,17 @@ uint64_t deadline_of(uint32_t timeout_ms)
     return time::monotonic_ns() + uint64_t(timeout_ms) * 1000000;
 }
 
-// Runs `attempt` until it says it is done or the deadline passes; sleeps
-// on the socket between attempts. Returns whether it is done.
+bool closing(const keel_socket* socket) { return __atomic_load_n(&socket->closing, __ATOMIC_ACQUIRE); }
+
+// Runs `attempt` until it says it is done, the deadline passes or the
+// socket is being closed; sleeps on the socket between attempts. Returns
+// whether it is done.
 template<typename Attempt> bool wait_until(keel_socket* socket, uint64_t deadline, Attempt attempt)
 {
     for (;;) {
         uint32_t seen = socket->wakes;
+        if (closing(socket))
+            return false;
         if (attempt())
             return true;
         uint64_t now = time::monotonic_ns();
@@ -157,6 +169,38 @@ void free_socket(keel_socket* socket)
     kfree(socket);
     kabi_socket_unpin_owner(owner);
 }
+
+// The last reference: the family releases its state, then the socket goes.
+void put_socket(keel_socket* socket)
+{
+    if (__atomic_sub_fetch(&socket->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    socket->ops->release(socket->state);
+    free_socket(socket);
+}
+
+// A call's reference on its socket; none (ok() false) once the socket is
+// being closed, for a call that starts after the close.
+class SocketCall {
+public:
+    explicit SocketCall(keel_socket* socket)
+        : m_socket(socket && !closing(socket) ? socket : nullptr)
+    {
+        if (m_socket)
+            __atomic_add_fetch(&m_socket->refs, 1, __ATOMIC_ACQ_REL);
+    }
+    ~SocketCall()
+    {
+        if (m_socket)
+            put_socket(m_socket);
+    }
+    SocketCall(const SocketCall&) = delete;
+    SocketCall& operator=(const SocketCall&) = delete;
+    bool ok() const { return m_socket != nullptr; }
+
+private:
+    keel_socket* m_socket;
+};
 
 void publish(keel_socket* socket)
 {
@@ -239,6 +283,9 @@ int32_t socket_bind(keel_socket* socket, const keel_sockaddr* address)
 {
     if (!socket || bad_address(address))
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     return socket->ops->bind(socket->state, address);
 }
 
@@ -246,6 +293,9 @@ int32_t socket_connect(keel_socket* socket, const keel_sockaddr* address, uint32
 {
     if (!socket || bad_address(address))
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     int32_t status = socket->ops->connect(socket->state, address);
     if (status != kabi_error(Error::EINPROGRESS))
         return status;
@@ -254,7 +304,7 @@ int32_t socket_connect(keel_socket* socket, const keel_sockaddr* address, uint32
     bool done = wait_until(socket, deadline_of(timeout_ms),
         [&] { return (ops->poll(state) & (KEEL_POLL_OUT | KEEL_POLL_ERR | KEEL_POLL_HUP)) != 0; });
     if (!done)
-        return kabi_error(Error::ETIMEDOUT);
+        return kabi_error(closing(socket) ? Error::EBADF : Error::ETIMEDOUT);
     int32_t error = ops->error(state);
     if (error)
         return error;
@@ -265,6 +315,9 @@ int32_t socket_listen(keel_socket* socket, uint32_t backlog)
 {
     if (!socket || backlog == 0)
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     return socket->ops->listen(socket->state, backlog);
 }
 
@@ -272,6 +325,9 @@ int32_t socket_accept(keel_socket* socket, keel_socket** out, uint32_t timeout_m
 {
     if (!socket || !out)
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     keel_socket* child;
     {
         MutexGuard guard(g_lock);
@@ -281,10 +337,12 @@ int32_t socket_accept(keel_socket* socket, keel_socket** out, uint32_t timeout_m
         child = made.value();
     }
     int32_t status = 0;
-    wait_until(socket, deadline_of(timeout_ms), [&] {
+    bool done = wait_until(socket, deadline_of(timeout_ms), [&] {
         status = socket->ops->accept(socket->state, child, &child->state);
         return status != kabi_error(Error::EAGAIN);
     });
+    if (!done && closing(socket))
+        status = kabi_error(Error::EBADF);
     if (status) {
         free_socket(child);
         return status;
@@ -298,6 +356,9 @@ int64_t socket_send(keel_socket* socket, const void* bytes, size_t length, const
 {
     if (!socket || (!bytes && length) || (to && bad_address(to)))
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     const auto* from = static_cast<const uint8_t*>(bytes);
     size_t sent = 0;
     int64_t status = 0;
@@ -309,6 +370,8 @@ int64_t socket_send(keel_socket* socket, const void* bytes, size_t length, const
     });
     if (sent)
         return int64_t(sent);
+    if (closing(socket))
+        return kabi_error(Error::EBADF);
     return length == 0 && status >= 0 ? 0 : status;
 }
 
@@ -316,17 +379,21 @@ int64_t socket_receive(keel_socket* socket, void* buffer, size_t capacity, keel_
 {
     if (!socket || (!buffer && capacity))
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     int64_t status = 0;
-    wait_until(socket, deadline_of(timeout_ms), [&] {
+    bool done = wait_until(socket, deadline_of(timeout_ms), [&] {
         status = socket->ops->receive(socket->state, buffer, capacity, from);
         return status != kabi_error(Error::EAGAIN);
     });
-    return status;
+    return !done && closing(socket) ? kabi_error(Error::EBADF) : status;
 }
 
 uint32_t socket_poll(keel_socket* socket, uint32_t events, uint32_t timeout_ms)
 {
-    if (!socket)
+    SocketCall call(socket);
+    if (!call.ok())
         return KEEL_POLL_ERR;
     uint32_t ready = 0;
     events |= KEEL_POLL_ERR | KEEL_POLL_HUP;
@@ -334,13 +401,16 @@ uint32_t socket_poll(keel_socket* socket, uint32_t events, uint32_t timeout_ms)
         ready = socket->ops->poll(socket->state) & events;
         return ready != 0;
     });
-    return ready;
+    return closing(socket) ? ready | KEEL_POLL_ERR : ready;
 }
 
 int32_t socket_shutdown(keel_socket* socket, uint32_t how)
 {
     if (!socket || how != KEEL_SHUT_WR)
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     return socket->ops->shutdown(socket->state, how);
 }
 
@@ -349,14 +419,18 @@ void socket_close(keel_socket* socket)
     if (!socket)
         return;
     unpublish(socket); // first: ss must not ask a family about state it freed
-    socket->ops->release(socket->state);
-    free_socket(socket);
+    __atomic_store_n(&socket->closing, true, __ATOMIC_RELEASE);
+    socket_wake(socket); // a call waiting in it sees the close and returns
+    put_socket(socket);
 }
 
 int32_t socket_info(keel_socket* socket, keel_socket_info* info)
 {
     if (!socket || !info || info->version != KEEL_SOCKET_INFO_VERSION || info->size < sizeof(keel_socket_info))
         return kabi_error(Error::EINVAL);
+    SocketCall call(socket);
+    if (!call.ok())
+        return kabi_error(Error::EBADF);
     return socket->ops->info(socket->state, info);
 }
 

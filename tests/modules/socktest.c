@@ -5,7 +5,9 @@
  * connection through listen, connect and accept, `bytes` bytes each way
  * with their pattern checked, the end of the stream after shutdown, a
  * receive that times out, a connection refused, poll readiness, and UDP
- * datagrams between two sockets. With keep=1 it leaves a TCP listener on
+ * datagrams between two sockets, and a close while other threads wait in
+ * the socket (a receive and an accept with no time limit: both return
+ * -EBADF, and the socket goes when they have). With keep=1 it leaves a TCP listener on
  * `port` and a UDP socket on `port` open until it unloads (for ss, and to
  * show they pin inet). Every step is logged; any failure fails the load.
  */
@@ -316,6 +318,57 @@ out:
     return result;
 }
 
+/* A thread waiting in a socket with no time limit, for the close below. */
+struct waiter {
+    keel_socket* socket;
+    int accept;
+    volatile int64_t status;
+};
+
+static int wait_in_socket(void* arg)
+{
+    struct waiter* waiter = arg;
+    keel_socket* child = 0;
+    if (waiter->accept)
+        waiter->status = keel_socket_accept(waiter->socket, &child, KEEL_SOCKET_FOREVER);
+    else
+        waiter->status = keel_socket_receive(waiter->socket, in_buffer, sizeof(in_buffer), 0, KEEL_SOCKET_FOREVER);
+    keel_socket_close(child);
+    return 0;
+}
+
+static int check_close_under_waiters(void)
+{
+    keel_socket *udp = 0, *listener = 0;
+    keel_sockaddr where = { KEEL_AF_INET, (uint16_t)(keel_param_port + 1), LOCALHOST };
+    int32_t status;
+    if ((status = keel_socket_create(KEEL_AF_INET, KEEL_SOCK_DGRAM, &udp)) || (status = keel_socket_bind(udp, &where))
+        || (status = keel_socket_create(KEEL_AF_INET, KEEL_SOCK_STREAM, &listener))
+        || (status = keel_socket_bind(listener, &where)) || (status = keel_socket_listen(listener, 4))) {
+        keel_socket_close(udp);
+        keel_socket_close(listener);
+        FAIL("sockets to close under waiters: %d", status);
+    }
+    struct waiter waiters[2] = { { udp, 0, 1 }, { listener, 1, 1 } };
+    keel_thread* threads[2] = { 0, 0 };
+    for (int i = 0; i < 2; i++)
+        if (keel_thread_create("socktest-wait", wait_in_socket, &waiters[i], &threads[i]))
+            threads[i] = 0;
+    keel_sleep_ns(50000000); /* both inside their waits by now */
+    int64_t before[2] = { waiters[0].status, waiters[1].status };
+    keel_socket_close(udp);
+    keel_socket_close(listener);
+    for (int i = 0; i < 2; i++)
+        if (threads[i])
+            keel_thread_join(threads[i], 0);
+    if (!threads[0] || !threads[1] || before[0] != 1 || before[1] != 1 || waiters[0].status != -KEEL_EBADF
+        || waiters[1].status != -KEEL_EBADF)
+        FAIL("close under waiters: receive %lld -> %lld, accept %lld -> %lld (want 1 -> %d)", (long long)before[0],
+            (long long)waiters[0].status, (long long)before[1], (long long)waiters[1].status, -KEEL_EBADF);
+    keel_logf(KEEL_LOG_INFO, "socktest: close under a waiting receive and accept ok");
+    return 0;
+}
+
 static int socktest_init(void)
 {
     if (keel_param_port < 1024 || keel_param_port > 60000 || keel_param_bytes == 0 || keel_param_bytes > 16777216
@@ -328,7 +381,7 @@ static int socktest_init(void)
         return status;
     }
     keel_socket_close(probe);
-    if ((status = check_family_table()) || (status = check_tcp()))
+    if ((status = check_family_table()) || (status = check_close_under_waiters()) || (status = check_tcp()))
         return status;
     if ((status = check_udp())) {
         keel_socket_close(kept_listener);
