@@ -239,9 +239,10 @@ def tcp_kernel_sockets_from_a_module_over_loopback():
     protocol modules: without tcp there is no AF_INET; with tcp and udp,
     the family table's refusals, 1 MiB each way over TCP on 127.0.0.1,
     timeouts, the end of the stream, a refused connection, UDP datagrams,
-    and a close while other threads wait in a receive and an accept. Its kept sockets show in ss and pin tcp and udp (each says
-    so); unloading everything returns the heap and the pages to where they
-    were before inet loaded."""
+    and a close while other threads wait in a receive and an accept. Its
+    kept sockets show in ss and pin tcp and udp (each says so); unloading
+    everything returns the heap and the pages to where they were before
+    inet loaded."""
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         out = vm.command_output("insmod /lib/test/socktest.kmod")
         check("ERROR" in out and "socktest: no AF_INET stream sockets: -97" in vm.command_output("dmesg"),
