@@ -26,11 +26,18 @@ void virtio_release(Device& device) { device_destroy_object(static_cast<VirtioDe
 // them: its transport's DMA is stopped where the transport's bus can
 // (virtio-pci: bus mastering off, until the transport is bound again),
 // else their memory is kept (dma_quarantine). A device that is gone
-// (reads 0xff) writes nothing.
+// (reads 0xff) writes nothing. And the driver's remove() has returned, so
+// no queue callback may run from here on, though the queues themselves go
+// later with the binding: they are unpublished now, and a dispatch already
+// running is waited for (an interrupt raised before the reset finds none).
 void virtio_quiesce(Device& device)
 {
     VirtioDevice& owner = virtio_device(device);
     owner.quiesced = true;
+    for (VirtioQueue*& queue : owner.queues)
+        __atomic_store_n(&queue, nullptr, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
+        arch::cpu_relax();
     Diagnostic problem;
     Result<void> reset = {};
     if (__atomic_exchange_n(&owner.test_fail_reset, false, __ATOMIC_ACQ_REL))
