@@ -36,8 +36,7 @@ void virtio_quiesce(Device& device)
     owner.quiesced = true;
     for (VirtioQueue*& queue : owner.queues)
         __atomic_store_n(&queue, nullptr, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
-        arch::cpu_relax();
+    owner.wait_for_dispatches();
     Diagnostic problem;
     Result<void> reset = {};
     if (__atomic_exchange_n(&owner.test_fail_reset, false, __ATOMIC_ACQ_REL))

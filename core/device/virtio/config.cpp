@@ -8,7 +8,6 @@
 // work item, which waits for a call that is running: the worker marks the
 // item running before it reads `armed`, so either the call sees it clear
 // or the cancel sees the call and waits for it.
-#include "arch/cpu.h"
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
 
@@ -49,8 +48,7 @@ void release_watch(Devres& resource)
     VirtioDevice& owner = *watch->owner;
     // As a queue's release: unpublished, then no interrupt still reads it.
     __atomic_store_n(&owner.config_watch, nullptr, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
-        arch::cpu_relax();
+    owner.wait_for_dispatches();
     disarm(*watch);
     // The work item, older, is released after this by the binding.
     device_destroy_object(watch);

@@ -5,7 +5,6 @@
 // driver negotiated VIRTIO_F_INDIRECT_DESC, chains of 2 to 16 segments go
 // through the library's pool of indirect tables (one table per ring
 // descriptor, in coherent DMA memory of the binding as well).
-#include "arch/cpu.h"
 #include "device/resources.h"
 #include "device/virtio/virtio.h"
 #include "lib/virtio/indirect_pool.h"
@@ -60,8 +59,7 @@ void release_queue(Devres& resource)
     // Sequentially consistent with the dispatch's increment and load: either
     // the dispatch sees the queue gone, or this sees the dispatch running.
     __atomic_store_n(&owner.queues[queue->index], nullptr, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&owner.dispatching, __ATOMIC_SEQ_CST) != 0)
-        arch::cpu_relax();
+    owner.wait_for_dispatches();
     kfree(queue->slots);
     kfree(queue->records);
     device_destroy_object(queue);

@@ -13,6 +13,7 @@
 
 #include <keel/keel.h>
 
+#include "arch/cpu.h"
 #include "device/device.h"
 #include "device/virtio/transport.h"
 #include "lib/devmatch/virtio_id.h"
@@ -55,6 +56,13 @@ struct VirtioDevice {
     // The access with a wait between reads of the status while a reset
     // completes (bus.cpp): a device gets 10 ms, not 1,000 reads back to back.
     static virtio::DeviceAccess with_reset_wait(virtio::DeviceAccess access);
+    // After a callback was unpublished (sequentially consistent with the
+    // dispatch's increment and load): until no dispatch still runs one.
+    void wait_for_dispatches() const
+    {
+        while (__atomic_load_n(&dispatching, __ATOMIC_SEQ_CST) != 0)
+            arch::cpu_relax();
+    }
     VirtioDevice(const VirtioDevice&) = delete;
     VirtioDevice& operator=(const VirtioDevice&) = delete;
 };
