@@ -59,6 +59,10 @@ Module* module_in_entry_point();
 // scripts/keel/gdb_modules.py breaks here to keep GDB's symbols in step.
 extern "C" void keel_gdb_modules_changed();
 
+// Tells the module watches that `module` goes (after its exit, before its
+// destructors); drops first the watches it left registered itself.
+void module_watches_notify(const Module& module) REQUIRES(g_module_registry_lock);
+
 uint64_t elapsed_us(uint64_t start_cycles);
 
 } // namespace keel

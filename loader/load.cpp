@@ -49,7 +49,7 @@ void report_left_registered(const char* type_name, bool mounted, void* arg)
 // say and before its destructors (DT_FINI_ARRAY) run: the sweep may call
 // into it (a driver left registered is unbound, its remove runs), and that
 // code may use the module's static objects.
-void forget_registrations(Module* module)
+void forget_registrations(Module* module) REQUIRES(g_module_registry_lock)
 {
     vfs_forget_owner(module, report_left_registered, module);
     net::socket_families_forget_owner(module, module->name);
@@ -62,6 +62,9 @@ void forget_registrations(Module* module)
     // with their holders, unlinked).
     driver_forget_owner(module);
     module_drop_holders(*module);
+    // Last: tables kept by other modules (inet's IP protocols), which may
+    // have been reached through what went above.
+    module_watches_notify(*module);
 }
 
 // Frees a module that is off the list. A thread it started and did not

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <keel/keel.h>
+
 #include "lib/base/diagnostic.h"
 #include "lib/base/result.h"
 #include "loader/module.h"
@@ -73,6 +75,12 @@ void module_drop_holders(Module& module);
 // symbol pins it until put back. `caller_address` names the module asking.
 void* symbol_get(const char* name, const char* node, const void* caller_address);
 void symbol_put(const char* name, const void* caller_address);
+
+// keel_module_watch_add/remove (loader/module_watch.cpp): callbacks told of
+// each module that goes, after its exit, with the registry held.
+Result<keel_module_watch*> module_watch_add(keel_module_going going, void* arg);
+void module_watch_remove(keel_module_watch* watch);
+size_t module_watch_count();
 
 // Where a bare module NAME is looked for, in order: the core's and in-tree
 // modules, then vendors' (docs/sdk.md). Dependencies are found the same way.

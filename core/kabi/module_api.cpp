@@ -1,4 +1,5 @@
-// The module API of KABI_CORE: taint flags and symbol lookup.
+// The module API of KABI_CORE: taint flags, symbol lookup and module
+// watches.
 //
 // Symbol lookup is the loader's (loader/symbol_refs.cpp); the caller's
 // return address tells it which module asks.
@@ -64,3 +65,23 @@ extern "C" void* keel_symbol_get(const char* name, const char* node)
 }
 
 extern "C" void keel_symbol_put(const char* name) { keel::symbol_put(name, __builtin_return_address(0)); }
+
+// Module watches are the loader's too (loader/module_watch.cpp): it tells
+// them of each module that goes.
+
+extern "C" int32_t keel_module_watch_add(keel_module_going going, void* arg, keel_module_watch** out)
+{
+    if (!going || !out)
+        return keel::kabi_error(keel::Error::EINVAL);
+    auto watch = keel::module_watch_add(going, arg);
+    if (watch.is_error())
+        return keel::kabi_error(watch.error());
+    *out = watch.value();
+    return 0;
+}
+
+extern "C" void keel_module_watch_remove(keel_module_watch* watch)
+{
+    if (watch)
+        keel::module_watch_remove(watch);
+}

@@ -21,6 +21,9 @@ enum class LockRank : uint16_t {
     Unordered = 0, // module locks: the core cannot know their order
     // Mutexes
     ModuleRegistry = 10, // the loader's module list; held while a module loads
+    // Module watches (loader/module_watch.cpp): held while a watcher's
+    // callback sweeps its own tables, as a module goes.
+    ModuleWatches = 12,
     DeviceModel = 15,    // the device tree, drivers, bindings; held across probe and remove
     Vfs = 20,            // the VFS: mounts, dentries, open files
     // Kernel sockets: the family table and the open sockets; held while a

@@ -153,12 +153,17 @@ int inet_init()
     status = keel_netdev_tx_room_register(tell_writable, nullptr);
     if (status)
         goto fail_arp;
-    status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
+    status = watch_modules();
     if (status)
         goto fail_tx_room;
+    status = keel_thread_create("inet-timers", run_timers, nullptr, &g_state.ticker);
+    if (status)
+        goto fail_watch;
     keel_log(KEEL_LOG_INFO, "inet: 127.0.0.1/8 on lo");
     return 0;
 
+fail_watch:
+    unwatch_modules();
 fail_tx_room:
     keel_netdev_tx_room_unregister(tell_writable, nullptr);
 fail_arp:
@@ -178,7 +183,9 @@ fail_locks:
 void inet_exit()
 {
     // The protocol modules need inet (DT_NEEDED): none is loaded now, so
-    // the protocol table and the ICMP hook are empty.
+    // the protocol table and the ICMP hook are empty (what one left there
+    // went with it: forget_module).
+    unwatch_modules();
     // No frame reaches the interface after these return.
     keel_ethertype_unregister(keel::net::kEtherTypeArp);
     keel_ethertype_unregister(keel::net::kEtherTypeIpv4);

@@ -137,6 +137,10 @@ void dhcp_tick();
 // Ends every run that keeps a lease (inet's unload); the lock held.
 void dhcp_stop_all();
 
+// protocols.cpp: what a module that goes left in the protocol table or
+// as the ICMP hook is taken out (keel_module_watch_add).
+int32_t watch_modules();
+void unwatch_modules();
 // protocols.cpp: hands the pending datagrams to their protocols (or
 // answers protocol unreachable), without the lock.
 void dispatch();

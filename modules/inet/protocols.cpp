@@ -150,9 +150,75 @@ public:
 
 DeferredErrors g_deferred; // under the lock
 
+keel_module_watch* g_watch = nullptr;
+
+bool within(const keel_module_going_info& going, const void* pointer)
+{
+    auto address = uint64_t(reinterpret_cast<uintptr_t>(pointer));
+    return address >= going.start && address < going.end;
+}
+
+bool belongs_to(const keel_module_going_info& going, const Entry& entry)
+{
+    return within(going, entry.ops) || within(going, reinterpret_cast<const void*>(entry.handler))
+        || within(going, reinterpret_cast<const void*>(entry.writable))
+        || within(going, reinterpret_cast<const void*>(entry.reporter));
+}
+
+bool belongs_to(const keel_module_going_info& going, const IcmpHook& hook)
+{
+    return within(going, hook.ops) || within(going, reinterpret_cast<const void*>(hook.ops->error));
+}
+
+// A module that went left its protocols or its ICMP hook here (its exit
+// did not take them out): they go as their own remove would have taken
+// them, waiting for a call still running, before the module's memory does.
+void forget_module(void*, const keel_module_going_info* going)
+{
+    bool left[256] = {};
+    bool any = false;
+    bool hook = false;
+    {
+        Locked locked;
+        for (size_t protocol = 0; protocol < 256; protocol++) {
+            if (g_protocols[protocol] && belongs_to(*going, *g_protocols[protocol]))
+                any = left[protocol] = true;
+        }
+        hook = g_icmp && belongs_to(*going, *g_icmp);
+    }
+    for (size_t protocol = 0; any && protocol < 256; protocol++) {
+        if (left[protocol]
+            && remove(uint8_t(protocol), [going](const Entry& entry) { return belongs_to(*going, entry); }) == 0)
+            keel_logf(KEEL_LOG_WARNING, "inet: removing IP protocol %zu that %s left registered", protocol, going->name);
+    }
+    if (hook) {
+        IcmpHook* gone = nullptr;
+        {
+            Locked locked;
+            if (g_icmp && belongs_to(*going, *g_icmp)) {
+                gone = g_icmp;
+                g_icmp = nullptr;
+            }
+        }
+        if (gone) {
+            wait_idle(gone);
+            keel::net::net_destroy(gone);
+            keel_logf(KEEL_LOG_WARNING, "inet: removing the ICMP hook that %s left registered", going->name);
+        }
+    }
+}
+
 } // namespace
 
 namespace inet {
+
+int32_t watch_modules() { return keel_module_watch_add(forget_module, nullptr, &g_watch); }
+
+void unwatch_modules()
+{
+    keel_module_watch_remove(g_watch);
+    g_watch = nullptr;
+}
 
 bool PendingRing::allocate()
 {

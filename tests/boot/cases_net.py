@@ -233,6 +233,28 @@ def net_what_a_module_leaves_behind_is_swept():
         check("nettest-stray" in thread_names(vm), "the stray thread is gone", vm)
         check("nettest" not in vm.command_output("lsmod"), "nettest is still listed", vm)
 
+        # Tables other modules keep: inettest careless=1 leaves IP protocol
+        # 253 registered with inet, and a module watch with the loader.
+        # Each goes with it, and 253 can be registered again.
+        out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=1 careless=1")
+        check(any("1 of 1 datagrams of 253 received" in line for line in dmesg_lines(vm, "inettest:")),
+              f"insmod inettest careless=1: {out}", vm)
+        vm.command_output("insmod hello")
+        out = vm.command_output("rmmod hello")
+        check("inettest: saw hello go" in vm.command_output("dmesg"), f"the watch did not see hello go: {out}", vm)
+        out = vm.command_output("rmmod inettest")
+        check("inettest: removing 1 module watch(es) it left registered" in out, f"the loader's sweep: {out}", vm)
+        check("inet: removing IP protocol 253 that inettest left registered" in out, f"inet's sweep: {out}", vm)
+        vm.command_output("insmod hello")
+        vm.command_output("rmmod hello")
+        check(vm.command_output("dmesg").count("inettest: saw hello go") == 1, "the watch outlived inettest", vm)
+        out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=2")
+        check(any("2 of 2 datagrams of 253 received" in line for line in dmesg_lines(vm, "inettest:")),
+              f"253 after the sweep: {out}", vm)
+        for module in ("inettest", "inet"):
+            out = vm.command_output(f"rmmod {module}")
+            check("ERROR" not in out, f"rmmod {module}: {out}", vm)
+
 
 @case
 def net_stuck_unregister_names_its_holder():

@@ -5,6 +5,9 @@
  * with -EEXIST, sends `datagrams` datagrams of 253 to 127.0.0.1 through
  * lo and waits until its handler has seen them all; then the same in a
  * core packet (keel_inet_transmit_pkt), with the ways it refuses one.
+ * With careless=1 it also watches modules go (keel_module_watch_add) and
+ * leaves both 253 and the watch registered at exit: inet takes out the
+ * one, the loader the other.
  */
 #include <keel/inet.h>
 #include <keel/keel.h>
@@ -14,6 +17,7 @@ KEEL_MODULE_NAME("inettest");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Tests inet's IP protocol table over lo");
 KEEL_MODULE_PARAM(uint, datagrams, 3, "datagrams of protocol 253 sent to 127.0.0.1 (0 to 100)");
+KEEL_MODULE_PARAM(bool, careless, 0, "watch modules go; leave the watch and 253 registered at exit");
 
 #define INETTEST_PROTOCOL 253
 #define LOCALHOST 0x7f000001u
@@ -68,6 +72,14 @@ static void transmit_packets(void)
         null, headroom, size, route, sent, received - before);
 }
 
+static keel_module_watch* watch;
+
+static void saw_going(void* arg, const keel_module_going_info* going)
+{
+    (void)arg;
+    keel_logf(KEEL_LOG_INFO, "inettest: saw %s go", going->name);
+}
+
 static int inettest_init(void)
 {
     if (keel_param_datagrams > 100)
@@ -75,6 +87,10 @@ static int inettest_init(void)
     int32_t status = keel_inet_protocol_register(INETTEST_PROTOCOL, inettest_input, 0);
     if (status)
         return status;
+    if (keel_param_careless && (status = keel_module_watch_add(saw_going, 0, &watch)) != 0) {
+        keel_inet_protocol_unregister(INETTEST_PROTOCOL);
+        return status;
+    }
     int32_t again = keel_inet_protocol_register(INETTEST_PROTOCOL, ignore, 0);
     int32_t udp = keel_inet_protocol_register(17, ignore, 0);
     keel_logf(KEEL_LOG_INFO, "inettest: register 253 again: %d, 17: %d", again, udp);
@@ -84,6 +100,7 @@ static int inettest_init(void)
     for (uint32_t i = 0; i < keel_param_datagrams; i++) {
         status = keel_inet_send(INETTEST_PROTOCOL, LOCALHOST, payload, 10 + i);
         if (status) {
+            keel_module_watch_remove(watch);
             keel_inet_protocol_unregister(INETTEST_PROTOCOL);
             return status;
         }
@@ -98,6 +115,10 @@ static int inettest_init(void)
 
 static void inettest_exit(void)
 {
+    if (keel_param_careless) {
+        keel_log(KEEL_LOG_INFO, "inettest: leaving 253 and the watch registered");
+        return;
+    }
     int32_t status = keel_inet_protocol_unregister(INETTEST_PROTOCOL);
     keel_logf(KEEL_LOG_INFO, "inettest: unregistered 253 (%d)", status);
 }
