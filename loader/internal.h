@@ -59,9 +59,11 @@ Module* module_in_entry_point();
 // scripts/keel/gdb_modules.py breaks here to keep GDB's symbols in step.
 extern "C" void keel_gdb_modules_changed();
 
-// Tells the module watches that `module` goes (after its exit, before its
-// destructors); drops first the watches it left registered itself.
+// Tells the module watches that `module` goes (after its exit or failed
+// init, before its destructors), all but its own; then, after its
+// destructors, drops the watches it left registered.
 void module_watches_notify(const Module& module) REQUIRES(g_module_registry_lock);
+void module_watches_forget(const Module& module) REQUIRES(g_module_registry_lock);
 
 uint64_t elapsed_us(uint64_t start_cycles);
 

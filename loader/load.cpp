@@ -438,6 +438,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         EntryPointScope running(module);
         forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
+        module_watches_forget(*module);
         module_list().remove(*module);
         keel_gdb_modules_changed();
         diagnose(&error, "%s: keel_module_init failed with %d", module->name, status);
@@ -521,6 +522,7 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
             module->exit();
         forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
+        module_watches_forget(*module);
     }
     module_list().remove(*module);
     keel_gdb_modules_changed();

@@ -80,7 +80,6 @@ void symbol_put(const char* name, const void* caller_address);
 // each module that goes, after its exit, with the registry held.
 Result<keel_module_watch*> module_watch_add(keel_module_going going, void* arg);
 void module_watch_remove(keel_module_watch* watch);
-size_t module_watch_count();
 
 // Where a bare module NAME is looked for, in order: the core's and in-tree
 // modules, then vendors' (docs/sdk.md). Dependencies are found the same way.

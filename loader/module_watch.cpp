@@ -7,8 +7,9 @@
 // The callbacks run one at a time under g_lock, a mutex the loader takes
 // with the module registry held: removing a watch waits for a callback
 // that is running, so after keel_module_watch_remove returns the watcher
-// may go. A watch the going module left registered itself is dropped
-// first, unannounced to it.
+// may go. A watch the going module left registered itself is not called;
+// it is dropped once the module's destructors have run (one of them may
+// still remove it).
 #include <keel/keel.h>
 
 #include "lib/base/intrusive_list.h"
@@ -53,10 +54,29 @@ void module_watch_remove(keel_module_watch* watch)
 {
     {
         MutexGuard guard(g_lock);
+        // A watch the loader already dropped (its module left it and then
+        // removed it from a destructor or a stray thread) is not found.
+        bool found = false;
+        for (keel_module_watch& candidate : g_watches)
+            found = found || &candidate == watch;
+        if (!found) {
+            log_warn("keel_module_watch_remove(%p): not a module watch (removed already?)", static_cast<void*>(watch));
+            return;
+        }
         g_watches.remove(*watch);
     }
     destroy(watch);
 }
+
+namespace {
+
+bool watch_in(const keel_module_watch& watch, const Module& module)
+{
+    auto start = reinterpret_cast<uintptr_t>(module.base);
+    return inside(reinterpret_cast<const void*>(watch.going), start, start + module.span);
+}
+
+} // namespace
 
 void module_watches_notify(const Module& module)
 {
@@ -69,11 +89,22 @@ void module_watches_notify(const Module& module)
     info.start = start;
     info.end = start + module.span;
     MutexGuard guard(g_lock);
+    for (keel_module_watch& watch : g_watches) {
+        if (!watch_in(watch, module))
+            watch.going(watch.arg, &info);
+    }
+}
+
+void module_watches_forget(const Module& module)
+{
+    if (!module.base)
+        return;
+    MutexGuard guard(g_lock);
     size_t dropped = 0;
     for (auto it = g_watches.begin(); it != g_watches.end();) {
         keel_module_watch& watch = *it;
         ++it;
-        if (inside(reinterpret_cast<const void*>(watch.going), start, info.end)) {
+        if (watch_in(watch, module)) {
             g_watches.remove(watch);
             destroy(&watch);
             dropped++;
@@ -81,17 +112,6 @@ void module_watches_notify(const Module& module)
     }
     if (dropped)
         log_warn("%s: removing %zu module watch(es) it left registered", module.name, dropped);
-    for (keel_module_watch& watch : g_watches)
-        watch.going(watch.arg, &info);
-}
-
-size_t module_watch_count()
-{
-    MutexGuard guard(g_lock);
-    size_t count = 0;
-    for ([[maybe_unused]] keel_module_watch& watch : g_watches)
-        count++;
-    return count;
 }
 
 } // namespace keel

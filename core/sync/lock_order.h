@@ -24,8 +24,8 @@ enum class LockRank : uint16_t {
     // Module watches (loader/module_watch.cpp): held while a watcher's
     // callback sweeps its own tables, as a module goes.
     ModuleWatches = 12,
-    DeviceModel = 15,    // the device tree, drivers, bindings; held across probe and remove
-    Vfs = 20,            // the VFS: mounts, dentries, open files
+    DeviceModel = 15, // the device tree, drivers, bindings; held across probe and remove
+    Vfs = 20,         // the VFS: mounts, dentries, open files
     // Kernel sockets: the family table and the open sockets; held while a
     // family's info runs for ss, never while a caller waits.
     Sockets = 25,

@@ -158,10 +158,19 @@ bool within(const keel_module_going_info& going, const void* pointer)
     return address >= going.start && address < going.end;
 }
 
+// The entry is the going module's: its handler, or its ops table or the
+// input in it (a table may be built at run time, outside the module).
 bool belongs_to(const keel_module_going_info& going, const Entry& entry)
 {
-    return within(going, entry.ops) || within(going, reinterpret_cast<const void*>(entry.handler))
-        || within(going, reinterpret_cast<const void*>(entry.writable))
+    return within(going, reinterpret_cast<const void*>(entry.handler))
+        || (entry.ops && (within(going, entry.ops) || within(going, reinterpret_cast<const void*>(entry.ops->input))));
+}
+
+// A call the going module set on an entry that is not its own
+// (keel_inet_protocol_writable, ..._icmp_reports take any caller's).
+bool has_call_of(const keel_module_going_info& going, const Entry& entry)
+{
+    return within(going, reinterpret_cast<const void*>(entry.writable))
         || within(going, reinterpret_cast<const void*>(entry.reporter));
 }
 
@@ -172,19 +181,45 @@ bool belongs_to(const keel_module_going_info& going, const IcmpHook& hook)
 
 // A module that went left its protocols or its ICMP hook here (its exit
 // did not take them out): they go as their own remove would have taken
-// them, waiting for a call still running, before the module's memory does.
+// them, waiting for a call still running, before the module's memory
+// does. A writable or reporter call it set on another module's entry is
+// cleared, the entry kept. Entries are matched by their code and ops
+// tables; `arg` is the registrant's to choose and is not looked at.
 void forget_module(void*, const keel_module_going_info* going)
 {
     bool left[256] = {};
     bool any = false;
     bool hook = false;
+    Entry* cleared[256];
+    uint8_t cleared_protocol[256];
+    size_t cleared_count = 0;
     {
         Locked locked;
         for (size_t protocol = 0; protocol < 256; protocol++) {
-            if (g_protocols[protocol] && belongs_to(*going, *g_protocols[protocol]))
+            Entry* entry = g_protocols[protocol];
+            if (!entry)
+                continue;
+            if (belongs_to(*going, *entry)) {
                 any = left[protocol] = true;
+            } else if (has_call_of(*going, *entry)) {
+                if (within(*going, reinterpret_cast<const void*>(entry->writable)))
+                    entry->writable = nullptr;
+                if (within(*going, reinterpret_cast<const void*>(entry->reporter)))
+                    entry->reporter = nullptr;
+                cleared_protocol[cleared_count] = uint8_t(protocol);
+                cleared[cleared_count++] = take(entry);
+            }
         }
         hook = g_icmp && belongs_to(*going, *g_icmp);
+    }
+    // A call already running in a cleared field holds the entry: the
+    // entry is idle once only this sweep's own hold is left.
+    for (size_t i = 0; i < cleared_count; i++) {
+        while (__atomic_load_n(&cleared[i]->running, __ATOMIC_ACQUIRE) > 1)
+            keel_sleep_ns(100 * 1000);
+        put(cleared[i]);
+        keel_logf(KEEL_LOG_WARNING, "inet: clearing the calls %s left set on IP protocol %u", going->name,
+            unsigned(cleared_protocol[i]));
     }
     for (size_t protocol = 0; any && protocol < 256; protocol++) {
         if (left[protocol]

@@ -93,6 +93,8 @@ static int inettest_init(void)
     }
     int32_t again = keel_inet_protocol_register(INETTEST_PROTOCOL, ignore, 0);
     int32_t udp = keel_inet_protocol_register(17, ignore, 0);
+    if (udp == 0) /* udp is not loaded: 17 was free, and is not ours to keep */
+        keel_inet_protocol_unregister(17);
     keel_logf(KEEL_LOG_INFO, "inettest: register 253 again: %d, 17: %d", again, udp);
     uint8_t payload[100];
     for (uint32_t i = 0; i < sizeof(payload); i++)
