@@ -8,6 +8,8 @@
 namespace keel {
 
 IntrusiveList<Module, &Module::node>& module_list() REQUIRES(g_module_registry_lock);
+// The same list, walked under g_module_refs_lock alone (symbol_refs.cpp).
+IntrusiveList<Module, &Module::node>& module_list_for_refs() REQUIRES(g_module_refs_lock);
 
 // "NAME" -> "/lib/modules/NAME.kmod"; a path stays as it is.
 void module_path_for(const char* name_or_path, char* path, size_t size);

@@ -409,7 +409,10 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
     // Registered (as Loading) before init runs, so that a fault inside init
     // is symbolized and the module's exports can't be used yet.
     module->state = ModuleState::Loading;
-    module_list().push_back(*module);
+    {
+        SpinlockGuard guard(g_module_refs_lock);
+        module_list().push_back(*module);
+    }
     keel_gdb_modules_changed();
 
     step = time::cycles();
@@ -439,7 +442,10 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
         module_watches_forget(*module);
-        module_list().remove(*module);
+        {
+            SpinlockGuard guard(g_module_refs_lock);
+            module_list().remove(*module);
+        }
         keel_gdb_modules_changed();
         diagnose(&error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
@@ -515,7 +521,17 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
         module->pins.reopen();
         return error.fail(Error::EBUSY, "%s: in use by %s", name, holders);
     }
-    module->state = ModuleState::Unloading;
+    // No reference taken since the check above: a keel_symbol_get from
+    // here on no longer sees the module Live.
+    {
+        SpinlockGuard guard(g_module_refs_lock);
+        if (module->symbol_refs == 0)
+            module->state = ModuleState::Unloading;
+    }
+    if (module->state != ModuleState::Unloading) {
+        module->pins.reopen();
+        return error.fail(Error::EBUSY, "%s: %u symbol reference(s) held (keel_symbol_get)", name, module->symbol_refs);
+    }
     {
         EntryPointScope running(module);
         if (module->exit)
@@ -524,7 +540,10 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
         run_function_array(*module, module->image.fini_array(), true);
         module_watches_forget(*module);
     }
-    module_list().remove(*module);
+    {
+        SpinlockGuard guard(g_module_refs_lock);
+        module_list().remove(*module);
+    }
     keel_gdb_modules_changed();
     log_info("%s: unloaded", name);
     free_module(module);

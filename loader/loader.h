@@ -17,11 +17,17 @@
 #include "lib/base/result.h"
 #include "loader/module.h"
 #include "sync/mutex.h"
+#include "sync/spinlock.h"
 
 namespace keel {
 
 // Serialises loading, unloading and every walk of the module list.
 extern Mutex g_module_registry_lock;
+// Also held to link a module into the list or out of it, and over every
+// change of a module's symbol references: keel_symbol_get/put walk the
+// list under it alone (a driver calls them from probe or remove, with the
+// device model's lock held, which ranks after the registry's).
+extern Spinlock g_module_refs_lock;
 
 struct LoadOptions {
     const char* parameters = nullptr; // "key=value key2=value2", Linux syntax

@@ -16,6 +16,7 @@ namespace {
 
 constexpr LockClass kModuleRegistryClass { "module registry", LockRank::ModuleRegistry, true };
 constexpr LockClass kModuleHoldersClass { "module holders", LockRank::ModuleHolders, false };
+constexpr LockClass kModuleRefsClass { "module refs", LockRank::ModuleRefs, false };
 Spinlock g_holders_lock { kModuleHoldersClass };
 IntrusiveList<Module, &Module::node> g_modules GUARDED_BY(g_module_registry_lock);
 Module* g_in_entry_point GUARDED_BY(g_module_registry_lock) = nullptr;
@@ -74,6 +75,7 @@ void print_modules_for_oops() NO_THREAD_SAFETY_ANALYSIS
 } // namespace
 
 Mutex g_module_registry_lock { kModuleRegistryClass };
+Spinlock g_module_refs_lock { kModuleRefsClass };
 
 // The debugger interface (scripts/keel/gdb_modules.py, docs/debugging.md).
 // GDB keeps a breakpoint on keel_gdb_modules_changed and, each time it is
@@ -91,6 +93,9 @@ extern "C" [[gnu::used, gnu::retain]] IntrusiveList<Module, &Module::node>* cons
 extern "C" [[gnu::noinline]] void keel_gdb_modules_changed() { asm volatile("" ::: "memory"); }
 
 IntrusiveList<Module, &Module::node>& module_list() { return g_modules; }
+
+// Links change with both locks held, so either one keeps the list still.
+IntrusiveList<Module, &Module::node>& module_list_for_refs() NO_THREAD_SAFETY_ANALYSIS { return g_modules; }
 
 void set_module_in_entry_point(Module* module) { g_in_entry_point = module; }
 

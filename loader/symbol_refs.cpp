@@ -1,6 +1,14 @@
 // Symbol lookup for modules (keel_symbol_get / keel_symbol_put, as Linux's
 // symbol_get/symbol_put). A symbol from a module pins that module (it
 // cannot unload) until the reference is put back.
+//
+// Both run under g_module_refs_lock alone, never the registry's mutex: a
+// driver calls them from probe and remove, with the device model's lock
+// held, and rmmod holds the registry while it takes the device model's to
+// unbind (the mutex would deadlock the two, and ranks before it). The list
+// is linked and unlinked under the spinlock too, and rmmod decides under
+// it that a module has no references left and is Unloading, so a get sees
+// a module Live and counts its reference, or does not see it.
 #include "lib/base/string.h"
 #include "loader/core_exports.h"
 #include "loader/internal.h"
@@ -11,31 +19,10 @@ namespace keel {
 
 namespace {
 
-// A module's init may call these while its own load holds the registry
-// lock: take it only when this thread does not already hold it. Either way
-// the lock is held for the scope, which is what the analysis is told.
-class SCOPED_CAPABILITY ModuleListAccess {
-public:
-    ModuleListAccess() ACQUIRE(g_module_registry_lock) NO_THREAD_SAFETY_ANALYSIS
-        : m_take(g_module_registry_lock.owner() != current_thread())
-    {
-        if (m_take)
-            g_module_registry_lock.lock();
-    }
-    ~ModuleListAccess() RELEASE() NO_THREAD_SAFETY_ANALYSIS
-    {
-        if (m_take)
-            g_module_registry_lock.unlock();
-    }
-
-private:
-    bool m_take;
-};
-
 // The module whose code called: by the return address, or, for a tail
 // call from an init or exit (whose return address is the loader's), by
 // what the loader is running.
-Module* calling_module(const void* caller_address)
+Module* calling_module(const void* caller_address) REQUIRES(g_module_refs_lock)
 {
     Module* module = module_containing(caller_address);
     return module ? module : module_in_entry_point();
@@ -47,7 +34,7 @@ Module* calling_module(const void* caller_address)
 // holds when it goes (a failed init, a careless exit) the loader releases.
 // Returns false when a new provider does not fit in the holder's table
 // (the reference is then not taken).
-bool note_symbol_reference(Module* holder, Module* provider)
+bool note_symbol_reference(Module* holder, Module* provider) REQUIRES(g_module_refs_lock)
 {
     if (!holder)
         return true; // the core itself, or a call the loader cannot attribute
@@ -73,6 +60,7 @@ bool note_symbol_reference(Module* holder, Module* provider)
 
 void release_held_references(Module& holder)
 {
+    SpinlockGuard guard(g_module_refs_lock);
     for (size_t i = 0; i < holder.held_ref_count; i++) {
         Module::HeldRef& held = holder.held_refs[i];
         if (held.count == 0)
@@ -101,9 +89,9 @@ void* symbol_get(const char* name, const char* node, const void* caller_address)
         if (newest)
             return const_cast<void*>(newest->address);
     }
-    ModuleListAccess access;
+    SpinlockGuard guard(g_module_refs_lock);
     Module* caller = calling_module(caller_address);
-    for (Module& module : module_list()) {
+    for (Module& module : module_list_for_refs()) {
         if (module.state != ModuleState::Live)
             continue;
         auto address = module_export_address(module, name, node);
@@ -124,10 +112,10 @@ namespace {
 
 // The references on `provider` that no module's table accounts for: those
 // the core (or code the loader cannot attribute) took.
-uint32_t unattributed_refs(Module& provider) REQUIRES(g_module_registry_lock)
+uint32_t unattributed_refs(Module& provider) REQUIRES(g_module_refs_lock)
 {
     uint32_t attributed = 0;
-    for (Module& holder : module_list()) {
+    for (Module& holder : module_list_for_refs()) {
         for (size_t i = 0; i < holder.held_ref_count; i++) {
             if (holder.held_refs[i].provider == &provider)
                 attributed += holder.held_refs[i].count;
@@ -137,7 +125,7 @@ uint32_t unattributed_refs(Module& provider) REQUIRES(g_module_registry_lock)
 }
 
 // `holder`'s entry for a reference on a provider of `name`, if it holds one.
-Module::HeldRef* held_reference(Module& holder, const char* name)
+Module::HeldRef* held_reference(Module& holder, const char* name) REQUIRES(g_module_refs_lock)
 {
     for (size_t i = 0; i < holder.held_ref_count; i++) {
         Module::HeldRef& held = holder.held_refs[i];
@@ -162,7 +150,7 @@ void symbol_put(const char* name, const void* caller_address)
 {
     if (!name)
         return;
-    ModuleListAccess access;
+    SpinlockGuard guard(g_module_refs_lock);
     Module* caller = calling_module(caller_address);
     if (caller) {
         if (Module::HeldRef* held = held_reference(*caller, name)) {
@@ -173,7 +161,7 @@ void symbol_put(const char* name, const void* caller_address)
         log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
         return;
     }
-    for (Module& module : module_list()) {
+    for (Module& module : module_list_for_refs()) {
         if (module.symbol_refs > 0 && module_export_address(module, name, nullptr).is_ok()
             && unattributed_refs(module) > 0) {
             module.symbol_refs--;
@@ -182,7 +170,7 @@ void symbol_put(const char* name, const void* caller_address)
     }
     Module::HeldRef* only = nullptr;
     size_t holders = 0;
-    for (Module& holder : module_list()) {
+    for (Module& holder : module_list_for_refs()) {
         if (Module::HeldRef* held = held_reference(holder, name)) {
             only = held;
             holders++;

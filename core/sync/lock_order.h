@@ -36,6 +36,10 @@ enum class LockRank : uint16_t {
     // while a driver's transmit runs; never while a protocol handler runs.
     Netdev = 95,
     Keyring = 100,
+    // The module list's links and the modules' symbol references
+    // (loader/registry.cpp): keel_symbol_get/put take it, from a driver's
+    // probe or remove too, where the registry's mutex cannot be taken.
+    ModuleRefs = 101,
     DeviceIrq = 102,     // interrupt lines and their handlers; held while handlers run
     DeviceWork = 103,    // the deferred-work queue
     DeviceState = 104,   // device states, the resources and pins of bindings

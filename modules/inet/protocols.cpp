@@ -224,7 +224,8 @@ void forget_module(void*, const keel_module_going_info* going)
     for (size_t protocol = 0; any && protocol < 256; protocol++) {
         if (left[protocol]
             && remove(uint8_t(protocol), [going](const Entry& entry) { return belongs_to(*going, entry); }) == 0)
-            keel_logf(KEEL_LOG_WARNING, "inet: removing IP protocol %zu that %s left registered", protocol, going->name);
+            keel_logf(
+                KEEL_LOG_WARNING, "inet: removing IP protocol %zu that %s left registered", protocol, going->name);
     }
     if (hook) {
         IcmpHook* gone = nullptr;

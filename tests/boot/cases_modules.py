@@ -256,6 +256,23 @@ def module_lifecycle_bookkeeping():
             out = vm.command_output("rmmod " + name)
             check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
         check(refcount(vm, "provider") == 1, "lifecycle_test's put at exit", vm)
+
+        # A reference taken in probe and given back as the last call of
+        # remove (a tail call, but for <keel/module.h>), with a second
+        # holder: the put is lifecycle_test's, not an unattributed one.
+        out = insmod(vm, "lifecycle-test late=1")
+        device = re.search(r"lifecycle_test: (\S+): bound", out)
+        check(device, f"insmod lifecycle-test late=1: {out}", vm)
+        insmod(vm, "/lib/test/lifecycle_peer.kmod get=1")
+        check(refcount(vm, "provider") == 3, "consumer's use and both references", vm)
+        out = vm.command_output(f"unbind {device.group(1)}")
+        check(re.search(r"lifecycle_test: \S+: removed", out) and "no reference held" not in out,
+              f"unbind: {out}", vm)
+        check(refcount(vm, "provider") == 2, "remove's put was not lifecycle_test's", vm)
+        for name in ("lifecycle_peer", "lifecycle-test"):
+            out = vm.command_output("rmmod " + name)
+            check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
+        check(refcount(vm, "provider") == 1, "the peer's put at exit", vm)
         for name in ("consumer", "provider"):
             vm.command_output("rmmod " + name)
         check(lsmod_names(vm) == [], f"modules left: {lsmod_names(vm)}", vm)

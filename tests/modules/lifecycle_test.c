@@ -11,7 +11,10 @@
  *   and the remove that runs then must run before the module's destructors
  *   (DT_FINI_ARRAY), since it may use what they tear down;
  * - get=1 takes a reference on provider_add (keel_symbol_get), given back
- *   at exit.
+ *   at exit;
+ * - late=1 takes it in probe and gives it back as the last call of remove,
+ *   which the core calls: a call compiled as a tail call would return to
+ *   the core, and <keel/module.h> must keep it attributed to this module.
  *
  * Built a second time as lifecycle_peer (LIFECYCLE_PEER: no driver, no
  * dependency), whose put=1 gives back a reference it never took: the
@@ -33,6 +36,7 @@ KEEL_MODULE_PARAM(bool, fail, 0, "fail init with -ENODEV after the dependencies 
 KEEL_MODULE_PARAM(bool, careless, 0, "leave the driver registered at exit");
 KEEL_MODULE_PARAM(bool, get, 0, "take a reference on provider_add at init, given back at exit");
 KEEL_MODULE_PARAM(bool, put, 0, "give back a reference on provider_add at init, taken or not");
+KEEL_MODULE_PARAM(bool, late, 0, "take a reference on provider_add in probe, given back last in remove");
 
 static int finalized;
 static int have_reference;
@@ -43,9 +47,16 @@ __attribute__((destructor)) static void lifecycle_finalize(void) { finalized = 1
 #ifndef LIFECYCLE_PEER
 KEEL_DEVICE_TABLE(pci, lifecycle_ids, KEEL_PCI_DEVICE(0x1b36, 0x0011));
 
+static int have_late_reference;
+
 static int lifecycle_probe(keel_device* device, const void* id)
 {
     (void)id;
+    if (keel_param_late) {
+        if (!keel_symbol_get("provider_add", "KABI_PROVIDER_1.0"))
+            return -KEEL_ENOENT;
+        have_late_reference = 1;
+    }
     keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": %s: bound", keel_device_name(device));
     return 0;
 }
@@ -57,6 +68,10 @@ static void lifecycle_remove(keel_device* device)
             KEEL_LOG_ERR, LIFECYCLE_NAME ": %s: remove ran after the module's destructors", keel_device_name(device));
     else
         keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": %s: removed", keel_device_name(device));
+    if (have_late_reference) {
+        have_late_reference = 0;
+        keel_symbol_put("provider_add"); /* last: a tail call but for <keel/module.h> */
+    }
 }
 
 static const keel_driver_ops lifecycle_driver = {

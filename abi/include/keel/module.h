@@ -37,6 +37,32 @@
 #endif
 
 /*
+ * keel_symbol_get and keel_symbol_put tell which module calls them by the
+ * address their call returns to. A call a function makes last is compiled
+ * into a jump (a tail call), which returns to that function's caller
+ * instead: the core, for a driver's remove or another callback, and the
+ * reference would be counted as no module's (a get then pins the provider
+ * for good; a put finds no reference of the caller's). These keep each
+ * call a call: the empty statement after it runs once it returns, in the
+ * module. Rust modules call the functions directly.
+ */
+static inline void* keel_symbol_get_here(const char* name, const char* node)
+{
+    void* address = (keel_symbol_get)(name, node);
+    __asm__ __volatile__("" : : : "memory");
+    return address;
+}
+
+static inline void keel_symbol_put_here(const char* name)
+{
+    (keel_symbol_put)(name);
+    __asm__ __volatile__("" : : : "memory");
+}
+
+#define keel_symbol_get(name, node) keel_symbol_get_here(name, node)
+#define keel_symbol_put(name) keel_symbol_put_here(name)
+
+/*
  * Exports a function or object from a module, for other modules that list
  * it in DT_NEEDED. Give the provider a version script so its exports carry
  * a version node (e.g. KABI_PROVIDER_1.0), as the core's do.
