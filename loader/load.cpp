@@ -67,6 +67,33 @@ void forget_registrations(Module* module) REQUIRES(g_module_registry_lock)
     module_watches_notify(*module);
 }
 
+// Takes a module that goes off the list and, in the same hold of the lock,
+// gives back the references it holds: a put the loader cannot attribute,
+// made in between, would count them as no module's and take one. Unless a
+// thread it started still runs its code: free_module then keeps them, with
+// its memory.
+void unlink_module(Module* module) REQUIRES(g_module_registry_lock)
+{
+    bool running = false;
+    if (module->base) {
+        auto start = reinterpret_cast<uintptr_t>(module->base);
+        char thread[Thread::kNameLength];
+        running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread)) > 0;
+    }
+    SpinlockGuard guard(g_module_refs_lock);
+    module_list().remove(*module);
+    if (!running)
+        release_held_references_locked(*module);
+}
+
+// Under the lock keel_symbol_get reads it with: a get that sees the module
+// Live also sees everything its init wrote.
+void set_live(Module* module)
+{
+    SpinlockGuard guard(g_module_refs_lock);
+    module->state = ModuleState::Live;
+}
+
 // Frees a module that is off the list. A thread it started and did not
 // join may still run its code (the ABI says a module joins its threads
 // before it goes): while one does, the module's memory stays mapped,
@@ -429,7 +456,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         // ran (another thread mounting the filesystem type it registered)
         // keeps it: it stays loaded, for that user to let go of first.
         if (!module->pins.try_close()) {
-            module->state = ModuleState::Live;
+            set_live(module);
             rollback.commit();
             diagnose(&error,
                 "%s: keel_module_init failed with %d, but it stays loaded: in use by mount(s) or open "
@@ -442,10 +469,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         forget_registrations(module);
         run_function_array(*module, module->image.fini_array(), true);
         module_watches_forget(*module);
-        {
-            SpinlockGuard guard(g_module_refs_lock);
-            module_list().remove(*module);
-        }
+        unlink_module(module);
         keel_gdb_modules_changed();
         diagnose(&error, "%s: keel_module_init failed with %d", module->name, status);
         return Err(code);
@@ -455,7 +479,7 @@ Result<Module*> load_locked(const char* name_or_path, const LoadOptions& options
         module->taint_letters |= 1u << unsigned(Taint::OutOfTree);
         add_taint(Taint::OutOfTree);
     }
-    module->state = ModuleState::Live;
+    set_live(module);
     module->timings.total_us = elapsed_us(start);
     rollback.commit();
     log_info("%s: loaded at %p (%zu KiB) in %llu us", module->name, module->base, module->span / 1024,
@@ -540,10 +564,7 @@ Result<void> unload_locked(Module* module, Diagnostic& error) REQUIRES(g_module_
         run_function_array(*module, module->image.fini_array(), true);
         module_watches_forget(*module);
     }
-    {
-        SpinlockGuard guard(g_module_refs_lock);
-        module_list().remove(*module);
-    }
+    unlink_module(module);
     keel_gdb_modules_changed();
     log_info("%s: unloaded", name);
     free_module(module);

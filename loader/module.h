@@ -52,6 +52,9 @@ struct Module {
     uint32_t autoloaded_mask; // bit i: dependencies[i] was loaded for this module
     // Modules that depend on this one plus symbol references (keel_symbol_get).
     uint32_t users;
+    // Changed under g_module_refs_lock (loader.h), as held_refs below and
+    // `state`'s moves to Live and Unloading; read without it only where a
+    // stale count does no harm (lsmod, unload_unused's first look).
     uint32_t symbol_refs;
     // Mounts and open sockets (module_try_pin); rmmod closes the gate
     // before exit runs, and a pin after that is refused.

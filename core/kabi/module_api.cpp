@@ -56,7 +56,7 @@ extern "C" int32_t keel_add_taint(uint32_t flag)
     return was_set ? 1 : 0;
 }
 
-// keel_symbol_get and keel_symbol_put live in loader/module_api.cpp: they
+// keel_symbol_get and keel_symbol_put live in loader/symbol_refs.cpp: they
 // take references on the modules that provide the symbols.
 
 extern "C" void* keel_symbol_get(const char* name, const char* node)
