@@ -205,6 +205,14 @@ def dependencies_load_first_and_pin():
         check(lsmod_names(vm) == [], "modules left after modprobe -a", vm)
 
 
+def unload_peer_and_test(vm):
+    """rmmod lifecycle_peer, then lifecycle_test (by its file's name): each
+    goes, with no reference left held."""
+    for name in ("lifecycle_peer", "lifecycle-test"):
+        out = vm.command_output("rmmod " + name)
+        check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
+
+
 def refcount(vm, name):
     """lsmod's count of what keeps `name` loaded (users, references, pins)."""
     match = re.search(r"^" + name + r" \d+ (\d+) ", vm.command_output("lsmod"), re.M)
@@ -252,9 +260,7 @@ def module_lifecycle_bookkeeping():
         check("lifecycle_peer: keel_symbol_put(provider_add) with no reference held on it" in out,
               f"a put with no get: {out}", vm)
         check(refcount(vm, "provider") == 2, "a put with no get took another holder's reference", vm)
-        for name in ("lifecycle_peer", "lifecycle-test"):
-            out = vm.command_output("rmmod " + name)
-            check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
+        unload_peer_and_test(vm)
         check(refcount(vm, "provider") == 1, "lifecycle_test's put at exit", vm)
 
         # A reference taken in probe and given back as the last call of
@@ -269,9 +275,7 @@ def module_lifecycle_bookkeeping():
         check(re.search(r"lifecycle_test: \S+: removed", out) and "no reference held" not in out,
               f"unbind: {out}", vm)
         check(refcount(vm, "provider") == 2, "remove's put was not lifecycle_test's", vm)
-        for name in ("lifecycle_peer", "lifecycle-test"):
-            out = vm.command_output("rmmod " + name)
-            check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
+        unload_peer_and_test(vm)
         check(refcount(vm, "provider") == 1, "the peer's put at exit", vm)
         for name in ("consumer", "provider"):
             vm.command_output("rmmod " + name)
