@@ -21,11 +21,8 @@ enum class LockRank : uint16_t {
     Unordered = 0, // module locks: the core cannot know their order
     // Mutexes
     ModuleRegistry = 10, // the loader's module list; held while a module loads
-    // Module watches (loader/module_watch.cpp): held while a watcher's
-    // callback sweeps its own tables, as a module goes.
-    ModuleWatches = 12,
-    DeviceModel = 15, // the device tree, drivers, bindings; held across probe and remove
-    Vfs = 20,         // the VFS: mounts, dentries, open files
+    DeviceModel = 15,    // the device tree, drivers, bindings; held across probe and remove
+    Vfs = 20,            // the VFS: mounts, dentries, open files
     // Kernel sockets: the family table and the open sockets; held while a
     // family's info runs for ss, never while a caller waits.
     Sockets = 25,
@@ -35,6 +32,9 @@ enum class LockRank : uint16_t {
     // The netdev core: devices, their queues, the ethertype table. Held
     // while a driver's transmit runs; never while a protocol handler runs.
     Netdev = 95,
+    // Module watches (loader/module_watch.cpp): the list, never held while
+    // a watcher's callback runs.
+    ModuleWatches = 99,
     Keyring = 100,
     // The module list's links and the modules' symbol references
     // (loader/registry.cpp): keel_symbol_get/put take it, from a driver's

@@ -271,6 +271,11 @@ def module_lifecycle_bookkeeping():
         check(device, f"insmod lifecycle-test late=1: {out}", vm)
         insmod(vm, "/lib/test/lifecycle_peer.kmod get=1")
         check(refcount(vm, "provider") == 3, "consumer's use and both references", vm)
+        # probe added a module watch (under the device model's lock); it
+        # sees a module go, and remove takes it out.
+        insmod(vm, "hello")
+        vm.command_output("rmmod hello")
+        check("lifecycle_test: saw hello go" in vm.command_output("dmesg"), "the watch from probe", vm)
         out = vm.command_output(f"unbind {device.group(1)}")
         check(re.search(r"lifecycle_test: \S+: removed", out) and "no reference held" not in out,
               f"unbind: {out}", vm)

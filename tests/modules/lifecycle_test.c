@@ -14,7 +14,9 @@
  *   at exit;
  * - late=1 takes it in probe and gives it back as the last call of remove,
  *   which the core calls: a call compiled as a tail call would return to
- *   the core, and <keel/module.h> must keep it attributed to this module.
+ *   the core, and <keel/module.h> must keep it attributed to this module;
+ *   probe also adds a module watch and remove removes it, both under the
+ *   device model's lock.
  *
  * Built a second time as lifecycle_peer (LIFECYCLE_PEER: no driver, no
  * dependency), whose put=1 gives back a reference it never took: the
@@ -48,13 +50,26 @@ __attribute__((destructor)) static void lifecycle_finalize(void) { finalized = 1
 KEEL_DEVICE_TABLE(pci, lifecycle_ids, KEEL_PCI_DEVICE(0x1b36, 0x0011));
 
 static int have_late_reference;
+static keel_module_watch* late_watch;
+
+static void late_saw_going(void* arg, const keel_module_going_info* going)
+{
+    (void)arg;
+    keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": saw %s go", going->name);
+}
 
 static int lifecycle_probe(keel_device* device, const void* id)
 {
     (void)id;
     if (keel_param_late) {
-        if (!keel_symbol_get("provider_add", "KABI_PROVIDER_1.0"))
+        int32_t status = keel_module_watch_add(late_saw_going, 0, &late_watch);
+        if (status)
+            return status;
+        if (!keel_symbol_get("provider_add", "KABI_PROVIDER_1.0")) {
+            keel_module_watch_remove(late_watch);
+            late_watch = 0;
             return -KEEL_ENOENT;
+        }
         have_late_reference = 1;
     }
     keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": %s: bound", keel_device_name(device));
@@ -68,6 +83,8 @@ static void lifecycle_remove(keel_device* device)
             KEEL_LOG_ERR, LIFECYCLE_NAME ": %s: remove ran after the module's destructors", keel_device_name(device));
     else
         keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": %s: removed", keel_device_name(device));
+    keel_module_watch_remove(late_watch);
+    late_watch = 0;
     if (have_late_reference) {
         have_late_reference = 0;
         keel_symbol_put("provider_add"); /* last: a tail call but for <keel/module.h> */
