@@ -58,6 +58,10 @@ Module* find_module(const char* name) REQUIRES(g_module_registry_lock);
 // core, say), or nullptr for the core's own. Callers hold a reference that
 // keeps the module loaded (they are running its code, or it is pinned).
 Module* module_containing(const void* address);
+Module* module_containing_locked(const void* address) REQUIRES(g_module_refs_lock);
+// Without the lock, for a log line from any context, an interrupt handler
+// included (it holds locks that rank after the list's).
+Module* module_containing_for_log(const void* address);
 // Pins keep a module loaded (rmmod says "in use by N mount(s)"); atomic,
 // so a subsystem may pin under its own lock without the module mutex. A
 // pin fails (false) once rmmod is past the point of no return: the caller

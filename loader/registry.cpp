@@ -115,9 +115,9 @@ const char* module_state_name(ModuleState state)
     return "?";
 }
 
-// Without the lock: callers are running code of the module they look for
-// (it cannot unload under them) or hold the registry lock.
-Module* module_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
+namespace {
+
+Module* find_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
 {
     auto value = reinterpret_cast<uintptr_t>(address);
     for (Module& module : g_modules) {
@@ -127,6 +127,23 @@ Module* module_containing(const void* address) NO_THREAD_SAFETY_ANALYSIS
     }
     return nullptr;
 }
+
+} // namespace
+
+// The list's links change only with g_module_refs_lock held, so a walk
+// under it never meets another module being unlinked and freed (a thread
+// preempted mid-walk used to be able to).
+Module* module_containing(const void* address)
+{
+    SpinlockGuard guard(g_module_refs_lock);
+    return find_containing(address);
+}
+
+Module* module_containing_locked(const void* address) { return find_containing(address); }
+
+// Unlinking keeps interrupts off (the spinlock), so on one CPU a walk from
+// an interrupt handler never meets one half done.
+Module* module_containing_for_log(const void* address) { return find_containing(address); }
 
 bool module_try_pin(Module* module) { return !module || module->pins.try_pin(); }
 

@@ -24,7 +24,7 @@ namespace {
 // what the loader is running.
 Module* calling_module(const void* caller_address) REQUIRES(g_module_refs_lock)
 {
-    Module* module = module_containing(caller_address);
+    Module* module = module_containing_locked(caller_address);
     return module ? module : module_in_entry_point();
 }
 

@@ -125,7 +125,7 @@ extern "C" void keel_mmio_bad_access(const keel_mmio* mmio, uint64_t offset, uin
     if (count > 10 && count % 1000 != 0)
         return;
     auto* mapping = reinterpret_cast<const MmioMapping*>(mmio);
-    Module* module = module_containing(__builtin_return_address(0));
+    Module* module = module_containing_for_log(__builtin_return_address(0));
     log_err("%s: %s: %u-byte MMIO access at offset %#llx is outside the %#llx-byte mapping; not done (%u so far)",
         module ? module->name : "?", mapping && mapping->device ? mapping->device->name : "?", width,
         (unsigned long long)offset, mmio ? (unsigned long long)mmio->length : 0ull, count);
