@@ -49,8 +49,7 @@ Result<void> apply_module_parameters(Module& module, const char* parameters, Dia
 // (false: a new provider found the holder's table full; symbol_put gives
 // references back); release_held_references drops what is left.
 [[nodiscard]] bool note_symbol_reference(Module* holder, Module* provider) REQUIRES(g_module_refs_lock);
-void release_held_references(Module& holder);
-void release_held_references_locked(Module& holder) REQUIRES(g_module_refs_lock);
+void release_held_references(Module& holder) REQUIRES(g_module_refs_lock);
 
 // The module whose init, exit or init/fini array the loader is running on
 // this thread (nullptr when none: another thread's, or none at all).

@@ -69,21 +69,28 @@ void forget_registrations(Module* module) REQUIRES(g_module_registry_lock)
 
 // Takes a module that goes off the list and, in the same hold of the lock,
 // gives back the references it holds: a put the loader cannot attribute,
-// made in between, would count them as no module's and take one. Unless a
-// thread it started still runs its code: free_module then keeps them, with
-// its memory.
+// made in between, would count them as no module's and take one. A thread
+// it started and did not join may still run its code (the ABI says a
+// module joins its threads before it goes): while one does, the module is
+// kept_by_thread, and what its code may use stays with it (free_module);
+// threads that finished are freed. Only a module that was linked in has
+// run code, so only one that goes through here can have started any.
 void unlink_module(Module* module) REQUIRES(g_module_registry_lock)
 {
-    bool running = false;
     if (module->base) {
         auto start = reinterpret_cast<uintptr_t>(module->base);
         char thread[Thread::kNameLength];
-        running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread)) > 0;
+        if (size_t running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread))) {
+            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed, and its "
+                    "dependencies and references held",
+                module->name, thread, running > 1 ? " (and others)" : "", module->span / 1024);
+            module->kept_by_thread = true;
+        }
     }
     SpinlockGuard guard(g_module_refs_lock);
     module_list().remove(*module);
-    if (!running)
-        release_held_references_locked(*module);
+    if (!module->kept_by_thread)
+        release_held_references(*module);
 }
 
 // Under the lock keel_symbol_get reads it with: a get that sees the module
@@ -94,32 +101,17 @@ void set_live(Module* module)
     module->state = ModuleState::Live;
 }
 
-// Frees a module that is off the list. A thread it started and did not
-// join may still run its code (the ABI says a module joins its threads
-// before it goes): while one does, the module's memory stays mapped,
-// never freed, and what its code may use stays with it (its dependencies
-// keep a user each, the references it holds stay held); threads that
-// finished are freed.
+// Frees a module that is off the list (its references went with
+// unlink_module). One a thread still runs in keeps its memory mapped,
+// never freed, and its dependencies keep a user each.
 void free_module(Module* module)
 {
-    if (module->base) {
-        auto start = reinterpret_cast<uintptr_t>(module->base);
-        char thread[Thread::kNameLength];
-        if (size_t running = thread_reap_started_in(start, start + module->span, thread, sizeof(thread))) {
-            log_err("%s: thread %s%s still runs its code: its %zu KiB stay mapped, never freed, and its "
-                    "dependencies and references held",
-                module->name, thread, running > 1 ? " (and others)" : "", module->span / 1024);
-            kfree(module->file);
-            destroy(module);
-            return;
-        }
+    if (!module->kept_by_thread) {
+        for (size_t i = 0; i < module->dependency_count; i++)
+            module->dependencies[i]->users--;
+        if (module->base)
+            vfree(module->base);
     }
-    // Last: a driver's remove in the sweep may still give references back.
-    release_held_references(*module);
-    for (size_t i = 0; i < module->dependency_count; i++)
-        module->dependencies[i]->users--;
-    if (module->base)
-        vfree(module->base);
     kfree(module->file);
     destroy(module);
 }

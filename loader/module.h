@@ -72,6 +72,10 @@ struct Module {
     HeldRef held_refs[kMaxHeldRefs];
     size_t held_ref_count;
 
+    // A thread it started still ran its code when it went (unlink_module):
+    // its memory, dependencies and references stay.
+    bool kept_by_thread;
+
     unsigned taint_letters; // bit per flag: see loader/taint
     bool signature_valid;
     char signer[64]; // key description, when signed

@@ -60,12 +60,6 @@ bool note_symbol_reference(Module* holder, Module* provider) REQUIRES(g_module_r
 
 void release_held_references(Module& holder)
 {
-    SpinlockGuard guard(g_module_refs_lock);
-    release_held_references_locked(holder);
-}
-
-void release_held_references_locked(Module& holder)
-{
     for (size_t i = 0; i < holder.held_ref_count; i++) {
         Module::HeldRef& held = holder.held_refs[i];
         if (held.count == 0)

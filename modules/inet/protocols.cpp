@@ -166,14 +166,6 @@ bool belongs_to(const keel_module_going_info& going, const Entry& entry)
         || (entry.ops && (within(going, entry.ops) || within(going, reinterpret_cast<const void*>(entry.ops->input))));
 }
 
-// A call the going module set on an entry that is not its own
-// (keel_inet_protocol_writable, ..._icmp_reports take any caller's).
-bool has_call_of(const keel_module_going_info& going, const Entry& entry)
-{
-    return within(going, reinterpret_cast<const void*>(entry.writable))
-        || within(going, reinterpret_cast<const void*>(entry.reporter));
-}
-
 bool belongs_to(const keel_module_going_info& going, const IcmpHook& hook)
 {
     return within(going, hook.ops) || within(going, reinterpret_cast<const void*>(hook.ops->error));
@@ -187,60 +179,67 @@ bool belongs_to(const keel_module_going_info& going, const IcmpHook& hook)
 // tables; `arg` is the registrant's to choose and is not looked at.
 void forget_module(void*, const keel_module_going_info* going)
 {
-    bool left[256] = {};
-    bool any = false;
-    bool hook = false;
-    Entry* cleared[256];
-    uint8_t cleared_protocol[256];
-    size_t cleared_count = 0;
+    // Bit p of each: protocol p's entry is the module's / had a call of
+    // the module's cleared (keel_inet_protocol_writable and
+    // ..._icmp_reports take any caller's, for another module's entry).
+    uint64_t left[4] = {};
+    uint64_t cleared[4] = {};
     {
         Locked locked;
         for (size_t protocol = 0; protocol < 256; protocol++) {
             Entry* entry = g_protocols[protocol];
+            uint64_t bit = 1ull << (protocol % 64);
             if (!entry)
                 continue;
             if (belongs_to(*going, *entry)) {
-                any = left[protocol] = true;
-            } else if (has_call_of(*going, *entry)) {
-                if (within(*going, reinterpret_cast<const void*>(entry->writable)))
-                    entry->writable = nullptr;
-                if (within(*going, reinterpret_cast<const void*>(entry->reporter)))
-                    entry->reporter = nullptr;
-                cleared_protocol[cleared_count] = uint8_t(protocol);
-                cleared[cleared_count++] = take(entry);
+                left[protocol / 64] |= bit;
+                continue;
+            }
+            if (within(*going, reinterpret_cast<const void*>(entry->writable))) {
+                entry->writable = nullptr;
+                cleared[protocol / 64] |= bit;
+            }
+            if (within(*going, reinterpret_cast<const void*>(entry->reporter))) {
+                entry->reporter = nullptr;
+                cleared[protocol / 64] |= bit;
             }
         }
-        hook = g_icmp && belongs_to(*going, *g_icmp);
     }
-    // A call already running in a cleared field holds the entry: the
-    // entry is idle once only this sweep's own hold is left.
-    for (size_t i = 0; i < cleared_count; i++) {
-        while (__atomic_load_n(&cleared[i]->running, __ATOMIC_ACQUIRE) > 1)
-            keel_sleep_ns(100 * 1000);
-        put(cleared[i]);
-        keel_logf(KEEL_LOG_WARNING, "inet: clearing the calls %s left set on IP protocol %u", going->name,
-            unsigned(cleared_protocol[i]));
-    }
-    for (size_t protocol = 0; any && protocol < 256; protocol++) {
-        if (left[protocol]
+    for (size_t protocol = 0; protocol < 256; protocol++) {
+        uint64_t bit = 1ull << (protocol % 64);
+        if (cleared[protocol / 64] & bit) {
+            // A call already running in a cleared field holds the entry:
+            // it is done once only this sweep's own hold is left.
+            Entry* entry;
+            {
+                Locked locked;
+                entry = take(g_protocols[protocol]);
+            }
+            if (entry) {
+                while (__atomic_load_n(&entry->running, __ATOMIC_ACQUIRE) > 1)
+                    keel_sleep_ns(100 * 1000);
+                put(entry);
+            }
+            keel_logf(
+                KEEL_LOG_WARNING, "inet: clearing the calls %s left set on IP protocol %zu", going->name, protocol);
+        }
+        if ((left[protocol / 64] & bit)
             && remove(uint8_t(protocol), [going](const Entry& entry) { return belongs_to(*going, entry); }) == 0)
             keel_logf(
                 KEEL_LOG_WARNING, "inet: removing IP protocol %zu that %s left registered", protocol, going->name);
     }
-    if (hook) {
-        IcmpHook* gone = nullptr;
-        {
-            Locked locked;
-            if (g_icmp && belongs_to(*going, *g_icmp)) {
-                gone = g_icmp;
-                g_icmp = nullptr;
-            }
+    IcmpHook* gone = nullptr;
+    {
+        Locked locked;
+        if (g_icmp && belongs_to(*going, *g_icmp)) {
+            gone = g_icmp;
+            g_icmp = nullptr;
         }
-        if (gone) {
-            wait_idle(gone);
-            keel::net::net_destroy(gone);
-            keel_logf(KEEL_LOG_WARNING, "inet: removing the ICMP hook that %s left registered", going->name);
-        }
+    }
+    if (gone) {
+        wait_idle(gone);
+        keel::net::net_destroy(gone);
+        keel_logf(KEEL_LOG_WARNING, "inet: removing the ICMP hook that %s left registered", going->name);
     }
 }
 
