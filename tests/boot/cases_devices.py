@@ -10,7 +10,7 @@ import re
 import tempfile
 import time
 
-from harness import TEST_INITRAMFS, TEST_METADATA, boot, case, check, free_pages
+from harness import TEST_INITRAMFS, TEST_METADATA, boot, case, check, free_pages, refcount
 
 EDU_ALIAS = "pci:v00001234d000011E8sv*sd*bc*sc*i*"
 
@@ -305,3 +305,25 @@ def devices_edu_driver_in_rust():
         check(free_pages(vm) == pages, f"free pages {pages} -> {free_pages(vm)}", vm)
         out = out_of(vm, "modtest cycles 20 /lib/test/edu_rs.kmod", timeout=240)
         check(re.search(r"modtest: 20 cycles of /lib/test/edu_rs.kmod .*: PASS", out), f"modtest: {out}", vm)
+        # keel::symbol: a reference on provider_add taken in probe and
+        # given back when unbind drops the device's data, counted as
+        # edu_rs's both ways.
+        out_of(vm, "modprobe provider")
+        out = out_of(vm, "insmod /lib/test/edu_rs.kmod hold=1")
+        check(re.search("edu_rs: " + worked, out) and refcount(vm, "provider") == 1, f"probe's reference: {out}", vm)
+        check("EBUSY" in out_of(vm, "rmmod provider"), "provider unloaded under edu_rs's reference", vm)
+        out = out_of(vm, f"unbind {address}")
+        check("no reference held" not in out and refcount(vm, "provider") == 0, f"unbind's put: {out}", vm)
+        out_of(vm, f"bind {address} edu_rs")
+        check(refcount(vm, "provider") == 1, "a second probe's reference", vm)
+        out = out_of(vm, "rmmod edu_rs")
+        check("no reference held" not in out and "still held" not in out and refcount(vm, "provider") == 0,
+              f"rmmod edu_rs: {out}", vm)
+        out = out_of(vm, "rmmod provider")
+        check("provider: unloaded" in out, f"rmmod provider: {out}", vm)
+        out = out_of(vm, "insmod /lib/test/edu_rs.kmod hold=1")
+        check("provider_add reference failed (ENOENT)" in out, f"probe without provider: {out}", vm)
+        check(re.search(re.escape(address) + r" +pci +present +- ", out_of(vm, "lsdev")), "bound without its reference",
+              vm)
+        out_of(vm, "rmmod edu_rs")
+        check(counters(vm) == after, f"the references' scenarios left something: {counters(vm)}", vm)

@@ -4,7 +4,8 @@ and Rust modules, parameters, dependencies, refusals and rollback."""
 import re
 
 from cases_devices import wait_log
-from harness import ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages, settled_free_pages
+from harness import (ALL_ARCHES, ARCH, MACHINE_MODULES, TEST_INITRAMFS, boot, case, check, free_pages, refcount,
+                     settled_free_pages)
 
 
 def boot_modules(cmdline="panic=-1"):
@@ -211,13 +212,6 @@ def unload_peer_and_test(vm):
     for name in ("lifecycle_peer", "lifecycle-test"):
         out = vm.command_output("rmmod " + name)
         check("still held" not in out and f"{name.replace('-', '_')}: unloaded" in out, f"rmmod {name}: {out}", vm)
-
-
-def refcount(vm, name):
-    """lsmod's count of what keeps `name` loaded (users, references, pins)."""
-    match = re.search(r"^" + name + r" \d+ (\d+) ", vm.command_output("lsmod"), re.M)
-    check(match, f"lsmod does not list {name}", vm)
-    return int(match.group(1))
 
 
 @case

@@ -83,6 +83,13 @@ def free_pages(vm):
     return int(match.group(2))
 
 
+def refcount(vm, name):
+    """lsmod's count of what keeps `name` loaded (users, references, pins)."""
+    match = re.search(r"^" + name + r" \d+ (\d+) ", vm.command_output("lsmod"), re.M)
+    check(match, f"lsmod does not list {name}", vm)
+    return int(match.group(1))
+
+
 def settled_free_pages(vm, timeout=10):
     """Free pages once two reads 0.3 s apart agree: autoload's thread goes
     on giving memory back after its index line, beside the console."""

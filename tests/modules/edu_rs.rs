@@ -5,7 +5,10 @@
 //! through coherent memory. It keeps one more reference to the register
 //! mapping than its per-device data holds, in a module-wide slot, so that
 //! unloading can show the mapping was revoked when the device was unbound:
-//! nothing reaches a released resource. No `unsafe`, no `keel::sys`.
+//! nothing reaches a released resource. With `hold=1` its probe also takes
+//! a reference on the `provider` module's `provider_add` (keel::symbol),
+//! given back when the device's data is dropped after unbind. No `unsafe`,
+//! no `keel::sys`.
 #![no_std]
 
 extern crate alloc;
@@ -23,6 +26,7 @@ use keel::io::Mmio;
 use keel::irq::{self, IrqReturn};
 use keel::pci;
 use keel::prelude::*;
+use keel::symbol::SymbolRef;
 
 // Registers (BAR 0), as QEMU's docs/specs/edu.rst describes them.
 const ID: u64 = 0x00;
@@ -96,6 +100,9 @@ struct Edu {
     irq: irq::Registration<Interrupts>,
     _buffer: Devres<CoherentAllocation>,
     registers: Arc<Devres<Mmio>>,
+    /// With `hold=1`: dropped last, its put is the last call of the data's
+    /// drop.
+    _provider: Option<SymbolRef>,
 }
 
 fn fail(device: &pci::Device<Core>, what: &str, error: Error) -> Error {
@@ -195,9 +202,16 @@ impl pci::Driver for Edu {
             handler.count.load(Ordering::SeqCst),
             kind
         );
+        let provider = if module_parameters::hold.get() {
+            let add = SymbolRef::get(c"provider_add", Some(c"KABI_PROVIDER_1.0"))
+                .ok_or_else(|| fail(device, "provider_add reference", Error::ENOENT))?;
+            Some(add)
+        } else {
+            None
+        };
         let previous = KEPT.lock().replace(registers.clone());
         drop(previous);
-        Ok(Pin::from(try_box(Edu { irq, _buffer: buffer, registers })?))
+        Ok(Pin::from(try_box(Edu { irq, _buffer: buffer, registers, _provider: provider })?))
     }
 
     fn unbind(device: &pci::Device<Core>, this: Pin<&Self>) {
@@ -240,4 +254,7 @@ keel::module! {
     name: "edu_rs",
     description: "A driver for QEMU's edu PCI device, in safe Rust",
     license: "MIT",
+    params: {
+        hold: bool { default: false, description: "hold a reference on provider_add while a device is bound" },
+    },
 }

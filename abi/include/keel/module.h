@@ -44,7 +44,7 @@
  * reference would be counted as no module's (a get then pins the provider
  * for good; a put finds no reference of the caller's). These keep each
  * call a call: the empty statement after it runs once it returns, in the
- * module. Rust modules call the functions directly.
+ * module. Rust modules use keel::symbol::SymbolRef, which does the same.
  */
 static inline void* keel_symbol_get_here(const char* name, const char* node)
 {

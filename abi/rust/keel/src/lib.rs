@@ -13,6 +13,7 @@
 //! | `modinfo` | metadata notes, `modinfo!` |
 //! | `print` | `pr_info!` & co., `Level`, the panic message |
 //! | `allocator` | the kernel heap as the global allocator, `try_box` |
+//! | `symbol` | `SymbolRef`: another module's export taken by name, pinning it until dropped |
 //! | `sync` | `Mutex<T>`, `SpinLock<T>` (owning their data), `Completion`, `Arc` |
 //! | `thread` | `Thread::spawn` (joined on drop), `sleep_ns`, `yield_now` |
 //! | `time` | `monotonic_ns` |
@@ -72,6 +73,7 @@ pub mod module;
 pub mod params;
 pub mod pci;
 pub mod print;
+pub mod symbol;
 pub mod sync;
 pub mod thread;
 pub mod time;
