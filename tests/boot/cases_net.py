@@ -205,7 +205,8 @@ def net_what_a_module_leaves_behind_is_swept():
     """tests/modules/nettest.c: an ethertype handler left registered at exit
     is removed by the loader (the type can be registered again); a thread
     the module never joined is reaped when it has finished, and while it
-    still runs the module's memory stays mapped under it."""
+    still runs the module's memory stays mapped under it. inettest.c and
+    inetpeer.c: what a module leaves in inet's tables goes with it."""
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         wait_log(vm, r"autoload: \d+ driver module\(s\) indexed")
         check("insmod: ERROR" not in vm.command_output("insmod /lib/test/nettest.kmod frames=0 careless=1"),
@@ -252,6 +253,22 @@ def net_what_a_module_leaves_behind_is_swept():
         out = vm.command_output("insmod /lib/test/inettest.kmod datagrams=2")
         check(any("2 of 2 datagrams of 253 received" in line for line in dmesg_lines(vm, "inettest:")),
               f"253 after the sweep: {out}", vm)
+        # Calls a module left set on another module's entry, which stays:
+        # inetpeer sets a writable and an ICMP reporter of its own on
+        # inettest's 254 and leaves them. inet clears them as inetpeer
+        # goes; an ICMP error about 254 then finds no reporter, where it
+        # would have called inetpeer's freed code.
+        vm.command_output("rmmod inettest")
+        vm.command_output("insmod /lib/test/inettest.kmod datagrams=0 peer=1")
+        out = vm.command_output("insmod /lib/test/inetpeer.kmod")
+        check("inetpeer: set on inettest-254: writable 0, reports 0; delivered 0" in out
+              and "inetpeer: an ICMP error (type 3, code 2) about protocol 254" in out, f"insmod inetpeer: {out}", vm)
+        check("EBUSY" in vm.command_output("rmmod inettest"), "inettest went under inetpeer's reference", vm)
+        out = vm.command_output("rmmod inetpeer")
+        check("inet: clearing the calls inetpeer left set on IP protocol 254" in out, f"inet's sweep: {out}", vm)
+        out = vm.command_output("rmmod inettest")
+        check("inettest: an ICMP error about 254: -2; removed 254 (0)" in out, f"254 after the sweep: {out}", vm)
+        vm.command_output("insmod /lib/test/inettest.kmod datagrams=0")
         for module in ("inettest", "inet"):
             out = vm.command_output(f"rmmod {module}")
             check("ERROR" not in out and "left registered" not in out, f"rmmod {module}: {out}", vm)

@@ -8,6 +8,10 @@
  * With careless=1 it also watches modules go (keel_module_watch_add) and
  * leaves both 253 and the watch registered at exit: inet takes out the
  * one, the loader the other.
+ * With peer=1 it also adds protocol 254 by an ops table it exports
+ * (inettest_ops, for inetpeer.c to set its calls on); at exit it asks inet
+ * to hand a made-up ICMP error about 254 to 254's reporter and logs what
+ * inet said, before it takes 254 out.
  */
 #include <keel/inet.h>
 #include <keel/keel.h>
@@ -18,8 +22,10 @@ KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Tests inet's IP protocol table over lo");
 KEEL_MODULE_PARAM(uint, datagrams, 3, "datagrams of protocol 253 sent to 127.0.0.1 (0 to 100)");
 KEEL_MODULE_PARAM(bool, careless, 0, "watch modules go; leave the watch and 253 registered at exit");
+KEEL_MODULE_PARAM(bool, peer, 0, "add protocol 254 by the exported inettest_ops, for inetpeer");
 
 #define INETTEST_PROTOCOL 253
+#define INETTEST_PEER_PROTOCOL 254
 #define LOCALHOST 0x7f000001u
 
 static volatile uint32_t received;
@@ -72,6 +78,40 @@ static void transmit_packets(void)
         null, headroom, size, route, sent, received - before);
 }
 
+static void input_254(void* arg, const keel_inet_datagram* datagram)
+{
+    (void)arg;
+    (void)datagram;
+}
+
+KEEL_EXPORT const keel_inet_protocol_ops inettest_ops = {
+    .size = sizeof(keel_inet_protocol_ops),
+    .version = KEEL_INET_PROTOCOL_OPS_VERSION,
+    .protocol = INETTEST_PEER_PROTOCOL,
+    .name = "inettest-254",
+    .input = input_254,
+};
+
+/* What inet does with an ICMP error about a datagram of 254 now: 0 when
+ * 254's reporter took it, -ENOENT when 254 has none. */
+static int32_t report_about_254(void)
+{
+    static const uint8_t transport[8] = { 0 };
+    keel_inet_icmp_report report = {
+        .size = sizeof(report),
+        .type = 3, /* destination unreachable */
+        .code = 2, /* protocol unreachable */
+        .reporter = LOCALHOST,
+        .protocol = INETTEST_PEER_PROTOCOL,
+        .source = LOCALHOST,
+        .destination = LOCALHOST,
+        .quoted_total_length = 28,
+        .transport = transport,
+        .transport_length = sizeof(transport),
+    };
+    return keel_inet_icmp_deliver(&report);
+}
+
 static keel_module_watch* watch;
 
 static void saw_going(void* arg, const keel_module_going_info* going)
@@ -91,6 +131,11 @@ static int inettest_init(void)
         keel_inet_protocol_unregister(INETTEST_PROTOCOL);
         return status;
     }
+    if (keel_param_peer && (status = keel_inet_protocol_add(&inettest_ops, 0)) != 0) {
+        keel_module_watch_remove(watch);
+        keel_inet_protocol_unregister(INETTEST_PROTOCOL);
+        return status;
+    }
     int32_t again = keel_inet_protocol_register(INETTEST_PROTOCOL, ignore, 0);
     int32_t udp = keel_inet_protocol_register(17, ignore, 0);
     if (udp == 0) /* udp is not loaded: 17 was free, and is not ours to keep */
@@ -103,6 +148,8 @@ static int inettest_init(void)
         status = keel_inet_send(INETTEST_PROTOCOL, LOCALHOST, payload, 10 + i);
         if (status) {
             keel_module_watch_remove(watch);
+            if (keel_param_peer)
+                keel_inet_protocol_remove(&inettest_ops);
             keel_inet_protocol_unregister(INETTEST_PROTOCOL);
             return status;
         }
@@ -120,6 +167,11 @@ static void inettest_exit(void)
     if (keel_param_careless) {
         keel_log(KEEL_LOG_INFO, "inettest: leaving 253 and the watch registered");
         return;
+    }
+    if (keel_param_peer) {
+        int32_t reported = report_about_254();
+        keel_logf(KEEL_LOG_INFO, "inettest: an ICMP error about 254: %d; removed 254 (%d)", reported,
+            keel_inet_protocol_remove(&inettest_ops));
     }
     int32_t status = keel_inet_protocol_unregister(INETTEST_PROTOCOL);
     keel_logf(KEEL_LOG_INFO, "inettest: unregistered 253 (%d)", status);
