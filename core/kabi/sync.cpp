@@ -8,6 +8,7 @@
 #include "kabi/errno.h"
 #include "kabi_impl.h"
 #include "mm/heap.h"
+#include "sched/thread.h"
 #include "sync/interrupts.h"
 #include "sync/mutex.h"
 #include "sync/wait_queue.h"
@@ -78,10 +79,22 @@ extern "C" void keel_mutex_unlock(keel_mutex* mutex) NO_THREAD_SAFETY_ANALYSIS
     require(mutex, "keel_mutex_unlock")->mutex.unlock();
 }
 
+// Interrupts stay off until the thread's last module spinlock is released,
+// not only until the one taken first is: a guard dropped out of order (a
+// Rust `drop(first)` while `second` is held) would otherwise turn them on
+// with `second` held, and an interrupt handler taking `second` would spin
+// for ever. The state from before the first lock comes back with the last
+// unlock; `irq_state` matters only for an unlock with none counted (a lock
+// taken by another thread: a module bug, which this does not make worse).
+// An interrupt handler counts on the thread it interrupted, whose count is
+// 0 then: a thread holding one runs with interrupts off.
 extern "C" uint64_t keel_spin_lock(keel_spinlock* lock)
 {
     require(lock, "keel_spin_lock");
     bool irq_state = keel::arch::irq_save();
+    keel::Thread* self = keel::current_thread();
+    if (self->module_spinlocks++ == 0)
+        self->module_spinlock_irqs_were_on = irq_state;
     while (__atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE)) {
         // Spin on a plain load so the cache line is not bounced by writes.
         while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
@@ -94,7 +107,13 @@ extern "C" void keel_spin_unlock(keel_spinlock* lock, uint64_t irq_state)
 {
     require(lock, "keel_spin_unlock");
     __atomic_store_n(&lock->locked, 0u, __ATOMIC_RELEASE);
-    keel::arch::irq_restore(irq_state != 0);
+    keel::Thread* self = keel::current_thread();
+    if (self->module_spinlocks == 0) {
+        keel::arch::irq_restore(irq_state != 0);
+        return;
+    }
+    if (--self->module_spinlocks == 0)
+        keel::arch::irq_restore(self->module_spinlock_irqs_were_on);
 }
 
 extern "C" int32_t keel_completion_create(keel_completion** out) { return create(out); }

@@ -50,6 +50,12 @@ struct Thread {
     uint64_t runtime_ns;
 
     LockOrderState lock_order; // the locks it holds (sync/lock_order.h)
+    // Modules' spinlocks it holds (keel_spin_lock, kabi/sync.cpp):
+    // interrupts come back on when the last of them is released, in
+    // whatever order they are, as they were before the first. The thread
+    // must not sleep meanwhile (thread_block and the other sleeps stop it).
+    uint32_t module_spinlocks = 0;
+    bool module_spinlock_irqs_were_on = false;
 
     WaitQueue exit_waiters;
     IntrusiveListNode queue_node; // run queue, sleep list or a wait queue

@@ -7,7 +7,9 @@ use core::ops::{Deref, DerefMut};
 use crate::sys;
 
 /// A spinlock owning a `T`. `new` is const and cannot fail, so it suits
-/// statics. Taking it disables interrupts; never sleep while holding it.
+/// statics. Taking it disables interrupts; never sleep while holding it
+/// (the kernel stops at such a sleep). Guards may be dropped in any order:
+/// interrupts come back on only when the thread's last spinlock goes.
 pub struct SpinLock<T> {
     raw: UnsafeCell<sys::keel_spinlock>,
     data: UnsafeCell<T>,
