@@ -141,6 +141,23 @@ Module* module_containing(const void* address)
 
 Module* module_containing_locked(const void* address) { return find_containing(address); }
 
+Result<Module*> module_owning_table(const void* table, const void* caller, const char* what)
+{
+    if (!table)
+        return nullptr;
+    if (Module* owner = module_containing(table))
+        return owner;
+    Module* registrant = module_containing(caller);
+    if (!registrant)
+        registrant = module_in_entry_point();
+    if (!registrant)
+        return nullptr;
+    log_err("%s: %s refused: its table (%p) lies outside the module's image: it must be static, not on the heap or "
+            "the stack",
+        registrant->name, what, table);
+    return Err(Error::EINVAL);
+}
+
 // Unlinking keeps interrupts off (the spinlock), so on one CPU a walk from
 // an interrupt handler never meets one half done.
 Module* module_containing_for_log(const void* address) { return find_containing(address); }

@@ -50,7 +50,10 @@ extern "C" int32_t keel_driver_register(const keel_driver_ops* ops, keel_driver*
     if (!driver_out)
         return kabi_error(Error::EINVAL);
     // The table lives in the registering module's image.
-    Module* owner = module_containing(ops);
+    auto owned = module_owning_table(ops, __builtin_return_address(0), "driver");
+    if (owned.is_error())
+        return kabi_error(owned.error());
+    Module* owner = owned.value();
     Diagnostic problem;
     auto driver = driver_register(ops, owner, kabi_owner_readable, problem);
     if (driver.is_error()) {

@@ -2,6 +2,7 @@
 // lives in the registering module's image, which finds its owner; every
 // socket of the family pins that module.
 #include "net/socket.h"
+#include "kabi/errno.h"
 #include "kabi_impl.h"
 #include "loader/loader.h"
 
@@ -19,7 +20,10 @@ using namespace keel;
 
 extern "C" int32_t keel_socket_family_register(const keel_socket_family_ops* ops)
 {
-    return net::socket_family_register(ops, module_containing(ops));
+    auto owned = module_owning_table(ops, __builtin_return_address(0), "socket family");
+    if (owned.is_error())
+        return kabi_error(owned.error());
+    return net::socket_family_register(ops, owned.value());
 }
 
 extern "C" int32_t keel_socket_family_unregister(const keel_socket_family_ops* ops)

@@ -26,7 +26,10 @@ extern "C" int32_t keel_register_filesystem(const keel_fs_type_ops* ops)
     // The table lives in the registering module's image (the return
     // address would not do: `return keel_register_filesystem(&ops);` is a
     // tail call from the loader's point of view).
-    Module* owner = module_containing(ops);
+    auto owned = module_owning_table(ops, __builtin_return_address(0), "filesystem type");
+    if (owned.is_error())
+        return kabi_error(owned.error());
+    Module* owner = owned.value();
     keel::Diagnostic problem;
     auto result = vfs_register_filesystem(ops, owner, &problem);
     if (result.is_error()) {

@@ -59,7 +59,10 @@ extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_vir
 {
     if (!transport || !out)
         return kabi_error(Error::EINVAL);
-    Module* owner = module_containing(ops);
+    auto owned = module_owning_table(ops, __builtin_return_address(0), "virtio transport");
+    if (owned.is_error())
+        return kabi_error(owned.error());
+    Module* owner = owned.value();
     Diagnostic problem;
     if (validate_virtio_transport_ops(ops, kabi_owner_readable, owner, problem).is_error()) {
         log_err("virtio: %s: transport refused: %s", owner ? owner->name : "the core", problem.message);

@@ -174,13 +174,15 @@ struct DirentAdapter {
 };
 
 // The path open() names, made if O_CREAT says so, checked and truncated
-// if O_TRUNC says so; held for the open file.
+// if O_TRUNC says so (unless it was just made); held for the open file.
 Result<Path> open_path(VfsContext& context, const char* path, uint32_t flags, uint32_t mode) REQUIRES(g_vfs_lock)
 {
     bool created = false;
     HeldPath at { TRY(open_or_create(context, path, flags, mode, created)) };
     TRY(check_open(context, at.get(), flags, created));
-    if ((flags & kOpenTruncate) && mode_is_regular(at.get().dentry->mode))
+    // A file this open made is empty: no truncate, whose permission check
+    // would refuse the creator a file made read-only (Linux skips it too).
+    if ((flags & kOpenTruncate) && !created && mode_is_regular(at.get().dentry->mode))
         TRY(truncate_dentry(context, at.get(), 0));
     Path result = at.get();
     at.get() = {};

@@ -63,9 +63,15 @@ Result<void> move_mount(VfsContext& context, const Path& target, const char* sou
     TRY(check_in_namespace(context, mount));
     if (!path_is_mount_root(from.get()) || !mount->parent)
         return Err(Error::EINVAL);
-    // Into its own subtree would cut the tree loose from the namespace.
-    if (is_path_reachable(target.mount, target.dentry, from.get()))
-        return Err(Error::ELOOP);
+    // Into its own subtree would cut the tree loose from the namespace
+    // and make the mount its own ancestor. Decided by the mounts above the
+    // target, not by its dentry: a directory a rename carried out of the
+    // mount's root (still reachable as a working directory) is not below
+    // that root, but its mount is still this one.
+    for (Mount* above = target.mount; above; above = above->parent) {
+        if (above == mount)
+            return Err(Error::ELOOP);
+    }
     if (from.get().dentry->is_directory() != target.dentry->is_directory())
         return Err(Error::ENOTDIR);
     Namespace* ns = mount->ns;

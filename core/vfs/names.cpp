@@ -364,11 +364,12 @@ Result<void> vfs_setattr(
         return Err(Error::EINVAL);
     LockGuard guard;
     HeldPath at { TRY(walk(context, path, follow_last_symlink ? kWalkFollow : 0)) };
-    if (mask & KEEL_VFS_ATTR_SIZE)
-        TRY(truncate_dentry(context, at.get(), attr.size));
+    bool resize = mask & KEEL_VFS_ATTR_SIZE;
     mask &= ~KEEL_VFS_ATTR_SIZE;
     if (!mask)
-        return {};
+        return resize ? truncate_dentry(context, at.get(), attr.size) : Result<void> {};
+    // Every check before any change, as Linux's setattr_prepare: a request
+    // refused for its owner or mode must not have truncated the file.
     TRY(check_writable_mount(at.get().mount));
     keel_vfs_attr current = TRY(get_attr(at.get().dentry));
     // chown is for root; chmod and times for the owner too.
@@ -378,6 +379,8 @@ Result<void> vfs_setattr(
         return Err(Error::EPERM);
     Superblock* sb = at.get().dentry->sb;
     OP_OR(sb, setattr, Error::EPERM);
+    if (resize)
+        TRY(truncate_dentry(context, at.get(), attr.size));
     keel_vfs_attr change = attr;
     change.mode = (current.mode & kModeTypeMask) | (attr.mode & 07777);
     int32_t result = sb->type->ops.setattr(sb->data, at.get().dentry->node, &change, mask);

@@ -3,7 +3,8 @@
  * on another module (keel_symbol_get), optionally a filesystem type or a
  * socket family registered. The load must leave nothing behind: no
  * registry entry, no mapping, no pages, no reference, no filesystem type,
- * no socket family. */
+ * no socket family. With heap_tables=1 it first tries to register both
+ * from copies on its heap, which the core refuses. */
 #include <keel/module.h>
 
 KEEL_MODULE_NAME("failinit");
@@ -12,6 +13,7 @@ KEEL_MODULE_DESCRIPTION("Fails its init on purpose");
 KEEL_MODULE_PARAM(int, error, -KEEL_ENODEV, "the negative errno init returns (default -ENODEV)");
 KEEL_MODULE_PARAM(bool, register_fs, 0, "register a filesystem type first and leave it registered");
 KEEL_MODULE_PARAM(bool, register_family, 0, "register a socket family (AF_INET datagrams) and leave it registered");
+KEEL_MODULE_PARAM(bool, heap_tables, 0, "try to register both from copies on the heap (refused)");
 
 /* A filesystem type whose table lives in this module: left registered by
  * the failing init, the loader must drop it before the module's memory is
@@ -122,6 +124,33 @@ static const keel_socket_family_ops failnet_ops = {
     .connections = failnet_connections,
 };
 
+/* A copy of `size` bytes of `table` on the heap. */
+static void* heap_copy(const void* table, size_t size)
+{
+    unsigned char* copy = keel_alloc(size);
+    for (size_t i = 0; copy && i < size; i++)
+        copy[i] = ((const unsigned char*)table)[i];
+    return copy;
+}
+
+/* Tables outside the module's image would be no module's: the core
+ * refuses them (EINVAL) rather than call into them after the module went. */
+static void register_from_heap(void)
+{
+    keel_fs_type_ops* fs = heap_copy(&failfs_ops, sizeof(failfs_ops));
+    keel_socket_family_ops* family = heap_copy(&failnet_ops, sizeof(failnet_ops));
+    int32_t fs_status = fs ? keel_register_filesystem(fs) : -KEEL_ENOMEM;
+    int32_t family_status = family ? keel_socket_family_register(family) : -KEEL_ENOMEM;
+    keel_logf(
+        KEEL_LOG_INFO, "failinit: tables on the heap: filesystem type %d, socket family %d", fs_status, family_status);
+    if (fs_status == 0)
+        keel_unregister_filesystem(fs);
+    if (family_status == 0)
+        keel_socket_family_unregister(family);
+    keel_free(fs);
+    keel_free(family);
+}
+
 static int failinit_init(void)
 {
     /* A reference on provider (if loaded): the loader drops it when the
@@ -131,6 +160,8 @@ static int failinit_init(void)
         return -KEEL_EINVAL;
     if (keel_param_register_family && keel_socket_family_register(&failnet_ops) != 0)
         return -KEEL_EINVAL;
+    if (keel_param_heap_tables)
+        register_from_heap();
     keel_logf(KEEL_LOG_INFO, "failinit: provider_add %s; failing with %lld", add ? "referenced" : "not loaded",
         (long long)keel_param_error);
     return (int)keel_param_error;

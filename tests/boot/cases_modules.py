@@ -126,6 +126,13 @@ def params_module_and_failinit_rollback():
         check("failinit: removing socket family failnet it left registered" in out, f"failnet: {out}", vm)
         insmod(vm, "udp")
         vm.command_output("rmmod udp")
+        # Tables on a module's heap would be no module's (never pinned,
+        # never swept): refused, naming the module.
+        out = refused(vm, "failinit heap_tables=1", "keel_module_init failed with -19")
+        check("failinit: tables on the heap: filesystem type -22, socket family -22" in out
+              and "failinit: filesystem type refused: its table" in out
+              and "failinit: socket family refused: its table" in out, f"heap tables: {out}", vm)
+        check("failfs" not in vm.command_output("filesystems"), "failfs registered from the heap", vm)
         vm.command_output("rmmod inet")
         check(free_pages(vm) == baseline, "failed loads leaked pages", vm)
 

@@ -149,6 +149,36 @@ TEST_CASE("mount: bind, recursive bind, move and read-only")
     CHECK(vfs_unlink(f.ctx, "/moved/x").is_ok());
 }
 
+TEST_CASE("mount: a move into the moved mount's own tree is refused by mount, not by dentry")
+{
+    // The working directory is a directory a rename carried out of the
+    // bind mount's root: its dentry is no longer under that root, but its
+    // mount is the bind mount itself. Moving the bind mount there would
+    // make it its own parent (and a later umount -l walk it for ever).
+    Fixture f;
+    REQUIRE(vfs_mkdir(f.ctx, "/a", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/s", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/s/d", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/m", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "/a/s", "/m", nullptr, kMountBind, nullptr).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/m/d").is_ok());
+    REQUIRE(vfs_rename(f.ctx, "/a/s/d", "/a/d").is_ok());
+    CHECK(err(vfs_mount(f.ctx, "/m", ".", nullptr, kMountMove, nullptr)) == Error::ELOOP);
+    // A child of the bind mount whose mountpoint went the same way.
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/s/e", 0755).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/a/s/e/f", 0755).is_ok());
+    REQUIRE(vfs_mount(f.ctx, "inner", "/m/e/f", "tmpfs", 0, nullptr).is_ok());
+    REQUIRE(vfs_mkdir(f.ctx, "/m/e/f/g", 0755).is_ok());
+    REQUIRE(vfs_chdir(f.ctx, "/m/e/f/g").is_ok());
+    REQUIRE(vfs_rename(f.ctx, "/a/s/e", "/a/e").is_ok());
+    CHECK(err(vfs_mount(f.ctx, "/m", ".", nullptr, kMountMove, nullptr)) == Error::ELOOP);
+    REQUIRE(vfs_chdir(f.ctx, "/").is_ok());
+    // Everything still comes apart.
+    CHECK(vfs_umount(f.ctx, "/m", kUmountDetach).is_ok());
+    CHECK(f.mounts().size() == 1);
+}
+
 TEST_CASE("mount: pivot_root over nullfs, then lazily unmount the old root")
 {
     Fixture f(true);

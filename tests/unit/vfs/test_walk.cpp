@@ -136,6 +136,16 @@ TEST_CASE("walk: permissions for other users")
     CHECK(err(vfs_mkdir(u, "/rootonly/not-mine", 0755)) == Error::EACCES);
     CHECK(err(vfs_mount(u, "none", "/open", "tmpfs", 0, nullptr)) == Error::EPERM);
     CHECK(err(vfs_setattr(u, "/readonly", attr, KEEL_VFS_ATTR_MODE)) == Error::EPERM);
+    // A file the user may write but does not own: a size with a mode is
+    // refused whole, the size included (it used to truncate, then fail).
+    f.write("/open/shared", "shared");
+    attr.mode = 0666;
+    REQUIRE(vfs_setattr(f.ctx, "/open/shared", attr, KEEL_VFS_ATTR_MODE).is_ok());
+    attr.size = 0;
+    CHECK(err(vfs_setattr(u, "/open/shared", attr, KEEL_VFS_ATTR_SIZE | KEEL_VFS_ATTR_MODE)) == Error::EPERM);
+    CHECK(f.read("/open/shared") == "shared");
+    CHECK(vfs_setattr(u, "/open/shared", attr, KEEL_VFS_ATTR_SIZE).is_ok()); // the size alone is a write
+    CHECK(f.read("/open/shared").empty());
     vfs_context_release(user.value());
 }
 
@@ -177,6 +187,16 @@ TEST_CASE("walk: a file open(O_CREAT) made is the creator's to use, whatever its
     vfs_close(made.value());
     // Opening it again is checked as ever.
     CHECK(err(vfs_open(*user.value(), "/open/ro", kOpenWriteOnly, 0)) == Error::EACCES);
+    // With O_TRUNC too (a shell's `>`): the new file is empty, and its
+    // truncate is no second permission check. This was EACCES, with the
+    // file left behind.
+    auto truncating = vfs_open(*user.value(), "/open/ro-trunc", kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0444);
+    REQUIRE(truncating.is_ok());
+    CHECK(vfs_write(*truncating.value(), "y", 1).value() == 1);
+    vfs_close(truncating.value());
+    CHECK(err(vfs_open(*user.value(), "/open/ro-trunc", kOpenWriteOnly | kOpenCreate | kOpenTruncate, 0444))
+        == Error::EACCES); // it exists now: checked, and not truncated
+    CHECK(vfs_stat(f.ctx, "/open/ro-trunc", true).value().attr.size == 1);
     vfs_context_release(user.value());
 }
 
