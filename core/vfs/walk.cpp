@@ -264,7 +264,9 @@ Result<ParentWalk> walk_parent(VfsContext& context, const char* path)
     ParentWalk result {};
     result.trailing_slash = end != length;
     if (end == 0) {
-        // "/" (or "//..."): the root names itself.
+        // "/" (or "//..."): the root names itself, once there is one.
+        if (!context.root.mount || !context.root.dentry)
+            return Err(Error::ENOENT);
         result.parent = path_get(context.root);
         result.name = ".";
         result.name_length = 1;
