@@ -134,6 +134,17 @@ Module::HeldRef* held_reference(Module& holder, const char* name) REQUIRES(g_mod
     return nullptr;
 }
 
+// Whether the core exports `name` (at any node): its symbols are never
+// counted, since the core never unloads (keel_symbol_get finds them first).
+bool core_exports(const char* name)
+{
+    for (size_t i = 0; i < kabi_export_count(); i++) {
+        if (strcmp(kabi_export_at(i).name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 // The reference goes back to a provider of `name` the caller holds one on:
@@ -144,7 +155,8 @@ Module::HeldRef* held_reference(Module& holder, const char* name) REQUIRES(g_mod
 // call hides (outside an init or exit, calling_module's fallback): a
 // caller the loader cannot name gives back a reference nobody is known to
 // hold (the core's tools take theirs so), or else that of the only module
-// that holds any. A module's put never takes one that is not its own.
+// that holds any. A module's put never takes one that is not its own. A
+// put of a name only the core exports gives back nothing, quietly.
 void symbol_put(const char* name, const void* caller_address)
 {
     if (!name)
@@ -157,7 +169,8 @@ void symbol_put(const char* name, const void* caller_address)
             held->provider->symbol_refs--;
             return;
         }
-        log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
+        if (!core_exports(name))
+            log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
         return;
     }
     for (Module& module : module_list_for_refs()) {
@@ -180,7 +193,8 @@ void symbol_put(const char* name, const void* caller_address)
         only->provider->symbol_refs--;
         return;
     }
-    log_warn("keel_symbol_put(%s) with no reference held on it", name);
+    if (!core_exports(name))
+        log_warn("keel_symbol_put(%s) with no reference held on it", name);
 }
 
 } // namespace keel

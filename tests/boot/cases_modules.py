@@ -261,6 +261,11 @@ def module_lifecycle_bookkeeping():
         check("lifecycle_peer: keel_symbol_put(provider_add) with no reference held on it" in out,
               f"a put with no get: {out}", vm)
         check(refcount(vm, "provider") == 2, "a put with no get took another holder's reference", vm)
+        vm.command_output("rmmod lifecycle_peer")
+        # The core's own symbols count no reference: their put is quiet.
+        out = insmod(vm, "/lib/test/lifecycle_peer.kmod core=1")
+        check("lifecycle_peer: keel_log from the core found" in out and "no reference held" not in out,
+              f"a get and put of a core symbol: {out}", vm)
         unload_peer_and_test(vm)
         check(refcount(vm, "provider") == 1, "lifecycle_test's put at exit", vm)
 

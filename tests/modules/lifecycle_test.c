@@ -20,7 +20,8 @@
  *
  * Built a second time as lifecycle_peer (LIFECYCLE_PEER: no driver, no
  * dependency), whose put=1 gives back a reference it never took: the
- * loader must not take it from another holder.
+ * loader must not take it from another holder. core=1 takes and gives back
+ * keel_log, a symbol of the core, which never unloads and counts none.
  */
 #include <keel/device.h>
 #include <keel/module.h>
@@ -39,6 +40,7 @@ KEEL_MODULE_PARAM(bool, careless, 0, "leave the driver registered at exit");
 KEEL_MODULE_PARAM(bool, get, 0, "take a reference on provider_add at init, given back at exit");
 KEEL_MODULE_PARAM(bool, put, 0, "give back a reference on provider_add at init, taken or not");
 KEEL_MODULE_PARAM(bool, late, 0, "take a reference on provider_add in probe, given back last in remove");
+KEEL_MODULE_PARAM(bool, core, 0, "take and give back keel_log, a symbol of the core");
 
 static int finalized;
 static int have_reference;
@@ -112,6 +114,11 @@ static int lifecycle_init(void)
     }
     if (keel_param_put)
         keel_symbol_put("provider_add");
+    if (keel_param_core) {
+        void* log = keel_symbol_get("keel_log", "KABI_CORE_1.0");
+        keel_symbol_put("keel_log");
+        keel_logf(KEEL_LOG_INFO, LIFECYCLE_NAME ": keel_log from the core %s", log ? "found" : "missing");
+    }
     if (keel_param_fail) {
         if (have_reference)
             keel_symbol_put("provider_add");
