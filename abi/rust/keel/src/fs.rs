@@ -83,6 +83,10 @@ pub struct DirEntries<'a> {
     cookie: &'a mut u64,
     emit: unsafe extern "C" fn(*mut c_void, *const c_char, usize, u64, u32) -> i32,
     context: *mut c_void,
+    /// The reader refused an entry: every later one is refused too, so
+    /// that a filesystem that goes on emitting cannot have a shorter entry
+    /// taken past the refused one (which would then be skipped for good).
+    stopped: bool,
 }
 
 impl DirEntries<'_> {
@@ -96,10 +100,14 @@ impl DirEntries<'_> {
     /// consumed, go on; false: the reader is full, stop now (this entry
     /// comes first next time).
     pub fn emit(&mut self, name: &[u8], ino: u64, mode: u32) -> bool {
+        if self.stopped {
+            return false;
+        }
         // SAFETY: `emit` and `context` are the pair the core passed to
         // readdir, valid for this call; `name` is readable for its length.
         let stop = unsafe { (self.emit)(self.context, name.as_ptr() as *const c_char, name.len(), ino, mode) };
         if stop != 0 {
+            self.stopped = true;
             return false;
         }
         *self.cookie += 1;
@@ -213,6 +221,27 @@ const fn valid_type_name(name: &CStr) -> bool {
         i += 1;
     }
     true
+}
+
+/// The core's buffer as a slice a safe `read` or `readlink` may read back:
+/// the core's callers hand over memory they have not written (a console
+/// command's stack buffer), and a `&mut [u8]` over it must hold
+/// initialised bytes, so it is zeroed first. Empty when `size` is 0,
+/// without looking at the pointer.
+///
+/// # Safety
+///
+/// `buffer` is writable for `size` bytes and nothing else uses it while
+/// the slice lives.
+unsafe fn zeroed_buffer<'a>(buffer: *mut u8, size: usize) -> &'a mut [u8] {
+    if size == 0 || buffer.is_null() {
+        return &mut [];
+    }
+    // SAFETY: writable for `size` bytes (the caller's promise).
+    unsafe {
+        buffer.write_bytes(0, size);
+        slice::from_raw_parts_mut(buffer, size)
+    }
 }
 
 impl<T: FileSystem> Adapter<T> {
@@ -383,10 +412,10 @@ impl<T: FileSystem> Adapter<T> {
         size: usize,
         length_out: *mut usize,
     ) -> i32 {
-        // SAFETY: live handles; `buffer` is writable for `size` bytes.
-        let result = unsafe {
-            T::readlink(Self::super_ref(sb), Self::node_ref(node), slice::from_raw_parts_mut(buffer as *mut u8, size))
-        };
+        // SAFETY: `buffer` is writable for `size` bytes.
+        let buffer = unsafe { zeroed_buffer(buffer as *mut u8, size) };
+        // SAFETY: live handles.
+        let result = unsafe { T::readlink(Self::super_ref(sb), Self::node_ref(node), buffer) };
         match result {
             Ok(length) => {
                 // SAFETY: the core passes a valid place for the length.
@@ -405,15 +434,10 @@ impl<T: FileSystem> Adapter<T> {
         size: usize,
         done_out: *mut usize,
     ) -> i32 {
-        // SAFETY: live handles; `buffer` is writable for `size` bytes.
-        let result = unsafe {
-            T::read(
-                Self::super_ref(sb),
-                Self::node_ref(node),
-                offset,
-                slice::from_raw_parts_mut(buffer as *mut u8, size),
-            )
-        };
+        // SAFETY: `buffer` is writable for `size` bytes.
+        let buffer = unsafe { zeroed_buffer(buffer as *mut u8, size) };
+        // SAFETY: live handles.
+        let result = unsafe { T::read(Self::super_ref(sb), Self::node_ref(node), offset, buffer) };
         match result {
             Ok(done) if done <= size => {
                 // SAFETY: the core passes a valid place for the count.
@@ -436,7 +460,7 @@ impl<T: FileSystem> Adapter<T> {
             return Error::EINVAL.to_errno();
         };
         // SAFETY: the core passes a valid cookie, alive for the call.
-        let mut entries = DirEntries { cookie: unsafe { &mut *cookie }, emit, context };
+        let mut entries = DirEntries { cookie: unsafe { &mut *cookie }, emit, context, stopped: false };
         // SAFETY: live handles.
         match unsafe { T::readdir(Self::super_ref(sb), Self::node_ref(dir), &mut entries) } {
             Ok(()) => 0,

@@ -56,7 +56,14 @@ impl Thread {
         let mut code = 0;
         // SAFETY: `raw` is a thread this handle owns and has not joined yet
         // (join consumes the handle; drop joins once).
-        unsafe { sys::keel_thread_join(self.raw.as_ptr(), &mut code) };
+        let status = unsafe { sys::keel_thread_join(self.raw.as_ptr(), &mut code) };
+        if status != 0 {
+            // EDEADLK: the thread dropped (or joined) its own handle, say
+            // as the last holder of an Arc that kept it. It cannot wait for
+            // itself: it runs on unjoined, and the loader reaps it once it
+            // has finished (while it runs, rmmod keeps the module mapped).
+            crate::pr_warn!("keel::thread: a thread cannot join itself ({:?})\n", Error::from_errno(status));
+        }
         code
     }
 }
