@@ -66,6 +66,7 @@ extern "C" void keel_mutex_destroy(keel_mutex* mutex)
 // A module locks and unlocks in separate calls: the analysis cannot pair them.
 extern "C" void keel_mutex_lock(keel_mutex* mutex) NO_THREAD_SAFETY_ANALYSIS
 {
+    keel::thread_might_sleep("locks a mutex");
     require(mutex, "keel_mutex_lock")->mutex.lock();
 }
 
@@ -130,12 +131,14 @@ extern "C" void keel_completion_destroy(keel_completion* completion)
 extern "C" void keel_completion_wait(keel_completion* completion)
 {
     require(completion, "keel_completion_wait");
+    keel::thread_might_sleep("waits for a completion");
     wait_event(completion->waiters, completion->done);
 }
 
 extern "C" int32_t keel_completion_wait_timeout(keel_completion* completion, uint64_t timeout_ns)
 {
     require(completion, "keel_completion_wait_timeout");
+    keel::thread_might_sleep("waits for a completion");
     keel::InterruptDisabler no_interrupts;
     uint64_t deadline = keel::time::monotonic_ns() + timeout_ns;
     while (!completion->done) {

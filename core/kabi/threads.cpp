@@ -30,6 +30,7 @@ extern "C" int32_t keel_thread_join(keel_thread* thread, int32_t* exit_code)
         return keel::kabi_error(keel::Error::EINVAL);
     if (to_thread(thread) == keel::current_thread())
         return keel::kabi_error(keel::Error::EDEADLK);
+    keel::thread_might_sleep("joins a thread");
     int code = keel::thread_join(to_thread(thread));
     if (exit_code)
         *exit_code = code;

@@ -138,11 +138,13 @@ void copy_name(char* destination, const char* name)
 // the wake-up it waits for could never come.
 void verify_not_idle() { VERIFY(g_current != &g_idle_thread); }
 
+} // namespace
+
 // A thread that sleeps holding a module's spinlock (keel_spin_lock) sleeps
 // with the lock taken: whoever spins on it next, interrupts off, never lets
 // it run again. Stopped here, naming the thread and (in the backtrace) the
 // module's code, rather than hung later somewhere else.
-void verify_may_sleep(const char* how)
+void thread_might_sleep(const char* how)
 {
     if (g_current->module_spinlocks) {
         log_err("%s: %s holding %u spinlock(s) of a module (keel_spin_lock)", g_current->name, how,
@@ -150,8 +152,6 @@ void verify_may_sleep(const char* how)
         assertion_failed("a thread sleeps holding a module's spinlock", __FILE_NAME__, __LINE__);
     }
 }
-
-} // namespace
 
 const char* thread_state_name(ThreadState state)
 {
@@ -230,14 +230,14 @@ void thread_exit(int code)
 
 void thread_yield()
 {
-    verify_may_sleep("yields");
+    thread_might_sleep("yields");
     InterruptDisabler no_interrupts;
     schedule();
 }
 
 void thread_block()
 {
-    verify_may_sleep("blocks");
+    thread_might_sleep("blocks");
     InterruptDisabler no_interrupts;
     verify_not_idle();
     g_current->state = ThreadState::Blocked;
@@ -259,7 +259,7 @@ void thread_wake(Thread* thread)
 
 void thread_sleep_ns(uint64_t duration_ns)
 {
-    verify_may_sleep("sleeps");
+    thread_might_sleep("sleeps");
     InterruptDisabler no_interrupts;
     verify_not_idle();
     Thread* self = g_current;

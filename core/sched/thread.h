@@ -84,6 +84,12 @@ extern Thread* g_current_thread; // scheduler.cpp's; read through current_thread
 // Inline: the lock-order checker asks on every lock and unlock.
 inline Thread* current_thread() { return detail::g_current_thread; }
 
+// Stops the kernel (naming the thread) when the current thread holds a
+// module's spinlock: `how` it was about to sleep ("sleeps", "locks a
+// mutex"). Every sleep checks; a module's call that may sleep checks on
+// entry, whether it would sleep this time or not.
+void thread_might_sleep(const char* how);
+
 // Block the current thread (already queued somewhere by the caller, with
 // interrupts off) until someone calls thread_wake on it.
 void thread_block();

@@ -297,19 +297,22 @@ def module_lifecycle_bookkeeping():
 @case
 def module_spinlocks_keep_interrupts_off_and_are_not_slept_on():
     """tests/modules/spintest.c: interrupts stay off until a thread's last
-    module spinlock is released, in whichever order; sleeping with one held
-    stops the kernel at the sleep, naming the thread and the module's code."""
+    module spinlock is released, in whichever order; sleeping with one held,
+    or locking a mutex even one no one holds, stops the kernel there, naming
+    the thread and the module's code."""
     with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
         out = insmod(vm, "/lib/test/spintest.kmod")
         check("spintest: interrupts on before 1, with only the second held 0, after 1" in out,
               f"the interrupt state under module spinlocks: {out}", vm)
         vm.command_output("rmmod spintest")
-        vm.send("insmod /lib/test/spintest.kmod sleep=1")
-        status = vm.wait_exit(60)
-        check(status == 101, f"sleeping under a spinlock gave status {status}, not a panic", vm)
-        check(re.search(r"\S+: sleeps holding 1 spinlock\(s\) of a module \(keel_spin_lock\)", vm.output)
-              and re.search(r"keel_module_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[spintest\]", vm.output),
-              "the panic does not name the thread and the module's code", vm)
+    for parameter, how in (("sleep=1", "sleeps"), ("mutex=1", "locks a mutex")):
+        with boot("panic=-1", initrd=TEST_INITRAMFS) as vm:
+            vm.send(f"insmod /lib/test/spintest.kmod {parameter}")
+            status = vm.wait_exit(60)
+            check(status == 101, f"spintest {parameter} gave status {status}, not a panic", vm)
+            check(re.search(rf"\S+: {how} holding 1 spinlock\(s\) of a module \(keel_spin_lock\)", vm.output)
+                  and re.search(r"keel_module_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[spintest\]", vm.output),
+                  f"spintest {parameter}: the panic does not name the thread and the module's code", vm)
 
 
 @case(arches=ALL_ARCHES)

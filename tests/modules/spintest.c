@@ -6,7 +6,8 @@
  * `second` goes too, a fourth finds them on again. Reports one line; a
  * failure fails the load. With sleep=1 it then sleeps holding a spinlock,
  * which the kernel stops at once, naming the thread, instead of hanging on
- * the next thread that spins on the lock.
+ * the next thread that spins on the lock; with mutex=1 it locks a mutex no
+ * one holds, which would not sleep this time and is stopped all the same.
  */
 #include <keel/module.h>
 
@@ -14,6 +15,7 @@ KEEL_MODULE_NAME("spintest");
 KEEL_MODULE_LICENSE("MIT");
 KEEL_MODULE_DESCRIPTION("Tests keel_spin_lock's interrupt state and sleeping under a spinlock");
 KEEL_MODULE_PARAM(bool, sleep, 0, "sleep holding a spinlock (the kernel stops)");
+KEEL_MODULE_PARAM(bool, mutex, 0, "lock a free mutex holding a spinlock (the kernel stops)");
 
 static keel_spinlock first;
 static keel_spinlock second;
@@ -40,6 +42,17 @@ static int spintest_init(void)
         (unsigned long long)before, (unsigned long long)between, (unsigned long long)after);
     if (before != 1 || between != 0 || after != 1)
         return -KEEL_EIO;
+    if (keel_param_mutex) {
+        keel_mutex* free_mutex;
+        if (keel_mutex_create(&free_mutex))
+            return -KEEL_ENOMEM;
+        uint64_t state = keel_spin_lock(&first);
+        keel_log(KEEL_LOG_INFO, "spintest: locking a mutex holding a spinlock");
+        keel_mutex_lock(free_mutex);
+        keel_mutex_unlock(free_mutex);
+        keel_spin_unlock(&first, state);
+        keel_mutex_destroy(free_mutex);
+    }
     if (keel_param_sleep) {
         uint64_t state = keel_spin_lock(&first);
         keel_log(KEEL_LOG_INFO, "spintest: sleeping holding a spinlock");
@@ -49,7 +62,7 @@ static int spintest_init(void)
     return 0;
 }
 
-static void spintest_exit(void) {}
+static void spintest_exit(void) { }
 
 KEEL_MODULE_INIT(spintest_init);
 KEEL_MODULE_EXIT(spintest_exit);
