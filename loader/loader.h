@@ -63,12 +63,13 @@ Module* module_containing_locked(const void* address) REQUIRES(g_module_refs_loc
 // type's...): the module whose image holds it, which the core then pins
 // while it calls into the table and sweeps when the module goes. A table
 // a module registers from outside every image (its heap or its stack: the
-// registrant found by `caller`, the registration's return address, or by
-// the entry point running) would be pinned and swept as no one's, and
-// called after the module's code is gone: refused, logged naming `what`,
-// with EINVAL. nullptr for the core's own (and for a null table, which the
-// registration refuses itself).
-Result<Module*> module_owning_table(const void* table, const void* caller, const char* what);
+// registrant found by `caller`, the registration's return address, by the
+// entry point running, or by `function`, one of the table's functions)
+// would be pinned and swept as no one's, and called after the module's
+// code is gone: refused, logged naming `what`, with EINVAL. nullptr for
+// the core's own (and for a null table, which the registration refuses
+// itself).
+Result<Module*> module_owning_table(const void* table, const void* function, const void* caller, const char* what);
 // Without the lock, for a log line from any context, an interrupt handler
 // included (it holds locks that rank after the list's).
 Module* module_containing_for_log(const void* address);

@@ -141,15 +141,19 @@ Module* module_containing(const void* address)
 
 Module* module_containing_locked(const void* address) { return find_containing(address); }
 
-Result<Module*> module_owning_table(const void* table, const void* caller, const char* what)
+Result<Module*> module_owning_table(const void* table, const void* function, const void* caller, const char* what)
 {
     if (!table)
         return nullptr;
     if (Module* owner = module_containing(table))
         return owner;
+    // A registration made last in a callback of the core's is a tail call:
+    // its return address is the core's; the table's code still names it.
     Module* registrant = module_containing(caller);
     if (!registrant)
         registrant = module_in_entry_point();
+    if (!registrant && function)
+        registrant = module_containing(function);
     if (!registrant)
         return nullptr;
     log_err("%s: %s refused: its table (%p) lies outside the module's image: it must be static, not on the heap or "

@@ -99,8 +99,12 @@ bool run_handlers(IrqLine& line) REQUIRES(g_irq_lock)
 {
     arch::fpu_save(g_handler_fpu);
     bool handled = false;
+    uint32_t spinlocks = current_thread()->module_spinlocks;
     for (IrqAction& action : line.actions) {
-        if (action.handler(action.arg) == KEEL_IRQ_HANDLED) {
+        int result = action.handler(action.arg);
+        thread_check_spinlocks_returned(
+            "the interrupt handler", reinterpret_cast<const void*>(action.handler), spinlocks);
+        if (result == KEEL_IRQ_HANDLED) {
             handled = true;
             if (line.kind != IrqKind::Intx)
                 break;

@@ -71,6 +71,7 @@ int worker_main(void*)
             }
         }
         item->fn(item->arg);
+        thread_check_spinlocks_returned("the work item", reinterpret_cast<const void*>(item->fn), 0);
         {
             SpinlockGuard guard(g_work_lock);
             item->running = false;

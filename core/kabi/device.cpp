@@ -50,7 +50,7 @@ extern "C" int32_t keel_driver_register(const keel_driver_ops* ops, keel_driver*
     if (!driver_out)
         return kabi_error(Error::EINVAL);
     // The table lives in the registering module's image.
-    auto owned = module_owning_table(ops, __builtin_return_address(0), "driver");
+    auto owned = module_owning_table(ops, KABI_TABLE_FUNCTION(ops, probe), __builtin_return_address(0), "driver");
     if (owned.is_error())
         return kabi_error(owned.error());
     Module* owner = owned.value();

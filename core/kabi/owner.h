@@ -11,3 +11,16 @@ namespace keel {
 bool kabi_owner_readable(const void* address, size_t size, void* owner);
 
 } // namespace keel
+
+// One function of a registration table `ops` (a {size, version, ...}
+// table), when the table is long enough to hold `field`, for
+// module_owning_table: a copy of a module's table on its heap still calls
+// into the module.
+#define KABI_TABLE_FUNCTION(ops, field)                                                                                \
+    ((ops) && (ops)->size >= offsetof(__typeof__(*(ops)), field) + sizeof((ops)->field)                                \
+            ? reinterpret_cast<const void*>((ops)->field)                                                              \
+            : nullptr)
+
+namespace keel {
+
+} // namespace keel

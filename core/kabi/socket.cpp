@@ -3,6 +3,7 @@
 // socket of the family pins that module.
 #include "net/socket.h"
 #include "kabi/errno.h"
+#include "kabi/owner.h"
 #include "kabi_impl.h"
 #include "loader/loader.h"
 
@@ -20,7 +21,8 @@ using namespace keel;
 
 extern "C" int32_t keel_socket_family_register(const keel_socket_family_ops* ops)
 {
-    auto owned = module_owning_table(ops, __builtin_return_address(0), "socket family");
+    auto owned
+        = module_owning_table(ops, KABI_TABLE_FUNCTION(ops, create), __builtin_return_address(0), "socket family");
     if (owned.is_error())
         return kabi_error(owned.error());
     return net::socket_family_register(ops, owned.value());

@@ -153,6 +153,16 @@ void thread_might_sleep(const char* how)
     }
 }
 
+void thread_check_spinlocks_returned(const char* what, const void* function, uint32_t held_before)
+{
+    uint32_t held = g_current->module_spinlocks;
+    if (held != held_before) {
+        log_err("%s: %s %p returned holding %d spinlock(s) of a module (keel_spin_lock) more than before it ran",
+            g_current->name, what, function, int(held - held_before));
+        assertion_failed("a module's callback returned holding its spinlock", __FILE_NAME__, __LINE__);
+    }
+}
+
 const char* thread_state_name(ThreadState state)
 {
     switch (state) {
@@ -216,6 +226,7 @@ int thread_join(Thread* thread)
 
 void thread_exit(int code)
 {
+    thread_might_sleep("exits");
     arch::irq_disable();
     Thread* self = g_current;
     self->exit_code = code;

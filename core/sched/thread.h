@@ -89,6 +89,12 @@ inline Thread* current_thread() { return detail::g_current_thread; }
 // mutex"). Every sleep checks; a module's call that may sleep checks on
 // entry, whether it would sleep this time or not.
 void thread_might_sleep(const char* how);
+// Stops the kernel when a callback of a module's (`what` at `function`:
+// an interrupt handler, a work item) returned holding more of its
+// spinlocks than the thread held before the call (`held_before`): the next
+// taker would spin for ever, and the count would be blamed on whichever
+// thread it was left on.
+void thread_check_spinlocks_returned(const char* what, const void* function, uint32_t held_before);
 
 // Block the current thread (already queued somewhere by the caller, with
 // interrupts off) until someone calls thread_wake on it.

@@ -99,7 +99,8 @@ static void free_pages_from(struct tmpfs_node* node, size_t first_page)
 /* The whole pages a file's array of page pointers takes: charged to the
  * mount's size= like the data, or one byte written at 1 GiB would take
  * 4 MiB of pointers (the array doubles, to 2^19 slots) that no limit
- * counted. An array under a page (files under 2 MiB) is not charged. */
+ * counted. An array under a page (files up to 1 MiB: the array doubles
+ * past 256 slots to a page's 512) is not charged. */
 static uint64_t slot_array_pages(size_t slots) { return (uint64_t)slots * sizeof(uint8_t*) / PAGE_SIZE; }
 
 static int ensure_slots(struct tmpfs_node* node, size_t slots)
