@@ -5,8 +5,8 @@
 // table, found by the table's address (module_containing).
 #include "vfs/vfs.h"
 #include "kabi/errno.h"
-#include "kabi_impl.h"
 #include "kabi/owner.h"
+#include "kabi_impl.h"
 #include "loader/loader.h"
 #include "log/log.h"
 
@@ -27,7 +27,8 @@ extern "C" int32_t keel_register_filesystem(const keel_fs_type_ops* ops)
     // The table lives in the registering module's image (the return
     // address would not do: `return keel_register_filesystem(&ops);` is a
     // tail call from the loader's point of view).
-    auto owned = module_owning_table(ops, KABI_TABLE_FUNCTION(ops, mount), __builtin_return_address(0), "filesystem type");
+    auto owned
+        = module_owning_table(ops, KABI_TABLE_FUNCTION(ops, mount), __builtin_return_address(0), "filesystem type");
     if (owned.is_error())
         return kabi_error(owned.error());
     Module* owner = owned.value();

@@ -59,7 +59,8 @@ extern "C" int32_t keel_virtio_device_add(keel_device* transport, const keel_vir
 {
     if (!transport || !out)
         return kabi_error(Error::EINVAL);
-    auto owned = module_owning_table(ops, KABI_TABLE_FUNCTION(ops, get_status), __builtin_return_address(0), "virtio transport");
+    auto owned = module_owning_table(
+        ops, KABI_TABLE_FUNCTION(ops, get_status), __builtin_return_address(0), "virtio transport");
     if (owned.is_error())
         return kabi_error(owned.error());
     Module* owner = owned.value();
