@@ -184,23 +184,12 @@ Result<void> dentry_reserve_name(Dentry* dentry, size_t length)
 void dentry_move(Dentry* dentry, Dentry* new_parent, const char* name, size_t length)
 {
     // The object stays (with its children and any mounts below it); only
-    // the name storage changes. A name longer than the inline storage gets
-    // its own buffer; without memory for it the dentry is unhashed and the
-    // next lookup makes a fresh one (same node, so nothing is lost but
-    // the cached subtree).
+    // the name changes, in storage dentry_reserve_name made room in before
+    // the filesystem renamed anything. (An unhashed directory with cached
+    // children, which a move without that storage used to leave, is what
+    // prune_children cannot walk.)
     Dentry* old_parent = dentry->parent;
-    if (length > dentry->name_capacity) {
-        auto* storage = static_cast<char*>(platform_alloc(length + 1));
-        if (!storage) {
-            dentry_unhash(dentry);
-            return;
-        }
-        if (dentry->name_allocated)
-            platform_free(dentry->name);
-        dentry->name = storage;
-        dentry->name_capacity = length;
-        dentry->name_allocated = true;
-    }
+    VERIFY(length <= dentry->name_capacity);
     bool hashed = dentry->hashed && !dentry->is_root();
     if (hashed)
         dentry_hash_remove(dentry);
