@@ -40,6 +40,17 @@ TEST_CASE("walk: dots, slashes and symlinks")
     CHECK(vfs_stat(f.ctx, "/a/b/", true).is_ok());
 }
 
+TEST_CASE("walk: before a root is mounted, \"/\" names nothing")
+{
+    // Early boot, or a context whose root was never set: every walk says
+    // ENOENT, the parent walk of "/" included (it took a null path).
+    VfsContext& ctx = *vfs_kernel_context();
+    CHECK(err(vfs_stat(ctx, "/", true)) == Error::ENOENT);
+    CHECK(err(vfs_mkdir(ctx, "/", 0755)) == Error::ENOENT);
+    CHECK(err(vfs_mkdir(ctx, "//", 0755)) == Error::ENOENT);
+    CHECK(err(vfs_unlink(ctx, "/")) == Error::ENOENT);
+}
+
 TEST_CASE("walk: symlink loops and the 40-link limit")
 {
     Fixture f;
