@@ -59,19 +59,25 @@ impl CoherentAllocation {
     }
 
     /// Copies `bytes` into the buffer at `offset`; EINVAL past its end.
+    /// Byte by byte, volatile: the device may read or write the buffer
+    /// meanwhile, which a plain copy would be a data race with.
     pub fn write(&self, offset: usize, bytes: &[u8]) -> Result {
         let to = self.range(offset, bytes.len())?;
-        // SAFETY: `to` has bytes.len() writable bytes, which the caller's
-        // slice cannot overlap (it is not the device's memory).
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), to, bytes.len()) };
+        for (i, byte) in bytes.iter().enumerate() {
+            // SAFETY: `to` has bytes.len() writable bytes.
+            unsafe { to.add(i).write_volatile(*byte) };
+        }
         Ok(())
     }
 
-    /// Copies from the buffer at `offset` into `bytes`; EINVAL past its end.
+    /// Copies from the buffer at `offset` into `bytes`; EINVAL past its
+    /// end. Volatile, as `write`.
     pub fn read(&self, offset: usize, bytes: &mut [u8]) -> Result {
         let from = self.range(offset, bytes.len())?;
-        // SAFETY: as in write.
-        unsafe { core::ptr::copy_nonoverlapping(from, bytes.as_mut_ptr(), bytes.len()) };
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            // SAFETY: `from` has bytes.len() readable bytes.
+            *byte = unsafe { from.add(i).read_volatile() };
+        }
         Ok(())
     }
 }
