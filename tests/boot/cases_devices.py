@@ -327,3 +327,9 @@ def devices_edu_driver_in_rust():
               vm)
         out_of(vm, "rmmod edu_rs")
         check(counters(vm) == after, f"the references' scenarios left something: {counters(vm)}", vm)
+        # Powering off stops the bound device through the driver's shutdown.
+        out_of(vm, "insmod /lib/test/edu_rs.kmod")
+        vm.send("poweroff 7")
+        status = vm.wait_exit(60)
+        check(status == 7 and re.search(r"edu_rs: " + re.escape(address) + r": shut down\n(.|\n)*reboot: Power down",
+                                        vm.output), f"poweroff: status {status}, edu_rs's shutdown not seen", vm)

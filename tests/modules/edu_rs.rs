@@ -214,6 +214,13 @@ impl pci::Driver for Edu {
         Ok(Pin::from(try_box(Edu { irq, _buffer: buffer, registers, _provider: provider })?))
     }
 
+    fn shutdown(device: &pci::Device, this: Pin<&Self>) {
+        if let Some(mmio) = this.registers.try_access() {
+            mmio.write32(STATUS, 0); // no more interrupts
+        }
+        pr_info!("edu_rs: {}: shut down\n", device.name().to_str().unwrap_or("?"));
+    }
+
     fn unbind(device: &pci::Device<Core>, this: Pin<&Self>) {
         if let Some(mmio) = this.registers.try_access() {
             mmio.write32(STATUS, 0); // no more interrupts

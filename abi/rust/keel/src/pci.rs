@@ -259,6 +259,10 @@ pub trait Driver: Send + Sync + Sized + 'static {
     /// The device is being unbound: quiesce it (no more interrupts or DMA).
     /// The data is dropped afterwards.
     fn unbind(_device: &Device<Core>, _this: Pin<&Self>) {}
+
+    /// The machine is powering off or rebooting: stop the device (no DMA,
+    /// no interrupts). The device stays bound and nothing is released.
+    fn shutdown(_device: &Device<Bound>, _this: Pin<&Self>) {}
 }
 
 /// The C side of a `Driver`.
@@ -273,7 +277,7 @@ impl<T: Driver> Adapter<T> {
         id_table: T::ID_TABLE.raw,
         probe: Some(Self::probe),
         remove: Some(Self::remove),
-        shutdown: None,
+        shutdown: Some(Self::shutdown),
     };
 
     unsafe extern "C" fn probe(raw: *mut sys::keel_device, id: *const c_void) -> i32 {
@@ -319,6 +323,24 @@ impl<T: Driver> Adapter<T> {
         // SAFETY: as above.
         unsafe { sys::keel_device_set_drvdata(raw, core::ptr::null_mut()) };
         drop(data);
+    }
+}
+
+impl<T: Driver> Adapter<T> {
+    unsafe extern "C" fn shutdown(raw: *mut sys::keel_device) {
+        // SAFETY: the core passes a bound device of this driver, live for
+        // the call.
+        let Some(device) = (unsafe { device::Device::<Bound>::from_raw(raw) }) else {
+            return;
+        };
+        // SAFETY: probe stored this driver's data; it stays the binding's
+        // (shutdown releases nothing), pinned where probe put it.
+        let data = unsafe { sys::keel_device_get_drvdata(raw) } as *const T;
+        if data.is_null() {
+            return;
+        }
+        // SAFETY: as above; only shared access, for the call.
+        T::shutdown(&Device(device), unsafe { Pin::new_unchecked(&*data) });
     }
 }
 
