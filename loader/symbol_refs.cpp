@@ -19,6 +19,19 @@ namespace keel {
 
 namespace {
 
+// The newest version the core exports of `name` (its exports are listed
+// oldest first), or nullptr. The core's symbols count no references: it
+// never unloads.
+const KabiExport* newest_core_export(const char* name)
+{
+    const KabiExport* newest = nullptr;
+    for (size_t i = 0; i < kabi_export_count(); i++) {
+        if (strcmp(kabi_export_at(i).name, name) == 0)
+            newest = &kabi_export_at(i);
+    }
+    return newest;
+}
+
 // The module whose code called: by the return address, or, for a tail
 // call from an init or exit (whose return address is the loader's), by
 // what the loader is running.
@@ -78,15 +91,8 @@ void* symbol_get(const char* name, const char* node, const void* caller_address)
     if (node) {
         if (const KabiExport* entry = kabi_find(name, node))
             return const_cast<void*>(entry->address);
-    } else {
-        // No node: the newest the core has (exports are listed oldest first).
-        const KabiExport* newest = nullptr;
-        for (size_t i = 0; i < kabi_export_count(); i++) {
-            if (strcmp(kabi_export_at(i).name, name) == 0)
-                newest = &kabi_export_at(i);
-        }
-        if (newest)
-            return const_cast<void*>(newest->address);
+    } else if (const KabiExport* newest = newest_core_export(name)) {
+        return const_cast<void*>(newest->address);
     }
     SpinlockGuard guard(g_module_refs_lock);
     Module* caller = calling_module(caller_address);
@@ -134,17 +140,6 @@ Module::HeldRef* held_reference(Module& holder, const char* name) REQUIRES(g_mod
     return nullptr;
 }
 
-// Whether the core exports `name` (at any node): its symbols are never
-// counted, since the core never unloads (keel_symbol_get finds them first).
-bool core_exports(const char* name)
-{
-    for (size_t i = 0; i < kabi_export_count(); i++) {
-        if (strcmp(kabi_export_at(i).name, name) == 0)
-            return true;
-    }
-    return false;
-}
-
 } // namespace
 
 // The reference goes back to a provider of `name` the caller holds one on:
@@ -169,7 +164,7 @@ void symbol_put(const char* name, const void* caller_address)
             held->provider->symbol_refs--;
             return;
         }
-        if (!core_exports(name))
+        if (!newest_core_export(name))
             log_warn("%s: keel_symbol_put(%s) with no reference held on it", caller->name, name);
         return;
     }
@@ -193,7 +188,7 @@ void symbol_put(const char* name, const void* caller_address)
         only->provider->symbol_refs--;
         return;
     }
-    if (!core_exports(name))
+    if (!newest_core_export(name))
         log_warn("keel_symbol_put(%s) with no reference held on it", name);
 }
 

@@ -20,7 +20,3 @@ bool kabi_owner_readable(const void* address, size_t size, void* owner);
     ((ops) && (ops)->size >= offsetof(__typeof__(*(ops)), field) + sizeof((ops)->field)                                \
             ? reinterpret_cast<const void*>((ops)->field)                                                              \
             : nullptr)
-
-namespace keel {
-
-} // namespace keel
